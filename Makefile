@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# edgefw build. `make` builds everything, `make test` installs what is missing,
+# builds and runs every test, `make demo` runs the namespace demo.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+
+BUILD := build
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+LIBS_PC := libbpf libxdp libmnl yaml-0.1 json-c
+PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
+PC_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
+
+USER_DIRS := user/common user/compiler user/loader user/cli
+INCLUDES := -Ikern -I$(BUILD)/kern $(addprefix -I,$(USER_DIRS))
+
+CSTD := -std=c11 -D_GNU_SOURCE
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := $(CSTD) $(WARN) $(CFLAGS) $(INCLUDES) $(PC_CFLAGS) -MMD -MP
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_CFLAGS := $(CSTD) $(WARN) -O1 -g $(SAN_FLAGS) $(INCLUDES) $(PC_CFLAGS) -MMD -MP
+
+BPF_CFLAGS := -target bpf -g -O2 -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+	-Wall -Werror -Ikern $(if $(MULTIARCH),-idirafter /usr/include/$(MULTIARCH))
+
+# BPF programs and their skeletons.
+BPF_SRCS := $(wildcard kern/*.bpf.c)
+BPF_OBJS := $(patsubst kern/%.bpf.c,$(BUILD)/kern/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst kern/%.bpf.c,$(BUILD)/kern/%.skel.h,$(BPF_SRCS))
+
+# Userspace: every .c under user/ except the program entry points goes into
+# one static library that the binaries and the tests link.
+MAIN_SRCS := user/cli/edgefw.c
+LIB_SRCS := $(filter-out $(MAIN_SRCS),$(foreach d,$(USER_DIRS),$(wildcard $(d)/*.c)))
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+SAN_LIB_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRCS))
+LIB := $(BUILD)/libedgefw.a
+SAN_LIB := $(BUILD)/libedgefw-san.a
+
+BINS := $(BUILD)/edgefw
+
+# Unit tests (cmocka, ASan+UBSan) and datapath tests (BPF_PROG_TEST_RUN).
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+DP_SRCS := $(wildcard tests/datapath/*.c)
+DP_BIN := $(BUILD)/tests/datapath/dptest
+TEST_HELPER_SRCS := $(wildcard tests/tools/*.c)
+TEST_HELPERS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TEST_HELPER_SRCS))
+
+.PHONY: all clean install uninstall test test-build deps demo check-deps
+.DEFAULT_GOAL := all
+.SECONDARY:
+.DELETE_ON_ERROR:
+
+all: $(BINS)
+
+deps:
+	$(Q)scripts/deps.sh
+
+$(BUILD)/kern/%.bpf.o: kern/%.bpf.c
+	$(call msg,BPF,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/kern/%.skel.h: $(BUILD)/kern/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp || { rm -f $@.tmp; exit 1; }
+	$(Q)mv $@.tmp $@
+
+# Userspace objects may include skeletons: build those first.
+$(BUILD)/%.o: %.c | $(SKELS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/san/%.o: %.c | $(SKELS)
+	$(call msg,CC-SAN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SAN_LIB): $(SAN_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/edgefw: $(BUILD)/user/cli/edgefw.o $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PC_LIBS) -lelf -lz
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(SAN_LIB) | $(SKELS)
+	$(call msg,TEST-CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -o $@ $< $(SAN_LIB) $(PC_LIBS) -lcmocka -lelf -lz
+
+$(DP_BIN): $(DP_SRCS) $(SAN_LIB) | $(SKELS)
+	$(call msg,TEST-CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests/datapath -o $@ $(DP_SRCS) $(SAN_LIB) $(PC_LIBS) -lelf -lz
+
+$(BUILD)/tests/tools/%: tests/tools/%.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CSTD) $(WARN) -O2 -g -o $@ $<
+
+test-build: all $(UNIT_BINS) $(if $(DP_SRCS),$(DP_BIN)) $(TEST_HELPERS)
+
+# Dependencies first, then a fresh sub-make, so pkg-config sees them.
+test: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)tests/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(BUILD)/edgefw $(DESTDIR)$(SBINDIR)/edgefw
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/edgefw
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

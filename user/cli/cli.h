@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The `edgefw` command table and what commands share. */
+#ifndef EDGEFW_CLI_H
+#define EDGEFW_CLI_H
+
+#include <stdbool.h>
+
+#include "ruleset.h"
+#include "classify.h"
+
+/* Documented exit codes. */
+enum ef_exit {
+	EF_EXIT_OK = 0,
+	EF_EXIT_INPUT = 1,  /* bad rules file, bad arguments, missing object */
+	EF_EXIT_SYSTEM = 2, /* the kernel or the system refused */
+};
+
+struct ef_cli {
+	const char *instance;
+};
+
+struct ef_command {
+	const char *name;
+	const char *usage;   /* arguments after the command name */
+	const char *summary; /* one line for `edgefw help` */
+	const char *help;    /* the options, for `edgefw help CMD` */
+	int (*run)(const struct ef_cli *cli, int argc, char **argv);
+};
+
+extern const struct ef_command ef_cmd_check;
+extern const struct ef_command ef_cmd_attach;
+extern const struct ef_command ef_cmd_detach;
+extern const struct ef_command ef_cmd_stats;
+
+/* Prints "usage: edgefw CMD USAGE" to stderr and returns EF_EXIT_INPUT. */
+int ef_cli_usage(const struct ef_command *cmd);
+
+/* Reads and compiles a rules file, printing every diagnostic to stderr.
+ * Returns 0 or a negative errno; on error nothing is left to free. */
+int ef_cli_compile(const char *path, struct ef_ruleset *rs,
+		   struct ef_compiled *c);
+
+/* Maps a negative errno from a system operation to an exit code. */
+int ef_cli_exit_for(int err);
+
+#endif

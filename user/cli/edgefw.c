@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* edgefw: the control tool. Commands live in a table; each cmd_*.c file
+ * implements one group of them. */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xdp/libxdp.h>
+
+#include "cli.h"
+#include "instance.h"
+#include "log.h"
+
+static const struct ef_command *const commands[] = {
+	&ef_cmd_check,
+	&ef_cmd_attach,
+	&ef_cmd_detach,
+	&ef_cmd_stats,
+	NULL,
+};
+
+static void print_help(FILE *out)
+{
+	fprintf(out,
+		"usage: edgefw [--instance NAME] COMMAND [ARGS]\n"
+		"\n"
+		"XDP/tc packet filter for edge hosts.\n"
+		"\n"
+		"commands:\n");
+	for (size_t i = 0; commands[i]; i++)
+		fprintf(out, "  %-8s %s\n", commands[i]->name,
+			commands[i]->summary);
+	fprintf(out,
+		"  help     show help for a command: edgefw help COMMAND\n"
+		"\n"
+		"options:\n"
+		"  --instance NAME  which edgefw instance (pins under %s/NAME);\n"
+		"                   default: $EDGEFW_INSTANCE or '%s'\n"
+		"\n"
+		"exit codes: 0 ok, 1 bad input, 2 system error\n",
+		EF_PIN_ROOT, EF_INSTANCE_DEFAULT);
+}
+
+static const struct ef_command *find_command(const char *name)
+{
+	for (size_t i = 0; commands[i]; i++)
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
+	return NULL;
+}
+
+static int cmd_help(const char *name)
+{
+	const struct ef_command *cmd;
+
+	if (!name) {
+		print_help(stdout);
+		return EF_EXIT_OK;
+	}
+	cmd = find_command(name);
+	if (!cmd) {
+		ef_log_err("unknown command '%s': see 'edgefw help'", name);
+		return EF_EXIT_INPUT;
+	}
+	printf("usage: edgefw %s %s\n\n%s\n", cmd->name, cmd->usage,
+	       cmd->summary);
+	if (cmd->help && cmd->help[0])
+		printf("\n%s", cmd->help);
+	return EF_EXIT_OK;
+}
+
+/* libbpf and libxdp explain their failures at warning level; their debug
+ * chatter stays out of the operator's way unless asked for. */
+static int print_libbpf(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !getenv("EDGEFW_DEBUG"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int print_libxdp(enum libxdp_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBXDP_DEBUG && !getenv("EDGEFW_DEBUG"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int main(int argc, char **argv)
+{
+	struct ef_cli cli = { .instance = getenv("EDGEFW_INSTANCE") };
+	const struct ef_command *cmd;
+	int i = 1;
+
+	ef_log_set_prog("edgefw");
+	libbpf_set_print(print_libbpf);
+	libxdp_set_print(print_libxdp);
+	if (!cli.instance || !cli.instance[0])
+		cli.instance = EF_INSTANCE_DEFAULT;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--instance") && i + 1 < argc) {
+			cli.instance = argv[++i];
+		} else if (!strncmp(argv[i], "--instance=", 11)) {
+			cli.instance = argv[i] + 11;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			print_help(stdout);
+			return EF_EXIT_OK;
+		} else {
+			ef_log_err("unknown option '%s': see 'edgefw help'", argv[i]);
+			return EF_EXIT_INPUT;
+		}
+	}
+	if (i == argc) {
+		print_help(stderr);
+		return EF_EXIT_INPUT;
+	}
+	if (!ef_instance_name_valid(cli.instance)) {
+		ef_log_err("invalid instance name '%s': use 1-%d letters, digits, '-' or '_'",
+			   cli.instance, EF_INSTANCE_NAME_MAX - 1);
+		return EF_EXIT_INPUT;
+	}
+	if (!strcmp(argv[i], "help"))
+		return cmd_help(i + 1 < argc ? argv[i + 1] : NULL);
+	cmd = find_command(argv[i]);
+	if (!cmd) {
+		ef_log_err("unknown command '%s': see 'edgefw help'", argv[i]);
+		return EF_EXIT_INPUT;
+	}
+	return cmd->run(&cli, argc - i, argv + i);
+}

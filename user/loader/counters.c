@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "counters.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static const char *const reason_names[EDGEFW_REASON_COUNT] = {
+	[EDGEFW_REASON_DEFAULT_PASS] = "default_pass",
+	[EDGEFW_REASON_DEFAULT_DROP] = "default_drop",
+	[EDGEFW_REASON_NON_IP] = "non_ip",
+	[EDGEFW_REASON_MALFORMED_L2] = "malformed_l2",
+	[EDGEFW_REASON_MALFORMED_L3] = "malformed_l3",
+	[EDGEFW_REASON_NO_RULESET] = "no_ruleset",
+	[EDGEFW_REASON_REDIRECT_FAIL] = "redirect_fail",
+	[EDGEFW_REASON_ND] = "nd",
+};
+
+const char *ef_reason_name(unsigned reason)
+{
+	return reason < EDGEFW_REASON_COUNT ? reason_names[reason] : "?";
+}
+
+/* Sums one per-CPU counter; buf holds ncpu counters. */
+static int read_sum(int fd, __u32 idx, struct edgefw_counter *buf, int ncpu,
+		    struct edgefw_counter *out)
+{
+	if (bpf_map_lookup_elem(fd, &idx, buf))
+		return -errno;
+	out->packets = out->bytes = 0;
+	for (int c = 0; c < ncpu; c++) {
+		out->packets += buf[c].packets;
+		out->bytes += buf[c].bytes;
+	}
+	return 0;
+}
+
+static int cmp_order(const void *a, const void *b)
+{
+	const struct ef_rule_stat *x = a, *y = b;
+
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct edgefw_counter *buf = NULL, sum;
+	struct edgefw_active act = {};
+	struct edgefw_gen_config cfg = {};
+	__u32 zero = 0;
+	size_t cap = 0;
+	int ret = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (ncpu < 0)
+		return ncpu;
+	buf = calloc((size_t)ncpu, sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+
+	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++) {
+		struct edgefw_rule_meta m;
+		struct ef_rule_stat *r;
+
+		if (bpf_map_lookup_elem(inst->maps.rule_meta, &s, &m)) {
+			ret = -errno;
+			goto out;
+		}
+		if (!m.name[0])
+			continue;
+		ret = read_sum(inst->maps.rule_stats, s, buf, ncpu, &sum);
+		if (ret)
+			goto out;
+		if (st->n_rules == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			struct ef_rule_stat *v = realloc(st->rules, ncap * sizeof(*v));
+
+			if (!v) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			st->rules = v;
+			cap = ncap;
+		}
+		r = &st->rules[st->n_rules++];
+		memcpy(r->name, m.name, sizeof(r->name));
+		r->name[sizeof(r->name) - 1] = '\0';
+		r->slot = s;
+		r->order = m.order;
+		r->action = m.action;
+		r->packets = sum.packets;
+		r->bytes = sum.bytes;
+	}
+	if (st->n_rules)
+		qsort(st->rules, st->n_rules, sizeof(*st->rules), cmp_order);
+
+	for (__u32 h = 0; h < EDGEFW_HOOK_COUNT && !ret; h++)
+		ret = read_sum(inst->maps.default_stats, h, buf, ncpu,
+			       &st->defaults[h]);
+	for (__u32 r = 0; r < EDGEFW_REASON_COUNT && !ret; r++)
+		ret = read_sum(inst->maps.reason_stats, r, buf, ncpu,
+			       &st->reasons[r]);
+	if (ret)
+		goto out;
+	if (bpf_map_lookup_elem(inst->maps.active, &zero, &act) ||
+	    bpf_map_lookup_elem(inst->maps.instance_info, &zero, &st->info)) {
+		ret = -errno;
+		goto out;
+	}
+	st->loaded = act.loaded;
+	if (act.loaded && !bpf_map_lookup_elem(inst->maps.gen_config, &act.gen, &cfg))
+		memcpy(st->default_action, cfg.default_action,
+		       sizeof(st->default_action));
+out:
+	if (ret) {
+		ef_log_err("cannot read counters of instance %s: %s", inst->name,
+			   strerror(-ret));
+		ef_stats_free(st);
+	}
+	free(buf);
+	return ret;
+}
+
+void ef_stats_free(struct ef_stats *st)
+{
+	free(st->rules);
+	memset(st, 0, sizeof(*st));
+}

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "instance.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "edgefw.h"
+#include "edgefw.skel.h"
+#include "log.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+bool ef_instance_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (!len || len >= EF_INSTANCE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+int ef_bpffs_ensure(void)
+{
+	struct statfs st;
+
+	if (!statfs(EF_BPFFS_ROOT, &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mkdir(EF_BPFFS_ROOT, 0700) && errno != EEXIST) {
+		int err = -errno;
+
+		ef_log_err("cannot create %s: %s", EF_BPFFS_ROOT, strerror(-err));
+		return err;
+	}
+	if (mount("bpf", EF_BPFFS_ROOT, "bpf", 0, "mode=0700")) {
+		int err = -errno;
+
+		ef_log_err("cannot mount bpffs on %s: %s (run as root, or mount it: mount -t bpf bpf %s)",
+			   EF_BPFFS_ROOT, strerror(-err), EF_BPFFS_ROOT);
+		return err;
+	}
+	return 0;
+}
+
+static void maps_reset(struct ef_maps *m)
+{
+#define EF_MAP_RESET(name) m->name = -1;
+	EF_PINNED_MAPS(EF_MAP_RESET)
+#undef EF_MAP_RESET
+}
+
+static void maps_close(struct ef_maps *m)
+{
+#define EF_MAP_CLOSE(name) if (m->name >= 0) close(m->name);
+	EF_PINNED_MAPS(EF_MAP_CLOSE)
+#undef EF_MAP_CLOSE
+	maps_reset(m);
+}
+
+static int pin_path(const struct ef_instance *inst, const char *map, char *buf,
+		    size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", inst->dir, map);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Opens every pinned map. -ENOENT when none is pinned (no instance yet). */
+static int maps_open(struct ef_instance *inst)
+{
+	char path[PATH_MAX];
+	int found = 0, missing = 0, ret = 0;
+	const char *missing_name = NULL;
+
+#define EF_MAP_OPEN(name)                                                    \
+	if (!ret) {                                                          \
+		ret = pin_path(inst, #name, path, sizeof(path));             \
+		if (!ret) {                                                  \
+			inst->maps.name = bpf_obj_get(path);                 \
+			if (inst->maps.name >= 0)                            \
+				found++;                                     \
+			else if (errno == ENOENT) {                          \
+				missing++;                                   \
+				missing_name = #name;                        \
+			} else {                                             \
+				ret = -errno;                                \
+				ef_log_err("cannot open pinned map %s: %s",  \
+					   path, strerror(errno));           \
+			}                                                    \
+		}                                                            \
+	}
+	EF_PINNED_MAPS(EF_MAP_OPEN)
+#undef EF_MAP_OPEN
+	if (ret)
+		goto out;
+	if (!found) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (missing) {
+		ef_log_err("instance %s is incomplete: map %s is not pinned (left by another edgefw version or an interrupted run?); detach it with the version that made it, or remove %s",
+			   inst->name, missing_name, inst->dir);
+		ret = -EUCLEAN;
+	}
+out:
+	if (ret)
+		maps_close(&inst->maps);
+	return ret;
+}
+
+static int check_layout(struct ef_instance *inst)
+{
+	struct edgefw_instance_info info;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info)) {
+		int err = -errno;
+
+		ef_log_err("cannot read %s/instance_info: %s", inst->dir,
+			   strerror(-err));
+		return err;
+	}
+	if (info.layout_version != EDGEFW_LAYOUT_VERSION) {
+		ef_log_err("pins under %s use layout version %u, this edgefw uses %u: detach with the edgefw that attached them, or remove %s",
+			   inst->dir, info.layout_version, EDGEFW_LAYOUT_VERSION,
+			   inst->dir);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Creates the maps by loading the object with no program, and pins them. */
+static int maps_create(struct ef_instance *inst)
+{
+	struct edgefw_instance_info info = { .layout_version = EDGEFW_LAYOUT_VERSION };
+	struct edgefw_bpf *skel;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int ret;
+
+	skel = edgefw_bpf__open();
+	if (!skel) {
+		ret = -errno;
+		ef_log_err("cannot open the embedded BPF object: %s", strerror(-ret));
+		return ret;
+	}
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, false);
+	ret = edgefw_bpf__load(skel);
+	if (ret) {
+		ef_log_err("cannot create the BPF maps: %s (is the kernel new enough, and are you root?)",
+			   strerror(-ret));
+		goto out;
+	}
+	ret = bpf_map_update_elem(bpf_map__fd(skel->maps.instance_info), &zero,
+				  &info, BPF_ANY);
+	if (ret) {
+		ret = -errno;
+		ef_log_err("cannot initialise instance_info: %s", strerror(-ret));
+		goto out;
+	}
+	/* instance_info last: maps_open treats a partial set as broken, and
+	 * pinning it last marks the set complete. */
+	bpf_object__for_each_map(map, skel->obj) {
+		if (map == skel->maps.instance_info)
+			continue;
+		ret = pin_path(inst, bpf_map__name(map), path, sizeof(path));
+		if (!ret)
+			ret = bpf_map__pin(map, path);
+		if (ret) {
+			ef_log_err("cannot pin map at %s: %s", path, strerror(-ret));
+			goto out;
+		}
+	}
+	ret = pin_path(inst, "instance_info", path, sizeof(path));
+	if (!ret)
+		ret = bpf_map__pin(skel->maps.instance_info, path);
+	if (ret)
+		ef_log_err("cannot pin map at %s: %s", path, strerror(-ret));
+out:
+	if (ret)
+		bpf_object__unpin_maps(skel->obj, inst->dir);
+	edgefw_bpf__destroy(skel);
+	return ret;
+}
+
+static int lock_dir(struct ef_instance *inst, unsigned flags)
+{
+	struct stat a, b;
+	int fd;
+
+	for (;;) {
+		fd = open(inst->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			int err = -errno;
+
+			if (err != -ENOENT || !(flags & EF_OPEN_CREATE))
+				return err;
+			if (mkdir(EF_PIN_ROOT, 0700) && errno != EEXIST)
+				return -errno;
+			if (mkdir(inst->dir, 0700) && errno != EEXIST)
+				return -errno;
+			continue;
+		}
+		if (flock(fd, (flags & EF_OPEN_SHARED) ? LOCK_SH : LOCK_EX)) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+		/* A holder may have removed the directory while we waited. */
+		if (!stat(inst->dir, &a) && !fstat(fd, &b) &&
+		    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			break;
+		close(fd);
+		if (!(flags & EF_OPEN_CREATE))
+			return -ENOENT;
+	}
+	inst->lock_fd = fd;
+	return 0;
+}
+
+int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst)
+{
+	int ret;
+
+	memset(inst, 0, sizeof(*inst));
+	inst->lock_fd = -1;
+	maps_reset(&inst->maps);
+	if (!ef_instance_name_valid(name)) {
+		ef_log_err("invalid instance name '%s': use 1-%d letters, digits, '-' or '_'",
+			   name, EF_INSTANCE_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	snprintf(inst->name, sizeof(inst->name), "%s", name);
+	snprintf(inst->dir, sizeof(inst->dir), "%s/%s", EF_PIN_ROOT, name);
+
+	ret = ef_bpffs_ensure();
+	if (ret)
+		return ret;
+	ret = lock_dir(inst, flags);
+	if (ret == -ENOENT)
+		return ret;
+	if (ret) {
+		ef_log_err("cannot lock %s: %s", inst->dir, strerror(-ret));
+		return ret;
+	}
+
+	ret = maps_open(inst);
+	if (ret == -ENOENT && (flags & EF_OPEN_CREATE)) {
+		ret = maps_create(inst);
+		if (!ret)
+			ret = maps_open(inst);
+		inst->created = !ret;
+	}
+	if (!ret)
+		ret = check_layout(inst);
+	if (ret) {
+		/* Do not leave an empty directory behind an open that failed. */
+		if (ret == -ENOENT)
+			rmdir(inst->dir);
+		ef_instance_close(inst);
+	}
+	return ret;
+}
+
+void ef_instance_close(struct ef_instance *inst)
+{
+	maps_close(&inst->maps);
+	if (inst->lock_fd >= 0)
+		close(inst->lock_fd);
+	inst->lock_fd = -1;
+}
+
+int ef_instance_destroy(struct ef_instance *inst)
+{
+	char path[PATH_MAX];
+	int ret = 0;
+
+#define EF_MAP_UNPIN(name)                                                    \
+	if (!pin_path(inst, #name, path, sizeof(path)) && unlink(path) &&     \
+	    errno != ENOENT && !ret) {                                        \
+		ret = -errno;                                                 \
+		ef_log_err("cannot remove pin %s: %s", path, strerror(errno)); \
+	}
+	EF_PINNED_MAPS(EF_MAP_UNPIN)
+#undef EF_MAP_UNPIN
+	if (!ret && rmdir(inst->dir) && errno != ENOENT) {
+		ret = -errno;
+		ef_log_err("cannot remove %s: %s (something else is pinned there?)",
+			   inst->dir, strerror(-ret));
+	}
+	/* The root goes too when this was the last instance. */
+	if (!ret)
+		rmdir(EF_PIN_ROOT);
+	ef_instance_close(inst);
+	return ret;
+}
+
+int ef_instance_reuse_maps(const struct ef_instance *inst,
+			   struct bpf_object *obj)
+{
+	struct bpf_map *map;
+	int ret;
+
+#define EF_MAP_REUSE(name)                                                    \
+	map = bpf_object__find_map_by_name(obj, #name);                       \
+	if (!map) {                                                           \
+		ef_log_err("BPF object has no map " #name);                   \
+		return -ENOENT;                                               \
+	}                                                                     \
+	ret = bpf_map__reuse_fd(map, inst->maps.name);                        \
+	if (ret) {                                                            \
+		ef_log_err("cannot reuse pinned map %s/" #name ": %s",        \
+			   inst->dir, strerror(-ret));                        \
+		return ret;                                                   \
+	}
+	EF_PINNED_MAPS(EF_MAP_REUSE)
+#undef EF_MAP_REUSE
+	return 0;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * An edgefw instance: the maps one ruleset lives in, pinned under
+ * /sys/fs/bpf/edgefw/NAME (mode 0700) so every edgefw invocation and the
+ * daemon share them. A lock file in the directory serializes changes.
+ */
+#ifndef EDGEFW_INSTANCE_H
+#define EDGEFW_INSTANCE_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#define EF_BPFFS_ROOT "/sys/fs/bpf"
+#define EF_PIN_ROOT EF_BPFFS_ROOT "/edgefw"
+#define EF_INSTANCE_DEFAULT "default"
+#define EF_INSTANCE_NAME_MAX 32
+
+/* Every map of kern/edgefw.bpf.c, by its name in the object and its pin. */
+#define EF_PINNED_MAPS(X) \
+	X(src4_tbl)       \
+	X(dst4_tbl)       \
+	X(src6_tbl)       \
+	X(dst6_tbl)       \
+	X(combo_tbl)      \
+	X(gen_config)     \
+	X(active)         \
+	X(rule_stats)     \
+	X(default_stats)  \
+	X(reason_stats)   \
+	X(rule_meta)      \
+	X(instance_info)  \
+	X(attachments)    \
+	X(tx_ports)
+
+struct ef_maps {
+#define EF_MAP_FIELD(name) int name;
+	EF_PINNED_MAPS(EF_MAP_FIELD)
+#undef EF_MAP_FIELD
+};
+
+struct ef_instance {
+	char name[EF_INSTANCE_NAME_MAX];
+	char dir[PATH_MAX];
+	int lock_fd;
+	bool created; /* this open created the pins */
+	struct ef_maps maps;
+};
+
+enum ef_open_flags {
+	EF_OPEN_CREATE = 0x1, /* create and pin the maps when absent */
+	EF_OPEN_SHARED = 0x2, /* read-only use: shared lock */
+};
+
+/* Validates an instance name: 1-31 of [A-Za-z0-9_-]. */
+bool ef_instance_name_valid(const char *name);
+
+/* Opens (and with EF_OPEN_CREATE creates) an instance, taking its lock.
+ * Returns 0, -ENOENT when it does not exist and may not be created, or
+ * another negative errno; errors are logged. */
+int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst);
+void ef_instance_close(struct ef_instance *inst);
+
+/* Unpins every map and removes the directory; the maps live on only while
+ * attached programs hold them. The instance is closed afterwards. */
+int ef_instance_destroy(struct ef_instance *inst);
+
+/* Mounts bpffs at /sys/fs/bpf when nothing is mounted there. */
+int ef_bpffs_ensure(void);
+
+/* Replaces the fds of every map of obj (a struct bpf_object, not loaded)
+ * with the instance's pinned maps, so a program loaded from it shares them. */
+struct bpf_object;
+int ef_instance_reuse_maps(const struct ef_instance *inst,
+			   struct bpf_object *obj);
+
+#endif

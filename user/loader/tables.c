@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "tables.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "edgefw.h"
+#include "log.h"
+
+struct inner_maps {
+	int lpm[EF_FIELD_COUNT][EF_FAM_COUNT];
+	int combo;
+};
+
+static int zero_counter(int map_fd, __u32 slot, int ncpu)
+{
+	struct edgefw_counter *zero = calloc((size_t)ncpu, sizeof(*zero));
+	int ret = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(map_fd, &slot, zero, BPF_ANY))
+		ret = -errno;
+	free(zero);
+	return ret;
+}
+
+/* Gives every rule a counter slot: the slot its name already has, or a free
+ * one (zeroed). Names are written only after the switch (write_meta), so a
+ * failed load leaves rule_meta as it was. */
+static int assign_slots(struct ef_instance *inst, const struct ef_ruleset *rs,
+			struct edgefw_rule_meta *meta, __u32 *slot_of,
+			bool *in_use, struct ef_apply_summary *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 next_free = 0;
+	int ret = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++) {
+		if (bpf_map_lookup_elem(inst->maps.rule_meta, &s, &meta[s])) {
+			ret = -errno;
+			ef_log_err("cannot read rule_meta[%u]: %s", s, strerror(-ret));
+			return ret;
+		}
+	}
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		slot_of[i] = EDGEFW_MAX_RULES;
+		for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++) {
+			if (meta[s].name[0] &&
+			    !strncmp(meta[s].name, rs->rules[i].name,
+				     sizeof(meta[s].name))) {
+				slot_of[i] = s;
+				in_use[s] = true;
+				sum->rules_kept++;
+				break;
+			}
+		}
+	}
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		if (slot_of[i] != EDGEFW_MAX_RULES)
+			continue;
+		while (next_free < EDGEFW_MAX_RULES &&
+		       (meta[next_free].name[0] || in_use[next_free]))
+			next_free++;
+		if (next_free == EDGEFW_MAX_RULES) {
+			ef_log_err("no free counter slot for rule '%s': old and new rules together exceed %d names",
+				   rs->rules[i].name, EDGEFW_MAX_RULES);
+			return -ENOSPC;
+		}
+		ret = zero_counter(inst->maps.rule_stats, next_free, ncpu);
+		if (ret) {
+			ef_log_err("cannot reset counter %u: %s", next_free,
+				   strerror(-ret));
+			return ret;
+		}
+		slot_of[i] = next_free;
+		in_use[next_free] = true;
+		sum->rules_added++;
+	}
+	return 0;
+}
+
+static int write_meta(struct ef_instance *inst, const struct ef_ruleset *rs,
+		      const __u32 *slot_of)
+{
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		struct edgefw_rule_meta m = {
+			.order = (__u32)i,
+			.action = rs->rules[i].action,
+		};
+
+		memcpy(m.name, rs->rules[i].name, sizeof(m.name));
+		if (bpf_map_update_elem(inst->maps.rule_meta, &slot_of[i], &m,
+					BPF_ANY)) {
+			int err = -errno;
+
+			ef_log_err("cannot write rule_meta[%u]: %s", slot_of[i],
+				   strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Frees the slots of rules that left the ruleset. */
+static void release_slots(struct ef_instance *inst,
+			  const struct edgefw_rule_meta *meta, const bool *in_use,
+			  size_t *count)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct edgefw_rule_meta empty = {};
+
+	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++) {
+		if (!meta[s].name[0] || in_use[s])
+			continue;
+		bpf_map_update_elem(inst->maps.rule_meta, &s, &empty, BPF_ANY);
+		if (ncpu > 0)
+			zero_counter(inst->maps.rule_stats, s, ncpu);
+		(*count)++;
+	}
+}
+
+static int create_inner(enum bpf_map_type type, const char *name,
+			__u32 key_size, __u32 value_size, size_t entries)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int fd;
+
+	if (type == BPF_MAP_TYPE_LPM_TRIE)
+		opts.map_flags = BPF_F_NO_PREALLOC;
+	fd = bpf_map_create(type, name, key_size, value_size,
+			    (__u32)(entries ? entries : 1), &opts);
+	if (fd < 0) {
+		fd = -errno;
+		ef_log_err("cannot create map %s with %zu entries: %s", name,
+			   entries, strerror(-fd));
+	}
+	return fd;
+}
+
+static int fill_lpm(int fd, const struct ef_lpm_table *t, uint8_t family)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct ef_lpm_entry *e = &t->v[i];
+		union {
+			struct edgefw_lpm4_key v4;
+			struct edgefw_lpm6_key v6;
+		} k;
+
+		memset(&k, 0, sizeof(k));
+		if (family == EF_AF_INET) {
+			k.v4.prefixlen = e->prefix.len;
+			memcpy(k.v4.addr, e->prefix.addr, 4);
+		} else {
+			k.v6.prefixlen = e->prefix.len;
+			memcpy(k.v6.addr, e->prefix.addr, 16);
+		}
+		if (bpf_map_update_elem(fd, &k, &e->class_id, BPF_NOEXIST))
+			return -errno;
+	}
+	return 0;
+}
+
+static int fill_combos(int fd, const struct ef_compiled *c,
+		       const __u32 *slot_of, const __u32 *ifindex_of,
+		       const struct ef_ruleset *rs)
+{
+	struct edgefw_combo_key *keys = NULL;
+	struct edgefw_verdict *vals = NULL;
+	__u32 count;
+	int ret = 0;
+
+	if (!c->n_combos)
+		return 0;
+	keys = calloc(c->n_combos, sizeof(*keys));
+	vals = calloc(c->n_combos, sizeof(*vals));
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < c->n_combos; i++) {
+		const struct ef_rule *r = &rs->rules[c->combos[i].rule];
+
+		keys[i] = c->combos[i].key;
+		vals[i].counter_slot = slot_of[c->combos[i].rule];
+		vals[i].action = r->action;
+		vals[i].flags = r->log ? EDGEFW_VERDICT_F_LOG : 0;
+		vals[i].redirect_ifindex = ifindex_of[c->combos[i].rule];
+	}
+	count = (__u32)c->n_combos;
+	if (bpf_map_update_batch(fd, keys, vals, &count, NULL))
+		ret = -errno;
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+static int build_inner(const struct ef_compiled *c, const struct ef_ruleset *rs,
+		       const __u32 *slot_of, const __u32 *ifindex_of,
+		       struct inner_maps *im)
+{
+	static const char *const names[EF_FIELD_COUNT][EF_FAM_COUNT] = {
+		{ "efw_src4", "efw_src6" }, { "efw_dst4", "efw_dst6" },
+	};
+	int ret = 0;
+
+	for (int f = 0; f < EF_FIELD_COUNT; f++) {
+		for (int fam = 0; fam < EF_FAM_COUNT; fam++) {
+			bool v4 = fam == EF_FAM_V4;
+			int fd = create_inner(BPF_MAP_TYPE_LPM_TRIE, names[f][fam],
+					      v4 ? sizeof(struct edgefw_lpm4_key) :
+						   sizeof(struct edgefw_lpm6_key),
+					      sizeof(__u32), c->lpm[f][fam].n);
+
+			if (fd < 0)
+				return fd;
+			im->lpm[f][fam] = fd;
+			ret = fill_lpm(fd, &c->lpm[f][fam],
+				       v4 ? EF_AF_INET : EF_AF_INET6);
+			if (ret) {
+				ef_log_err("cannot fill %s: %s", names[f][fam],
+					   strerror(-ret));
+				return ret;
+			}
+		}
+	}
+	im->combo = create_inner(BPF_MAP_TYPE_HASH, "efw_combo",
+				 sizeof(struct edgefw_combo_key),
+				 sizeof(struct edgefw_verdict), c->n_combos);
+	if (im->combo < 0)
+		return im->combo;
+	ret = fill_combos(im->combo, c, slot_of, ifindex_of, rs);
+	if (ret)
+		ef_log_err("cannot fill efw_combo: %s", strerror(-ret));
+	return ret;
+}
+
+static int outer_fd(const struct ef_instance *inst, int f, int fam)
+{
+	static const size_t offs[EF_FIELD_COUNT][EF_FAM_COUNT] = {
+		{ offsetof(struct ef_maps, src4_tbl), offsetof(struct ef_maps, src6_tbl) },
+		{ offsetof(struct ef_maps, dst4_tbl), offsetof(struct ef_maps, dst6_tbl) },
+	};
+
+	return *(const int *)((const char *)&inst->maps + offs[f][fam]);
+}
+
+static int install_gen(struct ef_instance *inst, __u32 gen,
+		       const struct inner_maps *im)
+{
+	for (int f = 0; f < EF_FIELD_COUNT; f++)
+		for (int fam = 0; fam < EF_FAM_COUNT; fam++)
+			if (bpf_map_update_elem(outer_fd(inst, f, fam), &gen,
+						&im->lpm[f][fam], BPF_ANY))
+				return -errno;
+	if (bpf_map_update_elem(inst->maps.combo_tbl, &gen, &im->combo, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* Drops the references the outer maps hold on a retired generation. */
+static void retire_gen(struct ef_instance *inst, __u32 gen)
+{
+	for (int f = 0; f < EF_FIELD_COUNT; f++)
+		for (int fam = 0; fam < EF_FAM_COUNT; fam++)
+			bpf_map_delete_elem(outer_fd(inst, f, fam), &gen);
+	bpf_map_delete_elem(inst->maps.combo_tbl, &gen);
+}
+
+static int resolve_redirects(struct ef_instance *inst,
+			     const struct ef_ruleset *rs, __u32 *ifindex_of)
+{
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		const struct ef_rule *r = &rs->rules[i];
+
+		ifindex_of[i] = 0;
+		if (r->action != EDGEFW_ACT_REDIRECT)
+			continue;
+		ifindex_of[i] = if_nametoindex(r->redirect_ifname);
+		if (!ifindex_of[i]) {
+			ef_log_err("%s:%u:%u: rule '%s' redirects to '%s', which does not exist here: create the interface first",
+				   rs->path, r->line, r->col, r->name,
+				   r->redirect_ifname);
+			return -ENODEV;
+		}
+		if (bpf_map_update_elem(inst->maps.tx_ports, &ifindex_of[i],
+					&ifindex_of[i], BPF_ANY)) {
+			int err = -errno;
+
+			ef_log_err("cannot add %s to the redirect map: %s",
+				   r->redirect_ifname, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
+		    const struct ef_compiled *c, struct ef_apply_summary *sum)
+{
+	struct inner_maps im;
+	struct edgefw_rule_meta *meta = NULL;
+	struct edgefw_gen_config cfg = {};
+	struct edgefw_instance_info info;
+	struct edgefw_active act, next;
+	__u32 *slot_of = NULL, *ifindex_of = NULL;
+	bool *in_use = NULL;
+	__u32 zero = 0;
+	int ret;
+
+	memset(sum, 0, sizeof(*sum));
+	memset(&im, 0xff, sizeof(im)); /* all fds -1 */
+	if (bpf_map_lookup_elem(inst->maps.active, &zero, &act)) {
+		ret = -errno;
+		ef_log_err("cannot read %s/active: %s", inst->dir, strerror(-ret));
+		return ret;
+	}
+	next.gen = act.loaded ? !act.gen : 0;
+	next.loaded = 1;
+
+	meta = calloc(EDGEFW_MAX_RULES, sizeof(*meta));
+	in_use = calloc(EDGEFW_MAX_RULES, sizeof(*in_use));
+	slot_of = calloc(rs->n_rules + 1, sizeof(*slot_of));
+	ifindex_of = calloc(rs->n_rules + 1, sizeof(*ifindex_of));
+	if (!meta || !in_use || !slot_of || !ifindex_of) {
+		ret = -ENOMEM;
+		ef_log_err("out of memory loading the ruleset");
+		goto out;
+	}
+
+	ret = resolve_redirects(inst, rs, ifindex_of);
+	if (ret)
+		goto out;
+	ret = assign_slots(inst, rs, meta, slot_of, in_use, sum);
+	if (ret)
+		goto out;
+	ret = build_inner(c, rs, slot_of, ifindex_of, &im);
+	if (ret)
+		goto out;
+	ret = install_gen(inst, next.gen, &im);
+	if (ret) {
+		ef_log_err("cannot install generation %u in %s: %s", next.gen,
+			   inst->dir, strerror(-ret));
+		goto out;
+	}
+	memcpy(cfg.default_action, rs->default_action, sizeof(cfg.default_action));
+	cfg.non_ip_action = rs->non_ip_action;
+	cfg.malformed_action = rs->malformed_action;
+	if (bpf_map_update_elem(inst->maps.gen_config, &next.gen, &cfg, BPF_ANY)) {
+		ret = -errno;
+		ef_log_err("cannot write gen_config: %s", strerror(-ret));
+		goto out;
+	}
+
+	/* The switch: one 8-byte array element, read once per packet. */
+	if (bpf_map_update_elem(inst->maps.active, &zero, &next, BPF_ANY)) {
+		ret = -errno;
+		ef_log_err("cannot switch to the new ruleset: %s", strerror(-ret));
+		goto out;
+	}
+	sum->gen = next.gen;
+
+	if (act.loaded)
+		retire_gen(inst, act.gen);
+	release_slots(inst, meta, in_use, &sum->rules_removed);
+	ret = write_meta(inst, rs, slot_of);
+	if (ret)
+		goto out;
+
+	if (!bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info)) {
+		info.ruleset_hash = rs->hash;
+		info.loaded_at = (__u64)time(NULL);
+		bpf_map_update_elem(inst->maps.instance_info, &zero, &info,
+				    BPF_ANY);
+	}
+out:
+	for (int f = 0; f < EF_FIELD_COUNT; f++)
+		for (int fam = 0; fam < EF_FAM_COUNT; fam++)
+			if (im.lpm[f][fam] >= 0)
+				close(im.lpm[f][fam]);
+	if (im.combo >= 0)
+		close(im.combo);
+	free(meta);
+	free(in_use);
+	free(slot_of);
+	free(ifindex_of);
+	return ret;
+}

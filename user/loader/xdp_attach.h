@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Attaching edgefw's XDP program through libxdp, whose dispatcher lets it run
+ * beside other XDP programs on the same interface.
+ */
+#ifndef EDGEFW_XDP_ATTACH_H
+#define EDGEFW_XDP_ATTACH_H
+
+#include "instance.h"
+
+enum ef_xdp_mode {
+	EF_XDP_AUTO = 0,  /* native, falling back to generic with a warning */
+	EF_XDP_NATIVE,
+	EF_XDP_GENERIC,
+};
+
+/* Parses "auto", "native", "generic". Returns 0 or -EINVAL. */
+int ef_xdp_mode_parse(const char *s, enum ef_xdp_mode *mode);
+const char *ef_xdp_mode_name(unsigned libxdp_mode);
+
+/* Loads the XDP program against the instance's maps and attaches it to
+ * ifindex; records the attachment in the instance. 0 or -errno (logged). */
+int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
+		  enum ef_xdp_mode mode);
+
+/* Detaches the program this instance attached to ifindex (the recorded
+ * program id), leaving every other program in place, and forgets the
+ * attachment. -ENOENT when none is recorded. */
+int ef_xdp_detach(struct ef_instance *inst, int ifindex, const char *ifname);
+
+/* True when the instance's recorded program is still on ifindex. */
+bool ef_xdp_is_attached(struct ef_instance *inst, int ifindex);
+
+#endif

@@ -17,19 +17,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Inner-map templates: the loader creates one of each per generation, sized
  * for the ruleset it holds. Sizes rather than BTF types, because clang 14
  * emits only forward declarations for types reached solely through them. */
-struct lpm4_table {
+struct addr_table {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1);
-	__uint(key_size, sizeof(struct edgefw_lpm4_key));
-	__uint(value_size, sizeof(__u32));
-};
-
-struct lpm6_table {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1);
-	__uint(key_size, sizeof(struct edgefw_lpm6_key));
+	__uint(key_size, sizeof(struct edgefw_addr_key));
 	__uint(value_size, sizeof(__u32));
 };
 
@@ -48,10 +40,7 @@ struct combo_table {
 		__array(values, struct inner);                  \
 	} name SEC(".maps")
 
-GEN_OUTER(src4_tbl, lpm4_table);
-GEN_OUTER(dst4_tbl, lpm4_table);
-GEN_OUTER(src6_tbl, lpm6_table);
-GEN_OUTER(dst6_tbl, lpm6_table);
+GEN_OUTER(addr_tbl, addr_table);
 GEN_OUTER(combo_tbl, combo_table);
 
 struct {
@@ -130,15 +119,11 @@ static __always_inline void count(void *map, __u32 idx, __u64 bytes)
 	}
 }
 
-static __always_inline __u32 lookup_class(void *outer, __u32 gen,
-					  const void *key)
+static __always_inline __u32 lookup_class(void *addrs,
+					  struct edgefw_addr_key *k)
 {
-	void *inner = bpf_map_lookup_elem(outer, &gen);
-	__u32 *cls;
+	__u32 *cls = bpf_map_lookup_elem(addrs, k);
 
-	if (!inner)
-		return EDGEFW_CLASS_NONE;
-	cls = bpf_map_lookup_elem(inner, key);
 	return cls ? *cls : EDGEFW_CLASS_NONE;
 }
 
@@ -147,30 +132,34 @@ static __always_inline __u32 lookup_class(void *outer, __u32 gen,
 static __always_inline struct edgefw_verdict *
 classify(const struct pkt_info *pi, __u32 gen)
 {
+	struct edgefw_addr_key k = {};
 	struct edgefw_combo_key ck;
-	void *combo;
+	void *addrs, *combo;
+
+	addrs = bpf_map_lookup_elem(&addr_tbl, &gen);
+	combo = bpf_map_lookup_elem(&combo_tbl, &gen);
+	if (!addrs || !combo)
+		return NULL;
 
 	if (pi->family == 4) {
-		struct edgefw_lpm4_key k = { .prefixlen = 32 };
-
+		k.prefixlen = EDGEFW_ADDR_KEY_PREFIX_BITS + 32;
+		k.field = EDGEFW_FIELD_SRC4;
 		__builtin_memcpy(k.addr, pi->saddr, 4);
-		ck.src_class = lookup_class(&src4_tbl, gen, &k);
+		ck.src_class = lookup_class(addrs, &k);
+		k.field = EDGEFW_FIELD_DST4;
 		__builtin_memcpy(k.addr, pi->daddr, 4);
-		ck.dst_class = lookup_class(&dst4_tbl, gen, &k);
+		ck.dst_class = lookup_class(addrs, &k);
 	} else {
-		struct edgefw_lpm6_key k = { .prefixlen = 128 };
-
+		k.prefixlen = EDGEFW_ADDR_KEY_PREFIX_BITS + 128;
+		k.field = EDGEFW_FIELD_SRC6;
 		__builtin_memcpy(k.addr, pi->saddr, 16);
-		ck.src_class = lookup_class(&src6_tbl, gen, &k);
+		ck.src_class = lookup_class(addrs, &k);
+		k.field = EDGEFW_FIELD_DST6;
 		__builtin_memcpy(k.addr, pi->daddr, 16);
-		ck.dst_class = lookup_class(&dst6_tbl, gen, &k);
+		ck.dst_class = lookup_class(addrs, &k);
 	}
 	if (ck.src_class == EDGEFW_CLASS_NONE ||
 	    ck.dst_class == EDGEFW_CLASS_NONE)
-		return NULL;
-
-	combo = bpf_map_lookup_elem(&combo_tbl, &gen);
-	if (!combo)
 		return NULL;
 	return bpf_map_lookup_elem(combo, &ck);
 }

@@ -56,16 +56,29 @@ enum edgefw_reason {
 	EDGEFW_REASON_COUNT
 };
 
-/* LPM trie keys: prefixlen first, as the kernel requires. */
-struct edgefw_lpm4_key {
-	__u32 prefixlen;
-	__u8 addr[4];
+/* Which address a class lookup is for. All four share one LPM trie, told
+ * apart by this byte in front of the address: one inner map per generation
+ * instead of four halves the map-in-map updates of a reload, each of which
+ * waits for an RCU grace period. */
+enum edgefw_addr_field {
+	EDGEFW_FIELD_SRC4 = 0,
+	EDGEFW_FIELD_DST4,
+	EDGEFW_FIELD_SRC6,
+	EDGEFW_FIELD_DST6,
+	EDGEFW_FIELD_COUNT
 };
 
-struct edgefw_lpm6_key {
+/* LPM trie key: prefixlen first, as the kernel requires. prefixlen counts
+ * the field byte too: 8 + the address prefix length. IPv4 addresses use
+ * addr[0..3]. */
+struct edgefw_addr_key {
 	__u32 prefixlen;
+	__u8 field; /* enum edgefw_addr_field */
 	__u8 addr[16];
+	__u8 pad[3];
 };
+
+#define EDGEFW_ADDR_KEY_PREFIX_BITS 8
 
 /* Key of the combination table: one class id per classified field. */
 struct edgefw_combo_key {
@@ -132,8 +145,7 @@ struct edgefw_attach_val {
 };
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L || defined(__clang__)
-_Static_assert(sizeof(struct edgefw_lpm4_key) == 8, "lpm4 key layout");
-_Static_assert(sizeof(struct edgefw_lpm6_key) == 20, "lpm6 key layout");
+_Static_assert(sizeof(struct edgefw_addr_key) == 24, "addr key layout");
 _Static_assert(sizeof(struct edgefw_combo_key) == 8, "combo key layout");
 _Static_assert(sizeof(struct edgefw_verdict) == 12, "verdict layout");
 _Static_assert(sizeof(struct edgefw_gen_config) == 8, "gen config layout");

@@ -42,6 +42,7 @@ struct ydoc_node {
 	size_t n_pairs;
 };
 
+/* A zero field means its YDOC_DEFAULT_* value. */
 struct ydoc_limits {
 	size_t max_bytes;  /* input size */
 	unsigned max_depth; /* nesting of sequences and mappings */

@@ -50,6 +50,7 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct edgefw_counter *buf = NULL, sum;
+	struct edgefw_rule_meta *meta = NULL;
 	struct edgefw_active act = {};
 	struct edgefw_gen_config cfg = {};
 	__u32 zero = 0;
@@ -63,15 +64,19 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 	if (!buf)
 		return -ENOMEM;
 
+	meta = calloc(EDGEFW_MAX_RULES, sizeof(*meta));
+	if (!meta) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = ef_instance_read_meta(inst, meta);
+	if (ret)
+		goto out;
 	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++) {
-		struct edgefw_rule_meta m;
+		const struct edgefw_rule_meta *m = &meta[s];
 		struct ef_rule_stat *r;
 
-		if (bpf_map_lookup_elem(inst->maps.rule_meta, &s, &m)) {
-			ret = -errno;
-			goto out;
-		}
-		if (!m.name[0])
+		if (!m->name[0])
 			continue;
 		ret = read_sum(inst->maps.rule_stats, s, buf, ncpu, &sum);
 		if (ret)
@@ -88,11 +93,11 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 			cap = ncap;
 		}
 		r = &st->rules[st->n_rules++];
-		memcpy(r->name, m.name, sizeof(r->name));
+		memcpy(r->name, m->name, sizeof(r->name));
 		r->name[sizeof(r->name) - 1] = '\0';
 		r->slot = s;
-		r->order = m.order;
-		r->action = m.action;
+		r->order = m->order;
+		r->action = m->action;
 		r->packets = sum.packets;
 		r->bytes = sum.bytes;
 	}
@@ -122,6 +127,7 @@ out:
 			   strerror(-ret));
 		ef_stats_free(st);
 	}
+	free(meta);
 	free(buf);
 	return ret;
 }

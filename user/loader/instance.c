@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
@@ -337,4 +338,38 @@ int ef_instance_reuse_maps(const struct ef_instance *inst,
 	EF_PINNED_MAPS(EF_MAP_REUSE)
 #undef EF_MAP_REUSE
 	return 0;
+}
+
+int ef_instance_read_meta(const struct ef_instance *inst,
+			  struct edgefw_rule_meta *meta)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *keys = calloc(EDGEFW_MAX_RULES, sizeof(*keys));
+	__u32 out_batch = 0, done = 0;
+	int ret = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	/* One syscall instead of EDGEFW_MAX_RULES lookups. */
+	while (done < EDGEFW_MAX_RULES) {
+		__u32 count = EDGEFW_MAX_RULES - done;
+
+		ret = bpf_map_lookup_batch(inst->maps.rule_meta,
+					   done ? &out_batch : NULL, &out_batch,
+					   keys + done, meta + done, &count, &opts);
+		done += count;
+		if (ret) {
+			ret = -errno;
+			if (ret == -ENOENT) /* end of the array */
+				ret = 0;
+			break;
+		}
+	}
+	if (!ret && done != EDGEFW_MAX_RULES)
+		ret = -EIO;
+	if (ret)
+		ef_log_err("cannot read %s/rule_meta: %s", inst->dir,
+			   strerror(-ret));
+	free(keys);
+	return ret;
 }

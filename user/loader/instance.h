@@ -17,10 +17,7 @@
 
 /* Every map of kern/edgefw.bpf.c, by its name in the object and its pin. */
 #define EF_PINNED_MAPS(X) \
-	X(src4_tbl)       \
-	X(dst4_tbl)       \
-	X(src6_tbl)       \
-	X(dst6_tbl)       \
+	X(addr_tbl)       \
 	X(combo_tbl)      \
 	X(gen_config)     \
 	X(active)         \
@@ -63,6 +60,11 @@ void ef_instance_close(struct ef_instance *inst);
 /* Unpins every map and removes the directory; the maps live on only while
  * attached programs hold them. The instance is closed afterwards. */
 int ef_instance_destroy(struct ef_instance *inst);
+
+/* Reads all EDGEFW_MAX_RULES entries of rule_meta into meta, in batches. */
+struct edgefw_rule_meta;
+int ef_instance_read_meta(const struct ef_instance *inst,
+			  struct edgefw_rule_meta *meta);
 
 /* Mounts bpffs at /sys/fs/bpf when nothing is mounted there. */
 int ef_bpffs_ensure(void);

@@ -14,7 +14,7 @@
 #include "log.h"
 
 struct inner_maps {
-	int lpm[EF_FIELD_COUNT][EF_FAM_COUNT];
+	int addrs;
 	int combo;
 };
 
@@ -44,13 +44,9 @@ static int assign_slots(struct ef_instance *inst, const struct ef_ruleset *rs,
 
 	if (ncpu < 0)
 		return ncpu;
-	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++) {
-		if (bpf_map_lookup_elem(inst->maps.rule_meta, &s, &meta[s])) {
-			ret = -errno;
-			ef_log_err("cannot read rule_meta[%u]: %s", s, strerror(-ret));
-			return ret;
-		}
-	}
+	ret = ef_instance_read_meta(inst, meta);
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		slot_of[i] = EDGEFW_MAX_RULES;
 		for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++) {
@@ -146,25 +142,30 @@ static int create_inner(enum bpf_map_type type, const char *name,
 	return fd;
 }
 
-static int fill_lpm(int fd, const struct ef_lpm_table *t, uint8_t family)
-{
-	for (size_t i = 0; i < t->n; i++) {
-		const struct ef_lpm_entry *e = &t->v[i];
-		union {
-			struct edgefw_lpm4_key v4;
-			struct edgefw_lpm6_key v6;
-		} k;
+static const __u8 field_of[EF_FIELD_COUNT][EF_FAM_COUNT] = {
+	[EF_FIELD_SRC] = { EDGEFW_FIELD_SRC4, EDGEFW_FIELD_SRC6 },
+	[EF_FIELD_DST] = { EDGEFW_FIELD_DST4, EDGEFW_FIELD_DST6 },
+};
 
-		memset(&k, 0, sizeof(k));
-		if (family == EF_AF_INET) {
-			k.v4.prefixlen = e->prefix.len;
-			memcpy(k.v4.addr, e->prefix.addr, 4);
-		} else {
-			k.v6.prefixlen = e->prefix.len;
-			memcpy(k.v6.addr, e->prefix.addr, 16);
+static int fill_addrs(int fd, const struct ef_compiled *c)
+{
+	for (int f = 0; f < EF_FIELD_COUNT; f++) {
+		for (int fam = 0; fam < EF_FAM_COUNT; fam++) {
+			const struct ef_lpm_table *t = &c->lpm[f][fam];
+
+			for (size_t i = 0; i < t->n; i++) {
+				struct edgefw_addr_key k = {
+					.prefixlen = EDGEFW_ADDR_KEY_PREFIX_BITS +
+						     t->v[i].prefix.len,
+					.field = field_of[f][fam],
+				};
+
+				memcpy(k.addr, t->v[i].prefix.addr, sizeof(k.addr));
+				if (bpf_map_update_elem(fd, &k, &t->v[i].class_id,
+							BPF_NOEXIST))
+					return -errno;
+			}
 		}
-		if (bpf_map_update_elem(fd, &k, &e->class_id, BPF_NOEXIST))
-			return -errno;
 	}
 	return 0;
 }
@@ -208,30 +209,21 @@ static int build_inner(const struct ef_compiled *c, const struct ef_ruleset *rs,
 		       const __u32 *slot_of, const __u32 *ifindex_of,
 		       struct inner_maps *im)
 {
-	static const char *const names[EF_FIELD_COUNT][EF_FAM_COUNT] = {
-		{ "efw_src4", "efw_src6" }, { "efw_dst4", "efw_dst6" },
-	};
-	int ret = 0;
+	size_t n_addrs = 0;
+	int ret;
 
-	for (int f = 0; f < EF_FIELD_COUNT; f++) {
-		for (int fam = 0; fam < EF_FAM_COUNT; fam++) {
-			bool v4 = fam == EF_FAM_V4;
-			int fd = create_inner(BPF_MAP_TYPE_LPM_TRIE, names[f][fam],
-					      v4 ? sizeof(struct edgefw_lpm4_key) :
-						   sizeof(struct edgefw_lpm6_key),
-					      sizeof(__u32), c->lpm[f][fam].n);
-
-			if (fd < 0)
-				return fd;
-			im->lpm[f][fam] = fd;
-			ret = fill_lpm(fd, &c->lpm[f][fam],
-				       v4 ? EF_AF_INET : EF_AF_INET6);
-			if (ret) {
-				ef_log_err("cannot fill %s: %s", names[f][fam],
-					   strerror(-ret));
-				return ret;
-			}
-		}
+	for (int f = 0; f < EF_FIELD_COUNT; f++)
+		for (int fam = 0; fam < EF_FAM_COUNT; fam++)
+			n_addrs += c->lpm[f][fam].n;
+	im->addrs = create_inner(BPF_MAP_TYPE_LPM_TRIE, "efw_addrs",
+				 sizeof(struct edgefw_addr_key), sizeof(__u32),
+				 n_addrs);
+	if (im->addrs < 0)
+		return im->addrs;
+	ret = fill_addrs(im->addrs, c);
+	if (ret) {
+		ef_log_err("cannot fill efw_addrs: %s", strerror(-ret));
+		return ret;
 	}
 	im->combo = create_inner(BPF_MAP_TYPE_HASH, "efw_combo",
 				 sizeof(struct edgefw_combo_key),
@@ -244,36 +236,16 @@ static int build_inner(const struct ef_compiled *c, const struct ef_ruleset *rs,
 	return ret;
 }
 
-static int outer_fd(const struct ef_instance *inst, int f, int fam)
-{
-	static const size_t offs[EF_FIELD_COUNT][EF_FAM_COUNT] = {
-		{ offsetof(struct ef_maps, src4_tbl), offsetof(struct ef_maps, src6_tbl) },
-		{ offsetof(struct ef_maps, dst4_tbl), offsetof(struct ef_maps, dst6_tbl) },
-	};
-
-	return *(const int *)((const char *)&inst->maps + offs[f][fam]);
-}
-
+/* Each update of a map-in-map waits for an RCU grace period, so a reload
+ * makes exactly two. The generation these replace is released here, one
+ * reload after it stopped being used. */
 static int install_gen(struct ef_instance *inst, __u32 gen,
 		       const struct inner_maps *im)
 {
-	for (int f = 0; f < EF_FIELD_COUNT; f++)
-		for (int fam = 0; fam < EF_FAM_COUNT; fam++)
-			if (bpf_map_update_elem(outer_fd(inst, f, fam), &gen,
-						&im->lpm[f][fam], BPF_ANY))
-				return -errno;
-	if (bpf_map_update_elem(inst->maps.combo_tbl, &gen, &im->combo, BPF_ANY))
+	if (bpf_map_update_elem(inst->maps.addr_tbl, &gen, &im->addrs, BPF_ANY) ||
+	    bpf_map_update_elem(inst->maps.combo_tbl, &gen, &im->combo, BPF_ANY))
 		return -errno;
 	return 0;
-}
-
-/* Drops the references the outer maps hold on a retired generation. */
-static void retire_gen(struct ef_instance *inst, __u32 gen)
-{
-	for (int f = 0; f < EF_FIELD_COUNT; f++)
-		for (int fam = 0; fam < EF_FAM_COUNT; fam++)
-			bpf_map_delete_elem(outer_fd(inst, f, fam), &gen);
-	bpf_map_delete_elem(inst->maps.combo_tbl, &gen);
 }
 
 static int resolve_redirects(struct ef_instance *inst,
@@ -369,8 +341,6 @@ int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	}
 	sum->gen = next.gen;
 
-	if (act.loaded)
-		retire_gen(inst, act.gen);
 	release_slots(inst, meta, in_use, &sum->rules_removed);
 	ret = write_meta(inst, rs, slot_of);
 	if (ret)
@@ -383,10 +353,8 @@ int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 				    BPF_ANY);
 	}
 out:
-	for (int f = 0; f < EF_FIELD_COUNT; f++)
-		for (int fam = 0; fam < EF_FAM_COUNT; fam++)
-			if (im.lpm[f][fam] >= 0)
-				close(im.lpm[f][fam]);
+	if (im.addrs >= 0)
+		close(im.addrs);
 	if (im.combo >= 0)
 		close(im.combo);
 	free(meta);

@@ -9,7 +9,7 @@ MANDIR ?= $(PREFIX)/share/man
 
 CC ?= cc
 CLANG ?= clang
-BPFTOOL ?= bpftool
+BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
 PKG_CONFIG ?= pkg-config
 
 BUILD := build

@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* edgefw: the control tool. Commands live in a table; each cmd_*.c file
  * implements one group of them. */
-#include <bpf/libbpf.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xdp/libxdp.h>
 
 #include "cli.h"
 #include "instance.h"
+#include "liblog.h"
 #include "log.h"
 
 static const struct ef_command *const commands[] = {
@@ -71,24 +69,6 @@ static int cmd_help(const char *name)
 	return EF_EXIT_OK;
 }
 
-/* libbpf and libxdp explain their failures at warning level; their debug
- * chatter stays out of the operator's way unless asked for. */
-static int print_libbpf(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	if (level == LIBBPF_DEBUG && !getenv("EDGEFW_DEBUG"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static int print_libxdp(enum libxdp_print_level level, const char *fmt,
-			va_list ap)
-{
-	if (level == LIBXDP_DEBUG && !getenv("EDGEFW_DEBUG"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 int main(int argc, char **argv)
 {
 	struct ef_cli cli = { .instance = getenv("EDGEFW_INSTANCE") };
@@ -96,8 +76,7 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	ef_log_set_prog("edgefw");
-	libbpf_set_print(print_libbpf);
-	libxdp_set_print(print_libxdp);
+	ef_liblog_init();
 	if (!cli.instance || !cli.instance[0])
 		cli.instance = EF_INSTANCE_DEFAULT;
 

@@ -34,11 +34,25 @@ static int zero_counter(int map_fd, __u32 slot, int ncpu)
 /* Gives every rule a counter slot: the slot its name already has, or a free
  * one (zeroed). Names are written only after the switch (write_meta), so a
  * failed load leaves rule_meta as it was. */
+struct named_slot {
+	const char *name;
+	__u32 slot;
+};
+
+static int cmp_named(const void *a, const void *b)
+{
+	const struct named_slot *x = a, *y = b;
+
+	return strncmp(x->name, y->name, EDGEFW_RULE_NAME_MAX);
+}
+
 static int assign_slots(struct ef_instance *inst, const struct ef_ruleset *rs,
 			struct edgefw_rule_meta *meta, __u32 *slot_of,
 			bool *in_use, struct ef_apply_summary *sum)
 {
 	int ncpu = libbpf_num_possible_cpus();
+	struct named_slot *named;
+	size_t n_named = 0;
 	__u32 next_free = 0;
 	int ret = 0;
 
@@ -47,19 +61,27 @@ static int assign_slots(struct ef_instance *inst, const struct ef_ruleset *rs,
 	ret = ef_instance_read_meta(inst, meta);
 	if (ret)
 		return ret;
+	/* Names in use, sorted, so each rule finds its slot by bisection. */
+	named = malloc(EDGEFW_MAX_RULES * sizeof(*named));
+	if (!named)
+		return -ENOMEM;
+	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++)
+		if (meta[s].name[0])
+			named[n_named++] = (struct named_slot){ meta[s].name, s };
+	qsort(named, n_named, sizeof(*named), cmp_named);
 	for (size_t i = 0; i < rs->n_rules; i++) {
+		struct named_slot key = { rs->rules[i].name, 0 };
+		struct named_slot *hit = bsearch(&key, named, n_named,
+						 sizeof(*named), cmp_named);
+
 		slot_of[i] = EDGEFW_MAX_RULES;
-		for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++) {
-			if (meta[s].name[0] &&
-			    !strncmp(meta[s].name, rs->rules[i].name,
-				     sizeof(meta[s].name))) {
-				slot_of[i] = s;
-				in_use[s] = true;
-				sum->rules_kept++;
-				break;
-			}
+		if (hit) {
+			slot_of[i] = hit->slot;
+			in_use[hit->slot] = true;
+			sum->rules_kept++;
 		}
 	}
+	free(named);
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		if (slot_of[i] != EDGEFW_MAX_RULES)
 			continue;

@@ -9,6 +9,7 @@
 
 #include "edgefw.h"
 #include "edgefw.skel.h"
+#include "liblog.h"
 #include "log.h"
 #include "strutil.h"
 
@@ -75,6 +76,20 @@ out:
 	return ret;
 }
 
+/* libxdp falls back to attaching the program alone when the kernel refuses
+ * its dispatcher; say so, since other XDP programs then cannot join. */
+static void note_legacy(int ifindex, const char *ifname)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+
+	if (libxdp_get_error(mp))
+		return;
+	if (xdp_multiprog__is_legacy(mp))
+		ef_log_info("note: libxdp's dispatcher is unavailable here, so edgefw is the only XDP program on %s (EDGEFW_DEBUG=1 shows why)",
+			    ifname);
+	xdp_multiprog__close(mp);
+}
+
 int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 		  enum ef_xdp_mode mode)
 {
@@ -86,18 +101,23 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 	int ret;
 
 	xmode = mode == EF_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	ef_liblog_hold();
 	ret = attach_one(inst, ifindex, xmode, &prog_id);
 	if (ret && mode == EF_XDP_AUTO) {
+		ef_liblog_release(false);
 		ef_log_warn("native XDP on %s failed (%s): falling back to generic mode, which is slower",
 			    ifname, strerror(-ret));
+		ef_liblog_hold();
 		xmode = XDP_MODE_SKB;
 		ret = attach_one(inst, ifindex, xmode, &prog_id);
 	}
+	ef_liblog_release(ret != 0);
 	if (ret) {
 		ef_log_err("cannot attach XDP to %s in %s mode: %s", ifname,
 			   ef_xdp_mode_name(xmode), strerror(-ret));
 		return ret;
 	}
+	note_legacy(ifindex, ifname);
 
 	val.prog_id = prog_id;
 	val.mode = xmode;

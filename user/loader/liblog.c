@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "liblog.h"
+
+#include <bpf/libbpf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xdp/libxdp.h>
+
+#define HELD_MAX (64 * 1024)
+
+static bool debug, holding;
+static char held[HELD_MAX];
+static size_t held_len;
+
+static int emit(bool is_debug, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (is_debug && !debug)
+		return 0;
+	if (!holding || debug)
+		return vfprintf(stderr, fmt, ap);
+	n = vsnprintf(held + held_len, sizeof(held) - held_len, fmt, ap);
+	if (n > 0)
+		held_len += (size_t)n < sizeof(held) - held_len ?
+				    (size_t)n : sizeof(held) - held_len - 1;
+	return n;
+}
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	return emit(level == LIBBPF_DEBUG, fmt, ap);
+}
+
+static int print_libxdp(enum libxdp_print_level level, const char *fmt,
+			va_list ap)
+{
+	return emit(level == LIBXDP_DEBUG, fmt, ap);
+}
+
+void ef_liblog_init(void)
+{
+	const char *env = getenv("EDGEFW_DEBUG");
+
+	debug = env && env[0] && strcmp(env, "0");
+	libbpf_set_print(print_libbpf);
+	libxdp_set_print(print_libxdp);
+}
+
+void ef_liblog_hold(void)
+{
+	holding = true;
+	held_len = 0;
+	held[0] = '\0';
+}
+
+void ef_liblog_release(bool show)
+{
+	if (show && held_len)
+		fputs(held, stderr);
+	holding = false;
+	held_len = 0;
+}

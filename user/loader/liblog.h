@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What libbpf and libxdp print. Their debug output appears only with
+ * EDGEFW_DEBUG=1; their warnings can be held back around an operation and
+ * shown only when it fails, because libxdp warns about steps it recovers
+ * from by itself (probing its dispatcher, for one).
+ */
+#ifndef EDGEFW_LIBLOG_H
+#define EDGEFW_LIBLOG_H
+
+#include <stdbool.h>
+
+void ef_liblog_init(void);
+void ef_liblog_hold(void);
+/* Ends holding; prints what was held when show is true, else drops it. */
+void ef_liblog_release(bool show);
+
+#endif

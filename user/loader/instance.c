@@ -218,7 +218,10 @@ static int lock_dir(struct ef_instance *inst, unsigned flags)
 				return err;
 			if (mkdir(EF_PIN_ROOT, 0700) && errno != EEXIST)
 				return -errno;
-			if (mkdir(inst->dir, 0700) && errno != EEXIST)
+			/* ENOENT: the last instance's detach removed the root
+			 * between the two mkdirs; go round again. */
+			if (mkdir(inst->dir, 0700) && errno != EEXIST &&
+			    errno != ENOENT)
 				return -errno;
 			continue;
 		}

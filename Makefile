@@ -62,10 +62,18 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 DP_SRCS := $(wildcard tests/datapath/*.c)
 DP_BIN := $(BUILD)/tests/datapath/dptest
+# libFuzzer targets: tests/fuzz/fuzz_NAME.c with a seed corpus in
+# tests/fuzz/corpus/NAME/. Built with clang, ASan and UBSan.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_LIB_SRCS := $(wildcard user/common/*.c user/compiler/*.c)
+FUZZ_TIME ?= 300
+FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all $(INCLUDES)
 TEST_HELPER_SRCS := $(wildcard tests/tools/*.c)
 TEST_HELPERS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TEST_HELPER_SRCS))
 
-.PHONY: all clean install uninstall test test-build deps demo check-deps
+.PHONY: all clean install uninstall test test-build deps demo fuzz
 .DEFAULT_GOAL := all
 .SECONDARY:
 .DELETE_ON_ERROR:
@@ -123,7 +131,25 @@ $(BUILD)/tests/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CSTD) $(WARN) -O2 -g -o $@ $<
 
-test-build: all $(UNIT_BINS) $(if $(DP_SRCS),$(DP_BIN)) $(TEST_HELPERS)
+# The compiler is pure C with no BPF, so fuzz targets link its sources
+# directly, instrumented.
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard user/*/*.h kern/*.h)
+	$(call msg,FUZZ-CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) \
+		$(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null)
+
+# A longer run than make test's: FUZZ_TIME seconds per target.
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+		name=$${f##*/fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$name; \
+		echo "fuzzing $$name for $(FUZZ_TIME)s"; \
+		$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			$(BUILD)/fuzz/corpus-$$name tests/fuzz/corpus/$$name || exit 1; \
+	done
+
+test-build: all $(UNIT_BINS) $(if $(DP_SRCS),$(DP_BIN)) $(TEST_HELPERS) $(FUZZ_BINS)
 
 # Dependencies first, then a fresh sub-make, so pkg-config sees them.
 test: deps

@@ -542,7 +542,7 @@ static void test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 			ep.family = s.family == 4 ? EF_AF_INET : EF_AF_INET6;
 			memcpy(ep.saddr, s.saddr, 16);
 			memcpy(ep.daddr, s.daddr, 16);
-			m = ef_match(&dp->rs, &ep, EDGEFW_HOOK_XDP);
+			m = ef_match(&dp->rs, &ep);
 			if (m >= 0) {
 				want = dp->rs.rules[m].action == EDGEFW_ACT_DROP ?
 					       XDP_DROP : XDP_PASS;

@@ -88,7 +88,7 @@ static void expect_rule(const struct compiled *x, const char *src,
 	struct ef_packet p;
 
 	packet(&p, src, dst);
-	assert_int_equal(ef_match(&x->rs, &p, EDGEFW_HOOK_XDP), want);
+	assert_int_equal(ef_match(&x->rs, &p), want);
 	assert_int_equal(table_match(&x->c, &p), want);
 }
 
@@ -251,7 +251,7 @@ static void test_random_against_reference(void **state)
 			random_addr(p.family, p.saddr, anchors[p.family == EF_AF_INET6]);
 			random_addr(p.family, p.daddr, anchors[p.family == EF_AF_INET6]);
 			assert_int_equal(table_match(&c, &p),
-					 ef_match(&rs, &p, EDGEFW_HOOK_XDP));
+					 ef_match(&rs, &p));
 			checked++;
 		}
 		ef_compiled_free(&c);

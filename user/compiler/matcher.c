@@ -12,16 +12,31 @@ static bool field_matches(const struct ef_addr_field *f, uint8_t family,
 	return false;
 }
 
-int ef_match(const struct ef_ruleset *rs, const struct ef_packet *pkt,
-	     uint32_t hook)
+bool ef_rule_matches(const struct ef_rule *r, const struct ef_packet *pkt)
 {
-	(void)hook; /* every rule applies to every hook for now */
-	for (size_t i = 0; i < rs->n_rules; i++) {
-		const struct ef_rule *r = &rs->rules[i];
+	return field_matches(&r->src, pkt->family, pkt->saddr) &&
+	       field_matches(&r->dst, pkt->family, pkt->daddr);
+}
 
-		if (field_matches(&r->src, pkt->family, pkt->saddr) &&
-		    field_matches(&r->dst, pkt->family, pkt->daddr))
+int ef_match(const struct ef_ruleset *rs, const struct ef_packet *pkt)
+{
+	for (size_t i = 0; i < rs->n_rules; i++)
+		if (ef_rule_matches(&rs->rules[i], pkt))
 			return (int)i;
-	}
 	return -1;
+}
+
+struct ef_decision ef_decide(const struct ef_ruleset *rs,
+			     const struct ef_packet *pkt)
+{
+	struct ef_decision d = { .by = EF_BY_DEFAULT, .rule = -1 };
+
+	d.rule = ef_match(rs, pkt);
+	if (d.rule >= 0) {
+		d.by = EF_BY_RULE;
+		d.action = rs->rules[d.rule].action;
+	} else {
+		d.action = rs->default_action[pkt->hook];
+	}
+	return d;
 }

@@ -7,19 +7,60 @@
 #ifndef EDGEFW_MATCHER_H
 #define EDGEFW_MATCHER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ruleset.h"
 
+enum ef_pkt_frag {
+	EF_PKT_NOT_FRAG = 0,
+	EF_PKT_FIRST_FRAG,
+	EF_PKT_LATER_FRAG,
+};
+
+/* The header fields of an IP packet, as the datapath parses them. */
 struct ef_packet {
 	uint8_t family; /* EF_AF_INET or EF_AF_INET6 */
 	uint8_t saddr[16];
 	uint8_t daddr[16];
+	uint8_t l4proto;  /* IPv6: the header after the extension chain */
+	uint8_t frag;     /* enum ef_pkt_frag */
+	bool has_ports;   /* TCP/UDP/SCTP and the L4 header was read */
+	uint16_t sport, dport;
+	bool has_icmp;    /* ICMP (proto 1) or ICMPv6 (58), header read */
+	uint8_t icmp_type, icmp_code;
+	bool has_tcp_flags; /* TCP, header read */
+	uint8_t tcp_flags;  /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10
+			     * URG 0x20 ECE 0x40 CWR 0x80 */
+	int32_t vlan;     /* innermost tag id, or EF_VLAN_UNTAGGED */
+	uint32_t hook;    /* enum edgefw_hook */
+	const char *ifname; /* interface the hook runs on; NULL matches only
+			     * rules without `interfaces` */
 };
 
-/* Index of the first rule that matches the packet on hook, or -1 when none
- * does and the hook's default applies. */
-int ef_match(const struct ef_ruleset *rs, const struct ef_packet *pkt,
-	     uint32_t hook);
+/* Index of the first rule that matches the packet, or -1 when none does.
+ * Looks only at the rules: see ef_decide for the policies. */
+int ef_match(const struct ef_ruleset *rs, const struct ef_packet *pkt);
+
+/* Why a packet got its action. */
+enum ef_decided_by {
+	EF_BY_RULE = 0,
+	EF_BY_DEFAULT,     /* no rule matched: defaults.<hook> */
+	EF_BY_FRAG_POLICY, /* a non-first fragment: defaults.fragments */
+};
+
+struct ef_decision {
+	enum ef_decided_by by;
+	int rule;       /* EF_BY_RULE: index into rs->rules, else -1 */
+	uint8_t action; /* enum edgefw_action */
+};
+
+/* The full decision for an IP packet that parsed: the fragment policy, then
+ * the rules, then the hook's default. */
+struct ef_decision ef_decide(const struct ef_ruleset *rs,
+			     const struct ef_packet *pkt);
+
+/* Whether rule r matches pkt, field by field, for `explain`. */
+bool ef_rule_matches(const struct ef_rule *r, const struct ef_packet *pkt);
 
 #endif

@@ -3,6 +3,7 @@
  * The rule language after parsing: what the operator wrote, checked, with
  * the position of every rule for diagnostics. The compiler (classify.h)
  * turns it into tables; the reference matcher (matcher.h) gives it meaning.
+ * rules/README.md is the language reference.
  */
 #ifndef EDGEFW_RULESET_H
 #define EDGEFW_RULESET_H
@@ -16,37 +17,116 @@
 #include "edgefw.h"
 
 #define EF_IFNAME_MAX 16 /* IFNAMSIZ, including the NUL */
+#define EF_SET_NAME_MAX 64
 
-/* One address field (src or dst) of a rule. */
+/* Hooks bitmask of a rule: 1u << enum edgefw_hook. */
+#define EF_HOOKS_ALL ((1u << EDGEFW_HOOK_COUNT) - 1)
+
+/* One address field (src or dst) of a rule.
+ * - any: not written, every address of every family matches.
+ * - otherwise the field covers the families of the prefixes it lists (an
+ *   empty list, e.g. an empty set, covers none and matches nothing);
+ *   without negate an address matches when some prefix contains it, with
+ *   negate when it is of a covered family and no prefix contains it. */
 struct ef_addr_field {
-	bool any;              /* field not written: every address matches */
-	struct ef_prefix *v;   /* the prefixes the field lists */
+	bool any;
+	bool negate;
+	struct ef_prefix *v;
 	size_t n;
-	unsigned line, col;    /* where the field was written */
+	unsigned line, col; /* where the field was written */
+};
+
+struct ef_port_range {
+	uint16_t lo, hi; /* inclusive, lo <= hi */
+};
+
+/* sport / dport. A rule with ports matches only packets that carry ports
+ * (TCP, UDP, SCTP with the L4 header present: not a later fragment). With
+ * negate, a port matches when it is in none of the ranges; an empty list
+ * matches nothing, negated or not. */
+struct ef_port_field {
+	bool any;
+	bool negate;
+	struct ef_port_range *v;
+	size_t n;
+	unsigned line, col;
+};
+
+#define EF_VLAN_ANY (-1)
+#define EF_VLAN_UNTAGGED 4096 /* `vlan: none`: frames without a tag */
+
+enum ef_frag_match {
+	EF_FRAG_ANY = 0, /* not written */
+	EF_FRAG_NO,      /* not a fragment */
+	EF_FRAG_FIRST,   /* the first fragment (offset 0, more to come) */
+	EF_FRAG_LATER,   /* a non-first fragment */
+	EF_FRAG_YES,     /* first or later */
+};
+
+/* How non-first fragments are decided (defaults.fragments). */
+enum ef_frag_policy {
+	EF_FRAGPOL_RULES = 0, /* by the rules; L4 fields count as absent */
+	EF_FRAGPOL_PASS,
+	EF_FRAGPOL_DROP,
 };
 
 struct ef_rule {
 	char name[EDGEFW_RULE_NAME_MAX];
 	unsigned line, col;
+
+	uint8_t hooks;                  /* bitmask; EF_HOOKS_ALL when not written */
+	char (*ifaces)[EF_IFNAME_MAX];  /* names or fnmatch(3) globs */
+	size_t n_ifaces;                /* 0: every interface */
+
 	struct ef_addr_field src, dst;
-	uint8_t action; /* enum edgefw_action */
+
+	bool proto_any;                 /* proto not written (or `any`) */
+	uint8_t protos[32];             /* bitmap of IP protocol numbers */
+	struct ef_port_field sport, dport;
+	int16_t icmp_type;              /* -1: any; needs proto icmp/icmpv6 */
+	int16_t icmp_code;              /* -1: any */
+	uint8_t tcp_flags_mask;         /* 0: any; needs proto tcp */
+	uint8_t tcp_flags_value;        /* flags in mask that must be set */
+	int32_t vlan;                   /* EF_VLAN_ANY, 0-4095, EF_VLAN_UNTAGGED */
+	uint8_t frag;                   /* enum ef_frag_match */
+
+	uint8_t action;                 /* enum edgefw_action */
 	char redirect_ifname[EF_IFNAME_MAX];
 	bool log;
 };
 
-struct ef_ruleset {
-	char *path;
-	uint64_t hash; /* FNV-1a 64 of the file's bytes */
-	uint8_t default_action[EDGEFW_HOOK_COUNT];
-	uint8_t non_ip_action;
-	uint8_t malformed_action;
-	struct ef_rule *rules; /* in file order: first match wins */
-	size_t n_rules;
+enum ef_set_kind {
+	EF_SET_ADDR = 0,
+	EF_SET_PORT,
 };
 
-/* Reads and checks a rules file. Returns 0, or a negative errno with every
- * problem recorded in d (the ruleset is then empty). Warnings may be
- * recorded on success. */
+/* A named set, kept after expansion into the rules for reports. */
+struct ef_set {
+	char name[EF_SET_NAME_MAX];
+	unsigned line, col;
+	enum ef_set_kind kind;
+	size_t n_entries;
+	size_t n_refs; /* rules referring to it */
+};
+
+struct ef_ruleset {
+	char *path;
+	uint64_t hash; /* FNV-1a 64 of the file's bytes (not of list files) */
+	uint8_t default_action[EDGEFW_HOOK_COUNT];
+	uint8_t non_ip_action;       /* non-IP frames and IPv6 ND */
+	uint8_t malformed_action;    /* truncated / inconsistent headers */
+	uint8_t ext_overflow_action; /* IPv6 extension chain past the bound */
+	uint8_t frag_policy;         /* enum ef_frag_policy */
+	struct ef_rule *rules;       /* in file order: first match wins */
+	size_t n_rules;
+	struct ef_set *sets;
+	size_t n_sets;
+};
+
+/* Reads and checks a rules file (and the list files it names, relative to
+ * its directory). Returns 0, or a negative errno with every problem
+ * recorded in d (the ruleset is then empty). Warnings may be recorded on
+ * success. */
 int ef_ruleset_load(const char *path, struct ef_ruleset *rs, struct ef_diag *d);
 int ef_ruleset_parse(const char *name, const char *buf, size_t len,
 		     struct ef_ruleset *rs, struct ef_diag *d);
@@ -56,7 +136,12 @@ const char *ef_action_name(uint8_t action);
 const char *ef_hook_name(uint32_t hook);
 
 /* True when the rule can match a packet of this family (EF_AF_INET or
- * EF_AF_INET6): each address field is any or lists a prefix of it. */
+ * EF_AF_INET6): each address field is any or covers the family. */
 bool ef_rule_has_family(const struct ef_rule *r, uint8_t family);
+
+static inline bool ef_rule_has_proto(const struct ef_rule *r, uint8_t proto)
+{
+	return r->proto_any || (r->protos[proto / 8] >> (proto % 8)) & 1;
+}
 
 #endif

@@ -70,10 +70,12 @@ FUZZ_LIB_SRCS := $(wildcard user/common/*.c user/compiler/*.c)
 FUZZ_TIME ?= 300
 FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all $(INCLUDES)
+BENCH_BIN := $(BUILD)/tests/bench/microbench
+BENCH_SRCS := $(wildcard tests/bench/*.c) tests/datapath/packets.c
 TEST_HELPER_SRCS := $(wildcard tests/tools/*.c)
 TEST_HELPERS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TEST_HELPER_SRCS))
 
-.PHONY: all clean install uninstall test test-build deps demo fuzz
+.PHONY: all clean install uninstall test test-build deps demo fuzz bench bench-quick
 .DEFAULT_GOAL := all
 .SECONDARY:
 .DELETE_ON_ERROR:
@@ -148,6 +150,22 @@ fuzz: deps
 		$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 			$(BUILD)/fuzz/corpus-$$name tests/fuzz/corpus/$$name || exit 1; \
 	done
+
+$(BENCH_BIN): $(BENCH_SRCS) $(LIB) | $(SKELS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/datapath -o $@ $(BENCH_SRCS) $(LIB) $(PC_LIBS) -lelf -lz
+
+# Benchmarks never run in `make test`: they report ratios, not pass/fail.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN)
+	@mkdir -p $(BUILD)/bench
+	$(Q)$(BENCH_BIN) --json $(BUILD)/bench/results.json
+
+bench-quick: deps
+	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN)
+	@mkdir -p $(BUILD)/bench
+	$(Q)$(BENCH_BIN) --quick --reps 3 --json $(BUILD)/bench/results-quick.json
 
 test-build: all $(UNIT_BINS) $(if $(DP_SRCS),$(DP_BIN)) $(TEST_HELPERS) $(FUZZ_BINS)
 

@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The edgefw datapath. Classification never loops over rules: each address
- * is mapped to an equivalence class by one LPM lookup per field, and the
- * pair of classes to the winning rule by one hash lookup. The compiler
- * computes the classes and the winners; see user/compiler/classify.c.
+ * The edgefw datapath: one XDP program and two tc programs sharing the
+ * parser and the classifier.
+ *
+ * Classification never loops over rules. Each field the ruleset uses maps
+ * the packet's value to a class (the set of rules that field allows): LPM
+ * for addresses, array segments for protocol, ports, flags and VLAN, a hash
+ * for the interface and hook. The classes are then combined field by field,
+ * (class so far, next class) -> class so far, and the last class names the
+ * winning rule. The compiler (user/compiler/classify.c) computes every
+ * table; the number of lookups depends on the fields used, not on the rules.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
+#include <stdbool.h>
 #include <bpf/bpf_helpers.h>
 
 #include "edgefw.h"
@@ -25,11 +32,19 @@ struct addr_table {
 	__uint(value_size, sizeof(__u32));
 };
 
-struct combo_table {
+struct chain_table {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1);
-	__uint(key_size, sizeof(struct edgefw_combo_key));
-	__uint(value_size, sizeof(struct edgefw_verdict));
+	__uint(key_size, sizeof(struct edgefw_chain_key));
+	__uint(value_size, sizeof(__u32));
+};
+
+struct class_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP); /* sized per ruleset */
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct edgefw_class_info));
 };
 
 #define GEN_OUTER(name, inner)                                  \
@@ -41,7 +56,24 @@ struct combo_table {
 	} name SEC(".maps")
 
 GEN_OUTER(addr_tbl, addr_table);
-GEN_OUTER(combo_tbl, combo_table);
+GEN_OUTER(chain_tbl, chain_table);
+GEN_OUTER(class_tbl, class_table);
+
+/* Fixed-size tables, one half per generation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_LEAF_SIZE);
+	__type(key, __u32);
+	__type(value, __u32);
+} leaf_tbl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EDGEFW_GENERATIONS * (EDGEFW_MAX_ATTACH + 1) *
+				    EDGEFW_HOOK_COUNT);
+	__type(key, struct edgefw_ctx_key);
+	__type(value, __u32);
+} ctx_tbl SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -119,49 +151,132 @@ static __always_inline void count(void *map, __u32 idx, __u64 bytes)
 	}
 }
 
-static __always_inline __u32 lookup_class(void *addrs,
-					  struct edgefw_addr_key *k)
+struct classify_ctx {
+	const struct pkt_info *pi;
+	void *addrs;
+	__u32 gen;
+	__u32 ifindex;
+	__u32 hook;
+};
+
+static __always_inline __u32 addr_class(void *addrs, const struct pkt_info *pi,
+					bool dst)
 {
-	__u32 *cls = bpf_map_lookup_elem(addrs, k);
+	struct edgefw_addr_key k = {};
+	__u32 *cls;
+
+	if (pi->family == 4) {
+		k.prefixlen = EDGEFW_ADDR_KEY_PREFIX_BITS + 32;
+		k.field = dst ? EDGEFW_FIELD_DST4 : EDGEFW_FIELD_SRC4;
+		__builtin_memcpy(k.addr, dst ? pi->daddr : pi->saddr, 4);
+	} else {
+		k.prefixlen = EDGEFW_ADDR_KEY_PREFIX_BITS + 128;
+		k.field = dst ? EDGEFW_FIELD_DST6 : EDGEFW_FIELD_SRC6;
+		__builtin_memcpy(k.addr, dst ? pi->daddr : pi->saddr, 16);
+	}
+	cls = bpf_map_lookup_elem(addrs, &k);
+	return cls ? *cls : EDGEFW_CLASS_NONE;
+}
+
+static __always_inline __u32 leaf_class(__u32 gen, __u32 idx)
+{
+	__u32 key = gen * EDGEFW_LEAF_SIZE + idx;
+	__u32 *cls = bpf_map_lookup_elem(&leaf_tbl, &key);
 
 	return cls ? *cls : EDGEFW_CLASS_NONE;
 }
 
-/* Finds the verdict for an IP packet. Returns the rule's verdict, or NULL
- * when no rule matched (the caller applies the default). */
-static __always_inline struct edgefw_verdict *
-classify(const struct pkt_info *pi, __u32 gen)
+static __always_inline __u32 ctx_class(const struct classify_ctx *cc)
 {
-	struct edgefw_addr_key k = {};
-	struct edgefw_combo_key ck;
-	void *addrs, *combo;
+	struct edgefw_ctx_key k = { .gen = cc->gen, .ifindex = cc->ifindex,
+				    .hook = cc->hook };
+	__u32 *cls = bpf_map_lookup_elem(&ctx_tbl, &k);
 
-	addrs = bpf_map_lookup_elem(&addr_tbl, &gen);
-	combo = bpf_map_lookup_elem(&combo_tbl, &gen);
-	if (!addrs || !combo)
-		return NULL;
-
-	if (pi->family == 4) {
-		k.prefixlen = EDGEFW_ADDR_KEY_PREFIX_BITS + 32;
-		k.field = EDGEFW_FIELD_SRC4;
-		__builtin_memcpy(k.addr, pi->saddr, 4);
-		ck.src_class = lookup_class(addrs, &k);
-		k.field = EDGEFW_FIELD_DST4;
-		__builtin_memcpy(k.addr, pi->daddr, 4);
-		ck.dst_class = lookup_class(addrs, &k);
-	} else {
-		k.prefixlen = EDGEFW_ADDR_KEY_PREFIX_BITS + 128;
-		k.field = EDGEFW_FIELD_SRC6;
-		__builtin_memcpy(k.addr, pi->saddr, 16);
-		ck.src_class = lookup_class(addrs, &k);
-		k.field = EDGEFW_FIELD_DST6;
-		__builtin_memcpy(k.addr, pi->daddr, 16);
-		ck.dst_class = lookup_class(addrs, &k);
+	if (!cls) {
+		/* An interface the ruleset names no pattern for. */
+		k.ifindex = 0;
+		cls = bpf_map_lookup_elem(&ctx_tbl, &k);
 	}
-	if (ck.src_class == EDGEFW_CLASS_NONE ||
-	    ck.dst_class == EDGEFW_CLASS_NONE)
+	return cls ? *cls : EDGEFW_CLASS_NONE;
+}
+
+static __always_inline __u32 dim_class(const struct classify_ctx *cc, __u8 dim)
+{
+	const struct pkt_info *pi = cc->pi;
+	__u32 v;
+
+	switch (dim) {
+	case EDGEFW_DIM_SRC:
+		return addr_class(cc->addrs, pi, false);
+	case EDGEFW_DIM_DST:
+		return addr_class(cc->addrs, pi, true);
+	case EDGEFW_DIM_PROTO:
+		return leaf_class(cc->gen, EDGEFW_LEAF_PROTO_OFF +
+				  (__u32)pi->l4proto * EDGEFW_FRAG_STATES + pi->frag);
+	case EDGEFW_DIM_SPORT:
+		v = pi->sport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->sport;
+		return leaf_class(cc->gen, EDGEFW_LEAF_SPORT_OFF + v);
+	case EDGEFW_DIM_DPORT:
+		v = pi->dport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->dport;
+		return leaf_class(cc->gen, EDGEFW_LEAF_DPORT_OFF + v);
+	case EDGEFW_DIM_FLAGS:
+		v = pi->flags > EDGEFW_NO_FLAGS ? EDGEFW_NO_FLAGS : pi->flags;
+		return leaf_class(cc->gen, EDGEFW_LEAF_FLAGS_OFF + v);
+	case EDGEFW_DIM_VLAN:
+		v = pi->vlan > EDGEFW_UNTAGGED ? EDGEFW_UNTAGGED : pi->vlan;
+		return leaf_class(cc->gen, EDGEFW_LEAF_VLAN_OFF + v);
+	case EDGEFW_DIM_CTX:
+		return ctx_class(cc);
+	default:
+		return EDGEFW_CLASS_NONE;
+	}
+}
+
+/* Returns the verdict of the first matching rule, or NULL when no rule
+ * matches (the caller applies the default). */
+static __always_inline struct edgefw_verdict *
+classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
+	 __u32 gen, __u32 ifindex, __u32 hook)
+{
+	struct classify_ctx cc = { .pi = pi, .gen = gen, .ifindex = ifindex,
+				   .hook = hook };
+	struct edgefw_class_info *info;
+	void *chain, *classes;
+	__u32 cur;
+
+	cc.addrs = bpf_map_lookup_elem(&addr_tbl, &gen);
+	chain = bpf_map_lookup_elem(&chain_tbl, &gen);
+	classes = bpf_map_lookup_elem(&class_tbl, &gen);
+	if (!cc.addrs || !chain || !classes)
 		return NULL;
-	return bpf_map_lookup_elem(combo, &ck);
+
+	cur = cfg->n_dims ? dim_class(&cc, cfg->dims[0]) : cfg->root_class;
+	for (int i = 1; i < EDGEFW_DIM_COUNT; i++) {
+		struct edgefw_chain_key ck;
+		__u32 *next;
+
+		if (i >= cfg->n_dims || cur == EDGEFW_CLASS_NONE)
+			break;
+		ck.cur = cur;
+		ck.next = dim_class(&cc, cfg->dims[i]);
+		if (ck.next == EDGEFW_CLASS_NONE) {
+			cur = EDGEFW_CLASS_NONE;
+			break;
+		}
+		next = bpf_map_lookup_elem(chain, &ck);
+		if (next) {
+			cur = *next;
+			continue;
+		}
+		info = bpf_map_lookup_elem(classes, &cur);
+		cur = info ? info->miss : EDGEFW_CLASS_NONE;
+	}
+	if (cur == EDGEFW_CLASS_NONE)
+		return NULL;
+	info = bpf_map_lookup_elem(classes, &cur);
+	if (!info || !(info->verdict.flags & EDGEFW_VERDICT_F_MATCH))
+		return NULL;
+	return &info->verdict;
 }
 
 /* Verdicts in the hook-neutral form; each program maps them to its codes. */
@@ -176,11 +291,45 @@ struct fw_result {
 	__u32 ifindex; /* FW_REDIRECT */
 };
 
+static __always_inline __u32 parse_reason(int pr)
+{
+	switch (pr) {
+	case PARSE_NON_IP:
+		return EDGEFW_REASON_NON_IP;
+	case PARSE_ND:
+		return EDGEFW_REASON_ND;
+	case PARSE_BAD_L2:
+		return EDGEFW_REASON_MALFORMED_L2;
+	case PARSE_BAD_EXT:
+		return EDGEFW_REASON_MALFORMED_EXT;
+	case PARSE_BAD_L4:
+		return EDGEFW_REASON_MALFORMED_L4;
+	case PARSE_EXT_OVERFLOW:
+		return EDGEFW_REASON_EXT_OVERFLOW;
+	default:
+		return EDGEFW_REASON_MALFORMED_L3;
+	}
+}
+
+static __always_inline __u8 parse_policy(const struct edgefw_gen_config *cfg,
+					 int pr)
+{
+	switch (pr) {
+	case PARSE_NON_IP:
+	case PARSE_ND:
+		return cfg->non_ip_action;
+	case PARSE_EXT_OVERFLOW:
+		return cfg->ext_overflow_action;
+	default:
+		return cfg->malformed_action;
+	}
+}
+
 static __always_inline struct fw_result decide(void *data, void *data_end,
-					       __u32 hook)
+					       __u64 bytes, __u32 ifindex,
+					       __u32 hook, __u32 vlan_hint)
 {
 	struct fw_result res = { .decision = FW_PASS };
-	__u64 bytes = data_end - data;
 	struct edgefw_gen_config *cfg;
 	struct edgefw_verdict *v;
 	struct edgefw_active *act;
@@ -202,28 +351,23 @@ static __always_inline struct fw_result decide(void *data, void *data_end,
 	}
 
 	pr = parse_packet(data, data_end, &pi);
-	switch (pr) {
-	case PARSE_OK:
-		break;
-	case PARSE_NON_IP:
-		count(&reason_stats, EDGEFW_REASON_NON_IP, bytes);
-		action = cfg->non_ip_action;
+	if (pr != PARSE_OK) {
+		count(&reason_stats, parse_reason(pr), bytes);
+		action = parse_policy(cfg, pr);
 		goto policy;
-	case PARSE_ND:
-		count(&reason_stats, EDGEFW_REASON_ND, bytes);
-		action = cfg->non_ip_action;
-		goto policy;
-	case PARSE_BAD_L2:
-		count(&reason_stats, EDGEFW_REASON_MALFORMED_L2, bytes);
-		action = cfg->malformed_action;
-		goto policy;
-	default:
-		count(&reason_stats, EDGEFW_REASON_MALFORMED_L3, bytes);
-		action = cfg->malformed_action;
+	}
+	/* tc sees an offloaded outer tag beside the frame, not in it. */
+	if (pi.vlan == EDGEFW_UNTAGGED && vlan_hint != EDGEFW_UNTAGGED)
+		pi.vlan = vlan_hint;
+
+	if (pi.frag == PKT_LATER_FRAG && cfg->frag_policy != EDGEFW_FRAGPOL_RULES) {
+		count(&reason_stats, EDGEFW_REASON_FRAGMENT, bytes);
+		action = cfg->frag_policy == EDGEFW_FRAGPOL_DROP ?
+				 EDGEFW_ACT_DROP : EDGEFW_ACT_PASS;
 		goto policy;
 	}
 
-	v = classify(&pi, gen);
+	v = classify(&pi, cfg, gen, ifindex, hook);
 	if (v) {
 		count(&rule_stats, v->counter_slot, bytes);
 		if (v->action == EDGEFW_ACT_REDIRECT) {
@@ -251,7 +395,9 @@ int edgefw_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct fw_result r = decide(data, data_end, EDGEFW_HOOK_XDP);
+	__u64 bytes = data_end - data;
+	struct fw_result r = decide(data, data_end, bytes, ctx->ingress_ifindex,
+				    EDGEFW_HOOK_XDP, EDGEFW_UNTAGGED);
 	long ret;
 
 	switch (r.decision) {
@@ -261,11 +407,57 @@ int edgefw_xdp(struct xdp_md *ctx)
 		/* On a missing target, drop: a redirect rule promises the packet
 		 * does not continue up this host's stack. */
 		ret = bpf_redirect_map(&tx_ports, r.ifindex, XDP_ABORTED);
-		if (ret != XDP_REDIRECT)
-			count(&reason_stats, EDGEFW_REASON_REDIRECT_FAIL,
-			      data_end - data);
-		return ret == XDP_REDIRECT ? XDP_REDIRECT : XDP_DROP;
+		if (ret != XDP_REDIRECT) {
+			count(&reason_stats, EDGEFW_REASON_REDIRECT_FAIL, bytes);
+			return XDP_DROP;
+		}
+		return XDP_REDIRECT;
 	default:
 		return XDP_PASS;
 	}
+}
+
+/* Headers tc may have to pull into the linear area before reading them. */
+#define TC_PULL_LEN 256
+
+static __always_inline int tc_run(struct __sk_buff *skb, __u32 hook)
+{
+	__u32 need = skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN;
+	__u32 vlan = skb->vlan_present ? (skb->vlan_tci & 0x0fff) : EDGEFW_UNTAGGED;
+	struct fw_result r;
+	void *data, *data_end;
+	long ret;
+
+	if ((__u32)((long)skb->data_end - (long)skb->data) < need)
+		bpf_skb_pull_data(skb, need);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	r = decide(data, data_end, skb->len, skb->ifindex, hook, vlan);
+
+	switch (r.decision) {
+	case FW_DROP:
+		return TC_ACT_SHOT;
+	case FW_REDIRECT:
+		ret = bpf_redirect(r.ifindex, 0);
+		if (ret != TC_ACT_REDIRECT) {
+			count(&reason_stats, EDGEFW_REASON_REDIRECT_FAIL, skb->len);
+			return TC_ACT_SHOT;
+		}
+		return TC_ACT_REDIRECT;
+	default:
+		/* Not OK: let other tc filters after ours run. */
+		return TC_ACT_UNSPEC;
+	}
+}
+
+SEC("tc")
+int edgefw_tc_ingress(struct __sk_buff *skb)
+{
+	return tc_run(skb, EDGEFW_HOOK_TC_INGRESS);
+}
+
+SEC("tc")
+int edgefw_tc_egress(struct __sk_buff *skb)
+{
+	return tc_run(skb, EDGEFW_HOOK_TC_EGRESS);
 }

@@ -12,7 +12,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 1
+#define EDGEFW_LAYOUT_VERSION 2
 
 /* Rule counter slots (one per rule name) and the name stored for each. */
 #define EDGEFW_MAX_RULES 16384
@@ -47,12 +47,16 @@ enum edgefw_hook {
 enum edgefw_reason {
 	EDGEFW_REASON_DEFAULT_PASS = 0,
 	EDGEFW_REASON_DEFAULT_DROP,
-	EDGEFW_REASON_NON_IP,        /* ARP, LLDP, ...: passed by policy */
+	EDGEFW_REASON_NON_IP,        /* ARP, LLDP, ...: non-ip policy */
+	EDGEFW_REASON_ND,            /* IPv6 neighbour discovery: non-ip policy */
 	EDGEFW_REASON_MALFORMED_L2,  /* truncated Ethernet or VLAN header */
 	EDGEFW_REASON_MALFORMED_L3,  /* truncated IP header, bad ihl/length */
+	EDGEFW_REASON_MALFORMED_EXT, /* truncated IPv6 extension header */
+	EDGEFW_REASON_MALFORMED_L4,  /* L4 header truncated or bad TCP doff */
+	EDGEFW_REASON_EXT_OVERFLOW,  /* IPv6 extension chain past the bound */
+	EDGEFW_REASON_FRAGMENT,      /* non-first fragment, fragments policy */
 	EDGEFW_REASON_NO_RULESET,    /* no active generation loaded yet */
 	EDGEFW_REASON_REDIRECT_FAIL,
-	EDGEFW_REASON_ND,            /* IPv6 neighbour discovery: passed by policy */
 	EDGEFW_REASON_COUNT
 };
 
@@ -80,11 +84,54 @@ struct edgefw_addr_key {
 
 #define EDGEFW_ADDR_KEY_PREFIX_BITS 8
 
-/* Key of the combination table: one class id per classified field. */
-struct edgefw_combo_key {
-	__u32 src_class;
-	__u32 dst_class;
+/* Classification fields beyond the two addresses. Each maps a packet value
+ * to a class id through a fixed-size array segment (per generation); the
+ * compiler fills every index. */
+enum edgefw_dim {
+	EDGEFW_DIM_SRC = 0,  /* LPM, addr_tbl */
+	EDGEFW_DIM_DST,      /* LPM, addr_tbl */
+	EDGEFW_DIM_PROTO,    /* proto * 3 + fragment state */
+	EDGEFW_DIM_SPORT,    /* source port, ICMP type; EDGEFW_NO_L4 */
+	EDGEFW_DIM_DPORT,    /* destination port, ICMP code; EDGEFW_NO_L4 */
+	EDGEFW_DIM_FLAGS,    /* TCP flags; EDGEFW_NO_FLAGS when not TCP */
+	EDGEFW_DIM_VLAN,     /* innermost VLAN id; EDGEFW_UNTAGGED */
+	EDGEFW_DIM_CTX,      /* (ifindex, hook), ctx_tbl */
+	EDGEFW_DIM_COUNT
 };
+
+#define EDGEFW_FRAG_STATES 3 /* not a fragment, first, later */
+#define EDGEFW_NO_L4 65536    /* no ports: other protocol, later fragment */
+#define EDGEFW_NO_FLAGS 256
+#define EDGEFW_UNTAGGED 4096
+
+#define EDGEFW_LEAF_PROTO_OFF 0
+#define EDGEFW_LEAF_PROTO_LEN (256 * EDGEFW_FRAG_STATES)
+#define EDGEFW_LEAF_SPORT_OFF (EDGEFW_LEAF_PROTO_OFF + EDGEFW_LEAF_PROTO_LEN)
+#define EDGEFW_LEAF_PORT_LEN (EDGEFW_NO_L4 + 1)
+#define EDGEFW_LEAF_DPORT_OFF (EDGEFW_LEAF_SPORT_OFF + EDGEFW_LEAF_PORT_LEN)
+#define EDGEFW_LEAF_FLAGS_OFF (EDGEFW_LEAF_DPORT_OFF + EDGEFW_LEAF_PORT_LEN)
+#define EDGEFW_LEAF_FLAGS_LEN (EDGEFW_NO_FLAGS + 1)
+#define EDGEFW_LEAF_VLAN_OFF (EDGEFW_LEAF_FLAGS_OFF + EDGEFW_LEAF_FLAGS_LEN)
+#define EDGEFW_LEAF_VLAN_LEN (EDGEFW_UNTAGGED + 1)
+#define EDGEFW_LEAF_SIZE (EDGEFW_LEAF_VLAN_OFF + EDGEFW_LEAF_VLAN_LEN)
+
+/* Context classes: which rules apply on an interface and hook. ifindex 0
+ * holds the class for interfaces the compiler was not told about. */
+struct edgefw_ctx_key {
+	__u32 gen;
+	__u32 ifindex;
+	__u32 hook;
+};
+
+/* The chain: the classes of the used fields are combined left to right,
+ * (class so far, next field's class) -> class so far. A pair absent from
+ * chain_tbl takes class_tbl[class so far].miss. */
+struct edgefw_chain_key {
+	__u32 cur;
+	__u32 next;
+};
+
+#define EDGEFW_MAX_CLASSES (1u << 22)
 
 /* What a matching rule decides. */
 struct edgefw_verdict {
@@ -96,14 +143,30 @@ struct edgefw_verdict {
 };
 
 #define EDGEFW_VERDICT_F_LOG 0x1
+#define EDGEFW_VERDICT_F_MATCH 0x2 /* a rule matched (else: default) */
+
+/* Per chain class: where a pair missing from chain_tbl goes, and for the
+ * classes the last field produces, the verdict of their first rule. */
+struct edgefw_class_info {
+	__u32 miss; /* EDGEFW_CLASS_NONE: no rule can match any more */
+	struct edgefw_verdict verdict;
+};
 
 /* Per-generation settings that are not rules. */
 struct edgefw_gen_config {
+	__u32 root_class;         /* the class when no field is used */
 	__u8 default_action[EDGEFW_HOOK_COUNT];
-	__u8 non_ip_action;   /* ARP, LLDP, IPv6 neighbour discovery */
+	__u8 non_ip_action;       /* ARP, LLDP, IPv6 neighbour discovery */
 	__u8 malformed_action;
-	__u8 pad[3];
+	__u8 ext_overflow_action;
+	__u8 frag_policy;         /* 0 rules, 1 pass, 2 drop */
+	__u8 n_dims;              /* fields in the chain, in order */
+	__u8 dims[EDGEFW_DIM_COUNT];
 };
+
+#define EDGEFW_FRAGPOL_RULES 0
+#define EDGEFW_FRAGPOL_PASS 1
+#define EDGEFW_FRAGPOL_DROP 2
 
 /* The one switch between generations. */
 struct edgefw_active {
@@ -146,9 +209,11 @@ struct edgefw_attach_val {
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L || defined(__clang__)
 _Static_assert(sizeof(struct edgefw_addr_key) == 24, "addr key layout");
-_Static_assert(sizeof(struct edgefw_combo_key) == 8, "combo key layout");
+_Static_assert(sizeof(struct edgefw_ctx_key) == 12, "ctx key layout");
+_Static_assert(sizeof(struct edgefw_chain_key) == 8, "chain key layout");
+_Static_assert(sizeof(struct edgefw_class_info) == 16, "class info layout");
 _Static_assert(sizeof(struct edgefw_verdict) == 12, "verdict layout");
-_Static_assert(sizeof(struct edgefw_gen_config) == 8, "gen config layout");
+_Static_assert(sizeof(struct edgefw_gen_config) == 20, "gen config layout");
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct edgefw_rule_meta) == EDGEFW_RULE_NAME_MAX + 8, "rule meta layout");

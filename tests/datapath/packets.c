@@ -28,35 +28,94 @@ static size_t put_eth(struct pkt *p, const struct pkt_spec *s, uint16_t proto)
 	return off + 2;
 }
 
-size_t pkt_build(struct pkt *p, const struct pkt_spec *s)
+/* Writes the L4 header at l4; returns its length. */
+static size_t put_l4(uint8_t *h, const struct pkt_spec *s)
+{
+	switch (s->l4proto) {
+	case IPPROTO_TCP:
+		put16(h, s->sport);
+		put16(h + 2, s->dport);
+		h[12] = 5 << 4;
+		h[13] = s->tcp_flags;
+		return 20;
+	case IPPROTO_UDP:
+		put16(h, s->sport);
+		put16(h + 2, s->dport);
+		put16(h + 4, (uint16_t)(8 + s->payload));
+		return 8;
+	case IPPROTO_SCTP:
+		put16(h, s->sport);
+		put16(h + 2, s->dport);
+		return 12;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		h[0] = s->icmp_type;
+		h[1] = s->icmp_code;
+		return 8;
+	default:
+		return 0;
+	}
+}
+
+void pkt_build(struct pkt *p, const struct pkt_spec *s)
 {
 	size_t l3 = put_eth(p, s, s->family == 4 ? 0x0800 : 0x86dd);
 	uint8_t *ip = &p->data[l3];
-	size_t l4;
+	size_t off, l4len;
 
+	p->l3 = l3;
 	if (s->family == 4) {
 		ip[0] = 0x45;
-		put16(&ip[2], (uint16_t)(20 + s->payload));
 		ip[8] = 64;
 		ip[9] = s->l4proto;
+		if (s->frag == 1)
+			put16(&ip[6], 0x2000);         /* MF, offset 0 */
+		else if (s->frag == 2)
+			put16(&ip[6], 0x2000 | 185);   /* offset 1480 */
 		memcpy(&ip[12], s->saddr, 4);
 		memcpy(&ip[16], s->daddr, 4);
-		l4 = l3 + 20;
+		off = l3 + 20;
 	} else {
+		uint8_t *nh = &ip[6];
+
 		ip[0] = 0x60;
-		put16(&ip[4], (uint16_t)s->payload);
-		ip[6] = s->l4proto;
 		ip[7] = 64;
 		memcpy(&ip[8], s->saddr, 16);
 		memcpy(&ip[24], s->daddr, 16);
-		l4 = l3 + 40;
-		if (s->l4proto == IPPROTO_ICMPV6 && s->payload)
-			p->data[l4] = s->icmp6_type;
+		off = l3 + 40;
+		for (int i = 0; i < s->n_ext; i++) {
+			*nh = 60; /* destination options, 8 bytes */
+			nh = &p->data[off];
+			p->data[off + 1] = 0;
+			p->data[off + 2] = 1; /* PadN */
+			p->data[off + 3] = 4;
+			off += 8;
+		}
+		if (s->frag) {
+			*nh = 44;
+			nh = &p->data[off];
+			put16(&p->data[off + 2], s->frag == 2 ? (185 << 3) | 1 : 1);
+			memcpy(&p->data[off + 4], "\x12\x34\x56\x78", 4);
+			off += 8;
+		}
+		*nh = s->l4proto;
 	}
-	p->len = l4 + s->payload;
-	if (p->len < 60)
-		p->len = 60; /* Ethernet minimum: trailing padding */
-	return l3;
+	p->l4 = off;
+	if (s->frag == 2) {
+		/* The middle of a datagram: bytes that look like DNS to HTTP
+		 * ports, a SYN, an ICMP echo request. */
+		memcpy(&p->data[off], "\x00\x35\x00\x50\x08\x00\x00\x00"
+				      "\x00\x00\x00\x00\x50\x02\x00\x00", 16);
+		l4len = 16;
+	} else {
+		l4len = put_l4(&p->data[off], s);
+	}
+	off += l4len + s->payload;
+	if (s->family == 4)
+		put16(&ip[2], (uint16_t)(off - l3));
+	else
+		put16(&ip[4], (uint16_t)(off - l3 - 40));
+	p->len = off < 60 ? 60 : off; /* Ethernet minimum: trailing padding */
 }
 
 void pkt_build_arp(struct pkt *p)
@@ -70,6 +129,8 @@ void pkt_build_arp(struct pkt *p)
 	p->data[off + 5] = 4;
 	put16(&p->data[off + 6], 1);    /* request */
 	p->len = 60;
+	p->l3 = off;
+	p->l4 = off;
 }
 
 int parse_addr(const char *s, uint8_t *family, uint8_t addr[16])

@@ -27,7 +27,7 @@ static void compile(struct compiled *x, const char *yaml)
 	struct ef_diag d = {};
 
 	assert_int_equal(ef_ruleset_parse("t.yaml", yaml, strlen(yaml), &x->rs, &d), 0);
-	assert_int_equal(ef_compile(&x->rs, &x->c, &d), 0);
+	assert_int_equal(ef_compile(&x->rs, NULL, 0, &x->c, &d), 0);
 	ef_diag_free(&d);
 }
 
@@ -35,38 +35,6 @@ static void release(struct compiled *x)
 {
 	ef_compiled_free(&x->c);
 	ef_ruleset_free(&x->rs);
-}
-
-static uint32_t lpm_lookup(const struct ef_lpm_table *t, uint8_t family,
-			   const uint8_t addr[16])
-{
-	int best_len = -1;
-	uint32_t cls = EDGEFW_CLASS_NONE;
-
-	for (size_t i = 0; i < t->n; i++) {
-		const struct ef_prefix *p = &t->v[i].prefix;
-
-		if (p->len > best_len && ef_prefix_match(p, family, addr)) {
-			best_len = p->len;
-			cls = t->v[i].class_id;
-		}
-	}
-	return cls;
-}
-
-/* What the datapath would decide: a rule index, or -1 for the default. */
-static int table_match(const struct ef_compiled *c, const struct ef_packet *pkt)
-{
-	int fam = pkt->family == EF_AF_INET ? EF_FAM_V4 : EF_FAM_V6;
-	uint32_t s = lpm_lookup(&c->lpm[EF_FIELD_SRC][fam], pkt->family, pkt->saddr);
-	uint32_t d = lpm_lookup(&c->lpm[EF_FIELD_DST][fam], pkt->family, pkt->daddr);
-
-	if (s == EDGEFW_CLASS_NONE || d == EDGEFW_CLASS_NONE)
-		return -1;
-	for (size_t i = 0; i < c->n_combos; i++)
-		if (c->combos[i].key.src_class == s && c->combos[i].key.dst_class == d)
-			return (int)c->combos[i].rule;
-	return -1;
 }
 
 static void packet(struct ef_packet *p, const char *src, const char *dst)
@@ -89,7 +57,7 @@ static void expect_rule(const struct compiled *x, const char *src,
 
 	packet(&p, src, dst);
 	assert_int_equal(ef_match(&x->rs, &p), want);
-	assert_int_equal(table_match(&x->c, &p), want);
+	assert_int_equal(ef_compiled_lookup(&x->c, &p), want);
 }
 
 static void test_nested_prefixes(void **state)
@@ -138,10 +106,11 @@ static void test_one_class_for_a_big_set(void **state)
 		used += (size_t)snprintf(yaml + used, cap - used, "      - 10.%d.%d.0/24\n",
 					 i / 256, i % 256);
 	compile(&x, yaml);
-	/* 5000 prefixes, one rule set: one class plus nothing else. */
+	/* 5000 prefixes, one rule: one class, no chain. */
 	assert_int_equal(x.c.lpm[EF_FIELD_SRC][EF_FAM_V4].n, 5000);
-	assert_int_equal(x.c.n_classes[EF_FIELD_SRC], 1);
-	assert_int_equal(x.c.n_combos, 1);
+	assert_int_equal(x.c.n_leaf_classes[EDGEFW_DIM_SRC], 1);
+	assert_int_equal(x.c.n_dims, 1);
+	assert_int_equal(x.c.n_chain, 0);
 	expect_rule(&x, "10.19.135.7", "1.1.1.1", 0);
 	expect_rule(&x, "10.19.136.7", "1.1.1.1", -1);
 	release(&x);
@@ -154,7 +123,8 @@ static void test_empty_ruleset(void **state)
 
 	(void)state;
 	compile(&x, "version: 1\n");
-	assert_int_equal(x.c.n_combos, 0);
+	assert_int_equal(x.c.n_dims, 0);
+	assert_int_equal(x.c.root_class, EDGEFW_CLASS_NONE);
 	expect_rule(&x, "10.0.0.1", "10.0.0.2", -1);
 	release(&x);
 }
@@ -239,18 +209,23 @@ static void test_random_against_reference(void **state)
 		assert_non_null(rs.rules);
 		for (size_t i = 0; i < rs.n_rules; i++) {
 			snprintf(rs.rules[i].name, sizeof(rs.rules[i].name), "r%zu", i);
+			rs.rules[i].hooks = EF_HOOKS_ALL;
+			rs.rules[i].proto_any = true;
+			rs.rules[i].sport.any = rs.rules[i].dport.any = true;
+			rs.rules[i].icmp_type = rs.rules[i].icmp_code = -1;
+			rs.rules[i].vlan = EF_VLAN_ANY;
 			rs.rules[i].action = (uint8_t)(rnd() % 2);
 			random_field(&rs.rules[i].src, anchors);
 			random_field(&rs.rules[i].dst, anchors);
 		}
-		assert_int_equal(ef_compile(&rs, &c, &d), 0);
+		assert_int_equal(ef_compile(&rs, NULL, 0, &c, &d), 0);
 		for (int i = 0; i < 300; i++) {
 			struct ef_packet p = { 0 };
 
 			p.family = rnd() % 3 == 0 ? EF_AF_INET6 : EF_AF_INET;
 			random_addr(p.family, p.saddr, anchors[p.family == EF_AF_INET6]);
 			random_addr(p.family, p.daddr, anchors[p.family == EF_AF_INET6]);
-			assert_int_equal(table_match(&c, &p),
+			assert_int_equal(ef_compiled_lookup(&c, &p),
 					 ef_match(&rs, &p));
 			checked++;
 		}

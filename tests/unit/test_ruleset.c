@@ -157,7 +157,7 @@ static void test_types(void **state)
 	expect_error("version: 1\nrules:\n  - {name: [a], action: drop}\n", 3, 12,
 		     "name must be a scalar, not a sequence");
 	expect_error("version: 1\nrules:\n  - {name: a, src: {x: 1}, action: drop}\n", 3, 20,
-		     "src must be a scalar, not a mapping");
+		     "src must be a value, a $set, a list of them, or {not: ...}");
 }
 
 static void test_version(void **state)

@@ -35,8 +35,14 @@ extern const struct ef_command ef_cmd_stats;
 /* Prints "usage: edgefw CMD USAGE" to stderr and returns EF_EXIT_INPUT. */
 int ef_cli_usage(const struct ef_command *cmd);
 
-/* Reads and compiles a rules file, printing every diagnostic to stderr.
+/* Reads and checks a rules file, printing every diagnostic to stderr.
  * Returns 0 or a negative errno; on error nothing is left to free. */
+int ef_cli_load_rules(const char *path, struct ef_ruleset *rs);
+/* Compiles for the interfaces named (see ef_compile), printing errors. */
+int ef_cli_compile_rules(const struct ef_ruleset *rs,
+			 const char *const *ifnames, size_t n_ifnames,
+			 struct ef_compiled *c);
+/* Both, for no particular interface. */
 int ef_cli_compile(const char *path, struct ef_ruleset *rs,
 		   struct ef_compiled *c);
 

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -40,7 +41,9 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 	struct ef_ruleset rs;
 	struct ef_compiled c;
 	const char *rules = NULL, *ifname;
-	bool have_inst = false, compiled = false, reattach;
+	bool have_inst = false, loaded = false, compiled = false, reattach;
+	const char **ifnames = NULL;
+	size_t n_ifnames = 0;
 	int ifindex, opt, ret, code = EF_EXIT_OK;
 
 	optind = 1;
@@ -64,11 +67,11 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 		return ef_cli_usage(&ef_cmd_attach);
 	ifname = argv[optind];
 
-	/* A bad rules file must change nothing: compile before touching
+	/* A bad rules file must change nothing: check it before touching
 	 * the kernel. */
-	if (ef_cli_compile(rules, &rs, &c))
+	if (ef_cli_load_rules(rules, &rs))
 		return EF_EXIT_INPUT;
-	compiled = true;
+	loaded = true;
 
 	ifindex = (int)if_nametoindex(ifname);
 	if (!ifindex) {
@@ -84,6 +87,18 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 	}
 	have_inst = true;
 	reattach = ef_xdp_is_attached(&inst, ifindex);
+
+	/* `interfaces` patterns resolve against every attached interface. */
+	ret = ef_instance_ifnames(&inst, ifname, &ifnames, &n_ifnames);
+	if (ret) {
+		code = EF_EXIT_SYSTEM;
+		goto out;
+	}
+	if (ef_cli_compile_rules(&rs, ifnames, n_ifnames, &c)) {
+		code = EF_EXIT_INPUT;
+		goto out;
+	}
+	compiled = true;
 
 	ret = ef_tables_apply(&inst, &rs, &c, &sum);
 	if (ret) {
@@ -110,10 +125,11 @@ out:
 		else
 			ef_instance_close(&inst);
 	}
-	if (compiled) {
+	if (compiled)
 		ef_compiled_free(&c);
+	if (loaded)
 		ef_ruleset_free(&rs);
-	}
+	free(ifnames);
 	return code;
 }
 

@@ -18,8 +18,8 @@ static int run_check(const struct ef_cli *cli, int argc, char **argv)
 	for (int f = 0; f < EF_FIELD_COUNT; f++)
 		for (int fam = 0; fam < EF_FAM_COUNT; fam++)
 			prefixes += c.lpm[f][fam].n;
-	printf("%s: ok: %zu rules, %zu table prefixes, %zu combinations, ~%zu KiB of maps\n",
-	       argv[1], rs.n_rules, prefixes, c.n_combos,
+	printf("%s: ok: %zu rules, %zu table prefixes, %zu chain entries, ~%zu KiB of maps\n",
+	       argv[1], rs.n_rules, prefixes, c.n_chain,
 	       (ef_compiled_memory(&c) + 1023) / 1024);
 	ef_compiled_free(&c);
 	ef_ruleset_free(&rs);

@@ -3,12 +3,14 @@
  * The compiled form of a ruleset: the exact contents of the BPF tables, with
  * no BPF in sight, so it can be built and checked without root.
  *
- * Each address field maps an address to an equivalence class: the set of
- * rules whose field matches that address. The LPM table holds, for every
- * prefix any rule names (and /0), the class of the addresses whose longest
- * match it is. The combination table maps a (src class, dst class) pair to
- * the first rule in both sets; a pair with no common rule is absent and the
- * default applies.
+ * Each field (enum edgefw_dim) maps a packet value to a leaf class: the set
+ * of rules that field allows. Addresses go through LPM tables (every prefix
+ * a rule names, plus /0, carries the class of the addresses whose longest
+ * match it is), the other fields through arrays indexed by value. The
+ * fields the ruleset uses are then chained: the class so far and the next
+ * field's leaf class give the next class so far (chain entries, or the
+ * class's `miss` when the pair is absent), and the last class names the
+ * first rule in all the sets. See kern/DESIGN.md.
  */
 #ifndef EDGEFW_CLASSIFY_H
 #define EDGEFW_CLASSIFY_H
@@ -22,7 +24,7 @@
 
 /* Upper bounds the compiler refuses to exceed (never truncates). */
 #define EF_MAX_LPM_ENTRIES (1u << 20)
-#define EF_MAX_COMBOS (1u << 20)
+#define EF_MAX_CHAIN_ENTRIES (1u << 22)
 
 enum ef_field {
 	EF_FIELD_SRC = 0,
@@ -46,25 +48,61 @@ struct ef_lpm_table {
 	size_t n;
 };
 
-struct ef_combo_entry {
-	struct edgefw_combo_key key;
-	uint32_t rule; /* index into the ruleset's rules */
+/* Context class of an interface name ("" for interfaces not named here)
+ * on a hook. */
+struct ef_ctx_entry {
+	char ifname[EF_IFNAME_MAX];
+	uint32_t hook;
+	uint32_t class_id;
+};
+
+struct ef_chain_entry {
+	struct edgefw_chain_key key;
+	uint32_t next;
+};
+
+struct ef_class_entry {
+	uint32_t miss; /* EDGEFW_CLASS_NONE when nothing can match */
+	int32_t rule;  /* winner of a last-field class, else -1 */
 };
 
 struct ef_compiled {
+	/* Leaf tables. For the first chained field they hold chain class
+	 * ids, for the others that field's leaf class ids. */
 	struct ef_lpm_table lpm[EF_FIELD_COUNT][EF_FAM_COUNT];
-	struct ef_combo_entry *combos;
-	size_t n_combos;
-	size_t n_classes[EF_FIELD_COUNT];
+	uint32_t *leaf;          /* EDGEFW_LEAF_SIZE entries */
+	struct ef_ctx_entry *ctx;
+	size_t n_ctx;
+
+	/* The chain. */
+	uint8_t dims[EDGEFW_DIM_COUNT]; /* fields used, in chain order */
+	uint8_t n_dims;
+	uint32_t root_class;     /* the class when n_dims is 0 */
+	struct ef_chain_entry *chain;
+	size_t n_chain;
+	struct ef_class_entry *classes; /* indexed by chain class id */
+	size_t n_classes;
+
+	size_t n_leaf_classes[EDGEFW_DIM_COUNT];
 };
 
-/* Builds the tables for rs. Returns 0, or a negative errno with the reason
- * in d (-E2BIG when a table would exceed its bound). */
-int ef_compile(const struct ef_ruleset *rs, struct ef_compiled *out,
-	       struct ef_diag *d);
+/* Builds the tables for rs. ifnames (n_ifnames of them, may be 0) are the
+ * interfaces the tables will be attached to, so that `interfaces` patterns
+ * can be resolved; any other interface gets the class of rules without
+ * `interfaces`. Returns 0, or a negative errno with the reason in d
+ * (-E2BIG when a table would exceed its bound). */
+int ef_compile(const struct ef_ruleset *rs, const char *const *ifnames,
+	       size_t n_ifnames, struct ef_compiled *out, struct ef_diag *d);
 void ef_compiled_free(struct ef_compiled *c);
 
-/* Bytes the kernel tables will take, roughly, for reports. */
+/* What the datapath would decide, from the compiled tables alone: a rule
+ * index, or -1 when no rule matches. For tests and `explain`. */
+struct ef_packet;
+int ef_compiled_lookup(const struct ef_compiled *c, const struct ef_packet *p);
+
+/* Bytes the kernel tables take, estimated from their entry counts. */
 size_t ef_compiled_memory(const struct ef_compiled *c);
+
+const char *ef_dim_name(unsigned dim);
 
 #endif

@@ -1,21 +1,142 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The reference matcher. Each field is tested the way ruleset.h defines it,
+ * with no precomputation, so that a reader can check it against the
+ * language reference line by line.
+ */
 #include "matcher.h"
 
-static bool field_matches(const struct ef_addr_field *f, uint8_t family,
-			  const uint8_t addr[16])
+#include <fnmatch.h>
+
+static const char *const field_names[EF_RF_COUNT] = {
+	[EF_RF_HOOK] = "hooks",
+	[EF_RF_IFACE] = "interfaces",
+	[EF_RF_SRC] = "src",
+	[EF_RF_DST] = "dst",
+	[EF_RF_PROTO] = "proto",
+	[EF_RF_SPORT] = "sport",
+	[EF_RF_DPORT] = "dport",
+	[EF_RF_ICMP_TYPE] = "icmp-type",
+	[EF_RF_ICMP_CODE] = "icmp-code",
+	[EF_RF_TCP_FLAGS] = "tcp-flags",
+	[EF_RF_VLAN] = "vlan",
+	[EF_RF_FRAG] = "fragment",
+};
+
+const char *ef_rule_field_name(enum ef_rule_field f)
 {
+	return f < EF_RF_COUNT ? field_names[f] : "?";
+}
+
+/* Negation is family-scoped: a negated field matches only addresses of a
+ * family it lists prefixes of. */
+static bool addr_matches(const struct ef_addr_field *f, uint8_t family,
+			 const uint8_t addr[16])
+{
+	bool covered = false, in = false;
+
 	if (f->any)
 		return true;
+	for (size_t i = 0; i < f->n; i++) {
+		covered |= f->v[i].family == family;
+		in |= ef_prefix_match(&f->v[i], family, addr);
+	}
+	return f->negate ? covered && !in : in;
+}
+
+/* A rule with ports matches only packets that carry ports; an empty list
+ * matches nothing, negated or not. */
+static bool port_matches(const struct ef_port_field *f, bool has_ports,
+			 uint16_t port)
+{
+	bool in = false;
+
+	if (f->any)
+		return true;
+	if (!has_ports || !f->n)
+		return false;
 	for (size_t i = 0; i < f->n; i++)
-		if (ef_prefix_match(&f->v[i], family, addr))
+		in |= f->v[i].lo <= port && port <= f->v[i].hi;
+	return f->negate ? !in : in;
+}
+
+static bool iface_matches(const struct ef_rule *r, const char *ifname)
+{
+	if (!r->n_ifaces)
+		return true;
+	if (!ifname)
+		return false;
+	for (size_t i = 0; i < r->n_ifaces; i++)
+		if (!fnmatch(r->ifaces[i], ifname, 0))
 			return true;
 	return false;
 }
 
+static bool frag_matches(uint8_t want, uint8_t frag)
+{
+	switch (want) {
+	case EF_FRAG_ANY:
+		return true;
+	case EF_FRAG_NO:
+		return frag == EF_PKT_NOT_FRAG;
+	case EF_FRAG_FIRST:
+		return frag == EF_PKT_FIRST_FRAG;
+	case EF_FRAG_LATER:
+		return frag == EF_PKT_LATER_FRAG;
+	case EF_FRAG_YES:
+		return frag == EF_PKT_FIRST_FRAG || frag == EF_PKT_LATER_FRAG;
+	default:
+		return false;
+	}
+}
+
+bool ef_rule_field_matches(const struct ef_rule *r, enum ef_rule_field f,
+			   const struct ef_packet *pkt)
+{
+	/* A non-first fragment has no L4 header, whatever the flags say. */
+	bool later = pkt->frag == EF_PKT_LATER_FRAG;
+	bool ports = pkt->has_ports && !later;
+	bool icmp = pkt->has_icmp && !later;
+	bool flags = pkt->has_tcp_flags && !later;
+
+	switch (f) {
+	case EF_RF_HOOK:
+		return pkt->hook < EDGEFW_HOOK_COUNT && (r->hooks >> pkt->hook) & 1;
+	case EF_RF_IFACE:
+		return iface_matches(r, pkt->ifname);
+	case EF_RF_SRC:
+		return addr_matches(&r->src, pkt->family, pkt->saddr);
+	case EF_RF_DST:
+		return addr_matches(&r->dst, pkt->family, pkt->daddr);
+	case EF_RF_PROTO:
+		return ef_rule_has_proto(r, pkt->l4proto);
+	case EF_RF_SPORT:
+		return port_matches(&r->sport, ports, pkt->sport);
+	case EF_RF_DPORT:
+		return port_matches(&r->dport, ports, pkt->dport);
+	case EF_RF_ICMP_TYPE:
+		return r->icmp_type < 0 || (icmp && pkt->icmp_type == r->icmp_type);
+	case EF_RF_ICMP_CODE:
+		return r->icmp_code < 0 || (icmp && pkt->icmp_code == r->icmp_code);
+	case EF_RF_TCP_FLAGS:
+		return !r->tcp_flags_mask ||
+		       (flags && (pkt->tcp_flags & r->tcp_flags_mask) ==
+					 r->tcp_flags_value);
+	case EF_RF_VLAN:
+		return r->vlan == EF_VLAN_ANY || r->vlan == pkt->vlan;
+	case EF_RF_FRAG:
+		return frag_matches(r->frag, pkt->frag);
+	default:
+		return false;
+	}
+}
+
 bool ef_rule_matches(const struct ef_rule *r, const struct ef_packet *pkt)
 {
-	return field_matches(&r->src, pkt->family, pkt->saddr) &&
-	       field_matches(&r->dst, pkt->family, pkt->daddr);
+	for (int f = 0; f < EF_RF_COUNT; f++)
+		if (!ef_rule_field_matches(r, (enum ef_rule_field)f, pkt))
+			return false;
+	return true;
 }
 
 int ef_match(const struct ef_ruleset *rs, const struct ef_packet *pkt)
@@ -31,12 +152,21 @@ struct ef_decision ef_decide(const struct ef_ruleset *rs,
 {
 	struct ef_decision d = { .by = EF_BY_DEFAULT, .rule = -1 };
 
+	if (pkt->frag == EF_PKT_LATER_FRAG &&
+	    rs->frag_policy != EF_FRAGPOL_RULES) {
+		d.by = EF_BY_FRAG_POLICY;
+		d.action = rs->frag_policy == EF_FRAGPOL_PASS ? EDGEFW_ACT_PASS :
+								EDGEFW_ACT_DROP;
+		return d;
+	}
 	d.rule = ef_match(rs, pkt);
 	if (d.rule >= 0) {
 		d.by = EF_BY_RULE;
 		d.action = rs->rules[d.rule].action;
 	} else {
-		d.action = rs->default_action[pkt->hook];
+		d.action = pkt->hook < EDGEFW_HOOK_COUNT ?
+				   rs->default_action[pkt->hook] :
+				   EDGEFW_ACT_PASS;
 	}
 	return d;
 }

@@ -63,4 +63,29 @@ struct ef_decision ef_decide(const struct ef_ruleset *rs,
 /* Whether rule r matches pkt, field by field, for `explain`. */
 bool ef_rule_matches(const struct ef_rule *r, const struct ef_packet *pkt);
 
+/* The fields of a rule, in the order ef_rule_matches tests them. */
+enum ef_rule_field {
+	EF_RF_HOOK = 0,
+	EF_RF_IFACE,
+	EF_RF_SRC,
+	EF_RF_DST,
+	EF_RF_PROTO,
+	EF_RF_SPORT,
+	EF_RF_DPORT,
+	EF_RF_ICMP_TYPE,
+	EF_RF_ICMP_CODE,
+	EF_RF_TCP_FLAGS,
+	EF_RF_VLAN,
+	EF_RF_FRAG,
+	EF_RF_COUNT
+};
+
+/* Whether field f of rule r accepts pkt (a field not written accepts
+ * every packet). ef_rule_matches is all of them. */
+bool ef_rule_field_matches(const struct ef_rule *r, enum ef_rule_field f,
+			   const struct ef_packet *pkt);
+
+/* The field's name as the rule language writes it ("src", "tcp-flags"). */
+const char *ef_rule_field_name(enum ef_rule_field f);
+
 #endif

@@ -22,6 +22,15 @@
 /* Hooks bitmask of a rule: 1u << enum edgefw_hook. */
 #define EF_HOOKS_ALL ((1u << EDGEFW_HOOK_COUNT) - 1)
 
+/* One element of an address or port field as the operator wrote it: an
+ * inline value or a set reference, and the entries v[first, first + n) of
+ * the field it brought. Only explanations use it; matching reads v. */
+struct ef_field_part {
+	unsigned line, col;
+	int32_t set;  /* index into ef_ruleset.sets, or -1 for a value */
+	size_t first, n;
+};
+
 /* One address field (src or dst) of a rule.
  * - any: not written, every address of every family matches.
  * - otherwise the field covers the families of the prefixes it lists (an
@@ -34,6 +43,8 @@ struct ef_addr_field {
 	struct ef_prefix *v;
 	size_t n;
 	unsigned line, col; /* where the field was written */
+	struct ef_field_part *parts;
+	size_t n_parts;
 };
 
 struct ef_port_range {
@@ -50,6 +61,8 @@ struct ef_port_field {
 	struct ef_port_range *v;
 	size_t n;
 	unsigned line, col;
+	struct ef_field_part *parts;
+	size_t n_parts;
 };
 
 #define EF_VLAN_ANY (-1)
@@ -65,9 +78,9 @@ enum ef_frag_match {
 
 /* How non-first fragments are decided (defaults.fragments). */
 enum ef_frag_policy {
-	EF_FRAGPOL_RULES = 0, /* by the rules; L4 fields count as absent */
-	EF_FRAGPOL_PASS,
-	EF_FRAGPOL_DROP,
+	EF_FRAGPOL_RULES = EDGEFW_FRAGPOL_RULES, /* by the rules; L4 absent */
+	EF_FRAGPOL_PASS = EDGEFW_FRAGPOL_PASS,
+	EF_FRAGPOL_DROP = EDGEFW_FRAGPOL_DROP,
 };
 
 struct ef_rule {
@@ -130,6 +143,16 @@ struct ef_ruleset {
 int ef_ruleset_load(const char *path, struct ef_ruleset *rs, struct ef_diag *d);
 int ef_ruleset_parse(const char *name, const char *buf, size_t len,
 		     struct ef_ruleset *rs, struct ef_diag *d);
+
+enum ef_parse_flags {
+	/* Refuse `files:` with an error instead of reading them: for input
+	 * that must not make edgefw open arbitrary paths (the fuzzer). */
+	EF_PARSE_NO_LIST_FILES = 0x1,
+};
+
+int ef_ruleset_parse_flags(const char *name, const char *buf, size_t len,
+			   unsigned flags, struct ef_ruleset *rs,
+			   struct ef_diag *d);
 void ef_ruleset_free(struct ef_ruleset *rs);
 
 const char *ef_action_name(uint8_t action);

@@ -376,3 +376,45 @@ int ef_instance_read_meta(const struct ef_instance *inst,
 	free(keys);
 	return ret;
 }
+
+int ef_instance_ifnames(const struct ef_instance *inst, const char *extra,
+			const char ***names, size_t *n)
+{
+	struct edgefw_attach_key key, next;
+	struct edgefw_attach_val val;
+	const size_t max = EDGEFW_MAX_ATTACH + 1;
+	void *prev = NULL;
+	const char **v;
+	char (*store)[16];
+	size_t count = 0;
+
+	/* Pointers first, then the names they point at, in one block. */
+	v = calloc(1, max * (sizeof(*v) + sizeof(*store)));
+	if (!v)
+		return -ENOMEM;
+	store = (char (*)[16])(v + max);
+	if (extra) {
+		snprintf(store[count], sizeof(store[count]), "%s", extra);
+		v[count] = store[count];
+		count++;
+	}
+	while (!bpf_map_get_next_key(inst->maps.attachments, prev, &next)) {
+		bool dup = false;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(inst->maps.attachments, &key, &val))
+			continue;
+		val.ifname[sizeof(val.ifname) - 1] = '\0';
+		for (size_t i = 0; i < count; i++)
+			dup |= !strcmp(v[i], val.ifname);
+		if (dup || count == max)
+			continue;
+		memcpy(store[count], val.ifname, sizeof(store[count]));
+		v[count] = store[count];
+		count++;
+	}
+	*names = v;
+	*n = count;
+	return 0;
+}

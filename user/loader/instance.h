@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #define EF_BPFFS_ROOT "/sys/fs/bpf"
 #define EF_PIN_ROOT EF_BPFFS_ROOT "/edgefw"
@@ -18,7 +19,10 @@
 /* Every map of kern/edgefw.bpf.c, by its name in the object and its pin. */
 #define EF_PINNED_MAPS(X) \
 	X(addr_tbl)       \
-	X(combo_tbl)      \
+	X(chain_tbl)      \
+	X(class_tbl)      \
+	X(leaf_tbl)       \
+	X(ctx_tbl)        \
 	X(gen_config)     \
 	X(active)         \
 	X(rule_stats)     \
@@ -65,6 +69,12 @@ int ef_instance_destroy(struct ef_instance *inst);
 struct edgefw_rule_meta;
 int ef_instance_read_meta(const struct ef_instance *inst,
 			  struct edgefw_rule_meta *meta);
+
+/* The names of the interfaces the instance is attached to, plus extra
+ * (may be NULL), without repeats: what `interfaces` patterns are compiled
+ * for. *names is an array of *n pointers into one allocation; free(*names). */
+int ef_instance_ifnames(const struct ef_instance *inst, const char *extra,
+			const char ***names, size_t *n);
 
 /* Mounts bpffs at /sys/fs/bpf when nothing is mounted there. */
 int ef_bpffs_ensure(void);

@@ -15,7 +15,8 @@
 
 struct inner_maps {
 	int addrs;
-	int combo;
+	int chain;
+	int classes;
 };
 
 static int zero_counter(int map_fd, __u32 slot, int ncpu)
@@ -147,13 +148,12 @@ static void release_slots(struct ef_instance *inst,
 }
 
 static int create_inner(enum bpf_map_type type, const char *name,
-			__u32 key_size, __u32 value_size, size_t entries)
+			__u32 key_size, __u32 value_size, size_t entries,
+			__u32 flags)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
 	int fd;
 
-	if (type == BPF_MAP_TYPE_LPM_TRIE)
-		opts.map_flags = BPF_F_NO_PREALLOC;
 	fd = bpf_map_create(type, name, key_size, value_size,
 			    (__u32)(entries ? entries : 1), &opts);
 	if (fd < 0) {
@@ -164,11 +164,26 @@ static int create_inner(enum bpf_map_type type, const char *name,
 	return fd;
 }
 
+/* One syscall per batch instead of one per entry. */
+static int update_batch(int fd, const void *keys, const void *vals,
+			size_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 count = (__u32)n;
+
+	if (!n)
+		return 0;
+	if (bpf_map_update_batch(fd, keys, vals, &count, &opts))
+		return -errno;
+	return count == n ? 0 : -EIO;
+}
+
 static const __u8 field_of[EF_FIELD_COUNT][EF_FAM_COUNT] = {
 	[EF_FIELD_SRC] = { EDGEFW_FIELD_SRC4, EDGEFW_FIELD_SRC6 },
 	[EF_FIELD_DST] = { EDGEFW_FIELD_DST4, EDGEFW_FIELD_DST6 },
 };
 
+/* The LPM trie has no batch update in the kernel: one call per prefix. */
 static int fill_addrs(int fd, const struct ef_compiled *c)
 {
 	for (int f = 0; f < EF_FIELD_COUNT; f++) {
@@ -192,35 +207,54 @@ static int fill_addrs(int fd, const struct ef_compiled *c)
 	return 0;
 }
 
-static int fill_combos(int fd, const struct ef_compiled *c,
-		       const __u32 *slot_of, const __u32 *ifindex_of,
-		       const struct ef_ruleset *rs)
+static int fill_chain(int fd, const struct ef_compiled *c)
 {
-	struct edgefw_combo_key *keys = NULL;
-	struct edgefw_verdict *vals = NULL;
-	__u32 count;
-	int ret = 0;
+	struct edgefw_chain_key *keys = calloc(c->n_chain + 1, sizeof(*keys));
+	__u32 *vals = calloc(c->n_chain + 1, sizeof(*vals));
+	int ret;
 
-	if (!c->n_combos)
-		return 0;
-	keys = calloc(c->n_combos, sizeof(*keys));
-	vals = calloc(c->n_combos, sizeof(*vals));
 	if (!keys || !vals) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < c->n_combos; i++) {
-		const struct ef_rule *r = &rs->rules[c->combos[i].rule];
-
-		keys[i] = c->combos[i].key;
-		vals[i].counter_slot = slot_of[c->combos[i].rule];
-		vals[i].action = r->action;
-		vals[i].flags = r->log ? EDGEFW_VERDICT_F_LOG : 0;
-		vals[i].redirect_ifindex = ifindex_of[c->combos[i].rule];
+	for (size_t i = 0; i < c->n_chain; i++) {
+		keys[i] = c->chain[i].key;
+		vals[i] = c->chain[i].next;
 	}
-	count = (__u32)c->n_combos;
-	if (bpf_map_update_batch(fd, keys, vals, &count, NULL))
-		ret = -errno;
+	ret = update_batch(fd, keys, vals, c->n_chain);
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+static int fill_classes(int fd, const struct ef_compiled *c,
+			const struct ef_ruleset *rs, const __u32 *slot_of,
+			const __u32 *ifindex_of)
+{
+	struct edgefw_class_info *vals = calloc(c->n_classes + 1, sizeof(*vals));
+	__u32 *keys = calloc(c->n_classes + 1, sizeof(*keys));
+	int ret;
+
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < c->n_classes; i++) {
+		const struct ef_class_entry *e = &c->classes[i];
+		struct edgefw_verdict *v = &vals[i].verdict;
+
+		keys[i] = (__u32)i;
+		vals[i].miss = e->miss;
+		if (e->rule < 0)
+			continue;
+		v->counter_slot = slot_of[e->rule];
+		v->action = rs->rules[e->rule].action;
+		v->redirect_ifindex = ifindex_of[e->rule];
+		v->flags = EDGEFW_VERDICT_F_MATCH |
+			   (rs->rules[e->rule].log ? EDGEFW_VERDICT_F_LOG : 0);
+	}
+	ret = update_batch(fd, keys, vals, c->n_classes);
 out:
 	free(keys);
 	free(vals);
@@ -239,7 +273,7 @@ static int build_inner(const struct ef_compiled *c, const struct ef_ruleset *rs,
 			n_addrs += c->lpm[f][fam].n;
 	im->addrs = create_inner(BPF_MAP_TYPE_LPM_TRIE, "efw_addrs",
 				 sizeof(struct edgefw_addr_key), sizeof(__u32),
-				 n_addrs);
+				 n_addrs, BPF_F_NO_PREALLOC);
 	if (im->addrs < 0)
 		return im->addrs;
 	ret = fill_addrs(im->addrs, c);
@@ -247,25 +281,96 @@ static int build_inner(const struct ef_compiled *c, const struct ef_ruleset *rs,
 		ef_log_err("cannot fill efw_addrs: %s", strerror(-ret));
 		return ret;
 	}
-	im->combo = create_inner(BPF_MAP_TYPE_HASH, "efw_combo",
-				 sizeof(struct edgefw_combo_key),
-				 sizeof(struct edgefw_verdict), c->n_combos);
-	if (im->combo < 0)
-		return im->combo;
-	ret = fill_combos(im->combo, c, slot_of, ifindex_of, rs);
+	im->chain = create_inner(BPF_MAP_TYPE_HASH, "efw_chain",
+				 sizeof(struct edgefw_chain_key), sizeof(__u32),
+				 c->n_chain, 0);
+	if (im->chain < 0)
+		return im->chain;
+	ret = fill_chain(im->chain, c);
+	if (ret) {
+		ef_log_err("cannot fill efw_chain: %s", strerror(-ret));
+		return ret;
+	}
+	im->classes = create_inner(BPF_MAP_TYPE_ARRAY, "efw_classes",
+				   sizeof(__u32), sizeof(struct edgefw_class_info),
+				   c->n_classes, BPF_F_INNER_MAP);
+	if (im->classes < 0)
+		return im->classes;
+	ret = fill_classes(im->classes, c, rs, slot_of, ifindex_of);
 	if (ret)
-		ef_log_err("cannot fill efw_combo: %s", strerror(-ret));
+		ef_log_err("cannot fill efw_classes: %s", strerror(-ret));
 	return ret;
 }
 
+/* The fixed-size tables have a half per generation: the inactive half is
+ * overwritten in place. */
+static int fill_leaf(struct ef_instance *inst, __u32 gen,
+		     const struct ef_compiled *c)
+{
+	__u32 *keys = malloc(EDGEFW_LEAF_SIZE * sizeof(*keys));
+	int ret;
+
+	if (!keys)
+		return -ENOMEM;
+	for (__u32 i = 0; i < EDGEFW_LEAF_SIZE; i++)
+		keys[i] = gen * EDGEFW_LEAF_SIZE + i;
+	ret = update_batch(inst->maps.leaf_tbl, keys, c->leaf, EDGEFW_LEAF_SIZE);
+	free(keys);
+	if (ret)
+		ef_log_err("cannot fill leaf_tbl: %s", strerror(-ret));
+	return ret;
+}
+
+/* Removes a generation's context entries (left from two reloads ago). */
+static void clear_ctx(struct ef_instance *inst, __u32 gen)
+{
+	struct edgefw_ctx_key key, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(inst->maps.ctx_tbl, prev, &next)) {
+		key = next;
+		if (key.gen == gen) {
+			bpf_map_delete_elem(inst->maps.ctx_tbl, &key);
+			prev = NULL; /* restart: deletion breaks iteration */
+			continue;
+		}
+		prev = &key;
+	}
+}
+
+static int fill_ctx(struct ef_instance *inst, __u32 gen,
+		    const struct ef_compiled *c)
+{
+	clear_ctx(inst, gen);
+	for (size_t i = 0; i < c->n_ctx; i++) {
+		const struct ef_ctx_entry *e = &c->ctx[i];
+		struct edgefw_ctx_key k = { .gen = gen, .hook = e->hook };
+
+		if (e->ifname[0]) {
+			k.ifindex = if_nametoindex(e->ifname);
+			if (!k.ifindex)
+				continue; /* gone since: the fallback applies */
+		}
+		if (bpf_map_update_elem(inst->maps.ctx_tbl, &k, &e->class_id,
+					BPF_ANY)) {
+			int err = -errno;
+
+			ef_log_err("cannot fill ctx_tbl: %s", strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 /* Each update of a map-in-map waits for an RCU grace period, so a reload
- * makes exactly two. The generation these replace is released here, one
+ * makes exactly three. The generation these replace is released here, one
  * reload after it stopped being used. */
 static int install_gen(struct ef_instance *inst, __u32 gen,
 		       const struct inner_maps *im)
 {
 	if (bpf_map_update_elem(inst->maps.addr_tbl, &gen, &im->addrs, BPF_ANY) ||
-	    bpf_map_update_elem(inst->maps.combo_tbl, &gen, &im->combo, BPF_ANY))
+	    bpf_map_update_elem(inst->maps.chain_tbl, &gen, &im->chain, BPF_ANY) ||
+	    bpf_map_update_elem(inst->maps.class_tbl, &gen, &im->classes, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -340,6 +445,11 @@ int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	ret = build_inner(c, rs, slot_of, ifindex_of, &im);
 	if (ret)
 		goto out;
+	ret = fill_leaf(inst, next.gen, c);
+	if (!ret)
+		ret = fill_ctx(inst, next.gen, c);
+	if (ret)
+		goto out;
 	ret = install_gen(inst, next.gen, &im);
 	if (ret) {
 		ef_log_err("cannot install generation %u in %s: %s", next.gen,
@@ -349,6 +459,11 @@ int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	memcpy(cfg.default_action, rs->default_action, sizeof(cfg.default_action));
 	cfg.non_ip_action = rs->non_ip_action;
 	cfg.malformed_action = rs->malformed_action;
+	cfg.ext_overflow_action = rs->ext_overflow_action;
+	cfg.frag_policy = rs->frag_policy;
+	cfg.root_class = c->root_class;
+	cfg.n_dims = c->n_dims;
+	memcpy(cfg.dims, c->dims, sizeof(cfg.dims));
 	if (bpf_map_update_elem(inst->maps.gen_config, &next.gen, &cfg, BPF_ANY)) {
 		ret = -errno;
 		ef_log_err("cannot write gen_config: %s", strerror(-ret));
@@ -377,8 +492,10 @@ int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 out:
 	if (im.addrs >= 0)
 		close(im.addrs);
-	if (im.combo >= 0)
-		close(im.combo);
+	if (im.chain >= 0)
+		close(im.chain);
+	if (im.classes >= 0)
+		close(im.classes);
 	free(meta);
 	free(in_use);
 	free(slot_of);

@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Per-packet classification cost, measured with BPF_PROG_TEST_RUN: edgefw's
+ * XDP and tc programs against baselines (an empty XDP_DROP program, the
+ * parser alone) in the same run, interleaved, so the ratios hold on a noisy
+ * machine.
+ *
+ *   microbench [--quick] [--reps N] [--json FILE] [--lists DIR]
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.skel.h"
+#include "classify.h"
+#include "edgefw.skel.h"
+#include "instance.h"
+#include "listfile.h"
+#include "packets.h"
+#include "ruleset.h"
+#include "tables.h"
+
+#define N_FLOWS 4096
+
+struct prog {
+	const char *name;
+	int fd;
+	bool xdp; /* else tc */
+};
+
+struct scenario {
+	const char *name;
+	uint8_t family;
+	size_t prefixes; /* in the source blocklist */
+	size_t rules;    /* multi-field rules after it */
+	const char *list; /* a list file instead of generated prefixes */
+};
+
+struct result {
+	const char *prog;
+	const char *scenario;
+	size_t prefixes, rules;
+	uint8_t family;
+	double median, min, max;
+};
+
+static uint64_t rng = 0x62656e6368ull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 0x2545f4914f6cdd1dull;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p) {
+		fprintf(stderr, "microbench: out of memory\n");
+		exit(2);
+	}
+	return p;
+}
+
+/* Realistic blocklist shape: mostly single addresses, some networks. */
+static void random_prefix(uint8_t family, struct ef_prefix *p)
+{
+	unsigned bits = family == EF_AF_INET ? 32 : 128;
+	unsigned r = (unsigned)(rnd() % 100);
+
+	memset(p, 0, sizeof(*p));
+	p->family = family;
+	for (unsigned i = 0; i < bits / 8; i++)
+		p->addr[i] = (uint8_t)rnd();
+	if (family == EF_AF_INET) {
+		p->addr[0] = (uint8_t)(1 + rnd() % 223);
+		p->len = r < 70 ? 32 : r < 85 ? 24 : (uint8_t)(16 + rnd() % 17);
+	} else {
+		p->addr[0] = 0x20;
+		p->addr[1] = (uint8_t)(rnd() & 0x0f);
+		p->len = r < 60 ? 128 : r < 85 ? 64 : (uint8_t)(32 + rnd() % 97);
+	}
+	for (unsigned b = p->len; b < bits; b++)
+		p->addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+}
+
+static void host_in(const struct ef_prefix *p, uint8_t out[16])
+{
+	unsigned bits = p->family == EF_AF_INET ? 32 : 128;
+
+	memcpy(out, p->addr, 16);
+	for (unsigned b = p->len; b < bits; b++)
+		if (rnd() & 1)
+			out[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+}
+
+static const uint16_t dports[] = { 22, 25, 53, 80, 123, 443, 993, 3306,
+				   5432, 6379, 8080, 8443 };
+
+/* Rule 0 drops the blocklist; rules 1..n each allow or drop one service
+ * (destination address, protocol, port); the default drops. */
+static int build_ruleset(const struct scenario *sc, struct ef_ruleset *rs,
+			 struct ef_prefix_list *block)
+{
+	struct ef_diag d = {};
+	int ret = 0;
+
+	memset(rs, 0, sizeof(*rs));
+	memset(block, 0, sizeof(*block));
+	if (sc->list) {
+		ret = ef_listfile_load(sc->list, block, &d);
+		ef_diag_free(&d);
+		if (ret)
+			return ret;
+	} else {
+		block->v = xcalloc(sc->prefixes, sizeof(*block->v));
+		block->n = sc->prefixes;
+		for (size_t i = 0; i < sc->prefixes; i++)
+			random_prefix(sc->family, &block->v[i]);
+	}
+	rs->n_rules = 1 + sc->rules;
+	rs->rules = xcalloc(rs->n_rules, sizeof(*rs->rules));
+	for (int h = 0; h < EDGEFW_HOOK_COUNT; h++)
+		rs->default_action[h] = EDGEFW_ACT_DROP;
+	rs->malformed_action = EDGEFW_ACT_DROP;
+	rs->ext_overflow_action = EDGEFW_ACT_DROP;
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		struct ef_rule *r = &rs->rules[i];
+		uint8_t proto;
+
+		snprintf(r->name, sizeof(r->name), "r%zu", i);
+		r->hooks = EF_HOOKS_ALL;
+		r->proto_any = true;
+		r->src.any = r->dst.any = true;
+		r->sport.any = r->dport.any = true;
+		r->icmp_type = r->icmp_code = -1;
+		r->vlan = EF_VLAN_ANY;
+		r->action = EDGEFW_ACT_DROP;
+		if (i == 0) {
+			r->src.any = false;
+			r->src.v = block->v;
+			r->src.n = block->n;
+			continue;
+		}
+		r->dst.any = false;
+		r->dst.n = 1;
+		r->dst.v = xcalloc(1, sizeof(*r->dst.v));
+		random_prefix(sc->family, r->dst.v);
+		r->dst.v->len = sc->family == EF_AF_INET ? 32 : 128;
+		r->proto_any = false;
+		proto = rnd() & 1 ? IPPROTO_TCP : IPPROTO_UDP;
+		r->protos[proto / 8] |= (uint8_t)(1u << (proto % 8));
+		r->dport.any = false;
+		r->dport.n = 1;
+		r->dport.v = xcalloc(1, sizeof(*r->dport.v));
+		r->dport.v->lo = r->dport.v->hi = dports[rnd() % 12];
+		r->action = rnd() & 1 ? EDGEFW_ACT_PASS : EDGEFW_ACT_DROP;
+	}
+	return 0;
+}
+
+static void free_ruleset(struct ef_ruleset *rs, struct ef_prefix_list *block)
+{
+	for (size_t i = 1; i < rs->n_rules; i++) {
+		free(rs->rules[i].dst.v);
+		free(rs->rules[i].dport.v);
+	}
+	free(rs->rules);
+	ef_prefix_list_free(block);
+}
+
+/* Half the flows hit a rule (the blocklist, early, or a service, late),
+ * half miss everything. */
+static void build_flows(const struct scenario *sc, const struct ef_ruleset *rs,
+			struct pkt *flows)
+{
+	for (size_t i = 0; i < N_FLOWS; i++) {
+		struct pkt_spec s = { .family = sc->family == EF_AF_INET ? 4 : 6,
+				      .l4proto = IPPROTO_TCP, .sport = 40000,
+				      .dport = 443, .tcp_flags = 0x02,
+				      .payload = 16 };
+		struct ef_prefix p;
+
+		random_prefix(sc->family, &p);
+		host_in(&p, s.saddr);
+		random_prefix(sc->family, &p);
+		host_in(&p, s.daddr);
+		if (i % 4 == 0) {
+			const struct ef_addr_field *f = &rs->rules[0].src;
+
+			host_in(&f->v[rnd() % f->n], s.saddr);
+		} else if (i % 4 == 1 && rs->n_rules > 1) {
+			const struct ef_rule *r = &rs->rules[1 + rnd() % (rs->n_rules - 1)];
+
+			host_in(r->dst.v, s.daddr);
+			s.dport = r->dport.v->lo;
+			s.l4proto = ef_rule_has_proto(r, IPPROTO_TCP) ? IPPROTO_TCP :
+								       IPPROTO_UDP;
+		}
+		pkt_build(&flows[i], &s);
+	}
+}
+
+/* Mean ns per packet over all flows, each run `repeat` times. */
+static double measure(int fd, const struct pkt *flows, size_t n, unsigned repeat)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = flows[i].data,
+			    .data_size_in = (__u32)flows[i].len, .repeat = repeat);
+
+		if (bpf_prog_test_run_opts(fd, &opts)) {
+			fprintf(stderr, "microbench: test run failed: %s\n",
+				strerror(errno));
+			exit(2);
+		}
+		total += opts.duration; /* mean ns of the repeats */
+	}
+	return (double)total / (double)n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static size_t n_results;
+static struct result results[128];
+
+static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
+			 const struct prog *progs, size_t n_progs, unsigned reps,
+			 unsigned repeat)
+{
+	static const char *const ifnames[] = { "lo" };
+	struct ef_prefix_list block;
+	struct ef_apply_summary sum;
+	struct ef_ruleset rs;
+	struct ef_compiled c;
+	struct ef_diag d = {};
+	struct pkt *flows;
+	double *samples;
+	struct timespec t0, t1;
+
+	if (build_ruleset(sc, &rs, &block)) {
+		printf("# %s: skipped (%s not readable)\n", sc->name,
+		       sc->list ? sc->list : "?");
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (ef_compile(&rs, ifnames, 1, &c, &d) ||
+	    ef_tables_apply(inst, &rs, &c, &sum)) {
+		ef_diag_print(&d, stderr);
+		fprintf(stderr, "microbench: %s: cannot load the ruleset\n", sc->name);
+		exit(2);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("# %s: %zu prefixes, %zu rules: compiled and loaded in %.0f ms (%zu chain entries, %zu classes, dims %u)\n",
+	       sc->name, block.n, rs.n_rules,
+	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+	       c.n_chain, c.n_classes, c.n_dims);
+
+	flows = xcalloc(N_FLOWS, sizeof(*flows));
+	build_flows(sc, &rs, flows);
+	samples = xcalloc(n_progs * reps, sizeof(*samples));
+	/* Interleaved: every repetition runs every program once. */
+	for (unsigned r = 0; r < reps; r++)
+		for (size_t p = 0; p < n_progs; p++)
+			samples[p * reps + r] = measure(progs[p].fd, flows, N_FLOWS, repeat);
+	for (size_t p = 0; p < n_progs && n_results < 128; p++) {
+		double *s = &samples[p * reps];
+		struct result *res = &results[n_results++];
+
+		qsort(s, reps, sizeof(*s), cmp_double);
+		res->prog = progs[p].name;
+		res->scenario = sc->name;
+		res->prefixes = block.n;
+		res->rules = rs.n_rules;
+		res->family = sc->family;
+		res->median = s[reps / 2];
+		res->min = s[0];
+		res->max = s[reps - 1];
+	}
+	free(samples);
+	free(flows);
+	ef_compiled_free(&c);
+	ef_diag_free(&d);
+	free_ruleset(&rs, &block);
+}
+
+static void print_results(FILE *json)
+{
+	printf("\n| program | ruleset | prefixes | rules | family | median ns/pkt | min | max |\n");
+	printf("|---|---|---:|---:|---|---:|---:|---:|\n");
+	for (size_t i = 0; i < n_results; i++) {
+		const struct result *r = &results[i];
+
+		printf("| %s | %s | %zu | %zu | IPv%d | %.1f | %.1f | %.1f |\n",
+		       r->prog, r->scenario, r->prefixes, r->rules,
+		       r->family == EF_AF_INET ? 4 : 6, r->median, r->min, r->max);
+	}
+	if (!json)
+		return;
+	fprintf(json, "[\n");
+	for (size_t i = 0; i < n_results; i++) {
+		const struct result *r = &results[i];
+
+		fprintf(json,
+			"  {\"program\": \"%s\", \"ruleset\": \"%s\", \"prefixes\": %zu, \"rules\": %zu, \"family\": \"ipv%d\", \"median_ns\": %.2f, \"min_ns\": %.2f, \"max_ns\": %.2f}%s\n",
+			r->prog, r->scenario, r->prefixes, r->rules,
+			r->family == EF_AF_INET ? 4 : 6, r->median, r->min, r->max,
+			i + 1 < n_results ? "," : "");
+	}
+	fprintf(json, "]\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *json_path = NULL, *lists = "../shared/data/lists";
+	unsigned reps = 5, repeat = 20;
+	bool quick = false;
+	struct edgefw_bpf *skel = NULL;
+	struct bench_bpf *base = NULL;
+	struct ef_instance inst;
+	char name[32], firehol[512];
+	FILE *json = NULL;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			quick = true;
+		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+			reps = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
+			json_path = argv[++i];
+		else if (!strcmp(argv[i], "--lists") && i + 1 < argc)
+			lists = argv[++i];
+	}
+	if (reps < 1)
+		reps = 1;
+	if (quick)
+		repeat = 5;
+	snprintf(firehol, sizeof(firehol), "%s/firehol_level1.netset", lists);
+
+	snprintf(name, sizeof(name), "b-%d", (int)getpid());
+	ret = ef_instance_open(name, EF_OPEN_CREATE, &inst);
+	if (ret)
+		return 2;
+	skel = edgefw_bpf__open();
+	base = bench_bpf__open_and_load();
+	if (!skel || !base || ef_instance_reuse_maps(&inst, skel->obj) ||
+	    edgefw_bpf__load(skel)) {
+		fprintf(stderr, "microbench: cannot load the BPF programs\n");
+		ret = 2;
+		goto out;
+	}
+	{
+		const struct prog progs[] = {
+			{ "xdp-drop (empty)", bpf_program__fd(base->progs.bench_xdp_drop), true },
+			{ "parse-only", bpf_program__fd(base->progs.bench_parse_only), true },
+			{ "edgefw xdp", bpf_program__fd(skel->progs.edgefw_xdp), true },
+			{ "edgefw tc", bpf_program__fd(skel->progs.edgefw_tc_ingress), false },
+		};
+		const struct scenario full[] = {
+			{ "10 rules", EF_AF_INET, 10, 9, NULL },
+			{ "1k prefixes", EF_AF_INET, 1000, 9, NULL },
+			{ "10k prefixes", EF_AF_INET, 10000, 9, NULL },
+			{ "100k prefixes", EF_AF_INET, 100000, 9, NULL },
+			{ "100k prefixes + 10k rules", EF_AF_INET, 100000, 10000, NULL },
+			{ "firehol_level1", EF_AF_INET, 0, 9, firehol },
+			{ "v6 10 rules", EF_AF_INET6, 10, 9, NULL },
+			{ "v6 100k prefixes + 10k rules", EF_AF_INET6, 100000, 10000, NULL },
+		};
+		const struct scenario quick_set[] = {
+			{ "10 rules", EF_AF_INET, 10, 9, NULL },
+			{ "100k prefixes + 10k rules", EF_AF_INET, 100000, 10000, NULL },
+			{ "v6 100k prefixes + 10k rules", EF_AF_INET6, 100000, 10000, NULL },
+		};
+		const struct scenario *set = quick ? quick_set : full;
+		size_t n = quick ? sizeof(quick_set) / sizeof(*quick_set) :
+				   sizeof(full) / sizeof(*full);
+
+		printf("# %u repetitions, %d flows, each run %u times per measurement\n",
+		       reps, N_FLOWS, repeat);
+		for (size_t i = 0; i < n; i++)
+			run_scenario(&set[i], &inst, progs,
+				     sizeof(progs) / sizeof(*progs), reps, repeat);
+	}
+	if (json_path) {
+		json = fopen(json_path, "w");
+		if (!json)
+			fprintf(stderr, "microbench: cannot write %s: %s\n", json_path,
+				strerror(errno));
+	}
+	print_results(json);
+	if (json)
+		fclose(json);
+	ret = 0;
+out:
+	bench_bpf__destroy(base);
+	edgefw_bpf__destroy(skel);
+	ef_instance_destroy(&inst);
+	return ret;
+}

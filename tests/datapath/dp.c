@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "dp.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "edgefw.skel.h"
+#include "tables.h"
+
+static int tap_n, tap_failed;
+
+void tap(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", ok ? "" : "not ", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!ok)
+		tap_failed++;
+}
+
+void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+int tap_failures(void)
+{
+	return tap_failed;
+}
+
+int tap_count(void)
+{
+	return tap_n;
+}
+
+int dp_setup(struct dp *dp)
+{
+	char name[EF_INSTANCE_NAME_MAX];
+	int ret;
+
+	memset(dp, 0, sizeof(*dp));
+	dp->ncpu = libbpf_num_possible_cpus();
+	dp->slot_of = calloc(EDGEFW_MAX_RULES, sizeof(*dp->slot_of));
+	if (!dp->slot_of)
+		return -ENOMEM;
+	snprintf(name, sizeof(name), "t-dp-%d", (int)getpid());
+	ret = ef_instance_open(name, EF_OPEN_CREATE, &dp->inst);
+	if (ret)
+		return ret;
+	dp->skel = edgefw_bpf__open();
+	if (!dp->skel)
+		return -errno;
+	ret = ef_instance_reuse_maps(&dp->inst, dp->skel->obj);
+	if (!ret)
+		ret = edgefw_bpf__load(dp->skel);
+	if (ret)
+		return ret;
+	dp->prog_fd[EDGEFW_HOOK_XDP] = bpf_program__fd(dp->skel->progs.edgefw_xdp);
+	dp->prog_fd[EDGEFW_HOOK_TC_INGRESS] =
+		bpf_program__fd(dp->skel->progs.edgefw_tc_ingress);
+	dp->prog_fd[EDGEFW_HOOK_TC_EGRESS] =
+		bpf_program__fd(dp->skel->progs.edgefw_tc_egress);
+	return 0;
+}
+
+static void dp_unload(struct dp *dp)
+{
+	if (dp->have_c)
+		ef_compiled_free(&dp->c);
+	dp->have_c = false;
+	if (dp->rs_owned)
+		ef_ruleset_free(&dp->rs);
+	dp->rs_owned = false;
+	memset(&dp->rs, 0, sizeof(dp->rs));
+}
+
+void dp_teardown(struct dp *dp)
+{
+	dp_unload(dp);
+	edgefw_bpf__destroy(dp->skel);
+	if (dp->inst.lock_fd >= 0 || dp->inst.name[0])
+		ef_instance_destroy(&dp->inst);
+	free(dp->slot_of);
+}
+
+static int apply(struct dp *dp)
+{
+	static const char *const ifnames[] = { DP_IFNAME };
+	struct edgefw_rule_meta *meta = NULL;
+	struct ef_apply_summary sum;
+	struct ef_diag d = {};
+	int ret;
+
+	ret = ef_compile(&dp->rs, ifnames, 1, &dp->c, &d);
+	if (ret) {
+		ef_diag_print(&d, stdout);
+		goto out;
+	}
+	dp->have_c = true;
+	ret = ef_tables_apply(&dp->inst, &dp->rs, &dp->c, &sum);
+	if (ret)
+		goto out;
+	meta = calloc(EDGEFW_MAX_RULES, sizeof(*meta));
+	ret = meta ? ef_instance_read_meta(&dp->inst, meta) : -ENOMEM;
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < dp->rs.n_rules; i++) {
+		dp->slot_of[i] = EDGEFW_MAX_RULES;
+		for (uint32_t s = 0; s < EDGEFW_MAX_RULES; s++)
+			if (!strcmp(meta[s].name, dp->rs.rules[i].name))
+				dp->slot_of[i] = s;
+	}
+out:
+	free(meta);
+	ef_diag_free(&d);
+	return ret;
+}
+
+int dp_load_yaml(struct dp *dp, const char *yaml)
+{
+	struct ef_diag d = {};
+	int ret;
+
+	dp_unload(dp);
+	ret = ef_ruleset_parse("test.yaml", yaml, strlen(yaml), &dp->rs, &d);
+	ef_diag_print(&d, stdout);
+	ef_diag_free(&d);
+	if (ret)
+		return ret;
+	dp->rs_owned = true;
+	return apply(dp);
+}
+
+int dp_load_rs(struct dp *dp, const struct ef_ruleset *rs)
+{
+	dp_unload(dp);
+	dp->rs = *rs;
+	return apply(dp);
+}
+
+enum dp_verdict dp_run(struct dp *dp, uint32_t hook, const struct pkt *p)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		    .data_in = p->data,
+		    .data_size_in = (__u32)p->len,
+		    .repeat = 1);
+	int rv;
+
+	if (bpf_prog_test_run_opts(dp->prog_fd[hook], &opts))
+		return DP_ERROR;
+	rv = (int)opts.retval;
+	if (hook == EDGEFW_HOOK_XDP) {
+		switch (rv) {
+		case XDP_PASS:
+			return DP_PASS;
+		case XDP_DROP:
+			return DP_DROP;
+		case XDP_REDIRECT:
+			return DP_REDIRECT;
+		default:
+			return DP_ERROR;
+		}
+	}
+	switch (rv) {
+	case TC_ACT_UNSPEC:
+		return DP_PASS;
+	case TC_ACT_SHOT:
+		return DP_DROP;
+	case TC_ACT_REDIRECT:
+		return DP_REDIRECT;
+	default:
+		return DP_ERROR;
+	}
+}
+
+struct edgefw_counter dp_counter(struct dp *dp, int map_fd, uint32_t idx)
+{
+	struct edgefw_counter sum = { 0 }, *buf = calloc((size_t)dp->ncpu, sizeof(*buf));
+
+	if (buf && !bpf_map_lookup_elem(map_fd, &idx, buf)) {
+		for (int c = 0; c < dp->ncpu; c++) {
+			sum.packets += buf[c].packets;
+			sum.bytes += buf[c].bytes;
+		}
+	}
+	free(buf);
+	return sum;
+}
+
+struct edgefw_counter dp_rule_counter(struct dp *dp, const char *name)
+{
+	struct edgefw_counter none = { 0 };
+
+	for (size_t i = 0; i < dp->rs.n_rules; i++)
+		if (!strcmp(dp->rs.rules[i].name, name))
+			return dp_counter(dp, dp->inst.maps.rule_stats, dp->slot_of[i]);
+	return none;
+}
+
+struct edgefw_counter dp_reason_counter(struct dp *dp, unsigned reason)
+{
+	return dp_counter(dp, dp->inst.maps.reason_stats, reason);
+}

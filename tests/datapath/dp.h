@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The datapath test fixture: the real BPF programs, loaded against a real
+ * (uniquely named) instance and run on crafted frames through
+ * BPF_PROG_TEST_RUN. Results are printed as TAP.
+ */
+#ifndef EDGEFW_TEST_DP_H
+#define EDGEFW_TEST_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "classify.h"
+#include "edgefw.h"
+#include "instance.h"
+#include "packets.h"
+#include "ruleset.h"
+
+/* test_run executes on the loopback device of the test's namespace. */
+#define DP_IFNAME "lo"
+
+enum dp_verdict {
+	DP_PASS = 0,
+	DP_DROP,
+	DP_REDIRECT,
+	DP_ERROR,
+};
+
+struct edgefw_bpf;
+
+struct dp {
+	struct ef_instance inst;
+	struct edgefw_bpf *skel;
+	int prog_fd[EDGEFW_HOOK_COUNT];
+	int ncpu;
+	struct ef_ruleset rs;
+	bool rs_owned; /* rs came from dp_load_yaml and is freed by us */
+	struct ef_compiled c;
+	bool have_c;
+	uint32_t *slot_of; /* counter slot of each rule */
+};
+
+void tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int tap_failures(void);
+int tap_count(void);
+
+int dp_setup(struct dp *dp);
+void dp_teardown(struct dp *dp);
+
+/* Parses, compiles and switches to yaml. */
+int dp_load_yaml(struct dp *dp, const char *yaml);
+/* Compiles and switches to rs (owned by the caller, kept until the next
+ * load). */
+int dp_load_rs(struct dp *dp, const struct ef_ruleset *rs);
+
+/* Runs the frame through the hook's program. */
+enum dp_verdict dp_run(struct dp *dp, uint32_t hook, const struct pkt *p);
+
+struct edgefw_counter dp_counter(struct dp *dp, int map_fd, uint32_t idx);
+struct edgefw_counter dp_rule_counter(struct dp *dp, const char *name);
+struct edgefw_counter dp_reason_counter(struct dp *dp, unsigned reason);
+
+/* The test groups. */
+void dp_test_cases(struct dp *dp);
+void dp_test_parser(struct dp *dp);
+void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
+			  unsigned packets);
+
+#endif

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * dptest [--seed N] [--rulesets N] [--packets N] [--only cases|parser|diff]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dp.h"
+
+int main(int argc, char **argv)
+{
+	uint64_t seed = 0x5eed;
+	unsigned rulesets = 200, packets = 1000;
+	const char *only = NULL;
+	struct dp dp;
+	int ret;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--seed"))
+			seed = strtoull(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--rulesets"))
+			rulesets = (unsigned)strtoul(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--packets"))
+			packets = (unsigned)strtoul(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--only"))
+			only = argv[i + 1];
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP datapath tests need root (BPF_PROG_TEST_RUN)\n");
+		return 0;
+	}
+	ret = dp_setup(&dp);
+	tap(ret == 0, "load the XDP and tc programs against a fresh instance (%s)",
+	    ret ? strerror(-ret) : "ok");
+	if (ret) {
+		dp_teardown(&dp);
+		printf("1..%d\n", tap_count());
+		return 1;
+	}
+	if (!only || !strcmp(only, "cases"))
+		dp_test_cases(&dp);
+	if (!only || !strcmp(only, "parser"))
+		dp_test_parser(&dp);
+	if (!only || !strcmp(only, "diff"))
+		dp_test_differential(&dp, seed, rulesets, packets);
+	dp_teardown(&dp);
+	printf("1..%d\n", tap_count());
+	return tap_failures() ? 1 : 0;
+}

@@ -1,0 +1,837 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Named sets and the fields that may use them (src, dst, sport, dport).
+ *
+ * A set is resolved once, the first time something needs it, into a flat
+ * list of entries; a field copies the entries of the sets it names, so the
+ * compiler and the matcher see plain lists. Every entry remembers where it
+ * was written and which written element brought it, so duplicates and
+ * overlaps can be reported at the right place, once: overlaps inside a set
+ * are reported where the set is defined, not again in each rule using it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "listfile.h"
+#include "rules_internal.h"
+#include "strutil.h"
+
+/* What entries are being collected for, for messages and limits. */
+struct rs_ctx {
+	const char *what;      /* "src", "set 'blocklist'" */
+	int field;             /* rs_field_idx of a rule field, -1 for a set */
+	struct rs_set *in_set; /* the set being resolved, or NULL */
+	const struct ydoc_node *node; /* the field or set, for summaries */
+};
+
+static int entries_reserve(struct rs_entries *e, size_t more)
+{
+	size_t cap;
+	void *v;
+
+	if (more <= e->cap - e->n)
+		return 0;
+	if (more > SIZE_MAX / 2 - e->n)
+		return -ENOMEM;
+	cap = e->cap ? e->cap : 16;
+	while (cap < e->n + more)
+		cap *= 2;
+	if (e->kind == EF_SET_ADDR) {
+		v = realloc(e->pfx, cap * sizeof(*e->pfx));
+		if (!v)
+			return -ENOMEM;
+		e->pfx = v;
+	} else {
+		v = realloc(e->port, cap * sizeof(*e->port));
+		if (!v)
+			return -ENOMEM;
+		e->port = v;
+	}
+	v = realloc(e->org, cap * sizeof(*e->org));
+	if (!v)
+		return -ENOMEM;
+	e->org = v;
+	e->cap = cap;
+	return 0;
+}
+
+static int entries_add_part(struct rs_entries *e, const struct ydoc_node *n,
+			    int32_t set, size_t first)
+{
+	struct ef_field_part *v;
+
+	if (e->n_parts == e->parts_cap) {
+		size_t cap = e->parts_cap ? e->parts_cap * 2 : 4;
+
+		v = realloc(e->parts, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		e->parts = v;
+		e->parts_cap = cap;
+	}
+	e->parts[e->n_parts++] = (struct ef_field_part){
+		.line = n->line, .col = n->col, .set = set,
+		.first = first, .n = e->n - first,
+	};
+	return 0;
+}
+
+static void entries_free(struct rs_entries *e)
+{
+	free(e->pfx);
+	free(e->port);
+	free(e->org);
+	free(e->parts);
+	memset(e, 0, sizeof(*e));
+}
+
+static bool valid_set_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len >= EF_SET_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static struct rs_set *find_set(struct parser *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_sets; i++)
+		if (!strcmp(p->sets[i].name, name))
+			return &p->sets[i];
+	return NULL;
+}
+
+static const char *suggest_set(struct parser *p, const char *name)
+{
+	const char **cands = calloc(p->n_sets + 1, sizeof(*cands));
+	const char *hint = NULL;
+
+	if (!cands)
+		return NULL;
+	for (size_t i = 0; i < p->n_sets; i++)
+		cands[i] = p->sets[i].name;
+	hint = ef_suggest(name, cands);
+	free(cands);
+	return hint;
+}
+
+static const char *kind_noun(enum ef_set_kind kind)
+{
+	return kind == EF_SET_ADDR ? "addresses" : "ports";
+}
+
+/* ---- values ---------------------------------------------------------- */
+
+/* A port number at s[0, len). Reports and returns false when it is not. */
+static bool port_number(struct parser *p, const struct ydoc_node *n,
+			const char *what, const char *s, size_t len,
+			uint16_t *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		if (v <= 65535)
+			v = v * 10 + (unsigned long)(s[i] - '0');
+	if (!len || i != len) {
+		perr(p, n, "%s: '%s' is not a port: write a number from 0 to 65535, a range like 1024-65535, or a $set",
+		     what, n->str);
+		return false;
+	}
+	if (v > 65535) {
+		perr(p, n, "%s: port %.*s is outside 0-65535", what, (int)len, s);
+		return false;
+	}
+	if (len > 1 && s[0] == '0') {
+		perr(p, n, "%s: port '%.*s' has a leading zero: write it in plain decimal",
+		     what, (int)len, s);
+		return false;
+	}
+	*out = (uint16_t)v;
+	return true;
+}
+
+static bool parse_port_range(struct parser *p, const struct ydoc_node *n,
+			     const char *what, struct ef_port_range *out)
+{
+	const char *s = n->str, *dash = strchr(s + (s[0] == '-'), '-');
+	size_t llen, rlen;
+	const char *r;
+
+	if (!strcmp(s, "any")) {
+		perr(p, n, "%s: 'any' is not a port: leave %s out to match every port",
+		     what, what);
+		return false;
+	}
+	if (!dash)
+		return port_number(p, n, what, s, strlen(s), &out->lo) &&
+		       (out->hi = out->lo, true);
+	llen = (size_t)(dash - s);
+	while (llen && s[llen - 1] == ' ')
+		llen--;
+	for (r = dash + 1; *r == ' '; r++)
+		;
+	rlen = strlen(r);
+	if (!port_number(p, n, what, s, llen, &out->lo) ||
+	    !port_number(p, n, what, r, rlen, &out->hi))
+		return false;
+	if (out->lo > out->hi) {
+		perr(p, n, "%s: port range %u-%u is inverted: write %u-%u", what,
+		     out->lo, out->hi, out->hi, out->lo);
+		return false;
+	}
+	return true;
+}
+
+static bool parse_prefix(struct parser *p, const struct ydoc_node *n,
+			 const char *what, struct ef_prefix *out)
+{
+	char err[128], text[EF_PREFIX_STRLEN];
+	unsigned flags = 0;
+
+	if (ef_prefix_parse(n->str, out, &flags, err, sizeof(err))) {
+		if (!strcmp(n->str, "any"))
+			perr(p, n, "%s: 'any' is not an address: leave %s out to match every address",
+			     what, what);
+		else if (valid_set_name(n->str) && find_set(p, n->str))
+			perr(p, n, "%s: %s; did you mean the set '$%s'?", what,
+			     err, n->str);
+		else
+			perr(p, n, "%s: %s", what, err);
+		return false;
+	}
+	if (flags & EF_PREFIX_HOST_BITS) {
+		ef_prefix_format(out, text, sizeof(text));
+		pwarn(p, n, "host bits set in %s, using %s", n->str, text);
+	}
+	return true;
+}
+
+/* ---- limits ---------------------------------------------------------- */
+
+static int fam_idx(uint8_t family)
+{
+	return family == EF_AF_INET6;
+}
+
+/* Whether a rule field may take entries [from, from + n) of src; counts
+ * them. Reports once per field and family when the bound is crossed. */
+static bool within_limits(struct parser *p, const struct rs_ctx *c,
+			  const struct ydoc_node *n,
+			  const struct rs_entries *src, size_t from, size_t cnt)
+{
+	size_t add[2] = { 0, 0 };
+	bool ok = true;
+
+	if (c->field < 0)
+		return true;
+	if (src->kind == EF_SET_PORT) {
+		if (cnt > EF_MAX_FIELD_ENTRIES - p->port_total[c->field]) {
+			if (!p->port_over[c->field])
+				perr(p, n, "%s: the rules' %s fields would hold more than %u port ranges: use the set in fewer rules",
+				     c->what, c->what, EF_MAX_FIELD_ENTRIES);
+			p->port_over[c->field] = true;
+			return false;
+		}
+		p->port_total[c->field] += cnt;
+		return true;
+	}
+	for (size_t i = from; i < from + cnt; i++)
+		add[fam_idx(src->pfx[i].family)]++;
+	for (int f = 0; f < 2; f++) {
+		if (add[f] <= EF_MAX_FIELD_ENTRIES - p->addr_total[c->field][f])
+			continue;
+		if (!p->addr_over[c->field][f])
+			perr(p, n, "%s: the rules' %s fields would hold more than %u %s prefixes, the table limit: use the set in fewer rules",
+			     c->what, c->what, EF_MAX_FIELD_ENTRIES,
+			     f ? "IPv6" : "IPv4");
+		p->addr_over[c->field][f] = true;
+		ok = false;
+	}
+	if (ok)
+		for (int f = 0; f < 2; f++)
+			p->addr_total[c->field][f] += add[f];
+	return ok;
+}
+
+/* ---- elements -------------------------------------------------------- */
+
+static void resolve_set(struct parser *p, struct rs_set *s);
+
+static void add_set_ref(struct parser *p, const struct rs_ctx *c,
+			const struct ydoc_node *n, struct rs_entries *e)
+{
+	const char *name = n->str + 1;
+	struct rs_set *s;
+	size_t first = e->n;
+	uint32_t elem = p->next_elem++;
+	int32_t idx;
+
+	if (!valid_set_name(name)) {
+		perr(p, n, "%s: '%s' is not a valid set reference: write $NAME, NAME being 1-%d letters, digits, '-' or '_'",
+		     c->what, n->str, EF_SET_NAME_MAX - 1);
+		return;
+	}
+	s = find_set(p, name);
+	if (!s) {
+		const char *hint = suggest_set(p, name);
+
+		if (hint)
+			perr(p, n, "%s: unknown set '$%s'; did you mean '$%s'?",
+			     c->what, name, hint);
+		else
+			perr(p, n, "%s: unknown set '$%s': define it under 'sets:'",
+			     c->what, name);
+		return;
+	}
+	idx = (int32_t)(s - p->sets);
+	s->refs++;
+	if (c->field >= 0)
+		p->rs->sets[idx].n_refs++;
+	if (s->kind_ok && s->kind != e->kind) {
+		perr(p, n, "%s takes %s, but set '$%s' (defined at %u:%u) holds %s",
+		     c->what, kind_noun(e->kind), name, s->key->line,
+		     s->key->col, kind_noun(s->kind));
+		return;
+	}
+	if (s->state == RS_SET_RESOLVING) {
+		perr(p, n, "%s: set '$%s' contains itself (through this reference): a set cannot include itself",
+		     c->what, name);
+		if (c->in_set)
+			c->in_set->bad = true;
+		return;
+	}
+	resolve_set(p, s);
+	if (s->bad || !s->kind_ok) {
+		if (c->in_set)
+			c->in_set->bad = true;
+		return;
+	}
+	if (!within_limits(p, c, n, &s->e, 0, s->e.n))
+		return;
+	if (entries_reserve(e, s->e.n)) {
+		perr(p, n, "out of memory copying set '$%s'", name);
+		return;
+	}
+	for (size_t i = 0; i < s->e.n; i++) {
+		if (e->kind == EF_SET_ADDR)
+			e->pfx[e->n] = s->e.pfx[i];
+		else
+			e->port[e->n] = s->e.port[i];
+		e->org[e->n] = (struct rs_origin){
+			.file = p->file, .line = n->line, .col = n->col,
+			.elem = elem, .via = idx,
+		};
+		e->n++;
+	}
+	if (entries_add_part(e, n, idx, first))
+		perr(p, n, "out of memory");
+}
+
+static void add_value(struct parser *p, const struct rs_ctx *c,
+		      const struct ydoc_node *n, struct rs_entries *e)
+{
+	struct ef_prefix pf;
+	struct ef_port_range pr;
+	size_t first = e->n;
+
+	if (e->kind == EF_SET_ADDR ? !parse_prefix(p, n, c->what, &pf) :
+				     !parse_port_range(p, n, c->what, &pr))
+		return;
+	if (entries_reserve(e, 1)) {
+		perr(p, n, "out of memory");
+		return;
+	}
+	if (e->kind == EF_SET_ADDR)
+		e->pfx[e->n] = pf;
+	else
+		e->port[e->n] = pr;
+	e->org[e->n] = (struct rs_origin){
+		.file = p->file, .line = n->line, .col = n->col,
+		.elem = p->next_elem++, .via = -1,
+	};
+	e->n++;
+	if (!within_limits(p, c, n, e, first, 1)) {
+		e->n = first;
+		return;
+	}
+	if (entries_add_part(e, n, -1, first))
+		perr(p, n, "out of memory");
+}
+
+/* Whether item i of a list repeats an earlier item word for word. */
+static bool listed_before(const struct ydoc_node *list, size_t i)
+{
+	if (list->kind != YDOC_SEQ)
+		return false;
+	for (size_t j = 0; j < i; j++) {
+		const struct ydoc_node *it = list->items[j];
+
+		if (it->kind == YDOC_SCALAR && !strcmp(it->str, list->items[i]->str))
+			return true;
+	}
+	return false;
+}
+
+/* Adds each item of a scalar-or-list node. */
+static void add_list(struct parser *p, const struct rs_ctx *c,
+		     const struct ydoc_node *list, struct rs_entries *e)
+{
+	size_t count;
+
+	if (!rs_scalar_list(p, list, c->what, &count))
+		return;
+	for (size_t i = 0; i < count; i++) {
+		const struct ydoc_node *it = rs_list_item(list, i);
+
+		if (it->kind != YDOC_SCALAR)
+			continue;
+		if (it->str[0] == '$' && listed_before(list, i))
+			pwarn(p, it, "%s: set '%s' is named twice", c->what, it->str);
+		else if (it->str[0] == '$')
+			add_set_ref(p, c, it, e);
+		else
+			add_value(p, c, it, e);
+	}
+}
+
+/* ---- duplicates and overlaps ----------------------------------------- */
+
+struct overlap_scan {
+	struct parser *p;
+	const struct rs_ctx *c;
+	const struct rs_entries *e;
+	size_t reported;
+};
+
+static int cmp_entry(const void *a, const void *b, void *arg)
+{
+	const struct rs_entries *sort_entries = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c;
+
+	if (sort_entries->kind == EF_SET_ADDR) {
+		c = ef_prefix_cmp(&sort_entries->pfx[i], &sort_entries->pfx[j]);
+	} else {
+		const struct ef_port_range *x = &sort_entries->port[i];
+		const struct ef_port_range *y = &sort_entries->port[j];
+
+		/* Wider first among equal starts, so it covers the rest. */
+		c = x->lo != y->lo ? (x->lo < y->lo ? -1 : 1) :
+		    x->hi != y->hi ? (x->hi > y->hi ? -1 : 1) : 0;
+	}
+	return c ? c : (i > j) - (i < j);
+}
+
+static void format_entry(const struct rs_entries *e, size_t i, char *buf,
+			 size_t len)
+{
+	if (e->kind == EF_SET_ADDR)
+		ef_prefix_format(&e->pfx[i], buf, len);
+	else if (e->port[i].lo == e->port[i].hi)
+		snprintf(buf, len, "%u", e->port[i].lo);
+	else
+		snprintf(buf, len, "%u-%u", e->port[i].lo, e->port[i].hi);
+}
+
+/* "(at 3:14)" or "(set $x, at 3:14)" for entry i. */
+static void format_origin(const struct overlap_scan *s, size_t i, char *buf,
+			  size_t len)
+{
+	const struct rs_origin *o = &s->e->org[i];
+	char pos[320];
+
+	rs_format_pos(s->p, o->file, o->line, o->col, pos, sizeof(pos));
+	if (o->via >= 0)
+		snprintf(buf, len, "set $%s, at %s", s->p->sets[o->via].name, pos);
+	else
+		snprintf(buf, len, "at %s", pos);
+}
+
+/* Entry `in` overlaps entry `cover` (written elsewhere). */
+static void report_overlap(struct overlap_scan *s, size_t cover, size_t in)
+{
+	const struct rs_entries *e = s->e;
+	char a[EF_PREFIX_STRLEN], b[EF_PREFIX_STRLEN], where[400];
+	size_t later = cover > in ? cover : in, other = later == in ? cover : in;
+	bool same, inside;
+	const struct rs_origin *o;
+
+	if (++s->reported > RS_OVERLAP_REPORTS)
+		return;
+	if (e->kind == EF_SET_ADDR) {
+		same = !ef_prefix_cmp(&e->pfx[cover], &e->pfx[in]);
+		inside = true;
+	} else {
+		same = e->port[cover].lo == e->port[in].lo &&
+		       e->port[cover].hi == e->port[in].hi;
+		inside = e->port[in].hi <= e->port[cover].hi;
+	}
+	if (same) {
+		o = &e->org[later];
+		format_entry(e, later, a, sizeof(a));
+		format_origin(s, other, where, sizeof(where));
+		ef_warn(s->p->d, o->file, o->line, o->col,
+			"%s: duplicate entry %s (also %s)", s->c->what, a, where);
+		return;
+	}
+	/* The redundant entry is where the fix goes. */
+	if (!inside)
+		in = later, cover = other;
+	o = &e->org[in];
+	format_entry(e, in, a, sizeof(a));
+	format_entry(e, cover, b, sizeof(b));
+	format_origin(s, cover, where, sizeof(where));
+	ef_warn(s->p->d, o->file, o->line, o->col, "%s: %s %s %s (%s)",
+		s->c->what, a, inside ? "is already covered by" : "overlaps",
+		b, where);
+}
+
+/* Reports entries that repeat or overlap others brought by a different
+ * element; one sort, one pass. */
+static void check_overlaps(struct parser *p, const struct rs_ctx *c,
+			   const struct rs_entries *e)
+{
+	struct overlap_scan s = { .p = p, .c = c, .e = e };
+	size_t *idx, cover = SIZE_MAX;
+
+	if (e->n < 2)
+		return;
+	idx = malloc(e->n * sizeof(*idx));
+	if (!idx) {
+		perr(p, c->node, "out of memory checking %s for duplicates", c->what);
+		return;
+	}
+	for (size_t i = 0; i < e->n; i++)
+		idx[i] = i;
+	qsort_r(idx, e->n, sizeof(*idx), cmp_entry, (void *)e);
+	for (size_t k = 0; k < e->n; k++) {
+		size_t i = idx[k];
+		bool hit;
+
+		if (cover == SIZE_MAX)
+			hit = false;
+		else if (e->kind == EF_SET_ADDR)
+			hit = ef_prefix_contains(&e->pfx[cover], &e->pfx[i]);
+		else
+			hit = e->port[i].lo <= e->port[cover].hi;
+		if (hit && e->org[i].elem != e->org[cover].elem)
+			report_overlap(&s, cover, i);
+		if (!hit || (e->kind == EF_SET_PORT &&
+			     e->port[i].hi > e->port[cover].hi))
+			cover = i;
+	}
+	if (s.reported > RS_OVERLAP_REPORTS)
+		pwarn(p, c->node, "%s: %zu more duplicate or overlapping entries not shown",
+		      c->what, s.reported - RS_OVERLAP_REPORTS);
+	free(idx);
+}
+
+/* ---- sets ------------------------------------------------------------ */
+
+static char *list_path(struct parser *p, const char *name)
+{
+	const char *slash = strrchr(p->file, '/');
+	char *path, **v;
+
+	if (name[0] == '/' || !slash) {
+		path = strdup(name);
+	} else {
+		size_t dl = (size_t)(slash - p->file);
+
+		path = malloc(dl + 1 + strlen(name) + 1);
+		if (path)
+			sprintf(path, "%.*s/%s", (int)dl, p->file, name);
+	}
+	if (!path)
+		return NULL;
+	v = realloc(p->paths, (p->n_paths + 1) * sizeof(*v));
+	if (!v) {
+		free(path);
+		return NULL;
+	}
+	p->paths = v;
+	p->paths[p->n_paths++] = path;
+	return path;
+}
+
+
+static void load_file(struct parser *p, struct rs_set *s,
+		      const struct ydoc_node *n)
+{
+	struct ef_prefix_list l = {};
+	struct stat st;
+	char *path;
+	int ret;
+
+	if (p->flags & EF_PARSE_NO_LIST_FILES) {
+		perr(p, n, "set '%s': list file '%s' not read: this parse reads no files",
+		     s->name, n->str);
+		goto bad;
+	}
+	if (!n->len) {
+		perr(p, n, "set '%s': empty file name", s->name);
+		goto bad;
+	}
+	path = list_path(p, n->str);
+	if (!path) {
+		perr(p, n, "out of memory");
+		goto bad;
+	}
+	if (stat(path, &st)) {
+		perr(p, n, "set '%s': cannot read list file '%s': %s", s->name,
+		     path, strerror(errno));
+		goto bad;
+	}
+	/* A device or FIFO could block or never end. */
+	if (!S_ISREG(st.st_mode)) {
+		perr(p, n, "set '%s': list file '%s' is not a regular file",
+		     s->name, path);
+		goto bad;
+	}
+	if ((unsigned long long)st.st_size > YDOC_DEFAULT_MAX_BYTES) {
+		perr(p, n, "set '%s': list file '%s' is %lld bytes, over the limit of %u",
+		     s->name, path, (long long)st.st_size, YDOC_DEFAULT_MAX_BYTES);
+		goto bad;
+	}
+	ret = ef_listfile_load(path, &l, p->d);
+	if (ret)
+		goto bad;
+	if (entries_reserve(&s->e, l.n)) {
+		perr(p, n, "out of memory loading '%s'", path);
+		goto bad;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		s->e.pfx[s->e.n] = l.v[i];
+		s->e.org[s->e.n] = (struct rs_origin){
+			.file = path, .line = l.line[i],
+			.elem = p->next_elem++, .via = -1,
+		};
+		s->e.n++;
+	}
+	ef_prefix_list_free(&l);
+	return;
+bad:
+	ef_prefix_list_free(&l);
+	s->bad = true;
+}
+
+static void resolve_set(struct parser *p, struct rs_set *s)
+{
+	char what[EF_SET_NAME_MAX + 8];
+	struct rs_ctx c = { .what = what, .field = -1, .in_set = s,
+			    .node = s->key };
+	const struct ydoc_node *v;
+	size_t errors = p->d->errors, count;
+
+	if (s->state != RS_SET_PENDING || !s->kind_ok)
+		return;
+	s->state = RS_SET_RESOLVING;
+	snprintf(what, sizeof(what), "set '%s'", s->name);
+	s->e.kind = s->kind;
+	v = ydoc_map_get(s->body, s->kind == EF_SET_PORT ? "ports" : "addresses");
+	/* An empty inline list is fine in a set: it may be filled later, or
+	 * only its files may have entries. */
+	if (v && !(v->kind == YDOC_SEQ && !v->n_items))
+		add_list(p, &c, v, &s->e);
+	v = ydoc_map_get(s->body, "files");
+	if (v && rs_scalar_list(p, v, "files", &count)) {
+		for (size_t i = 0; i < count; i++) {
+			const struct ydoc_node *it = rs_list_item(v, i);
+
+			if (it->kind != YDOC_SCALAR)
+				continue;
+			if (listed_before(v, i))
+				pwarn(p, it, "set '%s': list file '%s' is listed twice",
+				      s->name, it->str);
+			else
+				load_file(p, s, it);
+		}
+	}
+	if (p->d->errors != errors)
+		s->bad = true;
+	if (!s->bad)
+		check_overlaps(p, &c, &s->e);
+	s->state = RS_SET_DONE;
+}
+
+/* Reads what a set's keys say it is; the entries come later. */
+static void define_set(struct parser *p, struct rs_set *s,
+		       const struct ydoc_node *key, const struct ydoc_node *body)
+{
+	static const char *const keys[] = { "addresses", "files", "ports", NULL };
+	const struct ydoc_node *ports, *addrs, *files;
+	char where[EF_SET_NAME_MAX + 8];
+
+	s->key = key;
+	s->body = body;
+	if (!valid_set_name(key->str)) {
+		perr(p, key, "set name '%s' is invalid: use 1-%d letters, digits, '-' or '_'",
+		     key->str, EF_SET_NAME_MAX - 1);
+		s->bad = true;
+		return;
+	}
+	ef_strlcpy(s->name, key->str, sizeof(s->name));
+	if (body->kind != YDOC_MAP) {
+		perr(p, body, "set '%s' must be a mapping: {addresses: [...], files: [...]} or {ports: [...]}",
+		     s->name);
+		s->bad = true;
+		return;
+	}
+	snprintf(where, sizeof(where), "set '%s'", s->name);
+	rs_check_keys(p, body, where, keys);
+	ports = rs_map_key(body, "ports");
+	addrs = rs_map_key(body, "addresses");
+	files = rs_map_key(body, "files");
+	if (ports && (addrs || files)) {
+		perr(p, ports, "set '%s' mixes ports with addresses: a set holds one kind; define two sets",
+		     s->name);
+		s->bad = true;
+		return;
+	}
+	if (!ports && !addrs && !files) {
+		perr(p, key, "set '%s' has no entries: give it 'addresses', 'files' or 'ports'",
+		     s->name);
+		s->bad = true;
+		return;
+	}
+	s->kind = ports ? EF_SET_PORT : EF_SET_ADDR;
+	s->kind_ok = true;
+}
+
+void rs_parse_sets(struct parser *p, const struct ydoc_node *n)
+{
+	struct ef_ruleset *rs = p->rs;
+
+	if (!rs_expect_kind(p, n, YDOC_MAP, "sets"))
+		return;
+	p->sets = calloc(n->n_pairs ? n->n_pairs : 1, sizeof(*p->sets));
+	rs->sets = calloc(n->n_pairs ? n->n_pairs : 1, sizeof(*rs->sets));
+	if (!p->sets || !rs->sets) {
+		perr(p, n, "out of memory for %zu sets", n->n_pairs);
+		return;
+	}
+	p->n_sets = rs->n_sets = n->n_pairs;
+	for (size_t i = 0; i < n->n_pairs; i++) {
+		struct rs_set *s = &p->sets[i];
+
+		define_set(p, s, n->pairs[i].key, n->pairs[i].value);
+		memcpy(rs->sets[i].name, s->name, sizeof(s->name));
+		rs->sets[i].line = s->key->line;
+		rs->sets[i].col = s->key->col;
+		rs->sets[i].kind = s->kind;
+	}
+	for (size_t i = 0; i < p->n_sets; i++) {
+		resolve_set(p, &p->sets[i]);
+		rs->sets[i].n_entries = p->sets[i].e.n;
+	}
+}
+
+void rs_finish_sets(struct parser *p)
+{
+	for (size_t i = 0; i < p->n_sets; i++) {
+		const struct rs_set *s = &p->sets[i];
+
+		if (!s->refs && s->name[0])
+			pwarn(p, s->key, "set '%s' is never used", s->name);
+	}
+}
+
+void rs_free_sets(struct parser *p)
+{
+	for (size_t i = 0; i < p->n_sets; i++)
+		entries_free(&p->sets[i].e);
+	free(p->sets);
+	for (size_t i = 0; i < p->n_paths; i++)
+		free(p->paths[i]);
+	free(p->paths);
+	p->sets = NULL;
+	p->paths = NULL;
+	p->n_sets = p->n_paths = 0;
+}
+
+/* ---- fields ---------------------------------------------------------- */
+
+/* src, dst, sport, dport: a value or $set, a list of them, or {not: ...}. */
+static void build_field(struct parser *p, const struct rs_ctx *c,
+			const struct ydoc_node *n, struct rs_entries *e,
+			bool *negate)
+{
+	static const char *const keys[] = { "not", NULL };
+	const struct ydoc_node *list = n;
+	size_t errors = p->d->errors;
+
+	if (n->kind == YDOC_MAP) {
+		list = ydoc_map_get(n, "not");
+		rs_check_keys(p, n, c->what, keys);
+		if (!list) {
+			perr(p, n, "%s must be a value, a $set, a list of them, or {not: ...}; this mapping has no 'not'",
+			     c->what);
+			return;
+		}
+		*negate = true;
+		if (list->kind == YDOC_MAP) {
+			perr(p, list, "%s: 'not' takes a value or a list, not a mapping (negations do not nest)",
+			     c->what);
+			return;
+		}
+	}
+	add_list(p, c, list, e);
+	if (p->d->errors != errors)
+		return;
+	check_overlaps(p, c, e);
+	if (!e->n)
+		pwarn(p, n, "%s matches nothing: the sets it names are empty, so the rule can never match",
+		      c->what);
+}
+
+void rs_parse_addr_field(struct parser *p, const struct ydoc_node *n,
+			 enum rs_field_idx which, struct ef_addr_field *f)
+{
+	struct rs_ctx c = { .what = which == RS_SRC ? "src" : "dst",
+			    .field = which, .node = n };
+	struct rs_entries e = { .kind = EF_SET_ADDR };
+
+	f->any = false;
+	f->line = n->line;
+	f->col = n->col;
+	build_field(p, &c, n, &e, &f->negate);
+	f->v = e.pfx;
+	f->n = e.n;
+	f->parts = e.parts;
+	f->n_parts = e.n_parts;
+	e.pfx = NULL;
+	e.parts = NULL;
+	entries_free(&e);
+}
+
+void rs_parse_port_field(struct parser *p, const struct ydoc_node *n,
+			 enum rs_field_idx which, struct ef_port_field *f)
+{
+	struct rs_ctx c = { .what = which == RS_SPORT ? "sport" : "dport",
+			    .field = which, .node = n };
+	struct rs_entries e = { .kind = EF_SET_PORT };
+
+	f->any = false;
+	f->line = n->line;
+	f->col = n->col;
+	build_field(p, &c, n, &e, &f->negate);
+	f->v = e.port;
+	f->n = e.n;
+	f->parts = e.parts;
+	f->n_parts = e.n_parts;
+	e.port = NULL;
+	e.parts = NULL;
+	entries_free(&e);
+}

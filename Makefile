@@ -71,7 +71,7 @@ FUZZ_TIME ?= 300
 FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all $(INCLUDES)
 BENCH_BIN := $(BUILD)/tests/bench/microbench
-BENCH_SRCS := $(wildcard tests/bench/*.c) tests/datapath/packets.c
+BENCH_SRCS := $(wildcard tests/bench/*.c) tests/datapath/packets.c tests/datapath/dispatcher.c
 TEST_HELPER_SRCS := $(wildcard tests/tools/*.c)
 TEST_HELPERS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TEST_HELPER_SRCS))
 

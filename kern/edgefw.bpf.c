@@ -59,9 +59,11 @@ GEN_OUTER(addr_tbl, addr_table);
 GEN_OUTER(chain_tbl, chain_table);
 GEN_OUTER(class_tbl, class_table);
 
-/* Fixed-size tables, one half per generation. */
+/* Fixed-size tables, one half per generation. Mmapable, so a reload
+ * writes the inactive half with one memcpy instead of 136k updates. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_LEAF_SIZE);
 	__type(key, __u32);
 	__type(value, __u32);

@@ -4,10 +4,12 @@
 # Runs edgefw's tests (what `make test` calls after building) and sums up
 # their TAP output.
 #
-#   tests/run.sh [-k PATTERN]... [unit|datapath|netns]...
+#   tests/run.sh [-k PATTERN]... [unit|fuzz|datapath|netns]...
 #
 # Groups, always in this order: unit (build/tests/unit/test_*, cmocka with
-# CMOCKA_MESSAGE_OUTPUT=TAP), datapath (build/tests/datapath/dptest) and
+# CMOCKA_MESSAGE_OUTPUT=TAP), fuzz (each build/fuzz/fuzz_* libFuzzer target
+# for EFW_FUZZ_SECONDS, default 30, on a copy of its seed corpus, through
+# tests/fuzz/run_target.sh), datapath (build/tests/datapath/dptest) and
 # netns (tests/netns/test_*.sh). No group named: all of them.
 # -k PATTERN keeps only programs whose file name contains PATTERN (shell
 # glob characters allowed); several -k are alternatives.
@@ -25,7 +27,7 @@
 set -uo pipefail
 
 usage() {
-	echo "usage: tests/run.sh [-k PATTERN]... [unit|datapath|netns]..." >&2
+	echo "usage: tests/run.sh [-k PATTERN]... [unit|fuzz|datapath|netns]..." >&2
 	exit 2
 }
 
@@ -44,7 +46,7 @@ while [[ $# -gt 0 ]]; do
 		patterns+=("${1#-k}")
 		shift
 		;;
-	unit | datapath | netns)
+	unit | fuzz | datapath | netns)
 		want[$1]=1
 		shift
 		;;
@@ -55,7 +57,7 @@ while [[ $# -gt 0 ]]; do
 		;;
 	esac
 done
-[[ ${#want[@]} -gt 0 ]] || want=([unit]=1 [datapath]=1 [netns]=1)
+[[ ${#want[@]} -gt 0 ]] || want=([unit]=1 [fuzz]=1 [datapath]=1 [netns]=1)
 
 # Every process a test starts inherits this marker, which is how stray
 # processes are found afterwards, even in namespaces already deleted.
@@ -138,13 +140,20 @@ leftovers() {
 	return 0
 }
 
-# run_prog GROUP TIMEOUT PROG [ENV=VAL...]
+# run_prog GROUP TIMEOUT PROG [ENV=VAL...] [-- ARG...]
 run_prog() {
 	local group=$1 limit=$2 prog=$3 name log pid tailpid rc start t
+	local -a envs=() args=()
 	shift 3
-	name=${prog#./}
+	while [[ $# -gt 0 && $1 != -- ]]; do
+		envs+=("$1")
+		shift
+	done
+	[[ $# -gt 0 ]] && shift
+	args=("$@")
+	name=${prog#./}${args[*]:+ ${args[*]}}
 	limit=${EFW_TEST_TIMEOUT:-$limit}
-	log=$logdir/$(basename "$prog").log
+	log=$logdir/$(basename "$prog")${args[*]:+-$(basename "${args[-1]}")}.log
 	echo
 	echo "======== $group: $name ========"
 	start=${EPOCHREALTIME//[.,]/}
@@ -154,8 +163,8 @@ run_prog() {
 	# The subshell turns a death by signal into an exit status, so bash
 	# reports nothing out of place; it writes its own stderr nowhere.
 	(
-		env EFW_TEST_RUN="$run_id" "$@" timeout -k 10 "$limit" "$prog" \
-			</dev/null >"$log" 2>&1
+		env EFW_TEST_RUN="$run_id" "${envs[@]}" timeout -k 10 "$limit" \
+			"$prog" "${args[@]}" </dev/null >"$log" 2>&1
 		exit $?
 	) 2>/dev/null &
 	pid=$!
@@ -222,6 +231,17 @@ if [[ -n ${want[unit]:-} ]]; then
 		[[ -f $prog && -x $prog ]] || continue
 		matches "${prog##*/}" || continue
 		run_prog unit 300 "$prog" CMOCKA_MESSAGE_OUTPUT=TAP
+		ran=$((ran + 1))
+	done
+fi
+
+if [[ -n ${want[fuzz]:-} ]]; then
+	fuzz_seconds=${EFW_FUZZ_SECONDS:-30}
+	for prog in build/fuzz/fuzz_*; do
+		[[ -f $prog && -x $prog ]] || continue
+		matches "${prog##*/}" || continue
+		run_prog fuzz $((fuzz_seconds + 60)) tests/fuzz/run_target.sh \
+			EFW_FUZZ_SECONDS="$fuzz_seconds" -- "$prog"
 		ran=$((ran + 1))
 	done
 fi

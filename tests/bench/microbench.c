@@ -20,6 +20,7 @@
 
 #include "bench.skel.h"
 #include "classify.h"
+#include "dispatcher.h"
 #include "edgefw.skel.h"
 #include "instance.h"
 #include "listfile.h"
@@ -389,6 +390,13 @@ int main(int argc, char **argv)
 			{ "v6 100k prefixes + 10k rules", EF_AF_INET6, 100000, 10000, NULL },
 		};
 		const struct scenario *set = quick ? quick_set : full;
+		int xdp_fds[3] = { progs[0].fd, progs[1].fd, progs[2].fd };
+
+		if (keep_in_dispatcher(xdp_fds, 3)) {
+			fprintf(stderr, "microbench: cannot attach the programs in a private namespace\n");
+			ret = 2;
+			goto out;
+		}
 		size_t n = quick ? sizeof(quick_set) / sizeof(*quick_set) :
 				   sizeof(full) / sizeof(*full);
 

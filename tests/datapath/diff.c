@@ -250,6 +250,64 @@ static void random_packet(struct pkt_spec *s, struct ef_packet *ep)
 /* ICMPv6 neighbour discovery is decided by the non-ip policy before the
  * rules; the generator never makes it (types 133-137 are not in its pool). */
 
+static void dump_addr_field(const char *what, const struct ef_addr_field *f)
+{
+	char buf[EF_PREFIX_STRLEN];
+
+	if (f->any)
+		return;
+	printf("#   %s%s:", what, f->negate ? " not" : "");
+	for (size_t i = 0; i < f->n; i++) {
+		ef_prefix_format(&f->v[i], buf, sizeof(buf));
+		printf(" %s", buf);
+	}
+	printf("\n");
+}
+
+static void dump_port_field(const char *what, const struct ef_port_field *f)
+{
+	if (f->any)
+		return;
+	printf("#   %s%s:", what, f->negate ? " not" : "");
+	for (size_t i = 0; i < f->n; i++)
+		printf(" %u-%u", f->v[i].lo, f->v[i].hi);
+	printf("\n");
+}
+
+/* The ruleset and packet of a mismatch, to reproduce it by hand. */
+static void dump(const struct ef_ruleset *rs, const struct ef_packet *ep)
+{
+	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
+	int af = ep->family == EF_AF_INET ? AF_INET : AF_INET6;
+
+	printf("# defaults %u/%u/%u frag-policy %u\n", rs->default_action[0],
+	       rs->default_action[1], rs->default_action[2], rs->frag_policy);
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		const struct ef_rule *r = &rs->rules[i];
+
+		printf("# rule %zu: action %u hooks %#x vlan %d frag %u icmp %d/%d flags %#x/%#x proto_any %d",
+		       i, r->action, r->hooks, r->vlan, r->frag, r->icmp_type,
+		       r->icmp_code, r->tcp_flags_mask, r->tcp_flags_value,
+		       r->proto_any);
+		for (unsigned p = 0; p < 256 && !r->proto_any; p++)
+			if (ef_rule_has_proto(r, (uint8_t)p))
+				printf(" %u", p);
+		for (size_t k = 0; k < r->n_ifaces; k++)
+			printf(" if=%s", r->ifaces[k]);
+		printf("\n");
+		dump_addr_field("src", &r->src);
+		dump_addr_field("dst", &r->dst);
+		dump_port_field("sport", &r->sport);
+		dump_port_field("dport", &r->dport);
+	}
+	inet_ntop(af, ep->saddr, sa, sizeof(sa));
+	inet_ntop(af, ep->daddr, da, sizeof(da));
+	printf("# packet %s -> %s proto %u frag %u ports %d %u/%u icmp %d %u/%u flags %d %#x vlan %d\n",
+	       sa, da, ep->l4proto, ep->frag, ep->has_ports, ep->sport, ep->dport,
+	       ep->has_icmp, ep->icmp_type, ep->icmp_code, ep->has_tcp_flags,
+	       ep->tcp_flags, ep->vlan);
+}
+
 static enum dp_verdict expected(const struct ef_ruleset *rs,
 				const struct ef_packet *ep, int *rule)
 {
@@ -316,6 +374,8 @@ void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 					if (mismatches++ < 5)
 						diag("ruleset %u packet %u hook %u: BPF %d, reference %d (rule %d)",
 						     r, i, h, got, want, rule);
+					if (mismatches == 1)
+						dump(&rs, &ep);
 					bad = true;
 				}
 				total++;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dispatcher.h"
 #include "edgefw.skel.h"
 #include "tables.h"
 
@@ -79,7 +80,7 @@ int dp_setup(struct dp *dp)
 		bpf_program__fd(dp->skel->progs.edgefw_tc_ingress);
 	dp->prog_fd[EDGEFW_HOOK_TC_EGRESS] =
 		bpf_program__fd(dp->skel->progs.edgefw_tc_egress);
-	return 0;
+	return keep_in_dispatcher(&dp->prog_fd[EDGEFW_HOOK_XDP], 1);
 }
 
 static void dp_unload(struct dp *dp)

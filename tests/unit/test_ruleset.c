@@ -9,55 +9,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ruleset.h"
-
-struct parsed {
-	struct ef_ruleset rs;
-	struct ef_diag d;
-	int ret;
-};
-
-static void parse(struct parsed *p, const char *yaml)
-{
-	memset(p, 0, sizeof(*p));
-	p->ret = ef_ruleset_parse("r.yaml", yaml, strlen(yaml), &p->rs, &p->d);
-}
-
-static void done(struct parsed *p)
-{
-	ef_ruleset_free(&p->rs);
-	ef_diag_free(&p->d);
-}
-
-/* Asserts that some diagnostic of sev sits at line:col and contains text. */
-static void expect_diag(const struct parsed *p, enum ef_severity sev,
-			unsigned line, unsigned col, const char *text)
-{
-	for (size_t i = 0; i < p->d.n; i++) {
-		const struct ef_diag_entry *e = &p->d.v[i];
-
-		if (e->sev == sev && e->line == line && e->col == col &&
-		    strstr(e->msg, text))
-			return;
-	}
-	ef_diag_print(&p->d, stderr);
-	fail_msg("no %s at %u:%u containing '%s'",
-		 sev == EF_SEV_ERROR ? "error" : "warning", line, col, text);
-}
-
-static void expect_error(const char *yaml, unsigned line, unsigned col,
-			 const char *text)
-{
-	struct parsed p;
-
-	parse(&p, yaml);
-	assert_int_equal(p.ret, -EINVAL);
-	assert_int_equal(p.rs.n_rules, 0); /* rejected whole */
-	expect_diag(&p, EF_SEV_ERROR, line, col, text);
-	done(&p);
-}
+#include "ruletest.h"
 
 static void test_demo_file(void **state)
 {
@@ -275,6 +231,155 @@ static void test_has_family(void **state)
 	done(&p);
 }
 
+static void test_defaults_policies(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	parse(&p, "version: 1\n");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.rs.ext_overflow_action, EDGEFW_ACT_DROP);
+	assert_int_equal(p.rs.frag_policy, EF_FRAGPOL_RULES);
+	done(&p);
+
+	parse(&p, "version: 1\ndefaults: {fragments: drop, ipv6-ext-overflow: pass}\n");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.rs.frag_policy, EF_FRAGPOL_DROP);
+	assert_int_equal(p.rs.ext_overflow_action, EDGEFW_ACT_PASS);
+	done(&p);
+	parse(&p, "version: 1\ndefaults: {fragments: pass}\n");
+	assert_int_equal(p.rs.frag_policy, EF_FRAGPOL_PASS);
+	done(&p);
+	parse(&p, "version: 1\ndefaults: {fragments: rules}\n");
+	assert_int_equal(p.rs.frag_policy, EF_FRAGPOL_RULES);
+	done(&p);
+
+	expect_error("version: 1\ndefaults: {fragments: reassemble}\n", 2, 23,
+		     "fragments 'reassemble' is not one of: rules, pass, drop");
+	expect_error("version: 1\ndefaults: {ipv6-ext-overflow: redirect}\n", 2, 31,
+		     "ipv6-ext-overflow 'redirect' is not one of: pass, drop");
+	expect_error("version: 1\ndefaults: {non-ip: maybe}\n", 2, 20,
+		     "non-ip 'maybe' is not one of: pass, drop");
+	expect_error("version: 1\ndefaults: {fragment: drop}\n", 2, 12,
+		     "unknown key 'fragment' in defaults; did you mean 'fragments'?");
+	expect_error("version: 1\ndefaults: {policy: drop}\n", 2, 12,
+		     "unknown key 'policy' in defaults; did you mean 'xdp'?");
+}
+
+static void test_null_values(void **state)
+{
+	(void)state;
+	expect_error("version: 1\nrules:\n", 2, 7,
+		     "rules has no value: write a sequence or remove the key");
+	expect_error("version: 1\ndefaults:\n", 2, 10, "defaults has no value");
+	expect_error("version: 1\nsets: ~\n", 2, 7, "sets has no value");
+	expect_error("version: 1\nrules:\n  - {name: a, src: , action: drop}\n", 3, 20,
+		     "src has no value: write a value or remove the key");
+	expect_error("version: 1\nrules:\n  - {name: a, proto: null, action: drop}\n", 3, 22,
+		     "proto has no value");
+}
+
+static void test_synonyms(void **state)
+{
+	(void)state;
+	expect_error("version: 1\nrules:\n  - {name: a, protocol: tcp, action: drop}\n", 3, 15,
+		     "unknown key 'protocol' in a rule; did you mean 'proto'?");
+	expect_error("version: 1\nrules:\n  - {name: a, port: 22, action: drop}\n", 3, 15,
+		     "did you mean 'dport'?");
+	expect_error("version: 1\nrules:\n  - {name: a, source: 10.0.0.0/8, action: drop}\n", 3, 15,
+		     "did you mean 'src'?");
+	expect_error("version: 1\nrules:\n  - {name: a, iface: eth0, action: drop}\n", 3, 15,
+		     "did you mean 'interfaces'?");
+	expect_error("version: 1\nrules:\n  - {name: a, comment: hi, action: drop}\n", 3, 15,
+		     "write comments as YAML comments");
+	expect_error("version: 1\nrules:\n  - {name: a, icmp_type: 8, action: drop}\n", 3, 15,
+		     "did you mean 'icmp-type'?");
+}
+
+static void test_log_booleans(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	parse(&p, "version: 1\nrules:\n"
+		  "  - {name: a, action: drop, log: false}\n"
+		  "  - {name: b, action: pass, log: true}\n");
+	assert_int_equal(p.ret, 0);
+	assert_false(p.rs.rules[0].log);
+	assert_true(p.rs.rules[1].log);
+	done(&p);
+	expect_error("version: 1\nrules:\n  - {name: a, action: drop, log: on}\n", 3, 34,
+		     "log must be true or false, not 'on' (YAML 1.1 words");
+	expect_error("version: 1\nrules:\n  - {name: a, action: drop, log: True}\n", 3, 34,
+		     "not 'True'");
+	expect_error("version: 1\nrules:\n  - {name: a, action: drop, log: [true]}\n", 3, 34,
+		     "log must be a scalar, not a sequence");
+}
+
+/* Three rules share a name: each repeat is reported against the first. */
+static void test_duplicate_names_sorted(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	parse(&p, "version: 1\nrules:\n"
+		  "  - {name: b, action: drop}\n"
+		  "  - {name: a, action: drop}\n"
+		  "  - {name: b, action: drop}\n"
+		  "  - {name: a, action: drop}\n"
+		  "  - {name: b, action: drop}\n");
+	assert_int_equal(p.ret, -EINVAL);
+	assert_int_equal(p.d.errors, 3);
+	expect_diag(&p, EF_SEV_ERROR, 5, 5, "duplicate rule name 'b' (first at 3:5)");
+	expect_diag(&p, EF_SEV_ERROR, 7, 5, "duplicate rule name 'b' (first at 3:5)");
+	expect_diag(&p, EF_SEV_ERROR, 6, 5, "duplicate rule name 'a' (first at 4:5)");
+	done(&p);
+}
+
+static void test_rule_limit(void **state)
+{
+	size_t n = EDGEFW_MAX_RULES + 1, cap = 32 + n * 32, used = 0;
+	char *yaml = malloc(cap);
+	struct parsed p;
+
+	(void)state;
+	assert_non_null(yaml);
+	used += (size_t)snprintf(yaml, cap, "version: 1\nrules:\n");
+	for (size_t i = 0; i < n; i++)
+		used += (size_t)snprintf(yaml + used, cap - used,
+					 "- {name: r%zu, action: drop}\n", i);
+	parse(&p, yaml);
+	assert_int_equal(p.ret, -EINVAL);
+	expect_diag(&p, EF_SEV_ERROR, 3, 1, "16385 rules exceed the limit of 16384");
+	done(&p);
+	free(yaml);
+}
+
+static void test_yaml_limits(void **state)
+{
+	char deep[400];
+	size_t used = 0;
+
+	(void)state;
+	/* Nesting past the reader's bound, inside a rule field. */
+	used += (size_t)snprintf(deep, sizeof(deep), "version: 1\nrules:\n  - src: ");
+	for (int i = 0; i < 70; i++)
+		deep[used++] = '[';
+	deep[used] = '\0';
+	expect_error(deep, 3, 71, "nesting deeper than 64 levels");
+	/* An alias bomb: nine levels of nine references. */
+	expect_error("version: 1\n"
+		     "a: &a [x, x, x, x, x, x, x, x, x]\n"
+		     "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+		     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+		     "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+		     "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+		     "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+		     "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+		     "h: [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n",
+		     8, 28, "alias expansion exceeds");
+}
+
 static void test_missing_file(void **state)
 {
 	struct ef_ruleset rs;
@@ -304,6 +409,13 @@ int main(void)
 		cmocka_unit_test(test_yaml_errors),
 		cmocka_unit_test(test_has_family),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_defaults_policies),
+		cmocka_unit_test(test_null_values),
+		cmocka_unit_test(test_synonyms),
+		cmocka_unit_test(test_log_booleans),
+		cmocka_unit_test(test_duplicate_names_sorted),
+		cmocka_unit_test(test_rule_limit),
+		cmocka_unit_test(test_yaml_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

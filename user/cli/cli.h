@@ -31,6 +31,7 @@ extern const struct ef_command ef_cmd_check;
 extern const struct ef_command ef_cmd_attach;
 extern const struct ef_command ef_cmd_detach;
 extern const struct ef_command ef_cmd_stats;
+extern const struct ef_command ef_cmd_explain;
 
 /* Prints "usage: edgefw CMD USAGE" to stderr and returns EF_EXIT_INPUT. */
 int ef_cli_usage(const struct ef_command *cmd);

@@ -162,6 +162,9 @@ static void parse_action(struct parser *p, const struct ydoc_node *n,
 		if (!valid_ifname(v->str))
 			perr(p, v, "'%s' is not a valid interface name (1-15 characters, no '/', ':' or spaces)",
 			     v->str);
+		else if (strpbrk(v->str, "*?["))
+			perr(p, v, "'%s' is a pattern: a redirect goes to one interface, named in full",
+			     v->str);
 		else
 			ef_strlcpy(r->redirect_ifname, v->str,
 				   sizeof(r->redirect_ifname));

@@ -306,7 +306,7 @@ static void add_set_ref(struct parser *p, const struct rs_ctx *c,
 		return;
 	}
 	if (s->state == RS_SET_RESOLVING) {
-		perr(p, n, "%s: set '$%s' contains itself (through this reference): a set cannot include itself",
+		perr(p, n, "%s: $%s leads back to the set being defined: sets cannot include themselves, directly or through others",
 		     c->what, name);
 		if (c->in_set)
 			c->in_set->bad = true;
@@ -614,8 +614,10 @@ static void load_file(struct parser *p, struct rs_set *s,
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		s->e.pfx[s->e.n] = l.v[i];
+		/* Lists put entries at the start of the line; the reader
+		 * keeps no column. */
 		s->e.org[s->e.n] = (struct rs_origin){
-			.file = path, .line = l.line[i],
+			.file = path, .line = l.line[i], .col = 1,
 			.elem = p->next_elem++, .via = -1,
 		};
 		s->e.n++;
@@ -743,7 +745,7 @@ void rs_finish_sets(struct parser *p)
 	for (size_t i = 0; i < p->n_sets; i++) {
 		const struct rs_set *s = &p->sets[i];
 
-		if (!s->refs && s->name[0])
+		if (!s->refs && s->name[0] && !s->bad)
 			pwarn(p, s->key, "set '%s' is never used", s->name);
 	}
 }

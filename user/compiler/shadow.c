@@ -10,17 +10,26 @@
  *
  * Address and port fields become sorted, merged interval lists once per
  * rule, so one coverage test costs a binary search per interval and a
- * 6,273-prefix set is never compared prefix against prefix.
+ * 6,273-prefix set is never compared prefix against prefix. Candidates for
+ * A are found through an index of every rule's address prefixes: a rule
+ * covering B's source must contain B's first source address, and the
+ * prefixes containing one address form a short chain. Only rules whose
+ * addresses give no such handle are compared with every earlier rule.
  */
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rules_internal.h"
 
-/* A closed interval of big-endian numbers of `width` bytes. */
+typedef unsigned __int128 u128;
+
+#define NONE UINT32_MAX
+
+/* A closed interval of addresses (as numbers) or ports. */
 struct ival {
-	uint8_t lo[16], hi[16];
+	u128 lo, hi;
 };
 
 enum iset_kind {
@@ -38,58 +47,72 @@ struct iset {
 
 struct rinfo {
 	bool dead;
-	bool fam[2];               /* families the rule can match: v4, v6 */
-	struct iset addr[2][2];    /* [src/dst][v4/v6] */
-	struct iset port[2];       /* sport, dport */
+	bool fam[2];            /* families the rule can match: v4, v6 */
+	struct iset addr[2][2]; /* [src/dst][v4/v6] */
+	struct iset port[2];    /* sport, dport */
 };
 
-static const uint8_t fam_width[2] = { 4, 16 };
-#define PORT_WIDTH 2
+/* What every comparison reads first, packed so that a scan over thousands
+ * of rules stays in cache: each test is a necessary condition for A to
+ * cover B. */
+struct quick {
+	uint64_t proto_sig; /* bit p % 64 for each protocol p; all for any */
+	int32_t vlan;
+	int16_t icmp_type, icmp_code;
+	uint8_t hooks, frag, flags_mask, flags_value;
+	bool dead, has_ifaces;
+	uint8_t port_kind[2];
+	uint16_t port_lo[2], port_hi[2]; /* hull of a port list */
+};
 
-static int cmp_be(const uint8_t *a, const uint8_t *b, unsigned w)
-{
-	return memcmp(a, b, w);
-}
+/* One prefix of one rule's address field, for finding candidates. */
+struct pentry {
+	u128 lo, hi;
+	uint32_t rule;
+	uint32_t parent; /* nearest entry containing this one, or NONE */
+};
 
-/* a + 1; false when a is the maximum. */
-static bool inc_be(uint8_t *a, unsigned w)
-{
-	for (unsigned i = w; i-- > 0;)
-		if (++a[i])
-			return true;
-	return false;
-}
+/* Per field and family: which rules could cover a given address. */
+struct findex {
+	struct pentry *v; /* prefixes of positive fields, nested order */
+	size_t n;
+	uint32_t *open;   /* rules whose field is not written or negated */
+	size_t n_open;
+};
 
-static bool is_max(const uint8_t *a, unsigned w)
-{
-	for (unsigned i = 0; i < w; i++)
-		if (a[i] != 0xff)
-			return false;
-	return true;
-}
+struct checker {
+	const struct ef_ruleset *rs;
+	struct rinfo *info;
+	struct quick *quick;
+	struct findex idx[2][2]; /* [src/dst][v4/v6] */
+	uint32_t *cand, *stamp;
+	size_t n_cand;
+};
 
-static int cmp_ival(const void *a, const void *b, void *arg)
+static const u128 fam_max[2] = { 0xffffffffu, ~(u128)0 };
+#define PORT_MAX ((u128)65535)
+
+static int cmp_ival(const void *a, const void *b)
 {
-	return cmp_be(((const struct ival *)a)->lo, ((const struct ival *)b)->lo,
-		      *(const unsigned *)arg);
+	const struct ival *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
 /* Sorts and merges overlapping and adjacent intervals in place. */
-static void normalize(struct iset *s, unsigned w)
+static void normalize(struct iset *s)
 {
 	size_t n = 0;
 
 	if (!s->n)
 		return;
-	qsort_r(s->v, s->n, sizeof(*s->v), cmp_ival, &w);
+	qsort(s->v, s->n, sizeof(*s->v), cmp_ival);
 	for (size_t i = 1; i < s->n; i++) {
 		struct ival *last = &s->v[n];
-		uint8_t next[16];
 
-		memcpy(next, last->hi, w);
-		if (!inc_be(next, w) || cmp_be(s->v[i].lo, next, w) <= 0) {
-			if (cmp_be(s->v[i].hi, last->hi, w) > 0)
-				memcpy(last->hi, s->v[i].hi, w);
+		if (s->v[i].lo <= last->hi + 1 || last->hi + 1 == 0) {
+			if (s->v[i].hi > last->hi)
+				last->hi = s->v[i].hi;
 			continue;
 		}
 		s->v[++n] = s->v[i];
@@ -97,10 +120,22 @@ static void normalize(struct iset *s, unsigned w)
 	s->n = n + 1;
 }
 
+static struct ival prefix_ival(const struct ef_prefix *pf, int fi)
+{
+	unsigned bits = fi ? 128 : 32;
+	struct ival iv = { 0, 0 };
+
+	for (unsigned i = 0; i < bits / 8; i++)
+		iv.lo = iv.lo << 8 | pf->addr[i];
+	iv.hi = iv.lo;
+	if (pf->len < bits)
+		iv.hi |= (((u128)1 << (bits - pf->len - 1)) << 1) - 1;
+	return iv;
+}
+
 static int build_addr(const struct ef_addr_field *f, int fi, struct iset *s)
 {
 	uint8_t family = fi ? EF_AF_INET6 : EF_AF_INET;
-	unsigned w = fam_width[fi];
 
 	if (f->any) {
 		s->kind = IS_ANY;
@@ -108,21 +143,12 @@ static int build_addr(const struct ef_addr_field *f, int fi, struct iset *s)
 	}
 	s->v = malloc((f->n ? f->n : 1) * sizeof(*s->v));
 	if (!s->v)
-		return -1;
-	for (size_t i = 0; i < f->n; i++) {
-		const struct ef_prefix *pf = &f->v[i];
-		struct ival *iv = &s->v[s->n];
-
-		if (pf->family != family)
-			continue;
-		memcpy(iv->lo, pf->addr, w);
-		memcpy(iv->hi, pf->addr, w);
-		for (unsigned b = pf->len; b < w * 8; b++)
-			iv->hi[b / 8] |= (uint8_t)(0x80 >> (b % 8));
-		s->n++;
-	}
+		return -ENOMEM;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].family == family)
+			s->v[s->n++] = prefix_ival(&f->v[i], fi);
 	s->kind = !s->n ? IS_NONE : f->negate ? IS_NOT : IS_LIST;
-	normalize(s, w);
+	normalize(s);
 	return 0;
 }
 
@@ -132,31 +158,26 @@ static int build_port(const struct ef_port_field *f, struct iset *s)
 		s->kind = IS_ANY;
 		return 0;
 	}
-	s->v = calloc(f->n ? f->n : 1, sizeof(*s->v));
+	s->v = malloc((f->n ? f->n : 1) * sizeof(*s->v));
 	if (!s->v)
-		return -1;
-	for (size_t i = 0; i < f->n; i++) {
-		s->v[i].lo[0] = (uint8_t)(f->v[i].lo >> 8);
-		s->v[i].lo[1] = (uint8_t)f->v[i].lo;
-		s->v[i].hi[0] = (uint8_t)(f->v[i].hi >> 8);
-		s->v[i].hi[1] = (uint8_t)f->v[i].hi;
-	}
+		return -ENOMEM;
+	for (size_t i = 0; i < f->n; i++)
+		s->v[i] = (struct ival){ f->v[i].lo, f->v[i].hi };
 	s->n = f->n;
 	s->kind = !s->n ? IS_NONE : f->negate ? IS_NOT : IS_LIST;
-	normalize(s, PORT_WIDTH);
+	normalize(s);
 	return 0;
 }
 
 /* Index of the last interval starting at or before x, or -1. */
-static ptrdiff_t last_at_or_before(const struct iset *s, const uint8_t *x,
-				   unsigned w)
+static ptrdiff_t last_at_or_before(const struct iset *s, u128 x)
 {
 	size_t lo = 0, hi = s->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (cmp_be(s->v[mid].lo, x, w) <= 0)
+		if (s->v[mid].lo <= x)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -165,63 +186,65 @@ static ptrdiff_t last_at_or_before(const struct iset *s, const uint8_t *x,
 }
 
 /* Every interval of b lies inside one interval of a. */
-static bool list_inside(const struct iset *a, const struct iset *b, unsigned w)
+static bool list_inside(const struct iset *a, const struct iset *b)
 {
+	if (!b->n)
+		return true;
+	/* Outside a's hull: the common answer, without a search. */
+	if (!a->n || b->v[0].lo < a->v[0].lo || b->v[b->n - 1].hi > a->v[a->n - 1].hi)
+		return false;
 	for (size_t i = 0; i < b->n; i++) {
-		ptrdiff_t k = last_at_or_before(a, b->v[i].lo, w);
+		ptrdiff_t k = last_at_or_before(a, b->v[i].lo);
 
-		if (k < 0 || cmp_be(b->v[i].hi, a->v[k].hi, w) > 0)
+		if (k < 0 || b->v[i].hi > a->v[k].hi)
 			return false;
 	}
 	return true;
 }
 
 /* No interval of b meets an interval of a. */
-static bool list_disjoint(const struct iset *a, const struct iset *b,
-			  unsigned w)
+static bool list_disjoint(const struct iset *a, const struct iset *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
-		ptrdiff_t k = last_at_or_before(a, b->v[i].hi, w);
+		ptrdiff_t k = last_at_or_before(a, b->v[i].hi);
 
-		if (k >= 0 && cmp_be(a->v[k].hi, b->v[i].lo, w) >= 0)
+		if (k >= 0 && a->v[k].hi >= b->v[i].lo)
 			return false;
 	}
 	return true;
 }
 
-/* a and b together cover every value: a sweep over both sorted lists. */
-static bool union_is_all(const struct iset *a, const struct iset *b,
-			 unsigned w)
+/* a and b together cover [0, max]: a sweep over both sorted lists. */
+static bool union_is_all(const struct iset *a, const struct iset *b, u128 max)
 {
-	uint8_t need[16] = { 0 };
+	u128 need = 0;
 	size_t i = 0, j = 0;
 
 	while (i < a->n || j < b->n) {
 		const struct ival *v;
 
-		if (j == b->n || (i < a->n && cmp_be(a->v[i].lo, b->v[j].lo, w) <= 0))
+		if (j == b->n || (i < a->n && a->v[i].lo <= b->v[j].lo))
 			v = &a->v[i++];
 		else
 			v = &b->v[j++];
-		if (cmp_be(v->lo, need, w) > 0)
+		if (v->lo > need)
 			return false;
-		if (cmp_be(v->hi, need, w) >= 0) {
-			if (is_max(v->hi, w))
+		if (v->hi >= need) {
+			if (v->hi >= max)
 				return true;
-			memcpy(need, v->hi, w);
-			inc_be(need, w);
+			need = v->hi + 1;
 		}
 	}
 	return false;
 }
 
-/* Whether a accepts every value b accepts. absent_ok: a field that is not
- * written accepts only values that exist (addresses always do; ports do
- * not exist in every packet, so "any" is wider than every port list). */
-static bool iset_covers(const struct iset *a, const struct iset *b,
-			unsigned w, bool any_is_all)
+/* Whether a accepts every value b accepts. Addresses exist in every
+ * packet, so an address field not written means every value; ports do not,
+ * so a port field not written is wider than every port list. */
+static bool iset_covers(const struct iset *a, const struct iset *b, u128 max,
+			bool any_is_all)
 {
-	static const struct iset empty = { .kind = IS_NOT };
+	static const struct iset everything = { .kind = IS_NOT };
 	const struct iset *bl = b;
 
 	if (a->kind == IS_ANY || b->kind == IS_NONE)
@@ -231,18 +254,12 @@ static bool iset_covers(const struct iset *a, const struct iset *b,
 	if (b->kind == IS_ANY) {
 		if (!any_is_all)
 			return false;
-		bl = &empty; /* every value: "not in the empty list" */
+		bl = &everything; /* not in the empty list */
 	}
-	switch (a->kind) {
-	case IS_LIST:
-		return bl->kind == IS_LIST ? list_inside(a, bl, w) :
-					     union_is_all(a, bl, w);
-	case IS_NOT:
-		return bl->kind == IS_LIST ? list_disjoint(a, bl, w) :
-					     list_inside(bl, a, w);
-	default:
-		return false;
-	}
+	if (a->kind == IS_LIST)
+		return bl->kind == IS_LIST ? list_inside(a, bl) :
+					     union_is_all(a, bl, max);
+	return bl->kind == IS_LIST ? list_disjoint(a, bl) : list_inside(bl, a);
 }
 
 static bool has_glob(const char *s)
@@ -302,24 +319,220 @@ static bool scalars_cover(const struct ef_rule *a, const struct ef_rule *b)
 	return true;
 }
 
-static bool rule_covers(const struct ef_rule *a, const struct rinfo *ai,
-			const struct ef_rule *b, const struct rinfo *bi)
+static void build_quick(const struct ef_rule *r, const struct rinfo *ri,
+			struct quick *q)
 {
-	if (!scalars_cover(a, b) || !ifaces_cover(a, b))
+	q->proto_sig = r->proto_any ? ~0ull : 0;
+	for (unsigned pr = 0; pr < 256 && !r->proto_any; pr++)
+		if (ef_rule_has_proto(r, (uint8_t)pr))
+			q->proto_sig |= 1ull << (pr % 64);
+	q->vlan = r->vlan;
+	q->icmp_type = r->icmp_type;
+	q->icmp_code = r->icmp_code;
+	q->hooks = r->hooks;
+	q->frag = r->frag;
+	q->flags_mask = r->tcp_flags_mask;
+	q->flags_value = r->tcp_flags_value;
+	q->dead = ri->dead;
+	q->has_ifaces = r->n_ifaces > 0;
+	for (int f = 0; f < 2; f++) {
+		const struct iset *s = &ri->port[f];
+
+		q->port_kind[f] = (uint8_t)s->kind;
+		if (s->n) {
+			q->port_lo[f] = (uint16_t)s->v[0].lo;
+			q->port_hi[f] = (uint16_t)s->v[s->n - 1].hi;
+		}
+	}
+}
+
+/* True when A certainly does not cover B; false means "look closer". */
+static bool quick_reject(const struct quick *a, const struct quick *b)
+{
+	if (a->dead || (a->hooks & b->hooks) != b->hooks ||
+	    (b->proto_sig & ~a->proto_sig) || (a->has_ifaces && !b->has_ifaces))
+		return true;
+	if ((a->vlan != EF_VLAN_ANY && a->vlan != b->vlan) ||
+	    (a->icmp_type >= 0 && a->icmp_type != b->icmp_type) ||
+	    (a->icmp_code >= 0 && a->icmp_code != b->icmp_code) ||
+	    (b->flags_mask & a->flags_mask) != a->flags_mask ||
+	    (b->flags_value & a->flags_mask) != a->flags_value ||
+	    !frag_covers(a->frag, b->frag))
+		return true;
+	for (int f = 0; f < 2; f++) {
+		if (a->port_kind[f] != IS_LIST)
+			continue;
+		if (b->port_kind[f] == IS_ANY)
+			return true;
+		if (b->port_kind[f] == IS_LIST &&
+		    (b->port_lo[f] < a->port_lo[f] || b->port_hi[f] > a->port_hi[f]))
+			return true;
+	}
+	return false;
+}
+
+static bool rule_covers(const struct checker *ck, uint32_t a, uint32_t b)
+{
+	const struct ef_rule *ra = &ck->rs->rules[a], *rb = &ck->rs->rules[b];
+	const struct rinfo *ai = &ck->info[a], *bi = &ck->info[b];
+
+	if (quick_reject(&ck->quick[a], &ck->quick[b]) ||
+	    !scalars_cover(ra, rb) || !ifaces_cover(ra, rb))
 		return false;
 	for (int f = 0; f < 2; f++)
-		if (!iset_covers(&ai->port[f], &bi->port[f], PORT_WIDTH, false))
+		if (!iset_covers(&ai->port[f], &bi->port[f], PORT_MAX, false))
 			return false;
 	for (int fam = 0; fam < 2; fam++) {
 		if (!bi->fam[fam])
 			continue;
 		for (int f = 0; f < 2; f++)
 			if (!iset_covers(&ai->addr[f][fam], &bi->addr[f][fam],
-					 fam_width[fam], true))
+					 fam_max[fam], true))
 				return false;
 	}
 	return true;
 }
+
+/* ---- candidates --------------------------------------------------------- */
+
+static int cmp_pentry(const void *a, const void *b)
+{
+	const struct pentry *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	if (x->hi != y->hi)
+		return x->hi > y->hi ? -1 : 1; /* the container first */
+	return (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+static int build_index(struct checker *ck, int f, int fam, struct findex *ix)
+{
+	const struct ef_ruleset *rs = ck->rs;
+	size_t n = 0, depth = 0, *stack = NULL;
+	int ret = -1;
+
+	for (size_t r = 0; r < rs->n_rules; r++) {
+		const struct iset *s = &ck->info[r].addr[f][fam];
+
+		if (s->kind == IS_LIST)
+			n += (f ? rs->rules[r].dst.n : rs->rules[r].src.n);
+	}
+	ix->v = malloc((n ? n : 1) * sizeof(*ix->v));
+	ix->open = malloc((rs->n_rules ? rs->n_rules : 1) * sizeof(*ix->open));
+	stack = malloc((n ? n : 1) * sizeof(*stack));
+	if (!ix->v || !ix->open || !stack)
+		goto out;
+	for (size_t r = 0; r < rs->n_rules; r++) {
+		const struct ef_addr_field *fld = f ? &rs->rules[r].dst : &rs->rules[r].src;
+		enum iset_kind kind = ck->info[r].addr[f][fam].kind;
+
+		if (kind == IS_ANY || kind == IS_NOT) {
+			ix->open[ix->n_open++] = (uint32_t)r;
+			continue;
+		}
+		if (kind != IS_LIST)
+			continue;
+		for (size_t i = 0; i < fld->n; i++) {
+			struct ival iv;
+
+			if (fld->v[i].family != (fam ? EF_AF_INET6 : EF_AF_INET))
+				continue;
+			iv = prefix_ival(&fld->v[i], fam);
+			ix->v[ix->n++] = (struct pentry){ iv.lo, iv.hi, (uint32_t)r, NONE };
+		}
+	}
+	qsort(ix->v, ix->n, sizeof(*ix->v), cmp_pentry);
+	/* Prefixes nest or are disjoint: a stack of the open ones gives each
+	 * its nearest container. */
+	for (size_t i = 0; i < ix->n; i++) {
+		while (depth && ix->v[stack[depth - 1]].hi < ix->v[i].hi)
+			depth--;
+		ix->v[i].parent = depth ? (uint32_t)stack[depth - 1] : NONE;
+		stack[depth++] = i;
+	}
+	ret = 0;
+out:
+	free(stack);
+	return ret;
+}
+
+static void add_cand(struct checker *ck, uint32_t a, uint32_t b)
+{
+	if (a < b && ck->stamp[a] != b) {
+		ck->stamp[a] = b;
+		ck->cand[ck->n_cand++] = a;
+	}
+}
+
+/* Rules before b that may cover b's field at the address x: those with a
+ * prefix containing x, and those whose field is open (any or negated). */
+static void gather(struct checker *ck, const struct findex *ix, u128 x,
+		   uint32_t b)
+{
+	size_t lo = 0, hi = ix->n;
+
+	for (size_t i = 0; i < ix->n_open && ix->open[i] < b; i++)
+		add_cand(ck, ix->open[i], b);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ix->v[mid].lo <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (uint32_t e = lo ? (uint32_t)(lo - 1) : NONE; e != NONE; e = ix->v[e].parent)
+		if (ix->v[e].hi >= x)
+			add_cand(ck, ix->v[e].rule, b);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The first rule before b that covers it, or NONE. */
+static uint32_t first_cover(struct checker *ck, uint32_t b)
+{
+	const struct rinfo *bi = &ck->info[b];
+	const struct findex *best = NULL;
+	u128 x = 0;
+
+	/* The address field with the fewest open rules is the best handle. */
+	for (int f = 0; f < 2; f++) {
+		for (int fam = 0; fam < 2; fam++) {
+			const struct iset *s = &bi->addr[f][fam];
+			const struct findex *ix = &ck->idx[f][fam];
+
+			if (!bi->fam[fam] || s->kind != IS_LIST)
+				continue;
+			if (!best || ix->n_open < best->n_open) {
+				best = ix;
+				x = s->v[0].lo;
+			}
+		}
+	}
+	if (!best) {
+		const struct quick *qb = &ck->quick[b];
+
+		for (uint32_t a = 0; a < b; a++)
+			if (!quick_reject(&ck->quick[a], qb) && rule_covers(ck, a, b))
+				return a;
+		return NONE;
+	}
+	ck->n_cand = 0;
+	gather(ck, best, x, b);
+	qsort(ck->cand, ck->n_cand, sizeof(*ck->cand), cmp_u32);
+	for (size_t i = 0; i < ck->n_cand; i++)
+		if (rule_covers(ck, ck->cand[i], b))
+			return ck->cand[i];
+	return NONE;
+}
+
+/* ---- the check ---------------------------------------------------------- */
 
 static int build_info(const struct ef_ruleset *rs, const struct ef_rule *r,
 		      struct rinfo *ri)
@@ -335,63 +548,87 @@ static int build_info(const struct ef_ruleset *rs, const struct ef_rule *r,
 	for (int f = 0; f < 2; f++) {
 		ri->dead |= !pf[f]->any && !pf[f]->n;
 		if (build_port(pf[f], &ri->port[f]))
-			return -1;
+			return -ENOMEM;
 		for (int fam = 0; fam < 2; fam++)
 			if (build_addr(af[f], fam, &ri->addr[f][fam]))
-				return -1;
+				return -ENOMEM;
 	}
 	return 0;
 }
 
-static void free_info(struct rinfo *ri)
+static void checker_free(struct checker *ck)
 {
-	for (int f = 0; f < 2; f++) {
-		free(ri->port[f].v);
-		for (int fam = 0; fam < 2; fam++)
-			free(ri->addr[f][fam].v);
+	for (size_t i = 0; ck->info && i < ck->rs->n_rules; i++) {
+		for (int f = 0; f < 2; f++) {
+			free(ck->info[i].port[f].v);
+			for (int fam = 0; fam < 2; fam++)
+				free(ck->info[i].addr[f][fam].v);
+		}
 	}
+	for (int f = 0; f < 2; f++) {
+		for (int fam = 0; fam < 2; fam++) {
+			free(ck->idx[f][fam].v);
+			free(ck->idx[f][fam].open);
+		}
+	}
+	free(ck->info);
+	free(ck->quick);
+	free(ck->cand);
+	free(ck->stamp);
+}
+
+static int checker_init(struct checker *ck, const struct ef_ruleset *rs)
+{
+	size_t n = rs->n_rules ? rs->n_rules : 1;
+
+	memset(ck, 0, sizeof(*ck));
+	ck->rs = rs;
+	ck->info = calloc(n, sizeof(*ck->info));
+	ck->quick = calloc(n, sizeof(*ck->quick));
+	ck->cand = malloc(n * sizeof(*ck->cand));
+	ck->stamp = malloc(n * sizeof(*ck->stamp));
+	if (!ck->info || !ck->quick || !ck->cand || !ck->stamp)
+		return -ENOMEM;
+	memset(ck->stamp, 0xff, n * sizeof(*ck->stamp));
+	for (size_t r = 0; r < rs->n_rules; r++) {
+		if (build_info(rs, &rs->rules[r], &ck->info[r]))
+			return -ENOMEM;
+		build_quick(&rs->rules[r], &ck->info[r], &ck->quick[r]);
+	}
+	for (int f = 0; f < 2; f++)
+		for (int fam = 0; fam < 2; fam++)
+			if (build_index(ck, f, fam, &ck->idx[f][fam]))
+				return -ENOMEM;
+	return 0;
 }
 
 void rs_check_reachability(const struct ef_ruleset *rs, const char *file,
 			   struct ef_diag *d)
 {
-	struct rinfo *info = calloc(rs->n_rules ? rs->n_rules : 1, sizeof(*info));
-	size_t built = 0;
+	struct checker ck;
 
-	if (!info) {
+	if (checker_init(&ck, rs)) {
 		ef_err(d, file, 0, 0, "out of memory checking which rules can match");
-		return;
+		goto out;
 	}
-	for (; built < rs->n_rules; built++) {
-		if (build_info(rs, &rs->rules[built], &info[built])) {
-			free_info(&info[built]);
-			ef_err(d, file, 0, 0, "out of memory checking which rules can match");
-			goto out;
-		}
-	}
-	for (size_t b = 0; b < rs->n_rules; b++) {
+	for (uint32_t b = 0; b < rs->n_rules; b++) {
 		const struct ef_rule *rb = &rs->rules[b];
-		const struct ef_addr_field *src = &rb->src, *dst = &rb->dst;
+		uint32_t a;
 
 		/* Empty sets were reported where they are used. */
-		if (!info[b].fam[0] && !info[b].fam[1] && src->n && dst->n)
+		if (!ck.info[b].fam[0] && !ck.info[b].fam[1] && rb->src.n &&
+		    rb->dst.n)
 			ef_warn(d, file, rb->line, rb->col,
 				"rule '%s' can never match: its src and dst have no address family in common",
 				rb->name);
-		if (info[b].dead)
+		if (ck.info[b].dead)
 			continue;
-		for (size_t a = 0; a < b; a++) {
-			if (info[a].dead ||
-			    !rule_covers(&rs->rules[a], &info[a], rb, &info[b]))
-				continue;
+		a = first_cover(&ck, b);
+		if (a != NONE)
 			ef_warn(d, file, rb->line, rb->col,
 				"rule '%s' can never match: rule '%s' (line %u) matches every packet it does",
 				rb->name, rs->rules[a].name, rs->rules[a].line);
-			break;
-		}
 	}
 out:
-	for (size_t i = 0; i < built; i++)
-		free_info(&info[i]);
-	free(info);
+	checker_free(&ck);
 }

@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -303,22 +304,28 @@ static int build_inner(const struct ef_compiled *c, const struct ef_ruleset *rs,
 }
 
 /* The fixed-size tables have a half per generation: the inactive half is
- * overwritten in place. */
+ * overwritten in place, through a shared mapping of the array. The kernel
+ * lays array elements out 8 bytes apart, whatever the value size. */
 static int fill_leaf(struct ef_instance *inst, __u32 gen,
 		     const struct ef_compiled *c)
 {
-	__u32 *keys = malloc(EDGEFW_LEAF_SIZE * sizeof(*keys));
-	int ret;
+	const size_t stride = 8 / sizeof(__u32);
+	size_t len = (size_t)EDGEFW_GENERATIONS * EDGEFW_LEAF_SIZE * 8;
+	__u32 *cells, *half;
 
-	if (!keys)
-		return -ENOMEM;
-	for (__u32 i = 0; i < EDGEFW_LEAF_SIZE; i++)
-		keys[i] = gen * EDGEFW_LEAF_SIZE + i;
-	ret = update_batch(inst->maps.leaf_tbl, keys, c->leaf, EDGEFW_LEAF_SIZE);
-	free(keys);
-	if (ret)
-		ef_log_err("cannot fill leaf_tbl: %s", strerror(-ret));
-	return ret;
+	cells = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     inst->maps.leaf_tbl, 0);
+	if (cells == MAP_FAILED) {
+		int err = -errno;
+
+		ef_log_err("cannot map leaf_tbl: %s", strerror(-err));
+		return err;
+	}
+	half = cells + (size_t)gen * EDGEFW_LEAF_SIZE * stride;
+	for (size_t i = 0; i < EDGEFW_LEAF_SIZE; i++)
+		half[i * stride] = c->leaf[i];
+	munmap(cells, len);
+	return 0;
 }
 
 /* Removes a generation's context entries (left from two reloads ago). */

@@ -21,46 +21,59 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Inner-map templates: the loader creates one of each per generation, sized
- * for the ruleset it holds. Sizes rather than BTF types, because clang 14
- * emits only forward declarations for types reached solely through them. */
-struct addr_table {
+/* The ruleset's tables. Each holds both generations (see edgefw.h), so no
+ * map-in-map: every lookup below is on a map known at load time. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, EDGEFW_GENERATIONS * 2 * EDGEFW_A4_L1_SIZE);
+	__type(key, __u32);
+	__type(value, __u32);
+} a4_l1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_A4_MAX);
+	__type(key, struct edgefw_a4_key);
+	__type(value, __u32);
+} a4_tbl SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1);
-	__uint(key_size, sizeof(struct edgefw_addr_key));
-	__uint(value_size, sizeof(__u32));
-};
+	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_LPM6_MAX);
+	__type(key, struct edgefw_lpm6_key);
+	__type(value, __u32);
+} lpm6_tbl SEC(".maps");
 
-struct chain_table {
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);
-	__uint(key_size, sizeof(struct edgefw_chain_key));
-	__uint(value_size, sizeof(__u32));
-};
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_CHAIN_MAX);
+	__type(key, struct edgefw_chain_key);
+	__type(value, struct edgefw_step);
+} chain_tbl SEC(".maps");
 
-struct class_table {
+/* Not used by the programs: updating a map-in-map makes the kernel wait
+ * for an RCU grace period, after which no program still runs on the
+ * generation just switched away from, so its entries can be deleted. */
+struct sync_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_INNER_MAP); /* sized per ruleset */
 	__uint(max_entries, 1);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct edgefw_class_info));
+	__type(key, __u32);
+	__type(value, __u32);
 };
 
-#define GEN_OUTER(name, inner)                                  \
-	struct {                                                \
-		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);       \
-		__uint(max_entries, EDGEFW_GENERATIONS);        \
-		__type(key, __u32);                             \
-		__array(values, struct inner);                  \
-	} name SEC(".maps")
-
-GEN_OUTER(addr_tbl, addr_table);
-GEN_OUTER(chain_tbl, chain_table);
-GEN_OUTER(class_tbl, class_table);
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct sync_inner);
+} rcu_sync SEC(".maps");
 
 /* Fixed-size tables, one half per generation. Mmapable, so a reload
- * writes the inactive half with one memcpy instead of 136k updates. */
+ * writes the inactive half with one copy instead of 136k updates. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -155,28 +168,56 @@ static __always_inline void count(void *map, __u32 idx, __u64 bytes)
 
 struct classify_ctx {
 	const struct pkt_info *pi;
-	void *addrs;
 	__u32 gen;
 	__u32 ifindex;
 	__u32 hook;
 };
 
-static __always_inline __u32 addr_class(void *addrs, const struct pkt_info *pi,
-					bool dst)
+static __always_inline __u32 *a4_lookup(__u32 gen, __u32 field, __u32 level,
+					 __u32 addr)
 {
-	struct edgefw_addr_key k = {};
+	struct edgefw_a4_key k = { .tag = gen << 3 | field << 2 | level,
+				   .addr = addr };
+
+	return bpf_map_lookup_elem(&a4_tbl, &k);
+}
+
+static __always_inline __u32 a4_class(__u32 gen, __u32 field, const __u8 *addr)
+{
+	__u32 a = (__u32)addr[0] << 24 | (__u32)addr[1] << 16 |
+		  (__u32)addr[2] << 8 | addr[3];
+	__u32 idx = (gen * 2 + field) * EDGEFW_A4_L1_SIZE + (a >> 16);
+	__u32 *e, *cls = NULL, v;
+
+	e = bpf_map_lookup_elem(&a4_l1, &idx);
+	if (!e)
+		return EDGEFW_CLASS_NONE;
+	v = *e;
+	if (v & EDGEFW_A4_HAS32)
+		cls = a4_lookup(gen, field, EDGEFW_A4_LEVEL32, a);
+	if (!cls && (v & EDGEFW_A4_HAS24))
+		cls = a4_lookup(gen, field, EDGEFW_A4_LEVEL24, a & 0xffffff00u);
+	if (!cls && (v & EDGEFW_A4_HAS20))
+		cls = a4_lookup(gen, field, EDGEFW_A4_LEVEL20, a & 0xfffff000u);
+	if (cls)
+		v = *cls;
+	v &= EDGEFW_A4_CLASS;
+	return v == EDGEFW_A4_CLASS ? EDGEFW_CLASS_NONE : v;
+}
+
+static __always_inline __u32 addr_class(const struct classify_ctx *cc, bool dst)
+{
+	const struct pkt_info *pi = cc->pi;
+	struct edgefw_lpm6_key k = {
+		.prefixlen = EDGEFW_LPM6_TAG_BITS + 128,
+		.tag = cc->gen << 1 | dst,
+	};
 	__u32 *cls;
 
-	if (pi->family == 4) {
-		k.prefixlen = EDGEFW_ADDR_KEY_PREFIX_BITS + 32;
-		k.field = dst ? EDGEFW_FIELD_DST4 : EDGEFW_FIELD_SRC4;
-		__builtin_memcpy(k.addr, dst ? pi->daddr : pi->saddr, 4);
-	} else {
-		k.prefixlen = EDGEFW_ADDR_KEY_PREFIX_BITS + 128;
-		k.field = dst ? EDGEFW_FIELD_DST6 : EDGEFW_FIELD_SRC6;
-		__builtin_memcpy(k.addr, dst ? pi->daddr : pi->saddr, 16);
-	}
-	cls = bpf_map_lookup_elem(addrs, &k);
+	if (pi->family == 4)
+		return a4_class(cc->gen, dst, dst ? pi->daddr : pi->saddr);
+	__builtin_memcpy(k.addr, dst ? pi->daddr : pi->saddr, 16);
+	cls = bpf_map_lookup_elem(&lpm6_tbl, &k);
 	return cls ? *cls : EDGEFW_CLASS_NONE;
 }
 
@@ -209,9 +250,9 @@ static __always_inline __u32 dim_class(const struct classify_ctx *cc, __u8 dim)
 
 	switch (dim) {
 	case EDGEFW_DIM_SRC:
-		return addr_class(cc->addrs, pi, false);
+		return addr_class(cc, false);
 	case EDGEFW_DIM_DST:
-		return addr_class(cc->addrs, pi, true);
+		return addr_class(cc, true);
 	case EDGEFW_DIM_PROTO:
 		return leaf_class(cc->gen, EDGEFW_LEAF_PROTO_OFF +
 				  (__u32)pi->l4proto * EDGEFW_FRAG_STATES + pi->frag);
@@ -234,6 +275,17 @@ static __always_inline __u32 dim_class(const struct classify_ctx *cc, __u8 dim)
 	}
 }
 
+static __always_inline struct edgefw_step *step(__u32 gen, __u32 cur,
+						 __u32 next)
+{
+	struct edgefw_chain_key k = {
+		.cur = cur | (gen ? EDGEFW_CHAIN_GEN_BIT : 0),
+		.next = next,
+	};
+
+	return bpf_map_lookup_elem(&chain_tbl, &k);
+}
+
 /* Returns the verdict of the first matching rule, or NULL when no rule
  * matches (the caller applies the default). */
 static __always_inline struct edgefw_verdict *
@@ -242,43 +294,32 @@ classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
 {
 	struct classify_ctx cc = { .pi = pi, .gen = gen, .ifindex = ifindex,
 				   .hook = hook };
-	struct edgefw_class_info *info;
-	void *chain, *classes;
+	struct edgefw_step *st = NULL;
 	__u32 cur;
 
-	cc.addrs = bpf_map_lookup_elem(&addr_tbl, &gen);
-	chain = bpf_map_lookup_elem(&chain_tbl, &gen);
-	classes = bpf_map_lookup_elem(&class_tbl, &gen);
-	if (!cc.addrs || !chain || !classes)
-		return NULL;
-
 	cur = cfg->n_dims ? dim_class(&cc, cfg->dims[0]) : cfg->root_class;
-	for (int i = 1; i < EDGEFW_DIM_COUNT; i++) {
-		struct edgefw_chain_key ck;
-		__u32 *next;
-
-		if (i >= cfg->n_dims || cur == EDGEFW_CLASS_NONE)
-			break;
-		ck.cur = cur;
-		ck.next = dim_class(&cc, cfg->dims[i]);
-		if (ck.next == EDGEFW_CLASS_NONE) {
-			cur = EDGEFW_CLASS_NONE;
-			break;
-		}
-		next = bpf_map_lookup_elem(chain, &ck);
-		if (next) {
-			cur = *next;
-			continue;
-		}
-		info = bpf_map_lookup_elem(classes, &cur);
-		cur = info ? info->miss : EDGEFW_CLASS_NONE;
-	}
 	if (cur == EDGEFW_CLASS_NONE)
 		return NULL;
-	info = bpf_map_lookup_elem(classes, &cur);
-	if (!info || !(info->verdict.flags & EDGEFW_VERDICT_F_MATCH))
+	if (cfg->n_dims <= 1)
+		st = step(gen, cur, EDGEFW_NEXT_FINAL);
+	for (int i = 1; i < EDGEFW_DIM_COUNT; i++) {
+		__u32 next;
+
+		if (i >= cfg->n_dims)
+			break;
+		next = dim_class(&cc, cfg->dims[i]);
+		if (next == EDGEFW_CLASS_NONE)
+			return NULL;
+		st = step(gen, cur, next);
+		if (!st)
+			st = step(gen, cur, EDGEFW_NEXT_MISS);
+		if (!st || st->next == EDGEFW_CLASS_NONE)
+			return NULL;
+		cur = st->next;
+	}
+	if (!st || !(st->verdict.flags & EDGEFW_VERDICT_F_MATCH))
 		return NULL;
-	return &info->verdict;
+	return &st->verdict;
 }
 
 /* Verdicts in the hook-neutral form; each program maps them to its codes. */

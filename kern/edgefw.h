@@ -12,7 +12,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 2
+#define EDGEFW_LAYOUT_VERSION 3
 
 /* Rule counter slots (one per rule name) and the name stored for each. */
 #define EDGEFW_MAX_RULES 16384
@@ -60,29 +60,50 @@ enum edgefw_reason {
 	EDGEFW_REASON_COUNT
 };
 
-/* Which address a class lookup is for. All four share one LPM trie, told
- * apart by this byte in front of the address: one inner map per generation
- * instead of four halves the map-in-map updates of a reload, each of which
- * waits for an RCU grace period. */
-enum edgefw_addr_field {
-	EDGEFW_FIELD_SRC4 = 0,
-	EDGEFW_FIELD_DST4,
-	EDGEFW_FIELD_SRC6,
-	EDGEFW_FIELD_DST6,
-	EDGEFW_FIELD_COUNT
+/* Address classes. Every table below is shared by both generations: the
+ * generation is part of each key (or selects a half of each array), so a
+ * reload writes entries no packet reads and one write of `active` switches.
+ * No map-in-map: lookups on maps known at load time are inlined or called
+ * directly, where an inner map's lookup is an indirect call.
+ *
+ * IPv4: a 65536-entry array per field indexed by the top 16 bits gives the
+ * class, unless its flags say a longer prefix may apply; then addr4_tbl is
+ * asked for the address as a /32 (flag A4_HAS32: prefixes of /25 or longer
+ * lie under this /16), as a /24 (A4_HAS24: /21 to /24), as a /20 (A4_HAS20:
+ * /17 to /20), in that order; the first hit is the longest match. Splitting
+ * at /20 and /24 bounds what one prefix expands to: 8 entries at most,
+ * where one level of /24s would take 128 for a /17. */
+#define EDGEFW_A4_L1_SIZE 65536u
+#define EDGEFW_A4_HAS32 0x80000000u
+#define EDGEFW_A4_HAS24 0x40000000u
+#define EDGEFW_A4_HAS20 0x20000000u
+#define EDGEFW_A4_CLASS 0x1fffffffu /* EDGEFW_A4_CLASS alone: no class */
+
+enum edgefw_a4_level {
+	EDGEFW_A4_LEVEL20 = 0,
+	EDGEFW_A4_LEVEL24 = 1,
+	EDGEFW_A4_LEVEL32 = 2,
 };
 
-/* LPM trie key: prefixlen first, as the kernel requires. prefixlen counts
- * the field byte too: 8 + the address prefix length. IPv4 addresses use
- * addr[0..3]. */
-struct edgefw_addr_key {
+struct edgefw_a4_key {
+	__u32 tag;  /* gen << 3 | field << 2 | enum edgefw_a4_level */
+	__u32 addr; /* host byte order, bits past the level's length zero */
+};
+
+/* IPv6: an LPM trie; prefixlen counts the tag byte too: 8 + prefix length. */
+struct edgefw_lpm6_key {
 	__u32 prefixlen;
-	__u8 field; /* enum edgefw_addr_field */
+	__u8 tag;   /* gen << 1 | field (0 src, 1 dst) */
 	__u8 addr[16];
 	__u8 pad[3];
 };
 
-#define EDGEFW_ADDR_KEY_PREFIX_BITS 8
+#define EDGEFW_LPM6_TAG_BITS 8
+
+/* Per-generation table capacities (the maps hold two generations). */
+#define EDGEFW_A4_MAX (1u << 19)
+#define EDGEFW_LPM6_MAX (1u << 19)
+#define EDGEFW_CHAIN_MAX (1u << 18)
 
 /* Classification fields beyond the two addresses. Each maps a packet value
  * to a class id through a fixed-size array segment (per generation); the
@@ -124,12 +145,18 @@ struct edgefw_ctx_key {
 };
 
 /* The chain: the classes of the used fields are combined left to right,
- * (class so far, next field's class) -> class so far. A pair absent from
- * chain_tbl takes class_tbl[class so far].miss. */
+ * (class so far, next field's class) -> class so far. Keys with next =
+ * EDGEFW_NEXT_MISS give a class's successor when its pair is absent; with
+ * EDGEFW_NEXT_FINAL, the verdict of a class the first field produces when
+ * no other field is used. cur carries the generation in its top bit. */
 struct edgefw_chain_key {
 	__u32 cur;
 	__u32 next;
 };
+
+#define EDGEFW_CHAIN_GEN_BIT 0x80000000u
+#define EDGEFW_NEXT_MISS 0xffffffffu
+#define EDGEFW_NEXT_FINAL 0xfffffffeu
 
 #define EDGEFW_MAX_CLASSES (1u << 22)
 
@@ -145,10 +172,10 @@ struct edgefw_verdict {
 #define EDGEFW_VERDICT_F_LOG 0x1
 #define EDGEFW_VERDICT_F_MATCH 0x2 /* a rule matched (else: default) */
 
-/* Per chain class: where a pair missing from chain_tbl goes, and for the
- * classes the last field produces, the verdict of their first rule. */
-struct edgefw_class_info {
-	__u32 miss; /* EDGEFW_CLASS_NONE: no rule can match any more */
+/* A chain step: the class reached and, when it is the last field's
+ * class, the verdict of its first rule (flags has EDGEFW_VERDICT_F_MATCH). */
+struct edgefw_step {
+	__u32 next; /* EDGEFW_CLASS_NONE: no rule can match any more */
 	struct edgefw_verdict verdict;
 };
 
@@ -208,10 +235,11 @@ struct edgefw_attach_val {
 };
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L || defined(__clang__)
-_Static_assert(sizeof(struct edgefw_addr_key) == 24, "addr key layout");
+_Static_assert(sizeof(struct edgefw_a4_key) == 8, "a4 key layout");
+_Static_assert(sizeof(struct edgefw_lpm6_key) == 24, "lpm6 key layout");
 _Static_assert(sizeof(struct edgefw_ctx_key) == 12, "ctx key layout");
 _Static_assert(sizeof(struct edgefw_chain_key) == 8, "chain key layout");
-_Static_assert(sizeof(struct edgefw_class_info) == 16, "class info layout");
+_Static_assert(sizeof(struct edgefw_step) == 16, "step layout");
 _Static_assert(sizeof(struct edgefw_verdict) == 12, "verdict layout");
 _Static_assert(sizeof(struct edgefw_gen_config) == 20, "gen config layout");
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");

@@ -83,13 +83,16 @@ static void random_prefix(uint8_t family, struct ef_prefix *p)
 	p->family = family;
 	for (unsigned i = 0; i < bits / 8; i++)
 		p->addr[i] = (uint8_t)rnd();
+	/* Shaped after FireHOL level 1: single addresses, /24s, shorter
+	 * networks, and a few prefixes between /25 and /31. */
 	if (family == EF_AF_INET) {
 		p->addr[0] = (uint8_t)(1 + rnd() % 223);
-		p->len = r < 70 ? 32 : r < 85 ? 24 : (uint8_t)(16 + rnd() % 17);
+		p->len = r < 60 ? 32 : r < 80 ? 24 : r < 95 ? (uint8_t)(16 + rnd() % 8) :
+			 r < 99 ? (uint8_t)(8 + rnd() % 8) : (uint8_t)(25 + rnd() % 7);
 	} else {
 		p->addr[0] = 0x20;
 		p->addr[1] = (uint8_t)(rnd() & 0x0f);
-		p->len = r < 60 ? 128 : r < 85 ? 64 : (uint8_t)(32 + rnd() % 97);
+		p->len = r < 60 ? 128 : r < 85 ? 64 : (uint8_t)(32 + rnd() % 32);
 	}
 	for (unsigned b = p->len; b < bits; b++)
 		p->addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
@@ -330,7 +333,7 @@ static void print_results(FILE *json)
 int main(int argc, char **argv)
 {
 	const char *json_path = NULL, *lists = "../shared/data/lists";
-	unsigned reps = 5, repeat = 20;
+	unsigned reps = 5, repeat = 50;
 	bool quick = false;
 	struct edgefw_bpf *skel = NULL;
 	struct bench_bpf *base = NULL;
@@ -348,11 +351,12 @@ int main(int argc, char **argv)
 			json_path = argv[++i];
 		else if (!strcmp(argv[i], "--lists") && i + 1 < argc)
 			lists = argv[++i];
+		else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
+			repeat = (unsigned)atoi(argv[++i]);
 	}
 	if (reps < 1)
 		reps = 1;
-	if (quick)
-		repeat = 5;
+
 	snprintf(firehol, sizeof(firehol), "%s/firehol_level1.netset", lists);
 
 	snprintf(name, sizeof(name), "b-%d", (int)getpid());

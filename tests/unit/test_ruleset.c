@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ruleset.h"
 #include "ruletest.h"
@@ -380,6 +381,32 @@ static void test_yaml_limits(void **state)
 		     8, 28, "alias expansion exceeds");
 }
 
+static void test_unnamed_rule(void **state)
+{
+	expect_error("version: 1\nrules:\n  - {src: 10.0.0.0/8}\n", 3, 5,
+		     "this rule has no 'action'");
+	(void)state;
+}
+
+static void test_file_too_big(void **state)
+{
+	char path[] = "/tmp/efw-big.XXXXXX";
+	struct ef_ruleset rs;
+	struct ef_diag d = {};
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	/* Sparse: 65 MiB of nothing, over the reader's 64 MiB. */
+	assert_int_equal(ftruncate(fd, 65 << 20), 0);
+	close(fd);
+	assert_int_equal(ef_ruleset_load(path, &rs, &d), -EFBIG);
+	unlink(path);
+	assert_int_equal(d.errors, 1);
+	assert_non_null(strstr(d.v[0].msg, "file is 68157440 bytes, over the limit of 67108864"));
+	ef_diag_free(&d);
+}
+
 static void test_missing_file(void **state)
 {
 	struct ef_ruleset rs;
@@ -416,6 +443,8 @@ int main(void)
 		cmocka_unit_test(test_duplicate_names_sorted),
 		cmocka_unit_test(test_rule_limit),
 		cmocka_unit_test(test_yaml_limits),
+		cmocka_unit_test(test_unnamed_rule),
+		cmocka_unit_test(test_file_too_big),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

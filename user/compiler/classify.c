@@ -18,6 +18,8 @@
  */
 #include "classify.h"
 
+#include "addr4.h"
+
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
@@ -1050,6 +1052,18 @@ static int build_chain(struct compiler *cp)
 
 		c->classes[id].rule = (int32_t)set_first(pool_set(&ch.pool, id) + 1, words);
 	}
+	/* What the datapath's chain table holds: the pairs, a miss step per
+	 * class that has one, and with a single field a final step per class. */
+	c->n_steps = c->n_chain;
+	for (size_t i = 0; i < c->n_classes; i++)
+		c->n_steps += c->classes[i].miss != EDGEFW_CLASS_NONE ||
+			      (n <= 1 && c->classes[i].rule >= 0);
+	if (c->n_steps > EDGEFW_CHAIN_MAX) {
+		ef_err(cp->d, cp->rs->path, 0, 0,
+		       "the rules need %zu chain steps, over the limit of %u; group values into sets",
+		       c->n_steps, EDGEFW_CHAIN_MAX);
+		ret = -E2BIG;
+	}
 out:
 	if (ret == -E2BIG && cp->d->errors == 0)
 		ef_err(cp->d, cp->rs->path, 0, 0,
@@ -1111,6 +1125,8 @@ int ef_compile(const struct ef_ruleset *rs, const char *const *ifnames,
 		out->n_leaf_classes[dim] = cp.leaf[dim].n;
 	}
 	ret = build_chain(&cp);
+	if (!ret)
+		ret = ef_build_addr4(out, rs->path, d);
 out:
 	for (unsigned dim = 0; dim < EDGEFW_DIM_COUNT; dim++) {
 		pool_free(&cp.leaf[dim]);
@@ -1130,6 +1146,8 @@ void ef_compiled_free(struct ef_compiled *c)
 			free(c->lpm[f][fam].v);
 	free(c->leaf);
 	free(c->ctx);
+	free(c->a4_l1);
+	free(c->a4);
 	free(c->chain);
 	free(c->classes);
 	memset(c, 0, sizeof(*c));
@@ -1142,100 +1160,15 @@ size_t ef_compiled_memory(const struct ef_compiled *c)
 	size_t bytes = 0;
 
 	for (int f = 0; f < EF_FIELD_COUNT; f++)
-		for (int fam = 0; fam < EF_FAM_COUNT; fam++)
-			bytes += c->lpm[f][fam].n *
-				 (48 + sizeof(struct edgefw_addr_key) + 4);
-	bytes += (size_t)EDGEFW_LEAF_SIZE * 4;
+		bytes += c->lpm[f][EF_FAM_V6].n *
+			 (48 + sizeof(struct edgefw_lpm6_key) + 4);
+	bytes += c->n_a4 * (48 + sizeof(struct edgefw_a4_key) + 8);
+	bytes += (size_t)EF_FIELD_COUNT * EDGEFW_A4_L1_SIZE * 8;
+	bytes += (size_t)EDGEFW_LEAF_SIZE * 8;
 	bytes += c->n_ctx * (48 + sizeof(struct edgefw_ctx_key) + 4);
-	bytes += c->n_chain * (48 + sizeof(struct edgefw_chain_key) + 8);
-	bytes += c->n_classes * sizeof(struct edgefw_class_info);
+	/* pair entries, plus a miss entry per class */
+	bytes += (c->n_chain + c->n_classes) *
+		 (48 + sizeof(struct edgefw_chain_key) + sizeof(struct edgefw_step));
 	return bytes;
 }
 
-/* --- the datapath's lookups, in userspace --- */
-
-static uint32_t lpm_lookup(const struct ef_lpm_table *t, uint8_t family,
-			   const uint8_t addr[16])
-{
-	uint32_t cls = EDGEFW_CLASS_NONE;
-	int best = -1;
-
-	for (size_t i = 0; i < t->n; i++) {
-		const struct ef_prefix *p = &t->v[i].prefix;
-
-		if (p->len > best && ef_prefix_match(p, family, addr)) {
-			best = p->len;
-			cls = t->v[i].class_id;
-		}
-	}
-	return cls;
-}
-
-static uint32_t packet_class(const struct ef_compiled *c, unsigned dim,
-			     const struct ef_packet *p)
-{
-	int fam = p->family == EF_AF_INET ? EF_FAM_V4 : EF_FAM_V6;
-	uint32_t v;
-
-	switch (dim) {
-	case EDGEFW_DIM_SRC:
-		return lpm_lookup(&c->lpm[EF_FIELD_SRC][fam], p->family, p->saddr);
-	case EDGEFW_DIM_DST:
-		return lpm_lookup(&c->lpm[EF_FIELD_DST][fam], p->family, p->daddr);
-	case EDGEFW_DIM_PROTO:
-		return c->leaf[EDGEFW_LEAF_PROTO_OFF +
-			       (uint32_t)p->l4proto * EDGEFW_FRAG_STATES + p->frag];
-	case EDGEFW_DIM_SPORT:
-		v = p->has_ports ? p->sport : p->has_icmp ? p->icmp_type : EDGEFW_NO_L4;
-		return c->leaf[EDGEFW_LEAF_SPORT_OFF + v];
-	case EDGEFW_DIM_DPORT:
-		v = p->has_ports ? p->dport : p->has_icmp ? p->icmp_code : EDGEFW_NO_L4;
-		return c->leaf[EDGEFW_LEAF_DPORT_OFF + v];
-	case EDGEFW_DIM_FLAGS:
-		v = p->has_tcp_flags ? p->tcp_flags : EDGEFW_NO_FLAGS;
-		return c->leaf[EDGEFW_LEAF_FLAGS_OFF + v];
-	case EDGEFW_DIM_VLAN:
-		v = p->vlan < 0 || p->vlan > EDGEFW_UNTAGGED ? EDGEFW_UNTAGGED :
-							      (uint32_t)p->vlan;
-		return c->leaf[EDGEFW_LEAF_VLAN_OFF + v];
-	default: {
-		const char *name = p->ifname ? p->ifname : "";
-		uint32_t fallback = EDGEFW_CLASS_NONE;
-
-		for (size_t i = 0; i < c->n_ctx; i++) {
-			if (c->ctx[i].hook != p->hook)
-				continue;
-			if (name[0] && !strcmp(c->ctx[i].ifname, name))
-				return c->ctx[i].class_id;
-			if (!c->ctx[i].ifname[0])
-				fallback = c->ctx[i].class_id;
-		}
-		return fallback;
-	}
-	}
-}
-
-int ef_compiled_lookup(const struct ef_compiled *c, const struct ef_packet *p)
-{
-	uint32_t cur = c->n_dims ? packet_class(c, c->dims[0], p) : c->root_class;
-
-	for (unsigned i = 1; i < c->n_dims && cur != EDGEFW_CLASS_NONE; i++) {
-		uint32_t next = packet_class(c, c->dims[i], p);
-		bool found = false;
-
-		if (next == EDGEFW_CLASS_NONE)
-			return -1;
-		for (size_t j = 0; j < c->n_chain; j++) {
-			if (c->chain[j].key.cur == cur && c->chain[j].key.next == next) {
-				cur = c->chain[j].next;
-				found = true;
-				break;
-			}
-		}
-		if (!found)
-			cur = c->classes[cur].miss;
-	}
-	if (cur == EDGEFW_CLASS_NONE)
-		return -1;
-	return c->classes[cur].rule;
-}

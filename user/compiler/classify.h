@@ -15,6 +15,7 @@
 #ifndef EDGEFW_CLASSIFY_H
 #define EDGEFW_CLASSIFY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,7 +25,7 @@
 
 /* Upper bounds the compiler refuses to exceed (never truncates). */
 #define EF_MAX_LPM_ENTRIES (1u << 20)
-#define EF_MAX_CHAIN_ENTRIES (1u << 22)
+#define EF_MAX_CHAIN_ENTRIES (EDGEFW_CHAIN_MAX / 2)
 
 enum ef_field {
 	EF_FIELD_SRC = 0,
@@ -57,8 +58,16 @@ struct ef_ctx_entry {
 };
 
 struct ef_chain_entry {
-	struct edgefw_chain_key key;
+	struct edgefw_chain_key key; /* without the generation bit */
 	uint32_t next;
+};
+
+/* An IPv4 exact-match entry at one level (enum edgefw_a4_level). */
+struct ef_a4_entry {
+	uint8_t field;
+	uint8_t level;
+	uint32_t addr; /* host byte order */
+	uint32_t class_id;
 };
 
 struct ef_class_entry {
@@ -73,6 +82,10 @@ struct ef_compiled {
 	uint32_t *leaf;          /* EDGEFW_LEAF_SIZE entries */
 	struct ef_ctx_entry *ctx;
 	size_t n_ctx;
+	/* IPv4 addresses as the datapath looks them up (see addr4.c). */
+	uint32_t *a4_l1;         /* EF_FIELD_COUNT * EDGEFW_A4_L1_SIZE */
+	struct ef_a4_entry *a4;
+	size_t n_a4;
 
 	/* The chain. */
 	uint8_t dims[EDGEFW_DIM_COUNT]; /* fields used, in chain order */
@@ -82,6 +95,7 @@ struct ef_compiled {
 	size_t n_chain;
 	struct ef_class_entry *classes; /* indexed by chain class id */
 	size_t n_classes;
+	size_t n_steps; /* chain table entries: pairs, misses, finals */
 
 	size_t n_leaf_classes[EDGEFW_DIM_COUNT];
 };

@@ -16,8 +16,6 @@
 
 #include "rules_names.h"
 
-#define ND_TYPE_FIRST 133
-#define ND_TYPE_LAST 137
 /* Written elements named in a sentence before "...". */
 #define LIST_MAX 4
 
@@ -482,7 +480,8 @@ static bool is_nd(const struct ef_packet *pkt)
 {
 	return pkt->family == EF_AF_INET6 && pkt->l4proto == EF_PROTO_ICMPV6 &&
 	       pkt->has_icmp && pkt->frag != EF_PKT_LATER_FRAG &&
-	       pkt->icmp_type >= ND_TYPE_FIRST && pkt->icmp_type <= ND_TYPE_LAST;
+	       pkt->icmp_type >= EF_ICMPV6_ND_FIRST &&
+	       pkt->icmp_type <= EF_ICMPV6_ND_LAST;
 }
 
 int ef_explain(const struct ef_ruleset *rs, const struct ef_packet *pkt,

@@ -13,9 +13,6 @@
 #include "rules_names.h"
 #include "strutil.h"
 
-#define ND_TYPE_FIRST 133 /* ICMPv6 neighbour discovery, RFC 4861 */
-#define ND_TYPE_LAST 137
-
 static const uint8_t hook_bits[EDGEFW_HOOK_COUNT] = {
 	[EDGEFW_HOOK_XDP] = 1u << EDGEFW_HOOK_XDP,
 	[EDGEFW_HOOK_TC_INGRESS] = 1u << EDGEFW_HOOK_TC_INGRESS,
@@ -295,8 +292,8 @@ void rs_parse_icmp(struct parser *p, const struct ydoc_node *rule,
 	if (v < 0)
 		return;
 	r->icmp_type = (int16_t)v;
-	if (ef_rule_has_proto(r, EF_PROTO_ICMPV6) && v >= ND_TYPE_FIRST &&
-	    v <= ND_TYPE_LAST)
+	if (ef_rule_has_proto(r, EF_PROTO_ICMPV6) && v >= EF_ICMPV6_ND_FIRST &&
+	    v <= EF_ICMPV6_ND_LAST)
 		pwarn(p, t, "ICMPv6 type %d is neighbour discovery, which defaults.non-ip decides before the rules: this rule never sees it over IPv6",
 		      v);
 	if (!c)
@@ -433,10 +430,14 @@ void rs_check_rule_fields(struct parser *p, const struct ydoc_node *rule,
 
 	k = rs_map_key(rule, "fragment");
 	if (k && r->frag == EF_FRAG_LATER &&
-	    p->rs->frag_policy != EF_FRAGPOL_RULES)
-		pwarn(p, k, "rule '%s' can never match: defaults.fragments is '%s', so non-first fragments never reach the rules",
-		      r->name,
+	    p->rs->frag_policy != EF_FRAGPOL_RULES) {
+		char label[RS_LABEL_MAX];
+
+		rs_rule_label(r, label, sizeof(label));
+		pwarn(p, k, "%s can never match: defaults.fragments is '%s', so non-first fragments never reach the rules",
+		      label,
 		      p->rs->frag_policy == EF_FRAGPOL_PASS ? "pass" : "drop");
+	}
 
 	/* The IPv6 parser walks these headers and matches what follows. */
 	k = rs_map_key(rule, "proto");

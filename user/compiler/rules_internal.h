@@ -92,6 +92,11 @@ struct parser {
 	ef_warn((p)->d, (p)->file, (node)->line, (node)->col, __VA_ARGS__)
 
 /* rules_util.c: small checks every part uses. */
+/* 1 to max - 1 letters, digits and characters of punct. */
+bool rs_valid_name(const char *s, size_t max, const char *punct);
+/* "rule 'NAME'", or "this rule" before it has a name, for messages. */
+#define RS_LABEL_MAX (EDGEFW_RULE_NAME_MAX + 8)
+void rs_rule_label(const struct ef_rule *r, char *buf, size_t len);
 bool rs_is_null(const struct ydoc_node *n);
 bool rs_expect_kind(struct parser *p, const struct ydoc_node *n,
 		    enum ydoc_kind kind, const char *what);

@@ -16,6 +16,11 @@
 #define EF_PROTO_ICMPV6 58
 #define EF_PROTO_SCTP 132
 
+/* ICMPv6 neighbour discovery (RFC 4861): decided by defaults.non-ip
+ * before the rules. */
+#define EF_ICMPV6_ND_FIRST 133
+#define EF_ICMPV6_ND_LAST 137
+
 /* A name for a number; tables end with a NULL name. */
 struct ef_name_num {
 	const char *name;

@@ -92,23 +92,6 @@ static void parse_defaults(struct parser *p, const struct ydoc_node *n)
 	}
 }
 
-static bool valid_rule_name(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (!len || len >= EDGEFW_RULE_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		      c == '.'))
-			return false;
-	}
-	return true;
-}
-
 static bool valid_ifname(const char *s)
 {
 	size_t len = strlen(s);
@@ -129,7 +112,7 @@ static void parse_name(struct parser *p, const struct ydoc_node *n,
 	if (!v)
 		perr(p, n, "rule has no 'name': every rule needs a unique name (letters, digits, '-', '_', '.')");
 	else if (rs_expect_kind(p, v, YDOC_SCALAR, "name")) {
-		if (!valid_rule_name(v->str))
+		if (!rs_valid_name(v->str, EDGEFW_RULE_NAME_MAX, "-_."))
 			perr(p, v, "rule name '%s' is invalid: use 1-%d letters, digits, '-', '_' or '.'",
 			     v->str, EDGEFW_RULE_NAME_MAX - 1);
 		else
@@ -141,11 +124,12 @@ static void parse_action(struct parser *p, const struct ydoc_node *n,
 			 struct ef_rule *r)
 {
 	const struct ydoc_node *v = ydoc_map_get(n, "action");
+	char label[RS_LABEL_MAX];
 	int a;
 
+	rs_rule_label(r, label, sizeof(label));
 	if (!v) {
-		perr(p, n, "rule '%s' has no 'action' (pass, drop or redirect)",
-		     r->name);
+		perr(p, n, "%s has no 'action' (pass, drop or redirect)", label);
 	} else {
 		a = parse_action_word(p, v, "action", true);
 		if (a >= 0)
@@ -154,7 +138,7 @@ static void parse_action(struct parser *p, const struct ydoc_node *n,
 
 	v = ydoc_map_get(n, "to");
 	if (r->action == EDGEFW_ACT_REDIRECT && !v)
-		perr(p, n, "rule '%s' redirects but has no 'to: IFNAME'", r->name);
+		perr(p, n, "%s redirects but has no 'to: IFNAME'", label);
 	if (v && r->action != EDGEFW_ACT_REDIRECT)
 		perr(p, v, "'to' is only valid with 'action: redirect'");
 	if (v && r->action == EDGEFW_ACT_REDIRECT &&

@@ -88,22 +88,6 @@ static void entries_free(struct rs_entries *e)
 	memset(e, 0, sizeof(*e));
 }
 
-static bool valid_set_name(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (!len || len >= EF_SET_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return false;
-	}
-	return true;
-}
-
 static struct rs_set *find_set(struct parser *p, const char *name)
 {
 	for (size_t i = 0; i < p->n_sets; i++)
@@ -174,9 +158,12 @@ static bool parse_port_range(struct parser *p, const struct ydoc_node *n,
 		     what, what);
 		return false;
 	}
-	if (!dash)
-		return port_number(p, n, what, s, strlen(s), &out->lo) &&
-		       (out->hi = out->lo, true);
+	if (!dash) {
+		if (!port_number(p, n, what, s, strlen(s), &out->lo))
+			return false;
+		out->hi = out->lo;
+		return true;
+	}
 	llen = (size_t)(dash - s);
 	while (llen && s[llen - 1] == ' ')
 		llen--;
@@ -204,7 +191,8 @@ static bool parse_prefix(struct parser *p, const struct ydoc_node *n,
 		if (!strcmp(n->str, "any"))
 			perr(p, n, "%s: 'any' is not an address: leave %s out to match every address",
 			     what, what);
-		else if (valid_set_name(n->str) && find_set(p, n->str))
+		else if (rs_valid_name(n->str, EF_SET_NAME_MAX, "-_") &&
+			 find_set(p, n->str))
 			perr(p, n, "%s: %s; did you mean the set '$%s'?", what,
 			     err, n->str);
 		else
@@ -278,7 +266,7 @@ static void add_set_ref(struct parser *p, const struct rs_ctx *c,
 	uint32_t elem = p->next_elem++;
 	int32_t idx;
 
-	if (!valid_set_name(name)) {
+	if (!rs_valid_name(name, EF_SET_NAME_MAX, "-_")) {
 		perr(p, n, "%s: '%s' is not a valid set reference: write $NAME, NAME being 1-%d letters, digits, '-' or '_'",
 		     c->what, n->str, EF_SET_NAME_MAX - 1);
 		return;
@@ -678,7 +666,7 @@ static void define_set(struct parser *p, struct rs_set *s,
 
 	s->key = key;
 	s->body = body;
-	if (!valid_set_name(key->str)) {
+	if (!rs_valid_name(key->str, EF_SET_NAME_MAX, "-_")) {
 		perr(p, key, "set name '%s' is invalid: use 1-%d letters, digits, '-' or '_'",
 		     key->str, EF_SET_NAME_MAX - 1);
 		s->bad = true;
@@ -798,42 +786,44 @@ static void build_field(struct parser *p, const struct rs_ctx *c,
 		      c->what);
 }
 
+/* Parses field `which` of `kind` into e; the caller takes the arrays. */
+static void parse_field(struct parser *p, const struct ydoc_node *n,
+			enum ef_set_kind kind, enum rs_field_idx which,
+			struct rs_entries *e, bool *negate)
+{
+	static const char *const names[2][2] = { { "src", "dst" },
+						  { "sport", "dport" } };
+	struct rs_ctx c = { .what = names[kind][which], .field = which,
+			    .node = n };
+
+	e->kind = kind;
+	build_field(p, &c, n, e, negate);
+}
+
 void rs_parse_addr_field(struct parser *p, const struct ydoc_node *n,
 			 enum rs_field_idx which, struct ef_addr_field *f)
 {
-	struct rs_ctx c = { .what = which == RS_SRC ? "src" : "dst",
-			    .field = which, .node = n };
-	struct rs_entries e = { .kind = EF_SET_ADDR };
+	struct rs_entries e = { 0 };
 
-	f->any = false;
-	f->line = n->line;
-	f->col = n->col;
-	build_field(p, &c, n, &e, &f->negate);
+	*f = (struct ef_addr_field){ .line = n->line, .col = n->col };
+	parse_field(p, n, EF_SET_ADDR, which, &e, &f->negate);
 	f->v = e.pfx;
 	f->n = e.n;
 	f->parts = e.parts;
 	f->n_parts = e.n_parts;
-	e.pfx = NULL;
-	e.parts = NULL;
-	entries_free(&e);
+	free(e.org);
 }
 
 void rs_parse_port_field(struct parser *p, const struct ydoc_node *n,
 			 enum rs_field_idx which, struct ef_port_field *f)
 {
-	struct rs_ctx c = { .what = which == RS_SPORT ? "sport" : "dport",
-			    .field = which, .node = n };
-	struct rs_entries e = { .kind = EF_SET_PORT };
+	struct rs_entries e = { 0 };
 
-	f->any = false;
-	f->line = n->line;
-	f->col = n->col;
-	build_field(p, &c, n, &e, &f->negate);
+	*f = (struct ef_port_field){ .line = n->line, .col = n->col };
+	parse_field(p, n, EF_SET_PORT, which, &e, &f->negate);
 	f->v = e.port;
 	f->n = e.n;
 	f->parts = e.parts;
 	f->n_parts = e.n_parts;
-	e.port = NULL;
-	e.parts = NULL;
-	entries_free(&e);
+	free(e.org);
 }

@@ -1,11 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Checks on YAML nodes that every part of the rules parser needs. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "rules_internal.h"
 #include "strutil.h"
+
+bool rs_valid_name(const char *s, size_t max, const char *punct)
+{
+	size_t len = strlen(s);
+
+	if (!len || len >= max)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || strchr(punct, c)))
+			return false;
+	}
+	return true;
+}
+
+void rs_rule_label(const struct ef_rule *r, char *buf, size_t len)
+{
+	if (r->name[0])
+		snprintf(buf, len, "rule '%s'", r->name);
+	else
+		snprintf(buf, len, "this rule");
+}
 
 bool rs_is_null(const struct ydoc_node *n)
 {

@@ -133,39 +133,39 @@ static struct ival prefix_ival(const struct ef_prefix *pf, int fi)
 	return iv;
 }
 
+/* The kind of a written field from the values it kept, and their order. */
+static void iset_finish(struct iset *s, bool negate)
+{
+	s->kind = !s->n ? IS_NONE : negate ? IS_NOT : IS_LIST;
+	normalize(s);
+}
+
 static int build_addr(const struct ef_addr_field *f, int fi, struct iset *s)
 {
 	uint8_t family = fi ? EF_AF_INET6 : EF_AF_INET;
 
-	if (f->any) {
-		s->kind = IS_ANY;
-		return 0;
-	}
+	if (f->any)
+		return 0; /* IS_ANY */
 	s->v = malloc((f->n ? f->n : 1) * sizeof(*s->v));
 	if (!s->v)
 		return -ENOMEM;
 	for (size_t i = 0; i < f->n; i++)
 		if (f->v[i].family == family)
 			s->v[s->n++] = prefix_ival(&f->v[i], fi);
-	s->kind = !s->n ? IS_NONE : f->negate ? IS_NOT : IS_LIST;
-	normalize(s);
+	iset_finish(s, f->negate);
 	return 0;
 }
 
 static int build_port(const struct ef_port_field *f, struct iset *s)
 {
-	if (f->any) {
-		s->kind = IS_ANY;
+	if (f->any)
 		return 0;
-	}
 	s->v = malloc((f->n ? f->n : 1) * sizeof(*s->v));
 	if (!s->v)
 		return -ENOMEM;
-	for (size_t i = 0; i < f->n; i++)
-		s->v[i] = (struct ival){ f->v[i].lo, f->v[i].hi };
-	s->n = f->n;
-	s->kind = !s->n ? IS_NONE : f->negate ? IS_NOT : IS_LIST;
-	normalize(s);
+	for (; s->n < f->n; s->n++)
+		s->v[s->n] = (struct ival){ f->v[s->n].lo, f->v[s->n].hi };
+	iset_finish(s, f->negate);
 	return 0;
 }
 

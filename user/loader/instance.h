@@ -18,9 +18,10 @@
 
 /* Every map of kern/edgefw.bpf.c, by its name in the object and its pin. */
 #define EF_PINNED_MAPS(X) \
-	X(addr_tbl)       \
+	X(a4_l1)          \
+	X(a4_tbl)         \
+	X(lpm6_tbl)       \
 	X(chain_tbl)      \
-	X(class_tbl)      \
 	X(leaf_tbl)       \
 	X(ctx_tbl)        \
 	X(gen_config)     \
@@ -31,7 +32,8 @@
 	X(rule_meta)      \
 	X(instance_info)  \
 	X(attachments)    \
-	X(tx_ports)
+	X(tx_ports)       \
+	X(rcu_sync)
 
 struct ef_maps {
 #define EF_MAP_FIELD(name) int name;

@@ -1,4 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Loading a compiled ruleset. Every table holds both generations, told apart
+ * by a bit of each key or by array halves; the new generation's entries are
+ * written where no packet looks, `active` is switched with one write, and the
+ * old generation's entries are deleted afterwards. No RCU grace period is
+ * waited for: no map-in-map is updated.
+ */
 #include "tables.h"
 
 #include <bpf/bpf.h>
@@ -13,157 +20,9 @@
 
 #include "edgefw.h"
 #include "log.h"
+#include "slots.h"
 
-struct inner_maps {
-	int addrs;
-	int chain;
-	int classes;
-};
-
-static int zero_counter(int map_fd, __u32 slot, int ncpu)
-{
-	struct edgefw_counter *zero = calloc((size_t)ncpu, sizeof(*zero));
-	int ret = 0;
-
-	if (!zero)
-		return -ENOMEM;
-	if (bpf_map_update_elem(map_fd, &slot, zero, BPF_ANY))
-		ret = -errno;
-	free(zero);
-	return ret;
-}
-
-/* Gives every rule a counter slot: the slot its name already has, or a free
- * one (zeroed). Names are written only after the switch (write_meta), so a
- * failed load leaves rule_meta as it was. */
-struct named_slot {
-	const char *name;
-	__u32 slot;
-};
-
-static int cmp_named(const void *a, const void *b)
-{
-	const struct named_slot *x = a, *y = b;
-
-	return strncmp(x->name, y->name, EDGEFW_RULE_NAME_MAX);
-}
-
-static int assign_slots(struct ef_instance *inst, const struct ef_ruleset *rs,
-			struct edgefw_rule_meta *meta, __u32 *slot_of,
-			bool *in_use, struct ef_apply_summary *sum)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct named_slot *named;
-	size_t n_named = 0;
-	__u32 next_free = 0;
-	int ret = 0;
-
-	if (ncpu < 0)
-		return ncpu;
-	ret = ef_instance_read_meta(inst, meta);
-	if (ret)
-		return ret;
-	/* Names in use, sorted, so each rule finds its slot by bisection. */
-	named = malloc(EDGEFW_MAX_RULES * sizeof(*named));
-	if (!named)
-		return -ENOMEM;
-	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++)
-		if (meta[s].name[0])
-			named[n_named++] = (struct named_slot){ meta[s].name, s };
-	qsort(named, n_named, sizeof(*named), cmp_named);
-	for (size_t i = 0; i < rs->n_rules; i++) {
-		struct named_slot key = { rs->rules[i].name, 0 };
-		struct named_slot *hit = bsearch(&key, named, n_named,
-						 sizeof(*named), cmp_named);
-
-		slot_of[i] = EDGEFW_MAX_RULES;
-		if (hit) {
-			slot_of[i] = hit->slot;
-			in_use[hit->slot] = true;
-			sum->rules_kept++;
-		}
-	}
-	free(named);
-	for (size_t i = 0; i < rs->n_rules; i++) {
-		if (slot_of[i] != EDGEFW_MAX_RULES)
-			continue;
-		while (next_free < EDGEFW_MAX_RULES &&
-		       (meta[next_free].name[0] || in_use[next_free]))
-			next_free++;
-		if (next_free == EDGEFW_MAX_RULES) {
-			ef_log_err("no free counter slot for rule '%s': old and new rules together exceed %d names",
-				   rs->rules[i].name, EDGEFW_MAX_RULES);
-			return -ENOSPC;
-		}
-		ret = zero_counter(inst->maps.rule_stats, next_free, ncpu);
-		if (ret) {
-			ef_log_err("cannot reset counter %u: %s", next_free,
-				   strerror(-ret));
-			return ret;
-		}
-		slot_of[i] = next_free;
-		in_use[next_free] = true;
-		sum->rules_added++;
-	}
-	return 0;
-}
-
-static int write_meta(struct ef_instance *inst, const struct ef_ruleset *rs,
-		      const __u32 *slot_of)
-{
-	for (size_t i = 0; i < rs->n_rules; i++) {
-		struct edgefw_rule_meta m = {
-			.order = (__u32)i,
-			.action = rs->rules[i].action,
-		};
-
-		memcpy(m.name, rs->rules[i].name, sizeof(m.name));
-		if (bpf_map_update_elem(inst->maps.rule_meta, &slot_of[i], &m,
-					BPF_ANY)) {
-			int err = -errno;
-
-			ef_log_err("cannot write rule_meta[%u]: %s", slot_of[i],
-				   strerror(-err));
-			return err;
-		}
-	}
-	return 0;
-}
-
-/* Frees the slots of rules that left the ruleset. */
-static void release_slots(struct ef_instance *inst,
-			  const struct edgefw_rule_meta *meta, const bool *in_use,
-			  size_t *count)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct edgefw_rule_meta empty = {};
-
-	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++) {
-		if (!meta[s].name[0] || in_use[s])
-			continue;
-		bpf_map_update_elem(inst->maps.rule_meta, &s, &empty, BPF_ANY);
-		if (ncpu > 0)
-			zero_counter(inst->maps.rule_stats, s, ncpu);
-		(*count)++;
-	}
-}
-
-static int create_inner(enum bpf_map_type type, const char *name,
-			__u32 key_size, __u32 value_size, size_t entries,
-			__u32 flags)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
-	int fd;
-
-	fd = bpf_map_create(type, name, key_size, value_size,
-			    (__u32)(entries ? entries : 1), &opts);
-	if (fd < 0) {
-		fd = -errno;
-		ef_log_err("cannot create map %s with %zu entries: %s", name,
-			   entries, strerror(-fd));
-	}
-	return fd;
-}
+#define BATCH 8192
 
 /* One syscall per batch instead of one per entry. */
 static int update_batch(int fd, const void *keys, const void *vals,
@@ -179,39 +38,235 @@ static int update_batch(int fd, const void *keys, const void *vals,
 	return count == n ? 0 : -EIO;
 }
 
-static const __u8 field_of[EF_FIELD_COUNT][EF_FAM_COUNT] = {
-	[EF_FIELD_SRC] = { EDGEFW_FIELD_SRC4, EDGEFW_FIELD_SRC6 },
-	[EF_FIELD_DST] = { EDGEFW_FIELD_DST4, EDGEFW_FIELD_DST6 },
-};
+/* Writes values[0..n) at entries [first, first + n) of an mmapable array
+ * of __u32, whose elements the kernel lays out 8 bytes apart. */
+static int mmap_write(int fd, size_t entries, size_t first,
+		      const __u32 *values, size_t n)
+{
+	size_t len = entries * 8;
+	__u32 *cells;
 
-/* The LPM trie has no batch update in the kernel: one call per prefix. */
-static int fill_addrs(int fd, const struct ef_compiled *c)
+	cells = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (cells == MAP_FAILED)
+		return -errno;
+	for (size_t i = 0; i < n; i++)
+		cells[(first + i) * 2] = values[i];
+	munmap(cells, len);
+	return 0;
+}
+
+/* --- the generation's entries of each table --- */
+
+static bool a4_is_gen(const void *key, __u32 gen)
+{
+	return ((const struct edgefw_a4_key *)key)->tag >> 3 == gen;
+}
+
+static bool lpm6_is_gen(const void *key, __u32 gen)
+{
+	return ((const struct edgefw_lpm6_key *)key)->tag >> 1 == gen;
+}
+
+static bool chain_is_gen(const void *key, __u32 gen)
+{
+	return !!(((const struct edgefw_chain_key *)key)->cur &
+		  EDGEFW_CHAIN_GEN_BIT) == !!gen;
+}
+
+static bool ctx_is_gen(const void *key, __u32 gen)
+{
+	return ((const struct edgefw_ctx_key *)key)->gen == gen;
+}
+
+/* Deletes every entry of generation gen from a hash map, reading keys in
+ * batches. */
+static int purge_hash(int fd, size_t key_size, size_t value_size,
+		      bool (*is_gen)(const void *, __u32), __u32 gen)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	char *keys = malloc(BATCH * key_size), *vals = malloc(BATCH * value_size);
+	char *doomed = malloc(BATCH * key_size);
+	__u64 in = 0, out = 0;
+	bool first = true, done = false;
+	int ret = 0;
+
+	if (!keys || !vals || !doomed) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* Collect first, delete after: deleting while walking a hash map in
+	 * batches can skip entries. */
+	while (!done) {
+		__u32 count = BATCH, n_doomed = 0;
+
+		if (bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
+					 vals, &count, &opts)) {
+			if (errno != ENOENT) {
+				ret = -errno;
+				goto out;
+			}
+			done = true;
+		}
+		first = false;
+		in = out;
+		for (__u32 i = 0; i < count; i++)
+			if (is_gen(keys + (size_t)i * key_size, gen))
+				memcpy(doomed + (size_t)n_doomed++ * key_size,
+				       keys + (size_t)i * key_size, key_size);
+		/* Deleting entries already walked does not disturb the walk. */
+		for (__u32 i = 0; i < n_doomed; i++)
+			bpf_map_delete_elem(fd, doomed + (size_t)i * key_size);
+	}
+out:
+	free(keys);
+	free(vals);
+	free(doomed);
+	return ret;
+}
+
+/* The LPM trie has no batch operations: walk it key by key. */
+static int purge_lpm6(int fd, __u32 gen)
+{
+	struct edgefw_lpm6_key *doomed = NULL, key, next;
+	size_t n = 0, cap = 0;
+	void *prev = NULL;
+	int ret = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!lpm6_is_gen(&key, gen))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 1024;
+			struct edgefw_lpm6_key *v = realloc(doomed, ncap * sizeof(*v));
+
+			if (!v) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			doomed = v;
+			cap = ncap;
+		}
+		doomed[n++] = key;
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &doomed[i]);
+out:
+	free(doomed);
+	return ret;
+}
+
+static int purge_gen(struct ef_instance *inst, __u32 gen)
+{
+	int ret;
+
+	ret = purge_hash(inst->maps.a4_tbl, sizeof(struct edgefw_a4_key),
+			 sizeof(__u32), a4_is_gen, gen);
+	if (!ret)
+		ret = purge_hash(inst->maps.chain_tbl, sizeof(struct edgefw_chain_key),
+				 sizeof(struct edgefw_step), chain_is_gen, gen);
+	if (!ret)
+		ret = purge_hash(inst->maps.ctx_tbl, sizeof(struct edgefw_ctx_key),
+				 sizeof(__u32), ctx_is_gen, gen);
+	if (!ret)
+		ret = purge_lpm6(inst->maps.lpm6_tbl, gen);
+	if (ret)
+		ef_log_err("cannot remove generation %u's entries from %s: %s",
+			   gen, inst->dir, strerror(-ret));
+	return ret;
+}
+
+static int fill_a4(struct ef_instance *inst, __u32 gen,
+		   const struct ef_compiled *c)
+{
+	struct edgefw_a4_key *keys = calloc(c->n_a4 + 1, sizeof(*keys));
+	__u32 *vals = calloc(c->n_a4 + 1, sizeof(*vals));
+	int ret;
+
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = mmap_write(inst->maps.a4_l1,
+			 (size_t)EDGEFW_GENERATIONS * EF_FIELD_COUNT * EDGEFW_A4_L1_SIZE,
+			 (size_t)gen * EF_FIELD_COUNT * EDGEFW_A4_L1_SIZE,
+			 c->a4_l1, (size_t)EF_FIELD_COUNT * EDGEFW_A4_L1_SIZE);
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < c->n_a4; i++) {
+		keys[i].tag = gen << 3 | (__u32)c->a4[i].field << 2 | c->a4[i].level;
+		keys[i].addr = c->a4[i].addr;
+		vals[i] = c->a4[i].class_id;
+	}
+	ret = update_batch(inst->maps.a4_tbl, keys, vals, c->n_a4);
+out:
+	if (ret)
+		ef_log_err("cannot fill the IPv4 address tables: %s", strerror(-ret));
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+static int fill_lpm6(struct ef_instance *inst, __u32 gen,
+		     const struct ef_compiled *c)
 {
 	for (int f = 0; f < EF_FIELD_COUNT; f++) {
-		for (int fam = 0; fam < EF_FAM_COUNT; fam++) {
-			const struct ef_lpm_table *t = &c->lpm[f][fam];
+		const struct ef_lpm_table *t = &c->lpm[f][EF_FAM_V6];
 
-			for (size_t i = 0; i < t->n; i++) {
-				struct edgefw_addr_key k = {
-					.prefixlen = EDGEFW_ADDR_KEY_PREFIX_BITS +
-						     t->v[i].prefix.len,
-					.field = field_of[f][fam],
-				};
+		for (size_t i = 0; i < t->n; i++) {
+			struct edgefw_lpm6_key k = {
+				.prefixlen = EDGEFW_LPM6_TAG_BITS + t->v[i].prefix.len,
+				.tag = (__u8)(gen << 1 | (__u32)f),
+			};
 
-				memcpy(k.addr, t->v[i].prefix.addr, sizeof(k.addr));
-				if (bpf_map_update_elem(fd, &k, &t->v[i].class_id,
-							BPF_NOEXIST))
-					return -errno;
+			memcpy(k.addr, t->v[i].prefix.addr, sizeof(k.addr));
+			if (bpf_map_update_elem(inst->maps.lpm6_tbl, &k,
+						&t->v[i].class_id, BPF_NOEXIST)) {
+				int err = -errno;
+
+				ef_log_err("cannot fill the IPv6 address table: %s",
+					   strerror(-err));
+				return err;
 			}
 		}
 	}
 	return 0;
 }
 
-static int fill_chain(int fd, const struct ef_compiled *c)
+struct verdicts {
+	const struct ef_ruleset *rs;
+	const struct ef_compiled *c;
+	const __u32 *slot_of;
+	const __u32 *ifindex_of;
+};
+
+/* The step to class id: its verdict when it is a last-field class. */
+static struct edgefw_step step_to(const struct verdicts *v, __u32 id)
 {
-	struct edgefw_chain_key *keys = calloc(c->n_chain + 1, sizeof(*keys));
-	__u32 *vals = calloc(c->n_chain + 1, sizeof(*vals));
+	struct edgefw_step st = { .next = id };
+	const struct ef_rule *r;
+	int rule;
+
+	if (id == EDGEFW_CLASS_NONE || v->c->classes[id].rule < 0)
+		return st;
+	rule = v->c->classes[id].rule;
+	r = &v->rs->rules[rule];
+	st.verdict.counter_slot = v->slot_of[rule];
+	st.verdict.action = r->action;
+	st.verdict.redirect_ifindex = v->ifindex_of[rule];
+	st.verdict.flags = EDGEFW_VERDICT_F_MATCH | (r->log ? EDGEFW_VERDICT_F_LOG : 0);
+	return st;
+}
+
+static int fill_chain(struct ef_instance *inst, __u32 gen,
+		      const struct verdicts *v)
+{
+	const struct ef_compiled *c = v->c;
+	const __u32 genbit = gen ? EDGEFW_CHAIN_GEN_BIT : 0;
+	struct edgefw_chain_key *keys = calloc(c->n_steps + 1, sizeof(*keys));
+	struct edgefw_step *vals = calloc(c->n_steps + 1, sizeof(*vals));
+	size_t n = 0;
 	int ret;
 
 	if (!keys || !vals) {
@@ -219,136 +274,49 @@ static int fill_chain(int fd, const struct ef_compiled *c)
 		goto out;
 	}
 	for (size_t i = 0; i < c->n_chain; i++) {
-		keys[i] = c->chain[i].key;
-		vals[i] = c->chain[i].next;
-	}
-	ret = update_batch(fd, keys, vals, c->n_chain);
-out:
-	free(keys);
-	free(vals);
-	return ret;
-}
-
-static int fill_classes(int fd, const struct ef_compiled *c,
-			const struct ef_ruleset *rs, const __u32 *slot_of,
-			const __u32 *ifindex_of)
-{
-	struct edgefw_class_info *vals = calloc(c->n_classes + 1, sizeof(*vals));
-	__u32 *keys = calloc(c->n_classes + 1, sizeof(*keys));
-	int ret;
-
-	if (!keys || !vals) {
-		ret = -ENOMEM;
-		goto out;
+		keys[n] = c->chain[i].key;
+		keys[n].cur |= genbit;
+		vals[n++] = step_to(v, c->chain[i].next);
 	}
 	for (size_t i = 0; i < c->n_classes; i++) {
 		const struct ef_class_entry *e = &c->classes[i];
-		struct edgefw_verdict *v = &vals[i].verdict;
 
-		keys[i] = (__u32)i;
-		vals[i].miss = e->miss;
-		if (e->rule < 0)
-			continue;
-		v->counter_slot = slot_of[e->rule];
-		v->action = rs->rules[e->rule].action;
-		v->redirect_ifindex = ifindex_of[e->rule];
-		v->flags = EDGEFW_VERDICT_F_MATCH |
-			   (rs->rules[e->rule].log ? EDGEFW_VERDICT_F_LOG : 0);
+		if (e->miss != EDGEFW_CLASS_NONE) {
+			keys[n] = (struct edgefw_chain_key){ (__u32)i | genbit,
+							     EDGEFW_NEXT_MISS };
+			vals[n++] = step_to(v, e->miss);
+		} else if (c->n_dims <= 1 && e->rule >= 0) {
+			keys[n] = (struct edgefw_chain_key){ (__u32)i | genbit,
+							     EDGEFW_NEXT_FINAL };
+			vals[n++] = step_to(v, (__u32)i);
+		}
 	}
-	ret = update_batch(fd, keys, vals, c->n_classes);
+	ret = n == c->n_steps ? update_batch(inst->maps.chain_tbl, keys, vals, n) :
+				-EINVAL;
 out:
+	if (ret)
+		ef_log_err("cannot fill the chain table: %s", strerror(-ret));
 	free(keys);
 	free(vals);
 	return ret;
 }
 
-static int build_inner(const struct ef_compiled *c, const struct ef_ruleset *rs,
-		       const __u32 *slot_of, const __u32 *ifindex_of,
-		       struct inner_maps *im)
-{
-	size_t n_addrs = 0;
-	int ret;
-
-	for (int f = 0; f < EF_FIELD_COUNT; f++)
-		for (int fam = 0; fam < EF_FAM_COUNT; fam++)
-			n_addrs += c->lpm[f][fam].n;
-	im->addrs = create_inner(BPF_MAP_TYPE_LPM_TRIE, "efw_addrs",
-				 sizeof(struct edgefw_addr_key), sizeof(__u32),
-				 n_addrs, BPF_F_NO_PREALLOC);
-	if (im->addrs < 0)
-		return im->addrs;
-	ret = fill_addrs(im->addrs, c);
-	if (ret) {
-		ef_log_err("cannot fill efw_addrs: %s", strerror(-ret));
-		return ret;
-	}
-	im->chain = create_inner(BPF_MAP_TYPE_HASH, "efw_chain",
-				 sizeof(struct edgefw_chain_key), sizeof(__u32),
-				 c->n_chain, 0);
-	if (im->chain < 0)
-		return im->chain;
-	ret = fill_chain(im->chain, c);
-	if (ret) {
-		ef_log_err("cannot fill efw_chain: %s", strerror(-ret));
-		return ret;
-	}
-	im->classes = create_inner(BPF_MAP_TYPE_ARRAY, "efw_classes",
-				   sizeof(__u32), sizeof(struct edgefw_class_info),
-				   c->n_classes, BPF_F_INNER_MAP);
-	if (im->classes < 0)
-		return im->classes;
-	ret = fill_classes(im->classes, c, rs, slot_of, ifindex_of);
-	if (ret)
-		ef_log_err("cannot fill efw_classes: %s", strerror(-ret));
-	return ret;
-}
-
-/* The fixed-size tables have a half per generation: the inactive half is
- * overwritten in place, through a shared mapping of the array. The kernel
- * lays array elements out 8 bytes apart, whatever the value size. */
 static int fill_leaf(struct ef_instance *inst, __u32 gen,
 		     const struct ef_compiled *c)
 {
-	const size_t stride = 8 / sizeof(__u32);
-	size_t len = (size_t)EDGEFW_GENERATIONS * EDGEFW_LEAF_SIZE * 8;
-	__u32 *cells, *half;
+	int ret = mmap_write(inst->maps.leaf_tbl,
+			     (size_t)EDGEFW_GENERATIONS * EDGEFW_LEAF_SIZE,
+			     (size_t)gen * EDGEFW_LEAF_SIZE, c->leaf,
+			     EDGEFW_LEAF_SIZE);
 
-	cells = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		     inst->maps.leaf_tbl, 0);
-	if (cells == MAP_FAILED) {
-		int err = -errno;
-
-		ef_log_err("cannot map leaf_tbl: %s", strerror(-err));
-		return err;
-	}
-	half = cells + (size_t)gen * EDGEFW_LEAF_SIZE * stride;
-	for (size_t i = 0; i < EDGEFW_LEAF_SIZE; i++)
-		half[i * stride] = c->leaf[i];
-	munmap(cells, len);
-	return 0;
-}
-
-/* Removes a generation's context entries (left from two reloads ago). */
-static void clear_ctx(struct ef_instance *inst, __u32 gen)
-{
-	struct edgefw_ctx_key key, next;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(inst->maps.ctx_tbl, prev, &next)) {
-		key = next;
-		if (key.gen == gen) {
-			bpf_map_delete_elem(inst->maps.ctx_tbl, &key);
-			prev = NULL; /* restart: deletion breaks iteration */
-			continue;
-		}
-		prev = &key;
-	}
+	if (ret)
+		ef_log_err("cannot fill leaf_tbl: %s", strerror(-ret));
+	return ret;
 }
 
 static int fill_ctx(struct ef_instance *inst, __u32 gen,
 		    const struct ef_compiled *c)
 {
-	clear_ctx(inst, gen);
 	for (size_t i = 0; i < c->n_ctx; i++) {
 		const struct ef_ctx_entry *e = &c->ctx[i];
 		struct edgefw_ctx_key k = { .gen = gen, .hook = e->hook };
@@ -369,19 +337,6 @@ static int fill_ctx(struct ef_instance *inst, __u32 gen,
 	return 0;
 }
 
-/* Each update of a map-in-map waits for an RCU grace period, so a reload
- * makes exactly three. The generation these replace is released here, one
- * reload after it stopped being used. */
-static int install_gen(struct ef_instance *inst, __u32 gen,
-		       const struct inner_maps *im)
-{
-	if (bpf_map_update_elem(inst->maps.addr_tbl, &gen, &im->addrs, BPF_ANY) ||
-	    bpf_map_update_elem(inst->maps.chain_tbl, &gen, &im->chain, BPF_ANY) ||
-	    bpf_map_update_elem(inst->maps.class_tbl, &gen, &im->classes, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
 static int resolve_redirects(struct ef_instance *inst,
 			     const struct ef_ruleset *rs, __u32 *ifindex_of)
 {
@@ -394,8 +349,8 @@ static int resolve_redirects(struct ef_instance *inst,
 		ifindex_of[i] = if_nametoindex(r->redirect_ifname);
 		if (!ifindex_of[i]) {
 			ef_log_err("%s:%u:%u: rule '%s' redirects to '%s', which does not exist here: create the interface first",
-				   rs->path, r->line, r->col, r->name,
-				   r->redirect_ifname);
+				   rs->path ? rs->path : "rules", r->line, r->col,
+				   r->name, r->redirect_ifname);
 			return -ENODEV;
 		}
 		if (bpf_map_update_elem(inst->maps.tx_ports, &ifindex_of[i],
@@ -410,21 +365,78 @@ static int resolve_redirects(struct ef_instance *inst,
 	return 0;
 }
 
+/* Returns once every BPF program that started before the call has
+ * finished: the kernel waits for an RCU grace period after updating a
+ * map-in-map, and rcu_sync is one kept for this. */
+static int wait_for_readers(struct ef_instance *inst)
+{
+	__u32 zero = 0;
+	int inner, ret = 0;
+
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "efw_sync", sizeof(__u32),
+			       sizeof(__u32), 1, NULL);
+	if (inner < 0 ||
+	    bpf_map_update_elem(inst->maps.rcu_sync, &zero, &inner, BPF_ANY)) {
+		ret = -errno;
+		ef_log_warn("cannot wait for packets in flight (%s): the old ruleset's entries stay until the next reload",
+			    strerror(-ret));
+	}
+	if (inner >= 0)
+		close(inner);
+	return ret;
+}
+
+static int fill_gen(struct ef_instance *inst, __u32 gen,
+		    const struct verdicts *v)
+{
+	struct edgefw_gen_config cfg = {};
+	const struct ef_ruleset *rs = v->rs;
+	const struct ef_compiled *c = v->c;
+	int ret;
+
+	/* Leftovers of an interrupted reload would mix into this one. */
+	ret = purge_gen(inst, gen);
+	if (!ret)
+		ret = fill_a4(inst, gen, c);
+	if (!ret)
+		ret = fill_lpm6(inst, gen, c);
+	if (!ret)
+		ret = fill_chain(inst, gen, v);
+	if (!ret)
+		ret = fill_leaf(inst, gen, c);
+	if (!ret)
+		ret = fill_ctx(inst, gen, c);
+	if (ret)
+		return ret;
+
+	memcpy(cfg.default_action, rs->default_action, sizeof(cfg.default_action));
+	cfg.non_ip_action = rs->non_ip_action;
+	cfg.malformed_action = rs->malformed_action;
+	cfg.ext_overflow_action = rs->ext_overflow_action;
+	cfg.frag_policy = rs->frag_policy;
+	cfg.root_class = c->root_class;
+	cfg.n_dims = c->n_dims;
+	memcpy(cfg.dims, c->dims, sizeof(cfg.dims));
+	if (bpf_map_update_elem(inst->maps.gen_config, &gen, &cfg, BPF_ANY)) {
+		ret = -errno;
+		ef_log_err("cannot write gen_config: %s", strerror(-ret));
+	}
+	return ret;
+}
+
 int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		    const struct ef_compiled *c, struct ef_apply_summary *sum)
 {
-	struct inner_maps im;
 	struct edgefw_rule_meta *meta = NULL;
-	struct edgefw_gen_config cfg = {};
 	struct edgefw_instance_info info;
 	struct edgefw_active act, next;
 	__u32 *slot_of = NULL, *ifindex_of = NULL;
 	bool *in_use = NULL;
+	struct verdicts v;
 	__u32 zero = 0;
 	int ret;
 
 	memset(sum, 0, sizeof(*sum));
-	memset(&im, 0xff, sizeof(im)); /* all fds -1 */
 	if (bpf_map_lookup_elem(inst->maps.active, &zero, &act)) {
 		ret = -errno;
 		ef_log_err("cannot read %s/active: %s", inst->dir, strerror(-ret));
@@ -446,36 +458,13 @@ int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	ret = resolve_redirects(inst, rs, ifindex_of);
 	if (ret)
 		goto out;
-	ret = assign_slots(inst, rs, meta, slot_of, in_use, sum);
+	ret = ef_slots_assign(inst, rs, meta, slot_of, in_use, sum);
 	if (ret)
 		goto out;
-	ret = build_inner(c, rs, slot_of, ifindex_of, &im);
+	v = (struct verdicts){ rs, c, slot_of, ifindex_of };
+	ret = fill_gen(inst, next.gen, &v);
 	if (ret)
 		goto out;
-	ret = fill_leaf(inst, next.gen, c);
-	if (!ret)
-		ret = fill_ctx(inst, next.gen, c);
-	if (ret)
-		goto out;
-	ret = install_gen(inst, next.gen, &im);
-	if (ret) {
-		ef_log_err("cannot install generation %u in %s: %s", next.gen,
-			   inst->dir, strerror(-ret));
-		goto out;
-	}
-	memcpy(cfg.default_action, rs->default_action, sizeof(cfg.default_action));
-	cfg.non_ip_action = rs->non_ip_action;
-	cfg.malformed_action = rs->malformed_action;
-	cfg.ext_overflow_action = rs->ext_overflow_action;
-	cfg.frag_policy = rs->frag_policy;
-	cfg.root_class = c->root_class;
-	cfg.n_dims = c->n_dims;
-	memcpy(cfg.dims, c->dims, sizeof(cfg.dims));
-	if (bpf_map_update_elem(inst->maps.gen_config, &next.gen, &cfg, BPF_ANY)) {
-		ret = -errno;
-		ef_log_err("cannot write gen_config: %s", strerror(-ret));
-		goto out;
-	}
 
 	/* The switch: one 8-byte array element, read once per packet. */
 	if (bpf_map_update_elem(inst->maps.active, &zero, &next, BPF_ANY)) {
@@ -485,8 +474,12 @@ int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	}
 	sum->gen = next.gen;
 
-	release_slots(inst, meta, in_use, &sum->rules_removed);
-	ret = write_meta(inst, rs, slot_of);
+	/* Packets that read the old generation before the switch may still
+	 * be running: delete its entries only after they are done. */
+	if (act.loaded && !wait_for_readers(inst))
+		purge_gen(inst, act.gen);
+	ef_slots_release(inst, meta, in_use, &sum->rules_removed);
+	ret = ef_slots_write_meta(inst, rs, slot_of);
 	if (ret)
 		goto out;
 
@@ -497,12 +490,6 @@ int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 				    BPF_ANY);
 	}
 out:
-	if (im.addrs >= 0)
-		close(im.addrs);
-	if (im.chain >= 0)
-		close(im.chain);
-	if (im.classes >= 0)
-		close(im.classes);
 	free(meta);
 	free(in_use);
 	free(slot_of);

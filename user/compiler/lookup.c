@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The datapath's lookups over the compiled tables, in userspace: what the
+ * tests compare with the reference matcher, and what explain can show. */
+#include <string.h>
+
+#include "addr4.h"
+#include "classify.h"
+#include "matcher.h"
+
+static uint32_t lpm_lookup(const struct ef_lpm_table *t, uint8_t family,
+			   const uint8_t addr[16])
+{
+	uint32_t cls = EDGEFW_CLASS_NONE;
+	int best = -1;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct ef_prefix *p = &t->v[i].prefix;
+
+		if (p->len > best && ef_prefix_match(p, family, addr)) {
+			best = p->len;
+			cls = t->v[i].class_id;
+		}
+	}
+	return cls;
+}
+
+static uint32_t addr_class(const struct ef_compiled *c, uint8_t field,
+			   const struct ef_packet *p)
+{
+	const uint8_t *addr = field == EF_FIELD_SRC ? p->saddr : p->daddr;
+
+	if (p->family == EF_AF_INET)
+		return ef_addr4_class(c, field, addr);
+	return lpm_lookup(&c->lpm[field][EF_FAM_V6], p->family, addr);
+}
+
+static uint32_t packet_class(const struct ef_compiled *c, unsigned dim,
+			     const struct ef_packet *p)
+{
+	uint32_t v;
+
+	switch (dim) {
+	case EDGEFW_DIM_SRC:
+		return addr_class(c, EF_FIELD_SRC, p);
+	case EDGEFW_DIM_DST:
+		return addr_class(c, EF_FIELD_DST, p);
+	case EDGEFW_DIM_PROTO:
+		return c->leaf[EDGEFW_LEAF_PROTO_OFF +
+			       (uint32_t)p->l4proto * EDGEFW_FRAG_STATES + p->frag];
+	case EDGEFW_DIM_SPORT:
+		v = p->has_ports ? p->sport : p->has_icmp ? p->icmp_type : EDGEFW_NO_L4;
+		return c->leaf[EDGEFW_LEAF_SPORT_OFF + v];
+	case EDGEFW_DIM_DPORT:
+		v = p->has_ports ? p->dport : p->has_icmp ? p->icmp_code : EDGEFW_NO_L4;
+		return c->leaf[EDGEFW_LEAF_DPORT_OFF + v];
+	case EDGEFW_DIM_FLAGS:
+		v = p->has_tcp_flags ? p->tcp_flags : EDGEFW_NO_FLAGS;
+		return c->leaf[EDGEFW_LEAF_FLAGS_OFF + v];
+	case EDGEFW_DIM_VLAN:
+		v = p->vlan < 0 || p->vlan > EDGEFW_UNTAGGED ? EDGEFW_UNTAGGED :
+							      (uint32_t)p->vlan;
+		return c->leaf[EDGEFW_LEAF_VLAN_OFF + v];
+	default: {
+		const char *name = p->ifname ? p->ifname : "";
+		uint32_t fallback = EDGEFW_CLASS_NONE;
+
+		for (size_t i = 0; i < c->n_ctx; i++) {
+			if (c->ctx[i].hook != p->hook)
+				continue;
+			if (name[0] && !strcmp(c->ctx[i].ifname, name))
+				return c->ctx[i].class_id;
+			if (!c->ctx[i].ifname[0])
+				fallback = c->ctx[i].class_id;
+		}
+		return fallback;
+	}
+	}
+}
+
+int ef_compiled_lookup(const struct ef_compiled *c, const struct ef_packet *p)
+{
+	uint32_t cur = c->n_dims ? packet_class(c, c->dims[0], p) : c->root_class;
+
+	for (unsigned i = 1; i < c->n_dims && cur != EDGEFW_CLASS_NONE; i++) {
+		uint32_t next = packet_class(c, c->dims[i], p);
+		bool found = false;
+
+		if (next == EDGEFW_CLASS_NONE)
+			return -1;
+		for (size_t j = 0; j < c->n_chain; j++) {
+			if (c->chain[j].key.cur == cur && c->chain[j].key.next == next) {
+				cur = c->chain[j].next;
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+			cur = c->classes[cur].miss;
+	}
+	if (cur == EDGEFW_CLASS_NONE)
+		return -1;
+	return c->classes[cur].rule;
+}

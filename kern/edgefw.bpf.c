@@ -21,15 +21,35 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* The ruleset's tables. Each holds both generations (see edgefw.h), so no
- * map-in-map: every lookup below is on a map known at load time. */
-struct {
+/* The ruleset's tables (see edgefw.h for the layout and the costs that
+ * chose it). Arrays sized per ruleset hang off map-in-maps, one slot per
+ * generation; hash and LPM tables hold both generations. */
+struct cells_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, EDGEFW_GENERATIONS * 2 * EDGEFW_A4_L1_SIZE);
-	__type(key, __u32);
-	__type(value, __u32);
-} a4_l1 SEC(".maps");
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+};
+
+struct class_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct edgefw_class_info));
+};
+
+#define GEN_OUTER(name, inner)                                  \
+	struct {                                                \
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);       \
+		__uint(max_entries, EDGEFW_GENERATIONS);        \
+		__type(key, __u32);                             \
+		__array(values, struct inner);                  \
+	} name SEC(".maps")
+
+GEN_OUTER(cells_tbl, cells_table);
+GEN_OUTER(class_tbl, class_table);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -52,7 +72,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_CHAIN_MAX);
 	__type(key, struct edgefw_chain_key);
-	__type(value, struct edgefw_step);
+	__type(value, __u32);
 } chain_tbl SEC(".maps");
 
 /* Not used by the programs: updating a map-in-map makes the kernel wait
@@ -168,41 +188,43 @@ static __always_inline void count(void *map, __u32 idx, __u64 bytes)
 
 struct classify_ctx {
 	const struct pkt_info *pi;
+	void *cells;
 	__u32 gen;
 	__u32 ifindex;
 	__u32 hook;
 };
 
-static __always_inline __u32 *a4_lookup(__u32 gen, __u32 field, __u32 level,
-					 __u32 addr)
+static __always_inline __u32 cell(void *cells, __u32 idx)
 {
-	struct edgefw_a4_key k = { .tag = gen << 3 | field << 2 | level,
-				   .addr = addr };
+	__u32 *v = bpf_map_lookup_elem(cells, &idx);
 
-	return bpf_map_lookup_elem(&a4_tbl, &k);
+	return v ? *v : EDGEFW_CLASS_NONE;
 }
 
-static __always_inline __u32 a4_class(__u32 gen, __u32 field, const __u8 *addr)
+/* The IPv4 multibit trie: at most three array lookups, and a hash lookup
+ * only under prefixes of /25 and longer. */
+static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field,
+				      const __u8 *addr)
 {
 	__u32 a = (__u32)addr[0] << 24 | (__u32)addr[1] << 16 |
 		  (__u32)addr[2] << 8 | addr[3];
-	__u32 idx = (gen * 2 + field) * EDGEFW_A4_L1_SIZE + (a >> 16);
-	__u32 *e, *cls = NULL, v;
+	__u32 v = cell(cc->cells, field * EDGEFW_A4_L1_SIZE + (a >> 16));
 
-	e = bpf_map_lookup_elem(&a4_l1, &idx);
-	if (!e)
-		return EDGEFW_CLASS_NONE;
-	v = *e;
-	if (v & EDGEFW_A4_HAS32)
-		cls = a4_lookup(gen, field, EDGEFW_A4_LEVEL32, a);
-	if (!cls && (v & EDGEFW_A4_HAS24))
-		cls = a4_lookup(gen, field, EDGEFW_A4_LEVEL24, a & 0xffffff00u);
-	if (!cls && (v & EDGEFW_A4_HAS20))
-		cls = a4_lookup(gen, field, EDGEFW_A4_LEVEL20, a & 0xfffff000u);
-	if (cls)
-		v = *cls;
-	v &= EDGEFW_A4_CLASS;
-	return v == EDGEFW_A4_CLASS ? EDGEFW_CLASS_NONE : v;
+	if (v & EDGEFW_A4_CHUNK)
+		v = cell(cc->cells, (v & EDGEFW_A4_VALUE) + ((a >> 12) & 15));
+	if (v & EDGEFW_A4_CHUNK)
+		v = cell(cc->cells, (v & EDGEFW_A4_VALUE) + ((a >> 8) & 15));
+	if (v == EDGEFW_CLASS_NONE)
+		return v;
+	if (v & EDGEFW_A4_HAS32) {
+		struct edgefw_a4_key k = { .tag = cc->gen << 1 | field, .addr = a };
+		__u32 *cls = bpf_map_lookup_elem(&a4_tbl, &k);
+
+		if (cls)
+			return *cls;
+	}
+	v &= EDGEFW_A4_VALUE;
+	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
 static __always_inline __u32 addr_class(const struct classify_ctx *cc, bool dst)
@@ -215,7 +237,7 @@ static __always_inline __u32 addr_class(const struct classify_ctx *cc, bool dst)
 	__u32 *cls;
 
 	if (pi->family == 4)
-		return a4_class(cc->gen, dst, dst ? pi->daddr : pi->saddr);
+		return a4_class(cc, dst, dst ? pi->daddr : pi->saddr);
 	__builtin_memcpy(k.addr, dst ? pi->daddr : pi->saddr, 16);
 	cls = bpf_map_lookup_elem(&lpm6_tbl, &k);
 	return cls ? *cls : EDGEFW_CLASS_NONE;
@@ -275,17 +297,6 @@ static __always_inline __u32 dim_class(const struct classify_ctx *cc, __u8 dim)
 	}
 }
 
-static __always_inline struct edgefw_step *step(__u32 gen, __u32 cur,
-						 __u32 next)
-{
-	struct edgefw_chain_key k = {
-		.cur = cur | (gen ? EDGEFW_CHAIN_GEN_BIT : 0),
-		.next = next,
-	};
-
-	return bpf_map_lookup_elem(&chain_tbl, &k);
-}
-
 /* Returns the verdict of the first matching rule, or NULL when no rule
  * matches (the caller applies the default). */
 static __always_inline struct edgefw_verdict *
@@ -294,32 +305,50 @@ classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
 {
 	struct classify_ctx cc = { .pi = pi, .gen = gen, .ifindex = ifindex,
 				   .hook = hook };
-	struct edgefw_step *st = NULL;
+	struct edgefw_class_info *info;
+	void *classes;
 	__u32 cur;
 
-	cur = cfg->n_dims ? dim_class(&cc, cfg->dims[0]) : cfg->root_class;
-	if (cur == EDGEFW_CLASS_NONE)
+	cc.cells = bpf_map_lookup_elem(&cells_tbl, &gen);
+	classes = bpf_map_lookup_elem(&class_tbl, &gen);
+	if (!cc.cells || !classes)
 		return NULL;
-	if (cfg->n_dims <= 1)
-		st = step(gen, cur, EDGEFW_NEXT_FINAL);
-	for (int i = 1; i < EDGEFW_DIM_COUNT; i++) {
-		__u32 next;
 
-		if (i >= cfg->n_dims)
+	cur = cfg->n_dims ? dim_class(&cc, cfg->dims[0]) : cfg->root_class;
+	for (int i = 1; i < EDGEFW_DIM_COUNT; i++) {
+		const struct edgefw_stage *st = &cfg->stages[i];
+		__u32 next, *found;
+
+		if (i >= cfg->n_dims || cur == EDGEFW_CLASS_NONE)
 			break;
 		next = dim_class(&cc, cfg->dims[i]);
 		if (next == EDGEFW_CLASS_NONE)
 			return NULL;
-		st = step(gen, cur, next);
-		if (!st)
-			st = step(gen, cur, EDGEFW_NEXT_MISS);
-		if (!st || st->next == EDGEFW_CLASS_NONE)
-			return NULL;
-		cur = st->next;
+		if (st->width) {
+			cur = cell(cc.cells, st->base + (cur - st->row0) * st->width + next);
+			continue;
+		}
+		{
+			struct edgefw_chain_key k = {
+				.cur = cur | (gen ? EDGEFW_CHAIN_GEN_BIT : 0),
+				.next = next,
+			};
+
+			found = bpf_map_lookup_elem(&chain_tbl, &k);
+		}
+		if (found) {
+			cur = *found;
+			continue;
+		}
+		info = bpf_map_lookup_elem(classes, &cur);
+		cur = info ? info->miss : EDGEFW_CLASS_NONE;
 	}
-	if (!st || !(st->verdict.flags & EDGEFW_VERDICT_F_MATCH))
+	if (cur == EDGEFW_CLASS_NONE)
 		return NULL;
-	return &st->verdict;
+	info = bpf_map_lookup_elem(classes, &cur);
+	if (!info || !(info->verdict.flags & EDGEFW_VERDICT_F_MATCH))
+		return NULL;
+	return &info->verdict;
 }
 
 /* Verdicts in the hook-neutral form; each program maps them to its codes. */

@@ -45,6 +45,7 @@ struct compiler {
 	size_t words; /* per rule set */
 	struct set_pool leaf[EDGEFW_DIM_COUNT];
 	word_t *unconstrained[EDGEFW_DIM_COUNT];
+	size_t stage_end[EDGEFW_DIM_COUNT]; /* classes of stage i: up to this id */
 	const char *const *ifnames;
 	size_t n_ifnames;
 };
@@ -1039,11 +1040,17 @@ static int build_chain(struct compiler *cp)
 		}
 		remap_first(c, c->dims[0], map);
 		swap_frontier(&ch);
+		cp->stage_end[0] = ch.pool.n;
 		for (unsigned i = 1; i < n; i++) {
+			size_t first_pair = c->n_chain;
+
 			ret = chain_stage(cp, &ch, i, &chain_cap);
 			if (ret)
 				goto out;
+			for (size_t j = first_pair; j < c->n_chain; j++)
+				c->chain[j].stage = (uint8_t)i;
 			swap_frontier(&ch);
+			cp->stage_end[i] = ch.pool.n;
 		}
 	}
 	/* The last stage's classes were cut to their first rule. */
@@ -1051,18 +1058,6 @@ static int build_chain(struct compiler *cp)
 		uint32_t id = ch.frontier[i];
 
 		c->classes[id].rule = (int32_t)set_first(pool_set(&ch.pool, id) + 1, words);
-	}
-	/* What the datapath's chain table holds: the pairs, a miss step per
-	 * class that has one, and with a single field a final step per class. */
-	c->n_steps = c->n_chain;
-	for (size_t i = 0; i < c->n_classes; i++)
-		c->n_steps += c->classes[i].miss != EDGEFW_CLASS_NONE ||
-			      (n <= 1 && c->classes[i].rule >= 0);
-	if (c->n_steps > EDGEFW_CHAIN_MAX) {
-		ef_err(cp->d, cp->rs->path, 0, 0,
-		       "the rules need %zu chain steps, over the limit of %u; group values into sets",
-		       c->n_steps, EDGEFW_CHAIN_MAX);
-		ret = -E2BIG;
 	}
 out:
 	if (ret == -E2BIG && cp->d->errors == 0)
@@ -1080,6 +1075,64 @@ out:
 	free(map);
 	pool_free(&ch.pool);
 	return ret;
+}
+
+/* A stage's pairs as a dense table (rows: the previous stage's classes,
+ * columns: the field's leaf classes, cells: the next class, the row's miss
+ * where no pair is listed) when it fits; array lookups cost 1.5 ns where a
+ * hash lookup costs 26. Stages that do not fit stay in the hash. */
+#define DENSE_STAGE_MAX (1u << 22)
+
+static int build_dense(struct compiler *cp)
+{
+	struct ef_compiled *c = cp->out;
+	size_t cap = c->n_cells;
+
+	for (unsigned i = 1; i < c->n_dims; i++) {
+		size_t row0, rows, width, need;
+		struct edgefw_stage *st = &c->stages[i];
+
+		row0 = i == 1 ? 0 : cp->stage_end[i - 2];
+		rows = cp->stage_end[i - 1] - row0;
+		width = cp->leaf[c->dims[i]].n;
+		need = rows * width;
+		if (!rows || !width || need > DENSE_STAGE_MAX ||
+		    c->n_cells + need > EDGEFW_CELLS_MAX)
+			continue;
+		if (c->n_cells + need > cap) {
+			size_t ncap = c->n_cells + need;
+			uint32_t *v = realloc(c->cells, ncap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			c->cells = v;
+			cap = ncap;
+		}
+		st->base = (uint32_t)c->n_cells;
+		st->row0 = (uint32_t)row0;
+		st->width = (uint32_t)width;
+		for (size_t r = 0; r < rows; r++)
+			for (size_t k = 0; k < width; k++)
+				c->cells[st->base + r * width + k] = c->classes[row0 + r].miss;
+		for (size_t j = 0; j < c->n_chain; j++) {
+			const struct ef_chain_entry *e = &c->chain[j];
+
+			if (e->stage == i)
+				c->cells[st->base + (e->key.cur - row0) * width +
+					 e->key.next] = e->next;
+		}
+		c->n_cells += need;
+	}
+	c->n_hashed = 0;
+	for (size_t j = 0; j < c->n_chain; j++)
+		c->n_hashed += !c->stages[c->chain[j].stage].width;
+	if (c->n_hashed > EDGEFW_CHAIN_MAX) {
+		ef_err(cp->d, cp->rs->path, 0, 0,
+		       "the rules need %zu hashed field combinations, over the limit of %u; group values into sets",
+		       c->n_hashed, EDGEFW_CHAIN_MAX);
+		return -E2BIG;
+	}
+	return 0;
 }
 
 int ef_compile(const struct ef_ruleset *rs, const char *const *ifnames,
@@ -1127,6 +1180,8 @@ int ef_compile(const struct ef_ruleset *rs, const char *const *ifnames,
 	ret = build_chain(&cp);
 	if (!ret)
 		ret = ef_build_addr4(out, rs->path, d);
+	if (!ret)
+		ret = build_dense(&cp);
 out:
 	for (unsigned dim = 0; dim < EDGEFW_DIM_COUNT; dim++) {
 		pool_free(&cp.leaf[dim]);
@@ -1146,7 +1201,7 @@ void ef_compiled_free(struct ef_compiled *c)
 			free(c->lpm[f][fam].v);
 	free(c->leaf);
 	free(c->ctx);
-	free(c->a4_l1);
+	free(c->cells);
 	free(c->a4);
 	free(c->chain);
 	free(c->classes);
@@ -1163,12 +1218,11 @@ size_t ef_compiled_memory(const struct ef_compiled *c)
 		bytes += c->lpm[f][EF_FAM_V6].n *
 			 (48 + sizeof(struct edgefw_lpm6_key) + 4);
 	bytes += c->n_a4 * (48 + sizeof(struct edgefw_a4_key) + 8);
-	bytes += (size_t)EF_FIELD_COUNT * EDGEFW_A4_L1_SIZE * 8;
+	bytes += c->n_cells * 4;
 	bytes += (size_t)EDGEFW_LEAF_SIZE * 8;
 	bytes += c->n_ctx * (48 + sizeof(struct edgefw_ctx_key) + 4);
-	/* pair entries, plus a miss entry per class */
-	bytes += (c->n_chain + c->n_classes) *
-		 (48 + sizeof(struct edgefw_chain_key) + sizeof(struct edgefw_step));
+	bytes += c->n_hashed * (48 + sizeof(struct edgefw_chain_key) + 8);
+	bytes += c->n_classes * sizeof(struct edgefw_class_info);
 	return bytes;
 }
 

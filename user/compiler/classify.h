@@ -25,7 +25,7 @@
 
 /* Upper bounds the compiler refuses to exceed (never truncates). */
 #define EF_MAX_LPM_ENTRIES (1u << 20)
-#define EF_MAX_CHAIN_ENTRIES (EDGEFW_CHAIN_MAX / 2)
+#define EF_MAX_CHAIN_ENTRIES (1u << 24) /* pairs before densifying */
 
 enum ef_field {
 	EF_FIELD_SRC = 0,
@@ -60,12 +60,12 @@ struct ef_ctx_entry {
 struct ef_chain_entry {
 	struct edgefw_chain_key key; /* without the generation bit */
 	uint32_t next;
+	uint8_t stage;               /* the chain stage the pair belongs to */
 };
 
-/* An IPv4 exact-match entry at one level (enum edgefw_a4_level). */
+/* An IPv4 address under a prefix of /25 or longer. */
 struct ef_a4_entry {
 	uint8_t field;
-	uint8_t level;
 	uint32_t addr; /* host byte order */
 	uint32_t class_id;
 };
@@ -82,20 +82,23 @@ struct ef_compiled {
 	uint32_t *leaf;          /* EDGEFW_LEAF_SIZE entries */
 	struct ef_ctx_entry *ctx;
 	size_t n_ctx;
-	/* IPv4 addresses as the datapath looks them up (see addr4.c). */
-	uint32_t *a4_l1;         /* EF_FIELD_COUNT * EDGEFW_A4_L1_SIZE */
-	struct ef_a4_entry *a4;
+	/* The per-generation array: IPv4 tries (see addr4.c), then the dense
+	 * chain stages. */
+	uint32_t *cells;
+	size_t n_cells;
+	struct ef_a4_entry *a4;  /* addresses under /25 and longer */
 	size_t n_a4;
 
 	/* The chain. */
 	uint8_t dims[EDGEFW_DIM_COUNT]; /* fields used, in chain order */
 	uint8_t n_dims;
 	uint32_t root_class;     /* the class when n_dims is 0 */
+	struct edgefw_stage stages[EDGEFW_DIM_COUNT]; /* [0] unused */
 	struct ef_chain_entry *chain;
 	size_t n_chain;
 	struct ef_class_entry *classes; /* indexed by chain class id */
 	size_t n_classes;
-	size_t n_steps; /* chain table entries: pairs, misses, finals */
+	size_t n_hashed; /* chain pairs of stages that are not dense */
 
 	size_t n_leaf_classes[EDGEFW_DIM_COUNT];
 };

@@ -82,11 +82,16 @@ int ef_compiled_lookup(const struct ef_compiled *c, const struct ef_packet *p)
 	uint32_t cur = c->n_dims ? packet_class(c, c->dims[0], p) : c->root_class;
 
 	for (unsigned i = 1; i < c->n_dims && cur != EDGEFW_CLASS_NONE; i++) {
+		const struct edgefw_stage *st = &c->stages[i];
 		uint32_t next = packet_class(c, c->dims[i], p);
 		bool found = false;
 
 		if (next == EDGEFW_CLASS_NONE)
 			return -1;
+		if (st->width) {
+			cur = c->cells[st->base + (cur - st->row0) * st->width + next];
+			continue;
+		}
 		for (size_t j = 0; j < c->n_chain; j++) {
 			if (c->chain[j].key.cur == cur && c->chain[j].key.next == next) {
 				cur = c->chain[j].next;

@@ -18,7 +18,8 @@
 
 /* Every map of kern/edgefw.bpf.c, by its name in the object and its pin. */
 #define EF_PINNED_MAPS(X) \
-	X(a4_l1)          \
+	X(cells_tbl)      \
+	X(class_tbl)      \
 	X(a4_tbl)         \
 	X(lpm6_tbl)       \
 	X(chain_tbl)      \

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Loading a compiled ruleset. Every table holds both generations, told apart
- * by a bit of each key or by array halves; the new generation's entries are
- * written where no packet looks, `active` is switched with one write, and the
- * old generation's entries are deleted afterwards. No RCU grace period is
- * waited for: no map-in-map is updated.
+ * Loading a compiled ruleset. The per-ruleset arrays of a generation are new
+ * maps put in its map-in-map slots; the shared tables hold both generations,
+ * told apart by a bit of each key or by array halves. The new generation is
+ * written where no packet looks, `active` is switched with one write, and
+ * once no packet can still be reading the old generation its entries are
+ * deleted.
  */
 #include "tables.h"
 
@@ -59,7 +60,7 @@ static int mmap_write(int fd, size_t entries, size_t first,
 
 static bool a4_is_gen(const void *key, __u32 gen)
 {
-	return ((const struct edgefw_a4_key *)key)->tag >> 3 == gen;
+	return ((const struct edgefw_a4_key *)key)->tag >> 1 == gen;
 }
 
 static bool lpm6_is_gen(const void *key, __u32 gen)
@@ -165,7 +166,7 @@ static int purge_gen(struct ef_instance *inst, __u32 gen)
 			 sizeof(__u32), a4_is_gen, gen);
 	if (!ret)
 		ret = purge_hash(inst->maps.chain_tbl, sizeof(struct edgefw_chain_key),
-				 sizeof(struct edgefw_step), chain_is_gen, gen);
+				 sizeof(__u32), chain_is_gen, gen);
 	if (!ret)
 		ret = purge_hash(inst->maps.ctx_tbl, sizeof(struct edgefw_ctx_key),
 				 sizeof(__u32), ctx_is_gen, gen);
@@ -188,21 +189,15 @@ static int fill_a4(struct ef_instance *inst, __u32 gen,
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = mmap_write(inst->maps.a4_l1,
-			 (size_t)EDGEFW_GENERATIONS * EF_FIELD_COUNT * EDGEFW_A4_L1_SIZE,
-			 (size_t)gen * EF_FIELD_COUNT * EDGEFW_A4_L1_SIZE,
-			 c->a4_l1, (size_t)EF_FIELD_COUNT * EDGEFW_A4_L1_SIZE);
-	if (ret)
-		goto out;
 	for (size_t i = 0; i < c->n_a4; i++) {
-		keys[i].tag = gen << 3 | (__u32)c->a4[i].field << 2 | c->a4[i].level;
+		keys[i].tag = gen << 1 | c->a4[i].field;
 		keys[i].addr = c->a4[i].addr;
 		vals[i] = c->a4[i].class_id;
 	}
 	ret = update_batch(inst->maps.a4_tbl, keys, vals, c->n_a4);
 out:
 	if (ret)
-		ef_log_err("cannot fill the IPv4 address tables: %s", strerror(-ret));
+		ef_log_err("cannot fill the IPv4 address table: %s", strerror(-ret));
 	free(keys);
 	free(vals);
 	return ret;
@@ -241,31 +236,84 @@ struct verdicts {
 	const __u32 *ifindex_of;
 };
 
-/* The step to class id: its verdict when it is a last-field class. */
-static struct edgefw_step step_to(const struct verdicts *v, __u32 id)
+static int create_array(const char *name, __u32 value_size, size_t entries,
+			__u32 flags)
 {
-	struct edgefw_step st = { .next = id };
-	const struct ef_rule *r;
-	int rule;
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | flags);
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
+				value_size, (__u32)(entries ? entries : 1), &opts);
 
-	if (id == EDGEFW_CLASS_NONE || v->c->classes[id].rule < 0)
-		return st;
-	rule = v->c->classes[id].rule;
-	r = &v->rs->rules[rule];
-	st.verdict.counter_slot = v->slot_of[rule];
-	st.verdict.action = r->action;
-	st.verdict.redirect_ifindex = v->ifindex_of[rule];
-	st.verdict.flags = EDGEFW_VERDICT_F_MATCH | (r->log ? EDGEFW_VERDICT_F_LOG : 0);
-	return st;
+	if (fd < 0) {
+		fd = -errno;
+		ef_log_err("cannot create map %s with %zu entries: %s", name,
+			   entries, strerror(-fd));
+	}
+	return fd;
 }
 
-static int fill_chain(struct ef_instance *inst, __u32 gen,
-		      const struct verdicts *v)
+static int make_cells(const struct ef_compiled *c)
+{
+	int fd = create_array("efw_cells", sizeof(__u32), c->n_cells,
+			      BPF_F_MMAPABLE);
+	int ret;
+
+	if (fd < 0)
+		return fd;
+	ret = mmap_write(fd, c->n_cells, 0, c->cells, c->n_cells);
+	if (ret) {
+		ef_log_err("cannot fill efw_cells: %s", strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static int make_classes(const struct verdicts *v)
 {
 	const struct ef_compiled *c = v->c;
+	struct edgefw_class_info *vals = calloc(c->n_classes + 1, sizeof(*vals));
+	__u32 *keys = calloc(c->n_classes + 1, sizeof(*keys));
+	int fd = -ENOMEM, ret;
+
+	if (!keys || !vals)
+		goto out;
+	fd = create_array("efw_classes", sizeof(*vals), c->n_classes, 0);
+	if (fd < 0)
+		goto out;
+	for (size_t i = 0; i < c->n_classes; i++) {
+		const struct ef_class_entry *e = &c->classes[i];
+		struct edgefw_verdict *vd = &vals[i].verdict;
+		const struct ef_rule *r;
+
+		keys[i] = (__u32)i;
+		vals[i].miss = e->miss;
+		if (e->rule < 0)
+			continue;
+		r = &v->rs->rules[e->rule];
+		vd->counter_slot = v->slot_of[e->rule];
+		vd->action = r->action;
+		vd->redirect_ifindex = v->ifindex_of[e->rule];
+		vd->flags = EDGEFW_VERDICT_F_MATCH | (r->log ? EDGEFW_VERDICT_F_LOG : 0);
+	}
+	ret = update_batch(fd, keys, vals, c->n_classes);
+	if (ret) {
+		ef_log_err("cannot fill efw_classes: %s", strerror(-ret));
+		close(fd);
+		fd = ret;
+	}
+out:
+	free(keys);
+	free(vals);
+	return fd;
+}
+
+/* The pairs of the stages too large to be dense. */
+static int fill_chain(struct ef_instance *inst, __u32 gen,
+		      const struct ef_compiled *c)
+{
 	const __u32 genbit = gen ? EDGEFW_CHAIN_GEN_BIT : 0;
-	struct edgefw_chain_key *keys = calloc(c->n_steps + 1, sizeof(*keys));
-	struct edgefw_step *vals = calloc(c->n_steps + 1, sizeof(*vals));
+	struct edgefw_chain_key *keys = calloc(c->n_hashed + 1, sizeof(*keys));
+	__u32 *vals = calloc(c->n_hashed + 1, sizeof(*vals));
 	size_t n = 0;
 	int ret;
 
@@ -273,26 +321,14 @@ static int fill_chain(struct ef_instance *inst, __u32 gen,
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < c->n_chain; i++) {
+	for (size_t i = 0; i < c->n_chain && n < c->n_hashed; i++) {
+		if (c->stages[c->chain[i].stage].width)
+			continue;
 		keys[n] = c->chain[i].key;
 		keys[n].cur |= genbit;
-		vals[n++] = step_to(v, c->chain[i].next);
+		vals[n++] = c->chain[i].next;
 	}
-	for (size_t i = 0; i < c->n_classes; i++) {
-		const struct ef_class_entry *e = &c->classes[i];
-
-		if (e->miss != EDGEFW_CLASS_NONE) {
-			keys[n] = (struct edgefw_chain_key){ (__u32)i | genbit,
-							     EDGEFW_NEXT_MISS };
-			vals[n++] = step_to(v, e->miss);
-		} else if (c->n_dims <= 1 && e->rule >= 0) {
-			keys[n] = (struct edgefw_chain_key){ (__u32)i | genbit,
-							     EDGEFW_NEXT_FINAL };
-			vals[n++] = step_to(v, (__u32)i);
-		}
-	}
-	ret = n == c->n_steps ? update_batch(inst->maps.chain_tbl, keys, vals, n) :
-				-EINVAL;
+	ret = update_batch(inst->maps.chain_tbl, keys, vals, n);
 out:
 	if (ret)
 		ef_log_err("cannot fill the chain table: %s", strerror(-ret));
@@ -392,7 +428,7 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
 	struct edgefw_gen_config cfg = {};
 	const struct ef_ruleset *rs = v->rs;
 	const struct ef_compiled *c = v->c;
-	int ret;
+	int ret, cells, classes = -1;
 
 	/* Leftovers of an interrupted reload would mix into this one. */
 	ret = purge_gen(inst, gen);
@@ -401,13 +437,30 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
 	if (!ret)
 		ret = fill_lpm6(inst, gen, c);
 	if (!ret)
-		ret = fill_chain(inst, gen, v);
+		ret = fill_chain(inst, gen, c);
 	if (!ret)
 		ret = fill_leaf(inst, gen, c);
 	if (!ret)
 		ret = fill_ctx(inst, gen, c);
 	if (ret)
 		return ret;
+
+	/* Each map-in-map update waits for an RCU grace period (~13 ms). */
+	cells = make_cells(c);
+	if (cells < 0)
+		return cells;
+	classes = make_classes(v);
+	if (classes < 0) {
+		ret = classes;
+		goto out;
+	}
+	if (bpf_map_update_elem(inst->maps.cells_tbl, &gen, &cells, BPF_ANY) ||
+	    bpf_map_update_elem(inst->maps.class_tbl, &gen, &classes, BPF_ANY)) {
+		ret = -errno;
+		ef_log_err("cannot install generation %u's arrays: %s", gen,
+			   strerror(-ret));
+		goto out;
+	}
 
 	memcpy(cfg.default_action, rs->default_action, sizeof(cfg.default_action));
 	cfg.non_ip_action = rs->non_ip_action;
@@ -417,10 +470,16 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
 	cfg.root_class = c->root_class;
 	cfg.n_dims = c->n_dims;
 	memcpy(cfg.dims, c->dims, sizeof(cfg.dims));
+	memcpy(cfg.stages, c->stages, sizeof(cfg.stages));
 	if (bpf_map_update_elem(inst->maps.gen_config, &gen, &cfg, BPF_ANY)) {
 		ret = -errno;
 		ef_log_err("cannot write gen_config: %s", strerror(-ret));
 	}
+out:
+	/* The outer maps hold their own references. */
+	close(cells);
+	if (classes >= 0)
+		close(classes);
 	return ret;
 }
 

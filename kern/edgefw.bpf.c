@@ -52,14 +52,6 @@ GEN_OUTER(cells_tbl, cells_table);
 GEN_OUTER(class_tbl, class_table);
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_A4_MAX);
-	__type(key, struct edgefw_a4_key);
-	__type(value, __u32);
-} a4_tbl SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_LPM6_MAX);
@@ -201,8 +193,7 @@ static __always_inline __u32 cell(void *cells, __u32 idx)
 	return v ? *v : EDGEFW_CLASS_NONE;
 }
 
-/* The IPv4 multibit trie: at most three array lookups, and a hash lookup
- * only under prefixes of /25 and longer. */
+/* The IPv4 multibit trie: at most five array lookups. */
 static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field,
 				      const __u8 *addr)
 {
@@ -210,19 +201,13 @@ static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field
 		  (__u32)addr[2] << 8 | addr[3];
 	__u32 v = cell(cc->cells, field * EDGEFW_A4_L1_SIZE + (a >> 16));
 
-	if (v & EDGEFW_A4_CHUNK)
-		v = cell(cc->cells, (v & EDGEFW_A4_VALUE) + ((a >> 12) & 15));
-	if (v & EDGEFW_A4_CHUNK)
-		v = cell(cc->cells, (v & EDGEFW_A4_VALUE) + ((a >> 8) & 15));
+	for (int shift = 12; shift >= 0; shift -= 4) {
+		if (!(v & EDGEFW_A4_CHUNK) || v == EDGEFW_CLASS_NONE)
+			break;
+		v = cell(cc->cells, (v & EDGEFW_A4_VALUE) + ((a >> shift) & 15));
+	}
 	if (v == EDGEFW_CLASS_NONE)
 		return v;
-	if (v & EDGEFW_A4_HAS32) {
-		struct edgefw_a4_key k = { .tag = cc->gen << 1 | field, .addr = a };
-		__u32 *cls = bpf_map_lookup_elem(&a4_tbl, &k);
-
-		if (cls)
-			return *cls;
-	}
 	v &= EDGEFW_A4_VALUE;
 	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 }

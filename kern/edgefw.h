@@ -70,23 +70,16 @@ enum edgefw_reason {
  * `classes` (struct edgefw_class_info) the chain classes. Hash and LPM
  * tables hold both generations, told apart by a tag in their keys.
  *
- * IPv4 addresses: a multibit trie with strides 16, 4, 4 in `cells`: cell
- * src/dst * 65536 + top 16 bits, then 16-cell chunks for the next 4 and 4
- * bits. A cell is a class, or (A4_CHUNK) the index of a chunk. A4_HAS32 on
- * the cell an address ends at says prefixes of /25 or longer lie below:
- * look the address up in a4_tbl first. */
+ * IPv4 addresses: a multibit trie with strides 16, 4, 4, 4, 4 in `cells`:
+ * cell src/dst * 65536 + top 16 bits, then 16-cell chunks for each next 4
+ * bits. A cell is a class, or (A4_CHUNK) the index of a chunk. At most five
+ * array lookups, whatever the number of prefixes. */
 #define EDGEFW_A4_L1_SIZE 65536u
 #define EDGEFW_A4_CHUNK_SIZE 16u
+#define EDGEFW_A4_LEVELS 5
 #define EDGEFW_A4_CHUNK 0x80000000u
-#define EDGEFW_A4_HAS32 0x40000000u
-#define EDGEFW_A4_VALUE 0x3fffffffu /* class id, or chunk index */
+#define EDGEFW_A4_VALUE 0x7fffffffu /* class id, or chunk index */
 #define EDGEFW_A4_NONE EDGEFW_A4_VALUE /* no class */
-
-/* Exact IPv4 addresses under prefixes of /25 and longer. */
-struct edgefw_a4_key {
-	__u32 tag;  /* gen << 1 | field */
-	__u32 addr; /* host byte order */
-};
 
 /* IPv6: an LPM trie; prefixlen counts the tag byte too: 8 + prefix length. */
 struct edgefw_lpm6_key {
@@ -99,7 +92,6 @@ struct edgefw_lpm6_key {
 #define EDGEFW_LPM6_TAG_BITS 8
 
 /* Capacities per generation (the shared maps hold two). */
-#define EDGEFW_A4_MAX (1u << 19)       /* /32 entries */
 #define EDGEFW_LPM6_MAX (1u << 19)
 #define EDGEFW_CHAIN_MAX (1u << 18)    /* hashed chain pairs */
 #define EDGEFW_CELLS_MAX (1u << 25)    /* 128 MiB of cells */
@@ -240,7 +232,6 @@ struct edgefw_attach_val {
 };
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L || defined(__clang__)
-_Static_assert(sizeof(struct edgefw_a4_key) == 8, "a4 key layout");
 _Static_assert(sizeof(struct edgefw_lpm6_key) == 24, "lpm6 key layout");
 _Static_assert(sizeof(struct edgefw_ctx_key) == 12, "ctx key layout");
 _Static_assert(sizeof(struct edgefw_chain_key) == 8, "chain key layout");

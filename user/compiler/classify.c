@@ -1202,7 +1202,6 @@ void ef_compiled_free(struct ef_compiled *c)
 	free(c->leaf);
 	free(c->ctx);
 	free(c->cells);
-	free(c->a4);
 	free(c->chain);
 	free(c->classes);
 	memset(c, 0, sizeof(*c));
@@ -1217,7 +1216,6 @@ size_t ef_compiled_memory(const struct ef_compiled *c)
 	for (int f = 0; f < EF_FIELD_COUNT; f++)
 		bytes += c->lpm[f][EF_FAM_V6].n *
 			 (48 + sizeof(struct edgefw_lpm6_key) + 4);
-	bytes += c->n_a4 * (48 + sizeof(struct edgefw_a4_key) + 8);
 	bytes += c->n_cells * 4;
 	bytes += (size_t)EDGEFW_LEAF_SIZE * 8;
 	bytes += c->n_ctx * (48 + sizeof(struct edgefw_ctx_key) + 4);

@@ -63,12 +63,6 @@ struct ef_chain_entry {
 	uint8_t stage;               /* the chain stage the pair belongs to */
 };
 
-/* An IPv4 address under a prefix of /25 or longer. */
-struct ef_a4_entry {
-	uint8_t field;
-	uint32_t addr; /* host byte order */
-	uint32_t class_id;
-};
 
 struct ef_class_entry {
 	uint32_t miss; /* EDGEFW_CLASS_NONE when nothing can match */
@@ -86,8 +80,6 @@ struct ef_compiled {
 	 * chain stages. */
 	uint32_t *cells;
 	size_t n_cells;
-	struct ef_a4_entry *a4;  /* addresses under /25 and longer */
-	size_t n_a4;
 
 	/* The chain. */
 	uint8_t dims[EDGEFW_DIM_COUNT]; /* fields used, in chain order */

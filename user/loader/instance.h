@@ -20,7 +20,6 @@
 #define EF_PINNED_MAPS(X) \
 	X(cells_tbl)      \
 	X(class_tbl)      \
-	X(a4_tbl)         \
 	X(lpm6_tbl)       \
 	X(chain_tbl)      \
 	X(leaf_tbl)       \

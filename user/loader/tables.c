@@ -58,11 +58,6 @@ static int mmap_write(int fd, size_t entries, size_t first,
 
 /* --- the generation's entries of each table --- */
 
-static bool a4_is_gen(const void *key, __u32 gen)
-{
-	return ((const struct edgefw_a4_key *)key)->tag >> 1 == gen;
-}
-
 static bool lpm6_is_gen(const void *key, __u32 gen)
 {
 	return ((const struct edgefw_lpm6_key *)key)->tag >> 1 == gen;
@@ -162,11 +157,8 @@ static int purge_gen(struct ef_instance *inst, __u32 gen)
 {
 	int ret;
 
-	ret = purge_hash(inst->maps.a4_tbl, sizeof(struct edgefw_a4_key),
-			 sizeof(__u32), a4_is_gen, gen);
-	if (!ret)
-		ret = purge_hash(inst->maps.chain_tbl, sizeof(struct edgefw_chain_key),
-				 sizeof(__u32), chain_is_gen, gen);
+	ret = purge_hash(inst->maps.chain_tbl, sizeof(struct edgefw_chain_key),
+			 sizeof(__u32), chain_is_gen, gen);
 	if (!ret)
 		ret = purge_hash(inst->maps.ctx_tbl, sizeof(struct edgefw_ctx_key),
 				 sizeof(__u32), ctx_is_gen, gen);
@@ -175,31 +167,6 @@ static int purge_gen(struct ef_instance *inst, __u32 gen)
 	if (ret)
 		ef_log_err("cannot remove generation %u's entries from %s: %s",
 			   gen, inst->dir, strerror(-ret));
-	return ret;
-}
-
-static int fill_a4(struct ef_instance *inst, __u32 gen,
-		   const struct ef_compiled *c)
-{
-	struct edgefw_a4_key *keys = calloc(c->n_a4 + 1, sizeof(*keys));
-	__u32 *vals = calloc(c->n_a4 + 1, sizeof(*vals));
-	int ret;
-
-	if (!keys || !vals) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < c->n_a4; i++) {
-		keys[i].tag = gen << 1 | c->a4[i].field;
-		keys[i].addr = c->a4[i].addr;
-		vals[i] = c->a4[i].class_id;
-	}
-	ret = update_batch(inst->maps.a4_tbl, keys, vals, c->n_a4);
-out:
-	if (ret)
-		ef_log_err("cannot fill the IPv4 address table: %s", strerror(-ret));
-	free(keys);
-	free(vals);
 	return ret;
 }
 
@@ -432,8 +399,6 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
 
 	/* Leftovers of an interrupted reload would mix into this one. */
 	ret = purge_gen(inst, gen);
-	if (!ret)
-		ret = fill_a4(inst, gen, c);
 	if (!ret)
 		ret = fill_lpm6(inst, gen, c);
 	if (!ret)

@@ -9,20 +9,28 @@
 
 #include "log.h"
 
-static const char *const reason_names[EDGEFW_REASON_COUNT] = {
+static const char *const reason_names[] = {
 	[EDGEFW_REASON_DEFAULT_PASS] = "default_pass",
 	[EDGEFW_REASON_DEFAULT_DROP] = "default_drop",
 	[EDGEFW_REASON_NON_IP] = "non_ip",
+	[EDGEFW_REASON_ND] = "nd",
 	[EDGEFW_REASON_MALFORMED_L2] = "malformed_l2",
 	[EDGEFW_REASON_MALFORMED_L3] = "malformed_l3",
+	[EDGEFW_REASON_MALFORMED_EXT] = "malformed_ext",
+	[EDGEFW_REASON_MALFORMED_L4] = "malformed_l4",
+	[EDGEFW_REASON_EXT_OVERFLOW] = "ext_overflow",
+	[EDGEFW_REASON_FRAGMENT] = "fragment_policy",
 	[EDGEFW_REASON_NO_RULESET] = "no_ruleset",
 	[EDGEFW_REASON_REDIRECT_FAIL] = "redirect_fail",
-	[EDGEFW_REASON_ND] = "nd",
 };
+
+_Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == EDGEFW_REASON_COUNT,
+	       "a name for every reason");
 
 const char *ef_reason_name(unsigned reason)
 {
-	return reason < EDGEFW_REASON_COUNT ? reason_names[reason] : "?";
+	return reason < EDGEFW_REASON_COUNT && reason_names[reason] ?
+		       reason_names[reason] : "?";
 }
 
 /* Sums one per-CPU counter; buf holds ncpu counters. */

@@ -22,20 +22,20 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* The ruleset's tables (see edgefw.h for the layout and the costs that
- * chose it). Arrays sized per ruleset hang off map-in-maps, one slot per
+ * chose it). Fixed-size arrays hang off map-in-maps, one slot per
  * generation; hash and LPM tables hold both generations. */
+/* Sizes are the defaults; an instance may be created with others. */
 struct cells_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, EDGEFW_CELLS_DEFAULT);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(__u32));
 };
 
 struct class_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_INNER_MAP);
-	__uint(max_entries, 1);
+	__uint(max_entries, EDGEFW_CLASSES_DEFAULT);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(struct edgefw_class_info));
 };

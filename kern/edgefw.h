@@ -65,10 +65,13 @@ enum edgefw_reason {
  * about 26 ns, an LPM trie lookup 20 ns with 10 prefixes and 78 ns with
  * 100k. So the packet path uses arrays wherever it can.
  *
- * Per generation, two arrays sized for the ruleset hang off map-in-maps:
- * `cells` (__u32) holds the IPv4 address tries and the dense chain tables,
- * `classes` (struct edgefw_class_info) the chain classes. Hash and LPM
- * tables hold both generations, told apart by a tag in their keys.
+ * Per generation, two arrays hang off map-in-maps: `cells` (__u32) holds
+ * the IPv4 address tries and the dense chain tables, `classes` (struct
+ * edgefw_class_info) the chain classes. Their size is fixed per instance
+ * (chosen when it is created), not per ruleset: the verifier inlines
+ * lookups into an inner array only when all inner arrays have one size,
+ * and a lookup that is a call costs about 10 ns. Hash and LPM tables hold
+ * both generations, told apart by a tag in their keys.
  *
  * IPv4 addresses: a multibit trie with strides 16, 4, 4, 4, 4 in `cells`:
  * cell src/dst * 65536 + top 16 bits, then 16-cell chunks for each next 4
@@ -94,7 +97,9 @@ struct edgefw_lpm6_key {
 /* Capacities per generation (the shared maps hold two). */
 #define EDGEFW_LPM6_MAX (1u << 19)
 #define EDGEFW_CHAIN_MAX (1u << 18)    /* hashed chain pairs */
-#define EDGEFW_CELLS_MAX (1u << 25)    /* 128 MiB of cells */
+#define EDGEFW_CELLS_MAX (1u << 25)    /* largest cells capacity */
+#define EDGEFW_CELLS_DEFAULT (1u << 20) /* 4 MiB per generation */
+#define EDGEFW_CLASSES_DEFAULT (1u << 18) /* 4 MiB per generation */
 
 /* Classification fields beyond the two addresses. Each maps a packet value
  * to a class id through a fixed-size array segment (per generation); the
@@ -217,6 +222,8 @@ struct edgefw_instance_info {
 	__u32 pad;
 	__u64 ruleset_hash; /* FNV-1a of the rules file as loaded */
 	__u64 loaded_at;    /* CLOCK_REALTIME seconds */
+	__u32 cells_cap;    /* entries of each generation's cells array */
+	__u32 classes_cap;  /* entries of each generation's classes array */
 };
 
 /* One entry per (interface, hook) this instance is attached to. */
@@ -242,7 +249,7 @@ _Static_assert(sizeof(struct edgefw_gen_config) == 20 + 12 * EDGEFW_DIM_COUNT, "
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct edgefw_rule_meta) == EDGEFW_RULE_NAME_MAX + 8, "rule meta layout");
-_Static_assert(sizeof(struct edgefw_instance_info) == 24, "instance info layout");
+_Static_assert(sizeof(struct edgefw_instance_info) == 32, "instance info layout");
 _Static_assert(sizeof(struct edgefw_attach_key) == 8, "attach key layout");
 _Static_assert(sizeof(struct edgefw_attach_val) == 24, "attach val layout");
 #endif

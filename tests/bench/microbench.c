@@ -360,6 +360,8 @@ int main(int argc, char **argv)
 	snprintf(firehol, sizeof(firehol), "%s/firehol_level1.netset", lists);
 
 	snprintf(name, sizeof(name), "b-%d", (int)getpid());
+	/* Room for 100k scattered prefixes: an isolated /32 takes 64 cells. */
+	ef_instance_set_capacity(1u << 23, 1u << 18);
 	ret = ef_instance_open(name, EF_OPEN_CREATE, &inst);
 	if (ret)
 		return 2;

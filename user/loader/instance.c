@@ -147,10 +147,38 @@ static int check_layout(struct ef_instance *inst)
 	return 0;
 }
 
+static __u32 create_cells = EDGEFW_CELLS_DEFAULT;
+static __u32 create_classes = EDGEFW_CLASSES_DEFAULT;
+
+int ef_instance_set_capacity(__u32 cells, __u32 classes)
+{
+	if (cells < 2 * EDGEFW_A4_L1_SIZE || cells > EDGEFW_CELLS_MAX ||
+	    classes < 1 || classes > EDGEFW_MAX_CLASSES)
+		return -EINVAL;
+	create_cells = cells;
+	create_classes = classes;
+	return 0;
+}
+
+static int set_template(struct bpf_map *outer, __u32 value_size,
+			__u32 entries, __u32 flags, int *fd)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
+
+	*fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "efw_template", sizeof(__u32),
+			     value_size, entries, &opts);
+	if (*fd < 0)
+		return -errno;
+	return bpf_map__set_inner_map_fd(outer, *fd);
+}
+
 /* Creates the maps by loading the object with no program, and pins them. */
 static int maps_create(struct ef_instance *inst)
 {
-	struct edgefw_instance_info info = { .layout_version = EDGEFW_LAYOUT_VERSION };
+	int cells_tpl = -1, classes_tpl = -1;
+	struct edgefw_instance_info info = { .layout_version = EDGEFW_LAYOUT_VERSION,
+					     .cells_cap = create_cells,
+					     .classes_cap = create_classes };
 	struct edgefw_bpf *skel;
 	struct bpf_program *prog;
 	struct bpf_map *map;
@@ -166,7 +194,16 @@ static int maps_create(struct ef_instance *inst)
 	}
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, false);
-	ret = edgefw_bpf__load(skel);
+	/* The generations' arrays all have the instance's size: the outer
+	 * maps take it from these templates. */
+	ret = set_template(skel->maps.cells_tbl, sizeof(__u32), create_cells,
+			   BPF_F_MMAPABLE, &cells_tpl);
+	if (!ret)
+		ret = set_template(skel->maps.class_tbl,
+				   sizeof(struct edgefw_class_info),
+				   create_classes, 0, &classes_tpl);
+	if (!ret)
+		ret = edgefw_bpf__load(skel);
 	if (ret) {
 		ef_log_err("cannot create the BPF maps: %s (is the kernel new enough, and are you root?)",
 			   strerror(-ret));
@@ -201,6 +238,10 @@ out:
 	if (ret)
 		bpf_object__unpin_maps(skel->obj, inst->dir);
 	edgefw_bpf__destroy(skel);
+	if (cells_tpl >= 0)
+		close(cells_tpl);
+	if (classes_tpl >= 0)
+		close(classes_tpl);
 	return ret;
 }
 

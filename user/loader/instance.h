@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <linux/types.h>
 
 #define EF_BPFFS_ROOT "/sys/fs/bpf"
 #define EF_PIN_ROOT EF_BPFFS_ROOT "/edgefw"
@@ -62,6 +63,11 @@ bool ef_instance_name_valid(const char *name);
  * another negative errno; errors are logged. */
 int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst);
 void ef_instance_close(struct ef_instance *inst);
+
+/* Capacity of the per-generation arrays of instances created from now on
+ * in this process (defaults: EDGEFW_CELLS_DEFAULT, EDGEFW_CLASSES_DEFAULT).
+ * 0 or -EINVAL. */
+int ef_instance_set_capacity(__u32 cells, __u32 classes);
 
 /* Unpins every map and removes the directory; the maps live on only while
  * attached programs hold them. The instance is closed afterwards. */

@@ -206,7 +206,7 @@ struct verdicts {
 static int create_array(const char *name, __u32 value_size, size_t entries,
 			__u32 flags)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | flags);
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
 	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
 				value_size, (__u32)(entries ? entries : 1), &opts);
 
@@ -218,15 +218,19 @@ static int create_array(const char *name, __u32 value_size, size_t entries,
 	return fd;
 }
 
-static int make_cells(const struct ef_compiled *c)
+static int make_cells(const struct ef_compiled *c, __u32 cap)
 {
-	int fd = create_array("efw_cells", sizeof(__u32), c->n_cells,
-			      BPF_F_MMAPABLE);
-	int ret;
+	int fd, ret;
 
+	if (c->n_cells > cap) {
+		ef_log_err("the ruleset needs %zu table cells; this instance holds %u: detach it and attach again to create it larger",
+			   c->n_cells, cap);
+		return -E2BIG;
+	}
+	fd = create_array("efw_cells", sizeof(__u32), cap, BPF_F_MMAPABLE);
 	if (fd < 0)
 		return fd;
-	ret = mmap_write(fd, c->n_cells, 0, c->cells, c->n_cells);
+	ret = mmap_write(fd, cap, 0, c->cells, c->n_cells);
 	if (ret) {
 		ef_log_err("cannot fill efw_cells: %s", strerror(-ret));
 		close(fd);
@@ -235,16 +239,22 @@ static int make_cells(const struct ef_compiled *c)
 	return fd;
 }
 
-static int make_classes(const struct verdicts *v)
+static int make_classes(const struct verdicts *v, __u32 cap)
 {
 	const struct ef_compiled *c = v->c;
 	struct edgefw_class_info *vals = calloc(c->n_classes + 1, sizeof(*vals));
 	__u32 *keys = calloc(c->n_classes + 1, sizeof(*keys));
 	int fd = -ENOMEM, ret;
 
+	if (c->n_classes > cap) {
+		ef_log_err("the ruleset needs %zu classes; this instance holds %u: detach it and attach again to create it larger",
+			   c->n_classes, cap);
+		fd = -E2BIG;
+		goto out;
+	}
 	if (!keys || !vals)
 		goto out;
-	fd = create_array("efw_classes", sizeof(*vals), c->n_classes, 0);
+	fd = create_array("efw_classes", sizeof(*vals), cap, 0);
 	if (fd < 0)
 		goto out;
 	for (size_t i = 0; i < c->n_classes; i++) {
@@ -395,7 +405,9 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
 	struct edgefw_gen_config cfg = {};
 	const struct ef_ruleset *rs = v->rs;
 	const struct ef_compiled *c = v->c;
+	struct edgefw_instance_info info;
 	int ret, cells, classes = -1;
+	__u32 zero = 0;
 
 	/* Leftovers of an interrupted reload would mix into this one. */
 	ret = purge_gen(inst, gen);
@@ -411,10 +423,12 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
 		return ret;
 
 	/* Each map-in-map update waits for an RCU grace period (~13 ms). */
-	cells = make_cells(c);
+	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info))
+		return -errno;
+	cells = make_cells(c, info.cells_cap);
 	if (cells < 0)
 		return cells;
-	classes = make_classes(v);
+	classes = make_classes(v, info.classes_cap);
 	if (classes < 0) {
 		ret = classes;
 		goto out;

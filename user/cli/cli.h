@@ -32,6 +32,7 @@ extern const struct ef_command ef_cmd_attach;
 extern const struct ef_command ef_cmd_detach;
 extern const struct ef_command ef_cmd_stats;
 extern const struct ef_command ef_cmd_explain;
+extern const struct ef_command ef_cmd_compile;
 
 /* Prints "usage: edgefw CMD USAGE" to stderr and returns EF_EXIT_INPUT. */
 int ef_cli_usage(const struct ef_command *cmd);

@@ -14,6 +14,7 @@
 static const struct ef_command *const commands[] = {
 	&ef_cmd_check,
 	&ef_cmd_explain,
+	&ef_cmd_compile,
 	&ef_cmd_attach,
 	&ef_cmd_detach,
 	&ef_cmd_stats,

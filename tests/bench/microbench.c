@@ -271,10 +271,10 @@ static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
 		exit(2);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("# %s: %zu prefixes, %zu rules: compiled and loaded in %.0f ms (%zu chain entries, %zu classes, dims %u)\n",
+	printf("# %s: %zu prefixes, %zu rules: compiled and loaded in %.0f ms (%zu cells, %zu chain pairs, %zu classes, %u fields)\n",
 	       sc->name, block.n, rs.n_rules,
 	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
-	       c.n_chain, c.n_classes, c.n_dims);
+	       c.n_cells, c.n_chain, c.n_classes, c.n_dims);
 
 	flows = xcalloc(N_FLOWS, sizeof(*flows));
 	build_flows(sc, &rs, flows);

@@ -11,6 +11,8 @@ failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; printf '# %s\n' "$@"; }
 check() { local desc=$1; shift; if "$@"; then ok "$desc"; else fail "$desc" "command failed: $*"; fi; }
+# jq_true FILTER JSON: the filter holds for the JSON text.
+jq_true() { jq -e "$1" >/dev/null <<<"$2"; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -39,14 +41,14 @@ done
 out=$("$EDGEFW" compile rules/demo.yaml --json 2>/dev/null); rc=$?
 check "compile --json exits 0" test "$rc" -eq 0
 check "compile --json reports rules, fields and tables" \
-	jq -e '.rules == 3 and ([.chained_fields[].field] == ["src", "dst"]) and .tables.ipv4_src_prefixes >= 1 and .memory_bytes > 0' <<<"$out" >/dev/null
+	jq_true '.rules == 3 and ([.chained_fields[].field] == ["src", "dst"]) and .tables.ipv4_src_prefixes >= 1 and .memory_bytes > 0' "$out"
 out=$("$EDGEFW" compile rules/demo.yaml 2>/dev/null)
 check "compile prints the chained fields" grep -q "chained fields" <<<"$out"
 
 out=$("$EDGEFW" explain rules/demo.yaml --src 10.200.1.66 --dst 10.200.2.2 --proto udp --dport 53 --json 2>/dev/null); rc=$?
 check "explain --json exits 0" test "$rc" -eq 0
 check "explain finds the rule that drops a blocked source" \
-	jq -e '[.. | strings] | any(. == "drop-bad-v4")' <<<"$out" >/dev/null
+	jq_true '[.. | strings] | any(. == "drop-bad-v4")' "$out"
 out=$("$EDGEFW" explain rules/demo.yaml --src 10.200.1.2 --dst 10.200.2.2 --proto udp --dport 53 2>/dev/null)
 check "explain says the default decides an allowed packet" grep -qi "default" <<<"$out"
 "$EDGEFW" explain rules/demo.yaml --src 10.200.1.2 --proto udp >/dev/null 2>&1; rc=$?

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Hand-written datapath cases: each match field and action, on the XDP
  * program and both tc programs, counters, defaults and ruleset switches. */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dp.h"
 
@@ -277,4 +281,45 @@ void dp_test_cases(struct dp *dp)
 	test_addresses(dp);
 	test_fields(dp);
 	test_defaults_and_switch(dp);
+}
+
+/* Pins left by another layout version are refused, not reused. */
+void dp_test_stale_pins(void)
+{
+	struct edgefw_instance_info info;
+	struct ef_instance inst;
+	char name[EF_INSTANCE_NAME_MAX];
+	__u32 zero = 0;
+	int ret;
+
+	snprintf(name, sizeof(name), "t-lv-%d", (int)getpid());
+	ret = ef_instance_open(name, EF_OPEN_CREATE, &inst);
+	tap(ret == 0, "a new instance is created");
+	if (ret)
+		return;
+	bpf_map_lookup_elem(inst.maps.instance_info, &zero, &info);
+	info.layout_version = EDGEFW_LAYOUT_VERSION + 1;
+	bpf_map_update_elem(inst.maps.instance_info, &zero, &info, BPF_ANY);
+	ef_instance_close(&inst);
+
+	ret = ef_instance_open(name, EF_OPEN_CREATE, &inst);
+	tap(ret == -EPROTO, "pins of another layout version are refused (%d)", ret);
+	if (!ret)
+		ef_instance_close(&inst);
+
+	/* Put the version back so the instance can be removed. */
+	{
+		char path[PATH_MAX];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s/instance_info", EF_PIN_ROOT, name);
+		fd = bpf_obj_get(path);
+		info.layout_version = EDGEFW_LAYOUT_VERSION;
+		if (fd >= 0) {
+			bpf_map_update_elem(fd, &zero, &info, BPF_ANY);
+			close(fd);
+		}
+	}
+	ret = ef_instance_open(name, 0, &inst);
+	tap(ret == 0 && ef_instance_destroy(&inst) == 0, "and accepted again once the version matches");
 }

@@ -40,8 +40,10 @@ int main(int argc, char **argv)
 		printf("1..%d\n", tap_count());
 		return 1;
 	}
-	if (!only || !strcmp(only, "cases"))
+	if (!only || !strcmp(only, "cases")) {
 		dp_test_cases(&dp);
+		dp_test_stale_pins();
+	}
 	if (!only || !strcmp(only, "parser"))
 		dp_test_parser(&dp);
 	if (!only || !strcmp(only, "diff"))

@@ -12,6 +12,8 @@
  */
 #include "listfile.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -56,65 +58,6 @@ void ef_prefix_list_free(struct ef_prefix_list *l)
 	free(l->v);
 	free(l->line);
 	memset(l, 0, sizeof(*l));
-}
-
-static int read_file(int fd, char **bufp, size_t *lenp)
-{
-	struct stat st;
-	size_t cap, len = 0;
-	char *buf = NULL;
-	int err = 0;
-
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto out;
-	}
-	/* The extra byte lets the read loop see EOF without growing. */
-	if (S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (uintmax_t)st.st_size < SIZE_MAX)
-		cap = (size_t)st.st_size + 1;
-	else
-		cap = 4096;
-	buf = malloc(cap);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (len == cap) {
-			char *nb;
-
-			if (cap > SIZE_MAX / 2) {
-				err = -EFBIG;
-				goto out;
-			}
-			nb = realloc(buf, cap * 2);
-			if (!nb) {
-				err = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out;
-		}
-		if (!r)
-			break;
-		len += (size_t)r;
-	}
-	*bufp = buf;
-	*lenp = len;
-	buf = NULL;
-out:
-	free(buf);
-	return err;
 }
 
 static bool is_blank(char c)
@@ -211,7 +154,7 @@ int ef_listfile_load(const char *path, struct ef_prefix_list *out,
 		ef_err(d, path, 0, 0, "cannot open: %s", strerror(-err));
 		goto out;
 	}
-	err = read_file(fd, &buf, &len);
+	err = ef_read_fd(fd, EF_LISTFILE_MAX_BYTES, &buf, &len);
 	if (err) {
 		ef_err(d, path, 0, 0, "cannot read: %s", strerror(-err));
 		goto out;

@@ -10,6 +10,9 @@
 #include "addr.h"
 #include "diag.h"
 
+/* List files past this size are refused rather than read. */
+#define EF_LISTFILE_MAX_BYTES (256u << 20)
+
 struct ef_prefix_list {
 	struct ef_prefix *v;
 	unsigned *line; /* source line of each entry, for diagnostics */

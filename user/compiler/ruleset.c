@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "rules_internal.h"
+#include "fileio.h"
 #include "strutil.h"
 #include "yamldoc.h"
 
@@ -90,27 +91,11 @@ static int read_file(const char *path, char **out, size_t *out_len,
 		       (long long)st.st_size, YDOC_DEFAULT_MAX_BYTES);
 		goto out;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		ret = -ENOMEM;
-		ef_err(d, path, 0, 0, "out of memory reading the file");
+	ret = ef_read_fd(fd, YDOC_DEFAULT_MAX_BYTES, &buf, &got);
+	if (ret) {
+		ef_err(d, path, 0, 0, "cannot read: %s", strerror(-ret));
 		goto out;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			ret = -errno;
-			ef_err(d, path, 0, 0, "cannot read: %s", strerror(-ret));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	buf[got] = '\0';
 	*out = buf;
 	*out_len = got;
 	buf = NULL;

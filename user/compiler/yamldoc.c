@@ -11,6 +11,8 @@
  */
 #include "yamldoc.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -857,76 +859,6 @@ out:
 	return err;
 }
 
-static int read_all(int fd, size_t max, char **bufp, size_t *lenp)
-{
-	struct stat st;
-	size_t cap, len = 0;
-	char *buf = NULL;
-	int err = 0;
-
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto out;
-	}
-	/* Regular files are read in one go (the extra byte sees EOF);
-	 * pipes and the like grow, and reading one byte past the limit is
-	 * enough to know it was crossed. */
-	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
-		err = -EFBIG;
-		goto out;
-	}
-	if (S_ISREG(st.st_mode) && st.st_size > 0)
-		cap = (size_t)st.st_size + 1;
-	else
-		cap = 4096;
-	buf = malloc(cap);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (len == cap) {
-			size_t ncap;
-			char *nb;
-
-			if (len > max) {
-				err = -EFBIG;
-				goto out;
-			}
-			ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-			nb = realloc(buf, ncap);
-			if (!nb) {
-				err = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out;
-		}
-		if (!r)
-			break;
-		len += (size_t)r;
-	}
-	if (len > max) {
-		err = -EFBIG;
-		goto out;
-	}
-	*bufp = buf;
-	*lenp = len;
-	buf = NULL;
-out:
-	free(buf);
-	return err;
-}
-
 int ydoc_load_file(const char *path, const struct ydoc_limits *lim,
 		   struct ydoc **out, struct ef_diag *d)
 {
@@ -943,7 +875,7 @@ int ydoc_load_file(const char *path, const struct ydoc_limits *lim,
 		ef_err(d, path, 0, 0, "cannot open: %s", strerror(-err));
 		goto out;
 	}
-	err = read_all(fd, max, &buf, &len);
+	err = ef_read_fd(fd, max, &buf, &len);
 	if (err == -EFBIG) {
 		ef_err(d, path, 0, 0,
 		       "file is larger than the limit of %zu bytes: split it "

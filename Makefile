@@ -181,9 +181,12 @@ demo: deps
 install: all
 	install -d $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(BUILD)/edgefw $(DESTDIR)$(SBINDIR)/edgefw
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 user/cli/edgefw.8 $(DESTDIR)$(MANDIR)/man8/edgefw.8
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/edgefw
+	rm -f $(DESTDIR)$(MANDIR)/man8/edgefw.8
 
 clean:
 	rm -rf $(BUILD)

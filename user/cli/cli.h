@@ -33,6 +33,8 @@ extern const struct ef_command ef_cmd_detach;
 extern const struct ef_command ef_cmd_stats;
 extern const struct ef_command ef_cmd_explain;
 extern const struct ef_command ef_cmd_compile;
+extern const struct ef_command ef_cmd_reload;
+extern const struct ef_command ef_cmd_status;
 
 /* Prints "usage: edgefw CMD USAGE" to stderr and returns EF_EXIT_INPUT. */
 int ef_cli_usage(const struct ef_command *cmd);

@@ -11,7 +11,9 @@
 #include "cli.h"
 #include "instance.h"
 #include "log.h"
+#include "ruleset.h"
 #include "tables.h"
+#include "tc_attach.h"
 #include "xdp_attach.h"
 
 static size_t count_attachments(const struct ef_instance *inst)
@@ -28,27 +30,71 @@ static size_t count_attachments(const struct ef_instance *inst)
 	return n;
 }
 
+/* Parses a --hook value into a bit of *mask (1u << enum edgefw_hook). */
+static int parse_hook(const char *s, unsigned *mask)
+{
+	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
+		if (!strcmp(s, ef_hook_name(h))) {
+			*mask |= 1u << h;
+			return 0;
+		}
+	}
+	ef_log_err("unknown hook '%s': use xdp, tc-ingress or tc-egress", s);
+	return -EINVAL;
+}
+
+static bool hook_is_attached(struct ef_instance *inst, int ifindex,
+			     uint32_t hook)
+{
+	if (hook == EDGEFW_HOOK_XDP)
+		return ef_xdp_is_attached(inst, ifindex);
+	return ef_tc_is_attached(inst, ifindex, (enum edgefw_hook)hook);
+}
+
+static int hook_detach(struct ef_instance *inst, int ifindex,
+		       const char *ifname, uint32_t hook)
+{
+	if (hook == EDGEFW_HOOK_XDP)
+		return ef_xdp_detach(inst, ifindex, ifname);
+	return ef_tc_detach(inst, ifindex, ifname, (enum edgefw_hook)hook);
+}
+
+static int hook_attach(struct ef_instance *inst, int ifindex,
+		       const char *ifname, uint32_t hook,
+		       enum ef_xdp_mode mode)
+{
+	if (hook == EDGEFW_HOOK_XDP)
+		return ef_xdp_attach(inst, ifindex, ifname, mode);
+	return ef_tc_attach(inst, ifindex, ifname, (enum edgefw_hook)hook);
+}
+
 static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "rules", required_argument, NULL, 'r' },
 		{ "mode", required_argument, NULL, 'm' },
+		{ "hook", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum ef_xdp_mode mode = EF_XDP_AUTO;
+	unsigned hooks = 0, reattached = 0, added = 0;
 	struct ef_apply_summary sum;
 	struct ef_instance inst;
 	struct ef_ruleset rs;
 	struct ef_compiled c;
 	const char *rules = NULL, *ifname;
-	bool have_inst = false, loaded = false, compiled = false, reattach;
+	bool have_inst = false, loaded = false, compiled = false;
 	const char **ifnames = NULL;
 	size_t n_ifnames = 0;
 	int ifindex, opt, ret, code = EF_EXIT_OK;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "r:m:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:m:H:", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'H':
+			if (parse_hook(optarg, &hooks))
+				return EF_EXIT_INPUT;
+			break;
 		case 'r':
 			rules = optarg;
 			break;
@@ -66,6 +112,8 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 	if (optind != argc - 1 || !rules)
 		return ef_cli_usage(&ef_cmd_attach);
 	ifname = argv[optind];
+	if (!hooks)
+		hooks = 1u << EDGEFW_HOOK_XDP;
 
 	/* A bad rules file must change nothing: check it before touching
 	 * the kernel. */
@@ -86,7 +134,9 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	have_inst = true;
-	reattach = ef_xdp_is_attached(&inst, ifindex);
+	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++)
+		if ((hooks & (1u << h)) && hook_is_attached(&inst, ifindex, h))
+			reattached |= 1u << h;
 
 	/* `interfaces` patterns resolve against every attached interface. */
 	ret = ef_instance_ifnames(&inst, ifname, &ifnames, &n_ifnames);
@@ -105,18 +155,30 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 		code = EF_EXIT_SYSTEM;
 		goto out;
 	}
-	if (reattach) {
-		printf("edgefw (instance %s) is already attached to %s: rules reloaded from %s (%zu rules)\n",
-		       inst.name, ifname, rules, rs.n_rules);
-		goto out;
+	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
+		if (!(hooks & (1u << h)))
+			continue;
+		if (reattached & (1u << h)) {
+			printf("edgefw (instance %s) is already attached to %s (%s): rules reloaded from %s (%zu rules)\n",
+			       inst.name, ifname, ef_hook_name(h), rules,
+			       rs.n_rules);
+			continue;
+		}
+		ret = hook_attach(&inst, ifindex, ifname, h, mode);
+		if (ret) {
+			code = EF_EXIT_SYSTEM;
+			break;
+		}
+		added |= 1u << h;
+		printf("edgefw (instance %s) attached to %s (%s): %zu rules from %s\n",
+		       inst.name, ifname, ef_hook_name(h), rs.n_rules, rules);
 	}
-	ret = ef_xdp_attach(&inst, ifindex, ifname, mode);
-	if (ret) {
-		code = EF_EXIT_SYSTEM;
-		goto out;
-	}
-	printf("edgefw (instance %s) attached to %s (xdp): %zu rules from %s\n",
-	       inst.name, ifname, rs.n_rules, rules);
+	/* All the hooks asked for, or none of those this call added. */
+	for (uint32_t h = 0; code != EF_EXIT_OK && h < EDGEFW_HOOK_COUNT; h++)
+		if ((added & (1u << h)) &&
+		    !hook_detach(&inst, ifindex, ifname, h))
+			ef_log_info("detached %s (%s) again", ifname,
+				    ef_hook_name(h));
 out:
 	if (have_inst) {
 		/* A first attach that failed leaves no pins behind. */
@@ -133,41 +195,56 @@ out:
 	return code;
 }
 
-/* Finds the recorded XDP attachment for ifname; the interface may be gone,
- * so the recorded name counts as much as the current index. */
-static int find_attachment(const struct ef_instance *inst, const char *ifname,
-			   struct edgefw_attach_key *out)
+/* The recorded attachments on ifname, as a mask of hooks, with the
+ * interface index each was recorded under. The interface may be gone, so
+ * the recorded name counts as much as the current index. */
+static unsigned find_attachments(const struct ef_instance *inst,
+				 const char *ifname,
+				 int ifindex_of[EDGEFW_HOOK_COUNT])
 {
 	struct edgefw_attach_key key, next;
 	struct edgefw_attach_val val;
 	int ifindex = (int)if_nametoindex(ifname);
+	unsigned found = 0;
 	void *prev = NULL;
 
 	while (!bpf_map_get_next_key(inst->maps.attachments, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (key.hook != EDGEFW_HOOK_XDP ||
+		if (key.hook >= EDGEFW_HOOK_COUNT ||
 		    bpf_map_lookup_elem(inst->maps.attachments, &key, &val))
 			continue;
 		if ((ifindex && key.ifindex == (__u32)ifindex) ||
 		    !strncmp(val.ifname, ifname, sizeof(val.ifname))) {
-			*out = key;
-			return 0;
+			found |= 1u << key.hook;
+			ifindex_of[key.hook] = (int)key.ifindex;
 		}
 	}
-	return -ENOENT;
+	return found;
 }
 
 static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 {
-	struct edgefw_attach_key key;
+	static const struct option opts[] = {
+		{ "hook", required_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct ef_instance inst;
 	const char *ifname;
-	int ret, code = EF_EXIT_OK;
+	int ifindex_of[EDGEFW_HOOK_COUNT] = { 0 };
+	unsigned hooks = 0, found;
+	int opt, ret, code = EF_EXIT_OK;
 
-	if (argc != 2)
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "H:", opts, NULL)) != -1) {
+		if (opt != 'H')
+			return ef_cli_usage(&ef_cmd_detach);
+		if (parse_hook(optarg, &hooks))
+			return EF_EXIT_INPUT;
+	}
+	if (optind != argc - 1)
 		return ef_cli_usage(&ef_cmd_detach);
-	ifname = argv[1];
+	ifname = argv[optind];
 
 	ret = ef_instance_open(cli->instance, 0, &inst);
 	if (ret == -ENOENT) {
@@ -178,18 +255,34 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 	if (ret)
 		return EF_EXIT_SYSTEM;
 
-	if (find_attachment(&inst, ifname, &key)) {
-		ef_log_err("edgefw instance '%s' is not attached to %s",
-			   inst.name, ifname);
+	found = find_attachments(&inst, ifname, ifindex_of);
+	if (!hooks)
+		hooks = found;
+	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
+		if ((hooks & (1u << h)) && !(found & (1u << h))) {
+			ef_log_err("edgefw instance '%s' is not attached to %s (%s): see 'edgefw --instance %s status'",
+				   inst.name, ifname, ef_hook_name(h), inst.name);
+			code = EF_EXIT_INPUT;
+		}
+	}
+	if (!hooks) {
+		ef_log_err("edgefw instance '%s' is not attached to %s: see 'edgefw --instance %s status'",
+			   inst.name, ifname, inst.name);
 		code = EF_EXIT_INPUT;
-		goto out;
 	}
-	ret = ef_xdp_detach(&inst, (int)key.ifindex, ifname);
-	if (ret) {
-		code = EF_EXIT_SYSTEM;
+	if (code != EF_EXIT_OK)
 		goto out;
+	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
+		if (!(hooks & (1u << h)))
+			continue;
+		ret = hook_detach(&inst, ifindex_of[h], ifname, h);
+		if (ret) {
+			code = EF_EXIT_SYSTEM;
+			continue;
+		}
+		printf("edgefw (instance %s) detached from %s (%s)\n",
+		       inst.name, ifname, ef_hook_name(h));
 	}
-	printf("edgefw (instance %s) detached from %s\n", inst.name, ifname);
 out:
 	/* The last detach takes the instance's pins with it. */
 	if (!count_attachments(&inst)) {
@@ -203,18 +296,26 @@ out:
 
 const struct ef_command ef_cmd_attach = {
 	.name = "attach",
-	.usage = "IFNAME --rules FILE [--mode native|generic|auto]",
-	.summary = "compile FILE and enforce it with XDP on IFNAME",
+	.usage = "IFNAME --rules FILE [--hook xdp|tc-ingress|tc-egress]... [--mode native|generic|auto]",
+	.summary = "compile FILE and enforce it on IFNAME (XDP or tc)",
 	.help = "  --rules FILE   the rules file (see rules/README.md)\n"
-		"  --mode MODE    native, generic, or auto (default: native,\n"
-		"                 falling back to generic with a warning)\n"
-		"Attaching an instance again to the same interface reloads the rules.\n",
+		"  --hook HOOK    xdp (default), tc-ingress or tc-egress; repeat\n"
+		"                 it to attach several hooks at once\n"
+		"  --mode MODE    XDP only: native, generic, or auto (default:\n"
+		"                 native, falling back to generic with a warning)\n"
+		"Attaching an instance again to the same interface and hook reloads\n"
+		"the rules. tc hooks use a direct-action bpf filter on the clsact\n"
+		"qdisc (created when absent, never deleted) at pref 3807, handle\n"
+		"0xedf; other filters are left alone.\n",
 	.run = run_attach,
 };
 
 const struct ef_command ef_cmd_detach = {
 	.name = "detach",
-	.usage = "IFNAME",
-	.summary = "remove edgefw from IFNAME; other XDP programs stay",
+	.usage = "IFNAME [--hook xdp|tc-ingress|tc-egress]...",
+	.summary = "remove edgefw from IFNAME; other programs and filters stay",
+	.help = "  --hook HOOK    detach only this hook (repeatable); default:\n"
+		"                 every hook edgefw is attached to on IFNAME\n"
+		"The last detach of an instance removes its pinned maps.\n",
 	.run = run_detach,
 };

@@ -17,6 +17,8 @@ static const struct ef_command *const commands[] = {
 	&ef_cmd_compile,
 	&ef_cmd_attach,
 	&ef_cmd_detach,
+	&ef_cmd_reload,
+	&ef_cmd_status,
 	&ef_cmd_stats,
 	NULL,
 };

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* edgefw status [--json]: where an instance is attached, and which ruleset
+ * is in force. */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "instance.h"
+#include "log.h"
+#include "tc_attach.h"
+#include "xdp_attach.h"
+
+struct status_att {
+	struct edgefw_attach_key key;
+	struct edgefw_attach_val val;
+	bool attached; /* the recorded program is still on the hook */
+};
+
+struct status {
+	struct edgefw_instance_info info;
+	struct edgefw_active active;
+	struct status_att att[EDGEFW_MAX_ATTACH];
+	size_t n_att;
+};
+
+static int cmp_att(const void *a, const void *b)
+{
+	const struct status_att *x = a, *y = b;
+	int c = strncmp(x->val.ifname, y->val.ifname, sizeof(x->val.ifname));
+
+	if (c)
+		return c;
+	return (x->key.hook > y->key.hook) - (x->key.hook < y->key.hook);
+}
+
+static int status_read(struct ef_instance *inst, struct status *st)
+{
+	struct edgefw_attach_key key, next;
+	__u32 zero = 0;
+	void *prev = NULL;
+
+	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &st->info) ||
+	    bpf_map_lookup_elem(inst->maps.active, &zero, &st->active)) {
+		int ret = -errno;
+
+		ef_log_err("cannot read the state of instance '%s' in %s: %s",
+			   inst->name, inst->dir, strerror(-ret));
+		return ret;
+	}
+	while (st->n_att < EDGEFW_MAX_ATTACH &&
+	       !bpf_map_get_next_key(inst->maps.attachments, prev, &next)) {
+		struct status_att *a = &st->att[st->n_att];
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(inst->maps.attachments, &key, &a->val))
+			continue;
+		a->key = key;
+		a->val.ifname[sizeof(a->val.ifname) - 1] = '\0';
+		if (key.hook == EDGEFW_HOOK_XDP)
+			a->attached = ef_xdp_is_attached(inst, (int)key.ifindex);
+		else
+			a->attached = ef_tc_is_attached(inst, (int)key.ifindex,
+							(enum edgefw_hook)key.hook);
+		st->n_att++;
+	}
+	qsort(st->att, st->n_att, sizeof(st->att[0]), cmp_att);
+	return 0;
+}
+
+static const char *att_mode(const struct status_att *a)
+{
+	return a->key.hook == EDGEFW_HOOK_XDP ? ef_xdp_mode_name(a->val.mode) :
+						"tc";
+}
+
+static void print_json(const char *instance, const struct status *st)
+{
+	json_object *root = json_object_new_object();
+	json_object *atts = json_object_new_array();
+	char hash[19];
+
+	snprintf(hash, sizeof(hash), "%016llx",
+		 (unsigned long long)st->info.ruleset_hash);
+	json_object_object_add(root, "instance", json_object_new_string(instance));
+	json_object_object_add(root, "loaded",
+			       json_object_new_boolean(st->active.loaded));
+	json_object_object_add(root, "generation",
+			       json_object_new_int64(st->active.gen));
+	json_object_object_add(root, "ruleset_hash", json_object_new_string(hash));
+	json_object_object_add(root, "loaded_at",
+			       json_object_new_uint64(st->info.loaded_at));
+	for (size_t i = 0; i < st->n_att; i++) {
+		const struct status_att *a = &st->att[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "interface",
+				       json_object_new_string(a->val.ifname));
+		json_object_object_add(o, "ifindex",
+				       json_object_new_int64(a->key.ifindex));
+		json_object_object_add(o, "hook",
+				       json_object_new_string(ef_hook_name(a->key.hook)));
+		json_object_object_add(o, "mode", json_object_new_string(att_mode(a)));
+		json_object_object_add(o, "prog_id",
+				       json_object_new_int64(a->val.prog_id));
+		json_object_object_add(o, "attached",
+				       json_object_new_boolean(a->attached));
+		json_object_array_add(atts, o);
+	}
+	json_object_object_add(root, "attachments", atts);
+	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+}
+
+static void print_table(const char *instance, const struct status *st)
+{
+	time_t t = (time_t)st->info.loaded_at;
+	char when[64] = "never";
+	struct tm tm;
+
+	if (t && gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	printf("instance   %s\n", instance);
+	printf("ruleset    %016llx, loaded %s\n",
+	       (unsigned long long)st->info.ruleset_hash, when);
+	printf("generation %u%s\n\n", st->active.gen,
+	       st->active.loaded ? "" : " (no ruleset loaded)");
+	printf("%-16s %-11s %-8s %8s  %s\n", "INTERFACE", "HOOK", "MODE",
+	       "PROG", "STATE");
+	for (size_t i = 0; i < st->n_att; i++) {
+		const struct status_att *a = &st->att[i];
+
+		printf("%-16s %-11s %-8s %8u  %s\n", a->val.ifname,
+		       ef_hook_name(a->key.hook), att_mode(a), a->val.prog_id,
+		       a->attached ? "attached" :
+				     "missing (edgefw detach, then attach again)");
+	}
+}
+
+static int run_status(const struct ef_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ef_instance inst;
+	struct status *st;
+	bool json = false;
+	int opt, ret, code = EF_EXIT_OK;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+		if (opt != 'j')
+			return ef_cli_usage(&ef_cmd_status);
+		json = true;
+	}
+	if (optind != argc)
+		return ef_cli_usage(&ef_cmd_status);
+
+	ret = ef_instance_open(cli->instance, EF_OPEN_SHARED, &inst);
+	if (ret == -ENOENT) {
+		ef_log_err("no edgefw instance '%s' is loaded: attach one first (edgefw attach IFNAME --rules FILE)",
+			   cli->instance);
+		return EF_EXIT_INPUT;
+	}
+	if (ret)
+		return EF_EXIT_SYSTEM;
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		ef_log_err("out of memory reading the status of instance '%s'",
+			   inst.name);
+		code = EF_EXIT_SYSTEM;
+		goto out;
+	}
+	if (status_read(&inst, st)) {
+		code = EF_EXIT_SYSTEM;
+		goto out;
+	}
+	if (json)
+		print_json(inst.name, st);
+	else
+		print_table(inst.name, st);
+out:
+	free(st);
+	ef_instance_close(&inst);
+	return code;
+}
+
+const struct ef_command ef_cmd_status = {
+	.name = "status",
+	.usage = "[--json]",
+	.summary = "show where the instance is attached and which ruleset is in force",
+	.help = "  --json   print one JSON object instead of a table\n"
+		"For each attachment: interface, hook, mode (native or generic for\n"
+		"XDP), program id and whether that program is still on the hook.\n",
+	.run = run_status,
+};

@@ -50,7 +50,5 @@ int ef_cli_compile_rules(const struct ef_ruleset *rs,
 int ef_cli_compile(const char *path, struct ef_ruleset *rs,
 		   struct ef_compiled *c);
 
-/* Maps a negative errno from a system operation to an exit code. */
-int ef_cli_exit_for(int err);
 
 #endif

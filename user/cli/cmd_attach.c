@@ -68,6 +68,32 @@ static int hook_attach(struct ef_instance *inst, int ifindex,
 	return ef_tc_attach(inst, ifindex, ifname, (enum edgefw_hook)hook);
 }
 
+static __u32 room_for(size_t need, __u32 floor, __u32 ceiling)
+{
+	size_t cap = floor;
+
+	/* Twice what this ruleset needs, so later reloads can grow. */
+	while (cap < 2 * need && cap < ceiling)
+		cap *= 2;
+	return (__u32)(cap < ceiling ? cap : ceiling);
+}
+
+static int size_new_instance(const struct ef_ruleset *rs, const char *ifname)
+{
+	const char *names[] = { ifname };
+	struct ef_compiled c;
+	int ret;
+
+	ret = ef_cli_compile_rules(rs, names, 1, &c);
+	if (ret)
+		return ret;
+	ret = ef_instance_set_capacity(
+		room_for(c.n_cells, EDGEFW_CELLS_DEFAULT, EDGEFW_CELLS_MAX),
+		room_for(c.n_classes, EDGEFW_CLASSES_DEFAULT, EDGEFW_MAX_CLASSES));
+	ef_compiled_free(&c);
+	return ret;
+}
+
 static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -128,6 +154,12 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 		goto out;
 	}
 
+	/* Compiling once before touching the kernel refuses a ruleset that
+	 * cannot fit, and sizes the instance should this attach create it. */
+	if (size_new_instance(&rs, ifname)) {
+		code = EF_EXIT_INPUT;
+		goto out;
+	}
 	ret = ef_instance_open(cli->instance, EF_OPEN_CREATE, &inst);
 	if (ret) {
 		code = EF_EXIT_SYSTEM;

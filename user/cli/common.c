@@ -47,18 +47,3 @@ int ef_cli_compile(const char *path, struct ef_ruleset *rs,
 		ef_ruleset_free(rs);
 	return ret;
 }
-
-int ef_cli_exit_for(int err)
-{
-	switch (err) {
-	case 0:
-		return EF_EXIT_OK;
-	case -ENOENT:
-	case -ENODEV:
-	case -EINVAL:
-	case -EEXIST:
-		return EF_EXIT_INPUT;
-	default:
-		return EF_EXIT_SYSTEM;
-	}
-}

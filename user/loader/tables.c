@@ -223,7 +223,7 @@ static int make_cells(const struct ef_compiled *c, __u32 cap)
 	int fd, ret;
 
 	if (c->n_cells > cap) {
-		ef_log_err("the ruleset needs %zu table cells; this instance holds %u: detach it and attach again to create it larger",
+		ef_log_err("the ruleset needs %zu table cells; this instance holds %u: detach it from every interface and attach again (an instance is sized for the ruleset it starts with)",
 			   c->n_cells, cap);
 		return -E2BIG;
 	}
@@ -247,7 +247,7 @@ static int make_classes(const struct verdicts *v, __u32 cap)
 	int fd = -ENOMEM, ret;
 
 	if (c->n_classes > cap) {
-		ef_log_err("the ruleset needs %zu classes; this instance holds %u: detach it and attach again to create it larger",
+		ef_log_err("the ruleset needs %zu classes; this instance holds %u: detach it from every interface and attach again (an instance is sized for the ruleset it starts with)",
 			   c->n_classes, cap);
 		fd = -E2BIG;
 		goto out;

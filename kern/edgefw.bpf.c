@@ -137,6 +137,19 @@ struct {
 	__type(value, struct edgefw_counter);
 } reason_stats SEC(".maps");
 
+/* Per attachment and final decision; see edgefw.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EDGEFW_IFACE_STATS_SIZE);
+	__type(key, __u32);
+	__type(value, struct edgefw_counter);
+} iface_stats SEC(".maps");
+
+/* The attachment's row of iface_stats, set by the loader before each
+ * program object is loaded (each attachment loads its own), so the packet
+ * path needs no lookup to find it. */
+const volatile __u32 attach_slot = 0;
+
 /* Userspace-only bookkeeping, pinned beside the tables so every edgefw
  * invocation sees the same state. */
 struct {
@@ -176,6 +189,12 @@ static __always_inline void count(void *map, __u32 idx, __u64 bytes)
 		c->packets++;
 		c->bytes += bytes;
 	}
+}
+
+/* Once per packet, with the decision the program finally returns. */
+static __always_inline void count_iface(__u32 action, __u64 bytes)
+{
+	count(&iface_stats, attach_slot * EDGEFW_ACT_COUNT + action, bytes);
 }
 
 struct classify_ctx {
@@ -459,6 +478,7 @@ int edgefw_xdp(struct xdp_md *ctx)
 
 	switch (r.decision) {
 	case FW_DROP:
+		count_iface(EDGEFW_ACT_DROP, bytes);
 		return XDP_DROP;
 	case FW_REDIRECT:
 		/* On a missing target, drop: a redirect rule promises the packet
@@ -466,10 +486,13 @@ int edgefw_xdp(struct xdp_md *ctx)
 		ret = bpf_redirect_map(&tx_ports, r.ifindex, XDP_ABORTED);
 		if (ret != XDP_REDIRECT) {
 			count(&reason_stats, EDGEFW_REASON_REDIRECT_FAIL, bytes);
+			count_iface(EDGEFW_ACT_DROP, bytes);
 			return XDP_DROP;
 		}
+		count_iface(EDGEFW_ACT_REDIRECT, bytes);
 		return XDP_REDIRECT;
 	default:
+		count_iface(EDGEFW_ACT_PASS, bytes);
 		return XDP_PASS;
 	}
 }
@@ -493,15 +516,19 @@ static __always_inline int tc_run(struct __sk_buff *skb, __u32 hook)
 
 	switch (r.decision) {
 	case FW_DROP:
+		count_iface(EDGEFW_ACT_DROP, skb->len);
 		return TC_ACT_SHOT;
 	case FW_REDIRECT:
 		ret = bpf_redirect(r.ifindex, 0);
 		if (ret != TC_ACT_REDIRECT) {
 			count(&reason_stats, EDGEFW_REASON_REDIRECT_FAIL, skb->len);
+			count_iface(EDGEFW_ACT_DROP, skb->len);
 			return TC_ACT_SHOT;
 		}
+		count_iface(EDGEFW_ACT_REDIRECT, skb->len);
 		return TC_ACT_REDIRECT;
 	default:
+		count_iface(EDGEFW_ACT_PASS, skb->len);
 		/* Not OK: let other tc filters after ours run. */
 		return TC_ACT_UNSPEC;
 	}

@@ -12,7 +12,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 4
+#define EDGEFW_LAYOUT_VERSION 5
 
 /* Rule counter slots (one per rule name) and the name stored for each. */
 #define EDGEFW_MAX_RULES 16384
@@ -235,8 +235,14 @@ struct edgefw_attach_key {
 struct edgefw_attach_val {
 	__u32 prog_id;
 	__u32 mode; /* XDP mode as libxdp names it, 0 for tc */
+	__u32 slot; /* row of iface_stats, also in the program's attach_slot */
 	char ifname[16];
 };
+
+/* iface_stats: per attachment slot, one counter per final decision (enum
+ * edgefw_action), at slot * EDGEFW_ACT_COUNT + action. An array indexed by
+ * a load-time constant, so counting costs an inlined lookup, not a hash. */
+#define EDGEFW_IFACE_STATS_SIZE (EDGEFW_MAX_ATTACH * EDGEFW_ACT_COUNT)
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L || defined(__clang__)
 _Static_assert(sizeof(struct edgefw_lpm6_key) == 24, "lpm6 key layout");
@@ -251,7 +257,7 @@ _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct edgefw_rule_meta) == EDGEFW_RULE_NAME_MAX + 8, "rule meta layout");
 _Static_assert(sizeof(struct edgefw_instance_info) == 32, "instance info layout");
 _Static_assert(sizeof(struct edgefw_attach_key) == 8, "attach key layout");
-_Static_assert(sizeof(struct edgefw_attach_val) == 24, "attach val layout");
+_Static_assert(sizeof(struct edgefw_attach_val) == 28, "attach val layout");
 #endif
 
 #endif /* EDGEFW_H */

@@ -1,15 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* edgefw stats [--json]: per-rule and per-reason counters. */
+/*
+ * edgefw stats [--json] [--watch SECONDS [--count N]]: per-rule, per-reason
+ * and per-interface counters, or their rates per second.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "counters.h"
 #include "instance.h"
 #include "log.h"
+
+/* Longest --watch interval: a day is already more than anyone watches. */
+#define WATCH_MAX_SECONDS 86400.0
+
+static const char *const decision_key[EDGEFW_ACT_COUNT] = {
+	[EDGEFW_ACT_PASS] = "passed",
+	[EDGEFW_ACT_DROP] = "dropped",
+	[EDGEFW_ACT_REDIRECT] = "redirected",
+};
+
+/* Rates are printed with two decimals: more is noise from timing. */
+static json_object *rate_json(double v)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%.2f", v);
+	return json_object_new_double_s(v, buf);
+}
+
+/* A counter's change per second; one that went back was reset (its slot
+ * given to a new rule or attachment), so it counts from zero. */
+static double rate(uint64_t now, uint64_t before, double secs)
+{
+	return (double)(now >= before ? now - before : now) / secs;
+}
 
 static json_object *counter_json(const char *key, const char *name,
 				 const char *action, uint64_t packets,
@@ -24,12 +56,22 @@ static json_object *counter_json(const char *key, const char *name,
 	return o;
 }
 
+static json_object *pair_json(json_object *packets, json_object *bytes)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "packets", packets);
+	json_object_object_add(o, "bytes", bytes);
+	return o;
+}
+
 static void print_json(const char *instance, const struct ef_stats *st)
 {
 	json_object *root = json_object_new_object();
 	json_object *rules = json_object_new_array();
 	json_object *defaults = json_object_new_array();
 	json_object *reasons = json_object_new_object();
+	json_object *ifaces = json_object_new_array();
 
 	json_object_object_add(root, "instance", json_object_new_string(instance));
 	for (size_t i = 0; i < st->n_rules; i++) {
@@ -52,9 +94,29 @@ static void print_json(const char *instance, const struct ef_stats *st)
 		json_object_object_add(reasons, ef_reason_name(r),
 				       json_object_new_uint64(st->reasons[r].packets));
 	json_object_object_add(root, "reasons", reasons);
+	for (size_t i = 0; i < st->n_ifaces; i++) {
+		const struct ef_iface_stat *f = &st->ifaces[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "ifname", json_object_new_string(f->ifname));
+		json_object_object_add(o, "hook", json_object_new_string(ef_hook_name(f->hook)));
+		for (unsigned a = 0; a < EDGEFW_ACT_COUNT; a++)
+			json_object_object_add(o, decision_key[a],
+					       pair_json(json_object_new_uint64(f->act[a].packets),
+							 json_object_new_uint64(f->act[a].bytes)));
+		json_object_array_add(ifaces, o);
+	}
+	json_object_object_add(root, "interfaces", ifaces);
 	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
+}
+
+static void print_iface_header(const char *unit)
+{
+	printf("\n%-16s %-10s %12s%-2s %14s%-2s %12s%-2s %14s%-2s %12s%-2s %14s%-2s\n",
+	       "INTERFACE", "HOOK", "PASSED", unit, "BYTES", unit, "DROPPED", unit,
+	       "BYTES", unit, "REDIRECTED", unit, "BYTES", unit);
 }
 
 static void print_table(const char *instance, const struct ef_stats *st)
@@ -77,31 +139,29 @@ static void print_table(const char *instance, const struct ef_stats *st)
 		       (unsigned long long)st->defaults[h].packets,
 		       (unsigned long long)st->defaults[h].bytes);
 	}
+	print_iface_header("");
+	for (size_t i = 0; i < st->n_ifaces; i++) {
+		const struct ef_iface_stat *f = &st->ifaces[i];
+
+		printf("%-16s %-10s", f->ifname, ef_hook_name(f->hook));
+		for (unsigned a = 0; a < EDGEFW_ACT_COUNT; a++)
+			printf(" %14llu %16llu",
+			       (unsigned long long)f->act[a].packets,
+			       (unsigned long long)f->act[a].bytes);
+		printf("\n");
+	}
 	printf("\n%-32s %14s\n", "REASON", "PACKETS");
 	for (unsigned r = 0; r < EDGEFW_REASON_COUNT; r++)
 		printf("%-32s %14llu\n", ef_reason_name(r),
 		       (unsigned long long)st->reasons[r].packets);
 }
 
-static int run_stats(const struct ef_cli *cli, int argc, char **argv)
+/* Reads the counters once; the instance is not kept open between reads so
+ * a watch never holds off attach, reload or detach. Returns an exit code. */
+static int read_once(const struct ef_cli *cli, struct ef_stats *st)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ef_instance inst;
-	struct ef_stats st;
-	bool json = false;
-	int opt, ret;
-
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
-		if (opt != 'j')
-			return ef_cli_usage(&ef_cmd_stats);
-		json = true;
-	}
-	if (optind != argc)
-		return ef_cli_usage(&ef_cmd_stats);
+	int ret;
 
 	ret = ef_instance_open(cli->instance, EF_OPEN_SHARED, &inst);
 	if (ret == -ENOENT) {
@@ -111,10 +171,319 @@ static int run_stats(const struct ef_cli *cli, int argc, char **argv)
 	}
 	if (ret)
 		return EF_EXIT_SYSTEM;
-	ret = ef_stats_read(&inst, &st);
+	ret = ef_stats_read(&inst, st);
 	ef_instance_close(&inst);
-	if (ret)
+	return ret ? EF_EXIT_SYSTEM : EF_EXIT_OK;
+}
+
+/* The previous read of a rule: same slot and name, else NULL (new). */
+static const struct ef_rule_stat *prev_rule(const struct ef_stats *prev,
+					    const size_t *by_slot,
+					    const struct ef_rule_stat *r)
+{
+	const struct ef_rule_stat *p;
+
+	if (r->slot >= EDGEFW_MAX_RULES || !by_slot[r->slot])
+		return NULL;
+	p = &prev->rules[by_slot[r->slot] - 1];
+	return strcmp(p->name, r->name) ? NULL : p;
+}
+
+static const struct ef_iface_stat *prev_iface(const struct ef_stats *prev,
+					      const struct ef_iface_stat *f)
+{
+	for (size_t i = 0; i < prev->n_ifaces; i++) {
+		const struct ef_iface_stat *p = &prev->ifaces[i];
+
+		if (p->ifindex == f->ifindex && p->hook == f->hook &&
+		    p->slot == f->slot)
+			return p;
+	}
+	return NULL;
+}
+
+static const struct edgefw_counter zero_counter;
+
+/* Rates between two reads secs apart, as one JSON line or tables. */
+static void print_rates(const char *instance, const struct ef_stats *prev,
+			const struct ef_stats *st, const size_t *by_slot,
+			double secs, bool json)
+{
+	json_object *root = NULL, *rules = NULL, *defaults = NULL;
+	json_object *reasons = NULL, *ifaces = NULL;
+
+	if (json) {
+		root = json_object_new_object();
+		rules = json_object_new_array();
+		defaults = json_object_new_array();
+		reasons = json_object_new_object();
+		ifaces = json_object_new_array();
+		json_object_object_add(root, "instance", json_object_new_string(instance));
+		json_object_object_add(root, "seconds", rate_json(secs));
+	} else {
+		time_t now = time(NULL);
+		char when[32] = "";
+		struct tm tm;
+
+		if (localtime_r(&now, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		printf("instance %s, %s, per second over the last %.2f s\n\n",
+		       instance, when, secs);
+		printf("%-32s %-8s %14s %16s\n", "RULE", "ACTION", "PACKETS/S",
+		       "BYTES/S");
+	}
+	for (size_t i = 0; i < st->n_rules; i++) {
+		const struct ef_rule_stat *r = &st->rules[i];
+		const struct ef_rule_stat *p = prev_rule(prev, by_slot, r);
+		double pk = rate(r->packets, p ? p->packets : 0, secs);
+		double by = rate(r->bytes, p ? p->bytes : 0, secs);
+
+		if (json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "name", json_object_new_string(r->name));
+			json_object_object_add(o, "action",
+					       json_object_new_string(ef_action_name(r->action)));
+			json_object_object_add(o, "packets", rate_json(pk));
+			json_object_object_add(o, "bytes", rate_json(by));
+			json_object_array_add(rules, o);
+		} else {
+			printf("%-32s %-8s %14.1f %16.1f\n", r->name,
+			       ef_action_name(r->action), pk, by);
+		}
+	}
+	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
+		double pk = rate(st->defaults[h].packets, prev->defaults[h].packets, secs);
+		double by = rate(st->defaults[h].bytes, prev->defaults[h].bytes, secs);
+		char label[48];
+
+		if (json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "hook", json_object_new_string(ef_hook_name(h)));
+			json_object_object_add(o, "action",
+					       json_object_new_string(ef_action_name(st->default_action[h])));
+			json_object_object_add(o, "packets", rate_json(pk));
+			json_object_object_add(o, "bytes", rate_json(by));
+			json_object_array_add(defaults, o);
+			continue;
+		}
+		snprintf(label, sizeof(label), "(default %s)", ef_hook_name(h));
+		printf("%-32s %-8s %14.1f %16.1f\n", label,
+		       ef_action_name(st->default_action[h]), pk, by);
+	}
+	if (!json)
+		print_iface_header("/s");
+	for (size_t i = 0; i < st->n_ifaces; i++) {
+		const struct ef_iface_stat *f = &st->ifaces[i];
+		const struct ef_iface_stat *p = prev_iface(prev, f);
+		json_object *o = NULL;
+
+		if (json) {
+			o = json_object_new_object();
+			json_object_object_add(o, "ifname", json_object_new_string(f->ifname));
+			json_object_object_add(o, "hook",
+					       json_object_new_string(ef_hook_name(f->hook)));
+		} else {
+			printf("%-16s %-10s", f->ifname, ef_hook_name(f->hook));
+		}
+		for (unsigned a = 0; a < EDGEFW_ACT_COUNT; a++) {
+			const struct edgefw_counter *b = p ? &p->act[a] : &zero_counter;
+			double pk = rate(f->act[a].packets, b->packets, secs);
+			double by = rate(f->act[a].bytes, b->bytes, secs);
+
+			if (json)
+				json_object_object_add(o, decision_key[a],
+						       pair_json(rate_json(pk), rate_json(by)));
+			else
+				printf(" %14.1f %16.1f", pk, by);
+		}
+		if (json)
+			json_object_array_add(ifaces, o);
+		else
+			printf("\n");
+	}
+	if (!json)
+		printf("\n%-32s %14s %16s\n", "REASON", "PACKETS/S", "BYTES/S");
+	for (unsigned r = 0; r < EDGEFW_REASON_COUNT; r++) {
+		double pk = rate(st->reasons[r].packets, prev->reasons[r].packets, secs);
+		double by = rate(st->reasons[r].bytes, prev->reasons[r].bytes, secs);
+
+		if (json)
+			json_object_object_add(reasons, ef_reason_name(r),
+					       pair_json(rate_json(pk), rate_json(by)));
+		else
+			printf("%-32s %14.1f %16.1f\n", ef_reason_name(r), pk, by);
+	}
+	if (json) {
+		json_object_object_add(root, "rules", rules);
+		json_object_object_add(root, "defaults", defaults);
+		json_object_object_add(root, "reasons", reasons);
+		json_object_object_add(root, "interfaces", ifaces);
+		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(root);
+	} else {
+		printf("\n");
+	}
+	/* Readers of a pipe see each refresh as it is made. */
+	fflush(stdout);
+}
+
+static volatile sig_atomic_t watch_stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+static double ts_seconds(const struct timespec *ts)
+{
+	return (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
+}
+
+/* Sleeps until the absolute CLOCK_MONOTONIC deadline or a stop signal. */
+static void sleep_until(const struct timespec *deadline)
+{
+	while (!watch_stop &&
+	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, deadline, NULL) == EINTR)
+		;
+}
+
+/* Prints rates every `seconds` until a signal or `count` refreshes (0: no
+ * limit). Returns an exit code. */
+static int watch(const struct ef_cli *cli, double seconds, long count,
+		 bool json)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	struct ef_stats prev = { 0 }, cur = { 0 };
+	struct timespec t_prev, t_cur, deadline;
+	time_t step_s = (time_t)seconds;
+	long step_ns = (long)((seconds - (double)step_s) * 1e9);
+	size_t *by_slot;
+	int code;
+
+	by_slot = calloc(EDGEFW_MAX_RULES, sizeof(*by_slot));
+	if (!by_slot) {
+		ef_log_err("cannot watch counters: %s", strerror(ENOMEM));
 		return EF_EXIT_SYSTEM;
+	}
+	/* No SA_RESTART: the signal must cut the sleep short. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	code = read_once(cli, &prev);
+	clock_gettime(CLOCK_MONOTONIC, &t_prev);
+	deadline = t_prev;
+	for (long n = 0; code == EF_EXIT_OK && !watch_stop && (!count || n < count); n++) {
+		deadline.tv_sec += step_s;
+		deadline.tv_nsec += step_ns;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		sleep_until(&deadline);
+		if (watch_stop)
+			break;
+		code = read_once(cli, &cur);
+		if (code)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t_cur);
+		memset(by_slot, 0, EDGEFW_MAX_RULES * sizeof(*by_slot));
+		for (size_t i = 0; i < prev.n_rules; i++)
+			if (prev.rules[i].slot < EDGEFW_MAX_RULES)
+				by_slot[prev.rules[i].slot] = i + 1;
+		print_rates(cli->instance, &prev, &cur, by_slot,
+			    ts_seconds(&t_cur) - ts_seconds(&t_prev), json);
+		ef_stats_free(&prev);
+		prev = cur;
+		memset(&cur, 0, sizeof(cur));
+		t_prev = t_cur;
+	}
+	ef_stats_free(&prev);
+	ef_stats_free(&cur);
+	free(by_slot);
+	return code;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v <= 0 ||
+	    v > WATCH_MAX_SECONDS) {
+		ef_log_err("--watch takes a number of seconds above 0 and at most %.0f, not '%s' (e.g. --watch 1 or --watch 0.5)",
+			   WATCH_MAX_SECONDS, s);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_count(const char *s, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0) {
+		ef_log_err("--count takes a number of refreshes above 0, not '%s'", s);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int run_stats(const struct ef_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "watch", required_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ef_stats st;
+	double seconds = 0;
+	long count = 0;
+	bool json = false;
+	int opt, code;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "jw:c:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'w':
+			if (parse_seconds(optarg, &seconds))
+				return EF_EXIT_INPUT;
+			break;
+		case 'c':
+			if (parse_count(optarg, &count))
+				return EF_EXIT_INPUT;
+			break;
+		default:
+			return ef_cli_usage(&ef_cmd_stats);
+		}
+	}
+	if (optind != argc)
+		return ef_cli_usage(&ef_cmd_stats);
+	if (count && !seconds) {
+		ef_log_err("--count only goes with --watch SECONDS (e.g. --watch 1 --count 5)");
+		return EF_EXIT_INPUT;
+	}
+	if (seconds)
+		return watch(cli, seconds, count, json);
+
+	code = read_once(cli, &st);
+	if (code)
+		return code;
 	if (json)
 		print_json(cli->instance, &st);
 	else
@@ -125,8 +494,14 @@ static int run_stats(const struct ef_cli *cli, int argc, char **argv)
 
 const struct ef_command ef_cmd_stats = {
 	.name = "stats",
-	.usage = "[--json]",
-	.summary = "show per-rule packet and byte counters",
-	.help = "  --json   print one JSON object instead of a table\n",
+	.usage = "[--json] [--watch SECONDS [--count N]]",
+	.summary = "show per-rule, per-reason and per-interface counters",
+	.help = "  --json            print one JSON object instead of tables\n"
+		"  --watch SECONDS   every SECONDS (above 0, fractions allowed),\n"
+		"                    print rates per second until Ctrl-C; with\n"
+		"                    --json, one JSON object per line\n"
+		"  --count N         stop after N refreshes of --watch\n"
+		"Interfaces show packets and bytes passed, dropped and redirected\n"
+		"per interface and hook.\n",
 	.run = run_stats,
 };

@@ -54,6 +54,52 @@ static int cmp_order(const void *a, const void *b)
 	return (x->order > y->order) - (x->order < y->order);
 }
 
+static int cmp_iface(const void *a, const void *b)
+{
+	const struct ef_iface_stat *x = a, *y = b;
+	int c = strncmp(x->ifname, y->ifname, sizeof(x->ifname));
+
+	return c ? c : (x->hook > y->hook) - (x->hook < y->hook);
+}
+
+/* Every attachment's row of iface_stats. */
+static int read_ifaces(struct ef_instance *inst, struct edgefw_counter *buf,
+		       int ncpu, struct ef_stats *st)
+{
+	struct edgefw_attach_key key, next;
+	struct edgefw_attach_val val;
+	void *prev = NULL;
+	int ret = 0;
+
+	st->ifaces = calloc(EDGEFW_MAX_ATTACH, sizeof(*st->ifaces));
+	if (!st->ifaces)
+		return -ENOMEM;
+	while (!ret && st->n_ifaces < EDGEFW_MAX_ATTACH &&
+	       !bpf_map_get_next_key(inst->maps.attachments, prev, &next)) {
+		struct ef_iface_stat *f = &st->ifaces[st->n_ifaces];
+
+		key = next;
+		prev = &key;
+		/* Gone meanwhile (a detach), or from a bad write: skip. */
+		if (bpf_map_lookup_elem(inst->maps.attachments, &key, &val) ||
+		    val.slot >= EDGEFW_MAX_ATTACH)
+			continue;
+		memcpy(f->ifname, val.ifname, sizeof(f->ifname));
+		f->ifname[sizeof(f->ifname) - 1] = '\0';
+		f->ifindex = key.ifindex;
+		f->hook = key.hook;
+		f->slot = val.slot;
+		for (__u32 a = 0; a < EDGEFW_ACT_COUNT && !ret; a++)
+			ret = read_sum(inst->maps.iface_stats,
+				       val.slot * EDGEFW_ACT_COUNT + a, buf, ncpu,
+				       &f->act[a]);
+		st->n_ifaces++;
+	}
+	if (!ret && st->n_ifaces)
+		qsort(st->ifaces, st->n_ifaces, sizeof(*st->ifaces), cmp_iface);
+	return ret;
+}
+
 int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -118,6 +164,8 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 	for (__u32 r = 0; r < EDGEFW_REASON_COUNT && !ret; r++)
 		ret = read_sum(inst->maps.reason_stats, r, buf, ncpu,
 			       &st->reasons[r]);
+	if (!ret)
+		ret = read_ifaces(inst, buf, ncpu, st);
 	if (ret)
 		goto out;
 	if (bpf_map_lookup_elem(inst->maps.active, &zero, &act) ||
@@ -143,5 +191,6 @@ out:
 void ef_stats_free(struct ef_stats *st)
 {
 	free(st->rules);
+	free(st->ifaces);
 	memset(st, 0, sizeof(*st));
 }

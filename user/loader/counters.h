@@ -17,12 +17,23 @@ struct ef_rule_stat {
 	uint64_t packets, bytes;
 };
 
+/* One attachment's counters, by final decision (enum edgefw_action). */
+struct ef_iface_stat {
+	char ifname[16];
+	uint32_t ifindex;
+	uint32_t hook;
+	uint32_t slot;
+	struct edgefw_counter act[EDGEFW_ACT_COUNT];
+};
+
 struct ef_stats {
 	struct ef_rule_stat *rules; /* in ruleset order */
 	size_t n_rules;
 	struct edgefw_counter defaults[EDGEFW_HOOK_COUNT];
 	uint8_t default_action[EDGEFW_HOOK_COUNT];
 	struct edgefw_counter reasons[EDGEFW_REASON_COUNT];
+	struct ef_iface_stat *ifaces; /* by interface name, then hook */
+	size_t n_ifaces;
 	struct edgefw_instance_info info;
 	uint32_t loaded;
 };

@@ -219,7 +219,8 @@ static int maps_create(struct ef_instance *inst)
 	/* instance_info last: maps_open treats a partial set as broken, and
 	 * pinning it last marks the set complete. */
 	bpf_object__for_each_map(map, skel->obj) {
-		if (map == skel->maps.instance_info)
+		/* .rodata is per program object (attach_slot), never shared. */
+		if (map == skel->maps.instance_info || bpf_map__is_internal(map))
 			continue;
 		ret = pin_path(inst, bpf_map__name(map), path, sizeof(path));
 		if (!ret)

@@ -30,6 +30,7 @@
 	X(rule_stats)     \
 	X(default_stats)  \
 	X(reason_stats)   \
+	X(iface_stats)    \
 	X(rule_meta)      \
 	X(instance_info)  \
 	X(attachments)    \

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "edgefw.skel.h"
+#include "iface_slots.h"
 #include "liblog.h"
 #include "log.h"
 #include "nl.h"
@@ -183,7 +184,7 @@ static int find_filter(struct ef_nl *nl, int ifindex, enum edgefw_hook hook,
 }
 
 static int load_prog(struct ef_instance *inst, enum edgefw_hook hook,
-		     struct edgefw_bpf **skelp, int *fd, __u32 *id)
+		     __u32 slot, struct edgefw_bpf **skelp, int *fd, __u32 *id)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
@@ -200,6 +201,7 @@ static int load_prog(struct ef_instance *inst, enum edgefw_hook hook,
 	ret = ef_instance_reuse_maps(inst, skel->obj);
 	if (ret)
 		goto out;
+	skel->rodata->attach_slot = slot;
 	/* Only the program this hook runs gets verified and loaded. */
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p),
@@ -236,10 +238,13 @@ int ef_tc_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 	struct edgefw_attach_val val = {};
 	struct edgefw_bpf *skel = NULL;
 	struct ef_nl nl = {};
-	__u32 prog_id = 0;
+	__u32 prog_id = 0, slot;
 	int fd = -1, ret;
 
-	ret = load_prog(inst, hook, &skel, &fd, &prog_id);
+	ret = ef_iface_slot_claim(inst, &key, &slot);
+	if (ret)
+		return ret;
+	ret = load_prog(inst, hook, slot, &skel, &fd, &prog_id);
 	if (ret)
 		return ret;
 	ret = ef_nl_open(&nl);
@@ -256,6 +261,7 @@ int ef_tc_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 
 	val.prog_id = prog_id;
 	val.mode = 0;
+	val.slot = slot;
 	ef_strlcpy(val.ifname, ifname, sizeof(val.ifname));
 	if (bpf_map_update_elem(inst->maps.attachments, &key, &val, BPF_ANY)) {
 		ret = -errno;

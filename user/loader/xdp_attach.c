@@ -9,6 +9,7 @@
 
 #include "edgefw.h"
 #include "edgefw.skel.h"
+#include "iface_slots.h"
 #include "liblog.h"
 #include "log.h"
 #include "strutil.h"
@@ -40,7 +41,7 @@ const char *ef_xdp_mode_name(unsigned libxdp_mode)
 	}
 }
 
-static int attach_one(struct ef_instance *inst, int ifindex,
+static int attach_one(struct ef_instance *inst, int ifindex, __u32 slot,
 		      enum xdp_attach_mode mode, __u32 *prog_id)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts);
@@ -57,6 +58,7 @@ static int attach_one(struct ef_instance *inst, int ifindex,
 	ret = ef_instance_reuse_maps(inst, skel->obj);
 	if (ret)
 		goto out;
+	skel->rodata->attach_slot = slot;
 	opts.obj = skel->obj;
 	opts.prog_name = "edgefw_xdp";
 	prog = xdp_program__create(&opts);
@@ -97,19 +99,22 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 					 .hook = EDGEFW_HOOK_XDP };
 	struct edgefw_attach_val val = {};
 	enum xdp_attach_mode xmode;
-	__u32 prog_id = 0;
+	__u32 prog_id = 0, slot;
 	int ret;
 
+	ret = ef_iface_slot_claim(inst, &key, &slot);
+	if (ret)
+		return ret;
 	xmode = mode == EF_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 	ef_liblog_hold();
-	ret = attach_one(inst, ifindex, xmode, &prog_id);
+	ret = attach_one(inst, ifindex, slot, xmode, &prog_id);
 	if (ret && mode == EF_XDP_AUTO) {
 		ef_liblog_release(false);
 		ef_log_warn("native XDP on %s failed (%s): falling back to generic mode, which is slower",
 			    ifname, strerror(-ret));
 		ef_liblog_hold();
 		xmode = XDP_MODE_SKB;
-		ret = attach_one(inst, ifindex, xmode, &prog_id);
+		ret = attach_one(inst, ifindex, slot, xmode, &prog_id);
 	}
 	ef_liblog_release(ret != 0);
 	if (ret) {
@@ -121,6 +126,7 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 
 	val.prog_id = prog_id;
 	val.mode = xmode;
+	val.slot = slot;
 	ef_strlcpy(val.ifname, ifname, sizeof(val.ifname));
 	if (bpf_map_update_elem(inst->maps.attachments, &key, &val, BPF_ANY)) {
 		ret = -errno;

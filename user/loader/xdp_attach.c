@@ -92,6 +92,22 @@ static void note_legacy(int ifindex, const char *ifname)
 	xdp_multiprog__close(mp);
 }
 
+/* Says which program holds the hook when libxdp cannot share it. */
+static void name_occupant(int ifindex, const char *ifname)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p;
+
+	if (libxdp_get_error(mp))
+		return;
+	p = xdp_multiprog__main_prog(mp);
+	if (p && xdp_multiprog__is_legacy(mp))
+		ef_log_err("%s already runs XDP program '%s' (id %u) without libxdp's dispatcher, so the two cannot share the interface: detach it first (xdp-loader unload %s --all, or ip link set dev %s xdp off)",
+			   ifname, xdp_program__name(p), xdp_program__id(p),
+			   ifname, ifname);
+	xdp_multiprog__close(mp);
+}
+
 int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 		  enum ef_xdp_mode mode)
 {
@@ -108,7 +124,9 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 	xmode = mode == EF_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 	ef_liblog_hold();
 	ret = attach_one(inst, ifindex, slot, xmode, &prog_id);
-	if (ret && mode == EF_XDP_AUTO) {
+	/* Generic mode helps where the driver lacks XDP, not where another
+	 * program holds the hook. */
+	if (ret && mode == EF_XDP_AUTO && ret != -EBUSY && ret != -EEXIST) {
 		ef_liblog_release(false);
 		ef_log_warn("native XDP on %s failed (%s): falling back to generic mode, which is slower",
 			    ifname, strerror(-ret));
@@ -120,6 +138,8 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 	if (ret) {
 		ef_log_err("cannot attach XDP to %s in %s mode: %s", ifname,
 			   ef_xdp_mode_name(xmode), strerror(-ret));
+		if (ret == -EBUSY || ret == -EEXIST)
+			name_occupant(ifindex, ifname);
 		return ret;
 	}
 	note_legacy(ifindex, ifname);

@@ -231,20 +231,47 @@ static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field
 	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
+/* The IPv6 trie over the first 48 bits, and the LPM trie only under a
+ * cell that says longer prefixes apply there. */
+static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field,
+				      const __u8 *a)
+{
+	__u32 v = cell(cc->cells, EDGEFW_A6_L1_BASE + field * EDGEFW_A4_L1_SIZE +
+				      ((__u32)a[0] << 8 | a[1]));
+
+	for (int n = 0; n < 8; n++) {
+		__u32 nib;
+
+		if (!(v & EDGEFW_A4_CHUNK) || v == EDGEFW_CLASS_NONE)
+			break;
+		nib = n & 1 ? a[2 + n / 2] & 15 : a[2 + n / 2] >> 4;
+		v = cell(cc->cells, (v & EDGEFW_A6_VALUE) + nib);
+	}
+	if (v == EDGEFW_CLASS_NONE)
+		return v;
+	if (v & EDGEFW_A6_LONGER) {
+		struct edgefw_lpm6_key k = {
+			.prefixlen = EDGEFW_LPM6_TAG_BITS + 128,
+			.tag = cc->gen << 1 | field,
+		};
+		__u32 *cls;
+
+		__builtin_memcpy(k.addr, a, 16);
+		cls = bpf_map_lookup_elem(&lpm6_tbl, &k);
+		if (cls)
+			return *cls;
+	}
+	v &= EDGEFW_A6_VALUE;
+	return v == EDGEFW_A6_NONE ? EDGEFW_CLASS_NONE : v;
+}
+
 static __always_inline __u32 addr_class(const struct classify_ctx *cc, bool dst)
 {
 	const struct pkt_info *pi = cc->pi;
-	struct edgefw_lpm6_key k = {
-		.prefixlen = EDGEFW_LPM6_TAG_BITS + 128,
-		.tag = cc->gen << 1 | dst,
-	};
-	__u32 *cls;
 
 	if (pi->family == 4)
 		return a4_class(cc, dst, dst ? pi->daddr : pi->saddr);
-	__builtin_memcpy(k.addr, dst ? pi->daddr : pi->saddr, 16);
-	cls = bpf_map_lookup_elem(&lpm6_tbl, &k);
-	return cls ? *cls : EDGEFW_CLASS_NONE;
+	return a6_class(cc, dst, dst ? pi->daddr : pi->saddr);
 }
 
 static __always_inline __u32 leaf_class(__u32 gen, __u32 idx)

@@ -84,7 +84,19 @@ enum edgefw_reason {
 #define EDGEFW_A4_VALUE 0x7fffffffu /* class id, or chunk index */
 #define EDGEFW_A4_NONE EDGEFW_A4_VALUE /* no class */
 
-/* IPv6: an LPM trie; prefixlen counts the tag byte too: 8 + prefix length. */
+/* IPv6: the same kind of trie over the first 48 bits (a 65536-cell first
+ * level per field after IPv4's, then 4-bit strides: at most nine array
+ * lookups), and an LPM trie for prefixes longer than /48, looked up only
+ * when the /48 cell an address ends at has A6_LONGER: under the trie's
+ * answer, a longer prefix may apply. The LPM trie costs ~78 ns per lookup
+ * at 100k prefixes; most packets never reach it. */
+#define EDGEFW_A6_L1_BASE (2 * EDGEFW_A4_L1_SIZE)
+#define EDGEFW_A6_TRIE_BITS 48
+#define EDGEFW_A6_LONGER 0x40000000u
+#define EDGEFW_A6_VALUE 0x3fffffffu /* class id, or chunk index */
+#define EDGEFW_A6_NONE EDGEFW_A6_VALUE
+
+/* The LPM key; prefixlen counts the tag byte too: 8 + prefix length. */
 struct edgefw_lpm6_key {
 	__u32 prefixlen;
 	__u8 tag;   /* gen << 1 | field (0 src, 1 dst) */

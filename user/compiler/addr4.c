@@ -117,24 +117,132 @@ static int build_field(struct ef_compiled *c, uint8_t field, size_t *cells_cap)
 	return ret;
 }
 
+/* --- IPv6: the same trie over the first 48 bits --- */
+
+static unsigned nibble6(const uint8_t a[16], unsigned n)
+{
+	uint8_t b = a[2 + n / 2];
+
+	return n & 1 ? b & 15 : b >> 4;
+}
+
+static size_t a6_l1(uint8_t field, const uint8_t a[16])
+{
+	return EDGEFW_A6_L1_BASE + (size_t)field * EDGEFW_A4_L1_SIZE +
+	       ((size_t)a[0] << 8 | a[1]);
+}
+
+/* The cell of level (1 to 9, /16 to /48) covering a, making chunks. */
+static int cell_at6(struct ef_compiled *c, size_t *cap, uint8_t field,
+		    const uint8_t a[16], unsigned level, size_t *out)
+{
+	size_t idx = a6_l1(field, a);
+	int ret;
+
+	for (unsigned l = 2; l <= level; l++) {
+		if (!(c->cells[idx] & EDGEFW_A4_CHUNK)) {
+			ret = add_chunk(c, cap, idx);
+			if (ret)
+				return ret;
+		}
+		idx = (c->cells[idx] & EDGEFW_A6_VALUE) + nibble6(a, l - 2);
+	}
+	*out = idx;
+	return 0;
+}
+
+static int build_field6(struct ef_compiled *c, uint8_t field, size_t *cells_cap)
+{
+	const struct ef_lpm_table *t = &c->lpm[field][EF_FAM_V6];
+	const struct ef_lpm_entry **sorted = NULL;
+	int ret = 0;
+
+	if (!t->n)
+		return 0;
+	sorted = malloc(t->n * sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++)
+		sorted[i] = &t->v[i];
+	qsort(sorted, t->n, sizeof(*sorted), cmp_len);
+
+	for (size_t i = 0; i < t->n && !ret; i++) {
+		const struct ef_prefix *p = &sorted[i]->prefix;
+		uint32_t cls = sorted[i]->class_id;
+		uint32_t v = cls == EDGEFW_CLASS_NONE ? EDGEFW_A6_NONE : cls;
+		unsigned level, end;
+		size_t idx;
+
+		if (p->len > EDGEFW_A6_TRIE_BITS) {
+			/* Longer prefixes stay in the LPM trie; flag where. */
+			ret = cell_at6(c, cells_cap, field, p->addr, 9, &idx);
+			if (!ret)
+				c->cells[idx] |= EDGEFW_A6_LONGER;
+			continue;
+		}
+		level = p->len <= 16 ? 1 : 1 + (p->len - 16 + 3) / 4;
+		end = 16 + 4 * (level - 1);
+		ret = cell_at6(c, cells_cap, field, p->addr, level, &idx);
+		for (size_t k = 0; k < 1u << (end - p->len) && !ret; k++)
+			c->cells[idx + k] = v | (c->cells[idx + k] & EDGEFW_A6_LONGER);
+	}
+	free(sorted);
+	return ret;
+}
+
 int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 {
-	size_t cells_cap = (size_t)EF_FIELD_COUNT * EDGEFW_A4_L1_SIZE * 2;
+	/* First levels: IPv4 src and dst, then IPv6 src and dst. */
+	size_t l1 = 2 * (size_t)EF_FIELD_COUNT * EDGEFW_A4_L1_SIZE;
+	size_t cells_cap = l1 * 2;
 	int ret = 0;
 
 	c->cells = malloc(cells_cap * sizeof(*c->cells));
 	if (!c->cells)
 		return -ENOMEM;
-	c->n_cells = (size_t)EF_FIELD_COUNT * EDGEFW_A4_L1_SIZE;
-	for (size_t i = 0; i < c->n_cells; i++)
+	c->n_cells = l1;
+	for (size_t i = 0; i < EDGEFW_A6_L1_BASE; i++)
 		c->cells[i] = EDGEFW_A4_NONE;
+	for (size_t i = EDGEFW_A6_L1_BASE; i < l1; i++)
+		c->cells[i] = EDGEFW_A6_NONE;
 	for (uint8_t f = 0; f < EF_FIELD_COUNT && !ret; f++)
 		ret = build_field(c, f, &cells_cap);
+	for (uint8_t f = 0; f < EF_FIELD_COUNT && !ret; f++)
+		ret = build_field6(c, f, &cells_cap);
 	if (ret == -E2BIG)
 		ef_err(d, path, 0, 0,
 		       "IPv4 prefixes need more than %u table cells (an isolated /32 takes 64); list fewer of them",
 		       EDGEFW_CELLS_MAX);
 	return ret;
+}
+
+uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field,
+			const uint8_t addr[16])
+{
+	uint32_t v = c->cells[a6_l1(field, addr)];
+
+	for (unsigned n = 0; n < 8 && (v & EDGEFW_A4_CHUNK); n++)
+		v = c->cells[(v & EDGEFW_A6_VALUE) + nibble6(addr, n)];
+	if (v & EDGEFW_A6_LONGER) {
+		const struct ef_lpm_table *t = &c->lpm[field][EF_FAM_V6];
+		uint32_t cls = EDGEFW_CLASS_NONE;
+		int best = -1;
+
+		/* A linear scan: the tests' view, not the datapath's. */
+		for (size_t i = 0; i < t->n; i++) {
+			const struct ef_prefix *p = &t->v[i].prefix;
+
+			if (p->len > EDGEFW_A6_TRIE_BITS && p->len > best &&
+			    ef_prefix_match(p, EF_AF_INET6, addr)) {
+				best = p->len;
+				cls = t->v[i].class_id;
+			}
+		}
+		if (best >= 0)
+			return cls;
+	}
+	v &= EDGEFW_A6_VALUE;
+	return v == EDGEFW_A6_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
 uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field,

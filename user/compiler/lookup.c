@@ -7,23 +7,6 @@
 #include "classify.h"
 #include "matcher.h"
 
-static uint32_t lpm_lookup(const struct ef_lpm_table *t, uint8_t family,
-			   const uint8_t addr[16])
-{
-	uint32_t cls = EDGEFW_CLASS_NONE;
-	int best = -1;
-
-	for (size_t i = 0; i < t->n; i++) {
-		const struct ef_prefix *p = &t->v[i].prefix;
-
-		if (p->len > best && ef_prefix_match(p, family, addr)) {
-			best = p->len;
-			cls = t->v[i].class_id;
-		}
-	}
-	return cls;
-}
-
 static uint32_t addr_class(const struct ef_compiled *c, uint8_t field,
 			   const struct ef_packet *p)
 {
@@ -31,7 +14,7 @@ static uint32_t addr_class(const struct ef_compiled *c, uint8_t field,
 
 	if (p->family == EF_AF_INET)
 		return ef_addr4_class(c, field, addr);
-	return lpm_lookup(&c->lpm[field][EF_FAM_V6], p->family, addr);
+	return ef_addr6_class(c, field, addr);
 }
 
 static uint32_t packet_class(const struct ef_compiled *c, unsigned dim,

@@ -177,6 +177,9 @@ static int fill_lpm6(struct ef_instance *inst, __u32 gen,
 		const struct ef_lpm_table *t = &c->lpm[f][EF_FAM_V6];
 
 		for (size_t i = 0; i < t->n; i++) {
+			/* The array trie answers for /48 and shorter. */
+			if (t->v[i].prefix.len <= EDGEFW_A6_TRIE_BITS)
+				continue;
 			struct edgefw_lpm6_key k = {
 				.prefixlen = EDGEFW_LPM6_TAG_BITS + t->v[i].prefix.len,
 				.tag = (__u8)(gen << 1 | (__u32)f),

@@ -161,6 +161,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN)
 	@mkdir -p $(BUILD)/bench
 	$(Q)$(BENCH_BIN) --json $(BUILD)/bench/results.json
+	$(Q)scripts/bench_plot.sh $(BUILD)/bench/results.json $(BUILD)/bench/ns_per_packet.png
 
 bench-quick: deps
 	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN)

@@ -62,6 +62,14 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_HOST6_MAX);
+	__type(key, struct edgefw_host6_key);
+	__type(value, __u32);
+} host6_tbl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_CHAIN_MAX);
 	__type(key, struct edgefw_chain_key);
 	__type(value, __u32);
@@ -231,8 +239,8 @@ static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field
 	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
-/* The IPv6 trie over the first 48 bits, and the LPM trie only under a
- * cell that says longer prefixes apply there. */
+/* The IPv6 trie over the first 48 bits; the /128 hash and the LPM trie
+ * only under a cell that says such entries lie below. */
 static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field,
 				      const __u8 *a)
 {
@@ -249,6 +257,15 @@ static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field
 	}
 	if (v == EDGEFW_CLASS_NONE)
 		return v;
+	if (v & EDGEFW_A6_HOST) {
+		struct edgefw_host6_key h = { .tag = cc->gen << 1 | field };
+		__u32 *cls;
+
+		__builtin_memcpy(h.addr, a, 16);
+		cls = bpf_map_lookup_elem(&host6_tbl, &h);
+		if (cls)
+			return *cls;
+	}
 	if (v & EDGEFW_A6_LONGER) {
 		struct edgefw_lpm6_key k = {
 			.prefixlen = EDGEFW_LPM6_TAG_BITS + 128,

@@ -12,7 +12,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 5
+#define EDGEFW_LAYOUT_VERSION 6
 
 /* Rule counter slots (one per rule name) and the name stored for each. */
 #define EDGEFW_MAX_RULES 16384
@@ -86,15 +86,21 @@ enum edgefw_reason {
 
 /* IPv6: the same kind of trie over the first 48 bits (a 65536-cell first
  * level per field after IPv4's, then 4-bit strides: at most nine array
- * lookups), and an LPM trie for prefixes longer than /48, looked up only
- * when the /48 cell an address ends at has A6_LONGER: under the trie's
- * answer, a longer prefix may apply. The LPM trie costs ~78 ns per lookup
- * at 100k prefixes; most packets never reach it. */
+ * lookups). Under a /48 cell flagged A6_HOST, single addresses (/128) are
+ * looked up in host6_tbl (a hash, ~20-26 ns); under one flagged A6_LONGER,
+ * prefixes /49 to /127 in lpm6_tbl (an LPM trie, ~78 ns at 100k prefixes).
+ * Most packets reach neither. */
 #define EDGEFW_A6_L1_BASE (2 * EDGEFW_A4_L1_SIZE)
 #define EDGEFW_A6_TRIE_BITS 48
 #define EDGEFW_A6_LONGER 0x40000000u
-#define EDGEFW_A6_VALUE 0x3fffffffu /* class id, or chunk index */
+#define EDGEFW_A6_HOST 0x20000000u
+#define EDGEFW_A6_VALUE 0x1fffffffu /* class id, or chunk index */
 #define EDGEFW_A6_NONE EDGEFW_A6_VALUE
+
+struct edgefw_host6_key {
+	__u32 tag; /* gen << 1 | field */
+	__u8 addr[16];
+};
 
 /* The LPM key; prefixlen counts the tag byte too: 8 + prefix length. */
 struct edgefw_lpm6_key {
@@ -108,6 +114,7 @@ struct edgefw_lpm6_key {
 
 /* Capacities per generation (the shared maps hold two). */
 #define EDGEFW_LPM6_MAX (1u << 19)
+#define EDGEFW_HOST6_MAX (1u << 19)
 #define EDGEFW_CHAIN_MAX (1u << 18)    /* hashed chain pairs */
 #define EDGEFW_CELLS_MAX (1u << 25)    /* largest cells capacity */
 #define EDGEFW_CELLS_DEFAULT (1u << 20) /* 4 MiB per generation */
@@ -258,6 +265,7 @@ struct edgefw_attach_val {
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L || defined(__clang__)
 _Static_assert(sizeof(struct edgefw_lpm6_key) == 24, "lpm6 key layout");
+_Static_assert(sizeof(struct edgefw_host6_key) == 20, "host6 key layout");
 _Static_assert(sizeof(struct edgefw_ctx_key) == 12, "ctx key layout");
 _Static_assert(sizeof(struct edgefw_chain_key) == 8, "chain key layout");
 _Static_assert(sizeof(struct edgefw_class_info) == 16, "class info layout");

@@ -9,7 +9,7 @@ PKGS=(
 	libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
 	libmnl-dev libyaml-dev libjson-c-dev libcmocka-dev
 	iproute2 iputils-ping socat procps util-linux jq
-	libclang-rt-14-dev
+	libclang-rt-14-dev gnuplot-nox
 )
 
 missing=()

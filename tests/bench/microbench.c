@@ -2,8 +2,9 @@
 /*
  * Per-packet classification cost, measured with BPF_PROG_TEST_RUN: edgefw's
  * XDP and tc programs against baselines (an empty XDP_DROP program, the
- * parser alone) in the same run, interleaved, so the ratios hold on a noisy
- * machine.
+ * parser alone, a naive classifier of per-field LPM tries and a hash, and
+ * Debian's xdp-filter with the ruleset's exact matches) in the same run,
+ * interleaved, so the ratios hold on a noisy machine.
  *
  *   microbench [--quick] [--reps N] [--json FILE] [--lists DIR]
  */
@@ -24,16 +25,22 @@
 #include "edgefw.skel.h"
 #include "instance.h"
 #include "listfile.h"
+#include "naive.h"
 #include "packets.h"
 #include "ruleset.h"
 #include "tables.h"
+#include "xdpfilter.h"
 
 #define N_FLOWS 4096
+
+/* Whose tables a scenario fills; baselines classify nothing. */
+enum prog_kind { PROG_BASELINE, PROG_EDGEFW, PROG_NAIVE, PROG_XDPFILTER };
 
 struct prog {
 	const char *name;
 	int fd;
-	bool xdp; /* else tc */
+	enum prog_kind kind;
+	bool tc; /* else XDP: the verdicts differ */
 };
 
 struct scenario {
@@ -50,6 +57,8 @@ struct result {
 	size_t prefixes, rules;
 	uint8_t family;
 	double median, min, max;
+	double ratio; /* median / parse-only's median in the same scenario */
+	char note[160];
 };
 
 static uint64_t rng = 0x62656e6368ull;
@@ -244,10 +253,32 @@ static int cmp_double(const void *a, const void *b)
 static size_t n_results;
 static struct result results[128];
 
-static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
-			 const struct prog *progs, size_t n_progs, unsigned reps,
-			 unsigned repeat)
+/* How many flows a program drops: its verdicts differ where its semantics
+ * do (see the notes), which the timing alone would hide. */
+static size_t count_drops(const struct prog *prog, const struct pkt *flows, size_t n)
 {
+	size_t drops = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = flows[i].data,
+			    .data_size_in = (__u32)flows[i].len, .repeat = 1);
+
+		if (bpf_prog_test_run_opts(prog->fd, &opts)) {
+			fprintf(stderr, "microbench: test run failed: %s\n",
+				strerror(errno));
+			exit(2);
+		}
+		drops += opts.retval == (prog->tc ? 2 /* TC_ACT_SHOT */ : XDP_DROP);
+	}
+	return drops;
+}
+
+static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
+			 struct bench_bpf *base, const struct prog *progs,
+			 size_t n_progs, unsigned reps, unsigned repeat)
+{
+	char notes[8][sizeof(results[0].note)] = {};
+	size_t parse_only = n_progs;
 	static const char *const ifnames[] = { "lo" };
 	struct ef_prefix_list block;
 	struct ef_apply_summary sum;
@@ -276,18 +307,55 @@ static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
 	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
 	       c.n_cells, c.n_chain, c.n_classes, c.n_dims);
 
+	for (size_t p = 0; p < n_progs && p < 8; p++) {
+		struct xdpfilter_counts xc;
+		size_t entries;
+		int err = 0;
+
+		if (!strcmp(progs[p].name, "parse-only"))
+			parse_only = p;
+		if (progs[p].kind == PROG_NAIVE) {
+			err = naive_load(base, &rs, &entries);
+			if (!err)
+				snprintf(notes[p], sizeof(notes[p]),
+					 "%zu map entries; a rule matches when any one field does",
+					 entries);
+		} else if (progs[p].kind == PROG_XDPFILTER) {
+			err = xdpfilter_fill(&rs, &xc);
+			if (!err)
+				snprintf(notes[p], sizeof(notes[p]),
+					 "exact matches only: %zu of %zu prefixes (%zu single addresses, map capacity %zu), %zu dports",
+					 xc.addrs, xc.prefixes, xc.single, xc.capacity, xc.ports);
+		}
+		if (err) {
+			fprintf(stderr, "microbench: %s: cannot load %s: %s\n", sc->name,
+				progs[p].name, strerror(-err));
+			exit(2);
+		}
+	}
+
 	flows = xcalloc(N_FLOWS, sizeof(*flows));
 	build_flows(sc, &rs, flows);
+	for (size_t p = 0; p < n_progs && p < 8; p++) {
+		size_t len = strlen(notes[p]);
+
+		if (progs[p].kind == PROG_BASELINE)
+			continue;
+		snprintf(notes[p] + len, sizeof(notes[p]) - len, "%sdrops %zu/%d flows",
+			 len ? "; " : "", count_drops(&progs[p], flows, N_FLOWS), N_FLOWS);
+		printf("#   %s: %s\n", progs[p].name, notes[p]);
+	}
 	samples = xcalloc(n_progs * reps, sizeof(*samples));
 	/* Interleaved: every repetition runs every program once. */
 	for (unsigned r = 0; r < reps; r++)
 		for (size_t p = 0; p < n_progs; p++)
 			samples[p * reps + r] = measure(progs[p].fd, flows, N_FLOWS, repeat);
+	for (size_t p = 0; p < n_progs; p++)
+		qsort(&samples[p * reps], reps, sizeof(*samples), cmp_double);
 	for (size_t p = 0; p < n_progs && n_results < 128; p++) {
 		double *s = &samples[p * reps];
 		struct result *res = &results[n_results++];
 
-		qsort(s, reps, sizeof(*s), cmp_double);
 		res->prog = progs[p].name;
 		res->scenario = sc->name;
 		res->prefixes = block.n;
@@ -296,6 +364,10 @@ static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
 		res->median = s[reps / 2];
 		res->min = s[0];
 		res->max = s[reps - 1];
+		res->ratio = parse_only < n_progs ?
+				     res->median / samples[parse_only * reps + reps / 2] : 0;
+		if (p < 8) /* same size, terminated by snprintf */
+			memcpy(res->note, notes[p], sizeof(res->note));
 	}
 	free(samples);
 	free(flows);
@@ -306,15 +378,23 @@ static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
 
 static void print_results(FILE *json)
 {
-	printf("\n| program | ruleset | prefixes | rules | family | median ns/pkt | min | max |\n");
-	printf("|---|---|---:|---:|---|---:|---:|---:|\n");
+	printf("\n| program | ruleset | prefixes | rules | family | median ns/pkt | min | max | x parse-only |\n");
+	printf("|---|---|---:|---:|---|---:|---:|---:|---:|\n");
 	for (size_t i = 0; i < n_results; i++) {
 		const struct result *r = &results[i];
 
-		printf("| %s | %s | %zu | %zu | IPv%d | %.1f | %.1f | %.1f |\n",
+		printf("| %s | %s | %zu | %zu | IPv%d | %.1f | %.1f | %.1f | %.2f |\n",
 		       r->prog, r->scenario, r->prefixes, r->rules,
-		       r->family == EF_AF_INET ? 4 : 6, r->median, r->min, r->max);
+		       r->family == EF_AF_INET ? 4 : 6, r->median, r->min, r->max,
+		       r->ratio);
 	}
+	printf("\nx parse-only: median / parse-only's median in the same scenario. "
+	       "xdp-filter holds exact addresses and ports only (no prefixes, no "
+	       "combined fields): it gets the blocklist's single addresses, up to "
+	       "its map's capacity, and the rules' destination ports. The naive "
+	       "classifier looks up each field alone (source and destination LPM "
+	       "tries, a (protocol, port) hash) and applies the lowest rule any "
+	       "found: exact for the blocklist, not for multi-field rules.\n");
 	if (!json)
 		return;
 	fprintf(json, "[\n");
@@ -322,10 +402,10 @@ static void print_results(FILE *json)
 		const struct result *r = &results[i];
 
 		fprintf(json,
-			"  {\"program\": \"%s\", \"ruleset\": \"%s\", \"prefixes\": %zu, \"rules\": %zu, \"family\": \"ipv%d\", \"median_ns\": %.2f, \"min_ns\": %.2f, \"max_ns\": %.2f}%s\n",
+			"  {\"program\": \"%s\", \"ruleset\": \"%s\", \"prefixes\": %zu, \"rules\": %zu, \"family\": \"ipv%d\", \"median_ns\": %.2f, \"min_ns\": %.2f, \"max_ns\": %.2f, \"ratio_parse_only\": %.3f, \"note\": \"%s\"}%s\n",
 			r->prog, r->scenario, r->prefixes, r->rules,
 			r->family == EF_AF_INET ? 4 : 6, r->median, r->min, r->max,
-			i + 1 < n_results ? "," : "");
+			r->ratio, r->note, i + 1 < n_results ? "," : "");
 	}
 	fprintf(json, "]\n");
 }
@@ -374,12 +454,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	{
-		const struct prog progs[] = {
-			{ "xdp-drop (empty)", bpf_program__fd(base->progs.bench_xdp_drop), true },
-			{ "parse-only", bpf_program__fd(base->progs.bench_parse_only), true },
-			{ "edgefw xdp", bpf_program__fd(skel->progs.edgefw_xdp), true },
-			{ "edgefw tc", bpf_program__fd(skel->progs.edgefw_tc_ingress), false },
+		struct prog progs[] = {
+			{ "xdp-drop (empty)", bpf_program__fd(base->progs.bench_xdp_drop), PROG_BASELINE, false },
+			{ "parse-only", bpf_program__fd(base->progs.bench_parse_only), PROG_BASELINE, false },
+			{ "naive (LPM tries + hash)", bpf_program__fd(base->progs.bench_naive), PROG_NAIVE, false },
+			{ "edgefw xdp", bpf_program__fd(skel->progs.edgefw_xdp), PROG_EDGEFW, false },
+			{ "edgefw tc", bpf_program__fd(skel->progs.edgefw_tc_ingress), PROG_EDGEFW, true },
+			{ "xdp-filter", -1, PROG_XDPFILTER, false },
 		};
+		size_t n_progs = sizeof(progs) / sizeof(*progs);
 		const struct scenario full[] = {
 			{ "10 rules", EF_AF_INET, 10, 9, NULL },
 			{ "1k prefixes", EF_AF_INET, 1000, 9, NULL },
@@ -396,12 +479,21 @@ int main(int argc, char **argv)
 			{ "v6 100k prefixes + 10k rules", EF_AF_INET6, 100000, 10000, NULL },
 		};
 		const struct scenario *set = quick ? quick_set : full;
-		int xdp_fds[3] = { progs[0].fd, progs[1].fd, progs[2].fd };
+		int xdp_fds[4] = { progs[0].fd, progs[1].fd, progs[2].fd, progs[3].fd };
 
-		if (keep_in_dispatcher(xdp_fds, 3)) {
+		if (keep_in_dispatcher(xdp_fds, 4)) {
 			fprintf(stderr, "microbench: cannot attach the programs in a private namespace\n");
 			ret = 2;
 			goto out;
+		}
+		/* In the private namespace: its interface vanishes with us. */
+		ret = xdpfilter_start(&progs[n_progs - 1].fd);
+		if (ret) {
+			printf("# xdp-filter: skipped (%s)\n",
+			       ret == -EEXIST ? "another xdp-filter is loaded on this host" :
+						strerror(-ret));
+			xdpfilter_stop();
+			n_progs--;
 		}
 		size_t n = quick ? sizeof(quick_set) / sizeof(*quick_set) :
 				   sizeof(full) / sizeof(*full);
@@ -409,8 +501,7 @@ int main(int argc, char **argv)
 		printf("# %u repetitions, %d flows, each run %u times per measurement\n",
 		       reps, N_FLOWS, repeat);
 		for (size_t i = 0; i < n; i++)
-			run_scenario(&set[i], &inst, progs,
-				     sizeof(progs) / sizeof(*progs), reps, repeat);
+			run_scenario(&set[i], &inst, base, progs, n_progs, reps, repeat);
 	}
 	if (json_path) {
 		json = fopen(json_path, "w");
@@ -423,6 +514,7 @@ int main(int argc, char **argv)
 		fclose(json);
 	ret = 0;
 out:
+	xdpfilter_stop();
 	bench_bpf__destroy(base);
 	edgefw_bpf__destroy(skel);
 	ef_instance_destroy(&inst);

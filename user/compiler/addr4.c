@@ -174,17 +174,19 @@ static int build_field6(struct ef_compiled *c, uint8_t field, size_t *cells_cap)
 		size_t idx;
 
 		if (p->len > EDGEFW_A6_TRIE_BITS) {
-			/* Longer prefixes stay in the LPM trie; flag where. */
+			/* Addresses go to the /128 hash, longer prefixes to the
+			 * LPM trie; the /48 cell says which to ask. */
 			ret = cell_at6(c, cells_cap, field, p->addr, 9, &idx);
 			if (!ret)
-				c->cells[idx] |= EDGEFW_A6_LONGER;
+				c->cells[idx] |= p->len == 128 ? EDGEFW_A6_HOST :
+								 EDGEFW_A6_LONGER;
 			continue;
 		}
 		level = p->len <= 16 ? 1 : 1 + (p->len - 16 + 3) / 4;
 		end = 16 + 4 * (level - 1);
 		ret = cell_at6(c, cells_cap, field, p->addr, level, &idx);
 		for (size_t k = 0; k < 1u << (end - p->len) && !ret; k++)
-			c->cells[idx + k] = v | (c->cells[idx + k] & EDGEFW_A6_LONGER);
+			c->cells[idx + k] = v;
 	}
 	free(sorted);
 	return ret;
@@ -223,16 +225,19 @@ uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field,
 
 	for (unsigned n = 0; n < 8 && (v & EDGEFW_A4_CHUNK); n++)
 		v = c->cells[(v & EDGEFW_A6_VALUE) + nibble6(addr, n)];
-	if (v & EDGEFW_A6_LONGER) {
+	if (v & (EDGEFW_A6_HOST | EDGEFW_A6_LONGER)) {
 		const struct ef_lpm_table *t = &c->lpm[field][EF_FAM_V6];
 		uint32_t cls = EDGEFW_CLASS_NONE;
 		int best = -1;
 
-		/* A linear scan: the tests' view, not the datapath's. */
+		/* A linear scan: the tests' view, not the datapath's. Which
+		 * table the datapath asks follows from the flags. */
 		for (size_t i = 0; i < t->n; i++) {
 			const struct ef_prefix *p = &t->v[i].prefix;
+			bool asked = p->len == 128 ? (v & EDGEFW_A6_HOST) :
+						     (v & EDGEFW_A6_LONGER);
 
-			if (p->len > EDGEFW_A6_TRIE_BITS && p->len > best &&
+			if (p->len > EDGEFW_A6_TRIE_BITS && asked && p->len > best &&
 			    ef_prefix_match(p, EF_AF_INET6, addr)) {
 				best = p->len;
 				cls = t->v[i].class_id;

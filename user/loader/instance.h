@@ -22,6 +22,7 @@
 	X(cells_tbl)      \
 	X(class_tbl)      \
 	X(lpm6_tbl)       \
+	X(host6_tbl)      \
 	X(chain_tbl)      \
 	X(leaf_tbl)       \
 	X(ctx_tbl)        \

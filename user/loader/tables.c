@@ -69,6 +69,11 @@ static bool chain_is_gen(const void *key, __u32 gen)
 		  EDGEFW_CHAIN_GEN_BIT) == !!gen;
 }
 
+static bool host6_is_gen(const void *key, __u32 gen)
+{
+	return ((const struct edgefw_host6_key *)key)->tag >> 1 == gen;
+}
+
 static bool ctx_is_gen(const void *key, __u32 gen)
 {
 	return ((const struct edgefw_ctx_key *)key)->gen == gen;
@@ -163,10 +168,50 @@ static int purge_gen(struct ef_instance *inst, __u32 gen)
 		ret = purge_hash(inst->maps.ctx_tbl, sizeof(struct edgefw_ctx_key),
 				 sizeof(__u32), ctx_is_gen, gen);
 	if (!ret)
+		ret = purge_hash(inst->maps.host6_tbl, sizeof(struct edgefw_host6_key),
+				 sizeof(__u32), host6_is_gen, gen);
+	if (!ret)
 		ret = purge_lpm6(inst->maps.lpm6_tbl, gen);
 	if (ret)
 		ef_log_err("cannot remove generation %u's entries from %s: %s",
 			   gen, inst->dir, strerror(-ret));
+	return ret;
+}
+
+static int fill_host6(struct ef_instance *inst, __u32 gen,
+		      const struct ef_compiled *c)
+{
+	struct edgefw_host6_key *keys = NULL;
+	__u32 *vals = NULL;
+	size_t n = 0, max = 0;
+	int ret;
+
+	for (int f = 0; f < EF_FIELD_COUNT; f++)
+		max += c->lpm[f][EF_FAM_V6].n;
+	keys = calloc(max + 1, sizeof(*keys));
+	vals = calloc(max + 1, sizeof(*vals));
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (int f = 0; f < EF_FIELD_COUNT; f++) {
+		const struct ef_lpm_table *t = &c->lpm[f][EF_FAM_V6];
+
+		for (size_t i = 0; i < t->n; i++) {
+			if (t->v[i].prefix.len != 128)
+				continue;
+			keys[n].tag = gen << 1 | (__u32)f;
+			memcpy(keys[n].addr, t->v[i].prefix.addr, 16);
+			vals[n++] = t->v[i].class_id;
+		}
+	}
+	ret = n > EDGEFW_HOST6_MAX ? -E2BIG :
+	      update_batch(inst->maps.host6_tbl, keys, vals, n);
+out:
+	if (ret)
+		ef_log_err("cannot fill the IPv6 address table: %s", strerror(-ret));
+	free(keys);
+	free(vals);
 	return ret;
 }
 
@@ -177,8 +222,10 @@ static int fill_lpm6(struct ef_instance *inst, __u32 gen,
 		const struct ef_lpm_table *t = &c->lpm[f][EF_FAM_V6];
 
 		for (size_t i = 0; i < t->n; i++) {
-			/* The array trie answers for /48 and shorter. */
-			if (t->v[i].prefix.len <= EDGEFW_A6_TRIE_BITS)
+			/* The array trie answers for /48 and shorter, the host
+			 * table for /128. */
+			if (t->v[i].prefix.len <= EDGEFW_A6_TRIE_BITS ||
+			    t->v[i].prefix.len == 128)
 				continue;
 			struct edgefw_lpm6_key k = {
 				.prefixlen = EDGEFW_LPM6_TAG_BITS + t->v[i].prefix.len,
@@ -416,6 +463,8 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
 	ret = purge_gen(inst, gen);
 	if (!ret)
 		ret = fill_lpm6(inst, gen, c);
+	if (!ret)
+		ret = fill_host6(inst, gen, c);
 	if (!ret)
 		ret = fill_chain(inst, gen, c);
 	if (!ret)

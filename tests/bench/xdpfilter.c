@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "xdpfilter.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ruleset.h"
+
+#define XF_IFNAME "xfilt0"
+#define XF_PINS "/sys/fs/bpf/xdp-filter"
+
+/* Its value flags (xdp-tools xdp-filter/common_kern_user.h); the upper bits
+ * count hits. Ports are keyed in network order. */
+#define XF_SRC (1u << 0)
+#define XF_DST (1u << 1)
+#define XF_TCP (1u << 2)
+#define XF_UDP (1u << 3)
+
+static struct {
+	bool loaded;
+	int v4, v6, ports;
+	int ncpu;
+	uint64_t *vals;
+	uint8_t port_flags[65536];
+} xf = { .v4 = -1, .v6 = -1, .ports = -1 };
+
+void xdpfilter_stop(void)
+{
+	if (!xf.loaded)
+		return;
+	xf.loaded = false;
+	/* Removes the program and, as the last user, its pins. */
+	if (system("xdp-filter unload " XF_IFNAME " >/dev/null"))
+		fprintf(stderr, "microbench: xdp-filter unload failed; check %s\n",
+			XF_PINS);
+	close(xf.v4);
+	close(xf.v6);
+	close(xf.ports);
+	free(xf.vals);
+	xf.vals = NULL;
+}
+
+int xdpfilter_start(int *prog_fd)
+{
+	struct stat st;
+	unsigned ifindex;
+	__u32 id = 0;
+	int ret, fd;
+
+	if (!stat(XF_PINS, &st))
+		return -EEXIST;
+	if (system("ip link add " XF_IFNAME " type veth peer name xfilt1"))
+		return -EIO;
+	ifindex = if_nametoindex(XF_IFNAME);
+	if (!ifindex)
+		return -ENODEV;
+	if (system("xdp-filter load -m skb " XF_IFNAME " >/dev/null"))
+		return -EIO;
+	xf.loaded = true;
+	atexit(xdpfilter_stop);
+	xf.v4 = bpf_obj_get(XF_PINS "/filter_ipv4");
+	xf.v6 = bpf_obj_get(XF_PINS "/filter_ipv6");
+	xf.ports = bpf_obj_get(XF_PINS "/filter_ports");
+	if (xf.v4 < 0 || xf.v6 < 0 || xf.ports < 0)
+		return -ENOENT;
+	xf.ncpu = libbpf_num_possible_cpus();
+	if (xf.ncpu <= 0)
+		return xf.ncpu ? xf.ncpu : -EINVAL;
+	xf.vals = calloc((size_t)xf.ncpu, sizeof(*xf.vals));
+	if (!xf.vals)
+		return -ENOMEM;
+	/* Whatever is attached (its program, or a libxdp dispatcher in front
+	 * of it) is an XDP program test runs can call. */
+	ret = bpf_xdp_query_id((int)ifindex, XDP_FLAGS_SKB_MODE, &id);
+	if (ret)
+		return ret;
+	if (!id)
+		return -ENOENT;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	*prog_fd = fd;
+	return 0;
+}
+
+static int put(int fd, const void *key, uint64_t flags, __u64 how)
+{
+	for (int c = 0; c < xf.ncpu; c++)
+		xf.vals[c] = flags;
+	return bpf_map_update_elem(fd, key, xf.vals, how) ? -errno : 0;
+}
+
+static int empty_hash(int fd)
+{
+	uint8_t key[16];
+
+	while (!bpf_map_get_next_key(fd, NULL, key))
+		if (bpf_map_delete_elem(fd, key))
+			return -errno;
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int xdpfilter_fill(const struct ef_ruleset *rs, struct xdpfilter_counts *n)
+{
+	static uint8_t want[65536];
+	const struct ef_addr_field *block = &rs->rules[0].src;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int ret;
+
+	memset(n, 0, sizeof(*n));
+	if (bpf_obj_get_info_by_fd(xf.v4, &info, &len))
+		return -errno;
+	n->capacity = info.max_entries;
+	ret = empty_hash(xf.v4);
+	if (!ret)
+		ret = empty_hash(xf.v6);
+	if (ret)
+		return ret;
+	n->prefixes = block->any ? 0 : block->n;
+	for (size_t i = 0; i < n->prefixes; i++) {
+		const struct ef_prefix *p = &block->v[i];
+		bool v4 = p->family == EF_AF_INET;
+
+		if (p->len != (v4 ? 32 : 128))
+			continue;
+		n->single++;
+		/* A full map refuses more (E2BIG): count what it holds. */
+		if (n->addrs >= n->capacity)
+			continue;
+		ret = put(v4 ? xf.v4 : xf.v6, p->addr, XF_SRC, BPF_NOEXIST);
+		if (ret == -EEXIST || ret == -E2BIG)
+			continue;
+		if (ret)
+			return ret;
+		n->addrs++;
+	}
+	memset(want, 0, sizeof(want));
+	for (size_t r = 1; r < rs->n_rules; r++) {
+		const struct ef_rule *rule = &rs->rules[r];
+		uint8_t f = XF_DST;
+
+		if (rule->dport.any)
+			continue;
+		if (rule->proto_any || ef_rule_has_proto(rule, IPPROTO_TCP))
+			f |= XF_TCP;
+		if (rule->proto_any || ef_rule_has_proto(rule, IPPROTO_UDP))
+			f |= XF_UDP;
+		for (size_t i = 0; i < rule->dport.n; i++)
+			for (uint32_t p = rule->dport.v[i].lo; p <= rule->dport.v[i].hi; p++)
+				want[p] |= f;
+	}
+	/* Only the ports that change: the array has 65536 slots. */
+	for (uint32_t p = 0; p < 65536; p++) {
+		uint32_t key = htons((uint16_t)p);
+
+		if (want[p])
+			n->ports++;
+		if (want[p] == xf.port_flags[p])
+			continue;
+		ret = put(xf.ports, &key, want[p], BPF_ANY);
+		if (ret)
+			return ret;
+		xf.port_flags[p] = want[p];
+	}
+	return 0;
+}

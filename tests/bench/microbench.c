@@ -4,15 +4,25 @@
  * XDP and tc programs against baselines (an empty XDP_DROP program, the
  * parser alone, a naive classifier of per-field LPM tries and a hash, and
  * Debian's xdp-filter with the ruleset's exact matches) in the same run,
- * interleaved, so the ratios hold on a noisy machine.
+ * interleaved, so the ratios hold on a noisy machine. Then the cost of a
+ * reload: compiling rulesets of growing size, loading them into the instance
+ * and switching to them, and the kernel memory the instance's maps take.
  *
- *   microbench [--quick] [--reps N] [--json FILE] [--lists DIR]
+ *   microbench [--quick] [--reps N] [--json FILE] [--reload-json FILE]
+ *              [--lists DIR]
+ *
+ * The reload figures go to their own file (by default reload.json, or
+ * reload-quick.json with --quick, next to --json's): results.json stays the
+ * per-packet array scripts/bench_plot.sh reads.
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
 #include <netinet/in.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,9 +420,220 @@ static void print_results(FILE *json)
 	fprintf(json, "]\n");
 }
 
+/* --- reloads --- */
+
+struct reload_result {
+	const char *scenario;
+	size_t prefixes, rules;
+	double compile_ms, apply_ms;             /* medians */
+	double compile_min, compile_max, apply_min, apply_max;
+	uint64_t memlock;  /* bytes the kernel charges for the instance's maps */
+	uint64_t prev_gen; /* the previous generation's arrays, not in memlock */
+	size_t estimate;   /* ef_compiled_memory */
+};
+
+static size_t n_reloads;
+static struct reload_result reloads[8];
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* The kernel's own accounting of a map (map_mem_usage, shown as memlock):
+ * it counts what hash and LPM maps without preallocation really hold, which
+ * the entry counts alone would not tell. 0 or a negative errno. */
+static int map_memlock(int fd, uint64_t *bytes)
+{
+	char path[64], line[128];
+	int ret = -ENODATA;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %" SCNu64, bytes) == 1) {
+			ret = 0;
+			break;
+		}
+	fclose(f);
+	return ret;
+}
+
+/* Adds the memlock of the array in slot gen of a map-in-map: the lookup
+ * gives the inner map's id, not an fd. */
+static int inner_memlock(int outer, uint32_t gen, uint64_t *sum)
+{
+	uint32_t id;
+	uint64_t bytes;
+	int fd, ret;
+
+	if (bpf_map_lookup_elem(outer, &gen, &id))
+		return errno == ENOENT ? 0 : -errno; /* slot never filled */
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	ret = map_memlock(fd, &bytes);
+	close(fd);
+	if (!ret)
+		*sum += bytes;
+	return ret;
+}
+
+/* Memory of every map of the instance plus the active generation's arrays
+ * (*live), and apart the arrays the previous generation still holds in the
+ * outer maps until the next reload replaces them (*prev). */
+static int instance_memlock(const struct ef_instance *inst, uint64_t *live,
+			    uint64_t *prev)
+{
+	struct edgefw_active act;
+	uint32_t zero = 0;
+	uint64_t bytes;
+	int ret;
+
+	*live = *prev = 0;
+#define EF_MAP_MEMLOCK(name)                                      \
+	ret = map_memlock(inst->maps.name, &bytes);               \
+	if (ret)                                                  \
+		return ret;                                       \
+	*live += bytes;
+	EF_PINNED_MAPS(EF_MAP_MEMLOCK)
+#undef EF_MAP_MEMLOCK
+	if (bpf_map_lookup_elem(inst->maps.active, &zero, &act))
+		return -errno;
+	ret = inner_memlock(inst->maps.cells_tbl, act.gen, live);
+	if (!ret)
+		ret = inner_memlock(inst->maps.class_tbl, act.gen, live);
+	if (!ret)
+		ret = inner_memlock(inst->maps.cells_tbl, !act.gen, prev);
+	if (!ret)
+		ret = inner_memlock(inst->maps.class_tbl, !act.gen, prev);
+	return ret;
+}
+
+/* reps reloads of one ruleset into an instance that already holds one, so
+ * each pays what a real reload does: the new generation's writes, the
+ * switch, the grace-period waits and the old generation's deletion. */
+static void run_reload(const struct scenario *sc, struct ef_instance *inst,
+		       unsigned reps)
+{
+	static const char *const ifnames[] = { "lo" };
+	struct reload_result *res = &reloads[n_reloads];
+	struct ef_prefix_list block;
+	struct ef_apply_summary sum;
+	struct ef_ruleset rs;
+	struct ef_compiled c = {};
+	double *compile_ms, *apply_ms;
+	int err;
+
+	if (n_reloads >= sizeof(reloads) / sizeof(*reloads))
+		return;
+	if (build_ruleset(sc, &rs, &block)) {
+		printf("# reload %s: skipped\n", sc->name);
+		return;
+	}
+	compile_ms = xcalloc(reps, sizeof(*compile_ms));
+	apply_ms = xcalloc(reps, sizeof(*apply_ms));
+	for (unsigned r = 0; r < reps; r++) {
+		struct ef_diag d = {};
+		struct timespec t0;
+
+		/* The last compilation is kept for the estimate. */
+		ef_compiled_free(&c);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		err = ef_compile(&rs, ifnames, 1, &c, &d);
+		compile_ms[r] = ms_since(&t0);
+		if (!err) {
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			err = ef_tables_apply(inst, &rs, &c, &sum);
+			apply_ms[r] = ms_since(&t0);
+		}
+		if (err) {
+			ef_diag_print(&d, stderr);
+			fprintf(stderr, "microbench: reload %s: %s\n", sc->name,
+				strerror(-err));
+			exit(2);
+		}
+		ef_diag_free(&d);
+	}
+	err = instance_memlock(inst, &res->memlock, &res->prev_gen);
+	if (err) {
+		fprintf(stderr, "microbench: reload %s: cannot read the maps' memory: %s\n",
+			sc->name, strerror(-err));
+		exit(2);
+	}
+	qsort(compile_ms, reps, sizeof(*compile_ms), cmp_double);
+	qsort(apply_ms, reps, sizeof(*apply_ms), cmp_double);
+	res->scenario = sc->name;
+	res->prefixes = block.n;
+	res->rules = rs.n_rules;
+	res->compile_ms = compile_ms[reps / 2];
+	res->compile_min = compile_ms[0];
+	res->compile_max = compile_ms[reps - 1];
+	res->apply_ms = apply_ms[reps / 2];
+	res->apply_min = apply_ms[0];
+	res->apply_max = apply_ms[reps - 1];
+	res->estimate = ef_compiled_memory(&c);
+	n_reloads++;
+	printf("# reload %s: compile %.1f ms, load+switch %.1f ms (medians of %u), %zu cells, %zu classes\n",
+	       sc->name, res->compile_ms, res->apply_ms, reps, c.n_cells,
+	       c.n_classes);
+	free(compile_ms);
+	free(apply_ms);
+	ef_compiled_free(&c);
+	free_ruleset(&rs, &block);
+}
+
+static void print_reloads(FILE *json, unsigned reps)
+{
+	const double mib = 1024.0 * 1024.0;
+
+	if (!n_reloads)
+		return;
+	printf("\n| ruleset | prefixes | rules | compile ms | load+switch ms | memlock MiB | estimate MiB |\n");
+	printf("|---|---:|---:|---:|---:|---:|---:|\n");
+	for (size_t i = 0; i < n_reloads; i++) {
+		const struct reload_result *r = &reloads[i];
+
+		printf("| %s | %zu | %zu | %.1f | %.1f | %.1f | %.1f |\n",
+		       r->scenario, r->prefixes, r->rules, r->compile_ms,
+		       r->apply_ms, (double)r->memlock / mib,
+		       (double)r->estimate / mib);
+	}
+	printf("\nMedians of %u reloads into an instance already holding a ruleset. "
+	       "memlock: the kernel's accounting (fdinfo) of the instance's maps "
+	       "and the active generation's arrays, whose size is the instance's "
+	       "capacity whatever the ruleset; the previous generation's arrays "
+	       "stay in the outer maps until the next reload (%.1f MiB more). "
+	       "estimate: ef_compiled_memory, from the entry counts.\n",
+	       reps, (double)reloads[n_reloads - 1].prev_gen / mib);
+	if (!json)
+		return;
+	fprintf(json, "[\n");
+	for (size_t i = 0; i < n_reloads; i++) {
+		const struct reload_result *r = &reloads[i];
+
+		fprintf(json,
+			"  {\"ruleset\": \"%s\", \"prefixes\": %zu, \"rules\": %zu, \"reloads\": %u, \"compile_ms\": %.3f, \"compile_min_ms\": %.3f, \"compile_max_ms\": %.3f, \"apply_ms\": %.3f, \"apply_min_ms\": %.3f, \"apply_max_ms\": %.3f, \"memlock_bytes\": %" PRIu64 ", \"prev_gen_memlock_bytes\": %" PRIu64 ", \"estimate_bytes\": %zu}%s\n",
+			r->scenario, r->prefixes, r->rules, reps, r->compile_ms,
+			r->compile_min, r->compile_max, r->apply_ms, r->apply_min,
+			r->apply_max, r->memlock, r->prev_gen, r->estimate,
+			i + 1 < n_reloads ? "," : "");
+	}
+	fprintf(json, "]\n");
+}
+
 int main(int argc, char **argv)
 {
-	const char *json_path = NULL, *lists = "../shared/data/lists";
+	const char *json_path = NULL, *reload_path = NULL;
+	const char *lists = "../shared/data/lists";
+	char reload_default[PATH_MAX];
 	unsigned reps = 5, repeat = 50;
 	bool quick = false;
 	struct edgefw_bpf *skel = NULL;
@@ -429,6 +650,8 @@ int main(int argc, char **argv)
 			reps = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
 			json_path = argv[++i];
+		else if (!strcmp(argv[i], "--reload-json") && i + 1 < argc)
+			reload_path = argv[++i];
 		else if (!strcmp(argv[i], "--lists") && i + 1 < argc)
 			lists = argv[++i];
 		else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
@@ -436,6 +659,15 @@ int main(int argc, char **argv)
 	}
 	if (reps < 1)
 		reps = 1;
+	if (!reload_path && json_path) {
+		char dir[PATH_MAX];
+
+		/* dirname may modify its argument. */
+		snprintf(dir, sizeof(dir), "%s", json_path);
+		snprintf(reload_default, sizeof(reload_default), "%s/%s",
+			 dirname(dir), quick ? "reload-quick.json" : "reload.json");
+		reload_path = reload_default;
+	}
 
 	snprintf(firehol, sizeof(firehol), "%s/firehol_level1.netset", lists);
 
@@ -502,6 +734,26 @@ int main(int argc, char **argv)
 		       reps, N_FLOWS, repeat);
 		for (size_t i = 0; i < n; i++)
 			run_scenario(&set[i], &inst, base, progs, n_progs, reps, repeat);
+
+		/* Source blocklists as in the per-packet scenarios, with the
+		 * same 9 multi-field rules after them. The instance holds the
+		 * last scenario's ruleset, so even the first is a reload. */
+		const struct scenario reload_full[] = {
+			{ "10 prefixes", EF_AF_INET, 10, 9, NULL },
+			{ "1k prefixes", EF_AF_INET, 1000, 9, NULL },
+			{ "10k prefixes", EF_AF_INET, 10000, 9, NULL },
+			{ "100k prefixes", EF_AF_INET, 100000, 9, NULL },
+		};
+		const struct scenario reload_quick[] = {
+			{ "10 prefixes", EF_AF_INET, 10, 9, NULL },
+			{ "100k prefixes", EF_AF_INET, 100000, 9, NULL },
+		};
+		const struct scenario *rset = quick ? reload_quick : reload_full;
+		size_t rn = quick ? sizeof(reload_quick) / sizeof(*reload_quick) :
+				    sizeof(reload_full) / sizeof(*reload_full);
+
+		for (size_t i = 0; i < rn; i++)
+			run_reload(&rset[i], &inst, reps);
 	}
 	if (json_path) {
 		json = fopen(json_path, "w");
@@ -510,6 +762,16 @@ int main(int argc, char **argv)
 				strerror(errno));
 	}
 	print_results(json);
+	if (json)
+		fclose(json);
+	json = NULL;
+	if (reload_path) {
+		json = fopen(reload_path, "w");
+		if (!json)
+			fprintf(stderr, "microbench: cannot write %s: %s\n",
+				reload_path, strerror(errno));
+	}
+	print_reloads(json, reps);
 	if (json)
 		fclose(json);
 	ret = 0;

@@ -71,7 +71,10 @@ FUZZ_TIME ?= 300
 FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all $(INCLUDES)
 BENCH_BIN := $(BUILD)/tests/bench/microbench
-BENCH_SRCS := $(wildcard tests/bench/*.c) tests/datapath/packets.c tests/datapath/dispatcher.c
+# trafficgen.c is the end-to-end benchmark's generator, a program of its own.
+TRAFFICGEN_BIN := $(BUILD)/tests/bench/trafficgen
+BENCH_SRCS := $(filter-out tests/bench/trafficgen.c,$(wildcard tests/bench/*.c)) \
+	tests/datapath/packets.c tests/datapath/dispatcher.c
 TEST_HELPER_SRCS := $(wildcard tests/tools/*.c)
 TEST_HELPERS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TEST_HELPER_SRCS))
 
@@ -156,17 +159,26 @@ $(BENCH_BIN): $(BENCH_SRCS) $(LIB) | $(SKELS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/datapath -o $@ $(BENCH_SRCS) $(LIB) $(PC_LIBS) -lelf -lz
 
+$(TRAFFICGEN_BIN): tests/bench/trafficgen.c $(BUILD)/kern/trafficgen.skel.h
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(PC_LIBS) -lelf -lz
+
 # Benchmarks never run in `make test`: they report ratios, not pass/fail.
+# The end-to-end part (scripts/bench_e2e.sh) builds nothing: it uses
+# build/edgefw, the generator and build/kern/bench.bpf.o.
 bench: deps
-	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN)
+	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN)
 	@mkdir -p $(BUILD)/bench
 	$(Q)$(BENCH_BIN) --json $(BUILD)/bench/results.json
 	$(Q)scripts/bench_plot.sh $(BUILD)/bench/results.json $(BUILD)/bench/ns_per_packet.png
+	$(Q)scripts/bench_e2e.sh --json $(BUILD)/bench/e2e.json
 
 bench-quick: deps
-	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN)
+	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN)
 	@mkdir -p $(BUILD)/bench
 	$(Q)$(BENCH_BIN) --quick --reps 3 --json $(BUILD)/bench/results-quick.json
+	$(Q)scripts/bench_e2e.sh --quick --json $(BUILD)/bench/e2e-quick.json
 
 test-build: all $(UNIT_BINS) $(if $(DP_SRCS),$(DP_BIN)) $(TEST_HELPERS) $(FUZZ_BINS)
 

@@ -8,7 +8,8 @@ PKGS=(
 	make gcc pkg-config clang llvm
 	libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
 	libmnl-dev libyaml-dev libjson-c-dev libcmocka-dev
-	iproute2 iputils-ping socat procps util-linux jq
+	iproute2 iputils-ping socat procps util-linux jq ethtool
+	nftables iptables
 	libclang-rt-14-dev gnuplot-nox
 )
 

@@ -700,6 +700,8 @@ int main(int argc, char **argv)
 			{ "1k prefixes", EF_AF_INET, 1000, 9, NULL },
 			{ "10k prefixes", EF_AF_INET, 10000, 9, NULL },
 			{ "100k prefixes", EF_AF_INET, 100000, 9, NULL },
+			{ "1k prefixes + 10k rules", EF_AF_INET, 1000, 10000, NULL },
+			{ "10k prefixes + 10k rules", EF_AF_INET, 10000, 10000, NULL },
 			{ "100k prefixes + 10k rules", EF_AF_INET, 100000, 10000, NULL },
 			{ "firehol_level1", EF_AF_INET, 0, 9, firehol },
 			{ "v6 10 rules", EF_AF_INET6, 10, 9, NULL },

@@ -81,6 +81,26 @@ static int cell_at(struct ef_compiled *c, size_t *cap, uint8_t field,
 	return 0;
 }
 
+/* The table's entries, shorter prefixes first, so that longer ones
+ * overwrite what they refine. free(*out). */
+static int sort_by_len(const struct ef_lpm_table *t,
+		       const struct ef_lpm_entry ***out)
+{
+	const struct ef_lpm_entry **sorted;
+
+	*out = NULL;
+	if (!t->n)
+		return 0;
+	sorted = malloc(t->n * sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++)
+		sorted[i] = &t->v[i];
+	qsort(sorted, t->n, sizeof(*sorted), cmp_len);
+	*out = sorted;
+	return 0;
+}
+
 static uint32_t cell_value(uint32_t cls)
 {
 	return cls == EDGEFW_CLASS_NONE ? EDGEFW_A4_NONE : cls;
@@ -90,16 +110,11 @@ static int build_field(struct ef_compiled *c, uint8_t field, size_t *cells_cap)
 {
 	const struct ef_lpm_table *t = &c->lpm[field][EF_FAM_V4];
 	const struct ef_lpm_entry **sorted = NULL;
-	int ret = 0;
+	int ret;
 
-	if (!t->n)
-		return 0;
-	sorted = malloc(t->n * sizeof(*sorted));
-	if (!sorted)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->n; i++)
-		sorted[i] = &t->v[i];
-	qsort(sorted, t->n, sizeof(*sorted), cmp_len);
+	ret = sort_by_len(t, &sorted);
+	if (ret || !t->n)
+		return ret;
 
 	for (size_t i = 0; i < t->n && !ret; i++) {
 		const struct ef_prefix *p = &sorted[i]->prefix;
@@ -155,16 +170,11 @@ static int build_field6(struct ef_compiled *c, uint8_t field, size_t *cells_cap)
 {
 	const struct ef_lpm_table *t = &c->lpm[field][EF_FAM_V6];
 	const struct ef_lpm_entry **sorted = NULL;
-	int ret = 0;
+	int ret;
 
-	if (!t->n)
-		return 0;
-	sorted = malloc(t->n * sizeof(*sorted));
-	if (!sorted)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->n; i++)
-		sorted[i] = &t->v[i];
-	qsort(sorted, t->n, sizeof(*sorted), cmp_len);
+	ret = sort_by_len(t, &sorted);
+	if (ret || !t->n)
+		return ret;
 
 	for (size_t i = 0; i < t->n && !ret; i++) {
 		const struct ef_prefix *p = &sorted[i]->prefix;

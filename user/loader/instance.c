@@ -460,3 +460,25 @@ int ef_instance_ifnames(const struct ef_instance *inst, const char *extra,
 	*n = count;
 	return 0;
 }
+
+int ef_instance_open_object(const struct ef_instance *inst, __u32 slot,
+			    struct edgefw_bpf **out)
+{
+	struct edgefw_bpf *skel;
+	int ret;
+
+	skel = edgefw_bpf__open();
+	if (!skel) {
+		ret = -errno;
+		ef_log_err("cannot open the embedded BPF object: %s", strerror(-ret));
+		return ret;
+	}
+	ret = ef_instance_reuse_maps(inst, skel->obj);
+	if (ret) {
+		edgefw_bpf__destroy(skel);
+		return ret;
+	}
+	skel->rodata->attach_slot = slot;
+	*out = skel;
+	return 0;
+}

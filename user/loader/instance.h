@@ -89,6 +89,13 @@ int ef_instance_ifnames(const struct ef_instance *inst, const char *extra,
 /* Mounts bpffs at /sys/fs/bpf when nothing is mounted there. */
 int ef_bpffs_ensure(void);
 
+/* Opens (without loading) the embedded BPF object for one attachment:
+ * its maps are the instance's pins and its attach_slot is slot. Errors are
+ * logged; free with edgefw_bpf__destroy. */
+struct edgefw_bpf;
+int ef_instance_open_object(const struct ef_instance *inst, __u32 slot,
+			    struct edgefw_bpf **out);
+
 /* Replaces the fds of every map of obj (a struct bpf_object, not loaded)
  * with the instance's pinned maps, so a program loaded from it shares them. */
 struct bpf_object;

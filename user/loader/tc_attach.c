@@ -192,16 +192,9 @@ static int load_prog(struct ef_instance *inst, enum edgefw_hook hook,
 	struct edgefw_bpf *skel;
 	int ret;
 
-	skel = edgefw_bpf__open();
-	if (!skel) {
-		ret = -errno;
-		ef_log_err("cannot open the embedded BPF object: %s", strerror(-ret));
-		return ret;
-	}
-	ret = ef_instance_reuse_maps(inst, skel->obj);
+	ret = ef_instance_open_object(inst, slot, &skel);
 	if (ret)
-		goto out;
-	skel->rodata->attach_slot = slot;
+		return ret;
 	/* Only the program this hook runs gets verified and loaded. */
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p),

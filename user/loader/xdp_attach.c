@@ -49,16 +49,9 @@ static int attach_one(struct ef_instance *inst, int ifindex, __u32 slot,
 	struct edgefw_bpf *skel;
 	int ret;
 
-	skel = edgefw_bpf__open();
-	if (!skel) {
-		ret = -errno;
-		ef_log_err("cannot open the embedded BPF object: %s", strerror(-ret));
-		return ret;
-	}
-	ret = ef_instance_reuse_maps(inst, skel->obj);
+	ret = ef_instance_open_object(inst, slot, &skel);
 	if (ret)
-		goto out;
-	skel->rodata->attach_slot = slot;
+		return ret;
 	opts.obj = skel->obj;
 	opts.prog_name = "edgefw_xdp";
 	prog = xdp_program__create(&opts);

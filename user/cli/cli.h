@@ -46,6 +46,14 @@ int ef_cli_load_rules(const char *path, struct ef_ruleset *rs);
 int ef_cli_compile_rules(const struct ef_ruleset *rs,
 			 const char *const *ifnames, size_t n_ifnames,
 			 struct ef_compiled *c);
+/* Compiles rs for the interfaces inst is attached to, plus extra_ifname
+ * (may be NULL), and switches the instance to it atomically. Errors are
+ * printed; returns an exit code. */
+struct ef_instance;
+struct ef_apply_summary;
+int ef_cli_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
+		 const char *extra_ifname, struct ef_apply_summary *sum);
+
 /* Both, for no particular interface. */
 int ef_cli_compile(const char *path, struct ef_ruleset *rs,
 		   struct ef_compiled *c);

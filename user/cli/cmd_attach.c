@@ -107,11 +107,8 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 	struct ef_apply_summary sum;
 	struct ef_instance inst;
 	struct ef_ruleset rs;
-	struct ef_compiled c;
 	const char *rules = NULL, *ifname;
-	bool have_inst = false, loaded = false, compiled = false;
-	const char **ifnames = NULL;
-	size_t n_ifnames = 0;
+	bool have_inst = false, loaded = false;
 	int ifindex, opt, ret, code = EF_EXIT_OK;
 
 	optind = 1;
@@ -170,23 +167,9 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 		if ((hooks & (1u << h)) && hook_is_attached(&inst, ifindex, h))
 			reattached |= 1u << h;
 
-	/* `interfaces` patterns resolve against every attached interface. */
-	ret = ef_instance_ifnames(&inst, ifname, &ifnames, &n_ifnames);
-	if (ret) {
-		code = EF_EXIT_SYSTEM;
+	code = ef_cli_apply(&inst, &rs, ifname, &sum);
+	if (code != EF_EXIT_OK)
 		goto out;
-	}
-	if (ef_cli_compile_rules(&rs, ifnames, n_ifnames, &c)) {
-		code = EF_EXIT_INPUT;
-		goto out;
-	}
-	compiled = true;
-
-	ret = ef_tables_apply(&inst, &rs, &c, &sum);
-	if (ret) {
-		code = EF_EXIT_SYSTEM;
-		goto out;
-	}
 	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
 		if (!(hooks & (1u << h)))
 			continue;
@@ -219,11 +202,8 @@ out:
 		else
 			ef_instance_close(&inst);
 	}
-	if (compiled)
-		ef_compiled_free(&c);
 	if (loaded)
 		ef_ruleset_free(&rs);
-	free(ifnames);
 	return code;
 }
 

@@ -15,10 +15,7 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 	struct ef_apply_summary sum;
 	struct ef_instance inst;
 	struct ef_ruleset rs;
-	struct ef_compiled c;
-	const char **ifnames = NULL;
-	size_t n_ifnames = 0;
-	bool have_inst = false, compiled = false;
+	bool have_inst = false;
 	int ret, code = EF_EXIT_OK;
 
 	if (argc != 2 || argv[1][0] == '-')
@@ -42,35 +39,16 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 	}
 	have_inst = true;
 
-	/* `interfaces` patterns resolve against where the instance is. */
-	ret = ef_instance_ifnames(&inst, NULL, &ifnames, &n_ifnames);
-	if (ret) {
-		ef_log_err("cannot list the interfaces of instance '%s': %s",
-			   inst.name, strerror(-ret));
-		code = EF_EXIT_SYSTEM;
+	code = ef_cli_apply(&inst, &rs, NULL, &sum);
+	if (code != EF_EXIT_OK)
 		goto out;
-	}
-	if (ef_cli_compile_rules(&rs, ifnames, n_ifnames, &c)) {
-		code = EF_EXIT_INPUT;
-		goto out;
-	}
-	compiled = true;
-
-	ret = ef_tables_apply(&inst, &rs, &c, &sum);
-	if (ret) {
-		code = EF_EXIT_SYSTEM;
-		goto out;
-	}
 	printf("edgefw (instance %s) reloaded %s: %zu rules; %zu added, %zu removed, %zu kept with their counters; generation %u active\n",
 	       inst.name, argv[1], rs.n_rules, sum.rules_added,
 	       sum.rules_removed, sum.rules_kept, sum.gen);
 out:
 	if (have_inst)
 		ef_instance_close(&inst);
-	if (compiled)
-		ef_compiled_free(&c);
 	ef_ruleset_free(&rs);
-	free(ifnames);
 	return code;
 }
 

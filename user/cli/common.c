@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "instance.h"
+#include "log.h"
+#include "tables.h"
 
 int ef_cli_usage(const struct ef_command *cmd)
 {
@@ -46,4 +51,31 @@ int ef_cli_compile(const char *path, struct ef_ruleset *rs,
 	if (ret)
 		ef_ruleset_free(rs);
 	return ret;
+}
+
+int ef_cli_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
+		 const char *extra_ifname, struct ef_apply_summary *sum)
+{
+	const char **ifnames = NULL;
+	struct ef_compiled c;
+	size_t n_ifnames = 0;
+	int ret, code = EF_EXIT_OK;
+
+	/* `interfaces` patterns resolve against where the instance is. */
+	ret = ef_instance_ifnames(inst, extra_ifname, &ifnames, &n_ifnames);
+	if (ret) {
+		ef_log_err("cannot list the interfaces of instance '%s': %s",
+			   inst->name, strerror(-ret));
+		return EF_EXIT_SYSTEM;
+	}
+	if (ef_cli_compile_rules(rs, ifnames, n_ifnames, &c)) {
+		code = EF_EXIT_INPUT;
+		goto out;
+	}
+	if (ef_tables_apply(inst, rs, &c, sum))
+		code = EF_EXIT_SYSTEM;
+	ef_compiled_free(&c);
+out:
+	free(ifnames);
+	return code;
 }

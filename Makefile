@@ -24,11 +24,11 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-LIBS_PC := libbpf libxdp libmnl yaml-0.1 json-c
+LIBS_PC := libbpf libxdp libmnl yaml-0.1 json-c libmicrohttpd libsystemd
 PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 PC_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
 
-USER_DIRS := user/common user/compiler user/loader user/cli
+USER_DIRS := user/common user/compiler user/loader user/cli user/daemon
 INCLUDES := -Ikern -I$(BUILD)/kern $(addprefix -I,$(USER_DIRS))
 
 CSTD := -std=c11 -D_GNU_SOURCE
@@ -48,14 +48,14 @@ SKELS := $(patsubst kern/%.bpf.c,$(BUILD)/kern/%.skel.h,$(BPF_SRCS))
 
 # Userspace: every .c under user/ except the program entry points goes into
 # one static library that the binaries and the tests link.
-MAIN_SRCS := user/cli/edgefw.c
+MAIN_SRCS := user/cli/edgefw.c user/daemon/edgefwd.c
 LIB_SRCS := $(filter-out $(MAIN_SRCS),$(foreach d,$(USER_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 SAN_LIB_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRCS))
 LIB := $(BUILD)/libedgefw.a
 SAN_LIB := $(BUILD)/libedgefw-san.a
 
-BINS := $(BUILD)/edgefw
+BINS := $(BUILD)/edgefw $(BUILD)/edgefwd
 
 # Unit tests (cmocka, ASan+UBSan) and datapath tests (BPF_PROG_TEST_RUN).
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -118,6 +118,10 @@ $(SAN_LIB): $(SAN_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/edgefw: $(BUILD)/user/cli/edgefw.o $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PC_LIBS) -lelf -lz
+
+$(BUILD)/edgefwd: $(BUILD)/user/daemon/edgefwd.o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PC_LIBS) -lelf -lz
 

@@ -189,6 +189,26 @@ struct {
 	__type(value, __u32);
 } tx_ports SEC(".maps");
 
+/* The drop log (see edgefw.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, EDGEFW_LOG_RING_SIZE);
+} log_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct edgefw_log_config);
+} log_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EDGEFW_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct edgefw_log_state);
+} log_state SEC(".maps");
+
 static __always_inline void count(void *map, __u32 idx, __u64 bytes)
 {
 	struct edgefw_counter *c = bpf_map_lookup_elem(map, &idx);
@@ -399,6 +419,59 @@ classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
 	return &info->verdict;
 }
 
+#define NSEC_PER_SEC 1000000000ull
+
+/* One event for a logged rule, unless its rule already sent log_config.rate
+ * this second. Two CPUs may both start a new window at its edge; that lets
+ * at most a few events more through, never a flood. */
+static __always_inline void log_packet(const struct pkt_info *pi,
+				       const struct edgefw_verdict *v,
+				       __u64 bytes, __u32 ifindex, __u32 hook)
+{
+	struct edgefw_log_config *lc;
+	struct edgefw_log_state *st;
+	struct edgefw_log_event *e;
+	__u32 zero = 0, slot = v->counter_slot;
+	__u64 now;
+
+	lc = bpf_map_lookup_elem(&log_config, &zero);
+	if (!lc || !lc->rate)
+		return;
+	st = bpf_map_lookup_elem(&log_state, &slot);
+	if (!st)
+		return;
+	now = bpf_ktime_get_ns();
+	if (now - st->window_start >= NSEC_PER_SEC) {
+		st->window_start = now;
+		st->sent = 0;
+	}
+	if (__sync_fetch_and_add(&st->sent, 1) >= lc->rate) {
+		__sync_fetch_and_add(&st->suppressed, 1);
+		return;
+	}
+	e = bpf_ringbuf_reserve(&log_ring, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&st->suppressed, 1);
+		return;
+	}
+	e->ktime_ns = now;
+	e->rule_slot = slot;
+	e->ifindex = ifindex;
+	e->pkt_len = (__u32)bytes;
+	e->vlan = pi->vlan;
+	e->sport = pi->sport;
+	e->dport = pi->dport;
+	e->hook = (__u8)hook;
+	e->action = v->action;
+	e->family = pi->family;
+	e->l4proto = pi->l4proto;
+	e->frag = pi->frag;
+	e->pad[0] = e->pad[1] = e->pad[2] = 0;
+	__builtin_memcpy(e->saddr, pi->saddr, 16);
+	__builtin_memcpy(e->daddr, pi->daddr, 16);
+	bpf_ringbuf_submit(e, 0);
+}
+
 /* Verdicts in the hook-neutral form; each program maps them to its codes. */
 enum fw_decision {
 	FW_PASS,
@@ -490,6 +563,8 @@ static __always_inline struct fw_result decide(void *data, void *data_end,
 	v = classify(&pi, cfg, gen, ifindex, hook);
 	if (v) {
 		count(&rule_stats, v->counter_slot, bytes);
+		if (v->flags & EDGEFW_VERDICT_F_LOG)
+			log_packet(&pi, v, bytes, ifindex, hook);
 		if (v->action == EDGEFW_ACT_REDIRECT) {
 			res.decision = FW_REDIRECT;
 			res.ifindex = v->redirect_ifindex;

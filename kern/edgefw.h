@@ -12,7 +12,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 6
+#define EDGEFW_LAYOUT_VERSION 7
 
 /* Rule counter slots (one per rule name) and the name stored for each. */
 #define EDGEFW_MAX_RULES 16384
@@ -243,6 +243,7 @@ struct edgefw_instance_info {
 	__u64 loaded_at;    /* CLOCK_REALTIME seconds */
 	__u32 cells_cap;    /* entries of each generation's cells array */
 	__u32 classes_cap;  /* entries of each generation's classes array */
+	__u64 version;      /* rulesets switched in since creation; 0: none */
 };
 
 /* One entry per (interface, hook) this instance is attached to. */
@@ -256,6 +257,43 @@ struct edgefw_attach_val {
 	__u32 mode; /* XDP mode as libxdp names it, 0 for tc */
 	__u32 slot; /* row of iface_stats, also in the program's attach_slot */
 	char ifname[16];
+};
+
+/* The drop log: rules with `log: true` send one event per packet they
+ * decide through the log_ring ring buffer, at most log_config.rate per
+ * second per rule (a fixed one-second window in log_state, per rule slot),
+ * so a flood costs a counter increment, not a log line. */
+#define EDGEFW_LOG_RING_SIZE (1u << 18)
+
+struct edgefw_log_event {
+	__u64 ktime_ns;     /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 rule_slot;    /* counter slot: rule_meta names the rule */
+	__u32 ifindex;
+	__u32 pkt_len;
+	__u32 vlan;         /* EDGEFW_UNTAGGED when none */
+	__u32 sport;        /* port or ICMP type; EDGEFW_NO_L4 when none */
+	__u32 dport;        /* port or ICMP code; EDGEFW_NO_L4 when none */
+	__u8 hook;          /* enum edgefw_hook */
+	__u8 action;        /* enum edgefw_action */
+	__u8 family;        /* 4 or 6 */
+	__u8 l4proto;
+	__u8 frag;          /* 0 not a fragment, 1 first, 2 later */
+	__u8 pad[3];
+	__u8 saddr[16];     /* IPv4: the first 4 bytes */
+	__u8 daddr[16];
+};
+
+struct edgefw_log_config {
+	__u32 rate; /* events per second per rule; 0: log nothing */
+	__u32 pad;
+};
+
+/* Per rule slot; shared by all CPUs (updated with atomics). */
+struct edgefw_log_state {
+	__u64 window_start; /* ktime of the current one-second window */
+	__u32 sent;         /* events this window */
+	__u32 pad;
+	__u64 suppressed;   /* events over the rate or refused by a full ring */
 };
 
 /* iface_stats: per attachment slot, one counter per final decision (enum
@@ -275,7 +313,10 @@ _Static_assert(sizeof(struct edgefw_gen_config) == 20 + 12 * EDGEFW_DIM_COUNT, "
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct edgefw_rule_meta) == EDGEFW_RULE_NAME_MAX + 8, "rule meta layout");
-_Static_assert(sizeof(struct edgefw_instance_info) == 32, "instance info layout");
+_Static_assert(sizeof(struct edgefw_instance_info) == 40, "instance info layout");
+_Static_assert(sizeof(struct edgefw_log_event) == 72, "log event layout");
+_Static_assert(sizeof(struct edgefw_log_config) == 8, "log config layout");
+_Static_assert(sizeof(struct edgefw_log_state) == 24, "log state layout");
 _Static_assert(sizeof(struct edgefw_attach_key) == 8, "attach key layout");
 _Static_assert(sizeof(struct edgefw_attach_val) == 28, "attach val layout");
 #endif

@@ -11,6 +11,7 @@ PKGS=(
 	iproute2 iputils-ping socat procps util-linux jq ethtool
 	nftables iptables
 	libclang-rt-14-dev gnuplot-nox
+	libmicrohttpd-dev libsystemd-dev curl
 )
 
 missing=()

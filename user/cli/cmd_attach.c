@@ -8,13 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attach.h"
 #include "cli.h"
 #include "instance.h"
 #include "log.h"
 #include "ruleset.h"
 #include "tables.h"
-#include "tc_attach.h"
-#include "xdp_attach.h"
 
 static size_t count_attachments(const struct ef_instance *inst)
 {
@@ -43,41 +42,6 @@ static int parse_hook(const char *s, unsigned *mask)
 	return -EINVAL;
 }
 
-static bool hook_is_attached(struct ef_instance *inst, int ifindex,
-			     uint32_t hook)
-{
-	if (hook == EDGEFW_HOOK_XDP)
-		return ef_xdp_is_attached(inst, ifindex);
-	return ef_tc_is_attached(inst, ifindex, (enum edgefw_hook)hook);
-}
-
-static int hook_detach(struct ef_instance *inst, int ifindex,
-		       const char *ifname, uint32_t hook)
-{
-	if (hook == EDGEFW_HOOK_XDP)
-		return ef_xdp_detach(inst, ifindex, ifname);
-	return ef_tc_detach(inst, ifindex, ifname, (enum edgefw_hook)hook);
-}
-
-static int hook_attach(struct ef_instance *inst, int ifindex,
-		       const char *ifname, uint32_t hook,
-		       enum ef_xdp_mode mode)
-{
-	if (hook == EDGEFW_HOOK_XDP)
-		return ef_xdp_attach(inst, ifindex, ifname, mode);
-	return ef_tc_attach(inst, ifindex, ifname, (enum edgefw_hook)hook);
-}
-
-static __u32 room_for(size_t need, __u32 floor, __u32 ceiling)
-{
-	size_t cap = floor;
-
-	/* Twice what this ruleset needs, so later reloads can grow. */
-	while (cap < 2 * need && cap < ceiling)
-		cap *= 2;
-	return (__u32)(cap < ceiling ? cap : ceiling);
-}
-
 static int size_new_instance(const struct ef_ruleset *rs, const char *ifname)
 {
 	const char *names[] = { ifname };
@@ -87,9 +51,7 @@ static int size_new_instance(const struct ef_ruleset *rs, const char *ifname)
 	ret = ef_cli_compile_rules(rs, names, 1, &c);
 	if (ret)
 		return ret;
-	ret = ef_instance_set_capacity(
-		room_for(c.n_cells, EDGEFW_CELLS_DEFAULT, EDGEFW_CELLS_MAX),
-		room_for(c.n_classes, EDGEFW_CLASSES_DEFAULT, EDGEFW_MAX_CLASSES));
+	ret = ef_instance_size_for(c.n_cells, c.n_classes);
 	ef_compiled_free(&c);
 	return ret;
 }
@@ -164,7 +126,7 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 	}
 	have_inst = true;
 	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++)
-		if ((hooks & (1u << h)) && hook_is_attached(&inst, ifindex, h))
+		if ((hooks & (1u << h)) && ef_hook_is_attached(&inst, ifindex, h))
 			reattached |= 1u << h;
 
 	code = ef_cli_apply(&inst, &rs, ifname, &sum);
@@ -179,7 +141,7 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 			       rs.n_rules);
 			continue;
 		}
-		ret = hook_attach(&inst, ifindex, ifname, h, mode);
+		ret = ef_hook_attach(&inst, ifindex, ifname, h, mode);
 		if (ret) {
 			code = EF_EXIT_SYSTEM;
 			break;
@@ -191,7 +153,7 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 	/* All the hooks asked for, or none of those this call added. */
 	for (uint32_t h = 0; code != EF_EXIT_OK && h < EDGEFW_HOOK_COUNT; h++)
 		if ((added & (1u << h)) &&
-		    !hook_detach(&inst, ifindex, ifname, h))
+		    !ef_hook_detach(&inst, ifindex, ifname, h))
 			ef_log_info("detached %s (%s) again", ifname,
 				    ef_hook_name(h));
 out:
@@ -287,7 +249,7 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
 		if (!(hooks & (1u << h)))
 			continue;
-		ret = hook_detach(&inst, ifindex_of[h], ifname, h);
+		ret = ef_hook_detach(&inst, ifindex_of[h], ifname, h);
 		if (ret) {
 			code = EF_EXIT_SYSTEM;
 			continue;

@@ -1,16 +1,117 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* edgefw reload FILE: switch an attached instance to a new ruleset. */
+/* edgefw reload [FILE]: ask the instance's edgefwd to reload, or, when no
+ * daemon runs, switch an attached instance to the ruleset in FILE. */
 #include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "control.h"
 #include "instance.h"
 #include "log.h"
 #include "tables.h"
 
-static int run_reload(const struct ef_cli *cli, int argc, char **argv)
+/* A reload compiles and switches the whole ruleset in the daemon before
+ * it answers: allow for a large one. */
+#define RELOAD_TIMEOUT_MS 30000
+
+/* Prints the daemon's response and returns its exit code. */
+static int print_response(struct json_object *resp)
+{
+	struct json_object *diags, *msg, *ok, *ex;
+	bool success;
+	int code;
+
+	if (json_object_object_get_ex(resp, "diagnostics", &diags) &&
+	    json_object_is_type(diags, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(diags); i++)
+			fprintf(stderr, "%s\n",
+				json_object_get_string(json_object_array_get_idx(diags, i)));
+	}
+	success = json_object_object_get_ex(resp, "ok", &ok) &&
+		  json_object_get_boolean(ok);
+	if (json_object_object_get_ex(resp, "message", &msg) &&
+	    json_object_is_type(msg, json_type_string)) {
+		if (success)
+			printf("%s\n", json_object_get_string(msg));
+		else
+			fprintf(stderr, "edgefw: %s\n", json_object_get_string(msg));
+	}
+	/* Trust the daemon's exit code only when it is a documented one. */
+	if (json_object_object_get_ex(resp, "exit", &ex) &&
+	    json_object_is_type(ex, json_type_int)) {
+		code = json_object_get_int(ex);
+		if (code >= EF_EXIT_OK && code <= EF_EXIT_SYSTEM)
+			return code;
+	}
+	return success ? EF_EXIT_OK : EF_EXIT_SYSTEM;
+}
+
+/* Sends {"command":"reload"[,"file":ABS]} to the daemon at sock. Returns
+ * an exit code, or -ENOENT / -ECONNREFUSED when nobody listens there (the
+ * caller decides what then). */
+static int reload_via_daemon(const char *sock, const char *file)
+{
+	struct json_object *req = NULL, *resp = NULL;
+	char abs[PATH_MAX];
+	int ret;
+
+	/* The daemon runs elsewhere (another cwd): it needs an absolute
+	 * name, and must compare it with its own config file's. */
+	if (file && !realpath(file, abs)) {
+		/* Same form as the diagnostics of a file that cannot be read. */
+		fprintf(stderr, "%s: error: cannot open: %s\n", file,
+			strerror(errno));
+		return EF_EXIT_INPUT;
+	}
+	req = json_object_new_object();
+	if (!req) {
+		ef_log_err("cannot build the reload request: out of memory");
+		return EF_EXIT_SYSTEM;
+	}
+	json_object_object_add(req, "command", json_object_new_string("reload"));
+	if (file)
+		json_object_object_add(req, "file", json_object_new_string(abs));
+
+	ret = efd_control_request(sock, req, RELOAD_TIMEOUT_MS, &resp);
+	switch (ret) {
+	case 0:
+		ret = print_response(resp);
+		break;
+	case -ENOENT:
+	case -ECONNREFUSED:
+		break;
+	case -EACCES:
+		ef_log_err("cannot use edgefwd's control socket %s: permission denied: run edgefw reload as root",
+			   sock);
+		ret = EF_EXIT_SYSTEM;
+		break;
+	case -ETIMEDOUT:
+		ef_log_err("edgefwd on %s did not answer within %d s: check that it runs (its logs, or systemctl status)",
+			   sock, RELOAD_TIMEOUT_MS / 1000);
+		ret = EF_EXIT_SYSTEM;
+		break;
+	case -EPROTO:
+		ef_log_err("edgefwd on %s sent a response that is not a JSON object: is it an edgefwd of the same version?",
+			   sock);
+		ret = EF_EXIT_SYSTEM;
+		break;
+	default:
+		ef_log_err("cannot talk to edgefwd on %s: %s", sock, strerror(-ret));
+		ret = EF_EXIT_SYSTEM;
+		break;
+	}
+	json_object_put(resp);
+	json_object_put(req);
+	return ret;
+}
+
+/* The pre-daemon behaviour: compile FILE and switch the instance here. */
+static int reload_direct(const struct ef_cli *cli, const char *file)
 {
 	struct ef_apply_summary sum;
 	struct ef_instance inst;
@@ -18,11 +119,8 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 	bool have_inst = false;
 	int ret, code = EF_EXIT_OK;
 
-	if (argc != 2 || argv[1][0] == '-')
-		return ef_cli_usage(&ef_cmd_reload);
-
 	/* A bad file is rejected before the instance is even looked at. */
-	if (ef_cli_load_rules(argv[1], &rs))
+	if (ef_cli_load_rules(file, &rs))
 		return EF_EXIT_INPUT;
 
 	/* The exclusive lock serializes this with every other change. */
@@ -43,7 +141,7 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 	if (code != EF_EXIT_OK)
 		goto out;
 	printf("edgefw (instance %s) reloaded %s: %zu rules; %zu added, %zu removed, %zu kept with their counters; generation %u active\n",
-	       inst.name, argv[1], rs.n_rules, sum.rules_added,
+	       inst.name, file, rs.n_rules, sum.rules_added,
 	       sum.rules_removed, sum.rules_kept, sum.gen);
 out:
 	if (have_inst)
@@ -52,13 +150,76 @@ out:
 	return code;
 }
 
+static int run_reload(const struct ef_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char def_sock[EF_SOCKET_PATH_MAX];
+	const char *sock = NULL, *file = NULL;
+	bool explicit_sock;
+	int opt, ret;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			sock = optarg;
+			break;
+		default:
+			return ef_cli_usage(&ef_cmd_reload);
+		}
+	}
+	if (argc - optind > 1)
+		return ef_cli_usage(&ef_cmd_reload);
+	if (optind < argc)
+		file = argv[optind];
+
+	explicit_sock = sock != NULL;
+	if (!sock) {
+		if (efd_control_default_path(cli->instance, def_sock,
+					     sizeof(def_sock))) {
+			ef_log_err("instance name '%s' is too long for a control socket path",
+				   cli->instance);
+			return EF_EXIT_INPUT;
+		}
+		sock = def_sock;
+	}
+
+	/* The daemon, when one runs, owns the instance: reloading behind its
+	 * back would be undone by its next reload of its own config. */
+	ret = reload_via_daemon(sock, file);
+	if (ret != -ENOENT && ret != -ECONNREFUSED)
+		return ret;
+
+	if (explicit_sock) {
+		ef_log_err("no edgefwd listens on %s: start it, or reload without --socket to load FILE directly",
+			   sock);
+		return EF_EXIT_SYSTEM;
+	}
+	if (!file) {
+		ef_log_err("no edgefwd listens on %s: give a rules FILE to reload instance %s directly",
+			   sock, cli->instance);
+		return EF_EXIT_INPUT;
+	}
+	return reload_direct(cli, file);
+}
+
 const struct ef_command ef_cmd_reload = {
 	.name = "reload",
-	.usage = "FILE",
-	.summary = "switch the attached instance to the rules in FILE, atomically",
-	.help = "The new ruleset is compiled for the interfaces the instance is\n"
-		"attached to and switched in with one write: every packet sees the\n"
-		"old or the new rules, never a mix. Rules keep their counters by\n"
-		"name. A file with any error changes nothing (exit 1).\n",
+	.usage = "[FILE] [--socket PATH]",
+	.summary = "reload the rules: through edgefwd, or from FILE, atomically",
+	.help = "  --socket PATH  edgefwd's control socket (default:\n"
+		"                 " EF_SOCKET_DIR "/INSTANCE.sock); with it, no daemon\n"
+		"                 listening there is an error (exit 2)\n"
+		"If edgefwd runs for the instance, it reloads its config file (FILE,\n"
+		"if given, must be that file): its diagnostics go to stderr, its\n"
+		"message to stdout, and its exit code is edgefw's. Only root may ask.\n"
+		"Otherwise FILE is required and edgefw reloads directly: the new\n"
+		"ruleset is compiled for the interfaces the instance is attached to\n"
+		"and switched in with one write: every packet sees the old or the\n"
+		"new rules, never a mix. Rules keep their counters by name. A file\n"
+		"with any error changes nothing (exit 1).\n",
 	.run = run_reload,
 };

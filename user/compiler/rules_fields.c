@@ -19,8 +19,8 @@ static const uint8_t hook_bits[EDGEFW_HOOK_COUNT] = {
 	[EDGEFW_HOOK_TC_EGRESS] = 1u << EDGEFW_HOOK_TC_EGRESS,
 };
 
-static void parse_hook_list(struct parser *p, const struct ydoc_node *n,
-			    struct ef_rule *r)
+void rs_parse_hook_list(struct parser *p, const struct ydoc_node *n,
+			uint8_t *hooks)
 {
 	const char *const *names = rs_hook_names;
 	size_t count;
@@ -50,7 +50,7 @@ static void parse_hook_list(struct parser *p, const struct ydoc_node *n,
 		mask |= hook_bits[h];
 	}
 	if (mask)
-		r->hooks = mask;
+		*hooks = mask;
 }
 
 void rs_parse_hooks(struct parser *p, const struct ydoc_node *rule,
@@ -68,7 +68,7 @@ void rs_parse_hooks(struct parser *p, const struct ydoc_node *rule,
 		return;
 	}
 	if (hooks)
-		parse_hook_list(p, hooks, r);
+		rs_parse_hook_list(p, hooks, &r->hooks);
 	if (!dir)
 		return;
 	d = rs_parse_word(p, dir, "direction", dirs, 2);
@@ -81,7 +81,7 @@ void rs_parse_hooks(struct parser *p, const struct ydoc_node *rule,
 
 /* Interface names as the kernel allows them (dev_valid_name), where the
  * fnmatch characters *?[] make a pattern. */
-static bool valid_iface_pattern(const char *s)
+bool rs_valid_iface_pattern(const char *s)
 {
 	size_t len = strlen(s);
 
@@ -112,7 +112,7 @@ void rs_parse_interfaces(struct parser *p, const struct ydoc_node *n,
 
 		if (it->kind != YDOC_SCALAR)
 			continue;
-		if (!valid_iface_pattern(it->str)) {
+		if (!rs_valid_iface_pattern(it->str)) {
 			perr(p, it, "interfaces: '%s' is not a valid interface name or pattern (1-%d characters, no '/', ':' or spaces; * ? [ ] match like shell globs)",
 			     it->str, EF_IFNAME_MAX - 1);
 			continue;

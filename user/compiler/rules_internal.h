@@ -114,6 +114,18 @@ bool rs_scalar_list(struct parser *p, const struct ydoc_node *n,
 		    const char *what, size_t *count);
 /* Item i of such a node: the scalar itself, or the list's item. */
 const struct ydoc_node *rs_list_item(const struct ydoc_node *n, size_t i);
+/* A valid interface name (1-15 characters, no '/', ':' or spaces). */
+bool rs_valid_ifname(const char *s);
+/* A name or fnmatch(3) pattern of the same length and characters. */
+bool rs_valid_iface_pattern(const char *s);
+/* A hook or list of hooks into *hooks (1u << enum edgefw_hook); left
+ * unchanged when nothing valid was written. */
+void rs_parse_hook_list(struct parser *p, const struct ydoc_node *n,
+			uint8_t *hooks);
+/* rules_daemon.c: the top-level `interfaces` and `daemon` sections. */
+void rs_parse_attach(struct parser *p, const struct ydoc_node *n);
+void rs_parse_daemon(struct parser *p, const struct ydoc_node *n);
+
 /* "3:7" in the rules file, or "list.netset:12:1" in another, into buf. */
 void rs_format_pos(const struct parser *p, const char *file, unsigned line,
 		   unsigned col, char *buf, size_t len);

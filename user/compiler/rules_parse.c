@@ -92,7 +92,7 @@ static void parse_defaults(struct parser *p, const struct ydoc_node *n)
 	}
 }
 
-static bool valid_ifname(const char *s)
+bool rs_valid_ifname(const char *s)
 {
 	size_t len = strlen(s);
 
@@ -143,7 +143,7 @@ static void parse_action(struct parser *p, const struct ydoc_node *n,
 		perr(p, v, "'to' is only valid with 'action: redirect'");
 	if (v && r->action == EDGEFW_ACT_REDIRECT &&
 	    rs_expect_kind(p, v, YDOC_SCALAR, "to")) {
-		if (!valid_ifname(v->str))
+		if (!rs_valid_ifname(v->str))
 			perr(p, v, "'%s' is not a valid interface name (1-15 characters, no '/', ':' or spaces)",
 			     v->str);
 		else if (strpbrk(v->str, "*?["))
@@ -280,10 +280,12 @@ static void parse_rules(struct parser *p, const struct ydoc_node *n)
 void rs_parse_document(struct parser *p, const struct ydoc_node *root)
 {
 	static const char *const keys[] = { "version", "defaults", "sets",
-					    "rules", NULL };
+					    "rules", "interfaces", "daemon",
+					    NULL };
 	const struct ydoc_node *v;
 	size_t errors = p->d->errors;
 
+	p->rs->daemon.log_rate = EF_LOG_RATE_DEFAULT;
 	if (!root) {
 		ef_err(p->d, p->file, 0, 0,
 		       "the file is empty: write at least 'version: 1'");
@@ -304,6 +306,10 @@ void rs_parse_document(struct parser *p, const struct ydoc_node *root)
 		rs_parse_sets(p, v);
 	if ((v = ydoc_map_get(root, "rules")))
 		parse_rules(p, v);
+	if ((v = ydoc_map_get(root, "interfaces")))
+		rs_parse_attach(p, v);
+	if ((v = ydoc_map_get(root, "daemon")))
+		rs_parse_daemon(p, v);
 	rs_finish_sets(p);
 	/* Reachability reasons about whole rules: only meaningful, and only
 	 * safe, when every rule parsed. */

@@ -138,6 +138,7 @@ void ef_ruleset_free(struct ef_ruleset *rs)
 	}
 	free(rs->rules);
 	free(rs->sets);
+	free(rs->attach);
 	free(rs->path);
 	memset(rs, 0, sizeof(*rs));
 }

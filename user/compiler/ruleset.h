@@ -122,6 +122,44 @@ struct ef_set {
 	size_t n_refs; /* rules referring to it */
 };
 
+/* The top-level `interfaces` section: where edgefwd attaches. */
+enum ef_attach_mode {
+	EF_ATTACH_AUTO = 0, /* XDP native, else generic */
+	EF_ATTACH_NATIVE,
+	EF_ATTACH_GENERIC,
+};
+
+struct ef_attach_spec {
+	char pattern[EF_IFNAME_MAX]; /* a name or fnmatch(3) glob */
+	uint8_t hooks;               /* 1u << enum edgefw_hook */
+	uint8_t mode;                /* enum ef_attach_mode, for XDP */
+	unsigned line, col;
+};
+
+enum ef_on_exit {
+	EF_ON_EXIT_KEEP = 0, /* programs and pins stay: filtering goes on */
+	EF_ON_EXIT_DETACH,   /* detach everywhere and remove the pins */
+};
+
+#define EF_SOCKET_PATH_MAX 108 /* sun_path */
+#define EF_LISTEN_MAX 64
+#define EF_LOG_PATH_MAX 256
+#define EF_METRICS_DEFAULT "127.0.0.1:9469"
+#define EF_SOCKET_DIR "/run/edgefw"
+#define EF_LOG_RATE_DEFAULT 10
+#define EF_LOG_RATE_MAX 100000
+
+/* The top-level `daemon` section: edgefwd's settings. Empty strings mean
+ * the defaults (see rules/README.md); `edgefw` ignores the section. */
+struct ef_daemon_conf {
+	char instance[32];                      /* EF_INSTANCE_NAME_MAX */
+	char control_socket[EF_SOCKET_PATH_MAX]; /* "": /run/edgefw/INSTANCE.sock */
+	char metrics[EF_LISTEN_MAX];            /* "": default; "off" */
+	char drop_log[EF_LOG_PATH_MAX];         /* "": "-" (stdout); or a file */
+	uint32_t log_rate;                      /* per rule per second; 0 off */
+	uint8_t on_exit;                        /* enum ef_on_exit */
+};
+
 struct ef_ruleset {
 	char *path;
 	uint64_t hash; /* FNV-1a 64 of the file's bytes (not of list files) */
@@ -134,6 +172,9 @@ struct ef_ruleset {
 	size_t n_rules;
 	struct ef_set *sets;
 	size_t n_sets;
+	struct ef_attach_spec *attach; /* the `interfaces` section */
+	size_t n_attach;
+	struct ef_daemon_conf daemon;
 };
 
 /* Reads and checks a rules file (and the list files it names, relative to

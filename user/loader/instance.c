@@ -160,6 +160,22 @@ int ef_instance_set_capacity(__u32 cells, __u32 classes)
 	return 0;
 }
 
+static __u32 room_for(size_t need, __u32 floor, __u32 ceiling)
+{
+	size_t cap = floor;
+
+	while (cap < 2 * need && cap < ceiling)
+		cap *= 2;
+	return (__u32)(cap < ceiling ? cap : ceiling);
+}
+
+int ef_instance_size_for(size_t n_cells, size_t n_classes)
+{
+	return ef_instance_set_capacity(
+		room_for(n_cells, EDGEFW_CELLS_DEFAULT, EDGEFW_CELLS_MAX),
+		room_for(n_classes, EDGEFW_CLASSES_DEFAULT, EDGEFW_MAX_CLASSES));
+}
+
 static int set_template(struct bpf_map *outer, __u32 value_size,
 			__u32 entries, __u32 flags, int *fd)
 {

@@ -36,7 +36,10 @@
 	X(instance_info)  \
 	X(attachments)    \
 	X(tx_ports)       \
-	X(rcu_sync)
+	X(rcu_sync)       \
+	X(log_ring)       \
+	X(log_config)     \
+	X(log_state)
 
 struct ef_maps {
 #define EF_MAP_FIELD(name) int name;
@@ -70,6 +73,9 @@ void ef_instance_close(struct ef_instance *inst);
  * in this process (defaults: EDGEFW_CELLS_DEFAULT, EDGEFW_CLASSES_DEFAULT).
  * 0 or -EINVAL. */
 int ef_instance_set_capacity(__u32 cells, __u32 classes);
+/* The same, with room for twice a compiled ruleset's needs (so later
+ * reloads can grow), at least the defaults and at most the maxima. */
+int ef_instance_size_for(size_t n_cells, size_t n_classes);
 
 /* Unpins every map and removes the directory; the maps live on only while
  * attached programs hold them. The instance is closed afterwards. */

@@ -576,6 +576,8 @@ int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	if (!bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info)) {
 		info.ruleset_hash = rs->hash;
 		info.loaded_at = (__u64)time(NULL);
+		info.version++;
+		sum->version = info.version;
 		bpf_map_update_elem(inst->maps.instance_info, &zero, &info,
 				    BPF_ANY);
 	}

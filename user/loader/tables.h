@@ -19,6 +19,7 @@ struct ef_apply_summary {
 	size_t rules_added;    /* names new to this instance */
 	size_t rules_removed;  /* names no longer present */
 	size_t rules_kept;     /* names whose counters carried over */
+	unsigned long long version; /* instance_info.version after the switch */
 };
 
 /* Returns 0 or a negative errno (logged); on error the ruleset in force is

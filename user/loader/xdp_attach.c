@@ -72,14 +72,20 @@ out:
 }
 
 /* libxdp falls back to attaching the program alone when the kernel refuses
- * its dispatcher; say so, since other XDP programs then cannot join. */
+ * its dispatcher; say so (once per process: the daemon attaches often),
+ * since other XDP programs then cannot join. */
 static void note_legacy(int ifindex, const char *ifname)
 {
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	static bool noted;
+	struct xdp_multiprog *mp;
 
+	if (noted)
+		return;
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	if (libxdp_get_error(mp))
 		return;
-	if (xdp_multiprog__is_legacy(mp))
+	noted = xdp_multiprog__is_legacy(mp);
+	if (noted)
 		ef_log_info("note: libxdp's dispatcher is unavailable here, so edgefw is the only XDP program on %s (EDGEFW_DEBUG=1 shows why)",
 			    ifname);
 	xdp_multiprog__close(mp);

@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* edgefwd's control socket (server side) and its client (edgefw reload).
+ * One JSON request and one JSON response per connection; see control.h. */
+#include "control.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "ruleset.h"
+
+#define CTL_REQUEST_MAX (64 * 1024)
+/* Responses carry every diagnostic of a rules file: allow far more than a
+ * request, but still bound what a misbehaving peer can make us buffer. */
+#define CTL_RESPONSE_MAX (4 * 1024 * 1024)
+#define CTL_IO_TIMEOUT_S 2
+#define CTL_BACKLOG 16
+
+struct efd_control {
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+static int make_addr(const char *path, struct sockaddr_un *sa)
+{
+	size_t len = strlen(path);
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	/* Leave room for the NUL: a truncated path would name another file. */
+	if (!len || len >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa->sun_path, path, len);
+	return 0;
+}
+
+/* mkdir -p of path's parent directory. Directories this creates get mode
+ * 0755 whatever the umask is, so that the layout does not depend on how
+ * the daemon was started; existing ones are left alone. */
+static int make_parent_dir(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash, *p;
+	int ret = 0;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0; /* relative name in the cwd, or directly under / */
+	*slash = '\0';
+
+	for (p = dir + 1;; p++) {
+		bool last = *p == '\0';
+
+		if (*p != '/' && !last)
+			continue;
+		*p = '\0';
+		if (!mkdir(dir, 0755)) {
+			if (chmod(dir, 0755)) {
+				ret = -errno;
+				ef_log_err("cannot set mode 0755 on %s: %s",
+					   dir, strerror(-ret));
+				break;
+			}
+		} else if (errno != EEXIST) {
+			ret = -errno;
+			ef_log_err("cannot create directory %s for the control socket: %s",
+				   dir, strerror(-ret));
+			break;
+		}
+		if (last)
+			break;
+		*p = '/';
+	}
+	return ret;
+}
+
+/* What is at path already? A socket some live process listens on must not
+ * be stolen (two daemons would fight over one instance); one left by a
+ * daemon that died is removed so that bind() can succeed. */
+static int clear_stale(const char *path, const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd = -1, ret = 0;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		ret = -errno;
+		ef_log_err("cannot check %s for the control socket: %s",
+			   path, strerror(-ret));
+		return ret;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		ef_log_err("%s exists and is not a socket: remove it or set daemon.control-socket to another path",
+			   path);
+		return -EEXIST;
+	}
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		ret = -errno;
+		ef_log_err("cannot create a Unix socket to probe %s: %s",
+			   path, strerror(-ret));
+		goto out;
+	}
+	if (!connect(fd, (const struct sockaddr *)sa, sizeof(*sa))) {
+		ret = -EADDRINUSE;
+		ef_log_err("another edgefwd already listens on %s: stop it first, or give this one another daemon.instance or daemon.control-socket",
+			   path);
+		goto out;
+	}
+	if (errno != ECONNREFUSED) {
+		ret = -errno;
+		ef_log_err("cannot probe the control socket %s: %s",
+			   path, strerror(-ret));
+		goto out;
+	}
+	/* Nobody listens: a leftover of a daemon that did not clean up. */
+	if (unlink(path) && errno != ENOENT) {
+		ret = -errno;
+		ef_log_err("cannot remove the stale control socket %s: %s",
+			   path, strerror(-ret));
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int efd_control_open(const char *path, struct efd_control **out)
+{
+	struct efd_control *c = NULL;
+	struct sockaddr_un sa;
+	bool bound = false;
+	mode_t old_mask;
+	int ret;
+
+	*out = NULL;
+	ret = make_addr(path, &sa);
+	if (ret) {
+		ef_log_err("control socket path '%s' is empty or longer than %zu bytes: choose a shorter daemon.control-socket",
+			   path, sizeof(sa.sun_path) - 1);
+		goto fail;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		ret = -ENOMEM;
+		ef_log_err("cannot open the control socket %s: out of memory", path);
+		goto fail;
+	}
+	c->fd = -1;
+	memcpy(c->path, sa.sun_path, sizeof(c->path));
+
+	ret = make_parent_dir(path);
+	if (ret)
+		goto fail;
+	ret = clear_stale(path, &sa);
+	if (ret)
+		goto fail;
+
+	/* Non-blocking: the daemon's event loop polls it and serve() must
+	 * never block in accept(). */
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		ret = -errno;
+		ef_log_err("cannot create the control socket %s: %s",
+			   path, strerror(-ret));
+		goto fail;
+	}
+	/* bind() creates the file with the umask applied: with 0177 it is
+	 * 0600 from the start, so there is no moment where anyone but root
+	 * could connect. The umask is process-wide; the daemon is
+	 * single-threaded, so restoring it right away is enough. */
+	old_mask = umask(0177);
+	ret = bind(c->fd, (const struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+	umask(old_mask);
+	if (ret) {
+		ef_log_err("cannot create the control socket %s: %s",
+			   path, strerror(-ret));
+		goto fail;
+	}
+	bound = true;
+	/* Explicitly too, in case the file system ignores the umask. */
+	if (chmod(path, 0600)) {
+		ret = -errno;
+		ef_log_err("cannot set mode 0600 on the control socket %s: %s",
+			   path, strerror(-ret));
+		goto fail;
+	}
+	if (listen(c->fd, CTL_BACKLOG)) {
+		ret = -errno;
+		ef_log_err("cannot listen on the control socket %s: %s",
+			   path, strerror(-ret));
+		goto fail;
+	}
+	*out = c;
+	return 0;
+
+fail:
+	if (c) {
+		if (c->fd >= 0)
+			close(c->fd);
+		if (bound)
+			unlink(c->path);
+		free(c);
+	}
+	return ret;
+}
+
+int efd_control_fd(const struct efd_control *c)
+{
+	return c ? c->fd : -1;
+}
+
+void efd_control_close(struct efd_control *c)
+{
+	if (!c)
+		return;
+	close(c->fd);
+	/* Remove the file so that the next daemon finds no stale socket and
+	 * edgefw sees at once (ENOENT) that nobody listens. */
+	if (unlink(c->path) && errno != ENOENT)
+		ef_log_warn("cannot remove the control socket %s: %s",
+			    c->path, strerror(errno));
+	free(c);
+}
+
+/* Writes all of buf. MSG_NOSIGNAL: a peer that went away must give EPIPE,
+ * not kill the process with SIGPIPE. */
+static int send_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int send_json_line(int fd, struct json_object *obj)
+{
+	const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	ret = send_all(fd, s, strlen(s));
+	if (!ret)
+		ret = send_all(fd, "\n", 1);
+	return ret;
+}
+
+/* Parses exactly one JSON value in buf[0..len), which buf[len] == '\0'
+ * ends (trailing white space is fine, trailing garbage is not). On error
+ * *why says what is wrong. */
+static struct json_object *parse_json(const char *buf, size_t len,
+				      const char **why)
+{
+	struct json_tokener *tok;
+	struct json_object *obj = NULL;
+	enum json_tokener_error jerr;
+	size_t end;
+
+	*why = NULL;
+	if (len > INT32_MAX) {
+		*why = "too large";
+		return NULL;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		*why = "out of memory";
+		return NULL;
+	}
+	/* Length -1: the tokener stops at the NUL, which also ends a bare
+	 * number ("1" alone would otherwise stay "incomplete"). An embedded
+	 * NUL stops it early and shows up as trailing garbage below. */
+	obj = json_tokener_parse_ex(tok, buf, -1);
+	jerr = json_tokener_get_error(tok);
+	if (!obj) {
+		*why = jerr == json_tokener_continue || jerr == json_tokener_success
+			       ? "incomplete JSON"
+			       : json_tokener_error_desc(jerr);
+		goto out;
+	}
+	for (end = json_tokener_get_parse_end(tok); end < len; end++) {
+		if (!strchr(" \t\r\n", buf[end]) || buf[end] == '\0') {
+			*why = "garbage after the JSON value";
+			json_object_put(obj);
+			obj = NULL;
+			break;
+		}
+	}
+out:
+	json_tokener_free(tok);
+	return obj;
+}
+
+/* Reads one request: up to the first newline, or EOF. Returns its length
+ * (buf[len] is then '\0', buf holds cap + 1 bytes), or -errno (-EMSGSIZE
+ * when it does not fit in cap). */
+static ssize_t read_request(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	while (len < cap) {
+		ssize_t n = recv(fd, buf + len, cap - len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		if (memchr(buf + len, '\n', (size_t)n)) {
+			len = (size_t)((char *)memchr(buf + len, '\n', (size_t)n) - buf);
+			break;
+		}
+		len += (size_t)n;
+	}
+	/* len == cap: no newline nor EOF within cap bytes. */
+	if (len < cap) {
+		buf[len] = '\0';
+		return (ssize_t)len;
+	}
+	return -EMSGSIZE;
+}
+
+static void reply_error(int fd, int exit_code, const char *message)
+{
+	struct json_object *resp = json_object_new_object();
+
+	if (!resp)
+		return;
+	json_object_object_add(resp, "ok", json_object_new_boolean(0));
+	json_object_object_add(resp, "exit", json_object_new_int(exit_code));
+	json_object_object_add(resp, "message", json_object_new_string(message));
+	send_json_line(fd, resp);
+	json_object_put(resp);
+}
+
+void efd_control_serve(struct efd_control *c, efd_control_fn fn, void *arg)
+{
+	const struct timeval tv = { .tv_sec = CTL_IO_TIMEOUT_S };
+	struct json_object *req = NULL, *resp = NULL, *cmd;
+	struct ucred cred;
+	socklen_t cred_len = sizeof(cred);
+	char *buf = NULL, msg[160];
+	const char *why;
+	ssize_t len;
+	int fd, ret;
+
+	/* Without SOCK_NONBLOCK the accepted socket blocks, so the 2 s
+	 * timeouts below bound every read and write of a slow client. */
+	fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0) {
+		/* Nothing pending (or the client gave up already): the event
+		 * loop polls again. */
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+		    errno != ECONNABORTED)
+			ef_log_warn("cannot accept on the control socket %s: %s",
+				    c->path, strerror(errno));
+		return;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv))) {
+		ef_log_warn("cannot set timeouts on a control connection on %s: %s",
+			    c->path, strerror(errno));
+		goto out;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len)) {
+		ef_log_warn("cannot identify the peer of a control connection on %s: %s",
+			    c->path, strerror(errno));
+		goto out;
+	}
+	/* The socket is 0600 already; this also refuses peers let in by a
+	 * loosened mode or a descriptor passed on: reloading is root's. */
+	if (cred.uid != 0) {
+		ef_log_warn("refused a control request on %s from pid %d uid %u: only root may use it",
+			    c->path, (int)cred.pid, (unsigned)cred.uid);
+		reply_error(fd, 2, "permission denied: edgefwd's control socket is for root only");
+		goto out;
+	}
+
+	buf = malloc(CTL_REQUEST_MAX + 1);
+	if (!buf) {
+		reply_error(fd, 2, "edgefwd is out of memory");
+		goto out;
+	}
+	len = read_request(fd, buf, CTL_REQUEST_MAX);
+	if (len == -EMSGSIZE) {
+		reply_error(fd, 1, "bad request: longer than 64 KiB");
+		goto out;
+	}
+	if (len < 0) {
+		/* A timeout or a reset: the client is gone or stuck, there is
+		 * nobody to answer. */
+		ef_log_warn("cannot read a control request on %s from pid %d: %s",
+			    c->path, (int)cred.pid, strerror((int)-len));
+		goto out;
+	}
+	if (len == 0) {
+		/* Also what a probe (another edgefwd checking whether this
+		 * socket is live) sends: it has gone, the reply is dropped. */
+		reply_error(fd, 1, "bad request: empty");
+		goto out;
+	}
+	req = parse_json(buf, (size_t)len, &why);
+	if (!req) {
+		snprintf(msg, sizeof(msg), "bad request: not valid JSON (%s)", why);
+		reply_error(fd, 1, msg);
+		goto out;
+	}
+	if (!json_object_is_type(req, json_type_object)) {
+		reply_error(fd, 1, "bad request: not a JSON object");
+		goto out;
+	}
+	if (!json_object_object_get_ex(req, "command", &cmd) ||
+	    !json_object_is_type(cmd, json_type_string)) {
+		reply_error(fd, 1, "bad request: no string \"command\"");
+		goto out;
+	}
+
+	resp = json_object_new_object();
+	if (!resp) {
+		reply_error(fd, 2, "edgefwd is out of memory");
+		goto out;
+	}
+	json_object_object_add(resp, "ok", json_object_new_boolean(0));
+	json_object_object_add(resp, "exit", json_object_new_int(1));
+	fn(arg, json_object_get_string(cmd), req, resp);
+	ret = send_json_line(fd, resp);
+	if (ret)
+		ef_log_warn("cannot send the response to '%s' on %s to pid %d: %s",
+			    json_object_get_string(cmd), c->path, (int)cred.pid,
+			    strerror(-ret));
+out:
+	json_object_put(resp);
+	json_object_put(req);
+	free(buf);
+	close(fd);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd is ready for events or the deadline passes. */
+static int wait_fd(int fd, short events, long long deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+
+	for (;;) {
+		long long left = deadline - now_ms();
+		int n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* connect() on a non-blocking Unix socket does not return EINPROGRESS:
+ * it fails with EAGAIN while the listener's backlog is full. Retry, a
+ * little later each time, until the deadline. */
+static int connect_until(int fd, const struct sockaddr_un *sa,
+			 long long deadline)
+{
+	struct timespec pause = { .tv_nsec = 10 * 1000000 };
+
+	for (;;) {
+		if (!connect(fd, (const struct sockaddr *)sa, sizeof(*sa)))
+			return 0;
+		if (errno == EPERM)
+			return -EACCES; /* e.g. an LSM: same meaning here */
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
+		nanosleep(&pause, NULL);
+	}
+}
+
+int efd_control_request(const char *path, struct json_object *req,
+			int timeout_ms, struct json_object **resp)
+{
+	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	struct sockaddr_un sa;
+	const char *s, *why;
+	char *buf = NULL, *line = NULL;
+	size_t len = 0, cap = 0, sent = 0, line_len;
+	int fd = -1, ret;
+
+	*resp = NULL;
+	ret = make_addr(path, &sa);
+	if (ret)
+		goto out;
+	/* Non-blocking throughout: poll() then bounds the whole exchange by
+	 * one deadline, whatever the daemon does. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = connect_until(fd, &sa, deadline);
+	if (ret)
+		goto out;
+
+	s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!s) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	line_len = strlen(s) + 1;
+	line = malloc(line_len);
+	if (!line) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(line, s, line_len - 1);
+	line[line_len - 1] = '\n';
+	while (sent < line_len) {
+		ssize_t n = send(fd, line + sent, line_len - sent, MSG_NOSIGNAL);
+
+		if (n >= 0) {
+			sent += (size_t)n;
+			continue;
+		}
+		if (errno == EPIPE || errno == ECONNRESET)
+			break; /* the daemon answered early (e.g. refused us):
+				* its response is still there to read */
+		if (errno != EAGAIN && errno != EINTR) {
+			ret = -errno;
+			goto out;
+		}
+		ret = wait_fd(fd, POLLOUT, deadline);
+		if (ret)
+			goto out;
+	}
+	/* Tells the daemon the request is complete even if it reads to EOF
+	 * rather than to the newline. */
+	shutdown(fd, SHUT_WR);
+
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 4096) {
+			char *nb;
+
+			if (cap >= CTL_RESPONSE_MAX) {
+				ret = -EMSGSIZE;
+				goto out;
+			}
+			cap = cap ? cap * 2 : 8192;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			buf = nb;
+		}
+		n = recv(fd, buf + len, cap - len, 0);
+		if (n > 0) {
+			len += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			break;
+		/* A daemon that closes without reading all of our request
+		 * resets the connection after its response: that response
+		 * was read, so it is the end. */
+		if (errno == ECONNRESET && len)
+			break;
+		if (errno != EAGAIN && errno != EINTR) {
+			ret = -errno;
+			goto out;
+		}
+		ret = wait_fd(fd, POLLIN, deadline);
+		if (ret)
+			goto out;
+	}
+
+	buf[len] = '\0'; /* room: cap - len >= 4096 before each recv */
+	*resp = parse_json(buf, len, &why);
+	if (!*resp)
+		ret = -EPROTO;
+	else if (!json_object_is_type(*resp, json_type_object)) {
+		json_object_put(*resp);
+		*resp = NULL;
+		ret = -EPROTO;
+	}
+out:
+	free(line);
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int efd_control_default_path(const char *instance, char *buf, size_t len)
+{
+	size_t max = len < EF_SOCKET_PATH_MAX ? len : EF_SOCKET_PATH_MAX;
+	int n;
+
+	/* Also bounded by sun_path: a longer path could never be bound. */
+	n = snprintf(buf, len, "%s/%s.sock", EF_SOCKET_DIR, instance);
+	if (n < 0 || (size_t)n >= max)
+		return -ENAMETOOLONG;
+	return 0;
+}

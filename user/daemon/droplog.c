@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "droplog.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "edgefw.h"
+#include "log.h"
+#include "ruleset.h"
+
+/* A rule name as last read from rule_meta; batch says when, so a slot a
+ * reload gave to another rule is read again in the next batch. */
+struct name_cache {
+	uint32_t batch;
+	char name[EDGEFW_RULE_NAME_MAX];
+};
+
+struct efd_droplog {
+	struct ring_buffer *rb;
+	int ring_fd, meta_fd;
+	FILE *out;
+	char *path;            /* NULL: stdout */
+	struct name_cache *names; /* EDGEFW_MAX_RULES entries */
+	uint32_t batch;        /* consume calls so far, from 1 */
+	int64_t offset_ns;     /* CLOCK_REALTIME - CLOCK_MONOTONIC, per batch */
+	uint64_t lines, errors;
+	uint64_t pending;      /* lines in the stdio buffer, not yet flushed */
+	int last_err;          /* the write error last logged; 0: writing fine */
+};
+
+static int open_output(const char *path, FILE **out)
+{
+	int fd, ret;
+	FILE *f;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		ret = -errno;
+		ef_log_err("drop log: cannot open %s: %s; check the daemon "
+			   "section's drop-log path", path, strerror(-ret));
+		return ret;
+	}
+	f = fdopen(fd, "a");
+	if (!f) {
+		ret = -errno;
+		ef_log_err("drop log: cannot open %s: %s", path, strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	*out = f;
+	return 0;
+}
+
+static const char *proto_name(uint8_t p, char *buf, size_t len)
+{
+	switch (p) {
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 1:
+		return "icmp";
+	case 58:
+		return "icmpv6";
+	case 132:
+		return "sctp";
+	default:
+		snprintf(buf, len, "%u", p);
+		return buf;
+	}
+}
+
+static bool has_ports(uint8_t p)
+{
+	return p == 6 || p == 17 || p == 132;
+}
+
+static bool is_icmp(uint8_t p)
+{
+	return p == 1 || p == 58;
+}
+
+/* RFC 3339, UTC, milliseconds. */
+static void format_time(int64_t ns, char *buf, size_t len)
+{
+	time_t sec;
+	struct tm tm;
+	char date[32];
+
+	if (ns < 0)
+		ns = 0;
+	sec = (time_t)(ns / 1000000000);
+	if (!gmtime_r(&sec, &tm) ||
+	    !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm))
+		snprintf(date, sizeof(date), "1970-01-01T00:00:00");
+	snprintf(buf, len, "%s.%03dZ", date, (int)(ns % 1000000000 / 1000000));
+}
+
+/* Adds key: v unless an earlier add failed (*ret set): one check at the
+ * end instead of one per field. */
+static void add(struct json_object *o, const char *key, struct json_object *v,
+		int *ret)
+{
+	if (*ret || !v || json_object_object_add(o, key, v)) {
+		json_object_put(v);
+		if (!*ret)
+			*ret = -ENOMEM;
+	}
+}
+
+static void add_str(struct json_object *o, const char *key, const char *s,
+		    int *ret)
+{
+	add(o, key, *ret ? NULL : json_object_new_string(s), ret);
+}
+
+static void add_int(struct json_object *o, const char *key, int64_t v, int *ret)
+{
+	add(o, key, *ret ? NULL : json_object_new_int64(v), ret);
+}
+
+int efd_droplog_format(const struct edgefw_log_event *e, const char *rule,
+		       const char *ifname, int64_t realtime_offset_ns,
+		       char *buf, size_t len)
+{
+	struct json_object *o = json_object_new_object();
+	char tbuf[48], ifbuf[24], pbuf[8], fbuf[8], src[INET6_ADDRSTRLEN],
+		dst[INET6_ADDRSTRLEN];
+	const char *family, *s;
+	int af, ret = 0;
+	size_t n;
+
+	if (!o)
+		return -ENOMEM;
+	if (!ifname) {
+		snprintf(ifbuf, sizeof(ifbuf), "if%" PRIu32, e->ifindex);
+		ifname = ifbuf;
+	}
+	if (e->family == 4) {
+		family = "ipv4";
+		af = AF_INET;
+	} else if (e->family == 6) {
+		family = "ipv6";
+		af = AF_INET6;
+	} else {
+		snprintf(fbuf, sizeof(fbuf), "%u", e->family);
+		family = fbuf;
+		af = AF_UNSPEC;
+	}
+	format_time((int64_t)e->ktime_ns + realtime_offset_ns, tbuf, sizeof(tbuf));
+
+	add_str(o, "time", tbuf, &ret);
+	add_str(o, "rule", rule, &ret);
+	add_str(o, "action", ef_action_name(e->action), &ret);
+	add_str(o, "interface", ifname, &ret);
+	add_str(o, "hook", ef_hook_name(e->hook), &ret);
+	add_str(o, "family", family, &ret);
+	add_str(o, "protocol", proto_name(e->l4proto, pbuf, sizeof(pbuf)), &ret);
+	if (af != AF_UNSPEC &&
+	    inet_ntop(af, e->saddr, src, sizeof(src)) &&
+	    inet_ntop(af, e->daddr, dst, sizeof(dst))) {
+		add_str(o, "src", src, &ret);
+		add_str(o, "dst", dst, &ret);
+	}
+	/* The datapath puts ICMP's type and code where ports would go. */
+	if (has_ports(e->l4proto)) {
+		if (e->sport != EDGEFW_NO_L4)
+			add_int(o, "sport", e->sport, &ret);
+		if (e->dport != EDGEFW_NO_L4)
+			add_int(o, "dport", e->dport, &ret);
+	} else if (is_icmp(e->l4proto)) {
+		if (e->sport != EDGEFW_NO_L4)
+			add_int(o, "icmp_type", e->sport, &ret);
+		if (e->dport != EDGEFW_NO_L4)
+			add_int(o, "icmp_code", e->dport, &ret);
+	}
+	if (e->frag == 1 || e->frag == 2)
+		add_str(o, "fragment", e->frag == 1 ? "first" : "later", &ret);
+	add_int(o, "length", e->pkt_len, &ret);
+	if (e->vlan != EDGEFW_UNTAGGED)
+		add_int(o, "vlan", e->vlan, &ret);
+	if (ret)
+		goto out;
+
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						      JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!s) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	n = strlen(s);
+	if (n >= len) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	memcpy(buf, s, n + 1);
+	ret = (int)n;
+out:
+	json_object_put(o);
+	return ret;
+}
+
+/* The rule's name for an event of this batch; rule_meta is read again once
+ * per batch and slot, as a reload may have given the slot to another rule. */
+static const char *rule_name(struct efd_droplog *l, uint32_t slot, char *buf,
+			     size_t len)
+{
+	struct edgefw_rule_meta meta;
+	struct name_cache *c;
+
+	if (slot >= EDGEFW_MAX_RULES)
+		goto unknown;
+	c = &l->names[slot];
+	if (c->batch != l->batch || !c->name[0]) {
+		/* An empty name: the rule left the ruleset after the event;
+		 * keep the name cached from before, if any. */
+		if (!bpf_map_lookup_elem(l->meta_fd, &slot, &meta) && meta.name[0]) {
+			memcpy(c->name, meta.name, sizeof(c->name));
+			c->name[sizeof(c->name) - 1] = '\0';
+		}
+		c->batch = l->batch;
+	}
+	if (c->name[0])
+		return c->name;
+unknown:
+	snprintf(buf, len, "slot%" PRIu32, slot);
+	return buf;
+}
+
+static void write_failed(struct efd_droplog *l, int err)
+{
+	/* Logged once per failure spell, not once per line. */
+	if (l->last_err != err)
+		ef_log_err("drop log: cannot write to %s: %s; lines are lost "
+			   "until it works again", l->path ? l->path : "stdout",
+			   strerror(err));
+	l->last_err = err;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct efd_droplog *l = ctx;
+	const struct edgefw_log_event *e = data;
+	char line[1024], rbuf[24], ifbuf[IF_NAMESIZE];
+	const char *ifname;
+	int n;
+
+	if (size < sizeof(*e))
+		return 0; /* not ours: a newer datapath's record, skip it */
+	ifname = if_indextoname(e->ifindex, ifbuf);
+	n = efd_droplog_format(e, rule_name(l, e->rule_slot, rbuf, sizeof(rbuf)),
+			       ifname, l->offset_ns, line, sizeof(line) - 1);
+	if (n < 0) {
+		l->errors++;
+		return 0;
+	}
+	line[n++] = '\n';
+	if (fwrite(line, 1, (size_t)n, l->out) != (size_t)n) {
+		write_failed(l, errno ? errno : EIO);
+		clearerr(l->out);
+		l->errors++;
+		return 0;
+	}
+	l->pending++;
+	return 0;
+}
+
+int efd_droplog_open(const struct ef_instance *inst, const char *output,
+		     struct efd_droplog **out)
+{
+	struct efd_droplog *l = calloc(1, sizeof(*l));
+	int ret = 0;
+
+	if (!l)
+		return -ENOMEM;
+	l->ring_fd = l->meta_fd = -1;
+	l->names = calloc(EDGEFW_MAX_RULES, sizeof(*l->names));
+	if (!l->names) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* The caller closes the instance after each operation: keep our own
+	 * references to the maps. */
+	l->ring_fd = fcntl(inst->maps.log_ring, F_DUPFD_CLOEXEC, 3);
+	l->meta_fd = l->ring_fd < 0 ? -1 :
+				      fcntl(inst->maps.rule_meta, F_DUPFD_CLOEXEC, 3);
+	if (l->ring_fd < 0 || l->meta_fd < 0) {
+		ret = -errno;
+		ef_log_err("drop log: cannot duplicate the map fds of %s: %s",
+			   inst->dir, strerror(-ret));
+		goto out;
+	}
+	l->rb = ring_buffer__new(l->ring_fd, on_event, l, NULL);
+	if (!l->rb) {
+		ret = -errno;
+		ef_log_err("drop log: cannot read %s/log_ring: %s", inst->dir,
+			   strerror(-ret));
+		goto out;
+	}
+	if (!output || !*output || !strcmp(output, "-")) {
+		l->out = stdout;
+	} else {
+		l->path = strdup(output);
+		if (!l->path) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		ret = open_output(l->path, &l->out);
+	}
+out:
+	if (ret) {
+		efd_droplog_close(l);
+		return ret;
+	}
+	*out = l;
+	return 0;
+}
+
+int efd_droplog_fd(const struct efd_droplog *l)
+{
+	return ring_buffer__epoll_fd(l->rb);
+}
+
+int efd_droplog_consume(struct efd_droplog *l)
+{
+	struct timespec rt, mono;
+	uint64_t before = l->lines;
+	int ret;
+
+	/* Measured per batch so a clock step shows up in the next one. */
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	l->offset_ns = ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000 +
+		       (rt.tv_nsec - mono.tv_nsec);
+	l->batch++;
+	if (!l->batch) /* wrapped: 0 would look like a fresh cache entry */
+		l->batch = 1;
+
+	ret = ring_buffer__consume(l->rb);
+	if (fflush(l->out)) {
+		/* What the buffer held is lost, or some of it. */
+		write_failed(l, errno ? errno : EIO);
+		clearerr(l->out);
+		l->errors += l->pending;
+	} else {
+		if (l->last_err && l->pending)
+			ef_log_info("drop log: writing to %s again",
+				    l->path ? l->path : "stdout");
+		if (l->pending)
+			l->last_err = 0;
+		l->lines += l->pending;
+	}
+	l->pending = 0;
+	if (ret < 0) {
+		ef_log_err("drop log: cannot read the log ring: %s",
+			   strerror(-ret));
+		return ret;
+	}
+	return (int)(l->lines - before);
+}
+
+void efd_droplog_counts(const struct efd_droplog *l, uint64_t *lines,
+			uint64_t *errors)
+{
+	if (lines)
+		*lines = l->lines;
+	if (errors)
+		*errors = l->errors;
+}
+
+int efd_droplog_reopen(struct efd_droplog *l)
+{
+	FILE *f = NULL;
+	int ret;
+
+	if (!l->path)
+		return 0;
+	/* Open the new file first: on failure the old one stays in use. */
+	ret = open_output(l->path, &f);
+	if (ret)
+		return ret;
+	if (fclose(l->out))
+		ef_log_warn("drop log: closing the previous %s: %s", l->path,
+			    strerror(errno));
+	l->out = f;
+	return 0;
+}
+
+void efd_droplog_close(struct efd_droplog *l)
+{
+	if (!l)
+		return;
+	ring_buffer__free(l->rb);
+	if (l->out && l->out != stdout) {
+		if (fclose(l->out))
+			ef_log_warn("drop log: closing %s: %s", l->path,
+				    strerror(errno));
+	} else if (l->out) {
+		fflush(l->out);
+	}
+	if (l->ring_fd >= 0)
+		close(l->ring_fd);
+	if (l->meta_fd >= 0)
+		close(l->meta_fd);
+	free(l->names);
+	free(l->path);
+	free(l);
+}
+
+int efd_droplog_set_rate(const struct ef_instance *inst, uint32_t rate)
+{
+	struct edgefw_log_config cfg = { .rate = rate };
+	__u32 zero = 0;
+	int ret;
+
+	if (bpf_map_update_elem(inst->maps.log_config, &zero, &cfg, BPF_ANY)) {
+		ret = -errno;
+		ef_log_err("drop log: cannot set the log rate in %s/log_config: %s",
+			   inst->dir, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}

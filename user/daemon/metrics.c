@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "metrics.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "counters.h"
+#include "edgefw.h"
+#include "log.h"
+
+#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+struct efd_metrics {
+	struct MHD_Daemon *mhd;
+	struct efd *d;
+	bool starting; /* in MHD_start_daemon */
+};
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	unsigned long v = 0;
+
+	if (!*s || strlen(s) > 5)
+		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int efd_metrics_parse_listen(const char *s, struct sockaddr_storage *ss,
+			     socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *colon;
+	uint16_t port;
+	size_t n;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+		const char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		n = (size_t)(end - s - 1);
+		if (n == 0 || n >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s + 1, n);
+		host[n] = '\0';
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1 ||
+		    parse_port(end + 2, &port))
+			return -EINVAL;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		*len = sizeof(*a6);
+		return 0;
+	}
+	colon = strchr(s, ':');
+	/* One colon only: a bare IPv6 address must be bracketed. */
+	if (!colon || strchr(colon + 1, ':'))
+		return -EINVAL;
+	n = (size_t)(colon - s);
+	if (n == 0 || n >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	{
+		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1 ||
+		    parse_port(colon + 1, &port))
+			return -EINVAL;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		*len = sizeof(*a4);
+	}
+	return 0;
+}
+
+void efd_metrics_write_label(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		default:
+			fputc(*s, out);
+		}
+	}
+}
+
+static void family(FILE *f, const char *name, const char *type,
+		   const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One sample: name{k="v",...} value, with nlabels (key, value) pairs of
+ * strings after nlabels. */
+static void sample(FILE *f, const char *name, uint64_t value, int nlabels, ...)
+{
+	va_list ap;
+
+	fputs(name, f);
+	va_start(ap, nlabels);
+	for (int i = 0; i < nlabels; i++) {
+		const char *k = va_arg(ap, const char *);
+		const char *v = va_arg(ap, const char *);
+
+		fprintf(f, "%s%s=\"", i ? "," : "{", k);
+		efd_metrics_write_label(f, v);
+		fputc('"', f);
+	}
+	va_end(ap);
+	fprintf(f, "%s %" PRIu64 "\n", nlabels ? "}" : "", value);
+}
+
+static const char *target_mode(const struct efd_target *t)
+{
+	static const char *const asked[] = { "auto", "native", "generic" };
+
+	if (t->hook != EDGEFW_HOOK_XDP)
+		return "tc";
+	if (t->xdp_mode[0])
+		return t->xdp_mode;
+	/* Not attached (yet): the mode the config asks for. */
+	return t->mode < sizeof(asked) / sizeof(asked[0]) ? asked[t->mode] : "?";
+}
+
+static uint64_t nonneg(time_t t)
+{
+	return t > 0 ? (uint64_t)t : 0;
+}
+
+/* The instance's part: counters and the ruleset it holds. */
+static void render_instance(FILE *f, const struct ef_stats *st,
+			    const uint64_t *suppressed)
+{
+	static const struct {
+		const char *name, *help;
+		bool bytes;
+	} rule_fams[] = {
+		{ "edgefw_rule_packets_total", "Packets a rule decided.", false },
+		{ "edgefw_rule_bytes_total", "Bytes of the packets a rule decided.", true },
+	}, def_fams[] = {
+		{ "edgefw_default_packets_total", "Packets no rule matched, by hook.", false },
+		{ "edgefw_default_bytes_total", "Bytes of the packets no rule matched, by hook.", true },
+	}, reason_fams[] = {
+		{ "edgefw_reason_packets_total", "Packets by why no rule decided them.", false },
+		{ "edgefw_reason_bytes_total", "Bytes of the packets by why no rule decided them.", true },
+	}, if_fams[] = {
+		{ "edgefw_interface_packets_total", "Packets by interface, hook and final action.", false },
+		{ "edgefw_interface_bytes_total", "Bytes by interface, hook and final action.", true },
+	};
+
+	for (size_t k = 0; k < 2; k++) {
+		family(f, rule_fams[k].name, "counter", rule_fams[k].help);
+		for (size_t i = 0; st && i < st->n_rules; i++) {
+			const struct ef_rule_stat *r = &st->rules[i];
+
+			sample(f, rule_fams[k].name,
+			       rule_fams[k].bytes ? r->bytes : r->packets, 2,
+			       "rule", r->name, "action", ef_action_name(r->action));
+		}
+	}
+	for (size_t k = 0; k < 2; k++) {
+		family(f, def_fams[k].name, "counter", def_fams[k].help);
+		for (uint32_t h = 0; st && h < EDGEFW_HOOK_COUNT; h++)
+			sample(f, def_fams[k].name,
+			       def_fams[k].bytes ? st->defaults[h].bytes :
+						   st->defaults[h].packets,
+			       2, "hook", ef_hook_name(h), "action",
+			       ef_action_name(st->default_action[h]));
+	}
+	for (size_t k = 0; k < 2; k++) {
+		family(f, reason_fams[k].name, "counter", reason_fams[k].help);
+		for (unsigned r = 0; st && r < EDGEFW_REASON_COUNT; r++)
+			sample(f, reason_fams[k].name,
+			       reason_fams[k].bytes ? st->reasons[r].bytes :
+						      st->reasons[r].packets,
+			       1, "reason", ef_reason_name(r));
+	}
+	for (size_t k = 0; k < 2; k++) {
+		family(f, if_fams[k].name, "counter", if_fams[k].help);
+		for (size_t i = 0; st && i < st->n_ifaces; i++) {
+			const struct ef_iface_stat *s = &st->ifaces[i];
+
+			for (uint8_t a = 0; a < EDGEFW_ACT_COUNT; a++)
+				sample(f, if_fams[k].name,
+				       if_fams[k].bytes ? s->act[a].bytes :
+							  s->act[a].packets,
+				       3, "interface", s->ifname, "hook",
+				       ef_hook_name(s->hook), "action",
+				       ef_action_name(a));
+		}
+	}
+	family(f, "edgefw_drop_log_suppressed_total", "counter",
+	       "Drop log events not sent: over the rate limit or the ring was full.");
+	for (size_t i = 0; st && i < st->n_rules; i++)
+		sample(f, "edgefw_drop_log_suppressed_total", suppressed[i], 1,
+		       "rule", st->rules[i].name);
+	family(f, "edgefw_ruleset_loaded_timestamp_seconds", "gauge",
+	       "When the ruleset in force was loaded (Unix time).");
+	if (st)
+		sample(f, "edgefw_ruleset_loaded_timestamp_seconds",
+		       st->info.loaded_at, 0);
+}
+
+static void render_daemon(FILE *f, const struct efd *d,
+			  const struct ef_stats *st, bool up)
+{
+	char hash[17];
+
+	family(f, "edgefw_interface_attached", "gauge",
+	       "1 when the interface and hook the config names is attached.");
+	for (size_t i = 0; i < d->n_targets; i++) {
+		const struct efd_target *t = &d->targets[i];
+
+		sample(f, "edgefw_interface_attached", t->attached ? 1 : 0, 3,
+		       "interface", t->ifname, "hook", ef_hook_name(t->hook),
+		       "mode", target_mode(t));
+	}
+	family(f, "edgefw_ruleset_version", "gauge",
+	       "Rulesets switched in since the instance was created.");
+	sample(f, "edgefw_ruleset_version", up ? st->info.version : d->version, 0);
+	family(f, "edgefw_ruleset_rules", "gauge", "Rules in the ruleset in force.");
+	sample(f, "edgefw_ruleset_rules", up ? st->n_rules : d->rs.n_rules, 0);
+	family(f, "edgefw_ruleset_info", "gauge",
+	       "The config file in force and the FNV-1a hash of its bytes.");
+	snprintf(hash, sizeof(hash), "%016" PRIx64, up ? (uint64_t)st->info.ruleset_hash :
+							    d->rs.hash);
+	sample(f, "edgefw_ruleset_info", 1, 2, "path",
+	       d->config_path ? d->config_path : "", "hash", hash);
+	family(f, "edgefw_reloads_total", "counter", "Reloads by result.");
+	sample(f, "edgefw_reloads_total", d->reloads.ok, 1, "result", "success");
+	sample(f, "edgefw_reloads_total", d->reloads.failed, 1, "result", "failure");
+	family(f, "edgefw_last_reload_timestamp_seconds", "gauge",
+	       "When the last reload was attempted (Unix time; 0: never).");
+	sample(f, "edgefw_last_reload_timestamp_seconds",
+	       nonneg(d->reloads.last_attempt), 0);
+	family(f, "edgefw_last_reload_success", "gauge",
+	       "1 when the last reload succeeded (or none failed yet).");
+	sample(f, "edgefw_last_reload_success", d->reloads.last_failed ? 0 : 1, 0);
+	family(f, "edgefw_drop_log_lines_total", "counter",
+	       "Drop log lines written.");
+	sample(f, "edgefw_drop_log_lines_total", d->log_lines, 0);
+	family(f, "edgefw_drop_log_errors_total", "counter",
+	       "Drop log lines lost to write errors.");
+	sample(f, "edgefw_drop_log_errors_total", d->log_errors, 0);
+	family(f, "edgefw_daemon_start_timestamp_seconds", "gauge",
+	       "When edgefwd started (Unix time).");
+	sample(f, "edgefw_daemon_start_timestamp_seconds", nonneg(d->started), 0);
+	family(f, "edgefw_instance_up", "gauge",
+	       "1 when the instance's maps could be read for this scrape.");
+	sample(f, "edgefw_instance_up", up ? 1 : 0, 0);
+}
+
+int efd_metrics_render(struct efd *d, FILE *out)
+{
+	struct ef_instance inst;
+	struct ef_stats st;
+	uint64_t *suppressed = NULL;
+	bool up = false;
+	int ret;
+
+	memset(&st, 0, sizeof(st));
+	/* A failed open or read is logged by the loader; the scrape still
+	 * gets the daemon's own metrics and edgefw_instance_up 0. */
+	if (!ef_instance_open(d->instance, EF_OPEN_SHARED, &inst)) {
+		if (!ef_stats_read(&inst, &st)) {
+			suppressed = calloc(st.n_rules + 1, sizeof(*suppressed));
+			for (size_t i = 0; suppressed && i < st.n_rules; i++) {
+				struct edgefw_log_state ls;
+				__u32 slot = st.rules[i].slot;
+
+				if (!bpf_map_lookup_elem(inst.maps.log_state, &slot, &ls))
+					suppressed[i] = ls.suppressed;
+			}
+			up = suppressed != NULL;
+		}
+		ef_instance_close(&inst);
+	}
+	render_instance(out, up ? &st : NULL, suppressed);
+	render_daemon(out, d, &st, up);
+	ret = fflush(out) || ferror(out) ? -EIO : 0;
+	ef_stats_free(&st);
+	free(suppressed);
+	return ret;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status,
+			       const char *body, size_t len, bool allow)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, (void *)body,
+					    MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				status == MHD_HTTP_OK ? CONTENT_TYPE :
+							"text/plain; charset=utf-8");
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+				  const char *url, const char *method,
+				  const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **req_cls)
+{
+	struct efd_metrics *m = cls;
+	static const char nf[] = "not found: edgefwd serves /metrics\n";
+	static const char na[] = "method not allowed: use GET\n";
+	static const char ie[] = "cannot render the metrics; see edgefwd's log\n";
+	char *buf = NULL;
+	size_t len = 0;
+	enum MHD_Result ret;
+	FILE *f;
+
+	(void)version;
+	(void)upload_data;
+	(void)upload_data_size;
+	(void)req_cls;
+	if (strcmp(url, "/metrics") != 0)
+		return respond(c, MHD_HTTP_NOT_FOUND, nf, sizeof(nf) - 1, false);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED, na, sizeof(na) - 1,
+			       true);
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR, ie,
+			       sizeof(ie) - 1, false);
+	ret = efd_metrics_render(m->d, f) ? MHD_NO : MHD_YES;
+	if (fclose(f) || ret == MHD_NO) {
+		free(buf);
+		return respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR, ie,
+			       sizeof(ie) - 1, false);
+	}
+	ret = respond(c, MHD_HTTP_OK, buf, len, false);
+	free(buf);
+	return ret;
+}
+
+/* libmicrohttpd's own messages, in the daemon's log format. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	const struct efd_metrics *m = cls;
+	char msg[256];
+	size_t n;
+
+	/* A failed start gets one message of ours, with the same errno. */
+	if (m->starting)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	ef_log_warn("metrics: %s", msg);
+}
+
+int efd_metrics_start(const char *listen, struct efd *d,
+		      struct efd_metrics **out)
+{
+	struct sockaddr_storage ss;
+	struct efd_metrics *m;
+	socklen_t len;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	uint16_t port;
+	int ret;
+
+	ret = efd_metrics_parse_listen(listen, &ss, &len);
+	if (ret) {
+		ef_log_err("metrics: invalid listen address '%s': write "
+			   "A.B.C.D:PORT or [IPv6]:PORT, or off", listen);
+		return ret;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->d = d;
+	if (ss.ss_family == AF_INET6) {
+		flags |= MHD_USE_IPv6;
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	} else {
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	}
+	errno = 0;
+	/* The logger first: libmicrohttpd complains otherwise. */
+	m->starting = true;
+	m->mhd = MHD_start_daemon(flags, port, NULL, NULL, on_request, m,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
+				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)5,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+				  MHD_OPTION_END);
+	m->starting = false;
+	if (!m->mhd) {
+		/* libmicrohttpd leaves bind(2)'s errno in place. */
+		ret = errno > 0 ? -errno : -EIO;
+		ef_log_err("metrics: cannot listen on %s: %s; pick another "
+			   "address in the daemon section's metrics key", listen,
+			   strerror(-ret));
+		free(m);
+		return ret;
+	}
+	*out = m;
+	return 0;
+}
+
+int efd_metrics_fd(const struct efd_metrics *m)
+{
+	const union MHD_DaemonInfo *info;
+
+	info = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	return info ? info->epoll_fd : -1;
+}
+
+void efd_metrics_run(struct efd_metrics *m)
+{
+	MHD_run(m->mhd);
+}
+
+int efd_metrics_timeout_ms(struct efd_metrics *m)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	if (MHD_get_timeout(m->mhd, &ms) != MHD_YES)
+		return -1;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+void efd_metrics_stop(struct efd_metrics *m)
+{
+	if (!m)
+		return;
+	MHD_stop_daemon(m->mhd);
+	free(m);
+}

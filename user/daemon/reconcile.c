@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Keeping the attachments what the config says, whatever the interfaces
+ * did in between: every pass starts from a fresh listing of the links and
+ * the instance's own record of its attachments, so missed or reordered
+ * notifications cannot leave a wrong state behind.
+ */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attach.h"
+#include "classify.h"
+#include "daemon.h"
+#include "droplog.h"
+#include "liblog.h"
+#include "links.h"
+#include "log.h"
+#include "tables.h"
+
+static int cmp_target(const void *a, const void *b)
+{
+	const struct efd_target *x = a, *y = b;
+	int c = strcmp(x->ifname, y->ifname);
+
+	if (c)
+		return c;
+	return (x->hook > y->hook) - (x->hook < y->hook);
+}
+
+/* The (interface, hook) pairs rs asks for among links; the first
+ * `interfaces` entry naming a pair decides its mode. */
+static int build_targets(const struct ef_ruleset *rs,
+			 const struct efd_link *links, size_t n_links,
+			 struct efd_target **out, size_t *n_out)
+{
+	struct efd_target *v = NULL;
+	size_t n = 0;
+
+	for (size_t l = 0; l < n_links; l++) {
+		uint8_t seen = 0;
+
+		for (size_t s = 0; s < rs->n_attach; s++) {
+			const struct ef_attach_spec *sp = &rs->attach[s];
+
+			if (fnmatch(sp->pattern, links[l].name, 0))
+				continue;
+			for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
+				struct efd_target *t;
+
+				if (!(sp->hooks & (1u << h)) || (seen & (1u << h)))
+					continue;
+				seen |= (uint8_t)(1u << h);
+				t = realloc(v, (n + 1) * sizeof(*v));
+				if (!t) {
+					free(v);
+					return -ENOMEM;
+				}
+				v = t;
+				t = &v[n++];
+				memset(t, 0, sizeof(*t));
+				memcpy(t->ifname, links[l].name, sizeof(t->ifname));
+				t->ifindex = links[l].ifindex;
+				t->hook = h;
+				t->mode = sp->mode;
+			}
+		}
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_target);
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+/* The interfaces compiled tables depend on, by name and index: the
+ * attached ones (`interfaces` patterns of rules) and redirect targets. A
+ * change in it means the tables must be rebuilt. */
+static char *fingerprint(const struct ef_ruleset *rs,
+			 const struct efd_target *t, size_t n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!i || strcmp(t[i].ifname, t[i - 1].ifname))
+			fprintf(f, "%s=%d,", t[i].ifname, t[i].ifindex);
+	fputc('|', f);
+	for (size_t i = 0; i < rs->n_rules; i++)
+		if (rs->rules[i].redirect_ifname[0])
+			fprintf(f, "%s=%u,", rs->rules[i].redirect_ifname,
+				if_nametoindex(rs->rules[i].redirect_ifname));
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static const struct efd_link *find_link(const struct efd_link *links,
+					size_t n, int ifindex)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (links[mid].ifindex == ifindex)
+			return &links[mid];
+		if (links[mid].ifindex < ifindex)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static struct efd_target *find_target(struct efd_target *t, size_t n,
+				      int ifindex, uint32_t hook)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].ifindex == ifindex && t[i].hook == hook)
+			return &t[i];
+	return NULL;
+}
+
+/* Settles what the instance recorded: gone interfaces are forgotten,
+ * unwanted attachments detached, renames recorded, and attachments that
+ * still work marked in targets, so they are kept as they are. */
+static void settle_recorded(struct ef_instance *inst,
+			    const struct efd_link *links, size_t n_links,
+			    struct efd_target *t, size_t n)
+{
+	struct edgefw_attach_key keys[EDGEFW_MAX_ATTACH], key, next;
+	struct edgefw_attach_val val;
+	size_t n_keys = 0;
+	void *prev = NULL;
+
+	/* Collect first: deleting while walking would restart the walk. */
+	while (n_keys < EDGEFW_MAX_ATTACH &&
+	       !bpf_map_get_next_key(inst->maps.attachments, prev, &next)) {
+		keys[n_keys++] = next;
+		key = next;
+		prev = &key;
+	}
+	for (size_t i = 0; i < n_keys; i++) {
+		const struct efd_link *l;
+		struct efd_target *tg;
+		const char *hook = ef_hook_name(keys[i].hook);
+
+		if (bpf_map_lookup_elem(inst->maps.attachments, &keys[i], &val))
+			continue;
+		val.ifname[sizeof(val.ifname) - 1] = '\0';
+		l = find_link(links, n_links, (int)keys[i].ifindex);
+		if (!l) {
+			/* The kernel removed our program with the interface. */
+			bpf_map_delete_elem(inst->maps.attachments, &keys[i]);
+			ef_log_info("%s (ifindex %u) is gone: forgot its %s attachment",
+				    val.ifname, keys[i].ifindex, hook);
+			continue;
+		}
+		tg = find_target(t, n, l->ifindex, keys[i].hook);
+		if (!tg) {
+			if (!ef_hook_detach(inst, l->ifindex, l->name, keys[i].hook))
+				ef_log_info("detached from %s (%s): the config no longer asks for it",
+					    l->name, hook);
+			continue;
+		}
+		if (strcmp(val.ifname, l->name)) {
+			ef_log_info("%s (ifindex %d) is now %s: %s attachment kept",
+				    val.ifname, l->ifindex, l->name, hook);
+			memcpy(val.ifname, l->name, sizeof(val.ifname));
+			bpf_map_update_elem(inst->maps.attachments, &keys[i],
+					    &val, BPF_EXIST);
+		}
+		if (!ef_hook_is_attached(inst, l->ifindex, keys[i].hook)) {
+			/* Someone removed it behind our back: attach anew. */
+			ef_log_warn("edgefw's program is no longer on %s (%s): attaching it again",
+				    l->name, hook);
+			bpf_map_delete_elem(inst->maps.attachments, &keys[i]);
+			continue;
+		}
+		tg->attached = true;
+		snprintf(tg->xdp_mode, sizeof(tg->xdp_mode), "%s",
+			 keys[i].hook == EDGEFW_HOOK_XDP ?
+				 ef_xdp_mode_name(val.mode) : "");
+	}
+}
+
+static void attach_missing(struct ef_instance *inst, struct efd_target *t,
+			   size_t n)
+{
+	struct edgefw_attach_key key;
+	struct edgefw_attach_val val;
+
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].attached)
+			continue;
+		t[i].error = ef_hook_attach(inst, t[i].ifindex, t[i].ifname,
+					    t[i].hook, (enum ef_xdp_mode)t[i].mode);
+		if (t[i].error)
+			continue;
+		t[i].attached = true;
+		key = (struct edgefw_attach_key){ .ifindex = (__u32)t[i].ifindex,
+						  .hook = t[i].hook };
+		if (t[i].hook == EDGEFW_HOOK_XDP &&
+		    !bpf_map_lookup_elem(inst->maps.attachments, &key, &val))
+			snprintf(t[i].xdp_mode, sizeof(t[i].xdp_mode), "%s",
+				 ef_xdp_mode_name(val.mode));
+		ef_log_info("attached to %s (%s%s%s)", t[i].ifname,
+			    ef_hook_name(t[i].hook), t[i].xdp_mode[0] ? ", " : "",
+			    t[i].xdp_mode);
+	}
+}
+
+int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
+		  struct ef_diag *diag)
+{
+	struct efd_target *t = NULL;
+	struct efd_link *links = NULL;
+	struct ef_apply_summary sum;
+	struct ef_compiled c;
+	struct ef_instance inst;
+	const char **names = NULL;
+	size_t n = 0, n_links = 0, n_names = 0;
+	bool compiled = false, opened = false;
+	char *fp = NULL;
+	bool attach_failed = false;
+	int ret, status = EFD_SYSTEM;
+
+	/* libbpf and libxdp chatter only matters when something failed. */
+	ef_liblog_hold();
+	ret = efd_links_list(&links, &n_links);
+	if (ret) {
+		ef_log_err("cannot list the network interfaces: %s", strerror(-ret));
+		goto out;
+	}
+	if (build_targets(rs, links, n_links, &t, &n))
+		goto out;
+	fp = fingerprint(rs, t, n);
+	names = calloc(n + 1, sizeof(*names));
+	if (!fp || !names)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (!i || strcmp(t[i].ifname, t[i - 1].ifname))
+			names[n_names++] = t[i].ifname;
+
+	force |= !d->applied_fp || strcmp(fp, d->applied_fp);
+	if (force) {
+		ret = ef_compile(rs, names, n_names, &c, diag);
+		if (ret) {
+			status = ret == -ENOMEM ? EFD_SYSTEM : EFD_INPUT;
+			goto out;
+		}
+		compiled = true;
+		/* Sizes the instance should this open create it. */
+		if (ef_instance_size_for(c.n_cells, c.n_classes))
+			goto out;
+	}
+	ret = ef_instance_open(d->instance, EF_OPEN_CREATE, &inst);
+	if (ret)
+		goto out;
+	opened = true;
+
+	settle_recorded(&inst, links, n_links, t, n);
+	if (force) {
+		if (ef_tables_apply(&inst, rs, &c, &sum))
+			goto out;
+		d->version = sum.version;
+		free(d->applied_fp);
+		d->applied_fp = fp;
+		fp = NULL;
+		ef_log_info("ruleset version %llu in force: %zu rules (%zu added, %zu removed, %zu kept with their counters) for %zu interfaces",
+			    sum.version, rs->n_rules, sum.rules_added,
+			    sum.rules_removed, sum.rules_kept, n_names);
+	}
+	if (d->droplog || rs->daemon.log_rate == 0)
+		efd_droplog_set_rate(&inst, rs->daemon.log_rate);
+	attach_missing(&inst, t, n);
+	for (size_t i = 0; i < n; i++)
+		attach_failed |= t[i].error != 0;
+
+	free(d->targets);
+	d->targets = t;
+	d->n_targets = n;
+	t = NULL;
+	status = EFD_OK;
+out:
+	ef_liblog_release(status != EFD_OK || attach_failed);
+	if (opened)
+		ef_instance_close(&inst);
+	if (compiled)
+		ef_compiled_free(&c);
+	free(names);
+	free(fp);
+	free(t);
+	free(links);
+	return status;
+}

@@ -6,6 +6,8 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+# systemd reads units from /usr/local/lib/systemd/system too.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 CC ?= cc
 CLANG ?= clang
@@ -195,15 +197,19 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
+# The unit's ExecStart names $(SBINDIR)/edgefwd, whatever PREFIX is.
 install: all
-	install -d $(DESTDIR)$(SBINDIR)
-	install -m 0755 $(BUILD)/edgefw $(DESTDIR)$(SBINDIR)/edgefw
-	install -d $(DESTDIR)$(MANDIR)/man8
-	install -m 0644 user/cli/edgefw.8 $(DESTDIR)$(MANDIR)/man8/edgefw.8
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BUILD)/edgefw $(BUILD)/edgefwd $(DESTDIR)$(SBINDIR)/
+	install -m 0644 user/cli/edgefw.8 user/daemon/edgefwd.8 $(DESTDIR)$(MANDIR)/man8/
+	sed 's|/usr/local/sbin/|$(SBINDIR)/|g' user/daemon/edgefwd.service \
+		>$(DESTDIR)$(UNITDIR)/edgefwd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/edgefwd.service
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/edgefw
-	rm -f $(DESTDIR)$(MANDIR)/man8/edgefw.8
+	rm -f $(DESTDIR)$(SBINDIR)/edgefw $(DESTDIR)$(SBINDIR)/edgefwd
+	rm -f $(DESTDIR)$(MANDIR)/man8/edgefw.8 $(DESTDIR)$(MANDIR)/man8/edgefwd.8
+	rm -f $(DESTDIR)$(UNITDIR)/edgefwd.service
 
 clean:
 	rm -rf $(BUILD)

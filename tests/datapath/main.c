@@ -42,6 +42,7 @@ int main(int argc, char **argv)
 	}
 	if (!only || !strcmp(only, "cases")) {
 		dp_test_cases(&dp);
+		dp_test_droplog(&dp);
 		dp_test_stale_pins();
 	}
 	if (!only || !strcmp(only, "parser"))

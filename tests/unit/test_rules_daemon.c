@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The top-level sections only edgefwd reads: `interfaces` and `daemon`. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "ruleset.h"
+#include "ruletest.h"
+
+#define HOOK(h) (1u << EDGEFW_HOOK_##h)
+
+static void test_defaults(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	parse(&p, "version: 1\n");
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.rs.n_attach, 0);
+	assert_string_equal(p.rs.daemon.instance, "");
+	assert_string_equal(p.rs.daemon.control_socket, "");
+	assert_string_equal(p.rs.daemon.metrics, "");
+	assert_string_equal(p.rs.daemon.drop_log, "");
+	assert_int_equal(p.rs.daemon.log_rate, EF_LOG_RATE_DEFAULT);
+	assert_int_equal(p.rs.daemon.on_exit, EF_ON_EXIT_KEEP);
+	done(&p);
+	expect_clean("version: 1\ninterfaces: []\ndaemon: {}\n");
+}
+
+static void test_interfaces(void **state)
+{
+	struct parsed p;
+	const struct ef_attach_spec *a;
+
+	(void)state;
+	parse(&p, "version: 1\n"
+		  "interfaces:\n"
+		  "  - name: [\"wan*\", eth0]\n"
+		  "    hooks: [xdp, tc-egress]\n"
+		  "    mode: native\n"
+		  "  - name: lo\n"
+		  "    hooks: tc-ingress\n"
+		  "  - name: eth1\n");
+	if (p.ret)
+		ef_diag_print(&p.d, stderr);
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.rs.n_attach, 4);
+	a = p.rs.attach;
+	assert_string_equal(a[0].pattern, "wan*");
+	assert_int_equal(a[0].hooks, HOOK(XDP) | HOOK(TC_EGRESS));
+	assert_int_equal(a[0].mode, EF_ATTACH_NATIVE);
+	assert_int_equal(a[0].line, 3);
+	assert_int_equal(a[0].col, 12);
+	assert_string_equal(a[1].pattern, "eth0");
+	assert_int_equal(a[1].mode, EF_ATTACH_NATIVE);
+	assert_string_equal(a[2].pattern, "lo");
+	assert_int_equal(a[2].hooks, HOOK(TC_INGRESS));
+	assert_string_equal(a[3].pattern, "eth1");
+	assert_int_equal(a[3].hooks, HOOK(XDP));
+	assert_int_equal(a[3].mode, EF_ATTACH_AUTO);
+	done(&p);
+
+	expect_error("version: 1\ninterfaces:\n  - hooks: xdp\n", 3, 5,
+		     "needs 'name: IFNAME'");
+	expect_error("version: 1\ninterfaces:\n  - {name: 'a/b'}\n", 3, 12,
+		     "'a/b' is not a valid interface name or pattern");
+	expect_error("version: 1\ninterfaces:\n  - {name: eth0, hooks: xpd}\n", 3, 25,
+		     "did you mean 'xdp'?");
+	expect_error("version: 1\ninterfaces:\n  - {name: eth0, mode: fast}\n", 3, 24,
+		     "mode 'fast' is not one of: auto, native, generic");
+	expect_error("version: 1\ninterfaces:\n  - {name: eth0, hooks: tc-egress, mode: native}\n",
+		     3, 42, "'mode' applies to the xdp hook only");
+	expect_error("version: 1\ninterfaces:\n  - {name: eth0, hoks: xdp}\n", 3, 18,
+		     "unknown key 'hoks' in an interfaces entry; did you mean 'hooks'?");
+	expect_error("version: 1\ninterfaces: eth0\n", 2, 13,
+		     "interfaces");
+	expect_warning("version: 1\ninterfaces:\n  - {name: eth0}\n  - {name: eth0, mode: generic}\n",
+		       4, 12, "already listed at line 3");
+}
+
+static void test_daemon(void **state)
+{
+	struct parsed p;
+	const struct ef_daemon_conf *c;
+
+	(void)state;
+	parse(&p, "version: 1\n"
+		  "daemon:\n"
+		  "  instance: edge-1\n"
+		  "  control-socket: /run/edgefw/x.sock\n"
+		  "  metrics: \"[::1]:9100\"\n"
+		  "  drop-log: /var/log/edgefw/drops.jsonl\n"
+		  "  log-rate: 0\n"
+		  "  on-exit: detach\n");
+	if (p.ret)
+		ef_diag_print(&p.d, stderr);
+	assert_int_equal(p.ret, 0);
+	c = &p.rs.daemon;
+	assert_string_equal(c->instance, "edge-1");
+	assert_string_equal(c->control_socket, "/run/edgefw/x.sock");
+	assert_string_equal(c->metrics, "[::1]:9100");
+	assert_string_equal(c->drop_log, "/var/log/edgefw/drops.jsonl");
+	assert_int_equal(c->log_rate, 0);
+	assert_int_equal(c->on_exit, EF_ON_EXIT_DETACH);
+	done(&p);
+
+	expect_clean("version: 1\ndaemon: {metrics: 'off', drop-log: '-'}\n");
+	expect_clean("version: 1\ndaemon: {metrics: '0.0.0.0:80'}\n");
+	expect_error("version: 1\ndaemon: {instance: 'a b'}\n", 2, 20,
+		     "instance 'a b' is not a valid name");
+	expect_error("version: 1\ndaemon: {control-socket: run/x.sock}\n", 2, 26,
+		     "control-socket must be an absolute path");
+	expect_error("version: 1\ndaemon: {metrics: localhost:80}\n", 2, 19,
+		     "metrics 'localhost:80' is not HOST:PORT");
+	expect_error("version: 1\ndaemon: {metrics: '127.0.0.1:0'}\n", 2, 19,
+		     "is not HOST:PORT");
+	expect_error("version: 1\ndaemon: {metrics: '[::1:80'}\n", 2, 19,
+		     "is not HOST:PORT");
+	expect_error("version: 1\ndaemon: {drop-log: drops.log}\n", 2, 20,
+		     "drop-log must be '-' (standard output) or an absolute path");
+	expect_error("version: 1\ndaemon: {log-rate: -1}\n", 2, 20,
+		     "log-rate '-1' is not a number");
+	expect_error("version: 1\ndaemon: {log-rate: 100001}\n", 2, 20,
+		     "from 0 to 100000");
+	expect_error("version: 1\ndaemon: {on-exit: stay}\n", 2, 19,
+		     "on-exit 'stay' is not one of: keep, detach");
+	expect_error("version: 1\ndaemon: {metric: 'off'}\n", 2, 10,
+		     "unknown key 'metric' in daemon; did you mean 'metrics'?");
+	expect_error("version: 1\ndaemon: [a]\n", 2, 9, "daemon");
+	expect_error("version: 1\ndaemon: {instance: ''}\n", 2, 20, "must not be empty");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_interfaces),
+		cmocka_unit_test(test_daemon),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

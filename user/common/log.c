@@ -2,17 +2,39 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 static const char *prog = "edgefw";
+static int journal = -1; /* unknown yet */
+
+/* systemd sets JOURNAL_STREAM to stderr's device:inode when stderr goes to
+ * the journal; then a "<N>" prefix gives each line its priority. */
+static bool to_journal(void)
+{
+	unsigned long long dev, ino;
+	const char *env;
+	struct stat st;
+
+	if (journal >= 0)
+		return journal;
+	env = getenv("JOURNAL_STREAM");
+	journal = env && sscanf(env, "%llu:%llu", &dev, &ino) == 2 &&
+		  !fstat(2, &st) && st.st_dev == dev && st.st_ino == ino;
+	return journal;
+}
 
 void ef_log_set_prog(const char *name)
 {
 	prog = name;
 }
 
-static void vlog(const char *level, const char *fmt, va_list ap)
+static void vlog(int prio, const char *level, const char *fmt, va_list ap)
 {
+	if (to_journal())
+		fprintf(stderr, "<%d>", prio);
 	fprintf(stderr, "%s: %s", prog, level);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -23,7 +45,7 @@ void ef_log_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("error: ", fmt, ap);
+	vlog(3, "error: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -32,7 +54,7 @@ void ef_log_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("warning: ", fmt, ap);
+	vlog(4, "warning: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -41,6 +63,6 @@ void ef_log_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("", fmt, ap);
+	vlog(6, "", fmt, ap);
 	va_end(ap);
 }

@@ -82,8 +82,6 @@ static void parse_attach_entry(struct parser *p, const struct ydoc_node *n)
 
 void rs_parse_attach(struct parser *p, const struct ydoc_node *n)
 {
-	if (rs_is_null(n))
-		return;
 	if (!rs_expect_kind(p, n, YDOC_SEQ, "interfaces"))
 		return;
 	for (size_t i = 0; i < n->n_items; i++)
@@ -143,8 +141,6 @@ void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)
 	unsigned rate;
 	int w;
 
-	if (rs_is_null(n))
-		return;
 	if (!rs_expect_kind(p, n, YDOC_MAP, "daemon"))
 		return;
 	rs_check_keys(p, n, "daemon", keys);

@@ -7,7 +7,8 @@
  *  "src":"10.0.0.1","dst":"10.0.0.2","sport":1234,"dport":53,
  *  "length":74,"vlan":100}
  * (vlan only when tagged; sport/dport only when the packet has them; ICMP
- * has "icmp_type"/"icmp_code" instead; a later fragment "fragment":"later").
+ * has "icmp_type"/"icmp_code" instead; a fragment "fragment": "first" or
+ * "later").
  */
 #ifndef EDGEFW_DROPLOG_H
 #define EDGEFW_DROPLOG_H
@@ -47,7 +48,7 @@ int efd_droplog_format(const struct edgefw_log_event *e, const char *rule,
 		       const char *ifname, int64_t realtime_offset_ns,
 		       char *buf, size_t len);
 
-/* Sets the rate limit (events per second per rule, 0: none) in the
+/* Sets the rate limit (events per second per rule; 0 logs nothing) in the
  * instance's log_config map. */
 int efd_droplog_set_rate(const struct ef_instance *inst, uint32_t rate);
 

@@ -39,7 +39,8 @@ void efd_metrics_stop(struct efd_metrics *m);
  *   edgefw_reloads_total{result="success"|"failure"}
  *   edgefw_last_reload_timestamp_seconds  edgefw_last_reload_success (1/0)
  *   edgefw_drop_log_lines_total  edgefw_drop_log_suppressed_total{rule}
- *   edgefw_daemon_start_timestamp_seconds */
+ *   edgefw_drop_log_errors_total  edgefw_instance_up (0 when the maps
+ *   cannot be read)  edgefw_daemon_start_timestamp_seconds */
 int efd_metrics_render(struct efd *d, FILE *out);
 
 /* The pure parts, for tests. Parses a listen address as above into *ss

@@ -66,3 +66,12 @@ void ef_log_info(const char *fmt, ...)
 	vlog(6, "", fmt, ap);
 	va_end(ap);
 }
+
+void ef_log_prio(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(prio, "", fmt, ap);
+	va_end(ap);
+}

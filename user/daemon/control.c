@@ -344,6 +344,23 @@ static ssize_t read_request(int fd, char *buf, size_t cap)
 	return -EMSGSIZE;
 }
 
+/* Closing with the peer's request still unread would reset the
+ * connection, and a client still writing would lose the reply: read what
+ * it sends, briefly, before closing. */
+static void drain(int fd)
+{
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+	char buf[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	shutdown(fd, SHUT_WR);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (total < CTL_REQUEST_MAX &&
+	       (n = read(fd, buf, sizeof(buf))) > 0)
+		total += (size_t)n;
+}
+
 static void reply_error(int fd, int exit_code, const char *message)
 {
 	struct json_object *resp = json_object_new_object();
@@ -397,6 +414,7 @@ void efd_control_serve(struct efd_control *c, efd_control_fn fn, void *arg)
 		ef_log_warn("refused a control request on %s from pid %d uid %u: only root may use it",
 			    c->path, (int)cred.pid, (unsigned)cred.uid);
 		reply_error(fd, 2, "permission denied: edgefwd's control socket is for root only");
+		drain(fd);
 		goto out;
 	}
 

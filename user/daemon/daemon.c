@@ -57,17 +57,17 @@ static void notify_status(struct efd *d, const char *state)
 		   attached, d->n_targets);
 }
 
+/* In the compiler's own form, FILE:LINE:COL: error: ..., so tools that
+ * read `edgefw check` output read the daemon's log too. */
 static void print_diag(const struct ef_diag *diag)
 {
 	for (size_t i = 0; i < diag->n; i++) {
 		const struct ef_diag_entry *e = &diag->v[i];
+		bool err = e->sev == EF_SEV_ERROR;
 
-		if (e->sev == EF_SEV_ERROR)
-			ef_log_err("%s:%u:%u: %s", e->file ? e->file : "?",
-				   e->line, e->col, e->msg);
-		else
-			ef_log_warn("%s:%u:%u: %s", e->file ? e->file : "?",
-				    e->line, e->col, e->msg);
+		ef_log_prio(err ? 3 : 4, "%s:%u:%u: %s: %s",
+			    e->file ? e->file : "?", e->line, e->col,
+			    err ? "error" : "warning", e->msg);
 	}
 }
 

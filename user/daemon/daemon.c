@@ -65,9 +65,14 @@ static void print_diag(const struct ef_diag *diag)
 		const struct ef_diag_entry *e = &diag->v[i];
 		bool err = e->sev == EF_SEV_ERROR;
 
-		ef_log_prio(err ? 3 : 4, "%s:%u:%u: %s: %s",
-			    e->file ? e->file : "?", e->line, e->col,
-			    err ? "error" : "warning", e->msg);
+		if (e->line)
+			ef_log_prio(err ? 3 : 4, "%s:%u:%u: %s: %s",
+				    e->file ? e->file : "?", e->line, e->col,
+				    err ? "error" : "warning", e->msg);
+		else
+			ef_log_prio(err ? 3 : 4, "%s: %s: %s",
+				    e->file ? e->file : "edgefwd",
+				    err ? "error" : "warning", e->msg);
 	}
 }
 
@@ -233,9 +238,15 @@ static void add_diag(struct json_object *resp, const struct ef_diag *diag)
 	for (size_t i = 0; i < diag->n; i++) {
 		const struct ef_diag_entry *e = &diag->v[i];
 
-		snprintf(line, sizeof(line), "%s:%u:%u: %s: %s",
-			 e->file ? e->file : "?", e->line, e->col,
-			 e->sev == EF_SEV_ERROR ? "error" : "warning", e->msg);
+		const char *sev = e->sev == EF_SEV_ERROR ? "error" : "warning";
+
+		if (e->line)
+			snprintf(line, sizeof(line), "%s:%u:%u: %s: %s",
+				 e->file ? e->file : "?", e->line, e->col, sev,
+				 e->msg);
+		else
+			snprintf(line, sizeof(line), "%s: %s: %s",
+				 e->file ? e->file : "edgefwd", sev, e->msg);
 		json_object_array_add(arr, json_object_new_string(line));
 	}
 	json_object_object_add(resp, "diagnostics", arr);

@@ -96,6 +96,8 @@ static void print_json(const char *instance, const struct status *st)
 	json_object_object_add(root, "ruleset_hash", json_object_new_string(hash));
 	json_object_object_add(root, "loaded_at",
 			       json_object_new_uint64(st->info.loaded_at));
+	json_object_object_add(root, "version",
+			       json_object_new_uint64(st->info.version));
 	for (size_t i = 0; i < st->n_att; i++) {
 		const struct status_att *a = &st->att[i];
 		json_object *o = json_object_new_object();
@@ -128,8 +130,9 @@ static void print_table(const char *instance, const struct status *st)
 	if (t && gmtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	printf("instance   %s\n", instance);
-	printf("ruleset    %016llx, loaded %s\n",
-	       (unsigned long long)st->info.ruleset_hash, when);
+	printf("ruleset    %016llx, version %llu, loaded %s\n",
+	       (unsigned long long)st->info.ruleset_hash,
+	       (unsigned long long)st->info.version, when);
 	printf("generation %u%s\n\n", st->active.gen,
 	       st->active.loaded ? "" : " (no ruleset loaded)");
 	printf("%-16s %-11s %-8s %8s  %s\n", "INTERFACE", "HOOK", "MODE",

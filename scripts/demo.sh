@@ -4,7 +4,9 @@
 # `make demo`: builds a client -> edge -> server topology out of network
 # namespaces, enforces rules/demo.yaml with edgefw (XDP) on the edge host,
 # sends allowed and blocked flows of each kind and shows what happened to
-# them, then the counters. Everything is removed at the end, also on Ctrl-C.
+# them, then the counters; then the same rules under the daemon edgefwd,
+# with its drop log, metrics and a reload. Everything is removed at the
+# end, also on Ctrl-C.
 # Exit status 0 only when every flow behaved as expected.
 #
 # Host changes: none, except mounting bpffs on /sys/fs/bpf when it is not.
@@ -23,6 +25,9 @@ for tool in ip nsenter ping socat ss jq timeout mountpoint; do
 	command -v "$tool" >/dev/null || die "missing $tool (make deps installs it)"
 done
 [[ -x $EDGEFW ]] || die "$EDGEFW not built (make)"
+EDGEFWD=${EDGEFWD:-$(dirname "$EDGEFW")/edgefwd}
+[[ -x $EDGEFWD ]] || die "$EDGEFWD not built (make)"
+command -v curl >/dev/null || die "missing curl (make deps installs it)"
 efw_ensure_bpffs || die "cannot mount bpffs on /sys/fs/bpf"
 
 efw_init demo
@@ -231,6 +236,84 @@ else
 	printf '%s\n' "$out" | sed 's/^/  /'
 	report "detach" "" ok failed 1
 fi
+
+header "The daemon (edgefwd)"
+# The demo's rules plus where to attach and the daemon's settings; its
+# socket, drop log and metrics stay inside the demo's namespace and files.
+CONFIG=$EFW_TMP/edgefwd.yaml
+METRICS=127.0.0.1:9469
+{
+	sed -e 's/^    action: drop$/    action: drop\n    log: true/' "$EFW_RULES_DEMO"
+	cat <<EOF
+interfaces:
+  - name: "$EFW_IF_EDGE_IN"
+    hooks: [xdp]
+daemon:
+  instance: $EFW_INSTANCE
+  control-socket: $EFW_TMP/edgefwd.sock
+  metrics: $METRICS
+  drop-log: $EFW_TMP/drops.log
+  log-rate: 5
+  on-exit: detach
+EOF
+} >"$CONFIG"
+echo "  config: rules/demo.yaml with 'log: true' on the drop rules, plus:"
+sed -n '/^interfaces:/,$p' "$CONFIG" | sed 's/^/    /'
+echo "  edge# edgefwd --config edgefwd.yaml >edgefwd.log 2>&1"
+# It returns once the daemon is ready; the daemon keeps writing its log.
+if in_ns "$EFW_NS_EDGE" timeout 30 "$EDGEFWD" --config "$CONFIG" \
+	--pid-file "$EFW_TMP/edgefwd.pid" >"$EFW_TMP/edgefwd.log" 2>&1; then
+	sed 's/^/  /' "$EFW_TMP/edgefwd.log"
+	report "edgefwd starts, attaches and is ready" "" ready ready 0
+else
+	sed 's/^/  /' "$EFW_TMP/edgefwd.log"
+	report "edgefwd starts, attaches and is ready" "" ready failed 1
+fi
+daemon_pid=$(cat "$EFW_TMP/edgefwd.pid" 2>/dev/null) || daemon_pid=""
+
+table_head
+ping_flow "$EFW_CLIENT4" "$EFW_SERVER4" 3 delivered
+ping_flow "$EFW_CLIENT4_BAD" "$EFW_SERVER4" 3 dropped
+ping_flow "$EFW_CLIENT6_BAD" "$EFW_SERVER6" 2 dropped
+
+drop_lines() { jq -s 'length' "$EFW_TMP/drops.log" 2>/dev/null; }
+echo
+echo "  drop log ($EFW_TMP/drops.log, one JSON object per line):"
+efw_wait_for 3 eval '[[ $(drop_lines) -ge 5 ]]' || true
+sed 's/^/    /' "$EFW_TMP/drops.log" 2>/dev/null || true
+lines=$(drop_lines) || lines=invalid
+report "drop log lines for 5 dropped pings" "" 5 "${lines:-none}" \
+	"$([[ $lines == 5 ]] && echo 0 || echo 1)"
+
+echo
+echo "  edge# curl -s http://$METRICS/metrics | grep edgefw_rule_packets_total"
+metrics=$(in_ns "$EFW_NS_EDGE" curl -sf "http://$METRICS/metrics" 2>/dev/null) || metrics=""
+grep '^edgefw_rule_packets_total' <<<"$metrics" | sed 's/^/    /' || true
+got=$(awk '/^edgefw_rule_packets_total\{rule="drop-bad-v4"/ { print $2 }' <<<"$metrics")
+report "metrics: drop-bad-v4 packets" "" ">= 3" "${got:-missing}" \
+	"$([[ ${got:-0} =~ ^[0-9]+$ && ${got:-0} -ge 3 ]] && echo 0 || echo 1)"
+
+echo
+echo "  edge# edgefw --instance $EFW_INSTANCE reload --socket edgefwd.sock"
+if out=$(efw_edgefw --instance "$EFW_INSTANCE" reload --socket "$EFW_TMP/edgefwd.sock" 2>&1); then
+	printf '%s\n' "$out" | sed 's/^/  /'
+	report "reload through the daemon" "" ok ok 0
+else
+	printf '%s\n' "$out" | sed 's/^/  /'
+	report "reload through the daemon" "" ok failed 1
+fi
+ping_flow "$EFW_CLIENT4_BAD" "$EFW_SERVER4" 2 dropped
+
+echo
+echo "  edge# kill -TERM edgefwd   (on-exit: detach)"
+if [[ -n $daemon_pid ]] && kill -TERM "$daemon_pid" 2>/dev/null &&
+	efw_wait_for 10 efw_pid_gone "$daemon_pid"; then
+	gone=$([[ -e $EFW_PIN_ROOT/$EFW_INSTANCE ]] && echo "pins left" || echo removed)
+else
+	gone="still running"
+fi
+report "edgefwd stops, detaches, pins removed" "" removed "$gone" \
+	"$([[ $gone == removed ]] && echo 0 || echo 1)"
 
 efw_cleanup
 echo

@@ -199,7 +199,8 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 	d->conf = rs.daemon;
 	snprintf(d->conf.control_socket, sizeof(d->conf.control_socket), "%s",
 		 d->socket_path);
-	droplog_switch(d, old_out);
+	droplog_switch(d, d->droplog_stale ? "" : old_out);
+	d->droplog_stale = false;
 	d->reloads.ok++;
 	d->reloads.last_ok = d->reloads.last_attempt;
 	d->reloads.last_failed = false;
@@ -317,6 +318,10 @@ static void resync(struct efd *d, bool report)
 	if (report || diag.n)
 		print_diag(&diag);
 	ef_diag_free(&diag);
+	if (d->droplog_stale) {
+		d->droplog_stale = false;
+		droplog_switch(d, "");
+	}
 }
 
 static void on_links(struct efd *d)

@@ -61,6 +61,7 @@ struct efd {
 	struct efd_linkmon *linkmon;
 	int epoll_fd, signal_fd, timer_fd;
 	bool resync_pending;
+	bool droplog_stale;         /* the instance was created anew */
 };
 
 /* Runs the daemon until SIGTERM or SIGINT: loads config_path, attaches,

@@ -268,6 +268,21 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 	if (ret)
 		goto out;
 	opened = true;
+	if (inst.created && d->applied_fp) {
+		/* Someone removed the instance under us (the last `edgefw
+		 * detach`): the new one holds no rules, so load them before
+		 * anything is attached to it, and read its ring from now on. */
+		ef_log_warn("instance '%s' was removed by someone else: creating it again",
+			    d->instance);
+		d->droplog_stale = true;
+		if (!compiled) {
+			ret = ef_compile(rs, names, n_names, &c, diag);
+			if (ret)
+				goto out;
+			compiled = true;
+		}
+		force = true;
+	}
 
 	settle_recorded(&inst, links, n_links, t, n);
 	if (force) {

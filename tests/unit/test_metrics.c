@@ -17,6 +17,7 @@
 
 #include "droplog.h"
 #include "edgefw.h"
+#include "listen.h"
 #include "metrics.h"
 
 static void listen_ok(const char *s, int family, const char *addr,
@@ -26,7 +27,7 @@ static void listen_ok(const char *s, int family, const char *addr,
 	socklen_t len = 0;
 	char buf[INET6_ADDRSTRLEN];
 
-	assert_int_equal(efd_metrics_parse_listen(s, &ss, &len), 0);
+	assert_int_equal(ef_parse_listen(s, &ss, &len), 0);
 	assert_int_equal(ss.ss_family, family);
 	if (family == AF_INET) {
 		const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
@@ -49,7 +50,7 @@ static void listen_bad(const char *s)
 	struct sockaddr_storage ss;
 	socklen_t len = 0;
 
-	assert_int_equal(efd_metrics_parse_listen(s, &ss, &len), -EINVAL);
+	assert_int_equal(ef_parse_listen(s, &ss, &len), -EINVAL);
 }
 
 static void test_parse_listen(void **state)

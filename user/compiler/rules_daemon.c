@@ -5,10 +5,10 @@
  * describes an edge host's firewall whole, and are checked with the rest
  * so `edgefw check` catches their mistakes too.
  */
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "listen.h"
 #include "rules_internal.h"
 #include "strutil.h"
 
@@ -105,29 +105,10 @@ static void parse_string(struct parser *p, const struct ydoc_node *n,
 /* HOST:PORT with an IPv4 address, [IPV6]:PORT, or off. */
 static bool valid_listen(const char *s)
 {
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(s, ':');
-	unsigned char addr[16];
-	unsigned port;
-	size_t hlen;
+	struct sockaddr_storage ss;
+	socklen_t len;
 
-	if (!strcmp(s, "off"))
-		return true;
-	if (!colon || !rs_parse_uint(colon + 1, 65535, &port) || !port)
-		return false;
-	hlen = (size_t)(colon - s);
-	if (hlen < 2 || hlen >= sizeof(host))
-		return false;
-	if (s[0] == '[') {
-		if (s[hlen - 1] != ']')
-			return false;
-		memcpy(host, s + 1, hlen - 2);
-		host[hlen - 2] = '\0';
-		return inet_pton(AF_INET6, host, addr) == 1;
-	}
-	memcpy(host, s, hlen);
-	host[hlen] = '\0';
-	return inet_pton(AF_INET, host, addr) == 1;
+	return !strcmp(s, "off") || !ef_parse_listen(s, &ss, &len);
 }
 
 void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)

@@ -16,6 +16,7 @@
 
 #include "counters.h"
 #include "edgefw.h"
+#include "listen.h"
 #include "log.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -25,73 +26,6 @@ struct efd_metrics {
 	struct efd *d;
 	bool starting; /* in MHD_start_daemon */
 };
-
-static int parse_port(const char *s, uint16_t *port)
-{
-	unsigned long v = 0;
-
-	if (!*s || strlen(s) > 5)
-		return -EINVAL;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(*p - '0');
-	}
-	if (v == 0 || v > 65535)
-		return -EINVAL;
-	*port = (uint16_t)v;
-	return 0;
-}
-
-int efd_metrics_parse_listen(const char *s, struct sockaddr_storage *ss,
-			     socklen_t *len)
-{
-	char host[INET6_ADDRSTRLEN];
-	const char *colon;
-	uint16_t port;
-	size_t n;
-
-	memset(ss, 0, sizeof(*ss));
-	if (s[0] == '[') {
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-		const char *end = strchr(s, ']');
-
-		if (!end || end[1] != ':')
-			return -EINVAL;
-		n = (size_t)(end - s - 1);
-		if (n == 0 || n >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, s + 1, n);
-		host[n] = '\0';
-		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1 ||
-		    parse_port(end + 2, &port))
-			return -EINVAL;
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons(port);
-		*len = sizeof(*a6);
-		return 0;
-	}
-	colon = strchr(s, ':');
-	/* One colon only: a bare IPv6 address must be bracketed. */
-	if (!colon || strchr(colon + 1, ':'))
-		return -EINVAL;
-	n = (size_t)(colon - s);
-	if (n == 0 || n >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	{
-		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-
-		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1 ||
-		    parse_port(colon + 1, &port))
-			return -EINVAL;
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons(port);
-		*len = sizeof(*a4);
-	}
-	return 0;
-}
 
 void efd_metrics_write_label(FILE *out, const char *s)
 {
@@ -397,7 +331,7 @@ int efd_metrics_start(const char *listen, struct efd *d,
 	uint16_t port;
 	int ret;
 
-	ret = efd_metrics_parse_listen(listen, &ss, &len);
+	ret = ef_parse_listen(listen, &ss, &len);
 	if (ret) {
 		ef_log_err("metrics: invalid listen address '%s': write "
 			   "A.B.C.D:PORT or [IPv6]:PORT, or off", listen);

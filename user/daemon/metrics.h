@@ -43,11 +43,7 @@ void efd_metrics_stop(struct efd_metrics *m);
  *   cannot be read)  edgefw_daemon_start_timestamp_seconds */
 int efd_metrics_render(struct efd *d, FILE *out);
 
-/* The pure parts, for tests. Parses a listen address as above into *ss
- * (port in network order): 0 or -EINVAL. */
-int efd_metrics_parse_listen(const char *s, struct sockaddr_storage *ss,
-			     socklen_t *len);
-/* Writes s as a label value, escaped for the exposition format (\\, \",
+/* The pure part, for tests: writes s as a label value, escaped for the exposition format (\\, \",
  * \n), without the quotes. */
 void efd_metrics_write_label(FILE *out, const char *s);
 

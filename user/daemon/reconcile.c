@@ -296,7 +296,9 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 			    sum.version, rs->n_rules, sum.rules_added,
 			    sum.rules_removed, sum.rules_kept, n_names);
 	}
-	if (d->droplog || rs->daemon.log_rate == 0)
+	/* Events only once something reads them (start opens the log after
+	 * the first pass and sets the rate itself). */
+	if (d->droplog)
 		efd_droplog_set_rate(&inst, rs->daemon.log_rate);
 	attach_missing(&inst, t, n);
 	for (size_t i = 0; i < n; i++)

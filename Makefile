@@ -137,7 +137,7 @@ $(DP_BIN): $(DP_SRCS) $(SAN_LIB) | $(SKELS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests/datapath -o $@ $(DP_SRCS) $(SAN_LIB) $(PC_LIBS) -lelf -lz
 
-$(BUILD)/tests/tools/%: tests/tools/%.c
+$(BUILD)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CSTD) $(WARN) -O2 -g -o $@ $<

@@ -29,13 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
+#include "tool_util.h"
 
 static void usage(void)
 {
@@ -43,21 +37,6 @@ static void usage(void)
 		"usage: udpflood --dst IP --port P [--src IP] [--count N] [--pps R]\n"
 		"                [--size B] [--seconds S]\n");
 	exit(1);
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!*s || *s == '-')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static int parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss,
@@ -80,14 +59,6 @@ static int parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss,
 		return 0;
 	}
 	return -1;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void sleep_until(uint64_t t)
@@ -117,7 +88,6 @@ int main(int argc, char **argv)
 	uint64_t port = 0, count = 0, pps = 1000, size = 64, seconds = 0;
 	struct sockaddr_storage dss, sss;
 	socklen_t dlen, slen;
-	struct sigaction sa;
 	unsigned char *buf;
 	uint64_t sent = 0, failed = 0, start, deadline = 0;
 	int opt, fd, code = 0;
@@ -176,11 +146,7 @@ int main(int argc, char **argv)
 		perror("udpflood");
 		return 1;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	catch_stop_signals();
 
 	start = now_ns();
 	if (seconds)

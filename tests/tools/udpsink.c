@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool_util.h"
+
 #ifndef SO_RXQ_OVFL
 #define SO_RXQ_OVFL 40
 #endif
@@ -44,42 +46,11 @@
 #define DGRAM_MAX 2048
 #define RCVBUF (8 * 1024 * 1024)
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: udpsink --port P [--bind IP] [--seconds S | --idle-ms MS] [--out FILE]\n");
 	exit(1);
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!*s || *s == '-')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000ull + (uint64_t)ts.tv_nsec / 1000000ull;
 }
 
 /* A sorted set of sequence numbers would cost memory for long floods; a
@@ -141,7 +112,6 @@ int main(int argc, char **argv)
 	struct sockaddr_storage ss;
 	socklen_t slen;
 	struct seen seen = { 0 };
-	struct sigaction sa;
 	FILE *out = NULL;
 	int opt, fd, one = 1, rcvbuf = RCVBUF;
 
@@ -224,16 +194,12 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: poll returns EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	catch_stop_signals();
 
-	start = now_ms();
+	start = (now_ns() / 1000000ull);
 	while (!stop) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint64_t now = now_ms();
+		uint64_t now = (now_ns() / 1000000ull);
 		int64_t wait = 100;
 		int n;
 
@@ -275,7 +241,7 @@ int main(int argc, char **argv)
 			n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
 			if (n <= 0)
 				break;
-			last = now_ms();
+			last = (now_ns() / 1000000ull);
 			for (int i = 0; i < n; i++) {
 				struct msghdr *h = &msgs[i].msg_hdr;
 				uint64_t seq = 0;

@@ -319,6 +319,29 @@ static void test_non_scalar_key(void **state)
 	expect_fail("a: &x [1]\n? *x\n: 2\n", NULL, -EINVAL, 2, 3,
 		    "mapping key is a sequence: keys must be plain names or "
 		    "strings");
+	/* A refused key at the point a mapping turns big must not leave the
+	 * key index of an earlier big mapping at the same depth in use:
+	 * that reported a false duplicate ('k9' below) and compared against
+	 * a collection key (found by the fuzzer). Only the real error. */
+	expect_fail("a: {k0: 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9}\n"
+		    "b: {j0: 0, j1: 1, j2: 2, j3: 3, j4: 4, j5: 5, j6: 6, j7: 7, [y]: 8, k9: 9}\n",
+		    NULL, -EINVAL, 2, 61,
+		    "mapping key is a sequence: keys must be plain names or "
+		    "strings");
+	{
+		struct ef_diag d = { 0 };
+		struct ydoc *doc = NULL;
+
+		assert_int_equal(load("a: {'': 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9}\n"
+				      "b: {[x]: 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, [y]: 8, '': 9}\n",
+				      NULL, &doc, &d), -EINVAL);
+		assert_int_equal(d.n, 2);
+		expect_diag(&d, 0, EF_SEV_ERROR, NAME, 2, 5,
+			    "mapping key is a sequence: keys must be plain names or strings");
+		expect_diag(&d, 1, EF_SEV_ERROR, NAME, 2, 62,
+			    "mapping key is a sequence: keys must be plain names or strings");
+		ef_diag_free(&d);
+	}
 }
 
 static void test_merge_key(void **state)

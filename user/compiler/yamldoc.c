@@ -157,6 +157,7 @@ struct frame {
 	/* Keys seen so far in a big mapping: pair index + 1, 0 = empty. */
 	size_t *kh;
 	size_t kh_cap;
+	bool kh_ready; /* kh indexes this mapping (not one the buffer held) */
 	/* Where each key was written, for "first at" in duplicate
 	 * messages: a key that is an alias shares the anchored node, whose
 	 * line and col are the anchor's. */
@@ -349,12 +350,15 @@ static size_t frame_find_dup(struct frame *f, int *err)
 		return SIZE_MAX;
 	}
 	/* The set is built when the mapping stops being small (a buffer
-	 * kept from an earlier mapping holds stale entries) and rebuilt
-	 * before the load factor reaches one half. */
-	if (pair == SMALL_MAP || (pair + 1) * 2 > f->kh_cap) {
+	 * kept from an earlier mapping holds stale entries; the key that
+	 * made it big may have been refused before reaching here, so test
+	 * the flag, not the count) and rebuilt before the load factor
+	 * reaches one half. */
+	if (!f->kh_ready || (pair + 1) * 2 > f->kh_cap) {
 		*err = frame_key_index(f, pair);
 		if (*err)
 			return SIZE_MAX;
+		f->kh_ready = true;
 	}
 	h = hash_bytes(key->str, key->len) & (f->kh_cap - 1);
 	for (; f->kh[h]; h = (h + 1) & (f->kh_cap - 1)) {
@@ -625,6 +629,7 @@ static int on_start(struct loader *l, const yaml_event_t *e,
 	f->total_at_start = total_at_start;
 	f->level = 0;
 	f->n = 0;
+	f->kh_ready = false;
 	if (anchor) {
 		err = anchor_add(l, (const char *)anchor, n, &f->anchor);
 		if (err)

@@ -18,6 +18,7 @@
 
 #include "edgefw.h"
 #include "parse.h"
+#include "tree.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -48,8 +49,34 @@ struct class_table {
 		__array(values, struct inner);                  \
 	} name SEC(".maps")
 
+/* The decision trees' nodes and leaf elements (kern/tree.h). */
+struct tnode_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EDGEFW_TNODES_DEFAULT);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct edgefw_tnode));
+};
+
+struct tleaf_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EDGEFW_TLEAVES_DEFAULT);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct edgefw_tleaf));
+};
+
 GEN_OUTER(cells_tbl, cells_table);
 GEN_OUTER(class_tbl, class_table);
+GEN_OUTER(tnode_tbl, tnode_table);
+GEN_OUTER(tleaf_tbl, tleaf_table);
+
+/* Each generation's verdict per rule index, in halves: what a tree's leaf
+ * names when it finds a rule below the chain's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct edgefw_verdict);
+} rule_tbl SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -365,40 +392,32 @@ static __always_inline __u32 dim_class(const struct classify_ctx *cc, __u8 dim)
 	}
 }
 
-/* Returns the verdict of the first matching rule, or NULL when no rule
- * matches (the caller applies the default). */
-static __always_inline struct edgefw_verdict *
-classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
-	 __u32 gen, __u32 ifindex, __u32 hook)
+/* The chain's last class for the packet (its verdict names the first
+ * matching rule of the chain), or NULL. */
+static __always_inline struct edgefw_class_info *
+chain_class(const struct classify_ctx *cc, const struct edgefw_gen_config *cfg,
+	    void *classes)
 {
-	struct classify_ctx cc = { .pi = pi, .gen = gen, .ifindex = ifindex,
-				   .hook = hook };
 	struct edgefw_class_info *info;
-	void *classes;
 	__u32 cur;
 
-	cc.cells = bpf_map_lookup_elem(&cells_tbl, &gen);
-	classes = bpf_map_lookup_elem(&class_tbl, &gen);
-	if (!cc.cells || !classes)
-		return NULL;
-
-	cur = cfg->n_dims ? dim_class(&cc, cfg->dims[0]) : cfg->root_class;
+	cur = cfg->n_dims ? dim_class(cc, cfg->dims[0]) : cfg->root_class;
 	for (int i = 1; i < EDGEFW_DIM_COUNT; i++) {
 		const struct edgefw_stage *st = &cfg->stages[i];
 		__u32 next, *found;
 
 		if (i >= cfg->n_dims || cur == EDGEFW_CLASS_NONE)
 			break;
-		next = dim_class(&cc, cfg->dims[i]);
+		next = dim_class(cc, cfg->dims[i]);
 		if (next == EDGEFW_CLASS_NONE)
 			return NULL;
 		if (st->width) {
-			cur = cell(cc.cells, st->base + (cur - st->row0) * st->width + next);
+			cur = cell(cc->cells, st->base + (cur - st->row0) * st->width + next);
 			continue;
 		}
 		{
 			struct edgefw_chain_key k = {
-				.cur = cur | (gen ? EDGEFW_CHAIN_GEN_BIT : 0),
+				.cur = cur | (cc->gen ? EDGEFW_CHAIN_GEN_BIT : 0),
 				.next = next,
 			};
 
@@ -416,7 +435,79 @@ classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
 	info = bpf_map_lookup_elem(classes, &cur);
 	if (!info || !(info->verdict.flags & EDGEFW_VERDICT_F_MATCH))
 		return NULL;
-	return &info->verdict;
+	return info;
+}
+
+/* A rule a tree found below the chain's, by its index. */
+static __always_inline struct edgefw_verdict *rule_verdict(__u32 gen, __u32 rule)
+{
+	__u32 key;
+
+	if (rule >= EDGEFW_MAX_RULES)
+		return NULL;
+	key = gen * EDGEFW_MAX_RULES + rule;
+	return bpf_map_lookup_elem(&rule_tbl, &key);
+}
+
+struct tree_args {
+	struct tree_key k;
+	__u32 gen;
+	__u32 fam; /* 0 IPv4, 1 IPv6 */
+	__u32 best;
+};
+
+/* The trees' part of classifying, a global function: the verifier checks
+ * it once, whatever path through the chain led here, instead of once per
+ * such path. Returns the lowest rule below a->best the trees hold for the
+ * packet, else a->best. */
+__attribute__((noinline)) int tree_lowest(struct tree_args *a)
+{
+	struct edgefw_gen_config *cfg;
+	void *cells, *nodes, *leaves;
+	__u32 gen;
+
+	if (!a)
+		return -1;
+	gen = a->gen & 1;
+	cfg = bpf_map_lookup_elem(&gen_config, &gen);
+	cells = bpf_map_lookup_elem(&cells_tbl, &gen);
+	nodes = bpf_map_lookup_elem(&tnode_tbl, &gen);
+	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
+	if (!cfg || !cells || !nodes || !leaves)
+		return (int)a->best;
+	return (int)tree_classify(cfg, cells, nodes, leaves, &a->k, a->fam & 1,
+				  a->best);
+}
+
+/* Returns the verdict of the first matching rule, or NULL when no rule
+ * matches (the caller applies the default): the lowest rule the chain or
+ * any decision tree reports. */
+static __always_inline struct edgefw_verdict *
+classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
+	 __u32 gen, __u32 ifindex, __u32 hook)
+{
+	struct classify_ctx cc = { .pi = pi, .gen = gen, .ifindex = ifindex,
+				   .hook = hook };
+	struct edgefw_class_info *info;
+	struct tree_args ta;
+	void *classes;
+	__u32 rule;
+
+	cc.cells = bpf_map_lookup_elem(&cells_tbl, &gen);
+	classes = bpf_map_lookup_elem(&class_tbl, &gen);
+	if (!cc.cells || !classes)
+		return NULL;
+	info = chain_class(&cc, cfg, classes);
+	ta.fam = pi->family == 6;
+	if (!cfg->n_trees[ta.fam])
+		return info ? &info->verdict : NULL;
+	ta.gen = gen;
+	ta.best = info ? info->verdict.rule : EDGEFW_RULE_NONE;
+	tree_key_fill(&ta.k, pi, hook);
+	rule = (__u32)tree_lowest(&ta);
+	if (rule >= ta.best)
+		return info ? &info->verdict : NULL;
+	return rule_verdict(gen, rule);
 }
 
 #define NSEC_PER_SEC 1000000000ull

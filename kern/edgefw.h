@@ -12,10 +12,11 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 7
+#define EDGEFW_LAYOUT_VERSION 8
 
-/* Rule counter slots (one per rule name) and the name stored for each. */
-#define EDGEFW_MAX_RULES 16384
+/* Rule counter slots (one per rule name) and the name stored for each.
+ * rule_stats holds 16 bytes per slot per CPU: 1 MiB per CPU at this size. */
+#define EDGEFW_MAX_RULES 65536
 #define EDGEFW_RULE_NAME_MAX 64
 
 /* Two generations of every ruleset table: packets read the active one while
@@ -179,9 +180,11 @@ struct edgefw_stage {
 
 #define EDGEFW_MAX_CLASSES (1u << 22)
 
-/* What a matching rule decides. */
+/* What a matching rule decides. Rule indices and counter slots are below
+ * EDGEFW_MAX_RULES, so 16 bits hold them. */
 struct edgefw_verdict {
-	__u32 counter_slot;     /* index into rule_stats / rule_meta */
+	__u16 counter_slot;     /* index into rule_stats / rule_meta */
+	__u16 rule;             /* index in the ruleset: the lowest wins */
 	__u32 redirect_ifindex; /* EDGEFW_ACT_REDIRECT only */
 	__u8 action;            /* enum edgefw_action */
 	__u8 flags;             /* EDGEFW_VERDICT_F_* */
@@ -199,6 +202,94 @@ struct edgefw_class_info {
 	struct edgefw_verdict verdict;
 };
 
+#define EDGEFW_RULE_NONE 0xffffffffu
+
+/* Decision trees (kern/tree.h, user/compiler/tree.c) hold the rules the
+ * chain cannot within its budget. A tree looks at a key of 32-bit words
+ * built from the packet: */
+#define EDGEFW_TK_SRC 0    /* 4 words: IPv4 in word 0 (1-3 zero), IPv6 */
+#define EDGEFW_TK_DST 4    /* 4 words, likewise */
+#define EDGEFW_TK_SPORT 8  /* as the leaf table indexes it, NO_L4 */
+#define EDGEFW_TK_DPORT 9
+#define EDGEFW_TK_PROTO 10 /* l4proto * 3 + fragment state */
+#define EDGEFW_TK_VLAN 11  /* innermost id, EDGEFW_UNTAGGED */
+#define EDGEFW_TK_DIMS 12
+#define EDGEFW_TK_WORDS 16 /* key array: a dim is masked with 15 */
+
+/* A node of a tree: three binary splits packed in one element, so a walk
+ * step costs one lookup for two levels. With b(d, t) = key[d] >= t:
+ * b0 = b(dim0, thr[0]), then b(dim1, thr[1]) when b0 is 0, else
+ * b(dim2, thr[2]); the child is base + 2 * b0 + that. Dims are 4 bits each
+ * of ctl. A leaf (ctl has TNODE_LEAF) lists ctl & TNODE_COUNT entries
+ * from tleaf index base, in rule order; an IPv6 entry takes two
+ * elements. */
+struct edgefw_tnode {
+	__u32 ctl;
+	__u32 thr[3];
+	__u32 base;
+	__u32 pad;
+};
+
+#define EDGEFW_TNODE_LEAF 0x80000000u
+#define EDGEFW_TNODE_COUNT 0xffffu
+
+/* Walk steps (two levels each) and leaf entries the datapath bounds. */
+#define EDGEFW_TREE_STEPS 16
+#define EDGEFW_LEAF_SCAN 32
+
+/* One leaf element: six range checks, lo <= key[dim] <= lo + span, on fixed
+ * key words (IPv4: src, dst, sport, dport, proto, vlan; IPv6: the first
+ * element src 0-3 and dst 0-1, the second dst 2-3, sport, dport, proto,
+ * vlan), then the fields that are no range: TCP flags (mask has
+ * TLEAF_FLAGS_SET when the rule tests them, so a packet without flags,
+ * EDGEFW_NO_FLAGS, fails) and the hooks. */
+struct edgefw_trange {
+	__u32 lo;
+	__u32 span;
+};
+
+struct edgefw_tleaf {
+	__u32 rule;
+	__u16 flags_mask;
+	__u8 flags_value;
+	__u8 hooks; /* 1 << enum edgefw_hook */
+	struct edgefw_trange c[6];
+};
+
+#define EDGEFW_TLEAF_FLAGS_SET 0x100u
+#define EDGEFW_FAMILY_TREES 4 /* trees a packet of one family walks */
+#define EDGEFW_MAX_TREES (2 * EDGEFW_FAMILY_TREES)
+
+/* Default per-generation capacities of the tree arrays (an instance may be
+ * created larger) and the largest. */
+#define EDGEFW_TNODES_DEFAULT (1u << 16)
+#define EDGEFW_TLEAVES_DEFAULT (1u << 16)
+#define EDGEFW_TNODES_MAX (1u << 20)
+#define EDGEFW_TLEAVES_MAX (1u << 21)
+
+/* A tree of the generation: packets of its family walk it from node root
+ * unless the rule found so far is below min_rule, its lowest rule. A
+ * forest (trie_word not TREE_NO_TRIE) first looks key word trie_word up
+ * in a 16-4-4-4-4 trie of cells whose level 1 starts at root, like the
+ * IPv4 address tries; the cell names the node its subtree starts at. */
+struct edgefw_tree_root {
+	__u32 root;
+	__u32 min_rule;
+	__u8 family; /* 4 or 6 */
+	__u8 trie_word;
+	__u8 pad[2];
+};
+
+#define EDGEFW_TREE_NO_TRIE 0xff
+
+/* A forest's trie cell that holds a leaf itself (a subtree of one leaf,
+ * the usual case) instead of a node: its first element in the low 24
+ * bits, its entry count above them. Saves a lookup per forest. */
+#define EDGEFW_FOREST_LEAF 0x40000000u
+#define EDGEFW_FOREST_START 0x00ffffffu
+#define EDGEFW_FOREST_COUNT_SHIFT 24
+#define EDGEFW_FOREST_COUNT 0x3fu
+
 /* Per-generation settings that are not rules. */
 struct edgefw_gen_config {
 	__u32 root_class;         /* the class when no field is used */
@@ -210,6 +301,9 @@ struct edgefw_gen_config {
 	__u8 n_dims;              /* fields in the chain, in order */
 	__u8 dims[EDGEFW_DIM_COUNT];
 	struct edgefw_stage stages[EDGEFW_DIM_COUNT]; /* [0] unused */
+	__u8 n_trees[2];          /* IPv4, IPv6 */
+	__u8 pad[2];
+	struct edgefw_tree_root trees[2][EDGEFW_FAMILY_TREES];
 };
 
 #define EDGEFW_FRAGPOL_RULES 0
@@ -244,6 +338,8 @@ struct edgefw_instance_info {
 	__u32 cells_cap;    /* entries of each generation's cells array */
 	__u32 classes_cap;  /* entries of each generation's classes array */
 	__u64 version;      /* rulesets switched in since creation; 0: none */
+	__u32 tnodes_cap;   /* entries of each generation's tree node array */
+	__u32 tleaves_cap;  /* entries of each generation's tree leaf array */
 };
 
 /* One entry per (interface, hook) this instance is attached to. */
@@ -307,13 +403,18 @@ _Static_assert(sizeof(struct edgefw_host6_key) == 20, "host6 key layout");
 _Static_assert(sizeof(struct edgefw_ctx_key) == 12, "ctx key layout");
 _Static_assert(sizeof(struct edgefw_chain_key) == 8, "chain key layout");
 _Static_assert(sizeof(struct edgefw_class_info) == 16, "class info layout");
+_Static_assert(EDGEFW_MAX_RULES <= 65536, "rule indices fit a verdict's 16 bits");
+_Static_assert(sizeof(struct edgefw_tnode) == 24, "tree node layout");
+_Static_assert(sizeof(struct edgefw_tleaf) == 56, "tree leaf layout");
+_Static_assert(sizeof(struct edgefw_tree_root) == 12, "tree root layout");
 _Static_assert(sizeof(struct edgefw_verdict) == 12, "verdict layout");
 _Static_assert(sizeof(struct edgefw_stage) == 12, "stage layout");
-_Static_assert(sizeof(struct edgefw_gen_config) == 20 + 12 * EDGEFW_DIM_COUNT, "gen config layout");
+_Static_assert(sizeof(struct edgefw_gen_config) ==
+	       20 + 12 * EDGEFW_DIM_COUNT + 4 + 12 * 2 * EDGEFW_FAMILY_TREES, "gen config layout");
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct edgefw_rule_meta) == EDGEFW_RULE_NAME_MAX + 8, "rule meta layout");
-_Static_assert(sizeof(struct edgefw_instance_info) == 40, "instance info layout");
+_Static_assert(sizeof(struct edgefw_instance_info) == 48, "instance info layout");
 _Static_assert(sizeof(struct edgefw_log_event) == 72, "log event layout");
 _Static_assert(sizeof(struct edgefw_log_config) == 8, "log config layout");
 _Static_assert(sizeof(struct edgefw_log_state) == 24, "log state layout");

@@ -673,7 +673,8 @@ int main(int argc, char **argv)
 
 	snprintf(name, sizeof(name), "b-%d", (int)getpid());
 	/* Room for 100k scattered prefixes: an isolated /32 takes 64 cells. */
-	ef_instance_set_capacity(1u << 23, 1u << 18);
+	ef_instance_set_capacity(1u << 23, 1u << 18, EDGEFW_TNODES_DEFAULT,
+				 EDGEFW_TLEAVES_DEFAULT);
 	ret = ef_instance_open(name, EF_OPEN_CREATE, &inst);
 	if (ret)
 		return 2;

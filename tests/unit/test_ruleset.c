@@ -351,7 +351,7 @@ static void test_rule_limit(void **state)
 					 "- {name: r%zu, action: drop}\n", i);
 	parse(&p, yaml);
 	assert_int_equal(p.ret, -EINVAL);
-	expect_diag(&p, EF_SEV_ERROR, 3, 1, "16385 rules exceed the limit of 16384");
+	expect_diag(&p, EF_SEV_ERROR, 3, 1, "65537 rules exceed the limit of 65536");
 	done(&p);
 	free(yaml);
 }

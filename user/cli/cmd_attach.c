@@ -51,7 +51,8 @@ static int size_new_instance(const struct ef_ruleset *rs, const char *ifname)
 	ret = ef_cli_compile_rules(rs, names, 1, &c);
 	if (ret)
 		return ret;
-	ret = ef_instance_size_for(c.n_cells, c.n_classes);
+	ret = ef_instance_size_for(c.n_cells, c.n_classes, c.n_tnodes,
+				   c.n_tleaves);
 	ef_compiled_free(&c);
 	return ret;
 }

@@ -59,12 +59,12 @@ static int add_chunk(struct ef_compiled *c, size_t *cap, size_t parent)
 	return 0;
 }
 
-/* The cell of level (1 to EDGEFW_A4_LEVELS) covering addr, making chunks
- * down to it. */
-static int cell_at(struct ef_compiled *c, size_t *cap, uint8_t field,
+/* The cell of level (1 to EDGEFW_A4_LEVELS) covering addr in the trie
+ * whose level 1 starts at cell l1, making chunks down to it. */
+static int cell_at(struct ef_compiled *c, size_t *cap, size_t l1,
 		   uint32_t addr, unsigned level, size_t *out)
 {
-	size_t idx = (size_t)field * EDGEFW_A4_L1_SIZE + (addr >> 16);
+	size_t idx = l1 + (addr >> 16);
 	int ret;
 
 	for (unsigned l = 2; l <= level; l++) {
@@ -106,9 +106,10 @@ static uint32_t cell_value(uint32_t cls)
 	return cls == EDGEFW_CLASS_NONE ? EDGEFW_A4_NONE : cls;
 }
 
-static int build_field(struct ef_compiled *c, uint8_t field, size_t *cells_cap)
+/* Paints table t into the trie at level 1 cell l1. */
+static int paint4(struct ef_compiled *c, size_t l1, const struct ef_lpm_table *t,
+		  size_t *cells_cap)
 {
-	const struct ef_lpm_table *t = &c->lpm[field][EF_FAM_V4];
 	const struct ef_lpm_entry **sorted = NULL;
 	int ret;
 
@@ -124,7 +125,7 @@ static int build_field(struct ef_compiled *c, uint8_t field, size_t *cells_cap)
 		unsigned end = 16 + 4 * (level - 1);
 		size_t idx;
 
-		ret = cell_at(c, cells_cap, field, a, level, &idx);
+		ret = cell_at(c, cells_cap, l1, a, level, &idx);
 		for (size_t k = 0; k < 1u << (end - p->len) && !ret; k++)
 			c->cells[idx + k] = v;
 	}
@@ -202,6 +203,14 @@ static int build_field6(struct ef_compiled *c, uint8_t field, size_t *cells_cap)
 	return ret;
 }
 
+static int too_many_cells(const char *path, struct ef_diag *d)
+{
+	ef_err(d, path, 0, 0,
+	       "IPv4 prefixes need more than %u table cells (an isolated /32 takes 64); list fewer of them",
+	       EDGEFW_CELLS_MAX);
+	return -E2BIG;
+}
+
 int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 {
 	/* First levels: IPv4 src and dst, then IPv6 src and dst. */
@@ -218,13 +227,12 @@ int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 	for (size_t i = EDGEFW_A6_L1_BASE; i < l1; i++)
 		c->cells[i] = EDGEFW_A6_NONE;
 	for (uint8_t f = 0; f < EF_FIELD_COUNT && !ret; f++)
-		ret = build_field(c, f, &cells_cap);
+		ret = paint4(c, (size_t)f * EDGEFW_A4_L1_SIZE, &c->lpm[f][EF_FAM_V4],
+			     &cells_cap);
 	for (uint8_t f = 0; f < EF_FIELD_COUNT && !ret; f++)
 		ret = build_field6(c, f, &cells_cap);
 	if (ret == -E2BIG)
-		ef_err(d, path, 0, 0,
-		       "IPv4 prefixes need more than %u table cells (an isolated /32 takes 64); list fewer of them",
-		       EDGEFW_CELLS_MAX);
+		return too_many_cells(path, d);
 	return ret;
 }
 
@@ -260,15 +268,43 @@ uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field,
 	return v == EDGEFW_A6_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
-uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field,
-			const uint8_t addr[4])
+uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a)
 {
-	uint32_t a = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
-		     (uint32_t)addr[2] << 8 | addr[3];
-	uint32_t v = c->cells[(size_t)field * EDGEFW_A4_L1_SIZE + (a >> 16)];
+	uint32_t v = c->cells[l1 + (a >> 16)];
 
 	for (int shift = 12; shift >= 0 && (v & EDGEFW_A4_CHUNK); shift -= 4)
 		v = c->cells[(v & EDGEFW_A4_VALUE) + ((a >> shift) & 15)];
 	v &= EDGEFW_A4_VALUE;
 	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
+}
+
+uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field,
+			const uint8_t addr[4])
+{
+	uint32_t a = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
+		     (uint32_t)addr[2] << 8 | addr[3];
+
+	return ef_trie4_get(c, (size_t)field * EDGEFW_A4_L1_SIZE, a);
+}
+
+int ef_trie4_append(struct ef_compiled *c, const struct ef_lpm_table *t,
+		    uint32_t *l1, const char *path, struct ef_diag *d)
+{
+	size_t cap = c->n_cells + EDGEFW_A4_L1_SIZE;
+	uint32_t *v = realloc(c->cells, cap * sizeof(*v));
+	int ret;
+
+	if (!v)
+		return -ENOMEM;
+	c->cells = v;
+	if (cap > EDGEFW_CELLS_MAX)
+		return too_many_cells(path, d);
+	*l1 = (uint32_t)c->n_cells;
+	for (size_t i = c->n_cells; i < cap; i++)
+		c->cells[i] = EDGEFW_A4_NONE;
+	c->n_cells = cap;
+	ret = paint4(c, *l1, t, &cap);
+	if (ret == -E2BIG)
+		return too_many_cells(path, d);
+	return ret;
 }

@@ -3,14 +3,15 @@
  * The compiled form of a ruleset: the exact contents of the BPF tables, with
  * no BPF in sight, so it can be built and checked without root.
  *
- * Each field (enum edgefw_dim) maps a packet value to a leaf class: the set
- * of rules that field allows. Addresses go through LPM tables (every prefix
- * a rule names, plus /0, carries the class of the addresses whose longest
- * match it is), the other fields through arrays indexed by value. The
- * fields the ruleset uses are then chained: the class so far and the next
- * field's leaf class give the next class so far (chain entries, or the
- * class's `miss` when the pair is absent), and the last class names the
- * first rule in all the sets. See kern/DESIGN.md.
+ * Two structures hold the rules. The chain: each field (enum edgefw_dim)
+ * maps a packet value to a leaf class, the set of rules that field allows
+ * (addresses through prefix tables, every prefix a rule names carrying the
+ * class of the addresses whose longest match it is; the other fields
+ * through arrays indexed by value), and the fields the rules use are
+ * chained: the class so far and the next field's leaf class give the next
+ * class so far, and the last class names the first rule in all the sets.
+ * Decision trees hold the rules the chain cannot within its budget (tree.c).
+ * A packet's rule is the lowest any structure reports. See kern/DESIGN.md.
  */
 #ifndef EDGEFW_CLASSIFY_H
 #define EDGEFW_CLASSIFY_H
@@ -25,7 +26,7 @@
 
 /* Upper bounds the compiler refuses to exceed (never truncates). */
 #define EF_MAX_LPM_ENTRIES (1u << 20)
-#define EF_MAX_CHAIN_ENTRIES (1u << 24) /* pairs before densifying */
+#define EF_MAX_CHAIN_ENTRIES (1u << 23) /* pairs before densifying */
 
 enum ef_field {
 	EF_FIELD_SRC = 0,
@@ -69,6 +70,31 @@ struct ef_class_entry {
 	int32_t rule;  /* winner of a last-field class, else -1 */
 };
 
+/* Which structure holds a rule. */
+enum ef_held {
+	EF_HELD_CHAIN = 0,
+	EF_HELD_TREES,
+};
+
+/* One decision tree (tree.c) or forest (tree_forest.c): where it
+ * starts, what it holds, its shape. */
+#define EF_TREE_NO_TRIE EDGEFW_TREE_NO_TRIE
+
+struct ef_tree_info {
+	uint8_t family;      /* EF_AF_INET or EF_AF_INET6 */
+	uint8_t trie_word;   /* a forest's address word, or EF_TREE_NO_TRIE */
+	uint32_t root;       /* a tree's tnode; a forest's trie level 1 cell */
+	struct ef_lpm_table prefixes; /* a forest's: prefix -> subtree tnode */
+	uint32_t min_rule;   /* its lowest rule */
+	size_t rules, boxes; /* rules, and the boxes they make */
+	unsigned depth;      /* binary levels on the longest path */
+	unsigned steps;      /* node lookups a walk takes at most, leaf
+			      * included (a forest's trie lookups apart) */
+	size_t nodes;        /* tnode elements */
+	size_t leaves, leaf_entries, max_leaf; /* distinct leaves, their boxes */
+	size_t bytes;        /* of the datapath's arrays */
+};
+
 struct ef_compiled {
 	/* Leaf tables. For the first chained field they hold chain class
 	 * ids, for the others that field's leaf class ids. */
@@ -93,6 +119,26 @@ struct ef_compiled {
 	size_t n_hashed; /* chain pairs of stages that are not dense */
 
 	size_t n_leaf_classes[EDGEFW_DIM_COUNT];
+
+	/* Decision trees: nodes and leaf elements of all trees. */
+	struct edgefw_tnode *tnodes;
+	size_t n_tnodes;
+	struct edgefw_tleaf *tleaves;
+	size_t n_tleaves;
+	struct ef_tree_info trees[EDGEFW_MAX_TREES];
+	unsigned n_trees;
+
+	/* Which structure holds each rule (enum ef_held), and why the chain
+	 * does not hold them all (the budget it reached), or NULL. */
+	uint8_t *held;
+	size_t n_rules, n_chain_rules, n_tree_rules;
+	const char *chain_limit;
+};
+
+/* How ef_compile_with builds; zeros mean the defaults. */
+struct ef_compile_opts {
+	bool prefer_trees;  /* give trees every rule they can hold at once */
+	unsigned leaf_size; /* boxes per tree leaf before splitting it */
 };
 
 /* Builds the tables for rs. ifnames (n_ifnames of them, may be 0) are the
@@ -102,6 +148,9 @@ struct ef_compiled {
  * (-E2BIG when a table would exceed its bound). */
 int ef_compile(const struct ef_ruleset *rs, const char *const *ifnames,
 	       size_t n_ifnames, struct ef_compiled *out, struct ef_diag *d);
+int ef_compile_with(const struct ef_ruleset *rs, const char *const *ifnames,
+		    size_t n_ifnames, const struct ef_compile_opts *opts,
+		    struct ef_compiled *out, struct ef_diag *d);
 void ef_compiled_free(struct ef_compiled *c);
 
 /* What the datapath would decide, from the compiled tables alone: a rule
@@ -111,6 +160,10 @@ int ef_compiled_lookup(const struct ef_compiled *c, const struct ef_packet *p);
 
 /* Bytes the kernel tables take, estimated from their entry counts. */
 size_t ef_compiled_memory(const struct ef_compiled *c);
+
+/* The trees' key for a packet (kern/tree.h builds the same). */
+void ef_tree_key(const struct ef_packet *p, uint32_t key[EDGEFW_TK_WORDS],
+		 uint32_t *flags);
 
 const char *ef_dim_name(unsigned dim);
 

@@ -6,6 +6,7 @@
 #include "addr4.h"
 #include "classify.h"
 #include "matcher.h"
+#include "tree.h"
 
 static uint32_t addr_class(const struct ef_compiled *c, uint8_t field,
 			   const struct ef_packet *p)
@@ -60,7 +61,7 @@ static uint32_t packet_class(const struct ef_compiled *c, unsigned dim,
 	}
 }
 
-int ef_compiled_lookup(const struct ef_compiled *c, const struct ef_packet *p)
+static int32_t chain_lookup(const struct ef_compiled *c, const struct ef_packet *p)
 {
 	uint32_t cur = c->n_dims ? packet_class(c, c->dims[0], p) : c->root_class;
 
@@ -88,4 +89,44 @@ int ef_compiled_lookup(const struct ef_compiled *c, const struct ef_packet *p)
 	if (cur == EDGEFW_CLASS_NONE)
 		return -1;
 	return c->classes[cur].rule;
+}
+
+static uint32_t word_at(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+void ef_tree_key(const struct ef_packet *p, uint32_t key[EDGEFW_TK_WORDS],
+		 uint32_t *flags)
+{
+	unsigned words = p->family == EF_AF_INET ? 1 : 4;
+
+	memset(key, 0, EDGEFW_TK_WORDS * sizeof(*key));
+	for (unsigned w = 0; w < words; w++) {
+		key[EDGEFW_TK_SRC + w] = word_at(&p->saddr[4 * w]);
+		key[EDGEFW_TK_DST + w] = word_at(&p->daddr[4 * w]);
+	}
+	key[EDGEFW_TK_SPORT] = p->has_ports ? p->sport : p->has_icmp ? p->icmp_type :
+								       EDGEFW_NO_L4;
+	key[EDGEFW_TK_DPORT] = p->has_ports ? p->dport : p->has_icmp ? p->icmp_code :
+								       EDGEFW_NO_L4;
+	key[EDGEFW_TK_PROTO] = (uint32_t)p->l4proto * EDGEFW_FRAG_STATES + p->frag;
+	key[EDGEFW_TK_VLAN] = p->vlan < 0 || p->vlan > EDGEFW_UNTAGGED ?
+				      EDGEFW_UNTAGGED : (uint32_t)p->vlan;
+	*flags = p->has_tcp_flags ? p->tcp_flags : EDGEFW_NO_FLAGS;
+}
+
+int ef_compiled_lookup(const struct ef_compiled *c, const struct ef_packet *p)
+{
+	int32_t rule = chain_lookup(c, p);
+	uint32_t best = rule < 0 ? EDGEFW_RULE_NONE : (uint32_t)rule;
+	uint32_t key[EDGEFW_TK_WORDS], flags;
+
+	if (!c->n_trees)
+		return rule;
+	ef_tree_key(p, key, &flags);
+	for (unsigned t = 0; t < c->n_trees; t++)
+		if (c->trees[t].family == p->family)
+			best = ef_tree_lookup(c, t, key, flags, p->hook, best);
+	return best == EDGEFW_RULE_NONE ? -1 : (int)best;
 }

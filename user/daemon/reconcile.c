@@ -261,7 +261,8 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 		}
 		compiled = true;
 		/* Sizes the instance should this open create it. */
-		if (ef_instance_size_for(c.n_cells, c.n_classes))
+		if (ef_instance_size_for(c.n_cells, c.n_classes, c.n_tnodes,
+					 c.n_tleaves))
 			goto out;
 	}
 	ret = ef_instance_open(d->instance, EF_OPEN_CREATE, &inst);

@@ -149,14 +149,21 @@ static int check_layout(struct ef_instance *inst)
 
 static __u32 create_cells = EDGEFW_CELLS_DEFAULT;
 static __u32 create_classes = EDGEFW_CLASSES_DEFAULT;
+static __u32 create_tnodes = EDGEFW_TNODES_DEFAULT;
+static __u32 create_tleaves = EDGEFW_TLEAVES_DEFAULT;
 
-int ef_instance_set_capacity(__u32 cells, __u32 classes)
+int ef_instance_set_capacity(__u32 cells, __u32 classes, __u32 tnodes,
+			     __u32 tleaves)
 {
 	if (cells < 2 * EDGEFW_A4_L1_SIZE || cells > EDGEFW_CELLS_MAX ||
-	    classes < 1 || classes > EDGEFW_MAX_CLASSES)
+	    classes < 1 || classes > EDGEFW_MAX_CLASSES ||
+	    tnodes < 1 || tnodes > EDGEFW_TNODES_MAX ||
+	    tleaves < 1 || tleaves > EDGEFW_TLEAVES_MAX)
 		return -EINVAL;
 	create_cells = cells;
 	create_classes = classes;
+	create_tnodes = tnodes;
+	create_tleaves = tleaves;
 	return 0;
 }
 
@@ -169,11 +176,14 @@ static __u32 room_for(size_t need, __u32 floor, __u32 ceiling)
 	return (__u32)(cap < ceiling ? cap : ceiling);
 }
 
-int ef_instance_size_for(size_t n_cells, size_t n_classes)
+int ef_instance_size_for(size_t n_cells, size_t n_classes, size_t n_tnodes,
+			 size_t n_tleaves)
 {
 	return ef_instance_set_capacity(
 		room_for(n_cells, EDGEFW_CELLS_DEFAULT, EDGEFW_CELLS_MAX),
-		room_for(n_classes, EDGEFW_CLASSES_DEFAULT, EDGEFW_MAX_CLASSES));
+		room_for(n_classes, EDGEFW_CLASSES_DEFAULT, EDGEFW_MAX_CLASSES),
+		room_for(n_tnodes, EDGEFW_TNODES_DEFAULT, EDGEFW_TNODES_MAX),
+		room_for(n_tleaves, EDGEFW_TLEAVES_DEFAULT, EDGEFW_TLEAVES_MAX));
 }
 
 static int set_template(struct bpf_map *outer, __u32 value_size,
@@ -191,10 +201,12 @@ static int set_template(struct bpf_map *outer, __u32 value_size,
 /* Creates the maps by loading the object with no program, and pins them. */
 static int maps_create(struct ef_instance *inst)
 {
-	int cells_tpl = -1, classes_tpl = -1;
+	int cells_tpl = -1, classes_tpl = -1, tnodes_tpl = -1, tleaves_tpl = -1;
 	struct edgefw_instance_info info = { .layout_version = EDGEFW_LAYOUT_VERSION,
 					     .cells_cap = create_cells,
-					     .classes_cap = create_classes };
+					     .classes_cap = create_classes,
+					     .tnodes_cap = create_tnodes,
+					     .tleaves_cap = create_tleaves };
 	struct edgefw_bpf *skel;
 	struct bpf_program *prog;
 	struct bpf_map *map;
@@ -218,6 +230,12 @@ static int maps_create(struct ef_instance *inst)
 		ret = set_template(skel->maps.class_tbl,
 				   sizeof(struct edgefw_class_info),
 				   create_classes, 0, &classes_tpl);
+	if (!ret)
+		ret = set_template(skel->maps.tnode_tbl, sizeof(struct edgefw_tnode),
+				   create_tnodes, 0, &tnodes_tpl);
+	if (!ret)
+		ret = set_template(skel->maps.tleaf_tbl, sizeof(struct edgefw_tleaf),
+				   create_tleaves, 0, &tleaves_tpl);
 	if (!ret)
 		ret = edgefw_bpf__load(skel);
 	if (ret) {
@@ -259,6 +277,10 @@ out:
 		close(cells_tpl);
 	if (classes_tpl >= 0)
 		close(classes_tpl);
+	if (tnodes_tpl >= 0)
+		close(tnodes_tpl);
+	if (tleaves_tpl >= 0)
+		close(tleaves_tpl);
 	return ret;
 }
 

@@ -21,6 +21,9 @@
 #define EF_PINNED_MAPS(X) \
 	X(cells_tbl)      \
 	X(class_tbl)      \
+	X(tnode_tbl)      \
+	X(tleaf_tbl)      \
+	X(rule_tbl)       \
 	X(lpm6_tbl)       \
 	X(host6_tbl)      \
 	X(chain_tbl)      \
@@ -70,12 +73,14 @@ int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst)
 void ef_instance_close(struct ef_instance *inst);
 
 /* Capacity of the per-generation arrays of instances created from now on
- * in this process (defaults: EDGEFW_CELLS_DEFAULT, EDGEFW_CLASSES_DEFAULT).
- * 0 or -EINVAL. */
-int ef_instance_set_capacity(__u32 cells, __u32 classes);
+ * in this process (defaults: EDGEFW_CELLS_DEFAULT, EDGEFW_CLASSES_DEFAULT,
+ * EDGEFW_TNODES_DEFAULT, EDGEFW_TLEAVES_DEFAULT). 0 or -EINVAL. */
+int ef_instance_set_capacity(__u32 cells, __u32 classes, __u32 tnodes,
+			     __u32 tleaves);
 /* The same, with room for twice a compiled ruleset's needs (so later
  * reloads can grow), at least the defaults and at most the maxima. */
-int ef_instance_size_for(size_t n_cells, size_t n_classes);
+int ef_instance_size_for(size_t n_cells, size_t n_classes, size_t n_tnodes,
+			 size_t n_tleaves);
 
 /* Unpins every map and removes the directory; the maps live on only while
  * attached programs hold them. The instance is closed afterwards. */

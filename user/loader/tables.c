@@ -15,46 +15,15 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "edgefw.h"
 #include "log.h"
+#include "gen_arrays.h"
 #include "slots.h"
 
 #define BATCH 8192
-
-/* One syscall per batch instead of one per entry. */
-static int update_batch(int fd, const void *keys, const void *vals,
-			size_t n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 count = (__u32)n;
-
-	if (!n)
-		return 0;
-	if (bpf_map_update_batch(fd, keys, vals, &count, &opts))
-		return -errno;
-	return count == n ? 0 : -EIO;
-}
-
-/* Writes values[0..n) at entries [first, first + n) of an mmapable array
- * of __u32, whose elements the kernel lays out 8 bytes apart. */
-static int mmap_write(int fd, size_t entries, size_t first,
-		      const __u32 *values, size_t n)
-{
-	size_t len = entries * 8;
-	__u32 *cells;
-
-	cells = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (cells == MAP_FAILED)
-		return -errno;
-	for (size_t i = 0; i < n; i++)
-		cells[(first + i) * 2] = values[i];
-	munmap(cells, len);
-	return 0;
-}
 
 /* --- the generation's entries of each table --- */
 
@@ -206,7 +175,7 @@ static int fill_host6(struct ef_instance *inst, __u32 gen,
 		}
 	}
 	ret = n > EDGEFW_HOST6_MAX ? -E2BIG :
-	      update_batch(inst->maps.host6_tbl, keys, vals, n);
+	      ef_update_batch(inst->maps.host6_tbl, keys, vals, n);
 out:
 	if (ret)
 		ef_log_err("cannot fill the IPv6 address table: %s", strerror(-ret));
@@ -253,87 +222,6 @@ struct verdicts {
 	const __u32 *ifindex_of;
 };
 
-static int create_array(const char *name, __u32 value_size, size_t entries,
-			__u32 flags)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
-	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
-				value_size, (__u32)(entries ? entries : 1), &opts);
-
-	if (fd < 0) {
-		fd = -errno;
-		ef_log_err("cannot create map %s with %zu entries: %s", name,
-			   entries, strerror(-fd));
-	}
-	return fd;
-}
-
-static int make_cells(const struct ef_compiled *c, __u32 cap)
-{
-	int fd, ret;
-
-	if (c->n_cells > cap) {
-		ef_log_err("the ruleset needs %zu table cells; this instance holds %u: detach it from every interface and attach again (an instance is sized for the ruleset it starts with)",
-			   c->n_cells, cap);
-		return -E2BIG;
-	}
-	fd = create_array("efw_cells", sizeof(__u32), cap, BPF_F_MMAPABLE);
-	if (fd < 0)
-		return fd;
-	ret = mmap_write(fd, cap, 0, c->cells, c->n_cells);
-	if (ret) {
-		ef_log_err("cannot fill efw_cells: %s", strerror(-ret));
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
-static int make_classes(const struct verdicts *v, __u32 cap)
-{
-	const struct ef_compiled *c = v->c;
-	struct edgefw_class_info *vals = calloc(c->n_classes + 1, sizeof(*vals));
-	__u32 *keys = calloc(c->n_classes + 1, sizeof(*keys));
-	int fd = -ENOMEM, ret;
-
-	if (c->n_classes > cap) {
-		ef_log_err("the ruleset needs %zu classes; this instance holds %u: detach it from every interface and attach again (an instance is sized for the ruleset it starts with)",
-			   c->n_classes, cap);
-		fd = -E2BIG;
-		goto out;
-	}
-	if (!keys || !vals)
-		goto out;
-	fd = create_array("efw_classes", sizeof(*vals), cap, 0);
-	if (fd < 0)
-		goto out;
-	for (size_t i = 0; i < c->n_classes; i++) {
-		const struct ef_class_entry *e = &c->classes[i];
-		struct edgefw_verdict *vd = &vals[i].verdict;
-		const struct ef_rule *r;
-
-		keys[i] = (__u32)i;
-		vals[i].miss = e->miss;
-		if (e->rule < 0)
-			continue;
-		r = &v->rs->rules[e->rule];
-		vd->counter_slot = v->slot_of[e->rule];
-		vd->action = r->action;
-		vd->redirect_ifindex = v->ifindex_of[e->rule];
-		vd->flags = EDGEFW_VERDICT_F_MATCH | (r->log ? EDGEFW_VERDICT_F_LOG : 0);
-	}
-	ret = update_batch(fd, keys, vals, c->n_classes);
-	if (ret) {
-		ef_log_err("cannot fill efw_classes: %s", strerror(-ret));
-		close(fd);
-		fd = ret;
-	}
-out:
-	free(keys);
-	free(vals);
-	return fd;
-}
-
 /* The pairs of the stages too large to be dense. */
 static int fill_chain(struct ef_instance *inst, __u32 gen,
 		      const struct ef_compiled *c)
@@ -355,7 +243,7 @@ static int fill_chain(struct ef_instance *inst, __u32 gen,
 		keys[n].cur |= genbit;
 		vals[n++] = c->chain[i].next;
 	}
-	ret = update_batch(inst->maps.chain_tbl, keys, vals, n);
+	ret = ef_update_batch(inst->maps.chain_tbl, keys, vals, n);
 out:
 	if (ret)
 		ef_log_err("cannot fill the chain table: %s", strerror(-ret));
@@ -367,7 +255,7 @@ out:
 static int fill_leaf(struct ef_instance *inst, __u32 gen,
 		     const struct ef_compiled *c)
 {
-	int ret = mmap_write(inst->maps.leaf_tbl,
+	int ret = ef_mmap_write(inst->maps.leaf_tbl,
 			     (size_t)EDGEFW_GENERATIONS * EDGEFW_LEAF_SIZE,
 			     (size_t)gen * EDGEFW_LEAF_SIZE, c->leaf,
 			     EDGEFW_LEAF_SIZE);
@@ -449,16 +337,53 @@ static int wait_for_readers(struct ef_instance *inst)
 	return ret;
 }
 
+/* Each rule's verdict: in the chain's last classes, and at the rule's
+ * index in the generation's half of rule_tbl for the trees' leaves. */
+static struct edgefw_verdict *make_verdicts(const struct verdicts *v)
+{
+	const struct ef_ruleset *rs = v->rs;
+	struct edgefw_verdict *vals = calloc(rs->n_rules + 1, sizeof(*vals));
+
+	for (size_t i = 0; vals && i < rs->n_rules; i++) {
+		const struct ef_rule *r = &rs->rules[i];
+
+		vals[i].counter_slot = (__u16)v->slot_of[i];
+		vals[i].rule = (__u16)i;
+		vals[i].action = r->action;
+		vals[i].redirect_ifindex = v->ifindex_of[i];
+		vals[i].flags = EDGEFW_VERDICT_F_MATCH | (r->log ? EDGEFW_VERDICT_F_LOG : 0);
+	}
+	return vals;
+}
+
+static int fill_rules(struct ef_instance *inst, __u32 gen, size_t n,
+		      const struct edgefw_verdict *vals)
+{
+	__u32 *keys = calloc(n + 1, sizeof(*keys));
+	int ret = -ENOMEM;
+
+	if (keys) {
+		for (size_t i = 0; i < n; i++)
+			keys[i] = gen * EDGEFW_MAX_RULES + (__u32)i;
+		ret = ef_update_batch(inst->maps.rule_tbl, keys, vals, n);
+	}
+	if (ret)
+		ef_log_err("cannot fill rule_tbl: %s", strerror(-ret));
+	free(keys);
+	return ret;
+}
+
 static int fill_gen(struct ef_instance *inst, __u32 gen,
 		    const struct verdicts *v)
 {
 	struct edgefw_gen_config cfg = {};
 	const struct ef_ruleset *rs = v->rs;
 	const struct ef_compiled *c = v->c;
-	struct edgefw_instance_info info;
-	int ret, cells, classes = -1;
-	__u32 zero = 0;
+	struct edgefw_verdict *verdicts = make_verdicts(v);
+	int ret;
 
+	if (!verdicts)
+		return -ENOMEM;
 	/* Leftovers of an interrupted reload would mix into this one. */
 	ret = purge_gen(inst, gen);
 	if (!ret)
@@ -471,27 +396,14 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
 		ret = fill_leaf(inst, gen, c);
 	if (!ret)
 		ret = fill_ctx(inst, gen, c);
+	if (!ret)
+		ret = fill_rules(inst, gen, rs->n_rules, verdicts);
+	/* Each map-in-map update waits for an RCU grace period (~13 ms). */
+	if (!ret)
+		ret = ef_gen_arrays_install(inst, gen, c, verdicts);
+	free(verdicts);
 	if (ret)
 		return ret;
-
-	/* Each map-in-map update waits for an RCU grace period (~13 ms). */
-	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info))
-		return -errno;
-	cells = make_cells(c, info.cells_cap);
-	if (cells < 0)
-		return cells;
-	classes = make_classes(v, info.classes_cap);
-	if (classes < 0) {
-		ret = classes;
-		goto out;
-	}
-	if (bpf_map_update_elem(inst->maps.cells_tbl, &gen, &cells, BPF_ANY) ||
-	    bpf_map_update_elem(inst->maps.class_tbl, &gen, &classes, BPF_ANY)) {
-		ret = -errno;
-		ef_log_err("cannot install generation %u's arrays: %s", gen,
-			   strerror(-ret));
-		goto out;
-	}
 
 	memcpy(cfg.default_action, rs->default_action, sizeof(cfg.default_action));
 	cfg.non_ip_action = rs->non_ip_action;
@@ -502,15 +414,19 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
 	cfg.n_dims = c->n_dims;
 	memcpy(cfg.dims, c->dims, sizeof(cfg.dims));
 	memcpy(cfg.stages, c->stages, sizeof(cfg.stages));
+	for (unsigned t = 0; t < c->n_trees; t++) {
+		unsigned fam = c->trees[t].family == EF_AF_INET6;
+		struct edgefw_tree_root *r = &cfg.trees[fam][cfg.n_trees[fam]++];
+
+		r->root = c->trees[t].root;
+		r->min_rule = c->trees[t].min_rule;
+		r->family = c->trees[t].family;
+		r->trie_word = c->trees[t].trie_word;
+	}
 	if (bpf_map_update_elem(inst->maps.gen_config, &gen, &cfg, BPF_ANY)) {
 		ret = -errno;
 		ef_log_err("cannot write gen_config: %s", strerror(-ret));
 	}
-out:
-	/* The outer maps hold their own references. */
-	close(cells);
-	if (classes >= 0)
-		close(classes);
 	return ret;
 }
 

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The decision trees' walk (user/compiler/tree.c builds them and explains
+ * why they look this way; user/compiler/tree_flat.c walks them the same
+ * way in userspace). Included by edgefw.bpf.c.
+ *
+ * Per tree of the packet's family whose lowest rule is below the best rule
+ * found so far: at most EDGEFW_TREE_STEPS node lookups, each deciding two
+ * binary levels with three comparisons computed without branches, then at
+ * most EDGEFW_LEAF_SCAN leaf entries in rule order, stopping at the first
+ * that matches or that is not below the best rule.
+ */
+#ifndef EDGEFW_TREE_BPF_H
+#define EDGEFW_TREE_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "edgefw.h"
+#include "parse.h"
+
+struct tree_key {
+	__u32 w[EDGEFW_TK_WORDS];
+	__u32 flags;
+	__u32 hook;
+};
+
+static __always_inline __u32 tree_word(const __u8 *b)
+{
+	return (__u32)b[0] << 24 | (__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3];
+}
+
+/* IPv4 addresses take word 0; words 1-3 are 0, as the compiler expects. */
+static __always_inline void tree_key_fill(struct tree_key *k,
+					  const struct pkt_info *pi, __u32 hook)
+{
+	for (int w = 0; w < 4; w++) {
+		bool v6 = pi->family == 6;
+
+		k->w[EDGEFW_TK_SRC + w] = !w || v6 ? tree_word(&pi->saddr[4 * w]) : 0;
+		k->w[EDGEFW_TK_DST + w] = !w || v6 ? tree_word(&pi->daddr[4 * w]) : 0;
+	}
+	k->w[EDGEFW_TK_SPORT] = pi->sport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->sport;
+	k->w[EDGEFW_TK_DPORT] = pi->dport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->dport;
+	k->w[EDGEFW_TK_PROTO] = (__u32)pi->l4proto * EDGEFW_FRAG_STATES + pi->frag;
+	k->w[EDGEFW_TK_VLAN] = pi->vlan > EDGEFW_UNTAGGED ? EDGEFW_UNTAGGED : pi->vlan;
+	k->w[12] = k->w[13] = k->w[14] = k->w[15] = 0;
+	k->flags = pi->flags > EDGEFW_NO_FLAGS ? EDGEFW_NO_FLAGS : pi->flags;
+	k->hook = hook;
+}
+
+/* Keeps clang from turning the arithmetic below back into a compare and a
+ * branch: each branch would double the verifier's states and cost a
+ * misprediction on real traffic. */
+#define tree_opaque(x) asm volatile("" : "+r"(x))
+
+/* 1 when v >= t, without a branch: both are below 2^32, so the 64-bit
+ * difference is negative exactly when v < t. */
+static __always_inline __u32 tree_ge(__u32 v, __u32 t)
+{
+	__u64 d = (__u64)v - (__u64)t;
+
+	tree_opaque(d);
+	return (__u32)((d >> 63) ^ 1);
+}
+
+/* Walks a tree to its leaf: the leaf's first element, its entry count in
+ * *count; EDGEFW_RULE_NONE when the walk ends elsewhere. */
+static __always_inline __u32 tree_leaf(void *nodes, __u32 root,
+				       const struct tree_key *k, __u32 *count)
+{
+	__u32 idx = root;
+
+	for (int i = 0; i < EDGEFW_TREE_STEPS; i++) {
+		struct edgefw_tnode *n = bpf_map_lookup_elem(nodes, &idx);
+		__u32 ctl, b0, b1, b2;
+
+		if (!n)
+			break;
+		ctl = n->ctl;
+		if (ctl & EDGEFW_TNODE_LEAF) {
+			*count = ctl & EDGEFW_TNODE_COUNT;
+			return n->base;
+		}
+		b0 = tree_ge(k->w[ctl & 15], n->thr[0]);
+		b1 = tree_ge(k->w[(ctl >> 4) & 15], n->thr[1]);
+		b2 = tree_ge(k->w[(ctl >> 8) & 15], n->thr[2]);
+		idx = n->base + (b0 << 1) + (b1 ^ ((b1 ^ b2) & -b0));
+	}
+	return EDGEFW_RULE_NONE;
+}
+
+/* Non-zero when v is outside [lo, lo + span]. */
+static __always_inline __u64 tree_out(__u32 v, const struct edgefw_trange *r)
+{
+	__u64 d = (__u64)r->span - (__u64)(__u32)(v - r->lo);
+
+	tree_opaque(d);
+	return d >> 63;
+}
+
+/* Non-zero when the element rejects the packet: six ranges over key words
+ * a..f, the TCP flags and the hook. */
+static __always_inline __u64 tree_reject(const struct edgefw_tleaf *e,
+					 const struct tree_key *k, __u32 a,
+					 __u32 b, __u32 c, __u32 d, __u32 e4,
+					 __u32 f)
+{
+	return tree_out(a, &e->c[0]) | tree_out(b, &e->c[1]) |
+	       tree_out(c, &e->c[2]) | tree_out(d, &e->c[3]) |
+	       tree_out(e4, &e->c[4]) | tree_out(f, &e->c[5]) |
+	       ((k->flags & e->flags_mask) ^ e->flags_value) |
+	       (((e->hooks >> k->hook) & 1) ^ 1);
+}
+
+static __always_inline __u32 tree_scan4(void *leaves, __u32 start, __u32 count,
+					const struct tree_key *k, __u32 best)
+{
+	for (__u32 i = 0; i < EDGEFW_LEAF_SCAN; i++) {
+		struct edgefw_tleaf *e;
+		__u32 at = start + i;
+
+		if (i >= count)
+			break;
+		e = bpf_map_lookup_elem(leaves, &at);
+		if (!e || e->rule >= best)
+			break;
+		if (!tree_reject(e, k, k->w[EDGEFW_TK_SRC], k->w[EDGEFW_TK_DST],
+				 k->w[EDGEFW_TK_SPORT], k->w[EDGEFW_TK_DPORT],
+				 k->w[EDGEFW_TK_PROTO], k->w[EDGEFW_TK_VLAN]))
+			return e->rule;
+	}
+	return best;
+}
+
+static __always_inline __u32 tree_scan6(void *leaves, __u32 start, __u32 count,
+					const struct tree_key *k, __u32 best)
+{
+	for (__u32 i = 0; i < EDGEFW_LEAF_SCAN; i++) {
+		struct edgefw_tleaf *e, *e2;
+		__u32 at = start + 2 * i, at2 = at + 1;
+
+		if (i >= count)
+			break;
+		e = bpf_map_lookup_elem(leaves, &at);
+		e2 = bpf_map_lookup_elem(leaves, &at2);
+		if (!e || !e2 || e->rule >= best)
+			break;
+		if (!tree_reject(e, k, k->w[0], k->w[1], k->w[2], k->w[3], k->w[4],
+				 k->w[5]) &&
+		    !tree_reject(e2, k, k->w[6], k->w[7], k->w[8], k->w[9],
+				 k->w[10], k->w[11]))
+			return e->rule;
+	}
+	return best;
+}
+
+/* A forest's subtree for the packet: its address word through the
+ * 16-4-4-4-4 trie at level 1 cell l1 (at most five lookups, as for the
+ * chain's IPv4 tries): a node, a leaf (EDGEFW_FOREST_LEAF), or
+ * EDGEFW_RULE_NONE. */
+static __always_inline __u32 tree_forest_root(void *cells, __u32 l1, __u32 a)
+{
+	__u32 idx = l1 + (a >> 16), *c;
+	__u32 v = EDGEFW_A4_NONE;
+
+	for (int shift = 12; shift >= -4; shift -= 4) {
+		c = bpf_map_lookup_elem(cells, &idx);
+		if (!c)
+			return EDGEFW_RULE_NONE;
+		v = *c;
+		if (!(v & EDGEFW_A4_CHUNK) || shift < 0)
+			break;
+		idx = (v & EDGEFW_A4_VALUE) + ((a >> shift) & 15);
+	}
+	if (v & EDGEFW_A4_CHUNK)
+		return EDGEFW_RULE_NONE;
+	return v == EDGEFW_A4_NONE ? EDGEFW_RULE_NONE : v;
+}
+
+/* The lowest rule below best that a tree of the family's (0 IPv4, 1 IPv6)
+ * holds for the packet's key, else best. */
+static __always_inline __u32 tree_classify(const struct edgefw_gen_config *cfg,
+					   void *cells, void *nodes, void *leaves,
+					   const struct tree_key *k, __u32 fam,
+					   __u32 best)
+{
+	for (int t = 0; t < EDGEFW_FAMILY_TREES; t++) {
+		const struct edgefw_tree_root *tr = &cfg->trees[fam & 1][t];
+		__u32 root = tr->root, start, count = 0;
+
+		if (t >= cfg->n_trees[fam & 1])
+			break;
+		if (tr->min_rule >= best)
+			continue;
+		if (tr->trie_word != EDGEFW_TREE_NO_TRIE) {
+			root = tree_forest_root(cells, root, k->w[tr->trie_word & 15]);
+			if (root == EDGEFW_RULE_NONE)
+				continue;
+		}
+		if (root & EDGEFW_FOREST_LEAF) {
+			start = root & EDGEFW_FOREST_START;
+			count = root >> EDGEFW_FOREST_COUNT_SHIFT;
+		} else {
+			start = tree_leaf(nodes, root, k, &count);
+		}
+		if (start == EDGEFW_RULE_NONE)
+			continue;
+		if (fam)
+			best = tree_scan6(leaves, start, count, k, best);
+		else
+			best = tree_scan4(leaves, start, count, k, best);
+	}
+	return best;
+}
+
+#endif

@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The chain: the leaf classes of the fields the rules use, combined left
+ * to right, (class so far, next field's class) -> class so far; the last
+ * class names the first rule in all the sets.
+ *
+ * Why the chain stays small: a chain class is cut after the first rule that
+ * no later field constrains (that rule matches whatever follows, so nothing
+ * after it can win), and a pair (class, next) is stored only when the next
+ * field changes the class, i.e. when one of the class's rules constrains
+ * that field. Where that is not enough (rules that each pair a different
+ * value of one field with a different value of another: 10,000 firewall
+ * rules), the budget stops the build and the entry point gives those rules
+ * to decision trees. See kern/DESIGN.md for the numbers.
+ */
+#include "classify_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- the chain --- */
+
+struct chain {
+	struct set_pool pool;   /* word 0: stage; then the rule set */
+	word_t **complete;      /* per stage: rules no later field constrains */
+	word_t *tmp;
+	uint32_t *frontier, *next_frontier;
+	size_t n_frontier, n_next, frontier_cap;
+	uint8_t *queued;        /* per class: already in next_frontier */
+	size_t queued_cap;
+};
+
+static int chain_grow_classes(struct ef_compiled *c, struct chain *ch)
+{
+	size_t need = ch->pool.n;
+
+	if (need > ch->queued_cap) {
+		size_t cap = ch->queued_cap ? ch->queued_cap * 2 : 1024;
+		struct ef_class_entry *cl;
+		uint8_t *q;
+		uint32_t *f1, *f2;
+
+		while (cap < need)
+			cap *= 2;
+		cl = realloc(c->classes, cap * sizeof(*cl));
+		if (!cl)
+			return -ENOMEM;
+		c->classes = cl;
+		q = realloc(ch->queued, cap);
+		if (!q)
+			return -ENOMEM;
+		ch->queued = q;
+		f1 = realloc(ch->frontier, cap * sizeof(*f1));
+		if (!f1)
+			return -ENOMEM;
+		ch->frontier = f1;
+		f2 = realloc(ch->next_frontier, cap * sizeof(*f2));
+		if (!f2)
+			return -ENOMEM;
+		ch->next_frontier = f2;
+		memset(ch->queued + ch->queued_cap, 0, cap - ch->queued_cap);
+		ch->queued_cap = cap;
+	}
+	for (size_t i = c->n_classes; i < need; i++) {
+		c->classes[i].miss = EDGEFW_CLASS_NONE;
+		c->classes[i].rule = -1;
+	}
+	c->n_classes = need;
+	return 0;
+}
+
+/* Interns set s (words wide) as a class of stage, after cutting it after
+ * its first rule that no later field constrains. NONE for an empty set. */
+static int chain_intern(struct compiler *cp, struct chain *ch, unsigned stage,
+			const word_t *s, uint32_t *id)
+{
+	const size_t words = cp->words;
+	word_t *t = ch->tmp;
+	long cut = -1;
+	bool added;
+	int ret;
+
+	t[0] = stage;
+	for (size_t w = 0; w < words; w++) {
+		t[1 + w] = s[w];
+		if (cut < 0 && (s[w] & ch->complete[stage][w]))
+			cut = (long)(w * 64 + (size_t)__builtin_ctzll(s[w] &
+							ch->complete[stage][w]));
+	}
+	if (cut >= 0) {
+		size_t w = (size_t)cut / 64;
+
+		t[1 + w] &= (cut % 64 == 63) ? ~0ull : ((2ull << (cut % 64)) - 1);
+		for (w++; w < words; w++)
+			t[1 + w] = 0;
+	}
+	if (set_empty(t + 1, words)) {
+		*id = EDGEFW_CLASS_NONE;
+		return 0;
+	}
+	ret = cl_pool_intern(&ch->pool, t, id, &added);
+	if (!ret && added)
+		ret = chain_grow_classes(cp->out, ch);
+	if (!ret && !ch->queued[*id]) {
+		ch->queued[*id] = 1;
+		ch->next_frontier[ch->n_next++] = *id;
+	}
+	return ret;
+}
+
+static int chain_add(struct compiler *cp, size_t *cap, uint32_t cur,
+		     uint32_t next_leaf, uint32_t next)
+{
+	struct ef_compiled *c = cp->out;
+
+	if (c->n_chain >= cp->budget->max_pairs) {
+		cp->budget->hit = "field combinations";
+		return -E2BIG;
+	}
+	if (c->n_chain == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 256;
+		struct ef_chain_entry *v = realloc(c->chain, ncap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->chain = v;
+		*cap = ncap;
+	}
+	c->chain[c->n_chain].key.cur = cur;
+	c->chain[c->n_chain].key.next = next_leaf;
+	c->chain[c->n_chain].next = next;
+	c->n_chain++;
+	return 0;
+}
+
+/* Rewrites the first field's leaf tables from leaf ids to chain ids. */
+static void remap_first(struct ef_compiled *c, unsigned dim, const uint32_t *map)
+{
+	uint32_t off = 0, len = 0;
+
+	switch (dim) {
+	case EDGEFW_DIM_SRC:
+	case EDGEFW_DIM_DST:
+		for (int fam = 0; fam < EF_FAM_COUNT; fam++) {
+			struct ef_lpm_table *t = &c->lpm[dim == EDGEFW_DIM_DST][fam];
+
+			for (size_t i = 0; i < t->n; i++)
+				t->v[i].class_id = map[t->v[i].class_id];
+		}
+		return;
+	case EDGEFW_DIM_CTX:
+		for (size_t i = 0; i < c->n_ctx; i++)
+			c->ctx[i].class_id = map[c->ctx[i].class_id];
+		return;
+	case EDGEFW_DIM_PROTO:
+		off = EDGEFW_LEAF_PROTO_OFF;
+		len = EDGEFW_LEAF_PROTO_LEN;
+		break;
+	case EDGEFW_DIM_SPORT:
+		off = EDGEFW_LEAF_SPORT_OFF;
+		len = EDGEFW_LEAF_PORT_LEN;
+		break;
+	case EDGEFW_DIM_DPORT:
+		off = EDGEFW_LEAF_DPORT_OFF;
+		len = EDGEFW_LEAF_PORT_LEN;
+		break;
+	case EDGEFW_DIM_FLAGS:
+		off = EDGEFW_LEAF_FLAGS_OFF;
+		len = EDGEFW_LEAF_FLAGS_LEN;
+		break;
+	case EDGEFW_DIM_VLAN:
+		off = EDGEFW_LEAF_VLAN_OFF;
+		len = EDGEFW_LEAF_VLAN_LEN;
+		break;
+	}
+	for (uint32_t i = off; i < off + len; i++)
+		c->leaf[i] = map[c->leaf[i]];
+}
+
+/* For every class X reaching this stage and every leaf class Y of its
+ * field: X & Y differs from X's miss (X & rules without the field) exactly
+ * when Y holds one of X's rules that constrain the field, so only those Y
+ * are visited, through the rule -> leaf classes index. */
+static int chain_stage(struct compiler *cp, struct chain *ch, unsigned stage,
+		       size_t *chain_cap)
+{
+	const unsigned dim = cp->out->dims[stage];
+	const struct set_pool *leaf = &cp->leaf[dim];
+	const word_t *anyd = cp->unconstrained[dim];
+	const size_t words = cp->words, n_rules = cp->n_rules;
+	size_t *inv_start = NULL, n_inv = 0;
+	uint32_t *inv = NULL, *stamp = NULL;
+	word_t *x = NULL, *s = NULL;
+	int ret = 0;
+
+	/* rule -> the leaf classes of this field that hold it */
+	inv_start = calloc(n_rules + 1, sizeof(*inv_start));
+	stamp = malloc((leaf->n + 1) * sizeof(*stamp));
+	x = malloc(words * sizeof(*x));
+	s = malloc(words * sizeof(*s));
+	if (!inv_start || !stamp || !x || !s) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t k = 0; k < leaf->n; k++) {
+		const word_t *y = pool_set(leaf, k);
+
+		for (size_t w = 0; w < words; w++)
+			n_inv += (size_t)__builtin_popcountll(y[w] & ~anyd[w]);
+		for (size_t w = 0; w < words; w++) {
+			word_t b = y[w] & ~anyd[w];
+
+			while (b) {
+				inv_start[w * 64 + (size_t)__builtin_ctzll(b)]++;
+				b &= b - 1;
+			}
+		}
+	}
+	inv = malloc((n_inv ? n_inv : 1) * sizeof(*inv));
+	if (!inv) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t r = 0, sum = 0; r <= n_rules; r++) {
+		size_t c = inv_start[r];
+
+		inv_start[r] = sum;
+		sum += c;
+	}
+	for (uint32_t k = 0; k < leaf->n; k++) {
+		const word_t *y = pool_set(leaf, k);
+
+		for (size_t w = 0; w < words; w++) {
+			word_t b = y[w] & ~anyd[w];
+
+			while (b) {
+				size_t r = w * 64 + (size_t)__builtin_ctzll(b);
+
+				inv[inv_start[r]++] = k;
+				b &= b - 1;
+			}
+		}
+	}
+	/* inv_start[r] now points past r's list: r's list starts at
+	 * inv_start[r - 1] (0 for r = 0). */
+	memset(stamp, 0xff, (leaf->n + 1) * sizeof(*stamp));
+
+	for (size_t fi = 0; fi < ch->n_frontier; fi++) {
+		uint32_t cur = ch->frontier[fi], miss;
+
+		memcpy(x, pool_set(&ch->pool, cur) + 1, words * sizeof(*x));
+		for (size_t w = 0; w < words; w++)
+			s[w] = x[w] & anyd[w];
+		ret = chain_intern(cp, ch, stage, s, &miss);
+		if (ret)
+			goto out;
+		cp->out->classes[cur].miss = miss;
+
+		for (size_t w = 0; w < words; w++) {
+			word_t b = x[w] & ~anyd[w];
+
+			while (b) {
+				size_t r = w * 64 + (size_t)__builtin_ctzll(b);
+				size_t from = r ? inv_start[r - 1] : 0;
+
+				b &= b - 1;
+				for (size_t j = from; j < inv_start[r]; j++) {
+					uint32_t k = inv[j], next;
+					const word_t *y = pool_set(leaf, k);
+
+					if (stamp[k] == cur)
+						continue;
+					stamp[k] = cur;
+					if (!cl_charge(cp->budget, words)) {
+						ret = -E2BIG;
+						goto out;
+					}
+					for (size_t v = 0; v < words; v++)
+						s[v] = x[v] & y[v];
+					ret = chain_intern(cp, ch, stage, s, &next);
+					if (!ret)
+						ret = chain_add(cp, chain_cap, cur, k, next);
+					if (ret)
+						goto out;
+				}
+			}
+		}
+	}
+out:
+	free(inv_start);
+	free(inv);
+	free(stamp);
+	free(x);
+	free(s);
+	return ret;
+}
+
+static void swap_frontier(struct chain *ch)
+{
+	uint32_t *t = ch->frontier;
+
+	ch->frontier = ch->next_frontier;
+	ch->n_frontier = ch->n_next;
+	ch->next_frontier = t;
+	ch->n_next = 0;
+	for (size_t i = 0; i < ch->n_frontier; i++)
+		ch->queued[ch->frontier[i]] = 0;
+}
+
+int cl_build_chain(struct compiler *cp)
+{
+	struct ef_compiled *c = cp->out;
+	const size_t words = cp->words;
+	const unsigned n = c->n_dims;
+	struct chain ch = { 0 };
+	uint32_t *map = NULL;
+	size_t chain_cap = 0;
+	int ret = 0;
+
+	ch.pool.words = words + 1;
+	ch.pool.budget = cp->budget;
+	ch.tmp = malloc((words + 1) * sizeof(*ch.tmp));
+	ch.complete = calloc(n + 1, sizeof(*ch.complete));
+	if (!ch.tmp || !ch.complete) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* complete[i]: rules constraining none of the fields after stage i. */
+	for (unsigned i = 0; i <= n; i++) {
+		ch.complete[i] = malloc(words * sizeof(word_t));
+		if (!ch.complete[i]) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		memset(ch.complete[i], 0, words * sizeof(word_t));
+		for (size_t r = 0; r < cp->n_rules; r++) {
+			bool done = true;
+
+			for (unsigned j = i + 1; j < n; j++)
+				done &= !cl_constrains(cl_rule(cp, r), c->dims[j]);
+			if (done)
+				bit_set(ch.complete[i], r);
+		}
+	}
+
+	if (!n) {
+		/* No field is used: every rule matches every packet. */
+		word_t *all = calloc(words, sizeof(*all));
+
+		if (!all) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		for (size_t r = 0; r < cp->n_rules; r++)
+			bit_set(all, r);
+		ret = chain_intern(cp, &ch, 0, all, &c->root_class);
+		free(all);
+		if (ret)
+			goto out;
+		swap_frontier(&ch);
+	} else {
+		const struct set_pool *first = &cp->leaf[c->dims[0]];
+
+		map = malloc((first->n + 1) * sizeof(*map));
+		if (!map) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		for (uint32_t k = 0; k < first->n; k++) {
+			ret = chain_intern(cp, &ch, 0, pool_set(first, k), &map[k]);
+			if (ret)
+				goto out;
+		}
+		remap_first(c, c->dims[0], map);
+		swap_frontier(&ch);
+		cp->stage_end[0] = ch.pool.n;
+		for (unsigned i = 1; i < n; i++) {
+			size_t first_pair = c->n_chain;
+
+			ret = chain_stage(cp, &ch, i, &chain_cap);
+			if (ret)
+				goto out;
+			for (size_t j = first_pair; j < c->n_chain; j++)
+				c->chain[j].stage = (uint8_t)i;
+			swap_frontier(&ch);
+			cp->stage_end[i] = ch.pool.n;
+		}
+	}
+	/* The last stage's classes were cut to their first rule. */
+	for (size_t i = 0; i < ch.n_frontier; i++) {
+		uint32_t id = ch.frontier[i];
+
+		long first = set_first(pool_set(&ch.pool, id) + 1, words);
+
+		c->classes[id].rule = (int32_t)cp->rule_ids[first];
+	}
+out:
+	if (ch.complete)
+		for (unsigned i = 0; i <= n; i++)
+			free(ch.complete[i]);
+	free(ch.complete);
+	free(ch.tmp);
+	free(ch.frontier);
+	free(ch.next_frontier);
+	free(ch.queued);
+	free(map);
+	cl_pool_free(&ch.pool);
+	return ret;
+}
+
+/* A stage's pairs as a dense table (rows: the previous stage's classes,
+ * columns: the field's leaf classes, cells: the next class, the row's miss
+ * where no pair is listed) when it fits; array lookups cost 1.5 ns where a
+ * hash lookup costs 26. Stages that do not fit stay in the hash. */
+#define DENSE_STAGE_MAX (1u << 22)
+
+int cl_build_dense(struct compiler *cp)
+{
+	struct ef_compiled *c = cp->out;
+	size_t cap = c->n_cells;
+
+	for (unsigned i = 1; i < c->n_dims; i++) {
+		size_t row0, rows, width, need;
+		struct edgefw_stage *st = &c->stages[i];
+
+		row0 = i == 1 ? 0 : cp->stage_end[i - 2];
+		rows = cp->stage_end[i - 1] - row0;
+		width = cp->leaf[c->dims[i]].n;
+		need = rows * width;
+		if (!rows || !width || need > DENSE_STAGE_MAX ||
+		    c->n_cells + need > cp->budget->max_cells)
+			continue;
+		if (c->n_cells + need > cap) {
+			size_t ncap = c->n_cells + need;
+			uint32_t *v = realloc(c->cells, ncap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			c->cells = v;
+			cap = ncap;
+		}
+		st->base = (uint32_t)c->n_cells;
+		st->row0 = (uint32_t)row0;
+		st->width = (uint32_t)width;
+		for (size_t r = 0; r < rows; r++)
+			for (size_t k = 0; k < width; k++)
+				c->cells[st->base + r * width + k] = c->classes[row0 + r].miss;
+		for (size_t j = 0; j < c->n_chain; j++) {
+			const struct ef_chain_entry *e = &c->chain[j];
+
+			if (e->stage == i)
+				c->cells[st->base + (e->key.cur - row0) * width +
+					 e->key.next] = e->next;
+		}
+		c->n_cells += need;
+	}
+	c->n_hashed = 0;
+	for (size_t j = 0; j < c->n_chain; j++)
+		c->n_hashed += !c->stages[c->chain[j].stage].width;
+	if (c->n_hashed > EDGEFW_CHAIN_MAX) {
+		cp->budget->hit = "hashed field combinations";
+		return -E2BIG;
+	}
+	return 0;
+}

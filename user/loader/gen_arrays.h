@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* A generation's own arrays (cells, classes, tree nodes and leaves), made
+ * and put in the generation's map-in-map slots; see gen_arrays.c. */
+#ifndef EDGEFW_GEN_ARRAYS_H
+#define EDGEFW_GEN_ARRAYS_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "classify.h"
+#include "instance.h"
+
+/* Creates, fills and installs generation gen's arrays for c, with each
+ * rule's verdict (by index) in the chain's last classes. 0 or a negative
+ * errno (logged); the slots may then hold a mix, which the generation's
+ * config does not point packets at until it is written. */
+int ef_gen_arrays_install(struct ef_instance *inst, __u32 gen,
+			  const struct ef_compiled *c,
+			  const struct edgefw_verdict *verdicts);
+
+/* One syscall per batch instead of one per entry. */
+int ef_update_batch(int fd, const void *keys, const void *vals, size_t n);
+
+/* Writes values[0..n) at entries [first, first + n) of an mmapable array
+ * of __u32, whose elements the kernel lays out 8 bytes apart. */
+int ef_mmap_write(int fd, size_t entries, size_t first, const __u32 *values,
+		  size_t n);
+
+#endif

@@ -18,7 +18,7 @@
 
 #include "edgefw.h"
 #include "parse.h"
-#include "tree.h"
+#include "tree_walk.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -49,7 +49,7 @@ struct class_table {
 		__array(values, struct inner);                  \
 	} name SEC(".maps")
 
-/* The decision trees' nodes and leaf elements (kern/tree.h). */
+/* The decision trees' nodes and leaf elements (kern/tree_walk.h). */
 struct tnode_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, EDGEFW_TNODES_DEFAULT);

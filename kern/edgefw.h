@@ -204,7 +204,7 @@ struct edgefw_class_info {
 
 #define EDGEFW_RULE_NONE 0xffffffffu
 
-/* Decision trees (kern/tree.h, user/compiler/tree.c) hold the rules the
+/* Decision trees (kern/tree_walk.h, user/compiler/tree.c) hold the rules the
  * chain cannot within its budget. A tree looks at a key of 32-bit words
  * built from the packet: */
 #define EDGEFW_TK_SRC 0    /* 4 words: IPv4 in word 0 (1-3 zero), IPv6 */

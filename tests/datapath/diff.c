@@ -323,6 +323,7 @@ void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 			  unsigned packets)
 {
 	unsigned bad_rulesets = 0, mismatches = 0, compiled_mismatches = 0;
+	unsigned treed = 0;
 	uint64_t total = 0;
 
 	rng_state = seed ? seed : 1;
@@ -337,6 +338,9 @@ void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 		bool bad = false;
 
 		random_ruleset(&rs, 24);
+		/* Small budgets: rules in trees, next to those the chain keeps. */
+		dp->opts.prefer_trees = dp->trees_every && r % dp->trees_every == 1 % dp->trees_every;
+		dp->opts.leaf_size = 1 + r % 3;
 		if (dp_load_rs(dp, &rs)) {
 			diag("ruleset %u (seed %llu) failed to load", r,
 			     (unsigned long long)seed);
@@ -344,6 +348,7 @@ void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 			bad_rulesets++;
 			continue;
 		}
+		treed += dp->c.n_tree_rules > 0;
 		hits = xcalloc(rs.n_rules, sizeof(*hits));
 		base = xcalloc(rs.n_rules, sizeof(*base));
 		for (size_t i = 0; i < rs.n_rules; i++)
@@ -407,4 +412,8 @@ void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 	tap(compiled_mismatches == 0,
 	    "differential: the compiled tables, looked up in userspace, agree too (%u mismatches)",
 	    compiled_mismatches);
+	tap(!dp->trees_every || treed >= rulesets / dp->trees_every / 2,
+	    "differential: %u of the rulesets held rules in decision trees (every %u-th prefers them)",
+	    treed, dp->trees_every);
+	memset(&dp->opts, 0, sizeof(dp->opts));
 }

@@ -111,7 +111,7 @@ static int apply(struct dp *dp)
 	struct ef_diag d = {};
 	int ret;
 
-	ret = ef_compile(&dp->rs, ifnames, 1, &dp->c, &d);
+	ret = ef_compile_with(&dp->rs, ifnames, 1, &dp->opts, &dp->c, &d);
 	if (ret) {
 		ef_diag_print(&d, stdout);
 		goto out;

@@ -38,6 +38,8 @@ struct dp {
 	struct ef_compiled c;
 	bool have_c;
 	uint32_t *slot_of; /* counter slot of each rule */
+	struct ef_compile_opts opts; /* how loads compile (defaults: zeros) */
+	unsigned trees_every; /* diff: every Nth ruleset prefers trees; 0 never */
 };
 
 void tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * dptest [--seed N] [--rulesets N] [--packets N] [--only cases|parser|diff]
+ * dptest [--seed N] [--rulesets N] [--packets N] [--trees N]
+ *        [--only cases|parser|diff]
+ *
+ * --trees N: the differential test compiles every Nth ruleset preferring
+ * decision trees, with leaves of 1 to 3 boxes (default 2, half of them;
+ * 0: never), so both structures and their combination are exercised.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +17,7 @@
 int main(int argc, char **argv)
 {
 	uint64_t seed = 0x5eed;
-	unsigned rulesets = 200, packets = 1000;
+	unsigned rulesets = 200, packets = 1000, trees_every = 2;
 	const char *only = NULL;
 	struct dp dp;
 	int ret;
@@ -26,6 +31,8 @@ int main(int argc, char **argv)
 			packets = (unsigned)strtoul(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--only"))
 			only = argv[i + 1];
+		else if (!strcmp(argv[i], "--trees"))
+			trees_every = (unsigned)strtoul(argv[i + 1], NULL, 0);
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() != 0) {
@@ -47,6 +54,7 @@ int main(int argc, char **argv)
 	}
 	if (!only || !strcmp(only, "parser"))
 		dp_test_parser(&dp);
+	dp.trees_every = trees_every;
 	if (!only || !strcmp(only, "diff"))
 		dp_test_differential(&dp, seed, rulesets, packets);
 	dp_teardown(&dp);

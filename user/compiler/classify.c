@@ -149,6 +149,8 @@ static int plan_add(struct split_plan *p, int f, const struct ef_box *v, size_t 
 {
 	size_t need = p->n_boxes[f] + n;
 
+	if (!n)
+		return 0;
 	if (need > p->cap[f]) {
 		size_t ncap = p->cap[f] ? p->cap[f] * 2 : 1024;
 		struct ef_box *nv;

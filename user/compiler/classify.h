@@ -161,7 +161,7 @@ int ef_compiled_lookup(const struct ef_compiled *c, const struct ef_packet *p);
 /* Bytes the kernel tables take, estimated from their entry counts. */
 size_t ef_compiled_memory(const struct ef_compiled *c);
 
-/* The trees' key for a packet (kern/tree.h builds the same). */
+/* The trees' key for a packet (kern/tree_walk.h builds the same). */
 void ef_tree_key(const struct ef_packet *p, uint32_t key[EDGEFW_TK_WORDS],
 		 uint32_t *flags);
 

@@ -68,7 +68,7 @@ unsigned ef_trees_of(const struct ef_compiled *out, uint8_t family);
 int ef_box_prefix(const struct ef_box *b, unsigned word, uint8_t *len);
 
 /* The lowest rule below `best` whose boxes in tree t hold the packet's
- * key, else best: the datapath's walk (kern/tree.h), in userspace. */
+ * key, else best: the datapath's walk (kern/tree_walk.h), in userspace. */
 uint32_t ef_tree_lookup(const struct ef_compiled *c, unsigned t,
 			const uint32_t key[EDGEFW_TK_WORDS], uint32_t flags,
 			uint32_t hook, uint32_t best);

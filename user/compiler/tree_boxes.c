@@ -138,8 +138,12 @@ static int addr_alts(const struct ef_addr_field *f, uint8_t family,
 		return 0;
 	}
 	if (family == EF_AF_INET6 && f->negate) {
-		*why = "negated IPv6 addresses";
-		return -EOPNOTSUPP;
+		for (size_t i = 0; i < f->n; i++)
+			if (f->v[i].family == family) {
+				*why = "negated IPv6 addresses";
+				return -EOPNOTSUPP;
+			}
+		return 0; /* covers no IPv6 address: matches none */
 	}
 	for (size_t i = 0; i < f->n; i++) {
 		const struct ef_prefix *p = &f->v[i];

@@ -10,10 +10,11 @@
  * most EDGEFW_LEAF_SCAN leaf entries in rule order, stopping at the first
  * that matches or that is not below the best rule.
  */
-#ifndef EDGEFW_TREE_BPF_H
-#define EDGEFW_TREE_BPF_H
+#ifndef EDGEFW_TREE_WALK_H
+#define EDGEFW_TREE_WALK_H
 
 #include <linux/bpf.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "edgefw.h"
@@ -25,9 +26,11 @@ struct tree_key {
 	__u32 hook;
 };
 
-static __always_inline __u32 tree_word(const __u8 *b)
+/* Word w (0-3) of an address in pkt_info, in host order; the addresses
+ * are 4-byte aligned there. */
+static __always_inline __u32 tree_word(const __u8 *addr, int w)
 {
-	return (__u32)b[0] << 24 | (__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3];
+	return bpf_ntohl(((const __u32 *)addr)[w]);
 }
 
 /* IPv4 addresses take word 0; words 1-3 are 0, as the compiler expects. */
@@ -37,8 +40,8 @@ static __always_inline void tree_key_fill(struct tree_key *k,
 	for (int w = 0; w < 4; w++) {
 		bool v6 = pi->family == 6;
 
-		k->w[EDGEFW_TK_SRC + w] = !w || v6 ? tree_word(&pi->saddr[4 * w]) : 0;
-		k->w[EDGEFW_TK_DST + w] = !w || v6 ? tree_word(&pi->daddr[4 * w]) : 0;
+		k->w[EDGEFW_TK_SRC + w] = !w || v6 ? tree_word(pi->saddr, w) : 0;
+		k->w[EDGEFW_TK_DST + w] = !w || v6 ? tree_word(pi->daddr, w) : 0;
 	}
 	k->w[EDGEFW_TK_SPORT] = pi->sport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->sport;
 	k->w[EDGEFW_TK_DPORT] = pi->dport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->dport;
@@ -200,7 +203,7 @@ static __always_inline __u32 tree_classify(const struct edgefw_gen_config *cfg,
 		}
 		if (root & EDGEFW_FOREST_LEAF) {
 			start = root & EDGEFW_FOREST_START;
-			count = root >> EDGEFW_FOREST_COUNT_SHIFT;
+			count = (root >> EDGEFW_FOREST_COUNT_SHIFT) & EDGEFW_FOREST_COUNT;
 		} else {
 			start = tree_leaf(nodes, root, k, &count);
 		}

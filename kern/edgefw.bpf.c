@@ -460,16 +460,15 @@ struct tree_args {
  * it once, whatever path through the chain led here, instead of once per
  * such path. Returns the lowest rule below a->best the trees hold for the
  * packet, else a->best. */
-__attribute__((noinline)) int tree_lowest(struct tree_args *a)
+__attribute__((noinline)) int tree_lowest(struct tree_args *a,
+					   const struct edgefw_gen_config *cfg)
 {
-	struct edgefw_gen_config *cfg;
 	void *cells, *nodes, *leaves;
 	__u32 gen;
 
 	if (!a)
 		return -1;
 	gen = a->gen & 1;
-	cfg = bpf_map_lookup_elem(&gen_config, &gen);
 	cells = bpf_map_lookup_elem(&cells_tbl, &gen);
 	nodes = bpf_map_lookup_elem(&tnode_tbl, &gen);
 	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
@@ -504,7 +503,7 @@ classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
 	ta.gen = gen;
 	ta.best = info ? info->verdict.rule : EDGEFW_RULE_NONE;
 	tree_key_fill(&ta.k, pi, hook);
-	rule = (__u32)tree_lowest(&ta);
+	rule = (__u32)tree_lowest(&ta, cfg);
 	if (rule >= ta.best)
 		return info ? &info->verdict : NULL;
 	return rule_verdict(gen, rule);

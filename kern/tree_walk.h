@@ -103,14 +103,19 @@ static __always_inline __u64 tree_out(__u32 v, const struct edgefw_trange *r)
 }
 
 /* Non-zero when the element rejects the packet: six ranges over key words
- * a..f, the TCP flags and the hook. */
+ * a..f, the TCP flags and the hook. Most entries a scan passes differ in
+ * the first two words (the addresses of an IPv4 entry), so those are
+ * tested first and alone. */
 static __always_inline __u64 tree_reject(const struct edgefw_tleaf *e,
 					 const struct tree_key *k, __u32 a,
 					 __u32 b, __u32 c, __u32 d, __u32 e4,
 					 __u32 f)
 {
-	return tree_out(a, &e->c[0]) | tree_out(b, &e->c[1]) |
-	       tree_out(c, &e->c[2]) | tree_out(d, &e->c[3]) |
+	__u64 out = tree_out(a, &e->c[0]) | tree_out(b, &e->c[1]);
+
+	if (out)
+		return out;
+	return tree_out(c, &e->c[2]) | tree_out(d, &e->c[3]) |
 	       tree_out(e4, &e->c[4]) | tree_out(f, &e->c[5]) |
 	       ((k->flags & e->flags_mask) ^ e->flags_value) |
 	       (((e->hooks >> k->hook) & 1) ^ 1);

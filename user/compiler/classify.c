@@ -51,10 +51,6 @@ static const struct cl_budget hard_budget = {
 #define TREE_WORK_MAX (1ull << 31)
 #define TREE_LEAF_SIZE 4
 
-/* Rules a tree may hand back to the chain, one at a time, before the
- * compiler gives up on the trees. */
-#define MAX_STUCK 256
-
 static const char *const dim_names[EDGEFW_DIM_COUNT] = {
 	[EDGEFW_DIM_SRC] = "src",
 	[EDGEFW_DIM_DST] = "dst",
@@ -202,16 +198,14 @@ static int plan_rule(const struct ef_rule *rule, uint32_t r,
 	return ret;
 }
 
-static int plan(const struct ef_ruleset *rs, const uint8_t *to_chain,
-		struct split_plan *p)
+static int plan(const struct ef_ruleset *rs, struct split_plan *p)
 {
 	int ret = 0;
 
 	p->n_chain = p->n_boxes[0] = p->n_boxes[1] = 0;
 	for (size_t r = 0; r < rs->n_rules && !ret; r++) {
-		p->why[r] = to_chain[r] ? "could not be separated in a tree" : NULL;
-		if (!to_chain[r])
-			ret = plan_rule(&rs->rules[r], (uint32_t)r, p);
+		p->why[r] = NULL;
+		ret = plan_rule(&rs->rules[r], (uint32_t)r, p);
 		if (!ret && p->why[r])
 			p->chain_ids[p->n_chain++] = (uint32_t)r;
 	}
@@ -272,21 +266,30 @@ static unsigned box_part(const struct ef_box *b, uint8_t family)
 	return PART_WIDE;
 }
 
+/* A forest where it fits, else a plain tree (nested prefixes can copy a
+ * busy prefix's boxes into too many subtrees). */
 static int part_build(const struct ef_box *v, size_t n, uint8_t family,
 		      unsigned part, const struct ef_tree_limits *lim,
-		      struct ef_compiled *out, const char **hit, uint32_t *stuck)
+		      struct ef_compiled *out, const char **hit, uint8_t *spill)
 {
-	if (family == EF_AF_INET && part != PART_WIDE)
-		return ef_forest_build(v, n, part == PART_SRC ? EDGEFW_TK_SRC :
-								 EDGEFW_TK_DST,
-				       lim, out, hit, stuck);
-	return ef_tree_build(v, n, family, lim, out, hit, stuck);
+	size_t nodes = out->n_tnodes, elems = out->n_tleaves;
+	int ret;
+
+	if (family != EF_AF_INET || part == PART_WIDE)
+		return ef_tree_build(v, n, family, lim, out, hit, spill);
+	ret = ef_forest_build(v, n, part == PART_SRC ? EDGEFW_TK_SRC : EDGEFW_TK_DST,
+			      lim, out, hit, spill);
+	if (ret != -E2BIG)
+		return ret;
+	out->n_tnodes = nodes; /* what the forest wrote goes */
+	out->n_tleaves = elems;
+	return ef_tree_build(v, n, family, lim, out, hit, spill);
 }
 
 /* Trees over the plan's boxes: per family, one per part that has boxes. */
 static int trees_build(const struct split_plan *p, unsigned leaf_size,
 		       struct ef_compiled *out, const char **hit,
-		       uint32_t *stuck)
+		       uint8_t *spill)
 {
 	struct ef_tree_limits lim = { .leaf_size = leaf_size,
 				      .max_nodes = TREE_NODES_MAX,
@@ -308,7 +311,7 @@ static int trees_build(const struct split_plan *p, unsigned leaf_size,
 					part[n++] = p->boxes[f][i];
 			if (n)
 				ret = part_build(part, n, families[f], k, &lim, out,
-						 hit, stuck);
+						 hit, spill);
 		}
 	}
 	free(part);
@@ -349,34 +352,34 @@ static void chain_refused(const struct ef_ruleset *rs, const struct split_plan *
 	       p->n_chain, hit, names, p->n_chain > 4 ? ", ..." : "");
 }
 
-/* Trees for every rule the plan does not give the chain; a rule a tree
- * cannot separate from its neighbours joins the chain and the trees are
- * built again. */
+/* Trees for every rule the plan does not give the chain. Rules whose boxes
+ * a tree cannot tell apart within a leaf's scan join the chain as well: a
+ * rule held by both is reported by whichever finds it, with the same
+ * index, so the lowest still wins. */
 static int trees_for(const struct ef_ruleset *rs, const struct ef_compile_opts *opts,
-		     uint8_t *to_chain, struct split_plan *p,
+		     uint8_t *spill, struct split_plan *p,
 		     struct ef_compiled *out, struct ef_diag *d)
 {
 	const char *hit = NULL;
-	unsigned stuck_n = 0;
-	uint32_t stuck;
 	int ret;
 
-	for (;;) {
-		ret = plan(rs, to_chain, p);
-		if (!ret)
-			ret = trees_build(p, opts->leaf_size ? opts->leaf_size :
-							      TREE_LEAF_SIZE,
-					  out, &hit, &stuck);
-		if (ret != -ENOSPC || ++stuck_n > MAX_STUCK)
-			break;
-		to_chain[stuck] = 1;
-		trees_reset(out);
-	}
-	if (ret == -ENOSPC || ret == -E2BIG) {
+	memset(spill, 0, rs->n_rules + 1);
+	ret = plan(rs, p);
+	if (!ret)
+		ret = trees_build(p, opts->leaf_size ? opts->leaf_size : TREE_LEAF_SIZE,
+				  out, &hit, spill);
+	if (ret == -E2BIG) {
 		ef_err(d, rs->path, 0, 0,
 		       "the %zu rules given to decision trees need more %s than their limit; split the ruleset by hook or interface, or group values into sets",
-		       rs->n_rules - p->n_chain, ret == -ENOSPC ? "rules per leaf" : hit);
-		ret = -E2BIG;
+		       rs->n_rules - p->n_chain, hit);
+		return ret;
+	}
+	p->n_chain = 0;
+	for (size_t r = 0; !ret && r < rs->n_rules; r++) {
+		if (spill[r] && !p->why[r])
+			p->why[r] = "overlaps too many others in a tree";
+		if (p->why[r])
+			p->chain_ids[p->n_chain++] = (uint32_t)r;
 	}
 	return ret;
 }
@@ -389,18 +392,18 @@ static int split_build(const struct ef_ruleset *rs, const char *const *ifnames,
 		       struct ef_compiled *out, struct ef_diag *d)
 {
 	struct split_plan p = { 0 };
-	uint8_t *to_chain = calloc(rs->n_rules + 1, 1);
+	uint8_t *spill = calloc(rs->n_rules + 1, 1);
 	int ret = -ENOMEM;
 
 	p.why = calloc(rs->n_rules + 1, sizeof(*p.why));
 	p.chain_ids = calloc(rs->n_rules + 1, sizeof(*p.chain_ids));
-	if (!to_chain || !p.why || !p.chain_ids)
+	if (!spill || !p.why || !p.chain_ids)
 		goto out;
 	for (int attempt = opts->prefer_trees; attempt < 2; attempt++) {
 		struct cl_budget b = attempt ? hard_budget : soft_budget;
 
 		p.wide_to_chain = !attempt;
-		ret = trees_for(rs, opts, to_chain, &p, out, d);
+		ret = trees_for(rs, opts, spill, &p, out, d);
 		if (!ret)
 			ret = chain_build(rs, p.chain_ids, p.n_chain, ifnames,
 					  n_ifnames, &b, out, d);
@@ -422,7 +425,7 @@ static int split_build(const struct ef_ruleset *rs, const char *const *ifnames,
 		out->held[r] = p.why[r] ? EF_HELD_CHAIN : EF_HELD_TREES;
 out:
 	plan_free(&p);
-	free(to_chain);
+	free(spill);
 	return ret;
 }
 

@@ -187,12 +187,12 @@ static int make_leaf(struct tb *t, uint32_t node, const uint32_t *ids,
 	uint32_t list;
 	int ret;
 
-	if (n > EDGEFW_LEAF_SCAN) {
-		/* Boxes no threshold separates: the last one's rule has to go
-		 * to the chain. */
-		t->stuck_rule = t->boxes[ids[n - 1]].rule;
-		return -ENOSPC;
-	}
+	/* More boxes than a scan reads that no threshold separates: the
+	 * leaf keeps the lowest rules, the chain takes the others. */
+	for (size_t i = EDGEFW_LEAF_SCAN; i < n; i++)
+		t->spill[t->boxes[ids[i]].rule] = 1;
+	if (n > EDGEFW_LEAF_SCAN)
+		n = EDGEFW_LEAF_SCAN;
 	ret = tb_intern_list(t, ids, n, &list);
 	if (ret)
 		return ret;
@@ -290,9 +290,10 @@ void tb_key_space(uint8_t family, uint32_t *lo, uint32_t *hi)
 
 int tb_init(struct tb *t, const struct ef_box *boxes, size_t n,
 	    uint8_t family, const struct ef_tree_limits *lim,
-	    struct ef_compiled *out)
+	    struct ef_compiled *out, uint8_t *spill)
 {
 	memset(t, 0, sizeof(*t));
+	t->spill = spill;
 	t->boxes = boxes;
 	t->n_boxes = n;
 	t->lim = lim;
@@ -322,7 +323,7 @@ int tb_subtree(struct tb *t, const uint32_t *ids, size_t n,
 
 int ef_tree_build(const struct ef_box *boxes, size_t n, uint8_t family,
 		  const struct ef_tree_limits *lim, struct ef_compiled *out,
-		  const char **hit, uint32_t *stuck_rule)
+		  const char **hit, uint8_t *spill)
 {
 	uint32_t lo[EDGEFW_TK_DIMS], hi[EDGEFW_TK_DIMS], *ids = NULL, root;
 	struct ef_tree_info *info = &out->trees[out->n_trees];
@@ -334,7 +335,7 @@ int ef_tree_build(const struct ef_box *boxes, size_t n, uint8_t family,
 		*hit = "trees";
 		return -E2BIG;
 	}
-	ret = tb_init(&t, boxes, n, family, lim, out);
+	ret = tb_init(&t, boxes, n, family, lim, out, spill);
 	ids = malloc((n ? n : 1) * sizeof(*ids));
 	if (!ret && !ids)
 		ret = -ENOMEM;
@@ -349,8 +350,6 @@ int ef_tree_build(const struct ef_box *boxes, size_t n, uint8_t family,
 		info->trie_word = EF_TREE_NO_TRIE;
 		out->n_trees++;
 	}
-	if (ret == -ENOSPC)
-		*stuck_rule = t.stuck_rule;
 	*hit = t.hit;
 	tb_free(&t);
 	free(ids);

@@ -45,13 +45,13 @@ struct ef_tree_limits {
 
 /* Builds a tree over boxes (n of them, in rule order) for packets of
  * family, appending its nodes and leaf elements to out's arrays and its
- * description to out->trees. Returns 0; -E2BIG when a limit stops it, with
- * *hit naming it; -ENOSPC when some boxes cannot be separated into leaves
- * of EDGEFW_LEAF_SCAN, with the rule of one of them in *stuck_rule (the
- * caller moves it elsewhere); -ENOMEM. */
+ * description to out->trees. Where more than EDGEFW_LEAF_SCAN boxes cannot
+ * be told apart, the leaf keeps the first and spill[rule] is set for the
+ * rules of the others: the chain must hold those too. Returns 0; -E2BIG
+ * when a limit stops it, with *hit naming it; -ENOMEM. */
 int ef_tree_build(const struct ef_box *boxes, size_t n, uint8_t family,
 		  const struct ef_tree_limits *lim, struct ef_compiled *out,
-		  const char **hit, uint32_t *stuck_rule);
+		  const char **hit, uint8_t *spill);
 
 /* The same for boxes all narrow in IPv4 address word `word`
  * (EDGEFW_TK_SRC or EDGEFW_TK_DST: a prefix of /16 or longer there), as a
@@ -59,7 +59,7 @@ int ef_tree_build(const struct ef_box *boxes, size_t n, uint8_t family,
  * later, once the cells it goes into are known (ef_forest_tries). */
 int ef_forest_build(const struct ef_box *boxes, size_t n, unsigned word,
 		    const struct ef_tree_limits *lim, struct ef_compiled *out,
-		    const char **hit, uint32_t *stuck_rule);
+		    const char **hit, uint8_t *spill);
 
 /* How many of out's trees are for packets of family. */
 unsigned ef_trees_of(const struct ef_compiled *out, uint8_t family);

@@ -171,7 +171,7 @@ static int build_classes(struct tb *t, const struct pfx_box *v, size_t n,
 
 int ef_forest_build(const struct ef_box *boxes, size_t n, unsigned word,
 		    const struct ef_tree_limits *lim, struct ef_compiled *out,
-		    const char **hit, uint32_t *stuck_rule)
+		    const char **hit, uint8_t *spill)
 {
 	struct ef_tree_info *info = &out->trees[out->n_trees];
 	struct ef_lpm_table prefixes = { 0 };
@@ -184,7 +184,7 @@ int ef_forest_build(const struct ef_box *boxes, size_t n, unsigned word,
 		*hit = "trees";
 		return -E2BIG;
 	}
-	ret = tb_init(&t, boxes, n, EF_AF_INET, lim, out);
+	ret = tb_init(&t, boxes, n, EF_AF_INET, lim, out, spill);
 	v = malloc((n ? n : 1) * sizeof(*v));
 	if (!ret && !v)
 		ret = -ENOMEM;
@@ -205,8 +205,6 @@ int ef_forest_build(const struct ef_box *boxes, size_t n, unsigned word,
 		memset(&prefixes, 0, sizeof(prefixes));
 		out->n_trees++;
 	}
-	if (ret == -ENOSPC)
-		*stuck_rule = t.stuck_rule;
 	*hit = t.hit;
 	free(prefixes.v);
 	tb_free(&t);

@@ -47,7 +47,7 @@ struct tb {
 	size_t lists_written;    /* lists whose elements are in out */
 	size_t first_node, first_elem; /* out's arrays when the tree began */
 	const char *hit;
-	uint32_t stuck_rule;
+	uint8_t *spill;          /* per rule: the chain must hold it too */
 };
 
 /* The index of the leaf list of boxes ids (n, in rule order), shared with
@@ -56,7 +56,7 @@ int tb_intern_list(struct tb *t, const uint32_t *ids, size_t n, uint32_t *list);
 
 int tb_init(struct tb *t, const struct ef_box *boxes, size_t n,
 	    uint8_t family, const struct ef_tree_limits *lim,
-	    struct ef_compiled *out);
+	    struct ef_compiled *out, uint8_t *spill);
 void tb_free(struct tb *t);
 
 /* Builds the subtree of the n boxes ids (in rule order) over the region

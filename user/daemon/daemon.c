@@ -29,22 +29,19 @@
 #include "links.h"
 #include "log.h"
 #include "metrics.h"
+#include "owner.h"
+#include "recover.h"
 
 /* Link notifications come in bursts (an interface being set up sends
  * several): act once the burst is over. */
 #define LINK_SETTLE_MS 100
+/* The loop ticks every second: retries of optional parts and the check
+ * that nobody else switched the ruleset in force. */
+#define TICK_MS 1000
 /* A pass over the attachments even without notifications, to put back a
- * program someone removed by hand. */
-#define RECHECK_MS 5000
+ * program someone removed by hand, every this many ticks. */
+#define RECHECK_TICKS 5
 
-enum ev_tag {
-	EV_SIGNAL = 1,
-	EV_TIMER,
-	EV_LINKS,
-	EV_CONTROL,
-	EV_DROPLOG,
-	EV_METRICS,
-};
 
 static void notify_status(struct efd *d, const char *state)
 {
@@ -110,50 +107,6 @@ static int check_conf_change(struct efd *d, const struct ef_ruleset *rs,
 	return 0;
 }
 
-static int open_droplog(struct efd *d, const char *output)
-{
-	struct ef_instance inst;
-	int ret;
-
-	ret = ef_instance_open(d->instance, EF_OPEN_SHARED, &inst);
-	if (ret)
-		return ret;
-	ret = efd_droplog_open(&inst, output, &d->droplog);
-	if (!ret)
-		ret = efd_droplog_set_rate(&inst, d->conf.log_rate);
-	ef_instance_close(&inst);
-	return ret;
-}
-
-static int watch(struct efd *d, int fd, enum ev_tag tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
-
-	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev))
-		return -errno;
-	return 0;
-}
-
-static int droplog_switch(struct efd *d, const char *old_out)
-{
-	const char *out = d->conf.drop_log[0] ? d->conf.drop_log : "-";
-	int ret;
-
-	if (!strcmp(out, old_out))
-		return d->droplog ? efd_droplog_reopen(d->droplog) : 0;
-	if (d->droplog) {
-		efd_droplog_consume(d->droplog);
-		efd_droplog_close(d->droplog);
-		d->droplog = NULL;
-	}
-	ret = open_droplog(d, out);
-	if (!ret)
-		ret = watch(d, efd_droplog_fd(d->droplog), EV_DROPLOG);
-	if (ret)
-		ef_log_err("drop log: cannot switch to %s: %s", out, strerror(-ret));
-	return ret;
-}
-
 int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 	       char *summary, size_t summary_len)
 {
@@ -199,7 +152,8 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 	d->conf = rs.daemon;
 	snprintf(d->conf.control_socket, sizeof(d->conf.control_socket), "%s",
 		 d->socket_path);
-	droplog_switch(d, d->droplog_stale ? "" : old_out);
+	efd_parts_apply(d);
+	efd_droplog_switch(d, d->droplog_stale ? "" : old_out);
 	d->droplog_stale = false;
 	d->reloads.ok++;
 	d->reloads.last_ok = d->reloads.last_attempt;
@@ -260,6 +214,24 @@ static void set_result(struct json_object *resp, int status, const char *msg)
 	json_object_object_add(resp, "message", json_object_new_string(msg));
 }
 
+static void add_parts(struct json_object *resp, const struct efd *d)
+{
+	struct json_object *parts = json_object_new_object();
+
+	for (int p = 0; p < EFD_PART_COUNT; p++) {
+		const struct efd_part_state *s = &d->parts[p];
+		const char *state = !s->wanted ? "off" : s->up ? "up" : "retrying";
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "state", json_object_new_string(state));
+		if (s->error)
+			json_object_object_add(o, "error",
+					       json_object_new_string(strerror(-s->error)));
+		json_object_object_add(parts, efd_part_name((enum efd_part)p), o);
+	}
+	json_object_object_add(resp, "parts", parts);
+}
+
 static void on_control(void *arg, const char *command, struct json_object *req,
 		       struct json_object *resp)
 {
@@ -284,6 +256,15 @@ static void on_control(void *arg, const char *command, struct json_object *req,
 		ef_diag_free(&diag);
 		return;
 	}
+	if (!strcmp(command, "notice")) {
+		struct json_object *text = NULL;
+
+		json_object_object_get_ex(req, "text", &text);
+		ef_log_warn("control socket: %s, behind edgefwd's back: it will put its own rules and attachments back",
+			    text ? json_object_get_string(text) : "a forced change");
+		set_result(resp, EFD_OK, "noted");
+		return;
+	}
 	if (!strcmp(command, "status")) {
 		set_result(resp, EFD_OK, "edgefwd is running");
 		json_object_object_add(resp, "instance", json_object_new_string(d->instance));
@@ -293,19 +274,24 @@ static void on_control(void *arg, const char *command, struct json_object *req,
 		json_object_object_add(resp, "reloads_ok", json_object_new_uint64(d->reloads.ok));
 		json_object_object_add(resp, "reloads_failed", json_object_new_uint64(d->reloads.failed));
 		json_object_object_add(resp, "pid", json_object_new_int(getpid()));
+		json_object_object_add(resp, "foreign_changes",
+				       json_object_new_uint64(d->foreign_changes));
+		add_parts(resp, d);
 		return;
 	}
-	snprintf(msg, sizeof(msg), "unknown command '%s': use reload or status", command);
+	snprintf(msg, sizeof(msg), "unknown command '%s': use reload, status or notice", command);
 	set_result(resp, EFD_INPUT, msg);
 }
 
-static void arm_timer(struct efd *d, unsigned ms)
+static int arm(int fd, unsigned ms, bool periodic)
 {
 	struct itimerspec its = {
 		.it_value = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 },
 	};
 
-	timerfd_settime(d->timer_fd, 0, &its, NULL);
+	if (periodic)
+		its.it_interval = its.it_value;
+	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
 }
 
 static void resync(struct efd *d, bool report)
@@ -314,14 +300,67 @@ static void resync(struct efd *d, bool report)
 
 	if (efd_reconcile(d, &d->rs, false, &diag) != EFD_OK)
 		ef_log_err("could not bring the attachments in line with %s; retrying in %d s",
-			   d->config_path, RECHECK_MS / 1000);
+			   d->config_path, RECHECK_TICKS * TICK_MS / 1000);
 	if (report || diag.n)
 		print_diag(&diag);
 	ef_diag_free(&diag);
 	if (d->droplog_stale) {
 		d->droplog_stale = false;
-		droplog_switch(d, "");
+		efd_droplog_switch(d, "");
 	}
+}
+
+/* Someone switched another ruleset in (`edgefw attach --force`, a tool
+ * writing the maps): the daemon's file is what must be in force, so it
+ * goes back in, logged and counted. */
+static void check_foreign_change(struct efd *d)
+{
+	struct ef_ruleset_state st;
+	struct ef_diag diag = { 0 };
+	struct ef_instance inst;
+
+	/* Busy (a CLI holds the lock): look again at the next tick. */
+	if (ef_instance_open(d->instance, EF_OPEN_SHARED | EF_OPEN_NOWAIT, &inst))
+		return;
+	if (ef_instance_read_state(&inst, &st)) {
+		ef_instance_close(&inst);
+		return;
+	}
+	ef_instance_close(&inst);
+	if (st.version == d->version)
+		return;
+	d->foreign_changes++;
+	ef_log_warn("the ruleset in force in instance '%s' changed without edgefwd (version %llu -> %llu, hash %016llx): putting %s back in force",
+		    d->instance, (unsigned long long)d->version,
+		    (unsigned long long)st.version, (unsigned long long)st.hash,
+		    d->config_path);
+	if (efd_reconcile(d, &d->rs, true, &diag) != EFD_OK)
+		ef_log_err("cannot restore %s; trying again in %d s", d->config_path,
+			   TICK_MS / 1000);
+	print_diag(&diag);
+	ef_diag_free(&diag);
+}
+
+static void on_tick(struct efd *d)
+{
+	uint64_t expirations;
+
+	if (read(d->tick_fd, &expirations, sizeof(expirations)) < 0)
+		return;
+	efd_parts_retry(d);
+	check_foreign_change(d);
+	if (++d->ticks % RECHECK_TICKS == 0 && !d->resync_pending)
+		resync(d, false);
+}
+
+static void on_settle(struct efd *d)
+{
+	uint64_t expirations;
+
+	if (read(d->settle_fd, &expirations, sizeof(expirations)) < 0)
+		return;
+	d->resync_pending = false;
+	resync(d, true);
 }
 
 static void on_links(struct efd *d)
@@ -335,10 +374,16 @@ static void on_links(struct efd *d)
 	} else if (ret) {
 		ef_log_err("reading link notifications: %s", strerror(-ret));
 	}
-	if (changed && !d->resync_pending) {
-		d->resync_pending = true;
-		arm_timer(d, LINK_SETTLE_MS);
+	if (!changed || d->resync_pending)
+		return;
+	ret = arm(d->settle_fd, LINK_SETTLE_MS, false);
+	if (ret) {
+		/* The tick's periodic pass catches up with the change. */
+		ef_log_err("cannot arm the link settle timer: %s; resyncing at the next pass",
+			   strerror(-ret));
+		return;
 	}
+	d->resync_pending = true;
 }
 
 /* Returns true when the loop should stop. */
@@ -362,10 +407,40 @@ static bool on_signal(struct efd *d)
 	return false;
 }
 
+/* Returns true when the loop should stop. */
+static bool dispatch(struct efd *d, unsigned tag)
+{
+	switch (tag) {
+	case EFD_EV_SIGNAL:
+		return on_signal(d);
+	case EFD_EV_TICK:
+		on_tick(d);
+		break;
+	case EFD_EV_SETTLE:
+		on_settle(d);
+		break;
+	case EFD_EV_LINKS:
+		on_links(d);
+		break;
+	case EFD_EV_CONTROL:
+		if (d->control)
+			efd_control_serve(d->control, on_control, d);
+		break;
+	case EFD_EV_DROPLOG:
+		if (!d->droplog)
+			break;
+		efd_droplog_consume(d->droplog);
+		efd_droplog_counts(d->droplog, &d->log_lines, &d->log_errors);
+		break;
+	default:
+		break;
+	}
+	return false;
+}
+
 static int loop(struct efd *d)
 {
 	struct epoll_event ev[8];
-	uint64_t expirations;
 
 	for (;;) {
 		int timeout = d->metrics ? efd_metrics_timeout_ms(d->metrics) : -1;
@@ -377,61 +452,46 @@ static int loop(struct efd *d)
 			ef_log_err("epoll_wait: %s", strerror(errno));
 			return EFD_SYSTEM;
 		}
-		for (int i = 0; i < n; i++) {
-			switch (ev[i].data.u32) {
-			case EV_SIGNAL:
-				if (on_signal(d))
-					return EFD_OK;
-				break;
-			case EV_TIMER:
-				if (read(d->timer_fd, &expirations, sizeof(expirations)) < 0)
-					break;
-				resync(d, d->resync_pending);
-				d->resync_pending = false;
-				arm_timer(d, RECHECK_MS);
-				break;
-			case EV_LINKS:
-				on_links(d);
-				break;
-			case EV_CONTROL:
-				efd_control_serve(d->control, on_control, d);
-				break;
-			case EV_DROPLOG:
-				efd_droplog_consume(d->droplog);
-				efd_droplog_counts(d->droplog, &d->log_lines,
-						   &d->log_errors);
-				break;
-			default:
-				break;
-			}
-		}
+		for (int i = 0; i < n; i++)
+			if (dispatch(d, ev[i].data.u32))
+				return EFD_OK;
 		if (d->metrics)
 			efd_metrics_run(d->metrics);
 	}
 }
 
-static int setup_events(struct efd *d)
+/* Blocked before anything else, so a signal during the first (maybe
+ * slow) load waits for the loop instead of killing the daemon. */
+static int block_signals(struct efd *d)
 {
 	sigset_t mask;
-	int ret;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
-	/* Blocked before anything else, so a signal at start waits. */
 	if (sigprocmask(SIG_BLOCK, &mask, NULL))
 		return -errno;
 	/* A client that goes away mid-answer must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
 	d->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	return d->signal_fd < 0 ? -errno : 0;
+}
+
+static int setup_events(struct efd *d)
+{
+	int ret;
+
 	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (d->signal_fd < 0 || d->epoll_fd < 0 || d->timer_fd < 0)
+	d->settle_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	d->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->epoll_fd < 0 || d->settle_fd < 0 || d->tick_fd < 0)
 		return -errno;
-	ret = watch(d, d->signal_fd, EV_SIGNAL);
+	ret = efd_watch(d, d->signal_fd, EFD_EV_SIGNAL);
 	if (!ret)
-		ret = watch(d, d->timer_fd, EV_TIMER);
+		ret = efd_watch(d, d->settle_fd, EFD_EV_SETTLE);
+	if (!ret)
+		ret = efd_watch(d, d->tick_fd, EFD_EV_TICK);
 	return ret;
 }
 
@@ -439,34 +499,38 @@ static int setup_events(struct efd *d)
 static void report_adoption(struct efd *d)
 {
 	struct edgefw_attach_key key, next;
-	struct edgefw_instance_info info;
+	struct ef_ruleset_state st;
 	struct ef_instance inst;
-	__u32 zero = 0;
 	size_t n = 0, working = 0;
 	void *prev = NULL;
 
 	if (ef_instance_open(d->instance, EF_OPEN_SHARED, &inst))
 		return;
+	ef_hook_recover_all(&inst);
 	while (!bpf_map_get_next_key(inst.maps.attachments, prev, &next)) {
 		key = next;
 		prev = &key;
 		n++;
 		working += ef_hook_is_attached(&inst, (int)key.ifindex, key.hook);
 	}
-	if (!bpf_map_lookup_elem(inst.maps.instance_info, &zero, &info))
-		d->version = info.version;
+	if (!ef_instance_read_state(&inst, &st))
+		d->version = st.version;
 	ef_instance_close(&inst);
 	d->adopted = true;
 	ef_log_info("adopting instance '%s' left by a previous run: ruleset version %llu, %zu of %zu attachments still in place (kept as they are)",
 		    d->instance, (unsigned long long)d->version, working, n);
 }
 
+/* Written anew: never through a symlink or into a file someone else
+ * planted (O_EXCL after removing ours). */
 static int write_pid_file(const char *path)
 {
 	char buf[32];
 	int fd, len, ret = 0;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
@@ -476,12 +540,28 @@ static int write_pid_file(const char *path)
 	return ret;
 }
 
-static int start(struct efd *d, const char *config_path)
+/* The lifetime lock, before anything touches the instance: a second
+ * daemon for it stops here, having changed nothing. */
+static int take_ownership(struct efd *d)
+{
+	struct ef_owner_info me = { .pid = getpid() }, holder;
+
+	snprintf(me.config, sizeof(me.config), "%s", d->config_path);
+	snprintf(me.socket, sizeof(me.socket), "%s", d->socket_path);
+	d->owner_fd = ef_owner_acquire(d->instance, &me, &holder);
+	if (d->owner_fd == -EBUSY)
+		ef_log_err("instance '%s' is already owned by edgefwd pid %d (config %s, control socket %s): nothing was changed. Stop that daemon first, or give this config its own daemon.instance",
+			   d->instance, (int)holder.pid,
+			   holder.config[0] ? holder.config : "?",
+			   holder.socket[0] ? holder.socket : "?");
+	return d->owner_fd < 0 ? d->owner_fd : 0;
+}
+
+static int load_config(struct efd *d, const char *config_path)
 {
 	struct ef_diag diag = { 0 };
 	char path[PATH_MAX];
-	struct stat st;
-	int ret, status = EFD_INPUT;
+	int ret;
 
 	if (!realpath(config_path, path)) {
 		ef_log_err("cannot open the config %s: %s", config_path, strerror(errno));
@@ -504,31 +584,38 @@ static int start(struct efd *d, const char *config_path)
 	if (!d->rs.n_attach)
 		ef_log_warn("%s has no 'interfaces' section: edgefwd attaches nowhere",
 			    d->config_path);
+	return EFD_OK;
+}
 
-	status = EFD_SYSTEM;
-	ret = ef_bpffs_ensure();
-	if (ret) {
-		ef_log_err("cannot mount bpffs at %s: %s", EF_BPFFS_ROOT, strerror(-ret));
+static int start(struct efd *d, const char *config_path)
+{
+	struct ef_diag diag = { 0 };
+	char path[PATH_MAX];
+	struct stat st;
+	int ret, status;
+
+	status = load_config(d, config_path);
+	if (status != EFD_OK)
 		return status;
-	}
+	if (take_ownership(d) || ef_bpffs_ensure())
+		return EFD_SYSTEM;
 	ret = setup_events(d);
 	if (ret) {
 		ef_log_err("cannot set up the event loop: %s", strerror(-ret));
-		return status;
+		return EFD_SYSTEM;
 	}
 	/* Subscribe before listing, so no change falls between the two. */
 	ret = efd_linkmon_open(&d->linkmon);
+	if (!ret)
+		ret = efd_watch(d, efd_linkmon_fd(d->linkmon), EFD_EV_LINKS);
 	if (ret) {
 		ef_log_err("cannot subscribe to link notifications: %s", strerror(-ret));
-		return status;
+		return EFD_SYSTEM;
 	}
-	if (watch(d, efd_linkmon_fd(d->linkmon), EV_LINKS))
-		return status;
 
 	snprintf(path, sizeof(path), "%s/%s", EF_PIN_ROOT, d->instance);
 	if (!stat(path, &st))
 		report_adoption(d);
-	diag = (struct ef_diag){ 0 };
 	status = efd_reconcile(d, &d->rs, true, &diag);
 	print_diag(&diag);
 	ef_diag_free(&diag);
@@ -537,27 +624,23 @@ static int start(struct efd *d, const char *config_path)
 			   d->instance, d->adopted ? ": the rules in force stay" : "");
 		return status;
 	}
-	status = EFD_SYSTEM;
-	ret = open_droplog(d, d->conf.drop_log[0] ? d->conf.drop_log : "-");
-	if (ret || watch(d, efd_droplog_fd(d->droplog), EV_DROPLOG)) {
-		ef_log_err("cannot open the drop log: %s", strerror(-ret));
-		return status;
-	}
-	ret = efd_control_open(d->socket_path, &d->control);
-	if (ret || watch(d, efd_control_fd(d->control), EV_CONTROL))
-		return status;
-	if (strcmp(d->conf.metrics, "off")) {
-		ret = efd_metrics_start(d->conf.metrics[0] ? d->conf.metrics :
-				EF_METRICS_DEFAULT, d, &d->metrics);
-		if (ret || watch(d, efd_metrics_fd(d->metrics), EV_METRICS))
-			return status;
-	}
-	if (d->pid_file && (ret = write_pid_file(d->pid_file))) {
+	/* The rules are in force: from here on nothing optional can stop
+	 * the daemon. */
+	efd_parts_apply(d);
+	if (d->pid_file && (ret = write_pid_file(d->pid_file)))
 		ef_log_err("cannot write the pid file %s: %s", d->pid_file, strerror(-ret));
-		return status;
+	ret = arm(d->tick_fd, TICK_MS, true);
+	if (ret) {
+		ef_log_err("cannot arm the daemon's timer: %s", strerror(-ret));
+		return EFD_SYSTEM;
 	}
-	arm_timer(d, RECHECK_MS);
 	return EFD_OK;
+}
+
+static void close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }
 
 static void stop(struct efd *d, bool started)
@@ -566,12 +649,7 @@ static void stop(struct efd *d, bool started)
 	struct edgefw_attach_val val;
 	struct ef_instance inst;
 
-	if (d->droplog) {
-		efd_droplog_consume(d->droplog);
-		efd_droplog_close(d->droplog);
-	}
-	efd_metrics_stop(d->metrics);
-	efd_control_close(d->control);
+	efd_parts_close(d);
 	efd_linkmon_close(d->linkmon);
 	if (started && ef_instance_open(d->instance, 0, &inst) == 0) {
 		if (d->conf.on_exit == EF_ON_EXIT_DETACH) {
@@ -594,12 +672,11 @@ static void stop(struct efd *d, bool started)
 	}
 	if (d->pid_file && started)
 		unlink(d->pid_file);
-	if (d->epoll_fd >= 0)
-		close(d->epoll_fd);
-	if (d->signal_fd >= 0)
-		close(d->signal_fd);
-	if (d->timer_fd >= 0)
-		close(d->timer_fd);
+	ef_owner_release(d->instance, d->owner_fd);
+	close_fd(d->epoll_fd);
+	close_fd(d->signal_fd);
+	close_fd(d->settle_fd);
+	close_fd(d->tick_fd);
 	ef_ruleset_free(&d->rs);
 	free(d->targets);
 	free(d->applied_fp);
@@ -608,13 +685,18 @@ static void stop(struct efd *d, bool started)
 
 int efd_run(const char *config_path, const char *pid_file, int ready_fd)
 {
-	struct efd d = { .ready_fd = ready_fd, .pid_file = pid_file,
-			 .epoll_fd = -1, .signal_fd = -1, .timer_fd = -1 };
+	struct efd d = { .ready_fd = ready_fd, .pid_file = pid_file, .owner_fd = -1,
+			 .epoll_fd = -1, .signal_fd = -1, .settle_fd = -1, .tick_fd = -1 };
 	bool ran = false;
-	int status;
+	int status, ret;
 	char ok = 0;
 
 	d.started = time(NULL);
+	ret = block_signals(&d);
+	if (ret) {
+		ef_log_err("cannot take over SIGHUP, SIGTERM and SIGINT: %s", strerror(-ret));
+		return EFD_SYSTEM;
+	}
 	status = start(&d, config_path);
 	if (status == EFD_OK) {
 		ran = true;

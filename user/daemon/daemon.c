@@ -8,7 +8,6 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,246 +42,6 @@
 #define RECHECK_TICKS 5
 
 
-static void notify_status(struct efd *d, const char *state)
-{
-	size_t attached = 0;
-
-	for (size_t i = 0; i < d->n_targets; i++)
-		attached += d->targets[i].attached;
-	sd_notifyf(0, "%s\nSTATUS=ruleset version %llu (%zu rules), %zu of %zu attachments in place",
-		   state, (unsigned long long)d->version, d->rs.n_rules,
-		   attached, d->n_targets);
-}
-
-/* In the compiler's own form, FILE:LINE:COL: error: ..., so tools that
- * read `edgefw check` output read the daemon's log too. */
-static void print_diag(const struct ef_diag *diag)
-{
-	for (size_t i = 0; i < diag->n; i++) {
-		const struct ef_diag_entry *e = &diag->v[i];
-		bool err = e->sev == EF_SEV_ERROR;
-
-		if (e->line)
-			ef_log_prio(err ? 3 : 4, "%s:%u:%u: %s: %s",
-				    e->file ? e->file : "?", e->line, e->col,
-				    err ? "error" : "warning", e->msg);
-		else
-			ef_log_prio(err ? 3 : 4, "%s: %s: %s",
-				    e->file ? e->file : "edgefwd",
-				    err ? "error" : "warning", e->msg);
-	}
-}
-
-static void socket_path_of(const struct ef_daemon_conf *c, const char *inst,
-			   char *buf, size_t len)
-{
-	if (c->control_socket[0])
-		snprintf(buf, len, "%s", c->control_socket);
-	else
-		efd_control_default_path(inst, buf, len);
-}
-
-/* What a reload may change live, and what waits for a restart. */
-static int check_conf_change(struct efd *d, const struct ef_ruleset *rs,
-			     struct ef_diag *diag)
-{
-	const struct ef_daemon_conf *o = &d->conf, *n = &rs->daemon;
-	const char *inst = n->instance[0] ? n->instance : EF_INSTANCE_DEFAULT;
-	char sock[EF_SOCKET_PATH_MAX];
-
-	if (strcmp(inst, d->instance)) {
-		ef_err(diag, rs->path, 0, 0,
-		       "daemon.instance changed from '%s' to '%s': restart edgefwd to move to another instance",
-		       d->instance, inst);
-		return -EINVAL;
-	}
-	socket_path_of(n, inst, sock, sizeof(sock));
-	if (strcmp(sock, d->socket_path))
-		ef_warn(diag, rs->path, 0, 0,
-			"daemon.control-socket changed: edgefwd keeps listening on %s until it restarts",
-			d->socket_path);
-	if (strcmp(o->metrics, n->metrics))
-		ef_warn(diag, rs->path, 0, 0,
-			"daemon.metrics changed: the new address takes effect when edgefwd restarts");
-	return 0;
-}
-
-int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
-	       char *summary, size_t summary_len)
-{
-	char real[PATH_MAX], old_out[EF_LOG_PATH_MAX];
-	struct ef_ruleset rs;
-	int status;
-
-	d->reloads.last_attempt = time(NULL);
-	if (file && (!realpath(file, real) || strcmp(real, d->config_path))) {
-		snprintf(summary, summary_len,
-			 "edgefwd reloads its own config, %s; edit that file and reload without a file name",
-			 d->config_path);
-		status = EFD_INPUT;
-		goto fail;
-	}
-	notify_status(d, "RELOADING=1");
-	if (ef_ruleset_load(d->config_path, &rs, diag)) {
-		snprintf(summary, summary_len,
-			 "%s has errors: the rules in force (version %llu) stay",
-			 d->config_path, (unsigned long long)d->version);
-		status = EFD_INPUT;
-		goto fail;
-	}
-	if (check_conf_change(d, &rs, diag)) {
-		ef_ruleset_free(&rs);
-		snprintf(summary, summary_len, "%s was not loaded: the rules in force (version %llu) stay",
-			 d->config_path, (unsigned long long)d->version);
-		status = EFD_INPUT;
-		goto fail;
-	}
-	status = efd_reconcile(d, &rs, true, diag);
-	if (status != EFD_OK) {
-		ef_ruleset_free(&rs);
-		snprintf(summary, summary_len,
-			 "%s could not be switched in: the rules in force (version %llu) stay",
-			 d->config_path, (unsigned long long)d->version);
-		goto fail;
-	}
-	snprintf(old_out, sizeof(old_out), "%s",
-		 d->conf.drop_log[0] ? d->conf.drop_log : "-");
-	ef_ruleset_free(&d->rs);
-	d->rs = rs;
-	d->conf = rs.daemon;
-	snprintf(d->conf.control_socket, sizeof(d->conf.control_socket), "%s",
-		 d->socket_path);
-	efd_parts_apply(d);
-	efd_droplog_switch(d, d->droplog_stale ? "" : old_out);
-	d->droplog_stale = false;
-	d->reloads.ok++;
-	d->reloads.last_ok = d->reloads.last_attempt;
-	d->reloads.last_failed = false;
-	snprintf(summary, summary_len, "reloaded %s: ruleset version %llu, %zu rules",
-		 d->config_path, (unsigned long long)d->version, d->rs.n_rules);
-	notify_status(d, "READY=1");
-	return EFD_OK;
-fail:
-	d->reloads.failed++;
-	d->reloads.last_failed = true;
-	notify_status(d, "READY=1");
-	return status;
-}
-
-static void reload_and_log(struct efd *d, const char *why)
-{
-	struct ef_diag diag = { 0 };
-	char summary[512];
-	int status;
-
-	ef_log_info("%s: reloading %s", why, d->config_path);
-	status = efd_reload(d, NULL, &diag, summary, sizeof(summary));
-	print_diag(&diag);
-	if (status == EFD_OK)
-		ef_log_info("%s", summary);
-	else
-		ef_log_err("%s", summary);
-	ef_diag_free(&diag);
-}
-
-static void add_diag(struct json_object *resp, const struct ef_diag *diag)
-{
-	struct json_object *arr = json_object_new_array();
-	char line[1024];
-
-	for (size_t i = 0; i < diag->n; i++) {
-		const struct ef_diag_entry *e = &diag->v[i];
-
-		const char *sev = e->sev == EF_SEV_ERROR ? "error" : "warning";
-
-		if (e->line)
-			snprintf(line, sizeof(line), "%s:%u:%u: %s: %s",
-				 e->file ? e->file : "?", e->line, e->col, sev,
-				 e->msg);
-		else
-			snprintf(line, sizeof(line), "%s: %s: %s",
-				 e->file ? e->file : "edgefwd", sev, e->msg);
-		json_object_array_add(arr, json_object_new_string(line));
-	}
-	json_object_object_add(resp, "diagnostics", arr);
-}
-
-static void set_result(struct json_object *resp, int status, const char *msg)
-{
-	json_object_object_add(resp, "ok", json_object_new_boolean(status == EFD_OK));
-	json_object_object_add(resp, "exit", json_object_new_int(status));
-	json_object_object_add(resp, "message", json_object_new_string(msg));
-}
-
-static void add_parts(struct json_object *resp, const struct efd *d)
-{
-	struct json_object *parts = json_object_new_object();
-
-	for (int p = 0; p < EFD_PART_COUNT; p++) {
-		const struct efd_part_state *s = &d->parts[p];
-		const char *state = !s->wanted ? "off" : s->up ? "up" : "retrying";
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "state", json_object_new_string(state));
-		if (s->error)
-			json_object_object_add(o, "error",
-					       json_object_new_string(strerror(-s->error)));
-		json_object_object_add(parts, efd_part_name((enum efd_part)p), o);
-	}
-	json_object_object_add(resp, "parts", parts);
-}
-
-static void on_control(void *arg, const char *command, struct json_object *req,
-		       struct json_object *resp)
-{
-	struct efd *d = arg;
-	struct json_object *file = NULL;
-	struct ef_diag diag = { 0 };
-	char summary[512], msg[256];
-	int status;
-
-	if (!strcmp(command, "reload")) {
-		json_object_object_get_ex(req, "file", &file);
-		ef_log_info("control socket: reloading %s", d->config_path);
-		status = efd_reload(d, file ? json_object_get_string(file) : NULL,
-				    &diag, summary, sizeof(summary));
-		print_diag(&diag);
-		if (status == EFD_OK)
-			ef_log_info("%s", summary);
-		else
-			ef_log_err("%s", summary);
-		set_result(resp, status, summary);
-		add_diag(resp, &diag);
-		ef_diag_free(&diag);
-		return;
-	}
-	if (!strcmp(command, "notice")) {
-		struct json_object *text = NULL;
-
-		json_object_object_get_ex(req, "text", &text);
-		ef_log_warn("control socket: %s, behind edgefwd's back: it will put its own rules and attachments back",
-			    text ? json_object_get_string(text) : "a forced change");
-		set_result(resp, EFD_OK, "noted");
-		return;
-	}
-	if (!strcmp(command, "status")) {
-		set_result(resp, EFD_OK, "edgefwd is running");
-		json_object_object_add(resp, "instance", json_object_new_string(d->instance));
-		json_object_object_add(resp, "config", json_object_new_string(d->config_path));
-		json_object_object_add(resp, "version", json_object_new_uint64(d->version));
-		json_object_object_add(resp, "rules", json_object_new_uint64(d->rs.n_rules));
-		json_object_object_add(resp, "reloads_ok", json_object_new_uint64(d->reloads.ok));
-		json_object_object_add(resp, "reloads_failed", json_object_new_uint64(d->reloads.failed));
-		json_object_object_add(resp, "pid", json_object_new_int(getpid()));
-		json_object_object_add(resp, "foreign_changes",
-				       json_object_new_uint64(d->foreign_changes));
-		add_parts(resp, d);
-		return;
-	}
-	snprintf(msg, sizeof(msg), "unknown command '%s': use reload, status or notice", command);
-	set_result(resp, EFD_INPUT, msg);
-}
-
 static int arm(int fd, unsigned ms, bool periodic)
 {
 	struct itimerspec its = {
@@ -302,7 +61,7 @@ static void resync(struct efd *d, bool report)
 		ef_log_err("could not bring the attachments in line with %s; retrying in %d s",
 			   d->config_path, RECHECK_TICKS * TICK_MS / 1000);
 	if (report || diag.n)
-		print_diag(&diag);
+		efd_print_diag(&diag);
 	ef_diag_free(&diag);
 	if (d->droplog_stale) {
 		d->droplog_stale = false;
@@ -337,7 +96,7 @@ static void check_foreign_change(struct efd *d)
 	if (efd_reconcile(d, &d->rs, true, &diag) != EFD_OK)
 		ef_log_err("cannot restore %s; trying again in %d s", d->config_path,
 			   TICK_MS / 1000);
-	print_diag(&diag);
+	efd_print_diag(&diag);
 	ef_diag_free(&diag);
 }
 
@@ -394,7 +153,7 @@ static bool on_signal(struct efd *d)
 	while (read(d->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			reload_and_log(d, "SIGHUP");
+			efd_reload_and_log(d, "SIGHUP");
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -424,7 +183,7 @@ static bool dispatch(struct efd *d, unsigned tag)
 		break;
 	case EFD_EV_CONTROL:
 		if (d->control)
-			efd_control_serve(d->control, on_control, d);
+			efd_control_serve(d->control, efd_on_control, d);
 		break;
 	case EFD_EV_DROPLOG:
 		if (!d->droplog)
@@ -571,7 +330,7 @@ static int load_config(struct efd *d, const char *config_path)
 	if (!d->config_path)
 		return EFD_SYSTEM;
 	ret = ef_ruleset_load(d->config_path, &d->rs, &diag);
-	print_diag(&diag);
+	efd_print_diag(&diag);
 	ef_diag_free(&diag);
 	if (ret) {
 		ef_log_err("%s has errors: nothing was loaded or attached", d->config_path);
@@ -580,7 +339,7 @@ static int load_config(struct efd *d, const char *config_path)
 	d->conf = d->rs.daemon;
 	snprintf(d->instance, sizeof(d->instance), "%s",
 		 d->conf.instance[0] ? d->conf.instance : EF_INSTANCE_DEFAULT);
-	socket_path_of(&d->conf, d->instance, d->socket_path, sizeof(d->socket_path));
+	efd_socket_path_of(&d->conf, d->instance, d->socket_path, sizeof(d->socket_path));
 	if (!d->rs.n_attach)
 		ef_log_warn("%s has no 'interfaces' section: edgefwd attaches nowhere",
 			    d->config_path);
@@ -617,7 +376,7 @@ static int start(struct efd *d, const char *config_path)
 	if (!stat(path, &st))
 		report_adoption(d);
 	status = efd_reconcile(d, &d->rs, true, &diag);
-	print_diag(&diag);
+	efd_print_diag(&diag);
 	ef_diag_free(&diag);
 	if (status != EFD_OK) {
 		ef_log_err("cannot load %s into instance '%s'%s", d->config_path,
@@ -704,7 +463,7 @@ int efd_run(const char *config_path, const char *pid_file, int ready_fd)
 			    d.instance, d.socket_path,
 			    d.metrics ? ", metrics on " : "",
 			    d.metrics ? (d.conf.metrics[0] ? d.conf.metrics : EF_METRICS_DEFAULT) : "");
-		notify_status(&d, "READY=1");
+		efd_notify_status(&d, "READY=1");
 		if (ready_fd >= 0) {
 			if (write(ready_fd, &ok, 1) != 1)
 				ef_log_warn("cannot tell the starting process that edgefwd is ready");

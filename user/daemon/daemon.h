@@ -127,6 +127,17 @@ enum efd_ev_tag {
 	EFD_EV_METRICS,
 };
 
+/* reload.c: the reload paths and the control requests. */
+void efd_notify_status(struct efd *d, const char *state);
+/* Logs diagnostics in the compiler's FILE:LINE:COL form. */
+void efd_print_diag(const struct ef_diag *diag);
+void efd_socket_path_of(const struct ef_daemon_conf *c, const char *inst,
+			char *buf, size_t len);
+void efd_reload_and_log(struct efd *d, const char *why);
+struct json_object;
+void efd_on_control(void *arg, const char *command, struct json_object *req,
+		    struct json_object *resp);
+
 /* Exit codes of a reload, also returned over the control socket; the same
  * as edgefw's (0 ok, 1 bad input, 2 the system refused). */
 enum efd_status {

@@ -43,8 +43,8 @@ NEWIF=efw${EFW_ID}x
 # write_conf A|B [ON_EXIT]: both drop the blocked source and pass the
 # allowed flow; they differ in a third rule, so their hashes differ.
 write_conf() {
-	local extra=7100 onexit=()
-	[[ $1 == B ]] && extra=7200
+	local port=7100 onexit=()
+	[[ $1 == B ]] && port=7200
 	[[ -n ${2:-} ]] && onexit=(--on-exit "$2")
 	efw_daemon_config "$CONF" --iface "$IN:xdp" --iface "$NEWIF*:xdp" "${onexit[@]}" <<EOF
 defaults:
@@ -61,7 +61,7 @@ rules:
     action: pass
   - name: drop-extra-$1
     proto: udp
-    dport: $extra
+    dport: $port
     action: drop
 EOF
 }

@@ -27,8 +27,10 @@ typedef void (*efd_control_fn)(void *arg, const char *command,
 			       struct json_object *resp);
 
 /* Creates the socket at path (and its directory, mode 0755, when absent).
- * A socket file left by a dead daemon is replaced; one a live daemon
- * listens on is not (-EADDRINUSE, logged). 0 or -errno (logged). */
+ * PATH.lock, locked for the daemon's life, says who may replace the
+ * socket file: with it, one a dead daemon left is replaced; without it
+ * (another live daemon holds it) nothing is touched (-EBUSY, logged).
+ * 0 or -errno (logged). */
 int efd_control_open(const char *path, struct efd_control **out);
 int efd_control_fd(const struct efd_control *c);
 /* Accepts and serves one pending connection, synchronously (bounded by a

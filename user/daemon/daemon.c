@@ -439,9 +439,8 @@ static int setup_events(struct efd *d)
 static void report_adoption(struct efd *d)
 {
 	struct edgefw_attach_key key, next;
-	struct edgefw_instance_info info;
+	struct ef_ruleset_state rs;
 	struct ef_instance inst;
-	__u32 zero = 0;
 	size_t n = 0, working = 0;
 	void *prev = NULL;
 
@@ -453,8 +452,8 @@ static void report_adoption(struct efd *d)
 		n++;
 		working += ef_hook_is_attached(&inst, (int)key.ifindex, key.hook);
 	}
-	if (!bpf_map_lookup_elem(inst.maps.instance_info, &zero, &info))
-		d->version = info.version;
+	if (!ef_instance_read_state(&inst, &rs))
+		d->version = rs.version;
 	ef_instance_close(&inst);
 	d->adopted = true;
 	ef_log_info("adopting instance '%s' left by a previous run: ruleset version %llu, %zu of %zu attachments still in place (kept as they are)",

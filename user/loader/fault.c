@@ -12,12 +12,12 @@
 static struct {
 	bool parsed;  /* EDGEFW_FAULT read */
 	bool armed;   /* a fault is still to fire */
-	bool fired;
 	bool any;     /* count every site */
 	char site[SITE_MAX];
 	unsigned nth;   /* the call to fail, from 1 */
 	unsigned seen;  /* calls at the site (or anywhere) so far */
 	unsigned calls; /* ef_fault() calls since arming */
+	const char *fired; /* the site that failed */
 } fault;
 
 int ef_fault_rearm(void)
@@ -69,7 +69,7 @@ int ef_fault(const char *site)
 	if (++fault.seen != fault.nth)
 		return 0;
 	fault.armed = false;
-	fault.fired = true;
+	fault.fired = site;
 	ef_log_warn("%s: injecting a failure at %s (call %u of the reload path)",
 		    EF_FAULT_ENV, site, fault.calls);
 	errno = ECANCELED;
@@ -78,10 +78,10 @@ int ef_fault(const char *site)
 
 unsigned ef_fault_calls(void)
 {
-	return fault.calls;
+	return fault.seen;
 }
 
-bool ef_fault_fired(void)
+const char *ef_fault_fired(void)
 {
 	return fault.fired;
 }

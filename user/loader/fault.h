@@ -20,15 +20,18 @@
 
 #define EF_FAULT_ENV "EDGEFW_FAULT"
 
-/* 0, or -ECANCELED (with errno set) when this call is the one to fail. */
+/* 0, or -ECANCELED (with errno set) when this call is the one to fail.
+ * site: a string literal naming the call (kept, see ef_fault_fired). */
 int ef_fault(const char *site);
 
 /* Reads EDGEFW_FAULT again and starts counting from zero (the first
  * ef_fault() does this by itself). -EINVAL when the value is malformed
  * (logged; injection stays off). */
 int ef_fault_rearm(void);
-/* Calls of ef_fault() since the last arming, and whether the fault fired. */
+/* Calls of ef_fault() at the armed site (at any site for any:N) since the
+ * last arming, up to the one that failed; and the site of the fault that
+ * fired (NULL: none yet). */
 unsigned ef_fault_calls(void);
-bool ef_fault_fired(void);
+const char *ef_fault_fired(void);
 
 #endif

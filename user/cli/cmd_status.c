@@ -23,8 +23,7 @@ struct status_att {
 };
 
 struct status {
-	struct edgefw_instance_info info;
-	struct edgefw_active active;
+	struct ef_ruleset_state rs;
 	struct status_att att[EDGEFW_MAX_ATTACH];
 	size_t n_att;
 };
@@ -42,17 +41,11 @@ static int cmp_att(const void *a, const void *b)
 static int status_read(struct ef_instance *inst, struct status *st)
 {
 	struct edgefw_attach_key key, next;
-	__u32 zero = 0;
 	void *prev = NULL;
+	int ret = ef_instance_read_state(inst, &st->rs);
 
-	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &st->info) ||
-	    bpf_map_lookup_elem(inst->maps.active, &zero, &st->active)) {
-		int ret = -errno;
-
-		ef_log_err("cannot read the state of instance '%s' in %s: %s",
-			   inst->name, inst->dir, strerror(-ret));
+	if (ret)
 		return ret;
-	}
 	while (st->n_att < EDGEFW_MAX_ATTACH &&
 	       !bpf_map_get_next_key(inst->maps.attachments, prev, &next)) {
 		struct status_att *a = &st->att[st->n_att];
@@ -87,17 +80,19 @@ static void print_json(const char *instance, const struct status *st)
 	char hash[19];
 
 	snprintf(hash, sizeof(hash), "%016llx",
-		 (unsigned long long)st->info.ruleset_hash);
+		 (unsigned long long)st->rs.ruleset_hash);
 	json_object_object_add(root, "instance", json_object_new_string(instance));
 	json_object_object_add(root, "loaded",
-			       json_object_new_boolean(st->active.loaded));
+			       json_object_new_boolean(st->rs.loaded));
 	json_object_object_add(root, "generation",
-			       json_object_new_int64(st->active.gen));
+			       json_object_new_int64(st->rs.gen));
 	json_object_object_add(root, "ruleset_hash", json_object_new_string(hash));
 	json_object_object_add(root, "loaded_at",
-			       json_object_new_uint64(st->info.loaded_at));
+			       json_object_new_uint64(st->rs.loaded_at));
 	json_object_object_add(root, "version",
-			       json_object_new_uint64(st->info.version));
+			       json_object_new_uint64(st->rs.version));
+	json_object_object_add(root, "rules",
+			       json_object_new_uint64(st->rs.n_rules));
 	for (size_t i = 0; i < st->n_att; i++) {
 		const struct status_att *a = &st->att[i];
 		json_object *o = json_object_new_object();
@@ -123,7 +118,7 @@ static void print_json(const char *instance, const struct status *st)
 
 static void print_table(const char *instance, const struct status *st)
 {
-	time_t t = (time_t)st->info.loaded_at;
+	time_t t = (time_t)st->rs.loaded_at;
 	char when[64] = "never";
 	struct tm tm;
 
@@ -131,10 +126,10 @@ static void print_table(const char *instance, const struct status *st)
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	printf("instance   %s\n", instance);
 	printf("ruleset    %016llx, version %llu, loaded %s\n",
-	       (unsigned long long)st->info.ruleset_hash,
-	       (unsigned long long)st->info.version, when);
-	printf("generation %u%s\n\n", st->active.gen,
-	       st->active.loaded ? "" : " (no ruleset loaded)");
+	       (unsigned long long)st->rs.ruleset_hash,
+	       (unsigned long long)st->rs.version, when);
+	printf("generation %u%s\n\n", st->rs.gen,
+	       st->rs.loaded ? "" : " (no ruleset loaded)");
 	printf("%-16s %-11s %-8s %8s  %s\n", "INTERFACE", "HOOK", "MODE",
 	       "PROG", "STATE");
 	for (size_t i = 0; i < st->n_att; i++) {

@@ -91,7 +91,7 @@ static void check_foreign_change(struct efd *d)
 	d->foreign_changes++;
 	ef_log_warn("the ruleset in force in instance '%s' changed without edgefwd (version %llu -> %llu, hash %016llx): putting %s back in force",
 		    d->instance, (unsigned long long)d->version,
-		    (unsigned long long)st.version, (unsigned long long)st.hash,
+		    (unsigned long long)st.version, (unsigned long long)st.ruleset_hash,
 		    d->config_path);
 	if (efd_reconcile(d, &d->rs, true, &diag) != EFD_OK)
 		ef_log_err("cannot restore %s; trying again in %d s", d->config_path,

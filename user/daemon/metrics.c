@@ -160,7 +160,7 @@ static void render_instance(FILE *f, const struct ef_stats *st,
 	       "When the ruleset in force was loaded (Unix time).");
 	if (st)
 		sample(f, "edgefw_ruleset_loaded_timestamp_seconds",
-		       st->info.loaded_at, 0);
+		       st->state.loaded_at, 0);
 }
 
 static void render_daemon(FILE *f, const struct efd *d,
@@ -179,12 +179,12 @@ static void render_daemon(FILE *f, const struct efd *d,
 	}
 	family(f, "edgefw_ruleset_version", "gauge",
 	       "Rulesets switched in since the instance was created.");
-	sample(f, "edgefw_ruleset_version", up ? st->info.version : d->version, 0);
+	sample(f, "edgefw_ruleset_version", up ? st->state.version : d->version, 0);
 	family(f, "edgefw_ruleset_rules", "gauge", "Rules in the ruleset in force.");
 	sample(f, "edgefw_ruleset_rules", up ? st->n_rules : d->rs.n_rules, 0);
 	family(f, "edgefw_ruleset_info", "gauge",
 	       "The config file in force and the FNV-1a hash of its bytes.");
-	snprintf(hash, sizeof(hash), "%016" PRIx64, up ? (uint64_t)st->info.ruleset_hash :
+	snprintf(hash, sizeof(hash), "%016" PRIx64, up ? (uint64_t)st->state.ruleset_hash :
 							    d->rs.hash);
 	sample(f, "edgefw_ruleset_info", 1, 2, "path",
 	       d->config_path ? d->config_path : "", "hash", hash);

@@ -459,38 +459,69 @@ int ef_instance_reuse_maps(const struct ef_instance *inst,
 int ef_instance_read_state(const struct ef_instance *inst,
 			   struct ef_ruleset_state *st)
 {
-	struct edgefw_instance_info info;
+	struct edgefw_active act, again;
+	struct edgefw_gen_info gi = { 0 };
 	__u32 zero = 0;
+	int ret = 0;
 
-	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info)) {
-		int err = -errno;
-
-		ef_log_err("cannot read %s/instance_info: %s", inst->dir,
-			   strerror(-err));
-		return err;
+	memset(st, 0, sizeof(*st));
+	/* `active` again after gen_info: a switch in between (the caller may
+	 * not hold the lock) would pair one generation with the other's
+	 * description. Two switches take grace periods, not microseconds. */
+	for (int tries = 0; tries < 3; tries++) {
+		if (bpf_map_lookup_elem(inst->maps.active, &zero, &act) ||
+		    (act.loaded &&
+		     bpf_map_lookup_elem(inst->maps.gen_info, &act.gen, &gi)) ||
+		    bpf_map_lookup_elem(inst->maps.active, &zero, &again)) {
+			ret = -errno;
+			break;
+		}
+		ret = -EAGAIN;
+		if (act.gen == again.gen && act.loaded == again.loaded) {
+			ret = 0;
+			break;
+		}
 	}
-	st->version = info.version;
-	st->hash = info.ruleset_hash;
-	st->loaded_at = info.loaded_at;
+	if (ret) {
+		ef_log_err("cannot read which ruleset instance %s holds (%s/active, gen_info): %s",
+			   inst->name, inst->dir, strerror(-ret));
+		return ret;
+	}
+	st->gen = act.gen;
+	st->loaded = act.loaded != 0;
+	if (st->loaded) {
+		st->version = gi.version;
+		st->ruleset_hash = gi.ruleset_hash;
+		st->loaded_at = gi.loaded_at;
+		st->n_rules = gi.n_rules;
+	}
 	return 0;
 }
 
 int ef_instance_read_meta(const struct ef_instance *inst,
+			  const struct ef_ruleset_state *st,
 			  struct edgefw_rule_meta *meta)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 *keys = calloc(EDGEFW_MAX_RULES, sizeof(*keys));
-	__u32 out_batch = 0, done = 0;
+	const __u32 first = st->gen * EDGEFW_MAX_RULES;
+	__u32 prev, done = 0;
 	int ret = 0;
 
 	if (!keys)
 		return -ENOMEM;
-	/* One syscall instead of EDGEFW_MAX_RULES lookups. */
+	memset(meta, 0, EDGEFW_MAX_RULES * sizeof(*meta));
+	if (!st->loaded || st->gen >= EDGEFW_GENERATIONS)
+		goto out;
+	/* One syscall instead of EDGEFW_MAX_RULES lookups. The batch starts
+	 * after the key given, so the half that starts at 0 passes none. */
 	while (done < EDGEFW_MAX_RULES) {
 		__u32 count = EDGEFW_MAX_RULES - done;
+		bool from_start = first + done == 0;
 
+		prev = first + done - 1;
 		ret = bpf_map_lookup_batch(inst->maps.rule_meta,
-					   done ? &out_batch : NULL, &out_batch,
+					   from_start ? NULL : &prev, &prev,
 					   keys + done, meta + done, &count, &opts);
 		done += count;
 		if (ret) {
@@ -500,8 +531,10 @@ int ef_instance_read_meta(const struct ef_instance *inst,
 			break;
 		}
 	}
-	if (!ret && done != EDGEFW_MAX_RULES)
+	if (!ret && (done != EDGEFW_MAX_RULES ||
+		     keys[0] != first || keys[done - 1] != first + done - 1))
 		ret = -EIO;
+out:
 	if (ret)
 		ef_log_err("cannot read %s/rule_meta: %s", inst->dir,
 			   strerror(-ret));

@@ -34,6 +34,7 @@
 	X(iface_stats)    \
 	X(rule_meta)      \
 	X(instance_info)  \
+	X(gen_info)       \
 	X(attachments)    \
 	X(tx_ports)       \
 	X(rcu_sync)       \
@@ -82,20 +83,27 @@ int ef_instance_size_for(size_t n_cells, size_t n_classes);
  * attached programs hold them. The instance is closed afterwards. */
 int ef_instance_destroy(struct ef_instance *inst);
 
-/* What is in force: the ruleset's version (rulesets switched in since the
- * instance was created; 0: none), the hash of its file and when it was
- * loaded. */
+/* The ruleset in force, as the active generation describes it. */
 struct ef_ruleset_state {
-	__u64 version;
-	__u64 hash;
-	__u64 loaded_at;
+	__u32 gen;          /* active generation */
+	bool loaded;        /* false until a first ruleset is switched in */
+	__u64 version;      /* rulesets switched in since creation; 0: none */
+	__u64 ruleset_hash; /* FNV-1a of the rules file; 0 when !loaded */
+	__u64 loaded_at;    /* CLOCK_REALTIME seconds; 0 when !loaded */
+	__u32 n_rules;
 };
+
+/* Reads `active` and the active generation's gen_info, as one consistent
+ * pair even while a reload switches. 0 or a negative errno (logged). */
 int ef_instance_read_state(const struct ef_instance *inst,
 			   struct ef_ruleset_state *st);
 
-/* Reads all EDGEFW_MAX_RULES entries of rule_meta into meta, in batches. */
+/* Reads the EDGEFW_MAX_RULES rule_meta entries of the ruleset st describes
+ * (from ef_instance_read_state) into meta, indexed by counter slot; all
+ * empty when none is loaded. 0 or a negative errno (logged). */
 struct edgefw_rule_meta;
 int ef_instance_read_meta(const struct ef_instance *inst,
+			  const struct ef_ruleset_state *st,
 			  struct edgefw_rule_meta *meta);
 
 /* The names of the interfaces the instance is attached to, plus extra

@@ -68,10 +68,11 @@ ping_count() { send_ping "$C" "$1" "$2" "$PINGS" || echo error; }
 # shellcheck disable=SC2317 # called through the checks below
 # tc_show IF DIR: the tc filters on a hook of an edge interface.
 tc_show() { in_ns "$E" tc filter show dev "$1" "$2"; }
+# grep reads everything (no -q): an early exit would SIGPIPE tc under pipefail.
 # shellcheck disable=SC2317 # called through tap_check
-foreign_present() { tc_show "$IN" ingress | grep -q 'pref 1 bpf .*bytecode'; }
+foreign_present() { tc_show "$IN" ingress | grep 'pref 1 bpf .*bytecode' >/dev/null; }
 # shellcheck disable=SC2317
-ours_present() { tc_show "$1" "$2" | grep -q "pref 3807 bpf .*handle 0xedf edgefw_tc_$2 direct-action"; }
+ours_present() { tc_show "$1" "$2" | grep "pref 3807 bpf .*handle 0xedf edgefw_tc_$2 direct-action" >/dev/null; }
 # shellcheck disable=SC2317
 clsact_present() { in_ns "$E" tc qdisc show dev "$1" | grep -q '^qdisc clsact'; }
 

@@ -17,6 +17,7 @@
 #include "edgefw.h"
 #include "edgefw.skel.h"
 #include "log.h"
+#include "pintree.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -129,12 +130,12 @@ static void maps_close(struct ef_maps *m)
 	maps_reset(m);
 }
 
+/* Pins are reached through the checked directory's descriptor, never by
+ * a path someone could swap a component of. */
 static int pin_path(const struct ef_instance *inst, const char *map, char *buf,
 		    size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s", inst->dir, map);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	return ef_pintree_path(inst->lock_fd, map, buf, len);
 }
 
 /* Opens every pinned map. -ENOENT when none is pinned (no instance yet). */
@@ -156,8 +157,8 @@ static int maps_open(struct ef_instance *inst)
 				missing_name = #name;                        \
 			} else {                                             \
 				ret = -errno;                                \
-				ef_log_err("cannot open pinned map %s: %s",  \
-					   path, strerror(errno));           \
+				ef_log_err("cannot open pinned map %s/%s: %s", \
+					   inst->dir, #name, strerror(errno)); \
 			}                                                    \
 		}                                                            \
 	}
@@ -296,7 +297,8 @@ static int maps_create(struct ef_instance *inst)
 		if (!ret)
 			ret = bpf_map__pin(map, path);
 		if (ret) {
-			ef_log_err("cannot pin map at %s: %s", path, strerror(-ret));
+			ef_log_err("cannot pin map %s/%s: %s", inst->dir,
+				   bpf_map__name(map), strerror(-ret));
 			goto out;
 		}
 	}
@@ -304,10 +306,11 @@ static int maps_create(struct ef_instance *inst)
 	if (!ret)
 		ret = bpf_map__pin(skel->maps.instance_info, path);
 	if (ret)
-		ef_log_err("cannot pin map at %s: %s", path, strerror(-ret));
+		ef_log_err("cannot pin map %s/instance_info: %s", inst->dir,
+			   strerror(-ret));
 out:
-	if (ret)
-		bpf_object__unpin_maps(skel->obj, inst->dir);
+	if (ret && !ef_pintree_path(inst->lock_fd, "", path, sizeof(path)))
+		bpf_object__unpin_maps(skel->obj, path);
 	edgefw_bpf__destroy(skel);
 	if (cells_tpl >= 0)
 		close(cells_tpl);
@@ -316,44 +319,55 @@ out:
 	return ret;
 }
 
-static int lock_dir(struct ef_instance *inst, unsigned flags)
+static int same_file(int dir_fd, const char *name, int fd)
 {
 	struct stat a, b;
-	int fd;
 
-	for (;;) {
-		fd = open(inst->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0) {
-			int err = -errno;
+	return !fstatat(dir_fd, name, &a, AT_SYMLINK_NOFOLLOW) && !fstat(fd, &b) &&
+	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
 
-			if (err != -ENOENT || !(flags & EF_OPEN_CREATE))
-				return err;
-			if (mkdir(EF_PIN_ROOT, 0700) && errno != EEXIST)
-				return -errno;
-			/* ENOENT: the last instance's detach removed the root
-			 * between the two mkdirs; go round again. */
-			if (mkdir(inst->dir, 0700) && errno != EEXIST &&
-			    errno != ENOENT)
-				return -errno;
+/* Opens the pin root and the instance's directory (both checked, see
+ * pintree.h) and locks the latter. Goes round again when the last
+ * instance's detach removed the root, or a holder the directory, while we
+ * opened or waited. */
+static int lock_dir(struct ef_instance *inst, unsigned flags)
+{
+	bool create = flags & EF_OPEN_CREATE;
+	int op = ((flags & EF_OPEN_SHARED) ? LOCK_SH : LOCK_EX) |
+		 ((flags & EF_OPEN_NOWAIT) ? LOCK_NB : 0);
+	int root = -1, fd = -1, ret;
+
+	for (int tries = 0; tries < 16; tries++) {
+		ret = ef_pintree_open_root(create, &root);
+		if (ret)
+			return ret;
+		ret = ef_pintree_open_dir(root, inst->name, inst->dir, create, &fd);
+		if (ret == -ENOENT && create) {
+			close(root);
 			continue;
 		}
-		if (flock(fd, ((flags & EF_OPEN_SHARED) ? LOCK_SH : LOCK_EX) |
-				      ((flags & EF_OPEN_NOWAIT) ? LOCK_NB : 0))) {
-			int err = -errno;
-
-			close(fd);
-			return err;
+		if (ret) {
+			close(root);
+			return ret;
 		}
-		/* A holder may have removed the directory while we waited. */
-		if (!stat(inst->dir, &a) && !fstat(fd, &b) &&
-		    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
-			break;
+		if (flock(fd, op)) {
+			ret = -errno;
+			close(fd);
+			close(root);
+			return ret;
+		}
+		if (same_file(root, inst->name, fd)) {
+			inst->root_fd = root;
+			inst->lock_fd = fd;
+			return 0;
+		}
 		close(fd);
-		if (!(flags & EF_OPEN_CREATE))
+		close(root);
+		if (!create)
 			return -ENOENT;
 	}
-	inst->lock_fd = fd;
-	return 0;
+	return -EAGAIN;
 }
 
 int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst)
@@ -362,6 +376,7 @@ int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst)
 
 	memset(inst, 0, sizeof(*inst));
 	inst->lock_fd = -1;
+	inst->root_fd = -1;
 	maps_reset(&inst->maps);
 	if (!ef_instance_name_valid(name)) {
 		ef_log_err("invalid instance name '%s': use 1-%d letters, digits, '-' or '_'",
@@ -375,7 +390,7 @@ int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst)
 	if (ret)
 		return ret;
 	ret = lock_dir(inst, flags);
-	if (ret == -ENOENT || ret == -EWOULDBLOCK)
+	if (ret == -ENOENT || ret == -EWOULDBLOCK || ret == -EPERM)
 		return ret;
 	if (ret) {
 		ef_log_err("cannot lock %s: %s", inst->dir, strerror(-ret));
@@ -394,7 +409,7 @@ int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst)
 	if (ret) {
 		/* Do not leave an empty directory behind an open that failed. */
 		if (ret == -ENOENT)
-			rmdir(inst->dir);
+			unlinkat(inst->root_fd, inst->name, AT_REMOVEDIR);
 		ef_instance_close(inst);
 	}
 	return ret;
@@ -405,23 +420,25 @@ void ef_instance_close(struct ef_instance *inst)
 	maps_close(&inst->maps);
 	if (inst->lock_fd >= 0)
 		close(inst->lock_fd);
+	if (inst->root_fd >= 0)
+		close(inst->root_fd);
 	inst->lock_fd = -1;
+	inst->root_fd = -1;
 }
 
 int ef_instance_destroy(struct ef_instance *inst)
 {
-	char path[PATH_MAX];
 	int ret = 0;
 
 #define EF_MAP_UNPIN(name)                                                    \
-	if (!pin_path(inst, #name, path, sizeof(path)) && unlink(path) &&     \
-	    errno != ENOENT && !ret) {                                        \
+	if (unlinkat(inst->lock_fd, #name, 0) && errno != ENOENT && !ret) {   \
 		ret = -errno;                                                 \
-		ef_log_err("cannot remove pin %s: %s", path, strerror(errno)); \
+		ef_log_err("cannot remove pin %s/" #name ": %s", inst->dir,    \
+			   strerror(errno));                                  \
 	}
 	EF_PINNED_MAPS(EF_MAP_UNPIN)
 #undef EF_MAP_UNPIN
-	if (!ret && rmdir(inst->dir) && errno != ENOENT) {
+	if (!ret && unlinkat(inst->root_fd, inst->name, AT_REMOVEDIR) && errno != ENOENT) {
 		ret = -errno;
 		ef_log_err("cannot remove %s: %s (something else is pinned there?)",
 			   inst->dir, strerror(-ret));

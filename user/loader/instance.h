@@ -50,8 +50,9 @@ struct ef_maps {
 
 struct ef_instance {
 	char name[EF_INSTANCE_NAME_MAX];
-	char dir[PATH_MAX];
-	int lock_fd;
+	char dir[PATH_MAX];  /* for messages; operations go through the fds */
+	int root_fd;         /* EF_PIN_ROOT, checked (pintree.h) */
+	int lock_fd;         /* the instance's directory, checked and locked */
 	bool created; /* this open created the pins */
 	struct ef_maps maps;
 };

@@ -143,6 +143,7 @@ enum ef_on_exit {
 
 #define EF_SOCKET_PATH_MAX 108 /* sun_path */
 #define EF_LISTEN_MAX 64
+#define EF_GROUP_NAME_MAX 33 /* 32 characters, as useradd allows */
 #define EF_LOG_PATH_MAX 256
 #define EF_METRICS_DEFAULT "127.0.0.1:9469"
 #define EF_SOCKET_DIR "/run/edgefw"
@@ -154,6 +155,7 @@ enum ef_on_exit {
 struct ef_daemon_conf {
 	char instance[32];                      /* EF_INSTANCE_NAME_MAX */
 	char control_socket[EF_SOCKET_PATH_MAX]; /* "": /run/edgefw/INSTANCE.sock */
+	char control_group[EF_GROUP_NAME_MAX];  /* "": root only */
 	char metrics[EF_LISTEN_MAX];            /* "": default; "off" */
 	char drop_log[EF_LOG_PATH_MAX];         /* "": "-" (stdout); or a file */
 	uint32_t log_rate;                      /* per rule per second; 0 off */

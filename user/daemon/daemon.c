@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
@@ -154,9 +155,36 @@ static int droplog_switch(struct efd *d, const char *old_out)
 	return ret;
 }
 
+/* daemon.control-group, resolved on the host the daemon runs on (the
+ * config may be checked elsewhere). Not fatal: without it the socket
+ * stays root only, and reloads work. */
+static void apply_control_group(struct efd *d, const char *old)
+{
+	const char *name = d->conf.control_group;
+	struct group gr, *found = NULL;
+	char buf[4096];
+	int ret;
+
+	if (!d->control || !strcmp(name, old))
+		return;
+	if (!name[0]) {
+		efd_control_set_group(d->control, (gid_t)-1, NULL);
+		return;
+	}
+	ret = getgrnam_r(name, &gr, buf, sizeof(buf), &found);
+	if (!found) {
+		ef_log_err("daemon.control-group: %s '%s': the control socket stays root only",
+			   ret ? strerror(ret) : "no such group", name);
+		efd_control_set_group(d->control, (gid_t)-1, NULL);
+		return;
+	}
+	efd_control_set_group(d->control, gr.gr_gid, name);
+}
+
 int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 	       char *summary, size_t summary_len)
 {
+	char old_group[EF_GROUP_NAME_MAX];
 	char real[PATH_MAX], old_out[EF_LOG_PATH_MAX];
 	struct ef_ruleset rs;
 	int status;
@@ -194,6 +222,7 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 	}
 	snprintf(old_out, sizeof(old_out), "%s",
 		 d->conf.drop_log[0] ? d->conf.drop_log : "-");
+	snprintf(old_group, sizeof(old_group), "%s", d->conf.control_group);
 	ef_ruleset_free(&d->rs);
 	d->rs = rs;
 	d->conf = rs.daemon;
@@ -201,6 +230,7 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 		 d->socket_path);
 	droplog_switch(d, d->droplog_stale ? "" : old_out);
 	d->droplog_stale = false;
+	apply_control_group(d, old_group);
 	d->reloads.ok++;
 	d->reloads.last_ok = d->reloads.last_attempt;
 	d->reloads.last_failed = false;
@@ -260,7 +290,8 @@ static void set_result(struct json_object *resp, int status, const char *msg)
 	json_object_object_add(resp, "message", json_object_new_string(msg));
 }
 
-static void on_control(void *arg, const char *command, struct json_object *req,
+static void on_control(void *arg, const char *command,
+		       const struct efd_peer *peer, struct json_object *req,
 		       struct json_object *resp)
 {
 	struct efd *d = arg;
@@ -271,7 +302,8 @@ static void on_control(void *arg, const char *command, struct json_object *req,
 
 	if (!strcmp(command, "reload")) {
 		json_object_object_get_ex(req, "file", &file);
-		ef_log_info("control socket: reloading %s", d->config_path);
+		ef_log_info("control socket: reloading %s for pid %d uid %u",
+			    d->config_path, (int)peer->pid, (unsigned)peer->uid);
 		status = efd_reload(d, file ? json_object_get_string(file) : NULL,
 				    &diag, summary, sizeof(summary));
 		print_diag(&diag);
@@ -546,6 +578,7 @@ static int start(struct efd *d, const char *config_path)
 	ret = efd_control_open(d->socket_path, &d->control);
 	if (ret || watch(d, efd_control_fd(d->control), EV_CONTROL))
 		return status;
+	apply_control_group(d, "");
 	if (strcmp(d->conf.metrics, "off")) {
 		ret = efd_metrics_start(d->conf.metrics[0] ? d->conf.metrics :
 				EF_METRICS_DEFAULT, d, &d->metrics);

@@ -8,7 +8,7 @@
 #
 # Groups, always in this order: unit (build/tests/unit/test_*, cmocka with
 # CMOCKA_MESSAGE_OUTPUT=TAP), fuzz (each build/fuzz/fuzz_* libFuzzer target
-# for EFW_FUZZ_SECONDS, default 30, on a copy of its seed corpus, through
+# for EFW_FUZZ_SECONDS, default 12 (four targets: under a minute), on a copy of its seed corpus, through
 # tests/fuzz/run_target.sh), datapath (build/tests/datapath/dptest) and
 # netns (tests/netns/test_*.sh). No group named: all of them.
 # -k PATTERN keeps only programs whose file name contains PATTERN (shell
@@ -236,7 +236,7 @@ if [[ -n ${want[unit]:-} ]]; then
 fi
 
 if [[ -n ${want[fuzz]:-} ]]; then
-	fuzz_seconds=${EFW_FUZZ_SECONDS:-30}
+	fuzz_seconds=${EFW_FUZZ_SECONDS:-12}
 	for prog in build/fuzz/fuzz_*; do
 		[[ -f $prog && -x $prog ]] || continue
 		matches "${prog##*/}" || continue

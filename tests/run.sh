@@ -7,7 +7,8 @@
 #   tests/run.sh [-k PATTERN]... [unit|fuzz|datapath|netns]...
 #
 # Groups, always in this order: unit (build/tests/unit/test_*, cmocka with
-# CMOCKA_MESSAGE_OUTPUT=TAP), fuzz (each build/fuzz/fuzz_* libFuzzer target
+# CMOCKA_MESSAGE_OUTPUT=TAP, and tests/unit/test_*.sh: checks of files such
+# as the systemd unit), fuzz (each build/fuzz/fuzz_* libFuzzer target
 # for EFW_FUZZ_SECONDS, default 12 (four targets: under a minute), on a copy of its seed corpus, through
 # tests/fuzz/run_target.sh), datapath (build/tests/datapath/dptest) and
 # netns (tests/netns/test_*.sh). No group named: all of them.
@@ -231,6 +232,12 @@ if [[ -n ${want[unit]:-} ]]; then
 		[[ -f $prog && -x $prog ]] || continue
 		matches "${prog##*/}" || continue
 		run_prog unit 300 "$prog" CMOCKA_MESSAGE_OUTPUT=TAP
+		ran=$((ran + 1))
+	done
+	for prog in tests/unit/test_*.sh; do
+		[[ -f $prog ]] || continue
+		matches "${prog##*/}" || continue
+		run_prog unit 60 "$prog"
 		ran=$((ran + 1))
 	done
 fi

@@ -22,6 +22,8 @@
 # /sys/fs/bpf/edgefw/t-* pins, processes the tests started) that were not
 # there before the run add one failure.
 #
+# Timeouts: 300 s per unit test, fuzz time + 60 s, 300 s for the datapath,
+# 180 s per namespace test unless its file has a line "# efw-timeout: N".
 # Environment: EFW_TEST_TIMEOUT overrides every per-program timeout (seconds).
 # The last line is always "N passed, N failed[, N skipped]"; exit status 1
 # when anything failed.
@@ -265,7 +267,9 @@ if [[ -n ${want[netns]:-} ]]; then
 	for prog in tests/netns/test_*.sh; do
 		[[ -f $prog ]] || continue
 		matches "${prog##*/}" || continue
-		run_prog netns 180 "$prog"
+		# A test that runs others says how long it needs: "# efw-timeout: N".
+		limit=$(sed -n 's/^# efw-timeout: *\([0-9][0-9]*\)$/\1/p' "$prog" | head -n 1)
+		run_prog netns "${limit:-180}" "$prog"
 		ran=$((ran + 1))
 	done
 fi

@@ -16,6 +16,9 @@
 # unit's mount namespace (ProtectSystem=strict, ReadWritePaths=,
 # PrivateTmp=, ProtectProc=, ProcSubset=...), IPAddressDeny= (cgroup BPF),
 # RestrictNamespaces=. SECURITY.md lists them.
+#
+# Two daemon tests in a row: tests/run.sh gives it this long.
+# efw-timeout: 420
 set -uo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)

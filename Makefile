@@ -70,7 +70,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB_SRCS := $(wildcard user/common/*.c user/compiler/*.c)
 # Targets that need more than the compiler: their sources and libraries.
-FUZZ_EXTRA_fuzz_control := user/daemon/control.c
+FUZZ_EXTRA_fuzz_control := user/daemon/control_request.c
 FUZZ_LIBS_fuzz_control := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null)
 FUZZ_TIME ?= 300
 FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \

@@ -355,9 +355,11 @@ static void test_speed(void **state)
 	assert_int_equal(l.n, n);
 	assert_int_equal(d.n, 0);
 	expect_entry(&l, n - 1, "2.134.159.0/24", n);
-	/* Generous enough for the sanitizer build, which this test runs
-	 * under; an optimized build takes a few milliseconds. */
-	assert_true(t < 0.1);
+	/* Not a performance claim (those live in make bench): a guard
+	 * against quadratic work, which would take minutes here. An
+	 * optimized build takes a few milliseconds; the bound leaves room for
+	 * the sanitizer build on a loaded 2-CPU machine. */
+	assert_true(t < 5.0);
 	ef_prefix_list_free(&l);
 	unlink(path);
 }

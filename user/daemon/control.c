@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "control_internal.h"
+#include "lockfile.h"
 #include "log.h"
 #include "ruleset.h"
 
@@ -33,9 +34,11 @@
 
 struct efd_control {
 	int fd;
+	int lock_fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	gid_t group;                          /* read-only group, or -1 */
 	char group_name[CTL_GROUP_NAME_MAX]; /* "" without one */
+	char lock_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
 };
 
 static int make_addr(const char *path, struct sockaddr_un *sa)
@@ -92,13 +95,43 @@ static int make_parent_dir(const char *path)
 	return ret;
 }
 
-/* What is at path already? A socket some live process listens on must not
- * be stolen (two daemons would fight over one instance); one left by a
- * daemon that died is removed so that bind() can succeed. */
-static int clear_stale(const char *path, const struct sockaddr_un *sa)
+/* The socket's lock file, held for the daemon's life: whoever holds it
+ * may replace the socket file; anyone else must not touch it. Two daemons
+ * starting together cannot both remove and bind. */
+static int lock_path_of(const char *path, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s.lock", path);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int take_socket_lock(struct efd_control *c, const char *path)
+{
+	int ret = lock_path_of(path, c->lock_path, sizeof(c->lock_path));
+
+	if (!ret)
+		ret = ef_lockfile_acquire(c->lock_path);
+	if (ret >= 0) {
+		c->lock_fd = ret;
+		return 0;
+	}
+	if (ret == -EBUSY)
+		ef_log_err("another edgefwd listens on %s: stop it first, or give this one another daemon.instance or daemon.control-socket",
+			   path);
+	else
+		ef_log_err("cannot lock %s.lock for the control socket: %s%s", path,
+			   strerror(-ret),
+			   ret == -EPERM ? " (it must be a plain file of root's that only root can write: remove it)" : "");
+	return ret;
+}
+
+/* What is at path already? With the lock held, a socket there is one a
+ * daemon that died left: remove it so that bind() can succeed. Anything
+ * else is not ours to remove. */
+static int clear_stale(const char *path)
 {
 	struct stat st;
-	int fd = -1, ret = 0;
+	int ret;
 
 	if (lstat(path, &st)) {
 		if (errno == ENOENT)
@@ -113,36 +146,13 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa)
 			   path);
 		return -EEXIST;
 	}
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		ret = -errno;
-		ef_log_err("cannot create a Unix socket to probe %s: %s",
-			   path, strerror(-ret));
-		goto out;
-	}
-	if (!connect(fd, (const struct sockaddr *)sa, sizeof(*sa))) {
-		ret = -EADDRINUSE;
-		ef_log_err("another edgefwd already listens on %s: stop it first, or give this one another daemon.instance or daemon.control-socket",
-			   path);
-		goto out;
-	}
-	if (errno != ECONNREFUSED) {
-		ret = -errno;
-		ef_log_err("cannot probe the control socket %s: %s",
-			   path, strerror(-ret));
-		goto out;
-	}
-	/* Nobody listens: a leftover of a daemon that did not clean up. */
 	if (unlink(path) && errno != ENOENT) {
 		ret = -errno;
 		ef_log_err("cannot remove the stale control socket %s: %s",
 			   path, strerror(-ret));
+		return ret;
 	}
-out:
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	return 0;
 }
 
 int efd_control_open(const char *path, struct efd_control **out)
@@ -168,12 +178,14 @@ int efd_control_open(const char *path, struct efd_control **out)
 	}
 	c->fd = -1;
 	c->group = (gid_t)-1;
+	c->lock_fd = -1;
 	memcpy(c->path, sa.sun_path, sizeof(c->path));
 
 	ret = make_parent_dir(path);
-	if (ret)
-		goto fail;
-	ret = clear_stale(path, &sa);
+	if (!ret)
+		ret = take_socket_lock(c, path);
+	if (!ret)
+		ret = clear_stale(path);
 	if (ret)
 		goto fail;
 
@@ -221,6 +233,7 @@ fail:
 			close(c->fd);
 		if (bound)
 			unlink(c->path);
+		ef_lockfile_release(c->lock_path, c->lock_fd);
 		free(c);
 	}
 	return ret;
@@ -241,6 +254,7 @@ void efd_control_close(struct efd_control *c)
 	if (unlink(c->path) && errno != ENOENT)
 		ef_log_warn("cannot remove the control socket %s: %s",
 			    c->path, strerror(errno));
+	ef_lockfile_release(c->lock_path, c->lock_fd);
 	free(c);
 }
 
@@ -455,6 +469,11 @@ out:
 	json_object_put(resp);
 	free(buf);
 	close(fd);
+}
+
+const char *efd_control_group(const struct efd_control *c)
+{
+	return c->group_name;
 }
 
 /* Mode first when closing, group first when opening: no moment where the

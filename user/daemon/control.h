@@ -69,8 +69,10 @@ struct json_object *efd_control_dispatch(const char *buf, size_t len,
 					 void *arg);
 
 /* Creates the socket at path (and its directory, mode 0755, when absent).
- * A socket file left by a dead daemon is replaced; one a live daemon
- * listens on is not (-EADDRINUSE, logged). 0 or -errno (logged). */
+ * PATH.lock, locked for the daemon's life, says who may replace the
+ * socket file: with it, one a dead daemon left is replaced; without it
+ * (another live daemon holds it) nothing is touched (-EBUSY, logged).
+ * 0 or -errno (logged). */
 int efd_control_open(const char *path, struct efd_control **out);
 int efd_control_fd(const struct efd_control *c);
 /* Accepts and serves one pending connection, synchronously (bounded by a
@@ -83,6 +85,8 @@ void efd_control_serve(struct efd_control *c, efd_control_fn fn, void *arg);
  * SupplementaryGroups=). On failure (logged) the socket stays root-only;
  * returns 0 or -errno. */
 int efd_control_set_group(struct efd_control *c, gid_t gid, const char *name);
+/* The read-only group in effect ("" for none). */
+const char *efd_control_group(const struct efd_control *c);
 /* Closes the socket and removes its file. NULL is fine. */
 void efd_control_close(struct efd_control *c);
 

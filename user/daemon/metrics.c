@@ -207,8 +207,23 @@ static void render_daemon(FILE *f, const struct efd *d,
 	family(f, "edgefw_daemon_start_timestamp_seconds", "gauge",
 	       "When edgefwd started (Unix time).");
 	sample(f, "edgefw_daemon_start_timestamp_seconds", nonneg(d->started), 0);
+	family(f, "edgefw_foreign_changes_total", "counter",
+	       "Rulesets switched in without edgefwd, which it then put back.");
+	sample(f, "edgefw_foreign_changes_total", d->foreign_changes, 0);
+	family(f, "edgefw_component_up", "gauge",
+	       "1 when an optional part (control socket, drop log, metrics) works.");
+	for (int p = 0; p < EFD_PART_COUNT; p++)
+		if (d->parts[p].wanted)
+			sample(f, "edgefw_component_up", d->parts[p].up ? 1 : 0, 1,
+			       "component", efd_part_name((enum efd_part)p));
+	family(f, "edgefw_component_failures_total", "counter",
+	       "Failed attempts to open an optional part.");
+	for (int p = 0; p < EFD_PART_COUNT; p++)
+		if (d->parts[p].wanted)
+			sample(f, "edgefw_component_failures_total", d->parts[p].failures,
+			       1, "component", efd_part_name((enum efd_part)p));
 	family(f, "edgefw_instance_up", "gauge",
-	       "1 when the instance's maps could be read for this scrape.");
+	       "1 when the instance's maps could be read for this scrape (0 also while a command holds the instance's lock).");
 	sample(f, "edgefw_instance_up", up ? 1 : 0, 0);
 }
 
@@ -222,8 +237,9 @@ int efd_metrics_render(struct efd *d, FILE *out)
 
 	memset(&st, 0, sizeof(st));
 	/* A failed open or read is logged by the loader; the scrape still
-	 * gets the daemon's own metrics and edgefw_instance_up 0. */
-	if (!ef_instance_open(d->instance, EF_OPEN_SHARED, &inst)) {
+	 * gets the daemon's own metrics and edgefw_instance_up 0. Never wait
+	 * for the lock: a CLI holding it must not stall the event loop. */
+	if (!ef_instance_open(d->instance, EF_OPEN_SHARED | EF_OPEN_NOWAIT, &inst)) {
 		if (!ef_stats_read(&inst, &st)) {
 			suppressed = calloc(st.n_rules + 1, sizeof(*suppressed));
 			for (size_t i = 0; suppressed && i < st.n_rules; i++) {

@@ -38,12 +38,66 @@ bool ef_instance_name_valid(const char *name)
 	return true;
 }
 
+/* The mount namespace of pid, as its inode number; 0 when unreadable. */
+static ino_t mount_ns_of(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	int ppid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	/* "pid (comm) state ppid ...": comm may hold spaces and ')'. */
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		sscanf(p + 1, " %*c %d", &ppid);
+	fclose(f);
+	return (pid_t)ppid;
+}
+
+/* True when this process runs in a mount namespace of its own, as under
+ * `ip netns exec` (which also mounts a fresh /sys): a bpffs mounted here
+ * would be seen by no other edgefw. Compared with init and with every
+ * ancestor that can be read. */
+static bool private_mount_ns(void)
+{
+	ino_t self = mount_ns_of(getpid()), other;
+
+	if (!self)
+		return false;
+	other = mount_ns_of(1);
+	if (other && other != self)
+		return true;
+	for (pid_t p = getppid(); p > 1; p = parent_of(p)) {
+		other = mount_ns_of(p);
+		if (other && other != self)
+			return true;
+	}
+	return false;
+}
+
 int ef_bpffs_ensure(void)
 {
+	const char *allow = getenv("EDGEFW_PRIVATE_BPFFS");
 	struct statfs st;
 
 	if (!statfs(EF_BPFFS_ROOT, &st) && st.f_type == BPF_FS_MAGIC)
 		return 0;
+	if (private_mount_ns() && !(allow && !strcmp(allow, "1"))) {
+		ef_log_err("%s is not a bpffs and this process runs in a mount namespace of its own (as under `ip netns exec`, which mounts a fresh /sys): pins made here would be invisible to every other edgefw. Enter only the network namespace instead: nsenter --net=/run/netns/NAME edgefw ... (or set EDGEFW_PRIVATE_BPFFS=1 if a private bpffs is what you want)",
+			   EF_BPFFS_ROOT);
+		return -EXDEV;
+	}
 	if (mkdir(EF_BPFFS_ROOT, 0700) && errno != EEXIST) {
 		int err = -errno;
 
@@ -283,7 +337,8 @@ static int lock_dir(struct ef_instance *inst, unsigned flags)
 				return -errno;
 			continue;
 		}
-		if (flock(fd, (flags & EF_OPEN_SHARED) ? LOCK_SH : LOCK_EX)) {
+		if (flock(fd, ((flags & EF_OPEN_SHARED) ? LOCK_SH : LOCK_EX) |
+				      ((flags & EF_OPEN_NOWAIT) ? LOCK_NB : 0))) {
 			int err = -errno;
 
 			close(fd);
@@ -320,7 +375,7 @@ int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst)
 	if (ret)
 		return ret;
 	ret = lock_dir(inst, flags);
-	if (ret == -ENOENT)
+	if (ret == -ENOENT || ret == -EWOULDBLOCK)
 		return ret;
 	if (ret) {
 		ef_log_err("cannot lock %s: %s", inst->dir, strerror(-ret));
@@ -398,6 +453,25 @@ int ef_instance_reuse_maps(const struct ef_instance *inst,
 	}
 	EF_PINNED_MAPS(EF_MAP_REUSE)
 #undef EF_MAP_REUSE
+	return 0;
+}
+
+int ef_instance_read_state(const struct ef_instance *inst,
+			   struct ef_ruleset_state *st)
+{
+	struct edgefw_instance_info info;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info)) {
+		int err = -errno;
+
+		ef_log_err("cannot read %s/instance_info: %s", inst->dir,
+			   strerror(-err));
+		return err;
+	}
+	st->version = info.version;
+	st->hash = info.ruleset_hash;
+	st->loaded_at = info.loaded_at;
 	return 0;
 }
 

@@ -58,6 +58,7 @@ struct ef_instance {
 enum ef_open_flags {
 	EF_OPEN_CREATE = 0x1, /* create and pin the maps when absent */
 	EF_OPEN_SHARED = 0x2, /* read-only use: shared lock */
+	EF_OPEN_NOWAIT = 0x4, /* -EWOULDBLOCK instead of waiting for the lock */
 };
 
 /* Validates an instance name: 1-31 of [A-Za-z0-9_-]. */
@@ -80,6 +81,17 @@ int ef_instance_size_for(size_t n_cells, size_t n_classes);
 /* Unpins every map and removes the directory; the maps live on only while
  * attached programs hold them. The instance is closed afterwards. */
 int ef_instance_destroy(struct ef_instance *inst);
+
+/* What is in force: the ruleset's version (rulesets switched in since the
+ * instance was created; 0: none), the hash of its file and when it was
+ * loaded. */
+struct ef_ruleset_state {
+	__u64 version;
+	__u64 hash;
+	__u64 loaded_at;
+};
+int ef_instance_read_state(const struct ef_instance *inst,
+			   struct ef_ruleset_state *st);
 
 /* Reads all EDGEFW_MAX_RULES entries of rule_meta into meta, in batches. */
 struct edgefw_rule_meta;

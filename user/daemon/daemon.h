@@ -135,7 +135,9 @@ void efd_socket_path_of(const struct ef_daemon_conf *c, const char *inst,
 			char *buf, size_t len);
 void efd_reload_and_log(struct efd *d, const char *why);
 struct json_object;
-void efd_on_control(void *arg, const char *command, struct json_object *req,
+struct efd_peer;
+void efd_on_control(void *arg, const char *command,
+		    const struct efd_peer *peer, struct json_object *req,
 		    struct json_object *resp);
 
 /* Exit codes of a reload, also returned over the control socket; the same

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,16 +43,52 @@ struct efd_droplog {
 	int last_err;          /* the write error last logged; 0: writing fine */
 };
 
+/* Checks what O_NOFOLLOW cannot: the file at path may have been put
+ * there by someone else (in a directory others can write to): a FIFO, a
+ * device, a hard link to a file of the system, a file another user owns
+ * and reads. Returns 0 or -errno, logged. */
+static int check_output(int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st)) {
+		ef_log_err("drop log: cannot check %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ef_log_err("drop log: %s is not a regular file: set drop-log to a file (or '-' for standard output)",
+			   path);
+		return -EINVAL;
+	}
+	if (st.st_uid != geteuid() || st.st_nlink != 1) {
+		ef_log_err("drop log: %s is %s: remove it, or set drop-log to a path in a directory only root can write to (/var/log/edgefw)",
+			   path, st.st_uid != geteuid() ? "owned by another user" :
+			   "a hard link to another file");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Created 0640, never through a symbolic link (O_NOFOLLOW), and never
+ * blocking on a FIFO put in its place (O_NONBLOCK, then refused). */
 static int open_output(const char *path, FILE **out)
 {
 	int fd, ret;
 	FILE *f;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+			O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		ret = -errno;
 		ef_log_err("drop log: cannot open %s: %s; check the daemon "
-			   "section's drop-log path", path, strerror(-ret));
+			   "section's drop-log path%s", path, strerror(-ret),
+			   ret == -ELOOP ? " (it is a symbolic link, which edgefwd does not follow)" :
+			   ret == -ENXIO ? " (a FIFO without a reader)" : "");
+		return ret;
+	}
+	ret = check_output(fd, path);
+	if (ret) {
+		close(fd);
 		return ret;
 	}
 	f = fdopen(fd, "a");

@@ -337,6 +337,26 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	ef_log_warn("metrics: %s", msg);
 }
 
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+}
+
+/* edgefwd.service lets this service's sockets talk to localhost only
+ * (IPAddressDeny=any): scrapers elsewhere need a drop-in. systemd sets
+ * INVOCATION_ID for the processes of a unit. */
+static void warn_ip_policy(const char *listen, const struct sockaddr_storage *ss)
+{
+	if (getenv("INVOCATION_ID") && !is_loopback(ss))
+		ef_log_warn("metrics on %s: if this runs as edgefwd.service, its IPAddressDeny=any lets only localhost connect; allow your Prometheus servers with IPAddressAllow= in a drop-in (see edgefwd(8), SYSTEMD)",
+			    listen);
+}
+
 int efd_metrics_start(const char *listen, struct efd *d,
 		      struct efd_metrics **out)
 {
@@ -353,6 +373,7 @@ int efd_metrics_start(const char *listen, struct efd *d,
 			   "A.B.C.D:PORT or [IPv6]:PORT, or off", listen);
 		return ret;
 	}
+	warn_ip_policy(listen, &ss);
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;

@@ -7,6 +7,7 @@
  * a backoff of 1, 2, 4 ... 60 seconds while the rules stay in force.
  */
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -58,6 +59,33 @@ static const char *droplog_output(const struct efd *d)
 static const char *metrics_address(const struct efd *d)
 {
 	return d->conf.metrics[0] ? d->conf.metrics : EF_METRICS_DEFAULT;
+}
+
+/* daemon.control-group, resolved on the host the daemon runs on (the
+ * config may be checked elsewhere). Not fatal: without it the socket
+ * stays root only. Applied when the socket opens and when a reload
+ * changes the setting. */
+static void apply_control_group(struct efd *d)
+{
+	const char *name = d->conf.control_group;
+	struct group gr, *found = NULL;
+	char buf[4096];
+	int ret;
+
+	if (!d->control || !strcmp(name, efd_control_group(d->control)))
+		return;
+	if (!name[0]) {
+		efd_control_set_group(d->control, (gid_t)-1, NULL);
+		return;
+	}
+	ret = getgrnam_r(name, &gr, buf, sizeof(buf), &found);
+	if (!found) {
+		ef_log_err("daemon.control-group: %s '%s': the control socket stays root only",
+			   ret ? strerror(ret) : "no such group", name);
+		efd_control_set_group(d->control, (gid_t)-1, NULL);
+		return;
+	}
+	efd_control_set_group(d->control, gr.gr_gid, name);
 }
 
 static int open_control(struct efd *d)
@@ -145,6 +173,8 @@ static void try_part(struct efd *d, enum efd_part p)
 		break;
 	}
 	if (!ret) {
+		if (p == EFD_PART_CONTROL)
+			apply_control_group(d);
 		if (s->failures)
 			ef_log_info("%s: working again after %llu failed attempts",
 				    part_names[p], (unsigned long long)s->failures);
@@ -181,6 +211,8 @@ void efd_parts_apply(struct efd *d)
 		}
 		if (!s->up && !s->backoff_s)
 			try_part(d, (enum efd_part)p);
+		else if (p == EFD_PART_CONTROL && s->up)
+			apply_control_group(d);
 	}
 }
 

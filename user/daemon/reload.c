@@ -208,8 +208,9 @@ static void add_parts(struct json_object *resp, const struct efd *d)
 	json_object_object_add(resp, "parts", parts);
 }
 
-void efd_on_control(void *arg, const char *command, struct json_object *req,
-		       struct json_object *resp)
+void efd_on_control(void *arg, const char *command,
+		    const struct efd_peer *peer, struct json_object *req,
+		    struct json_object *resp)
 {
 	struct efd *d = arg;
 	struct json_object *file = NULL;
@@ -219,7 +220,8 @@ void efd_on_control(void *arg, const char *command, struct json_object *req,
 
 	if (!strcmp(command, "reload")) {
 		json_object_object_get_ex(req, "file", &file);
-		ef_log_info("control socket: reloading %s", d->config_path);
+		ef_log_info("control socket: reloading %s for pid %d uid %u",
+			    d->config_path, (int)peer->pid, (unsigned)peer->uid);
 		status = efd_reload(d, file ? json_object_get_string(file) : NULL,
 				    &diag, summary, sizeof(summary));
 		efd_print_diag(&diag);

@@ -84,6 +84,8 @@ tap_is "the daemon's rules: good source answered, bad source dropped" "$(verdict
 v0=$(version)
 id0=$(efw_xdp_prog_id "$IN")
 tap_check "a ruleset version and an XDP program on $IN" test "$v0" != "?" -a "$id0" != none
+tap_is "edgefw status names the owning daemon" \
+	"$(jq -r '.managed_by.pid // "none"' <<<"$(efw_status_json)")" "$PID_A"
 
 # --- A second daemon on the same config: refused before touching anything.
 rc=0

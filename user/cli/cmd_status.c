@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "instance.h"
 #include "log.h"
+#include "owner.h"
 #include "tc_attach.h"
 #include "xdp_attach.h"
 
@@ -73,7 +74,8 @@ static const char *att_mode(const struct status_att *a)
 						"tc";
 }
 
-static void print_json(const char *instance, const struct status *st)
+static void print_json(const char *instance, const struct status *st,
+		       const struct ef_owner_info *owner)
 {
 	json_object *root = json_object_new_object();
 	json_object *atts = json_object_new_array();
@@ -111,12 +113,23 @@ static void print_json(const char *instance, const struct status *st)
 		json_object_array_add(atts, o);
 	}
 	json_object_object_add(root, "attachments", atts);
+	if (owner->pid) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "pid", json_object_new_int(owner->pid));
+		json_object_object_add(o, "config", json_object_new_string(owner->config));
+		json_object_object_add(o, "socket", json_object_new_string(owner->socket));
+		json_object_object_add(root, "managed_by", o);
+	} else {
+		json_object_object_add(root, "managed_by", NULL);
+	}
 	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
 }
 
-static void print_table(const char *instance, const struct status *st)
+static void print_table(const char *instance, const struct status *st,
+			const struct ef_owner_info *owner)
 {
 	time_t t = (time_t)st->rs.loaded_at;
 	char when[64] = "never";
@@ -125,6 +138,9 @@ static void print_table(const char *instance, const struct status *st)
 	if (t && gmtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	printf("instance   %s\n", instance);
+	if (owner->pid)
+		printf("managed by edgefwd pid %d, config %s, control socket %s\n",
+		       (int)owner->pid, owner->config, owner->socket);
 	printf("ruleset    %016llx, version %llu, loaded %s\n",
 	       (unsigned long long)st->rs.ruleset_hash,
 	       (unsigned long long)st->rs.version, when);
@@ -148,6 +164,7 @@ static int run_status(const struct ef_cli *cli, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct ef_owner_info owner;
 	struct ef_instance inst;
 	struct status *st;
 	bool json = false;
@@ -181,10 +198,13 @@ static int run_status(const struct ef_cli *cli, int argc, char **argv)
 		code = EF_EXIT_SYSTEM;
 		goto out;
 	}
+	/* Who owns it, if anyone: unknown is shown as nobody. */
+	if (ef_owner_query(inst.name, &owner) != 1)
+		memset(&owner, 0, sizeof(owner));
 	if (json)
-		print_json(inst.name, st);
+		print_json(inst.name, st, &owner);
 	else
-		print_table(inst.name, st);
+		print_table(inst.name, st, &owner);
 out:
 	free(st);
 	ef_instance_close(&inst);

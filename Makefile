@@ -62,6 +62,9 @@ BINS := $(BUILD)/edgefw $(BUILD)/edgefwd
 # Unit tests (cmocka, ASan+UBSan) and datapath tests (BPF_PROG_TEST_RUN).
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+# tests/lib: C shared by the datapath tests, the benchmarks and test tools
+# (ClassBench sets: reading, converting, generating).
+TEST_LIB_SRCS := $(wildcard tests/lib/*.c)
 DP_SRCS := $(wildcard tests/datapath/*.c)
 DP_BIN := $(BUILD)/tests/datapath/dptest
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c with a seed corpus in
@@ -76,7 +79,8 @@ BENCH_BIN := $(BUILD)/tests/bench/microbench
 # trafficgen.c is the end-to-end benchmark's generator, a program of its own.
 TRAFFICGEN_BIN := $(BUILD)/tests/bench/trafficgen
 BENCH_SRCS := $(filter-out tests/bench/trafficgen.c,$(wildcard tests/bench/*.c)) \
-	tests/datapath/packets.c tests/datapath/dispatcher.c
+	tests/datapath/packets.c tests/datapath/dispatcher.c \
+	$(TEST_LIB_SRCS)
 TEST_HELPER_SRCS := $(wildcard tests/tools/*.c)
 TEST_HELPERS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TEST_HELPER_SRCS))
 
@@ -132,15 +136,29 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(SAN_LIB) | $(SKELS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -o $@ $< $(SAN_LIB) $(PC_LIBS) -lcmocka -lelf -lz
 
-$(DP_BIN): $(DP_SRCS) $(SAN_LIB) | $(SKELS)
+# The ClassBench tooling's own test links tests/lib too.
+$(BUILD)/tests/unit/test_classbench: tests/unit/test_classbench.c $(TEST_LIB_SRCS) $(SAN_LIB) | $(SKELS)
 	$(call msg,TEST-CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_CFLAGS) -Itests/datapath -o $@ $(DP_SRCS) $(SAN_LIB) $(PC_LIBS) -lelf -lz
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -Itests/lib -o $@ $< $(TEST_LIB_SRCS) \
+		$(SAN_LIB) $(PC_LIBS) -lcmocka -lelf -lz
+
+$(DP_BIN): $(DP_SRCS) $(TEST_LIB_SRCS) $(SAN_LIB) | $(SKELS)
+	$(call msg,TEST-CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests/datapath -Itests/lib -o $@ $(DP_SRCS) \
+		$(TEST_LIB_SRCS) $(SAN_LIB) $(PC_LIBS) -lelf -lz
 
 $(BUILD)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CSTD) $(WARN) -O2 -g -o $@ $<
+
+# The ClassBench tool is the CLI of tests/lib's ClassBench code.
+$(BUILD)/tests/tools/classbench: tests/tools/classbench.c $(TEST_LIB_SRCS) $(wildcard tests/lib/*.h)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CSTD) $(WARN) -O2 -g -Itests/lib -o $@ $< $(TEST_LIB_SRCS)
 
 # The compiler is pure C with no BPF, so fuzz targets link its sources
 # directly, instrumented.
@@ -163,7 +181,7 @@ fuzz: deps
 $(BENCH_BIN): $(BENCH_SRCS) $(LIB) | $(SKELS)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/datapath -o $@ $(BENCH_SRCS) $(LIB) $(PC_LIBS) -lelf -lz
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/datapath -Itests/lib -o $@ $(BENCH_SRCS) $(LIB) $(PC_LIBS) -lelf -lz
 
 $(TRAFFICGEN_BIN): tests/bench/trafficgen.c $(BUILD)/kern/trafficgen.skel.h
 	$(call msg,CC,$@)

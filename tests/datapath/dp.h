@@ -38,6 +38,7 @@ struct dp {
 	struct ef_compiled c;
 	bool have_c;
 	uint32_t *slot_of; /* counter slot of each rule */
+	char error[512];   /* why the last load failed */
 };
 
 void tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -69,5 +70,15 @@ void dp_test_faults(struct dp *dp);
 void dp_test_parser(struct dp *dp);
 void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 			  unsigned packets);
+
+/* ClassBench sets: the shared ones and generated ones (diff_classbench.c). */
+struct dp_cb_opts {
+	uint64_t seed;
+	unsigned packets;      /* per shared set */
+	unsigned rulesets;     /* generated sets */
+	unsigned max_rules;    /* of a generated set */
+	bool full;             /* EFW_TEST_FULL: bigger, longer */
+};
+void dp_test_classbench(struct dp *dp, const struct dp_cb_opts *o);
 
 #endif

@@ -316,3 +316,35 @@ void cb_aim(const struct cb_rule *r, uint64_t *rnd, struct cb_packet *p)
 	p->sport = port_in(r->sport_lo, r->sport_hi, rnd);
 	p->dport = port_in(r->dport_lo, r->dport_hi, rnd);
 }
+
+/* Every shape the conversion distinguishes, and a catch-all last. */
+const char *const cb_sample_lines[CB_SAMPLE_LINES] = {
+	"@209.32.125.224/28\t223.78.253.88/29\t88 : 88\t80 : 80\t0x11/0xFF\t0x0000/0x0000",
+	"@10.1.0.0/16\t10.2.3.4/32\t0 : 65535\t1024 : 65535\t0x06/0xFF\t0x1000/0x1000\t",
+	"@10.1.2.0/24\t0.0.0.0/0\t0 : 65535\t0 : 65535\t0x01/0xFF\t0x0000/0x0000",
+	"@0.0.0.0/0\t10.2.0.0/16\t0 : 65535\t53 : 53\t0x00/0x00\t0x0000/0x0000",
+	"@10.1.2.3/32\t10.2.3.0/24\t0 : 1023\t0 : 65535\t0x00/0x00\t0x0000/0x0000",
+	"@192.168.0.0/16\t0.0.0.0/0\t0 : 65535\t0 : 65535\t0x2f/0xFF\t0x0000/0x0000",
+	"@0.0.0.0/0\t172.16.0.0/12\t0 : 65535\t5000 : 5010\t0x06/0xFF\t0x0000/0x0000",
+	"@172.16.5.0/24\t172.16.0.0/12\t0 : 65535\t443 : 443\t0x06/0xFF\t0x0000/0x0000",
+	"@10.9.8.7/32\t10.2.3.5/32\t0 : 65535\t0 : 65535\t0x00/0x00\t0x0000/0x0000",
+	"@128.0.0.0/1\t0.0.0.0/0\t0 : 65535\t0 : 65535\t0x00/0x00\t0x0000/0x0000",
+	"@0.0.0.0/0\t0.0.0.0/0\t0 : 65535\t0 : 65535\t0x00/0x00\t0x0000/0x0000",
+};
+
+int cb_sample_set(struct cb_set *s)
+{
+	char err[160];
+	struct cb_rule r;
+	int ret = 0;
+
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < CB_SAMPLE_LINES && !ret; i++) {
+		ret = cb_parse_line(cb_sample_lines[i], &r, err, sizeof(err));
+		if (!ret)
+			ret = cb_set_add(s, &r);
+	}
+	if (ret)
+		cb_set_free(s);
+	return ret;
+}

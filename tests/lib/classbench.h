@@ -52,6 +52,13 @@ int cb_load(const char *path, struct cb_set *set, char *err, size_t errlen);
 int cb_set_add(struct cb_set *set, const struct cb_rule *r);
 void cb_set_free(struct cb_set *set);
 
+/* A small set in the format, with every shape the conversion tells apart:
+ * for unit tests, and a seed for generated sets when the shared ones are
+ * absent. */
+#define CB_SAMPLE_LINES 11
+extern const char *const cb_sample_lines[CB_SAMPLE_LINES];
+int cb_sample_set(struct cb_set *s);
+
 /* Writes r as a ClassBench line, with its newline. */
 void cb_write_line(FILE *out, const struct cb_rule *r);
 

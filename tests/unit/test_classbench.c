@@ -17,33 +17,12 @@
 #include "ruletest.h"
 #include "xorshift.h"
 
-/* Every shape the conversion distinguishes, and a catch-all last. */
-static const char *const seed_lines[] = {
-	"@209.32.125.224/28\t223.78.253.88/29\t88 : 88\t80 : 80\t0x11/0xFF\t0x0000/0x0000",
-	"@10.1.0.0/16\t10.2.3.4/32\t0 : 65535\t1024 : 65535\t0x06/0xFF\t0x1000/0x1000\t",
-	"@10.1.2.0/24\t0.0.0.0/0\t0 : 65535\t0 : 65535\t0x01/0xFF\t0x0000/0x0000",
-	"@0.0.0.0/0\t10.2.0.0/16\t0 : 65535\t53 : 53\t0x00/0x00\t0x0000/0x0000",
-	"@10.1.2.3/32\t10.2.3.0/24\t0 : 1023\t0 : 65535\t0x00/0x00\t0x0000/0x0000",
-	"@192.168.0.0/16\t0.0.0.0/0\t0 : 65535\t0 : 65535\t0x2f/0xFF\t0x0000/0x0000",
-	"@0.0.0.0/0\t172.16.0.0/12\t0 : 65535\t5000 : 5010\t0x06/0xFF\t0x0000/0x0000",
-	"@172.16.5.0/24\t172.16.0.0/12\t0 : 65535\t443 : 443\t0x06/0xFF\t0x0000/0x0000",
-	"@10.9.8.7/32\t10.2.3.5/32\t0 : 65535\t0 : 65535\t0x00/0x00\t0x0000/0x0000",
-	"@128.0.0.0/1\t0.0.0.0/0\t0 : 65535\t0 : 65535\t0x00/0x00\t0x0000/0x0000",
-	"@0.0.0.0/0\t0.0.0.0/0\t0 : 65535\t0 : 65535\t0x00/0x00\t0x0000/0x0000",
-};
-#define N_SEED (sizeof(seed_lines) / sizeof(seed_lines[0]))
+#define N_SEED CB_SAMPLE_LINES
 
 static void seed_set(struct cb_set *s)
 {
-	char err[160];
-
-	memset(s, 0, sizeof(*s));
-	for (size_t i = 0; i < N_SEED; i++) {
-		struct cb_rule r;
-
-		assert_int_equal(cb_parse_line(seed_lines[i], &r, err, sizeof(err)), 0);
-		assert_int_equal(cb_set_add(s, &r), 0);
-	}
+	assert_int_equal(cb_sample_set(s), 0);
+	assert_int_equal(s->n, N_SEED);
 }
 
 /* The rules file for s, as text. */
@@ -66,7 +45,7 @@ static void test_parse(void **state)
 	char err[160];
 
 	(void)state;
-	assert_int_equal(cb_parse_line(seed_lines[0], &r, err, sizeof(err)), 0);
+	assert_int_equal(cb_parse_line(cb_sample_lines[0], &r, err, sizeof(err)), 0);
 	assert_int_equal(r.src, 0xd1207de0u);
 	assert_int_equal(r.src_len, 28);
 	assert_int_equal(r.dst_len, 29);

@@ -190,16 +190,16 @@ $(TRAFFICGEN_BIN): tests/bench/trafficgen.c $(BUILD)/kern/trafficgen.skel.h
 
 # Benchmarks never run in `make test`: they report ratios, not pass/fail.
 # The end-to-end part (scripts/bench_e2e.sh) builds nothing: it uses
-# build/edgefw, the generator and build/kern/bench.bpf.o.
+# build/edgefw, the generator, build/kern/bench.bpf.o and the ClassBench tool.
 bench: deps
-	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN)
+	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN) $(BUILD)/tests/tools/classbench
 	@mkdir -p $(BUILD)/bench
 	$(Q)$(BENCH_BIN) --json $(BUILD)/bench/results.json
 	$(Q)scripts/bench_plot.sh $(BUILD)/bench/results.json $(BUILD)/bench/ns_per_packet.png
 	$(Q)scripts/bench_e2e.sh --json $(BUILD)/bench/e2e.json
 
 bench-quick: deps
-	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN)
+	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN) $(BUILD)/tests/tools/classbench
 	@mkdir -p $(BUILD)/bench
 	$(Q)$(BENCH_BIN) --quick --reps 3 --json $(BUILD)/bench/results-quick.json
 	$(Q)scripts/bench_e2e.sh --quick --json $(BUILD)/bench/e2e-quick.json

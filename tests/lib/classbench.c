@@ -228,34 +228,49 @@ static void write_rule(FILE *out, const struct cb_rule *r, const char *name,
 	fprintf(out, ", action: %s}\n", pass ? "pass" : "drop");
 }
 
-int cb_write_yaml(FILE *out, const struct cb_set *set,
-		  const struct cb_yaml_opts *o, struct cb_yaml_stats *st)
+void cb_write_yaml_head(FILE *out, size_t lines, const struct cb_yaml_opts *o)
 {
 	const char *def = o->default_action ? o->default_action : "pass";
 
-	memset(st, 0, sizeof(*st));
-	fprintf(out, "# %zu ClassBench lines as edgefw rules, first match wins\n",
-		set->n);
+	fprintf(out, "# %zu ClassBench lines as edgefw rules, first match wins\n", lines);
 	fprintf(out, "version: 1\n");
 	fprintf(out, "defaults: {xdp: %s, tc-ingress: %s, tc-egress: %s}\n", def,
 		def, def);
 	fprintf(out, "rules:\n");
-	for (size_t i = 0; i < set->n; i++) {
-		if (!cb_expressible(&set->v[i])) {
+}
+
+void cb_write_yaml_rules(FILE *out, const struct cb_set *part,
+			 const struct cb_yaml_opts *o, struct cb_yaml_stats *st)
+{
+	for (size_t i = 0; i < part->n; i++) {
+		if (!cb_expressible(&part->v[i])) {
 			st->portless++;
 			continue;
 		}
-		if (o->skip_catch_all && cb_is_catch_all(&set->v[i])) {
+		if (o->skip_catch_all && cb_is_catch_all(&part->v[i])) {
 			st->catch_all++;
 			continue;
 		}
-		write_rule(out, &set->v[i], o->name_prefix, o->first_line + (unsigned)i,
-			   cb_rule_passes(set, i, o));
+		write_rule(out, &part->v[i], o->name_prefix, o->first_line + (unsigned)i,
+			   cb_rule_passes(part, i, o));
 		st->rules++;
 	}
+}
+
+int cb_write_yaml_end(FILE *out, const struct cb_yaml_stats *st)
+{
 	if (!st->rules)
 		fprintf(out, "  []\n");
 	return ferror(out) ? -EIO : 0;
+}
+
+int cb_write_yaml(FILE *out, const struct cb_set *set,
+		  const struct cb_yaml_opts *o, struct cb_yaml_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	cb_write_yaml_head(out, set->n, o);
+	cb_write_yaml_rules(out, set, o, st);
+	return cb_write_yaml_end(out, st);
 }
 
 static bool in_prefix(uint32_t a, uint32_t p, unsigned len)

@@ -91,6 +91,13 @@ void cb_yaml_opts_init(struct cb_yaml_opts *o);
 /* Writes the rules file. The line of set->v[i] is first_line + i. */
 int cb_write_yaml(FILE *out, const struct cb_set *set,
 		  const struct cb_yaml_opts *o, struct cb_yaml_stats *st);
+/* The same in pieces, for rules from several parts of a file in an order
+ * of one's own: the header, then each part's rules (adding to st, which
+ * starts zeroed), then the end. */
+void cb_write_yaml_head(FILE *out, size_t lines, const struct cb_yaml_opts *o);
+void cb_write_yaml_rules(FILE *out, const struct cb_set *part,
+			 const struct cb_yaml_opts *o, struct cb_yaml_stats *st);
+int cb_write_yaml_end(FILE *out, const struct cb_yaml_stats *st);
 /* Whether the converted rule i exists (not skipped) and passes. */
 bool cb_rule_kept(const struct cb_set *set, size_t i, const struct cb_yaml_opts *o);
 bool cb_rule_passes(const struct cb_set *set, size_t i, const struct cb_yaml_opts *o);

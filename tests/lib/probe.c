@@ -209,6 +209,13 @@ void probe_result_free(struct probe_result *r)
 	r->out = NULL;
 }
 
+const char *probe_message(const struct probe_result *r)
+{
+	const char *e = strstr(r->error, "error: ");
+
+	return e ? e + 7 : r->error;
+}
+
 void probe_describe(const struct probe_result *r, const struct probe_limits *lim,
 		    char *buf, size_t len)
 {
@@ -221,7 +228,7 @@ void probe_describe(const struct probe_result *r, const struct probe_limits *lim
 		break;
 	case PROBE_FAILED:
 		snprintf(buf, len, "refused after %.1f s (%.1f s CPU, %.0f MiB): %s",
-			 r->seconds, r->cpu_seconds, mib, r->error);
+			 r->seconds, r->cpu_seconds, mib, probe_message(r));
 		break;
 	case PROBE_TIME:
 		snprintf(buf, len, "over the budget of %.0f s: stopped after %.1f s (%.0f MiB so far)",

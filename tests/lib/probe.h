@@ -46,6 +46,10 @@ int probe_run(char *const argv[], const struct probe_limits *lim,
 	      struct probe_result *r);
 void probe_result_free(struct probe_result *r);
 
+/* The compiler's own words: error without the "FILE:LINE:COL: error: "
+ * before them (the file is a temporary one). */
+const char *probe_message(const struct probe_result *r);
+
 /* "refused after 12.3 s (812 MiB): MESSAGE", "over the test's budget of
  * 30 s: killed after 30.0 s (1.2 GiB)", ... for reports. */
 void probe_describe(const struct probe_result *r, const struct probe_limits *lim,

@@ -2,21 +2,26 @@
 /*
  * classbench: ClassBench filter sets for edgefw's tests and benchmarks.
  *
- *   classbench convert FILE [--lines A-B] [--pass-percent P] [--seed S]
+ *   classbench convert FILE [--lines A-B[,C-D]...] [--pass-percent P] [--seed S]
  *                      [--skip-catch-all] [--default pass|drop] [--name-prefix X]
  *       the lines as an edgefw rules file on stdout (see tests/lib/classbench.h
- *       for the conversion); what was skipped on stderr
+ *       for the conversion), in the order the ranges give; what was skipped
+ *       on stderr. A rule is named after its line, so the same line has the
+ *       same name (and action) in every file made from FILE
  *   classbench generate SEEDFILE -n N [--seed S] [--stats]
  *       N rules shaped like SEEDFILE's, in ClassBench format on stdout; with
  *       --stats the shape of both on stderr
  *   classbench stats FILE [FILE2]
  *       the shape of one set, or of two side by side
- *   classbench flows FILE --range A-B [--range C-D]... [-n N] [--seed S]
- *                    [--distinct]
- *       N packets aimed inside random rules of the ranges, one a line:
- *       "PROTO SRC DST SPORT DPORT WINNER..." with, for each range converted
- *       on its own (names as `convert --lines`), the rule that wins or "-";
- *       --distinct keeps only packets whose winners no earlier one has
+ *   classbench flows FILE --range A-B[,C-D]... [--range ...]... [-n N] [--seed S]
+ *                    [--distinct] [--skip-catch-all] [--late | --miss]
+ *       N packets aimed inside random rules of the rulesets (each --range is
+ *       one, as `convert --lines` would write it), one a line:
+ *       "PROTO SRC DST SPORT DPORT WINNER..." with, for each ruleset, the
+ *       name of the rule that wins or "-"; --distinct keeps only packets
+ *       whose winners no earlier one has; --late only packets aimed at the
+ *       second half of the first ruleset's first range that this half wins;
+ *       --miss random TCP and UDP packets that no ruleset matches
  *
  * Line numbers count the file's rule lines from 1. Exit 0, 1 on bad
  * arguments or input, 2 on other errors.
@@ -35,11 +40,12 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: classbench convert FILE [--lines A-B] [--pass-percent P] [--seed S]\n"
+		"usage: classbench convert FILE [--lines A-B[,C-D]...] [--pass-percent P] [--seed S]\n"
 		"                          [--skip-catch-all] [--default pass|drop] [--name-prefix X]\n"
 		"       classbench generate SEEDFILE -n N [--seed S] [--stats]\n"
 		"       classbench stats FILE [FILE2]\n"
-		"       classbench flows FILE --range A-B [--range C-D]... [-n N] [--seed S] [--distinct]\n");
+		"       classbench flows FILE --range A-B[,C-D]... [--range ...]... [-n N] [--seed S] [--distinct]\n"
+		"                        [--skip-catch-all] [--late | --miss]\n");
 	exit(1);
 }
 
@@ -57,24 +63,63 @@ static unsigned long num(const char *s, const char *what, unsigned long max)
 	return v;
 }
 
+#define MAX_PARTS 4
+
 struct range {
 	size_t from, to; /* 0-based, to exclusive */
 };
 
-static struct range parse_range(const char *s, size_t n)
+/* Rules from ranges of the file, in this order. */
+struct ruleset {
+	struct range part[MAX_PARTS];
+	size_t n;
+};
+
+static struct range parse_range(const char *s, size_t len, size_t n)
 {
 	unsigned long a, b;
-	char extra;
+	char buf[64], extra;
 
-	if (sscanf(s, "%lu-%lu%c", &a, &b, &extra) != 2 || !a || a > b) {
-		fprintf(stderr, "classbench: bad line range '%s' (A-B, from 1)\n", s);
+	snprintf(buf, sizeof(buf), "%.*s", (int)len, s);
+	if (sscanf(buf, "%lu-%lu%c", &a, &b, &extra) != 2 || !a || a > b) {
+		fprintf(stderr, "classbench: bad line range '%s' (A-B, from 1)\n", buf);
 		exit(1);
 	}
 	if (a > n) {
-		fprintf(stderr, "classbench: line range '%s' starts past the %zu lines\n", s, n);
+		fprintf(stderr, "classbench: line range '%s' starts past the %zu lines\n", buf, n);
 		exit(1);
 	}
 	return (struct range){ a - 1, b < n ? b : n };
+}
+
+static struct ruleset parse_ruleset(const char *s, size_t n)
+{
+	struct ruleset rs = { .n = 0 };
+
+	for (;;) {
+		size_t len = strcspn(s, ",");
+
+		if (rs.n == MAX_PARTS) {
+			fprintf(stderr, "classbench: at most %d ranges in one list\n", MAX_PARTS);
+			exit(1);
+		}
+		rs.part[rs.n++] = parse_range(s, len, n);
+		if (!s[len])
+			return rs;
+		s += len + 1;
+	}
+}
+
+static long match_ruleset(const struct cb_set *set, const struct ruleset *rs,
+			  const struct cb_yaml_opts *o, const struct cb_packet *p)
+{
+	for (size_t k = 0; k < rs->n; k++) {
+		long w = cb_match(set, rs->part[k].from, rs->part[k].to, o, p);
+
+		if (w >= 0)
+			return w;
+	}
+	return -1;
 }
 
 static void load(const char *path, struct cb_set *set)
@@ -107,9 +152,10 @@ static int cmd_convert(int argc, char **argv)
 	};
 	const char *lines = NULL;
 	struct cb_yaml_opts o;
-	struct cb_yaml_stats st;
+	struct cb_yaml_stats st = { 0 };
 	struct cb_set set, part;
-	struct range r;
+	struct ruleset rs;
+	size_t n_lines = 0;
 	int c;
 
 	cb_yaml_opts_init(&o);
@@ -132,15 +178,22 @@ static int cmd_convert(int argc, char **argv)
 	if (optind != argc - 1)
 		usage();
 	load(argv[optind], &set);
-	r = lines ? parse_range(lines, set.n) : (struct range){ 0, set.n };
-	part = view(&set, r);
-	o.first_line = (unsigned)r.from + 1;
-	if (cb_write_yaml(stdout, &part, &o, &st) || fflush(stdout)) {
+	rs = lines ? parse_ruleset(lines, set.n) :
+		     (struct ruleset){ .part = { { 0, set.n } }, .n = 1 };
+	for (size_t k = 0; k < rs.n; k++)
+		n_lines += rs.part[k].to - rs.part[k].from;
+	cb_write_yaml_head(stdout, n_lines, &o);
+	for (size_t k = 0; k < rs.n; k++) {
+		part = view(&set, rs.part[k]);
+		o.first_line = (unsigned)rs.part[k].from + 1;
+		cb_write_yaml_rules(stdout, &part, &o, &st);
+	}
+	if (cb_write_yaml_end(stdout, &st) || fflush(stdout)) {
 		fprintf(stderr, "classbench: writing the rules failed\n");
 		return 2;
 	}
 	fprintf(stderr, "classbench: %s: %zu lines, %zu rules written, %zu skipped (ports on a protocol without ports)%s",
-		argv[optind], part.n, st.rules, st.portless,
+		argv[optind], n_lines, st.rules, st.portless,
 		o.skip_catch_all ? "" : "\n");
 	if (o.skip_catch_all)
 		fprintf(stderr, ", %zu left out (match everything)\n", st.catch_all);
@@ -229,8 +282,43 @@ static void take(const long *win, size_t n_ranges, char *taken, size_t n)
 		taken[win[k] < 0 ? n : (size_t)win[k]] = 1;
 }
 
-static int flows(const struct cb_set *set, const struct range *rg, size_t n_rg,
-		 unsigned long count, uint64_t seed, bool distinct)
+enum pick { PICK_ANY, PICK_LATE, PICK_MISS };
+
+/* A packet of the kind asked for; false when this try missed it. */
+static bool pick(const struct cb_set *set, const struct ruleset *rg, size_t n_rg,
+		 const struct cb_yaml_opts *o, enum pick kind, uint64_t *rnd,
+		 struct cb_packet *p, long *win)
+{
+	const struct ruleset *rs = &rg[kind == PICK_ANY ? xorshift_below(rnd, n_rg) : 0];
+	const struct range *r = &rs->part[kind == PICK_ANY ? xorshift_below(rnd, rs->n) : 0];
+	size_t half = r->from + (r->to - r->from) / 2, i;
+
+	if (kind == PICK_MISS) {
+		uint64_t x = xorshift_next(rnd);
+
+		*p = (struct cb_packet){ .src = (uint32_t)x, .dst = (uint32_t)(x >> 32) };
+		x = xorshift_next(rnd);
+		p->sport = (uint16_t)x;
+		p->dport = (uint16_t)(x >> 16);
+		p->proto = x >> 63 ? 6 : 17;
+	} else {
+		i = kind == PICK_LATE ? half + xorshift_below(rnd, r->to - half) :
+					r->from + xorshift_below(rnd, r->to - r->from);
+		if (!cb_rule_kept(set, i, o))
+			return false;
+		cb_aim(&set->v[i], rnd, p);
+	}
+	for (size_t k = 0; k < n_rg; k++) {
+		win[k] = match_ruleset(set, &rg[k], o, p);
+		if (kind == PICK_MISS && win[k] >= 0)
+			return false;
+	}
+	return kind != PICK_LATE || win[0] >= (long)half;
+}
+
+static int flows(const struct cb_set *set, const struct ruleset *rg, size_t n_rg,
+		 unsigned long count, uint64_t seed, bool distinct,
+		 bool skip_catch_all, enum pick kind)
 {
 	char *taken = calloc(set->n + 1, 1);
 	uint64_t rnd = xorshift_seed(seed);
@@ -238,19 +326,15 @@ static int flows(const struct cb_set *set, const struct range *rg, size_t n_rg,
 	unsigned long made = 0, tries = 0;
 
 	cb_yaml_opts_init(&o);
+	o.skip_catch_all = skip_catch_all;
 	if (!taken)
 		return 2;
 	while (made < count && tries++ < 1000 * count) {
-		const struct range *r = &rg[xorshift_below(&rnd, n_rg)];
-		size_t i = r->from + xorshift_below(&rnd, r->to - r->from);
 		long win[MAX_RANGES];
 		struct cb_packet p;
 
-		if (!cb_rule_kept(set, i, &o))
+		if (!pick(set, rg, n_rg, &o, kind, &rnd, &p, win))
 			continue;
-		cb_aim(&set->v[i], &rnd, &p);
-		for (size_t k = 0; k < n_rg; k++)
-			win[k] = cb_match(set, rg[k].from, rg[k].to, &o, &p);
 		if (distinct && seen_before(win, n_rg, taken, set->n))
 			continue;
 		take(win, n_rg, taken, set->n);
@@ -279,10 +363,15 @@ static int cmd_flows(int argc, char **argv)
 		{ "range", required_argument, NULL, 'r' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "distinct", no_argument, NULL, 'd' },
+		{ "skip-catch-all", no_argument, NULL, 'c' },
+		{ "late", no_argument, NULL, 'L' },
+		{ "miss", no_argument, NULL, 'M' },
 		{ 0 }
 	};
+	enum pick kind = PICK_ANY;
+	bool skip_catch_all = false;
 	const char *ranges[MAX_RANGES];
-	struct range rg[MAX_RANGES];
+	struct ruleset rg[MAX_RANGES];
 	size_t n_rg = 0;
 	unsigned long n = 16, seed = 1;
 	bool distinct = false;
@@ -298,6 +387,12 @@ static int cmd_flows(int argc, char **argv)
 			seed = num(optarg, "--seed", ~0ul);
 		else if (c == 'd')
 			distinct = true;
+		else if (c == 'c')
+			skip_catch_all = true;
+		else if (c == 'L' && kind == PICK_ANY)
+			kind = PICK_LATE;
+		else if (c == 'M' && kind == PICK_ANY)
+			kind = PICK_MISS;
 		else
 			usage();
 	}
@@ -305,8 +400,8 @@ static int cmd_flows(int argc, char **argv)
 		usage();
 	load(argv[optind], &set);
 	for (size_t k = 0; k < n_rg; k++)
-		rg[k] = parse_range(ranges[k], set.n);
-	ret = flows(&set, rg, n_rg, n, seed, distinct);
+		rg[k] = parse_ruleset(ranges[k], set.n);
+	ret = flows(&set, rg, n_rg, n, seed, distinct, skip_catch_all, kind);
 	cb_set_free(&set);
 	return ret;
 }

@@ -84,7 +84,7 @@ BENCH_SRCS := $(filter-out tests/bench/trafficgen.c,$(wildcard tests/bench/*.c))
 TEST_HELPER_SRCS := $(wildcard tests/tools/*.c)
 TEST_HELPERS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TEST_HELPER_SRCS))
 
-.PHONY: all clean install uninstall test test-build deps demo fuzz bench bench-quick
+.PHONY: all clean install uninstall test test-full test-build deps demo fuzz bench bench-quick
 .DEFAULT_GOAL := all
 .SECONDARY:
 .DELETE_ON_ERROR:
@@ -210,6 +210,13 @@ test-build: all $(UNIT_BINS) $(if $(DP_SRCS),$(DP_BIN)) $(TEST_HELPERS) $(FUZZ_B
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)tests/run.sh
+
+# The same tests at full size: EFW_TEST_FULL=1 makes those with a bigger
+# tier use it (ClassBench: 50,000-rule sets under reloads, ten times the
+# packets, a longer compiler budget), and each program gets an hour.
+test-full: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)EFW_TEST_FULL=1 EFW_TEST_TIMEOUT=$${EFW_TEST_TIMEOUT:-3600} tests/run.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -168,6 +168,34 @@ static void sleep_until(uint64_t t)
 		;
 }
 
+/* Round robin until count frames, seconds, or a stop signal; returns how
+ * many frames the kernel refused. */
+static uint64_t send_frames(int fd, const struct sockaddr_ll *to, struct flow *flows,
+			    uint64_t n, uint64_t pps, uint64_t count, uint64_t seconds)
+{
+	uint64_t start = now_ns(), deadline = 0, failed = 0;
+
+	if (seconds)
+		deadline = start + seconds * 1000000000ull;
+	for (uint64_t k = 0; !stop && (!count || k < count); k++) {
+		/* Absolute schedule: frame k leaves at start + k/pps. */
+		uint64_t t = start + (uint64_t)((double)k * 1e9 / (double)pps);
+		struct flow *f = &flows[k % n];
+
+		if (deadline && t >= deadline)
+			break;
+		sleep_until(t);
+		if (stop)
+			break;
+		if (sendto(fd, f->frame, f->len, 0, (const struct sockaddr *)to, sizeof(*to)) ==
+		    (ssize_t)f->len)
+			f->sent++;
+		else if (failed++ < 5)
+			fprintf(stderr, "flowsend: sendto: %s\n", strerror(errno));
+	}
+	return failed;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -183,7 +211,7 @@ int main(int argc, char **argv)
 	const char *dev = NULL, *path = NULL;
 	struct ether_addr *dmac = NULL;
 	unsigned char dmac_b[6], smac[6];
-	uint64_t pps = 1000, count = 0, seconds = 0, start, deadline = 0, failed = 0;
+	uint64_t pps = 1000, count = 0, seconds = 0, failed;
 	struct sockaddr_ll to;
 	int opt, fd, n;
 
@@ -223,26 +251,7 @@ int main(int argc, char **argv)
 		return 1;
 	memcpy(to.sll_addr, dmac_b, 6);
 	catch_stop_signals();
-	start = now_ns();
-	if (seconds)
-		deadline = start + seconds * 1000000000ull;
-	for (uint64_t k = 0; !stop && (!count || k < count); k++) {
-		/* Absolute schedule: frame k leaves at start + k/pps. */
-		uint64_t t = start + (uint64_t)((double)k * 1e9 / (double)pps);
-		struct flow *f = &flows[k % (uint64_t)n];
-
-		if (deadline && t >= deadline)
-			break;
-		sleep_until(t);
-		if (stop)
-			break;
-		if (sendto(fd, f->frame, f->len, 0, (struct sockaddr *)&to, sizeof(to)) ==
-		    (ssize_t)f->len) {
-			f->sent++;
-		} else if (failed++ < 5) {
-			fprintf(stderr, "flowsend: sendto: %s\n", strerror(errno));
-		}
-	}
+	failed = send_frames(fd, &to, flows, (uint64_t)n, pps, count, seconds);
 	for (int i = 0; i < n; i++)
 		printf("%d %llu\n", i, (unsigned long long)flows[i].sent);
 	if (failed)

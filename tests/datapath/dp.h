@@ -71,7 +71,11 @@ void dp_test_parser(struct dp *dp);
 void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 			  unsigned packets);
 
-/* ClassBench sets: the shared ones and generated ones (diff_classbench.c). */
+/* ClassBench sets: the shared ones and generated ones (diff_classbench.c),
+ * on an instance of this capacity (acl1_10k needs 5.3 million cells). */
+#define DP_CB_CELLS (1u << 23)
+#define DP_CB_CLASSES (1u << 20)
+
 struct dp_cb_opts {
 	uint64_t seed;
 	unsigned packets;      /* per shared set */

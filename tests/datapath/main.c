@@ -71,9 +71,9 @@ int main(int argc, char **argv)
 		dp_test_differential(&dp, seed, rulesets, packets);
 	dp_teardown(&dp);
 	if (!only || !strcmp(only, "classbench")) {
-		/* 10k-rule sets need more table cells than the default
-		 * instance has (acl1_10k: 5.3 million): a fresh, bigger one. */
-		ef_instance_set_capacity(1u << 23, EDGEFW_CLASSES_DEFAULT);
+		/* 10k-rule sets need more table room than the default
+		 * instance has: a fresh, bigger one. */
+		ef_instance_set_capacity(DP_CB_CELLS, DP_CB_CLASSES);
 		ret = dp_setup(&dp);
 		tap(ret == 0, "load the programs against an instance sized for ClassBench sets (%s)",
 		    ret ? strerror(-ret) : "ok");

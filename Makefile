@@ -62,6 +62,9 @@ BINS := $(BUILD)/edgefw $(BUILD)/edgefwd
 # Unit tests (cmocka, ASan+UBSan) and datapath tests (BPF_PROG_TEST_RUN).
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+# tests/lib: C shared by the datapath tests, the benchmarks and test tools
+# (ClassBench sets: reading, converting, generating).
+TEST_LIB_SRCS := $(wildcard tests/lib/*.c)
 DP_SRCS := $(wildcard tests/datapath/*.c)
 DP_BIN := $(BUILD)/tests/datapath/dptest
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c with a seed corpus in
@@ -79,11 +82,12 @@ BENCH_BIN := $(BUILD)/tests/bench/microbench
 # trafficgen.c is the end-to-end benchmark's generator, a program of its own.
 TRAFFICGEN_BIN := $(BUILD)/tests/bench/trafficgen
 BENCH_SRCS := $(filter-out tests/bench/trafficgen.c,$(wildcard tests/bench/*.c)) \
-	tests/datapath/packets.c tests/datapath/dispatcher.c
+	tests/datapath/packets.c tests/datapath/dispatcher.c \
+	$(TEST_LIB_SRCS)
 TEST_HELPER_SRCS := $(wildcard tests/tools/*.c)
 TEST_HELPERS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TEST_HELPER_SRCS))
 
-.PHONY: all clean install uninstall test test-build deps demo fuzz bench bench-quick
+.PHONY: all clean install uninstall test test-full test-build deps demo fuzz bench bench-quick
 .DEFAULT_GOAL := all
 .SECONDARY:
 .DELETE_ON_ERROR:
@@ -135,15 +139,29 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(SAN_LIB) | $(SKELS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -o $@ $< $(SAN_LIB) $(PC_LIBS) -lcmocka -lelf -lz
 
-$(DP_BIN): $(DP_SRCS) $(SAN_LIB) | $(SKELS)
+# The ClassBench tooling's own test links tests/lib too.
+$(BUILD)/tests/unit/test_classbench: tests/unit/test_classbench.c $(TEST_LIB_SRCS) $(SAN_LIB) | $(SKELS)
 	$(call msg,TEST-CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_CFLAGS) -Itests/datapath -o $@ $(DP_SRCS) $(SAN_LIB) $(PC_LIBS) -lelf -lz
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -Itests/lib -o $@ $< $(TEST_LIB_SRCS) \
+		$(SAN_LIB) $(PC_LIBS) -lcmocka -lelf -lz
+
+$(DP_BIN): $(DP_SRCS) $(TEST_LIB_SRCS) $(SAN_LIB) | $(SKELS)
+	$(call msg,TEST-CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests/datapath -Itests/lib -o $@ $(DP_SRCS) \
+		$(TEST_LIB_SRCS) $(SAN_LIB) $(PC_LIBS) -lelf -lz
 
 $(BUILD)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CSTD) $(WARN) -O2 -g -o $@ $<
+
+# The ClassBench tool is the CLI of tests/lib's ClassBench code.
+$(BUILD)/tests/tools/classbench: tests/tools/classbench.c $(TEST_LIB_SRCS) $(wildcard tests/lib/*.h)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CSTD) $(WARN) -O2 -g -Itests/lib -o $@ $< $(TEST_LIB_SRCS)
 
 # The compiler is pure C with no BPF, so fuzz targets link its sources
 # directly, instrumented (and what FUZZ_EXTRA_<target> adds).
@@ -167,7 +185,7 @@ fuzz: deps
 $(BENCH_BIN): $(BENCH_SRCS) $(LIB) | $(SKELS)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/datapath -o $@ $(BENCH_SRCS) $(LIB) $(PC_LIBS) -lelf -lz
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/datapath -Itests/lib -o $@ $(BENCH_SRCS) $(LIB) $(PC_LIBS) -lelf -lz
 
 $(TRAFFICGEN_BIN): tests/bench/trafficgen.c $(BUILD)/kern/trafficgen.skel.h
 	$(call msg,CC,$@)
@@ -176,16 +194,16 @@ $(TRAFFICGEN_BIN): tests/bench/trafficgen.c $(BUILD)/kern/trafficgen.skel.h
 
 # Benchmarks never run in `make test`: they report ratios, not pass/fail.
 # The end-to-end part (scripts/bench_e2e.sh) builds nothing: it uses
-# build/edgefw, the generator and build/kern/bench.bpf.o.
+# build/edgefw, the generator, build/kern/bench.bpf.o and the ClassBench tool.
 bench: deps
-	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN)
+	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN) $(BUILD)/tests/tools/classbench
 	@mkdir -p $(BUILD)/bench
 	$(Q)$(BENCH_BIN) --json $(BUILD)/bench/results.json
 	$(Q)scripts/bench_plot.sh $(BUILD)/bench/results.json $(BUILD)/bench/ns_per_packet.png
 	$(Q)scripts/bench_e2e.sh --json $(BUILD)/bench/e2e.json
 
 bench-quick: deps
-	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN)
+	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN) $(BUILD)/tests/tools/classbench
 	@mkdir -p $(BUILD)/bench
 	$(Q)$(BENCH_BIN) --quick --reps 3 --json $(BUILD)/bench/results-quick.json
 	$(Q)scripts/bench_e2e.sh --quick --json $(BUILD)/bench/e2e-quick.json
@@ -196,6 +214,13 @@ test-build: all $(UNIT_BINS) $(if $(DP_SRCS),$(DP_BIN)) $(TEST_HELPERS) $(FUZZ_B
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)tests/run.sh
+
+# The same tests at full size: EFW_TEST_FULL=1 makes those with a bigger
+# tier use it (ClassBench: 50,000-rule sets under reloads, ten times the
+# packets, a longer compiler budget), and each program gets an hour.
+test-full: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)EFW_TEST_FULL=1 EFW_TEST_TIMEOUT=$${EFW_TEST_TIMEOUT:-3600} tests/run.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

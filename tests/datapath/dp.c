@@ -103,6 +103,14 @@ void dp_teardown(struct dp *dp)
 	free(dp->slot_of);
 }
 
+static const char *first_error(const struct ef_diag *d, int ret)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].sev == EF_SEV_ERROR)
+			return d->v[i].msg;
+	return strerror(-ret);
+}
+
 static int apply(struct dp *dp)
 {
 	static const char *const ifnames[] = { DP_IFNAME };
@@ -112,15 +120,21 @@ static int apply(struct dp *dp)
 	struct ef_diag d = {};
 	int ret;
 
+	dp->error[0] = 0;
 	ret = ef_compile(&dp->rs, ifnames, 1, &dp->c, &d);
 	if (ret) {
 		ef_diag_print(&d, stdout);
+		snprintf(dp->error, sizeof(dp->error), "the compiler refused it: %s",
+			 first_error(&d, ret));
 		goto out;
 	}
 	dp->have_c = true;
 	ret = ef_tables_apply(&dp->inst, &dp->rs, &dp->c, &sum);
-	if (ret)
+	if (ret) {
+		snprintf(dp->error, sizeof(dp->error), "loading its tables failed: %s",
+			 strerror(-ret));
 		goto out;
+	}
 	meta = calloc(EDGEFW_MAX_RULES, sizeof(*meta));
 	ret = meta ? ef_instance_read_state(&dp->inst, &st) : -ENOMEM;
 	if (!ret)

@@ -38,6 +38,7 @@ struct dp {
 	struct ef_compiled c;
 	bool have_c;
 	uint32_t *slot_of; /* counter slot of each rule */
+	char error[512];   /* why the last load failed */
 };
 
 void tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -69,5 +70,19 @@ void dp_test_faults(struct dp *dp);
 void dp_test_parser(struct dp *dp);
 void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 			  unsigned packets);
+
+/* ClassBench sets: the shared ones and generated ones (diff_classbench.c),
+ * on an instance of this capacity (acl1_10k needs 5.3 million cells). */
+#define DP_CB_CELLS (1u << 23)
+#define DP_CB_CLASSES (1u << 20)
+
+struct dp_cb_opts {
+	uint64_t seed;
+	unsigned packets;      /* per shared set */
+	unsigned rulesets;     /* generated sets */
+	unsigned max_rules;    /* of a generated set */
+	bool full;             /* EFW_TEST_FULL: bigger, longer */
+};
+void dp_test_classbench(struct dp *dp, const struct dp_cb_opts *o);
 
 #endif

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * dptest [--seed N] [--rulesets N] [--packets N]
- *        [--only cases|faults|parser|diff]
+ * dptest [--seed N] [--rulesets N] [--packets N] [--cb-packets N]
+ *        [--cb-rulesets N] [--only cases|faults|parser|diff|classbench]
+ *
+ * EFW_TEST_FULL=1: the ClassBench group runs more packets and bigger
+ * generated sets, and gives the compiler a longer budget.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +12,15 @@
 #include <unistd.h>
 
 #include "dp.h"
+#include "instance.h"
 
 int main(int argc, char **argv)
 {
 	uint64_t seed = 0x5eed;
 	unsigned rulesets = 200, packets = 1000;
+	const char *full = getenv("EFW_TEST_FULL");
+	struct dp_cb_opts cb = { .seed = 0xcb, .packets = 2000, .rulesets = 6,
+				 .max_rules = 600 };
 	const char *only = NULL;
 	struct dp dp;
 	int ret;
@@ -27,6 +34,16 @@ int main(int argc, char **argv)
 			packets = (unsigned)strtoul(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--only"))
 			only = argv[i + 1];
+		else if (!strcmp(argv[i], "--cb-packets"))
+			cb.packets = (unsigned)strtoul(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--cb-rulesets"))
+			cb.rulesets = (unsigned)strtoul(argv[i + 1], NULL, 0);
+	}
+	if (full && !strcmp(full, "1")) {
+		cb.full = true;
+		cb.packets *= 10;
+		cb.rulesets *= 5;
+		cb.max_rules = 5000;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() != 0) {
@@ -53,6 +70,17 @@ int main(int argc, char **argv)
 	if (!only || !strcmp(only, "diff"))
 		dp_test_differential(&dp, seed, rulesets, packets);
 	dp_teardown(&dp);
+	if (!only || !strcmp(only, "classbench")) {
+		/* 10k-rule sets need more table room than the default
+		 * instance has: a fresh, bigger one. */
+		ef_instance_set_capacity(DP_CB_CELLS, DP_CB_CLASSES);
+		ret = dp_setup(&dp);
+		tap(ret == 0, "load the programs against an instance sized for ClassBench sets (%s)",
+		    ret ? strerror(-ret) : "ok");
+		if (!ret)
+			dp_test_classbench(&dp, &cb);
+		dp_teardown(&dp);
+	}
 	printf("1..%d\n", tap_count());
 	return tap_failures() ? 1 : 0;
 }

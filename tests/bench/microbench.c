@@ -157,6 +157,7 @@ static int build_ruleset(const struct scenario *sc, struct ef_ruleset *rs,
 		rs->default_action[h] = EDGEFW_ACT_DROP;
 	rs->malformed_action = EDGEFW_ACT_DROP;
 	rs->ext_overflow_action = EDGEFW_ACT_DROP;
+	rs->encap_overflow_action = EDGEFW_ACT_DROP;
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		struct ef_rule *r = &rs->rules[i];
 		uint8_t proto;

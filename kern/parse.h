@@ -249,6 +249,11 @@ static __always_inline int parse_pppoe(struct cursor *c, __u16 *proto)
 	/* Padding after the PPPoE payload is not part of the datagram. */
 	c->limit = payload + plen;
 	ppp = (__u16)h[6] << 8 | h[7];
+	if (h[6] & 1) {
+		/* Protocol field compression (RFC 1661): one byte, always odd. */
+		ppp = h[6];
+		c->off -= 1;
+	}
 	switch (ppp) {
 	case PPP_IPV4:
 		*proto = ETH_P_IP;

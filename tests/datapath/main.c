@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * dptest [--seed N] [--rulesets N] [--packets N] [--only cases|parser|diff]
+ * dptest [--seed N] [--rulesets N] [--packets N] [--pcaps DIR]
+ *        [--only cases|parser|encap|large|pcap|diff]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@ int main(int argc, char **argv)
 {
 	uint64_t seed = 0x5eed;
 	unsigned rulesets = 200, packets = 1000;
-	const char *only = NULL;
+	const char *only = NULL, *pcaps = "tests/datapath/pcaps";
 	struct dp dp;
 	int ret;
 
@@ -26,6 +27,8 @@ int main(int argc, char **argv)
 			packets = (unsigned)strtoul(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--only"))
 			only = argv[i + 1];
+		else if (!strcmp(argv[i], "--pcaps"))
+			pcaps = argv[i + 1];
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() != 0) {
@@ -47,6 +50,12 @@ int main(int argc, char **argv)
 	}
 	if (!only || !strcmp(only, "parser"))
 		dp_test_parser(&dp);
+	if (!only || !strcmp(only, "encap"))
+		dp_test_encap(&dp);
+	if (!only || !strcmp(only, "large"))
+		dp_test_large(&dp);
+	if (!only || !strcmp(only, "pcap"))
+		dp_test_pcaps(&dp, pcaps);
 	if (!only || !strcmp(only, "diff"))
 		dp_test_differential(&dp, seed, rulesets, packets);
 	dp_teardown(&dp);

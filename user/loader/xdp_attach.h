@@ -28,6 +28,14 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
  * attachment. -ENOENT when none is recorded. */
 int ef_xdp_detach(struct ef_instance *inst, int ifindex, const char *ifname);
 
+/* Warns when the ruleset in force has 'vlan:' rules and the interface strips
+ * tags on receive (rx VLAN offload) where its XDP program cannot read them:
+ * generic mode, a driver without the XDP VLAN metadata, a kernel before
+ * 6.8. Attaching calls it; call it again after switching rulesets. */
+void ef_xdp_vlan_check(struct ef_instance *inst, int ifindex, const char *ifname);
+/* The same for every XDP attachment of the instance. */
+void ef_xdp_vlan_check_all(struct ef_instance *inst);
+
 /* True when the instance's recorded program is still on ifindex. */
 bool ef_xdp_is_attached(struct ef_instance *inst, int ifindex);
 

@@ -9,7 +9,10 @@
  * and switching to them, and the kernel memory the instance's maps take.
  *
  *   microbench [--quick] [--reps N] [--json FILE] [--reload-json FILE]
- *              [--lists DIR]
+ *              [--lists DIR] [--shapes]
+ *
+ * --shapes: only the parse cost by frame shape (parsecost.c), under the
+ * first scenario's ruleset.
  *
  * The reload figures go to their own file (by default reload.json, or
  * reload-quick.json with --quick, next to --json's): results.json stays the
@@ -37,6 +40,7 @@
 #include "listfile.h"
 #include "naive.h"
 #include "packets.h"
+#include "parsecost.h"
 #include "ruleset.h"
 #include "tables.h"
 #include "xdpfilter.h"
@@ -636,7 +640,7 @@ int main(int argc, char **argv)
 	const char *lists = "../shared/data/lists";
 	char reload_default[PATH_MAX];
 	unsigned reps = 5, repeat = 50;
-	bool quick = false;
+	bool quick = false, shapes_only = false;
 	struct edgefw_bpf *skel = NULL;
 	struct bench_bpf *base = NULL;
 	struct ef_instance inst;
@@ -657,6 +661,8 @@ int main(int argc, char **argv)
 			lists = argv[++i];
 		else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
 			repeat = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--shapes"))
+			shapes_only = true;
 	}
 	if (reps < 1)
 		reps = 1;
@@ -735,8 +741,20 @@ int main(int argc, char **argv)
 
 		printf("# %u repetitions, %d flows, each run %u times per measurement\n",
 		       reps, N_FLOWS, repeat);
+		const struct parse_prog shapes[] = {
+			{ "parse-only", progs[1].fd, false },
+			{ "edgefw xdp", progs[3].fd, false },
+			{ "edgefw tc", progs[4].fd, true },
+		};
+
+		if (shapes_only)
+			n = 1;
 		for (size_t i = 0; i < n; i++)
 			run_scenario(&set[i], &inst, base, progs, n_progs, reps, repeat);
+		bench_parse_shapes(shapes, sizeof(shapes) / sizeof(*shapes), reps,
+				   repeat);
+		if (shapes_only)
+			goto done;
 
 		/* Source blocklists as in the per-packet scenarios, with the
 		 * same 9 multi-field rules after them. The instance holds the
@@ -758,6 +776,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < rn; i++)
 			run_reload(&rset[i], &inst, reps);
 	}
+done:
 	if (json_path) {
 		json = fopen(json_path, "w");
 		if (!json)

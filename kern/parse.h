@@ -82,6 +82,7 @@ struct cursor {
 	__u32 off;        /* the next byte to read */
 	__u32 len;        /* the frame's length (all of it once len_final) */
 	__u32 limit;      /* end of the datagram or PPPoE payload, or ~0 */
+	__u32 end;        /* min(len, limit): what reads may reach */
 	__u8 kind;        /* enum cursor_kind */
 	__u8 copy;        /* copy every header with the load helper */
 	__u8 len_final;   /* XDP asks for the length past its first buffer only
@@ -91,6 +92,12 @@ struct cursor {
 	__u8 read_failed; /* the load helper failed (not a truncation) */
 	__u8 pad[2];
 };
+
+static __always_inline void cursor_set_limit(struct cursor *c, __u32 limit)
+{
+	c->limit = limit;
+	c->end = limit < c->len ? limit : c->len;
+}
 
 struct vlan_hdr {
 	__be16 tci;
@@ -141,6 +148,7 @@ static __always_inline void cursor_init_xdp(struct cursor *c, struct xdp_md *ctx
 	c->off = 0;
 	c->len = (__u32)(c->data_end - c->data);
 	c->limit = ~0u;
+	c->end = c->len;
 	c->kind = CURSOR_XDP;
 	c->copy = copy;
 	c->len_final = 0;
@@ -159,6 +167,7 @@ static __always_inline void cursor_init_skb(struct cursor *c,
 	c->off = 0;
 	c->len = skb->len;
 	c->limit = ~0u;
+	c->end = c->len;
 	c->kind = CURSOR_SKB;
 	c->copy = copy;
 	c->len_final = 1;
@@ -167,23 +176,18 @@ static __always_inline void cursor_init_skb(struct cursor *c,
 	c->read_failed = 0;
 }
 
-/* Does the frame hold `end` bytes? Asks XDP for the whole length only when
- * the first buffer is not enough. */
-static __always_inline bool cursor_has(struct cursor *c, __u32 end)
+/* Is `end` inside the frame and the datagram (or PPPoE payload)? XDP asks
+ * for the whole length only when the first buffer is not enough. */
+static __always_inline bool cursor_fits(struct cursor *c, __u32 end)
 {
-	if (end <= c->len)
+	if (end <= c->end)
 		return true;
-	if (c->len_final)
+	if (c->len_final || end > c->limit)
 		return false;
 	c->len_final = 1;
 	c->len = (__u32)bpf_xdp_get_buff_len(c->ctx);
-	return end <= c->len;
-}
-
-/* Is `end` inside the frame and the datagram (or PPPoE payload)? */
-static __always_inline bool cursor_fits(struct cursor *c, __u32 end)
-{
-	return end <= c->limit && cursor_has(c, end);
+	cursor_set_limit(c, c->limit);
+	return end <= c->end;
 }
 
 /* Returns n bytes at the cursor and advances it, or NULL when the frame or
@@ -247,7 +251,7 @@ static __always_inline int parse_pppoe(struct cursor *c, __u16 *proto)
 	if (plen < 2 || !cursor_fits(c, payload + plen))
 		return PARSE_BAD_L2;
 	/* Padding after the PPPoE payload is not part of the datagram. */
-	c->limit = payload + plen;
+	cursor_set_limit(c, payload + plen);
 	ppp = (__u16)h[6] << 8 | h[7];
 	if (h[6] & 1) {
 		/* Protocol field compression (RFC 1661): one byte, always odd. */
@@ -302,17 +306,13 @@ static __always_inline int parse_mpls(struct cursor *c, __u16 *proto)
 	return PARSE_ENCAP_OVERFLOW;
 }
 
-/* Ethernet, VLAN tags, PPPoE, MPLS: leaves the cursor on the IP header and
- * proto naming it. The innermost tag is the one rules see. */
-static __always_inline int parse_l2(struct cursor *c, __u16 *proto, __u32 *vlan)
+/* VLAN tags, PPPoE, MPLS after the Ethernet header, whose EtherType is h
+ * (network order): leaves the cursor on the IP header and proto naming it.
+ * The innermost tag is the one rules see. */
+static __always_inline int parse_encap(struct cursor *c, __u16 h, __u16 *proto,
+				       __u32 *vlan)
 {
-	struct ethhdr buf, *eth = cursor_read(c, sizeof(*eth), &buf);
-	__u16 h;
 	int ret;
-
-	if (!eth)
-		return PARSE_BAD_L2;
-	h = eth->h_proto;
 
 #pragma unroll
 	for (int i = 0; i < EDGEFW_MAX_VLAN; i++) {
@@ -361,7 +361,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct pkt_info *pi)
 	 * (and in the PPPoE payload carrying it). */
 	if (tot < hlen || !cursor_fits(c, l3 + tot))
 		return PARSE_BAD_L3;
-	c->limit = l3 + tot; /* Ethernet padding is not L4 data */
+	cursor_set_limit(c, l3 + tot); /* Ethernet padding is not L4 data */
 	c->off = l3 + hlen;
 
 	pi->family = 4;
@@ -457,7 +457,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt_info *pi)
 		plen = c->len - l3 - sizeof(*ip6);
 	if (!cursor_fits(c, l3 + sizeof(*ip6) + plen))
 		return PARSE_BAD_L3;
-	c->limit = l3 + sizeof(*ip6) + plen;
+	cursor_set_limit(c, l3 + sizeof(*ip6) + plen);
 
 	pi->family = 6;
 	pi->l4proto = ip6->nexthdr;
@@ -544,43 +544,31 @@ static __always_inline int parse_status(const struct cursor *c, int ret)
 	return ret;
 }
 
-/* `how` for the IP parsers: the EtherType in the low 16 bits. */
-#define PARSE_HOW_COPY 0x10000u
-
 /* IP and L4 are parsed in global functions, which the verifier checks once
  * on their own: inlined, they would be checked again for every path through
- * the VLAN, PPPoE and MPLS walk (each leaves another offset). */
-__noinline int edgefw_parse_ip_xdp(struct xdp_md *ctx, struct pkt_info *pi,
-				   __u32 off, __u32 limit, __u32 how)
-{
-	struct cursor c;
-	int ret;
+ * the VLAN, PPPoE and MPLS walk (each leaves another offset). One per hook
+ * and pass, so that reading in place or copying is fixed in each. */
+#define EDGEFW_PARSE_IP(name, ctx_type, init, copy)                           \
+	__noinline int name(ctx_type *ctx, struct pkt_info *pi, __u32 off,   \
+			    __u32 limit, __u32 proto)                        \
+	{                                                                    \
+		struct cursor c;                                             \
+		int ret;                                                     \
+									     \
+		if (!ctx || !pi)                                             \
+			return PARSE_BAD_L3;                                 \
+		init(&c, ctx, copy);                                         \
+		c.off = off;                                                 \
+		cursor_set_limit(&c, limit);                                 \
+		ret = parse_ip(&c, (__u16)proto, pi);                        \
+		pi->len = c.len;                                             \
+		return parse_status(&c, ret);                                \
+	}
 
-	if (!ctx || !pi)
-		return PARSE_BAD_L3;
-	cursor_init_xdp(&c, ctx, how & PARSE_HOW_COPY);
-	c.off = off;
-	c.limit = limit;
-	ret = parse_ip(&c, (__u16)how, pi);
-	pi->len = c.len;
-	return parse_status(&c, ret);
-}
-
-__noinline int edgefw_parse_ip_skb(struct __sk_buff *ctx, struct pkt_info *pi,
-				   __u32 off, __u32 limit, __u32 how)
-{
-	struct cursor c;
-	int ret;
-
-	if (!ctx || !pi)
-		return PARSE_BAD_L3;
-	cursor_init_skb(&c, ctx, how & PARSE_HOW_COPY);
-	c.off = off;
-	c.limit = limit;
-	ret = parse_ip(&c, (__u16)how, pi);
-	pi->len = c.len;
-	return parse_status(&c, ret);
-}
+EDGEFW_PARSE_IP(edgefw_parse_ip_xdp, struct xdp_md, cursor_init_xdp, false)
+EDGEFW_PARSE_IP(edgefw_parse_ip_xdp_copy, struct xdp_md, cursor_init_xdp, true)
+EDGEFW_PARSE_IP(edgefw_parse_ip_skb, struct __sk_buff, cursor_init_skb, false)
+EDGEFW_PARSE_IP(edgefw_parse_ip_skb_copy, struct __sk_buff, cursor_init_skb, true)
 
 static __always_inline void pkt_info_reset(struct pkt_info *pi)
 {
@@ -593,12 +581,14 @@ static __always_inline void pkt_info_reset(struct pkt_info *pi)
 
 /* One pass from the Ethernet header to the L4 fields: layer 2 here, IP and
  * L4 in the global function for the hook. */
-static __always_inline int parse_pass(void *ctx, enum cursor_kind kind,
+/* The walk from the Ethernet header, for frames the inline path below does
+ * not take: tags, PPPoE, MPLS, and every frame of the copying pass. */
+static __always_inline int parse_walk(void *ctx, enum cursor_kind kind,
 				      bool copy, struct pkt_info *pi)
 {
+	struct ethhdr buf, *eth;
 	struct cursor c;
 	__u16 proto = 0;
-	__u32 how;
 	int ret;
 
 	if (kind == CURSOR_XDP)
@@ -606,29 +596,79 @@ static __always_inline int parse_pass(void *ctx, enum cursor_kind kind,
 	else
 		cursor_init_skb(&c, ctx, copy);
 	pkt_info_reset(pi);
-	ret = parse_l2(&c, &proto, &pi->vlan);
+	eth = cursor_read(&c, sizeof(*eth), &buf);
+	ret = eth ? parse_encap(&c, eth->h_proto, &proto, &pi->vlan) : PARSE_BAD_L2;
 	pi->len = c.len;
 	if (ret != PARSE_OK)
 		return parse_status(&c, ret);
 	if (proto != ETH_P_IP && proto != ETH_P_IPV6)
 		return PARSE_NON_IP;
-	how = proto | (copy ? PARSE_HOW_COPY : 0);
 	if (kind == CURSOR_XDP)
-		return edgefw_parse_ip_xdp(ctx, pi, c.off, c.limit, how);
-	return edgefw_parse_ip_skb(ctx, pi, c.off, c.limit, how);
+		return copy ? edgefw_parse_ip_xdp_copy(ctx, pi, c.off, c.limit, proto) :
+			      edgefw_parse_ip_xdp(ctx, pi, c.off, c.limit, proto);
+	return copy ? edgefw_parse_ip_skb_copy(ctx, pi, c.off, c.limit, proto) :
+		      edgefw_parse_ip_skb(ctx, pi, c.off, c.limit, proto);
+}
+
+/* Global too: the programs' verification then meets one state after it,
+ * whichever of the walk's paths the frame took. */
+__noinline int edgefw_parse_walk_xdp(struct xdp_md *ctx, struct pkt_info *pi,
+				     __u32 copy)
+{
+	if (!ctx || !pi)
+		return PARSE_BAD_L2;
+	return copy ? parse_walk(ctx, CURSOR_XDP, true, pi) :
+		      parse_walk(ctx, CURSOR_XDP, false, pi);
+}
+
+__noinline int edgefw_parse_walk_skb(struct __sk_buff *ctx, struct pkt_info *pi,
+				     __u32 copy)
+{
+	if (!ctx || !pi)
+		return PARSE_BAD_L2;
+	return copy ? parse_walk(ctx, CURSOR_SKB, true, pi) :
+		      parse_walk(ctx, CURSOR_SKB, false, pi);
+}
+
+static __always_inline int parse_walk_call(void *ctx, enum cursor_kind kind,
+					   struct pkt_info *pi, bool copy)
+{
+	if (kind == CURSOR_XDP)
+		return edgefw_parse_walk_xdp(ctx, pi, copy);
+	return edgefw_parse_walk_skb(ctx, pi, copy);
 }
 
 /* Parses the frame (ctx: struct xdp_md or struct __sk_buff, as kind says)
- * into pi, pi->len its length as far as the parse needed to learn it. Reads
- * in place first; a frame with headers past its linear part is parsed again,
- * copying each header. */
+ * into pi, pi->len its length as far as the parse needed to learn it.
+ * Untagged IP, most frames, is parsed inline, reading in place; everything
+ * else through the walk. A frame with headers past its linear part is
+ * parsed again, copying each header. */
 static __always_inline int parse_packet(void *ctx, enum cursor_kind kind,
 					struct pkt_info *pi)
 {
-	int ret = parse_pass(ctx, kind, false, pi);
+	struct ethhdr buf, *eth;
+	struct cursor c;
+	int ret;
 
+	if (kind == CURSOR_XDP)
+		cursor_init_xdp(&c, ctx, false);
+	else
+		cursor_init_skb(&c, ctx, false);
+	pkt_info_reset(pi);
+	eth = cursor_read(&c, sizeof(*eth), &buf);
+	/* The walk first in the code, so the verifier checks what follows
+	 * with the walk's (unknown) results first, and then prunes the inline
+	 * path's more precise states as covered. */
+	if (!eth || (eth->h_proto != bpf_htons(ETH_P_IP) &&
+		     eth->h_proto != bpf_htons(ETH_P_IPV6))) {
+		ret = parse_walk_call(ctx, kind, pi, false);
+	} else {
+		ret = parse_ip(&c, bpf_ntohs(eth->h_proto), pi);
+		pi->len = c.len;
+		ret = parse_status(&c, ret);
+	}
 	if (ret == PARSE_NEED_COPY)
-		ret = parse_pass(ctx, kind, true, pi);
+		ret = parse_walk_call(ctx, kind, pi, true);
 	return ret;
 }
 

@@ -67,6 +67,9 @@ static int attach_one(struct ef_instance *inst, int ifindex, __u32 slot,
 		return ret;
 	opts.obj = skel->obj;
 	opts.prog_name = "edgefw_xdp";
+	/* Only the XDP program: each one loaded costs a verification. */
+	bpf_program__set_autoload(skel->progs.edgefw_tc_ingress, false);
+	bpf_program__set_autoload(skel->progs.edgefw_tc_egress, false);
 	if (vlan_kfunc) {
 		struct bpf_program *p = skel->progs.edgefw_xdp_vlan;
 

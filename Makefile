@@ -69,6 +69,9 @@ DP_BIN := $(BUILD)/tests/datapath/dptest
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB_SRCS := $(wildcard user/common/*.c user/compiler/*.c)
+# Targets that need more than the compiler: their sources and libraries.
+FUZZ_EXTRA_fuzz_control := user/daemon/control_request.c
+FUZZ_LIBS_fuzz_control := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null)
 FUZZ_TIME ?= 300
 FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all $(INCLUDES)
@@ -151,12 +154,13 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h)
 	$(Q)$(CC) $(CSTD) $(WARN) -O2 -g -o $@ $<
 
 # The compiler is pure C with no BPF, so fuzz targets link its sources
-# directly, instrumented.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard user/*/*.h kern/*.h)
+# directly, instrumented (and what FUZZ_EXTRA_<target> adds).
+.SECONDEXPANSION:
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $$(FUZZ_EXTRA_$$*) $(wildcard user/*/*.h kern/*.h)
 	$(call msg,FUZZ-CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) \
-		$(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(FUZZ_EXTRA_$*) \
+		$(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null) $(FUZZ_LIBS_$*)
 
 # A longer run than make test's: FUZZ_TIME seconds per target.
 fuzz: deps

@@ -162,10 +162,17 @@ const volatile __u32 attach_slot = 0;
  * invocation sees the same state. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, EDGEFW_MAX_RULES);
+	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_MAX_RULES);
 	__type(key, __u32);
 	__type(value, struct edgefw_rule_meta);
 } rule_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EDGEFW_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct edgefw_gen_info);
+} gen_info SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

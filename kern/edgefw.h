@@ -12,7 +12,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 8
+#define EDGEFW_LAYOUT_VERSION 9
 
 /* Rule counter slots (one per rule name) and the name stored for each. */
 #define EDGEFW_MAX_RULES 16384
@@ -183,7 +183,7 @@ struct edgefw_stage {
 
 /* What a matching rule decides. */
 struct edgefw_verdict {
-	__u32 counter_slot;     /* index into rule_stats / rule_meta */
+	__u32 counter_slot;     /* index into rule_stats (and a rule_meta half) */
 	__u32 redirect_ifindex; /* EDGEFW_ACT_REDIRECT only */
 	__u8 action;            /* enum edgefw_action */
 	__u8 flags;             /* EDGEFW_VERDICT_F_* */
@@ -231,10 +231,13 @@ struct edgefw_counter {
 	__u64 bytes;
 };
 
-/* Which rule owns a counter slot; an empty name marks a free slot. */
+/* Which rule owns a counter slot in one generation's ruleset; an empty name
+ * marks a slot that ruleset does not use. rule_meta holds one half per
+ * generation, at gen * EDGEFW_MAX_RULES + slot, so a reload names its slots
+ * in the generation no reader looks at, before the switch. */
 struct edgefw_rule_meta {
 	char name[EDGEFW_RULE_NAME_MAX];
-	__u32 order;  /* position in the active ruleset, for listing */
+	__u32 order;  /* position in the ruleset, for listing */
 	__u8 action;  /* enum edgefw_action */
 	__u8 pad[3];
 };
@@ -242,12 +245,20 @@ struct edgefw_rule_meta {
 /* Instance-wide facts userspace checks before reusing pins. */
 struct edgefw_instance_info {
 	__u32 layout_version;
-	__u32 pad;
-	__u64 ruleset_hash; /* FNV-1a of the rules file as loaded */
-	__u64 loaded_at;    /* CLOCK_REALTIME seconds */
 	__u32 cells_cap;    /* entries of each generation's cells array */
 	__u32 classes_cap;  /* entries of each generation's classes array */
-	__u64 version;      /* rulesets switched in since creation; 0: none */
+	__u32 pad;
+};
+
+/* gen_info[gen]: which ruleset a generation holds, written with its tables
+ * before the switch, so the active generation's entry always describes the
+ * ruleset in force. Userspace only; the packet path never reads it. */
+struct edgefw_gen_info {
+	__u64 ruleset_hash; /* FNV-1a of the rules file as loaded */
+	__u64 loaded_at;    /* CLOCK_REALTIME seconds */
+	__u64 version;      /* rulesets switched in since creation, this one included */
+	__u32 n_rules;
+	__u32 pad;
 };
 
 /* One entry per (interface, hook) this instance is attached to. */
@@ -317,7 +328,8 @@ _Static_assert(sizeof(struct edgefw_gen_config) == 24 + 12 * EDGEFW_DIM_COUNT, "
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct edgefw_rule_meta) == EDGEFW_RULE_NAME_MAX + 8, "rule meta layout");
-_Static_assert(sizeof(struct edgefw_instance_info) == 40, "instance info layout");
+_Static_assert(sizeof(struct edgefw_instance_info) == 16, "instance info layout");
+_Static_assert(sizeof(struct edgefw_gen_info) == 32, "gen info layout");
 _Static_assert(sizeof(struct edgefw_log_event) == 72, "log event layout");
 _Static_assert(sizeof(struct edgefw_log_config) == 8, "log config layout");
 _Static_assert(sizeof(struct edgefw_log_state) == 24, "log state layout");

@@ -497,8 +497,7 @@ static int inner_memlock(int outer, uint32_t gen, uint64_t *sum)
 static int instance_memlock(const struct ef_instance *inst, uint64_t *live,
 			    uint64_t *prev)
 {
-	struct edgefw_active act;
-	uint32_t zero = 0;
+	struct ef_ruleset_state st;
 	uint64_t bytes;
 	int ret;
 
@@ -510,15 +509,15 @@ static int instance_memlock(const struct ef_instance *inst, uint64_t *live,
 	*live += bytes;
 	EF_PINNED_MAPS(EF_MAP_MEMLOCK)
 #undef EF_MAP_MEMLOCK
-	if (bpf_map_lookup_elem(inst->maps.active, &zero, &act))
-		return -errno;
-	ret = inner_memlock(inst->maps.cells_tbl, act.gen, live);
+	ret = ef_instance_read_state(inst, &st);
 	if (!ret)
-		ret = inner_memlock(inst->maps.class_tbl, act.gen, live);
+		ret = inner_memlock(inst->maps.cells_tbl, st.gen, live);
 	if (!ret)
-		ret = inner_memlock(inst->maps.cells_tbl, !act.gen, prev);
+		ret = inner_memlock(inst->maps.class_tbl, st.gen, live);
 	if (!ret)
-		ret = inner_memlock(inst->maps.class_tbl, !act.gen, prev);
+		ret = inner_memlock(inst->maps.cells_tbl, !st.gen, prev);
+	if (!ret)
+		ret = inner_memlock(inst->maps.class_tbl, !st.gen, prev);
 	return ret;
 }
 

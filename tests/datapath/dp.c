@@ -108,6 +108,7 @@ static int apply(struct dp *dp)
 {
 	static const char *const ifnames[] = { DP_IFNAME };
 	struct edgefw_rule_meta *meta = NULL;
+	struct ef_ruleset_state st;
 	struct ef_apply_summary sum;
 	struct ef_diag d = {};
 	int ret;
@@ -122,7 +123,9 @@ static int apply(struct dp *dp)
 	if (ret)
 		goto out;
 	meta = calloc(EDGEFW_MAX_RULES, sizeof(*meta));
-	ret = meta ? ef_instance_read_meta(&dp->inst, meta) : -ENOMEM;
+	ret = meta ? ef_instance_read_state(&dp->inst, &st) : -ENOMEM;
+	if (!ret)
+		ret = ef_instance_read_meta(&dp->inst, &st, meta);
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < dp->rs.n_rules; i++) {

@@ -82,6 +82,7 @@ struct edgefw_counter dp_reason_counter(struct dp *dp, unsigned reason);
 void dp_test_cases(struct dp *dp);
 void dp_test_stale_pins(void);
 void dp_test_droplog(struct dp *dp);
+void dp_test_faults(struct dp *dp);
 void dp_test_parser(struct dp *dp);
 void dp_test_encap(struct dp *dp);
 void dp_test_large(struct dp *dp);

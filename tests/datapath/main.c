@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * dptest [--seed N] [--rulesets N] [--packets N] [--pcaps DIR]
- *        [--only cases|parser|encap|large|pcap|diff]
+ *        [--only cases|faults|parser|encap|large|pcap|diff]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +48,8 @@ int main(int argc, char **argv)
 		dp_test_droplog(&dp);
 		dp_test_stale_pins();
 	}
+	if (!only || !strcmp(only, "faults"))
+		dp_test_faults(&dp);
 	if (!only || !strcmp(only, "parser"))
 		dp_test_parser(&dp);
 	if (!only || !strcmp(only, "encap"))

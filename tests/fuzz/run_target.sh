@@ -10,7 +10,7 @@
 # The target works on a copy of tests/fuzz/corpus/NAME in a temporary
 # directory, so nothing is written into the repository. A crashing input is
 # kept in ${TMPDIR:-/tmp}/efw-fuzz-NAME-crash.XXXXXX and its path printed.
-# Environment: EFW_FUZZ_SECONDS (default 30).
+# Environment: EFW_FUZZ_SECONDS (default 12; `make fuzz` runs longer).
 set -uo pipefail
 
 [[ $# -eq 1 && -x $1 ]] || {
@@ -21,7 +21,7 @@ cd "$(dirname "$(readlink -f "$0")")/../.." || exit 2
 
 target=$1
 name=${target##*/fuzz_}
-seconds=${EFW_FUZZ_SECONDS:-30}
+seconds=${EFW_FUZZ_SECONDS:-12}
 seeds=tests/fuzz/corpus/$name
 work=$(mktemp -d "${TMPDIR:-/tmp}/efw-fuzz-$name.XXXXXX") || exit 2
 trap 'rm -rf -- "$work"' EXIT

@@ -20,6 +20,7 @@
 #include "liblog.h"
 #include "links.h"
 #include "log.h"
+#include "recover.h"
 #include "tables.h"
 
 static int cmp_target(const void *a, const void *b)
@@ -284,6 +285,7 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 		force = true;
 	}
 
+	ef_hook_recover_all(&inst);
 	settle_recorded(&inst, links, n_links, t, n);
 	if (force) {
 		if (ef_tables_apply(&inst, rs, &c, &sum))

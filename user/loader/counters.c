@@ -107,9 +107,7 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 	int ncpu = libbpf_num_possible_cpus();
 	struct edgefw_counter *buf = NULL, sum;
 	struct edgefw_rule_meta *meta = NULL;
-	struct edgefw_active act = {};
 	struct edgefw_gen_config cfg = {};
-	__u32 zero = 0;
 	size_t cap = 0;
 	int ret = 0;
 
@@ -125,7 +123,10 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = ef_instance_read_meta(inst, meta);
+	/* The names and defaults of the ruleset in force, as one. */
+	ret = ef_instance_read_state(inst, &st->state);
+	if (!ret)
+		ret = ef_instance_read_meta(inst, &st->state, meta);
 	if (ret)
 		goto out;
 	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++) {
@@ -170,13 +171,8 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 		ret = read_ifaces(inst, buf, ncpu, st);
 	if (ret)
 		goto out;
-	if (bpf_map_lookup_elem(inst->maps.active, &zero, &act) ||
-	    bpf_map_lookup_elem(inst->maps.instance_info, &zero, &st->info)) {
-		ret = -errno;
-		goto out;
-	}
-	st->loaded = act.loaded;
-	if (act.loaded && !bpf_map_lookup_elem(inst->maps.gen_config, &act.gen, &cfg))
+	if (st->state.loaded &&
+	    !bpf_map_lookup_elem(inst->maps.gen_config, &st->state.gen, &cfg))
 		memcpy(st->default_action, cfg.default_action,
 		       sizeof(st->default_action));
 out:

@@ -20,21 +20,22 @@
 #include <unistd.h>
 
 #include "edgefw.h"
+#include "fault.h"
 #include "log.h"
+#include "purge.h"
 #include "slots.h"
 
-#define BATCH 8192
-
-/* One syscall per batch instead of one per entry. */
+/* One syscall per batch instead of one per entry; site names the call
+ * for fault injection. */
 static int update_batch(int fd, const void *keys, const void *vals,
-			size_t n)
+			size_t n, const char *site)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 count = (__u32)n;
 
 	if (!n)
 		return 0;
-	if (bpf_map_update_batch(fd, keys, vals, &count, &opts))
+	if (ef_fault(site) || bpf_map_update_batch(fd, keys, vals, &count, &opts))
 		return -errno;
 	return count == n ? 0 : -EIO;
 }
@@ -42,11 +43,13 @@ static int update_batch(int fd, const void *keys, const void *vals,
 /* Writes values[0..n) at entries [first, first + n) of an mmapable array
  * of __u32, whose elements the kernel lays out 8 bytes apart. */
 static int mmap_write(int fd, size_t entries, size_t first,
-		      const __u32 *values, size_t n)
+		      const __u32 *values, size_t n, const char *site)
 {
 	size_t len = entries * 8;
 	__u32 *cells;
 
+	if (ef_fault(site))
+		return -errno;
 	cells = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (cells == MAP_FAILED)
 		return -errno;
@@ -54,128 +57,6 @@ static int mmap_write(int fd, size_t entries, size_t first,
 		cells[(first + i) * 2] = values[i];
 	munmap(cells, len);
 	return 0;
-}
-
-/* --- the generation's entries of each table --- */
-
-static bool lpm6_is_gen(const void *key, __u32 gen)
-{
-	return ((const struct edgefw_lpm6_key *)key)->tag >> 1 == gen;
-}
-
-static bool chain_is_gen(const void *key, __u32 gen)
-{
-	return !!(((const struct edgefw_chain_key *)key)->cur &
-		  EDGEFW_CHAIN_GEN_BIT) == !!gen;
-}
-
-static bool host6_is_gen(const void *key, __u32 gen)
-{
-	return ((const struct edgefw_host6_key *)key)->tag >> 1 == gen;
-}
-
-static bool ctx_is_gen(const void *key, __u32 gen)
-{
-	return ((const struct edgefw_ctx_key *)key)->gen == gen;
-}
-
-/* Deletes every entry of generation gen from a hash map, reading keys in
- * batches. */
-static int purge_hash(int fd, size_t key_size, size_t value_size,
-		      bool (*is_gen)(const void *, __u32), __u32 gen)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	char *keys = malloc(BATCH * key_size), *vals = malloc(BATCH * value_size);
-	char *doomed = malloc(BATCH * key_size);
-	__u64 in = 0, out = 0;
-	bool first = true, done = false;
-	int ret = 0;
-
-	if (!keys || !vals || !doomed) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	/* Collect first, delete after: deleting while walking a hash map in
-	 * batches can skip entries. */
-	while (!done) {
-		__u32 count = BATCH, n_doomed = 0;
-
-		if (bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
-					 vals, &count, &opts)) {
-			if (errno != ENOENT) {
-				ret = -errno;
-				goto out;
-			}
-			done = true;
-		}
-		first = false;
-		in = out;
-		for (__u32 i = 0; i < count; i++)
-			if (is_gen(keys + (size_t)i * key_size, gen))
-				memcpy(doomed + (size_t)n_doomed++ * key_size,
-				       keys + (size_t)i * key_size, key_size);
-		/* Deleting entries already walked does not disturb the walk. */
-		for (__u32 i = 0; i < n_doomed; i++)
-			bpf_map_delete_elem(fd, doomed + (size_t)i * key_size);
-	}
-out:
-	free(keys);
-	free(vals);
-	free(doomed);
-	return ret;
-}
-
-/* The LPM trie has no batch operations: walk it key by key. */
-static int purge_lpm6(int fd, __u32 gen)
-{
-	struct edgefw_lpm6_key *doomed = NULL, key, next;
-	size_t n = 0, cap = 0;
-	void *prev = NULL;
-	int ret = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!lpm6_is_gen(&key, gen))
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 1024;
-			struct edgefw_lpm6_key *v = realloc(doomed, ncap * sizeof(*v));
-
-			if (!v) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			doomed = v;
-			cap = ncap;
-		}
-		doomed[n++] = key;
-	}
-	for (size_t i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, &doomed[i]);
-out:
-	free(doomed);
-	return ret;
-}
-
-static int purge_gen(struct ef_instance *inst, __u32 gen)
-{
-	int ret;
-
-	ret = purge_hash(inst->maps.chain_tbl, sizeof(struct edgefw_chain_key),
-			 sizeof(__u32), chain_is_gen, gen);
-	if (!ret)
-		ret = purge_hash(inst->maps.ctx_tbl, sizeof(struct edgefw_ctx_key),
-				 sizeof(__u32), ctx_is_gen, gen);
-	if (!ret)
-		ret = purge_hash(inst->maps.host6_tbl, sizeof(struct edgefw_host6_key),
-				 sizeof(__u32), host6_is_gen, gen);
-	if (!ret)
-		ret = purge_lpm6(inst->maps.lpm6_tbl, gen);
-	if (ret)
-		ef_log_err("cannot remove generation %u's entries from %s: %s",
-			   gen, inst->dir, strerror(-ret));
-	return ret;
 }
 
 static int fill_host6(struct ef_instance *inst, __u32 gen,
@@ -206,7 +87,7 @@ static int fill_host6(struct ef_instance *inst, __u32 gen,
 		}
 	}
 	ret = n > EDGEFW_HOST6_MAX ? -E2BIG :
-	      update_batch(inst->maps.host6_tbl, keys, vals, n);
+	      update_batch(inst->maps.host6_tbl, keys, vals, n, "host6_update");
 out:
 	if (ret)
 		ef_log_err("cannot fill the IPv6 address table: %s", strerror(-ret));
@@ -233,7 +114,8 @@ static int fill_lpm6(struct ef_instance *inst, __u32 gen,
 			};
 
 			memcpy(k.addr, t->v[i].prefix.addr, sizeof(k.addr));
-			if (bpf_map_update_elem(inst->maps.lpm6_tbl, &k,
+			if (ef_fault("lpm6_update") ||
+			    bpf_map_update_elem(inst->maps.lpm6_tbl, &k,
 						&t->v[i].class_id, BPF_NOEXIST)) {
 				int err = -errno;
 
@@ -257,9 +139,12 @@ static int create_array(const char *name, __u32 value_size, size_t entries,
 			__u32 flags)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
-	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
-				value_size, (__u32)(entries ? entries : 1), &opts);
+	int fd = ef_fault("map_create");
 
+	if (!fd)
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
+				    value_size, (__u32)(entries ? entries : 1),
+				    &opts);
 	if (fd < 0) {
 		fd = -errno;
 		ef_log_err("cannot create map %s with %zu entries: %s", name,
@@ -280,7 +165,7 @@ static int make_cells(const struct ef_compiled *c, __u32 cap)
 	fd = create_array("efw_cells", sizeof(__u32), cap, BPF_F_MMAPABLE);
 	if (fd < 0)
 		return fd;
-	ret = mmap_write(fd, cap, 0, c->cells, c->n_cells);
+	ret = mmap_write(fd, cap, 0, c->cells, c->n_cells, "cells_mmap");
 	if (ret) {
 		ef_log_err("cannot fill efw_cells: %s", strerror(-ret));
 		close(fd);
@@ -322,7 +207,7 @@ static int make_classes(const struct verdicts *v, __u32 cap)
 		vd->redirect_ifindex = v->ifindex_of[e->rule];
 		vd->flags = EDGEFW_VERDICT_F_MATCH | (r->log ? EDGEFW_VERDICT_F_LOG : 0);
 	}
-	ret = update_batch(fd, keys, vals, c->n_classes);
+	ret = update_batch(fd, keys, vals, c->n_classes, "classes_update");
 	if (ret) {
 		ef_log_err("cannot fill efw_classes: %s", strerror(-ret));
 		close(fd);
@@ -355,7 +240,7 @@ static int fill_chain(struct ef_instance *inst, __u32 gen,
 		keys[n].cur |= genbit;
 		vals[n++] = c->chain[i].next;
 	}
-	ret = update_batch(inst->maps.chain_tbl, keys, vals, n);
+	ret = update_batch(inst->maps.chain_tbl, keys, vals, n, "chain_update");
 out:
 	if (ret)
 		ef_log_err("cannot fill the chain table: %s", strerror(-ret));
@@ -370,7 +255,7 @@ static int fill_leaf(struct ef_instance *inst, __u32 gen,
 	int ret = mmap_write(inst->maps.leaf_tbl,
 			     (size_t)EDGEFW_GENERATIONS * EDGEFW_LEAF_SIZE,
 			     (size_t)gen * EDGEFW_LEAF_SIZE, c->leaf,
-			     EDGEFW_LEAF_SIZE);
+			     EDGEFW_LEAF_SIZE, "leaf_mmap");
 
 	if (ret)
 		ef_log_err("cannot fill leaf_tbl: %s", strerror(-ret));
@@ -389,7 +274,8 @@ static int fill_ctx(struct ef_instance *inst, __u32 gen,
 			if (!k.ifindex)
 				continue; /* gone since: the fallback applies */
 		}
-		if (bpf_map_update_elem(inst->maps.ctx_tbl, &k, &e->class_id,
+		if (ef_fault("ctx_update") ||
+		    bpf_map_update_elem(inst->maps.ctx_tbl, &k, &e->class_id,
 					BPF_ANY)) {
 			int err = -errno;
 
@@ -416,7 +302,8 @@ static int resolve_redirects(struct ef_instance *inst,
 				   r->name, r->redirect_ifname);
 			return -ENODEV;
 		}
-		if (bpf_map_update_elem(inst->maps.tx_ports, &ifindex_of[i],
+		if (ef_fault("redirect_update") ||
+		    bpf_map_update_elem(inst->maps.tx_ports, &ifindex_of[i],
 					&ifindex_of[i], BPF_ANY)) {
 			int err = -errno;
 
@@ -434,35 +321,32 @@ static int resolve_redirects(struct ef_instance *inst,
 static int wait_for_readers(struct ef_instance *inst)
 {
 	__u32 zero = 0;
-	int inner, ret = 0;
+	int inner = ef_fault("sync_create"), ret = 0;
 
-	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "efw_sync", sizeof(__u32),
-			       sizeof(__u32), 1, NULL);
-	if (inner < 0 ||
-	    bpf_map_update_elem(inst->maps.rcu_sync, &zero, &inner, BPF_ANY)) {
+	if (!inner)
+		inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "efw_sync",
+				       sizeof(__u32), sizeof(__u32), 1, NULL);
+	if (inner < 0 || ef_fault("sync_update") ||
+	    bpf_map_update_elem(inst->maps.rcu_sync, &zero, &inner, BPF_ANY))
 		ret = -errno;
-		ef_log_warn("cannot wait for packets in flight (%s): the old ruleset's entries stay until the next reload",
-			    strerror(-ret));
-	}
 	if (inner >= 0)
 		close(inner);
 	return ret;
 }
 
-static int fill_gen(struct ef_instance *inst, __u32 gen,
-		    const struct verdicts *v)
+/* Generation gen's entries of the tables both generations share. */
+static int fill_shared(struct ef_instance *inst, __u32 gen,
+		       const struct ef_compiled *c)
 {
-	struct edgefw_gen_config cfg = {};
-	const struct ef_ruleset *rs = v->rs;
-	const struct ef_compiled *c = v->c;
-	struct edgefw_instance_info info;
-	int ret, cells, classes = -1;
-	__u32 zero = 0;
-
 	/* Leftovers of an interrupted reload would mix into this one. */
-	ret = purge_gen(inst, gen);
-	if (!ret)
-		ret = fill_lpm6(inst, gen, c);
+	int ret = ef_purge_gen(inst, gen);
+
+	if (ret) {
+		ef_log_err("cannot remove the leftovers of generation %u from %s: %s",
+			   gen, inst->dir, strerror(-ret));
+		return ret;
+	}
+	ret = fill_lpm6(inst, gen, c);
 	if (!ret)
 		ret = fill_host6(inst, gen, c);
 	if (!ret)
@@ -471,13 +355,25 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
 		ret = fill_leaf(inst, gen, c);
 	if (!ret)
 		ret = fill_ctx(inst, gen, c);
-	if (ret)
-		return ret;
+	return ret;
+}
 
-	/* Each map-in-map update waits for an RCU grace period (~13 ms). */
-	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info))
-		return -errno;
-	cells = make_cells(c, info.cells_cap);
+/* New cells and classes arrays, put in generation gen's slots. */
+static int install_arrays(struct ef_instance *inst, __u32 gen,
+			  const struct verdicts *v)
+{
+	struct edgefw_instance_info info;
+	int ret = 0, cells, classes = -1;
+	__u32 zero = 0;
+
+	if (ef_fault("info_read") ||
+	    bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info)) {
+		ret = -errno;
+		ef_log_err("cannot read %s/instance_info: %s", inst->dir,
+			   strerror(-ret));
+		return ret;
+	}
+	cells = make_cells(v->c, info.cells_cap);
 	if (cells < 0)
 		return cells;
 	classes = make_classes(v, info.classes_cap);
@@ -485,13 +381,28 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
 		ret = classes;
 		goto out;
 	}
-	if (bpf_map_update_elem(inst->maps.cells_tbl, &gen, &cells, BPF_ANY) ||
+	/* Each map-in-map update waits for an RCU grace period (~13 ms). */
+	if (ef_fault("inner_install") ||
+	    bpf_map_update_elem(inst->maps.cells_tbl, &gen, &cells, BPF_ANY) ||
+	    ef_fault("inner_install") ||
 	    bpf_map_update_elem(inst->maps.class_tbl, &gen, &classes, BPF_ANY)) {
 		ret = -errno;
 		ef_log_err("cannot install generation %u's arrays: %s", gen,
 			   strerror(-ret));
-		goto out;
 	}
+out:
+	/* The outer maps hold their own references. */
+	close(cells);
+	if (classes >= 0)
+		close(classes);
+	return ret;
+}
+
+static int write_gen_config(struct ef_instance *inst, __u32 gen,
+			    const struct ef_ruleset *rs,
+			    const struct ef_compiled *c)
+{
+	struct edgefw_gen_config cfg = {};
 
 	memcpy(cfg.default_action, rs->default_action, sizeof(cfg.default_action));
 	cfg.non_ip_action = rs->non_ip_action;
@@ -503,88 +414,126 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
 	cfg.n_dims = c->n_dims;
 	memcpy(cfg.dims, c->dims, sizeof(cfg.dims));
 	memcpy(cfg.stages, c->stages, sizeof(cfg.stages));
-	if (bpf_map_update_elem(inst->maps.gen_config, &gen, &cfg, BPF_ANY)) {
-		ret = -errno;
-		ef_log_err("cannot write gen_config: %s", strerror(-ret));
+	if (ef_fault("gen_config_update") ||
+	    bpf_map_update_elem(inst->maps.gen_config, &gen, &cfg, BPF_ANY)) {
+		int err = -errno;
+
+		ef_log_err("cannot write %s/gen_config: %s", inst->dir,
+			   strerror(-err));
+		return err;
 	}
-out:
-	/* The outer maps hold their own references. */
-	close(cells);
-	if (classes >= 0)
-		close(classes);
+	return 0;
+}
+
+/* What status, stats, metrics and the drop log read about the ruleset:
+ * its rule names by slot and its gen_info, in generation gen's half. */
+static int describe_gen(struct ef_instance *inst, __u32 gen,
+			const struct ef_ruleset *rs, const __u32 *slot_of,
+			__u64 version)
+{
+	struct edgefw_gen_info gi = {
+		.ruleset_hash = rs->hash,
+		.loaded_at = (__u64)time(NULL),
+		.version = version,
+		.n_rules = (__u32)rs->n_rules,
+	};
+	int ret = ef_slots_write_meta(inst, gen, rs, slot_of);
+
+	if (ret)
+		return ret;
+	if (ef_fault("gen_info_update") ||
+	    bpf_map_update_elem(inst->maps.gen_info, &gen, &gi, BPF_ANY)) {
+		ret = -errno;
+		ef_log_err("cannot write %s/gen_info: %s", inst->dir,
+			   strerror(-ret));
+	}
 	return ret;
+}
+
+/* Everything of the new ruleset, in generation gen, which no packet and
+ * no reader looks at until the switch. */
+static int fill_gen(struct ef_instance *inst, __u32 gen,
+		    const struct verdicts *v, __u64 version)
+{
+	int ret = fill_shared(inst, gen, v->c);
+
+	if (!ret)
+		ret = install_arrays(inst, gen, v);
+	if (!ret)
+		ret = write_gen_config(inst, gen, v->rs, v->c);
+	if (!ret)
+		ret = describe_gen(inst, gen, v->rs, v->slot_of, version);
+	return ret;
+}
+
+/* After the switch: once the packets that read the old generation are
+ * done, its entries go. Failing here changes nothing in force, so it is a
+ * warning; the next reload removes what is left before it fills. */
+static void retire_gen(struct ef_instance *inst, __u32 gen)
+{
+	int ret = wait_for_readers(inst);
+	const char *what = "cannot wait for packets in flight";
+
+	if (!ret) {
+		ret = ef_purge_gen(inst, gen);
+		what = "cannot remove the previous ruleset's entries";
+	}
+	if (ret)
+		ef_log_warn("the new ruleset is in force, but %s of %s (%s): they stay, unused, until the next reload removes them",
+			    what, inst->dir, strerror(-ret));
 }
 
 int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		    const struct ef_compiled *c, struct ef_apply_summary *sum)
 {
-	struct edgefw_rule_meta *meta = NULL;
-	struct edgefw_instance_info info;
-	struct edgefw_active act, next;
+	struct ef_ruleset_state cur;
+	struct edgefw_active next = { .loaded = 1 };
 	__u32 *slot_of = NULL, *ifindex_of = NULL;
-	bool *in_use = NULL;
 	struct verdicts v;
 	__u32 zero = 0;
 	int ret;
 
 	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(inst->maps.active, &zero, &act)) {
-		ret = -errno;
-		ef_log_err("cannot read %s/active: %s", inst->dir, strerror(-ret));
+	ret = ef_fault("state_read");
+	if (ret)
+		ef_log_err("cannot read which ruleset %s holds: %s", inst->dir,
+			   strerror(-ret));
+	else
+		ret = ef_instance_read_state(inst, &cur);
+	if (ret)
 		return ret;
-	}
-	next.gen = act.loaded ? !act.gen : 0;
-	next.loaded = 1;
+	next.gen = cur.loaded ? !cur.gen : 0;
 
-	meta = calloc(EDGEFW_MAX_RULES, sizeof(*meta));
-	in_use = calloc(EDGEFW_MAX_RULES, sizeof(*in_use));
 	slot_of = calloc(rs->n_rules + 1, sizeof(*slot_of));
 	ifindex_of = calloc(rs->n_rules + 1, sizeof(*ifindex_of));
-	if (!meta || !in_use || !slot_of || !ifindex_of) {
+	if (!slot_of || !ifindex_of) {
 		ret = -ENOMEM;
 		ef_log_err("out of memory loading the ruleset");
 		goto out;
 	}
-
 	ret = resolve_redirects(inst, rs, ifindex_of);
-	if (ret)
-		goto out;
-	ret = ef_slots_assign(inst, rs, meta, slot_of, in_use, sum);
-	if (ret)
-		goto out;
+	if (!ret)
+		ret = ef_slots_assign(inst, &cur, rs, slot_of, sum);
 	v = (struct verdicts){ rs, c, slot_of, ifindex_of };
-	ret = fill_gen(inst, next.gen, &v);
+	if (!ret)
+		ret = fill_gen(inst, next.gen, &v, cur.version + 1);
 	if (ret)
 		goto out;
 
-	/* The switch: one 8-byte array element, read once per packet. */
-	if (bpf_map_update_elem(inst->maps.active, &zero, &next, BPF_ANY)) {
+	/* The switch: one 8-byte array element, read once per packet. Up to
+	 * here, the ruleset in force and its description are untouched. */
+	if (ef_fault("switch") ||
+	    bpf_map_update_elem(inst->maps.active, &zero, &next, BPF_ANY)) {
 		ret = -errno;
-		ef_log_err("cannot switch to the new ruleset: %s", strerror(-ret));
+		ef_log_err("cannot switch %s to the new ruleset: %s", inst->dir,
+			   strerror(-ret));
 		goto out;
 	}
 	sum->gen = next.gen;
-
-	/* Packets that read the old generation before the switch may still
-	 * be running: delete its entries only after they are done. */
-	if (act.loaded && !wait_for_readers(inst))
-		purge_gen(inst, act.gen);
-	ef_slots_release(inst, meta, in_use, &sum->rules_removed);
-	ret = ef_slots_write_meta(inst, rs, slot_of);
-	if (ret)
-		goto out;
-
-	if (!bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info)) {
-		info.ruleset_hash = rs->hash;
-		info.loaded_at = (__u64)time(NULL);
-		info.version++;
-		sum->version = info.version;
-		bpf_map_update_elem(inst->maps.instance_info, &zero, &info,
-				    BPF_ANY);
-	}
+	sum->version = cur.version + 1;
+	if (cur.loaded)
+		retire_gen(inst, cur.gen);
 out:
-	free(meta);
-	free(in_use);
 	free(slot_of);
 	free(ifindex_of);
 	return ret;

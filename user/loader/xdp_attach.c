@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <string.h>
+#include <linux/if_link.h>
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
@@ -12,6 +13,7 @@
 #include "edgefw.skel.h"
 #include "iface_slots.h"
 #include "liblog.h"
+#include "recover.h"
 #include "log.h"
 #include "rxvlan.h"
 #include "strutil.h"
@@ -132,18 +134,33 @@ static void name_occupant(int ifindex, const char *ifname)
 	xdp_multiprog__close(mp);
 }
 
+unsigned ef_xdp_mode_from_kernel(unsigned attach_mode)
+{
+	switch (attach_mode) {
+	case XDP_ATTACHED_DRV:
+		return XDP_MODE_NATIVE;
+	case XDP_ATTACHED_SKB:
+		return XDP_MODE_SKB;
+	case XDP_ATTACHED_HW:
+		return XDP_MODE_HW;
+	default:
+		return XDP_MODE_UNSPEC;
+	}
+}
+
 int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 		  enum ef_xdp_mode mode)
 {
-	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
-					 .hook = EDGEFW_HOOK_XDP };
-	struct edgefw_attach_val val = {};
+	struct ef_pending pend = { .key = { .ifindex = (__u32)ifindex,
+					    .hook = EDGEFW_HOOK_XDP } };
 	struct ef_rxvlan rx = { 0 };
 	enum xdp_attach_mode xmode;
 	__u32 prog_id = 0, slot;
 	int ret;
 
-	ret = ef_iface_slot_claim(inst, &key, &slot);
+	ret = ef_iface_slot_claim(inst, &pend.key, &slot);
+	if (!ret)
+		ret = ef_attach_begin(inst, &pend, slot, ifname);
 	if (ret)
 		return ret;
 	xmode = mode == EF_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
@@ -176,6 +193,7 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 	}
 	ef_liblog_release(ret != 0);
 	if (ret) {
+		ef_attach_abort(inst, &pend);
 		ef_log_err("cannot attach XDP to %s in %s mode: %s", ifname,
 			   ef_xdp_mode_name(xmode), strerror(-ret));
 		if (ret == -EBUSY || ret == -EEXIST)
@@ -183,16 +201,12 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 		return ret;
 	}
 	note_legacy(ifindex, ifname);
-
-	val.prog_id = prog_id;
-	val.mode = xmode;
-	val.slot = slot;
-	ef_strlcpy(val.ifname, ifname, sizeof(val.ifname));
-	if (bpf_map_update_elem(inst->maps.attachments, &key, &val, BPF_ANY)) {
-		ret = -errno;
+	ret = ef_attach_commit(inst, &pend, prog_id, xmode);
+	if (ret) {
 		ef_log_err("attached to %s but cannot record it in %s: %s; detaching again",
 			   ifname, inst->dir, strerror(-ret));
-		ef_xdp_detach(inst, ifindex, ifname);
+		/* The pending record lets detach find the program. */
+		ef_xdp_detach_prog(inst, ifindex, ifname, prog_id);
 		return ret;
 	}
 	ef_xdp_vlan_check(inst, ifindex, ifname);
@@ -290,12 +304,21 @@ int ef_xdp_detach(struct ef_instance *inst, int ifindex, const char *ifname)
 	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
 					 .hook = EDGEFW_HOOK_XDP };
 	struct edgefw_attach_val val;
-	struct xdp_multiprog *mp = NULL;
-	struct xdp_program *prog;
-	int ret = 0;
 
 	if (bpf_map_lookup_elem(inst->maps.attachments, &key, &val))
 		return -ENOENT;
+	return ef_xdp_detach_prog(inst, ifindex, ifname, val.prog_id);
+}
+
+int ef_xdp_detach_prog(struct ef_instance *inst, int ifindex,
+		       const char *ifname, __u32 prog_id)
+{
+	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
+					 .hook = EDGEFW_HOOK_XDP };
+	struct edgefw_attach_val val = { .prog_id = prog_id };
+	struct xdp_multiprog *mp = NULL;
+	struct xdp_program *prog;
+	int ret = 0;
 
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	ret = libxdp_get_error(mp);

@@ -234,6 +234,7 @@ efw_large_run() {
 		else
 			ok=$EFW_CLIENT6 bad=$EFW_CLIENT6_BAD dst=$EFW_SERVER6
 		fi
+		large_detach # the previous family's last case left it attached
 		large_set_links "$mtu" "$off" || tap_bail "MTU $mtu, offloads $off on the veths"
 		large_sinks_start "$dst" || tap_bail "UDP sinks on $dst"
 		# Without edgefw the blocked source and port get through, so the

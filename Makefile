@@ -86,6 +86,9 @@ BENCH_SRCS := $(filter-out tests/bench/trafficgen.c,$(wildcard tests/bench/*.c))
 	$(TEST_LIB_SRCS)
 TEST_HELPER_SRCS := $(wildcard tests/tools/*.c)
 TEST_HELPERS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TEST_HELPER_SRCS))
+# BPF programs the namespace tests load with tc (no skeleton).
+TEST_BPF_SRCS := $(wildcard tests/netns/*.bpf.c)
+TEST_BPF_OBJS := $(patsubst tests/netns/%.bpf.c,$(BUILD)/tests/netns/%.bpf.o,$(TEST_BPF_SRCS))
 
 .PHONY: all clean install uninstall test test-full test-build deps demo fuzz bench bench-quick
 .DEFAULT_GOAL := all
@@ -152,6 +155,11 @@ $(DP_BIN): $(DP_SRCS) $(TEST_LIB_SRCS) $(SAN_LIB) | $(SKELS)
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests/datapath -Itests/lib -o $@ $(DP_SRCS) \
 		$(TEST_LIB_SRCS) $(SAN_LIB) $(PC_LIBS) -lelf -lz
 
+$(BUILD)/tests/netns/%.bpf.o: tests/netns/%.bpf.c
+	$(call msg,BPF,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
 $(BUILD)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
@@ -208,7 +216,7 @@ bench-quick: deps
 	$(Q)$(BENCH_BIN) --quick --reps 3 --json $(BUILD)/bench/results-quick.json
 	$(Q)scripts/bench_e2e.sh --quick --json $(BUILD)/bench/e2e-quick.json
 
-test-build: all $(UNIT_BINS) $(if $(DP_SRCS),$(DP_BIN)) $(TEST_HELPERS) $(FUZZ_BINS)
+test-build: all $(UNIT_BINS) $(if $(DP_SRCS),$(DP_BIN)) $(TEST_HELPERS) $(TEST_BPF_OBJS) $(FUZZ_BINS)
 
 # Dependencies first, then a fresh sub-make, so pkg-config sees them.
 test: deps

@@ -12,7 +12,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 8
+#define EDGEFW_LAYOUT_VERSION 9
 
 /* Rule counter slots (one per rule name) and the name stored for each. */
 #define EDGEFW_MAX_RULES 16384
@@ -57,6 +57,8 @@ enum edgefw_reason {
 	EDGEFW_REASON_FRAGMENT,      /* non-first fragment, fragments policy */
 	EDGEFW_REASON_NO_RULESET,    /* no active generation loaded yet */
 	EDGEFW_REASON_REDIRECT_FAIL,
+	EDGEFW_REASON_ENCAP_OVERFLOW, /* VLAN, PPPoE or MPLS past the walk */
+	EDGEFW_REASON_READ_FAIL,     /* a non-linear header could not be copied */
 	EDGEFW_REASON_COUNT
 };
 
@@ -206,9 +208,11 @@ struct edgefw_gen_config {
 	__u8 non_ip_action;       /* ARP, LLDP, IPv6 neighbour discovery */
 	__u8 malformed_action;
 	__u8 ext_overflow_action;
+	__u8 encap_overflow_action; /* encapsulations past the parser's walk */
 	__u8 frag_policy;         /* 0 rules, 1 pass, 2 drop */
 	__u8 n_dims;              /* fields in the chain, in order */
 	__u8 dims[EDGEFW_DIM_COUNT];
+	__u8 pad[3];
 	struct edgefw_stage stages[EDGEFW_DIM_COUNT]; /* [0] unused */
 };
 
@@ -320,7 +324,7 @@ _Static_assert(sizeof(struct edgefw_chain_key) == 8, "chain key layout");
 _Static_assert(sizeof(struct edgefw_class_info) == 16, "class info layout");
 _Static_assert(sizeof(struct edgefw_verdict) == 12, "verdict layout");
 _Static_assert(sizeof(struct edgefw_stage) == 12, "stage layout");
-_Static_assert(sizeof(struct edgefw_gen_config) == 20 + 12 * EDGEFW_DIM_COUNT, "gen config layout");
+_Static_assert(sizeof(struct edgefw_gen_config) == 24 + 12 * EDGEFW_DIM_COUNT, "gen config layout");
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct edgefw_rule_meta) == EDGEFW_RULE_NAME_MAX + 8, "rule meta layout");

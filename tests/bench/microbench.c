@@ -11,6 +11,10 @@
  *   microbench [--quick] [--reps N] [--json FILE] [--reload-json FILE]
  *              [--lists DIR] [--classbench-dir DIR] [--classbench-json FILE]
  *              [--cb-budget CPU_SECONDS] [--classbench-only | --no-classbench]
+ *              [--shapes]
+ *
+ * --shapes: only the parse cost by frame shape (parsecost.c), under the
+ * first scenario's ruleset.
  *
  * The reload figures go to their own file (by default reload.json, or
  * reload-quick.json with --quick, next to --json's): results.json stays the
@@ -41,6 +45,7 @@
 #include "listfile.h"
 #include "naive.h"
 #include "packets.h"
+#include "parsecost.h"
 #include "ruleset.h"
 #include "tables.h"
 #include "xdpfilter.h"
@@ -151,6 +156,7 @@ static int build_ruleset(const struct scenario *sc, struct ef_ruleset *rs,
 		rs->default_action[h] = EDGEFW_ACT_DROP;
 	rs->malformed_action = EDGEFW_ACT_DROP;
 	rs->ext_overflow_action = EDGEFW_ACT_DROP;
+	rs->encap_overflow_action = EDGEFW_ACT_DROP;
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		struct ef_rule *r = &rs->rules[i];
 		uint8_t proto;
@@ -586,7 +592,7 @@ int main(int argc, char **argv)
 	double cb_budget = 600;
 	int xf_fd = -1;
 	unsigned reps = 5, repeat = 50;
-	bool quick = false;
+	bool quick = false, shapes_only = false;
 	struct edgefw_bpf *skel = NULL;
 	struct bench_bpf *base = NULL;
 	struct ef_instance inst;
@@ -617,6 +623,8 @@ int main(int argc, char **argv)
 			cb_only = true;
 		else if (!strcmp(argv[i], "--no-classbench"))
 			no_cb = true;
+		else if (!strcmp(argv[i], "--shapes"))
+			shapes_only = true;
 	}
 	if (reps < 1)
 		reps = 1;
@@ -705,8 +713,20 @@ int main(int argc, char **argv)
 
 		printf("# %u repetitions, %d flows, each run %u times per measurement\n",
 		       reps, N_FLOWS, repeat);
+		const struct parse_prog shapes[] = {
+			{ "parse-only", progs[1].fd, false },
+			{ "edgefw xdp", progs[3].fd, false },
+			{ "edgefw tc", progs[4].fd, true },
+		};
+
+		if (shapes_only)
+			n = 1;
 		for (size_t i = 0; i < n; i++)
 			run_scenario(&set[i], &inst, base, progs, n_progs, reps, repeat);
+		bench_parse_shapes(shapes, sizeof(shapes) / sizeof(*shapes), reps,
+				   repeat);
+		if (shapes_only)
+			goto done;
 
 		/* Source blocklists as in the per-packet scenarios, with the
 		 * same 9 multi-field rules after them. The instance holds the
@@ -728,6 +748,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < rn; i++)
 			run_reload(&rset[i], &inst, reps);
 	}
+done:
 	if (json_path && !cb_only) {
 		json = fopen(json_path, "w");
 		if (!json)
@@ -749,7 +770,7 @@ int main(int argc, char **argv)
 	if (json)
 		fclose(json);
 	ret = 0;
-	if (!no_cb) {
+	if (!no_cb && !shapes_only) {
 		struct cbb_env env = { .inst = &inst, .skel = skel, .base = base,
 				       .xdpfilter_fd = xf_fd, .reps = reps, .repeat = repeat,
 				       .quick = quick, .dir = cb_dir, .budget_cpu = cb_budget,

@@ -173,6 +173,7 @@ static void random_ruleset(struct ef_ruleset *rs, unsigned max_rules)
 	rs->non_ip_action = EDGEFW_ACT_PASS;
 	rs->malformed_action = EDGEFW_ACT_DROP;
 	rs->ext_overflow_action = EDGEFW_ACT_DROP;
+	rs->encap_overflow_action = EDGEFW_ACT_DROP;
 	rs->frag_policy = (uint8_t)(chance(70) ? EF_FRAGPOL_RULES : 1 + below(2));
 }
 

@@ -57,6 +57,23 @@ int dp_load_rs(struct dp *dp, const struct ef_ruleset *rs);
 
 /* Runs the frame through the hook's program. */
 enum dp_verdict dp_run(struct dp *dp, uint32_t hook, const struct pkt *p);
+/* The same for any buffer; skb, when not NULL, is the tc programs' context
+ * (gso_size, say). */
+struct __sk_buff;
+enum dp_verdict dp_run_raw(struct dp *dp, uint32_t hook, const void *data,
+			   size_t len, const struct __sk_buff *skb);
+
+const char *dp_verdict_name(enum dp_verdict v);
+const char *dp_hook_name(uint32_t hook);
+int dp_verdict_parse(const char *s, enum dp_verdict *v);
+
+/* Runs the frame through all three hooks: true when each gives want and
+ * counts it (one packet, len bytes) in `counted`: "rule:NAME",
+ * "reason:NAME" (as edgefw stats names reasons) or "default". Else why
+ * says what differed. */
+bool dp_check_hooks(struct dp *dp, const void *data, size_t len,
+		    enum dp_verdict want, const char *counted, char *why,
+		    size_t why_len);
 
 struct edgefw_counter dp_counter(struct dp *dp, int map_fd, uint32_t idx);
 struct edgefw_counter dp_rule_counter(struct dp *dp, const char *name);
@@ -68,6 +85,9 @@ void dp_test_stale_pins(void);
 void dp_test_droplog(struct dp *dp);
 void dp_test_faults(struct dp *dp);
 void dp_test_parser(struct dp *dp);
+void dp_test_encap(struct dp *dp);
+void dp_test_large(struct dp *dp);
+void dp_test_pcaps(struct dp *dp, const char *dir);
 void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 			  unsigned packets);
 

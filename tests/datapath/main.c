@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * dptest [--seed N] [--rulesets N] [--packets N] [--cb-packets N]
- *        [--cb-rulesets N] [--only cases|faults|parser|diff|classbench]
+ * dptest [--seed N] [--rulesets N] [--packets N] [--pcaps DIR]
+ *        [--cb-packets N] [--cb-rulesets N]
+ *        [--only cases|faults|parser|encap|large|pcap|diff|classbench]
  *
  * EFW_TEST_FULL=1: the ClassBench group runs more packets and bigger
  * generated sets, and gives the compiler a longer budget.
@@ -21,7 +22,7 @@ int main(int argc, char **argv)
 	const char *full = getenv("EFW_TEST_FULL");
 	struct dp_cb_opts cb = { .seed = 0xcb, .packets = 2000, .rulesets = 6,
 				 .max_rules = 600 };
-	const char *only = NULL;
+	const char *only = NULL, *pcaps = "tests/datapath/pcaps";
 	struct dp dp;
 	int ret;
 
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
 			cb.packets = (unsigned)strtoul(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--cb-rulesets"))
 			cb.rulesets = (unsigned)strtoul(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--pcaps"))
+			pcaps = argv[i + 1];
 	}
 	if (full && !strcmp(full, "1")) {
 		cb.full = true;
@@ -67,6 +70,12 @@ int main(int argc, char **argv)
 		dp_test_faults(&dp);
 	if (!only || !strcmp(only, "parser"))
 		dp_test_parser(&dp);
+	if (!only || !strcmp(only, "encap"))
+		dp_test_encap(&dp);
+	if (!only || !strcmp(only, "large"))
+		dp_test_large(&dp);
+	if (!only || !strcmp(only, "pcap"))
+		dp_test_pcaps(&dp, pcaps);
 	if (!only || !strcmp(only, "diff"))
 		dp_test_differential(&dp, seed, rulesets, packets);
 	dp_teardown(&dp);

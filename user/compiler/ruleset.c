@@ -32,6 +32,7 @@ int ef_ruleset_parse_opts(const char *name, const char *buf, size_t len,
 	rs->non_ip_action = EDGEFW_ACT_PASS;
 	rs->malformed_action = EDGEFW_ACT_DROP;
 	rs->ext_overflow_action = EDGEFW_ACT_DROP;
+	rs->encap_overflow_action = EDGEFW_ACT_DROP;
 	rs->frag_policy = EF_FRAGPOL_RULES;
 	rs->hash = ef_fnv1a64(buf, len);
 	rs->path = strdup(name);

@@ -169,6 +169,7 @@ struct ef_ruleset {
 	uint8_t non_ip_action;       /* non-IP frames and IPv6 ND */
 	uint8_t malformed_action;    /* truncated / inconsistent headers */
 	uint8_t ext_overflow_action; /* IPv6 extension chain past the bound */
+	uint8_t encap_overflow_action; /* VLAN/PPPoE/MPLS past the parser's walk */
 	uint8_t frag_policy;         /* enum ef_frag_policy */
 	struct ef_rule *rules;       /* in file order: first match wins */
 	size_t n_rules;

@@ -297,6 +297,8 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 		ef_log_info("ruleset version %llu in force: %zu rules (%zu added, %zu removed, %zu kept with their counters) for %zu interfaces",
 			    sum.version, rs->n_rules, sum.rules_added,
 			    sum.rules_removed, sum.rules_kept, n_names);
+		/* New 'vlan:' rules may meet tags XDP cannot see. */
+		ef_xdp_vlan_check_all(&inst);
 	}
 	/* Events only once something reads them (start opens the log after
 	 * the first pass and sets the rate itself). */

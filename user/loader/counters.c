@@ -22,6 +22,8 @@ static const char *const reason_names[] = {
 	[EDGEFW_REASON_FRAGMENT] = "fragment_policy",
 	[EDGEFW_REASON_NO_RULESET] = "no_ruleset",
 	[EDGEFW_REASON_REDIRECT_FAIL] = "redirect_fail",
+	[EDGEFW_REASON_ENCAP_OVERFLOW] = "encap_overflow",
+	[EDGEFW_REASON_READ_FAIL] = "read_fail",
 };
 
 _Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == EDGEFW_REASON_COUNT,

@@ -408,6 +408,7 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen,
 	cfg.non_ip_action = rs->non_ip_action;
 	cfg.malformed_action = rs->malformed_action;
 	cfg.ext_overflow_action = rs->ext_overflow_action;
+	cfg.encap_overflow_action = rs->encap_overflow_action;
 	cfg.frag_policy = rs->frag_policy;
 	cfg.root_class = c->root_class;
 	cfg.n_dims = c->n_dims;

@@ -36,6 +36,14 @@ int ef_xdp_detach_prog(struct ef_instance *inst, int ifindex,
 /* The libxdp mode (as recorded) of a kernel XDP_ATTACHED_* value. */
 unsigned ef_xdp_mode_from_kernel(unsigned attach_mode);
 
+/* Warns when the ruleset in force has 'vlan:' rules and the interface strips
+ * tags on receive (rx VLAN offload) where its XDP program cannot read them:
+ * generic mode, a driver without the XDP VLAN metadata, a kernel before
+ * 6.8. Attaching calls it; call it again after switching rulesets. */
+void ef_xdp_vlan_check(struct ef_instance *inst, int ifindex, const char *ifname);
+/* The same for every XDP attachment of the instance. */
+void ef_xdp_vlan_check_all(struct ef_instance *inst);
+
 /* True when the instance's recorded program is still on ifindex. */
 bool ef_xdp_is_attached(struct ef_instance *inst, int ifindex);
 

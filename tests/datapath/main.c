@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * dptest [--seed N] [--rulesets N] [--packets N] [--pcaps DIR]
- *        [--only cases|faults|parser|encap|large|pcap|diff]
+ *        [--frames N] [--corpus DIR]
+ *        [--only cases|faults|parser|encap|large|pcap|diff|ref]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,9 @@
 int main(int argc, char **argv)
 {
 	uint64_t seed = 0x5eed;
-	unsigned rulesets = 200, packets = 1000;
+	unsigned rulesets = 200, packets = 1000, frames = 20000;
 	const char *only = NULL, *pcaps = "tests/datapath/pcaps";
+	const char *corpus = "tests/fuzz/corpus/packet";
 	struct dp dp;
 	int ret;
 
@@ -29,6 +31,10 @@ int main(int argc, char **argv)
 			only = argv[i + 1];
 		else if (!strcmp(argv[i], "--pcaps"))
 			pcaps = argv[i + 1];
+		else if (!strcmp(argv[i], "--frames"))
+			frames = (unsigned)strtoul(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--corpus"))
+			corpus = argv[i + 1];
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() != 0) {
@@ -60,6 +66,8 @@ int main(int argc, char **argv)
 		dp_test_pcaps(&dp, pcaps);
 	if (!only || !strcmp(only, "diff"))
 		dp_test_differential(&dp, seed, rulesets, packets);
+	if (!only || !strcmp(only, "ref"))
+		dp_test_refparse(&dp, seed, frames, corpus);
 	dp_teardown(&dp);
 	printf("1..%d\n", tap_count());
 	return tap_failures() ? 1 : 0;

@@ -14,7 +14,7 @@
 int main(int argc, char **argv)
 {
 	uint64_t seed = 0x5eed;
-	unsigned rulesets = 200, packets = 1000, frames = 20000;
+	unsigned rulesets = 200, packets = 1000, frames = 10000;
 	const char *only = NULL, *pcaps = "tests/datapath/pcaps";
 	const char *corpus = "tests/fuzz/corpus/packet";
 	struct dp dp;

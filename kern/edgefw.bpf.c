@@ -582,9 +582,11 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 	int pr;
 
 	pr = parse_packet(ctx, kind, &pi);
-	/* At XDP, the parse learnt the length past the first buffer if the
-	 * datagram reaches there. */
-	bytes = pi.len;
+	/* Counters carry the whole frame. At XDP the parse asks for the
+	 * length past the first buffer only when a header lies there, so a
+	 * multi-buffer frame decided early (non-IP, an encapsulation beyond
+	 * the walk, padding) would count only its first buffer. */
+	bytes = kind == CURSOR_XDP ? (__u64)bpf_xdp_get_buff_len(ctx) : pi.len;
 	*out_bytes = bytes;
 	act = bpf_map_lookup_elem(&active, &zero);
 	if (!act || !act->loaded) {

@@ -9,7 +9,7 @@
 # Groups, always in this order: unit (build/tests/unit/test_*, cmocka with
 # CMOCKA_MESSAGE_OUTPUT=TAP, and tests/unit/test_*.sh: checks of files such
 # as the systemd unit), fuzz (each build/fuzz/fuzz_* libFuzzer target
-# for EFW_FUZZ_SECONDS, default 12 (four targets: under a minute), on a copy of its seed corpus, through
+# for EFW_FUZZ_SECONDS, default 12 (five targets: about 70 s), on a copy of its seed corpus, through
 # tests/fuzz/run_target.sh), datapath (build/tests/datapath/dptest) and
 # netns (tests/netns/test_*.sh). No group named: all of them.
 # -k PATTERN keeps only programs whose file name contains PATTERN (shell

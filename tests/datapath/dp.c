@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <stdarg.h>
@@ -56,6 +57,11 @@ int tap_count(void)
 
 int dp_setup(struct dp *dp)
 {
+	return dp_setup_named(dp, "t-dp");
+}
+
+int dp_setup_named(struct dp *dp, const char *prefix)
+{
 	char name[EF_INSTANCE_NAME_MAX];
 	int ret;
 
@@ -64,7 +70,7 @@ int dp_setup(struct dp *dp)
 	dp->slot_of = calloc(EDGEFW_MAX_RULES, sizeof(*dp->slot_of));
 	if (!dp->slot_of)
 		return -ENOMEM;
-	snprintf(name, sizeof(name), "t-dp-%d", (int)getpid());
+	snprintf(name, sizeof(name), "%s-%d", prefix, (int)getpid());
 	ret = ef_instance_open(name, EF_OPEN_CREATE, &dp->inst);
 	if (ret)
 		return ret;
@@ -95,12 +101,43 @@ static void dp_unload(struct dp *dp)
 	memset(&dp->rs, 0, sizeof(dp->rs));
 }
 
+int dp_unpin(struct dp *dp)
+{
+	struct ef_maps kept;
+	int ret = 0;
+
+	/* ef_instance_destroy closes the instance's descriptors: keep
+	 * duplicates to put back. */
+#define DP_MAP_DUP(name)                                                      \
+	kept.name = ret ? -1 : fcntl(dp->inst.maps.name, F_DUPFD_CLOEXEC, 3); \
+	if (kept.name < 0 && !ret)                                            \
+		ret = -errno;
+	EF_PINNED_MAPS(DP_MAP_DUP)
+#undef DP_MAP_DUP
+	if (!ret)
+		ret = ef_instance_destroy(&dp->inst);
+	if (ret) {
+#define DP_MAP_CLOSE(name) if (kept.name >= 0) close(kept.name);
+		EF_PINNED_MAPS(DP_MAP_CLOSE)
+#undef DP_MAP_CLOSE
+		return ret;
+	}
+	dp->inst.maps = kept;
+	dp->unpinned = true;
+	return 0;
+}
+
 void dp_teardown(struct dp *dp)
 {
 	dp_unload(dp);
 	edgefw_bpf__destroy(dp->skel);
-	if (dp->inst.lock_fd >= 0 || dp->inst.name[0])
+	if (dp->unpinned) {
+#define DP_MAP_CLOSE(name) close(dp->inst.maps.name);
+		EF_PINNED_MAPS(DP_MAP_CLOSE)
+#undef DP_MAP_CLOSE
+	} else if (dp->inst.lock_fd >= 0 || dp->inst.name[0]) {
 		ef_instance_destroy(&dp->inst);
+	}
 	free(dp->slot_of);
 }
 

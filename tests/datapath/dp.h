@@ -39,6 +39,7 @@ struct dp {
 	bool have_c;
 	uint32_t *slot_of; /* counter slot of each rule */
 	char error[512];   /* why the last load failed */
+	bool unpinned; /* dp_unpin ran: the maps live on through our fds */
 };
 
 void tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -47,6 +48,12 @@ int tap_failures(void);
 int tap_count(void);
 
 int dp_setup(struct dp *dp);
+/* The same with the instance named PREFIX-<pid> ("t-dp" for dp_setup). */
+int dp_setup_named(struct dp *dp, const char *prefix);
+/* Removes the instance's pins, keeping its maps through this process's
+ * descriptors (and the loaded programs'): nothing is left in bpffs however
+ * the process ends. Rulesets can still be loaded. 0 or a negative errno. */
+int dp_unpin(struct dp *dp);
 void dp_teardown(struct dp *dp);
 
 /* Parses, compiles and switches to yaml. */
@@ -90,6 +97,10 @@ void dp_test_large(struct dp *dp);
 void dp_test_pcaps(struct dp *dp, const char *dir);
 void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 			  unsigned packets);
+/* The packet fuzz target's corpus and `frames` random frames against the
+ * reference parser (refdiff.c). */
+void dp_test_refparse(struct dp *dp, uint64_t seed, unsigned frames,
+		      const char *corpus);
 
 /* ClassBench sets: the shared ones and generated ones (diff_classbench.c),
  * on an instance of this capacity (acl1_10k needs 5.3 million cells). */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * dptest [--seed N] [--rulesets N] [--packets N] [--pcaps DIR]
- *        [--cb-packets N] [--cb-rulesets N]
- *        [--only cases|faults|parser|encap|large|pcap|diff|classbench]
+ *        [--cb-packets N] [--cb-rulesets N] [--frames N] [--corpus DIR]
+ *        [--only cases|faults|parser|encap|large|pcap|diff|ref|classbench]
  *
  * EFW_TEST_FULL=1: the ClassBench group runs more packets and bigger
  * generated sets, and gives the compiler a longer budget.
@@ -18,11 +18,12 @@
 int main(int argc, char **argv)
 {
 	uint64_t seed = 0x5eed;
-	unsigned rulesets = 200, packets = 1000;
+	unsigned rulesets = 200, packets = 1000, frames = 10000;
 	const char *full = getenv("EFW_TEST_FULL");
 	struct dp_cb_opts cb = { .seed = 0xcb, .packets = 2000, .rulesets = 6,
 				 .max_rules = 600 };
 	const char *only = NULL, *pcaps = "tests/datapath/pcaps";
+	const char *corpus = "tests/fuzz/corpus/packet";
 	struct dp dp;
 	int ret;
 
@@ -41,6 +42,10 @@ int main(int argc, char **argv)
 			cb.rulesets = (unsigned)strtoul(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--pcaps"))
 			pcaps = argv[i + 1];
+		else if (!strcmp(argv[i], "--frames"))
+			frames = (unsigned)strtoul(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--corpus"))
+			corpus = argv[i + 1];
 	}
 	if (full && !strcmp(full, "1")) {
 		cb.full = true;
@@ -78,6 +83,8 @@ int main(int argc, char **argv)
 		dp_test_pcaps(&dp, pcaps);
 	if (!only || !strcmp(only, "diff"))
 		dp_test_differential(&dp, seed, rulesets, packets);
+	if (!only || !strcmp(only, "ref"))
+		dp_test_refparse(&dp, seed, frames, corpus);
 	dp_teardown(&dp);
 	if (!only || !strcmp(only, "classbench")) {
 		/* 10k-rule sets need more table room than the default

@@ -28,7 +28,10 @@ PASSALL=$EFW_TMP/passall.yaml
 METRICS_ADDR=10.213.0.1
 METRICS_PORT=9471
 
-efw_daemon_config "$CONF" <<EOF
+# write_conf [efw_daemon_config OPTIONS]: the daemon's config, dropping the
+# bad source and passing the rest.
+write_conf() {
+	efw_daemon_config "$CONF" "$@" <<EOF
 defaults:
   xdp: pass
   non-ip: pass
@@ -37,6 +40,8 @@ rules:
     src: $EFW_CLIENT4_BAD/32
     action: drop
 EOF
+}
+write_conf
 # Another file for the same instance: passes everything, attaches elsewhere.
 efw_daemon_config "$OTHER" --iface "$OUT:xdp" --socket "$EFW_TMP/other.sock" <<EOF
 defaults:
@@ -176,15 +181,7 @@ tap_is "... nothing attached to $OUT, no pins" \
 # --- A metrics address that is not there yet.
 efw_daemon_stop TERM || true
 tap_is "the first daemon stops (exit 0)" "$EFW_DAEMON_RC" 0
-efw_daemon_config "$CONF" --metrics "$METRICS_ADDR:$METRICS_PORT" <<EOF
-defaults:
-  xdp: pass
-  non-ip: pass
-rules:
-  - name: drop-bad
-    src: $EFW_CLIENT4_BAD/32
-    action: drop
-EOF
+write_conf --metrics "$METRICS_ADDR:$METRICS_PORT"
 if efw_daemon_start "$CONF"; then
 	tap_ok "edgefwd starts with an unbindable metrics address"
 else

@@ -24,12 +24,10 @@ int bench_xdp_drop(struct xdp_md *ctx)
 SEC("xdp")
 int bench_parse_only(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	struct pkt_info pi = {};
 
 	/* Use the parse so the compiler cannot drop it. */
-	if (parse_packet(data, data_end, &pi) != PARSE_OK)
+	if (parse_packet(ctx, CURSOR_XDP, &pi) != PARSE_OK)
 		return XDP_ABORTED;
 	return (pi.sport ^ pi.dport ^ pi.saddr[3] ^ pi.daddr[3]) & 1 ?
 		       XDP_DROP : XDP_PASS;
@@ -95,13 +93,11 @@ static __always_inline __u32 naive_lpm(void *map, __u8 family, const __u8 *addr)
 SEC("xdp")
 int bench_naive(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	struct naive_svc_key sk = {};
 	struct pkt_info pi = {};
 	__u32 best, rule, *r, *act;
 
-	if (parse_packet(data, data_end, &pi) != PARSE_OK)
+	if (parse_packet(ctx, CURSOR_XDP, &pi) != PARSE_OK)
 		return XDP_DROP;
 	best = naive_lpm(&naive_src, pi.family, pi.saddr);
 	rule = naive_lpm(&naive_dst, pi.family, pi.daddr);

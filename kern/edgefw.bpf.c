@@ -189,10 +189,17 @@ const volatile __u32 attach_slot = 0;
  * invocation sees the same state. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, EDGEFW_MAX_RULES);
+	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_MAX_RULES);
 	__type(key, __u32);
 	__type(value, struct edgefw_rule_meta);
 } rule_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EDGEFW_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct edgefw_gen_info);
+} gen_info SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -589,6 +596,10 @@ static __always_inline __u32 parse_reason(int pr)
 		return EDGEFW_REASON_MALFORMED_L4;
 	case PARSE_EXT_OVERFLOW:
 		return EDGEFW_REASON_EXT_OVERFLOW;
+	case PARSE_ENCAP_OVERFLOW:
+		return EDGEFW_REASON_ENCAP_OVERFLOW;
+	case PARSE_READ_FAIL:
+		return EDGEFW_REASON_READ_FAIL;
 	default:
 		return EDGEFW_REASON_MALFORMED_L3;
 	}
@@ -603,14 +614,52 @@ static __always_inline __u8 parse_policy(const struct edgefw_gen_config *cfg,
 		return cfg->non_ip_action;
 	case PARSE_EXT_OVERFLOW:
 		return cfg->ext_overflow_action;
+	case PARSE_ENCAP_OVERFLOW:
+		return cfg->encap_overflow_action;
+	case PARSE_READ_FAIL:
+		/* Headers the kernel could not copy: the stack itself drops a
+		 * packet whose headers it cannot pull. */
+		return EDGEFW_ACT_DROP;
 	default:
 		return cfg->malformed_action;
 	}
 }
 
-static __always_inline struct fw_result decide(void *data, void *data_end,
-					       __u64 bytes, __u32 ifindex,
-					       __u32 hook, __u32 vlan_hint)
+/* Where a tag taken out of the frame (by the driver's rx VLAN offload, or
+ * by the stack) can be read. */
+enum ctx_vlan {
+	CTX_VLAN_NONE,      /* plain XDP: nowhere */
+	CTX_VLAN_XDP_KFUNC, /* device-bound XDP: the metadata kfunc */
+	CTX_VLAN_SKB,       /* tc: skb->vlan_tci */
+};
+
+extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx,
+					__be16 *vlan_proto,
+					__u16 *vlan_tci) __ksym __weak;
+
+static __always_inline __u32 stripped_vlan(void *ctx, enum ctx_vlan where)
+{
+	struct __sk_buff *skb = ctx;
+	__be16 proto;
+	__u16 tci;
+
+	switch (where) {
+	case CTX_VLAN_SKB:
+		return skb->vlan_present ? (skb->vlan_tci & 0x0fff) : EDGEFW_UNTAGGED;
+	case CTX_VLAN_XDP_KFUNC:
+		if (bpf_xdp_metadata_rx_vlan_tag(ctx, &proto, &tci))
+			return EDGEFW_UNTAGGED; /* none, or not supported */
+		return tci & 0x0fff;
+	default:
+		return EDGEFW_UNTAGGED;
+	}
+}
+
+/* ctx is the hook's context (kind says which); *out_bytes is set to the
+ * length counted for the frame. */
+static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
+					       __u64 *out_bytes, __u32 ifindex,
+					       __u32 hook, enum ctx_vlan where)
 {
 	struct fw_result res = { .decision = FW_PASS };
 	struct edgefw_gen_config *cfg;
@@ -618,9 +667,17 @@ static __always_inline struct fw_result decide(void *data, void *data_end,
 	struct edgefw_active *act;
 	struct pkt_info pi = {};
 	__u32 zero = 0, gen;
+	__u64 bytes;
 	__u8 action;
 	int pr;
 
+	pr = parse_packet(ctx, kind, &pi);
+	/* Counters carry the whole frame. At XDP the parse asks for the
+	 * length past the first buffer only when a header lies there, so a
+	 * multi-buffer frame decided early (non-IP, an encapsulation beyond
+	 * the walk, padding) would count only its first buffer. */
+	bytes = kind == CURSOR_XDP ? (__u64)bpf_xdp_get_buff_len(ctx) : pi.len;
+	*out_bytes = bytes;
 	act = bpf_map_lookup_elem(&active, &zero);
 	if (!act || !act->loaded) {
 		count(&reason_stats, EDGEFW_REASON_NO_RULESET, bytes);
@@ -633,15 +690,15 @@ static __always_inline struct fw_result decide(void *data, void *data_end,
 		return res;
 	}
 
-	pr = parse_packet(data, data_end, &pi);
 	if (pr != PARSE_OK) {
 		count(&reason_stats, parse_reason(pr), bytes);
 		action = parse_policy(cfg, pr);
 		goto policy;
 	}
-	/* tc sees an offloaded outer tag beside the frame, not in it. */
-	if (pi.vlan == EDGEFW_UNTAGGED && vlan_hint != EDGEFW_UNTAGGED)
-		pi.vlan = vlan_hint;
+	/* An offloaded outer tag is beside the frame, not in it; a tag in the
+	 * frame is inner to it, so it is the one rules see. */
+	if (pi.vlan == EDGEFW_UNTAGGED)
+		pi.vlan = stripped_vlan(ctx, where);
 
 	if (pi.frag == PKT_LATER_FRAG && cfg->frag_policy != EDGEFW_FRAGPOL_RULES) {
 		count(&reason_stats, EDGEFW_REASON_FRAGMENT, bytes);
@@ -675,16 +732,15 @@ policy:
 	return res;
 }
 
-SEC("xdp")
-int edgefw_xdp(struct xdp_md *ctx)
+/* The XDP program's verdict in XDP's codes, counted per attachment. */
+static __always_inline int xdp_run(struct xdp_md *ctx, bool vlan_kfunc)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u64 bytes = data_end - data;
-	struct fw_result r = decide(data, data_end, bytes, ctx->ingress_ifindex,
-				    EDGEFW_HOOK_XDP, EDGEFW_UNTAGGED);
+	struct fw_result r;
+	__u64 bytes;
 	long ret;
 
+	r = decide(ctx, CURSOR_XDP, &bytes, ctx->ingress_ifindex, EDGEFW_HOOK_XDP,
+		   vlan_kfunc ? CTX_VLAN_XDP_KFUNC : CTX_VLAN_NONE);
 	switch (r.decision) {
 	case FW_DROP:
 		count_iface(EDGEFW_ACT_DROP, bytes);
@@ -706,38 +762,47 @@ int edgefw_xdp(struct xdp_md *ctx)
 	}
 }
 
-/* Headers tc may have to pull into the linear area before reading them. */
-#define TC_PULL_LEN 256
+/* Frags-aware: a multi-buffer frame (jumbo MTU on veth, say) is parsed
+ * whole, its length from bpf_xdp_get_buff_len(). */
+SEC("xdp.frags")
+int edgefw_xdp(struct xdp_md *ctx)
+{
+	return xdp_run(ctx, false);
+}
 
+/* The same, reading a tag the driver stripped through the XDP metadata
+ * kfunc. A program calling it must be bound to one device, so it is loaded
+ * only on request (the loader's choice, per interface). */
+SEC("?xdp.frags")
+int edgefw_xdp_vlan(struct xdp_md *ctx)
+{
+	return xdp_run(ctx, true);
+}
+
+/* tc: the skb may be non-linear (GRO/GSO super-packets, jumbo frames): the
+ * parser copies what lies past the linear part, nothing is pulled. */
 static __always_inline int tc_run(struct __sk_buff *skb, __u32 hook)
 {
-	__u32 need = skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN;
-	__u32 vlan = skb->vlan_present ? (skb->vlan_tci & 0x0fff) : EDGEFW_UNTAGGED;
 	struct fw_result r;
-	void *data, *data_end;
+	__u64 bytes;
 	long ret;
 
-	if ((__u32)((long)skb->data_end - (long)skb->data) < need)
-		bpf_skb_pull_data(skb, need);
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
-	r = decide(data, data_end, skb->len, skb->ifindex, hook, vlan);
-
+	r = decide(skb, CURSOR_SKB, &bytes, skb->ifindex, hook, CTX_VLAN_SKB);
 	switch (r.decision) {
 	case FW_DROP:
-		count_iface(EDGEFW_ACT_DROP, skb->len);
+		count_iface(EDGEFW_ACT_DROP, bytes);
 		return TC_ACT_SHOT;
 	case FW_REDIRECT:
 		ret = bpf_redirect(r.ifindex, 0);
 		if (ret != TC_ACT_REDIRECT) {
-			count(&reason_stats, EDGEFW_REASON_REDIRECT_FAIL, skb->len);
-			count_iface(EDGEFW_ACT_DROP, skb->len);
+			count(&reason_stats, EDGEFW_REASON_REDIRECT_FAIL, bytes);
+			count_iface(EDGEFW_ACT_DROP, bytes);
 			return TC_ACT_SHOT;
 		}
-		count_iface(EDGEFW_ACT_REDIRECT, skb->len);
+		count_iface(EDGEFW_ACT_REDIRECT, bytes);
 		return TC_ACT_REDIRECT;
 	default:
-		count_iface(EDGEFW_ACT_PASS, skb->len);
+		count_iface(EDGEFW_ACT_PASS, bytes);
 		/* Not OK: let other tc filters after ours run. */
 		return TC_ACT_UNSPEC;
 	}

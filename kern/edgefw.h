@@ -12,7 +12,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 8
+#define EDGEFW_LAYOUT_VERSION 10
 
 /* Rule counter slots (one per rule name) and the name stored for each.
  * rule_stats holds 16 bytes per slot per CPU: 1 MiB per CPU at this size. */
@@ -58,6 +58,8 @@ enum edgefw_reason {
 	EDGEFW_REASON_FRAGMENT,      /* non-first fragment, fragments policy */
 	EDGEFW_REASON_NO_RULESET,    /* no active generation loaded yet */
 	EDGEFW_REASON_REDIRECT_FAIL,
+	EDGEFW_REASON_ENCAP_OVERFLOW, /* VLAN, PPPoE or MPLS past the walk */
+	EDGEFW_REASON_READ_FAIL,     /* a non-linear header could not be copied */
 	EDGEFW_REASON_COUNT
 };
 
@@ -297,12 +299,14 @@ struct edgefw_gen_config {
 	__u8 non_ip_action;       /* ARP, LLDP, IPv6 neighbour discovery */
 	__u8 malformed_action;
 	__u8 ext_overflow_action;
+	__u8 encap_overflow_action; /* encapsulations past the parser's walk */
 	__u8 frag_policy;         /* 0 rules, 1 pass, 2 drop */
 	__u8 n_dims;              /* fields in the chain, in order */
 	__u8 dims[EDGEFW_DIM_COUNT];
+	__u8 pad[3];
 	struct edgefw_stage stages[EDGEFW_DIM_COUNT]; /* [0] unused */
 	__u8 n_trees[2];          /* IPv4, IPv6 */
-	__u8 pad[2];
+	__u8 pad_trees[2];
 	struct edgefw_tree_root trees[2][EDGEFW_FAMILY_TREES];
 };
 
@@ -321,10 +325,13 @@ struct edgefw_counter {
 	__u64 bytes;
 };
 
-/* Which rule owns a counter slot; an empty name marks a free slot. */
+/* Which rule owns a counter slot in one generation's ruleset; an empty name
+ * marks a slot that ruleset does not use. rule_meta holds one half per
+ * generation, at gen * EDGEFW_MAX_RULES + slot, so a reload names its slots
+ * in the generation no reader looks at, before the switch. */
 struct edgefw_rule_meta {
 	char name[EDGEFW_RULE_NAME_MAX];
-	__u32 order;  /* position in the active ruleset, for listing */
+	__u32 order;  /* position in the ruleset, for listing */
 	__u8 action;  /* enum edgefw_action */
 	__u8 pad[3];
 };
@@ -332,14 +339,22 @@ struct edgefw_rule_meta {
 /* Instance-wide facts userspace checks before reusing pins. */
 struct edgefw_instance_info {
 	__u32 layout_version;
-	__u32 pad;
-	__u64 ruleset_hash; /* FNV-1a of the rules file as loaded */
-	__u64 loaded_at;    /* CLOCK_REALTIME seconds */
 	__u32 cells_cap;    /* entries of each generation's cells array */
 	__u32 classes_cap;  /* entries of each generation's classes array */
-	__u64 version;      /* rulesets switched in since creation; 0: none */
 	__u32 tnodes_cap;   /* entries of each generation's tree node array */
 	__u32 tleaves_cap;  /* entries of each generation's tree leaf array */
+	__u32 pad;
+};
+
+/* gen_info[gen]: which ruleset a generation holds, written with its tables
+ * before the switch, so the active generation's entry always describes the
+ * ruleset in force. Userspace only; the packet path never reads it. */
+struct edgefw_gen_info {
+	__u64 ruleset_hash; /* FNV-1a of the rules file as loaded */
+	__u64 loaded_at;    /* CLOCK_REALTIME seconds */
+	__u64 version;      /* rulesets switched in since creation, this one included */
+	__u32 n_rules;
+	__u32 pad;
 };
 
 /* One entry per (interface, hook) this instance is attached to. */
@@ -410,11 +425,12 @@ _Static_assert(sizeof(struct edgefw_tree_root) == 12, "tree root layout");
 _Static_assert(sizeof(struct edgefw_verdict) == 12, "verdict layout");
 _Static_assert(sizeof(struct edgefw_stage) == 12, "stage layout");
 _Static_assert(sizeof(struct edgefw_gen_config) ==
-	       20 + 12 * EDGEFW_DIM_COUNT + 4 + 12 * 2 * EDGEFW_FAMILY_TREES, "gen config layout");
+	       24 + 12 * EDGEFW_DIM_COUNT + 4 + 12 * 2 * EDGEFW_FAMILY_TREES, "gen config layout");
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct edgefw_rule_meta) == EDGEFW_RULE_NAME_MAX + 8, "rule meta layout");
-_Static_assert(sizeof(struct edgefw_instance_info) == 48, "instance info layout");
+_Static_assert(sizeof(struct edgefw_instance_info) == 24, "instance info layout");
+_Static_assert(sizeof(struct edgefw_gen_info) == 32, "gen info layout");
 _Static_assert(sizeof(struct edgefw_log_event) == 72, "log event layout");
 _Static_assert(sizeof(struct edgefw_log_config) == 8, "log config layout");
 _Static_assert(sizeof(struct edgefw_log_state) == 24, "log state layout");

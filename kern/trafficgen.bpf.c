@@ -12,12 +12,21 @@
  *   src_base + (n % n_prefixes) * prefix_step + 1 + (n / n_prefixes) % hosts
  * where n counts frames, so consecutive frames walk the prefixes and every
  * host part stays inside its prefix (never the network address).
+ *
+ * With flows (n_flows > 0), frame n is flow n % n_flows instead: its
+ * addresses, protocol and ports, with a TCP header (SYN) for TCP and a UDP
+ * header otherwise, for rulesets that look at more than the source.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+
+#include "trafficgen.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -27,9 +36,47 @@ const volatile __u32 n_prefixes = 1;
 const volatile __u32 prefix_step = 256;
 const volatile __u32 hosts = 254; /* host parts used per prefix, >= 1 */
 
+const volatile __u32 n_flows; /* 0: sources from the prefixes */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TRAFFICGEN_MAX_FLOWS);
+	__type(key, __u32);
+	__type(value, struct trafficgen_flow);
+} flows SEC(".maps");
+
 /* Frames generated so far. The generator runs on one CPU at a time (the
  * test run pins itself for its duration), so a plain counter is exact. */
 __u64 frames;
+
+/* Addresses, protocol and an L4 header of flow k; the frame (60 bytes)
+ * has room for a TCP header. */
+static __always_inline int write_flow(struct iphdr *ip, void *data_end, __u32 k)
+{
+	struct trafficgen_flow *f = bpf_map_lookup_elem(&flows, &k);
+	struct tcphdr *tcp = (struct tcphdr *)(ip + 1);
+	struct udphdr *udp = (struct udphdr *)(ip + 1);
+
+	if (!f || (void *)(tcp + 1) > data_end)
+		return -1;
+	ip->saddr = f->src;
+	ip->daddr = f->dst;
+	ip->protocol = f->proto;
+	if (f->proto == IPPROTO_TCP) {
+		__builtin_memset(tcp, 0, sizeof(*tcp));
+		tcp->source = f->sport;
+		tcp->dest = f->dport;
+		tcp->doff = 5;
+		tcp->syn = 1;
+		tcp->window = bpf_htons(1024);
+	} else {
+		udp->source = f->sport;
+		udp->dest = f->dport;
+		udp->len = bpf_htons((__u16)(data_end - (void *)udp));
+		udp->check = 0;
+	}
+	return 0;
+}
 
 SEC("xdp")
 int trafficgen_tx(struct xdp_md *ctx)
@@ -43,9 +90,14 @@ int trafficgen_tx(struct xdp_md *ctx)
 
 	if ((void *)(ip + 1) > data_end)
 		return XDP_ABORTED;
-	src = src_base + (__u32)(n % n_prefixes) * prefix_step + 1 +
-	      (__u32)((n / n_prefixes) % hosts);
-	ip->saddr = bpf_htonl(src);
+	if (n_flows) {
+		if (write_flow(ip, data_end, (__u32)(n % n_flows)))
+			return XDP_ABORTED;
+	} else {
+		src = src_base + (__u32)(n % n_prefixes) * prefix_step + 1 +
+		      (__u32)((n / n_prefixes) % hosts);
+		ip->saddr = bpf_htonl(src);
+	}
 	/* The receiving stack verifies the IPv4 header checksum before
 	 * netfilter sees the packet, so recompute it (20 bytes, no options in
 	 * the template). UDP's is 0 in the template: "none" for IPv4. */

@@ -31,6 +31,15 @@
 # --quick): sources in 100.80.0.0/14, outside every prefix, so the filter
 # passes everything to the stack, which drops it for want of a UDP socket.
 #
+# ClassBench: edgefw XDP holding fw1_10k (--quick: fw1_1k), every line but
+# the last (which matches everything) as a drop rule, and edgefw holding its
+# first 10 rules, get the generator's flows instead (trafficgen --flows):
+# "hit" packets aimed inside rules of the set's second half that the second
+# half wins, "miss" TCP and UDP packets no rule matches (build/tests/tools/
+# classbench flows). Skipped with the compiler's message when `edgefw check`
+# refuses the set (or says nothing within EFW_BENCH_CB_TIMEOUT, default 600
+# seconds), or when the shared sets are absent.
+#
 # Every receiver is measured --reps times (default 3; --quick: once, hit
 # only, 1 s), the repetitions interleaved across receivers so that a slow
 # moment of the machine does not land on one of them; each figure reported
@@ -75,6 +84,12 @@ source "$(dirname "$(readlink -f "$0")")/lib/topology.sh"
 
 TRAFFICGEN=$EFW_REPO/build/tests/bench/trafficgen
 BENCH_OBJ=$EFW_REPO/build/kern/bench.bpf.o
+CLASSBENCH=$EFW_REPO/build/tests/tools/classbench
+CB_SET=fw1_10k
+[[ $QUICK -eq 1 ]] && CB_SET=fw1_1k
+CB_FILE=$EFW_REPO/../shared/data/classbench/$CB_SET
+CB_TIMEOUT=${EFW_BENCH_CB_TIMEOUT:-600}
+CB_FLOWS=4096
 N_PREFIXES=1000
 HIT_BASE=100.64.0.0
 MISS_BASE=100.80.0.0
@@ -212,7 +227,6 @@ edgefw_dropped() {
 		jq '[.rules[] | select(.action == "drop") | .packets] | add // 0'
 }
 
-# Each receiver: NAME|LABEL|NEEDS|SETUP|TEARDOWN|COUNTER
 setup_none() { :; }
 teardown_none() { :; }
 setup_xdpdrop() { efw_try in_ns "$RX_NS" xdp-loader load -m native -n bench_xdp_drop "$RX_IF" "$BENCH_OBJ" >/dev/null; }
@@ -225,7 +239,11 @@ setup_nft_linear() { efw_try in_ns "$RX_NS" nft -f "$EFW_TMP/nft-linear.nft"; }
 teardown_nft() { efw_try in_ns "$RX_NS" nft delete table netdev e2e; }
 setup_ipt() { efw_try in_ns "$RX_NS" iptables-legacy-restore "$EFW_TMP/iptables.rules"; }
 teardown_ipt() { efw_try in_ns "$RX_NS" iptables-legacy -t raw -F PREROUTING; }
+setup_efw_cb() { efw_try efw_edgefw --instance "$EFW_INSTANCE" attach "$RX_IF" --rules "$EFW_TMP/cb.yaml" --hook xdp --mode native >/dev/null; }
+setup_efw_cb10() { efw_try efw_edgefw --instance "$EFW_INSTANCE" attach "$RX_IF" --rules "$EFW_TMP/cb10.yaml" --hook xdp --mode native >/dev/null; }
 
+# Each receiver: NAME|LABEL|NEEDS|SETUP|TEARDOWN|COUNTER[|TRAFFIC], where
+# TRAFFIC "cb" means the ClassBench flows, else the source prefixes.
 RECEIVERS=(
 	"none|no filter (stack drops: no UDP socket)|ethtool|setup_none|teardown_none|udp_noports"
 	"xdp_drop|empty XDP_DROP|xdp-loader|setup_xdpdrop|teardown_xdpdrop|xdp_drops"
@@ -260,17 +278,21 @@ now_ns() { echo $((${EPOCHREALTIME//[.,]/} * 1000)); }
 
 RESULTS=()
 
-# measure NAME LABEL VARIANT COUNTER: one bounded run of the generator.
+# measure NAME LABEL VARIANT COUNTER TRAFFIC: one bounded run of the
+# generator.
 measure() {
-	local name=$1 label=$2 variant=$3 counter=$4 base napi gen_pid
+	local name=$1 label=$2 variant=$3 counter=$4 traffic=$5 base napi gen_pid
 	local t0 t1 rx0 rx1 dr0 dr1 c0 c1 s0 s1 b0 b1 st0 st1 out
+	local -a gen_src
 	base=$HIT_BASE
 	[[ $variant == miss ]] && base=$MISS_BASE
+	gen_src=(--src-base "$base" --prefixes "$N_PREFIXES")
+	[[ $traffic == cb ]] && gen_src=(--src-base "$base" --flows "$EFW_TMP/cb-$variant.flows")
 	napi=$(napi_pid) || { say "$name: no NAPI thread for $RX_IF"; return 1; }
 	taskset -p 2 "$napi" >/dev/null
 	efw_bg_in_ns "$GEN_NS" "$EFW_TMP/gen.out" taskset -c 0 "$TRAFFICGEN" \
-		--dev "$GEN_IF" --dst-mac "$RX_MAC" --dst "$RX_ADDR" --src-base "$base" \
-		--prefixes "$N_PREFIXES" --seconds $((WARMUP + SECONDS_PER_RUN + 1))
+		--dev "$GEN_IF" --dst-mac "$RX_MAC" --dst "$RX_ADDR" "${gen_src[@]}" \
+		--seconds $((WARMUP + SECONDS_PER_RUN + 1))
 	gen_pid=$EFW_BG_PID
 	sleep "$WARMUP"
 	read -r rx0 dr0 < <(rx_stats)
@@ -304,12 +326,44 @@ measure() {
 }
 
 SKIPPED=()
+
+# The ClassBench receivers, when the set is there and compiles.
+cb_prepare() {
+	local out msg lines
+	if [[ ! -x $CLASSBENCH ]]; then
+		SKIPPED+=("edgefw with $CB_SET ($CLASSBENCH is missing: make bench builds it)")
+		return 0
+	fi
+	if [[ ! -r $CB_FILE ]]; then
+		SKIPPED+=("edgefw with $CB_SET ($CB_FILE is absent: the shared ClassBench sets)")
+		return 0
+	fi
+	lines=$(grep -c . "$CB_FILE")
+	"$CLASSBENCH" convert "$CB_FILE" --skip-catch-all >"$EFW_TMP/cb.yaml" 2>/dev/null
+	"$CLASSBENCH" convert "$CB_FILE" --skip-catch-all --lines 1-10 >"$EFW_TMP/cb10.yaml" 2>/dev/null
+	say "checking $CB_SET with edgefw check (at most ${CB_TIMEOUT}s)"
+	if ! out=$(timeout "$CB_TIMEOUT" "$EDGEFW" check "$EFW_TMP/cb.yaml" 2>&1 >/dev/null); then
+		msg=$(grep -m1 'error:' <<<"$out" | sed 's/^.*error: //')
+		SKIPPED+=("edgefw with $CB_SET (refused: ${msg:-no answer within ${CB_TIMEOUT}s})")
+		return 0
+	fi
+	"$CLASSBENCH" flows "$CB_FILE" --range "1-$lines" --skip-catch-all --late \
+		-n "$CB_FLOWS" >"$EFW_TMP/cb-hit.flows"
+	"$CLASSBENCH" flows "$CB_FILE" --range "1-$lines" --skip-catch-all --miss \
+		-n "$CB_FLOWS" >"$EFW_TMP/cb-miss.flows"
+	RECEIVERS+=(
+		"edgefw_xdp_cb10|edgefw XDP native, first 10 rules of $CB_SET (ClassBench flows)|ethtool|setup_efw_cb10|teardown_efw|xdp_drops|cb"
+		"edgefw_xdp_cb|edgefw XDP native, $CB_SET (ClassBench flows)|ethtool|setup_efw_cb|teardown_efw|xdp_drops|cb"
+	)
+}
+cb_prepare
+
 VARIANTS=(hit)
 [[ $QUICK -eq 1 ]] || VARIANTS+=(miss)
 for ((rep = 1; rep <= REPS; rep++)); do
 for variant in "${VARIANTS[@]}"; do
 	for r in "${RECEIVERS[@]}"; do
-		IFS='|' read -r name label needs setup teardown counter <<<"$r"
+		IFS='|' read -r name label needs setup teardown counter traffic <<<"$r"
 		# The miss variant is about filters passing traffic: XDP_DROP
 		# drops everything and "none" is the same as its hit run.
 		[[ $variant == miss && ($name == xdp_drop || $name == none) ]] && continue
@@ -322,7 +376,7 @@ for variant in "${VARIANTS[@]}"; do
 			$teardown >/dev/null 2>&1 || true
 			continue
 		fi
-		measure "$name" "$label" "$variant" "$counter" ||
+		measure "$name" "$label" "$variant" "$counter" "$traffic" ||
 			SKIPPED+=("$name $variant, repetition $rep (measurement failed, see above)")
 		$teardown
 	done

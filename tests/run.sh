@@ -7,8 +7,9 @@
 #   tests/run.sh [-k PATTERN]... [unit|fuzz|datapath|netns]...
 #
 # Groups, always in this order: unit (build/tests/unit/test_*, cmocka with
-# CMOCKA_MESSAGE_OUTPUT=TAP), fuzz (each build/fuzz/fuzz_* libFuzzer target
-# for EFW_FUZZ_SECONDS, default 30, on a copy of its seed corpus, through
+# CMOCKA_MESSAGE_OUTPUT=TAP, and tests/unit/test_*.sh: checks of files such
+# as the systemd unit), fuzz (each build/fuzz/fuzz_* libFuzzer target
+# for EFW_FUZZ_SECONDS, default 12 (five targets: about 70 s), on a copy of its seed corpus, through
 # tests/fuzz/run_target.sh), datapath (build/tests/datapath/dptest) and
 # netns (tests/netns/test_*.sh). No group named: all of them.
 # -k PATTERN keeps only programs whose file name contains PATTERN (shell
@@ -21,6 +22,8 @@
 # /sys/fs/bpf/edgefw/t-* pins, processes the tests started) that were not
 # there before the run add one failure.
 #
+# Timeouts: 300 s per unit test, fuzz time + 60 s, 300 s for the datapath,
+# 180 s per namespace test unless its file has a line "# efw-timeout: N".
 # Environment: EFW_TEST_TIMEOUT overrides every per-program timeout (seconds).
 # The last line is always "N passed, N failed[, N skipped]"; exit status 1
 # when anything failed.
@@ -233,10 +236,16 @@ if [[ -n ${want[unit]:-} ]]; then
 		run_prog unit 300 "$prog" CMOCKA_MESSAGE_OUTPUT=TAP
 		ran=$((ran + 1))
 	done
+	for prog in tests/unit/test_*.sh; do
+		[[ -f $prog ]] || continue
+		matches "${prog##*/}" || continue
+		run_prog unit 60 "$prog"
+		ran=$((ran + 1))
+	done
 fi
 
 if [[ -n ${want[fuzz]:-} ]]; then
-	fuzz_seconds=${EFW_FUZZ_SECONDS:-30}
+	fuzz_seconds=${EFW_FUZZ_SECONDS:-12}
 	for prog in build/fuzz/fuzz_*; do
 		[[ -f $prog && -x $prog ]] || continue
 		matches "${prog##*/}" || continue
@@ -258,7 +267,9 @@ if [[ -n ${want[netns]:-} ]]; then
 	for prog in tests/netns/test_*.sh; do
 		[[ -f $prog ]] || continue
 		matches "${prog##*/}" || continue
-		run_prog netns 180 "$prog"
+		# A test that runs others says how long it needs: "# efw-timeout: N".
+		limit=$(sed -n 's/^# efw-timeout: *\([0-9][0-9]*\)$/\1/p' "$prog" | head -n 1)
+		run_prog netns "${limit:-180}" "$prog"
 		ran=$((ran + 1))
 	done
 fi

@@ -369,6 +369,8 @@ efw_cleanup() {
 	for inst in "${EFW_INSTANCES[@]}"; do
 		# Never empty: "$EFW_PIN_ROOT/" would be every instance.
 		[[ -n $inst && -d $EFW_PIN_ROOT/$inst ]] && rm -rf -- "${EFW_PIN_ROOT:?}/$inst"
+		# A daemon killed with -9 leaves its (unlocked) owner file.
+		[[ -n $inst ]] && rm -f -- "/run/edgefw/$inst.owner"
 	done
 	[[ -n ${EFW_TMP:-} && -d $EFW_TMP ]] && rm -rf -- "$EFW_TMP"
 	return 0

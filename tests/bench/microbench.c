@@ -9,11 +9,17 @@
  * and switching to them, and the kernel memory the instance's maps take.
  *
  *   microbench [--quick] [--reps N] [--json FILE] [--reload-json FILE]
- *              [--lists DIR]
+ *              [--lists DIR] [--classbench-dir DIR] [--classbench-json FILE]
+ *              [--cb-budget CPU_SECONDS] [--classbench-only | --no-classbench]
+ *              [--shapes]
+ *
+ * --shapes: only the parse cost by frame shape (parsecost.c), under the
+ * first scenario's ruleset.
  *
  * The reload figures go to their own file (by default reload.json, or
  * reload-quick.json with --quick, next to --json's): results.json stays the
- * per-packet array scripts/bench_plot.sh reads.
+ * per-packet array scripts/bench_plot.sh reads. So do the ClassBench
+ * scenarios' (classbench_bench.c; classbench.json or classbench-quick.json).
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -30,6 +36,8 @@
 #include <unistd.h>
 
 #include "bench.skel.h"
+#include "benchutil.h"
+#include "classbench_bench.h"
 #include "classify.h"
 #include "dispatcher.h"
 #include "edgefw.skel.h"
@@ -37,21 +45,12 @@
 #include "listfile.h"
 #include "naive.h"
 #include "packets.h"
+#include "parsecost.h"
 #include "ruleset.h"
 #include "tables.h"
 #include "xdpfilter.h"
 
 #define N_FLOWS 4096
-
-/* Whose tables a scenario fills; baselines classify nothing. */
-enum prog_kind { PROG_BASELINE, PROG_EDGEFW, PROG_NAIVE, PROG_XDPFILTER };
-
-struct prog {
-	const char *name;
-	int fd;
-	enum prog_kind kind;
-	bool tc; /* else XDP: the verdicts differ */
-};
 
 struct scenario {
 	const char *name;
@@ -157,6 +156,7 @@ static int build_ruleset(const struct scenario *sc, struct ef_ruleset *rs,
 		rs->default_action[h] = EDGEFW_ACT_DROP;
 	rs->malformed_action = EDGEFW_ACT_DROP;
 	rs->ext_overflow_action = EDGEFW_ACT_DROP;
+	rs->encap_overflow_action = EDGEFW_ACT_DROP;
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		struct ef_rule *r = &rs->rules[i];
 		uint8_t proto;
@@ -234,54 +234,8 @@ static void build_flows(const struct scenario *sc, const struct ef_ruleset *rs,
 	}
 }
 
-/* Mean ns per packet over all flows, each run `repeat` times. */
-static double measure(int fd, const struct pkt *flows, size_t n, unsigned repeat)
-{
-	uint64_t total = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = flows[i].data,
-			    .data_size_in = (__u32)flows[i].len, .repeat = repeat);
-
-		if (bpf_prog_test_run_opts(fd, &opts)) {
-			fprintf(stderr, "microbench: test run failed: %s\n",
-				strerror(errno));
-			exit(2);
-		}
-		total += opts.duration; /* mean ns of the repeats */
-	}
-	return (double)total / (double)n;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static size_t n_results;
 static struct result results[128];
-
-/* How many flows a program drops: its verdicts differ where its semantics
- * do (see the notes), which the timing alone would hide. */
-static size_t count_drops(const struct prog *prog, const struct pkt *flows, size_t n)
-{
-	size_t drops = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = flows[i].data,
-			    .data_size_in = (__u32)flows[i].len, .repeat = 1);
-
-		if (bpf_prog_test_run_opts(prog->fd, &opts)) {
-			fprintf(stderr, "microbench: test run failed: %s\n",
-				strerror(errno));
-			exit(2);
-		}
-		drops += opts.retval == (prog->tc ? 2 /* TC_ACT_SHOT */ : XDP_DROP);
-	}
-	return drops;
-}
 
 static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
 			 struct bench_bpf *base, const struct prog *progs,
@@ -352,16 +306,16 @@ static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
 		if (progs[p].kind == PROG_BASELINE)
 			continue;
 		snprintf(notes[p] + len, sizeof(notes[p]) - len, "%sdrops %zu/%d flows",
-			 len ? "; " : "", count_drops(&progs[p], flows, N_FLOWS), N_FLOWS);
+			 len ? "; " : "", bench_count_drops(&progs[p], flows, N_FLOWS), N_FLOWS);
 		printf("#   %s: %s\n", progs[p].name, notes[p]);
 	}
 	samples = xcalloc(n_progs * reps, sizeof(*samples));
 	/* Interleaved: every repetition runs every program once. */
 	for (unsigned r = 0; r < reps; r++)
 		for (size_t p = 0; p < n_progs; p++)
-			samples[p * reps + r] = measure(progs[p].fd, flows, N_FLOWS, repeat);
+			samples[p * reps + r] = bench_measure(progs[p].fd, flows, N_FLOWS, repeat);
 	for (size_t p = 0; p < n_progs; p++)
-		qsort(&samples[p * reps], reps, sizeof(*samples), cmp_double);
+		qsort(&samples[p * reps], reps, sizeof(*samples), bench_cmp_double);
 	for (size_t p = 0; p < n_progs && n_results < 128; p++) {
 		double *s = &samples[p * reps];
 		struct result *res = &results[n_results++];
@@ -492,8 +446,7 @@ static int inner_memlock(int outer, uint32_t gen, uint64_t *sum)
 static int instance_memlock(const struct ef_instance *inst, uint64_t *live,
 			    uint64_t *prev)
 {
-	struct edgefw_active act;
-	uint32_t zero = 0;
+	struct ef_ruleset_state st;
 	uint64_t bytes;
 	int ret;
 
@@ -505,15 +458,15 @@ static int instance_memlock(const struct ef_instance *inst, uint64_t *live,
 	*live += bytes;
 	EF_PINNED_MAPS(EF_MAP_MEMLOCK)
 #undef EF_MAP_MEMLOCK
-	if (bpf_map_lookup_elem(inst->maps.active, &zero, &act))
-		return -errno;
-	ret = inner_memlock(inst->maps.cells_tbl, act.gen, live);
+	ret = ef_instance_read_state(inst, &st);
 	if (!ret)
-		ret = inner_memlock(inst->maps.class_tbl, act.gen, live);
+		ret = inner_memlock(inst->maps.cells_tbl, st.gen, live);
 	if (!ret)
-		ret = inner_memlock(inst->maps.cells_tbl, !act.gen, prev);
+		ret = inner_memlock(inst->maps.class_tbl, st.gen, live);
 	if (!ret)
-		ret = inner_memlock(inst->maps.class_tbl, !act.gen, prev);
+		ret = inner_memlock(inst->maps.cells_tbl, !st.gen, prev);
+	if (!ret)
+		ret = inner_memlock(inst->maps.class_tbl, !st.gen, prev);
 	return ret;
 }
 
@@ -568,8 +521,8 @@ static void run_reload(const struct scenario *sc, struct ef_instance *inst,
 			sc->name, strerror(-err));
 		exit(2);
 	}
-	qsort(compile_ms, reps, sizeof(*compile_ms), cmp_double);
-	qsort(apply_ms, reps, sizeof(*apply_ms), cmp_double);
+	qsort(compile_ms, reps, sizeof(*compile_ms), bench_cmp_double);
+	qsort(apply_ms, reps, sizeof(*apply_ms), bench_cmp_double);
 	res->scenario = sc->name;
 	res->prefixes = block.n;
 	res->rules = rs.n_rules;
@@ -631,11 +584,15 @@ static void print_reloads(FILE *json, unsigned reps)
 
 int main(int argc, char **argv)
 {
-	const char *json_path = NULL, *reload_path = NULL;
+	const char *json_path = NULL, *reload_path = NULL, *cb_path = NULL;
 	const char *lists = "../shared/data/lists";
-	char reload_default[PATH_MAX];
+	const char *cb_dir = "../shared/data/classbench";
+	char reload_default[PATH_MAX], cb_default[PATH_MAX];
+	bool cb_only = false, no_cb = false;
+	double cb_budget = 600;
+	int xf_fd = -1;
 	unsigned reps = 5, repeat = 50;
-	bool quick = false;
+	bool quick = false, shapes_only = false;
 	struct edgefw_bpf *skel = NULL;
 	struct bench_bpf *base = NULL;
 	struct ef_instance inst;
@@ -656,6 +613,18 @@ int main(int argc, char **argv)
 			lists = argv[++i];
 		else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
 			repeat = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--classbench-dir") && i + 1 < argc)
+			cb_dir = argv[++i];
+		else if (!strcmp(argv[i], "--classbench-json") && i + 1 < argc)
+			cb_path = argv[++i];
+		else if (!strcmp(argv[i], "--cb-budget") && i + 1 < argc)
+			cb_budget = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--classbench-only"))
+			cb_only = true;
+		else if (!strcmp(argv[i], "--no-classbench"))
+			no_cb = true;
+		else if (!strcmp(argv[i], "--shapes"))
+			shapes_only = true;
 	}
 	if (reps < 1)
 		reps = 1;
@@ -667,6 +636,14 @@ int main(int argc, char **argv)
 		snprintf(reload_default, sizeof(reload_default), "%s/%s",
 			 dirname(dir), quick ? "reload-quick.json" : "reload.json");
 		reload_path = reload_default;
+	}
+	if (!cb_path && json_path) {
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%s", json_path);
+		snprintf(cb_default, sizeof(cb_default), "%s/%s", dirname(dir),
+			 quick ? "classbench-quick.json" : "classbench.json");
+		cb_path = cb_default;
 	}
 
 	snprintf(firehol, sizeof(firehol), "%s/firehol_level1.netset", lists);
@@ -729,14 +706,28 @@ int main(int argc, char **argv)
 						strerror(-ret));
 			xdpfilter_stop();
 			n_progs--;
+		} else {
+			xf_fd = progs[n_progs - 1].fd;
 		}
-		size_t n = quick ? sizeof(quick_set) / sizeof(*quick_set) :
-				   sizeof(full) / sizeof(*full);
+		size_t n = cb_only ? 0 : quick ? sizeof(quick_set) / sizeof(*quick_set) :
+						 sizeof(full) / sizeof(*full);
 
 		printf("# %u repetitions, %d flows, each run %u times per measurement\n",
 		       reps, N_FLOWS, repeat);
+		const struct parse_prog shapes[] = {
+			{ "parse-only", progs[1].fd, false },
+			{ "edgefw xdp", progs[3].fd, false },
+			{ "edgefw tc", progs[4].fd, true },
+		};
+
+		if (shapes_only)
+			n = 1;
 		for (size_t i = 0; i < n; i++)
 			run_scenario(&set[i], &inst, base, progs, n_progs, reps, repeat);
+		bench_parse_shapes(shapes, sizeof(shapes) / sizeof(*shapes), reps,
+				   repeat);
+		if (shapes_only)
+			goto done;
 
 		/* Source blocklists as in the per-packet scenarios, with the
 		 * same 9 multi-field rules after them. The instance holds the
@@ -752,23 +743,25 @@ int main(int argc, char **argv)
 			{ "100k prefixes", EF_AF_INET, 100000, 9, NULL },
 		};
 		const struct scenario *rset = quick ? reload_quick : reload_full;
-		size_t rn = quick ? sizeof(reload_quick) / sizeof(*reload_quick) :
-				    sizeof(reload_full) / sizeof(*reload_full);
+		size_t rn = cb_only ? 0 : quick ? sizeof(reload_quick) / sizeof(*reload_quick) :
+						  sizeof(reload_full) / sizeof(*reload_full);
 
 		for (size_t i = 0; i < rn; i++)
 			run_reload(&rset[i], &inst, reps);
 	}
-	if (json_path) {
+done:
+	if (json_path && !cb_only) {
 		json = fopen(json_path, "w");
 		if (!json)
 			fprintf(stderr, "microbench: cannot write %s: %s\n", json_path,
 				strerror(errno));
 	}
-	print_results(json);
+	if (!cb_only)
+		print_results(json);
 	if (json)
 		fclose(json);
 	json = NULL;
-	if (reload_path) {
+	if (reload_path && !cb_only) {
 		json = fopen(reload_path, "w");
 		if (!json)
 			fprintf(stderr, "microbench: cannot write %s: %s\n",
@@ -778,6 +771,14 @@ int main(int argc, char **argv)
 	if (json)
 		fclose(json);
 	ret = 0;
+	if (!no_cb && !shapes_only) {
+		struct cbb_env env = { .inst = &inst, .skel = skel, .base = base,
+				       .xdpfilter_fd = xf_fd, .reps = reps, .repeat = repeat,
+				       .quick = quick, .dir = cb_dir, .budget_cpu = cb_budget,
+				       .json_path = cb_path };
+
+		ret = classbench_bench(&env) ? 2 : 0;
+	}
 out:
 	xdpfilter_stop();
 	bench_bpf__destroy(base);

@@ -55,8 +55,10 @@ static int add_prefixes(int fd, const struct ef_addr_field *f, uint32_t rule,
 	return 0;
 }
 
+/* With max_range, ranges wider than that are left out (counted in
+ * *skipped), and so are services once the hash is full. */
 static int add_services(int fd, const struct ef_rule *r, uint32_t rule,
-			size_t *entries)
+			uint32_t max_range, size_t *entries, size_t *skipped)
 {
 	/* A hash on exact (protocol, port) cannot say "any": such rules are
 	 * left to their other fields. */
@@ -65,21 +67,30 @@ static int add_services(int fd, const struct ef_rule *r, uint32_t rule,
 	for (unsigned proto = 0; proto < 256; proto++) {
 		if (!ef_rule_has_proto(r, (uint8_t)proto))
 			continue;
-		for (size_t i = 0; i < r->dport.n; i++)
+		for (size_t i = 0; i < r->dport.n; i++) {
+			if (max_range && (uint32_t)r->dport.v[i].hi - r->dport.v[i].lo >= max_range) {
+				(*skipped)++;
+				continue;
+			}
 			for (uint32_t p = r->dport.v[i].lo; p <= r->dport.v[i].hi; p++) {
 				struct naive_svc_key k = { .dport = (__u16)p,
 							   .proto = (__u8)proto };
 				int ret = add_first(fd, &k, rule, entries);
 
+				if (ret == -E2BIG && max_range) {
+					(*skipped)++;
+					break;
+				}
 				if (ret)
 					return ret;
 			}
+		}
 	}
 	return 0;
 }
 
-int naive_load(struct bench_bpf *skel, const struct ef_ruleset *rs,
-	       size_t *entries)
+static int load(struct bench_bpf *skel, const struct ef_ruleset *rs,
+		uint32_t max_range, size_t *entries, size_t *skipped)
 {
 	int src = bpf_map__fd(skel->maps.naive_src);
 	int dst = bpf_map__fd(skel->maps.naive_dst);
@@ -88,7 +99,7 @@ int naive_load(struct bench_bpf *skel, const struct ef_ruleset *rs,
 	uint32_t def = EDGEFW_MAX_RULES, a;
 	int ret;
 
-	*entries = 0;
+	*entries = *skipped = 0;
 	if (rs->n_rules > EDGEFW_MAX_RULES)
 		return -E2BIG;
 	ret = map_empty(src, sizeof(struct naive_lpm_key));
@@ -103,7 +114,7 @@ int naive_load(struct bench_bpf *skel, const struct ef_ruleset *rs,
 		if (!ret)
 			ret = add_prefixes(dst, &r->dst, i, entries);
 		if (!ret)
-			ret = add_services(svc, r, i, entries);
+			ret = add_services(svc, r, i, max_range, entries, skipped);
 		a = r->action;
 		if (!ret && bpf_map_update_elem(act, &i, &a, BPF_ANY))
 			ret = -errno;
@@ -112,4 +123,18 @@ int naive_load(struct bench_bpf *skel, const struct ef_ruleset *rs,
 	if (!ret && bpf_map_update_elem(act, &def, &a, BPF_ANY))
 		ret = -errno;
 	return ret;
+}
+
+int naive_load(struct bench_bpf *skel, const struct ef_ruleset *rs,
+	       size_t *entries)
+{
+	size_t skipped;
+
+	return load(skel, rs, 0, entries, &skipped);
+}
+
+int naive_load_partial(struct bench_bpf *skel, const struct ef_ruleset *rs,
+		       size_t *entries, size_t *skipped)
+{
+	return load(skel, rs, NAIVE_MAX_RANGE, entries, skipped);
 }

@@ -15,7 +15,11 @@
  *
  *   trafficgen --dev IF --dst-mac MAC --dst ADDR --src-base ADDR
  *              [--prefixes N] [--prefix-step N] [--hosts N]
- *              [--seconds S] [--batch N] [--dport PORT]
+ *              [--seconds S] [--batch N] [--dport PORT] [--flows FILE]
+ *
+ * --flows FILE: frames cycle through the flows of FILE instead, one a line,
+ * "PROTO SRC DST SPORT DPORT" (what `classbench flows` prints; more columns
+ * are ignored): addresses, protocol and ports each, TCP frames as SYNs.
  *
  * Prints one line: "frames N seconds S pps P".
  */
@@ -40,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "trafficgen.h"
 #include "trafficgen.skel.h"
 
 /* 60 bytes: the shortest Ethernet frame without FCS. */
@@ -62,7 +67,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: trafficgen --dev IF --dst-mac MAC --dst ADDR --src-base ADDR\n"
 		"                  [--prefixes N] [--prefix-step N] [--hosts N]\n"
-		"                  [--seconds S] [--batch N] [--dport PORT]\n");
+		"                  [--seconds S] [--batch N] [--dport PORT] [--flows FILE]\n");
 	exit(2);
 }
 
@@ -131,6 +136,54 @@ static void build_frame(unsigned char *f, const unsigned char *dmac,
 	memcpy(udp + 1, "edgefw-bench-e2e", 16);
 }
 
+/* Reads FILE's flows. Returns how many, or -1 with the reason printed. */
+static long read_flows(const char *path, struct trafficgen_flow *v)
+{
+	char line[256], src[64], dst[64];
+	unsigned proto, sport, dport;
+	long n = 0, lineno = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		fprintf(stderr, "trafficgen: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		struct in_addr s, d;
+
+		lineno++;
+		if (n == TRAFFICGEN_MAX_FLOWS ||
+		    sscanf(line, "%u %63s %63s %u %u", &proto, src, dst, &sport, &dport) != 5 ||
+		    proto > 255 || sport > 65535 || dport > 65535 ||
+		    inet_pton(AF_INET, src, &s) != 1 || inet_pton(AF_INET, dst, &d) != 1) {
+			fprintf(stderr, "trafficgen: %s:%ld: not \"PROTO SRC DST SPORT DPORT\" (IPv4, at most %d flows)\n",
+				path, lineno, TRAFFICGEN_MAX_FLOWS);
+			fclose(f);
+			return -1;
+		}
+		v[n++] = (struct trafficgen_flow){ .src = s.s_addr, .dst = d.s_addr,
+						   .sport = htons((uint16_t)sport),
+						   .dport = htons((uint16_t)dport),
+						   .proto = (uint8_t)proto };
+	}
+	fclose(f);
+	if (!n)
+		fprintf(stderr, "trafficgen: %s has no flows\n", path);
+	return n ? n : -1;
+}
+
+static int fill_flows(struct trafficgen_bpf *skel, const struct trafficgen_flow *v, long n)
+{
+	int fd = bpf_map__fd(skel->maps.flows);
+
+	for (__u32 k = 0; k < (__u32)n; k++)
+		if (bpf_map_update_elem(fd, &k, &v[k], BPF_ANY)) {
+			fprintf(stderr, "trafficgen: filling the flow table: %s\n", strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -144,8 +197,11 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 't' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "dport", required_argument, NULL, 'P' },
+		{ "flows", required_argument, NULL, 'f' },
 		{ 0 }
 	};
+	static struct trafficgen_flow flow_v[TRAFFICGEN_MAX_FLOWS];
+	long n_flow = 0;
 	const char *dev = NULL;
 	struct ether_addr *dmac_p = NULL;
 	unsigned char dmac[ETH_ALEN], smac[ETH_ALEN], frame[FRAME_LEN];
@@ -197,6 +253,11 @@ int main(int argc, char **argv)
 		case 'P':
 			dport = parse_num(optarg, "--dport", 1, 65535);
 			break;
+		case 'f':
+			n_flow = read_flows(optarg, flow_v);
+			if (n_flow < 0)
+				return 2;
+			break;
 		default:
 			usage();
 		}
@@ -224,10 +285,15 @@ int main(int argc, char **argv)
 	skel->rodata->n_prefixes = (uint32_t)n_prefixes;
 	skel->rodata->prefix_step = (uint32_t)step;
 	skel->rodata->hosts = (uint32_t)hosts;
+	skel->rodata->n_flows = (uint32_t)n_flow;
 	ret = trafficgen_bpf__load(skel);
 	if (ret) {
 		fprintf(stderr, "trafficgen: loading the BPF program: %s\n",
 			strerror(-ret));
+		trafficgen_bpf__destroy(skel);
+		return 1;
+	}
+	if (fill_flows(skel, flow_v, n_flow)) {
 		trafficgen_bpf__destroy(skel);
 		return 1;
 	}

@@ -109,43 +109,49 @@ static int empty_hash(int fd)
 	return errno == ENOENT ? 0 : -errno;
 }
 
-int xdpfilter_fill(const struct ef_ruleset *rs, struct xdpfilter_counts *n)
+/* Adds the single addresses (/32, /128) of f with flag; an address already
+ * there for the other field gets both flags. */
+static int fill_addrs(const struct ef_addr_field *f, uint64_t flag,
+		      struct xdpfilter_counts *n)
 {
-	static uint8_t want[65536];
-	const struct ef_addr_field *block = &rs->rules[0].src;
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	int ret;
-
-	memset(n, 0, sizeof(*n));
-	if (bpf_obj_get_info_by_fd(xf.v4, &info, &len))
-		return -errno;
-	n->capacity = info.max_entries;
-	ret = empty_hash(xf.v4);
-	if (!ret)
-		ret = empty_hash(xf.v6);
-	if (ret)
-		return ret;
-	n->prefixes = block->any ? 0 : block->n;
-	for (size_t i = 0; i < n->prefixes; i++) {
-		const struct ef_prefix *p = &block->v[i];
+	for (size_t i = 0; !f->any && i < f->n; i++) {
+		const struct ef_prefix *p = &f->v[i];
 		bool v4 = p->family == EF_AF_INET;
+		int fd = v4 ? xf.v4 : xf.v6, ret;
 
+		n->prefixes++;
 		if (p->len != (v4 ? 32 : 128))
 			continue;
 		n->single++;
+		if (!bpf_map_lookup_elem(fd, p->addr, xf.vals)) {
+			ret = (xf.vals[0] & flag) ? 0 : put(fd, p->addr, (xf.vals[0] & 0xff) | flag, BPF_EXIST);
+			if (ret)
+				return ret;
+			continue;
+		}
 		/* A full map refuses more (E2BIG): count what it holds. */
 		if (n->addrs >= n->capacity)
 			continue;
-		ret = put(v4 ? xf.v4 : xf.v6, p->addr, XF_SRC, BPF_NOEXIST);
-		if (ret == -EEXIST || ret == -E2BIG)
+		ret = put(fd, p->addr, flag, BPF_NOEXIST);
+		if (ret == -E2BIG)
 			continue;
 		if (ret)
 			return ret;
 		n->addrs++;
 	}
+	return 0;
+}
+
+/* Sets the port array to the destination ports of rules [first, n), only
+ * writing the ports that change: it has 65536 slots. */
+static int fill_ports(const struct ef_ruleset *rs, size_t first,
+		      struct xdpfilter_counts *n)
+{
+	static uint8_t want[65536];
+	int ret;
+
 	memset(want, 0, sizeof(want));
-	for (size_t r = 1; r < rs->n_rules; r++) {
+	for (size_t r = first; r < rs->n_rules; r++) {
 		const struct ef_rule *rule = &rs->rules[r];
 		uint8_t f = XF_DST;
 
@@ -159,7 +165,6 @@ int xdpfilter_fill(const struct ef_ruleset *rs, struct xdpfilter_counts *n)
 			for (uint32_t p = rule->dport.v[i].lo; p <= rule->dport.v[i].hi; p++)
 				want[p] |= f;
 	}
-	/* Only the ports that change: the array has 65536 slots. */
 	for (uint32_t p = 0; p < 65536; p++) {
 		uint32_t key = htons((uint16_t)p);
 
@@ -173,4 +178,39 @@ int xdpfilter_fill(const struct ef_ruleset *rs, struct xdpfilter_counts *n)
 		xf.port_flags[p] = want[p];
 	}
 	return 0;
+}
+
+static int start_fill(struct xdpfilter_counts *n)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int ret;
+
+	memset(n, 0, sizeof(*n));
+	if (bpf_obj_get_info_by_fd(xf.v4, &info, &len))
+		return -errno;
+	n->capacity = info.max_entries;
+	ret = empty_hash(xf.v4);
+	return ret ? ret : empty_hash(xf.v6);
+}
+
+int xdpfilter_fill(const struct ef_ruleset *rs, struct xdpfilter_counts *n)
+{
+	int ret = start_fill(n);
+
+	if (!ret)
+		ret = fill_addrs(&rs->rules[0].src, XF_SRC, n);
+	return ret ? ret : fill_ports(rs, 1, n);
+}
+
+int xdpfilter_fill_all(const struct ef_ruleset *rs, struct xdpfilter_counts *n)
+{
+	int ret = start_fill(n);
+
+	for (size_t r = 0; !ret && r < rs->n_rules; r++) {
+		ret = fill_addrs(&rs->rules[r].src, XF_SRC, n);
+		if (!ret)
+			ret = fill_addrs(&rs->rules[r].dst, XF_DST, n);
+	}
+	return ret ? ret : fill_ports(rs, 0, n);
 }

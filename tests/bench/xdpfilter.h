@@ -29,6 +29,11 @@ int xdpfilter_start(int *prog_fd);
  * map's capacity, and the destination ports of the other rules. */
 int xdpfilter_fill(const struct ef_ruleset *rs, struct xdpfilter_counts *n);
 
+/* The same for multi-field rules: the single source and destination
+ * addresses of every rule, up to the map's capacity, and every rule's
+ * destination ports. prefixes counts every address entry of the rules. */
+int xdpfilter_fill_all(const struct ef_ruleset *rs, struct xdpfilter_counts *n);
+
 /* `xdp-filter unload`; safe to call twice. */
 void xdpfilter_stop(void);
 

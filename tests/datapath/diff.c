@@ -5,23 +5,20 @@
  * be the reference matcher's. Reproducible from --seed.
  */
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dp.h"
-#include "matcher.h"
+#include "diff.h"
+#include "xorshift.h"
 
 static uint64_t rng_state;
 
 static uint64_t rnd(void)
 {
-	/* xorshift64*: the same sequence from a seed on every machine. */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
+	return xorshift_next(&rng_state);
 }
 
 static unsigned below(unsigned n)
@@ -176,6 +173,7 @@ static void random_ruleset(struct ef_ruleset *rs, unsigned max_rules)
 	rs->non_ip_action = EDGEFW_ACT_PASS;
 	rs->malformed_action = EDGEFW_ACT_DROP;
 	rs->ext_overflow_action = EDGEFW_ACT_DROP;
+	rs->encap_overflow_action = EDGEFW_ACT_DROP;
 	rs->frag_policy = (uint8_t)(chance(70) ? EF_FRAGPOL_RULES : 1 + below(2));
 }
 
@@ -195,11 +193,10 @@ static void free_ruleset(struct ef_ruleset *rs)
 static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP,
 				  IPPROTO_ICMP, IPPROTO_ICMPV6, 47, 4, 200 };
 
-/* A random packet: the frame and the fields the reference matcher sees. */
-static void random_packet(struct pkt_spec *s, struct ef_packet *ep)
+/* A random packet. */
+static void random_packet(struct pkt_spec *s)
 {
 	memset(s, 0, sizeof(*s));
-	memset(ep, 0, sizeof(*ep));
 	s->family = chance(35) ? 6 : 4;
 	random_addr(s->family == 4 ? EF_AF_INET : EF_AF_INET6, s->saddr);
 	random_addr(s->family == 4 ? EF_AF_INET : EF_AF_INET6, s->daddr);
@@ -216,7 +213,11 @@ static void random_packet(struct pkt_spec *s, struct ef_packet *ep)
 	s->outer_tpid = chance(50) ? 0x88a8 : 0x8100;
 	s->frag = chance(75) ? 0 : (uint8_t)(1 + below(2));
 	s->n_ext = s->family == 6 ? (int)below(3) : 0;
+}
 
+void diff_packet_of(const struct pkt_spec *s, struct ef_packet *ep)
+{
+	memset(ep, 0, sizeof(*ep));
 	ep->family = s->family == 4 ? EF_AF_INET : EF_AF_INET6;
 	memcpy(ep->saddr, s->saddr, 16);
 	memcpy(ep->daddr, s->daddr, 16);
@@ -274,32 +275,37 @@ static void dump_port_field(const char *what, const struct ef_port_field *f)
 	printf("\n");
 }
 
-/* The ruleset and packet of a mismatch, to reproduce it by hand. */
-static void dump(const struct ef_ruleset *rs, const struct ef_packet *ep)
+static void dump_rule(const struct ef_ruleset *rs, size_t i)
+{
+	const struct ef_rule *r = &rs->rules[i];
+
+	printf("# rule %zu (%s): action %u hooks %#x vlan %d frag %u icmp %d/%d flags %#x/%#x proto_any %d",
+	       i, r->name, r->action, r->hooks, r->vlan, r->frag, r->icmp_type,
+	       r->icmp_code, r->tcp_flags_mask, r->tcp_flags_value, r->proto_any);
+	for (unsigned p = 0; p < 256 && !r->proto_any; p++)
+		if (ef_rule_has_proto(r, (uint8_t)p))
+			printf(" %u", p);
+	for (size_t k = 0; k < r->n_ifaces; k++)
+		printf(" if=%s", r->ifaces[k]);
+	printf("\n");
+	dump_addr_field("src", &r->src);
+	dump_addr_field("dst", &r->dst);
+	dump_port_field("sport", &r->sport);
+	dump_port_field("dport", &r->dport);
+}
+
+/* The ruleset (or, when big, the rule the reference picks) and the packet
+ * of a mismatch, to reproduce it by hand. */
+static void dump(const struct ef_ruleset *rs, const struct ef_packet *ep, int rule)
 {
 	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 	int af = ep->family == EF_AF_INET ? AF_INET : AF_INET6;
 
 	printf("# defaults %u/%u/%u frag-policy %u\n", rs->default_action[0],
 	       rs->default_action[1], rs->default_action[2], rs->frag_policy);
-	for (size_t i = 0; i < rs->n_rules; i++) {
-		const struct ef_rule *r = &rs->rules[i];
-
-		printf("# rule %zu: action %u hooks %#x vlan %d frag %u icmp %d/%d flags %#x/%#x proto_any %d",
-		       i, r->action, r->hooks, r->vlan, r->frag, r->icmp_type,
-		       r->icmp_code, r->tcp_flags_mask, r->tcp_flags_value,
-		       r->proto_any);
-		for (unsigned p = 0; p < 256 && !r->proto_any; p++)
-			if (ef_rule_has_proto(r, (uint8_t)p))
-				printf(" %u", p);
-		for (size_t k = 0; k < r->n_ifaces; k++)
-			printf(" if=%s", r->ifaces[k]);
-		printf("\n");
-		dump_addr_field("src", &r->src);
-		dump_addr_field("dst", &r->dst);
-		dump_port_field("sport", &r->sport);
-		dump_port_field("dport", &r->dport);
-	}
+	for (size_t i = 0; i < rs->n_rules; i++)
+		if (rs->n_rules <= 64 || (int)i == rule)
+			dump_rule(rs, i);
 	inet_ntop(af, ep->saddr, sa, sizeof(sa));
 	inet_ntop(af, ep->daddr, da, sizeof(da));
 	printf("# packet %s -> %s proto %u frag %u ports %d %u/%u icmp %d %u/%u flags %d %#x vlan %d\n",
@@ -308,23 +314,139 @@ static void dump(const struct ef_ruleset *rs, const struct ef_packet *ep)
 	       ep->tcp_flags, ep->vlan);
 }
 
-static enum dp_verdict expected(const struct ef_ruleset *rs,
-				const struct ef_packet *ep, int *rule)
+static enum dp_verdict verdict_of(const struct ef_decision *d)
 {
-	struct ef_decision d = ef_decide(rs, ep);
-
-	*rule = d.by == EF_BY_RULE ? d.rule : -1;
-	if (d.action == EDGEFW_ACT_DROP)
+	if (d->action == EDGEFW_ACT_DROP)
 		return DP_DROP;
-	return d.action == EDGEFW_ACT_REDIRECT ? DP_REDIRECT : DP_PASS;
+	return d->action == EDGEFW_ACT_REDIRECT ? DP_REDIRECT : DP_PASS;
+}
+
+/* The counter a decision moves: the rule's, the hook's default, or the
+ * fragment reason's. */
+static uint64_t decision_count(struct dp *dp, const struct ef_decision *d,
+			       uint32_t hook)
+{
+	if (d->by == EF_BY_RULE)
+		return dp_counter(dp, dp->inst.maps.rule_stats, dp->slot_of[d->rule]).packets;
+	if (d->by == EF_BY_DEFAULT)
+		return dp_counter(dp, dp->inst.maps.default_stats, hook).packets;
+	return dp_reason_counter(dp, EDGEFW_REASON_FRAGMENT).packets;
+}
+
+static void mismatch(struct diff_tally *t, const struct ef_ruleset *rs,
+		     const struct ef_packet *ep, int rule, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void mismatch(struct diff_tally *t, const struct ef_ruleset *rs,
+		     const struct ef_packet *ep, int rule, const char *fmt, ...)
+{
+	va_list ap;
+
+	t->mismatches++;
+	if (t->shown++ >= 5)
+		return;
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (ep && t->shown == 1)
+		dump(rs, ep, rule);
+}
+
+/* One packet on one hook. Returns whether everything agreed. */
+static bool diff_one(struct dp *dp, const struct ef_ruleset *rs, const struct pkt *p,
+		     struct ef_packet *ep, uint32_t h, unsigned i,
+		     const struct diff_opts *o, uint64_t *hits, struct diff_tally *t)
+{
+	struct ef_decision d;
+	enum dp_verdict want, got;
+	uint64_t before = 0;
+	bool ok = true;
+	int rule;
+
+	ep->hook = h;
+	d = ef_decide(rs, ep);
+	rule = d.by == EF_BY_RULE ? d.rule : -1;
+	want = verdict_of(&d);
+	if (o->per_packet_winner)
+		before = decision_count(dp, &d, h);
+	got = dp_run(dp, h, p);
+	if (rule >= 0)
+		hits[rule]++;
+	if (ef_compiled_lookup(&dp->c, ep) != rule &&
+	    !(ep->frag == EF_PKT_LATER_FRAG && rs->frag_policy != EF_FRAGPOL_RULES))
+		t->compiled_mismatches++;
+	if (got != want) {
+		mismatch(t, rs, ep, rule, "%s packet %u hook %u: BPF %d, reference %d (rule %d)",
+			 o->label, i, h, got, want, rule);
+		ok = false;
+	} else if (o->per_packet_winner && decision_count(dp, &d, h) != before + 1) {
+		mismatch(t, rs, ep, rule, "%s packet %u hook %u: the reference's winner (rule %d, by %d) was not counted",
+			 o->label, i, h, rule, d.by);
+		ok = false;
+	}
+	t->runs++;
+	return ok;
+}
+
+bool diff_run(struct dp *dp, const struct ef_ruleset *rs, unsigned n,
+	      diff_next_fn next, void *ctx, const struct diff_opts *o,
+	      struct diff_tally *t)
+{
+	uint64_t *hits = calloc(rs->n_rules ? rs->n_rules : 1, sizeof(*hits));
+	uint64_t *base = calloc(rs->n_rules ? rs->n_rules : 1, sizeof(*base));
+	bool ok = true;
+
+	if (!hits || !base) {
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
+	for (size_t i = 0; i < rs->n_rules; i++)
+		base[i] = dp_counter(dp, dp->inst.maps.rule_stats, dp->slot_of[i]).packets;
+	for (unsigned i = 0; i < n; i++) {
+		struct pkt_spec s;
+		struct ef_packet ep;
+		struct pkt p;
+
+		next(ctx, i, &s);
+		pkt_build(&p, &s);
+		diff_packet_of(&s, &ep);
+		for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++)
+			ok &= diff_one(dp, rs, &p, &ep, h, i, o, hits, t);
+	}
+	/* The rule that matched, not just the verdict: every counter moved
+	 * by exactly the reference matcher's count. */
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		uint64_t got = dp_counter(dp, dp->inst.maps.rule_stats,
+					  dp->slot_of[i]).packets - base[i];
+
+		if (got != hits[i]) {
+			mismatch(t, rs, NULL, -1, "%s rule %s: counted %llu, reference %llu",
+				 o->label, rs->rules[i].name, (unsigned long long)got,
+				 (unsigned long long)hits[i]);
+			ok = false;
+		}
+	}
+	free(hits);
+	free(base);
+	return ok;
+}
+
+static void next_random(void *ctx, unsigned i, struct pkt_spec *s)
+{
+	(void)ctx;
+	(void)i;
+	random_packet(s);
 }
 
 void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 			  unsigned packets)
 {
-	unsigned bad_rulesets = 0, mismatches = 0, compiled_mismatches = 0;
+	struct diff_tally t = { 0 };
+	unsigned bad_rulesets = 0;
+	char label[32];
 	unsigned treed = 0;
-	uint64_t total = 0;
 
 	rng_state = seed ? seed : 1;
 	for (int f = 0; f < 2; f++)
@@ -333,10 +455,10 @@ void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 				anchors[f][a][b] = (uint8_t)rnd();
 
 	for (unsigned r = 0; r < rulesets; r++) {
+		struct diff_opts o = { .label = label };
 		struct ef_ruleset rs;
-		uint64_t *hits, *base;
-		bool bad = false;
 
+		snprintf(label, sizeof(label), "ruleset %u", r);
 		random_ruleset(&rs, 24);
 		/* Small budgets: rules in trees, next to those the chain keeps. */
 		dp->opts.prefer_trees = dp->trees_every && r % dp->trees_every == 1 % dp->trees_every;
@@ -349,69 +471,16 @@ void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 			continue;
 		}
 		treed += dp->c.n_tree_rules > 0;
-		hits = xcalloc(rs.n_rules, sizeof(*hits));
-		base = xcalloc(rs.n_rules, sizeof(*base));
-		for (size_t i = 0; i < rs.n_rules; i++)
-			base[i] = dp_counter(dp, dp->inst.maps.rule_stats,
-					     dp->slot_of[i]).packets;
-
-		for (unsigned i = 0; i < packets; i++) {
-			struct pkt_spec s;
-			struct ef_packet ep;
-			struct pkt p;
-
-			random_packet(&s, &ep);
-			pkt_build(&p, &s);
-			for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
-				enum dp_verdict want, got;
-				int rule;
-
-				ep.hook = h;
-				want = expected(&rs, &ep, &rule);
-				got = dp_run(dp, h, &p);
-				if (rule >= 0)
-					hits[rule]++;
-				if (ef_compiled_lookup(&dp->c, &ep) != rule &&
-				    !(ep.frag == EF_PKT_LATER_FRAG &&
-				      rs.frag_policy != EF_FRAGPOL_RULES))
-					compiled_mismatches++;
-				if (got != want) {
-					if (mismatches++ < 5)
-						diag("ruleset %u packet %u hook %u: BPF %d, reference %d (rule %d)",
-						     r, i, h, got, want, rule);
-					if (mismatches == 1)
-						dump(&rs, &ep);
-					bad = true;
-				}
-				total++;
-			}
-		}
-		/* The rule that matched, not just the verdict: every counter
-		 * moved by exactly the reference matcher's count. */
-		for (size_t i = 0; i < rs.n_rules; i++) {
-			uint64_t got = dp_counter(dp, dp->inst.maps.rule_stats,
-						  dp->slot_of[i]).packets - base[i];
-
-			if (got != hits[i]) {
-				if (mismatches++ < 5)
-					diag("ruleset %u rule %s: counted %llu, reference %llu",
-					     r, rs.rules[i].name, (unsigned long long)got,
-					     (unsigned long long)hits[i]);
-				bad = true;
-			}
-		}
-		bad_rulesets += bad;
-		free(hits);
-		free(base);
+		bad_rulesets += !diff_run(dp, &rs, packets, next_random, NULL, &o, &t);
 		free_ruleset(&rs);
 	}
 	tap(bad_rulesets == 0,
 	    "differential: %u random rulesets x %u packets x 3 hooks (seed %llu): BPF verdicts and rule counters equal the reference matcher's (%llu runs, %u mismatches)",
 	    rulesets, packets, (unsigned long long)seed,
-	    (unsigned long long)total, mismatches);
-	tap(compiled_mismatches == 0,
+	    (unsigned long long)t.runs, t.mismatches);
+	tap(t.compiled_mismatches == 0,
 	    "differential: the compiled tables, looked up in userspace, agree too (%u mismatches)",
-	    compiled_mismatches);
+	    t.compiled_mismatches);
 	tap(!dp->trees_every || treed >= rulesets / dp->trees_every / 2,
 	    "differential: %u of the rulesets held rules in decision trees (every %u-th prefers them)",
 	    treed, dp->trees_every);

@@ -6,22 +6,28 @@
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 int keep_in_dispatcher(const int *prog_fds, int n)
 {
-	if (unshare(CLONE_NEWNET))
+	static bool unshared;
+	static int next;
+
+	/* Once: later calls add programs to the same private namespace. */
+	if (!unshared && unshare(CLONE_NEWNET))
 		return -errno;
-	for (int i = 0; i < n; i++) {
+	unshared = true;
+	for (int i = 0; i < n; i++, next++) {
 		char cmd[128], name[IF_NAMESIZE];
 		unsigned ifindex;
 		int ret;
 
 		/* The namespace and its links vanish with this process. */
-		snprintf(name, sizeof(name), "keep%d", i);
+		snprintf(name, sizeof(name), "keep%d", next);
 		snprintf(cmd, sizeof(cmd),
-			 "ip link add %s type veth peer name keepp%d", name, i);
+			 "ip link add %s type veth peer name keepp%d", name, next);
 		if (system(cmd))
 			return -EIO;
 		ifindex = if_nametoindex(name);

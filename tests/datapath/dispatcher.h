@@ -7,7 +7,8 @@
  * on the project machine), unless the program is already attached
  * somewhere. This moves the process into a private network namespace and
  * attaches each program, generic mode, to a veth there, so test runs cost
- * only the run. Returns 0 or a negative errno. */
+ * only the run. Later calls attach more programs in the same namespace.
+ * Returns 0 or a negative errno. */
 int keep_in_dispatcher(const int *prog_fds, int n);
 
 #endif

@@ -40,6 +40,8 @@ struct dp {
 	uint32_t *slot_of; /* counter slot of each rule */
 	struct ef_compile_opts opts; /* how loads compile (defaults: zeros) */
 	unsigned trees_every; /* diff: every Nth ruleset prefers trees; 0 never */
+	char error[512];   /* why the last load failed */
+	bool unpinned; /* dp_unpin ran: the maps live on through our fds */
 };
 
 void tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -48,6 +50,12 @@ int tap_failures(void);
 int tap_count(void);
 
 int dp_setup(struct dp *dp);
+/* The same with the instance named PREFIX-<pid> ("t-dp" for dp_setup). */
+int dp_setup_named(struct dp *dp, const char *prefix);
+/* Removes the instance's pins, keeping its maps through this process's
+ * descriptors (and the loaded programs'): nothing is left in bpffs however
+ * the process ends. Rulesets can still be loaded. 0 or a negative errno. */
+int dp_unpin(struct dp *dp);
 void dp_teardown(struct dp *dp);
 
 /* Parses, compiles and switches to yaml. */
@@ -58,6 +66,23 @@ int dp_load_rs(struct dp *dp, const struct ef_ruleset *rs);
 
 /* Runs the frame through the hook's program. */
 enum dp_verdict dp_run(struct dp *dp, uint32_t hook, const struct pkt *p);
+/* The same for any buffer; skb, when not NULL, is the tc programs' context
+ * (gso_size, say). */
+struct __sk_buff;
+enum dp_verdict dp_run_raw(struct dp *dp, uint32_t hook, const void *data,
+			   size_t len, const struct __sk_buff *skb);
+
+const char *dp_verdict_name(enum dp_verdict v);
+const char *dp_hook_name(uint32_t hook);
+int dp_verdict_parse(const char *s, enum dp_verdict *v);
+
+/* Runs the frame through all three hooks: true when each gives want and
+ * counts it (one packet, len bytes) in `counted`: "rule:NAME",
+ * "reason:NAME" (as edgefw stats names reasons) or "default". Else why
+ * says what differed. */
+bool dp_check_hooks(struct dp *dp, const void *data, size_t len,
+		    enum dp_verdict want, const char *counted, char *why,
+		    size_t why_len);
 
 struct edgefw_counter dp_counter(struct dp *dp, int map_fd, uint32_t idx);
 struct edgefw_counter dp_rule_counter(struct dp *dp, const char *name);
@@ -67,8 +92,30 @@ struct edgefw_counter dp_reason_counter(struct dp *dp, unsigned reason);
 void dp_test_cases(struct dp *dp);
 void dp_test_stale_pins(void);
 void dp_test_droplog(struct dp *dp);
+void dp_test_faults(struct dp *dp);
 void dp_test_parser(struct dp *dp);
+void dp_test_encap(struct dp *dp);
+void dp_test_large(struct dp *dp);
+void dp_test_pcaps(struct dp *dp, const char *dir);
 void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 			  unsigned packets);
+/* The packet fuzz target's corpus and `frames` random frames against the
+ * reference parser (refdiff.c). */
+void dp_test_refparse(struct dp *dp, uint64_t seed, unsigned frames,
+		      const char *corpus);
+
+/* ClassBench sets: the shared ones and generated ones (diff_classbench.c),
+ * on an instance of this capacity (acl1_10k needs 5.3 million cells). */
+#define DP_CB_CELLS (1u << 23)
+#define DP_CB_CLASSES (1u << 20)
+
+struct dp_cb_opts {
+	uint64_t seed;
+	unsigned packets;      /* per shared set */
+	unsigned rulesets;     /* generated sets */
+	unsigned max_rules;    /* of a generated set */
+	bool full;             /* EFW_TEST_FULL: bigger, longer */
+};
+void dp_test_classbench(struct dp *dp, const struct dp_cb_opts *o);
 
 #endif

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * dptest [--seed N] [--rulesets N] [--packets N] [--trees N]
- *        [--only cases|parser|diff]
+ * dptest [--seed N] [--rulesets N] [--packets N] [--trees N] [--pcaps DIR]
+ *        [--cb-packets N] [--cb-rulesets N] [--frames N] [--corpus DIR]
+ *        [--only cases|faults|parser|encap|large|pcap|diff|ref|classbench]
  *
  * --trees N: the differential test compiles every Nth ruleset preferring
  * decision trees, with leaves of 1 to 3 boxes (default 2, half of them;
  * 0: never), so both structures and their combination are exercised.
+ *
+ * EFW_TEST_FULL=1: the ClassBench group runs more packets and bigger
+ * generated sets, and gives the compiler a longer budget.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +17,18 @@
 #include <unistd.h>
 
 #include "dp.h"
+#include "instance.h"
 
 int main(int argc, char **argv)
 {
 	uint64_t seed = 0x5eed;
-	unsigned rulesets = 200, packets = 1000, trees_every = 2;
-	const char *only = NULL;
+	unsigned rulesets = 200, packets = 1000, frames = 10000;
+	unsigned trees_every = 2;
+	const char *full = getenv("EFW_TEST_FULL");
+	struct dp_cb_opts cb = { .seed = 0xcb, .packets = 2000, .rulesets = 6,
+				 .max_rules = 600 };
+	const char *only = NULL, *pcaps = "tests/datapath/pcaps";
+	const char *corpus = "tests/fuzz/corpus/packet";
 	struct dp dp;
 	int ret;
 
@@ -31,8 +41,24 @@ int main(int argc, char **argv)
 			packets = (unsigned)strtoul(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--only"))
 			only = argv[i + 1];
+		else if (!strcmp(argv[i], "--cb-packets"))
+			cb.packets = (unsigned)strtoul(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--cb-rulesets"))
+			cb.rulesets = (unsigned)strtoul(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--pcaps"))
+			pcaps = argv[i + 1];
+		else if (!strcmp(argv[i], "--frames"))
+			frames = (unsigned)strtoul(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--corpus"))
+			corpus = argv[i + 1];
 		else if (!strcmp(argv[i], "--trees"))
 			trees_every = (unsigned)strtoul(argv[i + 1], NULL, 0);
+	}
+	if (full && !strcmp(full, "1")) {
+		cb.full = true;
+		cb.packets *= 10;
+		cb.rulesets *= 5;
+		cb.max_rules = 5000;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() != 0) {
@@ -47,17 +73,40 @@ int main(int argc, char **argv)
 		printf("1..%d\n", tap_count());
 		return 1;
 	}
+	dp.trees_every = trees_every;
 	if (!only || !strcmp(only, "cases")) {
 		dp_test_cases(&dp);
 		dp_test_droplog(&dp);
 		dp_test_stale_pins();
 	}
+	if (!only || !strcmp(only, "faults"))
+		dp_test_faults(&dp);
 	if (!only || !strcmp(only, "parser"))
 		dp_test_parser(&dp);
-	dp.trees_every = trees_every;
+	if (!only || !strcmp(only, "encap"))
+		dp_test_encap(&dp);
+	if (!only || !strcmp(only, "large"))
+		dp_test_large(&dp);
+	if (!only || !strcmp(only, "pcap"))
+		dp_test_pcaps(&dp, pcaps);
 	if (!only || !strcmp(only, "diff"))
 		dp_test_differential(&dp, seed, rulesets, packets);
+	if (!only || !strcmp(only, "ref"))
+		dp_test_refparse(&dp, seed, frames, corpus);
 	dp_teardown(&dp);
+	if (!only || !strcmp(only, "classbench")) {
+		/* 10k-rule sets need more table room than the default
+		 * instance has: a fresh, bigger one. */
+		ef_instance_set_capacity(DP_CB_CELLS, DP_CB_CLASSES,
+					 EDGEFW_TNODES_DEFAULT,
+					 EDGEFW_TLEAVES_DEFAULT);
+		ret = dp_setup(&dp);
+		tap(ret == 0, "load the programs against an instance sized for ClassBench sets (%s)",
+		    ret ? strerror(-ret) : "ok");
+		if (!ret)
+			dp_test_classbench(&dp, &cb);
+		dp_teardown(&dp);
+	}
 	printf("1..%d\n", tap_count());
 	return tap_failures() ? 1 : 0;
 }

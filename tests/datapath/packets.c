@@ -11,21 +11,62 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+static uint16_t tag_tpid(const struct pkt_spec *s, int i)
+{
+	if (s->tpid[i])
+		return s->tpid[i];
+	return (i == 0 && s->outer_tpid) ? s->outer_tpid : 0x8100;
+}
+
+/* Ethernet, tags, PPPoE and MPLS; proto is what the innermost of them
+ * carries. Returns the offset of the payload. */
 static size_t put_eth(struct pkt *p, const struct pkt_spec *s, uint16_t proto)
 {
 	size_t off = 12;
+	int n_vlan = s->n_vlan < PKT_MAX_TAGS ? s->n_vlan : PKT_MAX_TAGS;
+	int n_mpls = s->n_mpls < PKT_MAX_LABELS ? s->n_mpls : PKT_MAX_LABELS;
 
 	memset(p->data, 0, sizeof(p->data));
 	memcpy(p->data, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
-	for (int i = 0; i < s->n_vlan; i++) {
-		uint16_t tpid = (i == 0 && s->outer_tpid) ? s->outer_tpid : 0x8100;
-
-		put16(&p->data[off], tpid);
+	p->pppoe = 0;
+	for (int i = 0; i < n_vlan; i++) {
+		put16(&p->data[off], tag_tpid(s, i));
 		put16(&p->data[off + 2], s->vlan[i]);
 		off += 4;
 	}
-	put16(&p->data[off], proto);
-	return off + 2;
+	if (s->pppoe) {
+		uint16_t ppp = s->ppp_proto ? s->ppp_proto :
+			       n_mpls ? 0x0281 : proto == 0x86dd ? 0x0057 : 0x0021;
+
+		put16(&p->data[off], 0x8864);
+		p->pppoe = off + 2;
+		p->data[off + 2] = 0x11; /* version 1, type 1; code 0 */
+		put16(&p->data[off + 4], 0x1234); /* session id */
+		/* off + 6: length, written once the payload is known */
+		put16(&p->data[off + 8], ppp);
+		off += 10;
+	} else {
+		put16(&p->data[off], n_mpls ? 0x8847 : proto);
+		off += 2;
+	}
+	for (int i = 0; i < n_mpls; i++) {
+		/* label 16 + i, TTL 64, bottom of stack on the last */
+		uint32_t e = (uint32_t)(16 + i) << 12 | (i == n_mpls - 1 ? 1u << 8 : 0) | 64;
+
+		put16(&p->data[off], (uint16_t)(e >> 16));
+		put16(&p->data[off + 2], (uint16_t)e);
+		off += 4;
+	}
+	if (n_mpls && s->mpls_cw)
+		off += 4; /* control word: first nibble 0 */
+	return off;
+}
+
+/* The PPPoE length covers the PPP protocol field and what follows, to end. */
+static void put_pppoe_len(struct pkt *p, size_t end)
+{
+	if (p->pppoe)
+		put16(&p->data[p->pppoe + 4], (uint16_t)(end - (p->pppoe + 6)));
 }
 
 /* Writes the L4 header at l4; returns its length. */
@@ -115,6 +156,7 @@ void pkt_build(struct pkt *p, const struct pkt_spec *s)
 		put16(&ip[2], (uint16_t)(off - l3));
 	else
 		put16(&ip[4], (uint16_t)(off - l3 - 40));
+	put_pppoe_len(p, off);
 	p->len = off < 60 ? 60 : off; /* Ethernet minimum: trailing padding */
 }
 

@@ -121,6 +121,9 @@ xdp_state() {
 	out=$(in_ns "$E" ip -d link show dev "$1" 2>/dev/null) || { echo none; return; }
 	mode=$(sed -n '1s/.* mtu [0-9]\+ \(xdp[a-z]*\) .*/\1/p' <<<"$out")
 	id=$(sed -n 's/.*prog\/xdp id \([0-9]\+\) name \([^ ]\+\).*/\1 \2/p' <<<"$out" | head -n 1)
+	# Native mode on veth loads edgefw_xdp_vlan, the same program reading
+	# offloaded VLAN tags (test_vlan_xdp.sh tells them apart).
+	id=${id/%edgefw_xdp_vlan/edgefw_xdp}
 	if [[ -z $mode ]]; then echo none; else echo "$mode ${id:-?}"; fi
 }
 # att_field JSON IF FIELD: a field of the XDP attachment on IF in status --json.

@@ -7,7 +7,7 @@
 # to loopback only) and its drop log (one JSON line per logged packet with
 # the right fields; a flood is cut to log-rate lines per second and the
 # rest counted as suppressed; a rule without `log` writes nothing; SIGHUP
-# reopens the file after a rotation).
+# reopens the file after a rotation, and never through a symbolic link).
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/../lib/daemon.sh
@@ -267,6 +267,27 @@ m4=$(scrape)
 tap_is "after the bad reload: success count, version and rules unchanged, last reload failed" \
 	"$(metric "$m4" edgefw_reloads_total result=success) $(metric "$m4" edgefw_ruleset_version) $(metric "$m4" edgefw_ruleset_rules) $(metric "$m4" edgefw_last_reload_success)" \
 	"$((ok0 + 1)) $((v0 + 1)) 4 0"
+
+# --- A symbolic link planted where the drop log goes is never followed:
+# the reopen is refused, the file in use stays in use.
+mv "$DROPLOG" "$DROPLOG.2"
+ln -s "$EFW_TMP/victim" "$DROPLOG"
+write_cfg "$RULES"
+efw_daemon_signal HUP
+if efw_wait_for 5 reloads_are success $((ok0 + 2)); then
+	tap_ok "SIGHUP with a symbolic link at the drop-log path: the reload itself succeeds"
+else
+	tap_fail "SIGHUP with a symbolic link at the drop-log path: the reload succeeds" \
+		"after: $(metric "$(scrape)" edgefw_reloads_total result=success)"
+fi
+tap_check "edgefwd says it does not follow the link" \
+	grep -q "drop log: cannot open $DROPLOG: .*symbolic link" "$EFW_DAEMON_ERR"
+l2=$(lines "$DROPLOG.2")
+send_from "$EFW_CLIENT4_BAD" "$SPORT" 7001 1 linked || true
+efw_wait_for 3 eval '[[ $(lines "$DROPLOG.2") -gt $l2 ]]' || true
+tap_is "the link's target was not created; the next line went to the file in use" \
+	"$(test -e "$EFW_TMP/victim" && echo created || echo absent) $(($(lines "$DROPLOG.2") - l2))" "absent 1"
+rm -f "$DROPLOG"
 
 # --- Other paths and methods.
 code() { in_ns "$E" curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@" 2>/dev/null || true; }

@@ -105,7 +105,8 @@ tap_check "stats --json has the documented shape" jq -e --arg i "$INST" '
 	and any(.defaults[]; .hook == "xdp" and .action == "pass")
 	and (.reasons | keys | sort) == (["default_pass", "default_drop", "non_ip", "nd",
 		"malformed_l2", "malformed_l3", "malformed_ext", "malformed_l4", "ext_overflow",
-		"fragment_policy", "no_ruleset", "redirect_fail"] | sort)' <<<"$s0"
+		"fragment_policy", "no_ruleset", "redirect_fail", "encap_overflow",
+		"read_fail"] | sort)' <<<"$s0"
 tap_is "counters start at zero" \
 	"$(counter "$s0" drop-bad-v4 packets) $(counter "$s0" drop-bad-v6 packets) $(counter "$s0" drop-to-sinkhole packets)" \
 	"0 0 0"

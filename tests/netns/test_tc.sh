@@ -68,10 +68,11 @@ ping_count() { send_ping "$C" "$1" "$2" "$PINGS" || echo error; }
 # shellcheck disable=SC2317 # called through the checks below
 # tc_show IF DIR: the tc filters on a hook of an edge interface.
 tc_show() { in_ns "$E" tc filter show dev "$1" "$2"; }
+# grep reads everything (no -q): an early exit would SIGPIPE tc under pipefail.
 # shellcheck disable=SC2317 # called through tap_check
-foreign_present() { tc_show "$IN" ingress | grep -q 'pref 1 bpf .*bytecode'; }
+foreign_present() { tc_show "$IN" ingress | grep 'pref 1 bpf .*bytecode' >/dev/null; }
 # shellcheck disable=SC2317
-ours_present() { tc_show "$1" "$2" | grep -q "pref 3807 bpf .*handle 0xedf edgefw_tc_$2 direct-action"; }
+ours_present() { tc_show "$1" "$2" | grep "pref 3807 bpf .*handle 0xedf edgefw_tc_$2 direct-action" >/dev/null; }
 # shellcheck disable=SC2317
 clsact_present() { in_ns "$E" tc qdisc show dev "$1" | grep -q '^qdisc clsact'; }
 
@@ -150,10 +151,32 @@ tap_is "after the bad reload, the ruleset is unchanged" "$(status | jq -r .rules
 tap_is "after the bad reload, $EFW_CLIENT4_BAD is still dropped" \
 	"$(ping_count "$EFW_CLIENT4_BAD" "$EFW_SERVER4")" 0
 
+# --- Reloads whose kernel calls fail (fault injection): a failure before
+# the switch changes nothing; the failed switch leaves b.yaml's entries in
+# the inactive generation, and the next reload's first delete of those
+# fails, before the switch too.
+verA=$(status | jq -r .version) || verA=none
+for fault in switch purge_delete; do
+	rc=0
+	out=$(EDGEFW_FAULT=$fault efw_edgefw --instance "$INST" reload "$RULES_B" 2>&1) || rc=$?
+	tap_is "a reload whose first $fault fails exits 2" "$rc" 2
+	tap_check "it says what failed" grep -qE "cannot (switch|remove the leftovers)" <<<"$out"
+	tap_is "after it, status shows the same ruleset and version" \
+		"$(status | jq -r '"\(.ruleset_hash) \(.version)"')" "$hashA $verA"
+	tap_is "after it, $EFW_CLIENT4_BAD is still dropped" \
+		"$(ping_count "$EFW_CLIENT4_BAD" "$EFW_SERVER4")" 0
+done
+
 # --- Reload B: the IPv4 source passes, the IPv6 rule keeps its counter.
+# Waiting for packets in flight fails after the switch: a warning, the
+# reload stands, the old entries stay until the next reload removes them.
 rc=0
-out=$(efw_edgefw --instance "$INST" reload "$RULES_B" 2>&1) || rc=$?
+out=$(EDGEFW_FAULT=sync_create efw_edgefw --instance "$INST" reload "$RULES_B" 2>&1) || rc=$?
 tap_is "reload b.yaml exits 0" "$rc" 0
+tap_check "a failure after the switch is a warning" \
+	grep -q "warning: the new ruleset is in force, but cannot wait" <<<"$out"
+tap_is "status shows b.yaml's ruleset as the next version" \
+	"$(status | jq -r '.version')" "$((verA + 1))"
 tap_check "reload summary: 1 removed, 1 kept, generation" \
 	grep -qE "0 added, 1 removed, 1 kept .*generation [01]" <<<"$out"
 tap_is "after reload b.yaml, $EFW_CLIENT4_BAD reaches $EFW_SERVER4" \

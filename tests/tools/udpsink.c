@@ -268,6 +268,9 @@ int main(int argc, char **argv)
 			if (n < BATCH)
 				break;
 		}
+		/* Readers poll the file while the sink runs. */
+		if (out)
+			fflush(out);
 	}
 	/* Drops after the last datagram read only show in the socket's meminfo. */
 	if (!getsockopt(fd, SOL_SOCKET, SO_MEMINFO, meminfo, &mlen) &&

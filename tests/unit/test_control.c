@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <ftw.h>
 #include <json-c/json.h>
 #include <poll.h>
@@ -33,11 +34,13 @@ struct fixture {
 /* What the handler saw. */
 struct seen {
 	int calls;
+	uid_t uid;
 	char command[64];
 	char file[128];
 };
 
-static void handler(void *arg, const char *command, struct json_object *req,
+static void handler(void *arg, const char *command,
+		    const struct efd_peer *peer, struct json_object *req,
 		    struct json_object *resp)
 {
 	struct seen *s = arg;
@@ -45,6 +48,7 @@ static void handler(void *arg, const char *command, struct json_object *req,
 	char msg[128];
 
 	s->calls++;
+	s->uid = peer->uid;
 	snprintf(s->command, sizeof(s->command), "%s", command);
 	if (json_object_object_get_ex(req, "file", &file))
 		snprintf(s->file, sizeof(s->file), "%s",
@@ -118,10 +122,12 @@ static void child_report(int wr, int ret, const char *text)
 	_exit(0);
 }
 
-/* Forks a child that, as uid (when not 0), sends req with
+/* Forks a child that, as uid (when not 0) with primary group gid and
+ * the supplementary groups groups[0, n), sends req with
  * efd_control_request and reports what it got. */
-static struct child spawn_request(const char *path, const char *req_json,
-				  uid_t uid, int timeout_ms)
+static struct child spawn_request_as(const char *path, const char *req_json,
+				     uid_t uid, gid_t gid, size_t n,
+				     const gid_t *groups, int timeout_ms)
 {
 	struct child c;
 	int p[2];
@@ -134,7 +140,8 @@ static struct child spawn_request(const char *path, const char *req_json,
 		int ret;
 
 		close(p[0]);
-		if (uid && (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
+		if (uid && (setgroups(n, groups) || setresgid(gid, gid, gid) ||
+			    setresuid(uid, uid, uid)))
 			_exit(98);
 		ret = efd_control_request(path, req, timeout_ms, &resp);
 		child_report(p[1], ret,
@@ -143,6 +150,12 @@ static struct child spawn_request(const char *path, const char *req_json,
 	close(p[1]);
 	c.rd = p[0];
 	return c;
+}
+
+static struct child spawn_request(const char *path, const char *req_json,
+				  uid_t uid, int timeout_ms)
+{
+	return spawn_request_as(path, req_json, uid, uid, 0, NULL, timeout_ms);
 }
 
 /* Forks a child that sends raw bytes and reports the raw answer. */
@@ -339,14 +352,11 @@ static void test_in_use(void **state)
 	struct stat st;
 
 	assert_int_equal(efd_control_open(f->path, &ctl), 0);
-	assert_int_equal(efd_control_open(f->path, &other), -EADDRINUSE);
+	assert_int_equal(efd_control_open(f->path, &other), -EBUSY);
 	assert_null(other);
-	/* The live daemon's socket is untouched and still serves. The
-	 * probe's connection comes first: it sent nothing, so the handler
-	 * does not see it. */
+	/* The live daemon's socket is untouched and still serves; the
+	 * refused one never connected to it. */
 	assert_int_equal(stat(f->path, &st), 0);
-	serve_one(ctl, &s);
-	assert_int_equal(s.calls, 0);
 	c = spawn_request(f->path, "{\"command\":\"reload\"}", 0, 5000);
 	serve_one(ctl, &s);
 	child_wait(c, &r);
@@ -507,6 +517,187 @@ static void test_paths(void **state)
 	assert_null(ctl);
 }
 
+/* stderr (the daemon's log) goes to a file while a test looks at it. */
+struct capture {
+	char path[64];
+	int saved;
+};
+
+static void capture_start(struct capture *c)
+{
+	int fd;
+
+	strcpy(c->path, "/tmp/edgefw-test-control-log-XXXXXX");
+	fd = mkstemp(c->path);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	c->saved = dup(2);
+	assert_true(c->saved >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	close(fd);
+}
+
+/* Restores stderr; returns what was logged (static buffer). */
+static const char *capture_end(struct capture *c)
+{
+	static char text[4096];
+	ssize_t n;
+	int fd;
+
+	fflush(stderr);
+	assert_int_equal(dup2(c->saved, 2), 2);
+	close(c->saved);
+	fd = open(c->path, O_RDONLY);
+	assert_true(fd >= 0);
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	unlink(c->path);
+	text[n > 0 ? n : 0] = '\0';
+	return text;
+}
+
+static void test_reload_logs_peer(void **state)
+{
+	struct fixture *f = *state;
+	struct efd_control *ctl;
+	struct capture cap;
+	struct seen s = { 0 };
+	struct report r;
+	struct child c;
+	const char *log;
+	char want[96];
+
+	assert_int_equal(efd_control_open(f->path, &ctl), 0);
+	capture_start(&cap);
+	c = spawn_request(f->path, "{\"command\":\"reload\"}", 0, 5000);
+	snprintf(want, sizeof(want), "control socket: 'reload' from pid %d uid 0\n",
+		 (int)c.pid);
+	serve_one(ctl, &s);
+	child_wait(c, &r);
+	c = spawn_request(f->path, "{\"command\":\"status\"}", 0, 5000);
+	serve_one(ctl, &s);
+	child_wait(c, &r);
+	log = capture_end(&cap);
+	assert_int_equal(s.calls, 2);
+	/* The state-changing request is logged with its peer; status is
+	 * not logged at all. */
+	assert_non_null(strstr(log, want));
+	assert_null(strstr(log, "'status'"));
+	efd_control_close(ctl);
+}
+
+/* The read-only group: members (by primary or supplementary group) may
+ * ask for status, never reload; others are refused before being read. */
+static void test_read_only_group(void **state)
+{
+	struct fixture *f = *state;
+	const gid_t ro = 4242, other = 4343;
+	struct efd_control *ctl;
+	struct capture cap;
+	struct seen s = { 0 };
+	struct report r;
+	struct child c;
+	struct stat st;
+	const char *log;
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(chmod(f->dir, 0755), 0);
+	assert_int_equal(efd_control_open(f->path, &ctl), 0);
+	assert_int_equal(efd_control_set_group(ctl, ro, "efw-ro"), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(st.st_gid, ro);
+	assert_int_equal(st.st_uid, 0);
+
+	capture_start(&cap);
+	/* Primary group. */
+	c = spawn_request_as(f->path, "{\"command\":\"status\"}", 65534, ro, 0, NULL, 5000);
+	serve_one(ctl, &s);
+	child_wait(c, &r);
+	assert_int_equal(r.ret, 0);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(s.uid, 65534);
+	/* Supplementary group: SO_PEERGROUPS. */
+	c = spawn_request_as(f->path, "{\"command\":\"status\"}", 65534, other, 1, &ro, 5000);
+	serve_one(ctl, &s);
+	child_wait(c, &r);
+	assert_int_equal(r.ret, 0);
+	assert_int_equal(s.calls, 2);
+	/* Reload: refused, the handler never sees it. */
+	c = spawn_request_as(f->path, "{\"command\":\"reload\"}", 65534, ro, 0, NULL, 5000);
+	serve_one(ctl, &s);
+	child_wait(c, &r);
+	assert_int_equal(r.ret, 0);
+	assert_string_equal(r.text, "{\"ok\":false,\"exit\":2,\"message\":\"permission denied: 'reload' is for root only; members of group efw-ro may use status\"}");
+	assert_int_equal(s.calls, 2);
+	/* A command added later is root's until listed as read-only. */
+	c = spawn_request_as(f->path, "{\"command\":\"detach\"}", 65534, ro, 0, NULL, 5000);
+	serve_one(ctl, &s);
+	child_wait(c, &r);
+	assert_non_null(strstr(r.text, "'detach' is for root only"));
+	assert_int_equal(s.calls, 2);
+	/* Not a member: the file mode stops it (EACCES); let it in and
+	 * SO_PEERCRED still does. */
+	c = spawn_request_as(f->path, "{\"command\":\"status\"}", 65534, other, 0, NULL, 5000);
+	child_wait(c, &r);
+	assert_int_equal(r.ret, -EACCES);
+	assert_int_equal(chmod(f->path, 0666), 0);
+	c = spawn_request_as(f->path, "{\"command\":\"status\"}", 65534, other, 0, NULL, 5000);
+	serve_one(ctl, &s);
+	child_wait(c, &r);
+	assert_string_equal(r.text, "{\"ok\":false,\"exit\":2,\"message\":\"permission denied: edgefwd's control socket is for root only\"}");
+	assert_int_equal(s.calls, 2);
+	log = capture_end(&cap);
+	assert_non_null(strstr(log, "control socket: refused 'reload' from pid "));
+	assert_non_null(strstr(log, " uid 65534: only root may send it"));
+	assert_non_null(strstr(log, "uid 65534: only root and the control group may use it"));
+
+	/* Back to root only. */
+	assert_int_equal(efd_control_set_group(ctl, (gid_t)-1, NULL), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_gid, 0);
+	c = spawn_request_as(f->path, "{\"command\":\"status\"}", 65534, ro, 0, NULL, 5000);
+	child_wait(c, &r);
+	assert_int_equal(r.ret, -EACCES);
+	efd_control_close(ctl);
+}
+
+/* The dispatcher on its own, as the fuzzer drives it. */
+static void test_dispatch(void **state)
+{
+	const struct efd_peer peer = { .pid = 1, .uid = 1000, .gid = 1000 };
+	struct seen s = { 0 };
+	struct json_object *resp;
+	static const char reload[] = "{\"command\":\"reload\"}";
+	static const char evil[] = "{\"command\":\"re\\u001b[2Jload\"}";
+
+	(void)state;
+	resp = efd_control_dispatch(reload, sizeof(reload) - 1, &peer,
+				    EFD_ACCESS_NONE, NULL, handler, &s);
+	assert_string_equal(json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN),
+			    "{\"ok\":false,\"exit\":2,\"message\":\"permission denied: edgefwd's control socket is for root only\"}");
+	json_object_put(resp);
+	resp = efd_control_dispatch(reload, sizeof(reload) - 1, &peer,
+				    EFD_ACCESS_READ, "g", handler, &s);
+	assert_int_equal(s.calls, 0);
+	json_object_put(resp);
+	/* A peer's command name goes into the log only made harmless. */
+	resp = efd_control_dispatch(evil, sizeof(evil) - 1, &peer,
+				    EFD_ACCESS_READ, "g", handler, &s);
+	assert_non_null(strstr(json_object_get_string(json_object_object_get(resp, "message")),
+			       "'re?[2Jload' is for root only"));
+	json_object_put(resp);
+	resp = efd_control_dispatch(reload, sizeof(reload) - 1, &peer,
+				    EFD_ACCESS_ALL, NULL, handler, &s);
+	assert_int_equal(s.calls, 1);
+	json_object_put(resp);
+	assert_true(efd_control_read_only("status"));
+	assert_false(efd_control_read_only("reload"));
+	assert_false(efd_control_read_only("Status"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +709,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_response, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_non_root_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_logs_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_only_group, setup, teardown),
+		cmocka_unit_test(test_dispatch),
 		cmocka_unit_test(test_paths),
 	};
 

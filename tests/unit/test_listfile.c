@@ -244,8 +244,11 @@ static void test_every_bad_line(void **state)
 	expect_diag(&d, 7, EF_SEV_ERROR, path, 11, 9,
 		    "unexpected 'junk' after '1.2.3.4': write one address or "
 		    "prefix per line, comments after '#' or ';'");
+	/* Control characters are escaped, never copied. */
 	expect_diag(&d, 8, EF_SEV_ERROR, path, 12, 1,
-		    "whitespace in address '1.2.3.4\x0b': remove it");
+		    "not an address or prefix: '\\x0b' at column 8 cannot "
+		    "be part of one (write one IPv4 or IPv6 address or prefix "
+		    "per line)");
 	ef_prefix_list_free(&l);
 	ef_diag_free(&d);
 	unlink(path);
@@ -272,8 +275,8 @@ static void test_binary_and_long(void **state)
 		    "NUL byte in an entry: the list must be a text file with "
 		    "one address or prefix per line");
 	expect_diag(&d, 1, EF_SEV_ERROR, path, 3, 3,
-		    "'1111111111111111111111111111111111111111...' is too "
-		    "long to be an address or prefix");
+		    "a 140-character entry is too long to be an address or "
+		    "prefix");
 	ef_prefix_list_free(&l);
 	ef_diag_free(&d);
 	unlink(path);
@@ -289,7 +292,7 @@ static void test_open_errors(void **state)
 			 -ENOENT);
 	assert_int_equal(d.n, 1);
 	expect_diag(&d, 0, EF_SEV_ERROR, "/nonexistent/edgefw.list", 0, 0,
-		    "cannot open: No such file or directory");
+		    "cannot read: No such file or directory");
 	ef_diag_free(&d);
 
 	assert_int_equal(ef_listfile_load("/tmp", &l, &d), -EISDIR);
@@ -352,9 +355,11 @@ static void test_speed(void **state)
 	assert_int_equal(l.n, n);
 	assert_int_equal(d.n, 0);
 	expect_entry(&l, n - 1, "2.134.159.0/24", n);
-	/* Generous enough for the sanitizer build, which this test runs
-	 * under; an optimized build takes a few milliseconds. */
-	assert_true(t < 0.1);
+	/* Not a performance claim (those live in make bench): a guard
+	 * against quadratic work, which would take minutes here. An
+	 * optimized build takes a few milliseconds; the bound leaves room for
+	 * the sanitizer build on a loaded 2-CPU machine. */
+	assert_true(t < 5.0);
 	ef_prefix_list_free(&l);
 	unlink(path);
 }

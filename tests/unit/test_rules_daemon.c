@@ -21,6 +21,7 @@ static void test_defaults(void **state)
 	assert_int_equal(p.rs.n_attach, 0);
 	assert_string_equal(p.rs.daemon.instance, "");
 	assert_string_equal(p.rs.daemon.control_socket, "");
+	assert_string_equal(p.rs.daemon.control_group, "");
 	assert_string_equal(p.rs.daemon.metrics, "");
 	assert_string_equal(p.rs.daemon.drop_log, "");
 	assert_int_equal(p.rs.daemon.log_rate, EF_LOG_RATE_DEFAULT);
@@ -90,6 +91,7 @@ static void test_daemon(void **state)
 		  "daemon:\n"
 		  "  instance: edge-1\n"
 		  "  control-socket: /run/edgefw/x.sock\n"
+		  "  control-group: edgefw-ro\n"
 		  "  metrics: \"[::1]:9100\"\n"
 		  "  drop-log: /var/log/edgefw/drops.jsonl\n"
 		  "  log-rate: 0\n"
@@ -100,6 +102,7 @@ static void test_daemon(void **state)
 	c = &p.rs.daemon;
 	assert_string_equal(c->instance, "edge-1");
 	assert_string_equal(c->control_socket, "/run/edgefw/x.sock");
+	assert_string_equal(c->control_group, "edgefw-ro");
 	assert_string_equal(c->metrics, "[::1]:9100");
 	assert_string_equal(c->drop_log, "/var/log/edgefw/drops.jsonl");
 	assert_int_equal(c->log_rate, 0);
@@ -112,6 +115,14 @@ static void test_daemon(void **state)
 		     "instance 'a b' is not a valid name");
 	expect_error("version: 1\ndaemon: {control-socket: run/x.sock}\n", 2, 26,
 		     "control-socket must be an absolute path");
+	expect_clean("version: 1\ndaemon: {control-group: adm}\n");
+	expect_clean("version: 1\ndaemon: {control-group: mon.it_2}\n");
+	expect_error("version: 1\ndaemon: {control-group: 'a b'}\n", 2, 25,
+		     "control-group 'a b' is not a valid group name");
+	expect_error("version: 1\ndaemon: {control-group: -x}\n", 2, 25,
+		     "control-group '-x' is not a valid group name");
+	expect_error("version: 1\ndaemon: {control-group: abcdefghijabcdefghijabcdefghijabc}\n",
+		     2, 25, "control-group is longer than 32 characters");
 	expect_error("version: 1\ndaemon: {metrics: localhost:80}\n", 2, 19,
 		     "metrics 'localhost:80' is not HOST:PORT");
 	expect_error("version: 1\ndaemon: {metrics: '127.0.0.1:0'}\n", 2, 19,

@@ -326,7 +326,8 @@ static void test_list_file_errors(void **state)
 	load(&p, "version: 1\nsets:\n  a: {files: [/dev/null]}\nrules:\n"
 		 "  - {name: x, src: $a, action: drop}\n");
 	expect_diag(&p, EF_SEV_ERROR, 3, 15,
-		    "set 'a': list file '/dev/null' is not a regular file");
+		    "set 'a': cannot read list file '/dev/null': not a regular "
+		    "file (a FIFO, socket or device is never read)");
 	done(&p);
 	load(&p, "version: 1\nsets:\n  a: {files: ['']}\nrules:\n"
 		 "  - {name: x, src: $a, action: drop}\n");

@@ -637,7 +637,7 @@ static void test_load_file(void **state)
 	assert_null(doc);
 	assert_int_equal(d.n, 1);
 	expect_diag(&d, 0, EF_SEV_ERROR, path, 0, 0,
-		    "cannot open: No such file or directory");
+		    "cannot read: No such file or directory");
 	ef_diag_free(&d);
 
 	assert_int_equal(ydoc_load_file("/tmp", NULL, &doc, &d), -EISDIR);

@@ -4,6 +4,7 @@
 #define EDGEFW_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "ruleset.h"
 #include "classify.h"
@@ -53,6 +54,17 @@ struct ef_instance;
 struct ef_apply_summary;
 int ef_cli_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		 const char *extra_ifname, struct ef_apply_summary *sum);
+
+/* owner_gate.c: whether a change (what: "attach eth0", for the logs) may
+ * go on, given an edgefwd that may own the instance. EF_EXIT_OK when
+ * nobody owns it, or with force (the daemon is told); otherwise prints
+ * why and what to do and returns EF_EXIT_INPUT (EF_EXIT_SYSTEM when the
+ * owner cannot be read). */
+int ef_cli_owner_gate(const struct ef_cli *cli, const char *what, bool force);
+/* The control socket of the edgefwd owning the instance: 1 (sock and *pid
+ * filled), 0 when none owns it, or -errno. */
+int ef_cli_owner_socket(const struct ef_cli *cli, char *sock, size_t len,
+			int *pid);
 
 /* Both, for no particular interface. */
 int ef_cli_compile(const char *path, struct ef_ruleset *rs,

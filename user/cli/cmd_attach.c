@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "instance.h"
 #include "log.h"
+#include "recover.h"
 #include "ruleset.h"
 #include "tables.h"
 
@@ -63,9 +64,12 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 		{ "rules", required_argument, NULL, 'r' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "hook", required_argument, NULL, 'H' },
+		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum ef_xdp_mode mode = EF_XDP_AUTO;
+	bool force = false;
+	char what[128];
 	unsigned hooks = 0, reattached = 0, added = 0;
 	struct ef_apply_summary sum;
 	struct ef_instance inst;
@@ -75,8 +79,11 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 	int ifindex, opt, ret, code = EF_EXIT_OK;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "r:m:H:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:m:H:f", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'f':
+			force = true;
+			break;
 		case 'H':
 			if (parse_hook(optarg, &hooks))
 				return EF_EXIT_INPUT;
@@ -120,12 +127,17 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 		code = EF_EXIT_INPUT;
 		goto out;
 	}
+	snprintf(what, sizeof(what), "edgefw attach %s --rules %s", ifname, rules);
+	code = ef_cli_owner_gate(cli, what, force);
+	if (code != EF_EXIT_OK)
+		goto out;
 	ret = ef_instance_open(cli->instance, EF_OPEN_CREATE, &inst);
 	if (ret) {
 		code = EF_EXIT_SYSTEM;
 		goto out;
 	}
 	have_inst = true;
+	ef_hook_recover_all(&inst);
 	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++)
 		if ((hooks & (1u << h)) && ef_hook_is_attached(&inst, ifindex, h))
 			reattached |= 1u << h;
@@ -202,16 +214,23 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "hook", required_argument, NULL, 'H' },
+		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ef_instance inst;
 	const char *ifname;
+	bool force = false;
+	char what[128];
 	int ifindex_of[EDGEFW_HOOK_COUNT] = { 0 };
 	unsigned hooks = 0, found;
 	int opt, ret, code = EF_EXIT_OK;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "H:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "H:f", opts, NULL)) != -1) {
+		if (opt == 'f') {
+			force = true;
+			continue;
+		}
 		if (opt != 'H')
 			return ef_cli_usage(&ef_cmd_detach);
 		if (parse_hook(optarg, &hooks))
@@ -220,6 +239,10 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 	if (optind != argc - 1)
 		return ef_cli_usage(&ef_cmd_detach);
 	ifname = argv[optind];
+	snprintf(what, sizeof(what), "edgefw detach %s", ifname);
+	code = ef_cli_owner_gate(cli, what, force);
+	if (code != EF_EXIT_OK)
+		return code;
 
 	ret = ef_instance_open(cli->instance, 0, &inst);
 	if (ret == -ENOENT) {
@@ -271,7 +294,7 @@ out:
 
 const struct ef_command ef_cmd_attach = {
 	.name = "attach",
-	.usage = "IFNAME --rules FILE [--hook xdp|tc-ingress|tc-egress]... [--mode native|generic|auto]",
+	.usage = "IFNAME --rules FILE [--hook xdp|tc-ingress|tc-egress]... [--mode native|generic|auto] [--force]",
 	.summary = "compile FILE and enforce it on IFNAME (XDP or tc)",
 	.help = "  --rules FILE   the rules file (see rules/README.md)\n"
 		"  --hook HOOK    xdp (default), tc-ingress or tc-egress; repeat\n"
@@ -281,16 +304,20 @@ const struct ef_command ef_cmd_attach = {
 		"Attaching an instance again to the same interface and hook reloads\n"
 		"the rules. tc hooks use a direct-action bpf filter on the clsact\n"
 		"qdisc (created when absent, never deleted) at pref 3807, handle\n"
-		"0xedf; other filters are left alone.\n",
+		"0xedf; other filters are left alone.\n"
+		"  --force        even on an instance an edgefwd manages (refused\n"
+		"                 otherwise, exit 1); edgefwd logs it and puts its\n"
+		"                 own rules and attachments back\n",
 	.run = run_attach,
 };
 
 const struct ef_command ef_cmd_detach = {
 	.name = "detach",
-	.usage = "IFNAME [--hook xdp|tc-ingress|tc-egress]...",
+	.usage = "IFNAME [--hook xdp|tc-ingress|tc-egress]... [--force]",
 	.summary = "remove edgefw from IFNAME; other programs and filters stay",
 	.help = "  --hook HOOK    detach only this hook (repeatable); default:\n"
 		"                 every hook edgefw is attached to on IFNAME\n"
+		"  --force        even on an instance an edgefwd manages\n"
 		"The last detach of an instance removes its pinned maps.\n",
 	.run = run_detach,
 };

@@ -159,7 +159,7 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 	char def_sock[EF_SOCKET_PATH_MAX];
 	const char *sock = NULL, *file = NULL;
 	bool explicit_sock;
-	int opt, ret;
+	int opt, ret, owner = 0, owner_pid = 0;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
@@ -177,6 +177,14 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 		file = argv[optind];
 
 	explicit_sock = sock != NULL;
+	if (!sock) {
+		/* The owning daemon says where it listens. */
+		owner = ef_cli_owner_socket(cli, def_sock, sizeof(def_sock), &owner_pid);
+		if (owner < 0)
+			return EF_EXIT_SYSTEM;
+		if (owner && def_sock[0])
+			sock = def_sock;
+	}
 	if (!sock) {
 		if (efd_control_default_path(cli->instance, def_sock,
 					     sizeof(def_sock))) {
@@ -196,6 +204,12 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 	if (explicit_sock) {
 		ef_log_err("no edgefwd listens on %s: start it, or reload without --socket to load FILE directly",
 			   sock);
+		return EF_EXIT_SYSTEM;
+	}
+	if (owner) {
+		/* Loading behind the owner's back would be undone by it. */
+		ef_log_err("instance '%s' is managed by edgefwd (pid %d), but its control socket %s does not answer (edgefwd retries it; see its log): nothing was changed",
+			   cli->instance, owner_pid, sock);
 		return EF_EXIT_SYSTEM;
 	}
 	if (!file) {

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "instance.h"
 #include "log.h"
+#include "owner.h"
 #include "tc_attach.h"
 #include "xdp_attach.h"
 
@@ -23,8 +24,7 @@ struct status_att {
 };
 
 struct status {
-	struct edgefw_instance_info info;
-	struct edgefw_active active;
+	struct ef_ruleset_state rs;
 	struct status_att att[EDGEFW_MAX_ATTACH];
 	size_t n_att;
 };
@@ -42,17 +42,11 @@ static int cmp_att(const void *a, const void *b)
 static int status_read(struct ef_instance *inst, struct status *st)
 {
 	struct edgefw_attach_key key, next;
-	__u32 zero = 0;
 	void *prev = NULL;
+	int ret = ef_instance_read_state(inst, &st->rs);
 
-	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &st->info) ||
-	    bpf_map_lookup_elem(inst->maps.active, &zero, &st->active)) {
-		int ret = -errno;
-
-		ef_log_err("cannot read the state of instance '%s' in %s: %s",
-			   inst->name, inst->dir, strerror(-ret));
+	if (ret)
 		return ret;
-	}
 	while (st->n_att < EDGEFW_MAX_ATTACH &&
 	       !bpf_map_get_next_key(inst->maps.attachments, prev, &next)) {
 		struct status_att *a = &st->att[st->n_att];
@@ -80,24 +74,27 @@ static const char *att_mode(const struct status_att *a)
 						"tc";
 }
 
-static void print_json(const char *instance, const struct status *st)
+static void print_json(const char *instance, const struct status *st,
+		       const struct ef_owner_info *owner)
 {
 	json_object *root = json_object_new_object();
 	json_object *atts = json_object_new_array();
 	char hash[19];
 
 	snprintf(hash, sizeof(hash), "%016llx",
-		 (unsigned long long)st->info.ruleset_hash);
+		 (unsigned long long)st->rs.ruleset_hash);
 	json_object_object_add(root, "instance", json_object_new_string(instance));
 	json_object_object_add(root, "loaded",
-			       json_object_new_boolean(st->active.loaded));
+			       json_object_new_boolean(st->rs.loaded));
 	json_object_object_add(root, "generation",
-			       json_object_new_int64(st->active.gen));
+			       json_object_new_int64(st->rs.gen));
 	json_object_object_add(root, "ruleset_hash", json_object_new_string(hash));
 	json_object_object_add(root, "loaded_at",
-			       json_object_new_uint64(st->info.loaded_at));
+			       json_object_new_uint64(st->rs.loaded_at));
 	json_object_object_add(root, "version",
-			       json_object_new_uint64(st->info.version));
+			       json_object_new_uint64(st->rs.version));
+	json_object_object_add(root, "rules",
+			       json_object_new_uint64(st->rs.n_rules));
 	for (size_t i = 0; i < st->n_att; i++) {
 		const struct status_att *a = &st->att[i];
 		json_object *o = json_object_new_object();
@@ -116,25 +113,39 @@ static void print_json(const char *instance, const struct status *st)
 		json_object_array_add(atts, o);
 	}
 	json_object_object_add(root, "attachments", atts);
+	if (owner->pid) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "pid", json_object_new_int(owner->pid));
+		json_object_object_add(o, "config", json_object_new_string(owner->config));
+		json_object_object_add(o, "socket", json_object_new_string(owner->socket));
+		json_object_object_add(root, "managed_by", o);
+	} else {
+		json_object_object_add(root, "managed_by", NULL);
+	}
 	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
 }
 
-static void print_table(const char *instance, const struct status *st)
+static void print_table(const char *instance, const struct status *st,
+			const struct ef_owner_info *owner)
 {
-	time_t t = (time_t)st->info.loaded_at;
+	time_t t = (time_t)st->rs.loaded_at;
 	char when[64] = "never";
 	struct tm tm;
 
 	if (t && gmtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	printf("instance   %s\n", instance);
+	if (owner->pid)
+		printf("managed by edgefwd pid %d, config %s, control socket %s\n",
+		       (int)owner->pid, owner->config, owner->socket);
 	printf("ruleset    %016llx, version %llu, loaded %s\n",
-	       (unsigned long long)st->info.ruleset_hash,
-	       (unsigned long long)st->info.version, when);
-	printf("generation %u%s\n\n", st->active.gen,
-	       st->active.loaded ? "" : " (no ruleset loaded)");
+	       (unsigned long long)st->rs.ruleset_hash,
+	       (unsigned long long)st->rs.version, when);
+	printf("generation %u%s\n\n", st->rs.gen,
+	       st->rs.loaded ? "" : " (no ruleset loaded)");
 	printf("%-16s %-11s %-8s %8s  %s\n", "INTERFACE", "HOOK", "MODE",
 	       "PROG", "STATE");
 	for (size_t i = 0; i < st->n_att; i++) {
@@ -153,6 +164,7 @@ static int run_status(const struct ef_cli *cli, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct ef_owner_info owner;
 	struct ef_instance inst;
 	struct status *st;
 	bool json = false;
@@ -186,10 +198,13 @@ static int run_status(const struct ef_cli *cli, int argc, char **argv)
 		code = EF_EXIT_SYSTEM;
 		goto out;
 	}
+	/* Who owns it, if anyone: unknown is shown as nobody. */
+	if (ef_owner_query(inst.name, &owner) != 1)
+		memset(&owner, 0, sizeof(owner));
 	if (json)
-		print_json(inst.name, st);
+		print_json(inst.name, st, &owner);
 	else
-		print_table(inst.name, st);
+		print_table(inst.name, st, &owner);
 out:
 	free(st);
 	ef_instance_close(&inst);

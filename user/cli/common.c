@@ -8,6 +8,7 @@
 #include "instance.h"
 #include "log.h"
 #include "tables.h"
+#include "xdp_attach.h"
 
 int ef_cli_usage(const struct ef_command *cmd)
 {
@@ -74,6 +75,9 @@ int ef_cli_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	}
 	if (ef_tables_apply(inst, rs, &c, sum))
 		code = EF_EXIT_SYSTEM;
+	else
+		/* New 'vlan:' rules may meet tags XDP cannot see. */
+		ef_xdp_vlan_check_all(inst);
 	ef_compiled_free(&c);
 out:
 	free(ifnames);

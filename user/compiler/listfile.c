@@ -15,15 +15,14 @@
 #include "fileio.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-/* Longer than any address or prefix, so longer tokens need no parsing. */
-#define TOKEN_MAX 128
+/* The longest address or prefix as text:
+ * "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128". */
+#define TOKEN_MAX 49
 
 int ef_prefix_list_push(struct ef_prefix_list *l, const struct ef_prefix *p,
 			unsigned line)
@@ -70,18 +69,80 @@ static bool is_comment(char c)
 	return c == '#' || c == ';';
 }
 
+/* List files may come from feeds, and their names from rules written
+ * elsewhere: a message quotes list content only when it looks like what
+ * the line was meant to hold, an address or prefix, or a host name written
+ * by mistake. Anything else (a line of /etc/shadow named as a list) is
+ * described by its length and first character that cannot be in an
+ * address, escaped, so errors never carry whole lines of a file. */
+static bool quotable(const char *s, size_t n)
+{
+	bool v6 = memchr(s, ':', n) != NULL;
+
+	if (!n || n > TOKEN_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+			   (c >= 'A' && c <= 'F');
+		bool name = (c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z') ||
+			    c == '-' || c == '_';
+
+		if (!hex && c != '.' && c != '/' && c != ':' && (v6 || !name))
+			return false;
+	}
+	return true;
+}
+
+/* The first character of s[0, n) no address has, as 'c' or '\xNN'. */
+static size_t first_odd(const char *s, size_t n, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i++) {
+		char c = s[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		      (c >= 'A' && c <= 'F') || c == '.' || c == ':' ||
+		      c == '/'))
+			break;
+	}
+	if (s[i] > 0x20 && s[i] < 0x7f && s[i] != '\'')
+		snprintf(buf, len, "'%c'", s[i]);
+	else
+		snprintf(buf, len, "'\\x%02x'", (unsigned char)s[i]);
+	return i;
+}
+
+static void bad_token(const char *path, unsigned lineno, unsigned col,
+		      const char *s, size_t n, struct ef_diag *d)
+{
+	char c[8];
+	size_t at;
+
+	if (n > TOKEN_MAX) {
+		ef_err(d, path, lineno, col,
+		       "a %zu-character entry is too long to be an address or prefix",
+		       n);
+		return;
+	}
+	at = first_odd(s, n, c, sizeof(c));
+	ef_err(d, path, lineno, col,
+	       "not an address or prefix: %s at column %zu cannot be part of one (write one IPv4 or IPv6 address or prefix per line)",
+	       c, col + at);
+}
+
 /* Parses one line [p, end). Returns 1 for a bad line (already reported),
  * 0 otherwise, or a negative errno. */
 static int load_line(const char *path, unsigned lineno, const char *p,
 		     const char *end, struct ef_prefix_list *out,
 		     struct ef_diag *d)
 {
-	char tok[TOKEN_MAX], msg[160];
+	char tok[TOKEN_MAX + 1], msg[160];
 	const char *s = p, *t, *rest;
 	struct ef_prefix pfx;
 	unsigned flags, col;
 	size_t n;
-	int err;
 
 	if (end > p && end[-1] == '\r')
 		end--;
@@ -100,14 +161,13 @@ static int load_line(const char *path, unsigned lineno, const char *p,
 		       "with one address or prefix per line");
 		return 1;
 	}
-	if (n >= sizeof(tok)) {
-		ef_err(d, path, lineno, col,
-		       "'%.40s...' is too long to be an address or prefix",
-		       s);
+	if (!quotable(s, n)) {
+		bad_token(path, lineno, col, s, n, d);
 		return 1;
 	}
 	memcpy(tok, s, n);
 	tok[n] = '\0';
+	/* Its messages quote tok, which quotable() vetted. */
 	if (ef_prefix_parse(tok, &pfx, &flags, msg, sizeof(msg))) {
 		ef_err(d, path, lineno, col, "%s", msg);
 		return 1;
@@ -120,11 +180,14 @@ static int load_line(const char *path, unsigned lineno, const char *p,
 
 		while (junk_end < end && !is_blank(*junk_end))
 			junk_end++;
-		ef_err(d, path, lineno, (unsigned)(rest - p) + 1,
-		       "unexpected '%.*s' after '%s': write one address or "
-		       "prefix per line, comments after '#' or ';'",
-		       junk_end - rest > 40 ? 40 : (int)(junk_end - rest),
-		       rest, tok);
+		if (quotable(rest, (size_t)(junk_end - rest)))
+			ef_err(d, path, lineno, (unsigned)(rest - p) + 1,
+			       "unexpected '%.*s' after '%s': write one address or prefix per line, comments after '#' or ';'",
+			       (int)(junk_end - rest), rest, tok);
+		else
+			ef_err(d, path, lineno, (unsigned)(rest - p) + 1,
+			       "unexpected text after '%s': write one address or prefix per line, comments after '#' or ';'",
+			       tok);
 		return 1;
 	}
 
@@ -135,33 +198,17 @@ static int load_line(const char *path, unsigned lineno, const char *p,
 		ef_warn(d, path, lineno, col, "host bits set in %s, using %s",
 			tok, fixed);
 	}
-	err = ef_prefix_list_push(out, &pfx, lineno);
-	return err;
+	return ef_prefix_list_push(out, &pfx, lineno);
 }
 
-int ef_listfile_load(const char *path, struct ef_prefix_list *out,
-		     struct ef_diag *d)
+int ef_listfile_parse(const char *name, const char *buf, size_t len,
+		      struct ef_prefix_list *out, struct ef_diag *d)
 {
-	size_t n0 = out->n, len = 0, bad = 0;
-	const char *p, *end;
+	const char *p = buf, *end = buf + len;
+	size_t n0 = out->n, bad = 0;
 	unsigned lineno = 0;
-	char *buf = NULL;
-	int fd, err;
+	int err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		ef_err(d, path, 0, 0, "cannot open: %s", strerror(-err));
-		goto out;
-	}
-	err = ef_read_fd(fd, EF_LISTFILE_MAX_BYTES, &buf, &len);
-	if (err) {
-		ef_err(d, path, 0, 0, "cannot read: %s", strerror(-err));
-		goto out;
-	}
-
-	p = buf;
-	end = buf + len;
 	if (len >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
 		p += 3;
 	while (p < end) {
@@ -169,9 +216,9 @@ int ef_listfile_load(const char *path, struct ef_prefix_list *out,
 		const char *le = nl ? nl : end;
 
 		lineno++;
-		err = load_line(path, lineno, p, le, out, d);
+		err = load_line(name, lineno, p, le, out, d);
 		if (err < 0) {
-			ef_err(d, path, lineno, 0,
+			ef_err(d, name, lineno, 0,
 			       "out of memory after %zu entries",
 			       out->n - n0);
 			goto out;
@@ -184,8 +231,20 @@ out:
 	/* All or nothing: a failed load leaves the list as it was. */
 	if (err)
 		out->n = n0;
-	if (fd >= 0)
-		close(fd);
+	return err;
+}
+
+int ef_listfile_load(const char *path, struct ef_prefix_list *out,
+		     struct ef_diag *d)
+{
+	size_t len = 0;
+	char *buf = NULL;
+	int err;
+
+	err = ef_read_input(path, EF_LISTFILE_MAX_BYTES, "split the list",
+			    &buf, &len, d);
+	if (!err)
+		err = ef_listfile_parse(path, buf, len, out, d);
 	free(buf);
 	return err;
 }

@@ -102,6 +102,20 @@ static void parse_string(struct parser *p, const struct ydoc_node *n,
 		perr(p, n, "%s is longer than %zu characters", key, len - 1);
 }
 
+/* A group name as useradd and POSIX allow it: letters, digits, '.', '_'
+ * and '-', not first. Whether the group exists is the daemon's to check:
+ * the file may be checked on another host. */
+static void parse_group(struct parser *p, const struct ydoc_node *n,
+			char *buf, size_t len)
+{
+	parse_string(p, n, "control-group", buf, len);
+	if (buf[0] && (buf[0] == '-' || !rs_valid_name(buf, len, "._-"))) {
+		perr(p, n, "control-group '%s' is not a valid group name: use 1-%zu letters, digits, '.', '_' or '-', not first",
+		     buf, len - 1);
+		buf[0] = '\0';
+	}
+}
+
 /* HOST:PORT with an IPv4 address, [IPV6]:PORT, or off. */
 static bool valid_listen(const char *s)
 {
@@ -114,8 +128,9 @@ static bool valid_listen(const char *s)
 void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)
 {
 	static const char *const keys[] = { "instance", "control-socket",
-					    "metrics", "drop-log", "log-rate",
-					    "on-exit", NULL };
+					    "control-group", "metrics",
+					    "drop-log", "log-rate", "on-exit",
+					    NULL };
 	static const char *const on_exit[] = { "keep", "detach" };
 	struct ef_daemon_conf *c = &p->rs->daemon;
 	const struct ydoc_node *v;
@@ -141,6 +156,8 @@ void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)
 			perr(p, v, "control-socket must be an absolute path, not '%s'",
 			     c->control_socket);
 	}
+	if ((v = ydoc_map_get(n, "control-group")))
+		parse_group(p, v, c->control_group, sizeof(c->control_group));
 	if ((v = ydoc_map_get(n, "metrics"))) {
 		parse_string(p, v, "metrics", c->metrics, sizeof(c->metrics));
 		if (c->metrics[0] && !valid_listen(c->metrics))

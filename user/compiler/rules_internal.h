@@ -79,6 +79,10 @@ struct parser {
 	size_t n_sets;
 	char **paths; /* list file paths diagnostics and origins point to */
 	size_t n_paths;
+	/* Rules from an untrusted source: list files only beneath this
+	 * directory (ef_parse_opts.lists_dir), opened once as lists_fd. */
+	const char *lists_dir;
+	int lists_fd; /* -1 until the first list file; rs_free_sets closes */
 	uint32_t next_elem;
 	/* Entries all rules hold so far, against EF_MAX_FIELD_ENTRIES. */
 	size_t addr_total[2][2]; /* [RS_SRC/RS_DST][family: 0 v4, 1 v6] */
@@ -138,6 +142,13 @@ void rs_parse_addr_field(struct parser *p, const struct ydoc_node *n,
 void rs_parse_port_field(struct parser *p, const struct ydoc_node *n,
 			 enum rs_field_idx which, struct ef_port_field *f);
 void rs_finish_sets(struct parser *p);
+/* rules_lists.c: finds and reads the list file a set's `files` item n
+ * names, as the parse options allow. *path is what diagnostics call it
+ * (owned by the parser), *buf the content (the caller frees it). On error
+ * (reported at n) returns a negative errno. */
+int rs_read_list_file(struct parser *p, const char *set_name,
+		      const struct ydoc_node *n, const char **path,
+		      char **buf, size_t *len);
 void rs_free_sets(struct parser *p);
 
 /* rules_fields.c: the match fields that name things. */

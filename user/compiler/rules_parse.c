@@ -63,7 +63,8 @@ static void parse_defaults(struct parser *p, const struct ydoc_node *n)
 {
 	static const char *const keys[] = { "xdp", "tc-ingress", "tc-egress",
 					    "non-ip", "malformed", "fragments",
-					    "ipv6-ext-overflow", NULL };
+					    "ipv6-ext-overflow", "encap-overflow",
+					    NULL };
 	static const char *const frag_words[] = { "rules", "pass", "drop" };
 	struct ef_ruleset *rs = p->rs;
 	const struct ydoc_node *v;
@@ -83,6 +84,7 @@ static void parse_defaults(struct parser *p, const struct ydoc_node *n)
 	parse_policy(p, n, "non-ip", &rs->non_ip_action);
 	parse_policy(p, n, "malformed", &rs->malformed_action);
 	parse_policy(p, n, "ipv6-ext-overflow", &rs->ext_overflow_action);
+	parse_policy(p, n, "encap-overflow", &rs->encap_overflow_action);
 	v = ydoc_map_get(n, "fragments");
 	if (v) {
 		/* The enum follows the words' order. */

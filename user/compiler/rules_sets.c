@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "listfile.h"
 #include "rules_internal.h"
@@ -528,73 +528,17 @@ static void check_overlaps(struct parser *p, const struct rs_ctx *c,
 
 /* ---- sets ------------------------------------------------------------ */
 
-static char *list_path(struct parser *p, const char *name)
-{
-	const char *slash = strrchr(p->file, '/');
-	char *path, **v;
-
-	if (name[0] == '/' || !slash) {
-		path = strdup(name);
-	} else {
-		size_t dl = (size_t)(slash - p->file);
-
-		path = malloc(dl + 1 + strlen(name) + 1);
-		if (path)
-			sprintf(path, "%.*s/%s", (int)dl, p->file, name);
-	}
-	if (!path)
-		return NULL;
-	v = realloc(p->paths, (p->n_paths + 1) * sizeof(*v));
-	if (!v) {
-		free(path);
-		return NULL;
-	}
-	p->paths = v;
-	p->paths[p->n_paths++] = path;
-	return path;
-}
-
-
 static void load_file(struct parser *p, struct rs_set *s,
 		      const struct ydoc_node *n)
 {
 	struct ef_prefix_list l = {};
-	struct stat st;
-	char *path;
-	int ret;
+	const char *path;
+	char *buf = NULL;
+	size_t len = 0;
 
-	if (p->flags & EF_PARSE_NO_LIST_FILES) {
-		perr(p, n, "set '%s': list file '%s' not read: this parse reads no files",
-		     s->name, n->str);
+	if (rs_read_list_file(p, s->name, n, &path, &buf, &len))
 		goto bad;
-	}
-	if (!n->len) {
-		perr(p, n, "set '%s': empty file name", s->name);
-		goto bad;
-	}
-	path = list_path(p, n->str);
-	if (!path) {
-		perr(p, n, "out of memory");
-		goto bad;
-	}
-	if (stat(path, &st)) {
-		perr(p, n, "set '%s': cannot read list file '%s': %s", s->name,
-		     path, strerror(errno));
-		goto bad;
-	}
-	/* A device or FIFO could block or never end. */
-	if (!S_ISREG(st.st_mode)) {
-		perr(p, n, "set '%s': list file '%s' is not a regular file",
-		     s->name, path);
-		goto bad;
-	}
-	if ((unsigned long long)st.st_size > YDOC_DEFAULT_MAX_BYTES) {
-		perr(p, n, "set '%s': list file '%s' is %lld bytes, over the limit of %u",
-		     s->name, path, (long long)st.st_size, YDOC_DEFAULT_MAX_BYTES);
-		goto bad;
-	}
-	ret = ef_listfile_load(path, &l, p->d);
-	if (ret)
+	if (ef_listfile_parse(path, buf, len, &l, p->d))
 		goto bad;
 	if (entries_reserve(&s->e, l.n)) {
 		perr(p, n, "out of memory loading '%s'", path);
@@ -610,9 +554,11 @@ static void load_file(struct parser *p, struct rs_set *s,
 		};
 		s->e.n++;
 	}
+	free(buf);
 	ef_prefix_list_free(&l);
 	return;
 bad:
+	free(buf);
 	ef_prefix_list_free(&l);
 	s->bad = true;
 }
@@ -746,6 +692,9 @@ void rs_free_sets(struct parser *p)
 	for (size_t i = 0; i < p->n_paths; i++)
 		free(p->paths[i]);
 	free(p->paths);
+	if (p->lists_fd >= 0)
+		close(p->lists_fd);
+	p->lists_fd = -1;
 	p->sets = NULL;
 	p->paths = NULL;
 	p->n_sets = p->n_paths = 0;

@@ -6,22 +6,21 @@
 #include "ruleset.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "rules_internal.h"
 #include "fileio.h"
 #include "strutil.h"
 #include "yamldoc.h"
 
-int ef_ruleset_parse_flags(const char *name, const char *buf, size_t len,
-			   unsigned flags, struct ef_ruleset *rs,
-			   struct ef_diag *d)
+int ef_ruleset_parse_opts(const char *name, const char *buf, size_t len,
+			  const struct ef_parse_opts *o, struct ef_ruleset *rs,
+			  struct ef_diag *d)
 {
-	struct parser p = { .file = name, .flags = flags, .d = d, .rs = rs };
+	struct parser p = { .file = name, .flags = o ? o->flags : 0, .d = d,
+			    .rs = rs, .lists_dir = o ? o->lists_dir : NULL,
+			    .lists_fd = -1 };
 	size_t errors_before = d->errors;
 	struct ydoc *doc = NULL;
 	int ret;
@@ -33,6 +32,7 @@ int ef_ruleset_parse_flags(const char *name, const char *buf, size_t len,
 	rs->non_ip_action = EDGEFW_ACT_PASS;
 	rs->malformed_action = EDGEFW_ACT_DROP;
 	rs->ext_overflow_action = EDGEFW_ACT_DROP;
+	rs->encap_overflow_action = EDGEFW_ACT_DROP;
 	rs->frag_policy = EF_FRAGPOL_RULES;
 	rs->hash = ef_fnv1a64(buf, len);
 	rs->path = strdup(name);
@@ -54,69 +54,40 @@ out:
 	return ret;
 }
 
+int ef_ruleset_parse_flags(const char *name, const char *buf, size_t len,
+			   unsigned flags, struct ef_ruleset *rs,
+			   struct ef_diag *d)
+{
+	const struct ef_parse_opts o = { .flags = flags };
+
+	return ef_ruleset_parse_opts(name, buf, len, &o, rs, d);
+}
+
 int ef_ruleset_parse(const char *name, const char *buf, size_t len,
 		     struct ef_ruleset *rs, struct ef_diag *d)
 {
-	return ef_ruleset_parse_flags(name, buf, len, 0, rs, d);
-}
-
-static int read_file(const char *path, char **out, size_t *out_len,
-		     struct ef_diag *d)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd, ret;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		ef_err(d, path, 0, 0, "cannot open: %s", strerror(-ret));
-		return ret;
-	}
-	if (fstat(fd, &st)) {
-		ret = -errno;
-		ef_err(d, path, 0, 0, "cannot stat: %s", strerror(-ret));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
-		ef_err(d, path, 0, 0, "not a regular file");
-		goto out;
-	}
-	if ((unsigned long long)st.st_size > YDOC_DEFAULT_MAX_BYTES) {
-		ret = -EFBIG;
-		ef_err(d, path, 0, 0,
-		       "file is %lld bytes, over the limit of %u: split large address lists into list files",
-		       (long long)st.st_size, YDOC_DEFAULT_MAX_BYTES);
-		goto out;
-	}
-	ret = ef_read_fd(fd, YDOC_DEFAULT_MAX_BYTES, &buf, &got);
-	if (ret) {
-		ef_err(d, path, 0, 0, "cannot read: %s", strerror(-ret));
-		goto out;
-	}
-	*out = buf;
-	*out_len = got;
-	buf = NULL;
-	ret = 0;
-out:
-	free(buf);
-	close(fd);
-	return ret;
+	return ef_ruleset_parse_opts(name, buf, len, NULL, rs, d);
 }
 
 int ef_ruleset_load(const char *path, struct ef_ruleset *rs, struct ef_diag *d)
+{
+	return ef_ruleset_load_opts(path, NULL, rs, d);
+}
+
+int ef_ruleset_load_opts(const char *path, const struct ef_parse_opts *o,
+			 struct ef_ruleset *rs, struct ef_diag *d)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	int ret;
 
 	memset(rs, 0, sizeof(*rs));
-	ret = read_file(path, &buf, &len, d);
+	ret = ef_read_input(path, YDOC_DEFAULT_MAX_BYTES,
+			    "split large address lists into list files", &buf,
+			    &len, d);
 	if (ret)
 		return ret;
-	ret = ef_ruleset_parse(path, buf, len, rs, d);
+	ret = ef_ruleset_parse_opts(path, buf, len, o, rs, d);
 	free(buf);
 	return ret;
 }

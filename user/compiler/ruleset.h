@@ -143,6 +143,7 @@ enum ef_on_exit {
 
 #define EF_SOCKET_PATH_MAX 108 /* sun_path */
 #define EF_LISTEN_MAX 64
+#define EF_GROUP_NAME_MAX 33 /* 32 characters, as useradd allows */
 #define EF_LOG_PATH_MAX 256
 #define EF_METRICS_DEFAULT "127.0.0.1:9469"
 #define EF_SOCKET_DIR "/run/edgefw"
@@ -154,6 +155,7 @@ enum ef_on_exit {
 struct ef_daemon_conf {
 	char instance[32];                      /* EF_INSTANCE_NAME_MAX */
 	char control_socket[EF_SOCKET_PATH_MAX]; /* "": /run/edgefw/INSTANCE.sock */
+	char control_group[EF_GROUP_NAME_MAX];  /* "": root only */
 	char metrics[EF_LISTEN_MAX];            /* "": default; "off" */
 	char drop_log[EF_LOG_PATH_MAX];         /* "": "-" (stdout); or a file */
 	uint32_t log_rate;                      /* per rule per second; 0 off */
@@ -167,6 +169,7 @@ struct ef_ruleset {
 	uint8_t non_ip_action;       /* non-IP frames and IPv6 ND */
 	uint8_t malformed_action;    /* truncated / inconsistent headers */
 	uint8_t ext_overflow_action; /* IPv6 extension chain past the bound */
+	uint8_t encap_overflow_action; /* VLAN/PPPoE/MPLS past the parser's walk */
 	uint8_t frag_policy;         /* enum ef_frag_policy */
 	struct ef_rule *rules;       /* in file order: first match wins */
 	size_t n_rules;
@@ -194,6 +197,29 @@ enum ef_parse_flags {
 int ef_ruleset_parse_flags(const char *name, const char *buf, size_t len,
 			   unsigned flags, struct ef_ruleset *rs,
 			   struct ef_diag *d);
+
+/* Where rules from an untrusted source may take list files from, unless
+ * configured otherwise. */
+#define EF_LISTS_DIR_DEFAULT "/etc/edgefw/lists"
+
+struct ef_parse_opts {
+	unsigned flags; /* enum ef_parse_flags */
+	/* NULL: the rules are the operator's own; list files are named
+	 * relative to the rules file's directory or by absolute path.
+	 * A directory: the rules come from an untrusted source (a remote
+	 * store, a feed); list files may be named only relative to it or by
+	 * an absolute path inside it, and are opened beneath it (no "..",
+	 * no symbolic link out of it: openat2 RESOLVE_BENEATH). A name
+	 * outside is refused without being looked at. */
+	const char *lists_dir;
+};
+
+/* ef_ruleset_parse / ef_ruleset_load with options; o may be NULL. */
+int ef_ruleset_parse_opts(const char *name, const char *buf, size_t len,
+			  const struct ef_parse_opts *o, struct ef_ruleset *rs,
+			  struct ef_diag *d);
+int ef_ruleset_load_opts(const char *path, const struct ef_parse_opts *o,
+			 struct ef_ruleset *rs, struct ef_diag *d);
 void ef_ruleset_free(struct ef_ruleset *rs);
 
 const char *ef_action_name(uint8_t action);

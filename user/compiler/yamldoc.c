@@ -871,30 +871,13 @@ int ydoc_load_file(const char *path, const struct ydoc_limits *lim,
 					     YDOC_DEFAULT_MAX_BYTES;
 	char *buf = NULL;
 	size_t len = 0;
-	int fd, err;
+	int err;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		ef_err(d, path, 0, 0, "cannot open: %s", strerror(-err));
-		goto out;
-	}
-	err = ef_read_fd(fd, max, &buf, &len);
-	if (err == -EFBIG) {
-		ef_err(d, path, 0, 0,
-		       "file is larger than the limit of %zu bytes: split it "
-		       "into smaller files", max);
-		goto out;
-	}
-	if (err) {
-		ef_err(d, path, 0, 0, "cannot read: %s", strerror(-err));
-		goto out;
-	}
-	err = ydoc_load_buffer(path, buf, len, lim, out, d);
-out:
-	if (fd >= 0)
-		close(fd);
+	err = ef_read_input(path, max, "split it into smaller files", &buf,
+			    &len, d);
+	if (!err)
+		err = ydoc_load_buffer(path, buf, len, lim, out, d);
 	free(buf);
 	return err;
 }

@@ -4,6 +4,7 @@
 #include "control.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -17,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control_internal.h"
+#include "lockfile.h"
 #include "log.h"
 #include "ruleset.h"
 
@@ -27,9 +30,15 @@
 #define CTL_IO_TIMEOUT_S 2
 #define CTL_BACKLOG 16
 
+#define CTL_GROUP_NAME_MAX 64
+
 struct efd_control {
 	int fd;
+	int lock_fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	gid_t group;                          /* read-only group, or -1 */
+	char group_name[CTL_GROUP_NAME_MAX]; /* "" without one */
+	char lock_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
 };
 
 static int make_addr(const char *path, struct sockaddr_un *sa)
@@ -86,13 +95,43 @@ static int make_parent_dir(const char *path)
 	return ret;
 }
 
-/* What is at path already? A socket some live process listens on must not
- * be stolen (two daemons would fight over one instance); one left by a
- * daemon that died is removed so that bind() can succeed. */
-static int clear_stale(const char *path, const struct sockaddr_un *sa)
+/* The socket's lock file, held for the daemon's life: whoever holds it
+ * may replace the socket file; anyone else must not touch it. Two daemons
+ * starting together cannot both remove and bind. */
+static int lock_path_of(const char *path, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s.lock", path);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int take_socket_lock(struct efd_control *c, const char *path)
+{
+	int ret = lock_path_of(path, c->lock_path, sizeof(c->lock_path));
+
+	if (!ret)
+		ret = ef_lockfile_acquire(c->lock_path);
+	if (ret >= 0) {
+		c->lock_fd = ret;
+		return 0;
+	}
+	if (ret == -EBUSY)
+		ef_log_err("another edgefwd listens on %s: stop it first, or give this one another daemon.instance or daemon.control-socket",
+			   path);
+	else
+		ef_log_err("cannot lock %s.lock for the control socket: %s%s", path,
+			   strerror(-ret),
+			   ret == -EPERM ? " (it must be a plain file of root's that only root can write: remove it)" : "");
+	return ret;
+}
+
+/* What is at path already? With the lock held, a socket there is one a
+ * daemon that died left: remove it so that bind() can succeed. Anything
+ * else is not ours to remove. */
+static int clear_stale(const char *path)
 {
 	struct stat st;
-	int fd = -1, ret = 0;
+	int ret;
 
 	if (lstat(path, &st)) {
 		if (errno == ENOENT)
@@ -107,36 +146,13 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa)
 			   path);
 		return -EEXIST;
 	}
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		ret = -errno;
-		ef_log_err("cannot create a Unix socket to probe %s: %s",
-			   path, strerror(-ret));
-		goto out;
-	}
-	if (!connect(fd, (const struct sockaddr *)sa, sizeof(*sa))) {
-		ret = -EADDRINUSE;
-		ef_log_err("another edgefwd already listens on %s: stop it first, or give this one another daemon.instance or daemon.control-socket",
-			   path);
-		goto out;
-	}
-	if (errno != ECONNREFUSED) {
-		ret = -errno;
-		ef_log_err("cannot probe the control socket %s: %s",
-			   path, strerror(-ret));
-		goto out;
-	}
-	/* Nobody listens: a leftover of a daemon that did not clean up. */
 	if (unlink(path) && errno != ENOENT) {
 		ret = -errno;
 		ef_log_err("cannot remove the stale control socket %s: %s",
 			   path, strerror(-ret));
+		return ret;
 	}
-out:
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	return 0;
 }
 
 int efd_control_open(const char *path, struct efd_control **out)
@@ -161,12 +177,15 @@ int efd_control_open(const char *path, struct efd_control **out)
 		goto fail;
 	}
 	c->fd = -1;
+	c->group = (gid_t)-1;
+	c->lock_fd = -1;
 	memcpy(c->path, sa.sun_path, sizeof(c->path));
 
 	ret = make_parent_dir(path);
-	if (ret)
-		goto fail;
-	ret = clear_stale(path, &sa);
+	if (!ret)
+		ret = take_socket_lock(c, path);
+	if (!ret)
+		ret = clear_stale(path);
 	if (ret)
 		goto fail;
 
@@ -214,6 +233,7 @@ fail:
 			close(c->fd);
 		if (bound)
 			unlink(c->path);
+		ef_lockfile_release(c->lock_path, c->lock_fd);
 		free(c);
 	}
 	return ret;
@@ -234,6 +254,7 @@ void efd_control_close(struct efd_control *c)
 	if (unlink(c->path) && errno != ENOENT)
 		ef_log_warn("cannot remove the control socket %s: %s",
 			    c->path, strerror(errno));
+	ef_lockfile_release(c->lock_path, c->lock_fd);
 	free(c);
 }
 
@@ -266,51 +287,6 @@ static int send_json_line(int fd, struct json_object *obj)
 	if (!ret)
 		ret = send_all(fd, "\n", 1);
 	return ret;
-}
-
-/* Parses exactly one JSON value in buf[0..len), which buf[len] == '\0'
- * ends (trailing white space is fine, trailing garbage is not). On error
- * *why says what is wrong. */
-static struct json_object *parse_json(const char *buf, size_t len,
-				      const char **why)
-{
-	struct json_tokener *tok;
-	struct json_object *obj = NULL;
-	enum json_tokener_error jerr;
-	size_t end;
-
-	*why = NULL;
-	if (len > INT32_MAX) {
-		*why = "too large";
-		return NULL;
-	}
-	tok = json_tokener_new();
-	if (!tok) {
-		*why = "out of memory";
-		return NULL;
-	}
-	/* Length -1: the tokener stops at the NUL, which also ends a bare
-	 * number ("1" alone would otherwise stay "incomplete"). An embedded
-	 * NUL stops it early and shows up as trailing garbage below. */
-	obj = json_tokener_parse_ex(tok, buf, -1);
-	jerr = json_tokener_get_error(tok);
-	if (!obj) {
-		*why = jerr == json_tokener_continue || jerr == json_tokener_success
-			       ? "incomplete JSON"
-			       : json_tokener_error_desc(jerr);
-		goto out;
-	}
-	for (end = json_tokener_get_parse_end(tok); end < len; end++) {
-		if (!strchr(" \t\r\n", buf[end]) || buf[end] == '\0') {
-			*why = "garbage after the JSON value";
-			json_object_put(obj);
-			obj = NULL;
-			break;
-		}
-	}
-out:
-	json_tokener_free(tok);
-	return obj;
 }
 
 /* Reads one request: up to the first newline, or EOF. Returns its length
@@ -374,16 +350,63 @@ static void reply_error(int fd, int exit_code, const char *message)
 	json_object_put(resp);
 }
 
+/* Is the peer on fd in group gid, as its primary group or one of its
+ * supplementary groups (as they were when it connected)? */
+static bool peer_in_group(int fd, const struct ucred *cred, gid_t gid)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+
+	if (cred->gid == gid)
+		return true;
+	/* ERANGE: more than 256 groups; those that fit are checked. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) &&
+	    errno != ERANGE)
+		return false;
+	if (len > sizeof(groups))
+		len = sizeof(groups);
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+static enum efd_access peer_access(const struct efd_control *c, int fd,
+				   const struct ucred *cred)
+{
+	if (cred->uid == 0)
+		return EFD_ACCESS_ALL;
+	if (c->group != (gid_t)-1 && peer_in_group(fd, cred, c->group))
+		return EFD_ACCESS_READ;
+	return EFD_ACCESS_NONE;
+}
+
+static void send_response(const struct efd_control *c, int fd,
+			  struct json_object *resp, const struct ucred *cred)
+{
+	int ret;
+
+	if (!resp) {
+		reply_error(fd, 2, "edgefwd is out of memory");
+		return;
+	}
+	ret = send_json_line(fd, resp);
+	if (ret)
+		ef_log_warn("cannot send a control response on %s to pid %d: %s",
+			    c->path, (int)cred->pid, strerror(-ret));
+}
+
 void efd_control_serve(struct efd_control *c, efd_control_fn fn, void *arg)
 {
 	const struct timeval tv = { .tv_sec = CTL_IO_TIMEOUT_S };
-	struct json_object *req = NULL, *resp = NULL, *cmd;
+	struct json_object *resp = NULL;
 	struct ucred cred;
 	socklen_t cred_len = sizeof(cred);
-	char *buf = NULL, msg[160];
-	const char *why;
+	enum efd_access access;
+	struct efd_peer peer;
+	char *buf = NULL;
 	ssize_t len;
-	int fd, ret;
+	int fd;
 
 	/* Without SOCK_NONBLOCK the accepted socket blocks, so the 2 s
 	 * timeouts below bound every read and write of a slow client. */
@@ -408,11 +431,14 @@ void efd_control_serve(struct efd_control *c, efd_control_fn fn, void *arg)
 			    c->path, strerror(errno));
 		goto out;
 	}
-	/* The socket is 0600 already; this also refuses peers let in by a
-	 * loosened mode or a descriptor passed on: reloading is root's. */
-	if (cred.uid != 0) {
-		ef_log_warn("refused a control request on %s from pid %d uid %u: only root may use it",
-			    c->path, (int)cred.pid, (unsigned)cred.uid);
+	peer = (struct efd_peer){ .pid = cred.pid, .uid = cred.uid, .gid = cred.gid };
+	/* The file mode keeps others out already; this also refuses peers
+	 * let in by a loosened mode or a descriptor passed on. */
+	access = peer_access(c, fd, &cred);
+	if (access == EFD_ACCESS_NONE) {
+		ef_log_warn("refused a control request on %s from pid %d uid %u: only root%s may use it",
+			    c->path, (int)cred.pid, (unsigned)cred.uid,
+			    c->group_name[0] ? " and the control group" : "");
 		reply_error(fd, 2, "permission denied: edgefwd's control socket is for root only");
 		drain(fd);
 		goto out;
@@ -435,46 +461,55 @@ void efd_control_serve(struct efd_control *c, efd_control_fn fn, void *arg)
 			    c->path, (int)cred.pid, strerror((int)-len));
 		goto out;
 	}
-	if (len == 0) {
-		/* Also what a probe (another edgefwd checking whether this
-		 * socket is live) sends: it has gone, the reply is dropped. */
-		reply_error(fd, 1, "bad request: empty");
-		goto out;
-	}
-	req = parse_json(buf, (size_t)len, &why);
-	if (!req) {
-		snprintf(msg, sizeof(msg), "bad request: not valid JSON (%s)", why);
-		reply_error(fd, 1, msg);
-		goto out;
-	}
-	if (!json_object_is_type(req, json_type_object)) {
-		reply_error(fd, 1, "bad request: not a JSON object");
-		goto out;
-	}
-	if (!json_object_object_get_ex(req, "command", &cmd) ||
-	    !json_object_is_type(cmd, json_type_string)) {
-		reply_error(fd, 1, "bad request: no string \"command\"");
-		goto out;
-	}
-
-	resp = json_object_new_object();
-	if (!resp) {
-		reply_error(fd, 2, "edgefwd is out of memory");
-		goto out;
-	}
-	json_object_object_add(resp, "ok", json_object_new_boolean(0));
-	json_object_object_add(resp, "exit", json_object_new_int(1));
-	fn(arg, json_object_get_string(cmd), req, resp);
-	ret = send_json_line(fd, resp);
-	if (ret)
-		ef_log_warn("cannot send the response to '%s' on %s to pid %d: %s",
-			    json_object_get_string(cmd), c->path, (int)cred.pid,
-			    strerror(-ret));
+	resp = efd_control_dispatch(buf, (size_t)len, &peer, access,
+				    c->group_name[0] ? c->group_name : NULL,
+				    fn, arg);
+	send_response(c, fd, resp, &cred);
 out:
 	json_object_put(resp);
-	json_object_put(req);
 	free(buf);
 	close(fd);
+}
+
+const char *efd_control_group(const struct efd_control *c)
+{
+	return c->group_name;
+}
+
+/* Mode first when closing, group first when opening: no moment where the
+ * file is open to a group it should not be. */
+int efd_control_set_group(struct efd_control *c, gid_t gid, const char *name)
+{
+	bool open_up = gid != (gid_t)-1;
+	gid_t want = open_up ? gid : 0;
+	int ret = 0;
+
+	if (!open_up && fchmodat(AT_FDCWD, c->path, 0600, AT_SYMLINK_NOFOLLOW))
+		ret = -errno;
+	if (!ret && lchown(c->path, (uid_t)-1, want))
+		ret = -errno;
+	if (!ret && open_up &&
+	    fchmodat(AT_FDCWD, c->path, 0660, AT_SYMLINK_NOFOLLOW))
+		ret = -errno;
+	if (ret) {
+		ef_log_err("cannot give the control socket %s to group %s: %s; it stays root only%s",
+			   c->path, open_up ? name : "root", strerror(-ret),
+			   ret == -EPERM && open_up ?
+			   " (edgefwd needs CAP_CHOWN or to be a member of the group: under systemd, SupplementaryGroups= in a drop-in, see edgefwd(8))" : "");
+		if (open_up) {
+			fchmodat(AT_FDCWD, c->path, 0600, AT_SYMLINK_NOFOLLOW);
+			lchown(c->path, (uid_t)-1, 0);
+		}
+		c->group = (gid_t)-1;
+		c->group_name[0] = '\0';
+		return ret;
+	}
+	c->group = gid;
+	snprintf(c->group_name, sizeof(c->group_name), "%s", open_up ? name : "");
+	if (open_up)
+		ef_log_info("control socket %s: members of group %s may use status",
+			    c->path, name);
+	return 0;
 }
 
 static long long now_ms(void)
@@ -625,7 +660,7 @@ int efd_control_request(const char *path, struct json_object *req,
 	}
 
 	buf[len] = '\0'; /* room: cap - len >= 4096 before each recv */
-	*resp = parse_json(buf, len, &why);
+	*resp = efd_control_parse_json(buf, len, &why);
 	if (!*resp)
 		ret = -EPROTO;
 	else if (!json_object_is_type(*resp, json_type_object)) {

@@ -34,6 +34,25 @@ struct efd_reloads {
 	bool last_failed;
 };
 
+/* The daemon's optional parts: a failure to open one is reported and
+ * retried with backoff (parts.c), never fatal, and the rules stay
+ * enforced meanwhile. */
+enum efd_part {
+	EFD_PART_CONTROL,
+	EFD_PART_DROPLOG,
+	EFD_PART_METRICS,
+	EFD_PART_COUNT,
+};
+
+struct efd_part_state {
+	bool wanted;
+	bool up;
+	int error;          /* last failure (negative errno), else 0 */
+	unsigned backoff_s; /* wait before the next try */
+	time_t retry_at;    /* CLOCK_MONOTONIC seconds */
+	uint64_t failures;  /* failed attempts since start */
+};
+
 struct efd {
 	char *config_path;         /* absolute */
 	struct ef_ruleset rs;      /* the rules in force */
@@ -50,6 +69,9 @@ struct efd {
 	/* Drop log lines written and lost (write errors); the BPF side counts
 	 * what the rate limit suppressed (log_state). */
 	uint64_t log_lines, log_errors;
+	/* Rulesets someone else switched in, which the daemon then undid. */
+	uint64_t foreign_changes;
+	struct efd_part_state parts[EFD_PART_COUNT];
 
 	/* Private to daemon.c and reconcile.c. */
 	char *applied_fp;           /* interfaces the tables were compiled for */
@@ -59,7 +81,9 @@ struct efd {
 	struct efd_droplog *droplog;
 	struct efd_metrics *metrics;
 	struct efd_linkmon *linkmon;
-	int epoll_fd, signal_fd, timer_fd;
+	int owner_fd;               /* the instance's lifetime lock */
+	int epoll_fd, signal_fd, settle_fd, tick_fd;
+	unsigned ticks;
 	bool resync_pending;
 	bool droplog_stale;         /* the instance was created anew */
 };
@@ -77,6 +101,44 @@ int efd_run(const char *config_path, const char *pid_file, int ready_fd);
  * enum efd_status; compile errors go to diag, the rest is logged. */
 int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 		  struct ef_diag *diag);
+
+/* parts.c: opens (or closes, when no longer wanted) each optional part
+ * as d->conf says; a failure schedules a retry. Returns nothing: failures
+ * are logged and shown in d->parts. */
+void efd_parts_apply(struct efd *d);
+/* Retries the parts whose backoff has passed; call once a second. */
+void efd_parts_retry(struct efd *d);
+/* The drop log's output changed (or the instance was created anew, when
+ * old_out is ""): reopen it. */
+void efd_droplog_switch(struct efd *d, const char *old_out);
+void efd_parts_close(struct efd *d);
+const char *efd_part_name(enum efd_part p);
+/* Adds fd to the event loop with tag; 0 or -errno. */
+int efd_watch(struct efd *d, int fd, unsigned tag);
+
+/* Event tags of the loop (epoll data). */
+enum efd_ev_tag {
+	EFD_EV_SIGNAL = 1,
+	EFD_EV_SETTLE,
+	EFD_EV_TICK,
+	EFD_EV_LINKS,
+	EFD_EV_CONTROL,
+	EFD_EV_DROPLOG,
+	EFD_EV_METRICS,
+};
+
+/* reload.c: the reload paths and the control requests. */
+void efd_notify_status(struct efd *d, const char *state);
+/* Logs diagnostics in the compiler's FILE:LINE:COL form. */
+void efd_print_diag(const struct ef_diag *diag);
+void efd_socket_path_of(const struct ef_daemon_conf *c, const char *inst,
+			char *buf, size_t len);
+void efd_reload_and_log(struct efd *d, const char *why);
+struct json_object;
+struct efd_peer;
+void efd_on_control(void *arg, const char *command,
+		    const struct efd_peer *peer, struct json_object *req,
+		    struct json_object *resp);
 
 /* Exit codes of a reload, also returned over the control socket; the same
  * as edgefw's (0 ok, 1 bad input, 2 the system refused). */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,7 +31,8 @@ struct name_cache {
 
 struct efd_droplog {
 	struct ring_buffer *rb;
-	int ring_fd, meta_fd;
+	int ring_fd, meta_fd, active_fd;
+	uint32_t gen;          /* active generation, read once per batch */
 	FILE *out;
 	char *path;            /* NULL: stdout */
 	struct name_cache *names; /* EDGEFW_MAX_RULES entries */
@@ -41,16 +43,52 @@ struct efd_droplog {
 	int last_err;          /* the write error last logged; 0: writing fine */
 };
 
+/* Checks what O_NOFOLLOW cannot: the file at path may have been put
+ * there by someone else (in a directory others can write to): a FIFO, a
+ * device, a hard link to a file of the system, a file another user owns
+ * and reads. Returns 0 or -errno, logged. */
+static int check_output(int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st)) {
+		ef_log_err("drop log: cannot check %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ef_log_err("drop log: %s is not a regular file: set drop-log to a file (or '-' for standard output)",
+			   path);
+		return -EINVAL;
+	}
+	if (st.st_uid != geteuid() || st.st_nlink != 1) {
+		ef_log_err("drop log: %s is %s: remove it, or set drop-log to a path in a directory only root can write to (/var/log/edgefw)",
+			   path, st.st_uid != geteuid() ? "owned by another user" :
+			   "a hard link to another file");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Created 0640, never through a symbolic link (O_NOFOLLOW), and never
+ * blocking on a FIFO put in its place (O_NONBLOCK, then refused). */
 static int open_output(const char *path, FILE **out)
 {
 	int fd, ret;
 	FILE *f;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+			O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		ret = -errno;
 		ef_log_err("drop log: cannot open %s: %s; check the daemon "
-			   "section's drop-log path", path, strerror(-ret));
+			   "section's drop-log path%s", path, strerror(-ret),
+			   ret == -ELOOP ? " (it is a symbolic link, which edgefwd does not follow)" :
+			   ret == -ENXIO ? " (a FIFO without a reader)" : "");
+		return ret;
+	}
+	ret = check_output(fd, path);
+	if (ret) {
+		close(fd);
 		return ret;
 	}
 	f = fdopen(fd, "a");
@@ -213,24 +251,37 @@ out:
 	return ret;
 }
 
+/* The name slot has in generation gen's half of rule_meta; false when
+ * that ruleset does not use the slot. */
+static bool meta_name(const struct efd_droplog *l, uint32_t gen, uint32_t slot,
+		      char *name)
+{
+	struct edgefw_rule_meta meta;
+	uint32_t key = gen * EDGEFW_MAX_RULES + slot;
+
+	if (bpf_map_lookup_elem(l->meta_fd, &key, &meta) || !meta.name[0])
+		return false;
+	memcpy(name, meta.name, EDGEFW_RULE_NAME_MAX);
+	name[EDGEFW_RULE_NAME_MAX - 1] = '\0';
+	return true;
+}
+
 /* The rule's name for an event of this batch; rule_meta is read again once
  * per batch and slot, as a reload may have given the slot to another rule. */
 static const char *rule_name(struct efd_droplog *l, uint32_t slot, char *buf,
 			     size_t len)
 {
-	struct edgefw_rule_meta meta;
 	struct name_cache *c;
 
 	if (slot >= EDGEFW_MAX_RULES)
 		goto unknown;
 	c = &l->names[slot];
 	if (c->batch != l->batch || !c->name[0]) {
-		/* An empty name: the rule left the ruleset after the event;
-		 * keep the name cached from before, if any. */
-		if (!bpf_map_lookup_elem(l->meta_fd, &slot, &meta) && meta.name[0]) {
-			memcpy(c->name, meta.name, sizeof(c->name));
-			c->name[sizeof(c->name) - 1] = '\0';
-		}
+		/* Not in the ruleset in force: the rule left it after the
+		 * event, and the previous ruleset's half still names it;
+		 * else keep the name cached from before, if any. */
+		if (!meta_name(l, l->gen, slot, c->name))
+			meta_name(l, !l->gen, slot, c->name);
 		c->batch = l->batch;
 	}
 	if (c->name[0])
@@ -286,7 +337,7 @@ int efd_droplog_open(const struct ef_instance *inst, const char *output,
 
 	if (!l)
 		return -ENOMEM;
-	l->ring_fd = l->meta_fd = -1;
+	l->ring_fd = l->meta_fd = l->active_fd = -1;
 	l->names = calloc(EDGEFW_MAX_RULES, sizeof(*l->names));
 	if (!l->names) {
 		ret = -ENOMEM;
@@ -297,7 +348,9 @@ int efd_droplog_open(const struct ef_instance *inst, const char *output,
 	l->ring_fd = fcntl(inst->maps.log_ring, F_DUPFD_CLOEXEC, 3);
 	l->meta_fd = l->ring_fd < 0 ? -1 :
 				      fcntl(inst->maps.rule_meta, F_DUPFD_CLOEXEC, 3);
-	if (l->ring_fd < 0 || l->meta_fd < 0) {
+	l->active_fd = l->meta_fd < 0 ? -1 :
+					fcntl(inst->maps.active, F_DUPFD_CLOEXEC, 3);
+	if (l->ring_fd < 0 || l->meta_fd < 0 || l->active_fd < 0) {
 		ret = -errno;
 		ef_log_err("drop log: cannot duplicate the map fds of %s: %s",
 			   inst->dir, strerror(-ret));
@@ -334,6 +387,18 @@ int efd_droplog_fd(const struct efd_droplog *l)
 	return ring_buffer__epoll_fd(l->rb);
 }
 
+/* Which half of rule_meta names the rules in force; on a failed read the
+ * last one read stays (names then come from the other half at worst). */
+static void read_active(struct efd_droplog *l)
+{
+	struct edgefw_active act;
+	uint32_t zero = 0;
+
+	if (!bpf_map_lookup_elem(l->active_fd, &zero, &act) &&
+	    act.gen < EDGEFW_GENERATIONS)
+		l->gen = act.gen;
+}
+
 int efd_droplog_consume(struct efd_droplog *l)
 {
 	struct timespec rt, mono;
@@ -348,6 +413,7 @@ int efd_droplog_consume(struct efd_droplog *l)
 	l->batch++;
 	if (!l->batch) /* wrapped: 0 would look like a fresh cache entry */
 		l->batch = 1;
+	read_active(l);
 
 	ret = ring_buffer__consume(l->rb);
 	if (fflush(l->out)) {
@@ -415,6 +481,8 @@ void efd_droplog_close(struct efd_droplog *l)
 		close(l->ring_fd);
 	if (l->meta_fd >= 0)
 		close(l->meta_fd);
+	if (l->active_fd >= 0)
+		close(l->active_fd);
 	free(l->names);
 	free(l->path);
 	free(l);

@@ -160,7 +160,7 @@ static void render_instance(FILE *f, const struct ef_stats *st,
 	       "When the ruleset in force was loaded (Unix time).");
 	if (st)
 		sample(f, "edgefw_ruleset_loaded_timestamp_seconds",
-		       st->info.loaded_at, 0);
+		       st->state.loaded_at, 0);
 }
 
 static void render_daemon(FILE *f, const struct efd *d,
@@ -179,12 +179,12 @@ static void render_daemon(FILE *f, const struct efd *d,
 	}
 	family(f, "edgefw_ruleset_version", "gauge",
 	       "Rulesets switched in since the instance was created.");
-	sample(f, "edgefw_ruleset_version", up ? st->info.version : d->version, 0);
+	sample(f, "edgefw_ruleset_version", up ? st->state.version : d->version, 0);
 	family(f, "edgefw_ruleset_rules", "gauge", "Rules in the ruleset in force.");
 	sample(f, "edgefw_ruleset_rules", up ? st->n_rules : d->rs.n_rules, 0);
 	family(f, "edgefw_ruleset_info", "gauge",
 	       "The config file in force and the FNV-1a hash of its bytes.");
-	snprintf(hash, sizeof(hash), "%016" PRIx64, up ? (uint64_t)st->info.ruleset_hash :
+	snprintf(hash, sizeof(hash), "%016" PRIx64, up ? (uint64_t)st->state.ruleset_hash :
 							    d->rs.hash);
 	sample(f, "edgefw_ruleset_info", 1, 2, "path",
 	       d->config_path ? d->config_path : "", "hash", hash);
@@ -207,8 +207,23 @@ static void render_daemon(FILE *f, const struct efd *d,
 	family(f, "edgefw_daemon_start_timestamp_seconds", "gauge",
 	       "When edgefwd started (Unix time).");
 	sample(f, "edgefw_daemon_start_timestamp_seconds", nonneg(d->started), 0);
+	family(f, "edgefw_foreign_changes_total", "counter",
+	       "Rulesets switched in without edgefwd, which it then put back.");
+	sample(f, "edgefw_foreign_changes_total", d->foreign_changes, 0);
+	family(f, "edgefw_component_up", "gauge",
+	       "1 when an optional part (control socket, drop log, metrics) works.");
+	for (int p = 0; p < EFD_PART_COUNT; p++)
+		if (d->parts[p].wanted)
+			sample(f, "edgefw_component_up", d->parts[p].up ? 1 : 0, 1,
+			       "component", efd_part_name((enum efd_part)p));
+	family(f, "edgefw_component_failures_total", "counter",
+	       "Failed attempts to open an optional part.");
+	for (int p = 0; p < EFD_PART_COUNT; p++)
+		if (d->parts[p].wanted)
+			sample(f, "edgefw_component_failures_total", d->parts[p].failures,
+			       1, "component", efd_part_name((enum efd_part)p));
 	family(f, "edgefw_instance_up", "gauge",
-	       "1 when the instance's maps could be read for this scrape.");
+	       "1 when the instance's maps could be read for this scrape (0 also while a command holds the instance's lock).");
 	sample(f, "edgefw_instance_up", up ? 1 : 0, 0);
 }
 
@@ -222,8 +237,9 @@ int efd_metrics_render(struct efd *d, FILE *out)
 
 	memset(&st, 0, sizeof(st));
 	/* A failed open or read is logged by the loader; the scrape still
-	 * gets the daemon's own metrics and edgefw_instance_up 0. */
-	if (!ef_instance_open(d->instance, EF_OPEN_SHARED, &inst)) {
+	 * gets the daemon's own metrics and edgefw_instance_up 0. Never wait
+	 * for the lock: a CLI holding it must not stall the event loop. */
+	if (!ef_instance_open(d->instance, EF_OPEN_SHARED | EF_OPEN_NOWAIT, &inst)) {
 		if (!ef_stats_read(&inst, &st)) {
 			suppressed = calloc(st.n_rules + 1, sizeof(*suppressed));
 			for (size_t i = 0; suppressed && i < st.n_rules; i++) {
@@ -321,6 +337,26 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	ef_log_warn("metrics: %s", msg);
 }
 
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+}
+
+/* edgefwd.service lets this service's sockets talk to localhost only
+ * (IPAddressDeny=any): scrapers elsewhere need a drop-in. systemd sets
+ * INVOCATION_ID for the processes of a unit. */
+static void warn_ip_policy(const char *listen, const struct sockaddr_storage *ss)
+{
+	if (getenv("INVOCATION_ID") && !is_loopback(ss))
+		ef_log_warn("metrics on %s: if this runs as edgefwd.service, its IPAddressDeny=any lets only localhost connect; allow your Prometheus servers with IPAddressAllow= in a drop-in (see edgefwd(8), SYSTEMD)",
+			    listen);
+}
+
 int efd_metrics_start(const char *listen, struct efd *d,
 		      struct efd_metrics **out)
 {
@@ -337,6 +373,7 @@ int efd_metrics_start(const char *listen, struct efd *d,
 			   "A.B.C.D:PORT or [IPv6]:PORT, or off", listen);
 		return ret;
 	}
+	warn_ip_policy(listen, &ss);
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;

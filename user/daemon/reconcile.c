@@ -20,6 +20,7 @@
 #include "liblog.h"
 #include "links.h"
 #include "log.h"
+#include "recover.h"
 #include "tables.h"
 
 static int cmp_target(const void *a, const void *b)
@@ -285,6 +286,7 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 		force = true;
 	}
 
+	ef_hook_recover_all(&inst);
 	settle_recorded(&inst, links, n_links, t, n);
 	if (force) {
 		if (ef_tables_apply(&inst, rs, &c, &sum))
@@ -296,6 +298,8 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 		ef_log_info("ruleset version %llu in force: %zu rules (%zu added, %zu removed, %zu kept with their counters) for %zu interfaces",
 			    sum.version, rs->n_rules, sum.rules_added,
 			    sum.rules_removed, sum.rules_kept, n_names);
+		/* New 'vlan:' rules may meet tags XDP cannot see. */
+		ef_xdp_vlan_check_all(&inst);
 	}
 	/* Events only once something reads them (start opens the log after
 	 * the first pass and sets the rate itself). */

@@ -22,6 +22,8 @@ static const char *const reason_names[] = {
 	[EDGEFW_REASON_FRAGMENT] = "fragment_policy",
 	[EDGEFW_REASON_NO_RULESET] = "no_ruleset",
 	[EDGEFW_REASON_REDIRECT_FAIL] = "redirect_fail",
+	[EDGEFW_REASON_ENCAP_OVERFLOW] = "encap_overflow",
+	[EDGEFW_REASON_READ_FAIL] = "read_fail",
 };
 
 _Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == EDGEFW_REASON_COUNT,
@@ -105,9 +107,7 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 	int ncpu = libbpf_num_possible_cpus();
 	struct edgefw_counter *buf = NULL, sum;
 	struct edgefw_rule_meta *meta = NULL;
-	struct edgefw_active act = {};
 	struct edgefw_gen_config cfg = {};
-	__u32 zero = 0;
 	size_t cap = 0;
 	int ret = 0;
 
@@ -123,7 +123,10 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = ef_instance_read_meta(inst, meta);
+	/* The names and defaults of the ruleset in force, as one. */
+	ret = ef_instance_read_state(inst, &st->state);
+	if (!ret)
+		ret = ef_instance_read_meta(inst, &st->state, meta);
 	if (ret)
 		goto out;
 	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++) {
@@ -168,13 +171,8 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 		ret = read_ifaces(inst, buf, ncpu, st);
 	if (ret)
 		goto out;
-	if (bpf_map_lookup_elem(inst->maps.active, &zero, &act) ||
-	    bpf_map_lookup_elem(inst->maps.instance_info, &zero, &st->info)) {
-		ret = -errno;
-		goto out;
-	}
-	st->loaded = act.loaded;
-	if (act.loaded && !bpf_map_lookup_elem(inst->maps.gen_config, &act.gen, &cfg))
+	if (st->state.loaded &&
+	    !bpf_map_lookup_elem(inst->maps.gen_config, &st->state.gen, &cfg))
 		memcpy(st->default_action, cfg.default_action,
 		       sizeof(st->default_action));
 out:

@@ -34,8 +34,7 @@ struct ef_stats {
 	struct edgefw_counter reasons[EDGEFW_REASON_COUNT];
 	struct ef_iface_stat *ifaces; /* by interface name, then hook */
 	size_t n_ifaces;
-	struct edgefw_instance_info info;
-	uint32_t loaded;
+	struct ef_ruleset_state state; /* the ruleset the names are from */
 };
 
 int ef_stats_read(struct ef_instance *inst, struct ef_stats *st);

@@ -18,26 +18,30 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "log.h"
 
-int ef_update_batch(int fd, const void *keys, const void *vals, size_t n)
+int ef_update_batch(int fd, const void *keys, const void *vals, size_t n,
+		    const char *site)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 count = (__u32)n;
 
 	if (!n)
 		return 0;
-	if (bpf_map_update_batch(fd, keys, vals, &count, &opts))
+	if (ef_fault(site) || bpf_map_update_batch(fd, keys, vals, &count, &opts))
 		return -errno;
 	return count == n ? 0 : -EIO;
 }
 
 int ef_mmap_write(int fd, size_t entries, size_t first, const __u32 *values,
-		  size_t n)
+		  size_t n, const char *site)
 {
 	size_t len = entries * 8;
 	__u32 *cells;
 
+	if (ef_fault(site))
+		return -errno;
 	cells = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (cells == MAP_FAILED)
 		return -errno;
@@ -51,8 +55,12 @@ static int create_array(const char *name, __u32 value_size, size_t entries,
 			__u32 flags)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
-	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
-				value_size, (__u32)(entries ? entries : 1), &opts);
+	int fd = ef_fault("map_create");
+
+	if (!fd)
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
+				    value_size, (__u32)(entries ? entries : 1),
+				    &opts);
 
 	if (fd < 0) {
 		fd = -errno;
@@ -78,7 +86,7 @@ static int make_cells(const struct ef_compiled *c, __u32 cap)
 	fd = create_array("efw_cells", sizeof(__u32), cap, BPF_F_MMAPABLE);
 	if (fd < 0)
 		return fd;
-	ret = ef_mmap_write(fd, cap, 0, c->cells, c->n_cells);
+	ret = ef_mmap_write(fd, cap, 0, c->cells, c->n_cells, "cells_mmap");
 	if (ret) {
 		ef_log_err("cannot fill efw_cells: %s", strerror(-ret));
 		close(fd);
@@ -89,7 +97,7 @@ static int make_cells(const struct ef_compiled *c, __u32 cap)
 
 /* An array of n values of size bytes each at keys 0..n-1. */
 static int make_filled(const char *name, __u32 size, const void *vals,
-		       size_t n, __u32 cap)
+		       size_t n, __u32 cap, const char *site)
 {
 	__u32 *keys = calloc(n + 1, sizeof(*keys));
 	int fd = -ENOMEM, ret;
@@ -101,7 +109,7 @@ static int make_filled(const char *name, __u32 size, const void *vals,
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		keys[i] = (__u32)i;
-	ret = ef_update_batch(fd, keys, vals, n);
+	ret = ef_update_batch(fd, keys, vals, n, site);
 	if (ret) {
 		ef_log_err("cannot fill %s: %s", name, strerror(-ret));
 		close(fd);
@@ -128,14 +136,16 @@ static int make_classes(const struct ef_compiled *c,
 		if (c->classes[i].rule >= 0)
 			vals[i].verdict = verdicts[c->classes[i].rule];
 	}
-	fd = make_filled("efw_classes", sizeof(*vals), vals, c->n_classes, cap);
+	fd = make_filled("efw_classes", sizeof(*vals), vals, c->n_classes, cap,
+			 "classes_update");
 	free(vals);
 	return fd;
 }
 
 static int install(int outer, __u32 gen, int fd, const char *what)
 {
-	if (!bpf_map_update_elem(outer, &gen, &fd, BPF_ANY))
+	if (!ef_fault("inner_install") &&
+	    !bpf_map_update_elem(outer, &gen, &fd, BPF_ANY))
 		return 0;
 	ef_log_err("cannot install generation %u's %s: %s", gen, what,
 		   strerror(errno));
@@ -149,7 +159,8 @@ static int clear_slot(int outer, __u32 gen, const char *what)
 
 	if (bpf_map_lookup_elem(outer, &gen, &id))
 		return 0;
-	if (!bpf_map_delete_elem(outer, &gen) || errno == ENOENT)
+	if (!ef_fault("inner_clear") &&
+	    (!bpf_map_delete_elem(outer, &gen) || errno == ENOENT))
 		return 0;
 	ef_log_err("cannot empty generation %u's %s: %s", gen, what,
 		   strerror(errno));
@@ -171,11 +182,11 @@ static int install_trees(struct ef_instance *inst, __u32 gen,
 	if (c->n_tleaves > info->tleaves_cap)
 		return too_small("tree leaf entries", c->n_tleaves, info->tleaves_cap);
 	nodes = make_filled("efw_tnodes", sizeof(*c->tnodes), c->tnodes,
-			    c->n_tnodes, info->tnodes_cap);
+			    c->n_tnodes, info->tnodes_cap, "tnodes_update");
 	if (nodes < 0)
 		return nodes;
 	leaves = make_filled("efw_tleaves", sizeof(*c->tleaves), c->tleaves,
-			     c->n_tleaves, info->tleaves_cap);
+			     c->n_tleaves, info->tleaves_cap, "tleaves_update");
 	ret = leaves < 0 ? leaves : install(inst->maps.tnode_tbl, gen, nodes, "tree nodes");
 	if (!ret)
 		ret = install(inst->maps.tleaf_tbl, gen, leaves, "tree leaves");
@@ -194,8 +205,13 @@ int ef_gen_arrays_install(struct ef_instance *inst, __u32 gen,
 	int cells = -1, classes = -1, ret;
 	__u32 zero = 0;
 
-	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info))
-		return -errno;
+	if (ef_fault("info_read") ||
+	    bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info)) {
+		ret = -errno;
+		ef_log_err("cannot read %s/instance_info: %s", inst->dir,
+			   strerror(-ret));
+		return ret;
+	}
 	cells = make_cells(c, info.cells_cap);
 	if (cells < 0)
 		return cells;

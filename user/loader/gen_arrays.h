@@ -18,12 +18,14 @@ int ef_gen_arrays_install(struct ef_instance *inst, __u32 gen,
 			  const struct ef_compiled *c,
 			  const struct edgefw_verdict *verdicts);
 
-/* One syscall per batch instead of one per entry. */
-int ef_update_batch(int fd, const void *keys, const void *vals, size_t n);
+/* One syscall per batch instead of one per entry; site names the call
+ * for fault injection (fault.h). */
+int ef_update_batch(int fd, const void *keys, const void *vals, size_t n,
+		    const char *site);
 
 /* Writes values[0..n) at entries [first, first + n) of an mmapable array
  * of __u32, whose elements the kernel lays out 8 bytes apart. */
 int ef_mmap_write(int fd, size_t entries, size_t first, const __u32 *values,
-		  size_t n);
+		  size_t n, const char *site);
 
 #endif

@@ -17,6 +17,7 @@
 #include "edgefw.h"
 #include "edgefw.skel.h"
 #include "log.h"
+#include "pintree.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -38,12 +39,66 @@ bool ef_instance_name_valid(const char *name)
 	return true;
 }
 
+/* The mount namespace of pid, as its inode number; 0 when unreadable. */
+static ino_t mount_ns_of(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	int ppid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	/* "pid (comm) state ppid ...": comm may hold spaces and ')'. */
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		sscanf(p + 1, " %*c %d", &ppid);
+	fclose(f);
+	return (pid_t)ppid;
+}
+
+/* True when this process runs in a mount namespace of its own, as under
+ * `ip netns exec` (which also mounts a fresh /sys): a bpffs mounted here
+ * would be seen by no other edgefw. Compared with init and with every
+ * ancestor that can be read. */
+static bool private_mount_ns(void)
+{
+	ino_t self = mount_ns_of(getpid()), other;
+
+	if (!self)
+		return false;
+	other = mount_ns_of(1);
+	if (other && other != self)
+		return true;
+	for (pid_t p = getppid(); p > 1; p = parent_of(p)) {
+		other = mount_ns_of(p);
+		if (other && other != self)
+			return true;
+	}
+	return false;
+}
+
 int ef_bpffs_ensure(void)
 {
+	const char *allow = getenv("EDGEFW_PRIVATE_BPFFS");
 	struct statfs st;
 
 	if (!statfs(EF_BPFFS_ROOT, &st) && st.f_type == BPF_FS_MAGIC)
 		return 0;
+	if (private_mount_ns() && !(allow && !strcmp(allow, "1"))) {
+		ef_log_err("%s is not a bpffs and this process runs in a mount namespace of its own (as under `ip netns exec`, which mounts a fresh /sys): pins made here would be invisible to every other edgefw. Enter only the network namespace instead: nsenter --net=/run/netns/NAME edgefw ... (or set EDGEFW_PRIVATE_BPFFS=1 if a private bpffs is what you want)",
+			   EF_BPFFS_ROOT);
+		return -EXDEV;
+	}
 	if (mkdir(EF_BPFFS_ROOT, 0700) && errno != EEXIST) {
 		int err = -errno;
 
@@ -75,12 +130,12 @@ static void maps_close(struct ef_maps *m)
 	maps_reset(m);
 }
 
+/* Pins are reached through the checked directory's descriptor, never by
+ * a path someone could swap a component of. */
 static int pin_path(const struct ef_instance *inst, const char *map, char *buf,
 		    size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s", inst->dir, map);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	return ef_pintree_path(inst->lock_fd, map, buf, len);
 }
 
 /* Opens every pinned map. -ENOENT when none is pinned (no instance yet). */
@@ -102,8 +157,8 @@ static int maps_open(struct ef_instance *inst)
 				missing_name = #name;                        \
 			} else {                                             \
 				ret = -errno;                                \
-				ef_log_err("cannot open pinned map %s: %s",  \
-					   path, strerror(errno));           \
+				ef_log_err("cannot open pinned map %s/%s: %s", \
+					   inst->dir, #name, strerror(errno)); \
 			}                                                    \
 		}                                                            \
 	}
@@ -260,7 +315,8 @@ static int maps_create(struct ef_instance *inst)
 		if (!ret)
 			ret = bpf_map__pin(map, path);
 		if (ret) {
-			ef_log_err("cannot pin map at %s: %s", path, strerror(-ret));
+			ef_log_err("cannot pin map %s/%s: %s", inst->dir,
+				   bpf_map__name(map), strerror(-ret));
 			goto out;
 		}
 	}
@@ -268,10 +324,11 @@ static int maps_create(struct ef_instance *inst)
 	if (!ret)
 		ret = bpf_map__pin(skel->maps.instance_info, path);
 	if (ret)
-		ef_log_err("cannot pin map at %s: %s", path, strerror(-ret));
+		ef_log_err("cannot pin map %s/instance_info: %s", inst->dir,
+			   strerror(-ret));
 out:
-	if (ret)
-		bpf_object__unpin_maps(skel->obj, inst->dir);
+	if (ret && !ef_pintree_path(inst->lock_fd, "", path, sizeof(path)))
+		bpf_object__unpin_maps(skel->obj, path);
 	edgefw_bpf__destroy(skel);
 	if (cells_tpl >= 0)
 		close(cells_tpl);
@@ -284,43 +341,55 @@ out:
 	return ret;
 }
 
-static int lock_dir(struct ef_instance *inst, unsigned flags)
+static int same_file(int dir_fd, const char *name, int fd)
 {
 	struct stat a, b;
-	int fd;
 
-	for (;;) {
-		fd = open(inst->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0) {
-			int err = -errno;
+	return !fstatat(dir_fd, name, &a, AT_SYMLINK_NOFOLLOW) && !fstat(fd, &b) &&
+	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
 
-			if (err != -ENOENT || !(flags & EF_OPEN_CREATE))
-				return err;
-			if (mkdir(EF_PIN_ROOT, 0700) && errno != EEXIST)
-				return -errno;
-			/* ENOENT: the last instance's detach removed the root
-			 * between the two mkdirs; go round again. */
-			if (mkdir(inst->dir, 0700) && errno != EEXIST &&
-			    errno != ENOENT)
-				return -errno;
+/* Opens the pin root and the instance's directory (both checked, see
+ * pintree.h) and locks the latter. Goes round again when the last
+ * instance's detach removed the root, or a holder the directory, while we
+ * opened or waited. */
+static int lock_dir(struct ef_instance *inst, unsigned flags)
+{
+	bool create = flags & EF_OPEN_CREATE;
+	int op = ((flags & EF_OPEN_SHARED) ? LOCK_SH : LOCK_EX) |
+		 ((flags & EF_OPEN_NOWAIT) ? LOCK_NB : 0);
+	int root = -1, fd = -1, ret;
+
+	for (int tries = 0; tries < 16; tries++) {
+		ret = ef_pintree_open_root(create, &root);
+		if (ret)
+			return ret;
+		ret = ef_pintree_open_dir(root, inst->name, inst->dir, create, &fd);
+		if (ret == -ENOENT && create) {
+			close(root);
 			continue;
 		}
-		if (flock(fd, (flags & EF_OPEN_SHARED) ? LOCK_SH : LOCK_EX)) {
-			int err = -errno;
-
-			close(fd);
-			return err;
+		if (ret) {
+			close(root);
+			return ret;
 		}
-		/* A holder may have removed the directory while we waited. */
-		if (!stat(inst->dir, &a) && !fstat(fd, &b) &&
-		    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
-			break;
+		if (flock(fd, op)) {
+			ret = -errno;
+			close(fd);
+			close(root);
+			return ret;
+		}
+		if (same_file(root, inst->name, fd)) {
+			inst->root_fd = root;
+			inst->lock_fd = fd;
+			return 0;
+		}
 		close(fd);
-		if (!(flags & EF_OPEN_CREATE))
+		close(root);
+		if (!create)
 			return -ENOENT;
 	}
-	inst->lock_fd = fd;
-	return 0;
+	return -EAGAIN;
 }
 
 int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst)
@@ -329,6 +398,7 @@ int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst)
 
 	memset(inst, 0, sizeof(*inst));
 	inst->lock_fd = -1;
+	inst->root_fd = -1;
 	maps_reset(&inst->maps);
 	if (!ef_instance_name_valid(name)) {
 		ef_log_err("invalid instance name '%s': use 1-%d letters, digits, '-' or '_'",
@@ -342,7 +412,7 @@ int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst)
 	if (ret)
 		return ret;
 	ret = lock_dir(inst, flags);
-	if (ret == -ENOENT)
+	if (ret == -ENOENT || ret == -EWOULDBLOCK || ret == -EPERM)
 		return ret;
 	if (ret) {
 		ef_log_err("cannot lock %s: %s", inst->dir, strerror(-ret));
@@ -361,7 +431,7 @@ int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst)
 	if (ret) {
 		/* Do not leave an empty directory behind an open that failed. */
 		if (ret == -ENOENT)
-			rmdir(inst->dir);
+			unlinkat(inst->root_fd, inst->name, AT_REMOVEDIR);
 		ef_instance_close(inst);
 	}
 	return ret;
@@ -372,23 +442,25 @@ void ef_instance_close(struct ef_instance *inst)
 	maps_close(&inst->maps);
 	if (inst->lock_fd >= 0)
 		close(inst->lock_fd);
+	if (inst->root_fd >= 0)
+		close(inst->root_fd);
 	inst->lock_fd = -1;
+	inst->root_fd = -1;
 }
 
 int ef_instance_destroy(struct ef_instance *inst)
 {
-	char path[PATH_MAX];
 	int ret = 0;
 
 #define EF_MAP_UNPIN(name)                                                    \
-	if (!pin_path(inst, #name, path, sizeof(path)) && unlink(path) &&     \
-	    errno != ENOENT && !ret) {                                        \
+	if (unlinkat(inst->lock_fd, #name, 0) && errno != ENOENT && !ret) {   \
 		ret = -errno;                                                 \
-		ef_log_err("cannot remove pin %s: %s", path, strerror(errno)); \
+		ef_log_err("cannot remove pin %s/" #name ": %s", inst->dir,    \
+			   strerror(errno));                                  \
 	}
 	EF_PINNED_MAPS(EF_MAP_UNPIN)
 #undef EF_MAP_UNPIN
-	if (!ret && rmdir(inst->dir) && errno != ENOENT) {
+	if (!ret && unlinkat(inst->root_fd, inst->name, AT_REMOVEDIR) && errno != ENOENT) {
 		ret = -errno;
 		ef_log_err("cannot remove %s: %s (something else is pinned there?)",
 			   inst->dir, strerror(-ret));
@@ -423,22 +495,72 @@ int ef_instance_reuse_maps(const struct ef_instance *inst,
 	return 0;
 }
 
+int ef_instance_read_state(const struct ef_instance *inst,
+			   struct ef_ruleset_state *st)
+{
+	struct edgefw_active act, again;
+	struct edgefw_gen_info gi = { 0 };
+	__u32 zero = 0;
+	int ret = 0;
+
+	memset(st, 0, sizeof(*st));
+	/* `active` again after gen_info: a switch in between (the caller may
+	 * not hold the lock) would pair one generation with the other's
+	 * description. Two switches take grace periods, not microseconds. */
+	for (int tries = 0; tries < 3; tries++) {
+		if (bpf_map_lookup_elem(inst->maps.active, &zero, &act) ||
+		    (act.loaded &&
+		     bpf_map_lookup_elem(inst->maps.gen_info, &act.gen, &gi)) ||
+		    bpf_map_lookup_elem(inst->maps.active, &zero, &again)) {
+			ret = -errno;
+			break;
+		}
+		ret = -EAGAIN;
+		if (act.gen == again.gen && act.loaded == again.loaded) {
+			ret = 0;
+			break;
+		}
+	}
+	if (ret) {
+		ef_log_err("cannot read which ruleset instance %s holds (%s/active, gen_info): %s",
+			   inst->name, inst->dir, strerror(-ret));
+		return ret;
+	}
+	st->gen = act.gen;
+	st->loaded = act.loaded != 0;
+	if (st->loaded) {
+		st->version = gi.version;
+		st->ruleset_hash = gi.ruleset_hash;
+		st->loaded_at = gi.loaded_at;
+		st->n_rules = gi.n_rules;
+	}
+	return 0;
+}
+
 int ef_instance_read_meta(const struct ef_instance *inst,
+			  const struct ef_ruleset_state *st,
 			  struct edgefw_rule_meta *meta)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 *keys = calloc(EDGEFW_MAX_RULES, sizeof(*keys));
-	__u32 out_batch = 0, done = 0;
+	const __u32 first = st->gen * EDGEFW_MAX_RULES;
+	__u32 prev, done = 0;
 	int ret = 0;
 
 	if (!keys)
 		return -ENOMEM;
-	/* One syscall instead of EDGEFW_MAX_RULES lookups. */
+	memset(meta, 0, EDGEFW_MAX_RULES * sizeof(*meta));
+	if (!st->loaded || st->gen >= EDGEFW_GENERATIONS)
+		goto out;
+	/* One syscall instead of EDGEFW_MAX_RULES lookups. The batch starts
+	 * after the key given, so the half that starts at 0 passes none. */
 	while (done < EDGEFW_MAX_RULES) {
 		__u32 count = EDGEFW_MAX_RULES - done;
+		bool from_start = first + done == 0;
 
+		prev = first + done - 1;
 		ret = bpf_map_lookup_batch(inst->maps.rule_meta,
-					   done ? &out_batch : NULL, &out_batch,
+					   from_start ? NULL : &prev, &prev,
 					   keys + done, meta + done, &count, &opts);
 		done += count;
 		if (ret) {
@@ -448,8 +570,10 @@ int ef_instance_read_meta(const struct ef_instance *inst,
 			break;
 		}
 	}
-	if (!ret && done != EDGEFW_MAX_RULES)
+	if (!ret && (done != EDGEFW_MAX_RULES ||
+		     keys[0] != first || keys[done - 1] != first + done - 1))
 		ret = -EIO;
+out:
 	if (ret)
 		ef_log_err("cannot read %s/rule_meta: %s", inst->dir,
 			   strerror(-ret));

@@ -37,6 +37,7 @@
 	X(iface_stats)    \
 	X(rule_meta)      \
 	X(instance_info)  \
+	X(gen_info)       \
 	X(attachments)    \
 	X(tx_ports)       \
 	X(rcu_sync)       \
@@ -52,8 +53,9 @@ struct ef_maps {
 
 struct ef_instance {
 	char name[EF_INSTANCE_NAME_MAX];
-	char dir[PATH_MAX];
-	int lock_fd;
+	char dir[PATH_MAX];  /* for messages; operations go through the fds */
+	int root_fd;         /* EF_PIN_ROOT, checked (pintree.h) */
+	int lock_fd;         /* the instance's directory, checked and locked */
 	bool created; /* this open created the pins */
 	struct ef_maps maps;
 };
@@ -61,6 +63,7 @@ struct ef_instance {
 enum ef_open_flags {
 	EF_OPEN_CREATE = 0x1, /* create and pin the maps when absent */
 	EF_OPEN_SHARED = 0x2, /* read-only use: shared lock */
+	EF_OPEN_NOWAIT = 0x4, /* -EWOULDBLOCK instead of waiting for the lock */
 };
 
 /* Validates an instance name: 1-31 of [A-Za-z0-9_-]. */
@@ -86,9 +89,27 @@ int ef_instance_size_for(size_t n_cells, size_t n_classes, size_t n_tnodes,
  * attached programs hold them. The instance is closed afterwards. */
 int ef_instance_destroy(struct ef_instance *inst);
 
-/* Reads all EDGEFW_MAX_RULES entries of rule_meta into meta, in batches. */
+/* The ruleset in force, as the active generation describes it. */
+struct ef_ruleset_state {
+	__u32 gen;          /* active generation */
+	bool loaded;        /* false until a first ruleset is switched in */
+	__u64 version;      /* rulesets switched in since creation; 0: none */
+	__u64 ruleset_hash; /* FNV-1a of the rules file; 0 when !loaded */
+	__u64 loaded_at;    /* CLOCK_REALTIME seconds; 0 when !loaded */
+	__u32 n_rules;
+};
+
+/* Reads `active` and the active generation's gen_info, as one consistent
+ * pair even while a reload switches. 0 or a negative errno (logged). */
+int ef_instance_read_state(const struct ef_instance *inst,
+			   struct ef_ruleset_state *st);
+
+/* Reads the EDGEFW_MAX_RULES rule_meta entries of the ruleset st describes
+ * (from ef_instance_read_state) into meta, indexed by counter slot; all
+ * empty when none is loaded. 0 or a negative errno (logged). */
 struct edgefw_rule_meta;
 int ef_instance_read_meta(const struct ef_instance *inst,
+			  const struct ef_ruleset_state *st,
 			  struct edgefw_rule_meta *meta);
 
 /* The names of the interfaces the instance is attached to, plus extra

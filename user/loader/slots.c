@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "edgefw.h"
+#include "fault.h"
 #include "log.h"
 
 static int zero_counter(int map_fd, __u32 slot, int ncpu)
@@ -18,15 +19,13 @@ static int zero_counter(int map_fd, __u32 slot, int ncpu)
 
 	if (!zero)
 		return -ENOMEM;
-	if (bpf_map_update_elem(map_fd, &slot, zero, BPF_ANY))
+	if (ef_fault("counter_zero") ||
+	    bpf_map_update_elem(map_fd, &slot, zero, BPF_ANY))
 		ret = -errno;
 	free(zero);
 	return ret;
 }
 
-/* Gives every rule a counter slot: the slot its name already has, or a free
- * one (zeroed). Names are written only after the switch (write_meta), so a
- * failed load leaves rule_meta as it was. */
 struct named_slot {
 	const char *name;
 	__u32 slot;
@@ -39,25 +38,18 @@ static int cmp_named(const void *a, const void *b)
 	return strncmp(x->name, y->name, EDGEFW_RULE_NAME_MAX);
 }
 
-int ef_slots_assign(struct ef_instance *inst, const struct ef_ruleset *rs,
-			struct edgefw_rule_meta *meta, __u32 *slot_of,
-			bool *in_use, struct ef_apply_summary *sum)
+/* Gives each rule the slot its name has in meta (the ruleset in force);
+ * marks them in in_use. Rules with a new name get EDGEFW_MAX_RULES. */
+static int keep_slots(const struct edgefw_rule_meta *meta,
+		      const struct ef_ruleset *rs, __u32 *slot_of,
+		      bool *in_use, struct ef_apply_summary *sum)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct named_slot *named;
+	struct named_slot *named = malloc(EDGEFW_MAX_RULES * sizeof(*named));
 	size_t n_named = 0;
-	__u32 next_free = 0;
-	int ret = 0;
 
-	if (ncpu < 0)
-		return ncpu;
-	ret = ef_instance_read_meta(inst, meta);
-	if (ret)
-		return ret;
-	/* Names in use, sorted, so each rule finds its slot by bisection. */
-	named = malloc(EDGEFW_MAX_RULES * sizeof(*named));
 	if (!named)
 		return -ENOMEM;
+	/* Names in use, sorted, so each rule finds its slot by bisection. */
 	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++)
 		if (meta[s].name[0])
 			named[n_named++] = (struct named_slot){ meta[s].name, s };
@@ -74,7 +66,32 @@ int ef_slots_assign(struct ef_instance *inst, const struct ef_ruleset *rs,
 			sum->rules_kept++;
 		}
 	}
+	sum->rules_removed = n_named - sum->rules_kept;
 	free(named);
+	return 0;
+}
+
+int ef_slots_assign(struct ef_instance *inst, const struct ef_ruleset_state *st,
+		    const struct ef_ruleset *rs, __u32 *slot_of,
+		    struct ef_apply_summary *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct edgefw_rule_meta *meta = calloc(EDGEFW_MAX_RULES, sizeof(*meta));
+	bool *in_use = calloc(EDGEFW_MAX_RULES, sizeof(*in_use));
+	__u32 next_free = 0;
+	int ret;
+
+	if (!meta || !in_use) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = ncpu < 0 ? ncpu : ef_fault("meta_read");
+	if (!ret)
+		ret = ef_instance_read_meta(inst, st, meta);
+	if (!ret)
+		ret = keep_slots(meta, rs, slot_of, in_use, sum);
+	if (ret)
+		goto out;
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		if (slot_of[i] != EDGEFW_MAX_RULES)
 			continue;
@@ -82,60 +99,63 @@ int ef_slots_assign(struct ef_instance *inst, const struct ef_ruleset *rs,
 		       (meta[next_free].name[0] || in_use[next_free]))
 			next_free++;
 		if (next_free == EDGEFW_MAX_RULES) {
-			ef_log_err("no free counter slot for rule '%s': old and new rules together exceed %d names",
+			ef_log_err("no free counter slot for rule '%s': the rules in force and the new ones together exceed %d names; reload with fewer new names, then the rest",
 				   rs->rules[i].name, EDGEFW_MAX_RULES);
-			return -ENOSPC;
+			ret = -ENOSPC;
+			goto out;
 		}
 		ret = zero_counter(inst->maps.rule_stats, next_free, ncpu);
 		if (ret) {
-			ef_log_err("cannot reset counter %u: %s", next_free,
-				   strerror(-ret));
-			return ret;
+			ef_log_err("cannot reset counter %u of %s/rule_stats: %s",
+				   next_free, inst->dir, strerror(-ret));
+			goto out;
 		}
 		slot_of[i] = next_free;
 		in_use[next_free] = true;
 		sum->rules_added++;
 	}
-	return 0;
+out:
+	if (ret == -ENOMEM)
+		ef_log_err("out of memory assigning counter slots");
+	free(meta);
+	free(in_use);
+	return ret;
 }
 
-int ef_slots_write_meta(struct ef_instance *inst, const struct ef_ruleset *rs,
-		      const __u32 *slot_of)
+int ef_slots_write_meta(struct ef_instance *inst, __u32 gen,
+			const struct ef_ruleset *rs, const __u32 *slot_of)
 {
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct edgefw_rule_meta *meta = calloc(EDGEFW_MAX_RULES, sizeof(*meta));
+	__u32 *keys = calloc(EDGEFW_MAX_RULES, sizeof(*keys));
+	__u32 count = EDGEFW_MAX_RULES;
+	int ret = 0;
+
+	if (!meta || !keys) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++)
+		keys[s] = gen * EDGEFW_MAX_RULES + s;
 	for (size_t i = 0; i < rs->n_rules; i++) {
-		struct edgefw_rule_meta m = {
-			.order = (__u32)i,
-			.action = rs->rules[i].action,
-		};
+		struct edgefw_rule_meta *m = &meta[slot_of[i]];
 
-		memcpy(m.name, rs->rules[i].name, sizeof(m.name));
-		if (bpf_map_update_elem(inst->maps.rule_meta, &slot_of[i], &m,
-					BPF_ANY)) {
-			int err = -errno;
-
-			ef_log_err("cannot write rule_meta[%u]: %s", slot_of[i],
-				   strerror(-err));
-			return err;
-		}
+		m->order = (__u32)i;
+		m->action = rs->rules[i].action;
+		memcpy(m->name, rs->rules[i].name, sizeof(m->name));
 	}
-	return 0;
+	/* The whole half in one syscall: slots the ruleset does not use are
+	 * cleared as well. */
+	if (ef_fault("meta_update") ||
+	    bpf_map_update_batch(inst->maps.rule_meta, keys, meta, &count, &opts))
+		ret = -errno;
+	else if (count != EDGEFW_MAX_RULES)
+		ret = -EIO;
+out:
+	if (ret)
+		ef_log_err("cannot write generation %u's rule names to %s/rule_meta: %s",
+			   gen, inst->dir, strerror(-ret));
+	free(meta);
+	free(keys);
+	return ret;
 }
-
-/* Frees the slots of rules that left the ruleset. */
-void ef_slots_release(struct ef_instance *inst,
-			  const struct edgefw_rule_meta *meta, const bool *in_use,
-			  size_t *count)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct edgefw_rule_meta empty = {};
-
-	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++) {
-		if (!meta[s].name[0] || in_use[s])
-			continue;
-		bpf_map_update_elem(inst->maps.rule_meta, &s, &empty, BPF_ANY);
-		if (ncpu > 0)
-			zero_counter(inst->maps.rule_stats, s, ncpu);
-		(*count)++;
-	}
-}
-

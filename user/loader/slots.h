@@ -1,28 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Per-rule counter slots. A rule keeps the slot (and so the counters) its
- * name had in the ruleset before; new names get free slots, zeroed.
+ * name has in the ruleset in force; new names get slots that ruleset does
+ * not use, zeroed. Each generation names its slots in its own half of
+ * rule_meta, written before the switch.
  */
 #ifndef EDGEFW_SLOTS_H
 #define EDGEFW_SLOTS_H
-
-#include <stdbool.h>
 
 #include "instance.h"
 #include "ruleset.h"
 #include "tables.h"
 
-/* meta: all of rule_meta, read here; slot_of[i]: rule i's slot; in_use:
- * slots the new ruleset uses. Counts kept and added names in sum. */
-int ef_slots_assign(struct ef_instance *inst, const struct ef_ruleset *rs,
-		    struct edgefw_rule_meta *meta, __u32 *slot_of,
-		    bool *in_use, struct ef_apply_summary *sum);
-/* Names the slots after the switch, so a failed load changes nothing. */
-int ef_slots_write_meta(struct ef_instance *inst, const struct ef_ruleset *rs,
-			const __u32 *slot_of);
-/* Frees (clears and zeroes) the named slots not in_use. */
-void ef_slots_release(struct ef_instance *inst,
-		      const struct edgefw_rule_meta *meta, const bool *in_use,
-		      size_t *count);
+/* slot_of[i]: rule i's slot, by its name in the ruleset st describes (the
+ * one in force). Zeroes the new names' counters: no rule in force points
+ * at them, so no packet sees it. Counts kept, added and removed names in
+ * sum. 0 or a negative errno (logged); nothing in force changes. */
+int ef_slots_assign(struct ef_instance *inst, const struct ef_ruleset_state *st,
+		    const struct ef_ruleset *rs, __u32 *slot_of,
+		    struct ef_apply_summary *sum);
+/* Writes generation gen's whole half of rule_meta: rs's rules at their
+ * slots, every other slot empty. Call only for the inactive generation. */
+int ef_slots_write_meta(struct ef_instance *inst, __u32 gen,
+			const struct ef_ruleset *rs, const __u32 *slot_of);
 
 #endif

@@ -19,133 +19,11 @@
 #include <unistd.h>
 
 #include "edgefw.h"
-#include "log.h"
+#include "fault.h"
 #include "gen_arrays.h"
+#include "log.h"
+#include "purge.h"
 #include "slots.h"
-
-#define BATCH 8192
-
-/* --- the generation's entries of each table --- */
-
-static bool lpm6_is_gen(const void *key, __u32 gen)
-{
-	return ((const struct edgefw_lpm6_key *)key)->tag >> 1 == gen;
-}
-
-static bool chain_is_gen(const void *key, __u32 gen)
-{
-	return !!(((const struct edgefw_chain_key *)key)->cur &
-		  EDGEFW_CHAIN_GEN_BIT) == !!gen;
-}
-
-static bool host6_is_gen(const void *key, __u32 gen)
-{
-	return ((const struct edgefw_host6_key *)key)->tag >> 1 == gen;
-}
-
-static bool ctx_is_gen(const void *key, __u32 gen)
-{
-	return ((const struct edgefw_ctx_key *)key)->gen == gen;
-}
-
-/* Deletes every entry of generation gen from a hash map, reading keys in
- * batches. */
-static int purge_hash(int fd, size_t key_size, size_t value_size,
-		      bool (*is_gen)(const void *, __u32), __u32 gen)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	char *keys = malloc(BATCH * key_size), *vals = malloc(BATCH * value_size);
-	char *doomed = malloc(BATCH * key_size);
-	__u64 in = 0, out = 0;
-	bool first = true, done = false;
-	int ret = 0;
-
-	if (!keys || !vals || !doomed) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	/* Collect first, delete after: deleting while walking a hash map in
-	 * batches can skip entries. */
-	while (!done) {
-		__u32 count = BATCH, n_doomed = 0;
-
-		if (bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
-					 vals, &count, &opts)) {
-			if (errno != ENOENT) {
-				ret = -errno;
-				goto out;
-			}
-			done = true;
-		}
-		first = false;
-		in = out;
-		for (__u32 i = 0; i < count; i++)
-			if (is_gen(keys + (size_t)i * key_size, gen))
-				memcpy(doomed + (size_t)n_doomed++ * key_size,
-				       keys + (size_t)i * key_size, key_size);
-		/* Deleting entries already walked does not disturb the walk. */
-		for (__u32 i = 0; i < n_doomed; i++)
-			bpf_map_delete_elem(fd, doomed + (size_t)i * key_size);
-	}
-out:
-	free(keys);
-	free(vals);
-	free(doomed);
-	return ret;
-}
-
-/* The LPM trie has no batch operations: walk it key by key. */
-static int purge_lpm6(int fd, __u32 gen)
-{
-	struct edgefw_lpm6_key *doomed = NULL, key, next;
-	size_t n = 0, cap = 0;
-	void *prev = NULL;
-	int ret = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!lpm6_is_gen(&key, gen))
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 1024;
-			struct edgefw_lpm6_key *v = realloc(doomed, ncap * sizeof(*v));
-
-			if (!v) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			doomed = v;
-			cap = ncap;
-		}
-		doomed[n++] = key;
-	}
-	for (size_t i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, &doomed[i]);
-out:
-	free(doomed);
-	return ret;
-}
-
-static int purge_gen(struct ef_instance *inst, __u32 gen)
-{
-	int ret;
-
-	ret = purge_hash(inst->maps.chain_tbl, sizeof(struct edgefw_chain_key),
-			 sizeof(__u32), chain_is_gen, gen);
-	if (!ret)
-		ret = purge_hash(inst->maps.ctx_tbl, sizeof(struct edgefw_ctx_key),
-				 sizeof(__u32), ctx_is_gen, gen);
-	if (!ret)
-		ret = purge_hash(inst->maps.host6_tbl, sizeof(struct edgefw_host6_key),
-				 sizeof(__u32), host6_is_gen, gen);
-	if (!ret)
-		ret = purge_lpm6(inst->maps.lpm6_tbl, gen);
-	if (ret)
-		ef_log_err("cannot remove generation %u's entries from %s: %s",
-			   gen, inst->dir, strerror(-ret));
-	return ret;
-}
 
 static int fill_host6(struct ef_instance *inst, __u32 gen,
 		      const struct ef_compiled *c)
@@ -175,7 +53,7 @@ static int fill_host6(struct ef_instance *inst, __u32 gen,
 		}
 	}
 	ret = n > EDGEFW_HOST6_MAX ? -E2BIG :
-	      ef_update_batch(inst->maps.host6_tbl, keys, vals, n);
+	      ef_update_batch(inst->maps.host6_tbl, keys, vals, n, "host6_update");
 out:
 	if (ret)
 		ef_log_err("cannot fill the IPv6 address table: %s", strerror(-ret));
@@ -202,7 +80,8 @@ static int fill_lpm6(struct ef_instance *inst, __u32 gen,
 			};
 
 			memcpy(k.addr, t->v[i].prefix.addr, sizeof(k.addr));
-			if (bpf_map_update_elem(inst->maps.lpm6_tbl, &k,
+			if (ef_fault("lpm6_update") ||
+			    bpf_map_update_elem(inst->maps.lpm6_tbl, &k,
 						&t->v[i].class_id, BPF_NOEXIST)) {
 				int err = -errno;
 
@@ -243,7 +122,7 @@ static int fill_chain(struct ef_instance *inst, __u32 gen,
 		keys[n].cur |= genbit;
 		vals[n++] = c->chain[i].next;
 	}
-	ret = ef_update_batch(inst->maps.chain_tbl, keys, vals, n);
+	ret = ef_update_batch(inst->maps.chain_tbl, keys, vals, n, "chain_update");
 out:
 	if (ret)
 		ef_log_err("cannot fill the chain table: %s", strerror(-ret));
@@ -258,7 +137,7 @@ static int fill_leaf(struct ef_instance *inst, __u32 gen,
 	int ret = ef_mmap_write(inst->maps.leaf_tbl,
 			     (size_t)EDGEFW_GENERATIONS * EDGEFW_LEAF_SIZE,
 			     (size_t)gen * EDGEFW_LEAF_SIZE, c->leaf,
-			     EDGEFW_LEAF_SIZE);
+			     EDGEFW_LEAF_SIZE, "leaf_mmap");
 
 	if (ret)
 		ef_log_err("cannot fill leaf_tbl: %s", strerror(-ret));
@@ -277,7 +156,8 @@ static int fill_ctx(struct ef_instance *inst, __u32 gen,
 			if (!k.ifindex)
 				continue; /* gone since: the fallback applies */
 		}
-		if (bpf_map_update_elem(inst->maps.ctx_tbl, &k, &e->class_id,
+		if (ef_fault("ctx_update") ||
+		    bpf_map_update_elem(inst->maps.ctx_tbl, &k, &e->class_id,
 					BPF_ANY)) {
 			int err = -errno;
 
@@ -304,7 +184,8 @@ static int resolve_redirects(struct ef_instance *inst,
 				   r->name, r->redirect_ifname);
 			return -ENODEV;
 		}
-		if (bpf_map_update_elem(inst->maps.tx_ports, &ifindex_of[i],
+		if (ef_fault("redirect_update") ||
+		    bpf_map_update_elem(inst->maps.tx_ports, &ifindex_of[i],
 					&ifindex_of[i], BPF_ANY)) {
 			int err = -errno;
 
@@ -322,18 +203,40 @@ static int resolve_redirects(struct ef_instance *inst,
 static int wait_for_readers(struct ef_instance *inst)
 {
 	__u32 zero = 0;
-	int inner, ret = 0;
+	int inner = ef_fault("sync_create"), ret = 0;
 
-	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "efw_sync", sizeof(__u32),
-			       sizeof(__u32), 1, NULL);
-	if (inner < 0 ||
-	    bpf_map_update_elem(inst->maps.rcu_sync, &zero, &inner, BPF_ANY)) {
+	if (!inner)
+		inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "efw_sync",
+				       sizeof(__u32), sizeof(__u32), 1, NULL);
+	if (inner < 0 || ef_fault("sync_update") ||
+	    bpf_map_update_elem(inst->maps.rcu_sync, &zero, &inner, BPF_ANY))
 		ret = -errno;
-		ef_log_warn("cannot wait for packets in flight (%s): the old ruleset's entries stay until the next reload",
-			    strerror(-ret));
-	}
 	if (inner >= 0)
 		close(inner);
+	return ret;
+}
+
+/* Generation gen's entries of the tables both generations share. */
+static int fill_shared(struct ef_instance *inst, __u32 gen,
+		       const struct ef_compiled *c)
+{
+	/* Leftovers of an interrupted reload would mix into this one. */
+	int ret = ef_purge_gen(inst, gen);
+
+	if (ret) {
+		ef_log_err("cannot remove the leftovers of generation %u from %s: %s",
+			   gen, inst->dir, strerror(-ret));
+		return ret;
+	}
+	ret = fill_lpm6(inst, gen, c);
+	if (!ret)
+		ret = fill_host6(inst, gen, c);
+	if (!ret)
+		ret = fill_chain(inst, gen, c);
+	if (!ret)
+		ret = fill_leaf(inst, gen, c);
+	if (!ret)
+		ret = fill_ctx(inst, gen, c);
 	return ret;
 }
 
@@ -365,7 +268,8 @@ static int fill_rules(struct ef_instance *inst, __u32 gen, size_t n,
 	if (keys) {
 		for (size_t i = 0; i < n; i++)
 			keys[i] = gen * EDGEFW_MAX_RULES + (__u32)i;
-		ret = ef_update_batch(inst->maps.rule_tbl, keys, vals, n);
+		ret = ef_update_batch(inst->maps.rule_tbl, keys, vals, n,
+				      "rules_update");
 	}
 	if (ret)
 		ef_log_err("cannot fill rule_tbl: %s", strerror(-ret));
@@ -373,42 +277,34 @@ static int fill_rules(struct ef_instance *inst, __u32 gen, size_t n,
 	return ret;
 }
 
-static int fill_gen(struct ef_instance *inst, __u32 gen,
-		    const struct verdicts *v)
+/* The rules' verdicts and generation gen's own arrays. */
+static int install_verdicts(struct ef_instance *inst, __u32 gen,
+			    const struct verdicts *v)
 {
-	struct edgefw_gen_config cfg = {};
-	const struct ef_ruleset *rs = v->rs;
-	const struct ef_compiled *c = v->c;
 	struct edgefw_verdict *verdicts = make_verdicts(v);
 	int ret;
 
 	if (!verdicts)
 		return -ENOMEM;
-	/* Leftovers of an interrupted reload would mix into this one. */
-	ret = purge_gen(inst, gen);
-	if (!ret)
-		ret = fill_lpm6(inst, gen, c);
-	if (!ret)
-		ret = fill_host6(inst, gen, c);
-	if (!ret)
-		ret = fill_chain(inst, gen, c);
-	if (!ret)
-		ret = fill_leaf(inst, gen, c);
-	if (!ret)
-		ret = fill_ctx(inst, gen, c);
-	if (!ret)
-		ret = fill_rules(inst, gen, rs->n_rules, verdicts);
+	ret = fill_rules(inst, gen, v->rs->n_rules, verdicts);
 	/* Each map-in-map update waits for an RCU grace period (~13 ms). */
 	if (!ret)
-		ret = ef_gen_arrays_install(inst, gen, c, verdicts);
+		ret = ef_gen_arrays_install(inst, gen, v->c, verdicts);
 	free(verdicts);
-	if (ret)
-		return ret;
+	return ret;
+}
+
+static int write_gen_config(struct ef_instance *inst, __u32 gen,
+			    const struct ef_ruleset *rs,
+			    const struct ef_compiled *c)
+{
+	struct edgefw_gen_config cfg = {};
 
 	memcpy(cfg.default_action, rs->default_action, sizeof(cfg.default_action));
 	cfg.non_ip_action = rs->non_ip_action;
 	cfg.malformed_action = rs->malformed_action;
 	cfg.ext_overflow_action = rs->ext_overflow_action;
+	cfg.encap_overflow_action = rs->encap_overflow_action;
 	cfg.frag_policy = rs->frag_policy;
 	cfg.root_class = c->root_class;
 	cfg.n_dims = c->n_dims;
@@ -423,83 +319,126 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
 		r->family = c->trees[t].family;
 		r->trie_word = c->trees[t].trie_word;
 	}
-	if (bpf_map_update_elem(inst->maps.gen_config, &gen, &cfg, BPF_ANY)) {
+	if (ef_fault("gen_config_update") ||
+	    bpf_map_update_elem(inst->maps.gen_config, &gen, &cfg, BPF_ANY)) {
+		int err = -errno;
+
+		ef_log_err("cannot write %s/gen_config: %s", inst->dir,
+			   strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* What status, stats, metrics and the drop log read about the ruleset:
+ * its rule names by slot and its gen_info, in generation gen's half. */
+static int describe_gen(struct ef_instance *inst, __u32 gen,
+			const struct ef_ruleset *rs, const __u32 *slot_of,
+			__u64 version)
+{
+	struct edgefw_gen_info gi = {
+		.ruleset_hash = rs->hash,
+		.loaded_at = (__u64)time(NULL),
+		.version = version,
+		.n_rules = (__u32)rs->n_rules,
+	};
+	int ret = ef_slots_write_meta(inst, gen, rs, slot_of);
+
+	if (ret)
+		return ret;
+	if (ef_fault("gen_info_update") ||
+	    bpf_map_update_elem(inst->maps.gen_info, &gen, &gi, BPF_ANY)) {
 		ret = -errno;
-		ef_log_err("cannot write gen_config: %s", strerror(-ret));
+		ef_log_err("cannot write %s/gen_info: %s", inst->dir,
+			   strerror(-ret));
 	}
 	return ret;
+}
+
+/* Everything of the new ruleset, in generation gen, which no packet and
+ * no reader looks at until the switch. */
+static int fill_gen(struct ef_instance *inst, __u32 gen,
+		    const struct verdicts *v, __u64 version)
+{
+	int ret = fill_shared(inst, gen, v->c);
+
+	if (!ret)
+		ret = install_verdicts(inst, gen, v);
+	if (!ret)
+		ret = write_gen_config(inst, gen, v->rs, v->c);
+	if (!ret)
+		ret = describe_gen(inst, gen, v->rs, v->slot_of, version);
+	return ret;
+}
+
+/* After the switch: once the packets that read the old generation are
+ * done, its entries go. Failing here changes nothing in force, so it is a
+ * warning; the next reload removes what is left before it fills. */
+static void retire_gen(struct ef_instance *inst, __u32 gen)
+{
+	int ret = wait_for_readers(inst);
+	const char *what = "cannot wait for packets in flight";
+
+	if (!ret) {
+		ret = ef_purge_gen(inst, gen);
+		what = "cannot remove the previous ruleset's entries";
+	}
+	if (ret)
+		ef_log_warn("the new ruleset is in force, but %s of %s (%s): they stay, unused, until the next reload removes them",
+			    what, inst->dir, strerror(-ret));
 }
 
 int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		    const struct ef_compiled *c, struct ef_apply_summary *sum)
 {
-	struct edgefw_rule_meta *meta = NULL;
-	struct edgefw_instance_info info;
-	struct edgefw_active act, next;
+	struct ef_ruleset_state cur;
+	struct edgefw_active next = { .loaded = 1 };
 	__u32 *slot_of = NULL, *ifindex_of = NULL;
-	bool *in_use = NULL;
 	struct verdicts v;
 	__u32 zero = 0;
 	int ret;
 
 	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(inst->maps.active, &zero, &act)) {
-		ret = -errno;
-		ef_log_err("cannot read %s/active: %s", inst->dir, strerror(-ret));
+	ret = ef_fault("state_read");
+	if (ret)
+		ef_log_err("cannot read which ruleset %s holds: %s", inst->dir,
+			   strerror(-ret));
+	else
+		ret = ef_instance_read_state(inst, &cur);
+	if (ret)
 		return ret;
-	}
-	next.gen = act.loaded ? !act.gen : 0;
-	next.loaded = 1;
+	next.gen = cur.loaded ? !cur.gen : 0;
 
-	meta = calloc(EDGEFW_MAX_RULES, sizeof(*meta));
-	in_use = calloc(EDGEFW_MAX_RULES, sizeof(*in_use));
 	slot_of = calloc(rs->n_rules + 1, sizeof(*slot_of));
 	ifindex_of = calloc(rs->n_rules + 1, sizeof(*ifindex_of));
-	if (!meta || !in_use || !slot_of || !ifindex_of) {
+	if (!slot_of || !ifindex_of) {
 		ret = -ENOMEM;
 		ef_log_err("out of memory loading the ruleset");
 		goto out;
 	}
-
 	ret = resolve_redirects(inst, rs, ifindex_of);
-	if (ret)
-		goto out;
-	ret = ef_slots_assign(inst, rs, meta, slot_of, in_use, sum);
-	if (ret)
-		goto out;
+	if (!ret)
+		ret = ef_slots_assign(inst, &cur, rs, slot_of, sum);
 	v = (struct verdicts){ rs, c, slot_of, ifindex_of };
-	ret = fill_gen(inst, next.gen, &v);
+	if (!ret)
+		ret = fill_gen(inst, next.gen, &v, cur.version + 1);
 	if (ret)
 		goto out;
 
-	/* The switch: one 8-byte array element, read once per packet. */
-	if (bpf_map_update_elem(inst->maps.active, &zero, &next, BPF_ANY)) {
+	/* The switch: one 8-byte array element, read once per packet. Up to
+	 * here, the ruleset in force and its description are untouched. */
+	if (ef_fault("switch") ||
+	    bpf_map_update_elem(inst->maps.active, &zero, &next, BPF_ANY)) {
 		ret = -errno;
-		ef_log_err("cannot switch to the new ruleset: %s", strerror(-ret));
+		ef_log_err("cannot switch %s to the new ruleset: %s", inst->dir,
+			   strerror(-ret));
 		goto out;
 	}
 	sum->gen = next.gen;
-
-	/* Packets that read the old generation before the switch may still
-	 * be running: delete its entries only after they are done. */
-	if (act.loaded && !wait_for_readers(inst))
-		purge_gen(inst, act.gen);
-	ef_slots_release(inst, meta, in_use, &sum->rules_removed);
-	ret = ef_slots_write_meta(inst, rs, slot_of);
-	if (ret)
-		goto out;
-
-	if (!bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info)) {
-		info.ruleset_hash = rs->hash;
-		info.loaded_at = (__u64)time(NULL);
-		info.version++;
-		sum->version = info.version;
-		bpf_map_update_elem(inst->maps.instance_info, &zero, &info,
-				    BPF_ANY);
-	}
+	sum->version = cur.version + 1;
+	if (cur.loaded)
+		retire_gen(inst, cur.gen);
 out:
-	free(meta);
-	free(in_use);
 	free(slot_of);
 	free(ifindex_of);
 	return ret;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Loads a compiled ruleset into an instance's maps: the new tables are built
- * in the generation no packet reads, then one write to `active` switches
- * every hook to them at once. The old generation's tables are released after
- * the switch.
+ * Loads a compiled ruleset into an instance's maps: the new tables, and
+ * what describes the ruleset (rule names by counter slot, hash, version),
+ * are written in the generation no packet and no reader looks at, then one
+ * write to `active` switches every hook and every reader to them at once.
+ * The old generation's entries are removed after the switch.
  */
 #ifndef EDGEFW_TABLES_H
 #define EDGEFW_TABLES_H
@@ -19,11 +20,14 @@ struct ef_apply_summary {
 	size_t rules_added;    /* names new to this instance */
 	size_t rules_removed;  /* names no longer present */
 	size_t rules_kept;     /* names whose counters carried over */
-	unsigned long long version; /* instance_info.version after the switch */
+	unsigned long long version; /* gen_info version now in force */
 };
 
-/* Returns 0 or a negative errno (logged); on error the ruleset in force is
- * unchanged. */
+/* Either switches to the new ruleset and returns 0, or returns a negative
+ * errno (logged) with the ruleset in force, its description and its
+ * counters unchanged. Nothing fails after the switch: when the old
+ * generation's entries cannot be removed, that is a warning and the next
+ * apply removes them first. Call with the instance's exclusive lock. */
 int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		    const struct ef_compiled *c, struct ef_apply_summary *sum);
 

@@ -16,6 +16,7 @@
 #include "iface_slots.h"
 #include "liblog.h"
 #include "log.h"
+#include "recover.h"
 #include "nl.h"
 #include "strutil.h"
 
@@ -226,20 +227,24 @@ out:
 int ef_tc_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 		 enum edgefw_hook hook)
 {
-	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
-					 .hook = (__u32)hook };
-	struct edgefw_attach_val val = {};
+	struct ef_pending pend = { .key = { .ifindex = (__u32)ifindex,
+					    .hook = (__u32)hook } };
 	struct edgefw_bpf *skel = NULL;
 	struct ef_nl nl = {};
 	__u32 prog_id = 0, slot;
+	bool begun = false, added = false;
 	int fd = -1, ret;
 
-	ret = ef_iface_slot_claim(inst, &key, &slot);
+	ret = ef_iface_slot_claim(inst, &pend.key, &slot);
 	if (ret)
 		return ret;
 	ret = load_prog(inst, hook, slot, &skel, &fd, &prog_id);
 	if (ret)
 		return ret;
+	ret = ef_attach_begin(inst, &pend, slot, ifname);
+	if (ret)
+		goto out;
+	begun = true;
 	ret = ef_nl_open(&nl);
 	if (ret) {
 		ef_log_err("cannot open an rtnetlink socket: %s", strerror(-ret));
@@ -251,20 +256,32 @@ int ef_tc_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 	ret = add_filter(&nl, ifindex, ifname, hook, fd);
 	if (ret)
 		goto out;
-
-	val.prog_id = prog_id;
-	val.mode = 0;
-	val.slot = slot;
-	ef_strlcpy(val.ifname, ifname, sizeof(val.ifname));
-	if (bpf_map_update_elem(inst->maps.attachments, &key, &val, BPF_ANY)) {
-		ret = -errno;
+	added = true;
+	ret = ef_attach_commit(inst, &pend, prog_id, 0);
+	if (ret)
 		ef_log_err("attached to %s %s but cannot record it in %s: %s; detaching again",
 			   ifname, hook_dir(hook), inst->dir, strerror(-ret));
-		del_filter(&nl, ifindex, ifname, hook);
-	}
 out:
+	if (ret && added)
+		del_filter(&nl, ifindex, ifname, hook);
+	if (ret && begun)
+		ef_attach_abort(inst, &pend);
 	ef_nl_close(&nl);
 	edgefw_bpf__destroy(skel);
+	return ret;
+}
+
+int ef_tc_prog_on_hook(int ifindex, enum edgefw_hook hook, __u32 *prog_id)
+{
+	struct ef_nl nl;
+	struct find f;
+	int ret = ef_nl_open(&nl);
+
+	if (ret)
+		return ret;
+	ret = find_filter(&nl, ifindex, hook, &f);
+	ef_nl_close(&nl);
+	*prog_id = ret ? 0 : f.prog_id;
 	return ret;
 }
 

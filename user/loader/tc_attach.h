@@ -37,6 +37,10 @@ int ef_tc_detach(struct ef_instance *inst, int ifindex, const char *ifname,
 		 enum edgefw_hook hook);
 
 /* True when the recorded program is still edgefw's filter on the hook. */
+/* The id of the bpf filter at edgefw's pref and handle on the hook (0:
+ * none). 0 or -errno (-ENODEV/-EINVAL: no such interface or clsact). */
+int ef_tc_prog_on_hook(int ifindex, enum edgefw_hook hook, __u32 *prog_id);
+
 bool ef_tc_is_attached(struct ef_instance *inst, int ifindex,
 		       enum edgefw_hook hook);
 

@@ -5,14 +5,27 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <string.h>
+#include <linux/if_link.h>
+#include <unistd.h>
 #include <xdp/libxdp.h>
 
 #include "edgefw.h"
 #include "edgefw.skel.h"
 #include "iface_slots.h"
 #include "liblog.h"
+#include "recover.h"
 #include "log.h"
+#include "rxvlan.h"
 #include "strutil.h"
+
+/* Not in the uapi headers before kernel 6.3. */
+#ifndef BPF_F_XDP_DEV_BOUND_ONLY
+#define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)
+#endif
+
+/* The program that reads stripped tags through the XDP metadata kfunc; its
+ * name, as the kernel keeps it (15 characters), tells it apart later. */
+#define XDP_VLAN_PROG "edgefw_xdp_vlan"
 
 int ef_xdp_mode_parse(const char *s, enum ef_xdp_mode *mode)
 {
@@ -41,8 +54,10 @@ const char *ef_xdp_mode_name(unsigned libxdp_mode)
 	}
 }
 
+/* vlan_kfunc: load the program that reads stripped tags, bound to ifindex
+ * (the kernel allows the metadata kfuncs only to device-bound programs). */
 static int attach_one(struct ef_instance *inst, int ifindex, __u32 slot,
-		      enum xdp_attach_mode mode, __u32 *prog_id)
+		      enum xdp_attach_mode mode, bool vlan_kfunc, __u32 *prog_id)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts);
 	struct xdp_program *prog = NULL;
@@ -54,6 +69,18 @@ static int attach_one(struct ef_instance *inst, int ifindex, __u32 slot,
 		return ret;
 	opts.obj = skel->obj;
 	opts.prog_name = "edgefw_xdp";
+	/* Only the XDP program: each one loaded costs a verification. */
+	bpf_program__set_autoload(skel->progs.edgefw_tc_ingress, false);
+	bpf_program__set_autoload(skel->progs.edgefw_tc_egress, false);
+	if (vlan_kfunc) {
+		struct bpf_program *p = skel->progs.edgefw_xdp_vlan;
+
+		bpf_program__set_autoload(skel->progs.edgefw_xdp, false);
+		bpf_program__set_autoload(p, true);
+		bpf_program__set_ifindex(p, (__u32)ifindex);
+		bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_DEV_BOUND_ONLY);
+		opts.prog_name = XDP_VLAN_PROG;
+	}
 	prog = xdp_program__create(&opts);
 	ret = libxdp_get_error(prog);
 	if (ret) {
@@ -107,22 +134,53 @@ static void name_occupant(int ifindex, const char *ifname)
 	xdp_multiprog__close(mp);
 }
 
+unsigned ef_xdp_mode_from_kernel(unsigned attach_mode)
+{
+	switch (attach_mode) {
+	case XDP_ATTACHED_DRV:
+		return XDP_MODE_NATIVE;
+	case XDP_ATTACHED_SKB:
+		return XDP_MODE_SKB;
+	case XDP_ATTACHED_HW:
+		return XDP_MODE_HW;
+	default:
+		return XDP_MODE_UNSPEC;
+	}
+}
+
 int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 		  enum ef_xdp_mode mode)
 {
-	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
-					 .hook = EDGEFW_HOOK_XDP };
-	struct edgefw_attach_val val = {};
+	struct ef_pending pend = { .key = { .ifindex = (__u32)ifindex,
+					    .hook = EDGEFW_HOOK_XDP } };
+	struct ef_rxvlan rx = { 0 };
 	enum xdp_attach_mode xmode;
 	__u32 prog_id = 0, slot;
 	int ret;
 
-	ret = ef_iface_slot_claim(inst, &key, &slot);
+	ret = ef_iface_slot_claim(inst, &pend.key, &slot);
+	if (!ret)
+		ret = ef_attach_begin(inst, &pend, slot, ifname);
 	if (ret)
 		return ret;
 	xmode = mode == EF_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	if (xmode == XDP_MODE_NATIVE)
+		ef_rxvlan_query(ifindex, ifname, &rx);
 	ef_liblog_hold();
-	ret = attach_one(inst, ifindex, slot, xmode, &prog_id);
+	/* Tags the driver strips come back through its XDP metadata where it
+	 * gives them; a device-bound program is native only. */
+	if (rx.xdp_meta) {
+		ret = attach_one(inst, ifindex, slot, xmode, true, &prog_id);
+		if (ret && ret != -EBUSY && ret != -EEXIST) {
+			ef_liblog_release(false);
+			ef_log_warn("cannot attach the device-bound XDP program to %s (%s): attaching the plain one, which cannot read the tags the driver strips",
+				    ifname, strerror(-ret));
+			ef_liblog_hold();
+			ret = attach_one(inst, ifindex, slot, xmode, false, &prog_id);
+		}
+	} else {
+		ret = attach_one(inst, ifindex, slot, xmode, false, &prog_id);
+	}
 	/* Generic mode helps where the driver lacks XDP, not where another
 	 * program holds the hook. */
 	if (ret && mode == EF_XDP_AUTO && ret != -EBUSY && ret != -EEXIST) {
@@ -131,10 +189,11 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 			    ifname, strerror(-ret));
 		ef_liblog_hold();
 		xmode = XDP_MODE_SKB;
-		ret = attach_one(inst, ifindex, slot, xmode, &prog_id);
+		ret = attach_one(inst, ifindex, slot, xmode, false, &prog_id);
 	}
 	ef_liblog_release(ret != 0);
 	if (ret) {
+		ef_attach_abort(inst, &pend);
 		ef_log_err("cannot attach XDP to %s in %s mode: %s", ifname,
 			   ef_xdp_mode_name(xmode), strerror(-ret));
 		if (ret == -EBUSY || ret == -EEXIST)
@@ -142,18 +201,68 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 		return ret;
 	}
 	note_legacy(ifindex, ifname);
-
-	val.prog_id = prog_id;
-	val.mode = xmode;
-	val.slot = slot;
-	ef_strlcpy(val.ifname, ifname, sizeof(val.ifname));
-	if (bpf_map_update_elem(inst->maps.attachments, &key, &val, BPF_ANY)) {
-		ret = -errno;
+	ret = ef_attach_commit(inst, &pend, prog_id, xmode);
+	if (ret) {
 		ef_log_err("attached to %s but cannot record it in %s: %s; detaching again",
 			   ifname, inst->dir, strerror(-ret));
-		ef_xdp_detach(inst, ifindex, ifname);
+		/* The pending record lets detach find the program. */
+		ef_xdp_detach_prog(inst, ifindex, ifname, prog_id);
+		return ret;
 	}
-	return ret;
+	ef_xdp_vlan_check(inst, ifindex, ifname);
+	return 0;
+}
+
+/* Is VLAN a field of the ruleset in force? */
+static bool ruleset_uses_vlan(struct ef_instance *inst)
+{
+	struct edgefw_gen_config cfg;
+	struct edgefw_active act;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(inst->maps.active, &zero, &act) || !act.loaded ||
+	    bpf_map_lookup_elem(inst->maps.gen_config, &act.gen, &cfg))
+		return false;
+	for (unsigned i = 0; i < cfg.n_dims && i < EDGEFW_DIM_COUNT; i++)
+		if (cfg.dims[i] == EDGEFW_DIM_VLAN)
+			return true;
+	return false;
+}
+
+/* Does the program with this id read stripped tags? */
+static bool reads_stripped_tags(__u32 prog_id)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+	bool yes;
+
+	if (fd < 0)
+		return false;
+	yes = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	      !strncmp(info.name, XDP_VLAN_PROG, sizeof(info.name));
+	close(fd);
+	return yes;
+}
+
+void ef_xdp_vlan_check(struct ef_instance *inst, int ifindex, const char *ifname)
+{
+	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
+					 .hook = EDGEFW_HOOK_XDP };
+	struct edgefw_attach_val val;
+	struct ef_rxvlan rx;
+
+	if (!ruleset_uses_vlan(inst) ||
+	    bpf_map_lookup_elem(inst->maps.attachments, &key, &val) ||
+	    ef_rxvlan_query(ifindex, ifname, &rx) || !rx.stripped)
+		return;
+	if (rx.xdp_meta && reads_stripped_tags(val.prog_id))
+		return;
+	ef_log_warn("%s strips VLAN tags on receive (rx VLAN offload) and edgefw's XDP program there cannot read them (%s): at XDP, tagged frames look untagged to 'vlan:' rules. Turn the offload off (ethtool -K %s rxvlan off rx-vlan-stag-hw-parse off) or use the tc hooks, which see the tag",
+		    ifname, val.mode == XDP_MODE_SKB ? "generic mode" :
+		    rx.xdp_meta ? "the device-bound program could not be loaded" :
+				  "the driver does not give them back in its XDP metadata",
+		    ifname);
 }
 
 /* The program with id on ifindex, from a multiprog the caller closes. */
@@ -195,12 +304,21 @@ int ef_xdp_detach(struct ef_instance *inst, int ifindex, const char *ifname)
 	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
 					 .hook = EDGEFW_HOOK_XDP };
 	struct edgefw_attach_val val;
-	struct xdp_multiprog *mp = NULL;
-	struct xdp_program *prog;
-	int ret = 0;
 
 	if (bpf_map_lookup_elem(inst->maps.attachments, &key, &val))
 		return -ENOENT;
+	return ef_xdp_detach_prog(inst, ifindex, ifname, val.prog_id);
+}
+
+int ef_xdp_detach_prog(struct ef_instance *inst, int ifindex,
+		       const char *ifname, __u32 prog_id)
+{
+	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
+					 .hook = EDGEFW_HOOK_XDP };
+	struct edgefw_attach_val val = { .prog_id = prog_id };
+	struct xdp_multiprog *mp = NULL;
+	struct xdp_program *prog;
+	int ret = 0;
 
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	ret = libxdp_get_error(mp);
@@ -231,4 +349,23 @@ forget:
 out:
 	xdp_multiprog__close(mp);
 	return ret;
+}
+
+void ef_xdp_vlan_check_all(struct ef_instance *inst)
+{
+	struct edgefw_attach_key key, next;
+	struct edgefw_attach_val val;
+	void *prev = NULL;
+
+	if (!ruleset_uses_vlan(inst))
+		return;
+	while (!bpf_map_get_next_key(inst->maps.attachments, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (key.hook != EDGEFW_HOOK_XDP ||
+		    bpf_map_lookup_elem(inst->maps.attachments, &key, &val))
+			continue;
+		val.ifname[sizeof(val.ifname) - 1] = '\0';
+		ef_xdp_vlan_check(inst, (int)key.ifindex, val.ifname);
+	}
 }

@@ -6,6 +6,8 @@
 #ifndef EDGEFW_XDP_ATTACH_H
 #define EDGEFW_XDP_ATTACH_H
 
+#include <linux/types.h>
+
 #include "instance.h"
 
 enum ef_xdp_mode {
@@ -27,6 +29,20 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
  * program id), leaving every other program in place, and forgets the
  * attachment. -ENOENT when none is recorded. */
 int ef_xdp_detach(struct ef_instance *inst, int ifindex, const char *ifname);
+/* Detaches the program with prog_id (when it is still on ifindex) and
+ * forgets the attachment record. */
+int ef_xdp_detach_prog(struct ef_instance *inst, int ifindex,
+		       const char *ifname, __u32 prog_id);
+/* The libxdp mode (as recorded) of a kernel XDP_ATTACHED_* value. */
+unsigned ef_xdp_mode_from_kernel(unsigned attach_mode);
+
+/* Warns when the ruleset in force has 'vlan:' rules and the interface strips
+ * tags on receive (rx VLAN offload) where its XDP program cannot read them:
+ * generic mode, a driver without the XDP VLAN metadata, a kernel before
+ * 6.8. Attaching calls it; call it again after switching rulesets. */
+void ef_xdp_vlan_check(struct ef_instance *inst, int ifindex, const char *ifname);
+/* The same for every XDP attachment of the instance. */
+void ef_xdp_vlan_check_all(struct ef_instance *inst);
 
 /* True when the instance's recorded program is still on ifindex. */
 bool ef_xdp_is_attached(struct ef_instance *inst, int ifindex);

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "benchutil.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+double bench_measure(int fd, const struct pkt *flows, size_t n, unsigned repeat)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = flows[i].data,
+			    .data_size_in = (__u32)flows[i].len, .repeat = repeat);
+
+		if (bpf_prog_test_run_opts(fd, &opts)) {
+			fprintf(stderr, "microbench: test run failed: %s\n",
+				strerror(errno));
+			exit(2);
+		}
+		total += opts.duration; /* mean ns of the repeats */
+	}
+	return (double)total / (double)n;
+}
+
+size_t bench_count_drops(const struct prog *prog, const struct pkt *flows, size_t n)
+{
+	size_t drops = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = flows[i].data,
+			    .data_size_in = (__u32)flows[i].len, .repeat = 1);
+
+		if (bpf_prog_test_run_opts(prog->fd, &opts)) {
+			fprintf(stderr, "microbench: test run failed: %s\n",
+				strerror(errno));
+			exit(2);
+		}
+		drops += opts.retval == (prog->tc ? 2 /* TC_ACT_SHOT */ : XDP_DROP);
+	}
+	return drops;
+}
+
+int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}

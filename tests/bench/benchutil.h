@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* What the microbenchmark's scenario files share: the programs under test
+ * and how one is timed and checked over a set of frames. */
+#ifndef EDGEFW_BENCH_UTIL_H
+#define EDGEFW_BENCH_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "packets.h"
+
+/* Whose tables a scenario fills; baselines classify nothing. */
+enum prog_kind { PROG_BASELINE, PROG_EDGEFW, PROG_NAIVE, PROG_XDPFILTER };
+
+struct prog {
+	const char *name;
+	int fd;
+	enum prog_kind kind;
+	bool tc; /* else XDP: the verdicts differ */
+};
+
+/* Mean ns per packet over all flows, each run `repeat` times (exits on a
+ * failed test run). */
+double bench_measure(int fd, const struct pkt *flows, size_t n, unsigned repeat);
+
+/* How many flows a program drops: its verdicts differ where its semantics
+ * do, which the timing alone would hide. */
+size_t bench_count_drops(const struct prog *prog, const struct pkt *flows, size_t n);
+
+int bench_cmp_double(const void *a, const void *b);
+
+#endif

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * edgefwd's reloads (SIGHUP, the control socket) and the answers to
+ * control requests. A reload rereads the daemon's own config, checks what
+ * may change live, and switches through efd_reconcile; on any error the
+ * rules in force stay.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+
+void efd_notify_status(struct efd *d, const char *state)
+{
+	size_t attached = 0;
+
+	for (size_t i = 0; i < d->n_targets; i++)
+		attached += d->targets[i].attached;
+	sd_notifyf(0, "%s\nSTATUS=ruleset version %llu (%zu rules), %zu of %zu attachments in place",
+		   state, (unsigned long long)d->version, d->rs.n_rules,
+		   attached, d->n_targets);
+}
+
+/* In the compiler's own form, FILE:LINE:COL: error: ..., so tools that
+ * read `edgefw check` output read the daemon's log too. */
+void efd_print_diag(const struct ef_diag *diag)
+{
+	for (size_t i = 0; i < diag->n; i++) {
+		const struct ef_diag_entry *e = &diag->v[i];
+		bool err = e->sev == EF_SEV_ERROR;
+
+		if (e->line)
+			ef_log_prio(err ? 3 : 4, "%s:%u:%u: %s: %s",
+				    e->file ? e->file : "?", e->line, e->col,
+				    err ? "error" : "warning", e->msg);
+		else
+			ef_log_prio(err ? 3 : 4, "%s: %s: %s",
+				    e->file ? e->file : "edgefwd",
+				    err ? "error" : "warning", e->msg);
+	}
+}
+
+void efd_socket_path_of(const struct ef_daemon_conf *c, const char *inst,
+			   char *buf, size_t len)
+{
+	if (c->control_socket[0])
+		snprintf(buf, len, "%s", c->control_socket);
+	else
+		efd_control_default_path(inst, buf, len);
+}
+
+/* What a reload may change live, and what waits for a restart. */
+static int check_conf_change(struct efd *d, const struct ef_ruleset *rs,
+			     struct ef_diag *diag)
+{
+	const struct ef_daemon_conf *o = &d->conf, *n = &rs->daemon;
+	const char *inst = n->instance[0] ? n->instance : EF_INSTANCE_DEFAULT;
+	char sock[EF_SOCKET_PATH_MAX];
+
+	if (strcmp(inst, d->instance)) {
+		ef_err(diag, rs->path, 0, 0,
+		       "daemon.instance changed from '%s' to '%s': restart edgefwd to move to another instance",
+		       d->instance, inst);
+		return -EINVAL;
+	}
+	efd_socket_path_of(n, inst, sock, sizeof(sock));
+	if (strcmp(sock, d->socket_path))
+		ef_warn(diag, rs->path, 0, 0,
+			"daemon.control-socket changed: edgefwd keeps listening on %s until it restarts",
+			d->socket_path);
+	if (strcmp(o->metrics, n->metrics))
+		ef_warn(diag, rs->path, 0, 0,
+			"daemon.metrics changed: the new address takes effect when edgefwd restarts");
+	return 0;
+}
+
+int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
+	       char *summary, size_t summary_len)
+{
+	char real[PATH_MAX], old_out[EF_LOG_PATH_MAX];
+	struct ef_ruleset rs;
+	int status;
+
+	d->reloads.last_attempt = time(NULL);
+	if (file && (!realpath(file, real) || strcmp(real, d->config_path))) {
+		snprintf(summary, summary_len,
+			 "edgefwd reloads its own config, %s; edit that file and reload without a file name",
+			 d->config_path);
+		status = EFD_INPUT;
+		goto fail;
+	}
+	efd_notify_status(d, "RELOADING=1");
+	if (ef_ruleset_load(d->config_path, &rs, diag)) {
+		snprintf(summary, summary_len,
+			 "%s has errors: the rules in force (version %llu) stay",
+			 d->config_path, (unsigned long long)d->version);
+		status = EFD_INPUT;
+		goto fail;
+	}
+	if (check_conf_change(d, &rs, diag)) {
+		ef_ruleset_free(&rs);
+		snprintf(summary, summary_len, "%s was not loaded: the rules in force (version %llu) stay",
+			 d->config_path, (unsigned long long)d->version);
+		status = EFD_INPUT;
+		goto fail;
+	}
+	status = efd_reconcile(d, &rs, true, diag);
+	if (status != EFD_OK) {
+		ef_ruleset_free(&rs);
+		snprintf(summary, summary_len,
+			 "%s could not be switched in: the rules in force (version %llu) stay",
+			 d->config_path, (unsigned long long)d->version);
+		goto fail;
+	}
+	snprintf(old_out, sizeof(old_out), "%s",
+		 d->conf.drop_log[0] ? d->conf.drop_log : "-");
+	ef_ruleset_free(&d->rs);
+	d->rs = rs;
+	d->conf = rs.daemon;
+	snprintf(d->conf.control_socket, sizeof(d->conf.control_socket), "%s",
+		 d->socket_path);
+	efd_parts_apply(d);
+	efd_droplog_switch(d, d->droplog_stale ? "" : old_out);
+	d->droplog_stale = false;
+	d->reloads.ok++;
+	d->reloads.last_ok = d->reloads.last_attempt;
+	d->reloads.last_failed = false;
+	snprintf(summary, summary_len, "reloaded %s: ruleset version %llu, %zu rules",
+		 d->config_path, (unsigned long long)d->version, d->rs.n_rules);
+	efd_notify_status(d, "READY=1");
+	return EFD_OK;
+fail:
+	d->reloads.failed++;
+	d->reloads.last_failed = true;
+	efd_notify_status(d, "READY=1");
+	return status;
+}
+
+void efd_reload_and_log(struct efd *d, const char *why)
+{
+	struct ef_diag diag = { 0 };
+	char summary[512];
+	int status;
+
+	ef_log_info("%s: reloading %s", why, d->config_path);
+	status = efd_reload(d, NULL, &diag, summary, sizeof(summary));
+	efd_print_diag(&diag);
+	if (status == EFD_OK)
+		ef_log_info("%s", summary);
+	else
+		ef_log_err("%s", summary);
+	ef_diag_free(&diag);
+}
+
+static void add_diag(struct json_object *resp, const struct ef_diag *diag)
+{
+	struct json_object *arr = json_object_new_array();
+	char line[1024];
+
+	for (size_t i = 0; i < diag->n; i++) {
+		const struct ef_diag_entry *e = &diag->v[i];
+
+		const char *sev = e->sev == EF_SEV_ERROR ? "error" : "warning";
+
+		if (e->line)
+			snprintf(line, sizeof(line), "%s:%u:%u: %s: %s",
+				 e->file ? e->file : "?", e->line, e->col, sev,
+				 e->msg);
+		else
+			snprintf(line, sizeof(line), "%s: %s: %s",
+				 e->file ? e->file : "edgefwd", sev, e->msg);
+		json_object_array_add(arr, json_object_new_string(line));
+	}
+	json_object_object_add(resp, "diagnostics", arr);
+}
+
+static void set_result(struct json_object *resp, int status, const char *msg)
+{
+	json_object_object_add(resp, "ok", json_object_new_boolean(status == EFD_OK));
+	json_object_object_add(resp, "exit", json_object_new_int(status));
+	json_object_object_add(resp, "message", json_object_new_string(msg));
+}
+
+static void add_parts(struct json_object *resp, const struct efd *d)
+{
+	struct json_object *parts = json_object_new_object();
+
+	for (int p = 0; p < EFD_PART_COUNT; p++) {
+		const struct efd_part_state *s = &d->parts[p];
+		const char *state = !s->wanted ? "off" : s->up ? "up" : "retrying";
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "state", json_object_new_string(state));
+		if (s->error)
+			json_object_object_add(o, "error",
+					       json_object_new_string(strerror(-s->error)));
+		json_object_object_add(parts, efd_part_name((enum efd_part)p), o);
+	}
+	json_object_object_add(resp, "parts", parts);
+}
+
+void efd_on_control(void *arg, const char *command,
+		    const struct efd_peer *peer, struct json_object *req,
+		    struct json_object *resp)
+{
+	struct efd *d = arg;
+	struct json_object *file = NULL;
+	struct ef_diag diag = { 0 };
+	char summary[512], msg[256];
+	int status;
+
+	if (!strcmp(command, "reload")) {
+		json_object_object_get_ex(req, "file", &file);
+		ef_log_info("control socket: reloading %s for pid %d uid %u",
+			    d->config_path, (int)peer->pid, (unsigned)peer->uid);
+		status = efd_reload(d, file ? json_object_get_string(file) : NULL,
+				    &diag, summary, sizeof(summary));
+		efd_print_diag(&diag);
+		if (status == EFD_OK)
+			ef_log_info("%s", summary);
+		else
+			ef_log_err("%s", summary);
+		set_result(resp, status, summary);
+		add_diag(resp, &diag);
+		ef_diag_free(&diag);
+		return;
+	}
+	if (!strcmp(command, "notice")) {
+		struct json_object *text = NULL;
+
+		json_object_object_get_ex(req, "text", &text);
+		ef_log_warn("control socket: %s, behind edgefwd's back: it will put its own rules and attachments back",
+			    text ? json_object_get_string(text) : "a forced change");
+		set_result(resp, EFD_OK, "noted");
+		return;
+	}
+	if (!strcmp(command, "status")) {
+		set_result(resp, EFD_OK, "edgefwd is running");
+		json_object_object_add(resp, "instance", json_object_new_string(d->instance));
+		json_object_object_add(resp, "config", json_object_new_string(d->config_path));
+		json_object_object_add(resp, "version", json_object_new_uint64(d->version));
+		json_object_object_add(resp, "rules", json_object_new_uint64(d->rs.n_rules));
+		json_object_object_add(resp, "reloads_ok", json_object_new_uint64(d->reloads.ok));
+		json_object_object_add(resp, "reloads_failed", json_object_new_uint64(d->reloads.failed));
+		json_object_object_add(resp, "pid", json_object_new_int(getpid()));
+		json_object_object_add(resp, "foreign_changes",
+				       json_object_new_uint64(d->foreign_changes));
+		add_parts(resp, d);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "unknown command '%s': use reload, status or notice", command);
+	set_result(resp, EFD_INPUT, msg);
+}
+

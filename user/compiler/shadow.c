@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "rules_internal.h"
+#include "u32sort.h"
 
 typedef unsigned __int128 u128;
 
@@ -85,7 +86,7 @@ struct checker {
 	struct rinfo *info;
 	struct quick *quick;
 	struct findex idx[2][2]; /* [src/dst][v4/v6] */
-	uint32_t *cand, *stamp;
+	uint32_t *cand, *cand_tmp, *stamp;
 	size_t n_cand;
 };
 
@@ -465,15 +466,13 @@ static void add_cand(struct checker *ck, uint32_t a, uint32_t b)
 	}
 }
 
-/* Rules before b that may cover b's field at the address x: those with a
- * prefix containing x, and those whose field is open (any or negated). */
+/* Rules before b with a prefix containing the address x: they, and those
+ * whose field is open (any or negated), may cover b's field. */
 static void gather(struct checker *ck, const struct findex *ix, u128 x,
 		   uint32_t b)
 {
 	size_t lo = 0, hi = ix->n;
 
-	for (size_t i = 0; i < ix->n_open && ix->open[i] < b; i++)
-		add_cand(ck, ix->open[i], b);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -485,13 +484,6 @@ static void gather(struct checker *ck, const struct findex *ix, u128 x,
 	for (uint32_t e = lo ? (uint32_t)(lo - 1) : NONE; e != NONE; e = ix->v[e].parent)
 		if (ix->v[e].hi >= x)
 			add_cand(ck, ix->v[e].rule, b);
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* The first rule before b that covers it, or NONE. */
@@ -525,10 +517,20 @@ static uint32_t first_cover(struct checker *ck, uint32_t b)
 	}
 	ck->n_cand = 0;
 	gather(ck, best, x, b);
-	qsort(ck->cand, ck->n_cand, sizeof(*ck->cand), cmp_u32);
-	for (size_t i = 0; i < ck->n_cand; i++)
-		if (rule_covers(ck, ck->cand[i], b))
-			return ck->cand[i];
+	ef_sort_u32(ck->cand, ck->cand_tmp, ck->n_cand);
+	/* The candidates in rule order: the prefixes' merged with the open
+	 * rules' (already in order, often thousands). */
+	for (size_t i = 0, o = 0; i < ck->n_cand || (o < best->n_open && best->open[o] < b);) {
+		uint32_t a;
+
+		if (o < best->n_open && best->open[o] < b &&
+		    (i == ck->n_cand || best->open[o] < ck->cand[i]))
+			a = best->open[o++];
+		else
+			a = ck->cand[i++];
+		if (rule_covers(ck, a, b))
+			return a;
+	}
 	return NONE;
 }
 
@@ -574,6 +576,7 @@ static void checker_free(struct checker *ck)
 	free(ck->info);
 	free(ck->quick);
 	free(ck->cand);
+	free(ck->cand_tmp);
 	free(ck->stamp);
 }
 
@@ -586,8 +589,9 @@ static int checker_init(struct checker *ck, const struct ef_ruleset *rs)
 	ck->info = calloc(n, sizeof(*ck->info));
 	ck->quick = calloc(n, sizeof(*ck->quick));
 	ck->cand = malloc(n * sizeof(*ck->cand));
+	ck->cand_tmp = malloc(n * sizeof(*ck->cand_tmp));
 	ck->stamp = malloc(n * sizeof(*ck->stamp));
-	if (!ck->info || !ck->quick || !ck->cand || !ck->stamp)
+	if (!ck->info || !ck->quick || !ck->cand || !ck->cand_tmp || !ck->stamp)
 		return -ENOMEM;
 	memset(ck->stamp, 0xff, n * sizeof(*ck->stamp));
 	for (size_t r = 0; r < rs->n_rules; r++) {

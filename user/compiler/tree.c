@@ -78,6 +78,7 @@
 #include <string.h>
 
 #include "tree_internal.h"
+#include "u32sort.h"
 
 static bool box_covers(const struct ef_box *b, const uint32_t *lo,
 		       const uint32_t *hi)
@@ -88,13 +89,6 @@ static bool box_covers(const struct ef_box *b, const uint32_t *lo,
 		if (b->lo[d] > lo[d] || b->hi[d] < hi[d])
 			return false;
 	return true;
-}
-
-static int cmp_u32(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-
-	return (a > b) - (a < b);
 }
 
 struct split {
@@ -128,8 +122,8 @@ static void best_in_dim(struct tb *t, const uint32_t *ids, size_t n,
 		his[i] = b->hi[d] < hi ? b->hi[d] : hi;
 	}
 	t->work += n;
-	qsort(los, n, sizeof(*los), cmp_u32);
-	qsort(his, n, sizeof(*his), cmp_u32);
+	ef_sort_u32(los, t->scratch_tmp, n);
+	ef_sort_u32(his, t->scratch_tmp, n);
 	while (ia < n && los[ia] <= lo)
 		ia++;
 	for (;;) {
@@ -303,7 +297,8 @@ int tb_init(struct tb *t, const struct ef_box *boxes, size_t n,
 	t->first_elem = out->n_tleaves;
 	t->scratch_lo = malloc((n ? n : 1) * sizeof(uint32_t));
 	t->scratch_hi = malloc((n ? n : 1) * sizeof(uint32_t));
-	return t->scratch_lo && t->scratch_hi ? 0 : -ENOMEM;
+	t->scratch_tmp = malloc((n ? n : 1) * sizeof(uint32_t));
+	return t->scratch_lo && t->scratch_hi && t->scratch_tmp ? 0 : -ENOMEM;
 }
 
 int tb_subtree(struct tb *t, const uint32_t *ids, size_t n,

@@ -280,6 +280,7 @@ void tb_free(struct tb *t)
 	free(t->list_index);
 	free(t->scratch_lo);
 	free(t->scratch_hi);
+	free(t->scratch_tmp);
 }
 
 static bool elem_matches(const struct edgefw_tleaf *e, const uint8_t words[6],

@@ -40,7 +40,7 @@ struct tb {
 	size_t list_index_cap;
 	size_t leaf_elems;       /* tleaf elements the lists will take */
 
-	uint32_t *scratch_lo, *scratch_hi;
+	uint32_t *scratch_lo, *scratch_hi, *scratch_tmp;
 	uint64_t work;
 	unsigned depth;          /* deepest binary level */
 	unsigned steps;          /* longest walk, in lookups */

@@ -71,6 +71,7 @@ struct pentry {
 	u128 lo, hi;
 	uint32_t rule;
 	uint32_t parent; /* nearest entry containing this one, or NONE */
+	uint32_t depth;  /* entries in its chain of containers, itself included */
 };
 
 /* Per field and family: which rules could cover a given address. */
@@ -88,7 +89,15 @@ struct checker {
 	struct findex idx[2][2]; /* [src/dst][v4/v6] */
 	uint32_t *cand, *cand_tmp, *stamp;
 	size_t n_cand;
+	uint64_t work; /* candidate steps so far, against SHADOW_WORK_MAX */
 };
+
+/* The check compares rules pairwise where no address narrows the
+ * candidates, so its cost can grow with the square of the rules (65,536
+ * rules on ports alone: two billion comparisons). It is a warning, not a
+ * compilation step: past this many candidate steps (about a second here)
+ * it stops and says which rules it did not check. */
+#define SHADOW_WORK_MAX (1ull << 27)
 
 static const u128 fam_max[2] = { 0xffffffffu, ~(u128)0 };
 #define PORT_MAX ((u128)65535)
@@ -440,7 +449,7 @@ static int build_index(struct checker *ck, int f, int fam, struct findex *ix)
 			if (fld->v[i].family != (fam ? EF_AF_INET6 : EF_AF_INET))
 				continue;
 			iv = prefix_ival(&fld->v[i], fam);
-			ix->v[ix->n++] = (struct pentry){ iv.lo, iv.hi, (uint32_t)r, NONE };
+			ix->v[ix->n++] = (struct pentry){ iv.lo, iv.hi, (uint32_t)r, NONE, 0 };
 		}
 	}
 	qsort(ix->v, ix->n, sizeof(*ix->v), cmp_pentry);
@@ -450,6 +459,7 @@ static int build_index(struct checker *ck, int f, int fam, struct findex *ix)
 		while (depth && ix->v[stack[depth - 1]].hi < ix->v[i].hi)
 			depth--;
 		ix->v[i].parent = depth ? (uint32_t)stack[depth - 1] : NONE;
+		ix->v[i].depth = (uint32_t)depth + 1;
 		stack[depth++] = i;
 	}
 	ret = 0;
@@ -466,10 +476,9 @@ static void add_cand(struct checker *ck, uint32_t a, uint32_t b)
 	}
 }
 
-/* Rules before b with a prefix containing the address x: they, and those
- * whose field is open (any or negated), may cover b's field. */
-static void gather(struct checker *ck, const struct findex *ix, u128 x,
-		   uint32_t b)
+/* The last entry starting at or below x (the head of the chain of those
+ * that may contain it), or NONE. */
+static uint32_t last_at_or_below(const struct findex *ix, u128 x)
 {
 	size_t lo = 0, hi = ix->n;
 
@@ -481,9 +490,29 @@ static void gather(struct checker *ck, const struct findex *ix, u128 x,
 		else
 			hi = mid;
 	}
-	for (uint32_t e = lo ? (uint32_t)(lo - 1) : NONE; e != NONE; e = ix->v[e].parent)
+	return lo ? (uint32_t)(lo - 1) : NONE;
+}
+
+/* How many candidates the field's index gives for address x: its open
+ * rules and the chain of prefixes above x. */
+static size_t handle_cost(const struct findex *ix, u128 x)
+{
+	uint32_t e = last_at_or_below(ix, x);
+
+	return ix->n_open + (e == NONE ? 0 : ix->v[e].depth);
+}
+
+/* Rules before b with a prefix containing the address x: they, and those
+ * whose field is open (any or negated), may cover b's field. */
+static void gather(struct checker *ck, const struct findex *ix, u128 x,
+		   uint32_t b)
+{
+	for (uint32_t e = last_at_or_below(ix, x);
+	     e != NONE && ck->work < SHADOW_WORK_MAX; e = ix->v[e].parent) {
+		ck->work++;
 		if (ix->v[e].hi >= x)
 			add_cand(ck, ix->v[e].rule, b);
+	}
 }
 
 /* The first rule before b that covers it, or NONE. */
@@ -491,9 +520,10 @@ static uint32_t first_cover(struct checker *ck, uint32_t b)
 {
 	const struct rinfo *bi = &ck->info[b];
 	const struct findex *best = NULL;
+	size_t best_cost = 0;
 	u128 x = 0;
 
-	/* The address field with the fewest open rules is the best handle. */
+	/* The address field giving the fewest candidates is the best handle. */
 	for (int f = 0; f < 2; f++) {
 		for (int fam = 0; fam < 2; fam++) {
 			const struct iset *s = &bi->addr[f][fam];
@@ -501,8 +531,11 @@ static uint32_t first_cover(struct checker *ck, uint32_t b)
 
 			if (!bi->fam[fam] || s->kind != IS_LIST)
 				continue;
-			if (!best || ix->n_open < best->n_open) {
+			size_t cost = handle_cost(ix, s->v[0].lo);
+
+			if (!best || cost < best_cost) {
 				best = ix;
+				best_cost = cost;
 				x = s->v[0].lo;
 			}
 		}
@@ -510,6 +543,7 @@ static uint32_t first_cover(struct checker *ck, uint32_t b)
 	if (!best) {
 		const struct quick *qb = &ck->quick[b];
 
+		ck->work += b;
 		for (uint32_t a = 0; a < b; a++)
 			if (!quick_reject(&ck->quick[a], qb) && rule_covers(ck, a, b))
 				return a;
@@ -523,6 +557,7 @@ static uint32_t first_cover(struct checker *ck, uint32_t b)
 	for (size_t i = 0, o = 0; i < ck->n_cand || (o < best->n_open && best->open[o] < b);) {
 		uint32_t a;
 
+		ck->work++;
 		if (o < best->n_open && best->open[o] < b &&
 		    (i == ck->n_cand || best->open[o] < ck->cand[i]))
 			a = best->open[o++];
@@ -609,7 +644,7 @@ static int checker_init(struct checker *ck, const struct ef_ruleset *rs)
 void rs_check_reachability(const struct ef_ruleset *rs, const char *file,
 			   struct ef_diag *d)
 {
-	struct checker ck;
+	struct checker ck = { 0 };
 
 	if (checker_init(&ck, rs)) {
 		ef_err(d, file, 0, 0, "out of memory checking which rules can match");
@@ -627,6 +662,12 @@ void rs_check_reachability(const struct ef_ruleset *rs, const char *file,
 				rb->name);
 		if (ck.info[b].dead)
 			continue;
+		if (ck.work >= SHADOW_WORK_MAX) {
+			ef_warn(d, file, rb->line, rb->col,
+				"rules from '%s' on were not checked for rules that cover them: the check stopped at its budget of %llu comparisons (they are compiled and enforced as written)",
+				rb->name, (unsigned long long)SHADOW_WORK_MAX);
+			break;
+		}
 		a = first_cover(&ck, b);
 		if (a != NONE)
 			ef_warn(d, file, rb->line, rb->col,

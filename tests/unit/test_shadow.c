@@ -281,6 +281,38 @@ static struct ef_packet random_packet(void)
 
 /* Every shadowing warning is a proof: no packet matches the shadowed rule
  * without matching the rule named as covering it. */
+/* 20,000 rules on ports alone give no address handle: every rule is a
+ * candidate for every later one, 200 million pairs. The check stops at its
+ * budget, says where, and the ruleset is accepted. */
+static void test_budget(void **state)
+{
+	enum { N = 20000 };
+	size_t cap = 64 + (size_t)N * 64, off = 0;
+	char *yaml = malloc(cap);
+	const struct ef_diag_entry *stop = NULL;
+	struct parsed p;
+
+	(void)state;
+	assert_non_null(yaml);
+	off += (size_t)snprintf(yaml + off, cap - off, "version: 1\nrules:\n");
+	for (unsigned i = 0; i < N; i++)
+		off += (size_t)snprintf(yaml + off, cap - off,
+					"  - {name: r%u, proto: tcp, dport: %u, action: drop}\n",
+					i, i);
+	parse(&p, yaml);
+	assert_int_equal(p.ret, 0);
+	assert_int_equal(p.rs.n_rules, N);
+	for (size_t i = 0; i < p.d.n; i++)
+		if (strstr(p.d.v[i].msg, "were not checked for rules that cover them"))
+			stop = &p.d.v[i];
+	assert_non_null(stop);
+	assert_int_equal(stop->sev, EF_SEV_WARNING);
+	/* Past the square root of twice the budget, before the end. */
+	assert_true(stop->line > 3 + 16000 && stop->line < 3 + N);
+	done(&p);
+	free(yaml);
+}
+
 static void test_soundness_random(void **state)
 {
 	unsigned warned = 0;
@@ -332,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_dead_rules),
 		cmocka_unit_test(test_big_sets),
 		cmocka_unit_test(test_soundness_random),
+		cmocka_unit_test(test_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

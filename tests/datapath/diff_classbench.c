@@ -212,10 +212,10 @@ static void run_set(struct dp *dp, const char *label, const struct cb_set *set,
 		goto out;
 	}
 	ok = diff_run(dp, &rs, packets, next_packet, &src, &dop, &t);
-	tap(ok && !t.compiled_mismatches,
-	    "classbench %s: %zu rules x %u packets x 3 hooks: BPF verdicts, winning rules and counters equal the reference matcher's (%llu runs, %u mismatches, %u in the compiled tables)",
-	    label, rs.n_rules, packets, (unsigned long long)t.runs, t.mismatches,
-	    t.compiled_mismatches);
+	tap(ok && !t.compiled_mismatches && (!dp->opts.prefer_trees || dp->c.n_tree_rules),
+	    "classbench %s: %zu rules (%zu in the chain, %zu in trees) x %u packets x 3 hooks: BPF verdicts, winning rules and counters equal the reference matcher's (%llu runs, %u mismatches, %u in the compiled tables)",
+	    label, rs.n_rules, dp->c.n_chain_rules, dp->c.n_tree_rules, packets,
+	    (unsigned long long)t.runs, t.mismatches, t.compiled_mismatches);
 	ef_ruleset_free(&rs);
 out:
 	ef_diag_free(&d);
@@ -259,7 +259,7 @@ static void generated_sets(struct dp *dp, const struct dp_cb_opts *o)
 	for (unsigned k = 0; k < o->rulesets; k++) {
 		struct cb_set seed, set;
 		struct cb_yaml_opts yo;
-		char path[256], err[512], label[96];
+		char path[256], err[512], label[128];
 		size_t n = 50 + xorshift_below(&rnd, o->max_rules - 49);
 		int ret;
 
@@ -272,9 +272,15 @@ static void generated_sets(struct dp *dp, const struct dp_cb_opts *o)
 			return;
 		}
 		ret = cb_generate(&seed, n, o->seed + k, &set);
-		snprintf(label, sizeof(label), "generated %zu rules like %s (seed %llu)", n,
+		/* Every other set with trees preferred and small leaves, so
+		 * that trees, forests, the chain and rules spilled from full
+		 * leaves to the chain all hold rules of these shapes. */
+		dp->opts.prefer_trees = k % 2 == 1;
+		dp->opts.leaf_size = dp->opts.prefer_trees ? 1 + k / 2 % 3 : 0;
+		snprintf(label, sizeof(label), "generated %zu rules like %s (seed %llu%s)", n,
 			 shared ? seeds[k % 3] : "the sample (shared sets absent)",
-			 (unsigned long long)(o->seed + k));
+			 (unsigned long long)(o->seed + k),
+			 dp->opts.prefer_trees ? ", trees preferred" : "");
 		if (ret) {
 			tap(false, "classbench %s: %s", label, strerror(-ret));
 			cb_set_free(&seed);
@@ -286,6 +292,7 @@ static void generated_sets(struct dp *dp, const struct dp_cb_opts *o)
 		yo.skip_catch_all = k % 2;
 		yo.default_action = xorshift_next(&rnd) & 1 ? "drop" : "pass";
 		run_set(dp, label, &set, &yo, o->packets / 4, n > 2000, o);
+		memset(&dp->opts, 0, sizeof(dp->opts));
 		cb_set_free(&set);
 		cb_set_free(&seed);
 	}

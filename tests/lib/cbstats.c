@@ -25,6 +25,8 @@ struct shape {
 	size_t port_distinct[2];
 	size_t proto[256], proto_any;
 	size_t inexpressible;   /* ports on a portless protocol */
+	size_t tuples_len;      /* distinct (src length, dst length) */
+	size_t tuples_full;     /* ... and protocol given, port kinds */
 };
 
 struct pv {
@@ -169,6 +171,43 @@ static void port_stats(const struct cb_set *s, int dst, struct shape *sh)
 	free(v);
 }
 
+static size_t distinct_u32(uint32_t *v, size_t n)
+{
+	size_t k = 0;
+
+	qsort(v, n, sizeof(*v), cmp_u32);
+	for (size_t i = 0; i < n; i++)
+		k += !i || v[i] != v[i - 1];
+	return k;
+}
+
+/* What tuple space search would need: one hash table per distinct tuple,
+ * each probed by every packet that reaches it (all of them, for a packet
+ * no rule matches). By address lengths alone, a lower bound, and with the
+ * protocol given or not and each port field's kind (any, exact, range). */
+static void tuple_stats(const struct cb_set *s, struct shape *sh)
+{
+	uint32_t *a = calloc(s->n ? s->n : 1, sizeof(*a));
+	uint32_t *b = calloc(s->n ? s->n : 1, sizeof(*b));
+
+	if (!a || !b)
+		goto out;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct cb_rule *r = &s->v[i];
+		unsigned sk = port_class_of(r->sport_lo, r->sport_hi);
+		unsigned dk = port_class_of(r->dport_lo, r->dport_hi);
+
+		a[i] = (uint32_t)r->src_len << 8 | r->dst_len;
+		b[i] = a[i] << 16 | (uint32_t)!!r->proto_mask << 8 |
+		       (sk ? sk == 3 ? 1u : 2u : 0u) << 4 | (dk ? dk == 3 ? 1u : 2u : 0u);
+	}
+	sh->tuples_len = distinct_u32(a, s->n);
+	sh->tuples_full = distinct_u32(b, s->n);
+out:
+	free(a);
+	free(b);
+}
+
 static void measure(const struct cb_set *s, struct shape *sh)
 {
 	memset(sh, 0, sizeof(*sh));
@@ -177,6 +216,7 @@ static void measure(const struct cb_set *s, struct shape *sh)
 	prefix_stats(s, 1, &sh->f[1]);
 	port_stats(s, 0, sh);
 	port_stats(s, 1, sh);
+	tuple_stats(s, sh);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct cb_rule *r = &s->v[i];
 
@@ -309,6 +349,15 @@ void cb_print_stats(FILE *out, const char *name_a, const struct cb_set *a,
 	print_prefixes(out, sa, sb);
 	print_ports(out, sa, sb);
 	print_protos(out, sa, sb);
+	fprintf(out, "  alternatives' cost per packet:\n");
+	row_num(out, "tuples: (src len, dst len)", (double)sa->tuples_len, sb,
+		sb ? (double)sb->tuples_len : 0);
+	row_num(out, "tuples: + proto, port kinds", (double)sa->tuples_full, sb,
+		sb ? (double)sb->tuples_full : 0);
+	/* A bit vector per field value: a packet ANDs one per field (src,
+	 * dst, sport, dport, proto), a bit per rule. */
+	row_num(out, "bit vectors: 64-bit words read", (double)(5 * ((sa->rules + 63) / 64)),
+		sb, sb ? (double)(5 * ((sb->rules + 63) / 64)) : 0);
 out:
 	free(sa);
 	free(sb);

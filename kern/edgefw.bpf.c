@@ -485,35 +485,48 @@ __attribute__((noinline)) int tree_lowest(struct tree_args *a,
 				  a->best);
 }
 
+/* The lowest rule below best the family's trees hold for the packet. */
+static __always_inline __u32 trees_walk(const struct pkt_info *pi,
+					const struct edgefw_gen_config *cfg,
+					__u32 gen, __u32 hook, __u32 best)
+{
+	struct tree_args ta = { .gen = gen, .fam = pi->family == 6, .best = best };
+
+	tree_key_fill(&ta.k, pi, hook);
+	return (__u32)tree_lowest(&ta, cfg);
+}
+
 /* Returns the verdict of the first matching rule, or NULL when no rule
  * matches (the caller applies the default): the lowest rule the chain or
- * any decision tree reports. */
+ * any decision tree reports. Whichever holds the lower rules goes first,
+ * so that its hit lets the other be skipped. */
 static __always_inline struct edgefw_verdict *
 classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
 	 __u32 gen, __u32 ifindex, __u32 hook)
 {
 	struct classify_ctx cc = { .pi = pi, .gen = gen, .ifindex = ifindex,
 				   .hook = hook };
-	struct edgefw_class_info *info;
-	struct tree_args ta;
+	struct edgefw_class_info *info = NULL;
+	__u32 tree_rule = EDGEFW_RULE_NONE, chain_rule;
+	__u32 fam = pi->family == 6;
 	void *classes;
-	__u32 rule;
+	bool trees_after;
 
 	cc.cells = bpf_map_lookup_elem(&cells_tbl, &gen);
 	classes = bpf_map_lookup_elem(&class_tbl, &gen);
 	if (!cc.cells || !classes)
 		return NULL;
-	info = chain_class(&cc, cfg, classes);
-	ta.fam = pi->family == 6;
-	if (!cfg->n_trees[ta.fam])
+	trees_after = cfg->n_trees[fam] && !cfg->trees_first[fam];
+	if (cfg->n_trees[fam] && cfg->trees_first[fam])
+		tree_rule = trees_walk(pi, cfg, gen, hook, EDGEFW_RULE_NONE);
+	if (tree_rule > cfg->chain_min_rule)
+		info = chain_class(&cc, cfg, classes);
+	chain_rule = info ? info->verdict.rule : EDGEFW_RULE_NONE;
+	if (trees_after)
+		tree_rule = trees_walk(pi, cfg, gen, hook, chain_rule);
+	if (chain_rule <= tree_rule)
 		return info ? &info->verdict : NULL;
-	ta.gen = gen;
-	ta.best = info ? info->verdict.rule : EDGEFW_RULE_NONE;
-	tree_key_fill(&ta.k, pi, hook);
-	rule = (__u32)tree_lowest(&ta, cfg);
-	if (rule >= ta.best)
-		return info ? &info->verdict : NULL;
-	return rule_verdict(gen, rule);
+	return rule_verdict(gen, tree_rule);
 }
 
 #define NSEC_PER_SEC 1000000000ull

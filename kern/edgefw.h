@@ -306,7 +306,11 @@ struct edgefw_gen_config {
 	__u8 pad[3];
 	struct edgefw_stage stages[EDGEFW_DIM_COUNT]; /* [0] unused */
 	__u8 n_trees[2];          /* IPv4, IPv6 */
-	__u8 pad_trees[2];
+	/* Per family: walk the trees before the chain, because the chain's
+	 * lowest rule is above every tree's (a hit in a tree then skips the
+	 * chain, instead of the chain's hit skipping trees). */
+	__u8 trees_first[2];
+	__u32 chain_min_rule;     /* the chain's lowest rule; RULE_NONE: empty */
 	struct edgefw_tree_root trees[2][EDGEFW_FAMILY_TREES];
 };
 
@@ -425,7 +429,7 @@ _Static_assert(sizeof(struct edgefw_tree_root) == 12, "tree root layout");
 _Static_assert(sizeof(struct edgefw_verdict) == 12, "verdict layout");
 _Static_assert(sizeof(struct edgefw_stage) == 12, "stage layout");
 _Static_assert(sizeof(struct edgefw_gen_config) ==
-	       24 + 12 * EDGEFW_DIM_COUNT + 4 + 12 * 2 * EDGEFW_FAMILY_TREES, "gen config layout");
+	       24 + 12 * EDGEFW_DIM_COUNT + 8 + 12 * 2 * EDGEFW_FAMILY_TREES, "gen config layout");
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct edgefw_rule_meta) == EDGEFW_RULE_NAME_MAX + 8, "rule meta layout");

@@ -421,6 +421,7 @@ static int split_build(const struct ef_ruleset *rs, const char *const *ifnames,
 		goto out;
 	out->n_chain_rules = p.n_chain;
 	out->n_tree_rules = rs->n_rules - p.n_chain;
+	out->chain_min_rule = p.n_chain ? p.chain_ids[0] : EDGEFW_RULE_NONE;
 	for (size_t r = 0; r < rs->n_rules; r++)
 		out->held[r] = p.why[r] ? EF_HELD_CHAIN : EF_HELD_TREES;
 out:
@@ -460,6 +461,7 @@ int ef_compile_with(const struct ef_ruleset *rs, const char *const *ifnames,
 				  out, d);
 		if (!ret) {
 			out->n_chain_rules = rs->n_rules;
+			out->chain_min_rule = rs->n_rules ? 0 : EDGEFW_RULE_NONE;
 			goto out;
 		}
 		if (ret != -E2BIG || !soft.hit)

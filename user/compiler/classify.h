@@ -132,6 +132,7 @@ struct ef_compiled {
 	 * does not hold them all (the budget it reached), or NULL. */
 	uint8_t *held;
 	size_t n_rules, n_chain_rules, n_tree_rules;
+	uint32_t chain_min_rule; /* the chain's lowest rule, or EDGEFW_RULE_NONE */
 	const char *chain_limit;
 };
 

@@ -369,7 +369,9 @@ static void measure_traffic(const struct cbb_env *env, const char *set, const ch
 	double parse = 0, ten = 0;
 
 	if (!samples || !n_flows) {
-		printf("# %s %s: no flows\n", set, traffic);
+		printf("# %s %s: no flows: %s\n", set, traffic,
+		       n_flows ? "out of memory" :
+				 "no TCP/UDP packet of 200 random tries per flow falls outside every rule (the set's wide rules cover the address space)");
 		free(samples);
 		return;
 	}

@@ -358,7 +358,11 @@ struct edgefw_gen_info {
 	__u64 loaded_at;    /* CLOCK_REALTIME seconds */
 	__u64 version;      /* rulesets switched in since creation, this one included */
 	__u32 n_rules;
-	__u32 pad;
+	__u32 n_chain_rules;  /* rules the chain holds (trees: the others) */
+	__u32 n_cells;        /* entries used of each per-generation array */
+	__u32 n_classes;
+	__u32 n_tnodes;
+	__u32 n_tleaves;
 };
 
 /* One entry per (interface, hook) this instance is attached to. */
@@ -434,7 +438,7 @@ _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct edgefw_rule_meta) == EDGEFW_RULE_NAME_MAX + 8, "rule meta layout");
 _Static_assert(sizeof(struct edgefw_instance_info) == 24, "instance info layout");
-_Static_assert(sizeof(struct edgefw_gen_info) == 32, "gen info layout");
+_Static_assert(sizeof(struct edgefw_gen_info) == 48, "gen info layout");
 _Static_assert(sizeof(struct edgefw_log_event) == 72, "log event layout");
 _Static_assert(sizeof(struct edgefw_log_config) == 8, "log config layout");
 _Static_assert(sizeof(struct edgefw_log_state) == 24, "log state layout");

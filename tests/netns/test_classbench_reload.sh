@@ -132,6 +132,18 @@ if ! out=$(edgefw_long attach "$EFW_IF_EDGE_IN" --rules "$EFW_TMP/A.yaml" --hook
 	tap_bail "attach set A at XDP" "$out"
 fi
 tap_ok "attach set A ($N rules) at XDP on $EFW_IF_EDGE_IN ($((( ${EPOCHREALTIME//[.,]/} - start) / 1000)) ms)"
+# The instance says which structures hold the rules and how full its
+# arrays are: a set of this shape needs the decision trees.
+st=$(efw_edgefw --instance "$INST" status --json 2>&1)
+if jq -e --argjson n "$N" '.rules > $n - 10 and .structures.tree_rules > 0 and
+	.structures.chain_rules + .structures.tree_rules == .rules and
+	([.structures.cells, .structures.classes, .structures.tree_nodes,
+	  .structures.tree_leaf_entries] | all(.used <= .capacity and .capacity > 0))' \
+	<<<"$st" >/dev/null 2>&1; then
+	tap_ok "status: $(jq -r '"\(.structures.chain_rules) rules in the chain, \(.structures.tree_rules) in trees, \(.structures.tree_nodes.used) of \(.structures.tree_nodes.capacity) tree nodes"' <<<"$st")"
+else
+	tap_fail "status --json says which structures hold set A's $N rules, within capacity" "$st"
+fi
 
 # "name packets" per rule, and the default's packets as "-default".
 counters() {

@@ -74,6 +74,32 @@ static const char *att_mode(const struct status_att *a)
 						"tc";
 }
 
+static json_object *usage_json(__u32 used, __u32 cap)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "used", json_object_new_uint64(used));
+	json_object_object_add(o, "capacity", json_object_new_uint64(cap));
+	return o;
+}
+
+/* Which structures hold the rules, and how full the generation's arrays
+ * are against what the instance was created with. */
+static json_object *capacity_json(const struct ef_ruleset_state *rs)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "chain_rules", json_object_new_uint64(rs->n_chain_rules));
+	json_object_object_add(o, "tree_rules",
+			       json_object_new_uint64(rs->n_rules - rs->n_chain_rules));
+	json_object_object_add(o, "cells", usage_json(rs->cells, rs->cells_cap));
+	json_object_object_add(o, "classes", usage_json(rs->classes, rs->classes_cap));
+	json_object_object_add(o, "tree_nodes", usage_json(rs->tnodes, rs->tnodes_cap));
+	json_object_object_add(o, "tree_leaf_entries",
+			       usage_json(rs->tleaves, rs->tleaves_cap));
+	return o;
+}
+
 static void print_json(const char *instance, const struct status *st,
 		       const struct ef_owner_info *owner)
 {
@@ -95,6 +121,7 @@ static void print_json(const char *instance, const struct status *st,
 			       json_object_new_uint64(st->rs.version));
 	json_object_object_add(root, "rules",
 			       json_object_new_uint64(st->rs.n_rules));
+	json_object_object_add(root, "structures", capacity_json(&st->rs));
 	for (size_t i = 0; i < st->n_att; i++) {
 		const struct status_att *a = &st->att[i];
 		json_object *o = json_object_new_object();
@@ -144,8 +171,14 @@ static void print_table(const char *instance, const struct status *st,
 	printf("ruleset    %016llx, version %llu, loaded %s\n",
 	       (unsigned long long)st->rs.ruleset_hash,
 	       (unsigned long long)st->rs.version, when);
-	printf("generation %u%s\n\n", st->rs.gen,
+	printf("generation %u%s\n", st->rs.gen,
 	       st->rs.loaded ? "" : " (no ruleset loaded)");
+	printf("rules      %u: %u in the chain, %u in decision trees\n",
+	       st->rs.n_rules, st->rs.n_chain_rules,
+	       st->rs.n_rules - st->rs.n_chain_rules);
+	printf("capacity   per generation, used of created: cells %u of %u, classes %u of %u, tree nodes %u of %u, tree leaf entries %u of %u\n\n",
+	       st->rs.cells, st->rs.cells_cap, st->rs.classes, st->rs.classes_cap,
+	       st->rs.tnodes, st->rs.tnodes_cap, st->rs.tleaves, st->rs.tleaves_cap);
 	printf("%-16s %-11s %-8s %8s  %s\n", "INTERFACE", "HOOK", "MODE",
 	       "PROG", "STATE");
 	for (size_t i = 0; i < st->n_att; i++) {

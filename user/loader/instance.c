@@ -500,6 +500,7 @@ int ef_instance_read_state(const struct ef_instance *inst,
 {
 	struct edgefw_active act, again;
 	struct edgefw_gen_info gi = { 0 };
+	struct edgefw_instance_info info = { 0 };
 	__u32 zero = 0;
 	int ret = 0;
 
@@ -521,18 +522,29 @@ int ef_instance_read_state(const struct ef_instance *inst,
 			break;
 		}
 	}
+	if (!ret && bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info))
+		ret = -errno;
 	if (ret) {
-		ef_log_err("cannot read which ruleset instance %s holds (%s/active, gen_info): %s",
+		ef_log_err("cannot read which ruleset instance %s holds (%s/active, gen_info, instance_info): %s",
 			   inst->name, inst->dir, strerror(-ret));
 		return ret;
 	}
 	st->gen = act.gen;
 	st->loaded = act.loaded != 0;
+	st->cells_cap = info.cells_cap;
+	st->classes_cap = info.classes_cap;
+	st->tnodes_cap = info.tnodes_cap;
+	st->tleaves_cap = info.tleaves_cap;
 	if (st->loaded) {
 		st->version = gi.version;
 		st->ruleset_hash = gi.ruleset_hash;
 		st->loaded_at = gi.loaded_at;
 		st->n_rules = gi.n_rules;
+		st->n_chain_rules = gi.n_chain_rules;
+		st->cells = gi.n_cells;
+		st->classes = gi.n_classes;
+		st->tnodes = gi.n_tnodes;
+		st->tleaves = gi.n_tleaves;
 	}
 	return 0;
 }

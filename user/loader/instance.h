@@ -97,6 +97,11 @@ struct ef_ruleset_state {
 	__u64 ruleset_hash; /* FNV-1a of the rules file; 0 when !loaded */
 	__u64 loaded_at;    /* CLOCK_REALTIME seconds; 0 when !loaded */
 	__u32 n_rules;
+	__u32 n_chain_rules; /* the others are in decision trees */
+	/* Entries the ruleset uses of each per-generation array, and the
+	 * instance's capacity for them (instance_info). */
+	__u32 cells, cells_cap, classes, classes_cap;
+	__u32 tnodes, tnodes_cap, tleaves, tleaves_cap;
 };
 
 /* Reads `active` and the active generation's gen_info, as one consistent

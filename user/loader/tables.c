@@ -342,15 +342,22 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen,
 /* What status, stats, metrics and the drop log read about the ruleset:
  * its rule names by slot and its gen_info, in generation gen's half. */
 static int describe_gen(struct ef_instance *inst, __u32 gen,
-			const struct ef_ruleset *rs, const __u32 *slot_of,
-			__u64 version)
+			const struct verdicts *v, __u64 version)
 {
+	const struct ef_ruleset *rs = v->rs;
+	const struct ef_compiled *c = v->c;
 	struct edgefw_gen_info gi = {
 		.ruleset_hash = rs->hash,
 		.loaded_at = (__u64)time(NULL),
 		.version = version,
 		.n_rules = (__u32)rs->n_rules,
+		.n_chain_rules = (__u32)c->n_chain_rules,
+		.n_cells = (__u32)c->n_cells,
+		.n_classes = (__u32)c->n_classes,
+		.n_tnodes = (__u32)c->n_tnodes,
+		.n_tleaves = (__u32)c->n_tleaves,
 	};
+	const __u32 *slot_of = v->slot_of;
 	int ret = ef_slots_write_meta(inst, gen, rs, slot_of);
 
 	if (ret)
@@ -376,7 +383,7 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
 	if (!ret)
 		ret = write_gen_config(inst, gen, v->rs, v->c);
 	if (!ret)
-		ret = describe_gen(inst, gen, v->rs, v->slot_of, version);
+		ret = describe_gen(inst, gen, v, version);
 	return ret;
 }
 

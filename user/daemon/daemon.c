@@ -25,6 +25,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "droplog.h"
+#include "iface_slots.h"
 #include "links.h"
 #include "log.h"
 #include "metrics.h"
@@ -416,7 +417,7 @@ static void stop(struct efd *d, bool started)
 				key = next;
 				if (bpf_map_lookup_elem(inst.maps.attachments, &key, &val) ||
 				    ef_hook_detach(&inst, (int)key.ifindex, val.ifname, key.hook))
-					bpf_map_delete_elem(inst.maps.attachments, &key);
+					ef_attachment_forget(&inst, &key);
 			}
 			if (!ef_instance_destroy(&inst))
 				ef_log_info("on-exit detach: detached everywhere and removed instance '%s'",

@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "droplog.h"
 #include "liblog.h"
+#include "iface_slots.h"
 #include "links.h"
 #include "log.h"
 #include "recover.h"
@@ -162,7 +163,7 @@ static void settle_recorded(struct ef_instance *inst,
 		l = find_link(links, n_links, (int)keys[i].ifindex);
 		if (!l) {
 			/* The kernel removed our program with the interface. */
-			bpf_map_delete_elem(inst->maps.attachments, &keys[i]);
+			ef_attachment_forget(inst, &keys[i]);
 			ef_log_info("%s (ifindex %u) is gone: forgot its %s attachment",
 				    val.ifname, keys[i].ifindex, hook);
 			continue;
@@ -185,7 +186,7 @@ static void settle_recorded(struct ef_instance *inst,
 			/* Someone removed it behind our back: attach anew. */
 			ef_log_warn("edgefw's program is no longer on %s (%s): attaching it again",
 				    l->name, hook);
-			bpf_map_delete_elem(inst->maps.attachments, &keys[i]);
+			ef_attachment_forget(inst, &keys[i]);
 			continue;
 		}
 		tg->attached = true;

@@ -71,6 +71,9 @@ struct efd {
 	uint64_t log_lines, log_errors;
 	/* Rulesets someone else switched in, which the daemon then undid. */
 	uint64_t foreign_changes;
+	/* Attach attempts refused because the instance was at its capacity
+	 * (EDGEFW_MAX_ATTACH attachments). */
+	uint64_t attach_refused;
 	struct efd_part_state parts[EFD_PART_COUNT];
 
 	/* Private to daemon.c and reconcile.c. */

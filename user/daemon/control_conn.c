@@ -29,9 +29,10 @@
  * their slot + EV_CONN. */
 enum { EV_LISTEN = 0, EV_TIMER = 1, EV_CONN = 2 };
 #define TIMER_MS 100
-/* Connections accepted per call, so a flood of connects cannot keep the
- * loop here either. */
-#define ACCEPT_BATCH 256
+/* Connections accepted per call, well under CTL_MAX_CONNS: between two
+ * batches the requests that arrived are read, so a flood of connects
+ * cannot evict a client that sent its request right after connecting. */
+#define ACCEPT_BATCH 16
 
 enum conn_state { CONN_FREE, CONN_READ, CONN_WRITE, CONN_DRAIN };
 
@@ -325,7 +326,7 @@ static struct ctl_conn *free_slot(struct efd_control *c)
 	return oldest;
 }
 
-static void add_conn(struct efd_control *c, int fd)
+static void add_conn(struct efd_control *c, int fd, efd_control_fn fn, void *arg)
 {
 	static const char busy[] = "{\"ok\":false,\"exit\":2,\"message\":\"edgefwd's control socket is busy with other requests: try again\"}\n";
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -364,10 +365,13 @@ static void add_conn(struct efd_control *c, int fd)
 			    c->path, (int)cred.pid, (unsigned)cred.uid,
 			    c->group_name[0] ? " and the control group" : "");
 		conn_error(c, k, 2, "permission denied: edgefwd's control socket is for root only");
+		return;
 	}
+	/* Most clients send their request with the connect: serve it now. */
+	conn_read(c, k, fn, arg);
 }
 
-static void accept_some(struct efd_control *c)
+static void accept_some(struct efd_control *c, efd_control_fn fn, void *arg)
 {
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -380,7 +384,7 @@ static void accept_some(struct efd_control *c)
 					    c->path, strerror(errno));
 			return;
 		}
-		add_conn(c, fd);
+		add_conn(c, fd, fn, arg);
 	}
 }
 
@@ -408,15 +412,17 @@ static void sweep(struct efd_control *c)
 void efd_control_serve(struct efd_control *c, efd_control_fn fn, void *arg)
 {
 	struct epoll_event ev[32];
+	bool pending = false;
 	uint64_t ticks;
 	int n = epoll_wait(c->ep, ev, 32, 0);
 
+	/* Connections first, new ones last (see ACCEPT_BATCH). */
 	for (int i = 0; i < n; i++) {
 		uint64_t tag = ev[i].data.u64;
 		struct ctl_conn *k;
 
 		if (tag == EV_LISTEN) {
-			accept_some(c);
+			pending = true;
 			continue;
 		}
 		if (tag == EV_TIMER) {
@@ -434,5 +440,7 @@ void efd_control_serve(struct efd_control *c, efd_control_fn fn, void *arg)
 		else if (k->state == CONN_DRAIN)
 			conn_drain(c, k);
 	}
+	if (pending)
+		accept_some(c, fn, arg);
 	sweep(c);
 }

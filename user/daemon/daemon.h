@@ -87,6 +87,8 @@ struct efd {
 	int owner_fd;               /* the instance's lifetime lock */
 	int epoll_fd, signal_fd, settle_fd, tick_fd;
 	unsigned ticks;
+	long long last_pass_end_ms; /* CLOCK_MONOTONIC, when the last resync ended */
+	long long last_pass_cost_ms; /* and how long it took */
 	bool resync_pending;
 	bool droplog_stale;         /* the instance was created anew */
 };

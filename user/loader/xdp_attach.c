@@ -331,8 +331,10 @@ bool ef_xdp_is_attached(struct ef_instance *inst, int ifindex)
 	    ef_xdp_hook_query(ifindex, &h))
 		return false;
 	/* Alone on the hook: one netlink call tells. */
-	if (!h.dispatcher)
-		return h.prog_id && h.prog_id == val.prog_id;
+	if (!h.prog_id || h.prog_id == val.prog_id)
+		return h.prog_id != 0;
+	if (!ef_xdp_is_dispatcher(h.prog_id))
+		return false;
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	if (libxdp_get_error(mp))
 		return false;
@@ -394,7 +396,7 @@ int ef_xdp_detach_prog(struct ef_instance *inst, int ifindex,
 		ret = 0;
 		goto forget;
 	}
-	if (!h.dispatcher) {
+	if (!h.prog_id || h.prog_id == prog_id || !ef_xdp_is_dispatcher(h.prog_id)) {
 		ret = detach_alone(ifindex, ifname, prog_id, &h);
 		if (ret)
 			return ret;

@@ -13,7 +13,7 @@
 
 static enum { UNKNOWN, DIRECT, DISPATCHER } seen;
 
-static bool is_dispatcher(__u32 prog_id)
+bool ef_xdp_is_dispatcher(__u32 prog_id)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
@@ -37,7 +37,6 @@ int ef_xdp_hook_query(int ifindex, struct ef_xdp_hook *h)
 		return -errno;
 	h->prog_id = q.prog_id;
 	h->attach_mode = q.attach_mode;
-	h->dispatcher = q.prog_id && is_dispatcher(q.prog_id);
 	return 0;
 }
 
@@ -49,7 +48,7 @@ void ef_xdp_direct_learn(int ifindex, __u32 prog_id)
 		return;
 	if (h.prog_id == prog_id)
 		seen = DIRECT;
-	else if (h.dispatcher)
+	else if (ef_xdp_is_dispatcher(h.prog_id))
 		seen = DISPATCHER;
 }
 

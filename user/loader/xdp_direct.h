@@ -15,15 +15,15 @@
 #include <linux/types.h>
 #include <stdbool.h>
 
-/* What sits on ifindex's XDP hook: its program id (0: none), the kernel's
- * XDP_ATTACHED_* mode and whether it is libxdp's dispatcher. 0 or -errno
- * (the interface is gone, say). */
+/* What sits on ifindex's XDP hook: its program id (0: none) and the
+ * kernel's XDP_ATTACHED_* mode. 0 or -errno (the interface is gone, say). */
 struct ef_xdp_hook {
 	__u32 prog_id;
 	__u8 attach_mode;
-	bool dispatcher;
 };
 int ef_xdp_hook_query(int ifindex, struct ef_xdp_hook *h);
+/* Is the program with this id libxdp's dispatcher? */
+bool ef_xdp_is_dispatcher(__u32 prog_id);
 
 /* libxdp attached our program with id prog_id to ifindex: remember
  * whether it did so alone (no dispatcher here). */

@@ -27,9 +27,18 @@
  * counted by edgefwd), never attached without counters. */
 #define EDGEFW_MAX_ATTACH 4096
 
-/* Interface indexes looked up in kern/ifslot.h's array; larger ones in
- * its hash. */
+/* kern/ifslot.h: an attachment's counter slot, in ifslot_direct at
+ * (ifindex % EDGEFW_IFSLOT_DIRECT) * EDGEFW_HOOK_COUNT + hook when that
+ * entry is free, else in ifslot_hash. Entry 0 (no interface has index 0,
+ * and an index that is a multiple of EDGEFW_IFSLOT_DIRECT always goes to
+ * the hash) holds in .slot how many entries ifslot_hash has, so packets
+ * look there only when some attachment is. */
 #define EDGEFW_IFSLOT_DIRECT 65536u
+
+struct edgefw_ifslot {
+	__u32 ifindex; /* 0: free */
+	__u32 slot;
+};
 
 /* A class id the compiler never assigns: "no entry". */
 #define EDGEFW_CLASS_NONE 0xffffffffu
@@ -343,6 +352,7 @@ _Static_assert(sizeof(struct edgefw_log_config) == 8, "log config layout");
 _Static_assert(sizeof(struct edgefw_log_state) == 24, "log state layout");
 _Static_assert(sizeof(struct edgefw_attach_key) == 8, "attach key layout");
 _Static_assert(sizeof(struct edgefw_attach_val) == 28, "attach val layout");
+_Static_assert(sizeof(struct edgefw_ifslot) == 8, "ifslot layout");
 #endif
 
 #endif /* EDGEFW_H */

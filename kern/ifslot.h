@@ -5,12 +5,12 @@
  * and verified program serves every interface of an instance: attaching
  * to interface N+1 is a netlink call and a map update, not a load.
  *
- * Interface indexes below EDGEFW_IFSLOT_DIRECT (nearly all: the kernel
- * numbers a namespace's interfaces from 1 up) are looked up in an array
- * (an inlined lookup, ~1.5 ns); larger ones in a small hash (~20 ns).
- * Values are slot + 1; 0 or no entry: no attachment of this instance
- * (a test run, a program someone else attached), counted in the spare row
- * EDGEFW_IFSLOT_SPARE.
+ * One inlined array lookup finds nearly every attachment (the entry at
+ * its index modulo EDGEFW_IFSLOT_DIRECT, checked against the index); one
+ * whose entry another interface holds is in a small hash, looked up only
+ * while the hash holds anything (its count is in entry 0). Interfaces
+ * without an attachment of this instance (a test run, a program someone
+ * else attached) count in the spare row EDGEFW_IFSLOT_SPARE.
  */
 #ifndef EDGEFW_IFSLOT_H
 #define EDGEFW_IFSLOT_H
@@ -21,7 +21,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, EDGEFW_IFSLOT_DIRECT * EDGEFW_HOOK_COUNT);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct edgefw_ifslot);
 } ifslot_direct SEC(".maps");
 
 struct {
@@ -33,20 +33,18 @@ struct {
 
 static __always_inline __u32 ifslot_of(__u32 ifindex, __u32 hook)
 {
-	__u32 *v;
+	__u32 idx = (ifindex % EDGEFW_IFSLOT_DIRECT) * EDGEFW_HOOK_COUNT + hook;
+	struct edgefw_ifslot *e = bpf_map_lookup_elem(&ifslot_direct, &idx);
+	struct edgefw_attach_key k = { .ifindex = ifindex, .hook = hook };
+	__u32 zero = 0, *v;
 
-	if (ifindex < EDGEFW_IFSLOT_DIRECT) {
-		__u32 idx = ifindex * EDGEFW_HOOK_COUNT + hook;
-
-		v = bpf_map_lookup_elem(&ifslot_direct, &idx);
-	} else {
-		struct edgefw_attach_key k = { .ifindex = ifindex, .hook = hook };
-
-		v = bpf_map_lookup_elem(&ifslot_hash, &k);
-	}
-	if (!v || !*v || *v > EDGEFW_MAX_ATTACH)
+	if (e && e->ifindex == ifindex && e->slot < EDGEFW_MAX_ATTACH)
+		return e->slot;
+	e = bpf_map_lookup_elem(&ifslot_direct, &zero);
+	if (!e || !e->slot)
 		return EDGEFW_IFSLOT_SPARE;
-	return *v - 1;
+	v = bpf_map_lookup_elem(&ifslot_hash, &k);
+	return v && *v < EDGEFW_MAX_ATTACH ? *v : EDGEFW_IFSLOT_SPARE;
 }
 
 #endif /* EDGEFW_IFSLOT_H */

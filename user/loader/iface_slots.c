@@ -105,36 +105,62 @@ out:
 	return ret;
 }
 
+static __u32 direct_index(const struct edgefw_attach_key *key)
+{
+	return (key->ifindex % EDGEFW_IFSLOT_DIRECT) * EDGEFW_HOOK_COUNT + key->hook;
+}
+
+/* Entry 0 of ifslot_direct counts ifslot_hash's entries (kern/ifslot.h).
+ * Callers hold the instance's lock, so nobody else changes it meanwhile. */
+static void hash_count_add(struct ef_instance *inst, int delta)
+{
+	struct edgefw_ifslot e = { 0 };
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(inst->maps.ifslot_direct, &zero, &e);
+	e.slot = delta < 0 && !e.slot ? 0 : e.slot + (__u32)delta;
+	bpf_map_update_elem(inst->maps.ifslot_direct, &zero, &e, BPF_ANY);
+}
+
 int ef_iface_slot_publish(struct ef_instance *inst,
 			  const struct edgefw_attach_key *key, __u32 slot)
 {
-	__u32 v = slot + 1;
+	struct edgefw_ifslot e = { 0 }, mine = { .ifindex = key->ifindex, .slot = slot };
+	__u32 idx = direct_index(key);
 
-	if (key->ifindex < EDGEFW_IFSLOT_DIRECT) {
-		__u32 idx = key->ifindex * EDGEFW_HOOK_COUNT + key->hook;
-
-		if (bpf_map_update_elem(inst->maps.ifslot_direct, &idx, &v, BPF_ANY))
+	if (key->hook >= EDGEFW_HOOK_COUNT || !key->ifindex)
+		return -EINVAL;
+	/* Index 0 is the hash's count: multiples of the modulus go there. */
+	if (key->ifindex % EDGEFW_IFSLOT_DIRECT &&
+	    !bpf_map_lookup_elem(inst->maps.ifslot_direct, &idx, &e) &&
+	    (!e.ifindex || e.ifindex == key->ifindex))
+		return bpf_map_update_elem(inst->maps.ifslot_direct, &idx, &mine,
+					   BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(inst->maps.ifslot_hash, key, &slot, BPF_NOEXIST)) {
+		if (errno != EEXIST)
 			return -errno;
-		return 0;
+		return bpf_map_update_elem(inst->maps.ifslot_hash, key, &slot,
+					   BPF_EXIST) ? -errno : 0;
 	}
-	if (bpf_map_update_elem(inst->maps.ifslot_hash, key, &v, BPF_ANY))
-		return -errno;
+	hash_count_add(inst, 1);
 	return 0;
 }
 
 void ef_attachment_forget(struct ef_instance *inst,
 			  const struct edgefw_attach_key *key)
 {
-	__u32 none = 0;
+	struct edgefw_ifslot e = { 0 }, none = { 0 };
+	__u32 idx = direct_index(key);
 
 	bpf_map_delete_elem(inst->maps.attachments, key);
-	if (key->ifindex < EDGEFW_IFSLOT_DIRECT) {
-		__u32 idx = key->ifindex * EDGEFW_HOOK_COUNT + key->hook;
-
-		if (key->hook < EDGEFW_HOOK_COUNT)
-			bpf_map_update_elem(inst->maps.ifslot_direct, &idx, &none,
-					    BPF_ANY);
+	if (key->hook >= EDGEFW_HOOK_COUNT || !key->ifindex)
+		return;
+	if (key->ifindex % EDGEFW_IFSLOT_DIRECT &&
+	    !bpf_map_lookup_elem(inst->maps.ifslot_direct, &idx, &e) &&
+	    e.ifindex == key->ifindex) {
+		bpf_map_update_elem(inst->maps.ifslot_direct, &idx, &none, BPF_ANY);
 		return;
 	}
-	bpf_map_delete_elem(inst->maps.ifslot_hash, key);
+	if (!bpf_map_delete_elem(inst->maps.ifslot_hash, key))
+		hash_count_add(inst, -1);
 }

@@ -15,25 +15,31 @@
 #     (tests/tools/enforce_time.py): p50, p99, max;
 # with 10 rules, and time to enforce again with 100k source prefixes and
 # 10k multi-field rules loaded.
+# Then the control socket: status and reload round trips (10 each, one
+# after the other, each on a new connection) with no other client, and
+# while 1,000 clients hold idle connections (reconnecting those the daemon
+# closes) and 10 send junk (tests/tools/ctl_abuse.py).
 # Modes: "shared" (one program per hook, verified once: this issue) and
 # "per-attach" (EDGEFW_LOAD_PER_ATTACH=1: a program loaded and verified for
 # every attachment, as before). per-attach at 1,000 interfaces takes about
 # 5 minutes of CPU here and runs with --full only.
 # Writes build/bench/ifaces.json (ifaces-quick.json with --quick).
 #
-#   scripts/bench_ifaces.sh [--quick] [--full] [--build DIR]
+#   scripts/bench_ifaces.sh [--quick] [--full] [--build DIR] [--only attach|control]
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 BUILD=$REPO/build
 QUICK=0
 FULL=0
+ONLY=""
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--quick) QUICK=1; shift ;;
 	--full) FULL=1; shift ;;
 	--build) BUILD=$2; shift 2 ;;
-	*) echo "usage: $0 [--quick] [--full] [--build DIR]" >&2; exit 1 ;;
+	--only) ONLY=$2; shift 2 ;;
+	*) echo "usage: $0 [--quick] [--full] [--build DIR] [--only attach|control]" >&2; exit 1 ;;
 	esac
 done
 EDGEFWD=$BUILD/edgefwd
@@ -161,6 +167,7 @@ rules "$TMP/big.yaml" big
 echo "bench_ifaces: interfaces at scale (issue 22), $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-10s %6s %12s %10s %8s %24s\n' mode ifaces "attach ms" "ip -batch" "CPU s" "enforce p50/p99/max ms"
 rows=()
+[[ $ONLY == control ]] && SCALES=()
 for n in "${SCALES[@]}"; do
 	for mode in shared per-attach; do
 		if [[ $mode == per-attach && $n -ge 1000 && $FULL -eq 0 ]]; then
@@ -183,6 +190,7 @@ for n in "${SCALES[@]}"; do
 	done
 done
 for mode in shared per-attach; do
+	[[ $ONLY == control ]] && break
 	start "$mode" "$TMP/big.yaml"
 	enf=$(enforce)
 	stop
@@ -191,6 +199,30 @@ for mode in shared per-attach; do
 	rows+=("$(jq -nc --arg mode "$mode" --argjson enf "$enf" \
 		'{mode:$mode, interfaces:1, rules:"100k prefixes + 10k rules", enforce:$enf}')")
 done
+# The control socket, quiet and under abuse (the abusers need more than
+# the default 1,024 descriptors).
+ABUSE=$REPO/tests/tools/ctl_abuse.py
+[[ $ONLY == attach ]] || {
+	start shared "$TMP/small.yaml"
+	quiet=$(/usr/bin/python3 "$ABUSE" "$SOCK" --latency 10)
+	(ulimit -n 8192 && exec /usr/bin/python3 "$ABUSE" "$SOCK" --idle 1000 --garbage 10 --seconds 25) \
+		>"$TMP/abuse.out" 2>&1 &
+	apid=$!
+	sleep 3
+	busy=$(/usr/bin/python3 "$ABUSE" "$SOCK" --latency 10)
+	wait "$apid" || true
+	stop
+	for w in quiet busy; do
+		j=${!w}
+		printf 'control socket, %-46s status %s/%s ms, reload %s/%s ms (median/max)\n' \
+			"$([[ $w == quiet ]] && echo "no other client:" || echo "1,000 idle + 10 junk clients:")" \
+			"$(jq -r .status.median_ms <<<"$j")" "$(jq -r .status.max_ms <<<"$j")" \
+			"$(jq -r .reload.median_ms <<<"$j")" "$(jq -r .reload.max_ms <<<"$j")"
+		rows+=("$(jq -c --arg w "$w" '{control_socket:$w} + .' <<<"$j")")
+	done
+	echo "abusers: $(cat "$TMP/abuse.out")"
+}
+[[ -z $ONLY ]] || OUT=${OUT%.json}-$ONLY.json
 printf '%s\n' "${rows[@]}" | jq -s --arg date "$(date -u +%FT%TZ)" \
 	--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '{date:$date, loadavg:$load, rows:.}' >"$OUT"
 echo "bench_ifaces: wrote $OUT"

@@ -9,8 +9,15 @@ daemon closes, so N stay open from this side), and runs M clients that
 send junk: random bytes without a newline, a 70 KiB request, half a JSON
 object then silence, a request whose response is never read. Prints one
 line at the end: "connects C evicted_msgs E closed_by_daemon D".
+
+    ctl_abuse.py SOCKET --latency N
+
+Instead: sends N status requests and N reloads one after the other, each
+on a new connection, and prints the round trips (connect to the end of
+the response) as JSON: median and maximum in ms per command.
 """
 import argparse
+import json
 import os
 import random
 import selectors
@@ -40,13 +47,48 @@ JUNK = [
 ]
 
 
+def round_trip(path, command):
+    t0 = time.monotonic()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(path)
+    s.sendall(b'{"command":"%s"}\n' % command.encode())
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return (time.monotonic() - t0) * 1000, b'"ok":true' in data
+
+
+def latency(path, n):
+    out = {}
+    for command in ("status", "reload"):
+        times, failed = [], 0
+        for _ in range(n):
+            ms, ok = round_trip(path, command)
+            times.append(ms)
+            failed += not ok
+            time.sleep(0.05)
+        times.sort()
+        out[command] = {"n": n, "failed": failed, "median_ms": round(times[len(times) // 2], 2),
+                        "max_ms": round(times[-1], 2)}
+    print(json.dumps(out))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("socket")
     ap.add_argument("--idle", type=int, default=200)
     ap.add_argument("--garbage", type=int, default=10)
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--latency", type=int, default=0)
     a = ap.parse_args()
+    if a.latency:
+        latency(a.socket, a.latency)
+        return
     sel = selectors.DefaultSelector()
     stats = {"connects": 0, "evicted_msgs": 0, "closed_by_daemon": 0}
 

@@ -204,11 +204,13 @@ done
 ABUSE=$REPO/tests/tools/ctl_abuse.py
 [[ $ONLY == attach ]] || {
 	start shared "$TMP/small.yaml"
+	# shellcheck disable=SC2034 # read through ${!w} below
 	quiet=$(/usr/bin/python3 "$ABUSE" "$SOCK" --latency 10)
 	(ulimit -n 8192 && exec /usr/bin/python3 "$ABUSE" "$SOCK" --idle 1000 --garbage 10 --seconds 25) \
 		>"$TMP/abuse.out" 2>&1 &
 	apid=$!
 	sleep 3
+	# shellcheck disable=SC2034 # read through ${!w} below
 	busy=$(/usr/bin/python3 "$ABUSE" "$SOCK" --latency 10)
 	wait "$apid" || true
 	stop

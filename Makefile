@@ -222,12 +222,14 @@ bench: deps
 	$(Q)$(BENCH_BIN) --json $(BUILD)/bench/results.json
 	$(Q)scripts/bench_plot.sh $(BUILD)/bench/results.json $(BUILD)/bench/ns_per_packet.png
 	$(Q)scripts/bench_e2e.sh --json $(BUILD)/bench/e2e.json
+	$(Q)scripts/bench_ifaces.sh --build $(BUILD)
 
 bench-quick: deps
 	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN) $(BUILD)/tests/tools/classbench
 	@mkdir -p $(BUILD)/bench
 	$(Q)$(BENCH_BIN) --quick --reps 3 --json $(BUILD)/bench/results-quick.json
 	$(Q)scripts/bench_e2e.sh --quick --json $(BUILD)/bench/e2e-quick.json
+	$(Q)scripts/bench_ifaces.sh --quick --build $(BUILD)
 
 test-build: all $(UNIT_BINS) $(if $(DP_SRCS),$(DP_BIN)) $(TEST_HELPERS) $(TEST_BPF_OBJS) $(FUZZ_BINS)
 

@@ -19,6 +19,7 @@
 #include "edgefw.h"
 #include "parse.h"
 #include "tree_walk.h"
+#include "ifslot.h" /* issue 22: the attachment's slot at run time */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -180,11 +181,6 @@ struct {
 	__type(value, struct edgefw_counter);
 } iface_stats SEC(".maps");
 
-/* The attachment's row of iface_stats, set by the loader before each
- * program object is loaded (each attachment loads its own), so the packet
- * path needs no lookup to find it. */
-const volatile __u32 attach_slot = 0;
-
 /* Userspace-only bookkeeping, pinned beside the tables so every edgefw
  * invocation sees the same state. */
 struct {
@@ -253,10 +249,13 @@ static __always_inline void count(void *map, __u32 idx, __u64 bytes)
 	}
 }
 
-/* Once per packet, with the decision the program finally returns. */
-static __always_inline void count_iface(__u32 action, __u64 bytes)
+/* Once per packet, with the decision the program finally returns, in the
+ * row of the attachment (ifindex, hook): see kern/ifslot.h. */
+static __always_inline void count_iface(__u32 ifindex, __u32 hook,
+					__u32 action, __u64 bytes)
 {
-	count(&iface_stats, attach_slot * EDGEFW_ACT_COUNT + action, bytes);
+	count(&iface_stats, ifslot_of(ifindex, hook) * EDGEFW_ACT_COUNT + action,
+	      bytes);
 }
 
 struct classify_ctx {
@@ -756,7 +755,7 @@ static __always_inline int xdp_run(struct xdp_md *ctx, bool vlan_kfunc)
 		   vlan_kfunc ? CTX_VLAN_XDP_KFUNC : CTX_VLAN_NONE);
 	switch (r.decision) {
 	case FW_DROP:
-		count_iface(EDGEFW_ACT_DROP, bytes);
+		count_iface(ctx->ingress_ifindex, EDGEFW_HOOK_XDP, EDGEFW_ACT_DROP, bytes);
 		return XDP_DROP;
 	case FW_REDIRECT:
 		/* On a missing target, drop: a redirect rule promises the packet
@@ -764,13 +763,13 @@ static __always_inline int xdp_run(struct xdp_md *ctx, bool vlan_kfunc)
 		ret = bpf_redirect_map(&tx_ports, r.ifindex, XDP_ABORTED);
 		if (ret != XDP_REDIRECT) {
 			count(&reason_stats, EDGEFW_REASON_REDIRECT_FAIL, bytes);
-			count_iface(EDGEFW_ACT_DROP, bytes);
+			count_iface(ctx->ingress_ifindex, EDGEFW_HOOK_XDP, EDGEFW_ACT_DROP, bytes);
 			return XDP_DROP;
 		}
-		count_iface(EDGEFW_ACT_REDIRECT, bytes);
+		count_iface(ctx->ingress_ifindex, EDGEFW_HOOK_XDP, EDGEFW_ACT_REDIRECT, bytes);
 		return XDP_REDIRECT;
 	default:
-		count_iface(EDGEFW_ACT_PASS, bytes);
+		count_iface(ctx->ingress_ifindex, EDGEFW_HOOK_XDP, EDGEFW_ACT_PASS, bytes);
 		return XDP_PASS;
 	}
 }
@@ -803,19 +802,19 @@ static __always_inline int tc_run(struct __sk_buff *skb, __u32 hook)
 	r = decide(skb, CURSOR_SKB, &bytes, skb->ifindex, hook, CTX_VLAN_SKB);
 	switch (r.decision) {
 	case FW_DROP:
-		count_iface(EDGEFW_ACT_DROP, bytes);
+		count_iface(skb->ifindex, hook, EDGEFW_ACT_DROP, bytes);
 		return TC_ACT_SHOT;
 	case FW_REDIRECT:
 		ret = bpf_redirect(r.ifindex, 0);
 		if (ret != TC_ACT_REDIRECT) {
 			count(&reason_stats, EDGEFW_REASON_REDIRECT_FAIL, bytes);
-			count_iface(EDGEFW_ACT_DROP, bytes);
+			count_iface(skb->ifindex, hook, EDGEFW_ACT_DROP, bytes);
 			return TC_ACT_SHOT;
 		}
-		count_iface(EDGEFW_ACT_REDIRECT, bytes);
+		count_iface(skb->ifindex, hook, EDGEFW_ACT_REDIRECT, bytes);
 		return TC_ACT_REDIRECT;
 	default:
-		count_iface(EDGEFW_ACT_PASS, bytes);
+		count_iface(skb->ifindex, hook, EDGEFW_ACT_PASS, bytes);
 		/* Not OK: let other tc filters after ours run. */
 		return TC_ACT_UNSPEC;
 	}

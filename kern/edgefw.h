@@ -23,8 +23,23 @@
  * userspace fills the other, then one write of `gen` switches them. */
 #define EDGEFW_GENERATIONS 2
 
-/* Interfaces one instance can be attached to at the same time. */
-#define EDGEFW_MAX_ATTACH 256
+/* (interface, hook) attachments one instance can have at the same time:
+ * its interface capacity. At the cap a new one is refused (logged, and
+ * counted by edgefwd), never attached without counters. */
+#define EDGEFW_MAX_ATTACH 4096
+
+/* kern/ifslot.h: an attachment's counter slot, in ifslot_direct at
+ * (ifindex % EDGEFW_IFSLOT_DIRECT) * EDGEFW_HOOK_COUNT + hook when that
+ * entry is free, else in ifslot_hash. Entry 0 (no interface has index 0,
+ * and an index that is a multiple of EDGEFW_IFSLOT_DIRECT always goes to
+ * the hash) holds in .slot how many entries ifslot_hash has, so packets
+ * look there only when some attachment is. */
+#define EDGEFW_IFSLOT_DIRECT 65536u
+
+struct edgefw_ifslot {
+	__u32 ifindex; /* 0: free */
+	__u32 slot;
+};
 
 /* A class id the compiler never assigns: "no entry". */
 #define EDGEFW_CLASS_NONE 0xffffffffu
@@ -374,7 +389,7 @@ struct edgefw_attach_key {
 struct edgefw_attach_val {
 	__u32 prog_id;
 	__u32 mode; /* XDP mode as libxdp names it, 0 for tc */
-	__u32 slot; /* row of iface_stats, also in the program's attach_slot */
+	__u32 slot; /* row of iface_stats, also in ifslot_direct/ifslot_hash */
 	char ifname[16];
 };
 
@@ -416,9 +431,11 @@ struct edgefw_log_state {
 };
 
 /* iface_stats: per attachment slot, one counter per final decision (enum
- * edgefw_action), at slot * EDGEFW_ACT_COUNT + action. An array indexed by
- * a load-time constant, so counting costs an inlined lookup, not a hash. */
-#define EDGEFW_IFACE_STATS_SIZE (EDGEFW_MAX_ATTACH * EDGEFW_ACT_COUNT)
+ * edgefw_action), at slot * EDGEFW_ACT_COUNT + action; the slot comes from
+ * kern/ifslot.h. Row EDGEFW_IFSLOT_SPARE counts packets on interfaces the
+ * instance has no record of (test runs, a program attached by hand). */
+#define EDGEFW_IFSLOT_SPARE EDGEFW_MAX_ATTACH
+#define EDGEFW_IFACE_STATS_SIZE ((EDGEFW_MAX_ATTACH + 1) * EDGEFW_ACT_COUNT)
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L || defined(__clang__)
 _Static_assert(sizeof(struct edgefw_lpm6_key) == 24, "lpm6 key layout");
@@ -444,6 +461,7 @@ _Static_assert(sizeof(struct edgefw_log_config) == 8, "log config layout");
 _Static_assert(sizeof(struct edgefw_log_state) == 24, "log state layout");
 _Static_assert(sizeof(struct edgefw_attach_key) == 8, "attach key layout");
 _Static_assert(sizeof(struct edgefw_attach_val) == 28, "attach val layout");
+_Static_assert(sizeof(struct edgefw_ifslot) == 8, "ifslot layout");
 #endif
 
 #endif /* EDGEFW_H */

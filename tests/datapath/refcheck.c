@@ -60,8 +60,9 @@ const char *const dp_ref_rules =
 	"  - {name: to-lab, dst: [198.51.100.0/24, \"2001:db8::/32\"], action: pass}\n";
 
 /* Counter index: rules (in ruleset order), then default_stats per hook,
- * then reason_stats, then the test programs' row of iface_stats (attach
- * slot 0: one counter per final action). */
+ * then reason_stats, then the test programs' row of iface_stats (test runs
+ * come in on lo, which has no attachment: the spare row, one counter per
+ * final action). */
 static size_t idx_default(const struct dp_ref *r, uint32_t hook)
 {
 	return r->dp->rs.n_rules + hook;
@@ -106,7 +107,8 @@ static int read_all(struct dp_ref *r, struct edgefw_counter *out)
 		ret = read_one(r, dp->inst.maps.reason_stats, k, buf,
 			       &out[idx_reason(r, k)]);
 	for (unsigned a = 0; a < EDGEFW_ACT_COUNT && !ret; a++)
-		ret = read_one(r, dp->inst.maps.iface_stats, a, buf,
+		ret = read_one(r, dp->inst.maps.iface_stats,
+			       EDGEFW_IFSLOT_SPARE * EDGEFW_ACT_COUNT + a, buf,
 			       &out[idx_iface(r, a)]);
 	return ret;
 }

@@ -221,12 +221,21 @@ static void child_wait(struct child c, struct report *r)
 	snprintf(r->text, sizeof(r->text), "%s", nl + 1);
 }
 
-static void serve_one(struct efd_control *ctl, struct seen *s)
+/* Serves, as the daemon's loop does (whenever the control descriptor is
+ * ready), until the child has its answer and exits (5 s at most). */
+static void serve_one(struct efd_control *ctl, struct seen *s, struct child c)
 {
-	struct pollfd pfd = { .fd = efd_control_fd(ctl), .events = POLLIN };
+	struct pollfd pfd[2] = { { .fd = efd_control_fd(ctl), .events = POLLIN },
+				 { .fd = c.rd, .events = POLLIN } };
 
-	assert_int_equal(poll(&pfd, 1, 5000), 1);
-	efd_control_serve(ctl, handler, s);
+	for (int i = 0; i < 500; i++) {
+		assert_true(poll(pfd, 2, 10) >= 0);
+		if (pfd[1].revents)
+			return;
+		if (pfd[0].revents)
+			efd_control_serve(ctl, handler, s);
+	}
+	fail_msg("the child got no answer within 5 s");
 }
 
 static void test_open_mode_close(void **state)
@@ -247,9 +256,10 @@ static void test_open_mode_close(void **state)
 	assert_int_equal(stat(sub, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0755);
 
+	/* What the event loop watches: the epoll set over the listening
+	 * socket and the connections. */
 	fd = efd_control_fd(ctl);
 	assert_true(fd >= 0);
-	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
 	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	/* Nothing pending: serve returns at once. */
 	efd_control_serve(ctl, handler, &(struct seen){ 0 });
@@ -271,7 +281,7 @@ static void test_roundtrip(void **state)
 	assert_int_equal(efd_control_open(f->path, &ctl), 0);
 
 	c = spawn_request(f->path, "{\"command\":\"reload\",\"file\":\"/etc/edgefw/x.yaml\"}", 0, 5000);
-	serve_one(ctl, &s);
+	serve_one(ctl, &s, c);
 	child_wait(c, &r);
 	assert_int_equal(s.calls, 1);
 	assert_string_equal(s.command, "reload");
@@ -281,7 +291,7 @@ static void test_roundtrip(void **state)
 
 	/* Unknown commands reach the handler, which answers. */
 	c = spawn_request(f->path, "{\"command\":\"frobnicate\"}", 0, 5000);
-	serve_one(ctl, &s);
+	serve_one(ctl, &s, c);
 	child_wait(c, &r);
 	assert_int_equal(s.calls, 2);
 	assert_int_equal(r.ret, 0);
@@ -297,7 +307,7 @@ static void expect_raw(struct efd_control *ctl, const char *path,
 	struct report r;
 	struct child c = spawn_raw(path, data, len);
 
-	serve_one(ctl, &s);
+	serve_one(ctl, &s, c);
 	child_wait(c, &r);
 	assert_int_equal(r.ret, 0);
 	assert_string_equal(r.text, want);
@@ -358,7 +368,7 @@ static void test_in_use(void **state)
 	 * refused one never connected to it. */
 	assert_int_equal(stat(f->path, &st), 0);
 	c = spawn_request(f->path, "{\"command\":\"reload\"}", 0, 5000);
-	serve_one(ctl, &s);
+	serve_one(ctl, &s, c);
 	child_wait(c, &r);
 	assert_int_equal(r.ret, 0);
 	assert_int_equal(s.calls, 1);
@@ -491,11 +501,72 @@ static void test_non_root_peer(void **state)
 	/* Let it connect: SO_PEERCRED still refuses it. */
 	assert_int_equal(chmod(f->path, 0666), 0);
 	c = spawn_request(f->path, "{\"command\":\"reload\"}", 65534, 5000);
-	serve_one(ctl, &s);
+	serve_one(ctl, &s, c);
 	child_wait(c, &r);
 	assert_int_equal(r.ret, 0);
 	assert_string_equal(r.text, "{\"ok\":false,\"exit\":2,\"message\":\"permission denied: edgefwd's control socket is for root only\"}");
 	assert_int_equal(s.calls, 0);
+	efd_control_close(ctl);
+}
+
+/* Connects without sending anything; the descriptor is the test's. */
+static int idle_client(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	assert_true(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* 100 clients that connect and say nothing, more than the daemon serves
+ * at once: a real request is still answered, the oldest idle ones are
+ * evicted, and every idle one is closed by its deadline. */
+static void test_idle_clients(void **state)
+{
+	struct fixture *f = *state;
+	struct efd_control *ctl;
+	struct seen s = { 0 };
+	struct report r;
+	struct child c;
+	int idle[100], closed = 0;
+	char buf[256];
+
+	assert_int_equal(efd_control_open(f->path, &ctl), 0);
+	for (size_t i = 0; i < 100; i++) {
+		idle[i] = idle_client(f->path);
+		if (i % 16 == 15)
+			efd_control_serve(ctl, handler, &s);
+	}
+	efd_control_serve(ctl, handler, &s);
+	c = spawn_request(f->path, "{\"command\":\"reload\"}", 0, 5000);
+	serve_one(ctl, &s, c);
+	child_wait(c, &r);
+	assert_int_equal(r.ret, 0);
+	assert_int_equal(s.calls, 1);
+	/* The oldest were evicted with a message saying why. */
+	assert_true(recv(idle[0], buf, sizeof(buf) - 1, 0) > 0);
+	assert_non_null(strstr(buf, "too many connections"));
+	for (int i = 0; i < 250; i++) {
+		struct pollfd pfd = { .fd = efd_control_fd(ctl), .events = POLLIN };
+
+		if (poll(&pfd, 1, 10) > 0)
+			efd_control_serve(ctl, handler, &s);
+	}
+	/* 2.5 s later: every idle connection is closed (EOF after any
+	 * eviction message). */
+	for (size_t i = 0; i < 100; i++) {
+		ssize_t n;
+
+		while ((n = recv(idle[i], buf, sizeof(buf), 0)) > 0)
+			;
+		closed += n == 0;
+		close(idle[i]);
+	}
+	assert_int_equal(closed, 100);
+	assert_int_equal(s.calls, 1);
 	efd_control_close(ctl);
 }
 
@@ -572,10 +643,10 @@ static void test_reload_logs_peer(void **state)
 	c = spawn_request(f->path, "{\"command\":\"reload\"}", 0, 5000);
 	snprintf(want, sizeof(want), "control socket: 'reload' from pid %d uid 0\n",
 		 (int)c.pid);
-	serve_one(ctl, &s);
+	serve_one(ctl, &s, c);
 	child_wait(c, &r);
 	c = spawn_request(f->path, "{\"command\":\"status\"}", 0, 5000);
-	serve_one(ctl, &s);
+	serve_one(ctl, &s, c);
 	child_wait(c, &r);
 	log = capture_end(&cap);
 	assert_int_equal(s.calls, 2);
@@ -613,27 +684,27 @@ static void test_read_only_group(void **state)
 	capture_start(&cap);
 	/* Primary group. */
 	c = spawn_request_as(f->path, "{\"command\":\"status\"}", 65534, ro, 0, NULL, 5000);
-	serve_one(ctl, &s);
+	serve_one(ctl, &s, c);
 	child_wait(c, &r);
 	assert_int_equal(r.ret, 0);
 	assert_int_equal(s.calls, 1);
 	assert_int_equal(s.uid, 65534);
 	/* Supplementary group: SO_PEERGROUPS. */
 	c = spawn_request_as(f->path, "{\"command\":\"status\"}", 65534, other, 1, &ro, 5000);
-	serve_one(ctl, &s);
+	serve_one(ctl, &s, c);
 	child_wait(c, &r);
 	assert_int_equal(r.ret, 0);
 	assert_int_equal(s.calls, 2);
 	/* Reload: refused, the handler never sees it. */
 	c = spawn_request_as(f->path, "{\"command\":\"reload\"}", 65534, ro, 0, NULL, 5000);
-	serve_one(ctl, &s);
+	serve_one(ctl, &s, c);
 	child_wait(c, &r);
 	assert_int_equal(r.ret, 0);
 	assert_string_equal(r.text, "{\"ok\":false,\"exit\":2,\"message\":\"permission denied: 'reload' is for root only; members of group efw-ro may use status\"}");
 	assert_int_equal(s.calls, 2);
 	/* A command added later is root's until listed as read-only. */
 	c = spawn_request_as(f->path, "{\"command\":\"detach\"}", 65534, ro, 0, NULL, 5000);
-	serve_one(ctl, &s);
+	serve_one(ctl, &s, c);
 	child_wait(c, &r);
 	assert_non_null(strstr(r.text, "'detach' is for root only"));
 	assert_int_equal(s.calls, 2);
@@ -644,7 +715,7 @@ static void test_read_only_group(void **state)
 	assert_int_equal(r.ret, -EACCES);
 	assert_int_equal(chmod(f->path, 0666), 0);
 	c = spawn_request_as(f->path, "{\"command\":\"status\"}", 65534, other, 0, NULL, 5000);
-	serve_one(ctl, &s);
+	serve_one(ctl, &s, c);
 	child_wait(c, &r);
 	assert_string_equal(r.text, "{\"ok\":false,\"exit\":2,\"message\":\"permission denied: edgefwd's control socket is for root only\"}");
 	assert_int_equal(s.calls, 2);
@@ -707,6 +778,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_in_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_and_not_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_response, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_non_root_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_logs_peer, setup, teardown),

@@ -23,24 +23,6 @@
 #include "log.h"
 #include "ruleset.h"
 
-#define CTL_REQUEST_MAX (64 * 1024)
-/* Responses carry every diagnostic of a rules file: allow far more than a
- * request, but still bound what a misbehaving peer can make us buffer. */
-#define CTL_RESPONSE_MAX (4 * 1024 * 1024)
-#define CTL_IO_TIMEOUT_S 2
-#define CTL_BACKLOG 16
-
-#define CTL_GROUP_NAME_MAX 64
-
-struct efd_control {
-	int fd;
-	int lock_fd;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	gid_t group;                          /* read-only group, or -1 */
-	char group_name[CTL_GROUP_NAME_MAX]; /* "" without one */
-	char lock_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
-};
-
 static int make_addr(const char *path, struct sockaddr_un *sa)
 {
 	size_t len = strlen(path);
@@ -177,6 +159,8 @@ int efd_control_open(const char *path, struct efd_control **out)
 		goto fail;
 	}
 	c->fd = -1;
+	c->ep = -1;
+	c->timer = -1;
 	c->group = (gid_t)-1;
 	c->lock_fd = -1;
 	memcpy(c->path, sa.sun_path, sizeof(c->path));
@@ -224,11 +208,18 @@ int efd_control_open(const char *path, struct efd_control **out)
 			   path, strerror(-ret));
 		goto fail;
 	}
+	ret = efd_ctl_conns_init(c);
+	if (ret) {
+		ef_log_err("cannot set up serving the control socket %s: %s",
+			   path, strerror(-ret));
+		goto fail;
+	}
 	*out = c;
 	return 0;
 
 fail:
 	if (c) {
+		efd_ctl_conns_free(c);
 		if (c->fd >= 0)
 			close(c->fd);
 		if (bound)
@@ -241,13 +232,14 @@ fail:
 
 int efd_control_fd(const struct efd_control *c)
 {
-	return c ? c->fd : -1;
+	return c ? c->ep : -1;
 }
 
 void efd_control_close(struct efd_control *c)
 {
 	if (!c)
 		return;
+	efd_ctl_conns_free(c);
 	close(c->fd);
 	/* Remove the file so that the next daemon finds no stale socket and
 	 * edgefw sees at once (ENOENT) that nobody listens. */
@@ -256,219 +248,6 @@ void efd_control_close(struct efd_control *c)
 			    c->path, strerror(errno));
 	ef_lockfile_release(c->lock_path, c->lock_fd);
 	free(c);
-}
-
-/* Writes all of buf. MSG_NOSIGNAL: a peer that went away must give EPIPE,
- * not kill the process with SIGPIPE. */
-static int send_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int send_json_line(int fd, struct json_object *obj)
-{
-	const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	int ret;
-
-	if (!s)
-		return -ENOMEM;
-	ret = send_all(fd, s, strlen(s));
-	if (!ret)
-		ret = send_all(fd, "\n", 1);
-	return ret;
-}
-
-/* Reads one request: up to the first newline, or EOF. Returns its length
- * (buf[len] is then '\0', buf holds cap + 1 bytes), or -errno (-EMSGSIZE
- * when it does not fit in cap). */
-static ssize_t read_request(int fd, char *buf, size_t cap)
-{
-	size_t len = 0;
-
-	while (len < cap) {
-		ssize_t n = recv(fd, buf + len, cap - len, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		if (memchr(buf + len, '\n', (size_t)n)) {
-			len = (size_t)((char *)memchr(buf + len, '\n', (size_t)n) - buf);
-			break;
-		}
-		len += (size_t)n;
-	}
-	/* len == cap: no newline nor EOF within cap bytes. */
-	if (len < cap) {
-		buf[len] = '\0';
-		return (ssize_t)len;
-	}
-	return -EMSGSIZE;
-}
-
-/* Closing with the peer's request still unread would reset the
- * connection, and a client still writing would lose the reply: read what
- * it sends, briefly, before closing. */
-static void drain(int fd)
-{
-	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
-	char buf[4096];
-	size_t total = 0;
-	ssize_t n;
-
-	shutdown(fd, SHUT_WR);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	while (total < CTL_REQUEST_MAX &&
-	       (n = read(fd, buf, sizeof(buf))) > 0)
-		total += (size_t)n;
-}
-
-static void reply_error(int fd, int exit_code, const char *message)
-{
-	struct json_object *resp = json_object_new_object();
-
-	if (!resp)
-		return;
-	json_object_object_add(resp, "ok", json_object_new_boolean(0));
-	json_object_object_add(resp, "exit", json_object_new_int(exit_code));
-	json_object_object_add(resp, "message", json_object_new_string(message));
-	send_json_line(fd, resp);
-	json_object_put(resp);
-}
-
-/* Is the peer on fd in group gid, as its primary group or one of its
- * supplementary groups (as they were when it connected)? */
-static bool peer_in_group(int fd, const struct ucred *cred, gid_t gid)
-{
-	gid_t groups[256];
-	socklen_t len = sizeof(groups);
-
-	if (cred->gid == gid)
-		return true;
-	/* ERANGE: more than 256 groups; those that fit are checked. */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) &&
-	    errno != ERANGE)
-		return false;
-	if (len > sizeof(groups))
-		len = sizeof(groups);
-	for (size_t i = 0; i < len / sizeof(gid_t); i++)
-		if (groups[i] == gid)
-			return true;
-	return false;
-}
-
-static enum efd_access peer_access(const struct efd_control *c, int fd,
-				   const struct ucred *cred)
-{
-	if (cred->uid == 0)
-		return EFD_ACCESS_ALL;
-	if (c->group != (gid_t)-1 && peer_in_group(fd, cred, c->group))
-		return EFD_ACCESS_READ;
-	return EFD_ACCESS_NONE;
-}
-
-static void send_response(const struct efd_control *c, int fd,
-			  struct json_object *resp, const struct ucred *cred)
-{
-	int ret;
-
-	if (!resp) {
-		reply_error(fd, 2, "edgefwd is out of memory");
-		return;
-	}
-	ret = send_json_line(fd, resp);
-	if (ret)
-		ef_log_warn("cannot send a control response on %s to pid %d: %s",
-			    c->path, (int)cred->pid, strerror(-ret));
-}
-
-void efd_control_serve(struct efd_control *c, efd_control_fn fn, void *arg)
-{
-	const struct timeval tv = { .tv_sec = CTL_IO_TIMEOUT_S };
-	struct json_object *resp = NULL;
-	struct ucred cred;
-	socklen_t cred_len = sizeof(cred);
-	enum efd_access access;
-	struct efd_peer peer;
-	char *buf = NULL;
-	ssize_t len;
-	int fd;
-
-	/* Without SOCK_NONBLOCK the accepted socket blocks, so the 2 s
-	 * timeouts below bound every read and write of a slow client. */
-	fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0) {
-		/* Nothing pending (or the client gave up already): the event
-		 * loop polls again. */
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-		    errno != ECONNABORTED)
-			ef_log_warn("cannot accept on the control socket %s: %s",
-				    c->path, strerror(errno));
-		return;
-	}
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv))) {
-		ef_log_warn("cannot set timeouts on a control connection on %s: %s",
-			    c->path, strerror(errno));
-		goto out;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len)) {
-		ef_log_warn("cannot identify the peer of a control connection on %s: %s",
-			    c->path, strerror(errno));
-		goto out;
-	}
-	peer = (struct efd_peer){ .pid = cred.pid, .uid = cred.uid, .gid = cred.gid };
-	/* The file mode keeps others out already; this also refuses peers
-	 * let in by a loosened mode or a descriptor passed on. */
-	access = peer_access(c, fd, &cred);
-	if (access == EFD_ACCESS_NONE) {
-		ef_log_warn("refused a control request on %s from pid %d uid %u: only root%s may use it",
-			    c->path, (int)cred.pid, (unsigned)cred.uid,
-			    c->group_name[0] ? " and the control group" : "");
-		reply_error(fd, 2, "permission denied: edgefwd's control socket is for root only");
-		drain(fd);
-		goto out;
-	}
-
-	buf = malloc(CTL_REQUEST_MAX + 1);
-	if (!buf) {
-		reply_error(fd, 2, "edgefwd is out of memory");
-		goto out;
-	}
-	len = read_request(fd, buf, CTL_REQUEST_MAX);
-	if (len == -EMSGSIZE) {
-		reply_error(fd, 1, "bad request: longer than 64 KiB");
-		goto out;
-	}
-	if (len < 0) {
-		/* A timeout or a reset: the client is gone or stuck, there is
-		 * nobody to answer. */
-		ef_log_warn("cannot read a control request on %s from pid %d: %s",
-			    c->path, (int)cred.pid, strerror((int)-len));
-		goto out;
-	}
-	resp = efd_control_dispatch(buf, (size_t)len, &peer, access,
-				    c->group_name[0] ? c->group_name : NULL,
-				    fn, arg);
-	send_response(c, fd, resp, &cred);
-out:
-	json_object_put(resp);
-	free(buf);
-	close(fd);
 }
 
 const char *efd_control_group(const struct efd_control *c)

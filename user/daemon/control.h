@@ -74,9 +74,15 @@ struct json_object *efd_control_dispatch(const char *buf, size_t len,
  * (another live daemon holds it) nothing is touched (-EBUSY, logged).
  * 0 or -errno (logged). */
 int efd_control_open(const char *path, struct efd_control **out);
+/* The one descriptor the event loop watches (an epoll set over the
+ * listening socket, every connection and a deadline timer). */
 int efd_control_fd(const struct efd_control *c);
-/* Accepts and serves one pending connection, synchronously (bounded by a
- * 2 s receive/send timeout so a stuck client cannot stall the daemon). */
+/* Does what is ready, never waiting: accepts pending connections, reads
+ * requests, dispatches the complete ones to fn, sends responses as far as
+ * the sockets take them, and closes connections past their deadline (2 s
+ * from connecting to having read the response). At most 64 connections
+ * at once: a new one evicts the oldest that has not sent its request, or
+ * is refused with an error when all are busy (control_conn.c). */
 void efd_control_serve(struct efd_control *c, efd_control_fn fn, void *arg);
 /* Opens the read-only commands to the members of group gid (name for
  * messages): the socket file becomes root:gid mode 0660. (gid_t)-1 closes

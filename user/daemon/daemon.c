@@ -25,6 +25,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "droplog.h"
+#include "iface_slots.h"
 #include "links.h"
 #include "log.h"
 #include "metrics.h"
@@ -32,7 +33,13 @@
 #include "recover.h"
 
 /* Link notifications come in bursts (an interface being set up sends
- * several): act once the burst is over. */
+ * several, a concentrator adds hundreds): a change is acted on at once
+ * when the last pass is long enough ago, so a lone new interface is
+ * filtered within milliseconds; what follows sooner is gathered into the
+ * next pass, which waits twice as long as the last pass took (between
+ * LINK_SETTLE_MIN_MS and LINK_SETTLE_MS), so passes over many interfaces
+ * take at most about a third of the daemon's time. */
+#define LINK_SETTLE_MIN_MS 5
 #define LINK_SETTLE_MS 100
 /* The loop ticks every second: retries of optional parts and the check
  * that nobody else switched the ruleset in force. */
@@ -53,9 +60,18 @@ static int arm(int fd, unsigned ms, bool periodic)
 	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
 }
 
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void resync(struct efd *d, bool report)
 {
 	struct ef_diag diag = { 0 };
+	long long start = mono_ms();
 
 	if (efd_reconcile(d, &d->rs, false, &diag) != EFD_OK)
 		ef_log_err("could not bring the attachments in line with %s; retrying in %d s",
@@ -63,6 +79,8 @@ static void resync(struct efd *d, bool report)
 	if (report || diag.n)
 		efd_print_diag(&diag);
 	ef_diag_free(&diag);
+	d->last_pass_end_ms = mono_ms();
+	d->last_pass_cost_ms = d->last_pass_end_ms - start;
 	if (d->droplog_stale) {
 		d->droplog_stale = false;
 		efd_droplog_switch(d, "");
@@ -124,6 +142,7 @@ static void on_settle(struct efd *d)
 
 static void on_links(struct efd *d)
 {
+	long long since, gap;
 	bool changed = false;
 	int ret = efd_linkmon_drain(d->linkmon, &changed);
 
@@ -135,7 +154,15 @@ static void on_links(struct efd *d)
 	}
 	if (!changed || d->resync_pending)
 		return;
-	ret = arm(d->settle_fd, LINK_SETTLE_MS, false);
+	since = mono_ms() - d->last_pass_end_ms;
+	gap = 2 * d->last_pass_cost_ms;
+	gap = gap < LINK_SETTLE_MIN_MS ? LINK_SETTLE_MIN_MS :
+	      gap > LINK_SETTLE_MS ? LINK_SETTLE_MS : gap;
+	if (since >= gap) {
+		resync(d, true);
+		return;
+	}
+	ret = arm(d->settle_fd, (unsigned)(gap - since), false);
 	if (ret) {
 		/* The tick's periodic pass catches up with the change. */
 		ef_log_err("cannot arm the link settle timer: %s; resyncing at the next pass",
@@ -416,7 +443,7 @@ static void stop(struct efd *d, bool started)
 				key = next;
 				if (bpf_map_lookup_elem(inst.maps.attachments, &key, &val) ||
 				    ef_hook_detach(&inst, (int)key.ifindex, val.ifname, key.hook))
-					bpf_map_delete_elem(inst.maps.attachments, &key);
+					ef_attachment_forget(&inst, &key);
 			}
 			if (!ef_instance_destroy(&inst))
 				ef_log_info("on-exit detach: detached everywhere and removed instance '%s'",

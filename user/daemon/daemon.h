@@ -71,6 +71,9 @@ struct efd {
 	uint64_t log_lines, log_errors;
 	/* Rulesets someone else switched in, which the daemon then undid. */
 	uint64_t foreign_changes;
+	/* Attach attempts refused because the instance was at its capacity
+	 * (EDGEFW_MAX_ATTACH attachments). */
+	uint64_t attach_refused;
 	struct efd_part_state parts[EFD_PART_COUNT];
 
 	/* Private to daemon.c and reconcile.c. */
@@ -84,6 +87,8 @@ struct efd {
 	int owner_fd;               /* the instance's lifetime lock */
 	int epoll_fd, signal_fd, settle_fd, tick_fd;
 	unsigned ticks;
+	long long last_pass_end_ms; /* CLOCK_MONOTONIC, when the last resync ended */
+	long long last_pass_cost_ms; /* and how long it took */
 	bool resync_pending;
 	bool droplog_stale;         /* the instance was created anew */
 };

@@ -64,10 +64,11 @@ static int cmp_ifindex(const void *a, const void *b)
 	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
 }
 
-int efd_links_list(struct efd_link **out, size_t *n)
+/* One RTM_GETLINK dump; -EINTR when links changed while it ran (the
+ * kernel flags the dump as inconsistent). */
+static int list_once(struct list_ctx *ctx)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct list_ctx ctx = { 0 };
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifm;
 	struct ef_nl nl;
@@ -81,10 +82,27 @@ int efd_links_list(struct efd_link **out, size_t *n)
 	nlh->nlmsg_flags = NLM_F_DUMP;
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
-	ret = ef_nl_talk(&nl, nlh, list_cb, &ctx);
-	if (ctx.err)
-		ret = ctx.err;
+	ret = ef_nl_talk(&nl, nlh, list_cb, ctx);
+	if (ctx->err)
+		ret = ctx->err;
 	ef_nl_close(&nl);
+	return ret;
+}
+
+/* A burst of hundreds of new links interrupts dumps: list again, a few
+ * times, before giving up until the next pass. */
+#define LIST_TRIES 20
+
+int efd_links_list(struct efd_link **out, size_t *n)
+{
+	struct list_ctx ctx = { 0 };
+	int ret = -EINTR;
+
+	for (int i = 0; i < LIST_TRIES && ret == -EINTR; i++) {
+		free(ctx.v);
+		ctx = (struct list_ctx){ 0 };
+		ret = list_once(&ctx);
+	}
 	if (ret) {
 		free(ctx.v);
 		return ret;

@@ -18,6 +18,7 @@
 #include "edgefw.h"
 #include "listen.h"
 #include "log.h"
+#include "progs.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -210,6 +211,12 @@ static void render_daemon(FILE *f, const struct efd *d,
 	family(f, "edgefw_foreign_changes_total", "counter",
 	       "Rulesets switched in without edgefwd, which it then put back.");
 	sample(f, "edgefw_foreign_changes_total", d->foreign_changes, 0);
+	family(f, "edgefw_attach_refused_total", "counter",
+	       "Attach attempts refused because the instance had as many attachments as it can hold.");
+	sample(f, "edgefw_attach_refused_total", d->attach_refused, 0);
+	family(f, "edgefw_program_loads_total", "counter",
+	       "BPF programs edgefwd loaded (each a verifier pass): one per hook, not per interface.");
+	sample(f, "edgefw_program_loads_total", ef_prog_loads(), 0);
 	family(f, "edgefw_component_up", "gauge",
 	       "1 when an optional part (control socket, drop log, metrics) works.");
 	for (int p = 0; p < EFD_PART_COUNT; p++)

@@ -18,8 +18,10 @@
 #include "daemon.h"
 #include "droplog.h"
 #include "liblog.h"
+#include "iface_slots.h"
 #include "links.h"
 #include "log.h"
+#include "progs.h"
 #include "recover.h"
 #include "tables.h"
 
@@ -78,6 +80,14 @@ static int build_targets(const struct ef_ruleset *rs,
 	return 0;
 }
 
+static bool uses_interfaces(const struct ef_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->n_rules; i++)
+		if (rs->rules[i].n_ifaces)
+			return true;
+	return false;
+}
+
 /* The interfaces compiled tables depend on, by name and index: the
  * attached ones (`interfaces` patterns of rules) and redirect targets. A
  * change in it means the tables must be rebuilt. */
@@ -90,7 +100,9 @@ static char *fingerprint(const struct ef_ruleset *rs,
 
 	if (!f)
 		return NULL;
-	for (size_t i = 0; i < n; i++)
+	/* Only rules naming interfaces are compiled for the attached ones:
+	 * without them, interfaces coming and going change no table. */
+	for (size_t i = 0; i < n && uses_interfaces(rs); i++)
 		if (!i || strcmp(t[i].ifname, t[i - 1].ifname))
 			fprintf(f, "%s=%d,", t[i].ifname, t[i].ifindex);
 	fputc('|', f);
@@ -162,7 +174,7 @@ static void settle_recorded(struct ef_instance *inst,
 		l = find_link(links, n_links, (int)keys[i].ifindex);
 		if (!l) {
 			/* The kernel removed our program with the interface. */
-			bpf_map_delete_elem(inst->maps.attachments, &keys[i]);
+			ef_attachment_forget(inst, &keys[i]);
 			ef_log_info("%s (ifindex %u) is gone: forgot its %s attachment",
 				    val.ifname, keys[i].ifindex, hook);
 			continue;
@@ -185,7 +197,7 @@ static void settle_recorded(struct ef_instance *inst,
 			/* Someone removed it behind our back: attach anew. */
 			ef_log_warn("edgefw's program is no longer on %s (%s): attaching it again",
 				    l->name, hook);
-			bpf_map_delete_elem(inst->maps.attachments, &keys[i]);
+			ef_attachment_forget(inst, &keys[i]);
 			continue;
 		}
 		tg->attached = true;
@@ -195,8 +207,8 @@ static void settle_recorded(struct ef_instance *inst,
 	}
 }
 
-static void attach_missing(struct ef_instance *inst, struct efd_target *t,
-			   size_t n)
+static void attach_missing(struct efd *d, struct ef_instance *inst,
+			   struct efd_target *t, size_t n)
 {
 	struct edgefw_attach_key key;
 	struct edgefw_attach_val val;
@@ -206,6 +218,10 @@ static void attach_missing(struct ef_instance *inst, struct efd_target *t,
 			continue;
 		t[i].error = ef_hook_attach(inst, t[i].ifindex, t[i].ifname,
 					    t[i].hook, (enum ef_xdp_mode)t[i].mode);
+		/* At the instance's capacity: refused (logged), counted for
+		 * the metrics, retried at the next pass. */
+		if (t[i].error == -ENOSPC)
+			d->attach_refused++;
 		if (t[i].error)
 			continue;
 		t[i].attached = true;
@@ -233,7 +249,7 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 	size_t n = 0, n_links = 0, n_names = 0;
 	bool compiled = false, opened = false;
 	char *fp = NULL;
-	bool attach_failed = false;
+	bool attach_failed = false, relink;
 	int ret, status = EFD_SYSTEM;
 
 	/* libbpf and libxdp chatter only matters when something failed. */
@@ -253,8 +269,9 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 		if (!i || strcmp(t[i].ifname, t[i - 1].ifname))
 			names[n_names++] = t[i].ifname;
 
-	force |= !d->applied_fp || strcmp(fp, d->applied_fp);
-	if (force) {
+	relink = !force && d->applied_fp && strcmp(fp, d->applied_fp);
+	force |= !d->applied_fp;
+	if (force || relink) {
 		ret = ef_compile(rs, names, n_names, &c, diag);
 		if (ret) {
 			status = ret == -ENOMEM ? EFD_SYSTEM : EFD_INPUT;
@@ -277,6 +294,8 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 		ef_log_warn("instance '%s' was removed by someone else: creating it again",
 			    d->instance);
 		d->droplog_stale = true;
+		/* The programs loaded for the old one use its maps. */
+		ef_prog_cache_clear();
 		if (!compiled) {
 			ret = ef_compile(rs, names, n_names, &c, diag);
 			if (ret)
@@ -288,16 +307,20 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 
 	ef_hook_recover_all(&inst);
 	settle_recorded(&inst, links, n_links, t, n);
-	if (force) {
-		if (ef_tables_apply(&inst, rs, &c, &sum))
+	if (compiled) {
+		/* Recompiled because interfaces changed, not the rules: the
+		 * version, which tells operators the rules changed, stays. */
+		if (force ? ef_tables_apply(&inst, rs, &c, &sum) :
+			    ef_tables_apply_same(&inst, rs, &c, &sum))
 			goto out;
 		d->version = sum.version;
 		free(d->applied_fp);
 		d->applied_fp = fp;
 		fp = NULL;
-		ef_log_info("ruleset version %llu in force: %zu rules (%zu added, %zu removed, %zu kept with their counters) for %zu interfaces",
+		ef_log_info("ruleset version %llu in force: %zu rules (%zu added, %zu removed, %zu kept with their counters) for %zu interfaces%s",
 			    sum.version, rs->n_rules, sum.rules_added,
-			    sum.rules_removed, sum.rules_kept, n_names);
+			    sum.rules_removed, sum.rules_kept, n_names,
+			    force ? "" : " (recompiled for the interfaces now present)");
 		/* New 'vlan:' rules may meet tags XDP cannot see. */
 		ef_xdp_vlan_check_all(&inst);
 	}
@@ -305,7 +328,7 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 	 * the first pass and sets the rate itself). */
 	if (d->droplog)
 		efd_droplog_set_rate(&inst, rs->daemon.log_rate);
-	attach_missing(&inst, t, n);
+	attach_missing(d, &inst, t, n);
 	for (size_t i = 0; i < n; i++)
 		attach_failed |= t[i].error != 0;
 

@@ -17,7 +17,9 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "edgefw.h"
 #include "log.h"
+#include "progs.h"
 
 void efd_notify_status(struct efd *d, const char *state)
 {
@@ -190,6 +192,29 @@ static void set_result(struct json_object *resp, int status, const char *msg)
 	json_object_object_add(resp, "message", json_object_new_string(msg));
 }
 
+/* How many (interface, hook) pairs the config asks for and how many are
+ * attached, against the instance's capacity; refusals at the capacity and
+ * programs loaded (verified) by this daemon, which stay at one per hook
+ * however many interfaces come and go. */
+static void add_attachments(struct json_object *resp, const struct efd *d)
+{
+	struct json_object *o = json_object_new_object();
+	size_t attached = 0;
+
+	if (!o)
+		return;
+	for (size_t i = 0; i < d->n_targets; i++)
+		attached += d->targets[i].attached;
+	json_object_object_add(o, "wanted", json_object_new_uint64(d->n_targets));
+	json_object_object_add(o, "attached", json_object_new_uint64(attached));
+	json_object_object_add(o, "capacity", json_object_new_int(EDGEFW_MAX_ATTACH));
+	json_object_object_add(o, "refused_at_capacity",
+			       json_object_new_uint64(d->attach_refused));
+	json_object_object_add(o, "program_loads",
+			       json_object_new_uint64(ef_prog_loads()));
+	json_object_object_add(resp, "attachments", o);
+}
+
 static void add_parts(struct json_object *resp, const struct efd *d)
 {
 	struct json_object *parts = json_object_new_object();
@@ -254,6 +279,7 @@ void efd_on_control(void *arg, const char *command,
 		json_object_object_add(resp, "pid", json_object_new_int(getpid()));
 		json_object_object_add(resp, "foreign_changes",
 				       json_object_new_uint64(d->foreign_changes));
+		add_attachments(resp, d);
 		add_parts(resp, d);
 		return;
 	}

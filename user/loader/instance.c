@@ -308,7 +308,7 @@ static int maps_create(struct ef_instance *inst)
 	/* instance_info last: maps_open treats a partial set as broken, and
 	 * pinning it last marks the set complete. */
 	bpf_object__for_each_map(map, skel->obj) {
-		/* .rodata is per program object (attach_slot), never shared. */
+		/* Internal maps (.rodata, .bss) belong to their object. */
 		if (map == skel->maps.instance_info || bpf_map__is_internal(map))
 			continue;
 		ret = pin_path(inst, bpf_map__name(map), path, sizeof(path));
@@ -635,7 +635,7 @@ int ef_instance_ifnames(const struct ef_instance *inst, const char *extra,
 	return 0;
 }
 
-int ef_instance_open_object(const struct ef_instance *inst, __u32 slot,
+int ef_instance_open_object(const struct ef_instance *inst,
 			    struct edgefw_bpf **out)
 {
 	struct edgefw_bpf *skel;
@@ -652,7 +652,6 @@ int ef_instance_open_object(const struct ef_instance *inst, __u32 slot,
 		edgefw_bpf__destroy(skel);
 		return ret;
 	}
-	skel->rodata->attach_slot = slot;
 	*out = skel;
 	return 0;
 }

@@ -43,7 +43,9 @@
 	X(rcu_sync)       \
 	X(log_ring)       \
 	X(log_config)     \
-	X(log_state)
+	X(log_state)      \
+	X(ifslot_direct)  \
+	X(ifslot_hash)
 
 struct ef_maps {
 #define EF_MAP_FIELD(name) int name;
@@ -126,11 +128,10 @@ int ef_instance_ifnames(const struct ef_instance *inst, const char *extra,
 /* Mounts bpffs at /sys/fs/bpf when nothing is mounted there. */
 int ef_bpffs_ensure(void);
 
-/* Opens (without loading) the embedded BPF object for one attachment:
- * its maps are the instance's pins and its attach_slot is slot. Errors are
- * logged; free with edgefw_bpf__destroy. */
+/* Opens (without loading) the embedded BPF object, its maps the
+ * instance's pins. Errors are logged; free with edgefw_bpf__destroy. */
 struct edgefw_bpf;
-int ef_instance_open_object(const struct ef_instance *inst, __u32 slot,
+int ef_instance_open_object(const struct ef_instance *inst,
 			    struct edgefw_bpf **out);
 
 /* Replaces the fds of every map of obj (a struct bpf_object, not loaded)

@@ -10,7 +10,9 @@
 
 #define HELD_MAX (64 * 1024)
 
-static bool debug, holding;
+static bool debug;
+/* Holds nest (an attach inside a daemon's pass): the outermost decides. */
+static unsigned holding;
 static char held[HELD_MAX];
 static size_t held_len;
 
@@ -52,15 +54,21 @@ void ef_liblog_init(void)
 
 void ef_liblog_hold(void)
 {
-	holding = true;
+	if (holding++)
+		return;
 	held_len = 0;
 	held[0] = '\0';
 }
 
+/* A failure at any depth shows what was held up to it. */
 void ef_liblog_release(bool show)
 {
 	if (show && held_len)
 		fputs(held, stderr);
-	holding = false;
-	held_len = 0;
+	if (show || holding <= 1) {
+		held_len = 0;
+		held[0] = '\0';
+	}
+	if (holding)
+		holding--;
 }

@@ -12,7 +12,8 @@
 
 void ef_liblog_init(void);
 void ef_liblog_hold(void);
-/* Ends holding; prints what was held when show is true, else drops it. */
+/* Ends holding; prints what was held when show is true, else drops it
+ * (when the outermost hold ends). Holds nest; each needs its release. */
 void ef_liblog_release(bool show);
 
 #endif

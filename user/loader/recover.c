@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "iface_slots.h"
 #include "log.h"
 #include "ruleset.h"
 #include "strutil.h"
@@ -19,18 +20,27 @@ int ef_attach_begin(struct ef_instance *inst, struct ef_pending *p,
 		    __u32 slot, const char *ifname)
 {
 	struct edgefw_attach_val val = { .slot = slot };
+	int err;
 
 	p->had_prev = !bpf_map_lookup_elem(inst->maps.attachments, &p->key,
 					   &p->prev);
 	ef_strlcpy(val.ifname, ifname, sizeof(val.ifname));
 	if (bpf_map_update_elem(inst->maps.attachments, &p->key, &val, BPF_ANY)) {
-		int err = -errno;
+		err = -errno;
 
 		ef_log_err("cannot record the attachment to %s in %s: %s; nothing was attached",
 			   ifname, inst->dir, strerror(-err));
 		return err;
 	}
-	return 0;
+	/* Before the program is on the hook, so its first packet counts in
+	 * the attachment's own row. */
+	err = ef_iface_slot_publish(inst, &p->key, slot);
+	if (err) {
+		ef_log_err("cannot publish the counter slot of %s in %s: %s; nothing was attached",
+			   ifname, inst->dir, strerror(-err));
+		ef_attach_abort(inst, p);
+	}
+	return err;
 }
 
 int ef_attach_commit(struct ef_instance *inst, struct ef_pending *p,
@@ -49,10 +59,11 @@ int ef_attach_commit(struct ef_instance *inst, struct ef_pending *p,
 
 void ef_attach_abort(struct ef_instance *inst, struct ef_pending *p)
 {
-	if (p->had_prev)
-		bpf_map_update_elem(inst->maps.attachments, &p->key, &p->prev, BPF_ANY);
+	if (p->had_prev &&
+	    !bpf_map_update_elem(inst->maps.attachments, &p->key, &p->prev, BPF_ANY))
+		ef_iface_slot_publish(inst, &p->key, p->prev.slot);
 	else
-		bpf_map_delete_elem(inst->maps.attachments, &p->key);
+		ef_attachment_forget(inst, &p->key);
 }
 
 static int map_id_of(int fd, __u32 *id)
@@ -123,7 +134,7 @@ static bool recover_one(struct ef_instance *inst,
 	}
 	ef_log_warn("an attach to %s (%s) was interrupted before the program was in place: forgot it",
 		    val->ifname, hook);
-	bpf_map_delete_elem(inst->maps.attachments, key);
+	ef_attachment_forget(inst, key);
 	return false;
 }
 

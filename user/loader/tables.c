@@ -404,14 +404,16 @@ static void retire_gen(struct ef_instance *inst, __u32 gen)
 			    what, inst->dir, strerror(-ret));
 }
 
-int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
-		    const struct ef_compiled *c, struct ef_apply_summary *sum)
+static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
+		 const struct ef_compiled *c, struct ef_apply_summary *sum,
+		 bool same_rules)
 {
 	struct ef_ruleset_state cur;
 	struct edgefw_active next = { .loaded = 1 };
 	__u32 *slot_of = NULL, *ifindex_of = NULL;
 	struct verdicts v;
 	__u32 zero = 0;
+	__u64 version;
 	int ret;
 
 	memset(sum, 0, sizeof(*sum));
@@ -424,6 +426,9 @@ int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	if (ret)
 		return ret;
 	next.gen = cur.loaded ? !cur.gen : 0;
+	/* The version counts rulesets, not recompilations of one. */
+	version = same_rules && cur.loaded && cur.ruleset_hash == rs->hash ?
+			  cur.version : cur.version + 1;
 
 	slot_of = calloc(rs->n_rules + 1, sizeof(*slot_of));
 	ifindex_of = calloc(rs->n_rules + 1, sizeof(*ifindex_of));
@@ -437,7 +442,7 @@ int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		ret = ef_slots_assign(inst, &cur, rs, slot_of, sum);
 	v = (struct verdicts){ rs, c, slot_of, ifindex_of };
 	if (!ret)
-		ret = fill_gen(inst, next.gen, &v, cur.version + 1);
+		ret = fill_gen(inst, next.gen, &v, version);
 	if (ret)
 		goto out;
 
@@ -451,11 +456,23 @@ int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		goto out;
 	}
 	sum->gen = next.gen;
-	sum->version = cur.version + 1;
+	sum->version = version;
 	if (cur.loaded)
 		retire_gen(inst, cur.gen);
 out:
 	free(slot_of);
 	free(ifindex_of);
 	return ret;
+}
+
+int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
+		    const struct ef_compiled *c, struct ef_apply_summary *sum)
+{
+	return apply(inst, rs, c, sum, false);
+}
+
+int ef_tables_apply_same(struct ef_instance *inst, const struct ef_ruleset *rs,
+			 const struct ef_compiled *c, struct ef_apply_summary *sum)
+{
+	return apply(inst, rs, c, sum, true);
 }

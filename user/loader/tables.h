@@ -30,5 +30,11 @@ struct ef_apply_summary {
  * apply removes them first. Call with the instance's exclusive lock. */
 int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		    const struct ef_compiled *c, struct ef_apply_summary *sum);
+/* The same, for the ruleset in force compiled again for other interfaces
+ * (edgefwd following them): the version stays, since the rules did not
+ * change. When another ruleset is in force (its hash differs), the
+ * version advances as with ef_tables_apply. */
+int ef_tables_apply_same(struct ef_instance *inst, const struct ef_ruleset *rs,
+			 const struct ef_compiled *c, struct ef_apply_summary *sum);
 
 #endif

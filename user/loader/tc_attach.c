@@ -11,13 +11,14 @@
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "edgefw.skel.h"
 #include "iface_slots.h"
 #include "liblog.h"
 #include "log.h"
 #include "recover.h"
 #include "nl.h"
+#include "progs.h"
 #include "strutil.h"
 
 static const char *prog_name(enum edgefw_hook hook)
@@ -184,61 +185,21 @@ static int find_filter(struct ef_nl *nl, int ifindex, enum edgefw_hook hook,
 	return ef_nl_talk(nl, nlh, filter_cb, f);
 }
 
-static int load_prog(struct ef_instance *inst, enum edgefw_hook hook,
-		     __u32 slot, struct edgefw_bpf **skelp, int *fd, __u32 *id)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	struct bpf_program *p;
-	struct edgefw_bpf *skel;
-	int ret;
-
-	ret = ef_instance_open_object(inst, slot, &skel);
-	if (ret)
-		return ret;
-	/* Only the program this hook runs gets verified and loaded. */
-	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p),
-						     prog_name(hook)));
-	ef_liblog_hold();
-	ret = edgefw_bpf__load(skel);
-	ef_liblog_release(ret != 0);
-	if (ret) {
-		ef_log_err("cannot load the BPF program %s: %s", prog_name(hook),
-			   strerror(-ret));
-		goto out;
-	}
-	p = bpf_object__find_program_by_name(skel->obj, prog_name(hook));
-	*fd = bpf_program__fd(p);
-	if (bpf_obj_get_info_by_fd(*fd, &info, &len)) {
-		ret = -errno;
-		ef_log_err("cannot read the id of BPF program %s: %s",
-			   prog_name(hook), strerror(-ret));
-		goto out;
-	}
-	*id = info.id;
-	*skelp = skel;
-out:
-	if (ret)
-		edgefw_bpf__destroy(skel);
-	return ret;
-}
-
 int ef_tc_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 		 enum edgefw_hook hook)
 {
 	struct ef_pending pend = { .key = { .ifindex = (__u32)ifindex,
 					    .hook = (__u32)hook } };
-	struct edgefw_bpf *skel = NULL;
 	struct ef_nl nl = {};
 	__u32 prog_id = 0, slot;
-	bool begun = false, added = false;
+	bool begun = false, added = false, owned = false;
 	int fd = -1, ret;
 
 	ret = ef_iface_slot_claim(inst, &pend.key, &slot);
 	if (ret)
 		return ret;
-	ret = load_prog(inst, hook, slot, &skel, &fd, &prog_id);
+	/* The instance's program for this hook, verified once (progs.h). */
+	ret = ef_prog_get(inst, (uint32_t)hook, &fd, &prog_id, &owned);
 	if (ret)
 		return ret;
 	ret = ef_attach_begin(inst, &pend, slot, ifname);
@@ -267,7 +228,8 @@ out:
 	if (ret && begun)
 		ef_attach_abort(inst, &pend);
 	ef_nl_close(&nl);
-	edgefw_bpf__destroy(skel);
+	if (owned)
+		close(fd);
 	return ret;
 }
 
@@ -341,7 +303,7 @@ int ef_tc_detach(struct ef_instance *inst, int ifindex, const char *ifname,
 	if (ret)
 		goto out;
 forget:
-	bpf_map_delete_elem(inst->maps.attachments, &key);
+	ef_attachment_forget(inst, &key);
 out:
 	ef_nl_close(&nl);
 	return ret;

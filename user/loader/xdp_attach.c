@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <linux/if_link.h>
 #include <unistd.h>
@@ -12,6 +13,8 @@
 #include "edgefw.h"
 #include "edgefw.skel.h"
 #include "iface_slots.h"
+#include "progs.h"
+#include "xdp_direct.h"
 #include "liblog.h"
 #include "recover.h"
 #include "log.h"
@@ -54,34 +57,65 @@ const char *ef_xdp_mode_name(unsigned libxdp_mode)
 	}
 }
 
-/* vlan_kfunc: load the program that reads stripped tags, bound to ifindex
- * (the kernel allows the metadata kfuncs only to device-bound programs). */
-static int attach_one(struct ef_instance *inst, int ifindex, __u32 slot,
-		      enum xdp_attach_mode mode, bool vlan_kfunc, __u32 *prog_id)
+/* The device-bound program that reads stripped tags, loaded for ifindex
+ * alone (the kernel allows the metadata kfuncs only to such programs);
+ * *fd is the caller's to close. */
+static int load_vlan_prog(struct ef_instance *inst, int ifindex, int *fd)
 {
-	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts);
-	struct xdp_program *prog = NULL;
 	struct edgefw_bpf *skel;
+	struct bpf_program *p;
 	int ret;
 
-	ret = ef_instance_open_object(inst, slot, &skel);
+	ret = ef_instance_open_object(inst, &skel);
 	if (ret)
 		return ret;
-	opts.obj = skel->obj;
-	opts.prog_name = "edgefw_xdp";
-	/* Only the XDP program: each one loaded costs a verification. */
-	bpf_program__set_autoload(skel->progs.edgefw_tc_ingress, false);
-	bpf_program__set_autoload(skel->progs.edgefw_tc_egress, false);
-	if (vlan_kfunc) {
-		struct bpf_program *p = skel->progs.edgefw_xdp_vlan;
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, false);
+	p = skel->progs.edgefw_xdp_vlan;
+	bpf_program__set_autoload(p, true);
+	bpf_program__set_ifindex(p, (__u32)ifindex);
+	bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_DEV_BOUND_ONLY);
+	ret = edgefw_bpf__load(skel);
+	if (ret)
+		ef_log_err("cannot load the BPF program %s: %s", XDP_VLAN_PROG,
+			   strerror(-ret));
+	else if ((*fd = fcntl(bpf_program__fd(p), F_DUPFD_CLOEXEC, 3)) < 0)
+		ret = -errno;
+	edgefw_bpf__destroy(skel);
+	return ret;
+}
 
-		bpf_program__set_autoload(skel->progs.edgefw_xdp, false);
-		bpf_program__set_autoload(p, true);
-		bpf_program__set_ifindex(p, (__u32)ifindex);
-		bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_DEV_BOUND_ONLY);
-		opts.prog_name = XDP_VLAN_PROG;
+/* vlan_kfunc: the device-bound program that reads stripped tags; else the
+ * instance's shared XDP program, loaded and verified once (progs.h). */
+static bool ruleset_uses_vlan(struct ef_instance *inst);
+
+static int attach_one(struct ef_instance *inst, int ifindex,
+		      enum xdp_attach_mode mode, bool vlan_kfunc, __u32 *prog_id)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), id = 0;
+	struct xdp_program *prog = NULL;
+	bool owned = true;
+	int fd = -1, ret;
+
+	if (vlan_kfunc) {
+		ret = load_vlan_prog(inst, ifindex, &fd);
+		if (!ret && bpf_obj_get_info_by_fd(fd, &info, &len))
+			ret = -errno;
+		id = info.id;
+	} else {
+		ret = ef_prog_get(inst, EDGEFW_HOOK_XDP, &fd, &id, &owned);
 	}
-	prog = xdp_program__create(&opts);
+	if (ret)
+		goto out;
+	if (ef_xdp_direct_usable()) {
+		ret = ef_xdp_direct_attach(ifindex, fd, mode == XDP_MODE_SKB);
+		if (!ret)
+			*prog_id = id;
+		goto out;
+	}
+	/* libxdp's program works on a duplicate of fd. */
+	prog = xdp_program__from_fd(fd);
 	ret = libxdp_get_error(prog);
 	if (ret) {
 		prog = NULL;
@@ -92,9 +126,11 @@ static int attach_one(struct ef_instance *inst, int ifindex, __u32 slot,
 	if (ret)
 		goto out;
 	*prog_id = xdp_program__id(prog);
+	ef_xdp_direct_learn(ifindex, *prog_id);
 out:
 	xdp_program__close(prog);
-	edgefw_bpf__destroy(skel);
+	if (owned && fd >= 0)
+		close(fd);
 	return ret;
 }
 
@@ -168,18 +204,19 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 		ef_rxvlan_query(ifindex, ifname, &rx);
 	ef_liblog_hold();
 	/* Tags the driver strips come back through its XDP metadata where it
-	 * gives them; a device-bound program is native only. */
-	if (rx.xdp_meta) {
-		ret = attach_one(inst, ifindex, slot, xmode, true, &prog_id);
+	 * gives them; a device-bound program is native only, and loaded for
+	 * this interface alone, so only when the ruleset reads VLAN ids. */
+	if (rx.xdp_meta && ruleset_uses_vlan(inst)) {
+		ret = attach_one(inst, ifindex, xmode, true, &prog_id);
 		if (ret && ret != -EBUSY && ret != -EEXIST) {
 			ef_liblog_release(false);
 			ef_log_warn("cannot attach the device-bound XDP program to %s (%s): attaching the plain one, which cannot read the tags the driver strips",
 				    ifname, strerror(-ret));
 			ef_liblog_hold();
-			ret = attach_one(inst, ifindex, slot, xmode, false, &prog_id);
+			ret = attach_one(inst, ifindex, xmode, false, &prog_id);
 		}
 	} else {
-		ret = attach_one(inst, ifindex, slot, xmode, false, &prog_id);
+		ret = attach_one(inst, ifindex, xmode, false, &prog_id);
 	}
 	/* Generic mode helps where the driver lacks XDP, not where another
 	 * program holds the hook. */
@@ -189,7 +226,7 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 			    ifname, strerror(-ret));
 		ef_liblog_hold();
 		xmode = XDP_MODE_SKB;
-		ret = attach_one(inst, ifindex, slot, xmode, false, &prog_id);
+		ret = attach_one(inst, ifindex, xmode, false, &prog_id);
 	}
 	ef_liblog_release(ret != 0);
 	if (ret) {
@@ -260,7 +297,7 @@ void ef_xdp_vlan_check(struct ef_instance *inst, int ifindex, const char *ifname
 		return;
 	ef_log_warn("%s strips VLAN tags on receive (rx VLAN offload) and edgefw's XDP program there cannot read them (%s): at XDP, tagged frames look untagged to 'vlan:' rules. Turn the offload off (ethtool -K %s rxvlan off rx-vlan-stag-hw-parse off) or use the tc hooks, which see the tag",
 		    ifname, val.mode == XDP_MODE_SKB ? "generic mode" :
-		    rx.xdp_meta ? "the device-bound program could not be loaded" :
+		    rx.xdp_meta ? "it was attached while the ruleset had no 'vlan:' rule, or the device-bound program could not be loaded: detach and attach again" :
 				  "the driver does not give them back in its XDP metadata",
 		    ifname);
 }
@@ -287,9 +324,16 @@ bool ef_xdp_is_attached(struct ef_instance *inst, int ifindex)
 					 .hook = EDGEFW_HOOK_XDP };
 	struct edgefw_attach_val val;
 	struct xdp_multiprog *mp;
+	struct ef_xdp_hook h;
 	bool found;
 
-	if (bpf_map_lookup_elem(inst->maps.attachments, &key, &val))
+	if (bpf_map_lookup_elem(inst->maps.attachments, &key, &val) ||
+	    ef_xdp_hook_query(ifindex, &h))
+		return false;
+	/* Alone on the hook: one netlink call tells. */
+	if (!h.prog_id || h.prog_id == val.prog_id)
+		return h.prog_id != 0;
+	if (!ef_xdp_is_dispatcher(h.prog_id))
 		return false;
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	if (libxdp_get_error(mp))
@@ -310,42 +354,78 @@ int ef_xdp_detach(struct ef_instance *inst, int ifindex, const char *ifname)
 	return ef_xdp_detach_prog(inst, ifindex, ifname, val.prog_id);
 }
 
+/* Our program alone on the hook (no dispatcher): removed by netlink. */
+static int detach_alone(int ifindex, const char *ifname, __u32 prog_id,
+			const struct ef_xdp_hook *h)
+{
+	int ret;
+
+	if (h->prog_id != prog_id) {
+		if (h->prog_id)
+			ef_log_warn("edgefw's XDP program (id %u) is no longer on %s: forgetting the attachment",
+				    prog_id, ifname);
+		return 0;
+	}
+	ret = ef_xdp_direct_detach(ifindex, prog_id, h->attach_mode);
+	if (ret == -ENOENT) {
+		ef_log_warn("edgefw's XDP program (id %u) is no longer on %s: forgetting the attachment",
+			    prog_id, ifname);
+		ret = 0;
+	}
+	if (ret)
+		ef_log_err("cannot detach XDP program %u from %s: %s", prog_id,
+			   ifname, strerror(-ret));
+	return ret;
+}
+
 int ef_xdp_detach_prog(struct ef_instance *inst, int ifindex,
 		       const char *ifname, __u32 prog_id)
 {
 	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
 					 .hook = EDGEFW_HOOK_XDP };
-	struct edgefw_attach_val val = { .prog_id = prog_id };
 	struct xdp_multiprog *mp = NULL;
 	struct xdp_program *prog;
-	int ret = 0;
+	struct ef_xdp_hook h;
+	int ret;
 
-	mp = xdp_multiprog__get_from_ifindex(ifindex);
-	ret = libxdp_get_error(mp);
+	ret = ef_xdp_hook_query(ifindex, &h);
 	if (ret) {
-		mp = NULL;
-		/* The interface is gone, or holds no XDP program: nothing of
-		 * ours is left to remove. */
+		/* The interface is gone, and our program with it. */
 		ef_log_warn("no XDP program found on %s (%s): forgetting the attachment",
 			    ifname, strerror(-ret));
 		ret = 0;
 		goto forget;
 	}
-	prog = find_prog(mp, val.prog_id);
+	if (!h.prog_id || h.prog_id == prog_id || !ef_xdp_is_dispatcher(h.prog_id)) {
+		ret = detach_alone(ifindex, ifname, prog_id, &h);
+		if (ret)
+			return ret;
+		goto forget;
+	}
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	ret = libxdp_get_error(mp);
+	if (ret) {
+		mp = NULL;
+		ef_log_warn("no XDP program found on %s (%s): forgetting the attachment",
+			    ifname, strerror(-ret));
+		ret = 0;
+		goto forget;
+	}
+	prog = find_prog(mp, prog_id);
 	if (!prog) {
 		ef_log_warn("edgefw's XDP program (id %u) is no longer on %s: forgetting the attachment",
-			    val.prog_id, ifname);
+			    prog_id, ifname);
 		goto forget;
 	}
 	ret = xdp_program__detach(prog, ifindex,
 				  xdp_multiprog__attach_mode(mp), 0);
 	if (ret) {
 		ef_log_err("cannot detach XDP program %u from %s: %s",
-			   val.prog_id, ifname, strerror(-ret));
+			   prog_id, ifname, strerror(-ret));
 		goto out;
 	}
 forget:
-	bpf_map_delete_elem(inst->maps.attachments, &key);
+	ef_attachment_forget(inst, &key);
 out:
 	xdp_multiprog__close(mp);
 	return ret;

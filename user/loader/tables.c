@@ -205,7 +205,9 @@ static int make_classes(const struct verdicts *v, __u32 cap)
 		vd->counter_slot = v->slot_of[e->rule];
 		vd->action = r->action;
 		vd->redirect_ifindex = v->ifindex_of[e->rule];
-		vd->flags = EDGEFW_VERDICT_F_MATCH | (r->log ? EDGEFW_VERDICT_F_LOG : 0);
+		vd->flags = EDGEFW_VERDICT_F_MATCH | (r->log ? EDGEFW_VERDICT_F_LOG : 0) |
+			    (r->track == EF_TRACK_YES ? EDGEFW_VERDICT_F_TRACK : 0) |
+			    (r->track == EF_TRACK_NO ? EDGEFW_VERDICT_F_NOTRACK : 0);
 	}
 	ret = update_batch(fd, keys, vals, c->n_classes, "classes_update");
 	if (ret) {
@@ -412,6 +414,7 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen,
 	cfg.frag_policy = rs->frag_policy;
 	cfg.root_class = c->root_class;
 	cfg.n_dims = c->n_dims;
+	cfg.ct_mode = ef_ruleset_ct_mode(rs);
 	memcpy(cfg.dims, c->dims, sizeof(cfg.dims));
 	memcpy(cfg.stages, c->stages, sizeof(cfg.stages));
 	if (ef_fault("gen_config_update") ||

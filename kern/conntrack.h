@@ -117,19 +117,19 @@ static __always_inline __u64 ct_timeout(const struct edgefw_ct_entry *e)
 	switch (e->flow) {
 	case EDGEFW_CTF_TCP_SYN_SENT:
 	case EDGEFW_CTF_TCP_SYN_RECV:
-		return 30 * CT_SEC;
+		return EDGEFW_CT_TO_TCP_SYN * CT_SEC;
 	case EDGEFW_CTF_TCP_ESTABLISHED:
-		return 6 * 3600 * CT_SEC;
+		return EDGEFW_CT_TO_TCP_ESTABLISHED * CT_SEC;
 	case EDGEFW_CTF_TCP_FIN:
-		return 120 * CT_SEC;
+		return EDGEFW_CT_TO_TCP_FIN * CT_SEC;
 	case EDGEFW_CTF_TCP_CLOSED:
-		return 10 * CT_SEC;
+		return EDGEFW_CT_TO_TCP_CLOSED * CT_SEC;
 	case EDGEFW_CTF_UDP:
-		return (replied ? 120 : 30) * CT_SEC;
+		return (replied ? EDGEFW_CT_TO_UDP_REPLIED : EDGEFW_CT_TO_UDP) * CT_SEC;
 	case EDGEFW_CTF_ICMP:
-		return 30 * CT_SEC;
+		return EDGEFW_CT_TO_ICMP * CT_SEC;
 	default:
-		return 60 * CT_SEC;
+		return EDGEFW_CT_TO_OTHER * CT_SEC;
 	}
 }
 

@@ -398,6 +398,16 @@ enum edgefw_ct_stat {
 	EDGEFW_CTS_COUNT
 };
 
+/* Timeouts in seconds, by flow state (kern/conntrack.h says why these). */
+#define EDGEFW_CT_TO_TCP_SYN 30
+#define EDGEFW_CT_TO_TCP_ESTABLISHED (6 * 3600)
+#define EDGEFW_CT_TO_TCP_FIN 120
+#define EDGEFW_CT_TO_TCP_CLOSED 10
+#define EDGEFW_CT_TO_UDP 30
+#define EDGEFW_CT_TO_UDP_REPLIED 120
+#define EDGEFW_CT_TO_ICMP 30
+#define EDGEFW_CT_TO_OTHER 60
+
 /* Default size of ct_tbl when an instance is created: 1/512 of the
  * machine's memory at about 128 bytes an entry, within these bounds. */
 #define EDGEFW_CT_MIN (1u << 12)

@@ -297,6 +297,9 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 		ef_log_info("ruleset version %llu in force: %zu rules (%zu added, %zu removed, %zu kept with their counters) for %zu interfaces",
 			    sum.version, rs->n_rules, sum.rules_added,
 			    sum.rules_removed, sum.rules_kept, n_names);
+		if (sum.ct_removed)
+			ef_log_info("removed %zu tracked flows the new rules no longer accept",
+				    sum.ct_removed);
 		/* New 'vlan:' rules may meet tags XDP cannot see. */
 		ef_xdp_vlan_check_all(&inst);
 	}

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cttable.h"
 #include "edgefw.h"
 #include "fault.h"
 #include "log.h"
@@ -536,6 +537,11 @@ int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	sum->version = cur.version + 1;
 	if (cur.loaded)
 		retire_gen(inst, cur.gen);
+	/* State never outlives the rules that allowed it (#15). A failure
+	 * leaves flows that expire by themselves: a warning. */
+	if (ef_ct_revalidate(inst, rs, c, &sum->ct_removed))
+		ef_log_warn("the new ruleset is in force, but the connection table of %s could not be checked against it: flows it no longer allows stay until they expire or 'edgefw conntrack flush'",
+			    inst->dir);
 out:
 	free(slot_of);
 	free(ifindex_of);

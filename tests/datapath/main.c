@@ -2,7 +2,7 @@
 /*
  * dptest [--seed N] [--rulesets N] [--packets N] [--pcaps DIR]
  *        [--cb-packets N] [--cb-rulesets N] [--frames N] [--corpus DIR]
- *        [--only cases|faults|parser|encap|large|pcap|diff|ref|classbench]
+ *        [--only cases|faults|parser|encap|conntrack|large|pcap|diff|ref|classbench]
  *
  * EFW_TEST_FULL=1: the ClassBench group runs more packets and bigger
  * generated sets, and gives the compiler a longer budget.
@@ -77,6 +77,8 @@ int main(int argc, char **argv)
 		dp_test_parser(&dp);
 	if (!only || !strcmp(only, "encap"))
 		dp_test_encap(&dp);
+	if (!only || !strcmp(only, "conntrack"))
+		dp_test_conntrack(&dp);
 	if (!only || !strcmp(only, "large"))
 		dp_test_large(&dp);
 	if (!only || !strcmp(only, "pcap"))

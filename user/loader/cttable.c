@@ -92,6 +92,34 @@ static void flow_fill(struct ef_ct_flow *fl, uint64_t now)
 	fl->expired = fl->idle_ns > ef_ct_timeout_ns(&fl->e);
 }
 
+void ef_ct_key_of(const struct ef_packet *p, uint16_t echo_id,
+		  struct edgefw_ct_key *k)
+{
+	uint16_t sport = 0, dport = 0;
+	int c;
+
+	if ((p->l4proto == 1 || p->l4proto == 58) && p->has_icmp) {
+		sport = dport = echo_id;
+	} else if (p->has_ports) {
+		sport = p->sport;
+		dport = p->dport;
+	}
+	memset(k, 0, sizeof(*k));
+	k->family = p->family == EF_AF_INET ? 4 : 6;
+	k->proto = p->l4proto;
+	c = memcmp(p->saddr, p->daddr, 16);
+	if (!c)
+		c = (int)sport - (int)dport;
+	memcpy(k->addr_a, c <= 0 ? p->saddr : p->daddr, 16);
+	memcpy(k->addr_b, c <= 0 ? p->daddr : p->saddr, 16);
+	k->port_a = c <= 0 ? sport : dport;
+	k->port_b = c <= 0 ? dport : sport;
+	if (k->family == 4) {
+		memset(k->addr_a + 4, 0, 12);
+		memset(k->addr_b + 4, 0, 12);
+	}
+}
+
 bool ef_ct_filter_match(const struct ef_ct_filter *f, const struct ef_ct_flow *fl)
 {
 	size_t n = fl->key.family == 4 ? 4 : 16;

@@ -15,6 +15,7 @@
 #include "classify.h"
 #include "edgefw.h"
 #include "instance.h"
+#include "matcher.h"
 #include "ruleset.h"
 
 /* One flow as userspace shows it: the initiator's side first. */
@@ -45,6 +46,11 @@ bool ef_ct_filter_match(const struct ef_ct_filter *f, const struct ef_ct_flow *f
  * or a negative errno (logged). */
 typedef int (*ef_ct_visit_fn)(const struct ef_ct_flow *fl, void *arg);
 int ef_ct_walk(const struct ef_instance *inst, ef_ct_visit_fn fn, void *arg);
+
+/* The table key of the flow packet p belongs to (its ICMP echo identifier
+ * in echo_id), normalised as kern/conntrack.h does. */
+void ef_ct_key_of(const struct ef_packet *p, uint16_t echo_id,
+		  struct edgefw_ct_key *k);
 
 /* Removes the flows f matches; *removed counts them. */
 int ef_ct_flush(const struct ef_instance *inst, const struct ef_ct_filter *f,

@@ -148,11 +148,20 @@ static __always_inline bool ct_make_key(struct edgefw_ct_key *k, __u8 family,
 					__u8 proto, const __u8 *src,
 					const __u8 *dst, __u16 sport, __u16 dport)
 {
-	int c = 0;
+	__u64 s0, s1, d0, d1;
+	int c;
 
-	for (int i = 0; i < 16 && !c; i++)
-		c = (int)src[i] - (int)dst[i];
-	if (!c)
+	/* Any fixed total order will do (userspace's ef_ct_key_of uses the
+	 * same): two 64-bit words of each address, then the port. */
+	__builtin_memcpy(&s0, src, 8);
+	__builtin_memcpy(&s1, src + 8, 8);
+	__builtin_memcpy(&d0, dst, 8);
+	__builtin_memcpy(&d1, dst + 8, 8);
+	if (s0 != d0)
+		c = s0 < d0 ? -1 : 1;
+	else if (s1 != d1)
+		c = s1 < d1 ? -1 : 1;
+	else
 		c = (int)sport - (int)dport;
 	k->family = family;
 	k->proto = proto;
@@ -268,7 +277,7 @@ static __always_inline bool ct_packet_key(void *ctx, enum cursor_kind kind,
 /* The live entry for key, in ct_tbl then ct_new_tbl; an expired one is
  * removed and not returned. */
 static __always_inline struct edgefw_ct_entry *
-ct_find(const struct edgefw_ct_key *k, __u64 now, bool *confirmed)
+ct_find(const struct edgefw_ct_key *k, struct ct_pkt *cp, bool *confirmed)
 {
 	struct edgefw_ct_entry *e;
 	void *map = &ct_tbl;
@@ -279,7 +288,12 @@ ct_find(const struct edgefw_ct_key *k, __u64 now, bool *confirmed)
 		map = &ct_new_tbl;
 		e = bpf_map_lookup_elem(&ct_new_tbl, k);
 	}
-	if (e && now - e->last_seen > ct_timeout(e)) {
+	if (!e)
+		return NULL;
+	/* The clock only for a packet with an entry (or one recorded). */
+	if (!cp->now)
+		cp->now = bpf_ktime_get_coarse_ns();
+	if (cp->now - e->last_seen > ct_timeout(e)) {
 		bpf_map_delete_elem(map, k);
 		ct_count(EDGEFW_CTS_EXPIRED);
 		return NULL;
@@ -410,9 +424,8 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
 									     \
 		if (!ctx || !pi || !cp)                                      \
 			return EDGEFW_CT_INVALID;                            \
-		cp->now = bpf_ktime_get_coarse_ns();                         \
 		if (ct_packet_key(ctx, kind, pi, cp))                        \
-			e = ct_find(&cp->key, cp->now, &confirmed);          \
+			e = ct_find(&cp->key, cp, &confirmed);               \
 		if (e) {                                                     \
 			ct_advance(cp, pi, e, confirmed);                    \
 			st = EDGEFW_CT_ESTABLISHED;                          \
@@ -420,7 +433,7 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
 			    pi->l4proto == IPPROTO_ICMPV6) &&                \
 			   pi->frag != PKT_LATER_FRAG && icmp_is_error(pi) &&   \
 			   ct_quoted_key(ctx, kind, pi, &qk) &&              \
-			   ct_find(&qk, cp->now, &confirmed)) {              \
+			   ct_find(&qk, cp, &confirmed)) {                   \
 			st = EDGEFW_CT_RELATED;                              \
 		} else {                                                     \
 			st = ct_may_start(pi) ? EDGEFW_CT_NEW :              \
@@ -446,6 +459,8 @@ __noinline int edgefw_ct_create(struct ct_pkt *cp, __u32 ifindex, __u32 hook,
 
 	if (!cp || !cp->keyed || !track)
 		return 0;
+	if (!cp->now)
+		cp->now = bpf_ktime_get_coarse_ns();
 	e.last_seen = cp->now;
 	e.created = cp->now;
 	e.ifindex = ifindex;

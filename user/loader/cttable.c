@@ -92,6 +92,22 @@ static void flow_fill(struct ef_ct_flow *fl, uint64_t now)
 	fl->expired = fl->idle_ns > ef_ct_timeout_ns(&fl->e);
 }
 
+/* The order kern/conntrack.h puts addresses in: two native 64-bit words. */
+static int addr_order(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	if (a0 != b0)
+		return a0 < b0 ? -1 : 1;
+	if (a1 != b1)
+		return a1 < b1 ? -1 : 1;
+	return 0;
+}
+
 void ef_ct_key_of(const struct ef_packet *p, uint16_t echo_id,
 		  struct edgefw_ct_key *k)
 {
@@ -107,7 +123,7 @@ void ef_ct_key_of(const struct ef_packet *p, uint16_t echo_id,
 	memset(k, 0, sizeof(*k));
 	k->family = p->family == EF_AF_INET ? 4 : 6;
 	k->proto = p->l4proto;
-	c = memcmp(p->saddr, p->daddr, 16);
+	c = addr_order(p->saddr, p->daddr);
 	if (!c)
 		c = (int)sport - (int)dport;
 	memcpy(k->addr_a, c <= 0 ? p->saddr : p->daddr, 16);

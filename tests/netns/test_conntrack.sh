@@ -154,7 +154,8 @@ service-v4=pass"
 
 # --- edgefw.
 tap_check "attach $OUT at xdp, tc-ingress and tc-egress with state rules" \
-	efw_edgefw --instance "$INST" attach "$OUT" --rules "$RULES" --hook xdp --hook tc-ingress --hook tc-egress
+	efw_edgefw --instance "$INST" attach "$OUT" --rules "$RULES" --hook xdp --hook tc-ingress --hook tc-egress \
+	--conntrack-size 8192
 tap_bail_if_failed "cannot attach"
 got_efw=$(scenario 20000)
 tap_is "edgefw: replies to the edge's own traffic pass, unsolicited traffic is dropped" "$got_efw" "$WANT"
@@ -164,9 +165,9 @@ tap_check "stats --json counts packets by connection state and flows" jq -e '
 	and .conntrack.invalid >= 1 and .conntrack.created > 0 and .conntrack.capacity > 0
 	and .conntrack.flows + .conntrack.flows_unconfirmed > 0' <<<"$st"
 cnt=$(efw_edgefw --instance "$INST" conntrack count --json 2>/dev/null) || cnt='{}'
-tap_check "conntrack count --json: flows by state within the capacities" jq -e '
-	.flows > 0 and .flows == .confirmed + .unconfirmed and .capacity > 0
-	and .unconfirmed_capacity == .capacity / 4' <<<"$cnt"
+tap_check "conntrack count --json: flows by state, capacities from --conntrack-size 8192" jq -e '
+	.flows > 0 and .flows == .confirmed + .unconfirmed and .capacity == 8192
+	and .unconfirmed_capacity == 2048' <<<"$cnt"
 lst=$(efw_edgefw --instance "$INST" conntrack list --json --addr "$EFW_SERVER4" --proto udp 2>/dev/null) || lst='[]'
 tap_check "conntrack list --addr --proto: the edge's DNS and UDP flows, recorded at tc-egress" jq -e \
 	--arg e "$EFW_EDGE_OUT4" --arg s "$EFW_SERVER4" '

@@ -192,7 +192,8 @@ in_ns "$E" nft delete table inet "efwct$EFW_ID" 2>/dev/null || true
 tap_is "nftables passes and drops the same flows as edgefw" "$got_nft" "$got_efw"
 
 # --- A connection across a reload and an edgefwd restart.
-efw_daemon_config "$EFW_TMP/d.yaml" --iface "$OUT:xdp,tc-ingress,tc-egress" <<EOF
+efw_daemon_config "$EFW_TMP/d.yaml" --iface "$OUT:xdp,tc-ingress,tc-egress" \
+	--daemon-line "conntrack-size: 4096" <<EOF
 defaults: {xdp: drop, tc-ingress: drop, tc-egress: pass, non-ip: pass}
 rules:
   - name: replies
@@ -202,6 +203,9 @@ rules:
 EOF
 efw_daemon_start "$EFW_TMP/d.yaml" || tap_bail "edgefwd starts" "$(cat "$EFW_DAEMON_ERR")"
 tap_ok "edgefwd enforces the stateful rules on $OUT"
+tap_is "edgefwd created the instance with daemon.conntrack-size's table" \
+	"$(efw_edgefw --instance "$INST" conntrack count --json 2>/dev/null | jq -r '"\(.capacity) \(.unconfirmed_capacity)"')" \
+	"4096 1024"
 efw_bg_in_ns "$E" "$EFW_TMP/stream.out" $PY "$HELPER" tcp-stream "$EFW_EDGE_OUT4" "$EFW_SERVER4" 7200 12 "$EFW_TMP/stream.count"
 STREAM=$EFW_BG_PID
 lines() { cat "$EFW_TMP/stream.count" 2>/dev/null || echo 0; }

@@ -395,9 +395,10 @@ static void test_state_track(void **state)
 	assert_int_equal(r->states, (1u << EDGEFW_CT_ESTABLISHED) | (1u << EDGEFW_CT_RELATED));
 	assert_int_equal(r->track, EF_TRACK_NO);
 	done(&p);
-	/* track without any state rule records nothing: no mode. */
+	/* track without any state rule records nothing: no mode, a warning. */
 	r = rule_of(&p, R("track: true, action: pass"));
 	assert_int_equal(ef_ruleset_ct_mode(&p.rs), 0);
+	expect_diag(&p, EF_SEV_WARNING, 3, 15, "track has no effect");
 	done(&p);
 	expect_errors(errors, N_CASES(errors));
 	expect_warnings(warnings, N_CASES(warnings));

@@ -174,6 +174,7 @@ void rs_parse_track(struct parser *p, const struct ydoc_node *n,
 		    struct ef_rule *r);
 void rs_check_state_fields(struct parser *p, const struct ydoc_node *rule,
 			   struct ef_rule *r);
+void rs_check_ruleset_state(struct parser *p, const struct ydoc_node *rules);
 /* Checks between fields (ports need a port protocol, ...). */
 void rs_check_rule_fields(struct parser *p, const struct ydoc_node *rule,
 			  struct ef_rule *r);

@@ -284,6 +284,7 @@ static void parse_rules(struct parser *p, const struct ydoc_node *n)
 	for (size_t i = 0; i < n->n_items; i++)
 		parse_rule(p, n->items[i], &rs->rules[i]);
 	check_duplicate_names(p, n);
+	rs_check_ruleset_state(p, n);
 }
 
 void rs_parse_document(struct parser *p, const struct ydoc_node *root)

@@ -84,6 +84,24 @@ void rs_check_state_fields(struct parser *p, const struct ydoc_node *rule,
 		perr(p, k, "'fragment: later' with state can never match: a non-first fragment has no ports to find its flow by, so its state is always invalid");
 }
 
+/* After every rule: `track` does something only in a ruleset that reads
+ * states. */
+void rs_check_ruleset_state(struct parser *p, const struct ydoc_node *rules)
+{
+	const struct ef_ruleset *rs = p->rs;
+	const struct ydoc_node *k;
+
+	if (ef_ruleset_ct_mode(rs))
+		return;
+	for (size_t i = 0; i < rs->n_rules && i < rules->n_items; i++) {
+		k = rs_map_key(rules->items[i], "track");
+		if (k && rules->items[i]->kind == YDOC_MAP) {
+			pwarn(p, k, "track has no effect: no rule of this ruleset has 'state', so nothing is looked up or recorded");
+			return;
+		}
+	}
+}
+
 uint8_t ef_ruleset_ct_mode(const struct ef_ruleset *rs)
 {
 	uint8_t mode = 0;

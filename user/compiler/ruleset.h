@@ -173,6 +173,7 @@ struct ef_daemon_conf {
 	char drop_log[EF_LOG_PATH_MAX];         /* "": "-" (stdout); or a file */
 	uint32_t log_rate;                      /* per rule per second; 0 off */
 	uint8_t on_exit;                        /* enum ef_on_exit */
+	uint32_t conntrack_size;                /* ct_tbl of a new instance; 0: default */
 };
 
 struct ef_ruleset {

@@ -262,7 +262,8 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 		}
 		compiled = true;
 		/* Sizes the instance should this open create it. */
-		if (ef_instance_size_for(c.n_cells, c.n_classes))
+		if (ef_instance_size_for(c.n_cells, c.n_classes) ||
+		    ef_instance_set_conntrack_size(rs->daemon.conntrack_size))
 			goto out;
 	}
 	ret = ef_instance_open(d->instance, EF_OPEN_CREATE, &inst);

@@ -20,6 +20,7 @@
 #include "parse.h"
 #include "tree_walk.h"
 #include "ifslot.h" /* issue 22: the attachment's slot at run time */
+#include "conntrack.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -378,7 +379,8 @@ static __always_inline __u32 dim_class(const struct classify_ctx *cc, __u8 dim)
 		return addr_class(cc, true);
 	case EDGEFW_DIM_PROTO:
 		return leaf_class(cc->gen, EDGEFW_LEAF_PROTO_OFF +
-				  (__u32)pi->l4proto * EDGEFW_FRAG_STATES + pi->frag);
+				  (((__u32)(pi->ct_state & 3) << 8) + pi->l4proto) *
+					  EDGEFW_FRAG_STATES + pi->frag);
 	case EDGEFW_DIM_SPORT:
 		v = pi->sport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->sport;
 		return leaf_class(cc->gen, EDGEFW_LEAF_SPORT_OFF + v);
@@ -678,9 +680,10 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 	struct edgefw_verdict *v;
 	struct edgefw_active *act;
 	struct pkt_info pi = {};
+	struct ct_pkt ct = {};
 	__u32 zero = 0, gen;
 	__u64 bytes;
-	__u8 action;
+	__u8 action, vflags = 0;
 	int pr;
 
 	pr = parse_packet(ctx, kind, &pi);
@@ -719,8 +722,16 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 		goto policy;
 	}
 
+	/* Connection tracking (#15, kern/conntrack.h): the packet's state,
+	 * which `state:` rules match, before the rules. */
+	if (cfg->ct_mode)
+		pi.ct_state = (__u8)(kind == CURSOR_XDP ?
+			edgefw_ct_classify_xdp(ctx, &pi, &ct) :
+			edgefw_ct_classify_skb(ctx, &pi, &ct));
+
 	v = classify(&pi, cfg, gen, ifindex, hook);
 	if (v) {
+		vflags = v->flags;
 		count(&rule_stats, v->counter_slot, bytes);
 		if (v->flags & EDGEFW_VERDICT_F_LOG)
 			log_packet(&pi, v, bytes, ifindex, hook);
@@ -741,6 +752,9 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 			     EDGEFW_REASON_DEFAULT_PASS, bytes);
 policy:
 	res.decision = action == EDGEFW_ACT_DROP ? FW_DROP : FW_PASS;
+	/* Connection tracking (#15): record the new flow it passes. */
+	if (res.decision == FW_PASS && pi.ct_state == EDGEFW_CT_NEW && cfg->ct_mode)
+		edgefw_ct_create(&ct, ifindex, hook, pi.l4proto, vflags);
 	return res;
 }
 

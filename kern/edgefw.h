@@ -154,12 +154,24 @@ enum edgefw_dim {
 };
 
 #define EDGEFW_FRAG_STATES 3 /* not a fragment, first, later */
+
+/* A packet's connection state (rule field `state`), found by the
+ * connection tracker (kern/conntrack.h) before the rules are consulted.
+ * It is folded into the protocol field's index, so a ruleset that uses it
+ * costs no extra chain stage: (state * 256 + proto) * 3 + fragment. */
+enum edgefw_ct_state {
+	EDGEFW_CT_NEW = 0,     /* no entry; may start a flow */
+	EDGEFW_CT_ESTABLISHED, /* belongs to a tracked flow (either direction) */
+	EDGEFW_CT_RELATED,     /* ICMP error quoting a tracked flow */
+	EDGEFW_CT_INVALID,     /* no entry and cannot start one */
+	EDGEFW_CT_STATES
+};
 #define EDGEFW_NO_L4 65536    /* no ports: other protocol, later fragment */
 #define EDGEFW_NO_FLAGS 256
 #define EDGEFW_UNTAGGED 4096
 
 #define EDGEFW_LEAF_PROTO_OFF 0
-#define EDGEFW_LEAF_PROTO_LEN (256 * EDGEFW_FRAG_STATES)
+#define EDGEFW_LEAF_PROTO_LEN (EDGEFW_CT_STATES * 256 * EDGEFW_FRAG_STATES)
 #define EDGEFW_LEAF_SPORT_OFF (EDGEFW_LEAF_PROTO_OFF + EDGEFW_LEAF_PROTO_LEN)
 #define EDGEFW_LEAF_PORT_LEN (EDGEFW_NO_L4 + 1)
 #define EDGEFW_LEAF_DPORT_OFF (EDGEFW_LEAF_SPORT_OFF + EDGEFW_LEAF_PORT_LEN)
@@ -210,6 +222,8 @@ struct edgefw_verdict {
 
 #define EDGEFW_VERDICT_F_LOG 0x1
 #define EDGEFW_VERDICT_F_MATCH 0x2 /* a rule matched (else: default) */
+#define EDGEFW_VERDICT_F_TRACK 0x4 /* a new flow it passes is recorded */
+#define EDGEFW_VERDICT_F_NOTRACK 0x8 /* ... is not, even at tc-egress */
 
 /* A chain class: where a pair missing from chain_tbl goes and, for the
  * last field's classes, the verdict of their first rule (flags has
@@ -318,7 +332,8 @@ struct edgefw_gen_config {
 	__u8 frag_policy;         /* 0 rules, 1 pass, 2 drop */
 	__u8 n_dims;              /* fields in the chain, in order */
 	__u8 dims[EDGEFW_DIM_COUNT];
-	__u8 pad[3];
+	__u8 ct_mode;             /* EDGEFW_CT_MODE_* bits; 0: stateless */
+	__u8 pad[2];
 	struct edgefw_stage stages[EDGEFW_DIM_COUNT]; /* [0] unused */
 	__u8 n_trees[2];          /* IPv4, IPv6 */
 	/* Per family: walk the trees before the chain, because the chain's
@@ -328,6 +343,11 @@ struct edgefw_gen_config {
 	__u32 chain_min_rule;     /* the chain's lowest rule; RULE_NONE: empty */
 	struct edgefw_tree_root trees[2][EDGEFW_FAMILY_TREES];
 };
+
+/* ct_mode: the ruleset reads states (some rule has `state`), and some
+ * rule records flows it accepts at ingress (`track: true`). */
+#define EDGEFW_CT_MODE_STATE 0x1
+#define EDGEFW_CT_MODE_INGRESS_TRACK 0x2
 
 #define EDGEFW_FRAGPOL_RULES 0
 #define EDGEFW_FRAGPOL_PASS 1
@@ -362,7 +382,7 @@ struct edgefw_instance_info {
 	__u32 classes_cap;  /* entries of each generation's classes array */
 	__u32 tnodes_cap;   /* entries of each generation's tree node array */
 	__u32 tleaves_cap;  /* entries of each generation's tree leaf array */
-	__u32 pad;
+	__u32 ct_cap;       /* entries of ct_tbl (ct_new_tbl: a quarter) */
 };
 
 /* gen_info[gen]: which ruleset a generation holds, written with its tables
@@ -437,7 +457,86 @@ struct edgefw_log_state {
 #define EDGEFW_IFSLOT_SPARE EDGEFW_MAX_ATTACH
 #define EDGEFW_IFACE_STATS_SIZE ((EDGEFW_MAX_ATTACH + 1) * EDGEFW_ACT_COUNT)
 
+/* The connection table (kern/conntrack.h). Not part of a generation: a
+ * reload keeps it (userspace then removes the flows the new rules no
+ * longer accept). Two LRU hashes: ct_new_tbl holds flows not confirmed yet
+ * (a TCP handshake not completed, a UDP or ICMP exchange with no second
+ * packet from its initiator after a reply), ct_tbl the confirmed ones. A
+ * flood of spoofed new flows can only evict other unconfirmed flows.
+ *
+ * The key is normalised: side a is the (address, port) that compares lower,
+ * so both directions find one entry. ICMP echo uses its identifier as
+ * both ports. */
+struct edgefw_ct_key {
+	__u8 addr_a[16]; /* IPv4: the first 4 bytes, the rest zero */
+	__u8 addr_b[16];
+	__u16 port_a;    /* host order */
+	__u16 port_b;
+	__u8 family;     /* 4 or 6 */
+	__u8 proto;
+	__u8 pad[2];
+};
+
+/* Per-flow protocol state (what expires it, see kern/conntrack.h). */
+enum edgefw_ct_flow {
+	EDGEFW_CTF_TCP_SYN_SENT = 0, /* SYN seen, no SYN-ACK yet */
+	EDGEFW_CTF_TCP_SYN_RECV,     /* SYN-ACK seen, no final ACK yet */
+	EDGEFW_CTF_TCP_ESTABLISHED,
+	EDGEFW_CTF_TCP_FIN,          /* one side closed */
+	EDGEFW_CTF_TCP_CLOSED,       /* both FINs, or an RST */
+	EDGEFW_CTF_UDP,              /* and other protocols with ports */
+	EDGEFW_CTF_ICMP,             /* echo */
+	EDGEFW_CTF_OTHER,
+	EDGEFW_CTF_COUNT
+};
+
+#define EDGEFW_CT_SEEN_REPLY 0x1 /* a packet from the responder */
+#define EDGEFW_CT_FIN_INIT 0x2   /* FIN from the initiator */
+#define EDGEFW_CT_FIN_REPLY 0x4  /* FIN from the responder */
+#define EDGEFW_CT_CONFIRMED 0x8  /* in ct_tbl */
+
+struct edgefw_ct_entry {
+	__u64 last_seen;  /* bpf_ktime_get_coarse_ns(), updated at most every 1 s */
+	__u64 created;
+	__u32 ifindex;    /* where the flow was recorded */
+	__u8 hook;        /* enum edgefw_hook it was recorded at */
+	__u8 flow;        /* enum edgefw_ct_flow */
+	__u8 init_is_a;   /* 1: side a sent the first packet */
+	__u8 seen;        /* EDGEFW_CT_SEEN_* bits */
+};
+
+/* ct_stats (per-CPU): packets by the state the tracker gave them, then
+ * events. */
+enum edgefw_ct_stat {
+	EDGEFW_CTS_NEW = 0,
+	EDGEFW_CTS_ESTABLISHED,
+	EDGEFW_CTS_RELATED,
+	EDGEFW_CTS_INVALID,
+	EDGEFW_CTS_CREATED,      /* flows recorded (in ct_new_tbl) */
+	EDGEFW_CTS_CONFIRMED,    /* moved to ct_tbl */
+	EDGEFW_CTS_CREATE_FAIL,  /* could not be recorded */
+	EDGEFW_CTS_EXPIRED,      /* found past their timeout, removed */
+	EDGEFW_CTS_COUNT
+};
+
+/* Timeouts in seconds, by flow state (kern/conntrack.h says why these). */
+#define EDGEFW_CT_TO_TCP_SYN 30
+#define EDGEFW_CT_TO_TCP_ESTABLISHED (6 * 3600)
+#define EDGEFW_CT_TO_TCP_FIN 120
+#define EDGEFW_CT_TO_TCP_CLOSED 10
+#define EDGEFW_CT_TO_UDP 30
+#define EDGEFW_CT_TO_UDP_REPLIED 120
+#define EDGEFW_CT_TO_ICMP 30
+#define EDGEFW_CT_TO_OTHER 60
+
+/* Default size of ct_tbl when an instance is created: 1/512 of the
+ * machine's memory at about 128 bytes an entry, within these bounds. */
+#define EDGEFW_CT_MIN (1u << 12)
+#define EDGEFW_CT_MAX (1u << 24)
+
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L || defined(__clang__)
+_Static_assert(sizeof(struct edgefw_ct_key) == 40, "ct key layout");
+_Static_assert(sizeof(struct edgefw_ct_entry) == 24, "ct entry layout");
 _Static_assert(sizeof(struct edgefw_lpm6_key) == 24, "lpm6 key layout");
 _Static_assert(sizeof(struct edgefw_host6_key) == 20, "host6 key layout");
 _Static_assert(sizeof(struct edgefw_ctx_key) == 12, "ctx key layout");

@@ -128,7 +128,7 @@ struct pkt_info {
 	__u8 family;    /* 4 or 6 */
 	__u8 l4proto;   /* IPv6: the header after the extension chain */
 	__u8 frag;      /* enum pkt_frag */
-	__u8 pad;
+	__u8 ct_state;  /* enum edgefw_ct_state: set by kern/conntrack.h */
 	__u32 len;      /* the frame's length, as far as the parse learnt it */
 	__u32 vlan;     /* innermost tag, EDGEFW_UNTAGGED when none */
 	__u32 sport;    /* port or ICMP type; EDGEFW_NO_L4 when not read */
@@ -136,6 +136,8 @@ struct pkt_info {
 	__u32 flags;    /* TCP flags; EDGEFW_NO_FLAGS when not TCP */
 	__u8 saddr[16];
 	__u8 daddr[16];
+	__u32 l4_off;   /* ICMP: where its header starts in the frame */
+	__u32 l4_end;   /* ICMP: the datagram's end (what quotes may reach) */
 };
 
 /* An XDP frame: its length past the first buffer is asked for lazily. */
@@ -499,6 +501,8 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt_info *pi)
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
+		pi->l4_off = c->off;
+		pi->l4_end = c->end;
 		h = cursor_read(c, 4, buf);
 		if (!h)
 			return PARSE_BAD_L4;

@@ -11,8 +11,9 @@
  *   microbench [--quick] [--reps N] [--json FILE] [--reload-json FILE]
  *              [--lists DIR] [--classbench-dir DIR] [--classbench-json FILE]
  *              [--cb-budget CPU_SECONDS] [--classbench-only | --no-classbench]
- *              [--shapes]
+ *              [--shapes] [--conntrack]
  *
+ * --conntrack: only the cost of connection tracking (ctbench.c).
  * --shapes: only the parse cost by frame shape (parsecost.c), under the
  * first scenario's ruleset.
  *
@@ -39,6 +40,7 @@
 #include "benchutil.h"
 #include "classbench_bench.h"
 #include "classify.h"
+#include "ctbench.h"
 #include "dispatcher.h"
 #include "edgefw.skel.h"
 #include "instance.h"
@@ -592,7 +594,7 @@ int main(int argc, char **argv)
 	double cb_budget = 600;
 	int xf_fd = -1;
 	unsigned reps = 5, repeat = 50;
-	bool quick = false, shapes_only = false;
+	bool quick = false, shapes_only = false, ct_only = false;
 	struct edgefw_bpf *skel = NULL;
 	struct bench_bpf *base = NULL;
 	struct ef_instance inst;
@@ -625,6 +627,8 @@ int main(int argc, char **argv)
 			no_cb = true;
 		else if (!strcmp(argv[i], "--shapes"))
 			shapes_only = true;
+		else if (!strcmp(argv[i], "--conntrack"))
+			ct_only = true;
 	}
 	if (reps < 1)
 		reps = 1;
@@ -720,6 +724,10 @@ int main(int argc, char **argv)
 			{ "edgefw tc", progs[4].fd, true },
 		};
 
+		if (ct_only) {
+			ct_bench(&inst, &progs[3], 2, reps, repeat);
+			goto done;
+		}
 		if (shapes_only)
 			n = 1;
 		for (size_t i = 0; i < n; i++)
@@ -728,6 +736,7 @@ int main(int argc, char **argv)
 				   repeat);
 		if (shapes_only)
 			goto done;
+		ct_bench(&inst, &progs[3], 2, reps, repeat);
 
 		/* Source blocklists as in the per-packet scenarios, with the
 		 * same 9 multi-field rules after them. The instance holds the
@@ -771,7 +780,7 @@ done:
 	if (json)
 		fclose(json);
 	ret = 0;
-	if (!no_cb && !shapes_only) {
+	if (!no_cb && !shapes_only && !ct_only) {
 		struct cbb_env env = { .inst = &inst, .skel = skel, .base = base,
 				       .xdpfilter_fd = xf_fd, .reps = reps, .repeat = repeat,
 				       .quick = quick, .dir = cb_dir, .budget_cpu = cb_budget,

@@ -5,12 +5,14 @@
  * be the reference matcher's. Reproducible from --seed.
  */
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cttable.h"
 #include "diff.h"
 #include "xorshift.h"
 
@@ -157,7 +159,10 @@ static void random_rule(struct ef_rule *r, size_t i)
 	}
 	r->vlan = chance(80) ? EF_VLAN_ANY : (int32_t[]){ 10, 20, EF_VLAN_UNTAGGED }[below(3)];
 	r->frag = chance(80) ? EF_FRAG_ANY : (uint8_t)(1 + below(4));
+	r->states = chance(80) ? 0 : (uint8_t)(1 + below(EF_STATES_ALL));
 	r->action = chance(50) ? EDGEFW_ACT_DROP : EDGEFW_ACT_PASS;
+	r->track = r->action == EDGEFW_ACT_PASS ? (int8_t)below(3) - 1 :
+						  EF_TRACK_DEFAULT;
 }
 
 static void random_ruleset(struct ef_ruleset *rs, unsigned max_rules)
@@ -279,9 +284,10 @@ static void dump_rule(const struct ef_ruleset *rs, size_t i)
 {
 	const struct ef_rule *r = &rs->rules[i];
 
-	printf("# rule %zu (%s): action %u hooks %#x vlan %d frag %u icmp %d/%d flags %#x/%#x proto_any %d",
-	       i, r->name, r->action, r->hooks, r->vlan, r->frag, r->icmp_type,
-	       r->icmp_code, r->tcp_flags_mask, r->tcp_flags_value, r->proto_any);
+	printf("# rule %zu (%s): action %u hooks %#x vlan %d frag %u states %#x track %d icmp %d/%d flags %#x/%#x proto_any %d",
+	       i, r->name, r->action, r->hooks, r->vlan, r->frag, r->states,
+	       r->track, r->icmp_type, r->icmp_code, r->tcp_flags_mask,
+	       r->tcp_flags_value, r->proto_any);
 	for (unsigned p = 0; p < 256 && !r->proto_any; p++)
 		if (ef_rule_has_proto(r, (uint8_t)p))
 			printf(" %u", p);
@@ -308,10 +314,10 @@ static void dump(const struct ef_ruleset *rs, const struct ef_packet *ep, int ru
 			dump_rule(rs, i);
 	inet_ntop(af, ep->saddr, sa, sizeof(sa));
 	inet_ntop(af, ep->daddr, da, sizeof(da));
-	printf("# packet %s -> %s proto %u frag %u ports %d %u/%u icmp %d %u/%u flags %d %#x vlan %d\n",
+	printf("# packet %s -> %s proto %u frag %u ports %d %u/%u icmp %d %u/%u flags %d %#x vlan %d state %u\n",
 	       sa, da, ep->l4proto, ep->frag, ep->has_ports, ep->sport, ep->dport,
 	       ep->has_icmp, ep->icmp_type, ep->icmp_code, ep->has_tcp_flags,
-	       ep->tcp_flags, ep->vlan);
+	       ep->tcp_flags, ep->vlan, ep->ct_state);
 }
 
 static enum dp_verdict verdict_of(const struct ef_decision *d)
@@ -366,12 +372,23 @@ static bool diff_one(struct dp *dp, const struct ef_ruleset *rs, const struct pk
 	int rule;
 
 	ep->hook = h;
+	/* The tables are emptied after every run (below): each packet is
+	 * the first of its flow. */
+	ep->ct_state = ef_ruleset_ct_mode(rs) ? ef_ct_untracked_state(ep) :
+						EDGEFW_CT_NEW;
 	d = ef_decide(rs, ep);
 	rule = d.by == EF_BY_RULE ? d.rule : -1;
 	want = verdict_of(&d);
 	if (o->per_packet_winner)
 		before = decision_count(dp, &d, h);
 	got = dp_run(dp, h, p);
+	if (ef_ruleset_ct_mode(rs)) {
+		struct edgefw_ct_key k;
+
+		/* The flow this run may have recorded (echo id 0). */
+		ef_ct_key_of(ep, 0, &k);
+		bpf_map_delete_elem(dp->inst.maps.ct_new_tbl, &k);
+	}
 	if (rule >= 0)
 		hits[rule]++;
 	if (ef_compiled_lookup(&dp->c, ep) != rule &&

@@ -177,6 +177,49 @@ static void test_vlan_frag(void **state)
 	assert_false(matches("fragment: first", &p));
 }
 
+/* `state` matches the state the tracker gave the packet; a packet of no
+ * tracked flow is new when it may start one, else invalid. */
+static void test_state(void **state)
+{
+	struct ef_packet p = pkt("10.0.0.1", "10.0.0.2", 6), u, e;
+
+	(void)state;
+	p.ct_state = EDGEFW_CT_ESTABLISHED;
+	assert_true(matches("state: [established, related]", &p));
+	assert_false(matches("state: new", &p));
+	assert_true(matches("proto: tcp", &p));
+	p.ct_state = EDGEFW_CT_INVALID;
+	assert_true(matches("state: invalid", &p));
+	assert_false(matches("state: [new, established, related]", &p));
+
+	p.tcp_flags = 0x02;
+	assert_int_equal(ef_ct_untracked_state(&p), EDGEFW_CT_NEW);
+	p.tcp_flags = 0x12; /* SYN-ACK */
+	assert_int_equal(ef_ct_untracked_state(&p), EDGEFW_CT_INVALID);
+	p.tcp_flags = 0x03; /* SYN-FIN */
+	assert_int_equal(ef_ct_untracked_state(&p), EDGEFW_CT_INVALID);
+	p.tcp_flags = 0x02;
+	p.frag = EF_PKT_LATER_FRAG;
+	assert_int_equal(ef_ct_untracked_state(&p), EDGEFW_CT_INVALID);
+	u = pkt("10.0.0.1", "10.0.0.2", 17);
+	assert_int_equal(ef_ct_untracked_state(&u), EDGEFW_CT_NEW);
+	e = pkt("10.0.0.1", "10.0.0.2", 1);
+	e.icmp_type = 8;
+	assert_int_equal(ef_ct_untracked_state(&e), EDGEFW_CT_NEW);
+	e.icmp_type = 0;
+	assert_int_equal(ef_ct_untracked_state(&e), EDGEFW_CT_INVALID);
+	e.icmp_type = 3;
+	assert_int_equal(ef_ct_untracked_state(&e), EDGEFW_CT_INVALID);
+	e = pkt("fd00::1", "fd00::2", 58);
+	e.icmp_type = 2; /* packet too big */
+	assert_int_equal(ef_ct_untracked_state(&e), EDGEFW_CT_INVALID);
+	e.icmp_type = 128;
+	assert_int_equal(ef_ct_untracked_state(&e), EDGEFW_CT_NEW);
+	e.icmp_type = 129;
+	assert_int_equal(ef_ct_untracked_state(&e), EDGEFW_CT_INVALID);
+	assert_string_equal(ef_rule_field_name(EF_RF_STATE), "state");
+}
+
 static void test_hooks_interfaces(void **state)
 {
 	struct ef_packet p = pkt("10.0.0.1", "10.0.0.2", 17);
@@ -281,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_flags),
 		cmocka_unit_test(test_vlan_frag),
 		cmocka_unit_test(test_hooks_interfaces),
+		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_field_names),
 	};

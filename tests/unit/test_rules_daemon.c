@@ -135,6 +135,9 @@ static void test_daemon(void **state)
 		     "log-rate '-1' is not a number");
 	expect_error("version: 1\ndaemon: {log-rate: 100001}\n", 2, 20,
 		     "from 0 to 100000");
+	expect_clean("version: 1\ndaemon: {conntrack-size: 65536}\n");
+	expect_error("version: 1\ndaemon: {conntrack-size: 100}\n", 2, 26,
+		     "conntrack-size '100' is not a number of flows from 4096 to 16777216");
 	expect_error("version: 1\ndaemon: {on-exit: stay}\n", 2, 19,
 		     "on-exit 'stay' is not one of: keep, detach");
 	expect_error("version: 1\ndaemon: {metric: 'off'}\n", 2, 10,

@@ -357,6 +357,54 @@ static void test_vlan(void **state)
 	expect_errors(errors, N_CASES(errors));
 }
 
+static void test_state_track(void **state)
+{
+	static const struct diag_case errors[] = {
+		{ R("state: [estab], action: pass"), 3, 23,
+		  "state 'estab' is not one of: new, established, related, invalid" },
+		{ R("track: yes, action: pass"), 3, 22,
+		  "track must be true or false, not 'yes'" },
+		{ R("track: true, action: drop"), 3, 15,
+		  "track applies only to rules with 'action: pass': rule 'a' drops its packets, so they start no flow" },
+		{ R("track: true, state: established, action: pass"), 3, 15,
+		  "'track: true' records new flows, but rule 'a' matches only state established/related/invalid packets" },
+		{ R("fragment: later, state: established, action: drop"), 3, 32,
+		  "'fragment: later' with state can never match" },
+	};
+	static const struct diag_case warnings[] = {
+		{ R("state: [new, new], action: pass"), 3, 28, "state 'new' is listed twice" },
+		{ R("state: [new, established, related, invalid], action: pass"), 3, 22,
+		  "state lists every state" },
+	};
+	struct parsed p;
+	const struct ef_rule *r;
+
+	(void)state;
+	r = rule_of(&p, R("action: pass"));
+	assert_int_equal(r->states, 0);
+	assert_int_equal(r->track, EF_TRACK_DEFAULT);
+	assert_int_equal(ef_ruleset_ct_mode(&p.rs), 0);
+	done(&p);
+	r = rule_of(&p, R("state: new, track: true, action: pass"));
+	assert_int_equal(r->states, 1u << EDGEFW_CT_NEW);
+	assert_int_equal(r->track, EF_TRACK_YES);
+	assert_int_equal(ef_ruleset_ct_mode(&p.rs),
+			 EDGEFW_CT_MODE_STATE | EDGEFW_CT_MODE_INGRESS_TRACK);
+	done(&p);
+	r = rule_of(&p, R("state: [established, related], track: false, action: pass"));
+	assert_int_equal(r->states, (1u << EDGEFW_CT_ESTABLISHED) | (1u << EDGEFW_CT_RELATED));
+	assert_int_equal(r->track, EF_TRACK_NO);
+	done(&p);
+	/* track without any state rule records nothing: no mode, a warning. */
+	r = rule_of(&p, R("track: true, action: pass"));
+	assert_int_equal(ef_ruleset_ct_mode(&p.rs), 0);
+	expect_diag(&p, EF_SEV_WARNING, 3, 15, "track has no effect");
+	done(&p);
+	expect_errors(errors, N_CASES(errors));
+	expect_warnings(warnings, N_CASES(warnings));
+	expect_clean(R("fragment: later, state: invalid, action: drop"));
+}
+
 static void test_fragment(void **state)
 {
 	static const struct {
@@ -425,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_flags),
 		cmocka_unit_test(test_vlan),
 		cmocka_unit_test(test_fragment),
+		cmocka_unit_test(test_state_track),
 		cmocka_unit_test(test_redirect_and_log_any_action),
 	};
 

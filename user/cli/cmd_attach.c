@@ -58,6 +58,24 @@ static int size_new_instance(const struct ef_ruleset *rs, const char *ifname)
 	return ret;
 }
 
+/* --conntrack-size N: the connection table of an instance this attach
+ * creates (an existing one keeps its own). */
+static int parse_ct_size(const char *s)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > UINT32_MAX ||
+	    ef_instance_set_conntrack_size((__u32)v) || !v) {
+		ef_log_err("--conntrack-size %s: give a number of flows from %u to %u",
+			   s, EDGEFW_CT_MIN, EDGEFW_CT_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -65,6 +83,7 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "hook", required_argument, NULL, 'H' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "conntrack-size", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum ef_xdp_mode mode = EF_XDP_AUTO;
@@ -83,6 +102,10 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 		switch (opt) {
 		case 'f':
 			force = true;
+			break;
+		case 'c':
+			if (parse_ct_size(optarg))
+				return EF_EXIT_INPUT;
 			break;
 		case 'H':
 			if (parse_hook(optarg, &hooks))
@@ -294,13 +317,17 @@ out:
 
 const struct ef_command ef_cmd_attach = {
 	.name = "attach",
-	.usage = "IFNAME --rules FILE [--hook xdp|tc-ingress|tc-egress]... [--mode native|generic|auto] [--force]",
+	.usage = "IFNAME --rules FILE [--hook xdp|tc-ingress|tc-egress]... [--mode native|generic|auto] [--conntrack-size N] [--force]",
 	.summary = "compile FILE and enforce it on IFNAME (XDP or tc)",
 	.help = "  --rules FILE   the rules file (see rules/README.md)\n"
 		"  --hook HOOK    xdp (default), tc-ingress or tc-egress; repeat\n"
 		"                 it to attach several hooks at once\n"
 		"  --mode MODE    XDP only: native, generic, or auto (default:\n"
 		"                 native, falling back to generic with a warning)\n"
+		"  --conntrack-size N  flows the connection table of a new instance\n"
+		"                 holds (default: 1/512 of memory; not confirmed\n"
+		"                 yet: a quarter more); an existing instance keeps\n"
+		"                 its own\n"
 		"Attaching an instance again to the same interface and hook reloads\n"
 		"the rules. tc hooks use a direct-action bpf filter on the clsact\n"
 		"qdisc (created when absent, never deleted) at pref 3807, handle\n"

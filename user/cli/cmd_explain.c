@@ -20,12 +20,13 @@
 
 struct explain_opts {
 	const char *src, *dst, *proto, *sport, *dport, *icmp_type, *icmp_code;
-	const char *flags, *vlan, *frag, *hook, *iface;
+	const char *flags, *vlan, *frag, *hook, *iface, *state;
 	bool json, verbose;
 };
 
 struct query {
 	struct ef_packet pkt;
+	bool state_given;
 	const char *notes[MAX_NOTES];
 	size_t n_notes;
 };
@@ -261,7 +262,32 @@ static int build_query(const struct explain_opts *o, struct query *q)
 		return -EINVAL;
 	}
 	fill_l4(o, q);
+	/* What the tracker gives a packet of no flow, unless told. */
+	pkt->ct_state = ef_ct_untracked_state(pkt);
+	if (o->state) {
+		w = parse_word_opt("--state", o->state, (const char *const[]){
+			"new", "established", "related", "invalid" },
+			EDGEFW_CT_STATES);
+		if (w < 0)
+			return -EINVAL;
+		pkt->ct_state = (uint8_t)w;
+		q->state_given = true;
+	}
 	return 0;
+}
+
+/* The state is part of the packet when the ruleset reads it or it was
+ * given. */
+static void packet_text(const struct ef_ruleset *rs, const struct query *q,
+			bool state, char *buf, size_t len)
+{
+	size_t used;
+
+	ef_packet_format(&q->pkt, buf, len);
+	used = strlen(buf);
+	if ((state || ef_ruleset_ct_mode(rs)) && used < len)
+		snprintf(buf + used, len - used, ", state %s",
+			 ef_ct_state_name(q->pkt.ct_state));
 }
 
 static const char *by_text(enum ef_explain_by by)
@@ -283,7 +309,7 @@ static void print_text(const struct ef_ruleset *rs, const struct query *q,
 {
 	char pkt[512];
 
-	ef_packet_format(&q->pkt, pkt, sizeof(pkt));
+	packet_text(rs, q, q->state_given, pkt, sizeof(pkt));
 	printf("packet: %s\n", pkt);
 	for (size_t i = 0; i < q->n_notes; i++)
 		printf("note: %s\n", q->notes[i]);
@@ -344,7 +370,7 @@ static void print_json(const struct ef_ruleset *rs, const struct query *q,
 	json_object *notes = json_object_new_array();
 	char pkt[512];
 
-	ef_packet_format(&q->pkt, pkt, sizeof(pkt));
+	packet_text(rs, q, q->state_given, pkt, sizeof(pkt));
 	json_object_object_add(root, "packet", json_object_new_string(pkt));
 	json_object_object_add(dec, "action",
 			       json_object_new_string(ef_action_name(e->action)));
@@ -385,7 +411,7 @@ static void print_json(const struct ef_ruleset *rs, const struct query *q,
 static int parse_opts(int argc, char **argv, struct explain_opts *o)
 {
 	enum { O_SRC = 256, O_DST, O_PROTO, O_SPORT, O_DPORT, O_TYPE, O_CODE,
-	       O_FLAGS, O_VLAN, O_FRAG, O_HOOK, O_IFACE, O_JSON };
+	       O_FLAGS, O_VLAN, O_FRAG, O_HOOK, O_IFACE, O_STATE, O_JSON };
 	static const struct option opts[] = {
 		{ "src", required_argument, NULL, O_SRC },
 		{ "dst", required_argument, NULL, O_DST },
@@ -399,6 +425,7 @@ static int parse_opts(int argc, char **argv, struct explain_opts *o)
 		{ "fragment", required_argument, NULL, O_FRAG },
 		{ "hook", required_argument, NULL, O_HOOK },
 		{ "iface", required_argument, NULL, O_IFACE },
+		{ "state", required_argument, NULL, O_STATE },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -410,6 +437,7 @@ static int parse_opts(int argc, char **argv, struct explain_opts *o)
 		[O_CODE - O_SRC] = &o->icmp_code, [O_FLAGS - O_SRC] = &o->flags,
 		[O_VLAN - O_SRC] = &o->vlan, [O_FRAG - O_SRC] = &o->frag,
 		[O_HOOK - O_SRC] = &o->hook, [O_IFACE - O_SRC] = &o->iface,
+		[O_STATE - O_SRC] = &o->state,
 	};
 	int opt;
 
@@ -472,6 +500,10 @@ const struct ef_command ef_cmd_explain = {
 		"  --tcp-flags LIST        set flags, e.g. syn,ack or none\n"
 		"  --vlan N|none           innermost VLAN id; none (the default): untagged\n"
 		"  --fragment no|first|later  fragment state; default no\n"
+		"  --state S               connection state: new, established, related,\n"
+		"                          invalid; default: what a packet of no tracked\n"
+		"                          flow gets (new, or invalid for a TCP segment\n"
+		"                          without a lone SYN, an echo reply, an ICMP error)\n"
 		"  --hook H                xdp (default), tc-ingress or tc-egress\n"
 		"  --iface IF              the interface; without it, rules with\n"
 		"                          'interfaces' do not match\n"

@@ -143,6 +143,9 @@ static int reload_direct(const struct ef_cli *cli, const char *file)
 	printf("edgefw (instance %s) reloaded %s: %zu rules; %zu added, %zu removed, %zu kept with their counters; generation %u active\n",
 	       inst.name, file, rs.n_rules, sum.rules_added,
 	       sum.rules_removed, sum.rules_kept, sum.gen);
+	if (sum.ct_removed)
+		printf("removed %zu tracked flows the new rules no longer accept\n",
+		       sum.ct_removed);
 out:
 	if (have_inst)
 		ef_instance_close(&inst);

@@ -107,6 +107,7 @@ static void print_json(const char *instance, const struct ef_stats *st)
 		json_object_array_add(ifaces, o);
 	}
 	json_object_object_add(root, "interfaces", ifaces);
+	ef_cli_ct_stats(instance, root);
 	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
@@ -154,6 +155,7 @@ static void print_table(const char *instance, const struct ef_stats *st)
 	for (unsigned r = 0; r < EDGEFW_REASON_COUNT; r++)
 		printf("%-32s %14llu\n", ef_reason_name(r),
 		       (unsigned long long)st->reasons[r].packets);
+	ef_cli_ct_stats(instance, NULL);
 }
 
 /* Reads the counters once; the instance is not kept open between reads so

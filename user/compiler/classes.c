@@ -31,8 +31,8 @@ bool cl_constrains(const struct ef_rule *r, unsigned dim)
 		return !r->src.any;
 	case EDGEFW_DIM_DST:
 		return !r->dst.any;
-	case EDGEFW_DIM_PROTO:
-		return !r->proto_any || r->frag != EF_FRAG_ANY;
+	case EDGEFW_DIM_PROTO: /* with the fragment and connection states */
+		return !r->proto_any || r->frag != EF_FRAG_ANY || r->states;
 	case EDGEFW_DIM_SPORT:
 		return !r->sport.any || r->icmp_type >= 0;
 	case EDGEFW_DIM_DPORT:
@@ -255,7 +255,8 @@ static int build_proto(struct compiler *cp)
 	if (!s)
 		return -ENOMEM;
 	for (unsigned v = 0; v < EDGEFW_LEAF_PROTO_LEN && !ret; v++) {
-		uint8_t proto = (uint8_t)(v / EDGEFW_FRAG_STATES);
+		uint8_t proto = (uint8_t)(v / EDGEFW_FRAG_STATES % 256);
+		unsigned state = v / EDGEFW_FRAG_STATES / 256;
 
 		base_set(cp, EDGEFW_DIM_PROTO, s);
 		for (size_t r = 0; r < cp->n_rules; r++) {
@@ -263,7 +264,8 @@ static int build_proto(struct compiler *cp)
 
 			if (cl_constrains(rule, EDGEFW_DIM_PROTO) &&
 			    ef_rule_has_proto(rule, proto) &&
-			    cl_frag_allows(rule->frag, v % EDGEFW_FRAG_STATES))
+			    cl_frag_allows(rule->frag, v % EDGEFW_FRAG_STATES) &&
+			    (!rule->states || (rule->states >> state) & 1))
 				bit_set(s, r);
 		}
 		ret = cl_pool_intern(&cp->leaf[EDGEFW_DIM_PROTO], s,

@@ -145,6 +145,8 @@ bool ef_rule_field_written(const struct ef_rule *r, enum ef_rule_field f)
 		return r->vlan != EF_VLAN_ANY;
 	case EF_RF_FRAG:
 		return r->frag != EF_FRAG_ANY;
+	case EF_RF_STATE:
+		return r->states;
 	default:
 		return false;
 	}
@@ -470,6 +472,14 @@ void ef_explain_field(const struct ef_ruleset *rs, const struct ef_rule *r,
 	case EF_RF_FRAG:
 		sb_add(&b, "%s %s 'fragment: %s'", frag_text(pkt->frag),
 		       m ? "matches" : "does not match", frag_word(r->frag));
+		break;
+	case EF_RF_STATE:
+		sb_add(&b, "state %s is %sin [", ef_ct_state_name(pkt->ct_state),
+		       m ? "" : "not ");
+		for (unsigned s = 0, n = 0; s < EDGEFW_CT_STATES; s++)
+			if ((r->states >> s) & 1)
+				sb_add(&b, "%s%s", n++ ? ", " : "", ef_ct_state_name(s));
+		sb_add(&b, "]");
 		break;
 	default:
 		break;

@@ -30,7 +30,8 @@ static uint32_t packet_class(const struct ef_compiled *c, unsigned dim,
 		return addr_class(c, EF_FIELD_DST, p);
 	case EDGEFW_DIM_PROTO:
 		return c->leaf[EDGEFW_LEAF_PROTO_OFF +
-			       (uint32_t)p->l4proto * EDGEFW_FRAG_STATES + p->frag];
+			       (((uint32_t)(p->ct_state & 3) << 8) + p->l4proto) *
+				       EDGEFW_FRAG_STATES + p->frag];
 	case EDGEFW_DIM_SPORT:
 		v = p->has_ports ? p->sport : p->has_icmp ? p->icmp_type : EDGEFW_NO_L4;
 		return c->leaf[EDGEFW_LEAF_SPORT_OFF + v];

@@ -21,6 +21,7 @@ static const char *const field_names[EF_RF_COUNT] = {
 	[EF_RF_TCP_FLAGS] = "tcp-flags",
 	[EF_RF_VLAN] = "vlan",
 	[EF_RF_FRAG] = "fragment",
+	[EF_RF_STATE] = "state",
 };
 
 const char *ef_rule_field_name(enum ef_rule_field f)
@@ -126,9 +127,33 @@ bool ef_rule_field_matches(const struct ef_rule *r, enum ef_rule_field f,
 		return r->vlan == EF_VLAN_ANY || r->vlan == pkt->vlan;
 	case EF_RF_FRAG:
 		return frag_matches(r->frag, pkt->frag);
+	case EF_RF_STATE:
+		return !r->states || (pkt->ct_state < EDGEFW_CT_STATES &&
+				      (r->states >> pkt->ct_state) & 1);
 	default:
 		return false;
 	}
+}
+
+uint8_t ef_ct_untracked_state(const struct ef_packet *pkt)
+{
+	uint8_t t = pkt->icmp_type;
+	bool v4 = pkt->l4proto == 1, error, reply;
+
+	if (pkt->frag == EF_PKT_LATER_FRAG)
+		return EDGEFW_CT_INVALID;
+	if (pkt->l4proto == 6)
+		return pkt->has_tcp_flags && (pkt->tcp_flags & 0x17) == 0x02 ?
+			       EDGEFW_CT_NEW : EDGEFW_CT_INVALID;
+	if ((pkt->l4proto == 1 || pkt->l4proto == 58) && pkt->has_icmp) {
+		/* v4: unreachable, time exceeded, parameter problem; v6:
+		 * unreachable, packet too big, time exceeded, parameter
+		 * problem. Echo replies: 0 and 129. */
+		error = v4 ? (t == 3 || t == 11 || t == 12) : (t >= 1 && t <= 4);
+		reply = v4 ? t == 0 : t == 129;
+		return error || reply ? EDGEFW_CT_INVALID : EDGEFW_CT_NEW;
+	}
+	return EDGEFW_CT_NEW;
 }
 
 bool ef_rule_matches(const struct ef_rule *r, const struct ef_packet *pkt)

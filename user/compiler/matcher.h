@@ -36,7 +36,15 @@ struct ef_packet {
 	uint32_t hook;    /* enum edgefw_hook */
 	const char *ifname; /* interface the hook runs on; NULL matches only
 			     * rules without `interfaces` */
+	uint8_t ct_state;   /* enum edgefw_ct_state the tracker gave it */
 };
+
+/* The state the tracker gives a packet of no tracked flow: new when it may
+ * start one (a TCP SYN without ACK, RST or FIN; an ICMP echo request or
+ * informational message; any UDP, SCTP or other datagram), invalid when it
+ * cannot (other TCP segments, an echo reply, an ICMP error, a non-first
+ * fragment, which carries no ports to find its flow by). */
+uint8_t ef_ct_untracked_state(const struct ef_packet *pkt);
 
 /* Index of the first rule that matches the packet, or -1 when none does.
  * Looks only at the rules: see ef_decide for the policies. */
@@ -77,6 +85,7 @@ enum ef_rule_field {
 	EF_RF_TCP_FLAGS,
 	EF_RF_VLAN,
 	EF_RF_FRAG,
+	EF_RF_STATE,
 	EF_RF_COUNT
 };
 

@@ -130,7 +130,7 @@ void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)
 	static const char *const keys[] = { "instance", "control-socket",
 					    "control-group", "metrics",
 					    "drop-log", "log-rate", "on-exit",
-					    NULL };
+					    "conntrack-size", NULL };
 	static const char *const on_exit[] = { "keep", "detach" };
 	struct ef_daemon_conf *c = &p->rs->daemon;
 	const struct ydoc_node *v;
@@ -183,5 +183,13 @@ void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)
 		w = rs_parse_word(p, v, "on-exit", on_exit, 2);
 		if (w >= 0)
 			c->on_exit = (uint8_t)w;
+	}
+	if ((v = ydoc_map_get(n, "conntrack-size")) &&
+	    rs_expect_kind(p, v, YDOC_SCALAR, "conntrack-size")) {
+		if (rs_parse_uint(v->str, EDGEFW_CT_MAX, &rate) && rate >= EDGEFW_CT_MIN)
+			c->conntrack_size = rate;
+		else
+			perr(p, v, "conntrack-size '%s' is not a number of flows from %u to %u",
+			     v->str, EDGEFW_CT_MIN, EDGEFW_CT_MAX);
 	}
 }

@@ -166,6 +166,15 @@ void rs_parse_vlan(struct parser *p, const struct ydoc_node *n,
 		   struct ef_rule *r);
 void rs_parse_fragment(struct parser *p, const struct ydoc_node *n,
 		       struct ef_rule *r);
+/* rules_state.c: `state` and `track`, and their checks against the
+ * action and other fields. */
+void rs_parse_state(struct parser *p, const struct ydoc_node *n,
+		    struct ef_rule *r);
+void rs_parse_track(struct parser *p, const struct ydoc_node *n,
+		    struct ef_rule *r);
+void rs_check_state_fields(struct parser *p, const struct ydoc_node *rule,
+			   struct ef_rule *r);
+void rs_check_ruleset_state(struct parser *p, const struct ydoc_node *rules);
 /* Checks between fields (ports need a port protocol, ...). */
 void rs_check_rule_fields(struct parser *p, const struct ydoc_node *rule,
 			  struct ef_rule *r);

@@ -174,7 +174,8 @@ static void parse_rule(struct parser *p, const struct ydoc_node *n,
 	static const char *const keys[] = {
 		"name", "hooks", "direction", "interfaces", "src", "dst",
 		"proto", "sport", "dport", "icmp-type", "icmp-code",
-		"tcp-flags", "vlan", "fragment", "action", "to", "log", NULL,
+		"tcp-flags", "vlan", "fragment", "state", "track", "action",
+		"to", "log", NULL,
 	};
 	const struct ydoc_node *v;
 
@@ -187,6 +188,7 @@ static void parse_rule(struct parser *p, const struct ydoc_node *n,
 	r->icmp_type = r->icmp_code = -1;
 	r->vlan = EF_VLAN_ANY;
 	r->frag = EF_FRAG_ANY;
+	r->track = EF_TRACK_DEFAULT;
 	r->action = EDGEFW_ACT_PASS;
 	if (!rs_expect_kind(p, n, YDOC_MAP, "a rule"))
 		return;
@@ -213,8 +215,13 @@ static void parse_rule(struct parser *p, const struct ydoc_node *n,
 		rs_parse_vlan(p, v, r);
 	if ((v = ydoc_map_get(n, "fragment")))
 		rs_parse_fragment(p, v, r);
+	if ((v = ydoc_map_get(n, "state")))
+		rs_parse_state(p, v, r);
+	if ((v = ydoc_map_get(n, "track")))
+		rs_parse_track(p, v, r);
 	parse_action(p, n, r);
 	rs_check_rule_fields(p, n, r);
+	rs_check_state_fields(p, n, r);
 }
 
 static int cmp_rule_name(const void *a, const void *b, void *arg)
@@ -277,6 +284,7 @@ static void parse_rules(struct parser *p, const struct ydoc_node *n)
 	for (size_t i = 0; i < n->n_items; i++)
 		parse_rule(p, n->items[i], &rs->rules[i]);
 	check_duplicate_names(p, n);
+	rs_check_ruleset_state(p, n);
 }
 
 void rs_parse_document(struct parser *p, const struct ydoc_node *root)

@@ -83,6 +83,17 @@ enum ef_frag_policy {
 	EF_FRAGPOL_DROP = EDGEFW_FRAGPOL_DROP,
 };
 
+/* `state`: every state a rule may list. */
+#define EF_STATES_ALL ((1u << EDGEFW_CT_STATES) - 1)
+
+/* `track`: not written (record new flows passed at tc-egress, not at
+ * ingress), true (at every hook), false (nowhere). */
+enum ef_track {
+	EF_TRACK_DEFAULT = -1,
+	EF_TRACK_NO = 0,
+	EF_TRACK_YES = 1,
+};
+
 struct ef_rule {
 	char name[EDGEFW_RULE_NAME_MAX];
 	unsigned line, col;
@@ -102,6 +113,8 @@ struct ef_rule {
 	uint8_t tcp_flags_value;        /* flags in mask that must be set */
 	int32_t vlan;                   /* EF_VLAN_ANY, 0-4095, EF_VLAN_UNTAGGED */
 	uint8_t frag;                   /* enum ef_frag_match */
+	uint8_t states;                 /* 1u << enum edgefw_ct_state; 0: any */
+	int8_t track;                   /* enum ef_track: does a pass record a new flow */
 
 	uint8_t action;                 /* enum edgefw_action */
 	char redirect_ifname[EF_IFNAME_MAX];
@@ -160,6 +173,7 @@ struct ef_daemon_conf {
 	char drop_log[EF_LOG_PATH_MAX];         /* "": "-" (stdout); or a file */
 	uint32_t log_rate;                      /* per rule per second; 0 off */
 	uint8_t on_exit;                        /* enum ef_on_exit */
+	uint32_t conntrack_size;                /* ct_tbl of a new instance; 0: default */
 };
 
 struct ef_ruleset {
@@ -228,6 +242,13 @@ const char *ef_hook_name(uint32_t hook);
 /* True when the rule can match a packet of this family (EF_AF_INET or
  * EF_AF_INET6): each address field is any or covers the family. */
 bool ef_rule_has_family(const struct ef_rule *r, uint8_t family);
+
+/* The EDGEFW_CT_MODE_* bits a ruleset needs: whether packets must be given
+ * a state, and whether a rule records flows at ingress. */
+uint8_t ef_ruleset_ct_mode(const struct ef_ruleset *rs);
+
+/* "new", "established", "related", "invalid". */
+const char *ef_ct_state_name(unsigned state);
 
 static inline bool ef_rule_has_proto(const struct ef_rule *r, uint8_t proto)
 {

@@ -60,7 +60,7 @@ struct quick {
 	uint64_t proto_sig; /* bit p % 64 for each protocol p; all for any */
 	int32_t vlan;
 	int16_t icmp_type, icmp_code;
-	uint8_t hooks, frag, flags_mask, flags_value;
+	uint8_t hooks, frag, flags_mask, flags_value, states;
 	bool dead, has_ifaces;
 	uint8_t port_kind[2];
 	uint16_t port_lo[2], port_hi[2]; /* hull of a port list */
@@ -296,6 +296,12 @@ static bool ifaces_cover(const struct ef_rule *a, const struct ef_rule *b)
 	return true;
 }
 
+/* A rule without `state` covers every state; one with covers its own. */
+static bool states_cover(uint8_t a, uint8_t b)
+{
+	return !a || (b && !(b & ~a));
+}
+
 static bool frag_covers(uint8_t a, uint8_t b)
 {
 	if (a == EF_FRAG_ANY || a == b)
@@ -310,7 +316,7 @@ static bool scalars_cover(const struct ef_rule *a, const struct ef_rule *b)
 		return false;
 	if (a->vlan != EF_VLAN_ANY && a->vlan != b->vlan)
 		return false;
-	if (!frag_covers(a->frag, b->frag))
+	if (!frag_covers(a->frag, b->frag) || !states_cover(a->states, b->states))
 		return false;
 	if (a->icmp_type >= 0 && a->icmp_type != b->icmp_type)
 		return false;
@@ -341,6 +347,7 @@ static void build_quick(const struct ef_rule *r, const struct rinfo *ri,
 	q->icmp_code = r->icmp_code;
 	q->hooks = r->hooks;
 	q->frag = r->frag;
+	q->states = r->states;
 	q->flags_mask = r->tcp_flags_mask;
 	q->flags_value = r->tcp_flags_value;
 	q->dead = ri->dead;
@@ -367,7 +374,7 @@ static bool quick_reject(const struct quick *a, const struct quick *b)
 	    (a->icmp_code >= 0 && a->icmp_code != b->icmp_code) ||
 	    (b->flags_mask & a->flags_mask) != a->flags_mask ||
 	    (b->flags_value & a->flags_mask) != a->flags_value ||
-	    !frag_covers(a->frag, b->frag))
+	    !frag_covers(a->frag, b->frag) || !states_cover(a->states, b->states))
 		return true;
 	for (int f = 0; f < 2; f++) {
 		if (a->port_kind[f] != IS_LIST)

@@ -250,6 +250,12 @@ int ef_rule_boxes(const struct ef_rule *r, uint32_t index, uint8_t family,
 		*why = "interface patterns";
 		return -EOPNOTSUPP;
 	}
+	/* The trees' key has no connection state (kern/tree_walk.h): a rule
+	 * reading it stays in the chain, whose protocol field carries it. */
+	if (r->states) {
+		*why = "connection states";
+		return -EOPNOTSUPP;
+	}
 	ret = field_alts(r, family, f, why);
 	if (ret)
 		return ret;

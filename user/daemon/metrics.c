@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "counters.h"
+#include "cttable.h"
 #include "edgefw.h"
 #include "listen.h"
 #include "log.h"
@@ -234,8 +235,31 @@ static void render_daemon(FILE *f, const struct efd *d,
 	sample(f, "edgefw_instance_up", up ? 1 : 0, 0);
 }
 
+/* The connection table's counters (cttable.h): packets by the state the
+ * tracker gave them, table events, and the tables' sizes. Entries are not
+ * counted here (that walks the table): `edgefw conntrack count` does. */
+static void render_conntrack(FILE *f, const struct ef_ct_counters *c)
+{
+	family(f, "edgefw_conntrack_packets_total", "counter",
+	       "Packets by the connection state the tracker gave them (stateful rulesets only).");
+	for (unsigned i = EDGEFW_CTS_NEW; i <= EDGEFW_CTS_INVALID; i++)
+		sample(f, "edgefw_conntrack_packets_total", c->v[i], 1, "state",
+		       ef_ct_stat_name(i));
+	family(f, "edgefw_conntrack_events_total", "counter",
+	       "Flows recorded, confirmed, not recorded (table error) and found expired.");
+	for (unsigned i = EDGEFW_CTS_CREATED; i < EDGEFW_CTS_COUNT; i++)
+		sample(f, "edgefw_conntrack_events_total", c->v[i], 1, "event",
+		       ef_ct_stat_name(i));
+	family(f, "edgefw_conntrack_capacity", "gauge",
+	       "Entries each connection table holds at most.");
+	sample(f, "edgefw_conntrack_capacity", c->cap, 1, "table", "confirmed");
+	sample(f, "edgefw_conntrack_capacity", c->new_cap, 1, "table", "unconfirmed");
+}
+
 int efd_metrics_render(struct efd *d, FILE *out)
 {
+	struct ef_ct_counters ct;
+	bool ct_up = false;
 	struct ef_instance inst;
 	struct ef_stats st;
 	uint64_t *suppressed = NULL;
@@ -258,9 +282,12 @@ int efd_metrics_render(struct efd *d, FILE *out)
 			}
 			up = suppressed != NULL;
 		}
+		ct_up = !ef_ct_read_counters(&inst, &ct);
 		ef_instance_close(&inst);
 	}
 	render_instance(out, up ? &st : NULL, suppressed);
+	if (ct_up)
+		render_conntrack(out, &ct);
 	render_daemon(out, d, &st, up);
 	ret = fflush(out) || ferror(out) ? -EIO : 0;
 	ef_stats_free(&st);

@@ -280,7 +280,8 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 		compiled = true;
 		/* Sizes the instance should this open create it. */
 		if (ef_instance_size_for(c.n_cells, c.n_classes, c.n_tnodes,
-					 c.n_tleaves))
+					 c.n_tleaves) ||
+		    ef_instance_set_conntrack_size(rs->daemon.conntrack_size))
 			goto out;
 	}
 	ret = ef_instance_open(d->instance, EF_OPEN_CREATE, &inst);
@@ -321,6 +322,9 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 			    sum.version, rs->n_rules, sum.rules_added,
 			    sum.rules_removed, sum.rules_kept, n_names,
 			    force ? "" : " (recompiled for the interfaces now present)");
+		if (sum.ct_removed)
+			ef_log_info("removed %zu tracked flows the new rules no longer accept",
+				    sum.ct_removed);
 		/* New 'vlan:' rules may meet tags XDP cannot see. */
 		ef_xdp_vlan_check_all(&inst);
 	}

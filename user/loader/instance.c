@@ -203,6 +203,30 @@ static int check_layout(struct ef_instance *inst)
 }
 
 static __u32 create_cells = EDGEFW_CELLS_DEFAULT;
+static __u32 create_ct; /* 0: ef_instance_ct_default() */
+
+/* 1/512 of the memory at about 128 bytes an entry (key, value and the LRU
+ * hash's own node), a power of two within the bounds: 4 GiB gives 65,536. */
+__u32 ef_instance_ct_default(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	unsigned long long want, cap = EDGEFW_CT_MIN;
+
+	if (pages <= 0 || page <= 0)
+		return EDGEFW_CT_MIN;
+	want = (unsigned long long)pages * (unsigned long long)page / 512 / 128;
+	while (cap * 2 <= want && cap < EDGEFW_CT_MAX)
+		cap *= 2;
+	return (__u32)cap;
+}
+
+int ef_instance_set_conntrack_size(__u32 entries)
+{
+	if (entries && (entries < EDGEFW_CT_MIN || entries > EDGEFW_CT_MAX))
+		return -EINVAL;
+	create_ct = entries;
+	return 0;
+}
 static __u32 create_classes = EDGEFW_CLASSES_DEFAULT;
 static __u32 create_tnodes = EDGEFW_TNODES_DEFAULT;
 static __u32 create_tleaves = EDGEFW_TLEAVES_DEFAULT;
@@ -257,11 +281,13 @@ static int set_template(struct bpf_map *outer, __u32 value_size,
 static int maps_create(struct ef_instance *inst)
 {
 	int cells_tpl = -1, classes_tpl = -1, tnodes_tpl = -1, tleaves_tpl = -1;
+	__u32 ct_cap = create_ct ? create_ct : ef_instance_ct_default();
 	struct edgefw_instance_info info = { .layout_version = EDGEFW_LAYOUT_VERSION,
 					     .cells_cap = create_cells,
 					     .classes_cap = create_classes,
 					     .tnodes_cap = create_tnodes,
-					     .tleaves_cap = create_tleaves };
+					     .tleaves_cap = create_tleaves,
+					     .ct_cap = ct_cap };
 	struct edgefw_bpf *skel;
 	struct bpf_program *prog;
 	struct bpf_map *map;
@@ -285,6 +311,12 @@ static int maps_create(struct ef_instance *inst)
 		ret = set_template(skel->maps.class_tbl,
 				   sizeof(struct edgefw_class_info),
 				   create_classes, 0, &classes_tpl);
+	/* The connection table is sized per instance, not per ruleset. */
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.ct_tbl, ct_cap);
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.ct_new_tbl,
+					       ct_cap / 4);
 	if (!ret)
 		ret = set_template(skel->maps.tnode_tbl, sizeof(struct edgefw_tnode),
 				   create_tnodes, 0, &tnodes_tpl);

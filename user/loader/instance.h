@@ -45,7 +45,10 @@
 	X(log_config)     \
 	X(log_state)      \
 	X(ifslot_direct)  \
-	X(ifslot_hash)
+	X(ifslot_hash)    \
+	X(ct_tbl)         \
+	X(ct_new_tbl)     \
+	X(ct_stats)
 
 struct ef_maps {
 #define EF_MAP_FIELD(name) int name;
@@ -86,6 +89,13 @@ int ef_instance_set_capacity(__u32 cells, __u32 classes, __u32 tnodes,
  * reloads can grow), at least the defaults and at most the maxima. */
 int ef_instance_size_for(size_t n_cells, size_t n_classes, size_t n_tnodes,
 			 size_t n_tleaves);
+
+/* Entries of ct_tbl for instances created from now on in this process
+ * (ct_new_tbl gets a quarter); 0 restores the default, sized from the
+ * machine's memory (ef_instance_ct_default). 0 or -EINVAL outside
+ * EDGEFW_CT_MIN..EDGEFW_CT_MAX. */
+int ef_instance_set_conntrack_size(__u32 entries);
+__u32 ef_instance_ct_default(void);
 
 /* Unpins every map and removes the directory; the maps live on only while
  * attached programs hold them. The instance is closed afterwards. */

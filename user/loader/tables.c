@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cttable.h"
 #include "edgefw.h"
 #include "fault.h"
 #include "gen_arrays.h"
@@ -254,7 +255,9 @@ static struct edgefw_verdict *make_verdicts(const struct verdicts *v)
 		vals[i].rule = (__u16)i;
 		vals[i].action = r->action;
 		vals[i].redirect_ifindex = v->ifindex_of[i];
-		vals[i].flags = EDGEFW_VERDICT_F_MATCH | (r->log ? EDGEFW_VERDICT_F_LOG : 0);
+		vals[i].flags = EDGEFW_VERDICT_F_MATCH | (r->log ? EDGEFW_VERDICT_F_LOG : 0) |
+				(r->track == EF_TRACK_YES ? EDGEFW_VERDICT_F_TRACK : 0) |
+				(r->track == EF_TRACK_NO ? EDGEFW_VERDICT_F_NOTRACK : 0);
 	}
 	return vals;
 }
@@ -308,6 +311,7 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen,
 	cfg.frag_policy = rs->frag_policy;
 	cfg.root_class = c->root_class;
 	cfg.n_dims = c->n_dims;
+	cfg.ct_mode = ef_ruleset_ct_mode(rs);
 	memcpy(cfg.dims, c->dims, sizeof(cfg.dims));
 	memcpy(cfg.stages, c->stages, sizeof(cfg.stages));
 	for (unsigned t = 0; t < c->n_trees; t++) {
@@ -459,6 +463,11 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	sum->version = version;
 	if (cur.loaded)
 		retire_gen(inst, cur.gen);
+	/* State never outlives the rules that allowed it (#15). A failure
+	 * leaves flows that expire by themselves: a warning. */
+	if (ef_ct_revalidate(inst, rs, c, &sum->ct_removed))
+		ef_log_warn("the new ruleset is in force, but the connection table of %s could not be checked against it: flows it no longer allows stay until they expire or 'edgefw conntrack flush'",
+			    inst->dir);
 out:
 	free(slot_of);
 	free(ifindex_of);

@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Connection tracking: gives each IP packet a state (new, established,
+ * related, invalid) that rules can match (`state:`), and records the flows
+ * the host accepts, so that their replies are recognised.
+ *
+ * Engine: a table of our own rather than the kernel's conntrack through the
+ * bpf_{xdp,skb}_ct_lookup kfuncs. Those need nf_conntrack loaded and active
+ * in the namespace (a host with no other firewall software has it off), see
+ * only TCP and UDP, and a kfunc call with its 40-byte tuple costs more than
+ * our hash lookup; our table works on any host and follows ICMP echo and
+ * ICMP errors too.
+ *
+ * Where flows start: a packet whose state is new is recorded when it
+ * passes at tc-egress (the host's own connections; a rule with
+ * `track: false` opts out), and at ingress (XDP, tc-ingress) only when the
+ * rule that passes it says `track: true`. Return traffic is then found at
+ * every hook by one lookup, in a table shared by every interface and hook of
+ * the instance, pinned with its other maps and not part of a ruleset
+ * generation: reloads and daemon restarts keep it.
+ *
+ * Floods: new flows go to ct_new_tbl (an LRU hash a quarter of ct_tbl's
+ * size) and move to ct_tbl only when confirmed: the initiator sends again
+ * after a reply (the TCP handshake's final ACK; a second UDP datagram or
+ * echo request after an answer). A spoofed source never sees the reply, so
+ * a flood of spoofed SYNs or UDP datagrams, even to a service that tracks,
+ * can only evict other unconfirmed flows; confirmed connections live in a
+ * table it cannot reach. A packet of a flood costs two lookups (both tables
+ * miss) and no write unless a rule records it.
+ *
+ * Timeouts, by flow state (nf_conntrack's and Cilium's orders of magnitude,
+ * shorter for half-open TCP so a SYN flood's entries go quickly): TCP SYN
+ * sent or received 30 s, established 6 h (Cilium's lifetime), one FIN 120 s,
+ * closed (both FINs or an RST) 10 s; UDP and other port protocols 30 s
+ * until a reply, 120 s after (nf_conntrack's udp timeouts); ICMP echo 30 s;
+ * other protocols 60 s. An entry found past its timeout is removed and the
+ * packet is looked at as if there were none. last_seen is written at most
+ * once a second per flow, so a busy flow does not bounce its cache line
+ * between CPUs on every packet.
+ */
+#ifndef EDGEFW_CONNTRACK_H
+#define EDGEFW_CONNTRACK_H
+
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <stdbool.h>
+#include <bpf/bpf_helpers.h>
+
+#include "edgefw.h"
+#include "parse.h"
+
+/* Sizes are defaults: the loader sets ct_tbl's from the instance's
+ * configuration and ct_new_tbl's to a quarter of it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1u << 16);
+	__type(key, struct edgefw_ct_key);
+	__type(value, struct edgefw_ct_entry);
+} ct_tbl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1u << 14);
+	__type(key, struct edgefw_ct_key);
+	__type(value, struct edgefw_ct_entry);
+} ct_new_tbl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EDGEFW_CTS_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} ct_stats SEC(".maps");
+
+#define CT_SEC 1000000000ull
+#define CT_REFRESH_NS CT_SEC
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+#define ICMP4_ECHO_REPLY 0
+#define ICMP4_UNREACH 3
+#define ICMP4_ECHO 8
+#define ICMP4_TIME_EXCEEDED 11
+#define ICMP4_PARAM_PROBLEM 12
+#define ICMP6_UNREACH 1
+#define ICMP6_TOO_BIG 2
+#define ICMP6_TIME_EXCEEDED 3
+#define ICMP6_PARAM_PROBLEM 4
+#define ICMP6_ECHO 128
+#define ICMP6_ECHO_REPLY 129
+
+/* What the tracker learnt about a packet, carried from the lookup before
+ * the rules to the creation after the verdict. */
+struct ct_pkt {
+	struct edgefw_ct_key key;
+	__u64 now;
+	__u8 keyed;  /* key holds this packet's flow */
+	__u8 from_a; /* the packet's source is side a */
+	__u8 pad[6];
+};
+
+static __always_inline void ct_count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&ct_stats, &idx);
+
+	if (c)
+		(*c)++;
+}
+
+static __always_inline __u64 ct_timeout(const struct edgefw_ct_entry *e)
+{
+	bool replied = e->seen & EDGEFW_CT_SEEN_REPLY;
+
+	switch (e->flow) {
+	case EDGEFW_CTF_TCP_SYN_SENT:
+	case EDGEFW_CTF_TCP_SYN_RECV:
+		return EDGEFW_CT_TO_TCP_SYN * CT_SEC;
+	case EDGEFW_CTF_TCP_ESTABLISHED:
+		return EDGEFW_CT_TO_TCP_ESTABLISHED * CT_SEC;
+	case EDGEFW_CTF_TCP_FIN:
+		return EDGEFW_CT_TO_TCP_FIN * CT_SEC;
+	case EDGEFW_CTF_TCP_CLOSED:
+		return EDGEFW_CT_TO_TCP_CLOSED * CT_SEC;
+	case EDGEFW_CTF_UDP:
+		return (replied ? EDGEFW_CT_TO_UDP_REPLIED : EDGEFW_CT_TO_UDP) * CT_SEC;
+	case EDGEFW_CTF_ICMP:
+		return EDGEFW_CT_TO_ICMP * CT_SEC;
+	default:
+		return EDGEFW_CT_TO_OTHER * CT_SEC;
+	}
+}
+
+/* Loads len bytes at off with the hook's helper: ICMP bodies are read
+ * only for ICMP packets, so a helper call there costs nothing elsewhere. */
+static __always_inline int ct_load(void *ctx, enum cursor_kind kind, __u32 off,
+				   void *buf, __u32 len)
+{
+	if (kind == CURSOR_XDP)
+		return bpf_xdp_load_bytes(ctx, off, buf, len);
+	return bpf_skb_load_bytes(ctx, off, buf, len);
+}
+
+/* The normalised key of the flow (src, sport) <-> (dst, dport). */
+static __always_inline bool ct_make_key(struct edgefw_ct_key *k, __u8 family,
+					__u8 proto, const __u8 *src,
+					const __u8 *dst, __u16 sport, __u16 dport)
+{
+	__u64 s0, s1, d0, d1;
+	int c;
+
+	/* Any fixed total order will do (userspace's ef_ct_key_of uses the
+	 * same): two 64-bit words of each address, then the port. */
+	__builtin_memcpy(&s0, src, 8);
+	__builtin_memcpy(&s1, src + 8, 8);
+	__builtin_memcpy(&d0, dst, 8);
+	__builtin_memcpy(&d1, dst + 8, 8);
+	if (s0 != d0)
+		c = s0 < d0 ? -1 : 1;
+	else if (s1 != d1)
+		c = s1 < d1 ? -1 : 1;
+	else
+		c = (int)sport - (int)dport;
+	k->family = family;
+	k->proto = proto;
+	k->pad[0] = k->pad[1] = 0;
+	if (c <= 0) {
+		__builtin_memcpy(k->addr_a, src, 16);
+		__builtin_memcpy(k->addr_b, dst, 16);
+		k->port_a = sport;
+		k->port_b = dport;
+		return true; /* the source is side a */
+	}
+	__builtin_memcpy(k->addr_a, dst, 16);
+	__builtin_memcpy(k->addr_b, src, 16);
+	k->port_a = dport;
+	k->port_b = sport;
+	return false;
+}
+
+static __always_inline bool icmp_is_echo(const struct pkt_info *pi, bool *request)
+{
+	__u32 t = pi->sport;
+
+	if (pi->l4proto == IPPROTO_ICMP) {
+		*request = t == ICMP4_ECHO;
+		return t == ICMP4_ECHO || t == ICMP4_ECHO_REPLY;
+	}
+	*request = t == ICMP6_ECHO;
+	return t == ICMP6_ECHO || t == ICMP6_ECHO_REPLY;
+}
+
+static __always_inline bool icmp_is_error(const struct pkt_info *pi)
+{
+	__u32 t = pi->sport;
+
+	if (pi->l4proto == IPPROTO_ICMP)
+		return t == ICMP4_UNREACH || t == ICMP4_TIME_EXCEEDED ||
+		       t == ICMP4_PARAM_PROBLEM;
+	return t == ICMP6_UNREACH || t == ICMP6_TOO_BIG ||
+	       t == ICMP6_TIME_EXCEEDED || t == ICMP6_PARAM_PROBLEM;
+}
+
+/* The flow an ICMP error quotes: the IP header that follows the 8-byte
+ * ICMP header and the first 8 bytes of its payload (ports, or an echo's
+ * identifier). IPv6 quotes are read without walking extension headers. */
+static __always_inline bool ct_quoted_key(void *ctx, enum cursor_kind kind,
+					  const struct pkt_info *pi,
+					  struct edgefw_ct_key *k)
+{
+	__u8 ip[40], l4[8], src[16] = {}, dst[16] = {};
+	__u32 off = pi->l4_off + 8, ihl;
+	__u16 sport = 0, dport = 0;
+	__u8 proto;
+
+	if (pi->family == 4) {
+		if (off + 28 > pi->l4_end || ct_load(ctx, kind, off, ip, 20))
+			return false;
+		ihl = (ip[0] & 15) * 4;
+		if ((ip[0] >> 4) != 4 || ihl < 20)
+			return false;
+		proto = ip[9];
+		__builtin_memcpy(src, ip + 12, 4);
+		__builtin_memcpy(dst, ip + 16, 4);
+	} else {
+		if (off + 48 > pi->l4_end || ct_load(ctx, kind, off, ip, 40))
+			return false;
+		ihl = 40;
+		proto = ip[6];
+		__builtin_memcpy(src, ip + 8, 16);
+		__builtin_memcpy(dst, ip + 24, 16);
+	}
+	off += ihl;
+	if (off + 8 > pi->l4_end || ct_load(ctx, kind, off & EDGEFW_PARSE_MAX_OFF, l4, 8))
+		return false;
+	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
+		sport = dport = (__u16)l4[4] << 8 | l4[5];
+	} else if (proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+		   proto == IPPROTO_SCTP) {
+		sport = (__u16)l4[0] << 8 | l4[1];
+		dport = (__u16)l4[2] << 8 | l4[3];
+	}
+	ct_make_key(k, pi->family, proto, src, dst, sport, dport);
+	return true;
+}
+
+/* The packet's own flow key; false for a packet no flow can hold (a later
+ * fragment, whose ports are not in it). */
+static __always_inline bool ct_packet_key(void *ctx, enum cursor_kind kind,
+					  const struct pkt_info *pi,
+					  struct ct_pkt *cp)
+{
+	__u16 sport = 0, dport = 0;
+	__u8 hdr[8];
+	bool req;
+
+	if (pi->frag == PKT_LATER_FRAG)
+		return false;
+	if (pi->l4proto == IPPROTO_ICMP || pi->l4proto == IPPROTO_ICMPV6) {
+		if (!icmp_is_echo(pi, &req) ||
+		    pi->l4_off + 8 > pi->l4_end ||
+		    ct_load(ctx, kind, pi->l4_off, hdr, 8))
+			return false;
+		sport = dport = (__u16)hdr[4] << 8 | hdr[5];
+	} else if (pi->sport < EDGEFW_NO_L4) {
+		sport = (__u16)pi->sport;
+		dport = (__u16)pi->dport;
+	}
+	cp->from_a = ct_make_key(&cp->key, pi->family, pi->l4proto, pi->saddr,
+				 pi->daddr, sport, dport);
+	cp->keyed = true;
+	return true;
+}
+
+/* The live entry for key, in ct_tbl then ct_new_tbl; an expired one is
+ * removed and not returned. */
+static __always_inline struct edgefw_ct_entry *
+ct_find(const struct edgefw_ct_key *k, struct ct_pkt *cp, bool *confirmed)
+{
+	struct edgefw_ct_entry *e;
+	void *map = &ct_tbl;
+
+	e = bpf_map_lookup_elem(&ct_tbl, k);
+	*confirmed = e != NULL;
+	if (!e) {
+		map = &ct_new_tbl;
+		e = bpf_map_lookup_elem(&ct_new_tbl, k);
+	}
+	if (!e)
+		return NULL;
+	/* The clock only for a packet with an entry (or one recorded). */
+	if (!cp->now)
+		cp->now = bpf_ktime_get_coarse_ns();
+	if (cp->now - e->last_seen > ct_timeout(e)) {
+		bpf_map_delete_elem(map, k);
+		ct_count(EDGEFW_CTS_EXPIRED);
+		return NULL;
+	}
+	return e;
+}
+
+/* Whether a packet without an entry could start a flow. */
+static __always_inline bool ct_may_start(const struct pkt_info *pi)
+{
+	bool req;
+
+	if (pi->frag == PKT_LATER_FRAG)
+		return false;
+	switch (pi->l4proto) {
+	case IPPROTO_TCP:
+		return (pi->flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_SYN;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		/* Echo requests and informational messages; an unsolicited
+		 * reply or error belongs to nothing. */
+		return !icmp_is_error(pi) && (!icmp_is_echo(pi, &req) || req);
+	default:
+		return true;
+	}
+}
+
+static __always_inline __u8 ct_first_flow(__u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return EDGEFW_CTF_TCP_SYN_SENT;
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
+		return EDGEFW_CTF_UDP;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return EDGEFW_CTF_ICMP;
+	default:
+		return EDGEFW_CTF_OTHER;
+	}
+}
+
+/* TCP: SYN -> SYN-ACK -> ACK establishes; FINs from both sides or an RST
+ * close. Returns whether this packet confirms the flow (the handshake's
+ * final ACK from the initiator). */
+static __always_inline bool ct_tcp_step(struct edgefw_ct_entry *e, __u32 flags,
+					bool from_init)
+{
+	__u8 flow = e->flow;
+
+	if (flags & TCP_RST) {
+		e->flow = EDGEFW_CTF_TCP_CLOSED;
+		return false;
+	}
+	if (flow == EDGEFW_CTF_TCP_CLOSED) {
+		/* A new SYN reuses the ports: a new connection. */
+		if ((flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+			e->flow = EDGEFW_CTF_TCP_SYN_SENT;
+			e->seen = e->seen & EDGEFW_CT_CONFIRMED;
+			e->init_is_a ^= !from_init;
+		}
+		return false;
+	}
+	if (flags & TCP_FIN) {
+		e->seen |= from_init ? EDGEFW_CT_FIN_INIT : EDGEFW_CT_FIN_REPLY;
+		if ((e->seen & (EDGEFW_CT_FIN_INIT | EDGEFW_CT_FIN_REPLY)) ==
+		    (EDGEFW_CT_FIN_INIT | EDGEFW_CT_FIN_REPLY))
+			e->flow = EDGEFW_CTF_TCP_CLOSED;
+		else
+			e->flow = EDGEFW_CTF_TCP_FIN;
+		return false;
+	}
+	if (flow == EDGEFW_CTF_TCP_SYN_SENT && !from_init &&
+	    (flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
+		e->flow = EDGEFW_CTF_TCP_SYN_RECV;
+		return false;
+	}
+	if (flow == EDGEFW_CTF_TCP_SYN_RECV && from_init && (flags & TCP_ACK) &&
+	    !(flags & TCP_SYN)) {
+		e->flow = EDGEFW_CTF_TCP_ESTABLISHED;
+		return true;
+	}
+	return false;
+}
+
+/* A packet of a tracked flow advances it, whatever the rules then decide
+ * (as nf_conntrack runs before the filter): the responder's first packet
+ * marks it replied, TCP follows its handshake and close, and the packet
+ * that confirms it moves it from ct_new_tbl to ct_tbl. */
+static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info *pi,
+				       struct edgefw_ct_entry *e, bool confirmed)
+{
+	bool from_init = cp->from_a == (e->init_is_a != 0), confirm = false;
+	struct edgefw_ct_entry moved;
+
+	if (pi->l4proto == IPPROTO_TCP)
+		confirm = ct_tcp_step(e, pi->flags, from_init);
+	else if (from_init && (e->seen & EDGEFW_CT_SEEN_REPLY))
+		confirm = true;
+	if (!from_init && !(e->seen & EDGEFW_CT_SEEN_REPLY))
+		e->seen |= EDGEFW_CT_SEEN_REPLY;
+	if (cp->now - e->last_seen >= CT_REFRESH_NS)
+		e->last_seen = cp->now;
+	if (!confirm || confirmed)
+		return;
+	/* Moved, not shared: a flow lives in one table. */
+	moved = *e;
+	moved.seen |= EDGEFW_CT_CONFIRMED;
+	moved.last_seen = cp->now;
+	if (!bpf_map_update_elem(&ct_tbl, &cp->key, &moved, BPF_ANY)) {
+		bpf_map_delete_elem(&ct_new_tbl, &cp->key);
+		ct_count(EDGEFW_CTS_CONFIRMED);
+	}
+}
+
+/* Before the rules: the packet's state (enum edgefw_ct_state), its flow
+ * advanced. A global function per hook kind, checked once by the verifier
+ * on its own, with its own stack. */
+#define EDGEFW_CT_CLASSIFY(name, ctx_type, kind)                              \
+	__noinline int name(ctx_type *ctx, struct pkt_info *pi,              \
+			    struct ct_pkt *cp)                               \
+	{                                                                    \
+		struct edgefw_ct_entry *e = NULL;                            \
+		struct edgefw_ct_key qk;                                     \
+		bool confirmed = false;                                      \
+		int st;                                                      \
+									     \
+		if (!ctx || !pi || !cp)                                      \
+			return EDGEFW_CT_INVALID;                            \
+		if (ct_packet_key(ctx, kind, pi, cp))                        \
+			e = ct_find(&cp->key, cp, &confirmed);               \
+		if (e) {                                                     \
+			ct_advance(cp, pi, e, confirmed);                    \
+			st = EDGEFW_CT_ESTABLISHED;                          \
+		} else if ((pi->l4proto == IPPROTO_ICMP ||                   \
+			    pi->l4proto == IPPROTO_ICMPV6) &&                \
+			   pi->frag != PKT_LATER_FRAG && icmp_is_error(pi) &&   \
+			   ct_quoted_key(ctx, kind, pi, &qk) &&              \
+			   ct_find(&qk, cp, &confirmed)) {                   \
+			st = EDGEFW_CT_RELATED;                              \
+		} else {                                                     \
+			st = ct_may_start(pi) ? EDGEFW_CT_NEW :              \
+						EDGEFW_CT_INVALID;           \
+		}                                                            \
+		ct_count(st);                                                \
+		return st;                                                   \
+	}
+
+EDGEFW_CT_CLASSIFY(edgefw_ct_classify_xdp, struct xdp_md, CURSOR_XDP)
+EDGEFW_CT_CLASSIFY(edgefw_ct_classify_skb, struct __sk_buff, CURSOR_SKB)
+
+/* After the verdict, for a new packet that passes: record its flow, at
+ * tc-egress unless the rule says `track: false`, at ingress only when it
+ * says `track: true`. vflags are the deciding rule's (0: the default). */
+__noinline int edgefw_ct_create(struct ct_pkt *cp, __u32 ifindex, __u32 hook,
+				__u32 proto, __u32 vflags)
+{
+	bool track = hook == EDGEFW_HOOK_TC_EGRESS ?
+			     !(vflags & EDGEFW_VERDICT_F_NOTRACK) :
+			     (vflags & EDGEFW_VERDICT_F_TRACK);
+	struct edgefw_ct_entry e = {};
+
+	if (!cp || !cp->keyed || !track)
+		return 0;
+	if (!cp->now)
+		cp->now = bpf_ktime_get_coarse_ns();
+	e.last_seen = cp->now;
+	e.created = cp->now;
+	e.ifindex = ifindex;
+	e.hook = (__u8)hook;
+	e.flow = ct_first_flow((__u8)proto);
+	e.init_is_a = cp->from_a;
+	if (bpf_map_update_elem(&ct_new_tbl, &cp->key, &e, BPF_ANY)) {
+		ct_count(EDGEFW_CTS_CREATE_FAIL);
+		return -1;
+	}
+	ct_count(EDGEFW_CTS_CREATED);
+	return 1;
+}
+
+#endif /* EDGEFW_CONNTRACK_H */

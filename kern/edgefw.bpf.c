@@ -238,6 +238,7 @@ struct classify_ctx {
 	__u32 gen;
 	__u32 ifindex;
 	__u32 hook;
+	__u32 conds; /* dynamic conditions held (kern/dynset.h) */
 };
 
 static __always_inline __u32 cell(void *cells, __u32 idx)
@@ -367,6 +368,9 @@ static __always_inline __u32 dim_class(const struct classify_ctx *cc, __u8 dim)
 		return leaf_class(cc->gen, EDGEFW_LEAF_VLAN_OFF + v);
 	case EDGEFW_DIM_CTX:
 		return ctx_class(cc);
+	case EDGEFW_DIM_COND:
+		return leaf_class(cc->gen, EDGEFW_LEAF_COND_OFF +
+				  (cc->conds & (EDGEFW_LEAF_COND_LEN - 1)));
 	default:
 		return EDGEFW_CLASS_NONE;
 	}
@@ -376,10 +380,10 @@ static __always_inline __u32 dim_class(const struct classify_ctx *cc, __u8 dim)
  * matches (the caller applies the default). */
 static __always_inline struct edgefw_verdict *
 classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
-	 __u32 gen, __u32 ifindex, __u32 hook)
+	 __u32 gen, __u32 ifindex, __u32 hook, __u32 conds)
 {
 	struct classify_ctx cc = { .pi = pi, .gen = gen, .ifindex = ifindex,
-				   .hook = hook };
+				   .hook = hook, .conds = conds };
 	struct edgefw_class_info *info;
 	void *classes;
 	__u32 cur;
@@ -425,6 +429,9 @@ classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
 		return NULL;
 	return &info->verdict;
 }
+
+/* Dynamic sets, rate limits and bans (issue 16). */
+#include "dynset.h"
 
 #define NSEC_PER_SEC 1000000000ull
 
@@ -572,8 +579,8 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 					       __u32 hook, enum ctx_vlan where)
 {
 	struct fw_result res = { .decision = FW_PASS };
+	struct edgefw_verdict *v, verdict;
 	struct edgefw_gen_config *cfg;
-	struct edgefw_verdict *v;
 	struct edgefw_active *act;
 	struct pkt_info pi = {};
 	__u32 zero = 0, gen;
@@ -617,7 +624,8 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 		goto policy;
 	}
 
-	v = classify(&pi, cfg, gen, ifindex, hook);
+	/* issue 16: the rules with dynamic sets and limits (kern/dynset.h) */
+	v = dyn_decide(&pi, gen, ifindex, hook, bytes, &verdict) ? &verdict : NULL;
 	if (v) {
 		count(&rule_stats, v->counter_slot, bytes);
 		if (v->flags & EDGEFW_VERDICT_F_LOG)

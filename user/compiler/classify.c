@@ -59,6 +59,7 @@ static const char *const dim_names[EDGEFW_DIM_COUNT] = {
 	[EDGEFW_DIM_FLAGS] = "tcp-flags",
 	[EDGEFW_DIM_VLAN] = "vlan",
 	[EDGEFW_DIM_CTX] = "hook/interface",
+	[EDGEFW_DIM_COND] = "dynamic conditions",
 };
 
 const char *ef_dim_name(unsigned dim)
@@ -71,6 +72,7 @@ const char *ef_dim_name(unsigned dim)
 static const uint8_t chain_order[EDGEFW_DIM_COUNT] = {
 	EDGEFW_DIM_SRC, EDGEFW_DIM_DST, EDGEFW_DIM_PROTO, EDGEFW_DIM_DPORT,
 	EDGEFW_DIM_SPORT, EDGEFW_DIM_FLAGS, EDGEFW_DIM_VLAN, EDGEFW_DIM_CTX,
+	EDGEFW_DIM_COND,
 };
 
 static inline void bit_set(word_t *s, size_t r)
@@ -215,6 +217,8 @@ static bool constrains(const struct ef_rule *r, unsigned dim)
 		return r->vlan != EF_VLAN_ANY;
 	case EDGEFW_DIM_CTX:
 		return r->hooks != EF_HOOKS_ALL || r->n_ifaces > 0;
+	case EDGEFW_DIM_COND:
+		return r->cond_mask != 0;
 	default:
 		return false;
 	}
@@ -629,6 +633,31 @@ out:
 	return ret;
 }
 
+/* Dynamic conditions (issue 16): the packet's condition vector v allows a
+ * rule when it holds every condition the rule needs. */
+static int build_cond(struct compiler *cp)
+{
+	const struct ef_ruleset *rs = cp->rs;
+	word_t *s = malloc(cp->words * sizeof(*s));
+	int ret = 0;
+
+	if (!s)
+		return -ENOMEM;
+	for (unsigned v = 0; v < EDGEFW_LEAF_COND_LEN && !ret; v++) {
+		base_set(cp, EDGEFW_DIM_COND, s);
+		for (size_t r = 0; r < rs->n_rules; r++) {
+			unsigned need = rs->rules[r].cond_mask;
+
+			if (need && (v & need) == need)
+				bit_set(s, r);
+		}
+		ret = pool_intern(&cp->leaf[EDGEFW_DIM_COND], s,
+				  &cp->out->leaf[EDGEFW_LEAF_COND_OFF + v], NULL);
+	}
+	free(s);
+	return ret;
+}
+
 static int build_ctx(struct compiler *cp)
 {
 	const struct ef_ruleset *rs = cp->rs;
@@ -683,6 +712,8 @@ static int build_leaf(struct compiler *cp, unsigned dim)
 		return build_flags(cp);
 	case EDGEFW_DIM_VLAN:
 		return build_vlan(cp);
+	case EDGEFW_DIM_COND:
+		return build_cond(cp);
 	default:
 		return build_ctx(cp);
 	}
@@ -843,6 +874,10 @@ static void remap_first(struct ef_compiled *c, unsigned dim, const uint32_t *map
 	case EDGEFW_DIM_VLAN:
 		off = EDGEFW_LEAF_VLAN_OFF;
 		len = EDGEFW_LEAF_VLAN_LEN;
+		break;
+	case EDGEFW_DIM_COND:
+		off = EDGEFW_LEAF_COND_OFF;
+		len = EDGEFW_LEAF_COND_LEN;
 		break;
 	}
 	for (uint32_t i = off; i < off + len; i++)

@@ -174,7 +174,8 @@ static void parse_rule(struct parser *p, const struct ydoc_node *n,
 	static const char *const keys[] = {
 		"name", "hooks", "direction", "interfaces", "src", "dst",
 		"proto", "sport", "dport", "icmp-type", "icmp-code",
-		"tcp-flags", "vlan", "fragment", "action", "to", "log", NULL,
+		"tcp-flags", "vlan", "fragment", "action", "to", "log",
+		"limit", "ban", NULL,
 	};
 	const struct ydoc_node *v;
 
@@ -214,6 +215,10 @@ static void parse_rule(struct parser *p, const struct ydoc_node *n,
 	if ((v = ydoc_map_get(n, "fragment")))
 		rs_parse_fragment(p, v, r);
 	parse_action(p, n, r);
+	if ((v = ydoc_map_get(n, "limit")))
+		rs_parse_limit(p, v, r);
+	if ((v = ydoc_map_get(n, "ban")))
+		rs_parse_ban(p, v, r);
 	rs_check_rule_fields(p, n, r);
 }
 
@@ -313,6 +318,8 @@ void rs_parse_document(struct parser *p, const struct ydoc_node *root)
 	if ((v = ydoc_map_get(root, "daemon")))
 		rs_parse_daemon(p, v);
 	rs_finish_sets(p);
+	if (p->d->errors == errors)
+		rs_assign_conds(p);
 	/* Reachability reasons about whole rules: only meaningful, and only
 	 * safe, when every rule parsed. */
 	if (p->d->errors == errors)

@@ -40,7 +40,14 @@
 	X(rcu_sync)       \
 	X(log_ring)       \
 	X(log_config)     \
-	X(log_state)
+	X(log_state)      \
+	X(dynset4_tbl)    \
+	X(dynset6_tbl)    \
+	X(dynset_meta)    \
+	X(dyn_config)     \
+	X(limit_tbl)      \
+	X(dyn_stats)      \
+	X(limit_stats)
 
 struct ef_maps {
 #define EF_MAP_FIELD(name) int name;

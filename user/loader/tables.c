@@ -24,6 +24,7 @@
 #include "log.h"
 #include "purge.h"
 #include "slots.h"
+#include "dynsets.h"
 
 /* One syscall per batch instead of one per entry; site names the call
  * for fault injection. */
@@ -206,6 +207,9 @@ static int make_classes(const struct verdicts *v, __u32 cap)
 		vd->action = r->action;
 		vd->redirect_ifindex = v->ifindex_of[e->rule];
 		vd->flags = EDGEFW_VERDICT_F_MATCH | (r->log ? EDGEFW_VERDICT_F_LOG : 0);
+		/* issue 16: the rule's limit and ban in dyn_config (dynsets.c) */
+		vd->limit = r->limit.on ? (__u8)(r->limit_cond + 1) : 0;
+		vd->ban = r->ban.set ? (__u8)(r->ban_idx + 1) : 0;
 	}
 	ret = update_batch(fd, keys, vals, c->n_classes, "classes_update");
 	if (ret) {
@@ -461,6 +465,8 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
 		ret = install_arrays(inst, gen, v);
 	if (!ret)
 		ret = write_gen_config(inst, gen, v->rs, v->c);
+	if (!ret) /* issue 16: dynamic sets, limits and bans */
+		ret = ef_dynsets_prepare(inst, gen, v->rs);
 	if (!ret)
 		ret = describe_gen(inst, gen, v->rs, v->slot_of, version);
 	return ret;
@@ -533,6 +539,8 @@ int ef_tables_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	sum->version = cur.version + 1;
 	if (cur.loaded)
 		retire_gen(inst, cur.gen);
+	/* Sets the new ruleset dropped, once no packet reads the old one. */
+	ef_dynsets_retire(inst, rs, cur.loaded);
 out:
 	free(slot_of);
 	free(ifindex_of);

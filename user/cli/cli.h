@@ -36,6 +36,7 @@ extern const struct ef_command ef_cmd_explain;
 extern const struct ef_command ef_cmd_compile;
 extern const struct ef_command ef_cmd_reload;
 extern const struct ef_command ef_cmd_status;
+extern const struct ef_command ef_cmd_set;
 
 /* Prints "usage: edgefw CMD USAGE" to stderr and returns EF_EXIT_INPUT. */
 int ef_cli_usage(const struct ef_command *cmd);
@@ -65,6 +66,9 @@ int ef_cli_owner_gate(const struct ef_cli *cli, const char *what, bool force);
  * filled), 0 when none owns it, or -errno. */
 int ef_cli_owner_socket(const struct ef_cli *cli, char *sock, size_t len,
 			int *pid);
+
+/* cmd_set_list.c: edgefw set list [NAME] [--json]. */
+int ef_cli_set_list(const struct ef_cli *cli, const char *name, bool json);
 
 /* Both, for no particular interface. */
 int ef_cli_compile(const char *path, struct ef_ruleset *rs,

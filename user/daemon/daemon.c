@@ -24,6 +24,7 @@
 #include "attach.h"
 #include "control.h"
 #include "daemon.h"
+#include "daemon_sets.h"
 #include "droplog.h"
 #include "links.h"
 #include "log.h"
@@ -108,6 +109,7 @@ static void on_tick(struct efd *d)
 		return;
 	efd_parts_retry(d);
 	check_foreign_change(d);
+	efd_sets_tick(d); /* issue 16 */
 	if (++d->ticks % RECHECK_TICKS == 0 && !d->resync_pending)
 		resync(d, false);
 }

@@ -52,7 +52,7 @@ static int send_one(struct set_target *t, struct json_object *req,
 	}
 	ret = efd_control_request(t->sock, req, SET_TIMEOUT_MS, resp);
 	if (ret)
-		ef_log_err("cannot reach edgefwd on %s: %s: nothing more was sent (--force changes the set directly)",
+		ef_log_err("edgefwd on %s did not answer: %s. A request it already received may still be applied when it resumes (see 'edgefw set list'); nothing more was sent. --force changes the set directly",
 			   t->sock, strerror(-ret));
 	return ret;
 }

@@ -138,8 +138,8 @@ static __always_inline bool dynset_has(__u32 set, const struct pkt_info *pi,
 	return false;
 }
 
-/* The condition vector with every limit assumed within. A global function:
- * the verifier checks it once, not at every use. */
+/* The set conditions that hold. A global function: the verifier checks
+ * it once, not at every use. */
 __noinline __u32 edgefw_dyn_conds(const struct pkt_info *pi, __u32 gen)
 {
 	struct edgefw_dyn_config *dc;
@@ -158,10 +158,8 @@ __noinline __u32 edgefw_dyn_conds(const struct pkt_info *pi, __u32 gen)
 
 		if (i >= dc->n_conds)
 			break;
-		if (c->kind == EDGEFW_COND_LIMIT) {
-			conds |= 1u << i;
+		if (!(dc->set_conds & (1u << i)))
 			continue;
-		}
 		holds = dynset_has(c->set, pi, c->kind == EDGEFW_COND_SET_DST ?
 					       pi->daddr : pi->saddr, now);
 		if (holds != !!c->negate)
@@ -201,7 +199,10 @@ static __always_inline bool limit_take(const struct edgefw_limit_cfg *l,
 {
 	struct edgefw_limit_key k = { .id = l->id, .family = pi->family };
 	struct edgefw_limit_bucket *b, fresh;
-	__u64 now = bpf_ktime_get_boot_ns(), cost, old, tat;
+	/* Buckets never leave the kernel: any clock that does not jump; the
+	 * coarse one (a tick, 1-4 ms) costs no clock-source read. A stale
+	 * `now` only makes the debt look larger by up to a tick. */
+	__u64 now = bpf_ktime_get_coarse_ns(), cost, old, tat;
 
 	if (l->per & EDGEFW_PER_SRC)
 		__builtin_memcpy(k.saddr, pi->saddr, 16);
@@ -211,7 +212,7 @@ static __always_inline bool limit_take(const struct edgefw_limit_cfg *l,
 		k.sport = (__u16)pi->sport;
 	if (l->per & EDGEFW_PER_DPORT)
 		k.dport = (__u16)pi->dport;
-	cost = ((l->bytes ? bytes : 1) * l->unit_ps + 999) / 1000;
+	cost = l->bytes ? (bytes * l->unit_ps + 999) / 1000 : l->pkt_ns;
 	if (cost > l->burst_ns)
 		return false;
 	b = bpf_map_lookup_elem(&limit_tbl, &k);
@@ -268,8 +269,11 @@ static __always_inline bool dyn_decide(const struct pkt_info *pi, __u32 gen,
 	__u32 conds = 0;
 	bool found = false;
 
-	if (dc && dc->n_conds)
-		conds = edgefw_dyn_conds(pi, gen);
+	if (dc) {
+		conds = dc->limit_conds;
+		if (dc->set_conds)
+			conds |= edgefw_dyn_conds(pi, gen);
+	}
 	for (int i = 0; i <= EDGEFW_MAX_CONDS; i++) {
 		const struct edgefw_limit_cfg *l;
 

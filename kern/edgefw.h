@@ -388,8 +388,9 @@ struct edgefw_cond {
  * compare-and-swap): a unit costs unit_ps; a packet conforms when the
  * bucket's debt after it stays within burst_ns. */
 struct edgefw_limit_cfg {
-	__u64 unit_ps;  /* period / rate, in picoseconds */
+	__u64 unit_ps;  /* period / rate, in picoseconds; 0 with packet units */
 	__u64 burst_ns; /* burst * unit_ps / 1000 */
+	__u64 pkt_ns;   /* a packet's cost (packet units), rounded up */
 	__u32 id;    /* bucket key: stable across reloads for the same rule and limit */
 	__u8 per;    /* EDGEFW_PER_* */
 	__u8 bytes;  /* 1: units are bytes */
@@ -406,7 +407,9 @@ struct edgefw_ban_cfg {
 /* Per generation, beside gen_config. */
 struct edgefw_dyn_config {
 	__u8 n_conds;
-	__u8 pad[7];
+	__u8 set_conds;  /* bits of the conditions that look up a set */
+	__u8 limit_conds; /* bits of the limits (set before classifying) */
+	__u8 pad[5];
 	struct edgefw_cond conds[EDGEFW_MAX_CONDS];
 	struct edgefw_limit_cfg limits[EDGEFW_MAX_CONDS];
 	struct edgefw_ban_cfg bans[EDGEFW_MAX_CONDS];
@@ -427,7 +430,7 @@ struct edgefw_limit_key {
 };
 
 struct edgefw_limit_bucket {
-	__u64 tat; /* GCRA theoretical arrival time, CLOCK_BOOTTIME ns */
+	__u64 tat; /* GCRA theoretical arrival time, bpf_ktime_get_ns() */
 };
 
 /* dyn_stats: per set slot, at slot * EDGEFW_DSTAT_COUNT + counter. */
@@ -447,9 +450,9 @@ _Static_assert(sizeof(struct edgefw_dyn6_key) == 20, "dyn6 key layout");
 _Static_assert(sizeof(struct edgefw_dyn_val) == 16, "dyn val layout");
 _Static_assert(sizeof(struct edgefw_dynset_meta) == 80, "dynset meta layout");
 _Static_assert(sizeof(struct edgefw_cond) == 4, "cond layout");
-_Static_assert(sizeof(struct edgefw_limit_cfg) == 24, "limit cfg layout");
+_Static_assert(sizeof(struct edgefw_limit_cfg) == 32, "limit cfg layout");
 _Static_assert(sizeof(struct edgefw_ban_cfg) == 16, "ban cfg layout");
-_Static_assert(sizeof(struct edgefw_dyn_config) == 8 + 4 * 8 + 24 * 8 + 16 * 8, "dyn config layout");
+_Static_assert(sizeof(struct edgefw_dyn_config) == 8 + 4 * 8 + 32 * 8 + 16 * 8, "dyn config layout");
 _Static_assert(sizeof(struct edgefw_limit_key) == 44, "limit key layout");
 _Static_assert(sizeof(struct edgefw_limit_bucket) == 8, "limit bucket layout");
 #endif

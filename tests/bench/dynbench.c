@@ -134,7 +134,7 @@ static double run_timed(char *const argv[])
 }
 
 struct cli_times {
-	double one_ms, bulk_ms;
+	double one_ms, bulk_ms, help_ms;
 };
 
 /* The command runs against an instance of its own, which this process
@@ -143,6 +143,8 @@ static void time_cli(const char *bin, unsigned reps, struct cli_times *out)
 {
 	char path[] = "/tmp/efw-dynbench-XXXXXX", addr[32], name[32];
 	double *one = calloc(reps * 4, sizeof(*one)), *bulk = calloc(reps, sizeof(*bulk));
+	double *help = calloc(reps * 4, sizeof(*help));
+	char *help_argv[] = { (char *)bin, "help", NULL };
 	char *flush[] = { (char *)bin, "--instance", name, "set", "flush", "ban", NULL };
 	struct ef_instance inst;
 	int fd = mkstemp(path);
@@ -151,7 +153,7 @@ static void time_cli(const char *bin, unsigned reps, struct cli_times *out)
 
 	memset(out, 0, sizeof(*out));
 	snprintf(name, sizeof(name), "b-%d-cli", (int)getpid());
-	if (!f || !one || !bulk || ef_instance_open(name, EF_OPEN_CREATE, &inst))
+	if (!f || !one || !bulk || !help || ef_instance_open(name, EF_OPEN_CREATE, &inst))
 		goto out;
 	made = true;
 	if (load(&inst, rulesets[R_SET])) {
@@ -167,6 +169,8 @@ static void time_cli(const char *bin, unsigned reps, struct cli_times *out)
 		char *add[] = { (char *)bin, "--instance", name, "set", "add", "ban", addr, NULL };
 
 		snprintf(addr, sizeof(addr), "203.0.113.%u", r % 250);
+		/* The same process start doing nothing, alternated with it. */
+		help[r] = run_timed(help_argv);
 		one[r] = run_timed(add);
 	}
 	for (unsigned r = 0; r < reps; r++) {
@@ -176,6 +180,8 @@ static void time_cli(const char *bin, unsigned reps, struct cli_times *out)
 		bulk[r] = run_timed(add);
 	}
 	qsort(one, reps * 4, sizeof(*one), bench_cmp_double);
+	qsort(help, reps * 4, sizeof(*help), bench_cmp_double);
+	out->help_ms = help[0] < 0 ? -1 : help[reps * 2];
 	qsort(bulk, reps, sizeof(*bulk), bench_cmp_double);
 	out->one_ms = one[0] < 0 ? -1 : one[reps * 2];
 	out->bulk_ms = bulk[0] < 0 ? -1 : bulk[reps / 2];
@@ -188,6 +194,7 @@ out:
 		unlink(path);
 	free(one);
 	free(bulk);
+	free(help);
 }
 
 void bench_dynamic(struct ef_instance *inst, const struct prog *xdp,
@@ -232,18 +239,18 @@ void bench_dynamic(struct ef_instance *inst, const struct prog *xdp,
 		printf("| %s | %.1f | %.2f |\n", rule_names[k], med[k], ratio[k][reps / 2]);
 	printf("| (parse-only, same flows) | %.1f | %.2f |\n", med[R_COUNT],
 	       med[R_COUNT] / med[R_PLAIN]);
-	printf("\nedgefw set add, one entry, end to end (fork, exec, open, add): median %.1f ms of %u\n",
-	       cli.one_ms, reps * 4);
+	printf("\nedgefw set add, one entry, end to end (fork, exec, open, add): median %.1f ms of %u; `edgefw help` (fork, exec, exit) alternated with it: %.1f ms\n",
+	       cli.one_ms, reps * 4, cli.help_ms);
 	printf("edgefw set add --file, 100,000 entries, end to end: median %.0f ms of %u\n",
 	       cli.bulk_ms, reps);
 	if (json)
 		fprintf(json,
 			"{\"plain_ns\": %.2f, \"limit_ns\": %.2f, \"set_ns\": %.2f, \"parse_only_ns\": %.2f, "
 			"\"limit_ratio\": %.3f, \"set_ratio\": %.3f, \"set_add_one_ms\": %.2f, "
-			"\"set_add_100k_ms\": %.1f}\n",
+			"\"set_add_100k_ms\": %.1f, \"help_ms\": %.2f}\n",
 			med[R_PLAIN], med[R_LIMIT], med[R_SET], med[R_COUNT],
 			ratio[R_LIMIT][reps / 2], ratio[R_SET][reps / 2], cli.one_ms,
-			cli.bulk_ms);
+			cli.bulk_ms, cli.help_ms);
 out:
 	free(ns);
 	free(flows);

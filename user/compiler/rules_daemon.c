@@ -130,7 +130,7 @@ void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)
 	static const char *const keys[] = { "instance", "control-socket",
 					    "control-group", "metrics",
 					    "drop-log", "log-rate", "on-exit",
-					    NULL };
+					    "crowdsec", NULL };
 	static const char *const on_exit[] = { "keep", "detach" };
 	struct ef_daemon_conf *c = &p->rs->daemon;
 	const struct ydoc_node *v;
@@ -184,4 +184,6 @@ void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)
 		if (w >= 0)
 			c->on_exit = (uint8_t)w;
 	}
+	if ((v = ydoc_map_get(n, "crowdsec")))
+		rs_parse_crowdsec(p, v, &c->crowdsec);
 }

@@ -144,6 +144,9 @@ void rs_parse_hook_list(struct parser *p, const struct ydoc_node *n,
 /* rules_daemon.c: the top-level `interfaces` and `daemon` sections. */
 void rs_parse_attach(struct parser *p, const struct ydoc_node *n);
 void rs_parse_daemon(struct parser *p, const struct ydoc_node *n);
+/* rules_crowdsec.c: daemon.crowdsec (issue 16). */
+void rs_parse_crowdsec(struct parser *p, const struct ydoc_node *n,
+		       struct ef_crowdsec_conf *c);
 
 /* "3:7" in the rules file, or "list.netset:12:1" in another, into buf. */
 void rs_format_pos(const struct parser *p, const char *file, unsigned line,

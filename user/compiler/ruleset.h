@@ -202,6 +202,16 @@ enum ef_on_exit {
 #define EF_LOG_RATE_DEFAULT 10
 #define EF_LOG_RATE_MAX 100000
 
+/* daemon.crowdsec: edgefwd as a CrowdSec bouncer (issue 16). */
+#define EF_CROWDSEC_KEY_MAX 128
+struct ef_crowdsec_conf {
+	bool on;
+	char listen[EF_LISTEN_MAX];     /* the local API's HOST:PORT */
+	char key[EF_CROWDSEC_KEY_MAX];  /* from `cscli bouncers add` */
+	char set[EF_SET_NAME_MAX];      /* a dynamic set of this ruleset */
+	uint32_t interval_ms;
+};
+
 /* The top-level `daemon` section: edgefwd's settings. Empty strings mean
  * the defaults (see rules/README.md); `edgefw` ignores the section. */
 struct ef_daemon_conf {
@@ -212,6 +222,7 @@ struct ef_daemon_conf {
 	char drop_log[EF_LOG_PATH_MAX];         /* "": "-" (stdout); or a file */
 	uint32_t log_rate;                      /* per rule per second; 0 off */
 	uint8_t on_exit;                        /* enum ef_on_exit */
+	struct ef_crowdsec_conf crowdsec;
 };
 
 struct ef_ruleset {

@@ -184,11 +184,15 @@ static void fill_limit(struct edgefw_limit_cfg *lc, const struct ef_rule *r,
 {
 	unsigned __int128 burst_ns;
 
-	lc->unit_ps = r->limit.period_ns * 1000 / r->limit.rate;
-	if (!lc->unit_ps)
-		lc->unit_ps = 1;
-	burst_ns = (unsigned __int128)r->limit.burst * lc->unit_ps / 1000;
+	__u64 unit_ps = r->limit.period_ns * 1000 / r->limit.rate;
+
+	if (!unit_ps)
+		unit_ps = 1;
+	burst_ns = (unsigned __int128)r->limit.burst * unit_ps / 1000;
 	lc->burst_ns = burst_ns > (1ull << 62) ? 1ull << 62 : (__u64)burst_ns;
+	/* Packet units cost the same every time: no division per packet. */
+	lc->unit_ps = r->limit.bytes ? unit_ps : 0;
+	lc->pkt_ns = (unit_ps + 999) / 1000;
 	lc->id = limit_id(r);
 	lc->per = r->limit.per;
 	lc->bytes = r->limit.bytes;
@@ -214,9 +218,11 @@ int ef_dynsets_prepare(struct ef_instance *inst, __u32 gen,
 		dc.conds[i].kind = c->kind;
 		dc.conds[i].negate = c->negate;
 		if (c->kind == EDGEFW_COND_LIMIT) {
+			dc.limit_conds |= (__u8)(1u << i);
 			dc.conds[i].limit = (__u8)i;
 			fill_limit(&dc.limits[i], &rs->rules[c->rule], (__u8)i);
 		} else {
+			dc.set_conds |= (__u8)(1u << i);
 			dc.conds[i].set = (__u8)slots[c->set];
 		}
 	}

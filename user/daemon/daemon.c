@@ -25,6 +25,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "daemon_sets.h"
+#include "crowdsec.h"
 #include "droplog.h"
 #include "links.h"
 #include "log.h"
@@ -110,6 +111,7 @@ static void on_tick(struct efd *d)
 	efd_parts_retry(d);
 	check_foreign_change(d);
 	efd_sets_tick(d); /* issue 16 */
+	efd_crowdsec_tick(d);
 	if (++d->ticks % RECHECK_TICKS == 0 && !d->resync_pending)
 		resync(d, false);
 }

@@ -69,9 +69,9 @@ struct {
 } dyn_config SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, EDGEFW_LIMIT_BUCKETS);
-	__type(key, struct edgefw_limit_key);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EDGEFW_LIMIT_SLOTS);
+	__type(key, __u32);
 	__type(value, struct edgefw_limit_bucket);
 } limit_tbl SEC(".maps");
 
@@ -190,19 +190,69 @@ __noinline int edgefw_classify_conds(const struct pkt_info *pi, __u32 gen,
 	return 1;
 }
 
+static __always_inline __u64 limit_word(const struct edgefw_limit_key *k, int i)
+{
+	return ((const __u64 *)k)[i];
+}
+
+static __always_inline bool limit_key_eq(const struct edgefw_limit_key *a,
+					 const struct edgefw_limit_key *b)
+{
+	__u64 d = 0;
+
+	for (int i = 0; i < 5; i++)
+		d |= limit_word(a, i) ^ limit_word(b, i);
+	return !d;
+}
+
+/* The first slot of the key's pair. */
+static __always_inline __u32 limit_slot(const struct edgefw_limit_key *k)
+{
+	__u64 h = 0x9e3779b97f4a7c15ull;
+
+	for (int i = 0; i < 5; i++) {
+		h ^= limit_word(k, i);
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return (__u32)h & (EDGEFW_LIMIT_SLOTS - 2);
+}
+
+/* The key's bucket, or the slot of its pair to take over (*fresh set). */
+static __always_inline struct edgefw_limit_bucket *
+limit_bucket(const struct edgefw_limit_key *k, bool *fresh)
+{
+	__u32 i = limit_slot(k), j = i + 1;
+	struct edgefw_limit_bucket *a = bpf_map_lookup_elem(&limit_tbl, &i);
+	struct edgefw_limit_bucket *b = bpf_map_lookup_elem(&limit_tbl, &j);
+
+	*fresh = false;
+	if (!a || !b)
+		return NULL;
+	if (limit_key_eq(&a->key, k))
+		return a;
+	if (limit_key_eq(&b->key, k))
+		return b;
+	*fresh = true;
+	return a->tat <= b->tat ? a : b;
+}
+
 /* GCRA: the bucket is one timestamp, tat, the time its debt is paid off.
  * A packet conforms when the debt with it stays within burst_ns. Updated
  * with compare-and-swap; a bucket two CPUs keep changing under each other
- * counts the packet as over, so a limit never lets more through. */
+ * counts the packet as over, so a limit never lets more through. A slot
+ * taken over by a new key is written without a lock: a CPU reading it at
+ * that moment may miss the key and take the pair's other slot, once. */
 static __always_inline bool limit_take(const struct edgefw_limit_cfg *l,
 				       const struct pkt_info *pi, __u64 bytes)
 {
-	struct edgefw_limit_key k = { .id = l->id, .family = pi->family };
-	struct edgefw_limit_bucket *b, fresh;
+	struct edgefw_limit_key k = { .id = l->id ^ (pi->family == 6 ? 1u << 31 : 0) };
+	struct edgefw_limit_bucket *b;
 	/* Buckets never leave the kernel: any clock that does not jump; the
 	 * coarse one (a tick, 1-4 ms) costs no clock-source read. A stale
 	 * `now` only makes the debt look larger by up to a tick. */
 	__u64 now = bpf_ktime_get_coarse_ns(), cost, old, tat;
+	bool fresh;
 
 	if (l->per & EDGEFW_PER_SRC)
 		__builtin_memcpy(k.saddr, pi->saddr, 16);
@@ -215,11 +265,12 @@ static __always_inline bool limit_take(const struct edgefw_limit_cfg *l,
 	cost = l->bytes ? (bytes * l->unit_ps + 999) / 1000 : l->pkt_ns;
 	if (cost > l->burst_ns)
 		return false;
-	b = bpf_map_lookup_elem(&limit_tbl, &k);
-	if (!b) {
-		fresh.tat = now + cost;
-		/* Two CPUs creating one bucket: one packet more, once. */
-		bpf_map_update_elem(&limit_tbl, &k, &fresh, BPF_NOEXIST);
+	b = limit_bucket(&k, &fresh);
+	if (!b)
+		return false;
+	if (fresh) {
+		b->key = k;
+		b->tat = now + cost;
 		return true;
 	}
 	for (int i = 0; i < 3; i++) {

@@ -415,22 +415,24 @@ struct edgefw_dyn_config {
 	struct edgefw_ban_cfg bans[EDGEFW_MAX_CONDS];
 };
 
-/* Buckets: an LRU hash of EDGEFW_LIMIT_BUCKETS entries, so a spoofed-source
- * flood recycles the least recently used ones instead of growing it. */
-#define EDGEFW_LIMIT_BUCKETS (1u << 18)
+/* Buckets: an array of EDGEFW_LIMIT_SLOTS slots, two-way set associative
+ * (a key hashes to a pair of slots; a new key takes the pair's slot whose
+ * bucket is oldest). An array lookup is inlined, a hash lookup costs a
+ * call and ~25 ns; the table is bounded, and a flood of spoofed sources
+ * recycles slots instead of growing it. */
+#define EDGEFW_LIMIT_SLOTS (1u << 17)
 
 struct edgefw_limit_key {
-	__u32 id;
+	__u32 id;   /* the limit's id, bit 31 flipped for IPv6 */
 	__u16 sport;
 	__u16 dport;
-	__u8 family;
-	__u8 pad[3];
 	__u8 saddr[16];
 	__u8 daddr[16];
 };
 
 struct edgefw_limit_bucket {
-	__u64 tat; /* GCRA theoretical arrival time, bpf_ktime_get_ns() */
+	__u64 tat; /* GCRA theoretical arrival time, bpf_ktime_get_coarse_ns() */
+	struct edgefw_limit_key key;
 };
 
 /* dyn_stats: per set slot, at slot * EDGEFW_DSTAT_COUNT + counter. */
@@ -453,8 +455,8 @@ _Static_assert(sizeof(struct edgefw_cond) == 4, "cond layout");
 _Static_assert(sizeof(struct edgefw_limit_cfg) == 32, "limit cfg layout");
 _Static_assert(sizeof(struct edgefw_ban_cfg) == 16, "ban cfg layout");
 _Static_assert(sizeof(struct edgefw_dyn_config) == 8 + 4 * 8 + 32 * 8 + 16 * 8, "dyn config layout");
-_Static_assert(sizeof(struct edgefw_limit_key) == 44, "limit key layout");
-_Static_assert(sizeof(struct edgefw_limit_bucket) == 8, "limit bucket layout");
+_Static_assert(sizeof(struct edgefw_limit_key) == 40, "limit key layout");
+_Static_assert(sizeof(struct edgefw_limit_bucket) == 48, "limit bucket layout");
 #endif
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L || defined(__clang__)

@@ -134,8 +134,40 @@ static double run_timed(char *const argv[])
 }
 
 struct cli_times {
-	double one_ms, bulk_ms, help_ms;
+	double one_ms, bulk_ms, help_ms, inproc_ms;
 };
+
+/* What `edgefw set add` does once started: open the instance and the set,
+ * add one entry, close. Median of n, in ms. */
+static double time_inproc(const char *name, unsigned n)
+{
+	double *t = calloc(n, sizeof(*t)), med = -1;
+	struct ef_instance inst;
+	struct ef_dynset s;
+
+	for (unsigned r = 0; t && r < n; r++) {
+		struct ef_prefix p = { .family = EF_AF_INET, .len = 32,
+				       .addr = { 192, 0, 2, (uint8_t)r } };
+		double t0 = now_ms();
+
+		if (ef_instance_open(name, EF_OPEN_SHARED, &inst))
+			goto out;
+		if (ef_dynset_open(&inst, "ban", &s) || ef_dynset_add(&s, &p, 0)) {
+			ef_instance_close(&inst);
+			goto out;
+		}
+		ef_dynset_close(&s);
+		ef_instance_close(&inst);
+		t[r] = now_ms() - t0;
+	}
+	if (t) {
+		qsort(t, n, sizeof(*t), bench_cmp_double);
+		med = t[n / 2];
+	}
+out:
+	free(t);
+	return med;
+}
 
 /* The command runs against an instance of its own, which this process
  * does not hold locked (the benchmark's stays locked for the whole run). */
@@ -179,6 +211,7 @@ static void time_cli(const char *bin, unsigned reps, struct cli_times *out)
 		run_timed(flush);
 		bulk[r] = run_timed(add);
 	}
+	out->inproc_ms = time_inproc(name, reps * 4);
 	qsort(one, reps * 4, sizeof(*one), bench_cmp_double);
 	qsort(help, reps * 4, sizeof(*help), bench_cmp_double);
 	out->help_ms = help[0] < 0 ? -1 : help[reps * 2];
@@ -241,16 +274,18 @@ void bench_dynamic(struct ef_instance *inst, const struct prog *xdp,
 	       med[R_COUNT] / med[R_PLAIN]);
 	printf("\nedgefw set add, one entry, end to end (fork, exec, open, add): median %.1f ms of %u; `edgefw help` (fork, exec, exit) alternated with it: %.1f ms\n",
 	       cli.one_ms, reps * 4, cli.help_ms);
+	printf("the same work in this process (open instance and set, add, close): median %.2f ms\n",
+	       cli.inproc_ms);
 	printf("edgefw set add --file, 100,000 entries, end to end: median %.0f ms of %u\n",
 	       cli.bulk_ms, reps);
 	if (json)
 		fprintf(json,
 			"{\"plain_ns\": %.2f, \"limit_ns\": %.2f, \"set_ns\": %.2f, \"parse_only_ns\": %.2f, "
 			"\"limit_ratio\": %.3f, \"set_ratio\": %.3f, \"set_add_one_ms\": %.2f, "
-			"\"set_add_100k_ms\": %.1f, \"help_ms\": %.2f}\n",
+			"\"set_add_100k_ms\": %.1f, \"help_ms\": %.2f, \"set_add_inproc_ms\": %.3f}\n",
 			med[R_PLAIN], med[R_LIMIT], med[R_SET], med[R_COUNT],
 			ratio[R_LIMIT][reps / 2], ratio[R_SET][reps / 2], cli.one_ms,
-			cli.bulk_ms, cli.help_ms);
+			cli.bulk_ms, cli.help_ms, cli.inproc_ms);
 out:
 	free(ns);
 	free(flows);

@@ -2,7 +2,7 @@
 /*
  * dptest [--seed N] [--rulesets N] [--packets N] [--pcaps DIR]
  *        [--cb-packets N] [--cb-rulesets N] [--frames N] [--corpus DIR]
- *        [--only cases|faults|parser|encap|large|pcap|diff|ref|classbench]
+ *        [--only cases|dynamic|faults|parser|encap|large|pcap|diff|ref|classbench]
  *
  * EFW_TEST_FULL=1: the ClassBench group runs more packets and bigger
  * generated sets, and gives the compiler a longer budget.
@@ -71,6 +71,8 @@ int main(int argc, char **argv)
 		dp_test_droplog(&dp);
 		dp_test_stale_pins();
 	}
+	if (!only || !strcmp(only, "dynamic"))
+		dp_test_dynamic(&dp);
 	if (!only || !strcmp(only, "faults"))
 		dp_test_faults(&dp);
 	if (!only || !strcmp(only, "parser"))

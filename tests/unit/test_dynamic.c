@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "crowdsec.h"
 #include "matcher.h"
 #include "ruletest.h"
 
@@ -296,6 +297,61 @@ static void test_random_against_reference(void **state)
 	assert_true(checked > 20000);
 }
 
+static void test_crowdsec_conf(void **state)
+{
+	static const char base[] =
+		"version: 1\nsets:\n  ban: {dynamic: true}\n  lan: {addresses: [10.0.0.0/8]}\n"
+		"rules:\n  - {name: a, src: $ban, action: drop}\n  - {name: b, src: $lan, action: pass}\n"
+		"daemon:\n  crowdsec: %s\n";
+	static const struct { const char *conf; const char *err; } bad[] = {
+		{ "{url: https://127.0.0.1:8080, key: k, set: ban}", "is not http://IP:PORT" },
+		{ "{url: http://localhost:8080, key: k, set: ban}", "is not http://IP:PORT" },
+		{ "{url: http://127.0.0.1:8080, key: 'a b', set: ban}", "without spaces" },
+		{ "{url: http://127.0.0.1:8080, key: k, set: lan}", "set 'lan' is not a dynamic set" },
+		{ "{url: http://127.0.0.1:8080, key: k, set: ban, interval: 500ms}", "from 1s to 1h" },
+		{ "{url: http://127.0.0.1:8080, set: ban}", "crowdsec has no 'key'" },
+	};
+	char yaml[512];
+	struct parsed p;
+
+	(void)state;
+	snprintf(yaml, sizeof(yaml), base,
+		 "{url: 'http://127.0.0.1:8080/', key: abc123, set: ban, interval: 2s}");
+	parse(&p, yaml);
+	assert_int_equal(p.ret, 0);
+	assert_true(p.rs.daemon.crowdsec.on);
+	assert_string_equal(p.rs.daemon.crowdsec.listen, "127.0.0.1:8080");
+	assert_string_equal(p.rs.daemon.crowdsec.set, "ban");
+	assert_int_equal(p.rs.daemon.crowdsec.interval_ms, 2000);
+	done(&p);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(yaml, sizeof(yaml), base, bad[i].conf);
+		parse(&p, yaml);
+		assert_int_not_equal(p.ret, 0);
+		expect_diag(&p, EF_SEV_ERROR, 9, p.d.v[0].col, bad[i].err);
+		done(&p);
+	}
+}
+
+static void test_go_durations(void **state)
+{
+	static const struct { const char *s; uint64_t ns; } ok[] = {
+		{ "59.272946421s", 59272946421ull }, { "3h59m58s", 14398000000000ull },
+		{ "1m0s", 60000000000ull }, { "500ms", 500000000ull },
+		{ "-2.5s", 0 }, { "0s", 0 },
+	};
+	uint64_t ns;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(efd_go_duration(ok[i].s, &ns), 0);
+		assert_true(ns / 1000 == ok[i].ns / 1000);
+	}
+	assert_int_not_equal(efd_go_duration("", &ns), 0);
+	assert_int_not_equal(efd_go_duration("10", &ns), 0);
+	assert_int_not_equal(efd_go_duration("5x", &ns), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +359,8 @@ int main(void)
 		cmocka_unit_test(test_dynamic_errors),
 		cmocka_unit_test(test_too_many_conditions),
 		cmocka_unit_test(test_random_against_reference),
+		cmocka_unit_test(test_crowdsec_conf),
+		cmocka_unit_test(test_go_durations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

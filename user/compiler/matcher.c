@@ -173,6 +173,16 @@ int ef_match_dyn(const struct ef_ruleset *rs, const struct ef_packet *pkt,
 	return -1;
 }
 
+uint8_t ef_default_conds(const struct ef_ruleset *rs)
+{
+	uint8_t v = 0;
+
+	for (size_t i = 0; i < rs->n_conds && i < 8; i++)
+		if (rs->conds[i].kind == EDGEFW_COND_LIMIT || rs->conds[i].negate)
+			v |= (uint8_t)(1u << i);
+	return v;
+}
+
 int ef_match(const struct ef_ruleset *rs, const struct ef_packet *pkt)
 {
 	return ef_match_dyn(rs, pkt, NULL);

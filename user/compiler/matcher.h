@@ -55,6 +55,11 @@ struct ef_dyn_view {
 	void *arg;
 };
 
+/* The condition vector ef_match (no dynamic state: empty sets, limits
+ * with room) corresponds to: every limit bit, and the bits of `not $set`
+ * conditions. For ef_packet.conds when comparing with ef_match. */
+uint8_t ef_default_conds(const struct ef_ruleset *rs);
+
 /* ef_match with dynamic state: the first rule whose fields match, whose
  * dynamic sets hold (or, negated, do not hold) the packet's addresses, and
  * whose limit (asked last) lets the packet through. dv may be NULL. */

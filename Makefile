@@ -8,6 +8,8 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 # systemd reads units from /usr/local/lib/systemd/system too.
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# fail2ban reads actions from /etc only.
+F2B_ACTIONDIR ?= /etc/fail2ban/action.d
 
 CC ?= cc
 CLANG ?= clang
@@ -257,11 +259,16 @@ install: all
 	sed 's|/usr/local/sbin/|$(SBINDIR)/|g' user/daemon/edgefwd.service \
 		>$(DESTDIR)$(UNITDIR)/edgefwd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/edgefwd.service
+	install -d $(DESTDIR)$(F2B_ACTIONDIR)
+	sed 's|/usr/local/sbin/|$(SBINDIR)/|g' user/integrations/fail2ban/edgefw.conf \
+		>$(DESTDIR)$(F2B_ACTIONDIR)/edgefw.conf
+	chmod 0644 $(DESTDIR)$(F2B_ACTIONDIR)/edgefw.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/edgefw $(DESTDIR)$(SBINDIR)/edgefwd
 	rm -f $(DESTDIR)$(MANDIR)/man8/edgefw.8 $(DESTDIR)$(MANDIR)/man8/edgefwd.8
 	rm -f $(DESTDIR)$(UNITDIR)/edgefwd.service
+	rm -f $(DESTDIR)$(F2B_ACTIONDIR)/edgefw.conf
 
 clean:
 	rm -rf $(BUILD)

@@ -265,6 +265,7 @@ struct classify_ctx {
 	__u32 gen;
 	__u32 ifindex;
 	__u32 hook;
+	__u32 conds; /* dynamic conditions held (kern/dynset.h) */
 };
 
 static __always_inline __u32 cell(void *cells, __u32 idx)
@@ -395,6 +396,9 @@ static __always_inline __u32 dim_class(const struct classify_ctx *cc, __u8 dim)
 		return leaf_class(cc->gen, EDGEFW_LEAF_VLAN_OFF + v);
 	case EDGEFW_DIM_CTX:
 		return ctx_class(cc);
+	case EDGEFW_DIM_COND:
+		return leaf_class(cc->gen, EDGEFW_LEAF_COND_OFF +
+				  (cc->conds & (EDGEFW_LEAF_COND_LEN - 1)));
 	default:
 		return EDGEFW_CLASS_NONE;
 	}
@@ -503,10 +507,10 @@ static __always_inline __u32 trees_walk(const struct pkt_info *pi,
  * so that its hit lets the other be skipped. */
 static __always_inline struct edgefw_verdict *
 classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
-	 __u32 gen, __u32 ifindex, __u32 hook)
+	 __u32 gen, __u32 ifindex, __u32 hook, __u32 conds)
 {
 	struct classify_ctx cc = { .pi = pi, .gen = gen, .ifindex = ifindex,
-				   .hook = hook };
+				   .hook = hook, .conds = conds };
 	struct edgefw_class_info *info = NULL;
 	__u32 tree_rule = EDGEFW_RULE_NONE, chain_rule;
 	__u32 fam = pi->family == 6;
@@ -529,6 +533,9 @@ classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
 		return info ? &info->verdict : NULL;
 	return rule_verdict(gen, tree_rule);
 }
+
+/* Dynamic sets, rate limits and bans (issue 16). */
+#include "dynset.h"
 
 #define NSEC_PER_SEC 1000000000ull
 
@@ -676,8 +683,8 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 					       __u32 hook, enum ctx_vlan where)
 {
 	struct fw_result res = { .decision = FW_PASS };
+	struct edgefw_verdict *v, verdict;
 	struct edgefw_gen_config *cfg;
-	struct edgefw_verdict *v;
 	struct edgefw_active *act;
 	struct pkt_info pi = {};
 	struct ct_pkt ct = {};
@@ -729,7 +736,8 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 			edgefw_ct_classify_xdp(ctx, &pi, &ct) :
 			edgefw_ct_classify_skb(ctx, &pi, &ct));
 
-	v = classify(&pi, cfg, gen, ifindex, hook);
+	/* issue 16: the rules with dynamic sets and limits (kern/dynset.h) */
+	v = dyn_decide(&pi, gen, ifindex, hook, bytes, &verdict) ? &verdict : NULL;
 	if (v) {
 		vflags = v->flags;
 		count(&rule_stats, v->counter_slot, bytes);

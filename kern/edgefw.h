@@ -150,8 +150,17 @@ enum edgefw_dim {
 	EDGEFW_DIM_FLAGS,    /* TCP flags; EDGEFW_NO_FLAGS when not TCP */
 	EDGEFW_DIM_VLAN,     /* innermost VLAN id; EDGEFW_UNTAGGED */
 	EDGEFW_DIM_CTX,      /* (ifindex, hook), ctx_tbl */
+	EDGEFW_DIM_COND,     /* dynamic conditions held (bitmask), see below */
 	EDGEFW_DIM_COUNT
 };
+
+/* Dynamic conditions (kern/dynset.h): a rule may depend on state that
+ * changes without a reload, the membership of the packet's source or
+ * destination in a dynamic set, or a rate limit's bucket. Each distinct
+ * condition of a ruleset is one bit of the packet's condition vector, which
+ * the classifier takes as one more field (EDGEFW_DIM_COND), so first-match
+ * order holds without looping over rules. */
+#define EDGEFW_MAX_CONDS 8
 
 #define EDGEFW_FRAG_STATES 3 /* not a fragment, first, later */
 
@@ -179,7 +188,9 @@ enum edgefw_ct_state {
 #define EDGEFW_LEAF_FLAGS_LEN (EDGEFW_NO_FLAGS + 1)
 #define EDGEFW_LEAF_VLAN_OFF (EDGEFW_LEAF_FLAGS_OFF + EDGEFW_LEAF_FLAGS_LEN)
 #define EDGEFW_LEAF_VLAN_LEN (EDGEFW_UNTAGGED + 1)
-#define EDGEFW_LEAF_SIZE (EDGEFW_LEAF_VLAN_OFF + EDGEFW_LEAF_VLAN_LEN)
+#define EDGEFW_LEAF_COND_OFF (EDGEFW_LEAF_VLAN_OFF + EDGEFW_LEAF_VLAN_LEN)
+#define EDGEFW_LEAF_COND_LEN (1u << EDGEFW_MAX_CONDS)
+#define EDGEFW_LEAF_SIZE (EDGEFW_LEAF_COND_OFF + EDGEFW_LEAF_COND_LEN)
 
 /* Context classes: which rules apply on an interface and hook. ifindex 0
  * holds the class for interfaces the compiler was not told about. */
@@ -217,7 +228,8 @@ struct edgefw_verdict {
 	__u32 redirect_ifindex; /* EDGEFW_ACT_REDIRECT only */
 	__u8 action;            /* enum edgefw_action */
 	__u8 flags;             /* EDGEFW_VERDICT_F_* */
-	__u8 pad[2];
+	__u8 limit;             /* dyn_config.limits index + 1; 0: none */
+	__u8 ban;               /* dyn_config.bans index + 1; 0: none */
 };
 
 #define EDGEFW_VERDICT_F_LOG 0x1
@@ -333,7 +345,7 @@ struct edgefw_gen_config {
 	__u8 n_dims;              /* fields in the chain, in order */
 	__u8 dims[EDGEFW_DIM_COUNT];
 	__u8 ct_mode;             /* EDGEFW_CT_MODE_* bits; 0: stateless */
-	__u8 pad[2];
+	__u8 pad[1];
 	struct edgefw_stage stages[EDGEFW_DIM_COUNT]; /* [0] unused */
 	__u8 n_trees[2];          /* IPv4, IPv6 */
 	/* Per family: walk the trees before the chain, because the chain's
@@ -534,9 +546,141 @@ enum edgefw_ct_stat {
 #define EDGEFW_CT_MIN (1u << 12)
 #define EDGEFW_CT_MAX (1u << 24)
 
+/* ---- Dynamic sets, rate limits and bans (issue 16, kern/dynset.h) ----
+ *
+ * A dynamic set is an LPM trie per family whose entries userspace (edgefw
+ * set, edgefwd) and the datapath (bans) change at run time. The tries hang
+ * off dynset4_tbl / dynset6_tbl by set slot and are outside the ruleset's
+ * generations: a reload that keeps a set keeps its slot and its entries.
+ * dynset_meta names the slots. */
+#define EDGEFW_MAX_DYNSETS 32
+#define EDGEFW_DYNSET_NAME_MAX 64
+
+struct edgefw_dyn4_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct edgefw_dyn6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* expires: CLOCK_BOOTTIME ns (bpf_ktime_get_boot_ns), 0 never. An expired
+ * entry is treated as absent; prefixlen lets a lookup that hits one try
+ * the shorter prefixes under it. */
+struct edgefw_dyn_val {
+	__u64 expires;
+	__u32 prefixlen;
+	__u32 pad;
+};
+
+struct edgefw_dynset_meta {
+	char name[EDGEFW_DYNSET_NAME_MAX]; /* "" : slot free */
+	__u64 timeout_ns;  /* default entry timeout, 0 none */
+	__u32 size;        /* entries per family (the tries' max_entries) */
+	__u32 pad;
+};
+
+enum edgefw_cond_kind {
+	EDGEFW_COND_NONE = 0,
+	EDGEFW_COND_SET_SRC, /* the source is in dynamic set `set` */
+	EDGEFW_COND_SET_DST,
+	EDGEFW_COND_LIMIT,   /* limits[limit] has room for the packet */
+};
+
+struct edgefw_cond {
+	__u8 kind;   /* enum edgefw_cond_kind */
+	__u8 negate; /* the bit is set when the condition does not hold */
+	__u8 set;    /* dynamic set slot */
+	__u8 limit;  /* index into limits */
+};
+
+/* Which fields key a limit's buckets (none: one bucket for the rule). */
+#define EDGEFW_PER_SRC 0x1
+#define EDGEFW_PER_DST 0x2
+#define EDGEFW_PER_SPORT 0x4
+#define EDGEFW_PER_DPORT 0x8
+
+/* A token bucket as GCRA (one timestamp per bucket, updated with a
+ * compare-and-swap): a unit costs unit_ps; a packet conforms when the
+ * bucket's debt after it stays within burst_ns. */
+struct edgefw_limit_cfg {
+	__u64 unit_ps;  /* period / rate, in picoseconds; 0 with packet units */
+	__u64 burst_ns; /* burst * unit_ps / 1000 */
+	__u64 pkt_ns;   /* a packet's cost (packet units), rounded up */
+	__u32 id;    /* bucket key: stable across reloads for the same rule and limit */
+	__u8 per;    /* EDGEFW_PER_* */
+	__u8 bytes;  /* 1: units are bytes */
+	__u8 cond;   /* its bit in the condition vector */
+	__u8 pad;
+};
+
+struct edgefw_ban_cfg {
+	__u64 timeout_ns; /* 0: never expires */
+	__u8 set;         /* dynamic set slot the source goes into */
+	__u8 pad[7];
+};
+
+/* Per generation, beside gen_config. */
+struct edgefw_dyn_config {
+	__u8 n_conds;
+	__u8 set_conds;  /* bits of the conditions that look up a set */
+	__u8 limit_conds; /* bits of the limits (set before classifying) */
+	__u8 pad[5];
+	struct edgefw_cond conds[EDGEFW_MAX_CONDS];
+	struct edgefw_limit_cfg limits[EDGEFW_MAX_CONDS];
+	struct edgefw_ban_cfg bans[EDGEFW_MAX_CONDS];
+};
+
+/* Buckets: an array of EDGEFW_LIMIT_SLOTS slots, two-way set associative
+ * (a key hashes to a pair of slots; a new key takes the pair's slot whose
+ * bucket is oldest). An array lookup is inlined, a hash lookup costs a
+ * call and ~25 ns; the table is bounded, and a flood of spoofed sources
+ * recycles slots instead of growing it. */
+#define EDGEFW_LIMIT_SLOTS (1u << 17)
+
+struct edgefw_limit_key {
+	__u32 id;   /* the limit's id, bit 31 flipped for IPv6 */
+	__u16 sport;
+	__u16 dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+struct edgefw_limit_bucket {
+	__u64 tat; /* GCRA theoretical arrival time, bpf_ktime_get_coarse_ns() */
+	struct edgefw_limit_key key;
+};
+
+/* dyn_stats: per set slot, at slot * EDGEFW_DSTAT_COUNT + counter. */
+enum edgefw_dyn_stat {
+	EDGEFW_DSTAT_MATCH = 0,  /* lookups that found a live entry */
+	EDGEFW_DSTAT_EXPIRED,    /* lookups that met an expired entry */
+	EDGEFW_DSTAT_BAN,        /* sources banned from the datapath */
+	EDGEFW_DSTAT_BAN_FAIL,   /* bans refused (the set is full) */
+	EDGEFW_DSTAT_COUNT
+};
+
+#define EDGEFW_DYN_STATS_SIZE (EDGEFW_MAX_DYNSETS * EDGEFW_DSTAT_COUNT)
+
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L || defined(__clang__)
 _Static_assert(sizeof(struct edgefw_ct_key) == 40, "ct key layout");
 _Static_assert(sizeof(struct edgefw_ct_entry) == 24, "ct entry layout");
+_Static_assert(sizeof(struct edgefw_dyn4_key) == 8, "dyn4 key layout");
+_Static_assert(sizeof(struct edgefw_dyn6_key) == 20, "dyn6 key layout");
+_Static_assert(sizeof(struct edgefw_dyn_val) == 16, "dyn val layout");
+_Static_assert(sizeof(struct edgefw_dynset_meta) == 80, "dynset meta layout");
+_Static_assert(sizeof(struct edgefw_cond) == 4, "cond layout");
+_Static_assert(sizeof(struct edgefw_limit_cfg) == 32, "limit cfg layout");
+_Static_assert(sizeof(struct edgefw_ban_cfg) == 16, "ban cfg layout");
+_Static_assert(sizeof(struct edgefw_dyn_config) == 8 + 4 * 8 + 32 * 8 + 16 * 8, "dyn config layout");
+_Static_assert(sizeof(struct edgefw_limit_key) == 40, "limit key layout");
+_Static_assert(sizeof(struct edgefw_limit_bucket) == 48, "limit bucket layout");
+#endif
+
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L || defined(__clang__)
+
 _Static_assert(sizeof(struct edgefw_lpm6_key) == 24, "lpm6 key layout");
 _Static_assert(sizeof(struct edgefw_host6_key) == 20, "host6 key layout");
 _Static_assert(sizeof(struct edgefw_ctx_key) == 12, "ctx key layout");
@@ -550,6 +694,7 @@ _Static_assert(sizeof(struct edgefw_verdict) == 12, "verdict layout");
 _Static_assert(sizeof(struct edgefw_stage) == 12, "stage layout");
 _Static_assert(sizeof(struct edgefw_gen_config) ==
 	       24 + 12 * EDGEFW_DIM_COUNT + 8 + 12 * 2 * EDGEFW_FAMILY_TREES, "gen config layout");
+_Static_assert(EDGEFW_DIM_COUNT == 9, "gen config padding assumes 9 fields");
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct edgefw_rule_meta) == EDGEFW_RULE_NAME_MAX + 8, "rule meta layout");

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs, from Debian packages, everything edgefw's build, demo and tests need.
 # Idempotent: does nothing (and needs no network) when every package is present.
-# Changes no host network configuration.
+# Changes no host network configuration. fail2ban and crowdsec are for the
+# integration tests, which start their own instances; their services are not
+# started here (where policy-rc.d says so) and the tests never use theirs.
 set -euo pipefail
 
 PKGS=(
@@ -12,6 +14,7 @@ PKGS=(
 	nftables iptables
 	libclang-rt-14-dev gnuplot-nox
 	libmicrohttpd-dev libsystemd-dev curl
+	fail2ban crowdsec
 )
 
 missing=()
@@ -31,7 +34,21 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# crowdsec's postinst registers with the online Central API unless its
+# credentials file exists and is not empty (README.Debian); the tests use a
+# local API only, and this machine may have no Internet access.
+CAPI=/etc/crowdsec/online_api_credentials.yaml
+if [[ " ${missing[*]} " == *" crowdsec "* && ! -s $CAPI ]]; then
+	mkdir -p /etc/crowdsec
+	echo "# no Central API: set up by edgefw scripts/deps.sh (local API only)" >"$CAPI"
+fi
+# A crowdsec left half-configured by an earlier attempt only needs that.
+if dpkg-query -W -f='${Status}' crowdsec 2>/dev/null | grep -q 'half-configured'; then
+	dpkg --configure crowdsec >/dev/null
+	[[ " ${missing[*]} " == " crowdsec " ]] && exit 0
+fi
+
+echo "deps.sh: installing ${missing[*]}"
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

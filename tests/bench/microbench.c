@@ -11,9 +11,12 @@
  *   microbench [--quick] [--reps N] [--json FILE] [--reload-json FILE]
  *              [--lists DIR] [--classbench-dir DIR] [--classbench-json FILE]
  *              [--cb-budget CPU_SECONDS] [--classbench-only | --no-classbench]
- *              [--shapes] [--conntrack]
+ *              [--shapes] [--conntrack] [--dynamic-only] [--dynamic-json FILE]
  *
  * --conntrack: only the cost of connection tracking (ctbench.c).
+ * --dynamic-only: only issue 16's figures (dynbench.c): a rule with and
+ * without a per-source limit and behind a dynamic set, and `edgefw set
+ * add` (EDGEFW, default build/edgefw) end to end.
  * --shapes: only the parse cost by frame shape (parsecost.c), under the
  * first scenario's ruleset.
  *
@@ -42,6 +45,7 @@
 #include "classify.h"
 #include "ctbench.h"
 #include "dispatcher.h"
+#include "dynbench.h"
 #include "edgefw.skel.h"
 #include "instance.h"
 #include "listfile.h"
@@ -594,7 +598,8 @@ int main(int argc, char **argv)
 	double cb_budget = 600;
 	int xf_fd = -1;
 	unsigned reps = 5, repeat = 50;
-	bool quick = false, shapes_only = false, ct_only = false;
+	bool quick = false, shapes_only = false, ct_only = false, dyn_only = false;
+	const char *dyn_path = NULL;
 	struct edgefw_bpf *skel = NULL;
 	struct bench_bpf *base = NULL;
 	struct ef_instance inst;
@@ -629,6 +634,10 @@ int main(int argc, char **argv)
 			shapes_only = true;
 		else if (!strcmp(argv[i], "--conntrack"))
 			ct_only = true;
+		else if (!strcmp(argv[i], "--dynamic-only"))
+			dyn_only = true;
+		else if (!strcmp(argv[i], "--dynamic-json") && i + 1 < argc)
+			dyn_path = argv[++i];
 	}
 	if (reps < 1)
 		reps = 1;
@@ -730,6 +739,19 @@ int main(int argc, char **argv)
 		}
 		if (shapes_only)
 			n = 1;
+		if (dyn_only || (!shapes_only && !cb_only)) {
+			FILE *dj = dyn_path ? fopen(dyn_path, "w") : NULL;
+			const char *bin = getenv("EDGEFW");
+
+			bench_dynamic(&inst, &progs[3], &progs[1], bin ? bin : "build/edgefw",
+				      reps, repeat, dj);
+			if (dj)
+				fclose(dj);
+			if (dyn_only) {
+				ret = 0;
+				goto out;
+			}
+		}
 		for (size_t i = 0; i < n; i++)
 			run_scenario(&set[i], &inst, base, progs, n_progs, reps, repeat);
 		bench_parse_shapes(shapes, sizeof(shapes) / sizeof(*shapes), reps,

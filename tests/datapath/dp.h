@@ -90,6 +90,8 @@ struct edgefw_counter dp_reason_counter(struct dp *dp, unsigned reason);
 
 /* The test groups. */
 void dp_test_cases(struct dp *dp);
+/* dynamic.c: dynamic sets and limits against the matcher (issue 16). */
+void dp_test_dynamic(struct dp *dp);
 void dp_test_stale_pins(void);
 void dp_test_droplog(struct dp *dp);
 void dp_test_faults(struct dp *dp);

@@ -96,6 +96,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rs.n_rules <= MAX_COMPILE_RULES &&
 	    prefix_count(&rs) <= MAX_COMPILE_PREFIXES &&
 	    !ef_compile(&rs, NULL, 0, &c, &d)) {
+		/* The vector that means what ef_match assumes: empty
+		 * dynamic sets, limits with room. */
+		pkt.conds = ef_default_conds(&rs);
 		got = ef_compiled_lookup(&c, &pkt);
 		if (got != want) {
 			fprintf(stderr, "compiled tables pick rule %d, the reference matcher %d\n",

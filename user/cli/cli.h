@@ -37,6 +37,7 @@ extern const struct ef_command ef_cmd_compile;
 extern const struct ef_command ef_cmd_reload;
 extern const struct ef_command ef_cmd_status;
 extern const struct ef_command ef_cmd_conntrack;
+extern const struct ef_command ef_cmd_set;
 
 /* Prints "usage: edgefw CMD USAGE" to stderr and returns EF_EXIT_INPUT. */
 int ef_cli_usage(const struct ef_command *cmd);
@@ -70,6 +71,8 @@ int ef_cli_owner_socket(const struct ef_cli *cli, char *sock, size_t len,
 /* cmd_conntrack.c: the connection table's part of `edgefw stats`, into
  * root (a json_object *) when not NULL, else printed as a table. */
 void ef_cli_ct_stats(const char *instance, void *root);
+/* cmd_set_list.c: edgefw set list [NAME] [--json]. */
+int ef_cli_set_list(const struct ef_cli *cli, const char *name, bool json);
 
 /* Both, for no particular interface. */
 int ef_cli_compile(const char *path, struct ef_ruleset *rs,

@@ -65,6 +65,29 @@ static json_object *pair_json(json_object *packets, json_object *bytes)
 	return o;
 }
 
+/* issue 16: each dynamic set's entries and what the datapath did. */
+static json_object *dynsets_json(const struct ef_stats *st)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < st->n_sets; i++) {
+		const struct ef_dynset_stat *s = &st->sets[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(s->name));
+		json_object_object_add(o, "entries", json_object_new_uint64(s->entries));
+		json_object_object_add(o, "expired", json_object_new_uint64(s->expired));
+		json_object_object_add(o, "size", json_object_new_uint64(s->size));
+		json_object_object_add(o, "timeout_ms",
+				       json_object_new_uint64(s->timeout_ns / 1000000));
+		for (unsigned w = 0; w < EDGEFW_DSTAT_COUNT; w++)
+			json_object_object_add(o, ef_dyn_stat_name(w),
+					       json_object_new_uint64(s->counters[w]));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 static void print_json(const char *instance, const struct ef_stats *st)
 {
 	json_object *root = json_object_new_object();
@@ -77,12 +100,17 @@ static void print_json(const char *instance, const struct ef_stats *st)
 	for (size_t i = 0; i < st->n_rules; i++) {
 		const struct ef_rule_stat *r = &st->rules[i];
 
-		json_object_array_add(rules,
-				      counter_json("name", r->name,
-						   ef_action_name(r->action),
-						   r->packets, r->bytes));
+		json_object *o = counter_json("name", r->name,
+					      ef_action_name(r->action),
+					      r->packets, r->bytes);
+
+		json_object_object_add(o, "over_limit",
+				       pair_json(json_object_new_uint64(r->over_limit.packets),
+						 json_object_new_uint64(r->over_limit.bytes)));
+		json_object_array_add(rules, o);
 	}
 	json_object_object_add(root, "rules", rules);
+	json_object_object_add(root, "dynamic_sets", dynsets_json(st));
 	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++)
 		json_object_array_add(defaults,
 				      counter_json("hook", ef_hook_name(h),
@@ -150,6 +178,18 @@ static void print_table(const char *instance, const struct ef_stats *st)
 			       (unsigned long long)f->act[a].packets,
 			       (unsigned long long)f->act[a].bytes);
 		printf("\n");
+	}
+	if (st->n_sets)
+		printf("\n%-24s %10s %8s %10s %12s %10s %8s\n", "DYNAMIC SET",
+		       "ENTRIES", "EXPIRED", "SIZE", "MATCHES", "BANS", "BAN-FAIL");
+	for (size_t i = 0; i < st->n_sets; i++) {
+		const struct ef_dynset_stat *s = &st->sets[i];
+
+		printf("%-24s %10llu %8llu %10u %12llu %10llu %8llu\n", s->name,
+		       (unsigned long long)s->entries, (unsigned long long)s->expired,
+		       s->size, (unsigned long long)s->counters[EDGEFW_DSTAT_MATCH],
+		       (unsigned long long)s->counters[EDGEFW_DSTAT_BAN],
+		       (unsigned long long)s->counters[EDGEFW_DSTAT_BAN_FAIL]);
 	}
 	printf("\n%-32s %14s\n", "REASON", "PACKETS");
 	for (unsigned r = 0; r < EDGEFW_REASON_COUNT; r++)

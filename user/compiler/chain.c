@@ -173,6 +173,10 @@ static void remap_first(struct ef_compiled *c, unsigned dim, const uint32_t *map
 		off = EDGEFW_LEAF_VLAN_OFF;
 		len = EDGEFW_LEAF_VLAN_LEN;
 		break;
+	case EDGEFW_DIM_COND:
+		off = EDGEFW_LEAF_COND_OFF;
+		len = EDGEFW_LEAF_COND_LEN;
+		break;
 	}
 	for (uint32_t i = off; i < off + len; i++)
 		c->leaf[i] = map[c->leaf[i]];

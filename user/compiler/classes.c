@@ -43,6 +43,8 @@ bool cl_constrains(const struct ef_rule *r, unsigned dim)
 		return r->vlan != EF_VLAN_ANY;
 	case EDGEFW_DIM_CTX:
 		return r->hooks != EF_HOOKS_ALL || r->n_ifaces > 0;
+	case EDGEFW_DIM_COND:
+		return r->cond_mask != 0;
 	default:
 		return false;
 	}
@@ -455,6 +457,30 @@ out:
 	return ret;
 }
 
+/* Dynamic conditions (issue 16): the packet's condition vector v allows a
+ * rule when it holds every condition the rule needs. */
+static int build_cond(struct compiler *cp)
+{
+	word_t *s = malloc(cp->words * sizeof(*s));
+	int ret = 0;
+
+	if (!s)
+		return -ENOMEM;
+	for (unsigned v = 0; v < EDGEFW_LEAF_COND_LEN && !ret; v++) {
+		base_set(cp, EDGEFW_DIM_COND, s);
+		for (size_t r = 0; r < cp->n_rules; r++) {
+			unsigned need = cl_rule(cp, r)->cond_mask;
+
+			if (need && (v & need) == need)
+				bit_set(s, r);
+		}
+		ret = cl_pool_intern(&cp->leaf[EDGEFW_DIM_COND], s,
+				     &cp->out->leaf[EDGEFW_LEAF_COND_OFF + v], NULL);
+	}
+	free(s);
+	return ret;
+}
+
 static int build_ctx(struct compiler *cp)
 {
 	size_t n = (cp->n_ifnames + 1) * EDGEFW_HOOK_COUNT;
@@ -508,6 +534,8 @@ static int build_leaf(struct compiler *cp, unsigned dim)
 		return build_flags(cp);
 	case EDGEFW_DIM_VLAN:
 		return build_vlan(cp);
+	case EDGEFW_DIM_COND:
+		return build_cond(cp);
 	default:
 		return build_ctx(cp);
 	}
@@ -518,6 +546,7 @@ static int build_leaf(struct compiler *cp, unsigned dim)
 static const uint8_t chain_order[EDGEFW_DIM_COUNT] = {
 	EDGEFW_DIM_SRC, EDGEFW_DIM_DST, EDGEFW_DIM_PROTO, EDGEFW_DIM_DPORT,
 	EDGEFW_DIM_SPORT, EDGEFW_DIM_FLAGS, EDGEFW_DIM_VLAN, EDGEFW_DIM_CTX,
+	EDGEFW_DIM_COND,
 };
 
 int cl_build_leaf_classes(struct compiler *cp)

@@ -62,6 +62,7 @@ static const char *const dim_names[EDGEFW_DIM_COUNT] = {
 	[EDGEFW_DIM_FLAGS] = "tcp-flags",
 	[EDGEFW_DIM_VLAN] = "vlan",
 	[EDGEFW_DIM_CTX] = "hook/interface",
+	[EDGEFW_DIM_COND] = "dynamic conditions",
 };
 
 const char *ef_dim_name(unsigned dim)

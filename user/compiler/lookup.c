@@ -45,6 +45,8 @@ static uint32_t packet_class(const struct ef_compiled *c, unsigned dim,
 		v = p->vlan < 0 || p->vlan > EDGEFW_UNTAGGED ? EDGEFW_UNTAGGED :
 							      (uint32_t)p->vlan;
 		return c->leaf[EDGEFW_LEAF_VLAN_OFF + v];
+	case EDGEFW_DIM_COND:
+		return c->leaf[EDGEFW_LEAF_COND_OFF + p->conds];
 	default: {
 		const char *name = p->ifname ? p->ifname : "";
 		uint32_t fallback = EDGEFW_CLASS_NONE;

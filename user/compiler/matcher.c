@@ -164,12 +164,53 @@ bool ef_rule_matches(const struct ef_rule *r, const struct ef_packet *pkt)
 	return true;
 }
 
+/* A dynamic set condition: membership now, per the view (an absent view
+ * is empty sets), negated by `not`. */
+static bool dyn_addr_holds(const struct ef_addr_field *f, uint8_t family,
+			   const uint8_t addr[16], const struct ef_dyn_view *dv)
+{
+	bool in = false;
+
+	if (!f->dyn_set)
+		return true;
+	if (dv && dv->member)
+		in = dv->member(dv->arg, (int32_t)f->dyn_set - 1, family, addr);
+	return f->dyn_negate ? !in : in;
+}
+
+int ef_match_dyn(const struct ef_ruleset *rs, const struct ef_packet *pkt,
+		 const struct ef_dyn_view *dv)
+{
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		const struct ef_rule *r = &rs->rules[i];
+
+		if (!ef_rule_matches(r, pkt) ||
+		    !dyn_addr_holds(&r->src, pkt->family, pkt->saddr, dv) ||
+		    !dyn_addr_holds(&r->dst, pkt->family, pkt->daddr, dv))
+			continue;
+		/* The limit last: only a packet the rule would otherwise
+		 * decide is charged; over the limit, the next rules decide. */
+		if (r->limit.on && dv && dv->take &&
+		    !dv->take(dv->arg, (int32_t)i, pkt))
+			continue;
+		return (int)i;
+	}
+	return -1;
+}
+
+uint8_t ef_default_conds(const struct ef_ruleset *rs)
+{
+	uint8_t v = 0;
+
+	for (size_t i = 0; i < rs->n_conds && i < 8; i++)
+		if (rs->conds[i].kind == EDGEFW_COND_LIMIT || rs->conds[i].negate)
+			v |= (uint8_t)(1u << i);
+	return v;
+}
+
 int ef_match(const struct ef_ruleset *rs, const struct ef_packet *pkt)
 {
-	for (size_t i = 0; i < rs->n_rules; i++)
-		if (ef_rule_matches(&rs->rules[i], pkt))
-			return (int)i;
-	return -1;
+	return ef_match_dyn(rs, pkt, NULL);
 }
 
 struct ef_decision ef_decide(const struct ef_ruleset *rs,

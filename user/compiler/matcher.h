@@ -37,6 +37,10 @@ struct ef_packet {
 	const char *ifname; /* interface the hook runs on; NULL matches only
 			     * rules without `interfaces` */
 	uint8_t ct_state;   /* enum edgefw_ct_state the tracker gave it */
+	/* For the compiled tables only (ef_compiled_lookup): the condition
+	 * vector the datapath would compute, bit i for ef_ruleset.conds[i].
+	 * The matcher ignores it and asks an ef_dyn_view. */
+	uint8_t conds;
 };
 
 /* The state the tracker gives a packet of no tracked flow: new when it may
@@ -45,6 +49,30 @@ struct ef_packet {
  * cannot (other TCP segments, an echo reply, an ICMP error, a non-first
  * fragment, which carries no ports to find its flow by). */
 uint8_t ef_ct_untracked_state(const struct ef_packet *pkt);
+
+/* Dynamic state the rules may depend on (issue 16). member: whether addr
+ * is in dynamic set `set` now. take: whether rule `rule`'s limit lets this
+ * packet through, charging it when it does; it is asked only when every
+ * other field of the rule matches and no earlier rule matched, exactly
+ * once per such rule. Either may be NULL: sets are empty, limits let
+ * everything through. */
+struct ef_dyn_view {
+	bool (*member)(void *arg, int32_t set, uint8_t family,
+		       const uint8_t addr[16]);
+	bool (*take)(void *arg, int32_t rule, const struct ef_packet *pkt);
+	void *arg;
+};
+
+/* The condition vector ef_match (no dynamic state: empty sets, limits
+ * with room) corresponds to: every limit bit, and the bits of `not $set`
+ * conditions. For ef_packet.conds when comparing with ef_match. */
+uint8_t ef_default_conds(const struct ef_ruleset *rs);
+
+/* ef_match with dynamic state: the first rule whose fields match, whose
+ * dynamic sets hold (or, negated, do not hold) the packet's addresses, and
+ * whose limit (asked last) lets the packet through. dv may be NULL. */
+int ef_match_dyn(const struct ef_ruleset *rs, const struct ef_packet *pkt,
+		 const struct ef_dyn_view *dv);
 
 /* Index of the first rule that matches the packet, or -1 when none does.
  * Looks only at the rules: see ef_decide for the policies. */

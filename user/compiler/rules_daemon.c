@@ -130,7 +130,7 @@ void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)
 	static const char *const keys[] = { "instance", "control-socket",
 					    "control-group", "metrics",
 					    "drop-log", "log-rate", "on-exit",
-					    "conntrack-size", NULL };
+					    "conntrack-size", "crowdsec", NULL };
 	static const char *const on_exit[] = { "keep", "detach" };
 	struct ef_daemon_conf *c = &p->rs->daemon;
 	const struct ydoc_node *v;
@@ -192,4 +192,6 @@ void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)
 			perr(p, v, "conntrack-size '%s' is not a number of flows from %u to %u",
 			     v->str, EDGEFW_CT_MIN, EDGEFW_CT_MAX);
 	}
+	if ((v = ydoc_map_get(n, "crowdsec")))
+		rs_parse_crowdsec(p, v, &c->crowdsec);
 }

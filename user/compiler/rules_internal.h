@@ -51,6 +51,10 @@ struct rs_entries {
 	size_t n, cap;
 	struct ef_field_part *parts;
 	size_t n_parts, parts_cap;
+	/* Dynamic sets named (rules_dynamic.c): the last one's index + 1. */
+	uint16_t dyn_set;
+	size_t n_dyn;
+	const struct ydoc_node *dyn_node;
 };
 
 enum rs_set_state {
@@ -68,6 +72,9 @@ struct rs_set {
 	bool kind_ok; /* kind is known (its keys made sense) */
 	struct rs_entries e;
 	size_t refs;  /* from rules and other sets */
+	bool dynamic; /* entries at run time (rules_dynamic.c) */
+	uint64_t timeout_ns;
+	uint32_t size;
 };
 
 struct parser {
@@ -94,6 +101,14 @@ struct parser {
 	ef_err((p)->d, (p)->file, (node)->line, (node)->col, __VA_ARGS__)
 #define pwarn(p, node, ...) \
 	ef_warn((p)->d, (p)->file, (node)->line, (node)->col, __VA_ARGS__)
+
+/* What entries are being collected for, for messages and limits. */
+struct rs_ctx {
+	const char *what;      /* "src", "set 'blocklist'" */
+	int field;             /* rs_field_idx of a rule field, -1 for a set */
+	struct rs_set *in_set; /* the set being resolved, or NULL */
+	const struct ydoc_node *node; /* the field or set, for summaries */
+};
 
 /* rules_util.c: small checks every part uses. */
 /* 1 to max - 1 letters, digits and characters of punct. */
@@ -129,6 +144,9 @@ void rs_parse_hook_list(struct parser *p, const struct ydoc_node *n,
 /* rules_daemon.c: the top-level `interfaces` and `daemon` sections. */
 void rs_parse_attach(struct parser *p, const struct ydoc_node *n);
 void rs_parse_daemon(struct parser *p, const struct ydoc_node *n);
+/* rules_crowdsec.c: daemon.crowdsec (issue 16). */
+void rs_parse_crowdsec(struct parser *p, const struct ydoc_node *n,
+		       struct ef_crowdsec_conf *c);
 
 /* "3:7" in the rules file, or "list.netset:12:1" in another, into buf. */
 void rs_format_pos(const struct parser *p, const char *file, unsigned line,
@@ -150,6 +168,25 @@ int rs_read_list_file(struct parser *p, const char *set_name,
 		      const struct ydoc_node *n, const char **path,
 		      char **buf, size_t *len);
 void rs_free_sets(struct parser *p);
+
+/* rules_dynamic.c: dynamic sets, limits and bans (issue 16). */
+struct rs_ctx;
+/* A set whose body has `dynamic:`; replaces define_set's reading. */
+void rs_define_dynamic_set(struct parser *p, struct rs_set *s,
+			   const struct ydoc_node *body);
+/* $NAME naming dynamic set s in a field being built into e. */
+void rs_dynamic_ref(struct parser *p, const struct rs_ctx *c,
+		    const struct ydoc_node *n, struct rs_set *s,
+		    struct rs_entries *e);
+/* False (reported) when a field mixes a dynamic set with anything else. */
+bool rs_dynamic_field(struct parser *p, const struct rs_ctx *c,
+		      const struct rs_entries *e);
+void rs_parse_limit(struct parser *p, const struct ydoc_node *n,
+		    struct ef_rule *r);
+void rs_parse_ban(struct parser *p, const struct ydoc_node *n,
+		  struct ef_rule *r);
+/* After the rules: each distinct condition's bit, rules' cond_mask. */
+void rs_assign_conds(struct parser *p);
 
 /* rules_fields.c: the match fields that name things. */
 void rs_parse_hooks(struct parser *p, const struct ydoc_node *rule,

@@ -175,7 +175,7 @@ static void parse_rule(struct parser *p, const struct ydoc_node *n,
 		"name", "hooks", "direction", "interfaces", "src", "dst",
 		"proto", "sport", "dport", "icmp-type", "icmp-code",
 		"tcp-flags", "vlan", "fragment", "state", "track", "action",
-		"to", "log", NULL,
+		"to", "log", "limit", "ban", NULL,
 	};
 	const struct ydoc_node *v;
 
@@ -220,6 +220,10 @@ static void parse_rule(struct parser *p, const struct ydoc_node *n,
 	if ((v = ydoc_map_get(n, "track")))
 		rs_parse_track(p, v, r);
 	parse_action(p, n, r);
+	if ((v = ydoc_map_get(n, "limit")))
+		rs_parse_limit(p, v, r);
+	if ((v = ydoc_map_get(n, "ban")))
+		rs_parse_ban(p, v, r);
 	rs_check_rule_fields(p, n, r);
 	rs_check_state_fields(p, n, r);
 }
@@ -321,6 +325,8 @@ void rs_parse_document(struct parser *p, const struct ydoc_node *root)
 	if ((v = ydoc_map_get(root, "daemon")))
 		rs_parse_daemon(p, v);
 	rs_finish_sets(p);
+	if (p->d->errors == errors)
+		rs_assign_conds(p);
 	/* Reachability reasons about whole rules: only meaningful, and only
 	 * safe, when every rule parsed. */
 	if (p->d->errors == errors)

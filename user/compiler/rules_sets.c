@@ -19,14 +19,6 @@
 #include "rules_internal.h"
 #include "strutil.h"
 
-/* What entries are being collected for, for messages and limits. */
-struct rs_ctx {
-	const char *what;      /* "src", "set 'blocklist'" */
-	int field;             /* rs_field_idx of a rule field, -1 for a set */
-	struct rs_set *in_set; /* the set being resolved, or NULL */
-	const struct ydoc_node *node; /* the field or set, for summaries */
-};
-
 static int entries_reserve(struct rs_entries *e, size_t more)
 {
 	size_t cap;
@@ -281,6 +273,10 @@ static void add_set_ref(struct parser *p, const struct rs_ctx *c,
 		else
 			perr(p, n, "%s: unknown set '$%s': define it under 'sets:'",
 			     c->what, name);
+		return;
+	}
+	if (s->dynamic) {
+		rs_dynamic_ref(p, c, n, s, e);
 		return;
 	}
 	idx = (int32_t)(s - p->sets);
@@ -625,6 +621,10 @@ static void define_set(struct parser *p, struct rs_set *s,
 		s->bad = true;
 		return;
 	}
+	if (rs_map_key(body, "dynamic")) {
+		rs_define_dynamic_set(p, s, body);
+		return;
+	}
 	snprintf(where, sizeof(where), "set '%s'", s->name);
 	rs_check_keys(p, body, where, keys);
 	ports = rs_map_key(body, "ports");
@@ -727,7 +727,7 @@ static void build_field(struct parser *p, const struct rs_ctx *c,
 		}
 	}
 	add_list(p, c, list, e);
-	if (p->d->errors != errors)
+	if (p->d->errors != errors || !rs_dynamic_field(p, c, e) || e->n_dyn)
 		return;
 	check_overlaps(p, c, e);
 	if (!e->n)
@@ -756,6 +756,13 @@ void rs_parse_addr_field(struct parser *p, const struct ydoc_node *n,
 
 	*f = (struct ef_addr_field){ .line = n->line, .col = n->col };
 	parse_field(p, n, EF_SET_ADDR, which, &e, &f->negate);
+	if (e.n_dyn == 1 && !e.n && !e.n_parts) {
+		/* Only the dynamic condition: no static constraint. */
+		f->any = true;
+		f->dyn_set = e.dyn_set;
+		f->dyn_negate = f->negate;
+		f->negate = false;
+	}
 	f->v = e.pfx;
 	f->n = e.n;
 	f->parts = e.parts;

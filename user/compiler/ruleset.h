@@ -45,6 +45,12 @@ struct ef_addr_field {
 	unsigned line, col; /* where the field was written */
 	struct ef_field_part *parts;
 	size_t n_parts;
+	/* `src: $ban` naming a dynamic set: its index in ef_ruleset.sets + 1
+	 * (0: none). The field is then `any` for the static match; whether
+	 * the address is in the set is a dynamic condition (dyn_negate: `not`),
+	 * decided per packet by the set's entries at that moment. */
+	uint16_t dyn_set;
+	bool dyn_negate;
 };
 
 struct ef_port_range {
@@ -94,6 +100,27 @@ enum ef_track {
 	EF_TRACK_YES = 1,
 };
 
+/* `limit:` of a rule: a token bucket per key (the fields in per, or one
+ * for the rule). Packets within the limit match the rule; packets over it
+ * go on to the next rules. */
+struct ef_limit {
+	bool on;
+	uint64_t rate;      /* units per period */
+	uint64_t period_ns; /* 1 s, 1 min or 1 h as written */
+	uint64_t burst;     /* units the bucket holds */
+	uint8_t per;    /* EDGEFW_PER_* */
+	bool bytes;     /* units are bytes, else packets */
+	unsigned line, col;
+};
+
+/* `ban:` of a rule: the source of every packet the rule decides goes into
+ * a dynamic set, from the datapath. */
+struct ef_ban {
+	uint16_t set;        /* index into ef_ruleset.sets + 1, 0: none */
+	uint64_t timeout_ns; /* 0: never expires */
+	unsigned line, col;
+};
+
 struct ef_rule {
 	char name[EDGEFW_RULE_NAME_MAX];
 	unsigned line, col;
@@ -119,6 +146,14 @@ struct ef_rule {
 	uint8_t action;                 /* enum edgefw_action */
 	char redirect_ifname[EF_IFNAME_MAX];
 	bool log;
+
+	struct ef_limit limit;
+	struct ef_ban ban;
+	/* Filled after parsing: the ruleset's conditions (ef_ruleset.conds)
+	 * this rule needs to hold, and which of them is its limit (-1). */
+	uint8_t cond_mask;
+	int8_t limit_cond;
+	uint8_t ban_idx;   /* ef_ruleset.bans index when ban.set */
 };
 
 enum ef_set_kind {
@@ -133,6 +168,23 @@ struct ef_set {
 	enum ef_set_kind kind;
 	size_t n_entries;
 	size_t n_refs; /* rules referring to it */
+	/* `dynamic: true`: no entries in the file; they are added and removed
+	 * at run time (edgefw set, edgefwd, bans) and live outside rulesets. */
+	bool dynamic;
+	uint64_t timeout_ns; /* default entry timeout, 0: none */
+	uint32_t size;       /* entries per family */
+};
+
+#define EF_DYNSET_SIZE_DEFAULT 65536u
+#define EF_DYNSET_SIZE_MAX (1u << 24)
+
+/* One dynamic condition of a ruleset: a bit of the condition vector the
+ * datapath computes per packet (see EDGEFW_DIM_COND). */
+struct ef_cond {
+	uint8_t kind;  /* enum edgefw_cond_kind */
+	bool negate;
+	int32_t set;   /* SET_*: index into ef_ruleset.sets */
+	int32_t rule;  /* LIMIT: the rule whose limit it is */
 };
 
 /* The top-level `interfaces` section: where edgefwd attaches. */
@@ -163,6 +215,16 @@ enum ef_on_exit {
 #define EF_LOG_RATE_DEFAULT 10
 #define EF_LOG_RATE_MAX 100000
 
+/* daemon.crowdsec: edgefwd as a CrowdSec bouncer (issue 16). */
+#define EF_CROWDSEC_KEY_MAX 128
+struct ef_crowdsec_conf {
+	bool on;
+	char listen[EF_LISTEN_MAX];     /* the local API's HOST:PORT */
+	char key[EF_CROWDSEC_KEY_MAX];  /* from `cscli bouncers add` */
+	char set[EF_SET_NAME_MAX];      /* a dynamic set of this ruleset */
+	uint32_t interval_ms;
+};
+
 /* The top-level `daemon` section: edgefwd's settings. Empty strings mean
  * the defaults (see rules/README.md); `edgefw` ignores the section. */
 struct ef_daemon_conf {
@@ -174,6 +236,7 @@ struct ef_daemon_conf {
 	uint32_t log_rate;                      /* per rule per second; 0 off */
 	uint8_t on_exit;                        /* enum ef_on_exit */
 	uint32_t conntrack_size;                /* ct_tbl of a new instance; 0: default */
+	struct ef_crowdsec_conf crowdsec;
 };
 
 struct ef_ruleset {
@@ -189,6 +252,10 @@ struct ef_ruleset {
 	size_t n_rules;
 	struct ef_set *sets;
 	size_t n_sets;
+	struct ef_cond conds[EDGEFW_MAX_CONDS];
+	size_t n_conds;
+	struct ef_ban bans[EDGEFW_MAX_CONDS]; /* distinct (set, timeout) */
+	size_t n_bans;
 	struct ef_attach_spec *attach; /* the `interfaces` section */
 	size_t n_attach;
 	struct ef_daemon_conf daemon;

@@ -314,6 +314,10 @@ static bool scalars_cover(const struct ef_rule *a, const struct ef_rule *b)
 {
 	if ((a->hooks & b->hooks) != b->hooks)
 		return false;
+	/* A dynamic condition (a set's entries, a limit) of A that B does not
+	 * also need may fail while B's fields match. */
+	if (a->cond_mask & ~b->cond_mask)
+		return false;
 	if (a->vlan != EF_VLAN_ANY && a->vlan != b->vlan)
 		return false;
 	if (!frag_covers(a->frag, b->frag) || !states_cover(a->states, b->states))

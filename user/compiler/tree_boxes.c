@@ -256,6 +256,12 @@ int ef_rule_boxes(const struct ef_rule *r, uint32_t index, uint8_t family,
 		*why = "connection states";
 		return -EOPNOTSUPP;
 	}
+	/* Nor the dynamic conditions (kern/dynset.h): the chain's condition
+	 * field carries them. */
+	if (r->cond_mask) {
+		*why = "dynamic sets or limits";
+		return -EOPNOTSUPP;
+	}
 	ret = field_alts(r, family, f, why);
 	if (ret)
 		return ret;

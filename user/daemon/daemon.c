@@ -24,6 +24,8 @@
 #include "attach.h"
 #include "control.h"
 #include "daemon.h"
+#include "daemon_sets.h"
+#include "crowdsec.h"
 #include "droplog.h"
 #include "iface_slots.h"
 #include "links.h"
@@ -126,6 +128,8 @@ static void on_tick(struct efd *d)
 		return;
 	efd_parts_retry(d);
 	check_foreign_change(d);
+	efd_sets_tick(d); /* issue 16 */
+	efd_crowdsec_tick(d);
 	if (++d->ticks % RECHECK_TICKS == 0 && !d->resync_pending)
 		resync(d, false);
 }

@@ -91,6 +91,32 @@ static uint64_t nonneg(time_t t)
 	return t > 0 ? (uint64_t)t : 0;
 }
 
+/* issue 16: limits and dynamic sets. */
+static void render_dynamic(FILE *f, const struct ef_stats *st)
+{
+	char buf[24];
+
+	family(f, "edgefw_rule_over_limit_packets_total", "counter",
+	       "Packets a rule's limit sent on to the next rules.");
+	for (size_t i = 0; st && i < st->n_rules; i++)
+		sample(f, "edgefw_rule_over_limit_packets_total",
+		       st->rules[i].over_limit.packets, 1, "rule", st->rules[i].name);
+	family(f, "edgefw_dynset_entries", "gauge",
+	       "Live entries of a dynamic set (IPv4 and IPv6).");
+	for (size_t i = 0; st && i < st->n_sets; i++)
+		sample(f, "edgefw_dynset_entries", st->sets[i].entries, 1, "set",
+		       st->sets[i].name);
+	family(f, "edgefw_dynset_events_total", "counter",
+	       "Dynamic set lookups that matched or met an expired entry, and bans from the datapath.");
+	for (size_t i = 0; st && i < st->n_sets; i++) {
+		for (unsigned w = 0; w < EDGEFW_DSTAT_COUNT; w++) {
+			snprintf(buf, sizeof(buf), "%s", ef_dyn_stat_name(w));
+			sample(f, "edgefw_dynset_events_total", st->sets[i].counters[w],
+			       2, "set", st->sets[i].name, "event", buf);
+		}
+	}
+}
+
 /* The instance's part: counters and the ruleset it holds. */
 static void render_instance(FILE *f, const struct ef_stats *st,
 			    const uint64_t *suppressed)
@@ -163,6 +189,7 @@ static void render_instance(FILE *f, const struct ef_stats *st,
 	if (st)
 		sample(f, "edgefw_ruleset_loaded_timestamp_seconds",
 		       st->state.loaded_at, 0);
+	render_dynamic(f, st);
 }
 
 static void render_daemon(FILE *f, const struct efd *d,

@@ -18,6 +18,8 @@
 #include "control.h"
 #include "daemon.h"
 #include "edgefw.h"
+#include "daemon_sets.h"
+#include "set_request.h"
 #include "log.h"
 #include "progs.h"
 
@@ -283,7 +285,11 @@ void efd_on_control(void *arg, const char *command,
 		add_parts(resp, d);
 		return;
 	}
-	snprintf(msg, sizeof(msg), "unknown command '%s': use reload, status or notice", command);
+	if (efd_set_command(command)) { /* issue 16: dynamic sets */
+		efd_on_set(d, command, peer, req, resp);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "unknown command '%s': use reload, status, notice, set-add, set-del or set-flush", command);
 	set_result(resp, EFD_INPUT, msg);
 }
 

@@ -157,6 +157,9 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 		r->action = m->action;
 		r->packets = sum.packets;
 		r->bytes = sum.bytes;
+		ret = read_sum(inst->maps.limit_stats, s, buf, ncpu, &r->over_limit);
+		if (ret)
+			goto out;
 	}
 	if (st->n_rules)
 		qsort(st->rules, st->n_rules, sizeof(*st->rules), cmp_order);
@@ -169,6 +172,8 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 			       &st->reasons[r]);
 	if (!ret)
 		ret = read_ifaces(inst, buf, ncpu, st);
+	if (!ret)
+		ret = ef_stats_read_dynsets(inst, buf, ncpu, st);
 	if (ret)
 		goto out;
 	if (st->state.loaded &&
@@ -190,5 +195,6 @@ void ef_stats_free(struct ef_stats *st)
 {
 	free(st->rules);
 	free(st->ifaces);
+	free(st->sets);
 	memset(st, 0, sizeof(*st));
 }

@@ -48,7 +48,14 @@
 	X(ifslot_hash)    \
 	X(ct_tbl)         \
 	X(ct_new_tbl)     \
-	X(ct_stats)
+	X(ct_stats)    \
+	X(dynset4_tbl)    \
+	X(dynset6_tbl)    \
+	X(dynset_meta)    \
+	X(dyn_config)     \
+	X(limit_tbl)      \
+	X(dyn_stats)      \
+	X(limit_stats)
 
 struct ef_maps {
 #define EF_MAP_FIELD(name) int name;

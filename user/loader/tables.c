@@ -25,6 +25,7 @@
 #include "log.h"
 #include "purge.h"
 #include "slots.h"
+#include "dynsets.h"
 
 static int fill_host6(struct ef_instance *inst, __u32 gen,
 		      const struct ef_compiled *c)
@@ -258,6 +259,9 @@ static struct edgefw_verdict *make_verdicts(const struct verdicts *v)
 		vals[i].flags = EDGEFW_VERDICT_F_MATCH | (r->log ? EDGEFW_VERDICT_F_LOG : 0) |
 				(r->track == EF_TRACK_YES ? EDGEFW_VERDICT_F_TRACK : 0) |
 				(r->track == EF_TRACK_NO ? EDGEFW_VERDICT_F_NOTRACK : 0);
+		/* issue 16: the rule's limit and ban in dyn_config (dynsets.c) */
+		vals[i].limit = r->limit.on ? (__u8)(r->limit_cond + 1) : 0;
+		vals[i].ban = r->ban.set ? (__u8)(r->ban_idx + 1) : 0;
 	}
 	return vals;
 }
@@ -386,6 +390,8 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
 		ret = install_verdicts(inst, gen, v);
 	if (!ret)
 		ret = write_gen_config(inst, gen, v->rs, v->c);
+	if (!ret) /* issue 16: dynamic sets, limits and bans */
+		ret = ef_dynsets_prepare(inst, gen, v->rs);
 	if (!ret)
 		ret = describe_gen(inst, gen, v, version);
 	return ret;
@@ -468,6 +474,8 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	if (ef_ct_revalidate(inst, rs, c, &sum->ct_removed))
 		ef_log_warn("the new ruleset is in force, but the connection table of %s could not be checked against it: flows it no longer allows stay until they expire or 'edgefw conntrack flush'",
 			    inst->dir);
+	/* Sets the new ruleset dropped, once no packet reads the old one. */
+	ef_dynsets_retire(inst, rs, cur.loaded);
 out:
 	free(slot_of);
 	free(ifindex_of);

@@ -169,21 +169,24 @@ __noinline __u32 edgefw_dyn_conds(const struct pkt_info *pi, __u32 gen)
 }
 
 /* classify() with a condition vector; the winner's verdict into *out.
- * hook_conds: hook | conds << 8 (a BPF function takes five arguments). */
-__noinline int edgefw_classify_conds(const struct pkt_info *pi, __u32 gen,
-				     __u32 ifindex, __u32 hook_conds,
+ * how: generation | hook << 8 | conds << 16 (a BPF function takes five
+ * arguments); tree_rule: what the decision trees found (they hold no rule
+ * with a dynamic condition, so it does not change between rounds). */
+__noinline int edgefw_classify_conds(const struct pkt_info *pi, __u32 how,
+				     __u32 ifindex, __u32 tree_rule,
 				     struct edgefw_verdict *out)
 {
 	struct edgefw_gen_config *cfg;
 	struct edgefw_verdict *v;
+	__u32 gen = how & 1;
 
 	if (!pi || !out)
 		return 0;
-	gen &= 1;
 	cfg = bpf_map_lookup_elem(&gen_config, &gen);
 	if (!cfg)
 		return 0;
-	v = classify(pi, cfg, gen, ifindex, hook_conds & 0xff, hook_conds >> 8);
+	v = classify(pi, cfg, gen, ifindex, (how >> 8) & 0xff, how >> 16,
+		     tree_rule);
 	if (!v)
 		return 0;
 	*out = *v;
@@ -317,9 +320,14 @@ static __always_inline bool dyn_decide(const struct pkt_info *pi, __u32 gen,
 				       struct edgefw_verdict *out)
 {
 	struct edgefw_dyn_config *dc = bpf_map_lookup_elem(&dyn_config, &gen);
-	__u32 conds = 0;
+	struct edgefw_gen_config *cfg = bpf_map_lookup_elem(&gen_config, &gen);
+	__u32 conds = 0, tree_rule = EDGEFW_RULE_NONE;
 	bool found = false;
 
+	/* The trees once, in a call of their own beside the chain's: nested
+	 * in it, the frames would pass the 512 bytes they may take together. */
+	if (cfg && cfg->n_trees[pi->family == 6])
+		tree_rule = trees_walk(pi, cfg, gen, hook, EDGEFW_RULE_NONE);
 	if (dc) {
 		conds = dc->limit_conds;
 		if (dc->set_conds)
@@ -328,7 +336,9 @@ static __always_inline bool dyn_decide(const struct pkt_info *pi, __u32 gen,
 	for (int i = 0; i <= EDGEFW_MAX_CONDS; i++) {
 		const struct edgefw_limit_cfg *l;
 
-		if (!edgefw_classify_conds(pi, gen, ifindex, hook | conds << 8, out))
+		if (!edgefw_classify_conds(pi, (gen & 1) | (hook & 0xff) << 8 |
+						   (conds & 0xff) << 16,
+					   ifindex, tree_rule, out))
 			return false;
 		if (!out->limit || !dc) {
 			found = true;

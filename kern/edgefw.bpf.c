@@ -461,74 +461,88 @@ static __always_inline struct edgefw_verdict *rule_verdict(__u32 gen, __u32 rule
 	return bpf_map_lookup_elem(&rule_tbl, &key);
 }
 
-struct tree_args {
-	struct tree_key k;
-	__u32 gen;
-	__u32 fam; /* 0 IPv4, 1 IPv6 */
-	__u32 best;
+/* What decide() keeps off its stack for the packet it decides, per CPU
+ * (see tree_scratch): the connection tracker's view and the verdict. */
+struct decide_scratch {
+	struct ct_pkt ct;
+	struct edgefw_verdict verdict;
+	__u32 pad;
 };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct decide_scratch);
+} decide_scratch SEC(".maps");
+
+/* The tree key of the packet being classified, per CPU: a program runs to
+ * its end on one CPU (a tc program runs with bottom halves off, an XDP one
+ * in them, so neither interrupts the other there), and the key kept off
+ * the stack leaves room for the calls the datapath makes (512 bytes for
+ * all frames together). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tree_key);
+} tree_scratch SEC(".maps");
 
 /* The trees' part of classifying, a global function: the verifier checks
  * it once, whatever path through the chain led here, instead of once per
- * such path. Returns the lowest rule below a->best the trees hold for the
- * packet, else a->best. */
-__attribute__((noinline)) int tree_lowest(struct tree_args *a,
-					   const struct edgefw_gen_config *cfg)
+ * such path, and its key lives in its own frame, not in the caller's
+ * (the combined stack of the calls must stay within 512 bytes). how: the
+ * generation (bit 0) and the hook (bits 8-15). Returns the lowest rule
+ * below best the family's trees hold for the packet, else best. */
+__attribute__((noinline)) int tree_lowest(const struct pkt_info *pi,
+					   const struct edgefw_gen_config *cfg,
+					   __u32 how, __u32 best)
 {
 	void *cells, *nodes, *leaves;
-	__u32 gen;
+	struct tree_key *k;
+	__u32 gen = how & 1, zero = 0;
 
-	if (!a)
-		return -1;
-	gen = a->gen & 1;
+	if (!pi || !cfg)
+		return (int)best;
 	cells = bpf_map_lookup_elem(&cells_tbl, &gen);
 	nodes = bpf_map_lookup_elem(&tnode_tbl, &gen);
 	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
-	if (!cfg || !cells || !nodes || !leaves)
-		return (int)a->best;
-	return (int)tree_classify(cfg, cells, nodes, leaves, &a->k, a->fam & 1,
-				  a->best);
+	k = bpf_map_lookup_elem(&tree_scratch, &zero);
+	if (!cells || !nodes || !leaves || !k)
+		return (int)best;
+	tree_key_fill(k, pi, (how >> 8) & 0xff);
+	return (int)tree_classify(cfg, cells, nodes, leaves, k,
+				  pi->family == 6, best);
 }
 
-/* The lowest rule below best the family's trees hold for the packet. */
 static __always_inline __u32 trees_walk(const struct pkt_info *pi,
 					const struct edgefw_gen_config *cfg,
 					__u32 gen, __u32 hook, __u32 best)
 {
-	struct tree_args ta = { .gen = gen, .fam = pi->family == 6, .best = best };
-
-	tree_key_fill(&ta.k, pi, hook);
-	return (__u32)tree_lowest(&ta, cfg);
+	return (__u32)tree_lowest(pi, cfg, (gen & 1) | (hook & 0xff) << 8, best);
 }
 
 /* Returns the verdict of the first matching rule, or NULL when no rule
- * matches (the caller applies the default): the lowest rule the chain or
- * any decision tree reports. Whichever holds the lower rules goes first,
- * so that its hit lets the other be skipped. */
+ * matches (the caller applies the default): the lowest of tree_rule (what
+ * the decision trees found, walked by the caller) and the chain's rule.
+ * The chain is skipped when the trees found a rule below its lowest. */
 static __always_inline struct edgefw_verdict *
 classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
-	 __u32 gen, __u32 ifindex, __u32 hook, __u32 conds)
+	 __u32 gen, __u32 ifindex, __u32 hook, __u32 conds, __u32 tree_rule)
 {
 	struct classify_ctx cc = { .pi = pi, .gen = gen, .ifindex = ifindex,
 				   .hook = hook, .conds = conds };
 	struct edgefw_class_info *info = NULL;
-	__u32 tree_rule = EDGEFW_RULE_NONE, chain_rule;
-	__u32 fam = pi->family == 6;
+	__u32 chain_rule;
 	void *classes;
-	bool trees_after;
 
 	cc.cells = bpf_map_lookup_elem(&cells_tbl, &gen);
 	classes = bpf_map_lookup_elem(&class_tbl, &gen);
 	if (!cc.cells || !classes)
 		return NULL;
-	trees_after = cfg->n_trees[fam] && !cfg->trees_first[fam];
-	if (cfg->n_trees[fam] && cfg->trees_first[fam])
-		tree_rule = trees_walk(pi, cfg, gen, hook, EDGEFW_RULE_NONE);
 	if (tree_rule > cfg->chain_min_rule)
 		info = chain_class(&cc, cfg, classes);
 	chain_rule = info ? info->verdict.rule : EDGEFW_RULE_NONE;
-	if (trees_after)
-		tree_rule = trees_walk(pi, cfg, gen, hook, chain_rule);
 	if (chain_rule <= tree_rule)
 		return info ? &info->verdict : NULL;
 	return rule_verdict(gen, tree_rule);
@@ -683,16 +697,23 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 					       __u32 hook, enum ctx_vlan where)
 {
 	struct fw_result res = { .decision = FW_PASS };
-	struct edgefw_verdict *v, verdict;
+	struct edgefw_verdict *v;
+	struct decide_scratch *sc;
 	struct edgefw_gen_config *cfg;
 	struct edgefw_active *act;
 	struct pkt_info pi = {};
-	struct ct_pkt ct = {};
+	struct ct_pkt *ct;
 	__u32 zero = 0, gen;
 	__u64 bytes;
 	__u8 action, vflags = 0;
 	int pr;
 
+	/* Off the stack, which the calls below need (512 bytes in all). */
+	sc = bpf_map_lookup_elem(&decide_scratch, &zero);
+	if (!sc)
+		return res;
+	ct = &sc->ct;
+	__builtin_memset(ct, 0, sizeof(*ct));
 	pr = parse_packet(ctx, kind, &pi);
 	/* Counters carry the whole frame. At XDP the parse asks for the
 	 * length past the first buffer only when a header lies there, so a
@@ -733,11 +754,11 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 	 * which `state:` rules match, before the rules. */
 	if (cfg->ct_mode)
 		pi.ct_state = (__u8)(kind == CURSOR_XDP ?
-			edgefw_ct_classify_xdp(ctx, &pi, &ct) :
-			edgefw_ct_classify_skb(ctx, &pi, &ct));
+			edgefw_ct_classify_xdp(ctx, &pi, ct) :
+			edgefw_ct_classify_skb(ctx, &pi, ct));
 
 	/* issue 16: the rules with dynamic sets and limits (kern/dynset.h) */
-	v = dyn_decide(&pi, gen, ifindex, hook, bytes, &verdict) ? &verdict : NULL;
+	v = dyn_decide(&pi, gen, ifindex, hook, bytes, &sc->verdict) ? &sc->verdict : NULL;
 	if (v) {
 		vflags = v->flags;
 		count(&rule_stats, v->counter_slot, bytes);
@@ -762,7 +783,7 @@ policy:
 	res.decision = action == EDGEFW_ACT_DROP ? FW_DROP : FW_PASS;
 	/* Connection tracking (#15): record the new flow it passes. */
 	if (res.decision == FW_PASS && pi.ct_state == EDGEFW_CT_NEW && cfg->ct_mode)
-		edgefw_ct_create(&ct, ifindex, hook, pi.l4proto, vflags);
+		edgefw_ct_create(ct, ifindex, hook, pi.l4proto, vflags);
 	return res;
 }
 

@@ -55,7 +55,9 @@
 	X(dyn_config)     \
 	X(limit_tbl)      \
 	X(dyn_stats)      \
-	X(limit_stats)
+	X(limit_stats)    \
+	X(tree_scratch)   \
+	X(decide_scratch)
 
 struct ef_maps {
 #define EF_MAP_FIELD(name) int name;

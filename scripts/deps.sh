@@ -12,6 +12,7 @@ PKGS=(
 	nftables iptables
 	libclang-rt-14-dev gnuplot-nox
 	libmicrohttpd-dev libsystemd-dev curl
+	dpkg-dev debhelper lintian logrotate python3
 )
 
 missing=()

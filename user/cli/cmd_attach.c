@@ -10,6 +10,7 @@
 
 #include "attach.h"
 #include "cli.h"
+#include "confirm_state.h"
 #include "instance.h"
 #include "log.h"
 #include "recover.h"
@@ -281,8 +282,10 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 		       inst.name, ifname, ef_hook_name(h));
 	}
 out:
-	/* The last detach takes the instance's pins with it. */
+	/* The last detach takes the instance's pins with it (and what
+	 * reload --confirm kept for it). */
 	if (!count_attachments(&inst)) {
+		ef_confirm_state_forget(inst.name);
 		if (ef_instance_destroy(&inst))
 			code = EF_EXIT_SYSTEM;
 	} else {

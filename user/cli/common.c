@@ -5,10 +5,20 @@
 #include <string.h>
 
 #include "cli.h"
+#include "confirm_state.h"
 #include "instance.h"
 #include "log.h"
 #include "tables.h"
 #include "xdp_attach.h"
+
+int ef_cli_help(const struct ef_command *cmd)
+{
+	printf("usage: edgefw %s %s\n\n%s\n", cmd->name, cmd->usage,
+	       cmd->summary);
+	if (cmd->help && cmd->help[0])
+		printf("\n%s", cmd->help);
+	return EF_EXIT_OK;
+}
 
 int ef_cli_usage(const struct ef_command *cmd)
 {
@@ -73,11 +83,15 @@ int ef_cli_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		code = EF_EXIT_INPUT;
 		goto out;
 	}
-	if (ef_tables_apply(inst, rs, &c, sum))
+	if (ef_tables_apply(inst, rs, &c, sum)) {
 		code = EF_EXIT_SYSTEM;
-	else
+	} else {
 		/* New 'vlan:' rules may meet tags XDP cannot see. */
 		ef_xdp_vlan_check_all(inst);
+		/* What reload --confirm rolls back to (cmd_confirm.c); without
+		 * it, only a later --confirm is refused, and says why. */
+		ef_applied_save(inst->name, rs->path, rs->hash);
+	}
 	ef_compiled_free(&c);
 out:
 	free(ifnames);

@@ -10,6 +10,7 @@
 #include "instance.h"
 #include "liblog.h"
 #include "log.h"
+#include "version.h"
 
 static const struct ef_command *const commands[] = {
 	&ef_cmd_check,
@@ -18,6 +19,7 @@ static const struct ef_command *const commands[] = {
 	&ef_cmd_attach,
 	&ef_cmd_detach,
 	&ef_cmd_reload,
+	&ef_cmd_confirm,
 	&ef_cmd_status,
 	&ef_cmd_stats,
 	NULL,
@@ -40,6 +42,7 @@ static void print_help(FILE *out)
 		"options:\n"
 		"  --instance NAME  which edgefw instance (pins under %s/NAME);\n"
 		"                   default: $EDGEFW_INSTANCE or '%s'\n"
+		"  -V, --version    print the version and exit\n"
 		"\n"
 		"exit codes: 0 ok, 1 bad input, 2 system error\n",
 		EF_PIN_ROOT, EF_INSTANCE_DEFAULT);
@@ -66,11 +69,7 @@ static int cmd_help(const char *name)
 		ef_log_err("unknown command '%s': see 'edgefw help'", name);
 		return EF_EXIT_INPUT;
 	}
-	printf("usage: edgefw %s %s\n\n%s\n", cmd->name, cmd->usage,
-	       cmd->summary);
-	if (cmd->help && cmd->help[0])
-		printf("\n%s", cmd->help);
-	return EF_EXIT_OK;
+	return ef_cli_help(cmd);
 }
 
 int main(int argc, char **argv)
@@ -91,6 +90,9 @@ int main(int argc, char **argv)
 			cli.instance = argv[i] + 11;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			print_help(stdout);
+			return EF_EXIT_OK;
+		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			ef_version_print(stdout, "edgefw");
 			return EF_EXIT_OK;
 		} else {
 			ef_log_err("unknown option '%s': see 'edgefw help'", argv[i]);

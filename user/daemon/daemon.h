@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "confirm.h"
 #include "diag.h"
 #include "instance.h"
 #include "ruleset.h"
@@ -72,6 +73,7 @@ struct efd {
 	/* Rulesets someone else switched in, which the daemon then undid. */
 	uint64_t foreign_changes;
 	struct efd_part_state parts[EFD_PART_COUNT];
+	struct efd_confirm confirm; /* a change awaiting confirmation */
 
 	/* Private to daemon.c and reconcile.c. */
 	char *applied_fp;           /* interfaces the tables were compiled for */
@@ -112,6 +114,8 @@ void efd_parts_retry(struct efd *d);
  * old_out is ""): reopen it. */
 void efd_droplog_switch(struct efd *d, const char *old_out);
 void efd_parts_close(struct efd *d);
+/* SIGUSR1 (logrotate): reopens the drop log's file, nothing else. */
+void efd_droplog_reopen_signal(struct efd *d);
 const char *efd_part_name(enum efd_part p);
 /* Adds fd to the event loop with tag; 0 or -errno. */
 int efd_watch(struct efd *d, int fd, unsigned tag);
@@ -139,6 +143,18 @@ struct efd_peer;
 void efd_on_control(void *arg, const char *command,
 		    const struct efd_peer *peer, struct json_object *req,
 		    struct json_object *resp);
+
+/* Makes rs (compiled and switched in already) the rules in force: the
+ * ruleset it replaces is freed or kept as a rollback point (confirm.c);
+ * rs is moved (zeroed); the optional parts follow its daemon section. */
+void efd_adopt(struct efd *d, struct ef_ruleset *rs);
+/* A reload asked for over the control socket, answered in resp. */
+int efd_reload_for_peer(struct efd *d, const struct efd_peer *peer,
+			const char *file, struct json_object *resp);
+/* Response helpers: "ok", "exit", "message"; "diagnostics". */
+void efd_set_result(struct json_object *resp, int status, const char *msg);
+struct ef_diag;
+void efd_add_diag(struct json_object *resp, const struct ef_diag *diag);
 
 /* Exit codes of a reload, also returned over the control socket; the same
  * as edgefw's (0 ok, 1 bad input, 2 the system refused). */

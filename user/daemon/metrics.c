@@ -18,6 +18,7 @@
 #include "edgefw.h"
 #include "listen.h"
 #include "log.h"
+#include "version.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -222,6 +223,16 @@ static void render_daemon(FILE *f, const struct efd *d,
 		if (d->parts[p].wanted)
 			sample(f, "edgefw_component_failures_total", d->parts[p].failures,
 			       1, "component", efd_part_name((enum efd_part)p));
+	family(f, "edgefw_build_info", "gauge",
+	       "Always 1; the edgefwd version in a label.");
+	sample(f, "edgefw_build_info", 1, 1, "version", ef_version());
+	/* Lockout safety (confirm.c). */
+	family(f, "edgefw_confirm_pending", "gauge",
+	       "1 while a reload awaits confirmation (edgefw confirm) before it rolls back.");
+	sample(f, "edgefw_confirm_pending", d->confirm.pending ? 1 : 0, 0);
+	family(f, "edgefw_confirm_rollbacks_total", "counter",
+	       "Unconfirmed reloads rolled back.");
+	sample(f, "edgefw_confirm_rollbacks_total", d->confirm.rolled_back, 0);
 	family(f, "edgefw_instance_up", "gauge",
 	       "1 when the instance's maps could be read for this scrape (0 also while a command holds the instance's lock).");
 	sample(f, "edgefw_instance_up", up ? 1 : 0, 0);

@@ -230,7 +230,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $$(FUZZ_EXTRA_$$*) \
 	$(call msg,FUZZ-CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_FLAGS_$*) -o $@ $< $(FUZZ_LIB_SRCS) $(FUZZ_EXTRA_$*) \
-		$(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null) $(FUZZ_LIBS_$*)
+		$(shell $(PKG_CONFIG) --libs yaml-0.1 json-c 2>/dev/null) $(FUZZ_LIBS_$*)
 
 # A longer run than make test's: FUZZ_TIME seconds per target. Exit status
 # 77: the target cannot run here (fuzz_packet without root) and said why.
@@ -340,7 +340,7 @@ deb:
 # The unit tests alone, as the package build runs them (dh_auto_test):
 # no root, no namespaces, nothing installed.
 check-unit: $(UNIT_BINS)
-	$(Q)EFW_NO_LEFTOVER_CHECK=1 tests/run.sh unit
+	$(Q)EFW_NO_LEFTOVER_CHECK=1 EFW_SKIP_SLOW_BUILD_TESTS=1 tests/run.sh unit
 
 clean:
 	rm -rf $(BUILD)

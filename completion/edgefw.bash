@@ -77,8 +77,8 @@ _edgefw()
 		      --tcp-flags --vlan --fragment --hook --iface --verbose --json --help" ;;
 	attach) opts="--rules --hook --mode --force --help" ;;
 	detach) opts="--hook --force --help" ;;
-	reload) opts="--socket --confirm --json --help" ;;
-	confirm) opts="--socket --json --help" ;;
+	reload) opts="--socket --confirm --help" ;;
+	confirm) opts="--socket --help" ;;
 	status) opts="--json --help" ;;
 	stats) opts="--json --watch --count --help" ;;
 	help)

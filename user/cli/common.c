@@ -6,10 +6,13 @@
 
 #include "cli.h"
 #include "confirm_state.h"
+#include "fileio.h"
 #include "instance.h"
+#include "jsonout.h"
 #include "log.h"
 #include "tables.h"
 #include "xdp_attach.h"
+#include "yamldoc.h"
 
 int ef_cli_help(const struct ef_command *cmd)
 {
@@ -22,9 +25,31 @@ int ef_cli_help(const struct ef_command *cmd)
 
 int ef_cli_usage(const struct ef_command *cmd)
 {
+	char line[512];
+
+	snprintf(line, sizeof(line), "error: usage: edgefw %s %s", cmd->name, cmd->usage);
+	ef_json_capture_line(line);
 	fprintf(stderr, "usage: edgefw %s %s\n", cmd->name, cmd->usage);
 	fprintf(stderr, "see 'edgefw help %s'\n", cmd->name);
 	return EF_EXIT_INPUT;
+}
+
+/* `-`: the rules from standard input, named "<stdin>" in messages; list
+ * files are then relative to the working directory. */
+static int load_stdin(struct ef_ruleset *rs, struct ef_diag *d)
+{
+	size_t len;
+	char *buf;
+	int ret = ef_read_fd(0, YDOC_DEFAULT_MAX_BYTES, &buf, &len);
+
+	if (ret) {
+		ef_err(d, "<stdin>", 0, 0, "cannot read the rules from standard input: %s",
+		       ef_read_strerror(ret));
+		return ret;
+	}
+	ret = ef_ruleset_parse("<stdin>", buf, len, rs, d);
+	free(buf);
+	return ret;
 }
 
 int ef_cli_load_rules(const char *path, struct ef_ruleset *rs)
@@ -32,8 +57,12 @@ int ef_cli_load_rules(const char *path, struct ef_ruleset *rs)
 	struct ef_diag d = {};
 	int ret;
 
-	ret = ef_ruleset_load(path, rs, &d);
+	if (!strcmp(path, "-"))
+		ret = load_stdin(rs, &d);
+	else
+		ret = ef_ruleset_load(path, rs, &d);
 	ef_diag_print(&d, stderr);
+	ef_json_capture_diag(&d);
 	ef_diag_free(&d);
 	return ret;
 }
@@ -47,6 +76,7 @@ int ef_cli_compile_rules(const struct ef_ruleset *rs,
 
 	ret = ef_compile(rs, ifnames, n_ifnames, c, &d);
 	ef_diag_print(&d, stderr);
+	ef_json_capture_diag(&d);
 	ef_diag_free(&d);
 	return ret;
 }

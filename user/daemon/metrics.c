@@ -17,6 +17,7 @@
 #include "counters.h"
 #include "edgefw.h"
 #include "listen.h"
+#include "jsonout.h"
 #include "log.h"
 #include "version.h"
 
@@ -30,20 +31,24 @@ struct efd_metrics {
 
 void efd_metrics_write_label(FILE *out, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
-		case '\\':
+	const unsigned char *p = (const unsigned char *)s;
+
+	/* Label values are UTF-8: an invalid byte (an interface name may
+	 * hold any) becomes U+FFFD rather than breaking the whole scrape. */
+	while (*p) {
+		size_t n = ef_utf8_seq_len(p);
+
+		if (*p == '\\')
 			fputs("\\\\", out);
-			break;
-		case '"':
+		else if (*p == '"')
 			fputs("\\\"", out);
-			break;
-		case '\n':
+		else if (*p == '\n')
 			fputs("\\n", out);
-			break;
-		default:
-			fputc(*s, out);
-		}
+		else if (n)
+			fwrite(p, 1, n, out);
+		else
+			fputs("\xef\xbf\xbd", out);
+		p += n ? n : 1;
 	}
 }
 

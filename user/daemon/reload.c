@@ -18,6 +18,7 @@
 #include "confirm.h"
 #include "control.h"
 #include "daemon.h"
+#include "jsonout.h"
 #include "log.h"
 
 void efd_notify_status(struct efd *d, const char *state)
@@ -292,6 +293,7 @@ void efd_on_control(void *arg, const char *command,
 				       json_object_new_uint64(d->foreign_changes));
 		add_parts(resp, d);
 		efd_confirm_status(d, resp);
+		ef_json_envelope(resp, "status");
 		return;
 	}
 	snprintf(msg, sizeof(msg), "unknown command '%s': use reload, confirm, status or notice", command);

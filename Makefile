@@ -134,7 +134,16 @@ all: $(BINS) man
 # reference, so the two cannot drift (tests/unit/test_docs.sh checks that
 # every key of the language is in it).
 MAN5 := $(BUILD)/man/edgefw.rules.5
-man: $(MAN5)
+# edgefw-json(7): the JSON vocabulary, from docs/json.md.
+MAN7 := $(BUILD)/man/edgefw-json.7
+man: $(MAN5) $(MAN7)
+$(MAN7): docs/json.md scripts/md2man.py VERSION
+	$(call msg,MAN,$@)
+	@mkdir -p $(@D)
+	$(Q)scripts/md2man.py --name edgefw-json --section 7 --version $(VERSION) \
+		--title "the JSON output of edgefw and edgefwd" \
+		--see-also "edgefw(8), edgefwd(8), edgefw.rules(5)" \
+		docs/json.md >$@.tmp && mv $@.tmp $@
 $(MAN5): rules/README.md scripts/md2man.py VERSION
 	$(call msg,MAN,$@)
 	@mkdir -p $(@D)
@@ -298,12 +307,14 @@ EXAMPLE_LISTS := $(wildcard rules/lists/*)
 DOCS := README.md SECURITY.md CHANGELOG.md $(wildcard docs/*.md)
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/edgefw \
 		$(DESTDIR)$(DOCDIR)/examples/lists $(DESTDIR)$(BASHCOMPDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	install -m 0755 $(BUILD)/edgefw $(BUILD)/edgefwd $(DESTDIR)$(SBINDIR)/
 	install -m 0644 user/cli/edgefw.8 user/daemon/edgefwd.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 	sed 's|/usr/local/sbin/|$(SBINDIR)/|g' user/daemon/edgefwd.service \
 		>$(DESTDIR)$(UNITDIR)/edgefwd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/edgefwd.service
@@ -320,7 +331,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/edgefw $(DESTDIR)$(SBINDIR)/edgefwd
 	rm -f $(DESTDIR)$(MANDIR)/man8/edgefw.8 $(DESTDIR)$(MANDIR)/man8/edgefwd.8
-	rm -f $(DESTDIR)$(MANDIR)/man5/edgefw.rules.5
+	rm -f $(DESTDIR)$(MANDIR)/man5/edgefw.rules.5 $(DESTDIR)$(MANDIR)/man7/edgefw-json.7
 	rm -f $(DESTDIR)$(UNITDIR)/edgefwd.service
 	rm -rf $(DESTDIR)$(DOCDIR)
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/edgefw $(DESTDIR)$(BASHCOMPDIR)/edgefwd

@@ -61,6 +61,7 @@ def table(rows):
 def convert(lines):
     out, para, tbl = [], [], []
     in_code = False
+    in_item = False  # continuation lines of a list item follow it
 
     def flush():
         if para:
@@ -73,6 +74,8 @@ def convert(lines):
 
     for raw in lines:
         line = raw.rstrip("\n")
+        if not in_code and re.fullmatch(r"\s*<!--.*-->\s*", line):
+            continue  # notes for the tests, not for readers
         if line.startswith("```"):
             flush()
             if in_code:
@@ -101,6 +104,7 @@ def convert(lines):
             continue
         if not line.strip():
             flush()
+            in_item = False
             continue
         m = re.match(r"^(\s*)([-*]|\d+\.)\s+(.*)", line)
         if m:
@@ -109,7 +113,12 @@ def convert(lines):
             bullet = "\\(bu" if m.group(2) in "-*" else m.group(2)
             out.append(f".IP {bullet} {4 + 2 * indent}")
             out.append(inline(m.group(3)))
+            in_item = True
             continue
+        if in_item and line.startswith(" "):
+            out.append(inline(line.strip()))
+            continue
+        in_item = False
         if tbl:
             flush()
         para.append(line.strip())

@@ -133,8 +133,30 @@ tap_check "the rollback goes to the last confirmed rules (open), not the first u
 tap_check "the client gets through again" reachable
 efw_wait_for 5 guard_gone "$GUARD" || true
 
+# A second reload --confirm that fails to switch in (a redirect to an
+# interface that does not exist) leaves the first change's rollback armed.
+printf 'version: 1\nrules:\n  - {name: r, dst: 192.0.2.1, action: redirect, to: efwnosuch0}\n' >"$EFW_TMP/redir.yaml"
+reload_in_session "$LOCKED" 6s
+FIRST_GUARD=$GUARD
+reload_in_session "$EFW_TMP/redir.yaml" 60s
+tap_is "a second reload --confirm that cannot switch in: exit 1" "$RC" 1
+tap_is "... the unconfirmed rules stay in force meanwhile" "$(active_hash)" "$HASH_LOCKED"
+tap_check "... and still roll back at the first deadline" efw_wait_for 20 hash_is "$HASH_OPEN"
+efw_wait_for 5 guard_gone "$FIRST_GUARD" || true
+efw_wait_for 5 guard_gone "$GUARD" || true
+tap_check "... the guards are gone" bash -c "! kill -0 $FIRST_GUARD 2>/dev/null"
+
+# A rollback copy someone else owns is not trusted: refused, nothing changed.
+applied=/run/edgefw/$INST.applied.json
+chown 65534 "$applied"
+rc=0
+out=$(efw_edgefw --instance "$INST" reload "$LOCKED" --confirm 5s 2>&1) || rc=$?
+tap_is "a rollback copy owned by nobody is not used: --confirm refused (exit 1)" "$rc" 1
+tap_check "it says the copy is unreadable" grep -q "the copy is unreadable" <<<"$out"
+tap_is "and nothing changed" "$(active_hash)" "$HASH_OPEN"
+
 # No copy of the rules in force: --confirm is refused and changes nothing.
-rm -f "/run/edgefw/$INST.applied.json"
+rm -f "$applied"
 rc=0
 out=$(efw_edgefw --instance "$INST" reload "$LOCKED" --confirm 5s 2>&1) || rc=$?
 tap_is "without a rollback copy, --confirm is refused (exit 1)" "$rc" 1

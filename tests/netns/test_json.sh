@@ -118,5 +118,17 @@ watch_text=$(efw_edgefw --instance "$INST" stats --watch 0.3 --count 1 2>/dev/nu
 plain_utc() { [[ $watch_text != *$'\033'* && $watch_text =~ (^|$'\n')instance\ [^,]*,\ [0-9-]+T[0-9:]+Z,\ per\ second ]]; }
 tap_check "stats --watch to a pipe: plain lines, no terminal control, UTC time" plain_utc
 
+# --- Exit codes as documented (CLI polish of issue 17).
+rc=0
+out=$(efw_edgefw --instance "$INST" attach "$EFW_IF_EDGE_IN" --rules "$EFW_RULES_DEMO" \
+	--hook tc-egress --mode native 2>&1) || rc=$?
+tap_is "attach --mode with only tc hooks: exit 1, as in a config" "$rc" 1
+tap_check "... saying --mode is for xdp" grep -q -- "--mode applies to the xdp hook only" <<<"$out"
+printf 'version: 1\nrules:\n  - {name: r, dst: 192.0.2.1, action: redirect, to: efwnosuch0}\n' >"$EFW_TMP/redir.yaml"
+rc=0
+out=$(efw_edgefw --instance "$INST" reload "$EFW_TMP/redir.yaml" 2>&1) || rc=$?
+tap_is "a redirect to an interface that does not exist: exit 1 (bad input)" "$rc" 1
+tap_check "... naming the rule and the interface" grep -q "rule 'r' redirects to 'efwnosuch0'" <<<"$out"
+
 efw_edgefw --instance "$INST" detach "$BAD" >/dev/null 2>&1 || true
 tap_done

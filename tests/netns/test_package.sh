@@ -99,8 +99,8 @@ check "/etc/edgefw/edgefwd.yaml is a conffile" \
 	grep -q '/etc/edgefw/edgefwd.yaml' <(dpkg-query -W -f='${Conffiles}' edgefw)
 check "the config is root's alone (0600)" test "$(stat -c %a /etc/edgefw/edgefwd.yaml)" = 600
 check "the installed config passes edgefw check" /usr/sbin/edgefw check /etc/edgefw/edgefwd.yaml
-check "man pages: edgefw(8), edgefwd(8), edgefw.rules(5)" \
-	bash -c 'man -w 8 edgefw && man -w 8 edgefwd && man -w 5 edgefw.rules'
+check "man pages: edgefw(8), edgefwd(8), edgefw.rules(5), edgefw-json(7)" \
+	bash -c 'man -w 8 edgefw && man -w 8 edgefwd && man -w 5 edgefw.rules && man -w 7 edgefw-json'
 check "bash completion for edgefw and edgefwd" \
 	test -f /usr/share/bash-completion/completions/edgefw -a -e /usr/share/bash-completion/completions/edgefwd
 check "logrotate snippet" test -f /etc/logrotate.d/edgefw

@@ -157,6 +157,7 @@ if out=$(make --no-print-directory install DESTDIR="$dest" PREFIX=/usr 2>&1); th
 	missing=()
 	for f in usr/sbin/edgefw usr/sbin/edgefwd usr/share/man/man8/edgefw.8 \
 		usr/share/man/man8/edgefwd.8 usr/share/man/man5/edgefw.rules.5 \
+		usr/share/man/man7/edgefw-json.7 \
 		usr/lib/systemd/system/edgefwd.service etc/edgefw/edgefwd.yaml \
 		usr/share/bash-completion/completions/edgefw etc/logrotate.d/edgefw \
 		usr/share/doc/edgefw/examples/edge-blocklist.yaml; do

@@ -9,6 +9,7 @@
 # are honoured. Two builds of the programs take a few minutes on a busy
 # machine: EFW_SKIP_SLOW_BUILD_TESTS=1 skips this (the package build's own
 # unit tests do).
+# efw-timeout: 900
 set -uo pipefail
 
 cd "$(dirname "$(readlink -f "$0")")/../.." || exit 2

@@ -189,18 +189,26 @@ static uint64_t new_token(void)
 }
 
 /* The rules to go back to: those of a change still awaiting confirmation
- * (the last confirmed ones), else the copy recorded when the rules in
- * force were switched in, if it is really them. */
-static int rollback_point(struct ef_instance *inst, struct ef_rules_copy *back)
+ * (the last confirmed ones; *prev gets that change's record), else the
+ * copy recorded when the rules in force were switched in, if it is really
+ * them (*prev zeroed). */
+static int rollback_point(struct ef_instance *inst, struct ef_rules_copy *back,
+			  struct ef_confirm_rec *prev)
 {
 	struct ef_ruleset_state st;
-	struct ef_confirm_rec p;
 	int ret;
 
-	if (!ef_pending_load(inst->name, &p)) {
-		*back = p.back;
-		memset(&p.back, 0, sizeof(p.back));
-		ef_confirm_rec_free(&p);
+	if (!ef_pending_load(inst->name, prev)) {
+		*back = prev->back;
+		back->path = strdup(prev->back.path);
+		back->src = malloc(prev->back.len + 1);
+		if (!back->path || !back->src) {
+			ef_rules_copy_free(back);
+			ef_confirm_rec_free(prev);
+			ef_log_err("out of memory reading the rollback record");
+			return EF_EXIT_SYSTEM;
+		}
+		memcpy(back->src, prev->back.src, prev->back.len + 1);
 		return 0;
 	}
 	ret = ef_instance_read_state(inst, &st);
@@ -215,6 +223,23 @@ static int rollback_point(struct ef_instance *inst, struct ef_rules_copy *back)
 		   inst->name, (unsigned long long)st.ruleset_hash,
 		   ret == -ENOENT || !ret ? "" : ", or the copy is unreadable");
 	return EF_EXIT_INPUT;
+}
+
+/* The new rules were not switched in. With no earlier change awaiting
+ * confirmation, the record goes (the new guard sees it and exits); with
+ * one, its record comes back, watched by the new guard (the earlier one
+ * stepped down when the record changed), so that change still rolls back
+ * at its own deadline. */
+static void keep_previous(const char *instance, struct ef_confirm_rec *prev,
+			  uint64_t token)
+{
+	if (!prev->token) {
+		ef_pending_remove(instance);
+		return;
+	}
+	prev->token = token;
+	if (ef_pending_save(instance, prev))
+		ef_log_err("cannot put back the record of the change awaiting confirmation: it will not roll back by itself; confirm it or reload the rules you want");
 }
 
 static void print_armed(const struct ef_instance *inst, const struct ef_ruleset *rs,
@@ -233,7 +258,7 @@ static void print_armed(const struct ef_instance *inst, const struct ef_ruleset 
 int ef_cli_reload_confirm(const struct ef_cli *cli, const char *file,
 			  unsigned seconds)
 {
-	struct ef_confirm_rec p = { .token = new_token() };
+	struct ef_confirm_rec p = { .token = new_token() }, prev = { 0 };
 	struct ef_apply_summary sum;
 	struct ef_instance inst;
 	struct ef_ruleset rs;
@@ -261,7 +286,7 @@ int ef_cli_reload_confirm(const struct ef_cli *cli, const char *file,
 		code = code == -ENOENT ? EF_EXIT_INPUT : EF_EXIT_SYSTEM;
 		goto out_guard;
 	}
-	code = rollback_point(&inst, &p.back);
+	code = rollback_point(&inst, &p.back, &prev);
 	if (code == EF_EXIT_OK && ef_pending_save(inst.name, &p)) {
 		ef_log_err("cannot record the rollback in %s: nothing was changed", EF_SOCKET_DIR);
 		code = EF_EXIT_SYSTEM;
@@ -274,8 +299,9 @@ int ef_cli_reload_confirm(const struct ef_cli *cli, const char *file,
 		if (code == EF_EXIT_OK)
 			print_armed(&inst, &rs, &sum, p.deadline, guard);
 		else
-			ef_pending_remove(inst.name); /* the guard sees it and exits */
+			keep_previous(inst.name, &prev, p.token);
 	}
+	ef_confirm_rec_free(&prev);
 	ef_instance_close(&inst);
 out_guard:
 	close(armed_fd); /* unarmed, the guard exits */

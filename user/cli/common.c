@@ -113,8 +113,11 @@ int ef_cli_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		code = EF_EXIT_INPUT;
 		goto out;
 	}
-	if (ef_tables_apply(inst, rs, &c, sum)) {
-		code = EF_EXIT_SYSTEM;
+	ret = ef_tables_apply(inst, rs, &c, sum);
+	if (ret) {
+		/* A redirect to an interface that does not exist is the rules'
+		 * fault (exit 1, as documented), not the system's. */
+		code = ret == -ENODEV ? EF_EXIT_INPUT : EF_EXIT_SYSTEM;
 	} else {
 		/* New 'vlan:' rules may meet tags XDP cannot see. */
 		ef_xdp_vlan_check_all(inst);

@@ -266,6 +266,8 @@ int ef_pending_load(const char *instance, struct ef_confirm_rec *out)
 		ret = copy_from_json(v, &out->back);
 out:
 	json_object_put(o);
+	if (ret)
+		ef_confirm_rec_free(out); /* nothing half-read */
 	return ret;
 }
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "confirm.h"
@@ -28,11 +29,19 @@ struct efd_target {
 	int error;          /* last attach error (negative errno), else 0 */
 };
 
+#define EFD_RELOAD_BUCKETS 11
+
 struct efd_reloads {
 	uint64_t ok, failed;
 	time_t last_ok;      /* CLOCK_REALTIME seconds; 0: never */
 	time_t last_attempt;
 	bool last_failed;
+	/* reload_metrics.c: the duration histogram (cumulative buckets) and
+	 * the last failure's time (0: never). */
+	uint64_t duration_buckets[EFD_RELOAD_BUCKETS];
+	uint64_t duration_count;
+	double duration_sum;
+	time_t last_error;
 };
 
 /* The daemon's optional parts: a failure to open one is reported and
@@ -74,6 +83,7 @@ struct efd {
 	uint64_t foreign_changes;
 	struct efd_part_state parts[EFD_PART_COUNT];
 	struct efd_confirm confirm; /* a change awaiting confirmation */
+	size_t used_cells, used_classes; /* by the tables in force */
 
 	/* Private to daemon.c and reconcile.c. */
 	char *applied_fp;           /* interfaces the tables were compiled for */
@@ -155,6 +165,15 @@ int efd_reload_for_peer(struct efd *d, const struct efd_peer *peer,
 void efd_set_result(struct json_object *resp, int status, const char *msg);
 struct ef_diag;
 void efd_add_diag(struct json_object *resp, const struct ef_diag *diag);
+
+/* reload_metrics.c: observes one reload; renders its metrics and the
+ * instance's capacity and use (info NULL: unknown). */
+void efd_reload_observe(struct efd *d, double secs, bool ok);
+void efd_metrics_render_reloads(FILE *f, const struct efd *d);
+struct edgefw_instance_info;
+void efd_metrics_render_capacity(FILE *f, const struct efd *d,
+				 const struct edgefw_instance_info *info,
+				 size_t n_rules, size_t n_attached);
 
 /* Exit codes of a reload, also returned over the control socket; the same
  * as edgefw's (0 ok, 1 bad input, 2 the system refused). */

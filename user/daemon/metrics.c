@@ -245,10 +245,13 @@ static void render_daemon(FILE *f, const struct efd *d,
 
 int efd_metrics_render(struct efd *d, FILE *out)
 {
+	struct edgefw_instance_info info;
 	struct ef_instance inst;
 	struct ef_stats st;
 	uint64_t *suppressed = NULL;
-	bool up = false;
+	bool up = false, have_info = false;
+	size_t attached = 0;
+	__u32 zero = 0;
 	int ret;
 
 	memset(&st, 0, sizeof(st));
@@ -256,6 +259,7 @@ int efd_metrics_render(struct efd *d, FILE *out)
 	 * gets the daemon's own metrics and edgefw_instance_up 0. Never wait
 	 * for the lock: a CLI holding it must not stall the event loop. */
 	if (!ef_instance_open(d->instance, EF_OPEN_SHARED | EF_OPEN_NOWAIT, &inst)) {
+		have_info = !bpf_map_lookup_elem(inst.maps.instance_info, &zero, &info);
 		if (!ef_stats_read(&inst, &st)) {
 			suppressed = calloc(st.n_rules + 1, sizeof(*suppressed));
 			for (size_t i = 0; suppressed && i < st.n_rules; i++) {
@@ -271,6 +275,11 @@ int efd_metrics_render(struct efd *d, FILE *out)
 	}
 	render_instance(out, up ? &st : NULL, suppressed);
 	render_daemon(out, d, &st, up);
+	efd_metrics_render_reloads(out, d);
+	for (size_t i = 0; i < d->n_targets; i++)
+		attached += d->targets[i].attached;
+	efd_metrics_render_capacity(out, d, have_info ? &info : NULL,
+				    up ? st.n_rules : d->rs.n_rules, attached);
 	ret = fflush(out) || ferror(out) ? -EIO : 0;
 	ef_stats_free(&st);
 	free(suppressed);

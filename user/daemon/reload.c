@@ -85,6 +85,14 @@ static int check_conf_change(struct efd *d, const struct ef_ruleset *rs,
 	return 0;
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 void efd_adopt(struct efd *d, struct ef_ruleset *rs)
 {
 	char old_out[EF_LOG_PATH_MAX];
@@ -107,8 +115,10 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 {
 	char real[PATH_MAX];
 	struct ef_ruleset rs;
+	struct timespec t0;
 	int status;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	d->reloads.last_attempt = time(NULL);
 	if (file && (!realpath(file, real) || strcmp(real, d->config_path))) {
 		snprintf(summary, summary_len,
@@ -146,11 +156,13 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 	d->reloads.last_failed = false;
 	snprintf(summary, summary_len, "reloaded %s: ruleset version %llu, %zu rules",
 		 d->config_path, (unsigned long long)d->version, d->rs.n_rules);
+	efd_reload_observe(d, seconds_since(&t0), true);
 	efd_notify_status(d, "READY=1");
 	return EFD_OK;
 fail:
 	d->reloads.failed++;
 	d->reloads.last_failed = true;
+	efd_reload_observe(d, seconds_since(&t0), false);
 	efd_notify_status(d, "READY=1");
 	return status;
 }

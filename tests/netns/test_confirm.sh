@@ -95,6 +95,11 @@ HASH_LOCKED=$(active_hash)
 tap_check "the locked rules are in force" test "$HASH_LOCKED" != "$HASH_OPEN"
 tap_check "the client is locked out" locked_out
 tap_check "the guard ($GUARD) outlived the killed session" efw_pid_alive "$GUARD"
+tap_check "status shows the change awaiting confirmation" \
+	grep -q "^confirm    a change awaits confirmation: it rolls back to ${HASH_OPEN} at .*Z" \
+	<(efw_edgefw --instance "$INST" status 2>&1)
+tap_check "status --json too" jq -e '.confirmation.pending == true and (.confirmation.rollback_at | test("Z$"))' \
+	<(efw_status_json)
 tap_check "without confirm, the rules roll back within 15 s" \
 	efw_wait_for 15 hash_is "$HASH_OPEN"
 tap_check "the client gets through again" reachable

@@ -160,6 +160,22 @@ static void print_json(const char *instance, const struct status *st,
 	json_object_put(root);
 }
 
+/* A change made with reload --confirm without a daemon, if one waits. */
+static void print_pending(const char *instance)
+{
+	struct ef_confirm_rec p;
+	char when[32] = "?";
+	struct tm tm;
+
+	if (ef_pending_load(instance, &p))
+		return;
+	if (gmtime_r(&p.deadline, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("confirm    a change awaits confirmation: it rolls back to %016llx at %s unless 'edgefw --instance %s confirm' follows\n",
+	       (unsigned long long)p.back.hash, when, instance);
+	ef_confirm_rec_free(&p);
+}
+
 static void print_table(const char *instance, const struct status *st,
 			const struct ef_owner_info *owner)
 {
@@ -176,8 +192,10 @@ static void print_table(const char *instance, const struct status *st,
 	printf("ruleset    %016llx, version %llu, loaded %s\n",
 	       (unsigned long long)st->rs.ruleset_hash,
 	       (unsigned long long)st->rs.version, when);
-	printf("generation %u%s\n\n", st->rs.gen,
+	printf("generation %u%s\n", st->rs.gen,
 	       st->rs.loaded ? "" : " (no ruleset loaded)");
+	print_pending(instance);
+	printf("\n");
 	printf("%-16s %-11s %-8s %8s  %s\n", "INTERFACE", "HOOK", "MODE",
 	       "PROG", "STATE");
 	for (size_t i = 0; i < st->n_att; i++) {

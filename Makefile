@@ -10,6 +10,13 @@ MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 # fail2ban reads actions from /etc only.
 F2B_ACTIONDIR ?= /etc/fail2ban/action.d
+# The unit names /etc/edgefw/edgefwd.yaml whatever PREFIX is.
+SYSCONFDIR ?= /etc
+DOCDIR ?= $(PREFIX)/share/doc/edgefw
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+
+# One version, from VERSION (debian/changelog must agree: tested).
+VERSION := $(shell cat VERSION)
 
 CC ?= cc
 CLANG ?= clang
@@ -17,7 +24,14 @@ BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
 PKG_CONFIG ?= pkg-config
 
 BUILD := build
-ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+# The target's architecture, from the compiler that builds for it (not the
+# build machine's `uname -m`: wrong when cross-building), as the kernel
+# names it for __TARGET_ARCH_*.
+TARGET_CPU := $(firstword $(subst -, ,$(shell $(CC) -dumpmachine)))
+ARCH_OF = $(patsubst x86_64,x86,$(patsubst i%86,x86,$(patsubst aarch64,arm64,\
+	$(patsubst arm%,arm,$(patsubst powerpc%,powerpc,$(patsubst riscv%,riscv,\
+	$(patsubst s390x,s390,$(patsubst mips%,mips,$(1)))))))))
+ARCH ?= $(strip $(call ARCH_OF,$(TARGET_CPU)))
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
 ifeq ($(V),1)
@@ -37,12 +51,21 @@ INCLUDES := -Ikern -I$(BUILD)/kern $(addprefix -I,$(USER_DIRS))
 
 CSTD := -std=c11 -D_GNU_SOURCE
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CFLAGS ?= -O2 -g
-ALL_CFLAGS := $(CSTD) $(WARN) $(CFLAGS) $(INCLUDES) $(PC_CFLAGS) -MMD -MP
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment (dpkg-buildflags,
+# a distribution's build system) are honoured; without them the build is
+# hardened by default: fortified, stack protector, full RELRO, BIND_NOW.
+CPPFLAGS ?= -D_FORTIFY_SOURCE=2
+CFLAGS ?= -O2 -g -fstack-protector-strong
+LDFLAGS ?= -Wl,-z,relro -Wl,-z,now
+# Reproducible builds: no absolute source path in objects or debug info,
+# whatever directory the tree is built in (the BPF object too: it is
+# embedded in the binaries).
+PREFIX_MAP := -ffile-prefix-map=$(CURDIR)=.
+ALL_CFLAGS := $(CSTD) $(WARN) $(CPPFLAGS) $(CFLAGS) $(PREFIX_MAP) $(INCLUDES) $(PC_CFLAGS) -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_CFLAGS := $(CSTD) $(WARN) -O1 -g $(SAN_FLAGS) $(INCLUDES) $(PC_CFLAGS) -MMD -MP
 
-BPF_CFLAGS := -target bpf -g -O2 -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+BPF_CFLAGS := -target bpf -g -O2 -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(PREFIX_MAP) \
 	-Wall -Werror -Ikern $(if $(MULTIARCH),-idirafter /usr/include/$(MULTIARCH))
 
 # BPF programs and their skeletons.
@@ -89,7 +112,7 @@ FUZZ_FLAGS_fuzz_packet = -Itests/lib -Itests/datapath $(PC_CFLAGS) \
 FUZZ_LIBS_fuzz_packet = $(PC_LIBS) -lelf -lz
 FUZZ_TIME ?= 300
 FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all $(INCLUDES)
+	-fno-sanitize-recover=all $(INCLUDES) -DEDGEFW_VERSION='"$(VERSION)"'
 BENCH_BIN := $(BUILD)/tests/bench/microbench
 # trafficgen.c is the end-to-end benchmark's generator, a program of its own.
 TRAFFICGEN_BIN := $(BUILD)/tests/bench/trafficgen
@@ -102,12 +125,34 @@ TEST_HELPERS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TEST_HELPER_
 TEST_BPF_SRCS := $(wildcard tests/netns/*.bpf.c)
 TEST_BPF_OBJS := $(patsubst tests/netns/%.bpf.c,$(BUILD)/tests/netns/%.bpf.o,$(TEST_BPF_SRCS))
 
-.PHONY: all clean install uninstall test test-full test-build deps demo fuzz bench bench-quick
+.PHONY: all man clean install uninstall deb check-unit test test-full test-build deps demo fuzz bench bench-quick
 .DEFAULT_GOAL := all
 .SECONDARY:
 .DELETE_ON_ERROR:
 
-all: $(BINS)
+all: $(BINS) man
+
+# edgefw.rules(5) is generated from rules/README.md, the language's
+# reference, so the two cannot drift (tests/unit/test_docs.sh checks that
+# every key of the language is in it).
+MAN5 := $(BUILD)/man/edgefw.rules.5
+# edgefw-json(7): the JSON vocabulary, from docs/json.md.
+MAN7 := $(BUILD)/man/edgefw-json.7
+man: $(MAN5) $(MAN7)
+$(MAN7): docs/json.md scripts/md2man.py VERSION
+	$(call msg,MAN,$@)
+	@mkdir -p $(@D)
+	$(Q)scripts/md2man.py --name edgefw-json --section 7 --version $(VERSION) \
+		--title "the JSON output of edgefw and edgefwd" \
+		--see-also "edgefw(8), edgefwd(8), edgefw.rules(5)" \
+		docs/json.md >$@.tmp && mv $@.tmp $@
+$(MAN5): rules/README.md scripts/md2man.py VERSION
+	$(call msg,MAN,$@)
+	@mkdir -p $(@D)
+	$(Q)scripts/md2man.py --name edgefw.rules --section 5 --version $(VERSION) \
+		--title "the edgefw rule language" \
+		--see-also "edgefw(8), edgefwd(8), /usr/share/doc/edgefw/examples/" \
+		rules/README.md >$@.tmp && mv $@.tmp $@
 
 deps:
 	$(Q)scripts/deps.sh
@@ -133,21 +178,26 @@ $(BUILD)/san/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
 
+# The version goes into one object only.
+$(BUILD)/user/common/version.o $(BUILD)/san/user/common/version.o: VERSION
+$(BUILD)/user/common/version.o: ALL_CFLAGS += -DEDGEFW_VERSION='"$(VERSION)"'
+$(BUILD)/san/user/common/version.o: SAN_CFLAGS += -DEDGEFW_VERSION='"$(VERSION)"'
+
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcsD $@ $^
 
 $(SAN_LIB): $(SAN_LIB_OBJS)
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcsD $@ $^
 
 $(BUILD)/edgefw: $(BUILD)/user/cli/edgefw.o $(LIB)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PC_LIBS) -lelf -lz
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PC_LIBS) -lelf -lz
 
 $(BUILD)/edgefwd: $(BUILD)/user/daemon/edgefwd.o $(LIB)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PC_LIBS) -lelf -lz
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PC_LIBS) -lelf -lz
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(SAN_LIB) | $(SKELS)
 	$(call msg,TEST-CC,$@)
@@ -191,7 +241,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $$(FUZZ_EXTRA_$$*) \
 	$(call msg,FUZZ-CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_FLAGS_$*) -o $@ $< $(FUZZ_LIB_SRCS) $(FUZZ_EXTRA_$*) \
-		$(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null) $(FUZZ_LIBS_$*)
+		$(shell $(PKG_CONFIG) --libs yaml-0.1 json-c 2>/dev/null) $(FUZZ_LIBS_$*)
 
 # A longer run than make test's: FUZZ_TIME seconds per target. Exit status
 # 77: the target cannot run here (fuzz_packet without root) and said why.
@@ -251,11 +301,24 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
-# The unit's ExecStart names $(SBINDIR)/edgefwd, whatever PREFIX is.
+# Everything an installed edgefw needs: the programs, their man pages and
+# the language's, the unit (its ExecStart names $(SBINDIR)/edgefwd, whatever
+# PREFIX is), the daemon's config (only when absent: never overwrites an
+# operator's), the examples with their list files, bash completion and
+# logrotate. debian/rules calls this with PREFIX=/usr.
+EXAMPLES := $(wildcard rules/*.yaml)
+EXAMPLE_LISTS := $(wildcard rules/lists/*)
+DOCS := README.md SECURITY.md CHANGELOG.md $(wildcard docs/*.md)
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/edgefw \
+		$(DESTDIR)$(DOCDIR)/examples/lists $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	install -m 0755 $(BUILD)/edgefw $(BUILD)/edgefwd $(DESTDIR)$(SBINDIR)/
 	install -m 0644 user/cli/edgefw.8 user/daemon/edgefwd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 	sed 's|/usr/local/sbin/|$(SBINDIR)/|g' user/daemon/edgefwd.service \
 		>$(DESTDIR)$(UNITDIR)/edgefwd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/edgefwd.service
@@ -263,14 +326,44 @@ install: all
 	sed 's|/usr/local/sbin/|$(SBINDIR)/|g' user/integrations/fail2ban/edgefw.conf \
 		>$(DESTDIR)$(F2B_ACTIONDIR)/edgefw.conf
 	chmod 0644 $(DESTDIR)$(F2B_ACTIONDIR)/edgefw.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/edgefw/edgefwd.yaml || \
+		install -m 0600 rules/edgefwd.yaml $(DESTDIR)$(SYSCONFDIR)/edgefw/edgefwd.yaml
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 $(EXAMPLE_LISTS) $(DESTDIR)$(DOCDIR)/examples/lists/
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 completion/edgefw.bash $(DESTDIR)$(BASHCOMPDIR)/edgefw
+	ln -sf edgefw $(DESTDIR)$(BASHCOMPDIR)/edgefwd
+	install -m 0644 scripts/etc/edgefw.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/edgefw
 
+# The config in /etc stays (like a package's conffile on `remove`).
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/edgefw $(DESTDIR)$(SBINDIR)/edgefwd
 	rm -f $(DESTDIR)$(MANDIR)/man8/edgefw.8 $(DESTDIR)$(MANDIR)/man8/edgefwd.8
+	rm -f $(DESTDIR)$(MANDIR)/man5/edgefw.rules.5 $(DESTDIR)$(MANDIR)/man7/edgefw-json.7
 	rm -f $(DESTDIR)$(UNITDIR)/edgefwd.service
 	rm -f $(DESTDIR)$(F2B_ACTIONDIR)/edgefw.conf
+	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/edgefw $(DESTDIR)$(BASHCOMPDIR)/edgefwd
+	rm -f $(DESTDIR)$(SYSCONFDIR)/logrotate.d/edgefw
+
+# The Debian package, built by dpkg-buildpackage in a clean copy of the
+# tree (no build/, no .git) under build/deb/; the .deb lands in build/deb/.
+# Needs debhelper (see debian/control's Build-Depends); not part of `make`.
+DEB_SRC := $(BUILD)/deb/edgefw-$(VERSION)
+DEB_JOBS ?= -jauto
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(DEB_SRC)
+	tar -c --exclude=./build --exclude=./.git --exclude='./*.deb' . | tar -x -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b $(DEB_JOBS)
+	@ls -1 $(BUILD)/deb/*.deb
+
+# The unit tests alone, as the package build runs them (dh_auto_test):
+# no root, no namespaces, nothing installed.
+check-unit: $(UNIT_BINS)
+	$(Q)EFW_NO_LEFTOVER_CHECK=1 EFW_SKIP_SLOW_BUILD_TESTS=1 tests/run.sh unit
 
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (build/deb holds the package build's own tree: not this build's.)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -print 2>/dev/null)

@@ -15,6 +15,7 @@ PKGS=(
 	libclang-rt-14-dev gnuplot-nox
 	libmicrohttpd-dev libsystemd-dev curl
 	fail2ban crowdsec
+	dpkg-dev debhelper lintian logrotate python3
 )
 
 missing=()

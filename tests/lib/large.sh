@@ -83,12 +83,14 @@ large_hooks() {
 large_crossings() { if [[ $1 == all ]]; then echo 3; else echo 1; fi; }
 
 # large_attach SET RULES: both edge interfaces; native XDP (veth has it).
+# --mode only with the xdp hook: edgefw refuses it for tc hooks alone.
 large_attach() {
-	local ifc out
+	local ifc out mode=()
+	[[ $1 == xdp || $1 == all ]] && mode=(--mode native)
 	for ifc in "$EFW_IF_EDGE_IN" "$EFW_IF_EDGE_OUT"; do
 		# shellcheck disable=SC2046 # word splitting of the hook list
 		out=$(efw_edgefw --instance "$EFW_INSTANCE" attach "$ifc" --rules "$2" \
-			$(large_hooks "$1") --mode native 2>&1) || { printf '%s\n' "$out"; return 1; }
+			$(large_hooks "$1") "${mode[@]}" 2>&1) || { printf '%s\n' "$out"; return 1; }
 	done
 }
 

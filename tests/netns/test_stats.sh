@@ -55,7 +55,7 @@ stats() { efw_edgefw --instance "$INST" stats --json 2>/dev/null; }
 # iface JSON IF HOOK DECISION FIELD: one counter of an interface row.
 iface() {
 	jq -r --arg i "$2" --arg h "$3" --arg d "$4" --arg f "$5" \
-		'first(.interfaces[]? | select(.ifname == $i and .hook == $h) | .[$d][$f]) // "missing"' <<<"$1" 2>/dev/null ||
+		'first(.interfaces[]? | select(.interface == $i and .hook == $h) | .[$d][$f]) // "missing"' <<<"$1" 2>/dev/null ||
 		echo invalid-json
 }
 delta() {
@@ -71,8 +71,8 @@ s0=$(stats) || s0=none
 # shellcheck disable=SC2016 # jq program
 tap_check "stats --json: one row per attachment, old keys kept" jq -e --arg in "$IN" --arg out "$OUT" '
 	(.interfaces | length) == 2
-	and any(.interfaces[]; .ifname == $in and .hook == "xdp")
-	and any(.interfaces[]; .ifname == $out and .hook == "tc-egress")
+	and any(.interfaces[]; .interface == $in and .hook == "xdp")
+	and any(.interfaces[]; .interface == $out and .hook == "tc-egress")
 	and all(.interfaces[]; all(.passed, .dropped, .redirected;
 		(.packets | type) == "number" and (.bytes | type) == "number"))
 	and (.rules | type) == "array" and (.defaults | type) == "array"
@@ -138,9 +138,9 @@ while IFS= read -r line; do
 	# shellcheck disable=SC2016 # jq program
 	jq -e --arg in "$IN" '
 		.seconds > 0.3 and (.interfaces | length) == 2
-		and first(.interfaces[] | select(.ifname == $in and .hook == "xdp") | .dropped.packets) > 0
-		and first(.rules[] | select(.name == "drop-bad") | .packets) > 0
-		and (.reasons.default_pass | has("packets") and has("bytes"))' <<<"$line" >/dev/null 2>&1 &&
+		and first(.interfaces[] | select(.interface == $in and .hook == "xdp") | .dropped.packets_per_second) > 0
+		and first(.rules[] | select(.name == "drop-bad") | .packets_per_second) > 0
+		and (.reasons.default_pass | has("packets_per_second") and has("bytes_per_second"))' <<<"$line" >/dev/null 2>&1 &&
 		n=$((n + 1))
 done <"$EFW_TMP/watch"
 if [[ $n -eq 3 ]]; then

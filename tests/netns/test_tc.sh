@@ -133,7 +133,7 @@ st=$(status) || st=none
 tap_check "status --json lists the four attachments, all attached" jq -e \
 	--arg in "$IN" --arg out "$OUT" --arg i "$INST" '
 	.instance == $i and .loaded == true and (.generation | type) == "number"
-	and (.ruleset_hash | test("^[0-9a-f]{16}$")) and .loaded_at > 0
+	and (.ruleset_hash | test("^[0-9a-f]{16}$")) and (.loaded_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"))
 	and ([.attachments[] | "\(.interface) \(.hook) \(.mode | sub("^(native|generic)$"; "xdp-mode")) \(.attached)"] | sort)
 		== (["\($in) xdp xdp-mode true", "\($in) tc-ingress tc true", "\($out) tc-egress tc true", "\($out) tc-ingress tc true"] | sort)
 	and all(.attachments[]; .prog_id > 0)' <<<"$st"

@@ -19,6 +19,8 @@
 #include "edgefw.h"
 #include "listen.h"
 #include "metrics.h"
+#include "daemon.h"
+#include "version.h"
 
 static void listen_ok(const char *s, int family, const char *addr,
 		      uint16_t port)
@@ -364,12 +366,64 @@ static void test_format_time_and_space(void **state)
 			 n);
 }
 
+/* Build info, the reload-duration histogram, the last error's time,
+ * capacity and use, and the confirmation window's metrics. */
+static void test_render_reload_metrics(void **state)
+{
+	struct efd_target t = { .ifname = "eth0", .ifindex = 2,
+				.hook = EDGEFW_HOOK_XDP, .attached = true };
+	char path[] = "/etc/edgefw/edgefwd.yaml", line[160];
+	struct efd d;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	d.config_path = path;
+	snprintf(d.instance, sizeof(d.instance), "unit-test-no-such-instance");
+	d.targets = &t;
+	d.n_targets = 1;
+	d.rs.n_rules = 5;
+	efd_reload_observe(&d, 0.02, true);  /* buckets from 0.025 up */
+	efd_reload_observe(&d, 3.0, false);  /* buckets from 5 up */
+	d.confirm.pending = true;
+	d.confirm.rolled_back = 2;
+
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(efd_metrics_render(&d, f), 0);
+	assert_int_equal(fclose(f), 0);
+	snprintf(line, sizeof(line), "\nedgefw_build_info{version=\"%s\"} 1\n", ef_version());
+	assert_non_null(strstr(buf, line));
+	assert_non_null(strstr(buf, "\n# TYPE edgefw_reload_duration_seconds histogram\n"));
+	assert_non_null(strstr(buf, "\nedgefw_reload_duration_seconds_bucket{le=\"0.01\"} 0\n"));
+	assert_non_null(strstr(buf, "\nedgefw_reload_duration_seconds_bucket{le=\"0.025\"} 1\n"));
+	assert_non_null(strstr(buf, "\nedgefw_reload_duration_seconds_bucket{le=\"2.5\"} 1\n"));
+	assert_non_null(strstr(buf, "\nedgefw_reload_duration_seconds_bucket{le=\"5\"} 2\n"));
+	assert_non_null(strstr(buf, "\nedgefw_reload_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
+	assert_non_null(strstr(buf, "\nedgefw_reload_duration_seconds_count 2\n"));
+	assert_non_null(strstr(buf, "\nedgefw_reload_duration_seconds_sum 3.020000\n"));
+	assert_null(strstr(buf, "\nedgefw_last_reload_error_timestamp_seconds 0\n"));
+	assert_non_null(strstr(buf, "\nedgefw_last_reload_error_timestamp_seconds "));
+	snprintf(line, sizeof(line), "\nedgefw_capacity{resource=\"rules\"} %d\n", EDGEFW_MAX_RULES);
+	assert_non_null(strstr(buf, line));
+	assert_non_null(strstr(buf, "\nedgefw_usage{resource=\"rules\"} 5\n"));
+	assert_non_null(strstr(buf, "\nedgefw_usage{resource=\"attachments\"} 1\n"));
+	/* No instance: its array sizes are unknown, so not shown. */
+	assert_null(strstr(buf, "resource=\"cells\""));
+	assert_non_null(strstr(buf, "\nedgefw_confirm_pending 1\n"));
+	assert_non_null(strstr(buf, "\nedgefw_confirm_rollbacks_total 2\n"));
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_listen),
 		cmocka_unit_test(test_label_escape),
 		cmocka_unit_test(test_render_no_instance),
+		cmocka_unit_test(test_render_reload_metrics),
 		cmocka_unit_test(test_format_ipv4_udp),
 		cmocka_unit_test(test_format_ipv6_tcp_vlan),
 		cmocka_unit_test(test_format_icmp),

@@ -38,9 +38,12 @@ extern const struct ef_command ef_cmd_reload;
 extern const struct ef_command ef_cmd_status;
 extern const struct ef_command ef_cmd_conntrack;
 extern const struct ef_command ef_cmd_set;
+extern const struct ef_command ef_cmd_confirm;
 
 /* Prints "usage: edgefw CMD USAGE" to stderr and returns EF_EXIT_INPUT. */
 int ef_cli_usage(const struct ef_command *cmd);
+/* Prints the command's help (edgefw help CMD) to stdout: EF_EXIT_OK. */
+int ef_cli_help(const struct ef_command *cmd);
 
 /* Reads and checks a rules file, printing every diagnostic to stderr.
  * Returns 0 or a negative errno; on error nothing is left to free. */
@@ -73,6 +76,16 @@ int ef_cli_owner_socket(const struct ef_cli *cli, char *sock, size_t len,
 void ef_cli_ct_stats(const char *instance, void *root);
 /* cmd_set_list.c: edgefw set list [NAME] [--json]. */
 int ef_cli_set_list(const struct ef_cli *cli, const char *name, bool json);
+/* Lockout safety (cmd_confirm.c, cmd_reload.c). */
+/* reload FILE --confirm SECONDS without a daemon: an exit code. */
+int ef_cli_reload_confirm(const struct ef_cli *cli, const char *file,
+			  unsigned seconds);
+/* True when a change made without a daemon awaits confirmation (why: what
+ * to do about it). */
+bool ef_cli_confirm_pending(const char *instance, char *why, size_t len);
+/* Asks the daemon (sock, or the owner's) to confirm: an exit code, or
+ * -ENOENT when no daemon is there to ask. */
+int ef_cli_confirm_via_daemon(const struct ef_cli *cli, const char *sock);
 
 /* Both, for no particular interface. */
 int ef_cli_compile(const char *path, struct ef_ruleset *rs,

@@ -10,6 +10,7 @@
 
 #include "attach.h"
 #include "cli.h"
+#include "confirm_state.h"
 #include "instance.h"
 #include "log.h"
 #include "recover.h"
@@ -87,7 +88,7 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum ef_xdp_mode mode = EF_XDP_AUTO;
-	bool force = false;
+	bool force = false, mode_given = false;
 	char what[128];
 	unsigned hooks = 0, reattached = 0, added = 0;
 	struct ef_apply_summary sum;
@@ -120,6 +121,7 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 					   optarg);
 				return EF_EXIT_INPUT;
 			}
+			mode_given = true;
 			break;
 		default:
 			return ef_cli_usage(&ef_cmd_attach);
@@ -130,6 +132,11 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 	ifname = argv[optind];
 	if (!hooks)
 		hooks = 1u << EDGEFW_HOOK_XDP;
+	/* As in a config's interfaces entry: a mode without XDP is a mistake. */
+	if (mode_given && !(hooks & (1u << EDGEFW_HOOK_XDP))) {
+		ef_log_err("--mode applies to the xdp hook only, which this attach does not name: leave --mode out for tc hooks");
+		return EF_EXIT_INPUT;
+	}
 
 	/* A bad rules file must change nothing: check it before touching
 	 * the kernel. */
@@ -305,8 +312,10 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 		       inst.name, ifname, ef_hook_name(h));
 	}
 out:
-	/* The last detach takes the instance's pins with it. */
+	/* The last detach takes the instance's pins with it (and what
+	 * reload --confirm kept for it). */
 	if (!count_attachments(&inst)) {
+		ef_confirm_state_forget(inst.name);
 		if (ef_instance_destroy(&inst))
 			code = EF_EXIT_SYSTEM;
 	} else {

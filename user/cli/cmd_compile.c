@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "jsonout.h"
 
 struct table_sizes {
 	size_t v4_prefixes[EF_FIELD_COUNT];
@@ -129,8 +130,8 @@ static void print_json(const char *path, const struct ef_ruleset *rs,
 	json_object_object_add(tables, "tree_leaf_entries", json_object_new_uint64(c->n_tleaves));
 	json_object_object_add(root, "tables", tables);
 	json_object_object_add(root, "memory_bytes", json_object_new_uint64(ef_compiled_memory(c)));
-	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	ef_json_envelope(root, "compile");
+	ef_json_print(root, true);
 	json_object_put(root);
 }
 

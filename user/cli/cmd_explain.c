@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "jsonout.h"
 #include "explain.h"
 #include "log.h"
 #include "rules_names.h"
@@ -403,8 +404,8 @@ static void print_json(const struct ef_ruleset *rs, const struct query *q,
 	for (size_t i = 0; i < q->n_notes; i++)
 		json_object_array_add(notes, json_object_new_string(q->notes[i]));
 	json_object_object_add(root, "notes", notes);
-	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	ef_json_envelope(root, "explain");
+	ef_json_print(root, true);
 	json_object_put(root);
 }
 

@@ -13,6 +13,7 @@
 #include "control.h"
 #include "instance.h"
 #include "log.h"
+#include "confirm_state.h"
 #include "tables.h"
 
 /* A reload compiles and switches the whole ruleset in the daemon before
@@ -51,33 +52,14 @@ static int print_response(struct json_object *resp)
 	return success ? EF_EXIT_OK : EF_EXIT_SYSTEM;
 }
 
-/* Sends {"command":"reload"[,"file":ABS]} to the daemon at sock. Returns
- * an exit code, or -ENOENT / -ECONNREFUSED when nobody listens there (the
- * caller decides what then). */
-static int reload_via_daemon(const char *sock, const char *file)
+/* Sends req to the daemon at sock and prints its answer. Returns an exit
+ * code, or -ENOENT / -ECONNREFUSED when nobody listens there (the caller
+ * decides what then). */
+static int daemon_request(const char *sock, struct json_object *req)
 {
-	struct json_object *req = NULL, *resp = NULL;
-	char abs[PATH_MAX];
-	int ret;
+	struct json_object *resp = NULL;
+	int ret = efd_control_request(sock, req, RELOAD_TIMEOUT_MS, &resp);
 
-	/* The daemon runs elsewhere (another cwd): it needs an absolute
-	 * name, and must compare it with its own config file's. */
-	if (file && !realpath(file, abs)) {
-		/* Same form as the diagnostics of a file that cannot be read. */
-		fprintf(stderr, "%s: error: cannot open: %s\n", file,
-			strerror(errno));
-		return EF_EXIT_INPUT;
-	}
-	req = json_object_new_object();
-	if (!req) {
-		ef_log_err("cannot build the reload request: out of memory");
-		return EF_EXIT_SYSTEM;
-	}
-	json_object_object_add(req, "command", json_object_new_string("reload"));
-	if (file)
-		json_object_object_add(req, "file", json_object_new_string(abs));
-
-	ret = efd_control_request(sock, req, RELOAD_TIMEOUT_MS, &resp);
 	switch (ret) {
 	case 0:
 		ret = print_response(resp);
@@ -86,7 +68,7 @@ static int reload_via_daemon(const char *sock, const char *file)
 	case -ECONNREFUSED:
 		break;
 	case -EACCES:
-		ef_log_err("cannot use edgefwd's control socket %s: permission denied: run edgefw reload as root",
+		ef_log_err("cannot use edgefwd's control socket %s: permission denied: must be root",
 			   sock);
 		ret = EF_EXIT_SYSTEM;
 		break;
@@ -106,6 +88,38 @@ static int reload_via_daemon(const char *sock, const char *file)
 		break;
 	}
 	json_object_put(resp);
+	return ret;
+}
+
+/* Sends {"command":"reload"[,"file":ABS][,"confirm_seconds":N]} to the
+ * daemon at sock: see daemon_request. */
+static int reload_via_daemon(const char *sock, const char *file,
+			     unsigned confirm_s)
+{
+	struct json_object *req = NULL;
+	char abs[PATH_MAX];
+	int ret;
+
+	/* The daemon runs elsewhere (another cwd): it needs an absolute
+	 * name, and must compare it with its own config file's. */
+	if (file && !realpath(file, abs)) {
+		/* Same form as the diagnostics of a file that cannot be read. */
+		fprintf(stderr, "%s: error: cannot open: %s\n", file,
+			strerror(errno));
+		return EF_EXIT_INPUT;
+	}
+	req = json_object_new_object();
+	if (!req) {
+		ef_log_err("cannot build the reload request: out of memory");
+		return EF_EXIT_SYSTEM;
+	}
+	json_object_object_add(req, "command", json_object_new_string("reload"));
+	if (file)
+		json_object_object_add(req, "file", json_object_new_string(abs));
+	if (confirm_s)
+		json_object_object_add(req, "confirm_seconds",
+				       json_object_new_int64(confirm_s));
+	ret = daemon_request(sock, req);
 	json_object_put(req);
 	return ret;
 }
@@ -153,23 +167,87 @@ out:
 	return code;
 }
 
+/* The daemon's socket: --socket, else the owner's, else the instance's
+ * default path. *owner: 1 when an edgefwd owns the instance. Returns an
+ * exit code when none can be named, else -1. */
+static int pick_socket(const struct ef_cli *cli, const char **sock,
+		       char *buf, size_t len, int *owner, int *owner_pid)
+{
+	*owner = 0;
+	if (*sock)
+		return -1;
+	/* The owning daemon says where it listens. */
+	*owner = ef_cli_owner_socket(cli, buf, len, owner_pid);
+	if (*owner < 0)
+		return EF_EXIT_SYSTEM;
+	if (*owner && buf[0]) {
+		*sock = buf;
+		return -1;
+	}
+	if (efd_control_default_path(cli->instance, buf, len)) {
+		ef_log_err("instance name '%s' is too long for a control socket path",
+			   cli->instance);
+		return EF_EXIT_INPUT;
+	}
+	*sock = buf;
+	return -1;
+}
+
+int ef_cli_confirm_via_daemon(const struct ef_cli *cli, const char *sock)
+{
+	char buf[EF_SOCKET_PATH_MAX];
+	bool explicit_sock = sock != NULL;
+	struct json_object *req;
+	int ret, owner, owner_pid = 0;
+
+	ret = pick_socket(cli, &sock, buf, sizeof(buf), &owner, &owner_pid);
+	if (ret >= 0)
+		return ret;
+	req = json_object_new_object();
+	if (!req)
+		return EF_EXIT_SYSTEM;
+	json_object_object_add(req, "command", json_object_new_string("confirm"));
+	ret = daemon_request(sock, req);
+	json_object_put(req);
+	if (ret != -ENOENT && ret != -ECONNREFUSED)
+		return ret;
+	if (explicit_sock || owner) {
+		ef_log_err("edgefwd%s does not answer on %s: nothing was confirmed (it rolls back at the deadline)",
+			   owner ? " (which owns the instance)" : "", sock);
+		return EF_EXIT_SYSTEM;
+	}
+	return -ENOENT;
+}
+
 static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "confirm", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char def_sock[EF_SOCKET_PATH_MAX];
+	char def_sock[EF_SOCKET_PATH_MAX], why[512];
 	const char *sock = NULL, *file = NULL;
+	unsigned confirm_s = 0;
 	bool explicit_sock;
 	int opt, ret, owner = 0, owner_pid = 0;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:c:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			sock = optarg;
 			break;
+		case 'c':
+			if (ef_parse_confirm_window(optarg, &confirm_s)) {
+				ef_log_err("--confirm %s: give a duration from 1s to 24h (30s, 2m, 1h; a bare number is seconds)",
+					   optarg);
+				return EF_EXIT_INPUT;
+			}
+			break;
+		case 'h':
+			return ef_cli_help(&ef_cmd_reload);
 		default:
 			return ef_cli_usage(&ef_cmd_reload);
 		}
@@ -180,27 +258,13 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 		file = argv[optind];
 
 	explicit_sock = sock != NULL;
-	if (!sock) {
-		/* The owning daemon says where it listens. */
-		owner = ef_cli_owner_socket(cli, def_sock, sizeof(def_sock), &owner_pid);
-		if (owner < 0)
-			return EF_EXIT_SYSTEM;
-		if (owner && def_sock[0])
-			sock = def_sock;
-	}
-	if (!sock) {
-		if (efd_control_default_path(cli->instance, def_sock,
-					     sizeof(def_sock))) {
-			ef_log_err("instance name '%s' is too long for a control socket path",
-				   cli->instance);
-			return EF_EXIT_INPUT;
-		}
-		sock = def_sock;
-	}
+	ret = pick_socket(cli, &sock, def_sock, sizeof(def_sock), &owner, &owner_pid);
+	if (ret >= 0)
+		return ret;
 
 	/* The daemon, when one runs, owns the instance: reloading behind its
 	 * back would be undone by its next reload of its own config. */
-	ret = reload_via_daemon(sock, file);
+	ret = reload_via_daemon(sock, file, confirm_s);
 	if (ret != -ENOENT && ret != -ECONNREFUSED)
 		return ret;
 
@@ -220,12 +284,18 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 			   sock, cli->instance);
 		return EF_EXIT_INPUT;
 	}
+	if (confirm_s)
+		return ef_cli_reload_confirm(cli, file, confirm_s);
+	if (ef_cli_confirm_pending(cli->instance, why, sizeof(why))) {
+		ef_log_err("instance '%s': %s", cli->instance, why);
+		return EF_EXIT_INPUT;
+	}
 	return reload_direct(cli, file);
 }
 
 const struct ef_command ef_cmd_reload = {
 	.name = "reload",
-	.usage = "[FILE] [--socket PATH]",
+	.usage = "[FILE] [--confirm DURATION] [--socket PATH]",
 	.summary = "reload the rules: through edgefwd, or from FILE, atomically",
 	.help = "  --socket PATH  edgefwd's control socket (default:\n"
 		"                 " EF_SOCKET_DIR "/INSTANCE.sock); with it, no daemon\n"
@@ -237,6 +307,14 @@ const struct ef_command ef_cmd_reload = {
 		"ruleset is compiled for the interfaces the instance is attached to\n"
 		"and switched in with one write: every packet sees the old or the\n"
 		"new rules, never a mix. Rules keep their counters by name. A file\n"
-		"with any error changes nothing (exit 1).\n",
+		"with any error changes nothing (exit 1).\n"
+		"  --confirm DURATION  lockout safety: the new rules roll back by\n"
+		"                 themselves after DURATION (30s, 2m, 1h; 1s to 24h)\n"
+		"                 unless 'edgefw confirm' follows. The rollback happens\n"
+		"                 even if this command or its SSH session dies: edgefwd\n"
+		"                 holds it, or without a daemon a guard process of its\n"
+		"                 own. While a change awaits confirmation, a reload\n"
+		"                 without --confirm is refused (exit 1); one with it\n"
+		"                 replaces the change and keeps the same rollback point.\n",
 	.run = run_reload,
 };

@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "jsonout.h"
 #include "counters.h"
 #include "instance.h"
 #include "log.h"
@@ -88,6 +90,16 @@ static json_object *dynsets_json(const struct ef_stats *st)
 	return arr;
 }
 
+/* Rates are named apart from counts (docs/json.md). */
+static json_object *rate_pair_json(double packets, double bytes)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "packets_per_second", rate_json(packets));
+	json_object_object_add(o, "bytes_per_second", rate_json(bytes));
+	return o;
+}
+
 static void print_json(const char *instance, const struct ef_stats *st)
 {
 	json_object *root = json_object_new_object();
@@ -120,13 +132,14 @@ static void print_json(const char *instance, const struct ef_stats *st)
 	json_object_object_add(root, "defaults", defaults);
 	for (unsigned r = 0; r < EDGEFW_REASON_COUNT; r++)
 		json_object_object_add(reasons, ef_reason_name(r),
-				       json_object_new_uint64(st->reasons[r].packets));
+				       pair_json(json_object_new_uint64(st->reasons[r].packets),
+						 json_object_new_uint64(st->reasons[r].bytes)));
 	json_object_object_add(root, "reasons", reasons);
 	for (size_t i = 0; i < st->n_ifaces; i++) {
 		const struct ef_iface_stat *f = &st->ifaces[i];
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "ifname", json_object_new_string(f->ifname));
+		json_object_object_add(o, "interface", ef_json_str(f->ifname));
 		json_object_object_add(o, "hook", json_object_new_string(ef_hook_name(f->hook)));
 		for (unsigned a = 0; a < EDGEFW_ACT_COUNT; a++)
 			json_object_object_add(o, decision_key[a],
@@ -136,8 +149,8 @@ static void print_json(const char *instance, const struct ef_stats *st)
 	}
 	json_object_object_add(root, "interfaces", ifaces);
 	ef_cli_ct_stats(instance, root);
-	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	ef_json_envelope(root, "stats");
+	ef_json_print(root, true);
 	json_object_put(root);
 }
 
@@ -267,8 +280,11 @@ static void print_rates(const char *instance, const struct ef_stats *prev,
 		char when[32] = "";
 		struct tm tm;
 
-		if (localtime_r(&now, &tm))
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		/* On a terminal, redraw in place; a pipe gets plain lines. */
+		if (isatty(STDOUT_FILENO))
+			fputs("\033[H\033[2J", stdout);
+		if (gmtime_r(&now, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		printf("instance %s, %s, per second over the last %.2f s\n\n",
 		       instance, when, secs);
 		printf("%-32s %-8s %14s %16s\n", "RULE", "ACTION", "PACKETS/S",
@@ -286,8 +302,8 @@ static void print_rates(const char *instance, const struct ef_stats *prev,
 			json_object_object_add(o, "name", json_object_new_string(r->name));
 			json_object_object_add(o, "action",
 					       json_object_new_string(ef_action_name(r->action)));
-			json_object_object_add(o, "packets", rate_json(pk));
-			json_object_object_add(o, "bytes", rate_json(by));
+			json_object_object_add(o, "packets_per_second", rate_json(pk));
+			json_object_object_add(o, "bytes_per_second", rate_json(by));
 			json_object_array_add(rules, o);
 		} else {
 			printf("%-32s %-8s %14.1f %16.1f\n", r->name,
@@ -305,8 +321,8 @@ static void print_rates(const char *instance, const struct ef_stats *prev,
 			json_object_object_add(o, "hook", json_object_new_string(ef_hook_name(h)));
 			json_object_object_add(o, "action",
 					       json_object_new_string(ef_action_name(st->default_action[h])));
-			json_object_object_add(o, "packets", rate_json(pk));
-			json_object_object_add(o, "bytes", rate_json(by));
+			json_object_object_add(o, "packets_per_second", rate_json(pk));
+			json_object_object_add(o, "bytes_per_second", rate_json(by));
 			json_object_array_add(defaults, o);
 			continue;
 		}
@@ -323,7 +339,7 @@ static void print_rates(const char *instance, const struct ef_stats *prev,
 
 		if (json) {
 			o = json_object_new_object();
-			json_object_object_add(o, "ifname", json_object_new_string(f->ifname));
+			json_object_object_add(o, "interface", ef_json_str(f->ifname));
 			json_object_object_add(o, "hook",
 					       json_object_new_string(ef_hook_name(f->hook)));
 		} else {
@@ -336,7 +352,7 @@ static void print_rates(const char *instance, const struct ef_stats *prev,
 
 			if (json)
 				json_object_object_add(o, decision_key[a],
-						       pair_json(rate_json(pk), rate_json(by)));
+						       rate_pair_json(pk, by));
 			else
 				printf(" %14.1f %16.1f", pk, by);
 		}
@@ -353,7 +369,7 @@ static void print_rates(const char *instance, const struct ef_stats *prev,
 
 		if (json)
 			json_object_object_add(reasons, ef_reason_name(r),
-					       pair_json(rate_json(pk), rate_json(by)));
+					       rate_pair_json(pk, by));
 		else
 			printf("%-32s %14.1f %16.1f\n", ef_reason_name(r), pk, by);
 	}
@@ -362,8 +378,8 @@ static void print_rates(const char *instance, const struct ef_stats *prev,
 		json_object_object_add(root, "defaults", defaults);
 		json_object_object_add(root, "reasons", reasons);
 		json_object_object_add(root, "interfaces", ifaces);
-		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
+		ef_json_envelope(root, "stats");
+		ef_json_print(root, false);
 		json_object_put(root);
 	} else {
 		printf("\n");

@@ -11,7 +11,9 @@
 #include <time.h>
 
 #include "cli.h"
+#include "confirm_state.h"
 #include "instance.h"
+#include "jsonout.h"
 #include "log.h"
 #include "owner.h"
 #include "tc_attach.h"
@@ -74,60 +76,45 @@ static const char *att_mode(const struct status_att *a)
 						"tc";
 }
 
-static json_object *usage_json(__u32 used, __u32 cap)
+/* A change made with reload --confirm, without a daemon, awaiting
+ * confirmation (a daemon's shows in its own status). */
+static struct json_object *confirmation_json(const char *instance)
 {
-	json_object *o = json_object_new_object();
+	struct json_object *o = json_object_new_object();
+	struct ef_confirm_rec p;
+	bool pending = !ef_pending_load(instance, &p);
 
-	json_object_object_add(o, "used", json_object_new_uint64(used));
-	json_object_object_add(o, "capacity", json_object_new_uint64(cap));
+	json_object_object_add(o, "pending", json_object_new_boolean(pending));
+	json_object_object_add(o, "rollback_at", pending ? ef_json_time(p.deadline, -1) : NULL);
+	if (pending)
+		ef_confirm_rec_free(&p);
 	return o;
 }
 
-/* Which structures hold the rules, and how full the generation's arrays
- * are against what the instance was created with. */
-static json_object *capacity_json(const struct ef_ruleset_state *rs)
+static struct json_object *owner_json(const struct ef_owner_info *owner)
 {
-	json_object *o = json_object_new_object();
+	struct json_object *o;
 
-	json_object_object_add(o, "chain_rules", json_object_new_uint64(rs->n_chain_rules));
-	json_object_object_add(o, "tree_rules",
-			       json_object_new_uint64(rs->n_rules - rs->n_chain_rules));
-	json_object_object_add(o, "cells", usage_json(rs->cells, rs->cells_cap));
-	json_object_object_add(o, "classes", usage_json(rs->classes, rs->classes_cap));
-	json_object_object_add(o, "tree_nodes", usage_json(rs->tnodes, rs->tnodes_cap));
-	json_object_object_add(o, "tree_leaf_entries",
-			       usage_json(rs->tleaves, rs->tleaves_cap));
+	if (!owner->pid)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "pid", json_object_new_int(owner->pid));
+	json_object_object_add(o, "config", ef_json_str(owner->config));
+	json_object_object_add(o, "socket", ef_json_str(owner->socket));
 	return o;
 }
 
-static void print_json(const char *instance, const struct status *st,
-		       const struct ef_owner_info *owner)
+static struct json_object *attachments_json(const struct status *st)
 {
-	json_object *root = json_object_new_object();
-	json_object *atts = json_object_new_array();
-	char hash[19];
+	struct json_object *atts = json_object_new_array();
 
-	snprintf(hash, sizeof(hash), "%016llx",
-		 (unsigned long long)st->rs.ruleset_hash);
-	json_object_object_add(root, "instance", json_object_new_string(instance));
-	json_object_object_add(root, "loaded",
-			       json_object_new_boolean(st->rs.loaded));
-	json_object_object_add(root, "generation",
-			       json_object_new_int64(st->rs.gen));
-	json_object_object_add(root, "ruleset_hash", json_object_new_string(hash));
-	json_object_object_add(root, "loaded_at",
-			       json_object_new_uint64(st->rs.loaded_at));
-	json_object_object_add(root, "version",
-			       json_object_new_uint64(st->rs.version));
-	json_object_object_add(root, "rules",
-			       json_object_new_uint64(st->rs.n_rules));
-	json_object_object_add(root, "structures", capacity_json(&st->rs));
-	for (size_t i = 0; i < st->n_att; i++) {
+	for (size_t i = 0; st && i < st->n_att; i++) {
 		const struct status_att *a = &st->att[i];
 		json_object *o = json_object_new_object();
+		char name[sizeof(a->val.ifname) + 1] = "";
 
-		json_object_object_add(o, "interface",
-				       json_object_new_string(a->val.ifname));
+		memcpy(name, a->val.ifname, sizeof(a->val.ifname));
+		json_object_object_add(o, "interface", ef_json_str(name));
 		json_object_object_add(o, "ifindex",
 				       json_object_new_int64(a->key.ifindex));
 		json_object_object_add(o, "hook",
@@ -139,20 +126,86 @@ static void print_json(const char *instance, const struct status *st,
 				       json_object_new_boolean(a->attached));
 		json_object_array_add(atts, o);
 	}
-	json_object_object_add(root, "attachments", atts);
-	if (owner->pid) {
-		json_object *o = json_object_new_object();
+	return atts;
+}
 
-		json_object_object_add(o, "pid", json_object_new_int(owner->pid));
-		json_object_object_add(o, "config", json_object_new_string(owner->config));
-		json_object_object_add(o, "socket", json_object_new_string(owner->socket));
-		json_object_object_add(root, "managed_by", o);
-	} else {
-		json_object_object_add(root, "managed_by", NULL);
-	}
-	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_NOSLASHESCAPE));
+static json_object *usage_json(__u32 used, __u32 cap)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "used", json_object_new_uint64(used));
+	json_object_object_add(o, "capacity", json_object_new_uint64(cap));
+	return o;
+}
+
+/* Which structures hold the rules, and how full the generation's arrays
+ * are against what the instance was created with; NULL when no instance. */
+static json_object *structures_json(const struct status *st)
+{
+	const struct ef_ruleset_state *rs;
+	json_object *o;
+
+	if (!st)
+		return NULL;
+	rs = &st->rs;
+	o = json_object_new_object();
+	json_object_object_add(o, "chain_rules", json_object_new_uint64(rs->n_chain_rules));
+	json_object_object_add(o, "tree_rules",
+			       json_object_new_uint64(rs->n_rules - rs->n_chain_rules));
+	json_object_object_add(o, "cells", usage_json(rs->cells, rs->cells_cap));
+	json_object_object_add(o, "classes", usage_json(rs->classes, rs->classes_cap));
+	json_object_object_add(o, "tree_nodes", usage_json(rs->tnodes, rs->tnodes_cap));
+	json_object_object_add(o, "tree_leaf_entries",
+			       usage_json(rs->tleaves, rs->tleaves_cap));
+	return o;
+}
+
+/* st NULL: the instance does not exist. */
+static void print_json(const char *instance, const struct status *st,
+		       const struct ef_owner_info *owner)
+{
+	json_object *root = json_object_new_object();
+	bool loaded = st && st->rs.loaded;
+	char hash[19];
+
+	snprintf(hash, sizeof(hash), "%016llx",
+		 st ? (unsigned long long)st->rs.ruleset_hash : 0ULL);
+	json_object_object_add(root, "instance", json_object_new_string(instance));
+	json_object_object_add(root, "exists", json_object_new_boolean(st != NULL));
+	json_object_object_add(root, "loaded", json_object_new_boolean(loaded));
+	json_object_object_add(root, "generation",
+			       st ? json_object_new_int64(st->rs.gen) : NULL);
+	json_object_object_add(root, "ruleset_hash",
+			       loaded ? json_object_new_string(hash) : NULL);
+	json_object_object_add(root, "loaded_at",
+			       loaded ? ef_json_time((time_t)st->rs.loaded_at, -1) : NULL);
+	json_object_object_add(root, "version",
+			       json_object_new_uint64(st ? st->rs.version : 0));
+	json_object_object_add(root, "rules",
+			       json_object_new_uint64(st ? st->rs.n_rules : 0));
+	json_object_object_add(root, "structures", structures_json(st));
+	json_object_object_add(root, "attachments", attachments_json(st));
+	json_object_object_add(root, "managed_by", owner_json(owner));
+	json_object_object_add(root, "confirmation", confirmation_json(instance));
+	ef_json_envelope(root, "status");
+	ef_json_print(root, true);
 	json_object_put(root);
+}
+
+/* A change made with reload --confirm without a daemon, if one waits. */
+static void print_pending(const char *instance)
+{
+	struct ef_confirm_rec p;
+	char when[32] = "?";
+	struct tm tm;
+
+	if (ef_pending_load(instance, &p))
+		return;
+	if (gmtime_r(&p.deadline, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("confirm    a change awaits confirmation: it rolls back to %016llx at %s unless 'edgefw --instance %s confirm' follows\n",
+	       (unsigned long long)p.back.hash, when, instance);
+	ef_confirm_rec_free(&p);
 }
 
 static void print_table(const char *instance, const struct status *st,
@@ -163,7 +216,7 @@ static void print_table(const char *instance, const struct status *st,
 	struct tm tm;
 
 	if (t && gmtime_r(&t, &tm))
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	printf("instance   %s\n", instance);
 	if (owner->pid)
 		printf("managed by edgefwd pid %d, config %s, control socket %s\n",
@@ -176,9 +229,11 @@ static void print_table(const char *instance, const struct status *st,
 	printf("rules      %u: %u in the chain, %u in decision trees\n",
 	       st->rs.n_rules, st->rs.n_chain_rules,
 	       st->rs.n_rules - st->rs.n_chain_rules);
-	printf("capacity   per generation, used of created: cells %u of %u, classes %u of %u, tree nodes %u of %u, tree leaf entries %u of %u\n\n",
+	printf("capacity   per generation, used of created: cells %u of %u, classes %u of %u, tree nodes %u of %u, tree leaf entries %u of %u\n",
 	       st->rs.cells, st->rs.cells_cap, st->rs.classes, st->rs.classes_cap,
 	       st->rs.tnodes, st->rs.tnodes_cap, st->rs.tleaves, st->rs.tleaves_cap);
+	print_pending(instance);
+	printf("\n");
 	printf("%-16s %-11s %-8s %8s  %s\n", "INTERFACE", "HOOK", "MODE",
 	       "PROG", "STATE");
 	for (size_t i = 0; i < st->n_att; i++) {
@@ -213,6 +268,13 @@ static int run_status(const struct ef_cli *cli, int argc, char **argv)
 		return ef_cli_usage(&ef_cmd_status);
 
 	ret = ef_instance_open(cli->instance, EF_OPEN_SHARED, &inst);
+	if (ret == -ENOENT && json) {
+		/* For a probe: an answer, not an error (documented: exit 0). */
+		if (ef_owner_query(cli->instance, &owner) != 1)
+			memset(&owner, 0, sizeof(owner));
+		print_json(cli->instance, NULL, &owner);
+		return EF_EXIT_OK;
+	}
 	if (ret == -ENOENT) {
 		ef_log_err("no edgefw instance '%s' is loaded: attach one first (edgefw attach IFNAME --rules FILE)",
 			   cli->instance);
@@ -248,7 +310,9 @@ const struct ef_command ef_cmd_status = {
 	.name = "status",
 	.usage = "[--json]",
 	.summary = "show where the instance is attached and which ruleset is in force",
-	.help = "  --json   print one JSON object instead of a table\n"
+	.help = "  --json   print one JSON object instead of a table (docs/json.md);\n"
+		"           an instance that does not exist is {\"exists\": false,\n"
+		"           \"loaded\": false, ...} with exit 0 (without --json: exit 1)\n"
 		"For each attachment: interface, hook, mode (native or generic for\n"
 		"XDP), program id and whether that program is still on the hook.\n",
 	.run = run_status,

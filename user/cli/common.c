@@ -5,16 +5,51 @@
 #include <string.h>
 
 #include "cli.h"
+#include "confirm_state.h"
+#include "fileio.h"
 #include "instance.h"
+#include "jsonout.h"
 #include "log.h"
 #include "tables.h"
 #include "xdp_attach.h"
+#include "yamldoc.h"
+
+int ef_cli_help(const struct ef_command *cmd)
+{
+	printf("usage: edgefw %s %s\n\n%s\n", cmd->name, cmd->usage,
+	       cmd->summary);
+	if (cmd->help && cmd->help[0])
+		printf("\n%s", cmd->help);
+	return EF_EXIT_OK;
+}
 
 int ef_cli_usage(const struct ef_command *cmd)
 {
+	char line[512];
+
+	snprintf(line, sizeof(line), "error: usage: edgefw %s %s", cmd->name, cmd->usage);
+	ef_json_capture_line(line);
 	fprintf(stderr, "usage: edgefw %s %s\n", cmd->name, cmd->usage);
 	fprintf(stderr, "see 'edgefw help %s'\n", cmd->name);
 	return EF_EXIT_INPUT;
+}
+
+/* `-`: the rules from standard input, named "<stdin>" in messages; list
+ * files are then relative to the working directory. */
+static int load_stdin(struct ef_ruleset *rs, struct ef_diag *d)
+{
+	size_t len;
+	char *buf;
+	int ret = ef_read_fd(0, YDOC_DEFAULT_MAX_BYTES, &buf, &len);
+
+	if (ret) {
+		ef_err(d, "<stdin>", 0, 0, "cannot read the rules from standard input: %s",
+		       ef_read_strerror(ret));
+		return ret;
+	}
+	ret = ef_ruleset_parse("<stdin>", buf, len, rs, d);
+	free(buf);
+	return ret;
 }
 
 int ef_cli_load_rules(const char *path, struct ef_ruleset *rs)
@@ -22,8 +57,12 @@ int ef_cli_load_rules(const char *path, struct ef_ruleset *rs)
 	struct ef_diag d = {};
 	int ret;
 
-	ret = ef_ruleset_load(path, rs, &d);
+	if (!strcmp(path, "-"))
+		ret = load_stdin(rs, &d);
+	else
+		ret = ef_ruleset_load(path, rs, &d);
 	ef_diag_print(&d, stderr);
+	ef_json_capture_diag(&d);
 	ef_diag_free(&d);
 	return ret;
 }
@@ -37,6 +76,7 @@ int ef_cli_compile_rules(const struct ef_ruleset *rs,
 
 	ret = ef_compile(rs, ifnames, n_ifnames, c, &d);
 	ef_diag_print(&d, stderr);
+	ef_json_capture_diag(&d);
 	ef_diag_free(&d);
 	return ret;
 }
@@ -73,11 +113,18 @@ int ef_cli_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		code = EF_EXIT_INPUT;
 		goto out;
 	}
-	if (ef_tables_apply(inst, rs, &c, sum))
-		code = EF_EXIT_SYSTEM;
-	else
+	ret = ef_tables_apply(inst, rs, &c, sum);
+	if (ret) {
+		/* A redirect to an interface that does not exist is the rules'
+		 * fault (exit 1, as documented), not the system's. */
+		code = ret == -ENODEV ? EF_EXIT_INPUT : EF_EXIT_SYSTEM;
+	} else {
 		/* New 'vlan:' rules may meet tags XDP cannot see. */
 		ef_xdp_vlan_check_all(inst);
+		/* What reload --confirm rolls back to (cmd_confirm.c); without
+		 * it, only a later --confirm is refused, and says why. */
+		ef_applied_save(inst->name, rs->path, rs->hash);
+	}
 	ef_compiled_free(&c);
 out:
 	free(ifnames);

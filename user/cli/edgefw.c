@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "instance.h"
+#include "jsonout.h"
 #include "liblog.h"
 #include "log.h"
+#include "version.h"
 
 static const struct ef_command *const commands[] = {
 	&ef_cmd_check,
@@ -18,12 +21,83 @@ static const struct ef_command *const commands[] = {
 	&ef_cmd_attach,
 	&ef_cmd_detach,
 	&ef_cmd_reload,
+	&ef_cmd_confirm,
 	&ef_cmd_status,
 	&ef_cmd_stats,
 	&ef_cmd_conntrack,
 	&ef_cmd_set,
 	NULL,
 };
+
+/* Commands that use the pinned maps, BPF or netlink: without root (or
+ * CAP_BPF), they are refused up front with a message saying so rather
+ * than failing on the first EPERM. check, explain and compile need
+ * nothing. */
+static const char *const root_commands[] = {
+	"attach", "detach", "reload", "confirm", "status", "stats", NULL,
+};
+
+/* Effective capability bit n, from /proc/self/status. */
+static bool has_cap(unsigned n)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "CapEff: %llx", &eff) == 1;
+	fclose(f);
+	return found && n < 64 && (eff >> n & 1);
+}
+
+static bool needs_root_and_lacks_it(const char *name)
+{
+	for (size_t i = 0; root_commands[i]; i++)
+		if (!strcmp(root_commands[i], name))
+			/* 39: CAP_BPF; 21: CAP_SYS_ADMIN, which covers it. */
+			return geteuid() != 0 && !has_cap(39) && !has_cap(21);
+	return false;
+}
+
+/* What the command's arguments ask for: --help anywhere (edgefw check
+ * --help), --json anywhere (errors then come as JSON). */
+static void scan_args(int argc, char **argv, bool *help, bool *json)
+{
+	*help = *json = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		*help |= !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help");
+		*json |= !strcmp(argv[i], "--json");
+	}
+}
+
+static int run_command(const struct ef_cli *cli, const struct ef_command *cmd,
+		       int argc, char **argv)
+{
+	bool help, json;
+	int code;
+
+	scan_args(argc, argv, &help, &json);
+	if (help)
+		return ef_cli_help(cmd);
+	ef_json_capture(json);
+	if (needs_root_and_lacks_it(cmd->name)) {
+		ef_log_err("edgefw %s must be run as root (it uses BPF maps and programs%s)",
+			   cmd->name, strcmp(cmd->name, "status") && strcmp(cmd->name, "stats") ?
+			   " and changes interfaces" : "");
+		code = EF_EXIT_SYSTEM;
+	} else {
+		code = cmd->run(cli, argc, argv);
+	}
+	/* With --json, a failure that printed no JSON prints one. */
+	if (json && code != EF_EXIT_OK && !ef_json_printed())
+		ef_json_print_error(cmd->name, code);
+	return code;
+}
 
 static void print_help(FILE *out)
 {
@@ -42,6 +116,7 @@ static void print_help(FILE *out)
 		"options:\n"
 		"  --instance NAME  which edgefw instance (pins under %s/NAME);\n"
 		"                   default: $EDGEFW_INSTANCE or '%s'\n"
+		"  -V, --version    print the version and exit\n"
 		"\n"
 		"exit codes: 0 ok, 1 bad input, 2 system error\n",
 		EF_PIN_ROOT, EF_INSTANCE_DEFAULT);
@@ -68,11 +143,7 @@ static int cmd_help(const char *name)
 		ef_log_err("unknown command '%s': see 'edgefw help'", name);
 		return EF_EXIT_INPUT;
 	}
-	printf("usage: edgefw %s %s\n\n%s\n", cmd->name, cmd->usage,
-	       cmd->summary);
-	if (cmd->help && cmd->help[0])
-		printf("\n%s", cmd->help);
-	return EF_EXIT_OK;
+	return ef_cli_help(cmd);
 }
 
 int main(int argc, char **argv)
@@ -93,6 +164,9 @@ int main(int argc, char **argv)
 			cli.instance = argv[i] + 11;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			print_help(stdout);
+			return EF_EXIT_OK;
+		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			ef_version_print(stdout, "edgefw");
 			return EF_EXIT_OK;
 		} else {
 			ef_log_err("unknown option '%s': see 'edgefw help'", argv[i]);
@@ -115,5 +189,5 @@ int main(int argc, char **argv)
 		ef_log_err("unknown command '%s': see 'edgefw help'", argv[i]);
 		return EF_EXIT_INPUT;
 	}
-	return cmd->run(&cli, argc - i, argv + i);
+	return run_command(&cli, cmd, argc - i, argv + i);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "log.h"
+#include "jsonout.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -33,6 +34,18 @@ void ef_log_set_prog(const char *name)
 
 static void vlog(int prio, const char *level, const char *fmt, va_list ap)
 {
+	/* --json: errors and warnings are kept for the JSON error object. */
+	if (prio <= 4 && ef_json_capturing()) {
+		char line[1024];
+		va_list copy;
+		int n;
+
+		va_copy(copy, ap);
+		n = snprintf(line, sizeof(line), "%s", level);
+		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, copy);
+		va_end(copy);
+		ef_json_capture_line(line);
+	}
 	if (to_journal())
 		fprintf(stderr, "<%d>", prio);
 	fprintf(stderr, "%s: %s", prog, level);

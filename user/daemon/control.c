@@ -276,8 +276,13 @@ int efd_control_set_group(struct efd_control *c, gid_t gid, const char *name)
 			   ret == -EPERM && open_up ?
 			   " (edgefwd needs CAP_CHOWN or to be a member of the group: under systemd, SupplementaryGroups= in a drop-in, see edgefwd(8))" : "");
 		if (open_up) {
-			fchmodat(AT_FDCWD, c->path, 0600, AT_SYMLINK_NOFOLLOW);
-			lchown(c->path, (uid_t)-1, 0);
+			/* Both, even when the first fails. */
+			int back = fchmodat(AT_FDCWD, c->path, 0600, AT_SYMLINK_NOFOLLOW);
+
+			back |= lchown(c->path, (uid_t)-1, 0);
+			if (back)
+				ef_log_warn("cannot put the control socket %s back to root:root 0600 either: %s",
+					    c->path, strerror(errno));
 		}
 		c->group = (gid_t)-1;
 		c->group_name[0] = '\0';

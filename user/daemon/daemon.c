@@ -127,6 +127,7 @@ static void on_tick(struct efd *d)
 	if (read(d->tick_fd, &expirations, sizeof(expirations)) < 0)
 		return;
 	efd_parts_retry(d);
+	efd_confirm_tick(d); /* lockout safety: roll back an unconfirmed change */
 	check_foreign_change(d);
 	efd_sets_tick(d); /* issue 16 */
 	efd_crowdsec_tick(d);
@@ -185,6 +186,9 @@ static bool on_signal(struct efd *d)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			efd_reload_and_log(d, "SIGHUP");
+			break;
+		case SIGUSR1: /* logrotate: the drop log only, not the rules */
+			efd_droplog_reopen_signal(d);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -258,6 +262,7 @@ static int block_signals(struct efd *d)
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL))
@@ -468,6 +473,7 @@ static void stop(struct efd *d, bool started)
 	close_fd(d->settle_fd);
 	close_fd(d->tick_fd);
 	ef_ruleset_free(&d->rs);
+	efd_confirm_free(d);
 	free(d->targets);
 	free(d->applied_fp);
 	free(d->config_path);

@@ -10,8 +10,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
+#include "confirm.h"
 #include "diag.h"
 #include "instance.h"
 #include "ruleset.h"
@@ -27,11 +29,19 @@ struct efd_target {
 	int error;          /* last attach error (negative errno), else 0 */
 };
 
+#define EFD_RELOAD_BUCKETS 11
+
 struct efd_reloads {
 	uint64_t ok, failed;
 	time_t last_ok;      /* CLOCK_REALTIME seconds; 0: never */
 	time_t last_attempt;
 	bool last_failed;
+	/* reload_metrics.c: the duration histogram (cumulative buckets) and
+	 * the last failure's time (0: never). */
+	uint64_t duration_buckets[EFD_RELOAD_BUCKETS];
+	uint64_t duration_count;
+	double duration_sum;
+	time_t last_error;
 };
 
 /* The daemon's optional parts: a failure to open one is reported and
@@ -75,6 +85,8 @@ struct efd {
 	 * (EDGEFW_MAX_ATTACH attachments). */
 	uint64_t attach_refused;
 	struct efd_part_state parts[EFD_PART_COUNT];
+	struct efd_confirm confirm; /* a change awaiting confirmation */
+	size_t used_cells, used_classes; /* by the tables in force */
 
 	/* Private to daemon.c and reconcile.c. */
 	char *applied_fp;           /* interfaces the tables were compiled for */
@@ -117,6 +129,8 @@ void efd_parts_retry(struct efd *d);
  * old_out is ""): reopen it. */
 void efd_droplog_switch(struct efd *d, const char *old_out);
 void efd_parts_close(struct efd *d);
+/* SIGUSR1 (logrotate): reopens the drop log's file, nothing else. */
+void efd_droplog_reopen_signal(struct efd *d);
 const char *efd_part_name(enum efd_part p);
 /* Adds fd to the event loop with tag; 0 or -errno. */
 int efd_watch(struct efd *d, int fd, unsigned tag);
@@ -144,6 +158,27 @@ struct efd_peer;
 void efd_on_control(void *arg, const char *command,
 		    const struct efd_peer *peer, struct json_object *req,
 		    struct json_object *resp);
+
+/* Makes rs (compiled and switched in already) the rules in force: the
+ * ruleset it replaces is freed or kept as a rollback point (confirm.c);
+ * rs is moved (zeroed); the optional parts follow its daemon section. */
+void efd_adopt(struct efd *d, struct ef_ruleset *rs);
+/* A reload asked for over the control socket, answered in resp. */
+int efd_reload_for_peer(struct efd *d, const struct efd_peer *peer,
+			const char *file, struct json_object *resp);
+/* Response helpers: "ok", "exit", "message"; "diagnostics". */
+void efd_set_result(struct json_object *resp, int status, const char *msg);
+struct ef_diag;
+void efd_add_diag(struct json_object *resp, const struct ef_diag *diag);
+
+/* reload_metrics.c: observes one reload; renders its metrics and the
+ * instance's capacity and use (info NULL: unknown). */
+void efd_reload_observe(struct efd *d, double secs, bool ok);
+void efd_metrics_render_reloads(FILE *f, const struct efd *d);
+struct edgefw_instance_info;
+void efd_metrics_render_capacity(FILE *f, const struct efd *d,
+				 const struct edgefw_instance_info *info,
+				 size_t n_rules, size_t n_attached);
 
 /* Exit codes of a reload, also returned over the control socket; the same
  * as edgefw's (0 ok, 1 bad input, 2 the system refused). */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "droplog.h"
+#include "jsonout.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -162,7 +163,8 @@ static void add(struct json_object *o, const char *key, struct json_object *v,
 static void add_str(struct json_object *o, const char *key, const char *s,
 		    int *ret)
 {
-	add(o, key, *ret ? NULL : json_object_new_string(s), ret);
+	/* Valid UTF-8 whatever the bytes (an interface name may hold any). */
+	add(o, key, *ret ? NULL : ef_json_str(s), ret);
 }
 
 static void add_int(struct json_object *o, const char *key, int64_t v, int *ret)

@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "liblog.h"
 #include "log.h"
+#include "version.h"
 
 static void usage(FILE *out)
 {
@@ -22,7 +23,9 @@ static void usage(FILE *out)
 		"                   sections (see rules/README.md, edgefwd(8))\n"
 		"  --foreground     do not fork (for systemd and tests)\n"
 		"  --pid-file FILE  write the daemon's pid there once it is ready\n"
-		"Signals: HUP reloads the config, TERM and INT stop (see on-exit).\n");
+		"  -V, --version    print the version and exit\n"
+		"Signals: HUP reloads the config, USR1 reopens the drop log (logrotate),\n"
+		"TERM and INT stop (see on-exit).\n");
 }
 
 /* Forks; the parent waits until the child is ready (one byte on the
@@ -60,6 +63,7 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *pid_file = NULL;
@@ -67,7 +71,7 @@ int main(int argc, char **argv)
 	int opt, ready_fd = -1, ret;
 
 	ef_log_set_prog("edgefwd");
-	while ((opt = getopt_long(argc, argv, "c:fp:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:fp:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config = optarg;
@@ -80,6 +84,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return EFD_OK;
+		case 'V':
+			ef_version_print(stdout, "edgefwd");
 			return EFD_OK;
 		default:
 			usage(stderr);

@@ -18,8 +18,10 @@
 #include "cttable.h"
 #include "edgefw.h"
 #include "listen.h"
+#include "jsonout.h"
 #include "log.h"
 #include "progs.h"
+#include "version.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -31,20 +33,24 @@ struct efd_metrics {
 
 void efd_metrics_write_label(FILE *out, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
-		case '\\':
+	const unsigned char *p = (const unsigned char *)s;
+
+	/* Label values are UTF-8: an invalid byte (an interface name may
+	 * hold any) becomes U+FFFD rather than breaking the whole scrape. */
+	while (*p) {
+		size_t n = ef_utf8_seq_len(p);
+
+		if (*p == '\\')
 			fputs("\\\\", out);
-			break;
-		case '"':
+		else if (*p == '"')
 			fputs("\\\"", out);
-			break;
-		case '\n':
+		else if (*p == '\n')
 			fputs("\\n", out);
-			break;
-		default:
-			fputc(*s, out);
-		}
+		else if (n)
+			fwrite(p, 1, n, out);
+		else
+			fputs("\xef\xbf\xbd", out);
+		p += n ? n : 1;
 	}
 }
 
@@ -257,6 +263,16 @@ static void render_daemon(FILE *f, const struct efd *d,
 		if (d->parts[p].wanted)
 			sample(f, "edgefw_component_failures_total", d->parts[p].failures,
 			       1, "component", efd_part_name((enum efd_part)p));
+	family(f, "edgefw_build_info", "gauge",
+	       "Always 1; the edgefwd version in a label.");
+	sample(f, "edgefw_build_info", 1, 1, "version", ef_version());
+	/* Lockout safety (confirm.c). */
+	family(f, "edgefw_confirm_pending", "gauge",
+	       "1 while a reload awaits confirmation (edgefw confirm) before it rolls back.");
+	sample(f, "edgefw_confirm_pending", d->confirm.pending ? 1 : 0, 0);
+	family(f, "edgefw_confirm_rollbacks_total", "counter",
+	       "Unconfirmed reloads rolled back.");
+	sample(f, "edgefw_confirm_rollbacks_total", d->confirm.rolled_back, 0);
 	family(f, "edgefw_instance_up", "gauge",
 	       "1 when the instance's maps could be read for this scrape (0 also while a command holds the instance's lock).");
 	sample(f, "edgefw_instance_up", up ? 1 : 0, 0);
@@ -287,10 +303,13 @@ int efd_metrics_render(struct efd *d, FILE *out)
 {
 	struct ef_ct_counters ct;
 	bool ct_up = false;
+	struct edgefw_instance_info info;
 	struct ef_instance inst;
 	struct ef_stats st;
 	uint64_t *suppressed = NULL;
-	bool up = false;
+	bool up = false, have_info = false;
+	size_t attached = 0;
+	__u32 zero = 0;
 	int ret;
 
 	memset(&st, 0, sizeof(st));
@@ -298,6 +317,7 @@ int efd_metrics_render(struct efd *d, FILE *out)
 	 * gets the daemon's own metrics and edgefw_instance_up 0. Never wait
 	 * for the lock: a CLI holding it must not stall the event loop. */
 	if (!ef_instance_open(d->instance, EF_OPEN_SHARED | EF_OPEN_NOWAIT, &inst)) {
+		have_info = !bpf_map_lookup_elem(inst.maps.instance_info, &zero, &info);
 		if (!ef_stats_read(&inst, &st)) {
 			suppressed = calloc(st.n_rules + 1, sizeof(*suppressed));
 			for (size_t i = 0; suppressed && i < st.n_rules; i++) {
@@ -316,6 +336,11 @@ int efd_metrics_render(struct efd *d, FILE *out)
 	if (ct_up)
 		render_conntrack(out, &ct);
 	render_daemon(out, d, &st, up);
+	efd_metrics_render_reloads(out, d);
+	for (size_t i = 0; i < d->n_targets; i++)
+		attached += d->targets[i].attached;
+	efd_metrics_render_capacity(out, d, have_info ? &info : NULL,
+				    up ? st.n_rules : d->rs.n_rules, attached);
 	ret = fflush(out) || ferror(out) ? -EIO : 0;
 	ef_stats_free(&st);
 	free(suppressed);

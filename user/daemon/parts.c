@@ -245,6 +245,16 @@ void efd_droplog_switch(struct efd *d, const char *old_out)
 	try_part(d, EFD_PART_DROPLOG);
 }
 
+void efd_droplog_reopen_signal(struct efd *d)
+{
+	const char *out = droplog_output(d);
+
+	if (!d->parts[EFD_PART_DROPLOG].wanted)
+		return;
+	ef_log_info("SIGUSR1: reopening the drop log %s", out);
+	efd_droplog_switch(d, out);
+}
+
 void efd_parts_close(struct efd *d)
 {
 	for (int p = 0; p < EFD_PART_COUNT; p++)

@@ -315,6 +315,8 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 			    ef_tables_apply_same(&inst, rs, &c, &sum))
 			goto out;
 		d->version = sum.version;
+		d->used_cells = c.n_cells; /* for edgefw_usage */
+		d->used_classes = c.n_classes;
 		free(d->applied_fp);
 		d->applied_fp = fp;
 		fp = NULL;

@@ -15,11 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "confirm.h"
 #include "control.h"
 #include "daemon.h"
 #include "edgefw.h"
 #include "daemon_sets.h"
 #include "set_request.h"
+#include "jsonout.h"
 #include "log.h"
 #include "progs.h"
 
@@ -87,13 +89,40 @@ static int check_conf_change(struct efd *d, const struct ef_ruleset *rs,
 	return 0;
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+void efd_adopt(struct efd *d, struct ef_ruleset *rs)
+{
+	char old_out[EF_LOG_PATH_MAX];
+
+	snprintf(old_out, sizeof(old_out), "%s",
+		 d->conf.drop_log[0] ? d->conf.drop_log : "-");
+	efd_confirm_retire(d, &d->rs);
+	d->rs = *rs;
+	memset(rs, 0, sizeof(*rs));
+	d->conf = d->rs.daemon;
+	snprintf(d->conf.control_socket, sizeof(d->conf.control_socket), "%s",
+		 d->socket_path);
+	efd_parts_apply(d);
+	efd_droplog_switch(d, d->droplog_stale ? "" : old_out);
+	d->droplog_stale = false;
+}
+
 int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 	       char *summary, size_t summary_len)
 {
-	char real[PATH_MAX], old_out[EF_LOG_PATH_MAX];
+	char real[PATH_MAX];
 	struct ef_ruleset rs;
+	struct timespec t0;
 	int status;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	d->reloads.last_attempt = time(NULL);
 	if (file && (!realpath(file, real) || strcmp(real, d->config_path))) {
 		snprintf(summary, summary_len,
@@ -125,26 +154,19 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 			 d->config_path, (unsigned long long)d->version);
 		goto fail;
 	}
-	snprintf(old_out, sizeof(old_out), "%s",
-		 d->conf.drop_log[0] ? d->conf.drop_log : "-");
-	ef_ruleset_free(&d->rs);
-	d->rs = rs;
-	d->conf = rs.daemon;
-	snprintf(d->conf.control_socket, sizeof(d->conf.control_socket), "%s",
-		 d->socket_path);
-	efd_parts_apply(d);
-	efd_droplog_switch(d, d->droplog_stale ? "" : old_out);
-	d->droplog_stale = false;
+	efd_adopt(d, &rs);
 	d->reloads.ok++;
 	d->reloads.last_ok = d->reloads.last_attempt;
 	d->reloads.last_failed = false;
 	snprintf(summary, summary_len, "reloaded %s: ruleset version %llu, %zu rules",
 		 d->config_path, (unsigned long long)d->version, d->rs.n_rules);
+	efd_reload_observe(d, seconds_since(&t0), true);
 	efd_notify_status(d, "READY=1");
 	return EFD_OK;
 fail:
 	d->reloads.failed++;
 	d->reloads.last_failed = true;
+	efd_reload_observe(d, seconds_since(&t0), false);
 	efd_notify_status(d, "READY=1");
 	return status;
 }
@@ -155,6 +177,10 @@ void efd_reload_and_log(struct efd *d, const char *why)
 	char summary[512];
 	int status;
 
+	if (!efd_confirm_allows_plain_reload(d, summary, sizeof(summary))) {
+		ef_log_err("%s: not reloading %s: %s", why, d->config_path, summary);
+		return;
+	}
 	ef_log_info("%s: reloading %s", why, d->config_path);
 	status = efd_reload(d, NULL, &diag, summary, sizeof(summary));
 	efd_print_diag(&diag);
@@ -165,7 +191,7 @@ void efd_reload_and_log(struct efd *d, const char *why)
 	ef_diag_free(&diag);
 }
 
-static void add_diag(struct json_object *resp, const struct ef_diag *diag)
+void efd_add_diag(struct json_object *resp, const struct ef_diag *diag)
 {
 	struct json_object *arr = json_object_new_array();
 	char line[1024];
@@ -187,7 +213,7 @@ static void add_diag(struct json_object *resp, const struct ef_diag *diag)
 	json_object_object_add(resp, "diagnostics", arr);
 }
 
-static void set_result(struct json_object *resp, int status, const char *msg)
+void efd_set_result(struct json_object *resp, int status, const char *msg)
 {
 	json_object_object_add(resp, "ok", json_object_new_boolean(status == EFD_OK));
 	json_object_object_add(resp, "exit", json_object_new_int(status));
@@ -235,30 +261,53 @@ static void add_parts(struct json_object *resp, const struct efd *d)
 	json_object_object_add(resp, "parts", parts);
 }
 
+int efd_reload_for_peer(struct efd *d, const struct efd_peer *peer,
+			const char *file, struct json_object *resp)
+{
+	struct ef_diag diag = { 0 };
+	char summary[512];
+	int status;
+
+	ef_log_info("control socket: reloading %s for pid %d uid %u",
+		    d->config_path, (int)peer->pid, (unsigned)peer->uid);
+	status = efd_reload(d, file, &diag, summary, sizeof(summary));
+	efd_print_diag(&diag);
+	if (status == EFD_OK)
+		ef_log_info("%s", summary);
+	else
+		ef_log_err("%s", summary);
+	efd_set_result(resp, status, summary);
+	efd_add_diag(resp, &diag);
+	ef_diag_free(&diag);
+	return status;
+}
+
 void efd_on_control(void *arg, const char *command,
 		    const struct efd_peer *peer, struct json_object *req,
 		    struct json_object *resp)
 {
 	struct efd *d = arg;
 	struct json_object *file = NULL;
-	struct ef_diag diag = { 0 };
 	char summary[512], msg[256];
-	int status;
 
+	/* Lockout safety (confirm.c): reloads with a window, and confirm. */
+	if (!strcmp(command, "reload") &&
+	    json_object_object_get_ex(req, "confirm_seconds", NULL)) {
+		efd_confirm_on_reload(d, peer, req, resp);
+		return;
+	}
+	if (!strcmp(command, "confirm")) {
+		efd_confirm_on_confirm(d, peer, resp);
+		return;
+	}
 	if (!strcmp(command, "reload")) {
+		if (!efd_confirm_allows_plain_reload(d, summary, sizeof(summary))) {
+			efd_set_result(resp, EFD_INPUT, summary);
+			return;
+		}
 		json_object_object_get_ex(req, "file", &file);
-		ef_log_info("control socket: reloading %s for pid %d uid %u",
-			    d->config_path, (int)peer->pid, (unsigned)peer->uid);
-		status = efd_reload(d, file ? json_object_get_string(file) : NULL,
-				    &diag, summary, sizeof(summary));
-		efd_print_diag(&diag);
-		if (status == EFD_OK)
-			ef_log_info("%s", summary);
-		else
-			ef_log_err("%s", summary);
-		set_result(resp, status, summary);
-		add_diag(resp, &diag);
-		ef_diag_free(&diag);
+		efd_reload_for_peer(d, peer, file ? json_object_get_string(file) : NULL,
+				    resp);
 		return;
 	}
 	if (!strcmp(command, "notice")) {
@@ -267,11 +316,11 @@ void efd_on_control(void *arg, const char *command,
 		json_object_object_get_ex(req, "text", &text);
 		ef_log_warn("control socket: %s, behind edgefwd's back: it will put its own rules and attachments back",
 			    text ? json_object_get_string(text) : "a forced change");
-		set_result(resp, EFD_OK, "noted");
+		efd_set_result(resp, EFD_OK, "noted");
 		return;
 	}
 	if (!strcmp(command, "status")) {
-		set_result(resp, EFD_OK, "edgefwd is running");
+		efd_set_result(resp, EFD_OK, "edgefwd is running");
 		json_object_object_add(resp, "instance", json_object_new_string(d->instance));
 		json_object_object_add(resp, "config", json_object_new_string(d->config_path));
 		json_object_object_add(resp, "version", json_object_new_uint64(d->version));
@@ -283,13 +332,15 @@ void efd_on_control(void *arg, const char *command,
 				       json_object_new_uint64(d->foreign_changes));
 		add_attachments(resp, d);
 		add_parts(resp, d);
+		efd_confirm_status(d, resp);
+		ef_json_envelope(resp, "status");
 		return;
 	}
 	if (efd_set_command(command)) { /* issue 16: dynamic sets */
 		efd_on_set(d, command, peer, req, resp);
 		return;
 	}
-	snprintf(msg, sizeof(msg), "unknown command '%s': use reload, status, notice, set-add, set-del or set-flush", command);
-	set_result(resp, EFD_INPUT, msg);
+	snprintf(msg, sizeof(msg), "unknown command '%s': use reload, confirm, status, notice, set-add, set-del or set-flush", command);
+	efd_set_result(resp, EFD_INPUT, msg);
 }
 

@@ -29,7 +29,7 @@ _edgefw()
 		words=("${COMP_WORDS[@]}")
 		cword=$COMP_CWORD
 	}
-	local commands="check explain compile attach detach reload confirm status stats help"
+	local commands="check explain compile attach detach reload confirm status stats conntrack set help"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -43,7 +43,7 @@ _edgefw()
 	--instance)
 		mapfile -t COMPREPLY < <(compgen -W "$(_edgefw_instances)" -- "$cur")
 		return ;;
-	--rules | --socket)
+	--rules | --socket | --file)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return ;;
 	--hook)
@@ -62,6 +62,7 @@ _edgefw()
 		mapfile -t COMPREPLY < <(compgen -W "30s 60s 2m 5m" -- "$cur")
 		return ;;
 	--watch | --count | --src | --dst | --sport | --dport | --vlan | \
+	--state | --conntrack-size | --addr | --port | --timeout | \
 	--icmp-type | --icmp-code | --tcp-flags | --fragment)
 		return ;;
 	esac
@@ -74,13 +75,15 @@ _edgefw()
 	compile) opts="--json --help" ;;
 	explain)
 		opts="--src --dst --proto --sport --dport --icmp-type --icmp-code
-		      --tcp-flags --vlan --fragment --hook --iface --verbose --json --help" ;;
-	attach) opts="--rules --hook --mode --force --help" ;;
+		      --tcp-flags --vlan --fragment --state --hook --iface --verbose --json --help" ;;
+	attach) opts="--rules --hook --mode --conntrack-size --force --help" ;;
 	detach) opts="--hook --force --help" ;;
 	reload) opts="--socket --confirm --help" ;;
 	confirm) opts="--socket --help" ;;
 	status) opts="--json --help" ;;
 	stats) opts="--json --watch --count --help" ;;
+	conntrack) opts="list count flush --addr --port --proto --json --help" ;;
+	set) opts="add del flush list --timeout --file --force --json --help" ;;
 	help)
 		mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
 		return ;;

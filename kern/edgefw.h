@@ -181,6 +181,9 @@ enum edgefw_ct_state {
 
 #define EDGEFW_LEAF_PROTO_OFF 0
 #define EDGEFW_LEAF_PROTO_LEN (EDGEFW_CT_STATES * 256 * EDGEFW_FRAG_STATES)
+/* The decision trees' protocol key word: protocol * 3 + fragment state,
+ * without the connection state (rules reading it stay in the chain). */
+#define EDGEFW_TREE_PROTO_LEN (256 * EDGEFW_FRAG_STATES)
 #define EDGEFW_LEAF_SPORT_OFF (EDGEFW_LEAF_PROTO_OFF + EDGEFW_LEAF_PROTO_LEN)
 #define EDGEFW_LEAF_PORT_LEN (EDGEFW_NO_L4 + 1)
 #define EDGEFW_LEAF_DPORT_OFF (EDGEFW_LEAF_SPORT_OFF + EDGEFW_LEAF_PORT_LEN)
@@ -348,11 +351,10 @@ struct edgefw_gen_config {
 	__u8 pad[1];
 	struct edgefw_stage stages[EDGEFW_DIM_COUNT]; /* [0] unused */
 	__u8 n_trees[2];          /* IPv4, IPv6 */
-	/* Per family: walk the trees before the chain, because the chain's
-	 * lowest rule is above every tree's (a hit in a tree then skips the
-	 * chain, instead of the chain's hit skipping trees). */
-	__u8 trees_first[2];
-	__u32 chain_min_rule;     /* the chain's lowest rule; RULE_NONE: empty */
+	__u8 pad_trees[2];
+	/* The chain's lowest rule (RULE_NONE: empty): a packet whose tree hit
+	 * is below it skips the chain. */
+	__u32 chain_min_rule;
 	struct edgefw_tree_root trees[2][EDGEFW_FAMILY_TREES];
 };
 

@@ -261,7 +261,9 @@ fi
 if [[ -n ${want[datapath]:-} ]]; then
 	prog=build/tests/datapath/dptest
 	if [[ -x $prog ]] && matches "${prog##*/}"; then
-		run_prog datapath 300 "$prog"
+		# Every group, conntrack, dynamic sets and ClassBench included:
+		# about 6 minutes on a loaded 2-CPU machine.
+		run_prog datapath 900 "$prog"
 		ran=$((ran + 1))
 	fi
 fi

@@ -90,9 +90,10 @@ done
 # between flows, none decided by the default.
 "$CLASSBENCH" flows "$G" --range "$A_LINES" --range "$B_LINES" -n 400 --seed 7 \
 	--distinct --skip-catch-all 2>/dev/null | awk '$6 != "-" && $7 != "-"' >"$EFW_TMP/all.flows"
+# (awk counts: `| head` would end awk with SIGPIPE, fatal under pipefail)
 {
-	awk '$6 == $7' "$EFW_TMP/all.flows" | head -n 8
-	awk '$6 != $7' "$EFW_TMP/all.flows" | head -n 24
+	awk '$6 == $7 && n++ < 8' "$EFW_TMP/all.flows"
+	awk '$6 != $7 && n++ < 24' "$EFW_TMP/all.flows"
 } >"$EFW_TMP/flows"
 kept=$(awk '$6 == $7' "$EFW_TMP/flows" | wc -l)
 switching=$(awk '$6 != $7' "$EFW_TMP/flows" | wc -l)

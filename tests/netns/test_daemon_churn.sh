@@ -106,7 +106,7 @@ probe() {
 # Interfaces of ours whose XDP row counted no drop.
 not_dropping() {
 	efw_stats_json | jq -r --arg p "$P" \
-		'.interfaces[]? | select((.ifname | startswith($p)) and .ifname != ($p + "p") and .hook == "xdp" and .dropped.packets < 1) | .ifname' \
+		'.interfaces[]? | select((.interface | startswith($p)) and .interface != ($p + "p") and .hook == "xdp" and .dropped.packets < 1) | .interface' \
 		2>/dev/null
 }
 

@@ -278,7 +278,7 @@ void tb_key_space(uint8_t family, uint32_t *lo, uint32_t *hi)
 		for (int w = 1; w < 4; w++)
 			hi[EDGEFW_TK_SRC + w] = hi[EDGEFW_TK_DST + w] = 0;
 	hi[EDGEFW_TK_SPORT] = hi[EDGEFW_TK_DPORT] = EDGEFW_NO_L4;
-	hi[EDGEFW_TK_PROTO] = EDGEFW_LEAF_PROTO_LEN - 1;
+	hi[EDGEFW_TK_PROTO] = EDGEFW_TREE_PROTO_LEN - 1;
 	hi[EDGEFW_TK_VLAN] = EDGEFW_UNTAGGED;
 }
 

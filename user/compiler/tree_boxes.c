@@ -201,8 +201,8 @@ static int proto_alts(const struct ef_rule *r, struct alts *a)
 	int ret = 0;
 
 	a->words = 1;
-	for (unsigned k = 0; k <= EDGEFW_LEAF_PROTO_LEN && !ret; k++) {
-		bool in = k < EDGEFW_LEAF_PROTO_LEN &&
+	for (unsigned k = 0; k <= EDGEFW_TREE_PROTO_LEN && !ret; k++) {
+		bool in = k < EDGEFW_TREE_PROTO_LEN &&
 			  ef_rule_has_proto(r, (uint8_t)(k / EDGEFW_FRAG_STATES)) &&
 			  cl_frag_allows(r->frag, k % EDGEFW_FRAG_STATES);
 

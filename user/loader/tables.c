@@ -328,14 +328,6 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen,
 		r->trie_word = c->trees[t].trie_word;
 	}
 	cfg.chain_min_rule = c->chain_min_rule;
-	for (unsigned fam = 0; fam < 2; fam++) {
-		__u32 lowest = EDGEFW_RULE_NONE;
-
-		for (unsigned t = 0; t < cfg.n_trees[fam]; t++)
-			if (cfg.trees[fam][t].min_rule < lowest)
-				lowest = cfg.trees[fam][t].min_rule;
-		cfg.trees_first[fam] = cfg.n_trees[fam] && lowest < c->chain_min_rule;
-	}
 	if (ef_fault("gen_config_update") ||
 	    bpf_map_update_elem(inst->maps.gen_config, &gen, &cfg, BPF_ANY)) {
 		int err = -errno;

@@ -7,6 +7,7 @@
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #include "nl.h"
@@ -89,9 +90,11 @@ static int list_once(struct list_ctx *ctx)
 	return ret;
 }
 
-/* A burst of hundreds of new links interrupts dumps: list again, a few
- * times, before giving up until the next pass. */
+/* A burst of hundreds of new links interrupts dumps: list again, waiting
+ * a little longer each time (a burst of 100 veths lasts a few hundred
+ * milliseconds), before giving up until the next pass. */
 #define LIST_TRIES 20
+#define LIST_PAUSE_US 2000
 
 int efd_links_list(struct efd_link **out, size_t *n)
 {
@@ -101,6 +104,8 @@ int efd_links_list(struct efd_link **out, size_t *n)
 	for (int i = 0; i < LIST_TRIES && ret == -EINTR; i++) {
 		free(ctx.v);
 		ctx = (struct list_ctx){ 0 };
+		if (i)
+			usleep((useconds_t)(LIST_PAUSE_US * i));
 		ret = list_once(&ctx);
 	}
 	if (ret) {

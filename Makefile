@@ -125,7 +125,7 @@ TEST_HELPERS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TEST_HELPER_
 TEST_BPF_SRCS := $(wildcard tests/netns/*.bpf.c)
 TEST_BPF_OBJS := $(patsubst tests/netns/%.bpf.c,$(BUILD)/tests/netns/%.bpf.o,$(TEST_BPF_SRCS))
 
-.PHONY: all man clean install uninstall deb check-unit test test-full test-build deps demo fuzz bench bench-quick
+.PHONY: all man clean install uninstall deb check-unit test test-full test-build deps demo fuzz bench bench-quick bench-compare
 .DEFAULT_GOAL := all
 .SECONDARY:
 .DELETE_ON_ERROR:
@@ -275,6 +275,17 @@ bench: deps
 	$(Q)scripts/bench_plot.sh $(BUILD)/bench/results.json $(BUILD)/bench/ns_per_packet.png
 	$(Q)scripts/bench_e2e.sh --json $(BUILD)/bench/e2e.json
 	$(Q)scripts/bench_ifaces.sh --build $(BUILD)
+	$(Q)$(MAKE) --no-print-directory bench-compare
+
+# The existing per-packet scenarios against an earlier commit (default:
+# main before issue 12's classifier), interleaved in the same run:
+# make bench-compare [BENCH_BASE=REV] [BENCH_PAIRS=N]
+BENCH_BASE ?= 68d0381
+BENCH_PAIRS ?= 5
+bench-compare: deps
+	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS)
+	$(Q)scripts/bench_before_after.sh --rev $(BENCH_BASE) --pairs $(BENCH_PAIRS) \
+		--json $(BUILD)/bench/before-after.json
 
 bench-quick: deps
 	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN) $(BUILD)/tests/tools/classbench

@@ -48,7 +48,7 @@
 
 #define CB_FLOWS 2048
 #define N_PROGS 6
-#define MAX_SETS 6
+#define MAX_SETS CBB_MAX_SETS
 
 struct compile_row {
 	const char *set;
@@ -575,11 +575,32 @@ static void print_tables(const struct cbb_env *env)
 	       CB_FLOWS, env->reps, env->repeat);
 }
 
+/* The set names to run: env->sets split at commas (into buf), else the
+ * shared ones. Returns how many, at most MAX_SETS. */
+static size_t set_names(const struct cbb_env *env, char *buf, size_t size,
+			const char **names)
+{
+	static const char *const shared[] = { "acl1_1k", "fw1_1k", "ipc1_1k",
+					       "acl1_10k", "fw1_10k", "ipc1_10k" };
+	size_t n = 0;
+
+	if (!env->sets) {
+		n = env->quick ? 3 : 6;
+		memcpy(names, shared, n * sizeof(*names));
+		return n;
+	}
+	snprintf(buf, size, "%s", env->sets);
+	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && n < MAX_SETS;
+	     t = strtok_r(NULL, ",", &save))
+		names[n++] = t;
+	return n;
+}
+
 int classbench_bench(const struct cbb_env *env)
 {
-	static const char *const full[] = { "acl1_1k", "fw1_1k", "ipc1_1k",
-					     "acl1_10k", "fw1_10k", "ipc1_10k" };
-	size_t n = env->quick ? 3 : 6;
+	const char *names[MAX_SETS];
+	char buf[1024];
+	size_t n = set_names(env, buf, sizeof(buf), names);
 	struct ten ten;
 	int ret = ten_open(&ten);
 	FILE *json;
@@ -591,7 +612,7 @@ int classbench_bench(const struct cbb_env *env)
 		return ret;
 	}
 	for (size_t i = 0; i < n; i++)
-		bench_set(env, &ten, full[i]);
+		bench_set(env, &ten, names[i]);
 	ten_close(&ten);
 	print_tables(env);
 	if (!env->json_path)

@@ -9,6 +9,8 @@ struct edgefw_bpf;
 struct ef_instance;
 
 /* What the ClassBench scenarios run on, set up by microbench's main. */
+#define CBB_MAX_SETS 16
+
 struct cbb_env {
 	struct ef_instance *inst; /* the benchmark's instance, sized big */
 	struct edgefw_bpf *skel;  /* edgefw's programs on it */
@@ -17,11 +19,13 @@ struct cbb_env {
 	unsigned reps, repeat;
 	bool quick;               /* the 1k sets only */
 	const char *dir;          /* the ClassBench sets */
+	const char *sets;         /* NULL, or comma-separated file names in dir */
 	double budget_cpu;        /* CPU seconds the compiler may take */
 	const char *json_path;    /* NULL: no JSON */
 };
 
-/* acl1, fw1 and ipc1 at 1k and 10k rules (see classbench_bench.c):
+/* acl1, fw1 and ipc1 at 1k and 10k rules, or env->sets (at most
+ * CBB_MAX_SETS; see classbench_bench.c):
  * prints the tables, writes the JSON. 0, or a negative errno when the
  * benchmark itself could not run. */
 int classbench_bench(const struct cbb_env *env);

@@ -10,6 +10,7 @@
  *
  *   microbench [--quick] [--reps N] [--json FILE] [--reload-json FILE]
  *              [--lists DIR] [--classbench-dir DIR] [--classbench-json FILE]
+ *              [--classbench-sets NAME,NAME...]
  *              [--cb-budget CPU_SECONDS] [--classbench-only | --no-classbench]
  *              [--shapes] [--conntrack] [--dynamic-only] [--dynamic-json FILE]
  *
@@ -17,6 +18,9 @@
  * --dynamic-only: only issue 16's figures (dynbench.c): a rule with and
  * without a per-source limit and behind a dynamic set, and `edgefw set
  * add` (EDGEFW, default build/edgefw) end to end.
+ * --classbench-sets: ClassBench files of --classbench-dir to run instead of
+ * acl1, fw1 and ipc1 at 1k and 10k (for example sets made from other seeds
+ * by ClassBench's db_generator), at most 16.
  * --shapes: only the parse cost by frame shape (parsecost.c), under the
  * first scenario's ruleset.
  *
@@ -599,7 +603,7 @@ int main(int argc, char **argv)
 	int xf_fd = -1;
 	unsigned reps = 5, repeat = 50;
 	bool quick = false, shapes_only = false, ct_only = false, dyn_only = false;
-	const char *dyn_path = NULL;
+	const char *dyn_path = NULL, *cb_sets = NULL;
 	struct edgefw_bpf *skel = NULL;
 	struct bench_bpf *base = NULL;
 	struct ef_instance inst;
@@ -624,6 +628,8 @@ int main(int argc, char **argv)
 			cb_dir = argv[++i];
 		else if (!strcmp(argv[i], "--classbench-json") && i + 1 < argc)
 			cb_path = argv[++i];
+		else if (!strcmp(argv[i], "--classbench-sets") && i + 1 < argc)
+			cb_sets = argv[++i];
 		else if (!strcmp(argv[i], "--cb-budget") && i + 1 < argc)
 			cb_budget = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--classbench-only"))
@@ -805,7 +811,7 @@ done:
 	if (!no_cb && !shapes_only && !ct_only) {
 		struct cbb_env env = { .inst = &inst, .skel = skel, .base = base,
 				       .xdpfilter_fd = xf_fd, .reps = reps, .repeat = repeat,
-				       .quick = quick, .dir = cb_dir, .budget_cpu = cb_budget,
+				       .quick = quick, .dir = cb_dir, .sets = cb_sets, .budget_cpu = cb_budget,
 				       .json_path = cb_path };
 
 		ret = classbench_bench(&env) ? 2 : 0;

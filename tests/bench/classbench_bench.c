@@ -297,23 +297,31 @@ static void ten_close(struct ten *t)
 /* Ten rules of the set's shape in the second instance: for traffic that
  * misses, the set's first 10 rules (no packet matches them); for traffic
  * that hits, its first 9 and a 10th matching every TCP and UDP packet, so
- * that every packet walks every field to a hit, as in the big set. */
+ * that every packet walks every field to a hit, as in the big set. Lines
+ * the conversion skips do not count. */
 static int ten_load(struct ten *t, const struct cb_set *set, const struct cb_yaml_opts *yo,
 		    bool hit)
 {
 	static const char *const ifnames[] = { "lo" };
 	static const char catch_all[] = "  - {name: ten-catch-all, proto: [tcp, udp], action: drop}\n";
-	struct cb_set first = { .v = set->v, .n = set->n < 10 ? set->n : 10 };
+	struct cb_rule kept[10];
+	struct cb_set first = { .v = kept };
 	struct ef_apply_summary sum;
 	struct ef_ruleset rs;
 	struct ef_compiled c;
 	struct ef_diag d = { 0 };
 	char why[256], *yaml, *text = NULL;
-	size_t len;
+	size_t len, want = hit ? 9 : 10;
 	int ret = -ENOMEM;
 
-	if (hit)
-		first.n = first.n ? first.n - 1 : 0;
+	/* The first lines that become rules: a set may start with lines the
+	 * conversion skips (ports on a protocol without ports). At least one,
+	 * so that the YAML has a rule list to append to. */
+	for (size_t i = 0; i < set->n && first.n < want; i++)
+		if (cb_rule_kept(set, i, yo))
+			kept[first.n++] = set->v[i];
+	if (!first.n)
+		return -ENOENT;
 	yaml = yaml_text(&first, yo, &len);
 	if (yaml && (text = malloc(len + sizeof(catch_all)))) {
 		memcpy(text, yaml, len);
@@ -427,10 +435,14 @@ static void run_packets(const struct cbb_env *env, struct ten *ten, const struct
 	if (!late || !miss)
 		goto out;
 	ret = load_baselines(env, rs, notes);
-	if (!ret)
-		ret = ten_load(ten, set, yo, true);
 	if (ret) {
-		printf("# %s: cannot load the baselines: %s\n", row->set, strerror(-ret));
+		printf("# %s: cannot load the naive classifier or xdp-filter: %s\n", row->set,
+		       strerror(-ret));
+		goto out;
+	}
+	ret = ten_load(ten, set, yo, true);
+	if (ret) {
+		printf("# %s: cannot load the 10-rule instance: %s\n", row->set, strerror(-ret));
 		goto out;
 	}
 	if (env->xdpfilter_fd < 0) {

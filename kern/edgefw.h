@@ -138,12 +138,13 @@ struct edgefw_lpm6_key {
 #define EDGEFW_CELLS_DEFAULT (1u << 20) /* 4 MiB per generation */
 #define EDGEFW_CLASSES_DEFAULT (1u << 18) /* 4 MiB per generation */
 
-/* Classification fields beyond the two addresses. Each maps a packet value
- * to a class id through a fixed-size array segment (per generation); the
- * compiler fills every index. */
+/* The chain's fields. The addresses map to a class through the tries
+ * above; each other field maps a packet value to a class id through a
+ * fixed-size array segment of leaf_tbl (per generation, the compiler fills
+ * every index), the context through ctx_tbl. */
 enum edgefw_dim {
-	EDGEFW_DIM_SRC = 0,  /* LPM, addr_tbl */
-	EDGEFW_DIM_DST,      /* LPM, addr_tbl */
+	EDGEFW_DIM_SRC = 0,  /* address tries in cells (kern/classifier.h) */
+	EDGEFW_DIM_DST,      /* address tries in cells (kern/classifier.h) */
 	EDGEFW_DIM_PROTO,    /* proto * 3 + fragment state */
 	EDGEFW_DIM_SPORT,    /* source port, ICMP type; EDGEFW_NO_L4 */
 	EDGEFW_DIM_DPORT,    /* destination port, ICMP code; EDGEFW_NO_L4 */

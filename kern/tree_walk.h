@@ -2,7 +2,7 @@
 /*
  * The decision trees' walk (user/compiler/tree.c builds them and explains
  * why they look this way; user/compiler/tree_flat.c walks them the same
- * way in userspace). Included by edgefw.bpf.c.
+ * way in userspace). Included by classifier.h.
  *
  * Per tree of the packet's family whose lowest rule is below the best rule
  * found so far: at most EDGEFW_TREE_STEPS node lookups, each deciding two

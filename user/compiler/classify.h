@@ -5,9 +5,10 @@
  *
  * Two structures hold the rules. The chain: each field (enum edgefw_dim)
  * maps a packet value to a leaf class, the set of rules that field allows
- * (addresses through prefix tables, every prefix a rule names carrying the
- * class of the addresses whose longest match it is; the other fields
- * through arrays indexed by value), and the fields the rules use are
+ * (addresses through multibit array tries, each cell carrying the class of
+ * the addresses under it (addr4.c; IPv6 longer than /48 through a /128
+ * hash and an LPM trie); the other fields through arrays indexed by
+ * value), and the fields the rules use are
  * chained: the class so far and the next field's leaf class give the next
  * class so far, and the last class names the first rule in all the sets.
  * Decision trees hold the rules the chain cannot within its budget (tree.c).

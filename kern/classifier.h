@@ -31,6 +31,8 @@
 
 struct classify_ctx {
 	const struct pkt_info *pi;
+	const struct edgefw_gen_config *cfg;
+	const struct tree_key *tk; /* the tree walk's, for its pairs; or NULL */
 	void *cells;
 	__u32 gen;
 	__u32 ifindex;
@@ -45,18 +47,40 @@ static __always_inline __u32 cell(void *cells, __u32 idx)
 	return v ? *v : EDGEFW_CLASS_NONE;
 }
 
-/* The IPv4 multibit trie: at most five array lookups. */
+/* The IPv4 multibit trie whose level 1 starts at cell l1: its leaf cell
+ * for address a (EDGEFW_CLASS_NONE when a lookup fails), at most five
+ * array lookups. */
+static __always_inline __u32 trie4_leaf(void *cells, __u32 l1, __u32 a)
+{
+	__u32 v = cell(cells, l1 + (a >> 16));
+
+	for (int shift = 12; shift >= 0; shift -= 4) {
+		if (!(v & EDGEFW_A4_CHUNK) || v == EDGEFW_CLASS_NONE)
+			break;
+		v = cell(cells, (v & EDGEFW_A4_VALUE) + ((a >> shift) & 15));
+	}
+	return v;
+}
+
+/* The chain's class of an IPv4 address. When the field's trie is shared
+ * with a forest (edgefw.h, pair_l1), the leaf names a pair whose first cell
+ * holds the class; the tree walk has usually found that leaf already. */
 static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field,
 				      const __u8 *addr)
 {
 	__u32 a = (__u32)addr[0] << 24 | (__u32)addr[1] << 16 |
 		  (__u32)addr[2] << 8 | addr[3];
-	__u32 v = cell(cc->cells, field * EDGEFW_A4_L1_SIZE + (a >> 16));
+	__u32 pairs = cc->cfg->pair_l1[field & 1], v;
 
-	for (int shift = 12; shift >= 0; shift -= 4) {
-		if (!(v & EDGEFW_A4_CHUNK) || v == EDGEFW_CLASS_NONE)
-			break;
-		v = cell(cc->cells, (v & EDGEFW_A4_VALUE) + ((a >> shift) & 15));
+	if (pairs) {
+		v = cc->tk ? cc->tk->pair[field & 1] : EDGEFW_CLASS_NONE;
+		if (v == EDGEFW_CLASS_NONE)
+			v = trie4_leaf(cc->cells, pairs, a);
+		if (v == EDGEFW_CLASS_NONE || (v & EDGEFW_A4_VALUE) == EDGEFW_A4_NONE)
+			return EDGEFW_CLASS_NONE;
+		v = cell(cc->cells, v & EDGEFW_A4_VALUE);
+	} else {
+		v = trie4_leaf(cc->cells, field * EDGEFW_A4_L1_SIZE, a);
 	}
 	if (v == EDGEFW_CLASS_NONE)
 		return v;
@@ -265,13 +289,16 @@ __attribute__((noinline)) int tree_lowest(const struct pkt_info *pi,
 
 	if (!pi || !cfg)
 		return (int)best;
+	/* The key first: its pairs must not be a previous packet's. */
+	k = bpf_map_lookup_elem(&tree_scratch, &zero);
+	if (!k)
+		return (int)best;
+	tree_key_fill(k, pi, (how >> 8) & 0xff);
 	cells = bpf_map_lookup_elem(&cells_tbl, &gen);
 	nodes = bpf_map_lookup_elem(&tnode_tbl, &gen);
 	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
-	k = bpf_map_lookup_elem(&tree_scratch, &zero);
-	if (!cells || !nodes || !leaves || !k)
+	if (!cells || !nodes || !leaves)
 		return (int)best;
-	tree_key_fill(k, pi, (how >> 8) & 0xff);
 	return (int)tree_classify(cfg, cells, nodes, leaves, k,
 				  pi->family == 6, best);
 }
@@ -291,14 +318,16 @@ static __always_inline struct edgefw_verdict *
 classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
 	 __u32 gen, __u32 ifindex, __u32 hook, __u32 conds, __u32 tree_rule)
 {
-	struct classify_ctx cc = { .pi = pi, .gen = gen, .ifindex = ifindex,
-				   .hook = hook, .conds = conds };
+	struct classify_ctx cc = { .pi = pi, .cfg = cfg, .gen = gen,
+				   .ifindex = ifindex, .hook = hook, .conds = conds };
 	struct edgefw_class_info *info = NULL;
-	__u32 chain_rule;
+	__u32 chain_rule, zero = 0;
 	void *classes;
 
 	cc.cells = bpf_map_lookup_elem(&cells_tbl, &gen);
 	classes = bpf_map_lookup_elem(&class_tbl, &gen);
+	if (cfg->pair_l1[0] | cfg->pair_l1[1])
+		cc.tk = bpf_map_lookup_elem(&tree_scratch, &zero);
 	if (!cc.cells || !classes)
 		return NULL;
 	if (tree_rule > cfg->chain_min_rule)

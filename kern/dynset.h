@@ -14,7 +14,7 @@
  * bucket is full the bit is cleared and the packet classified again, so
  * the next rules decide it. At most EDGEFW_MAX_CONDS such rounds.
  *
- * Included by edgefw.bpf.c after classify(); the maps here are pinned with
+ * Included by policy.h after classifier.h; the maps here are pinned with
  * the others (user/loader/instance.h) and are not per generation: sets and
  * buckets outlive reloads.
  */

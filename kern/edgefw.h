@@ -12,7 +12,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 11
+#define EDGEFW_LAYOUT_VERSION 12
 
 /* Rule counter slots (one per rule name) and the name stored for each.
  * rule_stats holds 16 bytes per slot per CPU: 1 MiB per CPU at this size. */
@@ -138,12 +138,13 @@ struct edgefw_lpm6_key {
 #define EDGEFW_CELLS_DEFAULT (1u << 20) /* 4 MiB per generation */
 #define EDGEFW_CLASSES_DEFAULT (1u << 18) /* 4 MiB per generation */
 
-/* Classification fields beyond the two addresses. Each maps a packet value
- * to a class id through a fixed-size array segment (per generation); the
- * compiler fills every index. */
+/* The chain's fields. The addresses map to a class through the tries
+ * above; each other field maps a packet value to a class id through a
+ * fixed-size array segment of leaf_tbl (per generation, the compiler fills
+ * every index), the context through ctx_tbl. */
 enum edgefw_dim {
-	EDGEFW_DIM_SRC = 0,  /* LPM, addr_tbl */
-	EDGEFW_DIM_DST,      /* LPM, addr_tbl */
+	EDGEFW_DIM_SRC = 0,  /* address tries in cells (kern/classifier.h) */
+	EDGEFW_DIM_DST,      /* address tries in cells (kern/classifier.h) */
 	EDGEFW_DIM_PROTO,    /* proto * 3 + fragment state */
 	EDGEFW_DIM_SPORT,    /* source port, ICMP type; EDGEFW_NO_L4 */
 	EDGEFW_DIM_DPORT,    /* destination port, ICMP code; EDGEFW_NO_L4 */
@@ -323,7 +324,8 @@ struct edgefw_tree_root {
 	__u32 min_rule;
 	__u8 family; /* 4 or 6 */
 	__u8 trie_word;
-	__u8 pad[2];
+	__u8 paired; /* the trie is the chain's too: see pair_l1 below */
+	__u8 pad[1];
 };
 
 #define EDGEFW_TREE_NO_TRIE 0xff
@@ -355,6 +357,15 @@ struct edgefw_gen_config {
 	/* The chain's lowest rule (RULE_NONE: empty): a packet whose tree hit
 	 * is below it skips the chain. */
 	__u32 chain_min_rule;
+	/* IPv4 src, dst (0: none): level 1 of a trie the chain shares with
+	 * the first forest over the same address (its tree_root has paired),
+	 * so a packet walks it once for both. Its leaves are the index of a
+	 * pair of cells in one cache line: the chain's class (an A4 cell
+	 * value), then the forest's subtree. The trie is the union of the
+	 * chain's and the forest's prefixes. The tree walk, which runs first,
+	 * leaves the pair in its per-CPU key (kern/tree_walk.h); the chain
+	 * walks the trie itself only when the forest was skipped. */
+	__u32 pair_l1[2];
 	struct edgefw_tree_root trees[2][EDGEFW_FAMILY_TREES];
 };
 
@@ -695,7 +706,7 @@ _Static_assert(sizeof(struct edgefw_tree_root) == 12, "tree root layout");
 _Static_assert(sizeof(struct edgefw_verdict) == 12, "verdict layout");
 _Static_assert(sizeof(struct edgefw_stage) == 12, "stage layout");
 _Static_assert(sizeof(struct edgefw_gen_config) ==
-	       24 + 12 * EDGEFW_DIM_COUNT + 8 + 12 * 2 * EDGEFW_FAMILY_TREES, "gen config layout");
+	       24 + 12 * EDGEFW_DIM_COUNT + 16 + 12 * 2 * EDGEFW_FAMILY_TREES, "gen config layout");
 _Static_assert(EDGEFW_DIM_COUNT == 9, "gen config padding assumes 9 fields");
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");

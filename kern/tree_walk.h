@@ -2,7 +2,7 @@
 /*
  * The decision trees' walk (user/compiler/tree.c builds them and explains
  * why they look this way; user/compiler/tree_flat.c walks them the same
- * way in userspace). Included by edgefw.bpf.c.
+ * way in userspace). Included by classifier.h.
  *
  * Per tree of the packet's family whose lowest rule is below the best rule
  * found so far: at most EDGEFW_TREE_STEPS node lookups, each deciding two
@@ -24,6 +24,11 @@ struct tree_key {
 	__u32 w[EDGEFW_TK_WORDS];
 	__u32 flags;
 	__u32 hook;
+	/* Per IPv4 address (src, dst): the leaf of the trie shared with the
+	 * chain (gen_config.pair_l1) as a paired forest found it, for the
+	 * chain to read instead of walking the trie again; EDGEFW_CLASS_NONE
+	 * while no forest walked it for this packet. */
+	__u32 pair[2];
 };
 
 /* Word w (0-3) of an address in pkt_info, in host order; the addresses
@@ -50,6 +55,7 @@ static __always_inline void tree_key_fill(struct tree_key *k,
 	k->w[12] = k->w[13] = k->w[14] = k->w[15] = 0;
 	k->flags = pi->flags > EDGEFW_NO_FLAGS ? EDGEFW_NO_FLAGS : pi->flags;
 	k->hook = hook;
+	k->pair[0] = k->pair[1] = EDGEFW_CLASS_NONE;
 }
 
 /* Keeps clang from turning the arithmetic below back into a compare and a
@@ -186,11 +192,28 @@ static __always_inline __u32 tree_forest_root(void *cells, __u32 l1, __u32 a)
 	return v == EDGEFW_A4_NONE ? EDGEFW_RULE_NONE : v;
 }
 
+/* A paired forest's subtree from the shared trie's leaf (the pair's second
+ * cell, in the cache line of the first), the leaf kept in the key for the
+ * chain. */
+static __always_inline __u32 tree_pair_root(void *cells, struct tree_key *k,
+					    __u32 word, __u32 leaf)
+{
+	__u32 idx = leaf + 1, *c;
+
+	k->pair[word == EDGEFW_TK_DST] = leaf == EDGEFW_RULE_NONE ? EDGEFW_A4_NONE : leaf;
+	if (leaf == EDGEFW_RULE_NONE)
+		return leaf;
+	c = bpf_map_lookup_elem(cells, &idx);
+	if (!c || *c == EDGEFW_A4_NONE)
+		return EDGEFW_RULE_NONE;
+	return *c;
+}
+
 /* The lowest rule below best that a tree of the family's (0 IPv4, 1 IPv6)
  * holds for the packet's key, else best. */
 static __always_inline __u32 tree_classify(const struct edgefw_gen_config *cfg,
 					   void *cells, void *nodes, void *leaves,
-					   const struct tree_key *k, __u32 fam,
+					   struct tree_key *k, __u32 fam,
 					   __u32 best)
 {
 	for (int t = 0; t < EDGEFW_FAMILY_TREES; t++) {
@@ -203,6 +226,8 @@ static __always_inline __u32 tree_classify(const struct edgefw_gen_config *cfg,
 			continue;
 		if (tr->trie_word != EDGEFW_TREE_NO_TRIE) {
 			root = tree_forest_root(cells, root, k->w[tr->trie_word & 15]);
+			if (tr->paired)
+				root = tree_pair_root(cells, k, tr->trie_word, root);
 			if (root == EDGEFW_RULE_NONE)
 				continue;
 		}

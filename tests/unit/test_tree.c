@@ -416,6 +416,41 @@ static void test_forest(void **state)
 	ef_ruleset_free(&rs);
 }
 
+/* A forest over an address the chain uses too shares the chain's trie
+ * (user/compiler/addr4_pair.c): one walk gives both the chain's class and
+ * the forest's subtree, nested prefixes of either side included. */
+static void test_forest_shares_the_chains_trie(void **state)
+{
+	struct ef_ruleset rs;
+	struct ef_compiled c;
+
+	(void)state;
+	parse_rules(&rs, "version: 1\nrules:\n"
+		    "  - {name: i, interfaces: [eth*], src: 10.0.0.0/8, action: drop}\n"
+		    "  - {name: a, src: 10.1.1.0/24, proto: tcp, dport: 22, action: pass}\n"
+		    "  - {name: j, interfaces: [eth*], src: 10.1.1.128/25, dst: 192.0.2.0/24, action: pass}\n"
+		    "  - {name: b, src: 10.1.2.0/24, proto: tcp, dport: 80, action: pass}\n"
+		    "  - {name: c, src: 10.1.0.0/16, proto: udp, action: drop}\n"
+		    "  - {name: k, interfaces: [lo], src: 10.1.2.7, action: drop}\n"
+		    "  - {name: l, interfaces: [eth*], src: 10.1.0.0/16, action: drop}\n");
+	compile_opts(&rs, true, 4, &c);
+	assert_int_equal(c.n_trees, 1);
+	assert_int_equal(c.trees[0].trie_word, EDGEFW_TK_SRC);
+	assert_true(c.trees[0].paired);
+	assert_int_equal(c.pair_l1[EF_FIELD_SRC], c.trees[0].root);
+	assert_int_equal(c.pair_l1[EF_FIELD_DST], 0);
+	assert_int_equal(c.held[0], EF_HELD_CHAIN);
+	assert_int_equal(c.held[1], EF_HELD_TREES);
+	expect4(&rs, &c, "10.1.1.7", "1.1.1.1", IPPROTO_TCP, 22, 1);
+	expect4(&rs, &c, "10.1.1.200", "192.0.2.1", IPPROTO_TCP, 22, 1);
+	expect4(&rs, &c, "10.1.2.7", "1.1.1.1", IPPROTO_UDP, 80, 4);
+	expect4(&rs, &c, "10.1.9.9", "1.1.1.1", IPPROTO_TCP, 80, -1);
+	expect4(&rs, &c, "11.1.1.7", "1.1.1.1", IPPROTO_TCP, 22, -1);
+	check_ruleset(&rs, &c, 4000);
+	ef_compiled_free(&c);
+	ef_ruleset_free(&rs);
+}
+
 /* More boxes than a leaf scans that no threshold separates (they differ
  * only in TCP flags) send rules back to the chain, and nothing is lost. */
 static void test_unseparable_rules_go_to_the_chain(void **state)
@@ -468,6 +503,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boxes_of_fields),
 		cmocka_unit_test(test_forest),
+		cmocka_unit_test(test_forest_shares_the_chains_trie),
 		cmocka_unit_test(test_unseparable_rules_go_to_the_chain),
 		cmocka_unit_test(test_interface_rules_stay_in_the_chain),
 		cmocka_unit_test(test_random_trees_against_reference),

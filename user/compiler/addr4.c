@@ -283,8 +283,16 @@ uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field,
 {
 	uint32_t a = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
 		     (uint32_t)addr[2] << 8 | addr[3];
+	uint32_t pair, v;
 
-	return ef_trie4_get(c, (size_t)field * EDGEFW_A4_L1_SIZE, a);
+	if (!c->pair_l1[field & 1])
+		return ef_trie4_get(c, (size_t)field * EDGEFW_A4_L1_SIZE, a);
+	/* A trie shared with a forest (addr4_pair.c): the pair's first cell. */
+	pair = ef_trie4_get(c, c->pair_l1[field & 1], a);
+	if (pair == EDGEFW_CLASS_NONE)
+		return pair;
+	v = c->cells[pair] & EDGEFW_A4_VALUE;
+	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
 int ef_trie4_append(struct ef_compiled *c, const struct ef_lpm_table *t,

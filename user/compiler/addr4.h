@@ -27,4 +27,13 @@ int ef_trie4_append(struct ef_compiled *c, const struct ef_lpm_table *t,
  * EDGEFW_CLASS_NONE. */
 uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a);
 
+/* Appends the trie field (EF_FIELD_SRC/DST) of the chain shares with a
+ * forest over the same address, whose table forest maps prefixes to
+ * subtrees (addr4_pair.c): its leaves name pairs of cells (chain class,
+ * subtree). *l1 is its first level-1 cell. 0 or -errno (with the reason
+ * in d for -E2BIG). */
+int ef_trie4_pair(struct ef_compiled *c, uint8_t field,
+		  const struct ef_lpm_table *forest, uint32_t *l1,
+		  const char *path, struct ef_diag *d);
+
 #endif

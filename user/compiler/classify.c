@@ -321,16 +321,32 @@ static int trees_build(const struct split_plan *p, unsigned leaf_size,
 	return ret;
 }
 
-/* The forests' tries, after the chain's cells. */
+/* The forests' tries, after the chain's cells. The first forest over an
+ * address shares its trie with the chain (addr4_pair.c): a packet walks
+ * it once for both. */
 static int forest_tries(const struct ef_ruleset *rs, struct ef_compiled *out,
 			struct ef_diag *d)
 {
 	int ret = 0;
 
-	for (unsigned t = 0; t < out->n_trees && !ret; t++)
-		if (out->trees[t].trie_word != EF_TREE_NO_TRIE)
-			ret = ef_trie4_append(out, &out->trees[t].prefixes,
-					      &out->trees[t].root, rs->path, d);
+	for (unsigned t = 0; t < out->n_trees && !ret; t++) {
+		struct ef_tree_info *info = &out->trees[t];
+		uint8_t field = info->trie_word == EDGEFW_TK_DST;
+
+		if (info->trie_word == EF_TREE_NO_TRIE)
+			continue;
+		if (out->pair_l1[field]) {
+			ret = ef_trie4_append(out, &info->prefixes, &info->root,
+					      rs->path, d);
+			continue;
+		}
+		ret = ef_trie4_pair(out, field, &info->prefixes, &info->root,
+				    rs->path, d);
+		if (!ret) {
+			info->paired = true;
+			out->pair_l1[field] = info->root;
+		}
+	}
 	return ret;
 }
 

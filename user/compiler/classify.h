@@ -5,9 +5,10 @@
  *
  * Two structures hold the rules. The chain: each field (enum edgefw_dim)
  * maps a packet value to a leaf class, the set of rules that field allows
- * (addresses through prefix tables, every prefix a rule names carrying the
- * class of the addresses whose longest match it is; the other fields
- * through arrays indexed by value), and the fields the rules use are
+ * (addresses through multibit array tries, each cell carrying the class of
+ * the addresses under it (addr4.c; IPv6 longer than /48 through a /128
+ * hash and an LPM trie); the other fields through arrays indexed by
+ * value), and the fields the rules use are
  * chained: the class so far and the next field's leaf class give the next
  * class so far, and the last class names the first rule in all the sets.
  * Decision trees hold the rules the chain cannot within its budget (tree.c).
@@ -83,6 +84,7 @@ enum ef_held {
 struct ef_tree_info {
 	uint8_t family;      /* EF_AF_INET or EF_AF_INET6 */
 	uint8_t trie_word;   /* a forest's address word, or EF_TREE_NO_TRIE */
+	bool paired;         /* its trie is the chain's (pair_l1) too */
 	uint32_t root;       /* a tree's tnode; a forest's trie level 1 cell */
 	struct ef_lpm_table prefixes; /* a forest's: prefix -> subtree tnode */
 	uint32_t min_rule;   /* its lowest rule */
@@ -127,6 +129,10 @@ struct ef_compiled {
 	size_t n_tleaves;
 	struct ef_tree_info trees[EDGEFW_MAX_TREES];
 	unsigned n_trees;
+	/* IPv4 src, dst: level 1 of the trie the chain shares with a forest
+	 * (addr4_pair.c, kern/edgefw.h), or 0: the chain's own at field *
+	 * EDGEFW_A4_L1_SIZE. */
+	uint32_t pair_l1[EF_FIELD_COUNT];
 
 	/* Which structure holds each rule (enum ef_held), and why the chain
 	 * does not hold them all (the budget it reached), or NULL. */

@@ -326,7 +326,9 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen,
 		r->min_rule = c->trees[t].min_rule;
 		r->family = c->trees[t].family;
 		r->trie_word = c->trees[t].trie_word;
+		r->paired = c->trees[t].paired;
 	}
+	memcpy(cfg.pair_l1, c->pair_l1, sizeof(cfg.pair_l1));
 	cfg.chain_min_rule = c->chain_min_rule;
 	if (ef_fault("gen_config_update") ||
 	    bpf_map_update_elem(inst->maps.gen_config, &gen, &cfg, BPF_ANY)) {

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The classifier: the first rule that matches a parsed packet, without
+ * looping over rules (kern/DESIGN.md, user/compiler/classifier.h).
+ *
+ * Two structures hold the rules. The chain: each field the ruleset uses
+ * maps the packet's value to a class (dim_class: multibit array tries for
+ * the addresses, array segments for protocol, ports, flags, VLAN and the
+ * dynamic conditions, a hash for the interface and hook), and the classes
+ * are combined field by field, (class so far, next class) -> class so far,
+ * through dense tables in `cells` or the chain_tbl hash; the last class
+ * names the chain's first matching rule (chain_class). The decision trees
+ * (tree_walk.h) hold the rules the chain could not within its budget; they
+ * are walked once per packet (tree_lowest, a call of its own). classify()
+ * returns the lower of the two rules.
+ *
+ * Top-down: the address tries, the other fields, the chain, the trees'
+ * entry point, classify().
+ */
+#ifndef EDGEFW_CLASSIFIER_H
+#define EDGEFW_CLASSIFIER_H
+
+#include <linux/bpf.h>
+#include <stdbool.h>
+#include <bpf/bpf_helpers.h>
+
+#include "edgefw.h"
+#include "parse.h"
+#include "maps.h"
+#include "tree_walk.h"
+
+struct classify_ctx {
+	const struct pkt_info *pi;
+	const struct edgefw_gen_config *cfg;
+	const struct tree_key *tk; /* the tree walk's, for its pairs; or NULL */
+	void *cells;
+	__u32 gen;
+	__u32 ifindex;
+	__u32 hook;
+	__u32 conds; /* dynamic conditions held (kern/dynset.h) */
+};
+
+static __always_inline __u32 cell(void *cells, __u32 idx)
+{
+	__u32 *v = bpf_map_lookup_elem(cells, &idx);
+
+	return v ? *v : EDGEFW_CLASS_NONE;
+}
+
+/* The IPv4 multibit trie whose level 1 starts at cell l1: its leaf cell
+ * for address a (EDGEFW_CLASS_NONE when a lookup fails), at most five
+ * array lookups. */
+static __always_inline __u32 trie4_leaf(void *cells, __u32 l1, __u32 a)
+{
+	__u32 v = cell(cells, l1 + (a >> 16));
+
+	for (int shift = 12; shift >= 0; shift -= 4) {
+		if (!(v & EDGEFW_A4_CHUNK) || v == EDGEFW_CLASS_NONE)
+			break;
+		v = cell(cells, (v & EDGEFW_A4_VALUE) + ((a >> shift) & 15));
+	}
+	return v;
+}
+
+/* The chain's class of an IPv4 address. When the field's trie is shared
+ * with a forest (edgefw.h, pair_l1), the leaf names a pair whose first cell
+ * holds the class; the tree walk has usually found that leaf already. */
+static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field,
+				      const __u8 *addr)
+{
+	__u32 a = (__u32)addr[0] << 24 | (__u32)addr[1] << 16 |
+		  (__u32)addr[2] << 8 | addr[3];
+	__u32 pairs = cc->cfg->pair_l1[field & 1], v;
+
+	if (pairs) {
+		v = cc->tk ? cc->tk->pair[field & 1] : EDGEFW_CLASS_NONE;
+		if (v == EDGEFW_CLASS_NONE)
+			v = trie4_leaf(cc->cells, pairs, a);
+		if (v == EDGEFW_CLASS_NONE || (v & EDGEFW_A4_VALUE) == EDGEFW_A4_NONE)
+			return EDGEFW_CLASS_NONE;
+		v = cell(cc->cells, v & EDGEFW_A4_VALUE);
+	} else {
+		v = trie4_leaf(cc->cells, field * EDGEFW_A4_L1_SIZE, a);
+	}
+	if (v == EDGEFW_CLASS_NONE)
+		return v;
+	v &= EDGEFW_A4_VALUE;
+	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
+}
+
+/* The IPv6 trie over the first 48 bits; the /128 hash and the LPM trie
+ * only under a cell that says such entries lie below. */
+static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field,
+				      const __u8 *a)
+{
+	__u32 v = cell(cc->cells, EDGEFW_A6_L1_BASE + field * EDGEFW_A4_L1_SIZE +
+				      ((__u32)a[0] << 8 | a[1]));
+
+	for (int n = 0; n < 8; n++) {
+		__u32 nib;
+
+		if (!(v & EDGEFW_A4_CHUNK) || v == EDGEFW_CLASS_NONE)
+			break;
+		nib = n & 1 ? a[2 + n / 2] & 15 : a[2 + n / 2] >> 4;
+		v = cell(cc->cells, (v & EDGEFW_A6_VALUE) + nib);
+	}
+	if (v == EDGEFW_CLASS_NONE)
+		return v;
+	if (v & EDGEFW_A6_HOST) {
+		struct edgefw_host6_key h = { .tag = cc->gen << 1 | field };
+		__u32 *cls;
+
+		__builtin_memcpy(h.addr, a, 16);
+		cls = bpf_map_lookup_elem(&host6_tbl, &h);
+		if (cls)
+			return *cls;
+	}
+	if (v & EDGEFW_A6_LONGER) {
+		struct edgefw_lpm6_key k = {
+			.prefixlen = EDGEFW_LPM6_TAG_BITS + 128,
+			.tag = cc->gen << 1 | field,
+		};
+		__u32 *cls;
+
+		__builtin_memcpy(k.addr, a, 16);
+		cls = bpf_map_lookup_elem(&lpm6_tbl, &k);
+		if (cls)
+			return *cls;
+	}
+	v &= EDGEFW_A6_VALUE;
+	return v == EDGEFW_A6_NONE ? EDGEFW_CLASS_NONE : v;
+}
+
+static __always_inline __u32 addr_class(const struct classify_ctx *cc, bool dst)
+{
+	const struct pkt_info *pi = cc->pi;
+
+	if (pi->family == 4)
+		return a4_class(cc, dst, dst ? pi->daddr : pi->saddr);
+	return a6_class(cc, dst, dst ? pi->daddr : pi->saddr);
+}
+
+static __always_inline __u32 leaf_class(__u32 gen, __u32 idx)
+{
+	__u32 key = gen * EDGEFW_LEAF_SIZE + idx;
+	__u32 *cls = bpf_map_lookup_elem(&leaf_tbl, &key);
+
+	return cls ? *cls : EDGEFW_CLASS_NONE;
+}
+
+static __always_inline __u32 ctx_class(const struct classify_ctx *cc)
+{
+	struct edgefw_ctx_key k = { .gen = cc->gen, .ifindex = cc->ifindex,
+				    .hook = cc->hook };
+	__u32 *cls = bpf_map_lookup_elem(&ctx_tbl, &k);
+
+	if (!cls) {
+		/* An interface the ruleset names no pattern for. */
+		k.ifindex = 0;
+		cls = bpf_map_lookup_elem(&ctx_tbl, &k);
+	}
+	return cls ? *cls : EDGEFW_CLASS_NONE;
+}
+
+/* The packet's class in field dim. The ids differ by the field's place in
+ * the chain: for the first field (cfg->dims[0]) the compiler stores chain
+ * class ids (the class so far, an index into `classes`), so the chain
+ * starts without a combining step; for every other field, the field's own
+ * class ids (a column of the next stage's table or the second half of a
+ * chain_tbl key). user/compiler/chain.c (remap_first) assigns them. */
+static __always_inline __u32 dim_class(const struct classify_ctx *cc, __u8 dim)
+{
+	const struct pkt_info *pi = cc->pi;
+	__u32 v;
+
+	switch (dim) {
+	case EDGEFW_DIM_SRC:
+		return addr_class(cc, false);
+	case EDGEFW_DIM_DST:
+		return addr_class(cc, true);
+	case EDGEFW_DIM_PROTO:
+		return leaf_class(cc->gen, EDGEFW_LEAF_PROTO_OFF +
+				  (((__u32)(pi->ct_state & 3) << 8) + pi->l4proto) *
+					  EDGEFW_FRAG_STATES + pi->frag);
+	case EDGEFW_DIM_SPORT:
+		v = pi->sport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->sport;
+		return leaf_class(cc->gen, EDGEFW_LEAF_SPORT_OFF + v);
+	case EDGEFW_DIM_DPORT:
+		v = pi->dport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->dport;
+		return leaf_class(cc->gen, EDGEFW_LEAF_DPORT_OFF + v);
+	case EDGEFW_DIM_FLAGS:
+		v = pi->flags > EDGEFW_NO_FLAGS ? EDGEFW_NO_FLAGS : pi->flags;
+		return leaf_class(cc->gen, EDGEFW_LEAF_FLAGS_OFF + v);
+	case EDGEFW_DIM_VLAN:
+		v = pi->vlan > EDGEFW_UNTAGGED ? EDGEFW_UNTAGGED : pi->vlan;
+		return leaf_class(cc->gen, EDGEFW_LEAF_VLAN_OFF + v);
+	case EDGEFW_DIM_CTX:
+		return ctx_class(cc);
+	case EDGEFW_DIM_COND:
+		return leaf_class(cc->gen, EDGEFW_LEAF_COND_OFF +
+				  (cc->conds & (EDGEFW_LEAF_COND_LEN - 1)));
+	default:
+		return EDGEFW_CLASS_NONE;
+	}
+}
+
+/* The chain's last class for the packet (its verdict names the first
+ * matching rule of the chain), or NULL. */
+static __always_inline struct edgefw_class_info *
+chain_class(const struct classify_ctx *cc, const struct edgefw_gen_config *cfg,
+	    void *classes)
+{
+	struct edgefw_class_info *info;
+	__u32 cur;
+
+	cur = cfg->n_dims ? dim_class(cc, cfg->dims[0]) : cfg->root_class;
+	for (int i = 1; i < EDGEFW_DIM_COUNT; i++) {
+		const struct edgefw_stage *st = &cfg->stages[i];
+		__u32 next, *found;
+
+		if (i >= cfg->n_dims || cur == EDGEFW_CLASS_NONE)
+			break;
+		next = dim_class(cc, cfg->dims[i]);
+		if (next == EDGEFW_CLASS_NONE)
+			return NULL;
+		if (st->width) {
+			cur = cell(cc->cells, st->base + (cur - st->row0) * st->width + next);
+			continue;
+		}
+		{
+			struct edgefw_chain_key k = {
+				.cur = cur | (cc->gen ? EDGEFW_CHAIN_GEN_BIT : 0),
+				.next = next,
+			};
+
+			found = bpf_map_lookup_elem(&chain_tbl, &k);
+		}
+		if (found) {
+			cur = *found;
+			continue;
+		}
+		info = bpf_map_lookup_elem(classes, &cur);
+		cur = info ? info->miss : EDGEFW_CLASS_NONE;
+	}
+	if (cur == EDGEFW_CLASS_NONE)
+		return NULL;
+	info = bpf_map_lookup_elem(classes, &cur);
+	if (!info || !(info->verdict.flags & EDGEFW_VERDICT_F_MATCH))
+		return NULL;
+	return info;
+}
+
+/* A rule a tree found below the chain's, by its index. */
+static __always_inline struct edgefw_verdict *rule_verdict(__u32 gen, __u32 rule)
+{
+	__u32 key;
+
+	if (rule >= EDGEFW_MAX_RULES)
+		return NULL;
+	key = gen * EDGEFW_MAX_RULES + rule;
+	return bpf_map_lookup_elem(&rule_tbl, &key);
+}
+
+/* The tree key of the packet being classified, per CPU: a program runs to
+ * its end on one CPU (a tc program runs with bottom halves off, an XDP one
+ * in them, so neither interrupts the other there), and the key kept off
+ * the stack leaves room for the calls the datapath makes (512 bytes for
+ * all frames together). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tree_key);
+} tree_scratch SEC(".maps");
+
+/* The trees' part of classifying, a global function: the verifier checks
+ * it once, whatever path through the chain led here, instead of once per
+ * such path, and its key lives in its own frame, not in the caller's
+ * (the combined stack of the calls must stay within 512 bytes). how: the
+ * generation (bit 0) and the hook (bits 8-15). Returns the lowest rule
+ * below best the family's trees hold for the packet, else best. */
+__attribute__((noinline)) int tree_lowest(const struct pkt_info *pi,
+					   const struct edgefw_gen_config *cfg,
+					   __u32 how, __u32 best)
+{
+	void *cells, *nodes, *leaves;
+	struct tree_key *k;
+	__u32 gen = how & 1, zero = 0;
+
+	if (!pi || !cfg)
+		return (int)best;
+	/* The key first: its pairs must not be a previous packet's. */
+	k = bpf_map_lookup_elem(&tree_scratch, &zero);
+	if (!k)
+		return (int)best;
+	tree_key_fill(k, pi, (how >> 8) & 0xff);
+	cells = bpf_map_lookup_elem(&cells_tbl, &gen);
+	nodes = bpf_map_lookup_elem(&tnode_tbl, &gen);
+	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
+	if (!cells || !nodes || !leaves)
+		return (int)best;
+	return (int)tree_classify(cfg, cells, nodes, leaves, k,
+				  pi->family == 6, best);
+}
+
+static __always_inline __u32 trees_walk(const struct pkt_info *pi,
+					const struct edgefw_gen_config *cfg,
+					__u32 gen, __u32 hook, __u32 best)
+{
+	return (__u32)tree_lowest(pi, cfg, (gen & 1) | (hook & 0xff) << 8, best);
+}
+
+/* Returns the verdict of the first matching rule, or NULL when no rule
+ * matches (the caller applies the default): the lowest of tree_rule (what
+ * the decision trees found, walked by the caller) and the chain's rule.
+ * The chain is skipped when the trees found a rule below its lowest. */
+static __always_inline struct edgefw_verdict *
+classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
+	 __u32 gen, __u32 ifindex, __u32 hook, __u32 conds, __u32 tree_rule)
+{
+	struct classify_ctx cc = { .pi = pi, .cfg = cfg, .gen = gen,
+				   .ifindex = ifindex, .hook = hook, .conds = conds };
+	struct edgefw_class_info *info = NULL;
+	__u32 chain_rule, zero = 0;
+	void *classes;
+
+	cc.cells = bpf_map_lookup_elem(&cells_tbl, &gen);
+	classes = bpf_map_lookup_elem(&class_tbl, &gen);
+	if (cfg->pair_l1[0] | cfg->pair_l1[1])
+		cc.tk = bpf_map_lookup_elem(&tree_scratch, &zero);
+	if (!cc.cells || !classes)
+		return NULL;
+	if (tree_rule > cfg->chain_min_rule)
+		info = chain_class(&cc, cfg, classes);
+	chain_rule = info ? info->verdict.rule : EDGEFW_RULE_NONE;
+	if (chain_rule <= tree_rule)
+		return info ? &info->verdict : NULL;
+	return rule_verdict(gen, tree_rule);
+}
+
+#endif /* EDGEFW_CLASSIFIER_H */

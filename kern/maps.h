@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The maps of the edgefw programs, except those that belong to one concern
+ * and sit beside its code: the connection tracker's (conntrack.h), the
+ * dynamic sets' and limits' (dynset.h), the attachment slots (ifslot.h) and
+ * the per-CPU scratch values that keep large structures off the stack
+ * (classifier.h, policy.h). Userspace pins every one of them (the list is in
+ * user/loader/instance.h).
+ *
+ * In order: the ruleset's tables, per generation; the switch between
+ * generations; the counters; userspace's bookkeeping; redirect targets;
+ * the drop log. edgefw.h has the layouts and the costs that chose them.
+ */
+#ifndef EDGEFW_MAPS_H
+#define EDGEFW_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "edgefw.h"
+
+/* The ruleset's tables (see edgefw.h for the layout and the costs that
+ * chose it). Fixed-size arrays hang off map-in-maps, one slot per
+ * generation; hash and LPM tables hold both generations. */
+/* Sizes are the defaults; an instance may be created with others. */
+struct cells_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, EDGEFW_CELLS_DEFAULT);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+};
+
+struct class_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EDGEFW_CLASSES_DEFAULT);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct edgefw_class_info));
+};
+
+#define GEN_OUTER(name, inner)                                  \
+	struct {                                                \
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);       \
+		__uint(max_entries, EDGEFW_GENERATIONS);        \
+		__type(key, __u32);                             \
+		__array(values, struct inner);                  \
+	} name SEC(".maps")
+
+/* The decision trees' nodes and leaf elements (kern/tree_walk.h). */
+struct tnode_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EDGEFW_TNODES_DEFAULT);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct edgefw_tnode));
+};
+
+struct tleaf_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EDGEFW_TLEAVES_DEFAULT);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct edgefw_tleaf));
+};
+
+GEN_OUTER(cells_tbl, cells_table);
+GEN_OUTER(class_tbl, class_table);
+GEN_OUTER(tnode_tbl, tnode_table);
+GEN_OUTER(tleaf_tbl, tleaf_table);
+
+/* Each generation's verdict per rule index, in halves: what a tree's leaf
+ * names when it finds a rule below the chain's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct edgefw_verdict);
+} rule_tbl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_LPM6_MAX);
+	__type(key, struct edgefw_lpm6_key);
+	__type(value, __u32);
+} lpm6_tbl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_HOST6_MAX);
+	__type(key, struct edgefw_host6_key);
+	__type(value, __u32);
+} host6_tbl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_CHAIN_MAX);
+	__type(key, struct edgefw_chain_key);
+	__type(value, __u32);
+} chain_tbl SEC(".maps");
+
+/* Not used by the programs: updating a map-in-map makes the kernel wait
+ * for an RCU grace period, after which no program still runs on the
+ * generation just switched away from, so its entries can be deleted. */
+struct sync_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct sync_inner);
+} rcu_sync SEC(".maps");
+
+/* Fixed-size tables, one half per generation. Mmapable, so a reload
+ * writes the inactive half with one copy instead of 136k updates. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_LEAF_SIZE);
+	__type(key, __u32);
+	__type(value, __u32);
+} leaf_tbl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EDGEFW_GENERATIONS * (EDGEFW_MAX_ATTACH + 1) *
+				    EDGEFW_HOOK_COUNT);
+	__type(key, struct edgefw_ctx_key);
+	__type(value, __u32);
+} ctx_tbl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EDGEFW_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct edgefw_gen_config);
+} gen_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct edgefw_active);
+} active SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EDGEFW_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct edgefw_counter);
+} rule_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EDGEFW_HOOK_COUNT);
+	__type(key, __u32);
+	__type(value, struct edgefw_counter);
+} default_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EDGEFW_REASON_COUNT);
+	__type(key, __u32);
+	__type(value, struct edgefw_counter);
+} reason_stats SEC(".maps");
+
+/* Per attachment and final decision; see edgefw.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EDGEFW_IFACE_STATS_SIZE);
+	__type(key, __u32);
+	__type(value, struct edgefw_counter);
+} iface_stats SEC(".maps");
+
+/* Userspace-only bookkeeping, pinned beside the tables so every edgefw
+ * invocation sees the same state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct edgefw_rule_meta);
+} rule_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EDGEFW_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct edgefw_gen_info);
+} gen_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct edgefw_instance_info);
+} instance_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EDGEFW_MAX_ATTACH);
+	__type(key, struct edgefw_attach_key);
+	__type(value, struct edgefw_attach_val);
+} attachments SEC(".maps");
+
+/* Redirect targets for XDP, keyed by ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, EDGEFW_MAX_ATTACH);
+	__type(key, __u32);
+	__type(value, __u32);
+} tx_ports SEC(".maps");
+
+/* The drop log (see edgefw.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, EDGEFW_LOG_RING_SIZE);
+} log_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct edgefw_log_config);
+} log_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EDGEFW_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct edgefw_log_state);
+} log_state SEC(".maps");
+
+#endif /* EDGEFW_MAPS_H */

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * decide(): a packet's fate in a form no hook owns (pass, drop, redirect),
+ * from the parse, the active generation's policies, the connection
+ * tracker, the rules (dynset.h's dyn_decide around classifier.h's
+ * classify()) and the default action. The programs (edgefw.bpf.c) map it
+ * to their hook's codes.
+ */
+#ifndef EDGEFW_POLICY_H
+#define EDGEFW_POLICY_H
+
+#include <linux/bpf.h>
+#include <stdbool.h>
+#include <bpf/bpf_helpers.h>
+
+#include "edgefw.h"
+#include "parse.h"
+#include "maps.h"
+#include "stats.h"
+#include "classifier.h"
+#include "conntrack.h"
+/* Dynamic sets, rate limits and bans (issue 16). */
+#include "dynset.h"
+
+/* Verdicts in the hook-neutral form; each program maps them to its codes. */
+enum fw_decision {
+	FW_PASS,
+	FW_DROP,
+	FW_REDIRECT,
+};
+
+struct fw_result {
+	enum fw_decision decision;
+	__u32 ifindex; /* FW_REDIRECT */
+};
+
+static __always_inline __u32 parse_reason(int pr)
+{
+	switch (pr) {
+	case PARSE_NON_IP:
+		return EDGEFW_REASON_NON_IP;
+	case PARSE_ND:
+		return EDGEFW_REASON_ND;
+	case PARSE_BAD_L2:
+		return EDGEFW_REASON_MALFORMED_L2;
+	case PARSE_BAD_EXT:
+		return EDGEFW_REASON_MALFORMED_EXT;
+	case PARSE_BAD_L4:
+		return EDGEFW_REASON_MALFORMED_L4;
+	case PARSE_EXT_OVERFLOW:
+		return EDGEFW_REASON_EXT_OVERFLOW;
+	case PARSE_ENCAP_OVERFLOW:
+		return EDGEFW_REASON_ENCAP_OVERFLOW;
+	case PARSE_READ_FAIL:
+		return EDGEFW_REASON_READ_FAIL;
+	default:
+		return EDGEFW_REASON_MALFORMED_L3;
+	}
+}
+
+static __always_inline __u8 parse_policy(const struct edgefw_gen_config *cfg,
+					 int pr)
+{
+	switch (pr) {
+	case PARSE_NON_IP:
+	case PARSE_ND:
+		return cfg->non_ip_action;
+	case PARSE_EXT_OVERFLOW:
+		return cfg->ext_overflow_action;
+	case PARSE_ENCAP_OVERFLOW:
+		return cfg->encap_overflow_action;
+	case PARSE_READ_FAIL:
+		/* Headers the kernel could not copy: the stack itself drops a
+		 * packet whose headers it cannot pull. */
+		return EDGEFW_ACT_DROP;
+	default:
+		return cfg->malformed_action;
+	}
+}
+
+/* Where a tag taken out of the frame (by the driver's rx VLAN offload, or
+ * by the stack) can be read. */
+enum ctx_vlan {
+	CTX_VLAN_NONE,      /* plain XDP: nowhere */
+	CTX_VLAN_XDP_KFUNC, /* device-bound XDP: the metadata kfunc */
+	CTX_VLAN_SKB,       /* tc: skb->vlan_tci */
+};
+
+extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx,
+					__be16 *vlan_proto,
+					__u16 *vlan_tci) __ksym __weak;
+
+static __always_inline __u32 stripped_vlan(void *ctx, enum ctx_vlan where)
+{
+	struct __sk_buff *skb = ctx;
+	__be16 proto;
+	__u16 tci;
+
+	switch (where) {
+	case CTX_VLAN_SKB:
+		return skb->vlan_present ? (skb->vlan_tci & 0x0fff) : EDGEFW_UNTAGGED;
+	case CTX_VLAN_XDP_KFUNC:
+		if (bpf_xdp_metadata_rx_vlan_tag(ctx, &proto, &tci))
+			return EDGEFW_UNTAGGED; /* none, or not supported */
+		return tci & 0x0fff;
+	default:
+		return EDGEFW_UNTAGGED;
+	}
+}
+
+/* What decide() keeps off its stack for the packet it decides, per CPU
+ * (see tree_scratch): the connection tracker's view and the verdict. */
+struct decide_scratch {
+	struct ct_pkt ct;
+	struct edgefw_verdict verdict;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct decide_scratch);
+} decide_scratch SEC(".maps");
+
+/* ctx is the hook's context (kind says which); *out_bytes is set to the
+ * length counted for the frame. */
+static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
+					       __u64 *out_bytes, __u32 ifindex,
+					       __u32 hook, enum ctx_vlan where)
+{
+	struct fw_result res = { .decision = FW_PASS };
+	struct edgefw_verdict *v;
+	struct decide_scratch *sc;
+	struct edgefw_gen_config *cfg;
+	struct edgefw_active *act;
+	struct pkt_info pi = {};
+	struct ct_pkt *ct;
+	__u32 zero = 0, gen;
+	__u64 bytes;
+	__u8 action, vflags = 0;
+	int pr;
+
+	/* Off the stack, which the calls below need (512 bytes in all). */
+	sc = bpf_map_lookup_elem(&decide_scratch, &zero);
+	if (!sc)
+		return res;
+	ct = &sc->ct;
+	__builtin_memset(ct, 0, sizeof(*ct));
+	pr = parse_packet(ctx, kind, &pi);
+	/* Counters carry the whole frame. At XDP the parse asks for the
+	 * length past the first buffer only when a header lies there, so a
+	 * multi-buffer frame decided early (non-IP, an encapsulation beyond
+	 * the walk, padding) would count only its first buffer. */
+	bytes = kind == CURSOR_XDP ? (__u64)bpf_xdp_get_buff_len(ctx) : pi.len;
+	*out_bytes = bytes;
+	act = bpf_map_lookup_elem(&active, &zero);
+	if (!act || !act->loaded) {
+		count(&reason_stats, EDGEFW_REASON_NO_RULESET, bytes);
+		return res;
+	}
+	gen = act->gen & 1;
+	cfg = bpf_map_lookup_elem(&gen_config, &gen);
+	if (!cfg) {
+		count(&reason_stats, EDGEFW_REASON_NO_RULESET, bytes);
+		return res;
+	}
+
+	if (pr != PARSE_OK) {
+		count(&reason_stats, parse_reason(pr), bytes);
+		action = parse_policy(cfg, pr);
+		goto policy;
+	}
+	/* An offloaded outer tag is beside the frame, not in it; a tag in the
+	 * frame is inner to it, so it is the one rules see. */
+	if (pi.vlan == EDGEFW_UNTAGGED)
+		pi.vlan = stripped_vlan(ctx, where);
+
+	if (pi.frag == PKT_LATER_FRAG && cfg->frag_policy != EDGEFW_FRAGPOL_RULES) {
+		count(&reason_stats, EDGEFW_REASON_FRAGMENT, bytes);
+		action = cfg->frag_policy == EDGEFW_FRAGPOL_DROP ?
+				 EDGEFW_ACT_DROP : EDGEFW_ACT_PASS;
+		goto policy;
+	}
+
+	/* Connection tracking (#15, kern/conntrack.h): the packet's state,
+	 * which `state:` rules match, before the rules. */
+	if (cfg->ct_mode)
+		pi.ct_state = (__u8)(kind == CURSOR_XDP ?
+			edgefw_ct_classify_xdp(ctx, &pi, ct) :
+			edgefw_ct_classify_skb(ctx, &pi, ct));
+
+	/* issue 16: the rules with dynamic sets and limits (kern/dynset.h) */
+	v = dyn_decide(&pi, gen, ifindex, hook, bytes, &sc->verdict) ? &sc->verdict : NULL;
+	if (v) {
+		vflags = v->flags;
+		count(&rule_stats, v->counter_slot, bytes);
+		if (v->flags & EDGEFW_VERDICT_F_LOG)
+			log_packet(&pi, v, bytes, ifindex, hook);
+		if (v->action == EDGEFW_ACT_REDIRECT) {
+			res.decision = FW_REDIRECT;
+			res.ifindex = v->redirect_ifindex;
+			return res;
+		}
+		action = v->action;
+		goto policy;
+	}
+
+	count(&default_stats, hook, bytes);
+	action = hook < EDGEFW_HOOK_COUNT ? cfg->default_action[hook] :
+					    EDGEFW_ACT_PASS;
+	count(&reason_stats, action == EDGEFW_ACT_DROP ?
+			     EDGEFW_REASON_DEFAULT_DROP :
+			     EDGEFW_REASON_DEFAULT_PASS, bytes);
+policy:
+	res.decision = action == EDGEFW_ACT_DROP ? FW_DROP : FW_PASS;
+	/* Connection tracking (#15): record the new flow it passes. */
+	if (res.decision == FW_PASS && pi.ct_state == EDGEFW_CT_NEW && cfg->ct_mode)
+		edgefw_ct_create(ct, ifindex, hook, pi.l4proto, vflags);
+	return res;
+}
+
+#endif /* EDGEFW_POLICY_H */

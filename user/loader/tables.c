@@ -22,6 +22,7 @@
 #include "edgefw.h"
 #include "fault.h"
 #include "gen_arrays.h"
+#include "grow.h"
 #include "log.h"
 #include "purge.h"
 #include "slot_ops.h"
@@ -448,7 +449,10 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		ef_log_err("out of memory loading the ruleset");
 		goto out;
 	}
-	ret = resolve_redirects(inst, rs, ifindex_of);
+	/* Maps too small for the new ruleset grow first (grow.h). */
+	ret = ef_grow_for(inst, rs, c, &cur, &sum->grew);
+	if (!ret)
+		ret = resolve_redirects(inst, rs, ifindex_of);
 	if (!ret)
 		ret = ef_slots_assign(inst, &cur, rs, slot_of, sum);
 	v = (struct verdicts){ rs, c, slot_of, ifindex_of };

@@ -14,7 +14,7 @@
 
 static __u32 room(size_t need, __u32 floor, __u32 round, __u32 max)
 {
-	size_t want = need + need / 4;
+	size_t want = need + need / 8;
 
 	want = (want + round - 1) / round * round;
 	if (want < floor)

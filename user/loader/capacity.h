@@ -32,7 +32,7 @@ struct ef_compiled;
 void ef_needs_of(const struct ef_ruleset *rs, const struct ef_compiled *c,
 		 struct ef_needs *n);
 
-/* Room for n with a quarter more (so a reload that adds a little does not
+/* Room for n with an eighth more (so a reload that adds a little does not
  * grow), rounded up; at least each map's floor, at most its maximum.
  * ct_size: the connection table's size when the ruleset tracks (the
  * operator's, or one from the machine's memory); a stateless ruleset

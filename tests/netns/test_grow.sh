@@ -29,12 +29,12 @@ B=$EFW_CLIENT4_BAD # dropped by a static rule on 7001
 SMALL_MAX=$((40 << 20))
 EFW_INSTANCES+=("$INST")
 
-head_rules() {
+head_rules() { # SET_SIZE: the big ruleset resizes the dynamic set too
 	cat <<EOF
 version: 1
 defaults: {xdp: pass, non-ip: pass}
 sets:
-  ban: {dynamic: true, type: address, timeout: 10m}
+  ban: {dynamic: true, type: address, timeout: 10m, size: $1}
   block: {files: [block.txt]}
 rules:
   - name: drop-banned
@@ -51,7 +51,7 @@ EOF
 }
 : >"$EFW_TMP/block.txt"
 {
-	head_rules
+	head_rules 1000
 	for i in $(seq 1 8); do
 		printf '  - name: f%d\n    dst: 192.0.2.%d/32\n    proto: tcp\n    dport: %d\n    action: drop\n' "$i" "$i" $((8000 + i))
 	done
@@ -78,7 +78,7 @@ with open(d + "/svc.yaml", "w") as f:
             rnd.choice([22, 25, 53, 80, 443, 8080]), rnd.choice(["pass", "drop"])))
 EOF
 {
-	head_rules
+	head_rules 2000
 	cat "$EFW_TMP/svc.yaml"
 } >"$BIG"
 
@@ -162,8 +162,8 @@ d_blocked=$(($(counter "$s1" drop-blocked) - $(counter "$s0" drop-blocked))) || 
 d_banned=$(($(counter "$s1" drop-banned) - $(counter "$s0" drop-banned))) || d_banned=invalid
 tap_is "drop-blocked counted every packet across the growth" "$d_blocked" "$sent_blocked"
 tap_is "drop-banned counted every packet across the growth" "$d_banned" "$sent_banned"
-tap_check "the dynamic set still holds $A" \
-	jq -e --arg a "$A" 'any(.[]; .name == "ban" and .entries == 1)' \
+tap_check "the dynamic set, resized to 2000 in the same reload, still holds $A" \
+	jq -e 'any(.[]; .name == "ban" and .entries == 1 and .size == 2000)' \
 	<<<"$(efw_edgefw --instance "$INST" set list --json 2>/dev/null)"
 
 # --- Right after the switch: the previous generation's arrays and the

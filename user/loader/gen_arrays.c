@@ -73,7 +73,7 @@ static int create_array(const char *name, __u32 value_size, size_t entries,
 
 static int too_small(const char *what, size_t need, __u32 cap)
 {
-	ef_log_err("the ruleset needs %zu %s; this instance holds %u: detach it from every interface and attach again (an instance is sized for the ruleset it starts with)",
+	ef_log_err("the ruleset needs %zu %s; this instance holds %u and could not grow (see above): detach it from every interface and attach it again with the new rules",
 		   need, what, cap);
 	return -E2BIG;
 }

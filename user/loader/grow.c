@@ -68,8 +68,10 @@ static int check_att(struct att *a)
 			on_hook = h.prog_id;
 			a->xdp_mode = h.attach_mode;
 		}
-		if (on_hook == a->val.prog_id &&
-		    !prog_named(on_hook, ef_prog_name(EDGEFW_HOOK_XDP)))
+		if (on_hook && ef_xdp_is_dispatcher(on_hook))
+			why = "libxdp's dispatcher holds its XDP hook";
+		else if (on_hook == a->val.prog_id &&
+			 !prog_named(on_hook, ef_prog_name(EDGEFW_HOOK_XDP)))
 			why = "its XDP program is the device-bound one for VLAN tags";
 	} else {
 		ef_tc_prog_on_hook((int)a->key.ifindex, (enum edgefw_hook)a->key.hook,
@@ -347,6 +349,8 @@ int ef_grow_for(struct ef_instance *inst, const struct ef_ruleset *rs,
 	*grew = false;
 	for (int h = 0; h < EDGEFW_HOOK_COUNT; h++)
 		gr.prog_fd[h] = -1;
+	for (int m = 0; m < EF_GROW_COUNT; m++)
+		gr.maps.fd[m] = -1;
 	ret = ef_instance_capacity(inst, &have);
 	if (ret)
 		return ret;

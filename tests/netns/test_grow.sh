@@ -125,6 +125,16 @@ for p in "$PIN"/*; do before[${p##*/}]=$(map_id "${p##*/}"); done
 tap_check "the old maps' ids are known ($old_outer, $old_inner, ${#before[@]} pins)" \
 	test -n "$old_outer" -a -n "$old_inner" -a "${#before[@]}" -gt 30
 
+# --- A growth that cannot see the attachments is refused whole: from the
+# host's network namespace, the edge's interfaces are not there.
+rc=0
+out=$(cd "$EFW_TMP" && timeout 60 "$EDGEFW" --instance "$INST" reload "$BIG" 2>&1) || rc=$?
+tap_check "a growing reload from another network namespace fails (exit $rc)" test "$rc" -ne 0
+tap_check "it says why" grep -q "cannot grow the instance's maps in place" <<<"$out"
+tap_check "the 10 rules stay in force, the maps unchanged" \
+	test "$(status | jq -r .rules)" = 10 -a "$(map_id cells_tbl)" = "$old_outer"
+tap_check "no temporary pin is left" bash -c "! ls '$PIN' | grep -q _grow"
+
 # --- Growth under traffic: every packet of B on 7001 and of A on 7002
 # must be dropped before, during and after; A on 7000 passes.
 s0=$(stats) || s0=none

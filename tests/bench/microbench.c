@@ -13,7 +13,9 @@
  *              [--classbench-sets NAME,NAME...]
  *              [--cb-budget CPU_SECONDS] [--classbench-only | --no-classbench]
  *              [--shapes] [--conntrack] [--dynamic-only] [--dynamic-json FILE]
+ *              [--reload-only]
  *
+ * --reload-only: only the reload table (compile, load + switch, memlock).
  * --conntrack: only the cost of connection tracking (ctbench.c).
  * --dynamic-only: only issue 16's figures (dynbench.c): a rule with and
  * without a per-source limit and behind a dynamic set, and `edgefw set
@@ -52,6 +54,7 @@
 #include "dynbench.h"
 #include "edgefw.skel.h"
 #include "instance.h"
+#include "memory.h"
 #include "listfile.h"
 #include "naive.h"
 #include "packets.h"
@@ -408,76 +411,23 @@ static double ms_since(const struct timespec *t0)
 	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-/* The kernel's own accounting of a map (map_mem_usage, shown as memlock):
- * it counts what hash and LPM maps without preallocation really hold, which
- * the entry counts alone would not tell. 0 or a negative errno. */
-static int map_memlock(int fd, uint64_t *bytes)
-{
-	char path[64], line[128];
-	int ret = -ENODATA;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %" SCNu64, bytes) == 1) {
-			ret = 0;
-			break;
-		}
-	fclose(f);
-	return ret;
-}
-
-/* Adds the memlock of the array in slot gen of a map-in-map: the lookup
- * gives the inner map's id, not an fd. */
-static int inner_memlock(int outer, uint32_t gen, uint64_t *sum)
-{
-	uint32_t id;
-	uint64_t bytes;
-	int fd, ret;
-
-	if (bpf_map_lookup_elem(outer, &gen, &id))
-		return errno == ENOENT ? 0 : -errno; /* slot never filled */
-	fd = bpf_map_get_fd_by_id(id);
-	if (fd < 0)
-		return -errno;
-	ret = map_memlock(fd, &bytes);
-	close(fd);
-	if (!ret)
-		*sum += bytes;
-	return ret;
-}
-
 /* Memory of every map of the instance plus the active generation's arrays
- * (*live), and apart the arrays the previous generation still holds in the
- * outer maps until the next reload replaces them (*prev). */
+ * (*live), and apart what the other generation still holds (*prev: none
+ * since the previous generation is released right after the switch). */
 static int instance_memlock(const struct ef_instance *inst, uint64_t *live,
 			    uint64_t *prev)
 {
 	struct ef_ruleset_state st;
-	uint64_t bytes;
-	int ret;
+	struct ef_memory m;
+	int ret = ef_instance_read_state(inst, &st);
 
-	*live = *prev = 0;
-#define EF_MAP_MEMLOCK(name)                                      \
-	ret = map_memlock(inst->maps.name, &bytes);               \
-	if (ret)                                                  \
-		return ret;                                       \
-	*live += bytes;
-	EF_PINNED_MAPS(EF_MAP_MEMLOCK)
-#undef EF_MAP_MEMLOCK
-	ret = ef_instance_read_state(inst, &st);
 	if (!ret)
-		ret = inner_memlock(inst->maps.cells_tbl, st.gen, live);
-	if (!ret)
-		ret = inner_memlock(inst->maps.class_tbl, st.gen, live);
-	if (!ret)
-		ret = inner_memlock(inst->maps.cells_tbl, !st.gen, prev);
-	if (!ret)
-		ret = inner_memlock(inst->maps.class_tbl, !st.gen, prev);
-	return ret;
+		ret = ef_instance_memory(inst, &m);
+	if (ret)
+		return ret;
+	*live = m.maps + m.gen[st.gen];
+	*prev = m.gen[!st.gen];
+	return 0;
 }
 
 /* reps reloads of one ruleset into an instance that already holds one, so
@@ -572,8 +522,8 @@ static void print_reloads(FILE *json, unsigned reps)
 	printf("\nMedians of %u reloads into an instance already holding a ruleset. "
 	       "memlock: the kernel's accounting (fdinfo) of the instance's maps "
 	       "and the active generation's arrays, whose size is the instance's "
-	       "capacity whatever the ruleset; the previous generation's arrays "
-	       "stay in the outer maps until the next reload (%.1f MiB more). "
+	       "capacity (set for this benchmark, not grown); the other generation "
+	       "holds %.1f MiB after the reload. "
 	       "estimate: ef_compiled_memory, from the entry counts.\n",
 	       reps, (double)reloads[n_reloads - 1].prev_gen / mib);
 	if (!json)
@@ -603,6 +553,7 @@ int main(int argc, char **argv)
 	int xf_fd = -1;
 	unsigned reps = 5, repeat = 50;
 	bool quick = false, shapes_only = false, ct_only = false, dyn_only = false;
+	bool reload_only = false; /* only the reload table */
 	const char *dyn_path = NULL, *cb_sets = NULL;
 	struct edgefw_bpf *skel = NULL;
 	struct bench_bpf *base = NULL;
@@ -614,6 +565,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			quick = true;
+		else if (!strcmp(argv[i], "--reload-only"))
+			reload_only = true;
 		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
 			reps = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
@@ -743,6 +696,8 @@ int main(int argc, char **argv)
 			ct_bench(&inst, &progs[3], 2, reps, repeat);
 			goto done;
 		}
+		if (reload_only)
+			goto reloads;
 		if (shapes_only)
 			n = 1;
 		if (dyn_only || (!shapes_only && !cb_only)) {
@@ -765,7 +720,7 @@ int main(int argc, char **argv)
 		if (shapes_only)
 			goto done;
 		ct_bench(&inst, &progs[3], 2, reps, repeat);
-
+reloads:;
 		/* Source blocklists as in the per-packet scenarios, with the
 		 * same 9 multi-field rules after them. The instance holds the
 		 * last scenario's ruleset, so even the first is a reload. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "attach.h"
+#include "capacity.h"
 #include "cli.h"
 #include "confirm_state.h"
 #include "instance.h"
@@ -47,16 +48,17 @@ static int parse_hook(const char *s, unsigned *mask)
 static int size_new_instance(const struct ef_ruleset *rs, const char *ifname)
 {
 	const char *names[] = { ifname };
+	struct ef_needs needs;
 	struct ef_compiled c;
 	int ret;
 
 	ret = ef_cli_compile_rules(rs, names, 1, &c);
 	if (ret)
 		return ret;
-	ret = ef_instance_size_for(c.n_cells, c.n_classes, c.n_tnodes,
-				   c.n_tleaves);
+	ef_needs_of(rs, &c, &needs);
+	ef_instance_size_for_needs(&needs);
 	ef_compiled_free(&c);
-	return ret;
+	return 0;
 }
 
 /* --conntrack-size N: the connection table of an instance this attach

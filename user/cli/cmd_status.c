@@ -15,7 +15,9 @@
 #include "instance.h"
 #include "jsonout.h"
 #include "log.h"
+#include "memory.h"
 #include "owner.h"
+#include "status_memory.h"
 #include "tc_attach.h"
 #include "xdp_attach.h"
 
@@ -29,6 +31,7 @@ struct status {
 	struct ef_ruleset_state rs;
 	struct status_att att[EDGEFW_MAX_ATTACH];
 	size_t n_att;
+	struct ef_memory mem;
 };
 
 static int cmp_att(const void *a, const void *b)
@@ -47,6 +50,8 @@ static int status_read(struct ef_instance *inst, struct status *st)
 	void *prev = NULL;
 	int ret = ef_instance_read_state(inst, &st->rs);
 
+	if (!ret)
+		ret = ef_instance_memory(inst, &st->mem);
 	if (ret)
 		return ret;
 	while (st->n_att < EDGEFW_MAX_ATTACH &&
@@ -184,6 +189,8 @@ static void print_json(const char *instance, const struct status *st,
 	json_object_object_add(root, "rules",
 			       json_object_new_uint64(st ? st->rs.n_rules : 0));
 	json_object_object_add(root, "structures", structures_json(st));
+	json_object_object_add(root, "memory",
+			       st ? ef_status_memory_json(&st->mem, &st->rs) : NULL);
 	json_object_object_add(root, "attachments", attachments_json(st));
 	json_object_object_add(root, "managed_by", owner_json(owner));
 	json_object_object_add(root, "confirmation", confirmation_json(instance));
@@ -232,6 +239,7 @@ static void print_table(const char *instance, const struct status *st,
 	printf("capacity   per generation, used of created: cells %u of %u, classes %u of %u, tree nodes %u of %u, tree leaf entries %u of %u\n",
 	       st->rs.cells, st->rs.cells_cap, st->rs.classes, st->rs.classes_cap,
 	       st->rs.tnodes, st->rs.tnodes_cap, st->rs.tleaves, st->rs.tleaves_cap);
+	ef_status_memory_print(stdout, &st->mem, &st->rs);
 	print_pending(instance);
 	printf("\n");
 	printf("%-16s %-11s %-8s %8s  %s\n", "INTERFACE", "HOOK", "MODE",

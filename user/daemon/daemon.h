@@ -176,6 +176,11 @@ void efd_add_diag(struct json_object *resp, const struct ef_diag *diag);
 void efd_reload_observe(struct efd *d, double secs, bool ok);
 void efd_metrics_render_reloads(FILE *f, const struct efd *d);
 struct edgefw_instance_info;
+/* edgefw_memlock_bytes and edgefw_map_memlock_bytes (memory_metrics.c). */
+struct ef_memory;
+struct ef_ruleset_state;
+void efd_metrics_render_memory(FILE *f, const struct ef_memory *m,
+			       const struct ef_ruleset_state *rs);
 void efd_metrics_render_capacity(FILE *f, const struct efd *d,
 				 const struct edgefw_instance_info *info,
 				 size_t n_rules, size_t n_attached);

@@ -20,6 +20,7 @@
 #include "listen.h"
 #include "jsonout.h"
 #include "log.h"
+#include "memory.h"
 #include "progs.h"
 #include "version.h"
 
@@ -307,7 +308,9 @@ int efd_metrics_render(struct efd *d, FILE *out)
 	struct ef_instance inst;
 	struct ef_stats st;
 	uint64_t *suppressed = NULL;
-	bool up = false, have_info = false;
+	bool up = false, have_info = false, have_mem = false;
+	struct ef_ruleset_state rs;
+	struct ef_memory mem;
 	size_t attached = 0;
 	__u32 zero = 0;
 	int ret;
@@ -330,6 +333,8 @@ int efd_metrics_render(struct efd *d, FILE *out)
 			up = suppressed != NULL;
 		}
 		ct_up = !ef_ct_read_counters(&inst, &ct);
+		have_mem = !ef_instance_read_state(&inst, &rs) &&
+			   !ef_instance_memory(&inst, &mem);
 		ef_instance_close(&inst);
 	}
 	render_instance(out, up ? &st : NULL, suppressed);
@@ -341,6 +346,8 @@ int efd_metrics_render(struct efd *d, FILE *out)
 		attached += d->targets[i].attached;
 	efd_metrics_render_capacity(out, d, have_info ? &info : NULL,
 				    up ? st.n_rules : d->rs.n_rules, attached);
+	if (have_mem)
+		efd_metrics_render_memory(out, &mem, &rs);
 	ret = fflush(out) || ferror(out) ? -EIO : 0;
 	ef_stats_free(&st);
 	free(suppressed);

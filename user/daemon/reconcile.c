@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "attach.h"
+#include "capacity.h"
 #include "classify.h"
 #include "daemon.h"
 #include "droplog.h"
@@ -244,6 +245,7 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 	struct efd_link *links = NULL;
 	struct ef_apply_summary sum;
 	struct ef_compiled c;
+	struct ef_needs needs;
 	struct ef_instance inst;
 	const char **names = NULL;
 	size_t n = 0, n_links = 0, n_names = 0;
@@ -279,9 +281,9 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 		}
 		compiled = true;
 		/* Sizes the instance should this open create it. */
-		if (ef_instance_size_for(c.n_cells, c.n_classes, c.n_tnodes,
-					 c.n_tleaves) ||
-		    ef_instance_set_conntrack_size(rs->daemon.conntrack_size))
+		ef_needs_of(rs, &c, &needs);
+		ef_instance_size_for_needs(&needs);
+		if (ef_instance_set_conntrack_size(rs->daemon.conntrack_size))
 			goto out;
 	}
 	ret = ef_instance_open(d->instance, EF_OPEN_CREATE, &inst);

@@ -67,8 +67,8 @@ int ef_dynset_fd(const struct ef_instance *inst, __u32 slot, int fam)
 }
 
 /* Copies what old holds into new (a resize); entries that do not fit are
- * counted in *lost. */
-static int copy_entries(int old, int new, int fam, size_t *lost)
+ * counted in *lost. With BPF_NOEXIST, what new holds already stays. */
+static int copy_entries(int old, int new, int fam, __u64 flags, size_t *lost)
 {
 	__u8 key[sizeof(struct edgefw_dyn6_key)], next[sizeof(key)];
 	struct edgefw_dyn_val v;
@@ -79,7 +79,7 @@ static int copy_entries(int old, int new, int fam, size_t *lost)
 		prev = key;
 		if (bpf_map_lookup_elem(old, key, &v))
 			continue;
-		if (bpf_map_update_elem(new, key, &v, BPF_ANY))
+		if (bpf_map_update_elem(new, key, &v, flags) && errno != EEXIST)
 			(*lost)++;
 	}
 	return errno == ENOENT ? 0 : -errno;
@@ -98,13 +98,19 @@ static int install_tries(struct ef_instance *inst, __u32 slot,
 		if (fd < 0)
 			return fd;
 		old = copy ? ef_dynset_fd(inst, slot, fam) : -1;
-		if (old >= 0) {
-			ret = copy_entries(old, fd, fam, &lost);
-			close(old);
-		}
+		if (old >= 0)
+			ret = copy_entries(old, fd, fam, BPF_ANY, &lost);
+		/* Packets see the whole old trie, then the whole new one. */
 		if (!ret && bpf_map_update_elem(outer_fd(inst, fam), &slot, &fd,
 						BPF_ANY))
 			ret = -errno;
+		/* The update returned after a grace period: no program writes
+		 * the old trie any more. Bans the datapath added to it during
+		 * the copy are carried over now, not lost. */
+		if (!ret && old >= 0)
+			ret = copy_entries(old, fd, fam, BPF_NOEXIST, &lost);
+		if (old >= 0)
+			close(old);
 		if (ret)
 			ef_log_err("cannot install dynamic set '%s' in %s: %s",
 				   meta->name, inst->dir, strerror(-ret));

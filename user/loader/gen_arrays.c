@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "slot_ops.h"
 #include "log.h"
 
 int ef_update_batch(int fd, const void *keys, const void *vals, size_t n,
@@ -72,7 +73,7 @@ static int create_array(const char *name, __u32 value_size, size_t entries,
 
 static int too_small(const char *what, size_t need, __u32 cap)
 {
-	ef_log_err("the ruleset needs %zu %s; this instance holds %u: detach it from every interface and attach again (an instance is sized for the ruleset it starts with)",
+	ef_log_err("the ruleset needs %zu %s; this instance holds %u and could not grow (see above): detach it from every interface and attach it again with the new rules",
 		   need, what, cap);
 	return -E2BIG;
 }
@@ -142,59 +143,80 @@ static int make_classes(const struct ef_compiled *c,
 	return fd;
 }
 
-static int install(int outer, __u32 gen, int fd, const char *what)
+/* The slot changes of generation gen, made at once (slot_ops.h). Each
+ * fd is -1 to empty its slot, or -2 to leave it alone. */
+struct gen_slots {
+	int cells, classes, tnodes, tleaves;
+};
+
+static int change_slots(struct ef_instance *inst, __u32 gen,
+			const struct gen_slots *s, const char *site,
+			const char *doing, struct ef_slot_op *extra)
 {
-	if (!ef_fault("inner_install") &&
-	    !bpf_map_update_elem(outer, &gen, &fd, BPF_ANY))
-		return 0;
-	ef_log_err("cannot install generation %u's %s: %s", gen, what,
-		   strerror(errno));
-	return -errno;
-}
+	const struct {
+		int outer, fd;
+		const char *what;
+	} want[] = {
+		{ inst->maps.cells_tbl, s->cells, "cells" },
+		{ inst->maps.class_tbl, s->classes, "classes" },
+		{ inst->maps.tnode_tbl, s->tnodes, "tree nodes" },
+		{ inst->maps.tleaf_tbl, s->tleaves, "tree leaves" },
+	};
+	struct ef_slot_op ops[5];
+	const char *what[4];
+	size_t n = 0;
+	int ret;
 
-/* Empties a tree slot an older generation left, so its memory goes. */
-static int clear_slot(int outer, __u32 gen, const char *what)
-{
-	__u32 id;
-
-	if (bpf_map_lookup_elem(outer, &gen, &id))
-		return 0;
-	if (!ef_fault("inner_clear") &&
-	    (!bpf_map_delete_elem(outer, &gen) || errno == ENOENT))
-		return 0;
-	ef_log_err("cannot empty generation %u's %s: %s", gen, what,
-		   strerror(errno));
-	return -errno;
-}
-
-static int install_trees(struct ef_instance *inst, __u32 gen,
-			 const struct ef_compiled *c,
-			 const struct edgefw_instance_info *info)
-{
-	int nodes = -1, leaves = -1, ret;
-
-	if (!c->n_trees) {
-		ret = clear_slot(inst->maps.tnode_tbl, gen, "tree nodes");
-		return ret ? ret : clear_slot(inst->maps.tleaf_tbl, gen, "tree leaves");
+	for (size_t i = 0; i < 4; i++) {
+		/* Emptying a slot that holds nothing would only wait. */
+		if (want[i].fd == -2 ||
+		    (want[i].fd == -1 && !ef_slot_used(want[i].outer, gen)))
+			continue;
+		ops[n] = (struct ef_slot_op){ want[i].outer, gen, want[i].fd, site, 0 };
+		what[n++] = want[i].what;
 	}
+	if (extra)
+		ops[n] = *extra;
+	ret = ef_slot_ops_run(ops, n + !!extra);
+	if (extra)
+		*extra = ops[n];
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].err) {
+			ef_log_err("cannot %s generation %u's %s in %s: %s", doing,
+				   gen, what[i], inst->dir, strerror(-ops[i].err));
+			break;
+		}
+	return ret;
+}
+
+/* The trees' arrays, or -1 in both when the ruleset has none. */
+static int make_trees(const struct ef_compiled *c,
+		      const struct edgefw_instance_info *info, int *nodes,
+		      int *leaves)
+{
+	*nodes = *leaves = -1;
+	if (!c->n_trees)
+		return 0;
 	if (c->n_tnodes > info->tnodes_cap)
 		return too_small("tree nodes", c->n_tnodes, info->tnodes_cap);
 	if (c->n_tleaves > info->tleaves_cap)
 		return too_small("tree leaf entries", c->n_tleaves, info->tleaves_cap);
-	nodes = make_filled("efw_tnodes", sizeof(*c->tnodes), c->tnodes,
-			    c->n_tnodes, info->tnodes_cap, "tnodes_update");
-	if (nodes < 0)
-		return nodes;
-	leaves = make_filled("efw_tleaves", sizeof(*c->tleaves), c->tleaves,
-			     c->n_tleaves, info->tleaves_cap, "tleaves_update");
-	ret = leaves < 0 ? leaves : install(inst->maps.tnode_tbl, gen, nodes, "tree nodes");
-	if (!ret)
-		ret = install(inst->maps.tleaf_tbl, gen, leaves, "tree leaves");
-	/* The outer maps hold their own references. */
-	close(nodes);
-	if (leaves >= 0)
-		close(leaves);
-	return ret;
+	*nodes = make_filled("efw_tnodes", sizeof(*c->tnodes), c->tnodes,
+			     c->n_tnodes, info->tnodes_cap, "tnodes_update");
+	if (*nodes < 0)
+		return *nodes;
+	*leaves = make_filled("efw_tleaves", sizeof(*c->tleaves), c->tleaves,
+			      c->n_tleaves, info->tleaves_cap, "tleaves_update");
+	return *leaves < 0 ? *leaves : 0;
+}
+
+static void close_all(const struct gen_slots *s)
+{
+	const int fds[] = { s->cells, s->classes, s->tnodes, s->tleaves };
+
+	for (size_t i = 0; i < 4; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 }
 
 int ef_gen_arrays_install(struct ef_instance *inst, __u32 gen,
@@ -202,8 +224,9 @@ int ef_gen_arrays_install(struct ef_instance *inst, __u32 gen,
 			  const struct edgefw_verdict *verdicts)
 {
 	struct edgefw_instance_info info;
-	int cells = -1, classes = -1, ret;
+	struct gen_slots s = { -1, -1, -1, -1 };
 	__u32 zero = 0;
+	int ret;
 
 	if (ef_fault("info_read") ||
 	    bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info)) {
@@ -212,17 +235,28 @@ int ef_gen_arrays_install(struct ef_instance *inst, __u32 gen,
 			   strerror(-ret));
 		return ret;
 	}
-	cells = make_cells(c, info.cells_cap);
-	if (cells < 0)
-		return cells;
-	classes = make_classes(c, verdicts, info.classes_cap);
-	ret = classes < 0 ? classes : install(inst->maps.cells_tbl, gen, cells, "cells");
+	s.cells = make_cells(c, info.cells_cap);
+	ret = s.cells < 0 ? s.cells : 0;
+	if (!ret) {
+		s.classes = make_classes(c, verdicts, info.classes_cap);
+		ret = s.classes < 0 ? s.classes : 0;
+	}
 	if (!ret)
-		ret = install(inst->maps.class_tbl, gen, classes, "classes");
+		ret = make_trees(c, &info, &s.tnodes, &s.tleaves);
+	/* Without trees, -1 empties what an older generation left there. */
 	if (!ret)
-		ret = install_trees(inst, gen, c, &info);
-	close(cells);
-	if (classes >= 0)
-		close(classes);
+		ret = change_slots(inst, gen, &s, "inner_install", "install", NULL);
+	/* The outer maps hold their own references. */
+	close_all(&s);
 	return ret;
+}
+
+int ef_gen_arrays_release(struct ef_instance *inst, __u32 gen,
+			   struct ef_slot_op *extra)
+{
+	const struct gen_slots empty = { -1, -1, -1, -1 };
+	int ret = change_slots(inst, gen, &empty, "inner_clear", "release", extra);
+
+	/* extra's failure is its caller's to report. */
+	return extra && ret == extra->err ? 0 : ret;
 }

@@ -18,6 +18,16 @@ int ef_gen_arrays_install(struct ef_instance *inst, __u32 gen,
 			  const struct ef_compiled *c,
 			  const struct edgefw_verdict *verdicts);
 
+/* Empties generation gen's slots, so the previous generation's arrays
+ * are freed right after a switch rather than at the next reload. Safe
+ * once gen is not active: a packet still reading an array keeps it until
+ * it is done. extra (may be NULL) is one more slot change made at the
+ * same time, its result left in extra->err. 0 or a negative errno of the
+ * release itself (logged). */
+struct ef_slot_op;
+int ef_gen_arrays_release(struct ef_instance *inst, __u32 gen,
+			  struct ef_slot_op *extra);
+
 /* One syscall per batch instead of one per entry; site names the call
  * for fault injection (fault.h). */
 int ef_update_batch(int fd, const void *keys, const void *vals, size_t n,

@@ -14,6 +14,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "capacity.h"
 #include "edgefw.h"
 #include "edgefw.skel.h"
 #include "log.h"
@@ -202,7 +203,6 @@ static int check_layout(struct ef_instance *inst)
 	return 0;
 }
 
-static __u32 create_cells = EDGEFW_CELLS_DEFAULT;
 static __u32 create_ct; /* 0: ef_instance_ct_default() */
 
 /* 1/512 of the memory at about 128 bytes an entry (key, value and the LRU
@@ -227,9 +227,21 @@ int ef_instance_set_conntrack_size(__u32 entries)
 	create_ct = entries;
 	return 0;
 }
-static __u32 create_classes = EDGEFW_CLASSES_DEFAULT;
-static __u32 create_tnodes = EDGEFW_TNODES_DEFAULT;
-static __u32 create_tleaves = EDGEFW_TLEAVES_DEFAULT;
+/* The ruleset-sized maps of instances created from now on: sized from a
+ * ruleset's needs (ef_instance_size_for_needs), or given outright
+ * (ef_instance_set_capacity), or the defaults. */
+static struct ef_needs create_needs;
+static bool create_from_needs;
+static struct ef_capacity create_given = {
+	.cells = EDGEFW_CELLS_DEFAULT, .classes = EDGEFW_CLASSES_DEFAULT,
+	.tnodes = EDGEFW_TNODES_DEFAULT, .tleaves = EDGEFW_TLEAVES_DEFAULT,
+	.chain = EDGEFW_CHAIN_MAX, .host6 = EDGEFW_HOST6_MAX,
+};
+
+__u32 ef_instance_ct_size(void)
+{
+	return create_ct ? create_ct : ef_instance_ct_default();
+}
 
 int ef_instance_set_capacity(__u32 cells, __u32 classes, __u32 tnodes,
 			     __u32 tleaves)
@@ -239,30 +251,61 @@ int ef_instance_set_capacity(__u32 cells, __u32 classes, __u32 tnodes,
 	    tnodes < 1 || tnodes > EDGEFW_TNODES_MAX ||
 	    tleaves < 1 || tleaves > EDGEFW_TLEAVES_MAX)
 		return -EINVAL;
-	create_cells = cells;
-	create_classes = classes;
-	create_tnodes = tnodes;
-	create_tleaves = tleaves;
+	create_given.cells = cells;
+	create_given.classes = classes;
+	create_given.tnodes = tnodes;
+	create_given.tleaves = tleaves;
+	create_from_needs = false;
 	return 0;
 }
 
-static __u32 room_for(size_t need, __u32 floor, __u32 ceiling)
+void ef_instance_size_for_needs(const struct ef_needs *n)
 {
-	size_t cap = floor;
-
-	while (cap < 2 * need && cap < ceiling)
-		cap *= 2;
-	return (__u32)(cap < ceiling ? cap : ceiling);
+	create_needs = *n;
+	create_from_needs = true;
 }
 
-int ef_instance_size_for(size_t n_cells, size_t n_classes, size_t n_tnodes,
-			 size_t n_tleaves)
+/* The sizes maps_create uses. */
+static void create_capacity(struct ef_capacity *cap)
 {
-	return ef_instance_set_capacity(
-		room_for(n_cells, EDGEFW_CELLS_DEFAULT, EDGEFW_CELLS_MAX),
-		room_for(n_classes, EDGEFW_CLASSES_DEFAULT, EDGEFW_MAX_CLASSES),
-		room_for(n_tnodes, EDGEFW_TNODES_DEFAULT, EDGEFW_TNODES_MAX),
-		room_for(n_tleaves, EDGEFW_TLEAVES_DEFAULT, EDGEFW_TLEAVES_MAX));
+	__u32 ct = ef_instance_ct_size();
+
+	if (create_from_needs) {
+		ef_capacity_for(&create_needs, ct, cap);
+		/* --conntrack-size is a wish for this instance: honour it
+		 * even for a ruleset that does not track yet. */
+		if (create_ct)
+			cap->ct = create_ct;
+		return;
+	}
+	*cap = create_given;
+	cap->ct = ct;
+}
+
+int ef_instance_capacity(const struct ef_instance *inst, struct ef_capacity *cap)
+{
+	struct edgefw_instance_info info;
+	struct bpf_map_info chain = {}, host6 = {};
+	__u32 len = sizeof(chain), zero = 0;
+
+	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info) ||
+	    bpf_obj_get_info_by_fd(inst->maps.chain_tbl, &chain, &len) ||
+	    (len = sizeof(host6),
+	     bpf_obj_get_info_by_fd(inst->maps.host6_tbl, &host6, &len))) {
+		int err = -errno;
+
+		ef_log_err("cannot read the capacity of %s: %s", inst->dir,
+			   strerror(-err));
+		return err;
+	}
+	*cap = (struct ef_capacity){
+		.cells = info.cells_cap, .classes = info.classes_cap,
+		.tnodes = info.tnodes_cap, .tleaves = info.tleaves_cap,
+		.chain = chain.max_entries / EDGEFW_GENERATIONS,
+		.host6 = host6.max_entries / EDGEFW_GENERATIONS,
+		.ct = info.ct_cap,
+	};
+	return 0;
 }
 
 static int set_template(struct bpf_map *outer, __u32 value_size,
@@ -281,13 +324,8 @@ static int set_template(struct bpf_map *outer, __u32 value_size,
 static int maps_create(struct ef_instance *inst)
 {
 	int cells_tpl = -1, classes_tpl = -1, tnodes_tpl = -1, tleaves_tpl = -1;
-	__u32 ct_cap = create_ct ? create_ct : ef_instance_ct_default();
-	struct edgefw_instance_info info = { .layout_version = EDGEFW_LAYOUT_VERSION,
-					     .cells_cap = create_cells,
-					     .classes_cap = create_classes,
-					     .tnodes_cap = create_tnodes,
-					     .tleaves_cap = create_tleaves,
-					     .ct_cap = ct_cap };
+	struct ef_capacity cap;
+	struct edgefw_instance_info info = { .layout_version = EDGEFW_LAYOUT_VERSION };
 	struct edgefw_bpf *skel;
 	struct bpf_program *prog;
 	struct bpf_map *map;
@@ -295,6 +333,12 @@ static int maps_create(struct ef_instance *inst)
 	__u32 zero = 0;
 	int ret;
 
+	create_capacity(&cap);
+	info.cells_cap = cap.cells;
+	info.classes_cap = cap.classes;
+	info.tnodes_cap = cap.tnodes;
+	info.tleaves_cap = cap.tleaves;
+	info.ct_cap = cap.ct;
 	skel = edgefw_bpf__open();
 	if (!skel) {
 		ret = -errno;
@@ -305,24 +349,28 @@ static int maps_create(struct ef_instance *inst)
 		bpf_program__set_autoload(prog, false);
 	/* The generations' arrays all have the instance's size: the outer
 	 * maps take it from these templates. */
-	ret = set_template(skel->maps.cells_tbl, sizeof(__u32), create_cells,
+	ret = set_template(skel->maps.cells_tbl, sizeof(__u32), cap.cells,
 			   BPF_F_MMAPABLE, &cells_tpl);
 	if (!ret)
 		ret = set_template(skel->maps.class_tbl,
 				   sizeof(struct edgefw_class_info),
-				   create_classes, 0, &classes_tpl);
-	/* The connection table is sized per instance, not per ruleset. */
+				   cap.classes, 0, &classes_tpl);
 	if (!ret)
-		ret = bpf_map__set_max_entries(skel->maps.ct_tbl, ct_cap);
+		ret = bpf_map__set_max_entries(skel->maps.ct_tbl, cap.ct);
 	if (!ret)
-		ret = bpf_map__set_max_entries(skel->maps.ct_new_tbl,
-					       ct_cap / 4);
+		ret = bpf_map__set_max_entries(skel->maps.ct_new_tbl, cap.ct / 4);
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.chain_tbl,
+					       EDGEFW_GENERATIONS * cap.chain);
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.host6_tbl,
+					       EDGEFW_GENERATIONS * cap.host6);
 	if (!ret)
 		ret = set_template(skel->maps.tnode_tbl, sizeof(struct edgefw_tnode),
-				   create_tnodes, 0, &tnodes_tpl);
+				   cap.tnodes, 0, &tnodes_tpl);
 	if (!ret)
 		ret = set_template(skel->maps.tleaf_tbl, sizeof(struct edgefw_tleaf),
-				   create_tleaves, 0, &tleaves_tpl);
+				   cap.tleaves, 0, &tleaves_tpl);
 	if (!ret)
 		ret = edgefw_bpf__load(skel);
 	if (ret) {

@@ -94,10 +94,19 @@ void ef_instance_close(struct ef_instance *inst);
  * EDGEFW_TNODES_DEFAULT, EDGEFW_TLEAVES_DEFAULT). 0 or -EINVAL. */
 int ef_instance_set_capacity(__u32 cells, __u32 classes, __u32 tnodes,
 			     __u32 tleaves);
-/* The same, with room for twice a compiled ruleset's needs (so later
- * reloads can grow), at least the defaults and at most the maxima. */
-int ef_instance_size_for(size_t n_cells, size_t n_classes, size_t n_tnodes,
-			 size_t n_tleaves);
+/* Sizes the ruleset-sized maps of instances created from now on from a
+ * compiled ruleset's needs, with headroom (capacity.h); a reload that
+ * needs more grows them (grow.h). */
+struct ef_needs;
+void ef_instance_size_for_needs(const struct ef_needs *n);
+
+/* An instance's capacity now. 0 or a negative errno (logged). */
+struct ef_capacity;
+int ef_instance_capacity(const struct ef_instance *inst, struct ef_capacity *cap);
+
+/* The connection table's size for an instance created or grown now: the
+ * one set below, or ef_instance_ct_default(). */
+__u32 ef_instance_ct_size(void);
 
 /* Entries of ct_tbl for instances created from now on in this process
  * (ct_new_tbl gets a quarter); 0 restores the default, sized from the

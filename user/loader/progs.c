@@ -46,15 +46,26 @@ unsigned long ef_prog_loads(void)
 }
 
 /* Tells one instance from another, and from a later one of the same
- * name: map ids are never reused while the map lives. */
+ * name, and an instance from itself before its maps grew (grow.h): map
+ * ids are never reused while the map lives. */
 static int instance_id(const struct ef_instance *inst, __u32 *id)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
+	const int fds[] = { inst->maps.active, inst->maps.cells_tbl,
+			    inst->maps.class_tbl, inst->maps.tnode_tbl,
+			    inst->maps.tleaf_tbl, inst->maps.chain_tbl,
+			    inst->maps.host6_tbl, inst->maps.ct_tbl,
+			    inst->maps.ct_new_tbl };
+	__u32 h = 2166136261u;
 
-	if (bpf_obj_get_info_by_fd(inst->maps.active, &info, &len))
-		return -errno;
-	*id = info.id;
+	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(fds[i], &info, &len))
+			return -errno;
+		h = (h ^ info.id) * 16777619u;
+	}
+	*id = h ? h : 1; /* 0 marks a free cache slot */
 	return 0;
 }
 

@@ -22,8 +22,10 @@
 #include "edgefw.h"
 #include "fault.h"
 #include "gen_arrays.h"
+#include "grow.h"
 #include "log.h"
 #include "purge.h"
+#include "slot_ops.h"
 #include "slots.h"
 #include "dynsets.h"
 
@@ -201,21 +203,29 @@ static int resolve_redirects(struct ef_instance *inst,
 
 /* Returns once every BPF program that started before the call has
  * finished: the kernel waits for an RCU grace period after updating a
- * map-in-map, and rcu_sync is one kept for this. */
-static int wait_for_readers(struct ef_instance *inst)
+ * map-in-map, and rcu_sync is one kept for this. The previous
+ * generation's slots (release_gen, when not -1) are emptied in the same
+ * wait, so its arrays go right after the switch at no extra wait; failing
+ * to empty them is a warning of its own. */
+static int wait_for_readers(struct ef_instance *inst, int release_gen)
 {
-	__u32 zero = 0;
-	int inner = ef_fault("sync_create"), ret = 0;
+	struct ef_slot_op sync = { .outer = inst->maps.rcu_sync,
+				   .site = "sync_update" };
+	int inner = ef_fault("sync_create");
 
 	if (!inner)
 		inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "efw_sync",
 				       sizeof(__u32), sizeof(__u32), 1, NULL);
-	if (inner < 0 || ef_fault("sync_update") ||
-	    bpf_map_update_elem(inst->maps.rcu_sync, &zero, &inner, BPF_ANY))
-		ret = -errno;
-	if (inner >= 0)
-		close(inner);
-	return ret;
+	if (inner < 0)
+		return -errno;
+	sync.inner = inner;
+	if (release_gen < 0)
+		ef_slot_ops_run(&sync, 1);
+	else if (ef_gen_arrays_release(inst, (__u32)release_gen, &sync))
+		ef_log_warn("the previous ruleset's arrays stay in %s until the next reload replaces them",
+			    inst->dir);
+	close(inner);
+	return sync.err;
 }
 
 /* Generation gen's entries of the tables both generations share. */
@@ -396,7 +406,7 @@ static int fill_gen(struct ef_instance *inst, __u32 gen,
  * warning; the next reload removes what is left before it fills. */
 static void retire_gen(struct ef_instance *inst, __u32 gen)
 {
-	int ret = wait_for_readers(inst);
+	int ret = wait_for_readers(inst, (int)gen);
 	const char *what = "cannot wait for packets in flight";
 
 	if (!ret) {
@@ -441,7 +451,10 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		ef_log_err("out of memory loading the ruleset");
 		goto out;
 	}
-	ret = resolve_redirects(inst, rs, ifindex_of);
+	/* Maps too small for the new ruleset grow first (grow.h). */
+	ret = ef_grow_for(inst, rs, c, &cur, &sum->grew);
+	if (!ret)
+		ret = resolve_redirects(inst, rs, ifindex_of);
 	if (!ret)
 		ret = ef_slots_assign(inst, &cur, rs, slot_of, sum);
 	v = (struct verdicts){ rs, c, slot_of, ifindex_of };

@@ -84,16 +84,17 @@ static int ensure_clsact(struct ef_nl *nl, int ifindex, const char *ifname)
 	return ret;
 }
 
-static int add_filter(struct ef_nl *nl, int ifindex, const char *ifname,
-		      enum edgefw_hook hook, int prog_fd)
+/* flags: NLM_F_CREATE | NLM_F_EXCL adds (never replacing a filter that
+ * sits where ours would); NLM_F_REPLACE swaps the program of ours. */
+static int put_filter(struct ef_nl *nl, int ifindex, const char *ifname,
+		      enum edgefw_hook hook, int prog_fd, __u16 flags)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct nlattr *opts;
 	int ret;
 
-	/* EXCL: never replace a filter that sits where ours would. */
-	nlh = tc_msg(buf, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, ifindex,
+	nlh = tc_msg(buf, RTM_NEWTFILTER, flags, ifindex,
 		     hook_parent(hook), EF_TC_HANDLE, our_info());
 	mnl_attr_put_strz(nlh, TCA_KIND, "bpf");
 	opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
@@ -103,11 +104,19 @@ static int add_filter(struct ef_nl *nl, int ifindex, const char *ifname,
 	mnl_attr_nest_end(nlh, opts);
 	ret = ef_nl_talk(nl, nlh, NULL, NULL);
 	if (ret)
-		ef_log_err("cannot add edgefw's tc filter (pref %u, handle 0x%x) to %s %s: %s%s%s (see 'tc filter show dev %s %s')",
+		ef_log_err("cannot %s edgefw's tc filter (pref %u, handle 0x%x) on %s %s: %s%s%s (see 'tc filter show dev %s %s')",
+			   flags & NLM_F_REPLACE ? "replace" : "add",
 			   EF_TC_PREF, EF_TC_HANDLE, ifname, hook_dir(hook),
 			   strerror(-ret), nl->msg[0] ? ": " : "", nl->msg,
 			   ifname, hook_dir(hook));
 	return ret;
+}
+
+static int add_filter(struct ef_nl *nl, int ifindex, const char *ifname,
+		      enum edgefw_hook hook, int prog_fd)
+{
+	return put_filter(nl, ifindex, ifname, hook, prog_fd,
+			  NLM_F_CREATE | NLM_F_EXCL);
 }
 
 static int del_filter(struct ef_nl *nl, int ifindex, const char *ifname,
@@ -305,6 +314,22 @@ int ef_tc_detach(struct ef_instance *inst, int ifindex, const char *ifname,
 forget:
 	ef_attachment_forget(inst, &key);
 out:
+	ef_nl_close(&nl);
+	return ret;
+}
+
+int ef_tc_replace(int ifindex, const char *ifname, enum edgefw_hook hook,
+		  int prog_fd)
+{
+	struct ef_nl nl = {};
+	int ret = ef_nl_open(&nl);
+
+	if (ret) {
+		ef_log_err("cannot open an rtnetlink socket: %s", strerror(-ret));
+		return ret;
+	}
+	/* cls_bpf swaps the program under RCU: no packet goes unfiltered. */
+	ret = put_filter(&nl, ifindex, ifname, hook, prog_fd, NLM_F_REPLACE);
 	ef_nl_close(&nl);
 	return ret;
 }

@@ -44,4 +44,9 @@ int ef_tc_prog_on_hook(int ifindex, enum edgefw_hook hook, __u32 *prog_id);
 bool ef_tc_is_attached(struct ef_instance *inst, int ifindex,
 		       enum edgefw_hook hook);
 
+/* Puts prog_fd in place of the program of edgefw's filter on a hook, in
+ * one step. 0 or a negative errno (logged). */
+int ef_tc_replace(int ifindex, const char *ifname, enum edgefw_hook hook,
+		  int prog_fd);
+
 #endif

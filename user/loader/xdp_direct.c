@@ -93,3 +93,19 @@ int ef_xdp_direct_detach(int ifindex, __u32 prog_id, __u8 attach_mode)
 	close(fd);
 	return ret;
 }
+
+int ef_xdp_direct_replace(int ifindex, int fd, __u32 old_id, __u8 attach_mode)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	int old = bpf_prog_get_fd_by_id(old_id), ret = 0;
+
+	if (old < 0)
+		return -ENOENT;
+	/* Only if old is still the program there; atomic for packets. */
+	opts.old_prog_fd = old;
+	if (bpf_xdp_attach(ifindex, fd, XDP_FLAGS_REPLACE | mode_flags(attach_mode),
+			   &opts))
+		ret = -errno;
+	close(old);
+	return ret;
+}

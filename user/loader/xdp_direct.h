@@ -39,4 +39,8 @@ int ef_xdp_direct_attach(int ifindex, int fd, bool generic);
  * place, or -errno. */
 int ef_xdp_direct_detach(int ifindex, __u32 prog_id, __u8 attach_mode);
 
+/* Puts fd on ifindex's hook in place of the program old_id, in one step
+ * (attach_mode: XDP_ATTACHED_*). 0 or a negative errno. */
+int ef_xdp_direct_replace(int ifindex, int fd, __u32 old_id, __u8 attach_mode);
+
 #endif

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The sizing of an instance's maps from the ruleset it holds: headroom,
+ * floors, maxima, growth by at least doubling, and the connection table
+ * small for a stateless ruleset. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "capacity.h"
+#include "edgefw.h"
+
+/* What 10 stateless rules of one address field compile to. */
+static const struct ef_needs ten_rules = { .cells = 262274, .classes = 30 };
+
+static void test_small_ruleset(void **state)
+{
+	struct ef_capacity c;
+
+	(void)state;
+	ef_capacity_for(&ten_rules, 1u << 18, &c);
+	/* An eighth more, rounded to 4k cells: 262274 * 1.125 -> 299008. */
+	assert_int_equal(c.cells, 299008);
+	assert_int_equal(c.classes, 1024); /* the floor */
+	assert_int_equal(c.tnodes, 1024);
+	assert_int_equal(c.tleaves, 1024);
+	assert_int_equal(c.chain, 1024);
+	assert_int_equal(c.host6, 1024);
+	/* Stateless: the smallest connection table, whatever ct_size says. */
+	assert_int_equal(c.ct, EDGEFW_CT_MIN);
+	assert_true(ef_capacity_fits(&c, &ten_rules, 1u << 18));
+	/* Well under the 8 MiB a 10-rule instance may lock in all. */
+	assert_true(ef_capacity_bytes(&c) < 4u << 20);
+}
+
+static void test_headroom_and_maxima(void **state)
+{
+	struct ef_needs n = { .cells = 5000000, .classes = 30000, .chain = 100000,
+			      .host6 = 4000, .tnodes = 70000, .tleaves = 80000 };
+	struct ef_needs huge = { .cells = EDGEFW_CELLS_MAX,
+				 .classes = EDGEFW_MAX_CLASSES,
+				 .chain = EDGEFW_CHAIN_MAX };
+	struct ef_capacity c;
+
+	(void)state;
+	ef_capacity_for(&n, 0, &c);
+	assert_true(c.cells >= n.cells + n.cells / 8 && c.cells % 4096 == 0);
+	assert_true(c.classes >= 33750 && c.classes < 33750 + 1024);
+	assert_true(c.chain >= 112500 && c.chain % 1024 == 0);
+	assert_true(c.host6 >= 4500);
+	assert_true(c.tnodes >= 78750 && c.tleaves >= 90000);
+	assert_true(ef_capacity_fits(&c, &n, 0));
+	/* Never past a maximum the datapath or the compiler sets. */
+	ef_capacity_for(&huge, 0, &c);
+	assert_int_equal(c.cells, EDGEFW_CELLS_MAX);
+	assert_int_equal(c.classes, EDGEFW_MAX_CLASSES);
+	assert_int_equal(c.chain, EDGEFW_CHAIN_MAX);
+}
+
+static void test_grow(void **state)
+{
+	struct ef_capacity have, next;
+	struct ef_needs n = ten_rules;
+
+	(void)state;
+	ef_capacity_for(&ten_rules, 0, &have);
+	/* A little more than the room: at least doubled, not +25%. */
+	n.cells = have.cells + 1;
+	assert_false(ef_capacity_fits(&have, &n, 0));
+	ef_capacity_grow(&have, &n, 0, &next);
+	assert_int_equal(next.cells, 2 * have.cells);
+	assert_int_equal(next.classes, have.classes); /* untouched */
+	/* Far more: the fresh size with its headroom. */
+	n.cells = 5000000;
+	n.chain = 30000;
+	ef_capacity_grow(&have, &n, 0, &next);
+	assert_true(next.cells >= 5625000);
+	assert_true(next.chain >= 33750);
+	assert_int_equal(next.host6, have.host6);
+	assert_true(ef_capacity_fits(&next, &n, 0));
+	/* Never shrinks for a smaller ruleset. */
+	ef_capacity_grow(&next, &ten_rules, 0, &have);
+	assert_int_equal(have.cells, next.cells);
+	assert_true(ef_capacity_fits(&next, &ten_rules, 0));
+}
+
+static void test_tracking(void **state)
+{
+	struct ef_needs n = ten_rules;
+	struct ef_capacity have, next;
+
+	(void)state;
+	ef_capacity_for(&ten_rules, 1u << 18, &have);
+	n.tracks = true;
+	/* The first stateful ruleset grows the table to its size... */
+	assert_false(ef_capacity_fits(&have, &n, 1u << 18));
+	ef_capacity_grow(&have, &n, 1u << 18, &next);
+	assert_int_equal(next.ct, 1u << 18);
+	assert_true(ef_capacity_fits(&next, &n, 1u << 18));
+	/* ...and a stateless one later keeps it (flows outlive rulesets). */
+	assert_true(ef_capacity_fits(&next, &ten_rules, 1u << 18));
+	/* An operator's smallest size is not a reason to grow forever. */
+	assert_true(ef_capacity_fits(&have, &n, EDGEFW_CT_MIN));
+	/* Out-of-range sizes are clamped. */
+	ef_capacity_for(&n, 1u << 30, &next);
+	assert_int_equal(next.ct, EDGEFW_CT_MAX);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_small_ruleset),
+		cmocka_unit_test(test_headroom_and_maxima),
+		cmocka_unit_test(test_grow),
+		cmocka_unit_test(test_tracking),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "capacity.h"
+
+#include "classify.h"
+#include "edgefw.h"
+#include "ruleset.h"
+
+/* Floors: what an empty ruleset already uses of cells (the first level of
+ * each address field's tries), and small tables elsewhere. */
+#define CELLS_FLOOR (4u * EDGEFW_A4_L1_SIZE)
+#define SMALL_FLOOR 1024u
+#define ROUND_CELLS 4096u
+#define ROUND_SMALL 1024u
+
+static __u32 room(size_t need, __u32 floor, __u32 round, __u32 max)
+{
+	size_t want = need + need / 8;
+
+	want = (want + round - 1) / round * round;
+	if (want < floor)
+		want = floor;
+	return want > max ? max : (__u32)want;
+}
+
+static __u32 ct_for(bool tracks, __u32 ct_size)
+{
+	if (!tracks || ct_size < EDGEFW_CT_MIN)
+		return EDGEFW_CT_MIN;
+	return ct_size > EDGEFW_CT_MAX ? EDGEFW_CT_MAX : ct_size;
+}
+
+void ef_capacity_for(const struct ef_needs *n, __u32 ct_size,
+		     struct ef_capacity *out)
+{
+	out->cells = room(n->cells, CELLS_FLOOR, ROUND_CELLS, EDGEFW_CELLS_MAX);
+	out->classes = room(n->classes, SMALL_FLOOR, ROUND_SMALL, EDGEFW_MAX_CLASSES);
+	out->tnodes = room(n->tnodes, SMALL_FLOOR, ROUND_SMALL, EDGEFW_TNODES_MAX);
+	out->tleaves = room(n->tleaves, SMALL_FLOOR, ROUND_SMALL, EDGEFW_TLEAVES_MAX);
+	out->chain = room(n->chain, SMALL_FLOOR, ROUND_SMALL, EDGEFW_CHAIN_MAX);
+	out->host6 = room(n->host6, SMALL_FLOOR, ROUND_SMALL, EDGEFW_HOST6_MAX);
+	out->ct = ct_for(n->tracks, ct_size);
+}
+
+static __u32 grown(__u32 have, size_t need, __u32 fresh, __u32 max)
+{
+	__u64 twice = 2ull * have;
+
+	if (need <= have)
+		return have;
+	if (twice > max)
+		twice = max;
+	return fresh > twice ? fresh : (__u32)twice;
+}
+
+void ef_capacity_grow(const struct ef_capacity *have, const struct ef_needs *n,
+		      __u32 ct_size, struct ef_capacity *out)
+{
+	struct ef_capacity fresh;
+
+	ef_capacity_for(n, ct_size, &fresh);
+	out->cells = grown(have->cells, n->cells, fresh.cells, EDGEFW_CELLS_MAX);
+	out->classes = grown(have->classes, n->classes, fresh.classes,
+			     EDGEFW_MAX_CLASSES);
+	out->tnodes = grown(have->tnodes, n->tnodes, fresh.tnodes, EDGEFW_TNODES_MAX);
+	out->tleaves = grown(have->tleaves, n->tleaves, fresh.tleaves,
+			     EDGEFW_TLEAVES_MAX);
+	out->chain = grown(have->chain, n->chain, fresh.chain, EDGEFW_CHAIN_MAX);
+	out->host6 = grown(have->host6, n->host6, fresh.host6, EDGEFW_HOST6_MAX);
+	out->ct = have->ct;
+	if (n->tracks && have->ct <= EDGEFW_CT_MIN && fresh.ct > have->ct)
+		out->ct = fresh.ct;
+}
+
+size_t ef_capacity_bytes(const struct ef_capacity *c)
+{
+	/* Array elements round up to 8 bytes; a hash map without
+	 * preallocation locks its buckets (16 bytes, a power of two of
+	 * them) up front; an LRU hash preallocates every element (~128 B). */
+	size_t bytes = (size_t)c->cells * 8 +
+		       (size_t)c->classes * sizeof(struct edgefw_class_info) +
+		       (size_t)c->tnodes * sizeof(struct edgefw_tnode) +
+		       (size_t)c->tleaves * sizeof(struct edgefw_tleaf);
+	size_t buckets = 1;
+
+	while (buckets < 2ull * c->chain)
+		buckets *= 2;
+	bytes += buckets * 16;
+	for (buckets = 1; buckets < 2ull * c->host6; buckets *= 2)
+		;
+	bytes += buckets * 16;
+	return bytes + (size_t)c->ct * 128 * 5 / 4;
+}
+
+bool ef_capacity_fits(const struct ef_capacity *have, const struct ef_needs *n,
+		      __u32 ct_size)
+{
+	struct ef_capacity next;
+
+	ef_capacity_grow(have, n, ct_size, &next);
+	return next.cells == have->cells && next.classes == have->classes &&
+	       next.tnodes == have->tnodes && next.tleaves == have->tleaves &&
+	       next.chain == have->chain && next.host6 == have->host6 &&
+	       next.ct == have->ct;
+}
+
+void ef_needs_of(const struct ef_ruleset *rs, const struct ef_compiled *c,
+		 struct ef_needs *n)
+{
+	*n = (struct ef_needs){ .cells = c->n_cells, .classes = c->n_classes,
+				.tnodes = c->n_tnodes, .tleaves = c->n_tleaves,
+				.chain = c->n_hashed,
+				.tracks = ef_ruleset_ct_mode(rs) != 0 };
+	/* /128s go to host6_tbl (the array trie answers down to /48). */
+	for (int f = 0; f < EF_FIELD_COUNT; f++)
+		for (size_t i = 0; i < c->lpm[f][EF_FAM_V6].n; i++)
+			n->host6 += c->lpm[f][EF_FAM_V6].v[i].prefix.len == 128;
+}

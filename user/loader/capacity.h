@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * How large an instance's ruleset-sized maps are: from what the ruleset it
+ * holds needs, with headroom, never from a fixed maximum. Pure functions
+ * (no BPF): the instance creates its maps with ef_capacity_for's answer,
+ * and a reload that needs more grows them (grow.c) with ef_capacity_grow's.
+ */
+#ifndef EDGEFW_CAPACITY_H
+#define EDGEFW_CAPACITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+/* Entries, per generation where a map holds both. */
+struct ef_capacity {
+	__u32 cells, classes, tnodes, tleaves; /* each generation's arrays */
+	__u32 chain;  /* hashed chain pairs (chain_tbl holds twice this) */
+	__u32 host6;  /* IPv6 /128 entries (host6_tbl holds twice this) */
+	__u32 ct;     /* ct_tbl flows (ct_new_tbl: a quarter) */
+};
+
+/* What one compiled ruleset uses of each. */
+struct ef_needs {
+	size_t cells, classes, tnodes, tleaves, chain, host6;
+	bool tracks; /* some rule reads or makes connection state */
+};
+
+/* What a compiled ruleset needs. */
+struct ef_ruleset;
+struct ef_compiled;
+void ef_needs_of(const struct ef_ruleset *rs, const struct ef_compiled *c,
+		 struct ef_needs *n);
+
+/* Room for n with an eighth more (so a reload that adds a little does not
+ * grow), rounded up; at least each map's floor, at most its maximum.
+ * ct_size: the connection table's size when the ruleset tracks (the
+ * operator's, or one from the machine's memory); a stateless ruleset
+ * gets the smallest table. */
+void ef_capacity_for(const struct ef_needs *n, __u32 ct_size,
+		     struct ef_capacity *out);
+
+/* True when have holds n: ef_capacity_grow would change nothing. */
+bool ef_capacity_fits(const struct ef_capacity *have, const struct ef_needs *n,
+		      __u32 ct_size);
+
+/* What have becomes for n: each map that is too small gets
+ * ef_capacity_for's size but at least twice its current one (a ruleset
+ * that keeps growing grows its maps a logarithmic number of times); the
+ * others keep theirs. The connection table grows to ct_size when n tracks. */
+void ef_capacity_grow(const struct ef_capacity *have, const struct ef_needs *n,
+		      __u32 ct_size, struct ef_capacity *out);
+
+/* Bytes the kernel locks for c's maps, by their layouts (an estimate:
+ * the kernel's own figure is in memory.h). */
+size_t ef_capacity_bytes(const struct ef_capacity *c);
+
+#endif

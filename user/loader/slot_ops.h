@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Changes to map-in-map slots, made at once. The kernel waits for an RCU
+ * grace period (~13 ms here, more under load) after every change of a
+ * map-in-map, and waits that run at the same time share one grace period:
+ * a reload that installs a generation's arrays, or empties the previous
+ * generation's slots, pays one wait instead of one per slot.
+ */
+#ifndef EDGEFW_SLOT_OPS_H
+#define EDGEFW_SLOT_OPS_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+struct ef_slot_op {
+	int outer;        /* the map-in-map */
+	__u32 slot;
+	int inner;        /* the map to put in the slot; -1 empties it */
+	const char *site; /* fault injection site (fault.h) */
+	int err;          /* out: 0 or a negative errno */
+};
+
+/* Runs ops[0..n) concurrently, a thread each (inline when a thread cannot
+ * be made). Emptying a slot that holds nothing succeeds. Returns 0 or the
+ * first failed op's error; every op's own result is in its err. Nothing
+ * is logged: the caller knows what each slot is. */
+int ef_slot_ops_run(struct ef_slot_op *ops, size_t n);
+
+/* True when slot of outer holds a map. */
+int ef_slot_used(int outer, __u32 slot);
+
+#endif

@@ -292,7 +292,8 @@ bench-quick: deps
 	$(Q)scripts/bench_e2e.sh --quick --json $(BUILD)/bench/e2e-quick.json
 	$(Q)scripts/bench_ifaces.sh --quick --build $(BUILD)
 
-test-build: all $(UNIT_BINS) $(if $(DP_SRCS),$(DP_BIN)) $(TEST_HELPERS) $(TEST_BPF_OBJS) $(FUZZ_BINS)
+test-build: all $(UNIT_BINS) $(if $(DP_SRCS),$(DP_BIN)) $(TEST_HELPERS) $(TEST_BPF_OBJS) $(FUZZ_BINS) \
+	$(TRAFFICGEN_BIN) $(E2EPREP_BIN)
 
 # Dependencies first, then a fresh sub-make, so pkg-config sees them.
 test: deps

@@ -305,10 +305,10 @@ measure() {
 
 # run_phase SCENARIO MODE PPS: every receiver, REPS times, interleaved.
 run_phase() {
-	local sc=$1 mode=$2 pps=$3 rep r name label needs setup teardown counter xdp
+	local sc=$1 mode=$2 pps=$3 rep r name label needs setup teardown counter
 	for ((rep = 1; rep <= REPS; rep++)); do
 		for r in "${E2E_RECEIVERS[@]}"; do
-			IFS='|' read -r name label needs setup teardown counter xdp <<<"$r"
+			IFS="|" read -r name label needs setup teardown counter _ <<<"$r"
 			[[ $name == nft_set && -z $SC_NFT ]] && continue
 			if ! command -v "$needs" >/dev/null; then
 				[[ $rep -eq 1 ]] && SKIPPED+=("$sc $name: $needs is not installed")

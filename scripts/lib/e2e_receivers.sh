@@ -49,6 +49,7 @@ teardown_edgefw() { efw_try efw_edgefw --instance "$EFW_INSTANCE" detach "$RX_IF
 # mount namespace with a bpffs of its own. Its pins go with that namespace;
 # the program stays attached until `xdp off`.
 setup_xdp_filter() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	efw_try unshare -m --propagation private sh -c '
 		mount -t bpf bpf /sys/fs/bpf &&
 		nsenter --net="/run/netns/$1" -- xdp-filter load -m native "$2" &&

@@ -274,6 +274,13 @@ $(E2EPREP_BIN): $(E2EPREP_SRCS) $(wildcard tests/bench/*.h) $(LIB) | $(SKELS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/bench -Itests/datapath -Itests/lib -o $@ $(E2EPREP_SRCS) $(LIB) $(PC_LIBS) -lelf -lz
 
+# The end-to-end benchmark compares itself with the previous run of the same
+# size (NAME-prev.json), marking rows that moved more than 10%.
+e2e_bench = prev=; if [ -e $(BUILD)/bench/$(1).json ]; then \
+	mv $(BUILD)/bench/$(1).json $(BUILD)/bench/$(1)-prev.json; \
+	prev="--compare $(BUILD)/bench/$(1)-prev.json"; fi; \
+	scripts/bench_e2e.sh $(2) --json $(BUILD)/bench/$(1).json $$prev
+
 # Benchmarks never run in `make test`: they report ratios, not pass/fail.
 # The end-to-end part (scripts/bench_e2e.sh) builds nothing: it uses
 # build/edgefw, the generator, build/kern/bench.bpf.o and the ClassBench tool.
@@ -282,14 +289,14 @@ bench: deps
 	@mkdir -p $(BUILD)/bench
 	$(Q)$(BENCH_BIN) --json $(BUILD)/bench/results.json
 	$(Q)scripts/bench_plot.sh $(BUILD)/bench/results.json $(BUILD)/bench/ns_per_packet.png
-	$(Q)scripts/bench_e2e.sh --json $(BUILD)/bench/e2e.json
+	$(Q)$(call e2e_bench,e2e,)
 	$(Q)scripts/bench_ifaces.sh --build $(BUILD)
 
 bench-quick: deps
 	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN) $(E2EPREP_BIN) $(BUILD)/tests/tools/classbench
 	@mkdir -p $(BUILD)/bench
 	$(Q)$(BENCH_BIN) --quick --reps 3 --json $(BUILD)/bench/results-quick.json
-	$(Q)scripts/bench_e2e.sh --quick --json $(BUILD)/bench/e2e-quick.json
+	$(Q)$(call e2e_bench,e2e-quick,--quick)
 	$(Q)scripts/bench_ifaces.sh --quick --build $(BUILD)
 
 test-build: all $(UNIT_BINS) $(if $(DP_SRCS),$(DP_BIN)) $(TEST_HELPERS) $(TEST_BPF_OBJS) $(FUZZ_BINS) \

@@ -30,10 +30,13 @@
 #         (the packets per second it took at saturation, median, in this
 #         run). Ring loss above 1% there marks the row "ring overflowed".
 #
-# With kernel.bpf_stats_enabled=1 for the run (restored after), every XDP
-# receiver's program also gets its in-situ cost from the kernel's own
+# With the kernel's BPF statistics on for the run (`e2eprep stats-hold`:
+# BPF_ENABLE_STATS, what kernel.bpf_stats_enabled=1 does, but counted per
+# holder so that concurrent runs cannot turn it off under each other), every
+# XDP receiver's program also gets its in-situ cost from the kernel's own
 # statistics: run_time_ns / run_cnt of the attached program over the same
-# window ("BPF ns/run"; bpftool prog show).
+# window ("BPF ns/run"; bpftool prog show). The statistics add the same two
+# clock reads to every program's run.
 #
 # Scenarios:
 #   list1k     1,000 source prefixes (every /24 from 100.64.0.0), UDP from
@@ -125,7 +128,6 @@ if [[ $(nproc) -lt 2 ]]; then
 	exit 0
 fi
 
-STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
 efw_init bench-e2e
 GEN_NS=$EFW_NS_CLIENT
 RX_NS=$EFW_NS_EDGE
@@ -137,7 +139,6 @@ e2e_cleanup() {
 	if [[ -e /run/netns/$RX_NS ]]; then
 		in_ns "$RX_NS" xdp-filter unload "$RX_IF" >/dev/null 2>&1 || true
 	fi
-	sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" || true
 	efw_cleanup
 }
 trap e2e_cleanup EXIT
@@ -145,7 +146,6 @@ trap 'e2e_cleanup; trap - EXIT; exit 130' INT
 trap 'e2e_cleanup; trap - EXIT; exit 143' TERM
 
 efw_ensure_bpffs
-sysctl -qw kernel.bpf_stats_enabled=1
 
 # --- topology -------------------------------------------------------------
 
@@ -171,6 +171,9 @@ efw_bg_in_ns "$RX_NS" "$EFW_TMP/sleeper.out" sleep 100000
 RX_SLEEPER=$EFW_BG_PID
 efw_bg_in_ns "$GEN_NS" "$EFW_TMP/sleeper-gen.out" sleep 100000
 GEN_SLEEPER=$EFW_BG_PID
+efw_bg_in_ns "$RX_NS" "$EFW_TMP/stats.out" "$E2EPREP" stats-hold
+efw_wait_for 5 grep -q holding "$EFW_TMP/stats.out" ||
+	{ say "BPF statistics: $(cat "$EFW_TMP/stats.out.err")"; exit 1; }
 
 # --- scenarios ------------------------------------------------------------
 

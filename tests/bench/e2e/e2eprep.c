@@ -23,6 +23,12 @@
  *   e2eprep xdpfilter --flows FILE
  *       Fills the xdp-filter loaded on this host (`xdp-filter load`) with
  *       the flows' source addresses as exact denies.
+ *
+ *   e2eprep stats-hold
+ *       Turns on the kernel's BPF run-time statistics (run_time_ns and
+ *       run_cnt of every program) until it is killed: BPF_ENABLE_STATS,
+ *       which counts its holders, so that concurrent runs do not turn it
+ *       off under each other, as writing kernel.bpf_stats_enabled would.
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -35,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench.skel.h"
 #include "diag.h"
@@ -50,7 +57,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: e2eprep scenario --prefixes N --rules M --yaml OUT --flows OUT [-n FLOWS]\n"
 		"       e2eprep attach --dev IF --prog NAME [--rules YAML [--partial]]\n"
-		"       e2eprep xdpfilter --flows FILE\n");
+		"       e2eprep xdpfilter --flows FILE\n"
+		"       e2eprep stats-hold\n");
 	exit(2);
 }
 
@@ -317,6 +325,20 @@ static int cmd_xdpfilter(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_stats_hold(void)
+{
+	int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+
+	if (fd < 0) {
+		fprintf(stderr, "e2eprep: BPF_ENABLE_STATS: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("holding\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -326,6 +348,8 @@ int main(int argc, char **argv)
 		return cmd_scenario(argc, argv);
 	if (!strcmp(argv[1], "attach"))
 		return cmd_attach(argc, argv);
+	if (!strcmp(argv[1], "stats-hold") && argc == 2)
+		return cmd_stats_hold();
 	if (!strcmp(argv[1], "xdpfilter"))
 		return cmd_xdpfilter(argc - 1, argv + 1);
 	usage();

@@ -116,6 +116,10 @@ FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 BENCH_BIN := $(BUILD)/tests/bench/microbench
 # trafficgen.c is the end-to-end benchmark's generator, a program of its own.
 TRAFFICGEN_BIN := $(BUILD)/tests/bench/trafficgen
+# e2eprep (tests/bench/e2e/) prepares the end-to-end benchmark's receivers.
+E2EPREP_BIN := $(BUILD)/tests/bench/e2eprep
+E2EPREP_SRCS := tests/bench/e2e/e2eprep.c tests/bench/naive.c tests/bench/xdpfilter.c \
+	tests/bench/scengen.c
 BENCH_SRCS := $(filter-out tests/bench/trafficgen.c,$(wildcard tests/bench/*.c)) \
 	tests/datapath/packets.c tests/datapath/dispatcher.c \
 	$(TEST_LIB_SRCS)
@@ -260,20 +264,32 @@ $(BENCH_BIN): $(BENCH_SRCS) $(LIB) | $(SKELS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/datapath -Itests/lib -o $@ $(BENCH_SRCS) $(LIB) $(PC_LIBS) -lelf -lz
 
-$(TRAFFICGEN_BIN): tests/bench/trafficgen.c $(BUILD)/kern/trafficgen.skel.h
+$(TRAFFICGEN_BIN): tests/bench/trafficgen.c tests/bench/e2e/pktsend.c tests/bench/e2e/pktsend.h $(BUILD)/kern/trafficgen.skel.h
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(PC_LIBS) -lelf -lz
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/bench -o $@ $< tests/bench/e2e/pktsend.c $(PC_LIBS) -lelf -lz
+
+$(E2EPREP_BIN): $(E2EPREP_SRCS) $(wildcard tests/bench/*.h) $(LIB) | $(SKELS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/bench -Itests/datapath -Itests/lib -o $@ $(E2EPREP_SRCS) $(LIB) $(PC_LIBS) -lelf -lz
+
+# The end-to-end benchmark compares itself with the previous run of the same
+# size (NAME-prev.json), marking rows that moved more than 10%.
+e2e_bench = prev=; if [ -e $(BUILD)/bench/$(1).json ]; then \
+	mv $(BUILD)/bench/$(1).json $(BUILD)/bench/$(1)-prev.json; \
+	prev="--compare $(BUILD)/bench/$(1)-prev.json"; fi; \
+	scripts/bench_e2e.sh $(2) --json $(BUILD)/bench/$(1).json $$prev
 
 # Benchmarks never run in `make test`: they report ratios, not pass/fail.
 # The end-to-end part (scripts/bench_e2e.sh) builds nothing: it uses
 # build/edgefw, the generator, build/kern/bench.bpf.o and the ClassBench tool.
 bench: deps
-	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN) $(BUILD)/tests/tools/classbench
+	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN) $(E2EPREP_BIN) $(BUILD)/tests/tools/classbench
 	@mkdir -p $(BUILD)/bench
 	$(Q)$(BENCH_BIN) --json $(BUILD)/bench/results.json
 	$(Q)scripts/bench_plot.sh $(BUILD)/bench/results.json $(BUILD)/bench/ns_per_packet.png
-	$(Q)scripts/bench_e2e.sh --json $(BUILD)/bench/e2e.json
+	$(Q)$(call e2e_bench,e2e,)
 	$(Q)scripts/bench_ifaces.sh --build $(BUILD)
 	$(Q)$(MAKE) --no-print-directory bench-compare
 
@@ -288,13 +304,14 @@ bench-compare: deps
 		--json $(BUILD)/bench/before-after.json
 
 bench-quick: deps
-	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN) $(BUILD)/tests/tools/classbench
+	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN) $(E2EPREP_BIN) $(BUILD)/tests/tools/classbench
 	@mkdir -p $(BUILD)/bench
 	$(Q)$(BENCH_BIN) --quick --reps 3 --json $(BUILD)/bench/results-quick.json
-	$(Q)scripts/bench_e2e.sh --quick --json $(BUILD)/bench/e2e-quick.json
+	$(Q)$(call e2e_bench,e2e-quick,--quick)
 	$(Q)scripts/bench_ifaces.sh --quick --build $(BUILD)
 
-test-build: all $(UNIT_BINS) $(if $(DP_SRCS),$(DP_BIN)) $(TEST_HELPERS) $(TEST_BPF_OBJS) $(FUZZ_BINS)
+test-build: all $(UNIT_BINS) $(if $(DP_SRCS),$(DP_BIN)) $(TEST_HELPERS) $(TEST_BPF_OBJS) $(FUZZ_BINS) \
+	$(TRAFFICGEN_BIN) $(E2EPREP_BIN)
 
 # Dependencies first, then a fresh sub-make, so pkg-config sees them.
 test: deps

@@ -1,113 +1,127 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
-# End-to-end benchmark: packets per second a receiver drops on a veth, and
-# the receiver's CPU time per packet, for edgefw and the alternatives.
+# End-to-end benchmark: what a receiver costs per packet on a veth, for
+# edgefw and the alternatives, measured so that it repeats.
 #
-#   scripts/bench_e2e.sh [--quick] [--seconds S] [--reps N] [--json FILE]
+#   scripts/bench_e2e.sh [--quick | --smoke] [--seconds S] [--reps N]
+#                        [--json FILE] [--compare PREV.json]
 #
 #   generator ns (efw-client-ID)              receiver ns (efw-edge-ID)
 #   efwIDc  ------------------- veth -------------------  efwIDei 10.201.0.1/24
 #   build/tests/bench/trafficgen, CPU 0        threaded NAPI, CPU 1
 #
-# The generator (tests/bench/trafficgen.c) sends 60-byte UDP frames through
-# XDP live frames straight into the receiving veth's ring, 3-4 Mpps from one
-# CPU: more than the ring takes, so frames overflow it in every run. The
-# receiver's veth runs its NAPI poll in a kernel thread pinned to the other
-# CPU, so everything the receiver does per packet (XDP, the skb, tc,
-# netfilter, the stack) is that thread's CPU time, read exactly from
-# /proc/PID/schedstat: the receiver's CPU time per packet is the number to
-# compare. The packets per second it drops are reported too, but on this
-# kernel (6.18) the veth's NAPI thread sleeps for milliseconds at a time
-# while its ring overflows (it is busy 35-65% of the time whatever the
-# receiver costs per packet), so they measure the veth's wake-ups as much as
-# the filter; the table also gives what one CPU could drop at the measured
-# cost per packet (1 / ns per packet).
+# The generator (tests/bench/trafficgen.c) cycles through a scenario's flows
+# (60-byte frames) with XDP live frames where the kernel allows it, else
+# through an AF_PACKET socket (then each frame is an skb the receiving veth
+# copies for XDP: every receiver pays that). The receiving veth polls in a
+# NAPI thread pinned to CPU 1 (nice -20, so that the other work on a shared
+# machine does not starve it), so everything the receiver does per packet
+# is that thread's CPU time, read exactly from /proc/PID/schedstat:
+# "receiver ns/packet". CPU 1's busy time from /proc/stat over the same
+# window is given too ("CPU 1 ns/packet"); it includes whatever else ran
+# there.
 #
-# Every receiver gets the same 1,000 source prefixes (100.64.0.0/24,
-# 100.64.1.0/24, ... every /24 from 100.64.0.0 to 100.67.231.0) as drops.
-# "hit": the generator's sources walk all 1,000 prefixes, so everything is
-# dropped (linear rules pay for the average position, 500). "miss" (not with
-# --quick): sources in 100.80.0.0/14, outside every prefix, so the filter
-# passes everything to the stack, which drops it for want of a UDP socket.
+# Two modes per scenario, each receiver measured in both:
+#   sat   the generator as fast as it can: the ring overflows; the frames
+#         refused at the generator (a full ring) and dropped at the ring
+#         are reported as "ring loss".
+#   rate  a fixed offered rate: 50% of the slowest XDP receiver's capacity
+#         (the packets per second it took at saturation, median, in this
+#         run). Ring loss above 1% there marks the row "ring overflowed".
 #
-# ClassBench: edgefw XDP holding fw1_10k (--quick: fw1_1k), every line but
-# the last (which matches everything) as a drop rule, and edgefw holding its
-# first 10 rules, get the generator's flows instead (trafficgen --flows):
-# "hit" packets aimed inside rules of the set's second half that the second
-# half wins, "miss" TCP and UDP packets no rule matches (build/tests/tools/
-# classbench flows). Skipped with the compiler's message when `edgefw check`
-# refuses the set (or says nothing within EFW_BENCH_CB_TIMEOUT, default 600
-# seconds), or when the shared sets are absent.
+# With the kernel's BPF statistics on for the run (`e2eprep stats-hold`:
+# BPF_ENABLE_STATS, what kernel.bpf_stats_enabled=1 does, but counted per
+# holder so that concurrent runs cannot turn it off under each other), every
+# XDP receiver's program also gets its in-situ cost from the kernel's own
+# statistics: run_time_ns / run_cnt of the attached program over the same
+# window ("BPF ns/run"; bpftool prog show). The statistics add the same two
+# clock reads to every program's run.
 #
-# Every receiver is measured --reps times (default 3; --quick: once, hit
-# only, 1 s), the repetitions interleaved across receivers so that a slow
-# moment of the machine does not land on one of them; each figure reported
-# is the median of its repetitions.
+# Scenarios:
+#   list1k     1,000 source prefixes (every /24 from 100.64.0.0), UDP from
+#              the first host of each: all dropped.
+#   p100k_r10k the micro benchmark's 100k prefixes + 10k service rules
+#              (tests/bench/scengen.c through e2eprep; --quick: 10k + 1k,
+#              --smoke: 1k + 100), flows that every receiver drops.
+#   fw1_10k    ClassBench fw1_10k (--quick, --smoke: fw1_1k) converted as
+#              tests/tools/classbench does (each line a drop rule, the
+#              catch-all left out), flows aimed at rules of its second half.
+#              Skipped with a message when ../shared/data is absent or
+#              `edgefw check` refuses the set.
+# Receivers (scripts/lib/e2e_receivers.sh): the empty XDP_DROP (reference
+# row), parse-only drop (the floor: edgefw's parser, then drop), edgefw,
+# the naive classifier, xdp-filter (the flows' source addresses as exact
+# denies: the most it expresses of these rules), nftables' set (list1k).
 #
-# Builds nothing: uses build/edgefw, build/tests/bench/trafficgen and
-# build/kern/bench.bpf.o (`make bench` builds them first). Needs root.
-# Namespaces, links, edgefw pins and libxdp dispatchers are removed by the
-# EXIT/INT/TERM trap; nftables and iptables state lives in the namespace.
+# Every receiver is measured --reps times (default 5; --quick 3; --smoke
+# 1), the repetitions interleaved across receivers. Each row gives the
+# median, the spread ((max - min) / median) and is marked unstable when the
+# spread is over 10%; --compare PREV.json marks rows whose median moved
+# more than 10% from PREV's (scripts/bench_e2e_report.py). Figures are
+# ratios to parse-only in the same scenario, mode and run.
+#
+# Builds nothing: uses build/edgefw, build/tests/bench/{trafficgen,e2eprep}
+# and build/tests/tools/classbench (`make bench` builds them). Needs root.
 set -euo pipefail
 
 usage() {
-	echo "usage: scripts/bench_e2e.sh [--quick] [--seconds S] [--reps N] [--json FILE]" >&2
+	echo "usage: scripts/bench_e2e.sh [--quick | --smoke] [--seconds S] [--reps N] [--json FILE] [--compare PREV.json]" >&2
 	exit 2
 }
 
-QUICK=0
+SIZE=full
 SECONDS_PER_RUN=
 REPS=
 JSON_OUT=
+COMPARE=
 while [[ $# -gt 0 ]]; do
 	case $1 in
-	--quick) QUICK=1; shift ;;
+	--quick) SIZE=quick; shift ;;
+	--smoke) SIZE=smoke; shift ;;
 	--seconds) [[ $# -ge 2 ]] || usage; SECONDS_PER_RUN=$2; shift 2 ;;
 	--reps) [[ $# -ge 2 ]] || usage; REPS=$2; shift 2 ;;
 	--json) [[ $# -ge 2 ]] || usage; JSON_OUT=$2; shift 2 ;;
+	--compare) [[ $# -ge 2 ]] || usage; COMPARE=$2; shift 2 ;;
 	*) usage ;;
 	esac
 done
-if [[ -z $SECONDS_PER_RUN ]]; then
-	SECONDS_PER_RUN=3
-	[[ $QUICK -eq 1 ]] && SECONDS_PER_RUN=1
-fi
-if [[ -z $REPS ]]; then
-	REPS=3
-	[[ $QUICK -eq 1 ]] && REPS=1
-fi
+case $SIZE in
+full) : "${SECONDS_PER_RUN:=3}" "${REPS:=5}"; WARMUP=1; P_PREFIXES=100000; P_RULES=10000; CB_SET=fw1_10k ;;
+quick) : "${SECONDS_PER_RUN:=2}" "${REPS:=3}"; WARMUP=1; P_PREFIXES=10000; P_RULES=1000; CB_SET=fw1_1k ;;
+smoke) : "${SECONDS_PER_RUN:=1}" "${REPS:=1}"; WARMUP=0.5; P_PREFIXES=1000; P_RULES=100; CB_SET=fw1_1k ;;
+esac
 [[ $SECONDS_PER_RUN =~ ^[1-9][0-9]?$ && $REPS =~ ^[1-9]$ ]] || usage
+[[ -z $COMPARE || -r $COMPARE ]] || { echo "bench_e2e: $COMPARE is not readable" >&2; exit 2; }
 
 # shellcheck source=SCRIPTDIR/lib/topology.sh
 source "$(dirname "$(readlink -f "$0")")/lib/topology.sh"
+# shellcheck source=SCRIPTDIR/lib/e2e_receivers.sh
+source "$EFW_REPO/scripts/lib/e2e_receivers.sh"
 
 TRAFFICGEN=$EFW_REPO/build/tests/bench/trafficgen
-BENCH_OBJ=$EFW_REPO/build/kern/bench.bpf.o
+E2EPREP=$EFW_REPO/build/tests/bench/e2eprep
 CLASSBENCH=$EFW_REPO/build/tests/tools/classbench
-CB_SET=fw1_10k
-[[ $QUICK -eq 1 ]] && CB_SET=fw1_1k
+REPORT=$EFW_REPO/scripts/bench_e2e_report.py
 CB_FILE=$EFW_REPO/../shared/data/classbench/$CB_SET
 CB_TIMEOUT=${EFW_BENCH_CB_TIMEOUT:-600}
-CB_FLOWS=4096
-N_PREFIXES=1000
-HIT_BASE=100.64.0.0
-MISS_BASE=100.80.0.0
+N_FLOWS=4096
 RX_ADDR=10.201.0.1
-# Warm-up before the measured window: the ring fills, NAPI settles.
-WARMUP=1
 
-say() { printf 'bench_e2e: %s\n' "$*" >&2; }
+say() { printf 'bench_e2e: %s %s\n' "$(date +%T)" "$*" >&2; }
 
 if [[ $(id -u) -ne 0 ]]; then
 	say "needs root (namespaces, XDP); skipped"
 	exit 0
 fi
-for f in "$EDGEFW" "$TRAFFICGEN" "$BENCH_OBJ"; do
-	[[ -e $f ]] || { say "$f is missing: run make bench"; exit 1; }
+for f in "$EDGEFW" "$TRAFFICGEN" "$E2EPREP" "$CLASSBENCH"; do
+	[[ -x $f ]] || { say "$f is missing: run make bench"; exit 1; }
 done
-for t in xdp-loader ethtool jq nft iptables-legacy-restore taskset; do
-	command -v "$t" >/dev/null || say "$t is not installed (scripts/deps.sh): the rows needing it are skipped"
+for t in ethtool jq bpftool taskset /usr/bin/python3; do
+	command -v "$t" >/dev/null || { say "$t is not installed (scripts/deps.sh)"; exit 1; }
+done
+for t in xdp-filter nft; do
+	command -v "$t" >/dev/null || say "$t is not installed (scripts/deps.sh): its row is skipped"
 done
 if [[ $(nproc) -lt 2 ]]; then
 	say "needs 2 CPUs (generator and receiver on their own); skipped"
@@ -119,12 +133,11 @@ GEN_NS=$EFW_NS_CLIENT
 RX_NS=$EFW_NS_EDGE
 GEN_IF=$EFW_IF_CLIENT
 RX_IF=$EFW_IF_EDGE_IN
+say "namespaces $GEN_NS and $RX_NS"
 
-# libxdp pins its dispatcher under /sys/fs/bpf/xdp: unload through it while
-# the interface exists, then let efw_cleanup do the rest.
 e2e_cleanup() {
-	if [[ -e /run/netns/$RX_NS ]] && command -v xdp-loader >/dev/null; then
-		in_ns "$RX_NS" xdp-loader unload "$RX_IF" --all >/dev/null 2>&1 || true
+	if [[ -e /run/netns/$RX_NS ]]; then
+		in_ns "$RX_NS" xdp-filter unload "$RX_IF" >/dev/null 2>&1 || true
 	fi
 	efw_cleanup
 }
@@ -143,116 +156,86 @@ efw_try in_ns "$RX_NS" ip link set lo up
 efw_try in_ns "$RX_NS" ip addr add "$RX_ADDR/24" dev "$RX_IF"
 efw_try in_ns "$GEN_NS" ip link set "$GEN_IF" up
 efw_try in_ns "$RX_NS" ip link set "$RX_IF" up
-# A veth accepts XDP frames (ndo_xdp_xmit) only while the receiving end
-# has NAPI, which it has with an XDP program or with GRO on: GRO keeps it
-# for the receivers without XDP.
+# GRO gives the receiving veth NAPI without XDP (nftables' row); without
+# TSO on the sending end every skb takes the NAPI path, not netif_rx on the
+# generator's CPU.
 efw_try in_ns "$RX_NS" ethtool -K "$RX_IF" gro on
+efw_try in_ns "$GEN_NS" ethtool -K "$GEN_IF" tso off
 # Threaded NAPI (a sysfs knob: `ip netns exec` mounts the namespace's /sys
 # in a private mount namespace, which is all this write needs).
 ip netns exec "$RX_NS" sh -c "echo 1 > /sys/class/net/$RX_IF/threaded"
 efw_wait_for 3 efw_link_is_up "$RX_NS" "$RX_IF" || { say "link did not come up"; exit 1; }
 RX_MAC=$(in_ns "$RX_NS" ip -j link show dev "$RX_IF" | jq -r '.[0].address')
+# A process in the receiver's namespace, for its /proc/PID/net/dev.
+efw_bg_in_ns "$RX_NS" "$EFW_TMP/sleeper.out" sleep 100000
+RX_SLEEPER=$EFW_BG_PID
+efw_bg_in_ns "$GEN_NS" "$EFW_TMP/sleeper-gen.out" sleep 100000
+GEN_SLEEPER=$EFW_BG_PID
+efw_bg_in_ns "$RX_NS" "$EFW_TMP/stats.out" "$E2EPREP" stats-hold
+efw_wait_for 5 grep -q holding "$EFW_TMP/stats.out" ||
+	{ say "BPF statistics: $(cat "$EFW_TMP/stats.out.err")"; exit 1; }
 
-# --- rulesets -------------------------------------------------------------
+# --- scenarios ------------------------------------------------------------
 
-prefixes() {
-	local i
-	for ((i = 0; i < N_PREFIXES; i++)); do
+SKIPPED=()
+SCENARIOS=()
+
+prepare_list1k() {
+	local d=$EFW_TMP/list1k i
+	mkdir -p "$d"
+	for ((i = 0; i < 1000; i++)); do
 		printf '100.%d.%d.0/24\n' $((64 + i / 256)) $((i % 256))
-	done
+	done >"$d/prefixes"
+	sed 's#\.0/24$#.1#; s#^#17 #; s#$# '"$RX_ADDR"' 40000 9#' "$d/prefixes" >"$d/flows"
+	{
+		echo 'version: 1'
+		echo 'defaults: {xdp: pass, tc-ingress: pass}'
+		echo 'sets:'
+		echo '  blocklist:'
+		echo '    addresses:'
+		sed 's/^/      - /' "$d/prefixes"
+		echo 'rules:'
+		echo '  - name: drop-blocklisted'
+		# shellcheck disable=SC2016 # a YAML set reference, not shell
+		echo '    src: $blocklist'
+		echo '    action: drop'
+	} >"$d/rules.yaml"
+	e2e_nft_table "$d/prefixes" >"$d/nft"
+	SCENARIOS+=("list1k|1,000 source prefixes|list|$d")
 }
-prefixes >"$EFW_TMP/prefixes"
 
-{
-	echo 'version: 1'
-	echo 'defaults: {xdp: pass, tc-ingress: pass}'
-	echo 'sets:'
-	echo '  blocklist:'
-	echo '    addresses:'
-	sed 's/^/      - /' "$EFW_TMP/prefixes"
-	echo 'rules:'
-	echo '  - name: drop-blocklisted'
-	echo '    direction: ingress'
-	# shellcheck disable=SC2016 # a YAML set reference, not shell
-	echo '    src: $blocklist'
-	echo '    action: drop'
-} >"$EFW_TMP/edgefw.yaml"
+prepare_prefixes() {
+	local name=p${P_PREFIXES}_r${P_RULES} d
+	d=$EFW_TMP/$name
+	mkdir -p "$d"
+	"$E2EPREP" scenario --prefixes "$P_PREFIXES" --rules "$P_RULES" -n "$N_FLOWS" \
+		--yaml "$d/rules.yaml" --flows "$d/flows"
+	SCENARIOS+=("$name|$P_PREFIXES prefixes + $P_RULES rules|generated|$d")
+}
 
-nft_table() { # nft_table set|linear
-	echo "table netdev e2e {"
-	# One named counter, bumped only by the rule that drops.
-	echo "  counter dropped {}"
-	if [[ $1 == set ]]; then
-		echo "  set blocklist { type ipv4_addr; flags interval; elements = {"
-		sed 's/$/,/' "$EFW_TMP/prefixes"
-		echo "  } }"
+prepare_classbench() {
+	local d=$EFW_TMP/$CB_SET out msg lines
+	if [[ ! -r $CB_FILE ]]; then
+		SKIPPED+=("$CB_SET: $CB_FILE is absent (the shared ClassBench sets, ../shared/data)")
+		return 0
 	fi
-	echo "  chain ingress {"
-	echo "    type filter hook ingress device \"$RX_IF\" priority 0; policy accept;"
-	if [[ $1 == set ]]; then
-		echo "    ip saddr @blocklist counter name dropped drop"
-	else
-		sed 's/^\(.*\)$/    ip saddr \1 counter name dropped drop/' "$EFW_TMP/prefixes"
+	mkdir -p "$d"
+	lines=$(grep -c . "$CB_FILE")
+	"$CLASSBENCH" convert "$CB_FILE" --skip-catch-all >"$d/rules.yaml" 2>/dev/null
+	say "checking $CB_SET with edgefw check (at most ${CB_TIMEOUT}s)"
+	if ! out=$(timeout "$CB_TIMEOUT" "$EDGEFW" check "$d/rules.yaml" 2>&1 >/dev/null); then
+		msg=$(grep -m1 'error:' <<<"$out" | sed 's/^.*error: //')
+		SKIPPED+=("$CB_SET: refused by edgefw check (${msg:-no answer within ${CB_TIMEOUT}s})")
+		return 0
 	fi
-	echo "  }"
-	echo "}"
-}
-nft_table set >"$EFW_TMP/nft-set.nft"
-nft_table linear >"$EFW_TMP/nft-linear.nft"
-
-{
-	echo '*raw'
-	echo ':PREROUTING ACCEPT [0:0]'
-	echo ':OUTPUT ACCEPT [0:0]'
-	sed 's/^\(.*\)$/-A PREROUTING -s \1 -j DROP/' "$EFW_TMP/prefixes"
-	echo 'COMMIT'
-} >"$EFW_TMP/iptables.rules"
-
-# --- receivers: setup, teardown, and their drop counter --------------------
-
-xdp_drops() {
-	in_ns "$RX_NS" ethtool -S "$RX_IF" | awk '/xdp_drops:/ { s += $2 } END { print s + 0 }'
-}
-udp_noports() { efw_snmp "$RX_NS" snmp Udp NoPorts; }
-nft_dropped() {
-	in_ns "$RX_NS" nft -j list counter netdev e2e dropped |
-		jq '[.nftables[] | select(.counter) | .counter.packets] | add'
-}
-ipt_dropped() {
-	in_ns "$RX_NS" iptables-legacy -t raw -nvxL PREROUTING |
-		awk 'NR > 2 { s += $1 } END { print s + 0 }'
-}
-edgefw_dropped() {
-	efw_edgefw --instance "$EFW_INSTANCE" stats --json |
-		jq '[.rules[] | select(.action == "drop") | .packets] | add // 0'
+	"$CLASSBENCH" flows "$CB_FILE" --range "1-$lines" --skip-catch-all --late \
+		-n "$N_FLOWS" >"$d/flows"
+	SCENARIOS+=("$CB_SET|ClassBench $CB_SET|classbench|$d")
 }
 
-setup_none() { :; }
-teardown_none() { :; }
-setup_xdpdrop() { efw_try in_ns "$RX_NS" xdp-loader load -m native -n bench_xdp_drop "$RX_IF" "$BENCH_OBJ" >/dev/null; }
-teardown_xdpdrop() { efw_try in_ns "$RX_NS" xdp-loader unload "$RX_IF" --all >/dev/null; }
-setup_efw_xdp() { efw_try efw_edgefw --instance "$EFW_INSTANCE" attach "$RX_IF" --rules "$EFW_TMP/edgefw.yaml" --hook xdp --mode native >/dev/null; }
-setup_efw_tc() { efw_try efw_edgefw --instance "$EFW_INSTANCE" attach "$RX_IF" --rules "$EFW_TMP/edgefw.yaml" --hook tc-ingress >/dev/null; }
-teardown_efw() { efw_try efw_edgefw --instance "$EFW_INSTANCE" detach "$RX_IF" >/dev/null; }
-setup_nft_set() { efw_try in_ns "$RX_NS" nft -f "$EFW_TMP/nft-set.nft"; }
-setup_nft_linear() { efw_try in_ns "$RX_NS" nft -f "$EFW_TMP/nft-linear.nft"; }
-teardown_nft() { efw_try in_ns "$RX_NS" nft delete table netdev e2e; }
-setup_ipt() { efw_try in_ns "$RX_NS" iptables-legacy-restore "$EFW_TMP/iptables.rules"; }
-teardown_ipt() { efw_try in_ns "$RX_NS" iptables-legacy -t raw -F PREROUTING; }
-setup_efw_cb() { efw_try efw_edgefw --instance "$EFW_INSTANCE" attach "$RX_IF" --rules "$EFW_TMP/cb.yaml" --hook xdp --mode native >/dev/null; }
-setup_efw_cb10() { efw_try efw_edgefw --instance "$EFW_INSTANCE" attach "$RX_IF" --rules "$EFW_TMP/cb10.yaml" --hook xdp --mode native >/dev/null; }
-
-# Each receiver: NAME|LABEL|NEEDS|SETUP|TEARDOWN|COUNTER[|TRAFFIC], where
-# TRAFFIC "cb" means the ClassBench flows, else the source prefixes.
-RECEIVERS=(
-	"none|no filter (stack drops: no UDP socket)|ethtool|setup_none|teardown_none|udp_noports"
-	"xdp_drop|empty XDP_DROP|xdp-loader|setup_xdpdrop|teardown_xdpdrop|xdp_drops"
-	"edgefw_xdp|edgefw XDP native|ethtool|setup_efw_xdp|teardown_efw|xdp_drops"
-	"edgefw_tc|edgefw tc ingress|ethtool|setup_efw_tc|teardown_efw|edgefw_dropped"
-	"nft_set|nftables netdev ingress, set|nft|setup_nft_set|teardown_nft|nft_dropped"
-	"nft_linear|nftables netdev ingress, 1,000 rules|nft|setup_nft_linear|teardown_nft|nft_dropped"
-	"iptables|iptables (legacy) raw PREROUTING, 1,000 rules|iptables-legacy-restore|setup_ipt|teardown_ipt|ipt_dropped"
-)
+prepare_list1k
+prepare_prefixes
+prepare_classbench
 
 # --- measuring --------------------------------------------------------------
 
@@ -267,157 +250,117 @@ napi_pid() {
 	done
 	return 1
 }
-sched_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
-# CPU 1's busy and steal time (USER_HZ ticks) from /proc/stat: whether the
-# NAPI thread had that CPU to itself, and what the hypervisor took.
-cpu1_ticks() {
-	awk '$1 == "cpu1" { print $2 + $3 + $4 + $7 + $8, $9 }' /proc/stat
+# One snapshot of every counter, as "key=value" words. First, in one awk
+# reading three files within microseconds: the NAPI thread's CPU ns, CPU
+# 1's busy and steal ticks, and the veth's received and dropped packets
+# (through a process in the receiver's namespace: /proc/PID/net/dev), and
+# what the sending veth dropped for a full ring (its tx drops). Then
+# the receiver's drop counter and what it saw, and the attached program's
+# BPF stats (slower: ethtool, bpftool).
+snapshot() {
+	local napi=$1 counter=$2 id=$3 run_ns=0 run_cnt=0 d seen
+	awk -v i="$RX_IF:" -v g="$GEN_IF:" -v t="$(date +%s%N)" '
+		FILENAME ~ /schedstat/ { printf "napi_ns=%s ", $1 }
+		FILENAME == "/proc/stat" && $1 == "cpu1" { printf "busy=%d steal=%d ", $2 + $3 + $4 + $7 + $8, $9 }
+		FILENAME ~ /net\/dev/ && $1 == i { printf "rx=%s rxdrop=%s ", $3, $5 }
+		FILENAME ~ /net\/dev/ && $1 == g { printf "txdrop=%s ", $13 }
+		END { printf "t=%s ", t }' "/proc/$napi/schedstat" /proc/stat "/proc/$RX_SLEEPER/net/dev" \
+		"/proc/$GEN_SLEEPER/net/dev"
+	read -r d seen < <($counter)
+	if [[ -n $id ]]; then
+		read -r run_ns run_cnt < <(bpftool prog show id "$id" --json |
+			jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"')
+	fi
+	echo "dropped=$d seen=$seen run_ns=$run_ns run_cnt=$run_cnt"
 }
-rx_stats() { in_ns "$RX_NS" ip -j -s link show dev "$RX_IF" | jq -r '.[0].stats64.rx | "\(.packets) \(.dropped)"'; }
-now_ns() { echo $((${EPOCHREALTIME//[.,]/} * 1000)); }
 
-RESULTS=()
+SAMPLES=$EFW_TMP/samples.jsonl
+: >"$SAMPLES"
 
-# measure NAME LABEL VARIANT COUNTER TRAFFIC: one bounded run of the
-# generator.
+# measure SCENARIO RECEIVER COUNTER MODE PPS REP: one window of traffic.
 measure() {
-	local name=$1 label=$2 variant=$3 counter=$4 traffic=$5 base napi gen_pid
-	local t0 t1 rx0 rx1 dr0 dr1 c0 c1 s0 s1 b0 b1 st0 st1 out
-	local -a gen_src
-	base=$HIT_BASE
-	[[ $variant == miss ]] && base=$MISS_BASE
-	gen_src=(--src-base "$base" --prefixes "$N_PREFIXES")
-	[[ $traffic == cb ]] && gen_src=(--src-base "$base" --flows "$EFW_TMP/cb-$variant.flows")
+	local sc=$1 name=$2 counter=$3 mode=$4 pps=$5 rep=$6 napi id gen_pid a b gen
+	local -a rate=()
+	[[ $mode == rate ]] && rate=(--pps "$pps")
 	napi=$(napi_pid) || { say "$name: no NAPI thread for $RX_IF"; return 1; }
 	taskset -p 2 "$napi" >/dev/null
+	renice -n -20 -p "$napi" >/dev/null
+	id=$(xdp_prog_id)
 	efw_bg_in_ns "$GEN_NS" "$EFW_TMP/gen.out" taskset -c 0 "$TRAFFICGEN" \
-		--dev "$GEN_IF" --dst-mac "$RX_MAC" --dst "$RX_ADDR" "${gen_src[@]}" \
-		--seconds $((WARMUP + SECONDS_PER_RUN + 1))
+		--dev "$GEN_IF" --dst-mac "$RX_MAC" --dst "$RX_ADDR" --src-base 0.0.0.0 \
+		--flows "$SC_FLOWS" --seconds 600 "${rate[@]}"
 	gen_pid=$EFW_BG_PID
 	sleep "$WARMUP"
-	read -r rx0 dr0 < <(rx_stats)
-	c0=$($counter)
-	s0=$(sched_ns "$napi")
-	read -r b0 st0 < <(cpu1_ticks)
-	t0=$(now_ns)
+	a=$(snapshot "$napi" "$counter" "$id")
 	sleep "$SECONDS_PER_RUN"
-	read -r rx1 dr1 < <(rx_stats)
-	c1=$($counter)
-	s1=$(sched_ns "$napi")
-	read -r b1 st1 < <(cpu1_ticks)
-	t1=$(now_ns)
+	b=$(snapshot "$napi" "$counter" "$id")
+	kill -TERM "$gen_pid" 2>/dev/null || true
 	if ! wait "$gen_pid"; then
 		say "$name: the generator failed: $(cat "$EFW_TMP/gen.out.err")"
 		return 1
 	fi
-	out=$(awk -v name="$name" -v label="$label" -v variant="$variant" \
-		-v dt=$((t1 - t0)) -v rx=$((rx1 - rx0)) -v ovf=$((dr1 - dr0)) \
-		-v drop=$((c1 - c0)) -v cpu=$((s1 - s0)) -v hz="$(getconf CLK_TCK)" \
-		-v busy=$((b1 - b0)) -v steal=$((st1 - st0)) 'BEGIN {
-		s = dt / 1e9
-		printf "{\"name\":\"%s\",\"label\":\"%s\",\"traffic\":\"%s\",", name, label, variant
-		printf "\"seconds\":%.3f,\"offered_pps\":%.0f,\"received_pps\":%.0f,", s, (rx + ovf) / s, rx / s
-		printf "\"dropped_pps\":%.0f,\"receiver_cpu\":%.3f,", drop / s, cpu / dt
-		printf "\"cpu1_busy\":%.3f,\"cpu1_steal\":%.3f,", busy / hz / s, steal / hz / s
-		printf "\"receiver_ns_per_packet\":%.1f}\n", rx ? cpu / rx : 0
-	}')
-	RESULTS+=("$out")
-	say "$(jq -r '"\(.name) \(.traffic): received \(.received_pps) pps, dropped \(.dropped_pps) pps, receiver CPU \(.receiver_cpu) (CPU 1 busy \(.cpu1_busy), steal \(.cpu1_steal)), \(.receiver_ns_per_packet) ns/packet"' <<<"$out")"
+	gen=$(cat "$EFW_TMP/gen.out")
+	/usr/bin/python3 "$REPORT" sample --scenario "$sc" --receiver "$name" --mode "$mode" \
+		--rep "$rep" --target-pps "$pps" --hz "$(getconf CLK_TCK)" \
+		--before "$a" --after "$b" --generator "$gen" >>"$SAMPLES"
+	say "$(tail -n1 "$SAMPLES" | jq -r '"\(.scenario) \(.receiver) \(.mode): \(.rx_pps | round) pps, receiver \(.napi_ns_per_packet | round) ns/packet, BPF \(.bpf_ns_per_run // 0 | round) ns/run, ring loss \(.ring_loss * 1000 | round / 10)%, dropped \(.dropped_fraction * 1000 | round / 10)%"')"
 }
 
-SKIPPED=()
-
-# The ClassBench receivers, when the set is there and compiles.
-cb_prepare() {
-	local out msg lines
-	if [[ ! -x $CLASSBENCH ]]; then
-		SKIPPED+=("edgefw with $CB_SET ($CLASSBENCH is missing: make bench builds it)")
-		return 0
-	fi
-	if [[ ! -r $CB_FILE ]]; then
-		SKIPPED+=("edgefw with $CB_SET ($CB_FILE is absent: the shared ClassBench sets)")
-		return 0
-	fi
-	lines=$(grep -c . "$CB_FILE")
-	"$CLASSBENCH" convert "$CB_FILE" --skip-catch-all >"$EFW_TMP/cb.yaml" 2>/dev/null
-	"$CLASSBENCH" convert "$CB_FILE" --skip-catch-all --lines 1-10 >"$EFW_TMP/cb10.yaml" 2>/dev/null
-	say "checking $CB_SET with edgefw check (at most ${CB_TIMEOUT}s)"
-	if ! out=$(timeout "$CB_TIMEOUT" "$EDGEFW" check "$EFW_TMP/cb.yaml" 2>&1 >/dev/null); then
-		msg=$(grep -m1 'error:' <<<"$out" | sed 's/^.*error: //')
-		SKIPPED+=("edgefw with $CB_SET (refused: ${msg:-no answer within ${CB_TIMEOUT}s})")
-		return 0
-	fi
-	"$CLASSBENCH" flows "$CB_FILE" --range "1-$lines" --skip-catch-all --late \
-		-n "$CB_FLOWS" >"$EFW_TMP/cb-hit.flows"
-	"$CLASSBENCH" flows "$CB_FILE" --range "1-$lines" --skip-catch-all --miss \
-		-n "$CB_FLOWS" >"$EFW_TMP/cb-miss.flows"
-	RECEIVERS+=(
-		"edgefw_xdp_cb10|edgefw XDP native, first 10 rules of $CB_SET (ClassBench flows)|ethtool|setup_efw_cb10|teardown_efw|xdp_drops|cb"
-		"edgefw_xdp_cb|edgefw XDP native, $CB_SET (ClassBench flows)|ethtool|setup_efw_cb|teardown_efw|xdp_drops|cb"
-	)
-}
-cb_prepare
-
-VARIANTS=(hit)
-[[ $QUICK -eq 1 ]] || VARIANTS+=(miss)
-for ((rep = 1; rep <= REPS; rep++)); do
-for variant in "${VARIANTS[@]}"; do
-	for r in "${RECEIVERS[@]}"; do
-		IFS='|' read -r name label needs setup teardown counter traffic <<<"$r"
-		# The miss variant is about filters passing traffic: XDP_DROP
-		# drops everything and "none" is the same as its hit run.
-		[[ $variant == miss && ($name == xdp_drop || $name == none) ]] && continue
-		if ! command -v "$needs" >/dev/null; then
-			[[ $rep -eq 1 ]] && SKIPPED+=("$name ($needs not installed)")
-			continue
-		fi
-		if ! $setup; then
-			SKIPPED+=("$name $variant, repetition $rep (setup failed, see above)")
-			$teardown >/dev/null 2>&1 || true
-			continue
-		fi
-		measure "$name" "$label" "$variant" "$counter" "$traffic" ||
-			SKIPPED+=("$name $variant, repetition $rep (measurement failed, see above)")
-		$teardown
+# run_phase SCENARIO MODE PPS: every receiver, REPS times, interleaved.
+run_phase() {
+	local sc=$1 mode=$2 pps=$3 rep r name label needs setup teardown counter
+	for ((rep = 1; rep <= REPS; rep++)); do
+		for r in "${E2E_RECEIVERS[@]}"; do
+			IFS="|" read -r name label needs setup teardown counter _ <<<"$r"
+			[[ $name == nft_set && -z $SC_NFT ]] && continue
+			if ! command -v "$needs" >/dev/null; then
+				[[ $rep -eq 1 ]] && SKIPPED+=("$sc $name: $needs is not installed")
+				continue
+			fi
+			if ! $setup; then
+				SKIPPED+=("$sc $name $mode, repetition $rep: setup failed (see above)")
+				$teardown >/dev/null 2>&1 || true
+				continue
+			fi
+			measure "$sc" "$name" "$counter" "$mode" "$pps" "$rep" ||
+				SKIPPED+=("$sc $name $mode, repetition $rep: measurement failed (see above)")
+			$teardown || true
+		done
 	done
-done
+}
+
+for s in "${SCENARIOS[@]}"; do
+	IFS='|' read -r sc label SC_KIND dir <<<"$s"
+	SC_YAML=$dir/rules.yaml
+	SC_FLOWS=$dir/flows
+	SC_NFT=
+	[[ -e $dir/nft ]] && SC_NFT=$dir/nft
+	say "scenario $sc ($label): saturation"
+	run_phase "$sc" sat 0
+	if ! pps=$(/usr/bin/python3 "$REPORT" rate "$SAMPLES" --scenario "$sc"); then
+		SKIPPED+=("$sc: fixed rate (no XDP receiver was measured at saturation)")
+		continue
+	fi
+	say "scenario $sc: fixed rate, $pps pps"
+	run_phase "$sc" rate "$pps"
 done
 
 # --- report -----------------------------------------------------------------
 
-json=$(printf '%s\n' "${RESULTS[@]}" | jq -s \
-	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg kernel "$(uname -r)" \
+meta=$(jq -n --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg kernel "$(uname -r)" \
 	--arg cpu "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
-	--argjson ncpu "$(nproc)" --argjson seconds "$SECONDS_PER_RUN" \
-	--argjson prefixes "$N_PREFIXES" --argjson reps "$REPS" '
-	def median: sort | .[length / 2 | floor];
-	# One row per receiver and traffic, in the order first measured, each
-	# field the median of its repetitions.
-	to_entries | group_by([.value.name, .value.traffic]) |
-	map(.[0].key as $first | map(.value) | . as $g |
-		$g[0] + {reps: length, first: $first} +
-		(reduce ("offered_pps", "received_pps", "dropped_pps", "receiver_cpu",
-			"cpu1_busy", "cpu1_steal", "receiver_ns_per_packet") as $k
-			({}; .[$k] = ($g | map(.[$k]) | median)))) |
-	sort_by(.first) | map(del(.first)) |
-	(map(select(.name == "xdp_drop" and .traffic == "hit")) | first | .receiver_ns_per_packet // null) as $base |
-	{date: $date, kernel: $kernel, cpu: $cpu, cpus: $ncpu, seconds: $seconds,
-	 prefixes: $prefixes, frame_bytes: 60, reps: $reps,
-	 results: map(. + {ratio_to_xdp_drop:
-		(if $base and $base > 0 then ((.receiver_ns_per_packet / $base * 100 | round) / 100) else null end)})}')
+	--argjson ncpu "$(nproc)" --argjson seconds "$SECONDS_PER_RUN" --argjson reps "$REPS" \
+	--arg size "$SIZE" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+	--arg generator "$(jq -r '.generator_mode' "$SAMPLES" | sort -u | paste -sd, -)" \
+	'{date: $date, kernel: $kernel, cpu: $cpu, cpus: $ncpu, seconds: $seconds,
+	  reps: $reps, size: $size, loadavg: $load, generator: $generator, frame_bytes: 60}')
+skipped_json=$(printf '%s\n' "${SKIPPED[@]}" | jq -R . | jq -s 'map(select(length > 0))')
+args=(report "$SAMPLES" --meta "$meta" --skipped "$skipped_json")
 if [[ -n $JSON_OUT ]]; then
+	# The raw samples too, to report again (--compare) without rerunning.
 	mkdir -p "$(dirname "$JSON_OUT")"
-	printf '%s\n' "$json" >"$JSON_OUT"
+	cp "$SAMPLES" "${JSON_OUT%.json}.samples.jsonl"
+	args+=(--json "$JSON_OUT")
 fi
-
-echo
-echo "End to end: veth between namespaces, 60-byte UDP frames, $N_PREFIXES source prefixes, ${SECONDS_PER_RUN} s per run, median of $REPS"
-echo
-echo "| receiver | traffic | offered Mpps | dropped Mpps (measured) | receiver busy | receiver ns/packet | ratio to XDP_DROP | Mpps at one busy CPU |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|"
-# shellcheck disable=SC2016 # jq program, not shell
-jq -r 'def r2: . * 100 | round / 100;
-	.results[] | "| \(.label) | \(.traffic) | \(.offered_pps / 1e6 | r2) | \(.dropped_pps / 1e6 | r2) | \(.receiver_cpu * 100 | round)% | \(.receiver_ns_per_packet | round) | \(.ratio_to_xdp_drop // "-") | \(if .receiver_ns_per_packet > 0 then (1000 / .receiver_ns_per_packet | r2) else "-" end) |"' <<<"$json"
-for s in "${SKIPPED[@]}"; do
-	echo "skipped: $s"
-done
+[[ -n $COMPARE ]] && args+=(--compare "$COMPARE")
+/usr/bin/python3 "$REPORT" "${args[@]}"

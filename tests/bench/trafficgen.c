@@ -21,7 +21,18 @@
  * "PROTO SRC DST SPORT DPORT" (what `classbench flows` prints; more columns
  * are ignored): addresses, protocol and ports each, TCP frames as SYNs.
  *
- * Prints one line: "frames N seconds S pps P".
+ * --pps R: at most R frames per second, on an absolute schedule, in small
+ * bursts (a fixed offered load below the receiver's capacity).
+ *
+ * --mode packet, or --mode auto (the default) when the kernel refuses live
+ * frames (EPERM on some 6.18 builds): the same frames, built here and sent
+ * through an AF_PACKET socket that bypasses the qdisc (e2e/pktsend.c).
+ * Each is then an skb the veth hands to the peer's NAPI ring, and the
+ * receiver's XDP runs on a copy of it: every receiver pays that copy.
+ *
+ * Prints one line: "frames N seconds S pps P mode live|packet refused N"
+ * (refused: frames the sending socket could not queue; live frames the
+ * ring refused are only visible on the receiving side).
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -30,6 +41,7 @@
 #include <getopt.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+#include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/if.h>
 #include <netinet/ether.h>
@@ -44,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "e2e/pktsend.h"
 #include "trafficgen.h"
 #include "trafficgen.skel.h"
 
@@ -62,12 +75,29 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+struct gen_opts {
+	const char *dev, *mode;
+	unsigned char dmac[ETH_ALEN];
+	struct in_addr dst, src_base;
+	unsigned long n_prefixes, step, hosts, batch, dport;
+	double seconds, pps;
+	struct trafficgen_flow *flows;
+	long n_flow;
+	unsigned ifindex;
+};
+
+struct gen_result {
+	uint64_t frames, refused;
+	double seconds;
+};
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: trafficgen --dev IF --dst-mac MAC --dst ADDR --src-base ADDR\n"
 		"                  [--prefixes N] [--prefix-step N] [--hosts N]\n"
-		"                  [--seconds S] [--batch N] [--dport PORT] [--flows FILE]\n");
+		"                  [--seconds S] [--batch N] [--dport PORT] [--flows FILE]\n"
+		"                  [--pps R] [--mode auto|live|packet]\n");
 	exit(2);
 }
 
@@ -184,7 +214,169 @@ static int fill_flows(struct trafficgen_bpf *skel, const struct trafficgen_flow 
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* IPv4 header checksum of the 20-byte header at ip. */
+static uint16_t ip_csum(const void *ip)
+{
+	const uint16_t *w = ip;
+	uint32_t sum = 0;
+
+	for (int i = 0; i < 10; i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* What kern/trafficgen.bpf.c does to frame k, done here on a copy of the
+ * template: the flow's addresses, protocol and ports, or the k-th source
+ * of the prefix walk. */
+static void rewrite_frame(unsigned char *f, const struct gen_opts *o, size_t k)
+{
+	struct iphdr *ip = (struct iphdr *)(f + sizeof(struct ethhdr));
+	struct udphdr *udp = (struct udphdr *)(ip + 1);
+	struct tcphdr *tcp = (struct tcphdr *)(ip + 1);
+
+	if (o->n_flow) {
+		const struct trafficgen_flow *fl = &o->flows[k];
+
+		ip->saddr = fl->src;
+		ip->daddr = fl->dst;
+		ip->protocol = fl->proto;
+		if (fl->proto == IPPROTO_TCP) {
+			memset(tcp, 0, sizeof(*tcp));
+			tcp->source = fl->sport;
+			tcp->dest = fl->dport;
+			tcp->doff = 5;
+			tcp->syn = 1;
+			tcp->window = htons(1024);
+		} else {
+			udp->source = fl->sport;
+			udp->dest = fl->dport;
+			udp->len = htons((uint16_t)(FRAME_LEN - sizeof(struct ethhdr) - sizeof(*ip)));
+			udp->check = 0;
+		}
+	} else {
+		uint32_t src = ntohl(o->src_base.s_addr) +
+			       (uint32_t)(k % o->n_prefixes) * (uint32_t)o->step + 1 +
+			       (uint32_t)((k / o->n_prefixes) % o->hosts);
+
+		ip->saddr = htonl(src);
+	}
+	ip->check = 0;
+	ip->check = ip_csum(ip);
+}
+
+/* The distinct frames the generator cycles through: one per flow, or one
+ * per source of the prefix walk (at most PACKET_MAX_FRAMES). */
+#define PACKET_MAX_FRAMES (1u << 18)
+static int run_packet(const struct gen_opts *o, const unsigned char *tmpl,
+		      struct gen_result *r)
+{
+	size_t n = o->n_flow ? (size_t)o->n_flow : o->n_prefixes * o->hosts;
+	struct pktsend_result pr;
+	unsigned char *frames;
+	int ret;
+
+	if (n > PACKET_MAX_FRAMES)
+		n = PACKET_MAX_FRAMES - PACKET_MAX_FRAMES % o->n_prefixes;
+	frames = malloc(n * FRAME_LEN);
+	if (!frames) {
+		fprintf(stderr, "trafficgen: no memory for %zu frames\n", n);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < n; k++) {
+		memcpy(frames + k * FRAME_LEN, tmpl, FRAME_LEN);
+		rewrite_frame(frames + k * FRAME_LEN, o, k);
+	}
+	ret = pktsend_run(o->dev, frames, n, FRAME_LEN, o->seconds, o->pps, &stop, &pr);
+	free(frames);
+	r->frames = pr.sent;
+	r->refused = pr.refused;
+	r->seconds = pr.seconds;
+	return ret;
+}
+
+/* Spins until the absolute time due (seconds, CLOCK_MONOTONIC). */
+static void wait_until(double due)
+{
+	while (!stop && now_s() < due)
+		;
+}
+
+/* Live frames: -EPERM/-EINVAL/-EOPNOTSUPP from the first call mean the
+ * kernel refuses the mode (the caller may fall back), anything else is an
+ * error. */
+static int run_live(const struct gen_opts *o, unsigned char *tmpl,
+		    struct gen_result *r)
+{
+	struct trafficgen_bpf *skel;
+	struct xdp_md ctx_in = {};
+	double t0, due, elapsed = 0;
+	/* Paced: bursts of one batch (at most 256 frames, the ring's size). */
+	uint32_t repeat = o->pps > 0 ? (uint32_t)o->batch : REPEAT_PER_CALL;
+	bool first = true;
+	int ret, prog_fd;
+
+	skel = trafficgen_bpf__open();
+	if (!skel) {
+		fprintf(stderr, "trafficgen: opening the BPF object: %s\n", strerror(errno));
+		return -EIO;
+	}
+	skel->rodata->src_base = ntohl(o->src_base.s_addr);
+	skel->rodata->n_prefixes = (uint32_t)o->n_prefixes;
+	skel->rodata->prefix_step = (uint32_t)o->step;
+	skel->rodata->hosts = (uint32_t)o->hosts;
+	skel->rodata->n_flows = (uint32_t)o->n_flow;
+	ret = trafficgen_bpf__load(skel);
+	if (ret) {
+		fprintf(stderr, "trafficgen: loading the BPF program: %s\n", strerror(-ret));
+		trafficgen_bpf__destroy(skel);
+		return -EIO;
+	}
+	if (fill_flows(skel, o->flows, o->n_flow)) {
+		trafficgen_bpf__destroy(skel);
+		return -EIO;
+	}
+	prog_fd = bpf_program__fd(skel->progs.trafficgen_tx);
+	/* In live-frames mode ctx_in may only name the interface (and queue);
+	 * data_end must equal the template's length. */
+	ctx_in.data_end = FRAME_LEN;
+	ctx_in.ingress_ifindex = o->ifindex;
+	t0 = now_s();
+	due = t0;
+	while (!stop && elapsed < o->seconds) {
+		LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = tmpl,
+			    .data_size_in = FRAME_LEN, .ctx_in = &ctx_in,
+			    .ctx_size_in = sizeof(ctx_in),
+			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+			    .batch_size = (uint32_t)o->batch, .repeat = repeat);
+
+		if (o->pps > 0) {
+			wait_until(due);
+			due += repeat / o->pps;
+			if (now_s() - due > 0.001)
+				due = now_s();
+		}
+		ret = bpf_prog_test_run_opts(prog_fd, &topts);
+		/* A signal interrupts a run part way: that is the stop. */
+		if (ret && errno != EINTR) {
+			ret = -errno;
+			if (!(first && (ret == -EPERM || ret == -EINVAL || ret == -EOPNOTSUPP)))
+				fprintf(stderr, "trafficgen: BPF_PROG_TEST_RUN (live frames): %s\n",
+					strerror(-ret));
+			trafficgen_bpf__destroy(skel);
+			return first ? ret : -EIO;
+		}
+		first = false;
+		elapsed = now_s() - t0;
+	}
+	r->frames = skel->bss->frames;
+	r->seconds = elapsed;
+	trafficgen_bpf__destroy(skel);
+	return 0;
+}
+
+static void parse_args(int argc, char **argv, struct gen_opts *o)
 {
 	static const struct option opts[] = {
 		{ "dev", required_argument, NULL, 'd' },
@@ -198,138 +390,92 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "dport", required_argument, NULL, 'P' },
 		{ "flows", required_argument, NULL, 'f' },
+		{ "pps", required_argument, NULL, 'r' },
+		{ "mode", required_argument, NULL, 'M' },
 		{ 0 }
 	};
-	static struct trafficgen_flow flow_v[TRAFFICGEN_MAX_FLOWS];
-	long n_flow = 0;
-	const char *dev = NULL;
 	struct ether_addr *dmac_p = NULL;
-	unsigned char dmac[ETH_ALEN], smac[ETH_ALEN], frame[FRAME_LEN];
-	struct in_addr dst = { 0 }, src_base = { 0 };
 	bool have_dst = false, have_src = false;
-	unsigned long n_prefixes = 1, step = 256, hosts = 254, batch = 64;
-	unsigned long dport = 9;
-	double seconds = 3, t0, elapsed;
-	struct trafficgen_bpf *skel;
-	struct xdp_md ctx_in = {};
-	unsigned ifindex;
-	int c, ret, prog_fd;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd':
-			dev = optarg;
-			break;
+		case 'd': o->dev = optarg; break;
 		case 'm':
 			dmac_p = ether_aton(optarg);
 			if (!dmac_p) {
 				fprintf(stderr, "trafficgen: bad MAC '%s'\n", optarg);
-				return 2;
+				exit(2);
 			}
-			memcpy(dmac, dmac_p, ETH_ALEN);
+			memcpy(o->dmac, dmac_p, ETH_ALEN);
 			break;
-		case 'a':
-			have_dst = inet_pton(AF_INET, optarg, &dst) == 1;
-			break;
-		case 's':
-			have_src = inet_pton(AF_INET, optarg, &src_base) == 1;
-			break;
-		case 'n':
-			n_prefixes = parse_num(optarg, "--prefixes", 1, 1u << 24);
-			break;
-		case 'p':
-			step = parse_num(optarg, "--prefix-step", 1, 1u << 24);
-			break;
-		case 'h':
-			hosts = parse_num(optarg, "--hosts", 1, 1u << 24);
-			break;
-		case 't':
-			seconds = (double)parse_num(optarg, "--seconds", 1, 600);
-			break;
-		case 'b':
-			/* The kernel's limit for live frames is 256. */
-			batch = parse_num(optarg, "--batch", 1, 256);
-			break;
-		case 'P':
-			dport = parse_num(optarg, "--dport", 1, 65535);
-			break;
+		case 'a': have_dst = inet_pton(AF_INET, optarg, &o->dst) == 1; break;
+		case 's': have_src = inet_pton(AF_INET, optarg, &o->src_base) == 1; break;
+		case 'n': o->n_prefixes = parse_num(optarg, "--prefixes", 1, 1u << 24); break;
+		case 'p': o->step = parse_num(optarg, "--prefix-step", 1, 1u << 24); break;
+		case 'h': o->hosts = parse_num(optarg, "--hosts", 1, 1u << 24); break;
+		case 't': o->seconds = (double)parse_num(optarg, "--seconds", 1, 600); break;
+		/* The kernel's limit for live frames is 256. */
+		case 'b': o->batch = parse_num(optarg, "--batch", 1, 256); break;
+		case 'P': o->dport = parse_num(optarg, "--dport", 1, 65535); break;
+		case 'r': o->pps = (double)parse_num(optarg, "--pps", 1000, 100000000); break;
 		case 'f':
-			n_flow = read_flows(optarg, flow_v);
-			if (n_flow < 0)
-				return 2;
+			o->n_flow = read_flows(optarg, o->flows);
+			if (o->n_flow < 0)
+				exit(2);
 			break;
-		default:
-			usage();
+		case 'M':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "live") && strcmp(optarg, "packet"))
+				usage();
+			o->mode = optarg;
+			break;
+		default: usage();
 		}
 	}
-	if (optind != argc || !dev || !dmac_p || !have_dst || !have_src)
+	if (optind != argc || !o->dev || !dmac_p || !have_dst || !have_src)
 		usage();
-	if (hosts + 1 > step && step > 1) {
+	if (o->hosts + 1 > o->step && o->step > 1) {
 		fprintf(stderr, "trafficgen: --hosts must stay below --prefix-step\n");
-		return 2;
+		exit(2);
 	}
-	ifindex = if_nametoindex(dev);
-	if (!ifindex || if_mac(dev, smac)) {
-		fprintf(stderr, "trafficgen: no interface '%s' here\n", dev);
-		return 1;
-	}
-	build_frame(frame, dmac, smac, dst, (uint16_t)dport);
+}
 
-	skel = trafficgen_bpf__open();
-	if (!skel) {
-		fprintf(stderr, "trafficgen: opening the BPF object: %s\n",
-			strerror(errno));
-		return 1;
-	}
-	skel->rodata->src_base = ntohl(src_base.s_addr);
-	skel->rodata->n_prefixes = (uint32_t)n_prefixes;
-	skel->rodata->prefix_step = (uint32_t)step;
-	skel->rodata->hosts = (uint32_t)hosts;
-	skel->rodata->n_flows = (uint32_t)n_flow;
-	ret = trafficgen_bpf__load(skel);
-	if (ret) {
-		fprintf(stderr, "trafficgen: loading the BPF program: %s\n",
-			strerror(-ret));
-		trafficgen_bpf__destroy(skel);
-		return 1;
-	}
-	if (fill_flows(skel, flow_v, n_flow)) {
-		trafficgen_bpf__destroy(skel);
-		return 1;
-	}
-	prog_fd = bpf_program__fd(skel->progs.trafficgen_tx);
+int main(int argc, char **argv)
+{
+	static struct trafficgen_flow flow_v[TRAFFICGEN_MAX_FLOWS];
+	struct gen_opts o = { .flows = flow_v, .n_prefixes = 1, .step = 256,
+			      .hosts = 254, .batch = 64, .dport = 9, .seconds = 3,
+			      .mode = "auto" };
+	unsigned char smac[ETH_ALEN], frame[FRAME_LEN];
+	struct gen_result r = {};
+	const char *used = "live";
+	int ret = -EPERM;
 
-	/* In live-frames mode ctx_in may only name the interface (and queue);
-	 * data_end must equal the template's length. */
-	ctx_in.data_end = FRAME_LEN;
-	ctx_in.ingress_ifindex = ifindex;
-
+	parse_args(argc, argv, &o);
+	o.ifindex = if_nametoindex(o.dev);
+	if (!o.ifindex || if_mac(o.dev, smac)) {
+		fprintf(stderr, "trafficgen: no interface '%s' here\n", o.dev);
+		return 1;
+	}
+	build_frame(frame, o.dmac, smac, o.dst, (uint16_t)o.dport);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	t0 = now_s();
-	elapsed = 0;
-	while (!stop && elapsed < seconds) {
-		LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = frame,
-			    .data_size_in = FRAME_LEN, .ctx_in = &ctx_in,
-			    .ctx_size_in = sizeof(ctx_in),
-			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
-			    .batch_size = (uint32_t)batch,
-			    .repeat = REPEAT_PER_CALL);
-
-		ret = bpf_prog_test_run_opts(prog_fd, &topts);
-		/* A signal interrupts a run part way: that is the stop. */
-		if (ret && errno != EINTR) {
-			fprintf(stderr, "trafficgen: BPF_PROG_TEST_RUN (live frames): %s%s\n",
-				strerror(errno),
-				errno == EINVAL ? " (kernel older than 5.18?)" : "");
-			trafficgen_bpf__destroy(skel);
-			return 1;
-		}
-		elapsed = now_s() - t0;
+	if (strcmp(o.mode, "packet"))
+		ret = run_live(&o, frame, &r);
+	if (ret && !strcmp(o.mode, "live")) {
+		fprintf(stderr, "trafficgen: the kernel refuses XDP live frames: %s\n",
+			strerror(-ret));
+		return 1;
 	}
-	printf("frames %llu seconds %.3f pps %.0f\n",
-	       (unsigned long long)skel->bss->frames, elapsed,
-	       elapsed > 0 ? (double)skel->bss->frames / elapsed : 0.0);
-	trafficgen_bpf__destroy(skel);
+	if (ret == -EPERM || ret == -EINVAL || ret == -EOPNOTSUPP) {
+		used = "packet";
+		ret = run_packet(&o, frame, &r);
+	}
+	if (ret)
+		return 1;
+	printf("frames %llu seconds %.3f pps %.0f mode %s refused %llu\n",
+	       (unsigned long long)r.frames, r.seconds,
+	       r.seconds > 0 ? (double)r.frames / r.seconds : 0.0, used,
+	       (unsigned long long)r.refused);
 	return 0;
 }

@@ -49,6 +49,20 @@ void xdpfilter_stop(void)
 	xf.vals = NULL;
 }
 
+int xdpfilter_open(void)
+{
+	xf.v4 = bpf_obj_get(XF_PINS "/filter_ipv4");
+	xf.v6 = bpf_obj_get(XF_PINS "/filter_ipv6");
+	xf.ports = bpf_obj_get(XF_PINS "/filter_ports");
+	if (xf.v4 < 0 || xf.v6 < 0 || xf.ports < 0)
+		return -ENOENT;
+	xf.ncpu = libbpf_num_possible_cpus();
+	if (xf.ncpu <= 0)
+		return xf.ncpu ? xf.ncpu : -EINVAL;
+	xf.vals = calloc((size_t)xf.ncpu, sizeof(*xf.vals));
+	return xf.vals ? 0 : -ENOMEM;
+}
+
 int xdpfilter_start(int *prog_fd)
 {
 	struct stat st;
@@ -67,17 +81,9 @@ int xdpfilter_start(int *prog_fd)
 		return -EIO;
 	xf.loaded = true;
 	atexit(xdpfilter_stop);
-	xf.v4 = bpf_obj_get(XF_PINS "/filter_ipv4");
-	xf.v6 = bpf_obj_get(XF_PINS "/filter_ipv6");
-	xf.ports = bpf_obj_get(XF_PINS "/filter_ports");
-	if (xf.v4 < 0 || xf.v6 < 0 || xf.ports < 0)
-		return -ENOENT;
-	xf.ncpu = libbpf_num_possible_cpus();
-	if (xf.ncpu <= 0)
-		return xf.ncpu ? xf.ncpu : -EINVAL;
-	xf.vals = calloc((size_t)xf.ncpu, sizeof(*xf.vals));
-	if (!xf.vals)
-		return -ENOMEM;
+	ret = xdpfilter_open();
+	if (ret)
+		return ret;
 	/* Whatever is attached (its program, or a libxdp dispatcher in front
 	 * of it) is an XDP program test runs can call. */
 	ret = bpf_xdp_query_id((int)ifindex, XDP_FLAGS_SKB_MODE, &id);
@@ -213,4 +219,19 @@ int xdpfilter_fill_all(const struct ef_ruleset *rs, struct xdpfilter_counts *n)
 			ret = fill_addrs(&rs->rules[r].dst, XF_DST, n);
 	}
 	return ret ? ret : fill_ports(rs, 0, n);
+}
+
+int xdpfilter_deny_sources(const uint32_t *v4, size_t n, struct xdpfilter_counts *c)
+{
+	int ret = start_fill(c);
+
+	for (size_t i = 0; !ret && i < n; i++) {
+		if (!bpf_map_lookup_elem(xf.v4, &v4[i], xf.vals))
+			continue;
+		if (c->addrs >= c->capacity)
+			return -E2BIG;
+		ret = put(xf.v4, &v4[i], XF_SRC, BPF_NOEXIST);
+		c->addrs++;
+	}
+	return ret;
 }

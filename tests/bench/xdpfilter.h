@@ -3,6 +3,7 @@
 #define EDGEFW_BENCH_XDPFILTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct ef_ruleset;
 
@@ -33,6 +34,16 @@ int xdpfilter_fill(const struct ef_ruleset *rs, struct xdpfilter_counts *n);
  * addresses of every rule, up to the map's capacity, and every rule's
  * destination ports. prefixes counts every address entry of the rules. */
 int xdpfilter_fill_all(const struct ef_ruleset *rs, struct xdpfilter_counts *n);
+
+/* Opens the maps of an xdp-filter already loaded (by `xdp-filter load`,
+ * scripts/bench_e2e.sh) through its pins. Returns 0 or a negative errno. */
+int xdpfilter_open(void);
+
+/* Replaces its addresses with the IPv4 source addresses v4 (network
+ * order), n of them, each denied exactly: the most it can express of a
+ * prefix blocklist for traffic from those addresses. -E2BIG past its
+ * map's capacity. */
+int xdpfilter_deny_sources(const uint32_t *v4, size_t n, struct xdpfilter_counts *c);
 
 /* `xdp-filter unload`; safe to call twice. */
 void xdpfilter_stop(void);

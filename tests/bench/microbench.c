@@ -410,11 +410,11 @@ int main(int argc, char **argv)
 	const char *cb_dir = "../shared/data/classbench";
 	char reload_default[PATH_MAX], cb_default[PATH_MAX];
 	bool cb_only = false, no_cb = false;
+	bool reload_only = false; /* only the reload table */
 	double cb_budget = 600;
 	int xf_fd = -1;
 	unsigned reps = 5, repeat = 50;
 	bool quick = false, shapes_only = false, ct_only = false, dyn_only = false;
-	bool reload_only = false; /* only the reload table */
 	const char *dyn_path = NULL, *cb_sets = NULL;
 	struct edgefw_bpf *skel = NULL;
 	struct bench_bpf *base = NULL;

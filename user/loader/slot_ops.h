@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Changes to map-in-map slots, made at once. The kernel waits for an RCU
- * grace period (~13 ms here, more under load) after every change of a
- * map-in-map, and waits that run at the same time share one grace period:
- * a reload that installs a generation's arrays, or empties the previous
- * generation's slots, pays one wait instead of one per slot.
+ * grace period after every change of a map-in-map; waits that run at the
+ * same time can share one, so a reload that installs a generation's
+ * arrays, or empties the previous generation's slots, need not pay one
+ * wait per slot (not shown on the loaded project machine: kern/DESIGN.md).
  */
 #ifndef EDGEFW_SLOT_OPS_H
 #define EDGEFW_SLOT_OPS_H

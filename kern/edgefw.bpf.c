@@ -463,10 +463,18 @@ static __always_inline struct edgefw_verdict *rule_verdict(__u32 gen, __u32 rule
 
 /* What decide() keeps off its stack for the packet it decides, per CPU
  * (see tree_scratch): the connection tracker's view and the verdict. */
+/* What the dynamic state did to the packet (kern/dynset.h), for the drop
+ * log. */
+struct dyn_outcome {
+	__u16 over_slot; /* the first rule whose limit it was over */
+	__u8 conds;      /* the condition vector of the deciding round */
+	__u8 over;       /* 1: over_slot is set */
+};
+
 struct decide_scratch {
 	struct ct_pkt ct;
 	struct edgefw_verdict verdict;
-	__u32 pad;
+	struct dyn_outcome dyn;
 };
 
 struct {
@@ -558,6 +566,7 @@ classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
  * at most a few events more through, never a flood. */
 static __always_inline void log_packet(const struct pkt_info *pi,
 				       const struct edgefw_verdict *v,
+				       const struct dyn_outcome *dyn, __u32 gen,
 				       __u64 bytes, __u32 ifindex, __u32 hook)
 {
 	struct edgefw_log_config *lc;
@@ -598,7 +607,12 @@ static __always_inline void log_packet(const struct pkt_info *pi,
 	e->family = pi->family;
 	e->l4proto = pi->l4proto;
 	e->frag = pi->frag;
-	e->pad[0] = e->pad[1] = e->pad[2] = 0;
+	e->gen = (__u8)gen;
+	e->conds = dyn->conds;
+	e->dyn_flags = dyn->over ? EDGEFW_LOG_F_OVER : 0;
+	e->over_slot = dyn->over_slot;
+	e->ban = v->ban;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	__builtin_memcpy(e->saddr, pi->saddr, 16);
 	__builtin_memcpy(e->daddr, pi->daddr, 16);
 	bpf_ringbuf_submit(e, 0);
@@ -758,12 +772,13 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 			edgefw_ct_classify_skb(ctx, &pi, ct));
 
 	/* issue 16: the rules with dynamic sets and limits (kern/dynset.h) */
-	v = dyn_decide(&pi, gen, ifindex, hook, bytes, &sc->verdict) ? &sc->verdict : NULL;
+	v = dyn_decide(&pi, gen, ifindex, hook, bytes, &sc->verdict, &sc->dyn) ?
+		    &sc->verdict : NULL;
 	if (v) {
 		vflags = v->flags;
 		count(&rule_stats, v->counter_slot, bytes);
 		if (v->flags & EDGEFW_VERDICT_F_LOG)
-			log_packet(&pi, v, bytes, ifindex, hook);
+			log_packet(&pi, v, &sc->dyn, gen, bytes, ifindex, hook);
 		if (v->action == EDGEFW_ACT_REDIRECT) {
 			res.decision = FW_REDIRECT;
 			res.ifindex = v->redirect_ifindex;

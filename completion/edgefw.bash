@@ -75,7 +75,8 @@ _edgefw()
 	compile) opts="--json --help" ;;
 	explain)
 		opts="--src --dst --proto --sport --dport --icmp-type --icmp-code
-		      --tcp-flags --vlan --fragment --state --hook --iface --verbose --json --help" ;;
+		      --tcp-flags --vlan --fragment --state --hook --iface --in --over-limit
+		      --live --verbose --json --help" ;;
 	attach) opts="--rules --hook --mode --conntrack-size --force --help" ;;
 	detach) opts="--hook --force --help" ;;
 	reload) opts="--socket --confirm --help" ;;

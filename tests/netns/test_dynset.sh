@@ -79,7 +79,7 @@ tap_check "attach $IN (xdp) with two dynamic sets, limits and a ban" \
 	efw_edgefw --instance "$INST" attach "$IN" --rules "$RULES"
 tap_bail_if_failed "cannot attach"
 
-out=$(efw_edgefw --instance "$INST" set list --json 2>&1) || true
+out=$(efw_edgefw --instance "$INST" set list --json 2>/dev/null) || true
 tap_check "set list --json shows both sets, empty, with their sizes and timeouts" jq -e '
 	(map({(.name): .}) | add) as $s |
 	$s.ban.entries == 0 and $s.ban.size == 200000 and $s.ban.timeout_ms == 600000 and
@@ -109,6 +109,14 @@ sleep 1
 d1=$(udp_in)
 tap_check "the flow was flowing before the add ($before datagrams delivered)" test "$before" -gt 200
 tap_is "from 100 ms after set add returns, nothing of the 1000 pps flow is delivered (1 s)" "$((d1 - d0))" 0
+# explain --live reads the set in force; without it, it says it assumed.
+out=$(efw_edgefw --instance "$INST" explain "$RULES" --src "$A" --dst "$EFW_SERVER4" \
+	--proto udp --dport 7000 --live 2>&1) || true
+tap_check "explain --live: the set in force decides (drop-banned, 'in force now: entry $A/32')" \
+	bash -c 'grep -q "verdict: drop, by rule .drop-banned." <<<"$1" && grep -q "in force now: entry $2/32" <<<"$1"' _ "$out" "$A"
+out=$("$EDGEFW" explain "$RULES" --src "$A" --dst "$EFW_SERVER4" --proto udp --dport 7000 2>&1) || true
+tap_check "explain without --live: the set is assumed empty and a note says so" \
+	bash -c 'grep -q "verdict: pass, by defaults.xdp" <<<"$1" && grep -q "^note: dynamic state assumed" <<<"$1"' _ "$out"
 del_out=$(efw_edgefw --instance "$INST" set del ban "$A" 2>&1) && del_rc=0 || del_rc=$?
 tap_is "set del ban $A exits 0 ($del_out)" "$del_rc" 0
 sleep 0.1

@@ -156,7 +156,7 @@ static int open_target(const struct ef_cli *cli, const struct set_args *a,
 			    cli->instance, pid, a->name);
 	if (!t->direct)
 		return EF_EXIT_OK;
-	ret = ef_instance_open(cli->instance, EF_OPEN_SHARED, &t->inst);
+	ret = ef_instance_open(cli->instance, EF_OPEN_SHARED | EF_OPEN_DYNSETS, &t->inst);
 	if (ret == -ENOENT) {
 		ef_log_err("no edgefw instance '%s' is loaded: attach one with rules that declare the set first",
 			   cli->instance);

@@ -70,6 +70,14 @@ void ef_cli_result_diag(const char *line)
 	ef_json_capture_line(line);
 }
 
+void ef_cli_result_error(const char *msg)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line), "error: %s", msg);
+	ef_json_capture_line(line);
+}
+
 int ef_cli_result_end(int code)
 {
 	struct json_object *root;

@@ -25,6 +25,9 @@ void ef_cli_result_set(const char *key, struct json_object *v);
 void ef_cli_result_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A line of the daemon's diagnostics: stderr, and kept for "diagnostics". */
 void ef_cli_result_diag(const char *line);
+/* A failure the daemon (or the set code) reported: kept as an error line,
+ * which the error object's "message" then is. */
+void ef_cli_result_error(const char *msg);
 /* Prints the JSON object when code is EF_EXIT_OK; returns code. */
 int ef_cli_result_end(int code);
 

@@ -54,7 +54,7 @@ static int print_response(struct json_object *resp)
 			ef_cli_result_say("%s", json_object_get_string(msg));
 		} else {
 			fprintf(stderr, "edgefw: %s\n", json_object_get_string(msg));
-			ef_json_capture_line(json_object_get_string(msg));
+			ef_cli_result_error(json_object_get_string(msg));
 		}
 	}
 	ef_cli_result_set("via", json_object_new_string("edgefwd"));

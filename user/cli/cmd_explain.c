@@ -370,39 +370,6 @@ static json_object *line_json(const char *key, const char *val,
 	return o;
 }
 
-static const char *source_name(enum ef_dyn_source s)
-{
-	return s == EF_DYN_LIVE ? "live" : s == EF_DYN_GIVEN ? "given" : "assumed";
-}
-
-/* Every dynamic condition consulted: which rule, set or limit, whether it
- * held, and where its state came from. */
-static json_object *dyn_json(const struct ef_ruleset *rs,
-			     const struct ef_explanation *e)
-{
-	json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < e->n_conds; i++) {
-		const struct ef_explain_cond *c = &e->conds[i];
-		const struct ef_rule *r = &rs->rules[c->rule];
-		const struct ef_addr_field *f = c->field == EF_RF_DST ? &r->dst : &r->src;
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "rule", json_object_new_string(r->name));
-		json_object_object_add(o, "field", json_object_new_string(
-					       ef_explain_field_name(c->field)));
-		json_object_object_add(o, "set", c->field == EF_RF_COUNT ? NULL :
-				       json_object_new_string(rs->sets[f->dyn_set - 1].name));
-		json_object_object_add(o, "holds", json_object_new_boolean(c->ans.holds));
-		json_object_object_add(o, "matched", json_object_new_boolean(c->matched));
-		json_object_object_add(o, "source",
-				       json_object_new_string(source_name(c->ans.source)));
-		json_object_object_add(o, "why", json_object_new_string(c->text));
-		json_object_array_add(a, o);
-	}
-	return a;
-}
-
 static void print_json(const struct ef_ruleset *rs, const struct query *q,
 		       const struct ef_explanation *e, bool verbose)
 {
@@ -442,7 +409,7 @@ static void print_json(const struct ef_ruleset *rs, const struct query *q,
 					  &e->misses[i].why));
 		json_object_object_add(root, "tried", tried);
 	}
-	json_object_object_add(root, "dynamic", dyn_json(rs, e));
+	json_object_object_add(root, "dynamic", ef_explain_dyn_json(rs, e));
 	for (size_t i = 0; i < q->n_notes; i++)
 		json_object_array_add(notes, json_object_new_string(q->notes[i]));
 	json_object_object_add(root, "notes", notes);
@@ -511,37 +478,6 @@ static int parse_opts(int argc, char **argv, struct explain_opts *o)
 	return 0;
 }
 
-/* --in names a dynamic set of the file, --over-limit a rule with a limit. */
-static int check_dyn_names(const struct ef_ruleset *rs,
-			   const struct explain_opts *o)
-{
-	for (size_t i = 0; i < o->n_in; i++) {
-		size_t s = 0;
-
-		while (s < rs->n_sets && (!rs->sets[s].dynamic ||
-					  strcmp(rs->sets[s].name, o->in_sets[i])))
-			s++;
-		if (s == rs->n_sets) {
-			ef_log_err("--in %s: %s has no dynamic set of that name",
-				   o->in_sets[i], rs->path);
-			return -EINVAL;
-		}
-	}
-	for (size_t i = 0; i < o->n_over; i++) {
-		size_t r = 0;
-
-		while (r < rs->n_rules && (!rs->rules[r].limit.on ||
-					   strcmp(rs->rules[r].name, o->over[i])))
-			r++;
-		if (r == rs->n_rules) {
-			ef_log_err("--over-limit %s: %s has no rule of that name with a limit",
-				   o->over[i], rs->path);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 static int run_explain(const struct ef_cli *cli, int argc, char **argv)
 {
 	struct explain_opts o;
@@ -558,7 +494,7 @@ static int run_explain(const struct ef_cli *cli, int argc, char **argv)
 		return EF_EXIT_INPUT;
 	if (ef_cli_load_rules(argv[optind], &rs))
 		return EF_EXIT_INPUT;
-	if (check_dyn_names(&rs, &o)) {
+	if (ef_explain_check_names(&rs, o.in_sets, o.n_in, o.over, o.n_over)) {
 		ef_ruleset_free(&rs);
 		return EF_EXIT_INPUT;
 	}

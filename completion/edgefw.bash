@@ -75,11 +75,12 @@ _edgefw()
 	compile) opts="--json --help" ;;
 	explain)
 		opts="--src --dst --proto --sport --dport --icmp-type --icmp-code
-		      --tcp-flags --vlan --fragment --state --hook --iface --verbose --json --help" ;;
+		      --tcp-flags --vlan --fragment --state --hook --iface --in --over-limit
+		      --live --verbose --json --help" ;;
 	attach) opts="--rules --hook --mode --conntrack-size --force --help" ;;
 	detach) opts="--hook --force --help" ;;
-	reload) opts="--socket --confirm --help" ;;
-	confirm) opts="--socket --help" ;;
+	reload) opts="--socket --confirm --json --help" ;;
+	confirm) opts="--socket --json --help" ;;
 	status) opts="--json --help" ;;
 	stats) opts="--json --watch --count --help" ;;
 	conntrack) opts="list count flush --addr --port --proto --json --help" ;;

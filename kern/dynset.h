@@ -314,10 +314,12 @@ static __always_inline void ban_source(const struct edgefw_ban_cfg *bc,
 
 /* The first matching rule given the dynamic state, into *out; false when
  * no rule matches. Charges the winner's limit, bans when the winner says
- * so. */
+ * so. *oc: the conditions of the deciding round and the first rule whose
+ * limit the packet was over, for the drop log. */
 static __always_inline bool dyn_decide(const struct pkt_info *pi, __u32 gen,
 				       __u32 ifindex, __u32 hook, __u64 bytes,
-				       struct edgefw_verdict *out)
+				       struct edgefw_verdict *out,
+				       struct dyn_outcome *oc)
 {
 	struct edgefw_dyn_config *dc = bpf_map_lookup_elem(&dyn_config, &gen);
 	struct edgefw_gen_config *cfg = bpf_map_lookup_elem(&gen_config, &gen);
@@ -333,9 +335,12 @@ static __always_inline bool dyn_decide(const struct pkt_info *pi, __u32 gen,
 		if (dc->set_conds)
 			conds |= edgefw_dyn_conds(pi, gen);
 	}
+	oc->over = 0;
+	oc->over_slot = 0;
 	for (int i = 0; i <= EDGEFW_MAX_CONDS; i++) {
 		const struct edgefw_limit_cfg *l;
 
+		oc->conds = (__u8)conds;
 		if (!edgefw_classify_conds(pi, (gen & 1) | (hook & 0xff) << 8 |
 						   (conds & 0xff) << 16,
 					   ifindex, tree_rule, out))
@@ -350,6 +355,10 @@ static __always_inline bool dyn_decide(const struct pkt_info *pi, __u32 gen,
 			break;
 		}
 		count(&limit_stats, out->counter_slot, bytes);
+		if (!oc->over) {
+			oc->over = 1;
+			oc->over_slot = out->counter_slot;
+		}
 		conds &= ~(1u << (l->cond & (EDGEFW_MAX_CONDS - 1)));
 	}
 	if (found && out->ban && dc)

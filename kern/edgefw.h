@@ -16,7 +16,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 12
+#define EDGEFW_LAYOUT_VERSION 13
 
 /* Rule counter slots (one per rule name) and the name stored for each.
  * rule_stats holds 16 bytes per slot per CPU: 1 MiB per CPU at this size. */
@@ -401,7 +401,9 @@ struct edgefw_rule_meta {
 	char name[EDGEFW_RULE_NAME_MAX];
 	__u32 order;  /* position in the ruleset, for listing */
 	__u8 action;  /* enum edgefw_action */
-	__u8 pad[3];
+	__u8 cond_mask; /* dynamic conditions the rule needs (dyn_config.conds
+			 * bits): what the drop log names */
+	__u8 pad[2];
 };
 
 /* Instance-wide facts userspace checks before reusing pins. */
@@ -461,10 +463,20 @@ struct edgefw_log_event {
 	__u8 family;        /* 4 or 6 */
 	__u8 l4proto;
 	__u8 frag;          /* 0 not a fragment, 1 first, 2 later */
-	__u8 pad[3];
+	/* Which dynamic state decided (issue 16), read by userspace with the
+	 * generation's dyn_config and rule_meta halves. */
+	__u8 gen;           /* the generation whose rules decided */
+	__u8 conds;         /* the condition vector of the deciding round */
+	__u8 dyn_flags;     /* EDGEFW_LOG_F_* */
 	__u8 saddr[16];     /* IPv4: the first 4 bytes */
 	__u8 daddr[16];
+	__u16 over_slot;    /* LOG_F_OVER: counter slot of the first rule whose
+			     * limit the packet was over before this rule won */
+	__u8 ban;           /* the rule's ban applied: dyn_config.bans index + 1 */
+	__u8 pad[5];
 };
+
+#define EDGEFW_LOG_F_OVER 0x1
 
 struct edgefw_log_config {
 	__u32 rate; /* events per second per rule; 0: log nothing */
@@ -717,7 +729,7 @@ _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct edgefw_rule_meta) == EDGEFW_RULE_NAME_MAX + 8, "rule meta layout");
 _Static_assert(sizeof(struct edgefw_instance_info) == 24, "instance info layout");
 _Static_assert(sizeof(struct edgefw_gen_info) == 48, "gen info layout");
-_Static_assert(sizeof(struct edgefw_log_event) == 72, "log event layout");
+_Static_assert(sizeof(struct edgefw_log_event) == 80, "log event layout");
 _Static_assert(sizeof(struct edgefw_log_config) == 8, "log config layout");
 _Static_assert(sizeof(struct edgefw_log_state) == 24, "log state layout");
 _Static_assert(sizeof(struct edgefw_attach_key) == 8, "attach key layout");

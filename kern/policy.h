@@ -113,7 +113,7 @@ static __always_inline __u32 stripped_vlan(void *ctx, enum ctx_vlan where)
 struct decide_scratch {
 	struct ct_pkt ct;
 	struct edgefw_verdict verdict;
-	__u32 pad;
+	struct dyn_outcome dyn;
 };
 
 struct {
@@ -191,12 +191,13 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 			edgefw_ct_classify_skb(ctx, &pi, ct));
 
 	/* issue 16: the rules with dynamic sets and limits (kern/dynset.h) */
-	v = dyn_decide(&pi, gen, ifindex, hook, bytes, &sc->verdict) ? &sc->verdict : NULL;
+	v = dyn_decide(&pi, gen, ifindex, hook, bytes, &sc->verdict, &sc->dyn) ?
+		    &sc->verdict : NULL;
 	if (v) {
 		vflags = v->flags;
 		count(&rule_stats, v->counter_slot, bytes);
 		if (v->flags & EDGEFW_VERDICT_F_LOG)
-			log_packet(&pi, v, bytes, ifindex, hook);
+			log_packet(&pi, v, &sc->dyn, gen, bytes, ifindex, hook);
 		if (v->action == EDGEFW_ACT_REDIRECT) {
 			res.decision = FW_REDIRECT;
 			res.ifindex = v->redirect_ifindex;

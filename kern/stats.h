@@ -36,11 +36,20 @@ static __always_inline void count_iface(__u32 ifindex, __u32 hook,
 
 #define NSEC_PER_SEC 1000000000ull
 
+/* What the dynamic state did to the packet (kern/dynset.h), for the drop
+ * log. */
+struct dyn_outcome {
+	__u16 over_slot; /* the first rule whose limit it was over */
+	__u8 conds;      /* the condition vector of the deciding round */
+	__u8 over;       /* 1: over_slot is set */
+};
+
 /* One event for a logged rule, unless its rule already sent log_config.rate
  * this second. Two CPUs may both start a new window at its edge; that lets
  * at most a few events more through, never a flood. */
 static __always_inline void log_packet(const struct pkt_info *pi,
 				       const struct edgefw_verdict *v,
+				       const struct dyn_outcome *dyn, __u32 gen,
 				       __u64 bytes, __u32 ifindex, __u32 hook)
 {
 	struct edgefw_log_config *lc;
@@ -81,7 +90,12 @@ static __always_inline void log_packet(const struct pkt_info *pi,
 	e->family = pi->family;
 	e->l4proto = pi->l4proto;
 	e->frag = pi->frag;
-	e->pad[0] = e->pad[1] = e->pad[2] = 0;
+	e->gen = (__u8)gen;
+	e->conds = dyn->conds;
+	e->dyn_flags = dyn->over ? EDGEFW_LOG_F_OVER : 0;
+	e->over_slot = dyn->over_slot;
+	e->ban = v->ban;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	__builtin_memcpy(e->saddr, pi->saddr, 16);
 	__builtin_memcpy(e->daddr, pi->daddr, 16);
 	bpf_ringbuf_submit(e, 0);

@@ -94,6 +94,7 @@ void dp_test_cases(struct dp *dp);
 void dp_test_dynamic(struct dp *dp);
 void dp_test_stale_pins(void);
 void dp_test_droplog(struct dp *dp);
+void dp_test_dynamic_query(struct dp *dp);
 void dp_test_faults(struct dp *dp);
 void dp_test_parser(struct dp *dp);
 void dp_test_encap(struct dp *dp);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "dp.h"
+#include "dynsets.h"
 
 void spec_addrs(struct pkt_spec *s, const char *src, const char *dst);
 
@@ -64,6 +65,82 @@ static void send_udp(struct dp *dp, uint32_t hook, const char *src,
 	pkt_build(&p, &s);
 	for (int i = 0; i < n; i++)
 		dp_run(dp, hook, &p);
+}
+
+static int ban_add(struct dp *dp, const char *set_name, uint8_t last)
+{
+	struct ef_prefix p = { .family = EF_AF_INET, .len = 32,
+			       .addr = { 10, 9, 0, last } };
+	struct ef_dynset set;
+	int ret = ef_dynset_open(&dp->inst, set_name, &set);
+
+	if (ret)
+		return ret;
+	ret = ef_dynset_add(&set, &p, 0);
+	ef_dynset_close(&set);
+	return ret;
+}
+
+/* Issue 16: an event says which dynamic state decided: the condition
+ * vector of the deciding round, the first rule whose limit the packet
+ * was over, the ban the rule applied; rule_meta holds each rule's
+ * conditions for the drop log to name. */
+static void droplog_dynamic(struct dp *dp)
+{
+	struct events ev = { .n = 0 };
+	struct edgefw_rule_meta meta = { 0 };
+	struct edgefw_active act = { 0 };
+	struct ring_buffer *rb;
+	uint32_t banned, excess, within, key;
+	const struct edgefw_log_event *e;
+
+	if (dp_load_yaml(dp, "version: 1\n"
+			     "sets:\n"
+			     "  ban: {dynamic: true, type: address}\n"
+			     "  jail: {dynamic: true, type: address, timeout: 1h}\n"
+			     "rules:\n"
+			     "  - {name: banned, src: $ban, action: drop, log: true}\n"
+			     "  - {name: within, proto: udp, dport: 99, limit: {rate: 1/h, burst: 1}, action: pass}\n"
+			     "  - {name: excess, proto: udp, dport: 99, action: drop, log: true, ban: {set: jail}}\n") ||
+	    ban_add(dp, "ban", 7)) {
+		tap(false, "drop log: the dynamic ruleset loads (%s)", dp->error);
+		return;
+	}
+	rb = ring_buffer__new(dp->inst.maps.log_ring, on_event, &ev, NULL);
+	if (!rb) {
+		tap(false, "drop log: the ring buffer opens");
+		return;
+	}
+	ring_buffer__consume(rb);
+	ev.n = 0;
+	set_rate(dp, 100);
+	banned = slot_of(dp, "banned");
+	within = slot_of(dp, "within");
+	excess = slot_of(dp, "excess");
+	key = 0;
+	bpf_map_lookup_elem(dp->inst.maps.active, &key, &act);
+	key = (act.gen & 1) * EDGEFW_MAX_RULES + banned;
+	bpf_map_lookup_elem(dp->inst.maps.rule_meta, &key, &meta);
+	tap(meta.cond_mask == dp->rs.rules[0].cond_mask && meta.cond_mask,
+	    "rule_meta holds a rule's dynamic conditions (%#x)", meta.cond_mask);
+
+	send_udp(dp, EDGEFW_HOOK_XDP, "10.9.0.7", "10.2.0.1", 53, 1);
+	send_udp(dp, EDGEFW_HOOK_XDP, "10.9.0.8", "10.2.0.1", 99, 2);
+	ring_buffer__consume(rb);
+	e = &ev.v[0];
+	tap(ev.n == 2 && e->rule_slot == banned &&
+		    (e->conds & meta.cond_mask) == meta.cond_mask &&
+		    !(e->dyn_flags & EDGEFW_LOG_F_OVER) && !e->ban,
+	    "a drop by a dynamic set: its condition bit in the event (%d events, conds %#x)",
+	    ev.n, e->conds);
+	e = &ev.v[1];
+	tap(ev.n == 2 && e->rule_slot == excess &&
+		    (e->dyn_flags & EDGEFW_LOG_F_OVER) && e->over_slot == within &&
+		    e->ban == 1 && e->gen == (act.gen & 1),
+	    "over a limit then banned: the event names the limit's rule and the ban (slot %u, ban %u)",
+	    ev.n == 2 ? e->over_slot : 0, ev.n == 2 ? e->ban : 0);
+	set_rate(dp, 0);
+	ring_buffer__free(rb);
 }
 
 void dp_test_droplog(struct dp *dp)
@@ -140,4 +217,5 @@ void dp_test_droplog(struct dp *dp)
 
 	set_rate(dp, 0);
 	ring_buffer__free(rb);
+	droplog_dynamic(dp);
 }

@@ -79,8 +79,10 @@ int main(int argc, char **argv)
 		dp_test_droplog(&dp);
 		dp_test_stale_pins();
 	}
-	if (!only || !strcmp(only, "dynamic"))
+	if (!only || !strcmp(only, "dynamic")) {
 		dp_test_dynamic(&dp);
+		dp_test_dynamic_query(&dp);
+	}
 	if (!only || !strcmp(only, "faults"))
 		dp_test_faults(&dp);
 	if (!only || !strcmp(only, "parser"))

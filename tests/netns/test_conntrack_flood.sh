@@ -5,6 +5,12 @@
 # flows (`track: true`, the worst case: every SYN makes an entry), while
 # the edge host's own TCP connection transfers: the connection must never
 # stall, and neither connection table may hold more than its size.
+#
+# The flood: tests/tools/synflood writes whole frames to the edge's MAC on
+# an AF_PACKET socket past the qdisc, 256 per sendmmsg (150,000 a second on
+# the project machine with edgefw on the receiving veth; one sendto per SYN
+# through the IP stack made ~39,000, which limited the test, not edgefw).
+# `stats --watch --json` during the flood shows the table's rates and use.
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/../lib/netns.sh
@@ -60,12 +66,26 @@ efw_wait_for 5 grew 10 || true
 n0=$(lines)
 tap_check "the edge's own connection transfers before the flood ($n0 lines)" test "$n0" -gt 10
 
+mac=$(in_ns "$E" ip -j link show dev "$OUT" | jq -r '.[0].address')
 st0=$(efw_edgefw --instance "$INST" stats --json 2>/dev/null) || st0='{}'
-sent=$(in_ns "$S" "$SYNFLOOD" --dst "$EFW_EDGE_OUT4" --port 2222 --seconds "$FLOOD_SECS") || sent=0
+efw_bg_in_ns "$E" "$EFW_TMP/watch.out" "$EDGEFW" --instance "$INST" stats --json \
+	--watch 1 --count $((FLOOD_SECS - 1))
+WATCH=$EFW_BG_PID
+sent=$(in_ns "$S" "$SYNFLOOD" --dst "$EFW_EDGE_OUT4" --port 2222 --seconds "$FLOOD_SECS" \
+	--dev "$EFW_IF_SERVER" --dst-mac "$mac" 2>"$EFW_TMP/flood.err") || sent=0
 n1=$(lines)
 st1=$(efw_edgefw --instance "$INST" stats --json 2>/dev/null) || st1='{}'
+wait "$WATCH" || true
 created=$(($(jq -r '.conntrack.created // 0' <<<"$st1") - $(jq -r '.conntrack.created // 0' <<<"$st0")))
-tap_diag "flood: $sent spoofed SYNs in $FLOOD_SECS s ($((sent / FLOOD_SECS)) per second), $created flows recorded"
+tap_diag "flood: $sent spoofed SYNs in $FLOOD_SECS s ($((sent / FLOOD_SECS)) per second), $created flows recorded ($((created / FLOOD_SECS)) per second)"
+[[ -s $EFW_TMP/flood.err ]] && tap_diag "generator: $(head -c 300 "$EFW_TMP/flood.err")"
+peak=$(jq -s 'map(.conntrack.flows_per_second.created) | max // 0' "$EFW_TMP/watch.out" 2>/dev/null) || peak=0
+tap_diag "stats --watch: at most $peak flows created per second in a 1 s refresh"
+# shellcheck disable=SC2016 # jq program
+tap_check "stats --watch --json during the flood: flows created per second, entries within the sizes" jq -s -e \
+	--argjson c "$CT_SIZE" 'length >= 2 and any(.[]; .conntrack.flows_per_second.created > 0)
+	and all(.[]; .conntrack.flows <= $c and .conntrack.flows_unconfirmed <= $c / 4
+		and .conntrack.capacity == $c)' "$EFW_TMP/watch.out"
 tap_check "the flood reached the tracker: more flows recorded than the main table holds ($created)" \
 	test "$created" -gt "$CT_SIZE"
 tap_check "the connection kept transferring during the flood ($n0 -> $n1 lines)" test "$n1" -gt $((n0 + 10))

@@ -19,8 +19,9 @@ S=$EFW_NS_SERVER
 CONF=$EFW_TMP/edgefwd.yaml
 A=$EFW_CLIENT4
 
+DROPLOG=$EFW_TMP/drops.log
 write_conf() { # [extra rule text]
-	efw_daemon_config "$CONF" <<EOF
+	efw_daemon_config "$CONF" --drop-log "$DROPLOG" <<EOF
 defaults: {xdp: pass, non-ip: pass}
 sets:
   ban: {dynamic: true, timeout: 10m, size: 1000}
@@ -28,6 +29,7 @@ rules:
   - name: drop-banned
     src: \$ban
     action: drop
+    log: true
 ${1:-}
 EOF
 }
@@ -65,6 +67,9 @@ tap_is "set add through edgefwd exits 0 ($out)" "$rc" 0
 tap_check "edgefwd logged the request with the peer" \
 	efw_daemon_wait_log "control socket: set-add ban \\(1 entries\\) for pid [0-9]+ uid 0" 3
 tap_is "from 100 ms after set add, nothing of the flow is delivered" "$(delivered_in 1)" 0
+# The drop log names the dynamic set that decided (issue 16).
+tap_check "the drop log names the set: \"sets\":[{\"set\":\"ban\",\"field\":\"src\",\"in\":true}]" \
+	grep -q '"rule":"drop-banned".*"sets":\[{"set":"ban","field":"src","in":true}\]' "$DROPLOG"
 
 write_conf "  - name: extra
     proto: tcp

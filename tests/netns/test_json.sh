@@ -118,6 +118,27 @@ watch_text=$(efw_edgefw --instance "$INST" stats --watch 0.3 --count 1 2>/dev/nu
 plain_utc() { [[ $watch_text != *$'\033'* && $watch_text =~ (^|$'\n')instance\ [^,]*,\ [0-9-]+T[0-9:]+Z,\ per\ second ]]; }
 tap_check "stats --watch to a pipe: plain lines, no terminal control, UTC time" plain_utc
 
+# --- reload and confirm (no daemon: edgefw itself and its guard).
+out=$(efw_edgefw --instance "$INST" reload "$EFW_RULES_DEMO" --json 2>/dev/null)
+same_keys reload "$out"
+tap_check "reload --json: envelope" envelope_ok "$out" reload
+tap_check "reload --json: ok, via edgefw, the file, rules and version, no rollback" jq -e --arg f "$EFW_RULES_DEMO" '
+	.ok == true and .exit == 0 and .via == "edgefw" and .file == $f and .rules > 0
+	and .version >= 2 and (.generation == 0 or .generation == 1) and .rollback_at == null
+	and (.message | test("reloaded"))' <<<"$out"
+out=$(efw_edgefw --instance "$INST" reload "$EFW_RULES_DEMO" --confirm 60s --json 2>/dev/null)
+same_keys reload "$out"
+tap_check "reload --confirm --json: rollback_at in ISO 8601 UTC" \
+	jq -e '.ok == true and (.rollback_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"))' <<<"$out"
+out=$(efw_edgefw --instance "$INST" confirm --json 2>/dev/null)
+same_keys confirm "$out"
+tap_check "confirm --json: envelope" envelope_ok "$out" confirm
+tap_check "confirm --json: ok, via edgefw" jq -e '.ok == true and .via == "edgefw" and (.message | test("confirmed"))' <<<"$out"
+rc=0
+out=$(efw_edgefw --instance "$INST" confirm --json 2>/dev/null) || rc=$?
+tap_check "confirm --json with nothing pending: the error object, exit 1" \
+	jq -e --argjson rc "$rc" '$rc == 1 and .ok == false and .exit == 1 and (.message | test("nothing awaits confirmation"))' <<<"$out"
+
 # --- Exit codes as documented (CLI polish of issue 17).
 rc=0
 out=$(efw_edgefw --instance "$INST" attach "$EFW_IF_EDGE_IN" --rules "$EFW_RULES_DEMO" \

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -148,6 +149,117 @@ static void test_explain_rule(void **state)
 	assert_string_equal(field_line(&e, EF_RF_HOOK)->text, "xdp is in [xdp]");
 	assert_string_equal(field_line(&e, EF_RF_FRAG)->text,
 			    "not a fragment matches 'fragment: no'");
+	ef_explanation_free(&e);
+	done(&rs);
+}
+
+static const char dyn_yaml[] =
+	"version: 1\n"
+	"sets:\n"
+	"  ban: {dynamic: true, type: address}\n"
+	"  ok: {dynamic: true, type: address}\n"
+	"rules:\n"
+	"  - {name: banned, src: $ban, action: drop}\n"
+	"  - {name: within, proto: tcp, dport: 22, limit: {rate: 10/m, burst: 5, per: src}, action: pass}\n"
+	"  - {name: excess, proto: tcp, dport: 22, action: drop}\n"
+	"  - {name: not-ok, dst: {not: $ok}, action: drop}\n";
+
+/* A stand-in for the instance: "ban" holds 198.51.100.7, "ok" is not in
+ * the instance, the limit of "within" is spent. */
+static int fake_member(void *arg, const char *set, uint8_t family,
+		       const uint8_t addr[16], struct ef_dyn_answer *out)
+{
+	(void)arg;
+	(void)family;
+	if (strcmp(set, "ban"))
+		return -ENOENT;
+	out->holds = addr[0] == 198 && addr[3] == 7;
+	snprintf(out->detail, sizeof(out->detail), "entry 198.51.100.7/32, no expiry");
+	return 0;
+}
+
+static int fake_limit(void *arg, const struct ef_rule *r,
+		      const struct ef_packet *pkt, struct ef_dyn_answer *out)
+{
+	(void)arg;
+	(void)r;
+	(void)pkt;
+	out->holds = false;
+	snprintf(out->detail, sizeof(out->detail), "its bucket holds 0%% of the burst");
+	return 0;
+}
+
+/* Issue 16: dynamic conditions decide with what explain was told, read
+ * live, or assumed, and each line says which. */
+static void test_explain_dynamic(void **state)
+{
+	struct ef_packet p = pkt("198.51.100.7", "192.0.2.1", 6);
+	const char *in[] = { "ban" }, *over[] = { "within" };
+	struct ef_explain_dyn given = { .in_sets = in, .n_in = 1 };
+	struct ef_explain_dyn live = { fake_member, fake_limit, NULL, NULL, 0, NULL, 0 };
+	struct ef_explanation e;
+	struct parsed rs;
+
+	(void)state;
+	parse(&rs, dyn_yaml);
+	assert_int_equal(rs.ret, 0);
+	p.dport = 22;
+	p.tcp_flags = 0x02;
+	/* Nothing said: sets empty, limits with room, and said so. */
+	assert_int_equal(ef_explain_dyn(&rs.rs, &p, NULL, &e), 0);
+	assert_int_equal(e.rule, 1);
+	assert_true(e.assumed);
+	assert_int_equal(e.n_misses, 1);
+	assert_int_equal(e.misses[0].why.field, EF_RF_SRC);
+	assert_non_null(strstr(e.misses[0].why.text,
+			       "198.51.100.7 is not in dynamic set $ban (assumed: "));
+	assert_non_null(strstr(field_line(&e, EF_RF_COUNT)->text,
+			       "within the limit 10/m, burst 5 packets (assumed: "));
+	ef_explanation_free(&e);
+	/* ef_explain is the same. */
+	assert_int_equal(ef_explain(&rs.rs, &p, &e), 0);
+	assert_int_equal(e.rule, 1);
+	ef_explanation_free(&e);
+
+	/* --in ban: the first rule drops it. */
+	assert_int_equal(ef_explain_dyn(&rs.rs, &p, &given, &e), 0);
+	assert_int_equal(e.rule, 0);
+	assert_false(e.assumed);
+	assert_string_equal(field_line(&e, EF_RF_SRC)->text,
+			    "198.51.100.7 is in dynamic set $ban (given: --in ban)");
+	ef_explanation_free(&e);
+
+	/* --over-limit within: the excess rule. */
+	given = (struct ef_explain_dyn){ .over = over, .n_over = 1 };
+	assert_int_equal(ef_explain_dyn(&rs.rs, &p, &given, &e), 0);
+	assert_int_equal(e.rule, 2);
+	assert_int_equal(e.n_misses, 2);
+	assert_int_equal(e.misses[1].why.field, EF_RF_COUNT);
+	assert_string_equal(e.misses[1].why.text,
+			    "over the limit 10/m, burst 5 packets (given: --over-limit within)");
+	assert_string_equal(ef_explain_field_name(EF_RF_COUNT), "limit");
+	ef_explanation_free(&e);
+
+	/* Live: the instance's set holds the source. Another source: the
+	 * live limit is spent, and "ok", which the instance lacks, is
+	 * taken as empty, so {not: $ok} matches. */
+	assert_int_equal(ef_explain_dyn(&rs.rs, &p, &live, &e), 0);
+	assert_int_equal(e.rule, 0);
+	assert_string_equal(field_line(&e, EF_RF_SRC)->text,
+			    "198.51.100.7 is in dynamic set $ban (in force now: entry 198.51.100.7/32, no expiry)");
+	ef_explanation_free(&e);
+	p.saddr[3] = 8;
+	assert_int_equal(ef_explain_dyn(&rs.rs, &p, &live, &e), 0);
+	assert_int_equal(e.rule, 2);
+	assert_non_null(strstr(e.misses[1].why.text, "over the limit 10/m, burst 5 packets (in force now: its bucket holds 0% of the burst)"));
+	assert_int_equal(e.n_conds, 2);
+	ef_explanation_free(&e);
+	p.dport = 80;
+	assert_int_equal(ef_explain_dyn(&rs.rs, &p, &live, &e), 0);
+	assert_int_equal(e.rule, 3);
+	assert_true(e.assumed);
+	assert_string_equal(field_line(&e, EF_RF_DST)->text,
+			    "192.0.2.1 is not in dynamic set $ok, as {not: ...} asks (assumed: the instance has no set 'ok' to read: taken as empty)");
 	ef_explanation_free(&e);
 	done(&rs);
 }
@@ -373,6 +485,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_explain_rule),
+		cmocka_unit_test(test_explain_dynamic),
 		cmocka_unit_test(test_explain_other_fields),
 		cmocka_unit_test(test_explain_policies),
 		cmocka_unit_test(test_cli_text),

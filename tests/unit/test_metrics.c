@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "droplog.h"
+#include "droplog_dyn.h"
 #include "edgefw.h"
 #include "listen.h"
 #include "metrics.h"
@@ -232,7 +233,7 @@ static void fmt_eq(const struct edgefw_log_event *e, const char *rule,
 		   const char *ifname, const char *want)
 {
 	char buf[1024];
-	int n = efd_droplog_format(e, rule, ifname, OFFSET, buf, sizeof(buf));
+	int n = efd_droplog_format(e, rule, ifname, NULL, OFFSET, buf, sizeof(buf));
 
 	assert_int_equal(n, (int)strlen(want));
 	assert_string_equal(buf, want);
@@ -350,20 +351,76 @@ static void test_format_time_and_space(void **state)
 	(void)state;
 	/* Milliseconds are truncated, not rounded; leading zeros kept. */
 	e.ktime_ns = 5000999999ull + 1000000000ull * 86400;
-	n = efd_droplog_format(&e, "t", "x", OFFSET, buf, sizeof(buf));
+	n = efd_droplog_format(&e, "t", "x", NULL, OFFSET, buf, sizeof(buf));
 	assert_true(n > 0);
 	assert_non_null(strstr(buf, "\"time\":\"2023-11-15T22:13:20.000Z\""));
 	e.ktime_ns = 4999999999ull;
-	n = efd_droplog_format(&e, "t", "x", OFFSET, buf, sizeof(buf));
+	n = efd_droplog_format(&e, "t", "x", NULL, OFFSET, buf, sizeof(buf));
 	assert_true(n > 0);
 	assert_non_null(strstr(buf, "\"time\":\"2023-11-14T22:13:19.999Z\""));
 
 	/* Too small a buffer: -ENOSPC, never a cut line. */
-	n = efd_droplog_format(&e, "t", "x", OFFSET, buf, sizeof(buf));
-	assert_int_equal(efd_droplog_format(&e, "t", "x", OFFSET, buf, (size_t)n),
+	n = efd_droplog_format(&e, "t", "x", NULL, OFFSET, buf, sizeof(buf));
+	assert_int_equal(efd_droplog_format(&e, "t", "x", NULL, OFFSET, buf, (size_t)n),
 			 -ENOSPC);
-	assert_int_equal(efd_droplog_format(&e, "t", "x", OFFSET, buf, (size_t)n + 1),
+	assert_int_equal(efd_droplog_format(&e, "t", "x", NULL, OFFSET, buf, (size_t)n + 1),
 			 n);
+}
+
+/* Issue 16: the drop log names the dynamic state that decided. A ruleset
+ * with conditions 0 `src: $ban`, 1 `dst: {not: $ok}`, 2 a limit; the
+ * deciding rule needs 0 and 1, the packet was over another rule's limit
+ * first, and the rule banned the source into "ban" for 10 minutes. */
+static void test_format_dynamic(void **state)
+{
+	struct edgefw_log_event e = ev4(6, 40000, 22);
+	struct edgefw_dynset_meta meta[EDGEFW_MAX_DYNSETS];
+	struct edgefw_dyn_config dc;
+	struct efd_dyn_names dyn;
+	char buf[2048];
+	int n;
+
+	(void)state;
+	memset(meta, 0, sizeof(meta));
+	memset(&dc, 0, sizeof(dc));
+	snprintf(meta[3].name, sizeof(meta[3].name), "ban");
+	snprintf(meta[5].name, sizeof(meta[5].name), "ok");
+	dc.n_conds = 3;
+	dc.set_conds = 0x3;
+	dc.limit_conds = 0x4;
+	dc.conds[0] = (struct edgefw_cond){ .kind = EDGEFW_COND_SET_SRC, .set = 3 };
+	dc.conds[1] = (struct edgefw_cond){ .kind = EDGEFW_COND_SET_DST, .set = 5,
+					    .negate = 1 };
+	dc.conds[2] = (struct edgefw_cond){ .kind = EDGEFW_COND_LIMIT, .limit = 2 };
+	dc.bans[0] = (struct edgefw_ban_cfg){ .set = 3, .timeout_ns = 600000000000ull };
+	e.conds = 0x3; /* src in ban, dst not in ok; the limit bit cleared */
+	e.dyn_flags = EDGEFW_LOG_F_OVER;
+	e.over_slot = 9;
+	e.ban = 1;
+	efd_dyn_names_fill(&e, 0x3, &dc, meta, "ssh-within", &dyn);
+	assert_int_equal(dyn.n_sets, 2);
+	n = efd_droplog_format(&e, "ssh-excess", "eth0", &dyn, OFFSET, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_string_equal(strstr(buf, "\"length\""),
+		"\"length\":74,\"sets\":[{\"set\":\"ban\",\"field\":\"src\",\"in\":true},"
+		"{\"set\":\"ok\",\"field\":\"dst\",\"in\":false}],"
+		"\"over_limit\":\"ssh-within\",\"ban\":{\"set\":\"ban\",\"timeout_ms\":600000}}");
+
+	/* A rule needing only the limit bit, no ban, no timeout: no sets. */
+	e.conds = 0x1;
+	e.ban = 0;
+	e.dyn_flags = 0;
+	efd_dyn_names_fill(&e, 0x4, &dc, meta, NULL, &dyn);
+	assert_int_equal(dyn.n_sets, 0);
+	assert_string_equal(dyn.over_limit, "");
+	assert_string_equal(dyn.ban_set, "");
+	/* A ban that never expires: timeout_ms null. */
+	dc.bans[0].timeout_ns = 0;
+	e.ban = 1;
+	efd_dyn_names_fill(&e, 0, &dc, meta, NULL, &dyn);
+	n = efd_droplog_format(&e, "r", "eth0", &dyn, OFFSET, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "\"ban\":{\"set\":\"ban\",\"timeout_ms\":null}}"));
 }
 
 /* Build info, the reload-duration histogram, the last error's time,
@@ -429,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_format_icmp),
 		cmocka_unit_test(test_format_fragments_other),
 		cmocka_unit_test(test_format_time_and_space),
+		cmocka_unit_test(test_format_dynamic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,6 +27,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_result.h"
+#include "jsonout.h"
+#include <json-c/json.h>
 #include "confirm_state.h"
 #include "instance.h"
 #include "log.h"
@@ -248,11 +251,14 @@ static void print_armed(const struct ef_instance *inst, const struct ef_ruleset 
 	char when[32];
 
 	iso_utc(deadline, when, sizeof(when));
-	printf("edgefw (instance %s) reloaded %s: %zu rules; %zu added, %zu removed, %zu kept with their counters; generation %u active\n",
-	       inst->name, rs->path, rs->n_rules, sum->rules_added,
-	       sum->rules_removed, sum->rules_kept, sum->gen);
-	printf("rolls back at %s unless 'edgefw --instance %s confirm' follows (guard pid %d)\n",
-	       when, inst->name, (int)guard);
+	ef_cli_result_say("edgefw (instance %s) reloaded %s: %zu rules; %zu added, %zu removed, %zu kept with their counters; generation %u active",
+			  inst->name, rs->path, rs->n_rules, sum->rules_added,
+			  sum->rules_removed, sum->rules_kept, sum->gen);
+	ef_cli_result_say("rolls back at %s unless 'edgefw --instance %s confirm' follows (guard pid %d)",
+			  when, inst->name, (int)guard);
+	ef_cli_result_set("rules", json_object_new_uint64(rs->n_rules));
+	ef_cli_result_set("generation", json_object_new_int((int)sum->gen));
+	ef_cli_result_set("rollback_at", json_object_new_string(when));
 }
 
 int ef_cli_reload_confirm(const struct ef_cli *cli, const char *file,
@@ -351,8 +357,8 @@ static int confirm_direct(const struct ef_cli *cli)
 		ef_log_err("cannot remove %s/%s.confirm.json: %s", EF_SOCKET_DIR,
 			   inst.name, strerror(-ret));
 	else
-		printf("edgefw (instance %s): confirmed: the rules in force (%016" PRIx64 ") stay\n",
-		       inst.name, p.new_hash);
+		ef_cli_result_say("edgefw (instance %s): confirmed: the rules in force (%016" PRIx64 ") stay",
+				  inst.name, p.new_hash);
 	ef_confirm_rec_free(&p);
 	ef_instance_close(&inst);
 	return ret ? EF_EXIT_SYSTEM : EF_EXIT_OK;
@@ -362,16 +368,21 @@ static int run_confirm(const struct ef_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const keys[] = { "instance", "via", NULL };
 	const char *sock = NULL;
+	bool json = false;
 	int opt, ret;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
 		if (opt == 's')
 			sock = optarg;
+		else if (opt == 'j')
+			json = true;
 		else if (opt == 'h')
 			return ef_cli_help(&ef_cmd_confirm);
 		else
@@ -379,17 +390,22 @@ static int run_confirm(const struct ef_cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return ef_cli_usage(&ef_cmd_confirm);
+	ef_cli_result_begin("confirm", json, keys);
+	ef_cli_result_set("instance", ef_json_str(cli->instance));
 	ret = ef_cli_confirm_via_daemon(cli, sock);
-	if (ret >= 0)
-		return ret;
-	return confirm_direct(cli);
+	if (ret < 0) {
+		ef_cli_result_set("via", json_object_new_string("edgefw"));
+		ret = confirm_direct(cli);
+	}
+	return ef_cli_result_end(ret);
 }
 
 const struct ef_command ef_cmd_confirm = {
 	.name = "confirm",
-	.usage = "[--socket PATH]",
+	.usage = "[--socket PATH] [--json]",
 	.summary = "keep a change made with reload --confirm (else it rolls back)",
 	.help = "  --socket PATH  edgefwd's control socket (default: the owning daemon's)\n"
+		"  --json         print the outcome as one JSON object (edgefw-json(7))\n"
 		"After 'edgefw reload [FILE] --confirm DURATION', the new rules roll\n"
 		"back by themselves at the end of DURATION unless this command comes\n"
 		"first: run it from a new connection to prove the rules let you in.\n"

@@ -297,14 +297,6 @@ const struct ef_command ef_cmd_conntrack = {
 	.run = run_conntrack,
 };
 
-static int count_flow(const struct ef_ct_flow *fl, void *arg)
-{
-	size_t *n = arg;
-
-	n[fl->confirmed ? 0 : 1]++;
-	return 0;
-}
-
 /* For `edgefw stats`: packets by connection state, table events, entries
  * and capacities; into root when given, else as a table. Nothing when the
  * instance cannot be read (stats already said so). */
@@ -321,7 +313,7 @@ void ef_cli_ct_stats(const char *instance, void *json_root)
 		return;
 	ret = ef_ct_read_counters(&inst, &c);
 	if (!ret)
-		ret = ef_ct_walk(&inst, count_flow, n);
+		ret = ef_ct_count(&inst, n);
 	ef_instance_close(&inst);
 	if (ret)
 		return;

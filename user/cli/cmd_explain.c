@@ -13,16 +13,22 @@
 #include "cli.h"
 #include "jsonout.h"
 #include "explain.h"
+#include "explain_live.h"
 #include "log.h"
 #include "rules_names.h"
 #include "strutil.h"
 
 #define MAX_NOTES 4
 
+#define MAX_DYN_OPTS EDGEFW_MAX_DYNSETS
+
 struct explain_opts {
 	const char *src, *dst, *proto, *sport, *dport, *icmp_type, *icmp_code;
 	const char *flags, *vlan, *frag, *hook, *iface, *state;
-	bool json, verbose;
+	bool json, verbose, live;
+	/* Dynamic state as given (issue 16). */
+	const char *in_sets[MAX_DYN_OPTS], *over[MAX_DYN_OPTS];
+	size_t n_in, n_over;
 };
 
 struct query {
@@ -321,7 +327,7 @@ static void print_text(const struct ef_ruleset *rs, const struct query *q,
 
 			printf("  rule '%s' (%s:%u:%u): %s: %s\n", r->name, rs->path,
 			       r->line, r->col,
-			       ef_rule_field_name(e->misses[i].why.field),
+			       ef_explain_field_name(e->misses[i].why.field),
 			       e->misses[i].why.text);
 		}
 	}
@@ -336,7 +342,7 @@ static void print_text(const struct ef_ruleset *rs, const struct query *q,
 		if (!e->n_fields)
 			printf("  (no conditions: the rule matches every packet)\n");
 		for (size_t i = 0; i < e->n_fields; i++)
-			printf("  %-10s %s\n", ef_rule_field_name(e->fields[i].field),
+			printf("  %-10s %s\n", ef_explain_field_name(e->fields[i].field),
 			       e->fields[i].text);
 	} else if (e->by == EF_EXPLAIN_DEFAULT) {
 		printf(", by defaults.%s: no rule matches\n",
@@ -346,6 +352,8 @@ static void print_text(const struct ef_ruleset *rs, const struct query *q,
 	} else {
 		printf(", by defaults.non-ip: IPv6 neighbour discovery is decided before the rules\n");
 	}
+	if (e->assumed)
+		printf("note: dynamic state assumed where a line says so: --in SET, --over-limit RULE or --live give it\n");
 }
 
 static json_object *line_json(const char *key, const char *val,
@@ -356,7 +364,7 @@ static json_object *line_json(const char *key, const char *val,
 	if (key)
 		json_object_object_add(o, key, json_object_new_string(val));
 	json_object_object_add(o, "field",
-			       json_object_new_string(ef_rule_field_name(l->field)));
+			       json_object_new_string(ef_explain_field_name(l->field)));
 	json_object_object_add(o, "matched", json_object_new_boolean(l->matched));
 	json_object_object_add(o, "why", json_object_new_string(l->text));
 	return o;
@@ -401,6 +409,7 @@ static void print_json(const struct ef_ruleset *rs, const struct query *q,
 					  &e->misses[i].why));
 		json_object_object_add(root, "tried", tried);
 	}
+	json_object_object_add(root, "dynamic", ef_explain_dyn_json(rs, e));
 	for (size_t i = 0; i < q->n_notes; i++)
 		json_object_array_add(notes, json_object_new_string(q->notes[i]));
 	json_object_object_add(root, "notes", notes);
@@ -412,7 +421,8 @@ static void print_json(const struct ef_ruleset *rs, const struct query *q,
 static int parse_opts(int argc, char **argv, struct explain_opts *o)
 {
 	enum { O_SRC = 256, O_DST, O_PROTO, O_SPORT, O_DPORT, O_TYPE, O_CODE,
-	       O_FLAGS, O_VLAN, O_FRAG, O_HOOK, O_IFACE, O_STATE, O_JSON };
+	       O_FLAGS, O_VLAN, O_FRAG, O_HOOK, O_IFACE, O_STATE, O_JSON, O_IN,
+	       O_OVER, O_LIVE };
 	static const struct option opts[] = {
 		{ "src", required_argument, NULL, O_SRC },
 		{ "dst", required_argument, NULL, O_DST },
@@ -428,6 +438,9 @@ static int parse_opts(int argc, char **argv, struct explain_opts *o)
 		{ "iface", required_argument, NULL, O_IFACE },
 		{ "state", required_argument, NULL, O_STATE },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "in", required_argument, NULL, O_IN },
+		{ "over-limit", required_argument, NULL, O_OVER },
+		{ "live", no_argument, NULL, O_LIVE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -449,6 +462,12 @@ static int parse_opts(int argc, char **argv, struct explain_opts *o)
 			o->verbose = true;
 		else if (opt == O_JSON)
 			o->json = true;
+		else if (opt == O_LIVE)
+			o->live = true;
+		else if (opt == O_IN && o->n_in < MAX_DYN_OPTS)
+			o->in_sets[o->n_in++] = optarg;
+		else if (opt == O_OVER && o->n_over < MAX_DYN_OPTS)
+			o->over[o->n_over++] = optarg;
 		else if (opt >= O_SRC && opt < O_JSON)
 			*slot[opt - O_SRC] = optarg;
 		else
@@ -463,18 +482,31 @@ static int run_explain(const struct ef_cli *cli, int argc, char **argv)
 {
 	struct explain_opts o;
 	struct ef_explanation e;
+	struct ef_explain_dyn dyn = { 0 };
+	struct ef_instance inst;
 	struct ef_ruleset rs;
 	struct query q;
 	int ret;
 
-	(void)cli;
 	if (parse_opts(argc, argv, &o))
 		return ef_cli_usage(&ef_cmd_explain);
 	if (build_query(&o, &q))
 		return EF_EXIT_INPUT;
 	if (ef_cli_load_rules(argv[optind], &rs))
 		return EF_EXIT_INPUT;
-	ret = ef_explain(&rs, &q.pkt, &e);
+	if (ef_explain_check_names(&rs, o.in_sets, o.n_in, o.over, o.n_over)) {
+		ef_ruleset_free(&rs);
+		return EF_EXIT_INPUT;
+	}
+	dyn = (struct ef_explain_dyn){ .in_sets = o.in_sets, .n_in = o.n_in,
+				       .over = o.over, .n_over = o.n_over };
+	if (o.live && ef_explain_live_open(cli->instance, &inst, &dyn)) {
+		ef_ruleset_free(&rs);
+		return EF_EXIT_SYSTEM;
+	}
+	ret = ef_explain_dyn(&rs, &q.pkt, &dyn, &e);
+	if (o.live)
+		ef_instance_close(&inst);
 	if (!ret) {
 		if (o.json)
 			print_json(&rs, &q, &e, o.verbose);
@@ -508,6 +540,12 @@ const struct ef_command ef_cmd_explain = {
 		"  --hook H                xdp (default), tc-ingress or tc-egress\n"
 		"  --iface IF              the interface; without it, rules with\n"
 		"                          'interfaces' do not match\n"
+		"  --in SET                the dynamic set SET holds the packet's addresses\n"
+		"                          (repeatable); otherwise dynamic sets are empty\n"
+		"  --over-limit RULE       RULE's limit has no room (repeatable); otherwise\n"
+		"                          limits have room\n"
+		"  --live                  read sets and limits from the instance in force\n"
+		"                          (-i NAME; root) where --in/--over-limit say nothing\n"
 		"  --verbose, -v           also show why each earlier rule did not match\n"
 		"  --json                  print one JSON object\n",
 	.run = run_explain,

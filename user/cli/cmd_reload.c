@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_result.h"
+#include "jsonout.h"
 #include "control.h"
 #include "instance.h"
 #include "log.h"
@@ -19,6 +21,17 @@
 /* A reload compiles and switches the whole ruleset in the daemon before
  * it answers: allow for a large one. */
 #define RELOAD_TIMEOUT_MS 30000
+
+/* What the daemon says of the ruleset, into the JSON outcome. */
+static void copy_keys(struct json_object *resp)
+{
+	static const char *const keys[] = { "file", "rules", "version", "rollback_at" };
+	struct json_object *v;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_object_object_get_ex(resp, keys[i], &v))
+			ef_cli_result_set(keys[i], json_object_get(v));
+}
 
 /* Prints the daemon's response and returns its exit code. */
 static int print_response(struct json_object *resp)
@@ -30,18 +43,22 @@ static int print_response(struct json_object *resp)
 	if (json_object_object_get_ex(resp, "diagnostics", &diags) &&
 	    json_object_is_type(diags, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(diags); i++)
-			fprintf(stderr, "%s\n",
+			ef_cli_result_diag(
 				json_object_get_string(json_object_array_get_idx(diags, i)));
 	}
 	success = json_object_object_get_ex(resp, "ok", &ok) &&
 		  json_object_get_boolean(ok);
 	if (json_object_object_get_ex(resp, "message", &msg) &&
 	    json_object_is_type(msg, json_type_string)) {
-		if (success)
-			printf("%s\n", json_object_get_string(msg));
-		else
+		if (success) {
+			ef_cli_result_say("%s", json_object_get_string(msg));
+		} else {
 			fprintf(stderr, "edgefw: %s\n", json_object_get_string(msg));
+			ef_cli_result_error(json_object_get_string(msg));
+		}
 	}
+	ef_cli_result_set("via", json_object_new_string("edgefwd"));
+	copy_keys(resp);
 	/* Trust the daemon's exit code only when it is a documented one. */
 	if (json_object_object_get_ex(resp, "exit", &ex) &&
 	    json_object_is_type(ex, json_type_int)) {
@@ -114,8 +131,10 @@ static int reload_via_daemon(const char *sock, const char *file,
 		return EF_EXIT_SYSTEM;
 	}
 	json_object_object_add(req, "command", json_object_new_string("reload"));
-	if (file)
+	if (file) {
 		json_object_object_add(req, "file", json_object_new_string(abs));
+		ef_cli_result_set("file", ef_json_str(abs));
+	}
 	if (confirm_s)
 		json_object_object_add(req, "confirm_seconds",
 				       json_object_new_int64(confirm_s));
@@ -127,6 +146,7 @@ static int reload_via_daemon(const char *sock, const char *file,
 /* The pre-daemon behaviour: compile FILE and switch the instance here. */
 static int reload_direct(const struct ef_cli *cli, const char *file)
 {
+	struct ef_ruleset_state st;
 	struct ef_apply_summary sum;
 	struct ef_instance inst;
 	struct ef_ruleset rs;
@@ -154,12 +174,16 @@ static int reload_direct(const struct ef_cli *cli, const char *file)
 	code = ef_cli_apply(&inst, &rs, NULL, &sum);
 	if (code != EF_EXIT_OK)
 		goto out;
-	printf("edgefw (instance %s) reloaded %s: %zu rules; %zu added, %zu removed, %zu kept with their counters; generation %u active\n",
-	       inst.name, file, rs.n_rules, sum.rules_added,
-	       sum.rules_removed, sum.rules_kept, sum.gen);
+	ef_cli_result_say("edgefw (instance %s) reloaded %s: %zu rules; %zu added, %zu removed, %zu kept with their counters; generation %u active",
+			  inst.name, file, rs.n_rules, sum.rules_added,
+			  sum.rules_removed, sum.rules_kept, sum.gen);
 	if (sum.ct_removed)
-		printf("removed %zu tracked flows the new rules no longer accept\n",
-		       sum.ct_removed);
+		ef_cli_result_say("removed %zu tracked flows the new rules no longer accept",
+				  sum.ct_removed);
+	ef_cli_result_set("rules", json_object_new_uint64(rs.n_rules));
+	ef_cli_result_set("generation", json_object_new_int((int)sum.gen));
+	if (!ef_instance_read_state(&inst, &st))
+		ef_cli_result_set("version", json_object_new_uint64(st.version));
 out:
 	if (have_inst)
 		ef_instance_close(&inst);
@@ -219,43 +243,13 @@ int ef_cli_confirm_via_daemon(const struct ef_cli *cli, const char *sock)
 	return -ENOENT;
 }
 
-static int run_reload(const struct ef_cli *cli, int argc, char **argv)
+/* run_reload once the options are read: an exit code. */
+static int reload(const struct ef_cli *cli, const char *sock, const char *file,
+		  unsigned confirm_s)
 {
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "confirm", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	char def_sock[EF_SOCKET_PATH_MAX], why[512];
-	const char *sock = NULL, *file = NULL;
-	unsigned confirm_s = 0;
 	bool explicit_sock;
-	int opt, ret, owner = 0, owner_pid = 0;
-
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:c:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			sock = optarg;
-			break;
-		case 'c':
-			if (ef_parse_confirm_window(optarg, &confirm_s)) {
-				ef_log_err("--confirm %s: give a duration from 1s to 24h (30s, 2m, 1h; a bare number is seconds)",
-					   optarg);
-				return EF_EXIT_INPUT;
-			}
-			break;
-		case 'h':
-			return ef_cli_help(&ef_cmd_reload);
-		default:
-			return ef_cli_usage(&ef_cmd_reload);
-		}
-	}
-	if (argc - optind > 1)
-		return ef_cli_usage(&ef_cmd_reload);
-	if (optind < argc)
-		file = argv[optind];
+	int ret, owner = 0, owner_pid = 0;
 
 	explicit_sock = sock != NULL;
 	ret = pick_socket(cli, &sock, def_sock, sizeof(def_sock), &owner, &owner_pid);
@@ -284,6 +278,8 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 			   sock, cli->instance);
 		return EF_EXIT_INPUT;
 	}
+	ef_cli_result_set("via", json_object_new_string("edgefw"));
+	ef_cli_result_set("file", ef_json_str(file));
 	if (confirm_s)
 		return ef_cli_reload_confirm(cli, file, confirm_s);
 	if (ef_cli_confirm_pending(cli->instance, why, sizeof(why))) {
@@ -293,13 +289,61 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 	return reload_direct(cli, file);
 }
 
+static int run_reload(const struct ef_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "confirm", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const keys[] = { "instance", "via", "file", "rules",
+					    "version", "generation", "rollback_at", NULL };
+	const char *sock = NULL, *file = NULL;
+	unsigned confirm_s = 0;
+	bool json = false;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "s:c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'c':
+			if (ef_parse_confirm_window(optarg, &confirm_s)) {
+				ef_log_err("--confirm %s: give a duration from 1s to 24h (30s, 2m, 1h; a bare number is seconds)",
+					   optarg);
+				return EF_EXIT_INPUT;
+			}
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			return ef_cli_help(&ef_cmd_reload);
+		default:
+			return ef_cli_usage(&ef_cmd_reload);
+		}
+	}
+	if (argc - optind > 1)
+		return ef_cli_usage(&ef_cmd_reload);
+	if (optind < argc)
+		file = argv[optind];
+	ef_cli_result_begin("reload", json, keys);
+	ef_cli_result_set("instance", ef_json_str(cli->instance));
+	return ef_cli_result_end(reload(cli, sock, file, confirm_s));
+}
+
 const struct ef_command ef_cmd_reload = {
 	.name = "reload",
-	.usage = "[FILE] [--confirm DURATION] [--socket PATH]",
+	.usage = "[FILE] [--confirm DURATION] [--socket PATH] [--json]",
 	.summary = "reload the rules: through edgefwd, or from FILE, atomically",
 	.help = "  --socket PATH  edgefwd's control socket (default:\n"
 		"                 " EF_SOCKET_DIR "/INSTANCE.sock); with it, no daemon\n"
 		"                 listening there is an error (exit 2)\n"
+		"  --json         print the outcome as one JSON object (edgefw-json(7))\n"
 		"If edgefwd runs for the instance, it reloads its config file (FILE,\n"
 		"if given, must be that file): its diagnostics go to stderr, its\n"
 		"message to stdout, and its exit code is edgefw's. Only root may ask.\n"

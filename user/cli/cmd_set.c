@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_result.h"
+#include "jsonout.h"
 #include "control.h"
 #include "duration.h"
 #include "dynsets.h"
@@ -66,8 +68,10 @@ static int resp_exit(struct json_object *resp, int64_t *done)
 		code = json_object_get_int(o);
 	if (json_object_object_get_ex(resp, "done", &o))
 		*done += json_object_get_int64(o);
-	if (code != EF_EXIT_OK && json_object_object_get_ex(resp, "message", &o))
+	if (code != EF_EXIT_OK && json_object_object_get_ex(resp, "message", &o)) {
 		fprintf(stderr, "edgefw: %s\n", json_object_get_string(o));
+		ef_cli_result_error(json_object_get_string(o));
+	}
 	return code < EF_EXIT_OK || code > EF_EXIT_SYSTEM ? EF_EXIT_SYSTEM : code;
 }
 
@@ -135,8 +139,9 @@ static int send_all(const struct set_args *a, struct set_target *t,
 		json_object_put(resp);
 		from += n;
 	} while (code == EF_EXIT_OK && from < total);
+	ef_cli_result_set("entries", json_object_new_int64(done));
 	if (code == EF_EXIT_OK)
-		printf("set '%s': %lld %s %s\n", a->name, (long long)done,
+		ef_cli_result_say("set '%s': %lld %s %s", a->name, (long long)done,
 		       done == 1 ? "entry" : "entries",
 		       !strcmp(a->op, "add") ? "added" : "removed");
 	return code;
@@ -151,12 +156,13 @@ static int open_target(const struct ef_cli *cli, const struct set_args *a,
 	if (owner < 0)
 		return EF_EXIT_SYSTEM;
 	t->direct = !owner || !t->sock[0] || a->force;
+	ef_cli_result_set("via", json_object_new_string(t->direct ? "edgefw" : "edgefwd"));
 	if (owner && a->force)
 		ef_log_warn("instance '%s' is managed by edgefwd (pid %d): changing set '%s' directly (--force)",
 			    cli->instance, pid, a->name);
 	if (!t->direct)
 		return EF_EXIT_OK;
-	ret = ef_instance_open(cli->instance, EF_OPEN_SHARED, &t->inst);
+	ret = ef_instance_open(cli->instance, EF_OPEN_SHARED | EF_OPEN_DYNSETS, &t->inst);
 	if (ret == -ENOENT) {
 		ef_log_err("no edgefw instance '%s' is loaded: attach one with rules that declare the set first",
 			   cli->instance);
@@ -197,8 +203,9 @@ static int set_change(const struct ef_cli *cli, const struct set_args *a)
 			code = send_one(&t, req, &resp) ? EF_EXIT_SYSTEM :
 							  resp_exit(resp, &done);
 			if (code == EF_EXIT_OK)
-				printf("set '%s' flushed: %lld entries removed\n",
-				       a->name, (long long)done);
+				ef_cli_result_say("set '%s' flushed: %lld entries removed",
+						  a->name, (long long)done);
+			ef_cli_result_set("entries", json_object_new_int64(done));
 			json_object_put(req);
 			json_object_put(resp);
 		} else {
@@ -253,6 +260,8 @@ static int parse_set_args(int argc, char **argv, struct set_args *a)
 
 static int run_set(const struct ef_cli *cli, int argc, char **argv)
 {
+	static const char *const keys[] = { "instance", "set", "operation", "via",
+					    "entries", NULL };
 	struct set_args a = { 0 };
 
 	if (parse_set_args(argc, argv, &a))
@@ -263,15 +272,19 @@ static int run_set(const struct ef_cli *cli, int argc, char **argv)
 		return ef_cli_set_list(cli, a.name, a.json);
 	}
 	if ((strcmp(a.op, "add") && strcmp(a.op, "del") && strcmp(a.op, "flush")) ||
-	    !a.name || a.json || (a.timeout && strcmp(a.op, "add")) ||
+	    !a.name || (a.timeout && strcmp(a.op, "add")) ||
 	    (!strcmp(a.op, "flush") && (a.n_addrs || a.file)))
 		return ef_cli_usage(&ef_cmd_set);
-	return set_change(cli, &a);
+	ef_cli_result_begin("set", a.json, keys);
+	ef_cli_result_set("instance", ef_json_str(cli->instance));
+	ef_cli_result_set("set", ef_json_str(a.name));
+	ef_cli_result_set("operation", json_object_new_string(a.op));
+	return ef_cli_result_end(set_change(cli, &a));
 }
 
 const struct ef_command ef_cmd_set = {
 	.name = "set",
-	.usage = "add NAME [ADDR...] [--timeout D] [--file LIST] | del NAME [ADDR...] [--file LIST] | flush NAME | list [NAME] [--json]",
+	.usage = "add NAME [ADDR...] [--timeout D] [--file LIST] | del NAME [ADDR...] [--file LIST] | flush NAME | list [NAME] (each with [--json])",
 	.summary = "change or list a dynamic set's entries, without a reload",
 	.help = "  add NAME ADDR...  add addresses or prefixes (IPv4, IPv6); an entry\n"
 		"                    already there gets the new timeout\n"
@@ -282,6 +295,7 @@ const struct ef_command ef_cmd_set = {
 		"  flush NAME        remove every entry\n"
 		"  list [NAME]       the sets, or one set's live entries with the time\n"
 		"                    they have left; --json for a JSON document\n"
+		"  --json            add, del, flush: the outcome as one JSON object\n"
 		"  --force           change the set directly although an edgefwd owns the\n"
 		"                    instance (normally the request goes through it)\n"
 		"Each entry is added or removed atomically and applies to the next\n"

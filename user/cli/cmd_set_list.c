@@ -122,7 +122,7 @@ static int list_all(struct ef_instance *inst, bool json)
 int ef_cli_set_list(const struct ef_cli *cli, const char *name, bool json)
 {
 	struct ef_instance inst;
-	int ret = ef_instance_open(cli->instance, EF_OPEN_SHARED, &inst);
+	int ret = ef_instance_open(cli->instance, EF_OPEN_SHARED | EF_OPEN_DYNSETS, &inst);
 
 	if (ret == -ENOENT) {
 		ef_log_err("no edgefw instance '%s' is loaded", cli->instance);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "stats_ct.h"
 #include "jsonout.h"
 #include "counters.h"
 #include "instance.h"
@@ -213,7 +214,8 @@ static void print_table(const char *instance, const struct ef_stats *st)
 
 /* Reads the counters once; the instance is not kept open between reads so
  * a watch never holds off attach, reload or detach. Returns an exit code. */
-static int read_once(const struct ef_cli *cli, struct ef_stats *st)
+static int read_once(const struct ef_cli *cli, struct ef_stats *st,
+		     struct ef_ct_snap *ct)
 {
 	struct ef_instance inst;
 	int ret;
@@ -227,6 +229,8 @@ static int read_once(const struct ef_cli *cli, struct ef_stats *st)
 	if (ret)
 		return EF_EXIT_SYSTEM;
 	ret = ef_stats_read(&inst, st);
+	if (ct)
+		ef_ct_snap_read(&inst, ct);
 	ef_instance_close(&inst);
 	return ret ? EF_EXIT_SYSTEM : EF_EXIT_OK;
 }
@@ -262,6 +266,7 @@ static const struct edgefw_counter zero_counter;
 /* Rates between two reads secs apart, as one JSON line or tables. */
 static void print_rates(const char *instance, const struct ef_stats *prev,
 			const struct ef_stats *st, const size_t *by_slot,
+			const struct ef_ct_snap *ct_prev, const struct ef_ct_snap *ct,
 			double secs, bool json)
 {
 	json_object *root = NULL, *rules = NULL, *defaults = NULL;
@@ -378,10 +383,12 @@ static void print_rates(const char *instance, const struct ef_stats *prev,
 		json_object_object_add(root, "defaults", defaults);
 		json_object_object_add(root, "reasons", reasons);
 		json_object_object_add(root, "interfaces", ifaces);
+		ef_ct_snap_print(ct_prev, ct, secs, root);
 		ef_json_envelope(root, "stats");
 		ef_json_print(root, false);
 		json_object_put(root);
 	} else {
+		ef_ct_snap_print(ct_prev, ct, secs, NULL);
 		printf("\n");
 	}
 	/* Readers of a pipe see each refresh as it is made. */
@@ -416,6 +423,7 @@ static int watch(const struct ef_cli *cli, double seconds, long count,
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 	struct ef_stats prev = { 0 }, cur = { 0 };
+	struct ef_ct_snap ct_prev = { 0 }, ct_cur = { 0 };
 	struct timespec t_prev, t_cur, deadline;
 	time_t step_s = (time_t)seconds;
 	long step_ns = (long)((seconds - (double)step_s) * 1e9);
@@ -432,7 +440,7 @@ static int watch(const struct ef_cli *cli, double seconds, long count,
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	code = read_once(cli, &prev);
+	code = read_once(cli, &prev, &ct_prev);
 	clock_gettime(CLOCK_MONOTONIC, &t_prev);
 	deadline = t_prev;
 	for (long n = 0; code == EF_EXIT_OK && !watch_stop && (!count || n < count); n++) {
@@ -445,7 +453,7 @@ static int watch(const struct ef_cli *cli, double seconds, long count,
 		sleep_until(&deadline);
 		if (watch_stop)
 			break;
-		code = read_once(cli, &cur);
+		code = read_once(cli, &cur, &ct_cur);
 		if (code)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &t_cur);
@@ -453,8 +461,9 @@ static int watch(const struct ef_cli *cli, double seconds, long count,
 		for (size_t i = 0; i < prev.n_rules; i++)
 			if (prev.rules[i].slot < EDGEFW_MAX_RULES)
 				by_slot[prev.rules[i].slot] = i + 1;
-		print_rates(cli->instance, &prev, &cur, by_slot,
+		print_rates(cli->instance, &prev, &cur, by_slot, &ct_prev, &ct_cur,
 			    ts_seconds(&t_cur) - ts_seconds(&t_prev), json);
+		ct_prev = ct_cur;
 		ef_stats_free(&prev);
 		prev = cur;
 		memset(&cur, 0, sizeof(cur));
@@ -539,7 +548,7 @@ static int run_stats(const struct ef_cli *cli, int argc, char **argv)
 	if (seconds)
 		return watch(cli, seconds, count, json);
 
-	code = read_once(cli, &st);
+	code = read_once(cli, &st, NULL);
 	if (code)
 		return code;
 	if (json)

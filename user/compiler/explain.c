@@ -486,68 +486,15 @@ void ef_explain_field(const struct ef_ruleset *rs, const struct ef_rule *r,
 	}
 }
 
-static bool is_nd(const struct ef_packet *pkt)
-{
-	return pkt->family == EF_AF_INET6 && pkt->l4proto == EF_PROTO_ICMPV6 &&
-	       pkt->has_icmp && pkt->frag != EF_PKT_LATER_FRAG &&
-	       pkt->icmp_type >= EF_ICMPV6_ND_FIRST &&
-	       pkt->icmp_type <= EF_ICMPV6_ND_LAST;
-}
-
 int ef_explain(const struct ef_ruleset *rs, const struct ef_packet *pkt,
 	       struct ef_explanation *out)
 {
-	struct ef_decision d;
-	size_t tried;
-
-	memset(out, 0, sizeof(*out));
-	out->rule = -1;
-	if (is_nd(pkt)) {
-		out->by = EF_EXPLAIN_NON_IP;
-		out->action = rs->non_ip_action;
-		return 0;
-	}
-	d = ef_decide(rs, pkt);
-	out->rule = d.rule;
-	out->action = d.action;
-	out->by = d.by == EF_BY_RULE ? EF_EXPLAIN_RULE :
-		  d.by == EF_BY_FRAG_POLICY ? EF_EXPLAIN_FRAG_POLICY :
-					      EF_EXPLAIN_DEFAULT;
-	if (d.by == EF_BY_FRAG_POLICY)
-		return 0;
-
-	tried = d.rule >= 0 ? (size_t)d.rule : rs->n_rules;
-	out->misses = calloc(tried ? tried : 1, sizeof(*out->misses));
-	if (!out->misses)
-		return -ENOMEM;
-	for (size_t i = 0; i < tried; i++) {
-		const struct ef_rule *r = &rs->rules[i];
-
-		for (int f = 0; f < EF_RF_COUNT; f++) {
-			if (ef_rule_field_matches(r, (enum ef_rule_field)f, pkt))
-				continue;
-			out->misses[out->n_misses].rule = i;
-			ef_explain_field(rs, r, (enum ef_rule_field)f, pkt,
-					 &out->misses[out->n_misses].why);
-			out->n_misses++;
-			break;
-		}
-	}
-	if (d.rule < 0)
-		return 0;
-	for (int f = 0; f < EF_RF_COUNT; f++) {
-		const struct ef_rule *r = &rs->rules[d.rule];
-
-		if (!ef_rule_field_written(r, (enum ef_rule_field)f))
-			continue;
-		ef_explain_field(rs, r, (enum ef_rule_field)f, pkt,
-				 &out->fields[out->n_fields++]);
-	}
-	return 0;
+	return ef_explain_dyn(rs, pkt, NULL, out);
 }
 
 void ef_explanation_free(struct ef_explanation *e)
 {
 	free(e->misses);
+	free(e->conds);
 	memset(e, 0, sizeof(*e));
 }

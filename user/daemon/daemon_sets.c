@@ -25,7 +25,7 @@ void efd_on_set(struct efd *d, const char *command, const struct efd_peer *peer,
 
 	json_object_object_get_ex(req, "set", &name);
 	json_object_object_get_ex(req, "entries", &entries);
-	if (ef_instance_open(d->instance, EF_OPEN_SHARED, &inst)) {
+	if (ef_instance_open(d->instance, EF_OPEN_SHARED | EF_OPEN_DYNSETS, &inst)) {
 		json_object_object_add(resp, "exit", json_object_new_int(2));
 		json_object_object_add(resp, "message",
 				       json_object_new_string("cannot open the instance: see edgefwd's log"));
@@ -50,7 +50,7 @@ void efd_sets_tick(struct efd *d)
 
 	if (d->ticks % SWEEP_TICKS)
 		return;
-	if (ef_instance_open(d->instance, EF_OPEN_SHARED | EF_OPEN_NOWAIT, &inst))
+	if (ef_instance_open(d->instance, EF_OPEN_SHARED | EF_OPEN_NOWAIT | EF_OPEN_DYNSETS, &inst))
 		return;
 	if (!ef_dynset_names(&inst, names, &n)) {
 		for (size_t i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "droplog.h"
+#include "droplog_dyn.h"
 #include "jsonout.h"
 
 #include <arpa/inet.h>
@@ -33,6 +34,8 @@ struct name_cache {
 struct efd_droplog {
 	struct ring_buffer *rb;
 	int ring_fd, meta_fd, active_fd;
+	struct efd_dyn_maps dyn;  /* dup'ed: dyn_config, dynset_meta; rule_meta */
+	struct efd_dyn_cache *dyn_cache;
 	uint32_t gen;          /* active generation, read once per batch */
 	FILE *out;
 	char *path;            /* NULL: stdout */
@@ -172,9 +175,45 @@ static void add_int(struct json_object *o, const char *key, int64_t v, int *ret)
 	add(o, key, *ret ? NULL : json_object_new_int64(v), ret);
 }
 
+/* The dynamic state that decided (issue 16): "sets", "over_limit", "ban". */
+static void add_dyn(struct json_object *o, const struct efd_dyn_names *dyn,
+		    int *ret)
+{
+	struct json_object *sets, *ban;
+
+	if (dyn->n_sets) {
+		sets = *ret ? NULL : json_object_new_array();
+		add(o, "sets", sets, ret);
+		for (size_t i = 0; i < dyn->n_sets && !*ret; i++) {
+			struct json_object *s = json_object_new_object();
+
+			add_str(s, "set", dyn->sets[i].set, ret);
+			add_str(s, "field", dyn->sets[i].field, ret);
+			add(s, "in", *ret ? NULL : json_object_new_boolean(dyn->sets[i].in),
+			    ret);
+			if (*ret || json_object_array_add(sets, s)) {
+				json_object_put(s);
+				*ret = -ENOMEM;
+			}
+		}
+	}
+	if (dyn->over_limit[0])
+		add_str(o, "over_limit", dyn->over_limit, ret);
+	if (dyn->ban_set[0]) {
+		ban = *ret ? NULL : json_object_new_object();
+		add(o, "ban", ban, ret);
+		add_str(ban, "set", dyn->ban_set, ret);
+		if (dyn->ban_timeout_ns)
+			add_int(ban, "timeout_ms",
+				(int64_t)(dyn->ban_timeout_ns / 1000000), ret);
+		else if (!*ret && json_object_object_add(ban, "timeout_ms", NULL))
+			*ret = -ENOMEM;
+	}
+}
+
 int efd_droplog_format(const struct edgefw_log_event *e, const char *rule,
-		       const char *ifname, int64_t realtime_offset_ns,
-		       char *buf, size_t len)
+		       const char *ifname, const struct efd_dyn_names *dyn,
+		       int64_t realtime_offset_ns, char *buf, size_t len)
 {
 	struct json_object *o = json_object_new_object();
 	char tbuf[48], ifbuf[24], pbuf[8], fbuf[8], src[INET6_ADDRSTRLEN],
@@ -232,6 +271,8 @@ int efd_droplog_format(const struct edgefw_log_event *e, const char *rule,
 	add_int(o, "length", e->pkt_len, &ret);
 	if (e->vlan != EDGEFW_UNTAGGED)
 		add_int(o, "vlan", e->vlan, &ret);
+	if (dyn)
+		add_dyn(o, dyn, &ret);
 	if (ret)
 		goto out;
 
@@ -307,15 +348,19 @@ static int on_event(void *ctx, void *data, size_t size)
 {
 	struct efd_droplog *l = ctx;
 	const struct edgefw_log_event *e = data;
-	char line[1024], rbuf[24], ifbuf[IF_NAMESIZE];
+	char line[2048], rbuf[24], ifbuf[IF_NAMESIZE];
+	struct efd_dyn_names dyn;
 	const char *ifname;
+	bool has_dyn;
 	int n;
 
 	if (size < sizeof(*e))
 		return 0; /* not ours: a newer datapath's record, skip it */
 	ifname = if_indextoname(e->ifindex, ifbuf);
+	has_dyn = efd_dyn_resolve(&l->dyn, l->dyn_cache, l->batch, e, &dyn);
 	n = efd_droplog_format(e, rule_name(l, e->rule_slot, rbuf, sizeof(rbuf)),
-			       ifname, l->offset_ns, line, sizeof(line) - 1);
+			       ifname, has_dyn ? &dyn : NULL, l->offset_ns,
+			       line, sizeof(line) - 1);
 	if (n < 0) {
 		l->errors++;
 		return 0;
@@ -340,8 +385,10 @@ int efd_droplog_open(const struct ef_instance *inst, const char *output,
 	if (!l)
 		return -ENOMEM;
 	l->ring_fd = l->meta_fd = l->active_fd = -1;
+	l->dyn.dyn_config = l->dyn.dynset_meta = l->dyn.rule_meta = -1;
 	l->names = calloc(EDGEFW_MAX_RULES, sizeof(*l->names));
-	if (!l->names) {
+	l->dyn_cache = calloc(1, sizeof(*l->dyn_cache));
+	if (!l->names || !l->dyn_cache) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -352,7 +399,13 @@ int efd_droplog_open(const struct ef_instance *inst, const char *output,
 				      fcntl(inst->maps.rule_meta, F_DUPFD_CLOEXEC, 3);
 	l->active_fd = l->meta_fd < 0 ? -1 :
 					fcntl(inst->maps.active, F_DUPFD_CLOEXEC, 3);
-	if (l->ring_fd < 0 || l->meta_fd < 0 || l->active_fd < 0) {
+	l->dyn.dyn_config = l->active_fd < 0 ? -1 :
+		fcntl(inst->maps.dyn_config, F_DUPFD_CLOEXEC, 3);
+	l->dyn.dynset_meta = l->dyn.dyn_config < 0 ? -1 :
+		fcntl(inst->maps.dynset_meta, F_DUPFD_CLOEXEC, 3);
+	l->dyn.rule_meta = l->meta_fd;
+	if (l->ring_fd < 0 || l->meta_fd < 0 || l->active_fd < 0 ||
+	    l->dyn.dyn_config < 0 || l->dyn.dynset_meta < 0) {
 		ret = -errno;
 		ef_log_err("drop log: cannot duplicate the map fds of %s: %s",
 			   inst->dir, strerror(-ret));
@@ -485,6 +538,11 @@ void efd_droplog_close(struct efd_droplog *l)
 		close(l->meta_fd);
 	if (l->active_fd >= 0)
 		close(l->active_fd);
+	if (l->dyn.dyn_config >= 0)
+		close(l->dyn.dyn_config);
+	if (l->dyn.dynset_meta >= 0)
+		close(l->dyn.dynset_meta);
+	free(l->dyn_cache);
 	free(l->names);
 	free(l->path);
 	free(l);

@@ -8,7 +8,8 @@
  *  "length":74,"vlan":100}
  * (vlan only when tagged; sport/dport only when the packet has them; ICMP
  * has "icmp_type"/"icmp_code" instead; a fragment "fragment": "first" or
- * "later").
+ * "later"; "sets", "over_limit" and "ban" when dynamic state decided, see
+ * droplog_dyn.h and docs/json.md).
  */
 #ifndef EDGEFW_DROPLOG_H
 #define EDGEFW_DROPLOG_H
@@ -40,13 +41,15 @@ void efd_droplog_close(struct efd_droplog *l);
 
 /* The JSON object of one event, without the newline, NUL-terminated in
  * buf (the pure part of efd_droplog_consume, for tests). rule: the rule's
- * name; ifname: NULL for "if<N>"; realtime_offset_ns: CLOCK_REALTIME minus
+ * name; ifname: NULL for "if<N>"; dyn: the dynamic state that decided
+ * (droplog_dyn.h), or NULL; realtime_offset_ns: CLOCK_REALTIME minus
  * CLOCK_MONOTONIC. Returns the length, -ENOSPC when buf is too small or
  * -ENOMEM. */
 struct edgefw_log_event;
+struct efd_dyn_names;
 int efd_droplog_format(const struct edgefw_log_event *e, const char *rule,
-		       const char *ifname, int64_t realtime_offset_ns,
-		       char *buf, size_t len);
+		       const char *ifname, const struct efd_dyn_names *dyn,
+		       int64_t realtime_offset_ns, char *buf, size_t len);
 
 /* Sets the rate limit (events per second per rule; 0 logs nothing) in the
  * instance's log_config map. */

@@ -278,6 +278,11 @@ int efd_reload_for_peer(struct efd *d, const struct efd_peer *peer,
 		ef_log_err("%s", summary);
 	efd_set_result(resp, status, summary);
 	efd_add_diag(resp, &diag);
+	if (status == EFD_OK) { /* what `edgefw reload --json` reports */
+		json_object_object_add(resp, "file", json_object_new_string(d->config_path));
+		json_object_object_add(resp, "version", json_object_new_uint64(d->version));
+		json_object_object_add(resp, "rules", json_object_new_uint64(d->rs.n_rules));
+	}
 	ef_diag_free(&diag);
 	return status;
 }

@@ -66,6 +66,10 @@ struct ef_ct_counters {
 	uint32_t cap, new_cap; /* entries of ct_tbl and ct_new_tbl */
 };
 int ef_ct_read_counters(const struct ef_instance *inst, struct ef_ct_counters *out);
+/* Entries of ct_tbl (n[0]) and ct_new_tbl (n[1]), expired ones included,
+ * read in batches (a few syscalls per 4,096 entries, not two per entry:
+ * for stats --watch). 0 or -errno (not logged). */
+int ef_ct_count(const struct ef_instance *inst, size_t n[2]);
 const char *ef_ct_stat_name(unsigned idx);
 
 /* After a switch to rs (compiled as c): removes every flow whose first

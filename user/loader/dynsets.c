@@ -185,7 +185,7 @@ static __u32 limit_id(const struct ef_rule *r)
 	return (__u32)(h ^ h >> 32);
 }
 
-static void fill_limit(struct edgefw_limit_cfg *lc, const struct ef_rule *r,
+void ef_limit_cfg_fill(struct edgefw_limit_cfg *lc, const struct ef_rule *r,
 		       __u8 cond)
 {
 	unsigned __int128 burst_ns;
@@ -226,7 +226,7 @@ int ef_dynsets_prepare(struct ef_instance *inst, __u32 gen,
 		if (c->kind == EDGEFW_COND_LIMIT) {
 			dc.limit_conds |= (__u8)(1u << i);
 			dc.conds[i].limit = (__u8)i;
-			fill_limit(&dc.limits[i], &rs->rules[c->rule], (__u8)i);
+			ef_limit_cfg_fill(&dc.limits[i], &rs->rules[c->rule], (__u8)i);
 		} else {
 			dc.set_conds |= (__u8)(1u << i);
 			dc.conds[i].set = (__u8)slots[c->set];

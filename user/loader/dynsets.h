@@ -71,6 +71,25 @@ int ef_dynset_names(const struct ef_instance *inst,
 /* The trie of family fam (0 IPv4, 1 IPv6) in slot, opened; -errno. */
 int ef_dynset_fd(const struct ef_instance *inst, __u32 slot, int fam);
 
+/* Rule r's limit as the datapath reads it (dyn_config.limits), its bit
+ * cond in the condition vector. */
+void ef_limit_cfg_fill(struct edgefw_limit_cfg *lc, const struct ef_rule *r,
+		       __u8 cond);
+
+/* What the instance in force says now, without changing it (explain):
+ * whether dynamic set `name` holds addr (the datapath's lookup, expired
+ * entries absent), and whether rule r's limit has room for a packet of
+ * pkt_len bytes with pkt's fields (its bucket as it stands; none: full).
+ * 0 with *holds and a sentence in detail, -ENOENT when the instance has
+ * no such set, or -errno. Not logged. */
+int ef_dynset_query(const struct ef_instance *inst, const char *name,
+		    uint8_t family, const uint8_t addr[16], bool *holds,
+		    char *detail, size_t len);
+struct ef_packet;
+int ef_limit_query(const struct ef_instance *inst, const struct ef_rule *r,
+		   const struct ef_packet *pkt, uint32_t pkt_len, bool *holds,
+		   char *detail, size_t len);
+
 /* CLOCK_BOOTTIME in ns, the datapath's clock for expiry. */
 uint64_t ef_boottime_ns(void);
 

@@ -139,15 +139,24 @@ static int pin_path(const struct ef_instance *inst, const char *map, char *buf,
 	return ef_pintree_path(inst->lock_fd, map, buf, len);
 }
 
-/* Opens every pinned map. -ENOENT when none is pinned (no instance yet). */
-static int maps_open(struct ef_instance *inst)
+/* Whether an open with these flags wants map `name`. */
+static bool map_wanted(unsigned flags, const char *name)
+{
+	return !(flags & EF_OPEN_DYNSETS) || !strcmp(name, "instance_info") ||
+	       !strcmp(name, "dynset_meta") || !strcmp(name, "dynset4_tbl") ||
+	       !strcmp(name, "dynset6_tbl");
+}
+
+/* Opens every pinned map (or those flags ask for). -ENOENT when none is
+ * pinned (no instance yet). */
+static int maps_open(struct ef_instance *inst, unsigned flags)
 {
 	char path[PATH_MAX];
 	int found = 0, missing = 0, ret = 0;
 	const char *missing_name = NULL;
 
 #define EF_MAP_OPEN(name)                                                    \
-	if (!ret) {                                                          \
+	if (!ret && map_wanted(flags, #name)) {                              \
 		ret = pin_path(inst, #name, path, sizeof(path));             \
 		if (!ret) {                                                  \
 			inst->maps.name = bpf_obj_get(path);                 \
@@ -499,11 +508,11 @@ int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst)
 		return ret;
 	}
 
-	ret = maps_open(inst);
+	ret = maps_open(inst, flags);
 	if (ret == -ENOENT && (flags & EF_OPEN_CREATE)) {
 		ret = maps_create(inst);
 		if (!ret)
-			ret = maps_open(inst);
+			ret = maps_open(inst, flags);
 		inst->created = !ret;
 	}
 	if (!ret)

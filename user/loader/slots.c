@@ -142,6 +142,7 @@ int ef_slots_write_meta(struct ef_instance *inst, __u32 gen,
 
 		m->order = (__u32)i;
 		m->action = rs->rules[i].action;
+		m->cond_mask = rs->rules[i].cond_mask;
 		memcpy(m->name, rs->rules[i].name, sizeof(m->name));
 	}
 	/* The whole half in one syscall: slots the ruleset does not use are

@@ -21,6 +21,7 @@ static void print_json(const char *path, const struct ef_ruleset *rs,
 	json_object_object_add(root, "memory_bytes",
 			       json_object_new_uint64(ef_compiled_memory(c)));
 	json_object_object_add(root, "diagnostics", ef_json_captured());
+	json_object_object_add(root, "findings", ef_json_findings());
 	ef_json_envelope(root, "check");
 	ef_json_print(root, true);
 	json_object_put(root);
@@ -69,7 +70,9 @@ const struct ef_command ef_cmd_check = {
 	.summary = "check a rules file and compile it, without root; exit 0 when valid",
 	.help = "  --json   one JSON object on stdout (docs/json.md): ok, exit, file,\n"
 		"           rules, table_prefixes, chain_entries, memory_bytes and the\n"
-		"           diagnostics; errors also come as a JSON object (exit 1)\n"
+		"           diagnostics, as lines and as objects (findings: file,\n"
+		"           line, column, severity, message); errors also come as a\n"
+		"           JSON object (exit 1)\n"
 		"FILE '-' reads the rules from standard input (list files are then\n"
 		"named relative to the working directory).\n",
 	.run = run_check,

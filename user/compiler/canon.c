@@ -137,6 +137,37 @@ static void find_port_sets(const struct ef_port_field *f, struct set_src *s)
 	}
 }
 
+size_t ef_canon_set_first(const struct ef_ruleset *rs, size_t set, size_t max,
+			  char (*out)[48])
+{
+	struct set_src *src = calloc(rs->n_sets ? rs->n_sets : 1, sizeof(*src));
+	size_t n = 0;
+
+	if (!src || set >= rs->n_sets)
+		goto out;
+	for (size_t i = 0; i < rs->n_rules && !src[set].used; i++) {
+		const struct ef_rule *r = &rs->rules[i];
+
+		find_addr_sets(&r->src, src);
+		find_addr_sets(&r->dst, src);
+		find_port_sets(&r->sport, src);
+		find_port_sets(&r->dport, src);
+	}
+	for (; n < src[set].n && n < max; n++) {
+		const struct ef_port_range *pr = src[set].port ? &src[set].port[n] : NULL;
+
+		if (src[set].pfx)
+			ef_prefix_format(&src[set].pfx[n], out[n], sizeof(out[n]));
+		else if (pr->lo == pr->hi)
+			snprintf(out[n], sizeof(out[n]), "%u", pr->lo);
+		else
+			snprintf(out[n], sizeof(out[n]), "%u-%u", pr->lo, pr->hi);
+	}
+out:
+	free(src);
+	return n;
+}
+
 static void emit_dynamic_set(struct cw *w, const struct ef_set *s)
 {
 	char d[32];

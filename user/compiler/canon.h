@@ -40,4 +40,10 @@ int ef_canon_text(const struct ef_ruleset *rs, const struct ef_canon_opts *o,
  * the text. 0 or -ENOMEM. */
 int ef_canon_hash(const struct ef_ruleset *rs, uint64_t *hash);
 
+/* The first entries (at most max) of static set `set` as the rules hold
+ * it, formatted ("10.0.0.0/8", "8000-8100") into out; returns how many.
+ * A set no rule uses has none here (it compiles to nothing). */
+size_t ef_canon_set_first(const struct ef_ruleset *rs, size_t set, size_t max,
+			  char (*out)[48]);
+
 #endif

@@ -57,6 +57,12 @@ int ef_cli_active_rules(const char *instance, struct ef_active_rules *a,
 			struct ef_ruleset *rs);
 void ef_active_rules_free(struct ef_active_rules *a);
 
+/* edgefw diff and reload --dry-run (cmd_diff.c): OLD and NEW are files,
+ * "-" or "@active". Returns an exit code. */
+int ef_cli_diff(const struct ef_cli *cli, const char *old_arg,
+		const char *new_arg, bool json, size_t max_changes,
+		const char *command);
+
 /* Prints "usage: edgefw CMD USAGE" to stderr and returns EF_EXIT_INPUT. */
 int ef_cli_usage(const struct ef_command *cmd);
 /* Prints the command's help (edgefw help CMD) to stdout: EF_EXIT_OK. */

@@ -224,18 +224,26 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "confirm", required_argument, NULL, 'c' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char def_sock[EF_SOCKET_PATH_MAX], why[512];
 	const char *sock = NULL, *file = NULL;
 	unsigned confirm_s = 0;
-	bool explicit_sock;
+	bool explicit_sock, dry_run = false, json = false;
 	int opt, ret, owner = 0, owner_pid = 0;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "s:c:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'n':
+			dry_run = true;
+			break;
+		case 'j':
+			json = true;
+			break;
 		case 's':
 			sock = optarg;
 			break;
@@ -256,6 +264,16 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 		return ef_cli_usage(&ef_cmd_reload);
 	if (optind < argc)
 		file = argv[optind];
+	/* Nothing changes: the file against what is in force, whoever owns
+	 * the instance (edgefwd's config or a direct reload alike). */
+	if (dry_run && (!file || sock || confirm_s))
+		return ef_cli_usage(&ef_cmd_reload);
+	if (dry_run)
+		return ef_cli_diff(cli, "@active", file, json, 20, "reload");
+	if (json) {
+		ef_log_err("--json goes with --dry-run (a reload prints its summary as text)");
+		return EF_EXIT_INPUT;
+	}
 
 	explicit_sock = sock != NULL;
 	ret = pick_socket(cli, &sock, def_sock, sizeof(def_sock), &owner, &owner_pid);
@@ -295,7 +313,7 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 
 const struct ef_command ef_cmd_reload = {
 	.name = "reload",
-	.usage = "[FILE] [--confirm DURATION] [--socket PATH]",
+	.usage = "[FILE] [--confirm DURATION] [--socket PATH] | --dry-run FILE [--json]",
 	.summary = "reload the rules: through edgefwd, or from FILE, atomically",
 	.help = "  --socket PATH  edgefwd's control socket (default:\n"
 		"                 " EF_SOCKET_DIR "/INSTANCE.sock); with it, no daemon\n"
@@ -315,6 +333,10 @@ const struct ef_command ef_cmd_reload = {
 		"                 holds it, or without a daemon a guard process of its\n"
 		"                 own. While a change awaits confirmation, a reload\n"
 		"                 without --confirm is refused (exit 1); one with it\n"
-		"                 replaces the change and keeps the same rollback point.\n",
+		"                 replaces the change and keeps the same rollback point.\n"
+		"  --dry-run FILE  change nothing: what reloading FILE would do against\n"
+		"                 the ruleset in force ('edgefw diff @active FILE'):\n"
+		"                 rules, sets, counters, tables and verdict changes\n"
+		"  --json         with --dry-run: one JSON object (docs/json.md)\n",
 	.run = run_reload,
 };

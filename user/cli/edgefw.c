@@ -24,6 +24,7 @@ static const struct ef_command *const commands[] = {
 	&ef_cmd_confirm,
 	&ef_cmd_status,
 	&ef_cmd_show,
+	&ef_cmd_diff,
 	&ef_cmd_stats,
 	&ef_cmd_conntrack,
 	&ef_cmd_set,

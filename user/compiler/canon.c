@@ -137,34 +137,60 @@ static void find_port_sets(const struct ef_port_field *f, struct set_src *s)
 	}
 }
 
+bool ef_canon_set_entries(const struct ef_ruleset *rs, size_t set,
+			  const struct ef_prefix **pfx,
+			  const struct ef_port_range **port, size_t *n)
+{
+	struct set_src src[1] = { 0 };
+
+	*pfx = NULL;
+	*port = NULL;
+	*n = 0;
+	if (set >= rs->n_sets)
+		return false;
+	/* find_*_sets index by set: a one-element view around `set`. */
+	for (size_t i = 0; i < rs->n_rules && !src[0].used; i++) {
+		const struct ef_rule *r = &rs->rules[i];
+		const struct ef_field_part *pts[4] = { r->src.parts, r->dst.parts,
+						       r->sport.parts, r->dport.parts };
+		const size_t np[4] = { r->src.n_parts, r->dst.n_parts,
+				       r->sport.n_parts, r->dport.n_parts };
+
+		for (int f = 0; f < 4 && !src[0].used; f++)
+			for (size_t k = 0; k < np[f]; k++) {
+				if (pts[f][k].set != (int32_t)set)
+					continue;
+				src[0].used = true;
+				src[0].n = pts[f][k].n;
+				if (f < 2)
+					src[0].pfx = (f ? r->dst.v : r->src.v) + pts[f][k].first;
+				else
+					src[0].port = (f == 3 ? r->dport.v : r->sport.v) + pts[f][k].first;
+				break;
+			}
+	}
+	*pfx = src[0].pfx;
+	*port = src[0].port;
+	*n = src[0].n;
+	return src[0].used;
+}
+
 size_t ef_canon_set_first(const struct ef_ruleset *rs, size_t set, size_t max,
 			  char (*out)[48])
 {
-	struct set_src *src = calloc(rs->n_sets ? rs->n_sets : 1, sizeof(*src));
-	size_t n = 0;
+	const struct ef_prefix *pfx;
+	const struct ef_port_range *pr;
+	size_t n = 0, have;
 
-	if (!src || set >= rs->n_sets)
-		goto out;
-	for (size_t i = 0; i < rs->n_rules && !src[set].used; i++) {
-		const struct ef_rule *r = &rs->rules[i];
-
-		find_addr_sets(&r->src, src);
-		find_addr_sets(&r->dst, src);
-		find_port_sets(&r->sport, src);
-		find_port_sets(&r->dport, src);
-	}
-	for (; n < src[set].n && n < max; n++) {
-		const struct ef_port_range *pr = src[set].port ? &src[set].port[n] : NULL;
-
-		if (src[set].pfx)
-			ef_prefix_format(&src[set].pfx[n], out[n], sizeof(out[n]));
-		else if (pr->lo == pr->hi)
-			snprintf(out[n], sizeof(out[n]), "%u", pr->lo);
+	ef_canon_set_entries(rs, set, &pfx, &pr, &have);
+	for (; n < have && n < max; n++) {
+		if (pfx)
+			ef_prefix_format(&pfx[n], out[n], sizeof(out[n]));
+		else if (pr[n].lo == pr[n].hi)
+			snprintf(out[n], sizeof(out[n]), "%u", pr[n].lo);
 		else
-			snprintf(out[n], sizeof(out[n]), "%u-%u", pr->lo, pr->hi);
+			snprintf(out[n], sizeof(out[n]), "%u-%u", pr[n].lo, pr[n].hi);
 	}
-out:
-	free(src);
 	return n;
 }
 
@@ -513,6 +539,23 @@ int ef_canon_text(const struct ef_ruleset *rs, const struct ef_canon_opts *o,
 	if (ret) {
 		free(w.buf);
 		return ret;
+	}
+	*text = w.buf;
+	*len = w.len;
+	return 0;
+}
+
+int ef_canon_rule(const struct ef_ruleset *rs, size_t idx, char **text,
+		  size_t *len)
+{
+	struct cw w = { 0 };
+
+	if (idx >= rs->n_rules)
+		return -EINVAL;
+	emit_rule(&w, rs, &rs->rules[idx]);
+	if (w.err) {
+		free(w.buf);
+		return w.err;
 	}
 	*text = w.buf;
 	*len = w.len;

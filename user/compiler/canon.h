@@ -19,6 +19,7 @@
 #ifndef EDGEFW_CANON_H
 #define EDGEFW_CANON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,5 +46,16 @@ int ef_canon_hash(const struct ef_ruleset *rs, uint64_t *hash);
  * A set no rule uses has none here (it compiles to nothing). */
 size_t ef_canon_set_first(const struct ef_ruleset *rs, size_t set, size_t max,
 			  char (*out)[48]);
+
+/* The entries of static set `set` as the rules hold them (the slice of
+ * the first field naming it): false when no rule names it. */
+bool ef_canon_set_entries(const struct ef_ruleset *rs, size_t set,
+			  const struct ef_prefix **pfx,
+			  const struct ef_port_range **port, size_t *n);
+
+/* Rule idx alone, as the canonical text writes it ("  - name: ..." and
+ * one line per field). 0, -EINVAL or -ENOMEM. */
+int ef_canon_rule(const struct ef_ruleset *rs, size_t idx, char **text,
+		  size_t *len);
 
 #endif

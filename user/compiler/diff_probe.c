@@ -532,34 +532,40 @@ static int cmp_group(const void *a, const void *b)
 	return x->packets != y->packets ? (x->packets > y->packets ? -1 : 1) : 0;
 }
 
-/* The defaults and policies outside rules: every packet a default of a
- * changed hook decides changes, which no region shows. */
+/* A changed default changes every packet no rule decides, which no
+ * rule's region shows: a few packets of common protocols in both families,
+ * to a port rules rarely name, at each hook whose default changed. */
 static void probe_defaults(struct prober *pr)
 {
+	static const uint8_t protos[] = { EF_PROTO_TCP, EF_PROTO_UDP, 0, 47 };
 	const struct ef_rule any = { .hooks = EF_HOOKS_ALL, .src.any = true,
 				     .dst.any = true, .proto_any = true,
 				     .sport.any = true, .dport.any = true,
 				     .icmp_type = -1, .icmp_code = -1,
 				     .vlan = EF_VLAN_ANY, .track = EF_TRACK_DEFAULT };
-	struct region g = { .rs = pr->new_rs, .r = &any, .override = -1 };
+	const struct region g = { .rs = pr->new_rs, .r = &any, .override = -1 };
 	struct ef_packet p;
 
 	for (unsigned h = 0; h < EDGEFW_HOOK_COUNT; h++) {
 		if (pr->old->default_action[h] == pr->new_rs->default_action[h])
 			continue;
 		pr->d->regions++;
-		make_base(&g, &p);
-		for (uint8_t fam = EF_AF_INET; !pr->stop; fam = EF_AF_INET6) {
-			p.hook = h;
-			if (fam != p.family) {
-				p.family = fam;
-				memcpy(p.saddr, def_src6, 16);
-				memcpy(p.daddr, def_dst6, 16);
+		for (int fam = 0; fam < 2; fam++)
+			for (size_t i = 0; i < sizeof(protos); i++) {
+				make_base(&g, &p);
+				if (fam) {
+					p.family = EF_AF_INET6;
+					memcpy(p.saddr, def_src6, 16);
+					memcpy(p.daddr, def_dst6, 16);
+				}
+				p.l4proto = protos[i] ? protos[i] :
+					    fam ? EF_PROTO_ICMPV6 : EF_PROTO_ICMP;
+				set_l4(&g, &p);
+				p.dport = 9;
+				p.hook = h;
+				p.ct_state = ef_ct_untracked_state(&p);
+				probe(pr, &p);
 			}
-			probe(pr, &p);
-			if (fam == EF_AF_INET6)
-				break;
-		}
 		pr->d->regions_probed++;
 	}
 }

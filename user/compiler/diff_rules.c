@@ -389,15 +389,3 @@ void ef_diff_free(struct ef_diff *d)
 	free(d->old_of_new);
 	memset(d, 0, sizeof(*d));
 }
-
-void ef_outcome_format(const struct ef_outcome *o, char *buf, size_t len)
-{
-	const char *act = ef_action_name(o->action);
-
-	if (o->by == EF_BY_RULE)
-		snprintf(buf, len, "%s (rule %s)", act, o->rule);
-	else if (o->by == EF_BY_FRAG_POLICY)
-		snprintf(buf, len, "%s (fragments policy)", act);
-	else
-		snprintf(buf, len, "%s (default)", act);
-}

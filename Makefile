@@ -14,6 +14,9 @@ F2B_ACTIONDIR ?= /etc/fail2ban/action.d
 SYSCONFDIR ?= /etc
 DOCDIR ?= $(PREFIX)/share/doc/edgefw
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# Prometheus rules (alerts, recordings, their promtool tests) and a
+# Grafana dashboard for edgefwd's metrics.
+PROMDIR ?= $(PREFIX)/share/edgefw/prometheus
 
 # One version, from VERSION (debian/changelog must agree: tested).
 VERSION := $(shell cat VERSION)
@@ -362,6 +365,10 @@ install: all
 	install -m 0644 completion/edgefw.bash $(DESTDIR)$(BASHCOMPDIR)/edgefw
 	ln -sf edgefw $(DESTDIR)$(BASHCOMPDIR)/edgefwd
 	install -m 0644 scripts/etc/edgefw.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/edgefw
+	install -d $(DESTDIR)$(PROMDIR)
+	install -m 0644 user/integrations/prometheus/edgefw.rules.yml \
+		user/integrations/prometheus/edgefw.rules.test.yml \
+		user/integrations/prometheus/edgefw-dashboard.json $(DESTDIR)$(PROMDIR)/
 
 # The config in /etc stays (like a package's conffile on `remove`).
 uninstall:
@@ -373,6 +380,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/edgefw $(DESTDIR)$(BASHCOMPDIR)/edgefwd
 	rm -f $(DESTDIR)$(SYSCONFDIR)/logrotate.d/edgefw
+	rm -rf $(DESTDIR)$(PROMDIR)
 
 # The Debian package, built by dpkg-buildpackage in a clean copy of the
 # tree (no build/, no .git) under build/deb/; the .deb lands in build/deb/.

@@ -29,7 +29,7 @@ _edgefw()
 		words=("${COMP_WORDS[@]}")
 		cword=$COMP_CWORD
 	}
-	local commands="check explain compile attach detach reload confirm status stats conntrack set help"
+	local commands="check explain compile attach detach reload confirm status show diff stats conntrack set help"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -79,9 +79,11 @@ _edgefw()
 		      --live --verbose --json --help" ;;
 	attach) opts="--rules --hook --mode --conntrack-size --force --help" ;;
 	detach) opts="--hook --force --help" ;;
-	reload) opts="--socket --confirm --json --help" ;;
+	reload) opts="--socket --confirm --dry-run --json --help" ;;
 	confirm) opts="--socket --json --help" ;;
 	status) opts="--json --help" ;;
+	show) opts="--json --full --help" ;;
+	diff) opts="--json --max-changes --help" ;;
 	stats) opts="--json --watch --count --help" ;;
 	conntrack) opts="list count flush --addr --port --proto --json --help" ;;
 	set) opts="add del flush list --timeout --file --force --json --help" ;;
@@ -96,8 +98,9 @@ _edgefw()
 	case $cmd in
 	attach | detach)
 		mapfile -t COMPREPLY < <(compgen -W "$(_edgefw_ifnames)" -- "$cur") ;;
-	check | compile | explain | reload)
+	check | compile | explain | reload | diff)
 		mapfile -t COMPREPLY < <(compgen -f -X '!*.@(yaml|yml)' -- "$cur")
+		[[ $cmd == diff ]] && COMPREPLY+=($(compgen -W "@active -" -- "$cur"))
 		compopt -o plusdirs 2>/dev/null ;;
 	esac
 }

@@ -14,7 +14,7 @@ PKGS=(
 	nftables iptables
 	libclang-rt-14-dev gnuplot-nox
 	libmicrohttpd-dev libsystemd-dev curl
-	fail2ban crowdsec
+	fail2ban crowdsec prometheus
 	dpkg-dev debhelper lintian logrotate python3
 )
 

@@ -371,6 +371,8 @@ efw_cleanup() {
 		[[ -n $inst && -d $EFW_PIN_ROOT/$inst ]] && rm -rf -- "${EFW_PIN_ROOT:?}/$inst"
 		# A daemon killed with -9 leaves its (unlocked) owner file.
 		[[ -n $inst ]] && rm -f -- "/run/edgefw/$inst.owner"
+		# The copies `edgefw show` reads, when the pins went without edgefw.
+		[[ -n $inst ]] && rm -f -- "/run/edgefw/$inst.gen0.yaml" "/run/edgefw/$inst.gen1.yaml"
 	done
 	[[ -n ${EFW_TMP:-} && -d $EFW_TMP ]] && rm -rf -- "$EFW_TMP"
 	return 0

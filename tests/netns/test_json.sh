@@ -63,6 +63,9 @@ same_keys error "$out"
 tap_check "... one JSON object: ok false, exit 1, the error in message and diagnostics" jq -e '
 	.ok == false and .exit == 1 and (.message | test("^<stdin>:3:15: error: dport needs"))
 	and (.diagnostics | length) == 1' <<<"$out"
+tap_check "... and the same diagnostic as an object in findings" jq -e '
+	.findings == [{"file": "<stdin>", "line": 3, "column": 15, "severity": "error",
+		"message": (.diagnostics[0] | sub("^<stdin>:3:15: error: "; ""))}]' <<<"$out"
 out=$("$EDGEFW" compile "$EFW_RULES_DEMO" --json 2>/dev/null)
 same_keys compile "$out"
 tap_check "compile --json: envelope" envelope_ok "$out" compile

@@ -160,7 +160,9 @@ if out=$(make --no-print-directory install DESTDIR="$dest" PREFIX=/usr 2>&1); th
 		usr/share/man/man7/edgefw-json.7 \
 		usr/lib/systemd/system/edgefwd.service etc/edgefw/edgefwd.yaml \
 		usr/share/bash-completion/completions/edgefw etc/logrotate.d/edgefw \
-		usr/share/doc/edgefw/examples/edge-blocklist.yaml; do
+		usr/share/doc/edgefw/examples/edge-blocklist.yaml \
+		usr/share/edgefw/prometheus/edgefw.rules.yml \
+		usr/share/edgefw/prometheus/edgefw-dashboard.json; do
 		[[ -e $dest/$f ]] || missing+=("$f")
 	done
 	if [[ ${#missing[@]} -eq 0 ]]; then ok "it installs programs, man pages (8, 5), unit, config, completion, logrotate, examples"

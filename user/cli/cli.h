@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ruleset.h"
 #include "classify.h"
@@ -39,6 +40,28 @@ extern const struct ef_command ef_cmd_status;
 extern const struct ef_command ef_cmd_conntrack;
 extern const struct ef_command ef_cmd_set;
 extern const struct ef_command ef_cmd_confirm;
+extern const struct ef_command ef_cmd_show;
+extern const struct ef_command ef_cmd_diff;
+
+/* The ruleset in force in an instance, from the canonical copy of its
+ * active generation (gen_rules.h), checked against that generation. */
+struct ef_active_rules {
+	uint32_t gen;
+	uint64_t version, hash, loaded_at;
+	char *text; /* the canonical text */
+	size_t len;
+};
+/* 0 with a parsed into rs (may be NULL) and a filled; or an exit code,
+ * the reason printed. */
+int ef_cli_active_rules(const char *instance, struct ef_active_rules *a,
+			struct ef_ruleset *rs);
+void ef_active_rules_free(struct ef_active_rules *a);
+
+/* edgefw diff and reload --dry-run (cmd_diff.c): OLD and NEW are files,
+ * "-" or "@active". Returns an exit code. */
+int ef_cli_diff(const struct ef_cli *cli, const char *old_arg,
+		const char *new_arg, bool json, size_t max_changes,
+		const char *command);
 
 /* Prints "usage: edgefw CMD USAGE" to stderr and returns EF_EXIT_INPUT. */
 int ef_cli_usage(const struct ef_command *cmd);

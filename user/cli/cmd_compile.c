@@ -216,6 +216,7 @@ const struct ef_command ef_cmd_compile = {
 	.name = "compile",
 	.usage = "FILE [--json]",
 	.summary = "show what the compiler makes of FILE: fields, classes, table sizes, memory",
-	.help = "  --json   print one JSON object instead of text\n",
+	.help = "  --json   print one JSON object instead of text\n"
+		"FILE '-' reads the rules from standard input.\n",
 	.run = run_compile,
 };

@@ -71,7 +71,7 @@ static void roll_back_locked(struct ef_instance *inst, const struct ef_confirm_r
 	if (ef_cli_apply(inst, &rs, NULL, &sum) == EF_EXIT_OK) {
 		ef_applied_save_src(inst->name, &p->back);
 		syslog(LOG_WARNING, "instance %s: no confirmation came: rolled back to %s (%016" PRIx64 "), generation %u",
-		       inst->name, p->back.path, p->back.hash, sum.gen);
+		       inst->name, p->back.path, p->back.rules_hash, sum.gen);
 	} else {
 		syslog(LOG_ERR, "instance %s: rollback to %s failed", inst->name,
 		       p->back.path);
@@ -218,7 +218,7 @@ static int rollback_point(struct ef_instance *inst, struct ef_rules_copy *back,
 	if (ret)
 		return EF_EXIT_SYSTEM;
 	ret = st.loaded ? ef_applied_load(inst->name, back) : -ENOENT;
-	if (!ret && back->hash == st.ruleset_hash)
+	if (!ret && back->rules_hash == st.ruleset_hash)
 		return 0;
 	if (!ret)
 		ef_rules_copy_free(back);

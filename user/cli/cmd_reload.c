@@ -294,6 +294,7 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "confirm", required_argument, NULL, 'c' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -302,7 +303,7 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 					    "version", "generation", "rollback_at", NULL };
 	const char *sock = NULL, *file = NULL;
 	unsigned confirm_s = 0;
-	bool json = false;
+	bool json = false, dry_run = false;
 	int opt;
 
 	optind = 1;
@@ -321,6 +322,9 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'n':
+			dry_run = true;
+			break;
 		case 'h':
 			return ef_cli_help(&ef_cmd_reload);
 		default:
@@ -331,6 +335,12 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 		return ef_cli_usage(&ef_cmd_reload);
 	if (optind < argc)
 		file = argv[optind];
+	/* Nothing changes: the file against what is in force, whoever owns
+	 * the instance (edgefwd's config or a direct reload alike). */
+	if (dry_run && (!file || sock || confirm_s))
+		return ef_cli_usage(&ef_cmd_reload);
+	if (dry_run)
+		return ef_cli_diff(cli, "@active", file, json, 20, "reload");
 	ef_cli_result_begin("reload", json, keys);
 	ef_cli_result_set("instance", ef_json_str(cli->instance));
 	return ef_cli_result_end(reload(cli, sock, file, confirm_s));
@@ -338,12 +348,13 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 
 const struct ef_command ef_cmd_reload = {
 	.name = "reload",
-	.usage = "[FILE] [--confirm DURATION] [--socket PATH] [--json]",
+	.usage = "[FILE] [--confirm DURATION] [--socket PATH] [--json] | --dry-run FILE [--json]",
 	.summary = "reload the rules: through edgefwd, or from FILE, atomically",
 	.help = "  --socket PATH  edgefwd's control socket (default:\n"
 		"                 " EF_SOCKET_DIR "/INSTANCE.sock); with it, no daemon\n"
 		"                 listening there is an error (exit 2)\n"
-		"  --json         print the outcome as one JSON object (edgefw-json(7))\n"
+		"  --json         print the outcome (with --dry-run, the difference) as\n"
+		"                 one JSON object (edgefw-json(7))\n"
 		"If edgefwd runs for the instance, it reloads its config file (FILE,\n"
 		"if given, must be that file): its diagnostics go to stderr, its\n"
 		"message to stdout, and its exit code is edgefw's. Only root may ask.\n"
@@ -359,6 +370,9 @@ const struct ef_command ef_cmd_reload = {
 		"                 holds it, or without a daemon a guard process of its\n"
 		"                 own. While a change awaits confirmation, a reload\n"
 		"                 without --confirm is refused (exit 1); one with it\n"
-		"                 replaces the change and keeps the same rollback point.\n",
+		"                 replaces the change and keeps the same rollback point.\n"
+		"  --dry-run FILE  change nothing: what reloading FILE would do against\n"
+		"                 the ruleset in force ('edgefw diff @active FILE'):\n"
+		"                 rules, sets, counters, tables and verdict changes\n",
 	.run = run_reload,
 };

@@ -211,7 +211,7 @@ static void print_pending(const char *instance)
 	if (gmtime_r(&p.deadline, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	printf("confirm    a change awaits confirmation: it rolls back to %016llx at %s unless 'edgefw --instance %s confirm' follows\n",
-	       (unsigned long long)p.back.hash, when, instance);
+	       (unsigned long long)p.back.rules_hash, when, instance);
 	ef_confirm_rec_free(&p);
 }
 

@@ -123,7 +123,7 @@ int ef_cli_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		ef_xdp_vlan_check_all(inst);
 		/* What reload --confirm rolls back to (cmd_confirm.c); without
 		 * it, only a later --confirm is refused, and says why. */
-		ef_applied_save(inst->name, rs->path, rs->hash);
+		ef_applied_save(inst->name, rs->path, rs->src_hash, rs->hash);
 	}
 	ef_compiled_free(&c);
 out:

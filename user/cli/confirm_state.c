@@ -122,6 +122,8 @@ static struct json_object *copy_to_json(const struct ef_rules_copy *c)
 	snprintf(hash, sizeof(hash), "%016" PRIx64, c->hash);
 	json_object_object_add(o, "path", json_object_new_string(c->path));
 	json_object_object_add(o, "hash", json_object_new_string(hash));
+	snprintf(hash, sizeof(hash), "%016" PRIx64, c->rules_hash);
+	json_object_object_add(o, "ruleset_hash", json_object_new_string(hash));
 	json_object_object_add(o, "source",
 			       json_object_new_string_len(c->src, (int)c->len));
 	return o;
@@ -143,13 +145,15 @@ static const char *get_str(struct json_object *o, const char *key, int *len)
 static int copy_from_json(struct json_object *o, struct ef_rules_copy *c)
 {
 	const char *path = get_str(o, "path", NULL), *hash = get_str(o, "hash", NULL);
+	const char *rules_hash = get_str(o, "ruleset_hash", NULL);
 	int len = 0;
 	const char *src = get_str(o, "source", &len);
 
 	memset(c, 0, sizeof(*c));
-	if (!path || !hash || !src)
+	if (!path || !hash || !rules_hash || !src)
 		return -EBADMSG;
 	c->hash = strtoull(hash, NULL, 16);
+	c->rules_hash = strtoull(rules_hash, NULL, 16);
 	if (ef_fnv1a64(src, (size_t)len) != c->hash)
 		return -EBADMSG;
 	c->path = strdup(path);
@@ -178,7 +182,8 @@ int ef_applied_save_src(const char *instance, const struct ef_rules_copy *c)
 	return ret;
 }
 
-int ef_applied_save(const char *instance, const char *path, uint64_t hash)
+int ef_applied_save(const char *instance, const char *path, uint64_t src_hash,
+		    uint64_t rules_hash)
 {
 	struct ef_rules_copy c = { 0 };
 	char abs[PATH_MAX], file[PATH_MAX];
@@ -193,12 +198,13 @@ int ef_applied_save(const char *instance, const char *path, uint64_t hash)
 	ret = ef_read_file(abs, YDOC_DEFAULT_MAX_BYTES, &c.src, &c.len);
 	if (ret)
 		return ret;
-	if (ef_fnv1a64(c.src, c.len) != hash) {
+	if (ef_fnv1a64(c.src, c.len) != src_hash) {
 		ret = -ESTALE; /* edited between the load and now */
 		goto out;
 	}
 	c.path = abs;
-	c.hash = hash;
+	c.hash = src_hash;
+	c.rules_hash = rules_hash;
 	o = copy_to_json(&c);
 	c.path = NULL;
 	ret = o ? write_json(file, o) : -ENOMEM;

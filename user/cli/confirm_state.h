@@ -28,7 +28,8 @@
 /* A rules file as it was switched in. */
 struct ef_rules_copy {
 	char *path;   /* absolute: list files resolve from its directory */
-	uint64_t hash;
+	uint64_t hash;       /* FNV-1a 64 of src: the copy is intact */
+	uint64_t rules_hash; /* the ruleset hash src compiled to (status) */
 	char *src;
 	size_t len;
 };
@@ -43,10 +44,11 @@ struct ef_confirm_rec {
 void ef_rules_copy_free(struct ef_rules_copy *c);
 void ef_confirm_rec_free(struct ef_confirm_rec *p);
 
-/* Records path (whose bytes must still hash to hash: a file edited since
- * it was read is not recorded, -ESTALE) as the instance's applied rules.
- * 0 or -errno. */
-int ef_applied_save(const char *instance, const char *path, uint64_t hash);
+/* Records path (whose bytes must still hash to src_hash: a file edited
+ * since it was read is not recorded, -ESTALE) as the instance's applied
+ * rules, which compiled to ruleset hash rules_hash. 0 or -errno. */
+int ef_applied_save(const char *instance, const char *path, uint64_t src_hash,
+		    uint64_t rules_hash);
 /* The same from a copy in memory (a rollback: the file has changed). */
 int ef_applied_save_src(const char *instance, const struct ef_rules_copy *c);
 /* 0, -ENOENT when none was recorded, or another -errno (logged). */

@@ -23,6 +23,8 @@ static const struct ef_command *const commands[] = {
 	&ef_cmd_reload,
 	&ef_cmd_confirm,
 	&ef_cmd_status,
+	&ef_cmd_show,
+	&ef_cmd_diff,
 	&ef_cmd_stats,
 	&ef_cmd_conntrack,
 	&ef_cmd_set,
@@ -34,7 +36,7 @@ static const struct ef_command *const commands[] = {
  * than failing on the first EPERM. check, explain and compile need
  * nothing. */
 static const char *const root_commands[] = {
-	"attach", "detach", "reload", "confirm", "status", "stats", NULL,
+	"attach", "detach", "reload", "confirm", "status", "stats", "show", NULL,
 };
 
 /* Effective capability bit n, from /proc/self/status. */

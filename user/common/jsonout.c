@@ -14,6 +14,8 @@ static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 static bool printed, capturing;
 static char **captured;
 static size_t n_captured;
+/* The same diagnostics as objects, for editors and CI (check --json). */
+static struct json_object *findings;
 
 size_t ef_utf8_seq_len(const unsigned char *s)
 {
@@ -152,6 +154,22 @@ void ef_json_capture_line(const char *line)
 		n_captured++;
 }
 
+static void capture_finding(const struct ef_diag_entry *e, const char *sev)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!findings)
+		findings = json_object_new_array();
+	json_object_object_add(o, "file", ef_json_str(e->file));
+	json_object_object_add(o, "line",
+			       e->line ? json_object_new_int64(e->line) : NULL);
+	json_object_object_add(o, "column",
+			       e->line ? json_object_new_int64(e->col) : NULL);
+	json_object_object_add(o, "severity", json_object_new_string(sev));
+	json_object_object_add(o, "message", ef_json_str(e->msg));
+	json_object_array_add(findings, o);
+}
+
 void ef_json_capture_diag(const struct ef_diag *d)
 {
 	char line[1024];
@@ -168,7 +186,13 @@ void ef_json_capture_diag(const struct ef_diag *d)
 		else
 			snprintf(line, sizeof(line), "%s: %s", sev, e->msg);
 		ef_json_capture_line(line);
+		capture_finding(e, sev);
 	}
+}
+
+struct json_object *ef_json_findings(void)
+{
+	return findings ? json_object_get(findings) : json_object_new_array();
 }
 
 struct json_object *ef_json_captured(void)
@@ -197,6 +221,7 @@ void ef_json_print_error(const char *command, int code)
 		first += 7;
 	json_object_object_add(root, "message", ef_json_str(first));
 	json_object_object_add(root, "diagnostics", diags);
+	json_object_object_add(root, "findings", ef_json_findings());
 	ef_json_envelope(root, command);
 	ef_json_print(root, true);
 	json_object_put(root);

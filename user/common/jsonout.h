@@ -45,6 +45,9 @@ void ef_json_capture_line(const char *line);
 void ef_json_capture_diag(const struct ef_diag *d);
 /* The lines kept so far, as a JSON array of strings. */
 struct json_object *ef_json_captured(void);
+/* The captured diagnostics of input files as objects: file, line,
+ * column, severity, message (a new reference). */
+struct json_object *ef_json_findings(void);
 /* {"ok": false, "exit": code, "message": the first error, "diagnostics":
  * [every error and diagnostic line]} plus the envelope, on stdout. */
 void ef_json_print_error(const char *command, int code);

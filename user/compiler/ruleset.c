@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "rules_internal.h"
+#include "canon.h"
 #include "fileio.h"
 #include "strutil.h"
 #include "yamldoc.h"
@@ -34,7 +35,7 @@ int ef_ruleset_parse_opts(const char *name, const char *buf, size_t len,
 	rs->ext_overflow_action = EDGEFW_ACT_DROP;
 	rs->encap_overflow_action = EDGEFW_ACT_DROP;
 	rs->frag_policy = EF_FRAGPOL_RULES;
-	rs->hash = ef_fnv1a64(buf, len);
+	rs->src_hash = ef_fnv1a64(buf, len);
 	rs->path = strdup(name);
 	if (!rs->path) {
 		ret = -ENOMEM;
@@ -46,6 +47,9 @@ int ef_ruleset_parse_opts(const char *name, const char *buf, size_t len,
 		goto out;
 	rs_parse_document(&p, doc->root);
 	ret = d->errors > errors_before ? -EINVAL : 0;
+	/* The hash names what the rules mean, not how the file spells it. */
+	if (!ret)
+		ret = ef_canon_hash(rs, &rs->hash);
 out:
 	rs_free_sets(&p);
 	ydoc_free(doc);

@@ -241,7 +241,10 @@ struct ef_daemon_conf {
 
 struct ef_ruleset {
 	char *path;
-	uint64_t hash; /* FNV-1a 64 of the file's bytes (not of list files) */
+	/* FNV-1a 64 of the canonical text (canon.h): the rules, their sets
+	 * expanded (list files included) and the defaults, however written. */
+	uint64_t hash;
+	uint64_t src_hash; /* FNV-1a 64 of the file's bytes as read */
 	uint8_t default_action[EDGEFW_HOOK_COUNT];
 	uint8_t non_ip_action;       /* non-IP frames and IPv6 ND */
 	uint8_t malformed_action;    /* truncated / inconsistent headers */

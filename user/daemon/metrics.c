@@ -219,7 +219,7 @@ static void render_daemon(FILE *f, const struct efd *d,
 	family(f, "edgefw_ruleset_rules", "gauge", "Rules in the ruleset in force.");
 	sample(f, "edgefw_ruleset_rules", up ? st->n_rules : d->rs.n_rules, 0);
 	family(f, "edgefw_ruleset_info", "gauge",
-	       "The config file in force and the FNV-1a hash of its bytes.");
+	       "The config file in force and the ruleset hash of the rules in force (edgefw show).");
 	snprintf(hash, sizeof(hash), "%016" PRIx64, up ? (uint64_t)st->state.ruleset_hash :
 							    d->rs.hash);
 	sample(f, "edgefw_ruleset_info", 1, 2, "path",

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "instance.h"
+#include "gen_rules.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -557,6 +558,8 @@ int ef_instance_destroy(struct ef_instance *inst)
 	/* The root goes too when this was the last instance. */
 	if (!ret)
 		rmdir(EF_PIN_ROOT);
+	if (!ret)
+		ef_gen_rules_forget(inst->name);
 	ef_instance_close(inst);
 	return ret;
 }

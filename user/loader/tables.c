@@ -22,6 +22,7 @@
 #include "edgefw.h"
 #include "fault.h"
 #include "gen_arrays.h"
+#include "gen_rules.h"
 #include "grow.h"
 #include "log.h"
 #include "purge.h"
@@ -462,6 +463,13 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		ret = fill_gen(inst, next.gen, &v, version);
 	if (ret)
 		goto out;
+	/* What `edgefw show` prints (gen_rules.h): the rules are fine, so a
+	 * copy that cannot be written is a warning, and show says so. */
+	ret = ef_gen_rules_write(inst->name, next.gen, rs);
+	if (ret)
+		ef_log_warn("cannot write %s/%s.gen%u.yaml (%s): 'edgefw show' will not show the new ruleset",
+			    EF_GEN_RULES_DIR, inst->name, next.gen, strerror(-ret));
+	ret = 0;
 
 	/* The switch: one 8-byte array element, read once per packet. Up to
 	 * here, the ruleset in force and its description are untouched. */

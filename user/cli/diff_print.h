@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* How edgefw diff and reload --dry-run print a diff (diff.h): text for
+ * people, bounded; JSON (docs/json.md) for tools. */
+#ifndef EDGEFW_DIFF_PRINT_H
+#define EDGEFW_DIFF_PRINT_H
+
+#include "classify.h"
+#include "diff.h"
+
+struct ef_diff_view {
+	const char *command; /* "diff" or "reload" */
+	char old_label[512], new_label[512];
+	size_t max_lines;    /* of each list, in text */
+	const struct ef_ruleset *old, *new_rs;
+	struct ef_compiled c_old, c_new;
+	const struct ef_diff *d;
+	double diff_s, total_s; /* the comparison alone; with the tables */
+};
+
+void ef_diff_print_text(const struct ef_diff_view *v);
+void ef_diff_print_json(const struct ef_diff_view *v);
+
+#endif

@@ -284,9 +284,12 @@ e2e_bench = prev=; if [ -e $(BUILD)/bench/$(1).json ]; then \
 	prev="--compare $(BUILD)/bench/$(1)-prev.json"; fi; \
 	scripts/bench_e2e.sh $(2) --json $(BUILD)/bench/$(1).json $$prev
 
-# Benchmarks never run in `make test`: they report ratios, not pass/fail.
+# Benchmarks never run in `make test` for their figures: they report ratios,
+# not pass/fail (tests/netns/test_bench_e2e.sh runs the end-to-end one in its
+# smallest form and checks only the structure of what it prints).
 # The end-to-end part (scripts/bench_e2e.sh) builds nothing: it uses
-# build/edgefw, the generator, build/kern/bench.bpf.o and the ClassBench tool.
+# build/edgefw, the generator, e2eprep (which embeds kern/bench.bpf.c) and
+# the ClassBench tool.
 bench: deps
 	$(Q)$(MAKE) --no-print-directory $(BENCH_BIN) $(BINS) $(TRAFFICGEN_BIN) $(E2EPREP_BIN) $(BUILD)/tests/tools/classbench
 	@mkdir -p $(BUILD)/bench

@@ -14,6 +14,7 @@
 # - `make install` into a scratch directory: the examples pass `edgefw
 #   check` where they are installed, and every file the package needs is
 #   there.
+# efw-timeout: 180
 set -uo pipefail
 
 cd "$(dirname "$(readlink -f "$0")")/../.." || exit 2

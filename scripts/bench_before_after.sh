@@ -70,7 +70,7 @@ trap 'rm -rf "$WORK"' EXIT
 # Copies: a rebuild of this tree during the run must not swap the binary.
 cp "$NOW_BIN" "$WORK/microbench-now"
 cp "$BEFORE_BIN" "$WORK/microbench-before"
-mount | grep -q ' /sys/fs/bpf ' || mount -t bpf bpf /sys/fs/bpf
+mountpoint -q /sys/fs/bpf || mount -t bpf -o mode=0700 bpf /sys/fs/bpf
 
 # One run of one side, from its own tree (build/edgefw is found relative
 # to it): its JSON, its console output kept for a failure.

@@ -51,7 +51,7 @@ teardown_edgefw() { efw_try efw_edgefw --instance "$EFW_INSTANCE" detach "$RX_IF
 setup_xdp_filter() {
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	efw_try unshare -m --propagation private sh -c '
-		mount -t bpf bpf /sys/fs/bpf &&
+		mount -t bpf -o mode=0700 bpf /sys/fs/bpf &&
 		nsenter --net="/run/netns/$1" -- xdp-filter load -m native "$2" &&
 		"$3" xdpfilter --flows "$4"' sh "$RX_NS" "$RX_IF" "$E2EPREP" "$SC_FLOWS" >/dev/null
 }

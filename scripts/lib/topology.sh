@@ -95,7 +95,9 @@ efw_init() {
 }
 
 efw_ensure_bpffs() {
-	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+	# Root only (mode 0700), never the world-writable default a bare mount
+	# gives: a local user could plant pins there (issue 23).
+	mountpoint -q /sys/fs/bpf || mount -t bpf -o mode=0700 bpf /sys/fs/bpf
 }
 
 # Polls COMMAND every 20 ms until it succeeds or TIMEOUT seconds pass.

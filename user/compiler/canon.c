@@ -277,11 +277,45 @@ static void emit_parts_close(struct cw *w, bool negate)
 	cw_str(w, negate ? "]}\n" : "]\n");
 }
 
-static void emit_addr_field(struct cw *w, const struct ef_ruleset *rs,
-			    const char *key, const struct ef_addr_field *f)
+static void emit_prefix_at(struct cw *w, const void *v, size_t k)
+{
+	cw_prefix(w, &((const struct ef_prefix *)v)[k]);
+}
+
+static void emit_port_at(struct cw *w, const void *v, size_t k)
+{
+	cw_port(w, &((const struct ef_port_range *)v)[k]);
+}
+
+/* A field's parts in order, sets by name and values by elem, in the
+ * flow list that emit_parts_open starts. */
+static void emit_parts(struct cw *w, const struct ef_ruleset *rs, const char *key,
+		       bool negate, const struct ef_field_part *parts, size_t n_parts,
+		       const void *v, void (*elem)(struct cw *, const void *, size_t))
 {
 	bool first = true;
 
+	emit_parts_open(w, key, negate);
+	for (size_t i = 0; i < n_parts; i++) {
+		const struct ef_field_part *pt = &parts[i];
+
+		if (pt->set >= 0) {
+			cw_fmt(w, "%s$%s", first ? "" : ", ", rs->sets[pt->set].name);
+			first = false;
+			continue;
+		}
+		for (size_t k = pt->first; k < pt->first + pt->n; k++) {
+			cw_str(w, first ? "" : ", ");
+			elem(w, v, k);
+			first = false;
+		}
+	}
+	emit_parts_close(w, negate);
+}
+
+static void emit_addr_field(struct cw *w, const struct ef_ruleset *rs,
+			    const char *key, const struct ef_addr_field *f)
+{
 	if (f->dyn_set) {
 		const char *name = rs->sets[f->dyn_set - 1].name;
 
@@ -292,47 +326,15 @@ static void emit_addr_field(struct cw *w, const struct ef_ruleset *rs,
 	}
 	if (f->any)
 		return;
-	emit_parts_open(w, key, f->negate);
-	for (size_t i = 0; i < f->n_parts; i++) {
-		const struct ef_field_part *pt = &f->parts[i];
-
-		if (pt->set >= 0) {
-			cw_fmt(w, "%s$%s", first ? "" : ", ", rs->sets[pt->set].name);
-			first = false;
-			continue;
-		}
-		for (size_t k = pt->first; k < pt->first + pt->n; k++) {
-			cw_str(w, first ? "" : ", ");
-			cw_prefix(w, &f->v[k]);
-			first = false;
-		}
-	}
-	emit_parts_close(w, f->negate);
+	emit_parts(w, rs, key, f->negate, f->parts, f->n_parts, f->v, emit_prefix_at);
 }
 
 static void emit_port_field(struct cw *w, const struct ef_ruleset *rs,
 			    const char *key, const struct ef_port_field *f)
 {
-	bool first = true;
-
 	if (f->any)
 		return;
-	emit_parts_open(w, key, f->negate);
-	for (size_t i = 0; i < f->n_parts; i++) {
-		const struct ef_field_part *pt = &f->parts[i];
-
-		if (pt->set >= 0) {
-			cw_fmt(w, "%s$%s", first ? "" : ", ", rs->sets[pt->set].name);
-			first = false;
-			continue;
-		}
-		for (size_t k = pt->first; k < pt->first + pt->n; k++) {
-			cw_str(w, first ? "" : ", ");
-			cw_port(w, &f->v[k]);
-			first = false;
-		}
-	}
-	emit_parts_close(w, f->negate);
+	emit_parts(w, rs, key, f->negate, f->parts, f->n_parts, f->v, emit_port_at);
 }
 
 static void emit_hooks(struct cw *w, uint8_t hooks)

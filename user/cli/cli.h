@@ -8,13 +8,8 @@
 
 #include "ruleset.h"
 #include "classify.h"
+#include "exitcode.h"
 
-/* Documented exit codes. */
-enum ef_exit {
-	EF_EXIT_OK = 0,
-	EF_EXIT_INPUT = 1,  /* bad rules file, bad arguments, missing object */
-	EF_EXIT_SYSTEM = 2, /* the kernel or the system refused */
-};
 
 struct ef_cli {
 	const char *instance;

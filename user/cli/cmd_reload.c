@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "control.h"
+#include "control_client.h"
 #include "instance.h"
 #include "log.h"
 #include "confirm_state.h"

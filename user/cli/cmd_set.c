@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "control.h"
+#include "control_client.h"
 #include "duration.h"
 #include "dynsets.h"
 #include "instance.h"

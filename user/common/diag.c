@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "growth.h"
+
 void ef_diag_add(struct ef_diag *d, enum ef_severity sev, const char *file,
 		 unsigned line, unsigned col, const char *fmt, ...)
 {
@@ -18,15 +20,8 @@ void ef_diag_add(struct ef_diag *d, enum ef_severity sev, const char *file,
 	else
 		d->warnings++;
 
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 8;
-		struct ef_diag_entry *v = realloc(d->v, cap * sizeof(*v));
-
-		if (!v)
-			goto oom;
-		d->v = v;
-		d->cap = cap;
-	}
+	if (EF_GROW(&d->v, &d->cap, d->n + 1))
+		goto oom;
 
 	va_start(ap, fmt);
 	len = vsnprintf(NULL, 0, fmt, ap);

@@ -217,6 +217,7 @@ void rs_check_rule_fields(struct parser *p, const struct ydoc_node *rule,
 			  struct ef_rule *r);
 
 /* rules_parse.c: the document, defaults and rules. */
+extern const char *const rs_action_words[EDGEFW_ACT_COUNT];
 extern const char *const rs_hook_names[EDGEFW_HOOK_COUNT + 1]; /* NULL-ended */
 void rs_parse_document(struct parser *p, const struct ydoc_node *root);
 

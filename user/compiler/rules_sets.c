@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "listfile.h"
+#include "growth.h"
 #include "rules_internal.h"
 #include "strutil.h"
 
@@ -53,17 +54,8 @@ static int entries_reserve(struct rs_entries *e, size_t more)
 static int entries_add_part(struct rs_entries *e, const struct ydoc_node *n,
 			    int32_t set, size_t first)
 {
-	struct ef_field_part *v;
-
-	if (e->n_parts == e->parts_cap) {
-		size_t cap = e->parts_cap ? e->parts_cap * 2 : 4;
-
-		v = realloc(e->parts, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		e->parts = v;
-		e->parts_cap = cap;
-	}
+	if (EF_GROW(&e->parts, &e->parts_cap, e->n_parts + 1))
+		return -ENOMEM;
 	e->parts[e->n_parts++] = (struct ef_field_part){
 		.line = n->line, .col = n->col, .set = set,
 		.first = first, .n = e->n - first,

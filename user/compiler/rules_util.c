@@ -208,3 +208,19 @@ void rs_format_pos(const struct parser *p, const char *file, unsigned line,
 	else
 		snprintf(buf, len, "%s:%u", file, line);
 }
+
+static bool field_has_family(const struct ef_addr_field *f, uint8_t family)
+{
+	if (f->any)
+		return true;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].family == family)
+			return true;
+	return false;
+}
+
+bool ef_rule_has_family(const struct ef_rule *r, uint8_t family)
+{
+	return field_has_family(&r->src, family) &&
+	       field_has_family(&r->dst, family);
+}

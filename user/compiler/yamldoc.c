@@ -12,6 +12,7 @@
 #include "yamldoc.h"
 
 #include "fileio.h"
+#include "growth.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -373,18 +374,8 @@ static size_t frame_find_dup(struct frame *f, int *err)
 
 static int frame_push_kid(struct frame *f, struct ydoc_node *n)
 {
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 16;
-		struct ydoc_node **v;
-
-		if (cap > SIZE_MAX / sizeof(*v))
-			return -ENOMEM;
-		v = realloc(f->kids, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		f->kids = v;
-		f->cap = cap;
-	}
+	if (EF_GROW(&f->kids, &f->cap, f->n + 1))
+		return -ENOMEM;
 	f->kids[f->n++] = n;
 	return 0;
 }
@@ -393,18 +384,8 @@ static int frame_note_key_pos(struct frame *f, const yaml_mark_t *m)
 {
 	size_t pair = (f->n - 1) / 2;
 
-	if (pair * 2 + 2 > f->kpos_cap) {
-		size_t cap = f->kpos_cap ? f->kpos_cap * 2 : 32;
-		unsigned *v;
-
-		if (cap > SIZE_MAX / sizeof(*v))
-			return -ENOMEM;
-		v = realloc(f->kpos, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		f->kpos = v;
-		f->kpos_cap = cap;
-	}
+	if (EF_GROW(&f->kpos, &f->kpos_cap, pair * 2 + 2))
+		return -ENOMEM;
 	f->kpos[2 * pair] = mark_line(m);
 	f->kpos[2 * pair + 1] = mark_col(m);
 	return 0;

@@ -23,6 +23,19 @@
 #include "progs.h"
 #include "version.h"
 
+/* The daemon's optional parts by the name that metrics label them with
+ * and status reports them under. */
+static const char *const part_names[EFD_PART_COUNT] = {
+	[EFD_PART_CONTROL] = "control_socket",
+	[EFD_PART_DROPLOG] = "drop_log",
+	[EFD_PART_METRICS] = "metrics",
+};
+
+const char *efd_part_name(enum efd_part p)
+{
+	return p < EFD_PART_COUNT ? part_names[p] : "?";
+}
+
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 struct efd_metrics {

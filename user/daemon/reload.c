@@ -40,18 +40,11 @@ void efd_notify_status(struct efd *d, const char *state)
  * read `edgefw check` output read the daemon's log too. */
 void efd_print_diag(const struct ef_diag *diag)
 {
-	for (size_t i = 0; i < diag->n; i++) {
-		const struct ef_diag_entry *e = &diag->v[i];
-		bool err = e->sev == EF_SEV_ERROR;
+	char line[EF_DIAG_LINE_MAX];
 
-		if (e->line)
-			ef_log_prio(err ? 3 : 4, "%s:%u:%u: %s: %s",
-				    e->file ? e->file : "?", e->line, e->col,
-				    err ? "error" : "warning", e->msg);
-		else
-			ef_log_prio(err ? 3 : 4, "%s: %s: %s",
-				    e->file ? e->file : "edgefwd",
-				    err ? "error" : "warning", e->msg);
+	for (size_t i = 0; i < diag->n; i++) {
+		ef_diag_format(&diag->v[i], "edgefwd", line, sizeof(line));
+		ef_log_prio(diag->v[i].sev == EF_SEV_ERROR ? 3 : 4, "%s", line);
 	}
 }
 
@@ -194,20 +187,10 @@ void efd_reload_and_log(struct efd *d, const char *why)
 void efd_add_diag(struct json_object *resp, const struct ef_diag *diag)
 {
 	struct json_object *arr = json_object_new_array();
-	char line[1024];
+	char line[EF_DIAG_LINE_MAX];
 
 	for (size_t i = 0; i < diag->n; i++) {
-		const struct ef_diag_entry *e = &diag->v[i];
-
-		const char *sev = e->sev == EF_SEV_ERROR ? "error" : "warning";
-
-		if (e->line)
-			snprintf(line, sizeof(line), "%s:%u:%u: %s: %s",
-				 e->file ? e->file : "?", e->line, e->col, sev,
-				 e->msg);
-		else
-			snprintf(line, sizeof(line), "%s: %s: %s",
-				 e->file ? e->file : "edgefwd", sev, e->msg);
+		ef_diag_format(&diag->v[i], "edgefwd", line, sizeof(line));
 		json_object_array_add(arr, json_object_new_string(line));
 	}
 	json_object_object_add(resp, "diagnostics", arr);

@@ -477,7 +477,7 @@ void efd_droplog_close(struct efd_droplog *l)
 			ef_log_warn("drop log: closing %s: %s", l->path,
 				    strerror(errno));
 	} else if (l->out) {
-		fflush(l->out);
+		(void)fflush(l->out); /* the next write reports a full disk */
 	}
 	if (l->ring_fd >= 0)
 		close(l->ring_fd);

@@ -189,7 +189,7 @@ static void render_instance(FILE *f, const struct ef_stats *st,
 		for (size_t i = 0; st && i < st->n_ifaces; i++) {
 			const struct ef_iface_stat *s = &st->ifaces[i];
 
-			for (uint8_t a = 0; a < EDGEFW_ACT_COUNT; a++)
+			for (unsigned a = 0; a < EDGEFW_ACT_COUNT; a++)
 				sample(f, if_fams[k].name,
 				       if_fams[k].bytes ? s->act[a].bytes :
 							  s->act[a].packets,

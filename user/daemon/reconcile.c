@@ -190,8 +190,9 @@ static void settle_recorded(struct ef_instance *inst,
 			ef_log_info("%s (ifindex %d) is now %s: %s attachment kept",
 				    val.ifname, l->ifindex, l->name, hook);
 			memcpy(val.ifname, l->name, sizeof(val.ifname));
-			bpf_map_update_elem(inst->maps.attachments, &keys[i],
-					    &val, BPF_EXIST);
+			/* Only the name in a record: the attachment stands. */
+			(void)bpf_map_update_elem(inst->maps.attachments, &keys[i],
+						  &val, BPF_EXIST);
 		}
 		if (!ef_hook_is_attached(inst, l->ifindex, keys[i].hook)) {
 			/* Someone removed it behind our back: attach anew. */

@@ -31,7 +31,8 @@ trap 'rm -f "$out"' EXIT
 bad=0
 for f in "$@"; do
 	# shellcheck disable=SC2086 # flag lists
-	if ! "$CLANG_TIDY" --quiet "$f" -- -std=c11 -D_GNU_SOURCE $incs $pc >"$out" 2>&1; then
+	if ! "$CLANG_TIDY" --quiet "$f" -- -std=c11 -D_GNU_SOURCE \
+		-DEDGEFW_VERSION="\"$(cat VERSION)\"" $incs $pc >"$out" 2>&1; then
 		grep -E 'warning:|error:' "$out" | grep -v 'warnings generated' || cat "$out"
 		bad=$((bad + 1))
 	fi

@@ -16,6 +16,7 @@ PKGS=(
 	libmicrohttpd-dev libsystemd-dev curl
 	fail2ban crowdsec prometheus
 	dpkg-dev debhelper lintian logrotate python3
+	clang-format clang-tidy shellcheck
 )
 
 missing=()

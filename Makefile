@@ -49,8 +49,26 @@ LIBS_PC := libbpf libxdp libmnl yaml-0.1 json-c libmicrohttpd libsystemd libcurl
 PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 PC_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
 
-USER_DIRS := user/common user/compiler user/fleet user/loader user/cli user/daemon
+# The layers, lowest first: each may use its own and the lower ones'
+# headers (and symbols: scripts/objdeps.py checks the objects). cli and
+# daemon are siblings: neither sees the other. The control protocol's
+# client, which both use, is in ctl.
+USER_DIRS := user/common user/compiler user/fleet user/loader user/ctl user/cli user/daemon
+LAYER_DIRS_common := user/common
+LAYER_DIRS_compiler := $(LAYER_DIRS_common) user/compiler
+LAYER_DIRS_fleet := $(LAYER_DIRS_compiler) user/fleet
+LAYER_DIRS_loader := $(LAYER_DIRS_compiler) user/loader
+LAYER_DIRS_ctl := $(LAYER_DIRS_loader) user/ctl
+LAYER_DIRS_cli := $(LAYER_DIRS_ctl) user/fleet user/cli
+LAYER_DIRS_daemon := $(LAYER_DIRS_ctl) user/fleet user/daemon
+# Tests, fuzzers and benchmarks see every layer.
 INCLUDES := -Ikern -I$(BUILD)/kern $(addprefix -I,$(USER_DIRS))
+# What one object of user/ is compiled with: its layer's directories only,
+# so that including a higher layer's header fails to compile.
+OBJ_INCLUDES = $(INCLUDES)
+$(foreach l,common compiler fleet loader ctl cli daemon,\
+	$(eval $(BUILD)/user/$(l)/%.o $(BUILD)/san/user/$(l)/%.o: \
+		OBJ_INCLUDES = -Ikern -I$(BUILD)/kern $(addprefix -I,$(LAYER_DIRS_$(l)))))
 
 CSTD := -std=c11 -D_GNU_SOURCE
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
@@ -64,9 +82,11 @@ LDFLAGS ?= -Wl,-z,relro -Wl,-z,now
 # whatever directory the tree is built in (the BPF object too: it is
 # embedded in the binaries).
 PREFIX_MAP := -ffile-prefix-map=$(CURDIR)=.
-ALL_CFLAGS := $(CSTD) $(WARN) $(CPPFLAGS) $(CFLAGS) $(PREFIX_MAP) $(INCLUDES) $(PC_CFLAGS) -MMD -MP
+OBJ_CFLAGS := $(CSTD) $(WARN) $(CPPFLAGS) $(CFLAGS) $(PREFIX_MAP) $(PC_CFLAGS) -MMD -MP
+ALL_CFLAGS := $(OBJ_CFLAGS) $(INCLUDES)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-SAN_CFLAGS := $(CSTD) $(WARN) -O1 -g $(SAN_FLAGS) $(INCLUDES) $(PC_CFLAGS) -MMD -MP
+SAN_OBJ_CFLAGS := $(CSTD) $(WARN) -O1 -g $(SAN_FLAGS) $(PC_CFLAGS) -MMD -MP
+SAN_CFLAGS := $(SAN_OBJ_CFLAGS) $(INCLUDES)
 
 BPF_CFLAGS := -target bpf -g -O2 -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(PREFIX_MAP) \
 	-Wall -Werror -Ikern $(if $(MULTIARCH),-idirafter /usr/include/$(MULTIARCH))
@@ -75,6 +95,9 @@ BPF_CFLAGS := -target bpf -g -O2 -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(PREFIX_MAP) 
 BPF_SRCS := $(wildcard kern/*.bpf.c)
 BPF_OBJS := $(patsubst kern/%.bpf.c,$(BUILD)/kern/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst kern/%.bpf.c,$(BUILD)/kern/%.skel.h,$(BPF_SRCS))
+# The list of the maps an instance pins, derived from the skeleton.
+MAPS_HDR := $(BUILD)/kern/edgefw_maps.h
+GEN_HDRS := $(SKELS) $(MAPS_HDR)
 
 # Userspace: every .c under user/ except the program entry points goes into
 # one static library that the binaries and the tests link.
@@ -103,7 +126,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB_SRCS := $(wildcard user/common/*.c user/compiler/*.c)
 # Targets that need more than the compiler: their sources and libraries.
-FUZZ_EXTRA_fuzz_control := user/daemon/control_request.c
+FUZZ_EXTRA_fuzz_control := user/daemon/control_request.c user/ctl/control_json.c
 FUZZ_LIBS_fuzz_control := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null)
 # A fleet manifest, as a host reads it from etcd (issue 18).
 FUZZ_EXTRA_fuzz_manifest := user/fleet/bundle.c
@@ -135,7 +158,7 @@ TEST_HELPERS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TEST_HELPER_
 TEST_BPF_SRCS := $(wildcard tests/netns/*.bpf.c)
 TEST_BPF_OBJS := $(patsubst tests/netns/%.bpf.c,$(BUILD)/tests/netns/%.bpf.o,$(TEST_BPF_SRCS))
 
-.PHONY: all man clean install uninstall deb check-unit test test-full test-build deps demo fuzz bench bench-quick bench-compare
+.PHONY: all man check clean install uninstall deb check-unit test test-full test-build deps demo fuzz bench bench-quick bench-compare
 .DEFAULT_GOAL := all
 .SECONDARY:
 .DELETE_ON_ERROR:
@@ -177,21 +200,25 @@ $(BUILD)/kern/%.skel.h: $(BUILD)/kern/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp || { rm -f $@.tmp; exit 1; }
 	$(Q)mv $@.tmp $@
 
+$(MAPS_HDR): $(BUILD)/kern/edgefw.skel.h scripts/skel_maps.sh
+	$(call msg,GEN,$@)
+	$(Q)scripts/skel_maps.sh $< >$@.tmp && mv $@.tmp $@
+
 # Userspace objects may include skeletons: build those first.
-$(BUILD)/%.o: %.c | $(SKELS)
+$(BUILD)/%.o: %.c | $(GEN_HDRS)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(OBJ_CFLAGS) $(OBJ_INCLUDES) -c $< -o $@
 
-$(BUILD)/san/%.o: %.c | $(SKELS)
+$(BUILD)/san/%.o: %.c | $(GEN_HDRS)
 	$(call msg,CC-SAN,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(SAN_OBJ_CFLAGS) $(OBJ_INCLUDES) -c $< -o $@
 
 # The version goes into one object only.
 $(BUILD)/user/common/version.o $(BUILD)/san/user/common/version.o: VERSION
-$(BUILD)/user/common/version.o: ALL_CFLAGS += -DEDGEFW_VERSION='"$(VERSION)"'
-$(BUILD)/san/user/common/version.o: SAN_CFLAGS += -DEDGEFW_VERSION='"$(VERSION)"'
+$(BUILD)/user/common/version.o: OBJ_CFLAGS += -DEDGEFW_VERSION='"$(VERSION)"'
+$(BUILD)/san/user/common/version.o: SAN_OBJ_CFLAGS += -DEDGEFW_VERSION='"$(VERSION)"'
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -209,19 +236,19 @@ $(BUILD)/edgefwd: $(BUILD)/user/daemon/edgefwd.o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PC_LIBS) -lelf -lz
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(SAN_LIB) | $(SKELS)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(SAN_LIB) | $(GEN_HDRS)
 	$(call msg,TEST-CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -o $@ $< $(SAN_LIB) $(PC_LIBS) -lcmocka -lelf -lz
 
 # The ClassBench tooling's own test links tests/lib too.
-$(BUILD)/tests/unit/test_classbench: tests/unit/test_classbench.c $(TEST_LIB_SRCS) $(SAN_LIB) | $(SKELS)
+$(BUILD)/tests/unit/test_classbench: tests/unit/test_classbench.c $(TEST_LIB_SRCS) $(SAN_LIB) | $(GEN_HDRS)
 	$(call msg,TEST-CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -Itests/lib -o $@ $< $(TEST_LIB_SRCS) \
 		$(SAN_LIB) $(PC_LIBS) -lcmocka -lelf -lz
 
-$(DP_BIN): $(DP_SRCS) $(TEST_LIB_SRCS) $(wildcard tests/datapath/*.h tests/lib/*.h) $(SAN_LIB) | $(SKELS)
+$(DP_BIN): $(DP_SRCS) $(TEST_LIB_SRCS) $(wildcard tests/datapath/*.h tests/lib/*.h) $(SAN_LIB) | $(GEN_HDRS)
 	$(call msg,TEST-CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests/datapath -Itests/lib -o $@ $(DP_SRCS) \
@@ -247,7 +274,7 @@ $(BUILD)/tests/tools/classbench: tests/tools/classbench.c $(TEST_LIB_SRCS) $(wil
 # directly, instrumented (and what FUZZ_EXTRA_<target> adds).
 .SECONDEXPANSION:
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $$(FUZZ_EXTRA_$$*) \
-		$(wildcard user/*/*.h kern/*.h tests/lib/*.h tests/datapath/*.h) | $(SKELS)
+		$(wildcard user/*/*.h kern/*.h tests/lib/*.h tests/datapath/*.h) | $(GEN_HDRS)
 	$(call msg,FUZZ-CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_FLAGS_$*) -o $@ $< $(FUZZ_LIB_SRCS) $(FUZZ_EXTRA_$*) \
@@ -265,7 +292,7 @@ fuzz: deps
 		rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 77 ] || exit 1; \
 	done
 
-$(BENCH_BIN): $(BENCH_SRCS) $(LIB) | $(SKELS)
+$(BENCH_BIN): $(BENCH_SRCS) $(LIB) | $(GEN_HDRS)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/datapath -Itests/lib -o $@ $(BENCH_SRCS) $(LIB) $(PC_LIBS) -lelf -lz
@@ -403,6 +430,11 @@ deb:
 # no root, no namespaces, nothing installed.
 check-unit: $(UNIT_BINS)
 	$(Q)EFW_NO_LEFTOVER_CHECK=1 EFW_SKIP_SLOW_BUILD_TESTS=1 tests/run.sh unit
+
+# Static checks, failing on any finding (scripts/check.sh says which).
+# Needs the objects: the dependency check reads them with nm.
+check: all
+	$(Q)scripts/check.sh --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

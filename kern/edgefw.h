@@ -167,7 +167,17 @@ enum edgefw_dim {
  * order holds without looping over rules. */
 #define EDGEFW_MAX_CONDS 8
 
+/* A packet's fragment state, as the parser finds it (kern/parse.h) and
+ * the reference matcher and the classifier's protocol key count it: the
+ * one definition for kern/ and user/. */
+enum edgefw_frag {
+	EDGEFW_FRAG_NONE = 0,  /* not a fragment */
+	EDGEFW_FRAG_FIRST = 1, /* offset 0, more to come */
+	EDGEFW_FRAG_LATER = 2, /* a non-first fragment: no L4 header */
+};
 #define EDGEFW_FRAG_STATES 3 /* not a fragment, first, later */
+_Static_assert(EDGEFW_FRAG_LATER + 1 == EDGEFW_FRAG_STATES,
+	       "the protocol key counts every fragment state");
 
 /* A packet's connection state (rule field `state`), found by the
  * connection tracker (kern/conntrack.h) before the rules are consulted.

@@ -118,16 +118,15 @@ enum parse_result {
 	PARSE_NEED_COPY,      /* internal: parse again, copying the headers */
 };
 
-enum pkt_frag {
-	PKT_NOT_FRAG = 0,
-	PKT_FIRST_FRAG = 1,
-	PKT_LATER_FRAG = 2,
-};
+/* pkt_info.frag holds an enum edgefw_frag (edgefw.h); kern/ calls them: */
+#define PKT_NOT_FRAG EDGEFW_FRAG_NONE
+#define PKT_FIRST_FRAG EDGEFW_FRAG_FIRST
+#define PKT_LATER_FRAG EDGEFW_FRAG_LATER
 
 struct pkt_info {
 	__u8 family;    /* 4 or 6 */
 	__u8 l4proto;   /* IPv6: the header after the extension chain */
-	__u8 frag;      /* enum pkt_frag */
+	__u8 frag;      /* enum edgefw_frag */
 	__u8 ct_state;  /* enum edgefw_ct_state: set by kern/conntrack.h */
 	__u32 len;      /* the frame's length, as far as the parse learnt it */
 	__u32 vlan;     /* innermost tag, EDGEFW_UNTAGGED when none */

@@ -17,6 +17,7 @@ PKGS=(
 	libcurl4-openssl-dev libssl-dev etcd-server etcd-client
 	fail2ban crowdsec prometheus
 	dpkg-dev debhelper lintian logrotate python3
+	clang-format clang-tidy shellcheck
 )
 
 missing=()

@@ -227,8 +227,8 @@ void diff_packet_of(const struct pkt_spec *s, struct ef_packet *ep)
 	memcpy(ep->saddr, s->saddr, 16);
 	memcpy(ep->daddr, s->daddr, 16);
 	ep->l4proto = s->l4proto;
-	ep->frag = s->frag == 0 ? EF_PKT_NOT_FRAG :
-		   s->frag == 1 ? EF_PKT_FIRST_FRAG : EF_PKT_LATER_FRAG;
+	ep->frag = s->frag == 0 ? EDGEFW_FRAG_NONE :
+		   s->frag == 1 ? EDGEFW_FRAG_FIRST : EDGEFW_FRAG_LATER;
 	if (s->frag != 2) {
 		switch (s->l4proto) {
 		case IPPROTO_TCP:
@@ -392,7 +392,7 @@ static bool diff_one(struct dp *dp, const struct ef_ruleset *rs, const struct pk
 	if (rule >= 0)
 		hits[rule]++;
 	if (ef_compiled_lookup(&dp->c, ep) != rule &&
-	    !(ep->frag == EF_PKT_LATER_FRAG && rs->frag_policy != EF_FRAGPOL_RULES))
+	    !(ep->frag == EDGEFW_FRAG_LATER && rs->frag_policy != EF_FRAGPOL_RULES))
 		t->compiled_mismatches++;
 	if (got != want) {
 		mismatch(t, rs, ep, rule, "%s packet %u hook %u: BPF %d, reference %d (rule %d)",

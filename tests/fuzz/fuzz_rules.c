@@ -58,7 +58,7 @@ static void derive_packet(const struct ef_ruleset *rs, uint64_t h,
 	p->l4proto = (uint8_t)(h >> 8) % 4 == 0 ? 6 : (uint8_t)(h >> 16);
 	p->frag = (uint8_t)((h >> 24) % 3);
 	/* As the datapath parses: a non-first fragment has no L4 header. */
-	if (p->frag != EF_PKT_LATER_FRAG) {
+	if (p->frag != EDGEFW_FRAG_LATER) {
 		p->has_ports = p->l4proto == 6 || p->l4proto == 17 ||
 			       p->l4proto == 132;
 		p->has_icmp = p->l4proto == 1 || p->l4proto == 58;

@@ -205,9 +205,9 @@ static enum ref_outcome ipv4(struct span *s, const struct ref_frame *f,
 	pkt->l4proto = h[9];
 	frag = be16_at(s, 6);
 	if (frag & 0x1fff)
-		pkt->frag = EF_PKT_LATER_FRAG;  /* an offset: the middle */
+		pkt->frag = EDGEFW_FRAG_LATER;  /* an offset: the middle */
 	else if (frag & 0x2000)
-		pkt->frag = EF_PKT_FIRST_FRAG;  /* more fragments, offset 0 */
+		pkt->frag = EDGEFW_FRAG_FIRST;  /* more fragments, offset 0 */
 	s->end = s->off + total;
 	s->off += hlen;
 	return REF_IP;
@@ -239,11 +239,11 @@ static enum ref_outcome ipv6_ext(struct span *s, struct ef_packet *pkt,
 			nh = s->b[s->off];
 			s->off += 8;
 			if (offset_m >> 3) {
-				pkt->frag = EF_PKT_LATER_FRAG;
+				pkt->frag = EDGEFW_FRAG_LATER;
 				break;
 			}
 			if (offset_m & 1)
-				pkt->frag = EF_PKT_FIRST_FRAG;
+				pkt->frag = EDGEFW_FRAG_FIRST;
 			continue;
 		}
 		if (!has(s, 2))
@@ -293,7 +293,7 @@ static enum ref_outcome layer4(struct span *s, struct ef_packet *pkt)
 	const uint8_t *h = s->b + s->off;
 	size_t need;
 
-	if (pkt->frag == EF_PKT_LATER_FRAG)
+	if (pkt->frag == EDGEFW_FRAG_LATER)
 		return REF_IP;
 	switch (pkt->l4proto) {
 	case 6:
@@ -341,7 +341,7 @@ void ref_parse_frame(const struct ref_frame *f, struct ref_parse *out)
 
 	memset(out, 0, sizeof(*out));
 	out->pkt.vlan = EF_VLAN_UNTAGGED;
-	out->pkt.frag = EF_PKT_NOT_FRAG;
+	out->pkt.frag = EDGEFW_FRAG_NONE;
 	o = layer2(&s, out, &kind);
 	if (o == REF_IP)
 		o = kind == L3_IPV4 ? ipv4(&s, f, &out->pkt) : ipv6(&s, f, &out->pkt);

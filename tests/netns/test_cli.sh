@@ -4,7 +4,7 @@
 # The read-only commands, as an operator runs them: exit codes, messages on
 # stderr with FILE:LINE:COL, and --json output that parses. Needs no root.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 EDGEFW=${EDGEFW:-build/edgefw}
 n=0
 failed=0

@@ -178,6 +178,7 @@ tap_check "conntrack flush --proto icmp removes the echo flows" grep -qE "^remov
 tap_check "detach $OUT" efw_edgefw --instance "$INST" detach "$OUT"
 
 # --- nftables as the reference, on the same edge.
+# shellcheck disable=SC2034 # used in the eval below
 NFT="table inet efwct$EFW_ID {
 	chain input {
 		type filter hook input priority 0; policy drop;

@@ -104,6 +104,7 @@ t0=${EPOCHREALTIME//[.,]/}
 add_out=$(efw_edgefw --instance "$INST" set add ban "$A" 2>&1) && add_rc=0 || add_rc=$?
 t1=${EPOCHREALTIME//[.,]/}
 tap_is "set add ban $A exits 0" "$add_rc" 0
+[[ $add_rc -eq 0 ]] || sed 's/^/# /' <<<"$add_out"
 tap_diag "set add took $(((t1 - t0) / 1000)) ms end to end (edgefw in the edge namespace)"
 sleep 0.1
 d0=$(udp_in)

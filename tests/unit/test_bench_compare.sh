@@ -54,15 +54,21 @@ for p in 1 2 3; do
 	side "$d/now-$p.json" 20 60 63
 done
 if compare "$d" 3; then
-	[[ $(row "$d/out.json" "edgefw xdp" slower) == True ]] &&
-		ok "a program 20% slower is marked SLOWER" ||
+	if [[ $(row "$d/out.json" "edgefw xdp" slower) == True ]]; then
+		ok "a program 20% slower is marked SLOWER"
+	else
 		not_ok "a program 20% slower is marked SLOWER" "$(cat "$d/out.txt")"
-	[[ $(row "$d/out.json" "edgefw tc" slower) == False ]] &&
-		ok "a program 5% slower is not" ||
+	fi
+	if [[ $(row "$d/out.json" "edgefw tc" slower) == False ]]; then
+		ok "a program 5% slower is not"
+	else
 		not_ok "a program 5% slower is not" "$(cat "$d/out.txt")"
-	grep -q '1 of 2 edgefw rows slower' "$d/out.txt" &&
-		ok "the summary counts the slower rows" ||
+	fi
+	if grep -q '1 of 2 edgefw rows slower' "$d/out.txt"; then
+		ok "the summary counts the slower rows"
+	else
 		not_ok "the summary counts the slower rows" "$(cat "$d/out.txt")"
+	fi
 else
 	not_ok "the comparison runs" "$(cat "$d/out.txt")"
 fi
@@ -76,11 +82,13 @@ for p in 1 2; do
 	side "$d/now-$p.json" 40 100 120
 done
 if compare "$d" 2; then
-	[[ $(row "$d/out.json" "edgefw xdp" ratio) == 2.0 &&
-	   $(row "$d/out.json" "edgefw xdp" ratio_parse_normalised) == 1.0 &&
-	   $(row "$d/out.json" "edgefw xdp" slower) == False ]] &&
-		ok "a slower machine alone is not a regression" ||
+	if [[ $(row "$d/out.json" "edgefw xdp" ratio) == 2.0 &&
+	      $(row "$d/out.json" "edgefw xdp" ratio_parse_normalised) == 1.0 &&
+	      $(row "$d/out.json" "edgefw xdp" slower) == False ]]; then
+		ok "a slower machine alone is not a regression"
+	else
 		not_ok "a slower machine alone is not a regression" "$(cat "$d/out.txt")"
+	fi
 else
 	not_ok "the comparison runs (slow machine)" "$(cat "$d/out.txt")"
 fi
@@ -95,11 +103,13 @@ for p in 2 3; do
 	side "$d/now-$p.json" 20 51 60
 done
 if compare "$d" 3; then
-	[[ $(row "$d/out.json" "edgefw xdp" ratio) == 1.02 &&
-	   $(row "$d/out.json" "edgefw xdp" ratio_max) == 2.0 &&
-	   $(row "$d/out.json" "edgefw xdp" slower) == False ]] &&
-		ok "one outlier pair of three does not make a row slower" ||
+	if [[ $(row "$d/out.json" "edgefw xdp" ratio) == 1.02 &&
+	      $(row "$d/out.json" "edgefw xdp" ratio_max) == 2.0 &&
+	      $(row "$d/out.json" "edgefw xdp" slower) == False ]]; then
+		ok "one outlier pair of three does not make a row slower"
+	else
 		not_ok "one outlier pair of three does not make a row slower" "$(cat "$d/out.txt")"
+	fi
 else
 	not_ok "the comparison runs (outlier)" "$(cat "$d/out.txt")"
 fi

@@ -295,7 +295,7 @@ static void test_explain_other_fields(void **state)
 	assert_string_equal(l.text, "any");
 	ef_explain_field(&rs.rs, &rs.rs.rules[1], EF_RF_DPORT, &p, &l);
 	assert_string_equal(l.text, "the packet has no ports (proto icmp)");
-	p.frag = EF_PKT_LATER_FRAG;
+	p.frag = EDGEFW_FRAG_LATER;
 	ef_explain_field(&rs.rs, ping, EF_RF_ICMP_TYPE, &p, &l);
 	assert_string_equal(l.text, "the packet has no ICMP header (a non-first fragment)");
 	p.hook = EDGEFW_HOOK_TC_EGRESS;
@@ -328,7 +328,7 @@ static void test_explain_policies(void **state)
 	done(&rs);
 
 	parse(&rs, "version: 1\ndefaults: {fragments: drop}\n");
-	p.frag = EF_PKT_LATER_FRAG;
+	p.frag = EDGEFW_FRAG_LATER;
 	assert_int_equal(ef_explain(&rs.rs, &p, &e), 0);
 	assert_int_equal(e.by, EF_EXPLAIN_FRAG_POLICY);
 	assert_int_equal(e.action, EDGEFW_ACT_DROP);

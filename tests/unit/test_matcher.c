@@ -112,10 +112,10 @@ static void test_proto_ports(void **state)
 	assert_false(matches("proto: tcp, dport: {not: 1}", &tcp));
 	assert_true(matches("proto: tcp", &tcp));
 	tcp.has_ports = true;
-	tcp.frag = EF_PKT_LATER_FRAG;
+	tcp.frag = EDGEFW_FRAG_LATER;
 	assert_false(matches("proto: tcp, dport: 22", &tcp));
 	/* An empty port set matches nothing, negated or not. */
-	tcp.frag = EF_PKT_NOT_FRAG;
+	tcp.frag = EDGEFW_FRAG_NONE;
 	assert_false(matches("proto: tcp, dport: $noports", &tcp));
 	assert_false(matches("proto: tcp, dport: {not: $noports}", &tcp));
 }
@@ -147,7 +147,7 @@ static void test_icmp_flags(void **state)
 	syn.tcp_flags = 0x12;
 	assert_false(matches("proto: tcp, tcp-flags: [syn, '!ack']", &syn));
 	assert_true(matches("proto: tcp, tcp-flags: [syn, ack]", &syn));
-	syn.frag = EF_PKT_LATER_FRAG;
+	syn.frag = EDGEFW_FRAG_LATER;
 	assert_false(matches("proto: tcp, tcp-flags: '!rst'", &syn));
 }
 
@@ -166,12 +166,12 @@ static void test_vlan_frag(void **state)
 
 	assert_true(matches("fragment: no", &p));
 	assert_false(matches("fragment: yes", &p));
-	p.frag = EF_PKT_FIRST_FRAG;
+	p.frag = EDGEFW_FRAG_FIRST;
 	assert_true(matches("fragment: first", &p));
 	assert_true(matches("fragment: yes", &p));
 	assert_false(matches("fragment: later", &p));
 	assert_false(matches("fragment: no", &p));
-	p.frag = EF_PKT_LATER_FRAG;
+	p.frag = EDGEFW_FRAG_LATER;
 	assert_true(matches("fragment: later", &p));
 	assert_true(matches("fragment: yes", &p));
 	assert_false(matches("fragment: first", &p));
@@ -199,7 +199,7 @@ static void test_state(void **state)
 	p.tcp_flags = 0x03; /* SYN-FIN */
 	assert_int_equal(ef_ct_untracked_state(&p), EDGEFW_CT_INVALID);
 	p.tcp_flags = 0x02;
-	p.frag = EF_PKT_LATER_FRAG;
+	p.frag = EDGEFW_FRAG_LATER;
 	assert_int_equal(ef_ct_untracked_state(&p), EDGEFW_CT_INVALID);
 	u = pkt("10.0.0.1", "10.0.0.2", 17);
 	assert_int_equal(ef_ct_untracked_state(&u), EDGEFW_CT_NEW);
@@ -270,7 +270,7 @@ static void test_decide(void **state)
 
 	/* Policy 'rules': a later fragment meets the rules without ports. */
 	p.dport = 22;
-	p.frag = EF_PKT_LATER_FRAG;
+	p.frag = EDGEFW_FRAG_LATER;
 	d = ef_decide(&rs.rs, &p);
 	assert_int_equal(d.by, EF_BY_RULE);
 	assert_int_equal(d.rule, 1);
@@ -291,16 +291,16 @@ static void test_decide(void **state)
 	/* Policies pass and drop decide later fragments before the rules. */
 	parse(&rs, "version: 1\ndefaults: {fragments: drop}\n"
 		   "rules:\n  - {name: all, action: pass}\n");
-	p.frag = EF_PKT_LATER_FRAG;
+	p.frag = EDGEFW_FRAG_LATER;
 	d = ef_decide(&rs.rs, &p);
 	assert_int_equal(d.by, EF_BY_FRAG_POLICY);
 	assert_int_equal(d.rule, -1);
 	assert_int_equal(d.action, EDGEFW_ACT_DROP);
-	p.frag = EF_PKT_FIRST_FRAG;
+	p.frag = EDGEFW_FRAG_FIRST;
 	assert_int_equal(ef_decide(&rs.rs, &p).by, EF_BY_RULE);
 	done(&rs);
 	parse(&rs, "version: 1\ndefaults: {fragments: pass, xdp: drop}\n");
-	p.frag = EF_PKT_LATER_FRAG;
+	p.frag = EDGEFW_FRAG_LATER;
 	d = ef_decide(&rs.rs, &p);
 	assert_int_equal(d.by, EF_BY_FRAG_POLICY);
 	assert_int_equal(d.action, EDGEFW_ACT_PASS);

@@ -59,7 +59,7 @@ if [[ $built -eq 1 ]]; then
 	if [[ $sa == "$sb" ]]; then ok "the BPF object is byte-identical"
 	else not_ok "the BPF object is byte-identical" "$sa" "$sb"; fi
 	if grep -qa -- "$tmp" "$b/build/edgefw" "$b/build/edgefwd" "$b/build/kern/edgefw.bpf.o"; then
-		not_ok "no build directory in the binaries" "$(grep -a -o -- "$tmp[^ ]*" "$b/build/edgefw" | sort -u | head)"
+		not_ok "no build directory in the binaries" "$(grep -a -o -- "${tmp}[^ ]*" "$b/build/edgefw" | sort -u | head)"
 	else
 		ok "no build directory in the binaries"
 	fi

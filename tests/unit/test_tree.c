@@ -289,8 +289,8 @@ static void aimed_packet(const struct ef_rule *r, struct ef_packet *p)
 			p->l4proto = (uint8_t)q;
 			break;
 		}
-	p->frag = below(10) ? EF_PKT_NOT_FRAG : (uint8_t)(1 + below(2));
-	if (p->frag != EF_PKT_LATER_FRAG) {
+	p->frag = below(10) ? EDGEFW_FRAG_NONE : (uint8_t)(1 + below(2));
+	if (p->frag != EDGEFW_FRAG_LATER) {
 		p->has_ports = p->l4proto == IPPROTO_TCP || p->l4proto == IPPROTO_UDP;
 		p->has_tcp_flags = p->l4proto == IPPROTO_TCP;
 		p->has_icmp = p->l4proto == IPPROTO_ICMP || p->l4proto == IPPROTO_ICMPV6;

@@ -9,13 +9,8 @@
 
 #include "ruleset.h"
 #include "classify.h"
+#include "exitcode.h"
 
-/* Documented exit codes. */
-enum ef_exit {
-	EF_EXIT_OK = 0,
-	EF_EXIT_INPUT = 1,  /* bad rules file, bad arguments, missing object */
-	EF_EXIT_SYSTEM = 2, /* the kernel or the system refused */
-};
 
 struct ef_cli {
 	const char *instance;
@@ -101,7 +96,7 @@ int ef_cli_owner_socket(const struct ef_cli *cli, char *sock, size_t len,
 void ef_cli_ct_stats(const char *instance, void *root);
 /* cmd_set_list.c: edgefw set list [NAME] [--json]. */
 int ef_cli_set_list(const struct ef_cli *cli, const char *name, bool json);
-/* Lockout safety (cmd_confirm.c, cmd_reload.c). */
+/* Lockout safety (reload_confirm.c, cmd_confirm.c, cmd_reload.c). */
 /* reload FILE --confirm SECONDS without a daemon: an exit code. */
 int ef_cli_reload_confirm(const struct ef_cli *cli, const char *file,
 			  unsigned seconds);

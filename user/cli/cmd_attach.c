@@ -79,7 +79,16 @@ static int parse_ct_size(const char *s)
 	return 0;
 }
 
-static int run_attach(const struct ef_cli *cli, int argc, char **argv)
+/* What `edgefw attach` was asked. */
+struct attach_args {
+	const char *rules, *ifname;
+	unsigned hooks;
+	enum ef_xdp_mode mode;
+	bool force;
+};
+
+/* The command line into *a; an exit code when it is wrong, else -1. */
+static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 {
 	static const struct option opts[] = {
 		{ "rules", required_argument, NULL, 'r' },
@@ -89,36 +98,29 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 		{ "conntrack-size", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum ef_xdp_mode mode = EF_XDP_AUTO;
-	bool force = false, mode_given = false;
-	char what[128];
-	unsigned hooks = 0, reattached = 0, added = 0;
-	struct ef_apply_summary sum;
-	struct ef_instance inst;
-	struct ef_ruleset rs;
-	const char *rules = NULL, *ifname;
-	bool have_inst = false, loaded = false;
-	int ifindex, opt, ret, code = EF_EXIT_OK;
+	bool mode_given = false;
+	int opt;
 
+	*a = (struct attach_args){ .mode = EF_XDP_AUTO };
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "r:m:H:f", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
-			force = true;
+			a->force = true;
 			break;
 		case 'c':
 			if (parse_ct_size(optarg))
 				return EF_EXIT_INPUT;
 			break;
 		case 'H':
-			if (parse_hook(optarg, &hooks))
+			if (parse_hook(optarg, &a->hooks))
 				return EF_EXIT_INPUT;
 			break;
 		case 'r':
-			rules = optarg;
+			a->rules = optarg;
 			break;
 		case 'm':
-			if (ef_xdp_mode_parse(optarg, &mode)) {
+			if (ef_xdp_mode_parse(optarg, &a->mode)) {
 				ef_log_err("unknown mode '%s': use native, generic or auto",
 					   optarg);
 				return EF_EXIT_INPUT;
@@ -129,78 +131,102 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 			return ef_cli_usage(&ef_cmd_attach);
 		}
 	}
-	if (optind != argc - 1 || !rules)
+	if (optind != argc - 1 || !a->rules)
 		return ef_cli_usage(&ef_cmd_attach);
-	ifname = argv[optind];
-	if (!hooks)
-		hooks = 1u << EDGEFW_HOOK_XDP;
+	a->ifname = argv[optind];
+	if (!a->hooks)
+		a->hooks = 1u << EDGEFW_HOOK_XDP;
 	/* As in a config's interfaces entry: a mode without XDP is a mistake. */
-	if (mode_given && !(hooks & (1u << EDGEFW_HOOK_XDP))) {
+	if (mode_given && !(a->hooks & (1u << EDGEFW_HOOK_XDP))) {
 		ef_log_err("--mode applies to the xdp hook only, which this attach does not name: leave --mode out for tc hooks");
 		return EF_EXIT_INPUT;
 	}
+	return -1;
+}
 
+/* Attaches to the hooks asked for that are not attached yet (reattached:
+ * those that are, whose rules the apply just reloaded): all of them, or,
+ * on failure, none of those this call added. An exit code. */
+static int attach_hooks(struct ef_instance *inst, const struct attach_args *a,
+			int ifindex, unsigned reattached, size_t n_rules)
+{
+	unsigned added = 0;
+	int code = EF_EXIT_OK;
+
+	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
+		if (!(a->hooks & (1u << h)))
+			continue;
+		if (reattached & (1u << h)) {
+			printf("edgefw (instance %s) is already attached to %s (%s): rules reloaded from %s (%zu rules)\n",
+			       inst->name, a->ifname, ef_hook_name(h), a->rules,
+			       n_rules);
+			continue;
+		}
+		if (ef_hook_attach(inst, ifindex, a->ifname, h, a->mode)) {
+			code = EF_EXIT_SYSTEM;
+			break;
+		}
+		added |= 1u << h;
+		printf("edgefw (instance %s) attached to %s (%s): %zu rules from %s\n",
+		       inst->name, a->ifname, ef_hook_name(h), n_rules, a->rules);
+	}
+	for (uint32_t h = 0; code != EF_EXIT_OK && h < EDGEFW_HOOK_COUNT; h++)
+		if ((added & (1u << h)) &&
+		    !ef_hook_detach(inst, ifindex, a->ifname, h))
+			ef_log_info("detached %s (%s) again", a->ifname,
+				    ef_hook_name(h));
+	return code;
+}
+
+static int run_attach(const struct ef_cli *cli, int argc, char **argv)
+{
+	struct attach_args a;
+	char what[128];
+	unsigned reattached = 0;
+	struct ef_apply_summary sum;
+	struct ef_instance inst;
+	struct ef_ruleset rs;
+	bool have_inst = false;
+	int ifindex, code;
+
+	code = parse_attach_args(argc, argv, &a);
+	if (code >= 0)
+		return code;
 	/* A bad rules file must change nothing: check it before touching
 	 * the kernel. */
-	if (ef_cli_load_rules(rules, &rs))
+	if (ef_cli_load_rules(a.rules, &rs))
 		return EF_EXIT_INPUT;
-	loaded = true;
 
-	ifindex = (int)if_nametoindex(ifname);
+	ifindex = (int)if_nametoindex(a.ifname);
 	if (!ifindex) {
-		ef_log_err("interface '%s' does not exist (see 'ip link')", ifname);
+		ef_log_err("interface '%s' does not exist (see 'ip link')", a.ifname);
 		code = EF_EXIT_INPUT;
 		goto out;
 	}
 
 	/* Compiling once before touching the kernel refuses a ruleset that
 	 * cannot fit, and sizes the instance should this attach create it. */
-	if (size_new_instance(&rs, ifname)) {
+	if (size_new_instance(&rs, a.ifname)) {
 		code = EF_EXIT_INPUT;
 		goto out;
 	}
-	snprintf(what, sizeof(what), "edgefw attach %s --rules %s", ifname, rules);
-	code = ef_cli_owner_gate(cli, what, force);
+	snprintf(what, sizeof(what), "edgefw attach %s --rules %s", a.ifname, a.rules);
+	code = ef_cli_owner_gate(cli, what, a.force);
 	if (code != EF_EXIT_OK)
 		goto out;
-	ret = ef_instance_open(cli->instance, EF_OPEN_CREATE, &inst);
-	if (ret) {
+	if (ef_instance_open(cli->instance, EF_OPEN_CREATE, &inst)) {
 		code = EF_EXIT_SYSTEM;
 		goto out;
 	}
 	have_inst = true;
 	ef_hook_recover_all(&inst);
 	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++)
-		if ((hooks & (1u << h)) && ef_hook_is_attached(&inst, ifindex, h))
+		if ((a.hooks & (1u << h)) && ef_hook_is_attached(&inst, ifindex, h))
 			reattached |= 1u << h;
 
-	code = ef_cli_apply(&inst, &rs, ifname, &sum);
-	if (code != EF_EXIT_OK)
-		goto out;
-	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
-		if (!(hooks & (1u << h)))
-			continue;
-		if (reattached & (1u << h)) {
-			printf("edgefw (instance %s) is already attached to %s (%s): rules reloaded from %s (%zu rules)\n",
-			       inst.name, ifname, ef_hook_name(h), rules,
-			       rs.n_rules);
-			continue;
-		}
-		ret = ef_hook_attach(&inst, ifindex, ifname, h, mode);
-		if (ret) {
-			code = EF_EXIT_SYSTEM;
-			break;
-		}
-		added |= 1u << h;
-		printf("edgefw (instance %s) attached to %s (%s): %zu rules from %s\n",
-		       inst.name, ifname, ef_hook_name(h), rs.n_rules, rules);
-	}
-	/* All the hooks asked for, or none of those this call added. */
-	for (uint32_t h = 0; code != EF_EXIT_OK && h < EDGEFW_HOOK_COUNT; h++)
-		if ((added & (1u << h)) &&
-		    !ef_hook_detach(&inst, ifindex, ifname, h))
-			ef_log_info("detached %s (%s) again", ifname,
-				    ef_hook_name(h));
+	code = ef_cli_apply(&inst, &rs, a.ifname, &sum);
+	if (code == EF_EXIT_OK)
+		code = attach_hooks(&inst, &a, ifindex, reattached, rs.n_rules);
 out:
 	if (have_inst) {
 		/* A first attach that failed leaves no pins behind. */
@@ -209,8 +235,7 @@ out:
 		else
 			ef_instance_close(&inst);
 	}
-	if (loaded)
-		ef_ruleset_free(&rs);
+	ef_ruleset_free(&rs);
 	return code;
 }
 

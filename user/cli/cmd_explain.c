@@ -193,7 +193,7 @@ static void fill_l4(const struct explain_opts *o, struct query *q)
 	struct ef_packet *pkt = &q->pkt;
 	uint8_t pr = pkt->l4proto;
 
-	if (pkt->frag == EF_PKT_LATER_FRAG)
+	if (pkt->frag == EDGEFW_FRAG_LATER)
 		return;
 	pkt->has_ports = pr == EF_PROTO_TCP || pr == EF_PROTO_UDP ||
 			 pr == EF_PROTO_SCTP;

@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "cli_result.h"
 #include "jsonout.h"
-#include "control.h"
+#include "control_client.h"
 #include "instance.h"
 #include "log.h"
 #include "confirm_state.h"

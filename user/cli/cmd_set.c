@@ -15,7 +15,7 @@
 #include "cli.h"
 #include "cli_result.h"
 #include "jsonout.h"
-#include "control.h"
+#include "control_client.h"
 #include "duration.h"
 #include "dynsets.h"
 #include "instance.h"

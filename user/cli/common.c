@@ -121,7 +121,7 @@ int ef_cli_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	} else {
 		/* New 'vlan:' rules may meet tags XDP cannot see. */
 		ef_xdp_vlan_check_all(inst);
-		/* What reload --confirm rolls back to (cmd_confirm.c); without
+		/* What reload --confirm rolls back to (reload_confirm.c); without
 		 * it, only a later --confirm is refused, and says why. */
 		ef_applied_save(inst->name, rs->path, rs->src_hash, rs->hash);
 	}

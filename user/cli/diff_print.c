@@ -254,7 +254,7 @@ static struct json_object *packet_json(const struct ef_packet *p, const char *if
 	char a[INET6_ADDRSTRLEN] = "?", text[256];
 	struct ef_packet q = *p;
 	int af = p->family == EF_AF_INET ? AF_INET : AF_INET6;
-	bool ports = p->has_ports && p->frag != EF_PKT_LATER_FRAG;
+	bool ports = p->has_ports && p->frag != EDGEFW_FRAG_LATER;
 
 	q.ifname = ifname[0] ? ifname : NULL;
 	ef_flow_format(&q, text, sizeof(text));

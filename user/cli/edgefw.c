@@ -53,7 +53,7 @@ static bool has_cap(unsigned n)
 		return false;
 	while (!found && fgets(line, sizeof(line), f))
 		found = sscanf(line, "CapEff: %llx", &eff) == 1;
-	fclose(f);
+	(void)fclose(f); /* read only: nothing to lose */
 	return found && n < 64 && (eff >> n & 1);
 }
 

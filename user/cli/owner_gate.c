@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "control.h"
+#include "control_client.h"
 #include "log.h"
 #include "owner.h"
 

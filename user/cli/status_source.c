@@ -5,7 +5,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 
-#include "control.h"
+#include "control_client.h"
 #include "status_source.h"
 
 #define SOURCE_TIMEOUT_MS 2000

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "growth.h"
+
 void ef_diag_add(struct ef_diag *d, enum ef_severity sev, const char *file,
 		 unsigned line, unsigned col, const char *fmt, ...)
 {
@@ -18,15 +20,8 @@ void ef_diag_add(struct ef_diag *d, enum ef_severity sev, const char *file,
 	else
 		d->warnings++;
 
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 8;
-		struct ef_diag_entry *v = realloc(d->v, cap * sizeof(*v));
-
-		if (!v)
-			goto oom;
-		d->v = v;
-		d->cap = cap;
-	}
+	if (EF_GROW(&d->v, &d->cap, d->n + 1))
+		goto oom;
 
 	va_start(ap, fmt);
 	len = vsnprintf(NULL, 0, fmt, ap);
@@ -59,19 +54,28 @@ oom:
 	}
 }
 
+void ef_diag_format(const struct ef_diag_entry *e, const char *who,
+		    char *buf, size_t len)
+{
+	const char *sev = e->sev == EF_SEV_ERROR ? "error" : "warning";
+
+	if (e->file && e->line)
+		snprintf(buf, len, "%s:%u:%u: %s: %s", e->file, e->line, e->col,
+			 sev, e->msg);
+	else if (e->file || who)
+		snprintf(buf, len, "%s: %s: %s", e->file ? e->file : who, sev,
+			 e->msg);
+	else
+		snprintf(buf, len, "%s: %s", sev, e->msg);
+}
+
 void ef_diag_print(const struct ef_diag *d, FILE *out)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		const struct ef_diag_entry *e = &d->v[i];
-		const char *sev = e->sev == EF_SEV_ERROR ? "error" : "warning";
+	char line[EF_DIAG_LINE_MAX];
 
-		if (e->file && e->line)
-			fprintf(out, "%s:%u:%u: %s: %s\n", e->file, e->line,
-				e->col, sev, e->msg);
-		else if (e->file)
-			fprintf(out, "%s: %s: %s\n", e->file, sev, e->msg);
-		else
-			fprintf(out, "%s: %s\n", sev, e->msg);
+	for (size_t i = 0; i < d->n; i++) {
+		ef_diag_format(&d->v[i], NULL, line, sizeof(line));
+		fprintf(out, "%s\n", line);
 	}
 	if (d->n < d->errors + d->warnings)
 		fprintf(out, "error: out of memory while recording diagnostics\n");

@@ -39,7 +39,14 @@ void ef_diag_add(struct ef_diag *d, enum ef_severity sev, const char *file,
 #define ef_warn(d, file, line, col, ...) \
 	ef_diag_add((d), EF_SEV_WARNING, (file), (line), (col), __VA_ARGS__)
 
-/* "file:line:col: error: msg", one per line, in the order recorded. */
+/* The one form of a diagnostic, which tools that read `edgefw check`
+ * also find in edgefwd's log and control responses:
+ * "file:line:col: error: msg", "file: warning: msg" without a position,
+ * "WHO: error: msg" without a file (who NULL: "error: msg"). Cut at len. */
+#define EF_DIAG_LINE_MAX 4096
+void ef_diag_format(const struct ef_diag_entry *e, const char *who,
+		    char *buf, size_t len);
+/* Every diagnostic formatted, one per line, in the order recorded. */
 void ef_diag_print(const struct ef_diag *d, FILE *out);
 void ef_diag_free(struct ef_diag *d);
 

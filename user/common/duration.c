@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const struct {
 	const char *suffix;
@@ -56,4 +57,12 @@ void ef_format_duration(uint64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "0");
 	else
 		snprintf(buf, len, "%lluns", (unsigned long long)ns);
+}
+
+void ef_iso_utc(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "%lld", (long long)t);
 }

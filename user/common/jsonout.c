@@ -120,7 +120,7 @@ void ef_json_print(struct json_object *root, bool pretty)
 		    (pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN);
 
 	printf("%s\n", json_object_to_json_string_ext(root, flags));
-	fflush(stdout);
+	(void)fflush(stdout); /* a closed stdout is the reader's choice */
 	printed = true;
 }
 

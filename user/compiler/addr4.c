@@ -17,11 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t addr_of(const struct ef_prefix *p)
-{
-	return (uint32_t)p->addr[0] << 24 | (uint32_t)p->addr[1] << 16 |
-	       (uint32_t)p->addr[2] << 8 | p->addr[3];
-}
+#include "growth.h"
 
 static int cmp_len(const void *a, const void *b)
 {
@@ -43,15 +39,8 @@ static int add_chunk(struct ef_compiled *c, size_t *cap, size_t parent)
 	if (at + EDGEFW_A4_CHUNK_SIZE > EDGEFW_CELLS_MAX ||
 	    at > EDGEFW_A4_VALUE - EDGEFW_A4_CHUNK_SIZE)
 		return -E2BIG;
-	if (at + EDGEFW_A4_CHUNK_SIZE > *cap) {
-		size_t ncap = *cap * 2;
-		uint32_t *v = realloc(c->cells, ncap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		c->cells = v;
-		*cap = ncap;
-	}
+	if (EF_GROW(&c->cells, cap, at + EDGEFW_A4_CHUNK_SIZE))
+		return -ENOMEM;
 	for (size_t i = 0; i < EDGEFW_A4_CHUNK_SIZE; i++)
 		c->cells[at + i] = fill;
 	c->cells[parent] = EDGEFW_A4_CHUNK | (uint32_t)at;
@@ -59,23 +48,51 @@ static int add_chunk(struct ef_compiled *c, size_t *cap, size_t parent)
 	return 0;
 }
 
-/* The cell of level (1 to EDGEFW_A4_LEVELS) covering addr in the trie
- * whose level 1 starts at cell l1, making chunks down to it. */
-static int cell_at(struct ef_compiled *c, size_t *cap, size_t l1,
-		   uint32_t addr, unsigned level, size_t *out)
+/* The byte-wise view both families share: level 1 is indexed by the
+ * first two bytes, each next level by the next nibble. */
+static unsigned nibble_at(const uint8_t *a, unsigned n)
 {
-	size_t idx = l1 + (addr >> 16);
+	uint8_t b = a[2 + n / 2];
+
+	return n & 1 ? b & 15 : b >> 4;
+}
+
+/* One family's trie: where its level 1 starts, and how its cells say
+ * "chunk index" and "no class" (IPv6 cells keep two flag bits). */
+struct trie {
+	size_t l1;
+	uint32_t value_mask, none;
+};
+
+static struct trie trie4(size_t l1)
+{
+	return (struct trie){ .l1 = l1, .value_mask = EDGEFW_A4_VALUE,
+			      .none = EDGEFW_A4_NONE };
+}
+
+static struct trie trie6(uint8_t field)
+{
+	return (struct trie){
+		.l1 = EDGEFW_A6_L1_BASE + (size_t)field * EDGEFW_A4_L1_SIZE,
+		.value_mask = EDGEFW_A6_VALUE, .none = EDGEFW_A6_NONE,
+	};
+}
+
+/* The cell of level (1: /16, each next 4 bits more) covering address a
+ * (network order) in trie t, making chunks down to it. */
+static int cell_at(struct ef_compiled *c, size_t *cap, const struct trie *t,
+		   const uint8_t *a, unsigned level, size_t *out)
+{
+	size_t idx = t->l1 + ((size_t)a[0] << 8 | a[1]);
 	int ret;
 
 	for (unsigned l = 2; l <= level; l++) {
-		unsigned shift = 32 - 16 - 4 * (l - 1);
-
 		if (!(c->cells[idx] & EDGEFW_A4_CHUNK)) {
 			ret = add_chunk(c, cap, idx);
 			if (ret)
 				return ret;
 		}
-		idx = (c->cells[idx] & EDGEFW_A4_VALUE) + ((addr >> shift) & 15);
+		idx = (c->cells[idx] & t->value_mask) + nibble_at(a, l - 2);
 	}
 	*out = idx;
 	return 0;
@@ -101,103 +118,46 @@ static int sort_by_len(const struct ef_lpm_table *t,
 	return 0;
 }
 
-static uint32_t cell_value(uint32_t cls)
+/* Paints one prefix with value v. IPv6 prefixes past the trie's 48 bits
+ * only flag their /48 cell: addresses go to the /128 hash, longer
+ * prefixes to the LPM trie, and the flag says which to ask. */
+static int paint_prefix(struct ef_compiled *c, size_t *cap, const struct trie *t,
+			const struct ef_prefix *p, uint32_t v)
 {
-	return cls == EDGEFW_CLASS_NONE ? EDGEFW_A4_NONE : cls;
-}
-
-/* Paints table t into the trie at level 1 cell l1. */
-static int paint4(struct ef_compiled *c, size_t l1, const struct ef_lpm_table *t,
-		  size_t *cells_cap)
-{
-	const struct ef_lpm_entry **sorted = NULL;
+	/* Level 1 ends at bit 16, each next one 4 bits further. */
+	unsigned level = p->len <= 16 ? 1 : 1 + (p->len - 16 + 3) / 4;
+	unsigned end = 16 + 4 * (level - 1);
+	size_t idx;
 	int ret;
 
-	ret = sort_by_len(t, &sorted);
-	if (ret || !t->n)
+	if (p->len > EDGEFW_A6_TRIE_BITS) {
+		ret = cell_at(c, cap, t, p->addr, 9, &idx);
+		if (!ret)
+			c->cells[idx] |= p->len == 128 ? EDGEFW_A6_HOST :
+							 EDGEFW_A6_LONGER;
 		return ret;
-
-	for (size_t i = 0; i < t->n && !ret; i++) {
-		const struct ef_prefix *p = &sorted[i]->prefix;
-		uint32_t a = addr_of(p), v = cell_value(sorted[i]->class_id);
-		/* Level 1 ends at bit 16, each next one 4 bits further. */
-		unsigned level = p->len <= 16 ? 1 : 1 + (p->len - 16 + 3) / 4;
-		unsigned end = 16 + 4 * (level - 1);
-		size_t idx;
-
-		ret = cell_at(c, cells_cap, l1, a, level, &idx);
-		for (size_t k = 0; k < 1u << (end - p->len) && !ret; k++)
-			c->cells[idx + k] = v;
 	}
-	free(sorted);
+	ret = cell_at(c, cap, t, p->addr, level, &idx);
+	for (size_t k = 0; k < 1u << (end - p->len) && !ret; k++)
+		c->cells[idx + k] = v;
 	return ret;
 }
 
-/* --- IPv6: the same trie over the first 48 bits --- */
-
-static unsigned nibble6(const uint8_t a[16], unsigned n)
+/* Paints table lpm into trie t. */
+static int paint(struct ef_compiled *c, size_t *cap, const struct trie *t,
+		 const struct ef_lpm_table *lpm)
 {
-	uint8_t b = a[2 + n / 2];
-
-	return n & 1 ? b & 15 : b >> 4;
-}
-
-static size_t a6_l1(uint8_t field, const uint8_t a[16])
-{
-	return EDGEFW_A6_L1_BASE + (size_t)field * EDGEFW_A4_L1_SIZE +
-	       ((size_t)a[0] << 8 | a[1]);
-}
-
-/* The cell of level (1 to 9, /16 to /48) covering a, making chunks. */
-static int cell_at6(struct ef_compiled *c, size_t *cap, uint8_t field,
-		    const uint8_t a[16], unsigned level, size_t *out)
-{
-	size_t idx = a6_l1(field, a);
-	int ret;
-
-	for (unsigned l = 2; l <= level; l++) {
-		if (!(c->cells[idx] & EDGEFW_A4_CHUNK)) {
-			ret = add_chunk(c, cap, idx);
-			if (ret)
-				return ret;
-		}
-		idx = (c->cells[idx] & EDGEFW_A6_VALUE) + nibble6(a, l - 2);
-	}
-	*out = idx;
-	return 0;
-}
-
-static int build_field6(struct ef_compiled *c, uint8_t field, size_t *cells_cap)
-{
-	const struct ef_lpm_table *t = &c->lpm[field][EF_FAM_V6];
 	const struct ef_lpm_entry **sorted = NULL;
 	int ret;
 
-	ret = sort_by_len(t, &sorted);
-	if (ret || !t->n)
+	ret = sort_by_len(lpm, &sorted);
+	if (ret || !lpm->n)
 		return ret;
-
-	for (size_t i = 0; i < t->n && !ret; i++) {
-		const struct ef_prefix *p = &sorted[i]->prefix;
+	for (size_t i = 0; i < lpm->n && !ret; i++) {
 		uint32_t cls = sorted[i]->class_id;
-		uint32_t v = cls == EDGEFW_CLASS_NONE ? EDGEFW_A6_NONE : cls;
-		unsigned level, end;
-		size_t idx;
 
-		if (p->len > EDGEFW_A6_TRIE_BITS) {
-			/* Addresses go to the /128 hash, longer prefixes to the
-			 * LPM trie; the /48 cell says which to ask. */
-			ret = cell_at6(c, cells_cap, field, p->addr, 9, &idx);
-			if (!ret)
-				c->cells[idx] |= p->len == 128 ? EDGEFW_A6_HOST :
-								 EDGEFW_A6_LONGER;
-			continue;
-		}
-		level = p->len <= 16 ? 1 : 1 + (p->len - 16 + 3) / 4;
-		end = 16 + 4 * (level - 1);
-		ret = cell_at6(c, cells_cap, field, p->addr, level, &idx);
-		for (size_t k = 0; k < 1u << (end - p->len) && !ret; k++)
-			c->cells[idx + k] = v;
+		ret = paint_prefix(c, cap, t, &sorted[i]->prefix,
+				   cls == EDGEFW_CLASS_NONE ? t->none : cls);
 	}
 	free(sorted);
 	return ret;
@@ -226,11 +186,14 @@ int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 		c->cells[i] = EDGEFW_A4_NONE;
 	for (size_t i = EDGEFW_A6_L1_BASE; i < l1; i++)
 		c->cells[i] = EDGEFW_A6_NONE;
-	for (uint8_t f = 0; f < EF_FIELD_COUNT && !ret; f++)
-		ret = paint4(c, (size_t)f * EDGEFW_A4_L1_SIZE, &c->lpm[f][EF_FAM_V4],
-			     &cells_cap);
-	for (uint8_t f = 0; f < EF_FIELD_COUNT && !ret; f++)
-		ret = build_field6(c, f, &cells_cap);
+	for (uint8_t f = 0; f < EF_FIELD_COUNT && !ret; f++) {
+		struct trie t4 = trie4((size_t)f * EDGEFW_A4_L1_SIZE);
+		struct trie t6 = trie6(f);
+
+		ret = paint(c, &cells_cap, &t4, &c->lpm[f][EF_FAM_V4]);
+		if (!ret)
+			ret = paint(c, &cells_cap, &t6, &c->lpm[f][EF_FAM_V6]);
+	}
 	if (ret == -E2BIG)
 		return too_many_cells(path, d);
 	return ret;
@@ -239,10 +202,11 @@ int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field,
 			const uint8_t addr[16])
 {
-	uint32_t v = c->cells[a6_l1(field, addr)];
+	struct trie six = trie6(field);
+	uint32_t v = c->cells[six.l1 + ((size_t)addr[0] << 8 | addr[1])];
 
 	for (unsigned n = 0; n < 8 && (v & EDGEFW_A4_CHUNK); n++)
-		v = c->cells[(v & EDGEFW_A6_VALUE) + nibble6(addr, n)];
+		v = c->cells[(v & EDGEFW_A6_VALUE) + nibble_at(addr, n)];
 	if (v & (EDGEFW_A6_HOST | EDGEFW_A6_LONGER)) {
 		const struct ef_lpm_table *t = &c->lpm[field][EF_FAM_V6];
 		uint32_t cls = EDGEFW_CLASS_NONE;
@@ -299,7 +263,8 @@ int ef_trie4_append(struct ef_compiled *c, const struct ef_lpm_table *t,
 		    uint32_t *l1, const char *path, struct ef_diag *d)
 {
 	size_t cap = c->n_cells + EDGEFW_A4_L1_SIZE;
-	uint32_t *v = realloc(c->cells, cap * sizeof(*v));
+	uint32_t *v = reallocarray(c->cells, cap, sizeof(*v));
+	struct trie trie;
 	int ret;
 
 	if (!v)
@@ -311,7 +276,8 @@ int ef_trie4_append(struct ef_compiled *c, const struct ef_lpm_table *t,
 	for (size_t i = c->n_cells; i < cap; i++)
 		c->cells[i] = EDGEFW_A4_NONE;
 	c->n_cells = cap;
-	ret = paint4(c, *l1, t, &cap);
+	trie = trie4(*l1);
+	ret = paint(c, &cap, &trie, t);
 	if (ret == -E2BIG)
 		return too_many_cells(path, d);
 	return ret;

@@ -15,6 +15,7 @@
  * itself be longer. addr4.c turns those prefixes into array tries.
  */
 #include "classify_internal.h"
+#include "matcher.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -52,18 +53,7 @@ bool cl_constrains(const struct ef_rule *r, unsigned dim)
 
 bool cl_frag_allows(uint8_t want, unsigned state)
 {
-	switch (want) {
-	case EF_FRAG_NO:
-		return state == 0;
-	case EF_FRAG_FIRST:
-		return state == 1;
-	case EF_FRAG_LATER:
-		return state == 2;
-	case EF_FRAG_YES:
-		return state != 0;
-	default:
-		return true;
-	}
+	return state < EDGEFW_FRAG_STATES && ef_frag_matches(want, (uint8_t)state);
 }
 
 static bool ctx_allows(const struct ef_rule *r, const char *ifname,

@@ -53,23 +53,6 @@ static const struct cl_budget hard_budget = {
 #define TREE_WORK_MAX (1ull << 31)
 #define TREE_LEAF_SIZE 4
 
-static const char *const dim_names[EDGEFW_DIM_COUNT] = {
-	[EDGEFW_DIM_SRC] = "src",
-	[EDGEFW_DIM_DST] = "dst",
-	[EDGEFW_DIM_PROTO] = "proto",
-	[EDGEFW_DIM_SPORT] = "sport",
-	[EDGEFW_DIM_DPORT] = "dport",
-	[EDGEFW_DIM_FLAGS] = "tcp-flags",
-	[EDGEFW_DIM_VLAN] = "vlan",
-	[EDGEFW_DIM_CTX] = "hook/interface",
-	[EDGEFW_DIM_COND] = "dynamic conditions",
-};
-
-const char *ef_dim_name(unsigned dim)
-{
-	return dim < EDGEFW_DIM_COUNT ? dim_names[dim] : "?";
-}
-
 /* Everything the chain put in out, so it can be built again. */
 static void chain_reset(struct ef_compiled *c)
 {

@@ -36,7 +36,7 @@ static void endpoint(const struct ef_packet *p, const uint8_t *a, uint16_t port,
 void ef_flow_format(const struct ef_packet *p, char *buf, size_t len)
 {
 	const char *proto = ef_name_of(ef_proto_names, p->l4proto);
-	bool ports = p->has_ports && p->frag != EF_PKT_LATER_FRAG;
+	bool ports = p->has_ports && p->frag != EDGEFW_FRAG_LATER;
 	char src[64], dst[64], pnum[8], flags[64];
 	size_t used;
 
@@ -45,7 +45,7 @@ void ef_flow_format(const struct ef_packet *p, char *buf, size_t len)
 	endpoint(p, p->daddr, p->dport, ports, dst, sizeof(dst));
 	used = (size_t)snprintf(buf, len, "%s %s -> %s", proto ? proto : pnum, src, dst);
 #define MORE(...) (used += (size_t)snprintf(buf + (used < len ? used : len), 					   used < len ? len - used : 0, __VA_ARGS__))
-	if (p->has_icmp && p->frag != EF_PKT_LATER_FRAG)
+	if (p->has_icmp && p->frag != EDGEFW_FRAG_LATER)
 		MORE(" type %u code %u", p->icmp_type, p->icmp_code);
 	if (p->has_tcp_flags && p->tcp_flags != 0x02) {
 		ef_tcp_flags_format(0xff, p->tcp_flags, flags, sizeof(flags));
@@ -53,8 +53,8 @@ void ef_flow_format(const struct ef_packet *p, char *buf, size_t len)
 	}
 	if (p->vlan != EF_VLAN_UNTAGGED)
 		MORE(" vlan %d", p->vlan);
-	if (p->frag != EF_PKT_NOT_FRAG)
-		MORE(" fragment %s", p->frag == EF_PKT_FIRST_FRAG ? "first" : "later");
+	if (p->frag != EDGEFW_FRAG_NONE)
+		MORE(" fragment %s", p->frag == EDGEFW_FRAG_FIRST ? "first" : "later");
 	if (p->ct_state != ef_ct_untracked_state(p))
 		MORE(" state %s", ef_ct_state_name(p->ct_state));
 	if (p->hook != EDGEFW_HOOK_XDP)

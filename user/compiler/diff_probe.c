@@ -247,9 +247,9 @@ static void set_l4(const struct region *g, struct ef_packet *p)
 	uint8_t proto = p->l4proto;
 	uint8_t frag = PICK(g, frag, EF_FRAG_ANY, EF_FRAG_NO);
 
-	p->frag = frag == EF_FRAG_LATER ? EF_PKT_LATER_FRAG :
-		  frag == EF_FRAG_FIRST || frag == EF_FRAG_YES ? EF_PKT_FIRST_FRAG :
-		  EF_PKT_NOT_FRAG;
+	p->frag = frag == EF_FRAG_LATER ? EDGEFW_FRAG_LATER :
+		  frag == EF_FRAG_FIRST || frag == EF_FRAG_YES ? EDGEFW_FRAG_FIRST :
+		  EDGEFW_FRAG_NONE;
 	p->has_ports = (proto == EF_PROTO_TCP || proto == EF_PROTO_UDP ||
 			proto == EF_PROTO_SCTP);
 	p->sport = 1234;

@@ -72,8 +72,8 @@ static void vlan_add(struct sbuf *b, int32_t vlan)
 
 static const char *frag_text(uint8_t frag)
 {
-	return frag == EF_PKT_FIRST_FRAG ? "a first fragment" :
-	       frag == EF_PKT_LATER_FRAG ? "a non-first fragment" :
+	return frag == EDGEFW_FRAG_FIRST ? "a first fragment" :
+	       frag == EDGEFW_FRAG_LATER ? "a non-first fragment" :
 					   "not a fragment";
 }
 
@@ -93,7 +93,7 @@ void ef_packet_format(const struct ef_packet *pkt, char *buf, size_t len)
 {
 	struct sbuf b = { buf, len, 0 };
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
-	bool later = pkt->frag == EF_PKT_LATER_FRAG;
+	bool later = pkt->frag == EDGEFW_FRAG_LATER;
 
 	if (len)
 		buf[0] = '\0';
@@ -278,7 +278,7 @@ static void no_l4_add(struct sbuf *b, const struct ef_packet *pkt,
 		      const char *what)
 {
 	sb_add(b, "the packet has no %s (", what);
-	if (pkt->frag == EF_PKT_LATER_FRAG) {
+	if (pkt->frag == EDGEFW_FRAG_LATER) {
 		sb_add(b, "a non-first fragment");
 	} else {
 		sb_add(b, "proto ");
@@ -296,7 +296,7 @@ static void port_explain(struct sbuf *b, const struct ef_ruleset *rs,
 	char value[8];
 	size_t hit = f->n;
 
-	if (!pkt->has_ports || pkt->frag == EF_PKT_LATER_FRAG) {
+	if (!pkt->has_ports || pkt->frag == EDGEFW_FRAG_LATER) {
 		no_l4_add(b, pkt, "ports");
 		return;
 	}
@@ -336,7 +336,7 @@ static void icmp_explain(struct sbuf *b, const struct ef_rule *r,
 	int want = code ? r->icmp_code : r->icmp_type;
 	int got = code ? pkt->icmp_code : pkt->icmp_type;
 
-	if (!pkt->has_icmp || pkt->frag == EF_PKT_LATER_FRAG) {
+	if (!pkt->has_icmp || pkt->frag == EDGEFW_FRAG_LATER) {
 		no_l4_add(b, pkt, "ICMP header");
 		return;
 	}
@@ -451,7 +451,7 @@ void ef_explain_field(const struct ef_ruleset *rs, const struct ef_rule *r,
 		icmp_explain(&b, r, pkt, f == EF_RF_ICMP_CODE, m);
 		break;
 	case EF_RF_TCP_FLAGS:
-		if (!pkt->has_tcp_flags || pkt->frag == EF_PKT_LATER_FRAG) {
+		if (!pkt->has_tcp_flags || pkt->frag == EDGEFW_FRAG_LATER) {
 			no_l4_add(&b, pkt, "TCP header");
 			break;
 		}
@@ -484,17 +484,4 @@ void ef_explain_field(const struct ef_ruleset *rs, const struct ef_rule *r,
 	default:
 		break;
 	}
-}
-
-int ef_explain(const struct ef_ruleset *rs, const struct ef_packet *pkt,
-	       struct ef_explanation *out)
-{
-	return ef_explain_dyn(rs, pkt, NULL, out);
-}
-
-void ef_explanation_free(struct ef_explanation *e)
-{
-	free(e->misses);
-	free(e->conds);
-	memset(e, 0, sizeof(*e));
 }

@@ -238,7 +238,7 @@ static void dyn_state_free(struct dyn_state *st)
 static bool is_nd(const struct ef_packet *pkt)
 {
 	return pkt->family == EF_AF_INET6 && pkt->l4proto == EF_PROTO_ICMPV6 &&
-	       pkt->has_icmp && pkt->frag != EF_PKT_LATER_FRAG &&
+	       pkt->has_icmp && pkt->frag != EDGEFW_FRAG_LATER &&
 	       pkt->icmp_type >= EF_ICMPV6_ND_FIRST &&
 	       pkt->icmp_type <= EF_ICMPV6_ND_LAST;
 }
@@ -310,7 +310,7 @@ int ef_explain_dyn(const struct ef_ruleset *rs, const struct ef_packet *pkt,
 		out->action = rs->non_ip_action;
 		return 0;
 	}
-	if (pkt->frag == EF_PKT_LATER_FRAG && rs->frag_policy != EF_FRAGPOL_RULES) {
+	if (pkt->frag == EDGEFW_FRAG_LATER && rs->frag_policy != EF_FRAGPOL_RULES) {
 		out->by = EF_EXPLAIN_FRAG_POLICY;
 		out->action = rs->frag_policy == EF_FRAGPOL_PASS ? EDGEFW_ACT_PASS :
 								   EDGEFW_ACT_DROP;
@@ -345,4 +345,17 @@ out:
 const char *ef_explain_field_name(enum ef_rule_field f)
 {
 	return f == EF_RF_COUNT ? "limit" : ef_rule_field_name(f);
+}
+
+int ef_explain(const struct ef_ruleset *rs, const struct ef_packet *pkt,
+	       struct ef_explanation *out)
+{
+	return ef_explain_dyn(rs, pkt, NULL, out);
+}
+
+void ef_explanation_free(struct ef_explanation *e)
+{
+	free(e->misses);
+	free(e->conds);
+	memset(e, 0, sizeof(*e));
 }

@@ -73,19 +73,19 @@ static bool iface_matches(const struct ef_rule *r, const char *ifname)
 	return false;
 }
 
-static bool frag_matches(uint8_t want, uint8_t frag)
+bool ef_frag_matches(uint8_t want, uint8_t frag)
 {
 	switch (want) {
 	case EF_FRAG_ANY:
 		return true;
 	case EF_FRAG_NO:
-		return frag == EF_PKT_NOT_FRAG;
+		return frag == EDGEFW_FRAG_NONE;
 	case EF_FRAG_FIRST:
-		return frag == EF_PKT_FIRST_FRAG;
+		return frag == EDGEFW_FRAG_FIRST;
 	case EF_FRAG_LATER:
-		return frag == EF_PKT_LATER_FRAG;
+		return frag == EDGEFW_FRAG_LATER;
 	case EF_FRAG_YES:
-		return frag == EF_PKT_FIRST_FRAG || frag == EF_PKT_LATER_FRAG;
+		return frag == EDGEFW_FRAG_FIRST || frag == EDGEFW_FRAG_LATER;
 	default:
 		return false;
 	}
@@ -95,7 +95,7 @@ bool ef_rule_field_matches(const struct ef_rule *r, enum ef_rule_field f,
 			   const struct ef_packet *pkt)
 {
 	/* A non-first fragment has no L4 header, whatever the flags say. */
-	bool later = pkt->frag == EF_PKT_LATER_FRAG;
+	bool later = pkt->frag == EDGEFW_FRAG_LATER;
 	bool ports = pkt->has_ports && !later;
 	bool icmp = pkt->has_icmp && !later;
 	bool flags = pkt->has_tcp_flags && !later;
@@ -126,7 +126,7 @@ bool ef_rule_field_matches(const struct ef_rule *r, enum ef_rule_field f,
 	case EF_RF_VLAN:
 		return r->vlan == EF_VLAN_ANY || r->vlan == pkt->vlan;
 	case EF_RF_FRAG:
-		return frag_matches(r->frag, pkt->frag);
+		return ef_frag_matches(r->frag, pkt->frag);
 	case EF_RF_STATE:
 		return !r->states || (pkt->ct_state < EDGEFW_CT_STATES &&
 				      (r->states >> pkt->ct_state) & 1);
@@ -140,7 +140,7 @@ uint8_t ef_ct_untracked_state(const struct ef_packet *pkt)
 	uint8_t t = pkt->icmp_type;
 	bool v4 = pkt->l4proto == 1, error, reply;
 
-	if (pkt->frag == EF_PKT_LATER_FRAG)
+	if (pkt->frag == EDGEFW_FRAG_LATER)
 		return EDGEFW_CT_INVALID;
 	if (pkt->l4proto == 6)
 		return pkt->has_tcp_flags && (pkt->tcp_flags & 0x17) == 0x02 ?
@@ -218,7 +218,7 @@ struct ef_decision ef_decide(const struct ef_ruleset *rs,
 {
 	struct ef_decision d = { .by = EF_BY_DEFAULT, .rule = -1 };
 
-	if (pkt->frag == EF_PKT_LATER_FRAG &&
+	if (pkt->frag == EDGEFW_FRAG_LATER &&
 	    rs->frag_policy != EF_FRAGPOL_RULES) {
 		d.by = EF_BY_FRAG_POLICY;
 		d.action = rs->frag_policy == EF_FRAGPOL_PASS ? EDGEFW_ACT_PASS :

@@ -12,19 +12,13 @@
 
 #include "ruleset.h"
 
-enum ef_pkt_frag {
-	EF_PKT_NOT_FRAG = 0,
-	EF_PKT_FIRST_FRAG,
-	EF_PKT_LATER_FRAG,
-};
-
 /* The header fields of an IP packet, as the datapath parses them. */
 struct ef_packet {
 	uint8_t family; /* EF_AF_INET or EF_AF_INET6 */
 	uint8_t saddr[16];
 	uint8_t daddr[16];
 	uint8_t l4proto;  /* IPv6: the header after the extension chain */
-	uint8_t frag;     /* enum ef_pkt_frag */
+	uint8_t frag;     /* enum edgefw_frag */
 	bool has_ports;   /* TCP/UDP/SCTP and the L4 header was read */
 	uint16_t sport, dport;
 	bool has_icmp;    /* ICMP (proto 1) or ICMPv6 (58), header read */
@@ -124,5 +118,11 @@ bool ef_rule_field_matches(const struct ef_rule *r, enum ef_rule_field f,
 
 /* The field's name as the rule language writes it ("src", "tcp-flags"). */
 const char *ef_rule_field_name(enum ef_rule_field f);
+
+/* Whether a rule's `fragment` (enum ef_frag_match, EF_FRAG_*) matches a
+ * packet's fragment state (enum edgefw_frag): the semantics, which the
+ * classifier's protocol key (classes.c) uses too. A value the parser
+ * never produces matches nothing. */
+bool ef_frag_matches(uint8_t want, uint8_t frag);
 
 #endif

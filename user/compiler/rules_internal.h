@@ -181,6 +181,18 @@ struct rs_ctx;
 void rs_define_dynamic_set(struct parser *p, struct rs_set *s,
 			   const struct ydoc_node *body);
 /* $NAME naming dynamic set s in a field being built into e. */
+/* rules_util.c: the set of the rules named name, or NULL. */
+struct rs_set *rs_find_set(struct parser *p, const char *name);
+/* rules_util.c: one port or range (1024-65535), one address or prefix,
+ * reported at n with what (the field) when wrong. */
+bool rs_parse_port_range(struct parser *p, const struct ydoc_node *n,
+			     const char *what, struct ef_port_range *out);
+bool rs_parse_prefix(struct parser *p, const struct ydoc_node *n,
+			 const char *what, struct ef_prefix *out);
+/* rules_overlaps.c: warns about the entries of e that repeat or fall
+ * inside another. */
+void rs_check_overlaps(struct parser *p, const struct rs_ctx *c,
+			   const struct rs_entries *e);
 void rs_dynamic_ref(struct parser *p, const struct rs_ctx *c,
 		    const struct ydoc_node *n, struct rs_set *s,
 		    struct rs_entries *e);
@@ -223,6 +235,7 @@ void rs_check_rule_fields(struct parser *p, const struct ydoc_node *rule,
 			  struct ef_rule *r);
 
 /* rules_parse.c: the document, defaults and rules. */
+extern const char *const rs_action_words[EDGEFW_ACT_COUNT];
 extern const char *const rs_hook_names[EDGEFW_HOOK_COUNT + 1]; /* NULL-ended */
 void rs_parse_document(struct parser *p, const struct ydoc_node *root);
 

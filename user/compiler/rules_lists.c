@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "listfile.h"
 #include "rules_internal.h"
 
 /* Remembers path for diagnostics and origins; NULL on OOM. */
@@ -109,7 +110,7 @@ static int read_beneath(struct parser *p, const char *set_name,
 		return -ENOMEM;
 	}
 	ret = ef_read_file_at(p->lists_fd, rel, EF_READ_BENEATH,
-			      YDOC_DEFAULT_MAX_BYTES, buf, len);
+			      EF_LISTFILE_MAX_BYTES, buf, len);
 	if (ret == -EXDEV)
 		perr(p, n, "set '%s': list file '%s' leads outside the lists directory %s (through '..' or a symbolic link): refused",
 		     set_name, n->str, p->lists_dir);
@@ -148,10 +149,10 @@ static int read_list_file(struct parser *p, const char *set_name,
 		perr(p, n, "out of memory");
 		return -ENOMEM;
 	}
-	ret = ef_read_file(*path, YDOC_DEFAULT_MAX_BYTES, buf, len);
+	ret = ef_read_file(*path, EF_LISTFILE_MAX_BYTES, buf, len);
 	if (ret == -EFBIG)
 		perr(p, n, "set '%s': list file '%s' is larger than the limit of %u bytes",
-		     set_name, *path, YDOC_DEFAULT_MAX_BYTES);
+		     set_name, *path, EF_LISTFILE_MAX_BYTES);
 	else if (ret)
 		perr(p, n, "set '%s': cannot read list file '%s': %s", set_name,
 		     *path, ef_read_strerror(ret));

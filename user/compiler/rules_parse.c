@@ -7,33 +7,10 @@
 #include "rules_internal.h"
 #include "strutil.h"
 
-static const char *const action_words[EDGEFW_ACT_COUNT] = {
-	[EDGEFW_ACT_PASS] = "pass",
-	[EDGEFW_ACT_DROP] = "drop",
-	[EDGEFW_ACT_REDIRECT] = "redirect",
-};
-
-const char *const rs_hook_names[EDGEFW_HOOK_COUNT + 1] = {
-	[EDGEFW_HOOK_XDP] = "xdp",
-	[EDGEFW_HOOK_TC_INGRESS] = "tc-ingress",
-	[EDGEFW_HOOK_TC_EGRESS] = "tc-egress",
-	[EDGEFW_HOOK_COUNT] = NULL,
-};
-
-const char *ef_action_name(uint8_t action)
-{
-	return action < EDGEFW_ACT_COUNT ? action_words[action] : "?";
-}
-
-const char *ef_hook_name(uint32_t hook)
-{
-	return hook < EDGEFW_HOOK_COUNT ? rs_hook_names[hook] : "?";
-}
-
 static int parse_action_word(struct parser *p, const struct ydoc_node *n,
 			     const char *what, bool allow_redirect)
 {
-	return rs_parse_word(p, n, what, action_words,
+	return rs_parse_word(p, n, what, rs_action_words,
 			     allow_redirect ? EDGEFW_ACT_COUNT : EDGEFW_ACT_REDIRECT);
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "listfile.h"
+#include "growth.h"
 #include "rules_internal.h"
 #include "strutil.h"
 
@@ -53,17 +54,8 @@ static int entries_reserve(struct rs_entries *e, size_t more)
 static int entries_add_part(struct rs_entries *e, const struct ydoc_node *n,
 			    int32_t set, size_t first)
 {
-	struct ef_field_part *v;
-
-	if (e->n_parts == e->parts_cap) {
-		size_t cap = e->parts_cap ? e->parts_cap * 2 : 4;
-
-		v = realloc(e->parts, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		e->parts = v;
-		e->parts_cap = cap;
-	}
+	if (EF_GROW(&e->parts, &e->parts_cap, e->n_parts + 1))
+		return -ENOMEM;
 	e->parts[e->n_parts++] = (struct ef_field_part){
 		.line = n->line, .col = n->col, .set = set,
 		.first = first, .n = e->n - first,
@@ -78,14 +70,6 @@ static void entries_free(struct rs_entries *e)
 	free(e->org);
 	free(e->parts);
 	memset(e, 0, sizeof(*e));
-}
-
-static struct rs_set *find_set(struct parser *p, const char *name)
-{
-	for (size_t i = 0; i < p->n_sets; i++)
-		if (!strcmp(p->sets[i].name, name))
-			return &p->sets[i];
-	return NULL;
 }
 
 static const char *suggest_set(struct parser *p, const char *name)
@@ -105,97 +89,6 @@ static const char *suggest_set(struct parser *p, const char *name)
 static const char *kind_noun(enum ef_set_kind kind)
 {
 	return kind == EF_SET_ADDR ? "addresses" : "ports";
-}
-
-/* ---- values ---------------------------------------------------------- */
-
-/* A port number at s[0, len). Reports and returns false when it is not. */
-static bool port_number(struct parser *p, const struct ydoc_node *n,
-			const char *what, const char *s, size_t len,
-			uint16_t *out)
-{
-	unsigned long v = 0;
-	size_t i;
-
-	for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-		if (v <= 65535)
-			v = v * 10 + (unsigned long)(s[i] - '0');
-	if (!len || i != len) {
-		perr(p, n, "%s: '%s' is not a port: write a number from 0 to 65535, a range like 1024-65535, or a $set",
-		     what, n->str);
-		return false;
-	}
-	if (v > 65535) {
-		perr(p, n, "%s: port %.*s is outside 0-65535", what, (int)len, s);
-		return false;
-	}
-	if (len > 1 && s[0] == '0') {
-		perr(p, n, "%s: port '%.*s' has a leading zero: write it in plain decimal",
-		     what, (int)len, s);
-		return false;
-	}
-	*out = (uint16_t)v;
-	return true;
-}
-
-static bool parse_port_range(struct parser *p, const struct ydoc_node *n,
-			     const char *what, struct ef_port_range *out)
-{
-	const char *s = n->str, *dash = strchr(s + (s[0] == '-'), '-');
-	size_t llen, rlen;
-	const char *r;
-
-	if (!strcmp(s, "any")) {
-		perr(p, n, "%s: 'any' is not a port: leave %s out to match every port",
-		     what, what);
-		return false;
-	}
-	if (!dash) {
-		if (!port_number(p, n, what, s, strlen(s), &out->lo))
-			return false;
-		out->hi = out->lo;
-		return true;
-	}
-	llen = (size_t)(dash - s);
-	while (llen && s[llen - 1] == ' ')
-		llen--;
-	for (r = dash + 1; *r == ' '; r++)
-		;
-	rlen = strlen(r);
-	if (!port_number(p, n, what, s, llen, &out->lo) ||
-	    !port_number(p, n, what, r, rlen, &out->hi))
-		return false;
-	if (out->lo > out->hi) {
-		perr(p, n, "%s: port range %u-%u is inverted: write %u-%u", what,
-		     out->lo, out->hi, out->hi, out->lo);
-		return false;
-	}
-	return true;
-}
-
-static bool parse_prefix(struct parser *p, const struct ydoc_node *n,
-			 const char *what, struct ef_prefix *out)
-{
-	char err[128], text[EF_PREFIX_STRLEN];
-	unsigned flags = 0;
-
-	if (ef_prefix_parse(n->str, out, &flags, err, sizeof(err))) {
-		if (!strcmp(n->str, "any"))
-			perr(p, n, "%s: 'any' is not an address: leave %s out to match every address",
-			     what, what);
-		else if (rs_valid_name(n->str, EF_SET_NAME_MAX, "-_") &&
-			 find_set(p, n->str))
-			perr(p, n, "%s: %s; did you mean the set '$%s'?", what,
-			     err, n->str);
-		else
-			perr(p, n, "%s: %s", what, err);
-		return false;
-	}
-	if (flags & EF_PREFIX_HOST_BITS) {
-		ef_prefix_format(out, text, sizeof(text));
-		pwarn(p, n, "host bits set in %s, using %s", n->str, text);
-	}
-	return true;
 }
 
 /* ---- limits ---------------------------------------------------------- */
@@ -263,7 +156,7 @@ static void add_set_ref(struct parser *p, const struct rs_ctx *c,
 		     c->what, n->str, EF_SET_NAME_MAX - 1);
 		return;
 	}
-	s = find_set(p, name);
+	s = rs_find_set(p, name);
 	if (!s) {
 		const char *hint = suggest_set(p, name);
 
@@ -330,8 +223,8 @@ static void add_value(struct parser *p, const struct rs_ctx *c,
 	struct ef_port_range pr;
 	size_t first = e->n;
 
-	if (e->kind == EF_SET_ADDR ? !parse_prefix(p, n, c->what, &pf) :
-				     !parse_port_range(p, n, c->what, &pr))
+	if (e->kind == EF_SET_ADDR ? !rs_parse_prefix(p, n, c->what, &pf) :
+				     !rs_parse_port_range(p, n, c->what, &pr))
 		return;
 	if (entries_reserve(e, 1)) {
 		perr(p, n, "out of memory");
@@ -388,138 +281,6 @@ static void add_list(struct parser *p, const struct rs_ctx *c,
 		else
 			add_value(p, c, it, e);
 	}
-}
-
-/* ---- duplicates and overlaps ----------------------------------------- */
-
-struct overlap_scan {
-	struct parser *p;
-	const struct rs_ctx *c;
-	const struct rs_entries *e;
-	size_t reported;
-};
-
-static int cmp_entry(const void *a, const void *b, void *arg)
-{
-	const struct rs_entries *sort_entries = arg;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int c;
-
-	if (sort_entries->kind == EF_SET_ADDR) {
-		c = ef_prefix_cmp(&sort_entries->pfx[i], &sort_entries->pfx[j]);
-	} else {
-		const struct ef_port_range *x = &sort_entries->port[i];
-		const struct ef_port_range *y = &sort_entries->port[j];
-
-		/* Wider first among equal starts, so it covers the rest. */
-		c = x->lo != y->lo ? (x->lo < y->lo ? -1 : 1) :
-		    x->hi != y->hi ? (x->hi > y->hi ? -1 : 1) : 0;
-	}
-	return c ? c : (i > j) - (i < j);
-}
-
-static void format_entry(const struct rs_entries *e, size_t i, char *buf,
-			 size_t len)
-{
-	if (e->kind == EF_SET_ADDR)
-		ef_prefix_format(&e->pfx[i], buf, len);
-	else if (e->port[i].lo == e->port[i].hi)
-		snprintf(buf, len, "%u", e->port[i].lo);
-	else
-		snprintf(buf, len, "%u-%u", e->port[i].lo, e->port[i].hi);
-}
-
-/* "(at 3:14)" or "(set $x, at 3:14)" for entry i. */
-static void format_origin(const struct overlap_scan *s, size_t i, char *buf,
-			  size_t len)
-{
-	const struct rs_origin *o = &s->e->org[i];
-	char pos[320];
-
-	rs_format_pos(s->p, o->file, o->line, o->col, pos, sizeof(pos));
-	if (o->via >= 0)
-		snprintf(buf, len, "set $%s, at %s", s->p->sets[o->via].name, pos);
-	else
-		snprintf(buf, len, "at %s", pos);
-}
-
-/* Entry `in` overlaps entry `cover` (written elsewhere). */
-static void report_overlap(struct overlap_scan *s, size_t cover, size_t in)
-{
-	const struct rs_entries *e = s->e;
-	char a[EF_PREFIX_STRLEN], b[EF_PREFIX_STRLEN], where[400];
-	size_t later = cover > in ? cover : in, other = later == in ? cover : in;
-	bool same, inside;
-	const struct rs_origin *o;
-
-	if (++s->reported > RS_OVERLAP_REPORTS)
-		return;
-	if (e->kind == EF_SET_ADDR) {
-		same = !ef_prefix_cmp(&e->pfx[cover], &e->pfx[in]);
-		inside = true;
-	} else {
-		same = e->port[cover].lo == e->port[in].lo &&
-		       e->port[cover].hi == e->port[in].hi;
-		inside = e->port[in].hi <= e->port[cover].hi;
-	}
-	if (same) {
-		o = &e->org[later];
-		format_entry(e, later, a, sizeof(a));
-		format_origin(s, other, where, sizeof(where));
-		ef_warn(s->p->d, o->file, o->line, o->col,
-			"%s: duplicate entry %s (also %s)", s->c->what, a, where);
-		return;
-	}
-	/* The redundant entry is where the fix goes. */
-	if (!inside)
-		in = later, cover = other;
-	o = &e->org[in];
-	format_entry(e, in, a, sizeof(a));
-	format_entry(e, cover, b, sizeof(b));
-	format_origin(s, cover, where, sizeof(where));
-	ef_warn(s->p->d, o->file, o->line, o->col, "%s: %s %s %s (%s)",
-		s->c->what, a, inside ? "is already covered by" : "overlaps",
-		b, where);
-}
-
-/* Reports entries that repeat or overlap others brought by a different
- * element; one sort, one pass. */
-static void check_overlaps(struct parser *p, const struct rs_ctx *c,
-			   const struct rs_entries *e)
-{
-	struct overlap_scan s = { .p = p, .c = c, .e = e };
-	size_t *idx, cover = SIZE_MAX;
-
-	if (e->n < 2)
-		return;
-	idx = malloc(e->n * sizeof(*idx));
-	if (!idx) {
-		perr(p, c->node, "out of memory checking %s for duplicates", c->what);
-		return;
-	}
-	for (size_t i = 0; i < e->n; i++)
-		idx[i] = i;
-	qsort_r(idx, e->n, sizeof(*idx), cmp_entry, (void *)e);
-	for (size_t k = 0; k < e->n; k++) {
-		size_t i = idx[k];
-		bool hit;
-
-		if (cover == SIZE_MAX)
-			hit = false;
-		else if (e->kind == EF_SET_ADDR)
-			hit = ef_prefix_contains(&e->pfx[cover], &e->pfx[i]);
-		else
-			hit = e->port[i].lo <= e->port[cover].hi;
-		if (hit && e->org[i].elem != e->org[cover].elem)
-			report_overlap(&s, cover, i);
-		if (!hit || (e->kind == EF_SET_PORT &&
-			     e->port[i].hi > e->port[cover].hi))
-			cover = i;
-	}
-	if (s.reported > RS_OVERLAP_REPORTS)
-		pwarn(p, c->node, "%s: %zu more duplicate or overlapping entries not shown",
-		      c->what, s.reported - RS_OVERLAP_REPORTS);
-	free(idx);
 }
 
 /* ---- sets ------------------------------------------------------------ */
@@ -594,7 +355,7 @@ static void resolve_set(struct parser *p, struct rs_set *s)
 	if (p->d->errors != errors)
 		s->bad = true;
 	if (!s->bad)
-		check_overlaps(p, &c, &s->e);
+		rs_check_overlaps(p, &c, &s->e);
 	s->state = RS_SET_DONE;
 }
 
@@ -729,7 +490,7 @@ static void build_field(struct parser *p, const struct rs_ctx *c,
 	add_list(p, c, list, e);
 	if (p->d->errors != errors || !rs_dynamic_field(p, c, e) || e->n_dyn)
 		return;
-	check_overlaps(p, c, e);
+	rs_check_overlaps(p, c, e);
 	if (!e->n)
 		pwarn(p, n, "%s matches nothing: the sets it names are empty, so the rule can never match",
 		      c->what);

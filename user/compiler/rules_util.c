@@ -208,3 +208,116 @@ void rs_format_pos(const struct parser *p, const char *file, unsigned line,
 	else
 		snprintf(buf, len, "%s:%u", file, line);
 }
+
+static bool field_has_family(const struct ef_addr_field *f, uint8_t family)
+{
+	if (f->any)
+		return true;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].family == family)
+			return true;
+	return false;
+}
+
+bool ef_rule_has_family(const struct ef_rule *r, uint8_t family)
+{
+	return field_has_family(&r->src, family) &&
+	       field_has_family(&r->dst, family);
+}
+
+struct rs_set *rs_find_set(struct parser *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_sets; i++)
+		if (!strcmp(p->sets[i].name, name))
+			return &p->sets[i];
+	return NULL;
+}
+
+/* A port number at s[0, len). Reports and returns false when it is not. */
+static bool port_number(struct parser *p, const struct ydoc_node *n,
+			const char *what, const char *s, size_t len,
+			uint16_t *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		if (v <= 65535)
+			v = v * 10 + (unsigned long)(s[i] - '0');
+	if (!len || i != len) {
+		perr(p, n, "%s: '%s' is not a port: write a number from 0 to 65535, a range like 1024-65535, or a $set",
+		     what, n->str);
+		return false;
+	}
+	if (v > 65535) {
+		perr(p, n, "%s: port %.*s is outside 0-65535", what, (int)len, s);
+		return false;
+	}
+	if (len > 1 && s[0] == '0') {
+		perr(p, n, "%s: port '%.*s' has a leading zero: write it in plain decimal",
+		     what, (int)len, s);
+		return false;
+	}
+	*out = (uint16_t)v;
+	return true;
+}
+
+bool rs_parse_port_range(struct parser *p, const struct ydoc_node *n,
+			     const char *what, struct ef_port_range *out)
+{
+	const char *s = n->str, *dash = strchr(s + (s[0] == '-'), '-');
+	size_t llen, rlen;
+	const char *r;
+
+	if (!strcmp(s, "any")) {
+		perr(p, n, "%s: 'any' is not a port: leave %s out to match every port",
+		     what, what);
+		return false;
+	}
+	if (!dash) {
+		if (!port_number(p, n, what, s, strlen(s), &out->lo))
+			return false;
+		out->hi = out->lo;
+		return true;
+	}
+	llen = (size_t)(dash - s);
+	while (llen && s[llen - 1] == ' ')
+		llen--;
+	for (r = dash + 1; *r == ' '; r++)
+		;
+	rlen = strlen(r);
+	if (!port_number(p, n, what, s, llen, &out->lo) ||
+	    !port_number(p, n, what, r, rlen, &out->hi))
+		return false;
+	if (out->lo > out->hi) {
+		perr(p, n, "%s: port range %u-%u is inverted: write %u-%u", what,
+		     out->lo, out->hi, out->hi, out->lo);
+		return false;
+	}
+	return true;
+}
+
+bool rs_parse_prefix(struct parser *p, const struct ydoc_node *n,
+			 const char *what, struct ef_prefix *out)
+{
+	char err[128], text[EF_PREFIX_STRLEN];
+	unsigned flags = 0;
+
+	if (ef_prefix_parse(n->str, out, &flags, err, sizeof(err))) {
+		if (!strcmp(n->str, "any"))
+			perr(p, n, "%s: 'any' is not an address: leave %s out to match every address",
+			     what, what);
+		else if (rs_valid_name(n->str, EF_SET_NAME_MAX, "-_") &&
+			 rs_find_set(p, n->str))
+			perr(p, n, "%s: %s; did you mean the set '$%s'?", what,
+			     err, n->str);
+		else
+			perr(p, n, "%s: %s", what, err);
+		return false;
+	}
+	if (flags & EF_PREFIX_HOST_BITS) {
+		ef_prefix_format(out, text, sizeof(text));
+		pwarn(p, n, "host bits set in %s, using %s", n->str, text);
+	}
+	return true;
+}

@@ -119,18 +119,3 @@ void ef_ruleset_free(struct ef_ruleset *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
-static bool field_has_family(const struct ef_addr_field *f, uint8_t family)
-{
-	if (f->any)
-		return true;
-	for (size_t i = 0; i < f->n; i++)
-		if (f->v[i].family == family)
-			return true;
-	return false;
-}
-
-bool ef_rule_has_family(const struct ef_rule *r, uint8_t family)
-{
-	return field_has_family(&r->src, family) &&
-	       field_has_family(&r->dst, family);
-}

@@ -22,29 +22,10 @@
 #include <string.h>
 
 #include "rules_internal.h"
+#include "shadow_internal.h"
 #include "u32sort.h"
 
-typedef unsigned __int128 u128;
-
 #define NONE UINT32_MAX
-
-/* A closed interval of addresses (as numbers) or ports. */
-struct ival {
-	u128 lo, hi;
-};
-
-enum iset_kind {
-	IS_ANY = 0, /* field not written: no condition at all */
-	IS_NONE,    /* matches nothing (of this family) */
-	IS_LIST,    /* values in v */
-	IS_NOT,     /* values not in v */
-};
-
-struct iset {
-	enum iset_kind kind;
-	struct ival *v; /* sorted, disjoint, not adjacent */
-	size_t n;
-};
 
 struct rinfo {
 	bool dead;
@@ -98,179 +79,6 @@ struct checker {
  * compilation step: past this many candidate steps (about a second here)
  * it stops and says which rules it did not check. */
 #define SHADOW_WORK_MAX (1ull << 27)
-
-static const u128 fam_max[2] = { 0xffffffffu, ~(u128)0 };
-#define PORT_MAX ((u128)65535)
-
-static int cmp_ival(const void *a, const void *b)
-{
-	const struct ival *x = a, *y = b;
-
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
-/* Sorts and merges overlapping and adjacent intervals in place. */
-static void normalize(struct iset *s)
-{
-	size_t n = 0;
-
-	if (!s->n)
-		return;
-	qsort(s->v, s->n, sizeof(*s->v), cmp_ival);
-	for (size_t i = 1; i < s->n; i++) {
-		struct ival *last = &s->v[n];
-
-		if (s->v[i].lo <= last->hi + 1 || last->hi + 1 == 0) {
-			if (s->v[i].hi > last->hi)
-				last->hi = s->v[i].hi;
-			continue;
-		}
-		s->v[++n] = s->v[i];
-	}
-	s->n = n + 1;
-}
-
-static struct ival prefix_ival(const struct ef_prefix *pf, int fi)
-{
-	unsigned bits = fi ? 128 : 32;
-	struct ival iv = { 0, 0 };
-
-	for (unsigned i = 0; i < bits / 8; i++)
-		iv.lo = iv.lo << 8 | pf->addr[i];
-	iv.hi = iv.lo;
-	if (pf->len < bits)
-		iv.hi |= (((u128)1 << (bits - pf->len - 1)) << 1) - 1;
-	return iv;
-}
-
-/* The kind of a written field from the values it kept, and their order. */
-static void iset_finish(struct iset *s, bool negate)
-{
-	s->kind = !s->n ? IS_NONE : negate ? IS_NOT : IS_LIST;
-	normalize(s);
-}
-
-static int build_addr(const struct ef_addr_field *f, int fi, struct iset *s)
-{
-	uint8_t family = fi ? EF_AF_INET6 : EF_AF_INET;
-
-	if (f->any)
-		return 0; /* IS_ANY */
-	s->v = malloc((f->n ? f->n : 1) * sizeof(*s->v));
-	if (!s->v)
-		return -ENOMEM;
-	for (size_t i = 0; i < f->n; i++)
-		if (f->v[i].family == family)
-			s->v[s->n++] = prefix_ival(&f->v[i], fi);
-	iset_finish(s, f->negate);
-	return 0;
-}
-
-static int build_port(const struct ef_port_field *f, struct iset *s)
-{
-	if (f->any)
-		return 0;
-	s->v = malloc((f->n ? f->n : 1) * sizeof(*s->v));
-	if (!s->v)
-		return -ENOMEM;
-	for (; s->n < f->n; s->n++)
-		s->v[s->n] = (struct ival){ f->v[s->n].lo, f->v[s->n].hi };
-	iset_finish(s, f->negate);
-	return 0;
-}
-
-/* Index of the last interval starting at or before x, or -1. */
-static ptrdiff_t last_at_or_before(const struct iset *s, u128 x)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->v[mid].lo <= x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return (ptrdiff_t)lo - 1;
-}
-
-/* Every interval of b lies inside one interval of a. */
-static bool list_inside(const struct iset *a, const struct iset *b)
-{
-	if (!b->n)
-		return true;
-	/* Outside a's hull: the common answer, without a search. */
-	if (!a->n || b->v[0].lo < a->v[0].lo || b->v[b->n - 1].hi > a->v[a->n - 1].hi)
-		return false;
-	for (size_t i = 0; i < b->n; i++) {
-		ptrdiff_t k = last_at_or_before(a, b->v[i].lo);
-
-		if (k < 0 || b->v[i].hi > a->v[k].hi)
-			return false;
-	}
-	return true;
-}
-
-/* No interval of b meets an interval of a. */
-static bool list_disjoint(const struct iset *a, const struct iset *b)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		ptrdiff_t k = last_at_or_before(a, b->v[i].hi);
-
-		if (k >= 0 && a->v[k].hi >= b->v[i].lo)
-			return false;
-	}
-	return true;
-}
-
-/* a and b together cover [0, max]: a sweep over both sorted lists. */
-static bool union_is_all(const struct iset *a, const struct iset *b, u128 max)
-{
-	u128 need = 0;
-	size_t i = 0, j = 0;
-
-	while (i < a->n || j < b->n) {
-		const struct ival *v;
-
-		if (j == b->n || (i < a->n && a->v[i].lo <= b->v[j].lo))
-			v = &a->v[i++];
-		else
-			v = &b->v[j++];
-		if (v->lo > need)
-			return false;
-		if (v->hi >= need) {
-			if (v->hi >= max)
-				return true;
-			need = v->hi + 1;
-		}
-	}
-	return false;
-}
-
-/* Whether a accepts every value b accepts. Addresses exist in every
- * packet, so an address field not written means every value; ports do not,
- * so a port field not written is wider than every port list. */
-static bool iset_covers(const struct iset *a, const struct iset *b, u128 max,
-			bool any_is_all)
-{
-	static const struct iset everything = { .kind = IS_NOT };
-	const struct iset *bl = b;
-
-	if (a->kind == IS_ANY || b->kind == IS_NONE)
-		return true;
-	if (a->kind == IS_NONE)
-		return false;
-	if (b->kind == IS_ANY) {
-		if (!any_is_all)
-			return false;
-		bl = &everything; /* not in the empty list */
-	}
-	if (a->kind == IS_LIST)
-		return bl->kind == IS_LIST ? list_inside(a, bl) :
-					     union_is_all(a, bl, max);
-	return bl->kind == IS_LIST ? list_disjoint(a, bl) : list_inside(bl, a);
-}
 
 static bool has_glob(const char *s)
 {
@@ -401,14 +209,14 @@ static bool rule_covers(const struct checker *ck, uint32_t a, uint32_t b)
 	    !scalars_cover(ra, rb) || !ifaces_cover(ra, rb))
 		return false;
 	for (int f = 0; f < 2; f++)
-		if (!iset_covers(&ai->port[f], &bi->port[f], PORT_MAX, false))
+		if (!sh_iset_covers(&ai->port[f], &bi->port[f], PORT_MAX, false))
 			return false;
 	for (int fam = 0; fam < 2; fam++) {
 		if (!bi->fam[fam])
 			continue;
 		for (int f = 0; f < 2; f++)
-			if (!iset_covers(&ai->addr[f][fam], &bi->addr[f][fam],
-					 fam_max[fam], true))
+			if (!sh_iset_covers(&ai->addr[f][fam], &bi->addr[f][fam],
+					 sh_fam_max[fam], true))
 				return false;
 	}
 	return true;
@@ -459,7 +267,7 @@ static int build_index(struct checker *ck, int f, int fam, struct findex *ix)
 
 			if (fld->v[i].family != (fam ? EF_AF_INET6 : EF_AF_INET))
 				continue;
-			iv = prefix_ival(&fld->v[i], fam);
+			iv = sh_prefix_ival(&fld->v[i], fam);
 			ix->v[ix->n++] = (struct pentry){ iv.lo, iv.hi, (uint32_t)r, NONE, 0 };
 		}
 	}
@@ -595,10 +403,10 @@ static int build_info(const struct ef_ruleset *rs, const struct ef_rule *r,
 		    rs->frag_policy != EF_FRAGPOL_RULES);
 	for (int f = 0; f < 2; f++) {
 		ri->dead |= !pf[f]->any && !pf[f]->n;
-		if (build_port(pf[f], &ri->port[f]))
+		if (sh_build_port(pf[f], &ri->port[f]))
 			return -ENOMEM;
 		for (int fam = 0; fam < 2; fam++)
-			if (build_addr(af[f], fam, &ri->addr[f][fam]))
+			if (sh_build_addr(af[f], fam, &ri->addr[f][fam]))
 				return -ENOMEM;
 	}
 	return 0;

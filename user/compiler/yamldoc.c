@@ -9,9 +9,10 @@
  * ydoc_free() is a walk over a handful of chunks and aliases can share nodes
  * without reference counting.
  */
-#include "yamldoc.h"
+#include "yamldoc_internal.h"
 
 #include "fileio.h"
+#include "growth.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,192 +28,6 @@
 #define TAG_STR "tag:yaml.org,2002:str"
 #define TAG_SEQ "tag:yaml.org,2002:seq"
 #define TAG_MAP "tag:yaml.org,2002:map"
-
-/* ---- arena ---- */
-
-#define ARENA_CHUNK (64u << 10)
-#define ARENA_BIG (ARENA_CHUNK / 4)
-
-struct arena_chunk {
-	struct arena_chunk *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-
-struct arena {
-	struct arena_chunk *head;
-};
-
-static struct arena_chunk *arena_chunk_new(size_t cap)
-{
-	struct arena_chunk *c;
-
-	if (cap > SIZE_MAX - sizeof(*c))
-		return NULL;
-	c = malloc(sizeof(*c) + cap);
-	if (!c)
-		return NULL;
-	c->next = NULL;
-	c->used = 0;
-	c->cap = cap;
-	return c;
-}
-
-static void *arena_alloc(struct arena *a, size_t size)
-{
-	const size_t align = alignof(max_align_t);
-	struct arena_chunk *c = a->head;
-	size_t need;
-	void *p;
-
-	if (size > SIZE_MAX - align)
-		return NULL;
-	need = (size + align - 1) & ~(align - 1);
-	if (!need)
-		need = align;
-
-	/* Big blocks get a chunk of their own behind the current one, so the
-	 * free space of the current chunk is not wasted. */
-	if (need > ARENA_BIG) {
-		struct arena_chunk *big = arena_chunk_new(need);
-
-		if (!big)
-			return NULL;
-		big->used = need;
-		if (c) {
-			big->next = c->next;
-			c->next = big;
-		} else {
-			a->head = big;
-		}
-		return big->data;
-	}
-	if (!c || c->cap - c->used < need) {
-		c = arena_chunk_new(ARENA_CHUNK);
-		if (!c)
-			return NULL;
-		c->next = a->head;
-		a->head = c;
-	}
-	p = (unsigned char *)c->data + c->used;
-	c->used += need;
-	return p;
-}
-
-static void *arena_zalloc(struct arena *a, size_t size)
-{
-	void *p = arena_alloc(a, size);
-
-	if (p)
-		memset(p, 0, size);
-	return p;
-}
-
-static char *arena_strndup(struct arena *a, const char *s, size_t len)
-{
-	char *p;
-
-	if (len == SIZE_MAX)
-		return NULL;
-	p = arena_alloc(a, len + 1);
-	if (!p)
-		return NULL;
-	memcpy(p, s, len);
-	p[len] = '\0';
-	return p;
-}
-
-static void arena_free(struct arena *a)
-{
-	struct arena_chunk *c, *next;
-
-	if (!a)
-		return;
-	for (c = a->head; c; c = next) {
-		next = c->next;
-		free(c);
-	}
-	free(a);
-}
-
-/* ---- loader state ---- */
-
-struct anchor {
-	struct anchor *next; /* same bucket, newest first */
-	const char *name;
-	struct ydoc_node *node;
-	size_t size;   /* nodes in the anchored subtree after expansion */
-	unsigned level; /* nesting levels inside the node, 0 for a scalar */
-	bool complete; /* false while the anchored collection is open */
-};
-
-struct frame {
-	struct ydoc_node *node;
-	struct anchor *anchor;
-	size_t total_at_start;
-	unsigned level; /* deepest nesting among the children so far */
-	/* Children; for a mapping keys and values alternate. */
-	struct ydoc_node **kids;
-	size_t n, cap;
-	/* Keys seen so far in a big mapping: pair index + 1, 0 = empty. */
-	size_t *kh;
-	size_t kh_cap;
-	bool kh_ready; /* kh indexes this mapping (not one the buffer held) */
-	/* Where each key was written, for "first at" in duplicate
-	 * messages: a key that is an alias shares the anchored node, whose
-	 * line and col are the anchor's. */
-	unsigned *kpos;
-	size_t kpos_cap;
-};
-
-struct loader {
-	const char *name;
-	struct ef_diag *d;
-	struct arena *a;
-	const char *buf;
-	size_t len;
-	size_t total, max_nodes;
-	unsigned max_depth;
-	struct frame *stack;
-	size_t depth, stack_cap;
-	struct anchor **buckets;
-	size_t n_buckets, n_anchors;
-	unsigned n_docs;
-	unsigned soft_errors;
-	struct ydoc_node *root;
-	bool root_empty;
-};
-
-/* Duplicate detection switches from a scan to a hash set past this many
- * keys: most mappings are tiny and a scan is faster there. */
-#define SMALL_MAP 8
-
-static size_t hash_bytes(const char *s, size_t len)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
-	}
-	return (size_t)(h ^ (h >> 29));
-}
-
-static bool key_eq(const struct ydoc_node *a, const struct ydoc_node *b)
-{
-	return a->len == b->len && !memcmp(a->str, b->str, a->len);
-}
-
-/* Positions are 1-based for people; libyaml counts from 0. */
-static unsigned mark_line(const yaml_mark_t *m)
-{
-	return m->line >= UINT_MAX ? UINT_MAX : (unsigned)m->line + 1;
-}
-
-static unsigned mark_col(const yaml_mark_t *m)
-{
-	return m->column >= UINT_MAX ? UINT_MAX : (unsigned)m->column + 1;
-}
 
 static struct anchor *anchor_find(struct loader *l, const char *name)
 {
@@ -262,10 +77,10 @@ static int anchor_add(struct loader *l, const char *name,
 		l->buckets = v;
 		l->n_buckets = nb;
 	}
-	an = arena_zalloc(l->a, sizeof(*an));
+	an = yd_arena_zalloc(l->a, sizeof(*an));
 	if (!an)
 		return -ENOMEM;
-	an->name = arena_strndup(l->a, name, strlen(name));
+	an->name = yd_arena_strndup(l->a, name, strlen(name));
 	if (!an->name)
 		return -ENOMEM;
 	an->node = node;
@@ -297,119 +112,6 @@ static int count_nodes(struct loader *l, size_t add, bool alias,
 	return -EFBIG;
 }
 
-/* (Re)builds the key hash set from the first n_pairs keys, sized to keep
- * the load factor at most one quarter right after the build. */
-static int frame_key_index(struct frame *f, size_t n_pairs)
-{
-	size_t cap = 64;
-
-	while (cap < n_pairs * 4)
-		cap *= 2;
-	if (cap > f->kh_cap) {
-		size_t *kh = calloc(cap, sizeof(*kh));
-
-		if (!kh)
-			return -ENOMEM;
-		free(f->kh);
-		f->kh = kh;
-		f->kh_cap = cap;
-	} else {
-		memset(f->kh, 0, f->kh_cap * sizeof(*f->kh));
-	}
-	for (size_t i = 0; i < n_pairs; i++) {
-		const struct ydoc_node *k = f->kids[2 * i];
-		size_t h;
-
-		if (k->kind != YDOC_SCALAR)
-			continue;
-		h = hash_bytes(k->str, k->len) & (f->kh_cap - 1);
-		while (f->kh[h])
-			h = (h + 1) & (f->kh_cap - 1);
-		f->kh[h] = i + 1;
-	}
-	return 0;
-}
-
-/* Checks the newest key (kids[n - 1]) against the earlier ones. Returns the
- * pair index of an earlier equal key, or SIZE_MAX; negative errno on OOM is
- * passed through *err. */
-static size_t frame_find_dup(struct frame *f, int *err)
-{
-	size_t pair = (f->n - 1) / 2;
-	const struct ydoc_node *key = f->kids[f->n - 1];
-	size_t h;
-
-	*err = 0;
-	if (pair < SMALL_MAP) {
-		for (size_t i = 0; i < pair; i++) {
-			const struct ydoc_node *k = f->kids[2 * i];
-
-			if (k->kind == YDOC_SCALAR && key_eq(k, key))
-				return i;
-		}
-		return SIZE_MAX;
-	}
-	/* The set is built when the mapping stops being small (a buffer
-	 * kept from an earlier mapping holds stale entries; the key that
-	 * made it big may have been refused before reaching here, so test
-	 * the flag, not the count) and rebuilt before the load factor
-	 * reaches one half. */
-	if (!f->kh_ready || (pair + 1) * 2 > f->kh_cap) {
-		*err = frame_key_index(f, pair);
-		if (*err)
-			return SIZE_MAX;
-		f->kh_ready = true;
-	}
-	h = hash_bytes(key->str, key->len) & (f->kh_cap - 1);
-	for (; f->kh[h]; h = (h + 1) & (f->kh_cap - 1)) {
-		size_t i = f->kh[h] - 1;
-
-		if (key_eq(f->kids[2 * i], key))
-			return i;
-	}
-	f->kh[h] = pair + 1;
-	return SIZE_MAX;
-}
-
-static int frame_push_kid(struct frame *f, struct ydoc_node *n)
-{
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 16;
-		struct ydoc_node **v;
-
-		if (cap > SIZE_MAX / sizeof(*v))
-			return -ENOMEM;
-		v = realloc(f->kids, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		f->kids = v;
-		f->cap = cap;
-	}
-	f->kids[f->n++] = n;
-	return 0;
-}
-
-static int frame_note_key_pos(struct frame *f, const yaml_mark_t *m)
-{
-	size_t pair = (f->n - 1) / 2;
-
-	if (pair * 2 + 2 > f->kpos_cap) {
-		size_t cap = f->kpos_cap ? f->kpos_cap * 2 : 32;
-		unsigned *v;
-
-		if (cap > SIZE_MAX / sizeof(*v))
-			return -ENOMEM;
-		v = realloc(f->kpos, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		f->kpos = v;
-		f->kpos_cap = cap;
-	}
-	f->kpos[2 * pair] = mark_line(m);
-	f->kpos[2 * pair + 1] = mark_col(m);
-	return 0;
-}
-
 /* Hooks a complete or just opened node into its parent. m is where the
  * node (or the alias standing for it) was written; level is the nesting
  * inside it, which only aliases bring in complete. */
@@ -427,14 +129,14 @@ static int attach(struct loader *l, struct ydoc_node *n, unsigned level,
 	f = &l->stack[l->depth - 1];
 	if (level > f->level)
 		f->level = level;
-	err = frame_push_kid(f, n);
+	err = yd_frame_push_kid(f, n);
 	if (err)
 		return err;
 	if (f->node->kind != YDOC_MAP || f->n % 2 == 0)
 		return 0;
 
 	/* n is a key. */
-	err = frame_note_key_pos(f, m);
+	err = yd_frame_note_key_pos(f, m);
 	if (err)
 		return err;
 	if (n->kind != YDOC_SCALAR) {
@@ -451,7 +153,7 @@ static int attach(struct loader *l, struct ydoc_node *n, unsigned level,
 		l->soft_errors++;
 		return 0;
 	}
-	dup = frame_find_dup(f, &err);
+	dup = yd_frame_find_dup(f, &err);
 	if (err)
 		return err;
 	if (dup != SIZE_MAX) {
@@ -498,7 +200,7 @@ static void check_tag(struct loader *l, const yaml_char_t *tag,
 static struct ydoc_node *node_new(struct loader *l, enum ydoc_kind kind,
 				  const yaml_mark_t *m)
 {
-	struct ydoc_node *n = arena_zalloc(l->a, sizeof(*n));
+	struct ydoc_node *n = yd_arena_zalloc(l->a, sizeof(*n));
 
 	if (!n)
 		return NULL;
@@ -524,7 +226,7 @@ static int on_scalar(struct loader *l, const yaml_event_t *e)
 	if (!n)
 		return -ENOMEM;
 	n->len = e->data.scalar.length;
-	n->str = arena_strndup(l->a, (const char *)e->data.scalar.value,
+	n->str = yd_arena_strndup(l->a, (const char *)e->data.scalar.value,
 			       n->len);
 	if (!n->str)
 		return -ENOMEM;
@@ -645,7 +347,7 @@ static int on_end(struct loader *l)
 
 	if (n->kind == YDOC_SEQ) {
 		if (f->n) {
-			n->items = arena_alloc(l->a, f->n * sizeof(*n->items));
+			n->items = yd_arena_alloc(l->a, f->n * sizeof(*n->items));
 			if (!n->items)
 				return -ENOMEM;
 			memcpy(n->items, f->kids, f->n * sizeof(*n->items));
@@ -656,7 +358,7 @@ static int on_end(struct loader *l)
 		 * an empty scalar), so n is even. */
 		n->n_pairs = f->n / 2;
 		if (n->n_pairs) {
-			n->pairs = arena_alloc(l->a,
+			n->pairs = yd_arena_alloc(l->a,
 					       n->n_pairs * sizeof(*n->pairs));
 			if (!n->pairs)
 				return -ENOMEM;
@@ -819,13 +521,13 @@ int ydoc_load_buffer(const char *name, const char *buf, size_t len,
 		err = -ENOMEM;
 		goto out;
 	}
-	doc = arena_zalloc(l.a, sizeof(*doc));
+	doc = yd_arena_zalloc(l.a, sizeof(*doc));
 	if (!doc) {
 		err = -ENOMEM;
 		goto out;
 	}
 	doc->priv = l.a;
-	doc->name = arena_strndup(l.a, l.name, strlen(l.name));
+	doc->name = yd_arena_strndup(l.a, l.name, strlen(l.name));
 	if (!doc->name) {
 		err = -ENOMEM;
 		goto out;
@@ -860,7 +562,7 @@ out:
 	free(l.stack);
 	free(l.buckets);
 	if (!*out)
-		arena_free(l.a);
+		yd_arena_free(l.a);
 	return err;
 }
 
@@ -880,41 +582,4 @@ int ydoc_load_file(const char *path, const struct ydoc_limits *lim,
 		err = ydoc_load_buffer(path, buf, len, lim, out, d);
 	free(buf);
 	return err;
-}
-
-void ydoc_free(struct ydoc *doc)
-{
-	if (doc)
-		arena_free(doc->priv);
-}
-
-const struct ydoc_node *ydoc_map_get(const struct ydoc_node *map,
-				     const char *key)
-{
-	size_t len;
-
-	if (!map || map->kind != YDOC_MAP || !key)
-		return NULL;
-	len = strlen(key);
-	for (size_t i = 0; i < map->n_pairs; i++) {
-		const struct ydoc_node *k = map->pairs[i].key;
-
-		if (k->kind == YDOC_SCALAR && k->len == len &&
-		    !memcmp(k->str, key, len))
-			return map->pairs[i].value;
-	}
-	return NULL;
-}
-
-const char *ydoc_kind_name(enum ydoc_kind kind)
-{
-	switch (kind) {
-	case YDOC_SCALAR:
-		return "scalar";
-	case YDOC_SEQ:
-		return "sequence";
-	case YDOC_MAP:
-		return "mapping";
-	}
-	return "node";
 }

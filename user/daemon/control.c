@@ -23,19 +23,6 @@
 #include "log.h"
 #include "ruleset.h"
 
-static int make_addr(const char *path, struct sockaddr_un *sa)
-{
-	size_t len = strlen(path);
-
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	/* Leave room for the NUL: a truncated path would name another file. */
-	if (!len || len >= sizeof(sa->sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa->sun_path, path, len);
-	return 0;
-}
-
 /* mkdir -p of path's parent directory. Directories this creates get mode
  * 0755 whatever the umask is, so that the layout does not depend on how
  * the daemon was started; existing ones are left alone. */
@@ -137,16 +124,61 @@ static int clear_stale(const char *path)
 	return 0;
 }
 
+/* The listening socket at path (sa), mode 0600 from its creation; *bound
+ * once the file exists. 0 or -errno (logged). */
+static int bind_listen(struct efd_control *c, const struct sockaddr_un *sa,
+		       const char *path, bool *bound)
+{
+	mode_t old_mask;
+	int ret;
+
+	/* Non-blocking: the daemon's event loop polls it and serve() must
+	 * never block in accept(). */
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		ret = -errno;
+		ef_log_err("cannot create the control socket %s: %s",
+			   path, strerror(-ret));
+		return ret;
+	}
+	/* bind() creates the file with the umask applied: with 0177 it is
+	 * 0600 from the start, so there is no moment where anyone but root
+	 * could connect. The umask is process-wide; the daemon is
+	 * single-threaded, so restoring it right away is enough. */
+	old_mask = umask(0177);
+	ret = bind(c->fd, (const struct sockaddr *)sa, sizeof(*sa)) ? -errno : 0;
+	umask(old_mask);
+	if (ret) {
+		ef_log_err("cannot create the control socket %s: %s",
+			   path, strerror(-ret));
+		return ret;
+	}
+	*bound = true;
+	/* Explicitly too, in case the file system ignores the umask. */
+	if (chmod(path, 0600)) {
+		ret = -errno;
+		ef_log_err("cannot set mode 0600 on the control socket %s: %s",
+			   path, strerror(-ret));
+		return ret;
+	}
+	if (listen(c->fd, CTL_BACKLOG)) {
+		ret = -errno;
+		ef_log_err("cannot listen on the control socket %s: %s",
+			   path, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 int efd_control_open(const char *path, struct efd_control **out)
 {
 	struct efd_control *c = NULL;
 	struct sockaddr_un sa;
 	bool bound = false;
-	mode_t old_mask;
 	int ret;
 
 	*out = NULL;
-	ret = make_addr(path, &sa);
+	ret = efd_control_addr(path, &sa);
 	if (ret) {
 		ef_log_err("control socket path '%s' is empty or longer than %zu bytes: choose a shorter daemon.control-socket",
 			   path, sizeof(sa.sun_path) - 1);
@@ -173,41 +205,9 @@ int efd_control_open(const char *path, struct efd_control **out)
 	if (ret)
 		goto fail;
 
-	/* Non-blocking: the daemon's event loop polls it and serve() must
-	 * never block in accept(). */
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
-		ret = -errno;
-		ef_log_err("cannot create the control socket %s: %s",
-			   path, strerror(-ret));
+	ret = bind_listen(c, &sa, path, &bound);
+	if (ret)
 		goto fail;
-	}
-	/* bind() creates the file with the umask applied: with 0177 it is
-	 * 0600 from the start, so there is no moment where anyone but root
-	 * could connect. The umask is process-wide; the daemon is
-	 * single-threaded, so restoring it right away is enough. */
-	old_mask = umask(0177);
-	ret = bind(c->fd, (const struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
-	umask(old_mask);
-	if (ret) {
-		ef_log_err("cannot create the control socket %s: %s",
-			   path, strerror(-ret));
-		goto fail;
-	}
-	bound = true;
-	/* Explicitly too, in case the file system ignores the umask. */
-	if (chmod(path, 0600)) {
-		ret = -errno;
-		ef_log_err("cannot set mode 0600 on the control socket %s: %s",
-			   path, strerror(-ret));
-		goto fail;
-	}
-	if (listen(c->fd, CTL_BACKLOG)) {
-		ret = -errno;
-		ef_log_err("cannot listen on the control socket %s: %s",
-			   path, strerror(-ret));
-		goto fail;
-	}
 	ret = efd_ctl_conns_init(c);
 	if (ret) {
 		ef_log_err("cannot set up serving the control socket %s: %s",
@@ -293,181 +293,5 @@ int efd_control_set_group(struct efd_control *c, gid_t gid, const char *name)
 	if (open_up)
 		ef_log_info("control socket %s: members of group %s may use status",
 			    c->path, name);
-	return 0;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits until fd is ready for events or the deadline passes. */
-static int wait_fd(int fd, short events, long long deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-
-	for (;;) {
-		long long left = deadline - now_ms();
-		int n;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
-		if (n > 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return -errno;
-	}
-}
-
-/* connect() on a non-blocking Unix socket does not return EINPROGRESS:
- * it fails with EAGAIN while the listener's backlog is full. Retry, a
- * little later each time, until the deadline. */
-static int connect_until(int fd, const struct sockaddr_un *sa,
-			 long long deadline)
-{
-	struct timespec pause = { .tv_nsec = 10 * 1000000 };
-
-	for (;;) {
-		if (!connect(fd, (const struct sockaddr *)sa, sizeof(*sa)))
-			return 0;
-		if (errno == EPERM)
-			return -EACCES; /* e.g. an LSM: same meaning here */
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		if (now_ms() >= deadline)
-			return -ETIMEDOUT;
-		nanosleep(&pause, NULL);
-	}
-}
-
-int efd_control_request(const char *path, struct json_object *req,
-			int timeout_ms, struct json_object **resp)
-{
-	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-	struct sockaddr_un sa;
-	const char *s, *why;
-	char *buf = NULL, *line = NULL;
-	size_t len = 0, cap = 0, sent = 0, line_len;
-	int fd = -1, ret;
-
-	*resp = NULL;
-	ret = make_addr(path, &sa);
-	if (ret)
-		goto out;
-	/* Non-blocking throughout: poll() then bounds the whole exchange by
-	 * one deadline, whatever the daemon does. */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = connect_until(fd, &sa, deadline);
-	if (ret)
-		goto out;
-
-	s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!s) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	line_len = strlen(s) + 1;
-	line = malloc(line_len);
-	if (!line) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	memcpy(line, s, line_len - 1);
-	line[line_len - 1] = '\n';
-	while (sent < line_len) {
-		ssize_t n = send(fd, line + sent, line_len - sent, MSG_NOSIGNAL);
-
-		if (n >= 0) {
-			sent += (size_t)n;
-			continue;
-		}
-		if (errno == EPIPE || errno == ECONNRESET)
-			break; /* the daemon answered early (e.g. refused us):
-				* its response is still there to read */
-		if (errno != EAGAIN && errno != EINTR) {
-			ret = -errno;
-			goto out;
-		}
-		ret = wait_fd(fd, POLLOUT, deadline);
-		if (ret)
-			goto out;
-	}
-	/* Tells the daemon the request is complete even if it reads to EOF
-	 * rather than to the newline. */
-	shutdown(fd, SHUT_WR);
-
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < 4096) {
-			char *nb;
-
-			if (cap >= CTL_RESPONSE_MAX) {
-				ret = -EMSGSIZE;
-				goto out;
-			}
-			cap = cap ? cap * 2 : 8192;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-		}
-		n = recv(fd, buf + len, cap - len, 0);
-		if (n > 0) {
-			len += (size_t)n;
-			continue;
-		}
-		if (n == 0)
-			break;
-		/* A daemon that closes without reading all of our request
-		 * resets the connection after its response: that response
-		 * was read, so it is the end. */
-		if (errno == ECONNRESET && len)
-			break;
-		if (errno != EAGAIN && errno != EINTR) {
-			ret = -errno;
-			goto out;
-		}
-		ret = wait_fd(fd, POLLIN, deadline);
-		if (ret)
-			goto out;
-	}
-
-	buf[len] = '\0'; /* room: cap - len >= 4096 before each recv */
-	*resp = efd_control_parse_json(buf, len, &why);
-	if (!*resp)
-		ret = -EPROTO;
-	else if (!json_object_is_type(*resp, json_type_object)) {
-		json_object_put(*resp);
-		*resp = NULL;
-		ret = -EPROTO;
-	}
-out:
-	free(line);
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return ret;
-}
-
-int efd_control_default_path(const char *instance, char *buf, size_t len)
-{
-	size_t max = len < EF_SOCKET_PATH_MAX ? len : EF_SOCKET_PATH_MAX;
-	int n;
-
-	/* Also bounded by sun_path: a longer path could never be bound. */
-	n = snprintf(buf, len, "%s/%s.sock", EF_SOCKET_DIR, instance);
-	if (n < 0 || (size_t)n >= max)
-		return -ENAMETOOLONG;
 	return 0;
 }

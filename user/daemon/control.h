@@ -2,7 +2,7 @@
 /*
  * edgefwd's control socket: a Unix stream socket (mode 0600) on which root
  * peers (checked with SO_PEERCRED) send one JSON request per connection
- * and read one JSON response. `edgefw reload` is its client.
+ * and read one JSON response. `edgefw reload` is its client (user/ctl/control_client.h).
  *
  * Who may do what: root may send any command. With a read-only group
  * (efd_control_set_group; daemon.control-group), the socket is root:GROUP
@@ -26,6 +26,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "control_client.h"
 
 struct json_object;
 struct efd_control;
@@ -95,14 +97,5 @@ int efd_control_set_group(struct efd_control *c, gid_t gid, const char *name);
 const char *efd_control_group(const struct efd_control *c);
 /* Closes the socket and removes its file. NULL is fine. */
 void efd_control_close(struct efd_control *c);
-
-/* Client side (edgefw): sends req to the daemon at path and parses its
- * response into *resp. -ENOENT / -ECONNREFUSED when no daemon listens
- * there, other -errno otherwise. timeout_ms bounds the whole exchange. */
-int efd_control_request(const char *path, struct json_object *req,
-			int timeout_ms, struct json_object **resp);
-
-/* Default socket path of an instance: /run/edgefw/INSTANCE.sock. */
-int efd_control_default_path(const char *instance, char *buf, size_t len);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* What control.c (socket, client) and control_request.c (one request)
+/* What control.c (socket), control_conn.c and control_request.c (one request)
  * share. Not an API: control.h is. */
 #ifndef EDGEFW_CONTROL_INTERNAL_H
 #define EDGEFW_CONTROL_INTERNAL_H
@@ -9,12 +9,10 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include "control_client.h"
+
 struct json_object;
 
-#define CTL_REQUEST_MAX (64 * 1024)
-/* Responses carry every diagnostic of a rules file: allow far more than a
- * request, but still bound what a misbehaving peer can make us buffer. */
-#define CTL_RESPONSE_MAX (4 * 1024 * 1024)
 /* A client has this long from connecting to having sent its request and
  * read the response; then its connection is closed. */
 #define CTL_DEADLINE_MS 2000
@@ -50,11 +48,5 @@ struct efd_control {
  * listening); frees them. 0 or -errno. */
 int efd_ctl_conns_init(struct efd_control *c);
 void efd_ctl_conns_free(struct efd_control *c);
-
-/* Parses exactly one JSON value in buf[0..len), which buf[len] == '\0'
- * ends (trailing white space is fine, trailing garbage is not). On error
- * returns NULL and *why says what is wrong. */
-struct json_object *efd_control_parse_json(const char *buf, size_t len,
-					   const char **why);
 
 #endif

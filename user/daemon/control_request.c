@@ -13,49 +13,8 @@
 
 #include "control.h"
 #include "control_internal.h"
+#include "exitcode.h"
 #include "log.h"
-
-struct json_object *efd_control_parse_json(const char *buf, size_t len,
-					   const char **why)
-{
-	struct json_tokener *tok;
-	struct json_object *obj = NULL;
-	enum json_tokener_error jerr;
-	size_t end;
-
-	*why = NULL;
-	if (len > INT32_MAX) {
-		*why = "too large";
-		return NULL;
-	}
-	tok = json_tokener_new();
-	if (!tok) {
-		*why = "out of memory";
-		return NULL;
-	}
-	/* Length -1: the tokener stops at the NUL, which also ends a bare
-	 * number ("1" alone would otherwise stay "incomplete"). An embedded
-	 * NUL stops it early and shows up as trailing garbage below. */
-	obj = json_tokener_parse_ex(tok, buf, -1);
-	jerr = json_tokener_get_error(tok);
-	if (!obj) {
-		*why = jerr == json_tokener_continue || jerr == json_tokener_success
-			       ? "incomplete JSON"
-			       : json_tokener_error_desc(jerr);
-		goto out;
-	}
-	for (end = json_tokener_get_parse_end(tok); end < len; end++) {
-		if (!strchr(" \t\r\n", buf[end]) || buf[end] == '\0') {
-			*why = "garbage after the JSON value";
-			json_object_put(obj);
-			obj = NULL;
-			break;
-		}
-	}
-out:
-	json_tokener_free(tok);
-	return obj;
-}
 
 bool efd_control_read_only(const char *command)
 {
@@ -155,7 +114,7 @@ struct json_object *efd_control_dispatch(const char *buf, size_t len,
 	if (!resp)
 		goto out;
 	json_object_object_add(resp, "ok", json_object_new_boolean(0));
-	json_object_object_add(resp, "exit", json_object_new_int(1));
+	json_object_object_add(resp, "exit", json_object_new_int(EF_EXIT_INPUT));
 	fn(arg, command, peer, req, resp);
 out:
 	json_object_put(req);

@@ -80,7 +80,7 @@ static void resync(struct efd *d, bool report)
 	if (d->fleet_hold)
 		return;
 
-	if (efd_reconcile(d, &d->rs, false, &diag) != EFD_OK)
+	if (efd_reconcile(d, &d->rs, false, &diag) != EF_EXIT_OK)
 		ef_log_err("could not bring the attachments in line with %s; retrying in %d s",
 			   d->config_path, RECHECK_TICKS * TICK_MS / 1000);
 	if (report || diag.n)
@@ -120,7 +120,7 @@ static void check_foreign_change(struct efd *d)
 		    d->instance, (unsigned long long)d->version,
 		    (unsigned long long)st.version, (unsigned long long)st.ruleset_hash,
 		    d->config_path);
-	if (efd_reconcile(d, &d->rs, true, &diag) != EFD_OK)
+	if (efd_reconcile(d, &d->rs, true, &diag) != EF_EXIT_OK)
 		ef_log_err("cannot restore %s; trying again in %d s", d->config_path,
 			   TICK_MS / 1000);
 	efd_print_diag(&diag);
@@ -255,11 +255,11 @@ static int loop(struct efd *d)
 			if (errno == EINTR)
 				continue;
 			ef_log_err("epoll_wait: %s", strerror(errno));
-			return EFD_SYSTEM;
+			return EF_EXIT_SYSTEM;
 		}
 		for (int i = 0; i < n; i++)
 			if (dispatch(d, ev[i].data.u32))
-				return EFD_OK;
+				return EF_EXIT_OK;
 		if (d->metrics)
 			efd_metrics_run(d->metrics);
 	}
@@ -371,17 +371,17 @@ static int load_config(struct efd *d, const char *config_path)
 
 	if (!realpath(config_path, path)) {
 		ef_log_err("cannot open the config %s: %s", config_path, strerror(errno));
-		return EFD_INPUT;
+		return EF_EXIT_INPUT;
 	}
 	d->config_path = strdup(path);
 	if (!d->config_path)
-		return EFD_SYSTEM;
+		return EF_EXIT_SYSTEM;
 	ret = ef_ruleset_load(d->config_path, &d->rs, &diag);
 	efd_print_diag(&diag);
 	ef_diag_free(&diag);
 	if (ret) {
 		ef_log_err("%s has errors: nothing was loaded or attached", d->config_path);
-		return EFD_INPUT;
+		return EF_EXIT_INPUT;
 	}
 	d->conf = d->rs.daemon;
 	snprintf(d->instance, sizeof(d->instance), "%s",
@@ -390,7 +390,7 @@ static int load_config(struct efd *d, const char *config_path)
 	if (!d->rs.n_attach)
 		ef_log_warn("%s has no 'interfaces' section: edgefwd attaches nowhere",
 			    d->config_path);
-	return EFD_OK;
+	return EF_EXIT_OK;
 }
 
 static int start(struct efd *d, const char *config_path)
@@ -401,14 +401,14 @@ static int start(struct efd *d, const char *config_path)
 	int ret, status;
 
 	status = load_config(d, config_path);
-	if (status != EFD_OK)
+	if (status != EF_EXIT_OK)
 		return status;
 	if (take_ownership(d) || ef_bpffs_ensure())
-		return EFD_SYSTEM;
+		return EF_EXIT_SYSTEM;
 	ret = setup_events(d);
 	if (ret) {
 		ef_log_err("cannot set up the event loop: %s", strerror(-ret));
-		return EFD_SYSTEM;
+		return EF_EXIT_SYSTEM;
 	}
 	/* Subscribe before listing, so no change falls between the two. */
 	ret = efd_linkmon_open(&d->linkmon);
@@ -416,17 +416,17 @@ static int start(struct efd *d, const char *config_path)
 		ret = efd_watch(d, efd_linkmon_fd(d->linkmon), EFD_EV_LINKS);
 	if (ret) {
 		ef_log_err("cannot subscribe to link notifications: %s", strerror(-ret));
-		return EFD_SYSTEM;
+		return EF_EXIT_SYSTEM;
 	}
 
 	snprintf(path, sizeof(path), "%s/%s", EF_PIN_ROOT, d->instance);
 	if (!stat(path, &st))
 		report_adoption(d);
 	efd_fleet_begin(d); /* issue 18: the rules may come from etcd */
-	status = d->fleet_hold ? EFD_OK : efd_reconcile(d, &d->rs, true, &diag);
+	status = d->fleet_hold ? EF_EXIT_OK : efd_reconcile(d, &d->rs, true, &diag);
 	efd_print_diag(&diag);
 	ef_diag_free(&diag);
-	if (status != EFD_OK) {
+	if (status != EF_EXIT_OK) {
 		ef_log_err("cannot load %s into instance '%s'%s", d->config_path,
 			   d->instance, d->adopted ? ": the rules in force stay" : "");
 		return status;
@@ -440,9 +440,9 @@ static int start(struct efd *d, const char *config_path)
 	ret = arm(d->tick_fd, TICK_MS, true);
 	if (ret) {
 		ef_log_err("cannot arm the daemon's timer: %s", strerror(-ret));
-		return EFD_SYSTEM;
+		return EF_EXIT_SYSTEM;
 	}
-	return EFD_OK;
+	return EF_EXIT_OK;
 }
 
 static void close_fd(int fd)
@@ -505,10 +505,10 @@ int efd_run(const char *config_path, const char *pid_file, int ready_fd)
 	ret = block_signals(&d);
 	if (ret) {
 		ef_log_err("cannot take over SIGHUP, SIGTERM and SIGINT: %s", strerror(-ret));
-		return EFD_SYSTEM;
+		return EF_EXIT_SYSTEM;
 	}
 	status = start(&d, config_path);
-	if (status == EFD_OK) {
+	if (status == EF_EXIT_OK) {
 		ran = true;
 		ef_log_info("ready: instance '%s', control socket %s%s%s",
 			    d.instance, d.socket_path,

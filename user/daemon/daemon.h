@@ -15,6 +15,7 @@
 
 #include "confirm.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "instance.h"
 #include "ruleset.h"
 
@@ -113,7 +114,7 @@ struct efd {
 
 /* Runs the daemon until SIGTERM or SIGINT: loads config_path, attaches,
  * serves. ready_fd (or -1) gets one byte once the daemon is ready.
- * Returns an enum efd_status for the exit code. */
+ * Returns an enum ef_exit for the exit code. */
 int efd_run(const char *config_path, const char *pid_file, int ready_fd);
 
 /* reconcile.c: brings the instance in line with rs and the interfaces
@@ -121,7 +122,7 @@ int efd_run(const char *config_path, const char *pid_file, int ready_fd);
  * detaches those rs no longer asks for, switches to rs's tables when
  * `force` or when the interfaces they were compiled for changed, then
  * attaches where missing. Updates d->targets and d->version. Returns an
- * enum efd_status; compile errors go to diag, the rest is logged. */
+ * enum ef_exit; compile errors go to diag, the rest is logged. */
 int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 		  struct ef_diag *diag);
 
@@ -192,19 +193,14 @@ void efd_metrics_render_capacity(FILE *f, const struct efd *d,
 				 const struct edgefw_instance_info *info,
 				 size_t n_rules, size_t n_attached);
 
-/* Exit codes of a reload, also returned over the control socket; the same
- * as edgefw's (0 ok, 1 bad input, 2 the system refused). */
-enum efd_status {
-	EFD_OK = 0,
-	EFD_INPUT = 1,
-	EFD_SYSTEM = 2,
-};
+/* A reload's result, also returned over the control socket: an enum
+ * ef_exit (exitcode.h), edgefw's exit codes. */
 
 /* Rereads the config file (or `file`, which must then be the config file
  * itself), compiles and switches atomically, then attaches and detaches as
  * its `interfaces` section says. Diagnostics (errors and warnings) are
  * added to diag; on any error the rules in force stay. Returns an
- * enum efd_status; *summary gets one line for the caller. */
+ * enum ef_exit; *summary gets one line for the caller. */
 int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 	       char *summary, size_t summary_len);
 

@@ -26,7 +26,7 @@ void efd_on_set(struct efd *d, const char *command, const struct efd_peer *peer,
 	json_object_object_get_ex(req, "set", &name);
 	json_object_object_get_ex(req, "entries", &entries);
 	if (ef_instance_open(d->instance, EF_OPEN_SHARED | EF_OPEN_DYNSETS, &inst)) {
-		json_object_object_add(resp, "exit", json_object_new_int(2));
+		json_object_object_add(resp, "exit", json_object_new_int(EF_EXIT_SYSTEM));
 		json_object_object_add(resp, "message",
 				       json_object_new_string("cannot open the instance: see edgefwd's log"));
 		return;

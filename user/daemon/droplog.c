@@ -266,8 +266,8 @@ int efd_droplog_format(const struct edgefw_log_event *e, const char *rule,
 		if (e->dport != EDGEFW_NO_L4)
 			add_int(o, "icmp_code", e->dport, &ret);
 	}
-	if (e->frag == 1 || e->frag == 2)
-		add_str(o, "fragment", e->frag == 1 ? "first" : "later", &ret);
+	if (e->frag == EDGEFW_FRAG_FIRST || e->frag == EDGEFW_FRAG_LATER)
+		add_str(o, "fragment", e->frag == EDGEFW_FRAG_FIRST ? "first" : "later", &ret);
 	add_int(o, "length", e->pkt_len, &ret);
 	if (e->vlan != EDGEFW_UNTAGGED)
 		add_int(o, "vlan", e->vlan, &ret);
@@ -530,7 +530,7 @@ void efd_droplog_close(struct efd_droplog *l)
 			ef_log_warn("drop log: closing %s: %s", l->path,
 				    strerror(errno));
 	} else if (l->out) {
-		fflush(l->out);
+		(void)fflush(l->out); /* the next write reports a full disk */
 	}
 	if (l->ring_fd >= 0)
 		close(l->ring_fd);

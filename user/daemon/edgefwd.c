@@ -50,10 +50,10 @@ static int background(int *ready_fd)
 	}
 	close(fds[1]);
 	if (read(fds[0], &c, 1) == 1)
-		exit(EFD_OK);
+		exit(EF_EXIT_OK);
 	if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
 		exit(WEXITSTATUS(status));
-	exit(EFD_SYSTEM);
+	exit(EF_EXIT_SYSTEM);
 }
 
 int main(int argc, char **argv)
@@ -84,18 +84,18 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return EFD_OK;
+			return EF_EXIT_OK;
 		case 'V':
 			ef_version_print(stdout, "edgefwd");
-			return EFD_OK;
+			return EF_EXIT_OK;
 		default:
 			usage(stderr);
-			return EFD_INPUT;
+			return EF_EXIT_INPUT;
 		}
 	}
 	if (!config || optind != argc) {
 		usage(stderr);
-		return EFD_INPUT;
+		return EF_EXIT_INPUT;
 	}
 	/* Line-buffered so the journal (or a test) sees each line at once. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 		ret = background(&ready_fd);
 		if (ret) {
 			ef_log_err("cannot start in the background: %s", strerror(-ret));
-			return EFD_SYSTEM;
+			return EF_EXIT_SYSTEM;
 		}
 	}
 	return efd_run(config, pid_file, ready_fd);

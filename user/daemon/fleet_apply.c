@@ -187,14 +187,14 @@ void efd_on_fleet(struct efd *d)
 	status = efd_reload(d, NULL, &diag, summary, sizeof(summary));
 	d->fleet_next = NULL;
 	efd_print_diag(&diag);
-	if (status == EFD_OK && (keep = strdup(dir))) {
+	if (status == EF_EXIT_OK && (keep = strdup(dir))) {
 		free(d->fleet_dir);
 		d->fleet_dir = keep;
 		d->fleet_hold = false;
 		ef_log_info("etcd source: revision %lld in force: %s", (long long)rev, summary);
 		efd_fleet_done(d->fleet, rev, NULL);
 	} else {
-		describe_failure(&diag, status == EFD_OK ? "out of memory" : summary,
+		describe_failure(&diag, status == EF_EXIT_OK ? "out of memory" : summary,
 				 err, sizeof(err));
 		ef_log_err("etcd source: revision %lld refused: %s", (long long)rev, summary);
 		efd_fleet_done(d->fleet, rev, err);

@@ -24,6 +24,19 @@
 #include "progs.h"
 #include "version.h"
 
+/* The daemon's optional parts by the name that metrics label them with
+ * and status reports them under. */
+static const char *const part_names[EFD_PART_COUNT] = {
+	[EFD_PART_CONTROL] = "control_socket",
+	[EFD_PART_DROPLOG] = "drop_log",
+	[EFD_PART_METRICS] = "metrics",
+};
+
+const char *efd_part_name(enum efd_part p)
+{
+	return p < EFD_PART_COUNT ? part_names[p] : "?";
+}
+
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 struct efd_metrics {
@@ -177,7 +190,7 @@ static void render_instance(FILE *f, const struct ef_stats *st,
 		for (size_t i = 0; st && i < st->n_ifaces; i++) {
 			const struct ef_iface_stat *s = &st->ifaces[i];
 
-			for (uint8_t a = 0; a < EDGEFW_ACT_COUNT; a++)
+			for (unsigned a = 0; a < EDGEFW_ACT_COUNT; a++)
 				sample(f, if_fams[k].name,
 				       if_fams[k].bytes ? s->act[a].bytes :
 							  s->act[a].packets,

@@ -23,17 +23,6 @@
 #define BACKOFF_FIRST_S 1
 #define BACKOFF_MAX_S 60
 
-static const char *const part_names[EFD_PART_COUNT] = {
-	[EFD_PART_CONTROL] = "control_socket",
-	[EFD_PART_DROPLOG] = "drop_log",
-	[EFD_PART_METRICS] = "metrics",
-};
-
-const char *efd_part_name(enum efd_part p)
-{
-	return p < EFD_PART_COUNT ? part_names[p] : "?";
-}
-
 int efd_watch(struct efd *d, int fd, unsigned tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
@@ -177,7 +166,7 @@ static void try_part(struct efd *d, enum efd_part p)
 			apply_control_group(d);
 		if (s->failures)
 			ef_log_info("%s: working again after %llu failed attempts",
-				    part_names[p], (unsigned long long)s->failures);
+				    efd_part_name(p), (unsigned long long)s->failures);
 		s->up = true;
 		s->error = 0;
 		s->backoff_s = 0;
@@ -191,7 +180,7 @@ static void try_part(struct efd *d, enum efd_part p)
 		s->backoff_s = BACKOFF_MAX_S;
 	s->retry_at = now_s() + (time_t)s->backoff_s;
 	ef_log_warn("%s is not available (%s): the rules stay enforced; trying again in %u s",
-		    part_names[p], strerror(-ret), s->backoff_s);
+		    efd_part_name(p), strerror(-ret), s->backoff_s);
 }
 
 void efd_parts_apply(struct efd *d)

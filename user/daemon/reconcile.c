@@ -191,8 +191,9 @@ static void settle_recorded(struct ef_instance *inst,
 			ef_log_info("%s (ifindex %d) is now %s: %s attachment kept",
 				    val.ifname, l->ifindex, l->name, hook);
 			memcpy(val.ifname, l->name, sizeof(val.ifname));
-			bpf_map_update_elem(inst->maps.attachments, &keys[i],
-					    &val, BPF_EXIST);
+			/* Only the name in a record: the attachment stands. */
+			(void)bpf_map_update_elem(inst->maps.attachments, &keys[i],
+						  &val, BPF_EXIST);
 		}
 		if (!ef_hook_is_attached(inst, l->ifindex, keys[i].hook)) {
 			/* Someone removed it behind our back: attach anew. */
@@ -238,12 +239,77 @@ static void attach_missing(struct efd *d, struct ef_instance *inst,
 	}
 }
 
+/* The interfaces the targets name, each once (t is sorted by name). */
+static const char **target_names(const struct efd_target *t, size_t n,
+				 size_t *n_names)
+{
+	const char **names = calloc(n + 1, sizeof(*names));
+
+	*n_names = 0;
+	if (!names)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!i || strcmp(t[i].ifname, t[i - 1].ifname))
+			names[(*n_names)++] = t[i].ifname;
+	return names;
+}
+
+/* Puts the compiled rules in force; on success the instance's fingerprint
+ * becomes *fp (taken). */
+static int apply_compiled(struct efd *d, struct ef_instance *inst,
+			  const struct ef_ruleset *rs, struct ef_compiled *c,
+			  bool force, size_t n_names, char **fp)
+{
+	struct ef_apply_summary sum;
+
+	/* Recompiled because interfaces changed, not the rules: the
+	 * version, which tells operators the rules changed, stays. */
+	if (force ? ef_tables_apply(inst, rs, c, &sum) :
+		    ef_tables_apply_same(inst, rs, c, &sum))
+		return -1;
+	d->version = sum.version;
+	d->used_cells = c->n_cells; /* for edgefw_usage */
+	d->used_classes = c->n_classes;
+	free(d->applied_fp);
+	d->applied_fp = *fp;
+	*fp = NULL;
+	ef_log_info("ruleset version %llu in force: %zu rules (%zu added, %zu removed, %zu kept with their counters) for %zu interfaces%s",
+		    sum.version, rs->n_rules, sum.rules_added,
+		    sum.rules_removed, sum.rules_kept, n_names,
+		    force ? "" : " (recompiled for the interfaces now present)");
+	if (sum.ct_removed)
+		ef_log_info("removed %zu tracked flows the new rules no longer accept",
+			    sum.ct_removed);
+	/* New 'vlan:' rules may meet tags XDP cannot see. */
+	ef_xdp_vlan_check_all(inst);
+	return 0;
+}
+
+/* Someone removed the instance under us (the last `edgefw detach`): the
+ * new one holds no rules, so they are loaded before anything is attached
+ * to it (compiled now if they were not), and its ring read from now on. */
+static int recreated(struct efd *d, const struct ef_ruleset *rs,
+		     const char **names, size_t n_names, struct ef_compiled *c,
+		     bool *compiled, struct ef_diag *diag)
+{
+	ef_log_warn("instance '%s' was removed by someone else: creating it again",
+		    d->instance);
+	d->droplog_stale = true;
+	/* The programs loaded for the old one use its maps. */
+	ef_prog_cache_clear();
+	if (*compiled)
+		return 0;
+	if (ef_compile(rs, names, n_names, c, diag))
+		return -1;
+	*compiled = true;
+	return 0;
+}
+
 int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 		  struct ef_diag *diag)
 {
 	struct efd_target *t = NULL;
 	struct efd_link *links = NULL;
-	struct ef_apply_summary sum;
 	struct ef_compiled c;
 	struct ef_needs needs;
 	struct ef_instance inst;
@@ -252,7 +318,7 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 	bool compiled = false, opened = false;
 	char *fp = NULL;
 	bool attach_failed = false, relink;
-	int ret, status = EFD_SYSTEM;
+	int ret, status = EF_EXIT_SYSTEM;
 
 	/* libbpf and libxdp chatter only matters when something failed. */
 	ef_liblog_hold();
@@ -264,19 +330,16 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 	if (build_targets(rs, links, n_links, &t, &n))
 		goto out;
 	fp = fingerprint(rs, t, n);
-	names = calloc(n + 1, sizeof(*names));
+	names = target_names(t, n, &n_names);
 	if (!fp || !names)
 		goto out;
-	for (size_t i = 0; i < n; i++)
-		if (!i || strcmp(t[i].ifname, t[i - 1].ifname))
-			names[n_names++] = t[i].ifname;
 
 	relink = !force && d->applied_fp && strcmp(fp, d->applied_fp);
 	force |= !d->applied_fp;
 	if (force || relink) {
 		ret = ef_compile(rs, names, n_names, &c, diag);
 		if (ret) {
-			status = ret == -ENOMEM ? EFD_SYSTEM : EFD_INPUT;
+			status = ret == -ENOMEM ? EF_EXIT_SYSTEM : EF_EXIT_INPUT;
 			goto out;
 		}
 		compiled = true;
@@ -291,47 +354,15 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 		goto out;
 	opened = true;
 	if (inst.created && d->applied_fp) {
-		/* Someone removed the instance under us (the last `edgefw
-		 * detach`): the new one holds no rules, so load them before
-		 * anything is attached to it, and read its ring from now on. */
-		ef_log_warn("instance '%s' was removed by someone else: creating it again",
-			    d->instance);
-		d->droplog_stale = true;
-		/* The programs loaded for the old one use its maps. */
-		ef_prog_cache_clear();
-		if (!compiled) {
-			ret = ef_compile(rs, names, n_names, &c, diag);
-			if (ret)
-				goto out;
-			compiled = true;
-		}
+		if (recreated(d, rs, names, n_names, &c, &compiled, diag))
+			goto out;
 		force = true;
 	}
 
 	ef_hook_recover_all(&inst);
 	settle_recorded(&inst, links, n_links, t, n);
-	if (compiled) {
-		/* Recompiled because interfaces changed, not the rules: the
-		 * version, which tells operators the rules changed, stays. */
-		if (force ? ef_tables_apply(&inst, rs, &c, &sum) :
-			    ef_tables_apply_same(&inst, rs, &c, &sum))
-			goto out;
-		d->version = sum.version;
-		d->used_cells = c.n_cells; /* for edgefw_usage */
-		d->used_classes = c.n_classes;
-		free(d->applied_fp);
-		d->applied_fp = fp;
-		fp = NULL;
-		ef_log_info("ruleset version %llu in force: %zu rules (%zu added, %zu removed, %zu kept with their counters) for %zu interfaces%s",
-			    sum.version, rs->n_rules, sum.rules_added,
-			    sum.rules_removed, sum.rules_kept, n_names,
-			    force ? "" : " (recompiled for the interfaces now present)");
-		if (sum.ct_removed)
-			ef_log_info("removed %zu tracked flows the new rules no longer accept",
-				    sum.ct_removed);
-		/* New 'vlan:' rules may meet tags XDP cannot see. */
-		ef_xdp_vlan_check_all(&inst);
-	}
+	if (compiled && apply_compiled(d, &inst, rs, &c, force, n_names, &fp))
+		goto out;
 	/* Events only once something reads them (start opens the log after
 	 * the first pass and sets the rate itself). */
 	if (d->droplog)
@@ -344,9 +375,9 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
 	d->targets = t;
 	d->n_targets = n;
 	t = NULL;
-	status = EFD_OK;
+	status = EF_EXIT_OK;
 out:
-	ef_liblog_release(status != EFD_OK || attach_failed);
+	ef_liblog_release(status != EF_EXIT_OK || attach_failed);
 	if (opened)
 		ef_instance_close(&inst);
 	if (compiled)

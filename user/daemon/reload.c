@@ -40,18 +40,11 @@ void efd_notify_status(struct efd *d, const char *state)
  * read `edgefw check` output read the daemon's log too. */
 void efd_print_diag(const struct ef_diag *diag)
 {
-	for (size_t i = 0; i < diag->n; i++) {
-		const struct ef_diag_entry *e = &diag->v[i];
-		bool err = e->sev == EF_SEV_ERROR;
+	char line[EF_DIAG_LINE_MAX];
 
-		if (e->line)
-			ef_log_prio(err ? 3 : 4, "%s:%u:%u: %s: %s",
-				    e->file ? e->file : "?", e->line, e->col,
-				    err ? "error" : "warning", e->msg);
-		else
-			ef_log_prio(err ? 3 : 4, "%s: %s: %s",
-				    e->file ? e->file : "edgefwd",
-				    err ? "error" : "warning", e->msg);
+	for (size_t i = 0; i < diag->n; i++) {
+		ef_diag_format(&diag->v[i], "edgefwd", line, sizeof(line));
+		ef_log_prio(diag->v[i].sev == EF_SEV_ERROR ? 3 : 4, "%s", line);
 	}
 }
 
@@ -133,7 +126,7 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 		snprintf(summary, summary_len,
 			 "edgefwd reloads its own config, %s; edit that file and reload without a file name",
 			 d->config_path);
-		status = EFD_INPUT;
+		status = EF_EXIT_INPUT;
 		goto fail;
 	}
 	efd_notify_status(d, "RELOADING=1");
@@ -141,18 +134,18 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 		snprintf(summary, summary_len,
 			 "%s has errors: the rules in force (version %llu) stay",
 			 what, (unsigned long long)d->version);
-		status = EFD_INPUT;
+		status = EF_EXIT_INPUT;
 		goto fail;
 	}
 	if (check_conf_change(d, &rs, diag)) {
 		ef_ruleset_free(&rs);
 		snprintf(summary, summary_len, "%s was not loaded: the rules in force (version %llu) stay",
 			 what, (unsigned long long)d->version);
-		status = EFD_INPUT;
+		status = EF_EXIT_INPUT;
 		goto fail;
 	}
 	status = efd_reconcile(d, &rs, true, diag);
-	if (status != EFD_OK) {
+	if (status != EF_EXIT_OK) {
 		ef_ruleset_free(&rs);
 		snprintf(summary, summary_len,
 			 "%s could not be switched in: the rules in force (version %llu) stay",
@@ -167,7 +160,7 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 		 what, (unsigned long long)d->version, d->rs.n_rules);
 	efd_reload_observe(d, seconds_since(&t0), true);
 	efd_notify_status(d, "READY=1");
-	return EFD_OK;
+	return EF_EXIT_OK;
 fail:
 	d->reloads.failed++;
 	d->reloads.last_failed = true;
@@ -189,7 +182,7 @@ void efd_reload_and_log(struct efd *d, const char *why)
 	ef_log_info("%s: reloading %s", why, d->config_path);
 	status = efd_reload(d, NULL, &diag, summary, sizeof(summary));
 	efd_print_diag(&diag);
-	if (status == EFD_OK)
+	if (status == EF_EXIT_OK)
 		ef_log_info("%s", summary);
 	else
 		ef_log_err("%s", summary);
@@ -199,20 +192,10 @@ void efd_reload_and_log(struct efd *d, const char *why)
 void efd_add_diag(struct json_object *resp, const struct ef_diag *diag)
 {
 	struct json_object *arr = json_object_new_array();
-	char line[1024];
+	char line[EF_DIAG_LINE_MAX];
 
 	for (size_t i = 0; i < diag->n; i++) {
-		const struct ef_diag_entry *e = &diag->v[i];
-
-		const char *sev = e->sev == EF_SEV_ERROR ? "error" : "warning";
-
-		if (e->line)
-			snprintf(line, sizeof(line), "%s:%u:%u: %s: %s",
-				 e->file ? e->file : "?", e->line, e->col, sev,
-				 e->msg);
-		else
-			snprintf(line, sizeof(line), "%s: %s: %s",
-				 e->file ? e->file : "edgefwd", sev, e->msg);
+		ef_diag_format(&diag->v[i], "edgefwd", line, sizeof(line));
 		json_object_array_add(arr, json_object_new_string(line));
 	}
 	json_object_object_add(resp, "diagnostics", arr);
@@ -220,7 +203,7 @@ void efd_add_diag(struct json_object *resp, const struct ef_diag *diag)
 
 void efd_set_result(struct json_object *resp, int status, const char *msg)
 {
-	json_object_object_add(resp, "ok", json_object_new_boolean(status == EFD_OK));
+	json_object_object_add(resp, "ok", json_object_new_boolean(status == EF_EXIT_OK));
 	json_object_object_add(resp, "exit", json_object_new_int(status));
 	json_object_object_add(resp, "message", json_object_new_string(msg));
 }
@@ -229,43 +212,6 @@ void efd_set_result(struct json_object *resp, int status, const char *msg)
  * attached, against the instance's capacity; refusals at the capacity and
  * programs loaded (verified) by this daemon, which stay at one per hook
  * however many interfaces come and go. */
-static void add_attachments(struct json_object *resp, const struct efd *d)
-{
-	struct json_object *o = json_object_new_object();
-	size_t attached = 0;
-
-	if (!o)
-		return;
-	for (size_t i = 0; i < d->n_targets; i++)
-		attached += d->targets[i].attached;
-	json_object_object_add(o, "wanted", json_object_new_uint64(d->n_targets));
-	json_object_object_add(o, "attached", json_object_new_uint64(attached));
-	json_object_object_add(o, "capacity", json_object_new_int(EDGEFW_MAX_ATTACH));
-	json_object_object_add(o, "refused_at_capacity",
-			       json_object_new_uint64(d->attach_refused));
-	json_object_object_add(o, "program_loads",
-			       json_object_new_uint64(ef_prog_loads()));
-	json_object_object_add(resp, "attachments", o);
-}
-
-static void add_parts(struct json_object *resp, const struct efd *d)
-{
-	struct json_object *parts = json_object_new_object();
-
-	for (int p = 0; p < EFD_PART_COUNT; p++) {
-		const struct efd_part_state *s = &d->parts[p];
-		const char *state = !s->wanted ? "off" : s->up ? "up" : "retrying";
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "state", json_object_new_string(state));
-		if (s->error)
-			json_object_object_add(o, "error",
-					       json_object_new_string(strerror(-s->error)));
-		json_object_object_add(parts, efd_part_name((enum efd_part)p), o);
-	}
-	json_object_object_add(resp, "parts", parts);
-}
-
 int efd_reload_for_peer(struct efd *d, const struct efd_peer *peer,
 			const char *file, struct json_object *resp)
 {
@@ -277,13 +223,13 @@ int efd_reload_for_peer(struct efd *d, const struct efd_peer *peer,
 		    d->config_path, (int)peer->pid, (unsigned)peer->uid);
 	status = efd_reload(d, file, &diag, summary, sizeof(summary));
 	efd_print_diag(&diag);
-	if (status == EFD_OK)
+	if (status == EF_EXIT_OK)
 		ef_log_info("%s", summary);
 	else
 		ef_log_err("%s", summary);
 	efd_set_result(resp, status, summary);
 	efd_add_diag(resp, &diag);
-	if (status == EFD_OK) { /* what `edgefw reload --json` reports */
+	if (status == EF_EXIT_OK) { /* what `edgefw reload --json` reports */
 		json_object_object_add(resp, "file", json_object_new_string(d->config_path));
 		json_object_object_add(resp, "version", json_object_new_uint64(d->version));
 		json_object_object_add(resp, "rules", json_object_new_uint64(d->rs.n_rules));
@@ -291,67 +237,3 @@ int efd_reload_for_peer(struct efd *d, const struct efd_peer *peer,
 	ef_diag_free(&diag);
 	return status;
 }
-
-void efd_on_control(void *arg, const char *command,
-		    const struct efd_peer *peer, struct json_object *req,
-		    struct json_object *resp)
-{
-	struct efd *d = arg;
-	struct json_object *file = NULL;
-	char summary[512], msg[256];
-
-	/* Lockout safety (confirm.c): reloads with a window, and confirm. */
-	if (!strcmp(command, "reload") &&
-	    json_object_object_get_ex(req, "confirm_seconds", NULL)) {
-		efd_confirm_on_reload(d, peer, req, resp);
-		return;
-	}
-	if (!strcmp(command, "confirm")) {
-		efd_confirm_on_confirm(d, peer, resp);
-		return;
-	}
-	if (!strcmp(command, "reload")) {
-		if (!efd_confirm_allows_plain_reload(d, summary, sizeof(summary))) {
-			efd_set_result(resp, EFD_INPUT, summary);
-			return;
-		}
-		json_object_object_get_ex(req, "file", &file);
-		efd_reload_for_peer(d, peer, file ? json_object_get_string(file) : NULL,
-				    resp);
-		return;
-	}
-	if (!strcmp(command, "notice")) {
-		struct json_object *text = NULL;
-
-		json_object_object_get_ex(req, "text", &text);
-		ef_log_warn("control socket: %s, behind edgefwd's back: it will put its own rules and attachments back",
-			    text ? json_object_get_string(text) : "a forced change");
-		efd_set_result(resp, EFD_OK, "noted");
-		return;
-	}
-	if (!strcmp(command, "status")) {
-		efd_set_result(resp, EFD_OK, "edgefwd is running");
-		json_object_object_add(resp, "instance", json_object_new_string(d->instance));
-		json_object_object_add(resp, "config", json_object_new_string(d->config_path));
-		json_object_object_add(resp, "version", json_object_new_uint64(d->version));
-		json_object_object_add(resp, "rules", json_object_new_uint64(d->rs.n_rules));
-		json_object_object_add(resp, "reloads_ok", json_object_new_uint64(d->reloads.ok));
-		json_object_object_add(resp, "reloads_failed", json_object_new_uint64(d->reloads.failed));
-		json_object_object_add(resp, "pid", json_object_new_int(getpid()));
-		json_object_object_add(resp, "foreign_changes",
-				       json_object_new_uint64(d->foreign_changes));
-		add_attachments(resp, d);
-		add_parts(resp, d);
-		efd_fleet_status(d, resp); /* issue 18: an etcd source */
-		efd_confirm_status(d, resp);
-		ef_json_envelope(resp, "status");
-		return;
-	}
-	if (efd_set_command(command)) { /* issue 16: dynamic sets */
-		efd_on_set(d, command, peer, req, resp);
-		return;
-	}
-	snprintf(msg, sizeof(msg), "unknown command '%s': use reload, confirm, status, notice, set-add, set-del or set-flush", command);
-	efd_set_result(resp, EFD_INPUT, msg);
-}
-

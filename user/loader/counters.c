@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "growth.h"
 #include "log.h"
 
 static const char *const reason_names[] = {
@@ -138,17 +139,9 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 		ret = read_sum(inst->maps.rule_stats, s, buf, ncpu, &sum);
 		if (ret)
 			goto out;
-		if (st->n_rules == cap) {
-			size_t ncap = cap ? cap * 2 : 32;
-			struct ef_rule_stat *v = realloc(st->rules, ncap * sizeof(*v));
-
-			if (!v) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			st->rules = v;
-			cap = ncap;
-		}
+		ret = EF_GROW(&st->rules, &cap, st->n_rules + 1);
+		if (ret)
+			goto out;
 		r = &st->rules[st->n_rules++];
 		memcpy(r->name, m->name, sizeof(r->name));
 		r->name[sizeof(r->name) - 1] = '\0';

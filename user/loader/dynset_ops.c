@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "growth.h"
 #include "log.h"
 
 uint64_t ef_boottime_ns(void)
@@ -44,6 +45,23 @@ int ef_dynset_names(const struct ef_instance *inst,
 			memcpy(names[(*n)++], m.name, EDGEFW_DYNSET_NAME_MAX);
 	}
 	return 0;
+}
+
+int ef_dynset_outer_fd(const struct ef_instance *inst, int fam)
+{
+	return fam ? inst->maps.dynset6_tbl : inst->maps.dynset4_tbl;
+}
+
+/* The trie in slot's place of family fam, opened; -errno. */
+int ef_dynset_fd(const struct ef_instance *inst, __u32 slot, int fam)
+{
+	__u32 id;
+	int fd;
+
+	if (bpf_map_lookup_elem(ef_dynset_outer_fd(inst, fam), &slot, &id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
 }
 
 static void say_no_such_set(const struct ef_instance *inst, const char *name)
@@ -189,15 +207,8 @@ static int collect_one(void *arg, int fam, const void *key,
 
 	if (!st->all && (!v->expires || v->expires > st->now))
 		return 0;
-	if (st->n_keys == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 1024;
-		void *k = realloc(st->keys, cap * sizeof(*st->keys));
-
-		if (!k)
-			return -ENOMEM;
-		st->keys = k;
-		st->cap = cap;
-	}
+	if (EF_GROW(&st->keys, &st->cap, st->n_keys + 1))
+		return -ENOMEM;
 	memcpy(st->keys[st->n_keys++], key, fam ? sizeof(struct edgefw_dyn6_key) :
 						  sizeof(struct edgefw_dyn4_key));
 	return 0;

@@ -18,11 +18,6 @@
 static const __u32 key_size[2] = { sizeof(struct edgefw_dyn4_key),
 				   sizeof(struct edgefw_dyn6_key) };
 
-static int outer_fd(const struct ef_instance *inst, int fam)
-{
-	return fam ? inst->maps.dynset6_tbl : inst->maps.dynset4_tbl;
-}
-
 static int read_meta(const struct ef_instance *inst, __u32 slot,
 		     struct edgefw_dynset_meta *m)
 {
@@ -52,18 +47,6 @@ static int create_trie(const char *name, int fam, __u32 size)
 			   fam ? '6' : '4', name, size, strerror(-fd));
 	}
 	return fd;
-}
-
-/* The trie in slot's place of family fam, opened; -errno. */
-int ef_dynset_fd(const struct ef_instance *inst, __u32 slot, int fam)
-{
-	__u32 id;
-	int fd;
-
-	if (bpf_map_lookup_elem(outer_fd(inst, fam), &slot, &id))
-		return -errno;
-	fd = bpf_map_get_fd_by_id(id);
-	return fd < 0 ? -errno : fd;
 }
 
 /* Copies what old holds into new (a resize); entries that do not fit are
@@ -101,7 +84,7 @@ static int install_tries(struct ef_instance *inst, __u32 slot,
 		if (old >= 0)
 			ret = copy_entries(old, fd, fam, BPF_ANY, &lost);
 		/* Packets see the whole old trie, then the whole new one. */
-		if (!ret && bpf_map_update_elem(outer_fd(inst, fam), &slot, &fd,
+		if (!ret && bpf_map_update_elem(ef_dynset_outer_fd(inst, fam), &slot, &fd,
 						BPF_ANY))
 			ret = -errno;
 		/* The update returned after a grace period: no program writes
@@ -265,7 +248,7 @@ static void drop_slot(struct ef_instance *inst, __u32 slot,
 	ef_dynset_count(&s, &live, &expired);
 	ef_dynset_close(&s);
 	for (int fam = 0; fam < 2; fam++)
-		bpf_map_delete_elem(outer_fd(inst, fam), &slot);
+		bpf_map_delete_elem(ef_dynset_outer_fd(inst, fam), &slot);
 	if (bpf_map_update_elem(inst->maps.dynset_meta, &slot, &empty, BPF_ANY))
 		ef_log_warn("cannot free the slot of dynamic set '%s' in %s: %s",
 			    m->name, inst->dir, strerror(errno));

@@ -68,6 +68,8 @@ int ef_dynset_count(struct ef_dynset *s, size_t *live, size_t *expired);
 int ef_dynset_names(const struct ef_instance *inst,
 		    char names[][EDGEFW_DYNSET_NAME_MAX], size_t *n);
 
+/* The map of maps that holds family fam's tries (0: IPv4, 1: IPv6). */
+int ef_dynset_outer_fd(const struct ef_instance *inst, int fam);
 /* The trie of family fam (0 IPv4, 1 IPv6) in slot, opened; -errno. */
 int ef_dynset_fd(const struct ef_instance *inst, __u32 slot, int fam);
 

@@ -84,9 +84,12 @@ static int copy_hash(int from, int to, __u32 key_size, __u32 value_size,
 			continue;
 		memcpy(keys + n * key_size, next, key_size);
 		if (++n == COPY_BATCH || only_new) {
+			/* Entries already there are newer: they stay. */
 			for (size_t i = 0; only_new && i < n; i++)
-				bpf_map_update_elem(to, keys + i * key_size,
-						    vals + i * value_size, BPF_NOEXIST);
+				if (bpf_map_update_elem(to, keys + i * key_size,
+							vals + i * value_size, BPF_NOEXIST) &&
+				    errno != EEXIST && !ret)
+					ret = -errno;
 			if (!only_new)
 				ret = ef_update_batch(to, keys, vals, n, "grow_copy");
 			n = 0;

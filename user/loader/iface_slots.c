@@ -119,7 +119,7 @@ static void hash_count_add(struct ef_instance *inst, int delta)
 
 	bpf_map_lookup_elem(inst->maps.ifslot_direct, &zero, &e);
 	e.slot = delta < 0 && !e.slot ? 0 : e.slot + (__u32)delta;
-	bpf_map_update_elem(inst->maps.ifslot_direct, &zero, &e, BPF_ANY);
+	(void)bpf_map_update_elem(inst->maps.ifslot_direct, &zero, &e, BPF_ANY);
 }
 
 int ef_iface_slot_publish(struct ef_instance *inst,
@@ -158,7 +158,7 @@ void ef_attachment_forget(struct ef_instance *inst,
 	if (key->ifindex % EDGEFW_IFSLOT_DIRECT &&
 	    !bpf_map_lookup_elem(inst->maps.ifslot_direct, &idx, &e) &&
 	    e.ifindex == key->ifindex) {
-		bpf_map_update_elem(inst->maps.ifslot_direct, &idx, &none, BPF_ANY);
+		(void)bpf_map_update_elem(inst->maps.ifslot_direct, &idx, &none, BPF_ANY);
 		return;
 	}
 	if (!bpf_map_delete_elem(inst->maps.ifslot_hash, key))

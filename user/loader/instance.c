@@ -64,7 +64,7 @@ static pid_t parent_of(pid_t pid)
 	/* "pid (comm) state ppid ...": comm may hold spaces and ')'. */
 	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
 		sscanf(p + 1, " %*c %d", &ppid);
-	fclose(f);
+	(void)fclose(f); /* read only: nothing to lose */
 	return (pid_t)ppid;
 }
 

@@ -18,46 +18,7 @@
 #define EF_INSTANCE_NAME_MAX 32
 
 /* Every map of kern/edgefw.bpf.c, by its name in the object and its pin. */
-#define EF_PINNED_MAPS(X) \
-	X(cells_tbl)      \
-	X(class_tbl)      \
-	X(tnode_tbl)      \
-	X(tleaf_tbl)      \
-	X(rule_tbl)       \
-	X(lpm6_tbl)       \
-	X(host6_tbl)      \
-	X(chain_tbl)      \
-	X(leaf_tbl)       \
-	X(ctx_tbl)        \
-	X(gen_config)     \
-	X(active)         \
-	X(rule_stats)     \
-	X(default_stats)  \
-	X(reason_stats)   \
-	X(iface_stats)    \
-	X(rule_meta)      \
-	X(instance_info)  \
-	X(gen_info)       \
-	X(attachments)    \
-	X(tx_ports)       \
-	X(rcu_sync)       \
-	X(log_ring)       \
-	X(log_config)     \
-	X(log_state)      \
-	X(ifslot_direct)  \
-	X(ifslot_hash)    \
-	X(ct_tbl)         \
-	X(ct_new_tbl)     \
-	X(ct_stats)    \
-	X(dynset4_tbl)    \
-	X(dynset6_tbl)    \
-	X(dynset_meta)    \
-	X(dyn_config)     \
-	X(limit_tbl)      \
-	X(dyn_stats)      \
-	X(limit_stats)    \
-	X(tree_scratch)   \
-	X(decide_scratch)
+#include "edgefw_maps.h" /* EF_PINNED_MAPS(X), from the skeleton */
 
 struct ef_maps {
 #define EF_MAP_FIELD(name) int name;

@@ -25,7 +25,7 @@ int ef_map_memlock(int fd, uint64_t *bytes)
 			ret = 0;
 			break;
 		}
-	fclose(f);
+	(void)fclose(f); /* read only: nothing to lose */
 	return ret;
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "growth.h"
 #include "edgefw.h"
 #include "fault.h"
 
@@ -110,17 +111,9 @@ static int purge_lpm6(int fd, __u32 gen)
 		prev = &key;
 		if (!lpm6_is_gen(&key, gen))
 			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 1024;
-			struct edgefw_lpm6_key *v = realloc(doomed, ncap * sizeof(*v));
-
-			if (!v) {
-				ret = -ENOMEM;
-				break;
-			}
-			doomed = v;
-			cap = ncap;
-		}
+		ret = EF_GROW(&doomed, &cap, n + 1);
+		if (ret)
+			break;
 		doomed[n++] = key;
 	}
 	if (!ret)

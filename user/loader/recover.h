@@ -14,22 +14,8 @@
 #include <stdbool.h>
 
 #include "edgefw.h"
+#include "attach_record.h"
 #include "instance.h"
-
-struct ef_pending {
-	struct edgefw_attach_key key;
-	struct edgefw_attach_val prev; /* the record it replaces, if any */
-	bool had_prev;
-};
-
-/* Records key as pending with slot and ifname. 0 or -errno (logged). */
-int ef_attach_begin(struct ef_instance *inst, struct ef_pending *p,
-		    __u32 slot, const char *ifname);
-/* Completes the record with the attached program's id and mode. */
-int ef_attach_commit(struct ef_instance *inst, struct ef_pending *p,
-		     __u32 prog_id, __u32 mode);
-/* The attach failed: puts back what was recorded before. */
-void ef_attach_abort(struct ef_instance *inst, struct ef_pending *p);
 
 /* True when the program with id uses the instance's maps. */
 bool ef_prog_is_ours(const struct ef_instance *inst, __u32 prog_id);

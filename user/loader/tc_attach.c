@@ -16,7 +16,7 @@
 #include "iface_slots.h"
 #include "liblog.h"
 #include "log.h"
-#include "recover.h"
+#include "attach_record.h"
 #include "nl.h"
 #include "progs.h"
 #include "strutil.h"

@@ -16,7 +16,7 @@
 #include "progs.h"
 #include "xdp_direct.h"
 #include "liblog.h"
-#include "recover.h"
+#include "attach_record.h"
 #include "log.h"
 #include "rxvlan.h"
 #include "strutil.h"

@@ -12,6 +12,7 @@
 #include "addr.h"
 #include "duration.h"
 #include "dynsets.h"
+#include "exitcode.h"
 #include "log.h"
 
 bool efd_set_command(const char *command)
@@ -46,18 +47,18 @@ static int parse_entries(struct json_object *req, struct json_object *resp,
 
 	if (!json_object_object_get_ex(req, "entries", &arr) ||
 	    !json_object_is_type(arr, json_type_array)) {
-		result(resp, 1, "bad request: no \"entries\" array");
+		result(resp, EF_EXIT_INPUT, "bad request: no \"entries\" array");
 		return -EINVAL;
 	}
 	len = json_object_array_length(arr);
 	if (len > EFD_SET_BATCH) {
-		result(resp, 1, "bad request: %zu entries, at most %d per request",
+		result(resp, EF_EXIT_INPUT, "bad request: %zu entries, at most %d per request",
 		       len, EFD_SET_BATCH);
 		return -E2BIG;
 	}
 	*out = calloc(len + 1, sizeof(**out));
 	if (!*out) {
-		result(resp, 2, "out of memory for %zu entries", len);
+		result(resp, EF_EXIT_SYSTEM, "out of memory for %zu entries", len);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < len; i++) {
@@ -66,7 +67,7 @@ static int parse_entries(struct json_object *req, struct json_object *resp,
 					json_object_get_string(it) : NULL;
 
 		if (!s || ef_prefix_parse(s, &(*out)[i], NULL, err, sizeof(err))) {
-			result(resp, 1, "entry %zu '%.60s' is not an address or prefix: %s; nothing was changed",
+			result(resp, EF_EXIT_INPUT, "entry %zu '%.60s' is not an address or prefix: %s; nothing was changed",
 			       i + 1, s ? s : "(not a string)",
 			       s ? err : "write \"192.0.2.1\" or \"2001:db8::/64\"");
 			free(*out);
@@ -89,7 +90,7 @@ static int parse_timeout(struct json_object *req, struct json_object *resp,
 		return 0;
 	s = json_object_is_type(t, json_type_string) ? json_object_get_string(t) : "";
 	if (ef_parse_duration(s, ns)) {
-		result(resp, 1, "timeout '%.40s' is not a duration: write 30s, 10m, 1h, 7d, or 0 for never",
+		result(resp, EF_EXIT_INPUT, "timeout '%.40s' is not a duration: write 30s, 10m, 1h, 7d, or 0 for never",
 		       s);
 		return -EINVAL;
 	}
@@ -113,13 +114,13 @@ static void do_add(struct ef_dynset *set, const char *name,
 	if (ret) {
 		ef_prefix_format(&v[done - 1], buf, sizeof(buf));
 		if (ret == -ENOSPC)
-			result(resp, 2, "set '%s' is full (%u entries per family): %s and the %zu after it were not added; remove entries or raise the set's size in the rules and reload",
+			result(resp, EF_EXIT_SYSTEM, "set '%s' is full (%u entries per family): %s and the %zu after it were not added; remove entries or raise the set's size in the rules and reload",
 			       name, set->meta.size, buf, n - done);
 		else
-			result(resp, 2, "cannot add %s to set '%s': %s (%zu of %zu added)",
+			result(resp, EF_EXIT_SYSTEM, "cannot add %s to set '%s': %s (%zu of %zu added)",
 			       buf, name, strerror(-ret), done - 1, n);
 	} else {
-		result(resp, 0, "set '%s': %zu %s added", name, n,
+		result(resp, EF_EXIT_OK, "set '%s': %zu %s added", name, n,
 		       n == 1 ? "entry" : "entries");
 	}
 	free(v);
@@ -148,14 +149,14 @@ static void do_del(struct ef_dynset *set, const char *name,
 	}
 	json_object_object_add(resp, "done", json_object_new_int64((int64_t)done));
 	if (ret && ret != -ENOENT)
-		result(resp, 2, "cannot remove %s from set '%s': %s", buf, name,
+		result(resp, EF_EXIT_SYSTEM, "cannot remove %s from set '%s': %s", buf, name,
 		       strerror(-ret));
 	else if (json_object_array_length(missing))
-		result(resp, 1, "set '%s': %zu removed; %zu not in the set (first: %s)",
+		result(resp, EF_EXIT_INPUT, "set '%s': %zu removed; %zu not in the set (first: %s)",
 		       name, done, json_object_array_length(missing),
 		       json_object_get_string(json_object_array_get_idx(missing, 0)));
 	else
-		result(resp, 0, "set '%s': %zu %s removed", name, done,
+		result(resp, EF_EXIT_OK, "set '%s': %zu %s removed", name, done,
 		       done == 1 ? "entry" : "entries");
 	json_object_object_add(resp, "missing", missing);
 	free(v);
@@ -172,7 +173,7 @@ void efd_set_request(struct ef_instance *inst, const char *command,
 
 	if (!json_object_object_get_ex(req, "set", &jn) ||
 	    !json_object_is_type(jn, json_type_string)) {
-		result(resp, 1, "bad request: no \"set\" name");
+		result(resp, EF_EXIT_INPUT, "bad request: no \"set\" name");
 		return;
 	}
 	name = json_object_get_string(jn);
@@ -190,10 +191,10 @@ void efd_set_request(struct ef_instance *inst, const char *command,
 		ret = ef_dynset_flush(&set, &n);
 		json_object_object_add(resp, "done", json_object_new_int64((int64_t)n));
 		if (ret)
-			result(resp, 2, "cannot flush set '%s': %s (%zu removed)",
+			result(resp, EF_EXIT_SYSTEM, "cannot flush set '%s': %s (%zu removed)",
 			       name, strerror(-ret), n);
 		else
-			result(resp, 0, "set '%s' flushed: %zu entries removed", name, n);
+			result(resp, EF_EXIT_OK, "set '%s' flushed: %zu entries removed", name, n);
 	}
 	ef_dynset_close(&set);
 }

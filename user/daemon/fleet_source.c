@@ -133,36 +133,6 @@ void efd_fleet_done(struct efd_fleet *f, int64_t revision, const char *err)
 	pthread_mutex_unlock(&f->mu);
 }
 
-int efd_fleet_handoff(struct efd_fleet *f, const char *dir, int64_t rev,
-		      char *err, size_t len)
-{
-	const uint64_t one = 1;
-	struct timespec until;
-	int ret = -EINTR;
-
-	pthread_mutex_lock(&f->mu);
-	snprintf(f->pending_dir, sizeof(f->pending_dir), "%s", dir);
-	f->pending_rev = rev;
-	f->pending = true;
-	f->answered = false;
-	pthread_mutex_unlock(&f->mu);
-	if (write(f->event_fd, &one, sizeof(one)) < 0)
-		return -errno;
-	pthread_mutex_lock(&f->mu);
-	/* The loop answers after its reload; stop is checked each second. */
-	while (!f->answered && !f->stop) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 1;
-		pthread_cond_timedwait(&f->cv, &f->mu, &until);
-	}
-	if (f->answered) {
-		ret = f->answer_ok ? 0 : -EINVAL;
-		snprintf(err, len, "%s", f->answer_err);
-	}
-	f->pending = false;
-	pthread_mutex_unlock(&f->mu);
-	return ret;
-}
 
 void efd_fleet_set_packets(struct efd_fleet *f, uint64_t passed, uint64_t dropped)
 {

@@ -112,6 +112,38 @@ static bool is_transport(int ret)
 	       ret == -EPROTO || ret == -EINTR || ret == -EIO;
 }
 
+/* The bundle goes to the event loop; this thread waits for its answer. */
+int efd_fleet_handoff(struct efd_fleet *f, const char *dir, int64_t rev,
+		      char *err, size_t len)
+{
+	const uint64_t one = 1;
+	struct timespec until;
+	int ret = -EINTR;
+
+	pthread_mutex_lock(&f->mu);
+	snprintf(f->pending_dir, sizeof(f->pending_dir), "%s", dir);
+	f->pending_rev = rev;
+	f->pending = true;
+	f->answered = false;
+	pthread_mutex_unlock(&f->mu);
+	if (write(f->event_fd, &one, sizeof(one)) < 0)
+		return -errno;
+	pthread_mutex_lock(&f->mu);
+	/* The loop answers after its reload; stop is checked each second. */
+	while (!f->answered && !f->stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&f->cv, &f->mu, &until);
+	}
+	if (f->answered) {
+		ret = f->answer_ok ? 0 : -EINVAL;
+		snprintf(err, len, "%s", f->answer_err);
+	}
+	f->pending = false;
+	pthread_mutex_unlock(&f->mu);
+	return ret;
+}
+
 /* One manifest: verified into the state directory, handed over, recorded.
  * Returns 0, or a transport error (etcd lost: retry the same revision). */
 static int apply_manifest(struct efd_fleet *f, const char *text, size_t len,

@@ -18,7 +18,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # Grafana dashboard for edgefwd's metrics.
 PROMDIR ?= $(PREFIX)/share/edgefw/prometheus
 
-# One version, from VERSION (debian/changelog must agree: tested).
+# One version, from VERSION (scripts/debian/changelog must agree: tested).
 VERSION := $(shell cat VERSION)
 
 CC ?= cc
@@ -165,16 +165,16 @@ all: $(BINS) man
 # reference, so the two cannot drift (tests/unit/test_docs.sh checks that
 # every key of the language is in it).
 MAN5 := $(BUILD)/man/edgefw.rules.5
-# edgefw-json(7): the JSON vocabulary, from docs/json.md.
+# edgefw-json(7): the JSON vocabulary, from user/json.md.
 MAN7 := $(BUILD)/man/edgefw-json.7
 man: $(MAN5) $(MAN7)
-$(MAN7): docs/json.md scripts/md2man.py VERSION
+$(MAN7): user/json.md scripts/md2man.py VERSION
 	$(call msg,MAN,$@)
 	@mkdir -p $(@D)
 	$(Q)scripts/md2man.py --name edgefw-json --section 7 --version $(VERSION) \
 		--title "the JSON output of edgefw and edgefwd" \
 		--see-also "edgefw(8), edgefwd(8), edgefw.rules(5)" \
-		docs/json.md >$@.tmp && mv $@.tmp $@
+		user/json.md >$@.tmp && mv $@.tmp $@
 $(MAN5): rules/README.md scripts/md2man.py VERSION
 	$(call msg,MAN,$@)
 	@mkdir -p $(@D)
@@ -365,10 +365,12 @@ demo: deps
 # the language's, the unit (its ExecStart names $(SBINDIR)/edgefwd, whatever
 # PREFIX is), the daemon's config (only when absent: never overwrites an
 # operator's), the examples with their list files, bash completion and
-# logrotate. debian/rules calls this with PREFIX=/usr.
+# logrotate. scripts/debian/rules calls this with PREFIX=/usr.
 EXAMPLES := $(wildcard rules/*.yaml)
 EXAMPLE_LISTS := $(wildcard rules/lists/*)
-DOCS := README.md SECURITY.md CHANGELOG.md $(wildcard docs/*.md)
+# The guides live beside what they document; installed side by side.
+DOCS := README.md SECURITY.md CHANGELOG.md rules/cookbook.md rules/migration.md \
+	user/json.md user/integrations/prometheus/prometheus.md
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man7 \
@@ -391,7 +393,7 @@ install: all
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 $(EXAMPLE_LISTS) $(DESTDIR)$(DOCDIR)/examples/lists/
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
-	install -m 0644 completion/edgefw.bash $(DESTDIR)$(BASHCOMPDIR)/edgefw
+	install -m 0644 user/cli/edgefw.bash $(DESTDIR)$(BASHCOMPDIR)/edgefw
 	ln -sf edgefw $(DESTDIR)$(BASHCOMPDIR)/edgefwd
 	install -m 0644 scripts/etc/edgefw.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/edgefw
 	install -d $(DESTDIR)$(PROMDIR)
@@ -413,12 +415,15 @@ uninstall:
 
 # The Debian package, built by dpkg-buildpackage in a clean copy of the
 # tree (no build/, no .git) under build/deb/; the .deb lands in build/deb/.
-# Needs debhelper (see debian/control's Build-Depends); not part of `make`.
+# The packaging is kept in scripts/debian/ and copied to debian/ at the
+# top of that tree, where dpkg-buildpackage looks for it.
+# Needs debhelper (see scripts/debian/control's Build-Depends); not part of `make`.
 DEB_SRC := $(BUILD)/deb/edgefw-$(VERSION)
 DEB_JOBS ?= -jauto
 deb:
 	rm -rf $(BUILD)/deb && mkdir -p $(DEB_SRC)
 	tar -c --exclude=./build --exclude=./.git --exclude='./*.deb' . | tar -x -C $(DEB_SRC)
+	cp -a scripts/debian $(DEB_SRC)/debian
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b $(DEB_JOBS)
 	@ls -1 $(BUILD)/deb/*.deb
 

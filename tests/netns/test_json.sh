@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
-# The JSON vocabulary (docs/json.md) against the real outputs: each
+# The JSON vocabulary (user/json.md) against the real outputs: each
 # command's --json has exactly the top-level keys of its example in
-# docs/json.md, the envelope (schema, command, time in ISO 8601 UTC,
+# user/json.md, the envelope (schema, command, time in ISO 8601 UTC,
 # edgefw_version), counts and rates named apart, status of an instance
 # that does not exist ({"exists": false}, exit 0), errors as one JSON
 # object on stdout, and valid UTF-8 with an interface whose name is not.
@@ -15,7 +15,7 @@ source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../lib/netns.sh"
 efw_test_prereqs
 INST=$EFW_INSTANCE
 V=$(cat "$EFW_REPO/VERSION")
-DOC=$EFW_REPO/docs/json.md
+DOC=$EFW_REPO/user/json.md
 
 if ! out=$(efw_topology_up 2>&1); then
 	tap_bail "topology client -> edge -> server" "$out"

@@ -221,8 +221,10 @@ restart_daemon() {
 }
 epoch_of() { date -u -d "$1" +%s; }
 daemon_conf open 0
-efw_edgefw --instance "$INST" reload --confirm 30s >/dev/null 2>&1 &&
-	efw_edgefw --instance "$INST" confirm >/dev/null 2>&1 || tap_bail "edgefwd: back to the open rules, confirmed"
+if ! efw_edgefw --instance "$INST" reload --confirm 30s >/dev/null 2>&1 ||
+	! efw_edgefw --instance "$INST" confirm >/dev/null 2>&1; then
+	tap_bail "edgefwd: back to the open rules, confirmed"
+fi
 tap_check "edgefwd: no record once confirmed" test ! -e "$rec"
 daemon_conf locked 1
 out=$(efw_edgefw --instance "$INST" reload --confirm 12s 2>&1); rc=$?

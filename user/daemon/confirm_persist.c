@@ -50,15 +50,20 @@ void efd_confirm_drop_record(const struct efd *d)
 			   EF_SOCKET_DIR, strerror(-ret), d->instance, EF_PENDING_DAEMON);
 }
 
-/* The rules of the record into c->old_rs; 0 or -errno (logged). */
+/* The rules of the record into c->old_rs; 0 or -errno (logged). Below
+ * reload.c, which calls this file: its own diagnostics printer. */
 static int parse_back(struct efd *d, const struct ef_confirm_rec *rec)
 {
+	char line[EF_DIAG_LINE_MAX];
 	struct ef_diag diag = { 0 };
 	int ret;
 
 	ret = ef_ruleset_parse(rec->back.path, rec->back.src, rec->back.len,
 			       &d->confirm.old_rs, &diag);
-	efd_print_diag(&diag);
+	for (size_t i = 0; i < diag.n; i++) {
+		ef_diag_format(&diag.v[i], "edgefwd", line, sizeof(line));
+		ef_log_warn("%s (the rules to roll back to)", line);
+	}
 	ef_diag_free(&diag);
 	if (ret)
 		ef_log_err("the rules to roll back to (%s, as recorded) no longer compile: no rollback; the rules in force stay: confirm or fix by hand",

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-"""Turns a Markdown document (the subset rules/README.md and docs/ use:
+"""Turns a Markdown document (the subset rules/README.md, rules/*.md and user/json.md use:
 headings, paragraphs, lists, fenced code, pipe tables, `code`, **bold**,
 links) into a roff man page, so the page is generated from the document
 and cannot drift from it.

@@ -140,7 +140,7 @@ static double run_timed(char *const argv[])
 
 struct cli_times {
 	double one_ms, bulk_ms, help_ms, true_ms, inproc_ms;
-	double one_p10_ms, true_p10_ms;
+	double one_p10_ms, true_p10_ms, one_p90_ms, true_p90_ms;
 };
 
 /* What `edgefw set add` does once started: open the instance and the set,
@@ -228,9 +228,11 @@ static void time_cli(const char *bin, unsigned reps, struct cli_times *out)
 	qsort(tru, reps * 4, sizeof(*tru), bench_cmp_double);
 	out->true_ms = tru[0] < 0 ? -1 : tru[reps * 2];
 	out->true_p10_ms = tru[0] < 0 ? -1 : tru[reps * 4 / 10];
+	out->true_p90_ms = tru[0] < 0 ? -1 : tru[reps * 4 * 9 / 10];
 	qsort(bulk, reps, sizeof(*bulk), bench_cmp_double);
 	out->one_ms = one[0] < 0 ? -1 : one[reps * 2];
 	out->one_p10_ms = one[0] < 0 ? -1 : one[reps * 4 / 10];
+	out->one_p90_ms = one[0] < 0 ? -1 : one[reps * 4 * 9 / 10];
 	out->bulk_ms = bulk[0] < 0 ? -1 : bulk[reps / 2];
 out:
 	if (f)
@@ -289,8 +291,9 @@ void bench_dynamic(struct ef_instance *inst, const struct prog *xdp,
 	       med[R_COUNT] / med[R_PLAIN]);
 	printf("\nedgefw set add, one entry, end to end (spawn, exec, open, add): median %.1f ms of %u; `edgefw help` (spawn, exec, exit) alternated with it: %.1f ms\n",
 	       cli.one_ms, reps * 4, cli.help_ms);
-	printf("/bin/true (spawn, exec, exit) alternated with them: median %.1f ms; 10th percentiles: set add %.1f ms, /bin/true %.1f ms\n",
-	       cli.true_ms, cli.one_p10_ms, cli.true_p10_ms);
+	printf("/bin/true (spawn, exec, exit) alternated with them: median %.1f ms; 10th percentiles: set add %.1f ms, /bin/true %.1f ms; 90th: set add %.1f ms, /bin/true %.1f ms\n",
+	       cli.true_ms, cli.one_p10_ms, cli.true_p10_ms, cli.one_p90_ms,
+	       cli.true_p90_ms);
 	printf("the same work in this process (open the set's maps and the set, add, close): median %.3f ms\n",
 	       cli.inproc_ms);
 	printf("edgefw set add --file, 100,000 entries, end to end: median %.0f ms of %u\n",

@@ -364,7 +364,7 @@ foreign_case() {
 		tap_check "$desc: no pins left for $INST" test ! -e "$EFW_PIN_ROOT/$INST"
 		rc=0
 		out=$(efw_edgefw --instance "$INST" status --json 2>/dev/null) || rc=$?
-		# docs/json.md: a missing instance is an answer with --json, exit 0.
+		# user/json.md: a missing instance is an answer with --json, exit 0.
 		tap_is "$desc: status --json says no instance exists (exit 0)" \
 			"$rc $(jq -r '"\(.exists) \(.loaded)"' <<<"$out" 2>/dev/null)" "0 false false"
 		rc=0

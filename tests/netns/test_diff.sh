@@ -113,7 +113,7 @@ tap_check "... its text says 'no verdict change' and names the move" \
 # --- diff @active, and the JSON keys.
 out=$(efw_edgefw --instance "$INST" diff @active "$D/widen.yaml" --json 2>/dev/null) || true
 doc=$(awk '$0 == "<!-- json: diff -->" { f = 1; next } f && /^```json/ { g = 1; next }
-	g && /^```/ { exit } g { print }' "$EFW_REPO/docs/json.md" | jq -c keys)
+	g && /^```/ { exit } g { print }' "$EFW_REPO/user/json.md" | jq -c keys)
 tap_is "diff --json has the documented keys" "$(jq -c keys <<<"$out")" "$doc"
 tap_check "diff @active names the instance's generation" \
 	jq -e '(.old | test("^@active \\(instance ")) and .rules.changed[0].name == "web"

@@ -112,9 +112,9 @@ sleep 1
 d1=$(udp_in)
 tap_check "the flow was flowing before the add ($before datagrams delivered)" test "$before" -gt 200
 tap_is "from 100 ms after set add returns, nothing of the 1000 pps flow is delivered (1 s)" "$((d1 - d0))" 0
-# --json: the documented keys (docs/json.md, set), for an add and a del.
+# --json: the documented keys (user/json.md, set), for an add and a del.
 want=$(awk '$0 == "<!-- json: set -->" { f = 1; next } f && /^```json/ { g = 1; next }
-	g && /^```/ { exit } g { print }' "$EFW_REPO/docs/json.md" | jq -c keys)
+	g && /^```/ { exit } g { print }' "$EFW_REPO/user/json.md" | jq -c keys)
 out=$(efw_edgefw --instance "$INST" set add ban 192.0.2.55 --json 2>/dev/null) || true
 tap_is "set add --json has the documented keys" "$(jq -c keys <<<"$out" 2>&1)" "$want"
 tap_check "set add --json: ok, add, via edgefw, 1 entry" jq -e '.ok and .operation == "add"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
-# The JSON vocabulary (docs/json.md) against the real outputs: each
+# The JSON vocabulary (user/json.md) against the real outputs: each
 # command's --json has exactly the top-level keys of its example in
-# docs/json.md, the envelope (schema, command, time in ISO 8601 UTC,
+# user/json.md, the envelope (schema, command, time in ISO 8601 UTC,
 # edgefw_version), counts and rates named apart, status of an instance
 # that does not exist ({"exists": false}, exit 0), errors as one JSON
 # object on stdout, and valid UTF-8 with an interface whose name is not.
@@ -15,7 +15,7 @@ source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../lib/netns.sh"
 efw_test_prereqs
 INST=$EFW_INSTANCE
 V=$(cat "$EFW_REPO/VERSION")
-DOC=$EFW_REPO/docs/json.md
+DOC=$EFW_REPO/user/json.md
 
 if ! out=$(efw_topology_up 2>&1); then
 	tap_bail "topology client -> edge -> server" "$out"
@@ -83,8 +83,17 @@ BAD=$'efw\xff'"${EFW_ID:0:6}"
 in_ns "$EFW_NS_EDGE" ip link add name "$BAD" type veth peer name "efwp${EFW_ID:0:6}" ||
 	tap_bail "a veth named with a byte that is not UTF-8"
 in_ns "$EFW_NS_EDGE" ip link set "$BAD" up
-out=$(efw_edgefw --instance "$INST" attach "$EFW_IF_EDGE_IN" --rules "$EFW_RULES_DEMO" 2>&1) ||
+out=$(efw_edgefw --instance "$INST" attach "$EFW_IF_EDGE_IN" --rules "$EFW_RULES_DEMO" --json 2>/dev/null) ||
 	tap_bail "attach $EFW_IF_EDGE_IN" "$out"
+same_keys attach "$out"
+tap_check "attach --json: envelope" envelope_ok "$out" attach
+tap_check "attach --json: ok, the interface, the file, its rules, xdp attached" jq -e \
+	--arg i "$EFW_IF_EDGE_IN" --arg f "$EFW_RULES_DEMO" '
+	.ok == true and .exit == 0 and .interface == $i and .file == $f and .rules > 0
+	and .hooks == [{"hook": "xdp", "result": "attached"}] and (.message | test("attached to"))' <<<"$out"
+out=$(efw_edgefw --instance "$INST" attach "$EFW_IF_EDGE_IN" --rules "$EFW_RULES_DEMO" --json 2>/dev/null)
+tap_check "attach --json again: xdp only reloaded" jq -e \
+	'.ok == true and .hooks == [{"hook": "xdp", "result": "reloaded"}]' <<<"$out"
 out=$(efw_edgefw --instance "$INST" attach "$BAD" --rules "$EFW_RULES_DEMO" --hook tc-ingress 2>&1) ||
 	tap_bail "attach to the interface with the non-UTF-8 name" "$out"
 send_ping "$EFW_NS_CLIENT" "$EFW_CLIENT4_BAD" "$EFW_SERVER4" 2 >/dev/null || true
@@ -154,5 +163,18 @@ out=$(efw_edgefw --instance "$INST" reload "$EFW_TMP/redir.yaml" 2>&1) || rc=$?
 tap_is "a redirect to an interface that does not exist: exit 1 (bad input)" "$rc" 1
 tap_check "... naming the rule and the interface" grep -q "rule 'r' redirects to 'efwnosuch0'" <<<"$out"
 
-efw_edgefw --instance "$INST" detach "$BAD" >/dev/null 2>&1 || true
+out=$(efw_edgefw --instance "$INST" detach "$BAD" --json 2>/dev/null)
+same_keys detach "$out"
+tap_check "detach --json: envelope" envelope_ok "$out" detach
+tap_check "detach --json: the name as UTF-8, tc-ingress detached, the instance stays" jq -e \
+	--arg n "efw"$'\xef\xbf\xbd'"${EFW_ID:0:6}" '
+	.ok == true and .interface == $n and .hooks == [{"hook": "tc-ingress", "result": "detached"}]
+	and .instance_removed == false' <<<"$out"
+rc=0
+out=$(efw_edgefw --instance "$INST" detach "$BAD" --json 2>/dev/null) || rc=$?
+tap_check "detach --json of what is not attached: the error object, exit 1" \
+	jq -e --argjson rc "$rc" '$rc == 1 and .ok == false and .exit == 1 and .command == "detach"' <<<"$out"
+out=$(efw_edgefw --instance "$INST" detach "$EFW_IF_EDGE_IN" --json 2>/dev/null)
+tap_check "detach --json of the last attachment: instance_removed" jq -e \
+	'.ok == true and .hooks == [{"hook": "xdp", "result": "detached"}] and .instance_removed == true' <<<"$out"
 tap_done

@@ -65,7 +65,7 @@ done
 efw_edgefw --instance "$INST" reload "$EFW_TMP/many.yaml" >/dev/null 2>&1
 out=$(efw_edgefw --instance "$INST" show --json 2>/dev/null)
 doc=$(awk '$0 == "<!-- json: show -->" { f = 1; next } f && /^```json/ { g = 1; next }
-	g && /^```/ { exit } g { print }' "$EFW_REPO/docs/json.md" | jq -c keys)
+	g && /^```/ { exit } g { print }' "$EFW_REPO/user/json.md" | jq -c keys)
 tap_is "show --json has the documented keys" "$(jq -c keys <<<"$out")" "$doc"
 tap_check "show --json: a summarised set says how many entries and shows the first 5" jq -e '
 	.full == false and .rules == 1

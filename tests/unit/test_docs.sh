@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
 # The documentation against the code, without root:
-# - docs/migration.md: at least ten cases; each edgefw example passes
+# - rules/migration.md: at least ten cases; each edgefw example passes
 #   `edgefw check`, and each packet noted under it (<!-- explain: ARGS =>
 #   ACTION[:RULE] -->) gets that decision from `edgefw explain`;
 # - every complete ruleset (a yaml block starting "version: 1") in
-#   README.md and docs/*.md passes `edgefw check`;
+#   README.md and the guides (rules/*.md but the language's own README,
+#   user/json.md, the Prometheus guide) passes `edgefw check`;
 # - edgefw.rules(5) has every key of the language (the keys the parser
 #   accepts, read from its sources);
-# - VERSION, debian/changelog and both programs' --version agree;
+# - VERSION, scripts/debian/changelog and both programs' --version agree;
 # - the bash completion offers every command and every option;
 # - `make install` into a scratch directory: the examples pass `edgefw
 #   check` where they are installed, and every file the package needs is
@@ -82,7 +83,7 @@ PY
 }
 # List files named relative to a ruleset are those of the examples.
 cp -r rules/lists "$tmp/lists"
-res=$(docs_check docs/migration.md)
+res=$(docs_check rules/migration.md)
 cases=$(jq -r .cases <<<"$res")
 if [[ $cases -ge 10 ]]; then ok "migration guide: $cases cases"; else not_ok "migration guide: at least 10 cases" "$res"; fi
 if [[ $(jq '.bad | length' <<<"$res") -eq 0 && $(jq .explained <<<"$res") -ge 20 ]]; then
@@ -91,8 +92,8 @@ else
 	not_ok "migration guide: every edgefw example checks and explains as documented" "$(jq -r '.bad[]' <<<"$res")"
 fi
 others=()
-for f in README.md docs/*.md; do
-	[[ $f == *migration.md ]] || others+=("$f")
+for f in README.md rules/*.md user/json.md user/integrations/prometheus/prometheus.md; do
+	[[ $f == *migration.md || $f == rules/README.md ]] || others+=("$f")
 done
 res=$(docs_check "${others[@]}")
 if [[ $(jq '.bad | length' <<<"$res") -eq 0 && $(jq .checked <<<"$res") -ge 3 ]]; then
@@ -122,15 +123,15 @@ check "edgefw.rules(5) is the one generated from rules/README.md now" \
 
 # --- One version everywhere.
 v=$(cat VERSION)
-dv=$(sed -n '1s/^edgefw (\([^)]*\)).*/\1/p' debian/changelog)
-check "debian/changelog's version is VERSION ($v)" test "$dv" = "$v"
+dv=$(sed -n '1s/^edgefw (\([^)]*\)).*/\1/p' scripts/debian/changelog)
+check "scripts/debian/changelog's version is VERSION ($v)" test "$dv" = "$v"
 check "edgefw --version says $v" grep -qx "edgefw $v" <("$EDGEFW" --version | head -1)
 check "edgefwd --version says $v" grep -qx "edgefwd $v" <("$EDGEFWD" --version | head -1)
 check "CHANGELOG.md has an entry for $v" grep -q "^## $v " CHANGELOG.md
 
 # --- Completion: every command, every option.
 complete_words() { # WORDS...: what completion offers for the last word
-	bash -c 'source completion/edgefw.bash
+	bash -c 'source user/cli/edgefw.bash
 		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _edgefw; printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
 }
 mapfile -t cmds < <("$EDGEFW" help | sed -n 's/^  \([a-z]\+\) .*/\1/p')

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * A command's outcome (reload, confirm): lines of text on stdout, or with
- * --json one result object in docs/json.md's vocabulary: ok, exit,
+ * --json one result object in user/json.md's vocabulary: ok, exit,
  * message (the lines said, joined), diagnostics, the command's own keys,
  * and the envelope. A failure with --json prints the error object instead
  * (edgefw.c), with what was said as diagnostics.
@@ -14,7 +14,7 @@
 struct json_object;
 
 /* Starts the outcome of command; keys: its own keys, each null until set
- * (docs/json.md: keys are always present). */
+ * (user/json.md: keys are always present). */
 void ef_cli_result_begin(const char *command, bool json,
 			 const char *const *keys);
 bool ef_cli_result_json(void);

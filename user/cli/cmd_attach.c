@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <getopt.h>
+#include <json-c/json.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +12,10 @@
 #include "attach.h"
 #include "capacity.h"
 #include "cli.h"
+#include "cli_result.h"
 #include "confirm_state.h"
 #include "instance.h"
+#include "jsonout.h"
 #include "log.h"
 #include "recover.h"
 #include "ruleset.h"
@@ -84,7 +87,7 @@ struct attach_args {
 	const char *rules, *ifname;
 	unsigned hooks;
 	enum ef_xdp_mode mode;
-	bool force;
+	bool force, json;
 };
 
 /* The command line into *a; an exit code when it is wrong, else -1. */
@@ -96,6 +99,7 @@ static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 		{ "hook", required_argument, NULL, 'H' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "conntrack-size", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool mode_given = false;
@@ -107,6 +111,9 @@ static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 		switch (opt) {
 		case 'f':
 			a->force = true;
+			break;
+		case 'j':
+			a->json = true;
 			break;
 		case 'c':
 			if (parse_ct_size(optarg))
@@ -144,11 +151,28 @@ static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 	return -1;
 }
 
+/* One hook's outcome, {"hook": ..., "result": ...}, for the JSON's
+ * "hooks" array. */
+static void add_hook_result(struct json_object *hooks, uint32_t h,
+			    const char *result)
+{
+	struct json_object *o;
+
+	if (!hooks)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "hook", json_object_new_string(ef_hook_name(h)));
+	json_object_object_add(o, "result", json_object_new_string(result));
+	json_object_array_add(hooks, o);
+}
+
 /* Attaches to the hooks asked for that are not attached yet (reattached:
  * those that are, whose rules the apply just reloaded): all of them, or,
- * on failure, none of those this call added. An exit code. */
+ * on failure, none of those this call added. Each hook's outcome goes to
+ * hooks (NULL without --json). An exit code. */
 static int attach_hooks(struct ef_instance *inst, const struct attach_args *a,
-			int ifindex, unsigned reattached, size_t n_rules)
+			int ifindex, unsigned reattached, size_t n_rules,
+			struct json_object *hooks)
 {
 	unsigned added = 0;
 	int code = EF_EXIT_OK;
@@ -157,9 +181,10 @@ static int attach_hooks(struct ef_instance *inst, const struct attach_args *a,
 		if (!(a->hooks & (1u << h)))
 			continue;
 		if (reattached & (1u << h)) {
-			printf("edgefw (instance %s) is already attached to %s (%s): rules reloaded from %s (%zu rules)\n",
-			       inst->name, a->ifname, ef_hook_name(h), a->rules,
-			       n_rules);
+			ef_cli_result_say("edgefw (instance %s) is already attached to %s (%s): rules reloaded from %s (%zu rules)",
+					  inst->name, a->ifname, ef_hook_name(h),
+					  a->rules, n_rules);
+			add_hook_result(hooks, h, "reloaded");
 			continue;
 		}
 		if (ef_hook_attach(inst, ifindex, a->ifname, h, a->mode)) {
@@ -167,8 +192,10 @@ static int attach_hooks(struct ef_instance *inst, const struct attach_args *a,
 			break;
 		}
 		added |= 1u << h;
-		printf("edgefw (instance %s) attached to %s (%s): %zu rules from %s\n",
-		       inst->name, a->ifname, ef_hook_name(h), n_rules, a->rules);
+		ef_cli_result_say("edgefw (instance %s) attached to %s (%s): %zu rules from %s",
+				  inst->name, a->ifname, ef_hook_name(h), n_rules,
+				  a->rules);
+		add_hook_result(hooks, h, "attached");
 	}
 	for (uint32_t h = 0; code != EF_EXIT_OK && h < EDGEFW_HOOK_COUNT; h++)
 		if ((added & (1u << h)) &&
@@ -180,6 +207,9 @@ static int attach_hooks(struct ef_instance *inst, const struct attach_args *a,
 
 static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 {
+	static const char *const keys[] = { "instance", "interface", "file",
+					     "rules", "hooks", NULL };
+	struct json_object *hooks = NULL;
 	struct attach_args a;
 	char what[128];
 	unsigned reattached = 0;
@@ -196,6 +226,13 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 	 * the kernel. */
 	if (ef_cli_load_rules(a.rules, &rs))
 		return EF_EXIT_INPUT;
+	ef_cli_result_begin("attach", a.json, keys);
+	ef_cli_result_set("instance", ef_json_str(cli->instance));
+	ef_cli_result_set("interface", ef_json_str(a.ifname));
+	ef_cli_result_set("file", ef_json_str(a.rules));
+	ef_cli_result_set("rules", json_object_new_int64((int64_t)rs.n_rules));
+	if (a.json)
+		hooks = json_object_new_array();
 
 	ifindex = (int)if_nametoindex(a.ifname);
 	if (!ifindex) {
@@ -226,7 +263,9 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 
 	code = ef_cli_apply(&inst, &rs, a.ifname, &sum);
 	if (code == EF_EXIT_OK)
-		code = attach_hooks(&inst, &a, ifindex, reattached, rs.n_rules);
+		code = attach_hooks(&inst, &a, ifindex, reattached, rs.n_rules,
+				    hooks);
+	ef_cli_result_set("hooks", json_object_get(hooks));
 out:
 	if (have_inst) {
 		/* A first attach that failed leaves no pins behind. */
@@ -236,7 +275,8 @@ out:
 			ef_instance_close(&inst);
 	}
 	ef_ruleset_free(&rs);
-	return code;
+	json_object_put(hooks);
+	return ef_cli_result_end(code);
 }
 
 /* The recorded attachments on ifname, as a mask of hooks, with the
@@ -272,11 +312,15 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "hook", required_argument, NULL, 'H' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const keys[] = { "instance", "interface", "hooks",
+					     "instance_removed", NULL };
+	struct json_object *done = NULL;
 	struct ef_instance inst;
 	const char *ifname;
-	bool force = false;
+	bool force = false, json = false;
 	char what[128];
 	int ifindex_of[EDGEFW_HOOK_COUNT] = { 0 };
 	unsigned hooks = 0, found;
@@ -284,8 +328,8 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "H:f", opts, NULL)) != -1) {
-		if (opt == 'f') {
-			force = true;
+		if (opt == 'f' || opt == 'j') {
+			*(opt == 'f' ? &force : &json) = true;
 			continue;
 		}
 		if (opt != 'H')
@@ -296,6 +340,9 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 	if (optind != argc - 1)
 		return ef_cli_usage(&ef_cmd_detach);
 	ifname = argv[optind];
+	ef_cli_result_begin("detach", json, keys);
+	ef_cli_result_set("instance", ef_json_str(cli->instance));
+	ef_cli_result_set("interface", ef_json_str(ifname));
 	snprintf(what, sizeof(what), "edgefw detach %s", ifname);
 	code = ef_cli_owner_gate(cli, what, force);
 	if (code != EF_EXIT_OK)
@@ -327,6 +374,8 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 	}
 	if (code != EF_EXIT_OK)
 		goto out;
+	if (json)
+		done = json_object_new_array();
 	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
 		if (!(hooks & (1u << h)))
 			continue;
@@ -335,25 +384,29 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 			code = EF_EXIT_SYSTEM;
 			continue;
 		}
-		printf("edgefw (instance %s) detached from %s (%s)\n",
-		       inst.name, ifname, ef_hook_name(h));
+		ef_cli_result_say("edgefw (instance %s) detached from %s (%s)",
+				  inst.name, ifname, ef_hook_name(h));
+		add_hook_result(done, h, "detached");
 	}
+	ef_cli_result_set("hooks", done);
 out:
 	/* The last detach takes the instance's pins with it (and what
 	 * reload --confirm kept for it). */
-	if (!count_attachments(&inst)) {
+	found = (unsigned)count_attachments(&inst);
+	ef_cli_result_set("instance_removed", json_object_new_boolean(!found));
+	if (!found) {
 		ef_confirm_state_forget(inst.name);
 		if (ef_instance_destroy(&inst))
 			code = EF_EXIT_SYSTEM;
 	} else {
 		ef_instance_close(&inst);
 	}
-	return code;
+	return ef_cli_result_end(code);
 }
 
 const struct ef_command ef_cmd_attach = {
 	.name = "attach",
-	.usage = "IFNAME --rules FILE [--hook xdp|tc-ingress|tc-egress]... [--mode native|generic|auto] [--conntrack-size N] [--force]",
+	.usage = "IFNAME --rules FILE [--hook xdp|tc-ingress|tc-egress]... [--mode native|generic|auto] [--conntrack-size N] [--force] [--json]",
 	.summary = "compile FILE and enforce it on IFNAME (XDP or tc)",
 	.help = "  --rules FILE   the rules file (see rules/README.md)\n"
 		"  --hook HOOK    xdp (default), tc-ingress or tc-egress; repeat\n"
@@ -370,17 +423,19 @@ const struct ef_command ef_cmd_attach = {
 		"0xedf; other filters are left alone.\n"
 		"  --force        even on an instance an edgefwd manages (refused\n"
 		"                 otherwise, exit 1); edgefwd logs it and puts its\n"
-		"                 own rules and attachments back\n",
+		"                 own rules and attachments back\n"
+		"  --json         print the outcome as one JSON object (edgefw-json(7))\n",
 	.run = run_attach,
 };
 
 const struct ef_command ef_cmd_detach = {
 	.name = "detach",
-	.usage = "IFNAME [--hook xdp|tc-ingress|tc-egress]... [--force]",
+	.usage = "IFNAME [--hook xdp|tc-ingress|tc-egress]... [--force] [--json]",
 	.summary = "remove edgefw from IFNAME; other programs and filters stay",
 	.help = "  --hook HOOK    detach only this hook (repeatable); default:\n"
 		"                 every hook edgefw is attached to on IFNAME\n"
 		"  --force        even on an instance an edgefwd manages\n"
+		"  --json         print the outcome as one JSON object (edgefw-json(7))\n"
 		"The last detach of an instance removes its pinned maps.\n",
 	.run = run_detach,
 };

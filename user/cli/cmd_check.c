@@ -73,7 +73,7 @@ const struct ef_command ef_cmd_check = {
 	.name = "check",
 	.usage = "FILE [--json]",
 	.summary = "check a rules file and compile it, without root; exit 0 when valid",
-	.help = "  --json   one JSON object on stdout (docs/json.md): ok, exit, file,\n"
+	.help = "  --json   one JSON object on stdout (user/json.md): ok, exit, file,\n"
 		"           rules, ruleset_hash (what status shows once it is in force),\n"
 		"           table_prefixes, chain_entries, memory_bytes and the\n"
 		"           diagnostics, as lines and as objects (findings: file,\n"

@@ -193,7 +193,7 @@ const struct ef_command ef_cmd_diff = {
 		"deciding rule differs, grouped by (old outcome -> new outcome).\n"
 		"'no verdict change' when none does. A budget bounds the probes\n"
 		"(200,000 packets, 0.8 s of CPU); the output says when it was reached.\n"
-		"  --json           one JSON object (docs/json.md)\n"
+		"  --json           one JSON object (user/json.md)\n"
 		"  --max-changes N  lines of each list and examples shown (default 20)\n"
 		"Needs no root unless '@active' is given.\n",
 	.run = run_diff,

@@ -221,7 +221,7 @@ const struct ef_command ef_cmd_show = {
 	.help = "  --full   every set entry (without it: each set's first 5 entries\n"
 		"           and how many more); the text then compiles to the\n"
 		"           ruleset hash status shows\n"
-		"  --json   one JSON object (docs/json.md): instance, generation,\n"
+		"  --json   one JSON object (user/json.md): instance, generation,\n"
 		"           version, ruleset_hash, loaded_at, full, rules, sets\n"
 		"           (name, type, entries, first), yaml\n"
 		"The rules come from the copy stored with the generation in force\n"

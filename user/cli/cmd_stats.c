@@ -92,7 +92,7 @@ static json_object *dynsets_json(const struct ef_stats *st)
 	return arr;
 }
 
-/* Rates are named apart from counts (docs/json.md). */
+/* Rates are named apart from counts (user/json.md). */
 static json_object *rate_pair_json(double packets, double bytes)
 {
 	json_object *o = json_object_new_object();

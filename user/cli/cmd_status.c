@@ -327,7 +327,7 @@ const struct ef_command ef_cmd_status = {
 	.name = "status",
 	.usage = "[--json]",
 	.summary = "show where the instance is attached and which ruleset is in force",
-	.help = "  --json   print one JSON object instead of a table (docs/json.md);\n"
+	.help = "  --json   print one JSON object instead of a table (user/json.md);\n"
 		"           an instance that does not exist is {\"exists\": false,\n"
 		"           \"loaded\": false, ...} with exit 0 (without --json: exit 1)\n"
 		"For each attachment: interface, hook, mode (native or generic for\n"

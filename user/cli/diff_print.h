@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* How edgefw diff and reload --dry-run print a diff (diff.h): text for
- * people, bounded; JSON (docs/json.md) for tools. */
+ * people, bounded; JSON (user/json.md) for tools. */
 #ifndef EDGEFW_DIFF_PRINT_H
 #define EDGEFW_DIFF_PRINT_H
 

@@ -18,7 +18,7 @@ struct ef_ct_snap {
 void ef_ct_snap_read(const struct ef_instance *inst, struct ef_ct_snap *s);
 /* Per-second rates of the counters between prev and cur, secs apart, and
  * the entries now against the capacity: a table on stdout, or "conntrack"
- * in the JSON root (docs/json.md, stats --watch). */
+ * in the JSON root (user/json.md, stats --watch). */
 struct json_object;
 void ef_ct_snap_print(const struct ef_ct_snap *prev, const struct ef_ct_snap *cur,
 		      double secs, struct json_object *root);

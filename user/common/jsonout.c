@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The JSON vocabulary's common parts (see jsonout.h, docs/json.md). */
+/* The JSON vocabulary's common parts (see jsonout.h, user/json.md). */
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stdlib.h>

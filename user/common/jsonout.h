@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * edgefw's one JSON vocabulary (docs/json.md), in code: what every JSON
+ * edgefw's one JSON vocabulary (user/json.md), in code: what every JSON
  * object edgefw prints has in common, valid UTF-8 whatever the bytes
  * (interface names, paths), ISO 8601 UTC times, and errors as JSON.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* The version of edgefw, from the VERSION file at the top of the tree (the
  * Makefile passes it as EDGEFW_VERSION to version.c only, so a new version
- * rebuilds one object). debian/changelog carries the same string; a test
+ * rebuilds one object). scripts/debian/changelog carries the same string; a test
  * checks that they agree. */
 #ifndef EDGEFW_VERSION_H
 #define EDGEFW_VERSION_H

@@ -72,6 +72,7 @@ void efd_confirm_on_reload(struct efd *d, const struct efd_peer *peer,
 	}
 	c->deadline = mono_now() + window;
 	c->deadline_wall = time(NULL) + window;
+	efd_confirm_save(d);
 	ef_iso_utc(c->deadline_wall, when, sizeof(when));
 	snprintf(msg, sizeof(msg),
 		 "reloaded %s: ruleset version %llu, %zu rules; rolls back at %s (in %d s) unless 'edgefw --instance %s confirm' follows",
@@ -96,8 +97,10 @@ void efd_confirm_on_confirm(struct efd *d, const struct efd_peer *peer,
 	}
 	ef_ruleset_free(&c->old_rs);
 	memset(&c->old_rs, 0, sizeof(c->old_rs));
+	ef_rules_copy_free(&c->back);
 	c->pending = false;
 	c->confirmed++;
+	efd_confirm_drop_record(d);
 	snprintf(msg, sizeof(msg), "confirmed: ruleset version %llu (%s) stays in force",
 		 (unsigned long long)d->version, d->config_path);
 	ef_log_info("%s (pid %d uid %u)", msg, (int)peer->pid, (unsigned)peer->uid);
@@ -127,6 +130,11 @@ static void roll_back(struct efd *d)
 	memset(&c->old_rs, 0, sizeof(c->old_rs));
 	c->pending = false;
 	efd_adopt(d, &back);
+	/* The rules in force are the kept bytes again, not the config's. */
+	ef_rules_copy_free(&c->applied);
+	c->applied = c->back;
+	memset(&c->back, 0, sizeof(c->back));
+	efd_confirm_drop_record(d);
 	c->rolled_back++;
 	c->last_rollback = time(NULL);
 	ef_log_err("rolled back: ruleset version %llu, %zu rules; %s still holds the unconfirmed rules: fix it before the next reload",

@@ -13,6 +13,13 @@
  * (control socket or SIGHUP) is refused: confirm first, or let it roll
  * back. A rollback leaves the config file as it is (it holds the
  * unconfirmed rules): the daemon says so in its log and its status.
+ *
+ * The window outlives the daemon: opening one writes the deadline and the
+ * bytes of the config to go back to to /run/edgefw/INSTANCE.edgefwd-
+ * confirm.json (confirm_state.h), which a confirm or a rollback removes.
+ * An edgefwd started while that record exists (a crash, kill -9, a
+ * restart by systemd) takes the window up again: same deadline, same
+ * rollback point, whatever its config now holds.
  */
 #ifndef EDGEFW_DAEMON_CONFIRM_H
 #define EDGEFW_DAEMON_CONFIRM_H
@@ -21,6 +28,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "confirm_state.h"
 #include "ruleset.h"
 
 /* The longest window: a day. */
@@ -34,6 +42,8 @@ struct efd_confirm {
 	time_t deadline_wall;      /* CLOCK_REALTIME seconds, for people */
 	uint64_t confirmed, rolled_back, rollback_failures;
 	time_t last_rollback;      /* CLOCK_REALTIME seconds; 0: never */
+	struct ef_rules_copy applied; /* the config's bytes as in force */
+	struct ef_rules_copy back;    /* old_rs's bytes, for the record */
 };
 
 struct efd;
@@ -58,7 +68,20 @@ void efd_confirm_on_confirm(struct efd *d, const struct efd_peer *peer,
 void efd_confirm_status(const struct efd *d, struct json_object *resp);
 /* Once a second: rolls back when the window has passed. */
 void efd_confirm_tick(struct efd *d);
-/* At exit. */
+/* At exit (the record on disk stays for the next edgefwd). */
 void efd_confirm_free(struct efd *d);
+
+/* confirm_persist.c: the window on disk. */
+/* Keeps the bytes of the config just switched in (d->rs), the rollback
+ * point of a window opened next. */
+void efd_confirm_note_applied(struct efd *d);
+/* Writes the open window's record; a failure is logged (the window then
+ * holds only while this edgefwd runs). */
+void efd_confirm_save(struct efd *d);
+/* The window is closed (confirmed, rolled back, instance gone). */
+void efd_confirm_drop_record(const struct efd *d);
+/* At start, once the config is in force: takes up a window a previous
+ * edgefwd left open. */
+void efd_confirm_restore(struct efd *d);
 
 #endif

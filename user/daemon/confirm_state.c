@@ -17,6 +17,9 @@ void efd_confirm_retire(struct efd *d, struct ef_ruleset *old)
 	if (c->arming && !c->pending) {
 		c->old_rs = *old;
 		c->pending = true;
+		ef_rules_copy_free(&c->back);
+		c->back = c->applied; /* the bytes behind old */
+		memset(&c->applied, 0, sizeof(c->applied));
 	} else {
 		ef_ruleset_free(old);
 	}
@@ -60,5 +63,7 @@ void efd_confirm_free(struct efd *d)
 {
 	if (d->confirm.pending)
 		ef_ruleset_free(&d->confirm.old_rs);
+	ef_rules_copy_free(&d->confirm.applied);
+	ef_rules_copy_free(&d->confirm.back);
 	memset(&d->confirm, 0, sizeof(d->confirm));
 }

@@ -432,7 +432,10 @@ static int start(struct efd *d, const char *config_path)
 		return status;
 	}
 	/* The rules are in force: from here on nothing optional can stop
-	 * the daemon. */
+	 * the daemon. A confirmation window a previous edgefwd left open
+	 * goes on. */
+	efd_confirm_note_applied(d);
+	efd_confirm_restore(d);
 	efd_parts_apply(d);
 	efd_fleet_launch(d); /* a failure is logged; the rules stay */
 	if (d->pid_file && (ret = write_pid_file(d->pid_file)))
@@ -471,6 +474,8 @@ static void stop(struct efd *d, bool started)
 			if (!ef_instance_destroy(&inst))
 				ef_log_info("on-exit detach: detached everywhere and removed instance '%s'",
 					    d->instance);
+			/* Nothing left to roll back. */
+			efd_confirm_drop_record(d);
 		} else {
 			/* Nobody reads the ring any more. */
 			efd_droplog_set_rate(&inst, 0);

@@ -9,7 +9,7 @@
  * (vlan only when tagged; sport/dport only when the packet has them; ICMP
  * has "icmp_type"/"icmp_code" instead; a fragment "fragment": "first" or
  * "later"; "sets", "over_limit" and "ban" when dynamic state decided, see
- * droplog_dyn.h and docs/json.md).
+ * droplog_dyn.h and user/json.md).
  */
 #ifndef EDGEFW_DROPLOG_H
 #define EDGEFW_DROPLOG_H

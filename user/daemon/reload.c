@@ -153,6 +153,7 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 		goto fail;
 	}
 	efd_adopt(d, &rs);
+	efd_confirm_note_applied(d);
 	d->reloads.ok++;
 	d->reloads.last_ok = d->reloads.last_attempt;
 	d->reloads.last_failed = false;

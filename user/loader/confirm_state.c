@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The files behind `edgefw reload --confirm` without a daemon (see
- * confirm_state.h). */
+/* The files behind `edgefw reload --confirm`, with or without a daemon
+ * (see confirm_state.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -182,34 +182,43 @@ int ef_applied_save_src(const char *instance, const struct ef_rules_copy *c)
 	return ret;
 }
 
-int ef_applied_save(const char *instance, const char *path, uint64_t src_hash,
-		    uint64_t rules_hash)
+int ef_rules_copy_read(const char *path, uint64_t src_hash, uint64_t rules_hash,
+		       struct ef_rules_copy *out)
 {
 	struct ef_rules_copy c = { 0 };
-	char abs[PATH_MAX], file[PATH_MAX];
-	struct json_object *o = NULL;
+	char abs[PATH_MAX];
 	int ret;
 
-	ret = state_path(instance, "applied", file, sizeof(file));
-	if (ret)
-		return ret;
+	memset(out, 0, sizeof(*out));
 	if (!realpath(path, abs))
 		return -errno;
 	ret = ef_read_file(abs, YDOC_DEFAULT_MAX_BYTES, &c.src, &c.len);
 	if (ret)
 		return ret;
-	if (ef_fnv1a64(c.src, c.len) != src_hash) {
+	c.path = strdup(abs);
+	if (!c.path)
+		ret = -ENOMEM;
+	else if (ef_fnv1a64(c.src, c.len) != src_hash)
 		ret = -ESTALE; /* edited between the load and now */
-		goto out;
+	if (ret) {
+		ef_rules_copy_free(&c);
+		return ret;
 	}
-	c.path = abs;
 	c.hash = src_hash;
 	c.rules_hash = rules_hash;
-	o = copy_to_json(&c);
-	c.path = NULL;
-	ret = o ? write_json(file, o) : -ENOMEM;
-out:
-	json_object_put(o);
+	*out = c;
+	return 0;
+}
+
+int ef_applied_save(const char *instance, const char *path, uint64_t src_hash,
+		    uint64_t rules_hash)
+{
+	struct ef_rules_copy c;
+	int ret = ef_rules_copy_read(path, src_hash, rules_hash, &c);
+
+	if (ret)
+		return ret;
+	ret = ef_applied_save_src(instance, &c);
 	ef_rules_copy_free(&c);
 	return ret;
 }
@@ -228,11 +237,12 @@ int ef_applied_load(const char *instance, struct ef_rules_copy *out)
 	return ret;
 }
 
-int ef_pending_save(const char *instance, const struct ef_confirm_rec *p)
+int ef_pending_save_kind(const char *instance, const char *kind,
+			 const struct ef_confirm_rec *p)
 {
 	struct json_object *o = json_object_new_object();
 	char file[PATH_MAX], hash[17];
-	int ret = state_path(instance, "confirm", file, sizeof(file));
+	int ret = state_path(instance, kind, file, sizeof(file));
 
 	if (!o)
 		return -ENOMEM;
@@ -248,12 +258,13 @@ int ef_pending_save(const char *instance, const struct ef_confirm_rec *p)
 	return ret;
 }
 
-int ef_pending_load(const char *instance, struct ef_confirm_rec *out)
+int ef_pending_load_kind(const char *instance, const char *kind,
+			 struct ef_confirm_rec *out)
 {
 	struct json_object *o = NULL, *v;
 	char file[PATH_MAX];
 	const char *h;
-	int ret = state_path(instance, "confirm", file, sizeof(file));
+	int ret = state_path(instance, kind, file, sizeof(file));
 
 	memset(out, 0, sizeof(*out));
 	if (!ret)
@@ -277,14 +288,29 @@ out:
 	return ret;
 }
 
-int ef_pending_remove(const char *instance)
+int ef_pending_remove_kind(const char *instance, const char *kind)
 {
 	char file[PATH_MAX];
-	int ret = state_path(instance, "confirm", file, sizeof(file));
+	int ret = state_path(instance, kind, file, sizeof(file));
 
 	if (!ret && unlink(file) && errno != ENOENT)
 		ret = -errno;
 	return ret;
+}
+
+int ef_pending_save(const char *instance, const struct ef_confirm_rec *p)
+{
+	return ef_pending_save_kind(instance, EF_PENDING_CLI, p);
+}
+
+int ef_pending_load(const char *instance, struct ef_confirm_rec *out)
+{
+	return ef_pending_load_kind(instance, EF_PENDING_CLI, out);
+}
+
+int ef_pending_remove(const char *instance)
+{
+	return ef_pending_remove_kind(instance, EF_PENDING_CLI);
 }
 
 void ef_confirm_state_forget(const char *instance)
@@ -292,6 +318,7 @@ void ef_confirm_state_forget(const char *instance)
 	char file[PATH_MAX];
 
 	ef_pending_remove(instance);
+	ef_pending_remove_kind(instance, EF_PENDING_DAEMON);
 	if (!state_path(instance, "applied", file, sizeof(file)))
 		unlink(file);
 }

@@ -77,8 +77,8 @@ _edgefw()
 		opts="--src --dst --proto --sport --dport --icmp-type --icmp-code
 		      --tcp-flags --vlan --fragment --state --hook --iface --in --over-limit
 		      --live --verbose --json --help" ;;
-	attach) opts="--rules --hook --mode --conntrack-size --force --help" ;;
-	detach) opts="--hook --force --help" ;;
+	attach) opts="--rules --hook --mode --conntrack-size --force --json --help" ;;
+	detach) opts="--hook --force --json --help" ;;
 	reload) opts="--socket --confirm --dry-run --json --help" ;;
 	confirm) opts="--socket --json --help" ;;
 	status) opts="--json --help" ;;

@@ -229,17 +229,20 @@ $(SAN_LIB): $(SAN_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcsD $@ $^
 
 # edgefw is started for every command (fail2ban's `set add` per ban,
-# scripts), so its start counts: with CLI_STATIC=1 (the default, when the
-# archives are installed) libbpf, libxdp and json-c are linked into it,
+# scripts), so its start counts: with CLI_STATIC=1 (when the archives are
+# installed) libbpf, libxdp and json-c are linked into it,
 # which spares the dynamic loader three of its eight libraries and their
 # relocations (measured at load 25: `set add` 8.6 -> 7.4 ms of CPU, median
 # of 60 alternated runs; `edgefw help` 109 -> 93 page faults; wall time is
 # make bench's "set add" row). libyaml, libelf and zlib stay shared:
 # lintian refuses embedded copies of those. edgefwd starts once: all shared.
-CLI_STATIC ?= 1
+# Off by default: a Debian package links shared so that a security update
+# of a library reaches the CLI without a rebuild.
+CLI_STATIC ?= 0
 CLI_ARCHIVES := $(foreach a,libxdp.a libbpf.a libjson-c.a,$(shell $(CC) -print-file-name=$(a)))
 ifeq ($(CLI_STATIC)$(words $(filter /%,$(CLI_ARCHIVES))),13)
-CLI_LIBS := -Wl,-Bstatic -lxdp -lbpf -ljson-c -Wl,-Bdynamic -lmnl -lyaml -lelf -lz
+CLI_LIBS = -Wl,-Bstatic -lxdp -lbpf -ljson-c -Wl,-Bdynamic \
+	$(filter-out -lxdp -lbpf -ljson-c,$(PC_LIBS)) -lelf -lz
 else
 CLI_LIBS = $(PC_LIBS) -lelf -lz
 endif

@@ -328,7 +328,7 @@ static void count_gen(struct dp *dp, uint32_t gen, size_t n[4])
 		while (!bpf_map_get_next_key(fds[t], prev, &next)) {
 			uint32_t g = t == 0 ? !!(next.chain.cur & EDGEFW_CHAIN_GEN_BIT) :
 				     t == 1 ? next.ctx.gen :
-				     t == 2 ? next.host6.tag >> 1 :
+				     t == 2 ? EDGEFW_HOST6_TAG_GEN(next.host6.tag) :
 					      (uint32_t)next.lpm6.tag >> 1;
 
 			n[t] += g == gen;

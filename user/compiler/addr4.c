@@ -12,6 +12,7 @@
  * An isolated /32 costs four chunks, 256 bytes.
  */
 #include "addr4.h"
+#include "addr6_hash.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -173,6 +174,7 @@ static int build_field6(struct ef_compiled *c, uint8_t field, size_t *cells_cap)
 	const struct ef_lpm_entry **sorted = NULL;
 	int ret;
 
+	ef_hash6_choose(t, c->hash6_len[field]);
 	ret = sort_by_len(t, &sorted);
 	if (ret || !t->n)
 		return ret;
@@ -185,12 +187,12 @@ static int build_field6(struct ef_compiled *c, uint8_t field, size_t *cells_cap)
 		size_t idx;
 
 		if (p->len > EDGEFW_A6_TRIE_BITS) {
-			/* Addresses go to the /128 hash, longer prefixes to the
+			/* The hashed lengths to host6_tbl, the others to the
 			 * LPM trie; the /48 cell says which to ask. */
 			ret = cell_at6(c, cells_cap, field, p->addr, 9, &idx);
 			if (!ret)
-				c->cells[idx] |= p->len == 128 ? EDGEFW_A6_HOST :
-								 EDGEFW_A6_LONGER;
+				c->cells[idx] |= ef_hash6_has(c->hash6_len[field], p->len) ?
+							 EDGEFW_A6_HOST : EDGEFW_A6_LONGER;
 			continue;
 		}
 		level = p->len <= 16 ? 1 : 1 + (p->len - 16 + 3) / 4;
@@ -252,8 +254,9 @@ uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field,
 		 * table the datapath asks follows from the flags. */
 		for (size_t i = 0; i < t->n; i++) {
 			const struct ef_prefix *p = &t->v[i].prefix;
-			bool asked = p->len == 128 ? (v & EDGEFW_A6_HOST) :
-						     (v & EDGEFW_A6_LONGER);
+			bool asked = ef_hash6_has(c->hash6_len[field], p->len) ?
+					     (v & EDGEFW_A6_HOST) :
+					     (v & EDGEFW_A6_LONGER);
 
 			if (p->len > EDGEFW_A6_TRIE_BITS && asked && p->len > best &&
 			    ef_prefix_match(p, EF_AF_INET6, addr)) {

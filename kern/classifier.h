@@ -71,7 +71,11 @@ static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field
 {
 	__u32 a = (__u32)addr[0] << 24 | (__u32)addr[1] << 16 |
 		  (__u32)addr[2] << 8 | addr[3];
-	__u32 pairs = cc->cfg->pair_l1[field & 1], v;
+	__u32 pairs = 0, v;
+
+	/* The flag in the config's first line; the trie's level 1 only then. */
+	if (cc->cfg->paired & (1u << (field & 1)))
+		pairs = cc->cfg->pair_l1[field & 1];
 
 	if (pairs) {
 		v = cc->tk ? cc->tk->pair[field & 1] : EDGEFW_CLASS_NONE;
@@ -251,7 +255,7 @@ chain_class(const struct classify_ctx *cc, const struct edgefw_gen_config *cfg,
 
 	cur = cfg->n_dims ? dim_class(cc, cfg->dims[0]) : cfg->root_class;
 	for (int i = 1; i < EDGEFW_DIM_COUNT; i++) {
-		const struct edgefw_stage *st = &cfg->stages[i];
+		const struct edgefw_stage *st = &cfg->stages[(i - 1) & 7];
 		__u32 next, *found;
 
 		if (i >= cfg->n_dims || cur == EDGEFW_CLASS_NONE)
@@ -362,7 +366,7 @@ classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
 
 	cc.cells = bpf_map_lookup_elem(&cells_tbl, &gen);
 	classes = bpf_map_lookup_elem(&class_tbl, &gen);
-	if (cfg->pair_l1[0] | cfg->pair_l1[1])
+	if (cfg->paired)
 		cc.tk = bpf_map_lookup_elem(&tree_scratch, &zero);
 	if (!cc.cells || !classes)
 		return NULL;

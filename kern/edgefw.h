@@ -352,25 +352,32 @@ struct edgefw_tree_root {
 #define EDGEFW_FOREST_COUNT_SHIFT 24
 #define EDGEFW_FOREST_COUNT 0x3fu
 
-/* Per-generation settings that are not rules. */
+/* Per-generation settings that are not rules. The fields a packet on the
+ * common path reads (a chain of up to four fields, no trees, IPv4) come
+ * first and lie in the value's first 64 bytes, one cache line; the rest
+ * (the policies of packets that do not parse, the root class of a ruleset
+ * without fields, the forests' tries, the IPv6 hashed lengths, the trees)
+ * after them. */
 struct edgefw_gen_config {
-	__u32 root_class;         /* the class when no field is used */
+	__u8 n_dims;              /* fields in the chain, in order */
+	__u8 dims[EDGEFW_DIM_COUNT];
+	__u8 ct_mode;             /* EDGEFW_CT_MODE_* bits; 0: stateless */
+	__u8 frag_policy;         /* 0 rules, 1 pass, 2 drop */
 	__u8 default_action[EDGEFW_HOOK_COUNT];
+	__u8 n_trees[2];          /* IPv4, IPv6 */
+	__u8 paired;              /* bit f: pair_l1[f] is set */
+	__u8 pad_hot[2];
+	/* The chain's lowest rule (RULE_NONE: empty): a packet whose tree hit
+	 * is below it skips the chain. */
+	__u32 chain_min_rule;
+	/* stages[i - 1] combines the class so far with chain field i. */
+	struct edgefw_stage stages[EDGEFW_DIM_COUNT - 1];
+
+	__u32 root_class;         /* the class when no field is used */
 	__u8 non_ip_action;       /* ARP, LLDP, IPv6 neighbour discovery */
 	__u8 malformed_action;
 	__u8 ext_overflow_action;
 	__u8 encap_overflow_action; /* encapsulations past the parser's walk */
-	__u8 frag_policy;         /* 0 rules, 1 pass, 2 drop */
-	__u8 n_dims;              /* fields in the chain, in order */
-	__u8 dims[EDGEFW_DIM_COUNT];
-	__u8 ct_mode;             /* EDGEFW_CT_MODE_* bits; 0: stateless */
-	__u8 pad[1];
-	struct edgefw_stage stages[EDGEFW_DIM_COUNT]; /* [0] unused */
-	__u8 n_trees[2];          /* IPv4, IPv6 */
-	__u8 pad_trees[2];
-	/* The chain's lowest rule (RULE_NONE: empty): a packet whose tree hit
-	 * is below it skips the chain. */
-	__u32 chain_min_rule;
 	/* IPv4 src, dst (0: none): level 1 of a trie the chain shares with
 	 * the first forest over the same address (its tree_root has paired),
 	 * so a packet walks it once for both. Its leaves are the index of a
@@ -735,8 +742,10 @@ _Static_assert(sizeof(struct edgefw_tree_root) == 12, "tree root layout");
 _Static_assert(sizeof(struct edgefw_verdict) == 12, "verdict layout");
 _Static_assert(sizeof(struct edgefw_stage) == 12, "stage layout");
 _Static_assert(sizeof(struct edgefw_gen_config) ==
-	       24 + 12 * EDGEFW_DIM_COUNT + 16 + 2 * EDGEFW_A6_HASH_LENS +
+	       24 + 12 * (EDGEFW_DIM_COUNT - 1) + 16 + 2 * EDGEFW_A6_HASH_LENS +
 	       12 * 2 * EDGEFW_FAMILY_TREES, "gen config layout");
+_Static_assert(__builtin_offsetof(struct edgefw_gen_config, stages) + 3 * 12 <= 64,
+	       "gen config: a four-field chain's stages in the first cache line");
 _Static_assert(EDGEFW_DIM_COUNT == 9, "gen config padding assumes 9 fields");
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");

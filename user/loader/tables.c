@@ -330,7 +330,8 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen,
 	cfg.n_dims = c->n_dims;
 	cfg.ct_mode = ef_ruleset_ct_mode(rs);
 	memcpy(cfg.dims, c->dims, sizeof(cfg.dims));
-	memcpy(cfg.stages, c->stages, sizeof(cfg.stages));
+	/* The compiler's stages[0] is unused; the map's start at field 1. */
+	memcpy(cfg.stages, c->stages + 1, sizeof(cfg.stages));
 	for (unsigned t = 0; t < c->n_trees; t++) {
 		unsigned fam = c->trees[t].family == EF_AF_INET6;
 		struct edgefw_tree_root *r = &cfg.trees[fam][cfg.n_trees[fam]++];
@@ -342,6 +343,7 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen,
 		r->paired = c->trees[t].paired;
 	}
 	memcpy(cfg.pair_l1, c->pair_l1, sizeof(cfg.pair_l1));
+	cfg.paired = (c->pair_l1[0] ? 1 : 0) | (c->pair_l1[1] ? 2 : 0);
 	memcpy(cfg.hash6_len, c->hash6_len, sizeof(cfg.hash6_len));
 	cfg.chain_min_rule = c->chain_min_rule;
 	if (ef_fault("gen_config_update") ||

@@ -22,6 +22,7 @@
 
 #include <linux/bpf.h>
 #include <stdbool.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "edgefw.h"
@@ -70,7 +71,11 @@ static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field
 {
 	__u32 a = (__u32)addr[0] << 24 | (__u32)addr[1] << 16 |
 		  (__u32)addr[2] << 8 | addr[3];
-	__u32 pairs = cc->cfg->pair_l1[field & 1], v;
+	__u32 pairs = 0, v;
+
+	/* The flag in the config's first line; the trie's level 1 only then. */
+	if (cc->cfg->paired & (1u << (field & 1)))
+		pairs = cc->cfg->pair_l1[field & 1];
 
 	if (pairs) {
 		v = cc->tk ? cc->tk->pair[field & 1] : EDGEFW_CLASS_NONE;
@@ -88,8 +93,46 @@ static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field
 	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
-/* The IPv6 trie over the first 48 bits; the /128 hash and the LPM trie
- * only under a cell that says such entries lie below. */
+/* Word w (0-3) of an IPv6 address, in network order, with the bits past
+ * prefix length len cleared. */
+static __always_inline __u32 a6_masked_word(const __u8 *a, __u32 w, __u32 len)
+{
+	__u32 word = (__u32)a[4 * w] << 24 | (__u32)a[4 * w + 1] << 16 |
+		     (__u32)a[4 * w + 2] << 8 | a[4 * w + 3];
+	__u32 bits = len > 32 * w ? len - 32 * w : 0;
+
+	if (bits < 32)
+		word = bits ? word & ~(0xffffffffu >> bits) : 0;
+	return bpf_htonl(word);
+}
+
+/* The class of the longest prefix of the field's hashed lengths
+ * (gen_config.hash6_len, longest first) that holds address a, or NULL:
+ * one hash probe per length, stopping at the first hit. (A hit's class
+ * may be EDGEFW_CLASS_NONE: a negated prefix can allow no rule.) */
+static __always_inline __u32 *a6_hashed(const struct classify_ctx *cc, __u32 field,
+					const __u8 *a)
+{
+	struct edgefw_host6_key h;
+	__u32 *cls;
+
+	for (int i = 0; i < EDGEFW_A6_HASH_LENS; i++) {
+		__u32 len = cc->cfg->hash6_len[field & 1][i];
+
+		if (!len)
+			break;
+		h.tag = EDGEFW_HOST6_TAG(cc->gen, field & 1, len);
+		for (int w = 0; w < 4; w++)
+			((__u32 *)h.addr)[w] = a6_masked_word(a, w, len);
+		cls = bpf_map_lookup_elem(&host6_tbl, &h);
+		if (cls)
+			return cls;
+	}
+	return NULL;
+}
+
+/* The IPv6 trie over the first 48 bits; the hashes per prefix length and
+ * the LPM trie only under a cell that says such entries lie below. */
 static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field,
 				      const __u8 *a)
 {
@@ -107,11 +150,8 @@ static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field
 	if (v == EDGEFW_CLASS_NONE)
 		return v;
 	if (v & EDGEFW_A6_HOST) {
-		struct edgefw_host6_key h = { .tag = cc->gen << 1 | field };
-		__u32 *cls;
+		__u32 *cls = a6_hashed(cc, field, a);
 
-		__builtin_memcpy(h.addr, a, 16);
-		cls = bpf_map_lookup_elem(&host6_tbl, &h);
 		if (cls)
 			return *cls;
 	}
@@ -215,7 +255,7 @@ chain_class(const struct classify_ctx *cc, const struct edgefw_gen_config *cfg,
 
 	cur = cfg->n_dims ? dim_class(cc, cfg->dims[0]) : cfg->root_class;
 	for (int i = 1; i < EDGEFW_DIM_COUNT; i++) {
-		const struct edgefw_stage *st = &cfg->stages[i];
+		const struct edgefw_stage *st = &cfg->stages[(i - 1) & 7];
 		__u32 next, *found;
 
 		if (i >= cfg->n_dims || cur == EDGEFW_CLASS_NONE)
@@ -326,7 +366,7 @@ classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
 
 	cc.cells = bpf_map_lookup_elem(&cells_tbl, &gen);
 	classes = bpf_map_lookup_elem(&class_tbl, &gen);
-	if (cfg->pair_l1[0] | cfg->pair_l1[1])
+	if (cfg->paired)
 		cc.tk = bpf_map_lookup_elem(&tree_scratch, &zero);
 	if (!cc.cells || !classes)
 		return NULL;

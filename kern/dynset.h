@@ -316,19 +316,20 @@ static __always_inline void ban_source(const struct edgefw_ban_cfg *bc,
  * no rule matches. Charges the winner's limit, bans when the winner says
  * so. *oc: the conditions of the deciding round and the first rule whose
  * limit the packet was over, for the drop log. */
-static __always_inline bool dyn_decide(const struct pkt_info *pi, __u32 gen,
-				       __u32 ifindex, __u32 hook, __u64 bytes,
-				       struct edgefw_verdict *out,
+static __always_inline bool dyn_decide(const struct pkt_info *pi,
+				       const struct edgefw_gen_config *cfg,
+				       __u32 gen, __u32 ifindex, __u32 hook,
+				       __u64 bytes, struct edgefw_verdict *out,
 				       struct dyn_outcome *oc)
 {
 	struct edgefw_dyn_config *dc = bpf_map_lookup_elem(&dyn_config, &gen);
-	struct edgefw_gen_config *cfg = bpf_map_lookup_elem(&gen_config, &gen);
 	__u32 conds = 0, tree_rule = EDGEFW_RULE_NONE;
 	bool found = false;
 
 	/* The trees once, in a call of their own beside the chain's: nested
-	 * in it, the frames would pass the 512 bytes they may take together. */
-	if (cfg && cfg->n_trees[pi->family == 6])
+	 * in it, the frames would pass the 512 bytes they may take together.
+	 * A ruleset without trees skips the call and its scratch. */
+	if (cfg->n_trees[pi->family == 6])
 		tree_rule = trees_walk(pi, cfg, gen, hook, EDGEFW_RULE_NONE);
 	if (dc) {
 		conds = dc->limit_conds;

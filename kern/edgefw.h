@@ -16,7 +16,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 13
+#define EDGEFW_LAYOUT_VERSION 14
 
 /* Rule counter slots (one per rule name) and the name stored for each.
  * rule_stats holds 16 bytes per slot per CPU: 1 MiB per CPU at this size. */
@@ -108,10 +108,15 @@ enum edgefw_reason {
 
 /* IPv6: the same kind of trie over the first 48 bits (a 65536-cell first
  * level per field after IPv4's, then 4-bit strides: at most nine array
- * lookups). Under a /48 cell flagged A6_HOST, single addresses (/128) are
- * looked up in host6_tbl (a hash, ~20-26 ns); under one flagged A6_LONGER,
- * prefixes /49 to /127 in lpm6_tbl (an LPM trie, ~78 ns at 100k prefixes).
- * Most packets reach neither. */
+ * lookups). Longer prefixes are below a /48 cell flagged for them. Those
+ * of the field's most common lengths past /48 (at most EDGEFW_A6_HASH_LENS,
+ * always the longest ones: /128 and /64 in real lists; gen_config.hash6_len)
+ * are in host6_tbl, one exact-match hash keyed by (generation, field,
+ * length, masked address) and probed longest first under a cell flagged
+ * A6_HOST: a hit is one bucket and one element, where the LPM trie reads a
+ * node per branch on the path (about 17 at 100k prefixes). The others, all
+ * shorter than the hashed ones, are in lpm6_tbl under a cell flagged
+ * A6_LONGER, asked after the hashes miss. Most packets reach neither. */
 #define EDGEFW_A6_L1_BASE (2 * EDGEFW_A4_L1_SIZE)
 #define EDGEFW_A6_TRIE_BITS 48
 #define EDGEFW_A6_LONGER 0x40000000u
@@ -120,9 +125,14 @@ enum edgefw_reason {
 #define EDGEFW_A6_NONE EDGEFW_A6_VALUE
 
 struct edgefw_host6_key {
-	__u32 tag; /* gen << 1 | field */
-	__u8 addr[16];
+	__u32 tag; /* EDGEFW_HOST6_TAG: field, generation, prefix length */
+	__u8 addr[16]; /* the prefix's bits, the rest zero */
 };
+
+#define EDGEFW_A6_HASH_LENS 4
+#define EDGEFW_HOST6_TAG(gen, field, len) \
+	((__u32)(field) | (__u32)(gen) << 1 | (__u32)(len) << 8)
+#define EDGEFW_HOST6_TAG_GEN(tag) (((tag) >> 1) & 1)
 
 /* The LPM key; prefixlen counts the tag byte too: 8 + prefix length. */
 struct edgefw_lpm6_key {
@@ -352,25 +362,32 @@ struct edgefw_tree_root {
 #define EDGEFW_FOREST_COUNT_SHIFT 24
 #define EDGEFW_FOREST_COUNT 0x3fu
 
-/* Per-generation settings that are not rules. */
+/* Per-generation settings that are not rules. The fields a packet on the
+ * common path reads (a chain of up to four fields, no trees, IPv4) come
+ * first and lie in the value's first 64 bytes, one cache line; the rest
+ * (the policies of packets that do not parse, the root class of a ruleset
+ * without fields, the forests' tries, the IPv6 hashed lengths, the trees)
+ * after them. */
 struct edgefw_gen_config {
-	__u32 root_class;         /* the class when no field is used */
+	__u8 n_dims;              /* fields in the chain, in order */
+	__u8 dims[EDGEFW_DIM_COUNT];
+	__u8 ct_mode;             /* EDGEFW_CT_MODE_* bits; 0: stateless */
+	__u8 frag_policy;         /* 0 rules, 1 pass, 2 drop */
 	__u8 default_action[EDGEFW_HOOK_COUNT];
+	__u8 n_trees[2];          /* IPv4, IPv6 */
+	__u8 paired;              /* bit f: pair_l1[f] is set */
+	__u8 pad_hot[2];
+	/* The chain's lowest rule (RULE_NONE: empty): a packet whose tree hit
+	 * is below it skips the chain. */
+	__u32 chain_min_rule;
+	/* stages[i - 1] combines the class so far with chain field i. */
+	struct edgefw_stage stages[EDGEFW_DIM_COUNT - 1];
+
+	__u32 root_class;         /* the class when no field is used */
 	__u8 non_ip_action;       /* ARP, LLDP, IPv6 neighbour discovery */
 	__u8 malformed_action;
 	__u8 ext_overflow_action;
 	__u8 encap_overflow_action; /* encapsulations past the parser's walk */
-	__u8 frag_policy;         /* 0 rules, 1 pass, 2 drop */
-	__u8 n_dims;              /* fields in the chain, in order */
-	__u8 dims[EDGEFW_DIM_COUNT];
-	__u8 ct_mode;             /* EDGEFW_CT_MODE_* bits; 0: stateless */
-	__u8 pad[1];
-	struct edgefw_stage stages[EDGEFW_DIM_COUNT]; /* [0] unused */
-	__u8 n_trees[2];          /* IPv4, IPv6 */
-	__u8 pad_trees[2];
-	/* The chain's lowest rule (RULE_NONE: empty): a packet whose tree hit
-	 * is below it skips the chain. */
-	__u32 chain_min_rule;
 	/* IPv4 src, dst (0: none): level 1 of a trie the chain shares with
 	 * the first forest over the same address (its tree_root has paired),
 	 * so a packet walks it once for both. Its leaves are the index of a
@@ -380,6 +397,9 @@ struct edgefw_gen_config {
 	 * leaves the pair in its per-CPU key (kern/tree_walk.h); the chain
 	 * walks the trie itself only when the forest was skipped. */
 	__u32 pair_l1[2];
+	/* IPv6 src, dst: the prefix lengths past /48 host6_tbl holds, longest
+	 * first, 0 after the last (kern/classifier.h a6_class). */
+	__u8 hash6_len[2][EDGEFW_A6_HASH_LENS];
 	struct edgefw_tree_root trees[2][EDGEFW_FAMILY_TREES];
 };
 
@@ -732,7 +752,10 @@ _Static_assert(sizeof(struct edgefw_tree_root) == 12, "tree root layout");
 _Static_assert(sizeof(struct edgefw_verdict) == 12, "verdict layout");
 _Static_assert(sizeof(struct edgefw_stage) == 12, "stage layout");
 _Static_assert(sizeof(struct edgefw_gen_config) ==
-	       24 + 12 * EDGEFW_DIM_COUNT + 16 + 12 * 2 * EDGEFW_FAMILY_TREES, "gen config layout");
+	       24 + 12 * (EDGEFW_DIM_COUNT - 1) + 16 + 2 * EDGEFW_A6_HASH_LENS +
+	       12 * 2 * EDGEFW_FAMILY_TREES, "gen config layout");
+_Static_assert(__builtin_offsetof(struct edgefw_gen_config, stages) + 3 * 12 <= 64,
+	       "gen config: a four-field chain's stages in the first cache line");
 _Static_assert(EDGEFW_DIM_COUNT == 9, "gen config padding assumes 9 fields");
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");

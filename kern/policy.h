@@ -146,7 +146,6 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 	if (!sc)
 		return res;
 	ct = &sc->ct;
-	__builtin_memset(ct, 0, sizeof(*ct));
 	pr = parse_packet(ctx, kind, &pi);
 	/* Counters carry the whole frame. At XDP the parse asks for the
 	 * length past the first buffer only when a header lies there, so a
@@ -165,6 +164,9 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 		count(&reason_stats, EDGEFW_REASON_NO_RULESET, bytes);
 		return res;
 	}
+	/* The tracker's view, read only when the ruleset tracks. */
+	if (cfg->ct_mode)
+		__builtin_memset(ct, 0, sizeof(*ct));
 
 	if (pr != PARSE_OK) {
 		count(&reason_stats, parse_reason(pr), bytes);
@@ -191,7 +193,7 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 			edgefw_ct_classify_skb(ctx, &pi, ct));
 
 	/* issue 16: the rules with dynamic sets and limits (kern/dynset.h) */
-	v = dyn_decide(&pi, gen, ifindex, hook, bytes, &sc->verdict, &sc->dyn) ?
+	v = dyn_decide(&pi, cfg, gen, ifindex, hook, bytes, &sc->verdict, &sc->dyn) ?
 		    &sc->verdict : NULL;
 	if (v) {
 		vflags = v->flags;

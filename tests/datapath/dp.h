@@ -99,6 +99,8 @@ void dp_test_faults(struct dp *dp);
 void dp_test_parser(struct dp *dp);
 void dp_test_encap(struct dp *dp);
 void dp_test_large(struct dp *dp);
+/* IPv6 prefixes past /48: hashes per length and the LPM trie (v6lens.c). */
+void dp_test_v6_lengths(struct dp *dp);
 void dp_test_conntrack(struct dp *dp);
 void dp_test_pcaps(struct dp *dp, const char *dir);
 void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr6_hash.h"
 #include "counters.h"
 #include "dp.h"
 #include "fault.h"
@@ -41,6 +42,10 @@ static const char *const rules_yaml[RS_COUNT] = {
 	"  - {name: only-a, proto: udp, dport: 55, action: drop}\n"
 	"  - {name: v6-net, src: \"fd00:200:1::40/124\", action: drop}\n"
 	"  - {name: v6-host, src: \"fd00:200:1::7\", action: pass}\n"
+	/* Six lengths past /48 in src: /128 to /112 hashed, /100 and /56 in
+	 * the LPM trie (user/compiler/addr6_hash.c), so both are filled. */
+	"  - {name: v6-lens, src: [\"fd00:300::/120\", \"fd00:300::/112\",\n"
+	"     \"fd00:300::/100\", \"fd00:300::/56\"], action: drop}\n"
 	"  - {name: on-lo, interfaces: [lo], proto: udp, dport: 7, action: drop}\n"
 	"  - {name: redir, src: 10.77.0.0/16, action: redirect, to: lo}\n",
 
@@ -80,6 +85,7 @@ static const struct probe probes[] = {
 	{ "10.1.0.1", "10.2.0.1", 56, { { { P, P }, NULL }, { { D, D }, "only-b" } } },
 	{ "fd00:200:1::42", "fd00:200:2::1", 9, { { { D, D }, "v6-net" }, { { P, P }, "v6-net" } } },
 	{ "fd00:200:1::7", "fd00:200:2::1", 9, { { { P, P }, "v6-host" }, { { D, D }, "v6-host" } } },
+	{ "fd00:300::100:1", "fd00:200:2::1", 9, { { { D, D }, "v6-lens" }, { { D, P }, NULL } } },
 	{ "10.1.0.1", "10.2.0.1", 7, { { { D, D }, "on-lo" }, { { P, P }, "on-lo" } } },
 	{ "10.77.1.1", "10.2.0.1", 9, { { { R, R }, "redir" }, { { D, P }, NULL } } },
 	{ "10.78.1.1", "10.2.0.1", 9, { { { P, P }, NULL }, { { R, R }, "redir-b" } } },
@@ -328,7 +334,7 @@ static void count_gen(struct dp *dp, uint32_t gen, size_t n[4])
 		while (!bpf_map_get_next_key(fds[t], prev, &next)) {
 			uint32_t g = t == 0 ? !!(next.chain.cur & EDGEFW_CHAIN_GEN_BIT) :
 				     t == 1 ? next.ctx.gen :
-				     t == 2 ? next.host6.tag >> 1 :
+				     t == 2 ? EDGEFW_HOST6_TAG_GEN(next.host6.tag) :
 					      (uint32_t)next.lpm6.tag >> 1;
 
 			n[t] += g == gen;
@@ -350,8 +356,10 @@ static void count_compiled(const struct ef_compiled *c, size_t n[4])
 		for (size_t i = 0; i < t->n; i++) {
 			unsigned len = t->v[i].prefix.len;
 
-			n[2] += len == 128;
-			n[3] += len > EDGEFW_A6_TRIE_BITS && len != 128;
+			if (len <= EDGEFW_A6_TRIE_BITS)
+				continue;
+			n[2] += ef_hash6_has(c->hash6_len[f], len);
+			n[3] += !ef_hash6_has(c->hash6_len[f], len);
 		}
 	}
 }

@@ -95,8 +95,10 @@ int main(int argc, char **argv)
 		dp_test_large(&dp);
 	if (!only || !strcmp(only, "pcap"))
 		dp_test_pcaps(&dp, pcaps);
-	if (!only || !strcmp(only, "diff"))
+	if (!only || !strcmp(only, "diff")) {
 		dp_test_differential(&dp, seed, rulesets, packets);
+		dp_test_v6_lengths(&dp);
+	}
 	if (!only || !strcmp(only, "ref"))
 		dp_test_refparse(&dp, seed, frames, corpus);
 	dp_teardown(&dp);

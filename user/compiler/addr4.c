@@ -12,6 +12,7 @@
  * An isolated /32 costs four chunks, 256 bytes.
  */
 #include "addr4.h"
+#include "addr6_hash.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -58,10 +59,12 @@ static unsigned nibble_at(const uint8_t *a, unsigned n)
 }
 
 /* One family's trie: where its level 1 starts, and how its cells say
- * "chunk index" and "no class" (IPv6 cells keep two flag bits). */
+ * "chunk index" and "no class" (IPv6 cells keep two flag bits). IPv6
+ * also has the prefix lengths past the trie that go to hashes. */
 struct trie {
 	size_t l1;
 	uint32_t value_mask, none;
+	uint8_t *hash6_len;
 };
 
 static struct trie trie4(size_t l1)
@@ -70,11 +73,12 @@ static struct trie trie4(size_t l1)
 			      .none = EDGEFW_A4_NONE };
 }
 
-static struct trie trie6(uint8_t field)
+static struct trie trie6(uint8_t field, uint8_t *hash6_len)
 {
 	return (struct trie){
 		.l1 = EDGEFW_A6_L1_BASE + (size_t)field * EDGEFW_A4_L1_SIZE,
 		.value_mask = EDGEFW_A6_VALUE, .none = EDGEFW_A6_NONE,
+		.hash6_len = hash6_len,
 	};
 }
 
@@ -119,8 +123,8 @@ static int sort_by_len(const struct ef_lpm_table *t,
 }
 
 /* Paints one prefix with value v. IPv6 prefixes past the trie's 48 bits
- * only flag their /48 cell: addresses go to the /128 hash, longer
- * prefixes to the LPM trie, and the flag says which to ask. */
+ * only flag their /48 cell: the hashed lengths go to host6_tbl, the
+ * others to the LPM trie, and the flag says which to ask. */
 static int paint_prefix(struct ef_compiled *c, size_t *cap, const struct trie *t,
 			const struct ef_prefix *p, uint32_t v)
 {
@@ -133,8 +137,8 @@ static int paint_prefix(struct ef_compiled *c, size_t *cap, const struct trie *t
 	if (p->len > EDGEFW_A6_TRIE_BITS) {
 		ret = cell_at(c, cap, t, p->addr, 9, &idx);
 		if (!ret)
-			c->cells[idx] |= p->len == 128 ? EDGEFW_A6_HOST :
-							 EDGEFW_A6_LONGER;
+			c->cells[idx] |= ef_hash6_has(t->hash6_len, p->len) ?
+						 EDGEFW_A6_HOST : EDGEFW_A6_LONGER;
 		return ret;
 	}
 	ret = cell_at(c, cap, t, p->addr, level, &idx);
@@ -150,6 +154,8 @@ static int paint(struct ef_compiled *c, size_t *cap, const struct trie *t,
 	const struct ef_lpm_entry **sorted = NULL;
 	int ret;
 
+	if (t->hash6_len)
+		ef_hash6_choose(lpm, t->hash6_len);
 	ret = sort_by_len(lpm, &sorted);
 	if (ret || !lpm->n)
 		return ret;
@@ -188,7 +194,7 @@ int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 		c->cells[i] = EDGEFW_A6_NONE;
 	for (uint8_t f = 0; f < EF_FIELD_COUNT && !ret; f++) {
 		struct trie t4 = trie4((size_t)f * EDGEFW_A4_L1_SIZE);
-		struct trie t6 = trie6(f);
+		struct trie t6 = trie6(f, c->hash6_len[f]);
 
 		ret = paint(c, &cells_cap, &t4, &c->lpm[f][EF_FAM_V4]);
 		if (!ret)
@@ -202,7 +208,7 @@ int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field,
 			const uint8_t addr[16])
 {
-	struct trie six = trie6(field);
+	struct trie six = trie6(field, NULL);
 	uint32_t v = c->cells[six.l1 + ((size_t)addr[0] << 8 | addr[1])];
 
 	for (unsigned n = 0; n < 8 && (v & EDGEFW_A4_CHUNK); n++)
@@ -216,8 +222,9 @@ uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field,
 		 * table the datapath asks follows from the flags. */
 		for (size_t i = 0; i < t->n; i++) {
 			const struct ef_prefix *p = &t->v[i].prefix;
-			bool asked = p->len == 128 ? (v & EDGEFW_A6_HOST) :
-						     (v & EDGEFW_A6_LONGER);
+			bool asked = ef_hash6_has(c->hash6_len[field], p->len) ?
+					     (v & EDGEFW_A6_HOST) :
+					     (v & EDGEFW_A6_LONGER);
 
 			if (p->len > EDGEFW_A6_TRIE_BITS && asked && p->len > best &&
 			    ef_prefix_match(p, EF_AF_INET6, addr)) {

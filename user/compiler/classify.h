@@ -133,6 +133,9 @@ struct ef_compiled {
 	 * (addr4_pair.c, kern/edgefw.h), or 0: the chain's own at field *
 	 * EDGEFW_A4_L1_SIZE. */
 	uint32_t pair_l1[EF_FIELD_COUNT];
+	/* IPv6 src, dst: the prefix lengths past /48 in host6_tbl, longest
+	 * first (addr6_hash.c); the others past /48 are in lpm6_tbl. */
+	uint8_t hash6_len[EF_FIELD_COUNT][EDGEFW_A6_HASH_LENS];
 
 	/* Which structure holds each rule (enum ef_held), and why the chain
 	 * does not hold them all (the budget it reached), or NULL. */

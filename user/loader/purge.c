@@ -27,7 +27,7 @@ static bool chain_is_gen(const void *key, __u32 gen)
 
 static bool host6_is_gen(const void *key, __u32 gen)
 {
-	return ((const struct edgefw_host6_key *)key)->tag >> 1 == gen;
+	return EDGEFW_HOST6_TAG_GEN(((const struct edgefw_host6_key *)key)->tag) == gen;
 }
 
 static bool ctx_is_gen(const void *key, __u32 gen)

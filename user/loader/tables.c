@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr6_hash.h"
 #include "cttable.h"
 #include "edgefw.h"
 #include "fault.h"
@@ -50,9 +51,10 @@ static int fill_host6(struct ef_instance *inst, __u32 gen,
 		const struct ef_lpm_table *t = &c->lpm[f][EF_FAM_V6];
 
 		for (size_t i = 0; i < t->n; i++) {
-			if (t->v[i].prefix.len != 128)
+			if (t->v[i].prefix.len <= EDGEFW_A6_TRIE_BITS ||
+			    !ef_hash6_has(c->hash6_len[f], t->v[i].prefix.len))
 				continue;
-			keys[n].tag = gen << 1 | (__u32)f;
+			keys[n].tag = EDGEFW_HOST6_TAG(gen, f, t->v[i].prefix.len);
 			memcpy(keys[n].addr, t->v[i].prefix.addr, 16);
 			vals[n++] = t->v[i].class_id;
 		}
@@ -75,9 +77,9 @@ static int fill_lpm6(struct ef_instance *inst, __u32 gen,
 
 		for (size_t i = 0; i < t->n; i++) {
 			/* The array trie answers for /48 and shorter, the host
-			 * table for /128. */
+			 * table for the hashed lengths (addr6_hash.c). */
 			if (t->v[i].prefix.len <= EDGEFW_A6_TRIE_BITS ||
-			    t->v[i].prefix.len == 128)
+			    ef_hash6_has(c->hash6_len[f], t->v[i].prefix.len))
 				continue;
 			struct edgefw_lpm6_key k = {
 				.prefixlen = EDGEFW_LPM6_TAG_BITS + t->v[i].prefix.len,
@@ -328,7 +330,8 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen,
 	cfg.n_dims = c->n_dims;
 	cfg.ct_mode = ef_ruleset_ct_mode(rs);
 	memcpy(cfg.dims, c->dims, sizeof(cfg.dims));
-	memcpy(cfg.stages, c->stages, sizeof(cfg.stages));
+	/* The compiler's stages[0] is unused; the map's start at field 1. */
+	memcpy(cfg.stages, c->stages + 1, sizeof(cfg.stages));
 	for (unsigned t = 0; t < c->n_trees; t++) {
 		unsigned fam = c->trees[t].family == EF_AF_INET6;
 		struct edgefw_tree_root *r = &cfg.trees[fam][cfg.n_trees[fam]++];
@@ -340,6 +343,8 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen,
 		r->paired = c->trees[t].paired;
 	}
 	memcpy(cfg.pair_l1, c->pair_l1, sizeof(cfg.pair_l1));
+	cfg.paired = (c->pair_l1[0] ? 1 : 0) | (c->pair_l1[1] ? 2 : 0);
+	memcpy(cfg.hash6_len, c->hash6_len, sizeof(cfg.hash6_len));
 	cfg.chain_min_rule = c->chain_min_rule;
 	if (ef_fault("gen_config_update") ||
 	    bpf_map_update_elem(inst->maps.gen_config, &gen, &cfg, BPF_ANY)) {

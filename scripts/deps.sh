@@ -2,7 +2,8 @@
 # Installs, from Debian packages, everything edgefw's build, demo and tests need.
 # Idempotent: does nothing (and needs no network) when every package is present.
 # Changes no host network configuration. fail2ban and crowdsec are for the
-# integration tests, which start their own instances; their services are not
+# integration tests, which start their own instances (etcd-server: the fleet
+# tests and benchmark); their services are not
 # started here (where policy-rc.d says so) and the tests never use theirs.
 set -euo pipefail
 
@@ -15,6 +16,7 @@ PKGS=(
 	libclang-rt-14-dev gnuplot-nox
 	libmicrohttpd-dev libsystemd-dev curl
 	fail2ban crowdsec prometheus
+	etcd-server etcd-client openssl
 	dpkg-dev debhelper lintian logrotate python3
 )
 

@@ -214,10 +214,11 @@ efw_etcd_revision() {
 # (physically), so watches from any older revision are cancelled.
 efw_etcd_compact() {
 	local rev
-	rev=$(efw_etcd_revision) && [[ $rev =~ ^[0-9]+$ ]] || {
+	rev=$(efw_etcd_revision) || rev=""
+	if [[ ! $rev =~ ^[0-9]+$ ]]; then
 		efw_log "efw_etcd_compact: no revision from the cluster"
 		return 1
-	}
+	fi
 	efw_try efw_etcd_ctl compact "$rev" --physical >/dev/null
 	EFW_ETCD_COMPACTED=$rev
 }

@@ -157,15 +157,15 @@ efw_fleet_kill() {
 	unset "EFW_FLEET_PID[$1]"
 }
 
-# efw_fleet_publish FILE [MORE ARGS]: `edgefw publish --json` from the hub;
-# prints its output; EFW_FLEET_REV gets the published revision.
+# efw_fleet_publish FILE [MORE ARGS]: `edgefw publish --json` from the hub.
+# EFW_FLEET_PUB_OUT gets its output, EFW_FLEET_REV the published revision
+# (empty when none); returns publish's exit status.
 efw_fleet_publish() {
-	local f=$1 out rc=0 tls
+	local f=$1 rc=0 tls
 	shift
 	mapfile -t tls < <(efw_fleet_tls_args)
-	out=$(in_hub timeout 60 "$EDGEFW" publish "$f" "${tls[@]}" --json "$@" 2>&1) || rc=$?
-	printf '%s\n' "$out"
-	EFW_FLEET_REV=$(jq -r '.revision // empty' <<<"$out" 2>/dev/null | tail -n 1)
+	EFW_FLEET_PUB_OUT=$(in_hub timeout 60 "$EDGEFW" publish "$f" "${tls[@]}" --json "$@" 2>&1) || rc=$?
+	EFW_FLEET_REV=$(jq -r '.revision // empty' <<<"$EFW_FLEET_PUB_OUT" 2>/dev/null | tail -n 1) || true
 	return "$rc"
 }
 

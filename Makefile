@@ -45,11 +45,11 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-LIBS_PC := libbpf libxdp libmnl yaml-0.1 json-c libmicrohttpd libsystemd
+LIBS_PC := libbpf libxdp libmnl yaml-0.1 json-c libmicrohttpd libsystemd libcurl libcrypto
 PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 PC_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
 
-USER_DIRS := user/common user/compiler user/loader user/cli user/daemon
+USER_DIRS := user/common user/compiler user/fleet user/loader user/cli user/daemon
 INCLUDES := -Ikern -I$(BUILD)/kern $(addprefix -I,$(USER_DIRS))
 
 CSTD := -std=c11 -D_GNU_SOURCE

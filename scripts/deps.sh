@@ -15,6 +15,7 @@ PKGS=(
 	nftables iptables
 	libclang-rt-14-dev gnuplot-nox
 	libmicrohttpd-dev libsystemd-dev curl
+	libcurl4-openssl-dev libssl-dev etcd-server etcd-client
 	fail2ban crowdsec prometheus
 	etcd-server etcd-client openssl
 	dpkg-dev debhelper lintian logrotate python3

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The etcd client (user/fleet/etcd*.c) against a real etcd (Debian's
+ * etcd-server), started here on 127.0.0.1 with a temporary data directory
+ * and killed at the end: range, put, put-if-absent, the compare-and-put
+ * transaction, delete, leases, a watch and a watch cancelled by
+ * compaction, failover past a dead endpoint. Skipped without etcd. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ftw.h>
+#include <json-c/json.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "etcd.h"
+
+#define ETCD_BIN "/usr/bin/etcd"
+
+static pid_t etcd_pid;
+static char data_dir[64], client_url[64], log_path[96];
+
+/* A port the kernel just gave out and took back: free, most likely. */
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	bind(fd, (struct sockaddr *)&a, sizeof(a));
+	getsockname(fd, (struct sockaddr *)&a, &len);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static void start_etcd(void)
+{
+	char peer[64], cluster[96];
+
+	snprintf(data_dir, sizeof(data_dir), "/tmp/efw-etcd-XXXXXX");
+	if (!mkdtemp(data_dir))
+		abort();
+	snprintf(client_url, sizeof(client_url), "http://127.0.0.1:%d", free_port());
+	snprintf(peer, sizeof(peer), "http://127.0.0.1:%d", free_port());
+	snprintf(cluster, sizeof(cluster), "u=%s", peer);
+	snprintf(log_path, sizeof(log_path), "%s.log", data_dir);
+	etcd_pid = fork();
+	if (!etcd_pid) {
+		FILE *log = freopen(log_path, "w", stderr);
+
+		(void)log;
+		execl(ETCD_BIN, "etcd", "--name", "u", "--data-dir", data_dir,
+		      "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
+		      "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+		      "--initial-cluster", cluster, (char *)NULL);
+		_exit(127);
+	}
+}
+
+static int rm_one(const char *p, const struct stat *st, int f, struct FTW *w)
+{
+	(void)st, (void)f, (void)w;
+	return remove(p);
+}
+
+static void stop_etcd(void)
+{
+	if (etcd_pid > 0) {
+		kill(etcd_pid, SIGKILL);
+		waitpid(etcd_pid, NULL, 0);
+	}
+	nftw(data_dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	unlink(log_path);
+}
+
+static int setup(void **state)
+{
+	const char *eps[] = { client_url };
+	struct ef_etcd *c = calloc(1, sizeof(*c));
+	struct ef_etcd_range r;
+
+	if (ef_etcd_init(c, eps, 1, NULL))
+		return -1;
+	/* Up within 20 s, even on a loaded machine. */
+	for (int i = 0; i < 200; i++) {
+		if (!ef_etcd_range(c, "/probe", false, false, &r)) {
+			ef_etcd_range_free(&r);
+			*state = c;
+			return 0;
+		}
+		usleep(100 * 1000);
+	}
+	fprintf(stderr, "etcd did not answer on %s: %s\n", client_url, ef_etcd_error(c));
+	return -1;
+}
+
+static int teardown(void **state)
+{
+	struct ef_etcd *c = *state;
+
+	ef_etcd_free(c);
+	free(c);
+	return 0;
+}
+
+static void test_kv(void **state)
+{
+	struct ef_etcd *c = *state;
+	struct ef_etcd_range r;
+	unsigned char bin[600];
+	int64_t rev, rev2, deleted;
+	bool written;
+
+	for (size_t i = 0; i < sizeof(bin); i++)
+		bin[i] = (unsigned char)i;
+	assert_int_equal(ef_etcd_put(c, "/t/a", bin, sizeof(bin), 0, &rev), 0);
+	assert_true(rev > 0);
+	assert_int_equal(ef_etcd_put(c, "/t/b", "2", 1, 0, NULL), 0);
+	assert_int_equal(ef_etcd_put(c, "/u", "3", 1, 0, NULL), 0);
+	assert_int_equal(ef_etcd_range(c, "/t/a", false, false, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.kvs[0].value_len, sizeof(bin));
+	assert_memory_equal(r.kvs[0].value, bin, sizeof(bin));
+	assert_int_equal(r.kvs[0].mod_revision, rev);
+	ef_etcd_range_free(&r);
+	assert_int_equal(ef_etcd_range(c, "/t/", true, true, &r), 0);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.kvs[1].key, "/t/b");
+	assert_int_equal(r.kvs[1].value_len, 0);
+	ef_etcd_range_free(&r);
+	assert_int_equal(ef_etcd_range(c, "/nothing", false, false, &r), 0);
+	assert_int_equal(r.n, 0);
+	ef_etcd_range_free(&r);
+
+	assert_int_equal(ef_etcd_put_absent(c, "/t/c", "x", 1, &written), 0);
+	assert_true(written);
+	assert_int_equal(ef_etcd_put_absent(c, "/t/c", "y", 1, &written), 0);
+	assert_false(written);
+
+	/* Compare-and-put on mod_revision: a stale revision loses. */
+	assert_int_equal(ef_etcd_put_if_mod(c, "/m", "1", 1, 0, &written, &rev), 0);
+	assert_true(written);
+	assert_int_equal(ef_etcd_put_if_mod(c, "/m", "2", 1, 0, &written, &rev2), 0);
+	assert_false(written);
+	assert_int_equal(ef_etcd_put_if_mod(c, "/m", "2", 1, rev, &written, &rev2), 0);
+	assert_true(written);
+	assert_true(rev2 > rev);
+	assert_int_equal(ef_etcd_put_if_mod(c, "/m", "3", 1, rev, &written, NULL), 0);
+	assert_false(written);
+
+	assert_int_equal(ef_etcd_delete(c, "/t/", true, &deleted), 0);
+	assert_int_equal(deleted, 3);
+	assert_int_equal(ef_etcd_range(c, "/u", false, false, &r), 0);
+	assert_int_equal(r.n, 1);
+	ef_etcd_range_free(&r);
+}
+
+static void test_lease(void **state)
+{
+	struct ef_etcd *c = *state;
+	struct ef_etcd_range r;
+	int64_t id, ttl;
+
+	assert_int_equal(ef_etcd_lease_grant(c, 30, &id), 0);
+	assert_int_equal(ef_etcd_put(c, "/hosts/h1", "{}", 2, id, NULL), 0);
+	assert_int_equal(ef_etcd_lease_keepalive(c, id, &ttl), 0);
+	assert_true(ttl > 0 && ttl <= 30);
+	assert_int_equal(ef_etcd_range(c, "/hosts/h1", false, false, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.kvs[0].lease, id);
+	ef_etcd_range_free(&r);
+	assert_int_equal(ef_etcd_lease_revoke(c, id), 0);
+	assert_int_equal(ef_etcd_range(c, "/hosts/h1", false, false, &r), 0);
+	assert_int_equal(r.n, 0); /* gone with its lease */
+	ef_etcd_range_free(&r);
+	assert_int_equal(ef_etcd_lease_keepalive(c, id, &ttl), 0);
+	assert_int_equal(ttl, 0);
+	assert_int_equal(ef_etcd_put(c, "/hosts/h1", "{}", 2, id, NULL), -ENOENT);
+	assert_non_null(strstr(ef_etcd_error(c), "lease not found"));
+}
+
+struct seen {
+	int puts, deletes;
+	char last[32];
+};
+
+static int on_event(void *arg, const struct ef_etcd_kv *kv, bool deleted)
+{
+	struct seen *s = arg;
+
+	if (deleted)
+		s->deletes++;
+	else
+		s->puts++;
+	snprintf(s->last, sizeof(s->last), "%s", (const char *)kv->value);
+	return s->puts == 3 ? 1 : 0;
+}
+
+static void test_watch(void **state)
+{
+	struct ef_etcd *c = *state;
+	struct seen s = { 0 };
+	int64_t rev, compacted;
+
+	assert_int_equal(ef_etcd_put(c, "/w", "one", 3, 0, &rev), 0);
+	assert_int_equal(ef_etcd_delete(c, "/w", false, NULL), 0);
+	assert_int_equal(ef_etcd_put(c, "/w", "two", 3, 0, NULL), 0);
+	/* From the past: the history comes at once; no more: the bound. */
+	assert_int_equal(ef_etcd_watch(c, "/w", rev, 1500, on_event, &s, &compacted), 0);
+	assert_int_equal(s.puts, 2);
+	assert_int_equal(s.deletes, 1);
+	assert_string_equal(s.last, "two");
+	/* The callback stops the watch with its own value. */
+	assert_int_equal(ef_etcd_put(c, "/w", "three", 5, 0, NULL), 0);
+	assert_int_equal(ef_etcd_watch(c, "/w", rev, 5000, on_event, &s, NULL), 1);
+}
+
+static void test_watch_compacted(void **state)
+{
+	struct ef_etcd *c = *state;
+	struct json_object *req = json_object_new_object(), *resp = NULL;
+	struct seen s = { 0 };
+	int64_t rev, compacted;
+	char buf[32];
+
+	assert_int_equal(ef_etcd_put(c, "/cw", "a", 1, 0, &rev), 0);
+	assert_int_equal(ef_etcd_put(c, "/cw", "b", 1, 0, NULL), 0);
+	assert_int_equal(ef_etcd_put(c, "/cw", "c", 1, 0, NULL), 0);
+	snprintf(buf, sizeof(buf), "%lld", (long long)rev + 2);
+	json_object_object_add(req, "revision", json_object_new_string(buf));
+	assert_int_equal(ef_etcd_call(c, "compact", "/v3/kv/compaction", req, 0,
+				      NULL, NULL, &resp), 0);
+	json_object_put(req);
+	json_object_put(resp);
+	assert_int_equal(ef_etcd_watch(c, "/cw", rev, 5000, on_event, &s, &compacted),
+			 -ECANCELED);
+	assert_int_equal(compacted, rev + 2);
+	assert_int_equal(s.puts, 0);
+	assert_non_null(strstr(ef_etcd_error(c), "revision compacted"));
+}
+
+static void test_failover(void **state)
+{
+	const char *eps[] = { "http://127.0.0.1:1", client_url };
+	struct ef_etcd c;
+	struct ef_etcd_range r;
+
+	(void)state;
+	assert_int_equal(ef_etcd_init(&c, eps, 2, NULL), 0);
+	assert_int_equal(ef_etcd_range(&c, "/u", false, false, &r), 0);
+	assert_int_equal(r.n, 1);
+	ef_etcd_range_free(&r);
+	assert_string_equal(ef_etcd_endpoint(&c), client_url);
+	ef_etcd_free(&c);
+
+	assert_int_equal(ef_etcd_init(&c, eps, 1, NULL), 0);
+	assert_int_equal(ef_etcd_range(&c, "/u", false, false, &r), -ECONNREFUSED);
+	assert_non_null(strstr(ef_etcd_error(&c), "etcd http://127.0.0.1:1: range /u: "));
+	ef_etcd_free(&c);
+	assert_int_equal(ef_etcd_init_list(&c, "ftp://x", NULL), -EINVAL);
+	assert_non_null(strstr(ef_etcd_error(&c), "'ftp://x' is not http://HOST:PORT"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kv),
+		cmocka_unit_test(test_lease),
+		cmocka_unit_test(test_watch),
+		cmocka_unit_test(test_watch_compacted),
+		cmocka_unit_test(test_failover),
+	};
+	int ret;
+
+	if (access(ETCD_BIN, X_OK)) {
+		printf("1..0 # SKIP %s is not installed (scripts/deps.sh installs etcd-server)\n", ETCD_BIN);
+		return 0;
+	}
+	start_etcd();
+	ret = cmocka_run_group_tests(tests, setup, teardown);
+	stop_etcd();
+	return ret;
+}

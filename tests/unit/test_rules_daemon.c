@@ -146,12 +146,66 @@ static void test_daemon(void **state)
 	expect_error("version: 1\ndaemon: {instance: ''}\n", 2, 20, "must not be empty");
 }
 
+static void test_source_etcd(void **state)
+{
+	const struct ef_fleet_conf *c;
+	struct parsed p;
+
+	(void)state;
+	parse(&p, "interfaces:\n"
+		  "  - name: eth0\n"
+		  "daemon:\n"
+		  "  source:\n"
+		  "    etcd:\n"
+		  "      endpoints: [https://10.77.0.1:2379, https://10.77.0.2:2379]\n"
+		  "      group: edge-eu\n"
+		  "      host: h1.example\n"
+		  "      tls: {ca: /e/ca.pem, cert: /e/c.pem, key: /e/k.pem}\n");
+	if (p.ret)
+		ef_diag_print(&p.d, stderr);
+	assert_int_equal(p.ret, 0);
+	c = &p.rs.daemon.fleet;
+	assert_true(c->on);
+	assert_int_equal(c->n_endpoints, 2);
+	assert_string_equal(c->endpoints[1], "https://10.77.0.2:2379");
+	assert_string_equal(c->group, "edge-eu");
+	assert_string_equal(c->host, "h1.example");
+	assert_string_equal(c->prefix, EF_FLEET_PREFIX_DEFAULT);
+	assert_string_equal(c->state_dir, EF_FLEET_STATE_DIR_DEFAULT);
+	assert_string_equal(c->cert, "/e/c.pem");
+	done(&p);
+	expect_clean("version: 1\ndaemon: {source: {etcd: {endpoints: http://127.0.0.1:2379, group: g, prefix: /x/, state-dir: /tmp/s}}}\n");
+	expect_error("version: 1\nrules: []\ndaemon: {source: {etcd: {endpoints: 'http://a:1', group: g}}}\n",
+		     2, 1, "daemon.source.etcd: a file with an etcd source holds no rules: they come from group g");
+	expect_error("daemon: {source: {etcd: {endpoints: 'ftp://a', group: g}}}\n", 1, 37,
+		     "endpoints: 'ftp://a' is not http://HOST:PORT or https://HOST:PORT");
+	expect_error("daemon: {source: {etcd: {endpoints: 'http://a:1'}}}\n", 1, 25,
+		     "daemon.source.etcd needs 'group: NAME'");
+	expect_error("daemon: {source: {etcd: {group: g}}}\n", 1, 25,
+		     "daemon.source.etcd needs 'endpoints: [URL, ...]'");
+	expect_error("daemon: {source: {etcd: {endpoints: 'http://a:1', group: 'a b'}}}\n", 1, 58,
+		     "group 'a b' is not valid");
+	expect_error("daemon: {source: {etcd: {endpoints: 'http://a:1', group: g, prefix: x}}}\n", 1, 69,
+		     "prefix 'x' must start and end with '/'");
+	expect_error("daemon: {source: {etcd: {endpoints: 'https://a:1', group: g, tls: {cert: /c}}}}\n", 1, 67,
+		     "give both cert and key");
+	expect_error("daemon: {source: {etcd: {endpoints: 'http://a:1', group: g, tls: {ca: /c}}}}\n", 1, 37,
+		     "endpoint 'http://a:1' is http:// but tls is given");
+	expect_error("daemon: {source: {etcd: {endpoints: 'http://a:1', group: g, state-dir: s}}}\n", 1, 72,
+		     "state-dir must be an absolute path");
+	expect_error("daemon: {source: {file: x}}\n", 1, 19, "unknown key 'file' in daemon.source");
+	expect_error("daemon: {source: {etcd: {endpoints: 'http://a:1', group: g, hosts: x}}}\n", 1, 61,
+		     "unknown key 'hosts' in daemon.source.etcd");
+	expect_error("daemon: {}\n", 1, 1, "missing 'version: 1'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_interfaces),
 		cmocka_unit_test(test_daemon),
+		cmocka_unit_test(test_source_etcd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -130,7 +130,8 @@ void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)
 	static const char *const keys[] = { "instance", "control-socket",
 					    "control-group", "metrics",
 					    "drop-log", "log-rate", "on-exit",
-					    "conntrack-size", "crowdsec", NULL };
+					    "conntrack-size", "crowdsec", "source",
+					    NULL };
 	static const char *const on_exit[] = { "keep", "detach" };
 	struct ef_daemon_conf *c = &p->rs->daemon;
 	const struct ydoc_node *v;
@@ -194,4 +195,6 @@ void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)
 	}
 	if ((v = ydoc_map_get(n, "crowdsec")))
 		rs_parse_crowdsec(p, v, &c->crowdsec);
+	if ((v = ydoc_map_get(n, "source")))
+		rs_parse_source(p, v, &c->fleet);
 }

@@ -144,6 +144,11 @@ void rs_parse_hook_list(struct parser *p, const struct ydoc_node *n,
 /* rules_daemon.c: the top-level `interfaces` and `daemon` sections. */
 void rs_parse_attach(struct parser *p, const struct ydoc_node *n);
 void rs_parse_daemon(struct parser *p, const struct ydoc_node *n);
+/* rules_fleet.c: daemon.source (issue 18); and, once the whole document
+ * is read, the check that a file with an etcd source holds no rules. */
+void rs_parse_source(struct parser *p, const struct ydoc_node *n,
+		     struct ef_fleet_conf *c);
+void rs_check_fleet_file(struct parser *p, const struct ydoc_node *root);
 /* rules_crowdsec.c: daemon.crowdsec (issue 16). */
 void rs_parse_crowdsec(struct parser *p, const struct ydoc_node *n,
 		       struct ef_crowdsec_conf *c);

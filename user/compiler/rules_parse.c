@@ -309,10 +309,9 @@ void rs_parse_document(struct parser *p, const struct ydoc_node *root)
 		return;
 	rs_check_keys(p, root, "the document", keys);
 
-	v = ydoc_map_get(root, "version");
-	if (!v)
-		perr(p, root, "missing 'version: %d' at the top", RULESET_VERSION);
-	else
+	/* A host's file with an etcd source may leave the version out: its
+	 * rules, versioned, come from etcd. */
+	if ((v = ydoc_map_get(root, "version")))
 		parse_version(p, v);
 	if ((v = ydoc_map_get(root, "defaults")))
 		parse_defaults(p, v);
@@ -324,6 +323,9 @@ void rs_parse_document(struct parser *p, const struct ydoc_node *root)
 		rs_parse_attach(p, v);
 	if ((v = ydoc_map_get(root, "daemon")))
 		rs_parse_daemon(p, v);
+	if (!ydoc_map_get(root, "version") && !p->rs->daemon.fleet.on)
+		perr(p, root, "missing 'version: %d' at the top", RULESET_VERSION);
+	rs_check_fleet_file(p, root);
 	rs_finish_sets(p);
 	if (p->d->errors == errors)
 		rs_assign_conds(p);

@@ -225,6 +225,24 @@ struct ef_crowdsec_conf {
 	uint32_t interval_ms;
 };
 
+/* daemon.source.etcd: the rules come from an etcd group (issue 18); the
+ * file then holds only `interfaces` and `daemon`. */
+#define EF_FLEET_ENDPOINTS_MAX 16
+#define EF_FLEET_URL_MAX 128
+#define EF_FLEET_NAME_MAX 64 /* group, host: 1-63 characters */
+#define EF_FLEET_PREFIX_DEFAULT "/edgefw/v1/"
+#define EF_FLEET_STATE_DIR_DEFAULT "/var/lib/edgefw/fleet"
+struct ef_fleet_conf {
+	bool on;
+	char endpoints[EF_FLEET_ENDPOINTS_MAX][EF_FLEET_URL_MAX];
+	size_t n_endpoints;
+	char prefix[EF_FLEET_URL_MAX];   /* starts and ends with '/' */
+	char group[EF_FLEET_NAME_MAX];
+	char host[EF_FLEET_NAME_MAX];    /* "": the host name */
+	char ca[EF_LOG_PATH_MAX], cert[EF_LOG_PATH_MAX], key[EF_LOG_PATH_MAX];
+	char state_dir[EF_LOG_PATH_MAX];
+};
+
 /* The top-level `daemon` section: edgefwd's settings. Empty strings mean
  * the defaults (see rules/README.md); `edgefw` ignores the section. */
 struct ef_daemon_conf {
@@ -237,6 +255,7 @@ struct ef_daemon_conf {
 	uint8_t on_exit;                        /* enum ef_on_exit */
 	uint32_t conntrack_size;                /* ct_tbl of a new instance; 0: default */
 	struct ef_crowdsec_conf crowdsec;
+	struct ef_fleet_conf fleet;           /* daemon.source.etcd */
 };
 
 struct ef_ruleset {

@@ -29,7 +29,7 @@ _edgefw()
 		words=("${COMP_WORDS[@]}")
 		cword=$COMP_CWORD
 	}
-	local commands="check explain compile attach detach reload confirm status show diff stats conntrack set help"
+	local commands="check explain compile attach detach reload confirm status show diff stats conntrack set publish fleet help"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -43,7 +43,7 @@ _edgefw()
 	--instance)
 		mapfile -t COMPREPLY < <(compgen -W "$(_edgefw_instances)" -- "$cur")
 		return ;;
-	--rules | --socket | --file)
+	--rules | --socket | --file | --cacert | --cert | --key)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return ;;
 	--hook)
@@ -63,7 +63,7 @@ _edgefw()
 		return ;;
 	--watch | --count | --src | --dst | --sport | --dport | --vlan | \
 	--state | --conntrack-size | --addr | --port | --timeout | \
-	--icmp-type | --icmp-code | --tcp-flags | --fragment)
+	--icmp-type | --icmp-code | --tcp-flags | --fragment | --etcd | --group | --prefix)
 		return ;;
 	esac
 
@@ -87,6 +87,8 @@ _edgefw()
 	stats) opts="--json --watch --count --help" ;;
 	conntrack) opts="list count flush --addr --port --proto --json --help" ;;
 	set) opts="add del flush list --timeout --file --force --json --help" ;;
+	publish) opts="--etcd --group --prefix --cacert --cert --key --json --help" ;;
+	fleet) opts="status --etcd --group --prefix --cacert --cert --key --json --help" ;;
 	help)
 		mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
 		return ;;
@@ -98,7 +100,9 @@ _edgefw()
 	case $cmd in
 	attach | detach)
 		mapfile -t COMPREPLY < <(compgen -W "$(_edgefw_ifnames)" -- "$cur") ;;
-	check | compile | explain | reload | diff)
+	fleet)
+		mapfile -t COMPREPLY < <(compgen -W "status" -- "$cur") ;;
+	check | compile | explain | reload | diff | publish)
 		mapfile -t COMPREPLY < <(compgen -f -X '!*.@(yaml|yml)' -- "$cur")
 		[[ $cmd == diff ]] && COMPREPLY+=($(compgen -W "@active -" -- "$cur"))
 		compopt -o plusdirs 2>/dev/null ;;

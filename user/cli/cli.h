@@ -42,6 +42,8 @@ extern const struct ef_command ef_cmd_set;
 extern const struct ef_command ef_cmd_confirm;
 extern const struct ef_command ef_cmd_show;
 extern const struct ef_command ef_cmd_diff;
+extern const struct ef_command ef_cmd_publish;
+extern const struct ef_command ef_cmd_fleet;
 
 /* The ruleset in force in an instance, from the canonical copy of its
  * active generation (gen_rules.h), checked against that generation. */

@@ -25,6 +25,8 @@ static const struct ef_command *const commands[] = {
 	&ef_cmd_status,
 	&ef_cmd_show,
 	&ef_cmd_diff,
+	&ef_cmd_publish,
+	&ef_cmd_fleet,
 	&ef_cmd_stats,
 	&ef_cmd_conntrack,
 	&ef_cmd_set,

@@ -89,6 +89,7 @@ struct parser {
 	/* Rules from an untrusted source: list files only beneath this
 	 * directory (ef_parse_opts.lists_dir), opened once as lists_fd. */
 	const char *lists_dir;
+	const struct ef_parse_opts *opts; /* may be NULL */
 	int lists_fd; /* -1 until the first list file; rs_free_sets closes */
 	uint32_t next_elem;
 	/* Entries all rules hold so far, against EF_MAX_FIELD_ENTRIES. */

@@ -119,9 +119,9 @@ static int read_beneath(struct parser *p, const char *set_name,
 	return ret;
 }
 
-int rs_read_list_file(struct parser *p, const char *set_name,
-		      const struct ydoc_node *n, const char **path,
-		      char **buf, size_t *len)
+static int read_list_file(struct parser *p, const char *set_name,
+			  const struct ydoc_node *n, const char **path,
+			  char **buf, size_t *len)
 {
 	int ret;
 
@@ -155,5 +155,16 @@ int rs_read_list_file(struct parser *p, const char *set_name,
 	else if (ret)
 		perr(p, n, "set '%s': cannot read list file '%s': %s", set_name,
 		     *path, ef_read_strerror(ret));
+	return ret;
+}
+
+int rs_read_list_file(struct parser *p, const char *set_name,
+		      const struct ydoc_node *n, const char **path,
+		      char **buf, size_t *len)
+{
+	int ret = read_list_file(p, set_name, n, path, buf, len);
+
+	if (!ret && p->opts && p->opts->on_list_file)
+		p->opts->on_list_file(p->opts->on_list_file_arg, n->str, *buf, *len);
 	return ret;
 }

@@ -21,6 +21,7 @@ int ef_ruleset_parse_opts(const char *name, const char *buf, size_t len,
 {
 	struct parser p = { .file = name, .flags = o ? o->flags : 0, .d = d,
 			    .rs = rs, .lists_dir = o ? o->lists_dir : NULL,
+			    .opts = o,
 			    .lists_fd = -1 };
 	size_t errors_before = d->errors;
 	struct ydoc *doc = NULL;

@@ -315,6 +315,11 @@ struct ef_parse_opts {
 	 * no symbolic link out of it: openat2 RESOLVE_BENEATH). A name
 	 * outside is refused without being looked at. */
 	const char *lists_dir;
+	/* Called for each list file read, with its name as written and its
+	 * bytes (edgefw publish bundles them); may be NULL. */
+	void (*on_list_file)(void *arg, const char *name, const char *buf,
+			     size_t len);
+	void *on_list_file_arg;
 };
 
 /* ef_ruleset_parse / ef_ruleset_load with options; o may be NULL. */

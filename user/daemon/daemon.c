@@ -75,6 +75,11 @@ static void resync(struct efd *d, bool report)
 	struct ef_diag diag = { 0 };
 	long long start = mono_ms();
 
+	/* An etcd source that gave no rules yet: what is in force (adopted
+	 * pins, or nothing) stays as it is. */
+	if (d->fleet_hold)
+		return;
+
 	if (efd_reconcile(d, &d->rs, false, &diag) != EFD_OK)
 		ef_log_err("could not bring the attachments in line with %s; retrying in %d s",
 			   d->config_path, RECHECK_TICKS * TICK_MS / 1000);
@@ -98,6 +103,8 @@ static void check_foreign_change(struct efd *d)
 	struct ef_diag diag = { 0 };
 	struct ef_instance inst;
 
+	if (d->fleet_hold)
+		return;
 	/* Busy (a CLI holds the lock): look again at the next tick. */
 	if (ef_instance_open(d->instance, EF_OPEN_SHARED | EF_OPEN_NOWAIT, &inst))
 		return;
@@ -131,6 +138,7 @@ static void on_tick(struct efd *d)
 	check_foreign_change(d);
 	efd_sets_tick(d); /* issue 16 */
 	efd_crowdsec_tick(d);
+	efd_fleet_tick(d);
 	if (++d->ticks % RECHECK_TICKS == 0 && !d->resync_pending)
 		resync(d, false);
 }
@@ -219,6 +227,9 @@ static bool dispatch(struct efd *d, unsigned tag)
 	case EFD_EV_CONTROL:
 		if (d->control)
 			efd_control_serve(d->control, efd_on_control, d);
+		break;
+	case EFD_EV_FLEET:
+		efd_on_fleet(d);
 		break;
 	case EFD_EV_DROPLOG:
 		if (!d->droplog)
@@ -411,7 +422,8 @@ static int start(struct efd *d, const char *config_path)
 	snprintf(path, sizeof(path), "%s/%s", EF_PIN_ROOT, d->instance);
 	if (!stat(path, &st))
 		report_adoption(d);
-	status = efd_reconcile(d, &d->rs, true, &diag);
+	efd_fleet_begin(d); /* issue 18: the rules may come from etcd */
+	status = d->fleet_hold ? EFD_OK : efd_reconcile(d, &d->rs, true, &diag);
 	efd_print_diag(&diag);
 	ef_diag_free(&diag);
 	if (status != EFD_OK) {
@@ -422,6 +434,7 @@ static int start(struct efd *d, const char *config_path)
 	/* The rules are in force: from here on nothing optional can stop
 	 * the daemon. */
 	efd_parts_apply(d);
+	efd_fleet_launch(d); /* a failure is logged; the rules stay */
 	if (d->pid_file && (ret = write_pid_file(d->pid_file)))
 		ef_log_err("cannot write the pid file %s: %s", d->pid_file, strerror(-ret));
 	ret = arm(d->tick_fd, TICK_MS, true);
@@ -444,6 +457,7 @@ static void stop(struct efd *d, bool started)
 	struct edgefw_attach_val val;
 	struct ef_instance inst;
 
+	efd_fleet_end(d);
 	efd_parts_close(d);
 	efd_linkmon_close(d->linkmon);
 	if (started && ef_instance_open(d->instance, 0, &inst) == 0) {

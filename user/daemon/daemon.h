@@ -103,6 +103,12 @@ struct efd {
 	long long last_pass_cost_ms; /* and how long it took */
 	bool resync_pending;
 	bool droplog_stale;         /* the instance was created anew */
+
+	/* fleet_apply.c: the etcd source (daemon.source.etcd). */
+	struct efd_fleet *fleet;
+	char *fleet_dir;            /* the bundle in force, or NULL */
+	const char *fleet_next;     /* the bundle a reload is to take */
+	bool fleet_hold;            /* no bundle in force yet: hands off */
 };
 
 /* Runs the daemon until SIGTERM or SIGINT: loads config_path, attaches,
@@ -144,6 +150,7 @@ enum efd_ev_tag {
 	EFD_EV_CONTROL,
 	EFD_EV_DROPLOG,
 	EFD_EV_METRICS,
+	EFD_EV_FLEET,
 };
 
 /* reload.c: the reload paths and the control requests. */
@@ -200,5 +207,22 @@ enum efd_status {
  * enum efd_status; *summary gets one line for the caller. */
 int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 	       char *summary, size_t summary_len);
+
+/* fleet_apply.c: the etcd source on the event loop's side. */
+/* The rules a reload takes: the config file; with an etcd source, the
+ * bundle (d->fleet_next, else the one in force) with the config file's
+ * interfaces and daemon sections. */
+int efd_load_rules(struct efd *d, struct ef_ruleset *rs, struct ef_diag *diag);
+/* At start, after load_config: with an etcd source, the rules to start
+ * with are the last bundle applied (persisted); without one, the daemon
+ * holds (adopted pins stay as they are) until etcd gives one. */
+void efd_fleet_begin(struct efd *d);
+/* Once the rules are in force: the source's thread and its event. */
+int efd_fleet_launch(struct efd *d);
+void efd_on_fleet(struct efd *d);
+void efd_fleet_tick(struct efd *d);
+void efd_fleet_status(struct efd *d, struct json_object *resp);
+void efd_fleet_render_metrics(FILE *f, struct efd *d);
+void efd_fleet_end(struct efd *d);
 
 #endif

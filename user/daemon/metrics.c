@@ -342,6 +342,7 @@ int efd_metrics_render(struct efd *d, FILE *out)
 		render_conntrack(out, &ct);
 	render_daemon(out, d, &st, up);
 	efd_metrics_render_reloads(out, d);
+	efd_fleet_render_metrics(out, d);
 	for (size_t i = 0; i < d->n_targets; i++)
 		attached += d->targets[i].attached;
 	efd_metrics_render_capacity(out, d, have_info ? &info : NULL,

@@ -132,7 +132,7 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 		goto fail;
 	}
 	efd_notify_status(d, "RELOADING=1");
-	if (ef_ruleset_load(d->config_path, &rs, diag)) {
+	if (efd_load_rules(d, &rs, diag)) {
 		snprintf(summary, summary_len,
 			 "%s has errors: the rules in force (version %llu) stay",
 			 d->config_path, (unsigned long long)d->version);
@@ -337,6 +337,7 @@ void efd_on_control(void *arg, const char *command,
 				       json_object_new_uint64(d->foreign_changes));
 		add_attachments(resp, d);
 		add_parts(resp, d);
+		efd_fleet_status(d, resp); /* issue 18: an etcd source */
 		efd_confirm_status(d, resp);
 		ef_json_envelope(resp, "status");
 		return;

@@ -188,9 +188,27 @@ efw_fleet_all_report() {
 		<<<"$1" >/dev/null 2>&1
 }
 
-# efw_fleet_enforces I REV: host I's pins say it applied REV.
+# efw_fleet_daemon_status I: the status host I's edgefwd gives on its
+# control socket (it has the "source" object too).
+efw_fleet_daemon_status() {
+	printf '{"command":"status"}\n' | timeout 10 socat -t 5 - "UNIX-CONNECT:$(efw_fleet_sock "$1")"
+}
+
+# efw_fleet_local_status I: host I's `edgefw status --json` when it has the
+# "source" object, else its daemon's status on the control socket.
+efw_fleet_local_status() {
+	local st
+	st=$(efw_fleet_host_status "$1" 2>/dev/null) || st=""
+	if jq -e '.source' >/dev/null 2>&1 <<<"$st"; then
+		printf '%s\n' "$st"
+	else
+		efw_fleet_daemon_status "$1"
+	fi
+}
+
+# efw_fleet_enforces I REV: host I's own status says it applied REV.
 efw_fleet_enforces() {
-	efw_fleet_host_status "$1" 2>/dev/null |
+	efw_fleet_local_status "$1" 2>/dev/null |
 		jq -e --argjson r "$2" '.source.applied_revision == $r' >/dev/null 2>&1
 }
 

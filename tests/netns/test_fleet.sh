@@ -188,7 +188,7 @@ wait_refused() {
 	done
 	return 1
 }
-local_applied() { efw_fleet_host_status "$1" 2>/dev/null | jq -r '.source.applied_revision // "none"'; }
+local_applied() { efw_fleet_local_status "$1" 2>/dev/null | jq -r '.source.applied_revision // "none"'; }
 all_local_applied() {
 	local i
 	for i in "${EFW_FLEET_HOSTS[@]}"; do
@@ -302,14 +302,14 @@ start_etcd "etcd member 1 restarted, cluster healthy"
 REV_LAST=$EFW_FLEET_REV
 efw_etcd_stop_all
 disconnected() {
-	efw_fleet_host_status "$1" 2>/dev/null |
+	efw_fleet_local_status "$1" 2>/dev/null |
 		jq -e '.source | (if has("connected") then .connected else .etcd_connected end) == false' >/dev/null
 }
 if efw_wait_for 40 disconnected 1; then
 	tap_ok "etcd down: host 1's status says it is disconnected"
 else
 	tap_fail "etcd down: host 1's status says it is disconnected within 40 s" \
-		"$(efw_fleet_host_status 1 2>&1 | jq -c '.source' 2>&1)"
+		"$(efw_fleet_local_status 1 2>&1 | jq -c '.source' 2>&1)"
 fi
 check_traffic A "etcd down" 1 2
 alive_all() {
@@ -376,7 +376,7 @@ if efw_wait_for 45 eval '[[ $(local_applied 2) == "$REV_CUT" ]]'; then
 	tap_ok "host 2 started with etcd unreachable: applies its persisted bundle ($REV_CUT)"
 else
 	tap_fail "host 2 started with etcd unreachable: applies its persisted bundle ($REV_CUT) within 45 s" \
-		"its status: $(efw_fleet_host_status 2 2>&1 | head -c 400)"
+		"its status: $(efw_fleet_local_status 2 2>&1 | head -c 400)"
 	fail_diag 2
 fi
 check_traffic B "persisted bundle, etcd unreachable" 2

@@ -164,8 +164,11 @@ efw_fleet_publish() {
 	local f=$1 rc=0 tls
 	shift
 	mapfile -t tls < <(efw_fleet_tls_args)
-	EFW_FLEET_PUB_OUT=$(in_hub timeout 60 "$EDGEFW" publish "$f" "${tls[@]}" --json "$@" 2>&1) || rc=$?
+	# stdout is the JSON; stderr (warnings, errors) only for diagnostics.
+	EFW_FLEET_PUB_OUT=$(in_hub timeout 60 "$EDGEFW" publish "$f" "${tls[@]}" --json "$@" \
+		2>"$EFW_FLEET_DIR/publish.err") || rc=$?
 	EFW_FLEET_REV=$(jq -r '.revision // empty' <<<"$EFW_FLEET_PUB_OUT" 2>/dev/null | tail -n 1) || true
+	[[ $rc -eq 0 ]] || EFW_FLEET_PUB_OUT+=$'\n'$(tail -n 5 "$EFW_FLEET_DIR/publish.err")
 	return "$rc"
 }
 
@@ -260,15 +263,16 @@ efw_fleet_cleanup() {
 		kill -TERM "${EFW_FLEET_PID[$i]}" 2>/dev/null || true
 	done
 	for i in "${!EFW_FLEET_PID[@]}"; do
-		efw_fleet_kill "$i"
+		efw_wait_pid "${EFW_FLEET_PID[$i]}" 3 || kill -KILL "${EFW_FLEET_PID[$i]}" 2>/dev/null || true
+		wait "${EFW_FLEET_PID[$i]}" 2>/dev/null || true
+		unset "EFW_FLEET_PID[$i]"
 	done
+	# No `edgefw detach`: deleting a namespace deletes its links and their
+	# XDP programs with them, and cleanup must be quick (a test's timeout
+	# gives it 10 s).
 	for i in "${EFW_FLEET_HOSTS[@]}"; do
 		ns=$(efw_fleet_ns "$i")
 		inst=$(efw_fleet_inst "$i")
-		if [[ -d $EFW_PIN_ROOT/$inst && -e /run/netns/$ns ]]; then
-			in_ns "$ns" timeout 10 "$EDGEFW" --instance "$inst" detach "$(efw_fleet_if "$i")" \
-				>/dev/null 2>&1 || true
-		fi
 		for n in "$ns" ${EFW_FLEET_TRAFFIC[$i]:-}; do
 			[[ -e /run/netns/$n ]] || continue
 			for pid in $(ip netns pids "$n" 2>/dev/null); do

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "confirm_state.h"
+#include "status_source.h"
 #include "instance.h"
 #include "jsonout.h"
 #include "log.h"
@@ -169,7 +170,7 @@ static json_object *structures_json(const struct status *st)
 static void print_json(const char *instance, const struct status *st,
 		       const struct ef_owner_info *owner)
 {
-	json_object *root = json_object_new_object();
+	json_object *root = json_object_new_object(), *src;
 	bool loaded = st && st->rs.loaded;
 	char hash[19];
 
@@ -194,6 +195,8 @@ static void print_json(const char *instance, const struct status *st,
 	json_object_object_add(root, "attachments", attachments_json(st));
 	json_object_object_add(root, "managed_by", owner_json(owner));
 	json_object_object_add(root, "confirmation", confirmation_json(instance));
+	if ((src = ef_cli_daemon_source(owner))) /* issue 18 */
+		json_object_object_add(root, "source", src);
 	ef_json_envelope(root, "status");
 	ef_json_print(root, true);
 	json_object_put(root);
@@ -228,6 +231,12 @@ static void print_table(const char *instance, const struct status *st,
 	if (owner->pid)
 		printf("managed by edgefwd pid %d, config %s, control socket %s\n",
 		       (int)owner->pid, owner->config, owner->socket);
+	if (owner->pid) {
+		json_object *src = ef_cli_daemon_source(owner);
+
+		ef_cli_print_source(src);
+		json_object_put(src);
+	}
 	printf("ruleset    %016llx, version %llu, loaded %s\n",
 	       (unsigned long long)st->rs.ruleset_hash,
 	       (unsigned long long)st->rs.version, when);

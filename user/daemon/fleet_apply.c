@@ -128,6 +128,8 @@ void efd_fleet_begin(struct efd *d)
 int efd_fleet_launch(struct efd *d)
 {
 	char state[PATH_MAX], dir[PATH_MAX];
+	struct ef_manifest m = { 0 };
+	bool have = false;
 	int64_t rev = 0;
 	int ret;
 
@@ -135,8 +137,10 @@ int efd_fleet_launch(struct efd *d)
 		return 0;
 	efd_fleet_state_dir(&d->conf.fleet, d->instance, state, sizeof(state));
 	if (d->fleet_dir)
-		ef_bundle_current(state, dir, sizeof(dir), &rev, NULL);
-	ret = efd_fleet_start(&d->fleet, &d->conf.fleet, d->instance, rev);
+		have = !ef_bundle_current(state, dir, sizeof(dir), &rev, &m);
+	ret = efd_fleet_start(&d->fleet, &d->conf.fleet, d->instance, have ? rev : 0,
+			      have ? &m : NULL);
+	ef_manifest_free(&m);
 	if (!ret)
 		ret = efd_watch(d, efd_fleet_fd(d->fleet), EFD_EV_FLEET);
 	if (ret)

@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "bundle.h"
 #include "fleet_internal.h"
 #include "log.h"
 
@@ -52,7 +53,8 @@ static int open_client(struct efd_fleet *f)
 }
 
 int efd_fleet_start(struct efd_fleet **out, const struct ef_fleet_conf *c,
-		    const char *instance, int64_t applied_revision)
+		    const char *instance, int64_t applied_revision,
+		    const struct ef_manifest *applied)
 {
 	struct efd_fleet *f = calloc(1, sizeof(*f));
 	int ret;
@@ -65,6 +67,13 @@ int efd_fleet_start(struct efd_fleet **out, const struct ef_fleet_conf *c,
 	snprintf(f->instance, sizeof(f->instance), "%s", instance);
 	efd_fleet_state_dir(c, instance, f->state_dir, sizeof(f->state_dir));
 	f->st.applied_revision = applied_revision;
+	if (applied) {
+		struct tm tm = { 0 };
+
+		snprintf(f->st.ruleset_hash, sizeof(f->st.ruleset_hash), "%s", applied->ruleset_hash);
+		if (strptime(applied->published, "%Y-%m-%dT%H:%M:%SZ", &tm))
+			f->st.published_at = timegm(&tm);
+	}
 	f->st.state = "stale";
 	f->backoff_s = 1;
 	pthread_mutex_init(&f->mu, NULL);

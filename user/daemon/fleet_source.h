@@ -38,8 +38,10 @@ struct efd_fleet;
 
 /* The bundle in force at start (persisted; revision 0: none) seeds what
  * the status says until etcd answers. */
+struct ef_manifest;
 int efd_fleet_start(struct efd_fleet **out, const struct ef_fleet_conf *c,
-		    const char *instance, int64_t applied_revision);
+		    const char *instance, int64_t applied_revision,
+		    const struct ef_manifest *applied);
 /* Readable when a bundle waits for the event loop. */
 int efd_fleet_fd(const struct efd_fleet *f);
 /* 1 with the bundle's directory and revision; 0 when none waits. */

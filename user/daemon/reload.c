@@ -117,6 +117,8 @@ void efd_adopt(struct efd *d, struct ef_ruleset *rs)
 int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 	       char *summary, size_t summary_len)
 {
+	/* With an etcd source, the bundle being applied. */
+	const char *what = d->fleet_next ? d->fleet_next : d->config_path;
 	char real[PATH_MAX];
 	struct ef_ruleset rs;
 	struct timespec t0;
@@ -135,14 +137,14 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 	if (efd_load_rules(d, &rs, diag)) {
 		snprintf(summary, summary_len,
 			 "%s has errors: the rules in force (version %llu) stay",
-			 d->config_path, (unsigned long long)d->version);
+			 what, (unsigned long long)d->version);
 		status = EFD_INPUT;
 		goto fail;
 	}
 	if (check_conf_change(d, &rs, diag)) {
 		ef_ruleset_free(&rs);
 		snprintf(summary, summary_len, "%s was not loaded: the rules in force (version %llu) stay",
-			 d->config_path, (unsigned long long)d->version);
+			 what, (unsigned long long)d->version);
 		status = EFD_INPUT;
 		goto fail;
 	}
@@ -151,7 +153,7 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 		ef_ruleset_free(&rs);
 		snprintf(summary, summary_len,
 			 "%s could not be switched in: the rules in force (version %llu) stay",
-			 d->config_path, (unsigned long long)d->version);
+			 what, (unsigned long long)d->version);
 		goto fail;
 	}
 	efd_adopt(d, &rs);
@@ -159,7 +161,7 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 	d->reloads.last_ok = d->reloads.last_attempt;
 	d->reloads.last_failed = false;
 	snprintf(summary, summary_len, "reloaded %s: ruleset version %llu, %zu rules",
-		 d->config_path, (unsigned long long)d->version, d->rs.n_rules);
+		 what, (unsigned long long)d->version, d->rs.n_rules);
 	efd_reload_observe(d, seconds_since(&t0), true);
 	efd_notify_status(d, "READY=1");
 	return EFD_OK;

@@ -88,7 +88,7 @@ gen_list100k() {
 }
 
 # measure KIND SEED: publish one update, wait for every running host.
-# Prints "total_ms publish_ms".
+# Prints "total_ms publish_ms revision" (it runs in a subshell).
 measure() {
 	local f t0 t1
 	f=$("gen_$1" "$2")
@@ -100,7 +100,7 @@ measure() {
 		echo "$EFW_FLEET_LAST_STATUS" >&2
 		return 1
 	fi
-	echo "$(((t1 - t0) / 1000 + EFW_FLEET_WAIT_MS)) $(((t1 - t0) / 1000))"
+	echo "$(((t1 - t0) / 1000 + EFW_FLEET_WAIT_MS)) $(((t1 - t0) / 1000)) $EFW_FLEET_REV"
 }
 
 echo "bench_fleet: etcd cluster and $MAX host namespaces ($EFW_ID); load: $(uptime | sed 's/.*load/load/')"
@@ -123,7 +123,7 @@ for n in $HOSTS_LIST; do
 		{ echo "bench_fleet: $n hosts did not start" >&2; exit 1; }
 	for ((r = 1; r <= REPS; r++)); do
 		for kind in rules1k list100k; do
-			read -r tot pub < <(measure "$kind" "$seed") || exit 1
+			read -r tot pub EFW_FLEET_REV < <(measure "$kind" "$seed") || exit 1
 			seed=$((seed + 1))
 			RES[$n,$kind]+="$tot "
 			RES[$n,$kind,pub]+="$pub "

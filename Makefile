@@ -105,6 +105,9 @@ FUZZ_LIB_SRCS := $(wildcard user/common/*.c user/compiler/*.c)
 # Targets that need more than the compiler: their sources and libraries.
 FUZZ_EXTRA_fuzz_control := user/daemon/control_request.c
 FUZZ_LIBS_fuzz_control := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null)
+# A fleet manifest, as a host reads it from etcd (issue 18).
+FUZZ_EXTRA_fuzz_manifest := user/fleet/bundle.c
+FUZZ_LIBS_fuzz_manifest := $(shell $(PKG_CONFIG) --libs json-c libcrypto 2>/dev/null)
 # The packet target runs the BPF programs (root): the loader, libbpf, and
 # the datapath test fixture with the reference parser.
 FUZZ_EXTRA_fuzz_packet := $(wildcard user/loader/*.c) $(REFPARSE_SRCS) \

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -62,6 +63,8 @@ static void start_etcd(void)
 		FILE *log = freopen(log_path, "w", stderr);
 
 		(void)log;
+		/* Gone with this test, whatever way it ends. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execl(ETCD_BIN, "etcd", "--name", "u", "--data-dir", data_dir,
 		      "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
 		      "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,

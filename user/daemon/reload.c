@@ -86,6 +86,9 @@ static int check_conf_change(struct efd *d, const struct ef_ruleset *rs,
 	if (strcmp(o->metrics, n->metrics))
 		ef_warn(diag, rs->path, 0, 0,
 			"daemon.metrics changed: the new address takes effect when edgefwd restarts");
+	if (memcmp(&o->fleet, &n->fleet, sizeof(o->fleet)))
+		ef_warn(diag, rs->path, 0, 0,
+			"daemon.source changed: the etcd source keeps its settings until edgefwd restarts");
 	return 0;
 }
 

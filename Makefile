@@ -333,6 +333,9 @@ e2e_bench = prev=; if [ -e $(BUILD)/bench/$(1).json ]; then \
 	prev="--compare $(BUILD)/bench/$(1)-prev.json"; fi; \
 	scripts/bench_e2e.sh $(2) --json $(BUILD)/bench/$(1).json $$prev
 
+# The fleet benchmark's host counts (make bench FLEET_HOSTS="5 10").
+FLEET_HOSTS ?= 5 10 20
+
 # Benchmarks never run in `make test` for their figures: they report ratios,
 # not pass/fail (tests/netns/test_bench_e2e.sh runs the end-to-end one in its
 # smallest form and checks only the structure of what it prints).
@@ -346,6 +349,7 @@ bench: deps
 	$(Q)scripts/bench_plot.sh $(BUILD)/bench/results.json $(BUILD)/bench/ns_per_packet.png
 	$(Q)$(call e2e_bench,e2e,)
 	$(Q)scripts/bench_ifaces.sh --build $(BUILD)
+	$(Q)FLEET_HOSTS="$(FLEET_HOSTS)" scripts/bench_fleet.sh --build $(BUILD) --json $(BUILD)/bench/fleet.json
 	$(Q)$(MAKE) --no-print-directory bench-compare
 
 # The existing per-packet scenarios against an earlier commit (default:

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs, from Debian packages, everything edgefw's build, demo and tests need.
 # Idempotent: does nothing (and needs no network) when every package is present.
-# Changes no host network configuration. fail2ban and crowdsec are for the
-# integration tests, which start their own instances; their services are not
-# started here (where policy-rc.d says so) and the tests never use theirs.
+# Changes no host network configuration. fail2ban, crowdsec and etcd-server
+# are for the integration tests (etcd: the fleet test and benchmark, with
+# openssl for their certificates), which start their own instances; their
+# services are not started here (where policy-rc.d says so) and the tests
+# never use theirs.
 set -euo pipefail
 
 PKGS=(
@@ -15,7 +17,7 @@ PKGS=(
 	libclang-rt-14-dev gnuplot-nox
 	libmicrohttpd-dev libsystemd-dev curl
 	libcurl4-openssl-dev libssl-dev etcd-server etcd-client
-	fail2ban crowdsec prometheus
+	fail2ban crowdsec prometheus openssl
 	dpkg-dev debhelper lintian logrotate python3
 	clang-format clang-tidy shellcheck
 )

@@ -58,6 +58,11 @@ static int read_copy(struct ef_instance *inst, struct ef_active_rules *a)
 	a->version = st.version;
 	a->hash = st.ruleset_hash;
 	a->loaded_at = st.loaded_at;
+	a->n_rules = st.n_rules;
+	a->n_chain_rules = st.n_chain_rules;
+	a->cells = st.cells;
+	a->classes = st.classes;
+	a->tnodes = st.tnodes;
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "diff_subset.h"
 #include "rules_names.h"
 
 #define ENTRIES_PER_FIELD 4 /* entries of a field whose corners are probed */
@@ -37,6 +38,10 @@ struct region {
 
 struct prober {
 	const struct ef_ruleset *old, *new_rs;
+	/* What decides the probes: the whole rulesets, or within a region
+	 * the rules of each that can decide its probes (diff_subset.h). */
+	const struct ef_ruleset *dec_old, *dec_new;
+	struct ef_rule_subset sub_old, sub_new;
 	struct ef_diff *d;
 	uint64_t *seen;
 	size_t seen_cap, max_probes;
@@ -393,8 +398,8 @@ static void probe(struct prober *pr, const struct ef_packet *p)
 		return;
 	}
 	pr->d->probes++;
-	outcome_of(pr->old, p, &from);
-	outcome_of(pr->new_rs, p, &to);
+	outcome_of(pr->dec_old, p, &from);
+	outcome_of(pr->dec_new, p, &to);
 	if (!same_outcome(&from, &to))
 		record(pr, p, &from, &to);
 }
@@ -404,6 +409,8 @@ static void probe_region(struct prober *pr, const struct region *g)
 	struct ef_packet base, p;
 
 	make_base(g, &base);
+	pr->dec_old = ef_rule_subset_near(&pr->sub_old, &base);
+	pr->dec_new = ef_rule_subset_near(&pr->sub_new, &base);
 	probe(pr, &base);
 	for (enum dim d = 0; d < D_COUNT && !pr->stop; d++) {
 		const struct ef_prefix *pfx;
@@ -426,6 +433,8 @@ static void probe_region(struct prober *pr, const struct region *g)
 			}
 		}
 	}
+	pr->dec_old = pr->old;
+	pr->dec_new = pr->new_rs;
 	if (!pr->stop)
 		pr->d->regions_probed++;
 }
@@ -574,6 +583,7 @@ int ef_diff_verdicts(const struct ef_ruleset *old, const struct ef_ruleset *new_
 {
 	struct prober pr = {
 		.old = old, .new_rs = new_rs, .d = d,
+		.dec_old = old, .dec_new = new_rs,
 		.max_probes = o && o->max_probes ? o->max_probes : EF_DIFF_PROBES_DEFAULT,
 		.max_seconds = o && o->max_seconds > 0 ? o->max_seconds : EF_DIFF_SECONDS_DEFAULT,
 	};
@@ -583,7 +593,9 @@ int ef_diff_verdicts(const struct ef_ruleset *old, const struct ef_ruleset *new_
 		pr.seen_cap *= 2;
 	pr.seen = calloc(pr.seen_cap, sizeof(*pr.seen));
 	d->groups = calloc(EF_DIFF_GROUPS_MAX, sizeof(*d->groups));
-	if (!pr.seen || !d->groups) {
+	if (!pr.seen || !d->groups || ef_rule_subset_init(&pr.sub_old, old) ||
+	    ef_rule_subset_init(&pr.sub_new, new_rs)) {
+		ef_rule_subset_free(&pr.sub_old);
 		free(pr.seen);
 		return -ENOMEM;
 	}
@@ -592,6 +604,8 @@ int ef_diff_verdicts(const struct ef_ruleset *old, const struct ef_ruleset *new_
 	probe_rules(&pr);
 	probe_sets(&pr);
 	qsort(d->groups, d->n_groups, sizeof(*d->groups), cmp_group);
+	ef_rule_subset_free(&pr.sub_new);
+	ef_rule_subset_free(&pr.sub_old);
 	free(pr.seen);
 	return 0;
 }

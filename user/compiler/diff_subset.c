@@ -47,14 +47,16 @@ static bool is_dimension(enum ef_rule_field f)
 }
 
 /* Whether r can match a packet that differs from base in one dimension
- * at most. The other fields first: they are cheaper, and one miss there
- * is enough. */
+ * at most (and never in family: a probe keeps its base's). The other
+ * fields first: they are cheaper, and one miss there is enough. */
 static bool may_match_near(const struct ef_rule *r, const struct ef_packet *base)
 {
 	static const enum ef_rule_field dims[] = { EF_RF_SRC, EF_RF_DST,
 						   EF_RF_SPORT, EF_RF_DPORT };
 	unsigned missed = 0;
 
+	if (!ef_rule_has_family(r, base->family))
+		return false;
 	for (int f = 0; f < EF_RF_COUNT; f++)
 		if (!is_dimension((enum ef_rule_field)f) &&
 		    !ef_rule_field_matches(r, (enum ef_rule_field)f, base))

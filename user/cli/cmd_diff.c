@@ -214,7 +214,9 @@ const struct ef_command ef_cmd_diff = {
 		"decided by the reference matcher under OLD and NEW, whose action or\n"
 		"deciding rule differs, grouped by (old outcome -> new outcome).\n"
 		"'no verdict change' when none does. A budget bounds the probes\n"
-		"(200,000 packets, 0.8 s of CPU); the output says when it was reached.\n"
+		"(200,000 packets, 0.8 s of CPU), and so do coverage bounds (the\n"
+		"first 128 rules a moved rule crossed, the first 8 entries of a\n"
+		"field); the output says when either cut what was probed.\n"
 		"  --json           one JSON object (docs/json.md)\n"
 		"  --max-changes N  lines of each list and examples shown (default 20)\n"
 		"Needs no root unless '@active' is given.\n",

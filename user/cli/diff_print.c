@@ -149,6 +149,12 @@ static void text_verdicts(const struct ef_diff_view *v)
 	if (d->budget_hit)
 		printf("  budget reached: %zu of %zu regions probed, so there may be more\n",
 		       d->regions_probed, d->regions);
+	if (d->partners_cut)
+		printf("  coverage bound: %zu moved rule(s) crossed more than %d rules; only the first %d were probed with each, so there may be more\n",
+		       d->partners_cut, EF_DIFF_PARTNERS_MAX, EF_DIFF_PARTNERS_MAX);
+	if (d->entries_cut)
+		printf("  coverage bound: %zu probed field(s) had more than %d entries; only the first %d had their edges probed, so there may be more\n",
+		       d->entries_cut, EF_DIFF_ENTRIES_MAX, EF_DIFF_ENTRIES_MAX);
 }
 
 void ef_diff_print_text(const struct ef_diff_view *v)
@@ -298,7 +304,11 @@ static struct json_object *verdicts_json(const struct ef_diff *d)
 	json_object_object_add(o, "regions", json_object_new_uint64(d->regions));
 	json_object_object_add(o, "regions_probed", json_object_new_uint64(d->regions_probed));
 	json_object_object_add(o, "complete", json_object_new_boolean(!d->budget_hit &&
-								      !d->groups_dropped));
+								      !d->groups_dropped &&
+								      !d->partners_cut &&
+								      !d->entries_cut));
+	json_object_object_add(o, "moved_rules_partners_cut", json_object_new_uint64(d->partners_cut));
+	json_object_object_add(o, "fields_entries_cut", json_object_new_uint64(d->entries_cut));
 	for (size_t i = 0; i < d->n_groups; i++) {
 		const struct ef_verdict_group *g = &d->groups[i];
 		struct json_object *go = json_object_new_object(), *ex = json_object_new_array();

@@ -21,8 +21,8 @@
 #include "diff_subset.h"
 #include "rules_names.h"
 
-#define ENTRIES_PER_FIELD 4 /* entries of a field whose corners are probed */
-#define PARTNERS_MAX 64     /* rules a moved rule crossed, probed with it */
+#define ENTRIES_PER_FIELD EF_DIFF_ENTRIES_MAX
+#define PARTNERS_MAX EF_DIFF_PARTNERS_MAX
 
 enum dim { D_SRC = 0, D_DST, D_SPORT, D_DPORT, D_COUNT };
 
@@ -417,6 +417,7 @@ static void probe_region(struct prober *pr, const struct region *g)
 		const struct ef_port_range *port;
 		size_t n = dim_entries(g, g->r, d, &pfx, &port);
 
+		pr->d->entries_cut += n > ENTRIES_PER_FIELD;
 		for (size_t i = 0; i < n && i < ENTRIES_PER_FIELD; i++) {
 			uint8_t a[4][16];
 			uint16_t v[4];
@@ -455,17 +456,21 @@ static void probe_rule(struct prober *pr, const struct ef_ruleset *rs,
  * the two rulesets): where one now shadows the other. */
 static void probe_moved(struct prober *pr, const struct ef_rule_change *c)
 {
-	const struct ef_diff *d = pr->d;
+	struct ef_diff *d = pr->d;
 	const struct ef_ruleset *n = pr->new_rs;
 	size_t partners = 0;
 
 	probe_rule(pr, n, c->new_idx, NULL);
-	for (size_t j = 0; j < n->n_rules && partners < PARTNERS_MAX && !pr->stop; j++) {
+	for (size_t j = 0; j < n->n_rules && !pr->stop; j++) {
 		int32_t oj = d->old_of_new[j];
 
 		if (oj < 0 || (int32_t)j == c->new_idx ||
 		    (oj < c->old_idx) == ((int32_t)j < c->new_idx))
 			continue;
+		if (partners == PARTNERS_MAX) {
+			pr->d->partners_cut++;
+			break;
+		}
 		probe_rule(pr, n, c->new_idx, &n->rules[j]);
 		probe_rule(pr, n, (int32_t)j, &n->rules[c->new_idx]);
 		partners++;

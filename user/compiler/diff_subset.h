@@ -10,13 +10,23 @@
 #ifndef EDGEFW_DIFF_SUBSET_H
 #define EDGEFW_DIFF_SUBSET_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "matcher.h"
 #include "ruleset.h"
 
+/* An address field that is one IPv4 prefix, as a value and a mask, so
+ * that the subset tests it without the general matcher. */
+struct ef_subset_addr4 {
+	uint32_t value, mask; /* host order */
+	bool one;             /* the field is exactly that prefix */
+};
+
 struct ef_rule_subset {
 	const struct ef_ruleset *full;
+	struct ef_subset_addr4 (*addr4)[2]; /* per rule: src, dst */
 	struct ef_ruleset view; /* full's settings, the subset's rules */
 	struct ef_rule *buf;    /* shallow copies of full's rules */
 	size_t built, kept;     /* subsets made, rules they kept in all */

@@ -323,6 +323,7 @@ bench: deps
 	$(Q)scripts/bench_plot.sh $(BUILD)/bench/results.json $(BUILD)/bench/ns_per_packet.png
 	$(Q)$(call e2e_bench,e2e,)
 	$(Q)scripts/bench_ifaces.sh --build $(BUILD)
+	$(Q)scripts/bench_diff.sh
 	$(Q)$(MAKE) --no-print-directory bench-compare
 
 # The existing per-packet scenarios against an earlier commit (default:

@@ -11,7 +11,8 @@
 # keys. The rules file is then edited on disk: show still prints what is
 # in force. Consistency: a copy that is not the active generation's is
 # refused, not shown.
-# efw-timeout: 400 (ClassBench round trips up to 10k rules, each compiled three times)
+# ClassBench round trips up to 10k rules, each compiled three times:
+# efw-timeout: 400
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/../lib/netns.sh

@@ -350,6 +350,7 @@ bench: deps
 	$(Q)$(call e2e_bench,e2e,)
 	$(Q)scripts/bench_ifaces.sh --build $(BUILD)
 	$(Q)FLEET_HOSTS="$(FLEET_HOSTS)" scripts/bench_fleet.sh --build $(BUILD) --json $(BUILD)/bench/fleet.json
+	$(Q)scripts/bench_diff.sh
 	$(Q)$(MAKE) --no-print-directory bench-compare
 
 # The existing per-packet scenarios against an earlier commit (default:

@@ -11,6 +11,8 @@
 # keys. The rules file is then edited on disk: show still prints what is
 # in force. Consistency: a copy that is not the active generation's is
 # refused, not shown.
+# ClassBench round trips up to 10k rules, each compiled three times:
+# efw-timeout: 400
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/../lib/netns.sh
@@ -50,6 +52,11 @@ round_trip() {
 	tap_is "$label: show --full passes check with the same hash" "$got" "$want"
 	efw_edgefw --instance "$INST" show >"$EFW_TMP/summary.yaml" 2>/dev/null || true
 	tap_check "$label: the summary passes check" "$EDGEFW" check "$EFW_TMP/summary.yaml"
+	# A summary that does not say it is one is the ruleset.
+	if ! grep -q '^# SUMMARY' "$EFW_TMP/summary.yaml"; then
+		tap_is "$label: a summary not marked as one compiles to the hash" \
+			"$(file_hash "$EFW_TMP/summary.yaml")" "$want"
+	fi
 }
 
 for f in "$EFW_REPO"/rules/*.yaml; do
@@ -76,6 +83,22 @@ tap_is "show --json --full: every entry" \
 	"$(efw_edgefw --instance "$INST" show --json --full 2>/dev/null | jq '[.full, (.sets[0].first | length)]' -c)" '[true,20]'
 
 tap_is "show --json: the hash is status's" "$(jq -r .ruleset_hash <<<"$out")" "$(status_hash)"
+
+# --- A summary that cut a set says plainly it does not reproduce the hash,
+# and indeed does not; one that cut nothing is the ruleset.
+tap_is "show --json: a summary that cut a set does not reproduce the hash" \
+	"$(jq -c '[.reproduces_hash, .full]' <<<"$out")" '[false,false]'
+efw_edgefw --instance "$INST" show >"$EFW_TMP/cut.yaml" 2>/dev/null
+tap_check "show: the summary says it is one, and not the hash's text" \
+	grep -q "^# SUMMARY, not the ruleset: .* does NOT compile to that hash" "$EFW_TMP/cut.yaml"
+tap_check "... and it does compile to another hash" \
+	bash -c '[[ $1 != "$2" && $1 != none ]]' _ "$(file_hash "$EFW_TMP/cut.yaml")" "$(status_hash)"
+sed -i '/198\.51\.100\.[4-9]$/d; /198\.51\.100\.[12][0-9]$/d' "$EFW_TMP/many.yaml"
+efw_edgefw --instance "$INST" reload "$EFW_TMP/many.yaml" >/dev/null 2>&1
+tap_is "show --json: a summary that cut nothing reproduces the hash" \
+	"$(efw_edgefw --instance "$INST" show --json 2>/dev/null | jq -c '[.reproduces_hash, .sets[0].entries]')" '[true,3]'
+efw_edgefw --instance "$INST" show >"$EFW_TMP/uncut.yaml" 2>/dev/null
+tap_is "show: ... and its text compiles to the hash in force" "$(file_hash "$EFW_TMP/uncut.yaml")" "$(status_hash)"
 
 # --- The file changes on disk after the reload: show prints what is in force.
 cp "$EFW_REPO/rules/demo.yaml" "$EFW_TMP/edited.yaml"

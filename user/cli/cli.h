@@ -47,6 +47,8 @@ struct ef_active_rules {
 	uint64_t version, hash, loaded_at;
 	char *text; /* the canonical text */
 	size_t len;
+	/* The generation's tables as the instance records them (gen_info). */
+	uint32_t n_rules, n_chain_rules, cells, classes, tnodes;
 };
 /* 0 with a parsed into rs (may be NULL) and a filled; or an exit code,
  * the reason printed. */
@@ -68,6 +70,9 @@ int ef_cli_help(const struct ef_command *cmd);
 /* Reads and checks a rules file, printing every diagnostic to stderr.
  * Returns 0 or a negative errno; on error nothing is left to free. */
 int ef_cli_load_rules(const char *path, struct ef_ruleset *rs);
+/* The same with enum ef_parse_flags. */
+int ef_cli_load_rules_flags(const char *path, unsigned flags,
+			    struct ef_ruleset *rs);
 /* Compiles for the interfaces named (see ef_compile), printing errors. */
 int ef_cli_compile_rules(const struct ef_ruleset *rs,
 			 const char *const *ifnames, size_t n_ifnames,

@@ -21,31 +21,42 @@
 #include "jsonout.h"
 #include "log.h"
 
-static int load_side(const struct ef_cli *cli, const char *arg,
-		     struct ef_ruleset *rs, char *label, size_t len)
+/* OLD's warnings were given when it was loaded (or will be by `check`):
+ * only NEW's are worth their quadratic pass here. */
+static int load_side(const struct ef_cli *cli, const char *arg, bool is_old,
+		     struct ef_ruleset *rs, char *label, size_t len,
+		     struct ef_diff_tables *t)
 {
 	struct ef_active_rules a;
 	int code;
 
 	if (strcmp(arg, "@active")) {
 		snprintf(label, len, "%s", arg);
-		return ef_cli_load_rules(arg, rs) ? EF_EXIT_INPUT : EF_EXIT_OK;
+		return ef_cli_load_rules_flags(arg, is_old ? EF_PARSE_NO_REACHABILITY : 0,
+					       rs) ? EF_EXIT_INPUT : EF_EXIT_OK;
 	}
 	code = ef_cli_active_rules(cli->instance, &a, rs);
-	if (!code)
+	if (!code) {
 		snprintf(label, len, "@active (instance %s, generation %u, version %llu)",
 			 cli->instance, a.gen, (unsigned long long)a.version);
+		/* What the instance loaded: no compilation needed. */
+		*t = (struct ef_diff_tables){
+			.from_instance = true, .cells = a.cells,
+			.classes = a.classes, .chain_rules = a.n_chain_rules,
+			.tree_rules = a.n_rules - a.n_chain_rules, .tnodes = a.tnodes,
+		};
+	}
 	ef_active_rules_free(&a);
 	return code;
 }
 
-/* The two compilations run beside the comparison: on a 10k-rule ruleset
- * each costs more than the comparison itself, and they share nothing
- * (the compiler is pure). */
+/* A side's compilation, for its tables, runs beside the comparison: on
+ * a 10k-rule ruleset it costs about as much (the compiler is pure). Only
+ * the figures are kept. */
 struct compile_job {
 	pthread_t thread;
 	const struct ef_ruleset *rs;
-	struct ef_compiled *c;
+	struct ef_diff_tables *t;
 	struct ef_diag d; /* printed by the main thread, after the join */
 	int ret;
 	bool started;
@@ -54,15 +65,27 @@ struct compile_job {
 static void *compile_thread(void *arg)
 {
 	struct compile_job *j = arg;
+	struct ef_compiled c;
 
-	j->ret = ef_compile(j->rs, NULL, 0, j->c, &j->d);
+	j->ret = ef_compile(j->rs, NULL, 0, &c, &j->d);
+	if (j->ret)
+		return NULL;
+	*j->t = (struct ef_diff_tables){
+		.memory = ef_compiled_memory(&c), .cells = c.n_cells,
+		.classes = c.n_classes, .chain_rules = c.n_chain_rules,
+		.tree_rules = c.n_tree_rules, .tnodes = c.n_tnodes,
+	};
+	ef_compiled_free(&c);
 	return NULL;
 }
 
+/* Nothing to do for a side whose tables the instance gave. */
 static void compile_start(struct compile_job *j, const struct ef_ruleset *rs,
-			  struct ef_compiled *c)
+			  struct ef_diff_tables *t)
 {
-	*j = (struct compile_job){ .rs = rs, .c = c };
+	*j = (struct compile_job){ .rs = rs, .t = t };
+	if (t->from_instance)
+		return;
 	j->started = !pthread_create(&j->thread, NULL, compile_thread, j);
 	if (!j->started) /* no thread: compile here */
 		compile_thread(j);
@@ -86,6 +109,14 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+static void print_diff(const struct ef_diff_view *v, bool json)
+{
+	if (json)
+		ef_diff_print_json(v);
+	else
+		ef_diff_print_text(v);
+}
+
 int ef_cli_diff(const struct ef_cli *cli, const char *old_arg,
 		const char *new_arg, bool json, size_t max_changes,
 		const char *command)
@@ -93,55 +124,46 @@ int ef_cli_diff(const struct ef_cli *cli, const char *old_arg,
 	struct ef_diff_view v = { .command = command, .max_lines = max_changes };
 	struct ef_ruleset old, new_rs;
 	struct compile_job jobs[2];
-	bool compiled_old = false, compiled_new = false;
 	struct ef_diff d;
-	int code, diff_ret = -1;
+	int code, diff_ret, ret_old, ret_new;
 	double t0 = now_s();
 
 	if (!strcmp(old_arg, "-") && !strcmp(new_arg, "-")) {
 		ef_log_err("only one of OLD and NEW can be '-' (standard input)");
 		return EF_EXIT_INPUT;
 	}
-	code = load_side(cli, old_arg, &old, v.old_label, sizeof(v.old_label));
+	code = load_side(cli, old_arg, true, &old, v.old_label,
+			 sizeof(v.old_label), &v.t_old);
 	if (code)
 		return code;
-	code = load_side(cli, new_arg, &new_rs, v.new_label, sizeof(v.new_label));
+	code = load_side(cli, new_arg, false, &new_rs, v.new_label,
+			 sizeof(v.new_label), &v.t_new);
 	if (code) {
 		ef_ruleset_free(&old);
 		return code;
 	}
 	/* The tables decide whether the new rules fit (a reload would fail
 	 * the same way): a ruleset that does not compile is an error. */
-	compile_start(&jobs[0], &old, &v.c_old);
-	compile_start(&jobs[1], &new_rs, &v.c_new);
+	compile_start(&jobs[0], &old, &v.t_old);
+	compile_start(&jobs[1], &new_rs, &v.t_new);
 	diff_ret = ef_diff_rulesets(&old, &new_rs, NULL, &d);
 	v.diff_s = now_s() - t0;
-	compiled_old = !compile_wait(&jobs[0]);
-	compiled_new = !compile_wait(&jobs[1]);
-	if (!compiled_old || !compiled_new) {
-		code = EF_EXIT_INPUT;
-		goto out_diff;
-	}
-	if (diff_ret) {
-		ef_log_err("out of memory comparing the rulesets");
-		code = EF_EXIT_SYSTEM;
-		goto out_diff;
-	}
+	ret_old = compile_wait(&jobs[0]);
+	ret_new = compile_wait(&jobs[1]);
 	v.total_s = now_s() - t0;
 	v.old = &old;
 	v.new_rs = &new_rs;
 	v.d = &d;
-	if (json)
-		ef_diff_print_json(&v);
+	if (ret_old || ret_new)
+		code = EF_EXIT_INPUT;
+	else if (diff_ret)
+		ef_log_err("out of memory comparing the rulesets");
 	else
-		ef_diff_print_text(&v);
-out_diff:
-	if (!diff_ret)
+		print_diff(&v, json);
+	if (diff_ret)
+		code = EF_EXIT_SYSTEM;
+	else
 		ef_diff_free(&d);
-	if (compiled_new)
-		ef_compiled_free(&v.c_new);
-	if (compiled_old)
-		ef_compiled_free(&v.c_old);
 	ef_ruleset_free(&new_rs);
 	ef_ruleset_free(&old);
 	return code;
@@ -192,7 +214,9 @@ const struct ef_command ef_cmd_diff = {
 		"decided by the reference matcher under OLD and NEW, whose action or\n"
 		"deciding rule differs, grouped by (old outcome -> new outcome).\n"
 		"'no verdict change' when none does. A budget bounds the probes\n"
-		"(200,000 packets, 0.8 s of CPU); the output says when it was reached.\n"
+		"(200,000 packets, 0.8 s of CPU), and so do coverage bounds (the\n"
+		"first 128 rules a moved rule crossed, the first 8 entries of a\n"
+		"field); the output says when either cut what was probed.\n"
 		"  --json           one JSON object (user/json.md)\n"
 		"  --max-changes N  lines of each list and examples shown (default 20)\n"
 		"Needs no root unless '@active' is given.\n",

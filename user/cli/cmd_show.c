@@ -58,6 +58,11 @@ static int read_copy(struct ef_instance *inst, struct ef_active_rules *a)
 	a->version = st.version;
 	a->hash = st.ruleset_hash;
 	a->loaded_at = st.loaded_at;
+	a->n_rules = st.n_rules;
+	a->n_chain_rules = st.n_chain_rules;
+	a->cells = st.cells;
+	a->classes = st.classes;
+	a->tnodes = st.tnodes;
 	return 0;
 }
 
@@ -94,6 +99,16 @@ int ef_cli_active_rules(const char *instance, struct ef_active_rules *a,
 	}
 	ef_diag_free(&d);
 	return ret;
+}
+
+/* Whether the summary leaves entries out: then it is a different ruleset,
+ * with another hash. With every set under the preview it is the full text. */
+static bool summary_cuts(const struct ef_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->n_sets; i++)
+		if (!rs->sets[i].dynamic && rs->sets[i].n_entries > SHOW_PREVIEW)
+			return true;
+	return false;
 }
 
 static void iso(uint64_t t, char *buf, size_t len)
@@ -146,6 +161,9 @@ static void print_json(const char *instance, const struct ef_active_rules *a,
 	json_object_object_add(root, "ruleset_hash", json_object_new_string(hash));
 	json_object_object_add(root, "loaded_at", ef_json_time((time_t)a->loaded_at, -1));
 	json_object_object_add(root, "full", json_object_new_boolean(full));
+	/* false: a summary, whose text compiles to another hash. */
+	json_object_object_add(root, "reproduces_hash",
+			       json_object_new_boolean(full || !summary_cuts(rs)));
 	json_object_object_add(root, "rules", json_object_new_uint64(rs->n_rules));
 	json_object_object_add(root, "sets", sets_json(rs, full));
 	json_object_object_add(root, "yaml", ef_json_str(text));
@@ -155,18 +173,20 @@ static void print_json(const char *instance, const struct ef_active_rules *a,
 }
 
 static void print_text(const char *instance, const struct ef_active_rules *a,
-		       const char *text, bool full)
+		       const struct ef_ruleset *rs, const char *text, bool full)
 {
 	char when[32];
 
 	iso(a->loaded_at, when, sizeof(when));
 	printf("# The ruleset in force in instance %s: generation %u, version %llu, loaded at %s.\n",
 	       instance, a->gen, (unsigned long long)a->version, when);
-	if (full)
+	if (full || !summary_cuts(rs))
 		printf("# Ruleset hash %016llx: 'edgefw check' of this text compiles to it.\n",
 		       (unsigned long long)a->hash);
 	else
-		printf("# Ruleset hash %016llx. Sets show their first %d entries: 'edgefw show --full' prints them all (and compiles to this hash).\n",
+		printf("# Ruleset hash %016llx.\n"
+		       "# SUMMARY, not the ruleset: sets show their first %d entries, so this text does NOT compile to that hash.\n"
+		       "# 'edgefw show --full' prints every entry, and compiles to it.\n",
 		       (unsigned long long)a->hash, SHOW_PREVIEW);
 	fputs(text, stdout);
 }
@@ -206,7 +226,7 @@ static int run_show(const struct ef_cli *cli, int argc, char **argv)
 	if (json)
 		print_json(cli->instance, &a, &rs, full ? a.text : text, full);
 	else
-		print_text(cli->instance, &a, full ? a.text : text, full);
+		print_text(cli->instance, &a, &rs, full ? a.text : text, full);
 out:
 	free(text);
 	ef_ruleset_free(&rs);
@@ -220,9 +240,12 @@ const struct ef_command ef_cmd_show = {
 	.summary = "print the ruleset in force, read from the instance, as YAML",
 	.help = "  --full   every set entry (without it: each set's first 5 entries\n"
 		"           and how many more); the text then compiles to the\n"
-		"           ruleset hash status shows\n"
+		"           ruleset hash status shows. Without --full, a set cut\n"
+		"           short makes the text a summary that compiles to\n"
+		"           another hash, and the first lines say so\n"
 		"  --json   one JSON object (user/json.md): instance, generation,\n"
-		"           version, ruleset_hash, loaded_at, full, rules, sets\n"
+		"           version, ruleset_hash, loaded_at, full,\n"
+		"           reproduces_hash, rules, sets\n"
 		"           (name, type, entries, first), yaml\n"
 		"The rules come from the copy stored with the generation in force\n"
 		"(/run/edgefw/INSTANCE.genN.yaml), checked against its hash, in\n"

@@ -36,7 +36,7 @@ int ef_cli_usage(const struct ef_command *cmd)
 
 /* `-`: the rules from standard input, named "<stdin>" in messages; list
  * files are then relative to the working directory. */
-static int load_stdin(struct ef_ruleset *rs, struct ef_diag *d)
+static int load_stdin(unsigned flags, struct ef_ruleset *rs, struct ef_diag *d)
 {
 	size_t len;
 	char *buf;
@@ -47,20 +47,27 @@ static int load_stdin(struct ef_ruleset *rs, struct ef_diag *d)
 		       ef_read_strerror(ret));
 		return ret;
 	}
-	ret = ef_ruleset_parse("<stdin>", buf, len, rs, d);
+	ret = ef_ruleset_parse_flags("<stdin>", buf, len, flags, rs, d);
 	free(buf);
 	return ret;
 }
 
 int ef_cli_load_rules(const char *path, struct ef_ruleset *rs)
 {
+	return ef_cli_load_rules_flags(path, 0, rs);
+}
+
+int ef_cli_load_rules_flags(const char *path, unsigned flags,
+			    struct ef_ruleset *rs)
+{
+	const struct ef_parse_opts o = { .flags = flags };
 	struct ef_diag d = {};
 	int ret;
 
 	if (!strcmp(path, "-"))
-		ret = load_stdin(rs, &d);
+		ret = load_stdin(flags, rs, &d);
 	else
-		ret = ef_ruleset_load(path, rs, &d);
+		ret = ef_ruleset_load_opts(path, &o, rs, &d);
 	ef_diag_print(&d, stderr);
 	ef_json_capture_diag(&d);
 	ef_diag_free(&d);

@@ -91,19 +91,31 @@ static void text_sets(const struct ef_diff_view *v)
 	}
 }
 
+static void text_memory(const struct ef_diff_tables *a, const struct ef_diff_tables *b)
+{
+	long long ka = (long long)(a->memory + 1023) / 1024;
+	long long kb = (long long)(b->memory + 1023) / 1024;
+
+	if (a->from_instance)
+		printf("memory %lld KiB (in force: not recorded by the instance; edgefw status gives the kernel's figure)",
+		       kb);
+	else
+		printf("memory %lld KiB -> %lld KiB (%+lld KiB)", ka, kb, kb - ka);
+}
+
 static void text_tables(const struct ef_diff_view *v)
 {
-	const struct ef_compiled *a = &v->c_old, *b = &v->c_new;
-	long long ka = (long long)(ef_compiled_memory(a) + 1023) / 1024;
-	long long kb = (long long)(ef_compiled_memory(b) + 1023) / 1024;
+	const struct ef_diff_tables *a = &v->t_old, *b = &v->t_new;
 
 	printf("counters: %zu rules keep their counters, %zu start from zero, %zu go away; %zu limits restart their buckets\n",
 	       v->d->counters_kept, v->d->counters_new, v->d->counters_gone,
 	       v->d->limits_reset);
-	printf("tables: memory %lld KiB -> %lld KiB (%+lld KiB); cells %zu -> %zu; classes %zu -> %zu; chain rules %zu -> %zu; tree rules %zu -> %zu; tree nodes %zu -> %zu\n",
-	       ka, kb, kb - ka, a->n_cells, b->n_cells, a->n_classes, b->n_classes,
-	       a->n_chain_rules, b->n_chain_rules, a->n_tree_rules, b->n_tree_rules,
-	       a->n_tnodes, b->n_tnodes);
+	printf("tables: ");
+	text_memory(a, b);
+	printf("; cells %zu -> %zu; classes %zu -> %zu; chain rules %zu -> %zu; tree rules %zu -> %zu; tree nodes %zu -> %zu%s\n",
+	       a->cells, b->cells, a->classes, b->classes, a->chain_rules,
+	       b->chain_rules, a->tree_rules, b->tree_rules, a->tnodes, b->tnodes,
+	       a->from_instance ? " (in force: as the instance records them)" : "");
 }
 
 static void text_verdicts(const struct ef_diff_view *v)
@@ -137,6 +149,12 @@ static void text_verdicts(const struct ef_diff_view *v)
 	if (d->budget_hit)
 		printf("  budget reached: %zu of %zu regions probed, so there may be more\n",
 		       d->regions_probed, d->regions);
+	if (d->partners_cut)
+		printf("  coverage bound: %zu moved rule(s) crossed more than %d rules; only the first %d were probed with each, so there may be more\n",
+		       d->partners_cut, EF_DIFF_PARTNERS_MAX, EF_DIFF_PARTNERS_MAX);
+	if (d->entries_cut)
+		printf("  coverage bound: %zu probed field(s) had more than %d entries; only the first %d had their edges probed, so there may be more\n",
+		       d->entries_cut, EF_DIFF_ENTRIES_MAX, EF_DIFF_ENTRIES_MAX);
 }
 
 void ef_diff_print_text(const struct ef_diff_view *v)
@@ -146,8 +164,8 @@ void ef_diff_print_text(const struct ef_diff_view *v)
 	text_sets(v);
 	text_tables(v);
 	text_verdicts(v);
-	printf("time: %.2f s (the comparison and its probes %.2f s, beside the compilation of both for the tables)\n",
-	       v->total_s, v->diff_s);
+	printf("time: %.2f s (reading both and comparing %.2f s, beside the compilation%s for the tables)\n",
+	       v->total_s, v->diff_s, v->t_old.from_instance ? " of NEW" : "s");
 }
 
 /* ---- JSON --------------------------------------------------------------- */
@@ -223,16 +241,19 @@ static struct json_object *sets_json(const struct ef_diff_view *v)
 	return arr;
 }
 
-static struct json_object *tables_json(const struct ef_compiled *c)
+static struct json_object *tables_json(const struct ef_diff_tables *t)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "memory_bytes", json_object_new_uint64(ef_compiled_memory(c)));
-	json_object_object_add(o, "cells", json_object_new_uint64(c->n_cells));
-	json_object_object_add(o, "classes", json_object_new_uint64(c->n_classes));
-	json_object_object_add(o, "chain_rules", json_object_new_uint64(c->n_chain_rules));
-	json_object_object_add(o, "tree_rules", json_object_new_uint64(c->n_tree_rules));
-	json_object_object_add(o, "tree_nodes", json_object_new_uint64(c->n_tnodes));
+	json_object_object_add(o, "memory_bytes", t->from_instance ? NULL :
+			       json_object_new_uint64(t->memory));
+	json_object_object_add(o, "cells", json_object_new_uint64(t->cells));
+	json_object_object_add(o, "classes", json_object_new_uint64(t->classes));
+	json_object_object_add(o, "chain_rules", json_object_new_uint64(t->chain_rules));
+	json_object_object_add(o, "tree_rules", json_object_new_uint64(t->tree_rules));
+	json_object_object_add(o, "tree_nodes", json_object_new_uint64(t->tnodes));
+	json_object_object_add(o, "source", json_object_new_string(t->from_instance ?
+							       "instance" : "compiled"));
 	return o;
 }
 
@@ -283,7 +304,11 @@ static struct json_object *verdicts_json(const struct ef_diff *d)
 	json_object_object_add(o, "regions", json_object_new_uint64(d->regions));
 	json_object_object_add(o, "regions_probed", json_object_new_uint64(d->regions_probed));
 	json_object_object_add(o, "complete", json_object_new_boolean(!d->budget_hit &&
-								      !d->groups_dropped));
+								      !d->groups_dropped &&
+								      !d->partners_cut &&
+								      !d->entries_cut));
+	json_object_object_add(o, "moved_rules_partners_cut", json_object_new_uint64(d->partners_cut));
+	json_object_object_add(o, "fields_entries_cut", json_object_new_uint64(d->entries_cut));
 	for (size_t i = 0; i < d->n_groups; i++) {
 		const struct ef_verdict_group *g = &d->groups[i];
 		struct json_object *go = json_object_new_object(), *ex = json_object_new_array();
@@ -314,8 +339,8 @@ void ef_diff_print_json(const struct ef_diff_view *v)
 	json_object_object_add(c, "gone", json_object_new_uint64(v->d->counters_gone));
 	json_object_object_add(c, "limits_reset", json_object_new_uint64(v->d->limits_reset));
 	json_object_object_add(root, "counters", c);
-	json_object_object_add(t, "old", tables_json(&v->c_old));
-	json_object_object_add(t, "new", tables_json(&v->c_new));
+	json_object_object_add(t, "old", tables_json(&v->t_old));
+	json_object_object_add(t, "new", tables_json(&v->t_new));
 	json_object_object_add(root, "tables", t);
 	json_object_object_add(root, "verdict_changes", verdicts_json(v->d));
 	json_object_object_add(root, "seconds", json_object_new_double(v->total_s));

@@ -7,12 +7,21 @@
 #include "classify.h"
 #include "diff.h"
 
+/* One side's tables: from its compilation, or (OLD as '@active') as the
+ * instance records the generation in force, which holds no memory
+ * estimate (`edgefw status` gives the kernel's own figure). */
+struct ef_diff_tables {
+	bool from_instance;
+	uint64_t memory; /* bytes, estimated; 0 when from_instance */
+	size_t cells, classes, chain_rules, tree_rules, tnodes;
+};
+
 struct ef_diff_view {
 	const char *command; /* "diff" or "reload" */
 	char old_label[512], new_label[512];
 	size_t max_lines;    /* of each list, in text */
 	const struct ef_ruleset *old, *new_rs;
-	struct ef_compiled c_old, c_new;
+	struct ef_diff_tables t_old, t_new;
 	const struct ef_diff *d;
 	double diff_s, total_s; /* the comparison alone; with the tables */
 };

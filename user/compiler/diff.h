@@ -81,6 +81,10 @@ struct ef_diff_opts {
 };
 
 #define EF_DIFF_PROBES_DEFAULT 200000
+/* Rules a moved rule crossed that are probed with it, and entries of a
+ * field whose corners are probed. */
+#define EF_DIFF_PARTNERS_MAX 128
+#define EF_DIFF_ENTRIES_MAX 8
 #define EF_DIFF_SECONDS_DEFAULT 0.8
 
 struct ef_diff {
@@ -99,6 +103,10 @@ struct ef_diff {
 	size_t changed_packets; /* of those, whose outcome differs */
 	size_t regions, regions_probed;
 	bool budget_hit;
+	/* Coverage the bounds cut (EF_DIFF_PARTNERS_MAX, EF_DIFF_ENTRIES_MAX):
+	 * moved rules that crossed more rules than were probed with them,
+	 * and probed fields with more entries than had their corners probed. */
+	size_t partners_cut, entries_cut;
 	int32_t *old_of_new; /* per new rule: its old index, -1 when added */
 };
 

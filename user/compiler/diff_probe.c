@@ -18,10 +18,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "diff_subset.h"
 #include "rules_names.h"
 
-#define ENTRIES_PER_FIELD 4 /* entries of a field whose corners are probed */
-#define PARTNERS_MAX 64     /* rules a moved rule crossed, probed with it */
+#define ENTRIES_PER_FIELD EF_DIFF_ENTRIES_MAX
+#define PARTNERS_MAX EF_DIFF_PARTNERS_MAX
 
 enum dim { D_SRC = 0, D_DST, D_SPORT, D_DPORT, D_COUNT };
 
@@ -37,6 +38,10 @@ struct region {
 
 struct prober {
 	const struct ef_ruleset *old, *new_rs;
+	/* What decides the probes: the whole rulesets, or within a region
+	 * the rules of each that can decide its probes (diff_subset.h). */
+	const struct ef_ruleset *dec_old, *dec_new;
+	struct ef_rule_subset sub_old, sub_new;
 	struct ef_diff *d;
 	uint64_t *seen;
 	size_t seen_cap, max_probes;
@@ -393,8 +398,8 @@ static void probe(struct prober *pr, const struct ef_packet *p)
 		return;
 	}
 	pr->d->probes++;
-	outcome_of(pr->old, p, &from);
-	outcome_of(pr->new_rs, p, &to);
+	outcome_of(pr->dec_old, p, &from);
+	outcome_of(pr->dec_new, p, &to);
 	if (!same_outcome(&from, &to))
 		record(pr, p, &from, &to);
 }
@@ -404,12 +409,15 @@ static void probe_region(struct prober *pr, const struct region *g)
 	struct ef_packet base, p;
 
 	make_base(g, &base);
+	pr->dec_old = ef_rule_subset_near(&pr->sub_old, &base);
+	pr->dec_new = ef_rule_subset_near(&pr->sub_new, &base);
 	probe(pr, &base);
 	for (enum dim d = 0; d < D_COUNT && !pr->stop; d++) {
 		const struct ef_prefix *pfx;
 		const struct ef_port_range *port;
 		size_t n = dim_entries(g, g->r, d, &pfx, &port);
 
+		pr->d->entries_cut += n > ENTRIES_PER_FIELD;
 		for (size_t i = 0; i < n && i < ENTRIES_PER_FIELD; i++) {
 			uint8_t a[4][16];
 			uint16_t v[4];
@@ -426,6 +434,8 @@ static void probe_region(struct prober *pr, const struct region *g)
 			}
 		}
 	}
+	pr->dec_old = pr->old;
+	pr->dec_new = pr->new_rs;
 	if (!pr->stop)
 		pr->d->regions_probed++;
 }
@@ -446,17 +456,21 @@ static void probe_rule(struct prober *pr, const struct ef_ruleset *rs,
  * the two rulesets): where one now shadows the other. */
 static void probe_moved(struct prober *pr, const struct ef_rule_change *c)
 {
-	const struct ef_diff *d = pr->d;
+	struct ef_diff *d = pr->d;
 	const struct ef_ruleset *n = pr->new_rs;
 	size_t partners = 0;
 
 	probe_rule(pr, n, c->new_idx, NULL);
-	for (size_t j = 0; j < n->n_rules && partners < PARTNERS_MAX && !pr->stop; j++) {
+	for (size_t j = 0; j < n->n_rules && !pr->stop; j++) {
 		int32_t oj = d->old_of_new[j];
 
 		if (oj < 0 || (int32_t)j == c->new_idx ||
 		    (oj < c->old_idx) == ((int32_t)j < c->new_idx))
 			continue;
+		if (partners == PARTNERS_MAX) {
+			pr->d->partners_cut++;
+			break;
+		}
 		probe_rule(pr, n, c->new_idx, &n->rules[j]);
 		probe_rule(pr, n, (int32_t)j, &n->rules[c->new_idx]);
 		partners++;
@@ -574,6 +588,7 @@ int ef_diff_verdicts(const struct ef_ruleset *old, const struct ef_ruleset *new_
 {
 	struct prober pr = {
 		.old = old, .new_rs = new_rs, .d = d,
+		.dec_old = old, .dec_new = new_rs,
 		.max_probes = o && o->max_probes ? o->max_probes : EF_DIFF_PROBES_DEFAULT,
 		.max_seconds = o && o->max_seconds > 0 ? o->max_seconds : EF_DIFF_SECONDS_DEFAULT,
 	};
@@ -583,7 +598,9 @@ int ef_diff_verdicts(const struct ef_ruleset *old, const struct ef_ruleset *new_
 		pr.seen_cap *= 2;
 	pr.seen = calloc(pr.seen_cap, sizeof(*pr.seen));
 	d->groups = calloc(EF_DIFF_GROUPS_MAX, sizeof(*d->groups));
-	if (!pr.seen || !d->groups) {
+	if (!pr.seen || !d->groups || ef_rule_subset_init(&pr.sub_old, old) ||
+	    ef_rule_subset_init(&pr.sub_new, new_rs)) {
+		ef_rule_subset_free(&pr.sub_old);
 		free(pr.seen);
 		return -ENOMEM;
 	}
@@ -592,6 +609,8 @@ int ef_diff_verdicts(const struct ef_ruleset *old, const struct ef_ruleset *new_
 	probe_rules(&pr);
 	probe_sets(&pr);
 	qsort(d->groups, d->n_groups, sizeof(*d->groups), cmp_group);
+	ef_rule_subset_free(&pr.sub_new);
+	ef_rule_subset_free(&pr.sub_old);
 	free(pr.seen);
 	return 0;
 }

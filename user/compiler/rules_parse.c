@@ -308,6 +308,6 @@ void rs_parse_document(struct parser *p, const struct ydoc_node *root)
 		rs_assign_conds(p);
 	/* Reachability reasons about whole rules: only meaningful, and only
 	 * safe, when every rule parsed. */
-	if (p->d->errors == errors)
+	if (p->d->errors == errors && !(p->flags & EF_PARSE_NO_REACHABILITY))
 		rs_check_reachability(p->rs, p->file, p->d);
 }

@@ -295,6 +295,10 @@ enum ef_parse_flags {
 	/* Refuse `files:` with an error instead of reading them: for input
 	 * that must not make edgefw open arbitrary paths (the fuzzer). */
 	EF_PARSE_NO_LIST_FILES = 0x1,
+	/* Skip the warnings about rules that can never match (a quadratic
+	 * pass): for a ruleset already in force, whose warnings were given
+	 * when it was loaded (edgefw diff's OLD side). */
+	EF_PARSE_NO_REACHABILITY = 0x2,
 };
 
 int ef_ruleset_parse_flags(const char *name, const char *buf, size_t len,

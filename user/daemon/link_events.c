@@ -90,6 +90,7 @@ static bool attach_one(struct efd *d, struct ef_instance *inst,
 	if (t->error)
 		return false;
 	t->attached = true;
+	d->attached_on_notification++;
 	if (t->hook == EDGEFW_HOOK_XDP &&
 	    !bpf_map_lookup_elem(inst->maps.attachments, &key, &val))
 		snprintf(t->xdp_mode, sizeof(t->xdp_mode), "%s",

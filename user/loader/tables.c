@@ -295,23 +295,6 @@ static int fill_rules(struct ef_instance *inst, __u32 gen, size_t n,
 	return ret;
 }
 
-/* The rules' verdicts and generation gen's own arrays. */
-static int install_verdicts(struct ef_instance *inst, __u32 gen,
-			    const struct verdicts *v)
-{
-	struct edgefw_verdict *verdicts = make_verdicts(v);
-	int ret;
-
-	if (!verdicts)
-		return -ENOMEM;
-	ret = fill_rules(inst, gen, v->rs->n_rules, verdicts);
-	/* Each map-in-map update waits for an RCU grace period (~13 ms). */
-	if (!ret)
-		ret = ef_gen_arrays_install(inst, gen, v->c, verdicts);
-	free(verdicts);
-	return ret;
-}
-
 static int write_gen_config(struct ef_instance *inst, __u32 gen,
 			    const struct ef_ruleset *rs,
 			    const struct ef_compiled *c)
@@ -385,21 +368,34 @@ static int describe_gen(struct ef_instance *inst, __u32 gen,
 }
 
 /* Everything of the new ruleset, in generation gen, which no packet and
- * no reader looks at until the switch. */
+ * no reader looks at until the switch. The generation's own arrays go
+ * into their slots first: the grace period each slot change waits for
+ * passes while the rest is written, so a reload waits for one grace
+ * period of its own (after the switch, retire_gen), not two. */
 static int fill_gen(struct ef_instance *inst, __u32 gen,
 		    const struct verdicts *v, __u64 version)
 {
-	int ret = fill_shared(inst, gen, v->c);
+	struct edgefw_verdict *verdicts = make_verdicts(v);
+	struct ef_gen_install in;
+	int ret, installed;
 
+	if (!verdicts)
+		return -ENOMEM;
+	ret = ef_gen_arrays_begin(inst, gen, v->c, verdicts, &in);
 	if (!ret)
-		ret = install_verdicts(inst, gen, v);
+		ret = fill_shared(inst, gen, v->c);
+	if (!ret)
+		ret = fill_rules(inst, gen, v->rs->n_rules, verdicts);
 	if (!ret)
 		ret = write_gen_config(inst, gen, v->rs, v->c);
 	if (!ret) /* issue 16: dynamic sets, limits and bans */
 		ret = ef_dynsets_prepare(inst, gen, v->rs);
 	if (!ret)
 		ret = describe_gen(inst, gen, v, version);
-	return ret;
+	/* Always waited for: the threads use the arrays until they land. */
+	installed = ef_gen_arrays_end(inst, &in);
+	free(verdicts);
+	return ret ? ret : installed;
 }
 
 /* After the switch: once the packets that read the old generation are

@@ -119,6 +119,8 @@ int efd_links_list(struct efd_link **out, size_t *n)
 	return 0;
 }
 
+#define LINKMON_RCVBUF (8 << 20)
+
 struct efd_linkmon {
 	struct mnl_socket *sock;
 };
@@ -135,6 +137,11 @@ int efd_linkmon_open(struct efd_linkmon **out)
 		ret = -errno;
 		goto err;
 	}
+	/* Room for a burst of a few thousand links (a veth's notification
+	 * is 1-2 KiB) while a pass runs: an overrun costs a full pass. A
+	 * smaller buffer, if refused, only means that pass comes sooner. */
+	(void)setsockopt(mnl_socket_get_fd(m->sock), SOL_SOCKET, SO_RCVBUFFORCE,
+			 &(int){ LINKMON_RCVBUF }, sizeof(int));
 	if (mnl_socket_bind(m->sock, 1u << (RTNLGRP_LINK - 1), MNL_SOCKET_AUTOPID) < 0) {
 		ret = -errno;
 		goto err;

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "purge.h"
 #include "slot_ops.h"
+#include "xdp_attach.h"
 #include "slots.h"
 #include "dynsets.h"
 
@@ -415,6 +416,14 @@ static void retire_gen(struct ef_instance *inst, __u32 gen)
 			    what, inst->dir, strerror(-ret));
 }
 
+static bool uses_vlan(const struct ef_compiled *c)
+{
+	for (unsigned i = 0; i < c->n_dims && i < EDGEFW_DIM_COUNT; i++)
+		if (c->dims[i] == EDGEFW_DIM_VLAN)
+			return true;
+	return false;
+}
+
 static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		 const struct ef_compiled *c, struct ef_apply_summary *sum,
 		 bool same_rules)
@@ -425,6 +434,7 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	struct verdicts v;
 	__u32 zero = 0;
 	__u64 version;
+	bool had_vlan;
 	int ret;
 
 	memset(sum, 0, sizeof(*sum));
@@ -467,6 +477,11 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 			    EF_GEN_RULES_DIR, inst->name, next.gen, strerror(-ret));
 	ret = 0;
 
+	/* 'vlan:' rules coming: the program that reads stripped tags goes
+	 * on first (it decides as the shared one does, and reads them). */
+	had_vlan = ef_xdp_ruleset_uses_vlan(inst);
+	if (uses_vlan(c) && !had_vlan)
+		ef_xdp_vlan_follow(inst, true);
 	/* The switch: one 8-byte array element, read once per packet. Up to
 	 * here, the ruleset in force and its description are untouched. */
 	if (ef_fault("switch") ||
@@ -480,6 +495,9 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	sum->version = version;
 	if (cur.loaded)
 		retire_gen(inst, cur.gen);
+	/* 'vlan:' rules gone: back to the shared program. */
+	if (!uses_vlan(c) && had_vlan)
+		ef_xdp_vlan_follow(inst, false);
 	/* State never outlives the rules that allowed it (#15). A failure
 	 * leaves flows that expire by themselves: a warning. */
 	if (ef_ct_revalidate(inst, rs, c, &sum->ct_removed))

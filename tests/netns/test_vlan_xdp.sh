@@ -90,6 +90,31 @@ tap_is "native XDP, tag in the frame: every datagram matches vlan: $VID" "$(sent
 txvlan on
 detach
 
+# --- A reload that adds vlan: rules switches a native attachment to the
+# program that reads stripped tags, in place; one that removes them, back.
+out=$(attach "$RULES_NOVLAN" native) || tap_bail "attach --mode native" "$out"
+tap_is "native XDP without vlan: rules: the shared program" "$(prog_name)" edgefw_xdp
+rc=0
+out=$(efw_edgefw --instance "$INST" reload "$RULES" 2>&1) || rc=$?
+tap_is "reload adding vlan: rules exits 0" "$rc" 0
+tap_is "... and switches the interface to the program that reads stripped tags" \
+	"$(prog_name)" edgefw_xdp_vlan
+tap_check "... without the rx VLAN offload warning" no_warning "$out"
+tap_is "... which reads the tag beside the frame: every datagram matches vlan: $VID" \
+	"$(sent_as)" "$COUNT 0"
+rc=0
+out=$(efw_edgefw --instance "$INST" reload "$RULES_NOVLAN" 2>&1) || rc=$?
+tap_is "reload removing vlan: rules exits 0" "$rc" 0
+tap_is "... and switches the interface back to the shared program" "$(prog_name)" edgefw_xdp
+hook_prog() { in_ns "$EFW_NS_EDGE" ip -j link show dev "$EFW_IF_EDGE_IN" | jq -r '.[0].xdp.prog.id // 0'; }
+rec_prog() {
+	efw_edgefw --instance "$INST" status --json 2>/dev/null |
+		jq -r --arg i "$EFW_IF_EDGE_IN" 'first(.attachments[] | select(.interface == $i and .hook == "xdp") | .prog_id)'
+}
+tap_is "... the one on the hook, as recorded" "$(hook_prog)" "$(rec_prog)"
+detach
+tap_is "detach removes it" "$(hook_prog)" 0
+
 # --- Generic XDP cannot read an offloaded tag: attach warns, naming the fix.
 out=$(attach "$RULES" generic) || tap_bail "attach --mode generic" "$out"
 tap_check "generic XDP with vlan: rules warns about rx VLAN offload, naming the fix" \

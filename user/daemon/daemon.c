@@ -28,17 +28,18 @@
 #include "crowdsec.h"
 #include "droplog.h"
 #include "iface_slots.h"
+#include "link_events.h"
 #include "links.h"
 #include "log.h"
 #include "metrics.h"
 #include "owner.h"
 #include "recover.h"
 
-/* Link notifications come in bursts (an interface being set up sends
- * several, a concentrator adds hundreds): a change is acted on at once
- * when the last pass is long enough ago, so a lone new interface is
- * filtered within milliseconds; what follows sooner is gathered into the
- * next pass, which waits twice as long as the last pass took (between
+/* Link notifications are acted on one by one as they are read
+ * (link_events.c): a new interface is attached without a pass. What they
+ * cannot settle alone takes a full pass, acted on at once when the last
+ * pass is long enough ago; what follows sooner is gathered into the next
+ * pass, which waits twice as long as the last pass took (between
  * LINK_SETTLE_MIN_MS and LINK_SETTLE_MS), so passes over many interfaces
  * take at most about a third of the daemon's time. */
 #define LINK_SETTLE_MIN_MS 5
@@ -155,17 +156,23 @@ static void on_settle(struct efd *d)
 
 static void on_links(struct efd *d)
 {
+	struct efd_link_events ev = { 0 };
 	long long since, gap;
-	bool changed = false;
-	int ret = efd_linkmon_drain(d->linkmon, &changed);
+	bool pass;
+	int ret = efd_linkmon_drain(d->linkmon, &ev);
 
 	if (ret == -ENOBUFS) {
 		ef_log_warn("link notifications were lost (netlink overrun): resyncing every interface");
-		changed = true;
+		ev.unread = true;
 	} else if (ret) {
 		ef_log_err("reading link notifications: %s", strerror(-ret));
+		ev.unread = true;
 	}
-	if (!changed || d->resync_pending)
+	/* Each new interface attached as its notification is read; a full
+	 * pass only for what the notifications alone cannot settle. */
+	pass = ev.unread || (ev.n && efd_links_apply_events(d, &ev));
+	efd_link_events_free(&ev);
+	if (!pass || d->resync_pending)
 		return;
 	since = mono_ms() - d->last_pass_end_ms;
 	gap = 2 * d->last_pass_cost_ms;

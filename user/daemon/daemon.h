@@ -85,6 +85,9 @@ struct efd {
 	/* Attach attempts refused because the instance was at its capacity
 	 * (EDGEFW_MAX_ATTACH attachments). */
 	uint64_t attach_refused;
+	/* Attachments made as a link's notification was read (link_events.c),
+	 * without a full pass. */
+	uint64_t attached_on_notification;
 	struct efd_part_state parts[EFD_PART_COUNT];
 	struct efd_confirm confirm; /* a change awaiting confirmation */
 	size_t used_cells, used_classes; /* by the tables in force */

@@ -119,6 +119,8 @@ int efd_links_list(struct efd_link **out, size_t *n)
 	return 0;
 }
 
+#define LINKMON_RCVBUF (8 << 20)
+
 struct efd_linkmon {
 	struct mnl_socket *sock;
 };
@@ -135,6 +137,11 @@ int efd_linkmon_open(struct efd_linkmon **out)
 		ret = -errno;
 		goto err;
 	}
+	/* Room for a burst of a few thousand links (a veth's notification
+	 * is 1-2 KiB) while a pass runs: an overrun costs a full pass. A
+	 * smaller buffer, if refused, only means that pass comes sooner. */
+	(void)setsockopt(mnl_socket_get_fd(m->sock), SOL_SOCKET, SO_RCVBUFFORCE,
+			 &(int){ LINKMON_RCVBUF }, sizeof(int));
 	if (mnl_socket_bind(m->sock, 1u << (RTNLGRP_LINK - 1), MNL_SOCKET_AUTOPID) < 0) {
 		ret = -errno;
 		goto err;
@@ -151,16 +158,52 @@ int efd_linkmon_fd(const struct efd_linkmon *m)
 	return mnl_socket_get_fd(m->sock);
 }
 
+static int mon_add(struct efd_link_events *ev, const struct efd_link_event *e)
+{
+	struct efd_link_event *v;
+
+	if (ev->n == ev->cap) {
+		size_t cap = ev->cap ? 2 * ev->cap : 64;
+
+		if (cap > EFD_LINK_EVENTS_MAX)
+			return -E2BIG;
+		v = realloc(ev->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		ev->v = v;
+		ev->cap = cap;
+	}
+	ev->v[ev->n++] = *e;
+	return 0;
+}
+
 static int mon_cb(const struct nlmsghdr *nlh, void *data)
 {
-	bool *changed = data;
+	const struct nlattr *tb[IFLA_MAX + 1] = { NULL };
+	struct efd_link_events *ev = data;
+	struct efd_link_event e = { .gone = nlh->nlmsg_type == RTM_DELLINK };
+	struct ifinfomsg *ifm;
 
-	if (nlh->nlmsg_type == RTM_NEWLINK || nlh->nlmsg_type == RTM_DELLINK)
-		*changed = true;
+	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+		return MNL_CB_OK;
+	if (ev->unread)
+		return MNL_CB_OK; /* a full pass settles it all anyway */
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm)) {
+		ev->unread = true;
+		return MNL_CB_OK;
+	}
+	ifm = mnl_nlmsg_get_payload(nlh);
+	mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb);
+	e.link.ifindex = ifm->ifi_index;
+	if (tb[IFLA_IFNAME])
+		ef_strlcpy(e.link.name, mnl_attr_get_str(tb[IFLA_IFNAME]),
+			   sizeof(e.link.name));
+	if (!tb[IFLA_IFNAME] || mon_add(ev, &e))
+		ev->unread = true;
 	return MNL_CB_OK;
 }
 
-int efd_linkmon_drain(struct efd_linkmon *m, bool *changed)
+int efd_linkmon_drain(struct efd_linkmon *m, struct efd_link_events *ev)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	bool overrun = false;
@@ -182,11 +225,17 @@ int efd_linkmon_drain(struct efd_linkmon *m, bool *changed)
 			return -errno;
 		}
 		/* Notifications carry no sequence number or port of ours. */
-		if (mnl_cb_run(buf, (size_t)len, 0, 0, mon_cb, changed) < 0 &&
+		if (mnl_cb_run(buf, (size_t)len, 0, 0, mon_cb, ev) < 0 &&
 		    errno != ENOENT)
-			*changed = true;
+			ev->unread = true;
 	}
 	return overrun ? -ENOBUFS : 0;
+}
+
+void efd_link_events_free(struct efd_link_events *ev)
+{
+	free(ev->v);
+	*ev = (struct efd_link_events){ 0 };
 }
 
 void efd_linkmon_close(struct efd_linkmon *m)

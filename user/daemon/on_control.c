@@ -37,6 +37,9 @@ static void add_attachments(struct json_object *resp, const struct efd *d)
 			       json_object_new_uint64(d->attach_refused));
 	json_object_object_add(o, "program_loads",
 			       json_object_new_uint64(ef_prog_loads()));
+	/* Attached as their link notification was read, without a pass. */
+	json_object_object_add(o, "attached_on_notification",
+			       json_object_new_uint64(d->attached_on_notification));
 	json_object_object_add(resp, "attachments", o);
 }
 

@@ -20,13 +20,14 @@
 #include "droplog.h"
 #include "liblog.h"
 #include "iface_slots.h"
+#include "link_events.h"
 #include "links.h"
 #include "log.h"
 #include "progs.h"
 #include "recover.h"
 #include "tables.h"
 
-static int cmp_target(const void *a, const void *b)
+int efd_target_cmp(const void *a, const void *b)
 {
 	const struct efd_target *x = a, *y = b;
 	int c = strcmp(x->ifname, y->ifname);
@@ -36,8 +37,38 @@ static int cmp_target(const void *a, const void *b)
 	return (x->hook > y->hook) - (x->hook < y->hook);
 }
 
-/* The (interface, hook) pairs rs asks for among links; the first
- * `interfaces` entry naming a pair decides its mode. */
+int efd_link_targets(const struct ef_ruleset *rs, const struct efd_link *l,
+		     struct efd_target **v, size_t *n)
+{
+	uint8_t seen = 0;
+
+	for (size_t s = 0; s < rs->n_attach; s++) {
+		const struct ef_attach_spec *sp = &rs->attach[s];
+
+		if (fnmatch(sp->pattern, l->name, 0))
+			continue;
+		for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
+			struct efd_target *t;
+
+			if (!(sp->hooks & (1u << h)) || (seen & (1u << h)))
+				continue;
+			seen |= (uint8_t)(1u << h);
+			t = realloc(*v, (*n + 1) * sizeof(**v));
+			if (!t)
+				return -ENOMEM;
+			*v = t;
+			t = &t[(*n)++];
+			memset(t, 0, sizeof(*t));
+			memcpy(t->ifname, l->name, sizeof(t->ifname));
+			t->ifindex = l->ifindex;
+			t->hook = h;
+			t->mode = sp->mode;
+		}
+	}
+	return 0;
+}
+
+/* The (interface, hook) pairs rs asks for among links, sorted. */
 static int build_targets(const struct ef_ruleset *rs,
 			 const struct efd_link *links, size_t n_links,
 			 struct efd_target **out, size_t *n_out)
@@ -46,42 +77,19 @@ static int build_targets(const struct ef_ruleset *rs,
 	size_t n = 0;
 
 	for (size_t l = 0; l < n_links; l++) {
-		uint8_t seen = 0;
-
-		for (size_t s = 0; s < rs->n_attach; s++) {
-			const struct ef_attach_spec *sp = &rs->attach[s];
-
-			if (fnmatch(sp->pattern, links[l].name, 0))
-				continue;
-			for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
-				struct efd_target *t;
-
-				if (!(sp->hooks & (1u << h)) || (seen & (1u << h)))
-					continue;
-				seen |= (uint8_t)(1u << h);
-				t = realloc(v, (n + 1) * sizeof(*v));
-				if (!t) {
-					free(v);
-					return -ENOMEM;
-				}
-				v = t;
-				t = &v[n++];
-				memset(t, 0, sizeof(*t));
-				memcpy(t->ifname, links[l].name, sizeof(t->ifname));
-				t->ifindex = links[l].ifindex;
-				t->hook = h;
-				t->mode = sp->mode;
-			}
+		if (efd_link_targets(rs, &links[l], &v, &n)) {
+			free(v);
+			return -ENOMEM;
 		}
 	}
 	if (n)
-		qsort(v, n, sizeof(*v), cmp_target);
+		qsort(v, n, sizeof(*v), efd_target_cmp);
 	*out = v;
 	*n_out = n;
 	return 0;
 }
 
-static bool uses_interfaces(const struct ef_ruleset *rs)
+bool efd_rules_name_interfaces(const struct ef_ruleset *rs)
 {
 	for (size_t i = 0; i < rs->n_rules; i++)
 		if (rs->rules[i].n_ifaces)
@@ -103,7 +111,7 @@ static char *fingerprint(const struct ef_ruleset *rs,
 		return NULL;
 	/* Only rules naming interfaces are compiled for the attached ones:
 	 * without them, interfaces coming and going change no table. */
-	for (size_t i = 0; i < n && uses_interfaces(rs); i++)
+	for (size_t i = 0; i < n && efd_rules_name_interfaces(rs); i++)
 		if (!i || strcmp(t[i].ifname, t[i - 1].ifname))
 			fprintf(f, "%s=%d,", t[i].ifname, t[i].ifindex);
 	fputc('|', f);

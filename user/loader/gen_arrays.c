@@ -149,9 +149,10 @@ struct gen_slots {
 	int cells, classes, tnodes, tleaves;
 };
 
-static int change_slots(struct ef_instance *inst, __u32 gen,
-			const struct gen_slots *s, const char *site,
-			const char *doing, struct ef_slot_op *extra)
+/* The ops that change generation gen's slots to s: how many in ops. */
+static size_t plan_slots(struct ef_instance *inst, __u32 gen,
+			 const struct gen_slots *s, const char *site,
+			 struct ef_slot_op *ops, const char **what)
 {
 	const struct {
 		int outer, fd;
@@ -162,10 +163,7 @@ static int change_slots(struct ef_instance *inst, __u32 gen,
 		{ inst->maps.tnode_tbl, s->tnodes, "tree nodes" },
 		{ inst->maps.tleaf_tbl, s->tleaves, "tree leaves" },
 	};
-	struct ef_slot_op ops[5];
-	const char *what[4];
 	size_t n = 0;
-	int ret;
 
 	for (size_t i = 0; i < 4; i++) {
 		/* Emptying a slot that holds nothing would only wait. */
@@ -175,18 +173,19 @@ static int change_slots(struct ef_instance *inst, __u32 gen,
 		ops[n] = (struct ef_slot_op){ want[i].outer, gen, want[i].fd, site, 0 };
 		what[n++] = want[i].what;
 	}
-	if (extra)
-		ops[n] = *extra;
-	ret = ef_slot_ops_run(ops, n + !!extra);
-	if (extra)
-		*extra = ops[n];
+	return n;
+}
+
+static void report_slots(const struct ef_instance *inst, __u32 gen,
+			 const char *doing, const struct ef_slot_op *ops,
+			 const char *const *what, size_t n)
+{
 	for (size_t i = 0; i < n; i++)
 		if (ops[i].err) {
 			ef_log_err("cannot %s generation %u's %s in %s: %s", doing,
 				   gen, what[i], inst->dir, strerror(-ops[i].err));
 			break;
 		}
-	return ret;
 }
 
 /* The trees' arrays, or -1 in both when the ruleset has none. */
@@ -219,12 +218,10 @@ static void close_all(const struct gen_slots *s)
 			close(fds[i]);
 }
 
-int ef_gen_arrays_install(struct ef_instance *inst, __u32 gen,
-			  const struct ef_compiled *c,
-			  const struct edgefw_verdict *verdicts)
+static int make_all(struct ef_instance *inst, const struct ef_compiled *c,
+		    const struct edgefw_verdict *verdicts, struct gen_slots *s)
 {
 	struct edgefw_instance_info info;
-	struct gen_slots s = { -1, -1, -1, -1 };
 	__u32 zero = 0;
 	int ret;
 
@@ -235,19 +232,56 @@ int ef_gen_arrays_install(struct ef_instance *inst, __u32 gen,
 			   strerror(-ret));
 		return ret;
 	}
-	s.cells = make_cells(c, info.cells_cap);
-	ret = s.cells < 0 ? s.cells : 0;
+	s->cells = make_cells(c, info.cells_cap);
+	ret = s->cells < 0 ? s->cells : 0;
 	if (!ret) {
-		s.classes = make_classes(c, verdicts, info.classes_cap);
-		ret = s.classes < 0 ? s.classes : 0;
+		s->classes = make_classes(c, verdicts, info.classes_cap);
+		ret = s->classes < 0 ? s->classes : 0;
 	}
 	if (!ret)
-		ret = make_trees(c, &info, &s.tnodes, &s.tleaves);
+		ret = make_trees(c, &info, &s->tnodes, &s->tleaves);
+	return ret;
+}
+
+int ef_gen_arrays_begin(struct ef_instance *inst, __u32 gen,
+			const struct ef_compiled *c,
+			const struct edgefw_verdict *verdicts,
+			struct ef_gen_install *in)
+{
+	struct gen_slots s = { -1, -1, -1, -1 };
+	int ret = make_all(inst, c, verdicts, &s);
+
+	memset(in, 0, sizeof(*in));
+	in->gen = gen;
 	/* Without trees, -1 empties what an older generation left there. */
-	if (!ret)
-		ret = change_slots(inst, gen, &s, "inner_install", "install", NULL);
-	/* The outer maps hold their own references. */
+	if (!ret) {
+		in->n = plan_slots(inst, gen, &s, "inner_install", in->ops, in->what);
+		ret = ef_slot_ops_start(in->ops, in->n, &in->pending);
+		in->started = !ret;
+	}
+	/* The outer maps take their own references as the updates land;
+	 * until then the threads use these fds, closed by end. */
+	in->fds[0] = s.cells;
+	in->fds[1] = s.classes;
+	in->fds[2] = s.tnodes;
+	in->fds[3] = s.tleaves;
+	if (ret)
+		ef_gen_arrays_end(inst, in);
+	return ret;
+}
+
+int ef_gen_arrays_end(struct ef_instance *inst, struct ef_gen_install *in)
+{
+	const struct gen_slots s = { in->fds[0], in->fds[1], in->fds[2], in->fds[3] };
+	int ret = 0;
+
+	if (in->started) {
+		ret = ef_slot_ops_finish(&in->pending);
+		report_slots(inst, in->gen, "install", in->ops, in->what, in->n);
+		in->started = false;
+	}
 	close_all(&s);
+	memset(in->fds, 0xff, sizeof(in->fds));
 	return ret;
 }
 
@@ -255,8 +289,17 @@ int ef_gen_arrays_release(struct ef_instance *inst, __u32 gen,
 			   struct ef_slot_op *extra)
 {
 	const struct gen_slots empty = { -1, -1, -1, -1 };
-	int ret = change_slots(inst, gen, &empty, "inner_clear", "release", extra);
+	struct ef_slot_op ops[5];
+	const char *what[4];
+	size_t n = plan_slots(inst, gen, &empty, "inner_clear", ops, what);
+	int ret;
 
+	if (extra)
+		ops[n] = *extra;
+	ret = ef_slot_ops_run(ops, n + !!extra);
+	if (extra)
+		*extra = ops[n];
+	report_slots(inst, gen, "release", ops, what, n);
 	/* extra's failure is its caller's to report. */
 	return extra && ret == extra->err ? 0 : ret;
 }

@@ -9,14 +9,32 @@
 
 #include "classify.h"
 #include "instance.h"
+#include "slot_ops.h"
 
-/* Creates, fills and installs generation gen's arrays for c, with each
- * rule's verdict (by index) in the chain's last classes. 0 or a negative
- * errno (logged); the slots may then hold a mix, which the generation's
- * config does not point packets at until it is written. */
-int ef_gen_arrays_install(struct ef_instance *inst, __u32 gen,
-			  const struct ef_compiled *c,
-			  const struct edgefw_verdict *verdicts);
+/* Creates and fills generation gen's arrays for c, with each rule's
+ * verdict (by index) in the chain's last classes, and starts putting them
+ * in the generation's slots: each slot change waits for an RCU grace
+ * period, which passes while the caller writes the rest of the
+ * generation. Safe while gen is not active and no packet reads it (the
+ * last switch away from it waited for readers). 0 or a negative errno
+ * (logged); end must follow either way. */
+struct ef_gen_install {
+	struct ef_slot_op ops[4];
+	const char *what[4];
+	size_t n;
+	int fds[4];
+	__u32 gen;
+	bool started;
+	struct ef_slot_ops_pending pending;
+};
+int ef_gen_arrays_begin(struct ef_instance *inst, __u32 gen,
+			const struct ef_compiled *c,
+			const struct edgefw_verdict *verdicts,
+			struct ef_gen_install *in);
+/* Waits for the slot changes begin started. 0 or a negative errno
+ * (logged); the slots may then hold a mix, which the generation's config
+ * does not point packets at until it is written. */
+int ef_gen_arrays_end(struct ef_instance *inst, struct ef_gen_install *in);
 
 /* Empties generation gen's slots, so the previous generation's arrays
  * are freed right after a switch rather than at the next reload. Safe
@@ -24,7 +42,6 @@ int ef_gen_arrays_install(struct ef_instance *inst, __u32 gen,
  * it is done. extra (may be NULL) is one more slot change made at the
  * same time, its result left in extra->err. 0 or a negative errno of the
  * release itself (logged). */
-struct ef_slot_op;
 int ef_gen_arrays_release(struct ef_instance *inst, __u32 gen,
 			  struct ef_slot_op *extra);
 

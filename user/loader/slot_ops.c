@@ -8,9 +8,6 @@
 
 #include "fault.h"
 
-/* More slots than a reload ever changes at once. */
-#define SLOT_OPS_MAX 8
-
 static void *run_one(void *arg)
 {
 	struct ef_slot_op *op = arg;
@@ -26,33 +23,44 @@ static void *run_one(void *arg)
 	return NULL;
 }
 
-int ef_slot_ops_run(struct ef_slot_op *ops, size_t n)
+int ef_slot_ops_start(struct ef_slot_op *ops, size_t n,
+		      struct ef_slot_ops_pending *p)
 {
-	pthread_t tid[SLOT_OPS_MAX];
-	bool started[SLOT_OPS_MAX] = { false };
-	int ret = 0;
-
+	*p = (struct ef_slot_ops_pending){ .ops = ops, .n = n };
 	if (n > SLOT_OPS_MAX)
 		return -E2BIG;
 	/* Fault sites are counted in a fixed order, before any thread. */
 	for (size_t i = 0; i < n; i++)
 		ops[i].err = ef_fault(ops[i].site);
-	for (size_t i = 0; i < n; i++) {
-		/* The first op runs here; the others beside it. */
-		if (i && !pthread_create(&tid[i], NULL, run_one, &ops[i]))
-			started[i] = true;
-	}
-	if (n)
-		run_one(&ops[0]);
-	for (size_t i = 1; i < n; i++) {
-		if (started[i])
-			pthread_join(tid[i], NULL);
+	for (size_t i = 0; i < n; i++)
+		p->started[i] = !pthread_create(&p->tid[i], NULL, run_one, &ops[i]);
+	return 0;
+}
+
+int ef_slot_ops_finish(struct ef_slot_ops_pending *p)
+{
+	int ret = 0;
+
+	/* An op whose thread could not be made runs here, after the rest
+	 * began: it still shares their wait. */
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->started[i])
+			pthread_join(p->tid[i], NULL);
 		else
-			run_one(&ops[i]);
+			run_one(&p->ops[i]);
 	}
-	for (size_t i = 0; i < n && !ret; i++)
-		ret = ops[i].err;
+	for (size_t i = 0; i < p->n && !ret; i++)
+		ret = p->ops[i].err;
+	p->n = 0;
 	return ret;
+}
+
+int ef_slot_ops_run(struct ef_slot_op *ops, size_t n)
+{
+	struct ef_slot_ops_pending p;
+	int ret = ef_slot_ops_start(ops, n, &p);
+
+	return ret ? ret : ef_slot_ops_finish(&p);
 }
 
 int ef_slot_used(int outer, __u32 slot)

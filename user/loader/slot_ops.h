@@ -9,8 +9,13 @@
 #ifndef EDGEFW_SLOT_OPS_H
 #define EDGEFW_SLOT_OPS_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+
+/* More slots than a reload ever changes at once. */
+#define SLOT_OPS_MAX 8
 
 struct ef_slot_op {
 	int outer;        /* the map-in-map */
@@ -25,6 +30,21 @@ struct ef_slot_op {
  * first failed op's error; every op's own result is in its err. Nothing
  * is logged: the caller knows what each slot is. */
 int ef_slot_ops_run(struct ef_slot_op *ops, size_t n);
+
+/* The same in two steps, so that the caller works while the kernel
+ * waits: start runs each op in a thread of its own and returns at once
+ * (-E2BIG, nothing started, beyond SLOT_OPS_MAX); finish, which must
+ * follow every start that returned 0, waits for them all and returns as
+ * ef_slot_ops_run does. ops must stay valid in between. */
+struct ef_slot_ops_pending {
+	struct ef_slot_op *ops;
+	size_t n;
+	pthread_t tid[SLOT_OPS_MAX];
+	bool started[SLOT_OPS_MAX];
+};
+int ef_slot_ops_start(struct ef_slot_op *ops, size_t n,
+		      struct ef_slot_ops_pending *p);
+int ef_slot_ops_finish(struct ef_slot_ops_pending *p);
 
 /* True when slot of outer holds a map. */
 int ef_slot_used(int outer, __u32 slot);

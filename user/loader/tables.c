@@ -28,6 +28,7 @@
 #include "log.h"
 #include "purge.h"
 #include "slot_ops.h"
+#include "xdp_attach.h"
 #include "slots.h"
 #include "dynsets.h"
 
@@ -297,23 +298,6 @@ static int fill_rules(struct ef_instance *inst, __u32 gen, size_t n,
 	return ret;
 }
 
-/* The rules' verdicts and generation gen's own arrays. */
-static int install_verdicts(struct ef_instance *inst, __u32 gen,
-			    const struct verdicts *v)
-{
-	struct edgefw_verdict *verdicts = make_verdicts(v);
-	int ret;
-
-	if (!verdicts)
-		return -ENOMEM;
-	ret = fill_rules(inst, gen, v->rs->n_rules, verdicts);
-	/* Each map-in-map update waits for an RCU grace period (~13 ms). */
-	if (!ret)
-		ret = ef_gen_arrays_install(inst, gen, v->c, verdicts);
-	free(verdicts);
-	return ret;
-}
-
 static int write_gen_config(struct ef_instance *inst, __u32 gen,
 			    const struct ef_ruleset *rs,
 			    const struct ef_compiled *c)
@@ -390,21 +374,34 @@ static int describe_gen(struct ef_instance *inst, __u32 gen,
 }
 
 /* Everything of the new ruleset, in generation gen, which no packet and
- * no reader looks at until the switch. */
+ * no reader looks at until the switch. The generation's own arrays go
+ * into their slots first: the grace period each slot change waits for
+ * passes while the rest is written, so a reload waits for one grace
+ * period of its own (after the switch, retire_gen), not two. */
 static int fill_gen(struct ef_instance *inst, __u32 gen,
 		    const struct verdicts *v, __u64 version)
 {
-	int ret = fill_shared(inst, gen, v->c);
+	struct edgefw_verdict *verdicts = make_verdicts(v);
+	struct ef_gen_install in;
+	int ret, installed;
 
+	if (!verdicts)
+		return -ENOMEM;
+	ret = ef_gen_arrays_begin(inst, gen, v->c, verdicts, &in);
 	if (!ret)
-		ret = install_verdicts(inst, gen, v);
+		ret = fill_shared(inst, gen, v->c);
+	if (!ret)
+		ret = fill_rules(inst, gen, v->rs->n_rules, verdicts);
 	if (!ret)
 		ret = write_gen_config(inst, gen, v->rs, v->c);
 	if (!ret) /* issue 16: dynamic sets, limits and bans */
 		ret = ef_dynsets_prepare(inst, gen, v->rs);
 	if (!ret)
 		ret = describe_gen(inst, gen, v, version);
-	return ret;
+	/* Always waited for: the threads use the arrays until they land. */
+	installed = ef_gen_arrays_end(inst, &in);
+	free(verdicts);
+	return ret ? ret : installed;
 }
 
 /* After the switch: once the packets that read the old generation are
@@ -424,6 +421,14 @@ static void retire_gen(struct ef_instance *inst, __u32 gen)
 			    what, inst->dir, strerror(-ret));
 }
 
+static bool uses_vlan(const struct ef_compiled *c)
+{
+	for (unsigned i = 0; i < c->n_dims && i < EDGEFW_DIM_COUNT; i++)
+		if (c->dims[i] == EDGEFW_DIM_VLAN)
+			return true;
+	return false;
+}
+
 static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		 const struct ef_compiled *c, struct ef_apply_summary *sum,
 		 bool same_rules)
@@ -434,6 +439,7 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	struct verdicts v;
 	__u32 zero = 0;
 	__u64 version;
+	bool had_vlan;
 	int ret;
 
 	memset(sum, 0, sizeof(*sum));
@@ -476,6 +482,11 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 			    EF_GEN_RULES_DIR, inst->name, next.gen, strerror(-ret));
 	ret = 0;
 
+	/* 'vlan:' rules coming: the program that reads stripped tags goes
+	 * on first (it decides as the shared one does, and reads them). */
+	had_vlan = ef_xdp_ruleset_uses_vlan(inst);
+	if (uses_vlan(c) && !had_vlan)
+		ef_xdp_vlan_follow(inst, true);
 	/* The switch: one 8-byte array element, read once per packet. Up to
 	 * here, the ruleset in force and its description are untouched. */
 	if (ef_fault("switch") ||
@@ -489,6 +500,9 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	sum->version = version;
 	if (cur.loaded)
 		retire_gen(inst, cur.gen);
+	/* 'vlan:' rules gone: back to the shared program. */
+	if (!uses_vlan(c) && had_vlan)
+		ef_xdp_vlan_follow(inst, false);
 	/* State never outlives the rules that allowed it (#15). A failure
 	 * leaves flows that expire by themselves: a warning. */
 	if (ef_ct_revalidate(inst, rs, c, &sum->ct_removed))

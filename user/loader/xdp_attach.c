@@ -57,10 +57,7 @@ const char *ef_xdp_mode_name(unsigned libxdp_mode)
 	}
 }
 
-/* The device-bound program that reads stripped tags, loaded for ifindex
- * alone (the kernel allows the metadata kfuncs only to such programs);
- * *fd is the caller's to close. */
-static int load_vlan_prog(struct ef_instance *inst, int ifindex, int *fd)
+int ef_xdp_vlan_prog_load(struct ef_instance *inst, int ifindex, int *fd)
 {
 	struct edgefw_bpf *skel;
 	struct bpf_program *p;
@@ -87,7 +84,6 @@ static int load_vlan_prog(struct ef_instance *inst, int ifindex, int *fd)
 
 /* vlan_kfunc: the device-bound program that reads stripped tags; else the
  * instance's shared XDP program, loaded and verified once (progs.h). */
-static bool ruleset_uses_vlan(struct ef_instance *inst);
 
 static int attach_one(struct ef_instance *inst, int ifindex,
 		      enum xdp_attach_mode mode, bool vlan_kfunc, __u32 *prog_id)
@@ -99,7 +95,7 @@ static int attach_one(struct ef_instance *inst, int ifindex,
 	int fd = -1, ret;
 
 	if (vlan_kfunc) {
-		ret = load_vlan_prog(inst, ifindex, &fd);
+		ret = ef_xdp_vlan_prog_load(inst, ifindex, &fd);
 		if (!ret && bpf_obj_get_info_by_fd(fd, &info, &len))
 			ret = -errno;
 		id = info.id;
@@ -206,7 +202,7 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 	/* Tags the driver strips come back through its XDP metadata where it
 	 * gives them; a device-bound program is native only, and loaded for
 	 * this interface alone, so only when the ruleset reads VLAN ids. */
-	if (rx.xdp_meta && ruleset_uses_vlan(inst)) {
+	if (rx.xdp_meta && ef_xdp_ruleset_uses_vlan(inst)) {
 		ret = attach_one(inst, ifindex, xmode, true, &prog_id);
 		if (ret && ret != -EBUSY && ret != -EEXIST) {
 			ef_liblog_release(false);
@@ -250,8 +246,7 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 	return 0;
 }
 
-/* Is VLAN a field of the ruleset in force? */
-static bool ruleset_uses_vlan(struct ef_instance *inst)
+bool ef_xdp_ruleset_uses_vlan(struct ef_instance *inst)
 {
 	struct edgefw_gen_config cfg;
 	struct edgefw_active act;
@@ -266,8 +261,7 @@ static bool ruleset_uses_vlan(struct ef_instance *inst)
 	return false;
 }
 
-/* Does the program with this id read stripped tags? */
-static bool reads_stripped_tags(__u32 prog_id)
+bool ef_xdp_reads_stripped_tags(__u32 prog_id)
 {
 	struct bpf_prog_info info = { 0 };
 	__u32 len = sizeof(info);
@@ -289,11 +283,11 @@ void ef_xdp_vlan_check(struct ef_instance *inst, int ifindex, const char *ifname
 	struct edgefw_attach_val val;
 	struct ef_rxvlan rx;
 
-	if (!ruleset_uses_vlan(inst) ||
+	if (!ef_xdp_ruleset_uses_vlan(inst) ||
 	    bpf_map_lookup_elem(inst->maps.attachments, &key, &val) ||
 	    ef_rxvlan_query(ifindex, ifname, &rx) || !rx.stripped)
 		return;
-	if (rx.xdp_meta && reads_stripped_tags(val.prog_id))
+	if (rx.xdp_meta && ef_xdp_reads_stripped_tags(val.prog_id))
 		return;
 	ef_log_warn("%s strips VLAN tags on receive (rx VLAN offload) and edgefw's XDP program there cannot read them (%s): at XDP, tagged frames look untagged to 'vlan:' rules. Turn the offload off (ethtool -K %s rxvlan off rx-vlan-stag-hw-parse off) or use the tc hooks, which see the tag",
 		    ifname, val.mode == XDP_MODE_SKB ? "generic mode" :
@@ -437,7 +431,7 @@ void ef_xdp_vlan_check_all(struct ef_instance *inst)
 	struct edgefw_attach_val val;
 	void *prev = NULL;
 
-	if (!ruleset_uses_vlan(inst))
+	if (!ef_xdp_ruleset_uses_vlan(inst))
 		return;
 	while (!bpf_map_get_next_key(inst->maps.attachments, prev, &next)) {
 		key = next;

@@ -44,6 +44,25 @@ void ef_xdp_vlan_check(struct ef_instance *inst, int ifindex, const char *ifname
 /* The same for every XDP attachment of the instance. */
 void ef_xdp_vlan_check_all(struct ef_instance *inst);
 
+/* The device-bound program that reads stripped tags, loaded for ifindex
+ * alone (the kernel allows the metadata kfuncs only to such programs);
+ * *fd is the caller's to close. 0 or -errno (logged). */
+int ef_xdp_vlan_prog_load(struct ef_instance *inst, int ifindex, int *fd);
+/* Is VLAN a field of the ruleset in force? */
+bool ef_xdp_ruleset_uses_vlan(struct ef_instance *inst);
+/* Does the program with this id read stripped tags (that program)? */
+bool ef_xdp_reads_stripped_tags(__u32 prog_id);
+/* Gives every native XDP attachment on an interface whose driver returns
+ * stripped tags in its XDP metadata the program a ruleset needs: the
+ * device-bound one when uses_vlan, the shared one otherwise, each swapped
+ * in one step (xdp_vlan_follow.c). The device-bound program decides as
+ * the shared one does and reads the tags too, so a reload swaps to it
+ * before its switch to 'vlan:' rules and back after its switch away from
+ * them: every packet meets a program that can decide by the ruleset in
+ * force. A swap that fails leaves the program in place (a warning, then
+ * ef_xdp_vlan_check's). */
+void ef_xdp_vlan_follow(struct ef_instance *inst, bool uses_vlan);
+
 /* True when the instance's recorded program is still on ifindex. */
 bool ef_xdp_is_attached(struct ef_instance *inst, int ifindex);
 

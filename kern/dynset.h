@@ -68,9 +68,6 @@ struct {
 	__type(value, struct edgefw_dyn_config);
 } dyn_config SEC(".maps");
 
-/* EDGEFW_LIMIT_SLOTS once a ruleset has a limit; until then the loader
- * makes it with 2 (user/loader/capacity.h), and a reload that brings the
- * first limit grows it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, EDGEFW_LIMIT_SLOTS);

@@ -24,11 +24,8 @@ struct {
 	__type(value, struct edgefw_ifslot);
 } ifslot_direct SEC(".maps");
 
-/* Without preallocation: only userspace adds or removes entries (at
- * attach and detach), the datapath only looks up. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, EDGEFW_MAX_ATTACH);
 	__type(key, struct edgefw_attach_key);
 	__type(value, __u32);

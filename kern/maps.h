@@ -126,12 +126,8 @@ struct {
 	__type(value, __u32);
 } leaf_tbl SEC(".maps");
 
-/* Written by userspace only, so without preallocation (as attachments and
- * ifslot_hash): the datapath only looks up, and a handful of interfaces
- * lock a few KiB of buckets instead of every element of the maximum. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, EDGEFW_GENERATIONS * (EDGEFW_MAX_ATTACH + 1) *
 				    EDGEFW_HOOK_COUNT);
 	__type(key, struct edgefw_ctx_key);
@@ -206,7 +202,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC); /* userspace's alone */
 	__uint(max_entries, EDGEFW_MAX_ATTACH);
 	__type(key, struct edgefw_attach_key);
 	__type(value, struct edgefw_attach_val);

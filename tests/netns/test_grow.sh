@@ -207,6 +207,7 @@ tap_check "the growth kept the counters' and the dynamic sets' maps" \
 tap_is "the first limit grew limit_tbl to its full table" "$(limit_slots)" 131072
 efw_sink_start "$S" "$EFW_SERVER4" 7003 || tap_fail "sink 7003"
 efw_flood_start "$C" probe "$A" "$EFW_SERVER4" 7003 40 1
+sleep 1.5 # its second, not a SIGTERM that cuts it short
 sent_probe=$(efw_flood_stop probe)
 sleep 0.5
 efw_sink_stop 7003

@@ -174,6 +174,25 @@ static int set_sizes(struct edgefw_bpf *skel, const struct ef_capacity *cap,
 	return ret;
 }
 
+/* The hashes only userspace writes, without preallocation: the datapath
+ * only looks them up, so nothing is ever allocated on the packet path, and
+ * their max_entries (every interface an instance may hold) lock buckets,
+ * not elements, until interfaces come. */
+static int set_flags(struct edgefw_bpf *skel)
+{
+	struct bpf_map *const hashes[] = {
+		skel->maps.ctx_tbl,     /* written at attach and reload */
+		skel->maps.attachments, /* userspace's bookkeeping alone */
+		skel->maps.ifslot_hash, /* written at attach and detach */
+	};
+	int ret = 0;
+
+	for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]) && !ret; i++)
+		ret = bpf_map__set_map_flags(hashes[i], bpf_map__map_flags(hashes[i]) |
+								BPF_F_NO_PREALLOC);
+	return ret;
+}
+
 /* Pins every map of the loaded object, instance_info last: maps_open
  * treats a partial set as broken, and pinning it last marks the set
  * complete. */
@@ -232,6 +251,8 @@ int ef_instance_maps_create(struct ef_instance *inst)
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, false);
 	ret = set_sizes(skel, &cap, tpl);
+	if (!ret)
+		ret = set_flags(skel);
 	if (!ret)
 		ret = edgefw_bpf__load(skel);
 	if (ret) {

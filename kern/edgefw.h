@@ -16,7 +16,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 14
+#define EDGEFW_LAYOUT_VERSION 15
 
 /* Rule counter slots (one per rule name) and the name stored for each.
  * rule_stats holds 16 bytes per slot per CPU: 1 MiB per CPU at this size. */

@@ -23,10 +23,11 @@ SMALL=$EFW_TMP/small.yaml
 BIG=$EFW_TMP/big.yaml
 A=$EFW_CLIENT4     # passes on 7000, banned (dynamic set) on 7002
 B=$EFW_CLIENT4_BAD # dropped by a static rule on 7001
-# The 10-rule instance's bound: 34 MiB measured (rule-slot tables and the
-# interface tables are fixed, see kern/DESIGN.md); it was 107 MiB with both
+# The 10-rule instance's bound: 25.5 MiB measured (the rule-slot tables
+# are still fixed, see kern/DESIGN.md); it was 33.8 MiB with the limit
+# buckets and the interface hashes at their maxima, and 107 MiB with both
 # generations' arrays and the tables at their maxima.
-SMALL_MAX=$((40 << 20))
+SMALL_MAX=$((30 << 20))
 EFW_INSTANCES+=("$INST")
 
 head_rules() { # SET_SIZE: the big ruleset resizes the dynamic set too
@@ -77,8 +78,11 @@ with open(d + "/svc.yaml", "w") as f:
             i, 16 + (a >> 16), a >> 8 & 255, a & 255, rnd.choice(["tcp", "udp"]),
             rnd.choice([22, 25, 53, 80, 443, 8080]), rnd.choice(["pass", "drop"])))
 EOF
+# The big ruleset brings the first limit: limit_tbl grows from its idle 2
+# buckets. Within the limit, A's packets to 7003 are dropped by the rule.
 {
 	head_rules 2000
+	printf '  - name: limit-probe\n    src: %s/32\n    proto: udp\n    dport: 7003\n    limit: {rate: 100/s, burst: 100}\n    action: drop\n' "$A"
 	cat "$EFW_TMP/svc.yaml"
 } >"$BIG"
 
@@ -113,6 +117,8 @@ mem=$(jq -r '.memory.memlock_bytes // "missing"' <<<"$st" 2>/dev/null) || mem=in
 tap_diag "10 rules: $mem bytes locked ($(jq -c '[.memory.generations[].arrays_bytes]' <<<"$st" 2>/dev/null))"
 tap_check "a 10-rule instance locks at most $((SMALL_MAX >> 20)) MiB ($mem bytes)" \
 	test "$mem" -le "$SMALL_MAX"
+limit_slots() { bpftool map show pinned "$PIN/limit_tbl" -j 2>/dev/null | jq -r '.max_entries // empty'; }
+tap_is "no rule has a limit: limit_tbl holds 2 buckets" "$(limit_slots)" 2
 tap_check "its per-generation arrays are sized from the ruleset (cells capacity under 512k)" \
 	jq -e '.structures.cells.capacity < 524288 and .structures.classes.capacity <= 4096' <<<"$st"
 
@@ -180,8 +186,8 @@ tap_check "the dynamic set, resized to 2000 in the same reload, still holds $A" 
 # maps the growth replaced are freed.
 st=$(status) || st=none
 gen1=$(jq -r .generation <<<"$st" 2>/dev/null) || gen1=none
-tap_check "status names the new ruleset (10003 rules, generation $gen1)" \
-	jq -e '.rules == 10003' <<<"$st"
+tap_check "status names the new ruleset (10004 rules, generation $gen1)" \
+	jq -e '.rules == 10004' <<<"$st"
 tap_is "the inactive generation holds no arrays" \
 	"$(jq -r --argjson g "$gen1" '.memory.generations[] | select(.generation != $g) | .arrays_bytes' <<<"$st" 2>/dev/null)" 0
 tap_check "the old cells map-in-map ($old_outer) is gone" efw_wait_for 5 gone "$old_outer"
@@ -198,6 +204,16 @@ all_gone() {
 tap_check "every map the growth replaced is gone (${#replaced[@]})" efw_wait_for 5 all_gone
 tap_check "the growth kept the counters' and the dynamic sets' maps" \
 	test "$(map_id rule_stats)" = "${before[rule_stats]}" -a "$(map_id dynset4_tbl)" = "${before[dynset4_tbl]}"
+tap_is "the first limit grew limit_tbl to its full table" "$(limit_slots)" 131072
+efw_sink_start "$S" "$EFW_SERVER4" 7003 || tap_fail "sink 7003"
+efw_flood_start "$C" probe "$A" "$EFW_SERVER4" 7003 40 1
+sleep 1.5 # its second, not a SIGTERM that cuts it short
+sent_probe=$(efw_flood_stop probe)
+sleep 0.5
+efw_sink_stop 7003
+s2=$(stats) || s2=none
+tap_check "the limit works in the grown table: $sent_probe packets within it, all dropped by limit-probe" \
+	test "$sent_probe" -gt 0 -a "$(counter "$s2" limit-probe)" = "$sent_probe" -a "$(efw_sink_field 7003 received)" = 0
 est=$(cd "$EFW_TMP" && efw_edgefw compile "$BIG" --json 2>/dev/null | jq -r '.memory_bytes') || est=missing
 mem=$(jq -r '.memory.memlock_bytes // "missing"' <<<"$st" 2>/dev/null) || mem=invalid
 tap_diag "100k + 10k: $mem bytes locked, the compiler's estimate $est bytes"

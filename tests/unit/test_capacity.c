@@ -107,6 +107,30 @@ static void test_tracking(void **state)
 	assert_int_equal(next.ct, EDGEFW_CT_MAX);
 }
 
+static void test_limits(void **state)
+{
+	struct ef_needs n = ten_rules;
+	struct ef_capacity have, next;
+
+	(void)state;
+	/* No limit: the idle table, which no program reads. */
+	ef_capacity_for(&ten_rules, 0, &have);
+	assert_int_equal(have.limit_slots, EF_LIMIT_IDLE_SLOTS);
+	/* The first limit grows it to the table the slot hash masks for... */
+	n.limits = true;
+	assert_false(ef_capacity_fits(&have, &n, 0));
+	ef_capacity_grow(&have, &n, 0, &next);
+	assert_int_equal(next.limit_slots, EDGEFW_LIMIT_SLOTS);
+	assert_int_equal(next.cells, have.cells); /* nothing else */
+	assert_true(ef_capacity_bytes(&next) - ef_capacity_bytes(&have) >=
+		    (size_t)(EDGEFW_LIMIT_SLOTS - EF_LIMIT_IDLE_SLOTS) *
+			    sizeof(struct edgefw_limit_bucket));
+	/* ...and buckets outlive the ruleset: no shrinking back. */
+	assert_true(ef_capacity_fits(&next, &ten_rules, 0));
+	ef_capacity_for(&n, 0, &have);
+	assert_int_equal(have.limit_slots, EDGEFW_LIMIT_SLOTS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -114,6 +138,7 @@ int main(void)
 		cmocka_unit_test(test_headroom_and_maxima),
 		cmocka_unit_test(test_grow),
 		cmocka_unit_test(test_tracking),
+		cmocka_unit_test(test_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

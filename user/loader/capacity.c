@@ -40,6 +40,7 @@ void ef_capacity_for(const struct ef_needs *n, __u32 ct_size,
 	out->chain = room(n->chain, SMALL_FLOOR, ROUND_SMALL, EDGEFW_CHAIN_MAX);
 	out->host6 = room(n->host6, SMALL_FLOOR, ROUND_SMALL, EDGEFW_HOST6_MAX);
 	out->ct = ct_for(n->tracks, ct_size);
+	out->limit_slots = n->limits ? EDGEFW_LIMIT_SLOTS : EF_LIMIT_IDLE_SLOTS;
 }
 
 static __u32 grown(__u32 have, size_t need, __u32 fresh, __u32 max)
@@ -70,6 +71,9 @@ void ef_capacity_grow(const struct ef_capacity *have, const struct ef_needs *n,
 	out->ct = have->ct;
 	if (n->tracks && have->ct <= EDGEFW_CT_MIN && fresh.ct > have->ct)
 		out->ct = fresh.ct;
+	/* Buckets outlive rulesets, like flows: never back to idle. */
+	out->limit_slots = have->limit_slots > fresh.limit_slots ?
+				   have->limit_slots : fresh.limit_slots;
 }
 
 size_t ef_capacity_bytes(const struct ef_capacity *c)
@@ -89,6 +93,7 @@ size_t ef_capacity_bytes(const struct ef_capacity *c)
 	for (buckets = 1; buckets < 2ull * c->host6; buckets *= 2)
 		;
 	bytes += buckets * 16;
+	bytes += (size_t)c->limit_slots * sizeof(struct edgefw_limit_bucket);
 	return bytes + (size_t)c->ct * 128 * 5 / 4;
 }
 
@@ -101,7 +106,7 @@ bool ef_capacity_fits(const struct ef_capacity *have, const struct ef_needs *n,
 	return next.cells == have->cells && next.classes == have->classes &&
 	       next.tnodes == have->tnodes && next.tleaves == have->tleaves &&
 	       next.chain == have->chain && next.host6 == have->host6 &&
-	       next.ct == have->ct;
+	       next.ct == have->ct && next.limit_slots == have->limit_slots;
 }
 
 void ef_needs_of(const struct ef_ruleset *rs, const struct ef_compiled *c,
@@ -111,6 +116,8 @@ void ef_needs_of(const struct ef_ruleset *rs, const struct ef_compiled *c,
 				.tnodes = c->n_tnodes, .tleaves = c->n_tleaves,
 				.chain = c->n_hashed,
 				.tracks = ef_ruleset_ct_mode(rs) != 0 };
+	for (size_t i = 0; i < rs->n_rules; i++)
+		n->limits |= rs->rules[i].limit.on;
 	/* The hashed lengths past /48 go to host6_tbl (the array trie answers
 	 * down to /48; addr6_hash.c). */
 	for (int f = 0; f < EF_FIELD_COUNT; f++)

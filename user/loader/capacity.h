@@ -18,12 +18,20 @@ struct ef_capacity {
 	__u32 chain;  /* hashed chain pairs (chain_tbl holds twice this) */
 	__u32 host6;  /* IPv6 /128 entries (host6_tbl holds twice this) */
 	__u32 ct;     /* ct_tbl flows (ct_new_tbl: a quarter) */
+	__u32 limit_slots; /* limit_tbl buckets: EDGEFW_LIMIT_SLOTS once a
+			    * ruleset has a limit, EF_LIMIT_IDLE_SLOTS before */
 };
+
+/* limit_tbl of an instance no ruleset has put a limit in yet: the
+ * datapath never reads it (dyn_config has no limit condition), and the
+ * slot hash masks with EDGEFW_LIMIT_SLOTS, so its size is all or this. */
+#define EF_LIMIT_IDLE_SLOTS 2u
 
 /* What one compiled ruleset uses of each. */
 struct ef_needs {
 	size_t cells, classes, tnodes, tleaves, chain, host6;
 	bool tracks; /* some rule reads or makes connection state */
+	bool limits; /* some rule has a limit */
 };
 
 /* What a compiled ruleset needs. */
@@ -47,7 +55,8 @@ bool ef_capacity_fits(const struct ef_capacity *have, const struct ef_needs *n,
 /* What have becomes for n: each map that is too small gets
  * ef_capacity_for's size but at least twice its current one (a ruleset
  * that keeps growing grows its maps a logarithmic number of times); the
- * others keep theirs. The connection table grows to ct_size when n tracks. */
+ * others keep theirs. The connection table grows to ct_size when n tracks,
+ * the limit buckets to their full table when n has a limit. */
 void ef_capacity_grow(const struct ef_capacity *have, const struct ef_needs *n,
 		      __u32 ct_size, struct ef_capacity *out);
 

@@ -20,6 +20,7 @@ const char *ef_grow_map_name(enum ef_grow_map m)
 	static const char *const names[EF_GROW_COUNT] = {
 		"cells_tbl", "class_tbl", "tnode_tbl", "tleaf_tbl",
 		"chain_tbl", "host6_tbl", "ct_tbl", "ct_new_tbl",
+		"limit_tbl",
 	};
 
 	return names[m];
@@ -32,6 +33,7 @@ int *ef_grow_map_slot(struct ef_instance *inst, enum ef_grow_map m)
 		&inst->maps.tnode_tbl, &inst->maps.tleaf_tbl,
 		&inst->maps.chain_tbl, &inst->maps.host6_tbl,
 		&inst->maps.ct_tbl, &inst->maps.ct_new_tbl,
+		&inst->maps.limit_tbl,
 	};
 
 	return slots[m];
@@ -219,7 +221,7 @@ static __u32 cap_of(const struct ef_capacity *c, enum ef_grow_map m)
 	const __u32 v[EF_GROW_COUNT] = {
 		c->cells, c->classes, c->tnodes, c->tleaves,
 		EDGEFW_GENERATIONS * c->chain, EDGEFW_GENERATIONS * c->host6,
-		c->ct, c->ct / 4,
+		c->ct, c->ct / 4, c->limit_slots,
 	};
 
 	return v[m];
@@ -238,6 +240,10 @@ static int grow_one(struct ef_instance *inst, enum ef_grow_map m,
 	ret = map_info(old, &info);
 	if (!ret)
 		ret = make_like(old, cap_of(want, m), -1, out);
+	/* The idle limit table holds no bucket a program reads: nothing to
+	 * carry (a full one never grows). */
+	if (m == EF_GROW_LIMIT)
+		return ret;
 	/* Both generations' entries: the inactive one's are leftovers the
 	 * next fill removes anyway. */
 	if (!ret)

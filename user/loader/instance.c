@@ -15,9 +15,9 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "capacity.h"
 #include "edgefw.h"
 #include "edgefw.skel.h"
+#include "instance_create.h"
 #include "log.h"
 #include "pintree.h"
 
@@ -213,224 +213,6 @@ static int check_layout(struct ef_instance *inst)
 	return 0;
 }
 
-static __u32 create_ct; /* 0: ef_instance_ct_default() */
-
-/* 1/512 of the memory at about 128 bytes an entry (key, value and the LRU
- * hash's own node), a power of two within the bounds: 4 GiB gives 65,536. */
-__u32 ef_instance_ct_default(void)
-{
-	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-	unsigned long long want, cap = EDGEFW_CT_MIN;
-
-	if (pages <= 0 || page <= 0)
-		return EDGEFW_CT_MIN;
-	want = (unsigned long long)pages * (unsigned long long)page / 512 / 128;
-	while (cap * 2 <= want && cap < EDGEFW_CT_MAX)
-		cap *= 2;
-	return (__u32)cap;
-}
-
-int ef_instance_set_conntrack_size(__u32 entries)
-{
-	if (entries && (entries < EDGEFW_CT_MIN || entries > EDGEFW_CT_MAX))
-		return -EINVAL;
-	create_ct = entries;
-	return 0;
-}
-/* The ruleset-sized maps of instances created from now on: sized from a
- * ruleset's needs (ef_instance_size_for_needs), or given outright
- * (ef_instance_set_capacity), or the defaults. */
-static struct ef_needs create_needs;
-static bool create_from_needs;
-static struct ef_capacity create_given = {
-	.cells = EDGEFW_CELLS_DEFAULT, .classes = EDGEFW_CLASSES_DEFAULT,
-	.tnodes = EDGEFW_TNODES_DEFAULT, .tleaves = EDGEFW_TLEAVES_DEFAULT,
-	.chain = EDGEFW_CHAIN_MAX, .host6 = EDGEFW_HOST6_MAX,
-};
-
-__u32 ef_instance_ct_size(void)
-{
-	return create_ct ? create_ct : ef_instance_ct_default();
-}
-
-int ef_instance_set_capacity(__u32 cells, __u32 classes, __u32 tnodes,
-			     __u32 tleaves)
-{
-	if (cells < 2 * EDGEFW_A4_L1_SIZE || cells > EDGEFW_CELLS_MAX ||
-	    classes < 1 || classes > EDGEFW_MAX_CLASSES ||
-	    tnodes < 1 || tnodes > EDGEFW_TNODES_MAX ||
-	    tleaves < 1 || tleaves > EDGEFW_TLEAVES_MAX)
-		return -EINVAL;
-	create_given.cells = cells;
-	create_given.classes = classes;
-	create_given.tnodes = tnodes;
-	create_given.tleaves = tleaves;
-	create_from_needs = false;
-	return 0;
-}
-
-void ef_instance_size_for_needs(const struct ef_needs *n)
-{
-	create_needs = *n;
-	create_from_needs = true;
-}
-
-/* The sizes maps_create uses. */
-static void create_capacity(struct ef_capacity *cap)
-{
-	__u32 ct = ef_instance_ct_size();
-
-	if (create_from_needs) {
-		ef_capacity_for(&create_needs, ct, cap);
-		/* --conntrack-size is a wish for this instance: honour it
-		 * even for a ruleset that does not track yet. */
-		if (create_ct)
-			cap->ct = create_ct;
-		return;
-	}
-	*cap = create_given;
-	cap->ct = ct;
-}
-
-int ef_instance_capacity(const struct ef_instance *inst, struct ef_capacity *cap)
-{
-	struct edgefw_instance_info info;
-	struct bpf_map_info chain = {}, host6 = {};
-	__u32 len = sizeof(chain), zero = 0;
-
-	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info) ||
-	    bpf_obj_get_info_by_fd(inst->maps.chain_tbl, &chain, &len) ||
-	    (len = sizeof(host6),
-	     bpf_obj_get_info_by_fd(inst->maps.host6_tbl, &host6, &len))) {
-		int err = -errno;
-
-		ef_log_err("cannot read the capacity of %s: %s", inst->dir,
-			   strerror(-err));
-		return err;
-	}
-	*cap = (struct ef_capacity){
-		.cells = info.cells_cap, .classes = info.classes_cap,
-		.tnodes = info.tnodes_cap, .tleaves = info.tleaves_cap,
-		.chain = chain.max_entries / EDGEFW_GENERATIONS,
-		.host6 = host6.max_entries / EDGEFW_GENERATIONS,
-		.ct = info.ct_cap,
-	};
-	return 0;
-}
-
-static int set_template(struct bpf_map *outer, __u32 value_size,
-			__u32 entries, __u32 flags, int *fd)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
-
-	*fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "efw_template", sizeof(__u32),
-			     value_size, entries, &opts);
-	if (*fd < 0)
-		return -errno;
-	return bpf_map__set_inner_map_fd(outer, *fd);
-}
-
-/* Creates the maps by loading the object with no program, and pins them. */
-static int maps_create(struct ef_instance *inst)
-{
-	int cells_tpl = -1, classes_tpl = -1, tnodes_tpl = -1, tleaves_tpl = -1;
-	struct ef_capacity cap;
-	struct edgefw_instance_info info = { .layout_version = EDGEFW_LAYOUT_VERSION };
-	struct edgefw_bpf *skel;
-	struct bpf_program *prog;
-	struct bpf_map *map;
-	char path[PATH_MAX];
-	__u32 zero = 0;
-	int ret;
-
-	create_capacity(&cap);
-	info.cells_cap = cap.cells;
-	info.classes_cap = cap.classes;
-	info.tnodes_cap = cap.tnodes;
-	info.tleaves_cap = cap.tleaves;
-	info.ct_cap = cap.ct;
-	skel = edgefw_bpf__open();
-	if (!skel) {
-		ret = -errno;
-		ef_log_err("cannot open the embedded BPF object: %s", strerror(-ret));
-		return ret;
-	}
-	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, false);
-	/* The generations' arrays all have the instance's size: the outer
-	 * maps take it from these templates. */
-	ret = set_template(skel->maps.cells_tbl, sizeof(__u32), cap.cells,
-			   BPF_F_MMAPABLE, &cells_tpl);
-	if (!ret)
-		ret = set_template(skel->maps.class_tbl,
-				   sizeof(struct edgefw_class_info),
-				   cap.classes, 0, &classes_tpl);
-	if (!ret)
-		ret = bpf_map__set_max_entries(skel->maps.ct_tbl, cap.ct);
-	if (!ret)
-		ret = bpf_map__set_max_entries(skel->maps.ct_new_tbl, cap.ct / 4);
-	if (!ret)
-		ret = bpf_map__set_max_entries(skel->maps.chain_tbl,
-					       EDGEFW_GENERATIONS * cap.chain);
-	if (!ret)
-		ret = bpf_map__set_max_entries(skel->maps.host6_tbl,
-					       EDGEFW_GENERATIONS * cap.host6);
-	if (!ret)
-		ret = set_template(skel->maps.tnode_tbl, sizeof(struct edgefw_tnode),
-				   cap.tnodes, 0, &tnodes_tpl);
-	if (!ret)
-		ret = set_template(skel->maps.tleaf_tbl, sizeof(struct edgefw_tleaf),
-				   cap.tleaves, 0, &tleaves_tpl);
-	if (!ret)
-		ret = edgefw_bpf__load(skel);
-	if (ret) {
-		ef_log_err("cannot create the BPF maps: %s (is the kernel new enough, and are you root?)",
-			   strerror(-ret));
-		goto out;
-	}
-	ret = bpf_map_update_elem(bpf_map__fd(skel->maps.instance_info), &zero,
-				  &info, BPF_ANY);
-	if (ret) {
-		ret = -errno;
-		ef_log_err("cannot initialise instance_info: %s", strerror(-ret));
-		goto out;
-	}
-	/* instance_info last: maps_open treats a partial set as broken, and
-	 * pinning it last marks the set complete. */
-	bpf_object__for_each_map(map, skel->obj) {
-		/* Internal maps (.rodata, .bss) belong to their object. */
-		if (map == skel->maps.instance_info || bpf_map__is_internal(map))
-			continue;
-		ret = pin_path(inst, bpf_map__name(map), path, sizeof(path));
-		if (!ret)
-			ret = bpf_map__pin(map, path);
-		if (ret) {
-			ef_log_err("cannot pin map %s/%s: %s", inst->dir,
-				   bpf_map__name(map), strerror(-ret));
-			goto out;
-		}
-	}
-	ret = pin_path(inst, "instance_info", path, sizeof(path));
-	if (!ret)
-		ret = bpf_map__pin(skel->maps.instance_info, path);
-	if (ret)
-		ef_log_err("cannot pin map %s/instance_info: %s", inst->dir,
-			   strerror(-ret));
-out:
-	if (ret && !ef_pintree_path(inst->lock_fd, "", path, sizeof(path)))
-		bpf_object__unpin_maps(skel->obj, path);
-	edgefw_bpf__destroy(skel);
-	if (cells_tpl >= 0)
-		close(cells_tpl);
-	if (classes_tpl >= 0)
-		close(classes_tpl);
-	if (tnodes_tpl >= 0)
-		close(tnodes_tpl);
-	if (tleaves_tpl >= 0)
-		close(tleaves_tpl);
-	return ret;
-}
-
 static int same_file(int dir_fd, const char *name, int fd)
 {
 	struct stat a, b;
@@ -511,7 +293,7 @@ int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst)
 
 	ret = maps_open(inst, flags);
 	if (ret == -ENOENT && (flags & EF_OPEN_CREATE)) {
-		ret = maps_create(inst);
+		ret = ef_instance_maps_create(inst);
 		if (!ret)
 			ret = maps_open(inst, flags);
 		inst->created = !ret;

@@ -25,7 +25,7 @@ done
 BIN=$BUILD/tests/bench/tcpaths
 [[ -x $BIN ]] || { echo "bench_tc_paths: $BIN missing: run 'make $BIN'" >&2; exit 1; }
 
-# shellcheck source=lib/topology.sh
+# shellcheck source=SCRIPTDIR/lib/topology.sh
 source "$REPO/scripts/lib/topology.sh"
 efw_ensure_bpffs
 NS=efw-tcp-$$

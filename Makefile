@@ -147,6 +147,9 @@ BENCH_BIN := $(BUILD)/tests/bench/microbench
 TRAFFICGEN_BIN := $(BUILD)/tests/bench/trafficgen
 # e2eprep (tests/bench/e2e/) prepares the end-to-end benchmark's receivers.
 E2EPREP_BIN := $(BUILD)/tests/bench/e2eprep
+# tcpaths (tests/bench/tc/) times the ways to attach at tc
+# (scripts/bench_tc_paths.sh).
+TCPATHS_BIN := $(BUILD)/tests/bench/tcpaths
 E2EPREP_SRCS := tests/bench/e2e/e2eprep.c tests/bench/naive.c tests/bench/xdpfilter.c \
 	tests/bench/scengen.c
 BENCH_SRCS := $(filter-out tests/bench/trafficgen.c,$(wildcard tests/bench/*.c)) \
@@ -325,6 +328,11 @@ $(E2EPREP_BIN): $(E2EPREP_SRCS) $(wildcard tests/bench/*.h) $(LIB) | $(SKELS)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/bench -Itests/datapath -Itests/lib -o $@ $(E2EPREP_SRCS) $(LIB) $(PC_LIBS) -lelf -lz
+
+$(TCPATHS_BIN): tests/bench/tc/tcpaths.c $(LIB)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(PC_LIBS) -lelf -lz
 
 # The end-to-end benchmark compares itself with the previous run of the same
 # size (NAME-prev.json), marking rows that moved more than 10%.

@@ -72,7 +72,8 @@ tc_show() { in_ns "$E" tc filter show dev "$1" "$2"; }
 # shellcheck disable=SC2317 # called through tap_check
 foreign_present() { tc_show "$IN" ingress | grep 'pref 1 bpf .*bytecode' >/dev/null; }
 # shellcheck disable=SC2317
-ours_present() { tc_show "$1" "$2" | grep "pref 3807 bpf .*handle 0xedf edgefw_tc_$2 direct-action" >/dev/null; }
+# libbpf names the filter "PROG:[ID]", PROG cut to the kernel's 15 characters.
+ours_present() { tc_show "$1" "$2" | grep -E "pref 3807 bpf .*handle 0xedf edgefw_tc_${2:0:5}[a-z]*:\[[0-9]+\] direct-action" >/dev/null; }
 # shellcheck disable=SC2317
 clsact_present() { in_ns "$E" tc qdisc show dev "$1" | grep -q '^qdisc clsact'; }
 

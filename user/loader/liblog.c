@@ -8,6 +8,8 @@
 #include <string.h>
 #include <xdp/libxdp.h>
 
+#include "strutil.h"
+
 #define HELD_MAX (64 * 1024)
 
 static bool debug;
@@ -15,6 +17,9 @@ static bool debug;
 static unsigned holding;
 static char held[HELD_MAX];
 static size_t held_len;
+/* libbpf's netlink code reports the kernel's extended ack as a warning. */
+#define KERNEL_MSG_PREFIX "libbpf: Kernel error message: "
+static char kernel_msg[256];
 
 static int emit(bool is_debug, const char *fmt, va_list ap)
 {
@@ -31,9 +36,32 @@ static int emit(bool is_debug, const char *fmt, va_list ap)
 	return n;
 }
 
+/* Keeps the text after the prefix, without its newline. */
+static void keep_kernel_msg(const char *fmt, va_list ap)
+{
+	char line[sizeof(kernel_msg) + sizeof(KERNEL_MSG_PREFIX)];
+	size_t len;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (strncmp(line, KERNEL_MSG_PREFIX, strlen(KERNEL_MSG_PREFIX)))
+		return;
+	ef_strlcpy(kernel_msg, line + strlen(KERNEL_MSG_PREFIX),
+		   sizeof(kernel_msg));
+	len = strlen(kernel_msg);
+	if (len && kernel_msg[len - 1] == '\n')
+		kernel_msg[len - 1] = '\0';
+}
+
 static int print_libbpf(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
+	va_list copy;
+
+	if (level == LIBBPF_WARN) {
+		va_copy(copy, ap);
+		keep_kernel_msg(fmt, copy);
+		va_end(copy);
+	}
 	return emit(level == LIBBPF_DEBUG, fmt, ap);
 }
 
@@ -54,6 +82,7 @@ void ef_liblog_init(void)
 
 void ef_liblog_hold(void)
 {
+	kernel_msg[0] = '\0';
 	if (holding++)
 		return;
 	held_len = 0;
@@ -71,4 +100,9 @@ void ef_liblog_release(bool show)
 	}
 	if (holding)
 		holding--;
+}
+
+const char *ef_liblog_kernel_msg(void)
+{
+	return kernel_msg;
 }

@@ -16,4 +16,9 @@ void ef_liblog_hold(void);
  * (when the outermost hold ends). Holds nest; each needs its release. */
 void ef_liblog_release(bool show);
 
+/* The kernel's extended-ack message from libbpf's last failed netlink
+ * request (libbpf prints it as a warning), or "": for our own error line,
+ * which says what edgefw was doing. Cleared by ef_liblog_hold. */
+const char *ef_liblog_kernel_msg(void);
+
 #endif

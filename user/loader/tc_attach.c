@@ -1,197 +1,139 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The filter is put, replaced, found and removed with libbpf's bpf_tc_*
+ * calls (cls_bpf on clsact), which send the same rtnetlink requests this
+ * file used to build by hand. Why cls_bpf and not a tcx link, with the
+ * times of all three paths: kern/DESIGN.md, "Attaching at tc".
+ *
+ * libbpf reports the kernel's extended ack only as a warning; each call
+ * runs inside a liblog hold, and the message goes into our own error line
+ * (ef_liblog_kernel_msg), which says what was being done and where.
+ */
 #include "tc_attach.h"
 
-#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <linux/if_ether.h>
-#include <linux/pkt_cls.h>
-#include <linux/pkt_sched.h>
-#include <linux/rtnetlink.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "attach_record.h"
 #include "iface_slots.h"
 #include "liblog.h"
 #include "log.h"
-#include "attach_record.h"
-#include "nl.h"
 #include "progs.h"
-#include "strutil.h"
-
-static const char *prog_name(enum edgefw_hook hook)
-{
-	return hook == EDGEFW_HOOK_TC_EGRESS ? "edgefw_tc_egress" :
-					       "edgefw_tc_ingress";
-}
-
-static __u32 hook_parent(enum edgefw_hook hook)
-{
-	return TC_H_MAKE(TC_H_CLSACT, hook == EDGEFW_HOOK_TC_EGRESS ?
-					      TC_H_MIN_EGRESS :
-					      TC_H_MIN_INGRESS);
-}
 
 static const char *hook_dir(enum edgefw_hook hook)
 {
 	return hook == EDGEFW_HOOK_TC_EGRESS ? "egress" : "ingress";
 }
 
-/* A tc request: header, tcmsg and attributes in one buffer. */
-static struct nlmsghdr *tc_msg(char *buf, __u16 type, __u16 flags,
-			       int ifindex, __u32 parent, __u32 handle,
-			       __u32 info)
+static void tc_hook(struct bpf_tc_hook *h, int ifindex, enum edgefw_hook hook)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct tcmsg *tcm;
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = flags;
-	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
-	tcm->tcm_family = AF_UNSPEC;
-	tcm->tcm_ifindex = ifindex;
-	tcm->tcm_parent = parent;
-	tcm->tcm_handle = handle;
-	tcm->tcm_info = info;
-	return nlh;
+	memset(h, 0, sizeof(*h));
+	h->sz = sizeof(*h);
+	h->ifindex = ifindex;
+	h->attach_point = hook == EDGEFW_HOOK_TC_EGRESS ? BPF_TC_EGRESS :
+							  BPF_TC_INGRESS;
 }
 
-static __u32 our_info(void)
+/* Our filter's place: libbpf's opts with only pref and handle set. */
+static void our_filter(struct bpf_tc_opts *o)
 {
-	return TC_H_MAKE((__u32)EF_TC_PREF << 16, htons(ETH_P_ALL));
+	memset(o, 0, sizeof(*o));
+	o->sz = sizeof(*o);
+	o->handle = EF_TC_HANDLE;
+	o->priority = EF_TC_PREF;
 }
 
-/* Creates clsact only when absent: NLM_F_EXCL makes an existing one EEXIST,
- * which is fine. */
-static int ensure_clsact(struct ef_nl *nl, int ifindex, const char *ifname)
+/* ": the kernel's message", or "" when it sent none. */
+static const char *kmsg_sep(void)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
+	return ef_liblog_kernel_msg()[0] ? ": " : "";
+}
+
+/* Creates clsact only when absent (-EEXIST from libbpf is fine). */
+static int ensure_clsact(int ifindex, const char *ifname,
+			 enum edgefw_hook hook)
+{
+	struct bpf_tc_hook h;
 	int ret;
 
-	nlh = tc_msg(buf, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex,
-		     TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), 0);
-	mnl_attr_put_strz(nlh, TCA_KIND, "clsact");
-	ret = ef_nl_talk(nl, nlh, NULL, NULL);
+	tc_hook(&h, ifindex, hook);
+	ef_liblog_hold();
+	ret = bpf_tc_hook_create(&h);
 	if (ret == -EEXIST)
-		return 0;
+		ret = 0;
 	if (ret)
 		ef_log_err("cannot add a clsact qdisc to %s: %s%s%s (see 'tc qdisc show dev %s')",
-			   ifname, strerror(-ret), nl->msg[0] ? ": " : "",
-			   nl->msg, ifname);
+			   ifname, strerror(-ret), kmsg_sep(),
+			   ef_liblog_kernel_msg(), ifname);
+	ef_liblog_release(false);
 	return ret;
 }
 
-/* flags: NLM_F_CREATE | NLM_F_EXCL adds (never replacing a filter that
- * sits where ours would); NLM_F_REPLACE swaps the program of ours. */
-static int put_filter(struct ef_nl *nl, int ifindex, const char *ifname,
-		      enum edgefw_hook hook, int prog_fd, __u16 flags)
+/* replace false adds (never replacing a filter that sits where ours would:
+ * NLM_F_EXCL); true swaps the program of ours in place. */
+static int put_filter(int ifindex, const char *ifname, enum edgefw_hook hook,
+		      int prog_fd, bool replace)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	struct nlattr *opts;
+	struct bpf_tc_hook h;
+	struct bpf_tc_opts o;
 	int ret;
 
-	nlh = tc_msg(buf, RTM_NEWTFILTER, flags, ifindex,
-		     hook_parent(hook), EF_TC_HANDLE, our_info());
-	mnl_attr_put_strz(nlh, TCA_KIND, "bpf");
-	opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
-	mnl_attr_put_u32(nlh, TCA_BPF_FD, (__u32)prog_fd);
-	mnl_attr_put_strz(nlh, TCA_BPF_NAME, prog_name(hook));
-	mnl_attr_put_u32(nlh, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
-	mnl_attr_nest_end(nlh, opts);
-	ret = ef_nl_talk(nl, nlh, NULL, NULL);
+	tc_hook(&h, ifindex, hook);
+	our_filter(&o);
+	o.prog_fd = prog_fd;
+	o.flags = replace ? BPF_TC_F_REPLACE : 0;
+	ef_liblog_hold();
+	ret = bpf_tc_attach(&h, &o);
 	if (ret)
 		ef_log_err("cannot %s edgefw's tc filter (pref %u, handle 0x%x) on %s %s: %s%s%s (see 'tc filter show dev %s %s')",
-			   flags & NLM_F_REPLACE ? "replace" : "add",
-			   EF_TC_PREF, EF_TC_HANDLE, ifname, hook_dir(hook),
-			   strerror(-ret), nl->msg[0] ? ": " : "", nl->msg,
+			   replace ? "replace" : "add", EF_TC_PREF,
+			   EF_TC_HANDLE, ifname, hook_dir(hook),
+			   strerror(-ret), kmsg_sep(), ef_liblog_kernel_msg(),
 			   ifname, hook_dir(hook));
+	ef_liblog_release(false);
 	return ret;
 }
 
-static int add_filter(struct ef_nl *nl, int ifindex, const char *ifname,
-		      enum edgefw_hook hook, int prog_fd)
+static int del_filter(int ifindex, const char *ifname, enum edgefw_hook hook)
 {
-	return put_filter(nl, ifindex, ifname, hook, prog_fd,
-			  NLM_F_CREATE | NLM_F_EXCL);
-}
-
-static int del_filter(struct ef_nl *nl, int ifindex, const char *ifname,
-		      enum edgefw_hook hook)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
+	struct bpf_tc_hook h;
+	struct bpf_tc_opts o;
 	int ret;
 
 	/* With the handle, only our filter goes, not the whole priority. */
-	nlh = tc_msg(buf, RTM_DELTFILTER, 0, ifindex, hook_parent(hook),
-		     EF_TC_HANDLE, our_info());
-	mnl_attr_put_strz(nlh, TCA_KIND, "bpf");
-	ret = ef_nl_talk(nl, nlh, NULL, NULL);
+	tc_hook(&h, ifindex, hook);
+	our_filter(&o);
+	ef_liblog_hold();
+	ret = bpf_tc_detach(&h, &o);
 	if (ret)
 		ef_log_err("cannot remove edgefw's tc filter from %s %s: %s%s%s (remove it with 'tc filter del dev %s %s pref %u')",
-			   ifname, hook_dir(hook), strerror(-ret),
-			   nl->msg[0] ? ": " : "", nl->msg, ifname,
-			   hook_dir(hook), EF_TC_PREF);
+			   ifname, hook_dir(hook), strerror(-ret), kmsg_sep(),
+			   ef_liblog_kernel_msg(), ifname, hook_dir(hook),
+			   EF_TC_PREF);
+	ef_liblog_release(false);
 	return ret;
 }
 
-struct find {
-	__u32 prog_id; /* id of the bpf filter at our pref and handle, or 0 */
-	bool present;  /* some filter sits at our pref and handle */
-};
-
-static int bpf_opt_cb(const struct nlattr *attr, void *arg)
+int ef_tc_prog_on_hook(int ifindex, enum edgefw_hook hook, __u32 *prog_id)
 {
-	__u32 *id = arg;
+	struct bpf_tc_hook h;
+	struct bpf_tc_opts o;
+	int ret;
 
-	if (mnl_attr_get_type(attr) == TCA_BPF_ID &&
-	    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
-		*id = mnl_attr_get_u32(attr);
-	return MNL_CB_OK;
-}
-
-static int filter_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
-	struct find *f = arg;
-	const struct nlattr *attr;
-	bool is_bpf = false;
-	__u32 id = 0;
-
-	if (nlh->nlmsg_type != RTM_NEWTFILTER ||
-	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*tcm) ||
-	    TC_H_MAJ(tcm->tcm_info) >> 16 != EF_TC_PREF ||
-	    tcm->tcm_handle != EF_TC_HANDLE)
-		return MNL_CB_OK;
-	f->present = true;
-	mnl_attr_for_each(attr, nlh, sizeof(*tcm)) {
-		if (mnl_attr_get_type(attr) == TCA_KIND &&
-		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
-			is_bpf = !strcmp(mnl_attr_get_str(attr), "bpf");
-		else if (mnl_attr_get_type(attr) == TCA_OPTIONS)
-			mnl_attr_parse_nested(attr, bpf_opt_cb, &id);
-	}
-	if (is_bpf)
-		f->prog_id = id;
-	return MNL_CB_OK;
-}
-
-/* What sits at our pref and handle on the hook. -ENODEV/-EINVAL when the
- * interface or its clsact is gone. */
-static int find_filter(struct ef_nl *nl, int ifindex, enum edgefw_hook hook,
-		       struct find *f)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-
-	memset(f, 0, sizeof(*f));
-	nlh = tc_msg(buf, RTM_GETTFILTER, NLM_F_DUMP, ifindex,
-		     hook_parent(hook), 0, our_info());
-	return ef_nl_talk(nl, nlh, filter_cb, f);
+	tc_hook(&h, ifindex, hook);
+	our_filter(&o);
+	/* A hook without our filter is an answer, not a failure: the
+	 * kernel's "not found" stays quiet. */
+	ef_liblog_hold();
+	ret = bpf_tc_query(&h, &o);
+	ef_liblog_release(false);
+	*prog_id = ret ? 0 : o.prog_id;
+	/* -ENOENT: no bpf filter at our pref and handle (another kind there
+	 * is -EINVAL, as is a missing clsact; -ENODEV: no interface). */
+	return ret == -ENOENT ? 0 : ret;
 }
 
 int ef_tc_attach(struct ef_instance *inst, int ifindex, const char *ifname,
@@ -199,7 +141,6 @@ int ef_tc_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 {
 	struct ef_pending pend = { .key = { .ifindex = (__u32)ifindex,
 					    .hook = (__u32)hook } };
-	struct ef_nl nl = {};
 	__u32 prog_id = 0, slot;
 	bool begun = false, added = false, owned = false;
 	int fd = -1, ret;
@@ -215,15 +156,10 @@ int ef_tc_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 	if (ret)
 		goto out;
 	begun = true;
-	ret = ef_nl_open(&nl);
-	if (ret) {
-		ef_log_err("cannot open an rtnetlink socket: %s", strerror(-ret));
-		goto out;
-	}
-	ret = ensure_clsact(&nl, ifindex, ifname);
+	ret = ensure_clsact(ifindex, ifname, hook);
 	if (ret)
 		goto out;
-	ret = add_filter(&nl, ifindex, ifname, hook, fd);
+	ret = put_filter(ifindex, ifname, hook, fd, false);
 	if (ret)
 		goto out;
 	added = true;
@@ -233,26 +169,11 @@ int ef_tc_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 			   ifname, hook_dir(hook), inst->dir, strerror(-ret));
 out:
 	if (ret && added)
-		del_filter(&nl, ifindex, ifname, hook);
+		del_filter(ifindex, ifname, hook);
 	if (ret && begun)
 		ef_attach_abort(inst, &pend);
-	ef_nl_close(&nl);
 	if (owned)
 		close(fd);
-	return ret;
-}
-
-int ef_tc_prog_on_hook(int ifindex, enum edgefw_hook hook, __u32 *prog_id)
-{
-	struct ef_nl nl;
-	struct find f;
-	int ret = ef_nl_open(&nl);
-
-	if (ret)
-		return ret;
-	ret = find_filter(&nl, ifindex, hook, &f);
-	ef_nl_close(&nl);
-	*prog_id = ret ? 0 : f.prog_id;
 	return ret;
 }
 
@@ -262,18 +183,12 @@ bool ef_tc_is_attached(struct ef_instance *inst, int ifindex,
 	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
 					 .hook = (__u32)hook };
 	struct edgefw_attach_val val;
-	struct ef_nl nl;
-	struct find f;
-	bool found = false;
+	__u32 id;
 
 	if (bpf_map_lookup_elem(inst->maps.attachments, &key, &val))
 		return false;
-	if (ef_nl_open(&nl))
-		return false;
-	if (!find_filter(&nl, ifindex, hook, &f))
-		found = f.prog_id && f.prog_id == val.prog_id;
-	ef_nl_close(&nl);
-	return found;
+	return !ef_tc_prog_on_hook(ifindex, hook, &id) && id &&
+	       id == val.prog_id;
 }
 
 int ef_tc_detach(struct ef_instance *inst, int ifindex, const char *ifname,
@@ -282,54 +197,37 @@ int ef_tc_detach(struct ef_instance *inst, int ifindex, const char *ifname,
 	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
 					 .hook = (__u32)hook };
 	struct edgefw_attach_val val;
-	struct ef_nl nl = {};
-	struct find f;
+	__u32 id;
 	int ret;
 
 	if (bpf_map_lookup_elem(inst->maps.attachments, &key, &val))
 		return -ENOENT;
-	ret = ef_nl_open(&nl);
-	if (ret) {
-		ef_log_err("cannot open an rtnetlink socket: %s", strerror(-ret));
-		goto out;
-	}
-	ret = find_filter(&nl, ifindex, hook, &f);
+	ret = ef_tc_prog_on_hook(ifindex, hook, &id);
 	if (ret) {
 		/* The interface or its clsact qdisc is gone, and our filter
-		 * with it. */
-		ef_log_warn("no tc filters found on %s %s (%s): forgetting the attachment",
+		 * with it; or another kind of filter sits at our place. */
+		ef_log_warn("edgefw's tc filter not found on %s %s (%s): forgetting the attachment",
 			    ifname, hook_dir(hook), strerror(-ret));
 		ret = 0;
 		goto forget;
 	}
-	if (!f.prog_id || f.prog_id != val.prog_id) {
+	if (!id || id != val.prog_id) {
 		/* Whatever sits there now is not ours to remove. */
 		ef_log_warn("edgefw's tc program (id %u) is no longer on %s %s: forgetting the attachment",
 			    val.prog_id, ifname, hook_dir(hook));
 		goto forget;
 	}
-	ret = del_filter(&nl, ifindex, ifname, hook);
+	ret = del_filter(ifindex, ifname, hook);
 	if (ret)
-		goto out;
+		return ret;
 forget:
 	ef_attachment_forget(inst, &key);
-out:
-	ef_nl_close(&nl);
-	return ret;
+	return 0;
 }
 
 int ef_tc_replace(int ifindex, const char *ifname, enum edgefw_hook hook,
 		  int prog_fd)
 {
-	struct ef_nl nl = {};
-	int ret = ef_nl_open(&nl);
-
-	if (ret) {
-		ef_log_err("cannot open an rtnetlink socket: %s", strerror(-ret));
-		return ret;
-	}
 	/* cls_bpf swaps the program under RCU: no packet goes unfiltered. */
-	ret = put_filter(&nl, ifindex, ifname, hook, prog_fd, NLM_F_REPLACE);
-	ef_nl_close(&nl);
-	return ret;
+	return put_filter(ifindex, ifname, hook, prog_fd, true);
 }

@@ -80,9 +80,11 @@ timed() {
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -A WALL CPU
-record() { # KEY WALL CPU
-	WALL[$1]+="$2 "
-	CPU[$1]+="$3 "
+record() { # KEY "WALL CPU" (what timed prints)
+	local wall cpu
+	read -r wall cpu <<<"$2"
+	WALL[$1]+="$wall "
+	CPU[$1]+="$cpu "
 }
 
 if [[ $(id -u) == 0 ]] && ip netns add "$NS" 2>/dev/null; then
@@ -105,11 +107,12 @@ for s in "${sets[@]}"; do
 			{ echo "bench_diff: cannot load $s in instance $INST" >&2; exit 1; }
 	fi
 	for ((r = 0; r < REPS; r++)); do
-		record "$s check" $(timed "$EDGEFW" check "$TMP/$s.old.yaml")
+		record "$s check" "$(timed "$EDGEFW" check "$TMP/$s.old.yaml")"
 		for b in "${bins[@]}"; do
-			record "$s diff ${b%%:*}" $(timed "${b#*:}" diff "$TMP/$s.old.yaml" "$TMP/$s.new.yaml")
-			[[ $ACTIVE == 1 ]] &&
-				record "$s dry-run ${b%%:*}" $(timed "${b#*:}" --instance "$INST" reload --dry-run "$TMP/$s.new.yaml")
+			record "$s diff ${b%%:*}" "$(timed "${b#*:}" diff "$TMP/$s.old.yaml" "$TMP/$s.new.yaml")"
+			if [[ $ACTIVE == 1 ]]; then
+				record "$s dry-run ${b%%:*}" "$(timed "${b#*:}" --instance "$INST" reload --dry-run "$TMP/$s.new.yaml")"
+			fi
 		done
 	done
 done

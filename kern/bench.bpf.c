@@ -29,8 +29,7 @@ int bench_parse_only(struct xdp_md *ctx)
 	/* Use the parse so the compiler cannot drop it. */
 	if (parse_packet(ctx, CURSOR_XDP, &pi) != PARSE_OK)
 		return XDP_ABORTED;
-	return (pi.sport ^ pi.dport ^ pi.saddr[3] ^ pi.daddr[3]) & 1 ?
-		       XDP_DROP : XDP_PASS;
+	return (pi.sport ^ pi.dport ^ pi.saddr[3] ^ pi.daddr[3]) & 1 ? XDP_DROP : XDP_PASS;
 }
 
 /*

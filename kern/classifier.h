@@ -66,11 +66,9 @@ static __always_inline __u32 trie4_leaf(void *cells, __u32 l1, __u32 a)
 /* The chain's class of an IPv4 address. When the field's trie is shared
  * with a forest (edgefw.h, pair_l1), the leaf names a pair whose first cell
  * holds the class; the tree walk has usually found that leaf already. */
-static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field,
-				      const __u8 *addr)
+static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field, const __u8 *addr)
 {
-	__u32 a = (__u32)addr[0] << 24 | (__u32)addr[1] << 16 |
-		  (__u32)addr[2] << 8 | addr[3];
+	__u32 a = (__u32)addr[0] << 24 | (__u32)addr[1] << 16 | (__u32)addr[2] << 8 | addr[3];
 	__u32 pairs = 0, v;
 
 	/* The flag in the config's first line; the trie's level 1 only then. */
@@ -97,8 +95,8 @@ static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field
  * prefix length len cleared. */
 static __always_inline __u32 a6_masked_word(const __u8 *a, __u32 w, __u32 len)
 {
-	__u32 word = (__u32)a[4 * w] << 24 | (__u32)a[4 * w + 1] << 16 |
-		     (__u32)a[4 * w + 2] << 8 | a[4 * w + 3];
+	__u32 word = (__u32)a[4 * w] << 24 | (__u32)a[4 * w + 1] << 16 | (__u32)a[4 * w + 2] << 8 |
+		     a[4 * w + 3];
 	__u32 bits = len > 32 * w ? len - 32 * w : 0;
 
 	if (bits < 32)
@@ -110,8 +108,7 @@ static __always_inline __u32 a6_masked_word(const __u8 *a, __u32 w, __u32 len)
  * (gen_config.hash6_len, longest first) that holds address a, or NULL:
  * one hash probe per length, stopping at the first hit. (A hit's class
  * may be EDGEFW_CLASS_NONE: a negated prefix can allow no rule.) */
-static __always_inline __u32 *a6_hashed(const struct classify_ctx *cc, __u32 field,
-					const __u8 *a)
+static __always_inline __u32 *a6_hashed(const struct classify_ctx *cc, __u32 field, const __u8 *a)
 {
 	struct edgefw_host6_key h;
 	__u32 *cls;
@@ -133,11 +130,10 @@ static __always_inline __u32 *a6_hashed(const struct classify_ctx *cc, __u32 fie
 
 /* The IPv6 trie over the first 48 bits; the hashes per prefix length and
  * the LPM trie only under a cell that says such entries lie below. */
-static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field,
-				      const __u8 *a)
+static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field, const __u8 *a)
 {
-	__u32 v = cell(cc->cells, EDGEFW_A6_L1_BASE + field * EDGEFW_A4_L1_SIZE +
-				      ((__u32)a[0] << 8 | a[1]));
+	__u32 v = cell(cc->cells,
+		       EDGEFW_A6_L1_BASE + field * EDGEFW_A4_L1_SIZE + ((__u32)a[0] << 8 | a[1]));
 
 	for (int n = 0; n < 8; n++) {
 		__u32 nib;
@@ -190,8 +186,7 @@ static __always_inline __u32 leaf_class(__u32 gen, __u32 idx)
 
 static __always_inline __u32 ctx_class(const struct classify_ctx *cc)
 {
-	struct edgefw_ctx_key k = { .gen = cc->gen, .ifindex = cc->ifindex,
-				    .hook = cc->hook };
+	struct edgefw_ctx_key k = { .gen = cc->gen, .ifindex = cc->ifindex, .hook = cc->hook };
 	__u32 *cls = bpf_map_lookup_elem(&ctx_tbl, &k);
 
 	if (!cls) {
@@ -219,9 +214,11 @@ static __always_inline __u32 dim_class(const struct classify_ctx *cc, __u8 dim)
 	case EDGEFW_DIM_DST:
 		return addr_class(cc, true);
 	case EDGEFW_DIM_PROTO:
-		return leaf_class(cc->gen, EDGEFW_LEAF_PROTO_OFF +
-				  (((__u32)(pi->ct_state & 3) << 8) + pi->l4proto) *
-					  EDGEFW_FRAG_STATES + pi->frag);
+		return leaf_class(cc->gen,
+				  EDGEFW_LEAF_PROTO_OFF +
+					  (((__u32)(pi->ct_state & 3) << 8) + pi->l4proto) *
+						  EDGEFW_FRAG_STATES +
+					  pi->frag);
 	case EDGEFW_DIM_SPORT:
 		v = pi->sport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->sport;
 		return leaf_class(cc->gen, EDGEFW_LEAF_SPORT_OFF + v);
@@ -237,8 +234,8 @@ static __always_inline __u32 dim_class(const struct classify_ctx *cc, __u8 dim)
 	case EDGEFW_DIM_CTX:
 		return ctx_class(cc);
 	case EDGEFW_DIM_COND:
-		return leaf_class(cc->gen, EDGEFW_LEAF_COND_OFF +
-				  (cc->conds & (EDGEFW_LEAF_COND_LEN - 1)));
+		return leaf_class(cc->gen,
+				  EDGEFW_LEAF_COND_OFF + (cc->conds & (EDGEFW_LEAF_COND_LEN - 1)));
 	default:
 		return EDGEFW_CLASS_NONE;
 	}
@@ -247,8 +244,7 @@ static __always_inline __u32 dim_class(const struct classify_ctx *cc, __u8 dim)
 /* The chain's last class for the packet (its verdict names the first
  * matching rule of the chain), or NULL. */
 static __always_inline struct edgefw_class_info *
-chain_class(const struct classify_ctx *cc, const struct edgefw_gen_config *cfg,
-	    void *classes)
+chain_class(const struct classify_ctx *cc, const struct edgefw_gen_config *cfg, void *classes)
 {
 	struct edgefw_class_info *info;
 	__u32 cur;
@@ -319,9 +315,8 @@ struct {
  * (the combined stack of the calls must stay within 512 bytes). how: the
  * generation (bit 0) and the hook (bits 8-15). Returns the lowest rule
  * below best the family's trees hold for the packet, else best. */
-__attribute__((noinline)) int tree_lowest(const struct pkt_info *pi,
-					   const struct edgefw_gen_config *cfg,
-					   __u32 how, __u32 best)
+__attribute__((noinline)) int
+tree_lowest(const struct pkt_info *pi, const struct edgefw_gen_config *cfg, __u32 how, __u32 best)
 {
 	void *cells, *nodes, *leaves;
 	struct tree_key *k;
@@ -339,13 +334,12 @@ __attribute__((noinline)) int tree_lowest(const struct pkt_info *pi,
 	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
 	if (!cells || !nodes || !leaves)
 		return (int)best;
-	return (int)tree_classify(cfg, cells, nodes, leaves, k,
-				  pi->family == 6, best);
+	return (int)tree_classify(cfg, cells, nodes, leaves, k, pi->family == 6, best);
 }
 
 static __always_inline __u32 trees_walk(const struct pkt_info *pi,
-					const struct edgefw_gen_config *cfg,
-					__u32 gen, __u32 hook, __u32 best)
+					const struct edgefw_gen_config *cfg, __u32 gen, __u32 hook,
+					__u32 best)
 {
 	return (__u32)tree_lowest(pi, cfg, (gen & 1) | (hook & 0xff) << 8, best);
 }
@@ -354,12 +348,14 @@ static __always_inline __u32 trees_walk(const struct pkt_info *pi,
  * matches (the caller applies the default): the lowest of tree_rule (what
  * the decision trees found, walked by the caller) and the chain's rule.
  * The chain is skipped when the trees found a rule below its lowest. */
-static __always_inline struct edgefw_verdict *
-classify(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
-	 __u32 gen, __u32 ifindex, __u32 hook, __u32 conds, __u32 tree_rule)
+static __always_inline struct edgefw_verdict *classify(const struct pkt_info *pi,
+						       const struct edgefw_gen_config *cfg,
+						       __u32 gen, __u32 ifindex, __u32 hook,
+						       __u32 conds, __u32 tree_rule)
 {
-	struct classify_ctx cc = { .pi = pi, .cfg = cfg, .gen = gen,
-				   .ifindex = ifindex, .hook = hook, .conds = conds };
+	struct classify_ctx cc = {
+		.pi = pi, .cfg = cfg, .gen = gen, .ifindex = ifindex, .hook = hook, .conds = conds
+	};
 	struct edgefw_class_info *info = NULL;
 	__u32 chain_rule, zero = 0;
 	void *classes;

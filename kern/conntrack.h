@@ -135,8 +135,8 @@ static __always_inline __u64 ct_timeout(const struct edgefw_ct_entry *e)
 
 /* Loads len bytes at off with the hook's helper: ICMP bodies are read
  * only for ICMP packets, so a helper call there costs nothing elsewhere. */
-static __always_inline int ct_load(void *ctx, enum cursor_kind kind, __u32 off,
-				   void *buf, __u32 len)
+static __always_inline int ct_load(void *ctx, enum cursor_kind kind, __u32 off, void *buf,
+				   __u32 len)
 {
 	if (kind == CURSOR_XDP)
 		return bpf_xdp_load_bytes(ctx, off, buf, len);
@@ -144,9 +144,8 @@ static __always_inline int ct_load(void *ctx, enum cursor_kind kind, __u32 off,
 }
 
 /* The normalised key of the flow (src, sport) <-> (dst, dport). */
-static __always_inline bool ct_make_key(struct edgefw_ct_key *k, __u8 family,
-					__u8 proto, const __u8 *src,
-					const __u8 *dst, __u16 sport, __u16 dport)
+static __always_inline bool ct_make_key(struct edgefw_ct_key *k, __u8 family, __u8 proto,
+					const __u8 *src, const __u8 *dst, __u16 sport, __u16 dport)
 {
 	__u64 s0, s1, d0, d1;
 	int c;
@@ -197,18 +196,16 @@ static __always_inline bool icmp_is_error(const struct pkt_info *pi)
 	__u32 t = pi->sport;
 
 	if (pi->l4proto == IPPROTO_ICMP)
-		return t == ICMP4_UNREACH || t == ICMP4_TIME_EXCEEDED ||
-		       t == ICMP4_PARAM_PROBLEM;
-	return t == ICMP6_UNREACH || t == ICMP6_TOO_BIG ||
-	       t == ICMP6_TIME_EXCEEDED || t == ICMP6_PARAM_PROBLEM;
+		return t == ICMP4_UNREACH || t == ICMP4_TIME_EXCEEDED || t == ICMP4_PARAM_PROBLEM;
+	return t == ICMP6_UNREACH || t == ICMP6_TOO_BIG || t == ICMP6_TIME_EXCEEDED ||
+	       t == ICMP6_PARAM_PROBLEM;
 }
 
 /* The flow an ICMP error quotes: the IP header that follows the 8-byte
  * ICMP header and the first 8 bytes of its payload (ports, or an echo's
  * identifier). IPv6 quotes are read without walking extension headers. */
 static __always_inline bool ct_quoted_key(void *ctx, enum cursor_kind kind,
-					  const struct pkt_info *pi,
-					  struct edgefw_ct_key *k)
+					  const struct pkt_info *pi, struct edgefw_ct_key *k)
 {
 	__u8 ip[40], l4[8], src[16] = {}, dst[16] = {};
 	__u32 off = pi->l4_off + 8, ihl;
@@ -237,8 +234,7 @@ static __always_inline bool ct_quoted_key(void *ctx, enum cursor_kind kind,
 		return false;
 	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
 		sport = dport = (__u16)l4[4] << 8 | l4[5];
-	} else if (proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
-		   proto == IPPROTO_SCTP) {
+	} else if (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP) {
 		sport = (__u16)l4[0] << 8 | l4[1];
 		dport = (__u16)l4[2] << 8 | l4[3];
 	}
@@ -249,8 +245,7 @@ static __always_inline bool ct_quoted_key(void *ctx, enum cursor_kind kind,
 /* The packet's own flow key; false for a packet no flow can hold (a later
  * fragment, whose ports are not in it). */
 static __always_inline bool ct_packet_key(void *ctx, enum cursor_kind kind,
-					  const struct pkt_info *pi,
-					  struct ct_pkt *cp)
+					  const struct pkt_info *pi, struct ct_pkt *cp)
 {
 	__u16 sport = 0, dport = 0;
 	__u8 hdr[8];
@@ -259,8 +254,7 @@ static __always_inline bool ct_packet_key(void *ctx, enum cursor_kind kind,
 	if (pi->frag == PKT_LATER_FRAG)
 		return false;
 	if (pi->l4proto == IPPROTO_ICMP || pi->l4proto == IPPROTO_ICMPV6) {
-		if (!icmp_is_echo(pi, &req) ||
-		    pi->l4_off + 8 > pi->l4_end ||
+		if (!icmp_is_echo(pi, &req) || pi->l4_off + 8 > pi->l4_end ||
 		    ct_load(ctx, kind, pi->l4_off, hdr, 8))
 			return false;
 		sport = dport = (__u16)hdr[4] << 8 | hdr[5];
@@ -268,16 +262,16 @@ static __always_inline bool ct_packet_key(void *ctx, enum cursor_kind kind,
 		sport = (__u16)pi->sport;
 		dport = (__u16)pi->dport;
 	}
-	cp->from_a = ct_make_key(&cp->key, pi->family, pi->l4proto, pi->saddr,
-				 pi->daddr, sport, dport);
+	cp->from_a =
+		ct_make_key(&cp->key, pi->family, pi->l4proto, pi->saddr, pi->daddr, sport, dport);
 	cp->keyed = true;
 	return true;
 }
 
 /* The live entry for key, in ct_tbl then ct_new_tbl; an expired one is
  * removed and not returned. */
-static __always_inline struct edgefw_ct_entry *
-ct_find(const struct edgefw_ct_key *k, struct ct_pkt *cp, bool *confirmed)
+static __always_inline struct edgefw_ct_entry *ct_find(const struct edgefw_ct_key *k,
+						       struct ct_pkt *cp, bool *confirmed)
 {
 	struct edgefw_ct_entry *e;
 	void *map = &ct_tbl;
@@ -340,8 +334,7 @@ static __always_inline __u8 ct_first_flow(__u8 proto)
 /* TCP: SYN -> SYN-ACK -> ACK establishes; FINs from both sides or an RST
  * close. Returns whether this packet confirms the flow (the handshake's
  * final ACK from the initiator). */
-static __always_inline bool ct_tcp_step(struct edgefw_ct_entry *e, __u32 flags,
-					bool from_init)
+static __always_inline bool ct_tcp_step(struct edgefw_ct_entry *e, __u32 flags, bool from_init)
 {
 	__u8 flow = e->flow;
 
@@ -413,34 +406,30 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
 /* Before the rules: the packet's state (enum edgefw_ct_state), its flow
  * advanced. A global function per hook kind, checked once by the verifier
  * on its own, with its own stack. */
-#define EDGEFW_CT_CLASSIFY(name, ctx_type, kind)                              \
-	__noinline int name(ctx_type *ctx, struct pkt_info *pi,              \
-			    struct ct_pkt *cp)                               \
-	{                                                                    \
-		struct edgefw_ct_entry *e = NULL;                            \
-		struct edgefw_ct_key qk;                                     \
-		bool confirmed = false;                                      \
-		int st;                                                      \
-									     \
-		if (!ctx || !pi || !cp)                                      \
-			return EDGEFW_CT_INVALID;                            \
-		if (ct_packet_key(ctx, kind, pi, cp))                        \
-			e = ct_find(&cp->key, cp, &confirmed);               \
-		if (e) {                                                     \
-			ct_advance(cp, pi, e, confirmed);                    \
-			st = EDGEFW_CT_ESTABLISHED;                          \
-		} else if ((pi->l4proto == IPPROTO_ICMP ||                   \
-			    pi->l4proto == IPPROTO_ICMPV6) &&                \
-			   pi->frag != PKT_LATER_FRAG && icmp_is_error(pi) &&   \
-			   ct_quoted_key(ctx, kind, pi, &qk) &&              \
-			   ct_find(&qk, cp, &confirmed)) {                   \
-			st = EDGEFW_CT_RELATED;                              \
-		} else {                                                     \
-			st = ct_may_start(pi) ? EDGEFW_CT_NEW :              \
-						EDGEFW_CT_INVALID;           \
-		}                                                            \
-		ct_count(st);                                                \
-		return st;                                                   \
+#define EDGEFW_CT_CLASSIFY(name, ctx_type, kind)                                                \
+	__noinline int name(ctx_type *ctx, struct pkt_info *pi, struct ct_pkt *cp)              \
+	{                                                                                       \
+		struct edgefw_ct_entry *e = NULL;                                               \
+		struct edgefw_ct_key qk;                                                        \
+		bool confirmed = false;                                                         \
+		int st;                                                                         \
+                                                                                                \
+		if (!ctx || !pi || !cp)                                                         \
+			return EDGEFW_CT_INVALID;                                               \
+		if (ct_packet_key(ctx, kind, pi, cp))                                           \
+			e = ct_find(&cp->key, cp, &confirmed);                                  \
+		if (e) {                                                                        \
+			ct_advance(cp, pi, e, confirmed);                                       \
+			st = EDGEFW_CT_ESTABLISHED;                                             \
+		} else if ((pi->l4proto == IPPROTO_ICMP || pi->l4proto == IPPROTO_ICMPV6) &&    \
+			   pi->frag != PKT_LATER_FRAG && icmp_is_error(pi) &&                   \
+			   ct_quoted_key(ctx, kind, pi, &qk) && ct_find(&qk, cp, &confirmed)) { \
+			st = EDGEFW_CT_RELATED;                                                 \
+		} else {                                                                        \
+			st = ct_may_start(pi) ? EDGEFW_CT_NEW : EDGEFW_CT_INVALID;              \
+		}                                                                               \
+		ct_count(st);                                                                   \
+		return st;                                                                      \
 	}
 
 EDGEFW_CT_CLASSIFY(edgefw_ct_classify_xdp, struct xdp_md, CURSOR_XDP)
@@ -449,12 +438,11 @@ EDGEFW_CT_CLASSIFY(edgefw_ct_classify_skb, struct __sk_buff, CURSOR_SKB)
 /* After the verdict, for a new packet that passes: record its flow, at
  * tc-egress unless the rule says `track: false`, at ingress only when it
  * says `track: true`. vflags are the deciding rule's (0: the default). */
-__noinline int edgefw_ct_create(struct ct_pkt *cp, __u32 ifindex, __u32 hook,
-				__u32 proto, __u32 vflags)
+__noinline int edgefw_ct_create(struct ct_pkt *cp, __u32 ifindex, __u32 hook, __u32 proto,
+				__u32 vflags)
 {
-	bool track = hook == EDGEFW_HOOK_TC_EGRESS ?
-			     !(vflags & EDGEFW_VERDICT_F_NOTRACK) :
-			     (vflags & EDGEFW_VERDICT_F_TRACK);
+	bool track = hook == EDGEFW_HOOK_TC_EGRESS ? !(vflags & EDGEFW_VERDICT_F_NOTRACK)
+						   : (vflags & EDGEFW_VERDICT_F_TRACK);
 	struct edgefw_ct_entry e = {};
 
 	if (!cp || !cp->keyed || !track)

@@ -107,8 +107,8 @@ static __always_inline bool dyn_live(struct edgefw_dyn_val *v, __u64 now)
 	return !v->expires || v->expires > now;
 }
 
-static __always_inline bool dynset_has(__u32 set, const struct pkt_info *pi,
-				       const __u8 *addr, __u64 now)
+static __always_inline bool dynset_has(__u32 set, const struct pkt_info *pi, const __u8 *addr,
+				       __u64 now)
 {
 	struct edgefw_dyn6_key k6 = { .prefixlen = 128 };
 	struct edgefw_dyn4_key k4 = { .prefixlen = 32 };
@@ -116,8 +116,8 @@ static __always_inline bool dynset_has(__u32 set, const struct pkt_info *pi,
 	bool v4 = pi->family == 4;
 	void *trie;
 
-	trie = v4 ? bpf_map_lookup_elem(&dynset4_tbl, &set) :
-		    bpf_map_lookup_elem(&dynset6_tbl, &set);
+	trie = v4 ? bpf_map_lookup_elem(&dynset4_tbl, &set)
+		  : bpf_map_lookup_elem(&dynset6_tbl, &set);
 	if (!trie)
 		return false;
 	__builtin_memcpy(k4.addr, addr, 4);
@@ -160,8 +160,8 @@ __noinline __u32 edgefw_dyn_conds(const struct pkt_info *pi, __u32 gen)
 			break;
 		if (!(dc->set_conds & (1u << i)))
 			continue;
-		holds = dynset_has(c->set, pi, c->kind == EDGEFW_COND_SET_DST ?
-					       pi->daddr : pi->saddr, now);
+		holds = dynset_has(c->set, pi,
+				   c->kind == EDGEFW_COND_SET_DST ? pi->daddr : pi->saddr, now);
 		if (holds != !!c->negate)
 			conds |= 1u << i;
 	}
@@ -172,9 +172,8 @@ __noinline __u32 edgefw_dyn_conds(const struct pkt_info *pi, __u32 gen)
  * how: generation | hook << 8 | conds << 16 (a BPF function takes five
  * arguments); tree_rule: what the decision trees found (they hold no rule
  * with a dynamic condition, so it does not change between rounds). */
-__noinline int edgefw_classify_conds(const struct pkt_info *pi, __u32 how,
-				     __u32 ifindex, __u32 tree_rule,
-				     struct edgefw_verdict *out)
+__noinline int edgefw_classify_conds(const struct pkt_info *pi, __u32 how, __u32 ifindex,
+				     __u32 tree_rule, struct edgefw_verdict *out)
 {
 	struct edgefw_gen_config *cfg;
 	struct edgefw_verdict *v;
@@ -185,8 +184,7 @@ __noinline int edgefw_classify_conds(const struct pkt_info *pi, __u32 how,
 	cfg = bpf_map_lookup_elem(&gen_config, &gen);
 	if (!cfg)
 		return 0;
-	v = classify(pi, cfg, gen, ifindex, (how >> 8) & 0xff, how >> 16,
-		     tree_rule);
+	v = classify(pi, cfg, gen, ifindex, (how >> 8) & 0xff, how >> 16, tree_rule);
 	if (!v)
 		return 0;
 	*out = *v;
@@ -222,8 +220,8 @@ static __always_inline __u32 limit_slot(const struct edgefw_limit_key *k)
 }
 
 /* The key's bucket, or the slot of its pair to take over (*fresh set). */
-static __always_inline struct edgefw_limit_bucket *
-limit_bucket(const struct edgefw_limit_key *k, bool *fresh)
+static __always_inline struct edgefw_limit_bucket *limit_bucket(const struct edgefw_limit_key *k,
+								bool *fresh)
 {
 	__u32 i = limit_slot(k), j = i + 1;
 	struct edgefw_limit_bucket *a = bpf_map_lookup_elem(&limit_tbl, &i);
@@ -246,8 +244,8 @@ limit_bucket(const struct edgefw_limit_key *k, bool *fresh)
  * counts the packet as over, so a limit never lets more through. A slot
  * taken over by a new key is written without a lock: a CPU reading it at
  * that moment may miss the key and take the pair's other slot, once. */
-static __always_inline bool limit_take(const struct edgefw_limit_cfg *l,
-				       const struct pkt_info *pi, __u64 bytes)
+static __always_inline bool limit_take(const struct edgefw_limit_cfg *l, const struct pkt_info *pi,
+				       __u64 bytes)
 {
 	struct edgefw_limit_key k = { .id = l->id ^ (pi->family == 6 ? 1u << 31 : 0) };
 	struct edgefw_limit_bucket *b;
@@ -288,8 +286,7 @@ static __always_inline bool limit_take(const struct edgefw_limit_cfg *l,
 }
 
 /* The source of the packet into a dynamic set, from the datapath. */
-static __always_inline void ban_source(const struct edgefw_ban_cfg *bc,
-				       const struct pkt_info *pi)
+static __always_inline void ban_source(const struct edgefw_ban_cfg *bc, const struct pkt_info *pi)
 {
 	struct edgefw_dyn_val val = { .prefixlen = pi->family == 4 ? 32 : 128 };
 	struct edgefw_dyn6_key k6 = { .prefixlen = 128 };
@@ -317,10 +314,9 @@ static __always_inline void ban_source(const struct edgefw_ban_cfg *bc,
  * so. *oc: the conditions of the deciding round and the first rule whose
  * limit the packet was over, for the drop log. */
 static __always_inline bool dyn_decide(const struct pkt_info *pi,
-				       const struct edgefw_gen_config *cfg,
-				       __u32 gen, __u32 ifindex, __u32 hook,
-				       __u64 bytes, struct edgefw_verdict *out,
-				       struct dyn_outcome *oc)
+				       const struct edgefw_gen_config *cfg, __u32 gen,
+				       __u32 ifindex, __u32 hook, __u64 bytes,
+				       struct edgefw_verdict *out, struct dyn_outcome *oc)
 {
 	struct edgefw_dyn_config *dc = bpf_map_lookup_elem(&dyn_config, &gen);
 	__u32 conds = 0, tree_rule = EDGEFW_RULE_NONE;
@@ -342,8 +338,8 @@ static __always_inline bool dyn_decide(const struct pkt_info *pi,
 		const struct edgefw_limit_cfg *l;
 
 		oc->conds = (__u8)conds;
-		if (!edgefw_classify_conds(pi, (gen & 1) | (hook & 0xff) << 8 |
-						   (conds & 0xff) << 16,
+		if (!edgefw_classify_conds(pi,
+					   (gen & 1) | (hook & 0xff) << 8 | (conds & 0xff) << 16,
 					   ifindex, tree_rule, out))
 			return false;
 		if (!out->limit || !dc) {

@@ -78,7 +78,7 @@ enum edgefw_reason {
 	EDGEFW_REASON_NO_RULESET,    /* no active generation loaded yet */
 	EDGEFW_REASON_REDIRECT_FAIL,
 	EDGEFW_REASON_ENCAP_OVERFLOW, /* VLAN, PPPoE or MPLS past the walk */
-	EDGEFW_REASON_READ_FAIL,     /* a non-linear header could not be copied */
+	EDGEFW_REASON_READ_FAIL,      /* a non-linear header could not be copied */
 	EDGEFW_REASON_COUNT
 };
 
@@ -103,7 +103,7 @@ enum edgefw_reason {
 #define EDGEFW_A4_CHUNK_SIZE 16u
 #define EDGEFW_A4_LEVELS 5
 #define EDGEFW_A4_CHUNK 0x80000000u
-#define EDGEFW_A4_VALUE 0x7fffffffu /* class id, or chunk index */
+#define EDGEFW_A4_VALUE 0x7fffffffu    /* class id, or chunk index */
 #define EDGEFW_A4_NONE EDGEFW_A4_VALUE /* no class */
 
 /* IPv6: the same kind of trie over the first 48 bits (a 65536-cell first
@@ -125,19 +125,18 @@ enum edgefw_reason {
 #define EDGEFW_A6_NONE EDGEFW_A6_VALUE
 
 struct edgefw_host6_key {
-	__u32 tag; /* EDGEFW_HOST6_TAG: field, generation, prefix length */
+	__u32 tag;     /* EDGEFW_HOST6_TAG: field, generation, prefix length */
 	__u8 addr[16]; /* the prefix's bits, the rest zero */
 };
 
 #define EDGEFW_A6_HASH_LENS 4
-#define EDGEFW_HOST6_TAG(gen, field, len) \
-	((__u32)(field) | (__u32)(gen) << 1 | (__u32)(len) << 8)
+#define EDGEFW_HOST6_TAG(gen, field, len) ((__u32)(field) | (__u32)(gen) << 1 | (__u32)(len) << 8)
 #define EDGEFW_HOST6_TAG_GEN(tag) (((tag) >> 1) & 1)
 
 /* The LPM key; prefixlen counts the tag byte too: 8 + prefix length. */
 struct edgefw_lpm6_key {
 	__u32 prefixlen;
-	__u8 tag;   /* gen << 1 | field (0 src, 1 dst) */
+	__u8 tag; /* gen << 1 | field (0 src, 1 dst) */
 	__u8 addr[16];
 	__u8 pad[3];
 };
@@ -147,9 +146,9 @@ struct edgefw_lpm6_key {
 /* Capacities per generation (the shared maps hold two). */
 #define EDGEFW_LPM6_MAX (1u << 19)
 #define EDGEFW_HOST6_MAX (1u << 19)
-#define EDGEFW_CHAIN_MAX (1u << 18)    /* hashed chain pairs */
-#define EDGEFW_CELLS_MAX (1u << 25)    /* largest cells capacity */
-#define EDGEFW_CELLS_DEFAULT (1u << 20) /* 4 MiB per generation */
+#define EDGEFW_CHAIN_MAX (1u << 18)       /* hashed chain pairs */
+#define EDGEFW_CELLS_MAX (1u << 25)       /* largest cells capacity */
+#define EDGEFW_CELLS_DEFAULT (1u << 20)   /* 4 MiB per generation */
 #define EDGEFW_CLASSES_DEFAULT (1u << 18) /* 4 MiB per generation */
 
 /* The chain's fields. The addresses map to a class through the tries
@@ -157,15 +156,15 @@ struct edgefw_lpm6_key {
  * fixed-size array segment of leaf_tbl (per generation, the compiler fills
  * every index), the context through ctx_tbl. */
 enum edgefw_dim {
-	EDGEFW_DIM_SRC = 0,  /* address tries in cells (kern/classifier.h) */
-	EDGEFW_DIM_DST,      /* address tries in cells (kern/classifier.h) */
-	EDGEFW_DIM_PROTO,    /* proto * 3 + fragment state */
-	EDGEFW_DIM_SPORT,    /* source port, ICMP type; EDGEFW_NO_L4 */
-	EDGEFW_DIM_DPORT,    /* destination port, ICMP code; EDGEFW_NO_L4 */
-	EDGEFW_DIM_FLAGS,    /* TCP flags; EDGEFW_NO_FLAGS when not TCP */
-	EDGEFW_DIM_VLAN,     /* innermost VLAN id; EDGEFW_UNTAGGED */
-	EDGEFW_DIM_CTX,      /* (ifindex, hook), ctx_tbl */
-	EDGEFW_DIM_COND,     /* dynamic conditions held (bitmask), see below */
+	EDGEFW_DIM_SRC = 0, /* address tries in cells (kern/classifier.h) */
+	EDGEFW_DIM_DST,     /* address tries in cells (kern/classifier.h) */
+	EDGEFW_DIM_PROTO,   /* proto * 3 + fragment state */
+	EDGEFW_DIM_SPORT,   /* source port, ICMP type; EDGEFW_NO_L4 */
+	EDGEFW_DIM_DPORT,   /* destination port, ICMP code; EDGEFW_NO_L4 */
+	EDGEFW_DIM_FLAGS,   /* TCP flags; EDGEFW_NO_FLAGS when not TCP */
+	EDGEFW_DIM_VLAN,    /* innermost VLAN id; EDGEFW_UNTAGGED */
+	EDGEFW_DIM_CTX,     /* (ifindex, hook), ctx_tbl */
+	EDGEFW_DIM_COND,    /* dynamic conditions held (bitmask), see below */
 	EDGEFW_DIM_COUNT
 };
 
@@ -200,7 +199,7 @@ enum edgefw_ct_state {
 	EDGEFW_CT_INVALID,     /* no entry and cannot start one */
 	EDGEFW_CT_STATES
 };
-#define EDGEFW_NO_L4 65536    /* no ports: other protocol, later fragment */
+#define EDGEFW_NO_L4 65536 /* no ports: other protocol, later fragment */
 #define EDGEFW_NO_FLAGS 256
 #define EDGEFW_UNTAGGED 4096
 
@@ -234,7 +233,7 @@ struct edgefw_ctx_key {
  * is cell base + (cur - row0) * width + next. Otherwise it is looked up in
  * chain_tbl, and a missing pair takes classes[cur].miss. */
 struct edgefw_chain_key {
-	__u32 cur;  /* with EDGEFW_CHAIN_GEN_BIT for generation 1 */
+	__u32 cur; /* with EDGEFW_CHAIN_GEN_BIT for generation 1 */
 	__u32 next;
 };
 
@@ -261,8 +260,8 @@ struct edgefw_verdict {
 };
 
 #define EDGEFW_VERDICT_F_LOG 0x1
-#define EDGEFW_VERDICT_F_MATCH 0x2 /* a rule matched (else: default) */
-#define EDGEFW_VERDICT_F_TRACK 0x4 /* a new flow it passes is recorded */
+#define EDGEFW_VERDICT_F_MATCH 0x2   /* a rule matched (else: default) */
+#define EDGEFW_VERDICT_F_TRACK 0x4   /* a new flow it passes is recorded */
 #define EDGEFW_VERDICT_F_NOTRACK 0x8 /* ... is not, even at tc-egress */
 
 /* A chain class: where a pair missing from chain_tbl goes and, for the
@@ -278,9 +277,9 @@ struct edgefw_class_info {
 /* Decision trees (kern/tree_walk.h, user/compiler/tree.c) hold the rules the
  * chain cannot within its budget. A tree looks at a key of 32-bit words
  * built from the packet: */
-#define EDGEFW_TK_SRC 0    /* 4 words: IPv4 in word 0 (1-3 zero), IPv6 */
-#define EDGEFW_TK_DST 4    /* 4 words, likewise */
-#define EDGEFW_TK_SPORT 8  /* as the leaf table indexes it, NO_L4 */
+#define EDGEFW_TK_SRC 0   /* 4 words: IPv4 in word 0 (1-3 zero), IPv6 */
+#define EDGEFW_TK_DST 4   /* 4 words, likewise */
+#define EDGEFW_TK_SPORT 8 /* as the leaf table indexes it, NO_L4 */
 #define EDGEFW_TK_DPORT 9
 #define EDGEFW_TK_PROTO 10 /* l4proto * 3 + fragment state */
 #define EDGEFW_TK_VLAN 11  /* innermost id, EDGEFW_UNTAGGED */
@@ -369,13 +368,13 @@ struct edgefw_tree_root {
  * without fields, the forests' tries, the IPv6 hashed lengths, the trees)
  * after them. */
 struct edgefw_gen_config {
-	__u8 n_dims;              /* fields in the chain, in order */
+	__u8 n_dims; /* fields in the chain, in order */
 	__u8 dims[EDGEFW_DIM_COUNT];
-	__u8 ct_mode;             /* EDGEFW_CT_MODE_* bits; 0: stateless */
-	__u8 frag_policy;         /* 0 rules, 1 pass, 2 drop */
+	__u8 ct_mode;     /* EDGEFW_CT_MODE_* bits; 0: stateless */
+	__u8 frag_policy; /* 0 rules, 1 pass, 2 drop */
 	__u8 default_action[EDGEFW_HOOK_COUNT];
-	__u8 n_trees[2];          /* IPv4, IPv6 */
-	__u8 paired;              /* bit f: pair_l1[f] is set */
+	__u8 n_trees[2]; /* IPv4, IPv6 */
+	__u8 paired;     /* bit f: pair_l1[f] is set */
 	__u8 pad_hot[2];
 	/* The chain's lowest rule (RULE_NONE: empty): a packet whose tree hit
 	 * is below it skips the chain. */
@@ -383,8 +382,8 @@ struct edgefw_gen_config {
 	/* stages[i - 1] combines the class so far with chain field i. */
 	struct edgefw_stage stages[EDGEFW_DIM_COUNT - 1];
 
-	__u32 root_class;         /* the class when no field is used */
-	__u8 non_ip_action;       /* ARP, LLDP, IPv6 neighbour discovery */
+	__u32 root_class;   /* the class when no field is used */
+	__u8 non_ip_action; /* ARP, LLDP, IPv6 neighbour discovery */
 	__u8 malformed_action;
 	__u8 ext_overflow_action;
 	__u8 encap_overflow_action; /* encapsulations past the parser's walk */
@@ -429,8 +428,8 @@ struct edgefw_counter {
  * in the generation no reader looks at, before the switch. */
 struct edgefw_rule_meta {
 	char name[EDGEFW_RULE_NAME_MAX];
-	__u32 order;  /* position in the ruleset, for listing */
-	__u8 action;  /* enum edgefw_action */
+	__u32 order;    /* position in the ruleset, for listing */
+	__u8 action;    /* enum edgefw_action */
 	__u8 cond_mask; /* dynamic conditions the rule needs (dyn_config.conds
 			 * bits): what the drop log names */
 	__u8 pad[2];
@@ -439,11 +438,11 @@ struct edgefw_rule_meta {
 /* Instance-wide facts userspace checks before reusing pins. */
 struct edgefw_instance_info {
 	__u32 layout_version;
-	__u32 cells_cap;    /* entries of each generation's cells array */
-	__u32 classes_cap;  /* entries of each generation's classes array */
-	__u32 tnodes_cap;   /* entries of each generation's tree node array */
-	__u32 tleaves_cap;  /* entries of each generation's tree leaf array */
-	__u32 ct_cap;       /* entries of ct_tbl (ct_new_tbl: a quarter) */
+	__u32 cells_cap;   /* entries of each generation's cells array */
+	__u32 classes_cap; /* entries of each generation's classes array */
+	__u32 tnodes_cap;  /* entries of each generation's tree node array */
+	__u32 tleaves_cap; /* entries of each generation's tree leaf array */
+	__u32 ct_cap;      /* entries of ct_tbl (ct_new_tbl: a quarter) */
 };
 
 /* gen_info[gen]: which ruleset a generation holds, written with its tables
@@ -454,8 +453,8 @@ struct edgefw_gen_info {
 	__u64 loaded_at;    /* CLOCK_REALTIME seconds */
 	__u64 version;      /* rulesets switched in since creation, this one included */
 	__u32 n_rules;
-	__u32 n_chain_rules;  /* rules the chain holds (trees: the others) */
-	__u32 n_cells;        /* entries used of each per-generation array */
+	__u32 n_chain_rules; /* rules the chain holds (trees: the others) */
+	__u32 n_cells;       /* entries used of each per-generation array */
 	__u32 n_classes;
 	__u32 n_tnodes;
 	__u32 n_tleaves;
@@ -481,28 +480,28 @@ struct edgefw_attach_val {
 #define EDGEFW_LOG_RING_SIZE (1u << 18)
 
 struct edgefw_log_event {
-	__u64 ktime_ns;     /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	__u32 rule_slot;    /* counter slot: rule_meta names the rule */
+	__u64 ktime_ns;  /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 rule_slot; /* counter slot: rule_meta names the rule */
 	__u32 ifindex;
 	__u32 pkt_len;
-	__u32 vlan;         /* EDGEFW_UNTAGGED when none */
-	__u32 sport;        /* port or ICMP type; EDGEFW_NO_L4 when none */
-	__u32 dport;        /* port or ICMP code; EDGEFW_NO_L4 when none */
-	__u8 hook;          /* enum edgefw_hook */
-	__u8 action;        /* enum edgefw_action */
-	__u8 family;        /* 4 or 6 */
+	__u32 vlan;  /* EDGEFW_UNTAGGED when none */
+	__u32 sport; /* port or ICMP type; EDGEFW_NO_L4 when none */
+	__u32 dport; /* port or ICMP code; EDGEFW_NO_L4 when none */
+	__u8 hook;   /* enum edgefw_hook */
+	__u8 action; /* enum edgefw_action */
+	__u8 family; /* 4 or 6 */
 	__u8 l4proto;
-	__u8 frag;          /* 0 not a fragment, 1 first, 2 later */
+	__u8 frag; /* 0 not a fragment, 1 first, 2 later */
 	/* Which dynamic state decided (issue 16), read by userspace with the
 	 * generation's dyn_config and rule_meta halves. */
-	__u8 gen;           /* the generation whose rules decided */
-	__u8 conds;         /* the condition vector of the deciding round */
-	__u8 dyn_flags;     /* EDGEFW_LOG_F_* */
-	__u8 saddr[16];     /* IPv4: the first 4 bytes */
+	__u8 gen;       /* the generation whose rules decided */
+	__u8 conds;     /* the condition vector of the deciding round */
+	__u8 dyn_flags; /* EDGEFW_LOG_F_* */
+	__u8 saddr[16]; /* IPv4: the first 4 bytes */
 	__u8 daddr[16];
-	__u16 over_slot;    /* LOG_F_OVER: counter slot of the first rule whose
+	__u16 over_slot; /* LOG_F_OVER: counter slot of the first rule whose
 			     * limit the packet was over before this rule won */
-	__u8 ban;           /* the rule's ban applied: dyn_config.bans index + 1 */
+	__u8 ban;        /* the rule's ban applied: dyn_config.bans index + 1 */
 	__u8 pad[5];
 };
 
@@ -518,7 +517,7 @@ struct edgefw_log_state {
 	__u64 window_start; /* ktime of the current one-second window */
 	__u32 sent;         /* events this window */
 	__u32 pad;
-	__u64 suppressed;   /* events over the rate or refused by a full ring */
+	__u64 suppressed; /* events over the rate or refused by a full ring */
 };
 
 /* iface_stats: per attachment slot, one counter per final decision (enum
@@ -541,9 +540,9 @@ struct edgefw_log_state {
 struct edgefw_ct_key {
 	__u8 addr_a[16]; /* IPv4: the first 4 bytes, the rest zero */
 	__u8 addr_b[16];
-	__u16 port_a;    /* host order */
+	__u16 port_a; /* host order */
 	__u16 port_b;
-	__u8 family;     /* 4 or 6 */
+	__u8 family; /* 4 or 6 */
 	__u8 proto;
 	__u8 pad[2];
 };
@@ -553,10 +552,10 @@ enum edgefw_ct_flow {
 	EDGEFW_CTF_TCP_SYN_SENT = 0, /* SYN seen, no SYN-ACK yet */
 	EDGEFW_CTF_TCP_SYN_RECV,     /* SYN-ACK seen, no final ACK yet */
 	EDGEFW_CTF_TCP_ESTABLISHED,
-	EDGEFW_CTF_TCP_FIN,          /* one side closed */
-	EDGEFW_CTF_TCP_CLOSED,       /* both FINs, or an RST */
-	EDGEFW_CTF_UDP,              /* and other protocols with ports */
-	EDGEFW_CTF_ICMP,             /* echo */
+	EDGEFW_CTF_TCP_FIN,    /* one side closed */
+	EDGEFW_CTF_TCP_CLOSED, /* both FINs, or an RST */
+	EDGEFW_CTF_UDP,        /* and other protocols with ports */
+	EDGEFW_CTF_ICMP,       /* echo */
 	EDGEFW_CTF_OTHER,
 	EDGEFW_CTF_COUNT
 };
@@ -567,13 +566,13 @@ enum edgefw_ct_flow {
 #define EDGEFW_CT_CONFIRMED 0x8  /* in ct_tbl */
 
 struct edgefw_ct_entry {
-	__u64 last_seen;  /* bpf_ktime_get_coarse_ns(), updated at most every 1 s */
+	__u64 last_seen; /* bpf_ktime_get_coarse_ns(), updated at most every 1 s */
 	__u64 created;
-	__u32 ifindex;    /* where the flow was recorded */
-	__u8 hook;        /* enum edgefw_hook it was recorded at */
-	__u8 flow;        /* enum edgefw_ct_flow */
-	__u8 init_is_a;   /* 1: side a sent the first packet */
-	__u8 seen;        /* EDGEFW_CT_SEEN_* bits */
+	__u32 ifindex;  /* where the flow was recorded */
+	__u8 hook;      /* enum edgefw_hook it was recorded at */
+	__u8 flow;      /* enum edgefw_ct_flow */
+	__u8 init_is_a; /* 1: side a sent the first packet */
+	__u8 seen;      /* EDGEFW_CT_SEEN_* bits */
 };
 
 /* ct_stats (per-CPU): packets by the state the tracker gave them, then
@@ -583,10 +582,10 @@ enum edgefw_ct_stat {
 	EDGEFW_CTS_ESTABLISHED,
 	EDGEFW_CTS_RELATED,
 	EDGEFW_CTS_INVALID,
-	EDGEFW_CTS_CREATED,      /* flows recorded (in ct_new_tbl) */
-	EDGEFW_CTS_CONFIRMED,    /* moved to ct_tbl */
-	EDGEFW_CTS_CREATE_FAIL,  /* could not be recorded */
-	EDGEFW_CTS_EXPIRED,      /* found past their timeout, removed */
+	EDGEFW_CTS_CREATED,     /* flows recorded (in ct_new_tbl) */
+	EDGEFW_CTS_CONFIRMED,   /* moved to ct_tbl */
+	EDGEFW_CTS_CREATE_FAIL, /* could not be recorded */
+	EDGEFW_CTS_EXPIRED,     /* found past their timeout, removed */
 	EDGEFW_CTS_COUNT
 };
 
@@ -636,8 +635,8 @@ struct edgefw_dyn_val {
 
 struct edgefw_dynset_meta {
 	char name[EDGEFW_DYNSET_NAME_MAX]; /* "" : slot free */
-	__u64 timeout_ns;  /* default entry timeout, 0 none */
-	__u32 size;        /* entries per family (the tries' max_entries) */
+	__u64 timeout_ns;                  /* default entry timeout, 0 none */
+	__u32 size;                        /* entries per family (the tries' max_entries) */
 	__u32 pad;
 };
 
@@ -645,7 +644,7 @@ enum edgefw_cond_kind {
 	EDGEFW_COND_NONE = 0,
 	EDGEFW_COND_SET_SRC, /* the source is in dynamic set `set` */
 	EDGEFW_COND_SET_DST,
-	EDGEFW_COND_LIMIT,   /* limits[limit] has room for the packet */
+	EDGEFW_COND_LIMIT, /* limits[limit] has room for the packet */
 };
 
 struct edgefw_cond {
@@ -668,10 +667,10 @@ struct edgefw_limit_cfg {
 	__u64 unit_ps;  /* period / rate, in picoseconds; 0 with packet units */
 	__u64 burst_ns; /* burst * unit_ps / 1000 */
 	__u64 pkt_ns;   /* a packet's cost (packet units), rounded up */
-	__u32 id;    /* bucket key: stable across reloads for the same rule and limit */
-	__u8 per;    /* EDGEFW_PER_* */
-	__u8 bytes;  /* 1: units are bytes */
-	__u8 cond;   /* its bit in the condition vector */
+	__u32 id;       /* bucket key: stable across reloads for the same rule and limit */
+	__u8 per;       /* EDGEFW_PER_* */
+	__u8 bytes;     /* 1: units are bytes */
+	__u8 cond;      /* its bit in the condition vector */
 	__u8 pad;
 };
 
@@ -684,7 +683,7 @@ struct edgefw_ban_cfg {
 /* Per generation, beside gen_config. */
 struct edgefw_dyn_config {
 	__u8 n_conds;
-	__u8 set_conds;  /* bits of the conditions that look up a set */
+	__u8 set_conds;   /* bits of the conditions that look up a set */
 	__u8 limit_conds; /* bits of the limits (set before classifying) */
 	__u8 pad[5];
 	struct edgefw_cond conds[EDGEFW_MAX_CONDS];
@@ -700,7 +699,7 @@ struct edgefw_dyn_config {
 #define EDGEFW_LIMIT_SLOTS (1u << 17)
 
 struct edgefw_limit_key {
-	__u32 id;   /* the limit's id, bit 31 flipped for IPv6 */
+	__u32 id; /* the limit's id, bit 31 flipped for IPv6 */
 	__u16 sport;
 	__u16 dport;
 	__u8 saddr[16];
@@ -714,10 +713,10 @@ struct edgefw_limit_bucket {
 
 /* dyn_stats: per set slot, at slot * EDGEFW_DSTAT_COUNT + counter. */
 enum edgefw_dyn_stat {
-	EDGEFW_DSTAT_MATCH = 0,  /* lookups that found a live entry */
-	EDGEFW_DSTAT_EXPIRED,    /* lookups that met an expired entry */
-	EDGEFW_DSTAT_BAN,        /* sources banned from the datapath */
-	EDGEFW_DSTAT_BAN_FAIL,   /* bans refused (the set is full) */
+	EDGEFW_DSTAT_MATCH = 0, /* lookups that found a live entry */
+	EDGEFW_DSTAT_EXPIRED,   /* lookups that met an expired entry */
+	EDGEFW_DSTAT_BAN,       /* sources banned from the datapath */
+	EDGEFW_DSTAT_BAN_FAIL,  /* bans refused (the set is full) */
 	EDGEFW_DSTAT_COUNT
 };
 
@@ -733,7 +732,8 @@ _Static_assert(sizeof(struct edgefw_dynset_meta) == 80, "dynset meta layout");
 _Static_assert(sizeof(struct edgefw_cond) == 4, "cond layout");
 _Static_assert(sizeof(struct edgefw_limit_cfg) == 32, "limit cfg layout");
 _Static_assert(sizeof(struct edgefw_ban_cfg) == 16, "ban cfg layout");
-_Static_assert(sizeof(struct edgefw_dyn_config) == 8 + 4 * 8 + 32 * 8 + 16 * 8, "dyn config layout");
+_Static_assert(sizeof(struct edgefw_dyn_config) == 8 + 4 * 8 + 32 * 8 + 16 * 8,
+	       "dyn config layout");
 _Static_assert(sizeof(struct edgefw_limit_key) == 40, "limit key layout");
 _Static_assert(sizeof(struct edgefw_limit_bucket) == 48, "limit bucket layout");
 #endif
@@ -751,9 +751,10 @@ _Static_assert(sizeof(struct edgefw_tleaf) == 56, "tree leaf layout");
 _Static_assert(sizeof(struct edgefw_tree_root) == 12, "tree root layout");
 _Static_assert(sizeof(struct edgefw_verdict) == 12, "verdict layout");
 _Static_assert(sizeof(struct edgefw_stage) == 12, "stage layout");
-_Static_assert(sizeof(struct edgefw_gen_config) ==
-	       24 + 12 * (EDGEFW_DIM_COUNT - 1) + 16 + 2 * EDGEFW_A6_HASH_LENS +
-	       12 * 2 * EDGEFW_FAMILY_TREES, "gen config layout");
+_Static_assert(sizeof(struct edgefw_gen_config) == 24 + 12 * (EDGEFW_DIM_COUNT - 1) + 16 +
+							   2 * EDGEFW_A6_HASH_LENS +
+							   12 * 2 * EDGEFW_FAMILY_TREES,
+	       "gen config layout");
 _Static_assert(__builtin_offsetof(struct edgefw_gen_config, stages) + 3 * 12 <= 64,
 	       "gen config: a four-field chain's stages in the first cache line");
 _Static_assert(EDGEFW_DIM_COUNT == 9, "gen config padding assumes 9 fields");

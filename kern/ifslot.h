@@ -19,7 +19,7 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, EDGEFW_IFSLOT_DIRECT * EDGEFW_HOOK_COUNT);
+	__uint(max_entries, EDGEFW_IFSLOT_DIRECT *EDGEFW_HOOK_COUNT);
 	__type(key, __u32);
 	__type(value, struct edgefw_ifslot);
 } ifslot_direct SEC(".maps");

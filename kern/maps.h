@@ -38,12 +38,12 @@ struct class_table {
 	__uint(value_size, sizeof(struct edgefw_class_info));
 };
 
-#define GEN_OUTER(name, inner)                                  \
-	struct {                                                \
-		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);       \
-		__uint(max_entries, EDGEFW_GENERATIONS);        \
-		__type(key, __u32);                             \
-		__array(values, struct inner);                  \
+#define GEN_OUTER(name, inner)                            \
+	struct {                                          \
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS); \
+		__uint(max_entries, EDGEFW_GENERATIONS);  \
+		__type(key, __u32);                       \
+		__array(values, struct inner);            \
 	} name SEC(".maps")
 
 /* The decision trees' nodes and leaf elements (kern/tree_walk.h). */
@@ -70,7 +70,7 @@ GEN_OUTER(tleaf_tbl, tleaf_table);
  * names when it finds a rule below the chain's. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_MAX_RULES);
+	__uint(max_entries, EDGEFW_GENERATIONS *EDGEFW_MAX_RULES);
 	__type(key, __u32);
 	__type(value, struct edgefw_verdict);
 } rule_tbl SEC(".maps");
@@ -78,7 +78,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_LPM6_MAX);
+	__uint(max_entries, EDGEFW_GENERATIONS *EDGEFW_LPM6_MAX);
 	__type(key, struct edgefw_lpm6_key);
 	__type(value, __u32);
 } lpm6_tbl SEC(".maps");
@@ -86,7 +86,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_HOST6_MAX);
+	__uint(max_entries, EDGEFW_GENERATIONS *EDGEFW_HOST6_MAX);
 	__type(key, struct edgefw_host6_key);
 	__type(value, __u32);
 } host6_tbl SEC(".maps");
@@ -94,7 +94,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_CHAIN_MAX);
+	__uint(max_entries, EDGEFW_GENERATIONS *EDGEFW_CHAIN_MAX);
 	__type(key, struct edgefw_chain_key);
 	__type(value, __u32);
 } chain_tbl SEC(".maps");
@@ -121,15 +121,14 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_LEAF_SIZE);
+	__uint(max_entries, EDGEFW_GENERATIONS *EDGEFW_LEAF_SIZE);
 	__type(key, __u32);
 	__type(value, __u32);
 } leaf_tbl SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, EDGEFW_GENERATIONS * (EDGEFW_MAX_ATTACH + 1) *
-				    EDGEFW_HOOK_COUNT);
+	__uint(max_entries, EDGEFW_GENERATIONS *(EDGEFW_MAX_ATTACH + 1) * EDGEFW_HOOK_COUNT);
 	__type(key, struct edgefw_ctx_key);
 	__type(value, __u32);
 } ctx_tbl SEC(".maps");
@@ -181,7 +180,7 @@ struct {
  * invocation sees the same state. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, EDGEFW_GENERATIONS * EDGEFW_MAX_RULES);
+	__uint(max_entries, EDGEFW_GENERATIONS *EDGEFW_MAX_RULES);
 	__type(key, __u32);
 	__type(value, struct edgefw_rule_meta);
 } rule_meta SEC(".maps");

@@ -106,8 +106,8 @@ struct vlan_hdr {
 
 enum parse_result {
 	PARSE_OK = 0,
-	PARSE_NON_IP,       /* not IPv4/IPv6: non-ip policy */
-	PARSE_ND,           /* IPv6 neighbour discovery: non-ip policy */
+	PARSE_NON_IP, /* not IPv4/IPv6: non-ip policy */
+	PARSE_ND,     /* IPv6 neighbour discovery: non-ip policy */
 	PARSE_BAD_L2,
 	PARSE_BAD_L3,
 	PARSE_BAD_EXT,
@@ -124,24 +124,23 @@ enum parse_result {
 #define PKT_LATER_FRAG EDGEFW_FRAG_LATER
 
 struct pkt_info {
-	__u8 family;    /* 4 or 6 */
-	__u8 l4proto;   /* IPv6: the header after the extension chain */
-	__u8 frag;      /* enum edgefw_frag */
-	__u8 ct_state;  /* enum edgefw_ct_state: set by kern/conntrack.h */
-	__u32 len;      /* the frame's length, as far as the parse learnt it */
-	__u32 vlan;     /* innermost tag, EDGEFW_UNTAGGED when none */
-	__u32 sport;    /* port or ICMP type; EDGEFW_NO_L4 when not read */
-	__u32 dport;    /* port or ICMP code; EDGEFW_NO_L4 when not read */
-	__u32 flags;    /* TCP flags; EDGEFW_NO_FLAGS when not TCP */
+	__u8 family;   /* 4 or 6 */
+	__u8 l4proto;  /* IPv6: the header after the extension chain */
+	__u8 frag;     /* enum edgefw_frag */
+	__u8 ct_state; /* enum edgefw_ct_state: set by kern/conntrack.h */
+	__u32 len;     /* the frame's length, as far as the parse learnt it */
+	__u32 vlan;    /* innermost tag, EDGEFW_UNTAGGED when none */
+	__u32 sport;   /* port or ICMP type; EDGEFW_NO_L4 when not read */
+	__u32 dport;   /* port or ICMP code; EDGEFW_NO_L4 when not read */
+	__u32 flags;   /* TCP flags; EDGEFW_NO_FLAGS when not TCP */
 	__u8 saddr[16];
 	__u8 daddr[16];
-	__u32 l4_off;   /* ICMP: where its header starts in the frame */
-	__u32 l4_end;   /* ICMP: the datagram's end (what quotes may reach) */
+	__u32 l4_off; /* ICMP: where its header starts in the frame */
+	__u32 l4_end; /* ICMP: the datagram's end (what quotes may reach) */
 };
 
 /* An XDP frame: its length past the first buffer is asked for lazily. */
-static __always_inline void cursor_init_xdp(struct cursor *c, struct xdp_md *ctx,
-					    bool copy)
+static __always_inline void cursor_init_xdp(struct cursor *c, struct xdp_md *ctx, bool copy)
 {
 	c->data = (void *)(long)ctx->data;
 	c->data_end = (void *)(long)ctx->data_end;
@@ -159,8 +158,7 @@ static __always_inline void cursor_init_xdp(struct cursor *c, struct xdp_md *ctx
 }
 
 /* A tc skb, whose data starts at the MAC header; skb->len is all of it. */
-static __always_inline void cursor_init_skb(struct cursor *c,
-					    struct __sk_buff *skb, bool copy)
+static __always_inline void cursor_init_skb(struct cursor *c, struct __sk_buff *skb, bool copy)
 {
 	c->data = (void *)(long)skb->data;
 	c->data_end = (void *)(long)skb->data_end;
@@ -310,8 +308,7 @@ static __always_inline int parse_mpls(struct cursor *c, __u16 *proto)
 /* VLAN tags, PPPoE, MPLS after the Ethernet header, whose EtherType is h
  * (network order): leaves the cursor on the IP header and proto naming it.
  * The innermost tag is the one rules see. */
-static __always_inline int parse_encap(struct cursor *c, __u16 h, __u16 *proto,
-				       __u32 *vlan)
+static __always_inline int parse_encap(struct cursor *c, __u16 h, __u16 *proto, __u32 *vlan)
 {
 	int ret;
 
@@ -509,8 +506,8 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt_info *pi)
 		pi->dport = h[1];
 		/* Neighbour discovery keeps the host reachable whatever the
 		 * rules say. */
-		if (pi->family == 6 && pi->l4proto == IPPROTO_ICMPV6 &&
-		    h[0] >= ND_TYPE_FIRST && h[0] <= ND_TYPE_LAST)
+		if (pi->family == 6 && pi->l4proto == IPPROTO_ICMPV6 && h[0] >= ND_TYPE_FIRST &&
+		    h[0] <= ND_TYPE_LAST)
 			return PARSE_ND;
 		return PARSE_OK;
 	default:
@@ -522,8 +519,7 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt_info *pi)
 }
 
 /* IP and L4 from the cursor on, proto naming the IP version. */
-static __always_inline int parse_ip(struct cursor *c, __u16 proto,
-				    struct pkt_info *pi)
+static __always_inline int parse_ip(struct cursor *c, __u16 proto, struct pkt_info *pi)
 {
 	int ret;
 
@@ -551,21 +547,21 @@ static __always_inline int parse_status(const struct cursor *c, int ret)
  * on their own: inlined, they would be checked again for every path through
  * the VLAN, PPPoE and MPLS walk (each leaves another offset). One per hook
  * and pass, so that reading in place or copying is fixed in each. */
-#define EDGEFW_PARSE_IP(name, ctx_type, init, copy)                           \
-	__noinline int name(ctx_type *ctx, struct pkt_info *pi, __u32 off,   \
-			    __u32 limit, __u32 proto)                        \
-	{                                                                    \
-		struct cursor c;                                             \
-		int ret;                                                     \
-									     \
-		if (!ctx || !pi)                                             \
-			return PARSE_BAD_L3;                                 \
-		init(&c, ctx, copy);                                         \
-		c.off = off;                                                 \
-		cursor_set_limit(&c, limit);                                 \
-		ret = parse_ip(&c, (__u16)proto, pi);                        \
-		pi->len = c.len;                                             \
-		return parse_status(&c, ret);                                \
+#define EDGEFW_PARSE_IP(name, ctx_type, init, copy)                                     \
+	__noinline int name(ctx_type *ctx, struct pkt_info *pi, __u32 off, __u32 limit, \
+			    __u32 proto)                                                \
+	{                                                                               \
+		struct cursor c;                                                        \
+		int ret;                                                                \
+                                                                                        \
+		if (!ctx || !pi)                                                        \
+			return PARSE_BAD_L3;                                            \
+		init(&c, ctx, copy);                                                    \
+		c.off = off;                                                            \
+		cursor_set_limit(&c, limit);                                            \
+		ret = parse_ip(&c, (__u16)proto, pi);                                   \
+		pi->len = c.len;                                                        \
+		return parse_status(&c, ret);                                           \
 	}
 
 EDGEFW_PARSE_IP(edgefw_parse_ip_xdp, struct xdp_md, cursor_init_xdp, false)
@@ -586,8 +582,8 @@ static __always_inline void pkt_info_reset(struct pkt_info *pi)
  * L4 in the global function for the hook. */
 /* The walk from the Ethernet header, for frames the inline path below does
  * not take: tags, PPPoE, MPLS, and every frame of the copying pass. */
-static __always_inline int parse_walk(void *ctx, enum cursor_kind kind,
-				      bool copy, struct pkt_info *pi)
+static __always_inline int parse_walk(void *ctx, enum cursor_kind kind, bool copy,
+				      struct pkt_info *pi)
 {
 	struct ethhdr buf, *eth;
 	struct cursor c;
@@ -607,34 +603,32 @@ static __always_inline int parse_walk(void *ctx, enum cursor_kind kind,
 	if (proto != ETH_P_IP && proto != ETH_P_IPV6)
 		return PARSE_NON_IP;
 	if (kind == CURSOR_XDP)
-		return copy ? edgefw_parse_ip_xdp_copy(ctx, pi, c.off, c.limit, proto) :
-			      edgefw_parse_ip_xdp(ctx, pi, c.off, c.limit, proto);
-	return copy ? edgefw_parse_ip_skb_copy(ctx, pi, c.off, c.limit, proto) :
-		      edgefw_parse_ip_skb(ctx, pi, c.off, c.limit, proto);
+		return copy ? edgefw_parse_ip_xdp_copy(ctx, pi, c.off, c.limit, proto)
+			    : edgefw_parse_ip_xdp(ctx, pi, c.off, c.limit, proto);
+	return copy ? edgefw_parse_ip_skb_copy(ctx, pi, c.off, c.limit, proto)
+		    : edgefw_parse_ip_skb(ctx, pi, c.off, c.limit, proto);
 }
 
 /* Global too: the programs' verification then meets one state after it,
  * whichever of the walk's paths the frame took. */
-__noinline int edgefw_parse_walk_xdp(struct xdp_md *ctx, struct pkt_info *pi,
-				     __u32 copy)
+__noinline int edgefw_parse_walk_xdp(struct xdp_md *ctx, struct pkt_info *pi, __u32 copy)
 {
 	if (!ctx || !pi)
 		return PARSE_BAD_L2;
-	return copy ? parse_walk(ctx, CURSOR_XDP, true, pi) :
-		      parse_walk(ctx, CURSOR_XDP, false, pi);
+	return copy ? parse_walk(ctx, CURSOR_XDP, true, pi)
+		    : parse_walk(ctx, CURSOR_XDP, false, pi);
 }
 
-__noinline int edgefw_parse_walk_skb(struct __sk_buff *ctx, struct pkt_info *pi,
-				     __u32 copy)
+__noinline int edgefw_parse_walk_skb(struct __sk_buff *ctx, struct pkt_info *pi, __u32 copy)
 {
 	if (!ctx || !pi)
 		return PARSE_BAD_L2;
-	return copy ? parse_walk(ctx, CURSOR_SKB, true, pi) :
-		      parse_walk(ctx, CURSOR_SKB, false, pi);
+	return copy ? parse_walk(ctx, CURSOR_SKB, true, pi)
+		    : parse_walk(ctx, CURSOR_SKB, false, pi);
 }
 
-static __always_inline int parse_walk_call(void *ctx, enum cursor_kind kind,
-					   struct pkt_info *pi, bool copy)
+static __always_inline int parse_walk_call(void *ctx, enum cursor_kind kind, struct pkt_info *pi,
+					   bool copy)
 {
 	if (kind == CURSOR_XDP)
 		return edgefw_parse_walk_xdp(ctx, pi, copy);
@@ -646,8 +640,7 @@ static __always_inline int parse_walk_call(void *ctx, enum cursor_kind kind,
  * Untagged IP, most frames, is parsed inline, reading in place; everything
  * else through the walk. A frame with headers past its linear part is
  * parsed again, copying each header. */
-static __always_inline int parse_packet(void *ctx, enum cursor_kind kind,
-					struct pkt_info *pi)
+static __always_inline int parse_packet(void *ctx, enum cursor_kind kind, struct pkt_info *pi)
 {
 	struct ethhdr buf, *eth;
 	struct cursor c;
@@ -662,8 +655,8 @@ static __always_inline int parse_packet(void *ctx, enum cursor_kind kind,
 	/* The walk first in the code, so the verifier checks what follows
 	 * with the walk's (unknown) results first, and then prunes the inline
 	 * path's more precise states as covered. */
-	if (!eth || (eth->h_proto != bpf_htons(ETH_P_IP) &&
-		     eth->h_proto != bpf_htons(ETH_P_IPV6))) {
+	if (!eth ||
+	    (eth->h_proto != bpf_htons(ETH_P_IP) && eth->h_proto != bpf_htons(ETH_P_IPV6))) {
 		ret = parse_walk_call(ctx, kind, pi, false);
 	} else {
 		ret = parse_ip(&c, bpf_ntohs(eth->h_proto), pi);

@@ -58,8 +58,7 @@ static __always_inline __u32 parse_reason(int pr)
 	}
 }
 
-static __always_inline __u8 parse_policy(const struct edgefw_gen_config *cfg,
-					 int pr)
+static __always_inline __u8 parse_policy(const struct edgefw_gen_config *cfg, int pr)
 {
 	switch (pr) {
 	case PARSE_NON_IP:
@@ -86,8 +85,7 @@ enum ctx_vlan {
 	CTX_VLAN_SKB,       /* tc: skb->vlan_tci */
 };
 
-extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx,
-					__be16 *vlan_proto,
+extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_proto,
 					__u16 *vlan_tci) __ksym __weak;
 
 static __always_inline __u32 stripped_vlan(void *ctx, enum ctx_vlan where)
@@ -125,9 +123,8 @@ struct {
 
 /* ctx is the hook's context (kind says which); *out_bytes is set to the
  * length counted for the frame. */
-static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
-					       __u64 *out_bytes, __u32 ifindex,
-					       __u32 hook, enum ctx_vlan where)
+static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind, __u64 *out_bytes,
+					       __u32 ifindex, __u32 hook, enum ctx_vlan where)
 {
 	struct fw_result res = { .decision = FW_PASS };
 	struct edgefw_verdict *v;
@@ -180,21 +177,20 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 
 	if (pi.frag == PKT_LATER_FRAG && cfg->frag_policy != EDGEFW_FRAGPOL_RULES) {
 		count(&reason_stats, EDGEFW_REASON_FRAGMENT, bytes);
-		action = cfg->frag_policy == EDGEFW_FRAGPOL_DROP ?
-				 EDGEFW_ACT_DROP : EDGEFW_ACT_PASS;
+		action =
+			cfg->frag_policy == EDGEFW_FRAGPOL_DROP ? EDGEFW_ACT_DROP : EDGEFW_ACT_PASS;
 		goto policy;
 	}
 
 	/* Connection tracking (#15, kern/conntrack.h): the packet's state,
 	 * which `state:` rules match, before the rules. */
 	if (cfg->ct_mode)
-		pi.ct_state = (__u8)(kind == CURSOR_XDP ?
-			edgefw_ct_classify_xdp(ctx, &pi, ct) :
-			edgefw_ct_classify_skb(ctx, &pi, ct));
+		pi.ct_state = (__u8)(kind == CURSOR_XDP ? edgefw_ct_classify_xdp(ctx, &pi, ct)
+							: edgefw_ct_classify_skb(ctx, &pi, ct));
 
 	/* issue 16: the rules with dynamic sets and limits (kern/dynset.h) */
-	v = dyn_decide(&pi, cfg, gen, ifindex, hook, bytes, &sc->verdict, &sc->dyn) ?
-		    &sc->verdict : NULL;
+	v = dyn_decide(&pi, cfg, gen, ifindex, hook, bytes, &sc->verdict, &sc->dyn) ? &sc->verdict
+										    : NULL;
 	if (v) {
 		vflags = v->flags;
 		count(&rule_stats, v->counter_slot, bytes);
@@ -210,11 +206,10 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 	}
 
 	count(&default_stats, hook, bytes);
-	action = hook < EDGEFW_HOOK_COUNT ? cfg->default_action[hook] :
-					    EDGEFW_ACT_PASS;
-	count(&reason_stats, action == EDGEFW_ACT_DROP ?
-			     EDGEFW_REASON_DEFAULT_DROP :
-			     EDGEFW_REASON_DEFAULT_PASS, bytes);
+	action = hook < EDGEFW_HOOK_COUNT ? cfg->default_action[hook] : EDGEFW_ACT_PASS;
+	count(&reason_stats,
+	      action == EDGEFW_ACT_DROP ? EDGEFW_REASON_DEFAULT_DROP : EDGEFW_REASON_DEFAULT_PASS,
+	      bytes);
 policy:
 	res.decision = action == EDGEFW_ACT_DROP ? FW_DROP : FW_PASS;
 	/* Connection tracking (#15): record the new flow it passes. */

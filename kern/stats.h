@@ -27,11 +27,9 @@ static __always_inline void count(void *map, __u32 idx, __u64 bytes)
 
 /* Once per packet, with the decision the program finally returns, in the
  * row of the attachment (ifindex, hook): see kern/ifslot.h. */
-static __always_inline void count_iface(__u32 ifindex, __u32 hook,
-					__u32 action, __u64 bytes)
+static __always_inline void count_iface(__u32 ifindex, __u32 hook, __u32 action, __u64 bytes)
 {
-	count(&iface_stats, ifslot_of(ifindex, hook) * EDGEFW_ACT_COUNT + action,
-	      bytes);
+	count(&iface_stats, ifslot_of(ifindex, hook) * EDGEFW_ACT_COUNT + action, bytes);
 }
 
 #define NSEC_PER_SEC 1000000000ull
@@ -47,10 +45,9 @@ struct dyn_outcome {
 /* One event for a logged rule, unless its rule already sent log_config.rate
  * this second. Two CPUs may both start a new window at its edge; that lets
  * at most a few events more through, never a flood. */
-static __always_inline void log_packet(const struct pkt_info *pi,
-				       const struct edgefw_verdict *v,
-				       const struct dyn_outcome *dyn, __u32 gen,
-				       __u64 bytes, __u32 ifindex, __u32 hook)
+static __always_inline void log_packet(const struct pkt_info *pi, const struct edgefw_verdict *v,
+				       const struct dyn_outcome *dyn, __u32 gen, __u64 bytes,
+				       __u32 ifindex, __u32 hook)
 {
 	struct edgefw_log_config *lc;
 	struct edgefw_log_state *st;

@@ -31,7 +31,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by userspace before load (the skeleton's rodata). */
-const volatile __u32 src_base;	  /* host byte order */
+const volatile __u32 src_base; /* host byte order */
 const volatile __u32 n_prefixes = 1;
 const volatile __u32 prefix_step = 256;
 const volatile __u32 hosts = 254; /* host parts used per prefix, >= 1 */

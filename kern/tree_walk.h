@@ -39,8 +39,7 @@ static __always_inline __u32 tree_word(const __u8 *addr, int w)
 }
 
 /* IPv4 addresses take word 0; words 1-3 are 0, as the compiler expects. */
-static __always_inline void tree_key_fill(struct tree_key *k,
-					  const struct pkt_info *pi, __u32 hook)
+static __always_inline void tree_key_fill(struct tree_key *k, const struct pkt_info *pi, __u32 hook)
 {
 	for (int w = 0; w < 4; w++) {
 		bool v6 = pi->family == 6;
@@ -75,8 +74,8 @@ static __always_inline __u32 tree_ge(__u32 v, __u32 t)
 
 /* Walks a tree to its leaf: the leaf's first element, its entry count in
  * *count; EDGEFW_RULE_NONE when the walk ends elsewhere. */
-static __always_inline __u32 tree_leaf(void *nodes, __u32 root,
-				       const struct tree_key *k, __u32 *count)
+static __always_inline __u32 tree_leaf(void *nodes, __u32 root, const struct tree_key *k,
+				       __u32 *count)
 {
 	__u32 idx = root;
 
@@ -112,18 +111,15 @@ static __always_inline __u64 tree_out(__u32 v, const struct edgefw_trange *r)
  * a..f, the TCP flags and the hook. Most entries a scan passes differ in
  * the first two words (the addresses of an IPv4 entry), so those are
  * tested first and alone. */
-static __always_inline __u64 tree_reject(const struct edgefw_tleaf *e,
-					 const struct tree_key *k, __u32 a,
-					 __u32 b, __u32 c, __u32 d, __u32 e4,
-					 __u32 f)
+static __always_inline __u64 tree_reject(const struct edgefw_tleaf *e, const struct tree_key *k,
+					 __u32 a, __u32 b, __u32 c, __u32 d, __u32 e4, __u32 f)
 {
 	__u64 out = tree_out(a, &e->c[0]) | tree_out(b, &e->c[1]);
 
 	if (out)
 		return out;
-	return tree_out(c, &e->c[2]) | tree_out(d, &e->c[3]) |
-	       tree_out(e4, &e->c[4]) | tree_out(f, &e->c[5]) |
-	       ((k->flags & e->flags_mask) ^ e->flags_value) |
+	return tree_out(c, &e->c[2]) | tree_out(d, &e->c[3]) | tree_out(e4, &e->c[4]) |
+	       tree_out(f, &e->c[5]) | ((k->flags & e->flags_mask) ^ e->flags_value) |
 	       (((e->hooks >> k->hook) & 1) ^ 1);
 }
 
@@ -160,10 +156,8 @@ static __always_inline __u32 tree_scan6(void *leaves, __u32 start, __u32 count,
 		e2 = bpf_map_lookup_elem(leaves, &at2);
 		if (!e || !e2 || e->rule >= best)
 			break;
-		if (!tree_reject(e, k, k->w[0], k->w[1], k->w[2], k->w[3], k->w[4],
-				 k->w[5]) &&
-		    !tree_reject(e2, k, k->w[6], k->w[7], k->w[8], k->w[9],
-				 k->w[10], k->w[11]))
+		if (!tree_reject(e, k, k->w[0], k->w[1], k->w[2], k->w[3], k->w[4], k->w[5]) &&
+		    !tree_reject(e2, k, k->w[6], k->w[7], k->w[8], k->w[9], k->w[10], k->w[11]))
 			return e->rule;
 	}
 	return best;
@@ -195,8 +189,7 @@ static __always_inline __u32 tree_forest_root(void *cells, __u32 l1, __u32 a)
 /* A paired forest's subtree from the shared trie's leaf (the pair's second
  * cell, in the cache line of the first), the leaf kept in the key for the
  * chain. */
-static __always_inline __u32 tree_pair_root(void *cells, struct tree_key *k,
-					    __u32 word, __u32 leaf)
+static __always_inline __u32 tree_pair_root(void *cells, struct tree_key *k, __u32 word, __u32 leaf)
 {
 	__u32 idx = leaf + 1, *c;
 
@@ -211,9 +204,8 @@ static __always_inline __u32 tree_pair_root(void *cells, struct tree_key *k,
 
 /* The lowest rule below best that a tree of the family's (0 IPv4, 1 IPv6)
  * holds for the packet's key, else best. */
-static __always_inline __u32 tree_classify(const struct edgefw_gen_config *cfg,
-					   void *cells, void *nodes, void *leaves,
-					   struct tree_key *k, __u32 fam,
+static __always_inline __u32 tree_classify(const struct edgefw_gen_config *cfg, void *cells,
+					   void *nodes, void *leaves, struct tree_key *k, __u32 fam,
 					   __u32 best)
 {
 	for (int t = 0; t < EDGEFW_FAMILY_TREES; t++) {

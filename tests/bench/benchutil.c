@@ -19,8 +19,7 @@ double bench_measure(int fd, const struct pkt *flows, size_t n, unsigned repeat)
 			    .data_size_in = (__u32)flows[i].len, .repeat = repeat);
 
 		if (bpf_prog_test_run_opts(fd, &opts)) {
-			fprintf(stderr, "microbench: test run failed: %s\n",
-				strerror(errno));
+			fprintf(stderr, "microbench: test run failed: %s\n", strerror(errno));
 			exit(2);
 		}
 		total += opts.duration; /* mean ns of the repeats */
@@ -37,8 +36,7 @@ size_t bench_count_drops(const struct prog *prog, const struct pkt *flows, size_
 			    .data_size_in = (__u32)flows[i].len, .repeat = 1);
 
 		if (bpf_prog_test_run_opts(prog->fd, &opts)) {
-			fprintf(stderr, "microbench: test run failed: %s\n",
-				strerror(errno));
+			fprintf(stderr, "microbench: test run failed: %s\n", strerror(errno));
 			exit(2);
 		}
 		drops += opts.retval == (prog->tc ? 2 /* TC_ACT_SHOT */ : XDP_DROP);

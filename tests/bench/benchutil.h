@@ -10,7 +10,12 @@
 #include "packets.h"
 
 /* Whose tables a scenario fills; baselines classify nothing. */
-enum prog_kind { PROG_BASELINE, PROG_EDGEFW, PROG_NAIVE, PROG_XDPFILTER };
+enum prog_kind {
+	PROG_BASELINE,
+	PROG_EDGEFW,
+	PROG_NAIVE,
+	PROG_XDPFILTER
+};
 
 struct prog {
 	const char *name;

@@ -55,12 +55,12 @@ struct compile_row {
 	size_t lines, rules;
 	bool accepted;
 	char status[640];
-	double wall_s, cpu_s;  /* the compiler's process */
+	double wall_s, cpu_s; /* the compiler's process */
 	size_t maxrss, estimate;
 	double compile_ms, apply_ms; /* in this process, medians */
 	double compile_cpu_ms;       /* the same compilations' CPU time */
-	size_t late, miss;     /* flows found */
-	double late_pos;       /* mean winner position in the rules, 0-1 */
+	size_t late, miss;           /* flows found */
+	double late_pos;             /* mean winner position in the rules, 0-1 */
 };
 
 struct packet_row {
@@ -86,12 +86,10 @@ static double ms_since(clockid_t clock, const struct timespec *t0)
 	struct timespec t1;
 
 	clock_gettime(clock, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
-	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-static char *yaml_text(const struct cb_set *set, const struct cb_yaml_opts *yo,
-		       size_t *len)
+static char *yaml_text(const struct cb_set *set, const struct cb_yaml_opts *yo, size_t *len)
 {
 	struct cb_yaml_stats st;
 	char *buf = NULL;
@@ -107,8 +105,8 @@ static char *yaml_text(const struct cb_set *set, const struct cb_yaml_opts *yo,
 	return fclose(f) ? NULL : buf;
 }
 
-static int parse_text(const char *name, const char *yaml, size_t len,
-		      struct ef_ruleset *rs, char *why, size_t why_len)
+static int parse_text(const char *name, const char *yaml, size_t len, struct ef_ruleset *rs,
+		      char *why, size_t why_len)
 {
 	struct ef_diag d = { 0 };
 	int ret = ef_ruleset_parse(name, yaml, len, rs, &d);
@@ -127,7 +125,8 @@ static void compile_in_child(const struct cbb_env *env, const char *yaml, size_t
 			     struct compile_row *row)
 {
 	char path[] = "/tmp/efw-cbb-XXXXXX";
-	struct probe_limits lim = { .cpu_seconds = env->budget_cpu, .seconds = 3 * env->budget_cpu,
+	struct probe_limits lim = { .cpu_seconds = env->budget_cpu,
+				    .seconds = 3 * env->budget_cpu,
 				    .rss_bytes = 8ul << 30 };
 	struct probe_result r;
 	json_object *root, *mem;
@@ -162,8 +161,8 @@ static void compile_in_child(const struct cbb_env *env, const char *yaml, size_t
 }
 
 /* ef_compile and ef_tables_apply, reps times; the last stays loaded. */
-static int compile_and_load(const struct cbb_env *env, const struct ef_ruleset *rs,
-			    unsigned reps, struct compile_row *row)
+static int compile_and_load(const struct cbb_env *env, const struct ef_ruleset *rs, unsigned reps,
+			    struct compile_row *row)
 {
 	static const char *const ifnames[] = { "lo" };
 	double *cms = calloc(reps, sizeof(*cms)), *ams = calloc(reps, sizeof(*ams));
@@ -205,8 +204,12 @@ static int compile_and_load(const struct cbb_env *env, const struct ef_ruleset *
 
 static void frame_of(const struct cb_packet *c, struct pkt *p)
 {
-	struct pkt_spec s = { .family = 4, .l4proto = c->proto, .sport = c->sport,
-			      .dport = c->dport, .tcp_flags = 0x02, .payload = 16 };
+	struct pkt_spec s = { .family = 4,
+			      .l4proto = c->proto,
+			      .sport = c->sport,
+			      .dport = c->dport,
+			      .tcp_flags = 0x02,
+			      .payload = 16 };
 
 	for (int i = 0; i < 4; i++) {
 		s.saddr[i] = (uint8_t)(c->src >> (24 - 8 * i));
@@ -216,8 +219,8 @@ static void frame_of(const struct cb_packet *c, struct pkt *p)
 }
 
 /* Packets aimed at rules of the second half that the second half wins. */
-static size_t late_flows(const struct cb_set *set, const struct cb_yaml_opts *yo,
-			 struct pkt *flows, double *mean_pos)
+static size_t late_flows(const struct cb_set *set, const struct cb_yaml_opts *yo, struct pkt *flows,
+			 double *mean_pos)
 {
 	uint64_t rnd = xorshift_seed(0x1a7e ^ set->n);
 	size_t n = 0, half = set->n / 2;
@@ -242,15 +245,15 @@ static size_t late_flows(const struct cb_set *set, const struct cb_yaml_opts *yo
 }
 
 /* TCP and UDP packets no rule matches. */
-static size_t miss_flows(const struct cb_set *set, const struct cb_yaml_opts *yo,
-			 struct pkt *flows)
+static size_t miss_flows(const struct cb_set *set, const struct cb_yaml_opts *yo, struct pkt *flows)
 {
 	uint64_t rnd = xorshift_seed(0x4d155 ^ set->n);
 	size_t n = 0;
 
 	for (size_t tries = 0; n < CB_FLOWS && tries < 200 * CB_FLOWS; tries++) {
 		uint64_t x = xorshift_next(&rnd);
-		struct cb_packet c = { .src = (uint32_t)x, .dst = (uint32_t)(x >> 32),
+		struct cb_packet c = { .src = (uint32_t)x,
+				       .dst = (uint32_t)(x >> 32),
 				       .proto = xorshift_next(&rnd) & 1 ? 6 : 17 };
 
 		x = xorshift_next(&rnd);
@@ -303,7 +306,8 @@ static int ten_load(struct ten *t, const struct cb_set *set, const struct cb_yam
 		    bool hit)
 {
 	static const char *const ifnames[] = { "lo" };
-	static const char catch_all[] = "  - {name: ten-catch-all, proto: [tcp, udp], action: drop}\n";
+	static const char catch_all[] =
+		"  - {name: ten-catch-all, proto: [tcp, udp], action: drop}\n";
 	struct cb_rule kept[10];
 	struct cb_set first = { .v = kept };
 	struct ef_apply_summary sum;
@@ -355,16 +359,18 @@ static int load_baselines(const struct cbb_env *env, const struct ef_ruleset *rs
 
 	if (ret)
 		return ret;
-	snprintf(notes[1], sizeof(notes[1]),
-		 "%zu map entries, %zu port ranges left out; a rule matches when any one field does",
-		 entries, skipped);
+	snprintf(
+		notes[1], sizeof(notes[1]),
+		"%zu map entries, %zu port ranges left out; a rule matches when any one field does",
+		entries, skipped);
 	if (env->xdpfilter_fd >= 0) {
 		ret = xdpfilter_fill_all(rs, &xc);
 		if (ret)
 			return ret;
-		snprintf(notes[2], sizeof(notes[2]),
-			 "exact matches only: %zu of %zu addresses (%zu single), %zu dports; any one matching drops",
-			 xc.addrs, xc.prefixes, xc.single, xc.ports);
+		snprintf(
+			notes[2], sizeof(notes[2]),
+			"exact matches only: %zu of %zu addresses (%zu single), %zu dports; any one matching drops",
+			xc.addrs, xc.prefixes, xc.single, xc.ports);
 	}
 	return 0;
 }
@@ -378,8 +384,8 @@ static void measure_traffic(const struct cbb_env *env, const char *set, const ch
 
 	if (!samples || !n_flows) {
 		printf("# %s %s: no flows: %s\n", set, traffic,
-		       n_flows ? "out of memory" :
-				 "no TCP/UDP packet of 200 random tries per flow falls outside every rule (the set's wide rules cover the address space)");
+		       n_flows ? "out of memory"
+			       : "no TCP/UDP packet of 200 random tries per flow falls outside every rule (the set's wide rules cover the address space)");
 		free(samples);
 		return;
 	}
@@ -393,8 +399,8 @@ static void measure_traffic(const struct cbb_env *env, const char *set, const ch
 	/* Interleaved: every repetition runs every program once. */
 	for (unsigned r = 0; r < env->reps; r++)
 		for (size_t p = 0; p < n_progs; p++)
-			samples[p * env->reps + r] = bench_measure(progs[p].fd, flows, n_flows,
-								   env->repeat);
+			samples[p * env->reps + r] =
+				bench_measure(progs[p].fd, flows, n_flows, env->repeat);
 	for (size_t p = 0; p < n_progs; p++)
 		qsort(&samples[p * env->reps], env->reps, sizeof(*samples), bench_cmp_double);
 	parse = samples[0 * env->reps + env->reps / 2];
@@ -405,8 +411,11 @@ static void measure_traffic(const struct cbb_env *env, const char *set, const ch
 		const double *s = &samples[p * env->reps];
 		struct packet_row *row = &prows[n_prows++];
 
-		*row = (struct packet_row){ .set = set, .traffic = traffic, .prog = progs[p].name,
-					    .median = s[env->reps / 2], .min = s[0],
+		*row = (struct packet_row){ .set = set,
+					    .traffic = traffic,
+					    .prog = progs[p].name,
+					    .median = s[env->reps / 2],
+					    .min = s[0],
 					    .max = s[env->reps - 1] };
 		row->x_parse = parse > 0 ? row->median / parse : 0;
 		row->x_ten = ten > 0 ? row->median / ten : 0;
@@ -421,12 +430,15 @@ static void run_packets(const struct cbb_env *env, struct ten *ten, const struct
 {
 	char notes[N_PROGS][200] = { { 0 } };
 	struct prog progs[N_PROGS] = {
-		{ "parse-only", bpf_program__fd(env->base->progs.bench_parse_only), PROG_BASELINE, false },
-		{ "naive (LPM tries + hash)", bpf_program__fd(env->base->progs.bench_naive), PROG_NAIVE, false },
+		{ "parse-only", bpf_program__fd(env->base->progs.bench_parse_only), PROG_BASELINE,
+		  false },
+		{ "naive (LPM tries + hash)", bpf_program__fd(env->base->progs.bench_naive),
+		  PROG_NAIVE, false },
 		{ "xdp-filter", env->xdpfilter_fd, PROG_XDPFILTER, false },
 		{ "edgefw xdp, 10 rules", ten->xdp_fd, PROG_EDGEFW, false },
 		{ "edgefw xdp", bpf_program__fd(env->skel->progs.edgefw_xdp), PROG_EDGEFW, false },
-		{ "edgefw tc", bpf_program__fd(env->skel->progs.edgefw_tc_ingress), PROG_EDGEFW, true },
+		{ "edgefw tc", bpf_program__fd(env->skel->progs.edgefw_tc_ingress), PROG_EDGEFW,
+		  true },
 	};
 	struct pkt *late = calloc(CB_FLOWS, sizeof(*late)), *miss = calloc(CB_FLOWS, sizeof(*miss));
 	size_t n_progs = N_PROGS, ten_at = 3;
@@ -537,19 +549,24 @@ static void write_json(FILE *f)
 	for (size_t i = 0; i < n_crows; i++) {
 		const struct compile_row *r = &crows[i];
 
-		fprintf(f, "    {\"ruleset\": \"%s\", \"lines\": %zu, \"rules\": %zu, \"accepted\": %s, \"status\": ",
+		fprintf(f,
+			"    {\"ruleset\": \"%s\", \"lines\": %zu, \"rules\": %zu, \"accepted\": %s, \"status\": ",
 			r->set, r->lines, r->rules, r->accepted ? "true" : "false");
 		json_str(f, r->status);
-		fprintf(f, ", \"child_wall_s\": %.3f, \"child_cpu_s\": %.3f, \"child_maxrss_bytes\": %zu, \"estimate_bytes\": %zu, \"compile_ms\": %.3f, \"compile_cpu_ms\": %.3f, \"load_switch_ms\": %.3f, \"late_flows\": %zu, \"late_mean_position\": %.3f, \"miss_flows\": %zu}%s\n",
-			r->wall_s, r->cpu_s, r->maxrss, r->estimate, r->compile_ms, r->compile_cpu_ms, r->apply_ms,
-			r->late, r->late_pos, r->miss, i + 1 < n_crows ? "," : "");
+		fprintf(f,
+			", \"child_wall_s\": %.3f, \"child_cpu_s\": %.3f, \"child_maxrss_bytes\": %zu, \"estimate_bytes\": %zu, \"compile_ms\": %.3f, \"compile_cpu_ms\": %.3f, \"load_switch_ms\": %.3f, \"late_flows\": %zu, \"late_mean_position\": %.3f, \"miss_flows\": %zu}%s\n",
+			r->wall_s, r->cpu_s, r->maxrss, r->estimate, r->compile_ms,
+			r->compile_cpu_ms, r->apply_ms, r->late, r->late_pos, r->miss,
+			i + 1 < n_crows ? "," : "");
 	}
 	fprintf(f, "  ],\n  \"per_packet\": [\n");
 	for (size_t i = 0; i < n_prows; i++) {
 		const struct packet_row *r = &prows[i];
 
-		fprintf(f, "    {\"ruleset\": \"%s\", \"traffic\": \"%s\", \"program\": \"%s\", \"median_ns\": %.2f, \"min_ns\": %.2f, \"max_ns\": %.2f, \"ratio_parse_only\": %.3f, \"ratio_edgefw_10_rules\": %.3f, \"note\": ",
-			r->set, r->traffic, r->prog, r->median, r->min, r->max, r->x_parse, r->x_ten);
+		fprintf(f,
+			"    {\"ruleset\": \"%s\", \"traffic\": \"%s\", \"program\": \"%s\", \"median_ns\": %.2f, \"min_ns\": %.2f, \"max_ns\": %.2f, \"ratio_parse_only\": %.3f, \"ratio_edgefw_10_rules\": %.3f, \"note\": ",
+			r->set, r->traffic, r->prog, r->median, r->min, r->max, r->x_parse,
+			r->x_ten);
 		json_str(f, r->note);
 		fprintf(f, "}%s\n", i + 1 < n_prows ? "," : "");
 	}
@@ -568,8 +585,9 @@ static void print_tables(const struct cbb_env *env)
 		printf("| %s | %zu | %zu | %.2f | %.2f | %.0f | ", r->set, r->lines, r->rules,
 		       r->wall_s, r->cpu_s, (double)r->maxrss / mib);
 		if (r->accepted)
-			printf("%.1f | %.1f | %.1f | %.1f | accepted |\n", (double)r->estimate / mib,
-			       r->compile_ms, r->compile_cpu_ms, r->apply_ms);
+			printf("%.1f | %.1f | %.1f | %.1f | accepted |\n",
+			       (double)r->estimate / mib, r->compile_ms, r->compile_cpu_ms,
+			       r->apply_ms);
 		else
 			printf("- | - | - | - | %s |\n", r->status);
 	}
@@ -589,11 +607,10 @@ static void print_tables(const struct cbb_env *env)
 
 /* The set names to run: env->sets split at commas (into buf), else the
  * shared ones. Returns how many, at most MAX_SETS. */
-static size_t set_names(const struct cbb_env *env, char *buf, size_t size,
-			const char **names)
+static size_t set_names(const struct cbb_env *env, char *buf, size_t size, const char **names)
 {
-	static const char *const shared[] = { "acl1_1k", "fw1_1k", "ipc1_1k",
-					       "acl1_10k", "fw1_10k", "ipc1_10k" };
+	static const char *const shared[] = { "acl1_1k",  "fw1_1k",  "ipc1_1k",
+					      "acl1_10k", "fw1_10k", "ipc1_10k" };
 	size_t n = 0;
 
 	if (!env->sets) {
@@ -631,7 +648,8 @@ int classbench_bench(const struct cbb_env *env)
 		return 0;
 	json = fopen(env->json_path, "w");
 	if (!json) {
-		fprintf(stderr, "microbench: cannot write %s: %s\n", env->json_path, strerror(errno));
+		fprintf(stderr, "microbench: cannot write %s: %s\n", env->json_path,
+			strerror(errno));
 		return -errno;
 	}
 	write_json(json);

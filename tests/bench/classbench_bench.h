@@ -17,11 +17,11 @@ struct cbb_env {
 	struct bench_bpf *base;   /* parse-only and the naive classifier */
 	int xdpfilter_fd;         /* -1 when xdp-filter is not available */
 	unsigned reps, repeat;
-	bool quick;               /* the 1k sets only */
-	const char *dir;          /* the ClassBench sets */
-	const char *sets;         /* NULL, or comma-separated file names in dir */
-	double budget_cpu;        /* CPU seconds the compiler may take */
-	const char *json_path;    /* NULL: no JSON */
+	bool quick;            /* the 1k sets only */
+	const char *dir;       /* the ClassBench sets */
+	const char *sets;      /* NULL, or comma-separated file names in dir */
+	double budget_cpu;     /* CPU seconds the compiler may take */
+	const char *json_path; /* NULL: no JSON */
 };
 
 /* acl1, fw1 and ipc1 at 1k and 10k rules, or env->sets (at most

@@ -32,10 +32,14 @@
 
 #define CT_FLOWS 4096
 
-enum { SET_STATELESS, SET_ESTABLISHED, SET_MISS, SET_COUNT };
+enum {
+	SET_STATELESS,
+	SET_ESTABLISHED,
+	SET_MISS,
+	SET_COUNT
+};
 
-static const char *const set_names[SET_COUNT] = { "stateless", "established",
-						  "miss" };
+static const char *const set_names[SET_COUNT] = { "stateless", "established", "miss" };
 
 /* N rules: the first as given, then services on /32 destinations the
  * flows never go to. */
@@ -48,14 +52,15 @@ static char *ruleset_yaml(const char *first, unsigned n, bool v6)
 		return NULL;
 	len = (size_t)snprintf(y, cap,
 			       "version: 1\ndefaults: {xdp: drop, tc-ingress: drop}\nrules:\n"
-			       "  - name: first\n%s", first);
+			       "  - name: first\n%s",
+			       first);
 	for (unsigned i = 1; i < n && len < cap; i++)
-		len += (size_t)snprintf(y + len, cap - len,
-					v6 ? "  - name: s%u\n    dst: 2001:db8:ff::%x:%x\n    proto: %s\n    dport: %u\n    action: %s\n" :
-					     "  - name: s%u\n    dst: 10.1.%u.%u\n    proto: %s\n    dport: %u\n    action: %s\n",
-					i, v6 ? i : i / 250, v6 ? 1 : i % 250 + 1,
-					i & 1 ? "tcp" : "udp", 1000 + i % 50,
-					i & 2 ? "pass" : "drop");
+		len += (size_t)snprintf(
+			y + len, cap - len,
+			v6 ? "  - name: s%u\n    dst: 2001:db8:ff::%x:%x\n    proto: %s\n    dport: %u\n    action: %s\n"
+			   : "  - name: s%u\n    dst: 10.1.%u.%u\n    proto: %s\n    dport: %u\n    action: %s\n",
+			i, v6 ? i : i / 250, v6 ? 1 : i % 250 + 1, i & 1 ? "tcp" : "udp",
+			1000 + i % 50, i & 2 ? "pass" : "drop");
 	return y;
 }
 
@@ -86,9 +91,12 @@ static int load(struct ef_instance *inst, const char *yaml)
 static void build(struct pkt *flows, struct ef_packet *eps, bool v6)
 {
 	for (unsigned i = 0; i < CT_FLOWS; i++) {
-		struct pkt_spec s = { .family = v6 ? 6 : 4, .l4proto = IPPROTO_TCP,
-				      .sport = 443, .dport = (uint16_t)(32768 + i),
-				      .tcp_flags = 0x10, .payload = 16 };
+		struct pkt_spec s = { .family = v6 ? 6 : 4,
+				      .l4proto = IPPROTO_TCP,
+				      .sport = 443,
+				      .dport = (uint16_t)(32768 + i),
+				      .tcp_flags = 0x10,
+				      .payload = 16 };
 		struct ef_packet *e = &eps[i];
 
 		if (v6) {
@@ -140,14 +148,13 @@ static int populate(struct ef_instance *inst, const struct ef_packet *eps)
 	return 0;
 }
 
-static void one_size(struct ef_instance *inst, const struct prog *progs,
-		     size_t n_progs, unsigned n_rules, bool v6, unsigned reps,
-		     unsigned repeat)
+static void one_size(struct ef_instance *inst, const struct prog *progs, size_t n_progs,
+		     unsigned n_rules, bool v6, unsigned reps, unsigned repeat)
 {
-	char *stateless = ruleset_yaml("    proto: icmp\n    icmp-type: 13\n    action: pass\n",
-				       n_rules, v6);
-	char *stateful = ruleset_yaml("    state: [established, related]\n    action: pass\n",
-				      n_rules, v6);
+	char *stateless =
+		ruleset_yaml("    proto: icmp\n    icmp-type: 13\n    action: pass\n", n_rules, v6);
+	char *stateful =
+		ruleset_yaml("    state: [established, related]\n    action: pass\n", n_rules, v6);
 	struct pkt *flows = calloc(CT_FLOWS, sizeof(*flows));
 	struct ef_packet *eps = calloc(CT_FLOWS, sizeof(*eps));
 	double *s = calloc((size_t)reps * SET_COUNT * n_progs, sizeof(*s));
@@ -184,10 +191,10 @@ static void one_size(struct ef_instance *inst, const struct prog *progs,
 			qsort(v, reps, sizeof(*v), bench_cmp_double);
 			med[set] = v[reps / 2];
 		}
-		printf("| %s | %u | %s | %.1f | %.1f (%.2fx) | %.1f (%.2fx) |\n",
-		       progs[p].name, n_rules, v6 ? "IPv6" : "IPv4", med[SET_STATELESS],
-		       med[SET_ESTABLISHED], med[SET_ESTABLISHED] / med[SET_STATELESS],
-		       med[SET_MISS], med[SET_MISS] / med[SET_STATELESS]);
+		printf("| %s | %u | %s | %.1f | %.1f (%.2fx) | %.1f (%.2fx) |\n", progs[p].name,
+		       n_rules, v6 ? "IPv6" : "IPv4", med[SET_STATELESS], med[SET_ESTABLISHED],
+		       med[SET_ESTABLISHED] / med[SET_STATELESS], med[SET_MISS],
+		       med[SET_MISS] / med[SET_STATELESS]);
 	}
 	ef_ct_flush(inst, NULL, &flushed);
 out:
@@ -198,8 +205,8 @@ out:
 	free(s);
 }
 
-void ct_bench(struct ef_instance *inst, const struct prog *progs, size_t n_progs,
-	      unsigned reps, unsigned repeat)
+void ct_bench(struct ef_instance *inst, const struct prog *progs, size_t n_progs, unsigned reps,
+	      unsigned repeat)
 {
 	printf("\n# conntrack: %d return-traffic flows (TCP ACKs to the host), medians of %u interleaved repetitions\n",
 	       CT_FLOWS, reps);

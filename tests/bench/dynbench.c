@@ -29,7 +29,12 @@
 #define DYN_FLOWS 4096
 #define DYN_SOURCES 1024
 
-enum { R_PLAIN, R_LIMIT, R_SET, R_COUNT };
+enum {
+	R_PLAIN,
+	R_LIMIT,
+	R_SET,
+	R_COUNT
+};
 
 static const char *const rule_names[R_COUNT] = {
 	"one rule (udp dport 7000 pass)",
@@ -75,8 +80,11 @@ static int load(struct ef_instance *inst, const char *yaml)
 static void build_flows(struct pkt *flows)
 {
 	for (size_t i = 0; i < DYN_FLOWS; i++) {
-		struct pkt_spec s = { .family = 4, .l4proto = IPPROTO_UDP,
-				      .sport = 40000, .dport = 7000, .payload = 16 };
+		struct pkt_spec s = { .family = 4,
+				      .l4proto = IPPROTO_UDP,
+				      .sport = 40000,
+				      .dport = 7000,
+				      .payload = 16 };
 		uint32_t src = 0xc6336400u + (uint32_t)(i % DYN_SOURCES); /* 198.51.100.0 + */
 
 		s.saddr[0] = (uint8_t)(src >> 24);
@@ -152,7 +160,8 @@ static double time_inproc(const char *name, unsigned n)
 	struct ef_dynset s;
 
 	for (unsigned r = 0; t && r < n; r++) {
-		struct ef_prefix p = { .family = EF_AF_INET, .len = 32,
+		struct ef_prefix p = { .family = EF_AF_INET,
+				       .len = 32,
 				       .addr = { 192, 0, 2, (uint8_t)r } };
 		double t0 = now_ms();
 
@@ -216,7 +225,8 @@ static void time_cli(const char *bin, unsigned reps, struct cli_times *out)
 		tru[r] = run_timed(true_argv);
 	}
 	for (unsigned r = 0; r < reps; r++) {
-		char *add[] = { (char *)bin, "--instance", name, "set", "add", "ban", "--file", path, NULL };
+		char *add[] = { (char *)bin, "--instance", name, "set", "add",
+				"ban",       "--file",     path, NULL };
 
 		run_timed(flush);
 		bulk[r] = run_timed(add);
@@ -247,9 +257,8 @@ out:
 	free(tru);
 }
 
-void bench_dynamic(struct ef_instance *inst, const struct prog *xdp,
-		   const struct prog *parse_only, const char *edgefw_bin,
-		   unsigned reps, unsigned repeat, FILE *json)
+void bench_dynamic(struct ef_instance *inst, const struct prog *xdp, const struct prog *parse_only,
+		   const char *edgefw_bin, unsigned reps, unsigned repeat, FILE *json)
 {
 	double *ns = calloc((size_t)reps * (R_COUNT + 1), sizeof(*ns));
 	double ratio[R_COUNT][64], med[R_COUNT + 1];
@@ -292,8 +301,7 @@ void bench_dynamic(struct ef_instance *inst, const struct prog *xdp,
 	printf("\nedgefw set add, one entry, end to end (spawn, exec, open, add): median %.1f ms of %u; `edgefw help` (spawn, exec, exit) alternated with it: %.1f ms\n",
 	       cli.one_ms, reps * 4, cli.help_ms);
 	printf("/bin/true (spawn, exec, exit) alternated with them: median %.1f ms; 10th percentiles: set add %.1f ms, /bin/true %.1f ms; 90th: set add %.1f ms, /bin/true %.1f ms\n",
-	       cli.true_ms, cli.one_p10_ms, cli.true_p10_ms, cli.one_p90_ms,
-	       cli.true_p90_ms);
+	       cli.true_ms, cli.one_p10_ms, cli.true_p10_ms, cli.one_p90_ms, cli.true_p90_ms);
 	printf("the same work in this process (open the set's maps and the set, add, close): median %.3f ms\n",
 	       cli.inproc_ms);
 	printf("edgefw set add --file, 100,000 entries, end to end: median %.0f ms of %u\n",
@@ -305,9 +313,8 @@ void bench_dynamic(struct ef_instance *inst, const struct prog *xdp,
 			"\"set_add_100k_ms\": %.1f, \"help_ms\": %.2f, \"set_add_inproc_ms\": %.3f, "
 			"\"true_ms\": %.2f, \"set_add_one_p10_ms\": %.2f, \"true_p10_ms\": %.2f}\n",
 			med[R_PLAIN], med[R_LIMIT], med[R_SET], med[R_COUNT],
-			ratio[R_LIMIT][reps / 2], ratio[R_SET][reps / 2], cli.one_ms,
-			cli.bulk_ms, cli.help_ms, cli.inproc_ms, cli.true_ms,
-			cli.one_p10_ms, cli.true_p10_ms);
+			ratio[R_LIMIT][reps / 2], ratio[R_SET][reps / 2], cli.one_ms, cli.bulk_ms,
+			cli.help_ms, cli.inproc_ms, cli.true_ms, cli.one_p10_ms, cli.true_p10_ms);
 out:
 	free(ns);
 	free(flows);

@@ -78,13 +78,14 @@ struct result {
 
 /* Half the flows hit a rule (the blocklist, early, or a service, late),
  * half miss everything. */
-static void build_flows(const struct scenario *sc, const struct ef_ruleset *rs,
-			struct pkt *flows)
+static void build_flows(const struct scenario *sc, const struct ef_ruleset *rs, struct pkt *flows)
 {
 	for (size_t i = 0; i < N_FLOWS; i++) {
 		struct pkt_spec s = { .family = sc->family == EF_AF_INET ? 4 : 6,
-				      .l4proto = IPPROTO_TCP, .sport = 40000,
-				      .dport = 443, .tcp_flags = 0x02,
+				      .l4proto = IPPROTO_TCP,
+				      .sport = 40000,
+				      .dport = 443,
+				      .tcp_flags = 0x02,
 				      .payload = 16 };
 		struct ef_prefix p;
 
@@ -101,8 +102,7 @@ static void build_flows(const struct scenario *sc, const struct ef_ruleset *rs,
 
 			host_in(r->dst.v, s.daddr);
 			s.dport = r->dport.v->lo;
-			s.l4proto = ef_rule_has_proto(r, IPPROTO_TCP) ? IPPROTO_TCP :
-								       IPPROTO_UDP;
+			s.l4proto = ef_rule_has_proto(r, IPPROTO_TCP) ? IPPROTO_TCP : IPPROTO_UDP;
 		}
 		pkt_build(&flows[i], &s);
 	}
@@ -112,8 +112,8 @@ static size_t n_results;
 static struct result results[128];
 
 static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
-			 struct bench_bpf *base, const struct prog *progs,
-			 size_t n_progs, unsigned reps, unsigned repeat)
+			 struct bench_bpf *base, const struct prog *progs, size_t n_progs,
+			 unsigned reps, unsigned repeat)
 {
 	char notes[8][sizeof(results[0].note)] = {};
 	size_t parse_only = n_progs;
@@ -128,13 +128,11 @@ static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
 	struct timespec t0, t1;
 
 	if (build_ruleset(sc, &rs, &block)) {
-		printf("# %s: skipped (%s not readable)\n", sc->name,
-		       sc->list ? sc->list : "?");
+		printf("# %s: skipped (%s not readable)\n", sc->name, sc->list ? sc->list : "?");
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (ef_compile(&rs, ifnames, 1, &c, &d) ||
-	    ef_tables_apply(inst, &rs, &c, &sum)) {
+	if (ef_compile(&rs, ifnames, 1, &c, &d) || ef_tables_apply(inst, &rs, &c, &sum)) {
 		ef_diag_print(&d, stderr);
 		fprintf(stderr, "microbench: %s: cannot load the ruleset\n", sc->name);
 		exit(2);
@@ -161,9 +159,10 @@ static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
 		} else if (progs[p].kind == PROG_XDPFILTER) {
 			err = xdpfilter_fill(&rs, &xc);
 			if (!err)
-				snprintf(notes[p], sizeof(notes[p]),
-					 "exact matches only: %zu of %zu prefixes (%zu single addresses, map capacity %zu), %zu dports",
-					 xc.addrs, xc.prefixes, xc.single, xc.capacity, xc.ports);
+				snprintf(
+					notes[p], sizeof(notes[p]),
+					"exact matches only: %zu of %zu prefixes (%zu single addresses, map capacity %zu), %zu dports",
+					xc.addrs, xc.prefixes, xc.single, xc.capacity, xc.ports);
 		}
 		if (err) {
 			fprintf(stderr, "microbench: %s: cannot load %s: %s\n", sc->name,
@@ -202,8 +201,9 @@ static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
 		res->median = s[reps / 2];
 		res->min = s[0];
 		res->max = s[reps - 1];
-		res->ratio = parse_only < n_progs ?
-				     res->median / samples[parse_only * reps + reps / 2] : 0;
+		res->ratio = parse_only < n_progs
+				     ? res->median / samples[parse_only * reps + reps / 2]
+				     : 0;
 		if (p < 8) /* same size, terminated by snprintf */
 			memcpy(res->note, notes[p], sizeof(res->note));
 	}
@@ -221,10 +221,9 @@ static void print_results(FILE *json)
 	for (size_t i = 0; i < n_results; i++) {
 		const struct result *r = &results[i];
 
-		printf("| %s | %s | %zu | %zu | IPv%d | %.1f | %.1f | %.1f | %.2f |\n",
-		       r->prog, r->scenario, r->prefixes, r->rules,
-		       r->family == EF_AF_INET ? 4 : 6, r->median, r->min, r->max,
-		       r->ratio);
+		printf("| %s | %s | %zu | %zu | IPv%d | %.1f | %.1f | %.1f | %.2f |\n", r->prog,
+		       r->scenario, r->prefixes, r->rules, r->family == EF_AF_INET ? 4 : 6,
+		       r->median, r->min, r->max, r->ratio);
 	}
 	printf("\nx parse-only: median / parse-only's median in the same scenario. "
 	       "xdp-filter holds exact addresses and ports only (no prefixes, no "
@@ -242,8 +241,8 @@ static void print_results(FILE *json)
 		fprintf(json,
 			"  {\"program\": \"%s\", \"ruleset\": \"%s\", \"prefixes\": %zu, \"rules\": %zu, \"family\": \"ipv%d\", \"median_ns\": %.2f, \"min_ns\": %.2f, \"max_ns\": %.2f, \"ratio_parse_only\": %.3f, \"note\": \"%s\"}%s\n",
 			r->prog, r->scenario, r->prefixes, r->rules,
-			r->family == EF_AF_INET ? 4 : 6, r->median, r->min, r->max,
-			r->ratio, r->note, i + 1 < n_results ? "," : "");
+			r->family == EF_AF_INET ? 4 : 6, r->median, r->min, r->max, r->ratio,
+			r->note, i + 1 < n_results ? "," : "");
 	}
 	fprintf(json, "]\n");
 }
@@ -253,7 +252,7 @@ static void print_results(FILE *json)
 struct reload_result {
 	const char *scenario;
 	size_t prefixes, rules;
-	double compile_ms, apply_ms;             /* medians */
+	double compile_ms, apply_ms; /* medians */
 	double compile_min, compile_max, apply_min, apply_max;
 	uint64_t memlock;  /* bytes the kernel charges for the instance's maps */
 	uint64_t prev_gen; /* the previous generation's arrays, not in memlock */
@@ -268,15 +267,13 @@ static double ms_since(const struct timespec *t0)
 	struct timespec t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
-	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
 /* Memory of every map of the instance plus the active generation's arrays
  * (*live), and apart what the other generation still holds (*prev: none
  * since the previous generation is released right after the switch). */
-static int instance_memlock(const struct ef_instance *inst, uint64_t *live,
-			    uint64_t *prev)
+static int instance_memlock(const struct ef_instance *inst, uint64_t *live, uint64_t *prev)
 {
 	struct ef_ruleset_state st;
 	struct ef_memory m;
@@ -294,8 +291,7 @@ static int instance_memlock(const struct ef_instance *inst, uint64_t *live,
 /* reps reloads of one ruleset into an instance that already holds one, so
  * each pays what a real reload does: the new generation's writes, the
  * switch, the grace-period waits and the old generation's deletion. */
-static void run_reload(const struct scenario *sc, struct ef_instance *inst,
-		       unsigned reps)
+static void run_reload(const struct scenario *sc, struct ef_instance *inst, unsigned reps)
 {
 	static const char *const ifnames[] = { "lo" };
 	struct reload_result *res = &reloads[n_reloads];
@@ -330,8 +326,7 @@ static void run_reload(const struct scenario *sc, struct ef_instance *inst,
 		}
 		if (err) {
 			ef_diag_print(&d, stderr);
-			fprintf(stderr, "microbench: reload %s: %s\n", sc->name,
-				strerror(-err));
+			fprintf(stderr, "microbench: reload %s: %s\n", sc->name, strerror(-err));
 			exit(2);
 		}
 		ef_diag_free(&d);
@@ -356,8 +351,7 @@ static void run_reload(const struct scenario *sc, struct ef_instance *inst,
 	res->estimate = ef_compiled_memory(&c);
 	n_reloads++;
 	printf("# reload %s: compile %.1f ms, load+switch %.1f ms (medians of %u), %zu cells, %zu classes\n",
-	       sc->name, res->compile_ms, res->apply_ms, reps, c.n_cells,
-	       c.n_classes);
+	       sc->name, res->compile_ms, res->apply_ms, reps, c.n_cells, c.n_classes);
 	free(compile_ms);
 	free(apply_ms);
 	ef_compiled_free(&c);
@@ -375,9 +369,8 @@ static void print_reloads(FILE *json, unsigned reps)
 	for (size_t i = 0; i < n_reloads; i++) {
 		const struct reload_result *r = &reloads[i];
 
-		printf("| %s | %zu | %zu | %.1f | %.1f | %.1f | %.1f |\n",
-		       r->scenario, r->prefixes, r->rules, r->compile_ms,
-		       r->apply_ms, (double)r->memlock / mib,
+		printf("| %s | %zu | %zu | %.1f | %.1f | %.1f | %.1f |\n", r->scenario, r->prefixes,
+		       r->rules, r->compile_ms, r->apply_ms, (double)r->memlock / mib,
 		       (double)r->estimate / mib);
 	}
 	printf("\nMedians of %u reloads into an instance already holding a ruleset. "
@@ -394,11 +387,11 @@ static void print_reloads(FILE *json, unsigned reps)
 		const struct reload_result *r = &reloads[i];
 
 		fprintf(json,
-			"  {\"ruleset\": \"%s\", \"prefixes\": %zu, \"rules\": %zu, \"reloads\": %u, \"compile_ms\": %.3f, \"compile_min_ms\": %.3f, \"compile_max_ms\": %.3f, \"apply_ms\": %.3f, \"apply_min_ms\": %.3f, \"apply_max_ms\": %.3f, \"memlock_bytes\": %" PRIu64 ", \"prev_gen_memlock_bytes\": %" PRIu64 ", \"estimate_bytes\": %zu}%s\n",
-			r->scenario, r->prefixes, r->rules, reps, r->compile_ms,
-			r->compile_min, r->compile_max, r->apply_ms, r->apply_min,
-			r->apply_max, r->memlock, r->prev_gen, r->estimate,
-			i + 1 < n_reloads ? "," : "");
+			"  {\"ruleset\": \"%s\", \"prefixes\": %zu, \"rules\": %zu, \"reloads\": %u, \"compile_ms\": %.3f, \"compile_min_ms\": %.3f, \"compile_max_ms\": %.3f, \"apply_ms\": %.3f, \"apply_min_ms\": %.3f, \"apply_max_ms\": %.3f, \"memlock_bytes\": %" PRIu64
+			", \"prev_gen_memlock_bytes\": %" PRIu64 ", \"estimate_bytes\": %zu}%s\n",
+			r->scenario, r->prefixes, r->rules, reps, r->compile_ms, r->compile_min,
+			r->compile_max, r->apply_ms, r->apply_min, r->apply_max, r->memlock,
+			r->prev_gen, r->estimate, i + 1 < n_reloads ? "," : "");
 	}
 	fprintf(json, "]\n");
 }
@@ -466,8 +459,8 @@ int main(int argc, char **argv)
 
 		/* dirname may modify its argument. */
 		snprintf(dir, sizeof(dir), "%s", json_path);
-		snprintf(reload_default, sizeof(reload_default), "%s/%s",
-			 dirname(dir), quick ? "reload-quick.json" : "reload.json");
+		snprintf(reload_default, sizeof(reload_default), "%s/%s", dirname(dir),
+			 quick ? "reload-quick.json" : "reload.json");
 		reload_path = reload_default;
 	}
 	if (!cb_path && json_path) {
@@ -483,26 +476,29 @@ int main(int argc, char **argv)
 
 	snprintf(name, sizeof(name), "b-%d", (int)getpid());
 	/* Room for 100k scattered prefixes: an isolated /32 takes 64 cells. */
-	ef_instance_set_capacity(1u << 23, 1u << 18, EDGEFW_TNODES_DEFAULT,
-				 EDGEFW_TLEAVES_DEFAULT);
+	ef_instance_set_capacity(1u << 23, 1u << 18, EDGEFW_TNODES_DEFAULT, EDGEFW_TLEAVES_DEFAULT);
 	ret = ef_instance_open(name, EF_OPEN_CREATE, &inst);
 	if (ret)
 		return 2;
 	skel = edgefw_bpf__open();
 	base = bench_bpf__open_and_load();
-	if (!skel || !base || ef_instance_reuse_maps(&inst, skel->obj) ||
-	    edgefw_bpf__load(skel)) {
+	if (!skel || !base || ef_instance_reuse_maps(&inst, skel->obj) || edgefw_bpf__load(skel)) {
 		fprintf(stderr, "microbench: cannot load the BPF programs\n");
 		ret = 2;
 		goto out;
 	}
 	{
 		struct prog progs[] = {
-			{ "xdp-drop (empty)", bpf_program__fd(base->progs.bench_xdp_drop), PROG_BASELINE, false },
-			{ "parse-only", bpf_program__fd(base->progs.bench_parse_only), PROG_BASELINE, false },
-			{ "naive (LPM tries + hash)", bpf_program__fd(base->progs.bench_naive), PROG_NAIVE, false },
-			{ "edgefw xdp", bpf_program__fd(skel->progs.edgefw_xdp), PROG_EDGEFW, false },
-			{ "edgefw tc", bpf_program__fd(skel->progs.edgefw_tc_ingress), PROG_EDGEFW, true },
+			{ "xdp-drop (empty)", bpf_program__fd(base->progs.bench_xdp_drop),
+			  PROG_BASELINE, false },
+			{ "parse-only", bpf_program__fd(base->progs.bench_parse_only),
+			  PROG_BASELINE, false },
+			{ "naive (LPM tries + hash)", bpf_program__fd(base->progs.bench_naive),
+			  PROG_NAIVE, false },
+			{ "edgefw xdp", bpf_program__fd(skel->progs.edgefw_xdp), PROG_EDGEFW,
+			  false },
+			{ "edgefw tc", bpf_program__fd(skel->progs.edgefw_tc_ingress), PROG_EDGEFW,
+			  true },
 			{ "xdp-filter", -1, PROG_XDPFILTER, false },
 		};
 		size_t n_progs = sizeof(progs) / sizeof(*progs);
@@ -527,7 +523,8 @@ int main(int argc, char **argv)
 		int xdp_fds[4] = { progs[0].fd, progs[1].fd, progs[2].fd, progs[3].fd };
 
 		if (keep_in_dispatcher(xdp_fds, 4)) {
-			fprintf(stderr, "microbench: cannot attach the programs in a private namespace\n");
+			fprintf(stderr,
+				"microbench: cannot attach the programs in a private namespace\n");
 			ret = 2;
 			goto out;
 		}
@@ -535,18 +532,19 @@ int main(int argc, char **argv)
 		ret = xdpfilter_start(&progs[n_progs - 1].fd);
 		if (ret) {
 			printf("# xdp-filter: skipped (%s)\n",
-			       ret == -EEXIST ? "another xdp-filter is loaded on this host" :
-						strerror(-ret));
+			       ret == -EEXIST ? "another xdp-filter is loaded on this host"
+					      : strerror(-ret));
 			xdpfilter_stop();
 			n_progs--;
 		} else {
 			xf_fd = progs[n_progs - 1].fd;
 		}
-		size_t n = cb_only ? 0 : quick ? sizeof(quick_set) / sizeof(*quick_set) :
-						 sizeof(full) / sizeof(*full);
+		size_t n = cb_only ? 0
+			   : quick ? sizeof(quick_set) / sizeof(*quick_set)
+				   : sizeof(full) / sizeof(*full);
 
-		printf("# %u repetitions, %d flows, each run %u times per measurement\n",
-		       reps, N_FLOWS, repeat);
+		printf("# %u repetitions, %d flows, each run %u times per measurement\n", reps,
+		       N_FLOWS, repeat);
 		const struct parse_prog shapes[] = {
 			{ "parse-only", progs[1].fd, false },
 			{ "edgefw xdp", progs[3].fd, false },
@@ -565,8 +563,8 @@ int main(int argc, char **argv)
 			FILE *dj = dyn_path ? fopen(dyn_path, "w") : NULL;
 			const char *bin = getenv("EDGEFW");
 
-			bench_dynamic(&inst, &progs[3], &progs[1], bin ? bin : "build/edgefw",
-				      reps, repeat, dj);
+			bench_dynamic(&inst, &progs[3], &progs[1], bin ? bin : "build/edgefw", reps,
+				      repeat, dj);
 			if (dj)
 				fclose(dj);
 			if (dyn_only) {
@@ -576,8 +574,7 @@ int main(int argc, char **argv)
 		}
 		for (size_t i = 0; i < n; i++)
 			run_scenario(&set[i], &inst, base, progs, n_progs, reps, repeat);
-		bench_parse_shapes(shapes, sizeof(shapes) / sizeof(*shapes), reps,
-				   repeat);
+		bench_parse_shapes(shapes, sizeof(shapes) / sizeof(*shapes), reps, repeat);
 		if (shapes_only)
 			goto done;
 		ct_bench(&inst, &progs[3], 2, reps, repeat);
@@ -596,8 +593,9 @@ reloads:;
 			{ "100k prefixes", EF_AF_INET, 100000, 9, NULL },
 		};
 		const struct scenario *rset = quick ? reload_quick : reload_full;
-		size_t rn = cb_only ? 0 : quick ? sizeof(reload_quick) / sizeof(*reload_quick) :
-						  sizeof(reload_full) / sizeof(*reload_full);
+		size_t rn = cb_only ? 0
+			    : quick ? sizeof(reload_quick) / sizeof(*reload_quick)
+				    : sizeof(reload_full) / sizeof(*reload_full);
 
 		for (size_t i = 0; i < rn; i++)
 			run_reload(&rset[i], &inst, reps);
@@ -617,17 +615,24 @@ done:
 	if (reload_path && !cb_only) {
 		json = fopen(reload_path, "w");
 		if (!json)
-			fprintf(stderr, "microbench: cannot write %s: %s\n",
-				reload_path, strerror(errno));
+			fprintf(stderr, "microbench: cannot write %s: %s\n", reload_path,
+				strerror(errno));
 	}
 	print_reloads(json, reps);
 	if (json)
 		fclose(json);
 	ret = 0;
 	if (!no_cb && !shapes_only && !ct_only) {
-		struct cbb_env env = { .inst = &inst, .skel = skel, .base = base,
-				       .xdpfilter_fd = xf_fd, .reps = reps, .repeat = repeat,
-				       .quick = quick, .dir = cb_dir, .sets = cb_sets, .budget_cpu = cb_budget,
+		struct cbb_env env = { .inst = &inst,
+				       .skel = skel,
+				       .base = base,
+				       .xdpfilter_fd = xf_fd,
+				       .reps = reps,
+				       .repeat = repeat,
+				       .quick = quick,
+				       .dir = cb_dir,
+				       .sets = cb_sets,
+				       .budget_cpu = cb_budget,
 				       .json_path = cb_path };
 
 		ret = classbench_bench(&env) ? 2 : 0;

@@ -36,8 +36,7 @@ static int add_first(int fd, const void *key, uint32_t rule, size_t *entries)
 	return errno == EEXIST ? 0 : -errno;
 }
 
-static int add_prefixes(int fd, const struct ef_addr_field *f, uint32_t rule,
-			size_t *entries)
+static int add_prefixes(int fd, const struct ef_addr_field *f, uint32_t rule, size_t *entries)
 {
 	if (f->any)
 		return 0;
@@ -57,8 +56,8 @@ static int add_prefixes(int fd, const struct ef_addr_field *f, uint32_t rule,
 
 /* With max_range, ranges wider than that are left out (counted in
  * *skipped), and so are services once the hash is full. */
-static int add_services(int fd, const struct ef_rule *r, uint32_t rule,
-			uint32_t max_range, size_t *entries, size_t *skipped)
+static int add_services(int fd, const struct ef_rule *r, uint32_t rule, uint32_t max_range,
+			size_t *entries, size_t *skipped)
 {
 	/* A hash on exact (protocol, port) cannot say "any": such rules are
 	 * left to their other fields. */
@@ -68,7 +67,8 @@ static int add_services(int fd, const struct ef_rule *r, uint32_t rule,
 		if (!ef_rule_has_proto(r, (uint8_t)proto))
 			continue;
 		for (size_t i = 0; i < r->dport.n; i++) {
-			if (max_range && (uint32_t)r->dport.v[i].hi - r->dport.v[i].lo >= max_range) {
+			if (max_range &&
+			    (uint32_t)r->dport.v[i].hi - r->dport.v[i].lo >= max_range) {
 				(*skipped)++;
 				continue;
 			}
@@ -89,8 +89,8 @@ static int add_services(int fd, const struct ef_rule *r, uint32_t rule,
 	return 0;
 }
 
-static int load(struct bench_bpf *skel, const struct ef_ruleset *rs,
-		uint32_t max_range, size_t *entries, size_t *skipped)
+static int load(struct bench_bpf *skel, const struct ef_ruleset *rs, uint32_t max_range,
+		size_t *entries, size_t *skipped)
 {
 	int src = bpf_map__fd(skel->maps.naive_src);
 	int dst = bpf_map__fd(skel->maps.naive_dst);
@@ -125,16 +125,15 @@ static int load(struct bench_bpf *skel, const struct ef_ruleset *rs,
 	return ret;
 }
 
-int naive_load(struct bench_bpf *skel, const struct ef_ruleset *rs,
-	       size_t *entries)
+int naive_load(struct bench_bpf *skel, const struct ef_ruleset *rs, size_t *entries)
 {
 	size_t skipped;
 
 	return load(skel, rs, 0, entries, &skipped);
 }
 
-int naive_load_partial(struct bench_bpf *skel, const struct ef_ruleset *rs,
-		       size_t *entries, size_t *skipped)
+int naive_load_partial(struct bench_bpf *skel, const struct ef_ruleset *rs, size_t *entries,
+		       size_t *skipped)
 {
 	return load(skel, rs, NAIVE_MAX_RANGE, entries, skipped);
 }

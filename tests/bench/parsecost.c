@@ -23,8 +23,8 @@ void spec_addrs(struct pkt_spec *s, const char *src, const char *dst);
 
 struct shape {
 	const char *name;
-	int base;        /* the plain frame of its family */
-	bool xdp_only;   /* larger than a tc test run takes */
+	int base;      /* the plain frame of its family */
+	bool xdp_only; /* larger than a tc test run takes */
 	uint8_t *data;
 	size_t len;
 };
@@ -37,8 +37,7 @@ static void put16(uint8_t *p, size_t v)
 
 static struct pkt_spec udp_spec(int family)
 {
-	struct pkt_spec s = { .l4proto = IPPROTO_UDP, .sport = 40000,
-			      .dport = 443, .payload = 18 };
+	struct pkt_spec s = { .l4proto = IPPROTO_UDP, .sport = 40000, .dport = 443, .payload = 18 };
 	uint8_t f;
 
 	if (family == 4) {
@@ -120,7 +119,8 @@ static void build_shapes(struct shape *sh)
 	s.n_mpls = 4;
 	shape_from(&sh[2], &s);
 	sh[3] = (struct shape){ .name = "IPv4/UDP, 9000 bytes (multi-buffer at XDP)",
-				.base = 0, .xdp_only = true };
+				.base = 0,
+				.xdp_only = true };
 	shape_jumbo(&sh[3], 4);
 	sh[4] = (struct shape){ .name = "IPv6/UDP", .base = 4 };
 	s = udp_spec(6);
@@ -133,14 +133,15 @@ static void build_shapes(struct shape *sh)
 	s.n_mpls = 4;
 	shape_from(&sh[6], &s);
 	sh[7] = (struct shape){ .name = "IPv6, UDP header in an XDP fragment",
-				.base = 4, .xdp_only = true };
+				.base = 4,
+				.xdp_only = true };
 	shape_jumbo(&sh[7], 6);
 }
 
 static double run_ns(int fd, const struct shape *sh, unsigned repeat)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = sh->data,
-		    .data_size_in = (__u32)sh->len, .repeat = repeat);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = sh->data, .data_size_in = (__u32)sh->len,
+		    .repeat = repeat);
 
 	if (bpf_prog_test_run_opts(fd, &opts))
 		return -1;
@@ -154,8 +155,8 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void bench_parse_shapes(const struct parse_prog *progs, size_t n_progs,
-			unsigned reps, unsigned repeat)
+void bench_parse_shapes(const struct parse_prog *progs, size_t n_progs, unsigned reps,
+			unsigned repeat)
 {
 	static double samples[PROGS][SHAPES][64];
 	struct shape sh[SHAPES];
@@ -170,8 +171,10 @@ void bench_parse_shapes(const struct parse_prog *progs, size_t n_progs,
 	for (unsigned r = 0; r < reps; r++)
 		for (size_t s = 0; s < SHAPES; s++)
 			for (size_t p = 0; p < n_progs; p++)
-				samples[p][s][r] = sh[s].data && !(sh[s].xdp_only && progs[p].tc) ?
-							   run_ns(progs[p].fd, &sh[s], repeat * 20) : -1;
+				samples[p][s][r] =
+					sh[s].data && !(sh[s].xdp_only && progs[p].tc)
+						? run_ns(progs[p].fd, &sh[s], repeat * 20)
+						: -1;
 	printf("\n# parse cost by frame shape: ns per frame, median of %u (x the plain frame of its family, same program)\n",
 	       reps);
 	printf("%-44s", "frame");

@@ -16,7 +16,7 @@ struct parse_prog {
 /* Prints ns per frame for the parser's deepest walks and multi-buffer
  * frames, each as a ratio to the plain frame of its family. The edgefw
  * programs classify with the instance's ruleset in force. */
-void bench_parse_shapes(const struct parse_prog *progs, size_t n_progs,
-			unsigned reps, unsigned repeat);
+void bench_parse_shapes(const struct parse_prog *progs, size_t n_progs, unsigned reps,
+			unsigned repeat);
 
 #endif

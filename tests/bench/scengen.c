@@ -49,15 +49,18 @@ void random_prefix(uint8_t family, struct ef_prefix *p)
 	 * networks, and a few prefixes between /25 and /31. */
 	if (family == EF_AF_INET) {
 		p->addr[0] = (uint8_t)(1 + rnd() % 223);
-		p->len = r < 60 ? 32 : r < 80 ? 24 : r < 95 ? (uint8_t)(16 + rnd() % 8) :
-			 r < 99 ? (uint8_t)(8 + rnd() % 8) : (uint8_t)(25 + rnd() % 7);
+		p->len = r < 60   ? 32
+			 : r < 80 ? 24
+			 : r < 95 ? (uint8_t)(16 + rnd() % 8)
+			 : r < 99 ? (uint8_t)(8 + rnd() % 8)
+				  : (uint8_t)(25 + rnd() % 7);
 	} else {
 		p->addr[0] = 0x20;
 		p->addr[1] = (uint8_t)(rnd() & 0x0f);
 		p->len = r < 60 ? 128 : r < 85 ? 64 : (uint8_t)(32 + rnd() % 32);
 	}
 	for (unsigned b = p->len; b < bits; b++)
-		p->addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+		p->addr[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
 }
 
 void host_in(const struct ef_prefix *p, uint8_t out[16])
@@ -70,13 +73,11 @@ void host_in(const struct ef_prefix *p, uint8_t out[16])
 			out[b / 8] |= (uint8_t)(0x80 >> (b % 8));
 }
 
-static const uint16_t dports[] = { 22, 25, 53, 80, 123, 443, 993, 3306,
-				   5432, 6379, 8080, 8443 };
+static const uint16_t dports[] = { 22, 25, 53, 80, 123, 443, 993, 3306, 5432, 6379, 8080, 8443 };
 
 /* Rule 0 drops the blocklist; rules 1..n each allow or drop one service
  * (destination address, protocol, port); the default drops. */
-int build_ruleset(const struct scenario *sc, struct ef_ruleset *rs,
-			 struct ef_prefix_list *block)
+int build_ruleset(const struct scenario *sc, struct ef_ruleset *rs, struct ef_prefix_list *block)
 {
 	struct ef_diag d = {};
 	int ret = 0;
@@ -145,4 +146,3 @@ void free_ruleset(struct ef_ruleset *rs, struct ef_prefix_list *block)
 	free(rs->rules);
 	ef_prefix_list_free(block);
 }
-

@@ -11,8 +11,8 @@
 struct scenario {
 	const char *name;
 	uint8_t family;
-	size_t prefixes; /* in the source blocklist */
-	size_t rules;    /* multi-field rules after it */
+	size_t prefixes;  /* in the source blocklist */
+	size_t rules;     /* multi-field rules after it */
 	const char *list; /* a list file instead of generated prefixes */
 };
 
@@ -32,8 +32,7 @@ void host_in(const struct ef_prefix *p, uint8_t out[16]);
  * ones); rules 1..sc->rules each allow or drop one service (destination
  * address, protocol, port); the default drops. Returns 0 or a negative
  * errno (a list file that does not load). */
-int build_ruleset(const struct scenario *sc, struct ef_ruleset *rs,
-		  struct ef_prefix_list *block);
+int build_ruleset(const struct scenario *sc, struct ef_ruleset *rs, struct ef_prefix_list *block);
 
 void free_ruleset(struct ef_ruleset *rs, struct ef_prefix_list *block);
 

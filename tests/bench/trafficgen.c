@@ -109,8 +109,8 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static unsigned long parse_num(const char *s, const char *what,
-			       unsigned long min, unsigned long max)
+static unsigned long parse_num(const char *s, const char *what, unsigned long min,
+			       unsigned long max)
 {
 	char *end;
 	unsigned long v;
@@ -118,8 +118,7 @@ static unsigned long parse_num(const char *s, const char *what,
 	errno = 0;
 	v = strtoul(s, &end, 0);
 	if (errno || *end || end == s || v < min || v > max) {
-		fprintf(stderr, "trafficgen: bad %s '%s' (%lu..%lu)\n", what, s,
-			min, max);
+		fprintf(stderr, "trafficgen: bad %s '%s' (%lu..%lu)\n", what, s, min, max);
 		exit(2);
 	}
 	return v;
@@ -141,9 +140,8 @@ static int if_mac(const char *ifname, unsigned char mac[ETH_ALEN])
 	return ret;
 }
 
-static void build_frame(unsigned char *f, const unsigned char *dmac,
-			const unsigned char *smac, struct in_addr dst,
-			uint16_t dport)
+static void build_frame(unsigned char *f, const unsigned char *dmac, const unsigned char *smac,
+			struct in_addr dst, uint16_t dport)
 {
 	struct ethhdr *eth = (struct ethhdr *)f;
 	struct iphdr *ip = (struct iphdr *)(eth + 1);
@@ -186,12 +184,14 @@ static long read_flows(const char *path, struct trafficgen_flow *v)
 		    sscanf(line, "%u %63s %63s %u %u", &proto, src, dst, &sport, &dport) != 5 ||
 		    proto > 255 || sport > 65535 || dport > 65535 ||
 		    inet_pton(AF_INET, src, &s) != 1 || inet_pton(AF_INET, dst, &d) != 1) {
-			fprintf(stderr, "trafficgen: %s:%ld: not \"PROTO SRC DST SPORT DPORT\" (IPv4, at most %d flows)\n",
+			fprintf(stderr,
+				"trafficgen: %s:%ld: not \"PROTO SRC DST SPORT DPORT\" (IPv4, at most %d flows)\n",
 				path, lineno, TRAFFICGEN_MAX_FLOWS);
 			fclose(f);
 			return -1;
 		}
-		v[n++] = (struct trafficgen_flow){ .src = s.s_addr, .dst = d.s_addr,
+		v[n++] = (struct trafficgen_flow){ .src = s.s_addr,
+						   .dst = d.s_addr,
 						   .sport = htons((uint16_t)sport),
 						   .dport = htons((uint16_t)dport),
 						   .proto = (uint8_t)proto };
@@ -208,7 +208,8 @@ static int fill_flows(struct trafficgen_bpf *skel, const struct trafficgen_flow 
 
 	for (__u32 k = 0; k < (__u32)n; k++)
 		if (bpf_map_update_elem(fd, &k, &v[k], BPF_ANY)) {
-			fprintf(stderr, "trafficgen: filling the flow table: %s\n", strerror(errno));
+			fprintf(stderr, "trafficgen: filling the flow table: %s\n",
+				strerror(errno));
 			return -1;
 		}
 	return 0;
@@ -252,7 +253,8 @@ static void rewrite_frame(unsigned char *f, const struct gen_opts *o, size_t k)
 		} else {
 			udp->source = fl->sport;
 			udp->dest = fl->dport;
-			udp->len = htons((uint16_t)(FRAME_LEN - sizeof(struct ethhdr) - sizeof(*ip)));
+			udp->len =
+				htons((uint16_t)(FRAME_LEN - sizeof(struct ethhdr) - sizeof(*ip)));
 			udp->check = 0;
 		}
 	} else {
@@ -269,8 +271,7 @@ static void rewrite_frame(unsigned char *f, const struct gen_opts *o, size_t k)
 /* The distinct frames the generator cycles through: one per flow, or one
  * per source of the prefix walk (at most PACKET_MAX_FRAMES). */
 #define PACKET_MAX_FRAMES (1u << 18)
-static int run_packet(const struct gen_opts *o, const unsigned char *tmpl,
-		      struct gen_result *r)
+static int run_packet(const struct gen_opts *o, const unsigned char *tmpl, struct gen_result *r)
 {
 	size_t n = o->n_flow ? (size_t)o->n_flow : o->n_prefixes * o->hosts;
 	struct pktsend_result pr;
@@ -306,8 +307,7 @@ static void wait_until(double due)
 /* Live frames: -EPERM/-EINVAL/-EOPNOTSUPP from the first call mean the
  * kernel refuses the mode (the caller may fall back), anything else is an
  * error. */
-static int run_live(const struct gen_opts *o, unsigned char *tmpl,
-		    struct gen_result *r)
+static int run_live(const struct gen_opts *o, unsigned char *tmpl, struct gen_result *r)
 {
 	struct trafficgen_bpf *skel;
 	struct xdp_md ctx_in = {};
@@ -345,11 +345,10 @@ static int run_live(const struct gen_opts *o, unsigned char *tmpl,
 	t0 = now_s();
 	due = t0;
 	while (!stop && elapsed < o->seconds) {
-		LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = tmpl,
-			    .data_size_in = FRAME_LEN, .ctx_in = &ctx_in,
-			    .ctx_size_in = sizeof(ctx_in),
-			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
-			    .batch_size = (uint32_t)o->batch, .repeat = repeat);
+		LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = tmpl, .data_size_in = FRAME_LEN,
+			    .ctx_in = &ctx_in, .ctx_size_in = sizeof(ctx_in),
+			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = (uint32_t)o->batch,
+			    .repeat = repeat);
 
 		if (o->pps > 0) {
 			wait_until(due);
@@ -378,29 +377,29 @@ static int run_live(const struct gen_opts *o, unsigned char *tmpl,
 
 static void parse_args(int argc, char **argv, struct gen_opts *o)
 {
-	static const struct option opts[] = {
-		{ "dev", required_argument, NULL, 'd' },
-		{ "dst-mac", required_argument, NULL, 'm' },
-		{ "dst", required_argument, NULL, 'a' },
-		{ "src-base", required_argument, NULL, 's' },
-		{ "prefixes", required_argument, NULL, 'n' },
-		{ "prefix-step", required_argument, NULL, 'p' },
-		{ "hosts", required_argument, NULL, 'h' },
-		{ "seconds", required_argument, NULL, 't' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ "dport", required_argument, NULL, 'P' },
-		{ "flows", required_argument, NULL, 'f' },
-		{ "pps", required_argument, NULL, 'r' },
-		{ "mode", required_argument, NULL, 'M' },
-		{ 0 }
-	};
+	static const struct option opts[] = { { "dev", required_argument, NULL, 'd' },
+					      { "dst-mac", required_argument, NULL, 'm' },
+					      { "dst", required_argument, NULL, 'a' },
+					      { "src-base", required_argument, NULL, 's' },
+					      { "prefixes", required_argument, NULL, 'n' },
+					      { "prefix-step", required_argument, NULL, 'p' },
+					      { "hosts", required_argument, NULL, 'h' },
+					      { "seconds", required_argument, NULL, 't' },
+					      { "batch", required_argument, NULL, 'b' },
+					      { "dport", required_argument, NULL, 'P' },
+					      { "flows", required_argument, NULL, 'f' },
+					      { "pps", required_argument, NULL, 'r' },
+					      { "mode", required_argument, NULL, 'M' },
+					      { 0 } };
 	struct ether_addr *dmac_p = NULL;
 	bool have_dst = false, have_src = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': o->dev = optarg; break;
+		case 'd':
+			o->dev = optarg;
+			break;
 		case 'm':
 			dmac_p = ether_aton(optarg);
 			if (!dmac_p) {
@@ -409,27 +408,47 @@ static void parse_args(int argc, char **argv, struct gen_opts *o)
 			}
 			memcpy(o->dmac, dmac_p, ETH_ALEN);
 			break;
-		case 'a': have_dst = inet_pton(AF_INET, optarg, &o->dst) == 1; break;
-		case 's': have_src = inet_pton(AF_INET, optarg, &o->src_base) == 1; break;
-		case 'n': o->n_prefixes = parse_num(optarg, "--prefixes", 1, 1u << 24); break;
-		case 'p': o->step = parse_num(optarg, "--prefix-step", 1, 1u << 24); break;
-		case 'h': o->hosts = parse_num(optarg, "--hosts", 1, 1u << 24); break;
-		case 't': o->seconds = (double)parse_num(optarg, "--seconds", 1, 600); break;
+		case 'a':
+			have_dst = inet_pton(AF_INET, optarg, &o->dst) == 1;
+			break;
+		case 's':
+			have_src = inet_pton(AF_INET, optarg, &o->src_base) == 1;
+			break;
+		case 'n':
+			o->n_prefixes = parse_num(optarg, "--prefixes", 1, 1u << 24);
+			break;
+		case 'p':
+			o->step = parse_num(optarg, "--prefix-step", 1, 1u << 24);
+			break;
+		case 'h':
+			o->hosts = parse_num(optarg, "--hosts", 1, 1u << 24);
+			break;
+		case 't':
+			o->seconds = (double)parse_num(optarg, "--seconds", 1, 600);
+			break;
 		/* The kernel's limit for live frames is 256. */
-		case 'b': o->batch = parse_num(optarg, "--batch", 1, 256); break;
-		case 'P': o->dport = parse_num(optarg, "--dport", 1, 65535); break;
-		case 'r': o->pps = (double)parse_num(optarg, "--pps", 1000, 100000000); break;
+		case 'b':
+			o->batch = parse_num(optarg, "--batch", 1, 256);
+			break;
+		case 'P':
+			o->dport = parse_num(optarg, "--dport", 1, 65535);
+			break;
+		case 'r':
+			o->pps = (double)parse_num(optarg, "--pps", 1000, 100000000);
+			break;
 		case 'f':
 			o->n_flow = read_flows(optarg, o->flows);
 			if (o->n_flow < 0)
 				exit(2);
 			break;
 		case 'M':
-			if (strcmp(optarg, "auto") && strcmp(optarg, "live") && strcmp(optarg, "packet"))
+			if (strcmp(optarg, "auto") && strcmp(optarg, "live") &&
+			    strcmp(optarg, "packet"))
 				usage();
 			o->mode = optarg;
 			break;
-		default: usage();
+		default:
+			usage();
 		}
 	}
 	if (optind != argc || !o->dev || !dmac_p || !have_dst || !have_src)
@@ -443,8 +462,13 @@ static void parse_args(int argc, char **argv, struct gen_opts *o)
 int main(int argc, char **argv)
 {
 	static struct trafficgen_flow flow_v[TRAFFICGEN_MAX_FLOWS];
-	struct gen_opts o = { .flows = flow_v, .n_prefixes = 1, .step = 256,
-			      .hosts = 254, .batch = 64, .dport = 9, .seconds = 3,
+	struct gen_opts o = { .flows = flow_v,
+			      .n_prefixes = 1,
+			      .step = 256,
+			      .hosts = 254,
+			      .batch = 64,
+			      .dport = 9,
+			      .seconds = 3,
 			      .mode = "auto" };
 	unsigned char smac[ETH_ALEN], frame[FRAME_LEN];
 	struct gen_result r = {};

@@ -40,8 +40,7 @@ void xdpfilter_stop(void)
 	xf.loaded = false;
 	/* Removes the program and, as the last user, its pins. */
 	if (system("xdp-filter unload " XF_IFNAME " >/dev/null"))
-		fprintf(stderr, "microbench: xdp-filter unload failed; check %s\n",
-			XF_PINS);
+		fprintf(stderr, "microbench: xdp-filter unload failed; check %s\n", XF_PINS);
 	close(xf.v4);
 	close(xf.v6);
 	close(xf.ports);
@@ -117,8 +116,7 @@ static int empty_hash(int fd)
 
 /* Adds the single addresses (/32, /128) of f with flag; an address already
  * there for the other field gets both flags. */
-static int fill_addrs(const struct ef_addr_field *f, uint64_t flag,
-		      struct xdpfilter_counts *n)
+static int fill_addrs(const struct ef_addr_field *f, uint64_t flag, struct xdpfilter_counts *n)
 {
 	for (size_t i = 0; !f->any && i < f->n; i++) {
 		const struct ef_prefix *p = &f->v[i];
@@ -130,7 +128,9 @@ static int fill_addrs(const struct ef_addr_field *f, uint64_t flag,
 			continue;
 		n->single++;
 		if (!bpf_map_lookup_elem(fd, p->addr, xf.vals)) {
-			ret = (xf.vals[0] & flag) ? 0 : put(fd, p->addr, (xf.vals[0] & 0xff) | flag, BPF_EXIST);
+			ret = (xf.vals[0] & flag)
+				      ? 0
+				      : put(fd, p->addr, (xf.vals[0] & 0xff) | flag, BPF_EXIST);
 			if (ret)
 				return ret;
 			continue;
@@ -150,8 +150,7 @@ static int fill_addrs(const struct ef_addr_field *f, uint64_t flag,
 
 /* Sets the port array to the destination ports of rules [first, n), only
  * writing the ports that change: it has 65536 slots. */
-static int fill_ports(const struct ef_ruleset *rs, size_t first,
-		      struct xdpfilter_counts *n)
+static int fill_ports(const struct ef_ruleset *rs, size_t first, struct xdpfilter_counts *n)
 {
 	static uint8_t want[65536];
 	int ret;

@@ -12,10 +12,10 @@ struct ef_ruleset;
  * it has no batch command, and one `xdp-filter ip` per address takes
  * minutes for 60k addresses. */
 struct xdpfilter_counts {
-	size_t addrs;      /* exact addresses loaded */
-	size_t single;     /* /32 or /128 in the blocklist */
-	size_t prefixes;   /* in the blocklist: the rest cannot be expressed */
-	size_t capacity;   /* its address map's max_entries */
+	size_t addrs;    /* exact addresses loaded */
+	size_t single;   /* /32 or /128 in the blocklist */
+	size_t prefixes; /* in the blocklist: the rest cannot be expressed */
+	size_t capacity; /* its address map's max_entries */
 	size_t ports;
 };
 

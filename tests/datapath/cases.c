@@ -11,8 +11,7 @@
 
 #include "dp.h"
 
-static const char *const hook_label[EDGEFW_HOOK_COUNT] = { "xdp", "tc-ingress",
-							    "tc-egress" };
+static const char *const hook_label[EDGEFW_HOOK_COUNT] = { "xdp", "tc-ingress", "tc-egress" };
 static const char *const verdict_label[] = { "pass", "drop", "redirect", "error" };
 
 void spec_addrs(struct pkt_spec *s, const char *src, const char *dst);
@@ -20,8 +19,7 @@ void spec_addrs(struct pkt_spec *s, const char *src, const char *dst)
 {
 	uint8_t f1, f2;
 
-	if (parse_addr(src, &f1, s->saddr) || parse_addr(dst, &f2, s->daddr) ||
-	    f1 != f2) {
+	if (parse_addr(src, &f1, s->saddr) || parse_addr(dst, &f2, s->daddr) || f1 != f2) {
 		fprintf(stderr, "bad test addresses %s %s\n", src, dst);
 		return;
 	}
@@ -29,8 +27,8 @@ void spec_addrs(struct pkt_spec *s, const char *src, const char *dst)
 }
 
 /* Checks the verdict of one frame on every hook in hooks (a bitmask). */
-static void expect(struct dp *dp, unsigned hooks, const char *desc,
-		   const struct pkt_spec *s, enum dp_verdict want)
+static void expect(struct dp *dp, unsigned hooks, const char *desc, const struct pkt_spec *s,
+		   enum dp_verdict want)
 {
 	struct pkt p;
 
@@ -41,25 +39,24 @@ static void expect(struct dp *dp, unsigned hooks, const char *desc,
 		if (!(hooks & (1u << h)))
 			continue;
 		got = dp_run(dp, h, &p);
-		tap(got == want, "%s: %s (%s, want %s)", hook_label[h], desc,
-		    verdict_label[got], verdict_label[want]);
+		tap(got == want, "%s: %s (%s, want %s)", hook_label[h], desc, verdict_label[got],
+		    verdict_label[want]);
 	}
 }
 
 static struct pkt_spec udp(const char *src, const char *dst, uint16_t dport)
 {
-	struct pkt_spec s = { .l4proto = IPPROTO_UDP, .sport = 40000,
-			      .dport = dport, .payload = 8 };
+	struct pkt_spec s = { .l4proto = IPPROTO_UDP, .sport = 40000, .dport = dport, .payload = 8 };
 
 	spec_addrs(&s, src, dst);
 	return s;
 }
 
-static struct pkt_spec tcp(const char *src, const char *dst, uint16_t dport,
-			   uint8_t flags)
+static struct pkt_spec tcp(const char *src, const char *dst, uint16_t dport, uint8_t flags)
 {
-	struct pkt_spec s = { .l4proto = IPPROTO_TCP, .sport = 40000,
-			      .dport = dport, .tcp_flags = flags };
+	struct pkt_spec s = {
+		.l4proto = IPPROTO_TCP, .sport = 40000, .dport = dport, .tcp_flags = flags
+	};
 
 	spec_addrs(&s, src, dst);
 	return s;
@@ -76,27 +73,26 @@ static struct pkt_spec icmp(const char *src, const char *dst, uint8_t type)
 
 #define ALL ((1u << EDGEFW_HOOK_COUNT) - 1)
 
-static const char *const addr_rules =
-	"version: 1\n"
-	"defaults: {xdp: pass, tc-ingress: pass, tc-egress: pass}\n"
-	"rules:\n"
-	"  - name: drop-v4\n"
-	"    src: 10.200.1.64/28\n"
-	"    action: drop\n"
-	"  - name: pass-inner\n"
-	"    src: 10.200.1.66\n"
-	"    dst: 10.200.2.2\n"
-	"    action: pass\n"
-	"  - name: drop-v6\n"
-	"    src: fd00:200:1::40/124\n"
-	"    action: drop\n"
-	"  - name: drop-dst\n"
-	"    dst: [10.200.9.0/24, \"2001:db8:9::/48\"]\n"
-	"    action: drop\n"
-	"  - name: to-lo\n"
-	"    src: 10.77.0.0/16\n"
-	"    action: redirect\n"
-	"    to: lo\n";
+static const char *const addr_rules = "version: 1\n"
+				      "defaults: {xdp: pass, tc-ingress: pass, tc-egress: pass}\n"
+				      "rules:\n"
+				      "  - name: drop-v4\n"
+				      "    src: 10.200.1.64/28\n"
+				      "    action: drop\n"
+				      "  - name: pass-inner\n"
+				      "    src: 10.200.1.66\n"
+				      "    dst: 10.200.2.2\n"
+				      "    action: pass\n"
+				      "  - name: drop-v6\n"
+				      "    src: fd00:200:1::40/124\n"
+				      "    action: drop\n"
+				      "  - name: drop-dst\n"
+				      "    dst: [10.200.9.0/24, \"2001:db8:9::/48\"]\n"
+				      "    action: drop\n"
+				      "  - name: to-lo\n"
+				      "    src: 10.77.0.0/16\n"
+				      "    action: redirect\n"
+				      "    to: lo\n";
 
 static void test_addresses(struct dp *dp)
 {
@@ -133,10 +129,9 @@ static void test_addresses(struct dp *dp)
 	for (int i = 0; i < 5; i++)
 		dp_run(dp, EDGEFW_HOOK_XDP, &p);
 	after = dp_rule_counter(dp, "drop-v4");
-	tap(after.packets - before.packets == 5 &&
-	    after.bytes - before.bytes == 5 * p.len,
-	    "rule counter counts 5 packets of %zu bytes (got %llu, %llu bytes)",
-	    p.len, (unsigned long long)(after.packets - before.packets),
+	tap(after.packets - before.packets == 5 && after.bytes - before.bytes == 5 * p.len,
+	    "rule counter counts 5 packets of %zu bytes (got %llu, %llu bytes)", p.len,
+	    (unsigned long long)(after.packets - before.packets),
 	    (unsigned long long)(after.bytes - before.bytes));
 
 	/* ARP and neighbour discovery pass by policy, even from a blocked
@@ -202,7 +197,8 @@ static void test_fields(struct dp *dp)
 	s = udp("192.0.2.1", "198.51.100.1", 7);
 	expect(dp, 1u << EDGEFW_HOOK_TC_EGRESS, "interfaces glob l? matches lo", &s, DP_DROP);
 	s = udp("192.0.2.1", "198.51.100.1", 8);
-	expect(dp, 1u << EDGEFW_HOOK_TC_EGRESS, "interfaces eth* does not match lo: next rule", &s, DP_PASS);
+	expect(dp, 1u << EDGEFW_HOOK_TC_EGRESS, "interfaces eth* does not match lo: next rule", &s,
+	       DP_PASS);
 	s = icmp("192.0.2.1", "198.51.100.1", 8);
 	expect(dp, ALL, "ICMP echo request", &s, DP_DROP);
 	s = icmp("192.0.2.1", "198.51.100.1", 0);
@@ -321,5 +317,6 @@ void dp_test_stale_pins(void)
 		}
 	}
 	ret = ef_instance_open(name, 0, &inst);
-	tap(ret == 0 && ef_instance_destroy(&inst) == 0, "and accepted again once the version matches");
+	tap(ret == 0 && ef_instance_destroy(&inst) == 0,
+	    "and accepted again once the version matches");
 }

@@ -19,27 +19,26 @@ void spec_addrs(struct pkt_spec *s, const char *src, const char *dst);
 
 #define NS 1000000000ull
 
-static const char *const ct_rules =
-	"version: 1\n"
-	"defaults: {xdp: drop, tc-ingress: drop, tc-egress: pass}\n"
-	"rules:\n"
-	"  - name: replies\n"
-	"    hooks: [xdp, tc-ingress]\n"
-	"    state: [established, related]\n"
-	"    action: pass\n"
-	"  - name: ssh\n"
-	"    hooks: [xdp, tc-ingress]\n"
-	"    proto: tcp\n"
-	"    dport: 22\n"
-	"    state: new\n"
-	"    track: true\n"
-	"    action: pass\n"
-	"  - name: no-track-out\n"
-	"    hooks: tc-egress\n"
-	"    proto: udp\n"
-	"    dport: 5300\n"
-	"    track: false\n"
-	"    action: pass\n";
+static const char *const ct_rules = "version: 1\n"
+				    "defaults: {xdp: drop, tc-ingress: drop, tc-egress: pass}\n"
+				    "rules:\n"
+				    "  - name: replies\n"
+				    "    hooks: [xdp, tc-ingress]\n"
+				    "    state: [established, related]\n"
+				    "    action: pass\n"
+				    "  - name: ssh\n"
+				    "    hooks: [xdp, tc-ingress]\n"
+				    "    proto: tcp\n"
+				    "    dport: 22\n"
+				    "    state: new\n"
+				    "    track: true\n"
+				    "    action: pass\n"
+				    "  - name: no-track-out\n"
+				    "    hooks: tc-egress\n"
+				    "    proto: udp\n"
+				    "    dport: 5300\n"
+				    "    track: false\n"
+				    "    action: pass\n";
 
 /* The same without the ssh service. */
 static const char *const ct_rules_no_ssh =
@@ -57,14 +56,12 @@ struct fam {
 };
 
 static const struct fam fams[2] = {
-	{ "v4", "192.0.2.10", "198.51.100.20", "203.0.113.5", IPPROTO_ICMP,
-	  8, 0, 3, 4 },
-	{ "v6", "2001:db8::10", "2001:db8:1::20", "2001:db8:2::5", IPPROTO_ICMPV6,
-	  128, 129, 2, 0 },
+	{ "v4", "192.0.2.10", "198.51.100.20", "203.0.113.5", IPPROTO_ICMP, 8, 0, 3, 4 },
+	{ "v6", "2001:db8::10", "2001:db8:1::20", "2001:db8:2::5", IPPROTO_ICMPV6, 128, 129, 2, 0 },
 };
 
-static enum dp_verdict run_spec(struct dp *dp, uint32_t hook,
-				const struct pkt_spec *s, uint16_t echo_id)
+static enum dp_verdict run_spec(struct dp *dp, uint32_t hook, const struct pkt_spec *s,
+				uint16_t echo_id)
 {
 	struct pkt p;
 
@@ -76,23 +73,24 @@ static enum dp_verdict run_spec(struct dp *dp, uint32_t hook,
 	return dp_run(dp, hook, &p);
 }
 
-static struct pkt_spec l4(const char *src, const char *dst, uint8_t proto,
-			  uint16_t sport, uint16_t dport, uint8_t flags)
+static struct pkt_spec l4(const char *src, const char *dst, uint8_t proto, uint16_t sport,
+			  uint16_t dport, uint8_t flags)
 {
-	struct pkt_spec s = { .l4proto = proto, .sport = sport, .dport = dport,
-			      .tcp_flags = flags, .payload = 8 };
+	struct pkt_spec s = {
+		.l4proto = proto, .sport = sport, .dport = dport, .tcp_flags = flags, .payload = 8
+	};
 
 	spec_addrs(&s, src, dst);
 	return s;
 }
 
-static void expect(struct dp *dp, uint32_t hook, const struct pkt_spec *s,
-		   uint16_t echo_id, enum dp_verdict want, const char *desc)
+static void expect(struct dp *dp, uint32_t hook, const struct pkt_spec *s, uint16_t echo_id,
+		   enum dp_verdict want, const char *desc)
 {
 	enum dp_verdict got = run_spec(dp, hook, s, echo_id);
 
-	tap(got == want, "conntrack %s: %s (%s, want %s)", dp_hook_name(hook),
-	    desc, dp_verdict_name(got), dp_verdict_name(want));
+	tap(got == want, "conntrack %s: %s (%s, want %s)", dp_hook_name(hook), desc,
+	    dp_verdict_name(got), dp_verdict_name(want));
 }
 
 struct find_ctx {
@@ -121,8 +119,10 @@ static uint8_t cur_family = 4;
 static bool find_flow(struct dp *dp, uint8_t proto, uint16_t p1, uint16_t p2,
 		      struct ef_ct_flow *out)
 {
-	struct find_ctx x = { .f = { .family = cur_family, .proto = proto,
-				     .has_proto = true, .port = p1,
+	struct find_ctx x = { .f = { .family = cur_family,
+				     .proto = proto,
+				     .has_proto = true,
+				     .port = p1,
 				     .has_port = true },
 			      .other_port = p2 };
 
@@ -156,16 +156,15 @@ static uint64_t ct_stat(struct dp *dp, unsigned idx)
 	return ef_ct_read_counters(&dp->inst, &c) ? 0 : c.v[idx];
 }
 
-static void check_flow(struct dp *dp, uint8_t proto, uint16_t p1, uint16_t p2,
-		       uint8_t flow, bool confirmed, const char *desc)
+static void check_flow(struct dp *dp, uint8_t proto, uint16_t p1, uint16_t p2, uint8_t flow,
+		       bool confirmed, const char *desc)
 {
 	struct ef_ct_flow fl;
 	bool ok = find_flow(dp, proto, p1, p2, &fl);
 
 	tap(ok && fl.e.flow == flow && fl.confirmed == confirmed,
 	    "conntrack: %s (found %d, state %s, %s; want %s, %s)", desc, ok,
-	    ok ? ef_ct_flow_name(fl.e.flow) : "-",
-	    ok && fl.confirmed ? "confirmed" : "unconfirmed",
+	    ok ? ef_ct_flow_name(fl.e.flow) : "-", ok && fl.confirmed ? "confirmed" : "unconfirmed",
 	    ef_ct_flow_name(flow), confirmed ? "confirmed" : "unconfirmed");
 }
 
@@ -198,12 +197,10 @@ static void test_tcp(struct dp *dp, const struct fam *f)
 	expect(dp, EDGEFW_HOOK_TC_INGRESS, &s, 0, DP_PASS, "data from the server");
 	s = l4(R, H, IPPROTO_TCP, 443, 40000, 0x11);
 	expect(dp, EDGEFW_HOOK_XDP, &s, 0, DP_PASS, "the server's FIN");
-	check_flow(dp, IPPROTO_TCP, 40000, 443, EDGEFW_CTF_TCP_FIN, true,
-		   "one FIN: closing");
+	check_flow(dp, IPPROTO_TCP, 40000, 443, EDGEFW_CTF_TCP_FIN, true, "one FIN: closing");
 	s = l4(H, R, IPPROTO_TCP, 40000, 443, 0x11);
 	expect(dp, EDGEFW_HOOK_TC_EGRESS, &s, 0, DP_PASS, "the host's FIN");
-	check_flow(dp, IPPROTO_TCP, 40000, 443, EDGEFW_CTF_TCP_CLOSED, true,
-		   "both FINs: closed");
+	check_flow(dp, IPPROTO_TCP, 40000, 443, EDGEFW_CTF_TCP_CLOSED, true, "both FINs: closed");
 	s = l4(R, H, IPPROTO_TCP, 443, 40000, 0x10);
 	expect(dp, EDGEFW_HOOK_XDP, &s, 0, DP_PASS, "the last ACK, within the closed timeout");
 	if (find_flow(dp, IPPROTO_TCP, 40000, 443, &fl))
@@ -243,7 +240,8 @@ static void test_udp(struct dp *dp, const struct fam *f)
 	if (find_flow(dp, IPPROTO_UDP, 40000, 53, &fl))
 		age_flow(dp, &fl, EDGEFW_CT_TO_UDP + 5);
 	s = l4(R, H, IPPROTO_UDP, 53, 40000, 0);
-	expect(dp, EDGEFW_HOOK_XDP, &s, 0, DP_PASS, "a replied flow outlives the unreplied timeout");
+	expect(dp, EDGEFW_HOOK_XDP, &s, 0, DP_PASS,
+	       "a replied flow outlives the unreplied timeout");
 	if (find_flow(dp, IPPROTO_UDP, 40000, 53, &fl))
 		age_flow(dp, &fl, EDGEFW_CT_TO_UDP_REPLIED + 1);
 	expect(dp, EDGEFW_HOOK_XDP, &s, 0, DP_DROP, "but not the replied one");
@@ -256,7 +254,8 @@ static void test_udp(struct dp *dp, const struct fam *f)
 	expect(dp, EDGEFW_HOOK_XDP, &s, 0, DP_DROP, "an answer after the unreplied timeout");
 
 	s = l4(H, R, IPPROTO_UDP, 40003, 5300, 0);
-	expect(dp, EDGEFW_HOOK_TC_EGRESS, &s, 0, DP_PASS, "a datagram a 'track: false' rule passes");
+	expect(dp, EDGEFW_HOOK_TC_EGRESS, &s, 0, DP_PASS,
+	       "a datagram a 'track: false' rule passes");
 	tap(!find_flow(dp, IPPROTO_UDP, 40003, 5300, &fl),
 	    "conntrack: %s 'track: false' recorded no flow", f->tag);
 	s = l4(R, H, IPPROTO_UDP, 5300, 40003, 0);
@@ -264,8 +263,8 @@ static void test_udp(struct dp *dp, const struct fam *f)
 }
 
 /* An ICMP error from R quoting the packet H sent (H:sport -> R:dport). */
-static enum dp_verdict icmp_error(struct dp *dp, const struct fam *f,
-				  uint16_t sport, uint16_t dport)
+static enum dp_verdict icmp_error(struct dp *dp, const struct fam *f, uint16_t sport,
+				  uint16_t dport)
 {
 	struct pkt_spec s = { .payload = 56 }, q;
 	struct pkt p, inner;
@@ -307,11 +306,10 @@ static void test_icmp(struct dp *dp, const struct fam *f)
 	s = l4(H, R, IPPROTO_UDP, 40010, 53, 0);
 	run_spec(dp, EDGEFW_HOOK_TC_EGRESS, &s, 0);
 	rel = ct_stat(dp, EDGEFW_CTS_RELATED);
-	snprintf(d, sizeof(d), "%s an ICMP error quoting the host's datagram is related",
-		 f->tag);
+	snprintf(d, sizeof(d), "%s an ICMP error quoting the host's datagram is related", f->tag);
 	tap(icmp_error(dp, f, 40010, 53) == DP_PASS, "conntrack xdp: %s", d);
-	tap(ct_stat(dp, EDGEFW_CTS_RELATED) == rel + 1,
-	    "conntrack: %s it was counted as related", f->tag);
+	tap(ct_stat(dp, EDGEFW_CTS_RELATED) == rel + 1, "conntrack: %s it was counted as related",
+	    f->tag);
 	tap(icmp_error(dp, f, 40011, 53) == DP_DROP,
 	    "conntrack xdp: %s an ICMP error quoting no tracked flow is dropped", f->tag);
 }
@@ -385,7 +383,8 @@ static void test_flood(struct dp *dp)
 	tap(find_flow(dp, IPPROTO_TCP, 50000, 22, &fl) && fl.confirmed,
 	    "conntrack flood: the confirmed inbound connection is still in the table");
 	s = l4("203.0.113.5", "192.0.2.10", IPPROTO_TCP, 50000, 22, 0x18);
-	expect(dp, EDGEFW_HOOK_XDP, &s, 0, DP_PASS, "v4 the confirmed connection's data during the flood");
+	expect(dp, EDGEFW_HOOK_XDP, &s, 0, DP_PASS,
+	       "v4 the confirmed connection's data during the flood");
 }
 
 /* Reloads keep the table; one without the service removes the flows it
@@ -409,7 +408,8 @@ static void test_reload(struct dp *dp)
 	expect(dp, EDGEFW_HOOK_XDP, &s, 0, DP_DROP, "v4 so its data is dropped");
 	tap(find_flow(dp, IPPROTO_ICMP, 0x1234, 0x1234, &fl),
 	    "conntrack: the host's own flows stay (tc-egress still passes them)");
-	ret = dp_load_yaml(dp, "version: 1\nrules:\n  - name: a\n    proto: tcp\n    action: pass\n");
+	ret = dp_load_yaml(dp,
+			   "version: 1\nrules:\n  - name: a\n    proto: tcp\n    action: pass\n");
 	tap(!ret && !find_flow(dp, IPPROTO_ICMP, 0x1234, 0x1234, &fl),
 	    "conntrack: a ruleset that reads no state removes every flow");
 }

@@ -77,12 +77,11 @@ static void random_addr_field(struct ef_addr_field *f)
 		random_addr(p->family, p->addr);
 		p->len = (uint8_t)(chance(25) ? bits : below(bits + 1));
 		for (unsigned b = p->len; b < bits; b++)
-			p->addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+			p->addr[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
 	}
 }
 
-static const uint16_t port_pool[] = { 0, 1, 22, 53, 80, 443, 1023, 1024,
-				      8080, 32768, 65534, 65535 };
+static const uint16_t port_pool[] = { 0, 1, 22, 53, 80, 443, 1023, 1024, 8080, 32768, 65534, 65535 };
 #define N_PORTS (sizeof(port_pool) / sizeof(port_pool[0]))
 
 static uint16_t random_port(void)
@@ -125,8 +124,7 @@ static void random_rule(struct ef_rule *r, size_t i)
 		r->n_ifaces = 1 + below(2);
 		r->ifaces = xcalloc(r->n_ifaces, sizeof(*r->ifaces));
 		for (size_t k = 0; k < r->n_ifaces; k++)
-			snprintf(r->ifaces[k], sizeof(r->ifaces[k]), "%s",
-				 globs[below(5)]);
+			snprintf(r->ifaces[k], sizeof(r->ifaces[k]), "%s", globs[below(5)]);
 	}
 	random_addr_field(&r->src);
 	random_addr_field(&r->dst);
@@ -141,7 +139,8 @@ static void random_rule(struct ef_rule *r, size_t i)
 			set_proto(r, chance(50) ? IPPROTO_UDP : IPPROTO_SCTP);
 		random_port_field(&r->sport);
 		random_port_field(&r->dport);
-		if (kind == 2 && chance(50) && !(r->protos[IPPROTO_UDP / 8] & (1u << (IPPROTO_UDP % 8))) &&
+		if (kind == 2 && chance(50) &&
+		    !(r->protos[IPPROTO_UDP / 8] & (1u << (IPPROTO_UDP % 8))) &&
 		    !(r->protos[IPPROTO_SCTP / 8] & (1u << (IPPROTO_SCTP % 8)))) {
 			r->tcp_flags_mask = (uint8_t)(rnd() & 0x17);
 			r->tcp_flags_value = (uint8_t)(rnd() & r->tcp_flags_mask);
@@ -161,8 +160,7 @@ static void random_rule(struct ef_rule *r, size_t i)
 	r->frag = chance(80) ? EF_FRAG_ANY : (uint8_t)(1 + below(4));
 	r->states = chance(80) ? 0 : (uint8_t)(1 + below(EF_STATES_ALL));
 	r->action = chance(50) ? EDGEFW_ACT_DROP : EDGEFW_ACT_PASS;
-	r->track = r->action == EDGEFW_ACT_PASS ? (int8_t)below(3) - 1 :
-						  EF_TRACK_DEFAULT;
+	r->track = r->action == EDGEFW_ACT_PASS ? (int8_t)below(3) - 1 : EF_TRACK_DEFAULT;
 }
 
 static void random_ruleset(struct ef_ruleset *rs, unsigned max_rules)
@@ -195,8 +193,9 @@ static void free_ruleset(struct ef_ruleset *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
-static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP,
-				  IPPROTO_ICMP, IPPROTO_ICMPV6, 47, 4, 200 };
+static const uint8_t protos[] = {
+	IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_ICMP, IPPROTO_ICMPV6, 47, 4, 200
+};
 
 /* A random packet. */
 static void random_packet(struct pkt_spec *s)
@@ -227,8 +226,9 @@ void diff_packet_of(const struct pkt_spec *s, struct ef_packet *ep)
 	memcpy(ep->saddr, s->saddr, 16);
 	memcpy(ep->daddr, s->daddr, 16);
 	ep->l4proto = s->l4proto;
-	ep->frag = s->frag == 0 ? EDGEFW_FRAG_NONE :
-		   s->frag == 1 ? EDGEFW_FRAG_FIRST : EDGEFW_FRAG_LATER;
+	ep->frag = s->frag == 0   ? EDGEFW_FRAG_NONE
+		   : s->frag == 1 ? EDGEFW_FRAG_FIRST
+				  : EDGEFW_FRAG_LATER;
 	if (s->frag != 2) {
 		switch (s->l4proto) {
 		case IPPROTO_TCP:
@@ -285,9 +285,8 @@ static void dump_rule(const struct ef_ruleset *rs, size_t i)
 	const struct ef_rule *r = &rs->rules[i];
 
 	printf("# rule %zu (%s): action %u hooks %#x vlan %d frag %u states %#x track %d icmp %d/%d flags %#x/%#x proto_any %d",
-	       i, r->name, r->action, r->hooks, r->vlan, r->frag, r->states,
-	       r->track, r->icmp_type, r->icmp_code, r->tcp_flags_mask,
-	       r->tcp_flags_value, r->proto_any);
+	       i, r->name, r->action, r->hooks, r->vlan, r->frag, r->states, r->track, r->icmp_type,
+	       r->icmp_code, r->tcp_flags_mask, r->tcp_flags_value, r->proto_any);
 	for (unsigned p = 0; p < 256 && !r->proto_any; p++)
 		if (ef_rule_has_proto(r, (uint8_t)p))
 			printf(" %u", p);
@@ -307,17 +306,17 @@ static void dump(const struct ef_ruleset *rs, const struct ef_packet *ep, int ru
 	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 	int af = ep->family == EF_AF_INET ? AF_INET : AF_INET6;
 
-	printf("# defaults %u/%u/%u frag-policy %u\n", rs->default_action[0],
-	       rs->default_action[1], rs->default_action[2], rs->frag_policy);
+	printf("# defaults %u/%u/%u frag-policy %u\n", rs->default_action[0], rs->default_action[1],
+	       rs->default_action[2], rs->frag_policy);
 	for (size_t i = 0; i < rs->n_rules; i++)
 		if (rs->n_rules <= 64 || (int)i == rule)
 			dump_rule(rs, i);
 	inet_ntop(af, ep->saddr, sa, sizeof(sa));
 	inet_ntop(af, ep->daddr, da, sizeof(da));
 	printf("# packet %s -> %s proto %u frag %u ports %d %u/%u icmp %d %u/%u flags %d %#x vlan %d state %u\n",
-	       sa, da, ep->l4proto, ep->frag, ep->has_ports, ep->sport, ep->dport,
-	       ep->has_icmp, ep->icmp_type, ep->icmp_code, ep->has_tcp_flags,
-	       ep->tcp_flags, ep->vlan, ep->ct_state);
+	       sa, da, ep->l4proto, ep->frag, ep->has_ports, ep->sport, ep->dport, ep->has_icmp,
+	       ep->icmp_type, ep->icmp_code, ep->has_tcp_flags, ep->tcp_flags, ep->vlan,
+	       ep->ct_state);
 }
 
 static enum dp_verdict verdict_of(const struct ef_decision *d)
@@ -329,8 +328,7 @@ static enum dp_verdict verdict_of(const struct ef_decision *d)
 
 /* The counter a decision moves: the rule's, the hook's default, or the
  * fragment reason's. */
-static uint64_t decision_count(struct dp *dp, const struct ef_decision *d,
-			       uint32_t hook)
+static uint64_t decision_count(struct dp *dp, const struct ef_decision *d, uint32_t hook)
 {
 	if (d->by == EF_BY_RULE)
 		return dp_counter(dp, dp->inst.maps.rule_stats, dp->slot_of[d->rule]).packets;
@@ -339,12 +337,11 @@ static uint64_t decision_count(struct dp *dp, const struct ef_decision *d,
 	return dp_reason_counter(dp, EDGEFW_REASON_FRAGMENT).packets;
 }
 
-static void mismatch(struct diff_tally *t, const struct ef_ruleset *rs,
-		     const struct ef_packet *ep, int rule, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+static void mismatch(struct diff_tally *t, const struct ef_ruleset *rs, const struct ef_packet *ep,
+		     int rule, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void mismatch(struct diff_tally *t, const struct ef_ruleset *rs,
-		     const struct ef_packet *ep, int rule, const char *fmt, ...)
+static void mismatch(struct diff_tally *t, const struct ef_ruleset *rs, const struct ef_packet *ep,
+		     int rule, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -362,8 +359,8 @@ static void mismatch(struct diff_tally *t, const struct ef_ruleset *rs,
 
 /* One packet on one hook. Returns whether everything agreed. */
 static bool diff_one(struct dp *dp, const struct ef_ruleset *rs, const struct pkt *p,
-		     struct ef_packet *ep, uint32_t h, unsigned i,
-		     const struct diff_opts *o, uint64_t *hits, struct diff_tally *t)
+		     struct ef_packet *ep, uint32_t h, unsigned i, const struct diff_opts *o,
+		     uint64_t *hits, struct diff_tally *t)
 {
 	struct ef_decision d;
 	enum dp_verdict want, got;
@@ -374,8 +371,7 @@ static bool diff_one(struct dp *dp, const struct ef_ruleset *rs, const struct pk
 	ep->hook = h;
 	/* The tables are emptied after every run (below): each packet is
 	 * the first of its flow. */
-	ep->ct_state = ef_ruleset_ct_mode(rs) ? ef_ct_untracked_state(ep) :
-						EDGEFW_CT_NEW;
+	ep->ct_state = ef_ruleset_ct_mode(rs) ? ef_ct_untracked_state(ep) : EDGEFW_CT_NEW;
 	d = ef_decide(rs, ep);
 	rule = d.by == EF_BY_RULE ? d.rule : -1;
 	want = verdict_of(&d);
@@ -399,17 +395,18 @@ static bool diff_one(struct dp *dp, const struct ef_ruleset *rs, const struct pk
 			 o->label, i, h, got, want, rule);
 		ok = false;
 	} else if (o->per_packet_winner && decision_count(dp, &d, h) != before + 1) {
-		mismatch(t, rs, ep, rule, "%s packet %u hook %u: the reference's winner (rule %d, by %d) was not counted",
-			 o->label, i, h, rule, d.by);
+		mismatch(
+			t, rs, ep, rule,
+			"%s packet %u hook %u: the reference's winner (rule %d, by %d) was not counted",
+			o->label, i, h, rule, d.by);
 		ok = false;
 	}
 	t->runs++;
 	return ok;
 }
 
-bool diff_run(struct dp *dp, const struct ef_ruleset *rs, unsigned n,
-	      diff_next_fn next, void *ctx, const struct diff_opts *o,
-	      struct diff_tally *t)
+bool diff_run(struct dp *dp, const struct ef_ruleset *rs, unsigned n, diff_next_fn next, void *ctx,
+	      const struct diff_opts *o, struct diff_tally *t)
 {
 	uint64_t *hits = calloc(rs->n_rules ? rs->n_rules : 1, sizeof(*hits));
 	uint64_t *base = calloc(rs->n_rules ? rs->n_rules : 1, sizeof(*base));
@@ -435,8 +432,8 @@ bool diff_run(struct dp *dp, const struct ef_ruleset *rs, unsigned n,
 	/* The rule that matched, not just the verdict: every counter moved
 	 * by exactly the reference matcher's count. */
 	for (size_t i = 0; i < rs->n_rules; i++) {
-		uint64_t got = dp_counter(dp, dp->inst.maps.rule_stats,
-					  dp->slot_of[i]).packets - base[i];
+		uint64_t got =
+			dp_counter(dp, dp->inst.maps.rule_stats, dp->slot_of[i]).packets - base[i];
 
 		if (got != hits[i]) {
 			mismatch(t, rs, NULL, -1, "%s rule %s: counted %llu, reference %llu",
@@ -457,8 +454,7 @@ static void next_random(void *ctx, unsigned i, struct pkt_spec *s)
 	random_packet(s);
 }
 
-void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
-			  unsigned packets)
+void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets, unsigned packets)
 {
 	struct diff_tally t = { 0 };
 	unsigned bad_rulesets = 0;
@@ -478,11 +474,11 @@ void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 		snprintf(label, sizeof(label), "ruleset %u", r);
 		random_ruleset(&rs, 24);
 		/* Small budgets: rules in trees, next to those the chain keeps. */
-		dp->opts.prefer_trees = dp->trees_every && r % dp->trees_every == 1 % dp->trees_every;
+		dp->opts.prefer_trees =
+			dp->trees_every && r % dp->trees_every == 1 % dp->trees_every;
 		dp->opts.leaf_size = 1 + r % 3;
 		if (dp_load_rs(dp, &rs)) {
-			diag("ruleset %u (seed %llu) failed to load", r,
-			     (unsigned long long)seed);
+			diag("ruleset %u (seed %llu) failed to load", r, (unsigned long long)seed);
 			free_ruleset(&rs);
 			bad_rulesets++;
 			continue;
@@ -493,8 +489,7 @@ void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
 	}
 	tap(bad_rulesets == 0,
 	    "differential: %u random rulesets x %u packets x 3 hooks (seed %llu): BPF verdicts and rule counters equal the reference matcher's (%llu runs, %u mismatches)",
-	    rulesets, packets, (unsigned long long)seed,
-	    (unsigned long long)t.runs, t.mismatches);
+	    rulesets, packets, (unsigned long long)seed, (unsigned long long)t.runs, t.mismatches);
 	tap(t.compiled_mismatches == 0,
 	    "differential: the compiled tables, looked up in userspace, agree too (%u mismatches)",
 	    t.compiled_mismatches);

@@ -41,8 +41,7 @@ struct diff_opts {
  * dp_load_rs), and adds what disagreed to t. Returns true when everything
  * agreed. The first mismatch is described: rules and packet for a small
  * ruleset, the packet and the two winners for a big one. */
-bool diff_run(struct dp *dp, const struct ef_ruleset *rs, unsigned n,
-	      diff_next_fn next, void *ctx, const struct diff_opts *o,
-	      struct diff_tally *t);
+bool diff_run(struct dp *dp, const struct ef_ruleset *rs, unsigned n, diff_next_fn next, void *ctx,
+	      const struct diff_opts *o, struct diff_tally *t);
 
 #endif

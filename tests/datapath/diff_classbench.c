@@ -102,8 +102,8 @@ static void next_packet(void *ctx, unsigned i, struct pkt_spec *s)
 	/* In IPv6 these numbers are extension headers the parser walks
 	 * (AH, ...), not protocols: a frame claiming one without it would
 	 * not be the packet the reference matcher is told about. */
-	if (odd >= 7 && odd < 10 && (c.proto == 0 || c.proto == 43 || c.proto == 44 ||
-				     c.proto == 51 || c.proto == 60))
+	if (odd >= 7 && odd < 10 &&
+	    (c.proto == 0 || c.proto == 43 || c.proto == 44 || c.proto == 51 || c.proto == 60))
 		s->l4proto = 6;
 	if (odd < 4) {
 		s->frag = (uint8_t)(1 + below(src, 2));
@@ -123,8 +123,7 @@ static void next_packet(void *ctx, unsigned i, struct pkt_spec *s)
 	}
 }
 
-static char *to_yaml(const struct cb_set *set, const struct cb_yaml_opts *yo,
-		     size_t *len)
+static char *to_yaml(const struct cb_set *set, const struct cb_yaml_opts *yo, size_t *len)
 {
 	struct cb_yaml_stats st;
 	char *buf = NULL;
@@ -139,13 +138,15 @@ static char *to_yaml(const struct cb_set *set, const struct cb_yaml_opts *yo,
 
 /* edgefw check on the text, in a child under the budget. Returns true when
  * it accepted; else why not in why. */
-static bool compiler_accepts(const char *yaml, size_t len, bool full, char *why,
-			     size_t why_len)
+static bool compiler_accepts(const char *yaml, size_t len, bool full, char *why, size_t why_len)
 {
 	char path[] = "/tmp/efw-cb-XXXXXX";
 	const char *budget = getenv("EFW_CB_BUDGET");
-	struct probe_limits lim = { .cpu_seconds = budget ? atof(budget) : full ? 60 : 5,
-				    .seconds = 600, .rss_bytes = 1ul << 30 };
+	struct probe_limits lim = { .cpu_seconds = budget ? atof(budget)
+						   : full ? 60
+							  : 5,
+				    .seconds = 600,
+				    .rss_bytes = 1ul << 30 };
 	struct probe_result r;
 	int fd = mkstemp(path);
 	bool ok;
@@ -183,8 +184,8 @@ static void run_set(struct dp *dp, const char *label, const struct cb_set *set,
 	int ret;
 
 	if (probe && !compiler_accepts(yaml, len, o->full, why, sizeof(why))) {
-		tap(true, "classbench %s: %zu lines x %u packets # SKIP %s", label, set->n,
-		    packets, why);
+		tap(true, "classbench %s: %zu lines x %u packets # SKIP %s", label, set->n, packets,
+		    why);
 		free(yaml);
 		return;
 	}
@@ -201,7 +202,8 @@ static void run_set(struct dp *dp, const char *label, const struct cb_set *set,
 	if (ret == -E2BIG && dp->have_c) {
 		/* Compiled, but bigger than this test's instance: the CLI
 		 * would size one for it; this test keeps a fixed one. */
-		tap(true, "classbench %s: %zu rules x %u packets # SKIP it needs more table room than the test's instance holds (%u cells, %u classes): %s",
+		tap(true,
+		    "classbench %s: %zu rules x %u packets # SKIP it needs more table room than the test's instance holds (%u cells, %u classes): %s",
 		    label, rs.n_rules, packets, DP_CB_CELLS, DP_CB_CLASSES, dp->error);
 		ef_ruleset_free(&rs);
 		goto out;
@@ -225,7 +227,7 @@ out:
 
 static void shared_sets(struct dp *dp, const struct dp_cb_opts *o)
 {
-	static const char *const names[] = { "acl1_1k", "fw1_1k", "ipc1_1k",
+	static const char *const names[] = { "acl1_1k",  "fw1_1k",  "ipc1_1k",
 					     "acl1_10k", "fw1_10k", "ipc1_10k" };
 	struct cb_yaml_opts yo;
 

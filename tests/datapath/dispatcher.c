@@ -26,15 +26,14 @@ int keep_in_dispatcher(const int *prog_fds, int n)
 
 		/* The namespace and its links vanish with this process. */
 		snprintf(name, sizeof(name), "keep%d", next);
-		snprintf(cmd, sizeof(cmd),
-			 "ip link add %s type veth peer name keepp%d", name, next);
+		snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name keepp%d", name,
+			 next);
 		if (system(cmd))
 			return -EIO;
 		ifindex = if_nametoindex(name);
 		if (!ifindex)
 			return -ENODEV;
-		ret = bpf_xdp_attach((int)ifindex, prog_fds[i],
-				     XDP_FLAGS_SKB_MODE, NULL);
+		ret = bpf_xdp_attach((int)ifindex, prog_fds[i], XDP_FLAGS_SKB_MODE, NULL);
 		if (ret)
 			return ret;
 	}

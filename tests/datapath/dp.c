@@ -83,10 +83,8 @@ int dp_setup_named(struct dp *dp, const char *prefix)
 	if (ret)
 		return ret;
 	dp->prog_fd[EDGEFW_HOOK_XDP] = bpf_program__fd(dp->skel->progs.edgefw_xdp);
-	dp->prog_fd[EDGEFW_HOOK_TC_INGRESS] =
-		bpf_program__fd(dp->skel->progs.edgefw_tc_ingress);
-	dp->prog_fd[EDGEFW_HOOK_TC_EGRESS] =
-		bpf_program__fd(dp->skel->progs.edgefw_tc_egress);
+	dp->prog_fd[EDGEFW_HOOK_TC_INGRESS] = bpf_program__fd(dp->skel->progs.edgefw_tc_ingress);
+	dp->prog_fd[EDGEFW_HOOK_TC_EGRESS] = bpf_program__fd(dp->skel->progs.edgefw_tc_egress);
 	return keep_in_dispatcher(&dp->prog_fd[EDGEFW_HOOK_XDP], 1);
 }
 
@@ -117,7 +115,9 @@ int dp_unpin(struct dp *dp)
 	if (!ret)
 		ret = ef_instance_destroy(&dp->inst);
 	if (ret) {
-#define DP_MAP_CLOSE(name) if (kept.name >= 0) close(kept.name);
+#define DP_MAP_CLOSE(name)  \
+	if (kept.name >= 0) \
+		close(kept.name);
 		EF_PINNED_MAPS(DP_MAP_CLOSE)
 #undef DP_MAP_CLOSE
 		return ret;
@@ -218,12 +218,10 @@ enum dp_verdict dp_run(struct dp *dp, uint32_t hook, const struct pkt *p)
 	return dp_run_raw(dp, hook, p->data, p->len, NULL);
 }
 
-enum dp_verdict dp_run_raw(struct dp *dp, uint32_t hook, const void *data,
-			   size_t len, const struct __sk_buff *skb)
+enum dp_verdict dp_run_raw(struct dp *dp, uint32_t hook, const void *data, size_t len,
+			   const struct __sk_buff *skb)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		    .data_in = data,
-		    .data_size_in = (__u32)len,
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = (__u32)len,
 		    .repeat = 1);
 	struct __sk_buff ctx;
 	int rv;
@@ -298,8 +296,7 @@ const char *dp_verdict_name(enum dp_verdict v)
 
 const char *dp_hook_name(uint32_t hook)
 {
-	static const char *const names[EDGEFW_HOOK_COUNT] = { "xdp", "tc-ingress",
-							      "tc-egress" };
+	static const char *const names[EDGEFW_HOOK_COUNT] = { "xdp", "tc-ingress", "tc-egress" };
 
 	return hook < EDGEFW_HOOK_COUNT ? names[hook] : "?";
 }
@@ -322,8 +319,7 @@ static int counted_read(struct dp *dp, const char *counted, uint32_t hook,
 	if (!strncmp(counted, "rule:", 5)) {
 		for (size_t i = 0; i < dp->rs.n_rules; i++)
 			if (!strcmp(dp->rs.rules[i].name, counted + 5)) {
-				*out = dp_counter(dp, dp->inst.maps.rule_stats,
-						  dp->slot_of[i]);
+				*out = dp_counter(dp, dp->inst.maps.rule_stats, dp->slot_of[i]);
 				return 0;
 			}
 		return -ENOENT;
@@ -343,9 +339,8 @@ static int counted_read(struct dp *dp, const char *counted, uint32_t hook,
 	return -EINVAL;
 }
 
-bool dp_check_hooks(struct dp *dp, const void *data, size_t len,
-		    enum dp_verdict want, const char *counted, char *why,
-		    size_t why_len)
+bool dp_check_hooks(struct dp *dp, const void *data, size_t len, enum dp_verdict want,
+		    const char *counted, char *why, size_t why_len)
 {
 	why[0] = '\0';
 	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
@@ -359,13 +354,12 @@ bool dp_check_hooks(struct dp *dp, const void *data, size_t len,
 		got = dp_run_raw(dp, h, data, len, NULL);
 		counted_read(dp, counted, h, &after);
 		if (got != want) {
-			snprintf(why, why_len, "%s gave %s", dp_hook_name(h),
-				 dp_verdict_name(got));
+			snprintf(why, why_len, "%s gave %s", dp_hook_name(h), dp_verdict_name(got));
 			return false;
 		}
-		if (after.packets != before.packets + 1 ||
-		    after.bytes != before.bytes + len) {
-			snprintf(why, why_len, "%s: %s counted %llu packets, %llu bytes (want 1, %zu)",
+		if (after.packets != before.packets + 1 || after.bytes != before.bytes + len) {
+			snprintf(why, why_len,
+				 "%s: %s counted %llu packets, %llu bytes (want 1, %zu)",
 				 dp_hook_name(h), counted,
 				 (unsigned long long)(after.packets - before.packets),
 				 (unsigned long long)(after.bytes - before.bytes), len);

@@ -37,11 +37,11 @@ struct dp {
 	bool rs_owned; /* rs came from dp_load_yaml and is freed by us */
 	struct ef_compiled c;
 	bool have_c;
-	uint32_t *slot_of; /* counter slot of each rule */
+	uint32_t *slot_of;           /* counter slot of each rule */
 	struct ef_compile_opts opts; /* how loads compile (defaults: zeros) */
-	unsigned trees_every; /* diff: every Nth ruleset prefers trees; 0 never */
-	char error[512];   /* why the last load failed */
-	bool unpinned; /* dp_unpin ran: the maps live on through our fds */
+	unsigned trees_every;        /* diff: every Nth ruleset prefers trees; 0 never */
+	char error[512];             /* why the last load failed */
+	bool unpinned;               /* dp_unpin ran: the maps live on through our fds */
 };
 
 void tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -69,8 +69,8 @@ enum dp_verdict dp_run(struct dp *dp, uint32_t hook, const struct pkt *p);
 /* The same for any buffer; skb, when not NULL, is the tc programs' context
  * (gso_size, say). */
 struct __sk_buff;
-enum dp_verdict dp_run_raw(struct dp *dp, uint32_t hook, const void *data,
-			   size_t len, const struct __sk_buff *skb);
+enum dp_verdict dp_run_raw(struct dp *dp, uint32_t hook, const void *data, size_t len,
+			   const struct __sk_buff *skb);
 
 const char *dp_verdict_name(enum dp_verdict v);
 const char *dp_hook_name(uint32_t hook);
@@ -80,9 +80,8 @@ int dp_verdict_parse(const char *s, enum dp_verdict *v);
  * counts it (one packet, len bytes) in `counted`: "rule:NAME",
  * "reason:NAME" (as edgefw stats names reasons) or "default". Else why
  * says what differed. */
-bool dp_check_hooks(struct dp *dp, const void *data, size_t len,
-		    enum dp_verdict want, const char *counted, char *why,
-		    size_t why_len);
+bool dp_check_hooks(struct dp *dp, const void *data, size_t len, enum dp_verdict want,
+		    const char *counted, char *why, size_t why_len);
 
 struct edgefw_counter dp_counter(struct dp *dp, int map_fd, uint32_t idx);
 struct edgefw_counter dp_rule_counter(struct dp *dp, const char *name);
@@ -103,12 +102,10 @@ void dp_test_large(struct dp *dp);
 void dp_test_v6_lengths(struct dp *dp);
 void dp_test_conntrack(struct dp *dp);
 void dp_test_pcaps(struct dp *dp, const char *dir);
-void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets,
-			  unsigned packets);
+void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets, unsigned packets);
 /* The packet fuzz target's corpus and `frames` random frames against the
  * reference parser (refdiff.c). */
-void dp_test_refparse(struct dp *dp, uint64_t seed, unsigned frames,
-		      const char *corpus);
+void dp_test_refparse(struct dp *dp, uint64_t seed, unsigned frames, const char *corpus);
 
 /* ClassBench sets: the shared ones and generated ones (diff_classbench.c),
  * on an instance of this capacity (acl1_10k needs 5.3 million cells). */
@@ -117,10 +114,10 @@ void dp_test_refparse(struct dp *dp, uint64_t seed, unsigned frames,
 
 struct dp_cb_opts {
 	uint64_t seed;
-	unsigned packets;      /* per shared set */
-	unsigned rulesets;     /* generated sets */
-	unsigned max_rules;    /* of a generated set */
-	bool full;             /* EFW_TEST_FULL: bigger, longer */
+	unsigned packets;   /* per shared set */
+	unsigned rulesets;  /* generated sets */
+	unsigned max_rules; /* of a generated set */
+	bool full;          /* EFW_TEST_FULL: bigger, longer */
 };
 void dp_test_classbench(struct dp *dp, const struct dp_cb_opts *o);
 

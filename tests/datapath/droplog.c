@@ -54,11 +54,10 @@ static uint64_t suppressed(struct dp *dp, uint32_t slot)
 }
 
 /* Runs n copies of a UDP frame to dport on hook. */
-static void send_udp(struct dp *dp, uint32_t hook, const char *src,
-		     const char *dst, uint16_t dport, int n)
+static void send_udp(struct dp *dp, uint32_t hook, const char *src, const char *dst, uint16_t dport,
+		     int n)
 {
-	struct pkt_spec s = { .l4proto = IPPROTO_UDP, .sport = 40000,
-			      .dport = dport, .payload = 8 };
+	struct pkt_spec s = { .l4proto = IPPROTO_UDP, .sport = 40000, .dport = dport, .payload = 8 };
 	struct pkt p;
 
 	spec_addrs(&s, src, dst);
@@ -69,8 +68,7 @@ static void send_udp(struct dp *dp, uint32_t hook, const char *src,
 
 static int ban_add(struct dp *dp, const char *set_name, uint8_t last)
 {
-	struct ef_prefix p = { .family = EF_AF_INET, .len = 32,
-			       .addr = { 10, 9, 0, last } };
+	struct ef_prefix p = { .family = EF_AF_INET, .len = 32, .addr = { 10, 9, 0, last } };
 	struct ef_dynset set;
 	int ret = ef_dynset_open(&dp->inst, set_name, &set);
 
@@ -94,14 +92,16 @@ static void droplog_dynamic(struct dp *dp)
 	uint32_t banned, excess, within, key;
 	const struct edgefw_log_event *e;
 
-	if (dp_load_yaml(dp, "version: 1\n"
-			     "sets:\n"
-			     "  ban: {dynamic: true, type: address}\n"
-			     "  jail: {dynamic: true, type: address, timeout: 1h}\n"
-			     "rules:\n"
-			     "  - {name: banned, src: $ban, action: drop, log: true}\n"
-			     "  - {name: within, proto: udp, dport: 99, limit: {rate: 1/h, burst: 1}, action: pass}\n"
-			     "  - {name: excess, proto: udp, dport: 99, action: drop, log: true, ban: {set: jail}}\n") ||
+	if (dp_load_yaml(
+		    dp,
+		    "version: 1\n"
+		    "sets:\n"
+		    "  ban: {dynamic: true, type: address}\n"
+		    "  jail: {dynamic: true, type: address, timeout: 1h}\n"
+		    "rules:\n"
+		    "  - {name: banned, src: $ban, action: drop, log: true}\n"
+		    "  - {name: within, proto: udp, dport: 99, limit: {rate: 1/h, burst: 1}, action: pass}\n"
+		    "  - {name: excess, proto: udp, dport: 99, action: drop, log: true, ban: {set: jail}}\n") ||
 	    ban_add(dp, "ban", 7)) {
 		tap(false, "drop log: the dynamic ruleset loads (%s)", dp->error);
 		return;
@@ -128,15 +128,13 @@ static void droplog_dynamic(struct dp *dp)
 	send_udp(dp, EDGEFW_HOOK_XDP, "10.9.0.8", "10.2.0.1", 99, 2);
 	ring_buffer__consume(rb);
 	e = &ev.v[0];
-	tap(ev.n == 2 && e->rule_slot == banned &&
-		    (e->conds & meta.cond_mask) == meta.cond_mask &&
+	tap(ev.n == 2 && e->rule_slot == banned && (e->conds & meta.cond_mask) == meta.cond_mask &&
 		    !(e->dyn_flags & EDGEFW_LOG_F_OVER) && !e->ban,
-	    "a drop by a dynamic set: its condition bit in the event (%d events, conds %#x)",
-	    ev.n, e->conds);
+	    "a drop by a dynamic set: its condition bit in the event (%d events, conds %#x)", ev.n,
+	    e->conds);
 	e = &ev.v[1];
-	tap(ev.n == 2 && e->rule_slot == excess &&
-		    (e->dyn_flags & EDGEFW_LOG_F_OVER) && e->over_slot == within &&
-		    e->ban == 1 && e->gen == (act.gen & 1),
+	tap(ev.n == 2 && e->rule_slot == excess && (e->dyn_flags & EDGEFW_LOG_F_OVER) &&
+		    e->over_slot == within && e->ban == 1 && e->gen == (act.gen & 1),
 	    "over a limit then banned: the event names the limit's rule and the ban (slot %u, ban %u)",
 	    ev.n == 2 ? e->over_slot : 0, ev.n == 2 ? e->ban : 0);
 	set_rate(dp, 0);
@@ -151,12 +149,13 @@ void dp_test_droplog(struct dp *dp)
 	uint32_t logged, slot6;
 	uint64_t sup0;
 
-	if (dp_load_yaml(dp, "version: 1\n"
-			     "rules:\n"
-			     "  - {name: logged, proto: udp, dport: 53, action: drop, log: true}\n"
-			     "  - {name: quiet, proto: udp, dport: 54, action: drop}\n"
-			     "  - {name: logged-pass, proto: udp, dport: 55, action: pass, log: true}\n"
-			     "  - {name: logged6, src: 2001:db8::/32, action: drop, log: true}\n")) {
+	if (dp_load_yaml(dp,
+			 "version: 1\n"
+			 "rules:\n"
+			 "  - {name: logged, proto: udp, dport: 53, action: drop, log: true}\n"
+			 "  - {name: quiet, proto: udp, dport: 54, action: drop}\n"
+			 "  - {name: logged-pass, proto: udp, dport: 55, action: pass, log: true}\n"
+			 "  - {name: logged6, src: 2001:db8::/32, action: drop, log: true}\n")) {
 		tap(false, "drop log ruleset loads");
 		return;
 	}
@@ -179,16 +178,13 @@ void dp_test_droplog(struct dp *dp)
 	send_udp(dp, EDGEFW_HOOK_XDP, "10.1.0.1", "10.2.0.1", 53, 10);
 	ring_buffer__consume(rb);
 	tap(ev.n == 3, "10 packets of a logged rule at rate 3: 3 events (%d)", ev.n);
-	tap(suppressed(dp, logged) - sup0 == 7,
-	    "and 7 counted as suppressed (%llu)",
+	tap(suppressed(dp, logged) - sup0 == 7, "and 7 counted as suppressed (%llu)",
 	    (unsigned long long)(suppressed(dp, logged) - sup0));
 	tap(ev.n >= 1 && e->rule_slot == logged && e->action == EDGEFW_ACT_DROP &&
-		    e->hook == EDGEFW_HOOK_XDP && e->family == 4 &&
-		    e->l4proto == IPPROTO_UDP && e->sport == 40000 &&
-		    e->dport == 53 && e->vlan == EDGEFW_UNTAGGED &&
+		    e->hook == EDGEFW_HOOK_XDP && e->family == 4 && e->l4proto == IPPROTO_UDP &&
+		    e->sport == 40000 && e->dport == 53 && e->vlan == EDGEFW_UNTAGGED &&
 		    !memcmp(e->saddr, "\x0a\x01\x00\x01", 4) &&
-		    !memcmp(e->daddr, "\x0a\x02\x00\x01", 4) && e->pkt_len > 40 &&
-		    e->ktime_ns > 0,
+		    !memcmp(e->daddr, "\x0a\x02\x00\x01", 4) && e->pkt_len > 40 && e->ktime_ns > 0,
 	    "an event carries rule, action, hook, family, protocol, ports, addresses");
 
 	ev.n = 0;
@@ -201,9 +197,8 @@ void dp_test_droplog(struct dp *dp)
 	send_udp(dp, EDGEFW_HOOK_TC_INGRESS, "2001:db8::1", "2001:db8:1::1", 80, 1);
 	ring_buffer__consume(rb);
 	tap(ev.n == 2 && ev.v[0].action == EDGEFW_ACT_PASS &&
-		    ev.v[0].hook == EDGEFW_HOOK_TC_EGRESS &&
-		    ev.v[1].rule_slot == slot6 && ev.v[1].family == 6 &&
-		    ev.v[1].hook == EDGEFW_HOOK_TC_INGRESS &&
+		    ev.v[0].hook == EDGEFW_HOOK_TC_EGRESS && ev.v[1].rule_slot == slot6 &&
+		    ev.v[1].family == 6 && ev.v[1].hook == EDGEFW_HOOK_TC_INGRESS &&
 		    !memcmp(ev.v[1].saddr, "\x20\x01\x0d\xb8", 4),
 	    "per-rule budgets: a pass rule on tc-egress and an IPv6 rule on tc-ingress log too (%d)",
 	    ev.n);

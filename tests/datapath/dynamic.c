@@ -30,9 +30,9 @@ static unsigned below(unsigned n)
 }
 
 struct model {
-	uint8_t members[3];           /* sets s0-s2: which of 10.0.0.0-7 */
-	unsigned burst[16];           /* per rule */
-	unsigned used[16][9];         /* per rule and source 10.0.0.0-8 */
+	uint8_t members[3];   /* sets s0-s2: which of 10.0.0.0-7 */
+	unsigned burst[16];   /* per rule */
+	unsigned used[16][9]; /* per rule and source 10.0.0.0-8 */
 };
 
 static bool member(void *arg, int32_t set, uint8_t family, const uint8_t addr[16])
@@ -57,8 +57,8 @@ static bool take(void *arg, int32_t rule, const struct ef_packet *pkt)
 /* Rules named after the round, so no bucket of an earlier round applies. */
 static int write_ruleset(char *buf, size_t len, unsigned round, struct model *m)
 {
-	static const char *const src[] = { "", "src: $s0, ", "src: $s1, ",
-					   "src: {not: $s2}, ", "src: 10.0.0.2, " };
+	static const char *const src[] = { "", "src: $s0, ", "src: $s1, ", "src: {not: $s2}, ",
+					   "src: 10.0.0.2, " };
 	static const char *const dst[] = { "", "", "dst: $s1, " };
 	static const char *const port[] = { "", "proto: udp, dport: 1-2, ",
 					    "proto: udp, dport: 2, " };
@@ -100,7 +100,8 @@ static int fill_sets(struct dp *dp, struct model *m)
 			return ret;
 		ret = ef_dynset_flush(&set, &n);
 		for (unsigned a = 0; a < 8 && !ret; a++) {
-			struct ef_prefix p = { .family = EF_AF_INET, .len = 32,
+			struct ef_prefix p = { .family = EF_AF_INET,
+					       .len = 32,
 					       .addr = { 10, 0, 0, (uint8_t)a } };
 
 			if ((m->members[s] >> a) & 1)
@@ -123,13 +124,18 @@ static bool run_round(struct dp *dp, unsigned round, unsigned *runs)
 		return false;
 	}
 	for (unsigned i = 0; i < DYN_PACKETS; i++) {
-		struct pkt_spec s = { .family = 4, .l4proto = IPPROTO_UDP,
-				      .sport = 5000, .dport = (uint16_t)below(3),
+		struct pkt_spec s = { .family = 4,
+				      .l4proto = IPPROTO_UDP,
+				      .sport = 5000,
+				      .dport = (uint16_t)below(3),
 				      .saddr = { 10, 0, 0, (uint8_t)below(9) },
 				      .daddr = { 10, 0, 0, (uint8_t)below(9) } };
-		struct ef_packet pk = { .family = EF_AF_INET, .l4proto = IPPROTO_UDP,
-					.has_ports = true, .sport = s.sport,
-					.dport = s.dport, .vlan = EF_VLAN_UNTAGGED,
+		struct ef_packet pk = { .family = EF_AF_INET,
+					.l4proto = IPPROTO_UDP,
+					.has_ports = true,
+					.sport = s.sport,
+					.dport = s.dport,
+					.vlan = EF_VLAN_UNTAGGED,
 					.hook = EDGEFW_HOOK_XDP };
 		enum dp_verdict got, want;
 		struct pkt p;
@@ -139,14 +145,14 @@ static bool run_round(struct dp *dp, unsigned round, unsigned *runs)
 		memcpy(pk.daddr, s.daddr, 16);
 		pkt_build(&p, &s);
 		rule = ef_match_dyn(&dp->rs, &pk, &dv);
-		want = rule >= 0 && dp->rs.rules[rule].action == EDGEFW_ACT_DROP ?
-			       DP_DROP : DP_PASS;
+		want = rule >= 0 && dp->rs.rules[rule].action == EDGEFW_ACT_DROP ? DP_DROP
+										 : DP_PASS;
 		got = dp_run(dp, EDGEFW_HOOK_XDP, &p);
 		(*runs)++;
 		if (got != want) {
 			diag("round %u packet %u: 10.0.0.%u -> 10.0.0.%u dport %u: %s, the matcher says %s (rule %d)\n%s",
-			     round, i, s.saddr[3], s.daddr[3], s.dport,
-			     dp_verdict_name(got), dp_verdict_name(want), rule, yaml);
+			     round, i, s.saddr[3], s.daddr[3], s.dport, dp_verdict_name(got),
+			     dp_verdict_name(want), rule, yaml);
 			return false;
 		}
 	}

@@ -14,11 +14,10 @@
 
 void spec_addrs(struct pkt_spec *s, const char *src, const char *dst);
 
-static int add_entry(struct dp *dp, const char *set_name, uint8_t a, uint8_t b,
-		     uint8_t len, uint64_t timeout_ns)
+static int add_entry(struct dp *dp, const char *set_name, uint8_t a, uint8_t b, uint8_t len,
+		     uint64_t timeout_ns)
 {
-	struct ef_prefix p = { .family = EF_AF_INET, .len = len,
-			       .addr = { 10, 9, a, b } };
+	struct ef_prefix p = { .family = EF_AF_INET, .len = len, .addr = { 10, 9, a, b } };
 	struct ef_dynset set;
 	int ret = ef_dynset_open(&dp->inst, set_name, &set);
 
@@ -29,14 +28,12 @@ static int add_entry(struct dp *dp, const char *set_name, uint8_t a, uint8_t b,
 	return ret;
 }
 
-static bool member(struct dp *dp, const char *set, uint8_t c, uint8_t d,
-		   char *detail, size_t len)
+static bool member(struct dp *dp, const char *set, uint8_t c, uint8_t d, char *detail, size_t len)
 {
 	uint8_t addr[16] = { 10, 9, c, d };
 	bool holds = false;
 
-	return !ef_dynset_query(&dp->inst, set, EF_AF_INET, addr, &holds, detail,
-				len) && holds;
+	return !ef_dynset_query(&dp->inst, set, EF_AF_INET, addr, &holds, detail, len) && holds;
 }
 
 static const struct ef_rule *rule_named(struct dp *dp, const char *name)
@@ -49,21 +46,22 @@ static const struct ef_rule *rule_named(struct dp *dp, const char *name)
 
 static bool room(struct dp *dp, const char *src, char *detail, size_t len)
 {
-	struct ef_packet pk = { .family = EF_AF_INET, .l4proto = IPPROTO_UDP,
-				.has_ports = true, .sport = 40000, .dport = 99 };
+	struct ef_packet pk = { .family = EF_AF_INET,
+				.l4proto = IPPROTO_UDP,
+				.has_ports = true,
+				.sport = 40000,
+				.dport = 99 };
 	const struct ef_rule *r = rule_named(dp, "within");
 	bool holds = false;
 
 	inet_pton(AF_INET, src, pk.saddr);
 	inet_pton(AF_INET, "10.2.0.1", pk.daddr);
-	return r && !ef_limit_query(&dp->inst, r, &pk, 64, &holds, detail, len) &&
-	       holds;
+	return r && !ef_limit_query(&dp->inst, r, &pk, 64, &holds, detail, len) && holds;
 }
 
 static void send_udp99(struct dp *dp, const char *src, int n)
 {
-	struct pkt_spec s = { .l4proto = IPPROTO_UDP, .sport = 40000, .dport = 99,
-			      .payload = 8 };
+	struct pkt_spec s = { .l4proto = IPPROTO_UDP, .sport = 40000, .dport = 99, .payload = 8 };
 	struct pkt p;
 
 	spec_addrs(&s, src, "10.2.0.1");
@@ -78,36 +76,36 @@ void dp_test_dynamic_query(struct dp *dp)
 	uint8_t any[16] = { 10 };
 	bool holds;
 
-	if (dp_load_yaml(dp, "version: 1\n"
-			     "sets:\n"
-			     "  ban: {dynamic: true, type: address}\n"
-			     "rules:\n"
-			     "  - {name: banned, src: $ban, action: drop}\n"
-			     "  - {name: within, proto: udp, dport: 99, limit: {rate: 1/h, burst: 2, per: src}, action: pass}\n") ||
+	if (dp_load_yaml(
+		    dp,
+		    "version: 1\n"
+		    "sets:\n"
+		    "  ban: {dynamic: true, type: address}\n"
+		    "rules:\n"
+		    "  - {name: banned, src: $ban, action: drop}\n"
+		    "  - {name: within, proto: udp, dport: 99, limit: {rate: 1/h, burst: 2, per: src}, action: pass}\n") ||
 	    add_entry(dp, "ban", 0, 0, 16, 0) || add_entry(dp, "ban", 5, 7, 32, 1)) {
 		tap(false, "explain --live: the ruleset loads (%s)", dp->error);
 		return;
 	}
 	usleep(2000); /* the /32 with a 1 ns timeout has expired */
-	tap(member(dp, "ban", 1, 2, detail, sizeof(detail)) &&
-		    strstr(detail, "10.9.0.0/16") && strstr(detail, "no expiry"),
+	tap(member(dp, "ban", 1, 2, detail, sizeof(detail)) && strstr(detail, "10.9.0.0/16") &&
+		    strstr(detail, "no expiry"),
 	    "a set query finds the entry that contains the address (%s)", detail);
 	tap(member(dp, "ban", 5, 7, d2, sizeof(d2)) && strstr(d2, "10.9.0.0/16"),
 	    "an expired longer entry is absent: the shorter live one answers (%s)", d2);
 	any[1] = 8;
-	tap(!ef_dynset_query(&dp->inst, "ban", EF_AF_INET, any, &holds, detail,
-			     sizeof(detail)) && !holds,
+	tap(!ef_dynset_query(&dp->inst, "ban", EF_AF_INET, any, &holds, detail, sizeof(detail)) &&
+		    !holds,
 	    "an address no entry contains is not in the set (%s)", detail);
-	tap(ef_dynset_query(&dp->inst, "nope", EF_AF_INET, any, &holds, detail,
-			    sizeof(detail)) == -ENOENT,
+	tap(ef_dynset_query(&dp->inst, "nope", EF_AF_INET, any, &holds, detail, sizeof(detail)) ==
+		    -ENOENT,
 	    "a set the instance does not have: -ENOENT");
 
-	tap(room(dp, "10.1.0.1", detail, sizeof(detail)) &&
-		    strstr(detail, "no bucket"),
+	tap(room(dp, "10.1.0.1", detail, sizeof(detail)) && strstr(detail, "no bucket"),
 	    "a limit nobody charged yet has room (%s)", detail);
 	send_udp99(dp, "10.1.0.1", 2);
-	tap(!room(dp, "10.1.0.1", detail, sizeof(detail)) &&
-		    strstr(detail, "bucket holds"),
+	tap(!room(dp, "10.1.0.1", detail, sizeof(detail)) && strstr(detail, "bucket holds"),
 	    "after a burst from the datapath the query finds the bucket it charged, spent (%s)",
 	    detail);
 	tap(room(dp, "10.1.0.2", detail, sizeof(detail)),

@@ -23,33 +23,36 @@ static const char *const rules =
 	"  - {name: vlan-300, vlan: 300, action: drop}\n";
 
 /* The three packets every encapsulation carries, per family. */
-enum load { ALLOWED, BLOCKED_SRC, BLOCKED_PORT, LOADS };
+enum load {
+	ALLOWED,
+	BLOCKED_SRC,
+	BLOCKED_PORT,
+	LOADS
+};
 
 static const char *const load_label[LOADS] = { "allowed", "from a blocked source",
 					       "to a blocked port" };
 
 static struct pkt_spec load_spec(int family, enum load l)
 {
-	struct pkt_spec s = { .l4proto = IPPROTO_UDP, .sport = 40000,
-			      .dport = l == BLOCKED_PORT ? 53 : 443, .payload = 8 };
+	struct pkt_spec s = { .l4proto = IPPROTO_UDP,
+			      .sport = 40000,
+			      .dport = l == BLOCKED_PORT ? 53 : 443,
+			      .payload = 8 };
 
 	if (family == 4)
-		spec_addrs(&s, l == BLOCKED_SRC ? "10.66.1.1" : "192.0.2.1",
-			   "198.51.100.1");
+		spec_addrs(&s, l == BLOCKED_SRC ? "10.66.1.1" : "192.0.2.1", "198.51.100.1");
 	else
-		spec_addrs(&s, l == BLOCKED_SRC ? "2001:db8:66::1" : "2001:db8::1",
-			   "2001:db8::2");
+		spec_addrs(&s, l == BLOCKED_SRC ? "2001:db8:66::1" : "2001:db8::1", "2001:db8::2");
 	return s;
 }
 
-static const char *const load_counted[LOADS] = { "default", "rule:blocked",
-						 "rule:dns" };
+static const char *const load_counted[LOADS] = { "default", "rule:blocked", "rule:dns" };
 static const enum dp_verdict load_verdict[LOADS] = { DP_PASS, DP_DROP, DP_DROP };
 
 /* Applies the encapsulation in `encap` to the three packets of a family and
  * checks them on every hook: one TAP line. */
-static void check_loads(struct dp *dp, const char *desc, int family,
-			const struct pkt_spec *encap)
+static void check_loads(struct dp *dp, const char *desc, int family, const struct pkt_spec *encap)
 {
 	char why[160] = "";
 	enum load bad = LOADS;
@@ -66,20 +69,20 @@ static void check_loads(struct dp *dp, const char *desc, int family,
 		s.n_mpls = encap->n_mpls;
 		s.mpls_cw = encap->mpls_cw;
 		pkt_build(&p, &s);
-		if (!dp_check_hooks(dp, p.data, p.len, load_verdict[l],
-				    load_counted[l], why, sizeof(why)))
+		if (!dp_check_hooks(dp, p.data, p.len, load_verdict[l], load_counted[l], why,
+				    sizeof(why)))
 			bad = l;
 	}
-	tap(bad == LOADS, "%s, IPv%d: allowed passes, blocked source and port dropped%s%s%s",
-	    desc, family, bad == LOADS ? "" : " (", bad == LOADS ? "" : load_label[bad],
+	tap(bad == LOADS, "%s, IPv%d: allowed passes, blocked source and port dropped%s%s%s", desc,
+	    family, bad == LOADS ? "" : " (", bad == LOADS ? "" : load_label[bad],
 	    bad == LOADS ? "" : ")");
 	if (bad != LOADS)
 		diag("%s", why);
 }
 
 /* One frame on every hook, with its verdict and where it is counted. */
-static void check_frame(struct dp *dp, const char *desc, const struct pkt *p,
-			enum dp_verdict want, const char *counted)
+static void check_frame(struct dp *dp, const char *desc, const struct pkt *p, enum dp_verdict want,
+			const char *counted)
 {
 	char why[160];
 	bool ok = dp_check_hooks(dp, p->data, p->len, want, counted, why, sizeof(why));
@@ -123,18 +126,16 @@ static void test_vlan_innermost(struct dp *dp)
 	s.vlan[2] = 102;
 	s.vlan[3] = 300;
 	pkt_build(&p, &s);
-	check_frame(dp, "4 tags, innermost 300: the vlan 300 rule", &p, DP_DROP,
-		    "rule:vlan-300");
+	check_frame(dp, "4 tags, innermost 300: the vlan 300 rule", &p, DP_DROP, "rule:vlan-300");
 	s.vlan[0] = 300;
 	s.vlan[3] = 103;
 	pkt_build(&p, &s);
-	check_frame(dp, "4 tags, outermost 300, innermost 103: not the vlan rule",
-		    &p, DP_PASS, "default");
+	check_frame(dp, "4 tags, outermost 300, innermost 103: not the vlan rule", &p, DP_PASS,
+		    "default");
 	s.tpid[0] = 0x9100;
 	s.tpid[2] = 0x88a8;
 	pkt_build(&p, &s);
-	check_frame(dp, "4 tags with the legacy QinQ TPID 0x9100 walked", &p,
-		    DP_PASS, "default");
+	check_frame(dp, "4 tags with the legacy QinQ TPID 0x9100 walked", &p, DP_PASS, "default");
 
 	s = load_spec(4, ALLOWED);
 	s.n_vlan = 5;
@@ -145,8 +146,7 @@ static void test_vlan_innermost(struct dp *dp)
 	s.n_vlan = 6;
 	s.tpid[0] = 0x88a8;
 	pkt_build(&p, &s);
-	check_frame(dp, "6 tags, blocked IPv6 source inside", &p, DP_DROP,
-		    "reason:encap_overflow");
+	check_frame(dp, "6 tags, blocked IPv6 source inside", &p, DP_DROP, "reason:encap_overflow");
 }
 
 static void test_pppoe(struct dp *dp)
@@ -177,8 +177,7 @@ static void test_pppoe(struct dp *dp)
 	check_frame(dp, "PPPoE IPV6CP", &p, DP_PASS, "reason:non_ip");
 	s.ppp_proto = 0x002d; /* Van Jacobson compressed TCP/IP */
 	pkt_build(&p, &s);
-	check_frame(dp, "PPPoE VJ-compressed TCP/IP", &p, DP_DROP,
-		    "reason:encap_overflow");
+	check_frame(dp, "PPPoE VJ-compressed TCP/IP", &p, DP_DROP, "reason:encap_overflow");
 
 	/* Protocol field compression: the PPP protocol in one byte (0x21). */
 	s.ppp_proto = 0;
@@ -186,8 +185,8 @@ static void test_pppoe(struct dp *dp)
 	memmove(&p.data[p.pppoe + 6], &p.data[p.pppoe + 7], p.len - p.pppoe - 7);
 	p.len--;
 	p.data[p.pppoe + 5]--;
-	check_frame(dp, "PPPoE, compressed protocol field (0x21), blocked source",
-		    &p, DP_DROP, "rule:blocked");
+	check_frame(dp, "PPPoE, compressed protocol field (0x21), blocked source", &p, DP_DROP,
+		    "rule:blocked");
 
 	s = load_spec(4, BLOCKED_SRC);
 	s.pppoe = true;
@@ -196,8 +195,7 @@ static void test_pppoe(struct dp *dp)
 	check_frame(dp, "PPPoE version 2", &p, DP_DROP, "reason:malformed_l2");
 	pkt_build(&p, &s);
 	p.data[p.pppoe + 5] += 30;
-	check_frame(dp, "PPPoE length past the frame", &p, DP_DROP,
-		    "reason:malformed_l2");
+	check_frame(dp, "PPPoE length past the frame", &p, DP_DROP, "reason:malformed_l2");
 	s = load_spec(4, ALLOWED);
 	s.pppoe = true;
 	pkt_build(&p, &s);
@@ -232,13 +230,11 @@ static void test_mpls(struct dp *dp)
 	pkt_build(&p, &s);
 	p.data[12] = 0x88; /* multicast MPLS */
 	p.data[13] = 0x48;
-	check_frame(dp, "MPLS multicast (0x8848), blocked source", &p, DP_DROP,
-		    "rule:blocked");
+	check_frame(dp, "MPLS multicast (0x8848), blocked source", &p, DP_DROP, "rule:blocked");
 	s = load_spec(4, ALLOWED);
 	s.n_mpls = 5;
 	pkt_build(&p, &s);
-	check_frame(dp, "MPLS, 5 labels (one past the walk)", &p, DP_DROP,
-		    "reason:encap_overflow");
+	check_frame(dp, "MPLS, 5 labels (one past the walk)", &p, DP_DROP, "reason:encap_overflow");
 	s = load_spec(6, ALLOWED);
 	s.n_mpls = 2;
 	s.mpls_cw = true;
@@ -249,8 +245,7 @@ static void test_mpls(struct dp *dp)
 	s.n_mpls = 1;
 	pkt_build(&p, &s);
 	p.len = p.l3; /* nothing after the bottom label */
-	check_frame(dp, "MPLS with nothing beneath", &p, DP_DROP,
-		    "reason:malformed_l2");
+	check_frame(dp, "MPLS with nothing beneath", &p, DP_DROP, "reason:malformed_l2");
 
 	tap(dp_load_yaml(dp, "version: 1\ndefaults: {encap-overflow: pass}\n"
 			     "rules: [{name: blocked, src: 10.66.0.0/16, action: drop}]\n") == 0,
@@ -285,8 +280,8 @@ static void truncations(struct dp *dp, const char *desc, const struct pkt_spec *
 				bad++;
 			}
 	}
-	tap(!bad, "%s truncated at every byte from 14 to %zu is dropped on every hook",
-	    desc, p.l4 + 8);
+	tap(!bad, "%s truncated at every byte from 14 to %zu is dropped on every hook", desc,
+	    p.l4 + 8);
 }
 
 static void test_truncation(struct dp *dp)

@@ -26,12 +26,15 @@
 
 void spec_addrs(struct pkt_spec *s, const char *src, const char *dst);
 
-enum { RS_A, RS_B, RS_COUNT };
+enum {
+	RS_A,
+	RS_B,
+	RS_COUNT
+};
 #define N_HOOKS 2
 #define MAX_FAULTS 1000
 
-static const uint32_t probe_hooks[N_HOOKS] = { EDGEFW_HOOK_XDP,
-					       EDGEFW_HOOK_TC_INGRESS };
+static const uint32_t probe_hooks[N_HOOKS] = { EDGEFW_HOOK_XDP, EDGEFW_HOOK_TC_INGRESS };
 
 static const char *const rules_yaml[RS_COUNT] = {
 	"version: 1\n"
@@ -84,7 +87,10 @@ static const struct probe probes[] = {
 	{ "10.1.0.1", "10.2.0.1", 55, { { { D, D }, "only-a" }, { { D, P }, NULL } } },
 	{ "10.1.0.1", "10.2.0.1", 56, { { { P, P }, NULL }, { { D, D }, "only-b" } } },
 	{ "fd00:200:1::42", "fd00:200:2::1", 9, { { { D, D }, "v6-net" }, { { P, P }, "v6-net" } } },
-	{ "fd00:200:1::7", "fd00:200:2::1", 9, { { { P, P }, "v6-host" }, { { D, D }, "v6-host" } } },
+	{ "fd00:200:1::7",
+	  "fd00:200:2::1",
+	  9,
+	  { { { P, P }, "v6-host" }, { { D, D }, "v6-host" } } },
 	{ "fd00:300::100:1", "fd00:200:2::1", 9, { { { D, D }, "v6-lens" }, { { D, P }, NULL } } },
 	{ "10.1.0.1", "10.2.0.1", 7, { { { D, D }, "on-lo" }, { { P, P }, "on-lo" } } },
 	{ "10.77.1.1", "10.2.0.1", 9, { { { R, R }, "redir" }, { { D, P }, NULL } } },
@@ -102,8 +108,8 @@ struct fx {
 	struct ef_ruleset rs[RS_COUNT];
 	struct ef_compiled c[RS_COUNT];
 	bool have[RS_COUNT];
-	FILE *log;      /* the loader's messages during one reload */
-	int saved_err;  /* stderr while they go to log */
+	FILE *log;     /* the loader's messages during one reload */
+	int saved_err; /* stderr while they go to log */
 };
 
 static const char *const rs_label[RS_COUNT] = { "A", "B" };
@@ -182,9 +188,8 @@ static void capture_show(struct fx *fx)
 /* Applies ruleset r; with fault > 0 the fault-th kernel call at site
  * (any: of all) fails. *fired: the call that failed, NULL when the reload
  * got through all of them. */
-static int reload_at(struct fx *fx, int r, const char *site, unsigned fault,
-		     const char **fired, unsigned *calls,
-		     struct ef_apply_summary *sum)
+static int reload_at(struct fx *fx, int r, const char *site, unsigned fault, const char **fired,
+		     unsigned *calls, struct ef_apply_summary *sum)
 {
 	char spec[64];
 	int ret;
@@ -203,8 +208,8 @@ static int reload_at(struct fx *fx, int r, const char *site, unsigned fault,
 	return ret;
 }
 
-static int reload(struct fx *fx, int r, unsigned fault, const char **fired,
-		  unsigned *calls, struct ef_apply_summary *sum)
+static int reload(struct fx *fx, int r, unsigned fault, const char **fired, unsigned *calls,
+		  struct ef_apply_summary *sum)
 {
 	return reload_at(fx, r, "any", fault, fired, calls, sum);
 }
@@ -218,8 +223,9 @@ static int in_force(struct fx *fx, char *why, size_t len)
 	snprintf(why, len, "no probe ran");
 	for (size_t i = 0; i < N_PROBES; i++) {
 		const struct probe *pr = &probes[i];
-		struct pkt_spec s = { .l4proto = IPPROTO_UDP, .sport = 40000,
-				      .dport = pr->dport, .payload = 8 };
+		struct pkt_spec s = {
+			.l4proto = IPPROTO_UDP, .sport = 40000, .dport = pr->dport, .payload = 8
+		};
 		struct pkt p;
 
 		spec_addrs(&s, pr->src, pr->dst);
@@ -231,9 +237,10 @@ static int in_force(struct fx *fx, char *why, size_t len)
 				if (got != pr->want[r].v[h])
 					match &= ~(1 << r);
 			if (!match) {
-				snprintf(why, len, "probe %zu (%s -> %s:%u) hook %u: verdict %d is neither A's nor B's, or the earlier probes were the other's",
-					 i, pr->src, pr->dst, pr->dport,
-					 probe_hooks[h], got);
+				snprintf(
+					why, len,
+					"probe %zu (%s -> %s:%u) hook %u: verdict %d is neither A's nor B's, or the earlier probes were the other's",
+					i, pr->src, pr->dst, pr->dport, probe_hooks[h], got);
 				return -1;
 			}
 		}
@@ -252,8 +259,7 @@ static uint64_t hits(int r, const char *name)
 	return n;
 }
 
-static const struct ef_rule_stat *stat_of(const struct ef_stats *st,
-					  const char *name)
+static const struct ef_rule_stat *stat_of(const struct ef_stats *st, const char *name)
 {
 	for (size_t i = 0; i < st->n_rules; i++)
 		if (!strcmp(st->rules[i].name, name))
@@ -263,8 +269,8 @@ static const struct ef_rule_stat *stat_of(const struct ef_stats *st,
 
 /* What status/stats/metrics read is ruleset r, version version, and its
  * counters are those of before plus one in_force run. */
-static bool described_as(struct fx *fx, int r, uint64_t version,
-			 const struct ef_stats *before, char *why, size_t len)
+static bool described_as(struct fx *fx, int r, uint64_t version, const struct ef_stats *before,
+			 char *why, size_t len)
 {
 	const struct ef_ruleset *rs = &fx->rs[r];
 	struct ef_stats st;
@@ -274,19 +280,18 @@ static bool described_as(struct fx *fx, int r, uint64_t version,
 		snprintf(why, len, "ef_stats_read failed");
 		return false;
 	}
-	if (!st.state.loaded || st.state.ruleset_hash != rs->hash ||
-	    st.state.version != version || st.state.n_rules != rs->n_rules ||
-	    st.n_rules != rs->n_rules) {
-		snprintf(why, len, "state says hash %016llx version %llu, %zu names (%u rules); want %s: %016llx version %llu, %zu rules",
-			 (unsigned long long)st.state.ruleset_hash,
-			 (unsigned long long)st.state.version, st.n_rules,
-			 st.state.n_rules, rs_label[r],
-			 (unsigned long long)rs->hash,
-			 (unsigned long long)version, rs->n_rules);
+	if (!st.state.loaded || st.state.ruleset_hash != rs->hash || st.state.version != version ||
+	    st.state.n_rules != rs->n_rules || st.n_rules != rs->n_rules) {
+		snprintf(
+			why, len,
+			"state says hash %016llx version %llu, %zu names (%u rules); want %s: %016llx version %llu, %zu rules",
+			(unsigned long long)st.state.ruleset_hash,
+			(unsigned long long)st.state.version, st.n_rules, st.state.n_rules,
+			rs_label[r], (unsigned long long)rs->hash, (unsigned long long)version,
+			rs->n_rules);
 		goto out;
 	}
-	if (memcmp(st.default_action, rs->default_action,
-		   sizeof(st.default_action))) {
+	if (memcmp(st.default_action, rs->default_action, sizeof(st.default_action))) {
 		snprintf(why, len, "the defaults read are not %s's", rs_label[r]);
 		goto out;
 	}
@@ -295,17 +300,16 @@ static bool described_as(struct fx *fx, int r, uint64_t version,
 		const struct ef_rule_stat *was = stat_of(before, name);
 		uint64_t want = (was ? was->packets : 0) + hits(r, name);
 
-		if (strcmp(st.rules[i].name, name) ||
-		    st.rules[i].action != rs->rules[i].action) {
-			snprintf(why, len, "rule %zu reads as '%s', want %s's '%s'",
-				 i, st.rules[i].name, rs_label[r], name);
+		if (strcmp(st.rules[i].name, name) || st.rules[i].action != rs->rules[i].action) {
+			snprintf(why, len, "rule %zu reads as '%s', want %s's '%s'", i,
+				 st.rules[i].name, rs_label[r], name);
 			goto out;
 		}
 		if (st.rules[i].packets != want) {
-			snprintf(why, len, "rule '%s' counted %llu packets, want %llu (%s%llu before)",
-				 name, (unsigned long long)st.rules[i].packets,
-				 (unsigned long long)want, was ? "" : "new, ",
-				 (unsigned long long)(was ? was->packets : 0));
+			snprintf(why, len,
+				 "rule '%s' counted %llu packets, want %llu (%s%llu before)", name,
+				 (unsigned long long)st.rules[i].packets, (unsigned long long)want,
+				 was ? "" : "new, ", (unsigned long long)(was ? was->packets : 0));
 			goto out;
 		}
 	}
@@ -332,10 +336,10 @@ static void count_gen(struct dp *dp, uint32_t gen, size_t n[4])
 
 		n[t] = 0;
 		while (!bpf_map_get_next_key(fds[t], prev, &next)) {
-			uint32_t g = t == 0 ? !!(next.chain.cur & EDGEFW_CHAIN_GEN_BIT) :
-				     t == 1 ? next.ctx.gen :
-				     t == 2 ? EDGEFW_HOST6_TAG_GEN(next.host6.tag) :
-					      (uint32_t)next.lpm6.tag >> 1;
+			uint32_t g = t == 0   ? !!(next.chain.cur & EDGEFW_CHAIN_GEN_BIT)
+				     : t == 1 ? next.ctx.gen
+				     : t == 2 ? EDGEFW_HOST6_TAG_GEN(next.host6.tag)
+					      : (uint32_t)next.lpm6.tag >> 1;
 
 			n[t] += g == gen;
 			key = next;
@@ -396,9 +400,11 @@ static bool reset_to_a(struct fx *fx, char *why, size_t len)
 	count_gen(fx->dp, !st.gen, old);
 	count_compiled(&fx->c[RS_A], want);
 	if (memcmp(act, want, sizeof(act)) || old[0] || old[1] || old[2] || old[3]) {
-		snprintf(why, len, "entries (chain, ctx, host6, lpm6): active %zu %zu %zu %zu, want %zu %zu %zu %zu; other generation %zu %zu %zu %zu, want none",
-			 act[0], act[1], act[2], act[3], want[0], want[1],
-			 want[2], want[3], old[0], old[1], old[2], old[3]);
+		snprintf(
+			why, len,
+			"entries (chain, ctx, host6, lpm6): active %zu %zu %zu %zu, want %zu %zu %zu %zu; other generation %zu %zu %zu %zu, want none",
+			act[0], act[1], act[2], act[3], want[0], want[1], want[2], want[3], old[0],
+			old[1], old[2], old[3]);
 		return false;
 	}
 	return true;
@@ -414,8 +420,8 @@ static bool leave_leftovers(struct fx *fx, char *why, size_t len)
 	unsigned calls;
 
 	if (reload(fx, RS_B, 0, &fired, &calls, &sum) ||
-	    reload_at(fx, RS_A, "sync_create", 1, &fired, &calls, &sum) ||
-	    !fired || in_force(fx, why, len) != RS_A) {
+	    reload_at(fx, RS_A, "sync_create", 1, &fired, &calls, &sum) || !fired ||
+	    in_force(fx, why, len) != RS_A) {
 		snprintf(why, len, "cannot prepare B's leftovers with A in force");
 		return false;
 	}
@@ -423,9 +429,9 @@ static bool leave_leftovers(struct fx *fx, char *why, size_t len)
 }
 
 struct fault_run {
-	const char *site;  /* "any", or the one site to fail */
-	bool leftovers;    /* the inactive generation holds B's old entries */
-	unsigned points;   /* calls of a reload in which nothing fails */
+	const char *site;      /* "any", or the one site to fail */
+	bool leftovers;        /* the inactive generation holds B's old entries */
+	unsigned points;       /* calls of a reload in which nothing fails */
 	const char *sites[64]; /* the sites that failed, each once */
 	size_t n_sites;
 };
@@ -454,8 +460,7 @@ static bool one_fault(struct fx *fx, struct fault_run *run, unsigned fault)
 
 	if (run->leftovers && !leave_leftovers(fx, why, sizeof(why)))
 		goto out;
-	if (ef_instance_read_state(&fx->dp->inst, &st0) ||
-	    ef_stats_read(&fx->dp->inst, &before)) {
+	if (ef_instance_read_state(&fx->dp->inst, &st0) || ef_stats_read(&fx->dp->inst, &before)) {
 		snprintf(why, sizeof(why), "cannot read the state before the reload");
 		goto out;
 	}
@@ -466,23 +471,23 @@ static bool one_fault(struct fx *fx, struct fault_run *run, unsigned fault)
 		run->points = calls;
 	r = in_force(fx, why, sizeof(why));
 	if (r >= 0 && (ret == 0) != (r == RS_B))
-		snprintf(why, sizeof(why), "the reload returned %d (%s) but %s is in force",
-			 ret, strerror(-ret), rs_label[r]);
+		snprintf(why, sizeof(why), "the reload returned %d (%s) but %s is in force", ret,
+			 strerror(-ret), rs_label[r]);
 	else if (r >= 0)
-		ok = described_as(fx, r, st0.version + (r == RS_B), &before,
-				  why, sizeof(why));
+		ok = described_as(fx, r, st0.version + (r == RS_B), &before, why, sizeof(why));
 	ef_stats_free(&before);
 out:
 	tap(ok, "%s%s %u (%s): reload %s, %s in force, described and counted as %s%s%s",
 	    run->leftovers ? "with leftovers, " : "",
 	    site ? "fault at call" : "no fault: the reload makes", site ? fault : calls,
 	    site ? site : run->site, ret ? "failed" : "reported success",
-	    r < 0 ? "no whole ruleset" : rs_label[r], r < 0 ? "-" : rs_label[r],
-	    ok ? "" : ": ", ok ? "" : why);
+	    r < 0 ? "no whole ruleset" : rs_label[r], r < 0 ? "-" : rs_label[r], ok ? "" : ": ",
+	    ok ? "" : why);
 	if (!ok)
 		capture_show(fx);
 	if (!reset_to_a(fx, why, sizeof(why))) {
-		tap(false, "after fault %u: a clean reload to A is whole and leaves no leftovers: %s",
+		tap(false,
+		    "after fault %u: a clean reload to A is whole and leaves no leftovers: %s",
 		    fault, why);
 		capture_show(fx);
 	}
@@ -499,8 +504,8 @@ static void fault_each(struct fx *fx, struct fault_run *run)
 		if (!one_fault(fx, run, fault))
 			break;
 	for (size_t i = 0; i < run->n_sites; i++)
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-			 i ? " " : "", run->sites[i]);
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? " " : "",
+			 run->sites[i]);
 	tap(fault <= MAX_FAULTS && run->points == fault - 1,
 	    "%sthe reload A -> B makes %u calls at %s; each was made to fail once",
 	    run->leftovers ? "with leftovers, " : "", run->points, run->site);

@@ -36,8 +36,7 @@ static size_t eth(uint8_t *f, uint16_t proto)
 }
 
 /* IPv4 + UDP filling len bytes; tot_len as given (the real one when -1). */
-static void jumbo4(uint8_t *f, size_t len, const char *src, uint16_t dport,
-		   long tot_len)
+static void jumbo4(uint8_t *f, size_t len, const char *src, uint16_t dport, long tot_len)
 {
 	uint8_t *ip = f + eth(f, 0x0800), fam;
 
@@ -80,9 +79,8 @@ static size_t ext6(uint8_t *f, size_t len, const char *src, uint16_t dport)
 }
 
 /* XDP only (the tc test runs take no more than a page). */
-static void check_xdp(struct dp *dp, const char *desc, const uint8_t *f,
-		      size_t len, enum dp_verdict want, unsigned reason,
-		      const char *rule)
+static void check_xdp(struct dp *dp, const char *desc, const uint8_t *f, size_t len,
+		      enum dp_verdict want, unsigned reason, const char *rule)
 {
 	struct edgefw_counter b, a;
 	enum dp_verdict got;
@@ -91,10 +89,9 @@ static void check_xdp(struct dp *dp, const char *desc, const uint8_t *f,
 	got = dp_run_raw(dp, EDGEFW_HOOK_XDP, f, len, NULL);
 	a = rule ? dp_rule_counter(dp, rule) : dp_reason_counter(dp, reason);
 	tap(got == want && a.packets == b.packets + 1 && a.bytes == b.bytes + len,
-	    "xdp: %s: %s (got %s), counted once with all %zu bytes (%llu, %llu)",
-	    desc, dp_verdict_name(want), dp_verdict_name(got), len,
-	    (unsigned long long)(a.packets - b.packets),
-	    (unsigned long long)(a.bytes - b.bytes));
+	    "xdp: %s: %s (got %s), counted once with all %zu bytes (%llu, %llu)", desc,
+	    dp_verdict_name(want), dp_verdict_name(got), len,
+	    (unsigned long long)(a.packets - b.packets), (unsigned long long)(a.bytes - b.bytes));
 }
 
 static void test_xdp_frags(struct dp *dp)
@@ -106,36 +103,35 @@ static void test_xdp_frags(struct dp *dp)
 		return;
 	}
 	jumbo4(f, JUMBO_LEN, "192.0.2.1", 443, -1);
-	check_xdp(dp, "9000-byte IPv4/UDP datagram, allowed", f, JUMBO_LEN,
-		  DP_PASS, EDGEFW_REASON_DEFAULT_PASS, NULL);
+	check_xdp(dp, "9000-byte IPv4/UDP datagram, allowed", f, JUMBO_LEN, DP_PASS,
+		  EDGEFW_REASON_DEFAULT_PASS, NULL);
 	jumbo4(f, JUMBO_LEN, "10.66.1.1", 443, -1);
-	check_xdp(dp, "9000-byte datagram from a blocked source", f, JUMBO_LEN,
-		  DP_DROP, 0, "blocked");
+	check_xdp(dp, "9000-byte datagram from a blocked source", f, JUMBO_LEN, DP_DROP, 0,
+		  "blocked");
 	jumbo4(f, JUMBO_LEN, "192.0.2.1", 53, -1);
-	check_xdp(dp, "9000-byte datagram to a blocked port", f, JUMBO_LEN,
-		  DP_DROP, 0, "dns");
+	check_xdp(dp, "9000-byte datagram to a blocked port", f, JUMBO_LEN, DP_DROP, 0, "dns");
 	jumbo4(f, 5014, "192.0.2.1", 443, 9000);
-	check_xdp(dp, "IPv4 length past the end of a 5000-byte frame", f, 5014,
-		  DP_DROP, EDGEFW_REASON_MALFORMED_L3, NULL);
+	check_xdp(dp, "IPv4 length past the end of a 5000-byte frame", f, 5014, DP_DROP,
+		  EDGEFW_REASON_MALFORMED_L3, NULL);
 
 	ext6(f, JUMBO_LEN, "2001:db8::1", 53);
-	check_xdp(dp, "IPv6, UDP header in a fragment (offset 4150), blocked port",
-		  f, JUMBO_LEN, DP_DROP, 0, "dns");
+	check_xdp(dp, "IPv6, UDP header in a fragment (offset 4150), blocked port", f, JUMBO_LEN,
+		  DP_DROP, 0, "dns");
 	ext6(f, JUMBO_LEN, "2001:db8::1", 443);
-	check_xdp(dp, "IPv6, UDP header in a fragment, allowed", f, JUMBO_LEN,
-		  DP_PASS, EDGEFW_REASON_DEFAULT_PASS, NULL);
+	check_xdp(dp, "IPv6, UDP header in a fragment, allowed", f, JUMBO_LEN, DP_PASS,
+		  EDGEFW_REASON_DEFAULT_PASS, NULL);
 	ext6(f, JUMBO_LEN, "2001:db8:66::1", 443);
-	check_xdp(dp, "IPv6, UDP header in a fragment, blocked source", f,
-		  JUMBO_LEN, DP_DROP, 0, "blocked");
+	check_xdp(dp, "IPv6, UDP header in a fragment, blocked source", f, JUMBO_LEN, DP_DROP, 0,
+		  "blocked");
 	ext6(f, 4154, "2001:db8::1", 443);
-	check_xdp(dp, "IPv6, UDP header cut short in a fragment", f, 4154,
-		  DP_DROP, EDGEFW_REASON_MALFORMED_L4, NULL);
+	check_xdp(dp, "IPv6, UDP header cut short in a fragment", f, 4154, DP_DROP,
+		  EDGEFW_REASON_MALFORMED_L4, NULL);
 	free(f);
 }
 
 /* tc with a GSO skb: BIG TCP's length-0 IP headers take the skb's length. */
-static void check_gso(struct dp *dp, const char *desc, const struct pkt *p,
-		      bool gso, enum dp_verdict want)
+static void check_gso(struct dp *dp, const char *desc, const struct pkt *p, bool gso,
+		      enum dp_verdict want)
 {
 	struct __sk_buff skb = { .gso_size = gso ? 1448 : 0, .gso_segs = gso ? 45 : 0 };
 
@@ -151,15 +147,17 @@ void spec_addrs(struct pkt_spec *s, const char *src, const char *dst);
 
 static void test_big_tcp(struct dp *dp)
 {
-	struct pkt_spec s = { .l4proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
-			      .tcp_flags = 0x10, .payload = 400 };
+	struct pkt_spec s = { .l4proto = IPPROTO_TCP,
+			      .sport = 40000,
+			      .dport = 443,
+			      .tcp_flags = 0x10,
+			      .payload = 400 };
 	struct pkt p;
 
 	spec_addrs(&s, "10.66.1.1", "198.51.100.1");
 	pkt_build(&p, &s);
 	p.data[p.l3 + 2] = p.data[p.l3 + 3] = 0;
-	check_gso(dp, "GSO IPv4 with length 0 (BIG TCP) from a blocked source",
-		  &p, true, DP_DROP);
+	check_gso(dp, "GSO IPv4 with length 0 (BIG TCP) from a blocked source", &p, true, DP_DROP);
 	spec_addrs(&s, "192.0.2.1", "198.51.100.1");
 	pkt_build(&p, &s);
 	p.data[p.l3 + 2] = p.data[p.l3 + 3] = 0;
@@ -169,8 +167,7 @@ static void test_big_tcp(struct dp *dp)
 	spec_addrs(&s, "2001:db8:66::1", "2001:db8::2");
 	pkt_build(&p, &s);
 	p.data[p.l3 + 4] = p.data[p.l3 + 5] = 0;
-	check_gso(dp, "GSO IPv6 with payload length 0 from a blocked source", &p,
-		  true, DP_DROP);
+	check_gso(dp, "GSO IPv6 with payload length 0 from a blocked source", &p, true, DP_DROP);
 	spec_addrs(&s, "2001:db8::1", "2001:db8::2");
 	pkt_build(&p, &s);
 	p.data[p.l3 + 4] = p.data[p.l3 + 5] = 0;

@@ -25,8 +25,7 @@ int main(int argc, char **argv)
 	unsigned rulesets = 200, packets = 1000, frames = 10000;
 	unsigned trees_every = 2;
 	const char *full = getenv("EFW_TEST_FULL");
-	struct dp_cb_opts cb = { .seed = 0xcb, .packets = 2000, .rulesets = 6,
-				 .max_rules = 600 };
+	struct dp_cb_opts cb = { .seed = 0xcb, .packets = 2000, .rulesets = 6, .max_rules = 600 };
 	const char *only = NULL, *pcaps = "tests/datapath/pcaps";
 	const char *corpus = "tests/fuzz/corpus/packet";
 	struct dp dp;
@@ -105,11 +104,11 @@ int main(int argc, char **argv)
 	if (!only || !strcmp(only, "classbench")) {
 		/* 10k-rule sets need more table room than the default
 		 * instance has: a fresh, bigger one. */
-		ef_instance_set_capacity(DP_CB_CELLS, DP_CB_CLASSES,
-					 EDGEFW_TNODES_DEFAULT,
+		ef_instance_set_capacity(DP_CB_CELLS, DP_CB_CLASSES, EDGEFW_TNODES_DEFAULT,
 					 EDGEFW_TLEAVES_DEFAULT);
 		ret = dp_setup(&dp);
-		tap(ret == 0, "load the programs against an instance sized for ClassBench sets (%s)",
+		tap(ret == 0,
+		    "load the programs against an instance sized for ClassBench sets (%s)",
 		    ret ? strerror(-ret) : "ok");
 		if (!ret)
 			dp_test_classbench(&dp, &cb);

@@ -35,12 +35,14 @@ static size_t put_eth(struct pkt *p, const struct pkt_spec *s, uint16_t proto)
 		off += 4;
 	}
 	if (s->pppoe) {
-		uint16_t ppp = s->ppp_proto ? s->ppp_proto :
-			       n_mpls ? 0x0281 : proto == 0x86dd ? 0x0057 : 0x0021;
+		uint16_t ppp = s->ppp_proto      ? s->ppp_proto
+			       : n_mpls          ? 0x0281
+			       : proto == 0x86dd ? 0x0057
+						 : 0x0021;
 
 		put16(&p->data[off], 0x8864);
 		p->pppoe = off + 2;
-		p->data[off + 2] = 0x11; /* version 1, type 1; code 0 */
+		p->data[off + 2] = 0x11;          /* version 1, type 1; code 0 */
 		put16(&p->data[off + 4], 0x1234); /* session id */
 		/* off + 6: length, written once the payload is known */
 		put16(&p->data[off + 8], ppp);
@@ -110,9 +112,9 @@ void pkt_build(struct pkt *p, const struct pkt_spec *s)
 		ip[8] = 64;
 		ip[9] = s->l4proto;
 		if (s->frag == 1)
-			put16(&ip[6], 0x2000);         /* MF, offset 0 */
+			put16(&ip[6], 0x2000); /* MF, offset 0 */
 		else if (s->frag == 2)
-			put16(&ip[6], 0x2000 | 185);   /* offset 1480 */
+			put16(&ip[6], 0x2000 | 185); /* offset 1480 */
 		memcpy(&ip[12], s->saddr, 4);
 		memcpy(&ip[16], s->daddr, 4);
 		off = l3 + 20;
@@ -145,8 +147,10 @@ void pkt_build(struct pkt *p, const struct pkt_spec *s)
 	if (s->frag == 2) {
 		/* The middle of a datagram: bytes that look like DNS to HTTP
 		 * ports, a SYN, an ICMP echo request. */
-		memcpy(&p->data[off], "\x00\x35\x00\x50\x08\x00\x00\x00"
-				      "\x00\x00\x00\x00\x50\x02\x00\x00", 16);
+		memcpy(&p->data[off],
+		       "\x00\x35\x00\x50\x08\x00\x00\x00"
+		       "\x00\x00\x00\x00\x50\x02\x00\x00",
+		       16);
 		l4len = 16;
 	} else {
 		l4len = put_l4(&p->data[off], s);
@@ -165,11 +169,11 @@ void pkt_build_arp(struct pkt *p)
 	struct pkt_spec none = { 0 };
 	size_t off = put_eth(p, &none, 0x0806);
 
-	put16(&p->data[off], 1);        /* Ethernet */
+	put16(&p->data[off], 1); /* Ethernet */
 	put16(&p->data[off + 2], 0x0800);
 	p->data[off + 4] = 6;
 	p->data[off + 5] = 4;
-	put16(&p->data[off + 6], 1);    /* request */
+	put16(&p->data[off + 6], 1); /* request */
 	p->len = 60;
 	p->l3 = off;
 	p->l4 = off;

@@ -28,19 +28,18 @@ static enum dp_verdict run_all_same(struct dp *dp, const struct pkt *p)
 	return v;
 }
 
-static void check(struct dp *dp, const char *desc, const struct pkt *p,
-		  enum dp_verdict want)
+static void check(struct dp *dp, const char *desc, const struct pkt *p, enum dp_verdict want)
 {
 	enum dp_verdict got = run_all_same(dp, p);
 
 	tap(got == want, "%s (got %d, want %d)", desc, got, want);
 }
 
-static struct pkt_spec base(const char *src, const char *dst, uint8_t proto,
-			    uint16_t dport)
+static struct pkt_spec base(const char *src, const char *dst, uint8_t proto, uint16_t dport)
 {
-	struct pkt_spec s = { .l4proto = proto, .sport = 1234, .dport = dport,
-			      .tcp_flags = 0x02, .payload = 4 };
+	struct pkt_spec s = {
+		.l4proto = proto, .sport = 1234, .dport = dport, .tcp_flags = 0x02, .payload = 4
+	};
 
 	spec_addrs(&s, src, dst);
 	return s;
@@ -62,16 +61,14 @@ static void truncations(struct dp *dp, const char *desc, struct pkt_spec s)
 
 		q = p;
 		q.len = cut;
-		if ((tc_ok ? run_all_same(dp, &q) :
-			     dp_run(dp, EDGEFW_HOOK_XDP, &q)) != DP_DROP) {
+		if ((tc_ok ? run_all_same(dp, &q) : dp_run(dp, EDGEFW_HOOK_XDP, &q)) != DP_DROP) {
 			if (!bad)
-				diag("%s: truncated at %zu of %zu bytes not dropped",
-				     desc, cut, p.len);
+				diag("%s: truncated at %zu of %zu bytes not dropped", desc, cut,
+				     p.len);
 			bad++;
 		}
 	}
-	tap(!bad, "%s truncated at every byte from 14 to %zu is dropped",
-	    desc, p.l4 + 8);
+	tap(!bad, "%s truncated at every byte from 14 to %zu is dropped", desc, p.l4 + 8);
 }
 
 static void test_truncation(struct dp *dp)
@@ -99,9 +96,13 @@ static void test_ipv4_lengths(struct dp *dp)
 	for (int ihl = 0; ihl < 5; ihl++) {
 		pkt_build(&p, &s);
 		p.data[p.l3] = (uint8_t)(0x40 | ihl);
-		check(dp, ihl == 0 ? "ihl 0 dropped" : ihl == 1 ? "ihl 1 dropped" :
-			  ihl == 2 ? "ihl 2 dropped" : ihl == 3 ? "ihl 3 dropped" :
-				     "ihl 4 dropped", &p, DP_DROP);
+		check(dp,
+		      ihl == 0   ? "ihl 0 dropped"
+		      : ihl == 1 ? "ihl 1 dropped"
+		      : ihl == 2 ? "ihl 2 dropped"
+		      : ihl == 3 ? "ihl 3 dropped"
+				 : "ihl 4 dropped",
+		      &p, DP_DROP);
 	}
 	a = dp_reason_counter(dp, EDGEFW_REASON_MALFORMED_L3);
 	tap(a.packets - b.packets == 10, "bad ihl counted as malformed_l3 (%llu)",
@@ -149,8 +150,7 @@ static void test_ext_chain(struct dp *dp)
 
 	s.n_ext = 8;
 	pkt_build(&p, &s);
-	check(dp, "8 extension headers (the bound): port read at the chain's end",
-	      &p, DP_DROP);
+	check(dp, "8 extension headers (the bound): port read at the chain's end", &p, DP_DROP);
 	s.dport = 81;
 	pkt_build(&p, &s);
 	check(dp, "8 extension headers, another port passes", &p, DP_PASS);

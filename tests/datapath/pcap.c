@@ -35,16 +35,16 @@ struct expectation {
 
 static uint32_t rd32(const uint8_t *p, bool swap)
 {
-	uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-		     (uint32_t)p[3] << 24;
+	uint32_t v =
+		(uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 
 	return swap ? __builtin_bswap32(v) : v;
 }
 
 /* Splits a classic pcap file (either byte order, Ethernet link type) into
  * frames pointing into buf. Returns the number of frames, or -1 with msg. */
-static int pcap_frames(const uint8_t *buf, size_t len, struct frame *out,
-		       int max, char *msg, size_t msg_len)
+static int pcap_frames(const uint8_t *buf, size_t len, struct frame *out, int max, char *msg,
+		       size_t msg_len)
 {
 	size_t off = PCAP_GLOBAL_LEN;
 	uint32_t magic;
@@ -56,8 +56,7 @@ static int pcap_frames(const uint8_t *buf, size_t len, struct frame *out,
 		return -1;
 	}
 	magic = rd32(buf, false);
-	swap = magic == __builtin_bswap32(PCAP_MAGIC) ||
-	       magic == __builtin_bswap32(PCAP_MAGIC_NS);
+	swap = magic == __builtin_bswap32(PCAP_MAGIC) || magic == __builtin_bswap32(PCAP_MAGIC_NS);
 	if (!swap && magic != PCAP_MAGIC && magic != PCAP_MAGIC_NS) {
 		snprintf(msg, msg_len, "not a pcap file (magic %08x; pcapng is not read)", magic);
 		return -1;
@@ -70,8 +69,10 @@ static int pcap_frames(const uint8_t *buf, size_t len, struct frame *out,
 		uint32_t incl;
 
 		if (len - off < PCAP_RECORD_LEN || n == max) {
-			snprintf(msg, msg_len, n == max ? "more than %d frames" :
-				 "truncated record header after frame %d", n == max ? max : n);
+			snprintf(msg, msg_len,
+				 n == max ? "more than %d frames"
+					  : "truncated record header after frame %d",
+				 n == max ? max : n);
 			return -1;
 		}
 		incl = rd32(buf + off + 8, swap);
@@ -90,8 +91,8 @@ static int pcap_frames(const uint8_t *buf, size_t len, struct frame *out,
 
 /* NAME.expect: "FRAME VERDICT COUNTED [# description]" per line, frames
  * numbered from 1; blank lines and lines starting with # are skipped. */
-static int read_expect(const char *path, struct expectation *out, int max,
-		       char *msg, size_t msg_len)
+static int read_expect(const char *path, struct expectation *out, int max, char *msg,
+		       size_t msg_len)
 {
 	FILE *f = fopen(path, "r");
 	char line[512], verdict[16];
@@ -116,7 +117,8 @@ static int read_expect(const char *path, struct expectation *out, int max,
 			continue;
 		if (n == max || sscanf(line, "%u %15s %79s", &e->frame, verdict, e->counted) != 3 ||
 		    dp_verdict_parse(verdict, &e->verdict) || e->frame != (unsigned)n + 1) {
-			snprintf(msg, msg_len, "%.400s:%d: want 'FRAME VERDICT COUNTED', frames in order from 1",
+			snprintf(msg, msg_len,
+				 "%.400s:%d: want 'FRAME VERDICT COUNTED', frames in order from 1",
 				 path, lineno);
 			fclose(f);
 			return -1;
@@ -160,8 +162,8 @@ static void run_capture(struct dp *dp, const char *dir, const char *name)
 		snprintf(path, sizeof(path), "%s/%s.expect", dir, name);
 		ne = read_expect(path, exp, MAX_FRAMES, msg, sizeof(msg));
 		if (ne >= 0 && ne != nf)
-			snprintf(msg, sizeof(msg), "%s.pcap has %d frames, %s.expect %d",
-				 name, nf, name, ne);
+			snprintf(msg, sizeof(msg), "%s.pcap has %d frames, %s.expect %d", name, nf,
+				 name, ne);
 		if (ne != nf)
 			nf = -1;
 	}
@@ -169,12 +171,11 @@ static void run_capture(struct dp *dp, const char *dir, const char *name)
 	    msg[0] ? ": " : "", msg);
 	for (int i = 0; i < nf; i++) {
 		char why[160];
-		bool ok = dp_check_hooks(dp, fr[i].data, fr[i].len, exp[i].verdict,
-					 exp[i].counted, why, sizeof(why));
+		bool ok = dp_check_hooks(dp, fr[i].data, fr[i].len, exp[i].verdict, exp[i].counted,
+					 why, sizeof(why));
 
-		tap(ok, "%s.pcap frame %d (%s): %s on every hook, counted as %s",
-		    name, i + 1, exp[i].desc, dp_verdict_name(exp[i].verdict),
-		    exp[i].counted);
+		tap(ok, "%s.pcap frame %d (%s): %s on every hook, counted as %s", name, i + 1,
+		    exp[i].desc, dp_verdict_name(exp[i].verdict), exp[i].counted);
 		if (!ok)
 			diag("%s", why);
 	}

@@ -78,8 +78,8 @@ static size_t idx_iface(const struct dp_ref *r, unsigned action)
 	return r->dp->rs.n_rules + EDGEFW_HOOK_COUNT + EDGEFW_REASON_COUNT + action;
 }
 
-static int read_one(struct dp_ref *r, int fd, uint32_t key,
-		    struct edgefw_counter *buf, struct edgefw_counter *out)
+static int read_one(struct dp_ref *r, int fd, uint32_t key, struct edgefw_counter *buf,
+		    struct edgefw_counter *out)
 {
 	if (bpf_map_lookup_elem(fd, &key, buf))
 		return -errno;
@@ -98,14 +98,11 @@ static int read_all(struct dp_ref *r, struct edgefw_counter *out)
 	int ret = 0;
 
 	for (size_t i = 0; i < dp->rs.n_rules && !ret; i++)
-		ret = read_one(r, dp->inst.maps.rule_stats, dp->slot_of[i], buf,
-			       &out[i]);
+		ret = read_one(r, dp->inst.maps.rule_stats, dp->slot_of[i], buf, &out[i]);
 	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT && !ret; h++)
-		ret = read_one(r, dp->inst.maps.default_stats, h, buf,
-			       &out[idx_default(r, h)]);
+		ret = read_one(r, dp->inst.maps.default_stats, h, buf, &out[idx_default(r, h)]);
 	for (unsigned k = 0; k < EDGEFW_REASON_COUNT && !ret; k++)
-		ret = read_one(r, dp->inst.maps.reason_stats, k, buf,
-			       &out[idx_reason(r, k)]);
+		ret = read_one(r, dp->inst.maps.reason_stats, k, buf, &out[idx_reason(r, k)]);
 	for (unsigned a = 0; a < EDGEFW_ACT_COUNT && !ret; a++)
 		ret = read_one(r, dp->inst.maps.iface_stats,
 			       EDGEFW_IFSLOT_SPARE * EDGEFW_ACT_COUNT + a, buf,
@@ -118,8 +115,8 @@ static int read_all(struct dp_ref *r, struct edgefw_counter *out)
 static bool runs_at(struct dp *dp, uint32_t hook, size_t len, uint16_t ethertype)
 {
 	static uint8_t frame[1 << 16];
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
-		    .data_size_in = (__u32)len, .repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (__u32)len,
+		    .repeat = 1);
 
 	frame[12] = (uint8_t)(ethertype >> 8);
 	frame[13] = (uint8_t)ethertype;
@@ -176,12 +173,10 @@ int dp_ref_init(struct dp_ref *r, struct dp *dp)
 	r->dp = dp;
 	ret = dp_load_yaml(dp, dp_ref_rules);
 	if (ret) {
-		printf("# the reference check's ruleset does not load: %s\n",
-		       strerror(-ret));
+		printf("# the reference check's ruleset does not load: %s\n", strerror(-ret));
 		return ret;
 	}
-	r->n_counters = dp->rs.n_rules + EDGEFW_HOOK_COUNT + EDGEFW_REASON_COUNT +
-			EDGEFW_ACT_COUNT;
+	r->n_counters = dp->rs.n_rules + EDGEFW_HOOK_COUNT + EDGEFW_REASON_COUNT + EDGEFW_ACT_COUNT;
 	r->now = calloc(r->n_counters, sizeof(*r->now));
 	if (!r->now)
 		return -ENOMEM;
@@ -216,14 +211,14 @@ static void counter_name(const struct dp_ref *r, size_t i, char *buf, size_t len
 			 ef_reason_name((unsigned)(i - n_rules - EDGEFW_HOOK_COUNT)));
 	else
 		snprintf(buf, len, "iface:%s",
-			 ef_action_name((uint8_t)(i - n_rules - EDGEFW_HOOK_COUNT -
-						  EDGEFW_REASON_COUNT)));
+			 ef_action_name(
+				 (uint8_t)(i - n_rules - EDGEFW_HOOK_COUNT - EDGEFW_REASON_COUNT)));
 }
 
 /* Marks in want[] the counters the decision moves: where it was decided,
  * and the attachment's counter of the final action. */
-static void expected_counters(const struct dp_ref *r, const struct ref_decision *d,
-			      uint32_t hook, bool *want)
+static void expected_counters(const struct dp_ref *r, const struct ref_decision *d, uint32_t hook,
+			      bool *want)
 {
 	memset(want, 0, r->n_counters * sizeof(*want));
 	want[idx_iface(r, d->action)] = true;
@@ -265,8 +260,7 @@ static void moved(const struct dp_ref *r, const struct edgefw_counter *before,
 	for (size_t i = 0; i < r->n_counters && n < len; i++) {
 		char name[96];
 
-		if (after[i].packets == before[i].packets &&
-		    after[i].bytes == before[i].bytes)
+		if (after[i].packets == before[i].packets && after[i].bytes == before[i].bytes)
 			continue;
 		counter_name(r, i, name, sizeof(name));
 		n += (size_t)snprintf(buf + n, len - n, "%s%s +%llu packets +%llu bytes",
@@ -280,14 +274,15 @@ static void moved(const struct dp_ref *r, const struct edgefw_counter *before,
 
 static const char *action_verdict(uint8_t action)
 {
-	return action == EDGEFW_ACT_DROP ? "drop" :
-	       action == EDGEFW_ACT_REDIRECT ? "redirect" : "pass";
+	return action == EDGEFW_ACT_DROP       ? "drop"
+	       : action == EDGEFW_ACT_REDIRECT ? "redirect"
+					       : "pass";
 }
 
-static void report_mismatch(const struct dp_ref *r, FILE *out, uint32_t hook,
-			    bool gso, const uint8_t *f, size_t len,
-			    const struct ref_parse *p, const struct ref_decision *d,
-			    enum dp_verdict got, const struct edgefw_counter *after)
+static void report_mismatch(const struct dp_ref *r, FILE *out, uint32_t hook, bool gso,
+			    const uint8_t *f, size_t len, const struct ref_parse *p,
+			    const struct ref_decision *d, enum dp_verdict got,
+			    const struct edgefw_counter *after)
 {
 	char parsed[256], buf[1024], name[96];
 	bool want[r->n_counters];
@@ -327,11 +322,10 @@ static bool counters_agree(const struct dp_ref *r, const bool *want,
 	return true;
 }
 
-bool dp_ref_check(struct dp_ref *r, uint32_t hook, const uint8_t *frame,
-		  size_t len, bool gso, FILE *report)
+bool dp_ref_check(struct dp_ref *r, uint32_t hook, const uint8_t *frame, size_t len, bool gso,
+		  FILE *report)
 {
-	struct ref_frame rf = { .data = frame, .len = len,
-				.gso = gso && hook != EDGEFW_HOOK_XDP };
+	struct ref_frame rf = { .data = frame, .len = len, .gso = gso && hook != EDGEFW_HOOK_XDP };
 	struct __sk_buff skb = { .gso_size = 1448, .gso_segs = 8 };
 	struct edgefw_counter after[r->n_counters];
 	bool want[r->n_counters], ok;
@@ -340,15 +334,15 @@ bool dp_ref_check(struct dp_ref *r, uint32_t hook, const uint8_t *frame,
 	enum dp_verdict got, expect;
 	int ret;
 
-	if (len < r->min_len[hook][length_kind(frame, len)] ||
-	    len > r->max_len[hook]) {
+	if (len < r->min_len[hook][length_kind(frame, len)] || len > r->max_len[hook]) {
 		r->skipped++;
 		return true;
 	}
 	ref_parse_frame(&rf, &p);
 	d = ref_decide(&r->dp->rs, &p, hook, DP_IFNAME);
-	expect = d.action == EDGEFW_ACT_DROP ? DP_DROP :
-		 d.action == EDGEFW_ACT_REDIRECT ? DP_REDIRECT : DP_PASS;
+	expect = d.action == EDGEFW_ACT_DROP       ? DP_DROP
+		 : d.action == EDGEFW_ACT_REDIRECT ? DP_REDIRECT
+						   : DP_PASS;
 	got = dp_run_raw(r->dp, hook, frame, len, rf.gso ? &skb : NULL);
 	ret = read_all(r, after);
 	if (ret) {

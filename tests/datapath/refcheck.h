@@ -31,8 +31,8 @@ struct dp_ref {
 	 * EtherType 0x0800 (k 1), 0x86dd (k 2) and any other (k 0). */
 	size_t min_len[EDGEFW_HOOK_COUNT][3];
 	size_t max_len[EDGEFW_HOOK_COUNT];
-	unsigned long runs, skipped;   /* checked; too short or long to run */
-	unsigned long by_outcome[16];  /* checked runs per enum ref_outcome */
+	unsigned long runs, skipped;  /* checked; too short or long to run */
+	unsigned long by_outcome[16]; /* checked runs per enum ref_outcome */
 };
 
 /* Loads dp_ref_rules into dp, finds the frame lengths each hook's test runs
@@ -45,7 +45,7 @@ void dp_ref_free(struct dp_ref *r);
  * frame is too short or long for the hook's test run (counted in
  * r->skipped); else the frame (hex) and both decisions are written to
  * report, each line starting with "# ". */
-bool dp_ref_check(struct dp_ref *r, uint32_t hook, const uint8_t *frame,
-		  size_t len, bool gso, FILE *report);
+bool dp_ref_check(struct dp_ref *r, uint32_t hook, const uint8_t *frame, size_t len, bool gso,
+		  FILE *report);
 
 #endif

@@ -47,13 +47,11 @@ static bool chance(unsigned percent)
 /* Addresses the check's ruleset names, and others. */
 static void random_addr(uint8_t family, uint8_t addr[16])
 {
-	static const char *const v4[] = { "10.66.1.1", "192.0.2.3", "192.0.2.99",
-					  "198.51.100.7", "203.0.113.80", "8.8.8.8",
-					  "172.16.0.1", "10.1.2.3" };
-	static const char *const v6[] = { "2001:db8:66::1", "2001:db8::dead",
-					  "2001:db8:77:1::9", "2001:db8:a::5",
-					  "2001:db8:e::1", "2001:db8::2", "2a00::1",
-					  "fd00::1" };
+	static const char *const v4[] = { "10.66.1.1",    "192.0.2.3", "192.0.2.99", "198.51.100.7",
+					  "203.0.113.80", "8.8.8.8",   "172.16.0.1", "10.1.2.3" };
+	static const char *const v6[] = { "2001:db8:66::1", "2001:db8::dead", "2001:db8:77:1::9",
+					  "2001:db8:a::5",  "2001:db8:e::1",  "2001:db8::2",
+					  "2a00::1",        "fd00::1" };
 	uint8_t fam;
 
 	if (chance(15)) {
@@ -71,8 +69,8 @@ static void random_spec(struct pkt_spec *s)
 	static const uint8_t icmp[] = { 0, 3, 8, 11, 13, 128, 129, 133, 135, 137 };
 	static const uint16_t tpids[] = { 0x8100, 0x88a8, 0x9100, 0x9200, 0x9300 };
 	static const uint16_t vids[] = { 0, 5, 100, 300, 4095 };
-	static const uint16_t ppp[] = { 0, 0, 0, 0x0021, 0x0057, 0x0281, 0xc021,
-					0x8021, 0x002f, 0x003d };
+	static const uint16_t ppp[] = { 0,      0,      0,      0x0021, 0x0057,
+					0x0281, 0xc021, 0x8021, 0x002f, 0x003d };
 
 	memset(s, 0, sizeof(*s));
 	s->family = chance(40) ? 6 : 4;
@@ -130,8 +128,8 @@ static void damage(struct pkt *p)
 static FILE *quiet;
 
 /* The frame on XDP and both tc programs; false (reported) on a mismatch. */
-static bool check_all_hooks(struct dp_ref *r, const uint8_t *f, size_t len,
-			    bool gso, unsigned *reports)
+static bool check_all_hooks(struct dp_ref *r, const uint8_t *f, size_t len, bool gso,
+			    unsigned *reports)
 {
 	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
 		FILE *out = *reports < MAX_REPORTS || !quiet ? stdout : quiet;
@@ -185,8 +183,7 @@ static void corpus_frames(struct dp_ref *r, const char *dir)
 	    files, dir, bad);
 }
 
-void dp_test_refparse(struct dp *dp, uint64_t seed, unsigned frames,
-		      const char *corpus)
+void dp_test_refparse(struct dp *dp, uint64_t seed, unsigned frames, const char *corpus)
 {
 	unsigned bad = 0, reports = 0;
 	struct dp_ref r;

@@ -22,10 +22,10 @@
 
 struct v6l_shape {
 	const char *label;
-	const uint8_t *lens;  /* given to the rules in turn */
+	const uint8_t *lens; /* given to the rules in turn */
 	size_t n_lens;
 	uint8_t want_hashed[EDGEFW_A6_HASH_LENS]; /* the compiler's choice */
-	bool want_lpm;        /* some lengths left to the LPM trie */
+	bool want_lpm;                            /* some lengths left to the LPM trie */
 };
 
 struct v6l_ctx {
@@ -43,7 +43,7 @@ static void v6l_prefix(uint64_t *rng, uint8_t a[16], unsigned len)
 	for (unsigned i = 6; i < 16; i++)
 		a[i] = (uint8_t)xorshift_next(rng);
 	for (unsigned b = len; b < 128; b++)
-		a[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+		a[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
 }
 
 /* Longest first: the first matching rule is then the longest match, which
@@ -54,15 +54,16 @@ static int v6l_longest_first(const void *a, const void *b)
 	return (int)*(const uint8_t *)b - (int)*(const uint8_t *)a;
 }
 
-static char *v6l_yaml(struct v6l_ctx *x, const struct v6l_shape *sh,
-		      bool longest_first)
+static char *v6l_yaml(struct v6l_ctx *x, const struct v6l_shape *sh, bool longest_first)
 {
 	size_t cap = 256 + V6L_RULES * 128, at;
 	char *y = malloc(cap);
 
 	if (!y)
 		return NULL;
-	at = (size_t)snprintf(y, cap, "version: 1\ndefaults: {xdp: pass, tc-ingress: pass, tc-egress: pass}\nrules:\n");
+	at = (size_t)snprintf(
+		y, cap,
+		"version: 1\ndefaults: {xdp: pass, tc-ingress: pass, tc-egress: pass}\nrules:\n");
 	/* In turn, so each length's count (the split) is fixed. */
 	for (unsigned i = 0; i < V6L_RULES; i++)
 		x->len[i] = sh->lens[i % sh->n_lens];
@@ -74,8 +75,8 @@ static char *v6l_yaml(struct v6l_ctx *x, const struct v6l_shape *sh,
 		v6l_prefix(&x->rng, x->prefix[i], x->len[i]);
 		inet_ntop(AF_INET6, x->prefix[i], s, sizeof(s));
 		at += (size_t)snprintf(y + at, cap - at,
-				       "  - {name: r%u, src: \"%s/%u\", action: %s}\n", i,
-				       s, x->len[i], i % 2 ? "drop" : "pass");
+				       "  - {name: r%u, src: \"%s/%u\", action: %s}\n", i, s,
+				       x->len[i], i % 2 ? "drop" : "pass");
 	}
 	return y;
 }
@@ -100,8 +101,7 @@ static void v6l_next(void *ctx, unsigned i, struct pkt_spec *s)
 	for (unsigned b = 0; b < x->len[r]; b++) {
 		uint8_t bit = 0x80 >> (b % 8);
 
-		s->saddr[b / 8] = (uint8_t)((s->saddr[b / 8] & ~bit) |
-					    (x->prefix[r][b / 8] & bit));
+		s->saddr[b / 8] = (uint8_t)((s->saddr[b / 8] & ~bit) | (x->prefix[r][b / 8] & bit));
 	}
 	if (kind == 2) {
 		unsigned b = 48 + (unsigned)xorshift_below(&x->rng, x->len[r] - 48);
@@ -126,30 +126,38 @@ static void v6l_run(struct dp *dp, struct v6l_ctx *x, const struct v6l_shape *sh
 	if (ret)
 		return;
 	split = !memcmp(dp->c.hash6_len[0], sh->want_hashed, EDGEFW_A6_HASH_LENS);
-	tap(split, "IPv6 lengths, %s: hashed lengths %u %u %u %u as intended",
-	    sh->label, dp->c.hash6_len[0][0], dp->c.hash6_len[0][1],
-	    dp->c.hash6_len[0][2], dp->c.hash6_len[0][3]);
+	tap(split, "IPv6 lengths, %s: hashed lengths %u %u %u %u as intended", sh->label,
+	    dp->c.hash6_len[0][0], dp->c.hash6_len[0][1], dp->c.hash6_len[0][2],
+	    dp->c.hash6_len[0][3]);
 	ok = diff_run(dp, &dp->rs, V6L_PACKETS, v6l_next, x, &o, &t);
 	tap(ok && t.compiled_mismatches == 0,
 	    "IPv6 lengths, %s%s: %u packets x 3 hooks, BPF verdicts, winners and counters equal the reference matcher's (%u mismatches, %u in the userspace lookup)",
-	    sh->label, sh->want_lpm ? " (with the LPM trie)" : "", V6L_PACKETS,
-	    t.mismatches, t.compiled_mismatches);
+	    sh->label, sh->want_lpm ? " (with the LPM trie)" : "", V6L_PACKETS, t.mismatches,
+	    t.compiled_mismatches);
 }
 
 void dp_test_v6_lengths(struct dp *dp)
 {
 	static const uint8_t real[] = { 128, 128, 128, 64, 64, 56 };
-	static const uint8_t mixed[] = { 128, 128, 128, 128, 128, 128, 128, 128, 128,
-					 64, 64, 64, 64, 64, 64, 64, 60, 57,
-					 52, 50, 49 };
+	static const uint8_t mixed[] = { 128, 128, 128, 128, 128, 128, 128, 128, 128, 64, 64,
+					 64,  64,  64,  64,  64,  60,  57,  52,  50,  49 };
 	static const uint8_t many[] = { 128, 120, 96, 80, 64, 56, 49 };
 	const struct v6l_shape shapes[] = {
-		{ "lengths /128 /64 /56, all hashed", real, sizeof(real),
-		  { 128, 64, 56, 0 }, false },
-		{ "/128 /64 hashed, five rare lengths below them in the trie", mixed,
-		  sizeof(mixed), { 128, 64, 0, 0 }, true },
-		{ "seven lengths, the longest four hashed", many, sizeof(many),
-		  { 128, 120, 96, 80 }, true },
+		{ "lengths /128 /64 /56, all hashed",
+		  real,
+		  sizeof(real),
+		  { 128, 64, 56, 0 },
+		  false },
+		{ "/128 /64 hashed, five rare lengths below them in the trie",
+		  mixed,
+		  sizeof(mixed),
+		  { 128, 64, 0, 0 },
+		  true },
+		{ "seven lengths, the longest four hashed",
+		  many,
+		  sizeof(many),
+		  { 128, 120, 96, 80 },
+		  true },
 	};
 	struct v6l_ctx x = { .rng = xorshift_seed(0x6a5) };
 

@@ -28,9 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static enum efd_access access_now;
 
-static void handler(void *arg, const char *command,
-		    const struct efd_peer *peer, struct json_object *req,
-		    struct json_object *resp)
+static void handler(void *arg, const char *command, const struct efd_peer *peer,
+		    struct json_object *req, struct json_object *resp)
 {
 	(void)arg;
 	(void)peer;
@@ -56,12 +55,10 @@ static void check_response(struct json_object *resp)
 	    !json_object_object_get_ex(resp, "ok", &ok) ||
 	    !json_object_is_type(ok, json_type_boolean) ||
 	    !json_object_object_get_ex(resp, "exit", &ex) ||
-	    !json_object_is_type(ex, json_type_int) ||
-	    json_object_get_int(ex) < 0 || json_object_get_int(ex) > 2 ||
-	    !json_object_object_get_ex(resp, "message", &msg) ||
+	    !json_object_is_type(ex, json_type_int) || json_object_get_int(ex) < 0 ||
+	    json_object_get_int(ex) > 2 || !json_object_object_get_ex(resp, "message", &msg) ||
 	    !json_object_is_type(msg, json_type_string)) {
-		fprintf(stderr, "bad response: %s\n",
-			json_object_to_json_string(resp));
+		fprintf(stderr, "bad response: %s\n", json_object_to_json_string(resp));
 		abort();
 	}
 	if (!json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN))
@@ -81,7 +78,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum efd_access levels[] = {
-		EFD_ACCESS_ALL, EFD_ACCESS_READ, EFD_ACCESS_NONE,
+		EFD_ACCESS_ALL,
+		EFD_ACCESS_READ,
+		EFD_ACCESS_NONE,
 	};
 	const struct efd_peer peer = { .pid = 4711, .uid = 1000, .gid = 1000 };
 	struct json_object *resp;
@@ -102,8 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t len = nl ? (size_t)(nl - buf) : size - 1;
 
 		buf[len] = '\0';
-		resp = efd_control_dispatch(buf, len, &peer, access_now,
-					    "efw-ro", handler, NULL);
+		resp = efd_control_dispatch(buf, len, &peer, access_now, "efw-ro", handler, NULL);
 	}
 	check_response(resp);
 	json_object_put(resp);

@@ -39,8 +39,8 @@ static int name_ok(const char *s, size_t max, const char *punct)
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || strchr(punct, c)))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr(punct, c)))
 			return 0;
 	}
 	return 1;
@@ -57,12 +57,10 @@ static void check_daemon(const struct ef_daemon_conf *c)
 	    (c->control_socket[0] != '/' ||
 	     strnlen(c->control_socket, sizeof(c->control_socket)) >= EF_SOCKET_PATH_MAX))
 		fail("control-socket", c->control_socket);
-	if (c->control_group[0] &&
-	    (c->control_group[0] == '-' ||
-	     !name_ok(c->control_group, sizeof(c->control_group), "._-")))
+	if (c->control_group[0] && (c->control_group[0] == '-' ||
+				    !name_ok(c->control_group, sizeof(c->control_group), "._-")))
 		fail("control-group", c->control_group);
-	if (c->metrics[0] && strcmp(c->metrics, "off") &&
-	    ef_parse_listen(c->metrics, &ss, &len))
+	if (c->metrics[0] && strcmp(c->metrics, "off") && ef_parse_listen(c->metrics, &ss, &len))
 		fail("metrics", c->metrics);
 	if (c->drop_log[0] && strcmp(c->drop_log, "-") && c->drop_log[0] != '/')
 		fail("drop-log", c->drop_log);

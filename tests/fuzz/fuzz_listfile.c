@@ -38,8 +38,7 @@ static void check_message(const char *msg)
 	}
 	for (const char *c = msg; *c; c++) {
 		if (*c < 0x20 || *c > 0x7e) {
-			fprintf(stderr, "raw byte 0x%02x in a message\n",
-				(unsigned char)*c);
+			fprintf(stderr, "raw byte 0x%02x in a message\n", (unsigned char)*c);
 			abort();
 		}
 		if (*c == '\'') {
@@ -60,8 +59,8 @@ static void check_entries(const struct ef_prefix_list *l)
 		unsigned flags;
 
 		ef_prefix_format(&l->v[i], text, sizeof(text));
-		if (ef_prefix_parse(text, &back, &flags, err, sizeof(err)) ||
-		    flags || memcmp(&back, &l->v[i], sizeof(back))) {
+		if (ef_prefix_parse(text, &back, &flags, err, sizeof(err)) || flags ||
+		    memcmp(&back, &l->v[i], sizeof(back))) {
 			fprintf(stderr, "entry %zu prints as '%s', which does not parse back: %s\n",
 				i, text, err);
 			abort();

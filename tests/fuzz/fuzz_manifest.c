@@ -34,8 +34,7 @@ static void check(const struct ef_manifest *m)
 	text = ef_manifest_to_json(m);
 	if (!text || ef_manifest_parse(text, strlen(text), &back, err, sizeof(err)))
 		abort();
-	if (back.n_files != m->n_files || strcmp(back.main, m->main) ||
-	    back.serial != m->serial)
+	if (back.n_files != m->n_files || strcmp(back.main, m->main) || back.serial != m->serial)
 		abort();
 	ef_manifest_free(&back);
 	free(text);

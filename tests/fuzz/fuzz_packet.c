@@ -50,12 +50,12 @@ static bool dp_started, ref_ready;
 
 static void print_totals(void)
 {
-	fprintf(stderr, "fuzz_packet: %lu runs checked, %lu not run (length)",
-		ref.runs, ref.skipped);
+	fprintf(stderr, "fuzz_packet: %lu runs checked, %lu not run (length)", ref.runs,
+		ref.skipped);
 	for (int o = 0; o < REF_OUTCOMES; o++)
 		if (ref.by_outcome[o])
-			fprintf(stderr, ", %s %lu",
-				ref_outcome_name((enum ref_outcome)o), ref.by_outcome[o]);
+			fprintf(stderr, ", %s %lu", ref_outcome_name((enum ref_outcome)o),
+				ref.by_outcome[o]);
 	fprintf(stderr, "\n");
 }
 
@@ -104,7 +104,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			strerror(-ret));
 		exit(1);
 	}
-	fprintf(stderr, "fuzz_packet: test runs take frames of %zu-%zu bytes at XDP, %zu-%zu at tc (IPv4 from %zu, IPv6 from %zu)\n",
+	fprintf(stderr,
+		"fuzz_packet: test runs take frames of %zu-%zu bytes at XDP, %zu-%zu at tc (IPv4 from %zu, IPv6 from %zu)\n",
 		ref.min_len[EDGEFW_HOOK_XDP][0], ref.max_len[EDGEFW_HOOK_XDP],
 		ref.min_len[EDGEFW_HOOK_TC_INGRESS][0], ref.max_len[EDGEFW_HOOK_TC_INGRESS],
 		ref.min_len[EDGEFW_HOOK_TC_INGRESS][1], ref.min_len[EDGEFW_HOOK_TC_INGRESS][2]);
@@ -118,14 +119,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	tc_hook = data[0] & SEL_TC_EGRESS ? EDGEFW_HOOK_TC_EGRESS :
-					    EDGEFW_HOOK_TC_INGRESS;
+	tc_hook = data[0] & SEL_TC_EGRESS ? EDGEFW_HOOK_TC_EGRESS : EDGEFW_HOOK_TC_INGRESS;
 	gso = data[0] & SEL_GSO;
 	if (dp_ref_check(&ref, EDGEFW_HOOK_XDP, data + 1, size - 1, false, stderr) &&
 	    dp_ref_check(&ref, tc_hook, data + 1, size - 1, gso, stderr))
 		return 0;
-	fprintf(stderr, "# input: selector byte %#04x (%s%s), then the frame\n",
-		data[0], dp_hook_name(tc_hook), gso ? ", GSO skb" : "");
+	fprintf(stderr, "# input: selector byte %#04x (%s%s), then the frame\n", data[0],
+		dp_hook_name(tc_hook), gso ? ", GSO skb" : "");
 	cleanup();
 	abort();
 }

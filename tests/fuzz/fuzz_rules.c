@@ -38,8 +38,7 @@ static size_t prefix_count(const struct ef_ruleset *rs)
 
 /* A packet whose fields come from the input's hash, aimed at the first
  * rule's first prefix half of the time so that rules do match. */
-static void derive_packet(const struct ef_ruleset *rs, uint64_t h,
-			  struct ef_packet *p)
+static void derive_packet(const struct ef_ruleset *rs, uint64_t h, struct ef_packet *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->family = h & 1 ? EF_AF_INET6 : EF_AF_INET;
@@ -59,8 +58,7 @@ static void derive_packet(const struct ef_ruleset *rs, uint64_t h,
 	p->frag = (uint8_t)((h >> 24) % 3);
 	/* As the datapath parses: a non-first fragment has no L4 header. */
 	if (p->frag != EDGEFW_FRAG_LATER) {
-		p->has_ports = p->l4proto == 6 || p->l4proto == 17 ||
-			       p->l4proto == 132;
+		p->has_ports = p->l4proto == 6 || p->l4proto == 17 || p->l4proto == 132;
 		p->has_icmp = p->l4proto == 1 || p->l4proto == 58;
 		p->has_tcp_flags = p->l4proto == 6;
 	}
@@ -84,8 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > MAX_INPUT)
 		return 0;
-	if (ef_ruleset_parse_flags("/nonexistent/fuzz.yaml", (const char *)data,
-				   size, EF_PARSE_NO_LIST_FILES, &rs, &d)) {
+	if (ef_ruleset_parse_flags("/nonexistent/fuzz.yaml", (const char *)data, size,
+				   EF_PARSE_NO_LIST_FILES, &rs, &d)) {
 		ef_diag_free(&d);
 		return 0;
 	}
@@ -93,8 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ef_explain(&rs, &pkt, &e))
 		ef_explanation_free(&e);
 	want = ef_match(&rs, &pkt);
-	if (rs.n_rules <= MAX_COMPILE_RULES &&
-	    prefix_count(&rs) <= MAX_COMPILE_PREFIXES &&
+	if (rs.n_rules <= MAX_COMPILE_RULES && prefix_count(&rs) <= MAX_COMPILE_PREFIXES &&
 	    !ef_compile(&rs, NULL, 0, &c, &d)) {
 		/* The vector that means what ef_match assumes: empty
 		 * dynamic sets, limits with room. */

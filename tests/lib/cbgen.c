@@ -34,7 +34,14 @@
  * (as in cbstats.c): a few /1 rules contain half of everything. */
 #define NEST_MIN_LEN 8
 
-enum port_class { PC_ANY, PC_LOW, PC_HIGH, PC_EXACT, PC_RANGE, PC_COUNT };
+enum port_class {
+	PC_ANY,
+	PC_LOW,
+	PC_HIGH,
+	PC_EXACT,
+	PC_RANGE,
+	PC_COUNT
+};
 
 static enum port_class port_class(uint16_t lo, uint16_t hi)
 {
@@ -166,16 +173,16 @@ static int pset_add(struct pset *s, uint64_t k)
 }
 
 struct field_model {
-	struct pfx *pool;   /* seed prefixes, then new ones */
+	struct pfx *pool; /* seed prefixes, then new ones */
 	size_t n_pool, cap_pool;
 	unsigned lcp[33];
 	unsigned lcp_total;
-	double p_new[33];   /* by length: distinct prefixes per rule using one */
-	double nested;      /* share of prefixes inside another (cbstats.c) */
-	unsigned max_depth; /* longest chain of prefixes inside each other */
-	unsigned seed_depth; /* the seed's: chains stay within it */
-	struct pset exact;  /* the pool's prefixes of NEST_MIN_LEN or more */
-	struct pset covers; /* prefixes with one of those strictly inside */
+	double p_new[33];       /* by length: distinct prefixes per rule using one */
+	double nested;          /* share of prefixes inside another (cbstats.c) */
+	unsigned max_depth;     /* longest chain of prefixes inside each other */
+	unsigned seed_depth;    /* the seed's: chains stay within it */
+	struct pset exact;      /* the pool's prefixes of NEST_MIN_LEN or more */
+	struct pset covers;     /* prefixes with one of those strictly inside */
 	struct pfx *by_len[33]; /* prefixes generated rules use, with repeats */
 	size_t n_by_len[33], cap_by_len[33];
 };
@@ -281,8 +288,7 @@ static double uniform(struct gen *g)
 
 /* A shorter prefix (of NEST_MIN_LEN or more) to put a new one inside,
  * not so deep already that the chain would outgrow the seed's. */
-static bool nest_base(struct gen *g, const struct field_model *m, unsigned len,
-		      struct pfx *base)
+static bool nest_base(struct gen *g, const struct field_model *m, unsigned len, struct pfx *base)
 {
 	for (int tries = 0; m->n_pool && tries < 32; tries++) {
 		*base = m->pool[xorshift_below(&g->rnd, m->n_pool)];
@@ -299,11 +305,9 @@ static struct pfx derive(struct gen *g, struct pfx base, unsigned keep, unsigned
 {
 	struct pfx p;
 
-	p.addr = (base.addr & mask_of(keep)) |
-		 ((uint32_t)xorshift_next(&g->rnd) & ~mask_of(keep));
+	p.addr = (base.addr & mask_of(keep)) | ((uint32_t)xorshift_next(&g->rnd) & ~mask_of(keep));
 	if (keep < len && keep < base.len)
-		p.addr = (p.addr & ~(0x80000000u >> keep)) |
-			 (~base.addr & (0x80000000u >> keep));
+		p.addr = (p.addr & ~(0x80000000u >> keep)) | (~base.addr & (0x80000000u >> keep));
 	p.addr &= mask_of(len);
 	p.len = (uint8_t)len;
 	p.depth = 0;
@@ -359,11 +363,10 @@ static int draw_prefix(struct gen *g, int dst, unsigned len, struct pfx *out)
 
 /* A port range of the template's class from a seed rule with the same
  * protocol (the template's own when none turns up). */
-static void draw_ports(struct gen *g, const struct cb_rule *t, int dst,
-		       uint16_t *lo, uint16_t *hi)
+static void draw_ports(struct gen *g, const struct cb_rule *t, int dst, uint16_t *lo, uint16_t *hi)
 {
-	enum port_class want = dst ? port_class(t->dport_lo, t->dport_hi) :
-				     port_class(t->sport_lo, t->sport_hi);
+	enum port_class want =
+		dst ? port_class(t->dport_lo, t->dport_hi) : port_class(t->sport_lo, t->sport_hi);
 
 	*lo = dst ? t->dport_lo : t->sport_lo;
 	*hi = dst ? t->dport_hi : t->sport_hi;
@@ -408,7 +411,8 @@ static uint64_t rule_hash(const struct cb_rule *r)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	const uint32_t w[5] = { r->src, r->dst,
-				(uint32_t)r->src_len << 24 | (uint32_t)r->dst_len << 16 | r->proto << 8 | r->proto_mask,
+				(uint32_t)r->src_len << 24 | (uint32_t)r->dst_len << 16 |
+					r->proto << 8 | r->proto_mask,
 				(uint32_t)r->sport_lo << 16 | r->sport_hi,
 				(uint32_t)r->dport_lo << 16 | r->dport_hi };
 
@@ -420,10 +424,9 @@ static uint64_t rule_hash(const struct cb_rule *r)
 static bool same_rule(const struct cb_rule *a, const struct cb_rule *b)
 {
 	return a->src == b->src && a->dst == b->dst && a->src_len == b->src_len &&
-	       a->dst_len == b->dst_len && a->proto == b->proto &&
-	       a->proto_mask == b->proto_mask && a->sport_lo == b->sport_lo &&
-	       a->sport_hi == b->sport_hi && a->dport_lo == b->dport_lo &&
-	       a->dport_hi == b->dport_hi;
+	       a->dst_len == b->dst_len && a->proto == b->proto && a->proto_mask == b->proto_mask &&
+	       a->sport_lo == b->sport_lo && a->sport_hi == b->sport_hi &&
+	       a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi;
 }
 
 /* True when r was new (and is now recorded). */
@@ -454,7 +457,7 @@ static void draw_shape(struct gen *g, size_t t, unsigned tries, struct placed *o
 	out->key = ((double)t + uniform(g)) / (double)g->seed->n;
 }
 
-static int field_len;  /* which field cmp_by_len sorts by */
+static int field_len; /* which field cmp_by_len sorts by */
 static const struct placed *by_len_of;
 
 static int cmp_by_len(const void *a, const void *b)
@@ -465,7 +468,8 @@ static int cmp_by_len(const void *a, const void *b)
 
 	if (lx != ly)
 		return lx - ly;
-	return (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
+	return (*(const size_t *)a > *(const size_t *)b) -
+	       (*(const size_t *)a < *(const size_t *)b);
 }
 
 /* Draws the addresses of v[0, n), shortest prefixes first: a short prefix
@@ -509,8 +513,7 @@ static void free_gen(struct gen *g)
  * A duplicate's template is tried again in the next round (a few times),
  * so templates with little room for variety keep their share; the few
  * rules over n leave at random, so no part of the order loses more. */
-static int fill(struct gen *g, size_t n, struct placed *v, size_t cap,
-		struct dedup *dd)
+static int fill(struct gen *g, size_t n, struct placed *v, size_t cap, struct dedup *dd)
 {
 	struct placed *again = calloc(cap, sizeof(*again));
 	size_t made = 0, n_again = 0;
@@ -528,7 +531,9 @@ static int fill(struct gen *g, size_t n, struct placed *v, size_t cap,
 		for (size_t i = 0; i < want; i++, k++) {
 			while (k < n_again && again[k].tries >= 8)
 				k++; /* that template is full */
-			draw_shape(g, k < n_again ? again[k].tpl : xorshift_below(&g->rnd, g->n_templates),
+			draw_shape(g,
+				   k < n_again ? again[k].tpl
+					       : xorshift_below(&g->rnd, g->n_templates),
 				   k < n_again ? again[k].tries + 1 : 0, &v[made + i]);
 		}
 		ret = place_prefixes(g, v + made, want);
@@ -549,11 +554,9 @@ static int fill(struct gen *g, size_t n, struct placed *v, size_t cap,
 	return ret;
 }
 
-int cb_generate(const struct cb_set *seed, size_t n, uint64_t seed_value,
-		struct cb_set *out)
+int cb_generate(const struct cb_set *seed, size_t n, uint64_t seed_value, struct cb_set *out)
 {
-	struct gen g = { .seed = seed, .n_templates = seed->n,
-			 .rnd = xorshift_seed(seed_value) };
+	struct gen g = { .seed = seed, .n_templates = seed->n, .rnd = xorshift_seed(seed_value) };
 	const struct cb_rule *last = seed->n ? &seed->v[seed->n - 1] : NULL;
 	bool catch_all = last && cb_is_catch_all(last);
 	size_t cap = n + n / 8 + 64;

@@ -7,26 +7,26 @@
 #include "classbench.h"
 
 struct pfx_stats {
-	size_t wild;        /* rules with /0 */
-	size_t distinct;    /* distinct non-wildcard prefixes */
-	size_t long_ones;   /* of those, /8 or longer */
-	size_t nested;      /* of those, inside another one */
-	size_t depth_sum;   /* prefixes each is inside of */
-	unsigned max_depth; /* longest chain of prefixes inside each other */
-	double mean_lcp;    /* longest common prefix with a sorted neighbour */
+	size_t wild;         /* rules with /0 */
+	size_t distinct;     /* distinct non-wildcard prefixes */
+	size_t long_ones;    /* of those, /8 or longer */
+	size_t nested;       /* of those, inside another one */
+	size_t depth_sum;    /* prefixes each is inside of */
+	unsigned max_depth;  /* longest chain of prefixes inside each other */
+	double mean_lcp;     /* longest common prefix with a sorted neighbour */
 	size_t len_hist[33]; /* rules by prefix length */
 };
 
 struct shape {
 	size_t rules;
 	struct pfx_stats f[2];
-	size_t both_wild;       /* src and dst both /0 */
+	size_t both_wild;        /* src and dst both /0 */
 	size_t port_class[2][5]; /* any, 0-1023, 1024-65535, exact, range */
 	size_t port_distinct[2];
 	size_t proto[256], proto_any;
-	size_t inexpressible;   /* ports on a portless protocol */
-	size_t tuples_len;      /* distinct (src length, dst length) */
-	size_t tuples_full;     /* ... and protocol given, port kinds */
+	size_t inexpressible; /* ports on a portless protocol */
+	size_t tuples_len;    /* distinct (src length, dst length) */
+	size_t tuples_full;   /* ... and protocol given, port kinds */
 };
 
 struct pv {
@@ -198,7 +198,7 @@ static void tuple_stats(const struct cb_set *s, struct shape *sh)
 		unsigned dk = port_class_of(r->dport_lo, r->dport_hi);
 
 		a[i] = (uint32_t)r->src_len << 8 | r->dst_len;
-		b[i] = a[i] << 16 | (uint32_t)!!r->proto_mask << 8 |
+		b[i] = a[i] << 16 | (uint32_t) !!r->proto_mask << 8 |
 		       (sk ? sk == 3 ? 1u : 2u : 0u) << 4 | (dk ? dk == 3 ? 1u : 2u : 0u);
 	}
 	sh->tuples_len = distinct_u32(a, s->n);
@@ -234,8 +234,8 @@ static double pct(size_t x, size_t n)
 	return n ? 100.0 * (double)x / (double)n : 0;
 }
 
-static void row_pct(FILE *out, const char *what, size_t a, size_t na,
-		    const struct shape *b, size_t bv, size_t nb)
+static void row_pct(FILE *out, const char *what, size_t a, size_t na, const struct shape *b,
+		    size_t bv, size_t nb)
 {
 	fprintf(out, "  %-34s %9.2f%%", what, pct(a, na));
 	if (b)
@@ -243,8 +243,7 @@ static void row_pct(FILE *out, const char *what, size_t a, size_t na,
 	fputc('\n', out);
 }
 
-static void row_num(FILE *out, const char *what, double a, const struct shape *b,
-		    double bv)
+static void row_num(FILE *out, const char *what, double a, const struct shape *b, double bv)
 {
 	fprintf(out, "  %-34s %10.2f", what, a);
 	if (b)
@@ -295,7 +294,8 @@ static void print_prefixes(FILE *out, const struct shape *a, const struct shape 
 
 static void print_ports(FILE *out, const struct shape *a, const struct shape *b)
 {
-	static const char *const cname[5] = { "any", "0-1023", "1024-65535", "exact", "other range" };
+	static const char *const cname[5] = { "any", "0-1023", "1024-65535", "exact",
+					      "other range" };
 	char what[64];
 
 	for (int f = 0; f < 2; f++) {
@@ -320,15 +320,14 @@ static void print_protos(FILE *out, const struct shape *a, const struct shape *b
 		if (!a->proto[p] && !(b && b->proto[p]))
 			continue;
 		snprintf(what, sizeof(what), "proto %d", p);
-		row_pct(out, what, a->proto[p], a->rules, b, b ? b->proto[p] : 0,
-			b ? b->rules : 0);
+		row_pct(out, what, a->proto[p], a->rules, b, b ? b->proto[p] : 0, b ? b->rules : 0);
 	}
 	row_pct(out, "ports on a portless protocol", a->inexpressible, a->rules, b,
 		b ? b->inexpressible : 0, b ? b->rules : 0);
 }
 
-void cb_print_stats(FILE *out, const char *name_a, const struct cb_set *a,
-		    const char *name_b, const struct cb_set *b)
+void cb_print_stats(FILE *out, const char *name_a, const struct cb_set *a, const char *name_b,
+		    const struct cb_set *b)
 {
 	struct shape *sa = calloc(1, sizeof(*sa)), *sb = b ? calloc(1, sizeof(*sb)) : NULL;
 
@@ -356,8 +355,8 @@ void cb_print_stats(FILE *out, const char *name_a, const struct cb_set *a,
 		sb ? (double)sb->tuples_full : 0);
 	/* A bit vector per field value: a packet ANDs one per field (src,
 	 * dst, sport, dport, proto), a bit per rule. */
-	row_num(out, "bit vectors: 64-bit words read", (double)(5 * ((sa->rules + 63) / 64)),
-		sb, sb ? (double)(5 * ((sb->rules + 63) / 64)) : 0);
+	row_num(out, "bit vectors: 64-bit words read", (double)(5 * ((sa->rules + 63) / 64)), sb,
+		sb ? (double)(5 * ((sb->rules + 63) / 64)) : 0);
 out:
 	free(sa);
 	free(sb);

@@ -14,8 +14,7 @@ static uint32_t prefix_mask(unsigned len)
 	return len ? ~0u << (32 - len) : 0;
 }
 
-static int parse_prefix(const unsigned q[4], unsigned len, uint32_t *addr,
-			uint8_t *out_len)
+static int parse_prefix(const unsigned q[4], unsigned len, uint32_t *addr, uint8_t *out_len)
 {
 	for (int i = 0; i < 4; i++)
 		if (q[i] > 255)
@@ -36,11 +35,13 @@ int cb_parse_line(const char *line, struct cb_rule *r, char *err, size_t errlen)
 	memset(r, 0, sizeof(*r));
 	if (*line == '@')
 		line++;
-	if (sscanf(line, "%u.%u.%u.%u/%u %u.%u.%u.%u/%u %u : %u %u : %u %x/%x %x/%x %n",
-		   &s[0], &s[1], &s[2], &s[3], &sl, &d[0], &d[1], &d[2], &d[3],
-		   &dl, &spl, &sph, &dpl, &dph, &pr, &pm, &fl, &fm, &end) != 18 ||
+	if (sscanf(line, "%u.%u.%u.%u/%u %u.%u.%u.%u/%u %u : %u %u : %u %x/%x %x/%x %n", &s[0],
+		   &s[1], &s[2], &s[3], &sl, &d[0], &d[1], &d[2], &d[3], &dl, &spl, &sph, &dpl,
+		   &dph, &pr, &pm, &fl, &fm, &end) != 18 ||
 	    end < 0 || line[end]) {
-		snprintf(err, errlen, "not a ClassBench line (@SRC/LEN DST/LEN LO : HI LO : HI PROTO/MASK FLAGS/MASK)");
+		snprintf(
+			err, errlen,
+			"not a ClassBench line (@SRC/LEN DST/LEN LO : HI LO : HI PROTO/MASK FLAGS/MASK)");
 		return -EINVAL;
 	}
 	if (parse_prefix(s, sl, &r->src, &r->src_len) ||
@@ -49,12 +50,12 @@ int cb_parse_line(const char *line, struct cb_rule *r, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (spl > sph || sph > 65535 || dpl > dph || dph > 65535) {
-		snprintf(err, errlen, "bad port range %u : %u or %u : %u", spl, sph,
-			 dpl, dph);
+		snprintf(err, errlen, "bad port range %u : %u or %u : %u", spl, sph, dpl, dph);
 		return -EINVAL;
 	}
 	if (pr > 255 || (pm != 0 && pm != 0xff) || (pm == 0 && pr != 0)) {
-		snprintf(err, errlen, "protocol %#x/%#x is neither 0x00/0x00 nor an exact number", pr, pm);
+		snprintf(err, errlen, "protocol %#x/%#x is neither 0x00/0x00 nor an exact number",
+			 pr, pm);
 		return -EINVAL;
 	}
 	r->sport_lo = (uint16_t)spl;
@@ -123,8 +124,7 @@ int cb_load(const char *path, struct cb_set *set, char *err, size_t errlen)
 
 static void write_prefix(FILE *out, uint32_t a, unsigned len)
 {
-	fprintf(out, "%u.%u.%u.%u/%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
-		a & 255, len);
+	fprintf(out, "%u.%u.%u.%u/%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, len);
 }
 
 void cb_write_line(FILE *out, const struct cb_rule *r)
@@ -133,9 +133,8 @@ void cb_write_line(FILE *out, const struct cb_rule *r)
 	write_prefix(out, r->src, r->src_len);
 	fputc('\t', out);
 	write_prefix(out, r->dst, r->dst_len);
-	fprintf(out, "\t%u : %u\t%u : %u\t0x%02X/0x%02X\t0x%04X/0x%04X\n",
-		r->sport_lo, r->sport_hi, r->dport_lo, r->dport_hi, r->proto,
-		r->proto_mask, r->flags, r->flags_mask);
+	fprintf(out, "\t%u : %u\t%u : %u\t0x%02X/0x%02X\t0x%04X/0x%04X\n", r->sport_lo, r->sport_hi,
+		r->dport_lo, r->dport_hi, r->proto, r->proto_mask, r->flags, r->flags_mask);
 }
 
 static bool port_any(uint16_t lo, uint16_t hi)
@@ -145,8 +144,7 @@ static bool port_any(uint16_t lo, uint16_t hi)
 
 bool cb_has_ports(const struct cb_rule *r)
 {
-	return !port_any(r->sport_lo, r->sport_hi) ||
-	       !port_any(r->dport_lo, r->dport_hi);
+	return !port_any(r->sport_lo, r->sport_hi) || !port_any(r->dport_lo, r->dport_hi);
 }
 
 bool cb_proto_has_ports(uint8_t proto)
@@ -205,8 +203,8 @@ static void write_ports(FILE *out, const char *key, uint16_t lo, uint16_t hi)
 		fprintf(out, ", %s: %u-%u", key, lo, hi);
 }
 
-static void write_rule(FILE *out, const struct cb_rule *r, const char *name,
-		       unsigned line, bool pass)
+static void write_rule(FILE *out, const struct cb_rule *r, const char *name, unsigned line,
+		       bool pass)
 {
 	fprintf(out, "  - {name: %s%u", name, line);
 	if (r->src_len) {
@@ -218,7 +216,10 @@ static void write_rule(FILE *out, const struct cb_rule *r, const char *name,
 		write_prefix(out, r->dst, r->dst_len);
 	}
 	if (r->proto_mask && cb_proto_has_ports(r->proto))
-		fprintf(out, ", proto: %s", r->proto == 6 ? "tcp" : r->proto == 17 ? "udp" : "sctp");
+		fprintf(out, ", proto: %s",
+			r->proto == 6    ? "tcp"
+			: r->proto == 17 ? "udp"
+					 : "sctp");
 	else if (r->proto_mask)
 		fprintf(out, ", proto: %u", r->proto);
 	else if (cb_has_ports(r))
@@ -234,13 +235,12 @@ void cb_write_yaml_head(FILE *out, size_t lines, const struct cb_yaml_opts *o)
 
 	fprintf(out, "# %zu ClassBench lines as edgefw rules, first match wins\n", lines);
 	fprintf(out, "version: 1\n");
-	fprintf(out, "defaults: {xdp: %s, tc-ingress: %s, tc-egress: %s}\n", def,
-		def, def);
+	fprintf(out, "defaults: {xdp: %s, tc-ingress: %s, tc-egress: %s}\n", def, def, def);
 	fprintf(out, "rules:\n");
 }
 
-void cb_write_yaml_rules(FILE *out, const struct cb_set *part,
-			 const struct cb_yaml_opts *o, struct cb_yaml_stats *st)
+void cb_write_yaml_rules(FILE *out, const struct cb_set *part, const struct cb_yaml_opts *o,
+			 struct cb_yaml_stats *st)
 {
 	for (size_t i = 0; i < part->n; i++) {
 		if (!cb_expressible(&part->v[i])) {
@@ -264,8 +264,8 @@ int cb_write_yaml_end(FILE *out, const struct cb_yaml_stats *st)
 	return ferror(out) ? -EIO : 0;
 }
 
-int cb_write_yaml(FILE *out, const struct cb_set *set,
-		  const struct cb_yaml_opts *o, struct cb_yaml_stats *st)
+int cb_write_yaml(FILE *out, const struct cb_set *set, const struct cb_yaml_opts *o,
+		  struct cb_yaml_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	cb_write_yaml_head(out, set->n, o);
@@ -282,8 +282,7 @@ bool cb_rule_matches(const struct cb_rule *r, const struct cb_packet *p)
 {
 	bool ports = cb_has_ports(r);
 
-	if (!in_prefix(p->src, r->src, r->src_len) ||
-	    !in_prefix(p->dst, r->dst, r->dst_len))
+	if (!in_prefix(p->src, r->src, r->src_len) || !in_prefix(p->dst, r->dst, r->dst_len))
 		return false;
 	if (r->proto_mask && p->proto != r->proto)
 		return false;
@@ -292,13 +291,12 @@ bool cb_rule_matches(const struct cb_rule *r, const struct cb_packet *p)
 		return false;
 	if (!ports)
 		return true;
-	return cb_proto_has_ports(p->proto) && p->sport >= r->sport_lo &&
-	       p->sport <= r->sport_hi && p->dport >= r->dport_lo &&
-	       p->dport <= r->dport_hi;
+	return cb_proto_has_ports(p->proto) && p->sport >= r->sport_lo && p->sport <= r->sport_hi &&
+	       p->dport >= r->dport_lo && p->dport <= r->dport_hi;
 }
 
-long cb_match(const struct cb_set *set, size_t from, size_t to,
-	      const struct cb_yaml_opts *o, const struct cb_packet *p)
+long cb_match(const struct cb_set *set, size_t from, size_t to, const struct cb_yaml_opts *o,
+	      const struct cb_packet *p)
 {
 	for (size_t i = from; i < to && i < set->n; i++)
 		if (cb_rule_kept(set, i, o) && cb_rule_matches(&set->v[i], p))

@@ -33,7 +33,7 @@ struct cb_rule {
 	uint32_t src, dst;        /* host order, bits past the length clear */
 	uint8_t src_len, dst_len; /* 0: any address */
 	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
-	uint8_t proto, proto_mask; /* mask 0: any protocol, else 0xff */
+	uint8_t proto, proto_mask;  /* mask 0: any protocol, else 0xff */
 	uint16_t flags, flags_mask; /* kept to write the line back; ignored */
 };
 
@@ -71,32 +71,32 @@ bool cb_expressible(const struct cb_rule *r);
 
 /* How a set becomes an edgefw rules file. */
 struct cb_yaml_opts {
-	const char *name_prefix;  /* rule names are PREFIX + line number */
-	unsigned first_line;      /* the number of the set's first rule (1) */
-	unsigned pass_percent;    /* rules that pass, the others drop (0) */
-	uint64_t seed;            /* which rules pass, deterministically */
-	bool skip_catch_all;      /* leave out lines that match everything,
+	const char *name_prefix;    /* rule names are PREFIX + line number */
+	unsigned first_line;        /* the number of the set's first rule (1) */
+	unsigned pass_percent;      /* rules that pass, the others drop (0) */
+	uint64_t seed;              /* which rules pass, deterministically */
+	bool skip_catch_all;        /* leave out lines that match everything,
 				   * so that packets can match no rule */
 	const char *default_action; /* defaults for every hook: "pass" */
 };
 
 struct cb_yaml_stats {
-	size_t rules;         /* written */
-	size_t portless;      /* skipped: ports on ICMP, GRE, ... */
-	size_t catch_all;     /* skipped with skip_catch_all */
+	size_t rules;     /* written */
+	size_t portless;  /* skipped: ports on ICMP, GRE, ... */
+	size_t catch_all; /* skipped with skip_catch_all */
 };
 
 void cb_yaml_opts_init(struct cb_yaml_opts *o);
 
 /* Writes the rules file. The line of set->v[i] is first_line + i. */
-int cb_write_yaml(FILE *out, const struct cb_set *set,
-		  const struct cb_yaml_opts *o, struct cb_yaml_stats *st);
+int cb_write_yaml(FILE *out, const struct cb_set *set, const struct cb_yaml_opts *o,
+		  struct cb_yaml_stats *st);
 /* The same in pieces, for rules from several parts of a file in an order
  * of one's own: the header, then each part's rules (adding to st, which
  * starts zeroed), then the end. */
 void cb_write_yaml_head(FILE *out, size_t lines, const struct cb_yaml_opts *o);
-void cb_write_yaml_rules(FILE *out, const struct cb_set *part,
-			 const struct cb_yaml_opts *o, struct cb_yaml_stats *st);
+void cb_write_yaml_rules(FILE *out, const struct cb_set *part, const struct cb_yaml_opts *o,
+			 struct cb_yaml_stats *st);
 int cb_write_yaml_end(FILE *out, const struct cb_yaml_stats *st);
 /* Whether the converted rule i exists (not skipped) and passes. */
 bool cb_rule_kept(const struct cb_set *set, size_t i, const struct cb_yaml_opts *o);
@@ -114,8 +114,8 @@ bool cb_proto_has_ports(uint8_t proto);
 bool cb_rule_matches(const struct cb_rule *r, const struct cb_packet *p);
 /* Index of the first converted rule of set[from, to) matching p, or -1.
  * Skipped lines never match. */
-long cb_match(const struct cb_set *set, size_t from, size_t to,
-	      const struct cb_yaml_opts *o, const struct cb_packet *p);
+long cb_match(const struct cb_set *set, size_t from, size_t to, const struct cb_yaml_opts *o,
+	      const struct cb_packet *p);
 
 /* A packet inside rule r's box: a random point of each field it writes,
  * a random value of the others. rnd is a xorshift64* state. */
@@ -125,8 +125,7 @@ void cb_aim(const struct cb_rule *r, uint64_t *rnd, struct cb_packet *p);
 
 /* Generates n rules shaped like seed (see cbgen.c for how), reproducibly
  * from seed_value. Returns 0 or a negative errno. */
-int cb_generate(const struct cb_set *seed, size_t n, uint64_t seed_value,
-		struct cb_set *out);
+int cb_generate(const struct cb_set *seed, size_t n, uint64_t seed_value, struct cb_set *out);
 
 /* The share of a field's distinct prefixes of /8 or longer that lie inside
  * another such prefix of the set (dst: 0 src, 1 dst). */
@@ -135,7 +134,7 @@ double cb_nested_share(const struct cb_set *s, int dst);
 /* Prints the shape statistics of one or two sets side by side
  * (b may be NULL): prefix length histograms, wildcard fractions, distinct
  * values, nesting, port classes, protocols. */
-void cb_print_stats(FILE *out, const char *name_a, const struct cb_set *a,
-		    const char *name_b, const struct cb_set *b);
+void cb_print_stats(FILE *out, const char *name_a, const struct cb_set *a, const char *name_b,
+		    const struct cb_set *b);
 
 #endif

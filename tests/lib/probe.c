@@ -64,8 +64,8 @@ static double cpu_of(pid_t pid)
 	/* After the command name in parentheses: state, then fields 4-13,
 	 * then utime and stime (fields 14 and 15). */
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-			 &ut, &st) != 2)
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
 		return 0;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -110,8 +110,7 @@ static void child(char *const argv[], FILE *out, FILE *err)
 {
 	int null = open("/dev/null", O_RDONLY);
 
-	if (null < 0 || dup2(null, 0) < 0 || dup2(fileno(out), 1) < 0 ||
-	    dup2(fileno(err), 2) < 0)
+	if (null < 0 || dup2(null, 0) < 0 || dup2(fileno(out), 1) < 0 || dup2(fileno(err), 2) < 0)
 		_exit(127);
 	execv(argv[0], argv);
 	dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
@@ -119,8 +118,8 @@ static void child(char *const argv[], FILE *out, FILE *err)
 }
 
 /* Waits for pid, killing it when it outgrows the limits. */
-static void watch(pid_t pid, const struct probe_limits *lim, double t0,
-		  struct probe_result *r, int *wstatus)
+static void watch(pid_t pid, const struct probe_limits *lim, double t0, struct probe_result *r,
+		  int *wstatus)
 {
 	struct rusage ru;
 	bool killed = false;
@@ -157,15 +156,15 @@ static void watch(pid_t pid, const struct probe_limits *lim, double t0,
 		return;
 	if (WIFEXITED(*wstatus)) {
 		r->status = WEXITSTATUS(*wstatus);
-		r->outcome = r->status == 0 ? PROBE_OK : r->status == 127 ? PROBE_ERROR :
-			     PROBE_FAILED;
+		r->outcome = r->status == 0     ? PROBE_OK
+			     : r->status == 127 ? PROBE_ERROR
+						: PROBE_FAILED;
 	} else {
 		r->outcome = PROBE_ERROR;
 	}
 }
 
-int probe_run(char *const argv[], const struct probe_limits *lim,
-	      struct probe_result *r)
+int probe_run(char *const argv[], const struct probe_limits *lim, struct probe_result *r)
 {
 	FILE *out = tmpfile(), *err = tmpfile();
 	char *errtext = NULL;
@@ -216,8 +215,8 @@ const char *probe_message(const struct probe_result *r)
 	return e ? e + 7 : r->error;
 }
 
-void probe_describe(const struct probe_result *r, const struct probe_limits *lim,
-		    char *buf, size_t len)
+void probe_describe(const struct probe_result *r, const struct probe_limits *lim, char *buf,
+		    size_t len)
 {
 	double mib = (double)r->maxrss / (1024.0 * 1024.0);
 
@@ -227,15 +226,17 @@ void probe_describe(const struct probe_result *r, const struct probe_limits *lim
 			 r->cpu_seconds, mib);
 		break;
 	case PROBE_FAILED:
-		snprintf(buf, len, "refused after %.1f s (%.1f s CPU, %.0f MiB): %s",
-			 r->seconds, r->cpu_seconds, mib, probe_message(r));
+		snprintf(buf, len, "refused after %.1f s (%.1f s CPU, %.0f MiB): %s", r->seconds,
+			 r->cpu_seconds, mib, probe_message(r));
 		break;
 	case PROBE_TIME:
-		snprintf(buf, len, "over the budget of %.0f s: stopped after %.1f s (%.0f MiB so far)",
+		snprintf(buf, len,
+			 "over the budget of %.0f s: stopped after %.1f s (%.0f MiB so far)",
 			 lim->seconds, r->seconds, mib);
 		break;
 	case PROBE_CPU:
-		snprintf(buf, len, "over the budget of %.0f s of CPU: stopped after %.1f s (%.0f MiB so far)",
+		snprintf(buf, len,
+			 "over the budget of %.0f s of CPU: stopped after %.1f s (%.0f MiB so far)",
 			 lim->cpu_seconds, r->seconds, mib);
 		break;
 	case PROBE_MEMORY:

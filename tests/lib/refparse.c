@@ -42,14 +42,16 @@ static unsigned be16_at(const struct span *s, size_t at)
 }
 
 /* What layer 2 leaves for layer 3. */
-enum l3_kind { L3_IPV4, L3_IPV6 };
+enum l3_kind {
+	L3_IPV4,
+	L3_IPV6
+};
 
 static bool is_tag(unsigned ethertype)
 {
 	/* 802.1Q, 802.1ad and the legacy QinQ TPIDs. */
-	return ethertype == 0x8100 || ethertype == 0x88a8 ||
-	       ethertype == 0x9100 || ethertype == 0x9200 ||
-	       ethertype == 0x9300;
+	return ethertype == 0x8100 || ethertype == 0x88a8 || ethertype == 0x9100 ||
+	       ethertype == 0x9200 || ethertype == 0x9300;
 }
 
 /* MPLS: up to four labels. The first nibble beneath the bottom of the stack
@@ -57,8 +59,7 @@ static bool is_tag(unsigned ethertype)
  * whose bottom is not among the first four labels is encap-overflow
  * whether or not more labels follow in the frame. No byte at all beneath
  * the bottom: a truncated MPLS packet, malformed at layer 2. */
-static enum ref_outcome mpls(struct span *s, struct ref_parse *out,
-			     enum l3_kind *kind)
+static enum ref_outcome mpls(struct span *s, struct ref_parse *out, enum l3_kind *kind)
 {
 	for (unsigned i = 0;; i++) {
 		bool bottom;
@@ -96,8 +97,7 @@ static enum ref_outcome mpls(struct span *s, struct ref_parse *out,
  * compression). This follows the datapath: a payload that short carries no
  * IP header either, and rules/README.md calls it malformed ("a length past
  * the frame") without saying at which layer. */
-static enum ref_outcome pppoe(struct span *s, struct ref_parse *out,
-			      unsigned *next)
+static enum ref_outcome pppoe(struct span *s, struct ref_parse *out, unsigned *next)
 {
 	size_t payload_len;
 	unsigned proto;
@@ -137,8 +137,7 @@ static enum ref_outcome pppoe(struct span *s, struct ref_parse *out,
 
 /* Ethernet, tags, PPPoE, MPLS: leaves s on the IP header, its end the end
  * of the PPPoE payload when there is one, else the frame's. */
-static enum ref_outcome layer2(struct span *s, struct ref_parse *out,
-			       enum l3_kind *kind)
+static enum ref_outcome layer2(struct span *s, struct ref_parse *out, enum l3_kind *kind)
 {
 	enum ref_outcome o;
 	unsigned type;
@@ -184,8 +183,7 @@ static enum ref_outcome layer2(struct span *s, struct ref_parse *out,
  * (total length, at least the header) inside what carries it. A GSO skb
  * of BIG TCP carries total length 0: the datagram is then the rest of the
  * frame. s ends on the L4 header, its end the datagram's. */
-static enum ref_outcome ipv4(struct span *s, const struct ref_frame *f,
-			     struct ef_packet *pkt)
+static enum ref_outcome ipv4(struct span *s, const struct ref_frame *f, struct ef_packet *pkt)
 {
 	const uint8_t *h = s->b + s->off;
 	size_t hlen, total;
@@ -205,9 +203,9 @@ static enum ref_outcome ipv4(struct span *s, const struct ref_frame *f,
 	pkt->l4proto = h[9];
 	frag = be16_at(s, 6);
 	if (frag & 0x1fff)
-		pkt->frag = EDGEFW_FRAG_LATER;  /* an offset: the middle */
+		pkt->frag = EDGEFW_FRAG_LATER; /* an offset: the middle */
 	else if (frag & 0x2000)
-		pkt->frag = EDGEFW_FRAG_FIRST;  /* more fragments, offset 0 */
+		pkt->frag = EDGEFW_FRAG_FIRST; /* more fragments, offset 0 */
 	s->end = s->off + total;
 	s->off += hlen;
 	return REF_IP;
@@ -222,8 +220,7 @@ static bool is_ext(unsigned nh)
 /* The extension chain, inside the datagram. Fragment header: offset not 0
  * is a later fragment, whose protocol is the fragment header's next header
  * and which has no L4 header; offset 0 with M set is a first fragment. */
-static enum ref_outcome ipv6_ext(struct span *s, struct ef_packet *pkt,
-				 unsigned nh)
+static enum ref_outcome ipv6_ext(struct span *s, struct ef_packet *pkt, unsigned nh)
 {
 	for (unsigned n = 0; is_ext(nh); n++) {
 		size_t hlen;
@@ -250,8 +247,8 @@ static enum ref_outcome ipv6_ext(struct span *s, struct ef_packet *pkt,
 			return REF_MALFORMED_EXT;
 		/* AH counts 4-byte units minus 2; the others 8-byte units
 		 * minus 1. */
-		hlen = nh == 51 ? ((size_t)s->b[s->off + 1] + 2) * 4 :
-				  ((size_t)s->b[s->off + 1] + 1) * 8;
+		hlen = nh == 51 ? ((size_t)s->b[s->off + 1] + 2) * 4
+				: ((size_t)s->b[s->off + 1] + 1) * 8;
 		if (!has(s, hlen))
 			return REF_MALFORMED_EXT;
 		nh = s->b[s->off];
@@ -263,8 +260,7 @@ static enum ref_outcome ipv6_ext(struct span *s, struct ef_packet *pkt,
 
 /* IPv6: the fixed header whole, version 6, the payload inside what carries
  * it (a GSO skb's payload length 0: the rest of the frame). */
-static enum ref_outcome ipv6(struct span *s, const struct ref_frame *f,
-			     struct ef_packet *pkt)
+static enum ref_outcome ipv6(struct span *s, const struct ref_frame *f, struct ef_packet *pkt)
 {
 	const uint8_t *h = s->b + s->off;
 	size_t payload;
@@ -312,8 +308,7 @@ static enum ref_outcome layer4(struct span *s, struct ef_packet *pkt)
 		pkt->has_icmp = true;
 		pkt->icmp_type = h[0];
 		pkt->icmp_code = h[1];
-		if (pkt->family == EF_AF_INET6 && pkt->l4proto == 58 &&
-		    h[0] >= 133 && h[0] <= 137)
+		if (pkt->family == EF_AF_INET6 && pkt->l4proto == 58 && h[0] >= 133 && h[0] <= 137)
 			return REF_ND;
 		return REF_IP;
 	default:
@@ -368,8 +363,8 @@ const char *ref_outcome_name(enum ref_outcome o)
 }
 
 /* The reason each policy outcome is counted under, and its policy. */
-static void policy_of(const struct ef_ruleset *rs, enum ref_outcome o,
-		      unsigned *reason, uint8_t *action)
+static void policy_of(const struct ef_ruleset *rs, enum ref_outcome o, unsigned *reason,
+		      uint8_t *action)
 {
 	static const unsigned reasons[REF_OUTCOMES] = {
 		[REF_NON_IP] = EDGEFW_REASON_NON_IP,
@@ -400,9 +395,8 @@ static void policy_of(const struct ef_ruleset *rs, enum ref_outcome o,
 	}
 }
 
-struct ref_decision ref_decide(const struct ef_ruleset *rs,
-			       const struct ref_parse *p, uint32_t hook,
-			       const char *ifname)
+struct ref_decision ref_decide(const struct ef_ruleset *rs, const struct ref_parse *p,
+			       uint32_t hook, const char *ifname)
 {
 	struct ref_decision d = { .rule = -1 };
 	struct ef_packet pkt = p->pkt;
@@ -428,8 +422,8 @@ struct ref_decision ref_decide(const struct ef_ruleset *rs,
 		break;
 	default:
 		d.by = REF_BY_DEFAULT;
-		d.reason = m.action == EDGEFW_ACT_DROP ? EDGEFW_REASON_DEFAULT_DROP :
-							 EDGEFW_REASON_DEFAULT_PASS;
+		d.reason = m.action == EDGEFW_ACT_DROP ? EDGEFW_REASON_DEFAULT_DROP
+						       : EDGEFW_REASON_DEFAULT_PASS;
 		break;
 	}
 	return d;
@@ -447,9 +441,8 @@ void ref_parse_format(const struct ref_parse *p, char *buf, size_t len)
 		snprintf(vlan, sizeof(vlan), "untagged");
 	else
 		snprintf(vlan, sizeof(vlan), "vlan %d", (int)k->vlan);
-	n = snprintf(buf, len, "%s (%u tags%s, %u labels, %s)",
-		     ref_outcome_name(p->outcome), p->n_tags,
-		     p->pppoe ? ", pppoe" : "", p->n_labels, vlan);
+	n = snprintf(buf, len, "%s (%u tags%s, %u labels, %s)", ref_outcome_name(p->outcome),
+		     p->n_tags, p->pppoe ? ", pppoe" : "", p->n_labels, vlan);
 	if (n < 0 || (size_t)n >= len || (p->outcome != REF_IP && p->outcome != REF_ND))
 		return;
 	inet_ntop(af, k->saddr, sa, sizeof(sa));
@@ -457,11 +450,9 @@ void ref_parse_format(const struct ref_parse *p, char *buf, size_t len)
 	n += snprintf(buf + n, len - (size_t)n, ": ipv%d %s -> %s proto %u %s",
 		      af == AF_INET ? 4 : 6, sa, da, k->l4proto, frag[k->frag % 3]);
 	if ((size_t)n < len && k->has_ports)
-		n += snprintf(buf + n, len - (size_t)n, " sport %u dport %u",
-			      k->sport, k->dport);
+		n += snprintf(buf + n, len - (size_t)n, " sport %u dport %u", k->sport, k->dport);
 	if ((size_t)n < len && k->has_icmp)
-		n += snprintf(buf + n, len - (size_t)n, " icmp %u/%u",
-			      k->icmp_type, k->icmp_code);
+		n += snprintf(buf + n, len - (size_t)n, " icmp %u/%u", k->icmp_type, k->icmp_code);
 	if ((size_t)n < len && k->has_tcp_flags)
 		snprintf(buf + n, len - (size_t)n, " flags %#x", k->tcp_flags);
 }

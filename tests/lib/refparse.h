@@ -25,13 +25,13 @@
  * policy (and is counted under the reason of the same name). */
 enum ref_outcome {
 	REF_IP = 0,
-	REF_NON_IP,        /* non-ip: not IPv4/IPv6, PPP control, discovery */
-	REF_ND,            /* non-ip: ICMPv6 neighbour discovery (133-137) */
-	REF_MALFORMED_L2,  /* Ethernet, VLAN, PPPoE, MPLS */
-	REF_MALFORMED_L3,  /* IPv4/IPv6 header, lengths */
-	REF_MALFORMED_EXT, /* an IPv6 extension header */
-	REF_MALFORMED_L4,  /* TCP, UDP, SCTP, ICMP header */
-	REF_EXT_OVERFLOW,  /* ipv6-ext-overflow: more than 8 extension headers */
+	REF_NON_IP,         /* non-ip: not IPv4/IPv6, PPP control, discovery */
+	REF_ND,             /* non-ip: ICMPv6 neighbour discovery (133-137) */
+	REF_MALFORMED_L2,   /* Ethernet, VLAN, PPPoE, MPLS */
+	REF_MALFORMED_L3,   /* IPv4/IPv6 header, lengths */
+	REF_MALFORMED_EXT,  /* an IPv6 extension header */
+	REF_MALFORMED_L4,   /* TCP, UDP, SCTP, ICMP header */
+	REF_EXT_OVERFLOW,   /* ipv6-ext-overflow: more than 8 extension headers */
 	REF_ENCAP_OVERFLOW, /* encap-overflow: past the VLAN/PPPoE/MPLS walk */
 	REF_OUTCOMES
 };
@@ -39,8 +39,8 @@ enum ref_outcome {
 /* The frame as a hook sees it. */
 struct ref_frame {
 	const uint8_t *data;
-	size_t len;  /* the frame's real length: every byte of it is in data */
-	bool gso;    /* tc only: a GSO skb, whose IP length may be 0 (BIG TCP) */
+	size_t len; /* the frame's real length: every byte of it is in data */
+	bool gso;   /* tc only: a GSO skb, whose IP length may be 0 (BIG TCP) */
 };
 
 struct ref_parse {
@@ -66,16 +66,15 @@ enum ref_counted {
 };
 
 struct ref_decision {
-	uint8_t action;        /* enum edgefw_action */
+	uint8_t action; /* enum edgefw_action */
 	enum ref_counted by;
-	int rule;              /* REF_BY_RULE: index into rs->rules */
-	unsigned reason;       /* REF_BY_REASON and REF_BY_DEFAULT: the reason */
+	int rule;        /* REF_BY_RULE: index into rs->rules */
+	unsigned reason; /* REF_BY_REASON and REF_BY_DEFAULT: the reason */
 };
 
 /* The decision for a parsed frame on hook (on interface ifname). */
-struct ref_decision ref_decide(const struct ef_ruleset *rs,
-			       const struct ref_parse *p, uint32_t hook,
-			       const char *ifname);
+struct ref_decision ref_decide(const struct ef_ruleset *rs, const struct ref_parse *p,
+			       uint32_t hook, const char *ifname);
 
 /* One line: the outcome and, for IP, the fields ("ipv4 10.66.1.1 ->
  * 198.51.100.1 proto 17 sport 40000 dport 53 vlan 300 not-frag"). */

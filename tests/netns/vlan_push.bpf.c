@@ -28,9 +28,8 @@ int vlan_push(struct __sk_buff *skb)
 	struct iphdr *ip = (void *)(eth + 1);
 	struct udphdr *udp = (void *)(ip + 1);
 
-	if ((void *)(udp + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP) ||
-	    ip->ihl != 5 || ip->protocol != IPPROTO_UDP ||
-	    udp->dest != bpf_htons(TEST_PORT))
+	if ((void *)(udp + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl != 5 ||
+	    ip->protocol != IPPROTO_UDP || udp->dest != bpf_htons(TEST_PORT))
 		return TC_ACT_OK;
 	bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), TEST_VID);
 	return TC_ACT_OK;

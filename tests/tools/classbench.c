@@ -141,15 +141,13 @@ static struct cb_set view(const struct cb_set *s, struct range r)
 
 static int cmd_convert(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lines", required_argument, NULL, 'l' },
-		{ "pass-percent", required_argument, NULL, 'p' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "skip-catch-all", no_argument, NULL, 'c' },
-		{ "default", required_argument, NULL, 'd' },
-		{ "name-prefix", required_argument, NULL, 'x' },
-		{ 0 }
-	};
+	static const struct option opts[] = { { "lines", required_argument, NULL, 'l' },
+					      { "pass-percent", required_argument, NULL, 'p' },
+					      { "seed", required_argument, NULL, 's' },
+					      { "skip-catch-all", no_argument, NULL, 'c' },
+					      { "default", required_argument, NULL, 'd' },
+					      { "name-prefix", required_argument, NULL, 'x' },
+					      { 0 } };
 	const char *lines = NULL;
 	struct cb_yaml_opts o;
 	struct cb_yaml_stats st = { 0 };
@@ -178,8 +176,8 @@ static int cmd_convert(int argc, char **argv)
 	if (optind != argc - 1)
 		usage();
 	load(argv[optind], &set);
-	rs = lines ? parse_ruleset(lines, set.n) :
-		     (struct ruleset){ .part = { { 0, set.n } }, .n = 1 };
+	rs = lines ? parse_ruleset(lines, set.n)
+		   : (struct ruleset){ .part = { { 0, set.n } }, .n = 1 };
 	for (size_t k = 0; k < rs.n; k++)
 		n_lines += rs.part[k].to - rs.part[k].from;
 	cb_write_yaml_head(stdout, n_lines, &o);
@@ -192,9 +190,9 @@ static int cmd_convert(int argc, char **argv)
 		fprintf(stderr, "classbench: writing the rules failed\n");
 		return 2;
 	}
-	fprintf(stderr, "classbench: %s: %zu lines, %zu rules written, %zu skipped (ports on a protocol without ports)%s",
-		argv[optind], n_lines, st.rules, st.portless,
-		o.skip_catch_all ? "" : "\n");
+	fprintf(stderr,
+		"classbench: %s: %zu lines, %zu rules written, %zu skipped (ports on a protocol without ports)%s",
+		argv[optind], n_lines, st.rules, st.portless, o.skip_catch_all ? "" : "\n");
 	if (o.skip_catch_all)
 		fprintf(stderr, ", %zu left out (match everything)\n", st.catch_all);
 	cb_set_free(&set);
@@ -203,11 +201,9 @@ static int cmd_convert(int argc, char **argv)
 
 static int cmd_generate(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "seed", required_argument, NULL, 's' },
-		{ "stats", no_argument, NULL, 'S' },
-		{ 0 }
-	};
+	static const struct option opts[] = { { "seed", required_argument, NULL, 's' },
+					      { "stats", no_argument, NULL, 'S' },
+					      { 0 } };
 	unsigned long n = 0, seed = 1;
 	bool stats = false;
 	struct cb_set in, out;
@@ -229,8 +225,8 @@ static int cmd_generate(int argc, char **argv)
 	ret = cb_generate(&in, n, seed, &out);
 	if (ret) {
 		fprintf(stderr, "classbench: cannot generate %lu rules from %s: %s\n", n,
-			argv[optind], ret == -ENOSPC ? "the seed has too few distinct shapes" :
-			strerror(-ret));
+			argv[optind],
+			ret == -ENOSPC ? "the seed has too few distinct shapes" : strerror(-ret));
 		return ret == -ENOSPC ? 1 : 2;
 	}
 	for (size_t i = 0; i < out.n; i++)
@@ -282,12 +278,16 @@ static void take(const long *win, size_t n_ranges, char *taken, size_t n)
 		taken[win[k] < 0 ? n : (size_t)win[k]] = 1;
 }
 
-enum pick { PICK_ANY, PICK_LATE, PICK_MISS };
+enum pick {
+	PICK_ANY,
+	PICK_LATE,
+	PICK_MISS
+};
 
 /* A packet of the kind asked for; false when this try missed it. */
 static bool pick(const struct cb_set *set, const struct ruleset *rg, size_t n_rg,
-		 const struct cb_yaml_opts *o, enum pick kind, uint64_t *rnd,
-		 struct cb_packet *p, long *win)
+		 const struct cb_yaml_opts *o, enum pick kind, uint64_t *rnd, struct cb_packet *p,
+		 long *win)
 {
 	const struct ruleset *rs = &rg[kind == PICK_ANY ? xorshift_below(rnd, n_rg) : 0];
 	const struct range *r = &rs->part[kind == PICK_ANY ? xorshift_below(rnd, rs->n) : 0];
@@ -302,8 +302,8 @@ static bool pick(const struct cb_set *set, const struct ruleset *rg, size_t n_rg
 		p->dport = (uint16_t)(x >> 16);
 		p->proto = x >> 63 ? 6 : 17;
 	} else {
-		i = kind == PICK_LATE ? half + xorshift_below(rnd, r->to - half) :
-					r->from + xorshift_below(rnd, r->to - r->from);
+		i = kind == PICK_LATE ? half + xorshift_below(rnd, r->to - half)
+				      : r->from + xorshift_below(rnd, r->to - r->from);
 		if (!cb_rule_kept(set, i, o))
 			return false;
 		cb_aim(&set->v[i], rnd, p);
@@ -317,8 +317,8 @@ static bool pick(const struct cb_set *set, const struct ruleset *rg, size_t n_rg
 }
 
 static int flows(const struct cb_set *set, const struct ruleset *rg, size_t n_rg,
-		 unsigned long count, uint64_t seed, bool distinct,
-		 bool skip_catch_all, enum pick kind)
+		 unsigned long count, uint64_t seed, bool distinct, bool skip_catch_all,
+		 enum pick kind)
 {
 	char *taken = calloc(set->n + 1, 1);
 	uint64_t rnd = xorshift_seed(seed);
@@ -359,15 +359,13 @@ static int flows(const struct cb_set *set, const struct ruleset *rg, size_t n_rg
 
 static int cmd_flows(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "range", required_argument, NULL, 'r' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "distinct", no_argument, NULL, 'd' },
-		{ "skip-catch-all", no_argument, NULL, 'c' },
-		{ "late", no_argument, NULL, 'L' },
-		{ "miss", no_argument, NULL, 'M' },
-		{ 0 }
-	};
+	static const struct option opts[] = { { "range", required_argument, NULL, 'r' },
+					      { "seed", required_argument, NULL, 's' },
+					      { "distinct", no_argument, NULL, 'd' },
+					      { "skip-catch-all", no_argument, NULL, 'c' },
+					      { "late", no_argument, NULL, 'L' },
+					      { "miss", no_argument, NULL, 'M' },
+					      { 0 } };
 	enum pick kind = PICK_ANY;
 	bool skip_catch_all = false;
 	const char *ranges[MAX_RANGES];

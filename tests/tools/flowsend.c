@@ -72,8 +72,8 @@ static void put16(unsigned char *p, unsigned v)
 
 /* Ethernet + IPv4 + the protocol's header + 16 bytes of payload. */
 static void build(struct flow *f, const unsigned char *dmac, const unsigned char *smac,
-		  unsigned proto, struct in_addr src, struct in_addr dst,
-		  unsigned sport, unsigned dport)
+		  unsigned proto, struct in_addr src, struct in_addr dst, unsigned sport,
+		  unsigned dport)
 {
 	unsigned char *ip = f->frame + 14, *l4 = ip + 20;
 	size_t l4len = proto == 6 ? 20 : proto == 132 ? 12 : 8;
@@ -104,8 +104,8 @@ static void build(struct flow *f, const unsigned char *dmac, const unsigned char
 	f->len = 14 + 20 + l4len + 16;
 }
 
-static int read_flows(const char *path, const unsigned char *dmac,
-		      const unsigned char *smac, struct flow *v)
+static int read_flows(const char *path, const unsigned char *dmac, const unsigned char *smac,
+		      struct flow *v)
 {
 	char line[256], src[64], dst[64];
 	unsigned proto, sport, dport;
@@ -123,7 +123,8 @@ static int read_flows(const char *path, const unsigned char *dmac,
 		    sscanf(line, "%u %63s %63s %u %u", &proto, src, dst, &sport, &dport) != 5 ||
 		    proto > 255 || sport > 65535 || dport > 65535 ||
 		    inet_pton(AF_INET, src, &s) != 1 || inet_pton(AF_INET, dst, &d) != 1) {
-			fprintf(stderr, "flowsend: %s:%d: not \"PROTO SRC DST SPORT DPORT\" (IPv4, at most %d flows)\n",
+			fprintf(stderr,
+				"flowsend: %s:%d: not \"PROTO SRC DST SPORT DPORT\" (IPv4, at most %d flows)\n",
 				path, n + 1, MAX_FLOWS);
 			fclose(f);
 			return -1;
@@ -170,8 +171,8 @@ static void sleep_until(uint64_t t)
 
 /* Round robin until count frames, seconds, or a stop signal; returns how
  * many frames the kernel refused. */
-static uint64_t send_frames(int fd, const struct sockaddr_ll *to, struct flow *flows,
-			    uint64_t n, uint64_t pps, uint64_t count, uint64_t seconds)
+static uint64_t send_frames(int fd, const struct sockaddr_ll *to, struct flow *flows, uint64_t n,
+			    uint64_t pps, uint64_t count, uint64_t seconds)
 {
 	uint64_t start = now_ns(), deadline = 0, failed = 0;
 
@@ -217,8 +218,12 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'd': dev = optarg; break;
-		case 'f': path = optarg; break;
+		case 'd':
+			dev = optarg;
+			break;
+		case 'f':
+			path = optarg;
+			break;
 		case 'm':
 			dmac = ether_aton(optarg);
 			if (!dmac)

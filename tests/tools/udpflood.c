@@ -33,14 +33,12 @@
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: udpflood --dst IP --port P [--src IP] [--count N] [--pps R]\n"
-		"                [--size B] [--seconds S]\n");
+	fprintf(stderr, "usage: udpflood --dst IP --port P [--src IP] [--count N] [--pps R]\n"
+			"                [--size B] [--seconds S]\n");
 	exit(1);
 }
 
-static int parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss,
-		      socklen_t *len)
+static int parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
@@ -94,8 +92,12 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'd': dst = optarg; break;
-		case 's': src = optarg; break;
+		case 'd':
+			dst = optarg;
+			break;
+		case 's':
+			src = optarg;
+			break;
 		case 'p':
 			if (parse_u64(optarg, &port) || port == 0 || port > 65535)
 				usage();
@@ -155,7 +157,6 @@ int main(int argc, char **argv)
 		uint64_t t;
 		int tries;
 
-
 		if (count && seq > count)
 			break;
 		if (pps) {
@@ -172,7 +173,8 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 8; i++)
 			buf[i] = (unsigned char)(seq >> (56 - 8 * i));
 		for (tries = 0; tries < 2; tries++) {
-			if (sendto(fd, buf, size, 0, (struct sockaddr *)&dss, dlen) == (ssize_t)size) {
+			if (sendto(fd, buf, size, 0, (struct sockaddr *)&dss, dlen) ==
+			    (ssize_t)size) {
 				sent++;
 				break;
 			}

@@ -121,7 +121,9 @@ int main(int argc, char **argv)
 			if (parse_u64(optarg, &port) || port == 0 || port > 65535)
 				usage();
 			break;
-		case 'b': bind_ip = optarg; break;
+		case 'b':
+			bind_ip = optarg;
+			break;
 		case 't':
 			if (parse_u64(optarg, &seconds) || seconds == 0 || seconds > 86400)
 				usage();
@@ -130,7 +132,9 @@ int main(int argc, char **argv)
 			if (parse_u64(optarg, &idle_ms) || idle_ms == 0 || idle_ms > 86400000)
 				usage();
 			break;
-		case 'o': out_path = optarg; break;
+		case 'o':
+			out_path = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -183,8 +187,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (bind(fd, (struct sockaddr *)&ss, slen)) {
-		fprintf(stderr, "udpsink: bind port %llu: %s\n",
-			(unsigned long long)port, strerror(errno));
+		fprintf(stderr, "udpsink: bind port %llu: %s\n", (unsigned long long)port,
+			strerror(errno));
 		return 1;
 	}
 	if (out_path) {
@@ -246,8 +250,10 @@ int main(int argc, char **argv)
 				struct msghdr *h = &msgs[i].msg_hdr;
 				uint64_t seq = 0;
 
-				for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
-					if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+				for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c;
+				     c = CMSG_NXTHDR(h, c)) {
+					if (c->cmsg_level == SOL_SOCKET &&
+					    c->cmsg_type == SO_RXQ_OVFL) {
 						uint32_t v;
 
 						memcpy(&v, CMSG_DATA(c), sizeof(v));

@@ -26,8 +26,7 @@ struct diag_case {
 	const char *text;
 };
 
-static inline void parse_as(struct parsed *p, const char *name,
-			    const char *yaml)
+static inline void parse_as(struct parsed *p, const char *name, const char *yaml)
 {
 	memset(p, 0, sizeof(*p));
 	p->ret = ef_ruleset_parse(name, yaml, strlen(yaml), &p->rs, &p->d);
@@ -44,34 +43,31 @@ static inline void done(struct parsed *p)
 	ef_diag_free(&p->d);
 }
 
-static inline const struct ef_diag_entry *
-find_diag(const struct parsed *p, enum ef_severity sev, unsigned line,
-	  unsigned col, const char *text)
+static inline const struct ef_diag_entry *find_diag(const struct parsed *p, enum ef_severity sev,
+						    unsigned line, unsigned col, const char *text)
 {
 	for (size_t i = 0; i < p->d.n; i++) {
 		const struct ef_diag_entry *e = &p->d.v[i];
 
-		if (e->sev == sev && e->line == line && e->col == col &&
-		    strstr(e->msg, text))
+		if (e->sev == sev && e->line == line && e->col == col && strstr(e->msg, text))
 			return e;
 	}
 	return NULL;
 }
 
 /* Asserts that some diagnostic of sev sits at line:col and contains text. */
-static inline void expect_diag(const struct parsed *p, enum ef_severity sev,
-			       unsigned line, unsigned col, const char *text)
+static inline void expect_diag(const struct parsed *p, enum ef_severity sev, unsigned line,
+			       unsigned col, const char *text)
 {
 	if (find_diag(p, sev, line, col, text))
 		return;
 	ef_diag_print(&p->d, stderr);
-	fail_msg("no %s at %u:%u containing '%s'",
-		 sev == EF_SEV_ERROR ? "error" : "warning", line, col, text);
+	fail_msg("no %s at %u:%u containing '%s'", sev == EF_SEV_ERROR ? "error" : "warning", line,
+		 col, text);
 }
 
 /* Asserts that no diagnostic of sev contains text. */
-static inline void expect_no_diag(const struct parsed *p, enum ef_severity sev,
-				  const char *text)
+static inline void expect_no_diag(const struct parsed *p, enum ef_severity sev, const char *text)
 {
 	for (size_t i = 0; i < p->d.n; i++) {
 		if (p->d.v[i].sev == sev && strstr(p->d.v[i].msg, text)) {
@@ -82,8 +78,7 @@ static inline void expect_no_diag(const struct parsed *p, enum ef_severity sev,
 }
 
 /* The file is rejected whole, with this error among others. */
-static inline void expect_error(const char *yaml, unsigned line, unsigned col,
-				const char *text)
+static inline void expect_error(const char *yaml, unsigned line, unsigned col, const char *text)
 {
 	struct parsed p;
 
@@ -98,8 +93,7 @@ static inline void expect_error(const char *yaml, unsigned line, unsigned col,
 }
 
 /* The file is accepted, with this warning. */
-static inline void expect_warning(const char *yaml, unsigned line,
-				  unsigned col, const char *text)
+static inline void expect_warning(const char *yaml, unsigned line, unsigned col, const char *text)
 {
 	struct parsed p;
 

@@ -34,8 +34,7 @@ static void bad(const char *s, const char *msg)
 
 	memset(&p, 0xa5, sizeof(p));
 	orig = p;
-	assert_int_equal(ef_prefix_parse(s, &p, &flags, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(ef_prefix_parse(s, &p, &flags, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, msg);
 	assert_memory_equal(&p, &orig, sizeof(p));
 	assert_int_equal(flags, 0x55);
@@ -220,11 +219,9 @@ static void test_parse_err_buffer(void **state)
 	(void)state;
 	/* Truncated but terminated; NULL buffer is fine too. */
 	memset(err, 'x', sizeof(err));
-	assert_int_equal(ef_prefix_parse("10.0.0.0/33", &p, NULL, err,
-					 sizeof(err)), -EINVAL);
+	assert_int_equal(ef_prefix_parse("10.0.0.0/33", &p, NULL, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "prefix ");
-	assert_int_equal(ef_prefix_parse("10.0.0.0/33", &p, NULL, NULL, 0),
-			 -EINVAL);
+	assert_int_equal(ef_prefix_parse("10.0.0.0/33", &p, NULL, NULL, 0), -EINVAL);
 	assert_int_equal(ef_prefix_parse(NULL, &p, NULL, NULL, 0), -EINVAL);
 }
 
@@ -238,8 +235,7 @@ static void test_format(void **state)
 	assert_string_equal(buf, "2001:db8:1:2:3:4:5:6/128");
 	p = pfx("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255");
 	ef_prefix_format(&p, buf, sizeof(buf));
-	assert_string_equal(buf,
-			    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128");
+	assert_string_equal(buf, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128");
 	p = pfx("192.0.2.0/24");
 	ef_prefix_format(&p, small, sizeof(small));
 	assert_string_equal(small, "192.0");
@@ -281,14 +277,12 @@ static int cmp_qsort(const void *a, const void *b)
 static void test_cmp(void **state)
 {
 	static const char *const in[] = {
-		"2001:db8::/32", "10.1.0.0/16", "::/0", "10.0.0.0/8",
-		"0.0.0.0/0", "10.0.0.0/16", "2001:db8::/48", "9.255.0.0/16",
-		"10.0.0.0/8",
+		"2001:db8::/32", "10.1.0.0/16",   "::/0",         "10.0.0.0/8", "0.0.0.0/0",
+		"10.0.0.0/16",   "2001:db8::/48", "9.255.0.0/16", "10.0.0.0/8",
 	};
 	static const char *const sorted[] = {
-		"0.0.0.0/0", "9.255.0.0/16", "10.0.0.0/8", "10.0.0.0/8",
-		"10.0.0.0/16", "10.1.0.0/16", "::/0", "2001:db8::/32",
-		"2001:db8::/48",
+		"0.0.0.0/0",   "9.255.0.0/16", "10.0.0.0/8",    "10.0.0.0/8",    "10.0.0.0/16",
+		"10.1.0.0/16", "::/0",         "2001:db8::/32", "2001:db8::/48",
 	};
 	struct ef_prefix v[sizeof(in) / sizeof(in[0])];
 	char buf[EF_PREFIX_STRLEN];
@@ -309,8 +303,7 @@ static void test_cmp(void **state)
 	/* A prefix sorts before everything it contains. */
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		for (size_t j = 0; j < sizeof(v) / sizeof(v[0]); j++)
-			if (ef_prefix_contains(&v[i], &v[j]) &&
-			    ef_prefix_cmp(&v[i], &v[j]))
+			if (ef_prefix_contains(&v[i], &v[j]) && ef_prefix_cmp(&v[i], &v[j]))
 				assert_true(i < j);
 }
 

@@ -15,8 +15,7 @@
 #include "addr6_hash.h"
 
 /* A table whose entries have the given lengths, each count[i] times. */
-static void table(struct ef_lpm_table *t, const unsigned *lens,
-		  const unsigned *count, size_t n)
+static void table(struct ef_lpm_table *t, const unsigned *lens, const unsigned *count, size_t n)
 {
 	size_t at = 0, total = 0;
 

@@ -36,38 +36,40 @@ static uint64_t hash_of(const char *yaml)
 static void test_style_does_not_matter(void **state)
 {
 	(void)state;
-	assert_int_equal(
-		hash_of("version: 1\nrules:\n"
-			"  - {name: ssh, proto: tcp, dport: 22, action: drop}\n"),
-		hash_of("version: 1\n# keep ssh out\nrules:\n"
-			"  - name: ssh\n"
-			"    action: drop   # for now\n"
-			"    dport: [22]\n"
-			"    proto: [tcp]\n"));
+	assert_int_equal(hash_of("version: 1\nrules:\n"
+				 "  - {name: ssh, proto: tcp, dport: 22, action: drop}\n"),
+			 hash_of("version: 1\n# keep ssh out\nrules:\n"
+				 "  - name: ssh\n"
+				 "    action: drop   # for now\n"
+				 "    dport: [22]\n"
+				 "    proto: [tcp]\n"));
 	assert_int_equal(
 		hash_of("version: 1\nrules:\n  - {name: a, direction: ingress, action: drop}\n"),
 		hash_of("version: 1\ndefaults: {xdp: pass}\nrules:\n"
 			"  - {name: a, hooks: [tc-ingress, xdp], action: drop}\n"));
 	/* A set inside a set, or its entries inline in the set: the same. */
-	assert_int_equal(
-		hash_of("version: 1\nsets:\n  a: {addresses: [10.0.0.0/8]}\n"
-			"  b: {addresses: [$a, 192.0.2.1]}\n"
-			"rules:\n  - {name: r, src: $b, action: drop}\n"),
-		hash_of("version: 1\nsets:\n  b: {addresses: [10.0.0.0/8, 192.0.2.1/32]}\n"
-			"rules:\n  - {name: r, src: $b, action: drop}\n"));
+	assert_int_equal(hash_of("version: 1\nsets:\n  a: {addresses: [10.0.0.0/8]}\n"
+				 "  b: {addresses: [$a, 192.0.2.1]}\n"
+				 "rules:\n  - {name: r, src: $b, action: drop}\n"),
+			 hash_of("version: 1\nsets:\n  b: {addresses: [10.0.0.0/8, 192.0.2.1/32]}\n"
+				 "rules:\n  - {name: r, src: $b, action: drop}\n"));
 }
 
 static void test_meaning_matters(void **state)
 {
-	const char *base = "version: 1\nrules:\n  - {name: ssh, proto: tcp, dport: 22, action: drop}\n";
+	const char *base =
+		"version: 1\nrules:\n  - {name: ssh, proto: tcp, dport: 22, action: drop}\n";
 
 	(void)state;
-	assert_int_not_equal(hash_of(base),
-			     hash_of("version: 1\nrules:\n  - {name: ssh, proto: tcp, dport: 23, action: drop}\n"));
-	assert_int_not_equal(hash_of(base),
-			     hash_of("version: 1\nrules:\n  - {name: ssh2, proto: tcp, dport: 22, action: drop}\n"));
-	assert_int_not_equal(hash_of(base),
-			     hash_of("version: 1\ndefaults: {xdp: drop}\nrules:\n  - {name: ssh, proto: tcp, dport: 22, action: drop}\n"));
+	assert_int_not_equal(
+		hash_of(base),
+		hash_of("version: 1\nrules:\n  - {name: ssh, proto: tcp, dport: 23, action: drop}\n"));
+	assert_int_not_equal(
+		hash_of(base),
+		hash_of("version: 1\nrules:\n  - {name: ssh2, proto: tcp, dport: 22, action: drop}\n"));
+	assert_int_not_equal(
+		hash_of(base),
+		hash_of("version: 1\ndefaults: {xdp: drop}\nrules:\n  - {name: ssh, proto: tcp, dport: 22, action: drop}\n"));
 	assert_int_not_equal(
 		hash_of("version: 1\nrules:\n  - {name: a, proto: tcp, action: drop}\n  - {name: b, proto: udp, action: pass}\n"),
 		hash_of("version: 1\nrules:\n  - {name: b, proto: udp, action: pass}\n  - {name: a, proto: tcp, action: drop}\n"));
@@ -145,9 +147,8 @@ static void test_every_field_round_trips(void **state)
 /* The summary keeps N entries of a big set and says how many are left. */
 static void test_preview(void **state)
 {
-	static const char yaml[] =
-		"version: 1\nsets:\n  s: {ports: [1, 2, 3, 4, 5, 6, 7]}\n"
-		"rules:\n  - {name: r, proto: udp, dport: $s, action: drop}\n";
+	static const char yaml[] = "version: 1\nsets:\n  s: {ports: [1, 2, 3, 4, 5, 6, 7]}\n"
+				   "rules:\n  - {name: r, proto: udp, dport: $s, action: drop}\n";
 	const struct ef_canon_opts o = { .set_preview = 3 };
 	struct ef_ruleset rs;
 	struct ef_diag d = { 0 };

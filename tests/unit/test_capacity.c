@@ -36,8 +36,12 @@ static void test_small_ruleset(void **state)
 
 static void test_headroom_and_maxima(void **state)
 {
-	struct ef_needs n = { .cells = 5000000, .classes = 30000, .chain = 100000,
-			      .host6 = 4000, .tnodes = 70000, .tleaves = 80000 };
+	struct ef_needs n = { .cells = 5000000,
+			      .classes = 30000,
+			      .chain = 100000,
+			      .host6 = 4000,
+			      .tnodes = 70000,
+			      .tleaves = 80000 };
 	struct ef_needs huge = { .cells = EDGEFW_CELLS_MAX,
 				 .classes = EDGEFW_MAX_CLASSES,
 				 .chain = EDGEFW_CHAIN_MAX };
@@ -134,10 +138,8 @@ static void test_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_small_ruleset),
-		cmocka_unit_test(test_headroom_and_maxima),
-		cmocka_unit_test(test_grow),
-		cmocka_unit_test(test_tracking),
+		cmocka_unit_test(test_small_ruleset), cmocka_unit_test(test_headroom_and_maxima),
+		cmocka_unit_test(test_grow),          cmocka_unit_test(test_tracking),
 		cmocka_unit_test(test_limits),
 	};
 

@@ -26,8 +26,7 @@ static void seed_set(struct cb_set *s)
 }
 
 /* The rules file for s, as text. */
-static char *yaml_of(const struct cb_set *s, const struct cb_yaml_opts *o,
-		     struct cb_yaml_stats *st)
+static char *yaml_of(const struct cb_set *s, const struct cb_yaml_opts *o, struct cb_yaml_stats *st)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -54,20 +53,32 @@ static void test_parse(void **state)
 	assert_int_equal(r.proto, 17);
 	assert_int_equal(r.proto_mask, 0xff);
 	/* No '@', host bits set: a mask, so they are cleared. */
-	assert_int_equal(cb_parse_line("10.1.2.3/8 0.0.0.0/0 0 : 65535 0 : 65535 0x00/0x00 0x0000/0x0000",
-				       &r, err, sizeof(err)), 0);
+	assert_int_equal(
+		cb_parse_line("10.1.2.3/8 0.0.0.0/0 0 : 65535 0 : 65535 0x00/0x00 0x0000/0x0000",
+			      &r, err, sizeof(err)),
+		0);
 	assert_int_equal(r.src, 0x0a000000u);
-	assert_int_equal(cb_parse_line("@1.2.3.4/32 1.2.3.4/32 90 : 80 0 : 65535 0x06/0xFF 0x0000/0x0000",
-				       &r, err, sizeof(err)), -EINVAL);
+	assert_int_equal(
+		cb_parse_line("@1.2.3.4/32 1.2.3.4/32 90 : 80 0 : 65535 0x06/0xFF 0x0000/0x0000",
+			      &r, err, sizeof(err)),
+		-EINVAL);
 	assert_non_null(strstr(err, "port range 90 : 80"));
-	assert_int_equal(cb_parse_line("@1.2.3.4/32 1.2.3.4/32 0 : 65535 0 : 65535 0x06/0x0F 0x0000/0x0000",
-				       &r, err, sizeof(err)), -EINVAL);
-	assert_int_equal(cb_parse_line("@1.2.3.4/33 1.2.3.4/32 0 : 65535 0 : 65535 0x06/0xFF 0x0000/0x0000",
-				       &r, err, sizeof(err)), -EINVAL);
-	assert_int_equal(cb_parse_line("@1.2.3.4/32 1.2.3.4/32 0 : 65535 0 : 65535 0x06/0xFF 0x0000/0x0000 junk",
-				       &r, err, sizeof(err)), -EINVAL);
-	assert_int_equal(cb_load("/nonexistent/classbench", &(struct cb_set){ 0 }, err,
-				 sizeof(err)), -ENOENT);
+	assert_int_equal(
+		cb_parse_line("@1.2.3.4/32 1.2.3.4/32 0 : 65535 0 : 65535 0x06/0x0F 0x0000/0x0000",
+			      &r, err, sizeof(err)),
+		-EINVAL);
+	assert_int_equal(
+		cb_parse_line("@1.2.3.4/33 1.2.3.4/32 0 : 65535 0 : 65535 0x06/0xFF 0x0000/0x0000",
+			      &r, err, sizeof(err)),
+		-EINVAL);
+	assert_int_equal(
+		cb_parse_line(
+			"@1.2.3.4/32 1.2.3.4/32 0 : 65535 0 : 65535 0x06/0xFF 0x0000/0x0000 junk",
+			&r, err, sizeof(err)),
+		-EINVAL);
+	assert_int_equal(
+		cb_load("/nonexistent/classbench", &(struct cb_set){ 0 }, err, sizeof(err)),
+		-ENOENT);
 }
 
 static void test_yaml(void **state)
@@ -84,10 +95,15 @@ static void test_yaml(void **state)
 	y = yaml_of(&s, &o, &st);
 	assert_int_equal(st.rules, N_SEED);
 	assert_int_equal(st.portless, 0);
-	assert_non_null(strstr(y, "  - {name: cb1, src: 209.32.125.224/28, dst: 223.78.253.88/29, proto: udp, sport: 88, dport: 80, action: drop}\n"));
-	assert_non_null(strstr(y, "{name: cb2, src: 10.1.0.0/16, dst: 10.2.3.4/32, proto: tcp, dport: 1024-65535, action: drop}"));
+	assert_non_null(strstr(
+		y,
+		"  - {name: cb1, src: 209.32.125.224/28, dst: 223.78.253.88/29, proto: udp, sport: 88, dport: 80, action: drop}\n"));
+	assert_non_null(strstr(
+		y,
+		"{name: cb2, src: 10.1.0.0/16, dst: 10.2.3.4/32, proto: tcp, dport: 1024-65535, action: drop}"));
 	assert_non_null(strstr(y, "{name: cb3, src: 10.1.2.0/24, proto: 1, action: drop}"));
-	assert_non_null(strstr(y, "{name: cb4, dst: 10.2.0.0/16, proto: [tcp, udp], dport: 53, action: drop}"));
+	assert_non_null(strstr(
+		y, "{name: cb4, dst: 10.2.0.0/16, proto: [tcp, udp], dport: 53, action: drop}"));
 	assert_non_null(strstr(y, "{name: cb6, src: 192.168.0.0/16, proto: 47, action: drop}"));
 	assert_non_null(strstr(y, "{name: cb11, action: drop}"));
 	parse(&p, y);
@@ -167,9 +183,10 @@ static void check_agreement(const struct cb_set *s, unsigned per_rule)
 		want = cb_match(s, 0, s->n, &o, &c);
 		got = ef_match(&p.rs, &e);
 		if ((got < 0 ? -1 : (long)index_of[got]) != want)
-			fail_msg("packet proto %u %08x -> %08x ports %u/%u: edgefw rule %ld, ClassBench line %ld",
-				 c.proto, c.src, c.dst, c.sport, c.dport,
-				 got < 0 ? -1 : (long)index_of[got] + 1, want < 0 ? -1 : want + 1);
+			fail_msg(
+				"packet proto %u %08x -> %08x ports %u/%u: edgefw rule %ld, ClassBench line %ld",
+				c.proto, c.src, c.dst, c.sport, c.dport,
+				got < 0 ? -1 : (long)index_of[got] + 1, want < 0 ? -1 : want + 1);
 	}
 	free(index_of);
 	done(&p);
@@ -289,9 +306,10 @@ static void test_generate_shape(void **state)
 		b = shares(&g);
 		if (fabs(a.src_wild - b.src_wild) > 0.03 || fabs(a.dst_wild - b.dst_wild) > 0.03 ||
 		    fabs(a.tcp - b.tcp) > 0.03 || fabs(a.exact_dport - b.exact_dport) > 0.03)
-			fail_msg("%s: seed src/dst wildcard %.3f/%.3f tcp %.3f exact dport %.3f, generated %.3f/%.3f %.3f %.3f",
-				 shared[i], a.src_wild, a.dst_wild, a.tcp, a.exact_dport,
-				 b.src_wild, b.dst_wild, b.tcp, b.exact_dport);
+			fail_msg(
+				"%s: seed src/dst wildcard %.3f/%.3f tcp %.3f exact dport %.3f, generated %.3f/%.3f %.3f %.3f",
+				shared[i], a.src_wild, a.dst_wild, a.tcp, a.exact_dport, b.src_wild,
+				b.dst_wild, b.tcp, b.exact_dport);
 		check_agreement(&g, 1);
 		cb_set_free(&s);
 		cb_set_free(&g);
@@ -301,10 +319,8 @@ static void test_generate_shape(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_yaml),
-		cmocka_unit_test(test_matchers_agree),
-		cmocka_unit_test(test_generate),
+		cmocka_unit_test(test_parse),          cmocka_unit_test(test_yaml),
+		cmocka_unit_test(test_matchers_agree), cmocka_unit_test(test_generate),
 		cmocka_unit_test(test_generate_shape),
 	};
 

@@ -50,8 +50,7 @@ static void packet(struct ef_packet *p, const char *src, const char *dst)
 	}
 }
 
-static void expect_rule(const struct compiled *x, const char *src,
-			const char *dst, int want)
+static void expect_rule(const struct compiled *x, const char *src, const char *dst, int want)
 {
 	struct ef_packet p;
 
@@ -101,7 +100,8 @@ static void test_one_class_for_a_big_set(void **state)
 
 	(void)state;
 	assert_non_null(yaml);
-	used += (size_t)snprintf(yaml, cap, "version: 1\nrules:\n  - name: block\n    action: drop\n    src:\n");
+	used += (size_t)snprintf(
+		yaml, cap, "version: 1\nrules:\n  - name: block\n    action: drop\n    src:\n");
 	for (int i = 0; i < 5000; i++)
 		used += (size_t)snprintf(yaml + used, cap - used, "      - 10.%d.%d.0/24\n",
 					 i / 256, i % 256);
@@ -184,7 +184,7 @@ static void random_field(struct ef_addr_field *f, const uint8_t anchors[2][4][16
 		random_addr(p->family, p->addr, anchors[p->family == EF_AF_INET6]);
 		p->len = (uint8_t)(rnd() % (bits + 1));
 		for (unsigned b = p->len; b < bits; b++)
-			p->addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+			p->addr[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
 	}
 }
 
@@ -225,8 +225,7 @@ static void test_random_against_reference(void **state)
 			p.family = rnd() % 3 == 0 ? EF_AF_INET6 : EF_AF_INET;
 			random_addr(p.family, p.saddr, anchors[p.family == EF_AF_INET6]);
 			random_addr(p.family, p.daddr, anchors[p.family == EF_AF_INET6]);
-			assert_int_equal(ef_compiled_lookup(&c, &p),
-					 ef_match(&rs, &p));
+			assert_int_equal(ef_compiled_lookup(&c, &p), ef_match(&rs, &p));
 			checked++;
 		}
 		ef_compiled_free(&c);

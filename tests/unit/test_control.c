@@ -39,9 +39,8 @@ struct seen {
 	char file[128];
 };
 
-static void handler(void *arg, const char *command,
-		    const struct efd_peer *peer, struct json_object *req,
-		    struct json_object *resp)
+static void handler(void *arg, const char *command, const struct efd_peer *peer,
+		    struct json_object *req, struct json_object *resp)
 {
 	struct seen *s = arg;
 	struct json_object *file, *diags;
@@ -51,12 +50,10 @@ static void handler(void *arg, const char *command,
 	s->uid = peer->uid;
 	snprintf(s->command, sizeof(s->command), "%s", command);
 	if (json_object_object_get_ex(req, "file", &file))
-		snprintf(s->file, sizeof(s->file), "%s",
-			 json_object_get_string(file));
+		snprintf(s->file, sizeof(s->file), "%s", json_object_get_string(file));
 	if (strcmp(command, "reload")) {
 		snprintf(msg, sizeof(msg), "unknown command '%s'", command);
-		json_object_object_add(resp, "message",
-				       json_object_new_string(msg));
+		json_object_object_add(resp, "message", json_object_new_string(msg));
 		return;
 	}
 	diags = json_object_new_array();
@@ -67,8 +64,7 @@ static void handler(void *arg, const char *command,
 	json_object_object_add(resp, "message", json_object_new_string("reloaded"));
 }
 
-static int rm_entry(const char *p, const struct stat *st, int flag,
-		    struct FTW *ftw)
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -125,9 +121,8 @@ static void child_report(int wr, int ret, const char *text)
 /* Forks a child that, as uid (when not 0) with primary group gid and
  * the supplementary groups groups[0, n), sends req with
  * efd_control_request and reports what it got. */
-static struct child spawn_request_as(const char *path, const char *req_json,
-				     uid_t uid, gid_t gid, size_t n,
-				     const gid_t *groups, int timeout_ms)
+static struct child spawn_request_as(const char *path, const char *req_json, uid_t uid, gid_t gid,
+				     size_t n, const gid_t *groups, int timeout_ms)
 {
 	struct child c;
 	int p[2];
@@ -140,20 +135,20 @@ static struct child spawn_request_as(const char *path, const char *req_json,
 		int ret;
 
 		close(p[0]);
-		if (uid && (setgroups(n, groups) || setresgid(gid, gid, gid) ||
-			    setresuid(uid, uid, uid)))
+		if (uid &&
+		    (setgroups(n, groups) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid)))
 			_exit(98);
 		ret = efd_control_request(path, req, timeout_ms, &resp);
 		child_report(p[1], ret,
-			     ret ? NULL : json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN));
+			     ret ? NULL
+				 : json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN));
 	}
 	close(p[1]);
 	c.rd = p[0];
 	return c;
 }
 
-static struct child spawn_request(const char *path, const char *req_json,
-				  uid_t uid, int timeout_ms)
+static struct child spawn_request(const char *path, const char *req_json, uid_t uid, int timeout_ms)
 {
 	return spawn_request_as(path, req_json, uid, uid, 0, NULL, timeout_ms);
 }
@@ -206,8 +201,7 @@ static void child_wait(struct child c, struct report *r)
 	int status;
 	char *nl;
 
-	while (got < sizeof(buf) - 1 &&
-	       (n = read(c.rd, buf + got, sizeof(buf) - 1 - got)) > 0)
+	while (got < sizeof(buf) - 1 && (n = read(c.rd, buf + got, sizeof(buf) - 1 - got)) > 0)
 		got += (size_t)n;
 	buf[got] = '\0';
 	close(c.rd);
@@ -280,14 +274,17 @@ static void test_roundtrip(void **state)
 
 	assert_int_equal(efd_control_open(f->path, &ctl), 0);
 
-	c = spawn_request(f->path, "{\"command\":\"reload\",\"file\":\"/etc/edgefw/x.yaml\"}", 0, 5000);
+	c = spawn_request(f->path, "{\"command\":\"reload\",\"file\":\"/etc/edgefw/x.yaml\"}", 0,
+			  5000);
 	serve_one(ctl, &s, c);
 	child_wait(c, &r);
 	assert_int_equal(s.calls, 1);
 	assert_string_equal(s.command, "reload");
 	assert_string_equal(s.file, "/etc/edgefw/x.yaml");
 	assert_int_equal(r.ret, 0);
-	assert_string_equal(r.text, "{\"ok\":true,\"exit\":0,\"diagnostics\":[\"a.yaml:1:2: warning: x\"],\"message\":\"reloaded\"}");
+	assert_string_equal(
+		r.text,
+		"{\"ok\":true,\"exit\":0,\"diagnostics\":[\"a.yaml:1:2: warning: x\"],\"message\":\"reloaded\"}");
 
 	/* Unknown commands reach the handler, which answers. */
 	c = spawn_request(f->path, "{\"command\":\"frobnicate\"}", 0, 5000);
@@ -295,13 +292,14 @@ static void test_roundtrip(void **state)
 	child_wait(c, &r);
 	assert_int_equal(s.calls, 2);
 	assert_int_equal(r.ret, 0);
-	assert_string_equal(r.text, "{\"ok\":false,\"exit\":1,\"message\":\"unknown command 'frobnicate'\"}");
+	assert_string_equal(
+		r.text, "{\"ok\":false,\"exit\":1,\"message\":\"unknown command 'frobnicate'\"}");
 
 	efd_control_close(ctl);
 }
 
-static void expect_raw(struct efd_control *ctl, const char *path,
-		       const char *data, size_t len, const char *want)
+static void expect_raw(struct efd_control *ctl, const char *path, const char *data, size_t len,
+		       const char *want)
 {
 	struct seen s = { 0 };
 	struct report r;
@@ -322,20 +320,24 @@ static void test_bad_requests(void **state)
 
 	assert_int_equal(efd_control_open(f->path, &ctl), 0);
 #define RAW(s) s, sizeof(s) - 1
-	expect_raw(ctl, f->path, RAW("?not json\n"),
-		   "{\"ok\":false,\"exit\":1,\"message\":\"bad request: not valid JSON (unexpected character)\"}\n");
+	expect_raw(
+		ctl, f->path, RAW("?not json\n"),
+		"{\"ok\":false,\"exit\":1,\"message\":\"bad request: not valid JSON (unexpected character)\"}\n");
 	expect_raw(ctl, f->path, RAW(""),
 		   "{\"ok\":false,\"exit\":1,\"message\":\"bad request: empty\"}\n");
-	expect_raw(ctl, f->path, RAW("{\"command\":\"reload\"\n"),
-		   "{\"ok\":false,\"exit\":1,\"message\":\"bad request: not valid JSON (unexpected end of data)\"}\n");
-	expect_raw(ctl, f->path, RAW("{\"command\":\"reload\"} x\n"),
-		   "{\"ok\":false,\"exit\":1,\"message\":\"bad request: not valid JSON (garbage after the JSON value)\"}\n");
+	expect_raw(
+		ctl, f->path, RAW("{\"command\":\"reload\"\n"),
+		"{\"ok\":false,\"exit\":1,\"message\":\"bad request: not valid JSON (unexpected end of data)\"}\n");
+	expect_raw(
+		ctl, f->path, RAW("{\"command\":\"reload\"} x\n"),
+		"{\"ok\":false,\"exit\":1,\"message\":\"bad request: not valid JSON (garbage after the JSON value)\"}\n");
 	expect_raw(ctl, f->path, RAW("[\"reload\"]\n"),
 		   "{\"ok\":false,\"exit\":1,\"message\":\"bad request: not a JSON object\"}\n");
 	expect_raw(ctl, f->path, RAW("42\n"),
 		   "{\"ok\":false,\"exit\":1,\"message\":\"bad request: not a JSON object\"}\n");
-	expect_raw(ctl, f->path, RAW("{\"command\":7}\n"),
-		   "{\"ok\":false,\"exit\":1,\"message\":\"bad request: no string \\\"command\\\"\"}\n");
+	expect_raw(
+		ctl, f->path, RAW("{\"command\":7}\n"),
+		"{\"ok\":false,\"exit\":1,\"message\":\"bad request: no string \\\"command\\\"\"}\n");
 	/* Ends at EOF without a newline; what follows a newline is ignored. */
 	expect_raw(ctl, f->path, RAW("{\"command\":\"status\"}"),
 		   "{\"ok\":false,\"exit\":1,\"message\":\"unknown command 'status'\"}\n");
@@ -504,7 +506,9 @@ static void test_non_root_peer(void **state)
 	serve_one(ctl, &s, c);
 	child_wait(c, &r);
 	assert_int_equal(r.ret, 0);
-	assert_string_equal(r.text, "{\"ok\":false,\"exit\":2,\"message\":\"permission denied: edgefwd's control socket is for root only\"}");
+	assert_string_equal(
+		r.text,
+		"{\"ok\":false,\"exit\":2,\"message\":\"permission denied: edgefwd's control socket is for root only\"}");
 	assert_int_equal(s.calls, 0);
 	efd_control_close(ctl);
 }
@@ -578,12 +582,10 @@ static void test_paths(void **state)
 	(void)state;
 	assert_int_equal(efd_control_default_path("default", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/run/edgefw/default.sock");
-	assert_int_equal(efd_control_default_path("default", small, sizeof(small)),
-			 -ENAMETOOLONG);
+	assert_int_equal(efd_control_default_path("default", small, sizeof(small)), -ENAMETOOLONG);
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	assert_int_equal(efd_control_default_path(longname, buf, sizeof(buf)),
-			 -ENAMETOOLONG);
+	assert_int_equal(efd_control_default_path(longname, buf, sizeof(buf)), -ENAMETOOLONG);
 	assert_int_equal(efd_control_open(longname, &ctl), -ENAMETOOLONG);
 	assert_null(ctl);
 }
@@ -641,8 +643,7 @@ static void test_reload_logs_peer(void **state)
 	assert_int_equal(efd_control_open(f->path, &ctl), 0);
 	capture_start(&cap);
 	c = spawn_request(f->path, "{\"command\":\"reload\"}", 0, 5000);
-	snprintf(want, sizeof(want), "control socket: 'reload' from pid %d uid 0\n",
-		 (int)c.pid);
+	snprintf(want, sizeof(want), "control socket: 'reload' from pid %d uid 0\n", (int)c.pid);
 	serve_one(ctl, &s, c);
 	child_wait(c, &r);
 	c = spawn_request(f->path, "{\"command\":\"status\"}", 0, 5000);
@@ -700,7 +701,9 @@ static void test_read_only_group(void **state)
 	serve_one(ctl, &s, c);
 	child_wait(c, &r);
 	assert_int_equal(r.ret, 0);
-	assert_string_equal(r.text, "{\"ok\":false,\"exit\":2,\"message\":\"permission denied: 'reload' is for root only; members of group efw-ro may use status\"}");
+	assert_string_equal(
+		r.text,
+		"{\"ok\":false,\"exit\":2,\"message\":\"permission denied: 'reload' is for root only; members of group efw-ro may use status\"}");
 	assert_int_equal(s.calls, 2);
 	/* A command added later is root's until listed as read-only. */
 	c = spawn_request_as(f->path, "{\"command\":\"detach\"}", 65534, ro, 0, NULL, 5000);
@@ -717,7 +720,9 @@ static void test_read_only_group(void **state)
 	c = spawn_request_as(f->path, "{\"command\":\"status\"}", 65534, other, 0, NULL, 5000);
 	serve_one(ctl, &s, c);
 	child_wait(c, &r);
-	assert_string_equal(r.text, "{\"ok\":false,\"exit\":2,\"message\":\"permission denied: edgefwd's control socket is for root only\"}");
+	assert_string_equal(
+		r.text,
+		"{\"ok\":false,\"exit\":2,\"message\":\"permission denied: edgefwd's control socket is for root only\"}");
 	assert_int_equal(s.calls, 2);
 	log = capture_end(&cap);
 	assert_non_null(strstr(log, "control socket: refused 'reload' from pid "));
@@ -745,23 +750,24 @@ static void test_dispatch(void **state)
 	static const char evil[] = "{\"command\":\"re\\u001b[2Jload\"}";
 
 	(void)state;
-	resp = efd_control_dispatch(reload, sizeof(reload) - 1, &peer,
-				    EFD_ACCESS_NONE, NULL, handler, &s);
-	assert_string_equal(json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN),
-			    "{\"ok\":false,\"exit\":2,\"message\":\"permission denied: edgefwd's control socket is for root only\"}");
+	resp = efd_control_dispatch(reload, sizeof(reload) - 1, &peer, EFD_ACCESS_NONE, NULL,
+				    handler, &s);
+	assert_string_equal(
+		json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN),
+		"{\"ok\":false,\"exit\":2,\"message\":\"permission denied: edgefwd's control socket is for root only\"}");
 	json_object_put(resp);
-	resp = efd_control_dispatch(reload, sizeof(reload) - 1, &peer,
-				    EFD_ACCESS_READ, "g", handler, &s);
+	resp = efd_control_dispatch(reload, sizeof(reload) - 1, &peer, EFD_ACCESS_READ, "g",
+				    handler, &s);
 	assert_int_equal(s.calls, 0);
 	json_object_put(resp);
 	/* A peer's command name goes into the log only made harmless. */
-	resp = efd_control_dispatch(evil, sizeof(evil) - 1, &peer,
-				    EFD_ACCESS_READ, "g", handler, &s);
+	resp = efd_control_dispatch(evil, sizeof(evil) - 1, &peer, EFD_ACCESS_READ, "g", handler,
+				    &s);
 	assert_non_null(strstr(json_object_get_string(json_object_object_get(resp, "message")),
 			       "'re?[2Jload' is for root only"));
 	json_object_put(resp);
-	resp = efd_control_dispatch(reload, sizeof(reload) - 1, &peer,
-				    EFD_ACCESS_ALL, NULL, handler, &s);
+	resp = efd_control_dispatch(reload, sizeof(reload) - 1, &peer, EFD_ACCESS_ALL, NULL,
+				    handler, &s);
 	assert_int_equal(s.calls, 1);
 	json_object_put(resp);
 	assert_true(efd_control_read_only("status"));

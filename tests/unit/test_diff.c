@@ -15,14 +15,14 @@
 #include "diff.h"
 #include "ruleset.h"
 
-#define BASE                                                                   \
-	"version: 1\n"                                                         \
-	"sets:\n  bad: {files: [build/tests/diff_bad.txt]}\n"                  \
-	"rules:\n"                                                             \
+#define BASE                                                                                   \
+	"version: 1\n"                                                                         \
+	"sets:\n  bad: {files: [build/tests/diff_bad.txt]}\n"                                  \
+	"rules:\n"                                                                             \
 	"  - {name: allow-admin-ssh, src: 10.1.0.0/16, proto: tcp, dport: 22, action: pass}\n" \
-	"  - {name: block-ssh, proto: tcp, dport: 22, action: drop}\n"         \
-	"  - {name: drop-bad, src: $bad, action: drop}\n"                      \
-	"  - {name: web, proto: tcp, dport: 80, action: pass}\n"               \
+	"  - {name: block-ssh, proto: tcp, dport: 22, action: drop}\n"                         \
+	"  - {name: drop-bad, src: $bad, action: drop}\n"                                      \
+	"  - {name: web, proto: tcp, dport: 80, action: pass}\n"                               \
 	"  - {name: dns, proto: udp, dport: 53, action: pass}\n"
 
 static void write_list(const char *text)
@@ -76,8 +76,7 @@ static void run_free(struct run *r)
 	ef_ruleset_free(&r->b);
 }
 
-static void check_group(const struct ef_verdict_group *g, const char *from,
-			const char *to)
+static void check_group(const struct ef_verdict_group *g, const char *from, const char *to)
 {
 	char a[128], b[128];
 
@@ -119,10 +118,11 @@ static void test_port_widened(void **state)
  * ssh is dropped, every other packet keeps its outcome. */
 static void test_moved_shadows(void **state)
 {
-	char *y = edit("  - {name: allow-admin-ssh, src: 10.1.0.0/16, proto: tcp, dport: 22, action: pass}\n"
-		       "  - {name: block-ssh, proto: tcp, dport: 22, action: drop}\n",
-		       "  - {name: block-ssh, proto: tcp, dport: 22, action: drop}\n"
-		       "  - {name: allow-admin-ssh, src: 10.1.0.0/16, proto: tcp, dport: 22, action: pass}\n");
+	char *y = edit(
+		"  - {name: allow-admin-ssh, src: 10.1.0.0/16, proto: tcp, dport: 22, action: pass}\n"
+		"  - {name: block-ssh, proto: tcp, dport: 22, action: drop}\n",
+		"  - {name: block-ssh, proto: tcp, dport: 22, action: drop}\n"
+		"  - {name: allow-admin-ssh, src: 10.1.0.0/16, proto: tcp, dport: 22, action: pass}\n");
 	struct run r;
 	char p[128];
 
@@ -234,12 +234,9 @@ static void test_same(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_port_widened),
-		cmocka_unit_test(test_moved_shadows),
-		cmocka_unit_test(test_list_file_grew),
-		cmocka_unit_test(test_noop_reorder),
-		cmocka_unit_test(test_added_removed_default),
-		cmocka_unit_test(test_same),
+		cmocka_unit_test(test_port_widened),          cmocka_unit_test(test_moved_shadows),
+		cmocka_unit_test(test_list_file_grew),        cmocka_unit_test(test_noop_reorder),
+		cmocka_unit_test(test_added_removed_default), cmocka_unit_test(test_same),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,17 +19,17 @@
 #include "ruleset.h"
 
 /* Base: tcp 10.1.1.1:1234 -> 192.0.2.1:22. */
-#define RULES                                                                  \
-	"version: 1\n"                                                         \
-	"rules:\n"                                                             \
+#define RULES                                                                                          \
+	"version: 1\n"                                                                                 \
+	"rules:\n"                                                                                     \
 	"  - {name: src-miss, src: 11.0.0.0/8, dst: 192.0.2.1, proto: tcp, dport: 22, action: drop}\n" \
-	"  - {name: two-miss, src: 11.0.0.0/8, dst: 192.0.2.99, proto: tcp, action: drop}\n" \
-	"  - {name: udp, src: 10.0.0.0/8, proto: udp, action: drop}\n"        \
-	"  - {name: port-miss, dst: 192.0.2.0/24, proto: tcp, dport: 20-21, action: pass}\n" \
-	"  - {name: v6, src: 2001:db8::/32, action: drop}\n"                   \
-	"  - {name: egress, hooks: [tc-egress], action: drop}\n"               \
-	"  - {name: ports-miss, proto: tcp, sport: 1-1000, dport: 23-30, action: drop}\n" \
-	"  - {name: hit, src: 10.0.0.0/8, proto: tcp, dport: 1-1024, action: pass}\n" \
+	"  - {name: two-miss, src: 11.0.0.0/8, dst: 192.0.2.99, proto: tcp, action: drop}\n"           \
+	"  - {name: udp, src: 10.0.0.0/8, proto: udp, action: drop}\n"                                 \
+	"  - {name: port-miss, dst: 192.0.2.0/24, proto: tcp, dport: 20-21, action: pass}\n"           \
+	"  - {name: v6, src: 2001:db8::/32, action: drop}\n"                                           \
+	"  - {name: egress, hooks: [tc-egress], action: drop}\n"                                       \
+	"  - {name: ports-miss, proto: tcp, sport: 1-1000, dport: 23-30, action: drop}\n"              \
+	"  - {name: hit, src: 10.0.0.0/8, proto: tcp, dport: 1-1024, action: pass}\n"                  \
 	"  - {name: any, action: drop}\n"
 
 static const char *const kept[] = { "src-miss", "port-miss", "hit", "any" };
@@ -79,7 +79,8 @@ static void test_keeps_rules_one_dimension_away(void **state)
 	assert_non_null(yaml);
 	memcpy(yaml, RULES, len + 1);
 	for (int i = 0; i < 64; i++)
-		len += (size_t)sprintf(yaml + len, "  - {name: pad%d, proto: udp, dport: %d, action: drop}\n",
+		len += (size_t)sprintf(yaml + len,
+				       "  - {name: pad%d, proto: udp, dport: %d, action: drop}\n",
 				       i, 1000 + i);
 	parse(yaml, &rs);
 	base_packet(&base);
@@ -110,10 +111,13 @@ static void expect_same(const struct ef_ruleset *full, const struct ef_ruleset *
  * rule's edges: the subset decides it as the whole ruleset does. */
 static void test_decides_as_the_whole(void **state)
 {
-	static const uint8_t addrs[][4] = { { 10, 1, 1, 1 }, { 11, 0, 0, 0 }, { 11, 255, 255, 255 },
-					    { 9, 255, 255, 255 }, { 192, 0, 2, 1 }, { 192, 0, 2, 99 },
-					    { 192, 0, 2, 255 }, { 192, 0, 3, 0 }, { 0, 0, 0, 0 } };
-	static const uint16_t ports[] = { 0, 1, 19, 20, 21, 22, 23, 30, 31, 1000, 1001, 1024, 1025, 65535 };
+	static const uint8_t addrs[][4] = { { 10, 1, 1, 1 },       { 11, 0, 0, 0 },
+					    { 11, 255, 255, 255 }, { 9, 255, 255, 255 },
+					    { 192, 0, 2, 1 },      { 192, 0, 2, 99 },
+					    { 192, 0, 2, 255 },    { 192, 0, 3, 0 },
+					    { 0, 0, 0, 0 } };
+	static const uint16_t ports[] = { 0,  1,  19,   20,   21,   22,   23,
+					  30, 31, 1000, 1001, 1024, 1025, 65535 };
 	struct ef_ruleset rs;
 	struct ef_rule_subset s;
 	struct ef_packet base, p;
@@ -158,7 +162,8 @@ static void test_whole_when_most_match(void **state)
 	parse("version: 1\nrules:\n"
 	      "  - {name: a, proto: tcp, action: pass}\n"
 	      "  - {name: b, dport: 22, proto: tcp, action: pass}\n"
-	      "  - {name: c, action: drop}\n", &rs);
+	      "  - {name: c, action: drop}\n",
+	      &rs);
 	base_packet(&base);
 	assert_int_equal(ef_rule_subset_init(&s, &rs), 0);
 	assert_ptr_equal(ef_rule_subset_near(&s, &base), &rs);

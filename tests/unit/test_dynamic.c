@@ -104,30 +104,28 @@ static const struct diag_case dyn_errors[] = {
 	{ "version: 1\nsets:\n  d: {dynamic: true}\n  s: {addresses: [$d]}\n"
 	  "rules:\n  - {name: a, src: $s, action: drop}\n",
 	  4, 19, "cannot include dynamic set '$d'" },
-	{ HEAD "  - {name: a, src: [$ban, 10.0.0.1], action: drop}\n",
-	  6, 21, "dynamic set '$ban' must be the field's only element" },
-	{ HEAD "  - {name: a, src: [$ban, $lan], action: drop}\n",
-	  6, 21, "must be the field's only element" },
-	{ HEAD "  - {name: a, dport: $ban, proto: tcp, action: drop}\n",
-	  6, 22, "takes ports, but dynamic set '$ban' holds addresses" },
-	{ HEAD "  - {name: a, limit: {rate: 10/x}, action: pass}\n",
-	  6, 29, "rate '10/x' is not a rate" },
-	{ HEAD "  - {name: a, limit: {rate: 0/s}, action: pass}\n",
-	  6, 29, "rate '0/s' is not a rate" },
-	{ HEAD "  - {name: a, limit: {burst: 5}, action: pass}\n",
-	  6, 22, "limit has no 'rate'" },
-	{ HEAD "  - {name: a, limit: {rate: 5/s, burst: 0}, action: pass}\n",
-	  6, 41, "burst '0' must be a number from 1" },
-	{ HEAD "  - {name: a, limit: {rate: 5/s, per: [rule, src]}, action: pass}\n",
-	  6, 40, "per 'rule' means one bucket for the whole rule" },
-	{ HEAD "  - {name: a, limit: {rate: 5/s, per: port}, action: pass}\n",
-	  6, 39, "per 'port' is not one of" },
-	{ HEAD "  - {name: a, ban: {set: lan}, action: drop}\n",
-	  6, 26, "ban: 'lan' is not a dynamic set" },
-	{ HEAD "  - {name: a, ban: {timeout: 1m}, action: drop}\n",
-	  6, 20, "ban has no 'set'" },
-	{ HEAD "  - {name: a, ban: {set: ban, timeout: forever}, action: drop}\n",
-	  6, 40, "ban: timeout 'forever' is not a duration" },
+	{ HEAD "  - {name: a, src: [$ban, 10.0.0.1], action: drop}\n", 6, 21,
+	  "dynamic set '$ban' must be the field's only element" },
+	{ HEAD "  - {name: a, src: [$ban, $lan], action: drop}\n", 6, 21,
+	  "must be the field's only element" },
+	{ HEAD "  - {name: a, dport: $ban, proto: tcp, action: drop}\n", 6, 22,
+	  "takes ports, but dynamic set '$ban' holds addresses" },
+	{ HEAD "  - {name: a, limit: {rate: 10/x}, action: pass}\n", 6, 29,
+	  "rate '10/x' is not a rate" },
+	{ HEAD "  - {name: a, limit: {rate: 0/s}, action: pass}\n", 6, 29,
+	  "rate '0/s' is not a rate" },
+	{ HEAD "  - {name: a, limit: {burst: 5}, action: pass}\n", 6, 22, "limit has no 'rate'" },
+	{ HEAD "  - {name: a, limit: {rate: 5/s, burst: 0}, action: pass}\n", 6, 41,
+	  "burst '0' must be a number from 1" },
+	{ HEAD "  - {name: a, limit: {rate: 5/s, per: [rule, src]}, action: pass}\n", 6, 40,
+	  "per 'rule' means one bucket for the whole rule" },
+	{ HEAD "  - {name: a, limit: {rate: 5/s, per: port}, action: pass}\n", 6, 39,
+	  "per 'port' is not one of" },
+	{ HEAD "  - {name: a, ban: {set: lan}, action: drop}\n", 6, 26,
+	  "ban: 'lan' is not a dynamic set" },
+	{ HEAD "  - {name: a, ban: {timeout: 1m}, action: drop}\n", 6, 20, "ban has no 'set'" },
+	{ HEAD "  - {name: a, ban: {set: ban, timeout: forever}, action: drop}\n", 6, 40,
+	  "ban: timeout 'forever' is not a duration" },
 };
 
 static void test_dynamic_errors(void **state)
@@ -200,8 +198,8 @@ static bool take(void *arg, int32_t rule, const struct ef_packet *pkt)
 }
 
 /* What kern/dynset.h does, on the compiled tables. */
-static int datapath(const struct ef_ruleset *rs, const struct ef_compiled *c,
-		    struct ef_packet p, struct oracle *o)
+static int datapath(const struct ef_ruleset *rs, const struct ef_compiled *c, struct ef_packet p,
+		    struct oracle *o)
 {
 	unsigned conds = 0;
 
@@ -234,16 +232,16 @@ static int datapath(const struct ef_ruleset *rs, const struct ef_compiled *c,
 
 static void random_rule(char *buf, size_t len, int i)
 {
-	static const char *const src[] = { "", "src: $s0, ", "src: $s1, ",
-					   "src: {not: $s2}, ", "src: 10.0.0.2, " };
+	static const char *const src[] = { "", "src: $s0, ", "src: $s1, ", "src: {not: $s2}, ",
+					   "src: 10.0.0.2, " };
 	static const char *const dst[] = { "", "", "dst: $s1, ", "dst: {not: $s0}, " };
 	static const char *const port[] = { "", "proto: udp, dport: 1-2, ",
 					    "proto: udp, dport: 2, " };
 	bool limit = rnd() % 3 == 0;
 
-	snprintf(buf, len, "  - {name: r%d, %s%s%s%saction: %s}\n", i,
-		 src[rnd() % 5], dst[rnd() % 4], port[rnd() % 3],
-		 limit ? "limit: {rate: 10/s}, " : "", rnd() % 2 ? "drop" : "pass");
+	snprintf(buf, len, "  - {name: r%d, %s%s%s%saction: %s}\n", i, src[rnd() % 5],
+		 dst[rnd() % 4], port[rnd() % 3], limit ? "limit: {rate: 10/s}, " : "",
+		 rnd() % 2 ? "drop" : "pass");
 }
 
 static void test_random_against_reference(void **state)
@@ -279,7 +277,8 @@ static void test_random_against_reference(void **state)
 			struct oracle o = { { (uint8_t)rnd(), (uint8_t)rnd(), (uint8_t)rnd() },
 					    rnd() };
 			struct ef_dyn_view dv = { member, take, &o };
-			struct ef_packet pk = { .family = EF_AF_INET, .l4proto = 17,
+			struct ef_packet pk = { .family = EF_AF_INET,
+						.l4proto = 17,
 						.has_ports = true };
 
 			pk.saddr[0] = pk.daddr[0] = 10;
@@ -303,12 +302,17 @@ static void test_crowdsec_conf(void **state)
 		"version: 1\nsets:\n  ban: {dynamic: true}\n  lan: {addresses: [10.0.0.0/8]}\n"
 		"rules:\n  - {name: a, src: $ban, action: drop}\n  - {name: b, src: $lan, action: pass}\n"
 		"daemon:\n  crowdsec: %s\n";
-	static const struct { const char *conf; const char *err; } bad[] = {
+	static const struct {
+		const char *conf;
+		const char *err;
+	} bad[] = {
 		{ "{url: https://127.0.0.1:8080, key: k, set: ban}", "is not http://IP:PORT" },
 		{ "{url: http://localhost:8080, key: k, set: ban}", "is not http://IP:PORT" },
 		{ "{url: http://127.0.0.1:8080, key: 'a b', set: ban}", "without spaces" },
-		{ "{url: http://127.0.0.1:8080, key: k, set: lan}", "set 'lan' is not a dynamic set" },
-		{ "{url: http://127.0.0.1:8080, key: k, set: ban, interval: 500ms}", "from 1s to 1h" },
+		{ "{url: http://127.0.0.1:8080, key: k, set: lan}",
+		  "set 'lan' is not a dynamic set" },
+		{ "{url: http://127.0.0.1:8080, key: k, set: ban, interval: 500ms}",
+		  "from 1s to 1h" },
 		{ "{url: http://127.0.0.1:8080, set: ban}", "crowdsec has no 'key'" },
 	};
 	char yaml[512];
@@ -335,10 +339,16 @@ static void test_crowdsec_conf(void **state)
 
 static void test_go_durations(void **state)
 {
-	static const struct { const char *s; uint64_t ns; } ok[] = {
-		{ "59.272946421s", 59272946421ull }, { "3h59m58s", 14398000000000ull },
-		{ "1m0s", 60000000000ull }, { "500ms", 500000000ull },
-		{ "-2.5s", 0 }, { "0s", 0 },
+	static const struct {
+		const char *s;
+		uint64_t ns;
+	} ok[] = {
+		{ "59.272946421s", 59272946421ull },
+		{ "3h59m58s", 14398000000000ull },
+		{ "1m0s", 60000000000ull },
+		{ "500ms", 500000000ull },
+		{ "-2.5s", 0 },
+		{ "0s", 0 },
 	};
 	uint64_t ns;
 

@@ -17,35 +17,34 @@
 #include "explain.h"
 #include "ruletest.h"
 
-static const char rules_yaml[] =
-	"version: 1\n"
-	"defaults: {xdp: drop, tc-egress: pass, fragments: rules}\n"
-	"sets:\n"
-	"  lan: {addresses: [10.0.0.0/8, 'fd00::/8']}\n"
-	"  web: {ports: [80, 443, 8000-8100]}\n"
-	"rules:\n"
-	"  - name: block\n"
-	"    src: [192.0.2.0/24, 198.51.100.0/24]\n"
-	"    action: drop\n"
-	"  - name: web\n"
-	"    src: {not: $lan}\n"
-	"    proto: tcp\n"
-	"    dport: $web\n"
-	"    tcp-flags: [syn, '!ack']\n"
-	"    action: pass\n"
-	"    log: true\n"
-	"  - name: ping\n"
-	"    interfaces: 'eth*'\n"
-	"    proto: icmp\n"
-	"    icmp-type: echo-request\n"
-	"    vlan: 7\n"
-	"    action: redirect\n"
-	"    to: scrub0\n"
-	"  - name: lan\n"
-	"    src: $lan\n"
-	"    hooks: xdp\n"
-	"    fragment: no\n"
-	"    action: pass\n";
+static const char rules_yaml[] = "version: 1\n"
+				 "defaults: {xdp: drop, tc-egress: pass, fragments: rules}\n"
+				 "sets:\n"
+				 "  lan: {addresses: [10.0.0.0/8, 'fd00::/8']}\n"
+				 "  web: {ports: [80, 443, 8000-8100]}\n"
+				 "rules:\n"
+				 "  - name: block\n"
+				 "    src: [192.0.2.0/24, 198.51.100.0/24]\n"
+				 "    action: drop\n"
+				 "  - name: web\n"
+				 "    src: {not: $lan}\n"
+				 "    proto: tcp\n"
+				 "    dport: $web\n"
+				 "    tcp-flags: [syn, '!ack']\n"
+				 "    action: pass\n"
+				 "    log: true\n"
+				 "  - name: ping\n"
+				 "    interfaces: 'eth*'\n"
+				 "    proto: icmp\n"
+				 "    icmp-type: echo-request\n"
+				 "    vlan: 7\n"
+				 "    action: redirect\n"
+				 "    to: scrub0\n"
+				 "  - name: lan\n"
+				 "    src: $lan\n"
+				 "    hooks: xdp\n"
+				 "    fragment: no\n"
+				 "    action: pass\n";
 
 static char dir[64], rules_file[96];
 
@@ -120,8 +119,7 @@ static void test_explain_rule(void **state)
 	assert_string_equal(field_line(&e, EF_RF_PROTO)->text, "tcp is in [tcp]");
 	assert_string_equal(field_line(&e, EF_RF_DPORT)->text,
 			    "8000-8100 (set $web) contains 8080");
-	assert_string_equal(field_line(&e, EF_RF_TCP_FLAGS)->text,
-			    "flags syn satisfy syn,!ack");
+	assert_string_equal(field_line(&e, EF_RF_TCP_FLAGS)->text, "flags syn satisfy syn,!ack");
 	assert_true(field_line(&e, EF_RF_SRC)->matched);
 	/* The rule before it, and why it did not match. */
 	assert_int_equal(e.n_misses, 1);
@@ -166,8 +164,8 @@ static const char dyn_yaml[] =
 
 /* A stand-in for the instance: "ban" holds 198.51.100.7, "ok" is not in
  * the instance, the limit of "within" is spent. */
-static int fake_member(void *arg, const char *set, uint8_t family,
-		       const uint8_t addr[16], struct ef_dyn_answer *out)
+static int fake_member(void *arg, const char *set, uint8_t family, const uint8_t addr[16],
+		       struct ef_dyn_answer *out)
 {
 	(void)arg;
 	(void)family;
@@ -178,8 +176,8 @@ static int fake_member(void *arg, const char *set, uint8_t family,
 	return 0;
 }
 
-static int fake_limit(void *arg, const struct ef_rule *r,
-		      const struct ef_packet *pkt, struct ef_dyn_answer *out)
+static int fake_limit(void *arg, const struct ef_rule *r, const struct ef_packet *pkt,
+		      struct ef_dyn_answer *out)
 {
 	(void)arg;
 	(void)r;
@@ -211,8 +209,8 @@ static void test_explain_dynamic(void **state)
 	assert_true(e.assumed);
 	assert_int_equal(e.n_misses, 1);
 	assert_int_equal(e.misses[0].why.field, EF_RF_SRC);
-	assert_non_null(strstr(e.misses[0].why.text,
-			       "198.51.100.7 is not in dynamic set $ban (assumed: "));
+	assert_non_null(
+		strstr(e.misses[0].why.text, "198.51.100.7 is not in dynamic set $ban (assumed: "));
 	assert_non_null(strstr(field_line(&e, EF_RF_COUNT)->text,
 			       "within the limit 10/m, burst 5 packets (assumed: "));
 	ef_explanation_free(&e);
@@ -245,21 +243,25 @@ static void test_explain_dynamic(void **state)
 	 * taken as empty, so {not: $ok} matches. */
 	assert_int_equal(ef_explain_dyn(&rs.rs, &p, &live, &e), 0);
 	assert_int_equal(e.rule, 0);
-	assert_string_equal(field_line(&e, EF_RF_SRC)->text,
-			    "198.51.100.7 is in dynamic set $ban (in force now: entry 198.51.100.7/32, no expiry)");
+	assert_string_equal(
+		field_line(&e, EF_RF_SRC)->text,
+		"198.51.100.7 is in dynamic set $ban (in force now: entry 198.51.100.7/32, no expiry)");
 	ef_explanation_free(&e);
 	p.saddr[3] = 8;
 	assert_int_equal(ef_explain_dyn(&rs.rs, &p, &live, &e), 0);
 	assert_int_equal(e.rule, 2);
-	assert_non_null(strstr(e.misses[1].why.text, "over the limit 10/m, burst 5 packets (in force now: its bucket holds 0% of the burst)"));
+	assert_non_null(strstr(
+		e.misses[1].why.text,
+		"over the limit 10/m, burst 5 packets (in force now: its bucket holds 0% of the burst)"));
 	assert_int_equal(e.n_conds, 2);
 	ef_explanation_free(&e);
 	p.dport = 80;
 	assert_int_equal(ef_explain_dyn(&rs.rs, &p, &live, &e), 0);
 	assert_int_equal(e.rule, 3);
 	assert_true(e.assumed);
-	assert_string_equal(field_line(&e, EF_RF_DST)->text,
-			    "192.0.2.1 is not in dynamic set $ok, as {not: ...} asks (assumed: the instance has no set 'ok' to read: taken as empty)");
+	assert_string_equal(
+		field_line(&e, EF_RF_DST)->text,
+		"192.0.2.1 is not in dynamic set $ok, as {not: ...} asks (assumed: the instance has no set 'ok' to read: taken as empty)");
 	ef_explanation_free(&e);
 	done(&rs);
 }
@@ -342,7 +344,9 @@ static void test_explain_policies(void **state)
 	p.vlan = 9;
 	p.ifname = "eth0";
 	ef_packet_format(&p, text, sizeof(text));
-	assert_string_equal(text, "10.0.0.1 -> 10.0.0.2, proto tcp, sport 1, dport 2, tcp-flags fin,ack, hook xdp, interface eth0, vlan 9, not a fragment");
+	assert_string_equal(
+		text,
+		"10.0.0.1 -> 10.0.0.2, proto tcp, sport 1, dport 2, tcp-flags fin,ack, hook xdp, interface eth0, vlan 9, not a fragment");
 }
 
 /* Runs `edgefw explain ARGS...`, its stdout into out. Returns the exit
@@ -380,34 +384,47 @@ static void test_cli_text(void **state)
 	char out[4096];
 
 	(void)state;
-	assert_int_equal(run(out, sizeof(out), (const char *const[]){
-		rules_file, "--src", "203.0.113.9", "--dst", "10.9.9.9",
-		"--proto", "tcp", "--dport", "443", "--tcp-flags", "syn",
-		"--verbose", NULL }), EF_EXIT_OK);
-	assert_non_null(strstr(out, "packet: 203.0.113.9 -> 10.9.9.9, proto tcp, sport 0, dport 443, tcp-flags syn, hook xdp, untagged, not a fragment\n"));
+	assert_int_equal(run(out, sizeof(out),
+			     (const char *const[]){ rules_file, "--src", "203.0.113.9", "--dst",
+						    "10.9.9.9", "--proto", "tcp", "--dport", "443",
+						    "--tcp-flags", "syn", "--verbose", NULL }),
+			 EF_EXIT_OK);
+	assert_non_null(strstr(
+		out,
+		"packet: 203.0.113.9 -> 10.9.9.9, proto tcp, sport 0, dport 443, tcp-flags syn, hook xdp, untagged, not a fragment\n"));
 	assert_non_null(strstr(out, "note: --sport not given: using 0\n"));
 	assert_non_null(strstr(out, "rules tried first:\n  rule 'block' ("));
-	assert_non_null(strstr(out, "rules.yaml:7:5): src: 203.0.113.9 is not in [192.0.2.0/24, 198.51.100.0/24]\n"));
+	assert_non_null(strstr(
+		out,
+		"rules.yaml:7:5): src: 203.0.113.9 is not in [192.0.2.0/24, 198.51.100.0/24]\n"));
 	assert_non_null(strstr(out, "verdict: pass, by rule 'web' ("));
 	assert_non_null(strstr(out, "rules.yaml:10:5), logged\n"));
 	assert_non_null(strstr(out, "  dport      443 (set $web) contains 443\n"));
 
-	assert_int_equal(run(out, sizeof(out), (const char *const[]){
-		rules_file, "--src", "203.0.113.9", "--dst", "10.9.9.9",
-		"--proto", "icmp", "--icmp-type", "echo-request", "--vlan", "7",
-		"--iface", "eth1", NULL }), EF_EXIT_OK);
+	assert_int_equal(
+		run(out, sizeof(out),
+		    (const char *const[]){ rules_file, "--src", "203.0.113.9", "--dst", "10.9.9.9",
+					   "--proto", "icmp", "--icmp-type", "echo-request",
+					   "--vlan", "7", "--iface", "eth1", NULL }),
+		EF_EXIT_OK);
 	assert_null(strstr(out, "rules tried first"));
 	assert_non_null(strstr(out, "verdict: redirect to scrub0, by rule 'ping'"));
 	assert_non_null(strstr(out, "  interfaces eth1 matches eth*\n"));
 
-	assert_int_equal(run(out, sizeof(out), (const char *const[]){
-		rules_file, "--src", "203.0.113.9", "--dst", "10.9.9.9",
-		"--proto", "udp", "--hook", "tc-egress", NULL }), EF_EXIT_OK);
+	assert_int_equal(
+		run(out, sizeof(out),
+		    (const char *const[]){ rules_file, "--src", "203.0.113.9", "--dst", "10.9.9.9",
+					   "--proto", "udp", "--hook", "tc-egress", NULL }),
+		EF_EXIT_OK);
 	assert_non_null(strstr(out, "verdict: pass, by defaults.tc-egress: no rule matches\n"));
-	assert_int_equal(run(out, sizeof(out), (const char *const[]){
-		rules_file, "--src", "fd00::1", "--dst", "fd00::2",
-		"--proto", "udp", "--fragment", "later", NULL }), EF_EXIT_OK);
-	assert_non_null(strstr(out, "packet: fd00::1 -> fd00::2, proto udp, hook xdp, untagged, a non-first fragment\n"));
+	assert_int_equal(
+		run(out, sizeof(out),
+		    (const char *const[]){ rules_file, "--src", "fd00::1", "--dst", "fd00::2",
+					   "--proto", "udp", "--fragment", "later", NULL }),
+		EF_EXIT_OK);
+	assert_non_null(strstr(
+		out,
+		"packet: fd00::1 -> fd00::2, proto udp, hook xdp, untagged, a non-first fragment\n"));
 	assert_non_null(strstr(out, "verdict: drop, by defaults.xdp"));
 }
 
@@ -417,9 +434,11 @@ static void test_cli_json(void **state)
 	json_object *root, *dec, *v, *fields, *tried;
 
 	(void)state;
-	assert_int_equal(run(out, sizeof(out), (const char *const[]){
-		rules_file, "--src", "10.1.1.1", "--dst", "10.9.9.9",
-		"--proto", "17", "--json", "-v", NULL }), EF_EXIT_OK);
+	assert_int_equal(
+		run(out, sizeof(out),
+		    (const char *const[]){ rules_file, "--src", "10.1.1.1", "--dst", "10.9.9.9",
+					   "--proto", "17", "--json", "-v", NULL }),
+		EF_EXIT_OK);
 	root = json_tokener_parse(out);
 	assert_non_null(root);
 	assert_true(json_object_object_get_ex(root, "decision", &dec));
@@ -448,22 +467,36 @@ static void test_cli_json(void **state)
 static void test_cli_errors(void **state)
 {
 	const char *const *const bad[] = {
-		(const char *const[]){ "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto", "tcp", NULL },
+		(const char *const[]){ "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto", "tcp",
+				       NULL },
 		(const char *const[]){ "RULES", "--dst", "10.0.0.2", "--proto", "tcp", NULL },
 		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", NULL },
-		(const char *const[]){ "RULES", "--src", "10.0.0.0/8", "--dst", "10.0.0.2", "--proto", "tcp", NULL },
-		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "fd00::1", "--proto", "tcp", NULL },
-		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto", "tpc", NULL },
-		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto", "icmp", "--dport", "1", NULL },
-		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto", "tcp", "--dport", "65536", NULL },
-		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto", "udp", "--tcp-flags", "syn", NULL },
-		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto", "tcp", "--tcp-flags", "sin", NULL },
-		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto", "icmp", "--icmp-type", "pong", NULL },
-		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto", "tcp", "--vlan", "4096", NULL },
-		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto", "tcp", "--fragment", "maybe", NULL },
-		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto", "tcp", "--hook", "tc", NULL },
-		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto", "tcp", "--iface", "abcdefghijklmnop", NULL },
-		(const char *const[]){ "/nonexistent/r.yaml", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto", "tcp", NULL },
+		(const char *const[]){ "RULES", "--src", "10.0.0.0/8", "--dst", "10.0.0.2",
+				       "--proto", "tcp", NULL },
+		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "fd00::1", "--proto",
+				       "tcp", NULL },
+		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto",
+				       "tpc", NULL },
+		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto",
+				       "icmp", "--dport", "1", NULL },
+		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto",
+				       "tcp", "--dport", "65536", NULL },
+		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto",
+				       "udp", "--tcp-flags", "syn", NULL },
+		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto",
+				       "tcp", "--tcp-flags", "sin", NULL },
+		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto",
+				       "icmp", "--icmp-type", "pong", NULL },
+		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto",
+				       "tcp", "--vlan", "4096", NULL },
+		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto",
+				       "tcp", "--fragment", "maybe", NULL },
+		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto",
+				       "tcp", "--hook", "tc", NULL },
+		(const char *const[]){ "RULES", "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto",
+				       "tcp", "--iface", "abcdefghijklmnop", NULL },
+		(const char *const[]){ "/nonexistent/r.yaml", "--src", "10.0.0.1", "--dst",
+				       "10.0.0.2", "--proto", "tcp", NULL },
 	};
 	char out[1024];
 

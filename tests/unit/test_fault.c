@@ -78,8 +78,7 @@ static void test_any(void **state)
 
 static void test_malformed(void **state)
 {
-	static const char *const bad[] = { "any:", "any:0", "any:x", "switch:2x",
-					   ":3", "any:-1" };
+	static const char *const bad[] = { "any:", "any:0", "any:x", "switch:2x", ":3", "any:-1" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

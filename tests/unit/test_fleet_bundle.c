@@ -25,7 +25,8 @@
 static void test_b64(void **state)
 {
 	static const char *const plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
-	static const char *const coded[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
+	static const char *const coded[] = { "",         "Zg==",     "Zm8=",    "Zm9v",
+					     "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
 	unsigned char bin[256], *out;
 	size_t len;
 
@@ -97,7 +98,8 @@ static void test_chunks_and_codec(void **state)
 	ef_sha256_hex(big + 2 * EF_BUNDLE_CHUNK_MAX, 5, sha);
 	assert_string_equal(m.files[1].chunks[2], sha);
 	ef_sha256_hex("", 0, sha);
-	assert_string_equal(sha, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_string_equal(sha,
+			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 
 	text = ef_manifest_to_json(&m);
 	assert_non_null(text);
@@ -135,13 +137,22 @@ static void test_codec_refuses(void **state)
 	expect_refused("[]", "not a JSON object");
 	expect_refused("{\"format\":2}", "format is not 1");
 	expect_refused(HEAD "\"main\":\"r\",\"files\":[]}", "files is missing");
-	expect_refused(HEAD "\"main\":\"r\",\"files\":[{\"path\":\"../r\",\"size\":1,\"sha256\":\"" SHA_A "\",\"chunks\":[\"" SHA_A "\"]}]}",
+	expect_refused(HEAD
+		       "\"main\":\"r\",\"files\":[{\"path\":\"../r\",\"size\":1,\"sha256\":\"" SHA_A
+		       "\",\"chunks\":[\"" SHA_A "\"]}]}",
 		       "path '../r'");
-	expect_refused(HEAD "\"main\":\"r\",\"files\":[{\"path\":\"r\",\"size\":1,\"sha256\":\"" SHA_A "\",\"chunks\":[]}]}",
+	expect_refused(HEAD
+		       "\"main\":\"r\",\"files\":[{\"path\":\"r\",\"size\":1,\"sha256\":\"" SHA_A
+		       "\",\"chunks\":[]}]}",
 		       "0 chunks for 1 bytes");
-	expect_refused(HEAD "\"main\":\"r\",\"files\":[{\"path\":\"r\",\"size\":1,\"sha256\":\"xyz\",\"chunks\":[\"" SHA_A "\"]}]}",
-		       "sha256");
-	expect_refused(HEAD "\"main\":\"q\",\"files\":[{\"path\":\"r\",\"size\":1,\"sha256\":\"" SHA_A "\",\"chunks\":[\"" SHA_A "\"]}]}",
+	expect_refused(
+		HEAD
+		"\"main\":\"r\",\"files\":[{\"path\":\"r\",\"size\":1,\"sha256\":\"xyz\",\"chunks\":[\"" SHA_A
+		"\"]}]}",
+		"sha256");
+	expect_refused(HEAD
+		       "\"main\":\"q\",\"files\":[{\"path\":\"r\",\"size\":1,\"sha256\":\"" SHA_A
+		       "\",\"chunks\":[\"" SHA_A "\"]}]}",
 		       "main 'q' is not one of its files");
 	expect_refused("{\"format\":1,\"main\":\"r\"}", "ruleset_hash");
 }
@@ -153,8 +164,8 @@ struct store {
 	size_t len[8], n;
 };
 
-static int fetch(void *arg, const char *sha, unsigned char **data, size_t *len,
-		 char *err, size_t err_len)
+static int fetch(void *arg, const char *sha, unsigned char **data, size_t *len, char *err,
+		 size_t err_len)
 {
 	struct store *s = arg;
 
@@ -247,8 +258,9 @@ static void test_store_ok(void **state)
 	int64_t rev;
 	size_t len;
 
-	assert_int_equal(ef_bundle_store(&f->m, f->text, 42, f->dir, fetch, &f->s,
-					 out, sizeof(out), err, sizeof(err)), 0);
+	assert_int_equal(ef_bundle_store(&f->m, f->text, 42, f->dir, fetch, &f->s, out, sizeof(out),
+					 err, sizeof(err)),
+			 0);
 	assert_int_equal(ef_bundle_current(f->dir, cur, sizeof(cur), &rev, NULL), -ENOENT);
 	assert_int_equal(ef_bundle_set_current(f->dir, 42), 0);
 	assert_int_equal(ef_bundle_current(f->dir, cur, sizeof(cur), &rev, &m), 0);
@@ -262,8 +274,9 @@ static void test_store_ok(void **state)
 	assert_memory_equal(buf, f->list, len);
 	free(buf);
 	/* A newer revision replaces it; the old directory goes. */
-	assert_int_equal(ef_bundle_store(&f->m, f->text, 43, f->dir, fetch, &f->s,
-					 out, sizeof(out), err, sizeof(err)), 0);
+	assert_int_equal(ef_bundle_store(&f->m, f->text, 43, f->dir, fetch, &f->s, out, sizeof(out),
+					 err, sizeof(err)),
+			 0);
 	assert_int_equal(ef_bundle_set_current(f->dir, 43), 0);
 	snprintf(path, sizeof(path), "%s/rev-42", f->dir);
 	assert_int_equal(access(path, F_OK), -1);
@@ -273,8 +286,9 @@ static void expect_store_fails(struct fixture *f, int want, const char *what)
 {
 	char out[PATH_MAX], err[256] = "", path[PATH_MAX];
 
-	assert_int_equal(ef_bundle_store(&f->m, f->text, 9, f->dir, fetch, &f->s,
-					 out, sizeof(out), err, sizeof(err)), want);
+	assert_int_equal(ef_bundle_store(&f->m, f->text, 9, f->dir, fetch, &f->s, out, sizeof(out),
+					 err, sizeof(err)),
+			 want);
 	if (!strstr(err, what))
 		fail_msg("'%s' does not say '%s'", err, what);
 	snprintf(path, sizeof(path), "%s/rev-9", f->dir);

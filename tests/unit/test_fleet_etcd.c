@@ -244,12 +244,11 @@ static void test_watch_compacted(void **state)
 	assert_int_equal(ef_etcd_put(c, "/cw", "c", 1, 0, NULL), 0);
 	snprintf(buf, sizeof(buf), "%lld", (long long)rev + 2);
 	json_object_object_add(req, "revision", json_object_new_string(buf));
-	assert_int_equal(ef_etcd_call(c, "compact", "/v3/kv/compaction", req, 0,
-				      NULL, NULL, &resp), 0);
+	assert_int_equal(ef_etcd_call(c, "compact", "/v3/kv/compaction", req, 0, NULL, NULL, &resp),
+			 0);
 	json_object_put(req);
 	json_object_put(resp);
-	assert_int_equal(ef_etcd_watch(c, "/cw", rev, 5000, on_event, &s, &compacted),
-			 -ECANCELED);
+	assert_int_equal(ef_etcd_watch(c, "/cw", rev, 5000, on_event, &s, &compacted), -ECANCELED);
 	assert_int_equal(compacted, rev + 2);
 	assert_int_equal(s.puts, 0);
 	assert_non_null(strstr(ef_etcd_error(c), "revision compacted"));
@@ -280,16 +279,15 @@ static void test_failover(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kv),
-		cmocka_unit_test(test_lease),
-		cmocka_unit_test(test_watch),
-		cmocka_unit_test(test_watch_compacted),
+		cmocka_unit_test(test_kv),       cmocka_unit_test(test_lease),
+		cmocka_unit_test(test_watch),    cmocka_unit_test(test_watch_compacted),
 		cmocka_unit_test(test_failover),
 	};
 	int ret;
 
 	if (access(ETCD_BIN, X_OK)) {
-		printf("1..0 # SKIP %s is not installed (scripts/deps.sh installs etcd-server)\n", ETCD_BIN);
+		printf("1..0 # SKIP %s is not installed (scripts/deps.sh installs etcd-server)\n",
+		       ETCD_BIN);
 		return 0;
 	}
 	start_etcd();

@@ -126,26 +126,27 @@ static void test_reader_links(void **state)
 	/* Followed unless told not to. */
 	assert_int_equal(ef_read_file_at(dfd, "abs-link", 0, 1 << 20, &buf, &len), 0);
 	free(buf);
-	assert_int_equal(ef_read_file_at(dfd, "abs-link", EF_READ_NOFOLLOW,
-					 1 << 20, &buf, &len), -ELOOP);
+	assert_int_equal(ef_read_file_at(dfd, "abs-link", EF_READ_NOFOLLOW, 1 << 20, &buf, &len),
+			 -ELOOP);
 	/* Beneath: inside is fine, every way out is refused. */
-	assert_int_equal(ef_read_file_at(dfd, "inside-link", EF_READ_BENEATH,
-					 1 << 20, &buf, &len), 0);
+	assert_int_equal(ef_read_file_at(dfd, "inside-link", EF_READ_BENEATH, 1 << 20, &buf, &len),
+			 0);
 	assert_string_equal(buf, "198.51.100.0/24\n");
 	free(buf);
-	assert_int_equal(ef_read_file_at(dfd, "sub/../ok.netset", EF_READ_BENEATH,
-					 1 << 20, &buf, &len), 0);
+	assert_int_equal(
+		ef_read_file_at(dfd, "sub/../ok.netset", EF_READ_BENEATH, 1 << 20, &buf, &len), 0);
 	free(buf);
-	assert_int_equal(ef_read_file_at(dfd, "up-link", EF_READ_BENEATH,
-					 1 << 20, &buf, &len), -EXDEV);
-	assert_int_equal(ef_read_file_at(dfd, "abs-link", EF_READ_BENEATH,
-					 1 << 20, &buf, &len), -EXDEV);
-	assert_int_equal(ef_read_file_at(dfd, "../outside.netset", EF_READ_BENEATH,
-					 1 << 20, &buf, &len), -EXDEV);
-	assert_int_equal(ef_read_file_at(dfd, outside, EF_READ_BENEATH,
-					 1 << 20, &buf, &len), -EXDEV);
-	assert_int_equal(ef_read_file_at(dfd, "fifo", EF_READ_BENEATH,
-					 1 << 20, &buf, &len), -EINVAL);
+	assert_int_equal(ef_read_file_at(dfd, "up-link", EF_READ_BENEATH, 1 << 20, &buf, &len),
+			 -EXDEV);
+	assert_int_equal(ef_read_file_at(dfd, "abs-link", EF_READ_BENEATH, 1 << 20, &buf, &len),
+			 -EXDEV);
+	assert_int_equal(
+		ef_read_file_at(dfd, "../outside.netset", EF_READ_BENEATH, 1 << 20, &buf, &len),
+		-EXDEV);
+	assert_int_equal(ef_read_file_at(dfd, outside, EF_READ_BENEATH, 1 << 20, &buf, &len),
+			 -EXDEV);
+	assert_int_equal(ef_read_file_at(dfd, "fifo", EF_READ_BENEATH, 1 << 20, &buf, &len),
+			 -EINVAL);
 	close(dfd);
 }
 
@@ -154,8 +155,7 @@ static void test_reader_links(void **state)
 static void expect_no_leak(const struct ef_diag *d)
 {
 	static const char *const pieces[] = {
-		"root:", "j9T", "s3cr3t", "HASH", "daemon:", "99999",
-		"ab01cdEFghIJ", "nobody",
+		"root:", "j9T", "s3cr3t", "HASH", "daemon:", "99999", "ab01cdEFghIJ", "nobody",
 	};
 
 	for (size_t i = 0; i < d->n; i++) {
@@ -174,27 +174,31 @@ static void test_list_errors_do_not_echo(void **state)
 {
 	struct ef_prefix_list l = { 0 };
 	struct ef_diag d = { 0 };
-	static const char ctl[] = "10.0.0.1\x1b" "[2J\n1.2.3.4 \x07" "bell\n";
+	static const char ctl[] = "10.0.0.1\x1b"
+				  "[2J\n1.2.3.4 \x07"
+				  "bell\n";
 
 	(void)state;
-	assert_int_equal(ef_listfile_parse("shadow", secret, strlen(secret), &l, &d),
-			 -EINVAL);
+	assert_int_equal(ef_listfile_parse("shadow", secret, strlen(secret), &l, &d), -EINVAL);
 	assert_int_equal(d.errors, 3);
 	expect_no_leak(&d);
 	/* What is said instead: the first character no address has. */
 	assert_string_equal(d.v[0].msg,
 			    "a 76-character entry is too long to be an address or prefix");
-	assert_string_equal(d.v[1].msg,
-			    "not an address or prefix: 'm' at column 4 cannot be part of one (write one IPv4 or IPv6 address or prefix per line)");
+	assert_string_equal(
+		d.v[1].msg,
+		"not an address or prefix: 'm' at column 4 cannot be part of one (write one IPv4 or IPv6 address or prefix per line)");
 	ef_diag_free(&d);
 
 	/* Control characters come back escaped. */
 	assert_int_equal(ef_listfile_parse("ctl", ctl, sizeof(ctl) - 1, &l, &d), -EINVAL);
 	assert_int_equal(d.errors, 2);
-	assert_string_equal(d.v[0].msg,
-			    "not an address or prefix: '\\x1b' at column 9 cannot be part of one (write one IPv4 or IPv6 address or prefix per line)");
-	assert_string_equal(d.v[1].msg,
-			    "unexpected text after '1.2.3.4': write one address or prefix per line, comments after '#' or ';'");
+	assert_string_equal(
+		d.v[0].msg,
+		"not an address or prefix: '\\x1b' at column 9 cannot be part of one (write one IPv4 or IPv6 address or prefix per line)");
+	assert_string_equal(
+		d.v[1].msg,
+		"unexpected text after '1.2.3.4': write one address or prefix per line, comments after '#' or ';'");
 	expect_no_leak(&d);
 	ef_diag_free(&d);
 	assert_int_equal(l.n, 0);
@@ -206,7 +210,8 @@ static const char *rules_naming(const char *file)
 
 	snprintf(yaml, sizeof(yaml),
 		 "version: 1\nsets:\n  a: {files: ['%s']}\nrules:\n"
-		 "  - {name: x, src: $a, action: drop}\n", file);
+		 "  - {name: x, src: $a, action: drop}\n",
+		 file);
 	return yaml;
 }
 
@@ -217,8 +222,7 @@ static int parse_untrusted(struct parsed *p, const char *file)
 	const char *yaml = rules_naming(file);
 
 	memset(p, 0, sizeof(*p));
-	p->ret = ef_ruleset_parse_opts("etcd:/edgefw/rules", yaml, strlen(yaml),
-				       &o, &p->rs, &p->d);
+	p->ret = ef_ruleset_parse_opts("etcd:/edgefw/rules", yaml, strlen(yaml), &o, &p->rs, &p->d);
 	return p->ret;
 }
 
@@ -241,9 +245,10 @@ static void test_untrusted_rules(void **state)
 	/* Outside by name: refused before anything is opened, so the
 	 * answer is the same whether the file exists or not. */
 	assert_int_equal(parse_untrusted(&p, "/etc/shadow"), -EINVAL);
-	snprintf(msg, sizeof(msg),
-		 "set 'a': list file '/etc/shadow' is outside the lists directory %s: these rules may name only files there",
-		 lists);
+	snprintf(
+		msg, sizeof(msg),
+		"set 'a': list file '/etc/shadow' is outside the lists directory %s: these rules may name only files there",
+		lists);
 	expect_diag(&p, EF_SEV_ERROR, 3, 15, msg);
 	assert_int_equal(p.d.errors, 1);
 	done(&p);
@@ -277,8 +282,9 @@ static void test_untrusted_missing_dir(void **state)
 	memset(&p, 0, sizeof(p));
 	p.ret = ef_ruleset_parse_opts("remote", yaml, strlen(yaml), &o, &p.rs, &p.d);
 	assert_int_equal(p.ret, -EINVAL);
-	expect_diag(&p, EF_SEV_ERROR, 3, 15,
-		    "cannot open the lists directory /nonexistent/lists: No such file or directory");
+	expect_diag(
+		&p, EF_SEV_ERROR, 3, 15,
+		"cannot open the lists directory /nonexistent/lists: No such file or directory");
 	done(&p);
 }
 

@@ -27,16 +27,16 @@ static void test_utf8_seq_len(void **state)
 {
 	(void)state;
 	assert_int_equal(seq("a"), 1);
-	assert_int_equal(seq("\xc3\xa9"), 2);          /* é */
-	assert_int_equal(seq("\xe2\x82\xac"), 3);      /* € */
-	assert_int_equal(seq("\xf0\x9f\x94\xa5"), 4);  /* U+1F525 */
+	assert_int_equal(seq("\xc3\xa9"), 2);         /* é */
+	assert_int_equal(seq("\xe2\x82\xac"), 3);     /* € */
+	assert_int_equal(seq("\xf0\x9f\x94\xa5"), 4); /* U+1F525 */
 	assert_int_equal(seq("\xff"), 0);
-	assert_int_equal(seq("\xc3"), 0);              /* truncated at the NUL */
-	assert_int_equal(seq("\xc0\xaf"), 0);          /* overlong '/' */
-	assert_int_equal(seq("\xe0\x80\xaf"), 0);      /* overlong, 3 bytes */
-	assert_int_equal(seq("\xed\xa0\x80"), 0);      /* surrogate */
-	assert_int_equal(seq("\xf4\x90\x80\x80"), 0);  /* past U+10FFFF */
-	assert_int_equal(seq("\x80"), 0);              /* continuation alone */
+	assert_int_equal(seq("\xc3"), 0);             /* truncated at the NUL */
+	assert_int_equal(seq("\xc0\xaf"), 0);         /* overlong '/' */
+	assert_int_equal(seq("\xe0\x80\xaf"), 0);     /* overlong, 3 bytes */
+	assert_int_equal(seq("\xed\xa0\x80"), 0);     /* surrogate */
+	assert_int_equal(seq("\xf4\x90\x80\x80"), 0); /* past U+10FFFF */
+	assert_int_equal(seq("\x80"), 0);             /* continuation alone */
 }
 
 static void test_json_str_replaces_bad_bytes(void **state)
@@ -44,8 +44,10 @@ static void test_json_str_replaces_bad_bytes(void **state)
 	struct json_object *o;
 
 	(void)state;
-	o = ef_json_str("eth\xff" "0\xc3\xa9");
-	assert_string_equal(json_object_get_string(o), "eth\xef\xbf\xbd" "0\xc3\xa9");
+	o = ef_json_str("eth\xff"
+			"0\xc3\xa9");
+	assert_string_equal(json_object_get_string(o), "eth\xef\xbf\xbd"
+						       "0\xc3\xa9");
 	json_object_put(o);
 	o = ef_json_str("\xc3");
 	assert_string_equal(json_object_get_string(o), "\xef\xbf\xbd");

@@ -33,9 +33,8 @@ static void write_file(char *path, const char *text)
 	write_bytes(path, text, strlen(text));
 }
 
-static void expect_diag(const struct ef_diag *d, size_t i,
-			enum ef_severity sev, const char *file, unsigned line,
-			unsigned col, const char *msg)
+static void expect_diag(const struct ef_diag *d, size_t i, enum ef_severity sev, const char *file,
+			unsigned line, unsigned col, const char *msg)
 {
 	assert_true(i < d->n);
 	assert_int_equal(d->v[i].sev, sev);
@@ -45,8 +44,7 @@ static void expect_diag(const struct ef_diag *d, size_t i,
 	assert_string_equal(d->v[i].msg, msg);
 }
 
-static void expect_entry(const struct ef_prefix_list *l, size_t i,
-			 const char *want, unsigned line)
+static void expect_entry(const struct ef_prefix_list *l, size_t i, const char *want, unsigned line)
 {
 	char buf[EF_PREFIX_STRLEN];
 
@@ -219,8 +217,7 @@ static void test_every_bad_line(void **state)
 	assert_int_equal(l.line[0], 99);
 	assert_int_equal(d.errors, 9);
 	assert_int_equal(d.warnings, 0);
-	expect_diag(&d, 0, EF_SEV_ERROR, path, 2, 1,
-		    "prefix length 33 exceeds 32 for IPv4");
+	expect_diag(&d, 0, EF_SEV_ERROR, path, 2, 1, "prefix length 33 exceeds 32 for IPv4");
 	expect_diag(&d, 1, EF_SEV_ERROR, path, 3, 3,
 		    "'bogus' is not an IPv4 or IPv6 address: write the "
 		    "address itself, e.g. 192.0.2.1 or 2001:db8::1 (names "
@@ -288,16 +285,14 @@ static void test_open_errors(void **state)
 	struct ef_diag d = { 0 };
 
 	(void)state;
-	assert_int_equal(ef_listfile_load("/nonexistent/edgefw.list", &l, &d),
-			 -ENOENT);
+	assert_int_equal(ef_listfile_load("/nonexistent/edgefw.list", &l, &d), -ENOENT);
 	assert_int_equal(d.n, 1);
 	expect_diag(&d, 0, EF_SEV_ERROR, "/nonexistent/edgefw.list", 0, 0,
 		    "cannot read: No such file or directory");
 	ef_diag_free(&d);
 
 	assert_int_equal(ef_listfile_load("/tmp", &l, &d), -EISDIR);
-	expect_diag(&d, 0, EF_SEV_ERROR, "/tmp", 0, 0,
-		    "cannot read: Is a directory");
+	expect_diag(&d, 0, EF_SEV_ERROR, "/tmp", 0, 0, "cannot read: Is a directory");
 	assert_int_equal(l.n, 0);
 	ef_diag_free(&d);
 }
@@ -337,14 +332,11 @@ static void test_speed(void **state)
 	assert_non_null(buf);
 	for (unsigned i = 0; i < n; i++) {
 		if (i % 2)
-			off += (size_t)sprintf(buf + off,
-					       "%u.%u.%u.0/24 ; SBL%u\n",
-					       1 + i / 65536, (i / 256) % 256,
-					       i % 256, i);
+			off += (size_t)sprintf(buf + off, "%u.%u.%u.0/24 ; SBL%u\n", 1 + i / 65536,
+					       (i / 256) % 256, i % 256, i);
 		else
-			off += (size_t)sprintf(buf + off,
-					       "2001:%x:%x::/48\n",
-					       i / 65536, i % 65536);
+			off += (size_t)sprintf(buf + off, "2001:%x:%x::/48\n", i / 65536,
+					       i % 65536);
 	}
 	write_bytes(path, buf, off);
 	free(buf);

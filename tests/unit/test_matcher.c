@@ -13,7 +13,8 @@
 /* A packet between two addresses with the L4 header of its protocol. */
 static struct ef_packet pkt(const char *src, const char *dst, uint8_t proto)
 {
-	struct ef_packet p = { .l4proto = proto, .vlan = EF_VLAN_UNTAGGED,
+	struct ef_packet p = { .l4proto = proto,
+			       .vlan = EF_VLAN_UNTAGGED,
 			       .hook = EDGEFW_HOOK_XDP };
 	struct ef_prefix a, b;
 	char err[128];
@@ -38,7 +39,8 @@ static void one_rule(struct parsed *p, const char *fields)
 	snprintf(yaml, sizeof(yaml),
 		 "version: 1\nsets:\n  empty: {addresses: []}\n  noports: {ports: []}\n"
 		 "  lan: {addresses: [10.0.0.0/8, 'fd00::/8']}\n"
-		 "rules:\n  - {name: r, %s, action: drop}\n", fields);
+		 "rules:\n  - {name: r, %s, action: drop}\n",
+		 fields);
 	parse(p, yaml);
 	if (p->ret)
 		ef_diag_print(&p->d, stderr);
@@ -319,14 +321,10 @@ static void test_field_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_addresses),
-		cmocka_unit_test(test_proto_ports),
-		cmocka_unit_test(test_icmp_flags),
-		cmocka_unit_test(test_vlan_frag),
-		cmocka_unit_test(test_hooks_interfaces),
-		cmocka_unit_test(test_state),
-		cmocka_unit_test(test_decide),
-		cmocka_unit_test(test_field_names),
+		cmocka_unit_test(test_addresses),        cmocka_unit_test(test_proto_ports),
+		cmocka_unit_test(test_icmp_flags),       cmocka_unit_test(test_vlan_frag),
+		cmocka_unit_test(test_hooks_interfaces), cmocka_unit_test(test_state),
+		cmocka_unit_test(test_decide),           cmocka_unit_test(test_field_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

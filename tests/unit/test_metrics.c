@@ -23,8 +23,7 @@
 #include "daemon.h"
 #include "version.h"
 
-static void listen_ok(const char *s, int family, const char *addr,
-		      uint16_t port)
+static void listen_ok(const char *s, int family, const char *addr, uint16_t port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = 0;
@@ -130,21 +129,33 @@ static void test_label_escape(void **state)
 static void test_render_no_instance(void **state)
 {
 	static const char *const families[] = {
-		"edgefw_rule_packets_total", "edgefw_rule_bytes_total",
-		"edgefw_default_packets_total", "edgefw_default_bytes_total",
-		"edgefw_reason_packets_total", "edgefw_reason_bytes_total",
-		"edgefw_interface_packets_total", "edgefw_interface_bytes_total",
-		"edgefw_interface_attached", "edgefw_ruleset_version",
-		"edgefw_ruleset_rules", "edgefw_ruleset_info",
-		"edgefw_ruleset_loaded_timestamp_seconds", "edgefw_reloads_total",
+		"edgefw_rule_packets_total",
+		"edgefw_rule_bytes_total",
+		"edgefw_default_packets_total",
+		"edgefw_default_bytes_total",
+		"edgefw_reason_packets_total",
+		"edgefw_reason_bytes_total",
+		"edgefw_interface_packets_total",
+		"edgefw_interface_bytes_total",
+		"edgefw_interface_attached",
+		"edgefw_ruleset_version",
+		"edgefw_ruleset_rules",
+		"edgefw_ruleset_info",
+		"edgefw_ruleset_loaded_timestamp_seconds",
+		"edgefw_reloads_total",
 		"edgefw_last_reload_timestamp_seconds",
-		"edgefw_last_reload_success", "edgefw_drop_log_lines_total",
+		"edgefw_last_reload_success",
+		"edgefw_drop_log_lines_total",
 		"edgefw_drop_log_suppressed_total",
-		"edgefw_daemon_start_timestamp_seconds", "edgefw_instance_up",
+		"edgefw_daemon_start_timestamp_seconds",
+		"edgefw_instance_up",
 	};
 	struct efd_target targets[2] = {
-		{ .ifname = "eth0", .ifindex = 2, .hook = EDGEFW_HOOK_XDP,
-		  .attached = true, .xdp_mode = "native" },
+		{ .ifname = "eth0",
+		  .ifindex = 2,
+		  .hook = EDGEFW_HOOK_XDP,
+		  .attached = true,
+		  .xdp_mode = "native" },
 		{ .ifname = "eth1", .ifindex = 3, .hook = EDGEFW_HOOK_TC_EGRESS },
 	};
 	char path[] = "/etc/edge\"fw\\conf\n.yaml";
@@ -181,12 +192,15 @@ static void test_render_no_instance(void **state)
 		assert_non_null(strstr(buf, line));
 	}
 	assert_non_null(strstr(buf, "\nedgefw_instance_up 0\n"));
-	assert_non_null(strstr(buf,
+	assert_non_null(strstr(
+		buf,
 		"\nedgefw_interface_attached{interface=\"eth0\",hook=\"xdp\",mode=\"native\"} 1\n"));
-	assert_non_null(strstr(buf,
+	assert_non_null(strstr(
+		buf,
 		"\nedgefw_interface_attached{interface=\"eth1\",hook=\"tc-egress\",mode=\"tc\"} 0\n"));
 	assert_non_null(strstr(buf, "\nedgefw_ruleset_version 7\n"));
-	assert_non_null(strstr(buf,
+	assert_non_null(strstr(
+		buf,
 		"\nedgefw_ruleset_info{path=\"/etc/edge\\\"fw\\\\conf\\n.yaml\",hash=\"abcdef0123456789\"} 1\n"));
 	assert_non_null(strstr(buf, "\nedgefw_reloads_total{result=\"success\"} 3\n"));
 	assert_non_null(strstr(buf, "\nedgefw_reloads_total{result=\"failure\"} 2\n"));
@@ -229,8 +243,8 @@ static struct edgefw_log_event ev4(uint8_t proto, uint32_t sport, uint32_t dport
 	return e;
 }
 
-static void fmt_eq(const struct edgefw_log_event *e, const char *rule,
-		   const char *ifname, const char *want)
+static void fmt_eq(const struct edgefw_log_event *e, const char *rule, const char *ifname,
+		   const char *want)
 {
 	char buf[1024];
 	int n = efd_droplog_format(e, rule, ifname, NULL, OFFSET, buf, sizeof(buf));
@@ -361,10 +375,8 @@ static void test_format_time_and_space(void **state)
 
 	/* Too small a buffer: -ENOSPC, never a cut line. */
 	n = efd_droplog_format(&e, "t", "x", NULL, OFFSET, buf, sizeof(buf));
-	assert_int_equal(efd_droplog_format(&e, "t", "x", NULL, OFFSET, buf, (size_t)n),
-			 -ENOSPC);
-	assert_int_equal(efd_droplog_format(&e, "t", "x", NULL, OFFSET, buf, (size_t)n + 1),
-			 n);
+	assert_int_equal(efd_droplog_format(&e, "t", "x", NULL, OFFSET, buf, (size_t)n), -ENOSPC);
+	assert_int_equal(efd_droplog_format(&e, "t", "x", NULL, OFFSET, buf, (size_t)n + 1), n);
 }
 
 /* Issue 16: the drop log names the dynamic state that decided. A ruleset
@@ -389,8 +401,7 @@ static void test_format_dynamic(void **state)
 	dc.set_conds = 0x3;
 	dc.limit_conds = 0x4;
 	dc.conds[0] = (struct edgefw_cond){ .kind = EDGEFW_COND_SET_SRC, .set = 3 };
-	dc.conds[1] = (struct edgefw_cond){ .kind = EDGEFW_COND_SET_DST, .set = 5,
-					    .negate = 1 };
+	dc.conds[1] = (struct edgefw_cond){ .kind = EDGEFW_COND_SET_DST, .set = 5, .negate = 1 };
 	dc.conds[2] = (struct edgefw_cond){ .kind = EDGEFW_COND_LIMIT, .limit = 2 };
 	dc.bans[0] = (struct edgefw_ban_cfg){ .set = 3, .timeout_ns = 600000000000ull };
 	e.conds = 0x3; /* src in ban, dst not in ok; the limit bit cleared */
@@ -401,7 +412,8 @@ static void test_format_dynamic(void **state)
 	assert_int_equal(dyn.n_sets, 2);
 	n = efd_droplog_format(&e, "ssh-excess", "eth0", &dyn, OFFSET, buf, sizeof(buf));
 	assert_true(n > 0);
-	assert_string_equal(strstr(buf, "\"length\""),
+	assert_string_equal(
+		strstr(buf, "\"length\""),
 		"\"length\":74,\"sets\":[{\"set\":\"ban\",\"field\":\"src\",\"in\":true},"
 		"{\"set\":\"ok\",\"field\":\"dst\",\"in\":false}],"
 		"\"over_limit\":\"ssh-within\",\"ban\":{\"set\":\"ban\",\"timeout_ms\":600000}}");
@@ -427,8 +439,9 @@ static void test_format_dynamic(void **state)
  * capacity and use, and the confirmation window's metrics. */
 static void test_render_reload_metrics(void **state)
 {
-	struct efd_target t = { .ifname = "eth0", .ifindex = 2,
-				.hook = EDGEFW_HOOK_XDP, .attached = true };
+	struct efd_target t = {
+		.ifname = "eth0", .ifindex = 2, .hook = EDGEFW_HOOK_XDP, .attached = true
+	};
 	char path[] = "/etc/edgefw/edgefwd.yaml", line[160];
 	struct efd d;
 	char *buf = NULL;
@@ -442,8 +455,8 @@ static void test_render_reload_metrics(void **state)
 	d.targets = &t;
 	d.n_targets = 1;
 	d.rs.n_rules = 5;
-	efd_reload_observe(&d, 0.02, true);  /* buckets from 0.025 up */
-	efd_reload_observe(&d, 3.0, false);  /* buckets from 5 up */
+	efd_reload_observe(&d, 0.02, true); /* buckets from 0.025 up */
+	efd_reload_observe(&d, 3.0, false); /* buckets from 5 up */
 	d.confirm.pending = true;
 	d.confirm.rolled_back = 2;
 
@@ -463,7 +476,8 @@ static void test_render_reload_metrics(void **state)
 	assert_non_null(strstr(buf, "\nedgefw_reload_duration_seconds_sum 3.020000\n"));
 	assert_null(strstr(buf, "\nedgefw_last_reload_error_timestamp_seconds 0\n"));
 	assert_non_null(strstr(buf, "\nedgefw_last_reload_error_timestamp_seconds "));
-	snprintf(line, sizeof(line), "\nedgefw_capacity{resource=\"rules\"} %d\n", EDGEFW_MAX_RULES);
+	snprintf(line, sizeof(line), "\nedgefw_capacity{resource=\"rules\"} %d\n",
+		 EDGEFW_MAX_RULES);
 	assert_non_null(strstr(buf, line));
 	assert_non_null(strstr(buf, "\nedgefw_usage{resource=\"rules\"} 5\n"));
 	assert_non_null(strstr(buf, "\nedgefw_usage{resource=\"attachments\"} 1\n"));

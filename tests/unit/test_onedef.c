@@ -22,7 +22,9 @@
 static void test_frag_agree(void **state)
 {
 	static const bool want_first[EF_FRAG_YES + 1] = {
-		[EF_FRAG_ANY] = true, [EF_FRAG_FIRST] = true, [EF_FRAG_YES] = true,
+		[EF_FRAG_ANY] = true,
+		[EF_FRAG_FIRST] = true,
+		[EF_FRAG_YES] = true,
 	};
 
 	(void)state;
@@ -74,8 +76,9 @@ static void test_grow(void **state)
 
 static void test_diag_format(void **state)
 {
-	struct ef_diag_entry e = { .sev = EF_SEV_ERROR, .file = "r.yaml",
-				   .line = 3, .col = 5, .msg = "bad" };
+	struct ef_diag_entry e = {
+		.sev = EF_SEV_ERROR, .file = "r.yaml", .line = 3, .col = 5, .msg = "bad"
+	};
 	char buf[64];
 
 	(void)state;

@@ -63,8 +63,7 @@ static void test_interfaces(void **state)
 	assert_int_equal(a[3].mode, EF_ATTACH_AUTO);
 	done(&p);
 
-	expect_error("version: 1\ninterfaces:\n  - hooks: xdp\n", 3, 5,
-		     "needs 'name: IFNAME'");
+	expect_error("version: 1\ninterfaces:\n  - hooks: xdp\n", 3, 5, "needs 'name: IFNAME'");
 	expect_error("version: 1\ninterfaces:\n  - {name: 'a/b'}\n", 3, 12,
 		     "'a/b' is not a valid interface name or pattern");
 	expect_error("version: 1\ninterfaces:\n  - {name: eth0, hooks: xpd}\n", 3, 25,
@@ -75,10 +74,10 @@ static void test_interfaces(void **state)
 		     3, 42, "'mode' applies to the xdp hook only");
 	expect_error("version: 1\ninterfaces:\n  - {name: eth0, hoks: xdp}\n", 3, 18,
 		     "unknown key 'hoks' in an interfaces entry; did you mean 'hooks'?");
-	expect_error("version: 1\ninterfaces: eth0\n", 2, 13,
-		     "interfaces");
-	expect_warning("version: 1\ninterfaces:\n  - {name: eth0}\n  - {name: eth0, mode: generic}\n",
-		       4, 12, "already listed at line 3");
+	expect_error("version: 1\ninterfaces: eth0\n", 2, 13, "interfaces");
+	expect_warning(
+		"version: 1\ninterfaces:\n  - {name: eth0}\n  - {name: eth0, mode: generic}\n", 4,
+		12, "already listed at line 3");
 }
 
 static void test_daemon(void **state)
@@ -121,20 +120,17 @@ static void test_daemon(void **state)
 		     "control-group 'a b' is not a valid group name");
 	expect_error("version: 1\ndaemon: {control-group: -x}\n", 2, 25,
 		     "control-group '-x' is not a valid group name");
-	expect_error("version: 1\ndaemon: {control-group: abcdefghijabcdefghijabcdefghijabc}\n",
-		     2, 25, "control-group is longer than 32 characters");
+	expect_error("version: 1\ndaemon: {control-group: abcdefghijabcdefghijabcdefghijabc}\n", 2,
+		     25, "control-group is longer than 32 characters");
 	expect_error("version: 1\ndaemon: {metrics: localhost:80}\n", 2, 19,
 		     "metrics 'localhost:80' is not HOST:PORT");
-	expect_error("version: 1\ndaemon: {metrics: '127.0.0.1:0'}\n", 2, 19,
-		     "is not HOST:PORT");
-	expect_error("version: 1\ndaemon: {metrics: '[::1:80'}\n", 2, 19,
-		     "is not HOST:PORT");
+	expect_error("version: 1\ndaemon: {metrics: '127.0.0.1:0'}\n", 2, 19, "is not HOST:PORT");
+	expect_error("version: 1\ndaemon: {metrics: '[::1:80'}\n", 2, 19, "is not HOST:PORT");
 	expect_error("version: 1\ndaemon: {drop-log: drops.log}\n", 2, 20,
 		     "drop-log must be '-' (standard output) or an absolute path");
 	expect_error("version: 1\ndaemon: {log-rate: -1}\n", 2, 20,
 		     "log-rate '-1' is not a number");
-	expect_error("version: 1\ndaemon: {log-rate: 100001}\n", 2, 20,
-		     "from 0 to 100000");
+	expect_error("version: 1\ndaemon: {log-rate: 100001}\n", 2, 20, "from 0 to 100000");
 	expect_clean("version: 1\ndaemon: {conntrack-size: 65536}\n");
 	expect_error("version: 1\ndaemon: {conntrack-size: 100}\n", 2, 26,
 		     "conntrack-size '100' is not a number of flows from 4096 to 16777216");
@@ -174,9 +170,12 @@ static void test_source_etcd(void **state)
 	assert_string_equal(c->state_dir, EF_FLEET_STATE_DIR_DEFAULT);
 	assert_string_equal(c->cert, "/e/c.pem");
 	done(&p);
-	expect_clean("version: 1\ndaemon: {source: {etcd: {endpoints: http://127.0.0.1:2379, group: g, prefix: /x/, state-dir: /tmp/s}}}\n");
-	expect_error("version: 1\nrules: []\ndaemon: {source: {etcd: {endpoints: 'http://a:1', group: g}}}\n",
-		     2, 1, "daemon.source.etcd: a file with an etcd source holds no rules: they come from group g");
+	expect_clean(
+		"version: 1\ndaemon: {source: {etcd: {endpoints: http://127.0.0.1:2379, group: g, prefix: /x/, state-dir: /tmp/s}}}\n");
+	expect_error(
+		"version: 1\nrules: []\ndaemon: {source: {etcd: {endpoints: 'http://a:1', group: g}}}\n",
+		2, 1,
+		"daemon.source.etcd: a file with an etcd source holds no rules: they come from group g");
 	expect_error("daemon: {source: {etcd: {endpoints: 'ftp://a', group: g}}}\n", 1, 37,
 		     "endpoints: 'ftp://a' is not http://HOST:PORT or https://HOST:PORT");
 	expect_error("daemon: {source: {etcd: {endpoints: 'http://a:1'}}}\n", 1, 25,
@@ -185,17 +184,20 @@ static void test_source_etcd(void **state)
 		     "daemon.source.etcd needs 'endpoints: [URL, ...]'");
 	expect_error("daemon: {source: {etcd: {endpoints: 'http://a:1', group: 'a b'}}}\n", 1, 58,
 		     "group 'a b' is not valid");
-	expect_error("daemon: {source: {etcd: {endpoints: 'http://a:1', group: g, prefix: x}}}\n", 1, 69,
-		     "prefix 'x' must start and end with '/'");
-	expect_error("daemon: {source: {etcd: {endpoints: 'https://a:1', group: g, tls: {cert: /c}}}}\n", 1, 67,
-		     "give both cert and key");
-	expect_error("daemon: {source: {etcd: {endpoints: 'http://a:1', group: g, tls: {ca: /c}}}}\n", 1, 37,
-		     "endpoint 'http://a:1' is http:// but tls is given");
-	expect_error("daemon: {source: {etcd: {endpoints: 'http://a:1', group: g, state-dir: s}}}\n", 1, 72,
-		     "state-dir must be an absolute path");
+	expect_error("daemon: {source: {etcd: {endpoints: 'http://a:1', group: g, prefix: x}}}\n",
+		     1, 69, "prefix 'x' must start and end with '/'");
+	expect_error(
+		"daemon: {source: {etcd: {endpoints: 'https://a:1', group: g, tls: {cert: /c}}}}\n",
+		1, 67, "give both cert and key");
+	expect_error(
+		"daemon: {source: {etcd: {endpoints: 'http://a:1', group: g, tls: {ca: /c}}}}\n", 1,
+		37, "endpoint 'http://a:1' is http:// but tls is given");
+	expect_error(
+		"daemon: {source: {etcd: {endpoints: 'http://a:1', group: g, state-dir: s}}}\n", 1,
+		72, "state-dir must be an absolute path");
 	expect_error("daemon: {source: {file: x}}\n", 1, 19, "unknown key 'file' in daemon.source");
-	expect_error("daemon: {source: {etcd: {endpoints: 'http://a:1', group: g, hosts: x}}}\n", 1, 61,
-		     "unknown key 'hosts' in daemon.source.etcd");
+	expect_error("daemon: {source: {etcd: {endpoints: 'http://a:1', group: g, hosts: x}}}\n", 1,
+		     61, "unknown key 'hosts' in daemon.source.etcd");
 	expect_error("daemon: {}\n", 1, 1, "missing 'version: 1'");
 }
 

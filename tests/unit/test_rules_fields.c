@@ -59,8 +59,7 @@ static void test_hooks(void **state)
 	struct parsed p;
 
 	(void)state;
-	assert_int_equal(rule_of(&p, R("hooks: xdp, action: drop"))->hooks,
-			 1u << EDGEFW_HOOK_XDP);
+	assert_int_equal(rule_of(&p, R("hooks: xdp, action: drop"))->hooks, 1u << EDGEFW_HOOK_XDP);
 	done(&p);
 	assert_int_equal(rule_of(&p, R("hooks: [tc-ingress, tc-egress], action: drop"))->hooks,
 			 1u << EDGEFW_HOOK_TC_INGRESS | 1u << EDGEFW_HOOK_TC_EGRESS);
@@ -72,8 +71,7 @@ static void test_hooks(void **state)
 			 1u << EDGEFW_HOOK_TC_EGRESS);
 	done(&p);
 	expect_errors(errors, N_CASES(errors));
-	expect_warning(R("hooks: [xdp, xdp], action: drop"), 3, 28,
-		       "hooks: duplicate entry xdp");
+	expect_warning(R("hooks: [xdp, xdp], action: drop"), 3, 28, "hooks: duplicate entry xdp");
 }
 
 static void test_interfaces(void **state)
@@ -112,10 +110,10 @@ static void test_proto(void **state)
 		const char *word;
 		int num;
 	} names[] = {
-		{ "tcp", 6 }, { "udp", 17 }, { "sctp", 132 }, { "icmp", 1 },
-		{ "icmpv6", 58 }, { "gre", 47 }, { "esp", 50 }, { "ah", 51 },
-		{ "ipip", 4 }, { "ipv6", 41 }, { "ipv6-icmp", 58 }, { "0", 0 },
-		{ "255", 255 }, { "'47'", 47 },
+		{ "tcp", 6 },     { "udp", 17 },  { "sctp", 132 },     { "icmp", 1 },
+		{ "icmpv6", 58 }, { "gre", 47 },  { "esp", 50 },       { "ah", 51 },
+		{ "ipip", 4 },    { "ipv6", 41 }, { "ipv6-icmp", 58 }, { "0", 0 },
+		{ "255", 255 },   { "'47'", 47 },
 	};
 	static const struct diag_case errors[] = {
 		{ R("proto: tpc, action: drop"), 3, 22,
@@ -151,10 +149,10 @@ static void test_proto(void **state)
 	expect_warning(R("proto: [tcp, 6], action: drop"), 3, 28,
 		       "proto: duplicate entry 6 (protocol 6)");
 	/* IPv6 extension headers are walked, never matched as proto. */
-	expect_warning(R("proto: 44, action: drop"), 3, 22,
-		       "proto 44 is an IPv6 extension header");
-	expect_warning(R("proto: [tcp, ah], action: drop"), 3, 22,
-		       "proto ah is an IPv6 extension header: for IPv6 edgefw matches the protocol after the extension headers, so ah matches only IPv4 packets");
+	expect_warning(R("proto: 44, action: drop"), 3, 22, "proto 44 is an IPv6 extension header");
+	expect_warning(
+		R("proto: [tcp, ah], action: drop"), 3, 22,
+		"proto ah is an IPv6 extension header: for IPv6 edgefw matches the protocol after the extension headers, so ah matches only IPv4 packets");
 	expect_clean(R("src: 10.0.0.0/8, proto: ah, action: drop"));
 }
 
@@ -173,13 +171,15 @@ static void test_ports(void **state)
 		  "dport: 'http' is not a port: write a number from 0 to 65535, a range like 1024-65535, or a $set" },
 		{ R("proto: tcp, dport: -1, action: drop"), 3, 34, "dport: '-1' is not a port" },
 		{ R("proto: tcp, dport: 80-, action: drop"), 3, 34, "dport: '80-' is not a port" },
-		{ R("proto: tcp, dport: '1:2', action: drop"), 3, 34, "dport: '1:2' is not a port" },
+		{ R("proto: tcp, dport: '1:2', action: drop"), 3, 34,
+		  "dport: '1:2' is not a port" },
 		{ R("proto: tcp, dport: 080, action: drop"), 3, 34,
 		  "dport: port '080' has a leading zero" },
 		{ R("proto: tcp, dport: any, action: drop"), 3, 34,
 		  "dport: 'any' is not a port: leave dport out to match every port" },
 		{ R("proto: tcp, dport: [], action: drop"), 3, 34, "dport is an empty list" },
-		{ R("proto: tcp, dport: {not: []}, action: drop"), 3, 40, "dport is an empty list" },
+		{ R("proto: tcp, dport: {not: []}, action: drop"), 3, 40,
+		  "dport is an empty list" },
 		{ R("proto: tcp, dport: {nt: 1}, action: drop"), 3, 34,
 		  "dport must be a value, a $set, a list of them, or {not: ...}" },
 		{ R("proto: tcp, dport: {nt: 1}, action: drop"), 3, 35,
@@ -211,7 +211,9 @@ static void test_ports(void **state)
 	assert_int_equal(r->dport.col, 34);
 	assert_true(r->sport.any);
 	done(&p);
-	r = rule_of(&p, R("proto: [udp, sctp], sport: '1024-65535', dport: [0, 53, 100 - 200, 65535], action: drop"));
+	r = rule_of(
+		&p,
+		R("proto: [udp, sctp], sport: '1024-65535', dport: [0, 53, 100 - 200, 65535], action: drop"));
 	assert_int_equal(r->sport.v[0].lo, 1024);
 	assert_int_equal(r->sport.v[0].hi, 65535);
 	assert_int_equal(r->dport.n, 4);
@@ -245,8 +247,10 @@ static void test_icmp(void **state)
 		{ "proto: icmp, icmp-type: echo-request", 8, -1 },
 		{ "proto: icmpv6, icmp-type: echo-request", 128, -1 },
 		{ "proto: icmp, icmp-type: echo-reply, icmp-code: 0", 0, 0 },
-		{ "proto: icmp, icmp-type: destination-unreachable, icmp-code: port-unreachable", 3, 3 },
-		{ "proto: icmpv6, icmp-type: destination-unreachable, icmp-code: port-unreachable", 1, 4 },
+		{ "proto: icmp, icmp-type: destination-unreachable, icmp-code: port-unreachable", 3,
+		  3 },
+		{ "proto: icmpv6, icmp-type: destination-unreachable, icmp-code: port-unreachable",
+		  1, 4 },
 		{ "proto: icmp, icmp-type: 3, icmp-code: fragmentation-needed", 3, 4 },
 		{ "proto: icmpv6, icmp-type: packet-too-big", 2, -1 },
 		{ "proto: icmpv6, icmp-type: time-exceeded, icmp-code: hop-limit-exceeded", 3, 0 },
@@ -290,8 +294,9 @@ static void test_icmp(void **state)
 	}
 	expect_errors(errors, N_CASES(errors));
 	/* Neighbour discovery never reaches the rules over IPv6. */
-	expect_warning(R("proto: icmpv6, icmp-type: neighbor-solicitation, action: drop"), 3, 41,
-		       "ICMPv6 type 135 is neighbour discovery, which defaults.non-ip decides before the rules");
+	expect_warning(
+		R("proto: icmpv6, icmp-type: neighbor-solicitation, action: drop"), 3, 41,
+		"ICMPv6 type 135 is neighbour discovery, which defaults.non-ip decides before the rules");
 	expect_clean(R("proto: icmpv6, icmp-type: 128, action: drop"));
 }
 
@@ -308,11 +313,12 @@ static void test_tcp_flags(void **state)
 		  "tcp-flags needs 'proto: tcp'" },
 		/* YAML reads a bare !ack as a tag on an empty scalar. */
 		{ "version: 1\nrules:\n  - name: a\n    proto: tcp\n    tcp-flags:\n"
-		  "      - syn\n      - !ack\n    action: pass\n", 7, 9,
-		  "tag '!ack' is not supported" },
+		  "      - syn\n      - !ack\n    action: pass\n",
+		  7, 9, "tag '!ack' is not supported" },
 		{ R("proto: tcp, tcp-flags: [syn, ''], action: pass"), 3, 44,
 		  "tcp-flags: empty flag name; to require a flag to be clear, quote it: \"!ack\"" },
-		{ R("proto: tcp, tcp-flags: [], action: pass"), 3, 38, "tcp-flags is an empty list" },
+		{ R("proto: tcp, tcp-flags: [], action: pass"), 3, 38,
+		  "tcp-flags is an empty list" },
 	};
 	struct parsed p;
 	const struct ef_rule *r;
@@ -322,7 +328,9 @@ static void test_tcp_flags(void **state)
 	assert_int_equal(r->tcp_flags_mask, 0x12);
 	assert_int_equal(r->tcp_flags_value, 0x02);
 	done(&p);
-	r = rule_of(&p, R("proto: 6, tcp-flags: [fin, syn, rst, psh, ack, urg, ece, cwr], action: pass"));
+	r = rule_of(
+		&p,
+		R("proto: 6, tcp-flags: [fin, syn, rst, psh, ack, urg, ece, cwr], action: pass"));
 	assert_int_equal(r->tcp_flags_mask, 0xff);
 	assert_int_equal(r->tcp_flags_value, 0xff);
 	done(&p);
@@ -362,8 +370,7 @@ static void test_state_track(void **state)
 	static const struct diag_case errors[] = {
 		{ R("state: [estab], action: pass"), 3, 23,
 		  "state 'estab' is not one of: new, established, related, invalid" },
-		{ R("track: yes, action: pass"), 3, 22,
-		  "track must be true or false, not 'yes'" },
+		{ R("track: yes, action: pass"), 3, 22, "track must be true or false, not 'yes'" },
 		{ R("track: true, action: drop"), 3, 15,
 		  "track applies only to rules with 'action: pass': rule 'a' drops its packets, so they start no flow" },
 		{ R("track: true, state: established, action: pass"), 3, 15,
@@ -411,8 +418,10 @@ static void test_fragment(void **state)
 		const char *word;
 		uint8_t frag;
 	} ok[] = {
-		{ "no", EF_FRAG_NO }, { "first", EF_FRAG_FIRST },
-		{ "later", EF_FRAG_LATER }, { "yes", EF_FRAG_YES },
+		{ "no", EF_FRAG_NO },
+		{ "first", EF_FRAG_FIRST },
+		{ "later", EF_FRAG_LATER },
+		{ "yes", EF_FRAG_YES },
 	};
 	static const struct diag_case errors[] = {
 		{ R("fragment: maybe, action: drop"), 3, 25,

@@ -98,8 +98,7 @@ static void test_unknown_keys(void **state)
 		     "unknown key 'rule' in the document; did you mean 'rules'?");
 	expect_error("version: 1\nrules:\n  - name: a\n    acton: drop\n", 4, 5,
 		     "did you mean 'action'?");
-	expect_error("version: 1\ndefaults:\n  xpd: drop\n", 3, 3,
-		     "did you mean 'xdp'?");
+	expect_error("version: 1\ndefaults:\n  xpd: drop\n", 3, 3, "did you mean 'xdp'?");
 	expect_error("version: 1\nfrobnicate: 3\n", 2, 1,
 		     "unknown key 'frobnicate' in the document");
 }
@@ -108,8 +107,10 @@ static void test_types(void **state)
 {
 	(void)state;
 	expect_error("- a\n- b\n", 1, 1, "the document must be a mapping, not a sequence");
-	expect_error("version: 1\nrules: {a: 1}\n", 2, 8, "rules must be a sequence, not a mapping");
-	expect_error("version: 1\nrules:\n  - drop\n", 3, 5, "a rule must be a mapping, not a scalar");
+	expect_error("version: 1\nrules: {a: 1}\n", 2, 8,
+		     "rules must be a sequence, not a mapping");
+	expect_error("version: 1\nrules:\n  - drop\n", 3, 5,
+		     "a rule must be a mapping, not a scalar");
 	expect_error("version: 1\ndefaults: drop\n", 2, 11, "defaults must be a mapping");
 	expect_error("version: 1\nrules:\n  - {name: [a], action: drop}\n", 3, 12,
 		     "name must be a scalar, not a sequence");
@@ -139,8 +140,7 @@ static void test_names(void **state)
 	{
 		char yaml[256];
 
-		snprintf(yaml, sizeof(yaml),
-			 "version: 1\nrules:\n  - {name: %0*d, action: drop}\n",
+		snprintf(yaml, sizeof(yaml), "version: 1\nrules:\n  - {name: %0*d, action: drop}\n",
 			 EDGEFW_RULE_NAME_MAX, 1);
 		expect_error(yaml, 3, 12, "is invalid");
 	}
@@ -158,8 +158,8 @@ static void test_actions(void **state)
 		     "'to' is only valid with 'action: redirect'");
 	expect_error("version: 1\nrules:\n  - {name: a, action: redirect, to: 'eth0/1'}\n", 3, 37,
 		     "'eth0/1' is not a valid interface name");
-	expect_error("version: 1\nrules:\n  - {name: a, action: redirect, to: abcdefghijklmnop}\n", 3, 37,
-		     "is not a valid interface name");
+	expect_error("version: 1\nrules:\n  - {name: a, action: redirect, to: abcdefghijklmnop}\n",
+		     3, 37, "is not a valid interface name");
 	expect_error("version: 1\ndefaults: {xdp: redirect}\n", 2, 17,
 		     "default policy 'redirect' is not one of: pass, drop");
 	expect_error("version: 1\nrules:\n  - {name: a, action: drop, log: yes}\n", 3, 34,
@@ -173,12 +173,12 @@ static void test_addresses(void **state)
 	(void)state;
 	expect_error("version: 1\nrules:\n  - {name: a, src: 10.0.0.0/33, action: drop}\n", 3, 20,
 		     "src: prefix length 33 exceeds 32");
-	expect_error("version: 1\nrules:\n  - {name: a, dst: [10.0.0.1, bogus], action: drop}\n", 3, 31,
-		     "dst:");
+	expect_error("version: 1\nrules:\n  - {name: a, dst: [10.0.0.1, bogus], action: drop}\n", 3,
+		     31, "dst:");
 	expect_error("version: 1\nrules:\n  - {name: a, src: [], action: drop}\n", 3, 20,
 		     "src is an empty list: it would match nothing");
-	expect_error("version: 1\nrules:\n  - {name: a, src: '::ffff:10.0.0.1', action: drop}\n", 3, 20,
-		     "IPv4-mapped");
+	expect_error("version: 1\nrules:\n  - {name: a, src: '::ffff:10.0.0.1', action: drop}\n", 3,
+		     20, "IPv4-mapped");
 
 	/* Host bits: a warning, and the prefix is used without them. */
 	parse(&p, "version: 1\nrules:\n  - {name: a, src: 10.1.2.3/8, action: drop}\n");
@@ -358,8 +358,8 @@ static void test_rule_limit(void **state)
 	assert_non_null(yaml);
 	used += (size_t)snprintf(yaml, cap, "version: 1\nrules:\n");
 	for (size_t i = 0; i < n; i++)
-		used += (size_t)snprintf(yaml + used, cap - used,
-					 "- {name: r%zu, action: drop}\n", i);
+		used += (size_t)snprintf(yaml + used, cap - used, "- {name: r%zu, action: drop}\n",
+					 i);
 	parse(&p, yaml);
 	assert_int_equal(p.ret, -EINVAL);
 	expect_diag(&p, EF_SEV_ERROR, 3, 1, "65537 rules exceed the limit of 65536");
@@ -414,7 +414,9 @@ static void test_file_too_big(void **state)
 	assert_int_equal(ef_ruleset_load(path, &rs, &d), -EFBIG);
 	unlink(path);
 	assert_int_equal(d.errors, 1);
-	assert_non_null(strstr(d.v[0].msg, "file is larger than the limit of 67108864 bytes: split large address lists into list files"));
+	assert_non_null(strstr(
+		d.v[0].msg,
+		"file is larger than the limit of 67108864 bytes: split large address lists into list files"));
 	ef_diag_free(&d);
 }
 
@@ -434,28 +436,17 @@ static void test_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_demo_file),
-		cmocka_unit_test(test_full_rule),
-		cmocka_unit_test(test_safe_defaults),
-		cmocka_unit_test(test_unknown_keys),
-		cmocka_unit_test(test_types),
-		cmocka_unit_test(test_version),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_actions),
-		cmocka_unit_test(test_addresses),
-		cmocka_unit_test(test_all_errors_reported),
-		cmocka_unit_test(test_yaml_errors),
-		cmocka_unit_test(test_has_family),
-		cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_defaults_policies),
-		cmocka_unit_test(test_null_values),
-		cmocka_unit_test(test_synonyms),
-		cmocka_unit_test(test_log_booleans),
-		cmocka_unit_test(test_duplicate_names_sorted),
-		cmocka_unit_test(test_rule_limit),
-		cmocka_unit_test(test_yaml_limits),
-		cmocka_unit_test(test_unnamed_rule),
-		cmocka_unit_test(test_file_too_big),
+		cmocka_unit_test(test_demo_file),     cmocka_unit_test(test_full_rule),
+		cmocka_unit_test(test_safe_defaults), cmocka_unit_test(test_unknown_keys),
+		cmocka_unit_test(test_types),         cmocka_unit_test(test_version),
+		cmocka_unit_test(test_names),         cmocka_unit_test(test_actions),
+		cmocka_unit_test(test_addresses),     cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_yaml_errors),   cmocka_unit_test(test_has_family),
+		cmocka_unit_test(test_missing_file),  cmocka_unit_test(test_defaults_policies),
+		cmocka_unit_test(test_null_values),   cmocka_unit_test(test_synonyms),
+		cmocka_unit_test(test_log_booleans),  cmocka_unit_test(test_duplicate_names_sorted),
+		cmocka_unit_test(test_rule_limit),    cmocka_unit_test(test_yaml_limits),
+		cmocka_unit_test(test_unnamed_rule),  cmocka_unit_test(test_file_too_big),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,16 +64,14 @@ static const char *rules_path(void)
 	return path;
 }
 
-static void expect_diag_in(const struct parsed *p, enum ef_severity sev,
-			   const char *file, unsigned line, unsigned col,
-			   const char *text)
+static void expect_diag_in(const struct parsed *p, enum ef_severity sev, const char *file,
+			   unsigned line, unsigned col, const char *text)
 {
 	const struct ef_diag_entry *e = find_diag(p, sev, line, col, text);
 
 	if (!e || !e->file || strcmp(e->file, file)) {
 		ef_diag_print(&p->d, stderr);
-		fail_msg("no diagnostic in %s at %u:%u containing '%s'", file,
-			 line, col, text);
+		fail_msg("no diagnostic in %s at %u:%u containing '%s'", file, line, col, text);
 	}
 }
 
@@ -147,8 +145,8 @@ static void test_set_errors(void **state)
 {
 	static const struct diag_case errors[] = {
 		{ "version: 1\nsets:\n  lan: {addresses: 10.0.0.0/8}\nrules:\n"
-		  "  - {name: a, src: $lam, action: drop}\n", 5, 20,
-		  "src: unknown set '$lam'; did you mean '$lan'?" },
+		  "  - {name: a, src: $lam, action: drop}\n",
+		  5, 20, "src: unknown set '$lam'; did you mean '$lan'?" },
 		{ "version: 1\nrules:\n  - {name: a, src: $nothing, action: drop}\n", 3, 20,
 		  "src: unknown set '$nothing': define it under 'sets:'" },
 		{ "version: 1\nrules:\n  - {name: a, src: '$a b', action: drop}\n", 3, 20,
@@ -156,11 +154,11 @@ static void test_set_errors(void **state)
 		{ "version: 1\nrules:\n  - {name: a, src: $, action: drop}\n", 3, 20,
 		  "'$' is not a valid set reference" },
 		{ "version: 1\nsets:\n  web: {ports: [80]}\nrules:\n"
-		  "  - {name: a, src: $web, action: drop}\n", 5, 20,
-		  "src takes addresses, but set '$web' (defined at 3:3) holds ports" },
+		  "  - {name: a, src: $web, action: drop}\n",
+		  5, 20, "src takes addresses, but set '$web' (defined at 3:3) holds ports" },
 		{ "version: 1\nsets:\n  lan: {addresses: [10.0.0.0/8]}\nrules:\n"
-		  "  - {name: a, proto: udp, sport: [53, $lan], action: drop}\n", 5, 39,
-		  "sport takes ports, but set '$lan' (defined at 3:3) holds addresses" },
+		  "  - {name: a, proto: udp, sport: [53, $lan], action: drop}\n",
+		  5, 39, "sport takes ports, but set '$lan' (defined at 3:3) holds addresses" },
 		{ "version: 1\nsets:\n  a: {addresses: [$b]}\n  b: {addresses: [$a]}\n", 4, 19,
 		  "set 'b': $a leads back to the set being defined" },
 		{ "version: 1\nsets:\n  a: {addresses: [10.0.0.0/8, $a]}\n", 3, 31,
@@ -182,8 +180,8 @@ static void test_set_errors(void **state)
 		{ "version: 1\nsets:\n  a: {addresses: ['::ffff:10.0.0.1']}\n", 3, 19,
 		  "IPv4-mapped" },
 		{ "version: 1\nsets:\n  lan: {addresses: 10.0.0.0/8}\nrules:\n"
-		  "  - {name: a, src: lan, action: drop}\n", 5, 20,
-		  "did you mean the set '$lan'?" },
+		  "  - {name: a, src: lan, action: drop}\n",
+		  5, 20, "did you mean the set '$lan'?" },
 		{ "version: 1\nrules:\n  - {name: a, dst: any, action: drop}\n", 3, 20,
 		  "dst: 'any' is not an address: leave dst out to match every address" },
 		{ "version: 1\nrules:\n  - {name: a, src: {not: []}, action: drop}\n", 3, 26,
@@ -208,31 +206,32 @@ static void test_set_warnings(void **state)
 		{ "version: 1\nsets:\n  a: {addresses: [10.0.0.0/8]}\n", 3, 3,
 		  "set 'a' is never used" },
 		{ "version: 1\nsets:\n  a: {addresses: [10.1.2.3/8]}\nrules:\n"
-		  "  - {name: x, src: $a, action: drop}\n", 3, 19,
-		  "host bits set in 10.1.2.3/8, using 10.0.0.0/8" },
+		  "  - {name: x, src: $a, action: drop}\n",
+		  3, 19, "host bits set in 10.1.2.3/8, using 10.0.0.0/8" },
 		{ "version: 1\nsets:\n  a: {addresses: [10.0.0.0/8, 10.0.0.0/8]}\nrules:\n"
-		  "  - {name: x, src: $a, action: drop}\n", 3, 31,
-		  "set 'a': duplicate entry 10.0.0.0/8 (also at 3:19)" },
+		  "  - {name: x, src: $a, action: drop}\n",
+		  3, 31, "set 'a': duplicate entry 10.0.0.0/8 (also at 3:19)" },
 		{ "version: 1\nsets:\n  a: {addresses: [10.1.0.0/16, 10.0.0.0/8]}\nrules:\n"
-		  "  - {name: x, src: $a, action: drop}\n", 3, 19,
-		  "set 'a': 10.1.0.0/16 is already covered by 10.0.0.0/8 (at 3:32)" },
+		  "  - {name: x, src: $a, action: drop}\n",
+		  3, 19, "set 'a': 10.1.0.0/16 is already covered by 10.0.0.0/8 (at 3:32)" },
 		{ "version: 1\nsets:\n  a: {ports: [1-100, 50-150]}\nrules:\n"
-		  "  - {name: x, proto: tcp, dport: $a, action: drop}\n", 3, 22,
-		  "set 'a': 50-150 overlaps 1-100 (at 3:15)" },
+		  "  - {name: x, proto: tcp, dport: $a, action: drop}\n",
+		  3, 22, "set 'a': 50-150 overlaps 1-100 (at 3:15)" },
 		/* Across the elements of a field, naming the set. */
 		{ "version: 1\nsets:\n  a: {addresses: [10.0.0.0/8]}\nrules:\n"
-		  "  - {name: x, src: [$a, 10.1.0.0/16], action: drop}\n", 5, 25,
-		  "src: 10.1.0.0/16 is already covered by 10.0.0.0/8 (set $a, at 5:21)" },
+		  "  - {name: x, src: [$a, 10.1.0.0/16], action: drop}\n",
+		  5, 25, "src: 10.1.0.0/16 is already covered by 10.0.0.0/8 (set $a, at 5:21)" },
 		{ "version: 1\nsets:\n  a: {addresses: [10.0.0.0/8]}\nrules:\n"
-		  "  - {name: x, src: [$a, $a], action: drop}\n", 5, 25,
-		  "src: set '$a' is named twice" },
+		  "  - {name: x, src: [$a, $a], action: drop}\n",
+		  5, 25, "src: set '$a' is named twice" },
 		/* An empty set matches nothing, never everything. */
 		{ "version: 1\nsets:\n  e: {addresses: []}\nrules:\n"
-		  "  - {name: x, src: $e, action: drop}\n", 5, 20,
+		  "  - {name: x, src: $e, action: drop}\n",
+		  5, 20,
 		  "src matches nothing: the sets it names are empty, so the rule can never match" },
 		{ "version: 1\nsets:\n  e: {ports: []}\nrules:\n"
-		  "  - {name: x, proto: tcp, dport: {not: $e}, action: drop}\n", 5, 34,
-		  "dport matches nothing" },
+		  "  - {name: x, proto: tcp, dport: {not: $e}, action: drop}\n",
+		  5, 34, "dport matches nothing" },
 	};
 	struct parsed p;
 	char yaml[512];
@@ -251,8 +250,7 @@ static void test_set_warnings(void **state)
 	/* The first five, then one line for the rest. */
 	used = (size_t)snprintf(yaml, sizeof(yaml), "version: 1\nsets:\n  a:\n    addresses:\n");
 	for (int i = 0; i < 8; i++)
-		used += (size_t)snprintf(yaml + used, sizeof(yaml) - used,
-					 "      - 10.0.0.0/8\n");
+		used += (size_t)snprintf(yaml + used, sizeof(yaml) - used, "      - 10.0.0.0/8\n");
 	snprintf(yaml + used, sizeof(yaml) - used,
 		 "rules:\n  - {name: x, src: $a, action: drop}\n");
 	parse(&p, yaml);
@@ -271,10 +269,8 @@ static void test_list_files(void **state)
 
 	(void)state;
 	assert_int_equal(mkdir(strcat(strcpy(path, tmpdir), "/lists"), 0700), 0);
-	write_file("lists/firehol.netset",
-		   "#\n# firehol_level1\n#\n1.0.0.0/24\n2.0.0.0/8\n");
-	write_file("lists/drop.txt",
-		   "; Spamhaus DROP\n3.0.0.0/16 ; SBL1\n4.0.0.0/16 ; SBL2\n");
+	write_file("lists/firehol.netset", "#\n# firehol_level1\n#\n1.0.0.0/24\n2.0.0.0/8\n");
+	write_file("lists/drop.txt", "; Spamhaus DROP\n3.0.0.0/16 ; SBL1\n4.0.0.0/16 ; SBL2\n");
 	write_file("bare.txt", "5.5.5.5\n2001:db8::1\n\n");
 	snprintf(path, sizeof(path), "%s/bare.txt", tmpdir);
 	{
@@ -287,7 +283,8 @@ static void test_list_files(void **state)
 			 "    files: [lists/firehol.netset, lists/drop.txt, '%s']\n"
 			 "    addresses: [6.0.0.0/8]\n"
 			 "rules:\n"
-			 "  - {name: a, src: $bad, action: drop}\n", path);
+			 "  - {name: a, src: $bad, action: drop}\n",
+			 path);
 		load(&p, yaml);
 	}
 	if (p.ret)
@@ -308,8 +305,7 @@ static void test_list_file_errors(void **state)
 		 "  - {name: x, src: $a, action: drop}\n");
 	assert_int_equal(p.ret, -EINVAL);
 	snprintf(listpath, sizeof(listpath), "%s/missing.netset", tmpdir);
-	expect_diag_in(&p, EF_SEV_ERROR, rules_path(), 3, 15,
-		       "set 'a': cannot read list file");
+	expect_diag_in(&p, EF_SEV_ERROR, rules_path(), 3, 15, "set 'a': cannot read list file");
 	expect_diag(&p, EF_SEV_ERROR, 3, 15, listpath);
 	expect_diag(&p, EF_SEV_ERROR, 3, 15, "No such file or directory");
 	done(&p);
@@ -336,8 +332,7 @@ static void test_list_file_errors(void **state)
 
 	/* Duplicates across files are reported at the later file's line. */
 	write_file("one.netset", "10.0.0.0/8\n");
-	snprintf(listpath, sizeof(listpath), "%s",
-		 write_file("two.netset", "# two\n10.0.0.0/8\n"));
+	snprintf(listpath, sizeof(listpath), "%s", write_file("two.netset", "# two\n10.0.0.0/8\n"));
 	load(&p, "version: 1\nsets:\n  a: {files: [one.netset, two.netset, one.netset]}\nrules:\n"
 		 "  - {name: x, src: $a, action: drop}\n");
 	assert_int_equal(p.ret, 0);
@@ -349,9 +344,9 @@ static void test_list_file_errors(void **state)
 	/* Some inputs must not make edgefw open files at all. */
 	memset(&p, 0, sizeof(p));
 	p.ret = ef_ruleset_parse_flags("r.yaml",
-		"version: 1\nsets:\n  a: {files: [/etc/hostname]}\n",
-		strlen("version: 1\nsets:\n  a: {files: [/etc/hostname]}\n"),
-		EF_PARSE_NO_LIST_FILES, &p.rs, &p.d);
+				       "version: 1\nsets:\n  a: {files: [/etc/hostname]}\n",
+				       strlen("version: 1\nsets:\n  a: {files: [/etc/hostname]}\n"),
+				       EF_PARSE_NO_LIST_FILES, &p.rs, &p.d);
 	assert_int_equal(p.ret, -EINVAL);
 	expect_diag(&p, EF_SEV_ERROR, 3, 15,
 		    "set 'a': list file '/etc/hostname' not read: this parse reads no files");
@@ -369,8 +364,8 @@ static void test_prefix_limit(void **state)
 	(void)state;
 	assert_non_null(text);
 	for (size_t i = 0; i < n; i++)
-		used += (size_t)sprintf(text + used, "10.%zu.%zu.%zu\n",
-					i >> 16, (i >> 8) & 255, i & 255);
+		used += (size_t)sprintf(text + used, "10.%zu.%zu.%zu\n", i >> 16, (i >> 8) & 255,
+					i & 255);
 	write_file("big.netset", text);
 	free(text);
 	load(&p, "version: 1\nsets:\n  big: {files: big.netset}\nrules:\n"
@@ -379,8 +374,9 @@ static void test_prefix_limit(void **state)
 		 "  - {name: z, dst: $big, action: pass}\n");
 	assert_int_equal(p.ret, -EINVAL);
 	assert_int_equal(p.d.errors, 1);
-	expect_diag(&p, EF_SEV_ERROR, 6, 20,
-		    "src: the rules' src fields would hold more than 1048576 IPv4 prefixes, the table limit");
+	expect_diag(
+		&p, EF_SEV_ERROR, 6, 20,
+		"src: the rules' src fields would hold more than 1048576 IPv4 prefixes, the table limit");
 	done(&p);
 }
 
@@ -394,12 +390,12 @@ static void test_port_limit(void **state)
 	assert_non_null(yaml);
 	used += (size_t)snprintf(yaml, cap, "version: 1\nsets:\n  all:\n    ports: [");
 	for (unsigned port = 0; port < 65536; port++)
-		used += (size_t)snprintf(yaml + used, cap - used, "%s%u",
-					 port ? "," : "", port);
+		used += (size_t)snprintf(yaml + used, cap - used, "%s%u", port ? "," : "", port);
 	used += (size_t)snprintf(yaml + used, cap - used, "]\nrules:\n");
 	for (int i = 0; i < 17; i++)
 		used += (size_t)snprintf(yaml + used, cap - used,
-					 "  - {name: r%d, proto: tcp, sport: $all, action: drop}\n", i);
+					 "  - {name: r%d, proto: tcp, sport: $all, action: drop}\n",
+					 i);
 	parse(&p, yaml);
 	assert_int_equal(p.ret, -EINVAL);
 	expect_diag(&p, EF_SEV_ERROR, 22, 36,
@@ -411,14 +407,10 @@ static void test_port_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_inline_sets),
-		cmocka_unit_test(test_nested_and_negated),
-		cmocka_unit_test(test_set_errors),
-		cmocka_unit_test(test_set_warnings),
-		cmocka_unit_test(test_list_files),
-		cmocka_unit_test(test_list_file_errors),
-		cmocka_unit_test(test_prefix_limit),
-		cmocka_unit_test(test_port_limit),
+		cmocka_unit_test(test_inline_sets),  cmocka_unit_test(test_nested_and_negated),
+		cmocka_unit_test(test_set_errors),   cmocka_unit_test(test_set_warnings),
+		cmocka_unit_test(test_list_files),   cmocka_unit_test(test_list_file_errors),
+		cmocka_unit_test(test_prefix_limit), cmocka_unit_test(test_port_limit),
 	};
 
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

@@ -13,8 +13,9 @@
 #include "ruletest.h"
 
 /* Rule a on line 3, rule b on line 4. */
-#define AB(a, b) "version: 1\nrules:\n  - {name: a, " a ", action: drop}\n" \
-		 "  - {name: b, " b ", action: pass}\n"
+#define AB(a, b)                                                   \
+	"version: 1\nrules:\n  - {name: a, " a ", action: drop}\n" \
+	"  - {name: b, " b ", action: pass}\n"
 
 #define SHADOWED "rule 'b' can never match: rule 'a' (line 3) matches every packet it does"
 
@@ -98,8 +99,7 @@ static void check_pairs(const char *const (*pairs)[2], size_t n, bool shadowed)
 					    shadowed ? SHADOWED : "can never match")) {
 			ef_diag_print(&p.d, stderr);
 			fail_msg("rule b %s in:\n%s",
-				 shadowed ? "not reported shadowed" : "reported unreachable",
-				 yaml);
+				 shadowed ? "not reported shadowed" : "reported unreachable", yaml);
 		}
 		done(&p);
 	}
@@ -144,8 +144,9 @@ static void test_dead_rules(void **state)
 	struct parsed p;
 
 	(void)state;
-	expect_warning(AB("proto: tcp", "src: 10.0.0.0/8, dst: '2001:db8::/32'"), 4, 5,
-		       "rule 'b' can never match: its src and dst have no address family in common");
+	expect_warning(
+		AB("proto: tcp", "src: 10.0.0.0/8, dst: '2001:db8::/32'"), 4, 5,
+		"rule 'b' can never match: its src and dst have no address family in common");
 	/* A rule that matches nothing covers nothing. */
 	parse(&p, "version: 1\nsets: {e: {addresses: []}}\nrules:\n"
 		  "  - {name: a, src: $e, action: drop}\n"
@@ -167,14 +168,14 @@ static void test_big_sets(void **state)
 	assert_non_null(yaml);
 	used += (size_t)snprintf(yaml, cap, "version: 1\nsets:\n  big:\n    addresses:\n");
 	for (unsigned i = 0; i < 6000; i++)
-		used += (size_t)snprintf(yaml + used, cap - used,
-					 "      - 10.%u.%u.0/24\n", i >> 8, i & 255);
+		used += (size_t)snprintf(yaml + used, cap - used, "      - 10.%u.%u.0/24\n", i >> 8,
+					 i & 255);
 	used += (size_t)snprintf(yaml + used, cap - used,
 				 "rules:\n  - {name: big, src: $big, action: drop}\n");
 	for (unsigned i = 0; i < 100; i++)
-		used += (size_t)snprintf(yaml + used, cap - used,
-					 "  - {name: r%u, src: $big, proto: udp, dport: %u, action: pass}\n",
-					 i, i);
+		used += (size_t)snprintf(
+			yaml + used, cap - used,
+			"  - {name: r%u, src: $big, proto: udp, dport: %u, action: pass}\n", i, i);
 	used += (size_t)snprintf(yaml + used, cap - used,
 				 "  - {name: last, src: 11.0.0.0/8, action: pass}\n");
 	parse(&p, yaml);
@@ -206,18 +207,32 @@ static const char *pick(const char *const *v, size_t n)
 #define PICK(v) pick(v, N_CASES(v))
 
 static const char *const addr_fields[] = {
-	"10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3", "[10.1.0.0/16, 192.0.2.0/24]",
-	"[0.0.0.0/1, 128.0.0.0/1]", "'2001:db8::/32'", "['::/0', 0.0.0.0/0]",
-	"{not: 10.1.0.0/16}", "{not: [10.0.0.0/8, 'fd00::/8']}", "{not: 192.0.2.0/24}",
+	"10.0.0.0/8",
+	"10.1.0.0/16",
+	"10.1.2.0/24",
+	"10.1.2.3",
+	"[10.1.0.0/16, 192.0.2.0/24]",
+	"[0.0.0.0/1, 128.0.0.0/1]",
+	"'2001:db8::/32'",
+	"['::/0', 0.0.0.0/0]",
+	"{not: 10.1.0.0/16}",
+	"{not: [10.0.0.0/8, 'fd00::/8']}",
+	"{not: 192.0.2.0/24}",
 };
 static const char *const port_fields[] = {
-	"22", "[22, 80]", "1-1024", "1000-2000", "{not: 22}", "{not: [1-100]}",
-	"[0-21, 23-65535]",
+	"22", "[22, 80]", "1-1024", "1000-2000", "{not: 22}", "{not: [1-100]}", "[0-21, 23-65535]",
 };
 static const char *const proto_fields[] = { "tcp", "udp", "[tcp, udp]" };
 static const char *const other_fields[] = {
-	"vlan: 5", "vlan: none", "fragment: no", "fragment: yes", "fragment: first",
-	"hooks: xdp", "direction: ingress", "interfaces: eth0", "interfaces: 'eth*'",
+	"vlan: 5",
+	"vlan: none",
+	"fragment: no",
+	"fragment: yes",
+	"fragment: first",
+	"hooks: xdp",
+	"direction: ingress",
+	"interfaces: eth0",
+	"interfaces: 'eth*'",
 	"interfaces: [eth0, eth1]",
 };
 
@@ -232,12 +247,14 @@ static void random_rule(char *buf, size_t len, unsigned i)
 	if (below(2)) {
 		used += (size_t)snprintf(buf + used, len - used, ", proto: %s", PICK(proto_fields));
 		if (below(2))
-			used += (size_t)snprintf(buf + used, len - used, ", dport: %s", PICK(port_fields));
+			used += (size_t)snprintf(buf + used, len - used, ", dport: %s",
+						 PICK(port_fields));
 		if (below(4) == 0)
-			used += (size_t)snprintf(buf + used, len - used, ", sport: %s", PICK(port_fields));
+			used += (size_t)snprintf(buf + used, len - used, ", sport: %s",
+						 PICK(port_fields));
 	} else if (below(3) == 0) {
-		used += (size_t)snprintf(buf + used, len - used,
-					 ", proto: icmp, icmp-type: %s", below(2) ? "8" : "0");
+		used += (size_t)snprintf(buf + used, len - used, ", proto: icmp, icmp-type: %s",
+					 below(2) ? "8" : "0");
 	}
 	if (below(3) == 0)
 		used += (size_t)snprintf(buf + used, len - used, ", %s", PICK(other_fields));
@@ -245,8 +262,8 @@ static void random_rule(char *buf, size_t len, unsigned i)
 }
 
 static const char *const pkt_addrs[] = {
-	"10.1.2.3", "10.1.2.4", "10.2.0.1", "192.0.2.1", "8.8.8.8", "200.0.0.1",
-	"2001:db8::1", "fd00::1", "2001:db9::1",
+	"10.1.2.3",  "10.1.2.4",    "10.2.0.1", "192.0.2.1",   "8.8.8.8",
+	"200.0.0.1", "2001:db8::1", "fd00::1",  "2001:db9::1",
 };
 
 static struct ef_packet random_packet(void)
@@ -286,7 +303,9 @@ static struct ef_packet random_packet(void)
  * budget, says where, and the ruleset is accepted. */
 static void test_budget(void **state)
 {
-	enum { N = 20000 };
+	enum {
+		N = 20000
+	};
 	size_t cap = 64 + (size_t)N * 64, off = 0;
 	char *yaml = malloc(cap);
 	const struct ef_diag_entry *stop = NULL;
@@ -297,8 +316,8 @@ static void test_budget(void **state)
 	off += (size_t)snprintf(yaml + off, cap - off, "version: 1\nrules:\n");
 	for (unsigned i = 0; i < N; i++)
 		off += (size_t)snprintf(yaml + off, cap - off,
-					"  - {name: r%u, proto: tcp, dport: %u, action: drop}\n",
-					i, i);
+					"  - {name: r%u, proto: tcp, dport: %u, action: drop}\n", i,
+					i);
 	parse(&p, yaml);
 	assert_int_equal(p.ret, 0);
 	assert_int_equal(p.rs.n_rules, N);
@@ -336,8 +355,8 @@ static void test_soundness_random(void **state)
 		for (size_t w = 0; w < p.d.n; w++) {
 			unsigned a, b;
 
-			if (sscanf(p.d.v[w].msg, "rule 'r%u' can never match: rule 'r%u'",
-				   &b, &a) != 2)
+			if (sscanf(p.d.v[w].msg, "rule 'r%u' can never match: rule 'r%u'", &b,
+				   &a) != 2)
 				continue;
 			warned++;
 			for (int k = 0; k < 3000; k++) {
@@ -345,8 +364,9 @@ static void test_soundness_random(void **state)
 
 				if (ef_rule_matches(&p.rs.rules[b], &pk) &&
 				    !ef_rule_matches(&p.rs.rules[a], &pk))
-					fail_msg("r%u matches a packet r%u does not, yet was reported shadowed:\n%s",
-						 b, a, yaml);
+					fail_msg(
+						"r%u matches a packet r%u does not, yet was reported shadowed:\n%s",
+						b, a, yaml);
 			}
 		}
 		done(&p);

@@ -77,11 +77,13 @@ static void test_boxes_of_fields(void **state)
 	const char *why;
 
 	(void)state;
-	parse_rules(&rs, "version: 1\nrules:\n"
-		    "  - {name: neg, src: {not: 10.0.0.0/8}, proto: [tcp, udp], dport: 80, action: drop}\n"
-		    "  - {name: six, src: '2001:db8:1::/48', proto: icmpv6, icmp-type: 128, action: drop}\n"
-		    "  - {name: ifc, interfaces: [eth0], action: drop}\n"
-		    "  - {name: many, src: [10.0.0.0/8, 12.0.0.0/8, 14.0.0.0/8, 16.0.0.0/8, 18.0.0.0/8], dst: [1.0.0.0/8, 3.0.0.0/8, 5.0.0.0/8, 7.0.0.0/8], action: drop}\n");
+	parse_rules(
+		&rs,
+		"version: 1\nrules:\n"
+		"  - {name: neg, src: {not: 10.0.0.0/8}, proto: [tcp, udp], dport: 80, action: drop}\n"
+		"  - {name: six, src: '2001:db8:1::/48', proto: icmpv6, icmp-type: 128, action: drop}\n"
+		"  - {name: ifc, interfaces: [eth0], action: drop}\n"
+		"  - {name: many, src: [10.0.0.0/8, 12.0.0.0/8, 14.0.0.0/8, 16.0.0.0/8, 18.0.0.0/8], dst: [1.0.0.0/8, 3.0.0.0/8, 5.0.0.0/8, 7.0.0.0/8], action: drop}\n");
 	/* Not 10/8 is two ranges, tcp and udp two more: four boxes. */
 	assert_int_equal(ef_rule_boxes(&rs.rules[0], 0, EF_AF_INET, b, 16, &why), 4);
 	assert_int_equal(b[0].lo[EDGEFW_TK_SRC], 0);
@@ -102,8 +104,7 @@ static void test_boxes_of_fields(void **state)
 	assert_int_equal(b[0].lo[EDGEFW_TK_SPORT], 128); /* the ICMP type */
 	assert_int_equal(ef_rule_boxes(&rs.rules[1], 1, EF_AF_INET, b, 16, &why), 0);
 	/* Interface patterns depend on the attachment: the chain's. */
-	assert_int_equal(ef_rule_boxes(&rs.rules[2], 2, EF_AF_INET, b, 16, &why),
-			 -EOPNOTSUPP);
+	assert_int_equal(ef_rule_boxes(&rs.rules[2], 2, EF_AF_INET, b, 16, &why), -EOPNOTSUPP);
 	assert_non_null(why);
 	/* 5 x 4 prefixes: more boxes than a tree takes for one rule. */
 	assert_int_equal(ef_rule_boxes(&rs.rules[3], 3, EF_AF_INET, b, 16, &why), -E2BIG);
@@ -113,7 +114,7 @@ static void test_boxes_of_fields(void **state)
 /* --- random ClassBench-shaped rulesets --- */
 
 struct shape {
-	uint32_t nets[8];   /* /16 networks the addresses come from */
+	uint32_t nets[8]; /* /16 networks the addresses come from */
 	uint8_t net6[4][16];
 };
 
@@ -141,7 +142,7 @@ static void cb_prefix(const struct shape *sh, struct ef_prefix *p, bool v6)
 		p->len = lens4[below(sizeof(lens4))];
 	}
 	for (unsigned b = p->len; b < bits; b++)
-		p->addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+		p->addr[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
 }
 
 static void cb_addr(const struct shape *sh, struct ef_addr_field *f, bool v6)
@@ -277,13 +278,15 @@ static uint16_t port_in(const struct ef_port_field *f)
 static void aimed_packet(const struct ef_rule *r, struct ef_packet *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->family = !r->src.any && r->src.n ? r->src.v[0].family :
-		    !r->dst.any && r->dst.n ? r->dst.v[0].family :
-		    below(4) ? EF_AF_INET : EF_AF_INET6;
+	p->family = !r->src.any && r->src.n   ? r->src.v[0].family
+		    : !r->dst.any && r->dst.n ? r->dst.v[0].family
+		    : below(4)                ? EF_AF_INET
+					      : EF_AF_INET6;
 	addr_in(&r->src, p->family, p->saddr);
 	addr_in(&r->dst, p->family, p->daddr);
-	p->l4proto = below(5) ? IPPROTO_TCP : (uint8_t[]){ IPPROTO_UDP, IPPROTO_ICMP,
-						   IPPROTO_ICMPV6, 47 }[below(4)];
+	p->l4proto =
+		below(5) ? IPPROTO_TCP
+			 : (uint8_t[]){ IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6, 47 }[below(4)];
 	for (unsigned q = 0; !r->proto_any && q < 256 && below(4); q++)
 		if (ef_rule_has_proto(r, (uint8_t)q)) {
 			p->l4proto = (uint8_t)q;
@@ -305,8 +308,8 @@ static void aimed_packet(const struct ef_rule *r, struct ef_packet *p)
 	p->ifname = below(4) ? "eth0" : NULL;
 }
 
-static unsigned check_ruleset(const struct ef_ruleset *rs,
-			      const struct ef_compiled *c, unsigned packets)
+static unsigned check_ruleset(const struct ef_ruleset *rs, const struct ef_compiled *c,
+			      unsigned packets)
 {
 	unsigned hits = 0;
 
@@ -319,11 +322,14 @@ static unsigned check_ruleset(const struct ef_ruleset *rs,
 		if (ef_compiled_lookup(c, &p) != want) {
 			char s[64], d[64];
 
-			inet_ntop(p.family == EF_AF_INET ? AF_INET : AF_INET6, p.saddr, s, sizeof(s));
-			inet_ntop(p.family == EF_AF_INET ? AF_INET : AF_INET6, p.daddr, d, sizeof(d));
-			print_error("%s -> %s proto %u ports %u/%u hook %u: compiled %d, reference %d\n",
-				    s, d, p.l4proto, p.sport, p.dport, p.hook,
-				    ef_compiled_lookup(c, &p), want);
+			inet_ntop(p.family == EF_AF_INET ? AF_INET : AF_INET6, p.saddr, s,
+				  sizeof(s));
+			inet_ntop(p.family == EF_AF_INET ? AF_INET : AF_INET6, p.daddr, d,
+				  sizeof(d));
+			print_error(
+				"%s -> %s proto %u ports %u/%u hook %u: compiled %d, reference %d\n",
+				s, d, p.l4proto, p.sport, p.dport, p.hook,
+				ef_compiled_lookup(c, &p), want);
 			fail();
 		}
 		hits += want >= 0;
@@ -373,13 +379,16 @@ static void test_random_default_against_reference(void **state)
 	}
 }
 
-static void expect4(const struct ef_ruleset *rs, const struct ef_compiled *c,
-		    const char *src, const char *dst, uint8_t proto,
-		    uint16_t dport, int want)
+static void expect4(const struct ef_ruleset *rs, const struct ef_compiled *c, const char *src,
+		    const char *dst, uint8_t proto, uint16_t dport, int want)
 {
-	struct ef_packet p = { .family = EF_AF_INET, .l4proto = proto,
-			       .has_ports = true, .has_tcp_flags = proto == IPPROTO_TCP,
-			       .sport = 40000, .dport = dport, .tcp_flags = 0x10,
+	struct ef_packet p = { .family = EF_AF_INET,
+			       .l4proto = proto,
+			       .has_ports = true,
+			       .has_tcp_flags = proto == IPPROTO_TCP,
+			       .sport = 40000,
+			       .dport = dport,
+			       .tcp_flags = 0x10,
 			       .vlan = EF_VLAN_UNTAGGED };
 
 	assert_int_equal(inet_pton(AF_INET, src, p.saddr), 1);
@@ -397,10 +406,10 @@ static void test_forest(void **state)
 
 	(void)state;
 	parse_rules(&rs, "version: 1\nrules:\n"
-		    "  - {name: a, src: 10.1.1.0/24, proto: tcp, dport: 22, action: pass}\n"
-		    "  - {name: b, src: 10.1.2.0/24, proto: tcp, dport: 80, action: pass}\n"
-		    "  - {name: c, src: 10.1.0.0/16, proto: udp, action: drop}\n"
-		    "  - {name: d, src: 10.1.1.7, action: drop}\n");
+			 "  - {name: a, src: 10.1.1.0/24, proto: tcp, dport: 22, action: pass}\n"
+			 "  - {name: b, src: 10.1.2.0/24, proto: tcp, dport: 80, action: pass}\n"
+			 "  - {name: c, src: 10.1.0.0/16, proto: udp, action: drop}\n"
+			 "  - {name: d, src: 10.1.1.7, action: drop}\n");
 	compile_opts(&rs, true, 4, &c);
 	assert_int_equal(c.n_trees, 1);
 	assert_int_equal(c.trees[0].trie_word, EDGEFW_TK_SRC);
@@ -425,14 +434,16 @@ static void test_forest_shares_the_chains_trie(void **state)
 	struct ef_compiled c;
 
 	(void)state;
-	parse_rules(&rs, "version: 1\nrules:\n"
-		    "  - {name: i, interfaces: [eth*], src: 10.0.0.0/8, action: drop}\n"
-		    "  - {name: a, src: 10.1.1.0/24, proto: tcp, dport: 22, action: pass}\n"
-		    "  - {name: j, interfaces: [eth*], src: 10.1.1.128/25, dst: 192.0.2.0/24, action: pass}\n"
-		    "  - {name: b, src: 10.1.2.0/24, proto: tcp, dport: 80, action: pass}\n"
-		    "  - {name: c, src: 10.1.0.0/16, proto: udp, action: drop}\n"
-		    "  - {name: k, interfaces: [lo], src: 10.1.2.7, action: drop}\n"
-		    "  - {name: l, interfaces: [eth*], src: 10.1.0.0/16, action: drop}\n");
+	parse_rules(
+		&rs,
+		"version: 1\nrules:\n"
+		"  - {name: i, interfaces: [eth*], src: 10.0.0.0/8, action: drop}\n"
+		"  - {name: a, src: 10.1.1.0/24, proto: tcp, dport: 22, action: pass}\n"
+		"  - {name: j, interfaces: [eth*], src: 10.1.1.128/25, dst: 192.0.2.0/24, action: pass}\n"
+		"  - {name: b, src: 10.1.2.0/24, proto: tcp, dport: 80, action: pass}\n"
+		"  - {name: c, src: 10.1.0.0/16, proto: udp, action: drop}\n"
+		"  - {name: k, interfaces: [lo], src: 10.1.2.7, action: drop}\n"
+		"  - {name: l, interfaces: [eth*], src: 10.1.0.0/16, action: drop}\n");
 	compile_opts(&rs, true, 4, &c);
 	assert_int_equal(c.n_trees, 1);
 	assert_int_equal(c.trees[0].trie_word, EDGEFW_TK_SRC);
@@ -464,10 +475,10 @@ static void test_unseparable_rules_go_to_the_chain(void **state)
 	(void)state;
 	used += (size_t)snprintf(yaml, cap, "version: 1\nrules:\n");
 	for (int i = 0; i < 40; i++)
-		used += (size_t)snprintf(yaml + used, cap - used,
-					 "  - {name: f%d, dst: 192.0.2.1, proto: tcp, dport: 443, tcp-flags: [\"%ssyn\", \"%sack\"], action: %s}\n",
-					 i, i & 1 ? "" : "!", i & 2 ? "" : "!",
-					 i & 4 ? "drop" : "pass");
+		used += (size_t)snprintf(
+			yaml + used, cap - used,
+			"  - {name: f%d, dst: 192.0.2.1, proto: tcp, dport: 443, tcp-flags: [\"%ssyn\", \"%sack\"], action: %s}\n",
+			i, i & 1 ? "" : "!", i & 2 ? "" : "!", i & 4 ? "drop" : "pass");
 	parse_rules(&rs, yaml);
 	compile_opts(&rs, true, 1, &c);
 	for (size_t r = 0; r < rs.n_rules; r++)
@@ -488,8 +499,8 @@ static void test_interface_rules_stay_in_the_chain(void **state)
 
 	(void)state;
 	parse_rules(&rs, "version: 1\nrules:\n"
-		    "  - {name: i, interfaces: [eth*], dst: 10.0.0.1, action: drop}\n"
-		    "  - {name: t, dst: 10.0.0.0/24, proto: tcp, dport: 22, action: pass}\n");
+			 "  - {name: i, interfaces: [eth*], dst: 10.0.0.1, action: drop}\n"
+			 "  - {name: t, dst: 10.0.0.0/24, proto: tcp, dport: 22, action: pass}\n");
 	compile_opts(&rs, true, 1, &c);
 	assert_int_equal(c.held[0], EF_HELD_CHAIN);
 	assert_int_equal(c.held[1], EF_HELD_TREES);

@@ -16,15 +16,14 @@
 
 #define NAME "t.yaml"
 
-static int load(const char *text, const struct ydoc_limits *lim,
-		struct ydoc **doc, struct ef_diag *d)
+static int load(const char *text, const struct ydoc_limits *lim, struct ydoc **doc,
+		struct ef_diag *d)
 {
 	return ydoc_load_buffer(NAME, text, strlen(text), lim, doc, d);
 }
 
-static void expect_diag(const struct ef_diag *d, size_t i,
-			enum ef_severity sev, const char *file, unsigned line,
-			unsigned col, const char *msg)
+static void expect_diag(const struct ef_diag *d, size_t i, enum ef_severity sev, const char *file,
+			unsigned line, unsigned col, const char *msg)
 {
 	assert_true(i < d->n);
 	assert_int_equal(d->v[i].sev, sev);
@@ -38,8 +37,8 @@ static void expect_diag(const struct ef_diag *d, size_t i,
 }
 
 /* Loads text that must fail with exactly one error at line:col. */
-static void expect_fail(const char *text, const struct ydoc_limits *lim,
-			int ret, unsigned line, unsigned col, const char *msg)
+static void expect_fail(const char *text, const struct ydoc_limits *lim, int ret, unsigned line,
+			unsigned col, const char *msg)
 {
 	struct ef_diag d = { 0 };
 	struct ydoc *doc = (struct ydoc *)&d; /* must be reset to NULL */
@@ -237,7 +236,9 @@ static void test_duplicate_keys(void **state)
 	 * keys equal across different mappings are fine. */
 	assert_int_equal(load("a: {k: 1, k: 2}\n"
 			      "b: {k: 1}\n"
-			      "a: 3\n", NULL, &doc, &d), -EINVAL);
+			      "a: 3\n",
+			      NULL, &doc, &d),
+			 -EINVAL);
 	assert_null(doc);
 	assert_int_equal(d.n, 2);
 	expect_diag(&d, 0, EF_SEV_ERROR, NAME, 1, 11,
@@ -248,12 +249,11 @@ static void test_duplicate_keys(void **state)
 }
 
 /* Appends "PREFIXi: i\n" for i in [from, to) to buf at *off. */
-static void add_keys(char *buf, size_t cap, size_t *off, const char *indent,
-		     const char *prefix, unsigned from, unsigned to)
+static void add_keys(char *buf, size_t cap, size_t *off, const char *indent, const char *prefix,
+		     unsigned from, unsigned to)
 {
 	for (unsigned i = from; i < to; i++) {
-		int n = snprintf(buf + *off, cap - *off, "%s%s%u: %u\n",
-				 indent, prefix, i, i);
+		int n = snprintf(buf + *off, cap - *off, "%s%s%u: %u\n", indent, prefix, i, i);
 
 		assert_true(n > 0 && (size_t)n < cap - *off);
 		*off += (size_t)n;
@@ -332,9 +332,11 @@ static void test_non_scalar_key(void **state)
 		struct ef_diag d = { 0 };
 		struct ydoc *doc = NULL;
 
-		assert_int_equal(load("a: {'': 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9}\n"
-				      "b: {[x]: 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, [y]: 8, '': 9}\n",
-				      NULL, &doc, &d), -EINVAL);
+		assert_int_equal(
+			load("a: {'': 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9}\n"
+			     "b: {[x]: 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, [y]: 8, '': 9}\n",
+			     NULL, &doc, &d),
+			-EINVAL);
 		assert_int_equal(d.n, 2);
 		expect_diag(&d, 0, EF_SEV_ERROR, NAME, 2, 5,
 			    "mapping key is a sequence: keys must be plain names or strings");
@@ -353,7 +355,8 @@ static void test_merge_key(void **state)
 	expect_fail("base: &b {x: 1}\n"
 		    "derived:\n"
 		    "  <<: *b\n"
-		    "  y: 2\n", NULL, -EINVAL, 3, 3,
+		    "  y: 2\n",
+		    NULL, -EINVAL, 3, 3,
 		    "merge keys ('<<') are not supported: write the keys out "
 		    "in full");
 	/* Quoted, it is an ordinary key. */
@@ -373,7 +376,9 @@ static void test_tags(void **state)
 			      "b: ! 81\n"
 			      "c: !!seq [1]\n"
 			      "d: !!map {x: 1}\n"
-			      "e: 82\n", NULL, &doc, &d), 0);
+			      "e: 82\n",
+			      NULL, &doc, &d),
+			 0);
 	assert_false(ydoc_map_get(doc->root, "a")->plain);
 	assert_false(ydoc_map_get(doc->root, "b")->plain);
 	assert_int_equal(ydoc_map_get(doc->root, "c")->kind, YDOC_SEQ);
@@ -411,7 +416,9 @@ static void test_aliases(void **state)
 			      "c: &s hello\n"
 			      "d: *s\n"
 			      "e: &s again\n"
-			      "f: *s\n", NULL, &doc, &d), 0);
+			      "f: *s\n",
+			      NULL, &doc, &d),
+			 0);
 	a = ydoc_map_get(doc->root, "a");
 	b = ydoc_map_get(doc->root, "b");
 	/* Shared, not copied: the node keeps the anchor's position. */
@@ -446,17 +453,16 @@ static void test_aliases(void **state)
 
 static void test_alias_bomb(void **state)
 {
-	const char *bomb =
-		"a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\","
-		"\"lol\",\"lol\",\"lol\"]\n"
-		"b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-		"c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-		"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-		"e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
-		"f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
-		"g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
-		"h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
-		"i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+	const char *bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\","
+			   "\"lol\",\"lol\",\"lol\"]\n"
+			   "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+			   "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+			   "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+			   "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+			   "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+			   "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+			   "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+			   "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
 	struct ydoc_limits lim = { .max_nodes = 100 };
 	double t0 = now();
 
@@ -636,13 +642,11 @@ static void test_load_file(void **state)
 	assert_int_equal(ydoc_load_file(path, NULL, &doc, &d), -ENOENT);
 	assert_null(doc);
 	assert_int_equal(d.n, 1);
-	expect_diag(&d, 0, EF_SEV_ERROR, path, 0, 0,
-		    "cannot read: No such file or directory");
+	expect_diag(&d, 0, EF_SEV_ERROR, path, 0, 0, "cannot read: No such file or directory");
 	ef_diag_free(&d);
 
 	assert_int_equal(ydoc_load_file("/tmp", NULL, &doc, &d), -EISDIR);
-	expect_diag(&d, 0, EF_SEV_ERROR, "/tmp", 0, 0,
-		    "cannot read: Is a directory");
+	expect_diag(&d, 0, EF_SEV_ERROR, "/tmp", 0, 0, "cannot read: Is a directory");
 	ef_diag_free(&d);
 }
 

@@ -11,7 +11,6 @@
 #include "classify.h"
 #include "exitcode.h"
 
-
 struct ef_cli {
 	const char *instance;
 };
@@ -52,15 +51,13 @@ struct ef_active_rules {
 };
 /* 0 with a parsed into rs (may be NULL) and a filled; or an exit code,
  * the reason printed. */
-int ef_cli_active_rules(const char *instance, struct ef_active_rules *a,
-			struct ef_ruleset *rs);
+int ef_cli_active_rules(const char *instance, struct ef_active_rules *a, struct ef_ruleset *rs);
 void ef_active_rules_free(struct ef_active_rules *a);
 
 /* edgefw diff and reload --dry-run (cmd_diff.c): OLD and NEW are files,
  * "-" or "@active". Returns an exit code. */
-int ef_cli_diff(const struct ef_cli *cli, const char *old_arg,
-		const char *new_arg, bool json, size_t max_changes,
-		const char *command);
+int ef_cli_diff(const struct ef_cli *cli, const char *old_arg, const char *new_arg, bool json,
+		size_t max_changes, const char *command);
 
 /* Prints "usage: edgefw CMD USAGE" to stderr and returns EF_EXIT_INPUT. */
 int ef_cli_usage(const struct ef_command *cmd);
@@ -71,19 +68,17 @@ int ef_cli_help(const struct ef_command *cmd);
  * Returns 0 or a negative errno; on error nothing is left to free. */
 int ef_cli_load_rules(const char *path, struct ef_ruleset *rs);
 /* The same with enum ef_parse_flags. */
-int ef_cli_load_rules_flags(const char *path, unsigned flags,
-			    struct ef_ruleset *rs);
+int ef_cli_load_rules_flags(const char *path, unsigned flags, struct ef_ruleset *rs);
 /* Compiles for the interfaces named (see ef_compile), printing errors. */
-int ef_cli_compile_rules(const struct ef_ruleset *rs,
-			 const char *const *ifnames, size_t n_ifnames,
+int ef_cli_compile_rules(const struct ef_ruleset *rs, const char *const *ifnames, size_t n_ifnames,
 			 struct ef_compiled *c);
 /* Compiles rs for the interfaces inst is attached to, plus extra_ifname
  * (may be NULL), and switches the instance to it atomically. Errors are
  * printed; returns an exit code. */
 struct ef_instance;
 struct ef_apply_summary;
-int ef_cli_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
-		 const char *extra_ifname, struct ef_apply_summary *sum);
+int ef_cli_apply(struct ef_instance *inst, const struct ef_ruleset *rs, const char *extra_ifname,
+		 struct ef_apply_summary *sum);
 
 /* owner_gate.c: whether a change (what: "attach eth0", for the logs) may
  * go on, given an edgefwd that may own the instance. EF_EXIT_OK when
@@ -93,8 +88,7 @@ int ef_cli_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 int ef_cli_owner_gate(const struct ef_cli *cli, const char *what, bool force);
 /* The control socket of the edgefwd owning the instance: 1 (sock and *pid
  * filled), 0 when none owns it, or -errno. */
-int ef_cli_owner_socket(const struct ef_cli *cli, char *sock, size_t len,
-			int *pid);
+int ef_cli_owner_socket(const struct ef_cli *cli, char *sock, size_t len, int *pid);
 
 /* cmd_conntrack.c: the connection table's part of `edgefw stats`, into
  * root (a json_object *) when not NULL, else printed as a table. */
@@ -103,8 +97,7 @@ void ef_cli_ct_stats(const char *instance, void *root);
 int ef_cli_set_list(const struct ef_cli *cli, const char *name, bool json);
 /* Lockout safety (reload_confirm.c, cmd_confirm.c, cmd_reload.c). */
 /* reload FILE --confirm SECONDS without a daemon: an exit code. */
-int ef_cli_reload_confirm(const struct ef_cli *cli, const char *file,
-			  unsigned seconds);
+int ef_cli_reload_confirm(const struct ef_cli *cli, const char *file, unsigned seconds);
 /* True when a change made without a daemon awaits confirmation (why: what
  * to do about it). */
 bool ef_cli_confirm_pending(const char *instance, char *why, size_t len);
@@ -113,8 +106,6 @@ bool ef_cli_confirm_pending(const char *instance, char *why, size_t len);
 int ef_cli_confirm_via_daemon(const struct ef_cli *cli, const char *sock);
 
 /* Both, for no particular interface. */
-int ef_cli_compile(const char *path, struct ef_ruleset *rs,
-		   struct ef_compiled *c);
-
+int ef_cli_compile(const char *path, struct ef_ruleset *rs, struct ef_compiled *c);
 
 #endif

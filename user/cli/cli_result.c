@@ -12,12 +12,11 @@
 static struct {
 	const char *command;
 	bool json;
-	struct json_object *keys;  /* the command's own keys */
+	struct json_object *keys; /* the command's own keys */
 	char message[2048];
 } res;
 
-void ef_cli_result_begin(const char *command, bool json,
-			 const char *const *keys)
+void ef_cli_result_begin(const char *command, bool json, const char *const *keys)
 {
 	json_object_put(res.keys);
 	memset(&res, 0, sizeof(res));

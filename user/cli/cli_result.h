@@ -15,8 +15,7 @@ struct json_object;
 
 /* Starts the outcome of command; keys: its own keys, each null until set
  * (user/json.md: keys are always present). */
-void ef_cli_result_begin(const char *command, bool json,
-			 const char *const *keys);
+void ef_cli_result_begin(const char *command, bool json, const char *const *keys);
 bool ef_cli_result_json(void);
 /* Sets one of the command's declared keys (takes v; ignored without
  * --json, or for a key the command did not declare). */

@@ -75,8 +75,8 @@ static int parse_ct_size(const char *s)
 	v = strtoul(s, &end, 10);
 	if (errno || end == s || *end || v > UINT32_MAX ||
 	    ef_instance_set_conntrack_size((__u32)v) || !v) {
-		ef_log_err("--conntrack-size %s: give a number of flows from %u to %u",
-			   s, EDGEFW_CT_MIN, EDGEFW_CT_MAX);
+		ef_log_err("--conntrack-size %s: give a number of flows from %u to %u", s,
+			   EDGEFW_CT_MIN, EDGEFW_CT_MAX);
 		return -EINVAL;
 	}
 	return 0;
@@ -145,7 +145,8 @@ static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 		a->hooks = 1u << EDGEFW_HOOK_XDP;
 	/* As in a config's interfaces entry: a mode without XDP is a mistake. */
 	if (mode_given && !(a->hooks & (1u << EDGEFW_HOOK_XDP))) {
-		ef_log_err("--mode applies to the xdp hook only, which this attach does not name: leave --mode out for tc hooks");
+		ef_log_err(
+			"--mode applies to the xdp hook only, which this attach does not name: leave --mode out for tc hooks");
 		return EF_EXIT_INPUT;
 	}
 	return -1;
@@ -153,8 +154,7 @@ static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 
 /* One hook's outcome, {"hook": ..., "result": ...}, for the JSON's
  * "hooks" array. */
-static void add_hook_result(struct json_object *hooks, uint32_t h,
-			    const char *result)
+static void add_hook_result(struct json_object *hooks, uint32_t h, const char *result)
 {
 	struct json_object *o;
 
@@ -170,9 +170,8 @@ static void add_hook_result(struct json_object *hooks, uint32_t h,
  * those that are, whose rules the apply just reloaded): all of them, or,
  * on failure, none of those this call added. Each hook's outcome goes to
  * hooks (NULL without --json). An exit code. */
-static int attach_hooks(struct ef_instance *inst, const struct attach_args *a,
-			int ifindex, unsigned reattached, size_t n_rules,
-			struct json_object *hooks)
+static int attach_hooks(struct ef_instance *inst, const struct attach_args *a, int ifindex,
+			unsigned reattached, size_t n_rules, struct json_object *hooks)
 {
 	unsigned added = 0;
 	int code = EF_EXIT_OK;
@@ -181,9 +180,9 @@ static int attach_hooks(struct ef_instance *inst, const struct attach_args *a,
 		if (!(a->hooks & (1u << h)))
 			continue;
 		if (reattached & (1u << h)) {
-			ef_cli_result_say("edgefw (instance %s) is already attached to %s (%s): rules reloaded from %s (%zu rules)",
-					  inst->name, a->ifname, ef_hook_name(h),
-					  a->rules, n_rules);
+			ef_cli_result_say(
+				"edgefw (instance %s) is already attached to %s (%s): rules reloaded from %s (%zu rules)",
+				inst->name, a->ifname, ef_hook_name(h), a->rules, n_rules);
 			add_hook_result(hooks, h, "reloaded");
 			continue;
 		}
@@ -193,22 +192,20 @@ static int attach_hooks(struct ef_instance *inst, const struct attach_args *a,
 		}
 		added |= 1u << h;
 		ef_cli_result_say("edgefw (instance %s) attached to %s (%s): %zu rules from %s",
-				  inst->name, a->ifname, ef_hook_name(h), n_rules,
-				  a->rules);
+				  inst->name, a->ifname, ef_hook_name(h), n_rules, a->rules);
 		add_hook_result(hooks, h, "attached");
 	}
 	for (uint32_t h = 0; code != EF_EXIT_OK && h < EDGEFW_HOOK_COUNT; h++)
-		if ((added & (1u << h)) &&
-		    !ef_hook_detach(inst, ifindex, a->ifname, h))
-			ef_log_info("detached %s (%s) again", a->ifname,
-				    ef_hook_name(h));
+		if ((added & (1u << h)) && !ef_hook_detach(inst, ifindex, a->ifname, h))
+			ef_log_info("detached %s (%s) again", a->ifname, ef_hook_name(h));
 	return code;
 }
 
 static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 {
-	static const char *const keys[] = { "instance", "interface", "file",
-					     "rules", "hooks", NULL };
+	static const char *const keys[] = {
+		"instance", "interface", "file", "rules", "hooks", NULL
+	};
 	struct json_object *hooks = NULL;
 	struct attach_args a;
 	char what[128];
@@ -263,8 +260,7 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 
 	code = ef_cli_apply(&inst, &rs, a.ifname, &sum);
 	if (code == EF_EXIT_OK)
-		code = attach_hooks(&inst, &a, ifindex, reattached, rs.n_rules,
-				    hooks);
+		code = attach_hooks(&inst, &a, ifindex, reattached, rs.n_rules, hooks);
 	ef_cli_result_set("hooks", json_object_get(hooks));
 out:
 	if (have_inst) {
@@ -282,8 +278,7 @@ out:
 /* The recorded attachments on ifname, as a mask of hooks, with the
  * interface index each was recorded under. The interface may be gone, so
  * the recorded name counts as much as the current index. */
-static unsigned find_attachments(const struct ef_instance *inst,
-				 const char *ifname,
+static unsigned find_attachments(const struct ef_instance *inst, const char *ifname,
 				 int ifindex_of[EDGEFW_HOOK_COUNT])
 {
 	struct edgefw_attach_key key, next;
@@ -315,8 +310,8 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const keys[] = { "instance", "interface", "hooks",
-					     "instance_removed", NULL };
+	static const char *const keys[] = { "instance", "interface", "hooks", "instance_removed",
+					    NULL };
 	struct json_object *done = NULL;
 	struct ef_instance inst;
 	const char *ifname;
@@ -362,14 +357,16 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 		hooks = found;
 	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
 		if ((hooks & (1u << h)) && !(found & (1u << h))) {
-			ef_log_err("edgefw instance '%s' is not attached to %s (%s): see 'edgefw --instance %s status'",
-				   inst.name, ifname, ef_hook_name(h), inst.name);
+			ef_log_err(
+				"edgefw instance '%s' is not attached to %s (%s): see 'edgefw --instance %s status'",
+				inst.name, ifname, ef_hook_name(h), inst.name);
 			code = EF_EXIT_INPUT;
 		}
 	}
 	if (!hooks) {
-		ef_log_err("edgefw instance '%s' is not attached to %s: see 'edgefw --instance %s status'",
-			   inst.name, ifname, inst.name);
+		ef_log_err(
+			"edgefw instance '%s' is not attached to %s: see 'edgefw --instance %s status'",
+			inst.name, ifname, inst.name);
 		code = EF_EXIT_INPUT;
 	}
 	if (code != EF_EXIT_OK)
@@ -384,8 +381,8 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 			code = EF_EXIT_SYSTEM;
 			continue;
 		}
-		ef_cli_result_say("edgefw (instance %s) detached from %s (%s)",
-				  inst.name, ifname, ef_hook_name(h));
+		ef_cli_result_say("edgefw (instance %s) detached from %s (%s)", inst.name, ifname,
+				  ef_hook_name(h));
 		add_hook_result(done, h, "detached");
 	}
 	ef_cli_result_set("hooks", done);
@@ -406,7 +403,8 @@ out:
 
 const struct ef_command ef_cmd_attach = {
 	.name = "attach",
-	.usage = "IFNAME --rules FILE [--hook xdp|tc-ingress|tc-egress]... [--mode native|generic|auto] [--conntrack-size N] [--force] [--json]",
+	.usage =
+		"IFNAME --rules FILE [--hook xdp|tc-ingress|tc-egress]... [--mode native|generic|auto] [--conntrack-size N] [--force] [--json]",
 	.summary = "compile FILE and enforce it on IFNAME (XDP or tc)",
 	.help = "  --rules FILE   the rules file (see rules/README.md)\n"
 		"  --hook HOOK    xdp (default), tc-ingress or tc-egress; repeat\n"

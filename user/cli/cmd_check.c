@@ -7,8 +7,8 @@
 #include "cli.h"
 #include "jsonout.h"
 
-static void print_json(const char *path, const struct ef_ruleset *rs,
-		       const struct ef_compiled *c, size_t prefixes)
+static void print_json(const char *path, const struct ef_ruleset *rs, const struct ef_compiled *c,
+		       size_t prefixes)
 {
 	struct json_object *root = json_object_new_object();
 	char hash[17];
@@ -22,8 +22,7 @@ static void print_json(const char *path, const struct ef_ruleset *rs,
 	json_object_object_add(root, "ruleset_hash", json_object_new_string(hash));
 	json_object_object_add(root, "table_prefixes", json_object_new_uint64(prefixes));
 	json_object_object_add(root, "chain_entries", json_object_new_uint64(c->n_chain));
-	json_object_object_add(root, "memory_bytes",
-			       json_object_new_uint64(ef_compiled_memory(c)));
+	json_object_object_add(root, "memory_bytes", json_object_new_uint64(ef_compiled_memory(c)));
 	json_object_object_add(root, "diagnostics", ef_json_captured());
 	json_object_object_add(root, "findings", ef_json_findings());
 	ef_json_envelope(root, "check");
@@ -62,8 +61,7 @@ static int run_check(const struct ef_cli *cli, int argc, char **argv)
 	else
 		printf("%s: ok: %zu rules, %zu table prefixes, %zu chain entries, ~%zu KiB of maps, ruleset hash %016llx\n",
 		       argv[optind], rs.n_rules, prefixes, c.n_chain,
-		       (ef_compiled_memory(&c) + 1023) / 1024,
-		       (unsigned long long)rs.hash);
+		       (ef_compiled_memory(&c) + 1023) / 1024, (unsigned long long)rs.hash);
 	ef_compiled_free(&c);
 	ef_ruleset_free(&rs);
 	return EF_EXIT_OK;

@@ -33,8 +33,8 @@ static const char *tree_kind(const struct ef_tree_info *t)
 }
 
 /* The rules a structure holds, by name, in order. */
-static json_object *held_json(const struct ef_ruleset *rs,
-			      const struct ef_compiled *c, uint8_t held)
+static json_object *held_json(const struct ef_ruleset *rs, const struct ef_compiled *c,
+			      uint8_t held)
 {
 	json_object *a = json_object_new_array();
 
@@ -44,8 +44,7 @@ static json_object *held_json(const struct ef_ruleset *rs,
 	return a;
 }
 
-static json_object *chain_json(const struct ef_ruleset *rs,
-			       const struct ef_compiled *c)
+static json_object *chain_json(const struct ef_ruleset *rs, const struct ef_compiled *c)
 {
 	json_object *o = json_object_new_object();
 
@@ -66,8 +65,9 @@ static json_object *trees_json(const struct ef_compiled *c)
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "kind", json_object_new_string(tree_kind(t)));
-		json_object_object_add(o, "family", json_object_new_string(
-			t->family == EF_AF_INET ? "ipv4" : "ipv6"));
+		json_object_object_add(
+			o, "family",
+			json_object_new_string(t->family == EF_AF_INET ? "ipv4" : "ipv6"));
 		json_object_object_add(o, "rules", json_object_new_uint64(t->rules));
 		json_object_object_add(o, "boxes", json_object_new_uint64(t->boxes));
 		json_object_object_add(o, "prefixes", json_object_new_uint64(t->prefixes.n));
@@ -83,8 +83,8 @@ static json_object *trees_json(const struct ef_compiled *c)
 	return a;
 }
 
-static void print_json(const char *path, const struct ef_ruleset *rs,
-		       const struct ef_compiled *c, const struct table_sizes *t)
+static void print_json(const char *path, const struct ef_ruleset *rs, const struct ef_compiled *c,
+		       const struct table_sizes *t)
 {
 	json_object *root = json_object_new_object();
 	json_object *sets = json_object_new_array();
@@ -97,8 +97,10 @@ static void print_json(const char *path, const struct ef_ruleset *rs,
 		json_object *s = json_object_new_object();
 
 		json_object_object_add(s, "name", json_object_new_string(rs->sets[i].name));
-		json_object_object_add(s, "kind", json_object_new_string(
-			rs->sets[i].kind == EF_SET_ADDR ? "addresses" : "ports"));
+		json_object_object_add(s, "kind",
+				       json_object_new_string(rs->sets[i].kind == EF_SET_ADDR
+								      ? "addresses"
+								      : "ports"));
 		json_object_object_add(s, "entries", json_object_new_uint64(rs->sets[i].n_entries));
 		json_object_object_add(s, "references", json_object_new_uint64(rs->sets[i].n_refs));
 		json_object_array_add(sets, s);
@@ -111,16 +113,21 @@ static void print_json(const char *path, const struct ef_ruleset *rs,
 		json_object_object_add(f, "classes",
 				       json_object_new_uint64(c->n_leaf_classes[c->dims[i]]));
 		if (i)
-			json_object_object_add(f, "dense", json_object_new_boolean(c->stages[i].width != 0));
+			json_object_object_add(f, "dense",
+					       json_object_new_boolean(c->stages[i].width != 0));
 		json_object_array_add(fields, f);
 	}
 	json_object_object_add(root, "chained_fields", fields);
 	json_object_object_add(root, "chain", chain_json(rs, c));
 	json_object_object_add(root, "trees", trees_json(c));
-	json_object_object_add(tables, "ipv4_src_prefixes", json_object_new_uint64(t->v4_prefixes[EF_FIELD_SRC]));
-	json_object_object_add(tables, "ipv4_dst_prefixes", json_object_new_uint64(t->v4_prefixes[EF_FIELD_DST]));
-	json_object_object_add(tables, "ipv6_src_prefixes", json_object_new_uint64(t->v6_prefixes[EF_FIELD_SRC]));
-	json_object_object_add(tables, "ipv6_dst_prefixes", json_object_new_uint64(t->v6_prefixes[EF_FIELD_DST]));
+	json_object_object_add(tables, "ipv4_src_prefixes",
+			       json_object_new_uint64(t->v4_prefixes[EF_FIELD_SRC]));
+	json_object_object_add(tables, "ipv4_dst_prefixes",
+			       json_object_new_uint64(t->v4_prefixes[EF_FIELD_DST]));
+	json_object_object_add(tables, "ipv6_src_prefixes",
+			       json_object_new_uint64(t->v6_prefixes[EF_FIELD_SRC]));
+	json_object_object_add(tables, "ipv6_dst_prefixes",
+			       json_object_new_uint64(t->v6_prefixes[EF_FIELD_DST]));
 	json_object_object_add(tables, "cells", json_object_new_uint64(c->n_cells));
 	json_object_object_add(tables, "classes", json_object_new_uint64(c->n_classes));
 	json_object_object_add(tables, "dense_pairs", json_object_new_uint64(t->dense_pairs));
@@ -135,13 +142,12 @@ static void print_json(const char *path, const struct ef_ruleset *rs,
 	json_object_put(root);
 }
 
-static void print_text(const char *path, const struct ef_ruleset *rs,
-		       const struct ef_compiled *c, const struct table_sizes *t)
+static void print_text(const char *path, const struct ef_ruleset *rs, const struct ef_compiled *c,
+		       const struct table_sizes *t)
 {
 	printf("%s: %zu rules, %zu sets\n", path, rs->n_rules, rs->n_sets);
 	for (size_t i = 0; i < rs->n_sets; i++)
-		printf("  set %-24s %-9s %8zu entries, %zu rules use it\n",
-		       rs->sets[i].name,
+		printf("  set %-24s %-9s %8zu entries, %zu rules use it\n", rs->sets[i].name,
 		       rs->sets[i].kind == EF_SET_ADDR ? "addresses" : "ports",
 		       rs->sets[i].n_entries, rs->sets[i].n_refs);
 	printf("\nstructures:\n");
@@ -152,30 +158,31 @@ static void print_text(const char *path, const struct ef_ruleset *rs,
 		const struct ef_tree_info *tr = &c->trees[i];
 
 		printf("  %-10s IPv%d   %zu rules (%zu boxes), depth %u, at most %u node lookups, %zu leaves of up to %zu entries (%.1f on average), %zu KiB\n",
-		       tree_kind(tr), tr->family == EF_AF_INET ? 4 : 6, tr->rules,
-		       tr->boxes, tr->depth, tr->steps, tr->leaves, tr->max_leaf,
+		       tree_kind(tr), tr->family == EF_AF_INET ? 4 : 6, tr->rules, tr->boxes,
+		       tr->depth, tr->steps, tr->leaves, tr->max_leaf,
 		       tr->leaves ? (double)tr->leaf_entries / (double)tr->leaves : 0.0,
 		       (tr->bytes + 1023) / 1024);
 	}
 	printf("  (edgefw compile --json lists the rules each holds)\n");
 	printf("\nchained fields (one lookup each, in this order):\n");
 	if (!c->n_dims)
-		printf("  none: %s\n", rs->n_rules ? "the first rule matches every packet" :
-						      "no rules, the defaults decide");
+		printf("  none: %s\n", rs->n_rules ? "the first rule matches every packet"
+						   : "no rules, the defaults decide");
 	for (unsigned i = 0; i < c->n_dims; i++)
 		printf("  %-16s %8zu classes%s\n", ef_dim_name(c->dims[i]),
 		       c->n_leaf_classes[c->dims[i]],
-		       !i ? "" : c->stages[i].width ? ", dense pairs" : ", hashed pairs");
+		       !i                   ? ""
+		       : c->stages[i].width ? ", dense pairs"
+					    : ", hashed pairs");
 	printf("\ntables per generation:\n");
 	printf("  IPv4 prefixes      src %zu, dst %zu (in %zu trie cells)\n",
 	       t->v4_prefixes[EF_FIELD_SRC], t->v4_prefixes[EF_FIELD_DST], c->n_cells);
-	printf("  IPv6 prefixes      src %zu, dst %zu (LPM trie)\n",
-	       t->v6_prefixes[EF_FIELD_SRC], t->v6_prefixes[EF_FIELD_DST]);
+	printf("  IPv6 prefixes      src %zu, dst %zu (LPM trie)\n", t->v6_prefixes[EF_FIELD_SRC],
+	       t->v6_prefixes[EF_FIELD_DST]);
 	printf("  chain              %zu classes, %zu dense pairs, %zu hashed pairs\n",
 	       c->n_classes, t->dense_pairs, t->hashed_pairs);
 	printf("  context entries    %zu\n", c->n_ctx);
-	printf("  decision trees     %zu nodes, %zu leaf entries\n", c->n_tnodes,
-	       c->n_tleaves);
+	printf("  decision trees     %zu nodes, %zu leaf entries\n", c->n_tnodes, c->n_tleaves);
 	printf("  memory (estimate)  %zu KiB\n", (ef_compiled_memory(c) + 1023) / 1024);
 }
 

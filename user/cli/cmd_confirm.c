@@ -33,17 +33,19 @@ static int confirm_direct(const struct ef_cli *cli)
 	}
 	ret = ef_pending_load(inst.name, &p);
 	if (ret) {
-		ef_log_err("nothing awaits confirmation on instance '%s'%s",
-			   inst.name, ret == -ENOENT ? " (too late, or confirmed already?)" : ": the record is unreadable");
+		ef_log_err("nothing awaits confirmation on instance '%s'%s", inst.name,
+			   ret == -ENOENT ? " (too late, or confirmed already?)"
+					  : ": the record is unreadable");
 		ef_instance_close(&inst);
 		return ret == -ENOENT ? EF_EXIT_INPUT : EF_EXIT_SYSTEM;
 	}
 	ret = ef_pending_remove(inst.name);
 	if (ret)
-		ef_log_err("cannot remove %s/%s.confirm.json: %s", EF_SOCKET_DIR,
-			   inst.name, strerror(-ret));
+		ef_log_err("cannot remove %s/%s.confirm.json: %s", EF_SOCKET_DIR, inst.name,
+			   strerror(-ret));
 	else
-		ef_cli_result_say("edgefw (instance %s): confirmed: the rules in force (%016" PRIx64 ") stay",
+		ef_cli_result_say("edgefw (instance %s): confirmed: the rules in force (%016" PRIx64
+				  ") stay",
 				  inst.name, p.new_hash);
 	ef_confirm_rec_free(&p);
 	ef_instance_close(&inst);

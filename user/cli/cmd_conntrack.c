@@ -39,8 +39,7 @@ static int parse_filter_addr(const char *s, struct ef_ct_filter *f)
 	return 0;
 }
 
-static int parse_filter_num(const char *opt, const char *s, unsigned max,
-			    unsigned *out)
+static int parse_filter_num(const char *opt, const char *s, unsigned max, unsigned *out)
 {
 	char *end;
 	unsigned long v;
@@ -91,8 +90,8 @@ static int parse_ct_opts(int argc, char **argv, struct ct_opts *o)
 		}
 	}
 	o->verb = optind < argc ? argv[optind++] : "list";
-	if (optind != argc || (strcmp(o->verb, "list") && strcmp(o->verb, "count") &&
-			       strcmp(o->verb, "flush")))
+	if (optind != argc ||
+	    (strcmp(o->verb, "list") && strcmp(o->verb, "count") && strcmp(o->verb, "flush")))
 		return -EINVAL;
 	return 0;
 }
@@ -121,18 +120,21 @@ static json_object *flow_json(const struct ef_ct_flow *fl)
 	addr_text(fl->key.family, fl->init_addr, a, sizeof(a));
 	addr_text(fl->key.family, fl->resp_addr, b, sizeof(b));
 	json_object_object_add(o, "family", json_object_new_int(fl->key.family));
-	json_object_object_add(o, "proto", json_object_new_string(proto_text(fl->key.proto, p, sizeof(p))));
+	json_object_object_add(o, "proto",
+			       json_object_new_string(proto_text(fl->key.proto, p, sizeof(p))));
 	json_object_object_add(o, "src", json_object_new_string(a));
 	json_object_object_add(o, "dst", json_object_new_string(b));
 	json_object_object_add(o, "sport", json_object_new_int(fl->init_port));
 	json_object_object_add(o, "dport", json_object_new_int(fl->resp_port));
 	json_object_object_add(o, "state", json_object_new_string(ef_ct_flow_name(fl->e.flow)));
-	json_object_object_add(o, "replied", json_object_new_boolean(fl->e.seen & EDGEFW_CT_SEEN_REPLY));
+	json_object_object_add(o, "replied",
+			       json_object_new_boolean(fl->e.seen & EDGEFW_CT_SEEN_REPLY));
 	json_object_object_add(o, "confirmed", json_object_new_boolean(fl->confirmed));
 	json_object_object_add(o, "expired", json_object_new_boolean(fl->expired));
 	json_object_object_add(o, "hook", json_object_new_string(ef_hook_name(fl->e.hook)));
-	json_object_object_add(o, "interface", json_object_new_string(
-		if_indextoname(fl->e.ifindex, ifn) ? ifn : ""));
+	json_object_object_add(
+		o, "interface",
+		json_object_new_string(if_indextoname(fl->e.ifindex, ifn) ? ifn : ""));
 	json_object_object_add(o, "age_s", json_object_new_uint64(fl->age_ns / 1000000000ull));
 	json_object_object_add(o, "idle_s", json_object_new_uint64(fl->idle_ns / 1000000000ull));
 	return o;
@@ -193,15 +195,16 @@ static void print_count(const struct list_ctx *x, const struct ef_ct_counters *c
 
 	if (!x->o->json) {
 		printf("%zu flows: %zu confirmed (capacity %u), %zu not confirmed yet (capacity %u), %zu expired\n",
-		       x->confirmed + x->unconfirmed, x->confirmed, c->cap,
-		       x->unconfirmed, c->new_cap, x->expired);
+		       x->confirmed + x->unconfirmed, x->confirmed, c->cap, x->unconfirmed,
+		       c->new_cap, x->expired);
 		for (unsigned f = 0; f < EDGEFW_CTF_COUNT; f++)
 			printf("  %-13s %zu\n", ef_ct_flow_name((uint8_t)f), x->by_flow[f]);
 		return;
 	}
 	root = json_object_new_object();
 	by = json_object_new_object();
-	json_object_object_add(root, "flows", json_object_new_uint64(x->confirmed + x->unconfirmed));
+	json_object_object_add(root, "flows",
+			       json_object_new_uint64(x->confirmed + x->unconfirmed));
 	json_object_object_add(root, "confirmed", json_object_new_uint64(x->confirmed));
 	json_object_object_add(root, "unconfirmed", json_object_new_uint64(x->unconfirmed));
 	json_object_object_add(root, "expired", json_object_new_uint64(x->expired));
@@ -215,14 +218,14 @@ static void print_count(const struct list_ctx *x, const struct ef_ct_counters *c
 	json_object_put(root);
 }
 
-static int open_instance(const struct ef_cli *cli, unsigned flags,
-			 struct ef_instance *inst)
+static int open_instance(const struct ef_cli *cli, unsigned flags, struct ef_instance *inst)
 {
 	int ret = ef_instance_open(cli->instance, flags, inst);
 
 	if (ret == -ENOENT) {
-		ef_log_err("no edgefw instance '%s' is loaded: attach one first (edgefw attach IFNAME --rules FILE)",
-			   cli->instance);
+		ef_log_err(
+			"no edgefw instance '%s' is loaded: attach one first (edgefw attach IFNAME --rules FILE)",
+			cli->instance);
 		return EF_EXIT_INPUT;
 	}
 	return ret ? EF_EXIT_SYSTEM : EF_EXIT_OK;
@@ -265,14 +268,15 @@ static int run_conntrack(const struct ef_cli *cli, int argc, char **argv)
 		x.arr = json_object_new_array();
 	else if (!o.json && !strcmp(o.verb, "list"))
 		printf("%-6s %-41s %-41s %-12s %-3s %-11s %-10s %-16s %8s %8s\n", "PROTO",
-		       "INITIATOR", "RESPONDER", "STATE", "REP", "TABLE", "HOOK",
-		       "INTERFACE", "AGE", "IDLE");
+		       "INITIATOR", "RESPONDER", "STATE", "REP", "TABLE", "HOOK", "INTERFACE",
+		       "AGE", "IDLE");
 	if (ef_ct_walk(&inst, visit, &x) || ef_ct_read_counters(&inst, &c))
 		code = EF_EXIT_SYSTEM;
 	ef_instance_close(&inst);
 	if (!code && x.arr)
-		printf("%s\n", json_object_to_json_string_ext(x.arr, JSON_C_TO_STRING_PRETTY |
-							     JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n",
+		       json_object_to_json_string_ext(
+			       x.arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	else if (!code && !strcmp(o.verb, "count"))
 		print_count(&x, &c);
 	if (x.arr)
@@ -320,8 +324,7 @@ void ef_cli_ct_stats(const char *instance, void *json_root)
 	if (!root) {
 		printf("\n%-32s %14s\n", "CONNTRACK", "COUNT");
 		for (unsigned i = 0; i < EDGEFW_CTS_COUNT; i++)
-			printf("%-32s %14llu\n", ef_ct_stat_name(i),
-			       (unsigned long long)c.v[i]);
+			printf("%-32s %14llu\n", ef_ct_stat_name(i), (unsigned long long)c.v[i]);
 		printf("%-32s %14zu of %u\n", "flows confirmed", n[0], c.cap);
 		printf("%-32s %14zu of %u\n", "flows not confirmed yet", n[1], c.new_cap);
 		return;

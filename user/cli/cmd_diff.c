@@ -23,17 +23,17 @@
 
 /* OLD's warnings were given when it was loaded (or will be by `check`):
  * only NEW's are worth their quadratic pass here. */
-static int load_side(const struct ef_cli *cli, const char *arg, bool is_old,
-		     struct ef_ruleset *rs, char *label, size_t len,
-		     struct ef_diff_tables *t)
+static int load_side(const struct ef_cli *cli, const char *arg, bool is_old, struct ef_ruleset *rs,
+		     char *label, size_t len, struct ef_diff_tables *t)
 {
 	struct ef_active_rules a;
 	int code;
 
 	if (strcmp(arg, "@active")) {
 		snprintf(label, len, "%s", arg);
-		return ef_cli_load_rules_flags(arg, is_old ? EF_PARSE_NO_REACHABILITY : 0,
-					       rs) ? EF_EXIT_INPUT : EF_EXIT_OK;
+		return ef_cli_load_rules_flags(arg, is_old ? EF_PARSE_NO_REACHABILITY : 0, rs)
+			       ? EF_EXIT_INPUT
+			       : EF_EXIT_OK;
 	}
 	code = ef_cli_active_rules(cli->instance, &a, rs);
 	if (!code) {
@@ -41,9 +41,12 @@ static int load_side(const struct ef_cli *cli, const char *arg, bool is_old,
 			 cli->instance, a.gen, (unsigned long long)a.version);
 		/* What the instance loaded: no compilation needed. */
 		*t = (struct ef_diff_tables){
-			.from_instance = true, .cells = a.cells,
-			.classes = a.classes, .chain_rules = a.n_chain_rules,
-			.tree_rules = a.n_rules - a.n_chain_rules, .tnodes = a.tnodes,
+			.from_instance = true,
+			.cells = a.cells,
+			.classes = a.classes,
+			.chain_rules = a.n_chain_rules,
+			.tree_rules = a.n_rules - a.n_chain_rules,
+			.tnodes = a.tnodes,
 		};
 	}
 	ef_active_rules_free(&a);
@@ -71,9 +74,12 @@ static void *compile_thread(void *arg)
 	if (j->ret)
 		return NULL;
 	*j->t = (struct ef_diff_tables){
-		.memory = ef_compiled_memory(&c), .cells = c.n_cells,
-		.classes = c.n_classes, .chain_rules = c.n_chain_rules,
-		.tree_rules = c.n_tree_rules, .tnodes = c.n_tnodes,
+		.memory = ef_compiled_memory(&c),
+		.cells = c.n_cells,
+		.classes = c.n_classes,
+		.chain_rules = c.n_chain_rules,
+		.tree_rules = c.n_tree_rules,
+		.tnodes = c.n_tnodes,
 	};
 	ef_compiled_free(&c);
 	return NULL;
@@ -117,9 +123,8 @@ static void print_diff(const struct ef_diff_view *v, bool json)
 		ef_diff_print_text(v);
 }
 
-int ef_cli_diff(const struct ef_cli *cli, const char *old_arg,
-		const char *new_arg, bool json, size_t max_changes,
-		const char *command)
+int ef_cli_diff(const struct ef_cli *cli, const char *old_arg, const char *new_arg, bool json,
+		size_t max_changes, const char *command)
 {
 	struct ef_diff_view v = { .command = command, .max_lines = max_changes };
 	struct ef_ruleset old, new_rs;
@@ -132,12 +137,10 @@ int ef_cli_diff(const struct ef_cli *cli, const char *old_arg,
 		ef_log_err("only one of OLD and NEW can be '-' (standard input)");
 		return EF_EXIT_INPUT;
 	}
-	code = load_side(cli, old_arg, true, &old, v.old_label,
-			 sizeof(v.old_label), &v.t_old);
+	code = load_side(cli, old_arg, true, &old, v.old_label, sizeof(v.old_label), &v.t_old);
 	if (code)
 		return code;
-	code = load_side(cli, new_arg, false, &new_rs, v.new_label,
-			 sizeof(v.new_label), &v.t_new);
+	code = load_side(cli, new_arg, false, &new_rs, v.new_label, sizeof(v.new_label), &v.t_new);
 	if (code) {
 		ef_ruleset_free(&old);
 		return code;
@@ -188,8 +191,9 @@ static int run_diff(const struct ef_cli *cli, int argc, char **argv)
 		} else if (opt == 'm') {
 			max = strtoul(optarg, &end, 10);
 			if (*end || !optarg[0] || max > 100000) {
-				ef_log_err("--max-changes %s: give a number of lines from 0 to 100000",
-					   optarg);
+				ef_log_err(
+					"--max-changes %s: give a number of lines from 0 to 100000",
+					optarg);
 				return EF_EXIT_INPUT;
 			}
 		} else {
@@ -204,7 +208,8 @@ static int run_diff(const struct ef_cli *cli, int argc, char **argv)
 const struct ef_command ef_cmd_diff = {
 	.name = "diff",
 	.usage = "OLD NEW [--json] [--max-changes N]",
-	.summary = "what changing ruleset OLD into NEW does: rules, sets, counters, tables, verdicts",
+	.summary =
+		"what changing ruleset OLD into NEW does: rules, sets, counters, tables, verdicts",
 	.help = "OLD and NEW are rules files, '-' (standard input, one of them) or\n"
 		"'@active' (the ruleset in force in the instance, as 'show' reads it).\n"
 		"Prints the rules added, removed, changed (which fields) and moved;\n"

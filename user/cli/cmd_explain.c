@@ -52,8 +52,7 @@ static bool parse_num(const char *s, unsigned max, unsigned *out)
 	return true;
 }
 
-static int parse_addr(const char *opt, const char *s, uint8_t *family,
-		      uint8_t addr[16])
+static int parse_addr(const char *opt, const char *s, uint8_t *family, uint8_t addr[16])
 {
 	char err[128];
 	struct ef_prefix pf;
@@ -101,8 +100,9 @@ static int parse_flags(const char *s, uint8_t *out)
 		int bit = ef_name_lookup(ef_tcp_flag_names, tok);
 
 		if (bit < 0) {
-			ef_log_err("--tcp-flags: '%s' is not a TCP flag (fin, syn, rst, psh, ack, urg, ece, cwr, or none)",
-				   tok);
+			ef_log_err(
+				"--tcp-flags: '%s' is not a TCP flag (fin, syn, rst, psh, ack, urg, ece, cwr, or none)",
+				tok);
 			return -EINVAL;
 		}
 		*out |= (uint8_t)bit;
@@ -122,8 +122,7 @@ static int parse_icmp(const struct explain_opts *o, struct ef_packet *pkt)
 			n = (int)v;
 		if (n < 0) {
 			ef_log_err("--icmp-type %s: not a number from 0 to 255 or an %s type name",
-				   o->icmp_type,
-				   pkt->l4proto == EF_PROTO_ICMP ? "ICMP" : "ICMPv6");
+				   o->icmp_type, pkt->l4proto == EF_PROTO_ICMP ? "ICMP" : "ICMPv6");
 			return -EINVAL;
 		}
 		pkt->icmp_type = (uint8_t)n;
@@ -133,8 +132,9 @@ static int parse_icmp(const struct explain_opts *o, struct ef_packet *pkt)
 		if (n < 0 && parse_num(o->icmp_code, 255, &v))
 			n = (int)v;
 		if (n < 0) {
-			ef_log_err("--icmp-code %s: not a number from 0 to 255 or a code name of type %u",
-				   o->icmp_code, pkt->icmp_type);
+			ef_log_err(
+				"--icmp-code %s: not a number from 0 to 255 or a code name of type %u",
+				o->icmp_code, pkt->icmp_type);
 			return -EINVAL;
 		}
 		pkt->icmp_code = (uint8_t)n;
@@ -142,8 +142,7 @@ static int parse_icmp(const struct explain_opts *o, struct ef_packet *pkt)
 	return 0;
 }
 
-static int parse_word_opt(const char *opt, const char *s,
-			  const char *const *words, int count)
+static int parse_word_opt(const char *opt, const char *s, const char *const *words, int count)
 {
 	char list[128] = "";
 	size_t used = 0;
@@ -152,8 +151,8 @@ static int parse_word_opt(const char *opt, const char *s,
 		if (!strcmp(s, words[i]))
 			return i;
 	for (int i = 0; i < count && used < sizeof(list); i++)
-		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
-					 i ? ", " : "", words[i]);
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+					 words[i]);
 	ef_log_err("%s %s: not one of %s", opt, s, list);
 	return -1;
 }
@@ -195,8 +194,7 @@ static void fill_l4(const struct explain_opts *o, struct query *q)
 
 	if (pkt->frag == EDGEFW_FRAG_LATER)
 		return;
-	pkt->has_ports = pr == EF_PROTO_TCP || pr == EF_PROTO_UDP ||
-			 pr == EF_PROTO_SCTP;
+	pkt->has_ports = pr == EF_PROTO_TCP || pr == EF_PROTO_UDP || pr == EF_PROTO_SCTP;
 	pkt->has_icmp = pr == EF_PROTO_ICMP || pr == EF_PROTO_ICMPV6;
 	pkt->has_tcp_flags = pr == EF_PROTO_TCP;
 	if (pkt->has_ports && !o->sport)
@@ -222,8 +220,7 @@ static int build_query(const struct explain_opts *o, struct query *q)
 	pkt->hook = EDGEFW_HOOK_XDP;
 	pkt->ifname = o->iface;
 	if (parse_addr("--src", o->src, &pkt->family, pkt->saddr) ||
-	    parse_addr("--dst", o->dst, &fam2, pkt->daddr) ||
-	    parse_proto(o->proto, &pkt->l4proto))
+	    parse_addr("--dst", o->dst, &fam2, pkt->daddr) || parse_proto(o->proto, &pkt->l4proto))
 		return -EINVAL;
 	if (fam2 != pkt->family) {
 		ef_log_err("--src and --dst must be of the same family");
@@ -257,23 +254,25 @@ static int build_query(const struct explain_opts *o, struct query *q)
 		pkt->frag = (uint8_t)w;
 	}
 	if (o->hook) {
-		w = parse_word_opt("--hook", o->hook, (const char *const[]){
-			"xdp", "tc-ingress", "tc-egress" }, EDGEFW_HOOK_COUNT);
+		w = parse_word_opt("--hook", o->hook,
+				   (const char *const[]){ "xdp", "tc-ingress", "tc-egress" },
+				   EDGEFW_HOOK_COUNT);
 		if (w < 0)
 			return -EINVAL;
 		pkt->hook = (uint32_t)w;
 	}
 	if (o->iface && (!*o->iface || strlen(o->iface) >= EF_IFNAME_MAX)) {
-		ef_log_err("--iface %s: not an interface name (1-%d characters)",
-			   o->iface, EF_IFNAME_MAX - 1);
+		ef_log_err("--iface %s: not an interface name (1-%d characters)", o->iface,
+			   EF_IFNAME_MAX - 1);
 		return -EINVAL;
 	}
 	fill_l4(o, q);
 	/* What the tracker gives a packet of no flow, unless told. */
 	pkt->ct_state = ef_ct_untracked_state(pkt);
 	if (o->state) {
-		w = parse_word_opt("--state", o->state, (const char *const[]){
-			"new", "established", "related", "invalid" },
+		w = parse_word_opt(
+			"--state", o->state,
+			(const char *const[]){ "new", "established", "related", "invalid" },
 			EDGEFW_CT_STATES);
 		if (w < 0)
 			return -EINVAL;
@@ -285,16 +284,15 @@ static int build_query(const struct explain_opts *o, struct query *q)
 
 /* The state is part of the packet when the ruleset reads it or it was
  * given. */
-static void packet_text(const struct ef_ruleset *rs, const struct query *q,
-			bool state, char *buf, size_t len)
+static void packet_text(const struct ef_ruleset *rs, const struct query *q, bool state, char *buf,
+			size_t len)
 {
 	size_t used;
 
 	ef_packet_format(&q->pkt, buf, len);
 	used = strlen(buf);
 	if ((state || ef_ruleset_ct_mode(rs)) && used < len)
-		snprintf(buf + used, len - used, ", state %s",
-			 ef_ct_state_name(q->pkt.ct_state));
+		snprintf(buf + used, len - used, ", state %s", ef_ct_state_name(q->pkt.ct_state));
 }
 
 static const char *by_text(enum ef_explain_by by)
@@ -325,9 +323,8 @@ static void print_text(const struct ef_ruleset *rs, const struct query *q,
 		for (size_t i = 0; i < e->n_misses; i++) {
 			const struct ef_rule *r = &rs->rules[e->misses[i].rule];
 
-			printf("  rule '%s' (%s:%u:%u): %s: %s\n", r->name, rs->path,
-			       r->line, r->col,
-			       ef_explain_field_name(e->misses[i].why.field),
+			printf("  rule '%s' (%s:%u:%u): %s: %s\n", r->name, rs->path, r->line,
+			       r->col, ef_explain_field_name(e->misses[i].why.field),
 			       e->misses[i].why.text);
 		}
 	}
@@ -337,16 +334,15 @@ static void print_text(const struct ef_ruleset *rs, const struct query *q,
 
 		if (r->action == EDGEFW_ACT_REDIRECT)
 			printf(" to %s", r->redirect_ifname);
-		printf(", by rule '%s' (%s:%u:%u)%s\n", r->name, rs->path,
-		       r->line, r->col, r->log ? ", logged" : "");
+		printf(", by rule '%s' (%s:%u:%u)%s\n", r->name, rs->path, r->line, r->col,
+		       r->log ? ", logged" : "");
 		if (!e->n_fields)
 			printf("  (no conditions: the rule matches every packet)\n");
 		for (size_t i = 0; i < e->n_fields; i++)
 			printf("  %-10s %s\n", ef_explain_field_name(e->fields[i].field),
 			       e->fields[i].text);
 	} else if (e->by == EF_EXPLAIN_DEFAULT) {
-		printf(", by defaults.%s: no rule matches\n",
-		       ef_hook_name(q->pkt.hook));
+		printf(", by defaults.%s: no rule matches\n", ef_hook_name(q->pkt.hook));
 	} else if (e->by == EF_EXPLAIN_FRAG_POLICY) {
 		printf(", by defaults.fragments: non-first fragments never reach the rules\n");
 	} else {
@@ -356,15 +352,13 @@ static void print_text(const struct ef_ruleset *rs, const struct query *q,
 		printf("note: dynamic state assumed where a line says so: --in SET, --over-limit RULE or --live give it\n");
 }
 
-static json_object *line_json(const char *key, const char *val,
-			      const struct ef_explain_line *l)
+static json_object *line_json(const char *key, const char *val, const struct ef_explain_line *l)
 {
 	json_object *o = json_object_new_object();
 
 	if (key)
 		json_object_object_add(o, key, json_object_new_string(val));
-	json_object_object_add(o, "field",
-			       json_object_new_string(ef_explain_field_name(l->field)));
+	json_object_object_add(o, "field", json_object_new_string(ef_explain_field_name(l->field)));
 	json_object_object_add(o, "matched", json_object_new_boolean(l->matched));
 	json_object_object_add(o, "why", json_object_new_string(l->text));
 	return o;
@@ -381,8 +375,7 @@ static void print_json(const struct ef_ruleset *rs, const struct query *q,
 
 	packet_text(rs, q, q->state_given, pkt, sizeof(pkt));
 	json_object_object_add(root, "packet", json_object_new_string(pkt));
-	json_object_object_add(dec, "action",
-			       json_object_new_string(ef_action_name(e->action)));
+	json_object_object_add(dec, "action", json_object_new_string(ef_action_name(e->action)));
 	json_object_object_add(dec, "by", json_object_new_string(by_text(e->by)));
 	if (e->by == EF_EXPLAIN_RULE) {
 		const struct ef_rule *r = &rs->rules[e->rule];
@@ -405,8 +398,8 @@ static void print_json(const struct ef_ruleset *rs, const struct query *q,
 
 		for (size_t i = 0; i < e->n_misses; i++)
 			json_object_array_add(tried,
-				line_json("rule", rs->rules[e->misses[i].rule].name,
-					  &e->misses[i].why));
+					      line_json("rule", rs->rules[e->misses[i].rule].name,
+							&e->misses[i].why));
 		json_object_object_add(root, "tried", tried);
 	}
 	json_object_object_add(root, "dynamic", ef_explain_dyn_json(rs, e));
@@ -420,9 +413,25 @@ static void print_json(const struct ef_ruleset *rs, const struct query *q,
 
 static int parse_opts(int argc, char **argv, struct explain_opts *o)
 {
-	enum { O_SRC = 256, O_DST, O_PROTO, O_SPORT, O_DPORT, O_TYPE, O_CODE,
-	       O_FLAGS, O_VLAN, O_FRAG, O_HOOK, O_IFACE, O_STATE, O_JSON, O_IN,
-	       O_OVER, O_LIVE };
+	enum {
+		O_SRC = 256,
+		O_DST,
+		O_PROTO,
+		O_SPORT,
+		O_DPORT,
+		O_TYPE,
+		O_CODE,
+		O_FLAGS,
+		O_VLAN,
+		O_FRAG,
+		O_HOOK,
+		O_IFACE,
+		O_STATE,
+		O_JSON,
+		O_IN,
+		O_OVER,
+		O_LIVE
+	};
 	static const struct option opts[] = {
 		{ "src", required_argument, NULL, O_SRC },
 		{ "dst", required_argument, NULL, O_DST },
@@ -445,12 +454,12 @@ static int parse_opts(int argc, char **argv, struct explain_opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char **slot[] = {
-		[O_SRC - O_SRC] = &o->src, [O_DST - O_SRC] = &o->dst,
-		[O_PROTO - O_SRC] = &o->proto, [O_SPORT - O_SRC] = &o->sport,
-		[O_DPORT - O_SRC] = &o->dport, [O_TYPE - O_SRC] = &o->icmp_type,
+		[O_SRC - O_SRC] = &o->src,        [O_DST - O_SRC] = &o->dst,
+		[O_PROTO - O_SRC] = &o->proto,    [O_SPORT - O_SRC] = &o->sport,
+		[O_DPORT - O_SRC] = &o->dport,    [O_TYPE - O_SRC] = &o->icmp_type,
 		[O_CODE - O_SRC] = &o->icmp_code, [O_FLAGS - O_SRC] = &o->flags,
-		[O_VLAN - O_SRC] = &o->vlan, [O_FRAG - O_SRC] = &o->frag,
-		[O_HOOK - O_SRC] = &o->hook, [O_IFACE - O_SRC] = &o->iface,
+		[O_VLAN - O_SRC] = &o->vlan,      [O_FRAG - O_SRC] = &o->frag,
+		[O_HOOK - O_SRC] = &o->hook,      [O_IFACE - O_SRC] = &o->iface,
 		[O_STATE - O_SRC] = &o->state,
 	};
 	int opt;
@@ -498,8 +507,9 @@ static int run_explain(const struct ef_cli *cli, int argc, char **argv)
 		ef_ruleset_free(&rs);
 		return EF_EXIT_INPUT;
 	}
-	dyn = (struct ef_explain_dyn){ .in_sets = o.in_sets, .n_in = o.n_in,
-				       .over = o.over, .n_over = o.n_over };
+	dyn = (struct ef_explain_dyn){
+		.in_sets = o.in_sets, .n_in = o.n_in, .over = o.over, .n_over = o.n_over
+	};
 	if (o.live && ef_explain_live_open(cli->instance, &inst, &dyn)) {
 		ef_ruleset_free(&rs);
 		return EF_EXIT_SYSTEM;
@@ -524,8 +534,7 @@ const struct ef_command ef_cmd_explain = {
 	.name = "explain",
 	.usage = "FILE --src ADDR --dst ADDR --proto P [OPTIONS]",
 	.summary = "show which rule a packet would hit, and why",
-	.help =
-		"  --src ADDR, --dst ADDR  the packet's addresses (same family)\n"
+	.help = "  --src ADDR, --dst ADDR  the packet's addresses (same family)\n"
 		"  --proto P               tcp, udp, sctp, icmp, icmpv6, ... or 0-255\n"
 		"  --sport N, --dport N    ports (tcp, udp, sctp); 0 when not given\n"
 		"  --icmp-type T           number or name (echo-request, ...); 0 when not given\n"

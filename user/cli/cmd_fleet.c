@@ -44,8 +44,7 @@ static int64_t num(struct json_object *o, const char *a, const char *b)
 	return json_object_get_int64(v);
 }
 
-static int read_manifest(struct ef_fleet_opts *o, struct ef_etcd *c,
-			 struct group_view *g)
+static int read_manifest(struct ef_fleet_opts *o, struct ef_etcd *c, struct group_view *g)
 {
 	struct ef_etcd_range r;
 	char key[512], err[256];
@@ -59,8 +58,8 @@ static int read_manifest(struct ef_fleet_opts *o, struct ef_etcd *c,
 	}
 	if (r.n) {
 		g->revision = r.kvs[0].mod_revision;
-		if (ef_manifest_parse((const char *)r.kvs[0].value, r.kvs[0].value_len,
-				      &g->m, err, sizeof(err)))
+		if (ef_manifest_parse((const char *)r.kvs[0].value, r.kvs[0].value_len, &g->m, err,
+				      sizeof(err)))
 			ef_log_warn("group %s: the manifest at revision %lld is not valid: %s",
 				    o->group, (long long)g->revision, err);
 	}
@@ -68,8 +67,7 @@ static int read_manifest(struct ef_fleet_opts *o, struct ef_etcd *c,
 	return 0;
 }
 
-static int read_hosts(struct ef_fleet_opts *o, struct ef_etcd *c,
-		      struct group_view *g)
+static int read_hosts(struct ef_fleet_opts *o, struct ef_etcd *c, struct group_view *g)
 {
 	struct ef_etcd_range r;
 	char key[512];
@@ -115,15 +113,14 @@ static void print_text(const struct ef_fleet_opts *o, const struct group_view *g
 		printf("group %s: nothing published yet; %zu hosts report\n", o->group, n);
 	if (!n)
 		return;
-	printf("%-24s %-12s %9s %-16s %-20s %-9s %12s %12s  %s\n", "HOST", "INSTANCE",
-	       "REVISION", "RULESET", "APPLIED", "STATE", "PASSED", "DROPPED", "LAST ERROR");
+	printf("%-24s %-12s %9s %-16s %-20s %-9s %12s %12s  %s\n", "HOST", "INSTANCE", "REVISION",
+	       "RULESET", "APPLIED", "STATE", "PASSED", "DROPPED", "LAST ERROR");
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *h = json_object_array_get_idx(g->hosts, i);
 
-		printf("%-24s %-12s %9lld %-16s %-20s %-9s %12lld %12lld  %s\n",
-		       field(h, "host"), field(h, "instance"),
-		       (long long)num(h, "applied_revision", NULL), field(h, "ruleset_hash"),
-		       field(h, "applied_at"), field(h, "state"),
+		printf("%-24s %-12s %9lld %-16s %-20s %-9s %12lld %12lld  %s\n", field(h, "host"),
+		       field(h, "instance"), (long long)num(h, "applied_revision", NULL),
+		       field(h, "ruleset_hash"), field(h, "applied_at"), field(h, "state"),
 		       (long long)num(h, "packets", "passed"),
 		       (long long)num(h, "packets", "dropped"), field(h, "last_error"));
 	}
@@ -137,11 +134,17 @@ static void print_json(const struct ef_fleet_opts *o, struct group_view *g)
 	json_object_object_add(root, "exit", json_object_new_int(EF_EXIT_OK));
 	json_object_object_add(root, "group", ef_json_str(o->group));
 	json_object_object_add(root, "prefix", ef_json_str(o->prefix));
-	json_object_object_add(root, "revision", g->revision ? json_object_new_int64(g->revision) : NULL);
-	json_object_object_add(root, "serial", g->revision ? json_object_new_int64((int64_t)g->m.serial) : NULL);
-	json_object_object_add(root, "ruleset_hash", g->m.ruleset_hash[0] ? json_object_new_string(g->m.ruleset_hash) : NULL);
-	json_object_object_add(root, "published", g->m.published[0] ? json_object_new_string(g->m.published) : NULL);
-	json_object_object_add(root, "hosts_total", json_object_new_uint64(json_object_array_length(g->hosts)));
+	json_object_object_add(root, "revision",
+			       g->revision ? json_object_new_int64(g->revision) : NULL);
+	json_object_object_add(root, "serial",
+			       g->revision ? json_object_new_int64((int64_t)g->m.serial) : NULL);
+	json_object_object_add(root, "ruleset_hash",
+			       g->m.ruleset_hash[0] ? json_object_new_string(g->m.ruleset_hash)
+						    : NULL);
+	json_object_object_add(root, "published",
+			       g->m.published[0] ? json_object_new_string(g->m.published) : NULL);
+	json_object_object_add(root, "hosts_total",
+			       json_object_new_uint64(json_object_array_length(g->hosts)));
 	json_object_object_add(root, "hosts_enforcing", json_object_new_uint64(g->enforcing));
 	json_object_object_add(root, "hosts", json_object_get(g->hosts));
 	ef_json_envelope(root, "fleet-status");
@@ -184,7 +187,8 @@ out:
 
 const struct ef_command ef_cmd_fleet = {
 	.name = "fleet",
-	.usage = "status --etcd URL[,URL...] --group G [--prefix P] [--cacert F --cert F --key F] [--json]",
+	.usage =
+		"status --etcd URL[,URL...] --group G [--prefix P] [--cacert F --cert F --key F] [--json]",
 	.summary = "show a fleet group: its published revision and what each host enforces",
 	.help = "  --etcd, --group, --prefix, --cacert, --cert, --key: as for publish\n"
 		"  --json   one object: group, revision, serial, ruleset_hash, published,\n"

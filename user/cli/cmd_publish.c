@@ -40,7 +40,7 @@ struct publish {
 	struct ef_manifest m;
 	struct ef_etcd c;
 	int64_t old_mod, revision;
-	char *old_text;          /* the manifest replaced, or NULL */
+	char *old_text; /* the manifest replaced, or NULL */
 	size_t chunks_written, chunks_deleted, bytes;
 };
 
@@ -53,14 +53,15 @@ static void on_list_file(void *arg, const char *name, const char *buf, size_t le
 		if (!strcmp(p->files[i].name, name))
 			return;
 	if (ef_bundle_path_ok(name)) {
-		ef_log_err("%s: list file '%s' cannot be published: name list files relative to the rules file's directory, without '..' (letters, digits, '.', '_', '/', '+', '-')",
-			   p->path, name);
+		ef_log_err(
+			"%s: list file '%s' cannot be published: name list files relative to the rules file's directory, without '..' (letters, digits, '.', '_', '/', '+', '-')",
+			p->path, name);
 		p->error = -EINVAL;
 		return;
 	}
 	if (p->n_files == EF_BUNDLE_FILES_MAX) {
-		ef_log_err("%s: more than %d files: a bundle holds at most that many",
-			   p->path, EF_BUNDLE_FILES_MAX);
+		ef_log_err("%s: more than %d files: a bundle holds at most that many", p->path,
+			   EF_BUNDLE_FILES_MAX);
 		p->error = -E2BIG;
 		return;
 	}
@@ -85,13 +86,14 @@ static int refuse_host_sections(const char *path, const char *buf, size_t len)
 	struct ydoc *doc = NULL;
 	int ret = ydoc_load_buffer(path, buf, len, NULL, &doc, &d);
 
-	for (size_t i = 0; !ret && doc->root && doc->root->kind == YDOC_MAP &&
-			   i < doc->root->n_pairs; i++) {
+	for (size_t i = 0;
+	     !ret && doc->root && doc->root->kind == YDOC_MAP && i < doc->root->n_pairs; i++) {
 		const struct ydoc_node *k = doc->root->pairs[i].key;
 
 		if (!strcmp(k->str, "interfaces") || !strcmp(k->str, "daemon")) {
-			ef_log_err("%s:%u:%u: '%s' is host-specific and is not published: keep it in each host's own file (with daemon.source.etcd) and publish the rules alone",
-				   path, k->line, k->col, k->str);
+			ef_log_err(
+				"%s:%u:%u: '%s' is host-specific and is not published: keep it in each host's own file (with daemon.source.etcd) and publish the rules alone",
+				path, k->line, k->col, k->str);
 			ret = -EINVAL;
 		}
 	}
@@ -112,7 +114,8 @@ static int check_file(struct publish *p, struct ef_ruleset *rs)
 	int ret = copy ? 0 : -ENOMEM;
 
 	if (!ret && !strcmp(p->path, "-")) {
-		ef_log_err("publish reads a file, not standard input: its list files are named relative to it");
+		ef_log_err(
+			"publish reads a file, not standard input: its list files are named relative to it");
 		ret = -EINVAL;
 	}
 	if (!ret)
@@ -148,10 +151,8 @@ static int build_manifest(struct publish *p, const struct ef_ruleset *rs)
 	struct tm tm;
 	int ret = 0;
 
-	snprintf(m->ruleset_hash, sizeof(m->ruleset_hash), "%016llx",
-		 (unsigned long long)rs->hash);
-	strftime(m->published, sizeof(m->published), "%Y-%m-%dT%H:%M:%SZ",
-		 gmtime_r(&now, &tm));
+	snprintf(m->ruleset_hash, sizeof(m->ruleset_hash), "%016llx", (unsigned long long)rs->hash);
+	strftime(m->published, sizeof(m->published), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	if (gethostname(m->publisher, sizeof(m->publisher)))
 		snprintf(m->publisher, sizeof(m->publisher), "unknown");
 	m->publisher[sizeof(m->publisher) - 1] = '\0';
@@ -159,11 +160,11 @@ static int build_manifest(struct publish *p, const struct ef_ruleset *rs)
 	if (!m->main)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->n_files && !ret; i++) {
-		ret = ef_manifest_add_file(m, p->files[i].name, p->files[i].buf,
-					   p->files[i].len);
+		ret = ef_manifest_add_file(m, p->files[i].name, p->files[i].buf, p->files[i].len);
 		if (ret == -EEXIST)
-			ef_log_err("%s: list file '%s' has the rules file's own name: rename one of them",
-				   p->path, p->files[i].name);
+			ef_log_err(
+				"%s: list file '%s' has the rules file's own name: rename one of them",
+				p->path, p->files[i].name);
 		else if (ret)
 			ef_log_err("%s: '%s' cannot be bundled: %s (at most %u bytes a file)",
 				   p->path, p->files[i].name, strerror(-ret), EF_BUNDLE_FILE_MAX);
@@ -187,8 +188,8 @@ static int upload_chunks(struct publish *p)
 
 			if (len > EF_BUNDLE_CHUNK_MAX)
 				len = EF_BUNDLE_CHUNK_MAX;
-			snprintf(key, sizeof(key), "%sgroups/%s/chunks/%s", p->o.prefix,
-				 p->o.group, f->chunks[k]);
+			snprintf(key, sizeof(key), "%sgroups/%s/chunks/%s", p->o.prefix, p->o.group,
+				 f->chunks[k]);
 			ret = ef_etcd_put_absent(&p->c, key, p->files[i].buf + off, len, &written);
 			if (ret) {
 				ef_log_err("%s: nothing published (the manifest is unchanged)",
@@ -240,8 +241,8 @@ static int swap_manifest(struct publish *p)
 	if (!text)
 		return -ENOMEM;
 	ef_fleet_key(&p->o, "manifest", key, sizeof(key));
-	ret = ef_etcd_put_if_mod(&p->c, key, text, strlen(text), p->old_mod,
-				 &written, &p->revision);
+	ret = ef_etcd_put_if_mod(&p->c, key, text, strlen(text), p->old_mod, &written,
+				 &p->revision);
 	free(text);
 	if (ret) {
 		ef_log_err("%s: the manifest was not replaced (chunks written stay, unused)",
@@ -249,8 +250,9 @@ static int swap_manifest(struct publish *p)
 		return ret;
 	}
 	if (!written) {
-		ef_log_err("group %s: another publish replaced the manifest while this one ran (it was at revision %lld): nothing was replaced; look with `edgefw fleet status` and publish again",
-			   p->o.group, (long long)p->old_mod);
+		ef_log_err(
+			"group %s: another publish replaced the manifest while this one ran (it was at revision %lld): nothing was replaced; look with `edgefw fleet status` and publish again",
+			p->o.group, (long long)p->old_mod);
 		return -EAGAIN;
 	}
 	return 0;
@@ -303,8 +305,9 @@ static void collect_garbage(struct publish *p)
 	if (!ret && p->old_text)
 		ret = ef_etcd_put(&p->c, key, p->old_text, strlen(p->old_text), 0, NULL);
 	if (ret)
-		ef_log_warn("group %s: unused chunks not cleaned up: %s (the next publish tries again)",
-			    p->o.group, ef_etcd_error(&p->c));
+		ef_log_warn(
+			"group %s: unused chunks not cleaned up: %s (the next publish tries again)",
+			p->o.group, ef_etcd_error(&p->c));
 	ef_etcd_range_free(&prev);
 	ef_etcd_range_free(&chunks);
 	json_object_put(keep);
@@ -413,8 +416,10 @@ out:
 
 const struct ef_command ef_cmd_publish = {
 	.name = "publish",
-	.usage = "FILE --etcd URL[,URL...] --group G [--prefix P] [--cacert F --cert F --key F] [--json]",
-	.summary = "check a rules file and publish it with its list files to an etcd group (edgefwd's etcd source)",
+	.usage =
+		"FILE --etcd URL[,URL...] --group G [--prefix P] [--cacert F --cert F --key F] [--json]",
+	.summary =
+		"check a rules file and publish it with its list files to an etcd group (edgefwd's etcd source)",
 	.help = "  --etcd URLS     the etcd cluster's client URLs, comma-separated\n"
 		"                  (http://HOST:PORT or https://HOST:PORT); the next\n"
 		"                  is tried when one cannot be reached\n"

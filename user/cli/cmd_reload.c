@@ -46,8 +46,7 @@ static int print_response(struct json_object *resp)
 			ef_cli_result_diag(
 				json_object_get_string(json_object_array_get_idx(diags, i)));
 	}
-	success = json_object_object_get_ex(resp, "ok", &ok) &&
-		  json_object_get_boolean(ok);
+	success = json_object_object_get_ex(resp, "ok", &ok) && json_object_get_boolean(ok);
 	if (json_object_object_get_ex(resp, "message", &msg) &&
 	    json_object_is_type(msg, json_type_string)) {
 		if (success) {
@@ -85,18 +84,21 @@ static int daemon_request(const char *sock, struct json_object *req)
 	case -ECONNREFUSED:
 		break;
 	case -EACCES:
-		ef_log_err("cannot use edgefwd's control socket %s: permission denied: must be root",
-			   sock);
+		ef_log_err(
+			"cannot use edgefwd's control socket %s: permission denied: must be root",
+			sock);
 		ret = EF_EXIT_SYSTEM;
 		break;
 	case -ETIMEDOUT:
-		ef_log_err("edgefwd on %s did not answer within %d s: check that it runs (its logs, or systemctl status)",
-			   sock, RELOAD_TIMEOUT_MS / 1000);
+		ef_log_err(
+			"edgefwd on %s did not answer within %d s: check that it runs (its logs, or systemctl status)",
+			sock, RELOAD_TIMEOUT_MS / 1000);
 		ret = EF_EXIT_SYSTEM;
 		break;
 	case -EPROTO:
-		ef_log_err("edgefwd on %s sent a response that is not a JSON object: is it an edgefwd of the same version?",
-			   sock);
+		ef_log_err(
+			"edgefwd on %s sent a response that is not a JSON object: is it an edgefwd of the same version?",
+			sock);
 		ret = EF_EXIT_SYSTEM;
 		break;
 	default:
@@ -110,8 +112,7 @@ static int daemon_request(const char *sock, struct json_object *req)
 
 /* Sends {"command":"reload"[,"file":ABS][,"confirm_seconds":N]} to the
  * daemon at sock: see daemon_request. */
-static int reload_via_daemon(const char *sock, const char *file,
-			     unsigned confirm_s)
+static int reload_via_daemon(const char *sock, const char *file, unsigned confirm_s)
 {
 	struct json_object *req = NULL;
 	char abs[PATH_MAX];
@@ -121,8 +122,7 @@ static int reload_via_daemon(const char *sock, const char *file,
 	 * name, and must compare it with its own config file's. */
 	if (file && !realpath(file, abs)) {
 		/* Same form as the diagnostics of a file that cannot be read. */
-		fprintf(stderr, "%s: error: cannot open: %s\n", file,
-			strerror(errno));
+		fprintf(stderr, "%s: error: cannot open: %s\n", file, strerror(errno));
 		return EF_EXIT_INPUT;
 	}
 	req = json_object_new_object();
@@ -136,8 +136,7 @@ static int reload_via_daemon(const char *sock, const char *file,
 		ef_cli_result_set("file", ef_json_str(abs));
 	}
 	if (confirm_s)
-		json_object_object_add(req, "confirm_seconds",
-				       json_object_new_int64(confirm_s));
+		json_object_object_add(req, "confirm_seconds", json_object_new_int64(confirm_s));
 	ret = daemon_request(sock, req);
 	json_object_put(req);
 	return ret;
@@ -160,8 +159,9 @@ static int reload_direct(const struct ef_cli *cli, const char *file)
 	/* The exclusive lock serializes this with every other change. */
 	ret = ef_instance_open(cli->instance, 0, &inst);
 	if (ret == -ENOENT) {
-		ef_log_err("no edgefw instance '%s' is loaded: attach one first (edgefw attach IFNAME --rules FILE)",
-			   cli->instance);
+		ef_log_err(
+			"no edgefw instance '%s' is loaded: attach one first (edgefw attach IFNAME --rules FILE)",
+			cli->instance);
 		code = EF_EXIT_INPUT;
 		goto out;
 	}
@@ -174,9 +174,10 @@ static int reload_direct(const struct ef_cli *cli, const char *file)
 	code = ef_cli_apply(&inst, &rs, NULL, &sum);
 	if (code != EF_EXIT_OK)
 		goto out;
-	ef_cli_result_say("edgefw (instance %s) reloaded %s: %zu rules; %zu added, %zu removed, %zu kept with their counters; generation %u active",
-			  inst.name, file, rs.n_rules, sum.rules_added,
-			  sum.rules_removed, sum.rules_kept, sum.gen);
+	ef_cli_result_say(
+		"edgefw (instance %s) reloaded %s: %zu rules; %zu added, %zu removed, %zu kept with their counters; generation %u active",
+		inst.name, file, rs.n_rules, sum.rules_added, sum.rules_removed, sum.rules_kept,
+		sum.gen);
 	if (sum.ct_removed)
 		ef_cli_result_say("removed %zu tracked flows the new rules no longer accept",
 				  sum.ct_removed);
@@ -194,8 +195,8 @@ out:
 /* The daemon's socket: --socket, else the owner's, else the instance's
  * default path. *owner: 1 when an edgefwd owns the instance. Returns an
  * exit code when none can be named, else -1. */
-static int pick_socket(const struct ef_cli *cli, const char **sock,
-		       char *buf, size_t len, int *owner, int *owner_pid)
+static int pick_socket(const struct ef_cli *cli, const char **sock, char *buf, size_t len,
+		       int *owner, int *owner_pid)
 {
 	*owner = 0;
 	if (*sock)
@@ -236,16 +237,16 @@ int ef_cli_confirm_via_daemon(const struct ef_cli *cli, const char *sock)
 	if (ret != -ENOENT && ret != -ECONNREFUSED)
 		return ret;
 	if (explicit_sock || owner) {
-		ef_log_err("edgefwd%s does not answer on %s: nothing was confirmed (it rolls back at the deadline)",
-			   owner ? " (which owns the instance)" : "", sock);
+		ef_log_err(
+			"edgefwd%s does not answer on %s: nothing was confirmed (it rolls back at the deadline)",
+			owner ? " (which owns the instance)" : "", sock);
 		return EF_EXIT_SYSTEM;
 	}
 	return -ENOENT;
 }
 
 /* run_reload once the options are read: an exit code. */
-static int reload(const struct ef_cli *cli, const char *sock, const char *file,
-		  unsigned confirm_s)
+static int reload(const struct ef_cli *cli, const char *sock, const char *file, unsigned confirm_s)
 {
 	char def_sock[EF_SOCKET_PATH_MAX], why[512];
 	bool explicit_sock;
@@ -263,19 +264,22 @@ static int reload(const struct ef_cli *cli, const char *sock, const char *file,
 		return ret;
 
 	if (explicit_sock) {
-		ef_log_err("no edgefwd listens on %s: start it, or reload without --socket to load FILE directly",
-			   sock);
+		ef_log_err(
+			"no edgefwd listens on %s: start it, or reload without --socket to load FILE directly",
+			sock);
 		return EF_EXIT_SYSTEM;
 	}
 	if (owner) {
 		/* Loading behind the owner's back would be undone by it. */
-		ef_log_err("instance '%s' is managed by edgefwd (pid %d), but its control socket %s does not answer (edgefwd retries it; see its log): nothing was changed",
-			   cli->instance, owner_pid, sock);
+		ef_log_err(
+			"instance '%s' is managed by edgefwd (pid %d), but its control socket %s does not answer (edgefwd retries it; see its log): nothing was changed",
+			cli->instance, owner_pid, sock);
 		return EF_EXIT_SYSTEM;
 	}
 	if (!file) {
-		ef_log_err("no edgefwd listens on %s: give a rules FILE to reload instance %s directly",
-			   sock, cli->instance);
+		ef_log_err(
+			"no edgefwd listens on %s: give a rules FILE to reload instance %s directly",
+			sock, cli->instance);
 		return EF_EXIT_INPUT;
 	}
 	ef_cli_result_set("via", json_object_new_string("edgefw"));
@@ -299,8 +303,8 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const keys[] = { "instance", "via", "file", "rules",
-					    "version", "generation", "rollback_at", NULL };
+	static const char *const keys[] = { "instance", "via",        "file",        "rules",
+					    "version",  "generation", "rollback_at", NULL };
 	const char *sock = NULL, *file = NULL;
 	unsigned confirm_s = 0;
 	bool json = false, dry_run = false;
@@ -314,8 +318,9 @@ static int run_reload(const struct ef_cli *cli, int argc, char **argv)
 			break;
 		case 'c':
 			if (ef_parse_confirm_window(optarg, &confirm_s)) {
-				ef_log_err("--confirm %s: give a duration from 1s to 24h (30s, 2m, 1h; a bare number is seconds)",
-					   optarg);
+				ef_log_err(
+					"--confirm %s: give a duration from 1s to 24h (30s, 2m, 1h; a bare number is seconds)",
+					optarg);
 				return EF_EXIT_INPUT;
 			}
 			break;

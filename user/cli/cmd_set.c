@@ -39,8 +39,7 @@ struct set_target {
 	bool direct;
 };
 
-static int send_one(struct set_target *t, struct json_object *req,
-		    struct json_object **resp)
+static int send_one(struct set_target *t, struct json_object *req, struct json_object **resp)
 {
 	const char *cmd = json_object_get_string(json_object_object_get(req, "command"));
 	int ret;
@@ -54,8 +53,9 @@ static int send_one(struct set_target *t, struct json_object *req,
 	}
 	ret = efd_control_request(t->sock, req, SET_TIMEOUT_MS, resp);
 	if (ret)
-		ef_log_err("edgefwd on %s did not answer: %s. A request it already received may still be applied when it resumes (see 'edgefw set list'); nothing more was sent. --force changes the set directly",
-			   t->sock, strerror(-ret));
+		ef_log_err(
+			"edgefwd on %s did not answer: %s. A request it already received may still be applied when it resumes (see 'edgefw set list'); nothing more was sent. --force changes the set directly",
+			t->sock, strerror(-ret));
 	return ret;
 }
 
@@ -98,9 +98,8 @@ static int collect(const struct set_args *a, struct json_object *all)
 	return ret;
 }
 
-static struct json_object *make_req(const struct set_args *a,
-				     struct json_object *all, size_t from,
-				     size_t n)
+static struct json_object *make_req(const struct set_args *a, struct json_object *all, size_t from,
+				    size_t n)
 {
 	struct json_object *req = json_object_new_object(), *arr;
 	char cmd[16];
@@ -113,15 +112,15 @@ static struct json_object *make_req(const struct set_args *a,
 	if (strcmp(a->op, "flush")) {
 		arr = json_object_new_array();
 		for (size_t i = from; i < from + n; i++)
-			json_object_array_add(arr, json_object_get(json_object_array_get_idx(all, i)));
+			json_object_array_add(arr,
+					      json_object_get(json_object_array_get_idx(all, i)));
 		json_object_object_add(req, "entries", arr);
 	}
 	return req;
 }
 
 /* Sends the entries in batches; stops at the first batch that fails. */
-static int send_all(const struct set_args *a, struct set_target *t,
-		    struct json_object *all)
+static int send_all(const struct set_args *a, struct set_target *t, struct json_object *all)
 {
 	size_t total = json_object_array_length(all), from = 0;
 	int64_t done = 0;
@@ -142,13 +141,12 @@ static int send_all(const struct set_args *a, struct set_target *t,
 	ef_cli_result_set("entries", json_object_new_int64(done));
 	if (code == EF_EXIT_OK)
 		ef_cli_result_say("set '%s': %lld %s %s", a->name, (long long)done,
-		       done == 1 ? "entry" : "entries",
-		       !strcmp(a->op, "add") ? "added" : "removed");
+				  done == 1 ? "entry" : "entries",
+				  !strcmp(a->op, "add") ? "added" : "removed");
 	return code;
 }
 
-static int open_target(const struct ef_cli *cli, const struct set_args *a,
-		       struct set_target *t)
+static int open_target(const struct ef_cli *cli, const struct set_args *a, struct set_target *t)
 {
 	int pid = 0, owner = ef_cli_owner_socket(cli, t->sock, sizeof(t->sock), &pid);
 	int ret;
@@ -158,14 +156,16 @@ static int open_target(const struct ef_cli *cli, const struct set_args *a,
 	t->direct = !owner || !t->sock[0] || a->force;
 	ef_cli_result_set("via", json_object_new_string(t->direct ? "edgefw" : "edgefwd"));
 	if (owner && a->force)
-		ef_log_warn("instance '%s' is managed by edgefwd (pid %d): changing set '%s' directly (--force)",
-			    cli->instance, pid, a->name);
+		ef_log_warn(
+			"instance '%s' is managed by edgefwd (pid %d): changing set '%s' directly (--force)",
+			cli->instance, pid, a->name);
 	if (!t->direct)
 		return EF_EXIT_OK;
 	ret = ef_instance_open(cli->instance, EF_OPEN_SHARED | EF_OPEN_DYNSETS, &t->inst);
 	if (ret == -ENOENT) {
-		ef_log_err("no edgefw instance '%s' is loaded: attach one with rules that declare the set first",
-			   cli->instance);
+		ef_log_err(
+			"no edgefw instance '%s' is loaded: attach one with rules that declare the set first",
+			cli->instance);
 		return EF_EXIT_INPUT;
 	}
 	return ret ? EF_EXIT_SYSTEM : EF_EXIT_OK;
@@ -179,8 +179,9 @@ static int set_change(const struct ef_cli *cli, const struct set_args *a)
 	int code;
 
 	if (a->timeout && ef_parse_duration(a->timeout, &ns)) {
-		ef_log_err("--timeout '%s' is not a duration: write 30s, 10m, 1h, 7d, or 0 for never",
-			   a->timeout);
+		ef_log_err(
+			"--timeout '%s' is not a duration: write 30s, 10m, 1h, 7d, or 0 for never",
+			a->timeout);
 		json_object_put(all);
 		return EF_EXIT_INPUT;
 	}
@@ -189,8 +190,7 @@ static int set_change(const struct ef_cli *cli, const struct set_args *a)
 		return EF_EXIT_INPUT;
 	}
 	if (strcmp(a->op, "flush") && !json_object_array_length(all)) {
-		ef_log_err("set %s %s: no entries: give addresses or --file LIST",
-			   a->op, a->name);
+		ef_log_err("set %s %s: no entries: give addresses or --file LIST", a->op, a->name);
 		json_object_put(all);
 		return EF_EXIT_INPUT;
 	}
@@ -200,11 +200,10 @@ static int set_change(const struct ef_cli *cli, const struct set_args *a)
 			struct json_object *req = make_req(a, all, 0, 0), *resp = NULL;
 			int64_t done = 0;
 
-			code = send_one(&t, req, &resp) ? EF_EXIT_SYSTEM :
-							  resp_exit(resp, &done);
+			code = send_one(&t, req, &resp) ? EF_EXIT_SYSTEM : resp_exit(resp, &done);
 			if (code == EF_EXIT_OK)
-				ef_cli_result_say("set '%s' flushed: %lld entries removed",
-						  a->name, (long long)done);
+				ef_cli_result_say("set '%s' flushed: %lld entries removed", a->name,
+						  (long long)done);
 			ef_cli_result_set("entries", json_object_new_int64(done));
 			json_object_put(req);
 			json_object_put(resp);
@@ -260,8 +259,7 @@ static int parse_set_args(int argc, char **argv, struct set_args *a)
 
 static int run_set(const struct ef_cli *cli, int argc, char **argv)
 {
-	static const char *const keys[] = { "instance", "set", "operation", "via",
-					    "entries", NULL };
+	static const char *const keys[] = { "instance", "set", "operation", "via", "entries", NULL };
 	struct set_args a = { 0 };
 
 	if (parse_set_args(argc, argv, &a))
@@ -271,9 +269,8 @@ static int run_set(const struct ef_cli *cli, int argc, char **argv)
 			return ef_cli_usage(&ef_cmd_set);
 		return ef_cli_set_list(cli, a.name, a.json);
 	}
-	if ((strcmp(a.op, "add") && strcmp(a.op, "del") && strcmp(a.op, "flush")) ||
-	    !a.name || (a.timeout && strcmp(a.op, "add")) ||
-	    (!strcmp(a.op, "flush") && (a.n_addrs || a.file)))
+	if ((strcmp(a.op, "add") && strcmp(a.op, "del") && strcmp(a.op, "flush")) || !a.name ||
+	    (a.timeout && strcmp(a.op, "add")) || (!strcmp(a.op, "flush") && (a.n_addrs || a.file)))
 		return ef_cli_usage(&ef_cmd_set);
 	ef_cli_result_begin("set", a.json, keys);
 	ef_cli_result_set("instance", ef_json_str(cli->instance));
@@ -284,7 +281,8 @@ static int run_set(const struct ef_cli *cli, int argc, char **argv)
 
 const struct ef_command ef_cmd_set = {
 	.name = "set",
-	.usage = "add NAME [ADDR...] [--timeout D] [--file LIST] | del NAME [ADDR...] [--file LIST] | flush NAME | list [NAME] (each with [--json])",
+	.usage =
+		"add NAME [ADDR...] [--timeout D] [--file LIST] | del NAME [ADDR...] [--file LIST] | flush NAME | list [NAME] (each with [--json])",
 	.summary = "change or list a dynamic set's entries, without a reload",
 	.help = "  add NAME ADDR...  add addresses or prefixes (IPv4, IPv6); an entry\n"
 		"                    already there gets the new timeout\n"

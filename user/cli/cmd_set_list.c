@@ -29,8 +29,8 @@ static int print_entry(void *arg, const struct ef_prefix *p, uint64_t left)
 
 		json_object_object_add(e, "prefix", json_object_new_string(buf));
 		json_object_object_add(e, "expires_in_ms",
-				       left ? json_object_new_int64((int64_t)(left / 1000000)) :
-					      NULL);
+				       left ? json_object_new_int64((int64_t)(left / 1000000))
+					    : NULL);
 		json_object_array_add(o->arr, e);
 		return 0;
 	}
@@ -41,8 +41,7 @@ static int print_entry(void *arg, const struct ef_prefix *p, uint64_t left)
 	return 0;
 }
 
-static struct json_object *set_summary(struct ef_dynset *s, size_t live,
-				       size_t expired)
+static struct json_object *set_summary(struct ef_dynset *s, size_t live, size_t expired)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -95,13 +94,11 @@ static int list_all(struct ef_instance *inst, bool json)
 		return EF_EXIT_SYSTEM;
 	}
 	if (!json)
-		printf("%-24s %10s %8s %10s %8s\n", "SET", "ENTRIES", "EXPIRED",
-		       "SIZE", "TIMEOUT");
+		printf("%-24s %10s %8s %10s %8s\n", "SET", "ENTRIES", "EXPIRED", "SIZE", "TIMEOUT");
 	for (size_t i = 0; i < n; i++) {
 		struct ef_dynset s;
 
-		if (ef_dynset_open(inst, names[i], &s) ||
-		    ef_dynset_count(&s, &live, &expired)) {
+		if (ef_dynset_open(inst, names[i], &s) || ef_dynset_count(&s, &live, &expired)) {
 			code = EF_EXIT_SYSTEM;
 			continue;
 		}
@@ -109,8 +106,8 @@ static int list_all(struct ef_instance *inst, bool json)
 		if (json)
 			json_object_array_add(arr, set_summary(&s, live, expired));
 		else
-			printf("%-24s %10zu %8zu %10u %8s\n", names[i], live,
-			       expired, s.meta.size, s.meta.timeout_ns ? tmo : "none");
+			printf("%-24s %10zu %8zu %10u %8s\n", names[i], live, expired, s.meta.size,
+			       s.meta.timeout_ns ? tmo : "none");
 		ef_dynset_close(&s);
 	}
 	if (json)

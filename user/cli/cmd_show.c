@@ -40,18 +40,19 @@ static int read_copy(struct ef_instance *inst, struct ef_active_rules *a)
 		if (ret)
 			return EF_EXIT_SYSTEM;
 		if (!st.loaded) {
-			ef_log_err("instance '%s' has no ruleset in force yet: attach or reload one",
-				   inst->name);
+			ef_log_err(
+				"instance '%s' has no ruleset in force yet: attach or reload one",
+				inst->name);
 			return EF_EXIT_INPUT;
 		}
-		ret = ef_gen_rules_read(inst->name, st.gen, st.ruleset_hash,
-					&a->text, &a->len);
+		ret = ef_gen_rules_read(inst->name, st.gen, st.ruleset_hash, &a->text, &a->len);
 	}
 	if (ret) {
-		ef_log_err("cannot read the copy of the ruleset in force in instance '%s' (generation %u, hash %016llx) at %s/%s.gen%u.yaml: %s; reload the rules once with this edgefw to record it",
-			   inst->name, st.gen, (unsigned long long)st.ruleset_hash,
-			   EF_GEN_RULES_DIR, inst->name, st.gen,
-			   ret == -ESTALE ? "it is another ruleset's" : strerror(-ret));
+		ef_log_err(
+			"cannot read the copy of the ruleset in force in instance '%s' (generation %u, hash %016llx) at %s/%s.gen%u.yaml: %s; reload the rules once with this edgefw to record it",
+			inst->name, st.gen, (unsigned long long)st.ruleset_hash, EF_GEN_RULES_DIR,
+			inst->name, st.gen,
+			ret == -ESTALE ? "it is another ruleset's" : strerror(-ret));
 		return EF_EXIT_SYSTEM;
 	}
 	a->gen = st.gen;
@@ -66,8 +67,7 @@ static int read_copy(struct ef_instance *inst, struct ef_active_rules *a)
 	return 0;
 }
 
-int ef_cli_active_rules(const char *instance, struct ef_active_rules *a,
-			struct ef_ruleset *rs)
+int ef_cli_active_rules(const char *instance, struct ef_active_rules *a, struct ef_ruleset *rs)
 {
 	struct ef_instance inst;
 	struct ef_diag d = { 0 };
@@ -77,8 +77,9 @@ int ef_cli_active_rules(const char *instance, struct ef_active_rules *a,
 	memset(a, 0, sizeof(*a));
 	ret = ef_instance_open(instance, EF_OPEN_SHARED, &inst);
 	if (ret == -ENOENT) {
-		ef_log_err("no edgefw instance '%s' is loaded: attach one first (edgefw attach IFNAME --rules FILE)",
-			   instance);
+		ef_log_err(
+			"no edgefw instance '%s' is loaded: attach one first (edgefw attach IFNAME --rules FILE)",
+			instance);
 		return EF_EXIT_INPUT;
 	}
 	if (ret)
@@ -89,11 +90,11 @@ int ef_cli_active_rules(const char *instance, struct ef_active_rules *a,
 		return ret;
 	snprintf(name, sizeof(name), "@active(%s)", instance);
 	/* The copy holds no list file names: it cannot open anything. */
-	if (ef_ruleset_parse_flags(name, a->text, a->len, EF_PARSE_NO_LIST_FILES,
-				   rs, &d)) {
+	if (ef_ruleset_parse_flags(name, a->text, a->len, EF_PARSE_NO_LIST_FILES, rs, &d)) {
 		ef_diag_print(&d, stderr);
-		ef_log_err("the copy of the ruleset in force in '%s' does not parse with this edgefw (another version wrote it?)",
-			   instance);
+		ef_log_err(
+			"the copy of the ruleset in force in '%s' does not parse with this edgefw (another version wrote it?)",
+			instance);
 		ef_active_rules_free(a);
 		ret = EF_EXIT_SYSTEM;
 	}
@@ -127,17 +128,19 @@ static struct json_object *sets_json(const struct ef_ruleset *rs, bool full)
 	for (size_t i = 0; i < rs->n_sets; i++) {
 		const struct ef_set *s = &rs->sets[i];
 		size_t max = full ? s->n_entries : SHOW_PREVIEW, n = 0;
-		char (*first)[48] = calloc(max ? max : 1, sizeof(*first));
+		char(*first)[48] = calloc(max ? max : 1, sizeof(*first));
 		struct json_object *o = json_object_new_object(), *f;
 
 		if (first && !s->dynamic)
 			n = ef_canon_set_first(rs, i, max, first);
 		json_object_object_add(o, "name", json_object_new_string(s->name));
-		json_object_object_add(o, "type", json_object_new_string(
-			s->dynamic ? "dynamic" : s->kind == EF_SET_ADDR ? "address" : "port"));
+		json_object_object_add(o, "type",
+				       json_object_new_string(s->dynamic               ? "dynamic"
+							      : s->kind == EF_SET_ADDR ? "address"
+										       : "port"));
 		/* A dynamic set's entries live outside the ruleset (set list). */
-		json_object_object_add(o, "entries", s->dynamic ? NULL :
-				       json_object_new_uint64(s->n_entries));
+		json_object_object_add(o, "entries",
+				       s->dynamic ? NULL : json_object_new_uint64(s->n_entries));
 		f = json_object_new_array();
 		for (size_t k = 0; k < n; k++)
 			json_object_array_add(f, json_object_new_string(first[k]));

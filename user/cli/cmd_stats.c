@@ -26,9 +26,8 @@
 /* Longest --watch interval: a day is already more than anyone watches. */
 #define WATCH_MAX_SECONDS 86400.0
 
-static json_object *counter_json(const char *key, const char *name,
-				 const char *action, uint64_t packets,
-				 uint64_t bytes)
+static json_object *counter_json(const char *key, const char *name, const char *action,
+				 uint64_t packets, uint64_t bytes)
 {
 	json_object *o = json_object_new_object();
 
@@ -74,13 +73,13 @@ static void print_json(const char *instance, const struct ef_stats *st)
 	for (size_t i = 0; i < st->n_rules; i++) {
 		const struct ef_rule_stat *r = &st->rules[i];
 
-		json_object *o = counter_json("name", r->name,
-					      ef_action_name(r->action),
+		json_object *o = counter_json("name", r->name, ef_action_name(r->action),
 					      r->packets, r->bytes);
 
-		json_object_object_add(o, "over_limit",
-				       ef_stats_pair_json(json_object_new_uint64(r->over_limit.packets),
-						 json_object_new_uint64(r->over_limit.bytes)));
+		json_object_object_add(
+			o, "over_limit",
+			ef_stats_pair_json(json_object_new_uint64(r->over_limit.packets),
+					   json_object_new_uint64(r->over_limit.bytes)));
 		json_object_array_add(rules, o);
 	}
 	json_object_object_add(root, "rules", rules);
@@ -89,13 +88,13 @@ static void print_json(const char *instance, const struct ef_stats *st)
 		json_object_array_add(defaults,
 				      counter_json("hook", ef_hook_name(h),
 						   ef_action_name(st->default_action[h]),
-						   st->defaults[h].packets,
-						   st->defaults[h].bytes));
+						   st->defaults[h].packets, st->defaults[h].bytes));
 	json_object_object_add(root, "defaults", defaults);
 	for (unsigned r = 0; r < EDGEFW_REASON_COUNT; r++)
-		json_object_object_add(reasons, ef_reason_name(r),
-				       ef_stats_pair_json(json_object_new_uint64(st->reasons[r].packets),
-						 json_object_new_uint64(st->reasons[r].bytes)));
+		json_object_object_add(
+			reasons, ef_reason_name(r),
+			ef_stats_pair_json(json_object_new_uint64(st->reasons[r].packets),
+					   json_object_new_uint64(st->reasons[r].bytes)));
 	json_object_object_add(root, "reasons", reasons);
 	for (size_t i = 0; i < st->n_ifaces; i++) {
 		const struct ef_iface_stat *f = &st->ifaces[i];
@@ -104,9 +103,10 @@ static void print_json(const char *instance, const struct ef_stats *st)
 		json_object_object_add(o, "interface", ef_json_str(f->ifname));
 		json_object_object_add(o, "hook", json_object_new_string(ef_hook_name(f->hook)));
 		for (unsigned a = 0; a < EDGEFW_ACT_COUNT; a++)
-			json_object_object_add(o, ef_stats_decision_key[a],
-					       ef_stats_pair_json(json_object_new_uint64(f->act[a].packets),
-							 json_object_new_uint64(f->act[a].bytes)));
+			json_object_object_add(
+				o, ef_stats_decision_key[a],
+				ef_stats_pair_json(json_object_new_uint64(f->act[a].packets),
+						   json_object_new_uint64(f->act[a].bytes)));
 		json_object_array_add(ifaces, o);
 	}
 	json_object_object_add(root, "interfaces", ifaces);
@@ -123,16 +123,14 @@ static void print_table(const char *instance, const struct ef_stats *st)
 	for (size_t i = 0; i < st->n_rules; i++) {
 		const struct ef_rule_stat *r = &st->rules[i];
 
-		printf("%-32s %-8s %14llu %16llu\n", r->name,
-		       ef_action_name(r->action), (unsigned long long)r->packets,
-		       (unsigned long long)r->bytes);
+		printf("%-32s %-8s %14llu %16llu\n", r->name, ef_action_name(r->action),
+		       (unsigned long long)r->packets, (unsigned long long)r->bytes);
 	}
 	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
 		char label[48];
 
 		snprintf(label, sizeof(label), "(default %s)", ef_hook_name(h));
-		printf("%-32s %-8s %14llu %16llu\n", label,
-		       ef_action_name(st->default_action[h]),
+		printf("%-32s %-8s %14llu %16llu\n", label, ef_action_name(st->default_action[h]),
 		       (unsigned long long)st->defaults[h].packets,
 		       (unsigned long long)st->defaults[h].bytes);
 	}
@@ -142,20 +140,19 @@ static void print_table(const char *instance, const struct ef_stats *st)
 
 		printf("%-16s %-10s", f->ifname, ef_hook_name(f->hook));
 		for (unsigned a = 0; a < EDGEFW_ACT_COUNT; a++)
-			printf(" %14llu %16llu",
-			       (unsigned long long)f->act[a].packets,
+			printf(" %14llu %16llu", (unsigned long long)f->act[a].packets,
 			       (unsigned long long)f->act[a].bytes);
 		printf("\n");
 	}
 	if (st->n_sets)
-		printf("\n%-24s %10s %8s %10s %12s %10s %8s\n", "DYNAMIC SET",
-		       "ENTRIES", "EXPIRED", "SIZE", "MATCHES", "BANS", "BAN-FAIL");
+		printf("\n%-24s %10s %8s %10s %12s %10s %8s\n", "DYNAMIC SET", "ENTRIES", "EXPIRED",
+		       "SIZE", "MATCHES", "BANS", "BAN-FAIL");
 	for (size_t i = 0; i < st->n_sets; i++) {
 		const struct ef_dynset_stat *s = &st->sets[i];
 
 		printf("%-24s %10llu %8llu %10u %12llu %10llu %8llu\n", s->name,
-		       (unsigned long long)s->entries, (unsigned long long)s->expired,
-		       s->size, (unsigned long long)s->counters[EDGEFW_DSTAT_MATCH],
+		       (unsigned long long)s->entries, (unsigned long long)s->expired, s->size,
+		       (unsigned long long)s->counters[EDGEFW_DSTAT_MATCH],
 		       (unsigned long long)s->counters[EDGEFW_DSTAT_BAN],
 		       (unsigned long long)s->counters[EDGEFW_DSTAT_BAN_FAIL]);
 	}
@@ -168,16 +165,16 @@ static void print_table(const char *instance, const struct ef_stats *st)
 
 /* Reads the counters once; the instance is not kept open between reads so
  * a watch never holds off attach, reload or detach. Returns an exit code. */
-static int read_once(const struct ef_cli *cli, struct ef_stats *st,
-		     struct ef_ct_snap *ct)
+static int read_once(const struct ef_cli *cli, struct ef_stats *st, struct ef_ct_snap *ct)
 {
 	struct ef_instance inst;
 	int ret;
 
 	ret = ef_instance_open(cli->instance, EF_OPEN_SHARED, &inst);
 	if (ret == -ENOENT) {
-		ef_log_err("no edgefw instance '%s' is loaded: attach one first (edgefw attach IFNAME --rules FILE)",
-			   cli->instance);
+		ef_log_err(
+			"no edgefw instance '%s' is loaded: attach one first (edgefw attach IFNAME --rules FILE)",
+			cli->instance);
 		return EF_EXIT_INPUT;
 	}
 	if (ret)
@@ -212,8 +209,7 @@ static void sleep_until(const struct timespec *deadline)
 
 /* Prints rates every `seconds` until a signal or `count` refreshes (0: no
  * limit). Returns an exit code. */
-static int watch(const struct ef_cli *cli, double seconds, long count,
-		 bool json)
+static int watch(const struct ef_cli *cli, double seconds, long count, bool json)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 	struct ef_stats prev = { 0 }, cur = { 0 };
@@ -256,7 +252,7 @@ static int watch(const struct ef_cli *cli, double seconds, long count,
 			if (prev.rules[i].slot < EDGEFW_MAX_RULES)
 				by_slot[prev.rules[i].slot] = i + 1;
 		ef_stats_print_rates(cli->instance, &prev, &cur, by_slot, &ct_prev, &ct_cur,
-			    ts_seconds(&t_cur) - ts_seconds(&t_prev), json);
+				     ts_seconds(&t_cur) - ts_seconds(&t_prev), json);
 		ct_prev = ct_cur;
 		ef_stats_free(&prev);
 		prev = cur;
@@ -276,10 +272,10 @@ static int parse_seconds(const char *s, double *out)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v <= 0 ||
-	    v > WATCH_MAX_SECONDS) {
-		ef_log_err("--watch takes a number of seconds above 0 and at most %.0f, not '%s' (e.g. --watch 1 or --watch 0.5)",
-			   WATCH_MAX_SECONDS, s);
+	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > WATCH_MAX_SECONDS) {
+		ef_log_err(
+			"--watch takes a number of seconds above 0 and at most %.0f, not '%s' (e.g. --watch 1 or --watch 0.5)",
+			WATCH_MAX_SECONDS, s);
 		return -EINVAL;
 	}
 	*out = v;

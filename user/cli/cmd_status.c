@@ -78,8 +78,7 @@ static int status_read(struct ef_instance *inst, struct status *st)
 
 static const char *att_mode(const struct status_att *a)
 {
-	return a->key.hook == EDGEFW_HOOK_XDP ? ef_xdp_mode_name(a->val.mode) :
-						"tc";
+	return a->key.hook == EDGEFW_HOOK_XDP ? ef_xdp_mode_name(a->val.mode) : "tc";
 }
 
 /* A change made with reload --confirm, without a daemon, awaiting
@@ -121,15 +120,12 @@ static struct json_object *attachments_json(const struct status *st)
 
 		memcpy(name, a->val.ifname, sizeof(a->val.ifname));
 		json_object_object_add(o, "interface", ef_json_str(name));
-		json_object_object_add(o, "ifindex",
-				       json_object_new_int64(a->key.ifindex));
+		json_object_object_add(o, "ifindex", json_object_new_int64(a->key.ifindex));
 		json_object_object_add(o, "hook",
 				       json_object_new_string(ef_hook_name(a->key.hook)));
 		json_object_object_add(o, "mode", json_object_new_string(att_mode(a)));
-		json_object_object_add(o, "prog_id",
-				       json_object_new_int64(a->val.prog_id));
-		json_object_object_add(o, "attached",
-				       json_object_new_boolean(a->attached));
+		json_object_object_add(o, "prog_id", json_object_new_int64(a->val.prog_id));
+		json_object_object_add(o, "attached", json_object_new_boolean(a->attached));
 		json_object_array_add(atts, o);
 	}
 	return atts;
@@ -161,8 +157,7 @@ static json_object *structures_json(const struct status *st)
 	json_object_object_add(o, "cells", usage_json(rs->cells, rs->cells_cap));
 	json_object_object_add(o, "classes", usage_json(rs->classes, rs->classes_cap));
 	json_object_object_add(o, "tree_nodes", usage_json(rs->tnodes, rs->tnodes_cap));
-	json_object_object_add(o, "tree_leaf_entries",
-			       usage_json(rs->tleaves, rs->tleaves_cap));
+	json_object_object_add(o, "tree_leaf_entries", usage_json(rs->tleaves, rs->tleaves_cap));
 	return o;
 }
 
@@ -179,16 +174,12 @@ static void print_json(const char *instance, const struct status *st,
 	json_object_object_add(root, "instance", json_object_new_string(instance));
 	json_object_object_add(root, "exists", json_object_new_boolean(st != NULL));
 	json_object_object_add(root, "loaded", json_object_new_boolean(loaded));
-	json_object_object_add(root, "generation",
-			       st ? json_object_new_int64(st->rs.gen) : NULL);
-	json_object_object_add(root, "ruleset_hash",
-			       loaded ? json_object_new_string(hash) : NULL);
+	json_object_object_add(root, "generation", st ? json_object_new_int64(st->rs.gen) : NULL);
+	json_object_object_add(root, "ruleset_hash", loaded ? json_object_new_string(hash) : NULL);
 	json_object_object_add(root, "loaded_at",
 			       loaded ? ef_json_time((time_t)st->rs.loaded_at, -1) : NULL);
-	json_object_object_add(root, "version",
-			       json_object_new_uint64(st ? st->rs.version : 0));
-	json_object_object_add(root, "rules",
-			       json_object_new_uint64(st ? st->rs.n_rules : 0));
+	json_object_object_add(root, "version", json_object_new_uint64(st ? st->rs.version : 0));
+	json_object_object_add(root, "rules", json_object_new_uint64(st ? st->rs.n_rules : 0));
 	json_object_object_add(root, "structures", structures_json(st));
 	json_object_object_add(root, "memory",
 			       st ? ef_status_memory_json(&st->mem, &st->rs) : NULL);
@@ -229,8 +220,8 @@ static void print_table(const char *instance, const struct status *st,
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	printf("instance   %s\n", instance);
 	if (owner->pid)
-		printf("managed by edgefwd pid %d, config %s, control socket %s\n",
-		       (int)owner->pid, owner->config, owner->socket);
+		printf("managed by edgefwd pid %d, config %s, control socket %s\n", (int)owner->pid,
+		       owner->config, owner->socket);
 	if (owner->pid) {
 		json_object *src = ef_cli_daemon_source(owner);
 
@@ -238,28 +229,23 @@ static void print_table(const char *instance, const struct status *st,
 		json_object_put(src);
 	}
 	printf("ruleset    %016llx, version %llu, loaded %s\n",
-	       (unsigned long long)st->rs.ruleset_hash,
-	       (unsigned long long)st->rs.version, when);
-	printf("generation %u%s\n", st->rs.gen,
-	       st->rs.loaded ? "" : " (no ruleset loaded)");
-	printf("rules      %u: %u in the chain, %u in decision trees\n",
-	       st->rs.n_rules, st->rs.n_chain_rules,
-	       st->rs.n_rules - st->rs.n_chain_rules);
+	       (unsigned long long)st->rs.ruleset_hash, (unsigned long long)st->rs.version, when);
+	printf("generation %u%s\n", st->rs.gen, st->rs.loaded ? "" : " (no ruleset loaded)");
+	printf("rules      %u: %u in the chain, %u in decision trees\n", st->rs.n_rules,
+	       st->rs.n_chain_rules, st->rs.n_rules - st->rs.n_chain_rules);
 	printf("capacity   per generation, used of created: cells %u of %u, classes %u of %u, tree nodes %u of %u, tree leaf entries %u of %u\n",
-	       st->rs.cells, st->rs.cells_cap, st->rs.classes, st->rs.classes_cap,
-	       st->rs.tnodes, st->rs.tnodes_cap, st->rs.tleaves, st->rs.tleaves_cap);
+	       st->rs.cells, st->rs.cells_cap, st->rs.classes, st->rs.classes_cap, st->rs.tnodes,
+	       st->rs.tnodes_cap, st->rs.tleaves, st->rs.tleaves_cap);
 	ef_status_memory_print(stdout, &st->mem, &st->rs);
 	print_pending(instance);
 	printf("\n");
-	printf("%-16s %-11s %-8s %8s  %s\n", "INTERFACE", "HOOK", "MODE",
-	       "PROG", "STATE");
+	printf("%-16s %-11s %-8s %8s  %s\n", "INTERFACE", "HOOK", "MODE", "PROG", "STATE");
 	for (size_t i = 0; i < st->n_att; i++) {
 		const struct status_att *a = &st->att[i];
 
-		printf("%-16s %-11s %-8s %8u  %s\n", a->val.ifname,
-		       ef_hook_name(a->key.hook), att_mode(a), a->val.prog_id,
-		       a->attached ? "attached" :
-				     "missing (edgefw detach, then attach again)");
+		printf("%-16s %-11s %-8s %8u  %s\n", a->val.ifname, ef_hook_name(a->key.hook),
+		       att_mode(a), a->val.prog_id,
+		       a->attached ? "attached" : "missing (edgefw detach, then attach again)");
 	}
 }
 
@@ -293,16 +279,16 @@ static int run_status(const struct ef_cli *cli, int argc, char **argv)
 		return EF_EXIT_OK;
 	}
 	if (ret == -ENOENT) {
-		ef_log_err("no edgefw instance '%s' is loaded: attach one first (edgefw attach IFNAME --rules FILE)",
-			   cli->instance);
+		ef_log_err(
+			"no edgefw instance '%s' is loaded: attach one first (edgefw attach IFNAME --rules FILE)",
+			cli->instance);
 		return EF_EXIT_INPUT;
 	}
 	if (ret)
 		return EF_EXIT_SYSTEM;
 	st = calloc(1, sizeof(*st));
 	if (!st) {
-		ef_log_err("out of memory reading the status of instance '%s'",
-			   inst.name);
+		ef_log_err("out of memory reading the status of instance '%s'", inst.name);
 		code = EF_EXIT_SYSTEM;
 		goto out;
 	}

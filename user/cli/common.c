@@ -16,8 +16,7 @@
 
 int ef_cli_help(const struct ef_command *cmd)
 {
-	printf("usage: edgefw %s %s\n\n%s\n", cmd->name, cmd->usage,
-	       cmd->summary);
+	printf("usage: edgefw %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
 	if (cmd->help && cmd->help[0])
 		printf("\n%s", cmd->help);
 	return EF_EXIT_OK;
@@ -57,8 +56,7 @@ int ef_cli_load_rules(const char *path, struct ef_ruleset *rs)
 	return ef_cli_load_rules_flags(path, 0, rs);
 }
 
-int ef_cli_load_rules_flags(const char *path, unsigned flags,
-			    struct ef_ruleset *rs)
+int ef_cli_load_rules_flags(const char *path, unsigned flags, struct ef_ruleset *rs)
 {
 	const struct ef_parse_opts o = { .flags = flags };
 	struct ef_diag d = {};
@@ -74,8 +72,7 @@ int ef_cli_load_rules_flags(const char *path, unsigned flags,
 	return ret;
 }
 
-int ef_cli_compile_rules(const struct ef_ruleset *rs,
-			 const char *const *ifnames, size_t n_ifnames,
+int ef_cli_compile_rules(const struct ef_ruleset *rs, const char *const *ifnames, size_t n_ifnames,
 			 struct ef_compiled *c)
 {
 	struct ef_diag d = {};
@@ -88,8 +85,7 @@ int ef_cli_compile_rules(const struct ef_ruleset *rs,
 	return ret;
 }
 
-int ef_cli_compile(const char *path, struct ef_ruleset *rs,
-		   struct ef_compiled *c)
+int ef_cli_compile(const char *path, struct ef_ruleset *rs, struct ef_compiled *c)
 {
 	int ret = ef_cli_load_rules(path, rs);
 
@@ -101,8 +97,8 @@ int ef_cli_compile(const char *path, struct ef_ruleset *rs,
 	return ret;
 }
 
-int ef_cli_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
-		 const char *extra_ifname, struct ef_apply_summary *sum)
+int ef_cli_apply(struct ef_instance *inst, const struct ef_ruleset *rs, const char *extra_ifname,
+		 struct ef_apply_summary *sum)
 {
 	const char **ifnames = NULL;
 	struct ef_compiled c;
@@ -112,8 +108,8 @@ int ef_cli_apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	/* `interfaces` patterns resolve against where the instance is. */
 	ret = ef_instance_ifnames(inst, extra_ifname, &ifnames, &n_ifnames);
 	if (ret) {
-		ef_log_err("cannot list the interfaces of instance '%s': %s",
-			   inst->name, strerror(-ret));
+		ef_log_err("cannot list the interfaces of instance '%s': %s", inst->name,
+			   strerror(-ret));
 		return EF_EXIT_SYSTEM;
 	}
 	if (ef_cli_compile_rules(rs, ifnames, n_ifnames, &c)) {

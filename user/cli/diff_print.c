@@ -12,8 +12,7 @@
 
 static const char *const kind_word[] = { "added", "removed", "changed", "moved" };
 
-static void entry_text(const struct ef_set_delta *sd, bool added, size_t i,
-		       char *buf, size_t len)
+static void entry_text(const struct ef_set_delta *sd, bool added, size_t i, char *buf, size_t len)
 {
 	const struct ef_prefix *p = added ? sd->pfx_added : sd->pfx_removed;
 	const struct ef_port_range *r = added ? sd->port_added : sd->port_removed;
@@ -26,11 +25,9 @@ static void entry_text(const struct ef_set_delta *sd, bool added, size_t i,
 		snprintf(buf, len, "%u-%u", r[i].lo, r[i].hi);
 }
 
-static const char *rule_name(const struct ef_diff_view *v,
-			     const struct ef_rule_change *c)
+static const char *rule_name(const struct ef_diff_view *v, const struct ef_rule_change *c)
 {
-	return c->new_idx >= 0 ? v->new_rs->rules[c->new_idx].name :
-				 v->old->rules[c->old_idx].name;
+	return c->new_idx >= 0 ? v->new_rs->rules[c->new_idx].name : v->old->rules[c->old_idx].name;
 }
 
 static void text_rules(const struct ef_diff_view *v)
@@ -40,8 +37,8 @@ static void text_rules(const struct ef_diff_view *v)
 	size_t shown = 0;
 
 	printf("rules: %zu -> %zu: %zu added, %zu removed, %zu changed, %zu moved\n",
-	       v->old->n_rules, v->new_rs->n_rules, d->n_added, d->n_removed,
-	       d->n_changed, d->n_moved);
+	       v->old->n_rules, v->new_rs->n_rules, d->n_added, d->n_removed, d->n_changed,
+	       d->n_moved);
 	for (size_t i = 0; i < d->n_rules && shown < v->max_lines; i++, shown++) {
 		const struct ef_rule_change *c = &d->rules[i];
 
@@ -77,8 +74,8 @@ static void text_sets(const struct ef_diff_view *v)
 			printf("dynamic: timeout or size changed (entries kept, copied into the new size)\n");
 			continue;
 		}
-		printf("%zu -> %zu entries, %zu added, %zu removed", sd->n_old,
-		       sd->n_new, sd->added, sd->removed);
+		printf("%zu -> %zu entries, %zu added, %zu removed", sd->n_old, sd->n_new,
+		       sd->added, sd->removed);
 		for (size_t k = 0; k < sd->added && k < EF_DIFF_SET_FIRST; k++) {
 			entry_text(sd, true, k, e, sizeof(e));
 			printf("%s+%s", k ? ", " : ": ", e);
@@ -108,13 +105,12 @@ static void text_tables(const struct ef_diff_view *v)
 	const struct ef_diff_tables *a = &v->t_old, *b = &v->t_new;
 
 	printf("counters: %zu rules keep their counters, %zu start from zero, %zu go away; %zu limits restart their buckets\n",
-	       v->d->counters_kept, v->d->counters_new, v->d->counters_gone,
-	       v->d->limits_reset);
+	       v->d->counters_kept, v->d->counters_new, v->d->counters_gone, v->d->limits_reset);
 	printf("tables: ");
 	text_memory(a, b);
 	printf("; cells %zu -> %zu; classes %zu -> %zu; chain rules %zu -> %zu; tree rules %zu -> %zu; tree nodes %zu -> %zu%s\n",
-	       a->cells, b->cells, a->classes, b->classes, a->chain_rules,
-	       b->chain_rules, a->tree_rules, b->tree_rules, a->tnodes, b->tnodes,
+	       a->cells, b->cells, a->classes, b->classes, a->chain_rules, b->chain_rules,
+	       a->tree_rules, b->tree_rules, a->tnodes, b->tnodes,
 	       a->from_instance ? " (in force: as the instance records them)" : "");
 }
 
@@ -183,16 +179,17 @@ static struct json_object *rules_json(const struct ef_diff_view *v)
 		struct json_object *r = json_object_new_object();
 
 		json_object_object_add(r, "name", ef_json_str(rule_name(v, c)));
-		json_object_object_add(r, "old_position", c->old_idx < 0 ? NULL :
-				       json_object_new_int(c->old_idx + 1));
-		json_object_object_add(r, "new_position", c->new_idx < 0 ? NULL :
-				       json_object_new_int(c->new_idx + 1));
+		json_object_object_add(r, "old_position",
+				       c->old_idx < 0 ? NULL : json_object_new_int(c->old_idx + 1));
+		json_object_object_add(r, "new_position",
+				       c->new_idx < 0 ? NULL : json_object_new_int(c->new_idx + 1));
 		if (c->kind == EF_RC_CHANGED) {
 			struct json_object *f = json_object_new_array();
 			char buf[sizeof(c->fields)], *save = NULL;
 
 			snprintf(buf, sizeof(buf), "%s", c->fields);
-			for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+			for (char *t = strtok_r(buf, ", ", &save); t;
+			     t = strtok_r(NULL, ", ", &save))
 				json_object_array_add(f, json_object_new_string(t));
 			json_object_object_add(r, "fields", f);
 			json_object_object_add(r, "moved", json_object_new_boolean(c->moved));
@@ -224,8 +221,9 @@ static struct json_object *sets_json(const struct ef_diff_view *v)
 	for (size_t i = 0; i < v->d->n_sets; i++) {
 		const struct ef_set_delta *sd = &v->d->sets[i];
 		struct json_object *o = json_object_new_object();
-		const char *status = sd->old_idx < 0 ? "added" :
-				     sd->new_idx < 0 ? "removed" : "changed";
+		const char *status = sd->old_idx < 0   ? "added"
+				     : sd->new_idx < 0 ? "removed"
+						       : "changed";
 
 		json_object_object_add(o, "name", json_object_new_string(sd->name));
 		json_object_object_add(o, "status", json_object_new_string(status));
@@ -245,15 +243,15 @@ static struct json_object *tables_json(const struct ef_diff_tables *t)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "memory_bytes", t->from_instance ? NULL :
-			       json_object_new_uint64(t->memory));
+	json_object_object_add(o, "memory_bytes",
+			       t->from_instance ? NULL : json_object_new_uint64(t->memory));
 	json_object_object_add(o, "cells", json_object_new_uint64(t->cells));
 	json_object_object_add(o, "classes", json_object_new_uint64(t->classes));
 	json_object_object_add(o, "chain_rules", json_object_new_uint64(t->chain_rules));
 	json_object_object_add(o, "tree_rules", json_object_new_uint64(t->tree_rules));
 	json_object_object_add(o, "tree_nodes", json_object_new_uint64(t->tnodes));
-	json_object_object_add(o, "source", json_object_new_string(t->from_instance ?
-							       "instance" : "compiled"));
+	json_object_object_add(o, "source",
+			       json_object_new_string(t->from_instance ? "instance" : "compiled"));
 	return o;
 }
 
@@ -280,9 +278,11 @@ static struct json_object *packet_json(const struct ef_packet *p, const char *if
 	q.ifname = ifname[0] ? ifname : NULL;
 	ef_flow_format(&q, text, sizeof(text));
 	json_object_object_add(o, "text", json_object_new_string(text));
-	json_object_object_add(o, "family", json_object_new_string(af == AF_INET ? "ipv4" : "ipv6"));
-	json_object_object_add(o, "protocol", proto ? json_object_new_string(proto) :
-				 json_object_new_int(p->l4proto));
+	json_object_object_add(o, "family",
+			       json_object_new_string(af == AF_INET ? "ipv4" : "ipv6"));
+	json_object_object_add(o, "protocol",
+			       proto ? json_object_new_string(proto)
+				     : json_object_new_int(p->l4proto));
 	inet_ntop(af, p->saddr, a, sizeof(a));
 	json_object_object_add(o, "src", json_object_new_string(a));
 	inet_ntop(af, p->daddr, a, sizeof(a));
@@ -303,11 +303,11 @@ static struct json_object *verdicts_json(const struct ef_diff *d)
 	json_object_object_add(o, "probes", json_object_new_uint64(d->probes));
 	json_object_object_add(o, "regions", json_object_new_uint64(d->regions));
 	json_object_object_add(o, "regions_probed", json_object_new_uint64(d->regions_probed));
-	json_object_object_add(o, "complete", json_object_new_boolean(!d->budget_hit &&
-								      !d->groups_dropped &&
-								      !d->partners_cut &&
-								      !d->entries_cut));
-	json_object_object_add(o, "moved_rules_partners_cut", json_object_new_uint64(d->partners_cut));
+	json_object_object_add(o, "complete",
+			       json_object_new_boolean(!d->budget_hit && !d->groups_dropped &&
+						       !d->partners_cut && !d->entries_cut));
+	json_object_object_add(o, "moved_rules_partners_cut",
+			       json_object_new_uint64(d->partners_cut));
 	json_object_object_add(o, "fields_entries_cut", json_object_new_uint64(d->entries_cut));
 	for (size_t i = 0; i < d->n_groups; i++) {
 		const struct ef_verdict_group *g = &d->groups[i];

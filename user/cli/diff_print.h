@@ -19,7 +19,7 @@ struct ef_diff_tables {
 struct ef_diff_view {
 	const char *command; /* "diff" or "reload" */
 	char old_label[512], new_label[512];
-	size_t max_lines;    /* of each list, in text */
+	size_t max_lines; /* of each list, in text */
 	const struct ef_ruleset *old, *new_rs;
 	struct ef_diff_tables t_old, t_new;
 	const struct ef_diff *d;

@@ -15,22 +15,10 @@
 #include "version.h"
 
 static const struct ef_command *const commands[] = {
-	&ef_cmd_check,
-	&ef_cmd_explain,
-	&ef_cmd_compile,
-	&ef_cmd_attach,
-	&ef_cmd_detach,
-	&ef_cmd_reload,
-	&ef_cmd_confirm,
-	&ef_cmd_status,
-	&ef_cmd_show,
-	&ef_cmd_diff,
-	&ef_cmd_publish,
-	&ef_cmd_fleet,
-	&ef_cmd_stats,
-	&ef_cmd_conntrack,
-	&ef_cmd_set,
-	NULL,
+	&ef_cmd_check,  &ef_cmd_explain,   &ef_cmd_compile, &ef_cmd_attach,
+	&ef_cmd_detach, &ef_cmd_reload,    &ef_cmd_confirm, &ef_cmd_status,
+	&ef_cmd_show,   &ef_cmd_diff,      &ef_cmd_publish, &ef_cmd_fleet,
+	&ef_cmd_stats,  &ef_cmd_conntrack, &ef_cmd_set,     NULL,
 };
 
 /* Commands that use the pinned maps, BPF or netlink: without root (or
@@ -79,8 +67,8 @@ static void scan_args(int argc, char **argv, bool *help, bool *json)
 	}
 }
 
-static int run_command(const struct ef_cli *cli, const struct ef_command *cmd,
-		       int argc, char **argv)
+static int run_command(const struct ef_cli *cli, const struct ef_command *cmd, int argc,
+		       char **argv)
 {
 	bool help, json;
 	int code;
@@ -91,8 +79,10 @@ static int run_command(const struct ef_cli *cli, const struct ef_command *cmd,
 	ef_json_capture(json);
 	if (needs_root_and_lacks_it(cmd->name)) {
 		ef_log_err("edgefw %s must be run as root (it uses BPF maps and programs%s)",
-			   cmd->name, strcmp(cmd->name, "status") && strcmp(cmd->name, "stats") ?
-			   " and changes interfaces" : "");
+			   cmd->name,
+			   strcmp(cmd->name, "status") && strcmp(cmd->name, "stats")
+				   ? " and changes interfaces"
+				   : "");
 		code = EF_EXIT_SYSTEM;
 	} else {
 		code = cmd->run(cli, argc, argv);
@@ -105,15 +95,13 @@ static int run_command(const struct ef_cli *cli, const struct ef_command *cmd,
 
 static void print_help(FILE *out)
 {
-	fprintf(out,
-		"usage: edgefw [--instance NAME] COMMAND [ARGS]\n"
-		"\n"
-		"XDP/tc packet filter for edge hosts.\n"
-		"\n"
-		"commands:\n");
+	fprintf(out, "usage: edgefw [--instance NAME] COMMAND [ARGS]\n"
+		     "\n"
+		     "XDP/tc packet filter for edge hosts.\n"
+		     "\n"
+		     "commands:\n");
 	for (size_t i = 0; commands[i]; i++)
-		fprintf(out, "  %-8s %s\n", commands[i]->name,
-			commands[i]->summary);
+		fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(out,
 		"  help     show help for a command: edgefw help COMMAND\n"
 		"\n"

@@ -14,34 +14,34 @@
  * smallest Ethernet frame. */
 #define EXPLAIN_PKT_LEN 64
 
-static int live_member(void *arg, const char *set, uint8_t family,
-		       const uint8_t addr[16], struct ef_dyn_answer *out)
+static int live_member(void *arg, const char *set, uint8_t family, const uint8_t addr[16],
+		       struct ef_dyn_answer *out)
 {
 	return ef_dynset_query(arg, set, family, addr, &out->holds, out->detail,
 			       sizeof(out->detail));
 }
 
-static int live_limit(void *arg, const struct ef_rule *r,
-		      const struct ef_packet *pkt, struct ef_dyn_answer *out)
+static int live_limit(void *arg, const struct ef_rule *r, const struct ef_packet *pkt,
+		      struct ef_dyn_answer *out)
 {
-	int ret = ef_limit_query(arg, r, pkt, EXPLAIN_PKT_LEN, &out->holds,
-				 out->detail, sizeof(out->detail));
+	int ret = ef_limit_query(arg, r, pkt, EXPLAIN_PKT_LEN, &out->holds, out->detail,
+				 sizeof(out->detail));
 	size_t n = strlen(out->detail);
 
 	if (!ret && r->limit.bytes && n < sizeof(out->detail))
-		snprintf(out->detail + n, sizeof(out->detail) - n,
-			 "; a packet of %d bytes", EXPLAIN_PKT_LEN);
+		snprintf(out->detail + n, sizeof(out->detail) - n, "; a packet of %d bytes",
+			 EXPLAIN_PKT_LEN);
 	return ret;
 }
 
-int ef_explain_live_open(const char *instance, struct ef_instance *inst,
-			 struct ef_explain_dyn *dyn)
+int ef_explain_live_open(const char *instance, struct ef_instance *inst, struct ef_explain_dyn *dyn)
 {
 	int ret = ef_instance_open(instance, EF_OPEN_SHARED, inst);
 
 	if (ret) {
-		ef_log_err("--live: cannot read instance '%s' (see above): drop --live to explain with the dynamic state assumed",
-			   instance);
+		ef_log_err(
+			"--live: cannot read instance '%s' (see above): drop --live to explain with the dynamic state assumed",
+			instance);
 		return ret;
 	}
 	dyn->live_member = live_member;
@@ -57,8 +57,7 @@ static const char *source_name(enum ef_dyn_source s)
 
 /* Every dynamic condition consulted: which rule, set or limit, whether it
  * held, and where its state came from. */
-json_object *ef_explain_dyn_json(const struct ef_ruleset *rs,
-				  const struct ef_explanation *e)
+json_object *ef_explain_dyn_json(const struct ef_ruleset *rs, const struct ef_explanation *e)
 {
 	json_object *a = json_object_new_array();
 
@@ -69,10 +68,13 @@ json_object *ef_explain_dyn_json(const struct ef_ruleset *rs,
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "rule", json_object_new_string(r->name));
-		json_object_object_add(o, "field", json_object_new_string(
-					       ef_explain_field_name(c->field)));
-		json_object_object_add(o, "set", c->field == EF_RF_COUNT ? NULL :
-				       json_object_new_string(rs->sets[f->dyn_set - 1].name));
+		json_object_object_add(o, "field",
+				       json_object_new_string(ef_explain_field_name(c->field)));
+		json_object_object_add(
+			o, "set",
+			c->field == EF_RF_COUNT
+				? NULL
+				: json_object_new_string(rs->sets[f->dyn_set - 1].name));
 		json_object_object_add(o, "holds", json_object_new_boolean(c->ans.holds));
 		json_object_object_add(o, "matched", json_object_new_boolean(c->matched));
 		json_object_object_add(o, "source",
@@ -84,27 +86,26 @@ json_object *ef_explain_dyn_json(const struct ef_ruleset *rs,
 }
 
 /* --in names a dynamic set of the file, --over-limit a rule with a limit. */
-int ef_explain_check_names(const struct ef_ruleset *rs,
-			   const char *const *in_sets, size_t n_in,
+int ef_explain_check_names(const struct ef_ruleset *rs, const char *const *in_sets, size_t n_in,
 			   const char *const *over, size_t n_over)
 {
 	for (size_t i = 0; i < n_in; i++) {
 		size_t s = 0;
 
-		while (s < rs->n_sets && (!rs->sets[s].dynamic ||
-					  strcmp(rs->sets[s].name, in_sets[i])))
+		while (s < rs->n_sets &&
+		       (!rs->sets[s].dynamic || strcmp(rs->sets[s].name, in_sets[i])))
 			s++;
 		if (s == rs->n_sets) {
-			ef_log_err("--in %s: %s has no dynamic set of that name",
-				   in_sets[i], rs->path);
+			ef_log_err("--in %s: %s has no dynamic set of that name", in_sets[i],
+				   rs->path);
 			return -EINVAL;
 		}
 	}
 	for (size_t i = 0; i < n_over; i++) {
 		size_t r = 0;
 
-		while (r < rs->n_rules && (!rs->rules[r].limit.on ||
-					   strcmp(rs->rules[r].name, over[i])))
+		while (r < rs->n_rules &&
+		       (!rs->rules[r].limit.on || strcmp(rs->rules[r].name, over[i])))
 			r++;
 		if (r == rs->n_rules) {
 			ef_log_err("--over-limit %s: %s has no rule of that name with a limit",

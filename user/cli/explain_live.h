@@ -15,8 +15,7 @@ int ef_explain_live_open(const char *instance, struct ef_instance *inst,
 
 /* --in names a dynamic set of rs, --over-limit a rule with a limit;
  * -EINVAL (logged) otherwise. */
-int ef_explain_check_names(const struct ef_ruleset *rs,
-			   const char *const *in_sets, size_t n_in,
+int ef_explain_check_names(const struct ef_ruleset *rs, const char *const *in_sets, size_t n_in,
 			   const char *const *over, size_t n_over);
 
 /* "dynamic" of explain --json: each condition the matcher consulted. */

@@ -12,14 +12,29 @@
 bool ef_fleet_opt(struct ef_fleet_opts *o, int opt, const char *arg)
 {
 	switch (opt) {
-	case 'e': o->etcd = arg; return true;
-	case 'g': o->group = arg; return true;
-	case 'p': o->prefix = arg; return true;
-	case 'C': o->tls.ca = arg; return true;
-	case 'c': o->tls.cert = arg; return true;
-	case 'k': o->tls.key = arg; return true;
-	case 'j': o->json = true; return true;
-	default: return false;
+	case 'e':
+		o->etcd = arg;
+		return true;
+	case 'g':
+		o->group = arg;
+		return true;
+	case 'p':
+		o->prefix = arg;
+		return true;
+	case 'C':
+		o->tls.ca = arg;
+		return true;
+	case 'c':
+		o->tls.cert = arg;
+		return true;
+	case 'k':
+		o->tls.key = arg;
+		return true;
+	case 'j':
+		o->json = true;
+		return true;
+	default:
+		return false;
 	}
 }
 
@@ -49,8 +64,8 @@ int ef_fleet_open(struct ef_fleet_opts *o, struct ef_etcd *c)
 	}
 	if (!plen || o->prefix[0] != '/' || o->prefix[plen - 1] != '/' ||
 	    plen >= EF_FLEET_URL_MAX) {
-		ef_log_err("--prefix '%s' must start and end with '/' (default %s)",
-			   o->prefix, EF_FLEET_PREFIX_DEFAULT);
+		ef_log_err("--prefix '%s' must start and end with '/' (default %s)", o->prefix,
+			   EF_FLEET_PREFIX_DEFAULT);
 		return EF_EXIT_INPUT;
 	}
 	if (!o->tls.cert != !o->tls.key) {
@@ -64,8 +79,7 @@ int ef_fleet_open(struct ef_fleet_opts *o, struct ef_etcd *c)
 	return EF_EXIT_OK;
 }
 
-void ef_fleet_key(const struct ef_fleet_opts *o, const char *what, char *buf,
-		  size_t len)
+void ef_fleet_key(const struct ef_fleet_opts *o, const char *what, char *buf, size_t len)
 {
 	snprintf(buf, len, "%sgroups/%s/%s", o->prefix, o->group, what);
 }

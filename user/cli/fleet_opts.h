@@ -17,14 +17,14 @@ struct ef_fleet_opts {
 };
 
 /* getopt_long's long options for these, ending the caller's table. */
-#define EF_FLEET_LONG_OPTS                                         \
-	{ "etcd", required_argument, NULL, 'e' },                  \
-	{ "group", required_argument, NULL, 'g' },                 \
-	{ "prefix", required_argument, NULL, 'p' },                \
-	{ "cacert", required_argument, NULL, 'C' },                \
-	{ "cert", required_argument, NULL, 'c' },                  \
-	{ "key", required_argument, NULL, 'k' },                   \
-	{ "json", no_argument, NULL, 'j' }
+#define EF_FLEET_LONG_OPTS                                                                         \
+	{ "etcd", required_argument, NULL, 'e' }, { "group", required_argument, NULL, 'g' },       \
+		{ "prefix", required_argument, NULL, 'p' },                                        \
+		{ "cacert", required_argument, NULL, 'C' },                                        \
+		{ "cert", required_argument, NULL, 'c' }, { "key", required_argument, NULL, 'k' }, \
+	{                                                                                          \
+		"json", no_argument, NULL, 'j'                                                     \
+	}
 
 /* Takes one option getopt_long returned: true when it was one of these. */
 bool ef_fleet_opt(struct ef_fleet_opts *o, int opt, const char *arg);
@@ -32,7 +32,6 @@ bool ef_fleet_opt(struct ef_fleet_opts *o, int opt, const char *arg);
  * Prints why not and returns an exit code. */
 int ef_fleet_open(struct ef_fleet_opts *o, struct ef_etcd *c);
 /* PREFIX groups/G/WHAT into buf. */
-void ef_fleet_key(const struct ef_fleet_opts *o, const char *what, char *buf,
-		  size_t len);
+void ef_fleet_key(const struct ef_fleet_opts *o, const char *what, char *buf, size_t len);
 
 #endif

@@ -51,12 +51,14 @@ static void roll_back_locked(struct ef_instance *inst, const struct ef_confirm_r
 	if (ef_instance_read_state(inst, &st))
 		return;
 	if (!st.loaded || st.ruleset_hash != p->new_hash) {
-		syslog(LOG_WARNING, "instance %s: the unconfirmed rules are no longer in force: nothing to roll back",
+		syslog(LOG_WARNING,
+		       "instance %s: the unconfirmed rules are no longer in force: nothing to roll back",
 		       inst->name);
 		return;
 	}
 	if (ef_ruleset_parse(p->back.path, p->back.src, p->back.len, &rs, &d)) {
-		syslog(LOG_ERR, "instance %s: cannot roll back: %s no longer compiles (%zu errors: a list file changed?)",
+		syslog(LOG_ERR,
+		       "instance %s: cannot roll back: %s no longer compiles (%zu errors: a list file changed?)",
 		       inst->name, p->back.path, d.errors);
 		ef_diag_free(&d);
 		return;
@@ -64,11 +66,12 @@ static void roll_back_locked(struct ef_instance *inst, const struct ef_confirm_r
 	ef_diag_free(&d);
 	if (ef_cli_apply(inst, &rs, NULL, &sum) == EF_EXIT_OK) {
 		ef_applied_save_src(inst->name, &p->back);
-		syslog(LOG_WARNING, "instance %s: no confirmation came: rolled back to %s (%016" PRIx64 "), generation %u",
+		syslog(LOG_WARNING,
+		       "instance %s: no confirmation came: rolled back to %s (%016" PRIx64
+		       "), generation %u",
 		       inst->name, p->back.path, p->back.rules_hash, sum.gen);
 	} else {
-		syslog(LOG_ERR, "instance %s: rollback to %s failed", inst->name,
-		       p->back.path);
+		syslog(LOG_ERR, "instance %s: rollback to %s failed", inst->name, p->back.path);
 	}
 	ef_ruleset_free(&rs);
 }
@@ -86,8 +89,8 @@ static void guard_deadline(const char *instance, uint64_t token)
 		if (ret == -ENOENT) /* detached meanwhile: nothing to guard */
 			ef_pending_remove(instance);
 		else
-			syslog(LOG_ERR, "instance %s: cannot open it to roll back: %s",
-			       instance, strerror(-ret));
+			syslog(LOG_ERR, "instance %s: cannot open it to roll back: %s", instance,
+			       strerror(-ret));
 		return;
 	}
 	if (!ef_pending_load(instance, &p) && p.token == token) {
@@ -216,9 +219,10 @@ static int rollback_point(struct ef_instance *inst, struct ef_rules_copy *back,
 		return 0;
 	if (!ret)
 		ef_rules_copy_free(back);
-	ef_log_err("cannot reload instance '%s' with --confirm: the rules in force (%016llx) have no copy to roll back to (they were not switched in by edgefw attach or reload of this version%s): reload them once without --confirm, then again with it",
-		   inst->name, (unsigned long long)st.ruleset_hash,
-		   ret == -ENOENT || !ret ? "" : ", or the copy is unreadable");
+	ef_log_err(
+		"cannot reload instance '%s' with --confirm: the rules in force (%016llx) have no copy to roll back to (they were not switched in by edgefw attach or reload of this version%s): reload them once without --confirm, then again with it",
+		inst->name, (unsigned long long)st.ruleset_hash,
+		ret == -ENOENT || !ret ? "" : ", or the copy is unreadable");
 	return EF_EXIT_INPUT;
 }
 
@@ -227,8 +231,7 @@ static int rollback_point(struct ef_instance *inst, struct ef_rules_copy *back,
  * one, its record comes back, watched by the new guard (the earlier one
  * stepped down when the record changed), so that change still rolls back
  * at its own deadline. */
-static void keep_previous(const char *instance, struct ef_confirm_rec *prev,
-			  uint64_t token)
+static void keep_previous(const char *instance, struct ef_confirm_rec *prev, uint64_t token)
 {
 	if (!prev->token) {
 		ef_pending_remove(instance);
@@ -236,7 +239,8 @@ static void keep_previous(const char *instance, struct ef_confirm_rec *prev,
 	}
 	prev->token = token;
 	if (ef_pending_save(instance, prev))
-		ef_log_err("cannot put back the record of the change awaiting confirmation: it will not roll back by itself; confirm it or reload the rules you want");
+		ef_log_err(
+			"cannot put back the record of the change awaiting confirmation: it will not roll back by itself; confirm it or reload the rules you want");
 }
 
 static void print_armed(const struct ef_instance *inst, const struct ef_ruleset *rs,
@@ -245,18 +249,19 @@ static void print_armed(const struct ef_instance *inst, const struct ef_ruleset 
 	char when[32];
 
 	ef_iso_utc(deadline, when, sizeof(when));
-	ef_cli_result_say("edgefw (instance %s) reloaded %s: %zu rules; %zu added, %zu removed, %zu kept with their counters; generation %u active",
-			  inst->name, rs->path, rs->n_rules, sum->rules_added,
-			  sum->rules_removed, sum->rules_kept, sum->gen);
-	ef_cli_result_say("rolls back at %s unless 'edgefw --instance %s confirm' follows (guard pid %d)",
-			  when, inst->name, (int)guard);
+	ef_cli_result_say(
+		"edgefw (instance %s) reloaded %s: %zu rules; %zu added, %zu removed, %zu kept with their counters; generation %u active",
+		inst->name, rs->path, rs->n_rules, sum->rules_added, sum->rules_removed,
+		sum->rules_kept, sum->gen);
+	ef_cli_result_say(
+		"rolls back at %s unless 'edgefw --instance %s confirm' follows (guard pid %d)",
+		when, inst->name, (int)guard);
 	ef_cli_result_set("rules", json_object_new_uint64(rs->n_rules));
 	ef_cli_result_set("generation", json_object_new_int((int)sum->gen));
 	ef_cli_result_set("rollback_at", json_object_new_string(when));
 }
 
-int ef_cli_reload_confirm(const struct ef_cli *cli, const char *file,
-			  unsigned seconds)
+int ef_cli_reload_confirm(const struct ef_cli *cli, const char *file, unsigned seconds)
 {
 	struct ef_confirm_rec p = { .token = new_token() }, prev = { 0 };
 	struct ef_apply_summary sum;
@@ -281,8 +286,9 @@ int ef_cli_reload_confirm(const struct ef_cli *cli, const char *file,
 	code = ef_instance_open(cli->instance, 0, &inst);
 	if (code) {
 		if (code == -ENOENT)
-			ef_log_err("no edgefw instance '%s' is loaded: attach one first (edgefw attach IFNAME --rules FILE)",
-				   cli->instance);
+			ef_log_err(
+				"no edgefw instance '%s' is loaded: attach one first (edgefw attach IFNAME --rules FILE)",
+				cli->instance);
 		code = code == -ENOENT ? EF_EXIT_INPUT : EF_EXIT_SYSTEM;
 		goto out_guard;
 	}
@@ -293,8 +299,9 @@ int ef_cli_reload_confirm(const struct ef_cli *cli, const char *file,
 	}
 	if (code == EF_EXIT_OK) {
 		if (write(armed_fd, "", 1) != 1) /* the guard watches from now */
-			ef_log_warn("cannot tell the rollback guard (pid %d) it is armed: it finds out from %s",
-				    (int)guard, EF_SOCKET_DIR);
+			ef_log_warn(
+				"cannot tell the rollback guard (pid %d) it is armed: it finds out from %s",
+				(int)guard, EF_SOCKET_DIR);
 		code = ef_cli_apply(&inst, &rs, NULL, &sum);
 		if (code == EF_EXIT_OK)
 			print_armed(&inst, &rs, &sum, p.deadline, guard);
@@ -318,9 +325,10 @@ bool ef_cli_confirm_pending(const char *instance, char *why, size_t len)
 	if (ef_pending_load(instance, &p))
 		return false;
 	ef_iso_utc(p.deadline, when, sizeof(when));
-	snprintf(why, len, "a change awaits confirmation until %s (then it rolls back): run 'edgefw --instance %s confirm' to keep it, or reload with --confirm to replace it",
-		 when, instance);
+	snprintf(
+		why, len,
+		"a change awaits confirmation until %s (then it rolls back): run 'edgefw --instance %s confirm' to keep it, or reload with --confirm to replace it",
+		when, instance);
 	ef_confirm_rec_free(&p);
 	return true;
 }
-

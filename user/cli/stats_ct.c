@@ -10,12 +10,11 @@ void ef_ct_snap_read(const struct ef_instance *inst, struct ef_ct_snap *s)
 	s->ok = !ef_ct_read_counters(inst, &s->c) && !ef_ct_count(inst, s->flows);
 }
 
-static double ct_rate(const struct ef_ct_snap *prev, const struct ef_ct_snap *cur,
-		      unsigned i, double secs)
+static double ct_rate(const struct ef_ct_snap *prev, const struct ef_ct_snap *cur, unsigned i,
+		      double secs)
 {
 	/* A counter that went back (the instance was made again) starts over. */
-	uint64_t d = cur->c.v[i] >= prev->c.v[i] ? cur->c.v[i] - prev->c.v[i] :
-						  cur->c.v[i];
+	uint64_t d = cur->c.v[i] >= prev->c.v[i] ? cur->c.v[i] - prev->c.v[i] : cur->c.v[i];
 
 	return secs > 0 ? (double)d / secs : 0;
 }
@@ -29,8 +28,8 @@ static struct json_object *rate_obj(double v)
 	return json_object_new_double_s(v, buf);
 }
 
-void ef_ct_snap_print(const struct ef_ct_snap *prev, const struct ef_ct_snap *cur,
-		      double secs, struct json_object *root)
+void ef_ct_snap_print(const struct ef_ct_snap *prev, const struct ef_ct_snap *cur, double secs,
+		      struct json_object *root)
 {
 	struct json_object *o, *pk, *fl;
 
@@ -50,8 +49,8 @@ void ef_ct_snap_print(const struct ef_ct_snap *prev, const struct ef_ct_snap *cu
 	fl = json_object_new_object();
 	/* Packets by the state the tracker gave them, then flow events. */
 	for (unsigned i = 0; i < EDGEFW_CTS_COUNT; i++)
-		json_object_object_add(i < EDGEFW_CTS_CREATED ? pk : fl,
-				       ef_ct_stat_name(i), rate_obj(ct_rate(prev, cur, i, secs)));
+		json_object_object_add(i < EDGEFW_CTS_CREATED ? pk : fl, ef_ct_stat_name(i),
+				       rate_obj(ct_rate(prev, cur, i, secs)));
 	json_object_object_add(o, "packets_per_second", pk);
 	json_object_object_add(o, "flows_per_second", fl);
 	json_object_object_add(o, "flows", json_object_new_uint64(cur->flows[0]));

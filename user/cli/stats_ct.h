@@ -9,9 +9,9 @@
 #include "cttable.h"
 
 struct ef_ct_snap {
-	bool ok;                  /* read; else the refresh shows nothing */
+	bool ok; /* read; else the refresh shows nothing */
 	struct ef_ct_counters c;
-	size_t flows[2];          /* confirmed, not confirmed yet */
+	size_t flows[2]; /* confirmed, not confirmed yet */
 };
 
 /* The counters and entry counts of an open instance. */
@@ -20,7 +20,7 @@ void ef_ct_snap_read(const struct ef_instance *inst, struct ef_ct_snap *s);
  * the entries now against the capacity: a table on stdout, or "conntrack"
  * in the JSON root (user/json.md, stats --watch). */
 struct json_object;
-void ef_ct_snap_print(const struct ef_ct_snap *prev, const struct ef_ct_snap *cur,
-		      double secs, struct json_object *root);
+void ef_ct_snap_print(const struct ef_ct_snap *prev, const struct ef_ct_snap *cur, double secs,
+		      struct json_object *root);
 
 #endif

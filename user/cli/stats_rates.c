@@ -58,14 +58,13 @@ static json_object *rate_pair_json(double packets, double bytes)
 
 void ef_stats_iface_header(const char *unit)
 {
-	printf("\n%-16s %-10s %12s%-2s %14s%-2s %12s%-2s %14s%-2s %12s%-2s %14s%-2s\n",
-	       "INTERFACE", "HOOK", "PASSED", unit, "BYTES", unit, "DROPPED", unit,
-	       "BYTES", unit, "REDIRECTED", unit, "BYTES", unit);
+	printf("\n%-16s %-10s %12s%-2s %14s%-2s %12s%-2s %14s%-2s %12s%-2s %14s%-2s\n", "INTERFACE",
+	       "HOOK", "PASSED", unit, "BYTES", unit, "DROPPED", unit, "BYTES", unit, "REDIRECTED",
+	       unit, "BYTES", unit);
 }
 
 /* The previous read of a rule: same slot and name, else NULL (new). */
-static const struct ef_rule_stat *prev_rule(const struct ef_stats *prev,
-					    const size_t *by_slot,
+static const struct ef_rule_stat *prev_rule(const struct ef_stats *prev, const size_t *by_slot,
 					    const struct ef_rule_stat *r)
 {
 	const struct ef_rule_stat *p;
@@ -82,8 +81,7 @@ static const struct ef_iface_stat *prev_iface(const struct ef_stats *prev,
 	for (size_t i = 0; i < prev->n_ifaces; i++) {
 		const struct ef_iface_stat *p = &prev->ifaces[i];
 
-		if (p->ifindex == f->ifindex && p->hook == f->hook &&
-		    p->slot == f->slot)
+		if (p->ifindex == f->ifindex && p->hook == f->hook && p->slot == f->slot)
 			return p;
 	}
 	return NULL;
@@ -108,28 +106,23 @@ static void rates_header(const char *instance, double secs)
 	if (isatty(STDOUT_FILENO))
 		fputs("\033[H\033[2J", stdout);
 	ef_iso_utc(now, when, sizeof(when));
-	printf("instance %s, %s, per second over the last %.2f s\n\n",
-	       instance, when, secs);
-	printf("%-32s %-8s %14s %16s\n", "RULE", "ACTION", "PACKETS/S",
-	       "BYTES/S");
+	printf("instance %s, %s, per second over the last %.2f s\n\n", instance, when, secs);
+	printf("%-32s %-8s %14s %16s\n", "RULE", "ACTION", "PACKETS/S", "BYTES/S");
 }
 
 /* One row of a rule or a hook's default: printed, or added to arr. */
-static void action_rate(const struct rates *x, json_object *arr,
-			const char *key, const char *name, uint8_t action,
-			double pk, double by)
+static void action_rate(const struct rates *x, json_object *arr, const char *key, const char *name,
+			uint8_t action, double pk, double by)
 {
 	json_object *o;
 
 	if (!x->json) {
-		printf("%-32s %-8s %14.1f %16.1f\n", name, ef_action_name(action),
-		       pk, by);
+		printf("%-32s %-8s %14.1f %16.1f\n", name, ef_action_name(action), pk, by);
 		return;
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, key, json_object_new_string(name));
-	json_object_object_add(o, "action",
-			       json_object_new_string(ef_action_name(action)));
+	json_object_object_add(o, "action", json_object_new_string(ef_action_name(action)));
 	json_object_object_add(o, "packets_per_second", rate_json(pk));
 	json_object_object_add(o, "bytes_per_second", rate_json(by));
 	json_object_array_add(arr, o);
@@ -208,8 +201,7 @@ static void reason_rates(const struct rates *x, json_object *obj)
 		double by = rate(x->st->reasons[r].bytes, x->prev->reasons[r].bytes, x->secs);
 
 		if (x->json)
-			json_object_object_add(obj, ef_reason_name(r),
-					       rate_pair_json(pk, by));
+			json_object_object_add(obj, ef_reason_name(r), rate_pair_json(pk, by));
 		else
 			printf("%-32s %14.1f %16.1f\n", ef_reason_name(r), pk, by);
 	}
@@ -218,11 +210,12 @@ static void reason_rates(const struct rates *x, json_object *obj)
 /* Rates between two reads secs apart, as one JSON line or tables. */
 void ef_stats_print_rates(const char *instance, const struct ef_stats *prev,
 			  const struct ef_stats *st, const size_t *by_slot,
-			  const struct ef_ct_snap *ct_prev,
-			  const struct ef_ct_snap *ct, double secs, bool json)
+			  const struct ef_ct_snap *ct_prev, const struct ef_ct_snap *ct,
+			  double secs, bool json)
 {
-	const struct rates x = { .prev = prev, .st = st, .by_slot = by_slot,
-				 .secs = secs, .json = json };
+	const struct rates x = {
+		.prev = prev, .st = st, .by_slot = by_slot, .secs = secs, .json = json
+	};
 	json_object *root = NULL, *rules = NULL, *defaults = NULL;
 	json_object *reasons = NULL, *ifaces = NULL;
 

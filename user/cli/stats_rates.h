@@ -24,7 +24,7 @@ void ef_stats_iface_header(const char *unit);
  * tables, with the connection table's. */
 void ef_stats_print_rates(const char *instance, const struct ef_stats *prev,
 			  const struct ef_stats *st, const size_t *by_slot,
-			  const struct ef_ct_snap *ct_prev,
-			  const struct ef_ct_snap *ct, double secs, bool json);
+			  const struct ef_ct_snap *ct_prev, const struct ef_ct_snap *ct,
+			  double secs, bool json);
 
 #endif

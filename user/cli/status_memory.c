@@ -7,8 +7,7 @@
 /* Maps named on the text line, the largest first. */
 #define LARGEST_SHOWN 5
 
-json_object *ef_status_memory_json(const struct ef_memory *m,
-				   const struct ef_ruleset_state *rs)
+json_object *ef_status_memory_json(const struct ef_memory *m, const struct ef_ruleset_state *rs)
 {
 	json_object *o = json_object_new_object(), *gens, *maps;
 
@@ -45,14 +44,12 @@ static int by_size(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
-void ef_status_memory_print(FILE *f, const struct ef_memory *m,
-			    const struct ef_ruleset_state *rs)
+void ef_status_memory_print(FILE *f, const struct ef_memory *m, const struct ef_ruleset_state *rs)
 {
 	/* Bytes in the high bits, the map's index in the low byte: one sort. */
 	uint64_t order[EF_MEMORY_MAPS_MAX];
 
-	fprintf(f, "memory     %.1f MiB locked: tables %.1f MiB", mib(m->total),
-		mib(m->maps));
+	fprintf(f, "memory     %.1f MiB locked: tables %.1f MiB", mib(m->total), mib(m->maps));
 	for (unsigned g = 0; g < EDGEFW_GENERATIONS; g++)
 		fprintf(f, ", generation %u's arrays %.1f MiB%s", g, mib(m->gen[g]),
 			rs->loaded && rs->gen == g ? " (in force)" : "");
@@ -62,7 +59,7 @@ void ef_status_memory_print(FILE *f, const struct ef_memory *m,
 	qsort(order, m->n_maps, sizeof(*order), by_size);
 	fprintf(f, "largest   ");
 	for (unsigned i = 0; i < m->n_maps && i < LARGEST_SHOWN; i++)
-		fprintf(f, " %s %.1f MiB%s", m->map[order[i] & 0xff].name,
-			mib(order[i] >> 8), i + 1 < LARGEST_SHOWN ? "," : "");
+		fprintf(f, " %s %.1f MiB%s", m->map[order[i] & 0xff].name, mib(order[i] >> 8),
+			i + 1 < LARGEST_SHOWN ? "," : "");
 	fprintf(f, "\n");
 }

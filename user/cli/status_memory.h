@@ -10,11 +10,9 @@
 #include "memory.h"
 
 /* status --json's "memory" object. */
-json_object *ef_status_memory_json(const struct ef_memory *m,
-				   const struct ef_ruleset_state *rs);
+json_object *ef_status_memory_json(const struct ef_memory *m, const struct ef_ruleset_state *rs);
 
 /* status's "memory" line and its largest maps. */
-void ef_status_memory_print(FILE *f, const struct ef_memory *m,
-			    const struct ef_ruleset_state *rs);
+void ef_status_memory_print(FILE *f, const struct ef_memory *m, const struct ef_ruleset_state *rs);
 
 #endif

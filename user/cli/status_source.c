@@ -48,8 +48,8 @@ void ef_cli_print_source(struct json_object *src)
 	       str(src, "applied_revision") ? str(src, "applied_revision") : "none",
 	       str(src, "group_revision") ? str(src, "group_revision") : "?",
 	       str(src, "state") ? str(src, "state") : "?",
-	       json_object_get_boolean(json_object_object_get(src, "connected")) ?
-	       "connected" : "not connected");
+	       json_object_get_boolean(json_object_object_get(src, "connected")) ? "connected"
+										 : "not connected");
 	if (err)
 		printf("           last error (revision %s): %s\n",
 		       str(src, "error_revision") ? str(src, "error_revision") : "?", err);

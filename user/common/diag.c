@@ -7,8 +7,8 @@
 
 #include "growth.h"
 
-void ef_diag_add(struct ef_diag *d, enum ef_severity sev, const char *file,
-		 unsigned line, unsigned col, const char *fmt, ...)
+void ef_diag_add(struct ef_diag *d, enum ef_severity sev, const char *file, unsigned line,
+		 unsigned col, const char *fmt, ...)
 {
 	struct ef_diag_entry *e;
 	va_list ap;
@@ -54,17 +54,14 @@ oom:
 	}
 }
 
-void ef_diag_format(const struct ef_diag_entry *e, const char *who,
-		    char *buf, size_t len)
+void ef_diag_format(const struct ef_diag_entry *e, const char *who, char *buf, size_t len)
 {
 	const char *sev = e->sev == EF_SEV_ERROR ? "error" : "warning";
 
 	if (e->file && e->line)
-		snprintf(buf, len, "%s:%u:%u: %s: %s", e->file, e->line, e->col,
-			 sev, e->msg);
+		snprintf(buf, len, "%s:%u:%u: %s: %s", e->file, e->line, e->col, sev, e->msg);
 	else if (e->file || who)
-		snprintf(buf, len, "%s: %s: %s", e->file ? e->file : who, sev,
-			 e->msg);
+		snprintf(buf, len, "%s: %s: %s", e->file ? e->file : who, sev, e->msg);
 	else
 		snprintf(buf, len, "%s: %s", sev, e->msg);
 }

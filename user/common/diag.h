@@ -16,7 +16,7 @@ enum ef_severity {
 
 struct ef_diag_entry {
 	enum ef_severity sev;
-	char *file; /* may be NULL when the message is not about a file */
+	char *file;    /* may be NULL when the message is not about a file */
 	unsigned line; /* 1-based, 0 when unknown */
 	unsigned col;  /* 1-based, 0 when unknown */
 	char *msg;
@@ -30,9 +30,8 @@ struct ef_diag {
 
 /* Records one message. Allocation failures are counted as errors and the
  * message is dropped, so a caller can never mistake OOM for success. */
-void ef_diag_add(struct ef_diag *d, enum ef_severity sev, const char *file,
-		 unsigned line, unsigned col, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+void ef_diag_add(struct ef_diag *d, enum ef_severity sev, const char *file, unsigned line,
+		 unsigned col, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 #define ef_err(d, file, line, col, ...) \
 	ef_diag_add((d), EF_SEV_ERROR, (file), (line), (col), __VA_ARGS__)
@@ -44,8 +43,7 @@ void ef_diag_add(struct ef_diag *d, enum ef_severity sev, const char *file,
  * "file:line:col: error: msg", "file: warning: msg" without a position,
  * "WHO: error: msg" without a file (who NULL: "error: msg"). Cut at len. */
 #define EF_DIAG_LINE_MAX 4096
-void ef_diag_format(const struct ef_diag_entry *e, const char *who,
-		    char *buf, size_t len);
+void ef_diag_format(const struct ef_diag_entry *e, const char *who, char *buf, size_t len);
 /* Every diagnostic formatted, one per line, in the order recorded. */
 void ef_diag_print(const struct ef_diag *d, FILE *out);
 void ef_diag_free(struct ef_diag *d);

@@ -10,9 +10,8 @@ static const struct {
 	const char *suffix;
 	uint64_t ns;
 } units[] = {
-	{ "ms", 1000000ull },         { "s", 1000000000ull },
-	{ "m", 60ull * 1000000000 },  { "h", 3600ull * 1000000000 },
-	{ "d", 86400ull * 1000000000 },
+	{ "ms", 1000000ull },          { "s", 1000000000ull },         { "m", 60ull * 1000000000 },
+	{ "h", 3600ull * 1000000000 }, { "d", 86400ull * 1000000000 },
 };
 
 int ef_parse_duration(const char *s, uint64_t *ns)
@@ -47,8 +46,7 @@ void ef_format_duration(uint64_t ns, char *buf, size_t len)
 {
 	for (size_t u = sizeof(units) / sizeof(units[0]); u-- > 0;) {
 		if (ns && ns % units[u].ns == 0) {
-			snprintf(buf, len, "%llu%s",
-				 (unsigned long long)(ns / units[u].ns),
+			snprintf(buf, len, "%llu%s", (unsigned long long)(ns / units[u].ns),
 				 units[u].suffix);
 			return;
 		}

@@ -22,21 +22,20 @@ static int open_input(int dirfd, const char *path, unsigned flags)
 	if (flags & EF_READ_BENEATH) {
 		/* glibc 2.36 has no wrapper. */
 		struct open_how how = {
-			.flags = INPUT_OPEN_FLAGS |
-				 (flags & EF_READ_NOFOLLOW ? O_NOFOLLOW : 0),
+			.flags = INPUT_OPEN_FLAGS | (flags & EF_READ_NOFOLLOW ? O_NOFOLLOW : 0),
 			.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 		};
 
 		fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 	} else {
-		fd = openat(dirfd, path, INPUT_OPEN_FLAGS |
-				(flags & EF_READ_NOFOLLOW ? O_NOFOLLOW : 0));
+		fd = openat(dirfd, path,
+			    INPUT_OPEN_FLAGS | (flags & EF_READ_NOFOLLOW ? O_NOFOLLOW : 0));
 	}
 	return fd < 0 ? -errno : fd;
 }
 
-int ef_read_file_at(int dirfd, const char *path, unsigned flags, size_t max,
-		    char **bufp, size_t *lenp)
+int ef_read_file_at(int dirfd, const char *path, unsigned flags, size_t max, char **bufp,
+		    size_t *lenp)
 {
 	struct stat st;
 	int fd, err;
@@ -83,14 +82,13 @@ const char *ef_read_strerror(int err)
 	}
 }
 
-int ef_read_input(const char *path, size_t max, const char *too_big_hint,
-		  char **bufp, size_t *lenp, struct ef_diag *d)
+int ef_read_input(const char *path, size_t max, const char *too_big_hint, char **bufp, size_t *lenp,
+		  struct ef_diag *d)
 {
 	int err = ef_read_file(path, max, bufp, lenp);
 
 	if (err == -EFBIG)
-		ef_err(d, path, 0, 0,
-		       "file is larger than the limit of %zu bytes: %s", max,
+		ef_err(d, path, 0, 0, "file is larger than the limit of %zu bytes: %s", max,
 		       too_big_hint);
 	else if (err)
 		ef_err(d, path, 0, 0, "cannot read: %s", ef_read_strerror(err));

@@ -31,8 +31,8 @@ enum ef_read_flags {
  * regular file: FIFO, socket, device), -EFBIG (over max), -ELOOP, -EXDEV
  * (see the flags) or the -errno of open/fstat/read. ef_read_strerror()
  * turns those into words. */
-int ef_read_file_at(int dirfd, const char *path, unsigned flags, size_t max,
-		    char **bufp, size_t *lenp);
+int ef_read_file_at(int dirfd, const char *path, unsigned flags, size_t max, char **bufp,
+		    size_t *lenp);
 /* The same relative to the working directory, symbolic links followed. */
 int ef_read_file(const char *path, size_t max, char **bufp, size_t *lenp);
 
@@ -45,8 +45,8 @@ struct ef_diag;
 /* ef_read_file() for an input named on its own (not from another file):
  * a failure is recorded in d as "PATH: error: cannot read: WHY", or for
  * -EFBIG "file is larger than the limit of MAX bytes: HINT". */
-int ef_read_input(const char *path, size_t max, const char *too_big_hint,
-		  char **bufp, size_t *lenp, struct ef_diag *d);
+int ef_read_input(const char *path, size_t max, const char *too_big_hint, char **bufp, size_t *lenp,
+		  struct ef_diag *d);
 
 /* Reads everything from fd, at most max bytes, into a NUL-terminated
  * malloc'ed buffer. Returns 0, -EFBIG past max, -ENOMEM, or the read's

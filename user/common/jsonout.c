@@ -37,8 +37,8 @@ size_t ef_utf8_seq_len(const unsigned char *s)
 			return 0;
 		cp = cp << 6 | (s[i] & 0x3f);
 	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return len;
 }
@@ -161,10 +161,8 @@ static void capture_finding(const struct ef_diag_entry *e, const char *sev)
 	if (!findings)
 		findings = json_object_new_array();
 	json_object_object_add(o, "file", ef_json_str(e->file));
-	json_object_object_add(o, "line",
-			       e->line ? json_object_new_int64(e->line) : NULL);
-	json_object_object_add(o, "column",
-			       e->line ? json_object_new_int64(e->col) : NULL);
+	json_object_object_add(o, "line", e->line ? json_object_new_int64(e->line) : NULL);
+	json_object_object_add(o, "column", e->line ? json_object_new_int64(e->col) : NULL);
 	json_object_object_add(o, "severity", json_object_new_string(sev));
 	json_object_object_add(o, "message", ef_json_str(e->msg));
 	json_object_array_add(findings, o);
@@ -179,8 +177,8 @@ void ef_json_capture_diag(const struct ef_diag *d)
 		const char *sev = e->sev == EF_SEV_ERROR ? "error" : "warning";
 
 		if (e->file && e->line)
-			snprintf(line, sizeof(line), "%s:%u:%u: %s: %s", e->file,
-				 e->line, e->col, sev, e->msg);
+			snprintf(line, sizeof(line), "%s:%u:%u: %s: %s", e->file, e->line, e->col,
+				 sev, e->msg);
 		else if (e->file)
 			snprintf(line, sizeof(line), "%s: %s: %s", e->file, sev, e->msg);
 		else

@@ -24,8 +24,7 @@ static int parse_port(const char *s, uint16_t *port)
 	return 0;
 }
 
-int ef_parse_listen(const char *s, struct sockaddr_storage *ss,
-			     socklen_t *len)
+int ef_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 {
 	char host[INET6_ADDRSTRLEN];
 	const char *colon;
@@ -44,8 +43,7 @@ int ef_parse_listen(const char *s, struct sockaddr_storage *ss,
 			return -EINVAL;
 		memcpy(host, s + 1, n);
 		host[n] = '\0';
-		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1 ||
-		    parse_port(end + 2, &port))
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1 || parse_port(end + 2, &port))
 			return -EINVAL;
 		a6->sin6_family = AF_INET6;
 		a6->sin6_port = htons(port);
@@ -64,8 +62,7 @@ int ef_parse_listen(const char *s, struct sockaddr_storage *ss,
 	{
 		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
 
-		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1 ||
-		    parse_port(colon + 1, &port))
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1 || parse_port(colon + 1, &port))
 			return -EINVAL;
 		a4->sin_family = AF_INET;
 		a4->sin_port = htons(port);

@@ -23,8 +23,7 @@ static bool still_linked(int fd, const char *path)
 {
 	struct stat a, b;
 
-	return !fstat(fd, &a) && !lstat(path, &b) && a.st_ino == b.st_ino &&
-	       a.st_dev == b.st_dev;
+	return !fstat(fd, &a) && !lstat(path, &b) && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
 static int check_file(int fd)
@@ -34,8 +33,8 @@ static int check_file(int fd)
 	if (fstat(fd, &st))
 		return -errno;
 	/* Anyone else able to write or link it could steal or fake it. */
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 022) || st.st_nlink != 1)
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) ||
+	    st.st_nlink != 1)
 		return -EPERM;
 	return 0;
 }
@@ -46,8 +45,7 @@ int ef_lockfile_acquire(const char *path)
 	int fd, ret;
 
 	for (int tries = 0; tries < LOCK_TRIES; tries++) {
-		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-			  0644);
+		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return -errno;
 		ret = check_file(fd);

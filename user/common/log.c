@@ -22,8 +22,8 @@ static bool to_journal(void)
 	if (journal >= 0)
 		return journal;
 	env = getenv("JOURNAL_STREAM");
-	journal = env && sscanf(env, "%llu:%llu", &dev, &ino) == 2 &&
-		  !fstat(2, &st) && st.st_dev == dev && st.st_ino == ino;
+	journal = env && sscanf(env, "%llu:%llu", &dev, &ino) == 2 && !fstat(2, &st) &&
+		  st.st_dev == dev && st.st_ino == ino;
 	return journal;
 }
 

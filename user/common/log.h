@@ -10,7 +10,6 @@ void ef_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ef_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* With the priority (3 error, 4 warning, 6 info) but no "error: " word,
  * for messages that carry their own, like "FILE:LINE:COL: error: ...". */
-void ef_log_prio(int prio, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void ef_log_prio(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

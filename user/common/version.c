@@ -12,7 +12,8 @@ const char *ef_version(void)
 
 void ef_version_print(FILE *out, const char *prog)
 {
-	fprintf(out, "%s %s\n"
+	fprintf(out,
+		"%s %s\n"
 		"Copyright (C) 2026 The edgefw authors\n"
 		"License: GPL-2.0 OR BSD-2-Clause\n",
 		prog, EDGEFW_VERSION);

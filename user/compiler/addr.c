@@ -68,8 +68,7 @@ static bool clear_host_bits(uint8_t addr[16], unsigned len)
 
 		if (len >= (i + 1) * 8)
 			continue;
-		keep = len > i * 8 ? (uint8_t)(0xff << (8 - (len - i * 8))) :
-				     0;
+		keep = len > i * 8 ? (uint8_t)(0xff << (8 - (len - i * 8))) : 0;
 		if (addr[i] & ~keep)
 			had = true;
 		addr[i] &= keep;
@@ -98,15 +97,18 @@ static int bad_ipv4(const char *a, char *err, size_t errlen)
 		return fail(err, errlen,
 			    "invalid IPv4 address '%.*s': an octet has a "
 			    "leading zero (some tools read it as octal); "
-			    "write it without", QUOTE_MAX, a);
+			    "write it without",
+			    QUOTE_MAX, a);
 	if (only_digits_dots)
 		return fail(err, errlen,
 			    "invalid IPv4 address '%.*s': write four numbers "
-			    "0-255 separated by dots", QUOTE_MAX, a);
+			    "0-255 separated by dots",
+			    QUOTE_MAX, a);
 	return fail(err, errlen,
 		    "'%.*s' is not an IPv4 or IPv6 address: write the "
 		    "address itself, e.g. 192.0.2.1 or 2001:db8::1 (names "
-		    "are not resolved)", QUOTE_MAX, a);
+		    "are not resolved)",
+		    QUOTE_MAX, a);
 }
 
 static int bad_ipv6(const char *a, char *err, size_t errlen)
@@ -114,14 +116,16 @@ static int bad_ipv6(const char *a, char *err, size_t errlen)
 	if (strchr(a, '%'))
 		return fail(err, errlen,
 			    "zone index in '%.*s' is not supported: remove "
-			    "the '%%...' part", QUOTE_MAX, a);
+			    "the '%%...' part",
+			    QUOTE_MAX, a);
 	return fail(err, errlen,
 		    "invalid IPv6 address '%.*s': write it as in "
-		    "2001:db8::1", QUOTE_MAX, a);
+		    "2001:db8::1",
+		    QUOTE_MAX, a);
 }
 
-static int parse_len(const char *s, const char *l, uint8_t family,
-		     unsigned *out, char *err, size_t errlen)
+static int parse_len(const char *s, const char *l, uint8_t family, unsigned *out, char *err,
+		     size_t errlen)
 {
 	unsigned max = family_bits(family), v = 0;
 	size_t n;
@@ -129,29 +133,29 @@ static int parse_len(const char *s, const char *l, uint8_t family,
 	if (!*l)
 		return fail(err, errlen,
 			    "missing prefix length after '/' in '%.*s': "
-			    "write e.g. %s", QUOTE_MAX, s,
-			    family == EF_AF_INET ? "192.0.2.0/24" :
-						   "2001:db8::/32");
+			    "write e.g. %s",
+			    QUOTE_MAX, s, family == EF_AF_INET ? "192.0.2.0/24" : "2001:db8::/32");
 	for (n = 0; l[n]; n++)
 		if (!is_digit(l[n]))
 			return fail(err, errlen,
 				    "prefix length '%.*s' is not a number: "
-				    "write 0-%u", QUOTE_MAX, l, max);
+				    "write 0-%u",
+				    QUOTE_MAX, l, max);
 	if (n > 1 && l[0] == '0')
 		return fail(err, errlen,
 			    "prefix length '%.*s' has a leading zero: write "
-			    "it without", QUOTE_MAX, l);
+			    "it without",
+			    QUOTE_MAX, l);
 	/* More than three digits is out of range whatever they are; stop
 	 * before the value can overflow. */
 	if (n > 3)
-		return fail(err, errlen,
-			    "prefix length %.*s exceeds %u for %s", QUOTE_MAX,
-			    l, max, family == EF_AF_INET ? "IPv4" : "IPv6");
+		return fail(err, errlen, "prefix length %.*s exceeds %u for %s", QUOTE_MAX, l, max,
+			    family == EF_AF_INET ? "IPv4" : "IPv6");
 	for (size_t i = 0; i < n; i++)
 		v = v * 10 + (unsigned)(l[i] - '0');
 	if (v > max)
-		return fail(err, errlen, "prefix length %u exceeds %u for %s",
-			    v, max, family == EF_AF_INET ? "IPv4" : "IPv6");
+		return fail(err, errlen, "prefix length %u exceeds %u for %s", v, max,
+			    family == EF_AF_INET ? "IPv4" : "IPv6");
 	*out = v;
 	return 0;
 }
@@ -163,12 +167,10 @@ static bool is_v4_mapped(const struct ef_prefix *p)
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
 	};
 
-	return p->family == EF_AF_INET6 && p->len >= 96 &&
-	       !memcmp(p->addr, mapped, sizeof(mapped));
+	return p->family == EF_AF_INET6 && p->len >= 96 && !memcmp(p->addr, mapped, sizeof(mapped));
 }
 
-int ef_prefix_parse(const char *s, struct ef_prefix *out, unsigned *flags,
-		    char *err, size_t errlen)
+int ef_prefix_parse(const char *s, struct ef_prefix *out, unsigned *flags, char *err, size_t errlen)
 {
 	char a[INET6_ADDRSTRLEN + 1];
 	struct ef_prefix p = { 0 };
@@ -186,23 +188,25 @@ int ef_prefix_parse(const char *s, struct ef_prefix *out, unsigned *flags,
 			    "as 192.0.2.0/24 or 2001:db8::/32");
 	for (const char *c = s; *c; c++)
 		if (*c == ' ' || (*c >= '\t' && *c <= '\r'))
-			return fail(err, errlen,
-				    "whitespace in address '%.*s': remove it",
+			return fail(err, errlen, "whitespace in address '%.*s': remove it",
 				    QUOTE_MAX, s);
 	slash = strchr(s, '/');
 	if (slash && strchr(slash + 1, '/'))
 		return fail(err, errlen,
 			    "more than one '/' in '%.*s': write an address "
-			    "or prefix such as 192.0.2.0/24", QUOTE_MAX, s);
+			    "or prefix such as 192.0.2.0/24",
+			    QUOTE_MAX, s);
 	alen = slash ? (size_t)(slash - s) : strlen(s);
 	if (!alen)
 		return fail(err, errlen,
 			    "missing address before '/' in '%.*s': write e.g. "
-			    "192.0.2.0/24", QUOTE_MAX, s);
+			    "192.0.2.0/24",
+			    QUOTE_MAX, s);
 	if (alen >= sizeof(a))
 		return fail(err, errlen,
 			    "'%.*s...' is too long for an IPv4 or IPv6 "
-			    "address", QUOTE_MAX, s);
+			    "address",
+			    QUOTE_MAX, s);
 	memcpy(a, s, alen);
 	a[alen] = '\0';
 
@@ -233,10 +237,12 @@ int ef_prefix_parse(const char *s, struct ef_prefix *out, unsigned *flags,
 		if (p.len == 128)
 			return fail(err, errlen,
 				    "IPv4-mapped IPv6 address %s: write it as "
-				    "IPv4 (%s)", a, v4);
+				    "IPv4 (%s)",
+				    a, v4);
 		return fail(err, errlen,
 			    "IPv4-mapped IPv6 prefix %s: write it as IPv4 "
-			    "(%s/%u)", s, v4, p.len - 96u);
+			    "(%s/%u)",
+			    s, v4, p.len - 96u);
 	}
 	if (flags)
 		*flags = host_bits ? EF_PREFIX_HOST_BITS : 0;
@@ -251,8 +257,7 @@ void ef_prefix_format(const struct ef_prefix *p, char *buf, size_t len)
 
 	if (!len)
 		return;
-	af = p->family == EF_AF_INET ? AF_INET :
-	     p->family == EF_AF_INET6 ? AF_INET6 : -1;
+	af = p->family == EF_AF_INET ? AF_INET : p->family == EF_AF_INET6 ? AF_INET6 : -1;
 	if (af < 0 || !inet_ntop(af, p->addr, a, sizeof(a))) {
 		snprintf(buf, len, "<family %u>", p->family);
 		return;
@@ -260,8 +265,7 @@ void ef_prefix_format(const struct ef_prefix *p, char *buf, size_t len)
 	snprintf(buf, len, "%s/%u", a, p->len);
 }
 
-bool ef_prefix_contains(const struct ef_prefix *outer,
-			const struct ef_prefix *inner)
+bool ef_prefix_contains(const struct ef_prefix *outer, const struct ef_prefix *inner)
 {
 	return outer->family == inner->family && outer->len <= inner->len &&
 	       outer->len <= family_bits(outer->family) &&
@@ -284,8 +288,7 @@ int ef_prefix_cmp(const struct ef_prefix *a, const struct ef_prefix *b)
 	return 0;
 }
 
-bool ef_prefix_match(const struct ef_prefix *p, uint8_t family,
-		     const uint8_t addr[16])
+bool ef_prefix_match(const struct ef_prefix *p, uint8_t family, const uint8_t addr[16])
 {
 	return p->family == family && p->len <= family_bits(family) &&
 	       bits_equal(p->addr, addr, p->len);

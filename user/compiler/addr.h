@@ -11,8 +11,8 @@
 #define EF_AF_INET6 6
 
 struct ef_prefix {
-	uint8_t family; /* EF_AF_INET or EF_AF_INET6 */
-	uint8_t len;    /* 0-32 or 0-128 */
+	uint8_t family;   /* EF_AF_INET or EF_AF_INET6 */
+	uint8_t len;      /* 0-32 or 0-128 */
 	uint8_t addr[16]; /* network byte order; IPv4 uses addr[0..3], rest 0 */
 };
 
@@ -26,8 +26,8 @@ enum ef_prefix_flags {
  * refused: the rule must be written as IPv4. On error returns -EINVAL and
  * writes a message without location, e.g. "prefix length 33 exceeds 32 for
  * IPv4", into err (errlen bytes, always NUL-terminated). */
-int ef_prefix_parse(const char *s, struct ef_prefix *out, unsigned *flags,
-		    char *err, size_t errlen);
+int ef_prefix_parse(const char *s, struct ef_prefix *out, unsigned *flags, char *err,
+		    size_t errlen);
 
 /* "192.0.2.0/24"; single addresses keep their /32 or /128. Needs
  * EF_PREFIX_STRLEN bytes. */
@@ -35,15 +35,13 @@ int ef_prefix_parse(const char *s, struct ef_prefix *out, unsigned *flags,
 void ef_prefix_format(const struct ef_prefix *p, char *buf, size_t len);
 
 /* Same family, and every address of inner is in outer. */
-bool ef_prefix_contains(const struct ef_prefix *outer,
-			const struct ef_prefix *inner);
+bool ef_prefix_contains(const struct ef_prefix *outer, const struct ef_prefix *inner);
 
 /* Total order: family, then address bytes, then length (shorter first), so
  * a sorted array lists a prefix before everything it contains. */
 int ef_prefix_cmp(const struct ef_prefix *a, const struct ef_prefix *b);
 
 /* Address (family EF_AF_INET or EF_AF_INET6, length ignored) in prefix. */
-bool ef_prefix_match(const struct ef_prefix *p, uint8_t family,
-		     const uint8_t addr[16]);
+bool ef_prefix_match(const struct ef_prefix *p, uint8_t family, const uint8_t addr[16]);
 
 #endif

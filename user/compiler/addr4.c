@@ -69,23 +69,23 @@ struct trie {
 
 static struct trie trie4(size_t l1)
 {
-	return (struct trie){ .l1 = l1, .value_mask = EDGEFW_A4_VALUE,
-			      .none = EDGEFW_A4_NONE };
+	return (struct trie){ .l1 = l1, .value_mask = EDGEFW_A4_VALUE, .none = EDGEFW_A4_NONE };
 }
 
 static struct trie trie6(uint8_t field, uint8_t *hash6_len)
 {
 	return (struct trie){
 		.l1 = EDGEFW_A6_L1_BASE + (size_t)field * EDGEFW_A4_L1_SIZE,
-		.value_mask = EDGEFW_A6_VALUE, .none = EDGEFW_A6_NONE,
+		.value_mask = EDGEFW_A6_VALUE,
+		.none = EDGEFW_A6_NONE,
 		.hash6_len = hash6_len,
 	};
 }
 
 /* The cell of level (1: /16, each next 4 bits more) covering address a
  * (network order) in trie t, making chunks down to it. */
-static int cell_at(struct ef_compiled *c, size_t *cap, const struct trie *t,
-		   const uint8_t *a, unsigned level, size_t *out)
+static int cell_at(struct ef_compiled *c, size_t *cap, const struct trie *t, const uint8_t *a,
+		   unsigned level, size_t *out)
 {
 	size_t idx = t->l1 + ((size_t)a[0] << 8 | a[1]);
 	int ret;
@@ -104,8 +104,7 @@ static int cell_at(struct ef_compiled *c, size_t *cap, const struct trie *t,
 
 /* The table's entries, shorter prefixes first, so that longer ones
  * overwrite what they refine. free(*out). */
-static int sort_by_len(const struct ef_lpm_table *t,
-		       const struct ef_lpm_entry ***out)
+static int sort_by_len(const struct ef_lpm_table *t, const struct ef_lpm_entry ***out)
 {
 	const struct ef_lpm_entry **sorted;
 
@@ -137,8 +136,8 @@ static int paint_prefix(struct ef_compiled *c, size_t *cap, const struct trie *t
 	if (p->len > EDGEFW_A6_TRIE_BITS) {
 		ret = cell_at(c, cap, t, p->addr, 9, &idx);
 		if (!ret)
-			c->cells[idx] |= ef_hash6_has(t->hash6_len, p->len) ?
-						 EDGEFW_A6_HOST : EDGEFW_A6_LONGER;
+			c->cells[idx] |= ef_hash6_has(t->hash6_len, p->len) ? EDGEFW_A6_HOST
+									    : EDGEFW_A6_LONGER;
 		return ret;
 	}
 	ret = cell_at(c, cap, t, p->addr, level, &idx);
@@ -205,8 +204,7 @@ int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 	return ret;
 }
 
-uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field,
-			const uint8_t addr[16])
+uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field, const uint8_t addr[16])
 {
 	struct trie six = trie6(field, NULL);
 	uint32_t v = c->cells[six.l1 + ((size_t)addr[0] << 8 | addr[1])];
@@ -222,9 +220,9 @@ uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field,
 		 * table the datapath asks follows from the flags. */
 		for (size_t i = 0; i < t->n; i++) {
 			const struct ef_prefix *p = &t->v[i].prefix;
-			bool asked = ef_hash6_has(c->hash6_len[field], p->len) ?
-					     (v & EDGEFW_A6_HOST) :
-					     (v & EDGEFW_A6_LONGER);
+			bool asked = ef_hash6_has(c->hash6_len[field], p->len)
+					     ? (v & EDGEFW_A6_HOST)
+					     : (v & EDGEFW_A6_LONGER);
 
 			if (p->len > EDGEFW_A6_TRIE_BITS && asked && p->len > best &&
 			    ef_prefix_match(p, EF_AF_INET6, addr)) {
@@ -249,11 +247,10 @@ uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a)
 	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
-uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field,
-			const uint8_t addr[4])
+uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field, const uint8_t addr[4])
 {
-	uint32_t a = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
-		     (uint32_t)addr[2] << 8 | addr[3];
+	uint32_t a = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 | (uint32_t)addr[2] << 8 |
+		     addr[3];
 	uint32_t pair, v;
 
 	if (!c->pair_l1[field & 1])
@@ -266,8 +263,8 @@ uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field,
 	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
-int ef_trie4_append(struct ef_compiled *c, const struct ef_lpm_table *t,
-		    uint32_t *l1, const char *path, struct ef_diag *d)
+int ef_trie4_append(struct ef_compiled *c, const struct ef_lpm_table *t, uint32_t *l1,
+		    const char *path, struct ef_diag *d)
 {
 	size_t cap = c->n_cells + EDGEFW_A4_L1_SIZE;
 	uint32_t *v = reallocarray(c->cells, cap, sizeof(*v));

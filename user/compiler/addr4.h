@@ -13,16 +13,14 @@ int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d);
 
 /* The class of an address in field (EF_FIELD_SRC/DST), looked up the way
  * the datapath does. */
-uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field,
-			const uint8_t addr[16]);
-uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field,
-			const uint8_t addr[4]);
+uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field, const uint8_t addr[16]);
+uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field, const uint8_t addr[4]);
 
 /* Appends a trie for IPv4 table t to c->cells (a forest's, whose values
  * are subtree nodes): *l1 is its first level-1 cell. 0 or -errno (with the
  * reason in d for -E2BIG). */
-int ef_trie4_append(struct ef_compiled *c, const struct ef_lpm_table *t,
-		    uint32_t *l1, const char *path, struct ef_diag *d);
+int ef_trie4_append(struct ef_compiled *c, const struct ef_lpm_table *t, uint32_t *l1,
+		    const char *path, struct ef_diag *d);
 /* The value of address a in the trie at level 1 cell l1, or
  * EDGEFW_CLASS_NONE. */
 uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a);
@@ -32,8 +30,7 @@ uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a);
  * subtrees (addr4_pair.c): its leaves name pairs of cells (chain class,
  * subtree). *l1 is its first level-1 cell. 0 or -errno (with the reason
  * in d for -E2BIG). */
-int ef_trie4_pair(struct ef_compiled *c, uint8_t field,
-		  const struct ef_lpm_table *forest, uint32_t *l1,
-		  const char *path, struct ef_diag *d);
+int ef_trie4_pair(struct ef_compiled *c, uint8_t field, const struct ef_lpm_table *forest,
+		  uint32_t *l1, const char *path, struct ef_diag *d);
 
 #endif

@@ -41,8 +41,8 @@ struct upfx {
 
 static uint32_t lo_of(const struct ef_prefix *p)
 {
-	return (uint32_t)p->addr[0] << 24 | (uint32_t)p->addr[1] << 16 |
-	       (uint32_t)p->addr[2] << 8 | p->addr[3];
+	return (uint32_t)p->addr[0] << 24 | (uint32_t)p->addr[1] << 16 | (uint32_t)p->addr[2] << 8 |
+	       p->addr[3];
 }
 
 static int cmp_upfx(const void *x, const void *y)
@@ -67,8 +67,8 @@ static uint32_t cell_of(uint32_t v)
 }
 
 /* The union of a and b, sorted, each prefix once. free(*out). */
-static int union_of(const struct ef_lpm_table *a, const struct ef_lpm_table *b,
-		    struct upfx **out, size_t *n_out)
+static int union_of(const struct ef_lpm_table *a, const struct ef_lpm_table *b, struct upfx **out,
+		    size_t *n_out)
 {
 	size_t n = a->n + b->n, m = 0;
 	struct upfx *v = malloc((n ? n : 1) * sizeof(*v));
@@ -79,8 +79,10 @@ static int union_of(const struct ef_lpm_table *a, const struct ef_lpm_table *b,
 		bool from_a = i < a->n;
 		const struct ef_lpm_entry *e = from_a ? &a->v[i] : &b->v[i - a->n];
 
-		v[i] = (struct upfx){ .lo = lo_of(&e->prefix), .len = e->prefix.len,
-				      .in_a = from_a, .in_b = !from_a,
+		v[i] = (struct upfx){ .lo = lo_of(&e->prefix),
+				      .len = e->prefix.len,
+				      .in_a = from_a,
+				      .in_b = !from_a,
 				      .a = from_a ? e->class_id : EDGEFW_CLASS_NONE,
 				      .b = from_a ? EDGEFW_CLASS_NONE : e->class_id,
 				      .prefix = &e->prefix };
@@ -142,9 +144,8 @@ static int append_pairs(struct ef_compiled *c, const struct upfx *v, size_t n,
 	return 0;
 }
 
-int ef_trie4_pair(struct ef_compiled *c, uint8_t field,
-		  const struct ef_lpm_table *forest, uint32_t *l1,
-		  const char *path, struct ef_diag *d)
+int ef_trie4_pair(struct ef_compiled *c, uint8_t field, const struct ef_lpm_table *forest,
+		  uint32_t *l1, const char *path, struct ef_diag *d)
 {
 	struct ef_lpm_table pairs = { 0 };
 	struct upfx *v = NULL;

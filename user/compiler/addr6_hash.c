@@ -20,8 +20,7 @@
 
 #include <string.h>
 
-void ef_hash6_choose(const struct ef_lpm_table *t,
-		     uint8_t lens[EDGEFW_A6_HASH_LENS])
+void ef_hash6_choose(const struct ef_lpm_table *t, uint8_t lens[EDGEFW_A6_HASH_LENS])
 {
 	size_t count[129] = { 0 }, total = 0;
 	unsigned distinct = 0, n = 0;
@@ -35,8 +34,7 @@ void ef_hash6_choose(const struct ef_lpm_table *t,
 		distinct += !count[len]++;
 		total++;
 	}
-	for (unsigned len = 128; len > EDGEFW_A6_TRIE_BITS && n < EDGEFW_A6_HASH_LENS;
-	     len--) {
+	for (unsigned len = 128; len > EDGEFW_A6_TRIE_BITS && n < EDGEFW_A6_HASH_LENS; len--) {
 		if (!count[len])
 			continue;
 		if (distinct > EDGEFW_A6_HASH_LENS && count[len] * 16 < total)

@@ -11,8 +11,7 @@
 
 /* Fills lens (EDGEFW_A6_HASH_LENS, longest first, 0 after the last) with
  * the lengths past /48 of IPv6 table t that host6_tbl is to hold. */
-void ef_hash6_choose(const struct ef_lpm_table *t,
-		     uint8_t lens[EDGEFW_A6_HASH_LENS]);
+void ef_hash6_choose(const struct ef_lpm_table *t, uint8_t lens[EDGEFW_A6_HASH_LENS]);
 
 /* True when prefixes of length len are in the hash (lens as above). */
 bool ef_hash6_has(const uint8_t lens[EDGEFW_A6_HASH_LENS], unsigned len);

@@ -62,8 +62,7 @@ static void cw_str(struct cw *w, const char *s)
 	cw_put(w, s, strlen(s));
 }
 
-__attribute__((format(printf, 2, 3)))
-static void cw_fmt(struct cw *w, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void cw_fmt(struct cw *w, const char *fmt, ...)
 {
 	char b[256];
 	va_list ap;
@@ -121,8 +120,7 @@ static void find_addr_sets(const struct ef_addr_field *f, struct set_src *s)
 		const struct ef_field_part *pt = &f->parts[i];
 
 		if (pt->set >= 0 && !s[pt->set].used)
-			s[pt->set] = (struct set_src){ true, f->v + pt->first,
-						       NULL, pt->n };
+			s[pt->set] = (struct set_src){ true, f->v + pt->first, NULL, pt->n };
 	}
 }
 
@@ -132,13 +130,11 @@ static void find_port_sets(const struct ef_port_field *f, struct set_src *s)
 		const struct ef_field_part *pt = &f->parts[i];
 
 		if (pt->set >= 0 && !s[pt->set].used)
-			s[pt->set] = (struct set_src){ true, NULL,
-						       f->v + pt->first, pt->n };
+			s[pt->set] = (struct set_src){ true, NULL, f->v + pt->first, pt->n };
 	}
 }
 
-bool ef_canon_set_entries(const struct ef_ruleset *rs, size_t set,
-			  const struct ef_prefix **pfx,
+bool ef_canon_set_entries(const struct ef_ruleset *rs, size_t set, const struct ef_prefix **pfx,
 			  const struct ef_port_range **port, size_t *n)
 {
 	struct set_src src[1] = { 0 };
@@ -151,10 +147,10 @@ bool ef_canon_set_entries(const struct ef_ruleset *rs, size_t set,
 	/* find_*_sets index by set: a one-element view around `set`. */
 	for (size_t i = 0; i < rs->n_rules && !src[0].used; i++) {
 		const struct ef_rule *r = &rs->rules[i];
-		const struct ef_field_part *pts[4] = { r->src.parts, r->dst.parts,
-						       r->sport.parts, r->dport.parts };
-		const size_t np[4] = { r->src.n_parts, r->dst.n_parts,
-				       r->sport.n_parts, r->dport.n_parts };
+		const struct ef_field_part *pts[4] = { r->src.parts, r->dst.parts, r->sport.parts,
+						       r->dport.parts };
+		const size_t np[4] = { r->src.n_parts, r->dst.n_parts, r->sport.n_parts,
+				       r->dport.n_parts };
 
 		for (int f = 0; f < 4 && !src[0].used; f++)
 			for (size_t k = 0; k < np[f]; k++) {
@@ -165,7 +161,8 @@ bool ef_canon_set_entries(const struct ef_ruleset *rs, size_t set,
 				if (f < 2)
 					src[0].pfx = (f ? r->dst.v : r->src.v) + pts[f][k].first;
 				else
-					src[0].port = (f == 3 ? r->dport.v : r->sport.v) + pts[f][k].first;
+					src[0].port = (f == 3 ? r->dport.v : r->sport.v) +
+						      pts[f][k].first;
 				break;
 			}
 	}
@@ -175,8 +172,7 @@ bool ef_canon_set_entries(const struct ef_ruleset *rs, size_t set,
 	return src[0].used;
 }
 
-size_t ef_canon_set_first(const struct ef_ruleset *rs, size_t set, size_t max,
-			  char (*out)[48])
+size_t ef_canon_set_first(const struct ef_ruleset *rs, size_t set, size_t max, char (*out)[48])
 {
 	const struct ef_prefix *pfx;
 	const struct ef_port_range *pr;
@@ -206,13 +202,11 @@ static void emit_dynamic_set(struct cw *w, const struct ef_set *s)
 	cw_fmt(w, "    size: %u\n", s->size);
 }
 
-static void emit_static_set(struct cw *w, const struct ef_set *s,
-			    const struct set_src *src)
+static void emit_static_set(struct cw *w, const struct ef_set *s, const struct set_src *src)
 {
 	size_t shown = src->n;
 
-	cw_fmt(w, "  %s:\n    %s:", s->name,
-	       s->kind == EF_SET_ADDR ? "addresses" : "ports");
+	cw_fmt(w, "  %s:\n    %s:", s->name, s->kind == EF_SET_ADDR ? "addresses" : "ports");
 	if (!src->n) {
 		cw_str(w, " []\n");
 		return;
@@ -229,7 +223,8 @@ static void emit_static_set(struct cw *w, const struct ef_set *s,
 		cw_str(w, "\n");
 	}
 	if (shown < src->n)
-		cw_fmt(w, "      # ... and %zu more of %zu entries (edgefw show --full lists them)\n",
+		cw_fmt(w,
+		       "      # ... and %zu more of %zu entries (edgefw show --full lists them)\n",
 		       src->n - shown, src->n);
 }
 
@@ -289,9 +284,9 @@ static void emit_port_at(struct cw *w, const void *v, size_t k)
 
 /* A field's parts in order, sets by name and values by elem, in the
  * flow list that emit_parts_open starts. */
-static void emit_parts(struct cw *w, const struct ef_ruleset *rs, const char *key,
-		       bool negate, const struct ef_field_part *parts, size_t n_parts,
-		       const void *v, void (*elem)(struct cw *, const void *, size_t))
+static void emit_parts(struct cw *w, const struct ef_ruleset *rs, const char *key, bool negate,
+		       const struct ef_field_part *parts, size_t n_parts, const void *v,
+		       void (*elem)(struct cw *, const void *, size_t))
 {
 	bool first = true;
 
@@ -313,8 +308,8 @@ static void emit_parts(struct cw *w, const struct ef_ruleset *rs, const char *ke
 	emit_parts_close(w, negate);
 }
 
-static void emit_addr_field(struct cw *w, const struct ef_ruleset *rs,
-			    const char *key, const struct ef_addr_field *f)
+static void emit_addr_field(struct cw *w, const struct ef_ruleset *rs, const char *key,
+			    const struct ef_addr_field *f)
 {
 	if (f->dyn_set) {
 		const char *name = rs->sets[f->dyn_set - 1].name;
@@ -329,8 +324,8 @@ static void emit_addr_field(struct cw *w, const struct ef_ruleset *rs,
 	emit_parts(w, rs, key, f->negate, f->parts, f->n_parts, f->v, emit_prefix_at);
 }
 
-static void emit_port_field(struct cw *w, const struct ef_ruleset *rs,
-			    const char *key, const struct ef_port_field *f)
+static void emit_port_field(struct cw *w, const struct ef_ruleset *rs, const char *key,
+			    const struct ef_port_field *f)
 {
 	if (f->any)
 		return;
@@ -406,8 +401,7 @@ static void emit_l4(struct cw *w, const struct ef_rule *r)
 			if (!(r->tcp_flags_mask & bit))
 				continue;
 			cw_fmt(w, "%s\"%s%s\"", first ? "" : ", ",
-			       r->tcp_flags_value & bit ? "" : "!",
-			       ef_tcp_flag_names[i].name);
+			       r->tcp_flags_value & bit ? "" : "!", ef_tcp_flag_names[i].name);
 			first = false;
 		}
 		cw_str(w, "]\n");
@@ -438,8 +432,7 @@ static void emit_state(struct cw *w, const struct ef_rule *r)
 		cw_fmt(w, "    track: %s\n", r->track ? "true" : "false");
 }
 
-static void emit_limit_ban(struct cw *w, const struct ef_ruleset *rs,
-			   const struct ef_rule *r)
+static void emit_limit_ban(struct cw *w, const struct ef_ruleset *rs, const struct ef_rule *r)
 {
 	static const char *const per[] = { "src", "dst", "sport", "dport" };
 	const struct ef_limit *l = &r->limit;
@@ -447,12 +440,12 @@ static void emit_limit_ban(struct cw *w, const struct ef_ruleset *rs,
 
 	if (l->on) {
 		bool first = true;
-		const char *unit = l->period_ns >= 3600000000000ull ? "h" :
-				   l->period_ns >= 60000000000ull ? "m" : "s";
+		const char *unit = l->period_ns >= 3600000000000ull ? "h"
+				   : l->period_ns >= 60000000000ull ? "m"
+								    : "s";
 
-		cw_fmt(w, "    limit: {rate: %llu/%s, burst: %llu",
-		       (unsigned long long)l->rate, unit,
-		       (unsigned long long)l->burst);
+		cw_fmt(w, "    limit: {rate: %llu/%s, burst: %llu", (unsigned long long)l->rate,
+		       unit, (unsigned long long)l->burst);
 		if (l->per) {
 			cw_str(w, ", per: [");
 			for (unsigned b = 0; b < 4; b++)
@@ -471,8 +464,7 @@ static void emit_limit_ban(struct cw *w, const struct ef_ruleset *rs,
 	}
 }
 
-static void emit_rule(struct cw *w, const struct ef_ruleset *rs,
-		      const struct ef_rule *r)
+static void emit_rule(struct cw *w, const struct ef_ruleset *rs, const struct ef_rule *r)
 {
 	cw_str(w, "  - name: ");
 	cw_quoted(w, r->name);
@@ -503,16 +495,12 @@ static void emit_defaults(struct cw *w, const struct ef_ruleset *rs)
 
 	cw_str(w, "version: 1\ndefaults:\n");
 	for (unsigned h = 0; h < EDGEFW_HOOK_COUNT; h++)
-		cw_fmt(w, "  %s: %s\n", ef_hook_name(h),
-		       ef_action_name(rs->default_action[h]));
+		cw_fmt(w, "  %s: %s\n", ef_hook_name(h), ef_action_name(rs->default_action[h]));
 	cw_fmt(w, "  non-ip: %s\n", ef_action_name(rs->non_ip_action));
 	cw_fmt(w, "  malformed: %s\n", ef_action_name(rs->malformed_action));
-	cw_fmt(w, "  encap-overflow: %s\n",
-	       ef_action_name(rs->encap_overflow_action));
-	cw_fmt(w, "  fragments: %s\n",
-	       rs->frag_policy < 3 ? fragpol[rs->frag_policy] : "rules");
-	cw_fmt(w, "  ipv6-ext-overflow: %s\n",
-	       ef_action_name(rs->ext_overflow_action));
+	cw_fmt(w, "  encap-overflow: %s\n", ef_action_name(rs->encap_overflow_action));
+	cw_fmt(w, "  fragments: %s\n", rs->frag_policy < 3 ? fragpol[rs->frag_policy] : "rules");
+	cw_fmt(w, "  ipv6-ext-overflow: %s\n", ef_action_name(rs->ext_overflow_action));
 }
 
 static int emit(struct cw *w, const struct ef_ruleset *rs)
@@ -532,8 +520,8 @@ static int emit(struct cw *w, const struct ef_ruleset *rs)
 	return w->err;
 }
 
-int ef_canon_text(const struct ef_ruleset *rs, const struct ef_canon_opts *o,
-		  char **text, size_t *len)
+int ef_canon_text(const struct ef_ruleset *rs, const struct ef_canon_opts *o, char **text,
+		  size_t *len)
 {
 	struct cw w = { .preview = o ? o->set_preview : 0 };
 	int ret = emit(&w, rs);
@@ -547,8 +535,7 @@ int ef_canon_text(const struct ef_ruleset *rs, const struct ef_canon_opts *o,
 	return 0;
 }
 
-int ef_canon_rule(const struct ef_ruleset *rs, size_t idx, char **text,
-		  size_t *len)
+int ef_canon_rule(const struct ef_ruleset *rs, size_t idx, char **text, size_t *len)
 {
 	struct cw w = { 0 };
 

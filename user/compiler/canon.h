@@ -34,8 +34,8 @@ struct ef_canon_opts {
 
 /* The text (malloc'd, NUL-terminated) into *text and *len. o may be NULL
  * (the canonical text). 0 or -ENOMEM. */
-int ef_canon_text(const struct ef_ruleset *rs, const struct ef_canon_opts *o,
-		  char **text, size_t *len);
+int ef_canon_text(const struct ef_ruleset *rs, const struct ef_canon_opts *o, char **text,
+		  size_t *len);
 
 /* FNV-1a 64 of the canonical text into *hash, computed without holding
  * the text. 0 or -ENOMEM. */
@@ -44,18 +44,15 @@ int ef_canon_hash(const struct ef_ruleset *rs, uint64_t *hash);
 /* The first entries (at most max) of static set `set` as the rules hold
  * it, formatted ("10.0.0.0/8", "8000-8100") into out; returns how many.
  * A set no rule uses has none here (it compiles to nothing). */
-size_t ef_canon_set_first(const struct ef_ruleset *rs, size_t set, size_t max,
-			  char (*out)[48]);
+size_t ef_canon_set_first(const struct ef_ruleset *rs, size_t set, size_t max, char (*out)[48]);
 
 /* The entries of static set `set` as the rules hold them (the slice of
  * the first field naming it): false when no rule names it. */
-bool ef_canon_set_entries(const struct ef_ruleset *rs, size_t set,
-			  const struct ef_prefix **pfx,
+bool ef_canon_set_entries(const struct ef_ruleset *rs, size_t set, const struct ef_prefix **pfx,
 			  const struct ef_port_range **port, size_t *n);
 
 /* Rule idx alone, as the canonical text writes it ("  - name: ..." and
  * one line per field). 0, -EINVAL or -ENOMEM. */
-int ef_canon_rule(const struct ef_ruleset *rs, size_t idx, char **text,
-		  size_t *len);
+int ef_canon_rule(const struct ef_ruleset *rs, size_t idx, char **text, size_t *len);
 
 #endif

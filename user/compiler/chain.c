@@ -22,12 +22,12 @@
 /* --- the chain --- */
 
 struct chain {
-	struct set_pool pool;   /* word 0: stage; then the rule set */
-	word_t **complete;      /* per stage: rules no later field constrains */
+	struct set_pool pool; /* word 0: stage; then the rule set */
+	word_t **complete;    /* per stage: rules no later field constrains */
 	word_t *tmp;
 	uint32_t *frontier, *next_frontier;
 	size_t n_frontier, n_next, frontier_cap;
-	uint8_t *queued;        /* per class: already in next_frontier */
+	uint8_t *queued; /* per class: already in next_frontier */
 	size_t queued_cap;
 };
 
@@ -72,8 +72,8 @@ static int chain_grow_classes(struct ef_compiled *c, struct chain *ch)
 
 /* Interns set s (words wide) as a class of stage, after cutting it after
  * its first rule that no later field constrains. NONE for an empty set. */
-static int chain_intern(struct compiler *cp, struct chain *ch, unsigned stage,
-			const word_t *s, uint32_t *id)
+static int chain_intern(struct compiler *cp, struct chain *ch, unsigned stage, const word_t *s,
+			uint32_t *id)
 {
 	const size_t words = cp->words;
 	word_t *t = ch->tmp;
@@ -85,8 +85,8 @@ static int chain_intern(struct compiler *cp, struct chain *ch, unsigned stage,
 	for (size_t w = 0; w < words; w++) {
 		t[1 + w] = s[w];
 		if (cut < 0 && (s[w] & ch->complete[stage][w]))
-			cut = (long)(w * 64 + (size_t)__builtin_ctzll(s[w] &
-							ch->complete[stage][w]));
+			cut = (long)(w * 64 +
+				     (size_t)__builtin_ctzll(s[w] & ch->complete[stage][w]));
 	}
 	if (cut >= 0) {
 		size_t w = (size_t)cut / 64;
@@ -109,8 +109,8 @@ static int chain_intern(struct compiler *cp, struct chain *ch, unsigned stage,
 	return ret;
 }
 
-static int chain_add(struct compiler *cp, size_t *cap, uint32_t cur,
-		     uint32_t next_leaf, uint32_t next)
+static int chain_add(struct compiler *cp, size_t *cap, uint32_t cur, uint32_t next_leaf,
+		     uint32_t next)
 {
 	struct ef_compiled *c = cp->out;
 
@@ -186,8 +186,7 @@ static void remap_first(struct ef_compiled *c, unsigned dim, const uint32_t *map
  * field: X & Y differs from X's miss (X & rules without the field) exactly
  * when Y holds one of X's rules that constrain the field, so only those Y
  * are visited, through the rule -> leaf classes index. */
-static int chain_stage(struct compiler *cp, struct chain *ch, unsigned stage,
-		       size_t *chain_cap)
+static int chain_stage(struct compiler *cp, struct chain *ch, unsigned stage, size_t *chain_cap)
 {
 	const unsigned dim = cp->out->dims[stage];
 	const struct set_pool *leaf = &cp->leaf[dim];
@@ -454,8 +453,8 @@ int cl_build_dense(struct compiler *cp)
 			const struct ef_chain_entry *e = &c->chain[j];
 
 			if (e->stage == i)
-				c->cells[st->base + (e->key.cur - row0) * width +
-					 e->key.next] = e->next;
+				c->cells[st->base + (e->key.cur - row0) * width + e->key.next] =
+					e->next;
 		}
 		c->n_cells += need;
 	}

@@ -56,8 +56,7 @@ bool cl_frag_allows(uint8_t want, unsigned state)
 	return state < EDGEFW_FRAG_STATES && ef_frag_matches(want, (uint8_t)state);
 }
 
-static bool ctx_allows(const struct ef_rule *r, const char *ifname,
-		       uint32_t hook)
+static bool ctx_allows(const struct ef_rule *r, const char *ifname, uint32_t hook)
 {
 	if (!(r->hooks & (1u << hook)))
 		return false;
@@ -73,8 +72,8 @@ static bool ctx_allows(const struct ef_rule *r, const char *ifname,
 
 /* --- leaf classes --- */
 
-static int table_push(struct ef_lpm_table *t, size_t *cap,
-		      const struct ef_prefix *pf, uint32_t class_id)
+static int table_push(struct ef_lpm_table *t, size_t *cap, const struct ef_prefix *pf,
+		      uint32_t class_id)
 {
 	if (t->n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 64;
@@ -108,9 +107,8 @@ static int cmp_prefix_rule(const void *a, const void *b)
 
 /* Interns any | (contained ^ neg): rules with the field unwritten, plus
  * the others whose containment (flipped when negated) says they match. */
-static int intern_addr_set(struct set_pool *pool, const word_t *any,
-			   const word_t *contained, const word_t *neg,
-			   word_t *tmp, uint32_t *id)
+static int intern_addr_set(struct set_pool *pool, const word_t *any, const word_t *contained,
+			   const word_t *neg, word_t *tmp, uint32_t *id)
 {
 	for (size_t w = 0; w < pool->words; w++)
 		tmp[w] = any[w] | (contained[w] ^ neg[w]);
@@ -118,8 +116,7 @@ static int intern_addr_set(struct set_pool *pool, const word_t *any,
 }
 
 /* Fills one LPM table: address field f of one family. */
-static int build_addr(struct compiler *cp, unsigned dim, uint8_t family,
-		      struct ef_lpm_table *out)
+static int build_addr(struct compiler *cp, unsigned dim, uint8_t family, struct ef_lpm_table *out)
 {
 	const struct ef_ruleset *rs = cp->rs;
 	struct set_pool *pool = &cp->leaf[dim];
@@ -143,8 +140,7 @@ static int build_addr(struct compiler *cp, unsigned dim, uint8_t family,
 
 	for (size_t r = 0; r < cp->n_rules; r++) {
 		const struct ef_rule *rule = cl_rule(cp, r);
-		const struct ef_addr_field *fld =
-			dim == EDGEFW_DIM_SRC ? &rule->src : &rule->dst;
+		const struct ef_addr_field *fld = dim == EDGEFW_DIM_SRC ? &rule->src : &rule->dst;
 
 		if (!ef_rule_has_family(rule, family))
 			continue;
@@ -158,10 +154,9 @@ static int build_addr(struct compiler *cp, unsigned dim, uint8_t family,
 			n_pairs += fld->v[i].family == family;
 	}
 	if (n_pairs > EF_MAX_LPM_ENTRIES) {
-		ef_err(cp->d, rs->path, 0, 0,
-		       "%zu %s %s prefixes exceed the table limit of %u",
-		       n_pairs, family == EF_AF_INET ? "IPv4" : "IPv6",
-		       ef_dim_name(dim), EF_MAX_LPM_ENTRIES);
+		ef_err(cp->d, rs->path, 0, 0, "%zu %s %s prefixes exceed the table limit of %u",
+		       n_pairs, family == EF_AF_INET ? "IPv4" : "IPv6", ef_dim_name(dim),
+		       EF_MAX_LPM_ENTRIES);
 		ret = -E2BIG;
 		goto out;
 	}
@@ -173,8 +168,7 @@ static int build_addr(struct compiler *cp, unsigned dim, uint8_t family,
 	n_pairs = 0;
 	for (size_t r = 0; r < cp->n_rules; r++) {
 		const struct ef_rule *rule = cl_rule(cp, r);
-		const struct ef_addr_field *fld =
-			dim == EDGEFW_DIM_SRC ? &rule->src : &rule->dst;
+		const struct ef_addr_field *fld = dim == EDGEFW_DIM_SRC ? &rule->src : &rule->dst;
 
 		if (!ef_rule_has_family(rule, family) || fld->any)
 			continue;
@@ -261,7 +255,7 @@ static int build_proto(struct compiler *cp)
 				bit_set(s, r);
 		}
 		ret = cl_pool_intern(&cp->leaf[EDGEFW_DIM_PROTO], s,
-				  &cp->out->leaf[EDGEFW_LEAF_PROTO_OFF + v], NULL);
+				     &cp->out->leaf[EDGEFW_LEAF_PROTO_OFF + v], NULL);
 	}
 	free(s);
 	return ret;
@@ -282,9 +276,8 @@ static int cmp_event(const void *a, const void *b)
 
 /* The port-like field of a rule: its ranges, or its ICMP type/code as a
  * one-value range. */
-static void port_ranges(const struct ef_rule *r, bool dst,
-			const struct ef_port_range **v, size_t *n,
-			struct ef_port_range *icmp, bool *negate)
+static void port_ranges(const struct ef_rule *r, bool dst, const struct ef_port_range **v,
+			size_t *n, struct ef_port_range *icmp, bool *negate)
 {
 	const struct ef_port_field *f = dst ? &r->dport : &r->sport;
 	int16_t t = dst ? r->icmp_code : r->icmp_type;
@@ -349,8 +342,7 @@ static int build_ports(struct compiler *cp, unsigned dim)
 				cap = ncap;
 			}
 			ev[n_ev++] = (struct port_event){ v[i].lo, (uint32_t)r, 1 };
-			ev[n_ev++] = (struct port_event){ (uint32_t)v[i].hi + 1,
-							  (uint32_t)r, -1 };
+			ev[n_ev++] = (struct port_event){ (uint32_t)v[i].hi + 1, (uint32_t)r, -1 };
 		}
 	}
 	if (n_ev)
@@ -405,7 +397,7 @@ static int build_flags(struct compiler *cp)
 				bit_set(s, r);
 		}
 		ret = cl_pool_intern(&cp->leaf[EDGEFW_DIM_FLAGS], s,
-				  &cp->out->leaf[EDGEFW_LEAF_FLAGS_OFF + v], NULL);
+				     &cp->out->leaf[EDGEFW_LEAF_FLAGS_OFF + v], NULL);
 	}
 	free(s);
 	return ret;
@@ -438,7 +430,7 @@ static int build_vlan(struct compiler *cp)
 		for (uint32_t r = first[v]; r != UINT32_MAX; r = next[r])
 			bit_set(s, r);
 		ret = cl_pool_intern(&cp->leaf[EDGEFW_DIM_VLAN], s,
-				  &cp->out->leaf[EDGEFW_LEAF_VLAN_OFF + v], NULL);
+				     &cp->out->leaf[EDGEFW_LEAF_VLAN_OFF + v], NULL);
 	}
 out:
 	free(s);
@@ -494,8 +486,7 @@ static int build_ctx(struct compiler *cp)
 			for (size_t r = 0; r < cp->n_rules; r++)
 				if (ctx_allows(cl_rule(cp, r), ifname, h))
 					bit_set(s, r);
-			ret = cl_pool_intern(&cp->leaf[EDGEFW_DIM_CTX], s,
-					  &e->class_id, NULL);
+			ret = cl_pool_intern(&cp->leaf[EDGEFW_DIM_CTX], s, &e->class_id, NULL);
 		}
 	}
 out:
@@ -534,9 +525,8 @@ static int build_leaf(struct compiler *cp, unsigned dim)
 /* The chain's field order: addresses first (they separate the most), then
  * the L4 fields, then the rarely used ones. */
 static const uint8_t chain_order[EDGEFW_DIM_COUNT] = {
-	EDGEFW_DIM_SRC, EDGEFW_DIM_DST, EDGEFW_DIM_PROTO, EDGEFW_DIM_DPORT,
-	EDGEFW_DIM_SPORT, EDGEFW_DIM_FLAGS, EDGEFW_DIM_VLAN, EDGEFW_DIM_CTX,
-	EDGEFW_DIM_COND,
+	EDGEFW_DIM_SRC,   EDGEFW_DIM_DST,  EDGEFW_DIM_PROTO, EDGEFW_DIM_DPORT, EDGEFW_DIM_SPORT,
+	EDGEFW_DIM_FLAGS, EDGEFW_DIM_VLAN, EDGEFW_DIM_CTX,   EDGEFW_DIM_COND,
 };
 
 int cl_build_leaf_classes(struct compiler *cp)

@@ -39,12 +39,16 @@
 #define HARD_SET_BYTES (384u << 20)
 
 static const struct cl_budget soft_budget = {
-	.max_set_bytes = SOFT_SET_BYTES, .max_work = SOFT_WORK,
-	.max_pairs = SOFT_PAIRS, .max_cells = SOFT_CELLS,
+	.max_set_bytes = SOFT_SET_BYTES,
+	.max_work = SOFT_WORK,
+	.max_pairs = SOFT_PAIRS,
+	.max_cells = SOFT_CELLS,
 };
 static const struct cl_budget hard_budget = {
-	.max_set_bytes = HARD_SET_BYTES, .max_work = HARD_WORK,
-	.max_pairs = EF_MAX_CHAIN_ENTRIES, .max_cells = EDGEFW_CELLS_MAX,
+	.max_set_bytes = HARD_SET_BYTES,
+	.max_work = HARD_WORK,
+	.max_pairs = EF_MAX_CHAIN_ENTRIES,
+	.max_cells = EDGEFW_CELLS_MAX,
 };
 
 /* What the trees may take, all of them per generation. */
@@ -81,14 +85,18 @@ static void chain_reset(struct ef_compiled *c)
 }
 
 /* The chain over the rules ids (n of them, in order). */
-static int chain_build(const struct ef_ruleset *rs, const uint32_t *ids,
-		       size_t n, const char *const *ifnames, size_t n_ifnames,
-		       struct cl_budget *budget, struct ef_compiled *out,
-		       struct ef_diag *d)
+static int chain_build(const struct ef_ruleset *rs, const uint32_t *ids, size_t n,
+		       const char *const *ifnames, size_t n_ifnames, struct cl_budget *budget,
+		       struct ef_compiled *out, struct ef_diag *d)
 {
-	struct compiler cp = { .rs = rs, .rule_ids = ids, .n_rules = n,
-			       .out = out, .d = d, .budget = budget,
-			       .ifnames = ifnames, .n_ifnames = n_ifnames };
+	struct compiler cp = { .rs = rs,
+			       .rule_ids = ids,
+			       .n_rules = n,
+			       .out = out,
+			       .d = d,
+			       .budget = budget,
+			       .ifnames = ifnames,
+			       .n_ifnames = n_ifnames };
 	int ret;
 
 	cp.words = n ? (n + 63) / 64 : 1;
@@ -123,7 +131,12 @@ struct split_plan {
 static const uint8_t families[EF_FAM_COUNT] = { EF_AF_INET, EF_AF_INET6 };
 
 /* Where a box goes (box_part, below). */
-enum { PART_SRC, PART_DST, PART_WIDE, PART_COUNT };
+enum {
+	PART_SRC,
+	PART_DST,
+	PART_WIDE,
+	PART_COUNT
+};
 
 static unsigned box_part(const struct ef_box *b, uint8_t family);
 
@@ -161,15 +174,14 @@ static bool all_wide(const struct ef_box *v, int n)
 }
 
 /* The boxes of rule r in both families into the plan, or why not. */
-static int plan_rule(const struct ef_rule *rule, uint32_t r,
-		     struct split_plan *p)
+static int plan_rule(const struct ef_rule *rule, uint32_t r, struct split_plan *p)
 {
 	struct ef_box tmp[EF_FAM_COUNT][EF_TREE_MAX_RULE_BOXES];
 	int n[EF_FAM_COUNT], ret = 0;
 
 	for (int f = 0; f < EF_FAM_COUNT; f++) {
-		n[f] = ef_rule_boxes(rule, r, families[f], tmp[f],
-				     EF_TREE_MAX_RULE_BOXES, &p->why[r]);
+		n[f] = ef_rule_boxes(rule, r, families[f], tmp[f], EF_TREE_MAX_RULE_BOXES,
+				     &p->why[r]);
 		if (n[f] == -E2BIG)
 			p->why[r] = "more than 16 combinations of values";
 		if (n[f] < 0)
@@ -254,17 +266,17 @@ static unsigned box_part(const struct ef_box *b, uint8_t family)
 
 /* A forest where it fits, else a plain tree (nested prefixes can copy a
  * busy prefix's boxes into too many subtrees). */
-static int part_build(const struct ef_box *v, size_t n, uint8_t family,
-		      unsigned part, const struct ef_tree_limits *lim,
-		      struct ef_compiled *out, const char **hit, uint8_t *spill)
+static int part_build(const struct ef_box *v, size_t n, uint8_t family, unsigned part,
+		      const struct ef_tree_limits *lim, struct ef_compiled *out, const char **hit,
+		      uint8_t *spill)
 {
 	size_t nodes = out->n_tnodes, elems = out->n_tleaves;
 	int ret;
 
 	if (family != EF_AF_INET || part == PART_WIDE)
 		return ef_tree_build(v, n, family, lim, out, hit, spill);
-	ret = ef_forest_build(v, n, part == PART_SRC ? EDGEFW_TK_SRC : EDGEFW_TK_DST,
-			      lim, out, hit, spill);
+	ret = ef_forest_build(v, n, part == PART_SRC ? EDGEFW_TK_SRC : EDGEFW_TK_DST, lim, out, hit,
+			      spill);
 	if (ret != -E2BIG)
 		return ret;
 	out->n_tnodes = nodes; /* what the forest wrote goes */
@@ -273,9 +285,8 @@ static int part_build(const struct ef_box *v, size_t n, uint8_t family,
 }
 
 /* Trees over the plan's boxes: per family, one per part that has boxes. */
-static int trees_build(const struct split_plan *p, unsigned leaf_size,
-		       struct ef_compiled *out, const char **hit,
-		       uint8_t *spill)
+static int trees_build(const struct split_plan *p, unsigned leaf_size, struct ef_compiled *out,
+		       const char **hit, uint8_t *spill)
 {
 	struct ef_tree_limits lim = { .leaf_size = leaf_size,
 				      .max_nodes = TREE_NODES_MAX,
@@ -296,8 +307,7 @@ static int trees_build(const struct split_plan *p, unsigned leaf_size,
 				if (box_part(&p->boxes[f][i], families[f]) == k)
 					part[n++] = p->boxes[f][i];
 			if (n)
-				ret = part_build(part, n, families[f], k, &lim, out,
-						 hit, spill);
+				ret = part_build(part, n, families[f], k, &lim, out, hit, spill);
 		}
 	}
 	free(part);
@@ -307,8 +317,7 @@ static int trees_build(const struct split_plan *p, unsigned leaf_size,
 /* The forests' tries, after the chain's cells. The first forest over an
  * address shares its trie with the chain (addr4_pair.c): a packet walks
  * it once for both. */
-static int forest_tries(const struct ef_ruleset *rs, struct ef_compiled *out,
-			struct ef_diag *d)
+static int forest_tries(const struct ef_ruleset *rs, struct ef_compiled *out, struct ef_diag *d)
 {
 	int ret = 0;
 
@@ -319,12 +328,10 @@ static int forest_tries(const struct ef_ruleset *rs, struct ef_compiled *out,
 		if (info->trie_word == EF_TREE_NO_TRIE)
 			continue;
 		if (out->pair_l1[field]) {
-			ret = ef_trie4_append(out, &info->prefixes, &info->root,
-					      rs->path, d);
+			ret = ef_trie4_append(out, &info->prefixes, &info->root, rs->path, d);
 			continue;
 		}
-		ret = ef_trie4_pair(out, field, &info->prefixes, &info->root,
-				    rs->path, d);
+		ret = ef_trie4_pair(out, field, &info->prefixes, &info->root, rs->path, d);
 		if (!ret) {
 			info->paired = true;
 			out->pair_l1[field] = info->root;
@@ -335,8 +342,8 @@ static int forest_tries(const struct ef_ruleset *rs, struct ef_compiled *out,
 
 /* The error for a chain that even its hard limits cannot hold, naming the
  * first rules it held and why no tree took them. */
-static void chain_refused(const struct ef_ruleset *rs, const struct split_plan *p,
-			  const char *hit, struct ef_diag *d)
+static void chain_refused(const struct ef_ruleset *rs, const struct split_plan *p, const char *hit,
+			  struct ef_diag *d)
 {
 	char names[512];
 	size_t used = 0;
@@ -345,9 +352,8 @@ static void chain_refused(const struct ef_ruleset *rs, const struct split_plan *
 	for (size_t i = 0; i < p->n_chain && i < 4 && used < sizeof(names); i++) {
 		const struct ef_rule *r = &rs->rules[p->chain_ids[i]];
 
-		used += (size_t)snprintf(names + used, sizeof(names) - used,
-					 "%s'%s' (line %u: %s)", i ? ", " : "",
-					 r->name, r->line, p->why[p->chain_ids[i]]);
+		used += (size_t)snprintf(names + used, sizeof(names) - used, "%s'%s' (line %u: %s)",
+					 i ? ", " : "", r->name, r->line, p->why[p->chain_ids[i]]);
 	}
 	ef_err(d, rs->path, 0, 0,
 	       "the %zu rules decision trees cannot hold combine into more %s than the chain's limit, e.g. %s%s; group their values into sets, or write them without interface patterns",
@@ -359,8 +365,8 @@ static void chain_refused(const struct ef_ruleset *rs, const struct split_plan *
  * rule held by both is reported by whichever finds it, with the same
  * index, so the lowest still wins. */
 static int trees_for(const struct ef_ruleset *rs, const struct ef_compile_opts *opts,
-		     uint8_t *spill, struct split_plan *p,
-		     struct ef_compiled *out, struct ef_diag *d)
+		     uint8_t *spill, struct split_plan *p, struct ef_compiled *out,
+		     struct ef_diag *d)
 {
 	const char *hit = NULL;
 	int ret;
@@ -368,8 +374,8 @@ static int trees_for(const struct ef_ruleset *rs, const struct ef_compile_opts *
 	memset(spill, 0, rs->n_rules + 1);
 	ret = plan(rs, p);
 	if (!ret)
-		ret = trees_build(p, opts->leaf_size ? opts->leaf_size : TREE_LEAF_SIZE,
-				  out, &hit, spill);
+		ret = trees_build(p, opts->leaf_size ? opts->leaf_size : TREE_LEAF_SIZE, out, &hit,
+				  spill);
 	if (ret == -E2BIG) {
 		ef_err(d, rs->path, 0, 0,
 		       "the %zu rules given to decision trees need more %s than their limit; split the ruleset by hook or interface, or group values into sets",
@@ -389,9 +395,9 @@ static int trees_for(const struct ef_ruleset *rs, const struct ef_compile_opts *
 /* Trees for what they can hold, the chain for the rest: first with the
  * rules no forest takes in the chain under its soft budget, else with
  * those in plain trees and the chain under its hard limits. */
-static int split_build(const struct ef_ruleset *rs, const char *const *ifnames,
-		       size_t n_ifnames, const struct ef_compile_opts *opts,
-		       struct ef_compiled *out, struct ef_diag *d)
+static int split_build(const struct ef_ruleset *rs, const char *const *ifnames, size_t n_ifnames,
+		       const struct ef_compile_opts *opts, struct ef_compiled *out,
+		       struct ef_diag *d)
 {
 	struct split_plan p = { 0 };
 	uint8_t *spill = calloc(rs->n_rules + 1, 1);
@@ -407,8 +413,8 @@ static int split_build(const struct ef_ruleset *rs, const char *const *ifnames,
 		p.wide_to_chain = !attempt;
 		ret = trees_for(rs, opts, spill, &p, out, d);
 		if (!ret)
-			ret = chain_build(rs, p.chain_ids, p.n_chain, ifnames,
-					  n_ifnames, &b, out, d);
+			ret = chain_build(rs, p.chain_ids, p.n_chain, ifnames, n_ifnames, &b, out,
+					  d);
 		if (ret != -E2BIG || !b.hit || attempt) {
 			if (ret == -E2BIG && b.hit)
 				chain_refused(rs, &p, b.hit, d);
@@ -441,9 +447,8 @@ static uint32_t *all_rules(size_t n)
 	return ids;
 }
 
-int ef_compile_with(const struct ef_ruleset *rs, const char *const *ifnames,
-		    size_t n_ifnames, const struct ef_compile_opts *opts,
-		    struct ef_compiled *out, struct ef_diag *d)
+int ef_compile_with(const struct ef_ruleset *rs, const char *const *ifnames, size_t n_ifnames,
+		    const struct ef_compile_opts *opts, struct ef_compiled *out, struct ef_diag *d)
 {
 	static const struct ef_compile_opts defaults;
 	struct cl_budget soft = soft_budget;
@@ -459,8 +464,7 @@ int ef_compile_with(const struct ef_ruleset *rs, const char *const *ifnames,
 	if (!ids || !out->held)
 		goto out;
 	if (!opts->prefer_trees) {
-		ret = chain_build(rs, ids, rs->n_rules, ifnames, n_ifnames, &soft,
-				  out, d);
+		ret = chain_build(rs, ids, rs->n_rules, ifnames, n_ifnames, &soft, out, d);
 		if (!ret) {
 			out->n_chain_rules = rs->n_rules;
 			out->chain_min_rule = rs->n_rules ? 0 : EDGEFW_RULE_NONE;
@@ -483,8 +487,8 @@ out:
 	return ret;
 }
 
-int ef_compile(const struct ef_ruleset *rs, const char *const *ifnames,
-	       size_t n_ifnames, struct ef_compiled *out, struct ef_diag *d)
+int ef_compile(const struct ef_ruleset *rs, const char *const *ifnames, size_t n_ifnames,
+	       struct ef_compiled *out, struct ef_diag *d)
 {
 	return ef_compile_with(rs, ifnames, n_ifnames, NULL, out, d);
 }
@@ -504,8 +508,7 @@ size_t ef_compiled_memory(const struct ef_compiled *c)
 	size_t bytes = 0;
 
 	for (int f = 0; f < EF_FIELD_COUNT; f++)
-		bytes += c->lpm[f][EF_FAM_V6].n *
-			 (48 + sizeof(struct edgefw_lpm6_key) + 4);
+		bytes += c->lpm[f][EF_FAM_V6].n * (48 + sizeof(struct edgefw_lpm6_key) + 4);
 	bytes += c->n_cells * 8; /* array elements take 8 bytes each */
 	bytes += (size_t)EDGEFW_LEAF_SIZE * 8;
 	bytes += c->n_ctx * (48 + sizeof(struct edgefw_ctx_key) + 4);

@@ -62,9 +62,8 @@ struct ef_ctx_entry {
 struct ef_chain_entry {
 	struct edgefw_chain_key key; /* without the generation bit */
 	uint32_t next;
-	uint8_t stage;               /* the chain stage the pair belongs to */
+	uint8_t stage; /* the chain stage the pair belongs to */
 };
-
 
 struct ef_class_entry {
 	uint32_t miss; /* EDGEFW_CLASS_NONE when nothing can match */
@@ -82,26 +81,26 @@ enum ef_held {
 #define EF_TREE_NO_TRIE EDGEFW_TREE_NO_TRIE
 
 struct ef_tree_info {
-	uint8_t family;      /* EF_AF_INET or EF_AF_INET6 */
-	uint8_t trie_word;   /* a forest's address word, or EF_TREE_NO_TRIE */
-	bool paired;         /* its trie is the chain's (pair_l1) too */
-	uint32_t root;       /* a tree's tnode; a forest's trie level 1 cell */
-	struct ef_lpm_table prefixes; /* a forest's: prefix -> subtree tnode */
-	uint32_t min_rule;   /* its lowest rule */
-	size_t rules, boxes; /* rules, and the boxes they make */
-	unsigned depth;      /* binary levels on the longest path */
-	unsigned steps;      /* node lookups a walk takes at most, leaf
+	uint8_t family;                        /* EF_AF_INET or EF_AF_INET6 */
+	uint8_t trie_word;                     /* a forest's address word, or EF_TREE_NO_TRIE */
+	bool paired;                           /* its trie is the chain's (pair_l1) too */
+	uint32_t root;                         /* a tree's tnode; a forest's trie level 1 cell */
+	struct ef_lpm_table prefixes;          /* a forest's: prefix -> subtree tnode */
+	uint32_t min_rule;                     /* its lowest rule */
+	size_t rules, boxes;                   /* rules, and the boxes they make */
+	unsigned depth;                        /* binary levels on the longest path */
+	unsigned steps;                        /* node lookups a walk takes at most, leaf
 			      * included (a forest's trie lookups apart) */
-	size_t nodes;        /* tnode elements */
+	size_t nodes;                          /* tnode elements */
 	size_t leaves, leaf_entries, max_leaf; /* distinct leaves, their boxes */
-	size_t bytes;        /* of the datapath's arrays */
+	size_t bytes;                          /* of the datapath's arrays */
 };
 
 struct ef_compiled {
 	/* Leaf tables. For the first chained field they hold chain class
 	 * ids, for the others that field's leaf class ids. */
 	struct ef_lpm_table lpm[EF_FIELD_COUNT][EF_FAM_COUNT];
-	uint32_t *leaf;          /* EDGEFW_LEAF_SIZE entries */
+	uint32_t *leaf; /* EDGEFW_LEAF_SIZE entries */
 	struct ef_ctx_entry *ctx;
 	size_t n_ctx;
 	/* The per-generation array: IPv4 tries (see addr4.c), then the dense
@@ -112,7 +111,7 @@ struct ef_compiled {
 	/* The chain. */
 	uint8_t dims[EDGEFW_DIM_COUNT]; /* fields used, in chain order */
 	uint8_t n_dims;
-	uint32_t root_class;     /* the class when n_dims is 0 */
+	uint32_t root_class;                          /* the class when n_dims is 0 */
 	struct edgefw_stage stages[EDGEFW_DIM_COUNT]; /* [0] unused */
 	struct ef_chain_entry *chain;
 	size_t n_chain;
@@ -156,11 +155,10 @@ struct ef_compile_opts {
  * can be resolved; any other interface gets the class of rules without
  * `interfaces`. Returns 0, or a negative errno with the reason in d
  * (-E2BIG when a table would exceed its bound). */
-int ef_compile(const struct ef_ruleset *rs, const char *const *ifnames,
-	       size_t n_ifnames, struct ef_compiled *out, struct ef_diag *d);
-int ef_compile_with(const struct ef_ruleset *rs, const char *const *ifnames,
-		    size_t n_ifnames, const struct ef_compile_opts *opts,
-		    struct ef_compiled *out, struct ef_diag *d);
+int ef_compile(const struct ef_ruleset *rs, const char *const *ifnames, size_t n_ifnames,
+	       struct ef_compiled *out, struct ef_diag *d);
+int ef_compile_with(const struct ef_ruleset *rs, const char *const *ifnames, size_t n_ifnames,
+		    const struct ef_compile_opts *opts, struct ef_compiled *out, struct ef_diag *d);
 void ef_compiled_free(struct ef_compiled *c);
 
 /* What the datapath would decide, from the compiled tables alone: a rule
@@ -172,8 +170,7 @@ int ef_compiled_lookup(const struct ef_compiled *c, const struct ef_packet *p);
 size_t ef_compiled_memory(const struct ef_compiled *c);
 
 /* The trees' key for a packet (kern/tree_walk.h builds the same). */
-void ef_tree_key(const struct ef_packet *p, uint32_t key[EDGEFW_TK_WORDS],
-		 uint32_t *flags);
+void ef_tree_key(const struct ef_packet *p, uint32_t key[EDGEFW_TK_WORDS], uint32_t *flags);
 
 const char *ef_dim_name(unsigned dim);
 

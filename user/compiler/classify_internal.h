@@ -29,7 +29,7 @@ struct cl_budget {
 	uint64_t work, max_work;
 	size_t max_pairs;
 	size_t max_cells; /* trie and dense stage cells */
-	const char *hit; /* the limit that stopped the build, or NULL */
+	const char *hit;  /* the limit that stopped the build, or NULL */
 };
 
 /* Interned sets of rules, all `words` wide. */
@@ -97,8 +97,7 @@ static inline long set_first(const word_t *s, size_t words)
 /* The id of set s, adding it when new; *added (may be NULL) tells which.
  * -E2BIG when a limit of the pool's budget is reached (budget->hit says
  * which) or the pool holds EDGEFW_MAX_CLASSES sets. */
-int cl_pool_intern(struct set_pool *p, const word_t *s, uint32_t *id,
-		   bool *added);
+int cl_pool_intern(struct set_pool *p, const word_t *s, uint32_t *id, bool *added);
 void cl_pool_free(struct set_pool *p);
 
 static inline const word_t *pool_set(const struct set_pool *p, uint32_t id)

@@ -36,10 +36,10 @@ enum ef_rule_change_kind {
 
 struct ef_rule_change {
 	uint8_t kind;
-	bool moved;          /* EF_RC_CHANGED: also moved */
-	int32_t old_idx;     /* -1: not in the old ruleset */
-	int32_t new_idx;     /* -1: not in the new one */
-	char fields[160];    /* EF_RC_CHANGED: "dport, action" */
+	bool moved;       /* EF_RC_CHANGED: also moved */
+	int32_t old_idx;  /* -1: not in the old ruleset */
+	int32_t new_idx;  /* -1: not in the new one */
+	char fields[160]; /* EF_RC_CHANGED: "dport, action" */
 };
 
 #define EF_DIFF_SET_FIRST 4
@@ -48,8 +48,8 @@ struct ef_set_delta {
 	char name[EF_SET_NAME_MAX];
 	int32_t old_idx, new_idx; /* -1: absent on that side */
 	bool dynamic;
-	bool settings_changed;    /* dynamic: timeout or size */
-	size_t n_old, n_new;      /* entries (static sets) */
+	bool settings_changed; /* dynamic: timeout or size */
+	size_t n_old, n_new;   /* entries (static sets) */
 	/* The entries only one side has, sorted; prefixes for an address
 	 * set, ranges for a port set. */
 	struct ef_prefix *pfx_added, *pfx_removed;
@@ -59,8 +59,8 @@ struct ef_set_delta {
 
 /* An outcome as the reference matcher gives it. */
 struct ef_outcome {
-	uint8_t action;  /* enum edgefw_action */
-	uint8_t by;      /* enum ef_decided_by */
+	uint8_t action;                  /* enum edgefw_action */
+	uint8_t by;                      /* enum ef_decided_by */
 	char rule[EDGEFW_RULE_NAME_MAX]; /* EF_BY_RULE: the rule's name */
 };
 
@@ -76,8 +76,8 @@ struct ef_verdict_group {
 };
 
 struct ef_diff_opts {
-	size_t max_probes;   /* 0: EF_DIFF_PROBES_DEFAULT */
-	double max_seconds;  /* 0: EF_DIFF_SECONDS_DEFAULT: CPU seconds of the probes */
+	size_t max_probes;  /* 0: EF_DIFF_PROBES_DEFAULT */
+	double max_seconds; /* 0: EF_DIFF_SECONDS_DEFAULT: CPU seconds of the probes */
 };
 
 #define EF_DIFF_PROBES_DEFAULT 200000

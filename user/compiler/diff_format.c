@@ -19,8 +19,8 @@ void ef_outcome_format(const struct ef_outcome *o, char *buf, size_t len)
 		snprintf(buf, len, "%s (default)", act);
 }
 
-static void endpoint(const struct ef_packet *p, const uint8_t *a, uint16_t port,
-		     bool ports, char *buf, size_t len)
+static void endpoint(const struct ef_packet *p, const uint8_t *a, uint16_t port, bool ports,
+		     char *buf, size_t len)
 {
 	char s[INET6_ADDRSTRLEN] = "?";
 
@@ -44,7 +44,9 @@ void ef_flow_format(const struct ef_packet *p, char *buf, size_t len)
 	endpoint(p, p->saddr, p->sport, ports, src, sizeof(src));
 	endpoint(p, p->daddr, p->dport, ports, dst, sizeof(dst));
 	used = (size_t)snprintf(buf, len, "%s %s -> %s", proto ? proto : pnum, src, dst);
-#define MORE(...) (used += (size_t)snprintf(buf + (used < len ? used : len), 					   used < len ? len - used : 0, __VA_ARGS__))
+#define MORE(...)                                                                               \
+	(used += (size_t)snprintf(buf + (used < len ? used : len), used < len ? len - used : 0, \
+				  __VA_ARGS__))
 	if (p->has_icmp && p->frag != EDGEFW_FRAG_LATER)
 		MORE(" type %u code %u", p->icmp_type, p->icmp_code);
 	if (p->has_tcp_flags && p->tcp_flags != 0x02) {

@@ -24,14 +24,20 @@
 #define ENTRIES_PER_FIELD EF_DIFF_ENTRIES_MAX
 #define PARTNERS_MAX EF_DIFF_PARTNERS_MAX
 
-enum dim { D_SRC = 0, D_DST, D_SPORT, D_DPORT, D_COUNT };
+enum dim {
+	D_SRC = 0,
+	D_DST,
+	D_SPORT,
+	D_DPORT,
+	D_COUNT
+};
 
 struct region {
-	const struct ef_ruleset *rs;  /* the side the rule is on */
+	const struct ef_ruleset *rs; /* the side the rule is on */
 	const struct ef_rule *r;
 	const struct ef_rule *partner; /* NULL: none */
-	int override;                 /* enum dim, -1: none */
-	const struct ef_prefix *pfx;  /* override entries */
+	int override;                  /* enum dim, -1: none */
+	const struct ef_prefix *pfx;   /* override entries */
 	const struct ef_port_range *port;
 	size_t n;
 };
@@ -127,20 +133,18 @@ static void set_port(struct ef_packet *p, enum dim d, uint16_t v)
 		p->dport = v;
 }
 
-static bool dim_matches(const struct ef_rule *r, enum dim d,
-			const struct ef_packet *p)
+static bool dim_matches(const struct ef_rule *r, enum dim d, const struct ef_packet *p)
 {
-	static const enum ef_rule_field f[D_COUNT] = { EF_RF_SRC, EF_RF_DST,
-						       EF_RF_SPORT, EF_RF_DPORT };
+	static const enum ef_rule_field f[D_COUNT] = { EF_RF_SRC, EF_RF_DST, EF_RF_SPORT,
+						       EF_RF_DPORT };
 
 	return !r || ef_rule_field_matches(r, f[d], p);
 }
 
 /* The entries of dimension d a region probes: the override's, else the
  * rule's own (none for a field it does not write). */
-static size_t dim_entries(const struct region *g, const struct ef_rule *r,
-			  enum dim d, const struct ef_prefix **pfx,
-			  const struct ef_port_range **port)
+static size_t dim_entries(const struct region *g, const struct ef_rule *r, enum dim d,
+			  const struct ef_prefix **pfx, const struct ef_port_range **port)
 {
 	*pfx = NULL;
 	*port = NULL;
@@ -178,8 +182,8 @@ static void pick_dim(const struct region *g, enum dim d, struct ef_packet *p)
 		for (size_t i = 0; i < n && i < ENTRIES_PER_FIELD; i++) {
 			uint8_t a[4][16];
 			uint16_t v[4];
-			size_t k = pfx ? (pfx[i].family == p->family ? pfx_corners(&pfx[i], a) : 0) :
-					 port_corners(&port[i], v);
+			size_t k = pfx ? (pfx[i].family == p->family ? pfx_corners(&pfx[i], a) : 0)
+				       : port_corners(&port[i], v);
 
 			for (size_t c = 0; c < k; c++) {
 				int score;
@@ -207,15 +211,16 @@ static uint8_t pick_family(const struct region *g)
 {
 	if (g->override >= 0 && g->pfx && g->n)
 		return g->pfx[0].family;
-	for (uint8_t f = EF_AF_INET; ; f = EF_AF_INET6) {
+	for (uint8_t f = EF_AF_INET;; f = EF_AF_INET6) {
 		if (ef_rule_has_family(g->r, f) &&
 		    (!g->partner || ef_rule_has_family(g->partner, f)))
 			return f;
 		if (f == EF_AF_INET6)
 			break;
 	}
-	return ef_rule_has_family(g->r, EF_AF_INET6) &&
-	       !ef_rule_has_family(g->r, EF_AF_INET) ? EF_AF_INET6 : EF_AF_INET;
+	return ef_rule_has_family(g->r, EF_AF_INET6) && !ef_rule_has_family(g->r, EF_AF_INET)
+		       ? EF_AF_INET6
+		       : EF_AF_INET;
 }
 
 static bool both_have_proto(const struct region *g, uint8_t proto)
@@ -243,30 +248,29 @@ static uint8_t pick_proto(const struct region *g, uint8_t family)
 
 /* A field other than the four dimensions: the rule's value, else the
  * partner's, else def. */
-#define PICK(g, field, none, def)                                          \
-	((g)->r->field != (none) ? (g)->r->field :                         \
-	 (g)->partner && (g)->partner->field != (none) ? (g)->partner->field : (def))
+#define PICK(g, field, none, def)                                              \
+	((g)->r->field != (none)                         ? (g)->r->field       \
+	 : (g)->partner && (g)->partner->field != (none) ? (g)->partner->field \
+							 : (def))
 
 static void set_l4(const struct region *g, struct ef_packet *p)
 {
 	uint8_t proto = p->l4proto;
 	uint8_t frag = PICK(g, frag, EF_FRAG_ANY, EF_FRAG_NO);
 
-	p->frag = frag == EF_FRAG_LATER ? EDGEFW_FRAG_LATER :
-		  frag == EF_FRAG_FIRST || frag == EF_FRAG_YES ? EDGEFW_FRAG_FIRST :
-		  EDGEFW_FRAG_NONE;
-	p->has_ports = (proto == EF_PROTO_TCP || proto == EF_PROTO_UDP ||
-			proto == EF_PROTO_SCTP);
+	p->frag = frag == EF_FRAG_LATER                          ? EDGEFW_FRAG_LATER
+		  : frag == EF_FRAG_FIRST || frag == EF_FRAG_YES ? EDGEFW_FRAG_FIRST
+								 : EDGEFW_FRAG_NONE;
+	p->has_ports = (proto == EF_PROTO_TCP || proto == EF_PROTO_UDP || proto == EF_PROTO_SCTP);
 	p->sport = 1234;
 	p->dport = 80;
 	p->has_icmp = proto == EF_PROTO_ICMP || proto == EF_PROTO_ICMPV6;
-	p->icmp_type = (uint8_t)PICK(g, icmp_type, -1,
-				     proto == EF_PROTO_ICMP ? 8 : 128);
+	p->icmp_type = (uint8_t)PICK(g, icmp_type, -1, proto == EF_PROTO_ICMP ? 8 : 128);
 	p->icmp_code = (uint8_t)PICK(g, icmp_code, -1, 0);
 	p->has_tcp_flags = proto == EF_PROTO_TCP;
-	p->tcp_flags = g->r->tcp_flags_mask ? g->r->tcp_flags_value :
-		       g->partner && g->partner->tcp_flags_mask ?
-		       g->partner->tcp_flags_value : 0x02; /* a SYN */
+	p->tcp_flags = g->r->tcp_flags_mask                       ? g->r->tcp_flags_value
+		       : g->partner && g->partner->tcp_flags_mask ? g->partner->tcp_flags_value
+								  : 0x02; /* a SYN */
 }
 
 static void make_base(const struct region *g, struct ef_packet *p)
@@ -275,10 +279,8 @@ static void make_base(const struct region *g, struct ef_packet *p)
 
 	memset(p, 0, sizeof(*p));
 	p->family = pick_family(g);
-	memcpy(p->saddr, p->family == EF_AF_INET ? def_src4 : def_src6,
-	       fam_bytes(p->family));
-	memcpy(p->daddr, p->family == EF_AF_INET ? def_dst4 : def_dst6,
-	       fam_bytes(p->family));
+	memcpy(p->saddr, p->family == EF_AF_INET ? def_src4 : def_src6, fam_bytes(p->family));
+	memcpy(p->daddr, p->family == EF_AF_INET ? def_dst4 : def_dst6, fam_bytes(p->family));
 	p->l4proto = pick_proto(g, p->family);
 	set_l4(g, p);
 	p->vlan = PICK(g, vlan, EF_VLAN_ANY, EF_VLAN_UNTAGGED);
@@ -329,8 +331,7 @@ static bool first_time(struct prober *pr, uint64_t key)
 	return true;
 }
 
-static void outcome_of(const struct ef_ruleset *rs, const struct ef_packet *p,
-		       struct ef_outcome *o)
+static void outcome_of(const struct ef_ruleset *rs, const struct ef_packet *p, struct ef_outcome *o)
 {
 	struct ef_decision dc = ef_decide(rs, p);
 
@@ -346,16 +347,15 @@ static bool same_outcome(const struct ef_outcome *a, const struct ef_outcome *b)
 	return a->action == b->action && a->by == b->by && !strcmp(a->rule, b->rule);
 }
 
-static void record(struct prober *pr, const struct ef_packet *p,
-		   const struct ef_outcome *from, const struct ef_outcome *to)
+static void record(struct prober *pr, const struct ef_packet *p, const struct ef_outcome *from,
+		   const struct ef_outcome *to)
 {
 	struct ef_diff *d = pr->d;
 	struct ef_verdict_group *g = NULL;
 
 	d->changed_packets++;
 	for (size_t i = 0; i < d->n_groups && !g; i++)
-		if (same_outcome(&d->groups[i].from, from) &&
-		    same_outcome(&d->groups[i].to, to))
+		if (same_outcome(&d->groups[i].from, from) && same_outcome(&d->groups[i].to, to))
 			g = &d->groups[i];
 	if (!g && d->n_groups == EF_DIFF_GROUPS_MAX) {
 		d->groups_dropped++;
@@ -371,8 +371,7 @@ static void record(struct prober *pr, const struct ef_packet *p,
 	if (g->n_ex < EF_DIFF_EXAMPLES) {
 		g->ex[g->n_ex] = *p;
 		g->ex[g->n_ex].ifname = NULL;
-		snprintf(g->ex_ifname[g->n_ex], EF_IFNAME_MAX, "%s",
-			 p->ifname ? p->ifname : "");
+		snprintf(g->ex_ifname[g->n_ex], EF_IFNAME_MAX, "%s", p->ifname ? p->ifname : "");
 		g->n_ex++;
 	}
 }
@@ -421,8 +420,9 @@ static void probe_region(struct prober *pr, const struct region *g)
 		for (size_t i = 0; i < n && i < ENTRIES_PER_FIELD; i++) {
 			uint8_t a[4][16];
 			uint16_t v[4];
-			size_t k = pfx ? (pfx[i].family == base.family ? pfx_corners(&pfx[i], a) : 0) :
-					 port_corners(&port[i], v);
+			size_t k =
+				pfx ? (pfx[i].family == base.family ? pfx_corners(&pfx[i], a) : 0)
+				    : port_corners(&port[i], v);
 
 			for (size_t c = 0; c < k; c++) {
 				p = base;
@@ -442,11 +442,12 @@ static void probe_region(struct prober *pr, const struct region *g)
 
 /* ---- the regions of a diff -------------------------------------------- */
 
-static void probe_rule(struct prober *pr, const struct ef_ruleset *rs,
-		       int32_t idx, const struct ef_rule *partner)
+static void probe_rule(struct prober *pr, const struct ef_ruleset *rs, int32_t idx,
+		       const struct ef_rule *partner)
 {
-	const struct region g = { .rs = rs, .r = &rs->rules[idx],
-				  .partner = partner, .override = -1 };
+	const struct region g = {
+		.rs = rs, .r = &rs->rules[idx], .partner = partner, .override = -1
+	};
 
 	pr->d->regions++;
 	probe_region(pr, &g);
@@ -479,9 +480,8 @@ static void probe_moved(struct prober *pr, const struct ef_rule_change *c)
 
 /* Each rule of rs naming set `set` in a field, around the entries dx
  * that changed. */
-static void probe_set_users(struct prober *pr, const struct ef_ruleset *rs,
-			    int32_t set, const struct ef_set_delta *sd,
-			    bool added)
+static void probe_set_users(struct prober *pr, const struct ef_ruleset *rs, int32_t set,
+			    const struct ef_set_delta *sd, bool added)
 {
 	const struct ef_prefix *pfx = added ? sd->pfx_added : sd->pfx_removed;
 	const struct ef_port_range *port = added ? sd->port_added : sd->port_removed;
@@ -489,15 +489,19 @@ static void probe_set_users(struct prober *pr, const struct ef_ruleset *rs,
 
 	for (size_t i = 0; n && i < rs->n_rules && !pr->stop; i++) {
 		const struct ef_rule *r = &rs->rules[i];
-		const struct ef_field_part *parts[D_COUNT] = {
-			r->src.parts, r->dst.parts, r->sport.parts, r->dport.parts };
-		const size_t np[D_COUNT] = { r->src.n_parts, r->dst.n_parts,
-					     r->sport.n_parts, r->dport.n_parts };
+		const struct ef_field_part *parts[D_COUNT] = { r->src.parts, r->dst.parts,
+							       r->sport.parts, r->dport.parts };
+		const size_t np[D_COUNT] = { r->src.n_parts, r->dst.n_parts, r->sport.n_parts,
+					     r->dport.n_parts };
 
 		for (int d = 0; d < D_COUNT; d++)
 			for (size_t k = 0; k < np[d]; k++) {
-				struct region g = { .rs = rs, .r = r, .override = d,
-						    .pfx = pfx, .port = port, .n = n };
+				struct region g = { .rs = rs,
+						    .r = r,
+						    .override = d,
+						    .pfx = pfx,
+						    .port = port,
+						    .n = n };
 
 				if (parts[d][k].set != set)
 					continue;
@@ -551,11 +555,16 @@ static int cmp_group(const void *a, const void *b)
 static void probe_defaults(struct prober *pr)
 {
 	static const uint8_t protos[] = { EF_PROTO_TCP, EF_PROTO_UDP, 0, 47 };
-	const struct ef_rule any = { .hooks = EF_HOOKS_ALL, .src.any = true,
-				     .dst.any = true, .proto_any = true,
-				     .sport.any = true, .dport.any = true,
-				     .icmp_type = -1, .icmp_code = -1,
-				     .vlan = EF_VLAN_ANY, .track = EF_TRACK_DEFAULT };
+	const struct ef_rule any = { .hooks = EF_HOOKS_ALL,
+				     .src.any = true,
+				     .dst.any = true,
+				     .proto_any = true,
+				     .sport.any = true,
+				     .dport.any = true,
+				     .icmp_type = -1,
+				     .icmp_code = -1,
+				     .vlan = EF_VLAN_ANY,
+				     .track = EF_TRACK_DEFAULT };
 	const struct region g = { .rs = pr->new_rs, .r = &any, .override = -1 };
 	struct ef_packet p;
 
@@ -571,8 +580,9 @@ static void probe_defaults(struct prober *pr)
 					memcpy(p.saddr, def_src6, 16);
 					memcpy(p.daddr, def_dst6, 16);
 				}
-				p.l4proto = protos[i] ? protos[i] :
-					    fam ? EF_PROTO_ICMPV6 : EF_PROTO_ICMP;
+				p.l4proto = protos[i] ? protos[i]
+					    : fam     ? EF_PROTO_ICMPV6
+						      : EF_PROTO_ICMP;
 				set_l4(&g, &p);
 				p.dport = 9;
 				p.hook = h;
@@ -587,8 +597,11 @@ int ef_diff_verdicts(const struct ef_ruleset *old, const struct ef_ruleset *new_
 		     const struct ef_diff_opts *o, struct ef_diff *d)
 {
 	struct prober pr = {
-		.old = old, .new_rs = new_rs, .d = d,
-		.dec_old = old, .dec_new = new_rs,
+		.old = old,
+		.new_rs = new_rs,
+		.d = d,
+		.dec_old = old,
+		.dec_new = new_rs,
 		.max_probes = o && o->max_probes ? o->max_probes : EF_DIFF_PROBES_DEFAULT,
 		.max_seconds = o && o->max_seconds > 0 ? o->max_seconds : EF_DIFF_SECONDS_DEFAULT,
 	};

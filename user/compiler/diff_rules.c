@@ -21,8 +21,7 @@ struct name_idx {
 
 static int cmp_name_idx(const void *a, const void *b)
 {
-	return strcmp(((const struct name_idx *)a)->name,
-		      ((const struct name_idx *)b)->name);
+	return strcmp(((const struct name_idx *)a)->name, ((const struct name_idx *)b)->name);
 }
 
 /* The index of each rule of rs by name, sorted for bsearch. */
@@ -65,9 +64,9 @@ static int add_change(struct ef_diff *d, const struct ef_rule_change *c)
 static void changed_fields(const char *a, const char *b, char *out, size_t len)
 {
 	static const char *const keys[] = {
-		"hooks", "interfaces", "src", "dst", "proto", "sport", "dport",
-		"icmp-type", "icmp-code", "tcp-flags", "vlan", "fragment",
-		"state", "track", "action", "to", "log", "limit", "ban", NULL,
+		"hooks",     "interfaces", "src",       "dst",   "proto",    "sport", "dport",
+		"icmp-type", "icmp-code",  "tcp-flags", "vlan",  "fragment", "state", "track",
+		"action",    "to",         "log",       "limit", "ban",      NULL,
 	};
 	size_t used = 0;
 
@@ -88,8 +87,8 @@ static void changed_fields(const char *a, const char *b, char *out, size_t len)
 			continue;
 		if (la && lb && na == nb && !memcmp(la, lb, na + 1))
 			continue;
-		used += (size_t)snprintf(out + used, used < len ? len - used : 0,
-					 "%s%s", used ? ", " : "", keys[k]);
+		used += (size_t)snprintf(out + used, used < len ? len - used : 0, "%s%s",
+					 used ? ", " : "", keys[k]);
 	}
 }
 
@@ -97,18 +96,17 @@ static bool same_limit(const struct ef_rule *a, const struct ef_rule *b)
 {
 	const struct ef_limit *x = &a->limit, *y = &b->limit;
 
-	return x->on == y->on && x->rate == y->rate &&
-	       x->period_ns == y->period_ns && x->burst == y->burst &&
-	       x->per == y->per && x->bytes == y->bytes;
+	return x->on == y->on && x->rate == y->rate && x->period_ns == y->period_ns &&
+	       x->burst == y->burst && x->per == y->per && x->bytes == y->bytes;
 }
 
 /* Rules in both: kept counters, changed text, limits restarting. */
-static int compare_common(const struct ef_ruleset *o, const struct ef_ruleset *n,
-			  int32_t old_i, int32_t new_i, bool moved,
-			  struct ef_diff *d)
+static int compare_common(const struct ef_ruleset *o, const struct ef_ruleset *n, int32_t old_i,
+			  int32_t new_i, bool moved, struct ef_diff *d)
 {
-	struct ef_rule_change c = { .kind = EF_RC_MOVED, .moved = moved,
-				    .old_idx = old_i, .new_idx = new_i };
+	struct ef_rule_change c = {
+		.kind = EF_RC_MOVED, .moved = moved, .old_idx = old_i, .new_idx = new_i
+	};
 	char *ta = NULL, *tb = NULL;
 	size_t la, lb;
 	int ret;
@@ -168,8 +166,7 @@ static int longest_run(const int32_t *seq, size_t n, bool *keep)
 	return 0;
 }
 
-static int diff_rules(const struct ef_ruleset *o, const struct ef_ruleset *n,
-		      struct ef_diff *d)
+static int diff_rules(const struct ef_ruleset *o, const struct ef_ruleset *n, struct ef_diff *d)
 {
 	struct name_idx *on = index_rules(o), *nn = index_rules(n);
 	int32_t *seq = calloc(o->n_rules + 1, sizeof(*seq));
@@ -236,16 +233,16 @@ static int cmp_port(const void *a, const void *b)
 {
 	const struct ef_port_range *x = a, *y = b;
 
-	return x->lo != y->lo ? (x->lo < y->lo ? -1 : 1) :
-	       x->hi != y->hi ? (x->hi < y->hi ? -1 : 1) : 0;
+	return x->lo != y->lo   ? (x->lo < y->lo ? -1 : 1)
+	       : x->hi != y->hi ? (x->hi < y->hi ? -1 : 1)
+				: 0;
 }
 
 /* Sorted copies of both sides' entries, then one merge: what only one
  * side has goes to *only_a / *only_b. */
-static int merge_delta(const void *a, size_t na, const void *b, size_t nb,
-		       size_t size, int (*cmp)(const void *, const void *),
-		       void **only_a, size_t *n_only_a, void **only_b,
-		       size_t *n_only_b)
+static int merge_delta(const void *a, size_t na, const void *b, size_t nb, size_t size,
+		       int (*cmp)(const void *, const void *), void **only_a, size_t *n_only_a,
+		       void **only_b, size_t *n_only_b)
 {
 	char *sa = malloc(na * size + 1), *sb = malloc(nb * size + 1);
 	char *oa = malloc(na * size + 1), *ob = malloc(nb * size + 1);
@@ -279,8 +276,8 @@ static int merge_delta(const void *a, size_t na, const void *b, size_t nb,
 	return 0;
 }
 
-static int set_delta(const struct ef_ruleset *o, const struct ef_ruleset *n,
-		     int32_t oi, int32_t ni, struct ef_set_delta *sd)
+static int set_delta(const struct ef_ruleset *o, const struct ef_ruleset *n, int32_t oi, int32_t ni,
+		     struct ef_set_delta *sd)
 {
 	const struct ef_prefix *pa = NULL, *pb = NULL;
 	const struct ef_port_range *ra = NULL, *rb = NULL;
@@ -296,8 +293,8 @@ static int set_delta(const struct ef_ruleset *o, const struct ef_ruleset *n,
 	sd->new_idx = ni;
 	sd->dynamic = (so ? so : sn)->dynamic;
 	if (sd->dynamic) {
-		sd->settings_changed = so && sn && (so->timeout_ns != sn->timeout_ns ||
-						    so->size != sn->size);
+		sd->settings_changed =
+			so && sn && (so->timeout_ns != sn->timeout_ns || so->size != sn->size);
 		return 0;
 	}
 	if (so)
@@ -307,13 +304,13 @@ static int set_delta(const struct ef_ruleset *o, const struct ef_ruleset *n,
 	sd->n_old = na;
 	sd->n_new = nb;
 	if ((so ? so : sn)->kind == EF_SET_ADDR) {
-		ret = merge_delta(pa, na, pb, nb, sizeof(*pa), cmp_pfx, &x,
-				  &sd->removed, &y, &sd->added);
+		ret = merge_delta(pa, na, pb, nb, sizeof(*pa), cmp_pfx, &x, &sd->removed, &y,
+				  &sd->added);
 		sd->pfx_removed = x;
 		sd->pfx_added = y;
 	} else {
-		ret = merge_delta(ra, na, rb, nb, sizeof(*ra), cmp_port, &x,
-				  &sd->removed, &y, &sd->added);
+		ret = merge_delta(ra, na, rb, nb, sizeof(*ra), cmp_port, &x, &sd->removed, &y,
+				  &sd->added);
 		sd->port_removed = x;
 		sd->port_added = y;
 	}
@@ -334,8 +331,7 @@ static bool delta_matters(const struct ef_set_delta *sd)
 	       sd->settings_changed;
 }
 
-static int diff_sets(const struct ef_ruleset *o, const struct ef_ruleset *n,
-		     struct ef_diff *d)
+static int diff_sets(const struct ef_ruleset *o, const struct ef_ruleset *n, struct ef_diff *d)
 {
 	d->sets = calloc(o->n_sets + n->n_sets + 1, sizeof(*d->sets));
 	if (!d->sets)
@@ -353,8 +349,8 @@ static int diff_sets(const struct ef_ruleset *o, const struct ef_ruleset *n,
 		if (delta_matters(sd))
 			d->n_sets++;
 		else
-			free(sd->pfx_added), free(sd->pfx_removed),
-			free(sd->port_added), free(sd->port_removed);
+			free(sd->pfx_added), free(sd->pfx_removed), free(sd->port_added),
+				free(sd->port_removed);
 	}
 	return 0;
 }

@@ -32,8 +32,7 @@ static void addr4_of(const struct ef_addr_field *f, struct ef_subset_addr4 *a)
 {
 	const struct ef_prefix *p = f->v;
 
-	a->one = !f->any && !f->negate && f->n == 1 && p->family == EF_AF_INET &&
-		 p->len <= 32;
+	a->one = !f->any && !f->negate && f->n == 1 && p->family == EF_AF_INET && p->len <= 32;
 	if (!a->one)
 		return;
 	a->mask = p->len ? ~0u << (32 - p->len) : 0;
@@ -41,8 +40,8 @@ static void addr4_of(const struct ef_addr_field *f, struct ef_subset_addr4 *a)
 }
 
 /* Whether the rule's src (d 0) or dst (d 1) holds the base's address. */
-static bool addr_holds(const struct ef_subset_addr4 *a, const struct ef_rule *r,
-		       int d, const struct ef_packet *base)
+static bool addr_holds(const struct ef_subset_addr4 *a, const struct ef_rule *r, int d,
+		       const struct ef_packet *base)
 {
 	const uint8_t *addr = d ? base->daddr : base->saddr;
 
@@ -83,8 +82,7 @@ void ef_rule_subset_free(struct ef_rule_subset *s)
 
 static bool is_dimension(enum ef_rule_field f)
 {
-	return f == EF_RF_SRC || f == EF_RF_DST || f == EF_RF_SPORT ||
-	       f == EF_RF_DPORT;
+	return f == EF_RF_SRC || f == EF_RF_DST || f == EF_RF_SPORT || f == EF_RF_DPORT;
 }
 
 /* Whether r can match a packet that differs from base in one dimension
@@ -109,8 +107,7 @@ static bool may_match_near(const struct ef_rule *r, const struct ef_subset_addr4
 	return true;
 }
 
-const struct ef_ruleset *ef_rule_subset_near(struct ef_rule_subset *s,
-					     const struct ef_packet *base)
+const struct ef_ruleset *ef_rule_subset_near(struct ef_rule_subset *s, const struct ef_packet *base)
 {
 	const struct ef_ruleset *full = s->full;
 	size_t n = 0;

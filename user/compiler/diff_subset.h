@@ -27,9 +27,9 @@ struct ef_subset_addr4 {
 struct ef_rule_subset {
 	const struct ef_ruleset *full;
 	struct ef_subset_addr4 (*addr4)[2]; /* per rule: src, dst */
-	struct ef_ruleset view; /* full's settings, the subset's rules */
-	struct ef_rule *buf;    /* shallow copies of full's rules */
-	size_t built, kept;     /* subsets made, rules they kept in all */
+	struct ef_ruleset view;             /* full's settings, the subset's rules */
+	struct ef_rule *buf;                /* shallow copies of full's rules */
+	size_t built, kept;                 /* subsets made, rules they kept in all */
 };
 
 /* 0 or -ENOMEM. full must outlive s. */

@@ -24,8 +24,7 @@ struct sbuf {
 	size_t len, used;
 };
 
-static void sb_add(struct sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void sb_add(struct sbuf *b, const char *fmt, ...)
 {
@@ -44,11 +43,9 @@ static void sb_add(struct sbuf *b, const char *fmt, ...)
 		memcpy(b->p + b->len - 4, "...", 4);
 }
 
-void ef_packet_addr_format(uint8_t family, const uint8_t addr[16], char *buf,
-			   size_t len)
+void ef_packet_addr_format(uint8_t family, const uint8_t addr[16], char *buf, size_t len)
 {
-	if (!inet_ntop(family == EF_AF_INET6 ? AF_INET6 : AF_INET, addr, buf,
-		       (socklen_t)len))
+	if (!inet_ntop(family == EF_AF_INET6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
 }
 
@@ -72,9 +69,9 @@ static void vlan_add(struct sbuf *b, int32_t vlan)
 
 static const char *frag_text(uint8_t frag)
 {
-	return frag == EDGEFW_FRAG_FIRST ? "a first fragment" :
-	       frag == EDGEFW_FRAG_LATER ? "a non-first fragment" :
-					   "not a fragment";
+	return frag == EDGEFW_FRAG_FIRST   ? "a first fragment"
+	       : frag == EDGEFW_FRAG_LATER ? "a non-first fragment"
+					   : "not a fragment";
 }
 
 static void flags_add(struct sbuf *b, uint8_t flags)
@@ -83,8 +80,7 @@ static void flags_add(struct sbuf *b, uint8_t flags)
 
 	for (size_t i = 0; ef_tcp_flag_names[i].name; i++)
 		if (flags & ef_tcp_flag_names[i].num)
-			sb_add(b, "%s%s", b->used > used ? "," : "",
-			       ef_tcp_flag_names[i].name);
+			sb_add(b, "%s%s", b->used > used ? "," : "", ef_tcp_flag_names[i].name);
 	if (b->used == used)
 		sb_add(b, "none");
 }
@@ -104,8 +100,7 @@ void ef_packet_format(const struct ef_packet *pkt, char *buf, size_t len)
 	if (pkt->has_ports && !later)
 		sb_add(&b, ", sport %u, dport %u", pkt->sport, pkt->dport);
 	if (pkt->has_icmp && !later)
-		sb_add(&b, ", icmp-type %u, icmp-code %u", pkt->icmp_type,
-		       pkt->icmp_code);
+		sb_add(&b, ", icmp-type %u, icmp-code %u", pkt->icmp_type, pkt->icmp_code);
 	if (pkt->has_tcp_flags && !later) {
 		sb_add(&b, ", tcp-flags ");
 		flags_add(&b, pkt->tcp_flags);
@@ -156,8 +151,7 @@ bool ef_rule_field_written(const struct ef_rule *r, enum ef_rule_field f)
 
 /* The written element that brought entry i: " (set $x)" or "". */
 static void origin_add(struct sbuf *b, const struct ef_ruleset *rs,
-		       const struct ef_field_part *parts, size_t n_parts,
-		       size_t i)
+		       const struct ef_field_part *parts, size_t n_parts, size_t i)
 {
 	for (size_t k = 0; k < n_parts; k++) {
 		const struct ef_field_part *pt = &parts[k];
@@ -193,8 +187,8 @@ static void port_entry(struct sbuf *b, const void *v, size_t i)
 /* "[$lan, 192.0.2.0/24]" as written, or the entries when parts are
  * unknown. */
 static void elements_add(struct sbuf *b, const struct ef_ruleset *rs,
-			 const struct ef_field_part *parts, size_t n_parts,
-			 const void *v, size_t n, entry_fn entry)
+			 const struct ef_field_part *parts, size_t n_parts, const void *v, size_t n,
+			 entry_fn entry)
 {
 	size_t count = n_parts ? n_parts : n;
 
@@ -225,8 +219,7 @@ struct list_view {
 	entry_fn entry;
 };
 
-static void list_explain(struct sbuf *b, const struct list_view *l,
-			 const char *value, size_t hit)
+static void list_explain(struct sbuf *b, const struct list_view *l, const char *value, size_t hit)
 {
 	if (hit < l->n) {
 		l->entry(b, l->v, hit);
@@ -243,12 +236,10 @@ static void list_explain(struct sbuf *b, const struct list_view *l,
 		sb_add(b, " (not)");
 }
 
-static void addr_explain(struct sbuf *b, const struct ef_ruleset *rs,
-			 const struct ef_addr_field *f, uint8_t family,
-			 const uint8_t addr[16])
+static void addr_explain(struct sbuf *b, const struct ef_ruleset *rs, const struct ef_addr_field *f,
+			 uint8_t family, const uint8_t addr[16])
 {
-	struct list_view l = { rs, f->negate, f->v, f->n, f->parts,
-			       f->n_parts, prefix_entry };
+	struct list_view l = { rs, f->negate, f->v, f->n, f->parts, f->n_parts, prefix_entry };
 	char value[INET6_ADDRSTRLEN];
 	bool covered = false;
 	size_t hit = f->n;
@@ -274,8 +265,7 @@ static void addr_explain(struct sbuf *b, const struct ef_ruleset *rs,
 	list_explain(b, &l, value, hit);
 }
 
-static void no_l4_add(struct sbuf *b, const struct ef_packet *pkt,
-		      const char *what)
+static void no_l4_add(struct sbuf *b, const struct ef_packet *pkt, const char *what)
 {
 	sb_add(b, "the packet has no %s (", what);
 	if (pkt->frag == EDGEFW_FRAG_LATER) {
@@ -287,12 +277,10 @@ static void no_l4_add(struct sbuf *b, const struct ef_packet *pkt,
 	sb_add(b, ")");
 }
 
-static void port_explain(struct sbuf *b, const struct ef_ruleset *rs,
-			 const struct ef_port_field *f,
+static void port_explain(struct sbuf *b, const struct ef_ruleset *rs, const struct ef_port_field *f,
 			 const struct ef_packet *pkt, uint16_t port)
 {
-	struct list_view l = { rs, f->negate, f->v, f->n, f->parts,
-			       f->n_parts, port_entry };
+	struct list_view l = { rs, f->negate, f->v, f->n, f->parts, f->n_parts, port_entry };
 	char value[8];
 	size_t hit = f->n;
 
@@ -313,25 +301,22 @@ static void port_explain(struct sbuf *b, const struct ef_ruleset *rs,
 
 /* ---- the other fields -------------------------------------------------- */
 
-static void icmp_value_add(struct sbuf *b, uint8_t l4proto, int type,
-			   int code)
+static void icmp_value_add(struct sbuf *b, uint8_t l4proto, int type, int code)
 {
 	const struct ef_name_num *t = ef_icmp_type_names(l4proto);
 	const char *name;
 
 	if (code < 0) {
 		name = t ? ef_name_of(t, (unsigned)type) : NULL;
-		sb_add(b, "%d%s%s%s", type, name ? " (" : "", name ? name : "",
-		       name ? ")" : "");
+		sb_add(b, "%d%s%s%s", type, name ? " (" : "", name ? name : "", name ? ")" : "");
 		return;
 	}
 	name = ef_icmp_code_name(l4proto, (uint8_t)type, (uint8_t)code);
-	sb_add(b, "%d%s%s%s", code, name ? " (" : "", name ? name : "",
-	       name ? ")" : "");
+	sb_add(b, "%d%s%s%s", code, name ? " (" : "", name ? name : "", name ? ")" : "");
 }
 
-static void icmp_explain(struct sbuf *b, const struct ef_rule *r,
-			 const struct ef_packet *pkt, bool code, bool matched)
+static void icmp_explain(struct sbuf *b, const struct ef_rule *r, const struct ef_packet *pkt,
+			 bool code, bool matched)
 {
 	int want = code ? r->icmp_code : r->icmp_type;
 	int got = code ? pkt->icmp_code : pkt->icmp_type;
@@ -341,11 +326,9 @@ static void icmp_explain(struct sbuf *b, const struct ef_rule *r,
 		return;
 	}
 	sb_add(b, "%s ", code ? "code" : "type");
-	icmp_value_add(b, pkt->l4proto, code ? pkt->icmp_type : got,
-		       code ? got : -1);
+	icmp_value_add(b, pkt->l4proto, code ? pkt->icmp_type : got, code ? got : -1);
 	sb_add(b, " is %s", matched ? "" : "not ");
-	icmp_value_add(b, pkt->l4proto, code ? pkt->icmp_type : want,
-		       code ? want : -1);
+	icmp_value_add(b, pkt->l4proto, code ? pkt->icmp_type : want, code ? want : -1);
 }
 
 static void hooks_add(struct sbuf *b, uint8_t hooks)
@@ -355,21 +338,18 @@ static void hooks_add(struct sbuf *b, uint8_t hooks)
 	sb_add(b, "[");
 	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++)
 		if (hooks & (1u << h))
-			sb_add(b, "%s%s", b->used > used + 1 ? ", " : "",
-			       ef_hook_name(h));
+			sb_add(b, "%s%s", b->used > used + 1 ? ", " : "", ef_hook_name(h));
 	sb_add(b, "]");
 }
 
-static void ifaces_explain(struct sbuf *b, const struct ef_rule *r,
-			   const struct ef_packet *pkt)
+static void ifaces_explain(struct sbuf *b, const struct ef_rule *r, const struct ef_packet *pkt)
 {
 	if (!pkt->ifname) {
 		sb_add(b, "no interface given, and the rule applies only on [");
 	} else {
 		for (size_t i = 0; i < r->n_ifaces; i++) {
 			if (!fnmatch(r->ifaces[i], pkt->ifname, 0)) {
-				sb_add(b, "%s matches %s", pkt->ifname,
-				       r->ifaces[i]);
+				sb_add(b, "%s matches %s", pkt->ifname, r->ifaces[i]);
 				return;
 			}
 		}
@@ -398,17 +378,15 @@ static void protos_add(struct sbuf *b, const struct ef_rule *r)
 static const char *frag_word(uint8_t frag)
 {
 	static const char *const words[] = {
-		[EF_FRAG_ANY] = "any", [EF_FRAG_NO] = "no",
-		[EF_FRAG_FIRST] = "first", [EF_FRAG_LATER] = "later",
-		[EF_FRAG_YES] = "yes",
+		[EF_FRAG_ANY] = "any",     [EF_FRAG_NO] = "no",   [EF_FRAG_FIRST] = "first",
+		[EF_FRAG_LATER] = "later", [EF_FRAG_YES] = "yes",
 	};
 
 	return frag <= EF_FRAG_YES ? words[frag] : "?";
 }
 
-void ef_explain_field(const struct ef_ruleset *rs, const struct ef_rule *r,
-		      enum ef_rule_field f, const struct ef_packet *pkt,
-		      struct ef_explain_line *out)
+void ef_explain_field(const struct ef_ruleset *rs, const struct ef_rule *r, enum ef_rule_field f,
+		      const struct ef_packet *pkt, struct ef_explain_line *out)
 {
 	struct sbuf b = { out->text, sizeof(out->text), 0 };
 	bool m = ef_rule_field_matches(r, f, pkt);
@@ -455,8 +433,7 @@ void ef_explain_field(const struct ef_ruleset *rs, const struct ef_rule *r,
 			no_l4_add(&b, pkt, "TCP header");
 			break;
 		}
-		ef_tcp_flags_format(r->tcp_flags_mask, r->tcp_flags_value,
-				    want, sizeof(want));
+		ef_tcp_flags_format(r->tcp_flags_mask, r->tcp_flags_value, want, sizeof(want));
 		sb_add(&b, "flags ");
 		flags_add(&b, pkt->tcp_flags);
 		sb_add(&b, " %s %s", m ? "satisfy" : "do not satisfy", want);
@@ -474,8 +451,7 @@ void ef_explain_field(const struct ef_ruleset *rs, const struct ef_rule *r,
 		       m ? "matches" : "does not match", frag_word(r->frag));
 		break;
 	case EF_RF_STATE:
-		sb_add(&b, "state %s is %sin [", ef_ct_state_name(pkt->ct_state),
-		       m ? "" : "not ");
+		sb_add(&b, "state %s is %sin [", ef_ct_state_name(pkt->ct_state), m ? "" : "not ");
 		for (unsigned s = 0, n = 0; s < EDGEFW_CT_STATES; s++)
 			if ((r->states >> s) & 1)
 				sb_add(&b, "%s%s", n++ ? ", " : "", ef_ct_state_name(s));

@@ -43,7 +43,7 @@ enum ef_dyn_source {
 
 /* One dynamic condition's state for the packet. */
 struct ef_dyn_answer {
-	bool holds;   /* a set: the address is in it; a limit: it has room */
+	bool holds; /* a set: the address is in it; a limit: it has room */
 	enum ef_dyn_source source;
 	char detail[128]; /* "entry 10.9.0.0/24, expires in 598 s" */
 };
@@ -52,14 +52,14 @@ struct ef_dyn_answer {
  * live callbacks return 0 with *out filled, or -ENOENT (the instance has
  * no such set or limit: the state is then given or assumed). */
 struct ef_explain_dyn {
-	int (*live_member)(void *arg, const char *set, uint8_t family,
-			   const uint8_t addr[16], struct ef_dyn_answer *out);
-	int (*live_limit)(void *arg, const struct ef_rule *r,
-			  const struct ef_packet *pkt, struct ef_dyn_answer *out);
+	int (*live_member)(void *arg, const char *set, uint8_t family, const uint8_t addr[16],
+			   struct ef_dyn_answer *out);
+	int (*live_limit)(void *arg, const struct ef_rule *r, const struct ef_packet *pkt,
+			  struct ef_dyn_answer *out);
 	void *arg;
 	const char *const *in_sets; /* sets taken to hold the packet's addresses */
 	size_t n_in;
-	const char *const *over;    /* rules whose limit is taken as spent */
+	const char *const *over; /* rules whose limit is taken as spent */
 	size_t n_over;
 };
 
@@ -74,8 +74,8 @@ struct ef_explain_cond {
 
 struct ef_explanation {
 	enum ef_explain_by by;
-	int rule;        /* EF_EXPLAIN_RULE: index into rs->rules, else -1 */
-	uint8_t action;  /* enum edgefw_action */
+	int rule;       /* EF_EXPLAIN_RULE: index into rs->rules, else -1 */
+	uint8_t action; /* enum edgefw_action */
 	/* The deciding rule's written fields, in matching order. */
 	struct ef_explain_line fields[EF_RF_COUNT + 1]; /* + a limit */
 	size_t n_fields;
@@ -100,9 +100,8 @@ const char *ef_explain_field_name(enum ef_rule_field f);
 void ef_explanation_free(struct ef_explanation *e);
 
 /* Field f of rule r against pkt, in words. */
-void ef_explain_field(const struct ef_ruleset *rs, const struct ef_rule *r,
-		      enum ef_rule_field f, const struct ef_packet *pkt,
-		      struct ef_explain_line *out);
+void ef_explain_field(const struct ef_ruleset *rs, const struct ef_rule *r, enum ef_rule_field f,
+		      const struct ef_packet *pkt, struct ef_explain_line *out);
 
 /* Whether rule r wrote field f (an unwritten field accepts everything). */
 bool ef_rule_field_written(const struct ef_rule *r, enum ef_rule_field f);
@@ -112,7 +111,6 @@ bool ef_rule_field_written(const struct ef_rule *r, enum ef_rule_field f);
 void ef_packet_format(const struct ef_packet *pkt, char *buf, size_t len);
 
 /* The packet's address as text (no prefix length). */
-void ef_packet_addr_format(uint8_t family, const uint8_t addr[16], char *buf,
-			   size_t len);
+void ef_packet_addr_format(uint8_t family, const uint8_t addr[16], char *buf, size_t len);
 
 #endif

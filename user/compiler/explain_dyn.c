@@ -35,7 +35,7 @@ struct dyn_state {
 	const struct ef_ruleset *rs;
 	const struct ef_explain_dyn *dyn;
 	const struct ef_packet *pkt;
-	struct ef_dyn_answer *sets;  /* per set: [2 * set + 0 src, + 1 dst] */
+	struct ef_dyn_answer *sets;   /* per set: [2 * set + 0 src, + 1 dst] */
 	struct ef_dyn_answer *limits; /* per rule */
 	bool *asked;                  /* per rule: its limit was asked */
 };
@@ -48,8 +48,8 @@ static bool listed(const char *const *names, size_t n, const char *name)
 	return false;
 }
 
-static void member_answer(const struct dyn_state *st, int32_t set,
-			  const uint8_t addr[16], struct ef_dyn_answer *a)
+static void member_answer(const struct dyn_state *st, int32_t set, const uint8_t addr[16],
+			  struct ef_dyn_answer *a)
 {
 	const struct ef_explain_dyn *d = st->dyn;
 	const char *name = st->rs->sets[set].name;
@@ -62,8 +62,7 @@ static void member_answer(const struct dyn_state *st, int32_t set,
 		textf(a->detail, sizeof(a->detail), "--in %s", name);
 		return;
 	}
-	live = d && d->live_member ?
-		       d->live_member(d->arg, name, st->pkt->family, addr, a) : 1;
+	live = d && d->live_member ? d->live_member(d->arg, name, st->pkt->family, addr, a) : 1;
 	if (!live) {
 		a->source = EF_DYN_LIVE;
 		return;
@@ -72,15 +71,13 @@ static void member_answer(const struct dyn_state *st, int32_t set,
 	a->source = EF_DYN_ASSUMED;
 	if (live < 0)
 		textf(a->detail, sizeof(a->detail),
-			 "the instance has no set '%s' to read: taken as empty", name);
+		      "the instance has no set '%s' to read: taken as empty", name);
 	else
 		textf(a->detail, sizeof(a->detail),
-			 "dynamic sets taken as empty; --in %s or --live to say otherwise",
-			 name);
+		      "dynamic sets taken as empty; --in %s or --live to say otherwise", name);
 }
 
-static void limit_answer(const struct dyn_state *st, int32_t rule,
-			 struct ef_dyn_answer *a)
+static void limit_answer(const struct dyn_state *st, int32_t rule, struct ef_dyn_answer *a)
 {
 	const struct ef_explain_dyn *d = st->dyn;
 	const struct ef_rule *r = &st->rs->rules[rule];
@@ -102,15 +99,14 @@ static void limit_answer(const struct dyn_state *st, int32_t rule,
 	a->source = EF_DYN_ASSUMED;
 	if (live < 0)
 		textf(a->detail, sizeof(a->detail),
-			 "its bucket could not be read: taken to have room");
+		      "its bucket could not be read: taken to have room");
 	else
 		textf(a->detail, sizeof(a->detail),
-			 "limits taken to have room; --over-limit %s or --live to say otherwise",
-			 r->name);
+		      "limits taken to have room; --over-limit %s or --live to say otherwise",
+		      r->name);
 }
 
-static bool view_member(void *arg, int32_t set, uint8_t family,
-			const uint8_t addr[16])
+static bool view_member(void *arg, int32_t set, uint8_t family, const uint8_t addr[16])
 {
 	const struct dyn_state *st = arg;
 
@@ -129,43 +125,42 @@ static bool view_take(void *arg, int32_t rule, const struct ef_packet *pkt)
 
 static const char *source_word(enum ef_dyn_source s)
 {
-	return s == EF_DYN_LIVE ? "in force now" :
-	       s == EF_DYN_GIVEN ? "given" : "assumed";
+	return s == EF_DYN_LIVE ? "in force now" : s == EF_DYN_GIVEN ? "given" : "assumed";
 }
 
 static void set_text(const struct ef_ruleset *rs, const struct ef_addr_field *f,
-		     const struct ef_packet *pkt, bool dst,
-		     const struct ef_explain_cond *c, char *buf, size_t len)
+		     const struct ef_packet *pkt, bool dst, const struct ef_explain_cond *c,
+		     char *buf, size_t len)
 {
 	char addr[48];
 
-	ef_packet_addr_format(pkt->family, dst ? pkt->daddr : pkt->saddr, addr,
-			      sizeof(addr));
-	textf(buf, len, "%s is %sin dynamic set $%s%s (%s: %s)", addr,
-		 c->ans.holds ? "" : "not ", rs->sets[f->dyn_set - 1].name,
-		 f->dyn_negate ? (c->matched ? ", as {not: ...} asks" :
-					       ", and the field is {not: ...}") : "",
-		 source_word(c->ans.source), c->ans.detail);
+	ef_packet_addr_format(pkt->family, dst ? pkt->daddr : pkt->saddr, addr, sizeof(addr));
+	textf(buf, len, "%s is %sin dynamic set $%s%s (%s: %s)", addr, c->ans.holds ? "" : "not ",
+	      rs->sets[f->dyn_set - 1].name,
+	      f->dyn_negate
+		      ? (c->matched ? ", as {not: ...} asks" : ", and the field is {not: ...}")
+		      : "",
+	      source_word(c->ans.source), c->ans.detail);
 }
 
-static void limit_text(const struct ef_rule *r, const struct ef_explain_cond *c,
-		       char *buf, size_t len)
+static void limit_text(const struct ef_rule *r, const struct ef_explain_cond *c, char *buf,
+		       size_t len)
 {
 	const struct ef_limit *l = &r->limit;
-	const char *per = l->period_ns >= 3600000000000ull ? "h" :
-			  l->period_ns >= 60000000000ull ? "m" : "s";
+	const char *per = l->period_ns >= 3600000000000ull ? "h"
+			  : l->period_ns >= 60000000000ull ? "m"
+							   : "s";
 
 	textf(buf, len, "%s limit %llu/%s, burst %llu %s (%s: %s)",
-		 c->ans.holds ? "within the" : "over the",
-		 (unsigned long long)l->rate, per, (unsigned long long)l->burst,
-		 l->bytes ? "bytes" : "packets", source_word(c->ans.source),
-		 c->ans.detail);
+	      c->ans.holds ? "within the" : "over the", (unsigned long long)l->rate, per,
+	      (unsigned long long)l->burst, l->bytes ? "bytes" : "packets",
+	      source_word(c->ans.source), c->ans.detail);
 }
 
 /* Rule i's dynamic conditions the matcher asked about, in its order, into
  * out->conds; the first that refused into *refused (or -1). */
-static void rule_conds(const struct dyn_state *st, size_t i,
-		       struct ef_explanation *out, int *refused)
+static void rule_conds(const struct dyn_state *st, size_t i, struct ef_explanation *out,
+		       int *refused)
 {
 	const struct ef_rule *r = &st->rs->rules[i];
 	const struct ef_addr_field *fields[2] = { &r->src, &r->dst };
@@ -204,8 +199,7 @@ static void rule_conds(const struct dyn_state *st, size_t i,
 }
 
 static int dyn_state_init(struct dyn_state *st, const struct ef_ruleset *rs,
-			  const struct ef_packet *pkt,
-			  const struct ef_explain_dyn *dyn)
+			  const struct ef_packet *pkt, const struct ef_explain_dyn *dyn)
 {
 	memset(st, 0, sizeof(*st));
 	st->rs = rs;
@@ -237,16 +231,14 @@ static void dyn_state_free(struct dyn_state *st)
 
 static bool is_nd(const struct ef_packet *pkt)
 {
-	return pkt->family == EF_AF_INET6 && pkt->l4proto == EF_PROTO_ICMPV6 &&
-	       pkt->has_icmp && pkt->frag != EDGEFW_FRAG_LATER &&
-	       pkt->icmp_type >= EF_ICMPV6_ND_FIRST &&
+	return pkt->family == EF_AF_INET6 && pkt->l4proto == EF_PROTO_ICMPV6 && pkt->has_icmp &&
+	       pkt->frag != EDGEFW_FRAG_LATER && pkt->icmp_type >= EF_ICMPV6_ND_FIRST &&
 	       pkt->icmp_type <= EF_ICMPV6_ND_LAST;
 }
 
 /* The rule refused pkt: its first static field that did, else its first
  * dynamic condition that did (*miss unchanged when it matched). */
-static void explain_miss(const struct dyn_state *st, size_t i,
-			 struct ef_explanation *out)
+static void explain_miss(const struct dyn_state *st, size_t i, struct ef_explanation *out)
 {
 	const struct ef_rule *r = &st->rs->rules[i];
 	struct ef_explain_miss *m = &out->misses[out->n_misses];
@@ -271,8 +263,7 @@ static void explain_miss(const struct dyn_state *st, size_t i,
 }
 
 /* The deciding rule's written fields, then its dynamic conditions. */
-static void explain_winner(const struct dyn_state *st, size_t i,
-			   struct ef_explanation *out)
+static void explain_winner(const struct dyn_state *st, size_t i, struct ef_explanation *out)
 {
 	const struct ef_rule *r = &st->rs->rules[i];
 	size_t first;
@@ -312,8 +303,8 @@ int ef_explain_dyn(const struct ef_ruleset *rs, const struct ef_packet *pkt,
 	}
 	if (pkt->frag == EDGEFW_FRAG_LATER && rs->frag_policy != EF_FRAGPOL_RULES) {
 		out->by = EF_EXPLAIN_FRAG_POLICY;
-		out->action = rs->frag_policy == EF_FRAGPOL_PASS ? EDGEFW_ACT_PASS :
-								   EDGEFW_ACT_DROP;
+		out->action =
+			rs->frag_policy == EF_FRAGPOL_PASS ? EDGEFW_ACT_PASS : EDGEFW_ACT_DROP;
 		return 0;
 	}
 	ret = dyn_state_init(&st, rs, pkt, dyn);
@@ -322,9 +313,9 @@ int ef_explain_dyn(const struct ef_ruleset *rs, const struct ef_packet *pkt,
 	dv = (struct ef_dyn_view){ view_member, view_take, &st };
 	out->rule = ef_match_dyn(rs, pkt, &dv);
 	out->by = out->rule >= 0 ? EF_EXPLAIN_RULE : EF_EXPLAIN_DEFAULT;
-	out->action = out->rule >= 0 ? rs->rules[out->rule].action :
-		      pkt->hook < EDGEFW_HOOK_COUNT ? rs->default_action[pkt->hook] :
-						      EDGEFW_ACT_PASS;
+	out->action = out->rule >= 0                  ? rs->rules[out->rule].action
+		      : pkt->hook < EDGEFW_HOOK_COUNT ? rs->default_action[pkt->hook]
+						      : EDGEFW_ACT_PASS;
 	tried = out->rule >= 0 ? (size_t)out->rule : rs->n_rules;
 	/* Up to three dynamic conditions per rule (src, dst, limit). */
 	out->misses = calloc(tried + 1, sizeof(*out->misses));
@@ -347,8 +338,7 @@ const char *ef_explain_field_name(enum ef_rule_field f)
 	return f == EF_RF_COUNT ? "limit" : ef_rule_field_name(f);
 }
 
-int ef_explain(const struct ef_ruleset *rs, const struct ef_packet *pkt,
-	       struct ef_explanation *out)
+int ef_explain(const struct ef_ruleset *rs, const struct ef_packet *pkt, struct ef_explanation *out)
 {
 	return ef_explain_dyn(rs, pkt, NULL, out);
 }

@@ -24,8 +24,7 @@
  * "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128". */
 #define TOKEN_MAX 49
 
-int ef_prefix_list_push(struct ef_prefix_list *l, const struct ef_prefix *p,
-			unsigned line)
+int ef_prefix_list_push(struct ef_prefix_list *l, const struct ef_prefix *p, unsigned line)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
@@ -83,10 +82,10 @@ static bool quotable(const char *s, size_t n)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
-		bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-			   (c >= 'A' && c <= 'F');
-		bool name = (c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z') ||
-			    c == '-' || c == '_';
+		bool hex =
+			(c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+		bool name =
+			(c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z') || c == '-' || c == '_';
 
 		if (!hex && c != '.' && c != '/' && c != ':' && (v6 || !name))
 			return false;
@@ -102,9 +101,8 @@ static size_t first_odd(const char *s, size_t n, char *buf, size_t len)
 	for (i = 0; i + 1 < n; i++) {
 		char c = s[i];
 
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-		      (c >= 'A' && c <= 'F') || c == '.' || c == ':' ||
-		      c == '/'))
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+		      c == '.' || c == ':' || c == '/'))
 			break;
 	}
 	if (s[i] > 0x20 && s[i] < 0x7f && s[i] != '\'')
@@ -114,16 +112,15 @@ static size_t first_odd(const char *s, size_t n, char *buf, size_t len)
 	return i;
 }
 
-static void bad_token(const char *path, unsigned lineno, unsigned col,
-		      const char *s, size_t n, struct ef_diag *d)
+static void bad_token(const char *path, unsigned lineno, unsigned col, const char *s, size_t n,
+		      struct ef_diag *d)
 {
 	char c[8];
 	size_t at;
 
 	if (n > TOKEN_MAX) {
 		ef_err(d, path, lineno, col,
-		       "a %zu-character entry is too long to be an address or prefix",
-		       n);
+		       "a %zu-character entry is too long to be an address or prefix", n);
 		return;
 	}
 	at = first_odd(s, n, c, sizeof(c));
@@ -134,9 +131,8 @@ static void bad_token(const char *path, unsigned lineno, unsigned col,
 
 /* Parses one line [p, end). Returns 1 for a bad line (already reported),
  * 0 otherwise, or a negative errno. */
-static int load_line(const char *path, unsigned lineno, const char *p,
-		     const char *end, struct ef_prefix_list *out,
-		     struct ef_diag *d)
+static int load_line(const char *path, unsigned lineno, const char *p, const char *end,
+		     struct ef_prefix_list *out, struct ef_diag *d)
 {
 	char tok[TOKEN_MAX + 1], msg[160];
 	const char *s = p, *t, *rest;
@@ -195,14 +191,13 @@ static int load_line(const char *path, unsigned lineno, const char *p,
 		char fixed[EF_PREFIX_STRLEN];
 
 		ef_prefix_format(&pfx, fixed, sizeof(fixed));
-		ef_warn(d, path, lineno, col, "host bits set in %s, using %s",
-			tok, fixed);
+		ef_warn(d, path, lineno, col, "host bits set in %s, using %s", tok, fixed);
 	}
 	return ef_prefix_list_push(out, &pfx, lineno);
 }
 
-int ef_listfile_parse(const char *name, const char *buf, size_t len,
-		      struct ef_prefix_list *out, struct ef_diag *d)
+int ef_listfile_parse(const char *name, const char *buf, size_t len, struct ef_prefix_list *out,
+		      struct ef_diag *d)
 {
 	const char *p = buf, *end = buf + len;
 	size_t n0 = out->n, bad = 0;
@@ -218,9 +213,7 @@ int ef_listfile_parse(const char *name, const char *buf, size_t len,
 		lineno++;
 		err = load_line(name, lineno, p, le, out, d);
 		if (err < 0) {
-			ef_err(d, name, lineno, 0,
-			       "out of memory after %zu entries",
-			       out->n - n0);
+			ef_err(d, name, lineno, 0, "out of memory after %zu entries", out->n - n0);
 			goto out;
 		}
 		bad += (size_t)err;
@@ -234,15 +227,13 @@ out:
 	return err;
 }
 
-int ef_listfile_load(const char *path, struct ef_prefix_list *out,
-		     struct ef_diag *d)
+int ef_listfile_load(const char *path, struct ef_prefix_list *out, struct ef_diag *d)
 {
 	size_t len = 0;
 	char *buf = NULL;
 	int err;
 
-	err = ef_read_input(path, EF_LISTFILE_MAX_BYTES, "split the list",
-			    &buf, &len, d);
+	err = ef_read_input(path, EF_LISTFILE_MAX_BYTES, "split the list", &buf, &len, d);
 	if (!err)
 		err = ef_listfile_parse(path, buf, len, out, d);
 	free(buf);

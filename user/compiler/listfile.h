@@ -24,18 +24,16 @@ struct ef_prefix_list {
  * return -EINVAL; host bits set are warnings. Read failures (ef_read_file:
  * only a regular file is read) return the negative errno with an error
  * naming the path. */
-int ef_listfile_load(const char *path, struct ef_prefix_list *out,
-		     struct ef_diag *d);
+int ef_listfile_load(const char *path, struct ef_prefix_list *out, struct ef_diag *d);
 /* The same for a list already read: name is what diagnostics call it.
  * Messages quote an entry only when it is made of characters addresses
  * (or host names, by mistake) are written with and no longer than an
  * address can be; other content is described, never copied, so a file
  * that is not a list (named by rules from elsewhere) does not leak
  * through the errors. */
-int ef_listfile_parse(const char *name, const char *buf, size_t len,
-		      struct ef_prefix_list *out, struct ef_diag *d);
-int ef_prefix_list_push(struct ef_prefix_list *l, const struct ef_prefix *p,
-			unsigned line);
+int ef_listfile_parse(const char *name, const char *buf, size_t len, struct ef_prefix_list *out,
+		      struct ef_diag *d);
+int ef_prefix_list_push(struct ef_prefix_list *l, const struct ef_prefix *p, unsigned line);
 void ef_prefix_list_free(struct ef_prefix_list *l);
 
 #endif

@@ -8,8 +8,7 @@
 #include "matcher.h"
 #include "tree.h"
 
-static uint32_t addr_class(const struct ef_compiled *c, uint8_t field,
-			   const struct ef_packet *p)
+static uint32_t addr_class(const struct ef_compiled *c, uint8_t field, const struct ef_packet *p)
 {
 	const uint8_t *addr = field == EF_FIELD_SRC ? p->saddr : p->daddr;
 
@@ -18,8 +17,7 @@ static uint32_t addr_class(const struct ef_compiled *c, uint8_t field,
 	return ef_addr6_class(c, field, addr);
 }
 
-static uint32_t packet_class(const struct ef_compiled *c, unsigned dim,
-			     const struct ef_packet *p)
+static uint32_t packet_class(const struct ef_compiled *c, unsigned dim, const struct ef_packet *p)
 {
 	uint32_t v;
 
@@ -31,7 +29,8 @@ static uint32_t packet_class(const struct ef_compiled *c, unsigned dim,
 	case EDGEFW_DIM_PROTO:
 		return c->leaf[EDGEFW_LEAF_PROTO_OFF +
 			       (((uint32_t)(p->ct_state & 3) << 8) + p->l4proto) *
-				       EDGEFW_FRAG_STATES + p->frag];
+				       EDGEFW_FRAG_STATES +
+			       p->frag];
 	case EDGEFW_DIM_SPORT:
 		v = p->has_ports ? p->sport : p->has_icmp ? p->icmp_type : EDGEFW_NO_L4;
 		return c->leaf[EDGEFW_LEAF_SPORT_OFF + v];
@@ -42,8 +41,7 @@ static uint32_t packet_class(const struct ef_compiled *c, unsigned dim,
 		v = p->has_tcp_flags ? p->tcp_flags : EDGEFW_NO_FLAGS;
 		return c->leaf[EDGEFW_LEAF_FLAGS_OFF + v];
 	case EDGEFW_DIM_VLAN:
-		v = p->vlan < 0 || p->vlan > EDGEFW_UNTAGGED ? EDGEFW_UNTAGGED :
-							      (uint32_t)p->vlan;
+		v = p->vlan < 0 || p->vlan > EDGEFW_UNTAGGED ? EDGEFW_UNTAGGED : (uint32_t)p->vlan;
 		return c->leaf[EDGEFW_LEAF_VLAN_OFF + v];
 	case EDGEFW_DIM_COND:
 		return c->leaf[EDGEFW_LEAF_COND_OFF + p->conds];
@@ -99,8 +97,7 @@ static uint32_t word_at(const uint8_t *b)
 	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
-void ef_tree_key(const struct ef_packet *p, uint32_t key[EDGEFW_TK_WORDS],
-		 uint32_t *flags)
+void ef_tree_key(const struct ef_packet *p, uint32_t key[EDGEFW_TK_WORDS], uint32_t *flags)
 {
 	unsigned words = p->family == EF_AF_INET ? 1 : 4;
 
@@ -109,13 +106,11 @@ void ef_tree_key(const struct ef_packet *p, uint32_t key[EDGEFW_TK_WORDS],
 		key[EDGEFW_TK_SRC + w] = word_at(&p->saddr[4 * w]);
 		key[EDGEFW_TK_DST + w] = word_at(&p->daddr[4 * w]);
 	}
-	key[EDGEFW_TK_SPORT] = p->has_ports ? p->sport : p->has_icmp ? p->icmp_type :
-								       EDGEFW_NO_L4;
-	key[EDGEFW_TK_DPORT] = p->has_ports ? p->dport : p->has_icmp ? p->icmp_code :
-								       EDGEFW_NO_L4;
+	key[EDGEFW_TK_SPORT] = p->has_ports ? p->sport : p->has_icmp ? p->icmp_type : EDGEFW_NO_L4;
+	key[EDGEFW_TK_DPORT] = p->has_ports ? p->dport : p->has_icmp ? p->icmp_code : EDGEFW_NO_L4;
 	key[EDGEFW_TK_PROTO] = (uint32_t)p->l4proto * EDGEFW_FRAG_STATES + p->frag;
-	key[EDGEFW_TK_VLAN] = p->vlan < 0 || p->vlan > EDGEFW_UNTAGGED ?
-				      EDGEFW_UNTAGGED : (uint32_t)p->vlan;
+	key[EDGEFW_TK_VLAN] =
+		p->vlan < 0 || p->vlan > EDGEFW_UNTAGGED ? EDGEFW_UNTAGGED : (uint32_t)p->vlan;
 	*flags = p->has_tcp_flags ? p->tcp_flags : EDGEFW_NO_FLAGS;
 }
 

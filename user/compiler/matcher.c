@@ -31,8 +31,7 @@ const char *ef_rule_field_name(enum ef_rule_field f)
 
 /* Negation is family-scoped: a negated field matches only addresses of a
  * family it lists prefixes of. */
-static bool addr_matches(const struct ef_addr_field *f, uint8_t family,
-			 const uint8_t addr[16])
+static bool addr_matches(const struct ef_addr_field *f, uint8_t family, const uint8_t addr[16])
 {
 	bool covered = false, in = false;
 
@@ -47,8 +46,7 @@ static bool addr_matches(const struct ef_addr_field *f, uint8_t family,
 
 /* A rule with ports matches only packets that carry ports; an empty list
  * matches nothing, negated or not. */
-static bool port_matches(const struct ef_port_field *f, bool has_ports,
-			 uint16_t port)
+static bool port_matches(const struct ef_port_field *f, bool has_ports, uint16_t port)
 {
 	bool in = false;
 
@@ -121,15 +119,14 @@ bool ef_rule_field_matches(const struct ef_rule *r, enum ef_rule_field f,
 		return r->icmp_code < 0 || (icmp && pkt->icmp_code == r->icmp_code);
 	case EF_RF_TCP_FLAGS:
 		return !r->tcp_flags_mask ||
-		       (flags && (pkt->tcp_flags & r->tcp_flags_mask) ==
-					 r->tcp_flags_value);
+		       (flags && (pkt->tcp_flags & r->tcp_flags_mask) == r->tcp_flags_value);
 	case EF_RF_VLAN:
 		return r->vlan == EF_VLAN_ANY || r->vlan == pkt->vlan;
 	case EF_RF_FRAG:
 		return ef_frag_matches(r->frag, pkt->frag);
 	case EF_RF_STATE:
-		return !r->states || (pkt->ct_state < EDGEFW_CT_STATES &&
-				      (r->states >> pkt->ct_state) & 1);
+		return !r->states ||
+		       (pkt->ct_state < EDGEFW_CT_STATES && (r->states >> pkt->ct_state) & 1);
 	default:
 		return false;
 	}
@@ -143,8 +140,8 @@ uint8_t ef_ct_untracked_state(const struct ef_packet *pkt)
 	if (pkt->frag == EDGEFW_FRAG_LATER)
 		return EDGEFW_CT_INVALID;
 	if (pkt->l4proto == 6)
-		return pkt->has_tcp_flags && (pkt->tcp_flags & 0x17) == 0x02 ?
-			       EDGEFW_CT_NEW : EDGEFW_CT_INVALID;
+		return pkt->has_tcp_flags && (pkt->tcp_flags & 0x17) == 0x02 ? EDGEFW_CT_NEW
+									     : EDGEFW_CT_INVALID;
 	if ((pkt->l4proto == 1 || pkt->l4proto == 58) && pkt->has_icmp) {
 		/* v4: unreachable, time exceeded, parameter problem; v6:
 		 * unreachable, packet too big, time exceeded, parameter
@@ -166,8 +163,8 @@ bool ef_rule_matches(const struct ef_rule *r, const struct ef_packet *pkt)
 
 /* A dynamic set condition: membership now, per the view (an absent view
  * is empty sets), negated by `not`. */
-static bool dyn_addr_holds(const struct ef_addr_field *f, uint8_t family,
-			   const uint8_t addr[16], const struct ef_dyn_view *dv)
+static bool dyn_addr_holds(const struct ef_addr_field *f, uint8_t family, const uint8_t addr[16],
+			   const struct ef_dyn_view *dv)
 {
 	bool in = false;
 
@@ -190,8 +187,7 @@ int ef_match_dyn(const struct ef_ruleset *rs, const struct ef_packet *pkt,
 			continue;
 		/* The limit last: only a packet the rule would otherwise
 		 * decide is charged; over the limit, the next rules decide. */
-		if (r->limit.on && dv && dv->take &&
-		    !dv->take(dv->arg, (int32_t)i, pkt))
+		if (r->limit.on && dv && dv->take && !dv->take(dv->arg, (int32_t)i, pkt))
 			continue;
 		return (int)i;
 	}
@@ -213,16 +209,13 @@ int ef_match(const struct ef_ruleset *rs, const struct ef_packet *pkt)
 	return ef_match_dyn(rs, pkt, NULL);
 }
 
-struct ef_decision ef_decide(const struct ef_ruleset *rs,
-			     const struct ef_packet *pkt)
+struct ef_decision ef_decide(const struct ef_ruleset *rs, const struct ef_packet *pkt)
 {
 	struct ef_decision d = { .by = EF_BY_DEFAULT, .rule = -1 };
 
-	if (pkt->frag == EDGEFW_FRAG_LATER &&
-	    rs->frag_policy != EF_FRAGPOL_RULES) {
+	if (pkt->frag == EDGEFW_FRAG_LATER && rs->frag_policy != EF_FRAGPOL_RULES) {
 		d.by = EF_BY_FRAG_POLICY;
-		d.action = rs->frag_policy == EF_FRAGPOL_PASS ? EDGEFW_ACT_PASS :
-								EDGEFW_ACT_DROP;
+		d.action = rs->frag_policy == EF_FRAGPOL_PASS ? EDGEFW_ACT_PASS : EDGEFW_ACT_DROP;
 		return d;
 	}
 	d.rule = ef_match(rs, pkt);
@@ -230,9 +223,8 @@ struct ef_decision ef_decide(const struct ef_ruleset *rs,
 		d.by = EF_BY_RULE;
 		d.action = rs->rules[d.rule].action;
 	} else {
-		d.action = pkt->hook < EDGEFW_HOOK_COUNT ?
-				   rs->default_action[pkt->hook] :
-				   EDGEFW_ACT_PASS;
+		d.action = pkt->hook < EDGEFW_HOOK_COUNT ? rs->default_action[pkt->hook]
+							 : EDGEFW_ACT_PASS;
 	}
 	return d;
 }

@@ -17,17 +17,17 @@ struct ef_packet {
 	uint8_t family; /* EF_AF_INET or EF_AF_INET6 */
 	uint8_t saddr[16];
 	uint8_t daddr[16];
-	uint8_t l4proto;  /* IPv6: the header after the extension chain */
-	uint8_t frag;     /* enum edgefw_frag */
-	bool has_ports;   /* TCP/UDP/SCTP and the L4 header was read */
+	uint8_t l4proto; /* IPv6: the header after the extension chain */
+	uint8_t frag;    /* enum edgefw_frag */
+	bool has_ports;  /* TCP/UDP/SCTP and the L4 header was read */
 	uint16_t sport, dport;
-	bool has_icmp;    /* ICMP (proto 1) or ICMPv6 (58), header read */
+	bool has_icmp; /* ICMP (proto 1) or ICMPv6 (58), header read */
 	uint8_t icmp_type, icmp_code;
 	bool has_tcp_flags; /* TCP, header read */
 	uint8_t tcp_flags;  /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10
 			     * URG 0x20 ECE 0x40 CWR 0x80 */
-	int32_t vlan;     /* innermost tag id, or EF_VLAN_UNTAGGED */
-	uint32_t hook;    /* enum edgefw_hook */
+	int32_t vlan;       /* innermost tag id, or EF_VLAN_UNTAGGED */
+	uint32_t hook;      /* enum edgefw_hook */
 	const char *ifname; /* interface the hook runs on; NULL matches only
 			     * rules without `interfaces` */
 	uint8_t ct_state;   /* enum edgefw_ct_state the tracker gave it */
@@ -51,8 +51,7 @@ uint8_t ef_ct_untracked_state(const struct ef_packet *pkt);
  * once per such rule. Either may be NULL: sets are empty, limits let
  * everything through. */
 struct ef_dyn_view {
-	bool (*member)(void *arg, int32_t set, uint8_t family,
-		       const uint8_t addr[16]);
+	bool (*member)(void *arg, int32_t set, uint8_t family, const uint8_t addr[16]);
 	bool (*take)(void *arg, int32_t rule, const struct ef_packet *pkt);
 	void *arg;
 };
@@ -87,8 +86,7 @@ struct ef_decision {
 
 /* The full decision for an IP packet that parsed: the fragment policy, then
  * the rules, then the hook's default. */
-struct ef_decision ef_decide(const struct ef_ruleset *rs,
-			     const struct ef_packet *pkt);
+struct ef_decision ef_decide(const struct ef_ruleset *rs, const struct ef_packet *pkt);
 
 /* Whether rule r matches pkt, field by field, for `explain`. */
 bool ef_rule_matches(const struct ef_rule *r, const struct ef_packet *pkt);

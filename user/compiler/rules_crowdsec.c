@@ -21,8 +21,7 @@
 
 #define CS_INTERVAL_DEFAULT_MS 10000u
 
-static void parse_url(struct parser *p, const struct ydoc_node *v,
-		      struct ef_crowdsec_conf *c)
+static void parse_url(struct parser *p, const struct ydoc_node *v, struct ef_crowdsec_conf *c)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -40,20 +39,21 @@ static void parse_url(struct parser *p, const struct ydoc_node *v,
 		hp = NULL;
 	}
 	if (!hp || ef_parse_listen(c->listen, &ss, &len)) {
-		perr(p, v, "crowdsec: url '%s' is not http://IP:PORT (the local API, e.g. http://127.0.0.1:8080; HTTPS and host names are not supported)",
+		perr(p, v,
+		     "crowdsec: url '%s' is not http://IP:PORT (the local API, e.g. http://127.0.0.1:8080; HTTPS and host names are not supported)",
 		     v->str);
 		c->listen[0] = '\0';
 	}
 }
 
-static void parse_key(struct parser *p, const struct ydoc_node *v,
-		      struct ef_crowdsec_conf *c)
+static void parse_key(struct parser *p, const struct ydoc_node *v, struct ef_crowdsec_conf *c)
 {
 	if (!rs_expect_kind(p, v, YDOC_SCALAR, "crowdsec: key"))
 		return;
 	for (const char *s = v->str; *s; s++) {
 		if (*s <= ' ' || *s == 0x7f) {
-			perr(p, v, "crowdsec: key must be printable, without spaces (as `cscli bouncers add` prints it)");
+			perr(p, v,
+			     "crowdsec: key must be printable, without spaces (as `cscli bouncers add` prints it)");
 			return;
 		}
 	}
@@ -61,8 +61,7 @@ static void parse_key(struct parser *p, const struct ydoc_node *v,
 		perr(p, v, "crowdsec: key must be 1-%d characters", EF_CROWDSEC_KEY_MAX - 1);
 }
 
-static void parse_set(struct parser *p, const struct ydoc_node *v,
-		      struct ef_crowdsec_conf *c)
+static void parse_set(struct parser *p, const struct ydoc_node *v, struct ef_crowdsec_conf *c)
 {
 	const char *name;
 
@@ -78,12 +77,12 @@ static void parse_set(struct parser *p, const struct ydoc_node *v,
 		ef_strlcpy(c->set, name, sizeof(c->set));
 		return;
 	}
-	perr(p, v, "crowdsec: set '%s' is not a dynamic set of this file: define it under 'sets:' with 'dynamic: true'",
+	perr(p, v,
+	     "crowdsec: set '%s' is not a dynamic set of this file: define it under 'sets:' with 'dynamic: true'",
 	     v->str);
 }
 
-void rs_parse_crowdsec(struct parser *p, const struct ydoc_node *n,
-		       struct ef_crowdsec_conf *c)
+void rs_parse_crowdsec(struct parser *p, const struct ydoc_node *n, struct ef_crowdsec_conf *c)
 {
 	static const char *const keys[] = { "url", "key", "set", "interval", NULL };
 	static const char *const need[] = { "url", "key", "set" };
@@ -95,7 +94,8 @@ void rs_parse_crowdsec(struct parser *p, const struct ydoc_node *n,
 	rs_check_keys(p, n, "crowdsec", keys);
 	for (size_t i = 0; i < 3; i++)
 		if (!ydoc_map_get(n, need[i]))
-			perr(p, n, "crowdsec has no '%s' (url: http://127.0.0.1:8080, key: from `cscli bouncers add edgefwd`, set: a dynamic set)",
+			perr(p, n,
+			     "crowdsec has no '%s' (url: http://127.0.0.1:8080, key: from `cscli bouncers add edgefwd`, set: a dynamic set)",
 			     need[i]);
 	c->interval_ms = CS_INTERVAL_DEFAULT_MS;
 	if ((v = ydoc_map_get(n, "url")))

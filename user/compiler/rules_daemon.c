@@ -12,21 +12,21 @@
 #include "rules_internal.h"
 #include "strutil.h"
 
-static void add_spec(struct parser *p, const struct ydoc_node *it,
-		     uint8_t hooks, uint8_t mode)
+static void add_spec(struct parser *p, const struct ydoc_node *it, uint8_t hooks, uint8_t mode)
 {
 	struct ef_ruleset *rs = p->rs;
 	struct ef_attach_spec *v, *s;
 
 	if (!rs_valid_iface_pattern(it->str)) {
-		perr(p, it, "interfaces: '%s' is not a valid interface name or pattern (1-%d characters, no '/', ':' or spaces; * ? [ ] match like shell globs)",
+		perr(p, it,
+		     "interfaces: '%s' is not a valid interface name or pattern (1-%d characters, no '/', ':' or spaces; * ? [ ] match like shell globs)",
 		     it->str, EF_IFNAME_MAX - 1);
 		return;
 	}
 	for (size_t i = 0; i < rs->n_attach; i++) {
-		if (!strcmp(rs->attach[i].pattern, it->str) &&
-		    (rs->attach[i].hooks & hooks)) {
-			pwarn(p, it, "interfaces: '%s' is already listed at line %u with the same hooks; the first entry wins",
+		if (!strcmp(rs->attach[i].pattern, it->str) && (rs->attach[i].hooks & hooks)) {
+			pwarn(p, it,
+			      "interfaces: '%s' is already listed at line %u with the same hooks; the first entry wins",
 			      it->str, rs->attach[i].line);
 			break;
 		}
@@ -63,11 +63,13 @@ static void parse_attach_entry(struct parser *p, const struct ydoc_node *n)
 	if ((v = ydoc_map_get(n, "mode"))) {
 		mode = rs_parse_word(p, v, "mode", modes, 3);
 		if (mode >= 0 && !(hooks & (1u << EDGEFW_HOOK_XDP)))
-			perr(p, v, "'mode' applies to the xdp hook only, which this entry does not list");
+			perr(p, v,
+			     "'mode' applies to the xdp hook only, which this entry does not list");
 	}
 	names = ydoc_map_get(n, "name");
 	if (!names) {
-		perr(p, n, "an interfaces entry needs 'name: IFNAME' (a name, a pattern like \"wan*\", or a list)");
+		perr(p, n,
+		     "an interfaces entry needs 'name: IFNAME' (a name, a pattern like \"wan*\", or a list)");
 		return;
 	}
 	if (mode < 0 || !rs_scalar_list(p, names, "name", &count))
@@ -89,8 +91,8 @@ void rs_parse_attach(struct parser *p, const struct ydoc_node *n)
 }
 
 /* A string setting into buf, refusing what would not fit. */
-static void parse_string(struct parser *p, const struct ydoc_node *n,
-			 const char *key, char *buf, size_t len)
+static void parse_string(struct parser *p, const struct ydoc_node *n, const char *key, char *buf,
+			 size_t len)
 {
 	if (!rs_expect_kind(p, n, YDOC_SCALAR, key))
 		return;
@@ -105,12 +107,12 @@ static void parse_string(struct parser *p, const struct ydoc_node *n,
 /* A group name as useradd and POSIX allow it: letters, digits, '.', '_'
  * and '-', not first. Whether the group exists is the daemon's to check:
  * the file may be checked on another host. */
-static void parse_group(struct parser *p, const struct ydoc_node *n,
-			char *buf, size_t len)
+static void parse_group(struct parser *p, const struct ydoc_node *n, char *buf, size_t len)
 {
 	parse_string(p, n, "control-group", buf, len);
 	if (buf[0] && (buf[0] == '-' || !rs_valid_name(buf, len, "._-"))) {
-		perr(p, n, "control-group '%s' is not a valid group name: use 1-%zu letters, digits, '.', '_' or '-', not first",
+		perr(p, n,
+		     "control-group '%s' is not a valid group name: use 1-%zu letters, digits, '.', '_' or '-', not first",
 		     buf, len - 1);
 		buf[0] = '\0';
 	}
@@ -127,11 +129,10 @@ static bool valid_listen(const char *s)
 
 void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)
 {
-	static const char *const keys[] = { "instance", "control-socket",
-					    "control-group", "metrics",
-					    "drop-log", "log-rate", "on-exit",
-					    "conntrack-size", "crowdsec", "source",
-					    NULL };
+	static const char *const keys[] = {
+		"instance", "control-socket", "control-group", "metrics", "drop-log", "log-rate",
+		"on-exit",  "conntrack-size", "crowdsec",      "source",  NULL
+	};
 	static const char *const on_exit[] = { "keep", "detach" };
 	struct ef_daemon_conf *c = &p->rs->daemon;
 	const struct ydoc_node *v;
@@ -143,16 +144,15 @@ void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)
 	rs_check_keys(p, n, "daemon", keys);
 	if ((v = ydoc_map_get(n, "instance"))) {
 		parse_string(p, v, "instance", c->instance, sizeof(c->instance));
-		if (c->instance[0] &&
-		    !rs_valid_name(c->instance, sizeof(c->instance), "-_")) {
-			perr(p, v, "instance '%s' is not a valid name: use 1-%zu letters, digits, '-' or '_'",
+		if (c->instance[0] && !rs_valid_name(c->instance, sizeof(c->instance), "-_")) {
+			perr(p, v,
+			     "instance '%s' is not a valid name: use 1-%zu letters, digits, '-' or '_'",
 			     c->instance, sizeof(c->instance) - 1);
 			c->instance[0] = '\0';
 		}
 	}
 	if ((v = ydoc_map_get(n, "control-socket"))) {
-		parse_string(p, v, "control-socket", c->control_socket,
-			     sizeof(c->control_socket));
+		parse_string(p, v, "control-socket", c->control_socket, sizeof(c->control_socket));
 		if (c->control_socket[0] && c->control_socket[0] != '/')
 			perr(p, v, "control-socket must be an absolute path, not '%s'",
 			     c->control_socket);
@@ -162,22 +162,23 @@ void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)
 	if ((v = ydoc_map_get(n, "metrics"))) {
 		parse_string(p, v, "metrics", c->metrics, sizeof(c->metrics));
 		if (c->metrics[0] && !valid_listen(c->metrics))
-			perr(p, v, "metrics '%s' is not HOST:PORT with an IPv4 address, [IPV6]:PORT or off (e.g. 127.0.0.1:9469)",
+			perr(p, v,
+			     "metrics '%s' is not HOST:PORT with an IPv4 address, [IPV6]:PORT or off (e.g. 127.0.0.1:9469)",
 			     c->metrics);
 	}
 	if ((v = ydoc_map_get(n, "drop-log"))) {
 		parse_string(p, v, "drop-log", c->drop_log, sizeof(c->drop_log));
-		if (c->drop_log[0] && strcmp(c->drop_log, "-") &&
-		    c->drop_log[0] != '/')
-			perr(p, v, "drop-log must be '-' (standard output) or an absolute path, not '%s'",
+		if (c->drop_log[0] && strcmp(c->drop_log, "-") && c->drop_log[0] != '/')
+			perr(p, v,
+			     "drop-log must be '-' (standard output) or an absolute path, not '%s'",
 			     c->drop_log);
 	}
-	if ((v = ydoc_map_get(n, "log-rate")) &&
-	    rs_expect_kind(p, v, YDOC_SCALAR, "log-rate")) {
+	if ((v = ydoc_map_get(n, "log-rate")) && rs_expect_kind(p, v, YDOC_SCALAR, "log-rate")) {
 		if (rs_parse_uint(v->str, EF_LOG_RATE_MAX, &rate))
 			c->log_rate = rate;
 		else
-			perr(p, v, "log-rate '%s' is not a number of events per second from 0 to %u",
+			perr(p, v,
+			     "log-rate '%s' is not a number of events per second from 0 to %u",
 			     v->str, EF_LOG_RATE_MAX);
 	}
 	if ((v = ydoc_map_get(n, "on-exit"))) {

@@ -19,8 +19,7 @@ static const uint8_t hook_bits[EDGEFW_HOOK_COUNT] = {
 	[EDGEFW_HOOK_TC_EGRESS] = 1u << EDGEFW_HOOK_TC_EGRESS,
 };
 
-void rs_parse_hook_list(struct parser *p, const struct ydoc_node *n,
-			uint8_t *hooks)
+void rs_parse_hook_list(struct parser *p, const struct ydoc_node *n, uint8_t *hooks)
 {
 	const char *const *names = rs_hook_names;
 	size_t count;
@@ -41,8 +40,8 @@ void rs_parse_hook_list(struct parser *p, const struct ydoc_node *n,
 		if (h < 0) {
 			hint = ef_suggest(it->str, names);
 			perr(p, it, "hooks: '%s' is not a hook (xdp, tc-ingress, tc-egress)%s%s%s",
-			     it->str, hint ? "; did you mean '" : "",
-			     hint ? hint : "", hint ? "'?" : "");
+			     it->str, hint ? "; did you mean '" : "", hint ? hint : "",
+			     hint ? "'?" : "");
 			continue;
 		}
 		if (mask & hook_bits[h])
@@ -53,8 +52,7 @@ void rs_parse_hook_list(struct parser *p, const struct ydoc_node *n,
 		*hooks = mask;
 }
 
-void rs_parse_hooks(struct parser *p, const struct ydoc_node *rule,
-		    struct ef_rule *r)
+void rs_parse_hooks(struct parser *p, const struct ydoc_node *rule, struct ef_rule *r)
 {
 	static const char *const dirs[] = { "ingress", "egress" };
 	const struct ydoc_node *hooks = ydoc_map_get(rule, "hooks");
@@ -73,8 +71,7 @@ void rs_parse_hooks(struct parser *p, const struct ydoc_node *rule,
 		return;
 	d = rs_parse_word(p, dir, "direction", dirs, 2);
 	if (d == 0)
-		r->hooks = hook_bits[EDGEFW_HOOK_XDP] |
-			   hook_bits[EDGEFW_HOOK_TC_INGRESS];
+		r->hooks = hook_bits[EDGEFW_HOOK_XDP] | hook_bits[EDGEFW_HOOK_TC_INGRESS];
 	else if (d == 1)
 		r->hooks = hook_bits[EDGEFW_HOOK_TC_EGRESS];
 }
@@ -94,8 +91,7 @@ bool rs_valid_iface_pattern(const char *s)
 	return true;
 }
 
-void rs_parse_interfaces(struct parser *p, const struct ydoc_node *n,
-			 struct ef_rule *r)
+void rs_parse_interfaces(struct parser *p, const struct ydoc_node *n, struct ef_rule *r)
 {
 	size_t count;
 
@@ -113,7 +109,8 @@ void rs_parse_interfaces(struct parser *p, const struct ydoc_node *n,
 		if (it->kind != YDOC_SCALAR)
 			continue;
 		if (!rs_valid_iface_pattern(it->str)) {
-			perr(p, it, "interfaces: '%s' is not a valid interface name or pattern (1-%d characters, no '/', ':' or spaces; * ? [ ] match like shell globs)",
+			perr(p, it,
+			     "interfaces: '%s' is not a valid interface name or pattern (1-%d characters, no '/', ':' or spaces; * ? [ ] match like shell globs)",
 			     it->str, EF_IFNAME_MAX - 1);
 			continue;
 		}
@@ -139,18 +136,20 @@ static int parse_proto_word(struct parser *p, const struct ydoc_node *it)
 		return (int)v;
 	hint = ef_name_suggest(ef_proto_names, it->str);
 	if (!strcmp(it->str, "any"))
-		perr(p, it, "proto: 'any' cannot be combined with other protocols: write 'proto: any' or leave proto out");
+		perr(p, it,
+		     "proto: 'any' cannot be combined with other protocols: write 'proto: any' or leave proto out");
 	else if (hint)
-		perr(p, it, "proto: '%s' is not a protocol name or a number from 0 to 255; did you mean '%s'?",
+		perr(p, it,
+		     "proto: '%s' is not a protocol name or a number from 0 to 255; did you mean '%s'?",
 		     it->str, hint);
 	else
-		perr(p, it, "proto: '%s' is not a protocol name or a number from 0 to 255 (names: tcp, udp, sctp, icmp, icmpv6, gre, esp, ah, ...)",
+		perr(p, it,
+		     "proto: '%s' is not a protocol name or a number from 0 to 255 (names: tcp, udp, sctp, icmp, icmpv6, gre, esp, ah, ...)",
 		     it->str);
 	return -1;
 }
 
-void rs_parse_proto(struct parser *p, const struct ydoc_node *n,
-		    struct ef_rule *r)
+void rs_parse_proto(struct parser *p, const struct ydoc_node *n, struct ef_rule *r)
 {
 	size_t count;
 
@@ -169,15 +168,14 @@ void rs_parse_proto(struct parser *p, const struct ydoc_node *n,
 		if (num < 0)
 			continue;
 		if (ef_rule_has_proto(r, (uint8_t)num))
-			pwarn(p, it, "proto: duplicate entry %s (protocol %d)",
-			      it->str, num);
+			pwarn(p, it, "proto: duplicate entry %s (protocol %d)", it->str, num);
 		r->protos[num / 8] |= (uint8_t)(1u << (num % 8));
 	}
 }
 
 /* Whether the rule's protocols are written and all among allowed. */
-static bool protos_within(const struct ef_rule *r, const uint8_t *allowed,
-			  size_t n_allowed, int *other)
+static bool protos_within(const struct ef_rule *r, const uint8_t *allowed, size_t n_allowed,
+			  int *other)
 {
 	*other = -1;
 	if (r->proto_any)
@@ -209,8 +207,8 @@ static void proto_text(int num, char *buf, size_t len)
 
 /* An ICMP type or code: a number, or a name that means one number for
  * every ICMP protocol of the rule. type < 0 parses a type. */
-static int parse_icmp_value(struct parser *p, const struct ydoc_node *n,
-			    const struct ef_rule *r, int type)
+static int parse_icmp_value(struct parser *p, const struct ydoc_node *n, const struct ef_rule *r,
+			    int type)
 {
 	static const uint8_t icmps[2] = { EF_PROTO_ICMP, EF_PROTO_ICMPV6 };
 	const char *what = type < 0 ? "icmp-type" : "icmp-code";
@@ -225,17 +223,16 @@ static int parse_icmp_value(struct parser *p, const struct ydoc_node *n,
 	for (int i = 0; i < 2; i++) {
 		if (!ef_rule_has_proto(r, icmps[i]))
 			continue;
-		found[i] = type < 0 ?
-			ef_name_lookup(ef_icmp_type_names(icmps[i]), n->str) :
-			ef_icmp_code_lookup(icmps[i], (uint8_t)type, n->str);
+		found[i] = type < 0 ? ef_name_lookup(ef_icmp_type_names(icmps[i]), n->str)
+				    : ef_icmp_code_lookup(icmps[i], (uint8_t)type, n->str);
 		if (found[i] < 0) {
 			if (type < 0 && !hint)
-				hint = ef_name_suggest(ef_icmp_type_names(icmps[i]),
-						       n->str);
+				hint = ef_name_suggest(ef_icmp_type_names(icmps[i]), n->str);
 			continue;
 		}
 		if (val >= 0 && val != found[i]) {
-			perr(p, n, "%s '%s' is %d for icmp but %d for icmpv6: write one rule per protocol",
+			perr(p, n,
+			     "%s '%s' is %d for icmp but %d for icmpv6: write one rule per protocol",
 			     what, n->str, val, found[i]);
 			return -1;
 		}
@@ -243,24 +240,23 @@ static int parse_icmp_value(struct parser *p, const struct ydoc_node *n,
 	}
 	if (val >= 0 && ef_rule_has_proto(r, EF_PROTO_ICMP) &&
 	    ef_rule_has_proto(r, EF_PROTO_ICMPV6) && (found[0] < 0 || found[1] < 0)) {
-		perr(p, n, "%s '%s' is only an %s name: write one rule per protocol",
-		     what, n->str, found[0] < 0 ? "icmpv6" : "icmp");
+		perr(p, n, "%s '%s' is only an %s name: write one rule per protocol", what, n->str,
+		     found[0] < 0 ? "icmpv6" : "icmp");
 		return -1;
 	}
 	if (val >= 0)
 		return val;
 	if (hint)
-		perr(p, n, "%s '%s' is not a number from 0 to 255 or a known name; did you mean '%s'?",
+		perr(p, n,
+		     "%s '%s' is not a number from 0 to 255 or a known name; did you mean '%s'?",
 		     what, n->str, hint);
 	else
-		perr(p, n, "%s '%s' is not a number from 0 to 255 or a known name%s",
-		     what, n->str,
+		perr(p, n, "%s '%s' is not a number from 0 to 255 or a known name%s", what, n->str,
 		     type < 0 ? "" : " for this type (see rules/README.md)");
 	return -1;
 }
 
-void rs_parse_icmp(struct parser *p, const struct ydoc_node *rule,
-		   struct ef_rule *r)
+void rs_parse_icmp(struct parser *p, const struct ydoc_node *rule, struct ef_rule *r)
 {
 	static const uint8_t icmps[2] = { EF_PROTO_ICMP, EF_PROTO_ICMPV6 };
 	const struct ydoc_node *t = ydoc_map_get(rule, "icmp-type");
@@ -294,7 +290,8 @@ void rs_parse_icmp(struct parser *p, const struct ydoc_node *rule,
 	r->icmp_type = (int16_t)v;
 	if (ef_rule_has_proto(r, EF_PROTO_ICMPV6) && v >= EF_ICMPV6_ND_FIRST &&
 	    v <= EF_ICMPV6_ND_LAST)
-		pwarn(p, t, "ICMPv6 type %d is neighbour discovery, which defaults.non-ip decides before the rules: this rule never sees it over IPv6",
+		pwarn(p, t,
+		      "ICMPv6 type %d is neighbour discovery, which defaults.non-ip decides before the rules: this rule never sees it over IPv6",
 		      v);
 	if (!c)
 		return;
@@ -303,8 +300,7 @@ void rs_parse_icmp(struct parser *p, const struct ydoc_node *rule,
 		r->icmp_code = (int16_t)v;
 }
 
-void rs_parse_tcp_flags(struct parser *p, const struct ydoc_node *n,
-			struct ef_rule *r)
+void rs_parse_tcp_flags(struct parser *p, const struct ydoc_node *n, struct ef_rule *r)
 {
 	size_t count;
 
@@ -320,7 +316,8 @@ void rs_parse_tcp_flags(struct parser *p, const struct ydoc_node *n,
 		if (it->kind != YDOC_SCALAR)
 			continue;
 		if (!it->len) {
-			perr(p, it, "tcp-flags: empty flag name; to require a flag to be clear, quote it: \"!ack\" (YAML reads a bare !ack as a tag)");
+			perr(p, it,
+			     "tcp-flags: empty flag name; to require a flag to be clear, quote it: \"!ack\" (YAML reads a bare !ack as a tag)");
 			continue;
 		}
 		neg = it->str[0] == '!';
@@ -332,19 +329,20 @@ void rs_parse_tcp_flags(struct parser *p, const struct ydoc_node *n,
 			for (k = 0; name[k] && k + 1 < sizeof(lower); k++)
 				lower[k] = (char)tolower((unsigned char)name[k]);
 			lower[k] = '\0';
-			hint = ef_name_lookup(ef_tcp_flag_names, lower) >= 0 ?
-				       lower : ef_name_suggest(ef_tcp_flag_names, name);
-			perr(p, it, "tcp-flags: '%s' is not a TCP flag (fin, syn, rst, psh, ack, urg, ece, cwr; '!' before one means clear)%s%s%s",
-			     it->str, hint ? "; did you mean '" : "",
-			     hint ? hint : "", hint ? "'?" : "");
+			hint = ef_name_lookup(ef_tcp_flag_names, lower) >= 0
+				       ? lower
+				       : ef_name_suggest(ef_tcp_flag_names, name);
+			perr(p, it,
+			     "tcp-flags: '%s' is not a TCP flag (fin, syn, rst, psh, ack, urg, ece, cwr; '!' before one means clear)%s%s%s",
+			     it->str, hint ? "; did you mean '" : "", hint ? hint : "",
+			     hint ? "'?" : "");
 			continue;
 		}
 		if (r->tcp_flags_mask & bit) {
 			if (!!(r->tcp_flags_value & bit) == !neg)
 				pwarn(p, it, "tcp-flags: duplicate entry %s", it->str);
 			else
-				perr(p, it, "tcp-flags: %s is both required and excluded",
-				     name);
+				perr(p, it, "tcp-flags: %s is both required and excluded", name);
 			continue;
 		}
 		r->tcp_flags_mask |= (uint8_t)bit;
@@ -353,8 +351,7 @@ void rs_parse_tcp_flags(struct parser *p, const struct ydoc_node *n,
 	}
 }
 
-void rs_parse_vlan(struct parser *p, const struct ydoc_node *n,
-		   struct ef_rule *r)
+void rs_parse_vlan(struct parser *p, const struct ydoc_node *n, struct ef_rule *r)
 {
 	unsigned v;
 
@@ -373,8 +370,7 @@ void rs_parse_vlan(struct parser *p, const struct ydoc_node *n,
 		     n->str);
 }
 
-void rs_parse_fragment(struct parser *p, const struct ydoc_node *n,
-		       struct ef_rule *r)
+void rs_parse_fragment(struct parser *p, const struct ydoc_node *n, struct ef_rule *r)
 {
 	static const char *const words[] = { "no", "first", "later", "yes" };
 	int w = rs_parse_word(p, n, "fragment", words, 4);
@@ -385,11 +381,9 @@ void rs_parse_fragment(struct parser *p, const struct ydoc_node *n,
 
 /* Ports, ICMP and flags exist only in packets of their protocols, and
  * never in a non-first fragment. */
-static void check_l4(struct parser *p, const struct ydoc_node *rule,
-		     struct ef_rule *r)
+static void check_l4(struct parser *p, const struct ydoc_node *rule, struct ef_rule *r)
 {
-	static const uint8_t port_protos[3] = { EF_PROTO_TCP, EF_PROTO_UDP,
-						EF_PROTO_SCTP };
+	static const uint8_t port_protos[3] = { EF_PROTO_TCP, EF_PROTO_UDP, EF_PROTO_SCTP };
 	static const uint8_t tcp[1] = { EF_PROTO_TCP };
 	static const char *const port_keys[2] = { "sport", "dport" };
 	const struct ydoc_node *k;
@@ -401,11 +395,13 @@ static void check_l4(struct parser *p, const struct ydoc_node *rule,
 		if (!k || protos_within(r, port_protos, 3, &bad))
 			continue;
 		if (bad < 0) {
-			perr(p, k, "%s needs 'proto: tcp', 'udp' or 'sctp' (or a list of them): only those carry ports",
+			perr(p, k,
+			     "%s needs 'proto: tcp', 'udp' or 'sctp' (or a list of them): only those carry ports",
 			     port_keys[i]);
 		} else {
 			proto_text(bad, other, sizeof(other));
-			perr(p, k, "%s needs proto limited to tcp, udp and sctp, but proto also lists %s",
+			perr(p, k,
+			     "%s needs proto limited to tcp, udp and sctp, but proto also lists %s",
 			     port_keys[i], other);
 		}
 	}
@@ -415,13 +411,12 @@ static void check_l4(struct parser *p, const struct ydoc_node *rule,
 
 	k = rs_map_key(rule, "fragment");
 	if (k && r->frag == EF_FRAG_LATER &&
-	    (!r->sport.any || !r->dport.any || r->icmp_type >= 0 ||
-	     r->tcp_flags_mask))
-		perr(p, k, "'fragment: later' with sport, dport, icmp-type or tcp-flags can never match: a non-first fragment carries no L4 header");
+	    (!r->sport.any || !r->dport.any || r->icmp_type >= 0 || r->tcp_flags_mask))
+		perr(p, k,
+		     "'fragment: later' with sport, dport, icmp-type or tcp-flags can never match: a non-first fragment carries no L4 header");
 }
 
-void rs_check_rule_fields(struct parser *p, const struct ydoc_node *rule,
-			  struct ef_rule *r)
+void rs_check_rule_fields(struct parser *p, const struct ydoc_node *rule, struct ef_rule *r)
 {
 	static const uint8_t ext_headers[] = { 0, 43, 44, 51, 60 };
 	const struct ydoc_node *k;
@@ -429,14 +424,13 @@ void rs_check_rule_fields(struct parser *p, const struct ydoc_node *rule,
 	check_l4(p, rule, r);
 
 	k = rs_map_key(rule, "fragment");
-	if (k && r->frag == EF_FRAG_LATER &&
-	    p->rs->frag_policy != EF_FRAGPOL_RULES) {
+	if (k && r->frag == EF_FRAG_LATER && p->rs->frag_policy != EF_FRAGPOL_RULES) {
 		char label[RS_LABEL_MAX];
 
 		rs_rule_label(r, label, sizeof(label));
-		pwarn(p, k, "%s can never match: defaults.fragments is '%s', so non-first fragments never reach the rules",
-		      label,
-		      p->rs->frag_policy == EF_FRAGPOL_PASS ? "pass" : "drop");
+		pwarn(p, k,
+		      "%s can never match: defaults.fragments is '%s', so non-first fragments never reach the rules",
+		      label, p->rs->frag_policy == EF_FRAGPOL_PASS ? "pass" : "drop");
 	}
 
 	/* The IPv6 parser walks these headers and matches what follows. */
@@ -444,8 +438,7 @@ void rs_check_rule_fields(struct parser *p, const struct ydoc_node *rule,
 	for (size_t i = 0; k && !r->proto_any && i < sizeof(ext_headers); i++) {
 		char name[16];
 
-		if (!ef_rule_has_proto(r, ext_headers[i]) ||
-		    !ef_rule_has_family(r, EF_AF_INET6))
+		if (!ef_rule_has_proto(r, ext_headers[i]) || !ef_rule_has_family(r, EF_AF_INET6))
 			continue;
 		proto_text(ext_headers[i], name, sizeof(name));
 		pwarn(p, ydoc_map_get(rule, "proto"),

@@ -19,8 +19,8 @@
 #include "rules_internal.h"
 #include "strutil.h"
 
-static bool copy_scalar(struct parser *p, const struct ydoc_node *n,
-			const char *what, char *buf, size_t len)
+static bool copy_scalar(struct parser *p, const struct ydoc_node *n, const char *what, char *buf,
+			size_t len)
 {
 	if (!rs_expect_kind(p, n, YDOC_SCALAR, what))
 		return false;
@@ -36,8 +36,7 @@ static bool copy_scalar(struct parser *p, const struct ydoc_node *n,
 	return true;
 }
 
-static void parse_endpoints(struct parser *p, const struct ydoc_node *n,
-			    struct ef_fleet_conf *c)
+static void parse_endpoints(struct parser *p, const struct ydoc_node *n, struct ef_fleet_conf *c)
 {
 	static const char what[] = "daemon.source.etcd: endpoints";
 	size_t count;
@@ -45,20 +44,20 @@ static void parse_endpoints(struct parser *p, const struct ydoc_node *n,
 	if (!rs_scalar_list(p, n, what, &count))
 		return;
 	if (count > EF_FLEET_ENDPOINTS_MAX) {
-		perr(p, n, "%s: %zu endpoints: give at most %d (the cluster's members)",
-		     what, count, EF_FLEET_ENDPOINTS_MAX);
+		perr(p, n, "%s: %zu endpoints: give at most %d (the cluster's members)", what,
+		     count, EF_FLEET_ENDPOINTS_MAX);
 		return;
 	}
 	for (size_t i = 0; i < count; i++) {
 		const struct ydoc_node *it = rs_list_item(n, i);
 		char *url = c->endpoints[c->n_endpoints];
 
-		if (it->kind != YDOC_SCALAR ||
-		    !copy_scalar(p, it, what, url, EF_FLEET_URL_MAX))
+		if (it->kind != YDOC_SCALAR || !copy_scalar(p, it, what, url, EF_FLEET_URL_MAX))
 			continue;
 		if ((strncmp(url, "http://", 7) || !url[7]) &&
 		    (strncmp(url, "https://", 8) || !url[8])) {
-			perr(p, it, "%s: '%s' is not http://HOST:PORT or https://HOST:PORT (e.g. https://10.77.0.1:2379)",
+			perr(p, it,
+			     "%s: '%s' is not http://HOST:PORT or https://HOST:PORT (e.g. https://10.77.0.1:2379)",
 			     what, url);
 			continue;
 		}
@@ -66,8 +65,7 @@ static void parse_endpoints(struct parser *p, const struct ydoc_node *n,
 	}
 }
 
-static void parse_name(struct parser *p, const struct ydoc_node *n,
-		       const char *key, char *buf)
+static void parse_name(struct parser *p, const struct ydoc_node *n, const char *key, char *buf)
 {
 	char what[64];
 
@@ -75,14 +73,13 @@ static void parse_name(struct parser *p, const struct ydoc_node *n,
 	if (!copy_scalar(p, n, what, buf, EF_FLEET_NAME_MAX))
 		return;
 	if (!rs_valid_name(buf, EF_FLEET_NAME_MAX, "._-")) {
-		perr(p, n, "%s '%s' is not valid: use 1-%d letters, digits, '.', '_' or '-'",
-		     what, buf, EF_FLEET_NAME_MAX - 1);
+		perr(p, n, "%s '%s' is not valid: use 1-%d letters, digits, '.', '_' or '-'", what,
+		     buf, EF_FLEET_NAME_MAX - 1);
 		buf[0] = '\0';
 	}
 }
 
-static void parse_prefix(struct parser *p, const struct ydoc_node *n,
-			 struct ef_fleet_conf *c)
+static void parse_prefix(struct parser *p, const struct ydoc_node *n, struct ef_fleet_conf *c)
 {
 	static const char what[] = "daemon.source.etcd: prefix";
 	size_t len;
@@ -91,13 +88,14 @@ static void parse_prefix(struct parser *p, const struct ydoc_node *n,
 		return;
 	len = strlen(c->prefix);
 	if (c->prefix[0] != '/' || c->prefix[len - 1] != '/' ||
-	    strspn(c->prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") != len)
-		perr(p, n, "%s '%s' must start and end with '/' and hold only letters, digits, '/', '.', '_' or '-' (e.g. /edgefw/v1/)",
+	    strspn(c->prefix,
+		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") != len)
+		perr(p, n,
+		     "%s '%s' must start and end with '/' and hold only letters, digits, '/', '.', '_' or '-' (e.g. /edgefw/v1/)",
 		     what, c->prefix);
 }
 
-static void parse_path(struct parser *p, const struct ydoc_node *n,
-		       const char *key, char *buf)
+static void parse_path(struct parser *p, const struct ydoc_node *n, const char *key, char *buf)
 {
 	char what[64];
 
@@ -108,8 +106,7 @@ static void parse_path(struct parser *p, const struct ydoc_node *n,
 	}
 }
 
-static void parse_tls(struct parser *p, const struct ydoc_node *n,
-		      struct ef_fleet_conf *c)
+static void parse_tls(struct parser *p, const struct ydoc_node *n, struct ef_fleet_conf *c)
 {
 	static const char *const keys[] = { "ca", "cert", "key", NULL };
 	const struct ydoc_node *v;
@@ -124,19 +121,21 @@ static void parse_tls(struct parser *p, const struct ydoc_node *n,
 	if ((v = ydoc_map_get(n, "key")))
 		parse_path(p, v, "tls: key", c->key);
 	if (!c->cert[0] != !c->key[0])
-		perr(p, n, "daemon.source.etcd: tls: give both cert and key (the client certificate and its key), or neither");
+		perr(p, n,
+		     "daemon.source.etcd: tls: give both cert and key (the client certificate and its key), or neither");
 }
 
 /* What the whole entry needs, once each key is read. */
-static void check_etcd(struct parser *p, const struct ydoc_node *n,
-		       struct ef_fleet_conf *c)
+static void check_etcd(struct parser *p, const struct ydoc_node *n, struct ef_fleet_conf *c)
 {
 	bool tls = c->ca[0] || c->cert[0];
 
 	if (!ydoc_map_get(n, "endpoints"))
-		perr(p, n, "daemon.source.etcd needs 'endpoints: [URL, ...]' (the etcd cluster's client URLs)");
+		perr(p, n,
+		     "daemon.source.etcd needs 'endpoints: [URL, ...]' (the etcd cluster's client URLs)");
 	if (!ydoc_map_get(n, "group"))
-		perr(p, n, "daemon.source.etcd needs 'group: NAME' (the group whose rules this host enforces)");
+		perr(p, n,
+		     "daemon.source.etcd needs 'group: NAME' (the group whose rules this host enforces)");
 	for (size_t i = 0; i < c->n_endpoints && tls; i++)
 		if (!strncmp(c->endpoints[i], "http://", 7))
 			perr(p, ydoc_map_get(n, "endpoints"),
@@ -148,11 +147,10 @@ static void check_etcd(struct parser *p, const struct ydoc_node *n,
 		snprintf(c->state_dir, sizeof(c->state_dir), "%s", EF_FLEET_STATE_DIR_DEFAULT);
 }
 
-static void parse_etcd(struct parser *p, const struct ydoc_node *n,
-		       struct ef_fleet_conf *c)
+static void parse_etcd(struct parser *p, const struct ydoc_node *n, struct ef_fleet_conf *c)
 {
-	static const char *const keys[] = { "endpoints", "prefix", "group", "host",
-					    "tls", "state-dir", NULL };
+	static const char *const keys[] = { "endpoints", "prefix",    "group", "host",
+					    "tls",       "state-dir", NULL };
 	const struct ydoc_node *v;
 
 	if (!rs_expect_kind(p, n, YDOC_MAP, "daemon.source.etcd"))
@@ -174,8 +172,7 @@ static void parse_etcd(struct parser *p, const struct ydoc_node *n,
 	check_etcd(p, n, c);
 }
 
-void rs_parse_source(struct parser *p, const struct ydoc_node *n,
-		     struct ef_fleet_conf *c)
+void rs_parse_source(struct parser *p, const struct ydoc_node *n, struct ef_fleet_conf *c)
 {
 	static const char *const keys[] = { "etcd", NULL };
 	const struct ydoc_node *v;
@@ -200,7 +197,8 @@ void rs_check_fleet_file(struct parser *p, const struct ydoc_node *root)
 		const struct ydoc_node *k = rs_map_key(root, rules_keys[i]);
 
 		if (k)
-			perr(p, k, "daemon.source.etcd: a file with an etcd source holds no rules: they come from group %s (remove '%s:', or publish it with `edgefw publish`)",
+			perr(p, k,
+			     "daemon.source.etcd: a file with an etcd source holds no rules: they come from group %s (remove '%s:', or publish it with `edgefw publish`)",
 			     c->group[0] ? c->group : "(none given)", rules_keys[i]);
 	}
 }

@@ -84,20 +84,19 @@ static int open_lists_dir(struct parser *p, const struct ydoc_node *n)
 	p->lists_fd = open(p->lists_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (p->lists_fd >= 0)
 		return 0;
-	perr(p, n, "cannot open the lists directory %s: %s", p->lists_dir,
-	     strerror(errno));
+	perr(p, n, "cannot open the lists directory %s: %s", p->lists_dir, strerror(errno));
 	return -errno;
 }
 
-static int read_beneath(struct parser *p, const char *set_name,
-			const struct ydoc_node *n, const char **path,
-			char **buf, size_t *len)
+static int read_beneath(struct parser *p, const char *set_name, const struct ydoc_node *n,
+			const char **path, char **buf, size_t *len)
 {
 	const char *rel = beneath_name(p->lists_dir, n->str);
 	int ret;
 
 	if (!rel) {
-		perr(p, n, "set '%s': list file '%s' is outside the lists directory %s: these rules may name only files there",
+		perr(p, n,
+		     "set '%s': list file '%s' is outside the lists directory %s: these rules may name only files there",
 		     set_name, n->str, p->lists_dir);
 		return -EPERM;
 	}
@@ -109,28 +108,27 @@ static int read_beneath(struct parser *p, const char *set_name,
 		perr(p, n, "out of memory");
 		return -ENOMEM;
 	}
-	ret = ef_read_file_at(p->lists_fd, rel, EF_READ_BENEATH,
-			      EF_LISTFILE_MAX_BYTES, buf, len);
+	ret = ef_read_file_at(p->lists_fd, rel, EF_READ_BENEATH, EF_LISTFILE_MAX_BYTES, buf, len);
 	if (ret == -EXDEV)
-		perr(p, n, "set '%s': list file '%s' leads outside the lists directory %s (through '..' or a symbolic link): refused",
+		perr(p, n,
+		     "set '%s': list file '%s' leads outside the lists directory %s (through '..' or a symbolic link): refused",
 		     set_name, n->str, p->lists_dir);
 	else if (ret)
-		perr(p, n, "set '%s': cannot read list file '%s': %s", set_name,
-		     *path, ef_read_strerror(ret));
+		perr(p, n, "set '%s': cannot read list file '%s': %s", set_name, *path,
+		     ef_read_strerror(ret));
 	return ret;
 }
 
-static int read_list_file(struct parser *p, const char *set_name,
-			  const struct ydoc_node *n, const char **path,
-			  char **buf, size_t *len)
+static int read_list_file(struct parser *p, const char *set_name, const struct ydoc_node *n,
+			  const char **path, char **buf, size_t *len)
 {
 	int ret;
 
 	*buf = NULL;
 	*len = 0;
 	if (p->flags & EF_PARSE_NO_LIST_FILES) {
-		perr(p, n, "set '%s': list file '%s' not read: this parse reads no files",
-		     set_name, n->str);
+		perr(p, n, "set '%s': list file '%s' not read: this parse reads no files", set_name,
+		     n->str);
 		return -EPERM;
 	}
 	if (!n->len) {
@@ -154,14 +152,13 @@ static int read_list_file(struct parser *p, const char *set_name,
 		perr(p, n, "set '%s': list file '%s' is larger than the limit of %u bytes",
 		     set_name, *path, EF_LISTFILE_MAX_BYTES);
 	else if (ret)
-		perr(p, n, "set '%s': cannot read list file '%s': %s", set_name,
-		     *path, ef_read_strerror(ret));
+		perr(p, n, "set '%s': cannot read list file '%s': %s", set_name, *path,
+		     ef_read_strerror(ret));
 	return ret;
 }
 
-int rs_read_list_file(struct parser *p, const char *set_name,
-		      const struct ydoc_node *n, const char **path,
-		      char **buf, size_t *len)
+int rs_read_list_file(struct parser *p, const char *set_name, const struct ydoc_node *n,
+		      const char **path, char **buf, size_t *len)
 {
 	int ret = read_list_file(p, set_name, n, path, buf, len);
 

@@ -12,38 +12,26 @@
 #include "strutil.h"
 
 const struct ef_name_num ef_proto_names[] = {
-	{ "icmp", 1 },     { "igmp", 2 },       { "ipip", 4 },
-	{ "tcp", 6 },      { "udp", 17 },       { "dccp", 33 },
-	{ "ipv6", 41 },    { "rsvp", 46 },      { "gre", 47 },
-	{ "esp", 50 },     { "ah", 51 },        { "icmpv6", 58 },
-	{ "ipv6-icmp", 58 }, { "ospf", 89 },    { "pim", 103 },
-	{ "vrrp", 112 },   { "l2tp", 115 },     { "sctp", 132 },
-	{ "udplite", 136 }, { NULL, 0 },
+	{ "icmp", 1 },   { "igmp", 2 },    { "ipip", 4 },       { "tcp", 6 },       { "udp", 17 },
+	{ "dccp", 33 },  { "ipv6", 41 },   { "rsvp", 46 },      { "gre", 47 },      { "esp", 50 },
+	{ "ah", 51 },    { "icmpv6", 58 }, { "ipv6-icmp", 58 }, { "ospf", 89 },     { "pim", 103 },
+	{ "vrrp", 112 }, { "l2tp", 115 },  { "sctp", 132 },     { "udplite", 136 }, { NULL, 0 },
 };
 
 const struct ef_name_num ef_tcp_flag_names[] = {
-	{ "fin", 0x01 }, { "syn", 0x02 }, { "rst", 0x04 }, { "psh", 0x08 },
-	{ "ack", 0x10 }, { "urg", 0x20 }, { "ece", 0x40 }, { "cwr", 0x80 },
-	{ NULL, 0 },
+	{ "fin", 0x01 }, { "syn", 0x02 }, { "rst", 0x04 }, { "psh", 0x08 }, { "ack", 0x10 },
+	{ "urg", 0x20 }, { "ece", 0x40 }, { "cwr", 0x80 }, { NULL, 0 },
 };
 
 static const struct ef_name_num icmp_types[] = {
-	{ "echo-reply", 0 },
-	{ "destination-unreachable", 3 },
-	{ "source-quench", 4 },
-	{ "redirect", 5 },
-	{ "echo-request", 8 },
-	{ "router-advertisement", 9 },
-	{ "router-solicitation", 10 },
-	{ "time-exceeded", 11 },
-	{ "parameter-problem", 12 },
-	{ "timestamp-request", 13 },
-	{ "timestamp-reply", 14 },
-	{ "info-request", 15 },
-	{ "info-reply", 16 },
-	{ "address-mask-request", 17 },
-	{ "address-mask-reply", 18 },
-	{ NULL, 0 },
+	{ "echo-reply", 0 },           { "destination-unreachable", 3 },
+	{ "source-quench", 4 },        { "redirect", 5 },
+	{ "echo-request", 8 },         { "router-advertisement", 9 },
+	{ "router-solicitation", 10 }, { "time-exceeded", 11 },
+	{ "parameter-problem", 12 },   { "timestamp-request", 13 },
+	{ "timestamp-reply", 14 },     { "info-request", 15 },
+	{ "info-reply", 16 },          { "address-mask-request", 17 },
+	{ "address-mask-reply", 18 },  { NULL, 0 },
 };
 
 static const struct ef_name_num icmpv6_types[] = {
@@ -66,20 +54,13 @@ static const struct ef_name_num icmpv6_types[] = {
 };
 
 static const struct ef_icmp_code_name icmp_codes[] = {
-	{ 3, 0, "net-unreachable" },
-	{ 3, 1, "host-unreachable" },
-	{ 3, 2, "protocol-unreachable" },
-	{ 3, 3, "port-unreachable" },
-	{ 3, 4, "fragmentation-needed" },
-	{ 3, 5, "source-route-failed" },
-	{ 3, 9, "net-prohibited" },
-	{ 3, 10, "host-prohibited" },
-	{ 3, 13, "admin-prohibited" },
-	{ 5, 0, "redirect-net" },
-	{ 5, 1, "redirect-host" },
-	{ 11, 0, "ttl-exceeded" },
-	{ 11, 1, "reassembly-timeout" },
-	{ 0, 0, NULL },
+	{ 3, 0, "net-unreachable" },      { 3, 1, "host-unreachable" },
+	{ 3, 2, "protocol-unreachable" }, { 3, 3, "port-unreachable" },
+	{ 3, 4, "fragmentation-needed" }, { 3, 5, "source-route-failed" },
+	{ 3, 9, "net-prohibited" },       { 3, 10, "host-prohibited" },
+	{ 3, 13, "admin-prohibited" },    { 5, 0, "redirect-net" },
+	{ 5, 1, "redirect-host" },        { 11, 0, "ttl-exceeded" },
+	{ 11, 1, "reassembly-timeout" },  { 0, 0, NULL },
 };
 
 static const struct ef_icmp_code_name icmpv6_codes[] = {
@@ -133,8 +114,7 @@ void ef_name_list(const struct ef_name_num *t, char *buf, size_t len)
 		return;
 	buf[0] = '\0';
 	for (size_t i = 0; t[i].name && used < len; i++) {
-		int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-				 t[i].name);
+		int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", t[i].name);
 
 		if (w < 0)
 			break;
@@ -153,8 +133,9 @@ const struct ef_name_num *ef_icmp_type_names(uint8_t l4proto)
 
 static const struct ef_icmp_code_name *code_table(uint8_t l4proto)
 {
-	return l4proto == EF_PROTO_ICMP ? icmp_codes :
-	       l4proto == EF_PROTO_ICMPV6 ? icmpv6_codes : NULL;
+	return l4proto == EF_PROTO_ICMP     ? icmp_codes
+	       : l4proto == EF_PROTO_ICMPV6 ? icmpv6_codes
+					    : NULL;
 }
 
 int ef_icmp_code_lookup(uint8_t l4proto, uint8_t type, const char *name)

@@ -33,14 +33,14 @@ static int cmp_entry(const void *a, const void *b, void *arg)
 		const struct ef_port_range *y = &sort_entries->port[j];
 
 		/* Wider first among equal starts, so it covers the rest. */
-		c = x->lo != y->lo ? (x->lo < y->lo ? -1 : 1) :
-		    x->hi != y->hi ? (x->hi > y->hi ? -1 : 1) : 0;
+		c = x->lo != y->lo   ? (x->lo < y->lo ? -1 : 1)
+		    : x->hi != y->hi ? (x->hi > y->hi ? -1 : 1)
+				     : 0;
 	}
 	return c ? c : (i > j) - (i < j);
 }
 
-static void format_entry(const struct rs_entries *e, size_t i, char *buf,
-			 size_t len)
+static void format_entry(const struct rs_entries *e, size_t i, char *buf, size_t len)
 {
 	if (e->kind == EF_SET_ADDR)
 		ef_prefix_format(&e->pfx[i], buf, len);
@@ -51,8 +51,7 @@ static void format_entry(const struct rs_entries *e, size_t i, char *buf,
 }
 
 /* "(at 3:14)" or "(set $x, at 3:14)" for entry i. */
-static void format_origin(const struct overlap_scan *s, size_t i, char *buf,
-			  size_t len)
+static void format_origin(const struct overlap_scan *s, size_t i, char *buf, size_t len)
 {
 	const struct rs_origin *o = &s->e->org[i];
 	char pos[320];
@@ -79,16 +78,15 @@ static void report_overlap(struct overlap_scan *s, size_t cover, size_t in)
 		same = !ef_prefix_cmp(&e->pfx[cover], &e->pfx[in]);
 		inside = true;
 	} else {
-		same = e->port[cover].lo == e->port[in].lo &&
-		       e->port[cover].hi == e->port[in].hi;
+		same = e->port[cover].lo == e->port[in].lo && e->port[cover].hi == e->port[in].hi;
 		inside = e->port[in].hi <= e->port[cover].hi;
 	}
 	if (same) {
 		o = &e->org[later];
 		format_entry(e, later, a, sizeof(a));
 		format_origin(s, other, where, sizeof(where));
-		ef_warn(s->p->d, o->file, o->line, o->col,
-			"%s: duplicate entry %s (also %s)", s->c->what, a, where);
+		ef_warn(s->p->d, o->file, o->line, o->col, "%s: duplicate entry %s (also %s)",
+			s->c->what, a, where);
 		return;
 	}
 	/* The redundant entry is where the fix goes. */
@@ -98,15 +96,13 @@ static void report_overlap(struct overlap_scan *s, size_t cover, size_t in)
 	format_entry(e, in, a, sizeof(a));
 	format_entry(e, cover, b, sizeof(b));
 	format_origin(s, cover, where, sizeof(where));
-	ef_warn(s->p->d, o->file, o->line, o->col, "%s: %s %s %s (%s)",
-		s->c->what, a, inside ? "is already covered by" : "overlaps",
-		b, where);
+	ef_warn(s->p->d, o->file, o->line, o->col, "%s: %s %s %s (%s)", s->c->what, a,
+		inside ? "is already covered by" : "overlaps", b, where);
 }
 
 /* Reports entries that repeat or overlap others brought by a different
  * element; one sort, one pass. */
-void rs_check_overlaps(struct parser *p, const struct rs_ctx *c,
-			   const struct rs_entries *e)
+void rs_check_overlaps(struct parser *p, const struct rs_ctx *c, const struct rs_entries *e)
 {
 	struct overlap_scan s = { .p = p, .c = c, .e = e };
 	size_t *idx, cover = SIZE_MAX;
@@ -133,8 +129,7 @@ void rs_check_overlaps(struct parser *p, const struct rs_ctx *c,
 			hit = e->port[i].lo <= e->port[cover].hi;
 		if (hit && e->org[i].elem != e->org[cover].elem)
 			report_overlap(&s, cover, i);
-		if (!hit || (e->kind == EF_SET_PORT &&
-			     e->port[i].hi > e->port[cover].hi))
+		if (!hit || (e->kind == EF_SET_PORT && e->port[i].hi > e->port[cover].hi))
 			cover = i;
 	}
 	if (s.reported > RS_OVERLAP_REPORTS)

@@ -7,8 +7,8 @@
 #include "rules_internal.h"
 #include "strutil.h"
 
-static int parse_action_word(struct parser *p, const struct ydoc_node *n,
-			     const char *what, bool allow_redirect)
+static int parse_action_word(struct parser *p, const struct ydoc_node *n, const char *what,
+			     bool allow_redirect)
 {
 	return rs_parse_word(p, n, what, rs_action_words,
 			     allow_redirect ? EDGEFW_ACT_COUNT : EDGEFW_ACT_REDIRECT);
@@ -19,12 +19,12 @@ static void parse_version(struct parser *p, const struct ydoc_node *n)
 	if (!rs_expect_kind(p, n, YDOC_SCALAR, "version"))
 		return;
 	if (strcmp(n->str, "1") != 0)
-		perr(p, n, "unsupported version '%s': this edgefw reads version %d",
-		     n->str, RULESET_VERSION);
+		perr(p, n, "unsupported version '%s': this edgefw reads version %d", n->str,
+		     RULESET_VERSION);
 }
 
-static void parse_policy(struct parser *p, const struct ydoc_node *map,
-			 const char *key, uint8_t *out)
+static void parse_policy(struct parser *p, const struct ydoc_node *map, const char *key,
+			 uint8_t *out)
 {
 	const struct ydoc_node *v = ydoc_map_get(map, key);
 	int a;
@@ -38,10 +38,10 @@ static void parse_policy(struct parser *p, const struct ydoc_node *map,
 
 static void parse_defaults(struct parser *p, const struct ydoc_node *n)
 {
-	static const char *const keys[] = { "xdp", "tc-ingress", "tc-egress",
-					    "non-ip", "malformed", "fragments",
-					    "ipv6-ext-overflow", "encap-overflow",
-					    NULL };
+	static const char *const keys[] = {
+		"xdp",       "tc-ingress",        "tc-egress",      "non-ip", "malformed",
+		"fragments", "ipv6-ext-overflow", "encap-overflow", NULL
+	};
 	static const char *const frag_words[] = { "rules", "pass", "drop" };
 	struct ef_ruleset *rs = p->rs;
 	const struct ydoc_node *v;
@@ -83,24 +83,24 @@ bool rs_valid_ifname(const char *s)
 	return true;
 }
 
-static void parse_name(struct parser *p, const struct ydoc_node *n,
-		       struct ef_rule *r)
+static void parse_name(struct parser *p, const struct ydoc_node *n, struct ef_rule *r)
 {
 	const struct ydoc_node *v = ydoc_map_get(n, "name");
 
 	if (!v)
-		perr(p, n, "rule has no 'name': every rule needs a unique name (letters, digits, '-', '_', '.')");
+		perr(p, n,
+		     "rule has no 'name': every rule needs a unique name (letters, digits, '-', '_', '.')");
 	else if (rs_expect_kind(p, v, YDOC_SCALAR, "name")) {
 		if (!rs_valid_name(v->str, EDGEFW_RULE_NAME_MAX, "-_."))
-			perr(p, v, "rule name '%s' is invalid: use 1-%d letters, digits, '-', '_' or '.'",
+			perr(p, v,
+			     "rule name '%s' is invalid: use 1-%d letters, digits, '-', '_' or '.'",
 			     v->str, EDGEFW_RULE_NAME_MAX - 1);
 		else
 			ef_strlcpy(r->name, v->str, sizeof(r->name));
 	}
 }
 
-static void parse_action(struct parser *p, const struct ydoc_node *n,
-			 struct ef_rule *r)
+static void parse_action(struct parser *p, const struct ydoc_node *n, struct ef_rule *r)
 {
 	const struct ydoc_node *v = ydoc_map_get(n, "action");
 	char label[RS_LABEL_MAX];
@@ -120,17 +120,17 @@ static void parse_action(struct parser *p, const struct ydoc_node *n,
 		perr(p, n, "%s redirects but has no 'to: IFNAME'", label);
 	if (v && r->action != EDGEFW_ACT_REDIRECT)
 		perr(p, v, "'to' is only valid with 'action: redirect'");
-	if (v && r->action == EDGEFW_ACT_REDIRECT &&
-	    rs_expect_kind(p, v, YDOC_SCALAR, "to")) {
+	if (v && r->action == EDGEFW_ACT_REDIRECT && rs_expect_kind(p, v, YDOC_SCALAR, "to")) {
 		if (!rs_valid_ifname(v->str))
-			perr(p, v, "'%s' is not a valid interface name (1-15 characters, no '/', ':' or spaces)",
+			perr(p, v,
+			     "'%s' is not a valid interface name (1-15 characters, no '/', ':' or spaces)",
 			     v->str);
 		else if (strpbrk(v->str, "*?["))
-			perr(p, v, "'%s' is a pattern: a redirect goes to one interface, named in full",
+			perr(p, v,
+			     "'%s' is a pattern: a redirect goes to one interface, named in full",
 			     v->str);
 		else
-			ef_strlcpy(r->redirect_ifname, v->str,
-				   sizeof(r->redirect_ifname));
+			ef_strlcpy(r->redirect_ifname, v->str, sizeof(r->redirect_ifname));
 	}
 
 	v = ydoc_map_get(n, "log");
@@ -140,19 +140,19 @@ static void parse_action(struct parser *p, const struct ydoc_node *n,
 		else if (!strcmp(v->str, "false"))
 			r->log = false;
 		else
-			perr(p, v, "log must be true or false, not '%s' (YAML 1.1 words like yes, no, on, off are not booleans here)",
+			perr(p, v,
+			     "log must be true or false, not '%s' (YAML 1.1 words like yes, no, on, off are not booleans here)",
 			     v->str);
 	}
 }
 
-static void parse_rule(struct parser *p, const struct ydoc_node *n,
-		       struct ef_rule *r)
+static void parse_rule(struct parser *p, const struct ydoc_node *n, struct ef_rule *r)
 {
 	static const char *const keys[] = {
-		"name", "hooks", "direction", "interfaces", "src", "dst",
-		"proto", "sport", "dport", "icmp-type", "icmp-code",
-		"tcp-flags", "vlan", "fragment", "state", "track", "action",
-		"to", "log", "limit", "ban", NULL,
+		"name",  "hooks",    "direction", "interfaces", "src",       "dst",
+		"proto", "sport",    "dport",     "icmp-type",  "icmp-code", "tcp-flags",
+		"vlan",  "fragment", "state",     "track",      "action",    "to",
+		"log",   "limit",    "ban",       NULL,
 	};
 	const struct ydoc_node *v;
 
@@ -239,8 +239,7 @@ static void check_duplicate_names(struct parser *p, const struct ydoc_node *n)
 		if (r->name[0])
 			perr(p, n->items[idx[k]],
 			     "duplicate rule name '%s' (first at %u:%u): names identify counters and must be unique",
-			     r->name, rules[idx[first]].line,
-			     rules[idx[first]].col);
+			     r->name, rules[idx[first]].line, rules[idx[first]].col);
 	}
 	free(idx);
 }
@@ -252,8 +251,7 @@ static void parse_rules(struct parser *p, const struct ydoc_node *n)
 	if (!rs_expect_kind(p, n, YDOC_SEQ, "rules"))
 		return;
 	if (n->n_items > EDGEFW_MAX_RULES) {
-		perr(p, n, "%zu rules exceed the limit of %d", n->n_items,
-		     EDGEFW_MAX_RULES);
+		perr(p, n, "%zu rules exceed the limit of %d", n->n_items, EDGEFW_MAX_RULES);
 		return;
 	}
 	rs->rules = calloc(n->n_items ? n->n_items : 1, sizeof(*rs->rules));
@@ -270,16 +268,14 @@ static void parse_rules(struct parser *p, const struct ydoc_node *n)
 
 void rs_parse_document(struct parser *p, const struct ydoc_node *root)
 {
-	static const char *const keys[] = { "version", "defaults", "sets",
-					    "rules", "interfaces", "daemon",
-					    NULL };
+	static const char *const keys[] = { "version",    "defaults", "sets", "rules",
+					    "interfaces", "daemon",   NULL };
 	const struct ydoc_node *v;
 	size_t errors = p->d->errors;
 
 	p->rs->daemon.log_rate = EF_LOG_RATE_DEFAULT;
 	if (!root) {
-		ef_err(p->d, p->file, 0, 0,
-		       "the file is empty: write at least 'version: 1'");
+		ef_err(p->d, p->file, 0, 0, "the file is empty: write at least 'version: 1'");
 		return;
 	}
 	if (!rs_expect_kind(p, root, YDOC_MAP, "the document"))

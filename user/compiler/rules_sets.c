@@ -51,14 +51,17 @@ static int entries_reserve(struct rs_entries *e, size_t more)
 	return 0;
 }
 
-static int entries_add_part(struct rs_entries *e, const struct ydoc_node *n,
-			    int32_t set, size_t first)
+static int entries_add_part(struct rs_entries *e, const struct ydoc_node *n, int32_t set,
+			    size_t first)
 {
 	if (EF_GROW(&e->parts, &e->parts_cap, e->n_parts + 1))
 		return -ENOMEM;
 	e->parts[e->n_parts++] = (struct ef_field_part){
-		.line = n->line, .col = n->col, .set = set,
-		.first = first, .n = e->n - first,
+		.line = n->line,
+		.col = n->col,
+		.set = set,
+		.first = first,
+		.n = e->n - first,
 	};
 	return 0;
 }
@@ -100,8 +103,7 @@ static int fam_idx(uint8_t family)
 
 /* Whether a rule field may take entries [from, from + n) of src; counts
  * them. Reports once per field and family when the bound is crossed. */
-static bool within_limits(struct parser *p, const struct rs_ctx *c,
-			  const struct ydoc_node *n,
+static bool within_limits(struct parser *p, const struct rs_ctx *c, const struct ydoc_node *n,
 			  const struct rs_entries *src, size_t from, size_t cnt)
 {
 	size_t add[2] = { 0, 0 };
@@ -112,7 +114,8 @@ static bool within_limits(struct parser *p, const struct rs_ctx *c,
 	if (src->kind == EF_SET_PORT) {
 		if (cnt > EF_MAX_FIELD_ENTRIES - p->port_total[c->field]) {
 			if (!p->port_over[c->field])
-				perr(p, n, "%s: the rules' %s fields would hold more than %u port ranges: use the set in fewer rules",
+				perr(p, n,
+				     "%s: the rules' %s fields would hold more than %u port ranges: use the set in fewer rules",
 				     c->what, c->what, EF_MAX_FIELD_ENTRIES);
 			p->port_over[c->field] = true;
 			return false;
@@ -126,9 +129,9 @@ static bool within_limits(struct parser *p, const struct rs_ctx *c,
 		if (add[f] <= EF_MAX_FIELD_ENTRIES - p->addr_total[c->field][f])
 			continue;
 		if (!p->addr_over[c->field][f])
-			perr(p, n, "%s: the rules' %s fields would hold more than %u %s prefixes, the table limit: use the set in fewer rules",
-			     c->what, c->what, EF_MAX_FIELD_ENTRIES,
-			     f ? "IPv6" : "IPv4");
+			perr(p, n,
+			     "%s: the rules' %s fields would hold more than %u %s prefixes, the table limit: use the set in fewer rules",
+			     c->what, c->what, EF_MAX_FIELD_ENTRIES, f ? "IPv6" : "IPv4");
 		p->addr_over[c->field][f] = true;
 		ok = false;
 	}
@@ -142,8 +145,8 @@ static bool within_limits(struct parser *p, const struct rs_ctx *c,
 
 static void resolve_set(struct parser *p, struct rs_set *s);
 
-static void add_set_ref(struct parser *p, const struct rs_ctx *c,
-			const struct ydoc_node *n, struct rs_entries *e)
+static void add_set_ref(struct parser *p, const struct rs_ctx *c, const struct ydoc_node *n,
+			struct rs_entries *e)
 {
 	const char *name = n->str + 1;
 	struct rs_set *s;
@@ -152,7 +155,8 @@ static void add_set_ref(struct parser *p, const struct rs_ctx *c,
 	int32_t idx;
 
 	if (!rs_valid_name(name, EF_SET_NAME_MAX, "-_")) {
-		perr(p, n, "%s: '%s' is not a valid set reference: write $NAME, NAME being 1-%d letters, digits, '-' or '_'",
+		perr(p, n,
+		     "%s: '%s' is not a valid set reference: write $NAME, NAME being 1-%d letters, digits, '-' or '_'",
 		     c->what, n->str, EF_SET_NAME_MAX - 1);
 		return;
 	}
@@ -161,11 +165,10 @@ static void add_set_ref(struct parser *p, const struct rs_ctx *c,
 		const char *hint = suggest_set(p, name);
 
 		if (hint)
-			perr(p, n, "%s: unknown set '$%s'; did you mean '$%s'?",
-			     c->what, name, hint);
+			perr(p, n, "%s: unknown set '$%s'; did you mean '$%s'?", c->what, name,
+			     hint);
 		else
-			perr(p, n, "%s: unknown set '$%s': define it under 'sets:'",
-			     c->what, name);
+			perr(p, n, "%s: unknown set '$%s': define it under 'sets:'", c->what, name);
 		return;
 	}
 	if (s->dynamic) {
@@ -177,13 +180,13 @@ static void add_set_ref(struct parser *p, const struct rs_ctx *c,
 	if (c->field >= 0)
 		p->rs->sets[idx].n_refs++;
 	if (s->kind_ok && s->kind != e->kind) {
-		perr(p, n, "%s takes %s, but set '$%s' (defined at %u:%u) holds %s",
-		     c->what, kind_noun(e->kind), name, s->key->line,
-		     s->key->col, kind_noun(s->kind));
+		perr(p, n, "%s takes %s, but set '$%s' (defined at %u:%u) holds %s", c->what,
+		     kind_noun(e->kind), name, s->key->line, s->key->col, kind_noun(s->kind));
 		return;
 	}
 	if (s->state == RS_SET_RESOLVING) {
-		perr(p, n, "%s: $%s leads back to the set being defined: sets cannot include themselves, directly or through others",
+		perr(p, n,
+		     "%s: $%s leads back to the set being defined: sets cannot include themselves, directly or through others",
 		     c->what, name);
 		if (c->in_set)
 			c->in_set->bad = true;
@@ -207,8 +210,11 @@ static void add_set_ref(struct parser *p, const struct rs_ctx *c,
 		else
 			e->port[e->n] = s->e.port[i];
 		e->org[e->n] = (struct rs_origin){
-			.file = p->file, .line = n->line, .col = n->col,
-			.elem = elem, .via = idx,
+			.file = p->file,
+			.line = n->line,
+			.col = n->col,
+			.elem = elem,
+			.via = idx,
 		};
 		e->n++;
 	}
@@ -216,15 +222,15 @@ static void add_set_ref(struct parser *p, const struct rs_ctx *c,
 		perr(p, n, "out of memory");
 }
 
-static void add_value(struct parser *p, const struct rs_ctx *c,
-		      const struct ydoc_node *n, struct rs_entries *e)
+static void add_value(struct parser *p, const struct rs_ctx *c, const struct ydoc_node *n,
+		      struct rs_entries *e)
 {
 	struct ef_prefix pf;
 	struct ef_port_range pr;
 	size_t first = e->n;
 
-	if (e->kind == EF_SET_ADDR ? !rs_parse_prefix(p, n, c->what, &pf) :
-				     !rs_parse_port_range(p, n, c->what, &pr))
+	if (e->kind == EF_SET_ADDR ? !rs_parse_prefix(p, n, c->what, &pf)
+				   : !rs_parse_port_range(p, n, c->what, &pr))
 		return;
 	if (entries_reserve(e, 1)) {
 		perr(p, n, "out of memory");
@@ -235,8 +241,11 @@ static void add_value(struct parser *p, const struct rs_ctx *c,
 	else
 		e->port[e->n] = pr;
 	e->org[e->n] = (struct rs_origin){
-		.file = p->file, .line = n->line, .col = n->col,
-		.elem = p->next_elem++, .via = -1,
+		.file = p->file,
+		.line = n->line,
+		.col = n->col,
+		.elem = p->next_elem++,
+		.via = -1,
 	};
 	e->n++;
 	if (!within_limits(p, c, n, e, first, 1)) {
@@ -262,8 +271,8 @@ static bool listed_before(const struct ydoc_node *list, size_t i)
 }
 
 /* Adds each item of a scalar-or-list node. */
-static void add_list(struct parser *p, const struct rs_ctx *c,
-		     const struct ydoc_node *list, struct rs_entries *e)
+static void add_list(struct parser *p, const struct rs_ctx *c, const struct ydoc_node *list,
+		     struct rs_entries *e)
 {
 	size_t count;
 
@@ -285,8 +294,7 @@ static void add_list(struct parser *p, const struct rs_ctx *c,
 
 /* ---- sets ------------------------------------------------------------ */
 
-static void load_file(struct parser *p, struct rs_set *s,
-		      const struct ydoc_node *n)
+static void load_file(struct parser *p, struct rs_set *s, const struct ydoc_node *n)
 {
 	struct ef_prefix_list l = {};
 	const char *path;
@@ -306,8 +314,11 @@ static void load_file(struct parser *p, struct rs_set *s,
 		/* Lists put entries at the start of the line; the reader
 		 * keeps no column. */
 		s->e.org[s->e.n] = (struct rs_origin){
-			.file = path, .line = l.line[i], .col = 1,
-			.elem = p->next_elem++, .via = -1,
+			.file = path,
+			.line = l.line[i],
+			.col = 1,
+			.elem = p->next_elem++,
+			.via = -1,
 		};
 		s->e.n++;
 	}
@@ -323,8 +334,7 @@ bad:
 static void resolve_set(struct parser *p, struct rs_set *s)
 {
 	char what[EF_SET_NAME_MAX + 8];
-	struct rs_ctx c = { .what = what, .field = -1, .in_set = s,
-			    .node = s->key };
+	struct rs_ctx c = { .what = what, .field = -1, .in_set = s, .node = s->key };
 	const struct ydoc_node *v;
 	size_t errors = p->d->errors, count;
 
@@ -346,8 +356,8 @@ static void resolve_set(struct parser *p, struct rs_set *s)
 			if (it->kind != YDOC_SCALAR)
 				continue;
 			if (listed_before(v, i))
-				pwarn(p, it, "set '%s': list file '%s' is listed twice",
-				      s->name, it->str);
+				pwarn(p, it, "set '%s': list file '%s' is listed twice", s->name,
+				      it->str);
 			else
 				load_file(p, s, it);
 		}
@@ -360,8 +370,8 @@ static void resolve_set(struct parser *p, struct rs_set *s)
 }
 
 /* Reads what a set's keys say it is; the entries come later. */
-static void define_set(struct parser *p, struct rs_set *s,
-		       const struct ydoc_node *key, const struct ydoc_node *body)
+static void define_set(struct parser *p, struct rs_set *s, const struct ydoc_node *key,
+		       const struct ydoc_node *body)
 {
 	static const char *const keys[] = { "addresses", "files", "ports", NULL };
 	const struct ydoc_node *ports, *addrs, *files;
@@ -377,7 +387,8 @@ static void define_set(struct parser *p, struct rs_set *s,
 	}
 	ef_strlcpy(s->name, key->str, sizeof(s->name));
 	if (body->kind != YDOC_MAP) {
-		perr(p, body, "set '%s' must be a mapping: {addresses: [...], files: [...]} or {ports: [...]}",
+		perr(p, body,
+		     "set '%s' must be a mapping: {addresses: [...], files: [...]} or {ports: [...]}",
 		     s->name);
 		s->bad = true;
 		return;
@@ -392,7 +403,8 @@ static void define_set(struct parser *p, struct rs_set *s,
 	addrs = rs_map_key(body, "addresses");
 	files = rs_map_key(body, "files");
 	if (ports && (addrs || files)) {
-		perr(p, ports, "set '%s' mixes ports with addresses: a set holds one kind; define two sets",
+		perr(p, ports,
+		     "set '%s' mixes ports with addresses: a set holds one kind; define two sets",
 		     s->name);
 		s->bad = true;
 		return;
@@ -464,9 +476,8 @@ void rs_free_sets(struct parser *p)
 /* ---- fields ---------------------------------------------------------- */
 
 /* src, dst, sport, dport: a value or $set, a list of them, or {not: ...}. */
-static void build_field(struct parser *p, const struct rs_ctx *c,
-			const struct ydoc_node *n, struct rs_entries *e,
-			bool *negate)
+static void build_field(struct parser *p, const struct rs_ctx *c, const struct ydoc_node *n,
+			struct rs_entries *e, bool *negate)
 {
 	static const char *const keys[] = { "not", NULL };
 	const struct ydoc_node *list = n;
@@ -476,13 +487,15 @@ static void build_field(struct parser *p, const struct rs_ctx *c,
 		list = ydoc_map_get(n, "not");
 		rs_check_keys(p, n, c->what, keys);
 		if (!list) {
-			perr(p, n, "%s must be a value, a $set, a list of them, or {not: ...}; this mapping has no 'not'",
+			perr(p, n,
+			     "%s must be a value, a $set, a list of them, or {not: ...}; this mapping has no 'not'",
 			     c->what);
 			return;
 		}
 		*negate = true;
 		if (list->kind == YDOC_MAP) {
-			perr(p, list, "%s: 'not' takes a value or a list, not a mapping (negations do not nest)",
+			perr(p, list,
+			     "%s: 'not' takes a value or a list, not a mapping (negations do not nest)",
 			     c->what);
 			return;
 		}
@@ -492,26 +505,24 @@ static void build_field(struct parser *p, const struct rs_ctx *c,
 		return;
 	rs_check_overlaps(p, c, e);
 	if (!e->n)
-		pwarn(p, n, "%s matches nothing: the sets it names are empty, so the rule can never match",
+		pwarn(p, n,
+		      "%s matches nothing: the sets it names are empty, so the rule can never match",
 		      c->what);
 }
 
 /* Parses field `which` of `kind` into e; the caller takes the arrays. */
-static void parse_field(struct parser *p, const struct ydoc_node *n,
-			enum ef_set_kind kind, enum rs_field_idx which,
-			struct rs_entries *e, bool *negate)
+static void parse_field(struct parser *p, const struct ydoc_node *n, enum ef_set_kind kind,
+			enum rs_field_idx which, struct rs_entries *e, bool *negate)
 {
-	static const char *const names[2][2] = { { "src", "dst" },
-						  { "sport", "dport" } };
-	struct rs_ctx c = { .what = names[kind][which], .field = which,
-			    .node = n };
+	static const char *const names[2][2] = { { "src", "dst" }, { "sport", "dport" } };
+	struct rs_ctx c = { .what = names[kind][which], .field = which, .node = n };
 
 	e->kind = kind;
 	build_field(p, &c, n, e, negate);
 }
 
-void rs_parse_addr_field(struct parser *p, const struct ydoc_node *n,
-			 enum rs_field_idx which, struct ef_addr_field *f)
+void rs_parse_addr_field(struct parser *p, const struct ydoc_node *n, enum rs_field_idx which,
+			 struct ef_addr_field *f)
 {
 	struct rs_entries e = { 0 };
 
@@ -531,8 +542,8 @@ void rs_parse_addr_field(struct parser *p, const struct ydoc_node *n,
 	free(e.org);
 }
 
-void rs_parse_port_field(struct parser *p, const struct ydoc_node *n,
-			 enum rs_field_idx which, struct ef_port_field *f)
+void rs_parse_port_field(struct parser *p, const struct ydoc_node *n, enum rs_field_idx which,
+			 struct ef_port_field *f)
 {
 	struct rs_entries e = { 0 };
 

@@ -21,8 +21,7 @@ const char *ef_ct_state_name(unsigned state)
 	return state < EDGEFW_CT_STATES ? state_names[state] : "?";
 }
 
-void rs_parse_state(struct parser *p, const struct ydoc_node *n,
-		    struct ef_rule *r)
+void rs_parse_state(struct parser *p, const struct ydoc_node *n, struct ef_rule *r)
 {
 	uint8_t states = 0;
 	size_t count;
@@ -43,12 +42,12 @@ void rs_parse_state(struct parser *p, const struct ydoc_node *n,
 		states |= (uint8_t)(1u << w);
 	}
 	if (states == EF_STATES_ALL)
-		pwarn(p, n, "state lists every state (new, established, related, invalid): the field matches every packet and can be left out");
+		pwarn(p, n,
+		      "state lists every state (new, established, related, invalid): the field matches every packet and can be left out");
 	r->states = states;
 }
 
-void rs_parse_track(struct parser *p, const struct ydoc_node *n,
-		    struct ef_rule *r)
+void rs_parse_track(struct parser *p, const struct ydoc_node *n, struct ef_rule *r)
 {
 	if (!rs_expect_kind(p, n, YDOC_SCALAR, "track"))
 		return;
@@ -57,31 +56,33 @@ void rs_parse_track(struct parser *p, const struct ydoc_node *n,
 	else if (!strcmp(n->str, "false"))
 		r->track = EF_TRACK_NO;
 	else
-		perr(p, n, "track must be true or false, not '%s' (YAML 1.1 words like yes, no, on, off are not booleans here)",
+		perr(p, n,
+		     "track must be true or false, not '%s' (YAML 1.1 words like yes, no, on, off are not booleans here)",
 		     n->str);
 }
 
 /* A rule that records flows must pass them, and can record only new ones. */
-void rs_check_state_fields(struct parser *p, const struct ydoc_node *rule,
-			   struct ef_rule *r)
+void rs_check_state_fields(struct parser *p, const struct ydoc_node *rule, struct ef_rule *r)
 {
 	const struct ydoc_node *k = rs_map_key(rule, "track");
 	char label[RS_LABEL_MAX];
 
 	rs_rule_label(r, label, sizeof(label));
 	if (k && r->action != EDGEFW_ACT_PASS)
-		perr(p, k, "track applies only to rules with 'action: pass': %s %s its packets, so they start no flow",
+		perr(p, k,
+		     "track applies only to rules with 'action: pass': %s %s its packets, so they start no flow",
 		     label, r->action == EDGEFW_ACT_DROP ? "drops" : "redirects");
-	else if (k && r->track == EF_TRACK_YES && r->states &&
-		 !(r->states & (1u << EDGEFW_CT_NEW)))
-		perr(p, k, "'track: true' records new flows, but %s matches only state %s: add 'new' to its state or remove track",
-		     label, r->states & (1u << EDGEFW_CT_ESTABLISHED) ?
-				    "established/related/invalid packets" :
-				    "related/invalid packets");
+	else if (k && r->track == EF_TRACK_YES && r->states && !(r->states & (1u << EDGEFW_CT_NEW)))
+		perr(p, k,
+		     "'track: true' records new flows, but %s matches only state %s: add 'new' to its state or remove track",
+		     label,
+		     r->states & (1u << EDGEFW_CT_ESTABLISHED)
+			     ? "established/related/invalid packets"
+			     : "related/invalid packets");
 	k = rs_map_key(rule, "state");
-	if (k && r->states && r->frag == EF_FRAG_LATER &&
-	    !(r->states & (1u << EDGEFW_CT_INVALID)))
-		perr(p, k, "'fragment: later' with state can never match: a non-first fragment has no ports to find its flow by, so its state is always invalid");
+	if (k && r->states && r->frag == EF_FRAG_LATER && !(r->states & (1u << EDGEFW_CT_INVALID)))
+		perr(p, k,
+		     "'fragment: later' with state can never match: a non-first fragment has no ports to find its flow by, so its state is always invalid");
 }
 
 /* After every rule: `track` does something only in a ruleset that reads
@@ -96,7 +97,8 @@ void rs_check_ruleset_state(struct parser *p, const struct ydoc_node *rules)
 	for (size_t i = 0; i < rs->n_rules && i < rules->n_items; i++) {
 		k = rs_map_key(rules->items[i], "track");
 		if (k && rules->items[i]->kind == YDOC_MAP) {
-			pwarn(p, k, "track has no effect: no rule of this ruleset has 'state', so nothing is looked up or recorded");
+			pwarn(p, k,
+			      "track has no effect: no rule of this ruleset has 'state', so nothing is looked up or recorded");
 			return;
 		}
 	}

@@ -16,11 +16,13 @@
 #include "yamldoc.h"
 
 int ef_ruleset_parse_opts(const char *name, const char *buf, size_t len,
-			  const struct ef_parse_opts *o, struct ef_ruleset *rs,
-			  struct ef_diag *d)
+			  const struct ef_parse_opts *o, struct ef_ruleset *rs, struct ef_diag *d)
 {
-	struct parser p = { .file = name, .flags = o ? o->flags : 0, .d = d,
-			    .rs = rs, .lists_dir = o ? o->lists_dir : NULL,
+	struct parser p = { .file = name,
+			    .flags = o ? o->flags : 0,
+			    .d = d,
+			    .rs = rs,
+			    .lists_dir = o ? o->lists_dir : NULL,
 			    .opts = o,
 			    .lists_fd = -1 };
 	size_t errors_before = d->errors;
@@ -59,17 +61,16 @@ out:
 	return ret;
 }
 
-int ef_ruleset_parse_flags(const char *name, const char *buf, size_t len,
-			   unsigned flags, struct ef_ruleset *rs,
-			   struct ef_diag *d)
+int ef_ruleset_parse_flags(const char *name, const char *buf, size_t len, unsigned flags,
+			   struct ef_ruleset *rs, struct ef_diag *d)
 {
 	const struct ef_parse_opts o = { .flags = flags };
 
 	return ef_ruleset_parse_opts(name, buf, len, &o, rs, d);
 }
 
-int ef_ruleset_parse(const char *name, const char *buf, size_t len,
-		     struct ef_ruleset *rs, struct ef_diag *d)
+int ef_ruleset_parse(const char *name, const char *buf, size_t len, struct ef_ruleset *rs,
+		     struct ef_diag *d)
 {
 	return ef_ruleset_parse_opts(name, buf, len, NULL, rs, d);
 }
@@ -79,8 +80,8 @@ int ef_ruleset_load(const char *path, struct ef_ruleset *rs, struct ef_diag *d)
 	return ef_ruleset_load_opts(path, NULL, rs, d);
 }
 
-int ef_ruleset_load_opts(const char *path, const struct ef_parse_opts *o,
-			 struct ef_ruleset *rs, struct ef_diag *d)
+int ef_ruleset_load_opts(const char *path, const struct ef_parse_opts *o, struct ef_ruleset *rs,
+			 struct ef_diag *d)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -88,8 +89,7 @@ int ef_ruleset_load_opts(const char *path, const struct ef_parse_opts *o,
 
 	memset(rs, 0, sizeof(*rs));
 	ret = ef_read_input(path, YDOC_DEFAULT_MAX_BYTES,
-			    "split large address lists into list files", &buf,
-			    &len, d);
+			    "split large address lists into list files", &buf, &len, d);
 	if (ret)
 		return ret;
 	ret = ef_ruleset_parse_opts(path, buf, len, o, rs, d);
@@ -118,4 +118,3 @@ void ef_ruleset_free(struct ef_ruleset *rs)
 	free(rs->path);
 	memset(rs, 0, sizeof(*rs));
 }
-

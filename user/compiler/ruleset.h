@@ -27,7 +27,7 @@
  * the field it brought. Only explanations use it; matching reads v. */
 struct ef_field_part {
 	unsigned line, col;
-	int32_t set;  /* index into ef_ruleset.sets, or -1 for a value */
+	int32_t set; /* index into ef_ruleset.sets, or -1 for a value */
 	size_t first, n;
 };
 
@@ -108,8 +108,8 @@ struct ef_limit {
 	uint64_t rate;      /* units per period */
 	uint64_t period_ns; /* 1 s, 1 min or 1 h as written */
 	uint64_t burst;     /* units the bucket holds */
-	uint8_t per;    /* EDGEFW_PER_* */
-	bool bytes;     /* units are bytes, else packets */
+	uint8_t per;        /* EDGEFW_PER_* */
+	bool bytes;         /* units are bytes, else packets */
 	unsigned line, col;
 };
 
@@ -125,25 +125,25 @@ struct ef_rule {
 	char name[EDGEFW_RULE_NAME_MAX];
 	unsigned line, col;
 
-	uint8_t hooks;                  /* bitmask; EF_HOOKS_ALL when not written */
-	char (*ifaces)[EF_IFNAME_MAX];  /* names or fnmatch(3) globs */
-	size_t n_ifaces;                /* 0: every interface */
+	uint8_t hooks;                 /* bitmask; EF_HOOKS_ALL when not written */
+	char (*ifaces)[EF_IFNAME_MAX]; /* names or fnmatch(3) globs */
+	size_t n_ifaces;               /* 0: every interface */
 
 	struct ef_addr_field src, dst;
 
-	bool proto_any;                 /* proto not written (or `any`) */
-	uint8_t protos[32];             /* bitmap of IP protocol numbers */
+	bool proto_any;     /* proto not written (or `any`) */
+	uint8_t protos[32]; /* bitmap of IP protocol numbers */
 	struct ef_port_field sport, dport;
-	int16_t icmp_type;              /* -1: any; needs proto icmp/icmpv6 */
-	int16_t icmp_code;              /* -1: any */
-	uint8_t tcp_flags_mask;         /* 0: any; needs proto tcp */
-	uint8_t tcp_flags_value;        /* flags in mask that must be set */
-	int32_t vlan;                   /* EF_VLAN_ANY, 0-4095, EF_VLAN_UNTAGGED */
-	uint8_t frag;                   /* enum ef_frag_match */
-	uint8_t states;                 /* 1u << enum edgefw_ct_state; 0: any */
-	int8_t track;                   /* enum ef_track: does a pass record a new flow */
+	int16_t icmp_type;       /* -1: any; needs proto icmp/icmpv6 */
+	int16_t icmp_code;       /* -1: any */
+	uint8_t tcp_flags_mask;  /* 0: any; needs proto tcp */
+	uint8_t tcp_flags_value; /* flags in mask that must be set */
+	int32_t vlan;            /* EF_VLAN_ANY, 0-4095, EF_VLAN_UNTAGGED */
+	uint8_t frag;            /* enum ef_frag_match */
+	uint8_t states;          /* 1u << enum edgefw_ct_state; 0: any */
+	int8_t track;            /* enum ef_track: does a pass record a new flow */
 
-	uint8_t action;                 /* enum edgefw_action */
+	uint8_t action; /* enum edgefw_action */
 	char redirect_ifname[EF_IFNAME_MAX];
 	bool log;
 
@@ -153,7 +153,7 @@ struct ef_rule {
 	 * this rule needs to hold, and which of them is its limit (-1). */
 	uint8_t cond_mask;
 	int8_t limit_cond;
-	uint8_t ban_idx;   /* ef_ruleset.bans index when ban.set */
+	uint8_t ban_idx; /* ef_ruleset.bans index when ban.set */
 };
 
 enum ef_set_kind {
@@ -181,10 +181,10 @@ struct ef_set {
 /* One dynamic condition of a ruleset: a bit of the condition vector the
  * datapath computes per packet (see EDGEFW_DIM_COND). */
 struct ef_cond {
-	uint8_t kind;  /* enum edgefw_cond_kind */
+	uint8_t kind; /* enum edgefw_cond_kind */
 	bool negate;
-	int32_t set;   /* SET_*: index into ef_ruleset.sets */
-	int32_t rule;  /* LIMIT: the rule whose limit it is */
+	int32_t set;  /* SET_*: index into ef_ruleset.sets */
+	int32_t rule; /* LIMIT: the rule whose limit it is */
 };
 
 /* The top-level `interfaces` section: where edgefwd attaches. */
@@ -219,9 +219,9 @@ enum ef_on_exit {
 #define EF_CROWDSEC_KEY_MAX 128
 struct ef_crowdsec_conf {
 	bool on;
-	char listen[EF_LISTEN_MAX];     /* the local API's HOST:PORT */
-	char key[EF_CROWDSEC_KEY_MAX];  /* from `cscli bouncers add` */
-	char set[EF_SET_NAME_MAX];      /* a dynamic set of this ruleset */
+	char listen[EF_LISTEN_MAX];    /* the local API's HOST:PORT */
+	char key[EF_CROWDSEC_KEY_MAX]; /* from `cscli bouncers add` */
+	char set[EF_SET_NAME_MAX];     /* a dynamic set of this ruleset */
 	uint32_t interval_ms;
 };
 
@@ -236,9 +236,9 @@ struct ef_fleet_conf {
 	bool on;
 	char endpoints[EF_FLEET_ENDPOINTS_MAX][EF_FLEET_URL_MAX];
 	size_t n_endpoints;
-	char prefix[EF_FLEET_URL_MAX];   /* starts and ends with '/' */
+	char prefix[EF_FLEET_URL_MAX]; /* starts and ends with '/' */
 	char group[EF_FLEET_NAME_MAX];
-	char host[EF_FLEET_NAME_MAX];    /* "": the host name */
+	char host[EF_FLEET_NAME_MAX]; /* "": the host name */
 	char ca[EF_LOG_PATH_MAX], cert[EF_LOG_PATH_MAX], key[EF_LOG_PATH_MAX];
 	char state_dir[EF_LOG_PATH_MAX];
 };
@@ -246,16 +246,16 @@ struct ef_fleet_conf {
 /* The top-level `daemon` section: edgefwd's settings. Empty strings mean
  * the defaults (see rules/README.md); `edgefw` ignores the section. */
 struct ef_daemon_conf {
-	char instance[32];                      /* EF_INSTANCE_NAME_MAX */
+	char instance[32];                       /* EF_INSTANCE_NAME_MAX */
 	char control_socket[EF_SOCKET_PATH_MAX]; /* "": /run/edgefw/INSTANCE.sock */
-	char control_group[EF_GROUP_NAME_MAX];  /* "": root only */
-	char metrics[EF_LISTEN_MAX];            /* "": default; "off" */
-	char drop_log[EF_LOG_PATH_MAX];         /* "": "-" (stdout); or a file */
-	uint32_t log_rate;                      /* per rule per second; 0 off */
-	uint8_t on_exit;                        /* enum ef_on_exit */
-	uint32_t conntrack_size;                /* ct_tbl of a new instance; 0: default */
+	char control_group[EF_GROUP_NAME_MAX];   /* "": root only */
+	char metrics[EF_LISTEN_MAX];             /* "": default; "off" */
+	char drop_log[EF_LOG_PATH_MAX];          /* "": "-" (stdout); or a file */
+	uint32_t log_rate;                       /* per rule per second; 0 off */
+	uint8_t on_exit;                         /* enum ef_on_exit */
+	uint32_t conntrack_size;                 /* ct_tbl of a new instance; 0: default */
 	struct ef_crowdsec_conf crowdsec;
-	struct ef_fleet_conf fleet;           /* daemon.source.etcd */
+	struct ef_fleet_conf fleet; /* daemon.source.etcd */
 };
 
 struct ef_ruleset {
@@ -265,12 +265,12 @@ struct ef_ruleset {
 	uint64_t hash;
 	uint64_t src_hash; /* FNV-1a 64 of the file's bytes as read */
 	uint8_t default_action[EDGEFW_HOOK_COUNT];
-	uint8_t non_ip_action;       /* non-IP frames and IPv6 ND */
-	uint8_t malformed_action;    /* truncated / inconsistent headers */
-	uint8_t ext_overflow_action; /* IPv6 extension chain past the bound */
+	uint8_t non_ip_action;         /* non-IP frames and IPv6 ND */
+	uint8_t malformed_action;      /* truncated / inconsistent headers */
+	uint8_t ext_overflow_action;   /* IPv6 extension chain past the bound */
 	uint8_t encap_overflow_action; /* VLAN/PPPoE/MPLS past the parser's walk */
-	uint8_t frag_policy;         /* enum ef_frag_policy */
-	struct ef_rule *rules;       /* in file order: first match wins */
+	uint8_t frag_policy;           /* enum ef_frag_policy */
+	struct ef_rule *rules;         /* in file order: first match wins */
 	size_t n_rules;
 	struct ef_set *sets;
 	size_t n_sets;
@@ -288,8 +288,8 @@ struct ef_ruleset {
  * recorded in d (the ruleset is then empty). Warnings may be recorded on
  * success. */
 int ef_ruleset_load(const char *path, struct ef_ruleset *rs, struct ef_diag *d);
-int ef_ruleset_parse(const char *name, const char *buf, size_t len,
-		     struct ef_ruleset *rs, struct ef_diag *d);
+int ef_ruleset_parse(const char *name, const char *buf, size_t len, struct ef_ruleset *rs,
+		     struct ef_diag *d);
 
 enum ef_parse_flags {
 	/* Refuse `files:` with an error instead of reading them: for input
@@ -301,9 +301,8 @@ enum ef_parse_flags {
 	EF_PARSE_NO_REACHABILITY = 0x2,
 };
 
-int ef_ruleset_parse_flags(const char *name, const char *buf, size_t len,
-			   unsigned flags, struct ef_ruleset *rs,
-			   struct ef_diag *d);
+int ef_ruleset_parse_flags(const char *name, const char *buf, size_t len, unsigned flags,
+			   struct ef_ruleset *rs, struct ef_diag *d);
 
 /* Where rules from an untrusted source may take list files from, unless
  * configured otherwise. */
@@ -321,17 +320,15 @@ struct ef_parse_opts {
 	const char *lists_dir;
 	/* Called for each list file read, with its name as written and its
 	 * bytes (edgefw publish bundles them); may be NULL. */
-	void (*on_list_file)(void *arg, const char *name, const char *buf,
-			     size_t len);
+	void (*on_list_file)(void *arg, const char *name, const char *buf, size_t len);
 	void *on_list_file_arg;
 };
 
 /* ef_ruleset_parse / ef_ruleset_load with options; o may be NULL. */
 int ef_ruleset_parse_opts(const char *name, const char *buf, size_t len,
-			  const struct ef_parse_opts *o, struct ef_ruleset *rs,
-			  struct ef_diag *d);
-int ef_ruleset_load_opts(const char *path, const struct ef_parse_opts *o,
-			 struct ef_ruleset *rs, struct ef_diag *d);
+			  const struct ef_parse_opts *o, struct ef_ruleset *rs, struct ef_diag *d);
+int ef_ruleset_load_opts(const char *path, const struct ef_parse_opts *o, struct ef_ruleset *rs,
+			 struct ef_diag *d);
 void ef_ruleset_free(struct ef_ruleset *rs);
 
 const char *ef_action_name(uint8_t action);

@@ -53,8 +53,7 @@ static int pool_grow_index(struct set_pool *p)
 	return 0;
 }
 
-int cl_pool_intern(struct set_pool *p, const word_t *s, uint32_t *id,
-		   bool *added)
+int cl_pool_intern(struct set_pool *p, const word_t *s, uint32_t *id, bool *added)
 {
 	size_t slot;
 	int ret;
@@ -73,8 +72,7 @@ int cl_pool_intern(struct set_pool *p, const word_t *s, uint32_t *id,
 		uint32_t cand = p->index[slot];
 
 		p->budget->work += p->words;
-		if (!memcmp(&p->sets[(size_t)cand * p->words], s,
-			    p->words * sizeof(*s))) {
+		if (!memcmp(&p->sets[(size_t)cand * p->words], s, p->words * sizeof(*s))) {
 			*id = cand;
 			return 0;
 		}

@@ -59,7 +59,7 @@ struct pentry {
 struct findex {
 	struct pentry *v; /* prefixes of positive fields, nested order */
 	size_t n;
-	uint32_t *open;   /* rules whose field is not written or negated */
+	uint32_t *open; /* rules whose field is not written or negated */
 	size_t n_open;
 };
 
@@ -147,8 +147,7 @@ static bool scalars_cover(const struct ef_rule *a, const struct ef_rule *b)
 	return true;
 }
 
-static void build_quick(const struct ef_rule *r, const struct rinfo *ri,
-			struct quick *q)
+static void build_quick(const struct ef_rule *r, const struct rinfo *ri, struct quick *q)
 {
 	q->proto_sig = r->proto_any ? ~0ull : 0;
 	for (unsigned pr = 0; pr < 256 && !r->proto_any; pr++)
@@ -178,15 +177,15 @@ static void build_quick(const struct ef_rule *r, const struct rinfo *ri,
 /* True when A certainly does not cover B; false means "look closer". */
 static bool quick_reject(const struct quick *a, const struct quick *b)
 {
-	if (a->dead || (a->hooks & b->hooks) != b->hooks ||
-	    (b->proto_sig & ~a->proto_sig) || (a->has_ifaces && !b->has_ifaces))
+	if (a->dead || (a->hooks & b->hooks) != b->hooks || (b->proto_sig & ~a->proto_sig) ||
+	    (a->has_ifaces && !b->has_ifaces))
 		return true;
 	if ((a->vlan != EF_VLAN_ANY && a->vlan != b->vlan) ||
 	    (a->icmp_type >= 0 && a->icmp_type != b->icmp_type) ||
 	    (a->icmp_code >= 0 && a->icmp_code != b->icmp_code) ||
 	    (b->flags_mask & a->flags_mask) != a->flags_mask ||
-	    (b->flags_value & a->flags_mask) != a->flags_value ||
-	    !frag_covers(a->frag, b->frag) || !states_cover(a->states, b->states))
+	    (b->flags_value & a->flags_mask) != a->flags_value || !frag_covers(a->frag, b->frag) ||
+	    !states_cover(a->states, b->states))
 		return true;
 	for (int f = 0; f < 2; f++) {
 		if (a->port_kind[f] != IS_LIST)
@@ -205,8 +204,8 @@ static bool rule_covers(const struct checker *ck, uint32_t a, uint32_t b)
 	const struct ef_rule *ra = &ck->rs->rules[a], *rb = &ck->rs->rules[b];
 	const struct rinfo *ai = &ck->info[a], *bi = &ck->info[b];
 
-	if (quick_reject(&ck->quick[a], &ck->quick[b]) ||
-	    !scalars_cover(ra, rb) || !ifaces_cover(ra, rb))
+	if (quick_reject(&ck->quick[a], &ck->quick[b]) || !scalars_cover(ra, rb) ||
+	    !ifaces_cover(ra, rb))
 		return false;
 	for (int f = 0; f < 2; f++)
 		if (!sh_iset_covers(&ai->port[f], &bi->port[f], PORT_MAX, false))
@@ -215,8 +214,8 @@ static bool rule_covers(const struct checker *ck, uint32_t a, uint32_t b)
 		if (!bi->fam[fam])
 			continue;
 		for (int f = 0; f < 2; f++)
-			if (!sh_iset_covers(&ai->addr[f][fam], &bi->addr[f][fam],
-					 sh_fam_max[fam], true))
+			if (!sh_iset_covers(&ai->addr[f][fam], &bi->addr[f][fam], sh_fam_max[fam],
+					    true))
 				return false;
 	}
 	return true;
@@ -323,11 +322,10 @@ static size_t handle_cost(const struct findex *ix, u128 x)
 
 /* Rules before b with a prefix containing the address x: they, and those
  * whose field is open (any or negated), may cover b's field. */
-static void gather(struct checker *ck, const struct findex *ix, u128 x,
-		   uint32_t b)
+static void gather(struct checker *ck, const struct findex *ix, u128 x, uint32_t b)
 {
-	for (uint32_t e = last_at_or_below(ix, x);
-	     e != NONE && ck->work < SHADOW_WORK_MAX; e = ix->v[e].parent) {
+	for (uint32_t e = last_at_or_below(ix, x); e != NONE && ck->work < SHADOW_WORK_MAX;
+	     e = ix->v[e].parent) {
 		ck->work++;
 		if (ix->v[e].hi >= x)
 			add_cand(ck, ix->v[e].rule, b);
@@ -390,8 +388,7 @@ static uint32_t first_cover(struct checker *ck, uint32_t b)
 
 /* ---- the check ---------------------------------------------------------- */
 
-static int build_info(const struct ef_ruleset *rs, const struct ef_rule *r,
-		      struct rinfo *ri)
+static int build_info(const struct ef_ruleset *rs, const struct ef_rule *r, struct rinfo *ri)
 {
 	const struct ef_addr_field *af[2] = { &r->src, &r->dst };
 	const struct ef_port_field *pf[2] = { &r->sport, &r->dport };
@@ -399,8 +396,7 @@ static int build_info(const struct ef_ruleset *rs, const struct ef_rule *r,
 	ri->fam[0] = ef_rule_has_family(r, EF_AF_INET);
 	ri->fam[1] = ef_rule_has_family(r, EF_AF_INET6);
 	ri->dead = (!ri->fam[0] && !ri->fam[1]) ||
-		   (r->frag == EF_FRAG_LATER &&
-		    rs->frag_policy != EF_FRAGPOL_RULES);
+		   (r->frag == EF_FRAG_LATER && rs->frag_policy != EF_FRAGPOL_RULES);
 	for (int f = 0; f < 2; f++) {
 		ri->dead |= !pf[f]->any && !pf[f]->n;
 		if (sh_build_port(pf[f], &ri->port[f]))
@@ -460,8 +456,7 @@ static int checker_init(struct checker *ck, const struct ef_ruleset *rs)
 	return 0;
 }
 
-void rs_check_reachability(const struct ef_ruleset *rs, const char *file,
-			   struct ef_diag *d)
+void rs_check_reachability(const struct ef_ruleset *rs, const char *file, struct ef_diag *d)
 {
 	struct checker ck = { 0 };
 
@@ -474,8 +469,7 @@ void rs_check_reachability(const struct ef_ruleset *rs, const char *file,
 		uint32_t a;
 
 		/* Empty sets were reported where they are used. */
-		if (!ck.info[b].fam[0] && !ck.info[b].fam[1] && rb->src.n &&
-		    rb->dst.n)
+		if (!ck.info[b].fam[0] && !ck.info[b].fam[1] && rb->src.n && rb->dst.n)
 			ef_warn(d, file, rb->line, rb->col,
 				"rule '%s' can never match: its src and dst have no address family in common",
 				rb->name);

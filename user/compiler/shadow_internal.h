@@ -41,7 +41,6 @@ int sh_build_addr(const struct ef_addr_field *f, int fi, struct iset *s);
 int sh_build_port(const struct ef_port_field *f, struct iset *s);
 /* Whether a accepts every value b accepts (max: the largest value; an
  * unwritten field means every value when any_is_all, as for addresses). */
-bool sh_iset_covers(const struct iset *a, const struct iset *b, u128 max,
-		    bool any_is_all);
+bool sh_iset_covers(const struct iset *a, const struct iset *b, u128 max, bool any_is_all);
 
 #endif

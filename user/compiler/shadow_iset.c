@@ -159,8 +159,7 @@ static bool union_is_all(const struct iset *a, const struct iset *b, u128 max)
 /* Whether a accepts every value b accepts. Addresses exist in every
  * packet, so an address field not written means every value; ports do not,
  * so a port field not written is wider than every port list. */
-bool sh_iset_covers(const struct iset *a, const struct iset *b, u128 max,
-			bool any_is_all)
+bool sh_iset_covers(const struct iset *a, const struct iset *b, u128 max, bool any_is_all)
 {
 	static const struct iset everything = { .kind = IS_NOT };
 	const struct iset *bl = b;
@@ -175,7 +174,6 @@ bool sh_iset_covers(const struct iset *a, const struct iset *b, u128 max,
 		bl = &everything; /* not in the empty list */
 	}
 	if (a->kind == IS_LIST)
-		return bl->kind == IS_LIST ? list_inside(a, bl) :
-					     union_is_all(a, bl, max);
+		return bl->kind == IS_LIST ? list_inside(a, bl) : union_is_all(a, bl, max);
 	return bl->kind == IS_LIST ? list_disjoint(a, bl) : list_inside(bl, a);
 }

@@ -80,8 +80,7 @@
 #include "tree_internal.h"
 #include "u32sort.h"
 
-static bool box_covers(const struct ef_box *b, const uint32_t *lo,
-		       const uint32_t *hi)
+static bool box_covers(const struct ef_box *b, const uint32_t *lo, const uint32_t *hi)
 {
 	if (b->flags_mask || b->hooks != EF_HOOKS_ALL)
 		return false;
@@ -109,8 +108,8 @@ static bool better(const struct split *a, const struct split *b)
  * candidates, in increasing order, are the box starts above lo and the box
  * ends + 1 up to hi; at threshold c, ia boxes start below c (they reach
  * left) and n - ib end at or above it (they reach right). */
-static void best_in_dim(struct tb *t, const uint32_t *ids, size_t n,
-			unsigned d, uint32_t lo, uint32_t hi, struct split *best)
+static void best_in_dim(struct tb *t, const uint32_t *ids, size_t n, unsigned d, uint32_t lo,
+			uint32_t hi, struct split *best)
 {
 	uint32_t *los = t->scratch_lo, *his = t->scratch_hi;
 	size_t ia = 0, ib = 0;
@@ -144,8 +143,8 @@ static void best_in_dim(struct tb *t, const uint32_t *ids, size_t n,
 	}
 }
 
-static struct split choose_split(struct tb *t, const uint32_t *ids, size_t n,
-				 const uint32_t *lo, const uint32_t *hi)
+static struct split choose_split(struct tb *t, const uint32_t *ids, size_t n, const uint32_t *lo,
+				 const uint32_t *hi)
 {
 	struct split best = { .nl = n, .nr = n };
 
@@ -175,8 +174,7 @@ static int new_node(struct tb *t, uint32_t *id)
 	return 0;
 }
 
-static int make_leaf(struct tb *t, uint32_t node, const uint32_t *ids,
-		     size_t n)
+static int make_leaf(struct tb *t, uint32_t node, const uint32_t *ids, size_t n)
 {
 	uint32_t list;
 	int ret;
@@ -195,8 +193,8 @@ static int make_leaf(struct tb *t, uint32_t node, const uint32_t *ids,
 	return 0;
 }
 
-static int split_ids(const struct tb *t, const uint32_t *ids, size_t n,
-		     const struct split *s, uint32_t **left, uint32_t **right)
+static int split_ids(const struct tb *t, const uint32_t *ids, size_t n, const struct split *s,
+		     uint32_t **left, uint32_t **right)
 {
 	size_t nl = 0, nr = 0;
 
@@ -217,8 +215,8 @@ static int split_ids(const struct tb *t, const uint32_t *ids, size_t n,
 
 /* Builds the subtree of the n boxes ids (in rule order) over region
  * [lo, hi] into node, depth levels below the root. */
-static int build(struct tb *t, uint32_t node, const uint32_t *ids, size_t n,
-		 const uint32_t *lo, const uint32_t *hi, unsigned depth)
+static int build(struct tb *t, uint32_t node, const uint32_t *ids, size_t n, const uint32_t *lo,
+		 const uint32_t *hi, unsigned depth)
 {
 	uint32_t clo[EDGEFW_TK_DIMS], chi[EDGEFW_TK_DIMS];
 	uint32_t *left = NULL, *right = NULL, lnode, rnode;
@@ -282,9 +280,8 @@ void tb_key_space(uint8_t family, uint32_t *lo, uint32_t *hi)
 	hi[EDGEFW_TK_VLAN] = EDGEFW_UNTAGGED;
 }
 
-int tb_init(struct tb *t, const struct ef_box *boxes, size_t n,
-	    uint8_t family, const struct ef_tree_limits *lim,
-	    struct ef_compiled *out, uint8_t *spill)
+int tb_init(struct tb *t, const struct ef_box *boxes, size_t n, uint8_t family,
+	    const struct ef_tree_limits *lim, struct ef_compiled *out, uint8_t *spill)
 {
 	memset(t, 0, sizeof(*t));
 	t->spill = spill;
@@ -301,8 +298,8 @@ int tb_init(struct tb *t, const struct ef_box *boxes, size_t n,
 	return t->scratch_lo && t->scratch_hi && t->scratch_tmp ? 0 : -ENOMEM;
 }
 
-int tb_subtree(struct tb *t, const uint32_t *ids, size_t n,
-	       const uint32_t *lo, const uint32_t *hi, uint32_t *root)
+int tb_subtree(struct tb *t, const uint32_t *ids, size_t n, const uint32_t *lo, const uint32_t *hi,
+	       uint32_t *root)
 {
 	uint32_t bnode;
 	int ret;
@@ -317,8 +314,8 @@ int tb_subtree(struct tb *t, const uint32_t *ids, size_t n,
 }
 
 int ef_tree_build(const struct ef_box *boxes, size_t n, uint8_t family,
-		  const struct ef_tree_limits *lim, struct ef_compiled *out,
-		  const char **hit, uint8_t *spill)
+		  const struct ef_tree_limits *lim, struct ef_compiled *out, const char **hit,
+		  uint8_t *spill)
 {
 	uint32_t lo[EDGEFW_TK_DIMS], hi[EDGEFW_TK_DIMS], *ids = NULL, root;
 	struct ef_tree_info *info = &out->trees[out->n_trees];

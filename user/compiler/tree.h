@@ -17,8 +17,8 @@
 
 struct ef_box {
 	uint32_t lo[EDGEFW_TK_DIMS], hi[EDGEFW_TK_DIMS];
-	uint32_t rule;        /* index in the ruleset */
-	uint16_t flags_mask;  /* EDGEFW_TLEAF_FLAGS_SET | mask, or 0 */
+	uint32_t rule;       /* index in the ruleset */
+	uint16_t flags_mask; /* EDGEFW_TLEAF_FLAGS_SET | mask, or 0 */
 	uint8_t flags_value;
 	uint8_t hooks;
 };
@@ -32,15 +32,15 @@ struct ef_box {
  * EF_AF_INET6), into out (room for max). Returns how many (0: the rule
  * matches no packet of the family), or -EOPNOTSUPP with *why set when a
  * tree cannot express the rule, or -E2BIG when it needs more than max. */
-int ef_rule_boxes(const struct ef_rule *r, uint32_t index, uint8_t family,
-		  struct ef_box *out, size_t max, const char **why);
+int ef_rule_boxes(const struct ef_rule *r, uint32_t index, uint8_t family, struct ef_box *out,
+		  size_t max, const char **why);
 
 /* What a tree may use; the builder stops at the first limit. */
 struct ef_tree_limits {
-	unsigned leaf_size;   /* split nodes holding more boxes than this */
-	size_t max_nodes;     /* tnode elements, all trees */
+	unsigned leaf_size;    /* split nodes holding more boxes than this */
+	size_t max_nodes;      /* tnode elements, all trees */
 	size_t max_leaf_elems; /* tleaf elements, all trees */
-	uint64_t max_work;    /* boxes visited while choosing splits */
+	uint64_t max_work;     /* boxes visited while choosing splits */
 };
 
 /* Builds a tree over boxes (n of them, in rule order) for packets of
@@ -50,16 +50,16 @@ struct ef_tree_limits {
  * rules of the others: the chain must hold those too. Returns 0; -E2BIG
  * when a limit stops it, with *hit naming it; -ENOMEM. */
 int ef_tree_build(const struct ef_box *boxes, size_t n, uint8_t family,
-		  const struct ef_tree_limits *lim, struct ef_compiled *out,
-		  const char **hit, uint8_t *spill);
+		  const struct ef_tree_limits *lim, struct ef_compiled *out, const char **hit,
+		  uint8_t *spill);
 
 /* The same for boxes all narrow in IPv4 address word `word`
  * (EDGEFW_TK_SRC or EDGEFW_TK_DST: a prefix of /16 or longer there), as a
  * forest (tree_forest.c): the trie that leads to its subtrees is made
  * later, once the cells it goes into are known (ef_forest_tries). */
 int ef_forest_build(const struct ef_box *boxes, size_t n, unsigned word,
-		    const struct ef_tree_limits *lim, struct ef_compiled *out,
-		    const char **hit, uint8_t *spill);
+		    const struct ef_tree_limits *lim, struct ef_compiled *out, const char **hit,
+		    uint8_t *spill);
 
 /* How many of out's trees are for packets of family. */
 unsigned ef_trees_of(const struct ef_compiled *out, uint8_t family);
@@ -70,7 +70,7 @@ int ef_box_prefix(const struct ef_box *b, unsigned word, uint8_t *len);
 /* The lowest rule below `best` whose boxes in tree t hold the packet's
  * key, else best: the datapath's walk (kern/tree_walk.h), in userspace. */
 uint32_t ef_tree_lookup(const struct ef_compiled *c, unsigned t,
-			const uint32_t key[EDGEFW_TK_WORDS], uint32_t flags,
-			uint32_t hook, uint32_t best);
+			const uint32_t key[EDGEFW_TK_WORDS], uint32_t flags, uint32_t hook,
+			uint32_t best);
 
 #endif

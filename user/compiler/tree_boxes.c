@@ -28,11 +28,19 @@ struct alt {
 	uint32_t lo[4], hi[4];
 };
 
-enum { F_SRC, F_DST, F_PROTO, F_SPORT, F_DPORT, F_VLAN, F_COUNT };
+enum {
+	F_SRC,
+	F_DST,
+	F_PROTO,
+	F_SPORT,
+	F_DPORT,
+	F_VLAN,
+	F_COUNT
+};
 
 static const uint8_t field_word[F_COUNT] = {
-	EDGEFW_TK_SRC, EDGEFW_TK_DST, EDGEFW_TK_PROTO, EDGEFW_TK_SPORT,
-	EDGEFW_TK_DPORT, EDGEFW_TK_VLAN,
+	EDGEFW_TK_SRC,   EDGEFW_TK_DST,   EDGEFW_TK_PROTO,
+	EDGEFW_TK_SPORT, EDGEFW_TK_DPORT, EDGEFW_TK_VLAN,
 };
 
 struct alts {
@@ -84,8 +92,7 @@ static size_t merge_spans(struct span32 *v, size_t n)
 }
 
 /* The spans (merged), or with negate their complement within [0, top]. */
-static int push_spans(struct alts *a, struct span32 *v, size_t n, bool negate,
-		      uint32_t top)
+static int push_spans(struct alts *a, struct span32 *v, size_t n, bool negate, uint32_t top)
 {
 	uint64_t next = 0;
 	int ret = 0;
@@ -112,8 +119,7 @@ static uint32_t word_of(const uint8_t *b)
 }
 
 /* The range of word w (0-3) of the addresses in prefix p. */
-static void prefix_word(const struct ef_prefix *p, unsigned w, uint32_t *lo,
-			uint32_t *hi)
+static void prefix_word(const struct ef_prefix *p, unsigned w, uint32_t *lo, uint32_t *hi)
 {
 	int bits = (int)p->len - 32 * (int)w;
 	uint32_t v = word_of(&p->addr[4 * w]);
@@ -123,8 +129,8 @@ static void prefix_word(const struct ef_prefix *p, unsigned w, uint32_t *lo,
 	*hi = *lo | ~mask;
 }
 
-static int addr_alts(const struct ef_addr_field *f, uint8_t family,
-		     struct alts *a, const char **why)
+static int addr_alts(const struct ef_addr_field *f, uint8_t family, struct alts *a,
+		     const char **why)
 {
 	struct span32 v[EF_TREE_MAX_RULE_BOXES + 1];
 	size_t n = 0;
@@ -173,8 +179,7 @@ static int addr_alts(const struct ef_addr_field *f, uint8_t family,
 	return push_spans(a, v, n, f->negate, UINT32_MAX);
 }
 
-static int port_alts(const struct ef_port_field *f, int16_t icmp,
-		     struct alts *a)
+static int port_alts(const struct ef_port_field *f, int16_t icmp, struct alts *a)
 {
 	struct span32 v[EF_TREE_MAX_RULE_BOXES + 1];
 
@@ -216,8 +221,8 @@ static int proto_alts(const struct ef_rule *r, struct alts *a)
 	return ret;
 }
 
-static int field_alts(const struct ef_rule *r, uint8_t family,
-		      struct alts f[F_COUNT], const char **why)
+static int field_alts(const struct ef_rule *r, uint8_t family, struct alts f[F_COUNT],
+		      const char **why)
 {
 	int ret;
 
@@ -233,13 +238,14 @@ static int field_alts(const struct ef_rule *r, uint8_t family,
 		ret = port_alts(&r->dport, r->icmp_code, &f[F_DPORT]);
 	f[F_VLAN].words = 1;
 	if (!ret)
-		ret = r->vlan == EF_VLAN_ANY ? push(&f[F_VLAN], 0, EDGEFW_UNTAGGED) :
-		      push(&f[F_VLAN], (uint32_t)r->vlan, (uint32_t)r->vlan);
+		ret = r->vlan == EF_VLAN_ANY
+			      ? push(&f[F_VLAN], 0, EDGEFW_UNTAGGED)
+			      : push(&f[F_VLAN], (uint32_t)r->vlan, (uint32_t)r->vlan);
 	return ret;
 }
 
-int ef_rule_boxes(const struct ef_rule *r, uint32_t index, uint8_t family,
-		  struct ef_box *out, size_t max, const char **why)
+int ef_rule_boxes(const struct ef_rule *r, uint32_t index, uint8_t family, struct ef_box *out,
+		  size_t max, const char **why)
 {
 	struct alts f[F_COUNT];
 	size_t total = 1, pick[F_COUNT] = { 0 };

@@ -14,8 +14,8 @@
 
 /* The key words each leaf element checks, in c[] order. */
 static const uint8_t v4_words[6] = {
-	EDGEFW_TK_SRC, EDGEFW_TK_DST, EDGEFW_TK_SPORT, EDGEFW_TK_DPORT,
-	EDGEFW_TK_PROTO, EDGEFW_TK_VLAN,
+	EDGEFW_TK_SRC,   EDGEFW_TK_DST,   EDGEFW_TK_SPORT,
+	EDGEFW_TK_DPORT, EDGEFW_TK_PROTO, EDGEFW_TK_VLAN,
 };
 static const uint8_t v6_words[2][6] = {
 	{ 0, 1, 2, 3, 4, 5 },
@@ -94,8 +94,7 @@ int tb_intern_list(struct tb *t, const uint32_t *ids, size_t n, uint32_t *list)
 			return 0;
 		}
 	}
-	if (t->out->n_tleaves + t->leaf_elems + n * stride(t->family) >
-	    t->lim->max_leaf_elems) {
+	if (t->out->n_tleaves + t->leaf_elems + n * stride(t->family) > t->lim->max_leaf_elems) {
 		t->hit = "tree leaf entries";
 		return -E2BIG;
 	}
@@ -105,8 +104,8 @@ int tb_intern_list(struct tb *t, const uint32_t *ids, size_t n, uint32_t *list)
 	if (ret)
 		return ret;
 	memcpy(&t->ids[t->n_ids], ids, n * sizeof(*ids));
-	t->lists[t->n_lists] = (struct tb_list){ .start = (uint32_t)t->n_ids,
-						 .count = (uint32_t)n };
+	t->lists[t->n_lists] =
+		(struct tb_list){ .start = (uint32_t)t->n_ids, .count = (uint32_t)n };
 	t->n_ids += n;
 	t->leaf_elems += n * stride(t->family);
 	t->list_index[slot] = (uint32_t)t->n_lists;
@@ -114,8 +113,7 @@ int tb_intern_list(struct tb *t, const uint32_t *ids, size_t n, uint32_t *list)
 	return 0;
 }
 
-static void fill_elem(struct edgefw_tleaf *e, const struct ef_box *b,
-		      const uint8_t words[6])
+static void fill_elem(struct edgefw_tleaf *e, const struct ef_box *b, const uint8_t words[6])
 {
 	memset(e, 0, sizeof(*e));
 	e->rule = b->rule;
@@ -136,8 +134,7 @@ static int write_leaves(struct tb *t)
 
 	for (size_t i = t->lists_written; i < t->n_lists; i++)
 		need += t->lists[i].count * stride(t->family);
-	ret = grow((void **)&c->tleaves, &cap, c->n_tleaves + need,
-		   sizeof(*c->tleaves));
+	ret = grow((void **)&c->tleaves, &cap, c->n_tleaves + need, sizeof(*c->tleaves));
 	if (ret)
 		return ret;
 	for (; t->lists_written < t->n_lists; t->lists_written++) {
@@ -164,8 +161,7 @@ struct pending {
 
 /* The split a packed node evaluates for side x of it, and the two nodes it
  * leads to: a leaf side always goes "right", to itself. */
-static void side(const struct tb *t, uint32_t x, uint8_t *dim, uint32_t *thr,
-		 uint32_t kids[2])
+static void side(const struct tb *t, uint32_t x, uint8_t *dim, uint32_t *thr, uint32_t kids[2])
 {
 	const struct tb_node *n = &t->nodes[x];
 
@@ -203,8 +199,9 @@ static int write_nodes(struct tb *t, uint32_t bnode, uint32_t *root)
 		if (n->leaf) {
 			const struct tb_list *l = &t->lists[n->list];
 
-			c->tnodes[p.slot] = (struct edgefw_tnode){
-				.ctl = EDGEFW_TNODE_LEAF | l->count, .base = l->elem };
+			c->tnodes[p.slot] =
+				(struct edgefw_tnode){ .ctl = EDGEFW_TNODE_LEAF | l->count,
+						       .base = l->elem };
 			continue;
 		}
 		if (c->n_tnodes + 4 > t->lim->max_nodes) {
@@ -283,8 +280,8 @@ void tb_free(struct tb *t)
 	free(t->scratch_tmp);
 }
 
-static bool elem_matches(const struct edgefw_tleaf *e, const uint8_t words[6],
-			 const uint32_t *key, uint32_t flags, uint32_t hook)
+static bool elem_matches(const struct edgefw_tleaf *e, const uint8_t words[6], const uint32_t *key,
+			 uint32_t flags, uint32_t hook)
 {
 	for (int k = 0; k < 6; k++)
 		if ((uint32_t)(key[words[k]] - e->c[k].lo) > e->c[k].span)
@@ -295,26 +292,26 @@ static bool elem_matches(const struct edgefw_tleaf *e, const uint8_t words[6],
 /* The leaf's entries in rule order: the first that holds the packet, if
  * below best. */
 static uint32_t scan(const struct ef_compiled *c, const struct ef_tree_info *info,
-		     const struct edgefw_tnode *n, const uint32_t *key,
-		     uint32_t flags, uint32_t hook, uint32_t best)
+		     const struct edgefw_tnode *n, const uint32_t *key, uint32_t flags,
+		     uint32_t hook, uint32_t best)
 {
 	for (uint32_t k = 0; k < (n->ctl & EDGEFW_TNODE_COUNT) && k < EDGEFW_LEAF_SCAN; k++) {
 		const struct edgefw_tleaf *e = &c->tleaves[n->base + k * stride(info->family)];
 
 		if (e->rule >= best)
 			break;
-		if (info->family == EF_AF_INET ?
-			    elem_matches(e, v4_words, key, flags, hook) :
-			    elem_matches(e, v6_words[0], key, flags, hook) &&
-				    elem_matches(e + 1, v6_words[1], key, flags, hook))
+		if (info->family == EF_AF_INET
+			    ? elem_matches(e, v4_words, key, flags, hook)
+			    : elem_matches(e, v6_words[0], key, flags, hook) &&
+				      elem_matches(e + 1, v6_words[1], key, flags, hook))
 			return e->rule;
 	}
 	return best;
 }
 
 uint32_t ef_tree_lookup(const struct ef_compiled *c, unsigned t,
-			const uint32_t key[EDGEFW_TK_WORDS], uint32_t flags,
-			uint32_t hook, uint32_t best)
+			const uint32_t key[EDGEFW_TK_WORDS], uint32_t flags, uint32_t hook,
+			uint32_t best)
 {
 	const struct ef_tree_info *info = &c->trees[t];
 	uint32_t idx = info->root;
@@ -326,15 +323,15 @@ uint32_t ef_tree_lookup(const struct ef_compiled *c, unsigned t,
 	if (info->trie_word != EF_TREE_NO_TRIE) {
 		idx = ef_trie4_get(c, info->root, key[info->trie_word & 15]);
 		if (idx != EDGEFW_CLASS_NONE && info->paired)
-			idx = c->cells[idx + 1] == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE :
-								    c->cells[idx + 1];
+			idx = c->cells[idx + 1] == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE
+								  : c->cells[idx + 1];
 		if (idx == EDGEFW_CLASS_NONE)
 			return best;
 		if (idx & EDGEFW_FOREST_LEAF) {
-			leaf = (struct edgefw_tnode){
-				.ctl = EDGEFW_TNODE_LEAF |
-				       (idx >> EDGEFW_FOREST_COUNT_SHIFT & EDGEFW_FOREST_COUNT),
-				.base = idx & EDGEFW_FOREST_START };
+			leaf = (struct edgefw_tnode){ .ctl = EDGEFW_TNODE_LEAF |
+							     (idx >> EDGEFW_FOREST_COUNT_SHIFT &
+							      EDGEFW_FOREST_COUNT),
+						      .base = idx & EDGEFW_FOREST_START };
 			return scan(c, info, &leaf, key, flags, hook, best);
 		}
 	}

@@ -28,7 +28,7 @@
 #include "tree_internal.h"
 
 struct pfx_box {
-	uint32_t lo;  /* first address of the prefix */
+	uint32_t lo; /* first address of the prefix */
 	uint8_t len;
 	uint32_t box;
 };
@@ -63,8 +63,7 @@ static bool pfx_contains(const struct pfx_box *outer, const struct pfx_box *in)
 }
 
 /* dst = a ∪ b, both sorted and without repeats; returns the count. */
-static size_t merge(uint32_t *dst, const uint32_t *a, size_t na,
-		    const uint32_t *b, size_t nb)
+static size_t merge(uint32_t *dst, const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
 {
 	size_t i = 0, j = 0, n = 0;
 
@@ -85,8 +84,7 @@ struct level {
 	size_t n;
 };
 
-static int push_prefix(struct ef_lpm_table *t, size_t *cap,
-		       const struct pfx_box *p, uint32_t root)
+static int push_prefix(struct ef_lpm_table *t, size_t *cap, const struct pfx_box *p, uint32_t root)
 {
 	if (t->n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 256;
@@ -124,8 +122,8 @@ static uint32_t leaf_in_cell(struct tb *t, uint32_t root)
 
 /* Walks the prefixes in order, a stack of the enclosing ones giving each
  * its class, and builds one subtree per prefix. */
-static int build_classes(struct tb *t, const struct pfx_box *v, size_t n,
-			 unsigned word, struct ef_lpm_table *out)
+static int build_classes(struct tb *t, const struct pfx_box *v, size_t n, unsigned word,
+			 struct ef_lpm_table *out)
 {
 	struct level stack[34];
 	uint32_t lo[EDGEFW_TK_DIMS], hi[EDGEFW_TK_DIMS], *own = NULL;
@@ -154,8 +152,7 @@ static int build_classes(struct tb *t, const struct pfx_box *v, size_t n,
 			ret = -ENOMEM;
 			break;
 		}
-		l->n = merge(l->ids, depth ? stack[depth - 1].ids : NULL, base_n,
-			     own, n_own);
+		l->n = merge(l->ids, depth ? stack[depth - 1].ids : NULL, base_n, own, n_own);
 		depth++;
 		lo[word] = p->lo;
 		hi[word] = p->lo | (p->len ? ~(~0u << (32 - p->len)) : ~0u);
@@ -170,8 +167,8 @@ static int build_classes(struct tb *t, const struct pfx_box *v, size_t n,
 }
 
 int ef_forest_build(const struct ef_box *boxes, size_t n, unsigned word,
-		    const struct ef_tree_limits *lim, struct ef_compiled *out,
-		    const char **hit, uint8_t *spill)
+		    const struct ef_tree_limits *lim, struct ef_compiled *out, const char **hit,
+		    uint8_t *spill)
 {
 	struct ef_tree_info *info = &out->trees[out->n_trees];
 	struct ef_lpm_table prefixes = { 0 };

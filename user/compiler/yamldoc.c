@@ -44,8 +44,8 @@ static struct anchor *anchor_find(struct loader *l, const char *name)
 
 /* A redefined anchor shadows the old one: aliases refer to the most recent
  * definition, as YAML says, and the old node stays valid in the tree. */
-static int anchor_add(struct loader *l, const char *name,
-		      struct ydoc_node *node, struct anchor **out)
+static int anchor_add(struct loader *l, const char *name, struct ydoc_node *node,
+		      struct anchor **out)
 {
 	struct anchor *an;
 	size_t b;
@@ -67,8 +67,7 @@ static int anchor_add(struct loader *l, const char *name,
 			}
 			for (an = chain; an; an = next) {
 				next = an->next;
-				b = hash_bytes(an->name, strlen(an->name)) &
-				    (nb - 1);
+				b = hash_bytes(an->name, strlen(an->name)) & (nb - 1);
 				an->next = v[b];
 				v[b] = an;
 			}
@@ -93,8 +92,7 @@ static int anchor_add(struct loader *l, const char *name,
 }
 
 /* Counts nodes as they would exist with every alias expanded. */
-static int count_nodes(struct loader *l, size_t add, bool alias,
-		       const yaml_mark_t *m)
+static int count_nodes(struct loader *l, size_t add, bool alias, const yaml_mark_t *m)
 {
 	if (add <= l->max_nodes && l->total <= l->max_nodes - add) {
 		l->total += add;
@@ -104,19 +102,20 @@ static int count_nodes(struct loader *l, size_t add, bool alias,
 		ef_err(l->d, l->name, mark_line(m), mark_col(m),
 		       "alias expansion exceeds %zu nodes: the document "
 		       "would grow too large (an alias bomb?); use fewer "
-		       "aliases", l->max_nodes);
+		       "aliases",
+		       l->max_nodes);
 	else
 		ef_err(l->d, l->name, mark_line(m), mark_col(m),
 		       "document has more than %zu nodes: split it into "
-		       "smaller files", l->max_nodes);
+		       "smaller files",
+		       l->max_nodes);
 	return -EFBIG;
 }
 
 /* Hooks a complete or just opened node into its parent. m is where the
  * node (or the alias standing for it) was written; level is the nesting
  * inside it, which only aliases bring in complete. */
-static int attach(struct loader *l, struct ydoc_node *n, unsigned level,
-		  const yaml_mark_t *m)
+static int attach(struct loader *l, struct ydoc_node *n, unsigned level, const yaml_mark_t *m)
 {
 	struct frame *f;
 	size_t dup;
@@ -142,7 +141,8 @@ static int attach(struct loader *l, struct ydoc_node *n, unsigned level,
 	if (n->kind != YDOC_SCALAR) {
 		ef_err(l->d, l->name, mark_line(m), mark_col(m),
 		       "mapping key is a %s: keys must be plain names or "
-		       "strings", ydoc_kind_name(n->kind));
+		       "strings",
+		       ydoc_kind_name(n->kind));
 		l->soft_errors++;
 		return 0;
 	}
@@ -159,8 +159,9 @@ static int attach(struct loader *l, struct ydoc_node *n, unsigned level,
 	if (dup != SIZE_MAX) {
 		ef_err(l->d, l->name, mark_line(m), mark_col(m),
 		       "duplicate key '%.*s' (first at %u:%u): remove one of "
-		       "them", n->len > 80 ? 80 : (int)n->len, n->str,
-		       f->kpos[2 * dup], f->kpos[2 * dup + 1]);
+		       "them",
+		       n->len > 80 ? 80 : (int)n->len, n->str, f->kpos[2 * dup],
+		       f->kpos[2 * dup + 1]);
 		l->soft_errors++;
 	}
 	return 0;
@@ -168,8 +169,8 @@ static int attach(struct loader *l, struct ydoc_node *n, unsigned level,
 
 /* Standard tags that do not change how edgefw reads a node are accepted;
  * anything else would silently mean something the compiler ignores. */
-static void check_tag(struct loader *l, const yaml_char_t *tag,
-		      enum ydoc_kind kind, const yaml_mark_t *m)
+static void check_tag(struct loader *l, const yaml_char_t *tag, enum ydoc_kind kind,
+		      const yaml_mark_t *m)
 {
 	const char *t = (const char *)tag;
 	const char *want;
@@ -193,12 +194,12 @@ static void check_tag(struct loader *l, const yaml_char_t *tag,
 		return;
 	ef_err(l->d, l->name, mark_line(m), mark_col(m),
 	       "tag '%s' is not supported on a %s: remove it (only !!str, "
-	       "!!seq and !!map are accepted)", t, ydoc_kind_name(kind));
+	       "!!seq and !!map are accepted)",
+	       t, ydoc_kind_name(kind));
 	l->soft_errors++;
 }
 
-static struct ydoc_node *node_new(struct loader *l, enum ydoc_kind kind,
-				  const yaml_mark_t *m)
+static struct ydoc_node *node_new(struct loader *l, enum ydoc_kind kind, const yaml_mark_t *m)
 {
 	struct ydoc_node *n = yd_arena_zalloc(l->a, sizeof(*n));
 
@@ -226,15 +227,13 @@ static int on_scalar(struct loader *l, const yaml_event_t *e)
 	if (!n)
 		return -ENOMEM;
 	n->len = e->data.scalar.length;
-	n->str = yd_arena_strndup(l->a, (const char *)e->data.scalar.value,
-			       n->len);
+	n->str = yd_arena_strndup(l->a, (const char *)e->data.scalar.value, n->len);
 	if (!n->str)
 		return -ENOMEM;
 	/* An explicit !!str or ! makes the scalar a string like quotes do. */
 	n->plain = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !tag;
 	if (e->data.scalar.anchor) {
-		err = anchor_add(l, (const char *)e->data.scalar.anchor, n,
-				 &an);
+		err = anchor_add(l, (const char *)e->data.scalar.anchor, n, &an);
 		if (err)
 			return err;
 		an->size = 1;
@@ -255,13 +254,15 @@ static int on_alias(struct loader *l, const yaml_event_t *e)
 	if (!an) {
 		ef_err(l->d, l->name, mark_line(m), mark_col(m),
 		       "undefined alias '*%s': define the anchor '&%s' "
-		       "before using it", name, name);
+		       "before using it",
+		       name, name);
 		return -EINVAL;
 	}
 	if (!an->complete) {
 		ef_err(l->d, l->name, mark_line(m), mark_col(m),
 		       "alias '*%s' refers to a node that contains it: "
-		       "recursive structures are not supported", name);
+		       "recursive structures are not supported",
+		       name);
 		return -EINVAL;
 	}
 	/* An alias copies the anchored node's nesting to where it is used:
@@ -269,7 +270,8 @@ static int on_alias(struct loader *l, const yaml_event_t *e)
 	if (an->level > l->max_depth - l->depth) {
 		ef_err(l->d, l->name, mark_line(m), mark_col(m),
 		       "alias '*%s' nests deeper than %u levels: flatten the "
-		       "document", name, l->max_depth);
+		       "document",
+		       name, l->max_depth);
 		return -EFBIG;
 	}
 	err = count_nodes(l, an->size, true, m);
@@ -278,8 +280,7 @@ static int on_alias(struct loader *l, const yaml_event_t *e)
 	return attach(l, an->node, an->level, m);
 }
 
-static int on_start(struct loader *l, const yaml_event_t *e,
-		    enum ydoc_kind kind)
+static int on_start(struct loader *l, const yaml_event_t *e, enum ydoc_kind kind)
 {
 	const yaml_mark_t *m = &e->start_mark;
 	const yaml_char_t *tag, *anchor;
@@ -297,8 +298,7 @@ static int on_start(struct loader *l, const yaml_event_t *e,
 	}
 	if (l->depth >= l->max_depth) {
 		ef_err(l->d, l->name, mark_line(m), mark_col(m),
-		       "nesting deeper than %u levels: flatten the document",
-		       l->max_depth);
+		       "nesting deeper than %u levels: flatten the document", l->max_depth);
 		return -EFBIG;
 	}
 	err = count_nodes(l, 1, false, m);
@@ -320,8 +320,7 @@ static int on_start(struct loader *l, const yaml_event_t *e,
 			return -ENOMEM;
 		/* New frames start empty; old ones keep their buffers for
 		 * reuse by later collections at the same depth. */
-		memset(v + l->stack_cap, 0,
-		       (cap - l->stack_cap) * sizeof(*v));
+		memset(v + l->stack_cap, 0, (cap - l->stack_cap) * sizeof(*v));
 		l->stack = v;
 		l->stack_cap = cap;
 	}
@@ -358,8 +357,7 @@ static int on_end(struct loader *l)
 		 * an empty scalar), so n is even. */
 		n->n_pairs = f->n / 2;
 		if (n->n_pairs) {
-			n->pairs = yd_arena_alloc(l->a,
-					       n->n_pairs * sizeof(*n->pairs));
+			n->pairs = yd_arena_alloc(l->a, n->n_pairs * sizeof(*n->pairs));
 			if (!n->pairs)
 				return -ENOMEM;
 			for (size_t i = 0; i < n->n_pairs; i++) {
@@ -381,8 +379,7 @@ static int on_end(struct loader *l)
 
 /* Reader errors (bad UTF-8, control characters) carry only a byte offset;
  * count lines and characters up to it like libyaml's marks do. */
-static void offset_to_pos(const char *buf, size_t len, size_t off,
-			  unsigned *line, unsigned *col)
+static void offset_to_pos(const char *buf, size_t len, size_t off, unsigned *line, unsigned *col)
 {
 	unsigned ln = 1, c = 1;
 
@@ -414,20 +411,18 @@ static int parser_error(struct loader *l, const yaml_parser_t *p)
 		offset_to_pos(l->buf, l->len, p->problem_offset, &line, &col);
 		if (p->problem_value != -1)
 			ef_err(l->d, l->name, line, col,
-			       "%s (byte 0x%02x): the file must be UTF-8 text",
-			       problem, (unsigned)p->problem_value & 0xff);
+			       "%s (byte 0x%02x): the file must be UTF-8 text", problem,
+			       (unsigned)p->problem_value & 0xff);
 		else
-			ef_err(l->d, l->name, line, col,
-			       "%s: the file must be UTF-8 text", problem);
+			ef_err(l->d, l->name, line, col, "%s: the file must be UTF-8 text",
+			       problem);
 		return -EINVAL;
 	default:
 		line = mark_line(&p->problem_mark);
 		col = mark_col(&p->problem_mark);
 		if (p->context)
-			ef_err(l->d, l->name, line, col,
-			       "%s (%s that starts at %u:%u)", problem,
-			       p->context, mark_line(&p->context_mark),
-			       mark_col(&p->context_mark));
+			ef_err(l->d, l->name, line, col, "%s (%s that starts at %u:%u)", problem,
+			       p->context, mark_line(&p->context_mark), mark_col(&p->context_mark));
 		else
 			ef_err(l->d, l->name, line, col, "%s", problem);
 		return -EINVAL;
@@ -449,8 +444,7 @@ static int run(struct loader *l, yaml_parser_t *p)
 			break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (l->n_docs++) {
-				ef_err(l->d, l->name,
-				       mark_line(&e.start_mark),
+				ef_err(l->d, l->name, mark_line(&e.start_mark),
 				       mark_col(&e.start_mark),
 				       "a second YAML document starts here: "
 				       "edgefw reads one document per file, "
@@ -482,9 +476,8 @@ static int run(struct loader *l, yaml_parser_t *p)
 	return err;
 }
 
-int ydoc_load_buffer(const char *name, const char *buf, size_t len,
-		     const struct ydoc_limits *lim, struct ydoc **out,
-		     struct ef_diag *d)
+int ydoc_load_buffer(const char *name, const char *buf, size_t len, const struct ydoc_limits *lim,
+		     struct ydoc **out, struct ef_diag *d)
 {
 	struct loader l = { 0 };
 	yaml_parser_t p;
@@ -511,7 +504,8 @@ int ydoc_load_buffer(const char *name, const char *buf, size_t len,
 	if (len > max_bytes) {
 		ef_err(d, l.name, 0, 0,
 		       "file is %zu bytes, over the limit of %zu bytes: "
-		       "split it into smaller files", len, max_bytes);
+		       "split it into smaller files",
+		       len, max_bytes);
 		err = -EFBIG;
 		goto out;
 	}
@@ -566,18 +560,16 @@ out:
 	return err;
 }
 
-int ydoc_load_file(const char *path, const struct ydoc_limits *lim,
-		   struct ydoc **out, struct ef_diag *d)
+int ydoc_load_file(const char *path, const struct ydoc_limits *lim, struct ydoc **out,
+		   struct ef_diag *d)
 {
-	size_t max = lim && lim->max_bytes ? lim->max_bytes :
-					     YDOC_DEFAULT_MAX_BYTES;
+	size_t max = lim && lim->max_bytes ? lim->max_bytes : YDOC_DEFAULT_MAX_BYTES;
 	char *buf = NULL;
 	size_t len = 0;
 	int err;
 
 	*out = NULL;
-	err = ef_read_input(path, max, "split it into smaller files", &buf,
-			    &len, d);
+	err = ef_read_input(path, max, "split it into smaller files", &buf, &len, d);
 	if (!err)
 		err = ydoc_load_buffer(path, buf, len, lim, out, d);
 	free(buf);

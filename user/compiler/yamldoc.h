@@ -44,9 +44,9 @@ struct ydoc_node {
 
 /* A zero field means its YDOC_DEFAULT_* value. */
 struct ydoc_limits {
-	size_t max_bytes;  /* input size */
+	size_t max_bytes;   /* input size */
 	unsigned max_depth; /* nesting of sequences and mappings */
-	size_t max_nodes;  /* nodes after alias expansion */
+	size_t max_nodes;   /* nodes after alias expansion */
 };
 
 #define YDOC_DEFAULT_MAX_BYTES (64u << 20)
@@ -54,7 +54,7 @@ struct ydoc_limits {
 #define YDOC_DEFAULT_MAX_NODES 4000000u
 
 struct ydoc {
-	const char *name; /* file name used in diagnostics */
+	const char *name;       /* file name used in diagnostics */
 	struct ydoc_node *root; /* NULL for an empty document */
 	void *priv;
 };
@@ -63,16 +63,14 @@ struct ydoc {
  * input, -EFBIG over limits, -ENOMEM, or the open/read errno) and records
  * FILE:LINE:COL diagnostics in d; *out is then NULL. lim may be NULL for
  * the defaults. More than one document in the stream is an error. */
-int ydoc_load_file(const char *path, const struct ydoc_limits *lim,
-		   struct ydoc **out, struct ef_diag *d);
-int ydoc_load_buffer(const char *name, const char *buf, size_t len,
-		     const struct ydoc_limits *lim, struct ydoc **out,
-		     struct ef_diag *d);
+int ydoc_load_file(const char *path, const struct ydoc_limits *lim, struct ydoc **out,
+		   struct ef_diag *d);
+int ydoc_load_buffer(const char *name, const char *buf, size_t len, const struct ydoc_limits *lim,
+		     struct ydoc **out, struct ef_diag *d);
 void ydoc_free(struct ydoc *doc);
 
 /* Value of key in a mapping, NULL when absent or when map is not a mapping. */
-const struct ydoc_node *ydoc_map_get(const struct ydoc_node *map,
-				     const char *key);
+const struct ydoc_node *ydoc_map_get(const struct ydoc_node *map, const char *key);
 
 /* Human name of a node's kind for messages: "scalar", "sequence", "mapping". */
 const char *ydoc_kind_name(enum ydoc_kind kind);

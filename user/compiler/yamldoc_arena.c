@@ -105,8 +105,7 @@ void ydoc_free(struct ydoc *doc)
 		yd_arena_free(doc->priv);
 }
 
-const struct ydoc_node *ydoc_map_get(const struct ydoc_node *map,
-				     const char *key)
+const struct ydoc_node *ydoc_map_get(const struct ydoc_node *map, const char *key)
 {
 	size_t len;
 
@@ -116,8 +115,7 @@ const struct ydoc_node *ydoc_map_get(const struct ydoc_node *map,
 	for (size_t i = 0; i < map->n_pairs; i++) {
 		const struct ydoc_node *k = map->pairs[i].key;
 
-		if (k->kind == YDOC_SCALAR && k->len == len &&
-		    !memcmp(k->str, key, len))
+		if (k->kind == YDOC_SCALAR && k->len == len && !memcmp(k->str, key, len))
 			return map->pairs[i].value;
 	}
 	return NULL;

@@ -37,9 +37,9 @@ struct anchor {
 	struct anchor *next; /* same bucket, newest first */
 	const char *name;
 	struct ydoc_node *node;
-	size_t size;   /* nodes in the anchored subtree after expansion */
+	size_t size;    /* nodes in the anchored subtree after expansion */
 	unsigned level; /* nesting levels inside the node, 0 for a scalar */
-	bool complete; /* false while the anchored collection is open */
+	bool complete;  /* false while the anchored collection is open */
 };
 
 struct frame {

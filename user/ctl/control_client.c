@@ -59,8 +59,7 @@ static int wait_fd(int fd, short events, long long deadline)
 /* connect() on a non-blocking Unix socket does not return EINPROGRESS:
  * it fails with EAGAIN while the listener's backlog is full. Retry, a
  * little later each time, until the deadline. */
-static int connect_until(int fd, const struct sockaddr_un *sa,
-			 long long deadline)
+static int connect_until(int fd, const struct sockaddr_un *sa, long long deadline)
 {
 	struct timespec pause = { .tv_nsec = 10 * 1000000 };
 
@@ -81,8 +80,8 @@ static int connect_until(int fd, const struct sockaddr_un *sa,
  * is still read afterwards. */
 static int send_request(int fd, struct json_object *req, long long deadline)
 {
-	const char *s = json_object_to_json_string_ext(
-		req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
+								    JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t sent = 0, line_len;
 	char *line = NULL;
 	int ret = 0;
@@ -171,8 +170,8 @@ static int read_response(int fd, long long deadline, char **out, size_t *out_len
 	return 0;
 }
 
-int efd_control_request(const char *path, struct json_object *req,
-			int timeout_ms, struct json_object **resp)
+int efd_control_request(const char *path, struct json_object *req, int timeout_ms,
+			struct json_object **resp)
 {
 	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	struct sockaddr_un sa;

@@ -22,8 +22,8 @@ struct json_object;
 /* Sends req to the daemon at path and parses its response into *resp.
  * -ENOENT / -ECONNREFUSED when no daemon listens there, other -errno
  * otherwise. timeout_ms bounds the whole exchange. */
-int efd_control_request(const char *path, struct json_object *req,
-			int timeout_ms, struct json_object **resp);
+int efd_control_request(const char *path, struct json_object *req, int timeout_ms,
+			struct json_object **resp);
 
 /* Default socket path of an instance: /run/edgefw/INSTANCE.sock. */
 int efd_control_default_path(const char *instance, char *buf, size_t len);
@@ -35,7 +35,6 @@ int efd_control_addr(const char *path, struct sockaddr_un *sa);
 /* Parses exactly one JSON value in buf[0..len), which buf[len] == '\0'
  * ends (trailing white space is fine, trailing garbage is not). On error
  * returns NULL and *why says what is wrong. */
-struct json_object *efd_control_parse_json(const char *buf, size_t len,
-					   const char **why);
+struct json_object *efd_control_parse_json(const char *buf, size_t len, const char **why);
 
 #endif

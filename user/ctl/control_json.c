@@ -7,8 +7,7 @@
 
 #include "control_client.h"
 
-struct json_object *efd_control_parse_json(const char *buf, size_t len,
-					   const char **why)
+struct json_object *efd_control_parse_json(const char *buf, size_t len, const char **why)
 {
 	struct json_tokener *tok;
 	struct json_object *obj = NULL;

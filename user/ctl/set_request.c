@@ -38,8 +38,8 @@ static void result(struct json_object *resp, int code, const char *fmt, ...)
 }
 
 /* Every entry parsed into *out (n of them), or a message and exit 1. */
-static int parse_entries(struct json_object *req, struct json_object *resp,
-			 struct ef_prefix **out, size_t *n)
+static int parse_entries(struct json_object *req, struct json_object *resp, struct ef_prefix **out,
+			 size_t *n)
 {
 	struct json_object *arr = NULL;
 	char err[128];
@@ -52,8 +52,8 @@ static int parse_entries(struct json_object *req, struct json_object *resp,
 	}
 	len = json_object_array_length(arr);
 	if (len > EFD_SET_BATCH) {
-		result(resp, EF_EXIT_INPUT, "bad request: %zu entries, at most %d per request",
-		       len, EFD_SET_BATCH);
+		result(resp, EF_EXIT_INPUT, "bad request: %zu entries, at most %d per request", len,
+		       EFD_SET_BATCH);
 		return -E2BIG;
 	}
 	*out = calloc(len + 1, sizeof(**out));
@@ -63,11 +63,13 @@ static int parse_entries(struct json_object *req, struct json_object *resp,
 	}
 	for (size_t i = 0; i < len; i++) {
 		struct json_object *it = json_object_array_get_idx(arr, i);
-		const char *s = json_object_is_type(it, json_type_string) ?
-					json_object_get_string(it) : NULL;
+		const char *s = json_object_is_type(it, json_type_string)
+					? json_object_get_string(it)
+					: NULL;
 
 		if (!s || ef_prefix_parse(s, &(*out)[i], NULL, err, sizeof(err))) {
-			result(resp, EF_EXIT_INPUT, "entry %zu '%.60s' is not an address or prefix: %s; nothing was changed",
+			result(resp, EF_EXIT_INPUT,
+			       "entry %zu '%.60s' is not an address or prefix: %s; nothing was changed",
 			       i + 1, s ? s : "(not a string)",
 			       s ? err : "write \"192.0.2.1\" or \"2001:db8::/64\"");
 			free(*out);
@@ -79,8 +81,7 @@ static int parse_entries(struct json_object *req, struct json_object *resp,
 	return 0;
 }
 
-static int parse_timeout(struct json_object *req, struct json_object *resp,
-			 uint64_t *ns)
+static int parse_timeout(struct json_object *req, struct json_object *resp, uint64_t *ns)
 {
 	struct json_object *t = NULL;
 	const char *s;
@@ -90,15 +91,16 @@ static int parse_timeout(struct json_object *req, struct json_object *resp,
 		return 0;
 	s = json_object_is_type(t, json_type_string) ? json_object_get_string(t) : "";
 	if (ef_parse_duration(s, ns)) {
-		result(resp, EF_EXIT_INPUT, "timeout '%.40s' is not a duration: write 30s, 10m, 1h, 7d, or 0 for never",
+		result(resp, EF_EXIT_INPUT,
+		       "timeout '%.40s' is not a duration: write 30s, 10m, 1h, 7d, or 0 for never",
 		       s);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static void do_add(struct ef_dynset *set, const char *name,
-		   struct json_object *req, struct json_object *resp)
+static void do_add(struct ef_dynset *set, const char *name, struct json_object *req,
+		   struct json_object *resp)
 {
 	struct ef_prefix *v = NULL;
 	char buf[EF_PREFIX_STRLEN];
@@ -110,15 +112,18 @@ static void do_add(struct ef_dynset *set, const char *name,
 		return;
 	for (; done < n && !ret; done++)
 		ret = ef_dynset_add(set, &v[done], timeout);
-	json_object_object_add(resp, "done", json_object_new_int64((int64_t)(ret ? done - 1 : done)));
+	json_object_object_add(resp, "done",
+			       json_object_new_int64((int64_t)(ret ? done - 1 : done)));
 	if (ret) {
 		ef_prefix_format(&v[done - 1], buf, sizeof(buf));
 		if (ret == -ENOSPC)
-			result(resp, EF_EXIT_SYSTEM, "set '%s' is full (%u entries per family): %s and the %zu after it were not added; remove entries or raise the set's size in the rules and reload",
+			result(resp, EF_EXIT_SYSTEM,
+			       "set '%s' is full (%u entries per family): %s and the %zu after it were not added; remove entries or raise the set's size in the rules and reload",
 			       name, set->meta.size, buf, n - done);
 		else
-			result(resp, EF_EXIT_SYSTEM, "cannot add %s to set '%s': %s (%zu of %zu added)",
-			       buf, name, strerror(-ret), done - 1, n);
+			result(resp, EF_EXIT_SYSTEM,
+			       "cannot add %s to set '%s': %s (%zu of %zu added)", buf, name,
+			       strerror(-ret), done - 1, n);
 	} else {
 		result(resp, EF_EXIT_OK, "set '%s': %zu %s added", name, n,
 		       n == 1 ? "entry" : "entries");
@@ -126,8 +131,8 @@ static void do_add(struct ef_dynset *set, const char *name,
 	free(v);
 }
 
-static void do_del(struct ef_dynset *set, const char *name,
-		   struct json_object *req, struct json_object *resp)
+static void do_del(struct ef_dynset *set, const char *name, struct json_object *req,
+		   struct json_object *resp)
 {
 	struct json_object *missing = json_object_new_array();
 	struct ef_prefix *v = NULL;
@@ -162,8 +167,8 @@ static void do_del(struct ef_dynset *set, const char *name,
 	free(v);
 }
 
-void efd_set_request(struct ef_instance *inst, const char *command,
-		     struct json_object *req, struct json_object *resp)
+void efd_set_request(struct ef_instance *inst, const char *command, struct json_object *req,
+		     struct json_object *resp)
 {
 	struct json_object *jn = NULL;
 	struct ef_dynset set;

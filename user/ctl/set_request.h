@@ -30,7 +30,7 @@ bool efd_set_command(const char *command);
 /* Handles req on inst (opened by the caller, shared lock is enough:
  * every change is one entry's atomic update). Fills resp's ok, exit
  * (0 done, 1 bad request, 2 the kernel refused) and message. */
-void efd_set_request(struct ef_instance *inst, const char *command,
-		     struct json_object *req, struct json_object *resp);
+void efd_set_request(struct ef_instance *inst, const char *command, struct json_object *req,
+		     struct json_object *resp);
 
 #endif

@@ -35,15 +35,15 @@ static int window_of(struct json_object *req, char *why, size_t len)
 	}
 	s = json_object_get_int64(v);
 	if (s < 1 || s > EFD_CONFIRM_MAX_S) {
-		snprintf(why, len, "confirm_seconds %lld is out of range: 1 to %d",
-			 (long long)s, EFD_CONFIRM_MAX_S);
+		snprintf(why, len, "confirm_seconds %lld is out of range: 1 to %d", (long long)s,
+			 EFD_CONFIRM_MAX_S);
 		return -ERANGE;
 	}
 	return (int)s;
 }
 
-void efd_confirm_on_reload(struct efd *d, const struct efd_peer *peer,
-			   struct json_object *req, struct json_object *resp)
+void efd_confirm_on_reload(struct efd *d, const struct efd_peer *peer, struct json_object *req,
+			   struct json_object *resp)
 {
 	struct efd_confirm *c = &d->confirm;
 	struct json_object *file = NULL;
@@ -57,8 +57,7 @@ void efd_confirm_on_reload(struct efd *d, const struct efd_peer *peer,
 	}
 	json_object_object_get_ex(req, "file", &file);
 	c->arming = true;
-	status = efd_reload_for_peer(d, peer, file ? json_object_get_string(file) : NULL,
-				     resp);
+	status = efd_reload_for_peer(d, peer, file ? json_object_get_string(file) : NULL, resp);
 	c->arming = false;
 	if (status != EF_EXIT_OK)
 		return;
@@ -66,26 +65,26 @@ void efd_confirm_on_reload(struct efd *d, const struct efd_peer *peer,
 	 * the window: the operator asked to be able to lose access safely. */
 	if (!c->pending) {
 		/* efd_reload did not retire anything: nothing to go back to. */
-		efd_set_result(resp, EF_EXIT_SYSTEM,
-			       "reloaded, but the previous rules could not be kept for a rollback: confirm or fix by hand");
+		efd_set_result(
+			resp, EF_EXIT_SYSTEM,
+			"reloaded, but the previous rules could not be kept for a rollback: confirm or fix by hand");
 		return;
 	}
 	c->deadline = mono_now() + window;
 	c->deadline_wall = time(NULL) + window;
 	efd_confirm_save(d);
 	ef_iso_utc(c->deadline_wall, when, sizeof(when));
-	snprintf(msg, sizeof(msg),
-		 "reloaded %s: ruleset version %llu, %zu rules; rolls back at %s (in %d s) unless 'edgefw --instance %s confirm' follows",
-		 d->config_path, (unsigned long long)d->version, d->rs.n_rules,
-		 when, window, d->instance);
-	ef_log_warn("%s (asked by pid %d uid %u)", msg, (int)peer->pid,
-		    (unsigned)peer->uid);
+	snprintf(
+		msg, sizeof(msg),
+		"reloaded %s: ruleset version %llu, %zu rules; rolls back at %s (in %d s) unless 'edgefw --instance %s confirm' follows",
+		d->config_path, (unsigned long long)d->version, d->rs.n_rules, when, window,
+		d->instance);
+	ef_log_warn("%s (asked by pid %d uid %u)", msg, (int)peer->pid, (unsigned)peer->uid);
 	efd_set_result(resp, EF_EXIT_OK, msg);
 	json_object_object_add(resp, "rollback_at", json_object_new_string(when));
 }
 
-void efd_confirm_on_confirm(struct efd *d, const struct efd_peer *peer,
-			    struct json_object *resp)
+void efd_confirm_on_confirm(struct efd *d, const struct efd_peer *peer, struct json_object *resp)
 {
 	struct efd_confirm *c = &d->confirm;
 	char msg[256];
@@ -116,8 +115,9 @@ static void roll_back(struct efd *d)
 	struct ef_ruleset back;
 	int status;
 
-	ef_log_err("no confirmation came for ruleset version %llu: rolling back to the rules in force before it",
-		   (unsigned long long)d->version);
+	ef_log_err(
+		"no confirmation came for ruleset version %llu: rolling back to the rules in force before it",
+		(unsigned long long)d->version);
 	status = efd_reconcile(d, &c->old_rs, true, &diag);
 	efd_print_diag(&diag);
 	ef_diag_free(&diag);
@@ -137,8 +137,9 @@ static void roll_back(struct efd *d)
 	efd_confirm_drop_record(d);
 	c->rolled_back++;
 	c->last_rollback = time(NULL);
-	ef_log_err("rolled back: ruleset version %llu, %zu rules; %s still holds the unconfirmed rules: fix it before the next reload",
-		   (unsigned long long)d->version, d->rs.n_rules, d->config_path);
+	ef_log_err(
+		"rolled back: ruleset version %llu, %zu rules; %s still holds the unconfirmed rules: fix it before the next reload",
+		(unsigned long long)d->version, d->rs.n_rules, d->config_path);
 	efd_notify_status(d, "READY=1");
 }
 

@@ -36,12 +36,12 @@
 
 struct efd_confirm {
 	bool pending;
-	bool arming;               /* inside a reload that opens a window */
-	struct ef_ruleset old_rs;  /* the rules to go back to */
-	time_t deadline;           /* CLOCK_MONOTONIC seconds */
-	time_t deadline_wall;      /* CLOCK_REALTIME seconds, for people */
+	bool arming;              /* inside a reload that opens a window */
+	struct ef_ruleset old_rs; /* the rules to go back to */
+	time_t deadline;          /* CLOCK_MONOTONIC seconds */
+	time_t deadline_wall;     /* CLOCK_REALTIME seconds, for people */
 	uint64_t confirmed, rolled_back, rollback_failures;
-	time_t last_rollback;      /* CLOCK_REALTIME seconds; 0: never */
+	time_t last_rollback;         /* CLOCK_REALTIME seconds; 0: never */
 	struct ef_rules_copy applied; /* the config's bytes as in force */
 	struct ef_rules_copy back;    /* old_rs's bytes, for the record */
 };
@@ -56,13 +56,11 @@ struct efd_peer;
 void efd_confirm_retire(struct efd *d, struct ef_ruleset *old);
 /* Whether a reload without a window may go on now; when not, *why says
  * what to do. */
-bool efd_confirm_allows_plain_reload(const struct efd *d, char *why,
-				     size_t len);
+bool efd_confirm_allows_plain_reload(const struct efd *d, char *why, size_t len);
 /* The control requests: reload with "confirm_seconds", and "confirm". */
-void efd_confirm_on_reload(struct efd *d, const struct efd_peer *peer,
-			   struct json_object *req, struct json_object *resp);
-void efd_confirm_on_confirm(struct efd *d, const struct efd_peer *peer,
-			    struct json_object *resp);
+void efd_confirm_on_reload(struct efd *d, const struct efd_peer *peer, struct json_object *req,
+			   struct json_object *resp);
+void efd_confirm_on_confirm(struct efd *d, const struct efd_peer *peer, struct json_object *resp);
 /* Adds {"pending": ..., "deadline": ..., ...} as "confirmation" to a
  * status response. */
 void efd_confirm_status(const struct efd *d, struct json_object *resp);

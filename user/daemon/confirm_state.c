@@ -33,9 +33,10 @@ bool efd_confirm_allows_plain_reload(const struct efd *d, char *why, size_t len)
 	if (!d->confirm.pending)
 		return true;
 	ef_iso_utc(d->confirm.deadline_wall, when, sizeof(when));
-	snprintf(why, len,
-		 "a change awaits confirmation until %s (then the rules roll back): run 'edgefw --instance %s confirm' to keep it, or reload with --confirm to replace it",
-		 when, d->instance);
+	snprintf(
+		why, len,
+		"a change awaits confirmation until %s (then the rules roll back): run 'edgefw --instance %s confirm' to keep it, or reload with --confirm to replace it",
+		when, d->instance);
 	return false;
 }
 

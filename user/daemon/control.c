@@ -47,14 +47,13 @@ static int make_parent_dir(const char *path)
 		if (!mkdir(dir, 0755)) {
 			if (chmod(dir, 0755)) {
 				ret = -errno;
-				ef_log_err("cannot set mode 0755 on %s: %s",
-					   dir, strerror(-ret));
+				ef_log_err("cannot set mode 0755 on %s: %s", dir, strerror(-ret));
 				break;
 			}
 		} else if (errno != EEXIST) {
 			ret = -errno;
-			ef_log_err("cannot create directory %s for the control socket: %s",
-				   dir, strerror(-ret));
+			ef_log_err("cannot create directory %s for the control socket: %s", dir,
+				   strerror(-ret));
 			break;
 		}
 		if (last)
@@ -85,12 +84,15 @@ static int take_socket_lock(struct efd_control *c, const char *path)
 		return 0;
 	}
 	if (ret == -EBUSY)
-		ef_log_err("another edgefwd listens on %s: stop it first, or give this one another daemon.instance or daemon.control-socket",
-			   path);
+		ef_log_err(
+			"another edgefwd listens on %s: stop it first, or give this one another daemon.instance or daemon.control-socket",
+			path);
 	else
-		ef_log_err("cannot lock %s.lock for the control socket: %s%s", path,
-			   strerror(-ret),
-			   ret == -EPERM ? " (it must be a plain file of root's that only root can write: remove it)" : "");
+		ef_log_err(
+			"cannot lock %s.lock for the control socket: %s%s", path, strerror(-ret),
+			ret == -EPERM
+				? " (it must be a plain file of root's that only root can write: remove it)"
+				: "");
 	return ret;
 }
 
@@ -106,19 +108,18 @@ static int clear_stale(const char *path)
 		if (errno == ENOENT)
 			return 0;
 		ret = -errno;
-		ef_log_err("cannot check %s for the control socket: %s",
-			   path, strerror(-ret));
+		ef_log_err("cannot check %s for the control socket: %s", path, strerror(-ret));
 		return ret;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		ef_log_err("%s exists and is not a socket: remove it or set daemon.control-socket to another path",
-			   path);
+		ef_log_err(
+			"%s exists and is not a socket: remove it or set daemon.control-socket to another path",
+			path);
 		return -EEXIST;
 	}
 	if (unlink(path) && errno != ENOENT) {
 		ret = -errno;
-		ef_log_err("cannot remove the stale control socket %s: %s",
-			   path, strerror(-ret));
+		ef_log_err("cannot remove the stale control socket %s: %s", path, strerror(-ret));
 		return ret;
 	}
 	return 0;
@@ -126,8 +127,8 @@ static int clear_stale(const char *path)
 
 /* The listening socket at path (sa), mode 0600 from its creation; *bound
  * once the file exists. 0 or -errno (logged). */
-static int bind_listen(struct efd_control *c, const struct sockaddr_un *sa,
-		       const char *path, bool *bound)
+static int bind_listen(struct efd_control *c, const struct sockaddr_un *sa, const char *path,
+		       bool *bound)
 {
 	mode_t old_mask;
 	int ret;
@@ -137,8 +138,7 @@ static int bind_listen(struct efd_control *c, const struct sockaddr_un *sa,
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		ret = -errno;
-		ef_log_err("cannot create the control socket %s: %s",
-			   path, strerror(-ret));
+		ef_log_err("cannot create the control socket %s: %s", path, strerror(-ret));
 		return ret;
 	}
 	/* bind() creates the file with the umask applied: with 0177 it is
@@ -149,22 +149,20 @@ static int bind_listen(struct efd_control *c, const struct sockaddr_un *sa,
 	ret = bind(c->fd, (const struct sockaddr *)sa, sizeof(*sa)) ? -errno : 0;
 	umask(old_mask);
 	if (ret) {
-		ef_log_err("cannot create the control socket %s: %s",
-			   path, strerror(-ret));
+		ef_log_err("cannot create the control socket %s: %s", path, strerror(-ret));
 		return ret;
 	}
 	*bound = true;
 	/* Explicitly too, in case the file system ignores the umask. */
 	if (chmod(path, 0600)) {
 		ret = -errno;
-		ef_log_err("cannot set mode 0600 on the control socket %s: %s",
-			   path, strerror(-ret));
+		ef_log_err("cannot set mode 0600 on the control socket %s: %s", path,
+			   strerror(-ret));
 		return ret;
 	}
 	if (listen(c->fd, CTL_BACKLOG)) {
 		ret = -errno;
-		ef_log_err("cannot listen on the control socket %s: %s",
-			   path, strerror(-ret));
+		ef_log_err("cannot listen on the control socket %s: %s", path, strerror(-ret));
 		return ret;
 	}
 	return 0;
@@ -180,8 +178,9 @@ int efd_control_open(const char *path, struct efd_control **out)
 	*out = NULL;
 	ret = efd_control_addr(path, &sa);
 	if (ret) {
-		ef_log_err("control socket path '%s' is empty or longer than %zu bytes: choose a shorter daemon.control-socket",
-			   path, sizeof(sa.sun_path) - 1);
+		ef_log_err(
+			"control socket path '%s' is empty or longer than %zu bytes: choose a shorter daemon.control-socket",
+			path, sizeof(sa.sun_path) - 1);
 		goto fail;
 	}
 	c = calloc(1, sizeof(*c));
@@ -210,8 +209,7 @@ int efd_control_open(const char *path, struct efd_control **out)
 		goto fail;
 	ret = efd_ctl_conns_init(c);
 	if (ret) {
-		ef_log_err("cannot set up serving the control socket %s: %s",
-			   path, strerror(-ret));
+		ef_log_err("cannot set up serving the control socket %s: %s", path, strerror(-ret));
 		goto fail;
 	}
 	*out = c;
@@ -244,8 +242,7 @@ void efd_control_close(struct efd_control *c)
 	/* Remove the file so that the next daemon finds no stale socket and
 	 * edgefw sees at once (ENOENT) that nobody listens. */
 	if (unlink(c->path) && errno != ENOENT)
-		ef_log_warn("cannot remove the control socket %s: %s",
-			    c->path, strerror(errno));
+		ef_log_warn("cannot remove the control socket %s: %s", c->path, strerror(errno));
 	ef_lockfile_release(c->lock_path, c->lock_fd);
 	free(c);
 }
@@ -267,22 +264,24 @@ int efd_control_set_group(struct efd_control *c, gid_t gid, const char *name)
 		ret = -errno;
 	if (!ret && lchown(c->path, (uid_t)-1, want))
 		ret = -errno;
-	if (!ret && open_up &&
-	    fchmodat(AT_FDCWD, c->path, 0660, AT_SYMLINK_NOFOLLOW))
+	if (!ret && open_up && fchmodat(AT_FDCWD, c->path, 0660, AT_SYMLINK_NOFOLLOW))
 		ret = -errno;
 	if (ret) {
-		ef_log_err("cannot give the control socket %s to group %s: %s; it stays root only%s",
-			   c->path, open_up ? name : "root", strerror(-ret),
-			   ret == -EPERM && open_up ?
-			   " (edgefwd needs CAP_CHOWN or to be a member of the group: under systemd, SupplementaryGroups= in a drop-in, see edgefwd(8))" : "");
+		ef_log_err(
+			"cannot give the control socket %s to group %s: %s; it stays root only%s",
+			c->path, open_up ? name : "root", strerror(-ret),
+			ret == -EPERM && open_up
+				? " (edgefwd needs CAP_CHOWN or to be a member of the group: under systemd, SupplementaryGroups= in a drop-in, see edgefwd(8))"
+				: "");
 		if (open_up) {
 			/* Both, even when the first fails. */
 			int back = fchmodat(AT_FDCWD, c->path, 0600, AT_SYMLINK_NOFOLLOW);
 
 			back |= lchown(c->path, (uid_t)-1, 0);
 			if (back)
-				ef_log_warn("cannot put the control socket %s back to root:root 0600 either: %s",
-					    c->path, strerror(errno));
+				ef_log_warn(
+					"cannot put the control socket %s back to root:root 0600 either: %s",
+					c->path, strerror(errno));
 		}
 		c->group = (gid_t)-1;
 		c->group_name[0] = '\0';
@@ -291,7 +290,6 @@ int efd_control_set_group(struct efd_control *c, gid_t gid, const char *name)
 	c->group = gid;
 	snprintf(c->group_name, sizeof(c->group_name), "%s", open_up ? name : "");
 	if (open_up)
-		ef_log_info("control socket %s: members of group %s may use status",
-			    c->path, name);
+		ef_log_info("control socket %s: members of group %s may use status", c->path, name);
 	return 0;
 }

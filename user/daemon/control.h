@@ -50,10 +50,8 @@ enum efd_access {
 /* Called for each request a peer may make. req is the parsed request
  * (with a string "command"); the handler fills resp (a JSON object
  * already holding "ok": false, "exit": 1). */
-typedef void (*efd_control_fn)(void *arg, const char *command,
-			       const struct efd_peer *peer,
-			       struct json_object *req,
-			       struct json_object *resp);
+typedef void (*efd_control_fn)(void *arg, const char *command, const struct efd_peer *peer,
+			       struct json_object *req, struct json_object *resp);
 
 /* True for the commands that only read state (status), which the
  * read-only group may use; every other command is root's and logged. */
@@ -64,11 +62,9 @@ bool efd_control_read_only(const char *command);
  * logged when it may change state, and handed to fn when allowed. Returns
  * the response to send (never NULL but on OOM); the caller puts it.
  * group names the read-only group in refusals (NULL: none). */
-struct json_object *efd_control_dispatch(const char *buf, size_t len,
-					 const struct efd_peer *peer,
-					 enum efd_access access,
-					 const char *group, efd_control_fn fn,
-					 void *arg);
+struct json_object *efd_control_dispatch(const char *buf, size_t len, const struct efd_peer *peer,
+					 enum efd_access access, const char *group,
+					 efd_control_fn fn, void *arg);
 
 /* Creates the socket at path (and its directory, mode 0755, when absent).
  * PATH.lock, locked for the daemon's life, says who may replace the

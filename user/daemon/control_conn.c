@@ -27,14 +27,23 @@
 
 /* epoll data of the listening socket and the timer; connections are
  * their slot + EV_CONN. */
-enum { EV_LISTEN = 0, EV_TIMER = 1, EV_CONN = 2 };
+enum {
+	EV_LISTEN = 0,
+	EV_TIMER = 1,
+	EV_CONN = 2
+};
 #define TIMER_MS 100
 /* Connections accepted per call, well under CTL_MAX_CONNS: between two
  * batches the requests that arrived are read, so a flood of connects
  * cannot evict a client that sent its request right after connecting. */
 #define ACCEPT_BATCH 16
 
-enum conn_state { CONN_FREE, CONN_READ, CONN_WRITE, CONN_DRAIN };
+enum conn_state {
+	CONN_FREE,
+	CONN_READ,
+	CONN_WRITE,
+	CONN_DRAIN
+};
 
 struct ctl_conn {
 	int fd;
@@ -42,9 +51,9 @@ struct ctl_conn {
 	long long opened_ms, deadline_ms;
 	struct efd_peer peer;
 	enum efd_access access;
-	char *in;         /* the request so far; CTL_REQUEST_MAX + 1 at most */
+	char *in; /* the request so far; CTL_REQUEST_MAX + 1 at most */
 	size_t in_len, in_cap;
-	char *out;        /* the response line */
+	char *out; /* the response line */
 	size_t out_len, out_off;
 	size_t drained;
 };
@@ -156,17 +165,18 @@ static void conn_flush(struct efd_control *c, struct ctl_conn *k)
 	conn_watch(c, k, EPOLLIN);
 }
 
-static void conn_respond(struct efd_control *c, struct ctl_conn *k,
-			 struct json_object *resp)
+static void conn_respond(struct efd_control *c, struct ctl_conn *k, struct json_object *resp)
 {
-	const char *s = resp ? json_object_to_json_string_ext(resp,
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+	const char *s =
+		resp ? json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN |
+								    JSON_C_TO_STRING_NOSLASHESCAPE)
+		     : NULL;
 	size_t len = s ? strlen(s) : 0;
 
 	k->out = s ? malloc(len + 1) : NULL;
 	if (!k->out || len + 1 > CTL_RESPONSE_MAX) {
-		ef_log_warn("cannot answer a control request on %s from pid %d: %s",
-			    c->path, (int)k->peer.pid,
+		ef_log_warn("cannot answer a control request on %s from pid %d: %s", c->path,
+			    (int)k->peer.pid,
 			    k->out ? "the response is too long" : "out of memory");
 		conn_close(c, k);
 		return;
@@ -179,8 +189,7 @@ static void conn_respond(struct efd_control *c, struct ctl_conn *k,
 	conn_flush(c, k);
 }
 
-static void conn_error(struct efd_control *c, struct ctl_conn *k, int code,
-		       const char *message)
+static void conn_error(struct efd_control *c, struct ctl_conn *k, int code, const char *message)
 {
 	struct json_object *resp = json_object_new_object();
 
@@ -214,8 +223,7 @@ static bool conn_room(struct ctl_conn *k)
 }
 
 /* Reads what has come; the request ends at its first newline or at EOF. */
-static void conn_read(struct efd_control *c, struct ctl_conn *k,
-		      efd_control_fn fn, void *arg)
+static void conn_read(struct efd_control *c, struct ctl_conn *k, efd_control_fn fn, void *arg)
 {
 	struct json_object *resp;
 	bool done = false;
@@ -280,8 +288,7 @@ static bool peer_in_group(int fd, const struct ucred *cred, gid_t gid)
 	if (cred->gid == gid)
 		return true;
 	/* ERANGE: more than 256 groups; those that fit are checked. */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) &&
-	    errno != ERANGE)
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) && errno != ERANGE)
 		return false;
 	if (len > sizeof(groups))
 		len = sizeof(groups);
@@ -291,8 +298,7 @@ static bool peer_in_group(int fd, const struct ucred *cred, gid_t gid)
 	return false;
 }
 
-static enum efd_access peer_access(const struct efd_control *c, int fd,
-				   const struct ucred *cred)
+static enum efd_access peer_access(const struct efd_control *c, int fd, const struct ucred *cred)
 {
 	if (cred->uid == 0)
 		return EFD_ACCESS_ALL;
@@ -306,15 +312,15 @@ static enum efd_access peer_access(const struct efd_control *c, int fd,
 static struct ctl_conn *free_slot(struct efd_control *c)
 {
 	struct ctl_conn *oldest = NULL;
-	static const char bye[] = "{\"ok\":false,\"exit\":2,\"message\":\"closed: too many connections to edgefwd's control socket and this one sent no request\"}\n";
+	static const char bye[] =
+		"{\"ok\":false,\"exit\":2,\"message\":\"closed: too many connections to edgefwd's control socket and this one sent no request\"}\n";
 
 	for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
 		struct ctl_conn *k = &c->conns[i];
 
 		if (k->state == CONN_FREE)
 			return k;
-		if (k->state == CONN_READ &&
-		    (!oldest || k->opened_ms < oldest->opened_ms))
+		if (k->state == CONN_READ && (!oldest || k->opened_ms < oldest->opened_ms))
 			oldest = k;
 	}
 	if (!oldest)
@@ -328,7 +334,8 @@ static struct ctl_conn *free_slot(struct efd_control *c)
 
 static void add_conn(struct efd_control *c, int fd, efd_control_fn fn, void *arg)
 {
-	static const char busy[] = "{\"ok\":false,\"exit\":2,\"message\":\"edgefwd's control socket is busy with other requests: try again\"}\n";
+	static const char busy[] =
+		"{\"ok\":false,\"exit\":2,\"message\":\"edgefwd's control socket is busy with other requests: try again\"}\n";
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct ucred cred = { 0 };
 	socklen_t len = sizeof(cred);
@@ -342,8 +349,8 @@ static void add_conn(struct efd_control *c, int fd, efd_control_fn fn, void *arg
 		return;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
-		ef_log_warn("cannot identify the peer of a control connection on %s: %s",
-			    c->path, strerror(errno));
+		ef_log_warn("cannot identify the peer of a control connection on %s: %s", c->path,
+			    strerror(errno));
 		close(fd);
 		return;
 	}
@@ -361,9 +368,10 @@ static void add_conn(struct efd_control *c, int fd, efd_control_fn fn, void *arg
 	 * let in by a loosened mode or a descriptor passed on. */
 	k->access = peer_access(c, fd, &cred);
 	if (k->access == EFD_ACCESS_NONE) {
-		ef_log_warn("refused a control request on %s from pid %d uid %u: only root%s may use it",
-			    c->path, (int)cred.pid, (unsigned)cred.uid,
-			    c->group_name[0] ? " and the control group" : "");
+		ef_log_warn(
+			"refused a control request on %s from pid %d uid %u: only root%s may use it",
+			c->path, (int)cred.pid, (unsigned)cred.uid,
+			c->group_name[0] ? " and the control group" : "");
 		conn_error(c, k, 2, "permission denied: edgefwd's control socket is for root only");
 		return;
 	}
@@ -380,8 +388,8 @@ static void accept_some(struct efd_control *c, efd_control_fn fn, void *arg)
 			/* Nothing pending (or the client gave up already). */
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 			    errno != ECONNABORTED)
-				ef_log_warn("cannot accept on the control socket %s: %s",
-					    c->path, strerror(errno));
+				ef_log_warn("cannot accept on the control socket %s: %s", c->path,
+					    strerror(errno));
 			return;
 		}
 		add_conn(c, fd, fn, arg);
@@ -404,8 +412,9 @@ static void sweep(struct efd_control *c)
 	}
 	if (late) {
 		c->timed_out += late;
-		ef_log_warn("closed %zu control connection%s on %s that did not send a request and read the response within %d ms",
-			    late, late == 1 ? "" : "s", c->path, CTL_DEADLINE_MS);
+		ef_log_warn(
+			"closed %zu control connection%s on %s that did not send a request and read the response within %d ms",
+			late, late == 1 ? "" : "s", c->path, CTL_DEADLINE_MS);
 	}
 }
 

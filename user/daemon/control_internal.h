@@ -30,13 +30,13 @@ struct json_object;
 struct ctl_conn;
 
 struct efd_control {
-	int fd;     /* the listening socket */
-	int ep;     /* epoll over fd, the timer and every connection: the
+	int fd;    /* the listening socket */
+	int ep;    /* epoll over fd, the timer and every connection: the
 		     * daemon's loop watches this one descriptor */
-	int timer;  /* ticks while connections are open, for deadlines */
+	int timer; /* ticks while connections are open, for deadlines */
 	int lock_fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	gid_t group;                          /* read-only group, or -1 */
+	gid_t group;                         /* read-only group, or -1 */
 	char group_name[CTL_GROUP_NAME_MAX]; /* "" without one */
 	char lock_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
 	struct ctl_conn *conns; /* CTL_MAX_CONNS slots */

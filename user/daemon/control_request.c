@@ -55,32 +55,30 @@ static void log_name(const char *command, char *buf, size_t len)
 }
 
 /* A peer of the read-only group asked for more. */
-static struct json_object *refuse_command(const char *name,
-					  const struct efd_peer *peer,
+static struct json_object *refuse_command(const char *name, const struct efd_peer *peer,
 					  const char *group)
 {
 	char msg[192];
 
-	ef_log_warn("control socket: refused '%s' from pid %d uid %u: only root may send it",
-		    name, (int)peer->pid, (unsigned)peer->uid);
+	ef_log_warn("control socket: refused '%s' from pid %d uid %u: only root may send it", name,
+		    (int)peer->pid, (unsigned)peer->uid);
 	snprintf(msg, sizeof(msg),
 		 "permission denied: '%s' is for root only; members of group %s may use status",
 		 name, group ? group : "?");
 	return error_response(2, msg);
 }
 
-struct json_object *efd_control_dispatch(const char *buf, size_t len,
-					 const struct efd_peer *peer,
-					 enum efd_access access,
-					 const char *group, efd_control_fn fn,
-					 void *arg)
+struct json_object *efd_control_dispatch(const char *buf, size_t len, const struct efd_peer *peer,
+					 enum efd_access access, const char *group,
+					 efd_control_fn fn, void *arg)
 {
 	struct json_object *req, *resp, *cmd;
 	char msg[160], name[64];
 	const char *why, *command;
 
 	if (access == EFD_ACCESS_NONE)
-		return error_response(2, "permission denied: edgefwd's control socket is for root only");
+		return error_response(
+			2, "permission denied: edgefwd's control socket is for root only");
 	if (len == 0) {
 		/* Also what a probe (another edgefwd checking whether this
 		 * socket is live) sends: it has gone, the reply is dropped. */
@@ -107,8 +105,8 @@ struct json_object *efd_control_dispatch(const char *buf, size_t len,
 			resp = refuse_command(name, peer, group);
 			goto out;
 		}
-		ef_log_info("control socket: '%s' from pid %d uid %u",
-			    name, (int)peer->pid, (unsigned)peer->uid);
+		ef_log_info("control socket: '%s' from pid %d uid %u", name, (int)peer->pid,
+			    (unsigned)peer->uid);
 	}
 	resp = json_object_new_object();
 	if (!resp)
@@ -120,4 +118,3 @@ out:
 	json_object_put(req);
 	return resp;
 }
-

@@ -44,8 +44,11 @@ static long long mono_ms(void)
  * negative or zero duration (already expired), -EINVAL when unreadable. */
 int efd_go_duration(const char *s, uint64_t *ns)
 {
-	static const struct { const char *u; double ns; } units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "\xc2\xb5s", 1e3 }, { "ms", 1e6 },
+	static const struct {
+		const char *u;
+		double ns;
+	} units[] = {
+		{ "ns", 1 },     { "us", 1e3 }, { "\xc2\xb5s", 1e3 }, { "ms", 1e6 },
 		{ "h", 3600e9 }, { "m", 60e9 }, { "s", 1e9 },
 	};
 	bool neg = *s == '-';
@@ -77,9 +80,9 @@ static const char *str_of(struct json_object *o, const char *key)
 {
 	struct json_object *v;
 
-	return json_object_object_get_ex(o, key, &v) &&
-			       json_object_is_type(v, json_type_string) ?
-		       json_object_get_string(v) : "";
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : "";
 }
 
 /* One decision: the prefix it bans, or false when it is not for us. */
@@ -88,14 +91,13 @@ static bool ban_prefix(struct json_object *dec, struct ef_prefix *p)
 	const char *scope = str_of(dec, "scope"), *type = str_of(dec, "type");
 	char err[128];
 
-	if (strcasecmp(type, "ban") ||
-	    (strcasecmp(scope, "ip") && strcasecmp(scope, "range")))
+	if (strcasecmp(type, "ban") || (strcasecmp(scope, "ip") && strcasecmp(scope, "range")))
 		return false;
 	return !ef_prefix_parse(str_of(dec, "value"), p, NULL, err, sizeof(err));
 }
 
-static void apply(struct ef_dynset *set, struct json_object *doc,
-		  size_t *added, size_t *removed, size_t *failed)
+static void apply(struct ef_dynset *set, struct json_object *doc, size_t *added, size_t *removed,
+		  size_t *failed)
 {
 	struct json_object *arr;
 	struct ef_prefix p;
@@ -115,8 +117,8 @@ static void apply(struct ef_dynset *set, struct json_object *doc,
 		for (size_t i = 0; i < json_object_array_length(arr); i++) {
 			struct json_object *dec = json_object_array_get_idx(arr, i);
 
-			if (!ban_prefix(dec, &p) ||
-			    efd_go_duration(str_of(dec, "duration"), &ns) || !ns)
+			if (!ban_prefix(dec, &p) || efd_go_duration(str_of(dec, "duration"), &ns) ||
+			    !ns)
 				continue;
 			if (ef_dynset_add(set, &p, ns))
 				(*failed)++;
@@ -136,8 +138,9 @@ static int apply_body(struct efd *d, const char *body)
 	int ret = -EPROTO;
 
 	if (!doc || !json_object_is_type(doc, json_type_object)) {
-		ef_log_warn("crowdsec: the local API's answer is not a JSON object; trying again in %u s",
-			    c->interval_ms / 1000);
+		ef_log_warn(
+			"crowdsec: the local API's answer is not a JSON object; trying again in %u s",
+			c->interval_ms / 1000);
 		goto out;
 	}
 	ret = ef_instance_open(d->instance, EF_OPEN_SHARED, &inst);
@@ -150,8 +153,8 @@ static int apply_body(struct efd *d, const char *body)
 	}
 	ef_instance_close(&inst);
 	if (added || removed || failed)
-		ef_log_info("crowdsec: %zu bans applied to set '%s', %zu lifted%s",
-			    added, c->set, removed, failed ? " (some could not be added: the set is full)" : "");
+		ef_log_info("crowdsec: %zu bans applied to set '%s', %zu lifted%s", added, c->set,
+			    removed, failed ? " (some could not be added: the set is full)" : "");
 out:
 	json_object_put(doc);
 	return ret;
@@ -165,24 +168,29 @@ static void poll_once(struct efd *d)
 	int status = 0, ret;
 
 	snprintf(header, sizeof(header), "X-Api-Key: %s", c->key);
-	ret = efd_http_get(c->listen, cs.started ? "/v1/decisions/stream" :
-						   "/v1/decisions/stream?startup=true",
+	ret = efd_http_get(c->listen,
+			   cs.started ? "/v1/decisions/stream"
+				      : "/v1/decisions/stream?startup=true",
 			   header, CS_TIMEOUT_MS, &status, &body, &len);
 	if (ret || status != 200) {
 		if (!cs.down)
-			ef_log_warn("crowdsec: the local API at %s %s%s%s; the bans in force stay, asking again every %u s",
-				    c->listen, ret ? "does not answer: " : "refused the request: HTTP ",
-				    ret ? strerror(-ret) : "",
-				    ret ? "" : (status == 403 ? "403 (is the bouncer key right? cscli bouncers list)" :
-								"error"),
-				    c->interval_ms / 1000);
+			ef_log_warn(
+				"crowdsec: the local API at %s %s%s%s; the bans in force stay, asking again every %u s",
+				c->listen, ret ? "does not answer: " : "refused the request: HTTP ",
+				ret ? strerror(-ret) : "",
+				ret ? ""
+				    : (status == 403
+					       ? "403 (is the bouncer key right? cscli bouncers list)"
+					       : "error"),
+				c->interval_ms / 1000);
 		cs.down = true;
 		free(body);
 		return;
 	}
 	if (cs.down)
-		ef_log_info("crowdsec: the local API at %s answers again; the decisions stream resumes",
-			    c->listen);
+		ef_log_info(
+			"crowdsec: the local API at %s answers again; the decisions stream resumes",
+			c->listen);
 	cs.down = false;
 	if (!apply_body(d, body))
 		cs.started = true;
@@ -204,8 +212,9 @@ void efd_crowdsec_tick(struct efd *d)
 		memcpy(cs.key, c->key, sizeof(cs.key));
 		cs.started = cs.down = false;
 		cs.next_ms = now;
-		ef_log_info("crowdsec: following the decisions of the local API at %s every %u s into set '%s'",
-			    c->listen, c->interval_ms / 1000, c->set);
+		ef_log_info(
+			"crowdsec: following the decisions of the local API at %s every %u s into set '%s'",
+			c->listen, c->interval_ms / 1000, c->set);
 	}
 	if (now < cs.next_ms)
 		return;

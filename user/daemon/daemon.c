@@ -51,7 +51,6 @@
  * program someone removed by hand, every this many ticks. */
 #define RECHECK_TICKS 5
 
-
 static int arm(int fd, unsigned ms, bool periodic)
 {
 	struct itimerspec its = {
@@ -117,10 +116,10 @@ static void check_foreign_change(struct efd *d)
 	if (st.version == d->version)
 		return;
 	d->foreign_changes++;
-	ef_log_warn("the ruleset in force in instance '%s' changed without edgefwd (version %llu -> %llu, hash %016llx): putting %s back in force",
-		    d->instance, (unsigned long long)d->version,
-		    (unsigned long long)st.version, (unsigned long long)st.ruleset_hash,
-		    d->config_path);
+	ef_log_warn(
+		"the ruleset in force in instance '%s' changed without edgefwd (version %llu -> %llu, hash %016llx): putting %s back in force",
+		d->instance, (unsigned long long)d->version, (unsigned long long)st.version,
+		(unsigned long long)st.ruleset_hash, d->config_path);
 	if (efd_reconcile(d, &d->rs, true, &diag) != EF_EXIT_OK)
 		ef_log_err("cannot restore %s; trying again in %d s", d->config_path,
 			   TICK_MS / 1000);
@@ -162,7 +161,8 @@ static void on_links(struct efd *d)
 	int ret = efd_linkmon_drain(d->linkmon, &ev);
 
 	if (ret == -ENOBUFS) {
-		ef_log_warn("link notifications were lost (netlink overrun): resyncing every interface");
+		ef_log_warn(
+			"link notifications were lost (netlink overrun): resyncing every interface");
 		ev.unread = true;
 	} else if (ret) {
 		ef_log_err("reading link notifications: %s", strerror(-ret));
@@ -176,8 +176,9 @@ static void on_links(struct efd *d)
 		return;
 	since = mono_ms() - d->last_pass_end_ms;
 	gap = 2 * d->last_pass_cost_ms;
-	gap = gap < LINK_SETTLE_MIN_MS ? LINK_SETTLE_MIN_MS :
-	      gap > LINK_SETTLE_MS ? LINK_SETTLE_MS : gap;
+	gap = gap < LINK_SETTLE_MIN_MS ? LINK_SETTLE_MIN_MS
+	      : gap > LINK_SETTLE_MS   ? LINK_SETTLE_MS
+				       : gap;
 	if (since >= gap) {
 		resync(d, true);
 		return;
@@ -330,8 +331,9 @@ static void report_adoption(struct efd *d)
 		d->version = st.version;
 	ef_instance_close(&inst);
 	d->adopted = true;
-	ef_log_info("adopting instance '%s' left by a previous run: ruleset version %llu, %zu of %zu attachments still in place (kept as they are)",
-		    d->instance, (unsigned long long)d->version, working, n);
+	ef_log_info(
+		"adopting instance '%s' left by a previous run: ruleset version %llu, %zu of %zu attachments still in place (kept as they are)",
+		d->instance, (unsigned long long)d->version, working, n);
 }
 
 /* Written anew: never through a symlink or into a file someone else
@@ -363,10 +365,10 @@ static int take_ownership(struct efd *d)
 	snprintf(me.socket, sizeof(me.socket), "%s", d->socket_path);
 	d->owner_fd = ef_owner_acquire(d->instance, &me, &holder);
 	if (d->owner_fd == -EBUSY)
-		ef_log_err("instance '%s' is already owned by edgefwd pid %d (config %s, control socket %s): nothing was changed. Stop that daemon first, or give this config its own daemon.instance",
-			   d->instance, (int)holder.pid,
-			   holder.config[0] ? holder.config : "?",
-			   holder.socket[0] ? holder.socket : "?");
+		ef_log_err(
+			"instance '%s' is already owned by edgefwd pid %d (config %s, control socket %s): nothing was changed. Stop that daemon first, or give this config its own daemon.instance",
+			d->instance, (int)holder.pid, holder.config[0] ? holder.config : "?",
+			holder.socket[0] ? holder.socket : "?");
 	return d->owner_fd < 0 ? d->owner_fd : 0;
 }
 
@@ -434,8 +436,8 @@ static int start(struct efd *d, const char *config_path)
 	efd_print_diag(&diag);
 	ef_diag_free(&diag);
 	if (status != EF_EXIT_OK) {
-		ef_log_err("cannot load %s into instance '%s'%s", d->config_path,
-			   d->instance, d->adopted ? ": the rules in force stay" : "");
+		ef_log_err("cannot load %s into instance '%s'%s", d->config_path, d->instance,
+			   d->adopted ? ": the rules in force stay" : "");
 		return status;
 	}
 	/* The rules are in force: from here on nothing optional can stop
@@ -479,8 +481,9 @@ static void stop(struct efd *d, bool started)
 					ef_attachment_forget(&inst, &key);
 			}
 			if (!ef_instance_destroy(&inst))
-				ef_log_info("on-exit detach: detached everywhere and removed instance '%s'",
-					    d->instance);
+				ef_log_info(
+					"on-exit detach: detached everywhere and removed instance '%s'",
+					d->instance);
 			/* Nothing left to roll back. */
 			efd_confirm_drop_record(d);
 		} else {
@@ -507,8 +510,13 @@ static void stop(struct efd *d, bool started)
 
 int efd_run(const char *config_path, const char *pid_file, int ready_fd)
 {
-	struct efd d = { .ready_fd = ready_fd, .pid_file = pid_file, .owner_fd = -1,
-			 .epoll_fd = -1, .signal_fd = -1, .settle_fd = -1, .tick_fd = -1 };
+	struct efd d = { .ready_fd = ready_fd,
+			 .pid_file = pid_file,
+			 .owner_fd = -1,
+			 .epoll_fd = -1,
+			 .signal_fd = -1,
+			 .settle_fd = -1,
+			 .tick_fd = -1 };
 	bool ran = false;
 	int status, ret;
 	char ok = 0;
@@ -522,14 +530,15 @@ int efd_run(const char *config_path, const char *pid_file, int ready_fd)
 	status = start(&d, config_path);
 	if (status == EF_EXIT_OK) {
 		ran = true;
-		ef_log_info("ready: instance '%s', control socket %s%s%s",
-			    d.instance, d.socket_path,
-			    d.metrics ? ", metrics on " : "",
-			    d.metrics ? (d.conf.metrics[0] ? d.conf.metrics : EF_METRICS_DEFAULT) : "");
+		ef_log_info("ready: instance '%s', control socket %s%s%s", d.instance,
+			    d.socket_path, d.metrics ? ", metrics on " : "",
+			    d.metrics ? (d.conf.metrics[0] ? d.conf.metrics : EF_METRICS_DEFAULT)
+				      : "");
 		efd_notify_status(&d, "READY=1");
 		if (ready_fd >= 0) {
 			if (write(ready_fd, &ok, 1) != 1)
-				ef_log_warn("cannot tell the starting process that edgefwd is ready");
+				ef_log_warn(
+					"cannot tell the starting process that edgefwd is ready");
 			close(ready_fd);
 		}
 		status = loop(&d);

@@ -23,18 +23,18 @@
 struct efd_target {
 	char ifname[EF_IFNAME_MAX];
 	int ifindex;
-	uint32_t hook;      /* enum edgefw_hook */
-	uint8_t mode;       /* enum ef_attach_mode asked for (XDP) */
+	uint32_t hook; /* enum edgefw_hook */
+	uint8_t mode;  /* enum ef_attach_mode asked for (XDP) */
 	bool attached;
-	char xdp_mode[16];  /* "native", "generic" as attached; "" for tc */
-	int error;          /* last attach error (negative errno), else 0 */
+	char xdp_mode[16]; /* "native", "generic" as attached; "" for tc */
+	int error;         /* last attach error (negative errno), else 0 */
 };
 
 #define EFD_RELOAD_BUCKETS 11
 
 struct efd_reloads {
 	uint64_t ok, failed;
-	time_t last_ok;      /* CLOCK_REALTIME seconds; 0: never */
+	time_t last_ok; /* CLOCK_REALTIME seconds; 0: never */
 	time_t last_attempt;
 	bool last_failed;
 	/* reload_metrics.c: the duration histogram (cumulative buckets) and
@@ -65,17 +65,17 @@ struct efd_part_state {
 };
 
 struct efd {
-	char *config_path;         /* absolute */
-	struct ef_ruleset rs;      /* the rules in force */
+	char *config_path;          /* absolute */
+	struct ef_ruleset rs;       /* the rules in force */
 	struct ef_daemon_conf conf; /* daemon settings in force */
 	char instance[EF_INSTANCE_NAME_MAX];
 	char socket_path[EF_SOCKET_PATH_MAX];
 	struct efd_target *targets; /* sorted by ifname, then hook */
 	size_t n_targets;
 	struct efd_reloads reloads;
-	uint64_t version;          /* instance_info.version in force */
+	uint64_t version; /* instance_info.version in force */
 	time_t started;
-	bool adopted;              /* started on pins a previous run left */
+	bool adopted; /* started on pins a previous run left */
 	bool stopping;
 	/* Drop log lines written and lost (write errors); the BPF side counts
 	 * what the rate limit suppressed (log_state). */
@@ -89,30 +89,30 @@ struct efd {
 	 * without a full pass. */
 	uint64_t attached_on_notification;
 	struct efd_part_state parts[EFD_PART_COUNT];
-	struct efd_confirm confirm; /* a change awaiting confirmation */
+	struct efd_confirm confirm;      /* a change awaiting confirmation */
 	size_t used_cells, used_classes; /* by the tables in force */
 
 	/* Private to daemon.c and reconcile.c. */
-	char *applied_fp;           /* interfaces the tables were compiled for */
-	int ready_fd;               /* pipe to a waiting parent, or -1 */
+	char *applied_fp; /* interfaces the tables were compiled for */
+	int ready_fd;     /* pipe to a waiting parent, or -1 */
 	const char *pid_file;
 	struct efd_control *control;
 	struct efd_droplog *droplog;
 	struct efd_metrics *metrics;
 	struct efd_linkmon *linkmon;
-	int owner_fd;               /* the instance's lifetime lock */
+	int owner_fd; /* the instance's lifetime lock */
 	int epoll_fd, signal_fd, settle_fd, tick_fd;
 	unsigned ticks;
-	long long last_pass_end_ms; /* CLOCK_MONOTONIC, when the last resync ended */
+	long long last_pass_end_ms;  /* CLOCK_MONOTONIC, when the last resync ended */
 	long long last_pass_cost_ms; /* and how long it took */
 	bool resync_pending;
-	bool droplog_stale;         /* the instance was created anew */
+	bool droplog_stale; /* the instance was created anew */
 
 	/* fleet_apply.c: the etcd source (daemon.source.etcd). */
 	struct efd_fleet *fleet;
-	char *fleet_dir;            /* the bundle in force, or NULL */
-	const char *fleet_next;     /* the bundle a reload is to take */
-	bool fleet_hold;            /* no bundle in force yet: hands off */
+	char *fleet_dir;        /* the bundle in force, or NULL */
+	const char *fleet_next; /* the bundle a reload is to take */
+	bool fleet_hold;        /* no bundle in force yet: hands off */
 };
 
 /* Runs the daemon until SIGTERM or SIGINT: loads config_path, attaches,
@@ -126,8 +126,7 @@ int efd_run(const char *config_path, const char *pid_file, int ready_fd);
  * `force` or when the interfaces they were compiled for changed, then
  * attaches where missing. Updates d->targets and d->version. Returns an
  * enum ef_exit; compile errors go to diag, the rest is logged. */
-int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
-		  struct ef_diag *diag);
+int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force, struct ef_diag *diag);
 
 /* parts.c: opens (or closes, when no longer wanted) each optional part
  * as d->conf says; a failure schedules a retry. Returns nothing: failures
@@ -161,22 +160,20 @@ enum efd_ev_tag {
 void efd_notify_status(struct efd *d, const char *state);
 /* Logs diagnostics in the compiler's FILE:LINE:COL form. */
 void efd_print_diag(const struct ef_diag *diag);
-void efd_socket_path_of(const struct ef_daemon_conf *c, const char *inst,
-			char *buf, size_t len);
+void efd_socket_path_of(const struct ef_daemon_conf *c, const char *inst, char *buf, size_t len);
 void efd_reload_and_log(struct efd *d, const char *why);
 struct json_object;
 struct efd_peer;
-void efd_on_control(void *arg, const char *command,
-		    const struct efd_peer *peer, struct json_object *req,
-		    struct json_object *resp);
+void efd_on_control(void *arg, const char *command, const struct efd_peer *peer,
+		    struct json_object *req, struct json_object *resp);
 
 /* Makes rs (compiled and switched in already) the rules in force: the
  * ruleset it replaces is freed or kept as a rollback point (confirm.c);
  * rs is moved (zeroed); the optional parts follow its daemon section. */
 void efd_adopt(struct efd *d, struct ef_ruleset *rs);
 /* A reload asked for over the control socket, answered in resp. */
-int efd_reload_for_peer(struct efd *d, const struct efd_peer *peer,
-			const char *file, struct json_object *resp);
+int efd_reload_for_peer(struct efd *d, const struct efd_peer *peer, const char *file,
+			struct json_object *resp);
 /* Response helpers: "ok", "exit", "message"; "diagnostics". */
 void efd_set_result(struct json_object *resp, int status, const char *msg);
 struct ef_diag;
@@ -193,8 +190,8 @@ struct ef_ruleset_state;
 void efd_metrics_render_memory(FILE *f, const struct ef_memory *m,
 			       const struct ef_ruleset_state *rs);
 void efd_metrics_render_capacity(FILE *f, const struct efd *d,
-				 const struct edgefw_instance_info *info,
-				 size_t n_rules, size_t n_attached);
+				 const struct edgefw_instance_info *info, size_t n_rules,
+				 size_t n_attached);
 
 /* A reload's result, also returned over the control socket: an enum
  * ef_exit (exitcode.h), edgefw's exit codes. */
@@ -204,8 +201,8 @@ void efd_metrics_render_capacity(FILE *f, const struct efd *d,
  * its `interfaces` section says. Diagnostics (errors and warnings) are
  * added to diag; on any error the rules in force stay. Returns an
  * enum ef_exit; *summary gets one line for the caller. */
-int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
-	       char *summary, size_t summary_len);
+int efd_reload(struct efd *d, const char *file, struct ef_diag *diag, char *summary,
+	       size_t summary_len);
 
 /* fleet_apply.c: the etcd source on the event loop's side. */
 /* The rules a reload takes: the config file; with an etcd source, the

@@ -27,19 +27,20 @@ void efd_on_set(struct efd *d, const char *command, const struct efd_peer *peer,
 	json_object_object_get_ex(req, "entries", &entries);
 	if (ef_instance_open(d->instance, EF_OPEN_SHARED | EF_OPEN_DYNSETS, &inst)) {
 		json_object_object_add(resp, "exit", json_object_new_int(EF_EXIT_SYSTEM));
-		json_object_object_add(resp, "message",
-				       json_object_new_string("cannot open the instance: see edgefwd's log"));
+		json_object_object_add(
+			resp, "message",
+			json_object_new_string("cannot open the instance: see edgefwd's log"));
 		return;
 	}
 	efd_set_request(&inst, command, req, resp);
 	ef_instance_close(&inst);
 	json_object_object_get_ex(resp, "message", &msg);
-	ef_log_info("control socket: %s %.64s (%zu entries) for pid %d uid %u: %s",
-		    command, name ? json_object_get_string(name) : "?",
-		    entries && json_object_is_type(entries, json_type_array) ?
-			    json_object_array_length(entries) : 0,
-		    (int)peer->pid, (unsigned)peer->uid,
-		    msg ? json_object_get_string(msg) : "");
+	ef_log_info("control socket: %s %.64s (%zu entries) for pid %d uid %u: %s", command,
+		    name ? json_object_get_string(name) : "?",
+		    entries && json_object_is_type(entries, json_type_array)
+			    ? json_object_array_length(entries)
+			    : 0,
+		    (int)peer->pid, (unsigned)peer->uid, msg ? json_object_get_string(msg) : "");
 }
 
 void efd_sets_tick(struct efd *d)

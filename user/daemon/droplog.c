@@ -34,17 +34,17 @@ struct name_cache {
 struct efd_droplog {
 	struct ring_buffer *rb;
 	int ring_fd, meta_fd, active_fd;
-	struct efd_dyn_maps dyn;  /* dup'ed: dyn_config, dynset_meta; rule_meta */
+	struct efd_dyn_maps dyn; /* dup'ed: dyn_config, dynset_meta; rule_meta */
 	struct efd_dyn_cache *dyn_cache;
-	uint32_t gen;          /* active generation, read once per batch */
+	uint32_t gen; /* active generation, read once per batch */
 	FILE *out;
-	char *path;            /* NULL: stdout */
+	char *path;               /* NULL: stdout */
 	struct name_cache *names; /* EDGEFW_MAX_RULES entries */
-	uint32_t batch;        /* consume calls so far, from 1 */
-	int64_t offset_ns;     /* CLOCK_REALTIME - CLOCK_MONOTONIC, per batch */
+	uint32_t batch;           /* consume calls so far, from 1 */
+	int64_t offset_ns;        /* CLOCK_REALTIME - CLOCK_MONOTONIC, per batch */
 	uint64_t lines, errors;
-	uint64_t pending;      /* lines in the stdio buffer, not yet flushed */
-	int last_err;          /* the write error last logged; 0: writing fine */
+	uint64_t pending; /* lines in the stdio buffer, not yet flushed */
+	int last_err;     /* the write error last logged; 0: writing fine */
 };
 
 /* Checks what O_NOFOLLOW cannot: the file at path may have been put
@@ -60,14 +60,17 @@ static int check_output(int fd, const char *path)
 		return -errno;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ef_log_err("drop log: %s is not a regular file: set drop-log to a file (or '-' for standard output)",
-			   path);
+		ef_log_err(
+			"drop log: %s is not a regular file: set drop-log to a file (or '-' for standard output)",
+			path);
 		return -EINVAL;
 	}
 	if (st.st_uid != geteuid() || st.st_nlink != 1) {
-		ef_log_err("drop log: %s is %s: remove it, or set drop-log to a path in a directory only root can write to (/var/log/edgefw)",
-			   path, st.st_uid != geteuid() ? "owned by another user" :
-			   "a hard link to another file");
+		ef_log_err(
+			"drop log: %s is %s: remove it, or set drop-log to a path in a directory only root can write to (/var/log/edgefw)",
+			path,
+			st.st_uid != geteuid() ? "owned by another user"
+					       : "a hard link to another file");
 		return -EPERM;
 	}
 	return 0;
@@ -80,14 +83,17 @@ static int open_output(const char *path, FILE **out)
 	int fd, ret;
 	FILE *f;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-			O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0640);
+	fd = open(path,
+		  O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+		  0640);
 	if (fd < 0) {
 		ret = -errno;
 		ef_log_err("drop log: cannot open %s: %s; check the daemon "
-			   "section's drop-log path%s", path, strerror(-ret),
-			   ret == -ELOOP ? " (it is a symbolic link, which edgefwd does not follow)" :
-			   ret == -ENXIO ? " (a FIFO without a reader)" : "");
+			   "section's drop-log path%s",
+			   path, strerror(-ret),
+			   ret == -ELOOP ? " (it is a symbolic link, which edgefwd does not follow)"
+			   : ret == -ENXIO ? " (a FIFO without a reader)"
+					   : "");
 		return ret;
 	}
 	ret = check_output(fd, path);
@@ -145,16 +151,14 @@ static void format_time(int64_t ns, char *buf, size_t len)
 	if (ns < 0)
 		ns = 0;
 	sec = (time_t)(ns / 1000000000);
-	if (!gmtime_r(&sec, &tm) ||
-	    !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm))
+	if (!gmtime_r(&sec, &tm) || !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm))
 		snprintf(date, sizeof(date), "1970-01-01T00:00:00");
 	snprintf(buf, len, "%s.%03dZ", date, (int)(ns % 1000000000 / 1000000));
 }
 
 /* Adds key: v unless an earlier add failed (*ret set): one check at the
  * end instead of one per field. */
-static void add(struct json_object *o, const char *key, struct json_object *v,
-		int *ret)
+static void add(struct json_object *o, const char *key, struct json_object *v, int *ret)
 {
 	if (*ret || !v || json_object_object_add(o, key, v)) {
 		json_object_put(v);
@@ -163,8 +167,7 @@ static void add(struct json_object *o, const char *key, struct json_object *v,
 	}
 }
 
-static void add_str(struct json_object *o, const char *key, const char *s,
-		    int *ret)
+static void add_str(struct json_object *o, const char *key, const char *s, int *ret)
 {
 	/* Valid UTF-8 whatever the bytes (an interface name may hold any). */
 	add(o, key, *ret ? NULL : ef_json_str(s), ret);
@@ -176,8 +179,7 @@ static void add_int(struct json_object *o, const char *key, int64_t v, int *ret)
 }
 
 /* The dynamic state that decided (issue 16): "sets", "over_limit", "ban". */
-static void add_dyn(struct json_object *o, const struct efd_dyn_names *dyn,
-		    int *ret)
+static void add_dyn(struct json_object *o, const struct efd_dyn_names *dyn, int *ret)
 {
 	struct json_object *sets, *ban;
 
@@ -189,8 +191,7 @@ static void add_dyn(struct json_object *o, const struct efd_dyn_names *dyn,
 
 			add_str(s, "set", dyn->sets[i].set, ret);
 			add_str(s, "field", dyn->sets[i].field, ret);
-			add(s, "in", *ret ? NULL : json_object_new_boolean(dyn->sets[i].in),
-			    ret);
+			add(s, "in", *ret ? NULL : json_object_new_boolean(dyn->sets[i].in), ret);
 			if (*ret || json_object_array_add(sets, s)) {
 				json_object_put(s);
 				*ret = -ENOMEM;
@@ -204,20 +205,18 @@ static void add_dyn(struct json_object *o, const struct efd_dyn_names *dyn,
 		add(o, "ban", ban, ret);
 		add_str(ban, "set", dyn->ban_set, ret);
 		if (dyn->ban_timeout_ns)
-			add_int(ban, "timeout_ms",
-				(int64_t)(dyn->ban_timeout_ns / 1000000), ret);
+			add_int(ban, "timeout_ms", (int64_t)(dyn->ban_timeout_ns / 1000000), ret);
 		else if (!*ret && json_object_object_add(ban, "timeout_ms", NULL))
 			*ret = -ENOMEM;
 	}
 }
 
-int efd_droplog_format(const struct edgefw_log_event *e, const char *rule,
-		       const char *ifname, const struct efd_dyn_names *dyn,
-		       int64_t realtime_offset_ns, char *buf, size_t len)
+int efd_droplog_format(const struct edgefw_log_event *e, const char *rule, const char *ifname,
+		       const struct efd_dyn_names *dyn, int64_t realtime_offset_ns, char *buf,
+		       size_t len)
 {
 	struct json_object *o = json_object_new_object();
-	char tbuf[48], ifbuf[24], pbuf[8], fbuf[8], src[INET6_ADDRSTRLEN],
-		dst[INET6_ADDRSTRLEN];
+	char tbuf[48], ifbuf[24], pbuf[8], fbuf[8], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	const char *family, *s;
 	int af, ret = 0;
 	size_t n;
@@ -248,8 +247,7 @@ int efd_droplog_format(const struct edgefw_log_event *e, const char *rule,
 	add_str(o, "hook", ef_hook_name(e->hook), &ret);
 	add_str(o, "family", family, &ret);
 	add_str(o, "protocol", proto_name(e->l4proto, pbuf, sizeof(pbuf)), &ret);
-	if (af != AF_UNSPEC &&
-	    inet_ntop(af, e->saddr, src, sizeof(src)) &&
+	if (af != AF_UNSPEC && inet_ntop(af, e->saddr, src, sizeof(src)) &&
 	    inet_ntop(af, e->daddr, dst, sizeof(dst))) {
 		add_str(o, "src", src, &ret);
 		add_str(o, "dst", dst, &ret);
@@ -276,8 +274,8 @@ int efd_droplog_format(const struct edgefw_log_event *e, const char *rule,
 	if (ret)
 		goto out;
 
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						      JSON_C_TO_STRING_NOSLASHESCAPE);
+	s = json_object_to_json_string_ext(o,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (!s) {
 		ret = -ENOMEM;
 		goto out;
@@ -296,8 +294,7 @@ out:
 
 /* The name slot has in generation gen's half of rule_meta; false when
  * that ruleset does not use the slot. */
-static bool meta_name(const struct efd_droplog *l, uint32_t gen, uint32_t slot,
-		      char *name)
+static bool meta_name(const struct efd_droplog *l, uint32_t gen, uint32_t slot, char *name)
 {
 	struct edgefw_rule_meta meta;
 	uint32_t key = gen * EDGEFW_MAX_RULES + slot;
@@ -311,8 +308,7 @@ static bool meta_name(const struct efd_droplog *l, uint32_t gen, uint32_t slot,
 
 /* The rule's name for an event of this batch; rule_meta is read again once
  * per batch and slot, as a reload may have given the slot to another rule. */
-static const char *rule_name(struct efd_droplog *l, uint32_t slot, char *buf,
-			     size_t len)
+static const char *rule_name(struct efd_droplog *l, uint32_t slot, char *buf, size_t len)
 {
 	struct name_cache *c;
 
@@ -339,8 +335,8 @@ static void write_failed(struct efd_droplog *l, int err)
 	/* Logged once per failure spell, not once per line. */
 	if (l->last_err != err)
 		ef_log_err("drop log: cannot write to %s: %s; lines are lost "
-			   "until it works again", l->path ? l->path : "stdout",
-			   strerror(err));
+			   "until it works again",
+			   l->path ? l->path : "stdout", strerror(err));
 	l->last_err = err;
 }
 
@@ -358,9 +354,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		return 0; /* not ours: a newer datapath's record, skip it */
 	ifname = if_indextoname(e->ifindex, ifbuf);
 	has_dyn = efd_dyn_resolve(&l->dyn, l->dyn_cache, l->batch, e, &dyn);
-	n = efd_droplog_format(e, rule_name(l, e->rule_slot, rbuf, sizeof(rbuf)),
-			       ifname, has_dyn ? &dyn : NULL, l->offset_ns,
-			       line, sizeof(line) - 1);
+	n = efd_droplog_format(e, rule_name(l, e->rule_slot, rbuf, sizeof(rbuf)), ifname,
+			       has_dyn ? &dyn : NULL, l->offset_ns, line, sizeof(line) - 1);
 	if (n < 0) {
 		l->errors++;
 		return 0;
@@ -376,8 +371,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-int efd_droplog_open(const struct ef_instance *inst, const char *output,
-		     struct efd_droplog **out)
+int efd_droplog_open(const struct ef_instance *inst, const char *output, struct efd_droplog **out)
 {
 	struct efd_droplog *l = calloc(1, sizeof(*l));
 	int ret = 0;
@@ -395,27 +389,24 @@ int efd_droplog_open(const struct ef_instance *inst, const char *output,
 	/* The caller closes the instance after each operation: keep our own
 	 * references to the maps. */
 	l->ring_fd = fcntl(inst->maps.log_ring, F_DUPFD_CLOEXEC, 3);
-	l->meta_fd = l->ring_fd < 0 ? -1 :
-				      fcntl(inst->maps.rule_meta, F_DUPFD_CLOEXEC, 3);
-	l->active_fd = l->meta_fd < 0 ? -1 :
-					fcntl(inst->maps.active, F_DUPFD_CLOEXEC, 3);
-	l->dyn.dyn_config = l->active_fd < 0 ? -1 :
-		fcntl(inst->maps.dyn_config, F_DUPFD_CLOEXEC, 3);
-	l->dyn.dynset_meta = l->dyn.dyn_config < 0 ? -1 :
-		fcntl(inst->maps.dynset_meta, F_DUPFD_CLOEXEC, 3);
+	l->meta_fd = l->ring_fd < 0 ? -1 : fcntl(inst->maps.rule_meta, F_DUPFD_CLOEXEC, 3);
+	l->active_fd = l->meta_fd < 0 ? -1 : fcntl(inst->maps.active, F_DUPFD_CLOEXEC, 3);
+	l->dyn.dyn_config =
+		l->active_fd < 0 ? -1 : fcntl(inst->maps.dyn_config, F_DUPFD_CLOEXEC, 3);
+	l->dyn.dynset_meta =
+		l->dyn.dyn_config < 0 ? -1 : fcntl(inst->maps.dynset_meta, F_DUPFD_CLOEXEC, 3);
 	l->dyn.rule_meta = l->meta_fd;
-	if (l->ring_fd < 0 || l->meta_fd < 0 || l->active_fd < 0 ||
-	    l->dyn.dyn_config < 0 || l->dyn.dynset_meta < 0) {
+	if (l->ring_fd < 0 || l->meta_fd < 0 || l->active_fd < 0 || l->dyn.dyn_config < 0 ||
+	    l->dyn.dynset_meta < 0) {
 		ret = -errno;
-		ef_log_err("drop log: cannot duplicate the map fds of %s: %s",
-			   inst->dir, strerror(-ret));
+		ef_log_err("drop log: cannot duplicate the map fds of %s: %s", inst->dir,
+			   strerror(-ret));
 		goto out;
 	}
 	l->rb = ring_buffer__new(l->ring_fd, on_event, l, NULL);
 	if (!l->rb) {
 		ret = -errno;
-		ef_log_err("drop log: cannot read %s/log_ring: %s", inst->dir,
-			   strerror(-ret));
+		ef_log_err("drop log: cannot read %s/log_ring: %s", inst->dir, strerror(-ret));
 		goto out;
 	}
 	if (!output || !*output || !strcmp(output, "-")) {
@@ -449,8 +440,7 @@ static void read_active(struct efd_droplog *l)
 	struct edgefw_active act;
 	uint32_t zero = 0;
 
-	if (!bpf_map_lookup_elem(l->active_fd, &zero, &act) &&
-	    act.gen < EDGEFW_GENERATIONS)
+	if (!bpf_map_lookup_elem(l->active_fd, &zero, &act) && act.gen < EDGEFW_GENERATIONS)
 		l->gen = act.gen;
 }
 
@@ -463,8 +453,8 @@ int efd_droplog_consume(struct efd_droplog *l)
 	/* Measured per batch so a clock step shows up in the next one. */
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
-	l->offset_ns = ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000 +
-		       (rt.tv_nsec - mono.tv_nsec);
+	l->offset_ns =
+		((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000 + (rt.tv_nsec - mono.tv_nsec);
 	l->batch++;
 	if (!l->batch) /* wrapped: 0 would look like a fresh cache entry */
 		l->batch = 1;
@@ -478,23 +468,20 @@ int efd_droplog_consume(struct efd_droplog *l)
 		l->errors += l->pending;
 	} else {
 		if (l->last_err && l->pending)
-			ef_log_info("drop log: writing to %s again",
-				    l->path ? l->path : "stdout");
+			ef_log_info("drop log: writing to %s again", l->path ? l->path : "stdout");
 		if (l->pending)
 			l->last_err = 0;
 		l->lines += l->pending;
 	}
 	l->pending = 0;
 	if (ret < 0) {
-		ef_log_err("drop log: cannot read the log ring: %s",
-			   strerror(-ret));
+		ef_log_err("drop log: cannot read the log ring: %s", strerror(-ret));
 		return ret;
 	}
 	return (int)(l->lines - before);
 }
 
-void efd_droplog_counts(const struct efd_droplog *l, uint64_t *lines,
-			uint64_t *errors)
+void efd_droplog_counts(const struct efd_droplog *l, uint64_t *lines, uint64_t *errors)
 {
 	if (lines)
 		*lines = l->lines;
@@ -514,8 +501,7 @@ int efd_droplog_reopen(struct efd_droplog *l)
 	if (ret)
 		return ret;
 	if (fclose(l->out))
-		ef_log_warn("drop log: closing the previous %s: %s", l->path,
-			    strerror(errno));
+		ef_log_warn("drop log: closing the previous %s: %s", l->path, strerror(errno));
 	l->out = f;
 	return 0;
 }
@@ -527,8 +513,7 @@ void efd_droplog_close(struct efd_droplog *l)
 	ring_buffer__free(l->rb);
 	if (l->out && l->out != stdout) {
 		if (fclose(l->out))
-			ef_log_warn("drop log: closing %s: %s", l->path,
-				    strerror(errno));
+			ef_log_warn("drop log: closing %s: %s", l->path, strerror(errno));
 	} else if (l->out) {
 		(void)fflush(l->out); /* the next write reports a full disk */
 	}
@@ -556,8 +541,8 @@ int efd_droplog_set_rate(const struct ef_instance *inst, uint32_t rate)
 
 	if (bpf_map_update_elem(inst->maps.log_config, &zero, &cfg, BPF_ANY)) {
 		ret = -errno;
-		ef_log_err("drop log: cannot set the log rate in %s/log_config: %s",
-			   inst->dir, strerror(-ret));
+		ef_log_err("drop log: cannot set the log rate in %s/log_config: %s", inst->dir,
+			   strerror(-ret));
 		return ret;
 	}
 	return 0;

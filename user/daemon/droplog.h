@@ -25,16 +25,14 @@ struct efd_droplog;
  * to close: the droplog dups what it keeps) and the output: "-" is
  * stdout, anything else a file opened for appending (created 0640).
  * 0 or -errno (logged). */
-int efd_droplog_open(const struct ef_instance *inst, const char *output,
-		     struct efd_droplog **out);
+int efd_droplog_open(const struct ef_instance *inst, const char *output, struct efd_droplog **out);
 /* An fd that becomes readable when events are waiting (for epoll). */
 int efd_droplog_fd(const struct efd_droplog *l);
 /* Writes every waiting event; flushes the output. Returns the number of
  * lines written or -errno. */
 int efd_droplog_consume(struct efd_droplog *l);
 /* Lines written and events lost to write errors since open. */
-void efd_droplog_counts(const struct efd_droplog *l, uint64_t *lines,
-			uint64_t *errors);
+void efd_droplog_counts(const struct efd_droplog *l, uint64_t *lines, uint64_t *errors);
 /* Reopens the output file (after logrotate; on SIGHUP). */
 int efd_droplog_reopen(struct efd_droplog *l);
 void efd_droplog_close(struct efd_droplog *l);
@@ -47,9 +45,9 @@ void efd_droplog_close(struct efd_droplog *l);
  * -ENOMEM. */
 struct edgefw_log_event;
 struct efd_dyn_names;
-int efd_droplog_format(const struct edgefw_log_event *e, const char *rule,
-		       const char *ifname, const struct efd_dyn_names *dyn,
-		       int64_t realtime_offset_ns, char *buf, size_t len);
+int efd_droplog_format(const struct edgefw_log_event *e, const char *rule, const char *ifname,
+		       const struct efd_dyn_names *dyn, int64_t realtime_offset_ns, char *buf,
+		       size_t len);
 
 /* Sets the rate limit (events per second per rule; 0 logs nothing) in the
  * instance's log_config map. */

@@ -47,17 +47,15 @@ struct efd_dyn_cache {
 /* Fills *out for event e (cleared when nothing dynamic decided it).
  * batch: the caller's batch number (never 0). Returns true when out has
  * anything to print. A name that cannot be read is left out. */
-bool efd_dyn_resolve(const struct efd_dyn_maps *m, struct efd_dyn_cache *c,
-		     uint32_t batch, const struct edgefw_log_event *e,
-		     struct efd_dyn_names *out);
+bool efd_dyn_resolve(const struct efd_dyn_maps *m, struct efd_dyn_cache *c, uint32_t batch,
+		     const struct edgefw_log_event *e, struct efd_dyn_names *out);
 
 /* The names from an event and the tables themselves (no maps): the pure
  * part of efd_dyn_resolve. cond_mask: the deciding rule's conditions
  * (rule_meta); over_rule: the name of the rule e->over_slot names, or
  * NULL. */
 void efd_dyn_names_fill(const struct edgefw_log_event *e, uint8_t cond_mask,
-			const struct edgefw_dyn_config *dc,
-			const struct edgefw_dynset_meta *meta,
+			const struct edgefw_dyn_config *dc, const struct edgefw_dynset_meta *meta,
 			const char *over_rule, struct efd_dyn_names *out);
 
 #endif

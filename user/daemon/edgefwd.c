@@ -17,15 +17,14 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: edgefwd --config FILE [--foreground] [--pid-file FILE]\n"
-		"  --config FILE    the rules file with its `interfaces` and `daemon`\n"
-		"                   sections (see rules/README.md, edgefwd(8))\n"
-		"  --foreground     do not fork (for systemd and tests)\n"
-		"  --pid-file FILE  write the daemon's pid there once it is ready\n"
-		"  -V, --version    print the version and exit\n"
-		"Signals: HUP reloads the config, USR1 reopens the drop log (logrotate),\n"
-		"TERM and INT stop (see on-exit).\n");
+	fprintf(out, "usage: edgefwd --config FILE [--foreground] [--pid-file FILE]\n"
+		     "  --config FILE    the rules file with its `interfaces` and `daemon`\n"
+		     "                   sections (see rules/README.md, edgefwd(8))\n"
+		     "  --foreground     do not fork (for systemd and tests)\n"
+		     "  --pid-file FILE  write the daemon's pid there once it is ready\n"
+		     "  -V, --version    print the version and exit\n"
+		     "Signals: HUP reloads the config, USR1 reopens the drop log (logrotate),\n"
+		     "TERM and INT stop (see on-exit).\n");
 }
 
 /* Forks; the parent waits until the child is ready (one byte on the

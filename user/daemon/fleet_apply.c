@@ -38,9 +38,10 @@ void efd_fleet_begin(struct efd *d)
 	efd_fleet_state_dir(c, d->instance, state, sizeof(state));
 	ret = ef_bundle_current(state, dir, sizeof(dir), &rev, NULL);
 	if (ret) {
-		ef_log_info("etcd source: no bundle of group %s applied before here (%s/current: %s): %s until etcd gives one",
-			    c->group, state, strerror(-ret),
-			    d->adopted ? "the rules in force stay" : "nothing is enforced");
+		ef_log_info(
+			"etcd source: no bundle of group %s applied before here (%s/current: %s): %s until etcd gives one",
+			c->group, state, strerror(-ret),
+			d->adopted ? "the rules in force stay" : "nothing is enforced");
 		return;
 	}
 	d->fleet_next = dir;
@@ -49,8 +50,9 @@ void efd_fleet_begin(struct efd *d)
 	efd_print_diag(&diag);
 	ef_diag_free(&diag);
 	if (ret) {
-		ef_log_err("etcd source: the last applied bundle %s does not load: waiting for etcd%s",
-			   dir, d->adopted ? "; the rules in force stay" : "");
+		ef_log_err(
+			"etcd source: the last applied bundle %s does not load: waiting for etcd%s",
+			dir, d->adopted ? "; the rules in force stay" : "");
 		return;
 	}
 	d->fleet_dir = strdup(dir);
@@ -61,8 +63,9 @@ void efd_fleet_begin(struct efd *d)
 	ef_ruleset_free(&d->rs);
 	d->rs = rs;
 	d->fleet_hold = false;
-	ef_log_info("etcd source: starting with the last applied bundle of group %s, revision %lld (%s)",
-		    c->group, (long long)rev, dir);
+	ef_log_info(
+		"etcd source: starting with the last applied bundle of group %s, revision %lld (%s)",
+		c->group, (long long)rev, dir);
 }
 
 int efd_fleet_launch(struct efd *d)
@@ -89,8 +92,7 @@ int efd_fleet_launch(struct efd *d)
 }
 
 /* The first error of a failed reload, and its summary, for the status key. */
-static void describe_failure(const struct ef_diag *diag, const char *summary,
-			     char *buf, size_t len)
+static void describe_failure(const struct ef_diag *diag, const char *summary, char *buf, size_t len)
 {
 	for (size_t i = 0; i < diag->n; i++) {
 		const struct ef_diag_entry *e = &diag->v[i];
@@ -121,8 +123,8 @@ void efd_on_fleet(struct efd *d)
 		efd_fleet_done(d->fleet, rev, summary);
 		return;
 	}
-	ef_log_info("etcd source: applying group %s revision %lld from %s",
-		    d->conf.fleet.group, (long long)rev, dir);
+	ef_log_info("etcd source: applying group %s revision %lld from %s", d->conf.fleet.group,
+		    (long long)rev, dir);
 	d->fleet_next = dir;
 	status = efd_reload(d, NULL, &diag, summary, sizeof(summary));
 	d->fleet_next = NULL;
@@ -134,8 +136,8 @@ void efd_on_fleet(struct efd *d)
 		ef_log_info("etcd source: revision %lld in force: %s", (long long)rev, summary);
 		efd_fleet_done(d->fleet, rev, NULL);
 	} else {
-		describe_failure(&diag, status == EF_EXIT_OK ? "out of memory" : summary,
-				 err, sizeof(err));
+		describe_failure(&diag, status == EF_EXIT_OK ? "out of memory" : summary, err,
+				 sizeof(err));
 		ef_log_err("etcd source: revision %lld refused: %s", (long long)rev, summary);
 		efd_fleet_done(d->fleet, rev, err);
 	}

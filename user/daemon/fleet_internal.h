@@ -36,8 +36,8 @@ struct efd_fleet {
 
 	/* The thread's own. */
 	int64_t lease;
-	time_t last_status;  /* CLOCK_MONOTONIC seconds */
-	int64_t seen_rev;    /* the manifest revision last handled */
+	time_t last_status; /* CLOCK_MONOTONIC seconds */
+	int64_t seen_rev;   /* the manifest revision last handled */
 	int64_t watch_from;
 	unsigned backoff_s;
 	unsigned char *event_value;
@@ -48,7 +48,6 @@ struct efd_fleet {
 void *efd_fleet_thread(void *arg);
 /* The thread hands dir over and waits for the event loop's answer:
  * 0 in force, -EINVAL refused (err says why), -EINTR stopping. */
-int efd_fleet_handoff(struct efd_fleet *f, const char *dir, int64_t rev,
-		      char *err, size_t len);
+int efd_fleet_handoff(struct efd_fleet *f, const char *dir, int64_t rev, char *err, size_t len);
 
 #endif

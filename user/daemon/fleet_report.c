@@ -40,12 +40,14 @@ void efd_fleet_status(struct efd *d, struct json_object *resp)
 			       st.ruleset_hash[0] ? json_object_new_string(st.ruleset_hash) : NULL);
 	if (st.applied_at)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&st.applied_at, &tm));
-	json_object_object_add(o, "applied_at", st.applied_at ? json_object_new_string(when) : NULL);
+	json_object_object_add(o, "applied_at",
+			       st.applied_at ? json_object_new_string(when) : NULL);
 	json_object_object_add(o, "last_error",
 			       st.last_error[0] ? json_object_new_string(st.last_error) : NULL);
 	json_object_object_add(o, "error_revision", opt_int(st.error_revision));
 	json_object_object_add(o, "apply_errors", json_object_new_uint64(st.apply_errors));
-	json_object_object_add(o, "bundle", d->fleet_dir ? json_object_new_string(d->fleet_dir) : NULL);
+	json_object_object_add(o, "bundle",
+			       d->fleet_dir ? json_object_new_string(d->fleet_dir) : NULL);
 	json_object_object_add(resp, "source", o);
 }
 
@@ -59,16 +61,20 @@ void efd_fleet_render_metrics(FILE *f, struct efd *d)
 	efd_fleet_snapshot(d->fleet, &st);
 	if (st.published_at)
 		age = (long long)(time(NULL) - st.published_at);
-	fprintf(f, "# HELP edgefw_fleet_connected Whether the etcd source reaches its cluster (1) or not (0).\n"
-		   "# TYPE edgefw_fleet_connected gauge\nedgefw_fleet_connected %d\n",
+	fprintf(f,
+		"# HELP edgefw_fleet_connected Whether the etcd source reaches its cluster (1) or not (0).\n"
+		"# TYPE edgefw_fleet_connected gauge\nedgefw_fleet_connected %d\n",
 		st.connected);
-	fprintf(f, "# HELP edgefw_fleet_applied_revision The etcd revision of the group's manifest in force (0: none yet).\n"
-		   "# TYPE edgefw_fleet_applied_revision gauge\nedgefw_fleet_applied_revision %lld\n",
+	fprintf(f,
+		"# HELP edgefw_fleet_applied_revision The etcd revision of the group's manifest in force (0: none yet).\n"
+		"# TYPE edgefw_fleet_applied_revision gauge\nedgefw_fleet_applied_revision %lld\n",
 		(long long)st.applied_revision);
-	fprintf(f, "# HELP edgefw_fleet_revision_age_seconds How long ago the manifest in force was published: staleness when the group moved on or etcd is unreachable.\n"
-		   "# TYPE edgefw_fleet_revision_age_seconds gauge\nedgefw_fleet_revision_age_seconds %lld\n",
+	fprintf(f,
+		"# HELP edgefw_fleet_revision_age_seconds How long ago the manifest in force was published: staleness when the group moved on or etcd is unreachable.\n"
+		"# TYPE edgefw_fleet_revision_age_seconds gauge\nedgefw_fleet_revision_age_seconds %lld\n",
 		age < 0 ? 0 : age);
-	fprintf(f, "# HELP edgefw_fleet_apply_errors_total Manifests that could not be applied (incomplete, unverifiable or not compiling): the rules in force stayed.\n"
-		   "# TYPE edgefw_fleet_apply_errors_total counter\nedgefw_fleet_apply_errors_total %llu\n",
+	fprintf(f,
+		"# HELP edgefw_fleet_apply_errors_total Manifests that could not be applied (incomplete, unverifiable or not compiling): the rules in force stayed.\n"
+		"# TYPE edgefw_fleet_apply_errors_total counter\nedgefw_fleet_apply_errors_total %llu\n",
 		(unsigned long long)st.apply_errors);
 }

@@ -12,8 +12,7 @@
 #include "fleet_internal.h"
 #include "log.h"
 
-void efd_fleet_state_dir(const struct ef_fleet_conf *c, const char *instance,
-			 char *buf, size_t len)
+void efd_fleet_state_dir(const struct ef_fleet_conf *c, const char *instance, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s", c->state_dir, instance);
 }
@@ -27,12 +26,11 @@ static int init_keys(struct efd_fleet *f)
 	else if (gethostname(f->host, sizeof(f->host)))
 		return -errno;
 	f->host[sizeof(f->host) - 1] = '\0';
-	snprintf(f->key_manifest, sizeof(f->key_manifest), "%sgroups/%s/manifest",
-		 c->prefix, c->group);
-	snprintf(f->key_status, sizeof(f->key_status), "%sgroups/%s/hosts/%s",
-		 c->prefix, c->group, f->host);
-	snprintf(f->key_chunks, sizeof(f->key_chunks), "%sgroups/%s/chunks/",
-		 c->prefix, c->group);
+	snprintf(f->key_manifest, sizeof(f->key_manifest), "%sgroups/%s/manifest", c->prefix,
+		 c->group);
+	snprintf(f->key_status, sizeof(f->key_status), "%sgroups/%s/hosts/%s", c->prefix, c->group,
+		 f->host);
+	snprintf(f->key_chunks, sizeof(f->key_chunks), "%sgroups/%s/chunks/", c->prefix, c->group);
 	return 0;
 }
 
@@ -52,9 +50,8 @@ static int open_client(struct efd_fleet *f)
 	return ret;
 }
 
-int efd_fleet_start(struct efd_fleet **out, const struct ef_fleet_conf *c,
-		    const char *instance, int64_t applied_revision,
-		    const struct ef_manifest *applied)
+int efd_fleet_start(struct efd_fleet **out, const struct ef_fleet_conf *c, const char *instance,
+		    int64_t applied_revision, const struct ef_manifest *applied)
 {
 	struct efd_fleet *f = calloc(1, sizeof(*f));
 	int ret;
@@ -70,7 +67,8 @@ int efd_fleet_start(struct efd_fleet **out, const struct ef_fleet_conf *c,
 	if (applied) {
 		struct tm tm = { 0 };
 
-		snprintf(f->st.ruleset_hash, sizeof(f->st.ruleset_hash), "%s", applied->ruleset_hash);
+		snprintf(f->st.ruleset_hash, sizeof(f->st.ruleset_hash), "%s",
+			 applied->ruleset_hash);
 		if (strptime(applied->published, "%Y-%m-%dT%H:%M:%SZ", &tm))
 			f->st.published_at = timegm(&tm);
 	}
@@ -132,7 +130,6 @@ void efd_fleet_done(struct efd_fleet *f, int64_t revision, const char *err)
 	}
 	pthread_mutex_unlock(&f->mu);
 }
-
 
 void efd_fleet_set_packets(struct efd_fleet *f, uint64_t passed, uint64_t dropped)
 {

@@ -31,7 +31,7 @@ struct efd_fleet_status {
 	uint64_t apply_errors;
 	char last_error[EFD_FLEET_ERR_MAX]; /* "" when none */
 	int64_t error_revision;
-	const char *state;        /* "enforcing", "stale", "error" */
+	const char *state; /* "enforcing", "stale", "error" */
 };
 
 struct efd_fleet;
@@ -39,9 +39,8 @@ struct efd_fleet;
 /* The bundle in force at start (persisted; revision 0: none) seeds what
  * the status says until etcd answers. */
 struct ef_manifest;
-int efd_fleet_start(struct efd_fleet **out, const struct ef_fleet_conf *c,
-		    const char *instance, int64_t applied_revision,
-		    const struct ef_manifest *applied);
+int efd_fleet_start(struct efd_fleet **out, const struct ef_fleet_conf *c, const char *instance,
+		    int64_t applied_revision, const struct ef_manifest *applied);
 /* Readable when a bundle waits for the event loop. */
 int efd_fleet_fd(const struct efd_fleet *f);
 /* 1 with the bundle's directory and revision; 0 when none waits. */
@@ -53,7 +52,7 @@ void efd_fleet_snapshot(struct efd_fleet *f, struct efd_fleet_status *st);
 /* Stops the thread (within about a second) and revokes the lease. */
 void efd_fleet_stop(struct efd_fleet *f);
 /* STATE_DIR/INSTANCE. */
-void efd_fleet_state_dir(const struct ef_fleet_conf *c, const char *instance,
-			 char *buf, size_t len);
+void efd_fleet_state_dir(const struct ef_fleet_conf *c, const char *instance, char *buf,
+			 size_t len);
 
 #endif

@@ -81,8 +81,8 @@ static void set_connected(struct efd_fleet *f, bool up, int64_t group_rev)
 	pthread_mutex_unlock(&f->mu);
 }
 
-static int fetch_chunk(void *arg, const char *sha, unsigned char **data,
-		       size_t *len, char *err, size_t err_len)
+static int fetch_chunk(void *arg, const char *sha, unsigned char **data, size_t *len, char *err,
+		       size_t err_len)
 {
 	struct efd_fleet *f = arg;
 	struct ef_etcd_range r;
@@ -113,8 +113,7 @@ static bool is_transport(int ret)
 }
 
 /* The bundle goes to the event loop; this thread waits for its answer. */
-int efd_fleet_handoff(struct efd_fleet *f, const char *dir, int64_t rev,
-		      char *err, size_t len)
+int efd_fleet_handoff(struct efd_fleet *f, const char *dir, int64_t rev, char *err, size_t len)
 {
 	const uint64_t one = 1;
 	struct timespec until;
@@ -146,8 +145,7 @@ int efd_fleet_handoff(struct efd_fleet *f, const char *dir, int64_t rev,
 
 /* One manifest: verified into the state directory, handed over, recorded.
  * Returns 0, or a transport error (etcd lost: retry the same revision). */
-static int apply_manifest(struct efd_fleet *f, const char *text, size_t len,
-			  int64_t rev)
+static int apply_manifest(struct efd_fleet *f, const char *text, size_t len, int64_t rev)
 {
 	char err[EFD_FLEET_ERR_MAX], dir[PATH_MAX];
 	struct ef_manifest m;
@@ -162,8 +160,8 @@ static int apply_manifest(struct efd_fleet *f, const char *text, size_t len,
 		set_error(f, rev, err);
 		return 0;
 	}
-	ret = ef_bundle_store(&m, text, rev, f->state_dir, fetch_chunk, f, dir,
-			      sizeof(dir), err, sizeof(err));
+	ret = ef_bundle_store(&m, text, rev, f->state_dir, fetch_chunk, f, dir, sizeof(dir), err,
+			      sizeof(err));
 	if (ret && is_transport(ret)) {
 		ef_manifest_free(&m);
 		return ret;
@@ -174,8 +172,9 @@ static int apply_manifest(struct efd_fleet *f, const char *text, size_t len,
 	if (!ret) {
 		ret = ef_bundle_set_current(f->state_dir, rev);
 		if (ret)
-			ef_log_warn("etcd source: %s: cannot point 'current' at revision %lld: %s (a restart without etcd starts from an older bundle)",
-				    f->state_dir, (long long)rev, strerror(-ret));
+			ef_log_warn(
+				"etcd source: %s: cannot point 'current' at revision %lld: %s (a restart without etcd starts from an older bundle)",
+				f->state_dir, (long long)rev, strerror(-ret));
 		set_applied(f, rev, &m);
 		ret = 0;
 	} else if (ret != -EINTR) {
@@ -209,7 +208,8 @@ static char *status_json(struct efd_fleet *f)
 	json_object_object_add(o, "instance", json_object_new_string(f->instance));
 	json_object_object_add(o, "group", json_object_new_string(f->conf.group));
 	json_object_object_add(o, "applied_revision",
-			       s->applied_revision ? json_object_new_int64(s->applied_revision) : NULL);
+			       s->applied_revision ? json_object_new_int64(s->applied_revision)
+						   : NULL);
 	json_object_object_add(o, "group_revision",
 			       s->group_revision ? json_object_new_int64(s->group_revision) : NULL);
 	json_object_object_add(o, "ruleset_hash",
@@ -240,8 +240,7 @@ static int write_status(struct efd_fleet *f)
 	char *text;
 	int ret = 0;
 
-	if (f->lease && (ret = ef_etcd_lease_keepalive(&f->etcd, f->lease, &ttl)) &&
-	    ret != -ENOENT)
+	if (f->lease && (ret = ef_etcd_lease_keepalive(&f->etcd, f->lease, &ttl)) && ret != -ENOENT)
 		return ret;
 	if (!f->lease || !ttl) {
 		f->lease = 0;
@@ -272,8 +271,9 @@ static int sync_manifest(struct efd_fleet *f)
 	set_connected(f, true, r.n ? r.kvs[0].mod_revision : 0);
 	f->watch_from = r.revision + 1;
 	if (!r.n)
-		ef_log_warn("etcd source: group %s has no manifest yet (publish one with `edgefw publish FILE --group %s`): the rules in force stay",
-			    f->conf.group, f->conf.group);
+		ef_log_warn(
+			"etcd source: group %s has no manifest yet (publish one with `edgefw publish FILE --group %s`): the rules in force stay",
+			f->conf.group, f->conf.group);
 	else
 		ret = apply_manifest(f, (const char *)r.kvs[0].value, r.kvs[0].value_len,
 				     r.kvs[0].mod_revision);
@@ -286,8 +286,9 @@ static int on_manifest_event(void *arg, const struct ef_etcd_kv *kv, bool delete
 	struct efd_fleet *f = arg;
 
 	if (deleted) {
-		ef_log_warn("etcd source: group %s: the manifest was deleted at revision %lld: the rules in force stay",
-			    f->conf.group, (long long)kv->mod_revision);
+		ef_log_warn(
+			"etcd source: group %s: the manifest was deleted at revision %lld: the rules in force stay",
+			f->conf.group, (long long)kv->mod_revision);
 		f->watch_from = kv->mod_revision + 1;
 		return 0;
 	}
@@ -341,7 +342,8 @@ void *efd_fleet_thread(void *arg)
 			ret = write_status(f);
 		if (!ret) {
 			if (!was_up)
-				ef_log_info("etcd source: %s: connected again", ef_etcd_endpoint(&f->etcd));
+				ef_log_info("etcd source: %s: connected again",
+					    ef_etcd_endpoint(&f->etcd));
 			was_up = true;
 			f->backoff_s = 1;
 			ret = watch_loop(f);

@@ -147,8 +147,7 @@ static long dechunk(char *b, size_t len)
 	}
 }
 
-static int parse_response(char *raw, size_t len, int *status, char **body,
-			  size_t *blen)
+static int parse_response(char *raw, size_t len, int *status, char **body, size_t *blen)
 {
 	char *hdr_end = strstr(raw, "\r\n\r\n"), *line;
 	bool chunked = false;
@@ -177,8 +176,8 @@ static int parse_response(char *raw, size_t len, int *status, char **body,
 	return 0;
 }
 
-int efd_http_get(const char *hostport, const char *path, const char *header,
-		 int timeout_ms, int *status, char **body, size_t *len)
+int efd_http_get(const char *hostport, const char *path, const char *header, int timeout_ms,
+		 int *status, char **body, size_t *len)
 {
 	long long deadline = now_ms() + timeout_ms;
 	char req[1024], *raw = NULL;

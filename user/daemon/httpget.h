@@ -12,7 +12,7 @@
  * header line (may be NULL, without CRLF). The whole exchange is bounded
  * by timeout_ms. On 0, *status is the HTTP status and *body (NUL-ended,
  * free it) the decoded body; else -errno (-EPROTO: not HTTP). */
-int efd_http_get(const char *hostport, const char *path, const char *header,
-		 int timeout_ms, int *status, char **body, size_t *len);
+int efd_http_get(const char *hostport, const char *path, const char *header, int timeout_ms,
+		 int *status, char **body, size_t *len);
 
 #endif

@@ -15,8 +15,7 @@
 /* Whether one notification is enough to act on: the tables do not depend
  * on which interfaces exist, and none of the links is a redirect target
  * (whose ifindex the tables hold). */
-static bool events_alone_suffice(const struct efd *d,
-				 const struct efd_link_events *ev)
+static bool events_alone_suffice(const struct efd *d, const struct efd_link_events *ev)
 {
 	const struct ef_ruleset *rs = &d->rs;
 
@@ -34,8 +33,7 @@ static bool events_alone_suffice(const struct efd *d,
 
 static void target_remove(struct efd *d, size_t i)
 {
-	memmove(&d->targets[i], &d->targets[i + 1],
-		(d->n_targets - i - 1) * sizeof(*d->targets));
+	memmove(&d->targets[i], &d->targets[i + 1], (d->n_targets - i - 1) * sizeof(*d->targets));
 	d->n_targets--;
 }
 
@@ -61,48 +59,41 @@ static void link_gone(struct efd *d, struct ef_instance *inst, int ifindex)
 {
 	for (size_t i = d->n_targets; i-- > 0;) {
 		struct efd_target *t = &d->targets[i];
-		struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
-						 .hook = t->hook };
+		struct edgefw_attach_key key = { .ifindex = (__u32)ifindex, .hook = t->hook };
 
 		if (t->ifindex != ifindex)
 			continue;
 		if (t->attached) {
 			ef_attachment_forget(inst, &key);
-			ef_log_info("%s (ifindex %d) is gone: forgot its %s attachment",
-				    t->ifname, ifindex, ef_hook_name(t->hook));
+			ef_log_info("%s (ifindex %d) is gone: forgot its %s attachment", t->ifname,
+				    ifindex, ef_hook_name(t->hook));
 		}
 		target_remove(d, i);
 	}
 }
 
 /* Attaches t where the config asks; true when it worked. */
-static bool attach_one(struct efd *d, struct ef_instance *inst,
-		       struct efd_target *t)
+static bool attach_one(struct efd *d, struct ef_instance *inst, struct efd_target *t)
 {
-	struct edgefw_attach_key key = { .ifindex = (__u32)t->ifindex,
-					 .hook = t->hook };
+	struct edgefw_attach_key key = { .ifindex = (__u32)t->ifindex, .hook = t->hook };
 	struct edgefw_attach_val val;
 
-	t->error = ef_hook_attach(inst, t->ifindex, t->ifname, t->hook,
-				  (enum ef_xdp_mode)t->mode);
+	t->error = ef_hook_attach(inst, t->ifindex, t->ifname, t->hook, (enum ef_xdp_mode)t->mode);
 	if (t->error == -ENOSPC)
 		d->attach_refused++; /* logged by the slot claim */
 	if (t->error)
 		return false;
 	t->attached = true;
 	d->attached_on_notification++;
-	if (t->hook == EDGEFW_HOOK_XDP &&
-	    !bpf_map_lookup_elem(inst->maps.attachments, &key, &val))
-		snprintf(t->xdp_mode, sizeof(t->xdp_mode), "%s",
-			 ef_xdp_mode_name(val.mode));
+	if (t->hook == EDGEFW_HOOK_XDP && !bpf_map_lookup_elem(inst->maps.attachments, &key, &val))
+		snprintf(t->xdp_mode, sizeof(t->xdp_mode), "%s", ef_xdp_mode_name(val.mode));
 	ef_log_info("attached to %s (%s%s%s)", t->ifname, ef_hook_name(t->hook),
 		    t->xdp_mode[0] ? ", " : "", t->xdp_mode);
 	return true;
 }
 
 /* A link appeared or changed. 0 when settled, 1 when a full pass must. */
-static int link_new(struct efd *d, struct ef_instance *inst,
-		    const struct efd_link *l)
+static int link_new(struct efd *d, struct ef_instance *inst, const struct efd_link *l)
 {
 	struct efd_target *fresh = NULL;
 	size_t n = 0;

@@ -23,8 +23,8 @@
 /* Appends to *v (*n entries) the (interface, hook) pairs rs asks for on
  * l; the first `interfaces` entry naming a pair decides its mode.
  * 0 or -ENOMEM (*v stays valid). */
-int efd_link_targets(const struct ef_ruleset *rs, const struct efd_link *l,
-		     struct efd_target **v, size_t *n);
+int efd_link_targets(const struct ef_ruleset *rs, const struct efd_link *l, struct efd_target **v,
+		     size_t *n);
 /* qsort order of d->targets: by interface name, then hook. */
 int efd_target_cmp(const void *a, const void *b);
 /* True when a rule is limited to some interfaces: its tables are compiled

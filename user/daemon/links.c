@@ -196,8 +196,7 @@ static int mon_cb(const struct nlmsghdr *nlh, void *data)
 	mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb);
 	e.link.ifindex = ifm->ifi_index;
 	if (tb[IFLA_IFNAME])
-		ef_strlcpy(e.link.name, mnl_attr_get_str(tb[IFLA_IFNAME]),
-			   sizeof(e.link.name));
+		ef_strlcpy(e.link.name, mnl_attr_get_str(tb[IFLA_IFNAME]), sizeof(e.link.name));
 	if (!tb[IFLA_IFNAME] || mon_add(ev, &e))
 		ev->unread = true;
 	return MNL_CB_OK;
@@ -225,8 +224,7 @@ int efd_linkmon_drain(struct efd_linkmon *m, struct efd_link_events *ev)
 			return -errno;
 		}
 		/* Notifications carry no sequence number or port of ours. */
-		if (mnl_cb_run(buf, (size_t)len, 0, 0, mon_cb, ev) < 0 &&
-		    errno != ENOENT)
+		if (mnl_cb_run(buf, (size_t)len, 0, 0, mon_cb, ev) < 0 && errno != ENOENT)
 			ev->unread = true;
 	}
 	return overrun ? -ENOBUFS : 0;

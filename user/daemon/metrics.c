@@ -68,8 +68,7 @@ void efd_metrics_write_label(FILE *out, const char *s)
 	}
 }
 
-static void family(FILE *f, const char *name, const char *type,
-		   const char *help)
+static void family(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -119,27 +118,25 @@ static void render_dynamic(FILE *f, const struct ef_stats *st)
 	family(f, "edgefw_rule_over_limit_packets_total", "counter",
 	       "Packets a rule's limit sent on to the next rules.");
 	for (size_t i = 0; st && i < st->n_rules; i++)
-		sample(f, "edgefw_rule_over_limit_packets_total",
-		       st->rules[i].over_limit.packets, 1, "rule", st->rules[i].name);
+		sample(f, "edgefw_rule_over_limit_packets_total", st->rules[i].over_limit.packets,
+		       1, "rule", st->rules[i].name);
 	family(f, "edgefw_dynset_entries", "gauge",
 	       "Live entries of a dynamic set (IPv4 and IPv6).");
 	for (size_t i = 0; st && i < st->n_sets; i++)
-		sample(f, "edgefw_dynset_entries", st->sets[i].entries, 1, "set",
-		       st->sets[i].name);
+		sample(f, "edgefw_dynset_entries", st->sets[i].entries, 1, "set", st->sets[i].name);
 	family(f, "edgefw_dynset_events_total", "counter",
 	       "Dynamic set lookups that matched or met an expired entry, and bans from the datapath.");
 	for (size_t i = 0; st && i < st->n_sets; i++) {
 		for (unsigned w = 0; w < EDGEFW_DSTAT_COUNT; w++) {
 			snprintf(buf, sizeof(buf), "%s", ef_dyn_stat_name(w));
-			sample(f, "edgefw_dynset_events_total", st->sets[i].counters[w],
-			       2, "set", st->sets[i].name, "event", buf);
+			sample(f, "edgefw_dynset_events_total", st->sets[i].counters[w], 2, "set",
+			       st->sets[i].name, "event", buf);
 		}
 	}
 }
 
 /* The instance's part: counters and the ruleset it holds. */
-static void render_instance(FILE *f, const struct ef_stats *st,
-			    const uint64_t *suppressed)
+static void render_instance(FILE *f, const struct ef_stats *st, const uint64_t *suppressed)
 {
 	static const struct {
 		const char *name, *help;
@@ -163,8 +160,7 @@ static void render_instance(FILE *f, const struct ef_stats *st,
 		for (size_t i = 0; st && i < st->n_rules; i++) {
 			const struct ef_rule_stat *r = &st->rules[i];
 
-			sample(f, rule_fams[k].name,
-			       rule_fams[k].bytes ? r->bytes : r->packets, 2,
+			sample(f, rule_fams[k].name, rule_fams[k].bytes ? r->bytes : r->packets, 2,
 			       "rule", r->name, "action", ef_action_name(r->action));
 		}
 	}
@@ -172,8 +168,7 @@ static void render_instance(FILE *f, const struct ef_stats *st,
 		family(f, def_fams[k].name, "counter", def_fams[k].help);
 		for (uint32_t h = 0; st && h < EDGEFW_HOOK_COUNT; h++)
 			sample(f, def_fams[k].name,
-			       def_fams[k].bytes ? st->defaults[h].bytes :
-						   st->defaults[h].packets,
+			       def_fams[k].bytes ? st->defaults[h].bytes : st->defaults[h].packets,
 			       2, "hook", ef_hook_name(h), "action",
 			       ef_action_name(st->default_action[h]));
 	}
@@ -181,8 +176,7 @@ static void render_instance(FILE *f, const struct ef_stats *st,
 		family(f, reason_fams[k].name, "counter", reason_fams[k].help);
 		for (unsigned r = 0; st && r < EDGEFW_REASON_COUNT; r++)
 			sample(f, reason_fams[k].name,
-			       reason_fams[k].bytes ? st->reasons[r].bytes :
-						      st->reasons[r].packets,
+			       reason_fams[k].bytes ? st->reasons[r].bytes : st->reasons[r].packets,
 			       1, "reason", ef_reason_name(r));
 	}
 	for (size_t k = 0; k < 2; k++) {
@@ -192,28 +186,24 @@ static void render_instance(FILE *f, const struct ef_stats *st,
 
 			for (unsigned a = 0; a < EDGEFW_ACT_COUNT; a++)
 				sample(f, if_fams[k].name,
-				       if_fams[k].bytes ? s->act[a].bytes :
-							  s->act[a].packets,
-				       3, "interface", s->ifname, "hook",
-				       ef_hook_name(s->hook), "action",
-				       ef_action_name(a));
+				       if_fams[k].bytes ? s->act[a].bytes : s->act[a].packets, 3,
+				       "interface", s->ifname, "hook", ef_hook_name(s->hook),
+				       "action", ef_action_name(a));
 		}
 	}
 	family(f, "edgefw_drop_log_suppressed_total", "counter",
 	       "Drop log events not sent: over the rate limit or the ring was full.");
 	for (size_t i = 0; st && i < st->n_rules; i++)
-		sample(f, "edgefw_drop_log_suppressed_total", suppressed[i], 1,
-		       "rule", st->rules[i].name);
+		sample(f, "edgefw_drop_log_suppressed_total", suppressed[i], 1, "rule",
+		       st->rules[i].name);
 	family(f, "edgefw_ruleset_loaded_timestamp_seconds", "gauge",
 	       "When the ruleset in force was loaded (Unix time).");
 	if (st)
-		sample(f, "edgefw_ruleset_loaded_timestamp_seconds",
-		       st->state.loaded_at, 0);
+		sample(f, "edgefw_ruleset_loaded_timestamp_seconds", st->state.loaded_at, 0);
 	render_dynamic(f, st);
 }
 
-static void render_daemon(FILE *f, const struct efd *d,
-			  const struct ef_stats *st, bool up)
+static void render_daemon(FILE *f, const struct efd *d, const struct ef_stats *st, bool up)
 {
 	char hash[17];
 
@@ -222,9 +212,8 @@ static void render_daemon(FILE *f, const struct efd *d,
 	for (size_t i = 0; i < d->n_targets; i++) {
 		const struct efd_target *t = &d->targets[i];
 
-		sample(f, "edgefw_interface_attached", t->attached ? 1 : 0, 3,
-		       "interface", t->ifname, "hook", ef_hook_name(t->hook),
-		       "mode", target_mode(t));
+		sample(f, "edgefw_interface_attached", t->attached ? 1 : 0, 3, "interface",
+		       t->ifname, "hook", ef_hook_name(t->hook), "mode", target_mode(t));
 	}
 	family(f, "edgefw_ruleset_version", "gauge",
 	       "Rulesets switched in since the instance was created.");
@@ -233,22 +222,20 @@ static void render_daemon(FILE *f, const struct efd *d,
 	sample(f, "edgefw_ruleset_rules", up ? st->n_rules : d->rs.n_rules, 0);
 	family(f, "edgefw_ruleset_info", "gauge",
 	       "The config file in force and the ruleset hash of the rules in force (edgefw show).");
-	snprintf(hash, sizeof(hash), "%016" PRIx64, up ? (uint64_t)st->state.ruleset_hash :
-							    d->rs.hash);
-	sample(f, "edgefw_ruleset_info", 1, 2, "path",
-	       d->config_path ? d->config_path : "", "hash", hash);
+	snprintf(hash, sizeof(hash), "%016" PRIx64,
+		 up ? (uint64_t)st->state.ruleset_hash : d->rs.hash);
+	sample(f, "edgefw_ruleset_info", 1, 2, "path", d->config_path ? d->config_path : "", "hash",
+	       hash);
 	family(f, "edgefw_reloads_total", "counter", "Reloads by result.");
 	sample(f, "edgefw_reloads_total", d->reloads.ok, 1, "result", "success");
 	sample(f, "edgefw_reloads_total", d->reloads.failed, 1, "result", "failure");
 	family(f, "edgefw_last_reload_timestamp_seconds", "gauge",
 	       "When the last reload was attempted (Unix time; 0: never).");
-	sample(f, "edgefw_last_reload_timestamp_seconds",
-	       nonneg(d->reloads.last_attempt), 0);
+	sample(f, "edgefw_last_reload_timestamp_seconds", nonneg(d->reloads.last_attempt), 0);
 	family(f, "edgefw_last_reload_success", "gauge",
 	       "1 when the last reload succeeded (or none failed yet).");
 	sample(f, "edgefw_last_reload_success", d->reloads.last_failed ? 0 : 1, 0);
-	family(f, "edgefw_drop_log_lines_total", "counter",
-	       "Drop log lines written.");
+	family(f, "edgefw_drop_log_lines_total", "counter", "Drop log lines written.");
 	sample(f, "edgefw_drop_log_lines_total", d->log_lines, 0);
 	family(f, "edgefw_drop_log_errors_total", "counter",
 	       "Drop log lines lost to write errors.");
@@ -269,23 +256,21 @@ static void render_daemon(FILE *f, const struct efd *d,
 	       "1 when an optional part (control socket, drop log, metrics) works.");
 	for (int p = 0; p < EFD_PART_COUNT; p++)
 		if (d->parts[p].wanted)
-			sample(f, "edgefw_component_up", d->parts[p].up ? 1 : 0, 1,
-			       "component", efd_part_name((enum efd_part)p));
+			sample(f, "edgefw_component_up", d->parts[p].up ? 1 : 0, 1, "component",
+			       efd_part_name((enum efd_part)p));
 	family(f, "edgefw_component_failures_total", "counter",
 	       "Failed attempts to open an optional part.");
 	for (int p = 0; p < EFD_PART_COUNT; p++)
 		if (d->parts[p].wanted)
-			sample(f, "edgefw_component_failures_total", d->parts[p].failures,
-			       1, "component", efd_part_name((enum efd_part)p));
-	family(f, "edgefw_build_info", "gauge",
-	       "Always 1; the edgefwd version in a label.");
+			sample(f, "edgefw_component_failures_total", d->parts[p].failures, 1,
+			       "component", efd_part_name((enum efd_part)p));
+	family(f, "edgefw_build_info", "gauge", "Always 1; the edgefwd version in a label.");
 	sample(f, "edgefw_build_info", 1, 1, "version", ef_version());
 	/* Lockout safety (confirm.c). */
 	family(f, "edgefw_confirm_pending", "gauge",
 	       "1 while a reload awaits confirmation (edgefw confirm) before it rolls back.");
 	sample(f, "edgefw_confirm_pending", d->confirm.pending ? 1 : 0, 0);
-	family(f, "edgefw_confirm_rollbacks_total", "counter",
-	       "Unconfirmed reloads rolled back.");
+	family(f, "edgefw_confirm_rollbacks_total", "counter", "Unconfirmed reloads rolled back.");
 	sample(f, "edgefw_confirm_rollbacks_total", d->confirm.rolled_back, 0);
 	family(f, "edgefw_instance_up", "gauge",
 	       "1 when the instance's maps could be read for this scrape (0 also while a command holds the instance's lock).");
@@ -305,8 +290,7 @@ static void render_conntrack(FILE *f, const struct ef_ct_counters *c)
 	family(f, "edgefw_conntrack_events_total", "counter",
 	       "Flows recorded, confirmed, not recorded (table error) and found expired.");
 	for (unsigned i = EDGEFW_CTS_CREATED; i < EDGEFW_CTS_COUNT; i++)
-		sample(f, "edgefw_conntrack_events_total", c->v[i], 1, "event",
-		       ef_ct_stat_name(i));
+		sample(f, "edgefw_conntrack_events_total", c->v[i], 1, "event", ef_ct_stat_name(i));
 	family(f, "edgefw_conntrack_capacity", "gauge",
 	       "Entries each connection table holds at most.");
 	sample(f, "edgefw_conntrack_capacity", c->cap, 1, "table", "confirmed");
@@ -346,8 +330,7 @@ int efd_metrics_render(struct efd *d, FILE *out)
 			up = suppressed != NULL;
 		}
 		ct_up = !ef_ct_read_counters(&inst, &ct);
-		have_mem = !ef_instance_read_state(&inst, &rs) &&
-			   !ef_instance_memory(&inst, &mem);
+		have_mem = !ef_instance_read_state(&inst, &rs) && !ef_instance_memory(&inst, &mem);
 		ef_instance_close(&inst);
 	}
 	render_instance(out, up ? &st : NULL, suppressed);
@@ -368,19 +351,17 @@ int efd_metrics_render(struct efd *d, FILE *out)
 	return ret;
 }
 
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned status,
-			       const char *body, size_t len, bool allow)
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *body,
+			       size_t len, bool allow)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(len, (void *)body,
-					    MHD_RESPMEM_MUST_COPY);
+	r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				status == MHD_HTTP_OK ? CONTENT_TYPE :
-							"text/plain; charset=utf-8");
+				status == MHD_HTTP_OK ? CONTENT_TYPE : "text/plain; charset=utf-8");
 	if (allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	ret = MHD_queue_response(c, status, r);
@@ -388,9 +369,8 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status,
 	return ret;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
-				  const char *url, const char *method,
-				  const char *version, const char *upload_data,
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **req_cls)
 {
 	struct efd_metrics *m = cls;
@@ -408,19 +388,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	(void)req_cls;
 	if (strcmp(url, "/metrics") != 0)
 		return respond(c, MHD_HTTP_NOT_FOUND, nf, sizeof(nf) - 1, false);
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED, na, sizeof(na) - 1,
-			       true);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED, na, sizeof(na) - 1, true);
 	f = open_memstream(&buf, &len);
 	if (!f)
-		return respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR, ie,
-			       sizeof(ie) - 1, false);
+		return respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR, ie, sizeof(ie) - 1, false);
 	ret = efd_metrics_render(m->d, f) ? MHD_NO : MHD_YES;
 	if (fclose(f) || ret == MHD_NO) {
 		free(buf);
-		return respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR, ie,
-			       sizeof(ie) - 1, false);
+		return respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR, ie, sizeof(ie) - 1, false);
 	}
 	ret = respond(c, MHD_HTTP_OK, buf, len, false);
 	free(buf);
@@ -460,12 +436,12 @@ static bool is_loopback(const struct sockaddr_storage *ss)
 static void warn_ip_policy(const char *listen, const struct sockaddr_storage *ss)
 {
 	if (getenv("INVOCATION_ID") && !is_loopback(ss))
-		ef_log_warn("metrics on %s: if this runs as edgefwd.service, its IPAddressDeny=any lets only localhost connect; allow your Prometheus servers with IPAddressAllow= in a drop-in (see edgefwd(8), SYSTEMD)",
-			    listen);
+		ef_log_warn(
+			"metrics on %s: if this runs as edgefwd.service, its IPAddressDeny=any lets only localhost connect; allow your Prometheus servers with IPAddressAllow= in a drop-in (see edgefwd(8), SYSTEMD)",
+			listen);
 }
 
-int efd_metrics_start(const char *listen, struct efd *d,
-		      struct efd_metrics **out)
+int efd_metrics_start(const char *listen, struct efd *d, struct efd_metrics **out)
 {
 	struct sockaddr_storage ss;
 	struct efd_metrics *m;
@@ -477,7 +453,8 @@ int efd_metrics_start(const char *listen, struct efd *d,
 	ret = ef_parse_listen(listen, &ss, &len);
 	if (ret) {
 		ef_log_err("metrics: invalid listen address '%s': write "
-			   "A.B.C.D:PORT or [IPv6]:PORT, or off", listen);
+			   "A.B.C.D:PORT or [IPv6]:PORT, or off",
+			   listen);
 		return ret;
 	}
 	warn_ip_policy(listen, &ss);
@@ -494,19 +471,17 @@ int efd_metrics_start(const char *listen, struct efd *d,
 	errno = 0;
 	/* The logger first: libmicrohttpd complains otherwise. */
 	m->starting = true;
-	m->mhd = MHD_start_daemon(flags, port, NULL, NULL, on_request, m,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
-				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)5,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
-				  MHD_OPTION_END);
+	m->mhd = MHD_start_daemon(
+		flags, port, NULL, NULL, on_request, m, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)5, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16, MHD_OPTION_END);
 	m->starting = false;
 	if (!m->mhd) {
 		/* libmicrohttpd leaves bind(2)'s errno in place. */
 		ret = errno > 0 ? -errno : -EIO;
 		ef_log_err("metrics: cannot listen on %s: %s; pick another "
-			   "address in the daemon section's metrics key", listen,
-			   strerror(-ret));
+			   "address in the daemon section's metrics key",
+			   listen, strerror(-ret));
 		free(m);
 		return ret;
 	}

@@ -17,8 +17,7 @@ struct efd_metrics;
 /* listen: "HOST:PORT" with an IPv4 address or "[IPv6]:PORT". Serves GET
  * /metrics (404 elsewhere, 405 for other methods). 0 or -errno (logged:
  * "metrics: cannot listen on 127.0.0.1:9469: Address in use"). */
-int efd_metrics_start(const char *listen, struct efd *d,
-		      struct efd_metrics **out);
+int efd_metrics_start(const char *listen, struct efd *d, struct efd_metrics **out);
 int efd_metrics_fd(const struct efd_metrics *m);
 /* Serves whatever is pending; call when the fd is readable and at least
  * every efd_metrics_timeout_ms() milliseconds (-1: no timeout needed). */

@@ -33,10 +33,8 @@ static void add_attachments(struct json_object *resp, const struct efd *d)
 	json_object_object_add(o, "wanted", json_object_new_uint64(d->n_targets));
 	json_object_object_add(o, "attached", json_object_new_uint64(attached));
 	json_object_object_add(o, "capacity", json_object_new_int(EDGEFW_MAX_ATTACH));
-	json_object_object_add(o, "refused_at_capacity",
-			       json_object_new_uint64(d->attach_refused));
-	json_object_object_add(o, "program_loads",
-			       json_object_new_uint64(ef_prog_loads()));
+	json_object_object_add(o, "refused_at_capacity", json_object_new_uint64(d->attach_refused));
+	json_object_object_add(o, "program_loads", json_object_new_uint64(ef_prog_loads()));
 	/* Attached as their link notification was read, without a pass. */
 	json_object_object_add(o, "attached_on_notification",
 			       json_object_new_uint64(d->attached_on_notification));
@@ -61,17 +59,15 @@ static void add_parts(struct json_object *resp, const struct efd *d)
 	json_object_object_add(resp, "parts", parts);
 }
 
-void efd_on_control(void *arg, const char *command,
-		    const struct efd_peer *peer, struct json_object *req,
-		    struct json_object *resp)
+void efd_on_control(void *arg, const char *command, const struct efd_peer *peer,
+		    struct json_object *req, struct json_object *resp)
 {
 	struct efd *d = arg;
 	struct json_object *file = NULL;
 	char summary[512], msg[256];
 
 	/* Lockout safety (confirm.c): reloads with a window, and confirm. */
-	if (!strcmp(command, "reload") &&
-	    json_object_object_get_ex(req, "confirm_seconds", NULL)) {
+	if (!strcmp(command, "reload") && json_object_object_get_ex(req, "confirm_seconds", NULL)) {
 		efd_confirm_on_reload(d, peer, req, resp);
 		return;
 	}
@@ -85,16 +81,16 @@ void efd_on_control(void *arg, const char *command,
 			return;
 		}
 		json_object_object_get_ex(req, "file", &file);
-		efd_reload_for_peer(d, peer, file ? json_object_get_string(file) : NULL,
-				    resp);
+		efd_reload_for_peer(d, peer, file ? json_object_get_string(file) : NULL, resp);
 		return;
 	}
 	if (!strcmp(command, "notice")) {
 		struct json_object *text = NULL;
 
 		json_object_object_get_ex(req, "text", &text);
-		ef_log_warn("control socket: %s, behind edgefwd's back: it will put its own rules and attachments back",
-			    text ? json_object_get_string(text) : "a forced change");
+		ef_log_warn(
+			"control socket: %s, behind edgefwd's back: it will put its own rules and attachments back",
+			text ? json_object_get_string(text) : "a forced change");
 		efd_set_result(resp, EF_EXIT_OK, "noted");
 		return;
 	}
@@ -105,7 +101,8 @@ void efd_on_control(void *arg, const char *command,
 		json_object_object_add(resp, "version", json_object_new_uint64(d->version));
 		json_object_object_add(resp, "rules", json_object_new_uint64(d->rs.n_rules));
 		json_object_object_add(resp, "reloads_ok", json_object_new_uint64(d->reloads.ok));
-		json_object_object_add(resp, "reloads_failed", json_object_new_uint64(d->reloads.failed));
+		json_object_object_add(resp, "reloads_failed",
+				       json_object_new_uint64(d->reloads.failed));
 		json_object_object_add(resp, "pid", json_object_new_int(getpid()));
 		json_object_object_add(resp, "foreign_changes",
 				       json_object_new_uint64(d->foreign_changes));
@@ -120,7 +117,9 @@ void efd_on_control(void *arg, const char *command,
 		efd_on_set(d, command, peer, req, resp);
 		return;
 	}
-	snprintf(msg, sizeof(msg), "unknown command '%s': use reload, confirm, status, notice, set-add, set-del or set-flush", command);
+	snprintf(
+		msg, sizeof(msg),
+		"unknown command '%s': use reload, confirm, status, notice, set-add, set-del or set-flush",
+		command);
 	efd_set_result(resp, EF_EXIT_INPUT, msg);
 }
-

@@ -225,8 +225,7 @@ void efd_droplog_switch(struct efd *d, const char *old_out)
 		int ret = efd_droplog_reopen(d->droplog);
 
 		if (ret)
-			ef_log_err("drop log: cannot reopen %s: %s", old_out,
-				   strerror(-ret));
+			ef_log_err("drop log: cannot reopen %s: %s", old_out, strerror(-ret));
 		return;
 	}
 	close_part(d, EFD_PART_DROPLOG);

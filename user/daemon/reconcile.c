@@ -37,8 +37,8 @@ int efd_target_cmp(const void *a, const void *b)
 	return (x->hook > y->hook) - (x->hook < y->hook);
 }
 
-int efd_link_targets(const struct ef_ruleset *rs, const struct efd_link *l,
-		     struct efd_target **v, size_t *n)
+int efd_link_targets(const struct ef_ruleset *rs, const struct efd_link *l, struct efd_target **v,
+		     size_t *n)
 {
 	uint8_t seen = 0;
 
@@ -69,8 +69,7 @@ int efd_link_targets(const struct ef_ruleset *rs, const struct efd_link *l,
 }
 
 /* The (interface, hook) pairs rs asks for among links, sorted. */
-static int build_targets(const struct ef_ruleset *rs,
-			 const struct efd_link *links, size_t n_links,
+static int build_targets(const struct ef_ruleset *rs, const struct efd_link *links, size_t n_links,
 			 struct efd_target **out, size_t *n_out)
 {
 	struct efd_target *v = NULL;
@@ -100,8 +99,7 @@ bool efd_rules_name_interfaces(const struct ef_ruleset *rs)
 /* The interfaces compiled tables depend on, by name and index: the
  * attached ones (`interfaces` patterns of rules) and redirect targets. A
  * change in it means the tables must be rebuilt. */
-static char *fingerprint(const struct ef_ruleset *rs,
-			 const struct efd_target *t, size_t n)
+static char *fingerprint(const struct ef_ruleset *rs, const struct efd_target *t, size_t n)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -126,8 +124,7 @@ static char *fingerprint(const struct ef_ruleset *rs,
 	return buf;
 }
 
-static const struct efd_link *find_link(const struct efd_link *links,
-					size_t n, int ifindex)
+static const struct efd_link *find_link(const struct efd_link *links, size_t n, int ifindex)
 {
 	size_t lo = 0, hi = n;
 
@@ -144,8 +141,7 @@ static const struct efd_link *find_link(const struct efd_link *links,
 	return NULL;
 }
 
-static struct efd_target *find_target(struct efd_target *t, size_t n,
-				      int ifindex, uint32_t hook)
+static struct efd_target *find_target(struct efd_target *t, size_t n, int ifindex, uint32_t hook)
 {
 	for (size_t i = 0; i < n; i++)
 		if (t[i].ifindex == ifindex && t[i].hook == hook)
@@ -156,8 +152,7 @@ static struct efd_target *find_target(struct efd_target *t, size_t n,
 /* Settles what the instance recorded: gone interfaces are forgotten,
  * unwanted attachments detached, renames recorded, and attachments that
  * still work marked in targets, so they are kept as they are. */
-static void settle_recorded(struct ef_instance *inst,
-			    const struct efd_link *links, size_t n_links,
+static void settle_recorded(struct ef_instance *inst, const struct efd_link *links, size_t n_links,
 			    struct efd_target *t, size_t n)
 {
 	struct edgefw_attach_key keys[EDGEFW_MAX_ATTACH], key, next;
@@ -184,24 +179,25 @@ static void settle_recorded(struct ef_instance *inst,
 		if (!l) {
 			/* The kernel removed our program with the interface. */
 			ef_attachment_forget(inst, &keys[i]);
-			ef_log_info("%s (ifindex %u) is gone: forgot its %s attachment",
-				    val.ifname, keys[i].ifindex, hook);
+			ef_log_info("%s (ifindex %u) is gone: forgot its %s attachment", val.ifname,
+				    keys[i].ifindex, hook);
 			continue;
 		}
 		tg = find_target(t, n, l->ifindex, keys[i].hook);
 		if (!tg) {
 			if (!ef_hook_detach(inst, l->ifindex, l->name, keys[i].hook))
-				ef_log_info("detached from %s (%s): the config no longer asks for it",
-					    l->name, hook);
+				ef_log_info(
+					"detached from %s (%s): the config no longer asks for it",
+					l->name, hook);
 			continue;
 		}
 		if (strcmp(val.ifname, l->name)) {
-			ef_log_info("%s (ifindex %d) is now %s: %s attachment kept",
-				    val.ifname, l->ifindex, l->name, hook);
+			ef_log_info("%s (ifindex %d) is now %s: %s attachment kept", val.ifname,
+				    l->ifindex, l->name, hook);
 			memcpy(val.ifname, l->name, sizeof(val.ifname));
 			/* Only the name in a record: the attachment stands. */
-			(void)bpf_map_update_elem(inst->maps.attachments, &keys[i],
-						  &val, BPF_EXIST);
+			(void)bpf_map_update_elem(inst->maps.attachments, &keys[i], &val,
+						  BPF_EXIST);
 		}
 		if (!ef_hook_is_attached(inst, l->ifindex, keys[i].hook)) {
 			/* Someone removed it behind our back: attach anew. */
@@ -212,13 +208,11 @@ static void settle_recorded(struct ef_instance *inst,
 		}
 		tg->attached = true;
 		snprintf(tg->xdp_mode, sizeof(tg->xdp_mode), "%s",
-			 keys[i].hook == EDGEFW_HOOK_XDP ?
-				 ef_xdp_mode_name(val.mode) : "");
+			 keys[i].hook == EDGEFW_HOOK_XDP ? ef_xdp_mode_name(val.mode) : "");
 	}
 }
 
-static void attach_missing(struct efd *d, struct ef_instance *inst,
-			   struct efd_target *t, size_t n)
+static void attach_missing(struct efd *d, struct ef_instance *inst, struct efd_target *t, size_t n)
 {
 	struct edgefw_attach_key key;
 	struct edgefw_attach_val val;
@@ -226,8 +220,8 @@ static void attach_missing(struct efd *d, struct ef_instance *inst,
 	for (size_t i = 0; i < n; i++) {
 		if (t[i].attached)
 			continue;
-		t[i].error = ef_hook_attach(inst, t[i].ifindex, t[i].ifname,
-					    t[i].hook, (enum ef_xdp_mode)t[i].mode);
+		t[i].error = ef_hook_attach(inst, t[i].ifindex, t[i].ifname, t[i].hook,
+					    (enum ef_xdp_mode)t[i].mode);
 		/* At the instance's capacity: refused (logged), counted for
 		 * the metrics, retried at the next pass. */
 		if (t[i].error == -ENOSPC)
@@ -241,15 +235,13 @@ static void attach_missing(struct efd *d, struct ef_instance *inst,
 		    !bpf_map_lookup_elem(inst->maps.attachments, &key, &val))
 			snprintf(t[i].xdp_mode, sizeof(t[i].xdp_mode), "%s",
 				 ef_xdp_mode_name(val.mode));
-		ef_log_info("attached to %s (%s%s%s)", t[i].ifname,
-			    ef_hook_name(t[i].hook), t[i].xdp_mode[0] ? ", " : "",
-			    t[i].xdp_mode);
+		ef_log_info("attached to %s (%s%s%s)", t[i].ifname, ef_hook_name(t[i].hook),
+			    t[i].xdp_mode[0] ? ", " : "", t[i].xdp_mode);
 	}
 }
 
 /* The interfaces the targets name, each once (t is sorted by name). */
-static const char **target_names(const struct efd_target *t, size_t n,
-				 size_t *n_names)
+static const char **target_names(const struct efd_target *t, size_t n, size_t *n_names)
 {
 	const char **names = calloc(n + 1, sizeof(*names));
 
@@ -264,16 +256,14 @@ static const char **target_names(const struct efd_target *t, size_t n,
 
 /* Puts the compiled rules in force; on success the instance's fingerprint
  * becomes *fp (taken). */
-static int apply_compiled(struct efd *d, struct ef_instance *inst,
-			  const struct ef_ruleset *rs, struct ef_compiled *c,
-			  bool force, size_t n_names, char **fp)
+static int apply_compiled(struct efd *d, struct ef_instance *inst, const struct ef_ruleset *rs,
+			  struct ef_compiled *c, bool force, size_t n_names, char **fp)
 {
 	struct ef_apply_summary sum;
 
 	/* Recompiled because interfaces changed, not the rules: the
 	 * version, which tells operators the rules changed, stays. */
-	if (force ? ef_tables_apply(inst, rs, c, &sum) :
-		    ef_tables_apply_same(inst, rs, c, &sum))
+	if (force ? ef_tables_apply(inst, rs, c, &sum) : ef_tables_apply_same(inst, rs, c, &sum))
 		return -1;
 	d->version = sum.version;
 	d->used_cells = c->n_cells; /* for edgefw_usage */
@@ -281,10 +271,10 @@ static int apply_compiled(struct efd *d, struct ef_instance *inst,
 	free(d->applied_fp);
 	d->applied_fp = *fp;
 	*fp = NULL;
-	ef_log_info("ruleset version %llu in force: %zu rules (%zu added, %zu removed, %zu kept with their counters) for %zu interfaces%s",
-		    sum.version, rs->n_rules, sum.rules_added,
-		    sum.rules_removed, sum.rules_kept, n_names,
-		    force ? "" : " (recompiled for the interfaces now present)");
+	ef_log_info(
+		"ruleset version %llu in force: %zu rules (%zu added, %zu removed, %zu kept with their counters) for %zu interfaces%s",
+		sum.version, rs->n_rules, sum.rules_added, sum.rules_removed, sum.rules_kept,
+		n_names, force ? "" : " (recompiled for the interfaces now present)");
 	if (sum.ct_removed)
 		ef_log_info("removed %zu tracked flows the new rules no longer accept",
 			    sum.ct_removed);
@@ -296,12 +286,10 @@ static int apply_compiled(struct efd *d, struct ef_instance *inst,
 /* Someone removed the instance under us (the last `edgefw detach`): the
  * new one holds no rules, so they are loaded before anything is attached
  * to it (compiled now if they were not), and its ring read from now on. */
-static int recreated(struct efd *d, const struct ef_ruleset *rs,
-		     const char **names, size_t n_names, struct ef_compiled *c,
-		     bool *compiled, struct ef_diag *diag)
+static int recreated(struct efd *d, const struct ef_ruleset *rs, const char **names, size_t n_names,
+		     struct ef_compiled *c, bool *compiled, struct ef_diag *diag)
 {
-	ef_log_warn("instance '%s' was removed by someone else: creating it again",
-		    d->instance);
+	ef_log_warn("instance '%s' was removed by someone else: creating it again", d->instance);
 	d->droplog_stale = true;
 	/* The programs loaded for the old one use its maps. */
 	ef_prog_cache_clear();
@@ -313,8 +301,7 @@ static int recreated(struct efd *d, const struct ef_ruleset *rs,
 	return 0;
 }
 
-int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force,
-		  struct ef_diag *diag)
+int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force, struct ef_diag *diag)
 {
 	struct efd_target *t = NULL;
 	struct efd_link *links = NULL;

@@ -31,9 +31,9 @@ void efd_notify_status(struct efd *d, const char *state)
 
 	for (size_t i = 0; i < d->n_targets; i++)
 		attached += d->targets[i].attached;
-	sd_notifyf(0, "%s\nSTATUS=ruleset version %llu (%zu rules), %zu of %zu attachments in place",
-		   state, (unsigned long long)d->version, d->rs.n_rules,
-		   attached, d->n_targets);
+	sd_notifyf(0,
+		   "%s\nSTATUS=ruleset version %llu (%zu rules), %zu of %zu attachments in place",
+		   state, (unsigned long long)d->version, d->rs.n_rules, attached, d->n_targets);
 }
 
 /* In the compiler's own form, FILE:LINE:COL: error: ..., so tools that
@@ -48,8 +48,7 @@ void efd_print_diag(const struct ef_diag *diag)
 	}
 }
 
-void efd_socket_path_of(const struct ef_daemon_conf *c, const char *inst,
-			   char *buf, size_t len)
+void efd_socket_path_of(const struct ef_daemon_conf *c, const char *inst, char *buf, size_t len)
 {
 	if (c->control_socket[0])
 		snprintf(buf, len, "%s", c->control_socket);
@@ -58,8 +57,7 @@ void efd_socket_path_of(const struct ef_daemon_conf *c, const char *inst,
 }
 
 /* What a reload may change live, and what waits for a restart. */
-static int check_conf_change(struct efd *d, const struct ef_ruleset *rs,
-			     struct ef_diag *diag)
+static int check_conf_change(struct efd *d, const struct ef_ruleset *rs, struct ef_diag *diag)
 {
 	const struct ef_daemon_conf *o = &d->conf, *n = &rs->daemon;
 	const char *inst = n->instance[0] ? n->instance : EF_INSTANCE_DEFAULT;
@@ -97,21 +95,19 @@ void efd_adopt(struct efd *d, struct ef_ruleset *rs)
 {
 	char old_out[EF_LOG_PATH_MAX];
 
-	snprintf(old_out, sizeof(old_out), "%s",
-		 d->conf.drop_log[0] ? d->conf.drop_log : "-");
+	snprintf(old_out, sizeof(old_out), "%s", d->conf.drop_log[0] ? d->conf.drop_log : "-");
 	efd_confirm_retire(d, &d->rs);
 	d->rs = *rs;
 	memset(rs, 0, sizeof(*rs));
 	d->conf = d->rs.daemon;
-	snprintf(d->conf.control_socket, sizeof(d->conf.control_socket), "%s",
-		 d->socket_path);
+	snprintf(d->conf.control_socket, sizeof(d->conf.control_socket), "%s", d->socket_path);
 	efd_parts_apply(d);
 	efd_droplog_switch(d, d->droplog_stale ? "" : old_out);
 	d->droplog_stale = false;
 }
 
-int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
-	       char *summary, size_t summary_len)
+int efd_reload(struct efd *d, const char *file, struct ef_diag *diag, char *summary,
+	       size_t summary_len)
 {
 	/* With an etcd source, the bundle being applied. */
 	const char *what = d->fleet_next ? d->fleet_next : d->config_path;
@@ -123,24 +119,26 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	d->reloads.last_attempt = time(NULL);
 	if (file && (!realpath(file, real) || strcmp(real, d->config_path))) {
-		snprintf(summary, summary_len,
-			 "edgefwd reloads its own config, %s; edit that file and reload without a file name",
-			 d->config_path);
+		snprintf(
+			summary, summary_len,
+			"edgefwd reloads its own config, %s; edit that file and reload without a file name",
+			d->config_path);
 		status = EF_EXIT_INPUT;
 		goto fail;
 	}
 	efd_notify_status(d, "RELOADING=1");
 	if (efd_load_rules(d, &rs, diag)) {
 		snprintf(summary, summary_len,
-			 "%s has errors: the rules in force (version %llu) stay",
-			 what, (unsigned long long)d->version);
+			 "%s has errors: the rules in force (version %llu) stay", what,
+			 (unsigned long long)d->version);
 		status = EF_EXIT_INPUT;
 		goto fail;
 	}
 	if (check_conf_change(d, &rs, diag)) {
 		ef_ruleset_free(&rs);
-		snprintf(summary, summary_len, "%s was not loaded: the rules in force (version %llu) stay",
-			 what, (unsigned long long)d->version);
+		snprintf(summary, summary_len,
+			 "%s was not loaded: the rules in force (version %llu) stay", what,
+			 (unsigned long long)d->version);
 		status = EF_EXIT_INPUT;
 		goto fail;
 	}
@@ -157,8 +155,8 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag,
 	d->reloads.ok++;
 	d->reloads.last_ok = d->reloads.last_attempt;
 	d->reloads.last_failed = false;
-	snprintf(summary, summary_len, "reloaded %s: ruleset version %llu, %zu rules",
-		 what, (unsigned long long)d->version, d->rs.n_rules);
+	snprintf(summary, summary_len, "reloaded %s: ruleset version %llu, %zu rules", what,
+		 (unsigned long long)d->version, d->rs.n_rules);
 	efd_reload_observe(d, seconds_since(&t0), true);
 	efd_notify_status(d, "READY=1");
 	return EF_EXIT_OK;
@@ -213,15 +211,15 @@ void efd_set_result(struct json_object *resp, int status, const char *msg)
  * attached, against the instance's capacity; refusals at the capacity and
  * programs loaded (verified) by this daemon, which stay at one per hook
  * however many interfaces come and go. */
-int efd_reload_for_peer(struct efd *d, const struct efd_peer *peer,
-			const char *file, struct json_object *resp)
+int efd_reload_for_peer(struct efd *d, const struct efd_peer *peer, const char *file,
+			struct json_object *resp)
 {
 	struct ef_diag diag = { 0 };
 	char summary[512];
 	int status;
 
-	ef_log_info("control socket: reloading %s for pid %d uid %u",
-		    d->config_path, (int)peer->pid, (unsigned)peer->uid);
+	ef_log_info("control socket: reloading %s for pid %d uid %u", d->config_path,
+		    (int)peer->pid, (unsigned)peer->uid);
 	status = efd_reload(d, file, &diag, summary, sizeof(summary));
 	efd_print_diag(&diag);
 	if (status == EF_EXIT_OK)

@@ -57,13 +57,12 @@ static void cap_use(FILE *f, const char *what, uint64_t cap, uint64_t used)
 }
 
 void efd_metrics_render_capacity(FILE *f, const struct efd *d,
-				 const struct edgefw_instance_info *info,
-				 size_t n_rules, size_t n_attached)
+				 const struct edgefw_instance_info *info, size_t n_rules,
+				 size_t n_attached)
 {
 	header(f, "edgefw_capacity", "gauge",
 	       "Entries the instance has room for, per resource (cells and classes: per generation, fixed when the instance was created).");
-	header(f, "edgefw_usage", "gauge",
-	       "Entries the ruleset in force uses, per resource.");
+	header(f, "edgefw_usage", "gauge", "Entries the ruleset in force uses, per resource.");
 	if (info) {
 		cap_use(f, "cells", info->cells_cap, d->used_cells);
 		cap_use(f, "classes", info->classes_cap, d->used_classes);

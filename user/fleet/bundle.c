@@ -35,7 +35,8 @@ int ef_bundle_path_ok(const char *path)
 	if (!len || len > EF_BUNDLE_PATH_MAX || path[0] == '/')
 		return -EINVAL;
 	for (const char *s = path; *s; s++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/+-", *s))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/+-",
+			    *s))
 			return -EINVAL;
 	while (*c) { /* each component */
 		size_t n = strcspn(c, "/");
@@ -59,8 +60,7 @@ static bool is_hex64(const char *s)
 	return true;
 }
 
-int ef_manifest_add_file(struct ef_manifest *m, const char *path,
-			 const void *data, size_t len)
+int ef_manifest_add_file(struct ef_manifest *m, const char *path, const void *data, size_t len)
 {
 	struct ef_bundle_file *v, *f;
 	size_t n = ef_bundle_chunks_for(len);
@@ -142,8 +142,7 @@ char *ef_manifest_to_json(const struct ef_manifest *m)
 	return text;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int bad(char *err, size_t len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int bad(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -162,29 +161,33 @@ static const char *str_of(struct json_object *o, const char *name)
 	return json_object_get_string(v);
 }
 
-static int parse_file(struct json_object *o, struct ef_bundle_file *f,
-		      size_t idx, char *err, size_t len)
+static int parse_file(struct json_object *o, struct ef_bundle_file *f, size_t idx, char *err,
+		      size_t len)
 {
 	const char *path = str_of(o, "path"), *sha = str_of(o, "sha256");
 	struct json_object *size = NULL, *chunks = NULL;
 	int64_t sz;
 
 	if (!path || ef_bundle_path_ok(path))
-		return bad(err, len, "manifest: files[%zu]: path %s%s%s is missing or not a relative path of [A-Za-z0-9._/+-] without '..'",
-			   idx, path ? "'" : "", path ? path : "", path ? "'" : "");
+		return bad(
+			err, len,
+			"manifest: files[%zu]: path %s%s%s is missing or not a relative path of [A-Za-z0-9._/+-] without '..'",
+			idx, path ? "'" : "", path ? path : "", path ? "'" : "");
 	if (!json_object_object_get_ex(o, "size", &size) ||
-	    !json_object_is_type(size, json_type_int) ||
-	    (sz = json_object_get_int64(size)) < 0 || (uint64_t)sz > EF_BUNDLE_FILE_MAX)
-		return bad(err, len, "manifest: %s: size is missing or not 0 to %u bytes",
-			   path, EF_BUNDLE_FILE_MAX);
+	    !json_object_is_type(size, json_type_int) || (sz = json_object_get_int64(size)) < 0 ||
+	    (uint64_t)sz > EF_BUNDLE_FILE_MAX)
+		return bad(err, len, "manifest: %s: size is missing or not 0 to %u bytes", path,
+			   EF_BUNDLE_FILE_MAX);
 	if (!sha || !is_hex64(sha))
 		return bad(err, len, "manifest: %s: sha256 is missing or not 64 hex digits", path);
 	if (!json_object_object_get_ex(o, "chunks", &chunks) ||
 	    !json_object_is_type(chunks, json_type_array) ||
 	    json_object_array_length(chunks) != ef_bundle_chunks_for((uint64_t)sz))
-		return bad(err, len, "manifest: %s: %zu chunks for %lld bytes: expected %zu of at most %u bytes",
-			   path, chunks ? json_object_array_length(chunks) : 0,
-			   (long long)sz, ef_bundle_chunks_for((uint64_t)sz), EF_BUNDLE_CHUNK_MAX);
+		return bad(
+			err, len,
+			"manifest: %s: %zu chunks for %lld bytes: expected %zu of at most %u bytes",
+			path, chunks ? json_object_array_length(chunks) : 0, (long long)sz,
+			ef_bundle_chunks_for((uint64_t)sz), EF_BUNDLE_CHUNK_MAX);
 	f->path = strdup(path);
 	f->n_chunks = json_object_array_length(chunks);
 	f->chunks = calloc(f->n_chunks ? f->n_chunks : 1, sizeof(*f->chunks));
@@ -196,22 +199,24 @@ static int parse_file(struct json_object *o, struct ef_bundle_file *f,
 		const char *c = json_object_get_string(json_object_array_get_idx(chunks, i));
 
 		if (!c || !is_hex64(c))
-			return bad(err, len, "manifest: %s: chunk %zu is not 64 hex digits", path, i);
+			return bad(err, len, "manifest: %s: chunk %zu is not 64 hex digits", path,
+				   i);
 		snprintf(f->chunks[i], EF_SHA256_HEX, "%s", c);
 	}
 	return 0;
 }
 
-static int parse_header(struct json_object *o, struct ef_manifest *m,
-			char *err, size_t len)
+static int parse_header(struct json_object *o, struct ef_manifest *m, char *err, size_t len)
 {
 	struct json_object *v;
 	const char *s;
 
 	if (!json_object_object_get_ex(o, "format", &v) ||
 	    json_object_get_int(v) != EF_BUNDLE_FORMAT)
-		return bad(err, len, "manifest: format is not %d: this edgefw reads format %d only (upgrade it, or publish with this version)",
-			   EF_BUNDLE_FORMAT, EF_BUNDLE_FORMAT);
+		return bad(
+			err, len,
+			"manifest: format is not %d: this edgefw reads format %d only (upgrade it, or publish with this version)",
+			EF_BUNDLE_FORMAT, EF_BUNDLE_FORMAT);
 	m->format = EF_BUNDLE_FORMAT;
 	if (json_object_object_get_ex(o, "serial", &v))
 		m->serial = (uint64_t)json_object_get_int64(v);
@@ -229,8 +234,8 @@ static int parse_header(struct json_object *o, struct ef_manifest *m,
 	return 0;
 }
 
-int ef_manifest_parse(const char *text, size_t len, struct ef_manifest *m,
-		      char *err, size_t err_len)
+int ef_manifest_parse(const char *text, size_t len, struct ef_manifest *m, char *err,
+		      size_t err_len)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *o = tok ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
@@ -247,8 +252,7 @@ int ef_manifest_parse(const char *text, size_t len, struct ef_manifest *m,
 	if (ret)
 		goto out;
 	if (!json_object_object_get_ex(o, "files", &files) ||
-	    !json_object_is_type(files, json_type_array) ||
-	    !json_object_array_length(files) ||
+	    !json_object_is_type(files, json_type_array) || !json_object_array_length(files) ||
 	    json_object_array_length(files) > EF_BUNDLE_FILES_MAX) {
 		ret = bad(err, err_len, "manifest: files is missing, empty or longer than %d",
 			  EF_BUNDLE_FILES_MAX);
@@ -260,12 +264,13 @@ int ef_manifest_parse(const char *text, size_t len, struct ef_manifest *m,
 		goto out;
 	}
 	for (size_t i = 0; i < json_object_array_length(files) && !ret; i++) {
-		ret = parse_file(json_object_array_get_idx(files, i), &m->files[i], i,
-				 err, err_len);
+		ret = parse_file(json_object_array_get_idx(files, i), &m->files[i], i, err,
+				 err_len);
 		m->n_files++;
 		for (size_t j = 0; !ret && j < i; j++)
 			if (!strcmp(m->files[j].path, m->files[i].path))
-				ret = bad(err, err_len, "manifest: %s is listed twice", m->files[i].path);
+				ret = bad(err, err_len, "manifest: %s is listed twice",
+					  m->files[i].path);
 		main_found |= !ret && !strcmp(m->files[i].path, m->main);
 	}
 	if (!ret && !main_found)

@@ -24,7 +24,7 @@
 #define EF_SHA256_HEX 65
 
 struct ef_bundle_file {
-	char *path;                 /* relative to the bundle's directory */
+	char *path; /* relative to the bundle's directory */
 	uint64_t size;
 	char sha256[EF_SHA256_HEX];
 	char (*chunks)[EF_SHA256_HEX];
@@ -34,10 +34,10 @@ struct ef_bundle_file {
 struct ef_manifest {
 	int format;
 	uint64_t serial;
-	char published[40];   /* RFC 3339, UTC */
+	char published[40]; /* RFC 3339, UTC */
 	char publisher[128];
 	char ruleset_hash[17];
-	char *main;           /* the rules file, one of files[] */
+	char *main; /* the rules file, one of files[] */
 	struct ef_bundle_file *files;
 	size_t n_files;
 };
@@ -52,8 +52,7 @@ int ef_bundle_path_ok(const char *path);
 /* Adds a file to m: its size, sha256 and chunk names. The caller stores
  * the chunks (the bytes [i * EF_BUNDLE_CHUNK_MAX, ...)). -EEXIST: a file
  * of that path is there already; -EINVAL: a path or size refused. */
-int ef_manifest_add_file(struct ef_manifest *m, const char *path,
-			 const void *data, size_t len);
+int ef_manifest_add_file(struct ef_manifest *m, const char *path, const void *data, size_t len);
 void ef_manifest_free(struct ef_manifest *m);
 
 /* New JSON text (caller frees); NULL on OOM. */
@@ -61,8 +60,8 @@ char *ef_manifest_to_json(const struct ef_manifest *m);
 /* Parses and checks a manifest: format, paths, sizes against chunk counts,
  * hex digests, main among the files. 0, or -EINVAL with err saying what
  * is wrong. */
-int ef_manifest_parse(const char *text, size_t len, struct ef_manifest *m,
-		      char *err, size_t err_len);
+int ef_manifest_parse(const char *text, size_t len, struct ef_manifest *m, char *err,
+		      size_t err_len);
 
 /* The chunk count a file of size bytes has. */
 size_t ef_bundle_chunks_for(uint64_t size);

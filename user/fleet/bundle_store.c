@@ -16,8 +16,8 @@
 
 #include "fileio.h"
 
-__attribute__((format(printf, 4, 5)))
-static int fail(int ret, char *err, size_t len, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int fail(int ret, char *err, size_t len,
+						      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -35,7 +35,7 @@ int ef_mkdir_p(const char *path)
 	if (len >= sizeof(buf))
 		return -ENAMETOOLONG;
 	memcpy(buf, path, len + 1);
-	for (char *s = buf + 1; ; s++) {
+	for (char *s = buf + 1;; s++) {
 		if (*s && *s != '/')
 			continue;
 		char c = *s;
@@ -51,8 +51,8 @@ int ef_mkdir_p(const char *path)
 
 /* One file's bytes from its chunks, each checked against its name, then
  * the whole against its size and sha256. */
-static int assemble(const struct ef_bundle_file *f, ef_chunk_fetch_fn fetch,
-		    void *arg, unsigned char **out, char *err, size_t len)
+static int assemble(const struct ef_bundle_file *f, ef_chunk_fetch_fn fetch, void *arg,
+		    unsigned char **out, char *err, size_t len)
 {
 	unsigned char *buf = malloc(f->size ? f->size : 1), *data = NULL;
 	char sha[EF_SHA256_HEX];
@@ -68,11 +68,15 @@ static int assemble(const struct ef_bundle_file *f, ef_chunk_fetch_fn fetch,
 			break;
 		ef_sha256_hex(data, n, sha);
 		if (strcmp(sha, f->chunks[i]))
-			ret = fail(-EBADMSG, err, len, "%s: chunk %zu of %zu (%.12s...) does not match its sha256 (the chunk is %.12s...)",
-				   f->path, i + 1, f->n_chunks, f->chunks[i], sha);
+			ret = fail(
+				-EBADMSG, err, len,
+				"%s: chunk %zu of %zu (%.12s...) does not match its sha256 (the chunk is %.12s...)",
+				f->path, i + 1, f->n_chunks, f->chunks[i], sha);
 		else if (n > EF_BUNDLE_CHUNK_MAX || n > f->size - off)
-			ret = fail(-EBADMSG, err, len, "%s: chunk %zu of %zu makes the file longer than its size, %llu bytes",
-				   f->path, i + 1, f->n_chunks, (unsigned long long)f->size);
+			ret = fail(
+				-EBADMSG, err, len,
+				"%s: chunk %zu of %zu makes the file longer than its size, %llu bytes",
+				f->path, i + 1, f->n_chunks, (unsigned long long)f->size);
 		else
 			memcpy(buf + off, data, n);
 		off += n;
@@ -85,7 +89,8 @@ static int assemble(const struct ef_bundle_file *f, ef_chunk_fetch_fn fetch,
 	if (!ret) {
 		ef_sha256_hex(buf, off, sha);
 		if (strcmp(sha, f->sha256))
-			ret = fail(-EBADMSG, err, len, "%s: the file does not match its sha256", f->path);
+			ret = fail(-EBADMSG, err, len, "%s: the file does not match its sha256",
+				   f->path);
 	}
 	if (ret)
 		free(buf);
@@ -94,8 +99,7 @@ static int assemble(const struct ef_bundle_file *f, ef_chunk_fetch_fn fetch,
 	return ret;
 }
 
-static int write_file(const char *dir, const char *rel, const void *data,
-		      size_t len)
+static int write_file(const char *dir, const char *rel, const void *data, size_t len)
 {
 	char path[PATH_MAX], *slash;
 	int fd, ret = 0;
@@ -125,8 +129,7 @@ static int write_file(const char *dir, const char *rel, const void *data,
 	return ret;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st, (void)flag, (void)ftw;
 	return remove(path);
@@ -137,9 +140,8 @@ static void rm_tree(const char *path)
 	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static int fill_dir(const struct ef_manifest *m, const char *text,
-		    const char *tmp, ef_chunk_fetch_fn fetch, void *arg,
-		    char *err, size_t len)
+static int fill_dir(const struct ef_manifest *m, const char *text, const char *tmp,
+		    ef_chunk_fetch_fn fetch, void *arg, char *err, size_t len)
 {
 	unsigned char *data = NULL;
 	int ret = 0;
@@ -151,34 +153,33 @@ static int fill_dir(const struct ef_manifest *m, const char *text,
 		ret = write_file(tmp, m->files[i].path, data, m->files[i].size);
 		free(data);
 		if (ret)
-			fail(ret, err, len, "cannot write %s/%s: %s", tmp,
-			     m->files[i].path, strerror(-ret));
+			fail(ret, err, len, "cannot write %s/%s: %s", tmp, m->files[i].path,
+			     strerror(-ret));
 	}
 	if (!ret && (ret = write_file(tmp, EF_BUNDLE_MANIFEST_FILE, text, strlen(text))))
-		fail(ret, err, len, "cannot write %s/%s: %s", tmp,
-		     EF_BUNDLE_MANIFEST_FILE, strerror(-ret));
+		fail(ret, err, len, "cannot write %s/%s: %s", tmp, EF_BUNDLE_MANIFEST_FILE,
+		     strerror(-ret));
 	return ret;
 }
 
-int ef_bundle_store(const struct ef_manifest *m, const char *manifest_text,
-		    int64_t revision, const char *dir, ef_chunk_fetch_fn fetch,
-		    void *arg, char *out, size_t out_len, char *err,
-		    size_t err_len)
+int ef_bundle_store(const struct ef_manifest *m, const char *manifest_text, int64_t revision,
+		    const char *dir, ef_chunk_fetch_fn fetch, void *arg, char *out, size_t out_len,
+		    char *err, size_t err_len)
 {
 	char tmp[PATH_MAX];
 	struct stat st;
 	int ret;
 
 	if ((size_t)snprintf(out, out_len, "%s/rev-%lld", dir, (long long)revision) >= out_len ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.tmp-rev-%lld-%d", dir,
-			     (long long)revision, (int)getpid()) >= sizeof(tmp))
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.tmp-rev-%lld-%d", dir, (long long)revision,
+			     (int)getpid()) >= sizeof(tmp))
 		return fail(-ENAMETOOLONG, err, err_len, "state directory %s: path too long", dir);
 	if (!stat(out, &st) && S_ISDIR(st.st_mode))
 		return 0; /* renamed into place whole: complete */
 	ret = ef_mkdir_p(dir);
 	if (ret)
-		return fail(ret, err, err_len, "cannot create the state directory %s: %s",
-			    dir, strerror(-ret));
+		return fail(ret, err, err_len, "cannot create the state directory %s: %s", dir,
+			    strerror(-ret));
 	rm_tree(tmp);
 	if (mkdir(tmp, 0700))
 		return fail(-errno, err, err_len, "cannot create %s: %s", tmp, strerror(errno));
@@ -215,7 +216,8 @@ int ef_bundle_set_current(const char *dir, int64_t revision)
 	char target[64], tmp[PATH_MAX], cur[PATH_MAX];
 
 	snprintf(target, sizeof(target), "rev-%lld", (long long)revision);
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.current-%d", dir, (int)getpid()) >= sizeof(tmp) ||
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.current-%d", dir, (int)getpid()) >=
+		    sizeof(tmp) ||
 	    (size_t)snprintf(cur, sizeof(cur), "%s/current", dir) >= sizeof(cur))
 		return -ENAMETOOLONG;
 	unlink(tmp);
@@ -231,8 +233,8 @@ int ef_bundle_set_current(const char *dir, int64_t revision)
 	return 0;
 }
 
-int ef_bundle_current(const char *dir, char *out, size_t out_len,
-		      int64_t *revision, struct ef_manifest *m)
+int ef_bundle_current(const char *dir, char *out, size_t out_len, int64_t *revision,
+		      struct ef_manifest *m)
 {
 	char link[PATH_MAX], target[64], path[PATH_MAX], err[256];
 	char *text = NULL, *end;

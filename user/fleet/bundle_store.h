@@ -17,25 +17,23 @@
 
 /* One chunk's bytes: 0 with *data (malloc'd) and *len; -ENOENT when it is
  * not there; another -errno (err says why) when it cannot be read now. */
-typedef int (*ef_chunk_fetch_fn)(void *arg, const char *sha256,
-				 unsigned char **data, size_t *len,
+typedef int (*ef_chunk_fetch_fn)(void *arg, const char *sha256, unsigned char **data, size_t *len,
 				 char *err, size_t err_len);
 
 /* Stores m (revision R) under dir: out gets DIR/rev-R. An existing rev-R
  * is reused as it is. Errors: -ENOENT a chunk is missing, -EBADMSG a
  * chunk or a file does not verify (size or sha256), others from the file
  * system or fetch; err says which file and chunk. */
-int ef_bundle_store(const struct ef_manifest *m, const char *manifest_text,
-		    int64_t revision, const char *dir, ef_chunk_fetch_fn fetch,
-		    void *arg, char *out, size_t out_len, char *err,
-		    size_t err_len);
+int ef_bundle_store(const struct ef_manifest *m, const char *manifest_text, int64_t revision,
+		    const char *dir, ef_chunk_fetch_fn fetch, void *arg, char *out, size_t out_len,
+		    char *err, size_t err_len);
 /* Points DIR/current at DIR/rev-R (atomically) and removes other rev-*
  * directories. */
 int ef_bundle_set_current(const char *dir, int64_t revision);
 /* The bundle DIR/current names: out gets its directory, *revision its
  * revision, m its manifest (may be NULL). -ENOENT when there is none. */
-int ef_bundle_current(const char *dir, char *out, size_t out_len,
-		      int64_t *revision, struct ef_manifest *m);
+int ef_bundle_current(const char *dir, char *out, size_t out_len, int64_t *revision,
+		      struct ef_manifest *m);
 /* mkdir -p with mode 0700 for what it creates. */
 int ef_mkdir_p(const char *path);
 

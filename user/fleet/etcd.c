@@ -59,8 +59,7 @@ static size_t on_data(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
-static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c,
-		       curl_off_t d)
+static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 {
 	const struct ef_etcd *e = arg;
 
@@ -79,24 +78,22 @@ int ef_etcd_init(struct ef_etcd *c, const char *const *endpoints, size_t n,
 	memset(c, 0, sizeof(*c));
 	c->timeout_ms = ETCD_TIMEOUT_MS;
 	if (!n || n > EF_ETCD_MAX_ENDPOINTS) {
-		snprintf(c->err, sizeof(c->err), "etcd: %zu endpoints: give 1 to %d",
-			 n, EF_ETCD_MAX_ENDPOINTS);
+		snprintf(c->err, sizeof(c->err), "etcd: %zu endpoints: give 1 to %d", n,
+			 EF_ETCD_MAX_ENDPOINTS);
 		return -EINVAL;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(endpoints[i]);
 
-		if (strncmp(endpoints[i], "http://", 7) &&
-		    strncmp(endpoints[i], "https://", 8)) {
+		if (strncmp(endpoints[i], "http://", 7) && strncmp(endpoints[i], "https://", 8)) {
 			snprintf(c->err, sizeof(c->err),
 				 "etcd endpoint '%s' is not http://HOST:PORT or https://HOST:PORT",
 				 endpoints[i]);
 			ef_etcd_free(c);
 			return -EINVAL;
 		}
-		c->endpoints[i] = strndup(endpoints[i],
-					  len - (endpoints[i][len - 1] == '/'));
+		c->endpoints[i] = strndup(endpoints[i], len - (endpoints[i][len - 1] == '/'));
 		if (!c->endpoints[i])
 			goto oom;
 		c->n_endpoints++;
@@ -115,8 +112,7 @@ oom:
 	return -ENOMEM;
 }
 
-int ef_etcd_init_list(struct ef_etcd *c, const char *list,
-		      const struct ef_etcd_tls *tls)
+int ef_etcd_init_list(struct ef_etcd *c, const char *list, const struct ef_etcd_tls *tls)
 {
 	const char *eps[EF_ETCD_MAX_ENDPOINTS];
 	char *copy = strdup(list), *save = NULL, *tok;
@@ -161,8 +157,8 @@ const char *ef_etcd_endpoint(const struct ef_etcd *c)
 	return c->n_endpoints ? c->endpoints[c->current] : "etcd";
 }
 
-static void setup(struct ef_etcd *c, const char *url, const char *body,
-		  long max_ms, struct body *b, struct curl_slist *hdr)
+static void setup(struct ef_etcd *c, const char *url, const char *body, long max_ms, struct body *b,
+		  struct curl_slist *hdr)
 {
 	CURL *h = c->curl;
 
@@ -193,28 +189,27 @@ static void setup(struct ef_etcd *c, const char *url, const char *body,
 
 /* The gateway's error body: {"error":..,"message":..,"code":N} (gRPC
  * codes: 5 not found, 9 failed precondition, 14 unavailable). */
-static int http_error(struct ef_etcd *c, const char *what, long status,
-		      const struct body *b, bool *next)
+static int http_error(struct ef_etcd *c, const char *what, long status, const struct body *b,
+		      bool *next)
 {
 	struct json_object *o = b->buf ? json_tokener_parse(b->buf) : NULL, *m = NULL;
 	int code = (int)ef_etcd_json_int(o, "code");
 
 	json_object_object_get_ex(o, "message", &m);
-	snprintf(c->err, sizeof(c->err), "etcd %s: %s: HTTP %ld: %s",
-		 c->endpoints[c->current], what, status,
-		 m ? json_object_get_string(m) : "no message");
+	snprintf(c->err, sizeof(c->err), "etcd %s: %s: HTTP %ld: %s", c->endpoints[c->current],
+		 what, status, m ? json_object_get_string(m) : "no message");
 	json_object_put(o);
 	*next = status >= 500 || code == 14;
 	return code == 5 ? -ENOENT : code == 9 ? -EAGAIN : *next ? -EHOSTUNREACH : -EIO;
 }
 
-static int curl_error(struct ef_etcd *c, const char *what, CURLcode res,
-		      const struct body *b, bool *next)
+static int curl_error(struct ef_etcd *c, const char *what, CURLcode res, const struct body *b,
+		      bool *next)
 {
 	*next = false;
 	if (res == CURLE_ABORTED_BY_CALLBACK && c->stop && *c->stop) {
-		snprintf(c->err, sizeof(c->err), "etcd %s: %s: stopped",
-			 c->endpoints[c->current], what);
+		snprintf(c->err, sizeof(c->err), "etcd %s: %s: stopped", c->endpoints[c->current],
+			 what);
 		return -EINTR;
 	}
 	if (res == CURLE_WRITE_ERROR && b->sink_ret) {
@@ -225,17 +220,18 @@ static int curl_error(struct ef_etcd *c, const char *what, CURLcode res,
 				 c->endpoints[c->current], what);
 		return b->sink_ret;
 	}
-	snprintf(c->err, sizeof(c->err), "etcd %s: %s: %s",
-		 c->endpoints[c->current], what, curl_easy_strerror(res));
+	snprintf(c->err, sizeof(c->err), "etcd %s: %s: %s", c->endpoints[c->current], what,
+		 curl_easy_strerror(res));
 	*next = true;
-	return res == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT :
-	       res == CURLE_SSL_CONNECT_ERROR || res == CURLE_PEER_FAILED_VERIFICATION ? -EPROTO :
-	       -ECONNREFUSED;
+	return res == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
+	       : res == CURLE_SSL_CONNECT_ERROR || res == CURLE_PEER_FAILED_VERIFICATION
+		       ? -EPROTO
+		       : -ECONNREFUSED;
 }
 
 /* One endpoint. *next: a failure worth trying the next endpoint for. */
-static int call_one(struct ef_etcd *c, const char *what, const char *url,
-		    const char *body, long max_ms, struct body *b, bool *next)
+static int call_one(struct ef_etcd *c, const char *what, const char *url, const char *body,
+		    long max_ms, struct body *b, bool *next)
 {
 	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
 	long status = 0;
@@ -259,9 +255,8 @@ static int call_one(struct ef_etcd *c, const char *what, const char *url,
 	return ret;
 }
 
-int ef_etcd_call(struct ef_etcd *c, const char *what, const char *path,
-		 struct json_object *body, long max_ms, ef_etcd_sink_fn sink,
-		 void *sink_arg, struct json_object **resp)
+int ef_etcd_call(struct ef_etcd *c, const char *what, const char *path, struct json_object *body,
+		 long max_ms, ef_etcd_sink_fn sink, void *sink_arg, struct json_object **resp)
 {
 	const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
 	char url[512];
@@ -276,8 +271,7 @@ int ef_etcd_call(struct ef_etcd *c, const char *what, const char *path,
 		if (i)
 			c->current = (c->current + 1) % c->n_endpoints;
 		snprintf(url, sizeof(url), "%s%s", c->endpoints[c->current], path);
-		ret = call_one(c, what, url, text, max_ms ? max_ms : c->timeout_ms,
-			       &b, &next);
+		ret = call_one(c, what, url, text, max_ms ? max_ms : c->timeout_ms, &b, &next);
 		if (!ret && resp) {
 			*resp = b.buf ? json_tokener_parse(b.buf) : NULL;
 			if (!*resp) {

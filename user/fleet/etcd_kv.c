@@ -9,8 +9,7 @@
 #include "b64.h"
 #include "etcd.h"
 
-static int add_b64(struct json_object *o, const char *name, const void *data,
-		   size_t len)
+static int add_b64(struct json_object *o, const char *name, const void *data, size_t len)
 {
 	char *s = ef_b64_encode(data, len);
 	struct json_object *v = s ? json_object_new_string(s) : NULL;
@@ -63,8 +62,7 @@ int ef_etcd_kv_from_json(struct json_object *o, struct ef_etcd_kv *kv)
 	json_object_object_get_ex(o, "value", &v);
 	ret = ef_b64_decode(k ? json_object_get_string(k) : "", &key, &len);
 	if (!ret)
-		ret = ef_b64_decode(v ? json_object_get_string(v) : "",
-				    &kv->value, &kv->value_len);
+		ret = ef_b64_decode(v ? json_object_get_string(v) : "", &kv->value, &kv->value_len);
 	if (ret) {
 		free(key);
 		return ret;
@@ -99,8 +97,8 @@ static int64_t header_revision(struct json_object *resp)
 	return ef_etcd_json_int(h, "revision");
 }
 
-static int parse_range(struct ef_etcd *c, const char *what,
-		       struct json_object *resp, struct ef_etcd_range *out)
+static int parse_range(struct ef_etcd *c, const char *what, struct json_object *resp,
+		       struct ef_etcd_range *out)
 {
 	struct json_object *kvs = NULL;
 	size_t n;
@@ -114,8 +112,7 @@ static int parse_range(struct ef_etcd *c, const char *what,
 	if (!out->kvs)
 		return -ENOMEM;
 	for (size_t i = 0; i < n && !ret; i++) {
-		ret = ef_etcd_kv_from_json(json_object_array_get_idx(kvs, i),
-					   &out->kvs[i]);
+		ret = ef_etcd_kv_from_json(json_object_array_get_idx(kvs, i), &out->kvs[i]);
 		if (!ret)
 			out->n++;
 	}
@@ -125,8 +122,8 @@ static int parse_range(struct ef_etcd *c, const char *what,
 	return ret;
 }
 
-int ef_etcd_range(struct ef_etcd *c, const char *key, bool prefix,
-		  bool keys_only, struct ef_etcd_range *out)
+int ef_etcd_range(struct ef_etcd *c, const char *key, bool prefix, bool keys_only,
+		  struct ef_etcd_range *out)
 {
 	struct json_object *req = json_object_new_object(), *resp = NULL;
 	char what[300];
@@ -150,8 +147,8 @@ int ef_etcd_range(struct ef_etcd *c, const char *key, bool prefix,
 	return ret;
 }
 
-int ef_etcd_put(struct ef_etcd *c, const char *key, const void *val,
-		size_t len, int64_t lease, int64_t *revision)
+int ef_etcd_put(struct ef_etcd *c, const char *key, const void *val, size_t len, int64_t lease,
+		int64_t *revision)
 {
 	struct json_object *req = json_object_new_object(), *resp = NULL;
 	char what[300];
@@ -174,9 +171,8 @@ int ef_etcd_put(struct ef_etcd *c, const char *key, const void *val,
 
 /* A transaction: if the key's TARGET (MOD or CREATE) revision equals rev,
  * put the value. */
-static int put_if(struct ef_etcd *c, const char *key, const void *val,
-		  size_t len, const char *target, int64_t rev, bool *written,
-		  int64_t *revision)
+static int put_if(struct ef_etcd *c, const char *key, const void *val, size_t len,
+		  const char *target, int64_t rev, bool *written, int64_t *revision)
 {
 	struct json_object *req = json_object_new_object(), *resp = NULL, *v;
 	struct json_object *cmp = json_object_new_object();
@@ -185,8 +181,7 @@ static int put_if(struct ef_etcd *c, const char *key, const void *val,
 	char what[300];
 	int ret = req && cmp && put && op ? 0 : -ENOMEM;
 
-	snprintf(what, sizeof(what), "txn put %s if %s revision %lld", key,
-		 target, (long long)rev);
+	snprintf(what, sizeof(what), "txn put %s if %s revision %lld", key, target, (long long)rev);
 	if (!ret)
 		ret = add_b64(cmp, "key", key, strlen(key));
 	if (!ret)
@@ -223,23 +218,21 @@ static int put_if(struct ef_etcd *c, const char *key, const void *val,
 	return ret;
 }
 
-int ef_etcd_put_absent(struct ef_etcd *c, const char *key, const void *val,
-		       size_t len, bool *written)
+int ef_etcd_put_absent(struct ef_etcd *c, const char *key, const void *val, size_t len,
+		       bool *written)
 {
 	return put_if(c, key, val, len, "CREATE", 0, written, NULL);
 }
 
-int ef_etcd_put_if_mod(struct ef_etcd *c, const char *key, const void *val,
-		       size_t len, int64_t mod_revision, bool *written,
-		       int64_t *revision)
+int ef_etcd_put_if_mod(struct ef_etcd *c, const char *key, const void *val, size_t len,
+		       int64_t mod_revision, bool *written, int64_t *revision)
 {
 	if (!mod_revision)
 		return put_if(c, key, val, len, "CREATE", 0, written, revision);
 	return put_if(c, key, val, len, "MOD", mod_revision, written, revision);
 }
 
-int ef_etcd_delete(struct ef_etcd *c, const char *key, bool prefix,
-		   int64_t *deleted)
+int ef_etcd_delete(struct ef_etcd *c, const char *key, bool prefix, int64_t *deleted)
 {
 	struct json_object *req = json_object_new_object(), *resp = NULL;
 	char what[300];
@@ -250,8 +243,7 @@ int ef_etcd_delete(struct ef_etcd *c, const char *key, bool prefix,
 	if (!ret && prefix)
 		ret = add_prefix_end(req, key);
 	if (!ret)
-		ret = ef_etcd_call(c, what, "/v3/kv/deleterange", req, 0, NULL,
-				   NULL, &resp);
+		ret = ef_etcd_call(c, what, "/v3/kv/deleterange", req, 0, NULL, NULL, &resp);
 	if (!ret && deleted)
 		*deleted = ef_etcd_json_int(resp, "deleted");
 	json_object_put(req);
@@ -266,13 +258,13 @@ int ef_etcd_lease_grant(struct ef_etcd *c, int64_t ttl_s, int64_t *id)
 
 	if (!ret) {
 		add_i64(req, "TTL", ttl_s);
-		ret = ef_etcd_call(c, "lease grant", "/v3/lease/grant", req, 0,
-				   NULL, NULL, &resp);
+		ret = ef_etcd_call(c, "lease grant", "/v3/lease/grant", req, 0, NULL, NULL, &resp);
 	}
 	if (!ret) {
 		*id = ef_etcd_json_int(resp, "ID");
 		if (!*id) {
-			snprintf(c->err, sizeof(c->err), "etcd %s: lease grant: no lease in the answer",
+			snprintf(c->err, sizeof(c->err),
+				 "etcd %s: lease grant: no lease in the answer",
 				 ef_etcd_endpoint(c));
 			ret = -EPROTO;
 		}
@@ -291,8 +283,8 @@ int ef_etcd_lease_keepalive(struct ef_etcd *c, int64_t id, int64_t *ttl_s)
 
 	if (!ret) {
 		add_i64(req, "ID", id);
-		ret = ef_etcd_call(c, "lease keepalive", "/v3/lease/keepalive",
-				   req, 0, NULL, NULL, &resp);
+		ret = ef_etcd_call(c, "lease keepalive", "/v3/lease/keepalive", req, 0, NULL, NULL,
+				   &resp);
 	}
 	if (!ret) {
 		json_object_object_get_ex(resp, "result", &r);
@@ -310,8 +302,8 @@ int ef_etcd_lease_revoke(struct ef_etcd *c, int64_t id)
 
 	if (!ret) {
 		add_i64(req, "ID", id);
-		ret = ef_etcd_call(c, "lease revoke", "/v3/lease/revoke", req, 0,
-				   NULL, NULL, &resp);
+		ret = ef_etcd_call(c, "lease revoke", "/v3/lease/revoke", req, 0, NULL, NULL,
+				   &resp);
 	}
 	json_object_put(req);
 	json_object_put(resp);

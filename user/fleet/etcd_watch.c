@@ -60,19 +60,17 @@ static int on_line(struct watch *w, const char *text)
 		return -EPROTO;
 	if (!json_object_object_get_ex(o, "result", &r)) {
 		json_object_object_get_ex(o, "error", &v);
-		snprintf(w->c->err, sizeof(w->c->err), "etcd %s: %s: %s",
-			 ef_etcd_endpoint(w->c), w->what,
-			 v ? json_object_to_json_string(v) : "an answer without a result");
+		snprintf(w->c->err, sizeof(w->c->err), "etcd %s: %s: %s", ef_etcd_endpoint(w->c),
+			 w->what, v ? json_object_to_json_string(v) : "an answer without a result");
 		ret = -EIO;
-	} else if (json_object_object_get_ex(r, "canceled", &v) &&
-		   json_object_get_boolean(v)) {
+	} else if (json_object_object_get_ex(r, "canceled", &v) && json_object_get_boolean(v)) {
 		w->compact_revision = ef_etcd_json_int(r, "compact_revision");
 		json_object_object_get_ex(r, "cancel_reason", &v);
-		snprintf(w->c->err, sizeof(w->c->err),
-			 "etcd %s: %s: cancelled by the server (%s)",
+		snprintf(w->c->err, sizeof(w->c->err), "etcd %s: %s: cancelled by the server (%s)",
 			 ef_etcd_endpoint(w->c), w->what,
-			 w->compact_revision ? "revision compacted" :
-			 v ? json_object_get_string(v) : "no reason given");
+			 w->compact_revision ? "revision compacted"
+			 : v                 ? json_object_get_string(v)
+					     : "no reason given");
 		ret = -ECANCELED;
 	} else {
 		if (json_object_object_get_ex(r, "created", &v))
@@ -114,9 +112,8 @@ static int sink(void *arg, const char *data, size_t len)
 	return ret;
 }
 
-int ef_etcd_watch(struct ef_etcd *c, const char *key, int64_t start_revision,
-		  long max_ms, ef_etcd_watch_fn on_event, void *arg,
-		  int64_t *compact_revision)
+int ef_etcd_watch(struct ef_etcd *c, const char *key, int64_t start_revision, long max_ms,
+		  ef_etcd_watch_fn on_event, void *arg, int64_t *compact_revision)
 {
 	struct json_object *req = json_object_new_object();
 	struct json_object *create = json_object_new_object();
@@ -124,8 +121,7 @@ int ef_etcd_watch(struct ef_etcd *c, const char *key, int64_t start_revision,
 	struct watch w = { .c = c, .what = what, .on_event = on_event, .arg = arg };
 	int ret = req && create && k ? 0 : -ENOMEM;
 
-	snprintf(what, sizeof(what), "watch %s from revision %lld", key,
-		 (long long)start_revision);
+	snprintf(what, sizeof(what), "watch %s from revision %lld", key, (long long)start_revision);
 	if (compact_revision)
 		*compact_revision = 0;
 	if (!ret) {

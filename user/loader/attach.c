@@ -4,16 +4,15 @@
 #include "edgefw.h"
 #include "tc_attach.h"
 
-int ef_hook_attach(struct ef_instance *inst, int ifindex, const char *ifname,
-		   uint32_t hook, enum ef_xdp_mode mode)
+int ef_hook_attach(struct ef_instance *inst, int ifindex, const char *ifname, uint32_t hook,
+		   enum ef_xdp_mode mode)
 {
 	if (hook == EDGEFW_HOOK_XDP)
 		return ef_xdp_attach(inst, ifindex, ifname, mode);
 	return ef_tc_attach(inst, ifindex, ifname, (enum edgefw_hook)hook);
 }
 
-int ef_hook_detach(struct ef_instance *inst, int ifindex, const char *ifname,
-		   uint32_t hook)
+int ef_hook_detach(struct ef_instance *inst, int ifindex, const char *ifname, uint32_t hook)
 {
 	if (hook == EDGEFW_HOOK_XDP)
 		return ef_xdp_detach(inst, ifindex, ifname);

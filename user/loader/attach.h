@@ -10,10 +10,9 @@
 #include "xdp_attach.h"
 
 /* hook: enum edgefw_hook; mode matters for XDP only. 0 or -errno (logged). */
-int ef_hook_attach(struct ef_instance *inst, int ifindex, const char *ifname,
-		   uint32_t hook, enum ef_xdp_mode mode);
-int ef_hook_detach(struct ef_instance *inst, int ifindex, const char *ifname,
-		   uint32_t hook);
+int ef_hook_attach(struct ef_instance *inst, int ifindex, const char *ifname, uint32_t hook,
+		   enum ef_xdp_mode mode);
+int ef_hook_detach(struct ef_instance *inst, int ifindex, const char *ifname, uint32_t hook);
 bool ef_hook_is_attached(struct ef_instance *inst, int ifindex, uint32_t hook);
 
 #endif

@@ -10,14 +10,12 @@
 #include "log.h"
 #include "strutil.h"
 
-int ef_attach_begin(struct ef_instance *inst, struct ef_pending *p,
-		    __u32 slot, const char *ifname)
+int ef_attach_begin(struct ef_instance *inst, struct ef_pending *p, __u32 slot, const char *ifname)
 {
 	struct edgefw_attach_val val = { .slot = slot };
 	int err;
 
-	p->had_prev = !bpf_map_lookup_elem(inst->maps.attachments, &p->key,
-					   &p->prev);
+	p->had_prev = !bpf_map_lookup_elem(inst->maps.attachments, &p->key, &p->prev);
 	ef_strlcpy(val.ifname, ifname, sizeof(val.ifname));
 	if (bpf_map_update_elem(inst->maps.attachments, &p->key, &val, BPF_ANY)) {
 		err = -errno;
@@ -37,8 +35,7 @@ int ef_attach_begin(struct ef_instance *inst, struct ef_pending *p,
 	return err;
 }
 
-int ef_attach_commit(struct ef_instance *inst, struct ef_pending *p,
-		     __u32 prog_id, __u32 mode)
+int ef_attach_commit(struct ef_instance *inst, struct ef_pending *p, __u32 prog_id, __u32 mode)
 {
 	struct edgefw_attach_val val;
 
@@ -53,8 +50,7 @@ int ef_attach_commit(struct ef_instance *inst, struct ef_pending *p,
 
 void ef_attach_abort(struct ef_instance *inst, struct ef_pending *p)
 {
-	if (p->had_prev &&
-	    !bpf_map_update_elem(inst->maps.attachments, &p->key, &p->prev, BPF_ANY))
+	if (p->had_prev && !bpf_map_update_elem(inst->maps.attachments, &p->key, &p->prev, BPF_ANY))
 		ef_iface_slot_publish(inst, &p->key, p->prev.slot);
 	else
 		ef_attachment_forget(inst, &p->key);

@@ -20,11 +20,9 @@ struct ef_pending {
 };
 
 /* Records key as pending with slot and ifname. 0 or -errno (logged). */
-int ef_attach_begin(struct ef_instance *inst, struct ef_pending *p,
-		    __u32 slot, const char *ifname);
+int ef_attach_begin(struct ef_instance *inst, struct ef_pending *p, __u32 slot, const char *ifname);
 /* Completes the record with the attached program's id and mode. */
-int ef_attach_commit(struct ef_instance *inst, struct ef_pending *p,
-		     __u32 prog_id, __u32 mode);
+int ef_attach_commit(struct ef_instance *inst, struct ef_pending *p, __u32 prog_id, __u32 mode);
 /* The attach failed: puts back what was recorded before. */
 void ef_attach_abort(struct ef_instance *inst, struct ef_pending *p);
 

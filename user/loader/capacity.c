@@ -30,8 +30,7 @@ static __u32 ct_for(bool tracks, __u32 ct_size)
 	return ct_size > EDGEFW_CT_MAX ? EDGEFW_CT_MAX : ct_size;
 }
 
-void ef_capacity_for(const struct ef_needs *n, __u32 ct_size,
-		     struct ef_capacity *out)
+void ef_capacity_for(const struct ef_needs *n, __u32 ct_size, struct ef_capacity *out)
 {
 	out->cells = room(n->cells, CELLS_FLOOR, ROUND_CELLS, EDGEFW_CELLS_MAX);
 	out->classes = room(n->classes, SMALL_FLOOR, ROUND_SMALL, EDGEFW_MAX_CLASSES);
@@ -54,26 +53,24 @@ static __u32 grown(__u32 have, size_t need, __u32 fresh, __u32 max)
 	return fresh > twice ? fresh : (__u32)twice;
 }
 
-void ef_capacity_grow(const struct ef_capacity *have, const struct ef_needs *n,
-		      __u32 ct_size, struct ef_capacity *out)
+void ef_capacity_grow(const struct ef_capacity *have, const struct ef_needs *n, __u32 ct_size,
+		      struct ef_capacity *out)
 {
 	struct ef_capacity fresh;
 
 	ef_capacity_for(n, ct_size, &fresh);
 	out->cells = grown(have->cells, n->cells, fresh.cells, EDGEFW_CELLS_MAX);
-	out->classes = grown(have->classes, n->classes, fresh.classes,
-			     EDGEFW_MAX_CLASSES);
+	out->classes = grown(have->classes, n->classes, fresh.classes, EDGEFW_MAX_CLASSES);
 	out->tnodes = grown(have->tnodes, n->tnodes, fresh.tnodes, EDGEFW_TNODES_MAX);
-	out->tleaves = grown(have->tleaves, n->tleaves, fresh.tleaves,
-			     EDGEFW_TLEAVES_MAX);
+	out->tleaves = grown(have->tleaves, n->tleaves, fresh.tleaves, EDGEFW_TLEAVES_MAX);
 	out->chain = grown(have->chain, n->chain, fresh.chain, EDGEFW_CHAIN_MAX);
 	out->host6 = grown(have->host6, n->host6, fresh.host6, EDGEFW_HOST6_MAX);
 	out->ct = have->ct;
 	if (n->tracks && have->ct <= EDGEFW_CT_MIN && fresh.ct > have->ct)
 		out->ct = fresh.ct;
 	/* Buckets outlive rulesets, like flows: never back to idle. */
-	out->limit_slots = have->limit_slots > fresh.limit_slots ?
-				   have->limit_slots : fresh.limit_slots;
+	out->limit_slots =
+		have->limit_slots > fresh.limit_slots ? have->limit_slots : fresh.limit_slots;
 }
 
 size_t ef_capacity_bytes(const struct ef_capacity *c)
@@ -97,23 +94,23 @@ size_t ef_capacity_bytes(const struct ef_capacity *c)
 	return bytes + (size_t)c->ct * 128 * 5 / 4;
 }
 
-bool ef_capacity_fits(const struct ef_capacity *have, const struct ef_needs *n,
-		      __u32 ct_size)
+bool ef_capacity_fits(const struct ef_capacity *have, const struct ef_needs *n, __u32 ct_size)
 {
 	struct ef_capacity next;
 
 	ef_capacity_grow(have, n, ct_size, &next);
 	return next.cells == have->cells && next.classes == have->classes &&
 	       next.tnodes == have->tnodes && next.tleaves == have->tleaves &&
-	       next.chain == have->chain && next.host6 == have->host6 &&
-	       next.ct == have->ct && next.limit_slots == have->limit_slots;
+	       next.chain == have->chain && next.host6 == have->host6 && next.ct == have->ct &&
+	       next.limit_slots == have->limit_slots;
 }
 
-void ef_needs_of(const struct ef_ruleset *rs, const struct ef_compiled *c,
-		 struct ef_needs *n)
+void ef_needs_of(const struct ef_ruleset *rs, const struct ef_compiled *c, struct ef_needs *n)
 {
-	*n = (struct ef_needs){ .cells = c->n_cells, .classes = c->n_classes,
-				.tnodes = c->n_tnodes, .tleaves = c->n_tleaves,
+	*n = (struct ef_needs){ .cells = c->n_cells,
+				.classes = c->n_classes,
+				.tnodes = c->n_tnodes,
+				.tleaves = c->n_tleaves,
 				.chain = c->n_hashed,
 				.tracks = ef_ruleset_ct_mode(rs) != 0 };
 	for (size_t i = 0; i < rs->n_rules; i++)
@@ -124,7 +121,6 @@ void ef_needs_of(const struct ef_ruleset *rs, const struct ef_compiled *c,
 		for (size_t i = 0; i < c->lpm[f][EF_FAM_V6].n; i++) {
 			unsigned len = c->lpm[f][EF_FAM_V6].v[i].prefix.len;
 
-			n->host6 += len > EDGEFW_A6_TRIE_BITS &&
-				    ef_hash6_has(c->hash6_len[f], len);
+			n->host6 += len > EDGEFW_A6_TRIE_BITS && ef_hash6_has(c->hash6_len[f], len);
 		}
 }

@@ -21,8 +21,7 @@
 
 #define DAY_S (24 * 3600)
 
-static int state_path(const char *instance, const char *kind, char *buf,
-		      size_t len)
+static int state_path(const char *instance, const char *kind, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s.%s.json", EF_SOCKET_DIR, instance, kind);
 
@@ -95,8 +94,7 @@ static int read_json(const char *path, struct json_object **out)
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & 0022)) {
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0022)) {
 		close(fd);
 		return -EPERM;
 	}
@@ -124,8 +122,7 @@ static struct json_object *copy_to_json(const struct ef_rules_copy *c)
 	json_object_object_add(o, "hash", json_object_new_string(hash));
 	snprintf(hash, sizeof(hash), "%016" PRIx64, c->rules_hash);
 	json_object_object_add(o, "ruleset_hash", json_object_new_string(hash));
-	json_object_object_add(o, "source",
-			       json_object_new_string_len(c->src, (int)c->len));
+	json_object_object_add(o, "source", json_object_new_string_len(c->src, (int)c->len));
 	return o;
 }
 
@@ -133,8 +130,7 @@ static const char *get_str(struct json_object *o, const char *key, int *len)
 {
 	struct json_object *v;
 
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
 		return NULL;
 	if (len)
 		*len = json_object_get_string_len(v);
@@ -210,8 +206,7 @@ int ef_rules_copy_read(const char *path, uint64_t src_hash, uint64_t rules_hash,
 	return 0;
 }
 
-int ef_applied_save(const char *instance, const char *path, uint64_t src_hash,
-		    uint64_t rules_hash)
+int ef_applied_save(const char *instance, const char *path, uint64_t src_hash, uint64_t rules_hash)
 {
 	struct ef_rules_copy c;
 	int ret = ef_rules_copy_read(path, src_hash, rules_hash, &c);
@@ -237,8 +232,7 @@ int ef_applied_load(const char *instance, struct ef_rules_copy *out)
 	return ret;
 }
 
-int ef_pending_save_kind(const char *instance, const char *kind,
-			 const struct ef_confirm_rec *p)
+int ef_pending_save_kind(const char *instance, const char *kind, const struct ef_confirm_rec *p)
 {
 	struct json_object *o = json_object_new_object();
 	char file[PATH_MAX], hash[17];
@@ -258,8 +252,7 @@ int ef_pending_save_kind(const char *instance, const char *kind,
 	return ret;
 }
 
-int ef_pending_load_kind(const char *instance, const char *kind,
-			 struct ef_confirm_rec *out)
+int ef_pending_load_kind(const char *instance, const char *kind, struct ef_confirm_rec *out)
 {
 	struct json_object *o = NULL, *v;
 	char file[PATH_MAX];

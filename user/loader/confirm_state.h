@@ -33,7 +33,7 @@
 
 /* A rules file as it was switched in. */
 struct ef_rules_copy {
-	char *path;   /* absolute: list files resolve from its directory */
+	char *path;          /* absolute: list files resolve from its directory */
 	uint64_t hash;       /* FNV-1a 64 of src: the copy is intact */
 	uint64_t rules_hash; /* the ruleset hash src compiled to (status) */
 	char *src;
@@ -41,9 +41,9 @@ struct ef_rules_copy {
 };
 
 struct ef_confirm_rec {
-	time_t deadline;        /* CLOCK_REALTIME seconds */
-	uint64_t new_hash;      /* the unconfirmed rules */
-	uint64_t token;         /* which guard process watches it */
+	time_t deadline;   /* CLOCK_REALTIME seconds */
+	uint64_t new_hash; /* the unconfirmed rules */
+	uint64_t token;    /* which guard process watches it */
 	struct ef_rules_copy back;
 };
 
@@ -53,8 +53,7 @@ void ef_confirm_rec_free(struct ef_confirm_rec *p);
 /* Records path (whose bytes must still hash to src_hash: a file edited
  * since it was read is not recorded, -ESTALE) as the instance's applied
  * rules, which compiled to ruleset hash rules_hash. 0 or -errno. */
-int ef_applied_save(const char *instance, const char *path, uint64_t src_hash,
-		    uint64_t rules_hash);
+int ef_applied_save(const char *instance, const char *path, uint64_t src_hash, uint64_t rules_hash);
 /* The same from a copy in memory (a rollback: the file has changed). */
 int ef_applied_save_src(const char *instance, const struct ef_rules_copy *c);
 /* 0, -ENOENT when none was recorded, or another -errno (logged). */
@@ -69,10 +68,8 @@ int ef_rules_copy_read(const char *path, uint64_t src_hash, uint64_t rules_hash,
 #define EF_PENDING_CLI "confirm"
 #define EF_PENDING_DAEMON "edgefwd-confirm"
 
-int ef_pending_save_kind(const char *instance, const char *kind,
-			 const struct ef_confirm_rec *p);
-int ef_pending_load_kind(const char *instance, const char *kind,
-			 struct ef_confirm_rec *out);
+int ef_pending_save_kind(const char *instance, const char *kind, const struct ef_confirm_rec *p);
+int ef_pending_load_kind(const char *instance, const char *kind, struct ef_confirm_rec *out);
 int ef_pending_remove_kind(const char *instance, const char *kind);
 /* The CLI's record (EF_PENDING_CLI). */
 int ef_pending_save(const char *instance, const struct ef_confirm_rec *p);

@@ -32,8 +32,7 @@ _Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == EDGEFW_REASON_C
 
 const char *ef_reason_name(unsigned reason)
 {
-	return reason < EDGEFW_REASON_COUNT && reason_names[reason] ?
-		       reason_names[reason] : "?";
+	return reason < EDGEFW_REASON_COUNT && reason_names[reason] ? reason_names[reason] : "?";
 }
 
 /* Sums one per-CPU counter; buf holds ncpu counters. */
@@ -66,8 +65,8 @@ static int cmp_iface(const void *a, const void *b)
 }
 
 /* Every attachment's row of iface_stats. */
-static int read_ifaces(struct ef_instance *inst, struct edgefw_counter *buf,
-		       int ncpu, struct ef_stats *st)
+static int read_ifaces(struct ef_instance *inst, struct edgefw_counter *buf, int ncpu,
+		       struct ef_stats *st)
 {
 	struct edgefw_attach_key key, next;
 	struct edgefw_attach_val val;
@@ -93,9 +92,8 @@ static int read_ifaces(struct ef_instance *inst, struct edgefw_counter *buf,
 		f->hook = key.hook;
 		f->slot = val.slot;
 		for (__u32 a = 0; a < EDGEFW_ACT_COUNT && !ret; a++)
-			ret = read_sum(inst->maps.iface_stats,
-				       val.slot * EDGEFW_ACT_COUNT + a, buf, ncpu,
-				       &f->act[a]);
+			ret = read_sum(inst->maps.iface_stats, val.slot * EDGEFW_ACT_COUNT + a, buf,
+				       ncpu, &f->act[a]);
 		st->n_ifaces++;
 	}
 	if (!ret && st->n_ifaces)
@@ -158,25 +156,20 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 		qsort(st->rules, st->n_rules, sizeof(*st->rules), cmp_order);
 
 	for (__u32 h = 0; h < EDGEFW_HOOK_COUNT && !ret; h++)
-		ret = read_sum(inst->maps.default_stats, h, buf, ncpu,
-			       &st->defaults[h]);
+		ret = read_sum(inst->maps.default_stats, h, buf, ncpu, &st->defaults[h]);
 	for (__u32 r = 0; r < EDGEFW_REASON_COUNT && !ret; r++)
-		ret = read_sum(inst->maps.reason_stats, r, buf, ncpu,
-			       &st->reasons[r]);
+		ret = read_sum(inst->maps.reason_stats, r, buf, ncpu, &st->reasons[r]);
 	if (!ret)
 		ret = read_ifaces(inst, buf, ncpu, st);
 	if (!ret)
 		ret = ef_stats_read_dynsets(inst, buf, ncpu, st);
 	if (ret)
 		goto out;
-	if (st->state.loaded &&
-	    !bpf_map_lookup_elem(inst->maps.gen_config, &st->state.gen, &cfg))
-		memcpy(st->default_action, cfg.default_action,
-		       sizeof(st->default_action));
+	if (st->state.loaded && !bpf_map_lookup_elem(inst->maps.gen_config, &st->state.gen, &cfg))
+		memcpy(st->default_action, cfg.default_action, sizeof(st->default_action));
 out:
 	if (ret) {
-		ef_log_err("cannot read counters of instance %s: %s", inst->name,
-			   strerror(-ret));
+		ef_log_err("cannot read counters of instance %s: %s", inst->name, strerror(-ret));
 		ef_stats_free(st);
 	}
 	free(meta);

@@ -23,7 +23,7 @@ struct ef_dynset_stat {
 	char name[EDGEFW_DYNSET_NAME_MAX];
 	uint32_t size;
 	uint64_t timeout_ns;
-	uint64_t entries, expired; /* expired: not yet removed */
+	uint64_t entries, expired;             /* expired: not yet removed */
 	uint64_t counters[EDGEFW_DSTAT_COUNT]; /* enum edgefw_dyn_stat */
 };
 
@@ -50,8 +50,8 @@ struct ef_stats {
 };
 
 /* dyn_counters.c: the dynamic sets' part of ef_stats_read. */
-int ef_stats_read_dynsets(struct ef_instance *inst, struct edgefw_counter *buf,
-			  int ncpu, struct ef_stats *st);
+int ef_stats_read_dynsets(struct ef_instance *inst, struct edgefw_counter *buf, int ncpu,
+			  struct ef_stats *st);
 /* "match", "expired", "ban", "ban_fail". */
 const char *ef_dyn_stat_name(unsigned what);
 

@@ -24,8 +24,7 @@ static int count_one(int fd, size_t *n)
 	}
 	for (;;) {
 		cnt = CT_BATCH;
-		ret = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals,
-					   &cnt, &opts);
+		ret = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &cnt, &opts);
 		ret = ret ? -errno : 0;
 		*n += cnt; /* also what came with the last batch (-ENOENT) */
 		if (ret)

@@ -28,8 +28,9 @@ uint64_t ef_ct_timeout_ns(const struct edgefw_ct_entry *e)
 	case EDGEFW_CTF_TCP_CLOSED:
 		return EDGEFW_CT_TO_TCP_CLOSED * NSEC;
 	case EDGEFW_CTF_UDP:
-		return (e->seen & EDGEFW_CT_SEEN_REPLY ? EDGEFW_CT_TO_UDP_REPLIED :
-							 EDGEFW_CT_TO_UDP) * NSEC;
+		return (e->seen & EDGEFW_CT_SEEN_REPLY ? EDGEFW_CT_TO_UDP_REPLIED
+						       : EDGEFW_CT_TO_UDP) *
+		       NSEC;
 	case EDGEFW_CTF_ICMP:
 		return EDGEFW_CT_TO_ICMP * NSEC;
 	default:
@@ -108,8 +109,7 @@ static int addr_order(const uint8_t *a, const uint8_t *b)
 	return 0;
 }
 
-void ef_ct_key_of(const struct ef_packet *p, uint16_t echo_id,
-		  struct edgefw_ct_key *k)
+void ef_ct_key_of(const struct ef_packet *p, uint16_t echo_id, struct edgefw_ct_key *k)
 {
 	uint16_t sport = 0, dport = 0;
 	int c;
@@ -142,16 +142,14 @@ bool ef_ct_filter_match(const struct ef_ct_filter *f, const struct ef_ct_flow *f
 
 	if (f->family && f->family != fl->key.family)
 		return false;
-	if (f->has_addr && memcmp(f->addr, fl->key.addr_a, n) &&
-	    memcmp(f->addr, fl->key.addr_b, n))
+	if (f->has_addr && memcmp(f->addr, fl->key.addr_a, n) && memcmp(f->addr, fl->key.addr_b, n))
 		return false;
 	if (f->has_port && f->port != fl->key.port_a && f->port != fl->key.port_b)
 		return false;
 	return !f->has_proto || f->proto == fl->key.proto;
 }
 
-static int walk_one(int fd, bool confirmed, uint64_t now, ef_ct_visit_fn fn,
-		    void *arg)
+static int walk_one(int fd, bool confirmed, uint64_t now, ef_ct_visit_fn fn, void *arg)
 {
 	struct edgefw_ct_key key, next;
 	struct ef_ct_flow fl;
@@ -182,8 +180,7 @@ int ef_ct_walk(const struct ef_instance *inst, ef_ct_visit_fn fn, void *arg)
 	if (!ret)
 		ret = walk_one(inst->maps.ct_new_tbl, false, now, fn, arg);
 	if (ret)
-		ef_log_err("cannot read the connection table of %s: %s", inst->dir,
-			   strerror(-ret));
+		ef_log_err("cannot read the connection table of %s: %s", inst->dir, strerror(-ret));
 	return ret;
 }
 
@@ -205,8 +202,7 @@ static int flush_one(const struct ef_ct_flow *fl, void *arg)
 	return 0;
 }
 
-int ef_ct_flush(const struct ef_instance *inst, const struct ef_ct_filter *f,
-		size_t *removed)
+int ef_ct_flush(const struct ef_instance *inst, const struct ef_ct_filter *f, size_t *removed)
 {
 	struct flush_ctx x = { inst, f, 0 };
 	int ret = ef_ct_walk(inst, flush_one, &x);
@@ -251,8 +247,7 @@ int ef_ct_read_counters(const struct ef_instance *inst, struct ef_ct_counters *o
 }
 
 /* The flow's first packet, as the initiator sent it. */
-static void first_packet(const struct ef_ct_flow *fl, struct ef_packet *p,
-			 char *ifname)
+static void first_packet(const struct ef_ct_flow *fl, struct ef_packet *p, char *ifname)
 {
 	memset(p, 0, sizeof(*p));
 	p->family = fl->key.family == 4 ? EF_AF_INET : EF_AF_INET6;
@@ -300,13 +295,12 @@ static int reval_one(const struct ef_ct_flow *fl, void *arg)
 
 	first_packet(fl, &p, ifname);
 	rule = x->c ? ef_compiled_lookup(x->c, &p) : ef_match(x->rs, &p);
-	action = rule >= 0 ? x->rs->rules[rule].action :
-		 p.hook < EDGEFW_HOOK_COUNT ? x->rs->default_action[p.hook] :
-					      EDGEFW_ACT_PASS;
+	action = rule >= 0                    ? x->rs->rules[rule].action
+		 : p.hook < EDGEFW_HOOK_COUNT ? x->rs->default_action[p.hook]
+					      : EDGEFW_ACT_PASS;
 	if (action == EDGEFW_ACT_PASS && ef_ruleset_ct_mode(x->rs))
 		return 0;
-	if (!bpf_map_delete_elem(fl->confirmed ? x->inst->maps.ct_tbl :
-						 x->inst->maps.ct_new_tbl,
+	if (!bpf_map_delete_elem(fl->confirmed ? x->inst->maps.ct_tbl : x->inst->maps.ct_new_tbl,
 				 &fl->key))
 		x->removed++;
 	return 0;

@@ -22,19 +22,19 @@
 struct ef_ct_flow {
 	struct edgefw_ct_key key;
 	struct edgefw_ct_entry e;
-	bool confirmed;          /* in ct_tbl (else ct_new_tbl) */
+	bool confirmed; /* in ct_tbl (else ct_new_tbl) */
 	uint8_t init_addr[16], resp_addr[16];
 	uint16_t init_port, resp_port;
 	uint64_t age_ns, idle_ns; /* since created, since last seen */
-	bool expired;            /* past its timeout: packets ignore it */
+	bool expired;             /* past its timeout: packets ignore it */
 };
 
 /* Which flows a list, count or flush is about; zeroed: every flow. */
 struct ef_ct_filter {
-	uint8_t family;       /* 0: any; 4 or 6 */
-	uint8_t addr[16];     /* either side; with family */
+	uint8_t family;   /* 0: any; 4 or 6 */
+	uint8_t addr[16]; /* either side; with family */
 	bool has_addr;
-	uint16_t port;        /* either side */
+	uint16_t port; /* either side */
 	bool has_port;
 	uint8_t proto;
 	bool has_proto;
@@ -49,12 +49,10 @@ int ef_ct_walk(const struct ef_instance *inst, ef_ct_visit_fn fn, void *arg);
 
 /* The table key of the flow packet p belongs to (its ICMP echo identifier
  * in echo_id), normalised as kern/conntrack.h does. */
-void ef_ct_key_of(const struct ef_packet *p, uint16_t echo_id,
-		  struct edgefw_ct_key *k);
+void ef_ct_key_of(const struct ef_packet *p, uint16_t echo_id, struct edgefw_ct_key *k);
 
 /* Removes the flows f matches; *removed counts them. */
-int ef_ct_flush(const struct ef_instance *inst, const struct ef_ct_filter *f,
-		size_t *removed);
+int ef_ct_flush(const struct ef_instance *inst, const struct ef_ct_filter *f, size_t *removed);
 
 /* The timeout of a flow in its state, in nanoseconds (kern/conntrack.h). */
 uint64_t ef_ct_timeout_ns(const struct edgefw_ct_entry *e);

@@ -21,8 +21,8 @@ const char *ef_dyn_stat_name(unsigned what)
 	return what < EDGEFW_DSTAT_COUNT ? names[what] : "?";
 }
 
-static int read_one(struct ef_instance *inst, struct edgefw_counter *buf,
-		    int ncpu, const char *name, struct ef_dynset_stat *out)
+static int read_one(struct ef_instance *inst, struct edgefw_counter *buf, int ncpu,
+		    const char *name, struct ef_dynset_stat *out)
 {
 	struct ef_dynset s;
 	size_t live = 0, expired = 0;
@@ -50,8 +50,8 @@ static int read_one(struct ef_instance *inst, struct edgefw_counter *buf,
 	return ret;
 }
 
-int ef_stats_read_dynsets(struct ef_instance *inst, struct edgefw_counter *buf,
-			  int ncpu, struct ef_stats *st)
+int ef_stats_read_dynsets(struct ef_instance *inst, struct edgefw_counter *buf, int ncpu,
+			  struct ef_stats *st)
 {
 	char set_names[EDGEFW_MAX_DYNSETS][EDGEFW_DYNSET_NAME_MAX];
 	size_t n = 0;

@@ -26,8 +26,7 @@ uint64_t ef_boottime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int ef_dynset_names(const struct ef_instance *inst,
-		    char names[][EDGEFW_DYNSET_NAME_MAX], size_t *n)
+int ef_dynset_names(const struct ef_instance *inst, char names[][EDGEFW_DYNSET_NAME_MAX], size_t *n)
 {
 	struct edgefw_dynset_meta m;
 
@@ -36,8 +35,7 @@ int ef_dynset_names(const struct ef_instance *inst,
 		if (bpf_map_lookup_elem(inst->maps.dynset_meta, &slot, &m)) {
 			int err = -errno;
 
-			ef_log_err("cannot read %s/dynset_meta: %s", inst->dir,
-				   strerror(-err));
+			ef_log_err("cannot read %s/dynset_meta: %s", inst->dir, strerror(-err));
 			return err;
 		}
 		m.name[EDGEFW_DYNSET_NAME_MAX - 1] = '\0';
@@ -72,18 +70,18 @@ static void say_no_such_set(const struct ef_instance *inst, const char *name)
 	if (ef_dynset_names(inst, names, &n))
 		return;
 	for (size_t i = 0; i < n && off < sizeof(list); i++)
-		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
-					i ? ", " : "", names[i]);
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "",
+					names[i]);
 	if (n)
-		ef_log_err("instance '%s' has no dynamic set '%s' (it has: %s)",
-			   inst->name, name, list);
+		ef_log_err("instance '%s' has no dynamic set '%s' (it has: %s)", inst->name, name,
+			   list);
 	else
-		ef_log_err("instance '%s' has no dynamic set '%s' (it has none: declare one in the rules, sets: {%s: {dynamic: true}}, and reload)",
-			   inst->name, name, name);
+		ef_log_err(
+			"instance '%s' has no dynamic set '%s' (it has none: declare one in the rules, sets: {%s: {dynamic: true}}, and reload)",
+			inst->name, name, name);
 }
 
-int ef_dynset_open(const struct ef_instance *inst, const char *name,
-		   struct ef_dynset *s)
+int ef_dynset_open(const struct ef_instance *inst, const char *name, struct ef_dynset *s)
 {
 	s->fd[0] = s->fd[1] = -1;
 	for (__u32 slot = 0; slot < EDGEFW_MAX_DYNSETS; slot++) {
@@ -137,8 +135,7 @@ static int make_key(const struct ef_prefix *p, void *key)
 	return 1;
 }
 
-int ef_dynset_add(struct ef_dynset *s, const struct ef_prefix *p,
-		  uint64_t timeout_ns)
+int ef_dynset_add(struct ef_dynset *s, const struct ef_prefix *p, uint64_t timeout_ns)
 {
 	struct edgefw_dyn_val v = { .prefixlen = p->len };
 	__u8 key[sizeof(struct edgefw_dyn6_key)];
@@ -169,8 +166,7 @@ int ef_dynset_del(struct ef_dynset *s, const struct ef_prefix *p)
 
 /* Calls fn for every entry of family fam, expired or not; fn must not
  * delete entries. */
-typedef int (*raw_fn)(void *arg, int fam, const void *key,
-		      const struct edgefw_dyn_val *v);
+typedef int (*raw_fn)(void *arg, int fam, const void *key, const struct edgefw_dyn_val *v);
 
 static int walk_raw(struct ef_dynset *s, int fam, raw_fn fn, void *arg)
 {
@@ -200,8 +196,7 @@ struct sweep_state {
 	size_t live, expired;
 };
 
-static int collect_one(void *arg, int fam, const void *key,
-		       const struct edgefw_dyn_val *v)
+static int collect_one(void *arg, int fam, const void *key, const struct edgefw_dyn_val *v)
 {
 	struct sweep_state *st = arg;
 
@@ -209,8 +204,8 @@ static int collect_one(void *arg, int fam, const void *key,
 		return 0;
 	if (EF_GROW(&st->keys, &st->cap, st->n_keys + 1))
 		return -ENOMEM;
-	memcpy(st->keys[st->n_keys++], key, fam ? sizeof(struct edgefw_dyn6_key) :
-						  sizeof(struct edgefw_dyn4_key));
+	memcpy(st->keys[st->n_keys++], key,
+	       fam ? sizeof(struct edgefw_dyn6_key) : sizeof(struct edgefw_dyn4_key));
 	return 0;
 }
 
@@ -243,8 +238,7 @@ int ef_dynset_sweep(struct ef_dynset *s, size_t *n)
 	return sweep(s, false, n);
 }
 
-static int count_one(void *arg, int fam, const void *key,
-		     const struct edgefw_dyn_val *v)
+static int count_one(void *arg, int fam, const void *key, const struct edgefw_dyn_val *v)
 {
 	struct sweep_state *st = arg;
 
@@ -276,8 +270,7 @@ struct walk_state {
 	void *arg;
 };
 
-static int walk_live(void *arg, int fam, const void *key,
-		     const struct edgefw_dyn_val *v)
+static int walk_live(void *arg, int fam, const void *key, const struct edgefw_dyn_val *v)
 {
 	struct walk_state *w = arg;
 	struct ef_prefix p = { .family = fam ? EF_AF_INET6 : EF_AF_INET };

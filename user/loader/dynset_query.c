@@ -36,32 +36,29 @@ static int slot_of(const struct ef_instance *inst, const char *name, __u32 *slot
 }
 
 /* The entry's prefix: addr cut to len bits. */
-static void entry_text(uint8_t family, const uint8_t addr[16], unsigned len,
-		       char *buf, size_t buflen)
+static void entry_text(uint8_t family, const uint8_t addr[16], unsigned len, char *buf,
+		       size_t buflen)
 {
 	struct ef_prefix p = { .family = family, .len = (uint8_t)len };
 
 	for (unsigned b = 0; b < 16; b++) {
 		unsigned keep = len > 8 * b ? len - 8 * b : 0;
 
-		p.addr[b] = keep >= 8 ? addr[b] :
-			    (uint8_t)(addr[b] & (0xff00u >> keep));
+		p.addr[b] = keep >= 8 ? addr[b] : (uint8_t)(addr[b] & (0xff00u >> keep));
 	}
 	ef_prefix_format(&p, buf, buflen);
 }
 
-static void expiry_text(const struct edgefw_dyn_val *v, uint64_t now,
-			char *buf, size_t len)
+static void expiry_text(const struct edgefw_dyn_val *v, uint64_t now, char *buf, size_t len)
 {
 	if (!v->expires)
 		snprintf(buf, len, "no expiry");
 	else
-		snprintf(buf, len, "expires in %.1f s",
-			 (double)(v->expires - now) / 1e9);
+		snprintf(buf, len, "expires in %.1f s", (double)(v->expires - now) / 1e9);
 }
 
-static int trie_lookup(int fd, uint8_t family, const uint8_t addr[16],
-		       bool *holds, char *detail, size_t len)
+static int trie_lookup(int fd, uint8_t family, const uint8_t addr[16], bool *holds, char *detail,
+		       size_t len)
 {
 	struct edgefw_dyn6_key k6 = { .prefixlen = 128 };
 	struct edgefw_dyn4_key k4 = { .prefixlen = 32 };
@@ -84,8 +81,7 @@ static int trie_lookup(int fd, uint8_t family, const uint8_t addr[16],
 			*holds = true;
 			return 0;
 		}
-		snprintf(detail, len, "only an expired entry /%u contains it",
-			 v.prefixlen);
+		snprintf(detail, len, "only an expired entry /%u contains it", v.prefixlen);
 		if (!v.prefixlen)
 			return 0;
 		k4.prefixlen = k6.prefixlen = v.prefixlen - 1;
@@ -93,9 +89,8 @@ static int trie_lookup(int fd, uint8_t family, const uint8_t addr[16],
 	return 0;
 }
 
-int ef_dynset_query(const struct ef_instance *inst, const char *name,
-		    uint8_t family, const uint8_t addr[16], bool *holds,
-		    char *detail, size_t len)
+int ef_dynset_query(const struct ef_instance *inst, const char *name, uint8_t family,
+		    const uint8_t addr[16], bool *holds, char *detail, size_t len)
 {
 	__u32 slot = 0;
 	int fd, ret;
@@ -151,8 +146,8 @@ static uint64_t coarse_now(void)
 }
 
 int ef_limit_query(const struct ef_instance *inst, const struct ef_rule *r,
-		   const struct ef_packet *pkt, uint32_t pkt_len, bool *holds,
-		   char *detail, size_t len)
+		   const struct ef_packet *pkt, uint32_t pkt_len, bool *holds, char *detail,
+		   size_t len)
 {
 	struct edgefw_limit_bucket b[2];
 	struct edgefw_limit_cfg l;
@@ -175,8 +170,11 @@ int ef_limit_query(const struct ef_instance *inst, const struct ef_rule *r,
 		debt = b[s].tat > now ? b[s].tat - now : 0;
 		*holds = debt + cost <= l.burst_ns;
 		snprintf(detail, len, "its bucket holds %.0f%% of the burst",
-			 l.burst_ns ? 100.0 * (double)(l.burst_ns - (debt < l.burst_ns ? debt : l.burst_ns)) /
-					      (double)l.burst_ns : 0.0);
+			 l.burst_ns ? 100.0 *
+					      (double)(l.burst_ns -
+						       (debt < l.burst_ns ? debt : l.burst_ns)) /
+					      (double)l.burst_ns
+				    : 0.0);
 		return 0;
 	}
 	*holds = cost <= l.burst_ns;

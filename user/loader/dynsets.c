@@ -15,17 +15,14 @@
 #include "log.h"
 #include "strutil.h"
 
-static const __u32 key_size[2] = { sizeof(struct edgefw_dyn4_key),
-				   sizeof(struct edgefw_dyn6_key) };
+static const __u32 key_size[2] = { sizeof(struct edgefw_dyn4_key), sizeof(struct edgefw_dyn6_key) };
 
-static int read_meta(const struct ef_instance *inst, __u32 slot,
-		     struct edgefw_dynset_meta *m)
+static int read_meta(const struct ef_instance *inst, __u32 slot, struct edgefw_dynset_meta *m)
 {
 	if (bpf_map_lookup_elem(inst->maps.dynset_meta, &slot, m)) {
 		int err = -errno;
 
-		ef_log_err("cannot read %s/dynset_meta: %s", inst->dir,
-			   strerror(-err));
+		ef_log_err("cannot read %s/dynset_meta: %s", inst->dir, strerror(-err));
 		return err;
 	}
 	m->name[EDGEFW_DYNSET_NAME_MAX - 1] = '\0';
@@ -84,8 +81,7 @@ static int install_tries(struct ef_instance *inst, __u32 slot,
 		if (old >= 0)
 			ret = copy_entries(old, fd, fam, BPF_ANY, &lost);
 		/* Packets see the whole old trie, then the whole new one. */
-		if (!ret && bpf_map_update_elem(ef_dynset_outer_fd(inst, fam), &slot, &fd,
-						BPF_ANY))
+		if (!ret && bpf_map_update_elem(ef_dynset_outer_fd(inst, fam), &slot, &fd, BPF_ANY))
 			ret = -errno;
 		/* The update returned after a grace period: no program writes
 		 * the old trie any more. Bans the datapath added to it during
@@ -95,19 +91,19 @@ static int install_tries(struct ef_instance *inst, __u32 slot,
 		if (old >= 0)
 			close(old);
 		if (ret)
-			ef_log_err("cannot install dynamic set '%s' in %s: %s",
-				   meta->name, inst->dir, strerror(-ret));
+			ef_log_err("cannot install dynamic set '%s' in %s: %s", meta->name,
+				   inst->dir, strerror(-ret));
 		close(fd);
 	}
 	if (lost)
-		ef_log_warn("dynamic set '%s' is now %u entries: %zu entries did not fit and were dropped",
-			    meta->name, meta->size, lost);
+		ef_log_warn(
+			"dynamic set '%s' is now %u entries: %zu entries did not fit and were dropped",
+			meta->name, meta->size, lost);
 	return ret;
 }
 
 /* The slot of set s: the one holding its name, else a free one (-ENOSPC). */
-static int find_slot(struct ef_instance *inst, const struct ef_set *s,
-		     struct edgefw_dynset_meta *m)
+static int find_slot(struct ef_instance *inst, const struct ef_set *s, struct edgefw_dynset_meta *m)
 {
 	int free_slot = -1, ret;
 
@@ -122,13 +118,13 @@ static int find_slot(struct ef_instance *inst, const struct ef_set *s,
 	}
 	memset(m, 0, sizeof(*m));
 	if (free_slot < 0)
-		ef_log_err("cannot add dynamic set '%s': %s already holds %d (sets a ruleset drops are freed after its reload)",
-			   s->name, inst->dir, EDGEFW_MAX_DYNSETS);
+		ef_log_err(
+			"cannot add dynamic set '%s': %s already holds %d (sets a ruleset drops are freed after its reload)",
+			s->name, inst->dir, EDGEFW_MAX_DYNSETS);
 	return free_slot < 0 ? -ENOSPC : free_slot;
 }
 
-static int setup_set(struct ef_instance *inst, const struct ef_set *s,
-		     __u32 *slot_out)
+static int setup_set(struct ef_instance *inst, const struct ef_set *s, __u32 *slot_out)
 {
 	struct edgefw_dynset_meta m;
 	bool known, resize;
@@ -141,16 +137,15 @@ static int setup_set(struct ef_instance *inst, const struct ef_set *s,
 	if (!known || resize) {
 		ef_strlcpy(m.name, s->name, sizeof(m.name));
 		if (resize)
-			ef_log_info("dynamic set '%s': size %u -> %u, entries copied",
-				    s->name, m.size, s->size);
+			ef_log_info("dynamic set '%s': size %u -> %u, entries copied", s->name,
+				    m.size, s->size);
 		m.size = s->size;
 		ret = install_tries(inst, (__u32)slot, &m, resize);
 	}
 	m.timeout_ns = s->timeout_ns;
 	if (!ret && bpf_map_update_elem(inst->maps.dynset_meta, &slot, &m, BPF_ANY)) {
 		ret = -errno;
-		ef_log_err("cannot write %s/dynset_meta: %s", inst->dir,
-			   strerror(-ret));
+		ef_log_err("cannot write %s/dynset_meta: %s", inst->dir, strerror(-ret));
 	}
 	*slot_out = (__u32)slot;
 	return ret;
@@ -168,8 +163,7 @@ static __u32 limit_id(const struct ef_rule *r)
 	return (__u32)(h ^ h >> 32);
 }
 
-void ef_limit_cfg_fill(struct edgefw_limit_cfg *lc, const struct ef_rule *r,
-		       __u8 cond)
+void ef_limit_cfg_fill(struct edgefw_limit_cfg *lc, const struct ef_rule *r, __u8 cond)
 {
 	unsigned __int128 burst_ns;
 
@@ -188,8 +182,7 @@ void ef_limit_cfg_fill(struct edgefw_limit_cfg *lc, const struct ef_rule *r,
 	lc->cond = cond;
 }
 
-int ef_dynsets_prepare(struct ef_instance *inst, __u32 gen,
-		       const struct ef_ruleset *rs)
+int ef_dynsets_prepare(struct ef_instance *inst, __u32 gen, const struct ef_ruleset *rs)
 {
 	struct edgefw_dyn_config dc = { .n_conds = (__u8)rs->n_conds };
 	__u32 *slots;
@@ -221,8 +214,7 @@ int ef_dynsets_prepare(struct ef_instance *inst, __u32 gen,
 	}
 	if (!ret && bpf_map_update_elem(inst->maps.dyn_config, &gen, &dc, BPF_ANY)) {
 		ret = -errno;
-		ef_log_err("cannot write %s/dyn_config: %s", inst->dir,
-			   strerror(-ret));
+		ef_log_err("cannot write %s/dyn_config: %s", inst->dir, strerror(-ret));
 	}
 	free(slots);
 	return ret;
@@ -236,8 +228,7 @@ static bool rs_has_dynset(const struct ef_ruleset *rs, const char *name)
 	return false;
 }
 
-static void drop_slot(struct ef_instance *inst, __u32 slot,
-		      const struct edgefw_dynset_meta *m)
+static void drop_slot(struct ef_instance *inst, __u32 slot, const struct edgefw_dynset_meta *m)
 {
 	struct ef_dynset s = { .slot = slot, .meta = *m, .fd = { -1, -1 } };
 	struct edgefw_dynset_meta empty = { 0 };
@@ -250,14 +241,13 @@ static void drop_slot(struct ef_instance *inst, __u32 slot,
 	for (int fam = 0; fam < 2; fam++)
 		bpf_map_delete_elem(ef_dynset_outer_fd(inst, fam), &slot);
 	if (bpf_map_update_elem(inst->maps.dynset_meta, &slot, &empty, BPF_ANY))
-		ef_log_warn("cannot free the slot of dynamic set '%s' in %s: %s",
-			    m->name, inst->dir, strerror(errno));
+		ef_log_warn("cannot free the slot of dynamic set '%s' in %s: %s", m->name,
+			    inst->dir, strerror(errno));
 	ef_log_warn("dynamic set '%s' is not in the new ruleset: dropped with its %zu entries",
 		    m->name, live);
 }
 
-void ef_dynsets_retire(struct ef_instance *inst, const struct ef_ruleset *rs,
-		       bool had_ruleset)
+void ef_dynsets_retire(struct ef_instance *inst, const struct ef_ruleset *rs, bool had_ruleset)
 {
 	struct edgefw_dynset_meta m;
 

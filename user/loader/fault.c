@@ -10,13 +10,13 @@
 #define SITE_MAX 48
 
 static struct {
-	bool parsed;  /* EDGEFW_FAULT read */
-	bool armed;   /* a fault is still to fire */
-	bool any;     /* count every site */
+	bool parsed; /* EDGEFW_FAULT read */
+	bool armed;  /* a fault is still to fire */
+	bool any;    /* count every site */
 	char site[SITE_MAX];
-	unsigned nth;   /* the call to fail, from 1 */
-	unsigned seen;  /* calls at the site (or anywhere) so far */
-	unsigned calls; /* ef_fault() calls since arming */
+	unsigned nth;      /* the call to fail, from 1 */
+	unsigned seen;     /* calls at the site (or anywhere) so far */
+	unsigned calls;    /* ef_fault() calls since arming */
 	const char *fired; /* the site that failed */
 } fault;
 
@@ -40,8 +40,9 @@ int ef_fault_rearm(void)
 		errno = 0;
 		n = strtoul(colon + 1, &end, 10);
 		if (errno || *end || end == colon + 1 || !n || n > 1000000) {
-			ef_log_err("%s=%s: the count after ':' must be a number from 1 (e.g. any:3); fault injection is off",
-				   EF_FAULT_ENV, spec);
+			ef_log_err(
+				"%s=%s: the count after ':' must be a number from 1 (e.g. any:3); fault injection is off",
+				EF_FAULT_ENV, spec);
 			return -EINVAL;
 		}
 		fault.nth = (unsigned)n;
@@ -70,8 +71,8 @@ int ef_fault(const char *site)
 		return 0;
 	fault.armed = false;
 	fault.fired = site;
-	ef_log_warn("%s: injecting a failure at %s (call %u of the reload path)",
-		    EF_FAULT_ENV, site, fault.calls);
+	ef_log_warn("%s: injecting a failure at %s (call %u of the reload path)", EF_FAULT_ENV,
+		    site, fault.calls);
 	errno = ECANCELED;
 	return -ECANCELED;
 }

@@ -22,8 +22,7 @@
 #include "slot_ops.h"
 #include "log.h"
 
-int ef_update_batch(int fd, const void *keys, const void *vals, size_t n,
-		    const char *site)
+int ef_update_batch(int fd, const void *keys, const void *vals, size_t n, const char *site)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 count = (__u32)n;
@@ -35,8 +34,8 @@ int ef_update_batch(int fd, const void *keys, const void *vals, size_t n,
 	return count == n ? 0 : -EIO;
 }
 
-int ef_mmap_write(int fd, size_t entries, size_t first, const __u32 *values,
-		  size_t n, const char *site)
+int ef_mmap_write(int fd, size_t entries, size_t first, const __u32 *values, size_t n,
+		  const char *site)
 {
 	size_t len = entries * 8;
 	__u32 *cells;
@@ -52,29 +51,28 @@ int ef_mmap_write(int fd, size_t entries, size_t first, const __u32 *values,
 	return 0;
 }
 
-static int create_array(const char *name, __u32 value_size, size_t entries,
-			__u32 flags)
+static int create_array(const char *name, __u32 value_size, size_t entries, __u32 flags)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
 	int fd = ef_fault("map_create");
 
 	if (!fd)
-		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
-				    value_size, (__u32)(entries ? entries : 1),
-				    &opts);
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), value_size,
+				    (__u32)(entries ? entries : 1), &opts);
 
 	if (fd < 0) {
 		fd = -errno;
-		ef_log_err("cannot create map %s with %zu entries: %s", name,
-			   entries, strerror(-fd));
+		ef_log_err("cannot create map %s with %zu entries: %s", name, entries,
+			   strerror(-fd));
 	}
 	return fd;
 }
 
 static int too_small(const char *what, size_t need, __u32 cap)
 {
-	ef_log_err("the ruleset needs %zu %s; this instance holds %u and could not grow (see above): detach it from every interface and attach it again with the new rules",
-		   need, what, cap);
+	ef_log_err(
+		"the ruleset needs %zu %s; this instance holds %u and could not grow (see above): detach it from every interface and attach it again with the new rules",
+		need, what, cap);
 	return -E2BIG;
 }
 
@@ -97,8 +95,8 @@ static int make_cells(const struct ef_compiled *c, __u32 cap)
 }
 
 /* An array of n values of size bytes each at keys 0..n-1. */
-static int make_filled(const char *name, __u32 size, const void *vals,
-		       size_t n, __u32 cap, const char *site)
+static int make_filled(const char *name, __u32 size, const void *vals, size_t n, __u32 cap,
+		       const char *site)
 {
 	__u32 *keys = calloc(n + 1, sizeof(*keys));
 	int fd = -ENOMEM, ret;
@@ -121,8 +119,8 @@ out:
 	return fd;
 }
 
-static int make_classes(const struct ef_compiled *c,
-			const struct edgefw_verdict *verdicts, __u32 cap)
+static int make_classes(const struct ef_compiled *c, const struct edgefw_verdict *verdicts,
+			__u32 cap)
 {
 	struct edgefw_class_info *vals;
 	int fd;
@@ -137,8 +135,7 @@ static int make_classes(const struct ef_compiled *c,
 		if (c->classes[i].rule >= 0)
 			vals[i].verdict = verdicts[c->classes[i].rule];
 	}
-	fd = make_filled("efw_classes", sizeof(*vals), vals, c->n_classes, cap,
-			 "classes_update");
+	fd = make_filled("efw_classes", sizeof(*vals), vals, c->n_classes, cap, "classes_update");
 	free(vals);
 	return fd;
 }
@@ -150,9 +147,8 @@ struct gen_slots {
 };
 
 /* The ops that change generation gen's slots to s: how many in ops. */
-static size_t plan_slots(struct ef_instance *inst, __u32 gen,
-			 const struct gen_slots *s, const char *site,
-			 struct ef_slot_op *ops, const char **what)
+static size_t plan_slots(struct ef_instance *inst, __u32 gen, const struct gen_slots *s,
+			 const char *site, struct ef_slot_op *ops, const char **what)
 {
 	const struct {
 		int outer, fd;
@@ -167,8 +163,7 @@ static size_t plan_slots(struct ef_instance *inst, __u32 gen,
 
 	for (size_t i = 0; i < 4; i++) {
 		/* Emptying a slot that holds nothing would only wait. */
-		if (want[i].fd == -2 ||
-		    (want[i].fd == -1 && !ef_slot_used(want[i].outer, gen)))
+		if (want[i].fd == -2 || (want[i].fd == -1 && !ef_slot_used(want[i].outer, gen)))
 			continue;
 		ops[n] = (struct ef_slot_op){ want[i].outer, gen, want[i].fd, site, 0 };
 		what[n++] = want[i].what;
@@ -176,22 +171,20 @@ static size_t plan_slots(struct ef_instance *inst, __u32 gen,
 	return n;
 }
 
-static void report_slots(const struct ef_instance *inst, __u32 gen,
-			 const char *doing, const struct ef_slot_op *ops,
-			 const char *const *what, size_t n)
+static void report_slots(const struct ef_instance *inst, __u32 gen, const char *doing,
+			 const struct ef_slot_op *ops, const char *const *what, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (ops[i].err) {
-			ef_log_err("cannot %s generation %u's %s in %s: %s", doing,
-				   gen, what[i], inst->dir, strerror(-ops[i].err));
+			ef_log_err("cannot %s generation %u's %s in %s: %s", doing, gen, what[i],
+				   inst->dir, strerror(-ops[i].err));
 			break;
 		}
 }
 
 /* The trees' arrays, or -1 in both when the ruleset has none. */
-static int make_trees(const struct ef_compiled *c,
-		      const struct edgefw_instance_info *info, int *nodes,
-		      int *leaves)
+static int make_trees(const struct ef_compiled *c, const struct edgefw_instance_info *info,
+		      int *nodes, int *leaves)
 {
 	*nodes = *leaves = -1;
 	if (!c->n_trees)
@@ -200,12 +193,12 @@ static int make_trees(const struct ef_compiled *c,
 		return too_small("tree nodes", c->n_tnodes, info->tnodes_cap);
 	if (c->n_tleaves > info->tleaves_cap)
 		return too_small("tree leaf entries", c->n_tleaves, info->tleaves_cap);
-	*nodes = make_filled("efw_tnodes", sizeof(*c->tnodes), c->tnodes,
-			     c->n_tnodes, info->tnodes_cap, "tnodes_update");
+	*nodes = make_filled("efw_tnodes", sizeof(*c->tnodes), c->tnodes, c->n_tnodes,
+			     info->tnodes_cap, "tnodes_update");
 	if (*nodes < 0)
 		return *nodes;
-	*leaves = make_filled("efw_tleaves", sizeof(*c->tleaves), c->tleaves,
-			      c->n_tleaves, info->tleaves_cap, "tleaves_update");
+	*leaves = make_filled("efw_tleaves", sizeof(*c->tleaves), c->tleaves, c->n_tleaves,
+			      info->tleaves_cap, "tleaves_update");
 	return *leaves < 0 ? *leaves : 0;
 }
 
@@ -225,11 +218,9 @@ static int make_all(struct ef_instance *inst, const struct ef_compiled *c,
 	__u32 zero = 0;
 	int ret;
 
-	if (ef_fault("info_read") ||
-	    bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info)) {
+	if (ef_fault("info_read") || bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info)) {
 		ret = -errno;
-		ef_log_err("cannot read %s/instance_info: %s", inst->dir,
-			   strerror(-ret));
+		ef_log_err("cannot read %s/instance_info: %s", inst->dir, strerror(-ret));
 		return ret;
 	}
 	s->cells = make_cells(c, info.cells_cap);
@@ -243,10 +234,8 @@ static int make_all(struct ef_instance *inst, const struct ef_compiled *c,
 	return ret;
 }
 
-int ef_gen_arrays_begin(struct ef_instance *inst, __u32 gen,
-			const struct ef_compiled *c,
-			const struct edgefw_verdict *verdicts,
-			struct ef_gen_install *in)
+int ef_gen_arrays_begin(struct ef_instance *inst, __u32 gen, const struct ef_compiled *c,
+			const struct edgefw_verdict *verdicts, struct ef_gen_install *in)
 {
 	struct gen_slots s = { -1, -1, -1, -1 };
 	int ret = make_all(inst, c, verdicts, &s);
@@ -285,8 +274,7 @@ int ef_gen_arrays_end(struct ef_instance *inst, struct ef_gen_install *in)
 	return ret;
 }
 
-int ef_gen_arrays_release(struct ef_instance *inst, __u32 gen,
-			   struct ef_slot_op *extra)
+int ef_gen_arrays_release(struct ef_instance *inst, __u32 gen, struct ef_slot_op *extra)
 {
 	const struct gen_slots empty = { -1, -1, -1, -1 };
 	struct ef_slot_op ops[5];

@@ -27,10 +27,8 @@ struct ef_gen_install {
 	bool started;
 	struct ef_slot_ops_pending pending;
 };
-int ef_gen_arrays_begin(struct ef_instance *inst, __u32 gen,
-			const struct ef_compiled *c,
-			const struct edgefw_verdict *verdicts,
-			struct ef_gen_install *in);
+int ef_gen_arrays_begin(struct ef_instance *inst, __u32 gen, const struct ef_compiled *c,
+			const struct edgefw_verdict *verdicts, struct ef_gen_install *in);
 /* Waits for the slot changes begin started. 0 or a negative errno
  * (logged); the slots may then hold a mix, which the generation's config
  * does not point packets at until it is written. */
@@ -42,17 +40,15 @@ int ef_gen_arrays_end(struct ef_instance *inst, struct ef_gen_install *in);
  * it is done. extra (may be NULL) is one more slot change made at the
  * same time, its result left in extra->err. 0 or a negative errno of the
  * release itself (logged). */
-int ef_gen_arrays_release(struct ef_instance *inst, __u32 gen,
-			  struct ef_slot_op *extra);
+int ef_gen_arrays_release(struct ef_instance *inst, __u32 gen, struct ef_slot_op *extra);
 
 /* One syscall per batch instead of one per entry; site names the call
  * for fault injection (fault.h). */
-int ef_update_batch(int fd, const void *keys, const void *vals, size_t n,
-		    const char *site);
+int ef_update_batch(int fd, const void *keys, const void *vals, size_t n, const char *site);
 
 /* Writes values[0..n) at entries [first, first + n) of an mmapable array
  * of __u32, whose elements the kernel lays out 8 bytes apart. */
-int ef_mmap_write(int fd, size_t entries, size_t first, const __u32 *values,
-		  size_t n, const char *site);
+int ef_mmap_write(int fd, size_t entries, size_t first, const __u32 *values, size_t n,
+		  const char *site);
 
 #endif

@@ -20,8 +20,7 @@
 
 static int copy_path(const char *instance, uint32_t gen, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s.gen%u.yaml", EF_GEN_RULES_DIR,
-			 instance, gen);
+	int n = snprintf(buf, len, "%s/%s.gen%u.yaml", EF_GEN_RULES_DIR, instance, gen);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
@@ -50,8 +49,7 @@ static int write_atomic(const char *path, const char *text, size_t len)
 
 	if (mkdir(EF_GEN_RULES_DIR, 0755) && errno != EEXIST)
 		return -errno;
-	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >=
-	    (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -67,8 +65,7 @@ static int write_atomic(const char *path, const char *text, size_t len)
 	return ret;
 }
 
-int ef_gen_rules_write(const char *instance, uint32_t gen,
-		       const struct ef_ruleset *rs)
+int ef_gen_rules_write(const char *instance, uint32_t gen, const struct ef_ruleset *rs)
 {
 	char path[PATH_MAX], *text = NULL;
 	size_t len = 0;
@@ -82,8 +79,7 @@ int ef_gen_rules_write(const char *instance, uint32_t gen,
 	return ret;
 }
 
-int ef_gen_rules_read(const char *instance, uint32_t gen, uint64_t hash,
-		      char **text, size_t *len)
+int ef_gen_rules_read(const char *instance, uint32_t gen, uint64_t hash, char **text, size_t *len)
 {
 	char path[PATH_MAX], *buf = NULL;
 	size_t n = 0;

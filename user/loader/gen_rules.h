@@ -27,14 +27,12 @@
 #define EF_GEN_RULES_DIR "/run/edgefw"
 
 /* Writes rs's canonical text as generation gen's copy. 0 or -errno. */
-int ef_gen_rules_write(const char *instance, uint32_t gen,
-		       const struct ef_ruleset *rs);
+int ef_gen_rules_write(const char *instance, uint32_t gen, const struct ef_ruleset *rs);
 
 /* Reads generation gen's copy into *text (malloc'd, NUL-terminated) when
  * it hashes to hash. 0, -ENOENT (none), -ESTALE (another ruleset's), or
  * another -errno. */
-int ef_gen_rules_read(const char *instance, uint32_t gen, uint64_t hash,
-		      char **text, size_t *len);
+int ef_gen_rules_read(const char *instance, uint32_t gen, uint64_t hash, char **text, size_t *len);
 
 /* Removes both copies: the instance is gone. */
 void ef_gen_rules_forget(const char *instance);

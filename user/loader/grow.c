@@ -27,8 +27,8 @@
 struct att {
 	struct edgefw_attach_key key;
 	struct edgefw_attach_val val;
-	__u8 xdp_mode;   /* XDP_ATTACHED_* on the hook now */
-	__u32 new_id;    /* the program put there; 0: not yet */
+	__u8 xdp_mode; /* XDP_ATTACHED_* on the hook now */
+	__u32 new_id;  /* the program put there; 0: not yet */
 };
 
 struct growth {
@@ -74,15 +74,15 @@ static int check_att(struct att *a)
 			 !prog_named(on_hook, ef_prog_name(EDGEFW_HOOK_XDP)))
 			why = "its XDP program is the device-bound one for VLAN tags";
 	} else {
-		ef_tc_prog_on_hook((int)a->key.ifindex, (enum edgefw_hook)a->key.hook,
-				   &on_hook);
+		ef_tc_prog_on_hook((int)a->key.ifindex, (enum edgefw_hook)a->key.hook, &on_hook);
 	}
 	if (!why && on_hook != a->val.prog_id)
 		why = "the program recorded for it is not on its hook as seen from this network namespace";
 	if (!why)
 		return 0;
-	ef_log_err("cannot grow the instance's maps in place: on %s, %s; run the reload where the interfaces are, or detach the instance and attach it again with the new rules",
-		   a->val.ifname, why);
+	ef_log_err(
+		"cannot grow the instance's maps in place: on %s, %s; run the reload where the interfaces are, or detach the instance and attach it again with the new rules",
+		a->val.ifname, why);
 	return -EOPNOTSUPP;
 }
 
@@ -127,12 +127,11 @@ static int load_prog(struct growth *gr, __u32 hook)
 		return ret;
 	for (int m = 0; m < EF_GROW_COUNT && !ret; m++)
 		if (gr->maps.fd[m] >= 0)
-			ret = bpf_map__reuse_fd(bpf_object__find_map_by_name(
-							skel->obj, ef_grow_map_name(m)),
-						gr->maps.fd[m]);
+			ret = bpf_map__reuse_fd(
+				bpf_object__find_map_by_name(skel->obj, ef_grow_map_name(m)),
+				gr->maps.fd[m]);
 	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p),
-						     ef_prog_name(hook)));
+		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), ef_prog_name(hook)));
 	if (!ret) {
 		ef_liblog_hold();
 		ret = edgefw_bpf__load(skel);
@@ -145,8 +144,8 @@ static int load_prog(struct growth *gr, __u32 hook)
 		ret = -errno;
 	gr->prog_id[hook] = info.id;
 	if (ret)
-		ef_log_err("cannot load %s against the grown maps: %s",
-			   ef_prog_name(hook), strerror(-ret));
+		ef_log_err("cannot load %s against the grown maps: %s", ef_prog_name(hook),
+			   strerror(-ret));
 	edgefw_bpf__destroy(skel);
 	return ret;
 }
@@ -161,8 +160,8 @@ static int swap_prog(const struct att *a, int fd, __u32 old)
 				     (enum edgefw_hook)a->key.hook, fd);
 	ret = ef_xdp_direct_replace((int)a->key.ifindex, fd, old, a->xdp_mode);
 	if (ret)
-		ef_log_err("cannot replace the XDP program on %s: %s",
-			   a->val.ifname, strerror(-ret));
+		ef_log_err("cannot replace the XDP program on %s: %s", a->val.ifname,
+			   strerror(-ret));
 	return ret;
 }
 
@@ -185,8 +184,9 @@ static int swap_all(struct growth *gr)
 
 		/* Back to the old program: its maps still hold the ruleset. */
 		if (old >= 0 && swap_prog(a, old, a->new_id))
-			ef_log_err("%s keeps the program of the grown maps, which the next reload will not fill: detach and attach the instance again",
-				   a->val.ifname);
+			ef_log_err(
+				"%s keeps the program of the grown maps, which the next reload will not fill: detach and attach the instance again",
+				a->val.ifname);
 		if (old >= 0)
 			close(old);
 		a->new_id = 0;
@@ -215,8 +215,7 @@ static int pin_tmp(struct growth *gr)
 		if (!ret && bpf_obj_pin(gr->maps.fd[m], path))
 			ret = -errno;
 		if (ret)
-			ef_log_err("cannot pin %s/%s: %s", gr->inst->dir, name,
-				   strerror(-ret));
+			ef_log_err("cannot pin %s/%s: %s", gr->inst->dir, name, strerror(-ret));
 	}
 	return ret;
 }
@@ -244,11 +243,10 @@ static int take_pins(struct growth *gr)
 		if (gr->maps.fd[m] < 0)
 			continue;
 		tmp_name(m, name, sizeof(name));
-		if (renameat(gr->inst->lock_fd, name, gr->inst->lock_fd,
-			     ef_grow_map_name(m)) && !ret) {
+		if (renameat(gr->inst->lock_fd, name, gr->inst->lock_fd, ef_grow_map_name(m)) &&
+		    !ret) {
 			ret = -errno;
-			ef_log_err("cannot rename %s/%s: %s", gr->inst->dir, name,
-				   strerror(-ret));
+			ef_log_err("cannot rename %s/%s: %s", gr->inst->dir, name, strerror(-ret));
 		}
 		close(*slot);
 		*slot = gr->maps.fd[m];
@@ -269,8 +267,8 @@ static int write_info(struct growth *gr, const struct ef_capacity *cap)
 	info.tnodes_cap = cap->tnodes;
 	info.tleaves_cap = cap->tleaves;
 	info.ct_cap = cap->ct;
-	return bpf_map_update_elem(gr->inst->maps.instance_info, &zero, &info,
-				   BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(gr->inst->maps.instance_info, &zero, &info, BPF_ANY) ? -errno
+											: 0;
 }
 
 /* The attachments' records name their new programs. */
@@ -280,10 +278,10 @@ static void record_progs(struct growth *gr)
 		struct att *a = &gr->att[i];
 
 		a->val.prog_id = a->new_id;
-		if (bpf_map_update_elem(gr->inst->maps.attachments, &a->key,
-					&a->val, BPF_EXIST))
-			ef_log_warn("cannot record the new program of %s in %s: status shows it missing until it is attached again",
-				    a->val.ifname, gr->inst->dir);
+		if (bpf_map_update_elem(gr->inst->maps.attachments, &a->key, &a->val, BPF_EXIST))
+			ef_log_warn(
+				"cannot record the new program of %s in %s: status shows it missing until it is attached again",
+				a->val.ifname, gr->inst->dir);
 	}
 }
 
@@ -293,16 +291,16 @@ static void wait_grace(struct ef_instance *inst)
 {
 	struct ef_slot_op op = { .outer = inst->maps.rcu_sync, .site = "grow_sync" };
 
-	op.inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "efw_sync", sizeof(__u32),
-				  sizeof(__u32), 1, NULL);
+	op.inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "efw_sync", sizeof(__u32), sizeof(__u32), 1,
+				  NULL);
 	if (op.inner >= 0) {
 		ef_slot_ops_run(&op, 1);
 		close(op.inner);
 	}
 }
 
-static int grow(struct growth *gr, const struct ef_capacity *have,
-		const struct ef_capacity *want, int active)
+static int grow(struct growth *gr, const struct ef_capacity *have, const struct ef_capacity *want,
+		int active)
 {
 	bool used[EDGEFW_HOOK_COUNT] = { false };
 	int ret = read_atts(gr);
@@ -331,14 +329,14 @@ static int grow(struct growth *gr, const struct ef_capacity *have,
 	/* This process's programs use the old maps. */
 	ef_prog_cache_clear();
 	if (ret)
-		ef_log_err("the instance's maps grew but %s is not fully updated (%s): detach it and attach it again",
-			   gr->inst->dir, strerror(-ret));
+		ef_log_err(
+			"the instance's maps grew but %s is not fully updated (%s): detach it and attach it again",
+			gr->inst->dir, strerror(-ret));
 	return ret;
 }
 
-int ef_grow_for(struct ef_instance *inst, const struct ef_ruleset *rs,
-		const struct ef_compiled *c, const struct ef_ruleset_state *cur,
-		bool *grew)
+int ef_grow_for(struct ef_instance *inst, const struct ef_ruleset *rs, const struct ef_compiled *c,
+		const struct ef_ruleset_state *cur, bool *grew)
 {
 	struct growth gr = { .inst = inst };
 	struct ef_capacity have, want;
@@ -361,11 +359,11 @@ int ef_grow_for(struct ef_instance *inst, const struct ef_ruleset *rs,
 	ret = grow(&gr, &have, &want, cur->loaded ? (int)cur->gen : -1);
 	*grew = !ret;
 	if (!ret)
-		ef_log_info("grew %s for the new ruleset: cells %u -> %u, classes %u -> %u, tree nodes %u -> %u, tree leaf entries %u -> %u, hashed pairs %u -> %u, IPv6 hosts %u -> %u, flows %u -> %u",
-			    inst->dir, have.cells, want.cells, have.classes,
-			    want.classes, have.tnodes, want.tnodes, have.tleaves,
-			    want.tleaves, have.chain, want.chain, have.host6,
-			    want.host6, have.ct, want.ct);
+		ef_log_info(
+			"grew %s for the new ruleset: cells %u -> %u, classes %u -> %u, tree nodes %u -> %u, tree leaf entries %u -> %u, hashed pairs %u -> %u, IPv6 hosts %u -> %u, flows %u -> %u",
+			inst->dir, have.cells, want.cells, have.classes, want.classes, have.tnodes,
+			want.tnodes, have.tleaves, want.tleaves, have.chain, want.chain, have.host6,
+			want.host6, have.ct, want.ct);
 	ef_grown_close(&gr.maps);
 	for (int h = 0; h < EDGEFW_HOOK_COUNT; h++)
 		if (gr.prog_fd[h] >= 0)

@@ -34,8 +34,7 @@ struct ef_compiled;
 /* Grows inst's maps for c when they are too small. *grew says whether it
  * did. 0, or a negative errno (logged) with the instance as it was. Call
  * with the exclusive lock, before writing the inactive generation. */
-int ef_grow_for(struct ef_instance *inst, const struct ef_ruleset *rs,
-		const struct ef_compiled *c, const struct ef_ruleset_state *cur,
-		bool *grew);
+int ef_grow_for(struct ef_instance *inst, const struct ef_ruleset *rs, const struct ef_compiled *c,
+		const struct ef_ruleset_state *cur, bool *grew);
 
 #endif

@@ -18,9 +18,8 @@
 const char *ef_grow_map_name(enum ef_grow_map m)
 {
 	static const char *const names[EF_GROW_COUNT] = {
-		"cells_tbl", "class_tbl", "tnode_tbl", "tleaf_tbl",
-		"chain_tbl", "host6_tbl", "ct_tbl", "ct_new_tbl",
-		"limit_tbl",
+		"cells_tbl", "class_tbl", "tnode_tbl",  "tleaf_tbl", "chain_tbl",
+		"host6_tbl", "ct_tbl",    "ct_new_tbl", "limit_tbl",
 	};
 
 	return names[m];
@@ -29,11 +28,9 @@ const char *ef_grow_map_name(enum ef_grow_map m)
 int *ef_grow_map_slot(struct ef_instance *inst, enum ef_grow_map m)
 {
 	int *const slots[EF_GROW_COUNT] = {
-		&inst->maps.cells_tbl, &inst->maps.class_tbl,
-		&inst->maps.tnode_tbl, &inst->maps.tleaf_tbl,
-		&inst->maps.chain_tbl, &inst->maps.host6_tbl,
-		&inst->maps.ct_tbl, &inst->maps.ct_new_tbl,
-		&inst->maps.limit_tbl,
+		&inst->maps.cells_tbl, &inst->maps.class_tbl,  &inst->maps.tnode_tbl,
+		&inst->maps.tleaf_tbl, &inst->maps.chain_tbl,  &inst->maps.host6_tbl,
+		&inst->maps.ct_tbl,    &inst->maps.ct_new_tbl, &inst->maps.limit_tbl,
 	};
 
 	return slots[m];
@@ -59,15 +56,14 @@ static int make_like(int old, __u32 max_entries, int inner_fd, int *fd)
 	opts.map_flags = info.map_flags;
 	if (inner_fd >= 0)
 		opts.inner_map_fd = (__u32)inner_fd;
-	*fd = bpf_map_create(info.type, info.name, info.key_size, info.value_size,
-			     max_entries, &opts);
+	*fd = bpf_map_create(info.type, info.name, info.key_size, info.value_size, max_entries,
+			     &opts);
 	return *fd < 0 ? -errno : 0;
 }
 
 /* Every entry of one hash map into another; with only_new, entries the
  * target has already stay as they are. */
-static int copy_hash(int from, int to, __u32 key_size, __u32 value_size,
-		     bool only_new)
+static int copy_hash(int from, int to, __u32 key_size, __u32 value_size, bool only_new)
 {
 	char *keys = calloc(COPY_BATCH, key_size), *vals = calloc(COPY_BATCH, value_size);
 	char *prev = calloc(1, key_size), *next = calloc(1, key_size);
@@ -109,8 +105,8 @@ out:
 }
 
 /* The old array's first n elements into the new one. */
-static int copy_array(int from, int to, __u32 value_size, __u32 flags,
-		      __u32 old_entries, __u32 new_entries)
+static int copy_array(int from, int to, __u32 value_size, __u32 flags, __u32 old_entries,
+		      __u32 new_entries)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 *keys, done = 0, token = 0;
@@ -120,8 +116,8 @@ static int copy_array(int from, int to, __u32 value_size, __u32 flags,
 	if (flags & BPF_F_MMAPABLE) {
 		/* Elements 8 bytes apart (gen_arrays.c): one copy. */
 		void *src = mmap(NULL, (size_t)old_entries * 8, PROT_READ, MAP_SHARED, from, 0);
-		void *dst = mmap(NULL, (size_t)new_entries * 8, PROT_READ | PROT_WRITE,
-				 MAP_SHARED, to, 0);
+		void *dst = mmap(NULL, (size_t)new_entries * 8, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 to, 0);
 
 		if (src != MAP_FAILED && dst != MAP_FAILED)
 			memcpy(dst, src, (size_t)old_entries * 8);
@@ -169,8 +165,8 @@ static const struct {
 
 /* The active generation's array of outer at the new size, put in the new
  * outer map (which waits for a grace period). */
-static int copy_active(int outer, int new_outer, enum ef_grow_map m, __u32 slot,
-		       __u32 old_cap, __u32 new_cap)
+static int copy_active(int outer, int new_outer, enum ef_grow_map m, __u32 slot, __u32 old_cap,
+		       __u32 new_cap)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = arrays[m].flags);
 	struct bpf_map_info info;
@@ -189,8 +185,8 @@ static int copy_active(int outer, int new_outer, enum ef_grow_map m, __u32 slot,
 		ret = fresh < 0 ? -errno : 0;
 	}
 	if (!ret)
-		ret = copy_array(old, fresh, arrays[m].value_size, arrays[m].flags,
-				 old_cap, new_cap);
+		ret = copy_array(old, fresh, arrays[m].value_size, arrays[m].flags, old_cap,
+				 new_cap);
 	if (!ret && bpf_map_update_elem(new_outer, &slot, &fresh, BPF_ANY))
 		ret = -errno;
 	close(old);
@@ -199,8 +195,8 @@ static int copy_active(int outer, int new_outer, enum ef_grow_map m, __u32 slot,
 	return ret;
 }
 
-static int grow_outer(struct ef_instance *inst, enum ef_grow_map m,
-		      __u32 old_cap, __u32 new_cap, int active, int *out)
+static int grow_outer(struct ef_instance *inst, enum ef_grow_map m, __u32 old_cap, __u32 new_cap,
+		      int active, int *out)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = arrays[m].flags);
 	int old = *ef_grow_map_slot(inst, m), tpl, ret;
@@ -219,17 +215,22 @@ static int grow_outer(struct ef_instance *inst, enum ef_grow_map m,
 static __u32 cap_of(const struct ef_capacity *c, enum ef_grow_map m)
 {
 	const __u32 v[EF_GROW_COUNT] = {
-		c->cells, c->classes, c->tnodes, c->tleaves,
-		EDGEFW_GENERATIONS * c->chain, EDGEFW_GENERATIONS * c->host6,
-		c->ct, c->ct / 4, c->limit_slots,
+		c->cells,
+		c->classes,
+		c->tnodes,
+		c->tleaves,
+		EDGEFW_GENERATIONS * c->chain,
+		EDGEFW_GENERATIONS * c->host6,
+		c->ct,
+		c->ct / 4,
+		c->limit_slots,
 	};
 
 	return v[m];
 }
 
-static int grow_one(struct ef_instance *inst, enum ef_grow_map m,
-		    const struct ef_capacity *have, const struct ef_capacity *want,
-		    int active, int *out)
+static int grow_one(struct ef_instance *inst, enum ef_grow_map m, const struct ef_capacity *have,
+		    const struct ef_capacity *want, int active, int *out)
 {
 	int old = *ef_grow_map_slot(inst, m);
 	struct bpf_map_info info;
@@ -252,8 +253,7 @@ static int grow_one(struct ef_instance *inst, enum ef_grow_map m,
 }
 
 int ef_grow_maps_make(struct ef_instance *inst, const struct ef_capacity *have,
-		      const struct ef_capacity *want, int active,
-		      struct ef_grown *g)
+		      const struct ef_capacity *want, int active, struct ef_grown *g)
 {
 	int ret = 0;
 
@@ -264,9 +264,8 @@ int ef_grow_maps_make(struct ef_instance *inst, const struct ef_capacity *have,
 			continue;
 		ret = grow_one(inst, m, have, want, active, &g->fd[m]);
 		if (ret)
-			ef_log_err("cannot make %s/%s again with %u entries: %s",
-				   inst->dir, ef_grow_map_name(m), cap_of(want, m),
-				   strerror(-ret));
+			ef_log_err("cannot make %s/%s again with %u entries: %s", inst->dir,
+				   ef_grow_map_name(m), cap_of(want, m), strerror(-ret));
 	}
 	if (ret)
 		ef_grown_close(g);
@@ -283,8 +282,9 @@ void ef_grow_maps_catch_up(struct ef_instance *inst, const struct ef_grown *g)
 			continue;
 		if (map_info(old, &info) ||
 		    copy_hash(old, g->fd[m], info.key_size, info.value_size, true))
-			ef_log_warn("some flows tracked while %s/%s grew may be tracked again from their next packet",
-				    inst->dir, ef_grow_map_name(m));
+			ef_log_warn(
+				"some flows tracked while %s/%s grew may be tracked again from their next packet",
+				inst->dir, ef_grow_map_name(m));
 	}
 }
 

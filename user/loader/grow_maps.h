@@ -16,9 +16,16 @@
 
 /* The maps a growth can replace, by their pin names. */
 enum ef_grow_map {
-	EF_GROW_CELLS, EF_GROW_CLASSES, EF_GROW_TNODES, EF_GROW_TLEAVES,
-	EF_GROW_CHAIN, EF_GROW_HOST6, EF_GROW_CT, EF_GROW_CT_NEW,
-	EF_GROW_LIMIT, EF_GROW_COUNT
+	EF_GROW_CELLS,
+	EF_GROW_CLASSES,
+	EF_GROW_TNODES,
+	EF_GROW_TLEAVES,
+	EF_GROW_CHAIN,
+	EF_GROW_HOST6,
+	EF_GROW_CT,
+	EF_GROW_CT_NEW,
+	EF_GROW_LIMIT,
+	EF_GROW_COUNT
 };
 
 struct ef_grown {
@@ -33,8 +40,7 @@ int *ef_grow_map_slot(struct ef_instance *inst, enum ef_grow_map m);
  * generation in force (-1: none). 0 or a negative errno (logged), with
  * nothing made. */
 int ef_grow_maps_make(struct ef_instance *inst, const struct ef_capacity *have,
-		      const struct ef_capacity *want, int active,
-		      struct ef_grown *g);
+		      const struct ef_capacity *want, int active, struct ef_grown *g);
 
 /* Copies the connection tables' entries the new ones lack (flows the
  * datapath added while the programs changed). Call once no program uses

@@ -25,8 +25,7 @@ static int zero_slot(struct ef_instance *inst, __u32 slot)
 	for (__u32 a = 0; a < EDGEFW_ACT_COUNT && !ret; a++) {
 		__u32 idx = slot * EDGEFW_ACT_COUNT + a;
 
-		if (bpf_map_update_elem(inst->maps.iface_stats, &idx, zeros,
-					BPF_ANY))
+		if (bpf_map_update_elem(inst->maps.iface_stats, &idx, zeros, BPF_ANY))
 			ret = -errno;
 	}
 	free(zeros);
@@ -46,8 +45,8 @@ int ef_attachments_read(struct ef_instance *inst, struct edgefw_attach_key *keys
 	 * reads them all for every interface it attaches. */
 	while (*n < EDGEFW_MAX_ATTACH) {
 		count = (__u32)(EDGEFW_MAX_ATTACH - *n);
-		ret = bpf_map_lookup_batch(inst->maps.attachments, in, &batch,
-					   keys + *n, vals + *n, &count, &opts);
+		ret = bpf_map_lookup_batch(inst->maps.attachments, in, &batch, keys + *n, vals + *n,
+					   &count, &opts);
 		ret = ret ? -errno : 0;
 		*n += count;
 		if (ret)
@@ -57,8 +56,7 @@ int ef_attachments_read(struct ef_instance *inst, struct edgefw_attach_key *keys
 	return ret == -ENOENT ? 0 : ret;
 }
 
-int ef_iface_slot_claim(struct ef_instance *inst,
-			const struct edgefw_attach_key *key, __u32 *slot)
+int ef_iface_slot_claim(struct ef_instance *inst, const struct edgefw_attach_key *key, __u32 *slot)
 {
 	struct edgefw_attach_key *keys = calloc(EDGEFW_MAX_ATTACH, sizeof(*keys));
 	struct edgefw_attach_val *vals = calloc(EDGEFW_MAX_ATTACH, sizeof(*vals));
@@ -70,8 +68,8 @@ int ef_iface_slot_claim(struct ef_instance *inst,
 	if (keys && vals && used)
 		ret = ef_attachments_read(inst, keys, vals, &n);
 	if (ret) {
-		ef_log_err("cannot read the attachments of instance %s: %s",
-			   inst->name, strerror(-ret));
+		ef_log_err("cannot read the attachments of instance %s: %s", inst->name,
+			   strerror(-ret));
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -86,16 +84,17 @@ int ef_iface_slot_claim(struct ef_instance *inst,
 	for (s = 0; s < EDGEFW_MAX_ATTACH && used[s]; s++)
 		;
 	if (s == EDGEFW_MAX_ATTACH) {
-		ef_log_err("instance %s has %d attachments (interface, hook) already, its capacity: detach one first, or narrow the 'interfaces' patterns",
-			   inst->name, EDGEFW_MAX_ATTACH);
+		ef_log_err(
+			"instance %s has %d attachments (interface, hook) already, its capacity: detach one first, or narrow the 'interfaces' patterns",
+			inst->name, EDGEFW_MAX_ATTACH);
 		ret = -ENOSPC;
 		goto out;
 	}
 found:
 	ret = zero_slot(inst, s);
 	if (ret)
-		ef_log_err("cannot zero the interface counters (slot %u) of instance %s: %s",
-			   s, inst->name, strerror(-ret));
+		ef_log_err("cannot zero the interface counters (slot %u) of instance %s: %s", s,
+			   inst->name, strerror(-ret));
 	else
 		*slot = s;
 out:
@@ -122,8 +121,7 @@ static void hash_count_add(struct ef_instance *inst, int delta)
 	(void)bpf_map_update_elem(inst->maps.ifslot_direct, &zero, &e, BPF_ANY);
 }
 
-int ef_iface_slot_publish(struct ef_instance *inst,
-			  const struct edgefw_attach_key *key, __u32 slot)
+int ef_iface_slot_publish(struct ef_instance *inst, const struct edgefw_attach_key *key, __u32 slot)
 {
 	struct edgefw_ifslot e = { 0 }, mine = { .ifindex = key->ifindex, .slot = slot };
 	__u32 idx = direct_index(key);
@@ -134,20 +132,19 @@ int ef_iface_slot_publish(struct ef_instance *inst,
 	if (key->ifindex % EDGEFW_IFSLOT_DIRECT &&
 	    !bpf_map_lookup_elem(inst->maps.ifslot_direct, &idx, &e) &&
 	    (!e.ifindex || e.ifindex == key->ifindex))
-		return bpf_map_update_elem(inst->maps.ifslot_direct, &idx, &mine,
-					   BPF_ANY) ? -errno : 0;
+		return bpf_map_update_elem(inst->maps.ifslot_direct, &idx, &mine, BPF_ANY) ? -errno
+											   : 0;
 	if (bpf_map_update_elem(inst->maps.ifslot_hash, key, &slot, BPF_NOEXIST)) {
 		if (errno != EEXIST)
 			return -errno;
-		return bpf_map_update_elem(inst->maps.ifslot_hash, key, &slot,
-					   BPF_EXIST) ? -errno : 0;
+		return bpf_map_update_elem(inst->maps.ifslot_hash, key, &slot, BPF_EXIST) ? -errno
+											  : 0;
 	}
 	hash_count_add(inst, 1);
 	return 0;
 }
 
-void ef_attachment_forget(struct ef_instance *inst,
-			  const struct edgefw_attach_key *key)
+void ef_attachment_forget(struct ef_instance *inst, const struct edgefw_attach_key *key)
 {
 	struct edgefw_ifslot e = { 0 }, none = { 0 };
 	__u32 idx = direct_index(key);
@@ -156,8 +153,7 @@ void ef_attachment_forget(struct ef_instance *inst,
 	if (key->hook >= EDGEFW_HOOK_COUNT || !key->ifindex)
 		return;
 	if (key->ifindex % EDGEFW_IFSLOT_DIRECT &&
-	    !bpf_map_lookup_elem(inst->maps.ifslot_direct, &idx, &e) &&
-	    e.ifindex == key->ifindex) {
+	    !bpf_map_lookup_elem(inst->maps.ifslot_direct, &idx, &e) && e.ifindex == key->ifindex) {
 		(void)bpf_map_update_elem(inst->maps.ifslot_direct, &idx, &none, BPF_ANY);
 		return;
 	}

@@ -17,16 +17,14 @@
  * replaced), else the lowest slot no attachment uses. Its counters are
  * zeroed, since they now count a new attachment. 0, -ENOSPC when all
  * EDGEFW_MAX_ATTACH slots are taken, or another -errno; errors are logged. */
-int ef_iface_slot_claim(struct ef_instance *inst,
-			const struct edgefw_attach_key *key, __u32 *slot);
+int ef_iface_slot_claim(struct ef_instance *inst, const struct edgefw_attach_key *key, __u32 *slot);
 
 /* Tells the programs that packets on key count in slot. 0 or -errno. */
-int ef_iface_slot_publish(struct ef_instance *inst,
-			  const struct edgefw_attach_key *key, __u32 slot);
+int ef_iface_slot_publish(struct ef_instance *inst, const struct edgefw_attach_key *key,
+			  __u32 slot);
 /* Forgets an attachment: its record and its slot-map entry (the slot is
  * free again). */
-void ef_attachment_forget(struct ef_instance *inst,
-			  const struct edgefw_attach_key *key);
+void ef_attachment_forget(struct ef_instance *inst, const struct edgefw_attach_key *key);
 
 /* Every attachment record, read in batches: keys and vals (room for
  * EDGEFW_MAX_ATTACH entries each) get them, *n how many. 0 or -errno. */

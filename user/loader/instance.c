@@ -34,8 +34,8 @@ bool ef_instance_name_valid(const char *name)
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
 			return false;
 	}
 	return true;
@@ -97,8 +97,9 @@ int ef_bpffs_ensure(void)
 	if (!statfs(EF_BPFFS_ROOT, &st) && st.f_type == BPF_FS_MAGIC)
 		return 0;
 	if (private_mount_ns() && !(allow && !strcmp(allow, "1"))) {
-		ef_log_err("%s is not a bpffs and this process runs in a mount namespace of its own (as under `ip netns exec`, which mounts a fresh /sys): pins made here would be invisible to every other edgefw. Enter only the network namespace instead: nsenter --net=/run/netns/NAME edgefw ... (or set EDGEFW_PRIVATE_BPFFS=1 if a private bpffs is what you want)",
-			   EF_BPFFS_ROOT);
+		ef_log_err(
+			"%s is not a bpffs and this process runs in a mount namespace of its own (as under `ip netns exec`, which mounts a fresh /sys): pins made here would be invisible to every other edgefw. Enter only the network namespace instead: nsenter --net=/run/netns/NAME edgefw ... (or set EDGEFW_PRIVATE_BPFFS=1 if a private bpffs is what you want)",
+			EF_BPFFS_ROOT);
 		return -EXDEV;
 	}
 	if (mkdir(EF_BPFFS_ROOT, 0700) && errno != EEXIST) {
@@ -110,8 +111,9 @@ int ef_bpffs_ensure(void)
 	if (mount("bpf", EF_BPFFS_ROOT, "bpf", 0, "mode=0700")) {
 		int err = -errno;
 
-		ef_log_err("cannot mount bpffs on %s: %s (run as root, or mount it: mount -t bpf bpf %s)",
-			   EF_BPFFS_ROOT, strerror(-err), EF_BPFFS_ROOT);
+		ef_log_err(
+			"cannot mount bpffs on %s: %s (run as root, or mount it: mount -t bpf bpf %s)",
+			EF_BPFFS_ROOT, strerror(-err), EF_BPFFS_ROOT);
 		return err;
 	}
 	return 0;
@@ -126,7 +128,9 @@ static void maps_reset(struct ef_maps *m)
 
 static void maps_close(struct ef_maps *m)
 {
-#define EF_MAP_CLOSE(name) if (m->name >= 0) close(m->name);
+#define EF_MAP_CLOSE(name) \
+	if (m->name >= 0)  \
+		close(m->name);
 	EF_PINNED_MAPS(EF_MAP_CLOSE)
 #undef EF_MAP_CLOSE
 	maps_reset(m);
@@ -134,8 +138,7 @@ static void maps_close(struct ef_maps *m)
 
 /* Pins are reached through the checked directory's descriptor, never by
  * a path someone could swap a component of. */
-static int pin_path(const struct ef_instance *inst, const char *map, char *buf,
-		    size_t len)
+static int pin_path(const struct ef_instance *inst, const char *map, char *buf, size_t len)
 {
 	return ef_pintree_path(inst->lock_fd, map, buf, len);
 }
@@ -156,22 +159,22 @@ static int maps_open(struct ef_instance *inst, unsigned flags)
 	int found = 0, missing = 0, ret = 0;
 	const char *missing_name = NULL;
 
-#define EF_MAP_OPEN(name)                                                    \
-	if (!ret && map_wanted(flags, #name)) {                              \
-		ret = pin_path(inst, #name, path, sizeof(path));             \
-		if (!ret) {                                                  \
-			inst->maps.name = bpf_obj_get(path);                 \
-			if (inst->maps.name >= 0)                            \
-				found++;                                     \
-			else if (errno == ENOENT) {                          \
-				missing++;                                   \
-				missing_name = #name;                        \
-			} else {                                             \
-				ret = -errno;                                \
-				ef_log_err("cannot open pinned map %s/%s: %s", \
-					   inst->dir, #name, strerror(errno)); \
-			}                                                    \
-		}                                                            \
+#define EF_MAP_OPEN(name)                                                                        \
+	if (!ret && map_wanted(flags, #name)) {                                                  \
+		ret = pin_path(inst, #name, path, sizeof(path));                                 \
+		if (!ret) {                                                                      \
+			inst->maps.name = bpf_obj_get(path);                                     \
+			if (inst->maps.name >= 0)                                                \
+				found++;                                                         \
+			else if (errno == ENOENT) {                                              \
+				missing++;                                                       \
+				missing_name = #name;                                            \
+			} else {                                                                 \
+				ret = -errno;                                                    \
+				ef_log_err("cannot open pinned map %s/%s: %s", inst->dir, #name, \
+					   strerror(errno));                                     \
+			}                                                                        \
+		}                                                                                \
 	}
 	EF_PINNED_MAPS(EF_MAP_OPEN)
 #undef EF_MAP_OPEN
@@ -182,8 +185,9 @@ static int maps_open(struct ef_instance *inst, unsigned flags)
 		goto out;
 	}
 	if (missing) {
-		ef_log_err("instance %s is incomplete: map %s is not pinned (left by another edgefw version or an interrupted run?); detach it with the version that made it, or remove %s",
-			   inst->name, missing_name, inst->dir);
+		ef_log_err(
+			"instance %s is incomplete: map %s is not pinned (left by another edgefw version or an interrupted run?); detach it with the version that made it, or remove %s",
+			inst->name, missing_name, inst->dir);
 		ret = -EUCLEAN;
 	}
 out:
@@ -200,14 +204,13 @@ static int check_layout(struct ef_instance *inst)
 	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info)) {
 		int err = -errno;
 
-		ef_log_err("cannot read %s/instance_info: %s", inst->dir,
-			   strerror(-err));
+		ef_log_err("cannot read %s/instance_info: %s", inst->dir, strerror(-err));
 		return err;
 	}
 	if (info.layout_version != EDGEFW_LAYOUT_VERSION) {
-		ef_log_err("pins under %s use layout version %u, this edgefw uses %u: detach with the edgefw that attached them, or remove %s",
-			   inst->dir, info.layout_version, EDGEFW_LAYOUT_VERSION,
-			   inst->dir);
+		ef_log_err(
+			"pins under %s use layout version %u, this edgefw uses %u: detach with the edgefw that attached them, or remove %s",
+			inst->dir, info.layout_version, EDGEFW_LAYOUT_VERSION, inst->dir);
 		return -EPROTO;
 	}
 	return 0;
@@ -273,8 +276,8 @@ int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst)
 	inst->root_fd = -1;
 	maps_reset(&inst->maps);
 	if (!ef_instance_name_valid(name)) {
-		ef_log_err("invalid instance name '%s': use 1-%d letters, digits, '-' or '_'",
-			   name, EF_INSTANCE_NAME_MAX - 1);
+		ef_log_err("invalid instance name '%s': use 1-%d letters, digits, '-' or '_'", name,
+			   EF_INSTANCE_NAME_MAX - 1);
 		return -EINVAL;
 	}
 	snprintf(inst->name, sizeof(inst->name), "%s", name);
@@ -324,18 +327,17 @@ int ef_instance_destroy(struct ef_instance *inst)
 {
 	int ret = 0;
 
-#define EF_MAP_UNPIN(name)                                                    \
-	if (unlinkat(inst->lock_fd, #name, 0) && errno != ENOENT && !ret) {   \
-		ret = -errno;                                                 \
-		ef_log_err("cannot remove pin %s/" #name ": %s", inst->dir,    \
-			   strerror(errno));                                  \
+#define EF_MAP_UNPIN(name)                                                                    \
+	if (unlinkat(inst->lock_fd, #name, 0) && errno != ENOENT && !ret) {                   \
+		ret = -errno;                                                                 \
+		ef_log_err("cannot remove pin %s/" #name ": %s", inst->dir, strerror(errno)); \
 	}
 	EF_PINNED_MAPS(EF_MAP_UNPIN)
 #undef EF_MAP_UNPIN
 	if (!ret && unlinkat(inst->root_fd, inst->name, AT_REMOVEDIR) && errno != ENOENT) {
 		ret = -errno;
-		ef_log_err("cannot remove %s: %s (something else is pinned there?)",
-			   inst->dir, strerror(-ret));
+		ef_log_err("cannot remove %s: %s (something else is pinned there?)", inst->dir,
+			   strerror(-ret));
 	}
 	/* The root goes too when this was the last instance. */
 	if (!ret)
@@ -346,31 +348,28 @@ int ef_instance_destroy(struct ef_instance *inst)
 	return ret;
 }
 
-int ef_instance_reuse_maps(const struct ef_instance *inst,
-			   struct bpf_object *obj)
+int ef_instance_reuse_maps(const struct ef_instance *inst, struct bpf_object *obj)
 {
 	struct bpf_map *map;
 	int ret;
 
-#define EF_MAP_REUSE(name)                                                    \
-	map = bpf_object__find_map_by_name(obj, #name);                       \
-	if (!map) {                                                           \
-		ef_log_err("BPF object has no map " #name);                   \
-		return -ENOENT;                                               \
-	}                                                                     \
-	ret = bpf_map__reuse_fd(map, inst->maps.name);                        \
-	if (ret) {                                                            \
-		ef_log_err("cannot reuse pinned map %s/" #name ": %s",        \
-			   inst->dir, strerror(-ret));                        \
-		return ret;                                                   \
+#define EF_MAP_REUSE(name)                                                                         \
+	map = bpf_object__find_map_by_name(obj, #name);                                            \
+	if (!map) {                                                                                \
+		ef_log_err("BPF object has no map " #name);                                        \
+		return -ENOENT;                                                                    \
+	}                                                                                          \
+	ret = bpf_map__reuse_fd(map, inst->maps.name);                                             \
+	if (ret) {                                                                                 \
+		ef_log_err("cannot reuse pinned map %s/" #name ": %s", inst->dir, strerror(-ret)); \
+		return ret;                                                                        \
 	}
 	EF_PINNED_MAPS(EF_MAP_REUSE)
 #undef EF_MAP_REUSE
 	return 0;
 }
 
-int ef_instance_read_state(const struct ef_instance *inst,
-			   struct ef_ruleset_state *st)
+int ef_instance_read_state(const struct ef_instance *inst, struct ef_ruleset_state *st)
 {
 	struct edgefw_active act, again;
 	struct edgefw_gen_info gi = { 0 };
@@ -384,8 +383,7 @@ int ef_instance_read_state(const struct ef_instance *inst,
 	 * description. Two switches take grace periods, not microseconds. */
 	for (int tries = 0; tries < 3; tries++) {
 		if (bpf_map_lookup_elem(inst->maps.active, &zero, &act) ||
-		    (act.loaded &&
-		     bpf_map_lookup_elem(inst->maps.gen_info, &act.gen, &gi)) ||
+		    (act.loaded && bpf_map_lookup_elem(inst->maps.gen_info, &act.gen, &gi)) ||
 		    bpf_map_lookup_elem(inst->maps.active, &zero, &again)) {
 			ret = -errno;
 			break;
@@ -399,8 +397,9 @@ int ef_instance_read_state(const struct ef_instance *inst,
 	if (!ret && bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info))
 		ret = -errno;
 	if (ret) {
-		ef_log_err("cannot read which ruleset instance %s holds (%s/active, gen_info, instance_info): %s",
-			   inst->name, inst->dir, strerror(-ret));
+		ef_log_err(
+			"cannot read which ruleset instance %s holds (%s/active, gen_info, instance_info): %s",
+			inst->name, inst->dir, strerror(-ret));
 		return ret;
 	}
 	st->gen = act.gen;
@@ -423,8 +422,7 @@ int ef_instance_read_state(const struct ef_instance *inst,
 	return 0;
 }
 
-int ef_instance_read_meta(const struct ef_instance *inst,
-			  const struct ef_ruleset_state *st,
+int ef_instance_read_meta(const struct ef_instance *inst, const struct ef_ruleset_state *st,
 			  struct edgefw_rule_meta *meta)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -445,8 +443,7 @@ int ef_instance_read_meta(const struct ef_instance *inst,
 		bool from_start = first + done == 0;
 
 		prev = first + done - 1;
-		ret = bpf_map_lookup_batch(inst->maps.rule_meta,
-					   from_start ? NULL : &prev, &prev,
+		ret = bpf_map_lookup_batch(inst->maps.rule_meta, from_start ? NULL : &prev, &prev,
 					   keys + done, meta + done, &count, &opts);
 		done += count;
 		if (ret) {
@@ -456,33 +453,32 @@ int ef_instance_read_meta(const struct ef_instance *inst,
 			break;
 		}
 	}
-	if (!ret && (done != EDGEFW_MAX_RULES ||
-		     keys[0] != first || keys[done - 1] != first + done - 1))
+	if (!ret &&
+	    (done != EDGEFW_MAX_RULES || keys[0] != first || keys[done - 1] != first + done - 1))
 		ret = -EIO;
 out:
 	if (ret)
-		ef_log_err("cannot read %s/rule_meta: %s", inst->dir,
-			   strerror(-ret));
+		ef_log_err("cannot read %s/rule_meta: %s", inst->dir, strerror(-ret));
 	free(keys);
 	return ret;
 }
 
-int ef_instance_ifnames(const struct ef_instance *inst, const char *extra,
-			const char ***names, size_t *n)
+int ef_instance_ifnames(const struct ef_instance *inst, const char *extra, const char ***names,
+			size_t *n)
 {
 	struct edgefw_attach_key key, next;
 	struct edgefw_attach_val val;
 	const size_t max = EDGEFW_MAX_ATTACH + 1;
 	void *prev = NULL;
 	const char **v;
-	char (*store)[16];
+	char(*store)[16];
 	size_t count = 0;
 
 	/* Pointers first, then the names they point at, in one block. */
 	v = calloc(1, max * (sizeof(*v) + sizeof(*store)));
 	if (!v)
 		return -ENOMEM;
-	store = (char (*)[16])(v + max);
+	store = (char(*)[16])(v + max);
 	if (extra) {
 		snprintf(store[count], sizeof(store[count]), "%s", extra);
 		v[count] = store[count];
@@ -509,8 +505,7 @@ int ef_instance_ifnames(const struct ef_instance *inst, const char *extra,
 	return 0;
 }
 
-int ef_instance_open_object(const struct ef_instance *inst,
-			    struct edgefw_bpf **out)
+int ef_instance_open_object(const struct ef_instance *inst, struct edgefw_bpf **out)
 {
 	struct edgefw_bpf *skel;
 	int ret;

@@ -28,10 +28,10 @@ struct ef_maps {
 
 struct ef_instance {
 	char name[EF_INSTANCE_NAME_MAX];
-	char dir[PATH_MAX];  /* for messages; operations go through the fds */
-	int root_fd;         /* EF_PIN_ROOT, checked (pintree.h) */
-	int lock_fd;         /* the instance's directory, checked and locked */
-	bool created; /* this open created the pins */
+	char dir[PATH_MAX]; /* for messages; operations go through the fds */
+	int root_fd;        /* EF_PIN_ROOT, checked (pintree.h) */
+	int lock_fd;        /* the instance's directory, checked and locked */
+	bool created;       /* this open created the pins */
 	struct ef_maps maps;
 };
 
@@ -57,8 +57,7 @@ void ef_instance_close(struct ef_instance *inst);
 /* Capacity of the per-generation arrays of instances created from now on
  * in this process (defaults: EDGEFW_CELLS_DEFAULT, EDGEFW_CLASSES_DEFAULT,
  * EDGEFW_TNODES_DEFAULT, EDGEFW_TLEAVES_DEFAULT). 0 or -EINVAL. */
-int ef_instance_set_capacity(__u32 cells, __u32 classes, __u32 tnodes,
-			     __u32 tleaves);
+int ef_instance_set_capacity(__u32 cells, __u32 classes, __u32 tnodes, __u32 tleaves);
 /* Sizes the ruleset-sized maps of instances created from now on from a
  * compiled ruleset's needs, with headroom (capacity.h); a reload that
  * needs more grows them (grow.h). */
@@ -101,22 +100,20 @@ struct ef_ruleset_state {
 
 /* Reads `active` and the active generation's gen_info, as one consistent
  * pair even while a reload switches. 0 or a negative errno (logged). */
-int ef_instance_read_state(const struct ef_instance *inst,
-			   struct ef_ruleset_state *st);
+int ef_instance_read_state(const struct ef_instance *inst, struct ef_ruleset_state *st);
 
 /* Reads the EDGEFW_MAX_RULES rule_meta entries of the ruleset st describes
  * (from ef_instance_read_state) into meta, indexed by counter slot; all
  * empty when none is loaded. 0 or a negative errno (logged). */
 struct edgefw_rule_meta;
-int ef_instance_read_meta(const struct ef_instance *inst,
-			  const struct ef_ruleset_state *st,
+int ef_instance_read_meta(const struct ef_instance *inst, const struct ef_ruleset_state *st,
 			  struct edgefw_rule_meta *meta);
 
 /* The names of the interfaces the instance is attached to, plus extra
  * (may be NULL), without repeats: what `interfaces` patterns are compiled
  * for. *names is an array of *n pointers into one allocation; free(*names). */
-int ef_instance_ifnames(const struct ef_instance *inst, const char *extra,
-			const char ***names, size_t *n);
+int ef_instance_ifnames(const struct ef_instance *inst, const char *extra, const char ***names,
+			size_t *n);
 
 /* Mounts bpffs at /sys/fs/bpf when nothing is mounted there. */
 int ef_bpffs_ensure(void);
@@ -124,13 +121,11 @@ int ef_bpffs_ensure(void);
 /* Opens (without loading) the embedded BPF object, its maps the
  * instance's pins. Errors are logged; free with edgefw_bpf__destroy. */
 struct edgefw_bpf;
-int ef_instance_open_object(const struct ef_instance *inst,
-			    struct edgefw_bpf **out);
+int ef_instance_open_object(const struct ef_instance *inst, struct edgefw_bpf **out);
 
 /* Replaces the fds of every map of obj (a struct bpf_object, not loaded)
  * with the instance's pinned maps, so a program loaded from it shares them. */
 struct bpf_object;
-int ef_instance_reuse_maps(const struct ef_instance *inst,
-			   struct bpf_object *obj);
+int ef_instance_reuse_maps(const struct ef_instance *inst, struct bpf_object *obj);
 
 #endif

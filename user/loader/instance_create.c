@@ -45,9 +45,12 @@ int ef_instance_set_conntrack_size(__u32 entries)
 static struct ef_needs create_needs;
 static bool create_from_needs;
 static struct ef_capacity create_given = {
-	.cells = EDGEFW_CELLS_DEFAULT, .classes = EDGEFW_CLASSES_DEFAULT,
-	.tnodes = EDGEFW_TNODES_DEFAULT, .tleaves = EDGEFW_TLEAVES_DEFAULT,
-	.chain = EDGEFW_CHAIN_MAX, .host6 = EDGEFW_HOST6_MAX,
+	.cells = EDGEFW_CELLS_DEFAULT,
+	.classes = EDGEFW_CLASSES_DEFAULT,
+	.tnodes = EDGEFW_TNODES_DEFAULT,
+	.tleaves = EDGEFW_TLEAVES_DEFAULT,
+	.chain = EDGEFW_CHAIN_MAX,
+	.host6 = EDGEFW_HOST6_MAX,
 	.limit_slots = EDGEFW_LIMIT_SLOTS,
 };
 
@@ -56,12 +59,10 @@ __u32 ef_instance_ct_size(void)
 	return create_ct ? create_ct : ef_instance_ct_default();
 }
 
-int ef_instance_set_capacity(__u32 cells, __u32 classes, __u32 tnodes,
-			     __u32 tleaves)
+int ef_instance_set_capacity(__u32 cells, __u32 classes, __u32 tnodes, __u32 tleaves)
 {
-	if (cells < 2 * EDGEFW_A4_L1_SIZE || cells > EDGEFW_CELLS_MAX ||
-	    classes < 1 || classes > EDGEFW_MAX_CLASSES ||
-	    tnodes < 1 || tnodes > EDGEFW_TNODES_MAX ||
+	if (cells < 2 * EDGEFW_A4_L1_SIZE || cells > EDGEFW_CELLS_MAX || classes < 1 ||
+	    classes > EDGEFW_MAX_CLASSES || tnodes < 1 || tnodes > EDGEFW_TNODES_MAX ||
 	    tleaves < 1 || tleaves > EDGEFW_TLEAVES_MAX)
 		return -EINVAL;
 	create_given.cells = cells;
@@ -103,33 +104,33 @@ int ef_instance_capacity(const struct ef_instance *inst, struct ef_capacity *cap
 
 	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info) ||
 	    bpf_obj_get_info_by_fd(inst->maps.chain_tbl, &chain, &len) ||
-	    (len = sizeof(host6),
-	     bpf_obj_get_info_by_fd(inst->maps.host6_tbl, &host6, &len)) ||
-	    (len = sizeof(limit),
-	     bpf_obj_get_info_by_fd(inst->maps.limit_tbl, &limit, &len))) {
+	    (len = sizeof(host6), bpf_obj_get_info_by_fd(inst->maps.host6_tbl, &host6, &len)) ||
+	    (len = sizeof(limit), bpf_obj_get_info_by_fd(inst->maps.limit_tbl, &limit, &len))) {
 		int err = -errno;
 
-		ef_log_err("cannot read the capacity of %s: %s", inst->dir,
-			   strerror(-err));
+		ef_log_err("cannot read the capacity of %s: %s", inst->dir, strerror(-err));
 		return err;
 	}
 	*cap = (struct ef_capacity){
-		.cells = info.cells_cap, .classes = info.classes_cap,
-		.tnodes = info.tnodes_cap, .tleaves = info.tleaves_cap,
+		.cells = info.cells_cap,
+		.classes = info.classes_cap,
+		.tnodes = info.tnodes_cap,
+		.tleaves = info.tleaves_cap,
 		.chain = chain.max_entries / EDGEFW_GENERATIONS,
 		.host6 = host6.max_entries / EDGEFW_GENERATIONS,
-		.ct = info.ct_cap, .limit_slots = limit.max_entries,
+		.ct = info.ct_cap,
+		.limit_slots = limit.max_entries,
 	};
 	return 0;
 }
 
-static int set_template(struct bpf_map *outer, __u32 value_size,
-			__u32 entries, __u32 flags, int *fd)
+static int set_template(struct bpf_map *outer, __u32 value_size, __u32 entries, __u32 flags,
+			int *fd)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
 
-	*fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "efw_template", sizeof(__u32),
-			     value_size, entries, &opts);
+	*fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "efw_template", sizeof(__u32), value_size, entries,
+			     &opts);
 	if (*fd < 0)
 		return -errno;
 	return bpf_map__set_inner_map_fd(outer, *fd);
@@ -142,23 +143,21 @@ static int set_template(struct bpf_map *outer, __u32 value_size,
 /* Every ruleset-sized map of skel at cap's size. The generations' arrays
  * all have the instance's size: the outer maps take it from templates
  * (tpl, closed by the caller once the object is loaded). */
-static int set_sizes(struct edgefw_bpf *skel, const struct ef_capacity *cap,
-		     int tpl[TEMPLATES])
+static int set_sizes(struct edgefw_bpf *skel, const struct ef_capacity *cap, int tpl[TEMPLATES])
 {
 	int ret;
 
-	ret = set_template(skel->maps.cells_tbl, sizeof(__u32), cap->cells,
-			   BPF_F_MMAPABLE, &tpl[0]);
+	ret = set_template(skel->maps.cells_tbl, sizeof(__u32), cap->cells, BPF_F_MMAPABLE,
+			   &tpl[0]);
 	if (!ret)
-		ret = set_template(skel->maps.class_tbl,
-				   sizeof(struct edgefw_class_info),
+		ret = set_template(skel->maps.class_tbl, sizeof(struct edgefw_class_info),
 				   cap->classes, 0, &tpl[1]);
 	if (!ret)
-		ret = set_template(skel->maps.tnode_tbl, sizeof(struct edgefw_tnode),
-				   cap->tnodes, 0, &tpl[2]);
+		ret = set_template(skel->maps.tnode_tbl, sizeof(struct edgefw_tnode), cap->tnodes,
+				   0, &tpl[2]);
 	if (!ret)
-		ret = set_template(skel->maps.tleaf_tbl, sizeof(struct edgefw_tleaf),
-				   cap->tleaves, 0, &tpl[3]);
+		ret = set_template(skel->maps.tleaf_tbl, sizeof(struct edgefw_tleaf), cap->tleaves,
+				   0, &tpl[3]);
 	if (!ret)
 		ret = bpf_map__set_max_entries(skel->maps.ct_tbl, cap->ct);
 	if (!ret)
@@ -188,8 +187,8 @@ static int set_flags(struct edgefw_bpf *skel)
 	int ret = 0;
 
 	for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]) && !ret; i++)
-		ret = bpf_map__set_map_flags(hashes[i], bpf_map__map_flags(hashes[i]) |
-								BPF_F_NO_PREALLOC);
+		ret = bpf_map__set_map_flags(hashes[i],
+					     bpf_map__map_flags(hashes[i]) | BPF_F_NO_PREALLOC);
 	return ret;
 }
 
@@ -202,17 +201,17 @@ static int pin_all(struct ef_instance *inst, struct edgefw_bpf *skel)
 	struct bpf_map *map;
 	int ret = 0;
 
-	bpf_object__for_each_map(map, skel->obj) {
+	bpf_object__for_each_map(map, skel->obj)
+	{
 		/* Internal maps (.rodata, .bss) belong to their object. */
 		if (map == skel->maps.instance_info || bpf_map__is_internal(map))
 			continue;
-		ret = ef_pintree_path(inst->lock_fd, bpf_map__name(map), path,
-				      sizeof(path));
+		ret = ef_pintree_path(inst->lock_fd, bpf_map__name(map), path, sizeof(path));
 		if (!ret)
 			ret = bpf_map__pin(map, path);
 		if (ret) {
-			ef_log_err("cannot pin map %s/%s: %s", inst->dir,
-				   bpf_map__name(map), strerror(-ret));
+			ef_log_err("cannot pin map %s/%s: %s", inst->dir, bpf_map__name(map),
+				   strerror(-ret));
 			return ret;
 		}
 	}
@@ -220,8 +219,7 @@ static int pin_all(struct ef_instance *inst, struct edgefw_bpf *skel)
 	if (!ret)
 		ret = bpf_map__pin(skel->maps.instance_info, path);
 	if (ret)
-		ef_log_err("cannot pin map %s/instance_info: %s", inst->dir,
-			   strerror(-ret));
+		ef_log_err("cannot pin map %s/instance_info: %s", inst->dir, strerror(-ret));
 	return ret;
 }
 
@@ -248,20 +246,19 @@ int ef_instance_maps_create(struct ef_instance *inst)
 		ef_log_err("cannot open the embedded BPF object: %s", strerror(-ret));
 		return ret;
 	}
-	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, false);
+	bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
 	ret = set_sizes(skel, &cap, tpl);
 	if (!ret)
 		ret = set_flags(skel);
 	if (!ret)
 		ret = edgefw_bpf__load(skel);
 	if (ret) {
-		ef_log_err("cannot create the BPF maps: %s (is the kernel new enough, and are you root?)",
-			   strerror(-ret));
+		ef_log_err(
+			"cannot create the BPF maps: %s (is the kernel new enough, and are you root?)",
+			strerror(-ret));
 		goto out;
 	}
-	ret = bpf_map_update_elem(bpf_map__fd(skel->maps.instance_info), &zero,
-				  &info, BPF_ANY);
+	ret = bpf_map_update_elem(bpf_map__fd(skel->maps.instance_info), &zero, &info, BPF_ANY);
 	if (ret) {
 		ret = -errno;
 		ef_log_err("cannot initialise instance_info: %s", strerror(-ret));

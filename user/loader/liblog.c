@@ -31,8 +31,8 @@ static int emit(bool is_debug, const char *fmt, va_list ap)
 		return vfprintf(stderr, fmt, ap);
 	n = vsnprintf(held + held_len, sizeof(held) - held_len, fmt, ap);
 	if (n > 0)
-		held_len += (size_t)n < sizeof(held) - held_len ?
-				    (size_t)n : sizeof(held) - held_len - 1;
+		held_len += (size_t)n < sizeof(held) - held_len ? (size_t)n
+								: sizeof(held) - held_len - 1;
 	return n;
 }
 
@@ -45,15 +45,13 @@ static void keep_kernel_msg(const char *fmt, va_list ap)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	if (strncmp(line, KERNEL_MSG_PREFIX, strlen(KERNEL_MSG_PREFIX)))
 		return;
-	ef_strlcpy(kernel_msg, line + strlen(KERNEL_MSG_PREFIX),
-		   sizeof(kernel_msg));
+	ef_strlcpy(kernel_msg, line + strlen(KERNEL_MSG_PREFIX), sizeof(kernel_msg));
 	len = strlen(kernel_msg);
 	if (len && kernel_msg[len - 1] == '\n')
 		kernel_msg[len - 1] = '\0';
 }
 
-static int print_libbpf(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	va_list copy;
 
@@ -65,8 +63,7 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt,
 	return emit(level == LIBBPF_DEBUG, fmt, ap);
 }
 
-static int print_libxdp(enum libxdp_print_level level, const char *fmt,
-			va_list ap)
+static int print_libxdp(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
 	return emit(level == LIBXDP_DEBUG, fmt, ap);
 }

@@ -50,8 +50,8 @@ static int add_inner(int outer, __u32 gen, uint64_t *sum)
 
 static int add_gen(const struct ef_instance *inst, __u32 gen, uint64_t *sum)
 {
-	const int outer[] = { inst->maps.cells_tbl, inst->maps.class_tbl,
-			      inst->maps.tnode_tbl, inst->maps.tleaf_tbl };
+	const int outer[] = { inst->maps.cells_tbl, inst->maps.class_tbl, inst->maps.tnode_tbl,
+			      inst->maps.tleaf_tbl };
 	int ret = 0;
 
 	for (size_t i = 0; i < sizeof(outer) / sizeof(*outer) && !ret; i++)
@@ -66,14 +66,14 @@ int ef_instance_memory(const struct ef_instance *inst, struct ef_memory *m)
 	int ret = 0;
 
 	memset(m, 0, sizeof(*m));
-#define EF_MAP_MEMORY(mname)                                              \
-	if (!ret && m->n_maps < EF_MEMORY_MAPS_MAX) {                     \
-		bytes = 0;                                                \
-		ret = ef_map_memlock(inst->maps.mname, &bytes);           \
-		failed = #mname;                                          \
-		m->map[m->n_maps].name = #mname;                          \
-		m->map[m->n_maps++].bytes = bytes;                        \
-		m->maps += bytes;                                         \
+#define EF_MAP_MEMORY(mname)                                    \
+	if (!ret && m->n_maps < EF_MEMORY_MAPS_MAX) {           \
+		bytes = 0;                                      \
+		ret = ef_map_memlock(inst->maps.mname, &bytes); \
+		failed = #mname;                                \
+		m->map[m->n_maps].name = #mname;                \
+		m->map[m->n_maps++].bytes = bytes;              \
+		m->maps += bytes;                               \
 	}
 	EF_PINNED_MAPS(EF_MAP_MEMORY)
 #undef EF_MAP_MEMORY
@@ -82,8 +82,8 @@ int ef_instance_memory(const struct ef_instance *inst, struct ef_memory *m)
 		ret = add_gen(inst, g, &m->gen[g]);
 	}
 	if (ret) {
-		ef_log_err("cannot read the memory of %s (%s): %s", inst->dir,
-			   failed, strerror(-ret));
+		ef_log_err("cannot read the memory of %s (%s): %s", inst->dir, failed,
+			   strerror(-ret));
 		return ret;
 	}
 	m->total = m->maps;

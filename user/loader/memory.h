@@ -17,8 +17,8 @@
 #define EF_MEMORY_MAPS_MAX 64
 
 struct ef_memory {
-	uint64_t total;     /* maps + both generations' arrays */
-	uint64_t maps;      /* the pinned maps (both generations' shared tables) */
+	uint64_t total; /* maps + both generations' arrays */
+	uint64_t maps;  /* the pinned maps (both generations' shared tables) */
 	/* Each generation's own arrays (cells, classes, tree nodes and
 	 * leaves): the inactive one holds none once a reload is done. */
 	uint64_t gen[EDGEFW_GENERATIONS];

@@ -58,8 +58,7 @@ static int extack_attr_cb(const struct nlattr *attr, void *arg)
 	const struct nlattr **tb = arg;
 	unsigned int type = mnl_attr_get_type(attr);
 
-	if (type == NLMSGERR_ATTR_MSG &&
-	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+	if (type == NLMSGERR_ATTR_MSG && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
 		tb[type] = attr;
 	return MNL_CB_OK;
 }
@@ -110,8 +109,7 @@ static int done_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_STOP;
 }
 
-int ef_nl_talk(struct ef_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
-	       void *data)
+int ef_nl_talk(struct ef_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	struct talk t = { .nl = nl, .cb = cb, .data = data };
 	mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
@@ -142,8 +140,8 @@ int ef_nl_talk(struct ef_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 			ret = -errno;
 			break;
 		}
-		ret = mnl_cb_run2(buf, (size_t)n, nlh->nlmsg_seq, nl->portid,
-				  data_cb, &t, ctl, NLMSG_MIN_TYPE);
+		ret = mnl_cb_run2(buf, (size_t)n, nlh->nlmsg_seq, nl->portid, data_cb, &t, ctl,
+				  NLMSG_MIN_TYPE);
 		if (ret == MNL_CB_ERROR) {
 			ret = errno ? -errno : -EIO;
 			break;

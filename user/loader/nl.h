@@ -28,7 +28,6 @@ void ef_nl_close(struct ef_nl *nl);
  * sequence number) and runs cb (may be NULL) on every reply until the ack
  * or the end of the dump. Returns 0 or the kernel's -errno; nl->msg then holds its
  * extended-ack message when it sent one. */
-int ef_nl_talk(struct ef_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
-	       void *data);
+int ef_nl_talk(struct ef_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 
 #endif

@@ -34,10 +34,13 @@ int ef_run_dir_ensure(void)
 	}
 	/* Whoever can write here can swap lock files and sockets. */
 	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
-		ef_log_err("%s is not a directory owned by root and writable only by root (%s, uid %u, mode %04o): remove it, or fix it with chown root:root and chmod 0755",
-			   EF_RUN_DIR, S_ISLNK(st.st_mode) ? "a symlink" :
-			   S_ISDIR(st.st_mode) ? "directory" : "not a directory",
-			   (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		ef_log_err(
+			"%s is not a directory owned by root and writable only by root (%s, uid %u, mode %04o): remove it, or fix it with chown root:root and chmod 0755",
+			EF_RUN_DIR,
+			S_ISLNK(st.st_mode)   ? "a symlink"
+			: S_ISDIR(st.st_mode) ? "directory"
+					      : "not a directory",
+			(unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
 		return -EPERM;
 	}
 	return 0;
@@ -59,8 +62,7 @@ static void parse_info(char *text, struct ef_owner_info *info)
 	char *line, *save = NULL;
 
 	memset(info, 0, sizeof(*info));
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (!strncmp(line, "pid ", 4))
 			info->pid = (pid_t)strtol(line + 4, NULL, 10);
 		else if (!strncmp(line, "config ", 7))
@@ -76,8 +78,7 @@ static void read_info(int fd, struct ef_owner_info *info)
 	size_t len;
 
 	memset(info, 0, sizeof(*info));
-	if (lseek(fd, 0, SEEK_SET) == 0 &&
-	    !ef_read_fd(fd, OWNER_FILE_MAX, &text, &len))
+	if (lseek(fd, 0, SEEK_SET) == 0 && !ef_read_fd(fd, OWNER_FILE_MAX, &text, &len))
 		parse_info(text, info);
 	free(text);
 }
@@ -85,8 +86,8 @@ static void read_info(int fd, struct ef_owner_info *info)
 static int write_info(int fd, const struct ef_owner_info *info)
 {
 	char buf[OWNER_FILE_MAX];
-	int n = snprintf(buf, sizeof(buf), "pid %d\nconfig %s\nsocket %s\n",
-			 (int)info->pid, info->config, info->socket);
+	int n = snprintf(buf, sizeof(buf), "pid %d\nconfig %s\nsocket %s\n", (int)info->pid,
+			 info->config, info->socket);
 
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -ENAMETOOLONG;
@@ -119,8 +120,11 @@ int ef_owner_acquire(const char *instance, const struct ef_owner_info *info,
 		return -EBUSY;
 	}
 	if (fd < 0) {
-		ef_log_err("cannot take the owner lock %s: %s%s", path, strerror(-fd),
-			   fd == -EPERM ? " (it is not a plain root-owned file writable only by root: remove it)" : "");
+		ef_log_err(
+			"cannot take the owner lock %s: %s%s", path, strerror(-fd),
+			fd == -EPERM
+				? " (it is not a plain root-owned file writable only by root: remove it)"
+				: "");
 		return fd;
 	}
 	ret = write_info(fd, info);

@@ -20,8 +20,9 @@ static void warn_world_writable(int bpffs_fd)
 	if (warned || fstat(bpffs_fd, &st) || !(st.st_mode & S_IWOTH))
 		return;
 	warned = true;
-	ef_log_warn("%s is writable by every user (mode %04o): edgefw keeps its own directory root-only and refuses anything planted in it, but remount it root-only: mount -o remount,mode=0700 %s",
-		    EF_BPFFS_ROOT, (unsigned)(st.st_mode & 07777), EF_BPFFS_ROOT);
+	ef_log_warn(
+		"%s is writable by every user (mode %04o): edgefw keeps its own directory root-only and refuses anything planted in it, but remount it root-only: mount -o remount,mode=0700 %s",
+		EF_BPFFS_ROOT, (unsigned)(st.st_mode & 07777), EF_BPFFS_ROOT);
 }
 
 /* Like ssh's StrictModes: ours only if root made it and only root can
@@ -34,14 +35,15 @@ static int check_dir(int fd, const char *shown_path)
 		return -errno;
 	if (S_ISDIR(st.st_mode) && st.st_uid == 0 && !(st.st_mode & 022))
 		return 0;
-	ef_log_err("%s is not edgefw's: %s owned by uid %u with mode %04o, where edgefw needs a directory owned by root that only root can write. Someone else may have created it to capture edgefw's maps: check what is in it, remove it (rm -r %s) and run again",
-		   shown_path, S_ISDIR(st.st_mode) ? "a directory" : "not a directory",
-		   (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), shown_path);
+	ef_log_err(
+		"%s is not edgefw's: %s owned by uid %u with mode %04o, where edgefw needs a directory owned by root that only root can write. Someone else may have created it to capture edgefw's maps: check what is in it, remove it (rm -r %s) and run again",
+		shown_path, S_ISDIR(st.st_mode) ? "a directory" : "not a directory",
+		(unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), shown_path);
 	return -EPERM;
 }
 
-int ef_pintree_open_dir(int parent_fd, const char *name,
-			const char *shown_path, bool create, int *out)
+int ef_pintree_open_dir(int parent_fd, const char *name, const char *shown_path, bool create,
+			int *out)
 {
 	int fd, ret;
 
@@ -53,8 +55,9 @@ int ef_pintree_open_dir(int parent_fd, const char *name,
 		ret = -errno;
 		/* O_NOFOLLOW on a symlink: ELOOP, or ENOTDIR with O_DIRECTORY. */
 		if (ret == -ELOOP || ret == -ENOTDIR) {
-			ef_log_err("%s is a symlink or not a directory: edgefw never follows one there (it could point at a directory someone else controls); remove it and run again",
-				   shown_path);
+			ef_log_err(
+				"%s is a symlink or not a directory: edgefw never follows one there (it could point at a directory someone else controls); remove it and run again",
+				shown_path);
 			return -EPERM;
 		}
 		if (ret != -ENOENT)

@@ -24,8 +24,8 @@ int ef_pintree_open_root(bool create, int *root_fd);
 /* Opens (and with create, as root, creates) directory name under parent,
  * shown as shown_path in messages; the same checks. -ENOENT as above,
  * also when parent was removed meanwhile. */
-int ef_pintree_open_dir(int parent_fd, const char *name,
-			const char *shown_path, bool create, int *fd);
+int ef_pintree_open_dir(int parent_fd, const char *name, const char *shown_path, bool create,
+			int *fd);
 /* "/proc/self/fd/N/NAME": the pin NAME in the directory dir_fd holds. */
 int ef_pintree_path(int dir_fd, const char *name, char *buf, size_t len);
 

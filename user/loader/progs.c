@@ -50,11 +50,9 @@ unsigned long ef_prog_loads(void)
  * ids are never reused while the map lives. */
 static int instance_id(const struct ef_instance *inst, __u32 *id)
 {
-	const int fds[] = { inst->maps.active, inst->maps.cells_tbl,
-			    inst->maps.class_tbl, inst->maps.tnode_tbl,
-			    inst->maps.tleaf_tbl, inst->maps.chain_tbl,
-			    inst->maps.host6_tbl, inst->maps.ct_tbl,
-			    inst->maps.ct_new_tbl };
+	const int fds[] = { inst->maps.active,    inst->maps.cells_tbl, inst->maps.class_tbl,
+			    inst->maps.tnode_tbl, inst->maps.tleaf_tbl, inst->maps.chain_tbl,
+			    inst->maps.host6_tbl, inst->maps.ct_tbl,    inst->maps.ct_new_tbl };
 	__u32 h = 2166136261u;
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++) {
@@ -101,8 +99,7 @@ static int load_one(struct ef_instance *inst, uint32_t hook, int *fd, __u32 *id)
 		return ret;
 	/* Only the program this hook runs gets verified and loaded. */
 	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p),
-						     ef_prog_name(hook)));
+		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), ef_prog_name(hook)));
 	ef_liblog_hold();
 	ret = edgefw_bpf__load(skel);
 	ef_liblog_release(ret != 0);
@@ -116,14 +113,13 @@ static int load_one(struct ef_instance *inst, uint32_t hook, int *fd, __u32 *id)
 	*fd = fcntl(bpf_program__fd(p), F_DUPFD_CLOEXEC, 3);
 	if (*fd < 0) {
 		ret = -errno;
-		ef_log_err("cannot keep BPF program %s: %s", ef_prog_name(hook),
-			   strerror(-ret));
+		ef_log_err("cannot keep BPF program %s: %s", ef_prog_name(hook), strerror(-ret));
 		goto out;
 	}
 	if (bpf_obj_get_info_by_fd(*fd, &info, &len)) {
 		ret = -errno;
-		ef_log_err("cannot read the id of BPF program %s: %s",
-			   ef_prog_name(hook), strerror(-ret));
+		ef_log_err("cannot read the id of BPF program %s: %s", ef_prog_name(hook),
+			   strerror(-ret));
 		close(*fd);
 		goto out;
 	}
@@ -153,8 +149,7 @@ static struct prog_cache *cache_slot(__u32 inst_id)
 	return victim;
 }
 
-int ef_prog_get(struct ef_instance *inst, uint32_t hook, int *fd, __u32 *id,
-		bool *owned)
+int ef_prog_get(struct ef_instance *inst, uint32_t hook, int *fd, __u32 *id, bool *owned)
 {
 	const char *per_attach = getenv("EDGEFW_LOAD_PER_ATTACH");
 	struct prog_cache *c;
@@ -168,8 +163,7 @@ int ef_prog_get(struct ef_instance *inst, uint32_t hook, int *fd, __u32 *id,
 		return load_one(inst, hook, fd, id);
 	ret = instance_id(inst, &inst_id);
 	if (ret) {
-		ef_log_err("cannot identify instance %s: %s", inst->name,
-			   strerror(-ret));
+		ef_log_err("cannot identify instance %s: %s", inst->name, strerror(-ret));
 		return ret;
 	}
 	c = cache_slot(inst_id);

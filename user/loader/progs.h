@@ -29,8 +29,7 @@ const char *ef_prog_name(uint32_t hook);
  * unless *owned (EDGEFW_LOAD_PER_ATTACH=1: a fresh load for every
  * attachment, as before issue 22, kept to measure the difference). 0 or
  * -errno (logged). */
-int ef_prog_get(struct ef_instance *inst, uint32_t hook, int *fd, __u32 *id,
-		bool *owned);
+int ef_prog_get(struct ef_instance *inst, uint32_t hook, int *fd, __u32 *id, bool *owned);
 
 /* Programs loaded (verified) by this process so far. */
 unsigned long ef_prog_loads(void);

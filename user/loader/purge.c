@@ -21,8 +21,7 @@ static bool lpm6_is_gen(const void *key, __u32 gen)
 
 static bool chain_is_gen(const void *key, __u32 gen)
 {
-	return !!(((const struct edgefw_chain_key *)key)->cur &
-		  EDGEFW_CHAIN_GEN_BIT) == !!gen;
+	return !!(((const struct edgefw_chain_key *)key)->cur & EDGEFW_CHAIN_GEN_BIT) == !!gen;
 }
 
 static bool host6_is_gen(const void *key, __u32 gen)
@@ -39,8 +38,7 @@ static bool ctx_is_gen(const void *key, __u32 gen)
 static int delete_keys(int fd, const char *keys, size_t key_size, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if ((ef_fault("purge_delete") ||
-		     bpf_map_delete_elem(fd, keys + i * key_size)) &&
+		if ((ef_fault("purge_delete") || bpf_map_delete_elem(fd, keys + i * key_size)) &&
 		    errno != ENOENT)
 			return -errno;
 	return 0;
@@ -68,8 +66,7 @@ static int purge_hash(int fd, size_t key_size, size_t value_size,
 		__u32 count = BATCH, n_doomed = 0;
 
 		if (ef_fault("purge_lookup") ||
-		    bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
-					 vals, &count, &opts)) {
+		    bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, &opts)) {
 			if (errno != ENOENT) {
 				ret = -errno;
 				break;
@@ -101,8 +98,7 @@ static int purge_lpm6(int fd, __u32 gen)
 	int ret = 0;
 
 	for (;;) {
-		if (ef_fault("purge_lookup") ||
-		    bpf_map_get_next_key(fd, prev, &next)) {
+		if (ef_fault("purge_lookup") || bpf_map_get_next_key(fd, prev, &next)) {
 			if (errno != ENOENT)
 				ret = -errno;
 			break;
@@ -126,11 +122,11 @@ int ef_purge_gen(struct ef_instance *inst, __u32 gen)
 {
 	int ret;
 
-	ret = purge_hash(inst->maps.chain_tbl, sizeof(struct edgefw_chain_key),
-			 sizeof(__u32), chain_is_gen, gen);
+	ret = purge_hash(inst->maps.chain_tbl, sizeof(struct edgefw_chain_key), sizeof(__u32),
+			 chain_is_gen, gen);
 	if (!ret)
-		ret = purge_hash(inst->maps.ctx_tbl, sizeof(struct edgefw_ctx_key),
-				 sizeof(__u32), ctx_is_gen, gen);
+		ret = purge_hash(inst->maps.ctx_tbl, sizeof(struct edgefw_ctx_key), sizeof(__u32),
+				 ctx_is_gen, gen);
 	if (!ret)
 		ret = purge_hash(inst->maps.host6_tbl, sizeof(struct edgefw_host6_key),
 				 sizeof(__u32), host6_is_gen, gen);

@@ -65,8 +65,7 @@ static __u32 prog_on_hook(int ifindex, __u32 hook, __u32 *mode)
 	return q.prog_id;
 }
 
-static bool recover_one(struct ef_instance *inst,
-			const struct edgefw_attach_key *key,
+static bool recover_one(struct ef_instance *inst, const struct edgefw_attach_key *key,
 			struct edgefw_attach_val *val)
 {
 	__u32 mode, id = prog_on_hook((int)key->ifindex, key->hook, &mode);
@@ -76,13 +75,15 @@ static bool recover_one(struct ef_instance *inst,
 		val->prog_id = id;
 		val->mode = ef_xdp_mode_from_kernel(mode);
 		if (!bpf_map_update_elem(inst->maps.attachments, key, val, BPF_EXIST)) {
-			ef_log_warn("found edgefw's program (id %u) on %s (%s) from an attach that was interrupted: adopted it",
-				    id, val->ifname, hook);
+			ef_log_warn(
+				"found edgefw's program (id %u) on %s (%s) from an attach that was interrupted: adopted it",
+				id, val->ifname, hook);
 			return true;
 		}
 	}
-	ef_log_warn("an attach to %s (%s) was interrupted before the program was in place: forgot it",
-		    val->ifname, hook);
+	ef_log_warn(
+		"an attach to %s (%s) was interrupted before the program was in place: forgot it",
+		val->ifname, hook);
 	ef_attachment_forget(inst, key);
 	return false;
 }
@@ -103,8 +104,7 @@ int ef_hook_recover_all(struct ef_instance *inst)
 		prev = &key;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (!bpf_map_lookup_elem(inst->maps.attachments, &keys[i], &val) &&
-		    !val.prog_id)
+		if (!bpf_map_lookup_elem(inst->maps.attachments, &keys[i], &val) && !val.prog_id)
 			adopted += recover_one(inst, &keys[i], &val);
 	return adopted;
 }

@@ -44,8 +44,7 @@ static int stripping(int fd, const char *ifname, bool *on)
 	struct {
 		struct ethtool_sset_info hdr;
 		__u32 count;
-	} sset = { .hdr = { .cmd = ETHTOOL_GSSET_INFO,
-			    .sset_mask = 1ull << ETH_SS_FEATURES } };
+	} sset = { .hdr = { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ull << ETH_SS_FEATURES } };
 	struct ethtool_gstrings *names = NULL;
 	struct ethtool_gfeatures *feat = NULL;
 	__u32 n, blocks;
@@ -94,8 +93,7 @@ static int family_attr(const struct nlattr *a, void *data)
 {
 	struct genl_reply *r = data;
 
-	if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID &&
-	    !mnl_attr_validate(a, MNL_TYPE_U16))
+	if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID && !mnl_attr_validate(a, MNL_TYPE_U16))
 		r->family = mnl_attr_get_u16(a);
 	return MNL_CB_OK;
 }
@@ -122,8 +120,8 @@ static int dev_cb(const struct nlmsghdr *nlh, void *data)
 
 /* One generic netlink request and its answer. */
 static int genl_ask(struct mnl_socket *nl, __u16 type, __u8 cmd,
-		    void (*put)(struct nlmsghdr *, const void *), const void *arg,
-		    mnl_cb_t cb, struct genl_reply *r)
+		    void (*put)(struct nlmsghdr *, const void *), const void *arg, mnl_cb_t cb,
+		    struct genl_reply *r)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -172,11 +170,11 @@ static bool xdp_vlan_meta(int ifindex)
 	if (!nl)
 		return false;
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) ||
-	    genl_ask(nl, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, put_family,
-		     EF_NETDEV_FAMILY, family_cb, &r) || !r.family)
+	    genl_ask(nl, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, put_family, EF_NETDEV_FAMILY, family_cb,
+		     &r) ||
+	    !r.family)
 		goto out;
-	if (!genl_ask(nl, r.family, EF_NETDEV_CMD_DEV_GET, put_ifindex, &idx,
-		      dev_cb, &r))
+	if (!genl_ask(nl, r.family, EF_NETDEV_CMD_DEV_GET, put_ifindex, &idx, dev_cb, &r))
 		ok = r.rx_meta & EF_NETDEV_XDP_RX_METADATA_VLAN_TAG;
 out:
 	mnl_socket_close(nl);

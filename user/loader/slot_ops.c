@@ -15,16 +15,14 @@ static void *run_one(void *arg)
 	if (op->err)
 		return NULL; /* failed by fault injection before the threads */
 	if (op->inner >= 0)
-		op->err = bpf_map_update_elem(op->outer, &op->slot, &op->inner,
-					      BPF_ANY) ? -errno : 0;
+		op->err =
+			bpf_map_update_elem(op->outer, &op->slot, &op->inner, BPF_ANY) ? -errno : 0;
 	else
-		op->err = bpf_map_delete_elem(op->outer, &op->slot) &&
-				  errno != ENOENT ? -errno : 0;
+		op->err = bpf_map_delete_elem(op->outer, &op->slot) && errno != ENOENT ? -errno : 0;
 	return NULL;
 }
 
-int ef_slot_ops_start(struct ef_slot_op *ops, size_t n,
-		      struct ef_slot_ops_pending *p)
+int ef_slot_ops_start(struct ef_slot_op *ops, size_t n, struct ef_slot_ops_pending *p)
 {
 	*p = (struct ef_slot_ops_pending){ .ops = ops, .n = n };
 	if (n > SLOT_OPS_MAX)

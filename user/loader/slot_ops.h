@@ -18,7 +18,7 @@
 #define SLOT_OPS_MAX 8
 
 struct ef_slot_op {
-	int outer;        /* the map-in-map */
+	int outer; /* the map-in-map */
 	__u32 slot;
 	int inner;        /* the map to put in the slot; -1 empties it */
 	const char *site; /* fault injection site (fault.h) */
@@ -42,8 +42,7 @@ struct ef_slot_ops_pending {
 	pthread_t tid[SLOT_OPS_MAX];
 	bool started[SLOT_OPS_MAX];
 };
-int ef_slot_ops_start(struct ef_slot_op *ops, size_t n,
-		      struct ef_slot_ops_pending *p);
+int ef_slot_ops_start(struct ef_slot_op *ops, size_t n, struct ef_slot_ops_pending *p);
 int ef_slot_ops_finish(struct ef_slot_ops_pending *p);
 
 /* True when slot of outer holds a map. */

@@ -19,8 +19,7 @@ static int zero_counter(int map_fd, __u32 slot, int ncpu)
 
 	if (!zero)
 		return -ENOMEM;
-	if (ef_fault("counter_zero") ||
-	    bpf_map_update_elem(map_fd, &slot, zero, BPF_ANY))
+	if (ef_fault("counter_zero") || bpf_map_update_elem(map_fd, &slot, zero, BPF_ANY))
 		ret = -errno;
 	free(zero);
 	return ret;
@@ -40,9 +39,8 @@ static int cmp_named(const void *a, const void *b)
 
 /* Gives each rule the slot its name has in meta (the ruleset in force);
  * marks them in in_use. Rules with a new name get EDGEFW_MAX_RULES. */
-static int keep_slots(const struct edgefw_rule_meta *meta,
-		      const struct ef_ruleset *rs, __u32 *slot_of,
-		      bool *in_use, struct ef_apply_summary *sum)
+static int keep_slots(const struct edgefw_rule_meta *meta, const struct ef_ruleset *rs,
+		      __u32 *slot_of, bool *in_use, struct ef_apply_summary *sum)
 {
 	struct named_slot *named = malloc(EDGEFW_MAX_RULES * sizeof(*named));
 	size_t n_named = 0;
@@ -56,8 +54,7 @@ static int keep_slots(const struct edgefw_rule_meta *meta,
 	qsort(named, n_named, sizeof(*named), cmp_named);
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		struct named_slot key = { rs->rules[i].name, 0 };
-		struct named_slot *hit = bsearch(&key, named, n_named,
-						 sizeof(*named), cmp_named);
+		struct named_slot *hit = bsearch(&key, named, n_named, sizeof(*named), cmp_named);
 
 		slot_of[i] = EDGEFW_MAX_RULES;
 		if (hit) {
@@ -72,8 +69,7 @@ static int keep_slots(const struct edgefw_rule_meta *meta,
 }
 
 int ef_slots_assign(struct ef_instance *inst, const struct ef_ruleset_state *st,
-		    const struct ef_ruleset *rs, __u32 *slot_of,
-		    struct ef_apply_summary *sum)
+		    const struct ef_ruleset *rs, __u32 *slot_of, struct ef_apply_summary *sum)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct edgefw_rule_meta *meta = calloc(EDGEFW_MAX_RULES, sizeof(*meta));
@@ -99,15 +95,16 @@ int ef_slots_assign(struct ef_instance *inst, const struct ef_ruleset_state *st,
 		       (meta[next_free].name[0] || in_use[next_free]))
 			next_free++;
 		if (next_free == EDGEFW_MAX_RULES) {
-			ef_log_err("no free counter slot for rule '%s': the rules in force and the new ones together exceed %d names; reload with fewer new names, then the rest",
-				   rs->rules[i].name, EDGEFW_MAX_RULES);
+			ef_log_err(
+				"no free counter slot for rule '%s': the rules in force and the new ones together exceed %d names; reload with fewer new names, then the rest",
+				rs->rules[i].name, EDGEFW_MAX_RULES);
 			ret = -ENOSPC;
 			goto out;
 		}
 		ret = zero_counter(inst->maps.rule_stats, next_free, ncpu);
 		if (ret) {
-			ef_log_err("cannot reset counter %u of %s/rule_stats: %s",
-				   next_free, inst->dir, strerror(-ret));
+			ef_log_err("cannot reset counter %u of %s/rule_stats: %s", next_free,
+				   inst->dir, strerror(-ret));
 			goto out;
 		}
 		slot_of[i] = next_free;
@@ -122,8 +119,8 @@ out:
 	return ret;
 }
 
-int ef_slots_write_meta(struct ef_instance *inst, __u32 gen,
-			const struct ef_ruleset *rs, const __u32 *slot_of)
+int ef_slots_write_meta(struct ef_instance *inst, __u32 gen, const struct ef_ruleset *rs,
+			const __u32 *slot_of)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct edgefw_rule_meta *meta = calloc(EDGEFW_MAX_RULES, sizeof(*meta));
@@ -154,8 +151,8 @@ int ef_slots_write_meta(struct ef_instance *inst, __u32 gen,
 		ret = -EIO;
 out:
 	if (ret)
-		ef_log_err("cannot write generation %u's rule names to %s/rule_meta: %s",
-			   gen, inst->dir, strerror(-ret));
+		ef_log_err("cannot write generation %u's rule names to %s/rule_meta: %s", gen,
+			   inst->dir, strerror(-ret));
 	free(meta);
 	free(keys);
 	return ret;

@@ -32,8 +32,7 @@
 #include "slots.h"
 #include "dynsets.h"
 
-static int fill_host6(struct ef_instance *inst, __u32 gen,
-		      const struct ef_compiled *c)
+static int fill_host6(struct ef_instance *inst, __u32 gen, const struct ef_compiled *c)
 {
 	struct edgefw_host6_key *keys = NULL;
 	__u32 *vals = NULL;
@@ -60,8 +59,9 @@ static int fill_host6(struct ef_instance *inst, __u32 gen,
 			vals[n++] = t->v[i].class_id;
 		}
 	}
-	ret = n > EDGEFW_HOST6_MAX ? -E2BIG :
-	      ef_update_batch(inst->maps.host6_tbl, keys, vals, n, "host6_update");
+	ret = n > EDGEFW_HOST6_MAX
+		      ? -E2BIG
+		      : ef_update_batch(inst->maps.host6_tbl, keys, vals, n, "host6_update");
 out:
 	if (ret)
 		ef_log_err("cannot fill the IPv6 address table: %s", strerror(-ret));
@@ -70,8 +70,7 @@ out:
 	return ret;
 }
 
-static int fill_lpm6(struct ef_instance *inst, __u32 gen,
-		     const struct ef_compiled *c)
+static int fill_lpm6(struct ef_instance *inst, __u32 gen, const struct ef_compiled *c)
 {
 	for (int f = 0; f < EF_FIELD_COUNT; f++) {
 		const struct ef_lpm_table *t = &c->lpm[f][EF_FAM_V6];
@@ -89,8 +88,8 @@ static int fill_lpm6(struct ef_instance *inst, __u32 gen,
 
 			memcpy(k.addr, t->v[i].prefix.addr, sizeof(k.addr));
 			if (ef_fault("lpm6_update") ||
-			    bpf_map_update_elem(inst->maps.lpm6_tbl, &k,
-						&t->v[i].class_id, BPF_NOEXIST)) {
+			    bpf_map_update_elem(inst->maps.lpm6_tbl, &k, &t->v[i].class_id,
+						BPF_NOEXIST)) {
 				int err = -errno;
 
 				ef_log_err("cannot fill the IPv6 address table: %s",
@@ -110,8 +109,7 @@ struct verdicts {
 };
 
 /* The pairs of the stages too large to be dense. */
-static int fill_chain(struct ef_instance *inst, __u32 gen,
-		      const struct ef_compiled *c)
+static int fill_chain(struct ef_instance *inst, __u32 gen, const struct ef_compiled *c)
 {
 	const __u32 genbit = gen ? EDGEFW_CHAIN_GEN_BIT : 0;
 	struct edgefw_chain_key *keys = calloc(c->n_hashed + 1, sizeof(*keys));
@@ -139,21 +137,18 @@ out:
 	return ret;
 }
 
-static int fill_leaf(struct ef_instance *inst, __u32 gen,
-		     const struct ef_compiled *c)
+static int fill_leaf(struct ef_instance *inst, __u32 gen, const struct ef_compiled *c)
 {
-	int ret = ef_mmap_write(inst->maps.leaf_tbl,
-			     (size_t)EDGEFW_GENERATIONS * EDGEFW_LEAF_SIZE,
-			     (size_t)gen * EDGEFW_LEAF_SIZE, c->leaf,
-			     EDGEFW_LEAF_SIZE, "leaf_mmap");
+	int ret = ef_mmap_write(inst->maps.leaf_tbl, (size_t)EDGEFW_GENERATIONS * EDGEFW_LEAF_SIZE,
+				(size_t)gen * EDGEFW_LEAF_SIZE, c->leaf, EDGEFW_LEAF_SIZE,
+				"leaf_mmap");
 
 	if (ret)
 		ef_log_err("cannot fill leaf_tbl: %s", strerror(-ret));
 	return ret;
 }
 
-static int fill_ctx(struct ef_instance *inst, __u32 gen,
-		    const struct ef_compiled *c)
+static int fill_ctx(struct ef_instance *inst, __u32 gen, const struct ef_compiled *c)
 {
 	for (size_t i = 0; i < c->n_ctx; i++) {
 		const struct ef_ctx_entry *e = &c->ctx[i];
@@ -165,8 +160,7 @@ static int fill_ctx(struct ef_instance *inst, __u32 gen,
 				continue; /* gone since: the fallback applies */
 		}
 		if (ef_fault("ctx_update") ||
-		    bpf_map_update_elem(inst->maps.ctx_tbl, &k, &e->class_id,
-					BPF_ANY)) {
+		    bpf_map_update_elem(inst->maps.ctx_tbl, &k, &e->class_id, BPF_ANY)) {
 			int err = -errno;
 
 			ef_log_err("cannot fill ctx_tbl: %s", strerror(-err));
@@ -176,8 +170,8 @@ static int fill_ctx(struct ef_instance *inst, __u32 gen,
 	return 0;
 }
 
-static int resolve_redirects(struct ef_instance *inst,
-			     const struct ef_ruleset *rs, __u32 *ifindex_of)
+static int resolve_redirects(struct ef_instance *inst, const struct ef_ruleset *rs,
+			     __u32 *ifindex_of)
 {
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		const struct ef_rule *r = &rs->rules[i];
@@ -187,18 +181,19 @@ static int resolve_redirects(struct ef_instance *inst,
 			continue;
 		ifindex_of[i] = if_nametoindex(r->redirect_ifname);
 		if (!ifindex_of[i]) {
-			ef_log_err("%s:%u:%u: rule '%s' redirects to '%s', which does not exist here: create the interface first",
-				   rs->path ? rs->path : "rules", r->line, r->col,
-				   r->name, r->redirect_ifname);
+			ef_log_err(
+				"%s:%u:%u: rule '%s' redirects to '%s', which does not exist here: create the interface first",
+				rs->path ? rs->path : "rules", r->line, r->col, r->name,
+				r->redirect_ifname);
 			return -ENODEV;
 		}
 		if (ef_fault("redirect_update") ||
-		    bpf_map_update_elem(inst->maps.tx_ports, &ifindex_of[i],
-					&ifindex_of[i], BPF_ANY)) {
+		    bpf_map_update_elem(inst->maps.tx_ports, &ifindex_of[i], &ifindex_of[i],
+					BPF_ANY)) {
 			int err = -errno;
 
-			ef_log_err("cannot add %s to the redirect map: %s",
-				   r->redirect_ifname, strerror(-err));
+			ef_log_err("cannot add %s to the redirect map: %s", r->redirect_ifname,
+				   strerror(-err));
 			return err;
 		}
 	}
@@ -213,35 +208,34 @@ static int resolve_redirects(struct ef_instance *inst,
  * to empty them is a warning of its own. */
 static int wait_for_readers(struct ef_instance *inst, int release_gen)
 {
-	struct ef_slot_op sync = { .outer = inst->maps.rcu_sync,
-				   .site = "sync_update" };
+	struct ef_slot_op sync = { .outer = inst->maps.rcu_sync, .site = "sync_update" };
 	int inner = ef_fault("sync_create");
 
 	if (!inner)
-		inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "efw_sync",
-				       sizeof(__u32), sizeof(__u32), 1, NULL);
+		inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "efw_sync", sizeof(__u32), sizeof(__u32),
+				       1, NULL);
 	if (inner < 0)
 		return -errno;
 	sync.inner = inner;
 	if (release_gen < 0)
 		ef_slot_ops_run(&sync, 1);
 	else if (ef_gen_arrays_release(inst, (__u32)release_gen, &sync))
-		ef_log_warn("the previous ruleset's arrays stay in %s until the next reload replaces them",
-			    inst->dir);
+		ef_log_warn(
+			"the previous ruleset's arrays stay in %s until the next reload replaces them",
+			inst->dir);
 	close(inner);
 	return sync.err;
 }
 
 /* Generation gen's entries of the tables both generations share. */
-static int fill_shared(struct ef_instance *inst, __u32 gen,
-		       const struct ef_compiled *c)
+static int fill_shared(struct ef_instance *inst, __u32 gen, const struct ef_compiled *c)
 {
 	/* Leftovers of an interrupted reload would mix into this one. */
 	int ret = ef_purge_gen(inst, gen);
 
 	if (ret) {
-		ef_log_err("cannot remove the leftovers of generation %u from %s: %s",
-			   gen, inst->dir, strerror(-ret));
+		ef_log_err("cannot remove the leftovers of generation %u from %s: %s", gen,
+			   inst->dir, strerror(-ret));
 		return ret;
 	}
 	ret = fill_lpm6(inst, gen, c);
@@ -289,8 +283,7 @@ static int fill_rules(struct ef_instance *inst, __u32 gen, size_t n,
 	if (keys) {
 		for (size_t i = 0; i < n; i++)
 			keys[i] = gen * EDGEFW_MAX_RULES + (__u32)i;
-		ret = ef_update_batch(inst->maps.rule_tbl, keys, vals, n,
-				      "rules_update");
+		ret = ef_update_batch(inst->maps.rule_tbl, keys, vals, n, "rules_update");
 	}
 	if (ret)
 		ef_log_err("cannot fill rule_tbl: %s", strerror(-ret));
@@ -298,8 +291,7 @@ static int fill_rules(struct ef_instance *inst, __u32 gen, size_t n,
 	return ret;
 }
 
-static int write_gen_config(struct ef_instance *inst, __u32 gen,
-			    const struct ef_ruleset *rs,
+static int write_gen_config(struct ef_instance *inst, __u32 gen, const struct ef_ruleset *rs,
 			    const struct ef_compiled *c)
 {
 	struct edgefw_gen_config cfg = {};
@@ -334,8 +326,7 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen,
 	    bpf_map_update_elem(inst->maps.gen_config, &gen, &cfg, BPF_ANY)) {
 		int err = -errno;
 
-		ef_log_err("cannot write %s/gen_config: %s", inst->dir,
-			   strerror(-err));
+		ef_log_err("cannot write %s/gen_config: %s", inst->dir, strerror(-err));
 		return err;
 	}
 	return 0;
@@ -343,8 +334,8 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen,
 
 /* What status, stats, metrics and the drop log read about the ruleset:
  * its rule names by slot and its gen_info, in generation gen's half. */
-static int describe_gen(struct ef_instance *inst, __u32 gen,
-			const struct verdicts *v, __u64 version)
+static int describe_gen(struct ef_instance *inst, __u32 gen, const struct verdicts *v,
+			__u64 version)
 {
 	const struct ef_ruleset *rs = v->rs;
 	const struct ef_compiled *c = v->c;
@@ -367,8 +358,7 @@ static int describe_gen(struct ef_instance *inst, __u32 gen,
 	if (ef_fault("gen_info_update") ||
 	    bpf_map_update_elem(inst->maps.gen_info, &gen, &gi, BPF_ANY)) {
 		ret = -errno;
-		ef_log_err("cannot write %s/gen_info: %s", inst->dir,
-			   strerror(-ret));
+		ef_log_err("cannot write %s/gen_info: %s", inst->dir, strerror(-ret));
 	}
 	return ret;
 }
@@ -378,8 +368,7 @@ static int describe_gen(struct ef_instance *inst, __u32 gen,
  * into their slots first: the grace period each slot change waits for
  * passes while the rest is written, so a reload waits for one grace
  * period of its own (after the switch, retire_gen), not two. */
-static int fill_gen(struct ef_instance *inst, __u32 gen,
-		    const struct verdicts *v, __u64 version)
+static int fill_gen(struct ef_instance *inst, __u32 gen, const struct verdicts *v, __u64 version)
 {
 	struct edgefw_verdict *verdicts = make_verdicts(v);
 	struct ef_gen_install in;
@@ -417,8 +406,9 @@ static void retire_gen(struct ef_instance *inst, __u32 gen)
 		what = "cannot remove the previous ruleset's entries";
 	}
 	if (ret)
-		ef_log_warn("the new ruleset is in force, but %s of %s (%s): they stay, unused, until the next reload removes them",
-			    what, inst->dir, strerror(-ret));
+		ef_log_warn(
+			"the new ruleset is in force, but %s of %s (%s): they stay, unused, until the next reload removes them",
+			what, inst->dir, strerror(-ret));
 }
 
 static bool uses_vlan(const struct ef_compiled *c)
@@ -429,9 +419,8 @@ static bool uses_vlan(const struct ef_compiled *c)
 	return false;
 }
 
-static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
-		 const struct ef_compiled *c, struct ef_apply_summary *sum,
-		 bool same_rules)
+static int apply(struct ef_instance *inst, const struct ef_ruleset *rs, const struct ef_compiled *c,
+		 struct ef_apply_summary *sum, bool same_rules)
 {
 	struct ef_ruleset_state cur;
 	struct edgefw_active next = { .loaded = 1 };
@@ -445,16 +434,15 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	memset(sum, 0, sizeof(*sum));
 	ret = ef_fault("state_read");
 	if (ret)
-		ef_log_err("cannot read which ruleset %s holds: %s", inst->dir,
-			   strerror(-ret));
+		ef_log_err("cannot read which ruleset %s holds: %s", inst->dir, strerror(-ret));
 	else
 		ret = ef_instance_read_state(inst, &cur);
 	if (ret)
 		return ret;
 	next.gen = cur.loaded ? !cur.gen : 0;
 	/* The version counts rulesets, not recompilations of one. */
-	version = same_rules && cur.loaded && cur.ruleset_hash == rs->hash ?
-			  cur.version : cur.version + 1;
+	version = same_rules && cur.loaded && cur.ruleset_hash == rs->hash ? cur.version
+									   : cur.version + 1;
 
 	slot_of = calloc(rs->n_rules + 1, sizeof(*slot_of));
 	ifindex_of = calloc(rs->n_rules + 1, sizeof(*ifindex_of));
@@ -478,8 +466,9 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	 * copy that cannot be written is a warning, and show says so. */
 	ret = ef_gen_rules_write(inst->name, next.gen, rs);
 	if (ret)
-		ef_log_warn("cannot write %s/%s.gen%u.yaml (%s): 'edgefw show' will not show the new ruleset",
-			    EF_GEN_RULES_DIR, inst->name, next.gen, strerror(-ret));
+		ef_log_warn(
+			"cannot write %s/%s.gen%u.yaml (%s): 'edgefw show' will not show the new ruleset",
+			EF_GEN_RULES_DIR, inst->name, next.gen, strerror(-ret));
 	ret = 0;
 
 	/* 'vlan:' rules coming: the program that reads stripped tags goes
@@ -489,11 +478,9 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 		ef_xdp_vlan_follow(inst, true);
 	/* The switch: one 8-byte array element, read once per packet. Up to
 	 * here, the ruleset in force and its description are untouched. */
-	if (ef_fault("switch") ||
-	    bpf_map_update_elem(inst->maps.active, &zero, &next, BPF_ANY)) {
+	if (ef_fault("switch") || bpf_map_update_elem(inst->maps.active, &zero, &next, BPF_ANY)) {
 		ret = -errno;
-		ef_log_err("cannot switch %s to the new ruleset: %s", inst->dir,
-			   strerror(-ret));
+		ef_log_err("cannot switch %s to the new ruleset: %s", inst->dir, strerror(-ret));
 		goto out;
 	}
 	sum->gen = next.gen;
@@ -506,8 +493,9 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs,
 	/* State never outlives the rules that allowed it (#15). A failure
 	 * leaves flows that expire by themselves: a warning. */
 	if (ef_ct_revalidate(inst, rs, c, &sum->ct_removed))
-		ef_log_warn("the new ruleset is in force, but the connection table of %s could not be checked against it: flows it no longer allows stay until they expire or 'edgefw conntrack flush'",
-			    inst->dir);
+		ef_log_warn(
+			"the new ruleset is in force, but the connection table of %s could not be checked against it: flows it no longer allows stay until they expire or 'edgefw conntrack flush'",
+			inst->dir);
 	/* Sets the new ruleset dropped, once no packet reads the old one. */
 	ef_dynsets_retire(inst, rs, cur.loaded);
 out:

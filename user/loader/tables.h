@@ -16,13 +16,13 @@
 #include "ruleset.h"
 
 struct ef_apply_summary {
-	unsigned gen;          /* generation now active */
-	size_t rules_added;    /* names new to this instance */
-	size_t rules_removed;  /* names no longer present */
-	size_t rules_kept;     /* names whose counters carried over */
+	unsigned gen;               /* generation now active */
+	size_t rules_added;         /* names new to this instance */
+	size_t rules_removed;       /* names no longer present */
+	size_t rules_kept;          /* names whose counters carried over */
 	unsigned long long version; /* gen_info version now in force */
-	size_t ct_removed;     /* tracked flows the new rules no longer accept */
-	bool grew;             /* the instance's maps grew for this ruleset */
+	size_t ct_removed;          /* tracked flows the new rules no longer accept */
+	bool grew;                  /* the instance's maps grew for this ruleset */
 };
 
 /* Either switches to the new ruleset and returns 0, or returns a negative

@@ -33,8 +33,7 @@ static void tc_hook(struct bpf_tc_hook *h, int ifindex, enum edgefw_hook hook)
 	memset(h, 0, sizeof(*h));
 	h->sz = sizeof(*h);
 	h->ifindex = ifindex;
-	h->attach_point = hook == EDGEFW_HOOK_TC_EGRESS ? BPF_TC_EGRESS :
-							  BPF_TC_INGRESS;
+	h->attach_point = hook == EDGEFW_HOOK_TC_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
 }
 
 /* Our filter's place: libbpf's opts with only pref and handle set. */
@@ -53,8 +52,7 @@ static const char *kmsg_sep(void)
 }
 
 /* Creates clsact only when absent (-EEXIST from libbpf is fine). */
-static int ensure_clsact(int ifindex, const char *ifname,
-			 enum edgefw_hook hook)
+static int ensure_clsact(int ifindex, const char *ifname, enum edgefw_hook hook)
 {
 	struct bpf_tc_hook h;
 	int ret;
@@ -66,16 +64,15 @@ static int ensure_clsact(int ifindex, const char *ifname,
 		ret = 0;
 	if (ret)
 		ef_log_err("cannot add a clsact qdisc to %s: %s%s%s (see 'tc qdisc show dev %s')",
-			   ifname, strerror(-ret), kmsg_sep(),
-			   ef_liblog_kernel_msg(), ifname);
+			   ifname, strerror(-ret), kmsg_sep(), ef_liblog_kernel_msg(), ifname);
 	ef_liblog_release(false);
 	return ret;
 }
 
 /* replace false adds (never replacing a filter that sits where ours would:
  * NLM_F_EXCL); true swaps the program of ours in place. */
-static int put_filter(int ifindex, const char *ifname, enum edgefw_hook hook,
-		      int prog_fd, bool replace)
+static int put_filter(int ifindex, const char *ifname, enum edgefw_hook hook, int prog_fd,
+		      bool replace)
 {
 	struct bpf_tc_hook h;
 	struct bpf_tc_opts o;
@@ -88,11 +85,11 @@ static int put_filter(int ifindex, const char *ifname, enum edgefw_hook hook,
 	ef_liblog_hold();
 	ret = bpf_tc_attach(&h, &o);
 	if (ret)
-		ef_log_err("cannot %s edgefw's tc filter (pref %u, handle 0x%x) on %s %s: %s%s%s (see 'tc filter show dev %s %s')",
-			   replace ? "replace" : "add", EF_TC_PREF,
-			   EF_TC_HANDLE, ifname, hook_dir(hook),
-			   strerror(-ret), kmsg_sep(), ef_liblog_kernel_msg(),
-			   ifname, hook_dir(hook));
+		ef_log_err(
+			"cannot %s edgefw's tc filter (pref %u, handle 0x%x) on %s %s: %s%s%s (see 'tc filter show dev %s %s')",
+			replace ? "replace" : "add", EF_TC_PREF, EF_TC_HANDLE, ifname,
+			hook_dir(hook), strerror(-ret), kmsg_sep(), ef_liblog_kernel_msg(), ifname,
+			hook_dir(hook));
 	ef_liblog_release(false);
 	return ret;
 }
@@ -109,10 +106,10 @@ static int del_filter(int ifindex, const char *ifname, enum edgefw_hook hook)
 	ef_liblog_hold();
 	ret = bpf_tc_detach(&h, &o);
 	if (ret)
-		ef_log_err("cannot remove edgefw's tc filter from %s %s: %s%s%s (remove it with 'tc filter del dev %s %s pref %u')",
-			   ifname, hook_dir(hook), strerror(-ret), kmsg_sep(),
-			   ef_liblog_kernel_msg(), ifname, hook_dir(hook),
-			   EF_TC_PREF);
+		ef_log_err(
+			"cannot remove edgefw's tc filter from %s %s: %s%s%s (remove it with 'tc filter del dev %s %s pref %u')",
+			ifname, hook_dir(hook), strerror(-ret), kmsg_sep(), ef_liblog_kernel_msg(),
+			ifname, hook_dir(hook), EF_TC_PREF);
 	ef_liblog_release(false);
 	return ret;
 }
@@ -136,11 +133,9 @@ int ef_tc_prog_on_hook(int ifindex, enum edgefw_hook hook, __u32 *prog_id)
 	return ret == -ENOENT ? 0 : ret;
 }
 
-int ef_tc_attach(struct ef_instance *inst, int ifindex, const char *ifname,
-		 enum edgefw_hook hook)
+int ef_tc_attach(struct ef_instance *inst, int ifindex, const char *ifname, enum edgefw_hook hook)
 {
-	struct ef_pending pend = { .key = { .ifindex = (__u32)ifindex,
-					    .hook = (__u32)hook } };
+	struct ef_pending pend = { .key = { .ifindex = (__u32)ifindex, .hook = (__u32)hook } };
 	__u32 prog_id = 0, slot;
 	bool begun = false, added = false, owned = false;
 	int fd = -1, ret;
@@ -177,25 +172,20 @@ out:
 	return ret;
 }
 
-bool ef_tc_is_attached(struct ef_instance *inst, int ifindex,
-		       enum edgefw_hook hook)
+bool ef_tc_is_attached(struct ef_instance *inst, int ifindex, enum edgefw_hook hook)
 {
-	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
-					 .hook = (__u32)hook };
+	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex, .hook = (__u32)hook };
 	struct edgefw_attach_val val;
 	__u32 id;
 
 	if (bpf_map_lookup_elem(inst->maps.attachments, &key, &val))
 		return false;
-	return !ef_tc_prog_on_hook(ifindex, hook, &id) && id &&
-	       id == val.prog_id;
+	return !ef_tc_prog_on_hook(ifindex, hook, &id) && id && id == val.prog_id;
 }
 
-int ef_tc_detach(struct ef_instance *inst, int ifindex, const char *ifname,
-		 enum edgefw_hook hook)
+int ef_tc_detach(struct ef_instance *inst, int ifindex, const char *ifname, enum edgefw_hook hook)
 {
-	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
-					 .hook = (__u32)hook };
+	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex, .hook = (__u32)hook };
 	struct edgefw_attach_val val;
 	__u32 id;
 	int ret;
@@ -213,8 +203,9 @@ int ef_tc_detach(struct ef_instance *inst, int ifindex, const char *ifname,
 	}
 	if (!id || id != val.prog_id) {
 		/* Whatever sits there now is not ours to remove. */
-		ef_log_warn("edgefw's tc program (id %u) is no longer on %s %s: forgetting the attachment",
-			    val.prog_id, ifname, hook_dir(hook));
+		ef_log_warn(
+			"edgefw's tc program (id %u) is no longer on %s %s: forgetting the attachment",
+			val.prog_id, ifname, hook_dir(hook));
 		goto forget;
 	}
 	ret = del_filter(ifindex, ifname, hook);
@@ -225,8 +216,7 @@ forget:
 	return 0;
 }
 
-int ef_tc_replace(int ifindex, const char *ifname, enum edgefw_hook hook,
-		  int prog_fd)
+int ef_tc_replace(int ifindex, const char *ifname, enum edgefw_hook hook, int prog_fd)
 {
 	/* cls_bpf swaps the program under RCU: no packet goes unfiltered. */
 	return put_filter(ifindex, ifname, hook, prog_fd, true);

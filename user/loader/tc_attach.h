@@ -28,14 +28,12 @@
  * against the instance's maps, adds the filter (creating clsact when absent)
  * and records the attachment. 0 or -errno (logged, with the kernel's
  * message). */
-int ef_tc_attach(struct ef_instance *inst, int ifindex, const char *ifname,
-		 enum edgefw_hook hook);
+int ef_tc_attach(struct ef_instance *inst, int ifindex, const char *ifname, enum edgefw_hook hook);
 
 /* Removes the filter this instance recorded for (ifindex, hook), only when
  * it is still our program, and forgets the attachment. -ENOENT when none is
  * recorded. */
-int ef_tc_detach(struct ef_instance *inst, int ifindex, const char *ifname,
-		 enum edgefw_hook hook);
+int ef_tc_detach(struct ef_instance *inst, int ifindex, const char *ifname, enum edgefw_hook hook);
 
 /* The id of the bpf filter at edgefw's pref and handle on the hook (0:
  * none). 0 or -errno (-ENODEV/-EINVAL: no such interface or clsact, or
@@ -43,12 +41,10 @@ int ef_tc_detach(struct ef_instance *inst, int ifindex, const char *ifname,
 int ef_tc_prog_on_hook(int ifindex, enum edgefw_hook hook, __u32 *prog_id);
 
 /* True when the recorded program is still edgefw's filter on the hook. */
-bool ef_tc_is_attached(struct ef_instance *inst, int ifindex,
-		       enum edgefw_hook hook);
+bool ef_tc_is_attached(struct ef_instance *inst, int ifindex, enum edgefw_hook hook);
 
 /* Puts prog_fd in place of the program of edgefw's filter on a hook, in
  * one step. 0 or a negative errno (logged). */
-int ef_tc_replace(int ifindex, const char *ifname, enum edgefw_hook hook,
-		  int prog_fd);
+int ef_tc_replace(int ifindex, const char *ifname, enum edgefw_hook hook, int prog_fd);
 
 #endif

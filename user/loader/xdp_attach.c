@@ -66,16 +66,14 @@ int ef_xdp_vlan_prog_load(struct ef_instance *inst, int ifindex, int *fd)
 	ret = ef_instance_open_object(inst, &skel);
 	if (ret)
 		return ret;
-	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, false);
+	bpf_object__for_each_program(p, skel->obj) bpf_program__set_autoload(p, false);
 	p = skel->progs.edgefw_xdp_vlan;
 	bpf_program__set_autoload(p, true);
 	bpf_program__set_ifindex(p, (__u32)ifindex);
 	bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_DEV_BOUND_ONLY);
 	ret = edgefw_bpf__load(skel);
 	if (ret)
-		ef_log_err("cannot load the BPF program %s: %s", XDP_VLAN_PROG,
-			   strerror(-ret));
+		ef_log_err("cannot load the BPF program %s: %s", XDP_VLAN_PROG, strerror(-ret));
 	else if ((*fd = fcntl(bpf_program__fd(p), F_DUPFD_CLOEXEC, 3)) < 0)
 		ret = -errno;
 	edgefw_bpf__destroy(skel);
@@ -85,8 +83,8 @@ int ef_xdp_vlan_prog_load(struct ef_instance *inst, int ifindex, int *fd)
 /* vlan_kfunc: the device-bound program that reads stripped tags; else the
  * instance's shared XDP program, loaded and verified once (progs.h). */
 
-static int attach_one(struct ef_instance *inst, int ifindex,
-		      enum xdp_attach_mode mode, bool vlan_kfunc, __u32 *prog_id)
+static int attach_one(struct ef_instance *inst, int ifindex, enum xdp_attach_mode mode,
+		      bool vlan_kfunc, __u32 *prog_id)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info), id = 0;
@@ -145,8 +143,9 @@ static void note_legacy(int ifindex, const char *ifname)
 		return;
 	noted = xdp_multiprog__is_legacy(mp);
 	if (noted)
-		ef_log_info("note: libxdp's dispatcher is unavailable here, so edgefw is the only XDP program on %s (EDGEFW_DEBUG=1 shows why)",
-			    ifname);
+		ef_log_info(
+			"note: libxdp's dispatcher is unavailable here, so edgefw is the only XDP program on %s (EDGEFW_DEBUG=1 shows why)",
+			ifname);
 	xdp_multiprog__close(mp);
 }
 
@@ -160,9 +159,9 @@ static void name_occupant(int ifindex, const char *ifname)
 		return;
 	p = xdp_multiprog__main_prog(mp);
 	if (p && xdp_multiprog__is_legacy(mp))
-		ef_log_err("%s already runs XDP program '%s' (id %u) without libxdp's dispatcher, so the two cannot share the interface: detach it first (xdp-loader unload %s --all, or ip link set dev %s xdp off)",
-			   ifname, xdp_program__name(p), xdp_program__id(p),
-			   ifname, ifname);
+		ef_log_err(
+			"%s already runs XDP program '%s' (id %u) without libxdp's dispatcher, so the two cannot share the interface: detach it first (xdp-loader unload %s --all, or ip link set dev %s xdp off)",
+			ifname, xdp_program__name(p), xdp_program__id(p), ifname, ifname);
 	xdp_multiprog__close(mp);
 }
 
@@ -180,11 +179,9 @@ unsigned ef_xdp_mode_from_kernel(unsigned attach_mode)
 	}
 }
 
-int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
-		  enum ef_xdp_mode mode)
+int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname, enum ef_xdp_mode mode)
 {
-	struct ef_pending pend = { .key = { .ifindex = (__u32)ifindex,
-					    .hook = EDGEFW_HOOK_XDP } };
+	struct ef_pending pend = { .key = { .ifindex = (__u32)ifindex, .hook = EDGEFW_HOOK_XDP } };
 	struct ef_rxvlan rx = { 0 };
 	enum xdp_attach_mode xmode;
 	__u32 prog_id = 0, slot;
@@ -206,8 +203,9 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 		ret = attach_one(inst, ifindex, xmode, true, &prog_id);
 		if (ret && ret != -EBUSY && ret != -EEXIST) {
 			ef_liblog_release(false);
-			ef_log_warn("cannot attach the device-bound XDP program to %s (%s): attaching the plain one, which cannot read the tags the driver strips",
-				    ifname, strerror(-ret));
+			ef_log_warn(
+				"cannot attach the device-bound XDP program to %s (%s): attaching the plain one, which cannot read the tags the driver strips",
+				ifname, strerror(-ret));
 			ef_liblog_hold();
 			ret = attach_one(inst, ifindex, xmode, false, &prog_id);
 		}
@@ -218,8 +216,9 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 	 * program holds the hook. */
 	if (ret && mode == EF_XDP_AUTO && ret != -EBUSY && ret != -EEXIST) {
 		ef_liblog_release(false);
-		ef_log_warn("native XDP on %s failed (%s): falling back to generic mode, which is slower",
-			    ifname, strerror(-ret));
+		ef_log_warn(
+			"native XDP on %s failed (%s): falling back to generic mode, which is slower",
+			ifname, strerror(-ret));
 		ef_liblog_hold();
 		xmode = XDP_MODE_SKB;
 		ret = attach_one(inst, ifindex, xmode, false, &prog_id);
@@ -236,8 +235,8 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 	note_legacy(ifindex, ifname);
 	ret = ef_attach_commit(inst, &pend, prog_id, xmode);
 	if (ret) {
-		ef_log_err("attached to %s but cannot record it in %s: %s; detaching again",
-			   ifname, inst->dir, strerror(-ret));
+		ef_log_err("attached to %s but cannot record it in %s: %s; detaching again", ifname,
+			   inst->dir, strerror(-ret));
 		/* The pending record lets detach find the program. */
 		ef_xdp_detach_prog(inst, ifindex, ifname, prog_id);
 		return ret;
@@ -278,8 +277,7 @@ bool ef_xdp_reads_stripped_tags(__u32 prog_id)
 
 void ef_xdp_vlan_check(struct ef_instance *inst, int ifindex, const char *ifname)
 {
-	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
-					 .hook = EDGEFW_HOOK_XDP };
+	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex, .hook = EDGEFW_HOOK_XDP };
 	struct edgefw_attach_val val;
 	struct ef_rxvlan rx;
 
@@ -289,11 +287,14 @@ void ef_xdp_vlan_check(struct ef_instance *inst, int ifindex, const char *ifname
 		return;
 	if (rx.xdp_meta && ef_xdp_reads_stripped_tags(val.prog_id))
 		return;
-	ef_log_warn("%s strips VLAN tags on receive (rx VLAN offload) and edgefw's XDP program there cannot read them (%s): at XDP, tagged frames look untagged to 'vlan:' rules. Turn the offload off (ethtool -K %s rxvlan off rx-vlan-stag-hw-parse off) or use the tc hooks, which see the tag",
-		    ifname, val.mode == XDP_MODE_SKB ? "generic mode" :
-		    rx.xdp_meta ? "it was attached while the ruleset had no 'vlan:' rule, or the device-bound program could not be loaded: detach and attach again" :
-				  "the driver does not give them back in its XDP metadata",
-		    ifname);
+	ef_log_warn(
+		"%s strips VLAN tags on receive (rx VLAN offload) and edgefw's XDP program there cannot read them (%s): at XDP, tagged frames look untagged to 'vlan:' rules. Turn the offload off (ethtool -K %s rxvlan off rx-vlan-stag-hw-parse off) or use the tc hooks, which see the tag",
+		ifname,
+		val.mode == XDP_MODE_SKB ? "generic mode"
+		: rx.xdp_meta
+			? "it was attached while the ruleset had no 'vlan:' rule, or the device-bound program could not be loaded: detach and attach again"
+			: "the driver does not give them back in its XDP metadata",
+		ifname);
 }
 
 /* The program with id on ifindex, from a multiprog the caller closes. */
@@ -305,8 +306,7 @@ static struct xdp_program *find_prog(struct xdp_multiprog *mp, __u32 id)
 		p = xdp_multiprog__main_prog(mp);
 		return p && xdp_program__id(p) == id ? p : NULL;
 	}
-	for (p = xdp_multiprog__next_prog(NULL, mp); p;
-	     p = xdp_multiprog__next_prog(p, mp))
+	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
 		if (xdp_program__id(p) == id)
 			return p;
 	return NULL;
@@ -314,8 +314,7 @@ static struct xdp_program *find_prog(struct xdp_multiprog *mp, __u32 id)
 
 bool ef_xdp_is_attached(struct ef_instance *inst, int ifindex)
 {
-	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
-					 .hook = EDGEFW_HOOK_XDP };
+	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex, .hook = EDGEFW_HOOK_XDP };
 	struct edgefw_attach_val val;
 	struct xdp_multiprog *mp;
 	struct ef_xdp_hook h;
@@ -339,8 +338,7 @@ bool ef_xdp_is_attached(struct ef_instance *inst, int ifindex)
 
 int ef_xdp_detach(struct ef_instance *inst, int ifindex, const char *ifname)
 {
-	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
-					 .hook = EDGEFW_HOOK_XDP };
+	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex, .hook = EDGEFW_HOOK_XDP };
 	struct edgefw_attach_val val;
 
 	if (bpf_map_lookup_elem(inst->maps.attachments, &key, &val))
@@ -349,34 +347,33 @@ int ef_xdp_detach(struct ef_instance *inst, int ifindex, const char *ifname)
 }
 
 /* Our program alone on the hook (no dispatcher): removed by netlink. */
-static int detach_alone(int ifindex, const char *ifname, __u32 prog_id,
-			const struct ef_xdp_hook *h)
+static int detach_alone(int ifindex, const char *ifname, __u32 prog_id, const struct ef_xdp_hook *h)
 {
 	int ret;
 
 	if (h->prog_id != prog_id) {
 		if (h->prog_id)
-			ef_log_warn("edgefw's XDP program (id %u) is no longer on %s: forgetting the attachment",
-				    prog_id, ifname);
+			ef_log_warn(
+				"edgefw's XDP program (id %u) is no longer on %s: forgetting the attachment",
+				prog_id, ifname);
 		return 0;
 	}
 	ret = ef_xdp_direct_detach(ifindex, prog_id, h->attach_mode);
 	if (ret == -ENOENT) {
-		ef_log_warn("edgefw's XDP program (id %u) is no longer on %s: forgetting the attachment",
-			    prog_id, ifname);
+		ef_log_warn(
+			"edgefw's XDP program (id %u) is no longer on %s: forgetting the attachment",
+			prog_id, ifname);
 		ret = 0;
 	}
 	if (ret)
-		ef_log_err("cannot detach XDP program %u from %s: %s", prog_id,
-			   ifname, strerror(-ret));
+		ef_log_err("cannot detach XDP program %u from %s: %s", prog_id, ifname,
+			   strerror(-ret));
 	return ret;
 }
 
-int ef_xdp_detach_prog(struct ef_instance *inst, int ifindex,
-		       const char *ifname, __u32 prog_id)
+int ef_xdp_detach_prog(struct ef_instance *inst, int ifindex, const char *ifname, __u32 prog_id)
 {
-	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex,
-					 .hook = EDGEFW_HOOK_XDP };
+	struct edgefw_attach_key key = { .ifindex = (__u32)ifindex, .hook = EDGEFW_HOOK_XDP };
 	struct xdp_multiprog *mp = NULL;
 	struct xdp_program *prog;
 	struct ef_xdp_hook h;
@@ -385,8 +382,8 @@ int ef_xdp_detach_prog(struct ef_instance *inst, int ifindex,
 	ret = ef_xdp_hook_query(ifindex, &h);
 	if (ret) {
 		/* The interface is gone, and our program with it. */
-		ef_log_warn("no XDP program found on %s (%s): forgetting the attachment",
-			    ifname, strerror(-ret));
+		ef_log_warn("no XDP program found on %s (%s): forgetting the attachment", ifname,
+			    strerror(-ret));
 		ret = 0;
 		goto forget;
 	}
@@ -400,22 +397,22 @@ int ef_xdp_detach_prog(struct ef_instance *inst, int ifindex,
 	ret = libxdp_get_error(mp);
 	if (ret) {
 		mp = NULL;
-		ef_log_warn("no XDP program found on %s (%s): forgetting the attachment",
-			    ifname, strerror(-ret));
+		ef_log_warn("no XDP program found on %s (%s): forgetting the attachment", ifname,
+			    strerror(-ret));
 		ret = 0;
 		goto forget;
 	}
 	prog = find_prog(mp, prog_id);
 	if (!prog) {
-		ef_log_warn("edgefw's XDP program (id %u) is no longer on %s: forgetting the attachment",
-			    prog_id, ifname);
+		ef_log_warn(
+			"edgefw's XDP program (id %u) is no longer on %s: forgetting the attachment",
+			prog_id, ifname);
 		goto forget;
 	}
-	ret = xdp_program__detach(prog, ifindex,
-				  xdp_multiprog__attach_mode(mp), 0);
+	ret = xdp_program__detach(prog, ifindex, xdp_multiprog__attach_mode(mp), 0);
 	if (ret) {
-		ef_log_err("cannot detach XDP program %u from %s: %s",
-			   prog_id, ifname, strerror(-ret));
+		ef_log_err("cannot detach XDP program %u from %s: %s", prog_id, ifname,
+			   strerror(-ret));
 		goto out;
 	}
 forget:

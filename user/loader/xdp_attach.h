@@ -11,7 +11,7 @@
 #include "instance.h"
 
 enum ef_xdp_mode {
-	EF_XDP_AUTO = 0,  /* native, falling back to generic with a warning */
+	EF_XDP_AUTO = 0, /* native, falling back to generic with a warning */
 	EF_XDP_NATIVE,
 	EF_XDP_GENERIC,
 };
@@ -22,8 +22,7 @@ const char *ef_xdp_mode_name(unsigned libxdp_mode);
 
 /* Loads the XDP program against the instance's maps and attaches it to
  * ifindex; records the attachment in the instance. 0 or -errno (logged). */
-int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
-		  enum ef_xdp_mode mode);
+int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname, enum ef_xdp_mode mode);
 
 /* Detaches the program this instance attached to ifindex (the recorded
  * program id), leaving every other program in place, and forgets the
@@ -31,8 +30,7 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname,
 int ef_xdp_detach(struct ef_instance *inst, int ifindex, const char *ifname);
 /* Detaches the program with prog_id (when it is still on ifindex) and
  * forgets the attachment record. */
-int ef_xdp_detach_prog(struct ef_instance *inst, int ifindex,
-		       const char *ifname, __u32 prog_id);
+int ef_xdp_detach_prog(struct ef_instance *inst, int ifindex, const char *ifname, __u32 prog_id);
 /* The libxdp mode (as recorded) of a kernel XDP_ATTACHED_* value. */
 unsigned ef_xdp_mode_from_kernel(unsigned attach_mode);
 

@@ -11,7 +11,11 @@
 /* libxdp names its dispatcher programs so (15 characters kept). */
 #define DISPATCHER_NAME "xdp_dispatcher"
 
-static enum { UNKNOWN, DIRECT, DISPATCHER } seen;
+static enum {
+	UNKNOWN,
+	DIRECT,
+	DISPATCHER
+} seen;
 
 bool ef_xdp_is_dispatcher(__u32 prog_id)
 {
@@ -71,8 +75,8 @@ static __u32 mode_flags(__u8 attach_mode)
 
 int ef_xdp_direct_attach(int ifindex, int fd, bool generic)
 {
-	__u32 flags = XDP_FLAGS_UPDATE_IF_NOEXIST |
-		      (generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+	__u32 flags =
+		XDP_FLAGS_UPDATE_IF_NOEXIST | (generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
 
 	return bpf_xdp_attach(ifindex, fd, flags, NULL) ? -errno : 0;
 }
@@ -87,8 +91,7 @@ int ef_xdp_direct_detach(int ifindex, __u32 prog_id, __u8 attach_mode)
 	/* REPLACE with old_prog_fd: the kernel removes it only if it is
 	 * still the program on the hook, never one that took its place. */
 	opts.old_prog_fd = fd;
-	if (bpf_xdp_attach(ifindex, -1, XDP_FLAGS_REPLACE | mode_flags(attach_mode),
-			   &opts))
+	if (bpf_xdp_attach(ifindex, -1, XDP_FLAGS_REPLACE | mode_flags(attach_mode), &opts))
 		ret = errno == EEXIST ? -ENOENT : -errno;
 	close(fd);
 	return ret;
@@ -103,8 +106,7 @@ int ef_xdp_direct_replace(int ifindex, int fd, __u32 old_id, __u8 attach_mode)
 		return -ENOENT;
 	/* Only if old is still the program there; atomic for packets. */
 	opts.old_prog_fd = old;
-	if (bpf_xdp_attach(ifindex, fd, XDP_FLAGS_REPLACE | mode_flags(attach_mode),
-			   &opts))
+	if (bpf_xdp_attach(ifindex, fd, XDP_FLAGS_REPLACE | mode_flags(attach_mode), &opts))
 		ret = -errno;
 	close(old);
 	return ret;

@@ -26,8 +26,7 @@
 #include "xdp_direct.h"
 
 /* Loads the program ifindex needs; *fd is the caller's to close. */
-static int load_wanted(struct ef_instance *inst, int ifindex, bool uses_vlan,
-		       int *fd, __u32 *id)
+static int load_wanted(struct ef_instance *inst, int ifindex, bool uses_vlan, int *fd, __u32 *id)
 {
 	struct bpf_prog_info info = { 0 };
 	__u32 len = sizeof(info);
@@ -56,8 +55,7 @@ static int load_wanted(struct ef_instance *inst, int ifindex, bool uses_vlan,
 }
 
 /* Swaps the program of one attachment when it is not the one needed. */
-static void follow_one(struct ef_instance *inst,
-		       const struct edgefw_attach_key *key,
+static void follow_one(struct ef_instance *inst, const struct edgefw_attach_key *key,
 		       struct edgefw_attach_val *val, bool uses_vlan)
 {
 	struct ef_rxvlan rx = { 0 };
@@ -76,14 +74,14 @@ static void follow_one(struct ef_instance *inst,
 		return;
 	ret = load_wanted(inst, (int)key->ifindex, uses_vlan, &fd, &id);
 	if (!ret)
-		ret = ef_xdp_direct_replace((int)key->ifindex, fd, val->prog_id,
-					    h.attach_mode);
+		ret = ef_xdp_direct_replace((int)key->ifindex, fd, val->prog_id, h.attach_mode);
 	if (fd >= 0)
 		close(fd);
 	if (ret) {
-		ef_log_warn("cannot switch %s to the XDP program %s 'vlan:' rules (%s): its program stays",
-			    val->ifname, uses_vlan ? "that reads stripped tags for the new" :
-			    "without", strerror(-ret));
+		ef_log_warn(
+			"cannot switch %s to the XDP program %s 'vlan:' rules (%s): its program stays",
+			val->ifname, uses_vlan ? "that reads stripped tags for the new" : "without",
+			strerror(-ret));
 		return;
 	}
 	val->prog_id = id;
@@ -92,8 +90,8 @@ static void follow_one(struct ef_instance *inst,
 		ef_log_warn("switched %s's XDP program to id %u but cannot record it in %s: %s",
 			    val->ifname, id, inst->dir, strerror(errno));
 	else
-		ef_log_info("switched %s to the %s XDP program (%s 'vlan:' rules)",
-			    val->ifname, uses_vlan ? "device-bound" : "shared",
+		ef_log_info("switched %s to the %s XDP program (%s 'vlan:' rules)", val->ifname,
+			    uses_vlan ? "device-bound" : "shared",
 			    uses_vlan ? "the ruleset has" : "the ruleset has no");
 }
 

@@ -86,10 +86,11 @@ static void write_yaml(FILE *f, const struct ef_ruleset *rs)
 	const struct ef_addr_field *bl = &rs->rules[0].src;
 	char a[INET_ADDRSTRLEN];
 
-	fprintf(f, "# The micro benchmark's scenario: %zu prefixes, %zu service rules\n"
-		   "version: 1\n"
-		   "defaults: {xdp: drop, tc-ingress: drop, tc-egress: drop}\n"
-		   "sets:\n  blocklist:\n    addresses:\n",
+	fprintf(f,
+		"# The micro benchmark's scenario: %zu prefixes, %zu service rules\n"
+		"version: 1\n"
+		"defaults: {xdp: drop, tc-ingress: drop, tc-egress: drop}\n"
+		"sets:\n  blocklist:\n    addresses:\n",
 		bl->n, rs->n_rules - 1);
 	for (size_t i = 0; i < bl->n; i++)
 		fprintf(f, "      - %s/%u\n", addr4(bl->v[i].addr, a), bl->v[i].len);
@@ -173,13 +174,11 @@ static int write_file(const char *path, const struct ef_ruleset *rs, size_t n_fl
 
 static int cmd_scenario(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "prefixes", required_argument, NULL, 'p' },
-		{ "rules", required_argument, NULL, 'r' },
-		{ "yaml", required_argument, NULL, 'y' },
-		{ "flows", required_argument, NULL, 'f' },
-		{ 0 }
-	};
+	static const struct option opts[] = { { "prefixes", required_argument, NULL, 'p' },
+					      { "rules", required_argument, NULL, 'r' },
+					      { "yaml", required_argument, NULL, 'y' },
+					      { "flows", required_argument, NULL, 'f' },
+					      { 0 } };
 	struct scenario sc = { .name = "e2e", .family = EF_AF_INET, .prefixes = 1000 };
 	const char *yaml = NULL, *flows = NULL;
 	size_t n_flows = 4096;
@@ -189,12 +188,23 @@ static int cmd_scenario(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p': sc.prefixes = num(optarg, "--prefixes", 1u << 20); break;
-		case 'r': sc.rules = num(optarg, "--rules", 60000); break;
-		case 'y': yaml = optarg; break;
-		case 'f': flows = optarg; break;
-		case 'n': n_flows = num(optarg, "-n", MAX_FLOWS); break;
-		default: usage();
+		case 'p':
+			sc.prefixes = num(optarg, "--prefixes", 1u << 20);
+			break;
+		case 'r':
+			sc.rules = num(optarg, "--rules", 60000);
+			break;
+		case 'y':
+			yaml = optarg;
+			break;
+		case 'f':
+			flows = optarg;
+			break;
+		case 'n':
+			n_flows = num(optarg, "-n", MAX_FLOWS);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!yaml || !flows || !sc.prefixes || !n_flows)
@@ -223,13 +233,14 @@ static int fill_naive(struct bench_bpf *skel, const char *rules, bool partial)
 		return ret;
 	}
 	ef_diag_free(&d);
-	ret = partial ? naive_load_partial(skel, &rs, &entries, &skipped) :
-			naive_load(skel, &rs, &entries);
+	ret = partial ? naive_load_partial(skel, &rs, &entries, &skipped)
+		      : naive_load(skel, &rs, &entries);
 	if (ret)
 		fprintf(stderr, "e2eprep: filling the naive classifier from %s: %s\n", rules,
 			strerror(-ret));
 	else
-		fprintf(stderr, "e2eprep: naive classifier: %zu entries, %zu port ranges left out\n",
+		fprintf(stderr,
+			"e2eprep: naive classifier: %zu entries, %zu port ranges left out\n",
 			entries, skipped);
 	ef_ruleset_free(&rs);
 	return ret;
@@ -237,13 +248,11 @@ static int fill_naive(struct bench_bpf *skel, const char *rules, bool partial)
 
 static int cmd_attach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dev", required_argument, NULL, 'd' },
-		{ "prog", required_argument, NULL, 'p' },
-		{ "rules", required_argument, NULL, 'r' },
-		{ "partial", no_argument, NULL, 'P' },
-		{ 0 }
-	};
+	static const struct option opts[] = { { "dev", required_argument, NULL, 'd' },
+					      { "prog", required_argument, NULL, 'p' },
+					      { "rules", required_argument, NULL, 'r' },
+					      { "partial", no_argument, NULL, 'P' },
+					      { 0 } };
 	const char *dev = NULL, *name = NULL, *rules = NULL;
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
@@ -255,11 +264,20 @@ static int cmd_attach(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': dev = optarg; break;
-		case 'p': name = optarg; break;
-		case 'r': rules = optarg; break;
-		case 'P': partial = true; break;
-		default: usage();
+		case 'd':
+			dev = optarg;
+			break;
+		case 'p':
+			name = optarg;
+			break;
+		case 'r':
+			rules = optarg;
+			break;
+		case 'P':
+			partial = true;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!dev || !name || (!strcmp(name, "bench_naive") != !!rules))
@@ -282,7 +300,8 @@ static int cmd_attach(int argc, char **argv)
 		ret = bpf_xdp_attach((int)ifindex, bpf_program__fd(prog),
 				     XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
 		if (ret)
-			fprintf(stderr, "e2eprep: attaching %s to %s: %s (something attached already?)\n",
+			fprintf(stderr,
+				"e2eprep: attaching %s to %s: %s (something attached already?)\n",
 				name, dev, strerror(-ret));
 	} else if (ret == -ENOENT) {
 		fprintf(stderr, "e2eprep: no program %s in kern/bench.bpf.c\n", name);

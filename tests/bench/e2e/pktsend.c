@@ -25,8 +25,7 @@ static double now_s(void)
 
 static int open_socket(const char *dev)
 {
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
-				   .sll_protocol = 0 };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = 0 };
 	int fd, one = 1;
 
 	sll.sll_ifindex = (int)if_nametoindex(dev);
@@ -37,13 +36,11 @@ static int open_socket(const char *dev)
 	/* Protocol 0: a socket that only sends, never gets a copy of what
 	 * arrives. */
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (fd < 0 ||
-	    setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) ||
+	if (fd < 0 || setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) ||
 	    bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
 		int err = errno;
 
-		fprintf(stderr, "trafficgen: AF_PACKET socket on %s: %s\n", dev,
-			strerror(err));
+		fprintf(stderr, "trafficgen: AF_PACKET socket on %s: %s\n", dev, strerror(err));
 		if (fd >= 0)
 			close(fd);
 		return -err;
@@ -52,9 +49,8 @@ static int open_socket(const char *dev)
 }
 
 /* One sendmmsg of up to BATCH frames starting at *next. */
-static int send_batch(int fd, const unsigned char *frames, size_t n_frames,
-		      size_t frame_len, size_t *next, unsigned want,
-		      struct pktsend_result *res)
+static int send_batch(int fd, const unsigned char *frames, size_t n_frames, size_t frame_len,
+		      size_t *next, unsigned want, struct pktsend_result *res)
 {
 	struct mmsghdr msg[BATCH];
 	struct iovec iov[BATCH];
@@ -82,9 +78,8 @@ static int send_batch(int fd, const unsigned char *frames, size_t n_frames,
 	return 0;
 }
 
-int pktsend_run(const char *dev, const unsigned char *frames, size_t n_frames,
-		size_t frame_len, double seconds, double pps,
-		volatile sig_atomic_t *stop, struct pktsend_result *res)
+int pktsend_run(const char *dev, const unsigned char *frames, size_t n_frames, size_t frame_len,
+		double seconds, double pps, volatile sig_atomic_t *stop, struct pktsend_result *res)
 {
 	double t0, t;
 	uint64_t issued = 0;
@@ -129,8 +124,7 @@ int pktsend_run(const char *dev, const unsigned char *frames, size_t n_frames,
 		}
 		ret = send_batch(fd, frames, n_frames, frame_len, &next, want, res);
 		if (ret) {
-			fprintf(stderr, "trafficgen: sendmmsg on %s: %s\n", dev,
-				strerror(-ret));
+			fprintf(stderr, "trafficgen: sendmmsg on %s: %s\n", dev, strerror(-ret));
 			break;
 		}
 		issued = res->sent + res->refused;

@@ -13,8 +13,8 @@
  * to the peer's NAPI ring, where an XDP program runs on it. */
 
 struct pktsend_result {
-	uint64_t sent;     /* frames the kernel accepted */
-	uint64_t refused;  /* frames it refused (ENOBUFS, a stopped queue) */
+	uint64_t sent;    /* frames the kernel accepted */
+	uint64_t refused; /* frames it refused (ENOBUFS, a stopped queue) */
 	double seconds;
 };
 
@@ -22,8 +22,8 @@ struct pktsend_result {
  * `seconds` or until *stop; at most pps frames per second (0: as fast as
  * it can) on an absolute schedule. Returns 0 or a negative errno (with
  * the reason printed). */
-int pktsend_run(const char *dev, const unsigned char *frames, size_t n_frames,
-		size_t frame_len, double seconds, double pps,
-		volatile sig_atomic_t *stop, struct pktsend_result *res);
+int pktsend_run(const char *dev, const unsigned char *frames, size_t n_frames, size_t frame_len,
+		double seconds, double pps, volatile sig_atomic_t *stop,
+		struct pktsend_result *res);
 
 #endif

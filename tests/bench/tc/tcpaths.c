@@ -42,8 +42,18 @@
 #define MAX_IFACES 4096
 #define MAX_ROUNDS 64
 
-enum path { P_NL, P_LIBBPF, P_TCX, P_COUNT };
-enum op { OP_ATTACH, OP_REPLACE, OP_DETACH, OP_COUNT };
+enum path {
+	P_NL,
+	P_LIBBPF,
+	P_TCX,
+	P_COUNT
+};
+enum op {
+	OP_ATTACH,
+	OP_REPLACE,
+	OP_DETACH,
+	OP_COUNT
+};
 static const char *const path_names[P_COUNT] = { "rtnetlink", "libbpf", "tcx" };
 static const char *const op_names[OP_COUNT] = { "attach", "replace", "detach" };
 
@@ -58,17 +68,14 @@ struct env {
 static int load_prog(const char *name)
 {
 	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
-		  .imm = TC_ACT_UNSPEC },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = TC_ACT_UNSPEC },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 
-	return bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, name, "GPL", insns, 2,
-			     NULL);
+	return bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, name, "GPL", insns, 2, NULL);
 }
 
-static struct nlmsghdr *tc_msg(char *buf, __u16 type, __u16 flags, int ifindex,
-			       __u32 handle)
+static struct nlmsghdr *tc_msg(char *buf, __u16 type, __u16 flags, int ifindex, __u32 handle)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct tcmsg *tcm;
@@ -78,9 +85,8 @@ static struct nlmsghdr *tc_msg(char *buf, __u16 type, __u16 flags, int ifindex,
 	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
 	tcm->tcm_family = AF_UNSPEC;
 	tcm->tcm_ifindex = ifindex;
-	tcm->tcm_parent = type == RTM_NEWQDISC ?
-				  TC_H_CLSACT :
-				  TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
+	tcm->tcm_parent =
+		type == RTM_NEWQDISC ? TC_H_CLSACT : TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
 	tcm->tcm_handle = handle;
 	if (type != RTM_NEWQDISC)
 		tcm->tcm_info = TC_H_MAKE((__u32)PREF << 16, htons(ETH_P_ALL));
@@ -113,13 +119,12 @@ static int nl_op(const struct env *e, enum op op, int ifindex)
 	if (ret)
 		return ret;
 	if (op == OP_ATTACH) {
-		nlh = tc_msg(buf, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL,
-			     ifindex, TC_H_MAKE(TC_H_CLSACT, 0));
+		nlh = tc_msg(buf, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex,
+			     TC_H_MAKE(TC_H_CLSACT, 0));
 		mnl_attr_put_strz(nlh, TCA_KIND, "clsact");
 		ret = ef_nl_talk(&nl, nlh, NULL, NULL);
 		if (!ret || ret == -EEXIST)
-			ret = nl_put(&nl, ifindex, e->prog[0],
-				     NLM_F_CREATE | NLM_F_EXCL);
+			ret = nl_put(&nl, ifindex, e->prog[0], NLM_F_CREATE | NLM_F_EXCL);
 	} else if (op == OP_REPLACE) {
 		ret = nl_put(&nl, ifindex, e->prog[1], NLM_F_REPLACE);
 	} else {
@@ -138,8 +143,7 @@ static int nl_op(const struct env *e, enum op op, int ifindex)
 
 static int libbpf_op(const struct env *e, enum op op, int ifindex)
 {
-	LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = ifindex,
-		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, o, .handle = HANDLE, .priority = PREF);
 	int ret;
 
@@ -169,8 +173,7 @@ static int tcx_op(const struct env *e, enum op op, int ifindex)
 
 	snprintf(pin, sizeof(pin), "%s/tcx_%d", e->pin_dir, ifindex);
 	if (op == OP_ATTACH) {
-		fd = bpf_link_create(e->prog[0], ifindex, EF_BPF_TCX_INGRESS,
-				     NULL);
+		fd = bpf_link_create(e->prog[0], ifindex, EF_BPF_TCX_INGRESS, NULL);
 		if (fd < 0)
 			return fd;
 		ret = bpf_obj_pin(fd, pin);
@@ -206,13 +209,12 @@ static double run_op(const struct env *e, enum path p, enum op op)
 	int i, ret;
 
 	for (i = 0; i < e->n; i++) {
-		ret = p == P_NL     ? nl_op(e, op, e->ifindex[i]) :
-		      p == P_LIBBPF ? libbpf_op(e, op, e->ifindex[i]) :
-				      tcx_op(e, op, e->ifindex[i]);
+		ret = p == P_NL       ? nl_op(e, op, e->ifindex[i])
+		      : p == P_LIBBPF ? libbpf_op(e, op, e->ifindex[i])
+				      : tcx_op(e, op, e->ifindex[i]);
 		if (ret) {
-			fprintf(stderr, "tcpaths: %s %s on ifindex %d: %s\n",
-				path_names[p], op_names[op], e->ifindex[i],
-				strerror(ret < 0 ? -ret : ret));
+			fprintf(stderr, "tcpaths: %s %s on ifindex %d: %s\n", path_names[p],
+				op_names[op], e->ifindex[i], strerror(ret < 0 ? -ret : ret));
 			return -1;
 		}
 	}
@@ -245,8 +247,7 @@ static int setup(struct env *e, const char *prefix)
 		snprintf(name, sizeof(name), "%s%d", prefix, i);
 		e->ifindex[i] = (int)if_nametoindex(name);
 		if (!e->ifindex[i]) {
-			fprintf(stderr, "tcpaths: no interface %s: %s\n", name,
-				strerror(errno));
+			fprintf(stderr, "tcpaths: no interface %s: %s\n", name, strerror(errno));
 			return -1;
 		}
 	}
@@ -264,14 +265,11 @@ static void report(double t[P_COUNT][OP_COUNT][MAX_ROUNDS], int rounds)
 {
 	int p, op;
 
-	printf("%-10s %-8s %12s %12s %12s\n", "path", "op", "median_us",
-	       "min_us", "max_us");
+	printf("%-10s %-8s %12s %12s %12s\n", "path", "op", "median_us", "min_us", "max_us");
 	for (p = 0; p < P_COUNT; p++)
 		for (op = 0; op < OP_COUNT; op++) {
-			qsort(t[p][op], (size_t)rounds, sizeof(double),
-			      cmp_double);
-			printf("%-10s %-8s %12.1f %12.1f %12.1f\n",
-			       path_names[p], op_names[op],
+			qsort(t[p][op], (size_t)rounds, sizeof(double), cmp_double);
+			printf("%-10s %-8s %12.1f %12.1f %12.1f\n", path_names[p], op_names[op],
 			       t[p][op][rounds / 2] / 1e3, t[p][op][0] / 1e3,
 			       t[p][op][rounds - 1] / 1e3);
 		}
@@ -284,12 +282,13 @@ int main(int argc, char **argv)
 	const char *prefix = "tb";
 	int rounds = 5, r, k, op, c;
 
-	while ((c = getopt_long(argc, argv, "", (const struct option[]){
-			{ "prefix", required_argument, NULL, 'p' },
-			{ "ifaces", required_argument, NULL, 'n' },
-			{ "rounds", required_argument, NULL, 'r' },
-			{ "pin-dir", required_argument, NULL, 'd' },
-			{ 0 } }, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "",
+				(const struct option[]){ { "prefix", required_argument, NULL, 'p' },
+							 { "ifaces", required_argument, NULL, 'n' },
+							 { "rounds", required_argument, NULL, 'r' },
+							 { "pin-dir", required_argument, NULL, 'd' },
+							 { 0 } },
+				NULL)) != -1) {
 		if (c == 'p')
 			prefix = optarg;
 		else if (c == 'n')
@@ -301,9 +300,9 @@ int main(int argc, char **argv)
 		else
 			return 2;
 	}
-	if (e.n < 1 || e.n > MAX_IFACES || rounds < 1 || rounds > MAX_ROUNDS ||
-	    !e.pin_dir) {
-		fprintf(stderr, "usage: tcpaths --prefix NAME --ifaces 1-%d --rounds 1-%d --pin-dir DIR\n",
+	if (e.n < 1 || e.n > MAX_IFACES || rounds < 1 || rounds > MAX_ROUNDS || !e.pin_dir) {
+		fprintf(stderr,
+			"usage: tcpaths --prefix NAME --ifaces 1-%d --rounds 1-%d --pin-dir DIR\n",
 			MAX_IFACES, MAX_ROUNDS);
 		return 2;
 	}
@@ -319,8 +318,7 @@ int main(int argc, char **argv)
 					return 1;
 			}
 		}
-	printf("interfaces %d, rounds %d, order rotating per round\n", e.n,
-	       rounds);
+	printf("interfaces %d, rounds %d, order rotating per round\n", e.n, rounds);
 	report(t, rounds);
 	return 0;
 }

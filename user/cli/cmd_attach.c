@@ -302,6 +302,52 @@ static unsigned find_attachments(const struct ef_instance *inst, const char *ifn
 	return found;
 }
 
+/* Whether every hook asked for is attached (hooks: the ones asked for,
+ * found: the ones attached); says what is not. */
+static int detach_check(const struct ef_instance *inst, const char *ifname, unsigned hooks,
+			unsigned found)
+{
+	int code = EF_EXIT_OK;
+
+	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
+		if ((hooks & (1u << h)) && !(found & (1u << h))) {
+			ef_log_err(
+				"edgefw instance '%s' is not attached to %s (%s): see 'edgefw --instance %s status'",
+				inst->name, ifname, ef_hook_name(h), inst->name);
+			code = EF_EXIT_INPUT;
+		}
+	}
+	if (!hooks) {
+		ef_log_err(
+			"edgefw instance '%s' is not attached to %s: see 'edgefw --instance %s status'",
+			inst->name, ifname, inst->name);
+		code = EF_EXIT_INPUT;
+	}
+	return code;
+}
+
+/* Detaches each hook of hooks, and says so (text, or JSON array). */
+static int detach_hooks(struct ef_instance *inst, const char *ifname, unsigned hooks,
+			const int *ifindex_of, bool json)
+{
+	struct json_object *done = json ? json_object_new_array() : NULL;
+	int code = EF_EXIT_OK;
+
+	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
+		if (!(hooks & (1u << h)))
+			continue;
+		if (ef_hook_detach(inst, ifindex_of[h], ifname, h)) {
+			code = EF_EXIT_SYSTEM;
+			continue;
+		}
+		ef_cli_result_say("edgefw (instance %s) detached from %s (%s)", inst->name, ifname,
+				  ef_hook_name(h));
+		add_hook_result(done, h, "detached");
+	}
+	ef_cli_result_set("hooks", done);
+	return code;
+}
+
 static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -312,7 +358,6 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 	};
 	static const char *const keys[] = { "instance", "interface", "hooks", "instance_removed",
 					    NULL };
-	struct json_object *done = NULL;
 	struct ef_instance inst;
 	const char *ifname;
 	bool force = false, json = false;
@@ -355,38 +400,9 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 	found = find_attachments(&inst, ifname, ifindex_of);
 	if (!hooks)
 		hooks = found;
-	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
-		if ((hooks & (1u << h)) && !(found & (1u << h))) {
-			ef_log_err(
-				"edgefw instance '%s' is not attached to %s (%s): see 'edgefw --instance %s status'",
-				inst.name, ifname, ef_hook_name(h), inst.name);
-			code = EF_EXIT_INPUT;
-		}
-	}
-	if (!hooks) {
-		ef_log_err(
-			"edgefw instance '%s' is not attached to %s: see 'edgefw --instance %s status'",
-			inst.name, ifname, inst.name);
-		code = EF_EXIT_INPUT;
-	}
-	if (code != EF_EXIT_OK)
-		goto out;
-	if (json)
-		done = json_object_new_array();
-	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
-		if (!(hooks & (1u << h)))
-			continue;
-		ret = ef_hook_detach(&inst, ifindex_of[h], ifname, h);
-		if (ret) {
-			code = EF_EXIT_SYSTEM;
-			continue;
-		}
-		ef_cli_result_say("edgefw (instance %s) detached from %s (%s)", inst.name, ifname,
-				  ef_hook_name(h));
-		add_hook_result(done, h, "detached");
-	}
-	ef_cli_result_set("hooks", done);
-out:
+	code = detach_check(&inst, ifname, hooks, found);
+	if (code == EF_EXIT_OK)
+		code = detach_hooks(&inst, ifname, hooks, ifindex_of, json);
 	/* The last detach takes the instance's pins with it (and what
 	 * reload --confirm kept for it). */
 	found = (unsigned)count_attachments(&inst);

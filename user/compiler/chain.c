@@ -182,53 +182,50 @@ static void remap_first(struct ef_compiled *c, unsigned dim, const uint32_t *map
 		c->leaf[i] = map[c->leaf[i]];
 }
 
-/* For every class X reaching this stage and every leaf class Y of its
- * field: X & Y differs from X's miss (X & rules without the field) exactly
- * when Y holds one of X's rules that constrain the field, so only those Y
- * are visited, through the rule -> leaf classes index. */
-static int chain_stage(struct compiler *cp, struct chain *ch, unsigned stage, size_t *chain_cap)
-{
-	const unsigned dim = cp->out->dims[stage];
-	const struct set_pool *leaf = &cp->leaf[dim];
-	const word_t *anyd = cp->unconstrained[dim];
-	const size_t words = cp->words, n_rules = cp->n_rules;
-	size_t *inv_start = NULL, n_inv = 0;
-	uint32_t *inv = NULL, *stamp = NULL;
-	word_t *x = NULL, *s = NULL;
-	int ret = 0;
+/* rule -> the leaf classes of one field that hold it (rules that do not
+ * constrain the field are left out): r's list is
+ * list[start[r - 1] .. start[r]) (from 0 for r = 0). */
+struct rule_leaves {
+	size_t *start;
+	uint32_t *list;
+};
 
-	/* rule -> the leaf classes of this field that hold it */
-	inv_start = calloc(n_rules + 1, sizeof(*inv_start));
-	stamp = malloc((leaf->n + 1) * sizeof(*stamp));
-	x = malloc(words * sizeof(*x));
-	s = malloc(words * sizeof(*s));
-	if (!inv_start || !stamp || !x || !s) {
-		ret = -ENOMEM;
-		goto out;
-	}
+static void rule_leaves_free(struct rule_leaves *rl)
+{
+	free(rl->start);
+	free(rl->list);
+}
+
+static int rule_leaves_build(const struct compiler *cp, const struct set_pool *leaf,
+			     const word_t *anyd, struct rule_leaves *rl)
+{
+	const size_t words = cp->words, n_rules = cp->n_rules;
+	size_t n_inv = 0;
+
+	rl->list = NULL;
+	rl->start = calloc(n_rules + 1, sizeof(*rl->start));
+	if (!rl->start)
+		return -ENOMEM;
 	for (uint32_t k = 0; k < leaf->n; k++) {
 		const word_t *y = pool_set(leaf, k);
 
-		for (size_t w = 0; w < words; w++)
-			n_inv += (size_t)__builtin_popcountll(y[w] & ~anyd[w]);
 		for (size_t w = 0; w < words; w++) {
 			word_t b = y[w] & ~anyd[w];
 
+			n_inv += (size_t)__builtin_popcountll(b);
 			while (b) {
-				inv_start[w * 64 + (size_t)__builtin_ctzll(b)]++;
+				rl->start[w * 64 + (size_t)__builtin_ctzll(b)]++;
 				b &= b - 1;
 			}
 		}
 	}
-	inv = malloc((n_inv ? n_inv : 1) * sizeof(*inv));
-	if (!inv) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	rl->list = malloc((n_inv ? n_inv : 1) * sizeof(*rl->list));
+	if (!rl->list)
+		return -ENOMEM;
 	for (size_t r = 0, sum = 0; r <= n_rules; r++) {
-		size_t c = inv_start[r];
+		size_t c = rl->start[r];
 
-		inv_start[r] = sum;
+		rl->start[r] = sum;
 		sum += c;
 	}
 	for (uint32_t k = 0; k < leaf->n; k++) {
@@ -240,62 +237,101 @@ static int chain_stage(struct compiler *cp, struct chain *ch, unsigned stage, si
 			while (b) {
 				size_t r = w * 64 + (size_t)__builtin_ctzll(b);
 
-				inv[inv_start[r]++] = k;
+				rl->list[rl->start[r]++] = k;
 				b &= b - 1;
 			}
 		}
 	}
-	/* inv_start[r] now points past r's list: r's list starts at
-	 * inv_start[r - 1] (0 for r = 0). */
-	memset(stamp, 0xff, (leaf->n + 1) * sizeof(*stamp));
+	return 0;
+}
 
-	for (size_t fi = 0; fi < ch->n_frontier; fi++) {
-		uint32_t cur = ch->frontier[fi], miss;
+/* What one stage's walk shares between the classes of its frontier. */
+struct stage_walk {
+	unsigned stage;
+	const struct set_pool *leaf;
+	const word_t *anyd;
+	struct rule_leaves rl;
+	uint32_t *stamp; /* the last class that visited each leaf class */
+	word_t *x, *s;
+	size_t *chain_cap;
+};
 
-		memcpy(x, pool_set(&ch->pool, cur) + 1, words * sizeof(*x));
-		for (size_t w = 0; w < words; w++)
-			s[w] = x[w] & anyd[w];
-		ret = chain_intern(cp, ch, stage, s, &miss);
-		if (ret)
-			goto out;
-		cp->out->classes[cur].miss = miss;
+/* Class cur of the frontier: its miss, and a pair for every leaf class
+ * that holds one of its rules constraining the field. */
+static int stage_class(struct compiler *cp, struct chain *ch, struct stage_walk *sw, uint32_t cur)
+{
+	const size_t words = cp->words;
+	word_t *x = sw->x, *s = sw->s;
+	uint32_t miss;
+	int ret;
 
-		for (size_t w = 0; w < words; w++) {
-			word_t b = x[w] & ~anyd[w];
+	memcpy(x, pool_set(&ch->pool, cur) + 1, words * sizeof(*x));
+	for (size_t w = 0; w < words; w++)
+		s[w] = x[w] & sw->anyd[w];
+	ret = chain_intern(cp, ch, sw->stage, s, &miss);
+	if (ret)
+		return ret;
+	cp->out->classes[cur].miss = miss;
 
-			while (b) {
-				size_t r = w * 64 + (size_t)__builtin_ctzll(b);
-				size_t from = r ? inv_start[r - 1] : 0;
+	for (size_t w = 0; w < words; w++) {
+		word_t b = x[w] & ~sw->anyd[w];
 
-				b &= b - 1;
-				for (size_t j = from; j < inv_start[r]; j++) {
-					uint32_t k = inv[j], next;
-					const word_t *y = pool_set(leaf, k);
+		while (b) {
+			size_t r = w * 64 + (size_t)__builtin_ctzll(b);
+			size_t from = r ? sw->rl.start[r - 1] : 0;
 
-					if (stamp[k] == cur)
-						continue;
-					stamp[k] = cur;
-					if (!cl_charge(cp->budget, words)) {
-						ret = -E2BIG;
-						goto out;
-					}
-					for (size_t v = 0; v < words; v++)
-						s[v] = x[v] & y[v];
-					ret = chain_intern(cp, ch, stage, s, &next);
-					if (!ret)
-						ret = chain_add(cp, chain_cap, cur, k, next);
-					if (ret)
-						goto out;
-				}
+			b &= b - 1;
+			for (size_t j = from; j < sw->rl.start[r]; j++) {
+				uint32_t k = sw->rl.list[j], next;
+				const word_t *y = pool_set(sw->leaf, k);
+
+				if (sw->stamp[k] == cur)
+					continue;
+				sw->stamp[k] = cur;
+				if (!cl_charge(cp->budget, words))
+					return -E2BIG;
+				for (size_t v = 0; v < words; v++)
+					s[v] = x[v] & y[v];
+				ret = chain_intern(cp, ch, sw->stage, s, &next);
+				if (!ret)
+					ret = chain_add(cp, sw->chain_cap, cur, k, next);
+				if (ret)
+					return ret;
 			}
 		}
 	}
-out:
-	free(inv_start);
-	free(inv);
-	free(stamp);
-	free(x);
-	free(s);
+	return 0;
+}
+
+/* For every class X reaching this stage and every leaf class Y of its
+ * field: X & Y differs from X's miss (X & rules without the field) exactly
+ * when Y holds one of X's rules that constrain the field, so only those Y
+ * are visited, through the rule -> leaf classes index. */
+static int chain_stage(struct compiler *cp, struct chain *ch, unsigned stage, size_t *chain_cap)
+{
+	const unsigned dim = cp->out->dims[stage];
+	struct stage_walk sw = {
+		.stage = stage,
+		.leaf = &cp->leaf[dim],
+		.anyd = cp->unconstrained[dim],
+		.chain_cap = chain_cap,
+	};
+	int ret;
+
+	ret = rule_leaves_build(cp, sw.leaf, sw.anyd, &sw.rl);
+	sw.stamp = malloc((sw.leaf->n + 1) * sizeof(*sw.stamp));
+	sw.x = malloc(cp->words * sizeof(*sw.x));
+	sw.s = malloc(cp->words * sizeof(*sw.s));
+	if (!ret && (!sw.stamp || !sw.x || !sw.s))
+		ret = -ENOMEM;
+	if (!ret)
+		memset(sw.stamp, 0xff, (sw.leaf->n + 1) * sizeof(*sw.stamp));
+	for (size_t fi = 0; fi < ch->n_frontier && !ret; fi++)
+		ret = stage_class(cp, ch, &sw, ch->frontier[fi]);
+	rule_leaves_free(&sw.rl);
+	free(sw.stamp);
+	free(sw.x);
+	free(sw.s);
 	return ret;
 }
 
@@ -311,94 +347,104 @@ static void swap_frontier(struct chain *ch)
 		ch->queued[ch->frontier[i]] = 0;
 }
 
-int cl_build_chain(struct compiler *cp)
+/* complete[i]: rules constraining none of the fields after stage i. */
+static int complete_sets(const struct compiler *cp, struct chain *ch)
 {
-	struct ef_compiled *c = cp->out;
+	const struct ef_compiled *c = cp->out;
 	const size_t words = cp->words;
 	const unsigned n = c->n_dims;
-	struct chain ch = { 0 };
-	uint32_t *map = NULL;
-	size_t chain_cap = 0;
-	int ret = 0;
 
-	ch.pool.words = words + 1;
-	ch.pool.budget = cp->budget;
-	ch.tmp = malloc((words + 1) * sizeof(*ch.tmp));
-	ch.complete = calloc(n + 1, sizeof(*ch.complete));
-	if (!ch.tmp || !ch.complete) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	/* complete[i]: rules constraining none of the fields after stage i. */
+	ch->complete = calloc(n + 1, sizeof(*ch->complete));
+	if (!ch->complete)
+		return -ENOMEM;
 	for (unsigned i = 0; i <= n; i++) {
-		ch.complete[i] = malloc(words * sizeof(word_t));
-		if (!ch.complete[i]) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		memset(ch.complete[i], 0, words * sizeof(word_t));
+		ch->complete[i] = calloc(words, sizeof(word_t));
+		if (!ch->complete[i])
+			return -ENOMEM;
 		for (size_t r = 0; r < cp->n_rules; r++) {
 			bool done = true;
 
 			for (unsigned j = i + 1; j < n; j++)
 				done &= !cl_constrains(cl_rule(cp, r), c->dims[j]);
 			if (done)
-				bit_set(ch.complete[i], r);
+				bit_set(ch->complete[i], r);
 		}
 	}
+	return 0;
+}
 
-	if (!n) {
-		/* No field is used: every rule matches every packet. */
-		word_t *all = calloc(words, sizeof(*all));
+/* No field is used: one class, every rule matches every packet. */
+static int chain_no_field(struct compiler *cp, struct chain *ch)
+{
+	word_t *all = calloc(cp->words, sizeof(*all));
+	int ret;
 
-		if (!all) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		for (size_t r = 0; r < cp->n_rules; r++)
-			bit_set(all, r);
-		ret = chain_intern(cp, &ch, 0, all, &c->root_class);
-		free(all);
-		if (ret)
-			goto out;
-		swap_frontier(&ch);
-	} else {
-		const struct set_pool *first = &cp->leaf[c->dims[0]];
+	if (!all)
+		return -ENOMEM;
+	for (size_t r = 0; r < cp->n_rules; r++)
+		bit_set(all, r);
+	ret = chain_intern(cp, ch, 0, all, &cp->out->root_class);
+	free(all);
+	if (!ret)
+		swap_frontier(ch);
+	return ret;
+}
 
-		map = malloc((first->n + 1) * sizeof(*map));
-		if (!map) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		for (uint32_t k = 0; k < first->n; k++) {
-			ret = chain_intern(cp, &ch, 0, pool_set(first, k), &map[k]);
-			if (ret)
-				goto out;
-		}
+/* The first field's leaf classes become stage 0's classes; then each
+ * next field is a stage. */
+static int chain_stages(struct compiler *cp, struct chain *ch)
+{
+	struct ef_compiled *c = cp->out;
+	const struct set_pool *first = &cp->leaf[c->dims[0]];
+	uint32_t *map = malloc((first->n + 1) * sizeof(*map));
+	size_t chain_cap = 0;
+	int ret = 0;
+
+	if (!map)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < first->n && !ret; k++)
+		ret = chain_intern(cp, ch, 0, pool_set(first, k), &map[k]);
+	if (!ret) {
 		remap_first(c, c->dims[0], map);
-		swap_frontier(&ch);
-		cp->stage_end[0] = ch.pool.n;
-		for (unsigned i = 1; i < n; i++) {
-			size_t first_pair = c->n_chain;
-
-			ret = chain_stage(cp, &ch, i, &chain_cap);
-			if (ret)
-				goto out;
-			for (size_t j = first_pair; j < c->n_chain; j++)
-				c->chain[j].stage = (uint8_t)i;
-			swap_frontier(&ch);
-			cp->stage_end[i] = ch.pool.n;
-		}
+		swap_frontier(ch);
+		cp->stage_end[0] = ch->pool.n;
 	}
-	/* The last stage's classes were cut to their first rule. */
-	for (size_t i = 0; i < ch.n_frontier; i++) {
-		uint32_t id = ch.frontier[i];
+	for (unsigned i = 1; i < c->n_dims && !ret; i++) {
+		size_t first_pair = c->n_chain;
 
+		ret = chain_stage(cp, ch, i, &chain_cap);
+		if (ret)
+			break;
+		for (size_t j = first_pair; j < c->n_chain; j++)
+			c->chain[j].stage = (uint8_t)i;
+		swap_frontier(ch);
+		cp->stage_end[i] = ch->pool.n;
+	}
+	free(map);
+	return ret;
+}
+
+int cl_build_chain(struct compiler *cp)
+{
+	struct ef_compiled *c = cp->out;
+	const size_t words = cp->words;
+	const unsigned n = c->n_dims;
+	struct chain ch = { 0 };
+	int ret;
+
+	ch.pool.words = words + 1;
+	ch.pool.budget = cp->budget;
+	ch.tmp = malloc((words + 1) * sizeof(*ch.tmp));
+	ret = ch.tmp ? complete_sets(cp, &ch) : -ENOMEM;
+	if (!ret)
+		ret = n ? chain_stages(cp, &ch) : chain_no_field(cp, &ch);
+	/* The last stage's classes were cut to their first rule. */
+	for (size_t i = 0; i < ch.n_frontier && !ret; i++) {
+		uint32_t id = ch.frontier[i];
 		long first = set_first(pool_set(&ch.pool, id) + 1, words);
 
 		c->classes[id].rule = (int32_t)cp->rule_ids[first];
 	}
-out:
 	if (ch.complete)
 		for (unsigned i = 0; i <= n; i++)
 			free(ch.complete[i]);
@@ -407,7 +453,6 @@ out:
 	free(ch.frontier);
 	free(ch.next_frontier);
 	free(ch.queued);
-	free(map);
 	cl_pool_free(&ch.pool);
 	return ret;
 }

@@ -115,28 +115,19 @@ static int intern_addr_set(struct set_pool *pool, const word_t *any, const word_
 	return cl_pool_intern(pool, tmp, id, NULL);
 }
 
-/* Fills one LPM table: address field f of one family. */
-static int build_addr(struct compiler *cp, unsigned dim, uint8_t family, struct ef_lpm_table *out)
-{
-	const struct ef_ruleset *rs = cp->rs;
-	struct set_pool *pool = &cp->leaf[dim];
-	const size_t words = cp->words;
-	struct prefix_rule *pairs = NULL;
-	word_t *stack = NULL, *any = NULL, *neg = NULL, *tmp = NULL;
-	struct ef_prefix stack_pfx[129];
-	size_t n_pairs = 0, depth = 0, cap = 0;
-	bool has_default = false;
-	uint32_t id;
-	int ret = 0;
+/* The scratch sets of one address table: rules with the field unwritten,
+ * rules that negate it, and a set to build in. */
+struct addr_sets {
+	word_t *any, *neg, *tmp;
+};
 
-	any = calloc(words, sizeof(*any));
-	neg = calloc(words, sizeof(*neg));
-	tmp = calloc(words, sizeof(*tmp));
-	stack = calloc(words * 130, sizeof(*stack));
-	if (!any || !neg || !tmp || !stack) {
-		ret = -ENOMEM;
-		goto out;
-	}
+/* Every (prefix, rule) pair of address field dim and one family, sorted
+ * by prefix; fills as->any and as->neg on the way. free(*out). */
+static int collect_prefixes(struct compiler *cp, unsigned dim, uint8_t family, struct addr_sets *as,
+			    struct prefix_rule **out, size_t *n_out)
+{
+	struct prefix_rule *pairs;
+	size_t n_pairs = 0;
 
 	for (size_t r = 0; r < cp->n_rules; r++) {
 		const struct ef_rule *rule = cl_rule(cp, r);
@@ -145,26 +136,23 @@ static int build_addr(struct compiler *cp, unsigned dim, uint8_t family, struct 
 		if (!ef_rule_has_family(rule, family))
 			continue;
 		if (fld->any) {
-			bit_set(any, r);
+			bit_set(as->any, r);
 			continue;
 		}
 		if (fld->negate)
-			bit_set(neg, r);
+			bit_set(as->neg, r);
 		for (size_t i = 0; i < fld->n; i++)
 			n_pairs += fld->v[i].family == family;
 	}
 	if (n_pairs > EF_MAX_LPM_ENTRIES) {
-		ef_err(cp->d, rs->path, 0, 0, "%zu %s %s prefixes exceed the table limit of %u",
+		ef_err(cp->d, cp->rs->path, 0, 0, "%zu %s %s prefixes exceed the table limit of %u",
 		       n_pairs, family == EF_AF_INET ? "IPv4" : "IPv6", ef_dim_name(dim),
 		       EF_MAX_LPM_ENTRIES);
-		ret = -E2BIG;
-		goto out;
+		return -E2BIG;
 	}
 	pairs = malloc((n_pairs ? n_pairs : 1) * sizeof(*pairs));
-	if (!pairs) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	if (!pairs)
+		return -ENOMEM;
 	n_pairs = 0;
 	for (size_t r = 0; r < cp->n_rules; r++) {
 		const struct ef_rule *rule = cl_rule(cp, r);
@@ -181,11 +169,29 @@ static int build_addr(struct compiler *cp, unsigned dim, uint8_t family, struct 
 		}
 	}
 	qsort(pairs, n_pairs, sizeof(*pairs), cmp_prefix_rule);
+	*out = pairs;
+	*n_out = n_pairs;
+	return 0;
+}
 
-	/* Sorted order visits a prefix before the prefixes inside it, so a
-	 * stack of enclosing prefixes gives each one the rules containing it.
-	 * stack[0] is the empty set of the /0 level. */
-	for (size_t i = 0; i < n_pairs;) {
+/* Sorted order visits a prefix before the prefixes inside it, so a stack
+ * of enclosing prefixes gives each one the rules containing it. stack[0]
+ * is the empty set of the /0 level. Sets *has_default when a /0 is listed. */
+static int table_from_prefixes(struct compiler *cp, unsigned dim, const struct addr_sets *as,
+			       const struct prefix_rule *pairs, size_t n_pairs,
+			       struct ef_lpm_table *out, size_t *cap, bool *has_default)
+{
+	struct set_pool *pool = &cp->leaf[dim];
+	const size_t words = cp->words;
+	word_t *stack = calloc(words * 130, sizeof(*stack));
+	struct ef_prefix stack_pfx[129];
+	size_t depth = 0;
+	uint32_t id;
+	int ret = 0;
+
+	if (!stack)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_pairs && !ret;) {
 		const struct ef_prefix *pf = &pairs[i].prefix;
 		word_t *set;
 
@@ -196,34 +202,53 @@ static int build_addr(struct compiler *cp, unsigned dim, uint8_t family, struct 
 		for (; i < n_pairs && !ef_prefix_cmp(&pairs[i].prefix, pf); i++)
 			bit_set(set, pairs[i].rule);
 		stack_pfx[depth++] = *pf;
-		has_default |= pf->len == 0;
+		*has_default |= pf->len == 0;
 
-		ret = intern_addr_set(pool, any, set, neg, tmp, &id);
+		ret = intern_addr_set(pool, as->any, set, as->neg, as->tmp, &id);
 		if (!ret)
-			ret = table_push(out, &cap, pf, id);
-		if (ret)
-			goto out;
+			ret = table_push(out, cap, pf, id);
 	}
+	free(stack);
+	return ret;
+}
 
+/* Fills one LPM table: address field f of one family. */
+static int build_addr(struct compiler *cp, unsigned dim, uint8_t family, struct ef_lpm_table *out)
+{
+	struct set_pool *pool = &cp->leaf[dim];
+	const size_t words = cp->words;
+	struct addr_sets as = { 0 };
+	struct prefix_rule *pairs = NULL;
+	size_t n_pairs = 0, cap = 0;
+	bool has_default = false;
+	uint32_t id;
+	int ret;
+
+	as.any = calloc(words, sizeof(*as.any));
+	as.neg = calloc(words, sizeof(*as.neg));
+	as.tmp = calloc(words, sizeof(*as.tmp));
+	ret = as.any && as.neg && as.tmp ? 0 : -ENOMEM;
+	if (!ret)
+		ret = collect_prefixes(cp, dim, family, &as, &pairs, &n_pairs);
+	if (!ret)
+		ret = table_from_prefixes(cp, dim, &as, pairs, n_pairs, out, &cap, &has_default);
 	/* Addresses under no listed prefix match the rules with the field
 	 * unwritten and the negated ones. */
-	if (!has_default) {
+	if (!ret && !has_default) {
 		struct ef_prefix all = { .family = family, .len = 0 };
 
 		for (size_t w = 0; w < words; w++)
-			tmp[w] = any[w] | neg[w];
-		if (!set_empty(tmp, words)) {
-			ret = cl_pool_intern(pool, tmp, &id, NULL);
+			as.tmp[w] = as.any[w] | as.neg[w];
+		if (!set_empty(as.tmp, words)) {
+			ret = cl_pool_intern(pool, as.tmp, &id, NULL);
 			if (!ret)
 				ret = table_push(out, &cap, &all, id);
 		}
 	}
-out:
 	free(pairs);
-	free(stack);
-	free(any);
-	free(neg);
-	free(tmp);
+	free(as.any);
+	free(as.neg);
+	free(as.tmp);
 	return ret;
 }
 

@@ -56,6 +56,19 @@ void efd_socket_path_of(const struct ef_daemon_conf *c, const char *inst, char *
 		efd_control_default_path(inst, buf, len);
 }
 
+/* Member by member: the struct has padding and fixed-size strings. */
+static bool fleet_conf_equal(const struct ef_fleet_conf *a, const struct ef_fleet_conf *b)
+{
+	if (a->on != b->on || a->n_endpoints != b->n_endpoints)
+		return false;
+	for (size_t i = 0; i < a->n_endpoints; i++)
+		if (strcmp(a->endpoints[i], b->endpoints[i]))
+			return false;
+	return !strcmp(a->prefix, b->prefix) && !strcmp(a->group, b->group) &&
+	       !strcmp(a->host, b->host) && !strcmp(a->ca, b->ca) && !strcmp(a->cert, b->cert) &&
+	       !strcmp(a->key, b->key) && !strcmp(a->state_dir, b->state_dir);
+}
+
 /* What a reload may change live, and what waits for a restart. */
 static int check_conf_change(struct efd *d, const struct ef_ruleset *rs, struct ef_diag *diag)
 {
@@ -77,7 +90,7 @@ static int check_conf_change(struct efd *d, const struct ef_ruleset *rs, struct 
 	if (strcmp(o->metrics, n->metrics))
 		ef_warn(diag, rs->path, 0, 0,
 			"daemon.metrics changed: the new address takes effect when edgefwd restarts");
-	if (memcmp(&o->fleet, &n->fleet, sizeof(o->fleet)))
+	if (!fleet_conf_equal(&o->fleet, &n->fleet))
 		ef_warn(diag, rs->path, 0, 0,
 			"daemon.source changed: the etcd source keeps its settings until edgefwd restarts");
 	return 0;

@@ -13,7 +13,9 @@
 #     gets no ping reply, an allowed one does), deleted and recreated it
 #     filters again, renamed out of the pattern it no longer filters;
 #   - ENOBUFS: with the daemon stopped (SIGSTOP), ~2000 dummy (or ifb) interfaces
-#     not matching, then a few matching, are created at once; after SIGCONT
+#     not matching are created and set up and down twice (10,000
+#     notifications: more than the daemon's 8 MiB socket buffer holds),
+#     then a few matching are created; after SIGCONT
 #     the matching ones end attached (the daemon resyncs) and the others
 #     not; all deleted, they are all forgotten.
 # shellcheck disable=SC2119 # helpers with an optional argument
@@ -32,6 +34,10 @@ P=lk$EFW_ID
 N=nm$EFW_ID
 BULK=${EFW_LINKS_BULK:-2000}
 BULK_MATCH=5
+# Up and down changes per bulk interface: each is one more RTM_NEWLINK, cheaper
+# than an interface, so the burst overruns the 8 MiB buffer (a
+# notification's skb takes at least 1.3 KiB of it).
+BULK_TOGGLES=4
 GROUP=77
 WAIT=10
 # The veth for real traffic: edge end $P-v... names: edge "${P}v", client
@@ -184,6 +190,10 @@ tap_is "through ${N}v (detached): the blocked ping is answered now" "$(pings "$B
 efw_daemon_signal STOP
 {
 	for ((i = 0; i < BULK; i++)); do echo "link add ${N}b$i group $GROUP type $LT"; done
+	updown=(up down)
+	for ((a = 0; a < BULK_TOGGLES; a++)); do
+		for ((i = 0; i < BULK; i++)); do echo "link set dev ${N}b$i ${updown[a & 1]}"; done
+	done
 	for ((i = 0; i < BULK_MATCH; i++)); do echo "link add ${P}z$i group $GROUP type $LT"; done
 } >"$EFW_TMP/bulk-add"
 t0=${EPOCHREALTIME//[.,]/}
@@ -211,7 +221,7 @@ if grep -qiE 'resync|ENOBUFS|No buffer space' "$EFW_DAEMON_ERR"; then
 	tap_diag "$(grep -iE 'resync|ENOBUFS|No buffer space' "$EFW_DAEMON_ERR" | head -n 3)"
 else
 	tap_fail "the daemon logged a resync (a line with resync / ENOBUFS)" \
-		"(did its netlink socket overflow? $BULK + $BULK_MATCH RTM_NEWLINK while stopped)"
+		"(did its netlink socket overflow? $((BULK * (1 + BULK_TOGGLES))) + $BULK_MATCH RTM_NEWLINK while stopped)"
 	efw_daemon_diag 10
 fi
 tap_check "the daemon is still alive and answers" efw_daemon_ready

@@ -2,6 +2,7 @@
 #include "xdpfilter.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -9,7 +10,10 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +21,10 @@
 
 #define XF_IFNAME "xfilt0"
 #define XF_PINS "/sys/fs/bpf/xdp-filter"
+#define XF_OWN_PROG XF_PINS "/programs/" XF_IFNAME
+/* Held while this benchmark's xdp-filter is loaded: pins of ours with the
+ * lock free were left by a run that died before its unload. */
+#define XF_LOCK "/run/lock/edgefw-microbench-xdpfilter.lock"
 
 /* Its value flags (xdp-tools xdp-filter/common_kern_user.h); the upper bits
  * count hits. Ports are keyed in network order. */
@@ -62,15 +70,62 @@ int xdpfilter_open(void)
 	return xf.vals ? 0 : -ENOMEM;
 }
 
-int xdpfilter_start(int *prog_fd)
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) ? -1 : 0;
+}
+
+/* True when the only program under the pins is ours (XF_IFNAME lives in
+ * the benchmark's private namespace, so nobody else loads it there). */
+static bool pins_are_ours(void)
 {
 	struct stat st;
+	int others = 0;
+	DIR *d = opendir(XF_PINS "/programs");
+	struct dirent *e;
+
+	if (!d)
+		return false;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && strcmp(e->d_name, XF_IFNAME))
+			others++;
+	closedir(d);
+	return !others && !stat(XF_OWN_PROG, &st);
+}
+
+/* -EEXIST when a running benchmark or another user holds xdp-filter; pins
+ * a dead run of ours left behind are removed. */
+static int claim_xdpfilter(void)
+{
+	struct stat st;
+	int fd = open(XF_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		close(fd);
+		return -EEXIST;
+	}
+	/* The descriptor stays open (and locked) until the process exits. */
+	if (stat(XF_PINS, &st))
+		return 0;
+	if (!pins_are_ours())
+		return -EEXIST;
+	fprintf(stderr, "# xdp-filter: removing pins left in %s by an earlier run\n", XF_PINS);
+	return nftw(XF_PINS, remove_entry, 8, FTW_DEPTH | FTW_PHYS) ? -EEXIST : 0;
+}
+
+int xdpfilter_start(int *prog_fd)
+{
 	unsigned ifindex;
 	__u32 id = 0;
 	int ret, fd;
 
-	if (!stat(XF_PINS, &st))
-		return -EEXIST;
+	ret = claim_xdpfilter();
+	if (ret)
+		return ret;
 	if (system("ip link add " XF_IFNAME " type veth peer name xfilt1"))
 		return -EIO;
 	ifindex = if_nametoindex(XF_IFNAME);

@@ -51,7 +51,17 @@ def round_trip(path, command):
     t0 = time.monotonic()
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(10)
-    s.connect(path)
+    # As edgefw's client does (user/ctl/control_client.c): a Unix socket
+    # with a timeout is non-blocking, and its connect fails with EAGAIN
+    # while the listener's backlog is full; retry until the deadline.
+    while True:
+        try:
+            s.connect(path)
+            break
+        except BlockingIOError:
+            if time.monotonic() - t0 > 10:
+                raise
+            time.sleep(0.01)
     s.sendall(b'{"command":"%s"}\n' % command.encode())
     data = b""
     while not data.endswith(b"\n"):

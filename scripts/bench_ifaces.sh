@@ -12,10 +12,10 @@
 #     start;
 #   - the daemon's CPU seconds (user + system, /proc/PID/stat) over it,
 #     the verifier's work included (it runs in the daemon's bpf() calls);
-#   - time to enforce a new interface: 100 veths created one at a time
-#     (20 with --quick), each probed with a blocked frame every 0.2 ms from
-#     the moment `ip` returns until the drop rule's counter moves
-#     (tests/tools/enforce_time.py): p50, p99, max;
+#   - time to enforce a new interface while the burst's N are attached:
+#     100 veths created one at a time (20 with --quick), each probed with
+#     a blocked frame every 0.2 ms from the moment `ip` returns until the
+#     drop rule's counter moves (tests/tools/enforce_time.py): p50, p99, max;
 # with 10 rules, and time to enforce again with 100k source prefixes and
 # 10k multi-field rules loaded.
 # Then the control socket: status and reload round trips (10 each, one
@@ -169,6 +169,11 @@ burst() {
 	t2=$(now_ms)
 	c1=$(cpu_ticks "$DPID")
 	echo "$((t2 - first)) $((t1 - t0)) $(echo "scale=2; ($c1 - $c0) / $hz" | bc)"
+}
+
+# unburst: the pairs of burst go, and the daemon forgets them.
+unburst() {
+	local i
 	ip -n "$NS" link del group 9
 	for ((i = 0; i < 3000; i++)); do
 		[[ $(attached) -le 0 ]] && break
@@ -176,9 +181,10 @@ burst() {
 	done
 }
 
+# enforce: new interfaces (hbe0, hbe1...) beside any the burst left.
 enforce() {
 	nsenter --net="/run/netns/$NS" /usr/bin/python3 "$ENFORCE" --instance "$INST" \
-		--prefix hb --events "$EVENTS"
+		--prefix hbe --events "$EVENTS"
 }
 
 rules "$TMP/small.yaml" small
@@ -195,12 +201,13 @@ for n in "${SCALES[@]}"; do
 		fi
 		start "$mode" "$TMP/small.yaml"
 		read -r total ipms cpu < <(burst "$n")
-		enf='{}'
-		[[ $n -eq 1 ]] && enf=$(enforce)
+		# A new interface's time to enforce with the burst's N attached.
+		enf=$(enforce)
+		unburst
 		loads=$(status | jq -r '.attachments.program_loads')
 		stop
 		printf '%-10s %6s %12s %10s %8s %24s\n' "$mode" "$n" "$total" "$ipms" "$cpu" \
-			"$(jq -r 'if .p50_ms then "\(.p50_ms)/\(.p99_ms)/\(.max_ms)" else "" end' <<<"$enf")"
+			"$(jq -r 'if .p50_ms then "\(.p50_ms)/\(.p99_ms)/\(.max_ms)" else "missed \(.missed)" end' <<<"$enf")"
 		rows+=("$(jq -nc --arg mode "$mode" --argjson n "$n" --argjson total "$total" \
 			--argjson ipms "$ipms" --argjson cpu "$cpu" --argjson enf "$enf" \
 			--argjson loads "${loads:-0}" --arg rules "10 rules" \

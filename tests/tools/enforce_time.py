@@ -115,7 +115,7 @@ def main():
     out = {"events": a.events, "missed": missed}
     if times:
         out.update(p50_ms=round(pct(times, 0.5), 2), p99_ms=round(pct(times, 0.99), 2),
-                   max_ms=round(max(times), 2))
+                   max_ms=round(max(times), 2), slowest_event=times.index(max(times)))
     print(json.dumps(out))
 
 

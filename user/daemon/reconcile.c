@@ -68,6 +68,16 @@ int efd_link_targets(const struct ef_ruleset *rs, const struct efd_link *l, stru
 	return 0;
 }
 
+/* The hooks any attach entry of rs names, as a mask of 1 << hook. */
+static unsigned int attach_hooks(const struct ef_ruleset *rs)
+{
+	unsigned int hooks = 0;
+
+	for (size_t s = 0; s < rs->n_attach; s++)
+		hooks |= rs->attach[s].hooks;
+	return hooks;
+}
+
 /* The (interface, hook) pairs rs asks for among links, sorted. */
 static int build_targets(const struct ef_ruleset *rs, const struct efd_link *links, size_t n_links,
 			 struct efd_target **out, size_t *n_out)
@@ -365,6 +375,10 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force, struct
 	attach_missing(d, &inst, t, n);
 	for (size_t i = 0; i < n; i++)
 		attach_failed |= t[i].error != 0;
+	/* An interface that appears later then costs no verifier pass. */
+	if (ef_prog_warm(&inst, attach_hooks(rs)))
+		ef_log_warn(
+			"the programs could not be loaded ahead of the interfaces: the next one to appear loads them");
 
 	free(d->targets);
 	d->targets = t;

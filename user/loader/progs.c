@@ -179,3 +179,18 @@ int ef_prog_get(struct ef_instance *inst, uint32_t hook, int *fd, __u32 *id, boo
 	*id = c->id[hook];
 	return 0;
 }
+
+int ef_prog_warm(struct ef_instance *inst, unsigned int hooks)
+{
+	const char *per_attach = getenv("EDGEFW_LOAD_PER_ATTACH");
+	bool owned;
+	__u32 id;
+	int fd, ret = 0;
+
+	if (per_attach && !strcmp(per_attach, "1"))
+		return 0; /* every attachment loads its own */
+	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT && !ret; h++)
+		if (hooks & (1u << h))
+			ret = ef_prog_get(inst, h, &fd, &id, &owned);
+	return ret;
+}

@@ -374,7 +374,7 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force, struct
 		efd_droplog_set_rate(&inst, rs->daemon.log_rate);
 	attach_missing(d, &inst, t, n);
 	for (size_t i = 0; i < n; i++)
-		attach_failed |= t[i].error != 0;
+		attach_failed |= t[i].error != 0 && t[i].error != -ENODEV; /* -ENODEV: gone */
 	/* An interface that appears later then costs no verifier pass. */
 	if (ef_prog_warm(&inst, attach_hooks(rs)))
 		ef_log_warn(

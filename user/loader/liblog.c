@@ -87,6 +87,12 @@ void ef_liblog_hold(void)
 }
 
 /* A failure at any depth shows what was held up to it. */
+void ef_liblog_drop(void)
+{
+	held_len = 0;
+	held[0] = '\0';
+}
+
 void ef_liblog_release(bool show)
 {
 	if (show && held_len)

@@ -16,6 +16,10 @@ void ef_liblog_hold(void);
  * (when the outermost hold ends). Holds nest; each needs its release. */
 void ef_liblog_release(bool show);
 
+/* Forgets what is held so far: for a failure whose own line says all
+ * (an interface that went away). */
+void ef_liblog_drop(void);
+
 /* The kernel's extended-ack message from libbpf's last failed netlink
  * request (libbpf prints it as a warning), or "": for our own error line,
  * which says what edgefw was doing. Cleared by ef_liblog_hold. */

@@ -52,6 +52,14 @@ static const char *kmsg_sep(void)
 }
 
 /* Creates clsact only when absent (-EEXIST from libbpf is fine). */
+/* Interfaces come and go: not an error of ours or theirs. */
+static void went_away(const char *ifname, enum edgefw_hook hook)
+{
+	ef_liblog_drop();
+	ef_log_info("%s went away before edgefw could attach to its %s hook", ifname,
+		    hook_dir(hook));
+}
+
 static int ensure_clsact(int ifindex, const char *ifname, enum edgefw_hook hook)
 {
 	struct bpf_tc_hook h;
@@ -62,7 +70,9 @@ static int ensure_clsact(int ifindex, const char *ifname, enum edgefw_hook hook)
 	ret = bpf_tc_hook_create(&h);
 	if (ret == -EEXIST)
 		ret = 0;
-	if (ret)
+	if (ret == -ENODEV)
+		went_away(ifname, hook);
+	else if (ret)
 		ef_log_err("cannot add a clsact qdisc to %s: %s%s%s (see 'tc qdisc show dev %s')",
 			   ifname, strerror(-ret), kmsg_sep(), ef_liblog_kernel_msg(), ifname);
 	ef_liblog_release(false);
@@ -84,7 +94,9 @@ static int put_filter(int ifindex, const char *ifname, enum edgefw_hook hook, in
 	o.flags = replace ? BPF_TC_F_REPLACE : 0;
 	ef_liblog_hold();
 	ret = bpf_tc_attach(&h, &o);
-	if (ret)
+	if (ret == -ENODEV)
+		went_away(ifname, hook);
+	else if (ret)
 		ef_log_err(
 			"cannot %s edgefw's tc filter (pref %u, handle 0x%x) on %s %s: %s%s%s (see 'tc filter show dev %s %s')",
 			replace ? "replace" : "add", EF_TC_PREF, EF_TC_HANDLE, ifname,

@@ -223,6 +223,14 @@ int ef_xdp_attach(struct ef_instance *inst, int ifindex, const char *ifname, enu
 		xmode = XDP_MODE_SKB;
 		ret = attach_one(inst, ifindex, xmode, false, &prog_id);
 	}
+	if (ret == -ENODEV) {
+		/* Interfaces come and go: not an error of ours or theirs. */
+		ef_liblog_drop();
+		ef_liblog_release(false);
+		ef_attach_abort(inst, &pend);
+		ef_log_info("%s went away before XDP could be attached to it", ifname);
+		return ret;
+	}
 	ef_liblog_release(ret != 0);
 	if (ret) {
 		ef_attach_abort(inst, &pend);

@@ -16,7 +16,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 15
+#define EDGEFW_LAYOUT_VERSION 16
 
 /* Rule counter slots (one per rule name) and the name stored for each.
  * rule_stats holds 16 bytes per slot per CPU: 1 MiB per CPU at this size. */
@@ -458,6 +458,10 @@ struct edgefw_gen_info {
 	__u32 n_classes;
 	__u32 n_tnodes;
 	__u32 n_tleaves;
+	/* The compiler's estimate of the generation's table memory in bytes
+	 * (ef_compiled_memory), so `diff @active` and `reload --dry-run`
+	 * give the memory change without compiling the ruleset in force. */
+	__u64 memory_estimate;
 };
 
 /* One entry per (interface, hook) this instance is attached to. */
@@ -762,7 +766,7 @@ _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct edgefw_rule_meta) == EDGEFW_RULE_NAME_MAX + 8, "rule meta layout");
 _Static_assert(sizeof(struct edgefw_instance_info) == 24, "instance info layout");
-_Static_assert(sizeof(struct edgefw_gen_info) == 48, "gen info layout");
+_Static_assert(sizeof(struct edgefw_gen_info) == 56, "gen info layout");
 _Static_assert(sizeof(struct edgefw_log_event) == 80, "log event layout");
 _Static_assert(sizeof(struct edgefw_log_config) == 8, "log config layout");
 _Static_assert(sizeof(struct edgefw_log_state) == 24, "log state layout");

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
-# What a change will do, on 10k-rule ClassBench sets (issue 24), for make
+# What a change will do, on ClassBench sets (issue 24), for make
 # bench: `edgefw diff OLD NEW` and `edgefw reload --dry-run NEW` (OLD in
 # force in an instance attached to a veth in a namespace of its
 # own; needs root, skipped otherwise) where NEW is OLD with one port
-# widened (rule 2000's dport by 100), a rule added (after rule 100) and
-# rule 5000 moved to position 11. Wall and CPU seconds (user + system),
+# widened (the rule at a fifth of the set's dport by 100), a rule added
+# (after the rule at a hundredth) and the middle rule moved to position
+# 11: on a 10k set rules 2000, 100 and 5000. A set of fewer than
+# MIN_RULES rules is skipped, said so. Wall and CPU seconds (user + system),
 # medians of --reps runs interleaved, as ratios to `edgefw check OLD` in the
 # same run. With --before BIN (an edgefw built from another commit) the
 # same rows for it, interleaved too, so that the two compare under the
@@ -14,7 +16,9 @@
 # build/bench/diff.json.
 #
 #   scripts/bench_diff.sh [--reps N] [--before BIN] [--sets acl1_10k,fw1_10k]
-set -euo pipefail
+set -eEuo pipefail
+# A failure says where, never a silent exit.
+trap 'echo "bench_diff: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 REPO=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 EDGEFW=$REPO/build/edgefw
@@ -23,6 +27,7 @@ DIR=$REPO/../shared/data/classbench
 REPS=3
 BEFORE=""
 SETS=acl1_10k,fw1_10k
+MIN_RULES=40 # positions 11 and the moved one apart, a fifth and a hundredth distinct
 usage() {
 	echo "usage: scripts/bench_diff.sh [--reps N] [--before BIN] [--sets A,B]" >&2
 	exit 2
@@ -55,18 +60,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# NEW from OLD: rule 5000 moved to 11, rule 2000's dport widened by 100,
-# a rule added after rule 100.
+# NEW from OLD (N rules): rule N/2 moved to 11, rule N/5's dport widened
+# by 100, a rule added after rule N/100 (1 at least).
 make_new() {
-	local src=$1 n
-	n=$(grep -c '^@' "$src")
-	"$CLASSBENCH" convert "$src" --lines "1-10,5000-5000,11-4999,5001-$n" 2>/dev/null |
-		awk '/name: cb2000,/ && match($0, /dport: [0-9]+,/) {
+	local src=$1 n=$2 mv=$(($2 / 2)) wd=$(($2 / 5)) ad=$(($2 / 100))
+	((ad >= 1)) || ad=1
+	"$CLASSBENCH" convert "$src" --lines "1-10,$mv-$mv,11-$((mv - 1)),$((mv + 1))-$n" \
+		2>"$TMP/convert.err" |
+		awk -v wd="name: cb$wd," -v ad="name: cb$ad," '
+		index($0, wd) && match($0, /dport: [0-9]+,/) {
 			lo = substr($0, RSTART + 7, RLENGTH - 8)
 			$0 = substr($0, 1, RSTART - 1) "dport: " lo "-" (lo + 100) "," substr($0, RSTART + RLENGTH)
 		}
 		{ print }
-		/name: cb100,/ { print "  - {name: added1, src: 10.1.2.0/24, proto: tcp, dport: 8443, action: drop}" }'
+		index($0, ad) { print "  - {name: added1, src: 10.1.2.0/24, proto: tcp, dport: 8443, action: drop}" }'
 }
 
 # One timed run: "WALL CPU" on stdout; the command's output is dropped,
@@ -97,8 +104,15 @@ bins=("after:$EDGEFW")
 IFS=, read -r -a sets <<<"$SETS"
 for s in "${sets[@]}"; do
 	[[ -r $DIR/$s ]] || { echo "bench_diff: $DIR/$s is absent, skipped" >&2; continue; }
-	"$CLASSBENCH" convert "$DIR/$s" >"$TMP/$s.old.yaml" 2>/dev/null
-	make_new "$DIR/$s" >"$TMP/$s.new.yaml"
+	n=$(grep -c '^@' "$DIR/$s" || true)
+	if ((n < MIN_RULES)); then
+		echo "bench_diff: $s has $n rules, fewer than the $MIN_RULES the changes need: skipped" >&2
+		continue
+	fi
+	"$CLASSBENCH" convert "$DIR/$s" >"$TMP/$s.old.yaml" 2>"$TMP/convert.err" ||
+		{ echo "bench_diff: cannot convert $s: $(cat "$TMP/convert.err")" >&2; exit 1; }
+	make_new "$DIR/$s" "$n" >"$TMP/$s.new.yaml" ||
+		{ echo "bench_diff: cannot make $s's changed set: $(cat "$TMP/convert.err")" >&2; exit 1; }
 	if [[ $ACTIVE == 1 ]]; then
 		nsenter --net="/run/netns/$NS" "$EDGEFW" --instance "$INST" attach dum0 \
 			--rules "$TMP/$s.old.yaml" >/dev/null 2>&1 ||
@@ -119,7 +133,7 @@ done
 
 mkdir -p "$REPO/build/bench"
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-printf '\nedgefw diff / reload --dry-run on 10k-rule ClassBench sets (medians of %d, load average %s, %s CPUs)\n' \
+printf '\nedgefw diff / reload --dry-run on ClassBench sets (medians of %d, load average %s, %s CPUs)\n' \
 	"$REPS" "$load" "$(nproc)"
 printf '| set | command | wall s | CPU s | wall / check | CPU / check |\n|---|---|---|---|---|---|\n'
 json="["

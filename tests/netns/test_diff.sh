@@ -8,7 +8,9 @@
 # force: the verdict changes must be exactly the expected ones. Then the
 # change is really reloaded and every example packet the dry run printed
 # is sent (crafted frames, tests/tools/flowsend): the rule (or default)
-# the dry run named as the new outcome counts it.
+# the dry run named as the new outcome counts it. Last, the tables: OLD's
+# memory as the instance recorded it, equal to compile's estimate, and the
+# change.
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/../lib/netns.sh
@@ -118,4 +120,56 @@ tap_is "diff --json has the documented keys" "$(jq -c keys <<<"$out")" "$doc"
 tap_check "diff @active names the instance's generation" \
 	jq -e '(.old | test("^@active \\(instance ")) and .rules.changed[0].name == "web"
 		and .rules.changed[0].fields == ["dport"] and .counters.kept == 5' <<<"$out"
+doc=$(awk '$0 == "<!-- json: diff -->" { f = 1; next } f && /^```json/ { g = 1; next }
+	g && /^```/ { exit } g { print }' "$EFW_REPO/user/json.md" |
+	jq -c '[(.tables | keys), (.tables.old | keys), (.tables.change | keys)]')
+tap_is "diff --json's tables have the documented keys" \
+	"$(jq -c '[(.tables | keys), (.tables.old | keys), (.tables.change | keys)]' <<<"$out")" "$doc"
+
+# --- Memory: OLD's is the compiler's estimate the instance recorded when
+# it loaded the ruleset in force (not compiled again), equal to what
+# `edgefw compile` estimates for the same rules; the change is NEW's minus
+# it. noop.yaml is in force; big.yaml adds 300 rules.
+mem_of() { "$EDGEFW" compile "$1" --json 2>/dev/null | jq -r '.memory_bytes // empty'; }
+{
+	cat "$D/noop.yaml"
+	for i in $(seq 1 300); do
+		echo "  - {name: big$i, src: 10.$((100 + i / 200)).$((i % 200)).0/24, dst: 172.16.$((i % 97)).0/24, proto: tcp, dport: $((1000 + i)), action: drop}"
+	done
+} >"$D/big.yaml"
+m_small=$(mem_of "$D/noop.yaml")
+m_big=$(mem_of "$D/big.yaml")
+tap_check "compile estimates both rulesets' memory, and they differ" \
+	bash -c '[[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ && $1 != "$2" ]]' _ "$m_small" "$m_big"
+out=$(efw_edgefw --instance "$INST" reload --dry-run "$D/big.yaml" --json 2>/dev/null) || true
+tap_is "dry run: OLD's memory is the estimate recorded at load, as compile gives it" \
+	"$(jq -r '"\(.tables.old.source) \(.tables.old.memory_bytes)"' <<<"$out" 2>/dev/null)" \
+	"instance $m_small"
+tap_is "dry run: NEW's memory is compile's estimate" \
+	"$(jq -r .tables.new.memory_bytes <<<"$out" 2>/dev/null)" "$m_big"
+tap_is "dry run: the memory change is NEW's minus OLD's" \
+	"$(jq -r .tables.change.memory_bytes <<<"$out" 2>/dev/null)" "$((m_big - m_small))"
+tap_is "dry run: the change of every table figure is NEW's minus OLD's" \
+	"$(jq -c '.tables as $t | [$t.change | keys[] | . as $k | $t.new[$k] - $t.old[$k] == $t.change[$k]] | all' \
+		<<<"$out" 2>/dev/null)" true
+out=$(efw_edgefw --instance "$INST" reload --dry-run "$D/big.yaml" 2>&1) || true
+tap_check "dry run text: 'memory OLD KiB -> NEW KiB'" grep -qF \
+	"memory $(((m_small + 1023) / 1024)) KiB -> $(((m_big + 1023) / 1024)) KiB (+" <<<"$out"
+# The record follows the generation: after the reload, big.yaml's is OLD.
+out=$(efw_edgefw --instance "$INST" reload "$D/big.yaml" 2>&1) || tap_fail "reload big.yaml" "$out"
+out=$(efw_edgefw --instance "$INST" diff @active "$D/noop.yaml" --json 2>/dev/null) || true
+tap_is "after the reload, diff @active: OLD's memory is big.yaml's, the change negative" \
+	"$(jq -r '"\(.tables.old.memory_bytes) \(.tables.change.memory_bytes)"' <<<"$out" 2>/dev/null)" \
+	"$m_big $((m_small - m_big))"
+# A rule bound to a hook makes the tables depend on the interfaces (a
+# context per interface and hook): against @active the file is compiled
+# for the instance's interfaces, so the same rules change nothing.
+sed 's/^\(  - {name: dns,.*\)action: pass}/\1hooks: [xdp], action: pass}/' "$D/a.yaml" >"$D/hooked.yaml"
+out=$(efw_edgefw --instance "$INST" reload "$D/hooked.yaml" 2>&1) || tap_fail "reload hooked.yaml" "$out"
+out=$(efw_edgefw --instance "$INST" reload --dry-run "$D/hooked.yaml" --json 2>/dev/null) || true
+tap_check "hooked rules against themselves: no table or memory change" \
+	jq -e '.tables.old.memory_bytes > 0 and ([.tables.change[]] | all(. == 0))' <<<"$out"
+tap_check "... which compiled for no interface would differ (the check above can tell)" \
+	bash -c '[[ $1 =~ ^[0-9]+$ && $1 != "$2" ]]' _ "$(mem_of "$D/hooked.yaml")" \
+	"$(jq -r .tables.old.memory_bytes <<<"$out" 2>/dev/null)"
 tap_done

@@ -46,8 +46,14 @@ struct ef_active_rules {
 	uint64_t version, hash, loaded_at;
 	char *text; /* the canonical text */
 	size_t len;
-	/* The generation's tables as the instance records them (gen_info). */
-	uint32_t n_rules, n_chain_rules, cells, classes, tnodes;
+	/* The generation's tables as the instance recorded them when it
+	 * loaded it (gen_info), with the compiler's memory estimate. */
+	uint32_t n_rules, n_chain_rules, cells, classes, tnodes, tleaves;
+	uint64_t memory_estimate; /* bytes */
+	/* The interfaces the instance is attached to: what a reload
+	 * compiles a ruleset for (one allocation, ef_instance_ifnames). */
+	const char **ifnames;
+	size_t n_ifnames;
 };
 /* 0 with a parsed into rs (may be NULL) and a filled; or an exit code,
  * the reason printed. */

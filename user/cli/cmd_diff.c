@@ -24,7 +24,7 @@
 /* OLD's warnings were given when it was loaded (or will be by `check`):
  * only NEW's are worth their quadratic pass here. */
 static int load_side(const struct ef_cli *cli, const char *arg, bool is_old, struct ef_ruleset *rs,
-		     char *label, size_t len, struct ef_diff_tables *t)
+		     char *label, size_t len, struct ef_diff_tables *t, struct ef_active_rules *act)
 {
 	struct ef_active_rules a;
 	int code;
@@ -39,15 +39,22 @@ static int load_side(const struct ef_cli *cli, const char *arg, bool is_old, str
 	if (!code) {
 		snprintf(label, len, "@active (instance %s, generation %u, version %llu)",
 			 cli->instance, a.gen, (unsigned long long)a.version);
-		/* What the instance loaded: no compilation needed. */
+		/* What the instance recorded when it loaded the ruleset in
+		 * force, memory estimate included: no compilation needed. */
 		*t = (struct ef_diff_tables){
 			.from_instance = true,
+			.memory = a.memory_estimate,
 			.cells = a.cells,
 			.classes = a.classes,
 			.chain_rules = a.n_chain_rules,
 			.tree_rules = a.n_rules - a.n_chain_rules,
 			.tnodes = a.tnodes,
+			.tleaves = a.tleaves,
 		};
+		/* Kept for the interfaces the other side is compiled for. */
+		ef_active_rules_free(act);
+		*act = a;
+		return code;
 	}
 	ef_active_rules_free(&a);
 	return code;
@@ -59,6 +66,7 @@ static int load_side(const struct ef_cli *cli, const char *arg, bool is_old, str
 struct compile_job {
 	pthread_t thread;
 	const struct ef_ruleset *rs;
+	const struct ef_active_rules *act; /* its interfaces, when set */
 	struct ef_diff_tables *t;
 	struct ef_diag d; /* printed by the main thread, after the join */
 	int ret;
@@ -70,7 +78,8 @@ static void *compile_thread(void *arg)
 	struct compile_job *j = arg;
 	struct ef_compiled c;
 
-	j->ret = ef_compile(j->rs, NULL, 0, &c, &j->d);
+	j->ret = ef_compile(j->rs, j->act ? j->act->ifnames : NULL, j->act ? j->act->n_ifnames : 0,
+			    &c, &j->d);
 	if (j->ret)
 		return NULL;
 	*j->t = (struct ef_diff_tables){
@@ -80,16 +89,20 @@ static void *compile_thread(void *arg)
 		.chain_rules = c.n_chain_rules,
 		.tree_rules = c.n_tree_rules,
 		.tnodes = c.n_tnodes,
+		.tleaves = c.n_tleaves,
 	};
 	ef_compiled_free(&c);
 	return NULL;
 }
 
-/* Nothing to do for a side whose tables the instance gave. */
+/* Nothing to do for a side whose tables the instance gave. Against
+ * '@active' (act->ifnames set), the other side is compiled for the
+ * instance's interfaces, as a reload would: the two sides' figures then
+ * count the same interface contexts. */
 static void compile_start(struct compile_job *j, const struct ef_ruleset *rs,
-			  struct ef_diff_tables *t)
+			  struct ef_diff_tables *t, const struct ef_active_rules *act)
 {
-	*j = (struct compile_job){ .rs = rs, .t = t };
+	*j = (struct compile_job){ .rs = rs, .t = t, .act = act->ifnames ? act : NULL };
 	if (t->from_instance)
 		return;
 	j->started = !pthread_create(&j->thread, NULL, compile_thread, j);
@@ -127,6 +140,7 @@ int ef_cli_diff(const struct ef_cli *cli, const char *old_arg, const char *new_a
 		size_t max_changes, const char *command)
 {
 	struct ef_diff_view v = { .command = command, .max_lines = max_changes };
+	struct ef_active_rules act = { 0 };
 	struct ef_ruleset old, new_rs;
 	struct compile_job jobs[2];
 	struct ef_diff d;
@@ -137,18 +151,21 @@ int ef_cli_diff(const struct ef_cli *cli, const char *old_arg, const char *new_a
 		ef_log_err("only one of OLD and NEW can be '-' (standard input)");
 		return EF_EXIT_INPUT;
 	}
-	code = load_side(cli, old_arg, true, &old, v.old_label, sizeof(v.old_label), &v.t_old);
+	code = load_side(cli, old_arg, true, &old, v.old_label, sizeof(v.old_label), &v.t_old,
+			 &act);
 	if (code)
 		return code;
-	code = load_side(cli, new_arg, false, &new_rs, v.new_label, sizeof(v.new_label), &v.t_new);
+	code = load_side(cli, new_arg, false, &new_rs, v.new_label, sizeof(v.new_label), &v.t_new,
+			 &act);
 	if (code) {
 		ef_ruleset_free(&old);
+		ef_active_rules_free(&act);
 		return code;
 	}
 	/* The tables decide whether the new rules fit (a reload would fail
 	 * the same way): a ruleset that does not compile is an error. */
-	compile_start(&jobs[0], &old, &v.t_old);
-	compile_start(&jobs[1], &new_rs, &v.t_new);
+	compile_start(&jobs[0], &old, &v.t_old, &act);
+	compile_start(&jobs[1], &new_rs, &v.t_new, &act);
 	diff_ret = ef_diff_rulesets(&old, &new_rs, NULL, &d);
 	v.diff_s = now_s() - t0;
 	ret_old = compile_wait(&jobs[0]);
@@ -169,6 +186,7 @@ int ef_cli_diff(const struct ef_cli *cli, const char *old_arg, const char *new_a
 		ef_diff_free(&d);
 	ef_ruleset_free(&new_rs);
 	ef_ruleset_free(&old);
+	ef_active_rules_free(&act);
 	return code;
 }
 
@@ -214,7 +232,8 @@ const struct ef_command ef_cmd_diff = {
 		"'@active' (the ruleset in force in the instance, as 'show' reads it).\n"
 		"Prints the rules added, removed, changed (which fields) and moved;\n"
 		"set entries added and removed; counters kept, new and gone; the\n"
-		"tables' size and memory; and the verdict changes: packets built\n"
+		"tables' sizes and estimated memory, old -> new ('@active': as the\n"
+		"instance recorded them at load); and the verdict changes: packets built\n"
 		"from the corners and edges of every changed rule's match region,\n"
 		"decided by the reference matcher under OLD and NEW, whose action or\n"
 		"deciding rule differs, grouped by (old outcome -> new outcome).\n"

@@ -27,6 +27,7 @@
 void ef_active_rules_free(struct ef_active_rules *a)
 {
 	free(a->text);
+	free((void *)a->ifnames);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -64,6 +65,8 @@ static int read_copy(struct ef_instance *inst, struct ef_active_rules *a)
 	a->cells = st.cells;
 	a->classes = st.classes;
 	a->tnodes = st.tnodes;
+	a->tleaves = st.tleaves;
+	a->memory_estimate = st.memory_estimate;
 	return 0;
 }
 
@@ -85,7 +88,13 @@ int ef_cli_active_rules(const char *instance, struct ef_active_rules *a, struct 
 	if (ret)
 		return EF_EXIT_SYSTEM;
 	ret = read_copy(&inst, a);
+	if (!ret && ef_instance_ifnames(&inst, NULL, &a->ifnames, &a->n_ifnames)) {
+		ef_log_err("cannot list the interfaces of instance '%s': out of memory", instance);
+		ret = EF_EXIT_SYSTEM;
+	}
 	ef_instance_close(&inst);
+	if (ret)
+		ef_active_rules_free(a);
 	if (ret || !rs)
 		return ret;
 	snprintf(name, sizeof(name), "@active(%s)", instance);

@@ -88,16 +88,16 @@ static void text_sets(const struct ef_diff_view *v)
 	}
 }
 
+/* KiB rounded up on each side; the change is of the bytes, rounded to
+ * the nearest KiB, so a change under 512 bytes shows as +0. */
 static void text_memory(const struct ef_diff_tables *a, const struct ef_diff_tables *b)
 {
 	long long ka = (long long)(a->memory + 1023) / 1024;
 	long long kb = (long long)(b->memory + 1023) / 1024;
+	long long delta = (long long)b->memory - (long long)a->memory;
 
-	if (a->from_instance)
-		printf("memory %lld KiB (in force: not recorded by the instance; edgefw status gives the kernel's figure)",
-		       kb);
-	else
-		printf("memory %lld KiB -> %lld KiB (%+lld KiB)", ka, kb, kb - ka);
+	printf("memory %lld KiB -> %lld KiB (%+lld KiB, estimated)", ka, kb,
+	       (delta + (delta < 0 ? -512 : 512)) / 1024);
 }
 
 static void text_tables(const struct ef_diff_view *v)
@@ -108,10 +108,10 @@ static void text_tables(const struct ef_diff_view *v)
 	       v->d->counters_kept, v->d->counters_new, v->d->counters_gone, v->d->limits_reset);
 	printf("tables: ");
 	text_memory(a, b);
-	printf("; cells %zu -> %zu; classes %zu -> %zu; chain rules %zu -> %zu; tree rules %zu -> %zu; tree nodes %zu -> %zu%s\n",
+	printf("; cells %zu -> %zu; classes %zu -> %zu; chain rules %zu -> %zu; tree rules %zu -> %zu; tree nodes %zu -> %zu; tree leaves %zu -> %zu%s\n",
 	       a->cells, b->cells, a->classes, b->classes, a->chain_rules, b->chain_rules,
-	       a->tree_rules, b->tree_rules, a->tnodes, b->tnodes,
-	       a->from_instance ? " (in force: as the instance records them)" : "");
+	       a->tree_rules, b->tree_rules, a->tnodes, b->tnodes, a->tleaves, b->tleaves,
+	       a->from_instance ? " (in force: as the instance recorded them at load)" : "");
 }
 
 static void text_verdicts(const struct ef_diff_view *v)
@@ -243,15 +243,36 @@ static struct json_object *tables_json(const struct ef_diff_tables *t)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "memory_bytes",
-			       t->from_instance ? NULL : json_object_new_uint64(t->memory));
+	json_object_object_add(o, "memory_bytes", json_object_new_uint64(t->memory));
 	json_object_object_add(o, "cells", json_object_new_uint64(t->cells));
 	json_object_object_add(o, "classes", json_object_new_uint64(t->classes));
 	json_object_object_add(o, "chain_rules", json_object_new_uint64(t->chain_rules));
 	json_object_object_add(o, "tree_rules", json_object_new_uint64(t->tree_rules));
 	json_object_object_add(o, "tree_nodes", json_object_new_uint64(t->tnodes));
+	json_object_object_add(o, "tree_leaves", json_object_new_uint64(t->tleaves));
 	json_object_object_add(o, "source",
 			       json_object_new_string(t->from_instance ? "instance" : "compiled"));
+	return o;
+}
+
+static struct json_object *delta_json(uint64_t a, uint64_t b)
+{
+	return json_object_new_int64((int64_t)b - (int64_t)a);
+}
+
+/* NEW minus OLD, for each figure tables_json gives. */
+static struct json_object *tables_change_json(const struct ef_diff_tables *a,
+					      const struct ef_diff_tables *b)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "memory_bytes", delta_json(a->memory, b->memory));
+	json_object_object_add(o, "cells", delta_json(a->cells, b->cells));
+	json_object_object_add(o, "classes", delta_json(a->classes, b->classes));
+	json_object_object_add(o, "chain_rules", delta_json(a->chain_rules, b->chain_rules));
+	json_object_object_add(o, "tree_rules", delta_json(a->tree_rules, b->tree_rules));
+	json_object_object_add(o, "tree_nodes", delta_json(a->tnodes, b->tnodes));
+	json_object_object_add(o, "tree_leaves", delta_json(a->tleaves, b->tleaves));
 	return o;
 }
 
@@ -341,6 +362,7 @@ void ef_diff_print_json(const struct ef_diff_view *v)
 	json_object_object_add(root, "counters", c);
 	json_object_object_add(t, "old", tables_json(&v->t_old));
 	json_object_object_add(t, "new", tables_json(&v->t_new));
+	json_object_object_add(t, "change", tables_change_json(&v->t_old, &v->t_new));
 	json_object_object_add(root, "tables", t);
 	json_object_object_add(root, "verdict_changes", verdicts_json(v->d));
 	json_object_object_add(root, "seconds", json_object_new_double(v->total_s));

@@ -8,12 +8,12 @@
 #include "diff.h"
 
 /* One side's tables: from its compilation, or (OLD as '@active') as the
- * instance records the generation in force, which holds no memory
- * estimate (`edgefw status` gives the kernel's own figure). */
+ * instance recorded them when it loaded the generation in force (gen_info),
+ * the compiler's memory estimate included, so nothing is compiled again. */
 struct ef_diff_tables {
 	bool from_instance;
-	uint64_t memory; /* bytes, estimated; 0 when from_instance */
-	size_t cells, classes, chain_rules, tree_rules, tnodes;
+	uint64_t memory; /* bytes, the compiler's estimate (ef_compiled_memory) */
+	size_t cells, classes, chain_rules, tree_rules, tnodes, tleaves;
 };
 
 struct ef_diff_view {

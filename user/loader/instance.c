@@ -418,6 +418,7 @@ int ef_instance_read_state(const struct ef_instance *inst, struct ef_ruleset_sta
 		st->classes = gi.n_classes;
 		st->tnodes = gi.n_tnodes;
 		st->tleaves = gi.n_tleaves;
+		st->memory_estimate = gi.memory_estimate;
 	}
 	return 0;
 }

@@ -96,6 +96,9 @@ struct ef_ruleset_state {
 	 * instance's capacity for them (instance_info). */
 	__u32 cells, cells_cap, classes, classes_cap;
 	__u32 tnodes, tnodes_cap, tleaves, tleaves_cap;
+	/* The compiler's estimate of the ruleset's table memory, in bytes,
+	 * recorded when it was loaded (ef_compiled_memory); 0 when !loaded. */
+	__u64 memory_estimate;
 };
 
 /* Reads `active` and the active generation's gen_info, as one consistent

@@ -349,6 +349,7 @@ static int describe_gen(struct ef_instance *inst, __u32 gen, const struct verdic
 		.n_classes = (__u32)c->n_classes,
 		.n_tnodes = (__u32)c->n_tnodes,
 		.n_tleaves = (__u32)c->n_tleaves,
+		.memory_estimate = ef_compiled_memory(c),
 	};
 	const __u32 *slot_of = v->slot_of;
 	int ret = ef_slots_write_meta(inst, gen, rs, slot_of);

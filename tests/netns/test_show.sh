@@ -22,7 +22,7 @@ efw_test_prereqs
 INST=$EFW_INSTANCE
 CLASSBENCH=$EFW_REPO/build/tests/tools/classbench
 CB_DIR=$EFW_REPO/../shared/data/classbench
-CB_SETS=(acl1_1k fw1_1k ipc1_1k acl1_10k)
+CB_SETS=(acl1_1k fw1_1k ipc1_1k acl1_10k fw1_10k ipc1_10k)
 
 if ! out=$(efw_topology_up 2>&1); then
 	tap_bail "topology client -> edge -> server" "$out"

@@ -45,8 +45,12 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-LIBS_PC := libbpf libxdp libmnl yaml-0.1 json-c libmicrohttpd libsystemd libcurl libcrypto
-PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
+# libcurl is compiled against but not linked: the fleet layer loads it
+# when a fleet command or edgefwd's fleet source first needs it
+# (user/fleet/curl_dl.c), so that the other commands do not pay for its
+# thirty-odd libraries at every start.
+LIBS_PC := libbpf libxdp libmnl yaml-0.1 json-c libmicrohttpd libsystemd
+PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) libcurl 2>/dev/null)
 PC_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
 
 # The layers, lowest first: each may use its own and the lower ones'
@@ -129,8 +133,8 @@ FUZZ_LIB_SRCS := $(wildcard user/common/*.c user/compiler/*.c)
 FUZZ_EXTRA_fuzz_control := user/daemon/control_request.c user/ctl/control_json.c
 FUZZ_LIBS_fuzz_control := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null)
 # A fleet manifest, as a host reads it from etcd (issue 18).
-FUZZ_EXTRA_fuzz_manifest := user/fleet/bundle.c
-FUZZ_LIBS_fuzz_manifest := $(shell $(PKG_CONFIG) --libs json-c libcrypto 2>/dev/null)
+FUZZ_EXTRA_fuzz_manifest := user/fleet/bundle.c user/fleet/sha256.c
+FUZZ_LIBS_fuzz_manifest := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null)
 # The packet target runs the BPF programs (root): the loader, libbpf, and
 # the datapath test fixture with the reference parser.
 FUZZ_EXTRA_fuzz_packet := $(wildcard user/loader/*.c) $(REFPARSE_SRCS) \

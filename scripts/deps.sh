@@ -16,7 +16,7 @@ PKGS=(
 	nftables iptables
 	libclang-rt-14-dev gnuplot-nox
 	libmicrohttpd-dev libsystemd-dev curl
-	libcurl4-openssl-dev libssl-dev etcd-server etcd-client
+	libcurl4-openssl-dev etcd-server etcd-client
 	fail2ban crowdsec prometheus openssl
 	dpkg-dev debhelper lintian logrotate python3
 	clang-format clang-tidy shellcheck

@@ -58,6 +58,49 @@ static void test_b64(void **state)
 	assert_int_equal(ef_b64_decode("Zg==Zg==", &out, &len), -EINVAL);
 }
 
+/* FIPS 180-4's examples (one block, two blocks, a million bytes) and the
+ * lengths around the padding's boundaries (digests from Python's hashlib). */
+static void test_sha256(void **state)
+{
+	static const struct {
+		size_t len;
+		const char *hex;
+	} lengths[] = {
+		{ 55, "595615dbe4f0f407ae397d08b4c2cb870cb9b0e11937416f950c5160acf9c005" },
+		{ 56, "784f623b787495078e93ff28a25b581df0584055a7e71d8cd90c454716b92f51" },
+		{ 63, "5ca3e1ef5207490eac01a795e5cc94d59582a5118bf9534665c8668d87aa647c" },
+		{ 64, "2fcd5a0d60e4c941381fcc4e00a4bf8be422c3ddfafb93c809e8d1e2bfffae8e" },
+		{ 65, "1b3cd1877ab2f2f19f7be001722554f336cb799df0329de0bb4c118dc6abc06d" },
+		{ 119, "faef67da856d6fd9c8d12f9ed0a4fefd3cf0ce085ab43e2907418d457e3c354b" },
+		{ 120, "c9512b08619c19fbb503c7da6b46ef20301e5f7a7a5f43989182398536f5c5c8" },
+		{ 128, "6c05be2c4268843ae47e68e611277ce62c02153f2f4d2e1e2a1a4b44f766cf74" },
+	};
+	const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	char sha[EF_SHA256_HEX], pattern[128];
+	size_t million = 1000000;
+	char *a = malloc(million);
+
+	(void)state;
+	assert_non_null(a);
+	ef_sha256_hex("abc", 3, sha);
+	assert_string_equal(sha,
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	ef_sha256_hex(two, strlen(two), sha);
+	assert_string_equal(sha,
+			    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	memset(a, 'a', million);
+	ef_sha256_hex(a, million, sha);
+	assert_string_equal(sha,
+			    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	free(a);
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (char)('a' + i % 26);
+	for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+		ef_sha256_hex(pattern, lengths[i].len, sha);
+		assert_string_equal(sha, lengths[i].hex);
+	}
+}
+
 static void test_paths(void **state)
 {
 	(void)state;
@@ -329,6 +372,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_b64),
+		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_chunks_and_codec),
 		cmocka_unit_test(test_codec_refuses),

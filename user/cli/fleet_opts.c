@@ -2,6 +2,7 @@
 /* The etcd options of `edgefw publish` and `edgefw fleet status`. */
 #include "fleet_opts.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +50,7 @@ static bool valid_name(const char *s)
 int ef_fleet_open(struct ef_fleet_opts *o, struct ef_etcd *c)
 {
 	size_t plen;
+	int ret;
 
 	if (!o->prefix)
 		o->prefix = EF_FLEET_PREFIX_DEFAULT;
@@ -72,7 +74,12 @@ int ef_fleet_open(struct ef_fleet_opts *o, struct ef_etcd *c)
 		ef_log_err("give --cert and --key together (the client certificate and its key)");
 		return EF_EXIT_INPUT;
 	}
-	if (ef_etcd_init_list(c, o->etcd, &o->tls)) {
+	ret = ef_etcd_init_list(c, o->etcd, &o->tls);
+	if (ret == -ELIBACC) {
+		ef_log_err("%s", ef_etcd_error(c)); /* libcurl is missing */
+		return EF_EXIT_SYSTEM;
+	}
+	if (ret) {
 		ef_log_err("--etcd: %s", ef_etcd_error(c));
 		return EF_EXIT_INPUT;
 	}

@@ -5,20 +5,20 @@
 
 #include <errno.h>
 #include <json-c/json.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sha256.h"
+
 void ef_sha256_hex(const void *data, size_t len, char out[EF_SHA256_HEX])
 {
-	unsigned char md[32];
-	unsigned int n = 0;
+	uint8_t md[EF_SHA256_LEN];
 
-	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < 32; i++)
+	ef_sha256(data, len, md);
+	for (unsigned i = 0; i < EF_SHA256_LEN; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 

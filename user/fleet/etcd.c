@@ -6,7 +6,6 @@
  */
 #include "etcd.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "curl_dl.h"
 
 #define ETCD_TIMEOUT_MS 5000L
 #define ETCD_CONNECT_MS 2000L
@@ -82,7 +82,6 @@ int ef_etcd_init(struct ef_etcd *c, const char *const *endpoints, size_t n,
 			 EF_ETCD_MAX_ENDPOINTS);
 		return -EINVAL;
 	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(endpoints[i]);
 
@@ -102,7 +101,12 @@ int ef_etcd_init(struct ef_etcd *c, const char *const *endpoints, size_t n,
 		    (tls->cert && tls->cert[0] && !(c->cert = dup_opt(tls->cert))) ||
 		    (tls->key && tls->key[0] && !(c->key = dup_opt(tls->key)))))
 		goto oom;
-	c->curl = curl_easy_init();
+	/* libcurl last: a wrong endpoint is reported whether it loads or not. */
+	if (!ef_curl_api(c->err, sizeof(c->err))) {
+		ef_etcd_free(c);
+		return -ELIBACC;
+	}
+	c->curl = ef_curl_api(NULL, 0)->easy_init();
 	if (!c->curl)
 		goto oom;
 	return 0;
@@ -143,7 +147,7 @@ void ef_etcd_free(struct ef_etcd *c)
 	free(c->key);
 	c->ca = c->cert = c->key = NULL;
 	if (c->curl)
-		curl_easy_cleanup(c->curl);
+		ef_curl_api(NULL, 0)->easy_cleanup(c->curl);
 	c->curl = NULL;
 }
 
@@ -160,31 +164,32 @@ const char *ef_etcd_endpoint(const struct ef_etcd *c)
 static void setup(struct ef_etcd *c, const char *url, const char *body, long max_ms, struct body *b,
 		  struct curl_slist *hdr)
 {
+	const struct ef_curl_api *cu = ef_curl_api(NULL, 0);
 	CURL *h = c->curl;
 
-	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, max_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			 max_ms < ETCD_CONNECT_MS ? max_ms : ETCD_CONNECT_MS);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 5L);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 2L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu->easy_reset(h);
+	cu->easy_setopt(h, CURLOPT_URL, url);
+	cu->easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	cu->easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	cu->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(h, CURLOPT_TIMEOUT_MS, max_ms);
+	cu->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+			max_ms < ETCD_CONNECT_MS ? max_ms : ETCD_CONNECT_MS);
+	cu->easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	cu->easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 5L);
+	cu->easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 2L);
+	cu->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	cu->easy_setopt(h, CURLOPT_WRITEDATA, b);
+	cu->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	cu->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	cu->easy_setopt(h, CURLOPT_XFERINFODATA, c);
+	cu->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (c->ca)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca);
+		cu->easy_setopt(h, CURLOPT_CAINFO, c->ca);
 	if (c->cert)
-		curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
+		cu->easy_setopt(h, CURLOPT_SSLCERT, c->cert);
 	if (c->key)
-		curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
+		cu->easy_setopt(h, CURLOPT_SSLKEY, c->key);
 }
 
 /* The gateway's error body: {"error":..,"message":..,"code":N} (gRPC
@@ -221,7 +226,7 @@ static int curl_error(struct ef_etcd *c, const char *what, CURLcode res, const s
 		return b->sink_ret;
 	}
 	snprintf(c->err, sizeof(c->err), "etcd %s: %s: %s", c->endpoints[c->current], what,
-		 curl_easy_strerror(res));
+		 ef_curl_api(NULL, 0)->easy_strerror(res));
 	*next = true;
 	return res == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
 	       : res == CURLE_SSL_CONNECT_ERROR || res == CURLE_PEER_FAILED_VERIFICATION
@@ -233,7 +238,8 @@ static int curl_error(struct ef_etcd *c, const char *what, CURLcode res, const s
 static int call_one(struct ef_etcd *c, const char *what, const char *url, const char *body,
 		    long max_ms, struct body *b, bool *next)
 {
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	const struct ef_curl_api *cu = ef_curl_api(NULL, 0);
+	struct curl_slist *hdr = cu->slist_append(NULL, "Content-Type: application/json");
 	long status = 0;
 	CURLcode res;
 	int ret = 0;
@@ -241,15 +247,15 @@ static int call_one(struct ef_etcd *c, const char *what, const char *url, const 
 	if (!hdr)
 		return -ENOMEM;
 	setup(c, url, body, max_ms, b, hdr);
-	res = curl_easy_perform(c->curl);
-	curl_slist_free_all(hdr);
+	res = cu->easy_perform(c->curl);
+	cu->slist_free_all(hdr);
 	*next = false;
 	/* A watch ends at its time bound: not an error once it began. */
 	if (res == CURLE_OPERATION_TIMEDOUT && b->sink && b->received)
 		return 0;
 	if (res != CURLE_OK)
 		return curl_error(c, what, res, b, next);
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	cu->easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200)
 		ret = http_error(c, what, status, b, next);
 	return ret;

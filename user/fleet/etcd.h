@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * An etcd v3 client over its JSON gateway (etcd 3.4: /v3/kv/..., /v3/watch,
- * /v3/lease/...) with libcurl and json-c. Several endpoints: a connection
+ * /v3/lease/...) with libcurl (loaded when first needed) and json-c. Several endpoints: a connection
  * error (or an endpoint without a leader) moves to the next one. Every
  * call has a timeout. One client belongs to one thread.
  *
@@ -48,7 +48,8 @@ struct ef_etcd_range {
 };
 
 /* endpoints: "http://host:port" or "https://..." (a trailing '/' is
- * dropped). tls may be NULL. */
+ * dropped). tls may be NULL. Loads libcurl on first use (curl_dl.h):
+ * -ELIBACC when it cannot, with the reason in ef_etcd_error(). */
 int ef_etcd_init(struct ef_etcd *c, const char *const *endpoints, size_t n,
 		 const struct ef_etcd_tls *tls);
 /* Splits "URL,URL,..." into endpoints for ef_etcd_init. */

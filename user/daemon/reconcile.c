@@ -15,6 +15,7 @@
 
 #include "attach.h"
 #include "capacity.h"
+#include "capacity_floor.h"
 #include "classify.h"
 #include "daemon.h"
 #include "droplog.h"
@@ -266,8 +267,7 @@ static int apply_compiled(struct efd *d, struct ef_instance *inst, const struct 
 	if (force ? ef_tables_apply(inst, rs, c, &sum) : ef_tables_apply_same(inst, rs, c, &sum))
 		return -1;
 	d->version = sum.version;
-	d->used_cells = c->n_cells; /* for edgefw_usage */
-	d->used_classes = c->n_classes;
+	ef_needs_of(rs, c, &d->used); /* for edgefw_usage */
 	free(d->applied_fp);
 	d->applied_fp = *fp;
 	*fp = NULL;
@@ -343,6 +343,9 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force, struct
 		ef_instance_size_for_needs(&needs);
 		if (ef_instance_set_conntrack_size(rs->daemon.conntrack_size))
 			goto out;
+		/* daemon.capacity: a floor for a new instance, and one an
+		 * existing instance grows to when this ruleset is applied. */
+		ef_instance_set_capacity_floor(&rs->daemon.capacity);
 	}
 	ret = ef_instance_open(d->instance, EF_OPEN_CREATE, &inst);
 	if (ret)

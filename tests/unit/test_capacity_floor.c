@@ -100,10 +100,12 @@ static void test_config(void **state)
 		assert_int_equal(p.rs.daemon.capacity.floor[r], 0);
 	done(&p);
 	expect_clean("version: 1\ndaemon: {capacity: {}}\n");
-	expect_error("version: 1\ndaemon:\n  capacity:\n    cells: 0\n", 4, 12,
-		     "capacity: cells '0' is not a number of address trie cells from 1 to 33554432");
-	expect_error("version: 1\ndaemon:\n  capacity:\n    classes: 4194305\n", 4, 14,
-		     "capacity: classes '4194305' is not a number of chain classes from 1 to 4194304");
+	expect_error(
+		"version: 1\ndaemon:\n  capacity:\n    cells: 0\n", 4, 12,
+		"capacity: cells '0' is not a number of address trie cells from 1 to 33554432");
+	expect_error(
+		"version: 1\ndaemon:\n  capacity:\n    classes: 4194305\n", 4, 14,
+		"capacity: classes '4194305' is not a number of chain classes from 1 to 4194304");
 	expect_error("version: 1\ndaemon:\n  capacity:\n    cell: 5\n", 4, 5,
 		     "unknown key 'cell' in daemon.capacity; did you mean 'cells'?");
 	expect_error("version: 1\ndaemon:\n  capacity: 2097152\n", 3, 13,

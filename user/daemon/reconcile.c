@@ -301,12 +301,24 @@ static int recreated(struct efd *d, const struct ef_ruleset *rs, const char **na
 	return 0;
 }
 
+/* The sizes the instance gets should the next open create it, from the
+ * ruleset and daemon.conntrack-size; daemon.capacity is also the floor an
+ * existing instance grows to when the ruleset is applied. */
+static int size_instance(const struct ef_ruleset *rs, const struct ef_compiled *c)
+{
+	struct ef_needs needs;
+
+	ef_needs_of(rs, c, &needs);
+	ef_instance_size_for_needs(&needs);
+	ef_instance_set_capacity_floor(&rs->daemon.capacity);
+	return ef_instance_set_conntrack_size(rs->daemon.conntrack_size);
+}
+
 int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force, struct ef_diag *diag)
 {
 	struct efd_target *t = NULL;
 	struct efd_link *links = NULL;
 	struct ef_compiled c;
-	struct ef_needs needs;
 	struct ef_instance inst;
 	const char **names = NULL;
 	size_t n = 0, n_links = 0, n_names = 0;
@@ -338,14 +350,8 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force, struct
 			goto out;
 		}
 		compiled = true;
-		/* Sizes the instance should this open create it. */
-		ef_needs_of(rs, &c, &needs);
-		ef_instance_size_for_needs(&needs);
-		if (ef_instance_set_conntrack_size(rs->daemon.conntrack_size))
+		if (size_instance(rs, &c))
 			goto out;
-		/* daemon.capacity: a floor for a new instance, and one an
-		 * existing instance grows to when this ruleset is applied. */
-		ef_instance_set_capacity_floor(&rs->daemon.capacity);
 	}
 	ret = ef_instance_open(d->instance, EF_OPEN_CREATE, &inst);
 	if (ret)

@@ -149,6 +149,8 @@ tap_is "the resources without a floor are sized as without --capacity" \
 text=$(efw_edgefw --instance "$INST" status 2>/dev/null) || text=none
 tap_check "status (text): cells [used] of $FLOOR" grep -qE "cells [0-9]+ of $FLOOR," <<<"$text"
 tap_check "status (text): IPv6 hosts $H6_FLOOR" grep -qE "IPv6 hosts $H6_FLOOR per generation" <<<"$text"
+tap_check "status (text) names the version of VERSION" \
+	grep -qF "($(basename "$EDGEFW") $(cat "$EFW_REPO/VERSION"))" <<<"$text"
 cells_map=$(map_id cells_tbl)
 rc=0
 out=$(cd "$EFW_TMP" && timeout 60 "$EDGEFW" --instance "$INST" reload "$MEDIUM" 2>&1) || rc=$?

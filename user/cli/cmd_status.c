@@ -21,6 +21,7 @@
 #include "status_capacity.h"
 #include "status_memory.h"
 #include "tc_attach.h"
+#include "version.h"
 #include "xdp_attach.h"
 
 struct status_att {
@@ -223,7 +224,7 @@ static void print_table(const char *instance, const struct status *st,
 
 	if (t && gmtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("instance   %s\n", instance);
+	printf("instance   %s (edgefw %s)\n", instance, ef_version());
 	if (owner->pid)
 		printf("managed by edgefwd pid %d, config %s, control socket %s\n", (int)owner->pid,
 		       owner->config, owner->socket);

@@ -53,6 +53,15 @@ check "explain without --dst is bad input (exit 1)" test "$rc" -eq 1
 "$EDGEFW" frobnicate >/dev/null 2>&1; rc=$?
 check "an unknown command exits 1" test "$rc" -eq 1
 check "help lists every command" bash -c "'$EDGEFW' help | grep -q compile && '$EDGEFW' help | grep -q explain"
+# -h and --help after every command `edgefw help` lists, help included:
+# its usage on stdout, exit 0.
+no_help=()
+for c in $("$EDGEFW" help | awk '/^  [a-z]/ { print $1 }' | sort -u); do
+	for h in -h --help; do
+		"$EDGEFW" "$c" "$h" 2>/dev/null | grep -q . || no_help+=("$c $h")
+	done
+done
+check "every command answers -h and --help (${no_help[*]:-all do})" test "${#no_help[@]}" -eq 0
 
 echo "1..$n"
 [[ $failed -eq 0 ]]

@@ -11,6 +11,7 @@
 
 #include "attach.h"
 #include "capacity.h"
+#include "capacity_floor.h"
 #include "cli.h"
 #include "cli_result.h"
 #include "confirm_state.h"
@@ -82,12 +83,25 @@ static int parse_ct_size(const char *s)
 	return 0;
 }
 
+/* --capacity RESOURCE=N,...: a floor of the instance's maps, added to
+ * what earlier --capacity options gave. */
+static int parse_capacity(const char *s, struct ef_capacity_spec *spec)
+{
+	char why[256];
+
+	if (!ef_capacity_spec_parse(s, spec, why, sizeof(why)))
+		return 0;
+	ef_log_err("--capacity %s: %s", s, why);
+	return -EINVAL;
+}
+
 /* What `edgefw attach` was asked. */
 struct attach_args {
 	const char *rules, *ifname;
 	unsigned hooks;
 	enum ef_xdp_mode mode;
 	bool force, json;
+	struct ef_capacity_spec capacity;
 };
 
 /* The command line into *a; an exit code when it is wrong, else -1. */
@@ -99,6 +113,7 @@ static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 		{ "hook", required_argument, NULL, 'H' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "conntrack-size", required_argument, NULL, 'c' },
+		{ "capacity", required_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -117,6 +132,10 @@ static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 			break;
 		case 'c':
 			if (parse_ct_size(optarg))
+				return EF_EXIT_INPUT;
+			break;
+		case 'C':
+			if (parse_capacity(optarg, &a->capacity))
 				return EF_EXIT_INPUT;
 			break;
 		case 'H':
@@ -239,7 +258,9 @@ static int run_attach(const struct ef_cli *cli, int argc, char **argv)
 	}
 
 	/* Compiling once before touching the kernel refuses a ruleset that
-	 * cannot fit, and sizes the instance should this attach create it. */
+	 * cannot fit, and sizes the instance should this attach create it
+	 * (at least --capacity; an existing one grows to it). */
+	ef_instance_set_capacity_floor(&a.capacity);
 	if (size_new_instance(&rs, a.ifname)) {
 		code = EF_EXIT_INPUT;
 		goto out;
@@ -420,7 +441,7 @@ static int run_detach(const struct ef_cli *cli, int argc, char **argv)
 const struct ef_command ef_cmd_attach = {
 	.name = "attach",
 	.usage =
-		"IFNAME --rules FILE [--hook xdp|tc-ingress|tc-egress]... [--mode native|generic|auto] [--conntrack-size N] [--force] [--json]",
+		"IFNAME --rules FILE [--hook xdp|tc-ingress|tc-egress]... [--mode native|generic|auto] [--conntrack-size N] [--capacity RESOURCE=N[,...]] [--force] [--json]",
 	.summary = "compile FILE and enforce it on IFNAME (XDP or tc)",
 	.help = "  --rules FILE   the rules file (see rules/README.md)\n"
 		"  --hook HOOK    xdp (default), tc-ingress or tc-egress; repeat\n"
@@ -431,6 +452,14 @@ const struct ef_command ef_cmd_attach = {
 		"                 holds (default: 1/512 of memory; not confirmed\n"
 		"                 yet: a quarter more); an existing instance keeps\n"
 		"                 its own\n"
+		"  --capacity RESOURCE=N[,RESOURCE=N]...  a floor for the\n"
+		"                 instance's maps, per generation: cells, classes,\n"
+		"                 tree-nodes, tree-leaf-entries, hashed-pairs,\n"
+		"                 ipv6-hosts (status shows them; compile --json\n"
+		"                 what a ruleset needs). A new instance is made at\n"
+		"                 least this large, an existing smaller one grows to\n"
+		"                 it in place; a ruleset needing more still grows\n"
+		"                 it; capacity never shrinks (edgefw(8))\n"
 		"Attaching an instance again to the same interface and hook reloads\n"
 		"the rules. tc hooks use a direct-action bpf filter on the clsact\n"
 		"qdisc (created when absent, never deleted) at pref 3807, handle\n"

@@ -18,8 +18,10 @@
 #include "log.h"
 #include "memory.h"
 #include "owner.h"
+#include "status_capacity.h"
 #include "status_memory.h"
 #include "tc_attach.h"
+#include "version.h"
 #include "xdp_attach.h"
 
 struct status_att {
@@ -33,6 +35,7 @@ struct status {
 	struct status_att att[EDGEFW_MAX_ATTACH];
 	size_t n_att;
 	struct ef_memory mem;
+	struct ef_capacity cap;
 };
 
 static int cmp_att(const void *a, const void *b)
@@ -53,6 +56,8 @@ static int status_read(struct ef_instance *inst, struct status *st)
 
 	if (!ret)
 		ret = ef_instance_memory(inst, &st->mem);
+	if (!ret)
+		ret = ef_instance_capacity(inst, &st->cap);
 	if (ret)
 		return ret;
 	while (st->n_att < EDGEFW_MAX_ATTACH &&
@@ -181,6 +186,7 @@ static void print_json(const char *instance, const struct status *st,
 	json_object_object_add(root, "version", json_object_new_uint64(st ? st->rs.version : 0));
 	json_object_object_add(root, "rules", json_object_new_uint64(st ? st->rs.n_rules : 0));
 	json_object_object_add(root, "structures", structures_json(st));
+	json_object_object_add(root, "capacity", st ? ef_status_capacity_json(&st->cap) : NULL);
 	json_object_object_add(root, "memory",
 			       st ? ef_status_memory_json(&st->mem, &st->rs) : NULL);
 	json_object_object_add(root, "attachments", attachments_json(st));
@@ -218,7 +224,7 @@ static void print_table(const char *instance, const struct status *st,
 
 	if (t && gmtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("instance   %s\n", instance);
+	printf("instance   %s (edgefw %s)\n", instance, ef_version());
 	if (owner->pid)
 		printf("managed by edgefwd pid %d, config %s, control socket %s\n", (int)owner->pid,
 		       owner->config, owner->socket);
@@ -236,6 +242,7 @@ static void print_table(const char *instance, const struct status *st,
 	printf("capacity   per generation, used of created: cells %u of %u, classes %u of %u, tree nodes %u of %u, tree leaf entries %u of %u\n",
 	       st->rs.cells, st->rs.cells_cap, st->rs.classes, st->rs.classes_cap, st->rs.tnodes,
 	       st->rs.tnodes_cap, st->rs.tleaves, st->rs.tleaves_cap);
+	ef_status_capacity_print(stdout, &st->cap);
 	ef_status_memory_print(stdout, &st->mem, &st->rs);
 	print_pending(instance);
 	printf("\n");

@@ -61,6 +61,10 @@ _edgefw()
 	--confirm)
 		mapfile -t COMPREPLY < <(compgen -W "30s 60s 2m 5m" -- "$cur")
 		return ;;
+	--capacity) # RESOURCE=N[,RESOURCE=N]...: the first resource's name
+		mapfile -t COMPREPLY < <(compgen -S = -W "cells classes tree-nodes tree-leaf-entries hashed-pairs ipv6-hosts" -- "$cur")
+		compopt -o nospace 2>/dev/null
+		return ;;
 	--watch | --count | --src | --dst | --sport | --dport | --vlan | \
 	--state | --conntrack-size | --addr | --port | --timeout | \
 	--icmp-type | --icmp-code | --tcp-flags | --fragment | --etcd | --group | --prefix)
@@ -77,7 +81,7 @@ _edgefw()
 		opts="--src --dst --proto --sport --dport --icmp-type --icmp-code
 		      --tcp-flags --vlan --fragment --state --hook --iface --in --over-limit
 		      --live --verbose --json --help" ;;
-	attach) opts="--rules --hook --mode --conntrack-size --force --json --help" ;;
+	attach) opts="--rules --hook --mode --conntrack-size --capacity --force --json --help" ;;
 	detach) opts="--hook --force --json --help" ;;
 	reload) opts="--socket --confirm --dry-run --json --help" ;;
 	confirm) opts="--socket --json --help" ;;

@@ -126,7 +126,8 @@ static int cmd_help(const char *name)
 {
 	const struct ef_command *cmd;
 
-	if (!name) {
+	/* `edgefw help --help` asks about help itself: the general help. */
+	if (!name || !strcmp(name, "-h") || !strcmp(name, "--help")) {
 		print_help(stdout);
 		return EF_EXIT_OK;
 	}

@@ -129,10 +129,10 @@ static bool valid_listen(const char *s)
 
 void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)
 {
-	static const char *const keys[] = {
-		"instance", "control-socket", "control-group", "metrics", "drop-log", "log-rate",
-		"on-exit",  "conntrack-size", "crowdsec",      "source",  NULL
-	};
+	static const char *const keys[] = { "instance", "control-socket", "control-group",
+					    "metrics",  "drop-log",       "log-rate",
+					    "on-exit",  "conntrack-size", "capacity",
+					    "crowdsec", "source",         NULL };
 	static const char *const on_exit[] = { "keep", "detach" };
 	struct ef_daemon_conf *c = &p->rs->daemon;
 	const struct ydoc_node *v;
@@ -194,6 +194,8 @@ void rs_parse_daemon(struct parser *p, const struct ydoc_node *n)
 			perr(p, v, "conntrack-size '%s' is not a number of flows from %u to %u",
 			     v->str, EDGEFW_CT_MIN, EDGEFW_CT_MAX);
 	}
+	if ((v = ydoc_map_get(n, "capacity")))
+		rs_parse_capacity(p, v, &c->capacity);
 	if ((v = ydoc_map_get(n, "crowdsec")))
 		rs_parse_crowdsec(p, v, &c->crowdsec);
 	if ((v = ydoc_map_get(n, "source")))

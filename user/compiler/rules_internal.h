@@ -137,6 +137,8 @@ bool rs_valid_iface_pattern(const char *s);
 /* A hook or list of hooks into *hooks (1u << enum edgefw_hook); left
  * unchanged when nothing valid was written. */
 void rs_parse_hook_list(struct parser *p, const struct ydoc_node *n, uint8_t *hooks);
+/* capacity_spec.c: daemon.capacity. */
+void rs_parse_capacity(struct parser *p, const struct ydoc_node *n, struct ef_capacity_spec *s);
 /* rules_daemon.c: the top-level `interfaces` and `daemon` sections. */
 void rs_parse_attach(struct parser *p, const struct ydoc_node *n);
 void rs_parse_daemon(struct parser *p, const struct ydoc_node *n);

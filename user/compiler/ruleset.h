@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "capacity_spec.h"
 #include "diag.h"
 #include "edgefw.h"
 
@@ -254,6 +255,7 @@ struct ef_daemon_conf {
 	uint32_t log_rate;                       /* per rule per second; 0 off */
 	uint8_t on_exit;                         /* enum ef_on_exit */
 	uint32_t conntrack_size;                 /* ct_tbl of a new instance; 0: default */
+	struct ef_capacity_spec capacity;        /* floors of the instance's maps */
 	struct ef_crowdsec_conf crowdsec;
 	struct ef_fleet_conf fleet; /* daemon.source.etcd */
 };

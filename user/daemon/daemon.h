@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "capacity.h"
 #include "confirm.h"
 #include "diag.h"
 #include "exitcode.h"
@@ -89,8 +90,8 @@ struct efd {
 	 * without a full pass. */
 	uint64_t attached_on_notification;
 	struct efd_part_state parts[EFD_PART_COUNT];
-	struct efd_confirm confirm;      /* a change awaiting confirmation */
-	size_t used_cells, used_classes; /* by the tables in force */
+	struct efd_confirm confirm; /* a change awaiting confirmation */
+	struct ef_needs used;       /* by the tables in force */
 
 	/* Private to daemon.c and reconcile.c. */
 	char *applied_fp; /* interfaces the tables were compiled for */
@@ -180,18 +181,16 @@ struct ef_diag;
 void efd_add_diag(struct json_object *resp, const struct ef_diag *diag);
 
 /* reload_metrics.c: observes one reload; renders its metrics and the
- * instance's capacity and use (info NULL: unknown). */
+ * instance's capacity and use (cap NULL: unknown). */
 void efd_reload_observe(struct efd *d, double secs, bool ok);
 void efd_metrics_render_reloads(FILE *f, const struct efd *d);
-struct edgefw_instance_info;
 /* edgefw_memlock_bytes and edgefw_map_memlock_bytes (memory_metrics.c). */
 struct ef_memory;
 struct ef_ruleset_state;
 void efd_metrics_render_memory(FILE *f, const struct ef_memory *m,
 			       const struct ef_ruleset_state *rs);
-void efd_metrics_render_capacity(FILE *f, const struct efd *d,
-				 const struct edgefw_instance_info *info, size_t n_rules,
-				 size_t n_attached);
+void efd_metrics_render_capacity(FILE *f, const struct efd *d, const struct ef_capacity *cap,
+				 size_t n_rules, size_t n_attached);
 
 /* A reload's result, also returned over the control socket: an enum
  * ef_exit (exitcode.h), edgefw's exit codes. */

@@ -301,15 +301,14 @@ int efd_metrics_render(struct efd *d, FILE *out)
 {
 	struct ef_ct_counters ct;
 	bool ct_up = false;
-	struct edgefw_instance_info info;
+	struct ef_capacity cap;
 	struct ef_instance inst;
 	struct ef_stats st;
 	uint64_t *suppressed = NULL;
-	bool up = false, have_info = false, have_mem = false;
+	bool up = false, have_cap = false, have_mem = false;
 	struct ef_ruleset_state rs;
 	struct ef_memory mem;
 	size_t attached = 0;
-	__u32 zero = 0;
 	int ret;
 
 	memset(&st, 0, sizeof(st));
@@ -317,7 +316,7 @@ int efd_metrics_render(struct efd *d, FILE *out)
 	 * gets the daemon's own metrics and edgefw_instance_up 0. Never wait
 	 * for the lock: a CLI holding it must not stall the event loop. */
 	if (!ef_instance_open(d->instance, EF_OPEN_SHARED | EF_OPEN_NOWAIT, &inst)) {
-		have_info = !bpf_map_lookup_elem(inst.maps.instance_info, &zero, &info);
+		have_cap = !ef_instance_capacity(&inst, &cap);
 		if (!ef_stats_read(&inst, &st)) {
 			suppressed = calloc(st.n_rules + 1, sizeof(*suppressed));
 			for (size_t i = 0; suppressed && i < st.n_rules; i++) {
@@ -341,8 +340,8 @@ int efd_metrics_render(struct efd *d, FILE *out)
 	efd_fleet_render_metrics(out, d);
 	for (size_t i = 0; i < d->n_targets; i++)
 		attached += d->targets[i].attached;
-	efd_metrics_render_capacity(out, d, have_info ? &info : NULL,
-				    up ? st.n_rules : d->rs.n_rules, attached);
+	efd_metrics_render_capacity(out, d, have_cap ? &cap : NULL, up ? st.n_rules : d->rs.n_rules,
+				    attached);
 	if (have_mem)
 		efd_metrics_render_memory(out, &mem, &rs);
 	ret = fflush(out) || ferror(out) ? -EIO : 0;

@@ -15,6 +15,7 @@
 
 #include "attach.h"
 #include "capacity.h"
+#include "capacity_floor.h"
 #include "classify.h"
 #include "daemon.h"
 #include "droplog.h"
@@ -276,8 +277,7 @@ static int apply_compiled(struct efd *d, struct ef_instance *inst, const struct 
 	if (force ? ef_tables_apply(inst, rs, c, &sum) : ef_tables_apply_same(inst, rs, c, &sum))
 		return -1;
 	d->version = sum.version;
-	d->used_cells = c->n_cells; /* for edgefw_usage */
-	d->used_classes = c->n_classes;
+	ef_needs_of(rs, c, &d->used); /* for edgefw_usage */
 	free(d->applied_fp);
 	d->applied_fp = *fp;
 	*fp = NULL;
@@ -311,12 +311,24 @@ static int recreated(struct efd *d, const struct ef_ruleset *rs, const char **na
 	return 0;
 }
 
+/* The sizes the instance gets should the next open create it, from the
+ * ruleset and daemon.conntrack-size; daemon.capacity is also the floor an
+ * existing instance grows to when the ruleset is applied. */
+static int size_instance(const struct ef_ruleset *rs, const struct ef_compiled *c)
+{
+	struct ef_needs needs;
+
+	ef_needs_of(rs, c, &needs);
+	ef_instance_size_for_needs(&needs);
+	ef_instance_set_capacity_floor(&rs->daemon.capacity);
+	return ef_instance_set_conntrack_size(rs->daemon.conntrack_size);
+}
+
 int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force, struct ef_diag *diag)
 {
 	struct efd_target *t = NULL;
 	struct efd_link *links = NULL;
 	struct ef_compiled c;
-	struct ef_needs needs;
 	struct ef_instance inst;
 	const char **names = NULL;
 	size_t n = 0, n_links = 0, n_names = 0;
@@ -348,10 +360,7 @@ int efd_reconcile(struct efd *d, const struct ef_ruleset *rs, bool force, struct
 			goto out;
 		}
 		compiled = true;
-		/* Sizes the instance should this open create it. */
-		ef_needs_of(rs, &c, &needs);
-		ef_instance_size_for_needs(&needs);
-		if (ef_instance_set_conntrack_size(rs->daemon.conntrack_size))
+		if (size_instance(rs, &c))
 			goto out;
 	}
 	ret = ef_instance_open(d->instance, EF_OPEN_CREATE, &inst);

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "capacity_floor.h"
 #include "daemon.h"
 #include "edgefw.h"
 
@@ -56,17 +57,16 @@ static void cap_use(FILE *f, const char *what, uint64_t cap, uint64_t used)
 	fprintf(f, "edgefw_usage{resource=\"%s\"} %" PRIu64 "\n", what, used);
 }
 
-void efd_metrics_render_capacity(FILE *f, const struct efd *d,
-				 const struct edgefw_instance_info *info, size_t n_rules,
-				 size_t n_attached)
+void efd_metrics_render_capacity(FILE *f, const struct efd *d, const struct ef_capacity *cap,
+				 size_t n_rules, size_t n_attached)
 {
 	header(f, "edgefw_capacity", "gauge",
-	       "Entries the instance has room for, per resource (cells and classes: per generation, fixed when the instance was created).");
+	       "Entries the instance has room for, per resource (the ruleset-sized maps: per generation, sized from the ruleset and daemon.capacity, grown by a reload that needs more).");
 	header(f, "edgefw_usage", "gauge", "Entries the ruleset in force uses, per resource.");
-	if (info) {
-		cap_use(f, "cells", info->cells_cap, d->used_cells);
-		cap_use(f, "classes", info->classes_cap, d->used_classes);
-	}
+	for (int r = 0; cap && r < EF_CAP_COUNT; r++)
+		cap_use(f, ef_cap_json_key((enum ef_cap_res)r),
+			ef_capacity_get(cap, (enum ef_cap_res)r),
+			ef_needs_get(&d->used, (enum ef_cap_res)r));
 	cap_use(f, "rules", EDGEFW_MAX_RULES, n_rules);
 	cap_use(f, "attachments", EDGEFW_MAX_ATTACH, n_attached);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "capacity.h"
+#include "capacity_floor.h"
 #include "edgefw.h"
 #include "edgefw.skel.h"
 #include "grow_maps.h"
@@ -335,11 +336,23 @@ static int grow(struct growth *gr, const struct ef_capacity *have, const struct 
 	return ret;
 }
 
+/* What a growth was for: the ruleset, the operator's floor, or both
+ * (plain: the growth the ruleset alone asks). */
+static const char *why_grew(const struct ef_capacity *have, const struct ef_capacity *plain,
+			    const struct ef_capacity *want)
+{
+	if (ef_capacity_equal(plain, want))
+		return "for the new ruleset";
+	if (ef_capacity_equal(plain, have))
+		return "to the capacity asked";
+	return "for the new ruleset and to the capacity asked";
+}
+
 int ef_grow_for(struct ef_instance *inst, const struct ef_ruleset *rs, const struct ef_compiled *c,
 		const struct ef_ruleset_state *cur, bool *grew)
 {
 	struct growth gr = { .inst = inst };
-	struct ef_capacity have, want;
+	struct ef_capacity have, want, plain;
 	struct ef_needs n;
 	__u32 ct = ef_instance_ct_size();
 	int ret;
@@ -353,17 +366,22 @@ int ef_grow_for(struct ef_instance *inst, const struct ef_ruleset *rs, const str
 	if (ret)
 		return ret;
 	ef_needs_of(rs, c, &n);
-	if (ef_capacity_fits(&have, &n, ct))
-		return 0;
 	ef_capacity_grow(&have, &n, ct, &want);
+	plain = want;
+	/* Smaller than the operator's floor (attach --capacity,
+	 * daemon.capacity): grown to it like for a ruleset. */
+	ef_capacity_floor_raise(&want);
+	if (ef_capacity_equal(&have, &want))
+		return 0;
 	ret = grow(&gr, &have, &want, cur->loaded ? (int)cur->gen : -1);
 	*grew = !ret;
 	if (!ret)
 		ef_log_info(
-			"grew %s for the new ruleset: cells %u -> %u, classes %u -> %u, tree nodes %u -> %u, tree leaf entries %u -> %u, hashed pairs %u -> %u, IPv6 hosts %u -> %u, flows %u -> %u",
-			inst->dir, have.cells, want.cells, have.classes, want.classes, have.tnodes,
-			want.tnodes, have.tleaves, want.tleaves, have.chain, want.chain, have.host6,
-			want.host6, have.ct, want.ct);
+			"grew %s %s: cells %u -> %u, classes %u -> %u, tree nodes %u -> %u, tree leaf entries %u -> %u, hashed pairs %u -> %u, IPv6 hosts %u -> %u, flows %u -> %u",
+			inst->dir, why_grew(&have, &plain, &want), have.cells, want.cells,
+			have.classes, want.classes, have.tnodes, want.tnodes, have.tleaves,
+			want.tleaves, have.chain, want.chain, have.host6, want.host6, have.ct,
+			want.ct);
 	ef_grown_close(&gr.maps);
 	for (int h = 0; h < EDGEFW_HOOK_COUNT; h++)
 		if (gr.prog_fd[h] >= 0)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "capacity.h"
+#include "capacity_floor.h"
 #include "edgefw.h"
 #include "edgefw.skel.h"
 #include "log.h"
@@ -90,10 +91,13 @@ static void create_capacity(struct ef_capacity *cap)
 		 * even for a ruleset that does not track yet. */
 		if (create_ct)
 			cap->ct = create_ct;
-		return;
+	} else {
+		*cap = create_given;
+		cap->ct = ct;
 	}
-	*cap = create_given;
-	cap->ct = ct;
+	/* attach --capacity, daemon.capacity: at least what the operator
+	 * asked for. */
+	ef_capacity_floor_raise(cap);
 }
 
 int ef_instance_capacity(const struct ef_instance *inst, struct ef_capacity *cap)

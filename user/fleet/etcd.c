@@ -103,7 +103,8 @@ int ef_etcd_init(struct ef_etcd *c, const char *const *endpoints, size_t n,
 		    (tls->key && tls->key[0] && !(c->key = dup_opt(tls->key)))))
 		goto oom;
 	c->curl = curl_easy_init();
-	if (!c->curl)
+	c->watch_curl = curl_easy_init();
+	if (!c->curl || !c->watch_curl)
 		goto oom;
 	return 0;
 oom:
@@ -144,7 +145,9 @@ void ef_etcd_free(struct ef_etcd *c)
 	c->ca = c->cert = c->key = NULL;
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
-	c->curl = NULL;
+	if (c->watch_curl)
+		curl_easy_cleanup(c->watch_curl);
+	c->curl = c->watch_curl = NULL;
 }
 
 const char *ef_etcd_error(const struct ef_etcd *c)
@@ -157,11 +160,9 @@ const char *ef_etcd_endpoint(const struct ef_etcd *c)
 	return c->n_endpoints ? c->endpoints[c->current] : "etcd";
 }
 
-static void setup(struct ef_etcd *c, const char *url, const char *body, long max_ms, struct body *b,
-		  struct curl_slist *hdr)
+static void setup(struct ef_etcd *c, CURL *h, const char *url, const char *body, long max_ms,
+		  struct body *b, struct curl_slist *hdr)
 {
-	CURL *h = c->curl;
-
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
@@ -234,14 +235,15 @@ static int call_one(struct ef_etcd *c, const char *what, const char *url, const 
 		    long max_ms, struct body *b, bool *next)
 {
 	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	CURL *h = b->sink ? c->watch_curl : c->curl;
 	long status = 0;
 	CURLcode res;
 	int ret = 0;
 
 	if (!hdr)
 		return -ENOMEM;
-	setup(c, url, body, max_ms, b, hdr);
-	res = curl_easy_perform(c->curl);
+	setup(c, h, url, body, max_ms, b, hdr);
+	res = curl_easy_perform(h);
 	curl_slist_free_all(hdr);
 	*next = false;
 	/* A watch ends at its time bound: not an error once it began. */
@@ -249,7 +251,7 @@ static int call_one(struct ef_etcd *c, const char *what, const char *url, const 
 		return 0;
 	if (res != CURLE_OK)
 		return curl_error(c, what, res, b, next);
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200)
 		ret = http_error(c, what, status, b, next);
 	return ret;

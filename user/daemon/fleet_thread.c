@@ -238,7 +238,7 @@ static char *status_json(struct efd_fleet *f)
 	json_object_object_add(pk, "passed", json_object_new_uint64(f->passed));
 	json_object_object_add(pk, "dropped", json_object_new_uint64(f->dropped));
 	json_object_object_add(o, "packets", pk);
-	json_object_object_add(o, "version", json_object_new_string(ef_version()));
+	json_object_object_add(o, "edgefw_version", json_object_new_string(ef_version()));
 	pthread_mutex_unlock(&f->mu);
 	text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);

@@ -301,10 +301,11 @@ static void print_result(const struct publish *p)
 	struct json_object *root;
 	char msg[512];
 
-	snprintf(msg, sizeof(msg),
-		 "published group %s revision %lld (%zu files, %zu chunks, %zu bytes, ruleset hash %s)",
-		 p->o.group, (long long)p->revision, p->m.n_files, chunk_count(&p->m), p->bytes,
-		 p->m.ruleset_hash);
+	snprintf(
+		msg, sizeof(msg),
+		"published group %s revision %lld (%zu files, %zu chunks, %zu bytes, ruleset hash %s)",
+		p->o.group, (long long)p->revision, p->m.n_files, chunk_count(&p->m), p->bytes,
+		p->m.ruleset_hash);
 	if (!p->o.json) {
 		printf("%s\n", msg);
 		return;

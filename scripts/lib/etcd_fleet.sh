@@ -215,11 +215,15 @@ efw_fleet_enforces() {
 		jq -e --argjson r "$2" '.source.applied_revision == $r' >/dev/null 2>&1
 }
 
-# efw_fleet_wait_converged REV TIMEOUT [HOST...]: polls fleet status until
-# every host (default: all started) reports enforcing REV, then checks each
-# host's own status (its pins). EFW_FLEET_WAIT_MS: milliseconds from the
-# call to both being true. Returns 1 on timeout (EFW_FLEET_LAST_STATUS
-# holds the last fleet status seen).
+# efw_fleet_wait_converged REV TIMEOUT [HOST...]: waits until every host
+# (default: all started) reports enforcing REV in its status key, then checks
+# once each host's own status (its pins) and the fleet status. The waiting
+# costs the hosts next to no CPU: one etcdctl watch of the hosts' status
+# keys, read by this shell (efw_fleet_watch_reports), not a status command
+# per host and poll. EFW_FLEET_WAIT_MS: milliseconds from the call to the
+# last host's report. Should a host's own status disagree with its key, it
+# polls as before and the time is that of both agreeing. Returns 1 on
+# timeout (EFW_FLEET_LAST_STATUS holds the last fleet status seen).
 efw_fleet_wait_converged() {
 	local rev=$1 timeout=$2 start i ok
 	shift 2
@@ -227,6 +231,17 @@ efw_fleet_wait_converged() {
 	[[ ${#hosts[@]} -gt 0 ]] || hosts=("${EFW_FLEET_HOSTS[@]}")
 	start=${EPOCHREALTIME//[.,]/}
 	EFW_FLEET_WAIT_MS=""
+	if efw_fleet_watch_reports "$rev" "$timeout" "${hosts[@]}"; then
+		EFW_FLEET_WAIT_MS=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
+		ok=1
+		for i in "${hosts[@]}"; do
+			efw_fleet_enforces "$i" "$rev" || { ok=0; break; }
+		done
+		EFW_FLEET_LAST_STATUS=$(efw_fleet_status 2>&1) || true
+		[[ $ok -eq 1 ]] && efw_fleet_hosts_report "$EFW_FLEET_LAST_STATUS" "$rev" "${hosts[@]}" &&
+			return 0
+		EFW_FLEET_WAIT_MS=""
+	fi
 	while :; do
 		EFW_FLEET_LAST_STATUS=$(efw_fleet_status 2>&1) || true
 		if efw_fleet_hosts_report "$EFW_FLEET_LAST_STATUS" "$rev" "${hosts[@]}"; then
@@ -242,6 +257,72 @@ efw_fleet_wait_converged() {
 		((${EPOCHREALTIME//[.,]/} - start < timeout * 1000000)) || return 1
 		sleep 0.1
 	done
+}
+
+# efw_fleet_status_note VALUE: notes the host of a status key's value
+# (JSON on one line, as edgefwd writes it) in _EFW_FLEET_OK when it says
+# enforcing _EFW_FLEET_REV, else takes it out.
+efw_fleet_status_note() {
+	local v=$1 h
+	[[ $v =~ \"host\":\"([^\"]*)\" ]] || return 0
+	h=${BASH_REMATCH[1]}
+	if [[ $v == *"\"applied_revision\":$_EFW_FLEET_REV,"* && $v == *'"state":"enforcing"'* ]]; then
+		_EFW_FLEET_OK[$h]=1
+	else
+		unset "_EFW_FLEET_OK[$h]"
+	fi
+}
+
+# efw_fleet_all_noted HOST...: every host is in _EFW_FLEET_OK.
+efw_fleet_all_noted() {
+	local i
+	for i in "$@"; do
+		[[ -n ${_EFW_FLEET_OK[h$i]:-} ]] || return 1
+	done
+}
+
+# efw_fleet_watch_reports REV TIMEOUT HOST...: reads the hosts' status keys
+# once (one range), then follows their changes with one etcdctl watch from
+# the revision after it, until every host's key says enforcing REV.
+# Returns 1 on timeout or when the watch fails (the caller polls then).
+efw_fleet_watch_reports() {
+	local rev=$1 timeout=$2 keys from v line kind key deadline left fd pid ok=1
+	shift 2
+	keys=${EFW_FLEET_PREFIX}groups/$EFW_FLEET_GROUP/hosts/
+	_EFW_FLEET_REV=$rev
+	declare -gA _EFW_FLEET_OK=()
+	_EFW_FLEET_OK=()
+	deadline=$((${EPOCHREALTIME//[.,]/} + timeout * 1000000))
+	from=""
+	while IFS= read -r v; do
+		if [[ -z $from ]]; then from=$v; else efw_fleet_status_note "$v"; fi
+	done < <(efw_etcd_ctl get --prefix "$keys" -w json 2>/dev/null |
+		jq -r '.header.revision, (.kvs[]?.value | @base64d)' 2>/dev/null)
+	[[ $from =~ ^[0-9]+$ ]] || return 1
+	efw_fleet_all_noted "$@" && return 0
+	# exec: $! is timeout's pid, which passes the kill on to etcdctl.
+	exec {fd}< <(exec nsenter --net="/run/netns/$EFW_NS_HUB" -- env ETCDCTL_API=3 \
+		timeout "$timeout" "$EFW_ETCDCTL" --endpoints="$EFW_ETCD_ENDPOINTS" \
+		--cacert="$EFW_ETCD_PKI/ca.pem" --cert="$EFW_ETCD_PKI/client.pem" \
+		--key="$EFW_ETCD_PKI/client-key.pem" --dial-timeout=3s \
+		watch --prefix "$keys" --rev=$((from + 1)) 2>/dev/null)
+	pid=$!
+	while ! efw_fleet_all_noted "$@"; do
+		left=$(((deadline - ${EPOCHREALTIME//[.,]/}) / 1000000))
+		((left > 0)) || { ok=0; break; }
+		# Three lines an event: PUT or DELETE, the key, the value.
+		if ! { IFS= read -r -t "$left" -u "$fd" kind && IFS= read -r -t "$left" -u "$fd" key &&
+			IFS= read -r -t "$left" -u "$fd" line; }; then
+			ok=0
+			break
+		fi
+		[[ $kind == PUT && $key == "$keys"* ]] && efw_fleet_status_note "$line"
+		[[ $kind == DELETE ]] && unset "_EFW_FLEET_OK[${key#"$keys"}]"
+	done
+	kill "$pid" 2>/dev/null || true
+	exec {fd}<&-
+	wait "$pid" 2>/dev/null || true
+	[[ $ok -eq 1 ]]
 }
 
 # efw_fleet_hosts_report STATUS REV HOST...: each named host reports REV.

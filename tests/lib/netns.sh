@@ -124,4 +124,13 @@ efw_test_prereqs() {
 	efw_ensure_bpffs || tap_bail "bpffs mounted at /sys/fs/bpf"
 }
 
+# efw_doc_keys NAME [DOC]: the top-level keys, sorted, of the example under
+# <!-- json: NAME --> in DOC (user/json.md), as `jq -c keys` prints them.
+efw_doc_keys() {
+	awk -v n="$1" '$0 == "<!-- json: " n " -->" { f = 1; next }
+		f && /^```json/ { g = 1; next } g && /^```/ { exit } g { print }' \
+		"${2:-$EFW_REPO/user/json.md}" | jq -c 'keys' 2>/dev/null || echo "no example for $1"
+}
+
 efw_init t
+

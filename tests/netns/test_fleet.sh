@@ -266,6 +266,10 @@ REV_A=$EFW_FLEET_REV
 tap_diag "100k-prefix list: publish to all $FLEET_N hosts enforcing: ${EFW_FLEET_WAIT_MS:-n/a} ms"
 want_hash=$("$EDGEFW" check "$PUB/a.yaml" 2>&1 | sed -n 's/.*ruleset hash \([0-9a-f]\{16\}\).*/\1/p')
 st=$EFW_FLEET_LAST_STATUS
+tap_is "publish --json has the documented keys (user/json.md)" \
+	"$(jq -c keys <<<"$EFW_FLEET_PUB_OUT" 2>/dev/null)" "$(efw_doc_keys publish)"
+tap_is "fleet status --json has the documented keys (user/json.md)" \
+	"$(jq -c keys <<<"$st" 2>/dev/null)" "$(efw_doc_keys fleet-status)"
 tap_is "fleet status: group revision" "$(jq -r '.revision' <<<"$st" 2>/dev/null)" "$REV_A"
 tap_is "fleet status: $FLEET_N hosts, each with edgefw check's ruleset hash" \
 	"$(jq -r --arg h "$want_hash" '[.hosts[] | select(.ruleset_hash == $h)] | length' <<<"$st" 2>/dev/null)" "$FLEET_N"

@@ -22,12 +22,7 @@ if ! out=$(efw_topology_up 2>&1); then
 fi
 tap_ok "topology client -> edge -> server ($EFW_ID)"
 
-# The documented example's top-level keys, sorted, for <!-- json: NAME -->.
-doc_keys() {
-	awk -v n="$1" '$0 == "<!-- json: " n " -->" { f = 1; next }
-		f && /^```json/ { g = 1; next } g && /^```/ { exit } g { print }' "$DOC" |
-		jq -c 'keys' 2>/dev/null || echo "no example for $1"
-}
+doc_keys() { efw_doc_keys "$1" "$DOC"; }
 keys_of() { jq -c 'keys' <<<"$1" 2>/dev/null || echo "not JSON: ${1:0:200}"; }
 envelope_ok() { # JSON COMMAND
 	jq -e --arg c "$2" --arg v "$V" '.schema == 1 and .command == $c and .edgefw_version == $v

@@ -26,7 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bundle.h"
 #include "etcd.h"
+#include "publish_gc.h"
 
 #define ETCD_BIN "/usr/bin/etcd"
 
@@ -254,6 +256,102 @@ static void test_watch_compacted(void **state)
 	assert_non_null(strstr(ef_etcd_error(c), "revision compacted"));
 }
 
+/* A manifest naming one file of one chunk (data); *sha: its chunk. */
+static char *manifest_of(const char *data, char sha[EF_SHA256_HEX])
+{
+	struct ef_manifest m = { .serial = 1 };
+	char *text;
+
+	snprintf(m.published, sizeof(m.published), "2026-12-06T00:00:00Z");
+	snprintf(m.publisher, sizeof(m.publisher), "t");
+	snprintf(m.ruleset_hash, sizeof(m.ruleset_hash), "0123456789abcdef");
+	m.main = strdup("r.yaml");
+	assert_int_equal(ef_manifest_add_file(&m, "r.yaml", data, strlen(data)), 0);
+	snprintf(sha, EF_SHA256_HEX, "%s", m.files[0].chunks[0]);
+	text = ef_manifest_to_json(&m);
+	assert_non_null(text);
+	ef_manifest_free(&m);
+	return text;
+}
+
+/* What `edgefw publish` does up to its manifest: the chunk, the swap. */
+static int64_t put_bundle(struct ef_etcd *c, const char *data, char *text, int64_t old_mod)
+{
+	char key[256], sha[EF_SHA256_HEX];
+	int64_t rev = 0;
+	bool written;
+
+	free(manifest_of(data, sha));
+	snprintf(key, sizeof(key), "/g/chunks/%s", sha);
+	assert_int_equal(ef_etcd_put_absent(c, key, data, strlen(data), &written), 0);
+	assert_int_equal(
+		ef_etcd_put_if_mod(c, "/g/manifest", text, strlen(text), old_mod, &written, &rev),
+		0);
+	assert_true(written);
+	return rev;
+}
+
+static bool chunk_exists(struct ef_etcd *c, const char *sha)
+{
+	struct ef_etcd_range r;
+	char key[256];
+	bool there;
+
+	snprintf(key, sizeof(key), "/g/chunks/%s", sha);
+	assert_int_equal(ef_etcd_range(c, key, false, true, &r), 0);
+	there = r.n == 1;
+	ef_etcd_range_free(&r);
+	return there;
+}
+
+/* Publish B starts (marker, chunk written) after publish A's manifest and
+ * before A collects: A's collection must leave B's chunk, which B's
+ * manifest names next. Without the marker guard it deletes it, and every
+ * host would find B's manifest with a chunk missing. */
+static void test_gc_concurrent_publish(void **state)
+{
+	struct ef_etcd *c = *state;
+	char sha1[EF_SHA256_HEX], sha2[EF_SHA256_HEX], sha3[EF_SHA256_HEX], key[256];
+	char *m1 = manifest_of("rules one", sha1), *m2 = manifest_of("rules two", sha2);
+	char *m3 = manifest_of("rules three", sha3);
+	struct ef_publish_gc gc;
+	int64_t r1, r2, r3, lease_b;
+	bool written;
+
+	r1 = put_bundle(c, "rules one", m1, 0);
+	/* A publishes m2 ... */
+	r2 = put_bundle(c, "rules two", m2, r1);
+	/* ... B starts: its marker, then its chunk ... */
+	assert_int_equal(ef_publish_mark(c, "/g/", &lease_b), 0);
+	snprintf(key, sizeof(key), "/g/chunks/%s", sha3);
+	assert_int_equal(ef_etcd_put_absent(c, key, "rules three", 11, &written), 0);
+	/* ... A collects: it must not delete what B counts on. */
+	assert_int_equal(ef_publish_collect(c, "/g/", r2, m2, m1, &gc), 0);
+	assert_true(gc.skipped);
+	assert_int_equal(gc.deleted, 0);
+	assert_true(chunk_exists(c, sha3));
+	/* B's manifest goes in; its marker goes; it collects. */
+	assert_int_equal(ef_etcd_put_if_mod(c, "/g/manifest", m3, strlen(m3), r2, &written, &r3),
+			 0);
+	assert_true(written);
+	assert_int_equal(ef_publish_unmark(c, lease_b), 0);
+	/* An orphan (a publish that died before its manifest) goes; the
+	 * chunks of the last three manifests stay. */
+	assert_int_equal(ef_etcd_put(c, "/g/chunks/orphan", "x", 1, 0, NULL), 0);
+	assert_int_equal(ef_publish_collect(c, "/g/", r3, m3, m2, &gc), 0);
+	assert_false(gc.skipped);
+	assert_int_equal(gc.deleted, 1);
+	assert_true(chunk_exists(c, sha1) && chunk_exists(c, sha2) && chunk_exists(c, sha3));
+	/* A collector whose manifest was replaced meanwhile deletes nothing. */
+	assert_int_equal(ef_etcd_put(c, "/g/chunks/orphan", "x", 1, 0, NULL), 0);
+	assert_int_equal(ef_publish_collect(c, "/g/", r2, m2, m1, &gc), 0);
+	assert_true(gc.skipped);
+	assert_int_equal(ef_etcd_delete(c, "/g/", true, NULL), 0);
+	free(m1);
+	free(m2);
+	free(m3);
+}
+
 static void test_failover(void **state)
 {
 	const char *eps[] = { "http://127.0.0.1:1", client_url };
@@ -281,7 +379,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kv),       cmocka_unit_test(test_lease),
 		cmocka_unit_test(test_watch),    cmocka_unit_test(test_watch_compacted),
-		cmocka_unit_test(test_failover),
+		cmocka_unit_test(test_failover), cmocka_unit_test(test_gc_concurrent_publish),
 	};
 	int ret;
 

@@ -5,7 +5,8 @@
  * as a bundle (user/fleet/bundle.h): chunks first (content-addressed,
  * written only when absent), the manifest last in one transaction that
  * fails if another publish replaced the manifest meanwhile. Chunks no
- * manifest of the last three refers to are then deleted.
+ * manifest of the last three refers to are then deleted, unless another
+ * publish is in flight (user/fleet/publish_gc.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +24,7 @@
 #include "fleet_opts.h"
 #include "jsonout.h"
 #include "log.h"
+#include "publish_gc.h"
 #include "yamldoc.h"
 
 struct pub_file {
@@ -258,59 +260,30 @@ static int swap_manifest(struct publish *p)
 	return 0;
 }
 
-/* Chunk names a manifest text refers to, added to keep (a JSON object
- * used as a set). */
-static void keep_chunks_of(const char *text, struct json_object *keep)
-{
-	struct ef_manifest m;
-	char err[256];
-
-	if (!text || ef_manifest_parse(text, strlen(text), &m, err, sizeof(err)))
-		return;
-	for (size_t i = 0; i < m.n_files; i++)
-		for (size_t k = 0; k < m.files[i].n_chunks; k++)
-			json_object_object_add(keep, m.files[i].chunks[k], NULL);
-	ef_manifest_free(&m);
-}
-
 /* Keeps the chunks of the new manifest and of the two before it (hosts
- * still fetching those find them); deletes the others. The replaced
- * manifest is kept as manifest.prev for the next publish to read. A
- * failure here only leaves chunks behind: reported, not an error. */
+ * still fetching those find them); deletes the others, unless another
+ * publish is in flight (publish_gc.h). The replaced manifest is kept as
+ * manifest.prev for the next publish to read. A failure here only leaves
+ * chunks behind: reported, not an error. */
 static void collect_garbage(struct publish *p)
 {
-	struct json_object *keep = json_object_new_object();
-	struct ef_etcd_range prev = { 0 }, chunks = { 0 };
-	char key[512], dir[512];
-	char *text = ef_manifest_to_json(&p->m);
-	int ret;
+	struct ef_publish_gc gc;
+	char gdir[512], *text = ef_manifest_to_json(&p->m);
+	int ret = text ? 0 : -ENOMEM;
 
-	ef_fleet_key(&p->o, "manifest.prev", key, sizeof(key));
-	ef_fleet_key(&p->o, "chunks/", dir, sizeof(dir));
-	ret = keep && text ? 0 : -ENOMEM;
+	ef_fleet_key(&p->o, "", gdir, sizeof(gdir));
 	if (!ret)
-		ret = ef_etcd_range(&p->c, key, false, false, &prev);
-	if (!ret) {
-		keep_chunks_of(text, keep);
-		keep_chunks_of(p->old_text, keep);
-		keep_chunks_of(prev.n ? (const char *)prev.kvs[0].value : NULL, keep);
-		ret = ef_etcd_range(&p->c, dir, true, true, &chunks);
-	}
-	for (size_t i = 0; !ret && i < chunks.n; i++) {
-		if (json_object_object_get_ex(keep, chunks.kvs[i].key + strlen(dir), NULL))
-			continue;
-		ret = ef_etcd_delete(&p->c, chunks.kvs[i].key, false, NULL);
-		p->chunks_deleted += !ret;
-	}
-	if (!ret && p->old_text)
-		ret = ef_etcd_put(&p->c, key, p->old_text, strlen(p->old_text), 0, NULL);
+		ret = ef_publish_collect(&p->c, gdir, p->revision, text, p->old_text, &gc);
 	if (ret)
 		ef_log_warn(
 			"group %s: unused chunks not cleaned up: %s (the next publish tries again)",
-			p->o.group, ef_etcd_error(&p->c));
-	ef_etcd_range_free(&prev);
-	ef_etcd_range_free(&chunks);
-	json_object_put(keep);
+			p->o.group, ret == -ENOMEM ? "out of memory" : ef_etcd_error(&p->c));
+	else if (gc.skipped)
+		ef_log_info(
+			"group %s: unused chunks left for the next publish: another publish is in flight",
+			p->o.group);
+	else
+		p->chunks_deleted = gc.deleted;
 	free(text);
 }
 
@@ -326,16 +299,21 @@ static size_t chunk_count(const struct ef_manifest *m)
 static void print_result(const struct publish *p)
 {
 	struct json_object *root;
+	char msg[512];
 
+	snprintf(
+		msg, sizeof(msg),
+		"published group %s revision %lld (%zu files, %zu chunks, %zu bytes, ruleset hash %s)",
+		p->o.group, (long long)p->revision, p->m.n_files, chunk_count(&p->m), p->bytes,
+		p->m.ruleset_hash);
 	if (!p->o.json) {
-		printf("published group %s revision %lld (%zu files, %zu chunks, %zu bytes, ruleset hash %s)\n",
-		       p->o.group, (long long)p->revision, p->m.n_files, chunk_count(&p->m),
-		       p->bytes, p->m.ruleset_hash);
+		printf("%s\n", msg);
 		return;
 	}
 	root = json_object_new_object();
 	json_object_object_add(root, "ok", json_object_new_boolean(true));
 	json_object_object_add(root, "exit", json_object_new_int(EF_EXIT_OK));
+	json_object_object_add(root, "message", ef_json_str(msg));
 	json_object_object_add(root, "file", ef_json_str(p->path));
 	json_object_object_add(root, "group", ef_json_str(p->o.group));
 	json_object_object_add(root, "prefix", ef_json_str(p->o.prefix));
@@ -353,9 +331,24 @@ static void print_result(const struct publish *p)
 	json_object_put(root);
 }
 
+/* From before the manifest is read until the new one is in place: no
+ * collection deletes a chunk this publish counts on (publish_gc.h). */
+static int mark_in_flight(struct publish *p, int64_t *lease)
+{
+	char gdir[512];
+	int ret;
+
+	ef_fleet_key(&p->o, "", gdir, sizeof(gdir));
+	ret = ef_publish_mark(&p->c, gdir, lease);
+	if (ret)
+		ef_log_err("%s: nothing published", ef_etcd_error(&p->c));
+	return ret;
+}
+
 static int publish(struct publish *p)
 {
 	struct ef_ruleset rs;
+	int64_t lease = 0;
 	int ret, code;
 
 	if (check_file(p, &rs))
@@ -367,11 +360,15 @@ static int publish(struct publish *p)
 	code = ef_fleet_open(&p->o, &p->c);
 	if (code)
 		return code;
-	ret = read_old(p);
+	ret = mark_in_flight(p, &lease);
+	if (!ret)
+		ret = read_old(p);
 	if (!ret)
 		ret = upload_chunks(p);
 	if (!ret)
 		ret = swap_manifest(p);
+	/* Gone before collecting: the collector waits for no marker. */
+	ef_publish_unmark(&p->c, lease);
 	if (ret)
 		return ret == -EAGAIN ? EF_EXIT_INPUT : EF_EXIT_SYSTEM;
 	collect_garbage(p);

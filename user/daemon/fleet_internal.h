@@ -36,10 +36,13 @@ struct efd_fleet {
 
 	/* The thread's own. */
 	int64_t lease;
-	time_t last_status; /* CLOCK_MONOTONIC seconds */
-	int64_t seen_rev;   /* the manifest revision last handled */
+	time_t last_status;  /* CLOCK_MONOTONIC seconds */
+	time_t last_renew;   /* of the lease, CLOCK_MONOTONIC seconds */
+	int64_t seen_rev;    /* the manifest revision last handled */
+	int64_t persist_rev; /* applied, not yet made current on disk */
 	int64_t watch_from;
 	unsigned backoff_s;
+	unsigned seed; /* rand_r's, for the backoff's jitter */
 	unsigned char *event_value;
 	size_t event_len;
 	int64_t event_rev;

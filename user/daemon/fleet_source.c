@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bundle.h"
@@ -54,6 +55,7 @@ int efd_fleet_start(struct efd_fleet **out, const struct ef_fleet_conf *c, const
 		    int64_t applied_revision, const struct ef_manifest *applied)
 {
 	struct efd_fleet *f = calloc(1, sizeof(*f));
+	struct timespec now;
 	int ret;
 
 	*out = NULL;
@@ -74,6 +76,8 @@ int efd_fleet_start(struct efd_fleet **out, const struct ef_fleet_conf *c, const
 	}
 	f->st.state = "stale";
 	f->backoff_s = 1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	f->seed = (unsigned)getpid() ^ (unsigned)now.tv_nsec;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
 	ret = init_keys(f);

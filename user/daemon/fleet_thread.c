@@ -4,7 +4,8 @@
  * hand it to the event loop, report; then watch for the next one. The
  * watch is bounded (WATCH_MS) so the lease is renewed and the status key
  * rewritten every STATUS_S whatever happens. Any failure to reach etcd:
- * the rules in force stay, and it retries with a backoff of 1 s to 30 s.
+ * the rules in force stay, and it retries with a backoff of 1 s to 30 s,
+ * each wait drawn between half of it and all of it.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -143,6 +144,23 @@ int efd_fleet_handoff(struct efd_fleet *f, const char *dir, int64_t rev, char *e
 	return ret;
 }
 
+/* The bundle in force made durable and named current (for a start
+ * without etcd): after the status is written, off the path from a publish
+ * to the fleet reporting it. */
+static void persist_applied(struct efd_fleet *f)
+{
+	int ret;
+
+	if (!f->persist_rev)
+		return;
+	ret = ef_bundle_set_current(f->state_dir, f->persist_rev);
+	if (ret)
+		ef_log_warn(
+			"etcd source: %s: cannot point 'current' at revision %lld: %s (a restart without etcd starts from an older bundle)",
+			f->state_dir, (long long)f->persist_rev, strerror(-ret));
+	f->persist_rev = 0;
+}
+
 /* One manifest: verified into the state directory, handed over, recorded.
  * Returns 0, or a transport error (etcd lost: retry the same revision). */
 static int apply_manifest(struct efd_fleet *f, const char *text, size_t len, int64_t rev)
@@ -170,13 +188,8 @@ static int apply_manifest(struct efd_fleet *f, const char *text, size_t len, int
 	if (!ret)
 		ret = efd_fleet_handoff(f, dir, rev, err, sizeof(err));
 	if (!ret) {
-		ret = ef_bundle_set_current(f->state_dir, rev);
-		if (ret)
-			ef_log_warn(
-				"etcd source: %s: cannot point 'current' at revision %lld: %s (a restart without etcd starts from an older bundle)",
-				f->state_dir, (long long)rev, strerror(-ret));
 		set_applied(f, rev, &m);
-		ret = 0;
+		f->persist_rev = rev; /* after the status: persist_applied */
 	} else if (ret != -EINTR) {
 		set_error(f, rev, err);
 		ret = 0;
@@ -225,21 +238,23 @@ static char *status_json(struct efd_fleet *f)
 	json_object_object_add(pk, "passed", json_object_new_uint64(f->passed));
 	json_object_object_add(pk, "dropped", json_object_new_uint64(f->dropped));
 	json_object_object_add(o, "packets", pk);
-	json_object_object_add(o, "version", json_object_new_string(ef_version()));
+	json_object_object_add(o, "edgefw_version", json_object_new_string(ef_version()));
 	pthread_mutex_unlock(&f->mu);
 	text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	return text;
 }
 
-/* The lease kept alive (granted anew when it expired), then the status
- * key written with it. */
-static int write_status(struct efd_fleet *f)
+/* The lease kept alive (granted anew when it expired), unless it was
+ * renewed less than STATUS_S ago (at least TTL - STATUS_S left): a status
+ * after an apply is then one request. */
+static int renew_lease(struct efd_fleet *f)
 {
 	int64_t ttl = 0;
-	char *text;
-	int ret = 0;
+	int ret;
 
+	if (f->lease && mono_s() - f->last_renew < STATUS_S)
+		return 0;
 	if (f->lease && (ret = ef_etcd_lease_keepalive(&f->etcd, f->lease, &ttl)) && ret != -ENOENT)
 		return ret;
 	if (!f->lease || !ttl) {
@@ -248,13 +263,29 @@ static int write_status(struct efd_fleet *f)
 		if (ret)
 			return ret;
 	}
-	text = status_json(f);
-	if (!text)
-		return -ENOMEM;
-	ret = ef_etcd_put(&f->etcd, f->key_status, text, strlen(text), f->lease, NULL);
+	f->last_renew = mono_s();
+	return 0;
+}
+
+/* The status key, written with the lease. */
+static int write_status(struct efd_fleet *f)
+{
+	char *text = status_json(f);
+	int ret = text ? 0 : -ENOMEM;
+
+	for (int attempt = 0; attempt < 2 && !ret; attempt++) {
+		ret = renew_lease(f);
+		if (!ret)
+			ret = ef_etcd_put(&f->etcd, f->key_status, text, strlen(text), f->lease,
+					  NULL);
+		if (ret == -ENOENT) /* the lease expired: granted anew */
+			f->lease = 0;
+		if (ret == -ENOENT && !attempt)
+			ret = 0; /* and written again */
+		else
+			break;
+	}
 	free(text);
-	if (ret == -ENOENT) /* the lease expired between the two */
-		f->lease = 0;
 	if (!ret)
 		f->last_status = mono_s();
 	return ret;
@@ -319,27 +350,43 @@ static int watch_loop(struct efd_fleet *f)
 					     f->event_rev);
 			if (!ret)
 				ret = write_status(f);
+			persist_applied(f);
 		}
 	}
 	return ret;
 }
 
-static void sleep_interruptible(struct efd_fleet *f, unsigned s)
+static void sleep_interruptible(struct efd_fleet *f, unsigned ms)
 {
-	for (unsigned i = 0; i < s * 10 && !f->stop; i++)
-		usleep(100 * 1000);
+	for (unsigned left = ms; left && !f->stop;) {
+		unsigned step = left < 100 ? left : 100;
+
+		usleep(step * 1000);
+		left -= step;
+	}
+}
+
+/* The backoff with "equal jitter": between half of it and all of it, so
+ * hosts cut off together (an etcd restart) do not come back in step. */
+static unsigned backoff_ms(struct efd_fleet *f)
+{
+	unsigned half = f->backoff_s * 500;
+
+	return half + (unsigned)rand_r(&f->seed) % (half + 1);
 }
 
 void *efd_fleet_thread(void *arg)
 {
 	struct efd_fleet *f = arg;
 	bool was_up = true;
+	unsigned wait_ms;
 	int ret;
 
 	while (!f->stop) {
 		ret = sync_manifest(f);
 		if (!ret)
 			ret = write_status(f);
+		persist_applied(f);
 		if (!ret) {
 			if (!was_up)
 				ef_log_info("etcd source: %s: connected again",
@@ -356,8 +403,9 @@ void *efd_fleet_thread(void *arg)
 		}
 		set_connected(f, false, 0);
 		was_up = false;
-		ef_log_err("%s; retrying in %u s", ef_etcd_error(&f->etcd), f->backoff_s);
-		sleep_interruptible(f, f->backoff_s);
+		wait_ms = backoff_ms(f);
+		ef_log_err("%s; retrying in %.1f s", ef_etcd_error(&f->etcd), wait_ms / 1000.0);
+		sleep_interruptible(f, wait_ms);
 		f->backoff_s = f->backoff_s * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : f->backoff_s * 2;
 	}
 	return NULL;

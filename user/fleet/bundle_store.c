@@ -123,8 +123,6 @@ static int write_file(const char *dir, const char *rel, const void *data, size_t
 		else if (w > 0)
 			off += (size_t)w;
 	}
-	if (!ret && fsync(fd))
-		ret = -errno;
 	close(fd);
 	return ret;
 }
@@ -211,26 +209,54 @@ static void remove_others(const char *dir, const char *keep)
 	closedir(dh);
 }
 
+static int sync_path(const char *path, int flags)
+{
+	int fd = open(path, flags | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int sync_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)ftw;
+	if (flag == FTW_F)
+		return sync_path(path, 0);
+	if (flag == FTW_DP)
+		return sync_path(path, O_DIRECTORY);
+	return 0;
+}
+
 int ef_bundle_set_current(const char *dir, int64_t revision)
 {
 	char target[64], tmp[PATH_MAX], cur[PATH_MAX];
+	int ret;
 
 	snprintf(target, sizeof(target), "rev-%lld", (long long)revision);
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.current-%d", dir, (int)getpid()) >=
 		    sizeof(tmp) ||
-	    (size_t)snprintf(cur, sizeof(cur), "%s/current", dir) >= sizeof(cur))
+	    (size_t)snprintf(cur, sizeof(cur), "%s/%s", dir, target) >= sizeof(cur))
 		return -ENAMETOOLONG;
+	/* Durable first: a reboot starts from what current names. */
+	ret = nftw(cur, sync_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (ret)
+		return ret < 0 ? -errno : ret;
+	snprintf(cur, sizeof(cur), "%s/current", dir);
 	unlink(tmp);
 	if (symlink(target, tmp))
 		return -errno;
 	if (rename(tmp, cur)) {
-		int ret = -errno;
-
+		ret = -errno;
 		unlink(tmp);
 		return ret;
 	}
 	remove_others(dir, target);
-	return 0;
+	return sync_path(dir, O_DIRECTORY);
 }
 
 int ef_bundle_current(const char *dir, char *out, size_t out_len, int64_t *revision,

@@ -21,14 +21,15 @@ typedef int (*ef_chunk_fetch_fn)(void *arg, const char *sha256, unsigned char **
 				 char *err, size_t err_len);
 
 /* Stores m (revision R) under dir: out gets DIR/rev-R. An existing rev-R
- * is reused as it is. Errors: -ENOENT a chunk is missing, -EBADMSG a
+ * is reused as it is. Not synced to disk (no fsync on the way to the
+ * switch): ef_bundle_set_current makes it durable. Errors: -ENOENT a chunk is missing, -EBADMSG a
  * chunk or a file does not verify (size or sha256), others from the file
  * system or fetch; err says which file and chunk. */
 int ef_bundle_store(const struct ef_manifest *m, const char *manifest_text, int64_t revision,
 		    const char *dir, ef_chunk_fetch_fn fetch, void *arg, char *out, size_t out_len,
 		    char *err, size_t err_len);
-/* Points DIR/current at DIR/rev-R (atomically) and removes other rev-*
- * directories. */
+/* Syncs DIR/rev-R to disk, points DIR/current at it (atomically), removes
+ * other rev-* directories and syncs DIR. */
 int ef_bundle_set_current(const char *dir, int64_t revision);
 /* The bundle DIR/current names: out gets its directory, *revision its
  * revision, m its manifest (may be NULL). -ENOENT when there is none. */

@@ -107,7 +107,8 @@ int ef_etcd_init(struct ef_etcd *c, const char *const *endpoints, size_t n,
 		return -ELIBACC;
 	}
 	c->curl = ef_curl_api(NULL, 0)->easy_init();
-	if (!c->curl)
+	c->watch_curl = ef_curl_api(NULL, 0)->easy_init();
+	if (!c->curl || !c->watch_curl)
 		goto oom;
 	return 0;
 oom:
@@ -148,7 +149,9 @@ void ef_etcd_free(struct ef_etcd *c)
 	c->ca = c->cert = c->key = NULL;
 	if (c->curl)
 		ef_curl_api(NULL, 0)->easy_cleanup(c->curl);
-	c->curl = NULL;
+	if (c->watch_curl)
+		ef_curl_api(NULL, 0)->easy_cleanup(c->watch_curl);
+	c->curl = c->watch_curl = NULL;
 }
 
 const char *ef_etcd_error(const struct ef_etcd *c)
@@ -161,11 +164,10 @@ const char *ef_etcd_endpoint(const struct ef_etcd *c)
 	return c->n_endpoints ? c->endpoints[c->current] : "etcd";
 }
 
-static void setup(struct ef_etcd *c, const char *url, const char *body, long max_ms, struct body *b,
-		  struct curl_slist *hdr)
+static void setup(struct ef_etcd *c, CURL *h, const char *url, const char *body, long max_ms,
+		  struct body *b, struct curl_slist *hdr)
 {
 	const struct ef_curl_api *cu = ef_curl_api(NULL, 0);
-	CURL *h = c->curl;
 
 	cu->easy_reset(h);
 	cu->easy_setopt(h, CURLOPT_URL, url);
@@ -240,14 +242,15 @@ static int call_one(struct ef_etcd *c, const char *what, const char *url, const 
 {
 	const struct ef_curl_api *cu = ef_curl_api(NULL, 0);
 	struct curl_slist *hdr = cu->slist_append(NULL, "Content-Type: application/json");
+	CURL *h = b->sink ? c->watch_curl : c->curl;
 	long status = 0;
 	CURLcode res;
 	int ret = 0;
 
 	if (!hdr)
 		return -ENOMEM;
-	setup(c, url, body, max_ms, b, hdr);
-	res = cu->easy_perform(c->curl);
+	setup(c, h, url, body, max_ms, b, hdr);
+	res = cu->easy_perform(h);
 	cu->slist_free_all(hdr);
 	*next = false;
 	/* A watch ends at its time bound: not an error once it began. */
@@ -255,7 +258,7 @@ static int call_one(struct ef_etcd *c, const char *what, const char *url, const 
 		return 0;
 	if (res != CURLE_OK)
 		return curl_error(c, what, res, b, next);
-	cu->easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	cu->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200)
 		ret = http_error(c, what, status, b, next);
 	return ret;

@@ -28,8 +28,13 @@ struct ef_etcd {
 	size_t n_endpoints;
 	size_t current; /* the endpoint that answered last */
 	char *ca, *cert, *key;
-	long timeout_ms;          /* each request (watch: its own bound) */
-	void *curl;               /* CURL *, kept for connection reuse */
+	long timeout_ms; /* each request (watch: its own bound) */
+	void *curl;      /* CURL *, kept for connection reuse */
+	/* A watch ends by an abort or its time bound, which closes its
+	 * connection: it has a handle of its own so the other calls keep
+	 * theirs (no new TLS handshake on the path from an event to its
+	 * chunks and the status). */
+	void *watch_curl;
 	volatile const int *stop; /* non-zero: abort transfers (may be NULL) */
 	char err[EF_ETCD_ERR_MAX];
 };
@@ -102,6 +107,11 @@ typedef int (*ef_etcd_sink_fn)(void *arg, const char *data, size_t len);
 struct json_object;
 int ef_etcd_call(struct ef_etcd *c, const char *what, const char *path, struct json_object *body,
 		 long max_ms, ef_etcd_sink_fn sink, void *sink_arg, struct json_object **resp);
+/* o's member name: len bytes of data in base64, as the gateway takes keys
+ * and values. */
+int ef_etcd_add_b64(struct json_object *o, const char *name, const void *data, size_t len);
+/* o's "range_end": the end of the range of every key starting with key. */
+int ef_etcd_add_prefix_end(struct json_object *o, const char *key);
 /* Fills kv from one of the gateway's kv objects. */
 int ef_etcd_kv_from_json(struct json_object *o, struct ef_etcd_kv *kv);
 int64_t ef_etcd_json_int(struct json_object *o, const char *name);

@@ -9,7 +9,7 @@
 #include "b64.h"
 #include "etcd.h"
 
-static int add_b64(struct json_object *o, const char *name, const void *data, size_t len)
+int ef_etcd_add_b64(struct json_object *o, const char *name, const void *data, size_t len)
 {
 	char *s = ef_b64_encode(data, len);
 	struct json_object *v = s ? json_object_new_string(s) : NULL;
@@ -30,7 +30,7 @@ static void add_i64(struct json_object *o, const char *name, int64_t v)
 }
 
 /* The end of a prefix range: the prefix with its last byte incremented. */
-static int add_prefix_end(struct json_object *o, const char *key)
+int ef_etcd_add_prefix_end(struct json_object *o, const char *key)
 {
 	size_t len = strlen(key);
 	char *end = strdup(key);
@@ -42,10 +42,10 @@ static int add_prefix_end(struct json_object *o, const char *key)
 		len--;
 	if (!len) {
 		free(end);
-		return add_b64(o, "range_end", "", 1); /* "\0": every key */
+		return ef_etcd_add_b64(o, "range_end", "", 1); /* "\0": every key */
 	}
 	end[len - 1]++;
-	ret = add_b64(o, "range_end", end, len);
+	ret = ef_etcd_add_b64(o, "range_end", end, len);
 	free(end);
 	return ret;
 }
@@ -131,9 +131,9 @@ int ef_etcd_range(struct ef_etcd *c, const char *key, bool prefix, bool keys_onl
 
 	memset(out, 0, sizeof(*out));
 	snprintf(what, sizeof(what), "range %s%s", key, prefix ? "*" : "");
-	ret = req ? add_b64(req, "key", key, strlen(key)) : -ENOMEM;
+	ret = req ? ef_etcd_add_b64(req, "key", key, strlen(key)) : -ENOMEM;
 	if (!ret && prefix)
-		ret = add_prefix_end(req, key);
+		ret = ef_etcd_add_prefix_end(req, key);
 	if (!ret && keys_only)
 		json_object_object_add(req, "keys_only", json_object_new_boolean(1));
 	if (!ret)
@@ -155,9 +155,9 @@ int ef_etcd_put(struct ef_etcd *c, const char *key, const void *val, size_t len,
 	int ret;
 
 	snprintf(what, sizeof(what), "put %s", key);
-	ret = req ? add_b64(req, "key", key, strlen(key)) : -ENOMEM;
+	ret = req ? ef_etcd_add_b64(req, "key", key, strlen(key)) : -ENOMEM;
 	if (!ret)
-		ret = add_b64(req, "value", val, len);
+		ret = ef_etcd_add_b64(req, "value", val, len);
 	if (!ret && lease)
 		add_i64(req, "lease", lease);
 	if (!ret)
@@ -183,11 +183,11 @@ static int put_if(struct ef_etcd *c, const char *key, const void *val, size_t le
 
 	snprintf(what, sizeof(what), "txn put %s if %s revision %lld", key, target, (long long)rev);
 	if (!ret)
-		ret = add_b64(cmp, "key", key, strlen(key));
+		ret = ef_etcd_add_b64(cmp, "key", key, strlen(key));
 	if (!ret)
-		ret = add_b64(put, "key", key, strlen(key));
+		ret = ef_etcd_add_b64(put, "key", key, strlen(key));
 	if (!ret)
-		ret = add_b64(put, "value", val, len);
+		ret = ef_etcd_add_b64(put, "value", val, len);
 	if (!ret) {
 		json_object_object_add(cmp, "target", json_object_new_string(target));
 		json_object_object_add(cmp, "result", json_object_new_string("EQUAL"));
@@ -239,9 +239,9 @@ int ef_etcd_delete(struct ef_etcd *c, const char *key, bool prefix, int64_t *del
 	int ret;
 
 	snprintf(what, sizeof(what), "delete %s%s", key, prefix ? "*" : "");
-	ret = req ? add_b64(req, "key", key, strlen(key)) : -ENOMEM;
+	ret = req ? ef_etcd_add_b64(req, "key", key, strlen(key)) : -ENOMEM;
 	if (!ret && prefix)
-		ret = add_prefix_end(req, key);
+		ret = ef_etcd_add_prefix_end(req, key);
 	if (!ret)
 		ret = ef_etcd_call(c, what, "/v3/kv/deleterange", req, 0, NULL, NULL, &resp);
 	if (!ret && deleted)

@@ -266,6 +266,9 @@ static int apply_compiled(struct efd *d, struct ef_instance *inst, const struct 
 	if (force ? ef_tables_apply(inst, rs, c, &sum) : ef_tables_apply_same(inst, rs, c, &sum))
 		return -1;
 	d->version = sum.version;
+	/* A growth may have replaced rule_meta, which the drop log holds. */
+	if (sum.grew)
+		d->droplog_stale = true;
 	d->used_cells = c->n_cells; /* for edgefw_usage */
 	d->used_classes = c->n_classes;
 	free(d->applied_fp);

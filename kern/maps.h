@@ -189,13 +189,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, EDGEFW_MAX_RULES);
-	__type(key, __u32);
-	__type(value, struct edgefw_rule_carry);
-} rule_carry SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, EDGEFW_GENERATIONS);
 	__type(key, __u32);
 	__type(value, struct edgefw_gen_info);
@@ -242,5 +235,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct edgefw_log_state);
 } log_state SEC(".maps");
+
+/* Per counter slot, what per-CPU counters a growth replaced had counted
+ * (edgefw.h): userspace only, no program reads or writes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct edgefw_rule_carry));
+	__uint(max_entries, EDGEFW_MAX_RULES);
+} rule_carry SEC(".maps");
 
 #endif /* EDGEFW_MAPS_H */

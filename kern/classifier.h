@@ -293,7 +293,7 @@ static __always_inline struct edgefw_verdict *rule_verdict(__u32 gen, __u32 rule
 
 	if (rule >= EDGEFW_MAX_RULES)
 		return NULL;
-	key = gen * EDGEFW_MAX_RULES + rule;
+	key = EDGEFW_RULE_KEY(gen, rule);
 	return bpf_map_lookup_elem(&rule_tbl, &key);
 }
 

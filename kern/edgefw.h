@@ -18,8 +18,10 @@
  * by another version are detected instead of reused. */
 #define EDGEFW_LAYOUT_VERSION 16
 
-/* Rule counter slots (one per rule name) and the name stored for each.
- * rule_stats holds 16 bytes per slot per CPU: 1 MiB per CPU at this size. */
+/* Rule counter slots (one per rule name) and the name stored for each:
+ * the format's limit. An instance's per-rule tables hold the slots its
+ * rulesets need (user/loader/capacity.c), at most this many: rule_stats
+ * holds 16 bytes per slot per CPU, 1 MiB per CPU at this size. */
 #define EDGEFW_MAX_RULES 65536
 #define EDGEFW_RULE_NAME_MAX 64
 
@@ -37,8 +39,11 @@
  * entry is free, else in ifslot_hash. Entry 0 (no interface has index 0,
  * and an index that is a multiple of EDGEFW_IFSLOT_DIRECT always goes to
  * the hash) holds in .slot how many entries ifslot_hash has, so packets
- * look there only when some attachment is. */
-#define EDGEFW_IFSLOT_DIRECT 65536u
+ * look there only when some attachment is. 16,384 entries per hook lock
+ * 384 KiB (65,536 locked 1.5 MiB, a fifth of a 10-rule instance): an
+ * index past it shares an entry with a lower one, and only the second of
+ * two attached interfaces that share one costs a hash lookup. */
+#define EDGEFW_IFSLOT_DIRECT 16384u
 
 struct edgefw_ifslot {
 	__u32 ifindex; /* 0: free */
@@ -422,9 +427,23 @@ struct edgefw_counter {
 	__u64 bytes;
 };
 
+/* rule_carry[slot]: what a slot counted in the per-CPU tables a growth
+ * replaced (user/loader/grow_maps.c). Userspace only: a rule's counters
+ * are this plus rule_stats' and limit_stats' sums. */
+struct edgefw_rule_carry {
+	struct edgefw_counter rule;
+	struct edgefw_counter over_limit;
+};
+
+/* rule_tbl and rule_meta hold both generations interleaved, an entry of
+ * rule (or slot) r of generation g at EDGEFW_RULE_KEY(g, r): a key that
+ * does not depend on the instance's slot capacity, so the programs need
+ * no stride and the tables grow by copying their first entries. */
+#define EDGEFW_RULE_KEY(gen, r) ((__u32)(r)*EDGEFW_GENERATIONS + (__u32)(gen))
+
 /* Which rule owns a counter slot in one generation's ruleset; an empty name
- * marks a slot that ruleset does not use. rule_meta holds one half per
- * generation, at gen * EDGEFW_MAX_RULES + slot, so a reload names its slots
+ * marks a slot that ruleset does not use. rule_meta holds an entry per
+ * generation, at EDGEFW_RULE_KEY(gen, slot), so a reload names its slots
  * in the generation no reader looks at, before the switch. */
 struct edgefw_rule_meta {
 	char name[EDGEFW_RULE_NAME_MAX];
@@ -764,6 +783,7 @@ _Static_assert(__builtin_offsetof(struct edgefw_gen_config, stages) + 3 * 12 <= 
 _Static_assert(EDGEFW_DIM_COUNT == 9, "gen config padding assumes 9 fields");
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");
+_Static_assert(sizeof(struct edgefw_rule_carry) == 32, "rule carry layout");
 _Static_assert(sizeof(struct edgefw_rule_meta) == EDGEFW_RULE_NAME_MAX + 8, "rule meta layout");
 _Static_assert(sizeof(struct edgefw_instance_info) == 24, "instance info layout");
 _Static_assert(sizeof(struct edgefw_gen_info) == 56, "gen info layout");

@@ -66,8 +66,10 @@ GEN_OUTER(class_tbl, class_table);
 GEN_OUTER(tnode_tbl, tnode_table);
 GEN_OUTER(tleaf_tbl, tleaf_table);
 
-/* Each generation's verdict per rule index, in halves: what a tree's leaf
- * names when it finds a rule below the chain's. */
+/* Each generation's verdict per rule index, at EDGEFW_RULE_KEY: what a
+ * tree's leaf names when it finds a rule below the chain's. The per-rule
+ * tables' sizes here are the format's limits; the loader sizes them from
+ * the ruleset (user/loader/capacity.c). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, EDGEFW_GENERATIONS *EDGEFW_MAX_RULES);
@@ -233,5 +235,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct edgefw_log_state);
 } log_state SEC(".maps");
+
+/* Per counter slot, what per-CPU counters a growth replaced had counted
+ * (edgefw.h): userspace only, no program reads or writes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct edgefw_rule_carry));
+	__uint(max_entries, EDGEFW_MAX_RULES);
+} rule_carry SEC(".maps");
 
 #endif /* EDGEFW_MAPS_H */

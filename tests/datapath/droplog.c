@@ -119,7 +119,7 @@ static void droplog_dynamic(struct dp *dp)
 	excess = slot_of(dp, "excess");
 	key = 0;
 	bpf_map_lookup_elem(dp->inst.maps.active, &key, &act);
-	key = (act.gen & 1) * EDGEFW_MAX_RULES + banned;
+	key = EDGEFW_RULE_KEY(act.gen & 1, banned);
 	bpf_map_lookup_elem(dp->inst.maps.rule_meta, &key, &meta);
 	tap(meta.cond_mask == dp->rs.rules[0].cond_mask && meta.cond_mask,
 	    "rule_meta holds a rule's dynamic conditions (%#x)", meta.cond_mask);

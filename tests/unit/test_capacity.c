@@ -12,7 +12,7 @@
 #include "edgefw.h"
 
 /* What 10 stateless rules of one address field compile to. */
-static const struct ef_needs ten_rules = { .cells = 262274, .classes = 30 };
+static const struct ef_needs ten_rules = { .cells = 262274, .classes = 30, .rules = 10 };
 
 static void test_small_ruleset(void **state)
 {
@@ -27,6 +27,7 @@ static void test_small_ruleset(void **state)
 	assert_int_equal(c.tleaves, 1024);
 	assert_int_equal(c.chain, 1024);
 	assert_int_equal(c.host6, 1024);
+	assert_int_equal(c.rules, 64); /* the floor of the per-rule tables */
 	/* Stateless: the smallest connection table, whatever ct_size says. */
 	assert_int_equal(c.ct, EDGEFW_CT_MIN);
 	assert_true(ef_capacity_fits(&c, &ten_rules, 1u << 18));
@@ -135,12 +136,41 @@ static void test_limits(void **state)
 	assert_int_equal(have.limit_slots, EDGEFW_LIMIT_SLOTS);
 }
 
+static void test_rule_slots(void **state)
+{
+	struct ef_needs n = ten_rules;
+	struct ef_capacity have, next;
+
+	(void)state;
+	ef_capacity_for(&ten_rules, 0, &have);
+	/* 10,000 rules: an eighth more, rounded to 64, not the format's
+	 * 65,536 slots. */
+	n.rules = 10000;
+	ef_capacity_for(&n, 0, &next);
+	assert_int_equal(next.rules, 11264);
+	/* Growing from 64 slots: the fresh size (more than twice 64). */
+	assert_false(ef_capacity_fits(&have, &n, 0));
+	ef_capacity_grow(&have, &n, 0, &next);
+	assert_int_equal(next.rules, 11264);
+	assert_int_equal(next.cells, have.cells); /* nothing else */
+	/* One slot more than held: doubled. */
+	n.rules = 11265;
+	ef_capacity_grow(&next, &n, 0, &have);
+	assert_int_equal(have.rules, 2 * 11264);
+	/* Never past the format's limit, never shrunk. */
+	n.rules = EDGEFW_MAX_RULES;
+	ef_capacity_grow(&have, &n, 0, &next);
+	assert_int_equal(next.rules, EDGEFW_MAX_RULES);
+	assert_true(ef_capacity_fits(&next, &ten_rules, 0));
+	assert_true(ef_capacity_bytes(&next) > ef_capacity_bytes(&have));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_small_ruleset), cmocka_unit_test(test_headroom_and_maxima),
 		cmocka_unit_test(test_grow),          cmocka_unit_test(test_tracking),
-		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_limits),        cmocka_unit_test(test_rule_slots),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

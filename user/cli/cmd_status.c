@@ -163,6 +163,8 @@ static json_object *structures_json(const struct status *st)
 	json_object_object_add(o, "classes", usage_json(rs->classes, rs->classes_cap));
 	json_object_object_add(o, "tree_nodes", usage_json(rs->tnodes, rs->tnodes_cap));
 	json_object_object_add(o, "tree_leaf_entries", usage_json(rs->tleaves, rs->tleaves_cap));
+	/* Not per generation: the instance's counter slots. */
+	json_object_object_add(o, "rule_slots", usage_json(rs->n_rules, rs->rule_slots_cap));
 	return o;
 }
 
@@ -243,6 +245,7 @@ static void print_table(const char *instance, const struct status *st,
 	       st->rs.cells, st->rs.cells_cap, st->rs.classes, st->rs.classes_cap, st->rs.tnodes,
 	       st->rs.tnodes_cap, st->rs.tleaves, st->rs.tleaves_cap);
 	ef_status_capacity_print(stdout, &st->cap);
+	printf("           rule counter slots %u of %u\n", st->rs.n_rules, st->rs.rule_slots_cap);
 	ef_status_memory_print(stdout, &st->mem, &st->rs);
 	print_pending(instance);
 	printf("\n");

@@ -107,7 +107,7 @@ struct efd {
 	long long last_pass_end_ms;  /* CLOCK_MONOTONIC, when the last resync ended */
 	long long last_pass_cost_ms; /* and how long it took */
 	bool resync_pending;
-	bool droplog_stale; /* the instance was created anew */
+	bool droplog_stale; /* the instance was created anew, or grew */
 
 	/* fleet_apply.c: the etcd source (daemon.source.etcd). */
 	struct efd_fleet *fleet;

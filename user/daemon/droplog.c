@@ -297,7 +297,7 @@ out:
 static bool meta_name(const struct efd_droplog *l, uint32_t gen, uint32_t slot, char *name)
 {
 	struct edgefw_rule_meta meta;
-	uint32_t key = gen * EDGEFW_MAX_RULES + slot;
+	uint32_t key = EDGEFW_RULE_KEY(gen, slot);
 
 	if (bpf_map_lookup_elem(l->meta_fd, &key, &meta) || !meta.name[0])
 		return false;

@@ -69,7 +69,7 @@ static const struct edgefw_dynset_meta *set_meta(const struct efd_dyn_maps *m,
 static bool rule_meta(const struct efd_dyn_maps *m, uint32_t gen, uint32_t slot,
 		      struct edgefw_rule_meta *out)
 {
-	uint32_t key = gen * EDGEFW_MAX_RULES + slot;
+	uint32_t key = EDGEFW_RULE_KEY(gen, slot);
 
 	return slot < EDGEFW_MAX_RULES && !bpf_map_lookup_elem(m->rule_meta, &key, out) &&
 	       out->name[0];

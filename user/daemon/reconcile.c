@@ -277,6 +277,9 @@ static int apply_compiled(struct efd *d, struct ef_instance *inst, const struct 
 	if (force ? ef_tables_apply(inst, rs, c, &sum) : ef_tables_apply_same(inst, rs, c, &sum))
 		return -1;
 	d->version = sum.version;
+	/* A growth may have replaced rule_meta, which the drop log holds. */
+	if (sum.grew)
+		d->droplog_stale = true;
 	ef_needs_of(rs, c, &d->used); /* for edgefw_usage */
 	free(d->applied_fp);
 	d->applied_fp = *fp;

@@ -12,6 +12,10 @@
 #define SMALL_FLOOR 1024u
 #define ROUND_CELLS 4096u
 #define ROUND_SMALL 1024u
+/* Rule slots: 64 per step, so a 10-rule ruleset locks a few KiB per
+ * per-rule table, and adding a rule rarely grows them. */
+#define RULES_FLOOR 64u
+#define ROUND_RULES 64u
 
 static __u32 room(size_t need, __u32 floor, __u32 round, __u32 max)
 {
@@ -40,6 +44,7 @@ void ef_capacity_for(const struct ef_needs *n, __u32 ct_size, struct ef_capacity
 	out->host6 = room(n->host6, SMALL_FLOOR, ROUND_SMALL, EDGEFW_HOST6_MAX);
 	out->ct = ct_for(n->tracks, ct_size);
 	out->limit_slots = n->limits ? EDGEFW_LIMIT_SLOTS : EF_LIMIT_IDLE_SLOTS;
+	out->rules = room(n->rules, RULES_FLOOR, ROUND_RULES, EDGEFW_MAX_RULES);
 }
 
 static __u32 grown(__u32 have, size_t need, __u32 fresh, __u32 max)
@@ -65,6 +70,7 @@ void ef_capacity_grow(const struct ef_capacity *have, const struct ef_needs *n, 
 	out->tleaves = grown(have->tleaves, n->tleaves, fresh.tleaves, EDGEFW_TLEAVES_MAX);
 	out->chain = grown(have->chain, n->chain, fresh.chain, EDGEFW_CHAIN_MAX);
 	out->host6 = grown(have->host6, n->host6, fresh.host6, EDGEFW_HOST6_MAX);
+	out->rules = grown(have->rules, n->rules, fresh.rules, EDGEFW_MAX_RULES);
 	out->ct = have->ct;
 	if (n->tracks && have->ct <= EDGEFW_CT_MIN && fresh.ct > have->ct)
 		out->ct = fresh.ct;
@@ -72,6 +78,15 @@ void ef_capacity_grow(const struct ef_capacity *have, const struct ef_needs *n, 
 	out->limit_slots =
 		have->limit_slots > fresh.limit_slots ? have->limit_slots : fresh.limit_slots;
 }
+
+/* Per rule slot, one CPU's share of the per-CPU tables: rule_tbl's and
+ * rule_meta's two entries, log_state's, rule_carry's, and a counter in
+ * rule_stats and limit_stats (per CPU: counted once here, as the other
+ * estimates do not know the machine either). */
+#define RULE_SLOT_BYTES                                                                           \
+	(EDGEFW_GENERATIONS * (sizeof(struct edgefw_verdict) + sizeof(struct edgefw_rule_meta)) + \
+	 sizeof(struct edgefw_log_state) + sizeof(struct edgefw_rule_carry) +                     \
+	 2 * sizeof(struct edgefw_counter))
 
 size_t ef_capacity_bytes(const struct ef_capacity *c)
 {
@@ -91,6 +106,7 @@ size_t ef_capacity_bytes(const struct ef_capacity *c)
 		;
 	bytes += buckets * 16;
 	bytes += (size_t)c->limit_slots * sizeof(struct edgefw_limit_bucket);
+	bytes += (size_t)c->rules * RULE_SLOT_BYTES;
 	return bytes + (size_t)c->ct * 128 * 5 / 4;
 }
 
@@ -102,7 +118,7 @@ bool ef_capacity_fits(const struct ef_capacity *have, const struct ef_needs *n, 
 	return next.cells == have->cells && next.classes == have->classes &&
 	       next.tnodes == have->tnodes && next.tleaves == have->tleaves &&
 	       next.chain == have->chain && next.host6 == have->host6 && next.ct == have->ct &&
-	       next.limit_slots == have->limit_slots;
+	       next.limit_slots == have->limit_slots && next.rules == have->rules;
 }
 
 void ef_needs_of(const struct ef_ruleset *rs, const struct ef_compiled *c, struct ef_needs *n)
@@ -112,6 +128,7 @@ void ef_needs_of(const struct ef_ruleset *rs, const struct ef_compiled *c, struc
 				.tnodes = c->n_tnodes,
 				.tleaves = c->n_tleaves,
 				.chain = c->n_hashed,
+				.rules = rs->n_rules,
 				.tracks = ef_ruleset_ct_mode(rs) != 0 };
 	for (size_t i = 0; i < rs->n_rules; i++)
 		n->limits |= rs->rules[i].limit.on;

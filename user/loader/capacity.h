@@ -20,6 +20,8 @@ struct ef_capacity {
 	__u32 ct;                              /* ct_tbl flows (ct_new_tbl: a quarter) */
 	__u32 limit_slots;                     /* limit_tbl buckets: EDGEFW_LIMIT_SLOTS once a
 			    * ruleset has a limit, EF_LIMIT_IDLE_SLOTS before */
+	__u32 rules; /* rule counter slots: rule_stats, limit_stats, log_state,
+		      * rule_carry (rule_tbl and rule_meta hold twice this) */
 };
 
 /* limit_tbl of an instance no ruleset has put a limit in yet: the
@@ -30,11 +32,13 @@ struct ef_capacity {
 /* What one compiled ruleset uses of each. */
 struct ef_needs {
 	size_t cells, classes, tnodes, tleaves, chain, host6;
-	bool tracks; /* some rule reads or makes connection state */
-	bool limits; /* some rule has a limit */
+	size_t rules; /* counter slots: the ruleset's names, plus those of
+		       * the ruleset in force it does not keep (slots.h) */
+	bool tracks;  /* some rule reads or makes connection state */
+	bool limits;  /* some rule has a limit */
 };
 
-/* What a compiled ruleset needs. */
+/* What a compiled ruleset needs (rules: its own names only). */
 struct ef_ruleset;
 struct ef_compiled;
 void ef_needs_of(const struct ef_ruleset *rs, const struct ef_compiled *c, struct ef_needs *n);

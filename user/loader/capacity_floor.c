@@ -35,7 +35,7 @@ bool ef_capacity_equal(const struct ef_capacity *a, const struct ef_capacity *b)
 {
 	return a->cells == b->cells && a->classes == b->classes && a->tnodes == b->tnodes &&
 	       a->tleaves == b->tleaves && a->chain == b->chain && a->host6 == b->host6 &&
-	       a->ct == b->ct && a->limit_slots == b->limit_slots;
+	       a->ct == b->ct && a->limit_slots == b->limit_slots && a->rules == b->rules;
 }
 
 __u32 ef_capacity_get(const struct ef_capacity *c, enum ef_cap_res r)

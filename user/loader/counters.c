@@ -105,6 +105,7 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct edgefw_counter *buf = NULL, sum;
+	struct edgefw_rule_carry carry;
 	struct edgefw_rule_meta *meta = NULL;
 	struct edgefw_gen_config cfg = {};
 	size_t cap = 0;
@@ -135,6 +136,9 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 		if (!m->name[0])
 			continue;
 		ret = read_sum(inst->maps.rule_stats, s, buf, ncpu, &sum);
+		/* What the slot counted in per-CPU tables a growth replaced. */
+		if (!ret && bpf_map_lookup_elem(inst->maps.rule_carry, &s, &carry))
+			ret = -errno;
 		if (ret)
 			goto out;
 		ret = EF_GROW(&st->rules, &cap, st->n_rules + 1);
@@ -146,11 +150,13 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 		r->slot = s;
 		r->order = m->order;
 		r->action = m->action;
-		r->packets = sum.packets;
-		r->bytes = sum.bytes;
+		r->packets = sum.packets + carry.rule.packets;
+		r->bytes = sum.bytes + carry.rule.bytes;
 		ret = read_sum(inst->maps.limit_stats, s, buf, ncpu, &r->over_limit);
 		if (ret)
 			goto out;
+		r->over_limit.packets += carry.over_limit.packets;
+		r->over_limit.bytes += carry.over_limit.bytes;
 	}
 	if (st->n_rules)
 		qsort(st->rules, st->n_rules, sizeof(*st->rules), cmp_order);

@@ -22,6 +22,7 @@
 #include "pintree.h"
 #include "progs.h"
 #include "slot_ops.h"
+#include "slots.h"
 #include "tc_attach.h"
 #include "xdp_direct.h"
 
@@ -366,6 +367,13 @@ int ef_grow_for(struct ef_instance *inst, const struct ef_ruleset *rs, const str
 	if (ret)
 		return ret;
 	ef_needs_of(rs, c, &n);
+	/* The names in force keep their slots until the switch: when they
+	 * and all of rs's could not fit, count the names rs shares. */
+	n.rules = (size_t)cur->n_rules + rs->n_rules;
+	if (n.rules > have.rules)
+		ret = ef_slots_needed(inst, cur, rs, &n.rules);
+	if (ret)
+		return ret;
 	ef_capacity_grow(&have, &n, ct, &want);
 	plain = want;
 	/* Smaller than the operator's floor (attach --capacity,
@@ -377,11 +385,11 @@ int ef_grow_for(struct ef_instance *inst, const struct ef_ruleset *rs, const str
 	*grew = !ret;
 	if (!ret)
 		ef_log_info(
-			"grew %s %s: cells %u -> %u, classes %u -> %u, tree nodes %u -> %u, tree leaf entries %u -> %u, hashed pairs %u -> %u, IPv6 hosts %u -> %u, flows %u -> %u",
+			"grew %s %s: cells %u -> %u, classes %u -> %u, tree nodes %u -> %u, tree leaf entries %u -> %u, hashed pairs %u -> %u, IPv6 hosts %u -> %u, flows %u -> %u, rule slots %u -> %u",
 			inst->dir, why_grew(&have, &plain, &want), have.cells, want.cells,
 			have.classes, want.classes, have.tnodes, want.tnodes, have.tleaves,
 			want.tleaves, have.chain, want.chain, have.host6, want.host6, have.ct,
-			want.ct);
+			want.ct, have.rules, want.rules);
 	ef_grown_close(&gr.maps);
 	for (int h = 0; h < EDGEFW_HOOK_COUNT; h++)
 		if (gr.prog_fd[h] >= 0)

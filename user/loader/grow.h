@@ -7,8 +7,9 @@
  *
  *  1. each map too small is made again at its new size (capacity.h) and
  *     filled with what the ruleset in force has in it (grow_maps.h);
- *  2. the programs are loaded against them, every other map shared (rule
- *     counters, dynamic sets, limits, the drop log: nothing to copy);
+ *  2. the programs are loaded against them, every other map shared
+ *     (dynamic sets, limits, the drop log; the rule counters unless the
+ *     rule slots grew, when their totals are carried: grow_maps.h);
  *  3. each attachment's program is swapped in one step (XDP_FLAGS_REPLACE,
  *     a tc filter replace): every packet meets the old program with the
  *     old maps or the new one with the new maps, both deciding by the

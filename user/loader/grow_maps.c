@@ -2,6 +2,7 @@
 #include "grow_maps.h"
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,9 @@
 const char *ef_grow_map_name(enum ef_grow_map m)
 {
 	static const char *const names[EF_GROW_COUNT] = {
-		"cells_tbl", "class_tbl", "tnode_tbl",  "tleaf_tbl", "chain_tbl",
-		"host6_tbl", "ct_tbl",    "ct_new_tbl", "limit_tbl",
+		"cells_tbl", "class_tbl", "tnode_tbl",  "tleaf_tbl",  "chain_tbl",
+		"host6_tbl", "ct_tbl",    "ct_new_tbl", "limit_tbl",  "rule_tbl",
+		"rule_meta", "log_state", "rule_carry", "rule_stats", "limit_stats",
 	};
 
 	return names[m];
@@ -28,9 +30,11 @@ const char *ef_grow_map_name(enum ef_grow_map m)
 int *ef_grow_map_slot(struct ef_instance *inst, enum ef_grow_map m)
 {
 	int *const slots[EF_GROW_COUNT] = {
-		&inst->maps.cells_tbl, &inst->maps.class_tbl,  &inst->maps.tnode_tbl,
-		&inst->maps.tleaf_tbl, &inst->maps.chain_tbl,  &inst->maps.host6_tbl,
-		&inst->maps.ct_tbl,    &inst->maps.ct_new_tbl, &inst->maps.limit_tbl,
+		&inst->maps.cells_tbl,  &inst->maps.class_tbl,  &inst->maps.tnode_tbl,
+		&inst->maps.tleaf_tbl,  &inst->maps.chain_tbl,  &inst->maps.host6_tbl,
+		&inst->maps.ct_tbl,     &inst->maps.ct_new_tbl, &inst->maps.limit_tbl,
+		&inst->maps.rule_tbl,   &inst->maps.rule_meta,  &inst->maps.log_state,
+		&inst->maps.rule_carry, &inst->maps.rule_stats, &inst->maps.limit_stats,
 	};
 
 	return slots[m];
@@ -224,6 +228,12 @@ static __u32 cap_of(const struct ef_capacity *c, enum ef_grow_map m)
 		c->ct,
 		c->ct / 4,
 		c->limit_slots,
+		EDGEFW_GENERATIONS * c->rules,
+		EDGEFW_GENERATIONS * c->rules,
+		c->rules,
+		c->rules,
+		c->rules,
+		c->rules,
 	};
 
 	return v[m];
@@ -242,9 +252,15 @@ static int grow_one(struct ef_instance *inst, enum ef_grow_map m, const struct e
 	if (!ret)
 		ret = make_like(old, cap_of(want, m), -1, out);
 	/* The idle limit table holds no bucket a program reads: nothing to
-	 * carry (a full one never grows). */
-	if (m == EF_GROW_LIMIT)
+	 * carry (a full one never grows). The per-CPU counters start from
+	 * zero: what they held is carried once final (catch_up). */
+	if (m == EF_GROW_LIMIT || m == EF_GROW_RULE_STATS || m == EF_GROW_LIMIT_STATS)
 		return ret;
+	/* Keys that do not depend on the size (EDGEFW_RULE_KEY): the old
+	 * entries are the new array's first. log_state's windows may miss
+	 * a log line's count while both programs run: a rate, not a total. */
+	if (!ret && m >= EF_GROW_RULE_TBL)
+		return copy_array(old, *out, info.value_size, 0, info.max_entries, cap_of(want, m));
 	/* Both generations' entries: the inactive one's are leftovers the
 	 * next fill removes anyway. */
 	if (!ret)
@@ -272,8 +288,95 @@ int ef_grow_maps_make(struct ef_instance *inst, const struct ef_capacity *have,
 	return ret;
 }
 
+/* Entries [0, n) of an array (a per-CPU one's values are ncpu 8-byte
+ * aligned copies in a row) into out, value_size bytes each. */
+static int read_array(int fd, __u32 n, size_t value_size, char *out)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *keys = calloc(COPY_BATCH, sizeof(*keys)), token = 0, done = 0;
+	char *vals = calloc(COPY_BATCH, value_size);
+	int ret = keys && vals ? 0 : -ENOMEM;
+
+	for (void *in = NULL; !ret && done < n; in = &token) {
+		__u32 got = n - done < COPY_BATCH ? n - done : COPY_BATCH;
+		int end = bpf_map_lookup_batch(fd, in, &token, keys, vals, &got, &opts);
+
+		if (end && errno != ENOENT)
+			ret = -errno;
+		for (__u32 i = 0; !ret && i < got; i++)
+			if (keys[i] < n)
+				memcpy(out + (size_t)keys[i] * value_size, vals + i * value_size,
+				       value_size);
+		done += got;
+		if (end || !got)
+			break;
+	}
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+/* Adds the per-CPU sums of a counter array's first n entries to sum. */
+static int add_counters(int fd, __u32 n, int ncpu, struct edgefw_counter *sum)
+{
+	struct edgefw_counter *v = calloc((size_t)n * ncpu, sizeof(*v));
+	int ret = v ? read_array(fd, n, (size_t)ncpu * sizeof(*v), (char *)v) : -ENOMEM;
+
+	for (size_t i = 0; !ret && i < (size_t)n * ncpu; i++) {
+		sum[i / ncpu].packets += v[i].packets;
+		sum[i / ncpu].bytes += v[i].bytes;
+	}
+	free(v);
+	return ret;
+}
+
+/* The old rule_carry plus what the old per-CPU rule counters hold, into
+ * the new rule_carry: no program writes the old counters now, so every
+ * packet counted before the swap is counted once, and every one after it
+ * in the new counters. */
+static int carry_counters(struct ef_instance *inst, const struct ef_grown *g)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct edgefw_rule_carry *carry = NULL;
+	struct edgefw_counter *rule = NULL, *over = NULL;
+	struct bpf_map_info info;
+	__u32 *keys = NULL, n = 0;
+	int ret = ncpu < 0 ? ncpu : map_info(inst->maps.rule_carry, &info);
+
+	if (!ret) {
+		n = info.max_entries;
+		carry = calloc(n, sizeof(*carry));
+		rule = calloc(n, sizeof(*rule));
+		over = calloc(n, sizeof(*over));
+		keys = calloc(n, sizeof(*keys));
+		ret = carry && rule && over && keys ? 0 : -ENOMEM;
+	}
+	if (!ret)
+		ret = read_array(inst->maps.rule_carry, n, sizeof(*carry), (char *)carry);
+	if (!ret)
+		ret = add_counters(inst->maps.rule_stats, n, ncpu, rule);
+	if (!ret)
+		ret = add_counters(inst->maps.limit_stats, n, ncpu, over);
+	for (__u32 s = 0; !ret && s < n; s++) {
+		keys[s] = s;
+		carry[s].rule.packets += rule[s].packets;
+		carry[s].rule.bytes += rule[s].bytes;
+		carry[s].over_limit.packets += over[s].packets;
+		carry[s].over_limit.bytes += over[s].bytes;
+	}
+	if (!ret)
+		ret = ef_update_batch(g->fd[EF_GROW_RULE_CARRY], keys, carry, n, "grow_carry");
+	free(carry);
+	free(rule);
+	free(over);
+	free(keys);
+	return ret;
+}
+
 void ef_grow_maps_catch_up(struct ef_instance *inst, const struct ef_grown *g)
 {
+	int ret = 0;
+
 	for (int m = EF_GROW_CT; m <= EF_GROW_CT_NEW; m++) {
 		struct bpf_map_info info;
 		int old = *ef_grow_map_slot(inst, m);
@@ -286,6 +389,12 @@ void ef_grow_maps_catch_up(struct ef_instance *inst, const struct ef_grown *g)
 				"some flows tracked while %s/%s grew may be tracked again from their next packet",
 				inst->dir, ef_grow_map_name(m));
 	}
+	if (g->fd[EF_GROW_RULE_STATS] >= 0)
+		ret = carry_counters(inst, g);
+	if (ret)
+		ef_log_err(
+			"cannot carry the rule counters of %s into its grown tables (%s): they restart from what was counted since the growth",
+			inst->dir, strerror(-ret));
 }
 
 void ef_grown_close(struct ef_grown *g)

@@ -25,6 +25,15 @@ enum ef_grow_map {
 	EF_GROW_CT,
 	EF_GROW_CT_NEW,
 	EF_GROW_LIMIT,
+	/* The per-rule-slot tables (capacity.h's rules): the arrays are
+	 * copied, the per-CPU counters start from zero in the new maps and
+	 * what the old ones counted goes into rule_carry (catch_up). */
+	EF_GROW_RULE_TBL,
+	EF_GROW_RULE_META,
+	EF_GROW_LOG_STATE,
+	EF_GROW_RULE_CARRY,
+	EF_GROW_RULE_STATS,
+	EF_GROW_LIMIT_STATS,
 	EF_GROW_COUNT
 };
 
@@ -43,8 +52,9 @@ int ef_grow_maps_make(struct ef_instance *inst, const struct ef_capacity *have,
 		      const struct ef_capacity *want, int active, struct ef_grown *g);
 
 /* Copies the connection tables' entries the new ones lack (flows the
- * datapath added while the programs changed). Call once no program uses
- * the old tables. */
+ * datapath added while the programs changed), and adds what the old rule
+ * counters hold, final now, to the new rule_carry. Call once no program
+ * uses the old maps. Failures are logged: the growth stands. */
 void ef_grow_maps_catch_up(struct ef_instance *inst, const struct ef_grown *g);
 
 void ef_grown_close(struct ef_grown *g);

@@ -408,6 +408,7 @@ int ef_instance_read_state(const struct ef_instance *inst, struct ef_ruleset_sta
 	st->classes_cap = info.classes_cap;
 	st->tnodes_cap = info.tnodes_cap;
 	st->tleaves_cap = info.tleaves_cap;
+	st->rule_slots_cap = ef_instance_rule_slots(inst);
 	if (st->loaded) {
 		st->version = gi.version;
 		st->ruleset_hash = gi.ruleset_hash;
@@ -423,44 +424,59 @@ int ef_instance_read_state(const struct ef_instance *inst, struct ef_ruleset_sta
 	return 0;
 }
 
+__u32 ef_instance_rule_slots(const struct ef_instance *inst)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(inst->maps.rule_stats, &info, &len) ||
+	    info.max_entries > EDGEFW_MAX_RULES)
+		return 0;
+	return info.max_entries;
+}
+
+/* Entries of rule_meta read per syscall. */
+#define META_BATCH 4096u
+
 int ef_instance_read_meta(const struct ef_instance *inst, const struct ef_ruleset_state *st,
 			  struct edgefw_rule_meta *meta)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 *keys = calloc(EDGEFW_MAX_RULES, sizeof(*keys));
-	const __u32 first = st->gen * EDGEFW_MAX_RULES;
-	__u32 prev, done = 0;
+	__u32 *keys = calloc(META_BATCH, sizeof(*keys));
+	struct edgefw_rule_meta *vals = calloc(META_BATCH, sizeof(*vals));
+	__u32 token = 0;
 	int ret = 0;
 
-	if (!keys)
-		return -ENOMEM;
 	memset(meta, 0, EDGEFW_MAX_RULES * sizeof(*meta));
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	if (!st->loaded || st->gen >= EDGEFW_GENERATIONS)
 		goto out;
-	/* One syscall instead of EDGEFW_MAX_RULES lookups. The batch starts
-	 * after the key given, so the half that starts at 0 passes none. */
-	while (done < EDGEFW_MAX_RULES) {
-		__u32 count = EDGEFW_MAX_RULES - done;
-		bool from_start = first + done == 0;
+	/* Both generations interleaved (EDGEFW_RULE_KEY): the whole array
+	 * in a few syscalls, keeping st's entries. */
+	for (void *in = NULL;; in = &token) {
+		__u32 n = META_BATCH;
+		int end = bpf_map_lookup_batch(inst->maps.rule_meta, in, &token, keys, vals, &n,
+					       &opts);
 
-		prev = first + done - 1;
-		ret = bpf_map_lookup_batch(inst->maps.rule_meta, from_start ? NULL : &prev, &prev,
-					   keys + done, meta + done, &count, &opts);
-		done += count;
-		if (ret) {
+		if (end && errno != ENOENT) {
 			ret = -errno;
-			if (ret == -ENOENT) /* end of the array */
-				ret = 0;
 			break;
 		}
+		for (__u32 i = 0; i < n; i++)
+			if (keys[i] % EDGEFW_GENERATIONS == st->gen &&
+			    keys[i] / EDGEFW_GENERATIONS < EDGEFW_MAX_RULES)
+				meta[keys[i] / EDGEFW_GENERATIONS] = vals[i];
+		if (end || !n)
+			break;
 	}
-	if (!ret &&
-	    (done != EDGEFW_MAX_RULES || keys[0] != first || keys[done - 1] != first + done - 1))
-		ret = -EIO;
 out:
 	if (ret)
 		ef_log_err("cannot read %s/rule_meta: %s", inst->dir, strerror(-ret));
 	free(keys);
+	free(vals);
 	return ret;
 }
 

@@ -99,15 +99,21 @@ struct ef_ruleset_state {
 	/* The compiler's estimate of the ruleset's table memory, in bytes,
 	 * recorded when it was loaded (ef_compiled_memory); 0 when !loaded. */
 	__u64 memory_estimate;
+	__u32 rule_slots_cap; /* counter slots the per-rule tables hold */
 };
 
 /* Reads `active` and the active generation's gen_info, as one consistent
  * pair even while a reload switches. 0 or a negative errno (logged). */
 int ef_instance_read_state(const struct ef_instance *inst, struct ef_ruleset_state *st);
 
-/* Reads the EDGEFW_MAX_RULES rule_meta entries of the ruleset st describes
- * (from ef_instance_read_state) into meta, indexed by counter slot; all
- * empty when none is loaded. 0 or a negative errno (logged). */
+/* The instance's rule counter slots (rule_stats' entries, capacity.h's
+ * rules); 0 when they cannot be read. */
+__u32 ef_instance_rule_slots(const struct ef_instance *inst);
+
+/* Reads the rule_meta entries of the ruleset st describes (from
+ * ef_instance_read_state) into meta (EDGEFW_MAX_RULES of them), indexed by
+ * counter slot; slots past the instance's capacity, and all of them when
+ * none is loaded, empty. 0 or a negative errno (logged). */
 struct edgefw_rule_meta;
 int ef_instance_read_meta(const struct ef_instance *inst, const struct ef_ruleset_state *st,
 			  struct edgefw_rule_meta *meta);

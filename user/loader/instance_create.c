@@ -53,6 +53,7 @@ static struct ef_capacity create_given = {
 	.chain = EDGEFW_CHAIN_MAX,
 	.host6 = EDGEFW_HOST6_MAX,
 	.limit_slots = EDGEFW_LIMIT_SLOTS,
+	.rules = EDGEFW_MAX_RULES,
 };
 
 __u32 ef_instance_ct_size(void)
@@ -100,16 +101,25 @@ static void create_capacity(struct ef_capacity *cap)
 	ef_capacity_floor_raise(cap);
 }
 
+/* A capacity given without rule slots (a caller that predates them): the
+ * format's, as before the per-rule tables followed the ruleset. */
+static void create_rule_slots(struct ef_capacity *cap)
+{
+	if (!cap->rules || cap->rules > EDGEFW_MAX_RULES)
+		cap->rules = EDGEFW_MAX_RULES;
+}
+
 int ef_instance_capacity(const struct ef_instance *inst, struct ef_capacity *cap)
 {
 	struct edgefw_instance_info info;
-	struct bpf_map_info chain = {}, host6 = {}, limit = {};
+	struct bpf_map_info chain = {}, host6 = {}, limit = {}, rules = {};
 	__u32 len = sizeof(chain), zero = 0;
 
 	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info) ||
 	    bpf_obj_get_info_by_fd(inst->maps.chain_tbl, &chain, &len) ||
 	    (len = sizeof(host6), bpf_obj_get_info_by_fd(inst->maps.host6_tbl, &host6, &len)) ||
-	    (len = sizeof(limit), bpf_obj_get_info_by_fd(inst->maps.limit_tbl, &limit, &len))) {
+	    (len = sizeof(limit), bpf_obj_get_info_by_fd(inst->maps.limit_tbl, &limit, &len)) ||
+	    (len = sizeof(rules), bpf_obj_get_info_by_fd(inst->maps.rule_stats, &rules, &len))) {
 		int err = -errno;
 
 		ef_log_err("cannot read the capacity of %s: %s", inst->dir, strerror(-err));
@@ -124,6 +134,7 @@ int ef_instance_capacity(const struct ef_instance *inst, struct ef_capacity *cap
 		.host6 = host6.max_entries / EDGEFW_GENERATIONS,
 		.ct = info.ct_cap,
 		.limit_slots = limit.max_entries,
+		.rules = rules.max_entries,
 	};
 	return 0;
 }
@@ -143,6 +154,21 @@ static int set_template(struct bpf_map *outer, __u32 value_size, __u32 entries, 
 /* The generations' arrays' templates, in fd order: cells, classes, tree
  * nodes, tree leaves. */
 #define TEMPLATES 4
+
+/* The per-rule-slot tables: rules slots, both generations in rule_tbl and
+ * rule_meta. */
+static int set_rule_sizes(struct edgefw_bpf *skel, __u32 rules)
+{
+	struct bpf_map *per_slot[] = { skel->maps.rule_stats, skel->maps.limit_stats,
+				       skel->maps.log_state, skel->maps.rule_carry };
+	int ret = bpf_map__set_max_entries(skel->maps.rule_tbl, EDGEFW_GENERATIONS * rules);
+
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.rule_meta, EDGEFW_GENERATIONS * rules);
+	for (size_t i = 0; i < sizeof(per_slot) / sizeof(per_slot[0]) && !ret; i++)
+		ret = bpf_map__set_max_entries(per_slot[i], rules);
+	return ret;
+}
 
 /* Every ruleset-sized map of skel at cap's size. The generations' arrays
  * all have the instance's size: the outer maps take it from templates
@@ -174,7 +200,7 @@ static int set_sizes(struct edgefw_bpf *skel, const struct ef_capacity *cap, int
 					       EDGEFW_GENERATIONS * cap->host6);
 	if (!ret)
 		ret = bpf_map__set_max_entries(skel->maps.limit_tbl, cap->limit_slots);
-	return ret;
+	return ret ? ret : set_rule_sizes(skel, cap->rules);
 }
 
 /* The hashes only userspace writes, without preallocation: the datapath
@@ -239,6 +265,7 @@ int ef_instance_maps_create(struct ef_instance *inst)
 	int ret;
 
 	create_capacity(&cap);
+	create_rule_slots(&cap);
 	info.cells_cap = cap.cells;
 	info.classes_cap = cap.classes;
 	info.tnodes_cap = cap.tnodes;

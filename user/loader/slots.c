@@ -12,14 +12,20 @@
 #include "fault.h"
 #include "log.h"
 
-static int zero_counter(int map_fd, __u32 slot, int ncpu)
+/* A new name's slot starts from zero: its counters in both per-CPU
+ * tables and what a growth carried for the slot's last owner. */
+static int zero_counter(const struct ef_instance *inst, __u32 slot, int ncpu)
 {
 	struct edgefw_counter *zero = calloc((size_t)ncpu, sizeof(*zero));
+	struct edgefw_rule_carry none = { 0 };
 	int ret = 0;
 
 	if (!zero)
 		return -ENOMEM;
-	if (ef_fault("counter_zero") || bpf_map_update_elem(map_fd, &slot, zero, BPF_ANY))
+	if (ef_fault("counter_zero") ||
+	    bpf_map_update_elem(inst->maps.rule_stats, &slot, zero, BPF_ANY) ||
+	    bpf_map_update_elem(inst->maps.limit_stats, &slot, zero, BPF_ANY) ||
+	    bpf_map_update_elem(inst->maps.rule_carry, &slot, &none, BPF_ANY))
 		ret = -errno;
 	free(zero);
 	return ret;
@@ -51,6 +57,7 @@ static int keep_slots(const struct edgefw_rule_meta *meta, const struct ef_rules
 	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++)
 		if (meta[s].name[0])
 			named[n_named++] = (struct named_slot){ meta[s].name, s };
+	sum->rules_kept = 0;
 	qsort(named, n_named, sizeof(*named), cmp_named);
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		struct named_slot key = { rs->rules[i].name, 0 };
@@ -74,7 +81,7 @@ int ef_slots_assign(struct ef_instance *inst, const struct ef_ruleset_state *st,
 	int ncpu = libbpf_num_possible_cpus();
 	struct edgefw_rule_meta *meta = calloc(EDGEFW_MAX_RULES, sizeof(*meta));
 	bool *in_use = calloc(EDGEFW_MAX_RULES, sizeof(*in_use));
-	__u32 next_free = 0;
+	__u32 next_free = 0, cap = ef_instance_rule_slots(inst);
 	int ret;
 
 	if (!meta || !in_use) {
@@ -91,19 +98,18 @@ int ef_slots_assign(struct ef_instance *inst, const struct ef_ruleset_state *st,
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		if (slot_of[i] != EDGEFW_MAX_RULES)
 			continue;
-		while (next_free < EDGEFW_MAX_RULES &&
-		       (meta[next_free].name[0] || in_use[next_free]))
+		while (next_free < cap && (meta[next_free].name[0] || in_use[next_free]))
 			next_free++;
-		if (next_free == EDGEFW_MAX_RULES) {
+		if (next_free == cap) {
 			ef_log_err(
-				"no free counter slot for rule '%s': the rules in force and the new ones together exceed %d names; reload with fewer new names, then the rest",
-				rs->rules[i].name, EDGEFW_MAX_RULES);
+				"no free counter slot for rule '%s': the rules in force and the new ones together exceed the instance's %u names (the format's limit is %d); reload with fewer new names, then the rest",
+				rs->rules[i].name, cap, EDGEFW_MAX_RULES);
 			ret = -ENOSPC;
 			goto out;
 		}
-		ret = zero_counter(inst->maps.rule_stats, next_free, ncpu);
+		ret = zero_counter(inst, next_free, ncpu);
 		if (ret) {
-			ef_log_err("cannot reset counter %u of %s/rule_stats: %s", next_free,
+			ef_log_err("cannot reset the counters of slot %u in %s: %s", next_free,
 				   inst->dir, strerror(-ret));
 			goto out;
 		}
@@ -119,21 +125,44 @@ out:
 	return ret;
 }
 
+int ef_slots_needed(struct ef_instance *inst, const struct ef_ruleset_state *st,
+		    const struct ef_ruleset *rs, size_t *needed)
+{
+	struct edgefw_rule_meta *meta = calloc(EDGEFW_MAX_RULES, sizeof(*meta));
+	bool *in_use = calloc(EDGEFW_MAX_RULES, sizeof(*in_use));
+	__u32 *slot_of = calloc(rs->n_rules + 1, sizeof(*slot_of));
+	struct ef_apply_summary sum = { 0 };
+	int ret = -ENOMEM;
+
+	if (meta && in_use && slot_of)
+		ret = ef_instance_read_meta(inst, st, meta);
+	if (!ret)
+		ret = keep_slots(meta, rs, slot_of, in_use, &sum);
+	/* Every name in force keeps its slot until the switch; the new
+	 * names take others. */
+	if (!ret)
+		*needed = sum.rules_kept + sum.rules_removed + (rs->n_rules - sum.rules_kept);
+	free(meta);
+	free(in_use);
+	free(slot_of);
+	return ret;
+}
+
 int ef_slots_write_meta(struct ef_instance *inst, __u32 gen, const struct ef_ruleset *rs,
 			const __u32 *slot_of)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct edgefw_rule_meta *meta = calloc(EDGEFW_MAX_RULES, sizeof(*meta));
 	__u32 *keys = calloc(EDGEFW_MAX_RULES, sizeof(*keys));
-	__u32 count = EDGEFW_MAX_RULES;
+	__u32 cap = ef_instance_rule_slots(inst), count = cap;
 	int ret = 0;
 
 	if (!meta || !keys) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++)
-		keys[s] = gen * EDGEFW_MAX_RULES + s;
+	for (__u32 s = 0; s < cap; s++)
+		keys[s] = EDGEFW_RULE_KEY(gen, s);
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		struct edgefw_rule_meta *m = &meta[slot_of[i]];
 
@@ -142,12 +171,14 @@ int ef_slots_write_meta(struct ef_instance *inst, __u32 gen, const struct ef_rul
 		m->cond_mask = rs->rules[i].cond_mask;
 		memcpy(m->name, rs->rules[i].name, sizeof(m->name));
 	}
-	/* The whole half in one syscall: slots the ruleset does not use are
-	 * cleared as well. */
-	if (ef_fault("meta_update") ||
-	    bpf_map_update_batch(inst->maps.rule_meta, keys, meta, &count, &opts))
+	/* The whole generation in one syscall: slots the ruleset does not use
+	 * are cleared as well. */
+	if (!cap)
+		ret = -EIO;
+	else if (ef_fault("meta_update") ||
+		 bpf_map_update_batch(inst->maps.rule_meta, keys, meta, &count, &opts))
 		ret = -errno;
-	else if (count != EDGEFW_MAX_RULES)
+	else if (count != cap)
 		ret = -EIO;
 out:
 	if (ret)

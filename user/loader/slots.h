@@ -18,6 +18,10 @@
  * sum. 0 or a negative errno (logged); nothing in force changes. */
 int ef_slots_assign(struct ef_instance *inst, const struct ef_ruleset_state *st,
 		    const struct ef_ruleset *rs, __u32 *slot_of, struct ef_apply_summary *sum);
+/* How many slots loading rs needs: the names in force (kept until the
+ * switch) and rs's new ones. 0 or a negative errno (logged). */
+int ef_slots_needed(struct ef_instance *inst, const struct ef_ruleset_state *st,
+		    const struct ef_ruleset *rs, size_t *needed);
 /* Writes generation gen's whole half of rule_meta: rs's rules at their
  * slots, every other slot empty. Call only for the inactive generation. */
 int ef_slots_write_meta(struct ef_instance *inst, __u32 gen, const struct ef_ruleset *rs,

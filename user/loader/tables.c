@@ -251,7 +251,7 @@ static int fill_shared(struct ef_instance *inst, __u32 gen, const struct ef_comp
 }
 
 /* Each rule's verdict: in the chain's last classes, and at the rule's
- * index in the generation's half of rule_tbl for the trees' leaves. */
+ * index in the generation's entries of rule_tbl for the trees' leaves. */
 static struct edgefw_verdict *make_verdicts(const struct verdicts *v)
 {
 	const struct ef_ruleset *rs = v->rs;
@@ -282,7 +282,7 @@ static int fill_rules(struct ef_instance *inst, __u32 gen, size_t n,
 
 	if (keys) {
 		for (size_t i = 0; i < n; i++)
-			keys[i] = gen * EDGEFW_MAX_RULES + (__u32)i;
+			keys[i] = EDGEFW_RULE_KEY(gen, i);
 		ret = ef_update_batch(inst->maps.rule_tbl, keys, vals, n, "rules_update");
 	}
 	if (ret)

@@ -26,7 +26,9 @@
  * a flood of spoofed SYNs or UDP datagrams, even to a service that tracks,
  * can only evict other unconfirmed flows; confirmed connections live in a
  * table it cannot reach. A packet of a flood costs two lookups (both tables
- * miss) and no write unless a rule records it.
+ * miss) and no write unless a rule records it. Each address family has its
+ * own pair of tables (ct4_tbl and ct4_new_tbl for IPv4, with a 16-byte
+ * key): the kernel hashes and compares the whole key on every lookup.
  *
  * Timeouts, by flow state (nf_conntrack's and Cilium's orders of magnitude,
  * shorter for half-open TCP so a SYN flood's entries go quickly): TCP SYN
@@ -49,8 +51,11 @@
 #include "edgefw.h"
 #include "parse.h"
 
-/* Sizes are defaults: the loader sets ct_tbl's from the instance's
- * configuration and ct_new_tbl's to a quarter of it. */
+/* Sizes are defaults: the loader sets ct_tbl's and ct4_tbl's from the
+ * instance's configuration, ct_new_tbl's and ct4_new_tbl's to a quarter
+ * of it. ct_tbl and ct_new_tbl hold IPv6 flows; IPv4 flows have their own
+ * pair with a 16-byte key, which the kernel hashes and compares in half
+ * the time of the 40-byte one (kern/DESIGN.md). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1u << 16);
@@ -64,6 +69,20 @@ struct {
 	__type(key, struct edgefw_ct_key);
 	__type(value, struct edgefw_ct_entry);
 } ct_new_tbl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1u << 16);
+	__type(key, struct edgefw_ct4_key);
+	__type(value, struct edgefw_ct_entry);
+} ct4_tbl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1u << 14);
+	__type(key, struct edgefw_ct4_key);
+	__type(value, struct edgefw_ct_entry);
+} ct4_new_tbl SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -94,12 +113,18 @@ struct {
 
 /* What the tracker learnt about a packet, carried from the lookup before
  * the rules to the creation after the verdict. */
+union ct_key {
+	struct edgefw_ct_key v6;
+	struct edgefw_ct4_key v4;
+};
+
 struct ct_pkt {
-	struct edgefw_ct_key key;
+	union ct_key key;
 	__u64 now;
 	__u8 keyed;  /* key holds this packet's flow */
 	__u8 from_a; /* the packet's source is side a */
-	__u8 pad[6];
+	__u8 v4;     /* key.v4 (ct4_*), else key.v6 (ct_*) */
+	__u8 pad[5];
 };
 
 static __always_inline void ct_count(__u32 idx)
@@ -143,13 +168,48 @@ static __always_inline int ct_load(void *ctx, enum cursor_kind kind, __u32 off, 
 	return bpf_skb_load_bytes(ctx, off, buf, len);
 }
 
-/* The normalised key of the flow (src, sport) <-> (dst, dport). */
-static __always_inline bool ct_make_key(struct edgefw_ct_key *k, __u8 family, __u8 proto,
-					const __u8 *src, const __u8 *dst, __u16 sport, __u16 dport)
+/* The normalised IPv4 key: the same order as the IPv6 one's words (the
+ * address's 4 bytes as a native 32-bit word is the 64-bit word of it
+ * zero-extended), so userspace's ef_ct_key_of agrees. */
+static __always_inline bool ct_make_key4(struct edgefw_ct4_key *k, __u8 proto, const __u8 *src,
+					 const __u8 *dst, __u16 sport, __u16 dport)
 {
+	__u32 s, d;
+	int c;
+
+	__builtin_memcpy(&s, src, 4);
+	__builtin_memcpy(&d, dst, 4);
+	if (s != d)
+		c = s < d ? -1 : 1;
+	else
+		c = (int)sport - (int)dport;
+	k->proto = proto;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+	if (c <= 0) {
+		__builtin_memcpy(k->addr_a, &s, 4);
+		__builtin_memcpy(k->addr_b, &d, 4);
+		k->port_a = sport;
+		k->port_b = dport;
+		return true; /* the source is side a */
+	}
+	__builtin_memcpy(k->addr_a, &d, 4);
+	__builtin_memcpy(k->addr_b, &s, 4);
+	k->port_a = dport;
+	k->port_b = sport;
+	return false;
+}
+
+/* The normalised key of the flow (src, sport) <-> (dst, dport), in the
+ * form of its family's tables. */
+static __always_inline bool ct_make_key(union ct_key *uk, __u8 family, __u8 proto, const __u8 *src,
+					const __u8 *dst, __u16 sport, __u16 dport)
+{
+	struct edgefw_ct_key *k = &uk->v6;
 	__u64 s0, s1, d0, d1;
 	int c;
 
+	if (family == 4)
+		return ct_make_key4(&uk->v4, proto, src, dst, sport, dport);
 	/* Any fixed total order will do (userspace's ef_ct_key_of uses the
 	 * same): two 64-bit words of each address, then the port. */
 	__builtin_memcpy(&s0, src, 8);
@@ -205,7 +265,7 @@ static __always_inline bool icmp_is_error(const struct pkt_info *pi)
  * ICMP header and the first 8 bytes of its payload (ports, or an echo's
  * identifier). IPv6 quotes are read without walking extension headers. */
 static __always_inline bool ct_quoted_key(void *ctx, enum cursor_kind kind,
-					  const struct pkt_info *pi, struct edgefw_ct_key *k)
+					  const struct pkt_info *pi, union ct_key *k)
 {
 	__u8 ip[40], l4[8], src[16] = {}, dst[16] = {};
 	__u32 off = pi->l4_off + 8, ihl;
@@ -265,23 +325,14 @@ static __always_inline bool ct_packet_key(void *ctx, enum cursor_kind kind,
 	cp->from_a =
 		ct_make_key(&cp->key, pi->family, pi->l4proto, pi->saddr, pi->daddr, sport, dport);
 	cp->keyed = true;
+	cp->v4 = pi->family == 4;
 	return true;
 }
 
-/* The live entry for key, in ct_tbl then ct_new_tbl; an expired one is
- * removed and not returned. */
-static __always_inline struct edgefw_ct_entry *ct_find(const struct edgefw_ct_key *k,
-						       struct ct_pkt *cp, bool *confirmed)
+/* e if it is live; an expired one is removed from map and not returned. */
+static __always_inline struct edgefw_ct_entry *ct_live(struct edgefw_ct_entry *e, void *map,
+						       const void *k, struct ct_pkt *cp)
 {
-	struct edgefw_ct_entry *e;
-	void *map = &ct_tbl;
-
-	e = bpf_map_lookup_elem(&ct_tbl, k);
-	*confirmed = e != NULL;
-	if (!e) {
-		map = &ct_new_tbl;
-		e = bpf_map_lookup_elem(&ct_new_tbl, k);
-	}
 	if (!e)
 		return NULL;
 	/* The clock only for a packet with an entry (or one recorded). */
@@ -293,6 +344,30 @@ static __always_inline struct edgefw_ct_entry *ct_find(const struct edgefw_ct_ke
 		return NULL;
 	}
 	return e;
+}
+
+/* The live entry for key, in its family's confirmed table, then in the
+ * unconfirmed one. Each lookup names its map at its own call, which is
+ * what lets the verifier inline it. */
+static __always_inline struct edgefw_ct_entry *ct_find(const union ct_key *k, bool v4,
+						       struct ct_pkt *cp, bool *confirmed)
+{
+	struct edgefw_ct_entry *e;
+
+	if (v4) {
+		e = bpf_map_lookup_elem(&ct4_tbl, &k->v4);
+		*confirmed = e != NULL;
+		if (e)
+			return ct_live(e, &ct4_tbl, &k->v4, cp);
+		e = bpf_map_lookup_elem(&ct4_new_tbl, &k->v4);
+		return ct_live(e, &ct4_new_tbl, &k->v4, cp);
+	}
+	e = bpf_map_lookup_elem(&ct_tbl, &k->v6);
+	*confirmed = e != NULL;
+	if (e)
+		return ct_live(e, &ct_tbl, &k->v6, cp);
+	e = bpf_map_lookup_elem(&ct_new_tbl, &k->v6);
+	return ct_live(e, &ct_new_tbl, &k->v6, cp);
 }
 
 /* Whether a packet without an entry could start a flow. */
@@ -397,39 +472,46 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
 	moved = *e;
 	moved.seen |= EDGEFW_CT_CONFIRMED;
 	moved.last_seen = cp->now;
-	if (!bpf_map_update_elem(&ct_tbl, &cp->key, &moved, BPF_ANY)) {
-		bpf_map_delete_elem(&ct_new_tbl, &cp->key);
-		ct_count(EDGEFW_CTS_CONFIRMED);
+	if (cp->v4) {
+		if (bpf_map_update_elem(&ct4_tbl, &cp->key.v4, &moved, BPF_ANY))
+			return;
+		bpf_map_delete_elem(&ct4_new_tbl, &cp->key.v4);
+	} else {
+		if (bpf_map_update_elem(&ct_tbl, &cp->key.v6, &moved, BPF_ANY))
+			return;
+		bpf_map_delete_elem(&ct_new_tbl, &cp->key.v6);
 	}
+	ct_count(EDGEFW_CTS_CONFIRMED);
 }
 
 /* Before the rules: the packet's state (enum edgefw_ct_state), its flow
  * advanced. A global function per hook kind, checked once by the verifier
  * on its own, with its own stack. */
-#define EDGEFW_CT_CLASSIFY(name, ctx_type, kind)                                                \
-	__noinline int name(ctx_type *ctx, struct pkt_info *pi, struct ct_pkt *cp)              \
-	{                                                                                       \
-		struct edgefw_ct_entry *e = NULL;                                               \
-		struct edgefw_ct_key qk;                                                        \
-		bool confirmed = false;                                                         \
-		int st;                                                                         \
-                                                                                                \
-		if (!ctx || !pi || !cp)                                                         \
-			return EDGEFW_CT_INVALID;                                               \
-		if (ct_packet_key(ctx, kind, pi, cp))                                           \
-			e = ct_find(&cp->key, cp, &confirmed);                                  \
-		if (e) {                                                                        \
-			ct_advance(cp, pi, e, confirmed);                                       \
-			st = EDGEFW_CT_ESTABLISHED;                                             \
-		} else if ((pi->l4proto == IPPROTO_ICMP || pi->l4proto == IPPROTO_ICMPV6) &&    \
-			   pi->frag != PKT_LATER_FRAG && icmp_is_error(pi) &&                   \
-			   ct_quoted_key(ctx, kind, pi, &qk) && ct_find(&qk, cp, &confirmed)) { \
-			st = EDGEFW_CT_RELATED;                                                 \
-		} else {                                                                        \
-			st = ct_may_start(pi) ? EDGEFW_CT_NEW : EDGEFW_CT_INVALID;              \
-		}                                                                               \
-		ct_count(st);                                                                   \
-		return st;                                                                      \
+#define EDGEFW_CT_CLASSIFY(name, ctx_type, kind)                                             \
+	__noinline int name(ctx_type *ctx, struct pkt_info *pi, struct ct_pkt *cp)           \
+	{                                                                                    \
+		struct edgefw_ct_entry *e = NULL;                                            \
+		union ct_key qk;                                                             \
+		bool confirmed = false;                                                      \
+		int st;                                                                      \
+                                                                                             \
+		if (!ctx || !pi || !cp)                                                      \
+			return EDGEFW_CT_INVALID;                                            \
+		if (ct_packet_key(ctx, kind, pi, cp))                                        \
+			e = ct_find(&cp->key, cp->v4, cp, &confirmed);                       \
+		if (e) {                                                                     \
+			ct_advance(cp, pi, e, confirmed);                                    \
+			st = EDGEFW_CT_ESTABLISHED;                                          \
+		} else if ((pi->l4proto == IPPROTO_ICMP || pi->l4proto == IPPROTO_ICMPV6) && \
+			   pi->frag != PKT_LATER_FRAG && icmp_is_error(pi) &&                \
+			   ct_quoted_key(ctx, kind, pi, &qk) &&                              \
+			   ct_find(&qk, pi->family == 4, cp, &confirmed)) {                  \
+			st = EDGEFW_CT_RELATED;                                              \
+		} else {                                                                     \
+			st = ct_may_start(pi) ? EDGEFW_CT_NEW : EDGEFW_CT_INVALID;           \
+		}                                                                            \
+		ct_count(st);                                                                \
+		return st;                                                                   \
 	}
 
 EDGEFW_CT_CLASSIFY(edgefw_ct_classify_xdp, struct xdp_md, CURSOR_XDP)
@@ -455,7 +537,8 @@ __noinline int edgefw_ct_create(struct ct_pkt *cp, __u32 ifindex, __u32 hook, __
 	e.hook = (__u8)hook;
 	e.flow = ct_first_flow((__u8)proto);
 	e.init_is_a = cp->from_a;
-	if (bpf_map_update_elem(&ct_new_tbl, &cp->key, &e, BPF_ANY)) {
+	if (cp->v4 ? bpf_map_update_elem(&ct4_new_tbl, &cp->key.v4, &e, BPF_ANY)
+		   : bpf_map_update_elem(&ct_new_tbl, &cp->key.v6, &e, BPF_ANY)) {
 		ct_count(EDGEFW_CTS_CREATE_FAIL);
 		return -1;
 	}

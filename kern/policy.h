@@ -161,9 +161,13 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 		count(&reason_stats, EDGEFW_REASON_NO_RULESET, bytes);
 		return res;
 	}
-	/* The tracker's view, read only when the ruleset tracks. */
-	if (cfg->ct_mode)
-		__builtin_memset(ct, 0, sizeof(*ct));
+	/* The tracker's view, read only when the ruleset tracks: what says
+	 * whether the rest holds this packet's flow (the key is written whole
+	 * when it is keyed), not the 56 bytes. */
+	if (cfg->ct_mode) {
+		ct->keyed = 0;
+		ct->now = 0;
+	}
 
 	if (pr != PARSE_OK) {
 		count(&reason_stats, parse_reason(pr), bytes);

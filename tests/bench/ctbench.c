@@ -142,7 +142,7 @@ static int populate(struct ef_instance *inst, const struct ef_packet *eps)
 		ef_ct_key_of(&eps[i], 0, &k);
 		/* The host (the packet's destination) initiated. */
 		e.init_is_a = !memcmp(k.addr_a, eps[i].daddr, 16);
-		if (bpf_map_update_elem(inst->maps.ct_tbl, &k, &e, BPF_ANY))
+		if (ef_ct_update(inst, &k, true, &e, BPF_ANY))
 			return -1;
 	}
 	return 0;

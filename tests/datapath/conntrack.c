@@ -136,10 +136,9 @@ static bool find_flow(struct dp *dp, uint8_t proto, uint16_t p1, uint16_t p2,
 static void age_flow(struct dp *dp, const struct ef_ct_flow *fl, unsigned secs)
 {
 	struct edgefw_ct_entry e = fl->e;
-	int fd = fl->confirmed ? dp->inst.maps.ct_tbl : dp->inst.maps.ct_new_tbl;
 
 	e.last_seen -= (uint64_t)secs * NS;
-	bpf_map_update_elem(fd, &fl->key, &e, BPF_EXIST);
+	ef_ct_update(&dp->inst, &fl->key, fl->confirmed, &e, BPF_EXIST);
 }
 
 static void flush_all(struct dp *dp)
@@ -168,6 +167,21 @@ static void check_flow(struct dp *dp, uint8_t proto, uint16_t p1, uint16_t p2, u
 	    ef_ct_flow_name(flow), confirmed ? "confirmed" : "unconfirmed");
 }
 
+/* Whether the confirmed flow is in its family's table only (ct4_tbl with
+ * the 16-byte key for IPv4, ct_tbl for IPv6), read as the datapath reads
+ * it rather than through ef_ct_walk. */
+static bool in_family_table(struct dp *dp, const struct ef_ct_flow *fl)
+{
+	struct edgefw_ct4_key k4;
+	struct edgefw_ct_entry e;
+	bool in4, in6;
+
+	ef_ct_key4_of(&fl->key, &k4);
+	in4 = !bpf_map_lookup_elem(dp->inst.maps.ct4_tbl, &k4, &e);
+	in6 = !bpf_map_lookup_elem(dp->inst.maps.ct_tbl, &fl->key, &e);
+	return fl->key.family == 4 ? in4 && !in6 : in6 && !in4;
+}
+
 static void test_tcp(struct dp *dp, const struct fam *f)
 {
 	const char *H = f->host, *R = f->remote;
@@ -193,6 +207,9 @@ static void test_tcp(struct dp *dp, const struct fam *f)
 	expect(dp, EDGEFW_HOOK_TC_EGRESS, &s, 0, DP_PASS, "the handshake's ACK leaves");
 	check_flow(dp, IPPROTO_TCP, 40000, 443, EDGEFW_CTF_TCP_ESTABLISHED, true,
 		   "the final ACK confirms the flow (moved to ct_tbl)");
+	tap(find_flow(dp, IPPROTO_TCP, 40000, 443, &fl) && in_family_table(dp, &fl),
+	    "conntrack: %s the confirmed flow is in %s only", f->tag,
+	    f->icmp == IPPROTO_ICMP ? "ct4_tbl" : "ct_tbl");
 	s = l4(R, H, IPPROTO_TCP, 443, 40000, 0x18);
 	expect(dp, EDGEFW_HOOK_TC_INGRESS, &s, 0, DP_PASS, "data from the server");
 	s = l4(R, H, IPPROTO_TCP, 443, 40000, 0x11);

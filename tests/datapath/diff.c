@@ -383,7 +383,7 @@ static bool diff_one(struct dp *dp, const struct ef_ruleset *rs, const struct pk
 
 		/* The flow this run may have recorded (echo id 0). */
 		ef_ct_key_of(ep, 0, &k);
-		bpf_map_delete_elem(dp->inst.maps.ct_new_tbl, &k);
+		ef_ct_delete(&dp->inst, &k, false);
 	}
 	if (rule >= 0)
 		hits[rule]++;

@@ -92,7 +92,8 @@ size_t ef_capacity_bytes(const struct ef_capacity *c)
 {
 	/* Array elements round up to 8 bytes; a hash map without
 	 * preallocation locks its buckets (16 bytes, a power of two of
-	 * them) up front; an LRU hash preallocates every element (~128 B). */
+	 * them) up front; an LRU hash preallocates every element (~128 B
+	 * for an IPv6 flow, ~96 B for an IPv4 one: each family has ct). */
 	size_t bytes = (size_t)c->cells * 8 +
 		       (size_t)c->classes * sizeof(struct edgefw_class_info) +
 		       (size_t)c->tnodes * sizeof(struct edgefw_tnode) +
@@ -107,7 +108,7 @@ size_t ef_capacity_bytes(const struct ef_capacity *c)
 	bytes += buckets * 16;
 	bytes += (size_t)c->limit_slots * sizeof(struct edgefw_limit_bucket);
 	bytes += (size_t)c->rules * RULE_SLOT_BYTES;
-	return bytes + (size_t)c->ct * 128 * 5 / 4;
+	return bytes + (size_t)c->ct * (128 + 96) * 5 / 4;
 }
 
 bool ef_capacity_fits(const struct ef_capacity *have, const struct ef_needs *n, __u32 ct_size)

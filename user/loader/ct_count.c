@@ -11,6 +11,7 @@
 static int count_one(int fd, size_t *n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	/* Room for either family's keys. */
 	struct edgefw_ct_key *keys = calloc(CT_BATCH, sizeof(*keys));
 	struct edgefw_ct_entry *vals = calloc(CT_BATCH, sizeof(*vals));
 	__u32 in = 0, out = 0, cnt;
@@ -42,7 +43,15 @@ out:
 
 int ef_ct_count(const struct ef_instance *inst, size_t n[2])
 {
-	int ret = count_one(inst->maps.ct_tbl, &n[0]);
+	const int fds[4] = { inst->maps.ct_tbl, inst->maps.ct_new_tbl, inst->maps.ct4_tbl,
+			     inst->maps.ct4_new_tbl };
+	size_t one;
+	int ret = 0;
 
-	return ret ? ret : count_one(inst->maps.ct_new_tbl, &n[1]);
+	n[0] = n[1] = 0;
+	for (int i = 0; i < 4 && !ret; i++) {
+		ret = count_one(fds[i], &one);
+		n[i & 1] += one;
+	}
+	return ret;
 }

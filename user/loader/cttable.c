@@ -136,6 +136,60 @@ void ef_ct_key_of(const struct ef_packet *p, uint16_t echo_id, struct edgefw_ct_
 	}
 }
 
+void ef_ct_key4_of(const struct edgefw_ct_key *k, struct edgefw_ct4_key *k4)
+{
+	memset(k4, 0, sizeof(*k4));
+	memcpy(k4->addr_a, k->addr_a, 4);
+	memcpy(k4->addr_b, k->addr_b, 4);
+	k4->port_a = k->port_a;
+	k4->port_b = k->port_b;
+	k4->proto = k->proto;
+}
+
+static void key_of_ct4(const struct edgefw_ct4_key *k4, struct edgefw_ct_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = 4;
+	k->proto = k4->proto;
+	memcpy(k->addr_a, k4->addr_a, 4);
+	memcpy(k->addr_b, k4->addr_b, 4);
+	k->port_a = k4->port_a;
+	k->port_b = k4->port_b;
+}
+
+static int ct_fd(const struct ef_instance *inst, bool v4, bool confirmed)
+{
+	if (v4)
+		return confirmed ? inst->maps.ct4_tbl : inst->maps.ct4_new_tbl;
+	return confirmed ? inst->maps.ct_tbl : inst->maps.ct_new_tbl;
+}
+
+/* k as the table of its family spells it, in *k4 for IPv4. */
+static const void *map_key_of(const struct edgefw_ct_key *k, struct edgefw_ct4_key *k4)
+{
+	if (k->family != 4)
+		return k;
+	ef_ct_key4_of(k, k4);
+	return k4;
+}
+
+int ef_ct_update(const struct ef_instance *inst, const struct edgefw_ct_key *k, bool confirmed,
+		 const struct edgefw_ct_entry *e, uint64_t flags)
+{
+	struct edgefw_ct4_key k4;
+	int fd = ct_fd(inst, k->family == 4, confirmed);
+
+	return bpf_map_update_elem(fd, map_key_of(k, &k4), e, flags) ? -errno : 0;
+}
+
+int ef_ct_delete(const struct ef_instance *inst, const struct edgefw_ct_key *k, bool confirmed)
+{
+	struct edgefw_ct4_key k4;
+	int fd = ct_fd(inst, k->family == 4, confirmed);
+
+	return bpf_map_delete_elem(fd, map_key_of(k, &k4)) ? -errno : 0;
+}
+
 bool ef_ct_filter_match(const struct ef_ct_filter *f, const struct ef_ct_flow *fl)
 {
 	size_t n = fl->key.family == 4 ? 4 : 16;
@@ -149,9 +203,15 @@ bool ef_ct_filter_match(const struct ef_ct_filter *f, const struct ef_ct_flow *f
 	return !f->has_proto || f->proto == fl->key.proto;
 }
 
-static int walk_one(int fd, bool confirmed, uint64_t now, ef_ct_visit_fn fn, void *arg)
+/* Keys of a table of either family, as the map spells them. */
+union table_key {
+	struct edgefw_ct_key v6;
+	struct edgefw_ct4_key v4;
+};
+
+static int walk_one(int fd, bool v4, bool confirmed, uint64_t now, ef_ct_visit_fn fn, void *arg)
 {
-	struct edgefw_ct_key key, next;
+	union table_key key, next;
 	struct ef_ct_flow fl;
 	void *prev = NULL;
 	int ret;
@@ -160,9 +220,12 @@ static int walk_one(int fd, bool confirmed, uint64_t now, ef_ct_visit_fn fn, voi
 		key = next;
 		prev = &key;
 		memset(&fl, 0, sizeof(fl));
-		fl.key = key;
 		if (bpf_map_lookup_elem(fd, &key, &fl.e))
 			continue; /* gone meanwhile (expired, evicted) */
+		if (v4)
+			key_of_ct4(&key.v4, &fl.key);
+		else
+			fl.key = key.v6;
 		fl.confirmed = confirmed;
 		flow_fill(&fl, now);
 		ret = fn(&fl, arg);
@@ -175,10 +238,11 @@ static int walk_one(int fd, bool confirmed, uint64_t now, ef_ct_visit_fn fn, voi
 int ef_ct_walk(const struct ef_instance *inst, ef_ct_visit_fn fn, void *arg)
 {
 	uint64_t now = mono_now();
-	int ret = walk_one(inst->maps.ct_tbl, true, now, fn, arg);
+	int ret = 0;
 
-	if (!ret)
-		ret = walk_one(inst->maps.ct_new_tbl, false, now, fn, arg);
+	/* Confirmed flows first, IPv4 then IPv6 within each. */
+	for (int i = 0; i < 4 && !ret; i++)
+		ret = walk_one(ct_fd(inst, !(i & 1), i < 2), !(i & 1), i < 2, now, fn, arg);
 	if (ret)
 		ef_log_err("cannot read the connection table of %s: %s", inst->dir, strerror(-ret));
 	return ret;
@@ -193,11 +257,10 @@ struct flush_ctx {
 static int flush_one(const struct ef_ct_flow *fl, void *arg)
 {
 	struct flush_ctx *x = arg;
-	int fd = fl->confirmed ? x->inst->maps.ct_tbl : x->inst->maps.ct_new_tbl;
 
 	if (x->f && !ef_ct_filter_match(x->f, fl))
 		return 0;
-	if (!bpf_map_delete_elem(fd, &fl->key))
+	if (!ef_ct_delete(x->inst, &fl->key, fl->confirmed))
 		x->removed++;
 	return 0;
 }
@@ -300,8 +363,7 @@ static int reval_one(const struct ef_ct_flow *fl, void *arg)
 					      : EDGEFW_ACT_PASS;
 	if (action == EDGEFW_ACT_PASS && ef_ruleset_ct_mode(x->rs))
 		return 0;
-	if (!bpf_map_delete_elem(fl->confirmed ? x->inst->maps.ct_tbl : x->inst->maps.ct_new_tbl,
-				 &fl->key))
+	if (!ef_ct_delete(x->inst, &fl->key, fl->confirmed))
 		x->removed++;
 	return 0;
 }

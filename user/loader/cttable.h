@@ -42,14 +42,23 @@ struct ef_ct_filter {
 
 bool ef_ct_filter_match(const struct ef_ct_filter *f, const struct ef_ct_flow *fl);
 
-/* Calls fn for every flow of both tables (fn returns non-zero to stop). 0
- * or a negative errno (logged). */
+/* Calls fn for every flow of both tables of both families (fn returns
+ * non-zero to stop). 0 or a negative errno (logged). */
 typedef int (*ef_ct_visit_fn)(const struct ef_ct_flow *fl, void *arg);
 int ef_ct_walk(const struct ef_instance *inst, ef_ct_visit_fn fn, void *arg);
 
 /* The table key of the flow packet p belongs to (its ICMP echo identifier
  * in echo_id), normalised as kern/conntrack.h does. */
 void ef_ct_key_of(const struct ef_packet *p, uint16_t echo_id, struct edgefw_ct_key *k);
+
+/* k as ct4_tbl and ct4_new_tbl spell an IPv4 flow's key. */
+void ef_ct_key4_of(const struct edgefw_ct_key *k, struct edgefw_ct4_key *k4);
+/* The flow with key k written to or removed from the table it belongs in
+ * (ct_tbl or ct_new_tbl by confirmed; their ct4_ pair for IPv4). 0 or a
+ * negative errno (not logged). */
+int ef_ct_update(const struct ef_instance *inst, const struct edgefw_ct_key *k, bool confirmed,
+		 const struct edgefw_ct_entry *e, uint64_t flags);
+int ef_ct_delete(const struct ef_instance *inst, const struct edgefw_ct_key *k, bool confirmed);
 
 /* Removes the flows f matches; *removed counts them. */
 int ef_ct_flush(const struct ef_instance *inst, const struct ef_ct_filter *f, size_t *removed);
@@ -61,10 +70,12 @@ const char *ef_ct_flow_name(uint8_t flow);
 /* ct_stats summed over CPUs, and the tables' capacities. */
 struct ef_ct_counters {
 	uint64_t v[EDGEFW_CTS_COUNT];
-	uint32_t cap, new_cap; /* entries of ct_tbl and ct_new_tbl */
+	/* Entries of ct_tbl and ct_new_tbl: each family's tables (ct4_tbl,
+	 * ct4_new_tbl for IPv4) have these. */
+	uint32_t cap, new_cap;
 };
 int ef_ct_read_counters(const struct ef_instance *inst, struct ef_ct_counters *out);
-/* Entries of ct_tbl (n[0]) and ct_new_tbl (n[1]), expired ones included,
+/* Confirmed flows (n[0]) and unconfirmed ones (n[1]) of both families, expired ones included,
  * read in batches (a few syscalls per 4,096 entries, not two per entry:
  * for stats --watch). 0 or -errno (not logged). */
 int ef_ct_count(const struct ef_instance *inst, size_t n[2]);

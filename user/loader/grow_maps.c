@@ -19,9 +19,9 @@
 const char *ef_grow_map_name(enum ef_grow_map m)
 {
 	static const char *const names[EF_GROW_COUNT] = {
-		"cells_tbl", "class_tbl", "tnode_tbl",  "tleaf_tbl",  "chain_tbl",
-		"host6_tbl", "ct_tbl",    "ct_new_tbl", "limit_tbl",  "rule_tbl",
-		"rule_meta", "log_state", "rule_carry", "rule_stats", "limit_stats",
+		"cells_tbl", "class_tbl",  "tnode_tbl",  "tleaf_tbl",   "chain_tbl",   "host6_tbl",
+		"ct_tbl",    "ct_new_tbl", "ct4_tbl",    "ct4_new_tbl", "limit_tbl",   "rule_tbl",
+		"rule_meta", "log_state",  "rule_carry", "rule_stats",  "limit_stats",
 	};
 
 	return names[m];
@@ -30,11 +30,12 @@ const char *ef_grow_map_name(enum ef_grow_map m)
 int *ef_grow_map_slot(struct ef_instance *inst, enum ef_grow_map m)
 {
 	int *const slots[EF_GROW_COUNT] = {
-		&inst->maps.cells_tbl,  &inst->maps.class_tbl,  &inst->maps.tnode_tbl,
-		&inst->maps.tleaf_tbl,  &inst->maps.chain_tbl,  &inst->maps.host6_tbl,
-		&inst->maps.ct_tbl,     &inst->maps.ct_new_tbl, &inst->maps.limit_tbl,
-		&inst->maps.rule_tbl,   &inst->maps.rule_meta,  &inst->maps.log_state,
-		&inst->maps.rule_carry, &inst->maps.rule_stats, &inst->maps.limit_stats,
+		&inst->maps.cells_tbl,   &inst->maps.class_tbl,   &inst->maps.tnode_tbl,
+		&inst->maps.tleaf_tbl,   &inst->maps.chain_tbl,   &inst->maps.host6_tbl,
+		&inst->maps.ct_tbl,      &inst->maps.ct_new_tbl,  &inst->maps.ct4_tbl,
+		&inst->maps.ct4_new_tbl, &inst->maps.limit_tbl,   &inst->maps.rule_tbl,
+		&inst->maps.rule_meta,   &inst->maps.log_state,   &inst->maps.rule_carry,
+		&inst->maps.rule_stats,  &inst->maps.limit_stats,
 	};
 
 	return slots[m];
@@ -227,6 +228,8 @@ static __u32 cap_of(const struct ef_capacity *c, enum ef_grow_map m)
 		EDGEFW_GENERATIONS * c->host6,
 		c->ct,
 		c->ct / 4,
+		c->ct,
+		c->ct / 4,
 		c->limit_slots,
 		EDGEFW_GENERATIONS * c->rules,
 		EDGEFW_GENERATIONS * c->rules,
@@ -377,7 +380,7 @@ void ef_grow_maps_catch_up(struct ef_instance *inst, const struct ef_grown *g)
 {
 	int ret = 0;
 
-	for (int m = EF_GROW_CT; m <= EF_GROW_CT_NEW; m++) {
+	for (int m = EF_GROW_CT; m <= EF_GROW_CT4_NEW; m++) {
 		struct bpf_map_info info;
 		int old = *ef_grow_map_slot(inst, m);
 

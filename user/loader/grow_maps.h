@@ -24,6 +24,8 @@ enum ef_grow_map {
 	EF_GROW_HOST6,
 	EF_GROW_CT,
 	EF_GROW_CT_NEW,
+	EF_GROW_CT4,
+	EF_GROW_CT4_NEW,
 	EF_GROW_LIMIT,
 	/* The per-rule-slot tables (capacity.h's rules): the arrays are
 	 * copied, the per-CPU counters start from zero in the new maps and

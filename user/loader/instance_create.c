@@ -193,6 +193,10 @@ static int set_sizes(struct edgefw_bpf *skel, const struct ef_capacity *cap, int
 	if (!ret)
 		ret = bpf_map__set_max_entries(skel->maps.ct_new_tbl, cap->ct / 4);
 	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.ct4_tbl, cap->ct);
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.ct4_new_tbl, cap->ct / 4);
+	if (!ret)
 		ret = bpf_map__set_max_entries(skel->maps.chain_tbl,
 					       EDGEFW_GENERATIONS * cap->chain);
 	if (!ret)

@@ -49,18 +49,45 @@ static __always_inline __u32 cell(void *cells, __u32 idx)
 }
 
 /* The IPv4 multibit trie whose level 1 starts at cell l1: its leaf cell
- * for address a (EDGEFW_CLASS_NONE when a lookup fails), at most five
- * array lookups. */
+ * for address a (EDGEFW_CLASS_NONE when a lookup fails), or the cell of a
+ * skip node (the chain's own tries), at most five array lookups. */
 static __always_inline __u32 trie4_leaf(void *cells, __u32 l1, __u32 a)
 {
 	__u32 v = cell(cells, l1 + (a >> 16));
 
 	for (int shift = 12; shift >= 0; shift -= 4) {
-		if (!(v & EDGEFW_A4_CHUNK) || v == EDGEFW_CLASS_NONE)
+		/* Neither a class nor a skip node (nor a failed lookup). */
+		if ((v & EDGEFW_SKIP) != EDGEFW_A4_CHUNK)
 			break;
 		v = cell(cells, (v & EDGEFW_A4_VALUE) + ((a >> shift) & 15));
 	}
 	return v;
+}
+
+/* The value of the skip node at cell node for address a (network order,
+ * 4 or 16 bytes; edgefw.h, EDGEFW_SKIP): its hit cell when a lies in its
+ * prefix, else its miss cell. Words wholly before the first bit to
+ * compare are equal by the path that led here and are not read, nor are
+ * words past the prefix's length (an IPv4 prefix has one). */
+static __always_inline __u32 skip_value(void *cells, __u32 node, const __u8 *a)
+{
+	__u32 hdr = cell(cells, node + EDGEFW_SKIP_HDR), diff = 0;
+	__u32 len = hdr & 0xff, first = (hdr >> 8) & 0xff;
+
+	for (int w = 0; w < 4; w++) {
+		__u32 word, bits;
+
+		if (len <= 32 * w)
+			break;
+		if (first >= 32 * (w + 1))
+			continue;
+		bits = len - 32 * w >= 32 ? 32 : len - 32 * w;
+		/* pkt_info's addresses are 4-byte aligned. */
+		word = bpf_ntohl(((const __u32 *)a)[w]);
+		diff |= (word ^ cell(cells, node + EDGEFW_SKIP_ADDR + w)) &
+			(0xffffffffu << (32 - bits));
+	}
+	return cell(cells, node + (diff ? EDGEFW_SKIP_MISS : EDGEFW_SKIP_HIT));
 }
 
 /* The chain's class of an IPv4 address. When the field's trie is shared
@@ -84,6 +111,8 @@ static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field
 		v = cell(cc->cells, v & EDGEFW_A4_VALUE);
 	} else {
 		v = trie4_leaf(cc->cells, field * EDGEFW_A4_L1_SIZE, a);
+		if (v != EDGEFW_CLASS_NONE && (v & EDGEFW_SKIP) == EDGEFW_SKIP)
+			v = skip_value(cc->cells, v & EDGEFW_SKIP_INDEX, addr);
 	}
 	if (v == EDGEFW_CLASS_NONE)
 		return v;
@@ -128,8 +157,9 @@ static __always_inline __u32 *a6_hashed(const struct classify_ctx *cc, __u32 fie
 	return NULL;
 }
 
-/* The IPv6 trie over the first 48 bits; the hashes per prefix length and
- * the LPM trie only under a cell that says such entries lie below. */
+/* The IPv6 trie over the first 48 bits, a skip node for a longer prefix
+ * alone on its branch; the hashes per prefix length and the LPM trie only
+ * under a cell that says such entries lie below. */
 static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field, const __u8 *a)
 {
 	__u32 v = cell(cc->cells,
@@ -138,13 +168,22 @@ static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field
 	for (int n = 0; n < 8; n++) {
 		__u32 nib;
 
-		if (!(v & EDGEFW_A4_CHUNK) || v == EDGEFW_CLASS_NONE)
+		/* Neither a class nor a skip node (nor a failed lookup). */
+		if ((v & EDGEFW_SKIP) != EDGEFW_A4_CHUNK)
 			break;
 		nib = n & 1 ? a[2 + n / 2] & 15 : a[2 + n / 2] >> 4;
 		v = cell(cc->cells, (v & EDGEFW_A6_VALUE) + nib);
 	}
 	if (v == EDGEFW_CLASS_NONE)
 		return v;
+	if ((v & EDGEFW_SKIP) == EDGEFW_SKIP) {
+		/* A plain class: the node's branch holds nothing else. */
+		v = skip_value(cc->cells, v & EDGEFW_SKIP_INDEX, a);
+		if (v == EDGEFW_CLASS_NONE)
+			return v;
+		v &= EDGEFW_A6_VALUE;
+		return v == EDGEFW_A6_NONE ? EDGEFW_CLASS_NONE : v;
+	}
 	if (v & EDGEFW_A6_HOST) {
 		__u32 *cls = a6_hashed(cc, field, a);
 

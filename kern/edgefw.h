@@ -111,9 +111,33 @@ enum edgefw_reason {
 #define EDGEFW_A4_VALUE 0x7fffffffu    /* class id, or chunk index */
 #define EDGEFW_A4_NONE EDGEFW_A4_VALUE /* no class */
 
+/* Path compression, in both families' tries: a prefix that no other
+ * prefix shares its branch with (most of a blocklist's) has no chunks down
+ * to its own level: the highest cell only it lies under (a level-1 cell,
+ * or a chunk's where its path leaves every other prefix's) points at a
+ * skip node instead, EDGEFW_SKIP_CELLS cells (one cache line) that compare
+ * the rest of the prefix in one step, in place of the chunks below (and,
+ * for IPv6 past /48, the hash probes): a /32 alone in its /16 reads two
+ * lines instead of five, a /128 alone in its /16 two instead of nine and
+ * a hash probe (kern/DESIGN.md, "Cache lines per packet"). The
+ * cell holds EDGEFW_SKIP (a chunk cell is never flagged) and the node's
+ * index (EDGEFW_SKIP_INDEX). The node: the prefix length and the first bit
+ * still to compare (hdr), the prefix's four words in host order (bits past
+ * the length clear), and the value of an address inside the prefix (hit)
+ * or not (miss). user/compiler/addr_skip.c picks the prefixes, addr4.c
+ * places them; the forests' tries have none. */
+#define EDGEFW_SKIP (EDGEFW_A4_CHUNK | 0x40000000u)
+#define EDGEFW_SKIP_INDEX 0x1fffffffu
+#define EDGEFW_SKIP_CELLS 8u
+#define EDGEFW_SKIP_HDR 0u  /* length | first bit to compare << 8 */
+#define EDGEFW_SKIP_ADDR 1u /* four words */
+#define EDGEFW_SKIP_HIT 5u
+#define EDGEFW_SKIP_MISS 6u
+
 /* IPv6: the same kind of trie over the first 48 bits (a 65536-cell first
  * level per field after IPv4's, then 4-bit strides: at most nine array
- * lookups). Longer prefixes are below a /48 cell flagged for them. Those
+ * lookups). A longer prefix alone on its branch is behind a skip node
+ * (above); the others are below a /48 cell flagged for them. Those
  * of the field's most common lengths past /48 (at most EDGEFW_A6_HASH_LENS,
  * always the longest ones: /128 and /64 in real lists; gen_config.hash6_len)
  * are in host6_tbl, one exact-match hash keyed by (generation, field,
@@ -124,6 +148,7 @@ enum edgefw_reason {
  * A6_LONGER, asked after the hashes miss. Most packets reach neither. */
 #define EDGEFW_A6_L1_BASE (2 * EDGEFW_A4_L1_SIZE)
 #define EDGEFW_A6_TRIE_BITS 48
+#define EDGEFW_A6_TRIE_LEVELS 9 /* level 1 (/16), then a nibble each */
 #define EDGEFW_A6_LONGER 0x40000000u
 #define EDGEFW_A6_HOST 0x20000000u
 #define EDGEFW_A6_VALUE 0x1fffffffu /* class id, or chunk index */

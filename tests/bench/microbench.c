@@ -111,6 +111,23 @@ static void build_flows(const struct scenario *sc, const struct ef_ruleset *rs, 
 static size_t n_results;
 static struct result results[128];
 
+/* Where the chain holds the rules and the address prefixes: skip nodes
+ * (kern/edgefw.h, EDGEFW_SKIP) are what "Cache lines per packet" in
+ * kern/DESIGN.md counts. */
+static void print_placement(const struct ef_compiled *c)
+{
+	size_t skip = 0, all = 0;
+
+	for (int f = 0; f < EF_FIELD_COUNT; f++)
+		for (int fam = 0; fam < EF_FAM_COUNT; fam++)
+			for (size_t i = 0; i < c->lpm[f][fam].n; i++) {
+				skip += c->lpm[f][fam].v[i].home == EF_HOME_SKIP;
+				all++;
+			}
+	printf("#   %zu rules in the chain, %zu in trees; %zu of %zu address prefixes behind skip nodes\n",
+	       c->n_chain_rules, c->n_tree_rules, skip, all);
+}
+
 static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
 			 struct bench_bpf *base, const struct prog *progs, size_t n_progs,
 			 unsigned reps, unsigned repeat)
@@ -142,6 +159,7 @@ static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
 	       sc->name, block.n, rs.n_rules,
 	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
 	       c.n_cells, c.n_chain, c.n_classes, c.n_dims);
+	print_placement(&c);
 
 	for (size_t p = 0; p < n_progs && p < 8; p++) {
 		struct xdpfilter_counts xc;
@@ -475,7 +493,8 @@ int main(int argc, char **argv)
 	snprintf(firehol, sizeof(firehol), "%s/firehol_level1.netset", lists);
 
 	snprintf(name, sizeof(name), "b-%d", (int)getpid());
-	/* Room for 100k scattered prefixes: an isolated /32 takes 64 cells. */
+	/* Room for 100k scattered prefixes: a /32 among others takes up to 64
+	 * cells. */
 	ef_instance_set_capacity(1u << 23, 1u << 18, EDGEFW_TNODES_DEFAULT, EDGEFW_TLEAVES_DEFAULT);
 	ret = ef_instance_open(name, EF_OPEN_CREATE, &inst);
 	if (ret)

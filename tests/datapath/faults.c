@@ -18,7 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "addr6_hash.h"
 #include "counters.h"
 #include "dp.h"
 #include "fault.h"
@@ -358,12 +357,8 @@ static void count_compiled(const struct ef_compiled *c, size_t n[4])
 		const struct ef_lpm_table *t = &c->lpm[f][EF_FAM_V6];
 
 		for (size_t i = 0; i < t->n; i++) {
-			unsigned len = t->v[i].prefix.len;
-
-			if (len <= EDGEFW_A6_TRIE_BITS)
-				continue;
-			n[2] += ef_hash6_has(c->hash6_len[f], len);
-			n[3] += !ef_hash6_has(c->hash6_len[f], len);
+			n[2] += t->v[i].home == EF_HOME_HASH;
+			n[3] += t->v[i].home == EF_HOME_LPM;
 		}
 	}
 }

@@ -9,7 +9,8 @@
  * pushing: a new chunk starts as copies of the cell it replaces. A prefix
  * of length L paints 2^(level end - L) cells of the level that ends at or
  * after L: /0-/16 the first, /17-/20 the second, and so on to /29-/32.
- * An isolated /32 costs four chunks, 256 bytes.
+ * A prefix alone on its branch goes behind a skip node instead
+ * (addr_skip.c): an isolated /32 costs 8 cells where four chunks took 64.
  */
 #include "addr4.h"
 #include "addr6_hash.h"
@@ -30,23 +31,31 @@ static int cmp_len(const void *a, const void *b)
 	return memcmp(x->prefix.addr, y->prefix.addr, 4);
 }
 
+/* Appends a chunk's room, 16 cells of fill, at *at. */
+static int add_cells(struct ef_compiled *c, size_t *cap, uint32_t fill, size_t *at)
+{
+	*at = c->n_cells;
+	if (*at + EDGEFW_A4_CHUNK_SIZE > EDGEFW_CELLS_MAX ||
+	    *at > EDGEFW_A4_VALUE - EDGEFW_A4_CHUNK_SIZE)
+		return -E2BIG;
+	if (EF_GROW(&c->cells, cap, *at + EDGEFW_A4_CHUNK_SIZE))
+		return -ENOMEM;
+	for (size_t i = 0; i < EDGEFW_A4_CHUNK_SIZE; i++)
+		c->cells[*at + i] = fill;
+	c->n_cells += EDGEFW_A4_CHUNK_SIZE;
+	return 0;
+}
+
 /* Appends a chunk of 16 copies of cell parent and points the parent at it.
  * parent is an index: cells may move. */
 static int add_chunk(struct ef_compiled *c, size_t *cap, size_t parent)
 {
-	uint32_t fill = c->cells[parent];
-	size_t at = c->n_cells;
+	size_t at;
+	int ret = add_cells(c, cap, c->cells[parent], &at);
 
-	if (at + EDGEFW_A4_CHUNK_SIZE > EDGEFW_CELLS_MAX ||
-	    at > EDGEFW_A4_VALUE - EDGEFW_A4_CHUNK_SIZE)
-		return -E2BIG;
-	if (EF_GROW(&c->cells, cap, at + EDGEFW_A4_CHUNK_SIZE))
-		return -ENOMEM;
-	for (size_t i = 0; i < EDGEFW_A4_CHUNK_SIZE; i++)
-		c->cells[at + i] = fill;
-	c->cells[parent] = EDGEFW_A4_CHUNK | (uint32_t)at;
-	c->n_cells += EDGEFW_A4_CHUNK_SIZE;
-	return 0;
+	if (!ret)
+		c->cells[parent] = EDGEFW_A4_CHUNK | (uint32_t)at;
+	return ret;
 }
 
 /* The byte-wise view both families share: level 1 is indexed by the
@@ -59,26 +68,41 @@ static unsigned nibble_at(const uint8_t *a, unsigned n)
 }
 
 /* One family's trie: where its level 1 starts, and how its cells say
- * "chunk index" and "no class" (IPv6 cells keep two flag bits). IPv6
- * also has the prefix lengths past the trie that go to hashes. */
+ * "chunk index" and "no class" (IPv6 cells keep two flag bits). The
+ * chain's tries have skip nodes (addr_skip.c), two to a chunk's room
+ * (spare: the free half, or 0); the forests' have none. */
 struct trie {
 	size_t l1;
 	uint32_t value_mask, none;
-	uint8_t *hash6_len;
+	bool skips;
+	size_t spare;
 };
 
-static struct trie trie4(size_t l1)
+/* A cell that points at a chunk (a skip node's is flagged too). */
+static bool is_chunk(const struct trie *t, uint32_t v)
 {
-	return (struct trie){ .l1 = l1, .value_mask = EDGEFW_A4_VALUE, .none = EDGEFW_A4_NONE };
+	return t->skips ? (v & EDGEFW_SKIP) == EDGEFW_A4_CHUNK : (v & EDGEFW_A4_CHUNK);
 }
 
-static struct trie trie6(uint8_t field, uint8_t *hash6_len)
+static bool is_skip(const struct trie *t, uint32_t v)
+{
+	return t->skips && (v & EDGEFW_SKIP) == EDGEFW_SKIP;
+}
+
+static struct trie trie4(size_t l1, bool skips)
+{
+	return (struct trie){
+		.l1 = l1, .value_mask = EDGEFW_A4_VALUE, .none = EDGEFW_A4_NONE, .skips = skips
+	};
+}
+
+static struct trie trie6(uint8_t field)
 {
 	return (struct trie){
 		.l1 = EDGEFW_A6_L1_BASE + (size_t)field * EDGEFW_A4_L1_SIZE,
 		.value_mask = EDGEFW_A6_VALUE,
 		.none = EDGEFW_A6_NONE,
-		.hash6_len = hash6_len,
+		.skips = true,
 	};
 }
 
@@ -91,7 +115,10 @@ static int cell_at(struct ef_compiled *c, size_t *cap, const struct trie *t, con
 	int ret;
 
 	for (unsigned l = 2; l <= level; l++) {
-		if (!(c->cells[idx] & EDGEFW_A4_CHUNK)) {
+		/* A skip node's branch holds its prefix alone (addr_skip.c). */
+		if (is_skip(t, c->cells[idx]))
+			return -EINVAL;
+		if (!is_chunk(t, c->cells[idx])) {
 			ret = add_chunk(c, cap, idx);
 			if (ret)
 				return ret;
@@ -121,23 +148,83 @@ static int sort_by_len(const struct ef_lpm_table *t, const struct ef_lpm_entry *
 	return 0;
 }
 
-/* Paints one prefix with value v. IPv6 prefixes past the trie's 48 bits
- * only flag their /48 cell: the hashed lengths go to host6_tbl, the
- * others to the LPM trie, and the flag says which to ask. */
-static int paint_prefix(struct ef_compiled *c, size_t *cap, const struct trie *t,
-			const struct ef_prefix *p, uint32_t v)
+/* The cell of a skip node for e: at e->skip_level, or below where a
+ * prefix e lies inside made chunks further down its path; *level is the
+ * cell's level. */
+static int skip_cell(struct ef_compiled *c, size_t *cap, const struct trie *t,
+		     const struct ef_lpm_entry *e, size_t *idx, unsigned *level)
 {
+	const uint8_t *a = e->prefix.addr;
+
+	*idx = t->l1 + ((size_t)a[0] << 8 | a[1]);
+	for (*level = 1; *level < EDGEFW_A6_TRIE_LEVELS && is_chunk(t, c->cells[*idx]); ++*level)
+		*idx = (c->cells[*idx] & t->value_mask) + nibble_at(a, *level - 1);
+	if (*level < e->skip_level) {
+		*level = e->skip_level;
+		return cell_at(c, cap, t, a, *level, idx);
+	}
+	return 0;
+}
+
+/* Puts prefix e, alone on its branch, behind a skip node (kern/edgefw.h,
+ * EDGEFW_SKIP) with hit value v at cell idx of level level; the node's
+ * miss is the cell's value, the class of the rest of the branch. */
+static int paint_skip(struct ef_compiled *c, size_t *cap, struct trie *t,
+		      const struct ef_lpm_entry *e, uint32_t v, size_t idx, unsigned level)
+{
+	size_t node;
+	int ret;
+
+	/* Only the prefix lies below (addr_skip.c): a plain value here. */
+	if (c->cells[idx] & ~t->value_mask)
+		return -EINVAL;
+	if (t->spare) {
+		node = t->spare;
+		t->spare = 0;
+	} else {
+		ret = add_cells(c, cap, 0, &node);
+		if (ret)
+			return ret;
+		t->spare = node + EDGEFW_SKIP_CELLS;
+	}
+	c->cells[node + EDGEFW_SKIP_HDR] = e->prefix.len | (16 + 4 * (level - 1)) << 8;
+	for (unsigned w = 0; w < 4; w++) {
+		const uint8_t *b = e->prefix.addr + 4 * w;
+
+		c->cells[node + EDGEFW_SKIP_ADDR + w] =
+			(uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	}
+	c->cells[node + EDGEFW_SKIP_HIT] = v;
+	c->cells[node + EDGEFW_SKIP_MISS] = c->cells[idx];
+	c->cells[idx] = EDGEFW_SKIP | (uint32_t)node;
+	return 0;
+}
+
+/* Paints one entry with value v: behind a skip node when it is alone on
+ * its branch above the level it would paint; else that level's cells.
+ * IPv6 prefixes past the trie's 48 bits not alone only flag their /48
+ * cell: the hashed lengths go to host6_tbl, the others to the LPM trie,
+ * and the flag says which to ask. */
+static int paint_prefix(struct ef_compiled *c, size_t *cap, struct trie *t,
+			const struct ef_lpm_entry *e, uint32_t v)
+{
+	const struct ef_prefix *p = &e->prefix;
+	unsigned level = ef_addr_paint_level(p), at;
 	/* Level 1 ends at bit 16, each next one 4 bits further. */
-	unsigned level = p->len <= 16 ? 1 : 1 + (p->len - 16 + 3) / 4;
 	unsigned end = 16 + 4 * (level - 1);
 	size_t idx;
 	int ret;
 
+	if (t->skips && e->home == EF_HOME_SKIP) {
+		ret = skip_cell(c, cap, t, e, &idx, &at);
+		if (ret || at < level)
+			return ret ? ret : paint_skip(c, cap, t, e, v, idx, at);
+	}
 	if (p->len > EDGEFW_A6_TRIE_BITS) {
-		ret = cell_at(c, cap, t, p->addr, 9, &idx);
+		ret = cell_at(c, cap, t, p->addr, EDGEFW_A6_TRIE_LEVELS, &idx);
 		if (!ret)
-			c->cells[idx] |= ef_hash6_has(t->hash6_len, p->len) ? EDGEFW_A6_HOST
-									    : EDGEFW_A6_LONGER;
+			c->cells[idx] |=
+				e->home == EF_HOME_HASH ? EDGEFW_A6_HOST : EDGEFW_A6_LONGER;
 		return ret;
 	}
 	ret = cell_at(c, cap, t, p->addr, level, &idx);
@@ -146,23 +233,20 @@ static int paint_prefix(struct ef_compiled *c, size_t *cap, const struct trie *t
 	return ret;
 }
 
-/* Paints table lpm into trie t. */
-static int paint(struct ef_compiled *c, size_t *cap, const struct trie *t,
-		 const struct ef_lpm_table *lpm)
+/* Paints table lpm into trie t (an IPv6 one's entries placed by
+ * ef_addr6_place). */
+static int paint(struct ef_compiled *c, size_t *cap, struct trie *t, const struct ef_lpm_table *lpm)
 {
 	const struct ef_lpm_entry **sorted = NULL;
 	int ret;
 
-	if (t->hash6_len)
-		ef_hash6_choose(lpm, t->hash6_len);
 	ret = sort_by_len(lpm, &sorted);
 	if (ret || !lpm->n)
 		return ret;
 	for (size_t i = 0; i < lpm->n && !ret; i++) {
 		uint32_t cls = sorted[i]->class_id;
 
-		ret = paint_prefix(c, cap, t, &sorted[i]->prefix,
-				   cls == EDGEFW_CLASS_NONE ? t->none : cls);
+		ret = paint_prefix(c, cap, t, sorted[i], cls == EDGEFW_CLASS_NONE ? t->none : cls);
 	}
 	free(sorted);
 	return ret;
@@ -171,7 +255,7 @@ static int paint(struct ef_compiled *c, size_t *cap, const struct trie *t,
 static int too_many_cells(const char *path, struct ef_diag *d)
 {
 	ef_err(d, path, 0, 0,
-	       "IPv4 prefixes need more than %u table cells (an isolated /32 takes 64); list fewer of them",
+	       "IPv4 prefixes need more than %u table cells (a /32 takes 8 when alone on its branch, up to 64 among others); list fewer of them",
 	       EDGEFW_CELLS_MAX);
 	return -E2BIG;
 }
@@ -192,10 +276,14 @@ int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 	for (size_t i = EDGEFW_A6_L1_BASE; i < l1; i++)
 		c->cells[i] = EDGEFW_A6_NONE;
 	for (uint8_t f = 0; f < EF_FIELD_COUNT && !ret; f++) {
-		struct trie t4 = trie4((size_t)f * EDGEFW_A4_L1_SIZE);
-		struct trie t6 = trie6(f, c->hash6_len[f]);
+		struct trie t4 = trie4((size_t)f * EDGEFW_A4_L1_SIZE, true);
+		struct trie t6 = trie6(f);
 
-		ret = paint(c, &cells_cap, &t4, &c->lpm[f][EF_FAM_V4]);
+		ret = ef_addr_mark_alone(&c->lpm[f][EF_FAM_V4]);
+		if (!ret)
+			ret = paint(c, &cells_cap, &t4, &c->lpm[f][EF_FAM_V4]);
+		if (!ret)
+			ret = ef_addr6_place(&c->lpm[f][EF_FAM_V6], c->hash6_len[f]);
 		if (!ret)
 			ret = paint(c, &cells_cap, &t6, &c->lpm[f][EF_FAM_V6]);
 	}
@@ -204,13 +292,30 @@ int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 	return ret;
 }
 
+/* The value of skip node at for address a: its hit or its miss cell. */
+static uint32_t skip_value(const struct ef_compiled *c, size_t at, const uint8_t a[16])
+{
+	uint32_t hdr = c->cells[at + EDGEFW_SKIP_HDR], len = hdr & 0xff, diff = 0;
+
+	for (unsigned w = 0; w < 4 && len > 32 * w; w++) {
+		uint32_t bits = len - 32 * w >= 32 ? 32 : len - 32 * w;
+		uint32_t word = (uint32_t)a[4 * w] << 24 | (uint32_t)a[4 * w + 1] << 16 |
+				(uint32_t)a[4 * w + 2] << 8 | a[4 * w + 3];
+
+		diff |= (word ^ c->cells[at + EDGEFW_SKIP_ADDR + w]) & (0xffffffffu << (32 - bits));
+	}
+	return c->cells[at + (diff ? EDGEFW_SKIP_MISS : EDGEFW_SKIP_HIT)];
+}
+
 uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field, const uint8_t addr[16])
 {
-	struct trie six = trie6(field, NULL);
+	struct trie six = trie6(field);
 	uint32_t v = c->cells[six.l1 + ((size_t)addr[0] << 8 | addr[1])];
 
-	for (unsigned n = 0; n < 8 && (v & EDGEFW_A4_CHUNK); n++)
+	for (unsigned n = 0; n < 8 && is_chunk(&six, v); n++)
 		v = c->cells[(v & EDGEFW_A6_VALUE) + nibble_at(addr, n)];
+	if ((v & EDGEFW_SKIP) == EDGEFW_SKIP)
+		v = skip_value(c, v & EDGEFW_SKIP_INDEX, addr);
 	if (v & (EDGEFW_A6_HOST | EDGEFW_A6_LONGER)) {
 		const struct ef_lpm_table *t = &c->lpm[field][EF_FAM_V6];
 		uint32_t cls = EDGEFW_CLASS_NONE;
@@ -220,12 +325,11 @@ uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field, const uint8_
 		 * table the datapath asks follows from the flags. */
 		for (size_t i = 0; i < t->n; i++) {
 			const struct ef_prefix *p = &t->v[i].prefix;
-			bool asked = ef_hash6_has(c->hash6_len[field], p->len)
-					     ? (v & EDGEFW_A6_HOST)
-					     : (v & EDGEFW_A6_LONGER);
+			bool asked = t->v[i].home == EF_HOME_HASH  ? (v & EDGEFW_A6_HOST)
+				     : t->v[i].home == EF_HOME_LPM ? (v & EDGEFW_A6_LONGER)
+								   : false;
 
-			if (p->len > EDGEFW_A6_TRIE_BITS && asked && p->len > best &&
-			    ef_prefix_match(p, EF_AF_INET6, addr)) {
+			if (asked && p->len > best && ef_prefix_match(p, EF_AF_INET6, addr)) {
 				best = p->len;
 				cls = t->v[i].class_id;
 			}
@@ -247,6 +351,22 @@ uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a)
 	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
+/* The class of IPv4 address addr in the chain's own trie of field, skip
+ * nodes included (the shared and forest tries have none). */
+static uint32_t chain_trie4_class(const struct ef_compiled *c, uint8_t field, const uint8_t addr[4])
+{
+	struct trie four = trie4((size_t)field * EDGEFW_A4_L1_SIZE, true);
+	uint32_t v = c->cells[four.l1 + ((size_t)addr[0] << 8 | addr[1])];
+	uint8_t a[16] = { addr[0], addr[1], addr[2], addr[3] };
+
+	for (unsigned n = 0; n < 4 && is_chunk(&four, v); n++)
+		v = c->cells[(v & EDGEFW_A4_VALUE) + nibble_at(a, n)];
+	if (is_skip(&four, v))
+		v = skip_value(c, v & EDGEFW_SKIP_INDEX, a);
+	v &= EDGEFW_A4_VALUE;
+	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
+}
+
 uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field, const uint8_t addr[4])
 {
 	uint32_t a = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 | (uint32_t)addr[2] << 8 |
@@ -254,7 +374,7 @@ uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field, const uint8_
 	uint32_t pair, v;
 
 	if (!c->pair_l1[field & 1])
-		return ef_trie4_get(c, (size_t)field * EDGEFW_A4_L1_SIZE, a);
+		return chain_trie4_class(c, field, addr);
 	/* A trie shared with a forest (addr4_pair.c): the pair's first cell. */
 	pair = ef_trie4_get(c, c->pair_l1[field & 1], a);
 	if (pair == EDGEFW_CLASS_NONE)
@@ -280,7 +400,7 @@ int ef_trie4_append(struct ef_compiled *c, const struct ef_lpm_table *t, uint32_
 	for (size_t i = c->n_cells; i < cap; i++)
 		c->cells[i] = EDGEFW_A4_NONE;
 	c->n_cells = cap;
-	trie = trie4(*l1);
+	trie = trie4(*l1, false);
 	ret = paint(c, &cap, &trie, t);
 	if (ret == -E2BIG)
 		return too_many_cells(path, d);

@@ -11,6 +11,14 @@
  * the reason in d for -E2BIG). */
 int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d);
 
+/* Marks the entries of t (either family) that go behind a skip node in
+ * its trie (EF_HOME_SKIP, with skip_level), the others EF_HOME_TRIE
+ * (addr_skip.c). 0 or -ENOMEM. */
+int ef_addr_mark_alone(struct ef_lpm_table *t);
+/* The level whose cells prefix p paints (1: /16, each next 4 bits more),
+ * EDGEFW_A6_TRIE_LEVELS + 1 for IPv6 past the trie. */
+unsigned ef_addr_paint_level(const struct ef_prefix *p);
+
 /* The class of an address in field (EF_FIELD_SRC/DST), looked up the way
  * the datapath does. */
 uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field, const uint8_t addr[16]);

@@ -15,10 +15,17 @@
  * LPM trie. The hashed lengths are always longer than every length left to
  * the trie, so a hash hit needs no trie lookup: every prefix already
  * carries the class of the addresses whose longest match it is.
+ *
+ * Before either, a long prefix that shares no /48 with another long one
+ * is placed in the array trie behind a skip node (addr_skip.c): in a
+ * blocklist most are alone on their branch, and one node read replaces
+ * the cells down to /48 and the hash probes.
  */
 #include "addr6_hash.h"
 
 #include <string.h>
+
+#include "addr4.h"
 
 void ef_hash6_choose(const struct ef_lpm_table *t, uint8_t lens[EDGEFW_A6_HASH_LENS])
 {
@@ -29,7 +36,7 @@ void ef_hash6_choose(const struct ef_lpm_table *t, uint8_t lens[EDGEFW_A6_HASH_L
 	for (size_t i = 0; i < t->n; i++) {
 		unsigned len = t->v[i].prefix.len;
 
-		if (len <= EDGEFW_A6_TRIE_BITS || len > 128)
+		if (len <= EDGEFW_A6_TRIE_BITS || len > 128 || t->v[i].home == EF_HOME_SKIP)
 			continue;
 		distinct += !count[len]++;
 		total++;
@@ -49,4 +56,19 @@ bool ef_hash6_has(const uint8_t lens[EDGEFW_A6_HASH_LENS], unsigned len)
 		if (lens[i] == len)
 			return true;
 	return false;
+}
+
+int ef_addr6_place(struct ef_lpm_table *t, uint8_t lens[EDGEFW_A6_HASH_LENS])
+{
+	int ret = ef_addr_mark_alone(t);
+	if (ret)
+		return ret;
+	ef_hash6_choose(t, lens);
+	for (size_t i = 0; i < t->n; i++) {
+		struct ef_lpm_entry *e = &t->v[i];
+
+		if (e->prefix.len > EDGEFW_A6_TRIE_BITS && e->home != EF_HOME_SKIP)
+			e->home = ef_hash6_has(lens, e->prefix.len) ? EF_HOME_HASH : EF_HOME_LPM;
+	}
+	return 0;
 }

@@ -13,6 +13,11 @@
  * the lengths past /48 of IPv6 table t that host6_tbl is to hold. */
 void ef_hash6_choose(const struct ef_lpm_table *t, uint8_t lens[EDGEFW_A6_HASH_LENS]);
 
+/* Decides where each entry of IPv6 table t goes (enum ef_addr_home, with
+ * skip_level for EF_HOME_SKIP) and fills lens as ef_hash6_choose does over
+ * the long entries not behind a skip node. 0 or -ENOMEM. */
+int ef_addr6_place(struct ef_lpm_table *t, uint8_t lens[EDGEFW_A6_HASH_LENS]);
+
 /* True when prefixes of length len are in the hash (lens as above). */
 bool ef_hash6_has(const uint8_t lens[EDGEFW_A6_HASH_LENS], unsigned len);
 

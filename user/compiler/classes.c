@@ -84,8 +84,7 @@ static int table_push(struct ef_lpm_table *t, size_t *cap, const struct ef_prefi
 		t->v = v;
 		*cap = ncap;
 	}
-	t->v[t->n].prefix = *pf;
-	t->v[t->n].class_id = class_id;
+	t->v[t->n] = (struct ef_lpm_entry){ .prefix = *pf, .class_id = class_id };
 	t->n++;
 	return 0;
 }

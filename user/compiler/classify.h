@@ -41,8 +41,20 @@ enum ef_family_idx {
 	EF_FAM_COUNT
 };
 
+/* Where the datapath finds an IPv6 entry (addr4.c decides): the array
+ * trie (/48 and shorter), a skip node in it (a longer prefix alone on its
+ * branch), host6_tbl or lpm6_tbl. IPv4 entries are always in the trie. */
+enum ef_addr_home {
+	EF_HOME_TRIE = 0,
+	EF_HOME_SKIP,
+	EF_HOME_HASH,
+	EF_HOME_LPM,
+};
+
 struct ef_lpm_entry {
 	struct ef_prefix prefix;
+	uint8_t home;       /* enum ef_addr_home */
+	uint8_t skip_level; /* EF_HOME_SKIP: the highest trie level only it lies under */
 	uint32_t class_id;
 };
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "capacity.h"
 
-#include "addr6_hash.h"
 #include "classify.h"
 #include "edgefw.h"
 #include "ruleset.h"
@@ -134,11 +133,8 @@ void ef_needs_of(const struct ef_ruleset *rs, const struct ef_compiled *c, struc
 	for (size_t i = 0; i < rs->n_rules; i++)
 		n->limits |= rs->rules[i].limit.on;
 	/* The hashed lengths past /48 go to host6_tbl (the array trie answers
-	 * down to /48; addr6_hash.c). */
+	 * down to /48 and for the prefixes behind skip nodes; addr6_hash.c). */
 	for (int f = 0; f < EF_FIELD_COUNT; f++)
-		for (size_t i = 0; i < c->lpm[f][EF_FAM_V6].n; i++) {
-			unsigned len = c->lpm[f][EF_FAM_V6].v[i].prefix.len;
-
-			n->host6 += len > EDGEFW_A6_TRIE_BITS && ef_hash6_has(c->hash6_len[f], len);
-		}
+		for (size_t i = 0; i < c->lpm[f][EF_FAM_V6].n; i++)
+			n->host6 += c->lpm[f][EF_FAM_V6].v[i].home == EF_HOME_HASH;
 }

@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "addr6_hash.h"
 #include "cttable.h"
 #include "edgefw.h"
 #include "fault.h"
@@ -51,8 +50,7 @@ static int fill_host6(struct ef_instance *inst, __u32 gen, const struct ef_compi
 		const struct ef_lpm_table *t = &c->lpm[f][EF_FAM_V6];
 
 		for (size_t i = 0; i < t->n; i++) {
-			if (t->v[i].prefix.len <= EDGEFW_A6_TRIE_BITS ||
-			    !ef_hash6_has(c->hash6_len[f], t->v[i].prefix.len))
+			if (t->v[i].home != EF_HOME_HASH)
 				continue;
 			keys[n].tag = EDGEFW_HOST6_TAG(gen, f, t->v[i].prefix.len);
 			memcpy(keys[n].addr, t->v[i].prefix.addr, 16);
@@ -76,10 +74,10 @@ static int fill_lpm6(struct ef_instance *inst, __u32 gen, const struct ef_compil
 		const struct ef_lpm_table *t = &c->lpm[f][EF_FAM_V6];
 
 		for (size_t i = 0; i < t->n; i++) {
-			/* The array trie answers for /48 and shorter, the host
-			 * table for the hashed lengths (addr6_hash.c). */
-			if (t->v[i].prefix.len <= EDGEFW_A6_TRIE_BITS ||
-			    ef_hash6_has(c->hash6_len[f], t->v[i].prefix.len))
+			/* The array trie answers for /48 and shorter and the
+			 * prefixes behind skip nodes, the host table for the
+			 * hashed lengths (addr6_hash.c). */
+			if (t->v[i].home != EF_HOME_LPM)
 				continue;
 			struct edgefw_lpm6_key k = {
 				.prefixlen = EDGEFW_LPM6_TAG_BITS + t->v[i].prefix.len,

@@ -459,6 +459,9 @@ struct edgefw_rule_carry {
 	struct edgefw_counter rule;
 	struct edgefw_counter over_limit;
 };
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L || defined(__clang__)
+_Static_assert(sizeof(struct edgefw_rule_carry) == 32, "rule carry layout");
+#endif
 
 /* rule_tbl and rule_meta hold both generations interleaved, an entry of
  * rule (or slot) r of generation g at EDGEFW_RULE_KEY(g, r): a key that
@@ -507,6 +510,9 @@ struct edgefw_gen_info {
 	 * give the memory change without compiling the ruleset in force. */
 	__u64 memory_estimate;
 };
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L || defined(__clang__)
+_Static_assert(sizeof(struct edgefw_gen_info) == 56, "gen info layout");
+#endif
 
 /* One entry per (interface, hook) this instance is attached to. */
 struct edgefw_attach_key {
@@ -609,6 +615,9 @@ struct edgefw_ct4_key {
 	__u8 proto;
 	__u8 pad[3];
 };
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L || defined(__clang__)
+_Static_assert(sizeof(struct edgefw_ct4_key) == 16, "ct4 key layout");
+#endif
 
 /* Per-flow protocol state (what expires it, see kern/conntrack.h). */
 enum edgefw_ct_flow {
@@ -787,7 +796,6 @@ enum edgefw_dyn_stat {
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L || defined(__clang__)
 _Static_assert(sizeof(struct edgefw_ct_key) == 40, "ct key layout");
-_Static_assert(sizeof(struct edgefw_ct4_key) == 16, "ct4 key layout");
 _Static_assert(sizeof(struct edgefw_ct_entry) == 24, "ct entry layout");
 _Static_assert(sizeof(struct edgefw_dyn4_key) == 8, "dyn4 key layout");
 _Static_assert(sizeof(struct edgefw_dyn6_key) == 20, "dyn6 key layout");
@@ -824,10 +832,8 @@ _Static_assert(__builtin_offsetof(struct edgefw_gen_config, stages) + 3 * 12 <= 
 _Static_assert(EDGEFW_DIM_COUNT == 9, "gen config padding assumes 9 fields");
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");
-_Static_assert(sizeof(struct edgefw_rule_carry) == 32, "rule carry layout");
 _Static_assert(sizeof(struct edgefw_rule_meta) == EDGEFW_RULE_NAME_MAX + 8, "rule meta layout");
 _Static_assert(sizeof(struct edgefw_instance_info) == 24, "instance info layout");
-_Static_assert(sizeof(struct edgefw_gen_info) == 56, "gen info layout");
 _Static_assert(sizeof(struct edgefw_log_event) == 80, "log event layout");
 _Static_assert(sizeof(struct edgefw_log_config) == 8, "log config layout");
 _Static_assert(sizeof(struct edgefw_log_state) == 24, "log state layout");

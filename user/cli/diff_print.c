@@ -239,40 +239,46 @@ static struct json_object *sets_json(const struct ef_diff_view *v)
 	return arr;
 }
 
+#define N_TABLE_FIGURES 7
+
+/* The figures a side's tables have, by their JSON names. */
+static void table_figures(const struct ef_diff_tables *t, struct ef_json_u64 v[N_TABLE_FIGURES])
+{
+	const struct ef_json_u64 f[N_TABLE_FIGURES] = {
+		{ "memory_bytes", t->memory },   { "cells", t->cells },
+		{ "classes", t->classes },       { "chain_rules", t->chain_rules },
+		{ "tree_rules", t->tree_rules }, { "tree_nodes", t->tnodes },
+		{ "tree_leaves", t->tleaves },
+	};
+
+	memcpy(v, f, sizeof(f));
+}
+
 static struct json_object *tables_json(const struct ef_diff_tables *t)
 {
+	struct ef_json_u64 v[N_TABLE_FIGURES];
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "memory_bytes", json_object_new_uint64(t->memory));
-	json_object_object_add(o, "cells", json_object_new_uint64(t->cells));
-	json_object_object_add(o, "classes", json_object_new_uint64(t->classes));
-	json_object_object_add(o, "chain_rules", json_object_new_uint64(t->chain_rules));
-	json_object_object_add(o, "tree_rules", json_object_new_uint64(t->tree_rules));
-	json_object_object_add(o, "tree_nodes", json_object_new_uint64(t->tnodes));
-	json_object_object_add(o, "tree_leaves", json_object_new_uint64(t->tleaves));
+	table_figures(t, v);
+	ef_json_add_u64s(o, v, N_TABLE_FIGURES);
 	json_object_object_add(o, "source",
 			       json_object_new_string(t->from_instance ? "instance" : "compiled"));
 	return o;
-}
-
-static struct json_object *delta_json(uint64_t a, uint64_t b)
-{
-	return json_object_new_int64((int64_t)b - (int64_t)a);
 }
 
 /* NEW minus OLD, for each figure tables_json gives. */
 static struct json_object *tables_change_json(const struct ef_diff_tables *a,
 					      const struct ef_diff_tables *b)
 {
+	struct ef_json_u64 old[N_TABLE_FIGURES], new[N_TABLE_FIGURES];
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "memory_bytes", delta_json(a->memory, b->memory));
-	json_object_object_add(o, "cells", delta_json(a->cells, b->cells));
-	json_object_object_add(o, "classes", delta_json(a->classes, b->classes));
-	json_object_object_add(o, "chain_rules", delta_json(a->chain_rules, b->chain_rules));
-	json_object_object_add(o, "tree_rules", delta_json(a->tree_rules, b->tree_rules));
-	json_object_object_add(o, "tree_nodes", delta_json(a->tnodes, b->tnodes));
-	json_object_object_add(o, "tree_leaves", delta_json(a->tleaves, b->tleaves));
+	table_figures(a, old);
+	table_figures(b, new);
+	for (size_t i = 0; i < N_TABLE_FIGURES; i++)
+		json_object_object_add(
+			o, old[i].key,
+			json_object_new_int64((int64_t) new[i].value - (int64_t)old[i].value));
 	return o;
 }
 

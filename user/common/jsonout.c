@@ -103,6 +103,12 @@ struct json_object *ef_json_time(time_t t, int ms)
 	return json_object_new_string(buf);
 }
 
+void ef_json_add_u64s(struct json_object *o, const struct ef_json_u64 *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		json_object_object_add(o, v[i].key, json_object_new_uint64(v[i].value));
+}
+
 void ef_json_envelope(struct json_object *root, const char *command)
 {
 	struct timeval tv;

@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -30,6 +32,13 @@ void ef_utf8_write(FILE *out, const char *s);
 struct json_object *ef_json_str(const char *s);
 /* t as "2026-12-05T15:50:01Z" (ms >= 0: "...01.123Z"); t == 0: null. */
 struct json_object *ef_json_time(time_t t, int ms);
+/* One named figure, for ef_json_add_u64s. */
+struct ef_json_u64 {
+	const char *key;
+	uint64_t value;
+};
+/* Adds the n figures of v to o, each as "key": value. */
+void ef_json_add_u64s(struct json_object *o, const struct ef_json_u64 *v, size_t n);
 /* Adds "schema", "command", "time" (now) and "edgefw_version". */
 void ef_json_envelope(struct json_object *root, const char *command);
 /* Prints root and a newline on stdout (pretty: indented; else one line)

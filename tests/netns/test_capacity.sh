@@ -70,7 +70,7 @@ def v4(n):
     return ["45.%d.%d.%d/32" % (rnd.getrandbits(8), rnd.getrandbits(8), rnd.getrandbits(8))
             for _ in range(n)]
 open(d + "/medium.txt", "w").write("\n".join(v4(3000) + v6) + "\n")
-open(d + "/large.txt", "w").write("\n".join(v4(12000) + v6) + "\n")
+open(d + "/large.txt", "w").write("\n".join(v4(40000) + v6) + "\n")
 EOF
 { echo "version: 1"; rules ""; } >"$SMALL"
 { echo "version: 1"; rules medium.txt; } >"$MEDIUM"

@@ -4,11 +4,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <ftw.h>
 #include <linux/bpf.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 double bench_measure(int fd, const struct pkt *flows, size_t n, unsigned repeat)
 {
@@ -49,4 +51,24 @@ int bench_cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return (x > y) - (x < y);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	if (remove(path))
+		fprintf(stderr, "microbench: cannot remove stale %s: %s\n", path, strerror(errno));
+	return 0;
+}
+
+void bench_instance_name(char *name, size_t size, const char *suffix)
+{
+	char dir[256];
+
+	snprintf(name, size, "b-%d%s%s", (int)getpid(), suffix ? "-" : "", suffix ? suffix : "");
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/edgefw/%s", name);
+	if (access(dir, F_OK) == 0)
+		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

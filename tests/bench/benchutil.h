@@ -34,4 +34,9 @@ size_t bench_count_drops(const struct prog *prog, const struct pkt *flows, size_
 
 int bench_cmp_double(const void *a, const void *b);
 
+/* Writes "b-PID[-SUFFIX]" to name and removes a pin directory of that name:
+ * the kernel recycles process ids, so one left by a killed run is stale and
+ * may even hold another layout version. */
+void bench_instance_name(char *name, size_t size, const char *suffix);
+
 #endif

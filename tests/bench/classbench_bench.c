@@ -272,7 +272,7 @@ static int ten_open(struct ten *t)
 
 	memset(t, 0, sizeof(*t));
 	t->inst.lock_fd = -1;
-	snprintf(name, sizeof(name), "b-%d-10", (int)getpid());
+	bench_instance_name(name, sizeof(name), "10");
 	ef_instance_set_capacity(EDGEFW_CELLS_DEFAULT, EDGEFW_CLASSES_DEFAULT,
 				 EDGEFW_TNODES_DEFAULT, EDGEFW_TLEAVES_DEFAULT);
 	ret = ef_instance_open(name, EF_OPEN_CREATE, &t->inst);

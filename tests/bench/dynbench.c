@@ -21,6 +21,7 @@
 
 #include "classify.h"
 #include "dynbench.h"
+#include "benchutil.h"
 #include "dynsets.h"
 #include "instance.h"
 #include "ruleset.h"
@@ -201,7 +202,7 @@ static void time_cli(const char *bin, unsigned reps, struct cli_times *out)
 	bool made = false;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(name, sizeof(name), "b-%d-cli", (int)getpid());
+	bench_instance_name(name, sizeof(name), "cli");
 	if (!f || !one || !bulk || !help || !tru || ef_instance_open(name, EF_OPEN_CREATE, &inst))
 		goto out;
 	made = true;

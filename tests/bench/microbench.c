@@ -492,7 +492,7 @@ int main(int argc, char **argv)
 
 	snprintf(firehol, sizeof(firehol), "%s/firehol_level1.netset", lists);
 
-	snprintf(name, sizeof(name), "b-%d", (int)getpid());
+	bench_instance_name(name, sizeof(name), NULL);
 	/* Room for 100k scattered prefixes: a /32 among others takes up to 64
 	 * cells. */
 	ef_instance_set_capacity(1u << 23, 1u << 18, EDGEFW_TNODES_DEFAULT, EDGEFW_TLEAVES_DEFAULT);

@@ -4,7 +4,12 @@
  * run. The three rulesets differ only in what issue 16 adds; each
  * repetition loads and measures each in turn, so slow minutes on the
  * shared machine hit all of them alike, and the ratios are taken per
- * repetition's medians.
+ * repetition's medians. The rulesets are measured with the XDP and the tc
+ * program, each against the plain rule in the same program.
+ *
+ * EFW_DYNBENCH_DATAPATH_ONLY=1 in the environment skips the `edgefw set
+ * add` timings (for runs that compare datapath builds only); =2 also the
+ * set row, whose 100,000 entries take most of a repetition's time.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -258,13 +263,21 @@ out:
 	free(tru);
 }
 
-void bench_dynamic(struct ef_instance *inst, const struct prog *xdp, const struct prog *parse_only,
-		   const char *edgefw_bin, unsigned reps, unsigned repeat, FILE *json)
+/* Column of ns[] for ruleset k in program p (0: xdp, 1: tc); the last
+ * one is the parser alone. */
+#define DYN_COL(k, p) ((p)*R_COUNT + (k))
+#define DYN_COLS (2 * R_COUNT + 1)
+
+void bench_dynamic(struct ef_instance *inst, const struct prog *xdp, const struct prog *tc,
+		   const struct prog *parse_only, const char *edgefw_bin, unsigned reps,
+		   unsigned repeat, FILE *json)
 {
-	double *ns = calloc((size_t)reps * (R_COUNT + 1), sizeof(*ns));
-	double ratio[R_COUNT][64], med[R_COUNT + 1];
+	double *ns = calloc((size_t)reps * DYN_COLS, sizeof(*ns));
+	double ratio[2 * R_COUNT][64], med[DYN_COLS];
 	struct pkt *flows = calloc(DYN_FLOWS, sizeof(*flows));
-	struct cli_times cli;
+	const char *dp_only = getenv("EFW_DYNBENCH_DATAPATH_ONLY");
+	const struct prog *hooks[2] = { xdp, tc };
+	struct cli_times cli = { 0 };
 
 	if (!ns || !flows || reps > 64) {
 		fprintf(stderr, "microbench: dynamic sets: out of memory or too many reps\n");
@@ -273,32 +286,47 @@ void bench_dynamic(struct ef_instance *inst, const struct prog *xdp, const struc
 	build_flows(flows);
 	for (unsigned r = 0; r < reps; r++) {
 		for (int k = 0; k < R_COUNT; k++) {
+			if (k == R_SET && dp_only && !strcmp(dp_only, "2"))
+				continue;
 			if (load(inst, rulesets[k]) || (k == R_SET && fill_set(inst))) {
 				fprintf(stderr, "microbench: dynamic sets: cannot load '%s'\n",
 					rule_names[k]);
 				goto out;
 			}
-			ns[k * reps + r] = bench_measure(xdp->fd, flows, DYN_FLOWS, repeat);
+			for (int p = 0; p < 2; p++)
+				ns[DYN_COL(k, p) * reps + r] =
+					bench_measure(hooks[p]->fd, flows, DYN_FLOWS, repeat);
 		}
-		ns[R_COUNT * reps + r] = bench_measure(parse_only->fd, flows, DYN_FLOWS, repeat);
-		for (int k = 0; k < R_COUNT; k++)
-			ratio[k][r] = ns[k * reps + r] / ns[R_PLAIN * reps + r];
+		ns[(DYN_COLS - 1) * reps + r] =
+			bench_measure(parse_only->fd, flows, DYN_FLOWS, repeat);
+		for (int p = 0; p < 2; p++)
+			for (int k = 0; k < R_COUNT; k++)
+				ratio[DYN_COL(k, p)][r] = ns[DYN_COL(k, p) * reps + r] /
+							  ns[DYN_COL(R_PLAIN, p) * reps + r];
 	}
-	for (int k = 0; k <= R_COUNT; k++) {
-		qsort(&ns[k * reps], reps, sizeof(*ns), bench_cmp_double);
-		med[k] = ns[k * reps + reps / 2];
-		if (k < R_COUNT)
-			qsort(ratio[k], reps, sizeof(double), bench_cmp_double);
+	for (int c = 0; c < DYN_COLS; c++) {
+		qsort(&ns[c * reps], reps, sizeof(*ns), bench_cmp_double);
+		med[c] = ns[c * reps + reps / 2];
+		if (c < DYN_COLS - 1)
+			qsort(ratio[c], reps, sizeof(double), bench_cmp_double);
 	}
-	time_cli(edgefw_bin, reps, &cli);
+	bool cli_timed = !dp_only || (strcmp(dp_only, "1") && strcmp(dp_only, "2"));
 
-	printf("\n## Dynamic sets and limits (edgefw xdp, %d flows from %d sources, all hitting the rule)\n\n",
+	if (cli_timed)
+		time_cli(edgefw_bin, reps, &cli);
+
+	printf("\n## Dynamic sets and limits (edgefw xdp and tc, %d flows from %d sources, all hitting the rule)\n\n",
 	       DYN_FLOWS, DYN_SOURCES);
-	printf("| ruleset | median ns/pkt | x one rule (median of per-repetition ratios) |\n|---|---:|---:|\n");
+	printf("| ruleset | xdp median ns/pkt | xdp x one rule | tc median ns/pkt | tc x one rule |\n|---|---:|---:|---:|---:|\n");
 	for (int k = 0; k < R_COUNT; k++)
-		printf("| %s | %.1f | %.2f |\n", rule_names[k], med[k], ratio[k][reps / 2]);
-	printf("| (parse-only, same flows) | %.1f | %.2f |\n", med[R_COUNT],
-	       med[R_COUNT] / med[R_PLAIN]);
+		printf("| %s | %.1f | %.2f | %.1f | %.2f |\n", rule_names[k], med[DYN_COL(k, 0)],
+		       ratio[DYN_COL(k, 0)][reps / 2], med[DYN_COL(k, 1)],
+		       ratio[DYN_COL(k, 1)][reps / 2]);
+	printf("| (parse-only, same flows) | %.1f | %.2f | | |\n", med[DYN_COLS - 1],
+	       med[DYN_COLS - 1] / med[R_PLAIN]);
+	printf("(x one rule: median of per-repetition ratios to the plain rule in the same program)\n");
+	if (!cli_timed)
+		goto json;
 	printf("\nedgefw set add, one entry, end to end (spawn, exec, open, add): median %.1f ms of %u; `edgefw help` (spawn, exec, exit) alternated with it: %.1f ms\n",
 	       cli.one_ms, reps * 4, cli.help_ms);
 	printf("/bin/true (spawn, exec, exit) alternated with them: median %.1f ms; 10th percentiles: set add %.1f ms, /bin/true %.1f ms; 90th: set add %.1f ms, /bin/true %.1f ms\n",
@@ -307,15 +335,20 @@ void bench_dynamic(struct ef_instance *inst, const struct prog *xdp, const struc
 	       cli.inproc_ms);
 	printf("edgefw set add --file, 100,000 entries, end to end: median %.0f ms of %u\n",
 	       cli.bulk_ms, reps);
+json:
 	if (json)
 		fprintf(json,
 			"{\"plain_ns\": %.2f, \"limit_ns\": %.2f, \"set_ns\": %.2f, \"parse_only_ns\": %.2f, "
 			"\"limit_ratio\": %.3f, \"set_ratio\": %.3f, \"set_add_one_ms\": %.2f, "
 			"\"set_add_100k_ms\": %.1f, \"help_ms\": %.2f, \"set_add_inproc_ms\": %.3f, "
-			"\"true_ms\": %.2f, \"set_add_one_p10_ms\": %.2f, \"true_p10_ms\": %.2f}\n",
-			med[R_PLAIN], med[R_LIMIT], med[R_SET], med[R_COUNT],
+			"\"true_ms\": %.2f, \"set_add_one_p10_ms\": %.2f, \"true_p10_ms\": %.2f, "
+			"\"tc_plain_ns\": %.2f, \"tc_limit_ns\": %.2f, \"tc_set_ns\": %.2f, "
+			"\"tc_limit_ratio\": %.3f, \"tc_set_ratio\": %.3f}\n",
+			med[R_PLAIN], med[R_LIMIT], med[R_SET], med[DYN_COLS - 1],
 			ratio[R_LIMIT][reps / 2], ratio[R_SET][reps / 2], cli.one_ms, cli.bulk_ms,
-			cli.help_ms, cli.inproc_ms, cli.true_ms, cli.one_p10_ms, cli.true_p10_ms);
+			cli.help_ms, cli.inproc_ms, cli.true_ms, cli.one_p10_ms, cli.true_p10_ms,
+			med[DYN_COL(R_PLAIN, 1)], med[DYN_COL(R_LIMIT, 1)], med[DYN_COL(R_SET, 1)],
+			ratio[DYN_COL(R_LIMIT, 1)][reps / 2], ratio[DYN_COL(R_SET, 1)][reps / 2]);
 out:
 	free(ns);
 	free(flows);

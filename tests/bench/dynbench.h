@@ -13,7 +13,8 @@ struct ef_instance;
  * entries, as ratios to the rule alone; then `edgefw set add` (the
  * binary at edgefw_bin) of one entry and of 100,000 from a file, end to
  * end. json (may be NULL) gets them as one object. */
-void bench_dynamic(struct ef_instance *inst, const struct prog *xdp, const struct prog *parse_only,
-		   const char *edgefw_bin, unsigned reps, unsigned repeat, FILE *json);
+void bench_dynamic(struct ef_instance *inst, const struct prog *xdp, const struct prog *tc,
+		   const struct prog *parse_only, const char *edgefw_bin, unsigned reps,
+		   unsigned repeat, FILE *json);
 
 #endif

@@ -582,8 +582,8 @@ int main(int argc, char **argv)
 			FILE *dj = dyn_path ? fopen(dyn_path, "w") : NULL;
 			const char *bin = getenv("EDGEFW");
 
-			bench_dynamic(&inst, &progs[3], &progs[1], bin ? bin : "build/edgefw", reps,
-				      repeat, dj);
+			bench_dynamic(&inst, &progs[3], &progs[4], &progs[1],
+				      bin ? bin : "build/edgefw", reps, repeat, dj);
 			if (dj)
 				fclose(dj);
 			if (dyn_only) {

@@ -109,15 +109,14 @@ int ef_dynset_query(const struct ef_instance *inst, const char *name, uint8_t fa
 /* kern/dynset.h limit_slot, word for word. */
 static __u32 limit_slot(const struct edgefw_limit_key *k)
 {
-	const __u64 *w = (const __u64 *)k;
-	__u64 h = 0x9e3779b97f4a7c15ull;
+	__u64 w[5];
+	__u64 h;
 
-	for (int i = 0; i < 5; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	return (__u32)h & (EDGEFW_LIMIT_SLOTS - 2);
+	memcpy(w, k, sizeof(w));
+	h = w[0] * 0x9e3779b97f4a7c15ull + w[1] * 0xff51afd7ed558ccdull +
+	    w[2] * 0xc4ceb9fe1a85ec53ull + w[3] * 0xd6e8feb86659fd93ull +
+	    w[4] * 0xa0761d6478bd642full;
+	return (__u32)(h >> 32) & (EDGEFW_LIMIT_SLOTS - 2);
 }
 
 static void limit_key(const struct edgefw_limit_cfg *l, const struct ef_packet *pkt,

@@ -3,6 +3,7 @@
  * with the datapath: a set's lookup, expired entries absent, and a limit's
  * bucket found in the slot the BPF program charged. */
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -70,6 +71,66 @@ static void send_udp99(struct dp *dp, const char *src, int n)
 		dp_run(dp, EDGEFW_HOOK_XDP, &p);
 }
 
+/* How many slots of limit_tbl hold the bucket of source 10.3.x.y. */
+static int bucket_copies(struct dp *dp, uint8_t x, uint8_t y)
+{
+	struct edgefw_limit_bucket b;
+	int copies = 0;
+
+	for (__u32 s = 0; s < EDGEFW_LIMIT_SLOTS; s++)
+		copies += !bpf_map_lookup_elem(dp->inst.maps.limit_tbl, &s, &b) &&
+			  b.key.saddr[0] == 10 && b.key.saddr[1] == 3 && b.key.saddr[2] == x &&
+			  b.key.saddr[3] == y;
+	return copies;
+}
+
+/* Two sources whose keys hash to one pair of slots (found with the
+ * loader's copy of the hash): the second one's bucket is in the pair's
+ * second slot, which the datapath looks up only when the first slot is
+ * not the key's. It must find it there, not take a slot over again (which
+ * would refill the bucket or evict the first source's). */
+static void limit_second_slot(struct dp *dp)
+{
+	struct edgefw_limit_key k = { .saddr = { 10, 3 } };
+	const struct ef_rule *r = rule_named(dp, "within");
+	char a[32], b[32], detail[128] = "";
+	struct edgefw_limit_cfg l;
+	__u32 want = 0;
+	int found = -1, copies;
+
+	if (!r) {
+		tap(false, "limits: the rule 'within' is loaded");
+		return;
+	}
+	ef_limit_cfg_fill(&l, r, 0);
+	k.id = l.id;
+	k.saddr[2] = 0, k.saddr[3] = 1;
+	want = ef_limit_slot(&k);
+	for (int i = 2; i < 65536 && found < 0; i++) {
+		k.saddr[2] = (uint8_t)(i >> 8), k.saddr[3] = (uint8_t)i;
+		if (ef_limit_slot(&k) == want)
+			found = i;
+	}
+	if (found < 0) {
+		tap(false, "limits: a source whose bucket shares 10.3.0.1's pair of slots");
+		return;
+	}
+	snprintf(a, sizeof(a), "10.3.0.1");
+	snprintf(b, sizeof(b), "10.3.%d.%d", found >> 8, found & 255);
+	send_udp99(dp, a, 1);
+	send_udp99(dp, b, 1);
+	tap(room(dp, b, detail, sizeof(detail)),
+	    "limits: %s, in the second slot of %s's pair (slot %u), has room after 1 of 2 (%s)", b,
+	    a, want, detail);
+	send_udp99(dp, b, 3);
+	copies = bucket_copies(dp, (uint8_t)(found >> 8), (uint8_t)found);
+	tap(!room(dp, b, detail, sizeof(detail)) && copies == 1,
+	    "limits: 3 more packets from %s spend its bucket, found in the second slot (%d slot(s) hold it; %s)",
+	    b, copies, detail);
+	tap(room(dp, a, detail, sizeof(detail)) && bucket_copies(dp, 0, 1) == 1,
+	    "limits: %s in the pair's first slot keeps its own bucket (%s)", a, detail);
+}
+
 void dp_test_dynamic_query(struct dp *dp)
 {
 	char detail[128] = "", d2[128] = "";
@@ -110,4 +171,5 @@ void dp_test_dynamic_query(struct dp *dp)
 	    detail);
 	tap(room(dp, "10.1.0.2", detail, sizeof(detail)),
 	    "another source's bucket still has room (%s)", detail);
+	limit_second_slot(dp);
 }

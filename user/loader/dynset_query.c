@@ -106,8 +106,7 @@ int ef_dynset_query(const struct ef_instance *inst, const char *name, uint8_t fa
 	return ret;
 }
 
-/* kern/dynset.h limit_slot, word for word. */
-static __u32 limit_slot(const struct edgefw_limit_key *k)
+__u32 ef_limit_slot(const struct edgefw_limit_key *k)
 {
 	__u64 w[5];
 	__u64 h;
@@ -156,7 +155,7 @@ int ef_limit_query(const struct ef_instance *inst, const struct ef_rule *r,
 
 	ef_limit_cfg_fill(&l, r, 0);
 	limit_key(&l, pkt, &k);
-	i = limit_slot(&k);
+	i = ef_limit_slot(&k);
 	j = i + 1;
 	if (bpf_map_lookup_elem(inst->maps.limit_tbl, &i, &b[0]) ||
 	    bpf_map_lookup_elem(inst->maps.limit_tbl, &j, &b[1]))

@@ -84,6 +84,10 @@ struct ef_packet;
 int ef_limit_query(const struct ef_instance *inst, const struct ef_rule *r,
 		   const struct ef_packet *pkt, uint32_t pkt_len, bool *holds, char *detail,
 		   size_t len);
+/* The first slot of a bucket key's pair in limit_tbl: kern/dynset.h's
+ * limit_slot, word for word. */
+struct edgefw_limit_key;
+__u32 ef_limit_slot(const struct edgefw_limit_key *k);
 
 /* CLOCK_BOOTTIME in ns, the datapath's clock for expiry. */
 uint64_t ef_boottime_ns(void);

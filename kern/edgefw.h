@@ -16,7 +16,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 16
+#define EDGEFW_LAYOUT_VERSION 17
 
 /* Rule counter slots (one per rule name) and the name stored for each:
  * the format's limit. An instance's per-rule tables hold the slots its
@@ -405,7 +405,10 @@ struct edgefw_gen_config {
 	__u8 default_action[EDGEFW_HOOK_COUNT];
 	__u8 n_trees[2]; /* IPv4, IPv6 */
 	__u8 paired;     /* bit f: pair_l1[f] is set */
-	__u8 pad_hot[2];
+	/* The hooks (bit 1 << EDGEFW_HOOK_*) where the first rule applies, when
+	 * ct_mode has EDGEFW_CT_MODE_FIRST bits (see there). */
+	__u8 ct_first_hooks;
+	__u8 pad_hot;
 	/* The chain's lowest rule (RULE_NONE: empty): a packet whose tree hit
 	 * is below it skips the chain. */
 	__u32 chain_min_rule;
@@ -436,6 +439,11 @@ struct edgefw_gen_config {
  * rule records flows it accepts at ingress (`track: true`). */
 #define EDGEFW_CT_MODE_STATE 0x1
 #define EDGEFW_CT_MODE_INGRESS_TRACK 0x2
+/* The first rule's only fields are `state`, naming state st, and `hooks`
+ * (ct_first_hooks): a packet in that state at one of those hooks takes
+ * the first rule's verdict with no classification (the usual first rule,
+ * `state: [established, related]`). */
+#define EDGEFW_CT_MODE_FIRST(st) ((__u8)(0x4u << (st)))
 
 #define EDGEFW_FRAGPOL_RULES 0
 #define EDGEFW_FRAGPOL_PASS 1

@@ -192,9 +192,15 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 		pi.ct_state = (__u8)(kind == CURSOR_XDP ? edgefw_ct_classify_xdp(ctx, &pi, ct)
 							: edgefw_ct_classify_skb(ctx, &pi, ct));
 
+	/* #15: a state the first rule takes whole needs no classifier. */
+	if ((cfg->ct_mode & EDGEFW_CT_MODE_FIRST(pi.ct_state)) &&
+	    (cfg->ct_first_hooks & (1u << hook)))
+		v = rule_verdict(gen, 0);
 	/* issue 16: the rules with dynamic sets and limits (kern/dynset.h) */
-	v = dyn_decide(&pi, cfg, gen, ifindex, hook, bytes, &sc->verdict, &sc->dyn) ? &sc->verdict
-										    : NULL;
+	else
+		v = dyn_decide(&pi, cfg, gen, ifindex, hook, bytes, &sc->verdict, &sc->dyn)
+			    ? &sc->verdict
+			    : NULL;
 	if (v) {
 		vflags = v->flags;
 		count(&rule_stats, v->counter_slot, bytes);

@@ -187,7 +187,7 @@ static void test_tcp(struct dp *dp, const struct fam *f)
 	const char *H = f->host, *R = f->remote;
 	struct pkt_spec s;
 	struct ef_ct_flow fl;
-	uint64_t inv = ct_stat(dp, EDGEFW_CTS_INVALID);
+	uint64_t inv = ct_stat(dp, EDGEFW_CTS_INVALID), replies;
 	char d[128];
 
 	s = l4(R, H, IPPROTO_TCP, 443, 40000, 0x12);
@@ -200,7 +200,12 @@ static void test_tcp(struct dp *dp, const struct fam *f)
 	check_flow(dp, IPPROTO_TCP, 40000, 443, EDGEFW_CTF_TCP_SYN_SENT, false,
 		   "the SYN recorded an unconfirmed flow");
 	s = l4(R, H, IPPROTO_TCP, 443, 40000, 0x12);
+	replies = dp_rule_counter(dp, "replies").packets;
 	expect(dp, EDGEFW_HOOK_XDP, &s, 0, DP_PASS, "the SYN-ACK reply is established");
+	/* The first rule reads only state and hooks: the datapath gives it
+	 * the packet without classifying, and must still count it there. */
+	tap(dp_rule_counter(dp, "replies").packets == replies + 1,
+	    "conntrack: %s the reply was counted by the first rule", f->tag);
 	check_flow(dp, IPPROTO_TCP, 40000, 443, EDGEFW_CTF_TCP_SYN_RECV, false,
 		   "after the SYN-ACK: syn-received");
 	s = l4(H, R, IPPROTO_TCP, 40000, 443, 0x10);

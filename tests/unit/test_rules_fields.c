@@ -397,10 +397,31 @@ static void test_state_track(void **state)
 	assert_int_equal(r->track, EF_TRACK_YES);
 	assert_int_equal(ef_ruleset_ct_mode(&p.rs),
 			 EDGEFW_CT_MODE_STATE | EDGEFW_CT_MODE_INGRESS_TRACK);
+	assert_int_equal(ef_ruleset_ct_first(&p.rs), EDGEFW_CT_MODE_FIRST(EDGEFW_CT_NEW));
 	done(&p);
 	r = rule_of(&p, R("state: [established, related], track: false, action: pass"));
 	assert_int_equal(r->states, (1u << EDGEFW_CT_ESTABLISHED) | (1u << EDGEFW_CT_RELATED));
 	assert_int_equal(r->track, EF_TRACK_NO);
+	assert_int_equal(ef_ruleset_ct_first(&p.rs),
+			 EDGEFW_CT_MODE_FIRST(EDGEFW_CT_ESTABLISHED) |
+				 EDGEFW_CT_MODE_FIRST(EDGEFW_CT_RELATED));
+	done(&p);
+	/* The first rule decides a state alone only when state is all it
+	 * reads: any other field, or a log event, needs the classifier. */
+	rule_of(&p, R("state: established, proto: tcp, action: pass"));
+	assert_int_equal(ef_ruleset_ct_first(&p.rs), 0);
+	done(&p);
+	rule_of(&p, R("state: established, hooks: [xdp], action: pass"));
+	assert_int_equal(ef_ruleset_ct_first(&p.rs), EDGEFW_CT_MODE_FIRST(EDGEFW_CT_ESTABLISHED));
+	done(&p);
+	rule_of(&p, R("state: established, interfaces: [eth0], action: pass"));
+	assert_int_equal(ef_ruleset_ct_first(&p.rs), 0);
+	done(&p);
+	rule_of(&p, R("state: established, log: true, action: pass"));
+	assert_int_equal(ef_ruleset_ct_first(&p.rs), 0);
+	done(&p);
+	rule_of(&p, R("action: pass"));
+	assert_int_equal(ef_ruleset_ct_first(&p.rs), 0);
 	done(&p);
 	/* track without any state rule records nothing: no mode, a warning. */
 	r = rule_of(&p, R("track: true, action: pass"));

@@ -117,3 +117,28 @@ uint8_t ef_ruleset_ct_mode(const struct ef_ruleset *rs)
 	/* Recording flows is useful only to a ruleset that reads states. */
 	return mode & EDGEFW_CT_MODE_STATE ? mode : 0;
 }
+
+/* Whether a rule matches every packet its states name at its hooks,
+ * whatever the rest of the packet: `state` and `hooks` are its only
+ * fields, and it has nothing decided per packet (sets, limits, bans) or
+ * reported from the classifier (log). */
+static bool rule_is_state_only(const struct ef_rule *r)
+{
+	return r->states && !r->n_ifaces && r->src.any && r->dst.any && !r->src.dyn_set &&
+	       !r->dst.dyn_set && r->proto_any && r->sport.any && r->dport.any &&
+	       r->icmp_type < 0 && r->icmp_code < 0 && !r->tcp_flags_mask &&
+	       r->vlan == EF_VLAN_ANY && r->frag == EF_FRAG_ANY && !r->cond_mask && !r->limit.on &&
+	       !r->ban.set && !r->log;
+}
+
+uint8_t ef_ruleset_ct_first(const struct ef_ruleset *rs)
+{
+	uint8_t bits = 0;
+
+	if (!rs->n_rules || !ef_ruleset_ct_mode(rs) || !rule_is_state_only(&rs->rules[0]))
+		return 0;
+	for (unsigned st = 0; st < EDGEFW_CT_STATES; st++)
+		if (rs->rules[0].states & (1u << st))
+			bits |= EDGEFW_CT_MODE_FIRST(st);
+	return bits;
+}

@@ -344,6 +344,12 @@ bool ef_rule_has_family(const struct ef_rule *r, uint8_t family);
  * a state, and whether a rule records flows at ingress. */
 uint8_t ef_ruleset_ct_mode(const struct ef_ruleset *rs);
 
+/* EDGEFW_CT_MODE_FIRST(state) for each state the first rule takes whole
+ * at its hooks (its only fields are `state` and `hooks`): the datapath
+ * gives such a packet there that rule's verdict without classifying it.
+ * 0 for a stateless ruleset. */
+uint8_t ef_ruleset_ct_first(const struct ef_ruleset *rs);
+
 /* "new", "established", "related", "invalid". */
 const char *ef_ct_state_name(unsigned state);
 

@@ -16,7 +16,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 16
+#define EDGEFW_LAYOUT_VERSION 17
 
 /* Rule counter slots (one per rule name) and the name stored for each:
  * the format's limit. An instance's per-rule tables hold the slots its
@@ -68,7 +68,10 @@ enum edgefw_hook {
 };
 
 /* Global per-CPU counters indexed by why a packet got its verdict when no
- * rule decided it, or why it could not be classified. */
+ * rule decided it, or why it could not be classified. The two default
+ * reasons are not counted in reason_stats: a default verdict updates one
+ * line, default_stats' row for its hook and action (EDGEFW_DEFAULT_ROW),
+ * and userspace sums those rows into default_pass and default_drop. */
 enum edgefw_reason {
 	EDGEFW_REASON_DEFAULT_PASS = 0,
 	EDGEFW_REASON_DEFAULT_DROP,
@@ -86,6 +89,10 @@ enum edgefw_reason {
 	EDGEFW_REASON_READ_FAIL,      /* a non-linear header could not be copied */
 	EDGEFW_REASON_COUNT
 };
+
+/* default_stats: per hook, the packets of its default pass, then drop. */
+#define EDGEFW_DEFAULT_STATS_SIZE (EDGEFW_HOOK_COUNT * 2)
+#define EDGEFW_DEFAULT_ROW(hook, drop) ((hook)*2 + ((drop) ? 1 : 0))
 
 /* Measured on the project machine with BPF_PROG_TEST_RUN: an array lookup
  * costs about 1.5 ns (also in an inner map of a map-in-map), a hash lookup
@@ -405,7 +412,8 @@ struct edgefw_gen_config {
 	__u8 default_action[EDGEFW_HOOK_COUNT];
 	__u8 n_trees[2]; /* IPv4, IPv6 */
 	__u8 paired;     /* bit f: pair_l1[f] is set */
-	__u8 pad_hot[2];
+	__u8 dyn;        /* 1: dyn_config holds conditions or bans to read */
+	__u8 pad_hot[1];
 	/* The chain's lowest rule (RULE_NONE: empty): a packet whose tree hit
 	 * is below it skips the chain. */
 	__u32 chain_min_rule;

@@ -303,6 +303,7 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen, const struct ef
 	cfg.root_class = c->root_class;
 	cfg.n_dims = c->n_dims;
 	cfg.ct_mode = ef_ruleset_ct_mode(rs);
+	cfg.dyn = rs->n_conds || rs->n_bans;
 	memcpy(cfg.dims, c->dims, sizeof(cfg.dims));
 	/* The compiler's stages[0] is unused; the map's start at field 1. */
 	memcpy(cfg.stages, c->stages + 1, sizeof(cfg.stages));

@@ -326,7 +326,8 @@ static __always_inline bool dyn_decide(const struct pkt_info *pi,
 				       __u32 ifindex, __u32 hook, __u64 bytes,
 				       struct edgefw_verdict *out, struct dyn_outcome *oc)
 {
-	struct edgefw_dyn_config *dc = bpf_map_lookup_elem(&dyn_config, &gen);
+	/* A ruleset without conditions or bans does not read dyn_config. */
+	struct edgefw_dyn_config *dc = cfg->dyn ? bpf_map_lookup_elem(&dyn_config, &gen) : NULL;
 	__u32 conds = 0, tree_rule = EDGEFW_RULE_NONE;
 	bool found = false;
 

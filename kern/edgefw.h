@@ -68,7 +68,10 @@ enum edgefw_hook {
 };
 
 /* Global per-CPU counters indexed by why a packet got its verdict when no
- * rule decided it, or why it could not be classified. */
+ * rule decided it, or why it could not be classified. The two default
+ * reasons are not counted in reason_stats: a default verdict updates one
+ * line, default_stats' row for its hook and action (EDGEFW_DEFAULT_ROW),
+ * and userspace sums those rows into default_pass and default_drop. */
 enum edgefw_reason {
 	EDGEFW_REASON_DEFAULT_PASS = 0,
 	EDGEFW_REASON_DEFAULT_DROP,
@@ -86,6 +89,10 @@ enum edgefw_reason {
 	EDGEFW_REASON_READ_FAIL,      /* a non-linear header could not be copied */
 	EDGEFW_REASON_COUNT
 };
+
+/* default_stats: per hook, the packets of its default pass, then drop. */
+#define EDGEFW_DEFAULT_STATS_SIZE (EDGEFW_HOOK_COUNT * 2)
+#define EDGEFW_DEFAULT_ROW(hook, drop) ((hook)*2 + ((drop) ? 1 : 0))
 
 /* Measured on the project machine with BPF_PROG_TEST_RUN: an array lookup
  * costs about 1.5 ns (also in an inner map of a map-in-map), a hash lookup
@@ -408,7 +415,7 @@ struct edgefw_gen_config {
 	/* The hooks (bit 1 << EDGEFW_HOOK_*) where the first rule applies, when
 	 * ct_mode has EDGEFW_CT_MODE_FIRST bits (see there). */
 	__u8 ct_first_hooks;
-	__u8 pad_hot;
+	__u8 dyn; /* 1: dyn_config holds conditions or bans to read */
 	/* The chain's lowest rule (RULE_NONE: empty): a packet whose tree hit
 	 * is below it skips the chain. */
 	__u32 chain_min_rule;

@@ -158,7 +158,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, EDGEFW_HOOK_COUNT);
+	__uint(max_entries, EDGEFW_DEFAULT_STATS_SIZE);
 	__type(key, __u32);
 	__type(value, struct edgefw_counter);
 } default_stats SEC(".maps");

@@ -215,11 +215,9 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 		goto policy;
 	}
 
-	count(&default_stats, hook, bytes);
 	action = hook < EDGEFW_HOOK_COUNT ? cfg->default_action[hook] : EDGEFW_ACT_PASS;
-	count(&reason_stats,
-	      action == EDGEFW_ACT_DROP ? EDGEFW_REASON_DEFAULT_DROP : EDGEFW_REASON_DEFAULT_PASS,
-	      bytes);
+	/* One line: the hook's and the reason's counters are this row. */
+	count(&default_stats, EDGEFW_DEFAULT_ROW(hook, action == EDGEFW_ACT_DROP), bytes);
 policy:
 	res.decision = action == EDGEFW_ACT_DROP ? FW_DROP : FW_PASS;
 	/* Connection tracking (#15): record the new flow it passes. */

@@ -13,8 +13,11 @@
  *              [--classbench-sets NAME,NAME...]
  *              [--cb-budget CPU_SECONDS] [--classbench-only | --no-classbench]
  *              [--shapes] [--conntrack] [--dynamic-only] [--dynamic-json FILE]
- *              [--reload-only]
+ *              [--reload-only] [--scenarios NAME,NAME...]
  *
+ * --scenarios: only the per-packet rows of these scenarios (names as in
+ * the full set, "10 rules", "v6 10 rules", ...), nothing else: an A/B run
+ * of two builds that fits in a few minutes.
  * --reload-only: only the reload table (compile, load + switch, memlock).
  * --conntrack: only the cost of connection tracking (ctbench.c).
  * --dynamic-only: only issue 16's figures (dynbench.c): a rule with and
@@ -126,6 +129,20 @@ static void print_placement(const struct ef_compiled *c)
 			}
 	printf("#   %zu rules in the chain, %zu in trees; %zu of %zu address prefixes behind skip nodes\n",
 	       c->n_chain_rules, c->n_tree_rules, skip, all);
+}
+
+/* Is name one of the comma-separated names of list? */
+static bool name_listed(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = list;; p++) {
+		if (!strncmp(p, name, len) && (p[len] == ',' || p[len] == '\0'))
+			return true;
+		p = strchr(p, ',');
+		if (!p)
+			return false;
+	}
 }
 
 static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
@@ -426,7 +443,7 @@ int main(int argc, char **argv)
 	int xf_fd = -1;
 	unsigned reps = 5, repeat = 50;
 	bool quick = false, shapes_only = false, ct_only = false, dyn_only = false;
-	const char *dyn_path = NULL, *cb_sets = NULL;
+	const char *dyn_path = NULL, *cb_sets = NULL, *only = NULL;
 	struct edgefw_bpf *skel = NULL;
 	struct bench_bpf *base = NULL;
 	struct ef_instance inst;
@@ -469,6 +486,8 @@ int main(int argc, char **argv)
 			dyn_only = true;
 		else if (!strcmp(argv[i], "--dynamic-json") && i + 1 < argc)
 			dyn_path = argv[++i];
+		else if (!strcmp(argv[i], "--scenarios") && i + 1 < argc)
+			only = argv[++i];
 	}
 	if (reps < 1)
 		reps = 1;
@@ -576,6 +595,13 @@ int main(int argc, char **argv)
 		}
 		if (reload_only)
 			goto reloads;
+		if (only) {
+			for (size_t i = 0; i < sizeof(full) / sizeof(*full); i++)
+				if (name_listed(only, full[i].name))
+					run_scenario(&full[i], &inst, base, progs, n_progs, reps,
+						     repeat);
+			goto done;
+		}
 		if (shapes_only)
 			n = 1;
 		if (dyn_only || (!shapes_only && !cb_only)) {

@@ -333,7 +333,7 @@ static uint64_t decision_count(struct dp *dp, const struct ef_decision *d, uint3
 	if (d->by == EF_BY_RULE)
 		return dp_counter(dp, dp->inst.maps.rule_stats, dp->slot_of[d->rule]).packets;
 	if (d->by == EF_BY_DEFAULT)
-		return dp_counter(dp, dp->inst.maps.default_stats, hook).packets;
+		return dp_default_counter(dp, hook).packets;
 	return dp_reason_counter(dp, EDGEFW_REASON_FRAGMENT).packets;
 }
 

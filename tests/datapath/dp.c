@@ -282,9 +282,38 @@ struct edgefw_counter dp_rule_counter(struct dp *dp, const char *name)
 	return none;
 }
 
+/* Hook's default verdicts: its pass and drop rows of default_stats. */
+struct edgefw_counter dp_default_counter(struct dp *dp, uint32_t hook)
+{
+	struct edgefw_counter sum = { 0 };
+
+	for (int drop = 0; drop < 2; drop++) {
+		struct edgefw_counter c =
+			dp_counter(dp, dp->inst.maps.default_stats, EDGEFW_DEFAULT_ROW(hook, drop));
+
+		sum.packets += c.packets;
+		sum.bytes += c.bytes;
+	}
+	return sum;
+}
+
+/* As edgefw stats gives it: the default reasons are default_stats' rows of
+ * their action, summed over the hooks (kern/edgefw.h). */
 struct edgefw_counter dp_reason_counter(struct dp *dp, unsigned reason)
 {
-	return dp_counter(dp, dp->inst.maps.reason_stats, reason);
+	struct edgefw_counter sum = { 0 };
+	int drop = reason == EDGEFW_REASON_DEFAULT_DROP;
+
+	if (reason != EDGEFW_REASON_DEFAULT_PASS && reason != EDGEFW_REASON_DEFAULT_DROP)
+		return dp_counter(dp, dp->inst.maps.reason_stats, reason);
+	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT; h++) {
+		struct edgefw_counter c =
+			dp_counter(dp, dp->inst.maps.default_stats, EDGEFW_DEFAULT_ROW(h, drop));
+
+		sum.packets += c.packets;
+		sum.bytes += c.bytes;
+	}
+	return sum;
 }
 
 const char *dp_verdict_name(enum dp_verdict v)
@@ -333,7 +362,7 @@ static int counted_read(struct dp *dp, const char *counted, uint32_t hook,
 		return -ENOENT;
 	}
 	if (!strcmp(counted, "default")) {
-		*out = dp_counter(dp, dp->inst.maps.default_stats, hook);
+		*out = dp_default_counter(dp, hook);
 		return 0;
 	}
 	return -EINVAL;

@@ -85,6 +85,7 @@ bool dp_check_hooks(struct dp *dp, const void *data, size_t len, enum dp_verdict
 
 struct edgefw_counter dp_counter(struct dp *dp, int map_fd, uint32_t idx);
 struct edgefw_counter dp_rule_counter(struct dp *dp, const char *name);
+struct edgefw_counter dp_default_counter(struct dp *dp, uint32_t hook);
 struct edgefw_counter dp_reason_counter(struct dp *dp, unsigned reason);
 
 /* The test groups. */

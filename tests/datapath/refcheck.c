@@ -100,9 +100,9 @@ static int read_all(struct dp_ref *r, struct edgefw_counter *out)
 	for (size_t i = 0; i < dp->rs.n_rules && !ret; i++)
 		ret = read_one(r, dp->inst.maps.rule_stats, dp->slot_of[i], buf, &out[i]);
 	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT && !ret; h++)
-		ret = read_one(r, dp->inst.maps.default_stats, h, buf, &out[idx_default(r, h)]);
+		out[idx_default(r, h)] = dp_default_counter(dp, h);
 	for (unsigned k = 0; k < EDGEFW_REASON_COUNT && !ret; k++)
-		ret = read_one(r, dp->inst.maps.reason_stats, k, buf, &out[idx_reason(r, k)]);
+		out[idx_reason(r, k)] = dp_reason_counter(dp, k);
 	for (unsigned a = 0; a < EDGEFW_ACT_COUNT && !ret; a++)
 		ret = read_one(r, dp->inst.maps.iface_stats,
 			       EDGEFW_IFSLOT_SPARE * EDGEFW_ACT_COUNT + a, buf,

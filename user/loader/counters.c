@@ -49,6 +49,29 @@ static int read_sum(int fd, __u32 idx, struct edgefw_counter *buf, int ncpu,
 	return 0;
 }
 
+/* Hook h's default verdicts: its two default_stats rows (pass, drop), which
+ * are also the default_pass and default_drop reasons (kern/edgefw.h). */
+static int read_defaults(struct ef_instance *inst, __u32 h, struct edgefw_counter *buf, int ncpu,
+			 struct ef_stats *st)
+{
+	static const __u32 reason[2] = { EDGEFW_REASON_DEFAULT_PASS, EDGEFW_REASON_DEFAULT_DROP };
+	struct edgefw_counter row;
+	int ret = 0;
+
+	st->defaults[h].packets = st->defaults[h].bytes = 0;
+	for (__u32 drop = 0; drop < 2 && !ret; drop++) {
+		ret = read_sum(inst->maps.default_stats, EDGEFW_DEFAULT_ROW(h, drop), buf, ncpu,
+			       &row);
+		if (ret)
+			break;
+		st->defaults[h].packets += row.packets;
+		st->defaults[h].bytes += row.bytes;
+		st->reasons[reason[drop]].packets += row.packets;
+		st->reasons[reason[drop]].bytes += row.bytes;
+	}
+	return ret;
+}
+
 static int cmp_order(const void *a, const void *b)
 {
 	const struct ef_rule_stat *x = a, *y = b;
@@ -161,10 +184,10 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 	if (st->n_rules)
 		qsort(st->rules, st->n_rules, sizeof(*st->rules), cmp_order);
 
-	for (__u32 h = 0; h < EDGEFW_HOOK_COUNT && !ret; h++)
-		ret = read_sum(inst->maps.default_stats, h, buf, ncpu, &st->defaults[h]);
 	for (__u32 r = 0; r < EDGEFW_REASON_COUNT && !ret; r++)
 		ret = read_sum(inst->maps.reason_stats, r, buf, ncpu, &st->reasons[r]);
+	for (__u32 h = 0; h < EDGEFW_HOOK_COUNT && !ret; h++)
+		ret = read_defaults(inst, h, buf, ncpu, st);
 	if (!ret)
 		ret = read_ifaces(inst, buf, ncpu, st);
 	if (!ret)

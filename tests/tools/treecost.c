@@ -4,7 +4,7 @@
  * from the compiled tables by walking them the way kern/classifier.h and
  * kern/tree_walk.h do (IPv4 only, the sets' family).
  *
- *   treecost FILE [-n N] [--trees]
+ *   treecost FILE [-n N] [--trees] [--no-bound]
  *
  * Converts FILE as the benchmark does (tests/bench/classbench_bench.c: every
  * line a drop rule, the catch-all left out), compiles it, and for N packets
@@ -15,7 +15,9 @@
  * or hash probes), class reads; and how many trees and chains were walked.
  * A read is one cache line at most (a leaf entry may straddle two).
  * --trees compiles with every rule a tree can hold in the trees
- * (ef_compile_opts.prefer_trees), to compare with the compiler's choice.
+ * (ef_compile_opts.prefer_trees), to compare with the compiler's choice;
+ * --no-bound counts the chain's walk as it was before it stopped at the
+ * trees' rule (kern/classifier.h, chain_class).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -183,6 +185,8 @@ static uint32_t field(const struct ef_compiled *c, unsigned dim, const uint32_t 
 /* The chain's reads: a field each, a stage each after the first, the class,
  * stopping where kern/classifier.h stops (no class, or a class whose lowest
  * rule is not below the trees' best, read before each next field). */
+static bool no_bound; /* --no-bound: the walk before the lowest-rule bound */
+
 static void chain(const struct ef_compiled *c, const uint32_t *key, const uint32_t *pair,
 		  uint32_t best, struct cost *k)
 {
@@ -190,7 +194,7 @@ static void chain(const struct ef_compiled *c, const uint32_t *key, const uint32
 
 	k->v[K_CHAINS]++;
 	for (unsigned i = 1; i < c->n_dims && cur != EDGEFW_CLASS_NONE; i++) {
-		if (best != EDGEFW_RULE_NONE) { /* the lowest-rule bound */
+		if (best != EDGEFW_RULE_NONE && !no_bound) { /* the lowest-rule bound */
 			k->v[K_CLASS]++;
 			if (c->classes[cur].min_rule >= best)
 				return;
@@ -299,7 +303,7 @@ static void describe(const struct ef_compiled *c)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: treecost FILE [-n N] [--trees]\n");
+	fprintf(stderr, "usage: treecost FILE [-n N] [--trees] [--no-bound]\n");
 	exit(1);
 }
 
@@ -321,6 +325,8 @@ int main(int argc, char **argv)
 			want = strtoul(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "--trees")) {
 			trees = true;
+		} else if (!strcmp(argv[i], "--no-bound")) {
+			no_bound = true;
 		} else {
 			usage();
 		}

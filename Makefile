@@ -296,6 +296,13 @@ $(BUILD)/tests/tools/classbench: tests/tools/classbench.c $(TEST_LIB_SRCS) $(wil
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CSTD) $(WARN) -O2 -g -Itests/lib -o $@ $< $(TEST_LIB_SRCS)
 
+# What the datapath reads per packet for a ClassBench set, counted from the
+# compiled tables (kern/DESIGN.md, "Cache lines per packet").
+$(BUILD)/tests/tools/treecost: tests/tools/treecost.c $(TEST_LIB_SRCS) $(LIB) | $(GEN_HDRS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB_SRCS) $(LIB) $(PC_LIBS) -lelf -lz
+
 # The compiler is pure C with no BPF, so fuzz targets link its sources
 # directly, instrumented (and what FUZZ_EXTRA_<target> adds).
 .SECONDEXPANSION:

@@ -281,9 +281,13 @@ static __always_inline __u32 dim_class(const struct classify_ctx *cc, __u8 dim)
 }
 
 /* The chain's last class for the packet (its verdict names the first
- * matching rule of the chain), or NULL. */
-static __always_inline struct edgefw_class_info *
-chain_class(const struct classify_ctx *cc, const struct edgefw_gen_config *cfg, void *classes)
+ * matching rule of the chain), or NULL; also NULL as soon as the class so
+ * far can match no rule below best (a rule the trees found): a class
+ * without a match keeps its lowest possible rule in verdict.rule
+ * (edgefw.h), so the rest of the walk is skipped for one read. */
+static __always_inline struct edgefw_class_info *chain_class(const struct classify_ctx *cc,
+							     const struct edgefw_gen_config *cfg,
+							     void *classes, __u32 best)
 {
 	struct edgefw_class_info *info;
 	__u32 cur;
@@ -295,6 +299,11 @@ chain_class(const struct classify_ctx *cc, const struct edgefw_gen_config *cfg, 
 
 		if (i >= cfg->n_dims || cur == EDGEFW_CLASS_NONE)
 			break;
+		if (best != EDGEFW_RULE_NONE) {
+			info = bpf_map_lookup_elem(classes, &cur);
+			if (info && info->verdict.rule >= best)
+				return NULL;
+		}
 		next = dim_class(cc, cfg->dims[i]);
 		if (next == EDGEFW_CLASS_NONE)
 			return NULL;
@@ -406,7 +415,7 @@ static __always_inline struct edgefw_verdict *classify(const struct pkt_info *pi
 	if (!cc.cells || !classes)
 		return NULL;
 	if (tree_rule > cfg->chain_min_rule)
-		info = chain_class(&cc, cfg, classes);
+		info = chain_class(&cc, cfg, classes, tree_rule);
 	chain_rule = info ? info->verdict.rule : EDGEFW_RULE_NONE;
 	if (chain_rule <= tree_rule)
 		return info ? &info->verdict : NULL;

@@ -303,7 +303,11 @@ struct edgefw_verdict {
 
 /* A chain class: where a pair missing from chain_tbl goes and, for the
  * last field's classes, the verdict of their first rule (flags has
- * EDGEFW_VERDICT_F_MATCH). */
+ * EDGEFW_VERDICT_F_MATCH). The other classes have only verdict.rule: the
+ * lowest rule they can still match, which lets the walk stop when it is
+ * not below a rule the trees found (kern/classifier.h, chain_class). A
+ * table written before this was known holds 0 there, which never stops a
+ * walk. */
 struct edgefw_class_info {
 	__u32 miss; /* EDGEFW_CLASS_NONE: no rule can match any more */
 	struct edgefw_verdict verdict;

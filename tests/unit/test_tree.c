@@ -509,6 +509,55 @@ static void test_interface_rules_stay_in_the_chain(void **state)
 	ef_ruleset_free(&rs);
 }
 
+/* The chain stops as soon as its class so far can match no rule below the
+ * trees' (kern/classifier.h, chain_class): each class keeps the lowest rule
+ * it can still match. Packets on eth0 aimed at each side of the bound. */
+static void test_chain_stops_below_the_trees_rule(void **state)
+{
+	static const struct {
+		const char *src;
+		uint16_t dport;
+		int want;
+	} cases[] = { { "10.1.2.3", 80, 1 }, { "10.1.2.3", 22, 0 }, { "11.0.0.1", 80, 2 } };
+	struct ef_ruleset rs;
+	struct ef_compiled c;
+	bool bound_class = false;
+
+	(void)state;
+	parse_rules(&rs, "version: 1\nrules:\n"
+			 "  - {name: i, interfaces: [eth*], proto: tcp, dport: 22, action: drop}\n"
+			 "  - {name: t, src: 10.1.0.0/16, proto: tcp, action: pass}\n"
+			 "  - {name: j, interfaces: [eth*], proto: tcp, action: drop}\n");
+	compile_opts(&rs, true, 4, &c);
+	assert_int_equal(c.held[0], EF_HELD_CHAIN);
+	assert_int_equal(c.held[1], EF_HELD_TREES);
+	assert_int_equal(c.chain_min_rule, 0);
+	/* A class before the last field with only rule j left: a packet the
+	 * tree gave rule t stops there. */
+	for (size_t i = 0; i < c.n_classes; i++)
+		bound_class |= c.classes[i].rule < 0 && c.classes[i].min_rule == 2;
+	assert_true(bound_class);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ef_packet p = { .family = EF_AF_INET,
+				       .l4proto = IPPROTO_TCP,
+				       .has_ports = true,
+				       .has_tcp_flags = true,
+				       .sport = 40000,
+				       .dport = cases[i].dport,
+				       .tcp_flags = 0x10,
+				       .vlan = EF_VLAN_UNTAGGED,
+				       .ifname = "eth0" };
+
+		assert_int_equal(inet_pton(AF_INET, cases[i].src, p.saddr), 1);
+		assert_int_equal(inet_pton(AF_INET, "192.0.2.1", p.daddr), 1);
+		assert_int_equal(ef_match(&rs, &p), cases[i].want);
+		assert_int_equal(ef_compiled_lookup(&c, &p), cases[i].want);
+	}
+	check_ruleset(&rs, &c, 2000);
+	ef_compiled_free(&c);
+	ef_ruleset_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -517,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_forest_shares_the_chains_trie),
 		cmocka_unit_test(test_unseparable_rules_go_to_the_chain),
 		cmocka_unit_test(test_interface_rules_stay_in_the_chain),
+		cmocka_unit_test(test_chain_stops_below_the_trees_rule),
 		cmocka_unit_test(test_random_trees_against_reference),
 		cmocka_unit_test(test_random_default_against_reference),
 	};

@@ -65,6 +65,7 @@ static int chain_grow_classes(struct ef_compiled *c, struct chain *ch)
 	for (size_t i = c->n_classes; i < need; i++) {
 		c->classes[i].miss = EDGEFW_CLASS_NONE;
 		c->classes[i].rule = -1;
+		c->classes[i].min_rule = EDGEFW_RULE_NONE;
 	}
 	c->n_classes = need;
 	return 0;
@@ -102,6 +103,8 @@ static int chain_intern(struct compiler *cp, struct chain *ch, unsigned stage, c
 	ret = cl_pool_intern(&ch->pool, t, id, &added);
 	if (!ret && added)
 		ret = chain_grow_classes(cp->out, ch);
+	if (!ret && added) /* the bound an early exit compares (classifier.h) */
+		cp->out->classes[*id].min_rule = cp->rule_ids[set_first(t + 1, words)];
 	if (!ret && !ch->queued[*id]) {
 		ch->queued[*id] = 1;
 		ch->next_frontier[ch->n_next++] = *id;

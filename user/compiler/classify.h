@@ -78,8 +78,9 @@ struct ef_chain_entry {
 };
 
 struct ef_class_entry {
-	uint32_t miss; /* EDGEFW_CLASS_NONE when nothing can match */
-	int32_t rule;  /* winner of a last-field class, else -1 */
+	uint32_t miss;     /* EDGEFW_CLASS_NONE when nothing can match */
+	int32_t rule;      /* winner of a last-field class, else -1 */
+	uint32_t min_rule; /* the lowest rule the class can still match */
 };
 
 /* Which structure holds a rule. */

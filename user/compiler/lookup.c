@@ -62,14 +62,20 @@ static uint32_t packet_class(const struct ef_compiled *c, unsigned dim, const st
 	}
 }
 
-static int32_t chain_lookup(const struct ef_compiled *c, const struct ef_packet *p)
+/* The chain's rule for the packet, or -1; also -1 as soon as the class so
+ * far can match no rule below best, as kern/classifier.h stops. */
+static int32_t chain_lookup(const struct ef_compiled *c, const struct ef_packet *p, uint32_t best)
 {
 	uint32_t cur = c->n_dims ? packet_class(c, c->dims[0], p) : c->root_class;
 
 	for (unsigned i = 1; i < c->n_dims && cur != EDGEFW_CLASS_NONE; i++) {
 		const struct edgefw_stage *st = &c->stages[i];
-		uint32_t next = packet_class(c, c->dims[i], p);
+		uint32_t next;
 		bool found = false;
+
+		if (best != EDGEFW_RULE_NONE && c->classes[cur].min_rule >= best)
+			return -1;
+		next = packet_class(c, c->dims[i], p);
 
 		if (next == EDGEFW_CLASS_NONE)
 			return -1;
@@ -114,17 +120,23 @@ void ef_tree_key(const struct ef_packet *p, uint32_t key[EDGEFW_TK_WORDS], uint3
 	*flags = p->has_tcp_flags ? p->tcp_flags : EDGEFW_NO_FLAGS;
 }
 
+/* In the datapath's order: the trees, then the chain when it may hold a
+ * lower rule, bounded by the trees' (kern/classifier.h, classify). */
 int ef_compiled_lookup(const struct ef_compiled *c, const struct ef_packet *p)
 {
-	int32_t rule = chain_lookup(c, p);
-	uint32_t best = rule < 0 ? EDGEFW_RULE_NONE : (uint32_t)rule;
-	uint32_t key[EDGEFW_TK_WORDS], flags;
+	uint32_t best = EDGEFW_RULE_NONE, key[EDGEFW_TK_WORDS], flags;
+	int32_t rule;
 
-	if (!c->n_trees)
-		return rule;
-	ef_tree_key(p, key, &flags);
-	for (unsigned t = 0; t < c->n_trees; t++)
-		if (c->trees[t].family == p->family)
-			best = ef_tree_lookup(c, t, key, flags, p->hook, best);
+	if (c->n_trees) {
+		ef_tree_key(p, key, &flags);
+		for (unsigned t = 0; t < c->n_trees; t++)
+			if (c->trees[t].family == p->family)
+				best = ef_tree_lookup(c, t, key, flags, p->hook, best);
+	}
+	if (best > c->chain_min_rule) {
+		rule = chain_lookup(c, p, best);
+		if (rule >= 0 && (uint32_t)rule < best)
+			best = (uint32_t)rule;
+	}
 	return best == EDGEFW_RULE_NONE ? -1 : (int)best;
 }

@@ -134,6 +134,10 @@ static int make_classes(const struct ef_compiled *c, const struct edgefw_verdict
 		vals[i].miss = c->classes[i].miss;
 		if (c->classes[i].rule >= 0)
 			vals[i].verdict = verdicts[c->classes[i].rule];
+		else if (c->classes[i].min_rule < EDGEFW_MAX_RULES)
+			/* No match yet: the lowest rule still possible, for
+			 * chain_class's early exit (kern/classifier.h). */
+			vals[i].verdict.rule = (__u16)c->classes[i].min_rule;
 	}
 	fd = make_filled("efw_classes", sizeof(*vals), vals, c->n_classes, cap, "classes_update");
 	free(vals);

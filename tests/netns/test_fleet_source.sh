@@ -83,11 +83,13 @@ converge() {
 if ! efw_etcd_up >"$EFW_TMP/setup.log" 2>&1; then
 	tap_bail "3-member etcd cluster with TLS in namespaces" "$(cat "$EFW_TMP/setup.log")"
 fi
-efw_fleet_host_up 1 traffic >"$EFW_TMP/setup.log" 2>&1 && efw_fleet_host_up 2 >>"$EFW_TMP/setup.log" 2>&1 ||
+if ! { efw_fleet_host_up 1 traffic && efw_fleet_host_up 2; } >"$EFW_TMP/setup.log" 2>&1; then
 	tap_bail "edge hosts up" "$(cat "$EFW_TMP/setup.log")"
+fi
 tap_ok "etcd cluster and 2 edge hosts ($EFW_ID)"
-efw_fleet_publish "$PUB/r0.yaml" && [[ ${EFW_FLEET_REV:-} =~ ^[0-9]+$ ]] ||
+if ! efw_fleet_publish "$PUB/r0.yaml" || [[ ! ${EFW_FLEET_REV:-} =~ ^[0-9]+$ ]]; then
 	tap_bail "publish R0" "$EFW_FLEET_PUB_OUT"
+fi
 REV_0=$EFW_FLEET_REV
 CONF1=$EFW_FLEET_DIR/h1/edgefwd.yaml
 GOOD_CONF=$(cat "$CONF1")
@@ -115,8 +117,9 @@ tap_check "host 1's status key left the old group" efw_wait_for 15 no_key "$G1"
 tap_is "host 1's own status names the new group" \
 	"$(efw_fleet_local_status 1 | jq -r '.source.group')" "$G2"
 EFW_FLEET_GROUP=$G2
-efw_fleet_publish "$PUB/g2.yaml" && [[ ${EFW_FLEET_REV:-} =~ ^[0-9]+$ ]] ||
+if ! efw_fleet_publish "$PUB/g2.yaml" || [[ ! ${EFW_FLEET_REV:-} =~ ^[0-9]+$ ]]; then
 	tap_fail "publish to the new group" "$EFW_FLEET_PUB_OUT"
+fi
 converge "$EFW_FLEET_REV" "host 1 enforces the new group's revision" 1
 tap_check "host 1 enforces the new group's rules (real traffic)" traffic_is 66
 EFW_FLEET_GROUP=$G1

@@ -13,6 +13,7 @@
 #      enforced. Host 2, on the old group, is untouched.
 #   3. Host 1 back to a file of its own (no source): the etcd source stops
 #      (its status key goes) and the file's rules are in force.
+#   4. Host 1 on the new group's source again: it enforces its revision.
 # efw-timeout: 300
 # shellcheck disable=SC2317 # functions called through tap_check, efw_wait_for
 set -euo pipefail
@@ -120,7 +121,8 @@ EFW_FLEET_GROUP=$G2
 if ! efw_fleet_publish "$PUB/g2.yaml" || [[ ! ${EFW_FLEET_REV:-} =~ ^[0-9]+$ ]]; then
 	tap_fail "publish to the new group" "$EFW_FLEET_PUB_OUT"
 fi
-converge "$EFW_FLEET_REV" "host 1 enforces the new group's revision" 1
+REV_G2=$EFW_FLEET_REV
+converge "$REV_G2" "host 1 enforces the new group's revision" 1
 tap_check "host 1 enforces the new group's rules (real traffic)" traffic_is 66
 EFW_FLEET_GROUP=$G1
 tap_check "host 2, on the old group, still reports R0" efw_fleet_enforces 2 "$REV_0"
@@ -141,5 +143,14 @@ only2_dropped() {
 }
 tap_check "source removed: the file's own rules in force (real traffic)" only2_dropped
 tap_check "source removed: host 1's status key is gone" efw_wait_for 15 no_key "$G2"
+
+# --- 4. From a file of rules to a source again: the file's rules stay in
+# force until the source gives its bundle, then that bundle is.
+sed "s|group: $G1|group: $G2|" <<<"$GOOD_CONF" >"$CONF1"
+reload_host1 || tap_fail "host 1 reloads on SIGHUP"
+EFW_FLEET_GROUP=$G2
+converge "$REV_G2" "a source again: host 1 enforces the group's revision" 1
+EFW_FLEET_GROUP=$G1
+tap_check "a source again: host 1 enforces the group's rules (real traffic)" traffic_is 66
 tap_check "host 1 still running" efw_fleet_alive 1
 tap_done

@@ -125,9 +125,18 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag, char *summ
 		goto fail;
 	}
 	efd_notify_status(d, "RELOADING=1");
-	if (efd_fleet_reload_held(d, summary, summary_len))
-		goto done; /* a new source started; the rules in force stay */
+	/* A changed source while none of its bundles is in force: a new
+	 * source starts, the rules in force stay. Only a file that names a
+	 * source (no rules: cheap) is read for it, or one that failed as a
+	 * file of rules (it may name a source now), so a reload of a file of
+	 * rules parses it once. */
+	if (d->conf.fleet.on && efd_fleet_reload_held(d, summary, summary_len))
+		goto done;
 	if (efd_load_rules(d, &rs, diag)) {
+		if (!d->conf.fleet.on && efd_fleet_reload_held(d, summary, summary_len)) {
+			ef_diag_free(diag); /* "no bundle yet": not an error then */
+			goto done;
+		}
 		snprintf(summary, summary_len,
 			 "%s has errors: the rules in force (version %llu) stay", what,
 			 (unsigned long long)d->version);

@@ -314,15 +314,16 @@ static void test_gc_concurrent_publish(void **state)
 	char sha1[EF_SHA256_HEX], sha2[EF_SHA256_HEX], sha3[EF_SHA256_HEX], key[256];
 	char *m1 = manifest_of("rules one", sha1), *m2 = manifest_of("rules two", sha2);
 	char *m3 = manifest_of("rules three", sha3);
+	struct ef_publish_marker mark_b;
 	struct ef_publish_gc gc;
-	int64_t r1, r2, r3, lease_b;
+	int64_t r1, r2, r3;
 	bool written;
 
 	r1 = put_bundle(c, "rules one", m1, 0);
 	/* A publishes m2 ... */
 	r2 = put_bundle(c, "rules two", m2, r1);
 	/* ... B starts: its marker, then its chunk ... */
-	assert_int_equal(ef_publish_mark(c, "/g/", &lease_b), 0);
+	assert_int_equal(ef_publish_mark(c, "/g/", EF_PUBLISH_MARK_TTL_S, &mark_b), 0);
 	snprintf(key, sizeof(key), "/g/chunks/%s", sha3);
 	assert_int_equal(ef_etcd_put_absent(c, key, "rules three", 11, &written), 0);
 	/* ... A collects: it must not delete what B counts on. */
@@ -334,7 +335,7 @@ static void test_gc_concurrent_publish(void **state)
 	assert_int_equal(ef_etcd_put_if_mod(c, "/g/manifest", m3, strlen(m3), r2, &written, &r3),
 			 0);
 	assert_true(written);
-	assert_int_equal(ef_publish_unmark(c, lease_b), 0);
+	assert_int_equal(ef_publish_unmark(c, &mark_b), 0);
 	/* An orphan (a publish that died before its manifest) goes; the
 	 * chunks of the last three manifests stay. */
 	assert_int_equal(ef_etcd_put(c, "/g/chunks/orphan", "x", 1, 0, NULL), 0);
@@ -350,6 +351,43 @@ static void test_gc_concurrent_publish(void **state)
 	free(m1);
 	free(m2);
 	free(m3);
+}
+
+static bool marker_exists(struct ef_etcd *c)
+{
+	struct ef_etcd_range r;
+	bool there;
+
+	assert_int_equal(ef_etcd_range(c, "/m/publishing/", true, true, &r), 0);
+	there = r.n == 1;
+	ef_etcd_range_free(&r);
+	return there;
+}
+
+/* A publish longer than the marker's lease keeps its marker when it
+ * renews it between requests (without renewal the 3 s lease is gone at
+ * 4.5 s); one that stopped renewing is told, and its marker is gone. */
+static void test_publish_mark_renew(void **state)
+{
+	struct ef_etcd *c = *state;
+	struct ef_publish_marker m;
+
+	assert_int_equal(ef_publish_mark(c, "/m/", 3, &m), 0);
+	for (int i = 0; i < 9; i++) {
+		usleep(500 * 1000);
+		assert_int_equal(ef_publish_mark_renew(c, &m, false), 0);
+	}
+	assert_true(marker_exists(c));
+	assert_int_equal(ef_publish_unmark(c, &m), 0);
+	assert_false(marker_exists(c));
+
+	assert_int_equal(ef_publish_mark(c, "/m/", 3, &m), 0);
+	sleep(5);
+	assert_false(marker_exists(c));
+	assert_int_equal(ef_publish_mark_renew(c, &m, false), -ETIME);
+	assert_non_null(strstr(ef_etcd_error(c), "lease (3 s) expired before it was renewed"));
+	assert_int_equal(ef_publish_mark_renew(c, &m, true), -ETIME);
+	assert_int_equal(ef_publish_unmark(c, &m), 0);
 }
 
 static void test_failover(void **state)
@@ -377,9 +415,13 @@ static void test_failover(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kv),       cmocka_unit_test(test_lease),
-		cmocka_unit_test(test_watch),    cmocka_unit_test(test_watch_compacted),
-		cmocka_unit_test(test_failover), cmocka_unit_test(test_gc_concurrent_publish),
+		cmocka_unit_test(test_kv),
+		cmocka_unit_test(test_lease),
+		cmocka_unit_test(test_watch),
+		cmocka_unit_test(test_watch_compacted),
+		cmocka_unit_test(test_failover),
+		cmocka_unit_test(test_gc_concurrent_publish),
+		cmocka_unit_test(test_publish_mark_renew),
 	};
 	int ret;
 

@@ -42,7 +42,8 @@ struct publish {
 	struct ef_manifest m;
 	struct ef_etcd c;
 	int64_t old_mod, revision;
-	char *old_text; /* the manifest replaced, or NULL */
+	char *old_text;                /* the manifest replaced, or NULL */
+	struct ef_publish_marker mark; /* in flight: publish_gc.h */
 	size_t chunks_written, chunks_deleted, bytes;
 };
 
@@ -175,6 +176,18 @@ static int build_manifest(struct publish *p, const struct ef_ruleset *rs)
 	return ret;
 }
 
+/* The in-flight marker kept alive between requests; a lapse (etcd too
+ * slow to answer for a whole lease) stops the publish before its manifest. */
+static int keep_marked(struct publish *p, bool force)
+{
+	int ret = ef_publish_mark_renew(&p->c, &p->mark, force);
+
+	if (ret)
+		ef_log_err("%s: nothing published (the manifest is unchanged); publish again",
+			   ef_etcd_error(&p->c));
+	return ret;
+}
+
 static int upload_chunks(struct publish *p)
 {
 	char key[512];
@@ -190,6 +203,9 @@ static int upload_chunks(struct publish *p)
 
 			if (len > EF_BUNDLE_CHUNK_MAX)
 				len = EF_BUNDLE_CHUNK_MAX;
+			ret = keep_marked(p, false);
+			if (ret)
+				return ret;
 			snprintf(key, sizeof(key), "%sgroups/%s/chunks/%s", p->o.prefix, p->o.group,
 				 f->chunks[k]);
 			ret = ef_etcd_put_absent(&p->c, key, p->files[i].buf + off, len, &written);
@@ -333,13 +349,13 @@ static void print_result(const struct publish *p)
 
 /* From before the manifest is read until the new one is in place: no
  * collection deletes a chunk this publish counts on (publish_gc.h). */
-static int mark_in_flight(struct publish *p, int64_t *lease)
+static int mark_in_flight(struct publish *p)
 {
 	char gdir[512];
 	int ret;
 
 	ef_fleet_key(&p->o, "", gdir, sizeof(gdir));
-	ret = ef_publish_mark(&p->c, gdir, lease);
+	ret = ef_publish_mark(&p->c, gdir, EF_PUBLISH_MARK_TTL_S, &p->mark);
 	if (ret)
 		ef_log_err("%s: nothing published", ef_etcd_error(&p->c));
 	return ret;
@@ -348,7 +364,6 @@ static int mark_in_flight(struct publish *p, int64_t *lease)
 static int publish(struct publish *p)
 {
 	struct ef_ruleset rs;
-	int64_t lease = 0;
 	int ret, code;
 
 	if (check_file(p, &rs))
@@ -360,15 +375,19 @@ static int publish(struct publish *p)
 	code = ef_fleet_open(&p->o, &p->c);
 	if (code)
 		return code;
-	ret = mark_in_flight(p, &lease);
+	ret = mark_in_flight(p);
 	if (!ret)
 		ret = read_old(p);
 	if (!ret)
 		ret = upload_chunks(p);
+	/* Alive for the swap: renewed less than a third of its TTL ago, or
+	 * now (an expiry since the last renewal shows here). */
+	if (!ret)
+		ret = keep_marked(p, false);
 	if (!ret)
 		ret = swap_manifest(p);
 	/* Gone before collecting: the collector waits for no marker. */
-	ef_publish_unmark(&p->c, lease);
+	ef_publish_unmark(&p->c, &p->mark);
 	if (ret)
 		return ret == -EAGAIN ? EF_EXIT_INPUT : EF_EXIT_SYSTEM;
 	collect_garbage(p);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static const char *prog = "edgefw";
 static int journal = -1; /* unknown yet */
@@ -48,6 +49,14 @@ static void vlog(int prio, const char *level, const char *fmt, va_list ap)
 	}
 	if (to_journal())
 		fprintf(stderr, "<%d>", prio);
+	/* EDGEFW_LOG_TIME=1: the wall-clock time (Unix seconds, ms) first,
+	 * to line up the logs of several processes (the fleet benchmark). */
+	if (!to_journal() && getenv("EDGEFW_LOG_TIME")) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		fprintf(stderr, "%lld.%03ld ", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+	}
 	fprintf(stderr, "%s: %s", prog, level);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);

@@ -446,7 +446,7 @@ static int start(struct efd *d, const char *config_path)
 	efd_confirm_note_applied(d);
 	efd_confirm_restore(d);
 	efd_parts_apply(d);
-	efd_fleet_launch(d); /* a failure is logged; the rules stay */
+	efd_fleet_launch(d, true); /* a failure is logged; the rules stay */
 	if (d->pid_file && (ret = write_pid_file(d->pid_file)))
 		ef_log_err("cannot write the pid file %s: %s", d->pid_file, strerror(-ret));
 	ret = arm(d->tick_fd, TICK_MS, true);

@@ -212,8 +212,20 @@ int efd_load_rules(struct efd *d, struct ef_ruleset *rs, struct ef_diag *diag);
  * with are the last bundle applied (persisted); without one, the daemon
  * holds (adopted pins stay as they are) until etcd gives one. */
 void efd_fleet_begin(struct efd *d);
-/* Once the rules are in force: the source's thread and its event. */
-int efd_fleet_launch(struct efd *d);
+/* Once the rules are in force: the source's thread and its event; seed:
+ * its status starts from the bundle in force (same group). */
+int efd_fleet_launch(struct efd *d, bool seed);
+/* A reload whose config names a changed etcd source while no bundle is
+ * in force (the source never answered, or the rules came from the file):
+ * the rules in force stay, the source restarts with the new settings and
+ * the bundle it gives is the next reload. 1 when that was done (summary
+ * says so); 0: a reload as usual. */
+int efd_fleet_reload_held(struct efd *d, char *summary, size_t len);
+/* After a reload put its rules in force: a changed daemon.source (old:
+ * the settings the source ran with) stops the old watch and starts the
+ * new one; the rules in force stay until the new source gives a bundle. */
+void efd_fleet_reconfigure(struct efd *d, const struct ef_fleet_conf *old);
+bool efd_fleet_conf_equal(const struct ef_fleet_conf *a, const struct ef_fleet_conf *b);
 void efd_on_fleet(struct efd *d);
 void efd_fleet_tick(struct efd *d);
 void efd_fleet_status(struct efd *d, struct json_object *resp);

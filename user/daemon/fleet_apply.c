@@ -68,29 +68,6 @@ void efd_fleet_begin(struct efd *d)
 		c->group, (long long)rev, dir);
 }
 
-int efd_fleet_launch(struct efd *d)
-{
-	char state[PATH_MAX], dir[PATH_MAX];
-	struct ef_manifest m = { 0 };
-	bool have = false;
-	int64_t rev = 0;
-	int ret;
-
-	if (!d->conf.fleet.on)
-		return 0;
-	efd_fleet_state_dir(&d->conf.fleet, d->instance, state, sizeof(state));
-	if (d->fleet_dir)
-		have = !ef_bundle_current(state, dir, sizeof(dir), &rev, &m);
-	ret = efd_fleet_start(&d->fleet, &d->conf.fleet, d->instance, have ? rev : 0,
-			      have ? &m : NULL);
-	ef_manifest_free(&m);
-	if (!ret)
-		ret = efd_watch(d, efd_fleet_fd(d->fleet), EFD_EV_FLEET);
-	if (ret)
-		ef_log_err("etcd source: cannot start: %s", strerror(-ret));
-	return ret;
-}
-
 /* The first error of a failed reload, and its summary, for the status key. */
 static void describe_failure(const struct ef_diag *diag, const char *summary, char *buf, size_t len)
 {

@@ -56,19 +56,6 @@ void efd_socket_path_of(const struct ef_daemon_conf *c, const char *inst, char *
 		efd_control_default_path(inst, buf, len);
 }
 
-/* Member by member: the struct has padding and fixed-size strings. */
-static bool fleet_conf_equal(const struct ef_fleet_conf *a, const struct ef_fleet_conf *b)
-{
-	if (a->on != b->on || a->n_endpoints != b->n_endpoints)
-		return false;
-	for (size_t i = 0; i < a->n_endpoints; i++)
-		if (strcmp(a->endpoints[i], b->endpoints[i]))
-			return false;
-	return !strcmp(a->prefix, b->prefix) && !strcmp(a->group, b->group) &&
-	       !strcmp(a->host, b->host) && !strcmp(a->ca, b->ca) && !strcmp(a->cert, b->cert) &&
-	       !strcmp(a->key, b->key) && !strcmp(a->state_dir, b->state_dir);
-}
-
 /* What a reload may change live, and what waits for a restart. */
 static int check_conf_change(struct efd *d, const struct ef_ruleset *rs, struct ef_diag *diag)
 {
@@ -90,9 +77,6 @@ static int check_conf_change(struct efd *d, const struct ef_ruleset *rs, struct 
 	if (strcmp(o->metrics, n->metrics))
 		ef_warn(diag, rs->path, 0, 0,
 			"daemon.metrics changed: the new address takes effect when edgefwd restarts");
-	if (!fleet_conf_equal(&o->fleet, &n->fleet))
-		ef_warn(diag, rs->path, 0, 0,
-			"daemon.source changed: the etcd source keeps its settings until edgefwd restarts");
 	return 0;
 }
 
@@ -124,6 +108,7 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag, char *summ
 {
 	/* With an etcd source, the bundle being applied. */
 	const char *what = d->fleet_next ? d->fleet_next : d->config_path;
+	struct ef_fleet_conf source;
 	char real[PATH_MAX];
 	struct ef_ruleset rs;
 	struct timespec t0;
@@ -140,7 +125,18 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag, char *summ
 		goto fail;
 	}
 	efd_notify_status(d, "RELOADING=1");
+	/* A changed source while none of its bundles is in force: a new
+	 * source starts, the rules in force stay. Only a file that names a
+	 * source (no rules: cheap) is read for it, or one that failed as a
+	 * file of rules (it may name a source now), so a reload of a file of
+	 * rules parses it once. */
+	if (d->conf.fleet.on && efd_fleet_reload_held(d, summary, summary_len))
+		goto done;
 	if (efd_load_rules(d, &rs, diag)) {
+		if (!d->conf.fleet.on && efd_fleet_reload_held(d, summary, summary_len)) {
+			ef_diag_free(diag); /* "no bundle yet": not an error then */
+			goto done;
+		}
 		snprintf(summary, summary_len,
 			 "%s has errors: the rules in force (version %llu) stay", what,
 			 (unsigned long long)d->version);
@@ -163,13 +159,17 @@ int efd_reload(struct efd *d, const char *file, struct ef_diag *diag, char *summ
 			 what, (unsigned long long)d->version);
 		goto fail;
 	}
+	/* The source's settings it ran with, for a change of daemon.source. */
+	source = d->conf.fleet;
 	efd_adopt(d, &rs);
 	efd_confirm_note_applied(d);
+	snprintf(summary, summary_len, "reloaded %s: ruleset version %llu, %zu rules", what,
+		 (unsigned long long)d->version, d->rs.n_rules);
+	efd_fleet_reconfigure(d, &source);
+done:
 	d->reloads.ok++;
 	d->reloads.last_ok = d->reloads.last_attempt;
 	d->reloads.last_failed = false;
-	snprintf(summary, summary_len, "reloaded %s: ruleset version %llu, %zu rules", what,
-		 (unsigned long long)d->version, d->rs.n_rules);
 	efd_reload_observe(d, seconds_since(&t0), true);
 	efd_notify_status(d, "READY=1");
 	return EF_EXIT_OK;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bundle.h"
 
@@ -16,26 +17,60 @@
 #define GC_BATCH 100
 #define GC_KEY_MAX 512
 
-int ef_publish_mark(struct ef_etcd *c, const char *gdir, int64_t *lease)
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ef_publish_mark(struct ef_etcd *c, const char *gdir, int64_t ttl_s, struct ef_publish_marker *m)
 {
 	char key[GC_KEY_MAX];
 	int ret;
 
-	*lease = 0;
-	ret = ef_etcd_lease_grant(c, EF_PUBLISH_MARK_TTL_S, lease);
+	*m = (struct ef_publish_marker){ .ttl_s = ttl_s, .renewed_ms = mono_ms() };
+	ret = ef_etcd_lease_grant(c, ttl_s, &m->lease);
 	if (ret)
 		return ret;
-	snprintf(key, sizeof(key), "%spublishing/%llx", gdir, (unsigned long long)*lease);
-	ret = ef_etcd_put(c, key, "", 0, *lease, NULL);
+	snprintf(key, sizeof(key), "%spublishing/%llx", gdir, (unsigned long long)m->lease);
+	ret = ef_etcd_put(c, key, "", 0, m->lease, NULL);
 	if (ret) {
-		ef_etcd_lease_revoke(c, *lease);
-		*lease = 0;
+		ef_etcd_lease_revoke(c, m->lease);
+		m->lease = 0;
 	}
 	return ret;
 }
 
-int ef_publish_unmark(struct ef_etcd *c, int64_t lease)
+int ef_publish_mark_renew(struct ef_etcd *c, struct ef_publish_marker *m, bool force)
 {
+	int64_t now = mono_ms(), ttl = 0;
+	int ret;
+
+	if (!m->lease)
+		return -ETIME;
+	if (!force && now - m->renewed_ms < m->ttl_s * 1000 / 3)
+		return 0;
+	ret = ef_etcd_lease_keepalive(c, m->lease, &ttl);
+	if (ret == -ENOENT || (!ret && !ttl)) {
+		snprintf(
+			c->err, sizeof(c->err),
+			"the publish marker's lease (%lld s) expired before it was renewed: a chunk collection may have run",
+			(long long)m->ttl_s);
+		m->lease = 0;
+		return -ETIME;
+	}
+	if (!ret)
+		m->renewed_ms = now;
+	return ret;
+}
+
+int ef_publish_unmark(struct ef_etcd *c, struct ef_publish_marker *m)
+{
+	int64_t lease = m->lease;
+
+	m->lease = 0;
 	return lease ? ef_etcd_lease_revoke(c, lease) : 0;
 }
 

@@ -22,13 +22,28 @@
 
 #include "etcd.h"
 
-/* How long a dead publisher's marker holds collection back. */
+/* How long a dead publisher's marker holds collection back. A live one
+ * renews it (ef_publish_mark_renew), however long the publish takes. */
 #define EF_PUBLISH_MARK_TTL_S 60
 
-/* Marks a publish in flight: *lease (0 on error) carries the marker. */
-int ef_publish_mark(struct ef_etcd *c, const char *gdir, int64_t *lease);
-/* Takes the marker away (its lease revoked); lease 0: nothing to do. */
-int ef_publish_unmark(struct ef_etcd *c, int64_t lease);
+struct ef_publish_marker {
+	int64_t lease; /* 0: none */
+	int64_t ttl_s;
+	int64_t renewed_ms; /* CLOCK_MONOTONIC, of the grant or last renewal */
+};
+
+/* Marks a publish in flight with a key on a lease of ttl_s seconds. */
+int ef_publish_mark(struct ef_etcd *c, const char *gdir, int64_t ttl_s,
+		    struct ef_publish_marker *m);
+/* Keeps the marker alive: renews its lease once a third of the TTL has
+ * passed since the last renewal (always when force), so the publisher
+ * calls it between its requests (each bounded by the client's timeout).
+ * -ETIME: the lease had expired, the marker is gone and with it the guard
+ * (a collection may have deleted chunks this publish found present): the
+ * publish must not swap its manifest in. */
+int ef_publish_mark_renew(struct ef_etcd *c, struct ef_publish_marker *m, bool force);
+/* Takes the marker away (its lease revoked); none: nothing to do. */
+int ef_publish_unmark(struct ef_etcd *c, struct ef_publish_marker *m);
 
 struct ef_publish_gc {
 	size_t deleted; /* chunks deleted */

@@ -126,7 +126,7 @@ static void print_placement(const struct ef_compiled *c)
 			}
 	printf("#   %zu rules in the chain, %zu in trees", c->n_chain_rules, c->n_tree_rules);
 	for (unsigned t = 0; t < c->n_trees; t++)
-		printf("%s IPv%d %s", t ? "," : " (", c->trees[t].family == EF_AF_INET ? 4 : 6,
+		printf("%sIPv%d %s", t ? ", " : " (", c->trees[t].family == EF_AF_INET ? 4 : 6,
 		       c->trees[t].trie_word == EF_TREE_NO_TRIE ? "tree"
 		       : c->trees[t].trie_word == EDGEFW_TK_SRC ? "src forest"
 								: "dst forest");

@@ -180,10 +180,6 @@ int ef_forest_build(const struct ef_box *boxes, size_t n, uint8_t family, unsign
 	int ret;
 
 	*hit = NULL;
-	if (ef_trees_of(out, family) == EDGEFW_FAMILY_TREES) {
-		*hit = "trees";
-		return -E2BIG;
-	}
 	ret = tb_init(&t, boxes, n, family, lim, out, spill);
 	v = malloc((n ? n : 1) * sizeof(*v));
 	if (!ret && !v)

@@ -127,8 +127,14 @@ static void print_placement(const struct ef_compiled *c)
 				skip += c->lpm[f][fam].v[i].home == EF_HOME_SKIP;
 				all++;
 			}
-	printf("#   %zu rules in the chain, %zu in trees; %zu of %zu address prefixes behind skip nodes\n",
-	       c->n_chain_rules, c->n_tree_rules, skip, all);
+	printf("#   %zu rules in the chain, %zu in trees", c->n_chain_rules, c->n_tree_rules);
+	for (unsigned t = 0; t < c->n_trees; t++)
+		printf("%sIPv%d %s", t ? ", " : " (", c->trees[t].family == EF_AF_INET ? 4 : 6,
+		       c->trees[t].trie_word == EF_TREE_NO_TRIE ? "tree"
+		       : c->trees[t].trie_word == EDGEFW_TK_SRC ? "src forest"
+								: "dst forest");
+	printf("%s; %zu of %zu address prefixes behind skip nodes\n", c->n_trees ? ")" : "", skip,
+	       all);
 }
 
 /* Is name one of the comma-separated names of list? */

@@ -103,6 +103,8 @@ void dp_test_large(struct dp *dp);
 void dp_test_v6_lengths(struct dp *dp);
 /* Prefixes alone on their branch, behind skip nodes (addrskip.c). */
 void dp_test_addr_skips(struct dp *dp);
+/* IPv6 rules in a forest behind their address's first word (v6forest.c). */
+void dp_test_v6_forests(struct dp *dp);
 void dp_test_conntrack(struct dp *dp);
 void dp_test_pcaps(struct dp *dp, const char *dir);
 void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets, unsigned packets);

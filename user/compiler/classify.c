@@ -231,11 +231,12 @@ static void trees_reset(struct ef_compiled *c)
 	c->n_trees = 0;
 }
 
-/* Where a box goes. An IPv4 box whose source is a prefix of /16 or longer
- * goes to the source forest, else one whose destination is to the
- * destination forest (tree_forest.c): an address trie does their first
- * levels. The rest, and IPv6 boxes, go to plain trees, apart by which
- * address is narrow (at most a /16's worth of its first word): a box wide
+/* Where a box goes. A box whose source is a prefix of /16 or longer (in
+ * its first word for IPv6: an IPv6 /16 or longer) goes to the source
+ * forest, else one whose destination is to the destination forest
+ * (tree_forest.c): an address trie does their first levels. The rest go
+ * to a plain tree per family, as do IPv6 boxes narrow but not a prefix in
+ * that word (none today: IPv6 lists are not negated in trees). A box wide
  * in a field would be copied into every leaf a split on that field makes,
  * so each tree splits on the field its boxes are narrow in (CutSplit's
  * idea). */
@@ -251,9 +252,9 @@ static bool forest_box(const struct ef_box *b, unsigned word)
 
 static unsigned box_part(const struct ef_box *b, uint8_t family)
 {
-	if (family == EF_AF_INET && forest_box(b, EDGEFW_TK_SRC))
+	if (forest_box(b, EDGEFW_TK_SRC))
 		return PART_SRC;
-	if (family == EF_AF_INET && forest_box(b, EDGEFW_TK_DST))
+	if (forest_box(b, EDGEFW_TK_DST))
 		return PART_DST;
 	if (family == EF_AF_INET)
 		return PART_WIDE;
@@ -264,6 +265,40 @@ static unsigned box_part(const struct ef_box *b, uint8_t family)
 	return PART_WIDE;
 }
 
+static int cmp_range(const void *x, const void *y)
+{
+	const uint64_t *a = x, *b = y;
+
+	return (*a > *b) - (*a < *b);
+}
+
+/* Whether an IPv6 part is worth a forest over its address's first word:
+ * every box a prefix there, and at least one distinct prefix per four
+ * boxes, so that the trie, not a tree under a few busy prefixes, does
+ * most of the separating (rules of one site share its /32: a forest
+ * would only add the trie's lookups in front of the same tree). */
+static int v6_forest_fits(const struct ef_box *v, size_t n, unsigned word, bool *fits)
+{
+	uint64_t *r = malloc((n ? n : 1) * sizeof(*r));
+	size_t distinct = 0;
+
+	*fits = false;
+	if (!r)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (!forest_box(&v[i], word))
+			goto out;
+		r[i] = (uint64_t)v[i].lo[word] << 32 | v[i].hi[word];
+	}
+	qsort(r, n, sizeof(*r), cmp_range);
+	for (size_t i = 0; i < n; i++)
+		distinct += !i || r[i] != r[i - 1];
+	*fits = distinct * 4 >= n;
+out:
+	free(r);
+	return 0;
+}
+
 /* A forest where it fits, else a plain tree (nested prefixes can copy a
  * busy prefix's boxes into too many subtrees). */
 static int part_build(const struct ef_box *v, size_t n, uint8_t family, unsigned part,
@@ -271,12 +306,20 @@ static int part_build(const struct ef_box *v, size_t n, uint8_t family, unsigned
 		      uint8_t *spill)
 {
 	size_t nodes = out->n_tnodes, elems = out->n_tleaves;
+	unsigned word = part == PART_SRC ? EDGEFW_TK_SRC : EDGEFW_TK_DST;
+	bool fits = family == EF_AF_INET;
 	int ret;
 
-	if (family != EF_AF_INET || part == PART_WIDE)
+	if (part == PART_WIDE)
 		return ef_tree_build(v, n, family, lim, out, hit, spill);
-	ret = ef_forest_build(v, n, part == PART_SRC ? EDGEFW_TK_SRC : EDGEFW_TK_DST, lim, out, hit,
-			      spill);
+	if (family != EF_AF_INET) {
+		ret = v6_forest_fits(v, n, word, &fits);
+		if (ret)
+			return ret;
+	}
+	if (!fits)
+		return ef_tree_build(v, n, family, lim, out, hit, spill);
+	ret = ef_forest_build(v, n, family, word, lim, out, hit, spill);
 	if (ret != -E2BIG)
 		return ret;
 	out->n_tnodes = nodes; /* what the forest wrote goes */
@@ -314,9 +357,10 @@ static int trees_build(const struct split_plan *p, unsigned leaf_size, struct ef
 	return ret;
 }
 
-/* The forests' tries, after the chain's cells. The first forest over an
- * address shares its trie with the chain (addr4_pair.c): a packet walks
- * it once for both. */
+/* The forests' tries, after the chain's cells. The first IPv4 forest over
+ * an address shares its trie with the chain (addr4_pair.c): a packet walks
+ * it once for both. An IPv6 forest's trie is over its address's first
+ * word, which the chain's IPv6 tries do not index alike: it has its own. */
 static int forest_tries(const struct ef_ruleset *rs, struct ef_compiled *out, struct ef_diag *d)
 {
 	int ret = 0;
@@ -327,7 +371,7 @@ static int forest_tries(const struct ef_ruleset *rs, struct ef_compiled *out, st
 
 		if (info->trie_word == EF_TREE_NO_TRIE)
 			continue;
-		if (out->pair_l1[field]) {
+		if (out->pair_l1[field] || info->family != EF_AF_INET) {
 			ret = ef_trie4_append(out, &info->prefixes, &info->root, rs->path, d);
 			continue;
 		}

@@ -292,6 +292,10 @@ int tb_init(struct tb *t, const struct ef_box *boxes, size_t n, uint8_t family,
 	t->out = out;
 	t->first_node = out->n_tnodes;
 	t->first_elem = out->n_tleaves;
+	if (ef_trees_of(out, family) == EDGEFW_FAMILY_TREES) {
+		t->hit = "trees";
+		return -E2BIG;
+	}
 	t->scratch_lo = malloc((n ? n : 1) * sizeof(uint32_t));
 	t->scratch_hi = malloc((n ? n : 1) * sizeof(uint32_t));
 	t->scratch_tmp = malloc((n ? n : 1) * sizeof(uint32_t));
@@ -323,10 +327,6 @@ int ef_tree_build(const struct ef_box *boxes, size_t n, uint8_t family,
 	int ret;
 
 	*hit = NULL;
-	if (ef_trees_of(out, family) == EDGEFW_FAMILY_TREES) {
-		*hit = "trees";
-		return -E2BIG;
-	}
 	ret = tb_init(&t, boxes, n, family, lim, out, spill);
 	ids = malloc((n ? n : 1) * sizeof(*ids));
 	if (!ret && !ids)

@@ -53,11 +53,12 @@ int ef_tree_build(const struct ef_box *boxes, size_t n, uint8_t family,
 		  const struct ef_tree_limits *lim, struct ef_compiled *out, const char **hit,
 		  uint8_t *spill);
 
-/* The same for boxes all narrow in IPv4 address word `word`
- * (EDGEFW_TK_SRC or EDGEFW_TK_DST: a prefix of /16 or longer there), as a
- * forest (tree_forest.c): the trie that leads to its subtrees is made
- * later, once the cells it goes into are known (ef_forest_tries). */
-int ef_forest_build(const struct ef_box *boxes, size_t n, unsigned word,
+/* The same for boxes all narrow in address word `word` (EDGEFW_TK_SRC or
+ * EDGEFW_TK_DST, an IPv4 address or an IPv6 one's first 32 bits: a prefix
+ * of /16 or longer there), as a forest (tree_forest.c): the trie that
+ * leads to its subtrees is made later, once the cells it goes into are
+ * known (ef_forest_tries). */
+int ef_forest_build(const struct ef_box *boxes, size_t n, uint8_t family, unsigned word,
 		    const struct ef_tree_limits *lim, struct ef_compiled *out, const char **hit,
 		    uint8_t *spill);
 

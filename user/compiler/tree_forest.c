@@ -4,10 +4,13 @@
  *
  * A tree step costs several dependent loads (kern/DESIGN.md), so the first
  * levels of a tree over thousands of rules are the expensive part. When
- * every box of a set is narrow in one IPv4 address field (its range there
- * is a prefix of /16 or longer), that field can do those levels at the
- * price of an address lookup in the same 16-4-4-4-4 array trie the chain
- * uses (addr4.c), one cheap lookup per level.
+ * every box of a set is narrow in one address word (its range there is a
+ * prefix of /16 or longer), that word can do those levels at the price of
+ * an address lookup in the same 16-4-4-4-4 array trie the chain uses for
+ * IPv4 (addr4.c), one cheap lookup per level. The word is an IPv4 address,
+ * or the first 32 bits of an IPv6 one: an IPv6 prefix of /32 or longer is
+ * a /32 there, and the subtree tells apart the boxes that share it by the
+ * address's other words.
  *
  * Each prefix P the boxes name gets the subtree of the boxes whose prefix
  * contains P: its own and those of every enclosing prefix (the longest
@@ -133,7 +136,7 @@ static int build_classes(struct tb *t, const struct pfx_box *v, size_t n, unsign
 	own = malloc((n ? n : 1) * sizeof(*own));
 	if (!own)
 		return -ENOMEM;
-	tb_key_space(EF_AF_INET, lo, hi);
+	tb_key_space(t->family, lo, hi);
 	for (size_t i = 0; i < n && !ret;) {
 		const struct pfx_box *p = &v[i];
 		size_t n_own = 0, base_n;
@@ -166,7 +169,7 @@ static int build_classes(struct tb *t, const struct pfx_box *v, size_t n, unsign
 	return ret;
 }
 
-int ef_forest_build(const struct ef_box *boxes, size_t n, unsigned word,
+int ef_forest_build(const struct ef_box *boxes, size_t n, uint8_t family, unsigned word,
 		    const struct ef_tree_limits *lim, struct ef_compiled *out, const char **hit,
 		    uint8_t *spill)
 {
@@ -177,11 +180,7 @@ int ef_forest_build(const struct ef_box *boxes, size_t n, unsigned word,
 	int ret;
 
 	*hit = NULL;
-	if (ef_trees_of(out, EF_AF_INET) == EDGEFW_FAMILY_TREES) {
-		*hit = "trees";
-		return -E2BIG;
-	}
-	ret = tb_init(&t, boxes, n, EF_AF_INET, lim, out, spill);
+	ret = tb_init(&t, boxes, n, family, lim, out, spill);
 	v = malloc((n ? n : 1) * sizeof(*v));
 	if (!ret && !v)
 		ret = -ENOMEM;

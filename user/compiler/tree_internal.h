@@ -54,6 +54,7 @@ struct tb {
  * an identical leaf when there is one. */
 int tb_intern_list(struct tb *t, const uint32_t *ids, size_t n, uint32_t *list);
 
+/* -E2BIG, t->hit "trees", when the family has all the trees it may. */
 int tb_init(struct tb *t, const struct ef_box *boxes, size_t n, uint8_t family,
 	    const struct ef_tree_limits *lim, struct ef_compiled *out, uint8_t *spill);
 void tb_free(struct tb *t);

@@ -75,20 +75,10 @@ struct {
 	__type(value, struct edgefw_limit_bucket);
 } limit_tbl SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, EDGEFW_DYN_STATS_SIZE);
-	__type(key, __u32);
-	__type(value, struct edgefw_counter);
-} dyn_stats SEC(".maps");
+EDGEFW_COUNTERS(dyn_stats, EDGEFW_DYN_STATS_SIZE);
 
 /* Per rule counter slot: packets over the rule's limit. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, EDGEFW_MAX_RULES);
-	__type(key, __u32);
-	__type(value, struct edgefw_counter);
-} limit_stats SEC(".maps");
+EDGEFW_COUNTERS(limit_stats, EDGEFW_MAX_RULES);
 
 /* Expired entries met in one lookup before giving up: each one found sends
  * the lookup to the shorter prefixes under it. edgefwd removes expired

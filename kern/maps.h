@@ -149,34 +149,24 @@ struct {
 	__type(value, struct edgefw_active);
 } active SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, EDGEFW_MAX_RULES);
-	__type(key, __u32);
-	__type(value, struct edgefw_counter);
-} rule_stats SEC(".maps");
+/* A per-CPU array of counters, the shape of every statistics map (the
+ * skeleton names the map as written here). */
+#define EDGEFW_COUNTERS(name, entries)                   \
+	struct {                                         \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+		__uint(max_entries, entries);            \
+		__type(key, __u32);                      \
+		__type(value, struct edgefw_counter);    \
+	} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, EDGEFW_DEFAULT_STATS_SIZE);
-	__type(key, __u32);
-	__type(value, struct edgefw_counter);
-} default_stats SEC(".maps");
+EDGEFW_COUNTERS(rule_stats, EDGEFW_MAX_RULES);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, EDGEFW_REASON_COUNT);
-	__type(key, __u32);
-	__type(value, struct edgefw_counter);
-} reason_stats SEC(".maps");
+EDGEFW_COUNTERS(default_stats, EDGEFW_DEFAULT_STATS_SIZE);
+
+EDGEFW_COUNTERS(reason_stats, EDGEFW_REASON_COUNT);
 
 /* Per attachment and final decision; see edgefw.h. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, EDGEFW_IFACE_STATS_SIZE);
-	__type(key, __u32);
-	__type(value, struct edgefw_counter);
-} iface_stats SEC(".maps");
+EDGEFW_COUNTERS(iface_stats, EDGEFW_IFACE_STATS_SIZE);
 
 /* Userspace-only bookkeeping, pinned beside the tables so every edgefw
  * invocation sees the same state. */

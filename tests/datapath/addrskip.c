@@ -51,12 +51,6 @@ static unsigned as_bits(const struct as_ctx *x)
 	return x->sh->family == 4 ? 32 : 128;
 }
 
-static void as_clear_past(uint8_t a[16], unsigned len)
-{
-	for (unsigned b = len; b < 128; b++)
-		a[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
-}
-
 /* A random address: IPv6 in 2001:db8::/29 (so rules share /16s), IPv4
  * with first byte top (so rules apart differ there). */
 static void as_random(struct as_ctx *x, uint8_t a[16], unsigned top)
@@ -65,7 +59,7 @@ static void as_random(struct as_ctx *x, uint8_t a[16], unsigned top)
 		a[i] = (uint8_t)xorshift_next(&x->rng);
 	if (x->sh->family == 4) {
 		a[0] = (uint8_t)top;
-		as_clear_past(a, 32);
+		dp_prefix_clear_past(a, 32);
 		return;
 	}
 	a[0] = 0x20;
@@ -138,19 +132,16 @@ static void as_make(struct as_ctx *x, unsigned i)
 			x->prefix[i]);
 		break;
 	}
-	as_clear_past(x->prefix[i], x->len[i]);
+	dp_prefix_clear_past(x->prefix[i], x->len[i]);
 }
 
 static char *as_yaml(struct as_ctx *x)
 {
 	size_t cap = 256 + AS_RULES * 128, at;
-	char *y = malloc(cap);
+	char *y = dp_yaml_start(cap, &at);
 
 	if (!y)
 		return NULL;
-	at = (size_t)snprintf(
-		y, cap,
-		"version: 1\ndefaults: {xdp: pass, tc-ingress: pass, tc-egress: pass}\nrules:\n");
 	for (unsigned i = 0; i < AS_RULES; i++)
 		as_make(x, i);
 	/* Every other pair listed second first: a long prefix's rule then

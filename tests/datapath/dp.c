@@ -397,3 +397,20 @@ bool dp_check_hooks(struct dp *dp, const void *data, size_t len, enum dp_verdict
 	}
 	return true;
 }
+
+char *dp_yaml_start(size_t cap, size_t *at)
+{
+	char *y = malloc(cap);
+
+	if (y)
+		*at = (size_t)snprintf(
+			y, cap,
+			"version: 1\ndefaults: {xdp: pass, tc-ingress: pass, tc-egress: pass}\nrules:\n");
+	return y;
+}
+
+void dp_prefix_clear_past(uint8_t a[16], unsigned len)
+{
+	for (unsigned b = len; b < 128; b++)
+		a[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
+}

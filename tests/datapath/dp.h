@@ -60,6 +60,13 @@ void dp_teardown(struct dp *dp);
 
 /* Parses, compiles and switches to yaml. */
 int dp_load_yaml(struct dp *dp, const char *yaml);
+
+/* A buffer of cap bytes starting a ruleset that passes by default at every
+ * hook, its rules to follow from *at (NULL when out of memory). */
+char *dp_yaml_start(size_t cap, size_t *at);
+
+/* Clears an IPv6-sized address's bits from len on. */
+void dp_prefix_clear_past(uint8_t a[16], unsigned len);
 /* Compiles and switches to rs (owned by the caller, kept until the next
  * load). */
 int dp_load_rs(struct dp *dp, const struct ef_ruleset *rs);

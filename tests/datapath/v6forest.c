@@ -42,12 +42,6 @@ struct vf_ctx {
 	uint8_t proto[VF_RULES];
 };
 
-static void vf_clear_past(uint8_t a[16], unsigned len)
-{
-	for (unsigned b = len; b < 128; b++)
-		a[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
-}
-
 /* A random address in 2000::/12, or in 2001:db8::/32 for one site. */
 static void vf_random(struct vf_ctx *x, uint8_t a[16])
 {
@@ -89,7 +83,7 @@ static void vf_make(struct vf_ctx *x, unsigned i)
 			if (xorshift_next(&x->rng) & 1)
 				x->prefix[i][b / 8] ^= (uint8_t)(0x80 >> (b % 8));
 	}
-	vf_clear_past(x->prefix[i], x->len[i]);
+	dp_prefix_clear_past(x->prefix[i], x->len[i]);
 	x->port[i] = ports[xorshift_below(&x->rng, 5)];
 	x->proto[i] = xorshift_below(&x->rng, 2) ? 6 : 17;
 }
@@ -97,13 +91,10 @@ static void vf_make(struct vf_ctx *x, unsigned i)
 static char *vf_yaml(struct vf_ctx *x)
 {
 	size_t cap = 256 + VF_RULES * 160, at;
-	char *y = malloc(cap);
+	char *y = dp_yaml_start(cap, &at);
 
 	if (!y)
 		return NULL;
-	at = (size_t)snprintf(
-		y, cap,
-		"version: 1\ndefaults: {xdp: pass, tc-ingress: pass, tc-egress: pass}\nrules:\n");
 	for (unsigned i = 0; i < VF_RULES; i++) {
 		char s[64];
 

@@ -57,13 +57,10 @@ static int v6l_longest_first(const void *a, const void *b)
 static char *v6l_yaml(struct v6l_ctx *x, const struct v6l_shape *sh, bool longest_first)
 {
 	size_t cap = 256 + V6L_RULES * 128, at;
-	char *y = malloc(cap);
+	char *y = dp_yaml_start(cap, &at);
 
 	if (!y)
 		return NULL;
-	at = (size_t)snprintf(
-		y, cap,
-		"version: 1\ndefaults: {xdp: pass, tc-ingress: pass, tc-egress: pass}\nrules:\n");
 	/* In turn, so each length's count (the split) is fixed. */
 	for (unsigned i = 0; i < V6L_RULES; i++)
 		x->len[i] = sh->lens[i % sh->n_lens];

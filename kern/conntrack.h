@@ -48,6 +48,7 @@
 #include <stdbool.h>
 #include <bpf/bpf_helpers.h>
 
+#include "ct_filter.h"
 #include "edgefw.h"
 #include "parse.h"
 
@@ -112,11 +113,12 @@ struct {
 #define ICMP6_ECHO_REPLY 129
 
 /* What the tracker learnt about a packet, carried from the lookup before
- * the rules to the creation after the verdict. */
+ * the rules to the creation after the verdict. Aligned for the filter's
+ * hash, which reads the key in 64-bit words (kern/ct_filter.h). */
 union ct_key {
 	struct edgefw_ct_key v6;
 	struct edgefw_ct4_key v4;
-};
+} __attribute__((aligned(8)));
 
 struct ct_pkt {
 	union ct_key key;
@@ -346,9 +348,18 @@ static __always_inline struct edgefw_ct_entry *ct_live(struct edgefw_ct_entry *e
 	return e;
 }
 
+/* Whether the unconfirmed table may hold a live flow with key k: its
+ * filter slot's deadline is not past (kern/ct_filter.h). */
+static __always_inline bool ct_new_may_hold(const union ct_key *k, bool v4, struct ct_pkt *cp)
+{
+	if (!cp->now)
+		cp->now = bpf_ktime_get_coarse_ns();
+	return ct_filter_may_hold(k, v4, cp->now);
+}
+
 /* The live entry for key, in its family's confirmed table, then in the
- * unconfirmed one. Each lookup names its map at its own call, which is
- * what lets the verifier inline it. */
+ * unconfirmed one when its filter says it may be there. Each lookup names
+ * its map at its own call, which is what lets the verifier inline it. */
 static __always_inline struct edgefw_ct_entry *ct_find(const union ct_key *k, bool v4,
 						       struct ct_pkt *cp, bool *confirmed)
 {
@@ -359,6 +370,8 @@ static __always_inline struct edgefw_ct_entry *ct_find(const union ct_key *k, bo
 		*confirmed = e != NULL;
 		if (e)
 			return ct_live(e, &ct4_tbl, &k->v4, cp);
+		if (!ct_new_may_hold(k, v4, cp))
+			return NULL;
 		e = bpf_map_lookup_elem(&ct4_new_tbl, &k->v4);
 		return ct_live(e, &ct4_new_tbl, &k->v4, cp);
 	}
@@ -366,6 +379,8 @@ static __always_inline struct edgefw_ct_entry *ct_find(const union ct_key *k, bo
 	*confirmed = e != NULL;
 	if (e)
 		return ct_live(e, &ct_tbl, &k->v6, cp);
+	if (!ct_new_may_hold(k, v4, cp))
+		return NULL;
 	e = bpf_map_lookup_elem(&ct_new_tbl, &k->v6);
 	return ct_live(e, &ct_new_tbl, &k->v6, cp);
 }
@@ -466,22 +481,26 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
 		e->seen |= EDGEFW_CT_SEEN_REPLY;
 	if (cp->now - e->last_seen >= CT_REFRESH_NS)
 		e->last_seen = cp->now;
-	if (!confirm || confirmed)
+	if (confirmed)
 		return;
-	/* Moved, not shared: a flow lives in one table. */
-	moved = *e;
-	moved.seen |= EDGEFW_CT_CONFIRMED;
-	moved.last_seen = cp->now;
-	if (cp->v4) {
-		if (bpf_map_update_elem(&ct4_tbl, &cp->key.v4, &moved, BPF_ANY))
+	if (confirm) {
+		/* Moved, not shared: a flow lives in one table. */
+		moved = *e;
+		moved.seen |= EDGEFW_CT_CONFIRMED;
+		moved.last_seen = cp->now;
+		if (cp->v4 ? !bpf_map_update_elem(&ct4_tbl, &cp->key.v4, &moved, BPF_ANY)
+			   : !bpf_map_update_elem(&ct_tbl, &cp->key.v6, &moved, BPF_ANY)) {
+			if (cp->v4)
+				bpf_map_delete_elem(&ct4_new_tbl, &cp->key.v4);
+			else
+				bpf_map_delete_elem(&ct_new_tbl, &cp->key.v6);
+			ct_count(EDGEFW_CTS_CONFIRMED);
 			return;
-		bpf_map_delete_elem(&ct4_new_tbl, &cp->key.v4);
-	} else {
-		if (bpf_map_update_elem(&ct_tbl, &cp->key.v6, &moved, BPF_ANY))
-			return;
-		bpf_map_delete_elem(&ct_new_tbl, &cp->key.v6);
+		}
 	}
-	ct_count(EDGEFW_CTS_CONFIRMED);
+	/* Still unconfirmed, perhaps with a longer timeout or a later
+	 * last_seen: its filter slot must outlast it. */
+	ct_filter_raise(&cp->key, cp->v4, cp->now, ct_timeout(e));
 }
 
 /* Before the rules: the packet's state (enum edgefw_ct_state), its flow
@@ -537,6 +556,9 @@ __noinline int edgefw_ct_create(struct ct_pkt *cp, __u32 ifindex, __u32 hook, __
 	e.hook = (__u8)hook;
 	e.flow = ct_first_flow((__u8)proto);
 	e.init_is_a = cp->from_a;
+	/* The filter first: a packet of the flow on another CPU must not
+	 * skip the lookup once the entry is there. */
+	ct_filter_raise(&cp->key, cp->v4, cp->now, ct_timeout(&e));
 	if (cp->v4 ? bpf_map_update_elem(&ct4_new_tbl, &cp->key.v4, &e, BPF_ANY)
 		   : bpf_map_update_elem(&ct_new_tbl, &cp->key.v6, &e, BPF_ANY)) {
 		ct_count(EDGEFW_CTS_CREATE_FAIL);

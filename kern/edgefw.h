@@ -16,7 +16,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 17
+#define EDGEFW_LAYOUT_VERSION 18
 
 /* Rule counter slots (one per rule name) and the name stored for each:
  * the format's limit. An instance's per-rule tables hold the slots its
@@ -689,6 +689,26 @@ enum edgefw_ct_stat {
 #define EDGEFW_CT_TO_UDP_REPLIED 120
 #define EDGEFW_CT_TO_ICMP 30
 #define EDGEFW_CT_TO_OTHER 60
+
+/* ct_new_filter (kern/ct_filter.h): per slot, in units of 2^SHIFT ns
+ * (about 1.07 s) of bpf_ktime_get_coarse_ns(), a time after which no
+ * unconfirmed flow whose key hashes to it can still be live. A table miss
+ * whose slot is past skips the unconfirmed table's lookup. Fixed size
+ * (256 KiB): growing the tables keeps it. */
+#define EDGEFW_CT_FILTER_BITS 16
+#define EDGEFW_CT_FILTER_SLOTS (1u << EDGEFW_CT_FILTER_BITS)
+#define EDGEFW_CT_FILTER_SHIFT 30
+/* Seconds: a slot is raised for at least this long, the longest timeout
+ * of any state of an unconfirmed flow but established (which it has only
+ * when its move to the confirmed table failed, and which raises it by
+ * its own timeout). */
+#define EDGEFW_CT_FILTER_FLOOR 120
+
+/* ct_new_filter's one value: the slots in one block (an array map's
+ * elements would take 8 bytes each, and this is mmapped as it is). */
+struct edgefw_ct_filter {
+	__u32 slot[EDGEFW_CT_FILTER_SLOTS];
+};
 
 /* Default size of ct_tbl when an instance is created: 1/512 of the
  * machine's memory at about 128 bytes an entry, within these bounds. */

@@ -4,13 +4,15 @@
  * handshake and close, UDP and ICMP echo with their timeouts (entries aged
  * by rewriting last_seen), ICMP errors related to a flow, flows recorded at
  * ingress by `track: true` and never by `track: false`, a flood of spoofed
- * SYNs that must leave confirmed flows alone, and the table across
- * reloads. IPv4 and IPv6.
+ * SYNs that must leave confirmed flows alone, the table across reloads,
+ * and the filter in front of the unconfirmed tables. IPv4 and IPv6.
  */
 #include <bpf/bpf.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
 
 #include "cttable.h"
 #include "dp.h"
@@ -355,6 +357,67 @@ static void test_ingress_track(struct dp *dp, const struct fam *f)
 	expect(dp, EDGEFW_HOOK_XDP, &s, 0, DP_DROP, "a SYN to a closed port (default drop)");
 }
 
+/* The unconfirmed tables' filter slot of a flow (kern/ct_filter.h), at the
+ * index userspace computes, through the map's mmap as ef_ct_filter_raise
+ * reaches it; NULL when it cannot be mapped. */
+static struct edgefw_ct_filter *filter_map;
+
+static uint32_t *filter_slot(struct dp *dp, const struct edgefw_ct_key *k)
+{
+	struct edgefw_ct4_key k4;
+	void *m;
+
+	if (!filter_map) {
+		m = mmap(NULL, sizeof(*filter_map), PROT_READ | PROT_WRITE, MAP_SHARED,
+			 dp->inst.maps.ct_new_filter, 0);
+		filter_map = m == MAP_FAILED ? NULL : m;
+	}
+	if (!filter_map)
+		return NULL;
+	ef_ct_key4_of(k, &k4);
+	return &filter_map->slot[k->family == 4 ? ef_ct_filter_slot(&k4, true)
+						: ef_ct_filter_slot(k, false)];
+}
+
+/* A table miss skips the unconfirmed table when the flow's filter slot is
+ * past; whoever writes an unconfirmed flow raises it first, the datapath
+ * and userspace at the same slot. */
+static void test_filter(struct dp *dp, const struct fam *f)
+{
+	const char *H = f->host, *R = f->remote;
+	uint64_t floor = (uint64_t)EDGEFW_CT_FILTER_FLOOR * NS;
+	struct pkt_spec out = l4(H, R, IPPROTO_UDP, 41000, 53, 0),
+			back = l4(R, H, IPPROTO_UDP, 53, 41000, 0);
+	struct ef_ct_flow fl;
+	struct timespec ts;
+	uint32_t v, want, *slot;
+	bool ok;
+
+	run_spec(dp, EDGEFW_HOOK_TC_EGRESS, &out, 0);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	want = (uint32_t)(((uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec + floor) >>
+			  EDGEFW_CT_FILTER_SHIFT);
+	ok = find_flow(dp, IPPROTO_UDP, 41000, 53, &fl);
+	slot = ok ? filter_slot(dp, &fl.key) : NULL;
+	v = slot ? *slot : 0;
+	tap(slot && v >= want,
+	    "conntrack: %s the datapath raised the new flow's filter slot, at the index userspace computes, past its timeout (%u, want >= %u)",
+	    f->tag, v, want);
+	if (!slot)
+		return;
+	*slot = 0;
+	expect(dp, EDGEFW_HOOK_XDP, &back, 0, DP_DROP,
+	       "with the flow's filter slot cleared (tests only), its reply skips the unconfirmed table");
+	tap(find_flow(dp, IPPROTO_UDP, 41000, 53, &fl) && !fl.confirmed,
+	    "conntrack: %s the skipped flow is still in the unconfirmed table", f->tag);
+	ok = !ef_ct_update(&dp->inst, &fl.key, false, &fl.e, BPF_EXIST);
+	v = *slot;
+	tap(ok && v >= want,
+	    "conntrack: %s ef_ct_update raised the slot of the flow it wrote (%u, want >= %u)",
+	    f->tag, v, want);
+	expect(dp, EDGEFW_HOOK_XDP, &back, 0, DP_PASS, "so its reply finds it again");
+}
+
 struct count_ctx {
 	size_t confirmed, unconfirmed;
 };
@@ -450,9 +513,13 @@ void dp_test_conntrack(struct dp *dp)
 		test_udp(dp, &fams[i]);
 		test_icmp(dp, &fams[i]);
 		test_ingress_track(dp, &fams[i]);
+		test_filter(dp, &fams[i]);
 	}
 	cur_family = 4;
 	test_flood(dp);
 	test_reload(dp);
 	flush_all(dp);
+	if (filter_map)
+		munmap(filter_map, sizeof(*filter_map));
+	filter_map = NULL;
 }

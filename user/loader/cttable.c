@@ -177,9 +177,16 @@ int ef_ct_update(const struct ef_instance *inst, const struct edgefw_ct_key *k, 
 		 const struct edgefw_ct_entry *e, uint64_t flags)
 {
 	struct edgefw_ct4_key k4;
-	int fd = ct_fd(inst, k->family == 4, confirmed);
+	const void *key = map_key_of(k, &k4);
+	int fd = ct_fd(inst, k->family == 4, confirmed), ret = 0;
 
-	return bpf_map_update_elem(fd, map_key_of(k, &k4), e, flags) ? -errno : 0;
+	/* An unconfirmed flow's filter slot first, as the datapath does: a
+	 * packet must not skip the lookup once the entry is there. */
+	if (!confirmed)
+		ret = ef_ct_filter_raise(inst, key, k->family == 4, e);
+	if (!ret && bpf_map_update_elem(fd, key, e, flags))
+		ret = -errno;
+	return ret;
 }
 
 int ef_ct_delete(const struct ef_instance *inst, const struct edgefw_ct_key *k, bool confirmed)

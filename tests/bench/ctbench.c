@@ -13,8 +13,9 @@
  *   miss         the same stateful ruleset, the flows in neither table:
  *                two lookups, state invalid, then every rule (default drop)
  *
- * The ratios to `stateless` are the figures; absolute nanoseconds include
- * the test run's own overhead.
+ * The ratios to `stateless` are the figures: the median over repetitions
+ * of each repetition's ratio (its three sets measured back to back). The
+ * absolute nanoseconds (medians) include the test run's own overhead.
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -183,18 +184,33 @@ static void one_size(struct ef_instance *inst, const struct prog *progs, size_t 
 		}
 	}
 	for (size_t p = 0; p < n_progs; p++) {
-		double med[SET_COUNT];
+		double med[SET_COUNT], ratio[SET_COUNT], *r = calloc(reps, sizeof(*r));
+		const double *base = &s[p * SET_COUNT * reps];
 
-		for (int set = 0; set < SET_COUNT; set++) {
+		/* The ratios are the medians of each repetition's own ratio:
+		 * a repetition's three sets are measured within half a second,
+		 * so the machine's slow and fast phases (seconds, up to 2x)
+		 * cancel, where a ratio of medians mixes them. */
+		for (int set = 0; set < SET_COUNT && r; set++) {
+			double *v = &s[(p * SET_COUNT + (size_t)set) * reps];
+
+			for (unsigned i = 0; i < reps; i++)
+				r[i] = v[i] / base[i];
+			qsort(r, reps, sizeof(*r), bench_cmp_double);
+			ratio[set] = r[reps / 2];
+		}
+		for (int set = 0; set < SET_COUNT && r; set++) {
 			double *v = &s[(p * SET_COUNT + (size_t)set) * reps];
 
 			qsort(v, reps, sizeof(*v), bench_cmp_double);
 			med[set] = v[reps / 2];
 		}
-		printf("| %s | %u | %s | %.1f | %.1f (%.2fx) | %.1f (%.2fx) |\n", progs[p].name,
-		       n_rules, v6 ? "IPv6" : "IPv4", med[SET_STATELESS], med[SET_ESTABLISHED],
-		       med[SET_ESTABLISHED] / med[SET_STATELESS], med[SET_MISS],
-		       med[SET_MISS] / med[SET_STATELESS]);
+		if (r)
+			printf("| %s | %u | %s | %.1f | %.1f (%.2fx) | %.1f (%.2fx) |\n",
+			       progs[p].name, n_rules, v6 ? "IPv6" : "IPv4", med[SET_STATELESS],
+			       med[SET_ESTABLISHED], ratio[SET_ESTABLISHED], med[SET_MISS],
+			       ratio[SET_MISS]);
+		free(r);
 	}
 	ef_ct_flush(inst, NULL, &flushed);
 out:
@@ -208,7 +224,7 @@ out:
 void ct_bench(struct ef_instance *inst, const struct prog *progs, size_t n_progs, unsigned reps,
 	      unsigned repeat)
 {
-	printf("\n# conntrack: %d return-traffic flows (TCP ACKs to the host), medians of %u interleaved repetitions\n",
+	printf("\n# conntrack: %d return-traffic flows (TCP ACKs to the host), medians of %u interleaved repetitions (ratios: medians of each repetition's)\n",
 	       CT_FLOWS, reps);
 	printf("\n| program | rules | family | stateless ns/pkt | established ns/pkt (x stateless) | table miss ns/pkt (x stateless) |\n");
 	printf("|---|---:|---|---:|---:|---:|\n");

@@ -25,8 +25,10 @@
  * echo request after an answer). A spoofed source never sees the reply, so
  * a flood of spoofed SYNs or UDP datagrams, even to a service that tracks,
  * can only evict other unconfirmed flows; confirmed connections live in a
- * table it cannot reach. A packet of a flood costs two lookups (both tables
- * miss) and no write unless a rule records it. Each address family has its
+ * table it cannot reach. A packet of a flood costs the confirmed table's
+ * lookup, then the unconfirmed table's only when its filter slot says an
+ * unconfirmed flow may hash there (kern/ct_filter.h), and no write unless
+ * a rule records it. Each address family has its
  * own pair of tables (ct4_tbl and ct4_new_tbl for IPv4, with a 16-byte
  * key): the kernel hashes and compares the whole key on every lookup.
  *
@@ -126,7 +128,12 @@ struct ct_pkt {
 	__u8 keyed;  /* key holds this packet's flow */
 	__u8 from_a; /* the packet's source is side a */
 	__u8 v4;     /* key.v4 (ct4_*), else key.v6 (ct_*) */
-	__u8 pad[5];
+	__u8 pad;
+	/* Kept across packets (decide() resets only keyed and now): the
+	 * clock, in the filter's units, as this CPU last read it on a miss.
+	 * A lower bound of the time: a filter slot below it is past without
+	 * reading the clock again (kern/ct_filter.h). */
+	__u32 clock_floor;
 };
 
 static __always_inline void ct_count(__u32 idx)
@@ -349,12 +356,23 @@ static __always_inline struct edgefw_ct_entry *ct_live(struct edgefw_ct_entry *e
 }
 
 /* Whether the unconfirmed table may hold a live flow with key k: its
- * filter slot's deadline is not past (kern/ct_filter.h). */
+ * filter slot's deadline is not past (kern/ct_filter.h). The clock is
+ * read only when the deadline is not below cp->clock_floor. */
 static __always_inline bool ct_new_may_hold(const union ct_key *k, bool v4, struct ct_pkt *cp)
 {
+	__u32 *s = ct_filter_at(ct_filter_slot(k, v4)), deadline;
+
+	if (!s)
+		return true;
+	deadline = *s;
+	/* Past a time this CPU has seen: no clock needed (the usual miss,
+	 * whose slot was never raised or long ago). */
+	if (deadline < cp->clock_floor)
+		return false;
 	if (!cp->now)
 		cp->now = bpf_ktime_get_coarse_ns();
-	return ct_filter_may_hold(k, v4, cp->now);
+	cp->clock_floor = (__u32)(cp->now >> EDGEFW_CT_FILTER_SHIFT);
+	return cp->clock_floor <= deadline;
 }
 
 /* The live entry for key, in its family's confirmed table, then in the

@@ -18,7 +18,8 @@
  *
  * A deadline, not a bit or a count: bits set by short-lived flows would
  * fill the filter for good, and counts cannot follow the LRU's evictions.
- * The price is the clock on a miss (the coarse one, as for a hit).
+ * The price is the clock on a miss whose slot holds a deadline not below
+ * the last time the CPU read (kern/conntrack.h, ct_new_may_hold).
  */
 #ifndef EDGEFW_CT_FILTER_H
 #define EDGEFW_CT_FILTER_H
@@ -59,14 +60,6 @@ static __always_inline __u32 ct_filter_slot(const void *key, bool v4)
 		h += w[2] * 0xc4ceb9fe1a85ec53ull + w[3] * 0xd6e8feb86659fd93ull +
 		     w[4] * 0xa0761d6478bd642full;
 	return (__u32)(h >> (64 - EDGEFW_CT_FILTER_BITS));
-}
-
-/* Whether an unconfirmed flow with this key may be live at now (ns). */
-static __always_inline bool ct_filter_may_hold(const void *key, bool v4, __u64 now)
-{
-	__u32 *s = ct_filter_at(ct_filter_slot(key, v4));
-
-	return !s || (__u32)(now >> EDGEFW_CT_FILTER_SHIFT) <= *s;
 }
 
 /* Raises the key's slot so that an unconfirmed flow seen at now with a

@@ -23,20 +23,17 @@ uint32_t ef_ct_filter_slot(const void *key, bool v4)
 	return (uint32_t)(h >> (64 - EDGEFW_CT_FILTER_BITS));
 }
 
-/* The slot's deadline for an entry: its last_seen plus its timeout (at
- * least the floor), one unit more for the rounding (kern/ct_filter.h). */
-static uint32_t deadline_of(const struct edgefw_ct_entry *e)
+int ef_ct_filter_raise(const struct ef_instance *inst, const void *key, bool v4, uint64_t last_seen,
+		       uint64_t timeout_ns)
 {
-	uint64_t floor = EDGEFW_CT_FILTER_FLOOR * 1000000000ull, to = ef_ct_timeout_ns(e);
-
-	return (uint32_t)((e->last_seen + (to > floor ? to : floor)) >> EDGEFW_CT_FILTER_SHIFT) + 1;
-}
-
-int ef_ct_filter_raise(const struct ef_instance *inst, const void *key, bool v4,
-		       const struct edgefw_ct_entry *e)
-{
+	uint64_t floor = EDGEFW_CT_FILTER_FLOOR * 1000000000ull;
+	/* Its last_seen plus its timeout (at least the floor), one unit more
+	 * for the rounding, as the datapath raises it (kern/ct_filter.h). */
+	uint32_t want = (uint32_t)((last_seen + (timeout_ns > floor ? timeout_ns : floor)) >>
+				   EDGEFW_CT_FILTER_SHIFT) +
+			1;
 	struct edgefw_ct_filter *f;
-	uint32_t *s, want = deadline_of(e), old;
+	uint32_t *s, old;
 	int ret = 0;
 
 	/* The map is mmapped so that the raise is the datapath's

@@ -183,7 +183,8 @@ int ef_ct_update(const struct ef_instance *inst, const struct edgefw_ct_key *k, 
 	/* An unconfirmed flow's filter slot first, as the datapath does: a
 	 * packet must not skip the lookup once the entry is there. */
 	if (!confirmed)
-		ret = ef_ct_filter_raise(inst, key, k->family == 4, e);
+		ret = ef_ct_filter_raise(inst, key, k->family == 4, e->last_seen,
+					 ef_ct_timeout_ns(e));
 	if (!ret && bpf_map_update_elem(fd, key, e, flags))
 		ret = -errno;
 	return ret;

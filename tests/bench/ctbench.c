@@ -11,7 +11,9 @@
  *                related]`, every flow in ct_tbl: one hash lookup, then
  *                the first rule
  *   miss         the same stateful ruleset, the flows in neither table:
- *                two lookups, state invalid, then every rule (default drop)
+ *                the confirmed table's lookup and the unconfirmed one's
+ *                filter (kern/ct_filter.h), state invalid, then every rule
+ *                (default drop)
  *
  * The ratios to `stateless` are the figures: the median over repetitions
  * of each repetition's ratio (its three sets measured back to back). The

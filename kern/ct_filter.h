@@ -50,7 +50,7 @@ static __always_inline __u32 *ct_filter_at(__u32 i)
 /* The slot of a key, as the table of its family spells it (16 bytes for
  * IPv4, 40 for IPv6): a multilinear hash of its 64-bit words, one
  * independent multiply each, and the high bits of the sum.
- * user/loader/cttable.c has the same function for ef_ct_update. */
+ * user/loader/ct_filter.c has the same function for ef_ct_update. */
 static __always_inline __u32 ct_filter_slot(const void *key, bool v4)
 {
 	const __u64 *w = key;

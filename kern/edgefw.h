@@ -419,7 +419,7 @@ struct edgefw_gen_config {
 	/* The hooks (bit 1 << EDGEFW_HOOK_*) where the first rule applies, when
 	 * ct_mode has EDGEFW_CT_MODE_FIRST bits (see there). */
 	__u8 ct_first_hooks;
-	__u8 dyn; /* 1: dyn_config holds conditions or bans to read */
+	__u8 dyn; /* EDGEFW_DYN_* bits */
 	/* The chain's lowest rule (RULE_NONE: empty): a packet whose tree hit
 	 * is below it skips the chain. */
 	__u32 chain_min_rule;
@@ -445,6 +445,15 @@ struct edgefw_gen_config {
 	__u8 hash6_len[2][EDGEFW_A6_HASH_LENS];
 	struct edgefw_tree_root trees[2][EDGEFW_FAMILY_TREES];
 };
+
+/* dyn: dyn_config holds conditions or bans to read. */
+#define EDGEFW_DYN_READ 0x1
+/* dyn: the chain's last field is the dynamic conditions, and the classes
+ * of the field before it carry the verdict of their first rule (as the
+ * last field's classes do): a packet all of whose conditions hold (the
+ * first round when only limits are conditions) stops the chain there,
+ * one stage early (kern/dynset.h dyn_decide, user/compiler/chain.c). */
+#define EDGEFW_DYN_HELD 0x2
 
 /* ct_mode: the ruleset reads states (some rule has `state`), and some
  * rule records flows it accepts at ingress (`track: true`). */

@@ -3,7 +3,7 @@
  * Reading the dynamic state of an instance the way the datapath sees it,
  * without changing it (issue 16, for `edgefw explain --live`): a set's
  * lookup (kern/dynset.h dynset_has: the longest live prefix, expired
- * entries absent) and a limit's bucket (limit_take without the charge).
+ * entries absent) and a limit's bucket (edgefw_limit_take without the charge).
  */
 #include "dynsets.h"
 

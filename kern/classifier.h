@@ -53,7 +53,7 @@ static __always_inline __u32 cell(void *cells, __u32 idx)
 
 /* The IPv4 multibit trie whose level 1 starts at cell l1: its leaf cell
  * for address a (EDGEFW_CLASS_NONE when a lookup fails), or the cell of a
- * skip node (the chain's own tries), at most five array lookups. */
+ * skip node, at most five array lookups. */
 static __always_inline __u32 trie4_leaf(void *cells, __u32 l1, __u32 a)
 {
 	__u32 v = cell(cells, l1 + (a >> 16));
@@ -95,7 +95,7 @@ static __always_inline __u32 skip_value(void *cells, __u32 node, const __u8 *a)
 
 /* The chain's class of an IPv4 address. When the field's trie is shared
  * with a forest (edgefw.h, pair_l1), the leaf names a pair whose first cell
- * holds the class; the tree walk has usually found that leaf already. */
+ * holds the class; the tree walk, which runs first, found that leaf. */
 static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field, const __u8 *addr)
 {
 	__u32 a = (__u32)addr[0] << 24 | (__u32)addr[1] << 16 | (__u32)addr[2] << 8 | addr[3];
@@ -107,8 +107,9 @@ static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field
 
 	if (pairs) {
 		v = cc->tk ? cc->tk->pair[field & 1] : EDGEFW_CLASS_NONE;
-		if (v == EDGEFW_CLASS_NONE)
-			v = trie4_leaf(cc->cells, pairs, a);
+		/* The tree walk leaves it whenever the chain runs (tree_walk.h,
+		 * tree_pairs_fill): still none only after a failed lookup there,
+		 * which means no class, as a failed lookup does here. */
 		if (v == EDGEFW_CLASS_NONE || (v & EDGEFW_A4_VALUE) == EDGEFW_A4_NONE)
 			return EDGEFW_CLASS_NONE;
 		v = cell(cc->cells, v & EDGEFW_A4_VALUE);
@@ -385,7 +386,7 @@ tree_lowest(const struct pkt_info *pi, const struct edgefw_gen_config *cfg, __u3
 	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
 	if (!cells || !nodes || !leaves)
 		return (int)best;
-	return (int)tree_classify(cfg, cells, nodes, leaves, k, pi->family == 6, best);
+	return (int)tree_classify(cfg, gen, cells, nodes, leaves, k, pi->family == 6, best);
 }
 
 static __always_inline __u32 trees_walk(const struct pkt_info *pi,

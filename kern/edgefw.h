@@ -118,7 +118,8 @@ enum edgefw_reason {
 #define EDGEFW_A4_VALUE 0x7fffffffu    /* class id, or chunk index */
 #define EDGEFW_A4_NONE EDGEFW_A4_VALUE /* no class */
 
-/* Path compression, in both families' tries: a prefix that no other
+/* Path compression, in every address trie (both families' of the chain,
+ * the forests' and the shared ones, gen_config.pair_l1): a prefix that no other
  * prefix shares its branch with (most of a blocklist's) has no chunks down
  * to its own level: the highest cell only it lies under (a level-1 cell,
  * or a chunk's where its path leaves every other prefix's) points at a
@@ -131,8 +132,8 @@ enum edgefw_reason {
  * index (EDGEFW_SKIP_INDEX). The node: the prefix length and the first bit
  * still to compare (hdr), the prefix's four words in host order (bits past
  * the length clear), and the value of an address inside the prefix (hit)
- * or not (miss). user/compiler/addr_skip.c picks the prefixes, addr4.c
- * places them; the forests' tries have none. */
+ * or not (miss): for a forest's trie, subtrees; for a shared one, pairs.
+ * user/compiler/addr_skip.c picks the prefixes, addr4.c places them. */
 #define EDGEFW_SKIP (EDGEFW_A4_CHUNK | 0x40000000u)
 #define EDGEFW_SKIP_INDEX 0x1fffffffu
 #define EDGEFW_SKIP_CELLS 8u
@@ -140,6 +141,8 @@ enum edgefw_reason {
 #define EDGEFW_SKIP_ADDR 1u /* four words */
 #define EDGEFW_SKIP_HIT 5u
 #define EDGEFW_SKIP_MISS 6u
+_Static_assert(EDGEFW_SKIP_MISS == EDGEFW_SKIP_HIT + 1,
+	       "kern/tree_walk.h picks one of them by adding 0 or 1");
 
 /* IPv6: the same kind of trie over the first 48 bits (a 65536-cell first
  * level per field after IPv4's, then 4-bit strides: at most nine array
@@ -437,8 +440,8 @@ struct edgefw_gen_config {
 	 * pair of cells in one cache line: the chain's class (an A4 cell
 	 * value), then the forest's subtree. The trie is the union of the
 	 * chain's and the forest's prefixes. The tree walk, which runs first,
-	 * leaves the pair in its per-CPU key (kern/tree_walk.h); the chain
-	 * walks the trie itself only when the forest was skipped. */
+	 * leaves the pair in its per-CPU key (kern/tree_walk.h), walking the
+	 * trie for the chain when the forest was skipped and the chain runs. */
 	__u32 pair_l1[2];
 	/* IPv6 src, dst: the prefix lengths past /48 host6_tbl holds, longest
 	 * first, 0 after the last (kern/classifier.h a6_class). */

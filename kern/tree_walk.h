@@ -18,6 +18,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "edgefw.h"
+#include "maps.h"
 #include "parse.h"
 
 struct tree_key {
@@ -163,10 +164,36 @@ static __always_inline __u32 tree_scan6(void *leaves, __u32 start, __u32 count,
 	return best;
 }
 
+/* Cell idx, or EDGEFW_A4_NONE when the lookup fails. */
+static __always_inline __u32 tree_cell(void *cells, __u32 idx)
+{
+	__u32 *c = bpf_map_lookup_elem(cells, &idx);
+
+	return c ? *c : EDGEFW_A4_NONE;
+}
+
+/* The value of the skip node at cell node (edgefw.h, EDGEFW_SKIP) of an
+ * IPv4-shaped trie for word a (host order): its hit cell when a lies in
+ * the node's prefix, else its miss cell, picked without a branch (each
+ * would double the verifier's states per tree). The prefix is longer
+ * than /16, so the mask's shift is below 32. One cache line. */
+static __always_inline __u32 tree_skip_value(void *cells, __u32 node, __u32 a)
+{
+	__u32 len = tree_cell(cells, node + EDGEFW_SKIP_HDR) & 0xff;
+	__u64 diff = (a ^ tree_cell(cells, node + EDGEFW_SKIP_ADDR)) &
+		     (0xffffffffu << ((32 - len) & 31));
+
+	/* 1 when any bit differs: EDGEFW_SKIP_MISS is EDGEFW_SKIP_HIT + 1. */
+	diff = (diff + 0xffffffffu) >> 32;
+	tree_opaque(diff);
+	return tree_cell(cells, node + EDGEFW_SKIP_HIT + (__u32)diff);
+}
+
 /* A forest's subtree for the packet: its address word through the
  * 16-4-4-4-4 trie at level 1 cell l1 (at most five lookups, as for the
- * chain's IPv4 tries): a node, a leaf (EDGEFW_FOREST_LEAF), or
- * EDGEFW_RULE_NONE. */
+ * chain's IPv4 tries, or fewer and a skip node): a node, a leaf
+ * (EDGEFW_FOREST_LEAF), or EDGEFW_RULE_NONE. For a trie shared with the
+ * chain, the index of a pair. */
 static __always_inline __u32 tree_forest_root(void *cells, __u32 l1, __u32 a)
 {
 	__u32 idx = l1 + (a >> 16), *c;
@@ -177,13 +204,29 @@ static __always_inline __u32 tree_forest_root(void *cells, __u32 l1, __u32 a)
 		if (!c)
 			return EDGEFW_RULE_NONE;
 		v = *c;
-		if (!(v & EDGEFW_A4_CHUNK) || shift < 0)
+		/* Neither a class nor a skip node, or the last level. */
+		if ((v & EDGEFW_SKIP) != EDGEFW_A4_CHUNK || shift < 0)
 			break;
 		idx = (v & EDGEFW_A4_VALUE) + ((a >> shift) & 15);
 	}
+	if ((v & EDGEFW_SKIP) == EDGEFW_SKIP)
+		v = tree_skip_value(cells, v & EDGEFW_SKIP_INDEX, a);
 	if (v & EDGEFW_A4_CHUNK)
 		return EDGEFW_RULE_NONE;
 	return v == EDGEFW_A4_NONE ? EDGEFW_RULE_NONE : v;
+}
+
+/* tree_forest_root in generation gen's cells, a global function: the
+ * verifier checks its branches (a skip node or not, at each level) once,
+ * not once per tree and family of tree_classify's walk, which they would
+ * multiply past the verifier's limit. */
+__attribute__((noinline)) int tree_trie4(__u32 gen, __u32 l1, __u32 a)
+{
+	void *cells = bpf_map_lookup_elem(&cells_tbl, &gen);
+
+	if (!cells)
+		return (int)EDGEFW_RULE_NONE;
+	return (int)tree_forest_root(cells, l1, a);
 }
 
 /* A paired forest's subtree from the shared trie's leaf (the pair's second
@@ -202,11 +245,33 @@ static __always_inline __u32 tree_pair_root(void *cells, struct tree_key *k, __u
 	return *c;
 }
 
+/* The pairs of the tries the chain shares with a forest (gen_config.
+ * pair_l1) that no forest walked for the packet (it was skipped: its
+ * lowest rule is not below best), when the chain will run (best is past
+ * its lowest rule): the chain reads them from the key (classifier.h,
+ * a4_class). Here, not in the chain: the walk, skip nodes and all, is
+ * checked by the verifier once, not once per path through the chain. */
+static __always_inline void tree_pairs_fill(const struct edgefw_gen_config *cfg, __u32 gen,
+					    struct tree_key *k, __u32 best)
+{
+	if (best <= cfg->chain_min_rule)
+		return;
+	for (int f = 0; f < 2; f++) {
+		__u32 v;
+
+		if (!(cfg->paired & (1u << f)) || k->pair[f] != EDGEFW_CLASS_NONE)
+			continue;
+		v = (__u32)tree_trie4(gen, cfg->pair_l1[f],
+				      k->w[f ? EDGEFW_TK_DST : EDGEFW_TK_SRC]);
+		k->pair[f] = v == EDGEFW_RULE_NONE ? EDGEFW_A4_NONE : v;
+	}
+}
+
 /* The lowest rule below best that a tree of the family's (0 IPv4, 1 IPv6)
  * holds for the packet's key, else best. */
-static __always_inline __u32 tree_classify(const struct edgefw_gen_config *cfg, void *cells,
-					   void *nodes, void *leaves, struct tree_key *k, __u32 fam,
-					   __u32 best)
+static __always_inline __u32 tree_classify(const struct edgefw_gen_config *cfg, __u32 gen,
+					   void *cells, void *nodes, void *leaves,
+					   struct tree_key *k, __u32 fam, __u32 best)
 {
 	for (int t = 0; t < EDGEFW_FAMILY_TREES; t++) {
 		const struct edgefw_tree_root *tr = &cfg->trees[fam & 1][t];
@@ -217,7 +282,7 @@ static __always_inline __u32 tree_classify(const struct edgefw_gen_config *cfg, 
 		if (tr->min_rule >= best)
 			continue;
 		if (tr->trie_word != EDGEFW_TREE_NO_TRIE) {
-			root = tree_forest_root(cells, root, k->w[tr->trie_word & 15]);
+			root = (__u32)tree_trie4(gen, root, k->w[tr->trie_word & 15]);
 			if (tr->paired)
 				root = tree_pair_root(cells, k, tr->trie_word, root);
 			if (root == EDGEFW_RULE_NONE)
@@ -236,6 +301,8 @@ static __always_inline __u32 tree_classify(const struct edgefw_gen_config *cfg, 
 		else
 			best = tree_scan4(leaves, start, count, k, best);
 	}
+	if (!fam)
+		tree_pairs_fill(cfg, gen, k, best);
 	return best;
 }
 

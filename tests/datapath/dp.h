@@ -112,6 +112,8 @@ void dp_test_v6_lengths(struct dp *dp);
 void dp_test_addr_skips(struct dp *dp);
 /* IPv6 rules in a forest behind their address's first word (v6forest.c). */
 void dp_test_v6_forests(struct dp *dp);
+/* Skip nodes in the forests' tries, IPv4 and IPv6 (forestskip.c). */
+void dp_test_forest_skips(struct dp *dp);
 void dp_test_conntrack(struct dp *dp);
 void dp_test_pcaps(struct dp *dp, const char *dir);
 void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets, unsigned packets);

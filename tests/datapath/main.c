@@ -99,6 +99,7 @@ int main(int argc, char **argv)
 		dp_test_v6_lengths(&dp);
 		dp_test_addr_skips(&dp);
 		dp_test_v6_forests(&dp);
+		dp_test_forest_skips(&dp);
 	}
 	if (!only || !strcmp(only, "ref"))
 		dp_test_refparse(&dp, seed, frames, corpus);

@@ -61,7 +61,7 @@ static uint32_t trie_get(const struct ef_compiled *c, size_t l1, uint32_t a, str
 		k->v[K_TRIE]++;
 	}
 	if ((v & EDGEFW_SKIP) == EDGEFW_SKIP) {
-		/* A skip node (the chain's own tries): one line. */
+		/* A skip node (any trie: the chain's, a forest's, a shared one): one line. */
 		size_t node = v & EDGEFW_SKIP_INDEX;
 		uint32_t len = c->cells[node + EDGEFW_SKIP_HDR] & 0xff;
 		uint32_t mask = len ? 0xffffffffu << (32 - len) : 0;

@@ -68,32 +68,30 @@ static unsigned nibble_at(const uint8_t *a, unsigned n)
 }
 
 /* One family's trie: where its level 1 starts, and how its cells say
- * "chunk index" and "no class" (IPv6 cells keep two flag bits). The
- * chain's tries have skip nodes (addr_skip.c), two to a chunk's room
- * (spare: the free half, or 0); the forests' have none. */
+ * "chunk index" and "no class" (IPv6 cells keep two flag bits). Every
+ * trie, the chain's, a forest's or one they share (addr4_pair.c), has
+ * skip nodes (addr_skip.c), two to a chunk's room (spare: the free half,
+ * or 0). */
 struct trie {
 	size_t l1;
 	uint32_t value_mask, none;
-	bool skips;
 	size_t spare;
 };
 
 /* A cell that points at a chunk (a skip node's is flagged too). */
-static bool is_chunk(const struct trie *t, uint32_t v)
+static bool is_chunk(uint32_t v)
 {
-	return t->skips ? (v & EDGEFW_SKIP) == EDGEFW_A4_CHUNK : (v & EDGEFW_A4_CHUNK);
+	return (v & EDGEFW_SKIP) == EDGEFW_A4_CHUNK;
 }
 
-static bool is_skip(const struct trie *t, uint32_t v)
+static bool is_skip(uint32_t v)
 {
-	return t->skips && (v & EDGEFW_SKIP) == EDGEFW_SKIP;
+	return (v & EDGEFW_SKIP) == EDGEFW_SKIP;
 }
 
-static struct trie trie4(size_t l1, bool skips)
+static struct trie trie4(size_t l1)
 {
-	return (struct trie){
-		.l1 = l1, .value_mask = EDGEFW_A4_VALUE, .none = EDGEFW_A4_NONE, .skips = skips
-	};
+	return (struct trie){ .l1 = l1, .value_mask = EDGEFW_A4_VALUE, .none = EDGEFW_A4_NONE };
 }
 
 static struct trie trie6(uint8_t field)
@@ -102,7 +100,6 @@ static struct trie trie6(uint8_t field)
 		.l1 = EDGEFW_A6_L1_BASE + (size_t)field * EDGEFW_A4_L1_SIZE,
 		.value_mask = EDGEFW_A6_VALUE,
 		.none = EDGEFW_A6_NONE,
-		.skips = true,
 	};
 }
 
@@ -116,9 +113,9 @@ static int cell_at(struct ef_compiled *c, size_t *cap, const struct trie *t, con
 
 	for (unsigned l = 2; l <= level; l++) {
 		/* A skip node's branch holds its prefix alone (addr_skip.c). */
-		if (is_skip(t, c->cells[idx]))
+		if (is_skip(c->cells[idx]))
 			return -EINVAL;
-		if (!is_chunk(t, c->cells[idx])) {
+		if (!is_chunk(c->cells[idx])) {
 			ret = add_chunk(c, cap, idx);
 			if (ret)
 				return ret;
@@ -157,7 +154,7 @@ static int skip_cell(struct ef_compiled *c, size_t *cap, const struct trie *t,
 	const uint8_t *a = e->prefix.addr;
 
 	*idx = t->l1 + ((size_t)a[0] << 8 | a[1]);
-	for (*level = 1; *level < EDGEFW_A6_TRIE_LEVELS && is_chunk(t, c->cells[*idx]); ++*level)
+	for (*level = 1; *level < EDGEFW_A6_TRIE_LEVELS && is_chunk(c->cells[*idx]); ++*level)
 		*idx = (c->cells[*idx] & t->value_mask) + nibble_at(a, *level - 1);
 	if (*level < e->skip_level) {
 		*level = e->skip_level;
@@ -215,7 +212,7 @@ static int paint_prefix(struct ef_compiled *c, size_t *cap, struct trie *t,
 	size_t idx;
 	int ret;
 
-	if (t->skips && e->home == EF_HOME_SKIP) {
+	if (e->home == EF_HOME_SKIP) {
 		ret = skip_cell(c, cap, t, e, &idx, &at);
 		if (ret || at < level)
 			return ret ? ret : paint_skip(c, cap, t, e, v, idx, at);
@@ -276,7 +273,7 @@ int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 	for (size_t i = EDGEFW_A6_L1_BASE; i < l1; i++)
 		c->cells[i] = EDGEFW_A6_NONE;
 	for (uint8_t f = 0; f < EF_FIELD_COUNT && !ret; f++) {
-		struct trie t4 = trie4((size_t)f * EDGEFW_A4_L1_SIZE, true);
+		struct trie t4 = trie4((size_t)f * EDGEFW_A4_L1_SIZE);
 		struct trie t6 = trie6(f);
 
 		ret = ef_addr_mark_alone(&c->lpm[f][EF_FAM_V4]);
@@ -312,7 +309,7 @@ uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field, const uint8_
 	struct trie six = trie6(field);
 	uint32_t v = c->cells[six.l1 + ((size_t)addr[0] << 8 | addr[1])];
 
-	for (unsigned n = 0; n < 8 && is_chunk(&six, v); n++)
+	for (unsigned n = 0; n < 8 && is_chunk(v); n++)
 		v = c->cells[(v & EDGEFW_A6_VALUE) + nibble_at(addr, n)];
 	if ((v & EDGEFW_SKIP) == EDGEFW_SKIP)
 		v = skip_value(c, v & EDGEFW_SKIP_INDEX, addr);
@@ -343,26 +340,13 @@ uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field, const uint8_
 
 uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a)
 {
+	uint8_t b[16] = { (uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a };
 	uint32_t v = c->cells[l1 + (a >> 16)];
 
-	for (int shift = 12; shift >= 0 && (v & EDGEFW_A4_CHUNK); shift -= 4)
-		v = c->cells[(v & EDGEFW_A4_VALUE) + ((a >> shift) & 15)];
-	v &= EDGEFW_A4_VALUE;
-	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
-}
-
-/* The class of IPv4 address addr in the chain's own trie of field, skip
- * nodes included (the shared and forest tries have none). */
-static uint32_t chain_trie4_class(const struct ef_compiled *c, uint8_t field, const uint8_t addr[4])
-{
-	struct trie four = trie4((size_t)field * EDGEFW_A4_L1_SIZE, true);
-	uint32_t v = c->cells[four.l1 + ((size_t)addr[0] << 8 | addr[1])];
-	uint8_t a[16] = { addr[0], addr[1], addr[2], addr[3] };
-
-	for (unsigned n = 0; n < 4 && is_chunk(&four, v); n++)
-		v = c->cells[(v & EDGEFW_A4_VALUE) + nibble_at(a, n)];
-	if (is_skip(&four, v))
-		v = skip_value(c, v & EDGEFW_SKIP_INDEX, a);
+	for (unsigned n = 0; n < 4 && is_chunk(v); n++)
+		v = c->cells[(v & EDGEFW_A4_VALUE) + nibble_at(b, n)];
+	if (is_skip(v))
+		v = skip_value(c, v & EDGEFW_SKIP_INDEX, b);
 	v &= EDGEFW_A4_VALUE;
 	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 }
@@ -374,7 +358,7 @@ uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field, const uint8_
 	uint32_t pair, v;
 
 	if (!c->pair_l1[field & 1])
-		return chain_trie4_class(c, field, addr);
+		return ef_trie4_get(c, (size_t)field * EDGEFW_A4_L1_SIZE, a);
 	/* A trie shared with a forest (addr4_pair.c): the pair's first cell. */
 	pair = ef_trie4_get(c, c->pair_l1[field & 1], a);
 	if (pair == EDGEFW_CLASS_NONE)
@@ -383,8 +367,8 @@ uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field, const uint8_
 	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
-int ef_trie4_append(struct ef_compiled *c, const struct ef_lpm_table *t, uint32_t *l1,
-		    const char *path, struct ef_diag *d)
+int ef_trie4_append(struct ef_compiled *c, struct ef_lpm_table *t, uint32_t *l1, const char *path,
+		    struct ef_diag *d)
 {
 	size_t cap = c->n_cells + EDGEFW_A4_L1_SIZE;
 	uint32_t *v = reallocarray(c->cells, cap, sizeof(*v));
@@ -400,8 +384,10 @@ int ef_trie4_append(struct ef_compiled *c, const struct ef_lpm_table *t, uint32_
 	for (size_t i = c->n_cells; i < cap; i++)
 		c->cells[i] = EDGEFW_A4_NONE;
 	c->n_cells = cap;
-	trie = trie4(*l1, false);
-	ret = paint(c, &cap, &trie, t);
+	trie = trie4(*l1);
+	ret = ef_addr_mark_alone(t);
+	if (!ret)
+		ret = paint(c, &cap, &trie, t);
 	if (ret == -E2BIG)
 		return too_many_cells(path, d);
 	return ret;

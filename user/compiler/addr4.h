@@ -25,12 +25,14 @@ uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field, const uint8_
 uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field, const uint8_t addr[4]);
 
 /* Appends a trie for IPv4 table t to c->cells (a forest's, whose values
- * are subtree nodes): *l1 is its first level-1 cell. 0 or -errno (with the
- * reason in d for -E2BIG). */
-int ef_trie4_append(struct ef_compiled *c, const struct ef_lpm_table *t, uint32_t *l1,
-		    const char *path, struct ef_diag *d);
-/* The value of address a in the trie at level 1 cell l1, or
- * EDGEFW_CLASS_NONE. */
+ * are subtree nodes, or one shared with the chain, whose values are
+ * pairs), with skip nodes for t's entries alone on their branch (which
+ * it marks, ef_addr_mark_alone): *l1 is its first level-1 cell. 0 or
+ * -errno (with the reason in d for -E2BIG). */
+int ef_trie4_append(struct ef_compiled *c, struct ef_lpm_table *t, uint32_t *l1, const char *path,
+		    struct ef_diag *d);
+/* The value of address a in the IPv4 trie at level 1 cell l1, skip nodes
+ * included, or EDGEFW_CLASS_NONE. */
 uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a);
 
 /* Appends the trie field (EF_FIELD_SRC/DST) of the chain shares with a

@@ -437,6 +437,23 @@ static void print_reloads(FILE *json, unsigned reps)
 	fprintf(json, "]\n");
 }
 
+/* An unknown argument (or --help) runs nothing: a typo must not start a
+ * run of several minutes that ignores it. */
+static int usage(const char *arg)
+{
+	bool help = !strcmp(arg, "--help") || !strcmp(arg, "-h");
+
+	if (!help)
+		fprintf(stderr, "microbench: unknown or incomplete argument '%s'\n", arg);
+	fprintf(help ? stdout : stderr,
+		"usage: microbench [--quick] [--reps N] [--repeat N] [--json FILE]\n"
+		"       [--reload-only] [--reload-json FILE] [--lists DIR]\n"
+		"       [--classbench-dir DIR] [--classbench-json FILE] [--classbench-sets A,B]\n"
+		"       [--cb-budget SECONDS] [--classbench-only] [--no-classbench] [--shapes]\n"
+		"       [--conntrack] [--dynamic-only] [--dynamic-json FILE] [--scenarios A,B]\n");
+	return help ? 0 : 2;
+}
+
 int main(int argc, char **argv)
 {
 	const char *json_path = NULL, *reload_path = NULL, *cb_path = NULL;
@@ -494,6 +511,8 @@ int main(int argc, char **argv)
 			dyn_path = argv[++i];
 		else if (!strcmp(argv[i], "--scenarios") && i + 1 < argc)
 			only = argv[++i];
+		else
+			return usage(argv[i]);
 	}
 	if (reps < 1)
 		reps = 1;

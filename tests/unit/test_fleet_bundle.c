@@ -188,6 +188,11 @@ static void test_codec_refuses(void **state)
 		       "\"main\":\"r\",\"files\":[{\"path\":\"r\",\"size\":1,\"sha256\":\"" SHA_A
 		       "\",\"chunks\":[]}]}",
 		       "0 chunks for 1 bytes");
+	/* json-c asserts on the length of a non-array: refused, not aborted. */
+	expect_refused(HEAD
+		       "\"main\":\"r\",\"files\":[{\"path\":\"r\",\"size\":1,\"sha256\":\"" SHA_A
+		       "\",\"chunks\":\"" SHA_A "\"}]}",
+		       "chunks is missing or not an array");
 	expect_refused(
 		HEAD
 		"\"main\":\"r\",\"files\":[{\"path\":\"r\",\"size\":1,\"sha256\":\"xyz\",\"chunks\":[\"" SHA_A

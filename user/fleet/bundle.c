@@ -180,13 +180,16 @@ static int parse_file(struct json_object *o, struct ef_bundle_file *f, size_t id
 			   EF_BUNDLE_FILE_MAX);
 	if (!sha || !is_hex64(sha))
 		return bad(err, len, "manifest: %s: sha256 is missing or not 64 hex digits", path);
+	/* json-c asserts on the length of what is not an array: a manifest
+	 * whose chunks are a string must be refused, not abort the host. */
 	if (!json_object_object_get_ex(o, "chunks", &chunks) ||
-	    !json_object_is_type(chunks, json_type_array) ||
-	    json_object_array_length(chunks) != ef_bundle_chunks_for((uint64_t)sz))
+	    !json_object_is_type(chunks, json_type_array))
+		return bad(err, len, "manifest: %s: chunks is missing or not an array", path);
+	if (json_object_array_length(chunks) != ef_bundle_chunks_for((uint64_t)sz))
 		return bad(
 			err, len,
 			"manifest: %s: %zu chunks for %lld bytes: expected %zu of at most %u bytes",
-			path, chunks ? json_object_array_length(chunks) : 0, (long long)sz,
+			path, json_object_array_length(chunks), (long long)sz,
 			ef_bundle_chunks_for((uint64_t)sz), EF_BUNDLE_CHUNK_MAX);
 	f->path = strdup(path);
 	f->n_chunks = json_object_array_length(chunks);

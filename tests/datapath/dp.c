@@ -3,6 +3,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -407,6 +408,18 @@ char *dp_yaml_start(size_t cap, size_t *at)
 			y, cap,
 			"version: 1\ndefaults: {xdp: pass, tc-ingress: pass, tc-egress: pass}\nrules:\n");
 	return y;
+}
+
+void dp_yaml_prefix_rule(char *y, size_t cap, size_t *at, unsigned i, const char *field, int af,
+			 const uint8_t *prefix, unsigned len, uint8_t proto, uint16_t dport)
+{
+	char s[64];
+
+	inet_ntop(af, prefix, s, sizeof(s));
+	*at += (size_t)snprintf(
+		y + *at, cap - *at,
+		"  - {name: r%u, %s: \"%s/%u\", proto: %s, dport: %u, action: %s}\n", i, field, s,
+		len, proto == 6 ? "tcp" : "udp", dport, i % 3 ? "drop" : "pass");
 }
 
 void dp_prefix_clear_past(uint8_t a[16], unsigned len)

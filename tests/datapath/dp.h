@@ -64,6 +64,11 @@ int dp_load_yaml(struct dp *dp, const char *yaml);
 /* A buffer of cap bytes starting a ruleset that passes by default at every
  * hook, its rules to follow from *at (NULL when out of memory). */
 char *dp_yaml_start(size_t cap, size_t *at);
+/* Appends rule i at y + *at: field ("src" or "dst") in prefix/len
+ * (family af), proto 6 (tcp) or 17 (udp), dport; pass for i % 3 == 0,
+ * else drop. */
+void dp_yaml_prefix_rule(char *y, size_t cap, size_t *at, unsigned i, const char *field, int af,
+			 const uint8_t *prefix, unsigned len, uint8_t proto, uint16_t dport);
 
 /* Clears an IPv6-sized address's bits from len on. */
 void dp_prefix_clear_past(uint8_t a[16], unsigned len);

@@ -115,15 +115,9 @@ static char *fs_yaml(struct fs_ctx *x)
 	if (!y)
 		return NULL;
 	for (unsigned i = 0; i < FS_RULES; i++) {
-		char s[64];
-
 		fs_make(x, i);
-		inet_ntop(af, x->prefix[i], s, sizeof(s));
-		at += (size_t)snprintf(
-			y + at, cap - at,
-			"  - {name: r%u, %s: \"%s/%u\", proto: %s, dport: %u, action: %s}\n", i,
-			x->sh->field, s, x->len[i], x->proto[i] == 6 ? "tcp" : "udp", x->port[i],
-			i % 3 ? "drop" : "pass");
+		dp_yaml_prefix_rule(y, cap, &at, i, x->sh->field, af, x->prefix[i], x->len[i],
+				    x->proto[i], x->port[i]);
 	}
 	return y;
 }

@@ -96,15 +96,9 @@ static char *vf_yaml(struct vf_ctx *x)
 	if (!y)
 		return NULL;
 	for (unsigned i = 0; i < VF_RULES; i++) {
-		char s[64];
-
 		vf_make(x, i);
-		inet_ntop(AF_INET6, x->prefix[i], s, sizeof(s));
-		at += (size_t)snprintf(
-			y + at, cap - at,
-			"  - {name: r%u, %s: \"%s/%u\", proto: %s, dport: %u, action: %s}\n", i,
-			x->sh->field, s, x->len[i], x->proto[i] == 6 ? "tcp" : "udp", x->port[i],
-			i % 3 ? "drop" : "pass");
+		dp_yaml_prefix_rule(y, cap, &at, i, x->sh->field, AF_INET6, x->prefix[i], x->len[i],
+				    x->proto[i], x->port[i]);
 	}
 	return y;
 }

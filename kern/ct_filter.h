@@ -48,34 +48,23 @@ static __always_inline __u32 *ct_filter_at(__u32 i)
 }
 
 /* The slot of a key, as the table of its family spells it (16 bytes for
- * IPv4, 40 for IPv6): a multilinear hash of its 64-bit words, one
- * independent multiply each, and the high bits of the sum.
- * user/loader/ct_filter.c has the same function for ef_ct_update. */
+ * IPv4, 40 for IPv6, 8-byte aligned): edgefw.h's hash, which userspace
+ * shares for ef_ct_update. */
 static __always_inline __u32 ct_filter_slot(const void *key, bool v4)
 {
-	const __u64 *w = key;
-	__u64 h = w[0] * 0x9e3779b97f4a7c15ull + w[1] * 0xff51afd7ed558ccdull;
-
-	if (!v4)
-		h += w[2] * 0xc4ceb9fe1a85ec53ull + w[3] * 0xd6e8feb86659fd93ull +
-		     w[4] * 0xa0761d6478bd642full;
-	return (__u32)(h >> (64 - EDGEFW_CT_FILTER_BITS));
+	return edgefw_ct_filter_slot(key, v4);
 }
 
 /* Raises the key's slot so that an unconfirmed flow seen at now with a
- * timeout of timeout_ns is looked up until it expires: one unit more for
- * the rounding and for a reader whose clock is a little ahead. */
+ * timeout of timeout_ns is looked up until it expires. */
 static __always_inline void ct_filter_raise(const void *key, bool v4, __u64 now, __u64 timeout_ns)
 {
-	__u64 floor = EDGEFW_CT_FILTER_FLOOR * 1000000000ull;
 	__u32 *s = ct_filter_at(ct_filter_slot(key, v4));
 	__u32 want, old, seen;
 
 	if (!s)
 		return;
-	want = (__u32)((now + (timeout_ns > floor ? timeout_ns : floor)) >>
-		       EDGEFW_CT_FILTER_SHIFT) +
-	       1;
+	want = edgefw_ct_filter_deadline(now, timeout_ns);
 	old = *s;
 	for (int n = 0; n < 4 && old < want; n++) {
 		seen = __sync_val_compare_and_swap(s, old, want);

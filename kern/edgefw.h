@@ -716,6 +716,33 @@ struct edgefw_ct_filter {
 	__u32 slot[EDGEFW_CT_FILTER_SLOTS];
 };
 
+/* The slot of a flow key read as 64-bit words (2 for IPv4's 16-byte key,
+ * 5 for IPv6's 40): a multilinear hash, one independent multiply per
+ * word, and the high bits of the sum. The datapath (kern/ct_filter.h) and
+ * userspace (user/loader/ct_filter.c) must agree on it, hence here. */
+static inline __attribute__((always_inline)) __u32 edgefw_ct_filter_slot(const __u64 *w, int v4)
+{
+	__u64 h = w[0] * 0x9e3779b97f4a7c15ull + w[1] * 0xff51afd7ed558ccdull;
+
+	if (!v4)
+		h += w[2] * 0xc4ceb9fe1a85ec53ull + w[3] * 0xd6e8feb86659fd93ull +
+		     w[4] * 0xa0761d6478bd642full;
+	return (__u32)(h >> (64 - EDGEFW_CT_FILTER_BITS));
+}
+
+/* The deadline a slot is raised to for an unconfirmed flow seen at
+ * last_seen with a timeout of timeout_ns (at least the floor): one unit
+ * more for the rounding and for a reader whose clock is a little ahead. */
+static inline __attribute__((always_inline)) __u32 edgefw_ct_filter_deadline(__u64 last_seen,
+									     __u64 timeout_ns)
+{
+	__u64 floor = EDGEFW_CT_FILTER_FLOOR * 1000000000ull;
+
+	return (__u32)((last_seen + (timeout_ns > floor ? timeout_ns : floor)) >>
+		       EDGEFW_CT_FILTER_SHIFT) +
+	       1;
+}
+
 /* Default size of ct_tbl when an instance is created: 1/512 of the
  * machine's memory at about 128 bytes an entry, within these bounds. */
 #define EDGEFW_CT_MIN (1u << 12)

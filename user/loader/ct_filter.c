@@ -9,29 +9,20 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* kern/ct_filter.h's ct_filter_slot, word for word. */
+/* The datapath's slot (edgefw.h), on a copy: key need not be aligned. */
 uint32_t ef_ct_filter_slot(const void *key, bool v4)
 {
-	uint64_t w[5] = { 0 };
-	uint64_t h;
+	__u64 w[5] = { 0 };
 
 	memcpy(w, key, v4 ? sizeof(struct edgefw_ct4_key) : sizeof(struct edgefw_ct_key));
-	h = w[0] * 0x9e3779b97f4a7c15ull + w[1] * 0xff51afd7ed558ccdull;
-	if (!v4)
-		h += w[2] * 0xc4ceb9fe1a85ec53ull + w[3] * 0xd6e8feb86659fd93ull +
-		     w[4] * 0xa0761d6478bd642full;
-	return (uint32_t)(h >> (64 - EDGEFW_CT_FILTER_BITS));
+	return edgefw_ct_filter_slot(w, v4);
 }
 
 int ef_ct_filter_raise(const struct ef_instance *inst, const void *key, bool v4, uint64_t last_seen,
 		       uint64_t timeout_ns)
 {
-	uint64_t floor = EDGEFW_CT_FILTER_FLOOR * 1000000000ull;
-	/* Its last_seen plus its timeout (at least the floor), one unit more
-	 * for the rounding, as the datapath raises it (kern/ct_filter.h). */
-	uint32_t want = (uint32_t)((last_seen + (timeout_ns > floor ? timeout_ns : floor)) >>
-				   EDGEFW_CT_FILTER_SHIFT) +
-			1;
+	/* As the datapath raises it (kern/ct_filter.h). */
+	uint32_t want = edgefw_ct_filter_deadline(last_seen, timeout_ns);
 	struct edgefw_ct_filter *f;
 	uint32_t *s, old;
 	int ret = 0;

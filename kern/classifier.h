@@ -38,7 +38,10 @@ struct classify_ctx {
 	__u32 gen;
 	__u32 ifindex;
 	__u32 hook;
-	__u32 conds; /* dynamic conditions held (kern/dynset.h) */
+	/* Dynamic conditions held (kern/dynset.h); bit 8: all of them, and
+	 * the classes before the conditions' field (the last) carry their
+	 * first rule's verdict (EDGEFW_DYN_HELD): the chain stops before it. */
+	__u32 conds;
 };
 
 static __always_inline __u32 cell(void *cells, __u32 idx)
@@ -312,7 +315,7 @@ static __always_inline struct edgefw_class_info *chain_class(const struct classi
 		const struct edgefw_stage *st = &cfg->stages[(i - 1) & 7];
 		__u32 next, *found;
 
-		if (i >= cfg->n_dims || cur == EDGEFW_CLASS_NONE)
+		if (i + (cc->conds >> 8) >= cfg->n_dims || cur == EDGEFW_CLASS_NONE)
 			break;
 		if (best != EDGEFW_RULE_NONE) {
 			info = bpf_map_lookup_elem(classes, &cur);

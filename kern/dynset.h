@@ -160,8 +160,9 @@ __noinline __u32 edgefw_dyn_conds(const struct pkt_info *pi, __u32 gen)
 
 /* classify() with a condition vector; the winner's verdict into *out.
  * how: generation | hook << 8 | conds << 16 (a BPF function takes five
- * arguments); tree_rule: what the decision trees found (they hold no rule
- * with a dynamic condition, so it does not change between rounds). */
+ * arguments; conds' bit 8: every condition holds, EDGEFW_DYN_HELD);
+ * tree_rule: what the decision trees found (they hold no rule with a
+ * dynamic condition, so it does not change between rounds). */
 __noinline int edgefw_classify_conds(const struct pkt_info *pi, __u32 how, __u32 ifindex,
 				     __u32 tree_rule, struct edgefw_verdict *out)
 {
@@ -174,7 +175,7 @@ __noinline int edgefw_classify_conds(const struct pkt_info *pi, __u32 how, __u32
 	cfg = bpf_map_lookup_elem(&gen_config, &gen);
 	if (!cfg)
 		return 0;
-	v = classify(pi, cfg, gen, ifindex, (how >> 8) & 0xff, how >> 16, tree_rule);
+	v = classify(pi, cfg, gen, ifindex, (how >> 8) & 0xff, (how >> 16) & 0x1ff, tree_rule);
 	if (!v)
 		return 0;
 	*out = *v;
@@ -333,6 +334,11 @@ static __always_inline bool dyn_decide(const struct pkt_info *pi,
 		conds = dc->limit_conds;
 		if (dc->set_conds)
 			conds |= edgefw_dyn_conds(pi, gen);
+		/* Every condition holds (a first round whose sets all say
+		 * yes): the chain may stop before the conditions' stage. Bit
+		 * 8 says so until a round clears a condition. */
+		if ((cfg->dyn & EDGEFW_DYN_HELD) && conds == (1u << (dc->n_conds & 15)) - 1)
+			conds |= 1u << 8;
 	}
 	oc->over = 0;
 	oc->over_slot = 0;
@@ -341,7 +347,7 @@ static __always_inline bool dyn_decide(const struct pkt_info *pi,
 
 		oc->conds = (__u8)conds;
 		if (!edgefw_classify_conds(pi,
-					   (gen & 1) | (hook & 0xff) << 8 | (conds & 0xff) << 16,
+					   (gen & 1) | (hook & 0xff) << 8 | (conds & 0x1ff) << 16,
 					   ifindex, tree_rule, out))
 			return false;
 		if (!out->limit || !dc) {
@@ -358,7 +364,7 @@ static __always_inline bool dyn_decide(const struct pkt_info *pi,
 			oc->over = 1;
 			oc->over_slot = out->counter_slot;
 		}
-		conds &= ~(1u << (l->cond & (EDGEFW_MAX_CONDS - 1)));
+		conds &= ~(1u << (l->cond & (EDGEFW_MAX_CONDS - 1))) & 0xff;
 	}
 	if (found && out->ban && dc)
 		ban_source(&dc->bans[(out->ban - 1) & (EDGEFW_MAX_CONDS - 1)], pi);

@@ -451,6 +451,12 @@ struct edgefw_gen_config {
 
 /* dyn: dyn_config holds conditions or bans to read. */
 #define EDGEFW_DYN_READ 0x1
+/* dyn: the chain's last field is the dynamic conditions, and the classes
+ * of the field before it carry the verdict of their first rule (as the
+ * last field's classes do): a packet all of whose conditions hold (the
+ * first round when only limits are conditions) stops the chain there,
+ * one stage early (kern/dynset.h dyn_decide, user/compiler/chain.c). */
+#define EDGEFW_DYN_HELD 0x2
 
 /* ct_mode: the ruleset reads states (some rule has `state`), and some
  * rule records flows it accepts at ingress (`track: true`). */

@@ -273,6 +273,11 @@ static void test_random_against_reference(void **state)
 			ef_diag_print(&p.d, stderr);
 		assert_int_equal(p.ret, 0);
 		assert_int_equal(ef_compile(&p.rs, NULL, 0, &c, &d), 0);
+		/* The classes the datapath's early stop reads (EDGEFW_DYN_HELD):
+		 * those before a last condition field, and only then. */
+		assert_int_equal(c.held_hi > c.held_lo,
+				 c.n_dims >= 2 && c.dims[c.n_dims - 1] == EDGEFW_DIM_COND);
+		assert_true(c.held_hi <= c.n_classes);
 		for (int k = 0; k < 200; k++) {
 			struct oracle o = { { (uint8_t)rnd(), (uint8_t)rnd(), (uint8_t)rnd() },
 					    rnd() };

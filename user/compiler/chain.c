@@ -441,6 +441,10 @@ int cl_build_chain(struct compiler *cp)
 	ret = ch.tmp ? complete_sets(cp, &ch) : -ENOMEM;
 	if (!ret)
 		ret = n ? chain_stages(cp, &ch) : chain_no_field(cp, &ch);
+	if (!ret && n >= 2 && c->dims[n - 1] == EDGEFW_DIM_COND) {
+		c->held_lo = n >= 3 ? (uint32_t)cp->stage_end[n - 3] : 0;
+		c->held_hi = (uint32_t)cp->stage_end[n - 2];
+	}
 	/* The last stage's classes were cut to their first rule. */
 	for (size_t i = 0; i < ch.n_frontier && !ret; i++) {
 		uint32_t id = ch.frontier[i];

@@ -78,6 +78,7 @@ static void chain_reset(struct ef_compiled *c)
 	c->classes = NULL;
 	c->n_ctx = c->n_cells = c->n_chain = c->n_classes = c->n_hashed = 0;
 	c->n_dims = 0;
+	c->held_lo = c->held_hi = 0;
 	c->root_class = EDGEFW_CLASS_NONE;
 	memset(c->dims, 0, sizeof(c->dims));
 	memset(c->stages, 0, sizeof(c->stages));

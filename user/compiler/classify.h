@@ -131,6 +131,12 @@ struct ef_compiled {
 	struct ef_class_entry *classes; /* indexed by chain class id */
 	size_t n_classes;
 	size_t n_hashed; /* chain pairs of stages that are not dense */
+	/* When the chain's last field is the dynamic conditions: the classes
+	 * of the field before it, ids held_lo up to held_hi (else an empty
+	 * range). Their first rule (min_rule) is the chain's rule for a packet
+	 * all of whose conditions hold, which the datapath takes from them
+	 * without the last stage (kern/edgefw.h, EDGEFW_DYN_HELD). */
+	uint32_t held_lo, held_hi;
 
 	size_t n_leaf_classes[EDGEFW_DIM_COUNT];
 

@@ -134,6 +134,11 @@ static int make_classes(const struct ef_compiled *c, const struct edgefw_verdict
 		vals[i].miss = c->classes[i].miss;
 		if (c->classes[i].rule >= 0)
 			vals[i].verdict = verdicts[c->classes[i].rule];
+		else if (c->classes[i].min_rule < EDGEFW_MAX_RULES && i >= c->held_lo &&
+			 i < c->held_hi)
+			/* Before the conditions' stage: the rule when they
+			 * all hold (EDGEFW_DYN_HELD). */
+			vals[i].verdict = verdicts[c->classes[i].min_rule];
 		else if (c->classes[i].min_rule < EDGEFW_MAX_RULES)
 			/* No match yet: the lowest rule still possible, for
 			 * chain_class's early exit (kern/classifier.h). */

@@ -304,7 +304,8 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen, const struct ef
 	cfg.n_dims = c->n_dims;
 	cfg.ct_mode = ef_ruleset_ct_mode(rs) | ef_ruleset_ct_first(rs);
 	cfg.ct_first_hooks = rs->n_rules ? rs->rules[0].hooks : 0;
-	cfg.dyn = rs->n_conds || rs->n_bans ? EDGEFW_DYN_READ : 0;
+	cfg.dyn = (rs->n_conds || rs->n_bans ? EDGEFW_DYN_READ : 0) |
+		  (c->held_hi > c->held_lo ? EDGEFW_DYN_HELD : 0);
 	memcpy(cfg.dims, c->dims, sizeof(cfg.dims));
 	/* The compiler's stages[0] is unused; the map's start at field 1. */
 	memcpy(cfg.stages, c->stages + 1, sizeof(cfg.stages));

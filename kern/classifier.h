@@ -124,17 +124,15 @@ static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field
 	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
-/* Word w (0-3) of an IPv6 address, in network order, with the bits past
- * prefix length len cleared. */
-static __always_inline __u32 a6_masked_word(const __u8 *a, __u32 w, __u32 len)
+/* Word w (0-3) of an IPv6 address as read (network order), with the bits
+ * past prefix length len cleared. */
+static __always_inline __u32 a6_masked_word(__u32 word, __u32 w, __u32 len)
 {
-	__u32 word = (__u32)a[4 * w] << 24 | (__u32)a[4 * w + 1] << 16 | (__u32)a[4 * w + 2] << 8 |
-		     a[4 * w + 3];
 	__u32 bits = len > 32 * w ? len - 32 * w : 0;
 
-	if (bits < 32)
-		word = bits ? word & ~(0xffffffffu >> bits) : 0;
-	return bpf_htonl(word);
+	if (bits >= 32)
+		return word;
+	return bits ? word & bpf_htonl(~(0xffffffffu >> bits)) : 0;
 }
 
 /* What edgefw_a6_hashed returns when no hashed length holds the address
@@ -154,12 +152,13 @@ __noinline __s64 edgefw_a6_hashed(const struct pkt_info *pi, const struct edgefw
 				  __u32 gen, __u32 field)
 {
 	struct edgefw_host6_key h;
-	const __u8 *a;
+	const __u32 *a;
 	__u32 *cls;
 
 	if (!pi || !cfg)
 		return A6_HASHED_MISS;
-	a = field & 1 ? pi->daddr : pi->saddr;
+	/* pkt_info's addresses are 4-byte aligned: a word per read. */
+	a = (const __u32 *)(field & 1 ? pi->daddr : pi->saddr);
 	for (int i = 0; i < EDGEFW_A6_HASH_LENS; i++) {
 		__u32 len = cfg->hash6_len[field & 1][i];
 
@@ -167,7 +166,7 @@ __noinline __s64 edgefw_a6_hashed(const struct pkt_info *pi, const struct edgefw
 			break;
 		h.tag = EDGEFW_HOST6_TAG(gen & 1, field & 1, len);
 		for (int w = 0; w < 4; w++)
-			((__u32 *)h.addr)[w] = a6_masked_word(a, w, len);
+			((__u32 *)h.addr)[w] = a6_masked_word(a[w], w, len);
 		cls = bpf_map_lookup_elem(&host6_tbl, &h);
 		if (cls)
 			return *cls;

@@ -177,75 +177,74 @@ static __always_inline int ct_load(void *ctx, enum cursor_kind kind, __u32 off, 
 	return bpf_skb_load_bytes(ctx, off, buf, len);
 }
 
-/* The normalised IPv4 key: the same order as the IPv6 one's words (the
- * address's 4 bytes as a native 32-bit word is the 64-bit word of it
- * zero-extended), so userspace's ef_ct_key_of agrees. */
-static __always_inline bool ct_make_key4(struct edgefw_ct4_key *k, __u8 proto, const __u8 *src,
-					 const __u8 *dst, __u16 sport, __u16 dport)
-{
-	__u32 s, d;
-	int c;
+/* The key is written as whole 64-bit words into the 8-byte aligned scratch
+ * (union ct_key), and the addresses are read as 32-bit words: byte arrays
+ * copied with memcpy compile to one load and one store per byte in BPF,
+ * which made the key most of a table miss's cost (kern/DESIGN.md). The
+ * words are the keys' little-endian layout (edgefw.h), as the filter's
+ * hash already reads them. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ct keys are built as LE words");
+_Static_assert(sizeof(union ct_key) == 40, "ct key words");
 
-	__builtin_memcpy(&s, src, 4);
-	__builtin_memcpy(&d, dst, 4);
-	if (s != d)
-		c = s < d ? -1 : 1;
-	else
-		c = (int)sport - (int)dport;
-	k->proto = proto;
-	k->pad[0] = k->pad[1] = k->pad[2] = 0;
-	if (c <= 0) {
-		__builtin_memcpy(k->addr_a, &s, 4);
-		__builtin_memcpy(k->addr_b, &d, 4);
-		k->port_a = sport;
-		k->port_b = dport;
-		return true; /* the source is side a */
-	}
-	__builtin_memcpy(k->addr_a, &d, 4);
-	__builtin_memcpy(k->addr_b, &s, 4);
-	k->port_a = dport;
-	k->port_b = sport;
-	return false;
+_Static_assert(__builtin_offsetof(struct pkt_info, saddr) % 4 == 0 &&
+		       __builtin_offsetof(struct pkt_info, daddr) % 4 == 0 &&
+		       _Alignof(struct pkt_info) >= 4,
+	       "pkt_info addresses are read as 32-bit words");
+
+/* The key's last word: ports, then (IPv6 only) family, then protocol. */
+static __always_inline __u64 ct_key_tail(__u16 port_a, __u16 port_b, __u64 hi)
+{
+	return (__u64)port_a | (__u64)port_b << 16 | hi << 32;
 }
 
 /* The normalised key of the flow (src, sport) <-> (dst, dport), in the
- * form of its family's tables. */
-static __always_inline bool ct_make_key(union ct_key *uk, __u8 family, __u8 proto, const __u8 *src,
-					const __u8 *dst, __u16 sport, __u16 dport)
+ * form of its family's tables; src and dst are 4-byte aligned. Any fixed
+ * total order will do (userspace's ef_ct_key_of uses the same): two
+ * native 64-bit words of each address (IPv4: one, zero-extended), then
+ * the port. Returns whether the source is side a. */
+static __always_inline bool ct_make_key(union ct_key *uk, __u8 family, __u8 proto, const __u32 *src,
+					const __u32 *dst, __u16 sport, __u16 dport)
 {
-	struct edgefw_ct_key *k = &uk->v6;
-	__u64 s0, s1, d0, d1;
-	int c;
+	__u64 *w = (__u64 *)uk, s0, s1 = 0, d0, d1 = 0;
+	bool a_is_src;
 
-	if (family == 4)
-		return ct_make_key4(&uk->v4, proto, src, dst, sport, dport);
-	/* Any fixed total order will do (userspace's ef_ct_key_of uses the
-	 * same): two 64-bit words of each address, then the port. */
-	__builtin_memcpy(&s0, src, 8);
-	__builtin_memcpy(&s1, src + 8, 8);
-	__builtin_memcpy(&d0, dst, 8);
-	__builtin_memcpy(&d1, dst + 8, 8);
-	if (s0 != d0)
-		c = s0 < d0 ? -1 : 1;
-	else if (s1 != d1)
-		c = s1 < d1 ? -1 : 1;
-	else
-		c = (int)sport - (int)dport;
-	k->family = family;
-	k->proto = proto;
-	k->pad[0] = k->pad[1] = 0;
-	if (c <= 0) {
-		__builtin_memcpy(k->addr_a, src, 16);
-		__builtin_memcpy(k->addr_b, dst, 16);
-		k->port_a = sport;
-		k->port_b = dport;
-		return true; /* the source is side a */
+	if (family == 4) {
+		s0 = src[0];
+		d0 = dst[0];
+	} else {
+		s0 = src[0] | (__u64)src[1] << 32;
+		s1 = src[2] | (__u64)src[3] << 32;
+		d0 = dst[0] | (__u64)dst[1] << 32;
+		d1 = dst[2] | (__u64)dst[3] << 32;
 	}
-	__builtin_memcpy(k->addr_a, dst, 16);
-	__builtin_memcpy(k->addr_b, src, 16);
-	k->port_a = dport;
-	k->port_b = sport;
-	return false;
+	if (s0 != d0)
+		a_is_src = s0 < d0;
+	else if (s1 != d1)
+		a_is_src = s1 < d1;
+	else
+		a_is_src = sport <= dport;
+	if (!a_is_src) {
+		__u64 t0 = s0, t1 = s1;
+		__u16 tp = sport;
+
+		s0 = d0;
+		s1 = d1;
+		d0 = t0;
+		d1 = t1;
+		sport = dport;
+		dport = tp;
+	}
+	if (family == 4) {
+		w[0] = s0 | d0 << 32;
+		w[1] = ct_key_tail(sport, dport, proto);
+		return a_is_src;
+	}
+	w[0] = s0;
+	w[1] = s1;
+	w[2] = d0;
+	w[3] = d1;
+	w[4] = ct_key_tail(sport, dport, (__u64)family | (__u64)proto << 8);
+	return a_is_src;
 }
 
 static __always_inline bool icmp_is_echo(const struct pkt_info *pi, bool *request)
@@ -276,7 +275,8 @@ static __always_inline bool icmp_is_error(const struct pkt_info *pi)
 static __always_inline bool ct_quoted_key(void *ctx, enum cursor_kind kind,
 					  const struct pkt_info *pi, union ct_key *k)
 {
-	__u8 ip[40], l4[8], src[16] = {}, dst[16] = {};
+	__u32 src[4] = {}, dst[4] = {};
+	__u8 ip[40], l4[8];
 	__u32 off = pi->l4_off + 8, ihl;
 	__u16 sport = 0, dport = 0;
 	__u8 proto;
@@ -331,8 +331,9 @@ static __always_inline bool ct_packet_key(void *ctx, enum cursor_kind kind,
 		sport = (__u16)pi->sport;
 		dport = (__u16)pi->dport;
 	}
-	cp->from_a =
-		ct_make_key(&cp->key, pi->family, pi->l4proto, pi->saddr, pi->daddr, sport, dport);
+	/* pkt_info's addresses are 4-byte aligned (after six 32-bit words). */
+	cp->from_a = ct_make_key(&cp->key, pi->family, pi->l4proto, (const __u32 *)pi->saddr,
+				 (const __u32 *)pi->daddr, sport, dport);
 	cp->keyed = true;
 	cp->v4 = pi->family == 4;
 	return true;
@@ -347,7 +348,10 @@ static __always_inline struct edgefw_ct_entry *ct_live(struct edgefw_ct_entry *e
 	/* The clock only for a packet with an entry (or one recorded). */
 	if (!cp->now)
 		cp->now = bpf_ktime_get_coarse_ns();
-	if (cp->now - e->last_seen > ct_timeout(e)) {
+	/* Signed: a last_seen ahead of the coarse clock (userspace writes
+	 * CLOCK_MONOTONIC, up to a tick ahead of it) is fresh, not 2^64 ns
+	 * old. Unsigned, such a flow was deleted by its first packet. */
+	if ((__s64)(cp->now - e->last_seen) > (__s64)ct_timeout(e)) {
 		bpf_map_delete_elem(map, k);
 		ct_count(EDGEFW_CTS_EXPIRED);
 		return NULL;
@@ -497,7 +501,7 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
 		confirm = true;
 	if (!from_init && !(e->seen & EDGEFW_CT_SEEN_REPLY))
 		e->seen |= EDGEFW_CT_SEEN_REPLY;
-	if (cp->now - e->last_seen >= CT_REFRESH_NS)
+	if ((__s64)(cp->now - e->last_seen) >= (__s64)CT_REFRESH_NS)
 		e->last_seen = cp->now;
 	if (confirmed)
 		return;

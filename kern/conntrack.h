@@ -130,11 +130,30 @@ struct ct_pkt {
 	__u8 v4;     /* key.v4 (ct4_*), else key.v6 (ct_*) */
 	__u8 pad;
 	/* Kept across packets (decide() resets only keyed and now): the
-	 * clock, in the filter's units, as this CPU last read it on a miss.
-	 * A lower bound of the time: a filter slot below it is past without
-	 * reading the clock again (kern/ct_filter.h). */
+	 * clock, in the filter's units, as this CPU last read it (ct_now).
+	 * A lower bound of the time: a filter deadline below it is past
+	 * without reading the clock again (kern/ct_filter.h). */
 	__u32 clock_floor;
 };
+
+/* The clock, read at most once a packet; each read moves this CPU's
+ * floor. */
+static __always_inline __u64 ct_now(struct ct_pkt *cp)
+{
+	if (!cp->now) {
+		cp->now = bpf_ktime_get_coarse_ns();
+		cp->clock_floor = (__u32)(cp->now >> EDGEFW_CT_FILTER_SHIFT);
+	}
+	return cp->now;
+}
+
+/* This CPU's floor, read from the clock when it never was. */
+static __always_inline __u32 ct_floor(struct ct_pkt *cp)
+{
+	if (!cp->clock_floor)
+		ct_now(cp);
+	return cp->clock_floor;
+}
 
 static __always_inline void ct_count(__u32 idx)
 {
@@ -346,8 +365,7 @@ static __always_inline struct edgefw_ct_entry *ct_live(struct edgefw_ct_entry *e
 	if (!e)
 		return NULL;
 	/* The clock only for a packet with an entry (or one recorded). */
-	if (!cp->now)
-		cp->now = bpf_ktime_get_coarse_ns();
+	ct_now(cp);
 	/* Signed: a last_seen ahead of the coarse clock (userspace writes
 	 * CLOCK_MONOTONIC, up to a tick ahead of it) is fresh, not 2^64 ns
 	 * old. Unsigned, such a flow was deleted by its first packet. */
@@ -359,49 +377,47 @@ static __always_inline struct edgefw_ct_entry *ct_live(struct edgefw_ct_entry *e
 	return e;
 }
 
-/* Whether the unconfirmed table may hold a live flow with key k: its
- * filter slot's deadline is not past (kern/ct_filter.h). The clock is
- * read only when the deadline is not below cp->clock_floor. */
-static __always_inline bool ct_new_may_hold(const union ct_key *k, bool v4, struct ct_pkt *cp)
+/* Whether an unconfirmed flow with deadline d (a filter slot's,
+ * kern/ct_filter.h) may still be live. The clock is read only when d is
+ * not below cp->clock_floor: the usual miss, whose slot was never raised
+ * or long ago, needs no helper call. */
+static __always_inline bool ct_deadline_live(__u32 d, struct ct_pkt *cp)
 {
-	__u32 *s = ct_filter_at(ct_filter_slot(k, v4)), deadline;
-
-	if (!s)
-		return true;
-	deadline = *s;
-	/* Past a time this CPU has seen: no clock needed (the usual miss,
-	 * whose slot was never raised or long ago). */
-	if (deadline < cp->clock_floor)
-		return false;
-	if (!cp->now)
-		cp->now = bpf_ktime_get_coarse_ns();
-	cp->clock_floor = (__u32)(cp->now >> EDGEFW_CT_FILTER_SHIFT);
-	return cp->clock_floor <= deadline;
+	return d >= cp->clock_floor && d >= (__u32)(ct_now(cp) >> EDGEFW_CT_FILTER_SHIFT);
 }
 
 /* The live entry for key, in its family's confirmed table, then in the
- * unconfirmed one when its filter says it may be there. Each lookup names
- * its map at its own call, which is what lets the verifier inline it. */
+ * unconfirmed one, each looked up only when the key's filter slot says
+ * it may hold the flow. The confirmed deadline is compared with the floor
+ * only: one not below it is a live flow's almost always (6 h for TCP),
+ * where the clock would cost a helper call before the lookup; the floor
+ * keeps up with the clock wherever this CPU sees tracked flows. Each
+ * lookup names its map at its own call, which is what lets the verifier
+ * inline it. */
 static __always_inline struct edgefw_ct_entry *ct_find(const union ct_key *k, bool v4,
 						       struct ct_pkt *cp, bool *confirmed)
 {
-	struct edgefw_ct_entry *e;
+	struct edgefw_ct_deadlines *slot = ct_filter_at(k, v4);
+	bool conf = !slot || slot->conf >= ct_floor(cp);
+	struct edgefw_ct_entry *e = NULL;
 
 	if (v4) {
-		e = bpf_map_lookup_elem(&ct4_tbl, &k->v4);
+		if (conf)
+			e = bpf_map_lookup_elem(&ct4_tbl, &k->v4);
 		*confirmed = e != NULL;
 		if (e)
 			return ct_live(e, &ct4_tbl, &k->v4, cp);
-		if (!ct_new_may_hold(k, v4, cp))
+		if (slot && !ct_deadline_live(slot->unconf, cp))
 			return NULL;
 		e = bpf_map_lookup_elem(&ct4_new_tbl, &k->v4);
 		return ct_live(e, &ct4_new_tbl, &k->v4, cp);
 	}
-	e = bpf_map_lookup_elem(&ct_tbl, &k->v6);
+	if (conf)
+		e = bpf_map_lookup_elem(&ct_tbl, &k->v6);
 	*confirmed = e != NULL;
 	if (e)
 		return ct_live(e, &ct_tbl, &k->v6, cp);
-	if (!ct_new_may_hold(k, v4, cp))
+	if (slot && !ct_deadline_live(slot->unconf, cp))
 		return NULL;
 	e = bpf_map_lookup_elem(&ct_new_tbl, &k->v6);
 	return ct_live(e, &ct_new_tbl, &k->v6, cp);
@@ -492,8 +508,10 @@ static __always_inline bool ct_tcp_step(struct edgefw_ct_entry *e, __u32 flags, 
 static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info *pi,
 				       struct edgefw_ct_entry *e, bool confirmed)
 {
-	bool from_init = cp->from_a == (e->init_is_a != 0), confirm = false;
+	bool from_init = cp->from_a == (e->init_is_a != 0), confirm = false, moved_ok;
+	__u8 flow = e->flow, seen = e->seen;
 	struct edgefw_ct_entry moved;
+	__u64 last_seen = e->last_seen;
 
 	if (pi->l4proto == IPPROTO_TCP)
 		confirm = ct_tcp_step(e, pi->flags, from_init);
@@ -501,17 +519,26 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
 		confirm = true;
 	if (!from_init && !(e->seen & EDGEFW_CT_SEEN_REPLY))
 		e->seen |= EDGEFW_CT_SEEN_REPLY;
-	if ((__s64)(cp->now - e->last_seen) >= (__s64)CT_REFRESH_NS)
+	if ((__s64)(cp->now - last_seen) >= (__s64)CT_REFRESH_NS)
 		e->last_seen = cp->now;
-	if (confirmed)
+	if (confirmed) {
+		/* Its filter deadline must outlast it: raised when what
+		 * decides its expiry changed (at most once a second for a
+		 * busy flow; an established flow's ACKs change nothing). */
+		if (e->last_seen != last_seen || e->flow != flow || e->seen != seen)
+			ct_filter_raise(&cp->key, cp->v4, true, e->last_seen, ct_timeout(e));
 		return;
+	}
 	if (confirm) {
-		/* Moved, not shared: a flow lives in one table. */
+		/* Moved, not shared: a flow lives in one table. Its
+		 * confirmed deadline first, as for any write. */
 		moved = *e;
 		moved.seen |= EDGEFW_CT_CONFIRMED;
 		moved.last_seen = cp->now;
-		if (cp->v4 ? !bpf_map_update_elem(&ct4_tbl, &cp->key.v4, &moved, BPF_ANY)
-			   : !bpf_map_update_elem(&ct_tbl, &cp->key.v6, &moved, BPF_ANY)) {
+		ct_filter_raise(&cp->key, cp->v4, true, cp->now, ct_timeout(&moved));
+		moved_ok = cp->v4 ? !bpf_map_update_elem(&ct4_tbl, &cp->key.v4, &moved, BPF_ANY)
+				  : !bpf_map_update_elem(&ct_tbl, &cp->key.v6, &moved, BPF_ANY);
+		if (moved_ok) {
 			if (cp->v4)
 				bpf_map_delete_elem(&ct4_new_tbl, &cp->key.v4);
 			else
@@ -521,8 +548,8 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
 		}
 	}
 	/* Still unconfirmed, perhaps with a longer timeout or a later
-	 * last_seen: its filter slot must outlast it. */
-	ct_filter_raise(&cp->key, cp->v4, cp->now, ct_timeout(e));
+	 * last_seen: its filter deadline must outlast it. */
+	ct_filter_raise(&cp->key, cp->v4, false, e->last_seen, ct_timeout(e));
 }
 
 /* Before the rules: the packet's state (enum edgefw_ct_state), its flow
@@ -570,9 +597,7 @@ __noinline int edgefw_ct_create(struct ct_pkt *cp, __u32 ifindex, __u32 hook, __
 
 	if (!cp || !cp->keyed || !track)
 		return 0;
-	if (!cp->now)
-		cp->now = bpf_ktime_get_coarse_ns();
-	e.last_seen = cp->now;
+	e.last_seen = ct_now(cp);
 	e.created = cp->now;
 	e.ifindex = ifindex;
 	e.hook = (__u8)hook;
@@ -580,7 +605,7 @@ __noinline int edgefw_ct_create(struct ct_pkt *cp, __u32 ifindex, __u32 hook, __
 	e.init_is_a = cp->from_a;
 	/* The filter first: a packet of the flow on another CPU must not
 	 * skip the lookup once the entry is there. */
-	ct_filter_raise(&cp->key, cp->v4, cp->now, ct_timeout(&e));
+	ct_filter_raise(&cp->key, cp->v4, false, cp->now, ct_timeout(&e));
 	if (cp->v4 ? bpf_map_update_elem(&ct4_new_tbl, &cp->key.v4, &e, BPF_ANY)
 		   : bpf_map_update_elem(&ct_new_tbl, &cp->key.v6, &e, BPF_ANY)) {
 		ct_count(EDGEFW_CTS_CREATE_FAIL);

@@ -115,20 +115,17 @@ struct {
 #define ICMP6_ECHO_REPLY 129
 
 /* What the tracker learnt about a packet, carried from the lookup before
- * the rules to the creation after the verdict. Aligned for the filter's
- * hash, which reads the key in 64-bit words (kern/ct_filter.h). */
-union ct_key {
-	struct edgefw_ct_key v6;
-	struct edgefw_ct4_key v4;
-} __attribute__((aligned(8)));
-
+ * the rules to the creation after the verdict (union ct_key: ct_filter.h). */
 struct ct_pkt {
 	union ct_key key;
 	__u64 now;
 	__u8 keyed;  /* key holds this packet's flow */
 	__u8 from_a; /* the packet's source is side a */
 	__u8 v4;     /* key.v4 (ct4_*), else key.v6 (ct_*) */
-	__u8 pad;
+	/* Kept across packets: this CPU's recent misses less its hits,
+	 * 0..CT_SCORE_MAX; at CT_PROBE_AT or more, ct_find asks the filter
+	 * before the confirmed table (a flood), else after it. */
+	__u8 miss_score;
 	/* Kept across packets (decide() resets only keyed and now): the
 	 * clock, in the filter's units, as this CPU last read it (ct_now).
 	 * A lower bound of the time: a filter deadline below it is past
@@ -386,27 +383,53 @@ static __always_inline bool ct_deadline_live(__u32 d, struct ct_pkt *cp)
 	return d >= cp->clock_floor && d >= (__u32)(ct_now(cp) >> EDGEFW_CT_FILTER_SHIFT);
 }
 
+#define CT_SCORE_MAX 15
+#define CT_PROBE_AT 8
+
+/* Moves this CPU's miss score by the packet's lookup: a hysteresis, so
+ * that a flood or a stream of established traffic each keep the order
+ * that suits them (ct_find). */
+static __always_inline void ct_score(struct ct_pkt *cp, bool hit)
+{
+	__u8 sc = cp->miss_score;
+
+	if (hit)
+		cp->miss_score = sc > CT_SCORE_MAX ? CT_SCORE_MAX : sc - (sc > 0);
+	else
+		cp->miss_score = sc >= CT_SCORE_MAX ? CT_SCORE_MAX : sc + 1;
+}
+
 /* The live entry for key, in its family's confirmed table, then in the
- * unconfirmed one, each looked up only when the key's filter slot says
- * it may hold the flow. The confirmed deadline is compared with the floor
- * only: one not below it is a live flow's almost always (6 h for TCP),
- * where the clock would cost a helper call before the lookup; the floor
- * keeps up with the clock wherever this CPU sees tracked flows. Each
+ * unconfirmed one, which is looked up only when the key's filter slot
+ * says it may hold the flow. The confirmed table too when this CPU sees
+ * mostly misses (a flood, cp->miss_score): then the slot comes first and
+ * a miss whose slot is past in both costs no hash lookup at all, where a
+ * hit pays the slot's cache line on top of its lookup, so with mostly
+ * hits the slot is read only after a confirmed miss. The confirmed
+ * deadline is compared with the floor only: one not below it is a live
+ * flow's almost always (6 h for TCP), where the clock would cost a helper
+ * call before the lookup; hits keep the floor up with the clock. Each
  * lookup names its map at its own call, which is what lets the verifier
  * inline it. */
 static __always_inline struct edgefw_ct_entry *ct_find(const union ct_key *k, bool v4,
 						       struct ct_pkt *cp, bool *confirmed)
 {
-	struct edgefw_ct_deadlines *slot = ct_filter_at(k, v4);
-	bool conf = !slot || slot->conf >= ct_floor(cp);
+	bool probe = cp->miss_score >= CT_PROBE_AT, conf = true;
+	struct edgefw_ct_deadlines *slot = NULL;
 	struct edgefw_ct_entry *e = NULL;
 
+	if (probe) {
+		slot = ct_filter_at(k, v4);
+		conf = !slot || slot->conf >= ct_floor(cp);
+	}
 	if (v4) {
 		if (conf)
 			e = bpf_map_lookup_elem(&ct4_tbl, &k->v4);
 		*confirmed = e != NULL;
 		if (e)
 			return ct_live(e, &ct4_tbl, &k->v4, cp);
+		if (!probe)
+			slot = ct_filter_at(k, v4);
 		if (slot && !ct_deadline_live(slot->unconf, cp))
 			return NULL;
 		e = bpf_map_lookup_elem(&ct4_new_tbl, &k->v4);
@@ -417,6 +440,8 @@ static __always_inline struct edgefw_ct_entry *ct_find(const union ct_key *k, bo
 	*confirmed = e != NULL;
 	if (e)
 		return ct_live(e, &ct_tbl, &k->v6, cp);
+	if (!probe)
+		slot = ct_filter_at(k, v4);
 	if (slot && !ct_deadline_live(slot->unconf, cp))
 		return NULL;
 	e = bpf_map_lookup_elem(&ct_new_tbl, &k->v6);
@@ -526,7 +551,7 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
 		 * decides its expiry changed (at most once a second for a
 		 * busy flow; an established flow's ACKs change nothing). */
 		if (e->last_seen != last_seen || e->flow != flow || e->seen != seen)
-			ct_filter_raise(&cp->key, cp->v4, true, e->last_seen, ct_timeout(e));
+			edgefw_ct_filter_raise(&cp->key, cp->v4, true, e->last_seen, ct_timeout(e));
 		return;
 	}
 	if (confirm) {
@@ -535,7 +560,7 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
 		moved = *e;
 		moved.seen |= EDGEFW_CT_CONFIRMED;
 		moved.last_seen = cp->now;
-		ct_filter_raise(&cp->key, cp->v4, true, cp->now, ct_timeout(&moved));
+		edgefw_ct_filter_raise(&cp->key, cp->v4, true, cp->now, ct_timeout(&moved));
 		moved_ok = cp->v4 ? !bpf_map_update_elem(&ct4_tbl, &cp->key.v4, &moved, BPF_ANY)
 				  : !bpf_map_update_elem(&ct_tbl, &cp->key.v6, &moved, BPF_ANY);
 		if (moved_ok) {
@@ -549,7 +574,7 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
 	}
 	/* Still unconfirmed, perhaps with a longer timeout or a later
 	 * last_seen: its filter deadline must outlast it. */
-	ct_filter_raise(&cp->key, cp->v4, false, e->last_seen, ct_timeout(e));
+	edgefw_ct_filter_raise(&cp->key, cp->v4, false, e->last_seen, ct_timeout(e));
 }
 
 /* Before the rules: the packet's state (enum edgefw_ct_state), its flow
@@ -565,8 +590,10 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
                                                                                              \
 		if (!ctx || !pi || !cp)                                                      \
 			return EDGEFW_CT_INVALID;                                            \
-		if (ct_packet_key(ctx, kind, pi, cp))                                        \
+		if (ct_packet_key(ctx, kind, pi, cp)) {                                      \
 			e = ct_find(&cp->key, cp->v4, cp, &confirmed);                       \
+			ct_score(cp, e != NULL);                                             \
+		}                                                                            \
 		if (e) {                                                                     \
 			ct_advance(cp, pi, e, confirmed);                                    \
 			st = EDGEFW_CT_ESTABLISHED;                                          \
@@ -605,7 +632,7 @@ __noinline int edgefw_ct_create(struct ct_pkt *cp, __u32 ifindex, __u32 hook, __
 	e.init_is_a = cp->from_a;
 	/* The filter first: a packet of the flow on another CPU must not
 	 * skip the lookup once the entry is there. */
-	ct_filter_raise(&cp->key, cp->v4, false, cp->now, ct_timeout(&e));
+	edgefw_ct_filter_raise(&cp->key, cp->v4, false, cp->now, ct_timeout(&e));
 	if (cp->v4 ? bpf_map_update_elem(&ct4_new_tbl, &cp->key.v4, &e, BPF_ANY)
 		   : bpf_map_update_elem(&ct_new_tbl, &cp->key.v6, &e, BPF_ANY)) {
 		ct_count(EDGEFW_CTS_CREATE_FAIL);

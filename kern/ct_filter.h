@@ -32,6 +32,13 @@
 
 #include "edgefw.h"
 
+/* A flow key as its family's tables spell it. Aligned for the filter's
+ * hash, which reads the key in 64-bit words. */
+union ct_key {
+	struct edgefw_ct_key v6;
+	struct edgefw_ct4_key v4;
+} __attribute__((aligned(8)));
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -53,22 +60,28 @@ static __always_inline struct edgefw_ct_deadlines *ct_filter_at(const void *key,
 
 /* Raises the key's deadline for its confirmed or unconfirmed table so
  * that a flow seen at last_seen with a timeout of timeout_ns is looked up
- * until it expires. */
-static __always_inline void ct_filter_raise(const void *key, bool v4, bool confirmed,
-					    __u64 last_seen, __u64 timeout_ns)
+ * until it expires. A global function: the verifier checks its
+ * compare-and-swap loop once, not at each of its four call sites on every
+ * path to them (a write of a flow is rare: a new flow, a move, a
+ * last_seen at most once a second). */
+__noinline int edgefw_ct_filter_raise(const union ct_key *key, __u32 v4, __u32 confirmed,
+				      __u64 last_seen, __u64 timeout_ns)
 {
-	struct edgefw_ct_deadlines *slot = ct_filter_at(key, v4);
+	struct edgefw_ct_deadlines *slot;
 	__u32 want, old, seen, *s;
 
+	if (!key)
+		return 0;
+	slot = ct_filter_at(key, v4);
 	if (!slot)
-		return;
+		return 0;
 	s = confirmed ? &slot->conf : &slot->unconf;
 	want = edgefw_ct_filter_deadline(last_seen, timeout_ns);
 	old = *s;
 	for (int n = 0; n < 4 && old < want; n++) {
 		seen = __sync_val_compare_and_swap(s, old, want);
 		if (seen == old)
-			return;
+			return 1;
 		old = seen;
 	}
 	/* Lost four races in a row: the slot may stay in the way for good,
@@ -76,6 +89,7 @@ static __always_inline void ct_filter_raise(const void *key, bool v4, bool confi
 	 * lower anyone's deadline). */
 	if (old < want)
 		*s = 0xffffffffu;
+	return 1;
 }
 
 #endif /* EDGEFW_CT_FILTER_H */

@@ -411,25 +411,19 @@ static __always_inline void ct_score(struct ct_pkt *cp, bool hit)
  * call before the lookup; hits keep the floor up with the clock. Each
  * lookup names its map at its own call, which is what lets the verifier
  * inline it. */
-static __always_inline struct edgefw_ct_entry *ct_find(const union ct_key *k, bool v4,
-						       struct ct_pkt *cp, bool *confirmed)
+static __always_inline struct edgefw_ct_entry *
+ct_find(const union ct_key *k, bool v4, struct ct_pkt *cp, bool probe, bool *confirmed)
 {
-	bool probe = cp->miss_score >= CT_PROBE_AT, conf = true;
-	struct edgefw_ct_deadlines *slot = NULL;
+	struct edgefw_ct_deadlines *slot = ct_filter_at(k, v4);
 	struct edgefw_ct_entry *e = NULL;
+	bool conf = !probe || !slot || slot->conf >= ct_floor(cp);
 
-	if (probe) {
-		slot = ct_filter_at(k, v4);
-		conf = !slot || slot->conf >= ct_floor(cp);
-	}
 	if (v4) {
 		if (conf)
 			e = bpf_map_lookup_elem(&ct4_tbl, &k->v4);
 		*confirmed = e != NULL;
 		if (e)
 			return ct_live(e, &ct4_tbl, &k->v4, cp);
-		if (!probe)
-			slot = ct_filter_at(k, v4);
 		if (slot && !ct_deadline_live(slot->unconf, cp))
 			return NULL;
 		e = bpf_map_lookup_elem(&ct4_new_tbl, &k->v4);
@@ -440,8 +434,6 @@ static __always_inline struct edgefw_ct_entry *ct_find(const union ct_key *k, bo
 	*confirmed = e != NULL;
 	if (e)
 		return ct_live(e, &ct_tbl, &k->v6, cp);
-	if (!probe)
-		slot = ct_filter_at(k, v4);
 	if (slot && !ct_deadline_live(slot->unconf, cp))
 		return NULL;
 	e = bpf_map_lookup_elem(&ct_new_tbl, &k->v6);
@@ -591,7 +583,8 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
 		if (!ctx || !pi || !cp)                                                      \
 			return EDGEFW_CT_INVALID;                                            \
 		if (ct_packet_key(ctx, kind, pi, cp)) {                                      \
-			e = ct_find(&cp->key, cp->v4, cp, &confirmed);                       \
+			e = ct_find(&cp->key, cp->v4, cp, cp->miss_score >= CT_PROBE_AT,     \
+				    &confirmed);                                             \
 			ct_score(cp, e != NULL);                                             \
 		}                                                                            \
 		if (e) {                                                                     \
@@ -600,7 +593,7 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
 		} else if ((pi->l4proto == IPPROTO_ICMP || pi->l4proto == IPPROTO_ICMPV6) && \
 			   pi->frag != PKT_LATER_FRAG && icmp_is_error(pi) &&                \
 			   ct_quoted_key(ctx, kind, pi, &qk) &&                              \
-			   ct_find(&qk, pi->family == 4, cp, &confirmed)) {                  \
+			   ct_find(&qk, pi->family == 4, cp, false, &confirmed)) {           \
 			st = EDGEFW_CT_RELATED;                                              \
 		} else {                                                                     \
 			st = ct_may_start(pi) ? EDGEFW_CT_NEW : EDGEFW_CT_INVALID;           \

@@ -51,6 +51,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "ct_filter.h"
+#include "ct_key.h"
 #include "edgefw.h"
 #include "parse.h"
 
@@ -102,39 +103,24 @@ struct {
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
 
-#define ICMP4_ECHO_REPLY 0
-#define ICMP4_UNREACH 3
-#define ICMP4_ECHO 8
-#define ICMP4_TIME_EXCEEDED 11
-#define ICMP4_PARAM_PROBLEM 12
-#define ICMP6_UNREACH 1
-#define ICMP6_TOO_BIG 2
-#define ICMP6_TIME_EXCEEDED 3
-#define ICMP6_PARAM_PROBLEM 4
-#define ICMP6_ECHO 128
-#define ICMP6_ECHO_REPLY 129
+/* The clock, read at most once a packet; each read moves this CPU's
+ * floor. */
+static __always_inline __u64 ct_now(struct ct_pkt *cp)
+{
+	if (!cp->now) {
+		cp->now = bpf_ktime_get_coarse_ns();
+		cp->clock_floor = (__u32)(cp->now >> EDGEFW_CT_FILTER_SHIFT);
+	}
+	return cp->now;
+}
 
-/* What the tracker learnt about a packet, carried from the lookup before
- * the rules to the creation after the verdict. Aligned for the filter's
- * hash, which reads the key in 64-bit words (kern/ct_filter.h). */
-union ct_key {
-	struct edgefw_ct_key v6;
-	struct edgefw_ct4_key v4;
-} __attribute__((aligned(8)));
-
-struct ct_pkt {
-	union ct_key key;
-	__u64 now;
-	__u8 keyed;  /* key holds this packet's flow */
-	__u8 from_a; /* the packet's source is side a */
-	__u8 v4;     /* key.v4 (ct4_*), else key.v6 (ct_*) */
-	__u8 pad;
-	/* Kept across packets (decide() resets only keyed and now): the
-	 * clock, in the filter's units, as this CPU last read it on a miss.
-	 * A lower bound of the time: a filter slot below it is past without
-	 * reading the clock again (kern/ct_filter.h). */
-	__u32 clock_floor;
-};
+/* This CPU's floor, read from the clock when it never was. */
+static __always_inline __u32 ct_floor(struct ct_pkt *cp)
+{
+	if (!cp->clock_floor)
+		ct_now(cp);
+	return cp->clock_floor;
+}
 
 static __always_inline void ct_count(__u32 idx)
 {
@@ -167,177 +153,6 @@ static __always_inline __u64 ct_timeout(const struct edgefw_ct_entry *e)
 	}
 }
 
-/* Loads len bytes at off with the hook's helper: ICMP bodies are read
- * only for ICMP packets, so a helper call there costs nothing elsewhere. */
-static __always_inline int ct_load(void *ctx, enum cursor_kind kind, __u32 off, void *buf,
-				   __u32 len)
-{
-	if (kind == CURSOR_XDP)
-		return bpf_xdp_load_bytes(ctx, off, buf, len);
-	return bpf_skb_load_bytes(ctx, off, buf, len);
-}
-
-/* The normalised IPv4 key: the same order as the IPv6 one's words (the
- * address's 4 bytes as a native 32-bit word is the 64-bit word of it
- * zero-extended), so userspace's ef_ct_key_of agrees. */
-static __always_inline bool ct_make_key4(struct edgefw_ct4_key *k, __u8 proto, const __u8 *src,
-					 const __u8 *dst, __u16 sport, __u16 dport)
-{
-	__u32 s, d;
-	int c;
-
-	__builtin_memcpy(&s, src, 4);
-	__builtin_memcpy(&d, dst, 4);
-	if (s != d)
-		c = s < d ? -1 : 1;
-	else
-		c = (int)sport - (int)dport;
-	k->proto = proto;
-	k->pad[0] = k->pad[1] = k->pad[2] = 0;
-	if (c <= 0) {
-		__builtin_memcpy(k->addr_a, &s, 4);
-		__builtin_memcpy(k->addr_b, &d, 4);
-		k->port_a = sport;
-		k->port_b = dport;
-		return true; /* the source is side a */
-	}
-	__builtin_memcpy(k->addr_a, &d, 4);
-	__builtin_memcpy(k->addr_b, &s, 4);
-	k->port_a = dport;
-	k->port_b = sport;
-	return false;
-}
-
-/* The normalised key of the flow (src, sport) <-> (dst, dport), in the
- * form of its family's tables. */
-static __always_inline bool ct_make_key(union ct_key *uk, __u8 family, __u8 proto, const __u8 *src,
-					const __u8 *dst, __u16 sport, __u16 dport)
-{
-	struct edgefw_ct_key *k = &uk->v6;
-	__u64 s0, s1, d0, d1;
-	int c;
-
-	if (family == 4)
-		return ct_make_key4(&uk->v4, proto, src, dst, sport, dport);
-	/* Any fixed total order will do (userspace's ef_ct_key_of uses the
-	 * same): two 64-bit words of each address, then the port. */
-	__builtin_memcpy(&s0, src, 8);
-	__builtin_memcpy(&s1, src + 8, 8);
-	__builtin_memcpy(&d0, dst, 8);
-	__builtin_memcpy(&d1, dst + 8, 8);
-	if (s0 != d0)
-		c = s0 < d0 ? -1 : 1;
-	else if (s1 != d1)
-		c = s1 < d1 ? -1 : 1;
-	else
-		c = (int)sport - (int)dport;
-	k->family = family;
-	k->proto = proto;
-	k->pad[0] = k->pad[1] = 0;
-	if (c <= 0) {
-		__builtin_memcpy(k->addr_a, src, 16);
-		__builtin_memcpy(k->addr_b, dst, 16);
-		k->port_a = sport;
-		k->port_b = dport;
-		return true; /* the source is side a */
-	}
-	__builtin_memcpy(k->addr_a, dst, 16);
-	__builtin_memcpy(k->addr_b, src, 16);
-	k->port_a = dport;
-	k->port_b = sport;
-	return false;
-}
-
-static __always_inline bool icmp_is_echo(const struct pkt_info *pi, bool *request)
-{
-	__u32 t = pi->sport;
-
-	if (pi->l4proto == IPPROTO_ICMP) {
-		*request = t == ICMP4_ECHO;
-		return t == ICMP4_ECHO || t == ICMP4_ECHO_REPLY;
-	}
-	*request = t == ICMP6_ECHO;
-	return t == ICMP6_ECHO || t == ICMP6_ECHO_REPLY;
-}
-
-static __always_inline bool icmp_is_error(const struct pkt_info *pi)
-{
-	__u32 t = pi->sport;
-
-	if (pi->l4proto == IPPROTO_ICMP)
-		return t == ICMP4_UNREACH || t == ICMP4_TIME_EXCEEDED || t == ICMP4_PARAM_PROBLEM;
-	return t == ICMP6_UNREACH || t == ICMP6_TOO_BIG || t == ICMP6_TIME_EXCEEDED ||
-	       t == ICMP6_PARAM_PROBLEM;
-}
-
-/* The flow an ICMP error quotes: the IP header that follows the 8-byte
- * ICMP header and the first 8 bytes of its payload (ports, or an echo's
- * identifier). IPv6 quotes are read without walking extension headers. */
-static __always_inline bool ct_quoted_key(void *ctx, enum cursor_kind kind,
-					  const struct pkt_info *pi, union ct_key *k)
-{
-	__u8 ip[40], l4[8], src[16] = {}, dst[16] = {};
-	__u32 off = pi->l4_off + 8, ihl;
-	__u16 sport = 0, dport = 0;
-	__u8 proto;
-
-	if (pi->family == 4) {
-		if (off + 28 > pi->l4_end || ct_load(ctx, kind, off, ip, 20))
-			return false;
-		ihl = (ip[0] & 15) * 4;
-		if ((ip[0] >> 4) != 4 || ihl < 20)
-			return false;
-		proto = ip[9];
-		__builtin_memcpy(src, ip + 12, 4);
-		__builtin_memcpy(dst, ip + 16, 4);
-	} else {
-		if (off + 48 > pi->l4_end || ct_load(ctx, kind, off, ip, 40))
-			return false;
-		ihl = 40;
-		proto = ip[6];
-		__builtin_memcpy(src, ip + 8, 16);
-		__builtin_memcpy(dst, ip + 24, 16);
-	}
-	off += ihl;
-	if (off + 8 > pi->l4_end || ct_load(ctx, kind, off & EDGEFW_PARSE_MAX_OFF, l4, 8))
-		return false;
-	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
-		sport = dport = (__u16)l4[4] << 8 | l4[5];
-	} else if (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP) {
-		sport = (__u16)l4[0] << 8 | l4[1];
-		dport = (__u16)l4[2] << 8 | l4[3];
-	}
-	ct_make_key(k, pi->family, proto, src, dst, sport, dport);
-	return true;
-}
-
-/* The packet's own flow key; false for a packet no flow can hold (a later
- * fragment, whose ports are not in it). */
-static __always_inline bool ct_packet_key(void *ctx, enum cursor_kind kind,
-					  const struct pkt_info *pi, struct ct_pkt *cp)
-{
-	__u16 sport = 0, dport = 0;
-	__u8 hdr[8];
-	bool req;
-
-	if (pi->frag == PKT_LATER_FRAG)
-		return false;
-	if (pi->l4proto == IPPROTO_ICMP || pi->l4proto == IPPROTO_ICMPV6) {
-		if (!icmp_is_echo(pi, &req) || pi->l4_off + 8 > pi->l4_end ||
-		    ct_load(ctx, kind, pi->l4_off, hdr, 8))
-			return false;
-		sport = dport = (__u16)hdr[4] << 8 | hdr[5];
-	} else if (pi->sport < EDGEFW_NO_L4) {
-		sport = (__u16)pi->sport;
-		dport = (__u16)pi->dport;
-	}
-	cp->from_a =
-		ct_make_key(&cp->key, pi->family, pi->l4proto, pi->saddr, pi->daddr, sport, dport);
-	cp->keyed = true;
-	cp->v4 = pi->family == 4;
-	return true;
-}
-
 /* e if it is live; an expired one is removed from map and not returned. */
 static __always_inline struct edgefw_ct_entry *ct_live(struct edgefw_ct_entry *e, void *map,
 						       const void *k, struct ct_pkt *cp)
@@ -345,9 +160,11 @@ static __always_inline struct edgefw_ct_entry *ct_live(struct edgefw_ct_entry *e
 	if (!e)
 		return NULL;
 	/* The clock only for a packet with an entry (or one recorded). */
-	if (!cp->now)
-		cp->now = bpf_ktime_get_coarse_ns();
-	if (cp->now - e->last_seen > ct_timeout(e)) {
+	ct_now(cp);
+	/* Signed: a last_seen ahead of the coarse clock (userspace writes
+	 * CLOCK_MONOTONIC, up to a tick ahead of it) is fresh, not 2^64 ns
+	 * old. Unsigned, such a flow was deleted by its first packet. */
+	if ((__s64)(cp->now - e->last_seen) > (__s64)ct_timeout(e)) {
 		bpf_map_delete_elem(map, k);
 		ct_count(EDGEFW_CTS_EXPIRED);
 		return NULL;
@@ -355,49 +172,67 @@ static __always_inline struct edgefw_ct_entry *ct_live(struct edgefw_ct_entry *e
 	return e;
 }
 
-/* Whether the unconfirmed table may hold a live flow with key k: its
- * filter slot's deadline is not past (kern/ct_filter.h). The clock is
- * read only when the deadline is not below cp->clock_floor. */
-static __always_inline bool ct_new_may_hold(const union ct_key *k, bool v4, struct ct_pkt *cp)
+/* Whether an unconfirmed flow with deadline d (a filter slot's,
+ * kern/ct_filter.h) may still be live. The clock is read only when d is
+ * not below cp->clock_floor: the usual miss, whose slot was never raised
+ * or long ago, needs no helper call. */
+static __always_inline bool ct_deadline_live(__u32 d, struct ct_pkt *cp)
 {
-	__u32 *s = ct_filter_at(ct_filter_slot(k, v4)), deadline;
+	return d >= cp->clock_floor && d >= (__u32)(ct_now(cp) >> EDGEFW_CT_FILTER_SHIFT);
+}
 
-	if (!s)
-		return true;
-	deadline = *s;
-	/* Past a time this CPU has seen: no clock needed (the usual miss,
-	 * whose slot was never raised or long ago). */
-	if (deadline < cp->clock_floor)
-		return false;
-	if (!cp->now)
-		cp->now = bpf_ktime_get_coarse_ns();
-	cp->clock_floor = (__u32)(cp->now >> EDGEFW_CT_FILTER_SHIFT);
-	return cp->clock_floor <= deadline;
+#define CT_SCORE_MAX 15
+#define CT_PROBE_AT 8
+
+/* Moves this CPU's miss score by the packet's lookup: a hysteresis, so
+ * that a flood or a stream of established traffic each keep the order
+ * that suits them (ct_find). */
+static __always_inline void ct_score(struct ct_pkt *cp, bool hit)
+{
+	__u8 sc = cp->miss_score;
+
+	if (hit)
+		cp->miss_score = sc > CT_SCORE_MAX ? CT_SCORE_MAX : sc - (sc > 0);
+	else
+		cp->miss_score = sc >= CT_SCORE_MAX ? CT_SCORE_MAX : sc + 1;
 }
 
 /* The live entry for key, in its family's confirmed table, then in the
- * unconfirmed one when its filter says it may be there. Each lookup names
- * its map at its own call, which is what lets the verifier inline it. */
-static __always_inline struct edgefw_ct_entry *ct_find(const union ct_key *k, bool v4,
-						       struct ct_pkt *cp, bool *confirmed)
+ * unconfirmed one, which is looked up only when the key's filter slot
+ * says it may hold the flow. The confirmed table too when this CPU sees
+ * mostly misses (a flood, cp->miss_score): then the slot comes first and
+ * a miss whose slot is past in both costs no hash lookup at all, where a
+ * hit pays the slot's cache line on top of its lookup, so with mostly
+ * hits the slot is read only after a confirmed miss. The confirmed
+ * deadline is compared with the floor only: one not below it is a live
+ * flow's almost always (6 h for TCP), where the clock would cost a helper
+ * call before the lookup; hits keep the floor up with the clock. Each
+ * lookup names its map at its own call, which is what lets the verifier
+ * inline it. */
+static __always_inline struct edgefw_ct_entry *
+ct_find(const union ct_key *k, bool v4, struct ct_pkt *cp, bool probe, bool *confirmed)
 {
-	struct edgefw_ct_entry *e;
+	struct edgefw_ct_deadlines *slot = ct_filter_at(k, v4);
+	struct edgefw_ct_entry *e = NULL;
+	bool conf = !probe || !slot || slot->conf >= ct_floor(cp);
 
 	if (v4) {
-		e = bpf_map_lookup_elem(&ct4_tbl, &k->v4);
+		if (conf)
+			e = bpf_map_lookup_elem(&ct4_tbl, &k->v4);
 		*confirmed = e != NULL;
 		if (e)
 			return ct_live(e, &ct4_tbl, &k->v4, cp);
-		if (!ct_new_may_hold(k, v4, cp))
+		if (slot && !ct_deadline_live(slot->unconf, cp))
 			return NULL;
 		e = bpf_map_lookup_elem(&ct4_new_tbl, &k->v4);
 		return ct_live(e, &ct4_new_tbl, &k->v4, cp);
 	}
-	e = bpf_map_lookup_elem(&ct_tbl, &k->v6);
+	if (conf)
+		e = bpf_map_lookup_elem(&ct_tbl, &k->v6);
 	*confirmed = e != NULL;
 	if (e)
 		return ct_live(e, &ct_tbl, &k->v6, cp);
-	if (!ct_new_may_hold(k, v4, cp))
+	if (slot && !ct_deadline_live(slot->unconf, cp))
 		return NULL;
 	e = bpf_map_lookup_elem(&ct_new_tbl, &k->v6);
 	return ct_live(e, &ct_new_tbl, &k->v6, cp);
@@ -488,8 +323,10 @@ static __always_inline bool ct_tcp_step(struct edgefw_ct_entry *e, __u32 flags, 
 static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info *pi,
 				       struct edgefw_ct_entry *e, bool confirmed)
 {
-	bool from_init = cp->from_a == (e->init_is_a != 0), confirm = false;
+	bool from_init = cp->from_a == (e->init_is_a != 0), confirm = false, moved_ok;
+	__u8 flow = e->flow, seen = e->seen;
 	struct edgefw_ct_entry moved;
+	__u64 last_seen = e->last_seen;
 
 	if (pi->l4proto == IPPROTO_TCP)
 		confirm = ct_tcp_step(e, pi->flags, from_init);
@@ -497,17 +334,26 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
 		confirm = true;
 	if (!from_init && !(e->seen & EDGEFW_CT_SEEN_REPLY))
 		e->seen |= EDGEFW_CT_SEEN_REPLY;
-	if (cp->now - e->last_seen >= CT_REFRESH_NS)
+	if ((__s64)(cp->now - last_seen) >= (__s64)CT_REFRESH_NS)
 		e->last_seen = cp->now;
-	if (confirmed)
+	if (confirmed) {
+		/* Its filter deadline must outlast it: raised when what
+		 * decides its expiry changed (at most once a second for a
+		 * busy flow; an established flow's ACKs change nothing). */
+		if (e->last_seen != last_seen || e->flow != flow || e->seen != seen)
+			edgefw_ct_filter_raise(&cp->key, cp->v4, true, e->last_seen, ct_timeout(e));
 		return;
+	}
 	if (confirm) {
-		/* Moved, not shared: a flow lives in one table. */
+		/* Moved, not shared: a flow lives in one table. Its
+		 * confirmed deadline first, as for any write. */
 		moved = *e;
 		moved.seen |= EDGEFW_CT_CONFIRMED;
 		moved.last_seen = cp->now;
-		if (cp->v4 ? !bpf_map_update_elem(&ct4_tbl, &cp->key.v4, &moved, BPF_ANY)
-			   : !bpf_map_update_elem(&ct_tbl, &cp->key.v6, &moved, BPF_ANY)) {
+		edgefw_ct_filter_raise(&cp->key, cp->v4, true, cp->now, ct_timeout(&moved));
+		moved_ok = cp->v4 ? !bpf_map_update_elem(&ct4_tbl, &cp->key.v4, &moved, BPF_ANY)
+				  : !bpf_map_update_elem(&ct_tbl, &cp->key.v6, &moved, BPF_ANY);
+		if (moved_ok) {
 			if (cp->v4)
 				bpf_map_delete_elem(&ct4_new_tbl, &cp->key.v4);
 			else
@@ -517,8 +363,8 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
 		}
 	}
 	/* Still unconfirmed, perhaps with a longer timeout or a later
-	 * last_seen: its filter slot must outlast it. */
-	ct_filter_raise(&cp->key, cp->v4, cp->now, ct_timeout(e));
+	 * last_seen: its filter deadline must outlast it. */
+	edgefw_ct_filter_raise(&cp->key, cp->v4, false, e->last_seen, ct_timeout(e));
 }
 
 /* Before the rules: the packet's state (enum edgefw_ct_state), its flow
@@ -534,15 +380,18 @@ static __always_inline void ct_advance(struct ct_pkt *cp, const struct pkt_info 
                                                                                              \
 		if (!ctx || !pi || !cp)                                                      \
 			return EDGEFW_CT_INVALID;                                            \
-		if (ct_packet_key(ctx, kind, pi, cp))                                        \
-			e = ct_find(&cp->key, cp->v4, cp, &confirmed);                       \
+		if (ct_packet_key(ctx, kind, pi, cp)) {                                      \
+			e = ct_find(&cp->key, cp->v4, cp, cp->miss_score >= CT_PROBE_AT,     \
+				    &confirmed);                                             \
+			ct_score(cp, e != NULL);                                             \
+		}                                                                            \
 		if (e) {                                                                     \
 			ct_advance(cp, pi, e, confirmed);                                    \
 			st = EDGEFW_CT_ESTABLISHED;                                          \
 		} else if ((pi->l4proto == IPPROTO_ICMP || pi->l4proto == IPPROTO_ICMPV6) && \
 			   pi->frag != PKT_LATER_FRAG && icmp_is_error(pi) &&                \
 			   ct_quoted_key(ctx, kind, pi, &qk) &&                              \
-			   ct_find(&qk, pi->family == 4, cp, &confirmed)) {                  \
+			   ct_find(&qk, pi->family == 4, cp, false, &confirmed)) {           \
 			st = EDGEFW_CT_RELATED;                                              \
 		} else {                                                                     \
 			st = ct_may_start(pi) ? EDGEFW_CT_NEW : EDGEFW_CT_INVALID;           \
@@ -566,9 +415,7 @@ __noinline int edgefw_ct_create(struct ct_pkt *cp, __u32 ifindex, __u32 hook, __
 
 	if (!cp || !cp->keyed || !track)
 		return 0;
-	if (!cp->now)
-		cp->now = bpf_ktime_get_coarse_ns();
-	e.last_seen = cp->now;
+	e.last_seen = ct_now(cp);
 	e.created = cp->now;
 	e.ifindex = ifindex;
 	e.hook = (__u8)hook;
@@ -576,7 +423,7 @@ __noinline int edgefw_ct_create(struct ct_pkt *cp, __u32 ifindex, __u32 hook, __
 	e.init_is_a = cp->from_a;
 	/* The filter first: a packet of the flow on another CPU must not
 	 * skip the lookup once the entry is there. */
-	ct_filter_raise(&cp->key, cp->v4, cp->now, ct_timeout(&e));
+	edgefw_ct_filter_raise(&cp->key, cp->v4, false, cp->now, ct_timeout(&e));
 	if (cp->v4 ? bpf_map_update_elem(&ct4_new_tbl, &cp->key.v4, &e, BPF_ANY)
 		   : bpf_map_update_elem(&ct_new_tbl, &cp->key.v6, &e, BPF_ANY)) {
 		ct_count(EDGEFW_CTS_CREATE_FAIL);

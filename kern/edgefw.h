@@ -16,7 +16,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 18
+#define EDGEFW_LAYOUT_VERSION 19
 
 /* Rule counter slots (one per rule name) and the name stored for each:
  * the format's limit. An instance's per-rule tables hold the slots its
@@ -702,25 +702,34 @@ enum edgefw_ct_stat {
 #define EDGEFW_CT_TO_ICMP 30
 #define EDGEFW_CT_TO_OTHER 60
 
-/* ct_new_filter (kern/ct_filter.h): per slot, in units of 2^SHIFT ns
- * (about 1.07 s) of bpf_ktime_get_coarse_ns(), a time after which no
- * unconfirmed flow whose key hashes to it can still be live. A table miss
- * whose slot is past skips the unconfirmed table's lookup. Fixed size
- * (256 KiB): growing the tables keeps it. */
+/* ct_filter (kern/ct_filter.h): per slot and table kind (confirmed,
+ * unconfirmed), in units of 2^SHIFT ns (about 1.07 s) of
+ * bpf_ktime_get_coarse_ns(), a time after which no flow of that kind whose
+ * key hashes to the slot can still be live. A lookup whose deadline is
+ * past is skipped: a packet in neither table usually costs no hash lookup.
+ * Fixed size (512 KiB): growing the tables keeps it. */
 #define EDGEFW_CT_FILTER_BITS 16
 #define EDGEFW_CT_FILTER_SLOTS (1u << EDGEFW_CT_FILTER_BITS)
 #define EDGEFW_CT_FILTER_SHIFT 30
 /* Seconds: a slot is raised for at least this long, the longest timeout
- * of any state of an unconfirmed flow but established (which it has only
- * when its move to the confirmed table failed, and which raises it by
- * its own timeout). */
+ * of any state of an unconfirmed flow but established (which raises it by
+ * its own timeout, as every confirmed flow does). */
 #define EDGEFW_CT_FILTER_FLOOR 120
 
-/* ct_new_filter's one value: the slots in one block (an array map's
- * elements would take 8 bytes each, and this is mmapped as it is). */
-struct edgefw_ct_filter {
-	__u32 slot[EDGEFW_CT_FILTER_SLOTS];
+/* A slot's two deadlines side by side: a miss reads one cache line. */
+struct edgefw_ct_deadlines {
+	__u32 conf;   /* ct_tbl, ct4_tbl */
+	__u32 unconf; /* ct_new_tbl, ct4_new_tbl */
 };
+
+/* ct_filter's one value: the slots in one block (an array map's elements
+ * would take 8 bytes of overhead each, and this is mmapped as it is). */
+struct edgefw_ct_filter {
+	struct edgefw_ct_deadlines slot[EDGEFW_CT_FILTER_SLOTS];
+};
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L || defined(__clang__)
+_Static_assert(sizeof(struct edgefw_ct_filter) == 8u * EDGEFW_CT_FILTER_SLOTS, "ct filter layout");
+#endif
 
 /* The slot of a flow key read as 64-bit words (2 for IPv4's 16-byte key,
  * 5 for IPv6's 40): a multilinear hash, one independent multiply per
@@ -736,7 +745,7 @@ static inline __attribute__((always_inline)) __u32 edgefw_ct_filter_slot(const _
 	return (__u32)(h >> (64 - EDGEFW_CT_FILTER_BITS));
 }
 
-/* The deadline a slot is raised to for an unconfirmed flow seen at
+/* The deadline a slot is raised to for a flow seen at
  * last_seen with a timeout of timeout_ns (at least the floor): one unit
  * more for the rounding and for a reader whose clock is a little ahead. */
 static inline __attribute__((always_inline)) __u32 edgefw_ct_filter_deadline(__u64 last_seen,

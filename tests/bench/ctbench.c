@@ -10,10 +10,15 @@
  *   established  the same N rules, the first `state: [established,
  *                related]`, every flow in ct_tbl: one hash lookup, then
  *                the first rule
- *   miss         the same stateful ruleset, the flows in neither table:
- *                the confirmed table's lookup and the unconfirmed one's
- *                filter (kern/ct_filter.h), state invalid, then every rule
- *                (default drop)
+ *   miss         the same stateful ruleset, 4,096 other flows (source
+ *                port 444), in neither table: the filter (kern/ct_filter.h)
+ *                and the lookups its slot does not rule out, state
+ *                invalid, then every rule (default drop); a flood's or a
+ *                stray packet's miss
+ *   flushed      the same, with the established set's flows just flushed:
+ *                their slots' confirmed deadlines are still raised, so
+ *                each costs the confirmed table's lookup (the filter's
+ *                worst case, a slot shared with a live flow)
  *
  * The ratios to `stateless` are the figures: the median over repetitions
  * of each repetition's ratio (its three sets measured back to back). The
@@ -39,10 +44,11 @@ enum {
 	SET_STATELESS,
 	SET_ESTABLISHED,
 	SET_MISS,
+	SET_FLUSHED,
 	SET_COUNT
 };
 
-static const char *const set_names[SET_COUNT] = { "stateless", "established", "miss" };
+static const char *const set_names[SET_COUNT] = { "stateless", "established", "miss", "flushed" };
 
 /* N rules: the first as given, then services on /32 destinations the
  * flows never go to. */
@@ -91,12 +97,12 @@ static int load(struct ef_instance *inst, const char *yaml)
 	return ret;
 }
 
-static void build(struct pkt *flows, struct ef_packet *eps, bool v6)
+static void build(struct pkt *flows, struct ef_packet *eps, bool v6, uint16_t sport)
 {
 	for (unsigned i = 0; i < CT_FLOWS; i++) {
 		struct pkt_spec s = { .family = v6 ? 6 : 4,
 				      .l4proto = IPPROTO_TCP,
-				      .sport = 443,
+				      .sport = sport,
 				      .dport = (uint16_t)(32768 + i),
 				      .tcp_flags = 0x10,
 				      .payload = 16 };
@@ -158,16 +164,19 @@ static void one_size(struct ef_instance *inst, const struct prog *progs, size_t 
 		ruleset_yaml("    proto: icmp\n    icmp-type: 13\n    action: pass\n", n_rules, v6);
 	char *stateful =
 		ruleset_yaml("    state: [established, related]\n    action: pass\n", n_rules, v6);
-	struct pkt *flows = calloc(CT_FLOWS, sizeof(*flows));
-	struct ef_packet *eps = calloc(CT_FLOWS, sizeof(*eps));
+	struct pkt *flows = calloc(CT_FLOWS, sizeof(*flows)),
+		   *others = calloc(CT_FLOWS, sizeof(*others)), *sent;
+	struct ef_packet *eps = calloc(CT_FLOWS, sizeof(*eps)),
+			 *other_eps = calloc(CT_FLOWS, sizeof(*other_eps));
 	double *s = calloc((size_t)reps * SET_COUNT * n_progs, sizeof(*s));
 	size_t flushed;
 
-	if (!stateless || !stateful || !flows || !eps || !s) {
+	if (!stateless || !stateful || !flows || !others || !eps || !other_eps || !s) {
 		fprintf(stderr, "ctbench: out of memory\n");
 		goto out;
 	}
-	build(flows, eps, v6);
+	build(flows, eps, v6, 443);
+	build(others, other_eps, v6, 444);
 	for (unsigned r = 0; r < reps; r++) {
 		for (int set = 0; set < SET_COUNT; set++) {
 			if (load(inst, set == SET_STATELESS ? stateless : stateful) ||
@@ -176,13 +185,14 @@ static void one_size(struct ef_instance *inst, const struct prog *progs, size_t 
 				fprintf(stderr, "ctbench: cannot set up %s\n", set_names[set]);
 				goto out;
 			}
+			sent = set == SET_MISS ? others : flows;
 			if (r == 0)
 				printf("# conntrack %u rules %s, %s: %s drops %zu of %d flows\n",
 				       n_rules, v6 ? "IPv6" : "IPv4", set_names[set], progs[0].name,
-				       bench_count_drops(&progs[0], flows, CT_FLOWS), CT_FLOWS);
+				       bench_count_drops(&progs[0], sent, CT_FLOWS), CT_FLOWS);
 			for (size_t p = 0; p < n_progs; p++)
 				s[(p * SET_COUNT + (size_t)set) * reps + r] =
-					bench_measure(progs[p].fd, flows, CT_FLOWS, repeat);
+					bench_measure(progs[p].fd, sent, CT_FLOWS, repeat);
 		}
 	}
 	for (size_t p = 0; p < n_progs; p++) {
@@ -190,7 +200,7 @@ static void one_size(struct ef_instance *inst, const struct prog *progs, size_t 
 		const double *base = &s[p * SET_COUNT * reps];
 
 		/* The ratios are the medians of each repetition's own ratio:
-		 * a repetition's three sets are measured within half a second,
+		 * a repetition's sets are measured within half a second,
 		 * so the machine's slow and fast phases (seconds, up to 2x)
 		 * cancel, where a ratio of medians mixes them. */
 		for (int set = 0; set < SET_COUNT && r; set++) {
@@ -208,10 +218,10 @@ static void one_size(struct ef_instance *inst, const struct prog *progs, size_t 
 			med[set] = v[reps / 2];
 		}
 		if (r)
-			printf("| %s | %u | %s | %.1f | %.1f (%.2fx) | %.1f (%.2fx) |\n",
+			printf("| %s | %u | %s | %.1f | %.1f (%.2fx) | %.1f (%.2fx) | %.1f (%.2fx) |\n",
 			       progs[p].name, n_rules, v6 ? "IPv6" : "IPv4", med[SET_STATELESS],
 			       med[SET_ESTABLISHED], ratio[SET_ESTABLISHED], med[SET_MISS],
-			       ratio[SET_MISS]);
+			       ratio[SET_MISS], med[SET_FLUSHED], ratio[SET_FLUSHED]);
 		free(r);
 	}
 	ef_ct_flush(inst, NULL, &flushed);
@@ -219,7 +229,9 @@ out:
 	free(stateless);
 	free(stateful);
 	free(flows);
+	free(others);
 	free(eps);
+	free(other_eps);
 	free(s);
 }
 
@@ -228,8 +240,8 @@ void ct_bench(struct ef_instance *inst, const struct prog *progs, size_t n_progs
 {
 	printf("\n# conntrack: %d return-traffic flows (TCP ACKs to the host), medians of %u interleaved repetitions (ratios: medians of each repetition's)\n",
 	       CT_FLOWS, reps);
-	printf("\n| program | rules | family | stateless ns/pkt | established ns/pkt (x stateless) | table miss ns/pkt (x stateless) |\n");
-	printf("|---|---:|---|---:|---:|---:|\n");
+	printf("\n| program | rules | family | stateless ns/pkt | established ns/pkt (x stateless) | table miss ns/pkt (x stateless) | miss, flows just flushed (x stateless) |\n");
+	printf("|---|---:|---|---:|---:|---:|---:|\n");
 	one_size(inst, progs, n_progs, 10, false, reps, repeat);
 	one_size(inst, progs, n_progs, 10000, false, reps, repeat);
 	one_size(inst, progs, n_progs, 10, true, reps, repeat);

@@ -357,19 +357,19 @@ static void test_ingress_track(struct dp *dp, const struct fam *f)
 	expect(dp, EDGEFW_HOOK_XDP, &s, 0, DP_DROP, "a SYN to a closed port (default drop)");
 }
 
-/* The unconfirmed tables' filter slot of a flow (kern/ct_filter.h), at the
- * index userspace computes, through the map's mmap as ef_ct_filter_raise
- * reaches it; NULL when it cannot be mapped. */
+/* The filter slot of a flow (kern/ct_filter.h), at the index userspace
+ * computes, through the map's mmap as ef_ct_filter_raise reaches it; NULL
+ * when it cannot be mapped. */
 static struct edgefw_ct_filter *filter_map;
 
-static uint32_t *filter_slot(struct dp *dp, const struct edgefw_ct_key *k)
+static struct edgefw_ct_deadlines *filter_slot(struct dp *dp, const struct edgefw_ct_key *k)
 {
 	struct edgefw_ct4_key k4;
 	void *m;
 
 	if (!filter_map) {
 		m = mmap(NULL, sizeof(*filter_map), PROT_READ | PROT_WRITE, MAP_SHARED,
-			 dp->inst.maps.ct_new_filter, 0);
+			 dp->inst.maps.ct_filter, 0);
 		filter_map = m == MAP_FAILED ? NULL : m;
 	}
 	if (!filter_map)
@@ -379,43 +379,88 @@ static uint32_t *filter_slot(struct dp *dp, const struct edgefw_ct_key *k)
 						: ef_ct_filter_slot(k, false)];
 }
 
-/* A table miss skips the unconfirmed table when the flow's filter slot is
- * past; whoever writes an unconfirmed flow raises it first, the datapath
- * and userspace at the same slot. */
+/* The deadline a flow seen now with the floor's timeout needs. */
+static uint32_t filter_want(uint64_t ahead_ns)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)(((uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec + ahead_ns +
+			   (uint64_t)EDGEFW_CT_FILTER_FLOOR * NS) >>
+			  EDGEFW_CT_FILTER_SHIFT);
+}
+
+/* A lookup is skipped when the flow's deadline for its table is past;
+ * whoever writes a flow raises it first, the datapath and userspace at
+ * the same slot: the unconfirmed half when the flow is recorded, the
+ * confirmed half when it moves there and when its last_seen moves on. */
 static void test_filter(struct dp *dp, const struct fam *f)
 {
 	const char *H = f->host, *R = f->remote;
-	uint64_t floor = (uint64_t)EDGEFW_CT_FILTER_FLOOR * NS;
 	struct pkt_spec out = l4(H, R, IPPROTO_UDP, 41000, 53, 0),
 			back = l4(R, H, IPPROTO_UDP, 53, 41000, 0);
+	struct edgefw_ct_deadlines *slot;
 	struct ef_ct_flow fl;
-	struct timespec ts;
-	uint32_t v, want, *slot;
+	uint32_t want = filter_want(0);
 	bool ok;
 
 	run_spec(dp, EDGEFW_HOOK_TC_EGRESS, &out, 0);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	want = (uint32_t)(((uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec + floor) >>
-			  EDGEFW_CT_FILTER_SHIFT);
 	ok = find_flow(dp, IPPROTO_UDP, 41000, 53, &fl);
 	slot = ok ? filter_slot(dp, &fl.key) : NULL;
-	v = slot ? *slot : 0;
-	tap(slot && v >= want,
-	    "conntrack: %s the datapath raised the new flow's filter slot, at the index userspace computes, past its timeout (%u, want >= %u)",
-	    f->tag, v, want);
+	tap(slot && slot->unconf >= want,
+	    "conntrack: %s the datapath raised the new flow's unconfirmed deadline, at the slot userspace computes, past its timeout (%u, want >= %u)",
+	    f->tag, slot ? slot->unconf : 0, want);
 	if (!slot)
 		return;
-	*slot = 0;
+	slot->unconf = 0;
 	expect(dp, EDGEFW_HOOK_XDP, &back, 0, DP_DROP,
-	       "with the flow's filter slot cleared (tests only), its reply skips the unconfirmed table");
+	       "with the flow's unconfirmed deadline cleared (tests only), its reply skips the unconfirmed table");
 	tap(find_flow(dp, IPPROTO_UDP, 41000, 53, &fl) && !fl.confirmed,
 	    "conntrack: %s the skipped flow is still in the unconfirmed table", f->tag);
 	ok = !ef_ct_update(&dp->inst, &fl.key, false, &fl.e, BPF_EXIST);
-	v = *slot;
-	tap(ok && v >= want,
-	    "conntrack: %s ef_ct_update raised the slot of the flow it wrote (%u, want >= %u)",
-	    f->tag, v, want);
+	tap(ok && slot->unconf >= want,
+	    "conntrack: %s ef_ct_update raised the unconfirmed deadline of the flow it wrote (%u, want >= %u)",
+	    f->tag, slot->unconf, want);
 	expect(dp, EDGEFW_HOOK_XDP, &back, 0, DP_PASS, "so its reply finds it again");
+
+	run_spec(dp, EDGEFW_HOOK_TC_EGRESS, &out, 0);
+	check_flow(dp, IPPROTO_UDP, 41000, 53, EDGEFW_CTF_UDP, true,
+		   "the query after the reply confirmed the flow");
+	tap(slot->conf >= want,
+	    "conntrack: %s the move raised the confirmed deadline (%u, want >= %u)", f->tag,
+	    slot->conf, want);
+	slot->conf = 0;
+	expect(dp, EDGEFW_HOOK_XDP, &back, 0, DP_DROP,
+	       "with the confirmed deadline cleared (tests only), the reply skips the confirmed table");
+	/* Live but short, and the flow idle for 5 s: the reply refreshes
+	 * last_seen, which must raise the deadline again. */
+	slot->conf = want - (EDGEFW_CT_FILTER_FLOOR >> 1);
+	if (find_flow(dp, IPPROTO_UDP, 41000, 53, &fl))
+		age_flow(dp, &fl, 5);
+	slot->conf = want - (EDGEFW_CT_FILTER_FLOOR >> 1);
+	expect(dp, EDGEFW_HOOK_XDP, &back, 0, DP_PASS, "a reply within the short deadline");
+	tap(slot->conf >= want,
+	    "conntrack: %s the datapath raised the confirmed deadline with last_seen (%u, want >= %u)",
+	    f->tag, slot->conf, want);
+
+	/* Userspace writes CLOCK_MONOTONIC, ahead of the datapath's coarse
+	 * clock by up to a tick: such a flow is fresh, not expired. */
+	slot->conf = 0;
+	ok = find_flow(dp, IPPROTO_UDP, 41000, 53, &fl);
+	if (ok) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		fl.e.last_seen = (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec + 3000000;
+		ok = !ef_ct_update(&dp->inst, &fl.key, true, &fl.e, BPF_EXIST);
+	}
+	tap(ok && slot->conf >= want,
+	    "conntrack: %s ef_ct_update raised the confirmed deadline of the flow it wrote (%u, want >= %u)",
+	    f->tag, slot->conf, want);
+	expect(dp, EDGEFW_HOOK_XDP, &back, 0, DP_PASS,
+	       "a flow whose last_seen is ahead of the coarse clock is established");
+	tap(find_flow(dp, IPPROTO_UDP, 41000, 53, &fl), "conntrack: %s and stays in its table",
+	    f->tag);
 }
 
 struct count_ctx {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The unconfirmed tables' filter from userspace (kern/ct_filter.h): a flow
- * userspace writes to ct_new_tbl or ct4_new_tbl raises its slot, as the
- * datapath's writes do, so that packets keep looking it up. */
+/* The flow tables' filter from userspace (kern/ct_filter.h): a flow
+ * userspace writes raises its slot's deadline for its table (confirmed or
+ * not), as the datapath's writes do, so that packets keep looking it up. */
 #include "cttable.h"
 
 #include <errno.h>
@@ -18,8 +18,8 @@ uint32_t ef_ct_filter_slot(const void *key, bool v4)
 	return edgefw_ct_filter_slot(w, v4);
 }
 
-int ef_ct_filter_raise(const struct ef_instance *inst, const void *key, bool v4, uint64_t last_seen,
-		       uint64_t timeout_ns)
+int ef_ct_filter_raise(const struct ef_instance *inst, const void *key, bool v4, bool confirmed,
+		       uint64_t last_seen, uint64_t timeout_ns)
 {
 	/* As the datapath raises it (kern/ct_filter.h). */
 	uint32_t want = edgefw_ct_filter_deadline(last_seen, timeout_ns);
@@ -30,10 +30,11 @@ int ef_ct_filter_raise(const struct ef_instance *inst, const void *key, bool v4,
 	/* The map is mmapped so that the raise is the datapath's
 	 * compare-and-swap: a read and a write through the syscall could
 	 * lower a deadline the datapath raised in between. */
-	f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE, MAP_SHARED, inst->maps.ct_new_filter, 0);
+	f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE, MAP_SHARED, inst->maps.ct_filter, 0);
 	if (f == MAP_FAILED)
 		return -errno;
-	s = &f->slot[ef_ct_filter_slot(key, v4)];
+	s = confirmed ? &f->slot[ef_ct_filter_slot(key, v4)].conf
+		      : &f->slot[ef_ct_filter_slot(key, v4)].unconf;
 	old = __atomic_load_n(s, __ATOMIC_RELAXED);
 	while (old < want && !__atomic_compare_exchange_n(s, &old, want, false, __ATOMIC_SEQ_CST,
 							  __ATOMIC_RELAXED))

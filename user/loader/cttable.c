@@ -180,11 +180,10 @@ int ef_ct_update(const struct ef_instance *inst, const struct edgefw_ct_key *k, 
 	const void *key = map_key_of(k, &k4);
 	int fd = ct_fd(inst, k->family == 4, confirmed), ret = 0;
 
-	/* An unconfirmed flow's filter slot first, as the datapath does: a
-	 * packet must not skip the lookup once the entry is there. */
-	if (!confirmed)
-		ret = ef_ct_filter_raise(inst, key, k->family == 4, e->last_seen,
-					 ef_ct_timeout_ns(e));
+	/* The flow's filter deadline first, as the datapath does: a packet
+	 * must not skip the lookup once the entry is there. */
+	ret = ef_ct_filter_raise(inst, key, k->family == 4, confirmed, e->last_seen,
+				 ef_ct_timeout_ns(e));
 	if (!ret && bpf_map_update_elem(fd, key, e, flags))
 		ret = -errno;
 	return ret;

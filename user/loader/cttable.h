@@ -60,14 +60,14 @@ int ef_ct_update(const struct ef_instance *inst, const struct edgefw_ct_key *k, 
 		 const struct edgefw_ct_entry *e, uint64_t flags);
 int ef_ct_delete(const struct ef_instance *inst, const struct edgefw_ct_key *k, bool confirmed);
 
-/* The unconfirmed tables' filter (kern/ct_filter.h, user/loader/ct_filter.c):
- * the slot of a key as its family's table spells it (16 bytes for IPv4, 40
- * for IPv6), and the raise of that slot for a flow last seen at last_seen
- * with that timeout, which ef_ct_update does before it writes an
- * unconfirmed flow. 0 or a negative errno. */
+/* The flow tables' filter (kern/ct_filter.h, user/loader/ct_filter.c): the
+ * slot of a key as its family's table spells it (16 bytes for IPv4, 40 for
+ * IPv6), and the raise of that slot's deadline for the confirmed or the
+ * unconfirmed table, for a flow last seen at last_seen with that timeout,
+ * which ef_ct_update does before it writes a flow. 0 or a negative errno. */
 uint32_t ef_ct_filter_slot(const void *key, bool v4);
-int ef_ct_filter_raise(const struct ef_instance *inst, const void *key, bool v4, uint64_t last_seen,
-		       uint64_t timeout_ns);
+int ef_ct_filter_raise(const struct ef_instance *inst, const void *key, bool v4, bool confirmed,
+		       uint64_t last_seen, uint64_t timeout_ns);
 
 /* Removes the flows f matches; *removed counts them. */
 int ef_ct_flush(const struct ef_instance *inst, const struct ef_ct_filter *f, size_t *removed);

@@ -400,7 +400,8 @@ struct edgefw_tleaf {
  * unless the rule found so far is below min_rule, its lowest rule. A
  * forest (trie_word not TREE_NO_TRIE) first looks key word trie_word up
  * in a 16-4-4-4-4 trie of cells whose level 1 starts at root, like the
- * IPv4 address tries; the cell names the node its subtree starts at. */
+ * IPv4 address tries but with wide chunks (EDGEFW_A4_WIDE); the cell names
+ * the node its subtree starts at. */
 struct edgefw_tree_root {
 	__u32 root;
 	__u32 min_rule;

@@ -144,6 +144,20 @@ enum edgefw_reason {
 _Static_assert(EDGEFW_SKIP_MISS == EDGEFW_SKIP_HIT + 1,
 	       "kern/tree_walk.h picks one of them by adding 0 or 1");
 
+/* Wide chunks, in the forests' tries and the tries they share with the
+ * chain (the tries kern/tree_walk.h walks, which ef_trie4_append builds):
+ * a chunk cell with A4_WIDE points at EDGEFW_A4_WIDE_SIZE cells indexed
+ * by the next 8 bits, not 4, in place of a chunk and the chunks below it
+ * (two levels in one read). The compiler widens a chunk where a walk
+ * goes two levels deeper, within a budget of cells per ruleset
+ * (user/compiler/addr4.c, ef_trie4_widen); the chain's own tries keep
+ * 4-bit chunks. Chunk indexes stay below EDGEFW_CELLS_MAX, so the flag
+ * bit is free in a chunk cell. */
+#define EDGEFW_A4_WIDE 0x20000000u
+#define EDGEFW_A4_INDEX 0x1fffffffu /* a chunk cell's index, wide or not */
+#define EDGEFW_A4_WIDE_SIZE 256u
+_Static_assert(EDGEFW_A4_WIDE >> 27 == 4, "kern/tree_walk.h takes the extra stride from the flag");
+
 /* IPv6: the same kind of trie over the first 48 bits (a 65536-cell first
  * level per field after IPv4's, then 4-bit strides: at most nine array
  * lookups). A longer prefix alone on its branch is behind a skip node
@@ -190,6 +204,7 @@ struct edgefw_lpm6_key {
 #define EDGEFW_CELLS_MAX (1u << 25)       /* largest cells capacity */
 #define EDGEFW_CELLS_DEFAULT (1u << 20)   /* 4 MiB per generation */
 #define EDGEFW_CLASSES_DEFAULT (1u << 18) /* 4 MiB per generation */
+_Static_assert(EDGEFW_CELLS_MAX <= EDGEFW_A4_INDEX, "a chunk index leaves A4_WIDE free");
 
 /* The chain's fields. The addresses map to a class through the tries
  * above; each other field maps a packet value to a class id through a
@@ -385,7 +400,8 @@ struct edgefw_tleaf {
  * unless the rule found so far is below min_rule, its lowest rule. A
  * forest (trie_word not TREE_NO_TRIE) first looks key word trie_word up
  * in a 16-4-4-4-4 trie of cells whose level 1 starts at root, like the
- * IPv4 address tries; the cell names the node its subtree starts at. */
+ * IPv4 address tries but with wide chunks (EDGEFW_A4_WIDE); the cell names
+ * the node its subtree starts at. */
 struct edgefw_tree_root {
 	__u32 root;
 	__u32 min_rule;

@@ -191,23 +191,30 @@ static __always_inline __u32 tree_skip_value(void *cells, __u32 node, __u32 a)
 
 /* A forest's subtree for the packet: its address word through the
  * 16-4-4-4-4 trie at level 1 cell l1 (at most five lookups, as for the
- * chain's IPv4 tries, or fewer and a skip node): a node, a leaf
+ * chain's IPv4 tries, or fewer and a skip node), where a wide chunk
+ * (EDGEFW_A4_WIDE) takes 8 bits in one lookup: a node, a leaf
  * (EDGEFW_FOREST_LEAF), or EDGEFW_RULE_NONE. For a trie shared with the
- * chain, the index of a pair. */
+ * chain, the index of a pair. rem counts the address bits not yet read;
+ * the stride is 4 or 8 without a branch. */
 static __always_inline __u32 tree_forest_root(void *cells, __u32 l1, __u32 a)
 {
 	__u32 idx = l1 + (a >> 16), *c;
 	__u32 v = EDGEFW_A4_NONE;
+	int rem = 16;
 
-	for (int shift = 12; shift >= -4; shift -= 4) {
+	for (int i = 0; i < EDGEFW_A4_LEVELS; i++) {
+		__u32 w;
+
 		c = bpf_map_lookup_elem(cells, &idx);
 		if (!c)
 			return EDGEFW_RULE_NONE;
 		v = *c;
-		/* Neither a class nor a skip node, or the last level. */
-		if ((v & EDGEFW_SKIP) != EDGEFW_A4_CHUNK || shift < 0)
+		/* Neither a class nor a skip node, or every bit read. */
+		if ((v & EDGEFW_SKIP) != EDGEFW_A4_CHUNK || rem <= 0)
 			break;
-		idx = (v & EDGEFW_A4_VALUE) + ((a >> shift) & 15);
+		w = (v >> 27) & 4; /* 4 more bits for a wide chunk */
+		rem -= 4 + (int)w;
+		idx = (v & EDGEFW_A4_INDEX) + ((a >> (rem & 31)) & ((16u << w) - 1));
 	}
 	if ((v & EDGEFW_SKIP) == EDGEFW_SKIP)
 		v = tree_skip_value(cells, v & EDGEFW_SKIP_INDEX, a);

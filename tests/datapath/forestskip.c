@@ -149,31 +149,54 @@ static void fs_next(void *ctx, unsigned i, struct pkt_spec *s)
 		fs_flip(a, fs_between(x, 16, x->len[r] - 1u));
 }
 
+static int fs_cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 /* Skip nodes under the trie whose level 1 starts at cell l1: its level-1
- * cells and the chunks below them (a chunk is never shared). */
+ * cells and the chunks below them (a chunk is never shared; a wide one,
+ * EDGEFW_A4_WIDE, repeats a skip node in up to 16 cells, so they are
+ * counted once each). */
+/* What fs_skips' list holds besides a cell index (below 2^25). */
+#define FS_L1 ((size_t)1 << 30)
+#define FS_WIDE ((size_t)1 << 31)
+
 static unsigned fs_skips(const struct ef_compiled *c, size_t l1)
 {
 	size_t *todo = malloc(c->n_cells * sizeof(*todo) / EDGEFW_A4_CHUNK_SIZE + 1);
-	size_t n = 0;
+	uint32_t *seen = malloc((c->n_cells + 1) * sizeof(*seen)); /* a cell each at most */
+	size_t n = 0, n_seen = 0;
 	unsigned skips = 0;
 
-	if (!todo)
-		return 0;
-	todo[n++] = l1 | 1; /* odd: level 1 */
+	if (!todo || !seen)
+		goto out;
+	todo[n++] = l1 | FS_L1;
 	while (n) {
-		size_t at = todo[--n], cells = at & 1 ? EDGEFW_A4_L1_SIZE : EDGEFW_A4_CHUNK_SIZE;
+		size_t at = todo[--n];
+		size_t cells = at & FS_L1     ? EDGEFW_A4_L1_SIZE
+			       : at & FS_WIDE ? EDGEFW_A4_WIDE_SIZE
+					      : EDGEFW_A4_CHUNK_SIZE;
 
-		at &= ~(size_t)1;
+		at &= ~(FS_L1 | FS_WIDE);
 		for (size_t k = 0; k < cells; k++) {
 			uint32_t v = c->cells[at + k];
 
 			if ((v & EDGEFW_SKIP) == EDGEFW_SKIP)
-				skips++;
+				seen[n_seen++] = v & EDGEFW_SKIP_INDEX;
 			else if (v & EDGEFW_A4_CHUNK)
-				todo[n++] = v & EDGEFW_A4_VALUE;
+				todo[n++] =
+					(v & EDGEFW_A4_INDEX) | (v & EDGEFW_A4_WIDE ? FS_WIDE : 0);
 		}
 	}
+	qsort(seen, n_seen, sizeof(*seen), fs_cmp_u32);
+	for (size_t i = 0; i < n_seen; i++)
+		skips += !i || seen[i] != seen[i - 1];
+out:
 	free(todo);
+	free(seen);
 	return skips;
 }
 

@@ -56,8 +56,12 @@ static uint32_t trie_get(const struct ef_compiled *c, size_t l1, uint32_t a, str
 	uint32_t v = c->cells[l1 + (a >> 16)];
 
 	k->v[K_TRIE]++;
-	for (int shift = 12; shift >= 0 && (v & EDGEFW_SKIP) == EDGEFW_A4_CHUNK; shift -= 4) {
-		v = c->cells[(v & EDGEFW_A4_VALUE) + ((a >> shift) & 15)];
+	/* rem: the bits still to read, 4 per chunk, 8 per wide one. */
+	for (unsigned rem = 16; rem && (v & EDGEFW_SKIP) == EDGEFW_A4_CHUNK;) {
+		unsigned w = v & EDGEFW_A4_WIDE ? 8 : 4;
+
+		rem -= w;
+		v = c->cells[(v & EDGEFW_A4_INDEX) + ((a >> rem) & ((1u << w) - 1))];
 		k->v[K_TRIE]++;
 	}
 	if ((v & EDGEFW_SKIP) == EDGEFW_SKIP) {

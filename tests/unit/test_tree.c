@@ -462,6 +462,50 @@ static void test_forest_shares_the_chains_trie(void **state)
 	ef_ruleset_free(&rs);
 }
 
+/* Nested prefixes down to /32 in one /16 take the shared trie to its
+ * last level: there the compiler widens chunks (kern/edgefw.h,
+ * EDGEFW_A4_WIDE), 8 bits per read, and the lookups still agree with the
+ * reference, at the prefixes' edges too. */
+static void test_forest_wide_chunks(void **state)
+{
+	struct ef_ruleset rs;
+	struct ef_compiled c;
+	uint32_t l1;
+
+	(void)state;
+	parse_rules(
+		&rs,
+		"version: 1\nrules:\n"
+		"  - {name: i, interfaces: [eth*], src: 10.1.0.0/16, dst: 192.0.2.0/24, action: drop}\n"
+		"  - {name: a, src: 10.1.1.17, proto: udp, action: drop}\n"
+		"  - {name: b, src: 10.1.1.18, proto: tcp, dport: 80, action: drop}\n"
+		"  - {name: c, src: 10.1.1.16/28, proto: tcp, action: pass}\n"
+		"  - {name: d, src: 10.1.1.0/24, proto: tcp, dport: 22, action: drop}\n"
+		"  - {name: e, src: 10.1.64.0/18, proto: udp, dport: 53, action: pass}\n"
+		"  - {name: f, src: 10.1.64.128/25, action: drop}\n"
+		"  - {name: g, src: 10.1.0.0/20, proto: tcp, action: drop}\n");
+	compile_opts(&rs, true, 4, &c);
+	assert_int_equal(c.n_trees, 1);
+	assert_true(c.trees[0].paired);
+	l1 = c.cells[c.trees[0].root + 0x0a01];
+	assert_int_equal(l1 & (EDGEFW_SKIP | EDGEFW_A4_WIDE), EDGEFW_A4_CHUNK | EDGEFW_A4_WIDE);
+	expect4(&rs, &c, "10.1.1.17", "1.1.1.1", IPPROTO_UDP, 80, 1);
+	expect4(&rs, &c, "10.1.1.18", "1.1.1.1", IPPROTO_TCP, 80, 2);
+	expect4(&rs, &c, "10.1.1.19", "1.1.1.1", IPPROTO_TCP, 22, 3);
+	expect4(&rs, &c, "10.1.1.32", "1.1.1.1", IPPROTO_TCP, 22, 4);
+	expect4(&rs, &c, "10.1.1.15", "192.0.2.9", IPPROTO_TCP, 22, 4);
+	expect4(&rs, &c, "10.1.1.15", "192.0.2.9", IPPROTO_UDP, 22, -1); /* i: no interface */
+	expect4(&rs, &c, "10.1.64.127", "1.1.1.1", IPPROTO_UDP, 53, 5);
+	expect4(&rs, &c, "10.1.64.128", "1.1.1.1", IPPROTO_UDP, 53, 5);
+	expect4(&rs, &c, "10.1.64.128", "1.1.1.1", IPPROTO_UDP, 54, 6);
+	expect4(&rs, &c, "10.1.15.255", "1.1.1.1", IPPROTO_TCP, 1, 7);
+	expect4(&rs, &c, "10.1.16.0", "1.1.1.1", IPPROTO_TCP, 1, -1);
+	expect4(&rs, &c, "10.2.1.17", "1.1.1.1", IPPROTO_UDP, 80, -1);
+	check_ruleset(&rs, &c, 4000);
+	ef_compiled_free(&c);
+	ef_ruleset_free(&rs);
+}
+
 /* More boxes than a leaf scans that no threshold separates (they differ
  * only in TCP flags) send rules back to the chain, and nothing is lost. */
 static void test_unseparable_rules_go_to_the_chain(void **state)
@@ -564,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_boxes_of_fields),
 		cmocka_unit_test(test_forest),
 		cmocka_unit_test(test_forest_shares_the_chains_trie),
+		cmocka_unit_test(test_forest_wide_chunks),
 		cmocka_unit_test(test_unseparable_rules_go_to_the_chain),
 		cmocka_unit_test(test_interface_rules_stay_in_the_chain),
 		cmocka_unit_test(test_chain_stops_below_the_trees_rule),

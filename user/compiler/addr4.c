@@ -343,8 +343,13 @@ uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a)
 	uint8_t b[16] = { (uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a };
 	uint32_t v = c->cells[l1 + (a >> 16)];
 
-	for (unsigned n = 0; n < 4 && is_chunk(v); n++)
-		v = c->cells[(v & EDGEFW_A4_VALUE) + nibble_at(b, n)];
+	/* rem: the bits still to read, 4 per chunk or 8 per wide one. */
+	for (unsigned rem = 16; rem && is_chunk(v);) {
+		unsigned w = v & EDGEFW_A4_WIDE ? 8 : 4;
+
+		rem -= w;
+		v = c->cells[(v & EDGEFW_A4_INDEX) + ((a >> rem) & ((1u << w) - 1))];
+	}
 	if (is_skip(v))
 		v = skip_value(c, v & EDGEFW_SKIP_INDEX, b);
 	v &= EDGEFW_A4_VALUE;
@@ -365,6 +370,63 @@ uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field, const uint8_
 		return pair;
 	v = c->cells[pair] & EDGEFW_A4_VALUE;
 	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
+}
+
+/* A chunk of which some cell leads to another chunk: widening it saves a
+ * lookup for the addresses below those. */
+static bool leads_deeper(const struct ef_compiled *c, size_t chunk)
+{
+	for (size_t i = 0; i < EDGEFW_A4_CHUNK_SIZE; i++)
+		if (is_chunk(c->cells[chunk + i]))
+			return true;
+	return false;
+}
+
+/* Widens the chunks under cell, a chunk cell with rem address bits still
+ * to read: where the chunk leads deeper and 8 bits are left, its 16 cells
+ * and the chunks they point at become one wide chunk of 256 cells (the
+ * value after 8 bits: a chunk's cell, or the cell itself repeated where it
+ * is a class, a subtree or a skip node, which compares the whole prefix
+ * wherever it is read from). The 4-bit chunks it replaces stay, unused.
+ * Indexes, not pointers: cells may move. */
+static int widen(struct ef_compiled *c, size_t *cap, size_t cell, unsigned rem, size_t *budget)
+{
+	size_t ch = c->cells[cell] & EDGEFW_A4_VALUE, at = c->n_cells, n = EDGEFW_A4_CHUNK_SIZE;
+	unsigned next = rem - 4;
+	int ret = 0;
+
+	if (rem >= 8 && *budget >= EDGEFW_A4_WIDE_SIZE && leads_deeper(c, ch) &&
+	    at + EDGEFW_A4_WIDE_SIZE <= EDGEFW_CELLS_MAX) {
+		if (EF_GROW(&c->cells, cap, at + EDGEFW_A4_WIDE_SIZE))
+			return -ENOMEM;
+		for (size_t i = 0; i < EDGEFW_A4_WIDE_SIZE; i++) {
+			uint32_t v = c->cells[ch + (i >> 4)];
+
+			c->cells[at + i] =
+				is_chunk(v) ? c->cells[(v & EDGEFW_A4_VALUE) + (i & 15)] : v;
+		}
+		c->n_cells += EDGEFW_A4_WIDE_SIZE;
+		*budget -= EDGEFW_A4_WIDE_SIZE;
+		c->cells[cell] = EDGEFW_A4_CHUNK | EDGEFW_A4_WIDE | (uint32_t)at;
+		ch = at;
+		n = EDGEFW_A4_WIDE_SIZE;
+		next = rem - 8;
+	}
+	for (size_t i = 0; i < n && !ret && next; i++)
+		if (is_chunk(c->cells[ch + i]))
+			ret = widen(c, cap, ch + i, next, budget);
+	return ret;
+}
+
+int ef_trie4_widen(struct ef_compiled *c, uint32_t l1, size_t *budget)
+{
+	size_t cap = c->n_cells;
+	int ret = 0;
+
+	for (size_t i = 0; i < EDGEFW_A4_L1_SIZE && !ret; i++)
+		if (is_chunk(c->cells[l1 + i]))
+			ret = widen(c, &cap, l1 + i, 16, budget);
+	return ret;
 }
 
 int ef_trie4_append(struct ef_compiled *c, struct ef_lpm_table *t, uint32_t *l1, const char *path,

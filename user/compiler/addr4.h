@@ -31,8 +31,13 @@ uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field, const uint8_
  * -errno (with the reason in d for -E2BIG). */
 int ef_trie4_append(struct ef_compiled *c, struct ef_lpm_table *t, uint32_t *l1, const char *path,
 		    struct ef_diag *d);
+/* Widens the chunks of the trie at level 1 cell l1 that ef_trie4_append
+ * built (kern/edgefw.h, EDGEFW_A4_WIDE) where a walk goes two levels
+ * deeper, taking at most *budget cells (it takes off what it used). 0 or
+ * -ENOMEM. */
+int ef_trie4_widen(struct ef_compiled *c, uint32_t l1, size_t *budget);
 /* The value of address a in the IPv4 trie at level 1 cell l1, skip nodes
- * included, or EDGEFW_CLASS_NONE. */
+ * and wide chunks included, or EDGEFW_CLASS_NONE. */
 uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a);
 
 /* Appends the trie field (EF_FIELD_SRC/DST) of the chain shares with a

@@ -56,6 +56,9 @@ static const struct cl_budget hard_budget = {
 #define TREE_LEAF_ELEMS_MAX (1u << 21)
 #define TREE_WORK_MAX (1ull << 31)
 #define TREE_LEAF_SIZE 4
+/* Cells the forests' wide chunks may take (ef_trie4_widen): 16 MiB per
+ * generation in the kernel's 8-byte elements, whatever the ruleset. */
+#define TRIE_WIDE_BUDGET ((size_t)1 << 21)
 
 /* Everything the chain put in out, so it can be built again. */
 static void chain_reset(struct ef_compiled *c)
@@ -364,6 +367,7 @@ static int trees_build(const struct split_plan *p, unsigned leaf_size, struct ef
  * word, which the chain's IPv6 tries do not index alike: it has its own. */
 static int forest_tries(const struct ef_ruleset *rs, struct ef_compiled *out, struct ef_diag *d)
 {
+	size_t wide_budget = TRIE_WIDE_BUDGET;
 	int ret = 0;
 
 	for (unsigned t = 0; t < out->n_trees && !ret; t++) {
@@ -382,6 +386,10 @@ static int forest_tries(const struct ef_ruleset *rs, struct ef_compiled *out, st
 			out->pair_l1[field] = info->root;
 		}
 	}
+	/* Then their wide chunks, once every trie has its cells. */
+	for (unsigned t = 0; t < out->n_trees && !ret; t++)
+		if (out->trees[t].trie_word != EF_TREE_NO_TRIE)
+			ret = ef_trie4_widen(out, out->trees[t].root, &wide_budget);
 	return ret;
 }
 

@@ -18,7 +18,7 @@ PKGS=(
 	libmicrohttpd-dev libsystemd-dev curl
 	libcurl4-openssl-dev etcd-server etcd-client
 	fail2ban crowdsec prometheus openssl
-	dpkg-dev debhelper lintian logrotate python3
+	dpkg-dev debhelper lintian logrotate python3 python3-scapy
 	clang-format clang-tidy shellcheck
 )
 

@@ -47,7 +47,7 @@
 #include "xorshift.h"
 
 #define CB_FLOWS 2048
-#define N_PROGS 6
+#define N_PROGS 7
 #define MAX_SETS CBB_MAX_SETS
 
 struct compile_row {
@@ -65,7 +65,10 @@ struct compile_row {
 
 struct packet_row {
 	const char *set, *traffic, *prog;
-	double median, min, max, x_parse, x_ten;
+	/* x_ten: over the 10-rule instance's program at the same hook (tc
+	 * rows over its tc program, the others over its XDP one); x_ten_xdp:
+	 * over its XDP program, every row (the column before the tc one). */
+	double median, min, max, x_parse, x_ten, x_ten_xdp;
 	char note[200];
 };
 
@@ -380,7 +383,7 @@ static void measure_traffic(const struct cbb_env *env, const char *set, const ch
 			    size_t n_flows, char notes[N_PROGS][200])
 {
 	double *samples = calloc(n_progs * env->reps, sizeof(*samples));
-	double parse = 0, ten = 0;
+	double parse = 0, ten = 0, ten_tc = 0;
 
 	if (!samples || !n_flows) {
 		printf("# %s %s: no flows: %s\n", set, traffic,
@@ -407,6 +410,8 @@ static void measure_traffic(const struct cbb_env *env, const char *set, const ch
 	for (size_t p = 0; p < n_progs; p++)
 		if (!strcmp(progs[p].name, "edgefw xdp, 10 rules"))
 			ten = samples[p * env->reps + env->reps / 2];
+		else if (!strcmp(progs[p].name, "edgefw tc, 10 rules"))
+			ten_tc = samples[p * env->reps + env->reps / 2];
 	for (size_t p = 0; p < n_progs && n_prows < sizeof(prows) / sizeof(*prows); p++) {
 		const double *s = &samples[p * env->reps];
 		struct packet_row *row = &prows[n_prows++];
@@ -418,7 +423,9 @@ static void measure_traffic(const struct cbb_env *env, const char *set, const ch
 					    .min = s[0],
 					    .max = s[env->reps - 1] };
 		row->x_parse = parse > 0 ? row->median / parse : 0;
-		row->x_ten = ten > 0 ? row->median / ten : 0;
+		row->x_ten_xdp = ten > 0 ? row->median / ten : 0;
+		/* Like with like: a tc program does more per packet (the skb). */
+		row->x_ten = progs[p].tc ? (ten_tc > 0 ? row->median / ten_tc : 0) : row->x_ten_xdp;
 		snprintf(row->note, sizeof(row->note), "%s", notes[p]);
 	}
 	free(samples);
@@ -439,6 +446,8 @@ static void run_packets(const struct cbb_env *env, struct ten *ten, const struct
 		{ "edgefw xdp", bpf_program__fd(env->skel->progs.edgefw_xdp), PROG_EDGEFW, false },
 		{ "edgefw tc", bpf_program__fd(env->skel->progs.edgefw_tc_ingress), PROG_EDGEFW,
 		  true },
+		{ "edgefw tc, 10 rules", bpf_program__fd(ten->skel->progs.edgefw_tc_ingress),
+		  PROG_EDGEFW, true },
 	};
 	struct pkt *late = calloc(CB_FLOWS, sizeof(*late)), *miss = calloc(CB_FLOWS, sizeof(*miss));
 	size_t n_progs = N_PROGS, ten_at = 3;
@@ -458,8 +467,8 @@ static void run_packets(const struct cbb_env *env, struct ten *ten, const struct
 		goto out;
 	}
 	if (env->xdpfilter_fd < 0) {
-		memmove(&progs[2], &progs[3], 3 * sizeof(*progs));
-		memmove(notes[2], notes[3], 3 * sizeof(*notes));
+		memmove(&progs[2], &progs[3], (N_PROGS - 3) * sizeof(*progs));
+		memmove(notes[2], notes[3], (N_PROGS - 3) * sizeof(*notes));
 		n_progs--;
 		ten_at--;
 	}
@@ -469,6 +478,7 @@ static void run_packets(const struct cbb_env *env, struct ten *ten, const struct
 	       row->set, row->late, 100 * row->late_pos, row->miss);
 	snprintf(notes[ten_at], sizeof(notes[ten_at]),
 		 "the set's first 9 rules and one matching every TCP/UDP packet");
+	memcpy(notes[n_progs - 1], notes[ten_at], sizeof(notes[ten_at]));
 	measure_traffic(env, row->set, "late rule", progs, n_progs, late, row->late, notes);
 	ret = ten_load(ten, set, yo, false);
 	if (ret) {
@@ -476,6 +486,7 @@ static void run_packets(const struct cbb_env *env, struct ten *ten, const struct
 		goto out;
 	}
 	snprintf(notes[ten_at], sizeof(notes[ten_at]), "the set's first 10 rules");
+	memcpy(notes[n_progs - 1], notes[ten_at], sizeof(notes[ten_at]));
 	measure_traffic(env, row->set, "no rule", progs, n_progs, miss, row->miss, notes);
 out:
 	free(late);
@@ -564,9 +575,9 @@ static void write_json(FILE *f)
 		const struct packet_row *r = &prows[i];
 
 		fprintf(f,
-			"    {\"ruleset\": \"%s\", \"traffic\": \"%s\", \"program\": \"%s\", \"median_ns\": %.2f, \"min_ns\": %.2f, \"max_ns\": %.2f, \"ratio_parse_only\": %.3f, \"ratio_edgefw_10_rules\": %.3f, \"note\": ",
+			"    {\"ruleset\": \"%s\", \"traffic\": \"%s\", \"program\": \"%s\", \"median_ns\": %.2f, \"min_ns\": %.2f, \"max_ns\": %.2f, \"ratio_parse_only\": %.3f, \"ratio_edgefw_10_rules\": %.3f, \"ratio_edgefw_xdp_10_rules\": %.3f, \"note\": ",
 			r->set, r->traffic, r->prog, r->median, r->min, r->max, r->x_parse,
-			r->x_ten);
+			r->x_ten, r->x_ten_xdp);
 		json_str(f, r->note);
 		fprintf(f, "}%s\n", i + 1 < n_prows ? "," : "");
 	}
@@ -593,15 +604,16 @@ static void print_tables(const struct cbb_env *env)
 	}
 	printf("\ncompiler: `edgefw compile --json` in a child process (its wall and CPU time, peak RSS from getrusage, the map memory per generation it estimates); compile (wall and CPU time) and load+switch: ef_compile and ef_tables_apply in this process, medians of up to %u. Rules: every line but the last, which matches everything, as a drop rule; the default passes.\n",
 	       env->reps);
-	printf("\n| ClassBench set | traffic | program | median ns/pkt | min | max | x parse-only | x edgefw 10 rules |\n");
-	printf("|---|---|---|---:|---:|---:|---:|---:|\n");
+	printf("\n| ClassBench set | traffic | program | median ns/pkt | min | max | x parse-only | x edgefw 10 rules | x edgefw xdp 10 rules |\n");
+	printf("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
 	for (size_t i = 0; i < n_prows; i++) {
 		const struct packet_row *r = &prows[i];
 
-		printf("| %s | %s | %s | %.1f | %.1f | %.1f | %.2f | %.2f |\n", r->set, r->traffic,
-		       r->prog, r->median, r->min, r->max, r->x_parse, r->x_ten);
+		printf("| %s | %s | %s | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f |\n", r->set,
+		       r->traffic, r->prog, r->median, r->min, r->max, r->x_parse, r->x_ten,
+		       r->x_ten_xdp);
 	}
-	printf("\nlate rule: packets aimed inside rules of the second half that a rule of the second half wins; no rule: TCP/UDP packets that match no rule. %d flows each, %u interleaved repetitions, each flow run %u times per measurement. edgefw 10 rules: a second instance with the same packets, holding for late-rule traffic the set's first 9 rules and a 10th that matches every TCP/UDP packet (every packet walks every field to a hit), for no-rule traffic the set's first 10 rules.\n",
+	printf("\nlate rule: packets aimed inside rules of the second half that a rule of the second half wins; no rule: TCP/UDP packets that match no rule. %d flows each, %u interleaved repetitions, each flow run %u times per measurement. edgefw 10 rules: a second instance with the same packets, holding for late-rule traffic the set's first 9 rules and a 10th that matches every TCP/UDP packet (every packet walks every field to a hit), for no-rule traffic the set's first 10 rules. x edgefw 10 rules: over that instance's program at the same hook (tc rows over its tc program, the others over its XDP program); x edgefw xdp 10 rules: over its XDP program, every row.\n",
 	       CB_FLOWS, env->reps, env->repeat);
 }
 

@@ -67,23 +67,34 @@ static __always_inline __u32 trie4_leaf(void *cells, __u32 l1, __u32 a)
 	return v;
 }
 
-/* The value of the skip node at cell node for address a (network order,
- * 4 or 16 bytes; edgefw.h, EDGEFW_SKIP): its hit cell when a lies in its
- * prefix, else its miss cell. Words wholly before the first bit to
- * compare are equal by the path that led here and are not read, nor are
- * words past the prefix's length (an IPv4 prefix has one). */
-static __always_inline __u32 skip_value(void *cells, __u32 node, const __u8 *a)
+/* The value of the skip node at cell node for IPv4 address a (host
+ * order; edgefw.h, EDGEFW_SKIP): its hit cell when a lies in its prefix,
+ * else its miss cell. The prefix is longer than /16 (a shorter one fills
+ * level-1 cells), so one word and a shift below 32. The bits before the
+ * node's first bit to compare are equal by the path that led here: they
+ * are compared again rather than masked, which is fewer instructions on
+ * every blocklisted packet's path. */
+static __always_inline __u32 skip_value4(void *cells, __u32 node, __u32 a)
 {
-	__u32 hdr = cell(cells, node + EDGEFW_SKIP_HDR), diff = 0;
-	__u32 len = hdr & 0xff, first = (hdr >> 8) & 0xff;
+	__u32 len = cell(cells, node + EDGEFW_SKIP_HDR) & 0xff;
+	__u32 diff =
+		(a ^ cell(cells, node + EDGEFW_SKIP_ADDR)) & (0xffffffffu << ((32 - len) & 31));
+
+	return cell(cells, node + (diff ? EDGEFW_SKIP_MISS : EDGEFW_SKIP_HIT));
+}
+
+/* The same for IPv6 address a (network order, 16 bytes): the words up to
+ * the prefix's length (the node holds the prefix's words, so the ones
+ * the path already compared are equal again). */
+static __always_inline __u32 skip_value6(void *cells, __u32 node, const __u8 *a)
+{
+	__u32 len = cell(cells, node + EDGEFW_SKIP_HDR) & 0xff, diff = 0;
 
 	for (int w = 0; w < 4; w++) {
 		__u32 word, bits;
 
 		if (len <= 32 * w)
 			break;
-		if (first >= 32 * (w + 1))
-			continue;
 		bits = len - 32 * w >= 32 ? 32 : len - 32 * w;
 		/* pkt_info's addresses are 4-byte aligned. */
 		word = bpf_ntohl(((const __u32 *)a)[w]);
@@ -98,7 +109,8 @@ static __always_inline __u32 skip_value(void *cells, __u32 node, const __u8 *a)
  * holds the class; the tree walk, which runs first, found that leaf. */
 static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field, const __u8 *addr)
 {
-	__u32 a = (__u32)addr[0] << 24 | (__u32)addr[1] << 16 | (__u32)addr[2] << 8 | addr[3];
+	/* pkt_info's addresses are 4-byte aligned: one load. */
+	__u32 a = bpf_ntohl(*(const __u32 *)addr);
 	__u32 pairs = 0, v;
 
 	/* The flag in the config's first line; the trie's level 1 only then. */
@@ -116,7 +128,7 @@ static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field
 	} else {
 		v = trie4_leaf(cc->cells, field * EDGEFW_A4_L1_SIZE, a);
 		if (v != EDGEFW_CLASS_NONE && (v & EDGEFW_SKIP) == EDGEFW_SKIP)
-			v = skip_value(cc->cells, v & EDGEFW_SKIP_INDEX, addr);
+			v = skip_value4(cc->cells, v & EDGEFW_SKIP_INDEX, a);
 	}
 	if (v == EDGEFW_CLASS_NONE)
 		return v;
@@ -195,7 +207,7 @@ static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field
 		return v;
 	if ((v & EDGEFW_SKIP) == EDGEFW_SKIP) {
 		/* A plain class: the node's branch holds nothing else. */
-		v = skip_value(cc->cells, v & EDGEFW_SKIP_INDEX, a);
+		v = skip_value6(cc->cells, v & EDGEFW_SKIP_INDEX, a);
 		if (v == EDGEFW_CLASS_NONE)
 			return v;
 		v &= EDGEFW_A6_VALUE;

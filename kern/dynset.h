@@ -159,23 +159,22 @@ __noinline __u32 edgefw_dyn_conds(const struct pkt_info *pi, __u32 gen)
 }
 
 /* classify() with a condition vector; the winner's verdict into *out.
- * how: generation | hook << 8 | conds << 16 (a BPF function takes five
- * arguments; conds' bit 8: every condition holds, EDGEFW_DYN_HELD);
- * tree_rule: what the decision trees found (they hold no rule with a
- * dynamic condition, so it does not change between rounds). */
-__noinline int edgefw_classify_conds(const struct pkt_info *pi, __u32 how, __u32 ifindex,
-				     __u32 tree_rule, struct edgefw_verdict *out)
+ * cfg: the generation's gen_config, the caller's (one lookup fewer per
+ * packet than looking it up again). how: generation | hook << 8 | conds
+ * << 16 | tree_rule << 32 (a BPF function takes five arguments; conds'
+ * bit 8: every condition holds, EDGEFW_DYN_HELD); tree_rule: what the
+ * decision trees found (they hold no rule with a dynamic condition, so it
+ * does not change between rounds). */
+__noinline int edgefw_classify_conds(const struct pkt_info *pi, const struct edgefw_gen_config *cfg,
+				     __u64 how, __u32 ifindex, struct edgefw_verdict *out)
 {
-	struct edgefw_gen_config *cfg;
 	struct edgefw_verdict *v;
 	__u32 gen = how & 1;
 
-	if (!pi || !out)
+	if (!pi || !cfg || !out)
 		return 0;
-	cfg = bpf_map_lookup_elem(&gen_config, &gen);
-	if (!cfg)
-		return 0;
-	v = classify(pi, cfg, gen, ifindex, (how >> 8) & 0xff, (how >> 16) & 0x1ff, tree_rule);
+	v = classify(pi, cfg, gen, ifindex, (how >> 8) & 0xff, (how >> 16) & 0x1ff,
+		     (__u32)(how >> 32));
 	if (!v)
 		return 0;
 	*out = *v;
@@ -346,9 +345,10 @@ static __always_inline bool dyn_decide(const struct pkt_info *pi,
 		const struct edgefw_limit_cfg *l;
 
 		oc->conds = (__u8)conds;
-		if (!edgefw_classify_conds(pi,
-					   (gen & 1) | (hook & 0xff) << 8 | (conds & 0x1ff) << 16,
-					   ifindex, tree_rule, out))
+		if (!edgefw_classify_conds(pi, cfg,
+					   (gen & 1) | (hook & 0xff) << 8 | (conds & 0x1ff) << 16 |
+						   (__u64)tree_rule << 32,
+					   ifindex, out))
 			return false;
 		if (!out->limit || !dc) {
 			found = true;

@@ -35,7 +35,7 @@ static __always_inline __u32 ifslot_of(__u32 ifindex, __u32 hook)
 {
 	__u32 idx = (ifindex % EDGEFW_IFSLOT_DIRECT) * EDGEFW_HOOK_COUNT + hook;
 	struct edgefw_ifslot *e = bpf_map_lookup_elem(&ifslot_direct, &idx);
-	struct edgefw_attach_key k = { .ifindex = ifindex, .hook = hook };
+	struct edgefw_attach_key k;
 	__u32 zero = 0, *v;
 
 	if (e && e->ifindex == ifindex && e->slot < EDGEFW_MAX_ATTACH)
@@ -43,6 +43,10 @@ static __always_inline __u32 ifslot_of(__u32 ifindex, __u32 hook)
 	e = bpf_map_lookup_elem(&ifslot_direct, &zero);
 	if (!e || !e->slot)
 		return EDGEFW_IFSLOT_SPARE;
+	/* The key only here: the common path above writes no stack. */
+	__builtin_memset(&k, 0, sizeof(k));
+	k.ifindex = ifindex;
+	k.hook = hook;
 	v = bpf_map_lookup_elem(&ifslot_hash, &k);
 	return v && *v < EDGEFW_MAX_ATTACH ? *v : EDGEFW_IFSLOT_SPARE;
 }

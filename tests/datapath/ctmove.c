@@ -32,7 +32,7 @@
 
 void spec_addrs(struct pkt_spec *s, const char *src, const char *dst);
 
-#define MOVE_CYCLES 20000u
+#define MOVE_CYCLES 50000u
 #define REPLIES_PER_RUN 2000u
 
 static const char *const move_rules = "version: 1\n"

@@ -197,6 +197,18 @@ static __always_inline void ct_score(struct ct_pkt *cp, bool hit)
 		cp->miss_score = sc >= CT_SCORE_MAX ? CT_SCORE_MAX : sc + 1;
 }
 
+/* Whether a flow missed in the unconfirmed table may have just moved to
+ * the confirmed one (ct_advance): the move raises the slot's confirmed
+ * deadline before it inserts there and deletes here, so a miss here that
+ * saw the delete sees the raise (a fresh read, after that lookup) and
+ * then the insert. Only a miss whose slot's confirmed deadline is live
+ * looks again; one past it cannot have moved. */
+static __always_inline bool ct_may_have_moved(const struct edgefw_ct_deadlines *slot,
+					      struct ct_pkt *cp)
+{
+	return !slot || *(const volatile __u32 *)&slot->conf >= ct_floor(cp);
+}
+
 /* The live entry for key, in its family's confirmed table, then in the
  * unconfirmed one, which is looked up only when the key's filter slot
  * says it may hold the flow. The confirmed table too when this CPU sees
@@ -206,9 +218,38 @@ static __always_inline void ct_score(struct ct_pkt *cp, bool hit)
  * hits the slot is read only after a confirmed miss. The confirmed
  * deadline is compared with the floor only: one not below it is a live
  * flow's almost always (6 h for TCP), where the clock would cost a helper
- * call before the lookup; hits keep the floor up with the clock. Each
- * lookup names its map at its own call, which is what lets the verifier
- * inline it. */
+ * call before the lookup; hits keep the floor up with the clock.
+ *
+ * A miss in both tables looks in the confirmed one again when the flow
+ * may have moved there meanwhile (ct_may_have_moved): another CPU's move
+ * (insert there, then delete here) can fall between this packet's two
+ * lookups, which would then both miss (kern/DESIGN.md, "The move
+ * between the tables"). A hit and a miss whose unconfirmed deadline is
+ * past never get there. Each lookup names its map at its own call,
+ * which is what lets the verifier inline it: the walk is written once,
+ * as a macro that returns from ct_find, per family (CT_FIND_IN; as an
+ * inlined function per family clang laid the code out differently and
+ * the verifier processed about 2,500 more instructions). */
+#define CT_FIND_IN(tbl, new_tbl, field)                                     \
+	do {                                                                \
+		if (conf)                                                   \
+			e = bpf_map_lookup_elem(&tbl, &k->field);           \
+		if (!e) {                                                   \
+			if (slot && !ct_deadline_live(slot->unconf, cp))    \
+				return NULL;                                \
+			e = bpf_map_lookup_elem(&new_tbl, &k->field);       \
+			if (e) {                                            \
+				*confirmed = false;                         \
+				return ct_live(e, &new_tbl, &k->field, cp); \
+			}                                                   \
+			if (!ct_may_have_moved(slot, cp))                   \
+				return NULL;                                \
+			e = bpf_map_lookup_elem(&tbl, &k->field);           \
+		}                                                           \
+		*confirmed = e != NULL;                                     \
+		return ct_live(e, &tbl, &k->field, cp);                     \
+	} while (0)
+
 static __always_inline struct edgefw_ct_entry *
 ct_find(const union ct_key *k, bool v4, struct ct_pkt *cp, bool probe, bool *confirmed)
 {
@@ -216,26 +257,9 @@ ct_find(const union ct_key *k, bool v4, struct ct_pkt *cp, bool probe, bool *con
 	struct edgefw_ct_entry *e = NULL;
 	bool conf = !probe || !slot || slot->conf >= ct_floor(cp);
 
-	if (v4) {
-		if (conf)
-			e = bpf_map_lookup_elem(&ct4_tbl, &k->v4);
-		*confirmed = e != NULL;
-		if (e)
-			return ct_live(e, &ct4_tbl, &k->v4, cp);
-		if (slot && !ct_deadline_live(slot->unconf, cp))
-			return NULL;
-		e = bpf_map_lookup_elem(&ct4_new_tbl, &k->v4);
-		return ct_live(e, &ct4_new_tbl, &k->v4, cp);
-	}
-	if (conf)
-		e = bpf_map_lookup_elem(&ct_tbl, &k->v6);
-	*confirmed = e != NULL;
-	if (e)
-		return ct_live(e, &ct_tbl, &k->v6, cp);
-	if (slot && !ct_deadline_live(slot->unconf, cp))
-		return NULL;
-	e = bpf_map_lookup_elem(&ct_new_tbl, &k->v6);
-	return ct_live(e, &ct_new_tbl, &k->v6, cp);
+	if (v4)
+		CT_FIND_IN(ct4_tbl, ct4_new_tbl, v4);
+	CT_FIND_IN(ct_tbl, ct_new_tbl, v6);
 }
 
 /* Whether a packet without an entry could start a flow. */

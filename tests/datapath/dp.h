@@ -120,6 +120,9 @@ void dp_test_v6_forests(struct dp *dp);
 /* Skip nodes in the forests' tries, IPv4 and IPv6 (forestskip.c). */
 void dp_test_forest_skips(struct dp *dp);
 void dp_test_conntrack(struct dp *dp);
+/* A flow's move between the tables against a lookup on another CPU
+ * (ctmove.c). */
+void dp_test_ctmove(struct dp *dp);
 void dp_test_pcaps(struct dp *dp, const char *dir);
 void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets, unsigned packets);
 /* The packet fuzz target's corpus and `frames` random frames against the

@@ -2,7 +2,7 @@
 /*
  * dptest [--seed N] [--rulesets N] [--packets N] [--trees N] [--pcaps DIR]
  *        [--cb-packets N] [--cb-rulesets N] [--frames N] [--corpus DIR]
- *        [--only cases|faults|parser|dynamic|encap|conntrack|large|pcap|diff|ref|classbench]
+ *        [--only cases|faults|parser|dynamic|encap|conntrack|ctmove|large|pcap|diff|ref|classbench]
  *
  * --trees N: the differential test compiles every Nth ruleset preferring
  * decision trees, with leaves of 1 to 3 boxes (default 2, half of them;
@@ -90,6 +90,8 @@ int main(int argc, char **argv)
 		dp_test_encap(&dp);
 	if (!only || !strcmp(only, "conntrack"))
 		dp_test_conntrack(&dp);
+	if (!only || !strcmp(only, "ctmove"))
+		dp_test_ctmove(&dp);
 	if (!only || !strcmp(only, "large"))
 		dp_test_large(&dp);
 	if (!only || !strcmp(only, "pcap"))

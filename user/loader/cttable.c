@@ -247,9 +247,15 @@ int ef_ct_walk(const struct ef_instance *inst, ef_ct_visit_fn fn, void *arg)
 	uint64_t now = mono_now();
 	int ret = 0;
 
-	/* Confirmed flows first, IPv4 then IPv6 within each. */
+	/* Unconfirmed flows first, then confirmed ones, IPv4 then IPv6 within
+	 * each: the datapath moves a flow by inserting it in the confirmed
+	 * table, then deleting it here, so a flow that moves during the walk
+	 * is visited once or twice. Confirmed first, it could be in neither
+	 * table when its walk came, and a flush or a revalidation after a
+	 * reload would leave it (kern/DESIGN.md, "The move between the
+	 * tables"). */
 	for (int i = 0; i < 4 && !ret; i++)
-		ret = walk_one(ct_fd(inst, !(i & 1), i < 2), !(i & 1), i < 2, now, fn, arg);
+		ret = walk_one(ct_fd(inst, !(i & 1), i >= 2), !(i & 1), i >= 2, now, fn, arg);
 	if (ret)
 		ef_log_err("cannot read the connection table of %s: %s", inst->dir, strerror(-ret));
 	return ret;

@@ -43,7 +43,9 @@ struct ef_ct_filter {
 bool ef_ct_filter_match(const struct ef_ct_filter *f, const struct ef_ct_flow *fl);
 
 /* Calls fn for every flow of both tables of both families (fn returns
- * non-zero to stop). 0 or a negative errno (logged). */
+ * non-zero to stop), the unconfirmed tables first: a flow the datapath
+ * moves to the confirmed table meanwhile is visited once or twice, never
+ * missed. 0 or a negative errno (logged). */
 typedef int (*ef_ct_visit_fn)(const struct ef_ct_flow *fl, void *arg);
 int ef_ct_walk(const struct ef_instance *inst, ef_ct_visit_fn fn, void *arg);
 

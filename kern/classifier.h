@@ -51,20 +51,43 @@ static __always_inline __u32 cell(void *cells, __u32 idx)
 	return v ? *v : EDGEFW_CLASS_NONE;
 }
 
+/* Cell idx whole (edgefw.h, EDGEFW_CELL_SIZE), or EDGEFW_CLASS_NONE. */
+static __always_inline __u64 cell64(void *cells, __u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(cells, &idx);
+
+	return v ? *v : EDGEFW_CLASS_NONE;
+}
+
+/* The lower half of cell c for IPv4 address a (host order), or the hit
+ * of the lone prefix its upper half holds (edgefw.h, EDGEFW_LONE_*) when
+ * a lies in it. The bits before 16 are equal by the path that led here. */
+static __always_inline __u32 lone_value4(__u64 c, __u32 a)
+{
+	__u32 hi = c >> 32, len;
+
+	if (!hi)
+		return (__u32)c;
+	len = 17 + ((hi >> EDGEFW_LONE_LEN_SHIFT) & 15);
+	if ((a ^ hi) & EDGEFW_LONE_ADDR & (0xffffffffu << (32 - len)))
+		return (__u32)c;
+	return (hi >> EDGEFW_LONE_HIT_SHIFT) - 1;
+}
+
 /* The IPv4 multibit trie whose level 1 starts at cell l1: its leaf cell
- * for address a (EDGEFW_CLASS_NONE when a lookup fails), or the cell of a
- * skip node, at most five array lookups. */
+ * for address a (EDGEFW_CLASS_NONE when a lookup fails), a lone prefix's
+ * hit, or the cell of a skip node, at most five array lookups. */
 static __always_inline __u32 trie4_leaf(void *cells, __u32 l1, __u32 a)
 {
-	__u32 v = cell(cells, l1 + (a >> 16));
+	__u64 c = cell64(cells, l1 + (a >> 16));
 
 	for (int shift = 12; shift >= 0; shift -= 4) {
 		/* Neither a class nor a skip node (nor a failed lookup). */
-		if ((v & EDGEFW_SKIP) != EDGEFW_A4_CHUNK)
+		if (((__u32)c & EDGEFW_SKIP) != EDGEFW_A4_CHUNK)
 			break;
-		v = cell(cells, (v & EDGEFW_A4_VALUE) + ((a >> shift) & 15));
+		c = cell64(cells, ((__u32)c & EDGEFW_A4_VALUE) + ((a >> shift) & 15));
 	}
-	return v;
+	return lone_value4(c, a);
 }
 
 /* The value of the skip node at cell node for IPv4 address a (host

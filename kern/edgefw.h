@@ -16,7 +16,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 19
+#define EDGEFW_LAYOUT_VERSION 20
 
 /* Rule counter slots (one per rule name) and the name stored for each:
  * the format's limit. An instance's per-rule tables hold the slots its
@@ -99,7 +99,10 @@ enum edgefw_reason {
  * about 26 ns, an LPM trie lookup 20 ns with 10 prefixes and 78 ns with
  * 100k. So the packet path uses arrays wherever it can.
  *
- * Per generation, two arrays hang off map-in-maps: `cells` (__u32) holds
+ * Per generation, two arrays hang off map-in-maps: `cells` (__u64, the
+ * array's 8-byte stride whatever the value size; the lower half is the
+ * cell described below, the upper half only ever holds a lone prefix,
+ * EDGEFW_LONE_*) holds
  * the IPv4 address tries and the dense chain tables, `classes` (struct
  * edgefw_class_info) the chain classes. Their size is fixed per instance
  * (chosen when it is created), not per ruleset: the verifier inlines
@@ -135,6 +138,24 @@ enum edgefw_reason {
  * or not (miss): for a forest's trie, subtrees; for a shared one, pairs.
  * user/compiler/addr_skip.c picks the prefixes, addr4.c places them. */
 #define EDGEFW_SKIP (EDGEFW_A4_CHUNK | 0x40000000u)
+
+/* A lone prefix in the cell itself, in the chain's own IPv4 tries (level 1
+ * at field * EDGEFW_A4_L1_SIZE; not the forests' tries nor the ones they
+ * share): where a skip node's hit fits in 12 bits, its cell's upper half
+ * (a 64-bit cell, EDGEFW_CELL_SIZE) holds the prefix's bits 16-31 (host
+ * order, bits past the length clear), its length less 17 and its hit plus
+ * one (0: no lone prefix), and the lower half holds the node's miss, a
+ * plain class. The node's line is not read: a blocklist /32 alone under
+ * its /16 costs its level-1 cell only (kern/DESIGN.md, "Cache lines per
+ * packet"). user/compiler/addr4.c (lone_fold) moves them there. */
+#define EDGEFW_CELL_SIZE 8u
+#define EDGEFW_LONE_ADDR 0xffffu
+#define EDGEFW_LONE_LEN_SHIFT 16 /* 4 bits: length - 17 */
+#define EDGEFW_LONE_HIT_SHIFT 20 /* 12 bits: hit + 1 */
+#define EDGEFW_LONE_HIT_MAX 4094u
+_Static_assert(((EDGEFW_LONE_HIT_MAX + 1) << EDGEFW_LONE_HIT_SHIFT) >> EDGEFW_LONE_HIT_SHIFT ==
+		       EDGEFW_LONE_HIT_MAX + 1,
+	       "the hit fits the upper half");
 #define EDGEFW_SKIP_INDEX 0x1fffffffu
 #define EDGEFW_SKIP_CELLS 8u
 #define EDGEFW_SKIP_HDR 0u  /* length | first bit to compare << 8 */

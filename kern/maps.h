@@ -28,7 +28,7 @@ struct cells_table {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, EDGEFW_CELLS_DEFAULT);
 	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(__u32));
+	__uint(value_size, EDGEFW_CELL_SIZE);
 };
 
 struct class_table {

@@ -9,7 +9,8 @@
  * the node sits where their paths part, beside pairs that share too much
  * for one (IPv6: a /48, left to the hashes). Each ruleset first checks
  * that the compiler placed its prefixes as intended (else the test would
- * not exercise that path), then runs packets inside the prefixes, one bit
+ * not exercise that path; IPv4 nodes all fold into their cells, EDGEFW_LONE_*),
+ * then runs packets inside the prefixes, one bit
  * off them and near them through every hook against the reference matcher.
  */
 #include <arpa/inet.h>
@@ -227,6 +228,11 @@ static void as_run(struct dp *dp, struct as_ctx *x)
 	tap(skip == sh->want_skip && shared == sh->want_shared,
 	    "skip nodes, %s: %u entries behind skip nodes (want %u), %u hashed or in the LPM trie (want %u)",
 	    sh->label, skip, sh->want_skip, shared, sh->want_shared);
+	/* IPv4: every node's hit (a class of 64 rules) fits its cell
+	 * (kern/edgefw.h, EDGEFW_LONE_*), so the packets below read none. */
+	tap(dp->c.n_cells_hi == (sh->family == 4 ? skip : 0),
+	    "skip nodes, %s: %zu lone prefixes in their cells (want %u)", sh->label,
+	    dp->c.n_cells_hi, sh->family == 4 ? skip : 0);
 	ok = diff_run(dp, &dp->rs, AS_PACKETS, as_next, x, &o, &t);
 	tap(ok && t.compiled_mismatches == 0,
 	    "skip nodes, %s: %u packets x 3 hooks, BPF verdicts, winners and counters equal the reference matcher's (%u mismatches, %u in the userspace lookup)",

@@ -249,6 +249,53 @@ static int paint(struct ef_compiled *c, size_t *cap, struct trie *t, const struc
 	return ret;
 }
 
+static int cmp_hi(const void *a, const void *b)
+{
+	const struct ef_cell_hi *x = a, *y = b;
+
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Skip node at cell idx into the cell itself when its hit fits
+ * (kern/edgefw.h, EDGEFW_LONE_*): the lower half takes its miss, a plain
+ * class; the node's cells stay, unused. */
+static int lone_one(struct ef_compiled *c, size_t *cap, size_t idx)
+{
+	size_t node = c->cells[idx] & EDGEFW_SKIP_INDEX;
+	uint32_t len = c->cells[node + EDGEFW_SKIP_HDR] & 0xff;
+	uint32_t hit = c->cells[node + EDGEFW_SKIP_HIT];
+
+	if (hit > EDGEFW_LONE_HIT_MAX || len < 17 || len > 32)
+		return 0;
+	if (EF_GROW(&c->cells_hi, cap, c->n_cells_hi + 1))
+		return -ENOMEM;
+	c->cells_hi[c->n_cells_hi++] = (struct ef_cell_hi){
+		.idx = (uint32_t)idx,
+		.hi = (hit + 1) << EDGEFW_LONE_HIT_SHIFT | (len - 17) << EDGEFW_LONE_LEN_SHIFT |
+		      (c->cells[node + EDGEFW_SKIP_ADDR] & EDGEFW_LONE_ADDR),
+	};
+	c->cells[idx] = c->cells[node + EDGEFW_SKIP_MISS];
+	return 0;
+}
+
+/* Moves the skip nodes of the chain's IPv4 trie at l1 into their cells
+ * where they fit (lone_one): a blocklisted address then reads no node.
+ * Chunks are 4 bits here (only the forests' tries are widened). */
+static int lone_fold(struct ef_compiled *c, size_t *cap, size_t first, size_t n)
+{
+	int ret = 0;
+
+	for (size_t i = first; i < first + n && !ret; i++) {
+		uint32_t v = c->cells[i];
+
+		if (is_skip(v))
+			ret = lone_one(c, cap, i);
+		else if (is_chunk(v))
+			ret = lone_fold(c, cap, v & EDGEFW_A4_VALUE, EDGEFW_A4_CHUNK_SIZE);
+	}
+	return ret;
+}
+
 static int too_many_cells(const char *path, struct ef_diag *d)
 {
 	ef_err(d, path, 0, 0,
@@ -261,7 +308,7 @@ int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 {
 	/* First levels: IPv4 src and dst, then IPv6 src and dst. */
 	size_t l1 = 2 * (size_t)EF_FIELD_COUNT * EDGEFW_A4_L1_SIZE;
-	size_t cells_cap = l1 * 2;
+	size_t cells_cap = l1 * 2, hi_cap = 0;
 	int ret = 0;
 
 	c->cells = malloc(cells_cap * sizeof(*c->cells));
@@ -280,10 +327,15 @@ int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 		if (!ret)
 			ret = paint(c, &cells_cap, &t4, &c->lpm[f][EF_FAM_V4]);
 		if (!ret)
+			ret = lone_fold(c, &hi_cap, t4.l1, EDGEFW_A4_L1_SIZE);
+		if (!ret)
 			ret = ef_addr6_place(&c->lpm[f][EF_FAM_V6], c->hash6_len[f]);
 		if (!ret)
 			ret = paint(c, &cells_cap, &t6, &c->lpm[f][EF_FAM_V6]);
 	}
+	/* By index, for ef_trie4_get's search. */
+	if (!ret && c->n_cells_hi)
+		qsort(c->cells_hi, c->n_cells_hi, sizeof(*c->cells_hi), cmp_hi);
 	if (ret == -E2BIG)
 		return too_many_cells(path, d);
 	return ret;
@@ -338,18 +390,40 @@ uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field, const uint8_
 	return v == EDGEFW_A6_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
+/* The value of cell idx for IPv4 address a: its lone prefix's hit when
+ * its upper half holds one that a lies in (kern/classifier.h,
+ * lone_value4), else the cell. */
+static uint32_t lone_value(const struct ef_compiled *c, size_t idx, uint32_t a)
+{
+	struct ef_cell_hi key = { .idx = (uint32_t)idx };
+	const struct ef_cell_hi *h = NULL;
+	uint32_t len;
+
+	if (c->n_cells_hi)
+		h = bsearch(&key, c->cells_hi, c->n_cells_hi, sizeof(key), cmp_hi);
+	if (!h)
+		return c->cells[idx];
+	len = 17 + ((h->hi >> EDGEFW_LONE_LEN_SHIFT) & 15);
+	if ((a ^ h->hi) & EDGEFW_LONE_ADDR & (0xffffffffu << (32 - len)))
+		return c->cells[idx];
+	return (h->hi >> EDGEFW_LONE_HIT_SHIFT) - 1;
+}
+
 uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a)
 {
 	uint8_t b[16] = { (uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a };
-	uint32_t v = c->cells[l1 + (a >> 16)];
+	size_t idx = l1 + (a >> 16);
+	uint32_t v = c->cells[idx];
 
 	/* rem: the bits still to read, 4 per chunk or 8 per wide one. */
 	for (unsigned rem = 16; rem && is_chunk(v);) {
 		unsigned w = v & EDGEFW_A4_WIDE ? 8 : 4;
 
 		rem -= w;
-		v = c->cells[(v & EDGEFW_A4_INDEX) + ((a >> rem) & ((1u << w) - 1))];
+		idx = (v & EDGEFW_A4_INDEX) + ((a >> rem) & ((1u << w) - 1));
+		v = c->cells[idx];
 	}
+	v = lone_value(c, idx, a);
 	if (is_skip(v))
 		v = skip_value(c, v & EDGEFW_SKIP_INDEX, b);
 	v &= EDGEFW_A4_VALUE;

@@ -72,14 +72,16 @@ static void chain_reset(struct ef_compiled *c)
 	free(c->leaf);
 	free(c->ctx);
 	free(c->cells);
+	free(c->cells_hi);
 	free(c->chain);
 	free(c->classes);
 	c->leaf = NULL;
 	c->ctx = NULL;
 	c->cells = NULL;
+	c->cells_hi = NULL;
 	c->chain = NULL;
 	c->classes = NULL;
-	c->n_ctx = c->n_cells = c->n_chain = c->n_classes = c->n_hashed = 0;
+	c->n_ctx = c->n_cells = c->n_cells_hi = c->n_chain = c->n_classes = c->n_hashed = 0;
 	c->n_dims = 0;
 	c->held_lo = c->held_hi = 0;
 	c->root_class = EDGEFW_CLASS_NONE;

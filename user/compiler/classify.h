@@ -109,6 +109,11 @@ struct ef_tree_info {
 	size_t bytes;                          /* of the datapath's arrays */
 };
 
+/* A cell's upper half (kern/edgefw.h, EDGEFW_CELL_SIZE). */
+struct ef_cell_hi {
+	uint32_t idx, hi;
+};
+
 struct ef_compiled {
 	/* Leaf tables. For the first chained field they hold chain class
 	 * ids, for the others that field's leaf class ids. */
@@ -120,6 +125,10 @@ struct ef_compiled {
 	 * chain stages. */
 	uint32_t *cells;
 	size_t n_cells;
+	/* The cells whose upper half is not 0 (a lone prefix, kern/edgefw.h,
+	 * EDGEFW_LONE_*), by index; the loader writes both halves. */
+	struct ef_cell_hi *cells_hi;
+	size_t n_cells_hi;
 
 	/* The chain. */
 	uint8_t dims[EDGEFW_DIM_COUNT]; /* fields used, in chain order */

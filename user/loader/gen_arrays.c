@@ -51,6 +51,27 @@ int ef_mmap_write(int fd, size_t entries, size_t first, const __u32 *values, siz
 	return 0;
 }
 
+int ef_mmap_write_hi(int fd, size_t entries, const struct ef_cell_hi *hi, size_t n,
+		     const char *site)
+{
+	size_t len = entries * EDGEFW_CELL_SIZE;
+	__u32 *cells;
+
+	if (!n)
+		return 0;
+	if (ef_fault(site))
+		return -errno;
+	cells = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (cells == MAP_FAILED)
+		return -errno;
+	/* Little-endian: the upper half is the element's second word. */
+	for (size_t i = 0; i < n; i++)
+		if (hi[i].idx < entries)
+			cells[(size_t)hi[i].idx * 2 + 1] = hi[i].hi;
+	munmap(cells, len);
+	return 0;
+}
+
 static int create_array(const char *name, __u32 value_size, size_t entries, __u32 flags)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
@@ -82,10 +103,12 @@ static int make_cells(const struct ef_compiled *c, __u32 cap)
 
 	if (c->n_cells > cap)
 		return too_small("table cells", c->n_cells, cap);
-	fd = create_array("efw_cells", sizeof(__u32), cap, BPF_F_MMAPABLE);
+	fd = create_array("efw_cells", EDGEFW_CELL_SIZE, cap, BPF_F_MMAPABLE);
 	if (fd < 0)
 		return fd;
 	ret = ef_mmap_write(fd, cap, 0, c->cells, c->n_cells, "cells_mmap");
+	if (!ret)
+		ret = ef_mmap_write_hi(fd, cap, c->cells_hi, c->n_cells_hi, "cells_mmap");
 	if (ret) {
 		ef_log_err("cannot fill efw_cells: %s", strerror(-ret));
 		close(fd);

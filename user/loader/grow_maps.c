@@ -162,7 +162,7 @@ out:
 static const struct {
 	__u32 value_size, flags;
 } arrays[] = {
-	[EF_GROW_CELLS] = { sizeof(__u32), BPF_F_MMAPABLE },
+	[EF_GROW_CELLS] = { EDGEFW_CELL_SIZE, BPF_F_MMAPABLE },
 	[EF_GROW_CLASSES] = { sizeof(struct edgefw_class_info), 0 },
 	[EF_GROW_TNODES] = { sizeof(struct edgefw_tnode), 0 },
 	[EF_GROW_TLEAVES] = { sizeof(struct edgefw_tleaf), 0 },

@@ -177,7 +177,7 @@ static int set_sizes(struct edgefw_bpf *skel, const struct ef_capacity *cap, int
 {
 	int ret;
 
-	ret = set_template(skel->maps.cells_tbl, sizeof(__u32), cap->cells, BPF_F_MMAPABLE,
+	ret = set_template(skel->maps.cells_tbl, EDGEFW_CELL_SIZE, cap->cells, BPF_F_MMAPABLE,
 			   &tpl[0]);
 	if (!ret)
 		ret = set_template(skel->maps.class_tbl, sizeof(struct edgefw_class_info),

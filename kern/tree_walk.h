@@ -132,8 +132,7 @@ static __always_inline __u64 tree_reject(const struct edgefw_tleaf *e, const str
 }
 
 /* tree_reject for the words in registers (struct tree_words4). */
-static __always_inline __u64 tree_reject4(const struct edgefw_tleaf *e,
-					  const struct tree_words4 *q)
+static __always_inline __u64 tree_reject4(const struct edgefw_tleaf *e, const struct tree_words4 *q)
 {
 	__u64 out = tree_out(q->src, &e->c[0]) | tree_out(q->dst, &e->c[1]);
 

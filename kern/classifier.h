@@ -397,18 +397,6 @@ static __always_inline struct edgefw_verdict *rule_verdict(__u32 gen, __u32 rule
 	return bpf_map_lookup_elem(&rule_tbl, &key);
 }
 
-/* The tree key of the packet being classified, per CPU: a program runs to
- * its end on one CPU (a tc program runs with bottom halves off, an XDP one
- * in them, so neither interrupts the other there), and the key kept off
- * the stack leaves room for the calls the datapath makes (512 bytes for
- * all frames together). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tree_key);
-} tree_scratch SEC(".maps");
-
 /* The trees' part of classifying, a global function: the verifier checks
  * it once, whatever path through the chain led here, instead of once per
  * such path, and its key lives in its own frame, not in the caller's
@@ -424,6 +412,11 @@ tree_lowest(const struct pkt_info *pi, const struct edgefw_gen_config *cfg, __u3
 
 	if (!pi || !cfg)
 		return (int)best;
+	/* A lone IPv4 forest: its walk without the tree key's fill. Here,
+	 * not at the caller: a branch there doubles the caller's states past
+	 * the verifier's limit. */
+	if (tree_forest4_only(pi, cfg))
+		return (int)tree_lone_forest(pi, cfg, how, best);
 	/* The key first: its pairs must not be a previous packet's. */
 	k = bpf_map_lookup_elem(&tree_scratch, &zero);
 	if (!k)

@@ -108,6 +108,13 @@ static __always_inline __u64 tree_out(__u32 v, const struct edgefw_trange *r)
 	return d >> 63;
 }
 
+/* An IPv4 packet's key words as tree_reject reads them, in registers:
+ * the forest path (tree_forest4) reads them from pkt_info, not from a
+ * tree key. */
+struct tree_words4 {
+	__u32 src, dst, sport, dport, proto, vlan, flags, hook;
+};
+
 /* Non-zero when the element rejects the packet: six ranges over key words
  * a..f, the TCP flags and the hook. Most entries a scan passes differ in
  * the first two words (the addresses of an IPv4 entry), so those are
@@ -122,6 +129,18 @@ static __always_inline __u64 tree_reject(const struct edgefw_tleaf *e, const str
 	return tree_out(c, &e->c[2]) | tree_out(d, &e->c[3]) | tree_out(e4, &e->c[4]) |
 	       tree_out(f, &e->c[5]) | ((k->flags & e->flags_mask) ^ e->flags_value) |
 	       (((e->hooks >> k->hook) & 1) ^ 1);
+}
+
+/* tree_reject for the words in registers (struct tree_words4). */
+static __always_inline __u64 tree_reject4(const struct edgefw_tleaf *e, const struct tree_words4 *q)
+{
+	__u64 out = tree_out(q->src, &e->c[0]) | tree_out(q->dst, &e->c[1]);
+
+	if (out)
+		return out;
+	return tree_out(q->sport, &e->c[2]) | tree_out(q->dport, &e->c[3]) |
+	       tree_out(q->proto, &e->c[4]) | tree_out(q->vlan, &e->c[5]) |
+	       ((q->flags & e->flags_mask) ^ e->flags_value) | (((e->hooks >> q->hook) & 1) ^ 1);
 }
 
 static __always_inline __u32 tree_scan4(void *leaves, __u32 start, __u32 count,
@@ -139,6 +158,25 @@ static __always_inline __u32 tree_scan4(void *leaves, __u32 start, __u32 count,
 		if (!tree_reject(e, k, k->w[EDGEFW_TK_SRC], k->w[EDGEFW_TK_DST],
 				 k->w[EDGEFW_TK_SPORT], k->w[EDGEFW_TK_DPORT],
 				 k->w[EDGEFW_TK_PROTO], k->w[EDGEFW_TK_VLAN]))
+			return e->rule;
+	}
+	return best;
+}
+
+/* tree_scan4 for the words in registers (tree_forest4). */
+static __always_inline __u32 tree_scan4q(void *leaves, __u32 start, __u32 count,
+					 const struct tree_words4 *q, __u32 best)
+{
+	for (__u32 i = 0; i < EDGEFW_LEAF_SCAN; i++) {
+		struct edgefw_tleaf *e;
+		__u32 at = start + i;
+
+		if (i >= count)
+			break;
+		e = bpf_map_lookup_elem(leaves, &at);
+		if (!e || e->rule >= best)
+			break;
+		if (!tree_reject4(e, q))
 			return e->rule;
 	}
 	return best;
@@ -310,6 +348,129 @@ static __always_inline __u32 tree_classify(const struct edgefw_gen_config *cfg, 
 	}
 	if (!fam)
 		tree_pairs_fill(cfg, gen, k, best);
+	return best;
+}
+
+/* The tree key of the packet being classified, per CPU: a program runs to
+ * its end on one CPU (a tc program runs with bottom halves off, an XDP one
+ * in them, so neither interrupts the other there), and the key kept off
+ * the stack leaves room for the calls the datapath makes (512 bytes for
+ * all frames together). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tree_key);
+} tree_scratch SEC(".maps");
+
+/* True when the packet's family has one tree, an IPv4 forest over an
+ * address (shared with the chain or not): tree_forest4 walks it alone.
+ * The 100k + 10k scenarios' 10k rules take this shape. Computed without
+ * a branch (EDGEFW_TK_SRC is 0, EDGEFW_TK_DST 4): each would send the
+ * verifier through tree_classify once more, past its limit. */
+static __always_inline bool tree_forest4_only(const struct pkt_info *pi,
+					      const struct edgefw_gen_config *cfg)
+{
+	__u64 v6 = ((__u64)(pi->family ^ 6) - 1) >> 63;
+	__u64 other = (__u64)(cfg->n_trees[0] ^ 1) | (cfg->trees[0][0].trie_word & 0xfb) | v6;
+
+	_Static_assert(EDGEFW_TK_SRC == 0 && EDGEFW_TK_DST == 4, "tree_forest4_only's mask");
+	tree_opaque(other);
+	return !other;
+}
+
+/* A forest's subtree that is a node, not a leaf (a forest leaf holds its
+ * entries itself, the usual case): the node walk needs the whole key, so
+ * only this path fills it, keeping the pairs already found. */
+static __always_inline __u32 tree_forest4_node(const struct pkt_info *pi, struct tree_key *k,
+					       __u32 gen, __u32 hook, __u32 root, __u32 *count)
+{
+	__u32 p0 = k->pair[0], p1 = k->pair[1];
+	void *nodes = bpf_map_lookup_elem(&tnode_tbl, &gen);
+
+	if (!nodes)
+		return EDGEFW_RULE_NONE;
+	tree_key_fill(k, pi, hook);
+	k->pair[0] = p0;
+	k->pair[1] = p1;
+	return tree_leaf(nodes, root, k, count);
+}
+
+/* The forest's lowest rule below best, else best; its pair left in k. */
+static __always_inline __u32 tree_forest4_rule(const struct edgefw_tree_root *tr, void *cells,
+					       void *leaves, struct tree_key *k,
+					       const struct pkt_info *pi, struct tree_words4 *q,
+					       __u32 gen, __u32 best)
+{
+	__u32 root, start, count = 0;
+
+	root = tree_forest_root(cells, tr->root, tr->trie_word == EDGEFW_TK_DST ? q->dst : q->src);
+	if (tr->paired)
+		root = tree_pair_root(cells, k, tr->trie_word, root);
+	if (root == EDGEFW_RULE_NONE)
+		return best;
+	if (root & EDGEFW_FOREST_LEAF) {
+		start = root & EDGEFW_FOREST_START;
+		count = (root >> EDGEFW_FOREST_COUNT_SHIFT) & EDGEFW_FOREST_COUNT;
+	} else {
+		start = tree_forest4_node(pi, k, gen, q->hook, root, &count);
+	}
+	if (start == EDGEFW_RULE_NONE)
+		return best;
+	/* As tree_key_fill clamps them. */
+	q->sport = pi->sport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->sport;
+	q->dport = pi->dport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->dport;
+	q->proto = (__u32)pi->l4proto * EDGEFW_FRAG_STATES + pi->frag;
+	q->vlan = pi->vlan > EDGEFW_UNTAGGED ? EDGEFW_UNTAGGED : pi->vlan;
+	q->flags = pi->flags > EDGEFW_NO_FLAGS ? EDGEFW_NO_FLAGS : pi->flags;
+	return tree_scan4q(leaves, start, count, q, best);
+}
+
+/* The forest's part of tree_classify for a packet tree_forest4_only
+ * accepts (how and the result as tree_lowest's; k the scratch key, its
+ * pairs reset by the caller), a global function: the verifier checks its
+ * trie walk's branches once, as it does tree_trie4's, which it replaces
+ * on this path; `cells` is looked up once, and the key's words are read
+ * from pkt_info into registers instead of filled into the scratch key and
+ * loaded back. */
+__attribute__((noinline)) int tree_forest4(const struct pkt_info *pi,
+					   const struct edgefw_gen_config *cfg, struct tree_key *k,
+					   __u32 how, __u32 best)
+{
+	struct tree_words4 q;
+	__u32 gen = how & 1;
+	void *cells, *leaves;
+
+	if (!pi || !cfg || !k || cfg->trees[0][0].min_rule >= best)
+		return (int)best;
+	cells = bpf_map_lookup_elem(&cells_tbl, &gen);
+	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
+	if (!cells || !leaves)
+		return (int)best;
+	q.src = tree_word(pi->saddr, 0);
+	q.dst = tree_word(pi->daddr, 0);
+	q.hook = (how >> 8) & 0xff;
+	return (int)tree_forest4_rule(&cfg->trees[0][0], cells, leaves, k, pi, &q, gen, best);
+}
+
+/* tree_classify for a packet tree_forest4_only accepts (how and the
+ * result as tree_lowest's): the forest in tree_forest4, then the pairs the
+ * chain needs. */
+static __always_inline __u32 tree_lone_forest(const struct pkt_info *pi,
+					      const struct edgefw_gen_config *cfg, __u32 how,
+					      __u32 best)
+{
+	__u32 zero = 0;
+	struct tree_key *k = bpf_map_lookup_elem(&tree_scratch, &zero);
+
+	if (!k)
+		return best;
+	/* The words tree_pairs_fill reads; the rest of the key stays unfilled. */
+	k->w[EDGEFW_TK_SRC] = tree_word(pi->saddr, 0);
+	k->w[EDGEFW_TK_DST] = tree_word(pi->daddr, 0);
+	k->pair[0] = k->pair[1] = EDGEFW_CLASS_NONE;
+	best = (__u32)tree_forest4(pi, cfg, k, how, best);
+	tree_pairs_fill(cfg, how & 1, k, best);
 	return best;
 }
 

@@ -53,7 +53,8 @@ struct cost {
 
 static uint32_t trie_get(const struct ef_compiled *c, size_t l1, uint32_t a, struct cost *k)
 {
-	uint32_t v = c->cells[l1 + (a >> 16)];
+	size_t idx = l1 + (a >> 16);
+	uint32_t v = c->cells[idx];
 
 	k->v[K_TRIE]++;
 	/* rem: the bits still to read, 4 per chunk, 8 per wide one. */
@@ -61,9 +62,12 @@ static uint32_t trie_get(const struct ef_compiled *c, size_t l1, uint32_t a, str
 		unsigned w = v & EDGEFW_A4_WIDE ? 8 : 4;
 
 		rem -= w;
-		v = c->cells[(v & EDGEFW_A4_INDEX) + ((a >> rem) & ((1u << w) - 1))];
+		idx = (v & EDGEFW_A4_INDEX) + ((a >> rem) & ((1u << w) - 1));
+		v = c->cells[idx];
 		k->v[K_TRIE]++;
 	}
+	/* A lone prefix folded into the cell's upper half: no further line. */
+	v = ef_trie4_lone(c, idx, a);
 	if ((v & EDGEFW_SKIP) == EDGEFW_SKIP) {
 		/* A skip node (any trie: the chain's, a forest's, a shared one): one line. */
 		size_t node = v & EDGEFW_SKIP_INDEX;

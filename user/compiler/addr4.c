@@ -390,10 +390,7 @@ uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field, const uint8_
 	return v == EDGEFW_A6_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
-/* The value of cell idx for IPv4 address a: its lone prefix's hit when
- * its upper half holds one that a lies in (kern/classifier.h,
- * lone_value4), else the cell. */
-static uint32_t lone_value(const struct ef_compiled *c, size_t idx, uint32_t a)
+uint32_t ef_trie4_lone(const struct ef_compiled *c, size_t idx, uint32_t a)
 {
 	struct ef_cell_hi key = { .idx = (uint32_t)idx };
 	const struct ef_cell_hi *h = NULL;
@@ -423,7 +420,7 @@ uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a)
 		idx = (v & EDGEFW_A4_INDEX) + ((a >> rem) & ((1u << w) - 1));
 		v = c->cells[idx];
 	}
-	v = lone_value(c, idx, a);
+	v = ef_trie4_lone(c, idx, a);
 	if (is_skip(v))
 		v = skip_value(c, v & EDGEFW_SKIP_INDEX, b);
 	v &= EDGEFW_A4_VALUE;

@@ -39,6 +39,10 @@ int ef_trie4_widen(struct ef_compiled *c, uint32_t l1, size_t *budget);
 /* The value of address a in the IPv4 trie at level 1 cell l1, skip nodes
  * and wide chunks included, or EDGEFW_CLASS_NONE. */
 uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a);
+/* The value of cell idx for IPv4 address a: its lone prefix's hit when
+ * its upper half holds one that a lies in (kern/classifier.h,
+ * lone_value4), else the cell. */
+uint32_t ef_trie4_lone(const struct ef_compiled *c, size_t idx, uint32_t a);
 
 /* Appends the trie field (EF_FIELD_SRC/DST) of the chain shares with a
  * forest over the same address, whose table forest maps prefixes to

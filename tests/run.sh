@@ -161,6 +161,9 @@ run_prog() {
 	echo
 	echo "======== $group: $name ========"
 	start=${EPOCHREALTIME//[.,]/}
+	# The log exists before tail opens it: the program's redirection may
+	# come later, and tail gives up on a missing file.
+	: >"$log"
 	# Output goes to a file and is streamed by tail: a stray background
 	# process holding the output open cannot block the runner, as it would
 	# with a pipe. timeout signals the program's whole process group.

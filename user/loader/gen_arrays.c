@@ -34,16 +34,25 @@ int ef_update_batch(int fd, const void *keys, const void *vals, size_t n, const 
 	return count == n ? 0 : -EIO;
 }
 
+/* The mmapable cells array of fd (entries elements of EDGEFW_CELL_SIZE
+ * bytes) as 32-bit words, two per element, or NULL with errno set. */
+static __u32 *map_cells(int fd, size_t entries, const char *site)
+{
+	void *cells;
+
+	if (ef_fault(site))
+		return NULL;
+	cells = mmap(NULL, entries * EDGEFW_CELL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return cells == MAP_FAILED ? NULL : cells;
+}
+
 int ef_mmap_write(int fd, size_t entries, size_t first, const __u32 *values, size_t n,
 		  const char *site)
 {
-	size_t len = entries * 8;
-	__u32 *cells;
+	size_t len = entries * EDGEFW_CELL_SIZE;
+	__u32 *cells = map_cells(fd, entries, site);
 
-	if (ef_fault(site))
-		return -errno;
-	cells = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (cells == MAP_FAILED)
+	if (!cells)
 		return -errno;
 	for (size_t i = 0; i < n; i++)
 		cells[(first + i) * 2] = values[i];
@@ -59,10 +68,8 @@ int ef_mmap_write_hi(int fd, size_t entries, const struct ef_cell_hi *hi, size_t
 
 	if (!n)
 		return 0;
-	if (ef_fault(site))
-		return -errno;
-	cells = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (cells == MAP_FAILED)
+	cells = map_cells(fd, entries, site);
+	if (!cells)
 		return -errno;
 	/* Little-endian: the upper half is the element's second word. */
 	for (size_t i = 0; i < n; i++)

@@ -16,7 +16,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 20
+#define EDGEFW_LAYOUT_VERSION 21
 
 /* Rule counter slots (one per rule name) and the name stored for each:
  * the format's limit. An instance's per-rule tables hold the slots its
@@ -509,10 +509,32 @@ struct edgefw_gen_config {
 #define EDGEFW_FRAGPOL_PASS 1
 #define EDGEFW_FRAGPOL_DROP 2
 
-/* The one switch between generations. */
+/* The one switch between generations: aligned so that userspace stores
+ * it whole, in one atomic store (struct edgefw_state). */
 struct edgefw_active {
 	__u32 gen;    /* 0 or 1 */
 	__u32 loaded; /* 0 until the first ruleset is in place */
+} __attribute__((aligned(8)));
+
+/* A generation's gen_config in a slot of four cache lines, so that each
+ * generation's first line (what a small ruleset's packet reads) starts a
+ * line. */
+#define EDGEFW_GEN_SLOT_SIZE 256
+struct edgefw_gen_slot {
+	struct edgefw_gen_config cfg;
+	__u8 pad[EDGEFW_GEN_SLOT_SIZE - sizeof(struct edgefw_gen_config)];
+};
+
+/* The `active` map's one value (layout 21): the switch and both
+ * generations' configs, so a packet finds its generation's config with
+ * one lookup, not two (`active`, then `gen_config` by generation). The
+ * map is mmapable: userspace writes the inactive generation's slot, then
+ * switches with one 8-byte store of act with release ordering
+ * (user/loader/active.c), so no packet sees a half-written switch. */
+struct edgefw_state {
+	struct edgefw_active act;
+	__u8 pad[56]; /* the slots start a line */
+	struct edgefw_gen_slot gen[EDGEFW_GENERATIONS];
 };
 
 struct edgefw_counter {
@@ -955,6 +977,11 @@ _Static_assert(__builtin_offsetof(struct edgefw_gen_config, stages) + 3 * 12 <= 
 	       "gen config: a four-field chain's stages in the first cache line");
 _Static_assert(EDGEFW_DIM_COUNT == 9, "gen config padding assumes 9 fields");
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");
+_Static_assert(sizeof(struct edgefw_gen_config) <= EDGEFW_GEN_SLOT_SIZE,
+	       "gen config fits its slot");
+_Static_assert(sizeof(struct edgefw_gen_slot) == EDGEFW_GEN_SLOT_SIZE, "gen slot layout");
+_Static_assert(sizeof(struct edgefw_state) == 64 + EDGEFW_GENERATIONS * EDGEFW_GEN_SLOT_SIZE,
+	       "state layout");
 _Static_assert(sizeof(struct edgefw_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct edgefw_rule_meta) == EDGEFW_RULE_NAME_MAX + 8, "rule meta layout");
 _Static_assert(sizeof(struct edgefw_instance_info) == 24, "instance info layout");

@@ -135,18 +135,14 @@ struct {
 	__type(value, __u32);
 } ctx_tbl SEC(".maps");
 
+/* The switch and both generations' configs in one value (edgefw.h
+ * struct edgefw_state): one lookup per packet finds its config. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, EDGEFW_GENERATIONS);
-	__type(key, __u32);
-	__type(value, struct edgefw_gen_config);
-} gen_config SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct edgefw_active);
+	__type(value, struct edgefw_state);
 } active SEC(".maps");
 
 /* A per-CPU array of counters, the shape of every statistics map (the

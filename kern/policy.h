@@ -130,7 +130,7 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 	struct edgefw_verdict *v;
 	struct decide_scratch *sc;
 	struct edgefw_gen_config *cfg;
-	struct edgefw_active *act;
+	struct edgefw_state *st;
 	struct pkt_info pi = {};
 	struct ct_pkt *ct;
 	__u32 zero = 0, gen;
@@ -150,17 +150,14 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 	 * the walk, padding) would count only its first buffer. */
 	bytes = kind == CURSOR_XDP ? (__u64)bpf_xdp_get_buff_len(ctx) : pi.len;
 	*out_bytes = bytes;
-	act = bpf_map_lookup_elem(&active, &zero);
-	if (!act || !act->loaded) {
+	/* The switch and the generation's config: one lookup. */
+	st = bpf_map_lookup_elem(&active, &zero);
+	if (!st || !st->act.loaded) {
 		count(&reason_stats, EDGEFW_REASON_NO_RULESET, bytes);
 		return res;
 	}
-	gen = act->gen & 1;
-	cfg = bpf_map_lookup_elem(&gen_config, &gen);
-	if (!cfg) {
-		count(&reason_stats, EDGEFW_REASON_NO_RULESET, bytes);
-		return res;
-	}
+	gen = st->act.gen & 1;
+	cfg = &st->gen[gen].cfg;
 	/* The tracker's view, read only when the ruleset tracks: what says
 	 * whether the rest holds this packet's flow (the key is written whole
 	 * when it is keyed), not the 56 bytes. */

@@ -20,6 +20,7 @@
 
 #include <json-c/json.h>
 
+#include "active.h"
 #include "edgefw.h"
 #include "log.h"
 #include "ruleset.h"
@@ -438,9 +439,8 @@ int efd_droplog_fd(const struct efd_droplog *l)
 static void read_active(struct efd_droplog *l)
 {
 	struct edgefw_active act;
-	uint32_t zero = 0;
 
-	if (!bpf_map_lookup_elem(l->active_fd, &zero, &act) && act.gen < EDGEFW_GENERATIONS)
+	if (!ef_active_read(l->active_fd, &act) && act.gen < EDGEFW_GENERATIONS)
 		l->gen = act.gen;
 }
 

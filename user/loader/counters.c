@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "active.h"
 #include "growth.h"
 #include "log.h"
 
@@ -194,7 +195,7 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 		ret = ef_stats_read_dynsets(inst, buf, ncpu, st);
 	if (ret)
 		goto out;
-	if (st->state.loaded && !bpf_map_lookup_elem(inst->maps.gen_config, &st->state.gen, &cfg))
+	if (st->state.loaded && !ef_gen_config_read(inst->maps.active, st->state.gen, &cfg))
 		memcpy(st->default_action, cfg.default_action, sizeof(st->default_action));
 out:
 	if (ret) {

@@ -15,6 +15,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "active.h"
 #include "edgefw.h"
 #include "edgefw.skel.h"
 #include "instance_create.h"
@@ -382,12 +383,13 @@ int ef_instance_read_state(const struct ef_instance *inst, struct ef_ruleset_sta
 	 * not hold the lock) would pair one generation with the other's
 	 * description. Two switches take grace periods, not microseconds. */
 	for (int tries = 0; tries < 3; tries++) {
-		if (bpf_map_lookup_elem(inst->maps.active, &zero, &act) ||
-		    (act.loaded && bpf_map_lookup_elem(inst->maps.gen_info, &act.gen, &gi)) ||
-		    bpf_map_lookup_elem(inst->maps.active, &zero, &again)) {
+		ret = ef_active_read(inst->maps.active, &act);
+		if (!ret && act.loaded && bpf_map_lookup_elem(inst->maps.gen_info, &act.gen, &gi))
 			ret = -errno;
+		if (!ret)
+			ret = ef_active_read(inst->maps.active, &again);
+		if (ret)
 			break;
-		}
 		ret = -EAGAIN;
 		if (act.gen == again.gen && act.loaded == again.loaded) {
 			ret = 0;

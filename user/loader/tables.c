@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "active.h"
 #include "cttable.h"
 #include "edgefw.h"
 #include "fault.h"
@@ -323,14 +324,13 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen, const struct ef
 	cfg.paired = (c->pair_l1[0] ? 1 : 0) | (c->pair_l1[1] ? 2 : 0);
 	memcpy(cfg.hash6_len, c->hash6_len, sizeof(cfg.hash6_len));
 	cfg.chain_min_rule = c->chain_min_rule;
-	if (ef_fault("gen_config_update") ||
-	    bpf_map_update_elem(inst->maps.gen_config, &gen, &cfg, BPF_ANY)) {
-		int err = -errno;
+	int err = ef_fault("gen_config_update") ? -EIO
+						: ef_gen_config_write(inst->maps.active, gen, &cfg);
 
-		ef_log_err("cannot write %s/gen_config: %s", inst->dir, strerror(-err));
-		return err;
-	}
-	return 0;
+	if (err)
+		ef_log_err("cannot write generation %u's config into %s/active: %s", gen, inst->dir,
+			   strerror(-err));
+	return err;
 }
 
 /* What status, stats, metrics and the drop log read about the ruleset:
@@ -428,7 +428,6 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs, const st
 	struct edgefw_active next = { .loaded = 1 };
 	__u32 *slot_of = NULL, *ifindex_of = NULL;
 	struct verdicts v;
-	__u32 zero = 0;
 	__u64 version;
 	bool had_vlan;
 	int ret;
@@ -478,10 +477,10 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs, const st
 	had_vlan = ef_xdp_ruleset_uses_vlan(inst);
 	if (uses_vlan(c) && !had_vlan)
 		ef_xdp_vlan_follow(inst, true);
-	/* The switch: one 8-byte array element, read once per packet. Up to
+	/* The switch: one 8-byte store, read once per packet. Up to
 	 * here, the ruleset in force and its description are untouched. */
-	if (ef_fault("switch") || bpf_map_update_elem(inst->maps.active, &zero, &next, BPF_ANY)) {
-		ret = -errno;
+	ret = ef_fault("switch") ? -EIO : ef_active_switch(inst->maps.active, &next);
+	if (ret) {
 		ef_log_err("cannot switch %s to the new ruleset: %s", inst->dir, strerror(-ret));
 		goto out;
 	}

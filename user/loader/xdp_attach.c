@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
+#include "active.h"
 #include "edgefw.h"
 #include "edgefw.skel.h"
 #include "iface_slots.h"
@@ -257,10 +258,9 @@ bool ef_xdp_ruleset_uses_vlan(struct ef_instance *inst)
 {
 	struct edgefw_gen_config cfg;
 	struct edgefw_active act;
-	__u32 zero = 0;
 
-	if (bpf_map_lookup_elem(inst->maps.active, &zero, &act) || !act.loaded ||
-	    bpf_map_lookup_elem(inst->maps.gen_config, &act.gen, &cfg))
+	if (ef_active_read(inst->maps.active, &act) || !act.loaded ||
+	    ef_gen_config_read(inst->maps.active, act.gen, &cfg))
 		return false;
 	for (unsigned i = 0; i < cfg.n_dims && i < EDGEFW_DIM_COUNT; i++)
 		if (cfg.dims[i] == EDGEFW_DIM_VLAN)

@@ -106,20 +106,25 @@ static __always_inline __u32 stripped_vlan(void *ctx, enum ctx_vlan where)
 	}
 }
 
-/* What decide() keeps off its stack for the packet it decides, per CPU
- * (see tree_scratch): the connection tracker's view and the verdict. */
-struct decide_scratch {
-	struct ct_pkt ct;
-	struct edgefw_verdict verdict;
-	struct dyn_outcome dyn;
-};
-
+/* The connection tracker's view of the packet, per CPU (part of it kept
+ * across packets: struct ct_pkt), off the stack, which the calls need.
+ * Only a ruleset that tracks looks it up, at each use: a pointer to it
+ * kept across decide() would make the verifier walk the rest twice, with
+ * and without it. The verdict and the dynamic outcome (16 bytes) are on
+ * decide()'s stack: no lookup for them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct decide_scratch);
-} decide_scratch SEC(".maps");
+	__type(value, struct ct_pkt);
+} ct_scratch SEC(".maps");
+
+static __always_inline struct ct_pkt *ct_view(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ct_scratch, &zero);
+}
 
 /* ctx is the hook's context (kind says which); *out_bytes is set to the
  * length counted for the frame. */
@@ -127,22 +132,17 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 					       __u32 ifindex, __u32 hook, enum ctx_vlan where)
 {
 	struct fw_result res = { .decision = FW_PASS };
-	struct edgefw_verdict *v;
-	struct decide_scratch *sc;
+	struct edgefw_verdict verdict = {}, *v;
+	struct dyn_outcome dyn = {};
 	struct edgefw_gen_config *cfg;
 	struct edgefw_state *st;
 	struct pkt_info pi = {};
-	struct ct_pkt *ct;
 	__u32 zero = 0, gen;
 	__u64 bytes;
 	__u8 action, vflags = 0;
+	bool found;
 	int pr;
 
-	/* Off the stack, which the calls below need (512 bytes in all). */
-	sc = bpf_map_lookup_elem(&decide_scratch, &zero);
-	if (!sc)
-		return res;
-	ct = &sc->ct;
 	pr = parse_packet(ctx, kind, &pi);
 	/* Counters carry the whole frame. At XDP the parse asks for the
 	 * length past the first buffer only when a header lies there, so a
@@ -158,18 +158,10 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 	}
 	gen = st->act.gen & 1;
 	cfg = &st->gen[gen].cfg;
-	/* The tracker's view, read only when the ruleset tracks: what says
-	 * whether the rest holds this packet's flow (the key is written whole
-	 * when it is keyed), not the 56 bytes. */
-	if (cfg->ct_mode) {
-		ct->keyed = 0;
-		ct->now = 0;
-	}
-
 	if (pr != PARSE_OK) {
 		count(&reason_stats, parse_reason(pr), bytes);
 		action = parse_policy(cfg, pr);
-		goto policy;
+		goto untracked;
 	}
 	/* An offloaded outer tag is beside the frame, not in it; a tag in the
 	 * frame is inner to it, so it is the one rules see. */
@@ -180,35 +172,47 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 		count(&reason_stats, EDGEFW_REASON_FRAGMENT, bytes);
 		action =
 			cfg->frag_policy == EDGEFW_FRAGPOL_DROP ? EDGEFW_ACT_DROP : EDGEFW_ACT_PASS;
-		goto policy;
+		goto untracked;
 	}
 
 	/* Connection tracking (#15, kern/conntrack.h): the packet's state,
 	 * which `state:` rules match, before the rules. */
-	if (cfg->ct_mode)
+	if (cfg->ct_mode) {
+		struct ct_pkt *ct = ct_view();
+
+		/* What says whether the rest holds this packet's flow (the
+		 * key is written whole when it is keyed), not the 56 bytes. */
+		if (ct) {
+			ct->keyed = 0;
+			ct->now = 0;
+		}
 		pi.ct_state = (__u8)(kind == CURSOR_XDP ? edgefw_ct_classify_xdp(ctx, &pi, ct)
 							: edgefw_ct_classify_skb(ctx, &pi, ct));
+	}
 
-	/* #15: a state the first rule takes whole needs no classifier. */
+	/* #15: a state the first rule takes whole needs no classifier. Its
+	 * verdict is copied beside dyn_decide's, so the rest reads one place. */
 	if ((cfg->ct_mode & EDGEFW_CT_MODE_FIRST(pi.ct_state)) &&
-	    (cfg->ct_first_hooks & (1u << hook)))
+	    (cfg->ct_first_hooks & (1u << hook))) {
 		v = rule_verdict(gen, 0);
-	/* issue 16: the rules with dynamic sets and limits (kern/dynset.h) */
-	else
-		v = dyn_decide(&pi, cfg, gen, ifindex, hook, bytes, &sc->verdict, &sc->dyn)
-			    ? &sc->verdict
-			    : NULL;
-	if (v) {
-		vflags = v->flags;
-		count(&rule_stats, v->counter_slot, bytes);
-		if (v->flags & EDGEFW_VERDICT_F_LOG)
-			log_packet(&pi, v, &sc->dyn, gen, bytes, ifindex, hook);
-		if (v->action == EDGEFW_ACT_REDIRECT) {
+		found = v != NULL;
+		if (v)
+			verdict = *v;
+	} else {
+		/* issue 16: the rules with dynamic sets and limits (kern/dynset.h) */
+		found = dyn_decide(&pi, cfg, gen, ifindex, hook, bytes, &verdict, &dyn);
+	}
+	if (found) {
+		vflags = verdict.flags;
+		count(&rule_stats, verdict.counter_slot, bytes);
+		if (verdict.flags & EDGEFW_VERDICT_F_LOG)
+			log_packet(&pi, &verdict, &dyn, gen, bytes, ifindex, hook);
+		if (verdict.action == EDGEFW_ACT_REDIRECT) {
 			res.decision = FW_REDIRECT;
-			res.ifindex = v->redirect_ifindex;
+			res.ifindex = verdict.redirect_ifindex;
 			return res;
 		}
-		action = v->action;
+		action = verdict.action;
 		goto policy;
 	}
 
@@ -219,7 +223,11 @@ policy:
 	res.decision = action == EDGEFW_ACT_DROP ? FW_DROP : FW_PASS;
 	/* Connection tracking (#15): record the new flow it passes. */
 	if (res.decision == FW_PASS && pi.ct_state == EDGEFW_CT_NEW && cfg->ct_mode)
-		edgefw_ct_create(ct, ifindex, hook, pi.l4proto, vflags);
+		edgefw_ct_create(ct_view(), ifindex, hook, pi.l4proto, vflags);
+	return res;
+untracked:
+	/* Decided before the tracker saw the packet: no flow to record. */
+	res.decision = action == EDGEFW_ACT_DROP ? FW_DROP : FW_PASS;
 	return res;
 }
 

@@ -525,10 +525,10 @@ struct edgefw_gen_slot {
 	__u8 pad[EDGEFW_GEN_SLOT_SIZE - sizeof(struct edgefw_gen_config)];
 };
 
-/* The `active` map's one value (layout 21): the switch and both
- * generations' configs, so a packet finds its generation's config with
- * one lookup, not two (`active`, then `gen_config` by generation). The
- * map is mmapable: userspace writes the inactive generation's slot, then
+/* The instance's global data (kern/maps.h, layout 21): the switch and
+ * both generations' configs, at a constant address, where a packet used
+ * to look up `active`, then `gen_config` by generation. The map is
+ * mmapable: userspace writes the inactive generation's slot, then
  * switches with one 8-byte store of act with release ordering
  * (user/loader/active.c), so no packet sees a half-written switch. */
 struct edgefw_state {

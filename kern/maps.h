@@ -135,15 +135,15 @@ struct {
 	__type(value, __u32);
 } ctx_tbl SEC(".maps");
 
-/* The switch and both generations' configs in one value (edgefw.h
- * struct edgefw_state): one lookup per packet finds its config. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct edgefw_state);
-} active SEC(".maps");
+/* The switch and both generations' configs (edgefw.h struct
+ * edgefw_state) as global data: a constant address, no lookup per
+ * packet. libbpf makes the section a one-entry mmapable array map
+ * (`.data.active`, the skeleton's data_active); the instance pins it and
+ * every program of the instance reuses it like the other maps (libbpf
+ * writes its initial zeros only into a map it creates), so the switch
+ * survives program loads and daemon restarts and is shared by every
+ * program. */
+struct edgefw_state active_state SEC(".data.active");
 
 /* A per-CPU array of counters, the shape of every statistics map (the
  * skeleton names the map as written here). */

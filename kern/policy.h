@@ -137,7 +137,7 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 	struct edgefw_gen_config *cfg;
 	struct edgefw_state *st;
 	struct pkt_info pi = {};
-	__u32 zero = 0, gen;
+	__u32 gen;
 	__u64 bytes;
 	__u8 action, vflags = 0;
 	bool found;
@@ -150,9 +150,9 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 	 * the walk, padding) would count only its first buffer. */
 	bytes = kind == CURSOR_XDP ? (__u64)bpf_xdp_get_buff_len(ctx) : pi.len;
 	*out_bytes = bytes;
-	/* The switch and the generation's config: one lookup. */
-	st = bpf_map_lookup_elem(&active, &zero);
-	if (!st || !st->act.loaded) {
+	/* The switch and the generation's config: global data, no lookup. */
+	st = &active_state;
+	if (!st->act.loaded) {
 		count(&reason_stats, EDGEFW_REASON_NO_RULESET, bytes);
 		return res;
 	}

@@ -118,7 +118,7 @@ static void droplog_dynamic(struct dp *dp)
 	banned = slot_of(dp, "banned");
 	within = slot_of(dp, "within");
 	excess = slot_of(dp, "excess");
-	ef_active_read(dp->inst.maps.active, &act);
+	ef_active_read(dp->inst.maps.data_active, &act);
 	key = EDGEFW_RULE_KEY(act.gen & 1, banned);
 	bpf_map_lookup_elem(dp->inst.maps.rule_meta, &key, &meta);
 	tap(meta.cond_mask == dp->rs.rules[0].cond_mask && meta.cond_mask,

@@ -94,9 +94,9 @@ fi
 st() { efw_daemon_status 2>/dev/null | jq -r "$1" 2>/dev/null || echo error; }
 attached() { st '.attachments.attached'; }
 version() { st '.version'; }
-# The instance's programs: those using its `active` map; the maps: every
+# The instance's programs: those using its `data_active` map; the maps: every
 # map those programs use. Machine-wide counts would include other tests'.
-ACTIVE_ID=$(bpftool -j map show pinned "/sys/fs/bpf/edgefw/$EFW_INSTANCE/active" | jq .id)
+ACTIVE_ID=$(bpftool -j map show pinned "/sys/fs/bpf/edgefw/$EFW_INSTANCE/data_active" | jq .id)
 our_progs() { bpftool -j prog show | jq --argjson a "$ACTIVE_ID" '[.[] | select((.map_ids // []) | index($a))]'; }
 count_progs() { our_progs | jq length; }
 count_maps() { our_progs | jq '[.[].map_ids[]] | unique | length'; }

@@ -117,8 +117,8 @@ as_nobody mv "$ROOT_DIR/$EFW_INSTANCE" "$ROOT_DIR/x" 2>/dev/null && tries+=("ren
 as_nobody mkdir "$ROOT_DIR/planted" 2>/dev/null && tries+=("created a directory in the pin root")
 as_nobody ln -s "$TRAP_DIR" "$ROOT_DIR/planted" 2>/dev/null && tries+=("planted a symlink in the pin root")
 as_nobody ls "$ROOT_DIR/$EFW_INSTANCE" >/dev/null 2>&1 && tries+=("listed the instance's pins")
-as_nobody bpftool map show pinned "$ROOT_DIR/$EFW_INSTANCE/active" >/dev/null 2>&1 &&
-	tries+=("opened the pinned map active")
+as_nobody bpftool map show pinned "$ROOT_DIR/$EFW_INSTANCE/data_active" >/dev/null 2>&1 &&
+	tries+=("opened the pinned map data_active")
 as_nobody bpftool map dump pinned "$ROOT_DIR/$EFW_INSTANCE/rule_stats" >/dev/null 2>&1 &&
 	tries+=("read the pinned counters")
 if [[ ${#tries[@]} -eq 0 ]]; then

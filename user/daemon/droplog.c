@@ -391,7 +391,7 @@ int efd_droplog_open(const struct ef_instance *inst, const char *output, struct 
 	 * references to the maps. */
 	l->ring_fd = fcntl(inst->maps.log_ring, F_DUPFD_CLOEXEC, 3);
 	l->meta_fd = l->ring_fd < 0 ? -1 : fcntl(inst->maps.rule_meta, F_DUPFD_CLOEXEC, 3);
-	l->active_fd = l->meta_fd < 0 ? -1 : fcntl(inst->maps.active, F_DUPFD_CLOEXEC, 3);
+	l->active_fd = l->meta_fd < 0 ? -1 : fcntl(inst->maps.data_active, F_DUPFD_CLOEXEC, 3);
 	l->dyn.dyn_config =
 		l->active_fd < 0 ? -1 : fcntl(inst->maps.dyn_config, F_DUPFD_CLOEXEC, 3);
 	l->dyn.dynset_meta =

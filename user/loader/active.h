@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The `active` map's one value (kern/edgefw.h struct edgefw_state): which
- * generation is in force and each generation's gen_config, together so a
- * packet finds its config with one lookup. Reads go through the map;
- * writes through a shared mapping of it, so the switch is one 8-byte store
- * with release ordering and a generation's config is written in place
- * without rewriting the one in force.
+ * The instance's global data (kern/maps.h active_state, struct
+ * edgefw_state; pinned as data_active): which generation is in force and
+ * each generation's gen_config, which a packet reads at a constant
+ * address, with no lookup. Reads go through the map; writes through a
+ * shared mapping of it, so the switch is one 8-byte store with release
+ * ordering and a generation's config is written in place without
+ * rewriting the one in force.
  */
 #ifndef EDGEFW_ACTIVE_H
 #define EDGEFW_ACTIVE_H
@@ -14,7 +15,7 @@
 
 #include "edgefw.h"
 
-/* The switch word of the `active` map fd. 0 or a negative errno. */
+/* The switch word, from fd (the data_active map). 0 or a negative errno. */
 int ef_active_read(int fd, struct edgefw_active *act);
 
 /* Generation gen's config. 0 or a negative errno. */

@@ -195,7 +195,7 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 		ret = ef_stats_read_dynsets(inst, buf, ncpu, st);
 	if (ret)
 		goto out;
-	if (st->state.loaded && !ef_gen_config_read(inst->maps.active, st->state.gen, &cfg))
+	if (st->state.loaded && !ef_gen_config_read(inst->maps.data_active, st->state.gen, &cfg))
 		memcpy(st->default_action, cfg.default_action, sizeof(st->default_action));
 out:
 	if (ret) {

@@ -349,13 +349,20 @@ int ef_instance_destroy(struct ef_instance *inst)
 	return ret;
 }
 
+/* A pinned map's name in the object: the skeleton's, but for the global
+ * data (kern/maps.h), which libbpf names after its section. */
+static const char *object_map_name(const char *pinned)
+{
+	return strcmp(pinned, "data_active") ? pinned : ".data.active";
+}
+
 int ef_instance_reuse_maps(const struct ef_instance *inst, struct bpf_object *obj)
 {
 	struct bpf_map *map;
 	int ret;
 
 #define EF_MAP_REUSE(name)                                                                         \
-	map = bpf_object__find_map_by_name(obj, #name);                                            \
+	map = bpf_object__find_map_by_name(obj, object_map_name(#name));                           \
 	if (!map) {                                                                                \
 		ef_log_err("BPF object has no map " #name);                                        \
 		return -ENOENT;                                                                    \
@@ -383,11 +390,11 @@ int ef_instance_read_state(const struct ef_instance *inst, struct ef_ruleset_sta
 	 * not hold the lock) would pair one generation with the other's
 	 * description. Two switches take grace periods, not microseconds. */
 	for (int tries = 0; tries < 3; tries++) {
-		ret = ef_active_read(inst->maps.active, &act);
+		ret = ef_active_read(inst->maps.data_active, &act);
 		if (!ret && act.loaded && bpf_map_lookup_elem(inst->maps.gen_info, &act.gen, &gi))
 			ret = -errno;
 		if (!ret)
-			ret = ef_active_read(inst->maps.active, &again);
+			ret = ef_active_read(inst->maps.data_active, &again);
 		if (ret)
 			break;
 		ret = -EAGAIN;
@@ -400,7 +407,7 @@ int ef_instance_read_state(const struct ef_instance *inst, struct ef_ruleset_sta
 		ret = -errno;
 	if (ret) {
 		ef_log_err(
-			"cannot read which ruleset instance %s holds (%s/active, gen_info, instance_info): %s",
+			"cannot read which ruleset instance %s holds (%s/data_active, gen_info, instance_info): %s",
 			inst->name, inst->dir, strerror(-ret));
 		return ret;
 	}

@@ -237,10 +237,16 @@ static int pin_all(struct ef_instance *inst, struct edgefw_bpf *skel)
 
 	bpf_object__for_each_map(map, skel->obj)
 	{
-		/* Internal maps (.rodata, .bss) belong to their object. */
-		if (map == skel->maps.instance_info || bpf_map__is_internal(map))
+		/* Internal maps (.rodata, .bss) belong to their object, but
+		 * for the instance's global data (kern/maps.h), pinned under
+		 * its skeleton name. */
+		if (map == skel->maps.instance_info ||
+		    (bpf_map__is_internal(map) && map != skel->maps.data_active))
 			continue;
-		ret = ef_pintree_path(inst->lock_fd, bpf_map__name(map), path, sizeof(path));
+		ret = ef_pintree_path(inst->lock_fd,
+				      map == skel->maps.data_active ? "data_active"
+								    : bpf_map__name(map),
+				      path, sizeof(path));
 		if (!ret)
 			ret = bpf_map__pin(map, path);
 		if (ret) {

@@ -33,7 +33,7 @@ bool ef_prog_is_ours(const struct ef_instance *inst, __u32 prog_id)
 	bool ours = false;
 	int fd;
 
-	if (!prog_id || map_id_of(inst->maps.active, &active_id))
+	if (!prog_id || map_id_of(inst->maps.data_active, &active_id))
 		return false;
 	fd = bpf_prog_get_fd_by_id(prog_id);
 	if (fd < 0)

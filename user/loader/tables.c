@@ -324,12 +324,13 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen, const struct ef
 	cfg.paired = (c->pair_l1[0] ? 1 : 0) | (c->pair_l1[1] ? 2 : 0);
 	memcpy(cfg.hash6_len, c->hash6_len, sizeof(cfg.hash6_len));
 	cfg.chain_min_rule = c->chain_min_rule;
-	int err = ef_fault("gen_config_update") ? -EIO
-						: ef_gen_config_write(inst->maps.active, gen, &cfg);
+	int err = ef_fault("gen_config_update")
+			  ? -EIO
+			  : ef_gen_config_write(inst->maps.data_active, gen, &cfg);
 
 	if (err)
-		ef_log_err("cannot write generation %u's config into %s/active: %s", gen, inst->dir,
-			   strerror(-err));
+		ef_log_err("cannot write generation %u's config into %s/data_active: %s", gen,
+			   inst->dir, strerror(-err));
 	return err;
 }
 
@@ -479,7 +480,7 @@ static int apply(struct ef_instance *inst, const struct ef_ruleset *rs, const st
 		ef_xdp_vlan_follow(inst, true);
 	/* The switch: one 8-byte store, read once per packet. Up to
 	 * here, the ruleset in force and its description are untouched. */
-	ret = ef_fault("switch") ? -EIO : ef_active_switch(inst->maps.active, &next);
+	ret = ef_fault("switch") ? -EIO : ef_active_switch(inst->maps.data_active, &next);
 	if (ret) {
 		ef_log_err("cannot switch %s to the new ruleset: %s", inst->dir, strerror(-ret));
 		goto out;

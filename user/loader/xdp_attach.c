@@ -259,8 +259,8 @@ bool ef_xdp_ruleset_uses_vlan(struct ef_instance *inst)
 	struct edgefw_gen_config cfg;
 	struct edgefw_active act;
 
-	if (ef_active_read(inst->maps.active, &act) || !act.loaded ||
-	    ef_gen_config_read(inst->maps.active, act.gen, &cfg))
+	if (ef_active_read(inst->maps.data_active, &act) || !act.loaded ||
+	    ef_gen_config_read(inst->maps.data_active, act.gen, &cfg))
 		return false;
 	for (unsigned i = 0; i < cfg.n_dims && i < EDGEFW_DIM_COUNT; i++)
 		if (cfg.dims[i] == EDGEFW_DIM_VLAN)

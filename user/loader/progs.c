@@ -50,10 +50,10 @@ unsigned long ef_prog_loads(void)
  * ids are never reused while the map lives. */
 static int instance_id(const struct ef_instance *inst, __u32 *id)
 {
-	const int fds[] = { inst->maps.data_active,    inst->maps.cells_tbl,  inst->maps.class_tbl,
-			    inst->maps.tnode_tbl, inst->maps.tleaf_tbl,  inst->maps.chain_tbl,
-			    inst->maps.host6_tbl, inst->maps.ct_tbl,     inst->maps.ct_new_tbl,
-			    inst->maps.ct4_tbl,   inst->maps.ct4_new_tbl };
+	const int fds[] = { inst->maps.data_active, inst->maps.cells_tbl,  inst->maps.class_tbl,
+			    inst->maps.tnode_tbl,   inst->maps.tleaf_tbl,  inst->maps.chain_tbl,
+			    inst->maps.host6_tbl,   inst->maps.ct_tbl,     inst->maps.ct_new_tbl,
+			    inst->maps.ct4_tbl,     inst->maps.ct4_new_tbl };
 	__u32 h = 2166136261u;
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++) {

@@ -209,6 +209,24 @@ __noinline __s64 edgefw_a6_hashed(const struct pkt_info *pi, const struct edgefw
 	return A6_HASHED_MISS;
 }
 
+/* The value of the chain's IPv6 skip node at cell node not folded into
+ * its cell (rare: a prefix shorter than /32 alone on its branch, or a
+ * class too large for the cell's upper half) for the address in field. A
+ * global function, checked once rather than at every place the chain
+ * reaches an IPv6 address; it looks the cells up again. */
+__noinline __u32 edgefw_a6_skip(const struct pkt_info *pi, __u32 gen, __u32 node, __u32 field)
+{
+	__u32 key = gen & 1;
+	void *cells;
+
+	if (!pi)
+		return EDGEFW_CLASS_NONE;
+	cells = bpf_map_lookup_elem(&cells_tbl, &key);
+	if (!cells)
+		return EDGEFW_CLASS_NONE;
+	return skip_value6(cells, node, field & 1 ? pi->daddr : pi->saddr);
+}
+
 /* Word w's mask for a prefix of length len: the word's bits within it,
  * leading (a shift by 32 only in 64 bits). */
 static __always_inline __u32 a6_word_mask(__u32 len, __u32 w)
@@ -277,7 +295,7 @@ static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field
 		if (c >> 32)
 			v = skip_lone6(cc->cells, v & EDGEFW_SKIP_INDEX, c >> 32, a);
 		else
-			v = skip_value6(cc->cells, v & EDGEFW_SKIP_INDEX, a);
+			v = edgefw_a6_skip(cc->pi, cc->gen, v & EDGEFW_SKIP_INDEX, field);
 		if (v == EDGEFW_CLASS_NONE)
 			return v;
 		v &= EDGEFW_A6_VALUE;

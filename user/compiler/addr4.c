@@ -278,10 +278,13 @@ static int lone_one(struct ef_compiled *c, size_t *cap, size_t idx)
 	return 0;
 }
 
-/* Moves the skip nodes of the chain's IPv4 trie at l1 into their cells
- * where they fit (lone_one): a blocklisted address then reads no node.
- * Chunks are 4 bits here (only the forests' tries are widened). */
-static int lone_fold(struct ef_compiled *c, size_t *cap, size_t first, size_t n)
+/* Moves the skip nodes of a chain trie (level 1 cells first..first+n-1,
+ * then its chunks, whose index is the cell under mask) into their cells
+ * where they fit (fold: lone_one for IPv4, ef_addr6_lone_one for IPv6):
+ * an address then reads no node, or less of it. Chunks are 4 bits here
+ * (only the forests' tries are widened). */
+static int lone_fold(struct ef_compiled *c, size_t *cap, size_t first, size_t n, uint32_t mask,
+		     int (*fold)(struct ef_compiled *c, size_t *cap, size_t idx))
 {
 	int ret = 0;
 
@@ -289,9 +292,9 @@ static int lone_fold(struct ef_compiled *c, size_t *cap, size_t first, size_t n)
 		uint32_t v = c->cells[i];
 
 		if (is_skip(v))
-			ret = lone_one(c, cap, i);
+			ret = fold(c, cap, i);
 		else if (is_chunk(v))
-			ret = lone_fold(c, cap, v & EDGEFW_A4_VALUE, EDGEFW_A4_CHUNK_SIZE);
+			ret = lone_fold(c, cap, v & mask, EDGEFW_A4_CHUNK_SIZE, mask, fold);
 	}
 	return ret;
 }
@@ -327,13 +330,15 @@ int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 		if (!ret)
 			ret = paint(c, &cells_cap, &t4, &c->lpm[f][EF_FAM_V4]);
 		if (!ret)
-			ret = lone_fold(c, &hi_cap, t4.l1, EDGEFW_A4_L1_SIZE);
+			ret = lone_fold(c, &hi_cap, t4.l1, EDGEFW_A4_L1_SIZE, EDGEFW_A4_VALUE,
+					lone_one);
 		if (!ret)
 			ret = ef_addr6_place(&c->lpm[f][EF_FAM_V6], c->hash6_len[f]);
 		if (!ret)
 			ret = paint(c, &cells_cap, &t6, &c->lpm[f][EF_FAM_V6]);
 		if (!ret)
-			ret = ef_addr6_lone_fold(c, &hi_cap, t6.l1, EDGEFW_A4_L1_SIZE);
+			ret = lone_fold(c, &hi_cap, t6.l1, EDGEFW_A4_L1_SIZE, EDGEFW_A6_VALUE,
+					ef_addr6_lone_one);
 	}
 	/* By index, for ef_trie4_get's search. */
 	if (!ret && c->n_cells_hi)

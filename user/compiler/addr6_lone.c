@@ -18,16 +18,6 @@
 
 #include "growth.h"
 
-static bool is_skip6(uint32_t v)
-{
-	return (v & EDGEFW_SKIP) == EDGEFW_SKIP;
-}
-
-static bool is_chunk6(uint32_t v)
-{
-	return (v & EDGEFW_SKIP) == EDGEFW_A4_CHUNK;
-}
-
 static int push_hi(struct ef_compiled *c, size_t *cap, size_t idx, uint32_t hi)
 {
 	if (EF_GROW(&c->cells_hi, cap, c->n_cells_hi + 1))
@@ -36,10 +26,7 @@ static int push_hi(struct ef_compiled *c, size_t *cap, size_t idx, uint32_t hi)
 	return 0;
 }
 
-/* Folds the skip node at cell idx where its prefix is /32 or longer (its
- * word 0 is then all compared by the path and the cell) and its values
- * fit; a node that does not stays as it is. */
-static int lone6_one(struct ef_compiled *c, size_t *cap, size_t idx)
+int ef_addr6_lone_one(struct ef_compiled *c, size_t *cap, size_t idx)
 {
 	size_t node = c->cells[idx] & EDGEFW_SKIP_INDEX;
 	uint32_t len = c->cells[node + EDGEFW_SKIP_HDR] & 0xff;
@@ -67,21 +54,6 @@ static int lone6_one(struct ef_compiled *c, size_t *cap, size_t idx)
 	if (!ret)
 		ret = push_hi(c, cap, node + EDGEFW_SKIP6_W3,
 			      (len - 32) << EDGEFW_SKIP6_LEN_SHIFT | hit);
-	return ret;
-}
-
-int ef_addr6_lone_fold(struct ef_compiled *c, size_t *cap, size_t first, size_t n)
-{
-	int ret = 0;
-
-	for (size_t i = first; i < first + n && !ret; i++) {
-		uint32_t v = c->cells[i];
-
-		if (is_skip6(v))
-			ret = lone6_one(c, cap, i);
-		else if (is_chunk6(v))
-			ret = ef_addr6_lone_fold(c, cap, v & EDGEFW_A6_VALUE, EDGEFW_A4_CHUNK_SIZE);
-	}
 	return ret;
 }
 

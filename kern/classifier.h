@@ -209,13 +209,74 @@ __noinline __s64 edgefw_a6_hashed(const struct pkt_info *pi, const struct edgefw
 	return A6_HASHED_MISS;
 }
 
+/* The value of the chain's IPv6 skip node at cell node not folded into
+ * its cell (rare: a prefix shorter than /32 alone on its branch, or a
+ * class too large for the cell's upper half) for the address in field. A
+ * global function, checked once rather than at every place the chain
+ * reaches an IPv6 address; it looks the cells up again. */
+__noinline __u32 edgefw_a6_skip(const struct pkt_info *pi, __u32 gen, __u32 node, __u32 field)
+{
+	__u32 key = gen & 1;
+	void *cells;
+
+	if (!pi)
+		return EDGEFW_CLASS_NONE;
+	cells = bpf_map_lookup_elem(&cells_tbl, &key);
+	if (!cells)
+		return EDGEFW_CLASS_NONE;
+	return skip_value6(cells, node, field & 1 ? pi->daddr : pi->saddr);
+}
+
+/* Word w's mask for a prefix of length len: the word's bits within it,
+ * leading (a shift by 32 only in 64 bits). */
+static __always_inline __u32 a6_word_mask(__u32 len, __u32 w)
+{
+	__u32 bits = len > 32 * w ? len - 32 * w : 0;
+
+	return (__u32)(0xffffffff00000000ull >> (bits > 32 ? 32 : bits));
+}
+
+/* The value of the chain's IPv6 skip node at cell node folded into its
+ * cell (edgefw.h, EDGEFW_LONE6_*; hi: the cell's upper half) for address
+ * a: its miss at once when the address's bits 16-31 differ, else the
+ * node's words 1-3 in two reads (word 0 is equal by then: its first 16
+ * bits by the path, the rest just compared; the prefix is /32 or longer). */
+static __always_inline __u32 skip_lone6(void *cells, __u32 node, __u32 hi, const __u8 *a)
+{
+	/* pkt_info's addresses are 4-byte aligned. */
+	const __u32 *w = (const __u32 *)a;
+	__u32 miss = hi >> EDGEFW_LONE6_MISS_SHIFT, len, tail, diff;
+	__u64 w12, w3;
+
+	miss = miss == EDGEFW_LONE6_MISS_NONE ? EDGEFW_A6_NONE : miss - 1;
+	if ((bpf_ntohl(w[0]) ^ hi) & EDGEFW_LONE_ADDR)
+		return miss;
+	w12 = cell64(cells, node + EDGEFW_SKIP6_W12);
+	w3 = cell64(cells, node + EDGEFW_SKIP6_W3);
+	/* A failed lookup: its lower half is EDGEFW_CLASS_NONE, which word 3
+	 * of a prefix with an upper half of 0 (a /32) cannot be. */
+	if (w3 == EDGEFW_CLASS_NONE)
+		return EDGEFW_CLASS_NONE;
+	tail = w3 >> 32;
+	len = 32 + (tail >> EDGEFW_SKIP6_LEN_SHIFT);
+	diff = ((bpf_ntohl(w[1]) ^ (__u32)w12) & a6_word_mask(len, 1)) |
+	       ((bpf_ntohl(w[2]) ^ (__u32)(w12 >> 32)) & a6_word_mask(len, 2)) |
+	       ((bpf_ntohl(w[3]) ^ (__u32)w3) & a6_word_mask(len, 3));
+	if (diff)
+		return miss;
+	tail &= EDGEFW_SKIP6_HIT_NONE;
+	return tail == EDGEFW_SKIP6_HIT_NONE ? EDGEFW_A6_NONE : tail;
+}
+
 /* The IPv6 trie over the first 48 bits, a skip node for a longer prefix
- * alone on its branch; the hashes per prefix length and the LPM trie only
- * under a cell that says such entries lie below. */
+ * alone on its branch (folded into its cell where it fits); the hashes
+ * per prefix length and the LPM trie only under a cell that says such
+ * entries lie below. */
 static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field, const __u8 *a)
 {
-	__u32 v = cell(cc->cells,
-		       EDGEFW_A6_L1_BASE + field * EDGEFW_A4_L1_SIZE + ((__u32)a[0] << 8 | a[1]));
+	__u64 c = cell64(cc->cells,
+			 EDGEFW_A6_L1_BASE + field * EDGEFW_A4_L1_SIZE + ((__u32)a[0] << 8 | a[1]));
+	__u32 v = (__u32)c;
 
 	for (int n = 0; n < 8; n++) {
 		__u32 nib;
@@ -224,13 +285,17 @@ static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field
 		if ((v & EDGEFW_SKIP) != EDGEFW_A4_CHUNK)
 			break;
 		nib = n & 1 ? a[2 + n / 2] & 15 : a[2 + n / 2] >> 4;
-		v = cell(cc->cells, (v & EDGEFW_A6_VALUE) + nib);
+		c = cell64(cc->cells, (v & EDGEFW_A6_VALUE) + nib);
+		v = (__u32)c;
 	}
 	if (v == EDGEFW_CLASS_NONE)
 		return v;
 	if ((v & EDGEFW_SKIP) == EDGEFW_SKIP) {
 		/* A plain class: the node's branch holds nothing else. */
-		v = skip_value6(cc->cells, v & EDGEFW_SKIP_INDEX, a);
+		if (c >> 32)
+			v = skip_lone6(cc->cells, v & EDGEFW_SKIP_INDEX, c >> 32, a);
+		else
+			v = edgefw_a6_skip(cc->pi, cc->gen, v & EDGEFW_SKIP_INDEX, field);
 		if (v == EDGEFW_CLASS_NONE)
 			return v;
 		v &= EDGEFW_A6_VALUE;

@@ -199,6 +199,32 @@ _Static_assert(EDGEFW_A4_WIDE >> 27 == 4, "kern/tree_walk.h takes the extra stri
 #define EDGEFW_A6_VALUE 0x1fffffffu /* class id, or chunk index */
 #define EDGEFW_A6_NONE EDGEFW_A6_VALUE
 
+/* A skip node of the chain's own IPv6 tries (not the forests') folded
+ * into its cell, as EDGEFW_LONE_* does for IPv4, when its prefix is /32 or
+ * longer and its values fit: the cell's lower half still points at the
+ * node; its upper half holds the prefix's bits 16-31 (EDGEFW_LONE_ADDR)
+ * and the node's miss plus one (bits 20-31; EDGEFW_LONE6_MISS_NONE for
+ * EDGEFW_A6_NONE; 0: not folded). An address whose bits 16-31 differ
+ * (bits 0-15 are equal by the path) gets the miss without reading the
+ * node. Else two node cells compare the rest: their upper halves add
+ * word 2 after word 1 (EDGEFW_SKIP6_W12) and, after word 3
+ * (EDGEFW_SKIP6_W3), the length less 32 and the hit
+ * (EDGEFW_SKIP6_HIT_NONE for EDGEFW_A6_NONE). The node's lower halves
+ * stay as they are. user/compiler/addr6_lone.c folds them. */
+#define EDGEFW_LONE6_MISS_SHIFT EDGEFW_LONE_HIT_SHIFT
+#define EDGEFW_LONE6_MISS_NONE 4095u
+#define EDGEFW_LONE6_MISS_MAX 4093u
+#define EDGEFW_SKIP6_W12 (EDGEFW_SKIP_ADDR + 1)
+#define EDGEFW_SKIP6_W3 (EDGEFW_SKIP_ADDR + 3)
+#define EDGEFW_SKIP6_LEN_SHIFT 25
+#define EDGEFW_SKIP6_HIT_NONE 0x1ffffffu
+_Static_assert(EDGEFW_LONE6_MISS_NONE << EDGEFW_LONE6_MISS_SHIFT >> EDGEFW_LONE6_MISS_SHIFT ==
+		       EDGEFW_LONE6_MISS_NONE,
+	       "the miss fits the upper half");
+_Static_assert((96u << EDGEFW_SKIP6_LEN_SHIFT) >> EDGEFW_SKIP6_LEN_SHIFT == 96u &&
+		       EDGEFW_SKIP6_HIT_NONE >> EDGEFW_SKIP6_LEN_SHIFT == 0,
+	       "length less 32 and hit share a word");
+
 struct edgefw_host6_key {
 	__u32 tag;     /* EDGEFW_HOST6_TAG: field, generation, prefix length */
 	__u8 addr[16]; /* the prefix's bits, the rest zero */

@@ -3,13 +3,15 @@
  * Prefixes alone on their branch, behind skip nodes in the chain's array
  * tries (kern/edgefw.h, EDGEFW_SKIP; user/compiler/addr_skip.c picks them,
  * addr4.c places them), in both families. Shapes: isolated prefixes (IPv6
- * of every length from /49 to /128, IPv4 from /17 to /32); each inside a
+ * of every length from /49 to /128 and a few /17-/31 in /16s of their own,
+ * which do not fold into their cells, IPv4 from /17 to /32); each inside a
  * shorter prefix, so the node sits below the chunks the shorter one made
  * and its miss is that prefix's class; siblings parting at every level, so
  * the node sits where their paths part, beside pairs that share too much
  * for one (IPv6: a /48, left to the hashes). Each ruleset first checks
  * that the compiler placed its prefixes as intended (else the test would
- * not exercise that path; IPv4 nodes all fold into their cells, EDGEFW_LONE_*),
+ * not exercise that path; IPv4 nodes all fold into their cells, EDGEFW_LONE_*,
+ * IPv6 ones of /32 or longer too, EDGEFW_LONE6_*),
  * then runs packets inside the prefixes, one bit
  * off them and near them through every hook against the reference matcher.
  */
@@ -25,6 +27,7 @@
 #define AS_RULES 64
 #define AS_PAIRS_SHARING 4 /* the siblings' last pairs */
 #define AS_PACKETS 1500
+#define AS_ALONE_SHORT6 8 /* every 8th isolated IPv6 prefix /17-/31 */
 
 enum as_kind {
 	AS_ALONE,
@@ -38,6 +41,7 @@ struct as_shape {
 	enum as_kind kind;
 	unsigned want_skip;   /* entries behind skip nodes, both fields */
 	unsigned want_shared; /* IPv6 entries left to the hashes or the LPM trie */
+	unsigned want_hi;     /* cells with an upper half (folded nodes) */
 };
 
 struct as_ctx {
@@ -102,6 +106,12 @@ static void as_make(struct as_ctx *x, unsigned i)
 	switch (x->sh->kind) {
 	case AS_ALONE:
 		as_random(x, x->prefix[i], 1 + i);
+		/* IPv6: every AS_ALONE_SHORT6-th one /17-/31 in a /16 of its
+		 * own, a node too short to fold (EDGEFW_LONE6_*). */
+		if (!v4 && i % AS_ALONE_SHORT6 == AS_ALONE_SHORT6 - 1) {
+			x->len[i] = (uint8_t)as_between(x, 17, 31);
+			x->prefix[i][1] = (uint8_t)(0x80 + i);
+		}
 		break;
 	case AS_UNDER_SHORT:
 		/* Even: a short prefix; odd: a long one inside it, at least
@@ -229,10 +239,12 @@ static void as_run(struct dp *dp, struct as_ctx *x)
 	    "skip nodes, %s: %u entries behind skip nodes (want %u), %u hashed or in the LPM trie (want %u)",
 	    sh->label, skip, sh->want_skip, shared, sh->want_shared);
 	/* IPv4: every node's hit (a class of 64 rules) fits its cell
-	 * (kern/edgefw.h, EDGEFW_LONE_*), so the packets below read none. */
-	tap(dp->c.n_cells_hi == (sh->family == 4 ? skip : 0),
-	    "skip nodes, %s: %zu lone prefixes in their cells (want %u)", sh->label,
-	    dp->c.n_cells_hi, sh->family == 4 ? skip : 0);
+	 * (kern/edgefw.h, EDGEFW_LONE_*), so the packets below read none.
+	 * IPv6: every node of a /32 or longer folds (EDGEFW_LONE6_*), three
+	 * upper halves each; the shorter ones do not. */
+	tap(dp->c.n_cells_hi == sh->want_hi,
+	    "skip nodes, %s: %zu upper halves for the nodes folded into their cells (want %u)",
+	    sh->label, dp->c.n_cells_hi, sh->want_hi);
 	ok = diff_run(dp, &dp->rs, AS_PACKETS, as_next, x, &o, &t);
 	tap(ok && t.compiled_mismatches == 0,
 	    "skip nodes, %s: %u packets x 3 hooks, BPF verdicts, winners and counters equal the reference matcher's (%u mismatches, %u in the userspace lookup)",
@@ -242,15 +254,19 @@ static void as_run(struct dp *dp, struct as_ctx *x)
 void dp_test_addr_skips(struct dp *dp)
 {
 	const unsigned sharing = 2 * AS_PAIRS_SHARING;
+	const unsigned short6 = AS_RULES / AS_ALONE_SHORT6;
 	const struct as_shape shapes[] = {
-		{ "IPv6, isolated /49-/128", 6, AS_ALONE, AS_RULES, 0 },
-		{ "IPv6, each inside a shorter prefix", 6, AS_UNDER_SHORT, AS_RULES / 2, 0 },
+		{ "IPv6, isolated /49-/128 and /17-/31", 6, AS_ALONE, AS_RULES, 0,
+		  3 * (AS_RULES - short6) },
+		{ "IPv6, each inside a shorter prefix", 6, AS_UNDER_SHORT, AS_RULES / 2, 0,
+		  3 * AS_RULES / 2 },
 		{ "IPv6, siblings parting at /17-/47, pairs sharing a /48", 6, AS_SIBLINGS,
-		  AS_RULES - sharing, sharing },
-		{ "IPv4, isolated /17-/32", 4, AS_ALONE, AS_RULES, 0 },
-		{ "IPv4, each inside a shorter prefix", 4, AS_UNDER_SHORT, AS_RULES / 2, 0 },
+		  AS_RULES - sharing, sharing, 3 * (AS_RULES - sharing) },
+		{ "IPv4, isolated /17-/32", 4, AS_ALONE, AS_RULES, 0, AS_RULES },
+		{ "IPv4, each inside a shorter prefix", 4, AS_UNDER_SHORT, AS_RULES / 2, 0,
+		  AS_RULES / 2 },
 		{ "IPv4, /32 siblings parting at /8-/27 and at /28-/31", 4, AS_SIBLINGS,
-		  AS_RULES - sharing, 0 },
+		  AS_RULES - sharing, 0, AS_RULES - sharing },
 	};
 	struct as_ctx x = { .rng = xorshift_seed(0x5c1b) };
 

@@ -278,10 +278,13 @@ static int lone_one(struct ef_compiled *c, size_t *cap, size_t idx)
 	return 0;
 }
 
-/* Moves the skip nodes of the chain's IPv4 trie at l1 into their cells
- * where they fit (lone_one): a blocklisted address then reads no node.
- * Chunks are 4 bits here (only the forests' tries are widened). */
-static int lone_fold(struct ef_compiled *c, size_t *cap, size_t first, size_t n)
+/* Moves the skip nodes of a chain trie (level 1 cells first..first+n-1,
+ * then its chunks, whose index is the cell under mask) into their cells
+ * where they fit (fold: lone_one for IPv4, ef_addr6_lone_one for IPv6):
+ * an address then reads no node, or less of it. Chunks are 4 bits here
+ * (only the forests' tries are widened). */
+static int lone_fold(struct ef_compiled *c, size_t *cap, size_t first, size_t n, uint32_t mask,
+		     int (*fold)(struct ef_compiled *c, size_t *cap, size_t idx))
 {
 	int ret = 0;
 
@@ -289,9 +292,9 @@ static int lone_fold(struct ef_compiled *c, size_t *cap, size_t first, size_t n)
 		uint32_t v = c->cells[i];
 
 		if (is_skip(v))
-			ret = lone_one(c, cap, i);
+			ret = fold(c, cap, i);
 		else if (is_chunk(v))
-			ret = lone_fold(c, cap, v & EDGEFW_A4_VALUE, EDGEFW_A4_CHUNK_SIZE);
+			ret = lone_fold(c, cap, v & mask, EDGEFW_A4_CHUNK_SIZE, mask, fold);
 	}
 	return ret;
 }
@@ -327,11 +330,15 @@ int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 		if (!ret)
 			ret = paint(c, &cells_cap, &t4, &c->lpm[f][EF_FAM_V4]);
 		if (!ret)
-			ret = lone_fold(c, &hi_cap, t4.l1, EDGEFW_A4_L1_SIZE);
+			ret = lone_fold(c, &hi_cap, t4.l1, EDGEFW_A4_L1_SIZE, EDGEFW_A4_VALUE,
+					lone_one);
 		if (!ret)
 			ret = ef_addr6_place(&c->lpm[f][EF_FAM_V6], c->hash6_len[f]);
 		if (!ret)
 			ret = paint(c, &cells_cap, &t6, &c->lpm[f][EF_FAM_V6]);
+		if (!ret)
+			ret = lone_fold(c, &hi_cap, t6.l1, EDGEFW_A4_L1_SIZE, EDGEFW_A6_VALUE,
+					ef_addr6_lone_one);
 	}
 	/* By index, for ef_trie4_get's search. */
 	if (!ret && c->n_cells_hi)
@@ -359,12 +366,18 @@ static uint32_t skip_value(const struct ef_compiled *c, size_t at, const uint8_t
 uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field, const uint8_t addr[16])
 {
 	struct trie six = trie6(field);
-	uint32_t v = c->cells[six.l1 + ((size_t)addr[0] << 8 | addr[1])];
+	size_t idx = six.l1 + ((size_t)addr[0] << 8 | addr[1]);
+	uint32_t v = c->cells[idx], hi;
 
-	for (unsigned n = 0; n < 8 && is_chunk(v); n++)
-		v = c->cells[(v & EDGEFW_A6_VALUE) + nibble_at(addr, n)];
-	if ((v & EDGEFW_SKIP) == EDGEFW_SKIP)
-		v = skip_value(c, v & EDGEFW_SKIP_INDEX, addr);
+	for (unsigned n = 0; n < 8 && is_chunk(v); n++) {
+		idx = (v & EDGEFW_A6_VALUE) + nibble_at(addr, n);
+		v = c->cells[idx];
+	}
+	if ((v & EDGEFW_SKIP) == EDGEFW_SKIP) {
+		hi = ef_cell_hi(c, idx);
+		v = hi ? ef_addr6_lone_value(c, v & EDGEFW_SKIP_INDEX, hi, addr)
+		       : skip_value(c, v & EDGEFW_SKIP_INDEX, addr);
+	}
 	if (v & (EDGEFW_A6_HOST | EDGEFW_A6_LONGER)) {
 		const struct ef_lpm_table *t = &c->lpm[field][EF_FAM_V6];
 		uint32_t cls = EDGEFW_CLASS_NONE;
@@ -390,20 +403,26 @@ uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field, const uint8_
 	return v == EDGEFW_A6_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
-uint32_t ef_trie4_lone(const struct ef_compiled *c, size_t idx, uint32_t a)
+uint32_t ef_cell_hi(const struct ef_compiled *c, size_t idx)
 {
 	struct ef_cell_hi key = { .idx = (uint32_t)idx };
 	const struct ef_cell_hi *h = NULL;
-	uint32_t len;
 
 	if (c->n_cells_hi)
 		h = bsearch(&key, c->cells_hi, c->n_cells_hi, sizeof(key), cmp_hi);
-	if (!h)
+	return h ? h->hi : 0;
+}
+
+uint32_t ef_trie4_lone(const struct ef_compiled *c, size_t idx, uint32_t a)
+{
+	uint32_t hi = ef_cell_hi(c, idx), len;
+
+	if (!hi)
 		return c->cells[idx];
-	len = 17 + ((h->hi >> EDGEFW_LONE_LEN_SHIFT) & 15);
-	if ((a ^ h->hi) & EDGEFW_LONE_ADDR & (0xffffffffu << (32 - len)))
+	len = 17 + ((hi >> EDGEFW_LONE_LEN_SHIFT) & 15);
+	if ((a ^ hi) & EDGEFW_LONE_ADDR & (0xffffffffu << (32 - len)))
 		return c->cells[idx];
-	return (h->hi >> EDGEFW_LONE_HIT_SHIFT) - 1;
+	return (hi >> EDGEFW_LONE_HIT_SHIFT) - 1;
 }
 
 uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a)

@@ -43,6 +43,19 @@ uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a);
  * its upper half holds one that a lies in (kern/classifier.h,
  * lone_value4), else the cell. */
 uint32_t ef_trie4_lone(const struct ef_compiled *c, size_t idx, uint32_t a);
+/* Cell idx's upper half (c->cells_hi), 0 when it has none. */
+uint32_t ef_cell_hi(const struct ef_compiled *c, size_t idx);
+
+/* Folds the chain's IPv6 skip node at cell idx into the cell where its
+ * prefix is /32 or longer (its word 0 then all compared by the path and
+ * the cell) and its values fit (kern/edgefw.h, EDGEFW_LONE6_*),
+ * appending to c->cells_hi (*cap its capacity; the caller sorts it); a
+ * node that does not stays as it is. 0 or -ENOMEM (addr6_lone.c). */
+int ef_addr6_lone_one(struct ef_compiled *c, size_t *cap, size_t idx);
+/* The value of the folded skip node at cell node for address a (network
+ * order), hi its cell's upper half: kern/classifier.h's skip_lone6. */
+uint32_t ef_addr6_lone_value(const struct ef_compiled *c, size_t node, uint32_t hi,
+			     const uint8_t a[16]);
 
 /* Appends the trie field (EF_FIELD_SRC/DST) of the chain shares with a
  * forest over the same address, whose table forest maps prefixes to

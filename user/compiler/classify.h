@@ -125,8 +125,9 @@ struct ef_compiled {
 	 * chain stages. */
 	uint32_t *cells;
 	size_t n_cells;
-	/* The cells whose upper half is not 0 (a lone prefix, kern/edgefw.h,
-	 * EDGEFW_LONE_*), by index; the loader writes both halves. */
+	/* The cells with an upper half (a lone prefix, kern/edgefw.h,
+	 * EDGEFW_LONE_*; a folded IPv6 skip node and its cells,
+	 * EDGEFW_LONE6_*), by index; the loader writes both halves. */
 	struct ef_cell_hi *cells_hi;
 	size_t n_cells_hi;
 

@@ -412,11 +412,11 @@ tree_lowest(const struct pkt_info *pi, const struct edgefw_gen_config *cfg, __u3
 
 	if (!pi || !cfg)
 		return (int)best;
-	/* A lone IPv4 forest: its walk without the tree key's fill. Here,
+	/* IPv4 forests only: their walks without the tree key's fill. Here,
 	 * not at the caller: a branch there doubles the caller's states past
 	 * the verifier's limit. */
-	if (tree_forest4_only(pi, cfg))
-		return (int)tree_lone_forest(pi, cfg, how, best);
+	if (tree_forests4_only(pi, cfg))
+		return (int)tree_forests(pi, cfg, how, best);
 	/* The key first: its pairs must not be a previous packet's. */
 	k = bpf_map_lookup_elem(&tree_scratch, &zero);
 	if (!k)

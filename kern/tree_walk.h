@@ -363,18 +363,26 @@ struct {
 	__type(value, struct tree_key);
 } tree_scratch SEC(".maps");
 
-/* True when the packet's family has one tree, an IPv4 forest over an
- * address (shared with the chain or not): tree_forest4 walks it alone.
- * The 100k + 10k scenarios' 10k rules take this shape. Computed without
- * a branch (EDGEFW_TK_SRC is 0, EDGEFW_TK_DST 4): each would send the
- * verifier through tree_classify once more, past its limit. */
-static __always_inline bool tree_forest4_only(const struct pkt_info *pi,
-					      const struct edgefw_gen_config *cfg)
+/* True when every tree of the packet's family is an IPv4 forest over an
+ * address (shared with the chain or not): tree_forests walks them, one
+ * call each. The 100k + 10k scenarios' 10k rules take this shape (one
+ * forest), and so do ClassBench fw1's (a source and a destination forest).
+ * Computed without a branch (EDGEFW_TK_SRC is 0, EDGEFW_TK_DST 4): each
+ * would send the verifier through tree_classify once more, past its
+ * limit. */
+static __always_inline bool tree_forests4_only(const struct pkt_info *pi,
+					       const struct edgefw_gen_config *cfg)
 {
 	__u64 v6 = ((__u64)(pi->family ^ 6) - 1) >> 63;
-	__u64 other = (__u64)(cfg->n_trees[0] ^ 1) | (cfg->trees[0][0].trie_word & 0xfb) | v6;
+	__u64 n = cfg->n_trees[0], other = v6 | (((__u64)n - 1) >> 63);
 
-	_Static_assert(EDGEFW_TK_SRC == 0 && EDGEFW_TK_DST == 4, "tree_forest4_only's mask");
+	_Static_assert(EDGEFW_TK_SRC == 0 && EDGEFW_TK_DST == 4, "tree_forests4_only's mask");
+	for (int t = 0; t < EDGEFW_FAMILY_TREES; t++) {
+		/* All ones for a tree the family has (t < n), else 0. */
+		__u64 used = -(((__u64)t - n) >> 63);
+
+		other |= (cfg->trees[0][t].trie_word & 0xfb) & used;
+	}
 	tree_opaque(other);
 	return !other;
 }
@@ -426,22 +434,26 @@ static __always_inline __u32 tree_forest4_rule(const struct edgefw_tree_root *tr
 	return tree_scan4q(leaves, start, count, q, best);
 }
 
-/* The forest's part of tree_classify for a packet tree_forest4_only
- * accepts (how and the result as tree_lowest's; k the scratch key, its
- * pairs reset by the caller), a global function: the verifier checks its
- * trie walk's branches once, as it does tree_trie4's, which it replaces
- * on this path; `cells` is looked up once, and the key's words are read
- * from pkt_info into registers instead of filled into the scratch key and
- * loaded back. */
+/* Forest t's part of tree_classify for a packet tree_forests4_only
+ * accepts (how and the result as tree_lowest's, t in how's bits 16-17; k
+ * the scratch key, its pairs reset by the caller), a global function: the
+ * verifier checks its trie walk's branches once, as it does tree_trie4's,
+ * which it replaces on this path; one call walks the trie, reads the
+ * pair and scans the leaf, and the key's words are read from pkt_info
+ * into registers instead of filled into the scratch key and loaded back. */
 __attribute__((noinline)) int tree_forest4(const struct pkt_info *pi,
 					   const struct edgefw_gen_config *cfg, struct tree_key *k,
 					   __u32 how, __u32 best)
 {
+	const struct edgefw_tree_root *tr;
 	struct tree_words4 q;
 	__u32 gen = how & 1;
 	void *cells, *leaves;
 
-	if (!pi || !cfg || !k || cfg->trees[0][0].min_rule >= best)
+	if (!pi || !cfg || !k)
+		return (int)best;
+	tr = &cfg->trees[0][(how >> 16) & (EDGEFW_FAMILY_TREES - 1)];
+	if (tr->min_rule >= best)
 		return (int)best;
 	cells = bpf_map_lookup_elem(&cells_tbl, &gen);
 	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
@@ -450,15 +462,14 @@ __attribute__((noinline)) int tree_forest4(const struct pkt_info *pi,
 	q.src = tree_word(pi->saddr, 0);
 	q.dst = tree_word(pi->daddr, 0);
 	q.hook = (how >> 8) & 0xff;
-	return (int)tree_forest4_rule(&cfg->trees[0][0], cells, leaves, k, pi, &q, gen, best);
+	return (int)tree_forest4_rule(tr, cells, leaves, k, pi, &q, gen, best);
 }
 
-/* tree_classify for a packet tree_forest4_only accepts (how and the
- * result as tree_lowest's): the forest in tree_forest4, then the pairs the
- * chain needs. */
-static __always_inline __u32 tree_lone_forest(const struct pkt_info *pi,
-					      const struct edgefw_gen_config *cfg, __u32 how,
-					      __u32 best)
+/* tree_classify for a packet tree_forests4_only accepts (how and the
+ * result as tree_lowest's): each forest in a call to tree_forest4, in the
+ * trees' order, then the pairs the chain needs. */
+static __always_inline __u32 tree_forests(const struct pkt_info *pi,
+					  const struct edgefw_gen_config *cfg, __u32 how, __u32 best)
 {
 	__u32 zero = 0;
 	struct tree_key *k = bpf_map_lookup_elem(&tree_scratch, &zero);
@@ -469,7 +480,11 @@ static __always_inline __u32 tree_lone_forest(const struct pkt_info *pi,
 	k->w[EDGEFW_TK_SRC] = tree_word(pi->saddr, 0);
 	k->w[EDGEFW_TK_DST] = tree_word(pi->daddr, 0);
 	k->pair[0] = k->pair[1] = EDGEFW_CLASS_NONE;
-	best = (__u32)tree_forest4(pi, cfg, k, how, best);
+	for (int t = 0; t < EDGEFW_FAMILY_TREES; t++) {
+		if (t >= cfg->n_trees[0])
+			break;
+		best = (__u32)tree_forest4(pi, cfg, k, (how & 0xffff) | (__u32)t << 16, best);
+	}
 	tree_pairs_fill(cfg, how & 1, k, best);
 	return best;
 }

@@ -364,8 +364,8 @@ struct {
 } tree_scratch SEC(".maps");
 
 /* True when every tree of the packet's family is an IPv4 forest over an
- * address (shared with the chain or not): tree_forests walks them, one
- * call each. The 100k + 10k scenarios' 10k rules take this shape (one
+ * address (shared with the chain or not): tree_forests walks them all in
+ * one call. The 100k + 10k scenarios' 10k rules take this shape (one
  * forest), and so do ClassBench fw1's (a source and a destination forest).
  * Computed without a branch (EDGEFW_TK_SRC is 0, EDGEFW_TK_DST 4): each
  * would send the verifier through tree_classify once more, past its
@@ -406,11 +406,11 @@ static __always_inline __u32 tree_forest4_node(const struct pkt_info *pi, struct
 
 /* The forest's lowest rule below best, else best; its pair left in k. */
 static __always_inline __u32 tree_forest4_rule(const struct edgefw_tree_root *tr, void *cells,
-					       void *leaves, struct tree_key *k,
-					       const struct pkt_info *pi, struct tree_words4 *q,
-					       __u32 gen, __u32 best)
+					       struct tree_key *k, const struct pkt_info *pi,
+					       struct tree_words4 *q, __u32 gen, __u32 best)
 {
 	__u32 root, start, count = 0;
+	void *leaves;
 
 	root = tree_forest_root(cells, tr->root, tr->trie_word == EDGEFW_TK_DST ? q->dst : q->src);
 	if (tr->paired)
@@ -423,7 +423,10 @@ static __always_inline __u32 tree_forest4_rule(const struct edgefw_tree_root *tr
 	} else {
 		start = tree_forest4_node(pi, k, gen, q->hook, root, &count);
 	}
-	if (start == EDGEFW_RULE_NONE)
+	/* The leaves only now: a packet whose trie leaf holds no entry (every
+	 * miss) does without their lookup. */
+	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
+	if (start == EDGEFW_RULE_NONE || !leaves)
 		return best;
 	/* As tree_key_fill clamps them. */
 	q->sport = pi->sport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->sport;
@@ -434,40 +437,44 @@ static __always_inline __u32 tree_forest4_rule(const struct edgefw_tree_root *tr
 	return tree_scan4q(leaves, start, count, q, best);
 }
 
-/* Forest t's part of tree_classify for a packet tree_forests4_only
- * accepts (how and the result as tree_lowest's, t in how's bits 16-17; k
- * the scratch key, its pairs reset by the caller), a global function: the
- * verifier checks its trie walk's branches once, as it does tree_trie4's,
- * which it replaces on this path; one call walks the trie, reads the
- * pair and scans the leaf, and the key's words are read from pkt_info
- * into registers instead of filled into the scratch key and loaded back. */
+/* tree_classify for a packet tree_forests4_only accepts (how and the
+ * result as tree_lowest's; k the scratch key, its pairs reset by the
+ * caller): every forest, in the trees' order, in one global function. The
+ * verifier checks its trie walks' branches once, as it does tree_trie4's,
+ * which it replaces on this path; `cells` is looked up once for all the
+ * forests, the leaves only for a leaf with entries, and the key's words
+ * are read from pkt_info into registers instead of filled into the scratch
+ * key and loaded back. */
 __attribute__((noinline)) int tree_forest4(const struct pkt_info *pi,
 					   const struct edgefw_gen_config *cfg, struct tree_key *k,
 					   __u32 how, __u32 best)
 {
-	const struct edgefw_tree_root *tr;
 	struct tree_words4 q;
 	__u32 gen = how & 1;
-	void *cells, *leaves;
+	void *cells;
 
 	if (!pi || !cfg || !k)
 		return (int)best;
-	tr = &cfg->trees[0][(how >> 16) & (EDGEFW_FAMILY_TREES - 1)];
-	if (tr->min_rule >= best)
-		return (int)best;
 	cells = bpf_map_lookup_elem(&cells_tbl, &gen);
-	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
-	if (!cells || !leaves)
+	if (!cells)
 		return (int)best;
 	q.src = tree_word(pi->saddr, 0);
 	q.dst = tree_word(pi->daddr, 0);
 	q.hook = (how >> 8) & 0xff;
-	return (int)tree_forest4_rule(tr, cells, leaves, k, pi, &q, gen, best);
+	for (int t = 0; t < EDGEFW_FAMILY_TREES; t++) {
+		const struct edgefw_tree_root *tr = &cfg->trees[0][t];
+
+		if (t >= cfg->n_trees[0])
+			break;
+		if (tr->min_rule < best)
+			best = tree_forest4_rule(tr, cells, k, pi, &q, gen, best);
+	}
+	return (int)best;
 }
 
 /* tree_classify for a packet tree_forests4_only accepts (how and the
- * result as tree_lowest's): each forest in a call to tree_forest4, in the
- * trees' order, then the pairs the chain needs. */
+ * result as tree_lowest's): the forests in tree_forest4, then the pairs
+ * the chain needs. */
 static __always_inline __u32 tree_forests(const struct pkt_info *pi,
 					  const struct edgefw_gen_config *cfg, __u32 how, __u32 best)
 {
@@ -480,11 +487,7 @@ static __always_inline __u32 tree_forests(const struct pkt_info *pi,
 	k->w[EDGEFW_TK_SRC] = tree_word(pi->saddr, 0);
 	k->w[EDGEFW_TK_DST] = tree_word(pi->daddr, 0);
 	k->pair[0] = k->pair[1] = EDGEFW_CLASS_NONE;
-	for (int t = 0; t < EDGEFW_FAMILY_TREES; t++) {
-		if (t >= cfg->n_trees[0])
-			break;
-		best = (__u32)tree_forest4(pi, cfg, k, (how & 0xffff) | (__u32)t << 16, best);
-	}
+	best = (__u32)tree_forest4(pi, cfg, k, how, best);
 	tree_pairs_fill(cfg, how & 1, k, best);
 	return best;
 }

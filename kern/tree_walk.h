@@ -476,7 +476,8 @@ __attribute__((noinline)) int tree_forest4(const struct pkt_info *pi,
  * result as tree_lowest's): the forests in tree_forest4, then the pairs
  * the chain needs. */
 static __always_inline __u32 tree_forests(const struct pkt_info *pi,
-					  const struct edgefw_gen_config *cfg, __u32 how, __u32 best)
+					  const struct edgefw_gen_config *cfg, __u32 how,
+					  __u32 best)
 {
 	__u32 zero = 0;
 	struct tree_key *k = bpf_map_lookup_elem(&tree_scratch, &zero);

@@ -374,15 +374,14 @@ static __always_inline bool tree_forests4_only(const struct pkt_info *pi,
 					       const struct edgefw_gen_config *cfg)
 {
 	__u64 v6 = ((__u64)(pi->family ^ 6) - 1) >> 63;
-	__u64 n = cfg->n_trees[0], other = v6 | (((__u64)n - 1) >> 63);
+	__u64 other = v6 | (((__u64)cfg->n_trees[0] - 1) >> 63);
 
 	_Static_assert(EDGEFW_TK_SRC == 0 && EDGEFW_TK_DST == 4, "tree_forests4_only's mask");
-	for (int t = 0; t < EDGEFW_FAMILY_TREES; t++) {
-		/* All ones for a tree the family has (t < n), else 0. */
-		__u64 used = -(((__u64)t - n) >> 63);
-
-		other |= (cfg->trees[0][t].trie_word & 0xfb) & used;
-	}
+	/* All four roots without a mask for the ones past n_trees: those are
+	 * zero (the loader writes gen_config from a zeroed struct,
+	 * user/loader/tables.c), trie_word EDGEFW_TK_SRC, which passes. */
+	for (int t = 0; t < EDGEFW_FAMILY_TREES; t++)
+		other |= cfg->trees[0][t].trie_word & 0xfb;
 	tree_opaque(other);
 	return !other;
 }

@@ -132,15 +132,11 @@ static __always_inline __u32 skip_value6(void *cells, __u32 node, const __u8 *a)
  * holds the class; the tree walk, which runs first, found that leaf. */
 static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field, const __u8 *addr)
 {
-	/* pkt_info's addresses are 4-byte aligned: one load. */
-	__u32 a = bpf_ntohl(*(const __u32 *)addr);
-	__u32 pairs = 0, v;
+	__u32 a, v;
 
-	/* The flag in the config's first line; the trie's level 1 only then. */
-	if (cc->cfg->paired & (1u << (field & 1)))
-		pairs = cc->cfg->pair_l1[field & 1];
-
-	if (pairs) {
+	/* The flag in the config's first line: the loader sets it exactly
+	 * when pair_l1 is set (user/loader/tables.c), so that is not read. */
+	if (cc->cfg->paired & (1u << (field & 1))) {
 		v = cc->tk ? cc->tk->pair[field & 1] : EDGEFW_CLASS_NONE;
 		/* The tree walk leaves it whenever the chain runs (tree_walk.h,
 		 * tree_pairs_fill): still none only after a failed lookup there,
@@ -149,6 +145,8 @@ static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field
 			return EDGEFW_CLASS_NONE;
 		v = cell(cc->cells, v & EDGEFW_A4_VALUE);
 	} else {
+		/* pkt_info's addresses are 4-byte aligned: one load. */
+		a = bpf_ntohl(*(const __u32 *)addr);
 		v = trie4_leaf(cc->cells, field * EDGEFW_A4_L1_SIZE, a);
 		if (v != EDGEFW_CLASS_NONE && (v & EDGEFW_SKIP) == EDGEFW_SKIP)
 			v = skip_value4(cc->cells, v & EDGEFW_SKIP_INDEX, a);
@@ -477,11 +475,11 @@ tree_lowest(const struct pkt_info *pi, const struct edgefw_gen_config *cfg, __u3
 
 	if (!pi || !cfg)
 		return (int)best;
-	/* A lone IPv4 forest: its walk without the tree key's fill. Here,
+	/* IPv4 forests only: their walks without the tree key's fill. Here,
 	 * not at the caller: a branch there doubles the caller's states past
 	 * the verifier's limit. */
-	if (tree_forest4_only(pi, cfg))
-		return (int)tree_lone_forest(pi, cfg, how, best);
+	if (tree_forests4_only(pi, cfg))
+		return (int)tree_forests(pi, cfg, how, best);
 	/* The key first: its pairs must not be a previous packet's. */
 	k = bpf_map_lookup_elem(&tree_scratch, &zero);
 	if (!k)

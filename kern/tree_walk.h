@@ -363,18 +363,25 @@ struct {
 	__type(value, struct tree_key);
 } tree_scratch SEC(".maps");
 
-/* True when the packet's family has one tree, an IPv4 forest over an
- * address (shared with the chain or not): tree_forest4 walks it alone.
- * The 100k + 10k scenarios' 10k rules take this shape. Computed without
- * a branch (EDGEFW_TK_SRC is 0, EDGEFW_TK_DST 4): each would send the
- * verifier through tree_classify once more, past its limit. */
-static __always_inline bool tree_forest4_only(const struct pkt_info *pi,
-					      const struct edgefw_gen_config *cfg)
+/* True when every tree of the packet's family is an IPv4 forest over an
+ * address (shared with the chain or not): tree_forests walks them all in
+ * one call. The 100k + 10k scenarios' 10k rules take this shape (one
+ * forest), and so do ClassBench fw1's (a source and a destination forest).
+ * Computed without a branch (EDGEFW_TK_SRC is 0, EDGEFW_TK_DST 4): each
+ * would send the verifier through tree_classify once more, past its
+ * limit. */
+static __always_inline bool tree_forests4_only(const struct pkt_info *pi,
+					       const struct edgefw_gen_config *cfg)
 {
 	__u64 v6 = ((__u64)(pi->family ^ 6) - 1) >> 63;
-	__u64 other = (__u64)(cfg->n_trees[0] ^ 1) | (cfg->trees[0][0].trie_word & 0xfb) | v6;
+	__u64 other = v6 | (((__u64)cfg->n_trees[0] - 1) >> 63);
 
-	_Static_assert(EDGEFW_TK_SRC == 0 && EDGEFW_TK_DST == 4, "tree_forest4_only's mask");
+	_Static_assert(EDGEFW_TK_SRC == 0 && EDGEFW_TK_DST == 4, "tree_forests4_only's mask");
+	/* All four roots without a mask for the ones past n_trees: those are
+	 * zero (the loader writes gen_config from a zeroed struct,
+	 * user/loader/tables.c), trie_word EDGEFW_TK_SRC, which passes. */
+	for (int t = 0; t < EDGEFW_FAMILY_TREES; t++)
+		other |= cfg->trees[0][t].trie_word & 0xfb;
 	tree_opaque(other);
 	return !other;
 }
@@ -398,11 +405,11 @@ static __always_inline __u32 tree_forest4_node(const struct pkt_info *pi, struct
 
 /* The forest's lowest rule below best, else best; its pair left in k. */
 static __always_inline __u32 tree_forest4_rule(const struct edgefw_tree_root *tr, void *cells,
-					       void *leaves, struct tree_key *k,
-					       const struct pkt_info *pi, struct tree_words4 *q,
-					       __u32 gen, __u32 best)
+					       struct tree_key *k, const struct pkt_info *pi,
+					       struct tree_words4 *q, __u32 gen, __u32 best)
 {
 	__u32 root, start, count = 0;
+	void *leaves;
 
 	root = tree_forest_root(cells, tr->root, tr->trie_word == EDGEFW_TK_DST ? q->dst : q->src);
 	if (tr->paired)
@@ -415,7 +422,10 @@ static __always_inline __u32 tree_forest4_rule(const struct edgefw_tree_root *tr
 	} else {
 		start = tree_forest4_node(pi, k, gen, q->hook, root, &count);
 	}
-	if (start == EDGEFW_RULE_NONE)
+	/* The leaves only now: a packet whose trie leaf holds no entry (every
+	 * miss) does without their lookup. */
+	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
+	if (start == EDGEFW_RULE_NONE || !leaves)
 		return best;
 	/* As tree_key_fill clamps them. */
 	q->sport = pi->sport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->sport;
@@ -426,39 +436,47 @@ static __always_inline __u32 tree_forest4_rule(const struct edgefw_tree_root *tr
 	return tree_scan4q(leaves, start, count, q, best);
 }
 
-/* The forest's part of tree_classify for a packet tree_forest4_only
- * accepts (how and the result as tree_lowest's; k the scratch key, its
- * pairs reset by the caller), a global function: the verifier checks its
- * trie walk's branches once, as it does tree_trie4's, which it replaces
- * on this path; `cells` is looked up once, and the key's words are read
- * from pkt_info into registers instead of filled into the scratch key and
- * loaded back. */
+/* tree_classify for a packet tree_forests4_only accepts (how and the
+ * result as tree_lowest's; k the scratch key, its pairs reset by the
+ * caller): every forest, in the trees' order, in one global function. The
+ * verifier checks its trie walks' branches once, as it does tree_trie4's,
+ * which it replaces on this path; `cells` is looked up once for all the
+ * forests, the leaves only for a leaf with entries, and the key's words
+ * are read from pkt_info into registers instead of filled into the scratch
+ * key and loaded back. */
 __attribute__((noinline)) int tree_forest4(const struct pkt_info *pi,
 					   const struct edgefw_gen_config *cfg, struct tree_key *k,
 					   __u32 how, __u32 best)
 {
 	struct tree_words4 q;
 	__u32 gen = how & 1;
-	void *cells, *leaves;
+	void *cells;
 
-	if (!pi || !cfg || !k || cfg->trees[0][0].min_rule >= best)
+	if (!pi || !cfg || !k)
 		return (int)best;
 	cells = bpf_map_lookup_elem(&cells_tbl, &gen);
-	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
-	if (!cells || !leaves)
+	if (!cells)
 		return (int)best;
 	q.src = tree_word(pi->saddr, 0);
 	q.dst = tree_word(pi->daddr, 0);
 	q.hook = (how >> 8) & 0xff;
-	return (int)tree_forest4_rule(&cfg->trees[0][0], cells, leaves, k, pi, &q, gen, best);
+	for (int t = 0; t < EDGEFW_FAMILY_TREES; t++) {
+		const struct edgefw_tree_root *tr = &cfg->trees[0][t];
+
+		if (t >= cfg->n_trees[0])
+			break;
+		if (tr->min_rule < best)
+			best = tree_forest4_rule(tr, cells, k, pi, &q, gen, best);
+	}
+	return (int)best;
 }
 
-/* tree_classify for a packet tree_forest4_only accepts (how and the
- * result as tree_lowest's): the forest in tree_forest4, then the pairs the
- * chain needs. */
-static __always_inline __u32 tree_lone_forest(const struct pkt_info *pi,
-					      const struct edgefw_gen_config *cfg, __u32 how,
-					      __u32 best)
+/* tree_classify for a packet tree_forests4_only accepts (how and the
+ * result as tree_lowest's): the forests in tree_forest4, then the pairs
+ * the chain needs. */
+static __always_inline __u32 tree_forests(const struct pkt_info *pi,
+					  const struct edgefw_gen_config *cfg, __u32 how,
+					  __u32 best)
 {
 	__u32 zero = 0;
 	struct tree_key *k = bpf_map_lookup_elem(&tree_scratch, &zero);

@@ -293,6 +293,8 @@ static int fill_rules(struct ef_instance *inst, __u32 gen, size_t n,
 static int write_gen_config(struct ef_instance *inst, __u32 gen, const struct ef_ruleset *rs,
 			    const struct ef_compiled *c)
 {
+	/* Zeroed: the kernel reads the tree roots past n_trees as trie_word 0
+	 * (kern/tree_walk.h, tree_forests4_only). */
 	struct edgefw_gen_config cfg = {};
 
 	memcpy(cfg.default_action, rs->default_action, sizeof(cfg.default_action));

@@ -29,6 +29,7 @@
 #include "parse.h"
 #include "maps.h"
 #include "tree_walk.h"
+#include "tree_forest6.h"
 
 struct classify_ctx {
 	const struct pkt_info *pi;
@@ -417,6 +418,9 @@ tree_lowest(const struct pkt_info *pi, const struct edgefw_gen_config *cfg, __u3
 	 * the verifier's limit. */
 	if (tree_forest4_only(pi, cfg))
 		return (int)tree_lone_forest(pi, cfg, how, best);
+	/* Its IPv6 analogue, which fills no key for a forest leaf. */
+	if (tree_forest6_only(pi, cfg))
+		return tree_forest6(pi, cfg, how, best);
 	/* The key first: its pairs must not be a previous packet's. */
 	k = bpf_map_lookup_elem(&tree_scratch, &zero);
 	if (!k)

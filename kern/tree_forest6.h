@@ -28,16 +28,18 @@ struct tree_words6 {
 };
 
 /* True when the packet is IPv6 and its family has one tree, a forest over
- * an address's first word that shares no trie with the chain: tree_forest6
- * walks it alone. Computed without a branch, as tree_forest4_only is. */
+ * a word of an address (the compiler picks the word whose first 16 bits
+ * differ most, user/compiler/classify.c) that shares no trie with the
+ * chain: tree_forest6 walks it alone. Computed without a branch, as
+ * tree_forest4_only is. */
 static __always_inline bool tree_forest6_only(const struct pkt_info *pi,
 					      const struct edgefw_gen_config *cfg)
 {
 	const struct edgefw_tree_root *tr = &cfg->trees[1][0];
-	__u64 other = (__u64)(pi->family ^ 6) | (cfg->n_trees[1] ^ 1) | (tr->trie_word & 0xfb) |
+	__u64 other = (__u64)(pi->family ^ 6) | (cfg->n_trees[1] ^ 1) | (tr->trie_word & ~7u) |
 		      tr->paired;
 
-	_Static_assert(EDGEFW_TK_SRC == 0 && EDGEFW_TK_DST == 4, "tree_forest6_only's mask");
+	_Static_assert(EDGEFW_TK_SRC == 0 && EDGEFW_TK_DST == 4, "tree_forest6's words");
 	tree_opaque(other);
 	return !other;
 }
@@ -129,9 +131,11 @@ tree_forest6(const struct pkt_info *pi, const struct edgefw_gen_config *cfg, __u
 	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
 	if (!cells || !leaves)
 		return (int)best;
+	/* Key word trie_word (0-7): word & 3 of the source (0-3) or the
+	 * destination (4-7). */
 	root = tree_forest_root(
 		cells, tr->root,
-		tree_word(tr->trie_word == EDGEFW_TK_DST ? pi->daddr : pi->saddr, 0));
+		tree_word(tr->trie_word & 4 ? pi->daddr : pi->saddr, tr->trie_word & 3));
 	if (root == EDGEFW_RULE_NONE)
 		return (int)best;
 	q.hook = (how >> 8) & 0xff;

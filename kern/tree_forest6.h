@@ -21,12 +21,6 @@
 #include "parse.h"
 #include "tree_walk.h"
 
-/* An IPv6 packet's key words past the addresses, clamped as tree_key_fill
- * clamps them; the addresses are read from pkt_info where they are used. */
-struct tree_words6 {
-	__u32 sport, dport, proto, vlan, flags, hook;
-};
-
 /* True when the packet is IPv6 and its family has one tree, a forest over
  * a word of an address (the compiler picks the word whose first 16 bits
  * differ most, user/compiler/classify.c) that shares no trie with the
@@ -45,9 +39,10 @@ static __always_inline bool tree_forest6_only(const struct pkt_info *pi,
 }
 
 /* Non-zero when an IPv6 entry's first element (key words 0-5: the source
- * address, the destination's first two words) rejects the packet. */
+ * address, the destination's first two words) rejects the packet; q holds
+ * the second element's words (tree_forest6), its flags and hook too. */
 static __always_inline __u64 tree_reject6a(const struct edgefw_tleaf *e, const struct pkt_info *pi,
-					   const struct tree_words6 *q)
+					   const struct tree_words4 *q)
 {
 	return tree_out(tree_word(pi->saddr, 0), &e->c[0]) |
 	       tree_out(tree_word(pi->saddr, 1), &e->c[1]) |
@@ -58,23 +53,11 @@ static __always_inline __u64 tree_reject6a(const struct edgefw_tleaf *e, const s
 	       ((q->flags & e->flags_mask) ^ e->flags_value) | (((e->hooks >> q->hook) & 1) ^ 1);
 }
 
-/* Likewise for its second element (words 6-11: the destination's last two
- * words, the ports, the protocol and the VLAN). */
-static __always_inline __u64 tree_reject6b(const struct edgefw_tleaf *e, const struct pkt_info *pi,
-					   const struct tree_words6 *q)
-{
-	return tree_out(tree_word(pi->daddr, 2), &e->c[0]) |
-	       tree_out(tree_word(pi->daddr, 3), &e->c[1]) | tree_out(q->sport, &e->c[2]) |
-	       tree_out(q->dport, &e->c[3]) | tree_out(q->proto, &e->c[4]) |
-	       tree_out(q->vlan, &e->c[5]) | ((q->flags & e->flags_mask) ^ e->flags_value) |
-	       (((e->hooks >> q->hook) & 1) ^ 1);
-}
-
 /* tree_scan6 for the words of pkt_info: the second element is looked up
  * only when the first passes (most entries a scan passes differ in the
  * first one's words or in the destination's). */
 static __always_inline __u32 tree_scan6q(void *leaves, __u32 start, __u32 count,
-					 const struct pkt_info *pi, const struct tree_words6 *q,
+					 const struct pkt_info *pi, const struct tree_words4 *q,
 					 __u32 best)
 {
 	for (__u32 i = 0; i < EDGEFW_LEAF_SCAN; i++) {
@@ -91,7 +74,8 @@ static __always_inline __u32 tree_scan6q(void *leaves, __u32 start, __u32 count,
 		e2 = bpf_map_lookup_elem(leaves, &at2);
 		if (!e2)
 			break;
-		if (!tree_reject6b(e2, pi, q))
+		/* Words 6-11 are q's as tree_reject4 reads them. */
+		if (!tree_reject4(e2, q))
 			return e->rule;
 	}
 	return best;
@@ -121,7 +105,9 @@ tree_forest6(const struct pkt_info *pi, const struct edgefw_gen_config *cfg, __u
 {
 	const struct edgefw_tree_root *tr;
 	__u32 gen = how & 1, root, start, count = 0;
-	struct tree_words6 q;
+	/* Key words 6-11 for an entry's second element: the destination's
+	 * last two words in src and dst, then the ports, protocol and VLAN. */
+	struct tree_words4 q;
 	void *cells, *leaves;
 
 	if (!pi || !cfg || cfg->trees[1][0].min_rule >= best)
@@ -147,6 +133,8 @@ tree_forest6(const struct pkt_info *pi, const struct edgefw_gen_config *cfg, __u
 	}
 	if (start == EDGEFW_RULE_NONE)
 		return (int)best;
+	q.src = tree_word(pi->daddr, 2);
+	q.dst = tree_word(pi->daddr, 3);
 	q.sport = pi->sport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->sport;
 	q.dport = pi->dport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->dport;
 	q.proto = (__u32)pi->l4proto * EDGEFW_FRAG_STATES + pi->frag;

@@ -418,8 +418,9 @@ tree_lowest(const struct pkt_info *pi, const struct edgefw_gen_config *cfg, __u3
 	 * the verifier's limit. */
 	if (tree_forest4_only(pi, cfg))
 		return (int)tree_lone_forest(pi, cfg, how, best);
-	/* Its IPv6 analogue, which fills no key for a forest leaf. */
-	if (tree_forest6_only(pi, cfg))
+	/* Its IPv6 analogue, which fills no key for a forest leaf; the family
+	 * first, so that IPv4 packets read none of the IPv6 trees' config. */
+	if (pi->family == 6 && tree_forest6_only(pi, cfg))
 		return tree_forest6(pi, cfg, how, best);
 	/* The key first: its pairs must not be a previous packet's. */
 	k = bpf_map_lookup_elem(&tree_scratch, &zero);

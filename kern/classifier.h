@@ -29,6 +29,7 @@
 #include "parse.h"
 #include "maps.h"
 #include "tree_walk.h"
+#include "tree_forest6.h"
 
 struct classify_ctx {
 	const struct pkt_info *pi;
@@ -480,6 +481,10 @@ tree_lowest(const struct pkt_info *pi, const struct edgefw_gen_config *cfg, __u3
 	 * the verifier's limit. */
 	if (tree_forests4_only(pi, cfg))
 		return (int)tree_forests(pi, cfg, how, best);
+	/* Its IPv6 analogue, which fills no key for a forest leaf; the family
+	 * first, so that IPv4 packets read none of the IPv6 trees' config. */
+	if (pi->family == 6 && tree_forest6_only(pi, cfg))
+		return tree_forest6(pi, cfg, how, best);
 	/* The key first: its pairs must not be a previous packet's. */
 	k = bpf_map_lookup_elem(&tree_scratch, &zero);
 	if (!k)

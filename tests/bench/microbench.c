@@ -131,7 +131,7 @@ static void print_placement(const struct ef_compiled *c)
 	for (unsigned t = 0; t < c->n_trees; t++)
 		printf("%sIPv%d %s", t ? ", " : " (", c->trees[t].family == EF_AF_INET ? 4 : 6,
 		       c->trees[t].trie_word == EF_TREE_NO_TRIE ? "tree"
-		       : c->trees[t].trie_word == EDGEFW_TK_SRC ? "src forest"
+		       : c->trees[t].trie_word < EDGEFW_TK_DST  ? "src forest"
 								: "dst forest");
 	printf("%s; %zu of %zu address prefixes behind skip nodes\n", c->n_trees ? ")" : "", skip,
 	       all);

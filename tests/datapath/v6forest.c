@@ -9,6 +9,10 @@
  * some inside a shorter rule's prefix, in the destination or the source;
  * and a ruleset of one site, every rule inside one /32, which the
  * compiler keeps in a plain tree (a trie there would only add lookups).
+ * The same with every prefix /48 or longer: the forest's trie is then over
+ * the address's second word, whose first 16 bits differ more (one site's
+ * rules too), and its subtrees tell apart rules sharing that word by the
+ * first.
  * Each ruleset first checks where the compiler put its rules (else the
  * test would not exercise the forest), then runs packets inside the
  * rules' prefixes, one bit off them, in their /32 and random, through
@@ -31,6 +35,8 @@ struct vf_shape {
 	const char *field; /* "src" or "dst": the narrow address */
 	bool one_site;     /* every rule inside 2001:db8::/32 */
 	bool want_forest;  /* an IPv6 forest holds the rules */
+	unsigned min_len;  /* the shortest prefix a rule may have */
+	unsigned word;     /* the forest's word of the narrow address (0-3) */
 };
 
 struct vf_ctx {
@@ -72,9 +78,13 @@ static void vf_make(struct vf_ctx *x, unsigned i)
 	static const uint16_t ports[] = { 22, 53, 80, 443, 8080 };
 
 	vf_random(x, x->prefix[i]);
-	x->len[i] = (uint8_t)(xorshift_below(&x->rng, 2) ? 128 : vf_between(x, 17, 127));
+	x->len[i] =
+		(uint8_t)(xorshift_below(&x->rng, 2) ? 128 : vf_between(x, x->sh->min_len, 127));
 	if (kind == 0) {
 		memcpy(x->prefix[i], x->prefix[j], 4);
+	} else if (kind == 3 && x->sh->min_len >= 48) {
+		/* The same second word, another first one. */
+		memcpy(x->prefix[i] + 4, x->prefix[j] + 4, 4);
 	} else if (kind == 1 && x->len[j] < 120) {
 		memcpy(x->prefix[i], x->prefix[j], 16);
 		x->len[i] = (uint8_t)vf_between(x, x->len[j] + 1, 128);
@@ -141,17 +151,19 @@ static void vf_next(void *ctx, unsigned i, struct pkt_spec *s)
 	}
 }
 
-/* The trees of the IPv6 rules: forests and plain trees. */
-static void vf_count(const struct ef_compiled *c, unsigned *forests, unsigned *plain)
+/* The trees of the IPv6 rules: forests and plain trees, and the last
+ * forest's key word. */
+static void vf_count(const struct ef_compiled *c, unsigned *forests, unsigned *plain,
+		     unsigned *word)
 {
-	*forests = *plain = 0;
+	*forests = *plain = *word = 0;
 	for (unsigned t = 0; t < c->n_trees; t++) {
 		if (c->trees[t].family != EF_AF_INET6)
 			continue;
 		if (c->trees[t].trie_word == EF_TREE_NO_TRIE)
 			(*plain)++;
 		else
-			(*forests)++;
+			*word = c->trees[t].trie_word, (*forests)++;
 	}
 }
 
@@ -161,7 +173,7 @@ static void vf_run(struct dp *dp, struct vf_ctx *x)
 	struct diff_opts o = { .label = sh->label, .per_packet_winner = true };
 	struct diff_tally t = { 0 };
 	char *yaml = vf_yaml(x);
-	unsigned forests, plain;
+	unsigned forests, plain, word, want_word;
 	bool ok;
 	int ret;
 
@@ -173,12 +185,14 @@ static void vf_run(struct dp *dp, struct vf_ctx *x)
 		dp->opts.prefer_trees = false;
 		return;
 	}
-	vf_count(&dp->c, &forests, &plain);
+	vf_count(&dp->c, &forests, &plain, &word);
+	want_word = (strcmp(sh->field, "dst") ? EDGEFW_TK_SRC : EDGEFW_TK_DST) + sh->word;
 	tap(dp->c.n_tree_rules > VF_RULES / 2 &&
-		    (sh->want_forest ? forests == 1 && !plain : !forests && plain == 1),
-	    "IPv6 forests, %s: %zu rules in trees, %u IPv6 forests (want %u), %u plain IPv6 trees (want %u)",
-	    sh->label, dp->c.n_tree_rules, forests, sh->want_forest ? 1 : 0, plain,
-	    sh->want_forest ? 0 : 1);
+		    (sh->want_forest ? forests == 1 && !plain && word == want_word
+				     : !forests && plain == 1),
+	    "IPv6 forests, %s: %zu rules in trees, %u IPv6 forests (want %u) over key word %u (want %u), %u plain IPv6 trees (want %u)",
+	    sh->label, dp->c.n_tree_rules, forests, sh->want_forest ? 1 : 0, word,
+	    sh->want_forest ? want_word : 0, plain, sh->want_forest ? 0 : 1);
 	ok = diff_run(dp, &dp->rs, VF_PACKETS, vf_next, x, &o, &t);
 	tap(ok && t.compiled_mismatches == 0,
 	    "IPv6 forests, %s: %u packets x 3 hooks, BPF verdicts, winners and counters equal the reference matcher's (%u mismatches, %u in the userspace lookup)",
@@ -189,9 +203,14 @@ static void vf_run(struct dp *dp, struct vf_ctx *x)
 void dp_test_v6_forests(struct dp *dp)
 {
 	const struct vf_shape shapes[] = {
-		{ "service rules by destination /17-/128", "dst", false, true },
-		{ "rules by source /17-/128", "src", false, true },
-		{ "one site's rules, all in one /32", "dst", true, false },
+		{ "service rules by destination /17-/128", "dst", false, true, 17, 0 },
+		{ "rules by source /17-/128", "src", false, true, 17, 0 },
+		{ "one site's rules, all in one /32", "dst", true, false, 17, 0 },
+		/* All /48 or longer: the second word's first 16 bits differ
+		 * more than the first word's (2000::/12). */
+		{ "service rules by destination /48-/128", "dst", false, true, 48, 1 },
+		{ "rules by source /48-/128", "src", false, true, 48, 1 },
+		{ "one site's rules /48-/128, in one /32", "dst", true, true, 48, 1 },
 	};
 	struct vf_ctx x = { .rng = xorshift_seed(0x6f0e) };
 

@@ -303,7 +303,7 @@ static void describe(const struct ef_compiled *c)
 		const struct ef_tree_info *i = &c->trees[t];
 		printf("tree %u: %s, %zu rules, lowest %u, depth %u, steps %u, max leaf %zu\n", t,
 		       i->trie_word == EF_TREE_NO_TRIE ? "plain"
-		       : i->trie_word == EDGEFW_TK_SRC ? "src forest"
+		       : i->trie_word < EDGEFW_TK_DST  ? "src forest"
 						       : "dst forest",
 		       i->rules, i->min_rule, i->depth, i->steps, i->max_leaf);
 	}

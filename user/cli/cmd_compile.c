@@ -29,7 +29,7 @@ static const char *tree_kind(const struct ef_tree_info *t)
 {
 	if (t->trie_word == EF_TREE_NO_TRIE)
 		return "tree";
-	return t->trie_word == EDGEFW_TK_SRC ? "src forest" : "dst forest";
+	return t->trie_word < EDGEFW_TK_DST ? "src forest" : "dst forest";
 }
 
 /* The rules a structure holds, by name, in order. */

@@ -7,19 +7,52 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 
+#include "log.h"
+
+/* Whether fd's value is a struct edgefw_state that can be mapped: the
+ * copy and the mapping below assume both. 0, -errno or -EPROTO (logged). */
+static int check_map(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		int err = -errno;
+
+		ef_log_err("cannot read the description of map data_active: %s", strerror(-err));
+		return err;
+	}
+	if (info.value_size != sizeof(struct edgefw_state) || !(info.map_flags & BPF_F_MMAPABLE)) {
+		ef_log_err(
+			"map data_active has a %u-byte value%s, this edgefw expects %zu bytes, mmapable: the instance was made by another edgefw; recreate it (detach it with that version, or remove its directory under /sys/fs/bpf/edgefw, then attach again)",
+			info.value_size, (info.map_flags & BPF_F_MMAPABLE) ? "" : ", not mmapable",
+			sizeof(struct edgefw_state));
+		return -EPROTO;
+	}
+	return 0;
+}
+
 static int read_state(int fd, struct edgefw_state *st)
 {
 	__u32 zero = 0;
+	int ret = check_map(fd);
 
-	return bpf_map_lookup_elem(fd, &zero, st) ? -errno : 0;
+	if (!ret && bpf_map_lookup_elem(fd, &zero, st))
+		ret = -errno;
+	return ret;
 }
 
 /* The map's value, shared with the programs, or NULL with errno set. */
 static struct edgefw_state *map_state(int fd)
 {
-	void *p =
-		mmap(NULL, sizeof(struct edgefw_state), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	int ret = check_map(fd);
+	void *p;
 
+	if (ret) {
+		errno = -ret;
+		return NULL;
+	}
+	p = mmap(NULL, sizeof(struct edgefw_state), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 

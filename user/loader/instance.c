@@ -152,6 +152,26 @@ static bool map_wanted(unsigned flags, const char *name)
 	       !strcmp(name, "dynset6_tbl");
 }
 
+static int check_layout(struct ef_instance *inst)
+{
+	struct edgefw_instance_info info;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info)) {
+		int err = -errno;
+
+		ef_log_err("cannot read %s/instance_info: %s", inst->dir, strerror(-err));
+		return err;
+	}
+	if (info.layout_version != EDGEFW_LAYOUT_VERSION) {
+		ef_log_err(
+			"pins under %s use layout version %u, this edgefw uses %u: detach with the edgefw that attached them, or remove %s",
+			inst->dir, info.layout_version, EDGEFW_LAYOUT_VERSION, inst->dir);
+		return -EPROTO;
+	}
+	return 0;
+}
+
 /* Opens every pinned map (or those flags ask for). -ENOENT when none is
  * pinned (no instance yet). */
 static int maps_open(struct ef_instance *inst, unsigned flags)
@@ -185,7 +205,11 @@ static int maps_open(struct ef_instance *inst, unsigned flags)
 		ret = -ENOENT;
 		goto out;
 	}
-	if (missing) {
+	/* Another layout's pins may lack maps of this one (layout 20 had no
+	 * data_active): its version says why, "incomplete" would not. */
+	if (missing && inst->maps.instance_info >= 0)
+		ret = check_layout(inst);
+	if (missing && !ret) {
 		ef_log_err(
 			"instance %s is incomplete: map %s is not pinned (left by another edgefw version or an interrupted run?); detach it with the version that made it, or remove %s",
 			inst->name, missing_name, inst->dir);
@@ -195,26 +219,6 @@ out:
 	if (ret)
 		maps_close(&inst->maps);
 	return ret;
-}
-
-static int check_layout(struct ef_instance *inst)
-{
-	struct edgefw_instance_info info;
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(inst->maps.instance_info, &zero, &info)) {
-		int err = -errno;
-
-		ef_log_err("cannot read %s/instance_info: %s", inst->dir, strerror(-err));
-		return err;
-	}
-	if (info.layout_version != EDGEFW_LAYOUT_VERSION) {
-		ef_log_err(
-			"pins under %s use layout version %u, this edgefw uses %u: detach with the edgefw that attached them, or remove %s",
-			inst->dir, info.layout_version, EDGEFW_LAYOUT_VERSION, inst->dir);
-		return -EPROTO;
-	}
-	return 0;
 }
 
 static int same_file(int dir_fd, const char *name, int fd)
@@ -386,9 +390,9 @@ int ef_instance_read_state(const struct ef_instance *inst, struct ef_ruleset_sta
 	int ret = 0;
 
 	memset(st, 0, sizeof(*st));
-	/* `active` again after gen_info: a switch in between (the caller may
-	 * not hold the lock) would pair one generation with the other's
-	 * description. Two switches take grace periods, not microseconds. */
+	/* The switch word (in data_active) again after gen_info: a switch in
+	 * between (the caller may not hold the lock) would pair one
+	 * generation with the other's description. Two switches take grace periods, not microseconds. */
 	for (int tries = 0; tries < 3; tries++) {
 		ret = ef_active_read(inst->maps.data_active, &act);
 		if (!ret && act.loaded && bpf_map_lookup_elem(inst->maps.gen_info, &act.gen, &gi))

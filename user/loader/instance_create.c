@@ -226,6 +226,19 @@ static int set_flags(struct edgefw_bpf *skel)
 	return ret;
 }
 
+/* Removes what pin_all pinned, by the pins' names (as
+ * ef_instance_destroy): the object's would give the global data's as
+ * _data_active, and libbpf stops at the first map not pinned. */
+static void unpin_all(const struct ef_instance *inst)
+{
+#define EF_MAP_UNPIN(name)                                                                         \
+	if (unlinkat(inst->lock_fd, #name, 0) && errno != ENOENT)                                  \
+		ef_log_err("cannot remove pin %s/" #name " after a failed create: %s (remove %s)", \
+			   inst->dir, strerror(errno), inst->dir);
+	EF_PINNED_MAPS(EF_MAP_UNPIN)
+#undef EF_MAP_UNPIN
+}
+
 /* Pins every map of the loaded object, instance_info last: maps_open
  * treats a partial set as broken, and pinning it last marks the set
  * complete. */
@@ -270,7 +283,6 @@ int ef_instance_maps_create(struct ef_instance *inst)
 	struct edgefw_instance_info info = { .layout_version = EDGEFW_LAYOUT_VERSION };
 	struct edgefw_bpf *skel;
 	struct bpf_program *prog;
-	char path[PATH_MAX];
 	__u32 zero = 0;
 	int ret;
 
@@ -307,8 +319,8 @@ int ef_instance_maps_create(struct ef_instance *inst)
 	}
 	ret = pin_all(inst, skel);
 out:
-	if (ret && !ef_pintree_path(inst->lock_fd, "", path, sizeof(path)))
-		bpf_object__unpin_maps(skel->obj, path);
+	if (ret)
+		unpin_all(inst);
 	edgefw_bpf__destroy(skel);
 	for (int i = 0; i < TEMPLATES; i++)
 		if (tpl[i] >= 0)

@@ -2,8 +2,8 @@
 /*
  * A lone IPv6 forest in one call (tree_forest6), the IPv6 analogue of
  * tree_walk.h's tree_forest4: when an IPv6 packet's family has one tree
- * and it is a forest over an address's first word (the 100k + 10k
- * scenario's 10k IPv6 rules take this shape), tree_lowest walks the
+ * and it is a forest over one word (0-3) of an address (the 100k + 10k
+ * scenario's 10k IPv6 rules take this shape, over the second word), tree_lowest walks the
  * forest's trie and scans its leaf here, without the scratch tree key:
  * the key's words are read from pkt_info, and an entry's second element
  * only when its first passes. The key is filled only for a subtree that
@@ -25,7 +25,7 @@
  * a word of an address (the compiler picks the word whose first 16 bits
  * differ most, user/compiler/classify.c) that shares no trie with the
  * chain: tree_forest6 walks it alone. Computed without a branch, as
- * tree_forest4_only is. */
+ * tree_forests4_only is. */
 static __always_inline bool tree_forest6_only(const struct pkt_info *pi,
 					      const struct edgefw_gen_config *cfg)
 {

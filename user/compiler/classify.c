@@ -247,20 +247,12 @@ static void trees_reset(struct ef_compiled *c)
  * so each tree splits on the field its boxes are narrow in (CutSplit's
  * idea). */
 #define NARROW_SPAN (1u << 16)
-#define FOREST_MIN_LEN 16
-
-static bool forest_box(const struct ef_box *b, unsigned word)
-{
-	uint8_t len;
-
-	return !ef_box_prefix(b, word, &len) && len >= FOREST_MIN_LEN;
-}
 
 static unsigned box_part(const struct ef_box *b, uint8_t family)
 {
-	if (forest_box(b, EDGEFW_TK_SRC))
+	if (ef_forest_box(b, EDGEFW_TK_SRC))
 		return PART_SRC;
-	if (forest_box(b, EDGEFW_TK_DST))
+	if (ef_forest_box(b, EDGEFW_TK_DST))
 		return PART_DST;
 	if (family == EF_AF_INET)
 		return PART_WIDE;
@@ -269,74 +261,6 @@ static unsigned box_part(const struct ef_box *b, uint8_t family)
 	if (b->hi[EDGEFW_TK_DST] - b->lo[EDGEFW_TK_DST] < NARROW_SPAN)
 		return PART_DST;
 	return PART_WIDE;
-}
-
-static int cmp_range(const void *x, const void *y)
-{
-	const uint64_t *a = x, *b = y;
-
-	return (*a > *b) - (*a < *b);
-}
-
-/* The spread of an IPv6 part in one word of its address: distinct
- * prefixes and distinct first 16 bits (level-1 cells of the trie over that
- * word), or -ENOENT when a box is not a prefix of /16 or longer there. */
-static int v6_word_spread(const struct ef_box *v, size_t n, unsigned word, size_t *distinct,
-			  size_t *tops)
-{
-	uint64_t *r = malloc((n ? n : 1) * sizeof(*r));
-	int ret = 0;
-
-	*distinct = *tops = 0;
-	if (!r)
-		return -ENOMEM;
-	for (size_t i = 0; i < n && !ret; i++) {
-		if (!forest_box(&v[i], word))
-			ret = -ENOENT;
-		r[i] = (uint64_t)v[i].lo[word] << 32 | v[i].hi[word];
-	}
-	if (!ret) {
-		qsort(r, n, sizeof(*r), cmp_range);
-		for (size_t i = 0; i < n; i++) {
-			*distinct += !i || r[i] != r[i - 1];
-			*tops += !i || r[i] >> 48 != r[i - 1] >> 48;
-		}
-	}
-	free(r);
-	return ret;
-}
-
-/* Whether an IPv6 part is worth a forest, and over which word of its
- * address (base, the address's first, or a later one): every box a prefix
- * of /16 or longer in that word, and at least one distinct prefix per four
- * boxes, so that the trie, not a tree under a few busy prefixes, does most
- * of the separating (rules of one site share its /32: a forest would only
- * add the trie's lookups in front of the same tree). Of the words that
- * fit, the one whose first 16 bits differ most: the first word of global
- * addresses mostly lies in 2000::/12, so a forest of /48-/128 rules over
- * it walks four levels where one over the second word walks one or two
- * (kern/tree_forest6.h reads any word). */
-static int v6_forest_word(const struct ef_box *v, size_t n, unsigned *word, bool *fits)
-{
-	unsigned base = *word;
-	size_t best = 0;
-
-	*fits = false;
-	for (unsigned w = base; w < base + 4; w++) {
-		size_t distinct, tops;
-		int ret = v6_word_spread(v, n, w, &distinct, &tops);
-
-		if (ret == -ENOENT)
-			break; /* a box shorter than this word: none fits past it */
-		if (ret)
-			return ret;
-		if (distinct * 4 >= n && tops > best) {
-			best = tops;
-			*word = w;
-			*fits = true;
-		}
-	}
-	return 0;
 }
 
 /* A forest where it fits, else a plain tree (nested prefixes can copy a
@@ -353,7 +277,7 @@ static int part_build(const struct ef_box *v, size_t n, uint8_t family, unsigned
 	if (part == PART_WIDE)
 		return ef_tree_build(v, n, family, lim, out, hit, spill);
 	if (family != EF_AF_INET) {
-		ret = v6_forest_word(v, n, &word, &fits);
+		ret = ef_v6_forest_word(v, n, &word, &fits);
 		if (ret)
 			return ret;
 	}
@@ -399,8 +323,9 @@ static int trees_build(const struct split_plan *p, unsigned leaf_size, struct ef
 
 /* The forests' tries, after the chain's cells. The first IPv4 forest over
  * an address shares its trie with the chain (addr4_pair.c): a packet walks
- * it once for both. An IPv6 forest's trie is over its address's first
- * word, which the chain's IPv6 tries do not index alike: it has its own. */
+ * it once for both. An IPv6 forest's trie is over the word
+ * ef_v6_forest_word picks, which the chain's IPv6 tries do not index alike:
+ * it has its own. */
 static int forest_tries(const struct ef_ruleset *rs, struct ef_compiled *out, struct ef_diag *d)
 {
 	size_t wide_budget = TRIE_WIDE_BUDGET;

@@ -68,6 +68,15 @@ unsigned ef_trees_of(const struct ef_compiled *out, uint8_t family);
 /* The prefix length of box b's range in word, or -1 when it is none. */
 int ef_box_prefix(const struct ef_box *b, unsigned word, uint8_t *len);
 
+/* True when box b is a prefix of /16 or longer in key word `word`: a
+ * forest over that word can hold it (forest_word.c). */
+bool ef_forest_box(const struct ef_box *b, unsigned word);
+
+/* Whether an IPv6 part of n boxes is worth a forest and over which word
+ * of its address (*word: in, the address's first; out, the one chosen);
+ * 0 or a negative errno. */
+int ef_v6_forest_word(const struct ef_box *v, size_t n, unsigned *word, bool *fits);
+
 /* The lowest rule below `best` whose boxes in tree t hold the packet's
  * key, else best: the datapath's walk (kern/tree_walk.h), in userspace. */
 uint32_t ef_tree_lookup(const struct ef_compiled *c, unsigned t,

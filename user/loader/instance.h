@@ -102,7 +102,7 @@ struct ef_ruleset_state {
 	__u32 rule_slots_cap; /* counter slots the per-rule tables hold */
 };
 
-/* Reads `active` and the active generation's gen_info, as one consistent
+/* Reads the switch word (`data_active`) and the active generation's gen_info, as one consistent
  * pair even while a reload switches. 0 or a negative errno (logged). */
 int ef_instance_read_state(const struct ef_instance *inst, struct ef_ruleset_state *st);
 

@@ -19,7 +19,7 @@
 #define PROG_CACHE_SLOTS 4
 
 struct prog_cache {
-	__u32 instance_id; /* id of the instance's `active` map; 0: free */
+	__u32 instance_id; /* instance_id(): a hash of its maps' ids; 0: free */
 	int fd[EDGEFW_HOOK_COUNT];
 	__u32 id[EDGEFW_HOOK_COUNT];
 	unsigned long used; /* for evicting the least recently used */

@@ -3,7 +3,8 @@
  * Loading a compiled ruleset. The per-ruleset arrays of a generation are new
  * maps put in its map-in-map slots; the shared tables hold both generations,
  * told apart by a bit of each key or by array halves. The new generation is
- * written where no packet looks, `active` is switched with one write, and
+ * written where no packet looks, the switch word in `data_active` is
+ * switched with one 8-byte store (active.c), and
  * once no packet can still be reading the old generation its entries are
  * deleted.
  */

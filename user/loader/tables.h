@@ -3,7 +3,8 @@
  * Loads a compiled ruleset into an instance's maps: the new tables, and
  * what describes the ruleset (rule names by counter slot, hash, version),
  * are written in the generation no packet and no reader looks at, then one
- * write to `active` switches every hook and every reader to them at once.
+ * 8-byte store to the switch word in `data_active` (active.c) switches
+ * every hook and every reader to them at once.
  * The old generation's entries are removed after the switch.
  */
 #ifndef EDGEFW_TABLES_H

@@ -249,13 +249,6 @@ static int paint(struct ef_compiled *c, size_t *cap, struct trie *t, const struc
 	return ret;
 }
 
-static int cmp_hi(const void *a, const void *b)
-{
-	const struct ef_cell_hi *x = a, *y = b;
-
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
 /* Skip node at cell idx into the cell itself when its hit fits
  * (kern/edgefw.h, EDGEFW_LONE_*): the lower half takes its miss, a plain
  * class; the node's cells stay, unused. */
@@ -264,18 +257,17 @@ static int lone_one(struct ef_compiled *c, size_t *cap, size_t idx)
 	size_t node = c->cells[idx] & EDGEFW_SKIP_INDEX;
 	uint32_t len = c->cells[node + EDGEFW_SKIP_HDR] & 0xff;
 	uint32_t hit = c->cells[node + EDGEFW_SKIP_HIT];
+	int ret;
 
 	if (hit > EDGEFW_LONE_HIT_MAX || len < 17 || len > 32)
 		return 0;
-	if (EF_GROW(&c->cells_hi, cap, c->n_cells_hi + 1))
-		return -ENOMEM;
-	c->cells_hi[c->n_cells_hi++] = (struct ef_cell_hi){
-		.idx = (uint32_t)idx,
-		.hi = (hit + 1) << EDGEFW_LONE_HIT_SHIFT | (len - 17) << EDGEFW_LONE_LEN_SHIFT |
-		      (c->cells[node + EDGEFW_SKIP_ADDR] & EDGEFW_LONE_ADDR),
-	};
-	c->cells[idx] = c->cells[node + EDGEFW_SKIP_MISS];
-	return 0;
+	ret = ef_cells_hi_push(c, cap, idx,
+			       (hit + 1) << EDGEFW_LONE_HIT_SHIFT |
+				       (len - 17) << EDGEFW_LONE_LEN_SHIFT |
+				       (c->cells[node + EDGEFW_SKIP_ADDR] & EDGEFW_LONE_ADDR));
+	if (!ret)
+		c->cells[idx] = c->cells[node + EDGEFW_SKIP_MISS];
+	return ret;
 }
 
 /* Moves the skip nodes of a chain trie (level 1 cells first..first+n-1,
@@ -341,8 +333,8 @@ int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 					ef_addr6_lone_one);
 	}
 	/* By index, for ef_trie4_get's search. */
-	if (!ret && c->n_cells_hi)
-		qsort(c->cells_hi, c->n_cells_hi, sizeof(*c->cells_hi), cmp_hi);
+	if (!ret)
+		ef_cells_hi_sort(c);
 	if (ret == -E2BIG)
 		return too_many_cells(path, d);
 	return ret;
@@ -401,16 +393,6 @@ uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field, const uint8_
 	}
 	v &= EDGEFW_A6_VALUE;
 	return v == EDGEFW_A6_NONE ? EDGEFW_CLASS_NONE : v;
-}
-
-uint32_t ef_cell_hi(const struct ef_compiled *c, size_t idx)
-{
-	struct ef_cell_hi key = { .idx = (uint32_t)idx };
-	const struct ef_cell_hi *h = NULL;
-
-	if (c->n_cells_hi)
-		h = bsearch(&key, c->cells_hi, c->n_cells_hi, sizeof(key), cmp_hi);
-	return h ? h->hi : 0;
 }
 
 uint32_t ef_trie4_lone(const struct ef_compiled *c, size_t idx, uint32_t a)

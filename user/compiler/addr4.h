@@ -43,7 +43,11 @@ uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a);
  * its upper half holds one that a lies in (kern/classifier.h,
  * lone_value4), else the cell. */
 uint32_t ef_trie4_lone(const struct ef_compiled *c, size_t idx, uint32_t a);
-/* Cell idx's upper half (c->cells_hi), 0 when it has none. */
+/* The cells' upper halves (cells_hi.c): one more for cell idx (0 or
+ * -ENOMEM; cap is the array's capacity), sorted by index once all are in,
+ * and the upper half of cell idx (0 when it has none). */
+int ef_cells_hi_push(struct ef_compiled *c, size_t *cap, size_t idx, uint32_t hi);
+void ef_cells_hi_sort(struct ef_compiled *c);
 uint32_t ef_cell_hi(const struct ef_compiled *c, size_t idx);
 
 /* Folds the chain's IPv6 skip node at cell idx into the cell where its

@@ -14,18 +14,6 @@
  */
 #include "addr4.h"
 
-#include <errno.h>
-
-#include "growth.h"
-
-static int push_hi(struct ef_compiled *c, size_t *cap, size_t idx, uint32_t hi)
-{
-	if (EF_GROW(&c->cells_hi, cap, c->n_cells_hi + 1))
-		return -ENOMEM;
-	c->cells_hi[c->n_cells_hi++] = (struct ef_cell_hi){ .idx = (uint32_t)idx, .hi = hi };
-	return 0;
-}
-
 int ef_addr6_lone_one(struct ef_compiled *c, size_t *cap, size_t idx)
 {
 	size_t node = c->cells[idx] & EDGEFW_SKIP_INDEX;
@@ -47,13 +35,14 @@ int ef_addr6_lone_one(struct ef_compiled *c, size_t *cap, size_t idx)
 		hit = EDGEFW_SKIP6_HIT_NONE;
 	else if (hit >= EDGEFW_SKIP6_HIT_NONE)
 		return 0;
-	ret = push_hi(c, cap, idx, miss << EDGEFW_LONE6_MISS_SHIFT | (w0 & EDGEFW_LONE_ADDR));
+	ret = ef_cells_hi_push(c, cap, idx,
+			       miss << EDGEFW_LONE6_MISS_SHIFT | (w0 & EDGEFW_LONE_ADDR));
 	if (!ret)
-		ret = push_hi(c, cap, node + EDGEFW_SKIP6_W12,
-			      c->cells[node + EDGEFW_SKIP_ADDR + 2]);
+		ret = ef_cells_hi_push(c, cap, node + EDGEFW_SKIP6_W12,
+				       c->cells[node + EDGEFW_SKIP_ADDR + 2]);
 	if (!ret)
-		ret = push_hi(c, cap, node + EDGEFW_SKIP6_W3,
-			      (len - 32) << EDGEFW_SKIP6_LEN_SHIFT | hit);
+		ret = ef_cells_hi_push(c, cap, node + EDGEFW_SKIP6_W3,
+				       (len - 32) << EDGEFW_SKIP6_LEN_SHIFT | hit);
 	return ret;
 }
 

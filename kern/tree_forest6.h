@@ -126,8 +126,7 @@ tree_forest6(const struct pkt_info *pi, const struct edgefw_gen_config *cfg, __u
 		return (int)best;
 	q.hook = (how >> 8) & 0xff;
 	if (root & EDGEFW_FOREST_LEAF) {
-		start = root & EDGEFW_FOREST_START;
-		count = (root >> EDGEFW_FOREST_COUNT_SHIFT) & EDGEFW_FOREST_COUNT;
+		start = tree_forest_leaf(root, &count);
 	} else {
 		start = tree_forest6_node(pi, gen, q.hook, root, &count);
 	}
@@ -135,11 +134,7 @@ tree_forest6(const struct pkt_info *pi, const struct edgefw_gen_config *cfg, __u
 		return (int)best;
 	q.src = tree_word(pi->daddr, 2);
 	q.dst = tree_word(pi->daddr, 3);
-	q.sport = pi->sport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->sport;
-	q.dport = pi->dport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->dport;
-	q.proto = (__u32)pi->l4proto * EDGEFW_FRAG_STATES + pi->frag;
-	q.vlan = pi->vlan > EDGEFW_UNTAGGED ? EDGEFW_UNTAGGED : pi->vlan;
-	q.flags = pi->flags > EDGEFW_NO_FLAGS ? EDGEFW_NO_FLAGS : pi->flags;
+	tree_words_rest(&q, pi);
 	return (int)tree_scan6q(leaves, start, count, pi, &q, best);
 }
 

@@ -99,6 +99,14 @@ static __always_inline __u32 tree_leaf(void *nodes, __u32 root, const struct tre
 	return EDGEFW_RULE_NONE;
 }
 
+/* A forest's subtree that is a leaf (EDGEFW_FOREST_LEAF): its first
+ * entry, and its entry count in *count. */
+static __always_inline __u32 tree_forest_leaf(__u32 root, __u32 *count)
+{
+	*count = (root >> EDGEFW_FOREST_COUNT_SHIFT) & EDGEFW_FOREST_COUNT;
+	return root & EDGEFW_FOREST_START;
+}
+
 /* Non-zero when v is outside [lo, lo + span]. */
 static __always_inline __u64 tree_out(__u32 v, const struct edgefw_trange *r)
 {
@@ -114,6 +122,17 @@ static __always_inline __u64 tree_out(__u32 v, const struct edgefw_trange *r)
 struct tree_words4 {
 	__u32 src, dst, sport, dport, proto, vlan, flags, hook;
 };
+
+/* The words after the addresses, clamped as tree_key_fill clamps them:
+ * the forest paths fill them only for a leaf with entries. */
+static __always_inline void tree_words_rest(struct tree_words4 *q, const struct pkt_info *pi)
+{
+	q->sport = pi->sport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->sport;
+	q->dport = pi->dport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->dport;
+	q->proto = (__u32)pi->l4proto * EDGEFW_FRAG_STATES + pi->frag;
+	q->vlan = pi->vlan > EDGEFW_UNTAGGED ? EDGEFW_UNTAGGED : pi->vlan;
+	q->flags = pi->flags > EDGEFW_NO_FLAGS ? EDGEFW_NO_FLAGS : pi->flags;
+}
 
 /* Non-zero when the element rejects the packet: six ranges over key words
  * a..f, the TCP flags and the hook. Most entries a scan passes differ in
@@ -334,8 +353,7 @@ static __always_inline __u32 tree_classify(const struct edgefw_gen_config *cfg, 
 				continue;
 		}
 		if (root & EDGEFW_FOREST_LEAF) {
-			start = root & EDGEFW_FOREST_START;
-			count = (root >> EDGEFW_FOREST_COUNT_SHIFT) & EDGEFW_FOREST_COUNT;
+			start = tree_forest_leaf(root, &count);
 		} else {
 			start = tree_leaf(nodes, root, k, &count);
 		}
@@ -417,8 +435,7 @@ static __always_inline __u32 tree_forest4_rule(const struct edgefw_tree_root *tr
 	if (root == EDGEFW_RULE_NONE)
 		return best;
 	if (root & EDGEFW_FOREST_LEAF) {
-		start = root & EDGEFW_FOREST_START;
-		count = (root >> EDGEFW_FOREST_COUNT_SHIFT) & EDGEFW_FOREST_COUNT;
+		start = tree_forest_leaf(root, &count);
 	} else {
 		start = tree_forest4_node(pi, k, gen, q->hook, root, &count);
 	}
@@ -427,12 +444,7 @@ static __always_inline __u32 tree_forest4_rule(const struct edgefw_tree_root *tr
 	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
 	if (start == EDGEFW_RULE_NONE || !leaves)
 		return best;
-	/* As tree_key_fill clamps them. */
-	q->sport = pi->sport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->sport;
-	q->dport = pi->dport > EDGEFW_NO_L4 ? EDGEFW_NO_L4 : pi->dport;
-	q->proto = (__u32)pi->l4proto * EDGEFW_FRAG_STATES + pi->frag;
-	q->vlan = pi->vlan > EDGEFW_UNTAGGED ? EDGEFW_UNTAGGED : pi->vlan;
-	q->flags = pi->flags > EDGEFW_NO_FLAGS ? EDGEFW_NO_FLAGS : pi->flags;
+	tree_words_rest(q, pi);
 	return tree_scan4q(leaves, start, count, q, best);
 }
 

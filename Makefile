@@ -303,6 +303,15 @@ $(BUILD)/tests/tools/treecost: tests/tools/treecost.c $(TEST_LIB_SRCS) $(LIB) | 
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB_SRCS) $(LIB) $(PC_LIBS) -lelf -lz
 
+# The cells the chain's address tries read per packet in the benchmark's
+# generated scenarios (kern/DESIGN.md, "Wide chunks in the chain's IPv6 trie").
+$(BUILD)/tests/tools/chaincost: tests/tools/chaincost.c tests/bench/scengen.c $(TEST_LIB_SRCS) \
+		$(LIB) | $(GEN_HDRS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/lib -Itests/bench -o $@ $< tests/bench/scengen.c \
+		$(TEST_LIB_SRCS) $(LIB) $(PC_LIBS) -lelf -lz
+
 # The compiler is pure C with no BPF, so fuzz targets link its sources
 # directly, instrumented (and what FUZZ_EXTRA_<target> adds).
 .SECONDEXPANSION:

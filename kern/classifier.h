@@ -267,6 +267,31 @@ static __always_inline __u32 skip_lone6(void *cells, __u32 node, __u32 hi, const
 	return tail == EDGEFW_SKIP6_HIT_NONE ? EDGEFW_A6_NONE : tail;
 }
 
+/* The chunks below the level-1 cell c of an IPv6 trie for address a:
+ * the last cell read, a class or a skip node (or a failed lookup). Bits
+ * 16-47 index them from the top, 4 per chunk or 8 per wide one
+ * (EDGEFW_A4_WIDE, the stride from the flag without a branch); the
+ * compiler ends every path by bit 48, so at most eight reads. */
+static __always_inline __u64 a6_chunks(void *cells, __u64 c, const __u8 *a)
+{
+	/* pkt_info's addresses are 4-byte aligned: two loads. */
+	const __u32 *w = (const __u32 *)a;
+	__u32 bits = bpf_ntohl(w[0]) << 16 | bpf_ntohl(w[1]) >> 16, v = (__u32)c;
+
+	for (int n = 0; n < 8; n++) {
+		__u32 wide;
+
+		/* Neither a class nor a skip node (nor a failed lookup). */
+		if ((v & EDGEFW_SKIP) != EDGEFW_A4_CHUNK)
+			break;
+		wide = (v >> 27) & 4; /* 4 more bits for a wide chunk */
+		c = cell64(cells, (v & EDGEFW_A6_VALUE) + (bits >> (28 - wide)));
+		bits <<= 4 + wide;
+		v = (__u32)c;
+	}
+	return c;
+}
+
 /* The IPv6 trie over the first 48 bits, a skip node for a longer prefix
  * alone on its branch (folded into its cell where it fits); the hashes
  * per prefix length and the LPM trie only under a cell that says such
@@ -275,18 +300,10 @@ static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field
 {
 	__u64 c = cell64(cc->cells,
 			 EDGEFW_A6_L1_BASE + field * EDGEFW_A4_L1_SIZE + ((__u32)a[0] << 8 | a[1]));
-	__u32 v = (__u32)c;
+	__u32 v;
 
-	for (int n = 0; n < 8; n++) {
-		__u32 nib;
-
-		/* Neither a class nor a skip node (nor a failed lookup). */
-		if ((v & EDGEFW_SKIP) != EDGEFW_A4_CHUNK)
-			break;
-		nib = n & 1 ? a[2 + n / 2] & 15 : a[2 + n / 2] >> 4;
-		c = cell64(cc->cells, (v & EDGEFW_A6_VALUE) + nib);
-		v = (__u32)c;
-	}
+	c = a6_chunks(cc->cells, c, a);
+	v = (__u32)c;
 	if (v == EDGEFW_CLASS_NONE)
 		return v;
 	if ((v & EDGEFW_SKIP) == EDGEFW_SKIP) {

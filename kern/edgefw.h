@@ -16,7 +16,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 21
+#define EDGEFW_LAYOUT_VERSION 22
 
 /* Rule counter slots (one per rule name) and the name stored for each:
  * the format's limit. An instance's per-rule tables hold the slots its
@@ -171,17 +171,19 @@ _Static_assert(EDGEFW_SKIP_MISS == EDGEFW_SKIP_HIT + 1,
  * by the next 8 bits, not 4, in place of a chunk and the chunks below it
  * (two levels in one read). The compiler widens a chunk where a walk
  * goes two levels deeper, within a budget of cells per ruleset
- * (user/compiler/addr4.c, ef_trie4_widen); the chain's own tries keep
- * 4-bit chunks. Chunk indexes stay below EDGEFW_CELLS_MAX, so the flag
- * bit is free in a chunk cell. */
+ * (user/compiler/addr4.c, ef_trie4_widen); the chain's IPv4 tries keep
+ * 4-bit chunks, its IPv6 ones are widened the same way (addr6_wide.c:
+ * level by level, a budget of their own; the flag is EDGEFW_A6_HOST's
+ * bit, which only a class cell carries). Chunk indexes stay below
+ * EDGEFW_CELLS_MAX, so the flag bit is free in a chunk cell. */
 #define EDGEFW_A4_WIDE 0x20000000u
 #define EDGEFW_A4_INDEX 0x1fffffffu /* a chunk cell's index, wide or not */
 #define EDGEFW_A4_WIDE_SIZE 256u
 _Static_assert(EDGEFW_A4_WIDE >> 27 == 4, "kern/tree_walk.h takes the extra stride from the flag");
 
 /* IPv6: the same kind of trie over the first 48 bits (a 65536-cell first
- * level per field after IPv4's, then 4-bit strides: at most nine array
- * lookups). A longer prefix alone on its branch is behind a skip node
+ * level per field after IPv4's, then 4-bit strides or wide 8-bit ones,
+ * EDGEFW_A4_WIDE: at most nine array lookups). A longer prefix alone on its branch is behind a skip node
  * (above); the others are below a /48 cell flagged for them. Those
  * of the field's most common lengths past /48 (at most EDGEFW_A6_HASH_LENS,
  * always the longest ones: /128 and /64 in real lists; gen_config.hash6_len)

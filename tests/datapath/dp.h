@@ -115,6 +115,8 @@ void dp_test_large(struct dp *dp);
 void dp_test_v6_lengths(struct dp *dp);
 /* Prefixes alone on their branch, behind skip nodes (addrskip.c). */
 void dp_test_addr_skips(struct dp *dp);
+/* Wide chunks in the chain's IPv6 tries (v6wide.c). */
+void dp_test_v6_wide(struct dp *dp);
 /* IPv6 rules in a forest behind their address's first word (v6forest.c). */
 void dp_test_v6_forests(struct dp *dp);
 /* Skip nodes in the forests' tries, IPv4 and IPv6 (forestskip.c). */

@@ -273,8 +273,8 @@ static int lone_one(struct ef_compiled *c, size_t *cap, size_t idx)
 /* Moves the skip nodes of a chain trie (level 1 cells first..first+n-1,
  * then its chunks, whose index is the cell under mask) into their cells
  * where they fit (fold: lone_one for IPv4, ef_addr6_lone_one for IPv6):
- * an address then reads no node, or less of it. Chunks are 4 bits here
- * (only the forests' tries are widened). */
+ * an address then reads no node, or less of it. Chunks are 4 bits here:
+ * the chain's IPv6 tries are widened after (addr6_wide.c). */
 static int lone_fold(struct ef_compiled *c, size_t *cap, size_t first, size_t n, uint32_t mask,
 		     int (*fold)(struct ef_compiled *c, size_t *cap, size_t idx))
 {
@@ -332,9 +332,11 @@ int ef_build_addr4(struct ef_compiled *c, const char *path, struct ef_diag *d)
 			ret = lone_fold(c, &hi_cap, t6.l1, EDGEFW_A4_L1_SIZE, EDGEFW_A6_VALUE,
 					ef_addr6_lone_one);
 	}
-	/* By index, for ef_trie4_get's search. */
+	/* By index, for ef_trie4_get's search and the widening's copies. */
 	if (!ret)
 		ef_cells_hi_sort(c);
+	if (!ret)
+		ret = ef_addr6_widen(c, &cells_cap, &hi_cap);
 	if (ret == -E2BIG)
 		return too_many_cells(path, d);
 	return ret;
@@ -361,8 +363,15 @@ uint32_t ef_addr6_class(const struct ef_compiled *c, uint8_t field, const uint8_
 	size_t idx = six.l1 + ((size_t)addr[0] << 8 | addr[1]);
 	uint32_t v = c->cells[idx], hi;
 
+	/* Bits 16-47, read from the top: 4 per chunk, 8 per wide one. */
+	uint32_t bits = (uint32_t)addr[2] << 24 | (uint32_t)addr[3] << 16 | (uint32_t)addr[4] << 8 |
+			addr[5];
+
 	for (unsigned n = 0; n < 8 && is_chunk(v); n++) {
-		idx = (v & EDGEFW_A6_VALUE) + nibble_at(addr, n);
+		unsigned w = v & EDGEFW_A4_WIDE ? 8 : 4;
+
+		idx = (v & EDGEFW_A6_VALUE) + (bits >> (32 - w));
+		bits <<= w;
 		v = c->cells[idx];
 	}
 	if ((v & EDGEFW_SKIP) == EDGEFW_SKIP) {
@@ -444,9 +453,7 @@ uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field, const uint8_
 	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
-/* A chunk of which some cell leads to another chunk: widening it saves a
- * lookup for the addresses below those. */
-static bool leads_deeper(const struct ef_compiled *c, size_t chunk)
+bool ef_chunk_leads_deeper(const struct ef_compiled *c, size_t chunk)
 {
 	for (size_t i = 0; i < EDGEFW_A4_CHUNK_SIZE; i++)
 		if (is_chunk(c->cells[chunk + i]))
@@ -467,7 +474,7 @@ static int widen(struct ef_compiled *c, size_t *cap, size_t cell, unsigned rem, 
 	unsigned next = rem - 4;
 	int ret = 0;
 
-	if (rem >= 8 && *budget >= EDGEFW_A4_WIDE_SIZE && leads_deeper(c, ch) &&
+	if (rem >= 8 && *budget >= EDGEFW_A4_WIDE_SIZE && ef_chunk_leads_deeper(c, ch) &&
 	    at + EDGEFW_A4_WIDE_SIZE <= EDGEFW_CELLS_MAX) {
 		if (EF_GROW(&c->cells, cap, at + EDGEFW_A4_WIDE_SIZE))
 			return -ENOMEM;

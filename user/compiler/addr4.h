@@ -36,6 +36,15 @@ int ef_trie4_append(struct ef_compiled *c, struct ef_lpm_table *t, uint32_t *l1,
  * deeper, taking at most *budget cells (it takes off what it used). 0 or
  * -ENOMEM. */
 int ef_trie4_widen(struct ef_compiled *c, uint32_t l1, size_t *budget);
+/* A chunk (16 cells at index chunk) of which some cell leads to another
+ * chunk: widening it saves a lookup for the addresses below those. */
+bool ef_chunk_leads_deeper(const struct ef_compiled *c, size_t chunk);
+/* Widens the chunks of the chain's IPv6 tries (both fields) where a walk
+ * goes two levels deeper, within a budget of cells per ruleset, the cells'
+ * upper halves copied and sorted again (addr6_wide.c); cells_cap and
+ * hi_cap are the arrays' capacities. Runs once the upper halves are
+ * sorted. 0 or -errno (-E2BIG past the cells' capacity). */
+int ef_addr6_widen(struct ef_compiled *c, size_t *cells_cap, size_t *hi_cap);
 /* The value of address a in the IPv4 trie at level 1 cell l1, skip nodes
  * and wide chunks included, or EDGEFW_CLASS_NONE. */
 uint32_t ef_trie4_get(const struct ef_compiled *c, size_t l1, uint32_t a);
@@ -49,6 +58,9 @@ uint32_t ef_trie4_lone(const struct ef_compiled *c, size_t idx, uint32_t a);
 int ef_cells_hi_push(struct ef_compiled *c, size_t *cap, size_t idx, uint32_t hi);
 void ef_cells_hi_sort(struct ef_compiled *c);
 uint32_t ef_cell_hi(const struct ef_compiled *c, size_t idx);
+/* The same among the first n upper halves only (sorted, when more were
+ * pushed after the sort). */
+uint32_t ef_cell_hi_in(const struct ef_compiled *c, size_t n, size_t idx);
 
 /* Folds the chain's IPv6 skip node at cell idx into the cell where its
  * prefix is /32 or longer (its word 0 then all compared by the path and

@@ -34,12 +34,17 @@ void ef_cells_hi_sort(struct ef_compiled *c)
 		qsort(c->cells_hi, c->n_cells_hi, sizeof(*c->cells_hi), cmp_hi);
 }
 
-uint32_t ef_cell_hi(const struct ef_compiled *c, size_t idx)
+uint32_t ef_cell_hi_in(const struct ef_compiled *c, size_t n, size_t idx)
 {
 	struct ef_cell_hi key = { .idx = (uint32_t)idx };
 	const struct ef_cell_hi *h = NULL;
 
-	if (c->n_cells_hi)
-		h = bsearch(&key, c->cells_hi, c->n_cells_hi, sizeof(key), cmp_hi);
+	if (n)
+		h = bsearch(&key, c->cells_hi, n, sizeof(key), cmp_hi);
 	return h ? h->hi : 0;
+}
+
+uint32_t ef_cell_hi(const struct ef_compiled *c, size_t idx)
+{
+	return ef_cell_hi_in(c, c->n_cells_hi, idx);
 }

@@ -276,18 +276,21 @@ static __always_inline __u64 a6_chunks(void *cells, __u64 c, const __u8 *a)
 {
 	/* pkt_info's addresses are 4-byte aligned: two loads. */
 	const __u32 *w = (const __u32 *)a;
-	__u32 bits = bpf_ntohl(w[0]) << 16 | bpf_ntohl(w[1]) >> 16, v = (__u32)c;
+	__u32 v = (__u32)c, bits;
 
+	/* Neither a class nor a skip node (nor a failed lookup): most
+	 * addresses stop at level 1 and read no bits past it. */
+	if ((v & EDGEFW_SKIP) != EDGEFW_A4_CHUNK)
+		return c;
+	bits = bpf_ntohl(w[0]) << 16 | bpf_ntohl(w[1]) >> 16;
 	for (int n = 0; n < 8; n++) {
-		__u32 wide;
+		__u32 wide = (v >> 27) & 4; /* 4 more bits for a wide chunk */
 
-		/* Neither a class nor a skip node (nor a failed lookup). */
+		c = cell64(cells, (v & EDGEFW_A6_VALUE) + (bits >> (28 - wide)));
+		v = (__u32)c;
 		if ((v & EDGEFW_SKIP) != EDGEFW_A4_CHUNK)
 			break;
-		wide = (v >> 27) & 4; /* 4 more bits for a wide chunk */
-		c = cell64(cells, (v & EDGEFW_A6_VALUE) + (bits >> (28 - wide)));
 		bits <<= 4 + wide;
-		v = (__u32)c;
 	}
 	return c;
 }

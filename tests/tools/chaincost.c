@@ -14,7 +14,8 @@
  * cell, the chunk cells by the bits they end at (a wide chunk ends 8 bits
  * further, kern/edgefw.h EDGEFW_A4_WIDE), skip-node cells (a folded node:
  * none when the cell's upper half decides, else two), and the flows that
- * reach a hash probe or the LPM trie; then the cells and the wide chunks.
+ * reach a hash probe or the LPM trie; then the cells, their upper halves
+ * and the compiler's memory estimate.
  * Both fields are counted for every flow (the datapath may stop before
  * the second).
  */
@@ -119,7 +120,8 @@ static void count_cells(const struct ef_compiled *c, uint8_t family, const struc
 		printf(" (wide reads %.3f); node cells %.3f (unfolded counted 3); probes %.3f\n",
 		       k.wide / N_FLOWS, k.node / N_FLOWS, k.probe / N_FLOWS);
 	}
-	printf("  cells %zu, upper halves %zu\n", c->n_cells, c->n_cells_hi);
+	printf("  cells %zu, upper halves %zu, the compiler's memory estimate %.1f MiB\n",
+	       c->n_cells, c->n_cells_hi, (double)ef_compiled_memory(c) / (1 << 20));
 }
 
 int main(void)

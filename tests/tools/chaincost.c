@@ -14,8 +14,9 @@
  * cell, the chunk cells by the bits they end at (a wide chunk ends 8 bits
  * further, kern/edgefw.h EDGEFW_A4_WIDE), skip-node cells (a folded node:
  * none when the cell's upper half decides, else two), and the flows that
- * reach a hash probe or the LPM trie; then the cells, their upper halves
- * and the compiler's memory estimate.
+ * reach a hash probe or the LPM trie; then the IPv6 wide chunks by
+ * level, the cells, their upper halves and the compiler's memory
+ * estimate.
  * Both fields are counted for every flow (the datapath may stop before
  * the second).
  */
@@ -97,6 +98,32 @@ static void walk(const struct ef_compiled *c, size_t l1, const uint8_t *a, unsig
 	}
 }
 
+/* The wide chunks below cell (rem bits still to read after it), by the
+ * bit their cells end at (w[rem / 4]). */
+static void wide_by_level(const struct ef_compiled *c, size_t cell, unsigned rem, unsigned *w)
+{
+	uint32_t v = c->cells[cell];
+	unsigned step = v & EDGEFW_A4_WIDE ? 8 : 4;
+
+	if ((v & EDGEFW_SKIP) != EDGEFW_A4_CHUNK || rem < step)
+		return;
+	w[rem / 4] += step == 8;
+	for (size_t i = 0; i < 1u << step; i++)
+		wide_by_level(c, (v & EDGEFW_A6_VALUE) + i, rem - step, w);
+}
+
+static void count_wide(const struct ef_compiled *c)
+{
+	unsigned w[9] = {};
+
+	for (size_t i = 0; i < EF_FIELD_COUNT * EDGEFW_A4_L1_SIZE; i++)
+		wide_by_level(c, EDGEFW_A6_L1_BASE + i, 32, w);
+	printf("  IPv6 wide chunks by the bits they index:");
+	for (unsigned r = 8; r >= 2; r--)
+		printf(" %u-%u: %u", 48 - 4 * r, 55 - 4 * r, w[r]);
+	printf("\n");
+}
+
 static void count_cells(const struct ef_compiled *c, uint8_t family, const struct flow *fl)
 {
 	bool v6 = family == EF_AF_INET6;
@@ -120,6 +147,8 @@ static void count_cells(const struct ef_compiled *c, uint8_t family, const struc
 		printf(" (wide reads %.3f); node cells %.3f (unfolded counted 3); probes %.3f\n",
 		       k.wide / N_FLOWS, k.node / N_FLOWS, k.probe / N_FLOWS);
 	}
+	if (v6)
+		count_wide(c);
 	printf("  cells %zu, upper halves %zu, the compiler's memory estimate %.1f MiB\n",
 	       c->n_cells, c->n_cells_hi, (double)ef_compiled_memory(c) / (1 << 20));
 }

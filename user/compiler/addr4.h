@@ -43,7 +43,8 @@ bool ef_chunk_leads_deeper(const struct ef_compiled *c, size_t chunk);
  * goes two levels deeper, within a budget of cells per ruleset, the cells'
  * upper halves copied and sorted again (addr6_wide.c); cells_cap and
  * hi_cap are the arrays' capacities. Runs once the upper halves are
- * sorted. 0 or -errno (-E2BIG past the cells' capacity). */
+ * sorted; stops short of the cells' capacity (EDGEFW_CELLS_MAX). 0 or
+ * -ENOMEM. */
 int ef_addr6_widen(struct ef_compiled *c, size_t *cells_cap, size_t *hi_cap);
 /* The value of address a in the IPv4 trie at level 1 cell l1, skip nodes
  * and wide chunks included, or EDGEFW_CLASS_NONE. */

@@ -16,7 +16,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 21
+#define EDGEFW_LAYOUT_VERSION 22
 
 /* Rule counter slots (one per rule name) and the name stored for each:
  * the format's limit. An instance's per-rule tables hold the slots its
@@ -255,8 +255,9 @@ _Static_assert(EDGEFW_CELLS_MAX <= EDGEFW_A4_INDEX, "a chunk index leaves A4_WID
 
 /* The chain's fields. The addresses map to a class through the tries
  * above; each other field maps a packet value to a class id through a
- * fixed-size array segment of leaf_tbl (per generation, the compiler fills
- * every index), the context through ctx_tbl. */
+ * fixed-size array segment of the leaves (kern/maps.h edgefw_leaves, global
+ * data, one row per generation; the compiler fills every index), the
+ * context through ctx_tbl. */
 enum edgefw_dim {
 	EDGEFW_DIM_SRC = 0, /* address tries in cells (kern/classifier.h) */
 	EDGEFW_DIM_DST,     /* address tries in cells (kern/classifier.h) */

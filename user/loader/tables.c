@@ -147,7 +147,6 @@ static int fill_leaf(struct ef_instance *inst, __u32 gen, const struct ef_compil
 {
 	const size_t len = sizeof(struct edgefw_bpf__bss);
 	struct edgefw_bpf__bss *bss = MAP_FAILED;
-	int ret = 0;
 
 	if (gen >= EDGEFW_GENERATIONS)
 		return -EINVAL;
@@ -156,10 +155,11 @@ static int fill_leaf(struct ef_instance *inst, __u32 gen, const struct ef_compil
 	else
 		bss = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, inst->maps.data_bss, 0);
 	if (bss == MAP_FAILED) {
-		ret = -errno;
+		int err = -errno;
+
 		ef_log_err("cannot map %s/data_bss to write the leaves: %s", inst->dir,
-			   strerror(-ret));
-		return ret;
+			   strerror(-err));
+		return err;
 	}
 	memcpy(bss->edgefw_leaves[gen], c->leaf, sizeof(bss->edgefw_leaves[gen]));
 	munmap(bss, len);

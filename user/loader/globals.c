@@ -16,10 +16,10 @@
 
 /* One line per global-data map: its pin (and struct ef_maps field), its
  * section, and the skeleton's type for its value. */
-#define EF_GLOBAL(pin_, section_, type_)                                  \
-	{                                                                 \
-		.pin = #pin_, .section = section_, .size = sizeof(type_), \
-		.fd_off = offsetof(struct ef_maps, pin_)                  \
+#define EF_GLOBAL(pin_, section_, type_)                                    \
+	{                                                                   \
+		.pin = #pin_, .section = (section_), .size = sizeof(type_), \
+		.fd_off = offsetof(struct ef_maps, pin_)                    \
 	}
 
 static const struct ef_global_map globals[] = {

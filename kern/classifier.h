@@ -351,12 +351,14 @@ static __always_inline __u32 addr_class(const struct classify_ctx *cc, bool dst)
 	return a6_class(cc, dst, dst ? pi->daddr : pi->saddr);
 }
 
+/* A read of global data (kern/maps.h edgefw_leaves), no lookup. Every
+ * caller's index is below EDGEFW_LEAF_SIZE by construction; the check is
+ * the bound the verifier needs for the read. */
 static __always_inline __u32 leaf_class(__u32 gen, __u32 idx)
 {
-	__u32 key = gen * EDGEFW_LEAF_SIZE + idx;
-	__u32 *cls = bpf_map_lookup_elem(&leaf_tbl, &key);
-
-	return cls ? *cls : EDGEFW_CLASS_NONE;
+	if (idx >= EDGEFW_LEAF_SIZE)
+		return EDGEFW_CLASS_NONE;
+	return edgefw_leaves[gen & (EDGEFW_GENERATIONS - 1)][idx];
 }
 
 static __always_inline __u32 ctx_class(const struct classify_ctx *cc)

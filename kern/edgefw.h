@@ -257,8 +257,9 @@ _Static_assert(EDGEFW_CELLS_MAX <= EDGEFW_A4_INDEX, "a chunk index leaves A4_WID
 
 /* The chain's fields. The addresses map to a class through the tries
  * above; each other field maps a packet value to a class id through a
- * fixed-size array segment of leaf_tbl (per generation, the compiler fills
- * every index), the context through ctx_tbl. */
+ * fixed-size array segment of the leaves (kern/maps.h edgefw_leaves, global
+ * data, one row per generation; the compiler fills every index), the
+ * context through ctx_tbl. */
 enum edgefw_dim {
 	EDGEFW_DIM_SRC = 0, /* address tries in cells (kern/classifier.h) */
 	EDGEFW_DIM_DST,     /* address tries in cells (kern/classifier.h) */

@@ -118,16 +118,6 @@ struct {
 	__array(values, struct sync_inner);
 } rcu_sync SEC(".maps");
 
-/* Fixed-size tables, one half per generation. Mmapable, so a reload
- * writes the inactive half with one copy instead of 136k updates. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, EDGEFW_GENERATIONS *EDGEFW_LEAF_SIZE);
-	__type(key, __u32);
-	__type(value, __u32);
-} leaf_tbl SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, EDGEFW_GENERATIONS *(EDGEFW_MAX_ATTACH + 1) * EDGEFW_HOOK_COUNT);
@@ -144,6 +134,18 @@ struct {
  * survives program loads and daemon restarts and is shared by every
  * program. */
 struct edgefw_state active_state SEC(".data.active");
+
+/* The chain's leaves (edgefw.h EDGEFW_LEAF_*), one row per generation, as
+ * global data too: a read at a constant address where a lookup in an
+ * array map cost about ten instructions with the key through the stack,
+ * two to three of them per packet. In `.bss`, which the ELF keeps as a
+ * size alone (NOBITS), so the 1.1 MB of zeros stay out of every binary;
+ * libbpf makes it a one-entry mmapable array map (the skeleton's bss),
+ * which the instance pins as data_bss and every program reuses, like
+ * data_active. The loader writes the inactive generation's row through a
+ * mapping before the switch. Other fixed tables may join the section:
+ * the pinned map's size is the skeleton's (user/loader/globals.c). */
+__u32 edgefw_leaves[EDGEFW_GENERATIONS][EDGEFW_LEAF_SIZE] SEC(".bss");
 
 /* A per-CPU array of counters, the shape of every statistics map (the
  * skeleton names the map as written here). */

@@ -279,6 +279,31 @@ void dp_test_cases(struct dp *dp)
 	test_defaults_and_switch(dp);
 }
 
+/* A global-data map of another size (another edgefw's .bss, whose
+ * programs read other offsets) is refused by name, then taken back. */
+static void stale_global(const char *name)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
+	struct ef_instance inst;
+	char pin[PATH_MAX];
+	int small, held, ret;
+
+	snprintf(pin, sizeof(pin), "%s/%s/data_bss", EF_PIN_ROOT, name);
+	held = bpf_obj_get(pin);
+	small = bpf_map_create(BPF_MAP_TYPE_ARRAY, "efw_small", 4, 4096, 1, &opts);
+	tap(held >= 0 && small >= 0 && !unlink(pin) && !bpf_obj_pin(small, pin),
+	    "data_bss replaced by a 4 KiB map");
+	ret = ef_instance_open(name, 0, &inst);
+	tap(ret == -EPROTO, "a data_bss of another size is refused (%d)", ret);
+	if (!ret)
+		ef_instance_close(&inst);
+	tap(held >= 0 && !unlink(pin) && !bpf_obj_pin(held, pin), "data_bss pinned again");
+	if (held >= 0)
+		close(held);
+	if (small >= 0)
+		close(small);
+}
+
 /* Pins left by another layout version are refused, not reused. */
 void dp_test_stale_pins(void)
 {
@@ -336,6 +361,7 @@ void dp_test_stale_pins(void)
 	tap(held >= 0 && !bpf_obj_pin(held, pin), "data_active pinned again");
 	if (held >= 0)
 		close(held);
+	stale_global(name);
 	ret = ef_instance_open(name, 0, &inst);
 	tap(ret == 0 && ef_instance_destroy(&inst) == 0,
 	    "and accepted again once the version matches");

@@ -101,6 +101,10 @@ else
 fi
 tap_is "the pin root and the instance are root's, mode 0700" \
 	"$(stat -c '%U %a' "$ROOT_DIR") $(stat -c '%U %a' "$ROOT_DIR/$EFW_INSTANCE")" "root 700 root 700"
+# Every pin, the global-data maps (data_active, data_bss) among them.
+odd=$(find "$ROOT_DIR/$EFW_INSTANCE" -mindepth 1 ! \( -user root -perm 0600 \) -printf '%f %u %m\n')
+tap_is "every pin is root's, mode 0600, data_bss among them" \
+	"$odd|$(stat -c '%U %a' "$ROOT_DIR/$EFW_INSTANCE/data_bss" 2>&1)" "|root 600"
 id0=$(prog)
 in_ns "$E" ip neigh replace "$EFW_CLIENT4_BAD" lladdr \
 	"$(in_ns "$C" ip -br link show dev "$EFW_IF_CLIENT" | awk '{ print $3 }')" dev "$IN" nud permanent
@@ -119,6 +123,8 @@ as_nobody ln -s "$TRAP_DIR" "$ROOT_DIR/planted" 2>/dev/null && tries+=("planted 
 as_nobody ls "$ROOT_DIR/$EFW_INSTANCE" >/dev/null 2>&1 && tries+=("listed the instance's pins")
 as_nobody bpftool map show pinned "$ROOT_DIR/$EFW_INSTANCE/data_active" >/dev/null 2>&1 &&
 	tries+=("opened the pinned map data_active")
+as_nobody bpftool map show pinned "$ROOT_DIR/$EFW_INSTANCE/data_bss" >/dev/null 2>&1 &&
+	tries+=("opened the pinned map data_bss")
 as_nobody bpftool map dump pinned "$ROOT_DIR/$EFW_INSTANCE/rule_stats" >/dev/null 2>&1 &&
 	tries+=("read the pinned counters")
 if [[ ${#tries[@]} -eq 0 ]]; then

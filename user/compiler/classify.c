@@ -523,8 +523,8 @@ size_t ef_compiled_memory(const struct ef_compiled *c)
 
 	for (int f = 0; f < EF_FIELD_COUNT; f++)
 		bytes += c->lpm[f][EF_FAM_V6].n * (48 + sizeof(struct edgefw_lpm6_key) + 4);
-	bytes += c->n_cells * 8; /* array elements take 8 bytes each */
-	bytes += (size_t)EDGEFW_LEAF_SIZE * 8;
+	bytes += c->n_cells * 8;               /* array elements take 8 bytes each */
+	bytes += (size_t)EDGEFW_LEAF_SIZE * 4; /* one row of global data, dense */
 	bytes += c->n_ctx * (48 + sizeof(struct edgefw_ctx_key) + 4);
 	bytes += c->n_hashed * (48 + sizeof(struct edgefw_chain_key) + 8);
 	bytes += c->n_classes * sizeof(struct edgefw_class_info);

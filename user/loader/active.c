@@ -7,29 +7,13 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 
-#include "log.h"
+#include "globals.h"
 
 /* Whether fd's value is a struct edgefw_state that can be mapped: the
  * copy and the mapping below assume both. 0, -errno or -EPROTO (logged). */
 static int check_map(int fd)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		int err = -errno;
-
-		ef_log_err("cannot read the description of map data_active: %s", strerror(-err));
-		return err;
-	}
-	if (info.value_size != sizeof(struct edgefw_state) || !(info.map_flags & BPF_F_MMAPABLE)) {
-		ef_log_err(
-			"map data_active has a %u-byte value%s, this edgefw expects %zu bytes, mmapable: the instance was made by another edgefw; recreate it (detach it with that version, or remove its directory under /sys/fs/bpf/edgefw, then attach again)",
-			info.value_size, (info.map_flags & BPF_F_MMAPABLE) ? "" : ", not mmapable",
-			sizeof(struct edgefw_state));
-		return -EPROTO;
-	}
-	return 0;
+	return ef_global_check(fd, "data_active");
 }
 
 static int read_state(int fd, struct edgefw_state *st)

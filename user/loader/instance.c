@@ -18,6 +18,7 @@
 #include "active.h"
 #include "edgefw.h"
 #include "edgefw.skel.h"
+#include "globals.h"
 #include "instance_create.h"
 #include "log.h"
 #include "pintree.h"
@@ -308,6 +309,8 @@ int ef_instance_open(const char *name, unsigned flags, struct ef_instance *inst)
 	}
 	if (!ret)
 		ret = check_layout(inst);
+	if (!ret)
+		ret = ef_globals_check(inst);
 	if (ret) {
 		/* Do not leave an empty directory behind an open that failed. */
 		if (ret == -ENOENT)
@@ -353,20 +356,13 @@ int ef_instance_destroy(struct ef_instance *inst)
 	return ret;
 }
 
-/* A pinned map's name in the object: the skeleton's, but for the global
- * data (kern/maps.h), which libbpf names after its section. */
-static const char *object_map_name(const char *pinned)
-{
-	return strcmp(pinned, "data_active") ? pinned : ".data.active";
-}
-
 int ef_instance_reuse_maps(const struct ef_instance *inst, struct bpf_object *obj)
 {
 	struct bpf_map *map;
 	int ret;
 
 #define EF_MAP_REUSE(name)                                                                         \
-	map = bpf_object__find_map_by_name(obj, object_map_name(#name));                           \
+	map = bpf_object__find_map_by_name(obj, ef_global_object_name(#name));                     \
 	if (!map) {                                                                                \
 		ef_log_err("BPF object has no map " #name);                                        \
 		return -ENOENT;                                                                    \

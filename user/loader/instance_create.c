@@ -13,6 +13,7 @@
 #include "capacity_floor.h"
 #include "edgefw.h"
 #include "edgefw.skel.h"
+#include "globals.h"
 #include "log.h"
 #include "pintree.h"
 
@@ -227,8 +228,8 @@ static int set_flags(struct edgefw_bpf *skel)
 }
 
 /* Removes what pin_all pinned, by the pins' names (as
- * ef_instance_destroy): the object's would give the global data's as
- * _data_active, and libbpf stops at the first map not pinned. */
+ * ef_instance_destroy): the object's would give the global data's by
+ * libbpf's names, and libbpf stops at the first map not pinned. */
 static void unpin_all(const struct ef_instance *inst)
 {
 #define EF_MAP_UNPIN(name)                                                                         \
@@ -250,16 +251,12 @@ static int pin_all(struct ef_instance *inst, struct edgefw_bpf *skel)
 
 	bpf_object__for_each_map(map, skel->obj)
 	{
-		/* Internal maps (.rodata, .bss) belong to their object, but
-		 * for the instance's global data (kern/maps.h), pinned under
-		 * its skeleton name. */
-		if (map == skel->maps.instance_info ||
-		    (bpf_map__is_internal(map) && map != skel->maps.data_active))
+		/* Internal maps (.rodata, .data) belong to their object,
+		 * but for the instance's global data (globals.h), pinned
+		 * after the loop. */
+		if (map == skel->maps.instance_info || bpf_map__is_internal(map))
 			continue;
-		ret = ef_pintree_path(inst->lock_fd,
-				      map == skel->maps.data_active ? "data_active"
-								    : bpf_map__name(map),
-				      path, sizeof(path));
+		ret = ef_pintree_path(inst->lock_fd, bpf_map__name(map), path, sizeof(path));
 		if (!ret)
 			ret = bpf_map__pin(map, path);
 		if (ret) {
@@ -268,6 +265,9 @@ static int pin_all(struct ef_instance *inst, struct edgefw_bpf *skel)
 			return ret;
 		}
 	}
+	ret = ef_globals_pin(inst, skel->obj);
+	if (ret)
+		return ret;
 	ret = ef_pintree_path(inst->lock_fd, "instance_info", path, sizeof(path));
 	if (!ret)
 		ret = bpf_map__pin(skel->maps.instance_info, path);

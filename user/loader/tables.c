@@ -16,12 +16,14 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "active.h"
 #include "cttable.h"
 #include "edgefw.h"
+#include "edgefw.skel.h"
 #include "fault.h"
 #include "gen_arrays.h"
 #include "gen_rules.h"
@@ -137,15 +139,31 @@ out:
 	return ret;
 }
 
+/* The chain's leaves into generation gen's row of the global data
+ * (kern/maps.h edgefw_leaves), through a mapping of data_bss: gen is not in
+ * force, so no packet reads what is half-written; the switch's release
+ * store (active.c) orders these writes before it. */
 static int fill_leaf(struct ef_instance *inst, __u32 gen, const struct ef_compiled *c)
 {
-	int ret = ef_mmap_write(inst->maps.leaf_tbl, (size_t)EDGEFW_GENERATIONS * EDGEFW_LEAF_SIZE,
-				(size_t)gen * EDGEFW_LEAF_SIZE, c->leaf, EDGEFW_LEAF_SIZE,
-				"leaf_mmap");
+	const size_t len = sizeof(struct edgefw_bpf__bss);
+	struct edgefw_bpf__bss *bss = MAP_FAILED;
 
-	if (ret)
-		ef_log_err("cannot fill leaf_tbl: %s", strerror(-ret));
-	return ret;
+	if (gen >= EDGEFW_GENERATIONS)
+		return -EINVAL;
+	if (ef_fault("leaf_mmap"))
+		errno = EIO;
+	else
+		bss = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, inst->maps.data_bss, 0);
+	if (bss == MAP_FAILED) {
+		int err = -errno;
+
+		ef_log_err("cannot map %s/data_bss to write the leaves: %s", inst->dir,
+			   strerror(-err));
+		return err;
+	}
+	memcpy(bss->edgefw_leaves[gen], c->leaf, sizeof(bss->edgefw_leaves[gen]));
+	munmap(bss, len);
+	return 0;
 }
 
 static int fill_ctx(struct ef_instance *inst, __u32 gen, const struct ef_compiled *c)

@@ -16,7 +16,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 21
+#define EDGEFW_LAYOUT_VERSION 22
 
 /* Rule counter slots (one per rule name) and the name stored for each:
  * the format's limit. An instance's per-rule tables hold the slots its
@@ -192,6 +192,19 @@ _Static_assert(EDGEFW_A4_WIDE >> 27 == 4, "kern/tree_walk.h takes the extra stri
  * shorter than the hashed ones, are in lpm6_tbl under a cell flagged
  * A6_LONGER, asked after the hashes miss. Most packets reach neither. */
 #define EDGEFW_A6_L1_BASE (2 * EDGEFW_A4_L1_SIZE)
+
+/* The four level-1 tables (IPv4 src, dst, IPv6 src, dst: cells
+ * [0, EDGEFW_L1_CELLS) of the compiler's numbering) are not in `cells`
+ * but in global data, one slot per generation (kern/maps.h, edgefw_l1;
+ * pinned as data_bss): every address field of every packet reads one
+ * first, and there it is a load at a constant address, not a lookup. The
+ * `cells` array holds cell i at index i - EDGEFW_L1_CELLS. A trie a forest
+ * shares with the chain (gen_config.pair_l1) takes its field's IPv4
+ * table: the loader puts the shared trie's level 1 there and writes
+ * pair_l1 and the forest's root as field * EDGEFW_A4_L1_SIZE (the chain
+ * reads the shared trie only, so its own is unused; user/loader/l1.c). */
+#define EDGEFW_L1_CELLS (4 * EDGEFW_A4_L1_SIZE)
+_Static_assert((EDGEFW_L1_CELLS & (EDGEFW_L1_CELLS - 1)) == 0, "kern/maps.h masks the index");
 #define EDGEFW_A6_TRIE_BITS 48
 #define EDGEFW_A6_TRIE_LEVELS 9 /* level 1 (/16), then a nibble each */
 #define EDGEFW_A6_LONGER 0x40000000u
@@ -497,8 +510,10 @@ struct edgefw_gen_config {
 	__u8 malformed_action;
 	__u8 ext_overflow_action;
 	__u8 encap_overflow_action; /* encapsulations past the parser's walk */
-	/* IPv4 src, dst (0: none): level 1 of a trie the chain shares with
-	 * the first forest over the same address (its tree_root has paired),
+	/* IPv4 src, dst (paired bit f: set): level 1 of a trie the chain
+	 * shares with the first forest over the same address (its tree_root
+	 * has paired; both name the field's global level-1 table, as
+	 * EDGEFW_L1_CELLS says, not the compiler's cell),
 	 * so a packet walks it once for both. Its leaves are the index of a
 	 * pair of cells in one cache line: the chain's class (an A4 cell
 	 * value), then the forest's subtree. The trie is the union of the

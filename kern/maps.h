@@ -145,6 +145,21 @@ struct {
  * program. */
 struct edgefw_state active_state SEC(".data.active");
 
+/* The chain's level-1 address tables per generation (edgefw.h,
+ * EDGEFW_L1_CELLS), 4 MiB in `.bss`: libbpf makes it a one-entry mmapable
+ * array map (the skeleton's bss) without growing the object (NOBITS). The
+ * instance pins it as data_bss and every program reuses it, like
+ * active_state; the loader writes a generation's slot through a mapping
+ * before switching to it (user/loader/l1.c). */
+__u64 edgefw_l1[EDGEFW_GENERATIONS][EDGEFW_L1_CELLS] SEC(".bss");
+
+/* Level-1 cell idx of generation gen: a load, no lookup. The mask keeps
+ * the verifier's bounds (idx is below EDGEFW_L1_CELLS on every path). */
+static __always_inline __u64 edgefw_l1_cell(__u32 gen, __u32 idx)
+{
+	return edgefw_l1[gen & 1][idx & (EDGEFW_L1_CELLS - 1)];
+}
+
 /* A per-CPU array of counters, the shape of every statistics map (the
  * skeleton names the map as written here). */
 #define EDGEFW_COUNTERS(name, entries)                   \

@@ -6,8 +6,9 @@
 #include "ruleset.h"
 
 /* Floors: what an empty ruleset already uses of cells (the first level of
- * each address field's tries), and small tables elsewhere. */
-#define CELLS_FLOOR (4u * EDGEFW_A4_L1_SIZE)
+ * each address field's tries, which are not in the cells map, and a round
+ * of the map), and small tables elsewhere. */
+#define CELLS_FLOOR (EDGEFW_L1_CELLS + ROUND_CELLS)
 #define SMALL_FLOOR 1024u
 #define ROUND_CELLS 4096u
 #define ROUND_SMALL 1024u

@@ -357,7 +357,35 @@ int ef_instance_destroy(struct ef_instance *inst)
  * data (kern/maps.h), which libbpf names after its section. */
 static const char *object_map_name(const char *pinned)
 {
+	if (!strcmp(pinned, "data_bss"))
+		return ".bss";
 	return strcmp(pinned, "data_active") ? pinned : ".data.active";
+}
+
+/* Global data pinned by another build may differ in size: the programs
+ * would be checked against the pinned map, and libbpf maps it over the
+ * object's own copy of its size. 0, or -EPROTO (logged). */
+static int check_global(const struct ef_instance *inst, const struct bpf_map *map, int fd,
+			const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (!bpf_map__is_internal(map))
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		int err = -errno;
+
+		ef_log_err("cannot read the description of %s/%s: %s", inst->dir, name,
+			   strerror(-err));
+		return err;
+	}
+	if (info.value_size == bpf_map__value_size(map))
+		return 0;
+	ef_log_err(
+		"map %s/%s has a %u-byte value, this edgefw expects %u bytes: the instance was made by another edgefw; recreate it (detach it with that version, or remove %s, then attach again)",
+		inst->dir, name, info.value_size, bpf_map__value_size(map), inst->dir);
+	return -EPROTO;
 }
 
 int ef_instance_reuse_maps(const struct ef_instance *inst, struct bpf_object *obj)
@@ -371,6 +399,9 @@ int ef_instance_reuse_maps(const struct ef_instance *inst, struct bpf_object *ob
 		ef_log_err("BPF object has no map " #name);                                        \
 		return -ENOENT;                                                                    \
 	}                                                                                          \
+	ret = check_global(inst, map, inst->maps.name, #name);                                     \
+	if (ret)                                                                                   \
+		return ret;                                                                        \
 	ret = bpf_map__reuse_fd(map, inst->maps.name);                                             \
 	if (ret) {                                                                                 \
 		ef_log_err("cannot reuse pinned map %s/" #name ": %s", inst->dir, strerror(-ret)); \

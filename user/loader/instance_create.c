@@ -63,7 +63,7 @@ __u32 ef_instance_ct_size(void)
 
 int ef_instance_set_capacity(__u32 cells, __u32 classes, __u32 tnodes, __u32 tleaves)
 {
-	if (cells < 2 * EDGEFW_A4_L1_SIZE || cells > EDGEFW_CELLS_MAX || classes < 1 ||
+	if (cells <= EDGEFW_L1_CELLS || cells > EDGEFW_CELLS_MAX || classes < 1 ||
 	    classes > EDGEFW_MAX_CLASSES || tnodes < 1 || tnodes > EDGEFW_TNODES_MAX ||
 	    tleaves < 1 || tleaves > EDGEFW_TLEAVES_MAX)
 		return -EINVAL;
@@ -177,8 +177,9 @@ static int set_sizes(struct edgefw_bpf *skel, const struct ef_capacity *cap, int
 {
 	int ret;
 
-	ret = set_template(skel->maps.cells_tbl, EDGEFW_CELL_SIZE, cap->cells, BPF_F_MMAPABLE,
-			   &tpl[0]);
+	/* The level-1 tables are not in `cells` (edgefw.h, EDGEFW_L1_CELLS). */
+	ret = set_template(skel->maps.cells_tbl, EDGEFW_CELL_SIZE, cap->cells - EDGEFW_L1_CELLS,
+			   BPF_F_MMAPABLE, &tpl[0]);
 	if (!ret)
 		ret = set_template(skel->maps.class_tbl, sizeof(struct edgefw_class_info),
 				   cap->classes, 0, &tpl[1]);
@@ -239,6 +240,19 @@ static void unpin_all(const struct ef_instance *inst)
 #undef EF_MAP_UNPIN
 }
 
+/* A map's pin name, or NULL for one not pinned. Internal maps (.rodata)
+ * belong to their object, but for the instance's global data
+ * (kern/maps.h), pinned under the names EF_PINNED_MAPS gives them
+ * (scripts/skel_maps.sh). */
+static const char *pin_name(const struct edgefw_bpf *skel, const struct bpf_map *map)
+{
+	if (map == skel->maps.data_active)
+		return "data_active";
+	if (map == skel->maps.bss)
+		return "data_bss";
+	return bpf_map__is_internal(map) ? NULL : bpf_map__name(map);
+}
+
 /* Pins every map of the loaded object, instance_info last: maps_open
  * treats a partial set as broken, and pinning it last marks the set
  * complete. */
@@ -250,16 +264,11 @@ static int pin_all(struct ef_instance *inst, struct edgefw_bpf *skel)
 
 	bpf_object__for_each_map(map, skel->obj)
 	{
-		/* Internal maps (.rodata, .bss) belong to their object, but
-		 * for the instance's global data (kern/maps.h), pinned under
-		 * its skeleton name. */
-		if (map == skel->maps.instance_info ||
-		    (bpf_map__is_internal(map) && map != skel->maps.data_active))
+		const char *name = pin_name(skel, map);
+
+		if (!name || map == skel->maps.instance_info)
 			continue;
-		ret = ef_pintree_path(inst->lock_fd,
-				      map == skel->maps.data_active ? "data_active"
-								    : bpf_map__name(map),
-				      path, sizeof(path));
+		ret = ef_pintree_path(inst->lock_fd, name, path, sizeof(path));
 		if (!ret)
 			ret = bpf_map__pin(map, path);
 		if (ret) {

@@ -51,7 +51,8 @@ static void fill_slot(__u64 *slot, const struct ef_compiled *c)
 	for (size_t i = 0; i < c->n_cells_hi; i++) {
 		__u32 idx = c->cells_hi[i].idx;
 
-		if (idx < EDGEFW_L1_CELLS && l1_source(c, idx / EDGEFW_A4_L1_SIZE) < EDGEFW_L1_CELLS)
+		if (idx < EDGEFW_L1_CELLS &&
+		    l1_source(c, idx / EDGEFW_A4_L1_SIZE) < EDGEFW_L1_CELLS)
 			slot[idx] |= (__u64)c->cells_hi[i].hi << 32;
 	}
 }

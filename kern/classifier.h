@@ -65,6 +65,18 @@ static __always_inline __u64 cell64(void *cells, __u32 idx)
 	return v ? *v : EDGEFW_CLASS_NONE;
 }
 
+/* The chain's level-1 cell idx of generation gen whole: the global
+ * table's lower half, or the copy in `cells` it points at when the cell
+ * has an upper half (edgefw.h, EDGEFW_L1_FULL). */
+static __always_inline __u64 l1_cell64(void *cells, __u32 gen, __u32 idx)
+{
+	__u32 v = edgefw_l1_cell(gen, idx);
+
+	if ((v & EDGEFW_L1_FULL_MASK) != EDGEFW_L1_FULL)
+		return v;
+	return cell64(cells, v & EDGEFW_A4_INDEX);
+}
+
 /* The lower half of cell c for IPv4 address a (host order), or the hit
  * of the lone prefix its upper half holds (edgefw.h, EDGEFW_LONE_*) when
  * a lies in it. The bits before 16 are equal by the path that led here. */
@@ -83,10 +95,11 @@ static __always_inline __u32 lone_value4(__u64 c, __u32 a)
 /* The IPv4 multibit trie whose level 1 starts at cell l1 (in generation
  * gen's global level-1 tables): its leaf cell for address a
  * (EDGEFW_CLASS_NONE when a lookup fails), a lone prefix's hit, or the
- * cell of a skip node, a load and at most four array lookups. */
+ * cell of a skip node: a load and at most four array lookups (five for a
+ * level-1 cell holding a lone prefix). */
 static __always_inline __u32 trie4_leaf(void *cells, __u32 gen, __u32 l1, __u32 a)
 {
-	__u64 c = edgefw_l1_cell(gen, l1 + (a >> 16));
+	__u64 c = l1_cell64(cells, gen, l1 + (a >> 16));
 
 	for (int shift = 12; shift >= 0; shift -= 4) {
 		/* Neither a class nor a skip node (nor a failed lookup). */
@@ -279,8 +292,9 @@ static __always_inline __u32 skip_lone6(void *cells, __u32 node, __u32 hi, const
  * entries lie below. */
 static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field, const __u8 *a)
 {
-	__u64 c = edgefw_l1_cell(cc->gen, EDGEFW_A6_L1_BASE + field * EDGEFW_A4_L1_SIZE +
-						  ((__u32)a[0] << 8 | a[1]));
+	__u64 c = l1_cell64(cc->cells, cc->gen,
+			    EDGEFW_A6_L1_BASE + field * EDGEFW_A4_L1_SIZE +
+				    ((__u32)a[0] << 8 | a[1]));
 	__u32 v = (__u32)c;
 
 	for (int n = 0; n < 8; n++) {

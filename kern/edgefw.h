@@ -103,7 +103,8 @@ enum edgefw_reason {
  * array's 8-byte stride whatever the value size; the lower half is the
  * cell described below, the upper half only ever holds a lone prefix,
  * EDGEFW_LONE_*) holds
- * the IPv4 address tries and the dense chain tables, `classes` (struct
+ * the IPv4 address tries and the dense chain tables (but for their
+ * level-1 tables, in global data: EDGEFW_L1_CELLS below), `classes` (struct
  * edgefw_class_info) the chain classes. Their size is fixed per instance
  * (chosen when it is created), not per ruleset: the verifier inlines
  * lookups into an inner array only when all inner arrays have one size,
@@ -198,12 +199,21 @@ _Static_assert(EDGEFW_A4_WIDE >> 27 == 4, "kern/tree_walk.h takes the extra stri
  * but in global data, one slot per generation (kern/maps.h, edgefw_l1;
  * pinned as data_bss): every address field of every packet reads one
  * first, and there it is a load at a constant address, not a lookup. The
- * `cells` array holds cell i at index i - EDGEFW_L1_CELLS. A trie a forest
- * shares with the chain (gen_config.pair_l1) takes its field's IPv4
- * table: the loader puts the shared trie's level 1 there and writes
+ * `cells` array holds cell i at index i - EDGEFW_L1_CELLS. The global
+ * tables hold the cells' lower halves only (32 bits: both generations
+ * take what one generation's 64-bit tables took in `cells`). A level-1
+ * cell with an upper half (a lone prefix folded into it, EDGEFW_LONE_*,
+ * EDGEFW_LONE6_*) is written as EDGEFW_L1_FULL and the index of a copy
+ * of the whole cell that the loader puts after the compiler's cells (a
+ * chain's own level-1 cell is never a wide chunk, so the pattern is free;
+ * kern/classifier.h l1_cell64). A trie a forest shares with the chain
+ * (gen_config.pair_l1) takes its field's IPv4 table: the loader puts the
+ * shared trie's level 1 there (it has no upper halves) and writes
  * pair_l1 and the forest's root as field * EDGEFW_A4_L1_SIZE (the chain
  * reads the shared trie only, so its own is unused; user/loader/l1.c). */
 #define EDGEFW_L1_CELLS (4 * EDGEFW_A4_L1_SIZE)
+#define EDGEFW_L1_FULL (EDGEFW_A4_CHUNK | EDGEFW_A4_WIDE)
+#define EDGEFW_L1_FULL_MASK (EDGEFW_SKIP | EDGEFW_A4_WIDE)
 _Static_assert((EDGEFW_L1_CELLS & (EDGEFW_L1_CELLS - 1)) == 0, "kern/maps.h masks the index");
 #define EDGEFW_A6_TRIE_BITS 48
 #define EDGEFW_A6_TRIE_LEVELS 9 /* level 1 (/16), then a nibble each */
@@ -211,6 +221,7 @@ _Static_assert((EDGEFW_L1_CELLS & (EDGEFW_L1_CELLS - 1)) == 0, "kern/maps.h mask
 #define EDGEFW_A6_HOST 0x20000000u
 #define EDGEFW_A6_VALUE 0x1fffffffu /* class id, or chunk index */
 #define EDGEFW_A6_NONE EDGEFW_A6_VALUE
+_Static_assert(EDGEFW_A6_VALUE < EDGEFW_A4_WIDE, "an IPv6 chunk cell leaves EDGEFW_L1_FULL free");
 
 /* A skip node of the chain's own IPv6 tries (not the forests') folded
  * into its cell, as EDGEFW_LONE_* does for IPv4, when its prefix is /32 or

@@ -263,7 +263,7 @@ static __always_inline __u32 tree_forest_root(void *cells, __u32 gen, __u32 l1, 
 	int rem = 16;
 
 	if (l1 < EDGEFW_L1_CELLS) {
-		v = (__u32)edgefw_l1_cell(gen, idx);
+		v = edgefw_l1_cell(gen, idx);
 	} else {
 		key = idx - EDGEFW_L1_CELLS;
 		c = bpf_map_lookup_elem(cells, &key);

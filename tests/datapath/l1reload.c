@@ -6,7 +6,9 @@
  * reload, the rest of the cells in the generation's `cells` map at an
  * offset. Three rulesets: A and B, chain only, prefixes of every family
  * and field over two overlapping pools of /16s (so A's and B's level-1
- * cells differ where the pools meet and where they do not); P, service
+ * cells differ where the pools meet and where they do not), and some
+ * alone in a /16 of their own (lone prefixes in their level-1 cells,
+ * whose global cell points at a copy in `cells`, EDGEFW_L1_FULL); P, service
  * rules by IPv4 destination with decision trees preferred, whose forest
  * shares its trie with the chain (gen_config.pair_l1: the loader moves
  * that trie's level 1 into the destination's table). Loaded in the order
@@ -23,6 +25,7 @@
 #include <sys/socket.h>
 
 #include "diff.h"
+#include "l1.h"
 #include "xorshift.h"
 
 #define LR_RULES 200 /* per ruleset */
@@ -81,6 +84,13 @@ static void lr_make(struct lr_ctx *x, unsigned set, unsigned i)
 	max = r->family == 4 ? 32 : 64;
 	lr_random(x, r->family, set == LR_A ? 0 : set == LR_B ? 4 : 2, r->prefix);
 	r->len = (uint8_t)(i % 16 == 0 ? lr_between(x, 12, 16) : lr_between(x, 17, max));
+	if (set != LR_P && i % 8 == 1) {
+		/* Alone in a /16 of its own (A's apart from B's): a lone
+		 * prefix folded into its level-1 cell, which the global
+		 * table points at a copy of (EDGEFW_L1_FULL). */
+		r->prefix[1] = (uint8_t)(64 + set * 32 + i / 8);
+		r->len = (uint8_t)lr_between(x, r->family == 4 ? 17 : 33, max);
+	}
 	dp_prefix_clear_past(r->prefix, r->len);
 	r->proto = xorshift_below(&x->rng, 2) ? 6 : 17;
 	r->port = ports[xorshift_below(&x->rng, 4)];
@@ -184,6 +194,10 @@ void dp_test_l1_reload(struct dp *dp)
 			tap(dp->c.pair_l1[EF_FIELD_DST] && !dp->c.pair_l1[EF_FIELD_SRC],
 			    "level-1 reload %u: P's destination forest shares its trie with the chain (pair_l1 %u)",
 			    k + 1, dp->c.pair_l1[EF_FIELD_DST]);
+		if (s != LR_P)
+			tap(ef_l1_extra(&dp->c) > 0,
+			    "level-1 reload %u: %zu level-1 cells hold a lone prefix (a copy each in the cells, EDGEFW_L1_FULL)",
+			    k + 1, ef_l1_extra(&dp->c));
 		if (k)
 			tap(lr_l1_diff(prev, &dp->c) > 0,
 			    "level-1 reload %u: %zu level-1 cells differ from the ruleset before",

@@ -3,6 +3,7 @@
 
 #include "classify.h"
 #include "edgefw.h"
+#include "l1.h"
 #include "ruleset.h"
 
 /* Floors: what an empty ruleset already uses of cells (the first level of
@@ -124,7 +125,8 @@ bool ef_capacity_fits(const struct ef_capacity *have, const struct ef_needs *n, 
 
 void ef_needs_of(const struct ef_ruleset *rs, const struct ef_compiled *c, struct ef_needs *n)
 {
-	*n = (struct ef_needs){ .cells = c->n_cells,
+	/* The level-1 cells with an upper half take a copy each (l1.h). */
+	*n = (struct ef_needs){ .cells = c->n_cells + ef_l1_extra(c),
 				.classes = c->n_classes,
 				.tnodes = c->n_tnodes,
 				.tleaves = c->n_tleaves,

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "l1.h"
 #include "slot_ops.h"
 #include "log.h"
 
@@ -105,14 +106,15 @@ static int too_small(const char *what, size_t need, __u32 cap)
 }
 
 /* The cells past the level-1 tables (edgefw.h, EDGEFW_L1_CELLS; l1.c
- * writes those), cell i at index i - EDGEFW_L1_CELLS. */
+ * writes those), cell i at index i - EDGEFW_L1_CELLS, then the copies of
+ * the level-1 cells with an upper half (EDGEFW_L1_FULL). */
 static int make_cells(const struct ef_compiled *c, __u32 cap)
 {
-	size_t entries = cap - EDGEFW_L1_CELLS;
+	size_t entries = cap - EDGEFW_L1_CELLS, need = c->n_cells + ef_l1_extra(c);
 	int fd, ret;
 
-	if (c->n_cells > cap)
-		return too_small("table cells", c->n_cells, cap);
+	if (need > cap)
+		return too_small("table cells", need, cap);
 	fd = create_array("efw_cells", EDGEFW_CELL_SIZE, entries, BPF_F_MMAPABLE);
 	if (fd < 0)
 		return fd;
@@ -121,6 +123,8 @@ static int make_cells(const struct ef_compiled *c, __u32 cap)
 	if (!ret)
 		ret = ef_mmap_write_hi(fd, entries, EDGEFW_L1_CELLS, c->cells_hi, c->n_cells_hi,
 				       "cells_mmap");
+	if (!ret)
+		ret = ef_l1_write_extra(fd, entries, c);
 	if (ret) {
 		ef_log_err("cannot fill efw_cells: %s", strerror(-ret));
 		close(fd);

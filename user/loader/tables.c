@@ -355,7 +355,7 @@ static int describe_gen(struct ef_instance *inst, __u32 gen, const struct verdic
 		.version = version,
 		.n_rules = (__u32)rs->n_rules,
 		.n_chain_rules = (__u32)c->n_chain_rules,
-		.n_cells = (__u32)c->n_cells,
+		.n_cells = (__u32)(c->n_cells + ef_l1_extra(c)), /* as ef_needs_of */
 		.n_classes = (__u32)c->n_classes,
 		.n_tnodes = (__u32)c->n_tnodes,
 		.n_tleaves = (__u32)c->n_tleaves,

@@ -45,9 +45,13 @@ struct classify_ctx {
 	__u32 conds;
 };
 
+/* Cell idx past the level-1 tables (edgefw.h, EDGEFW_L1_CELLS: `cells`
+ * starts after them), or EDGEFW_CLASS_NONE. An index below them wraps
+ * past the array's end: a failed lookup. */
 static __always_inline __u32 cell(void *cells, __u32 idx)
 {
-	__u32 *v = bpf_map_lookup_elem(cells, &idx);
+	__u32 key = idx - EDGEFW_L1_CELLS;
+	__u32 *v = bpf_map_lookup_elem(cells, &key);
 
 	return v ? *v : EDGEFW_CLASS_NONE;
 }
@@ -55,9 +59,22 @@ static __always_inline __u32 cell(void *cells, __u32 idx)
 /* Cell idx whole (edgefw.h, EDGEFW_CELL_SIZE), or EDGEFW_CLASS_NONE. */
 static __always_inline __u64 cell64(void *cells, __u32 idx)
 {
-	__u64 *v = bpf_map_lookup_elem(cells, &idx);
+	__u32 key = idx - EDGEFW_L1_CELLS;
+	__u64 *v = bpf_map_lookup_elem(cells, &key);
 
 	return v ? *v : EDGEFW_CLASS_NONE;
+}
+
+/* The chain's level-1 cell idx of generation gen whole: the global
+ * table's lower half, or the copy in `cells` it points at when the cell
+ * has an upper half (edgefw.h, EDGEFW_L1_FULL). */
+static __always_inline __u64 l1_cell64(void *cells, __u32 gen, __u32 idx)
+{
+	__u32 v = edgefw_l1_cell(gen, idx);
+
+	if ((v & EDGEFW_L1_FULL_MASK) != EDGEFW_L1_FULL)
+		return v;
+	return cell64(cells, v & EDGEFW_A4_INDEX);
 }
 
 /* The lower half of cell c for IPv4 address a (host order), or the hit
@@ -75,12 +92,14 @@ static __always_inline __u32 lone_value4(__u64 c, __u32 a)
 	return (hi >> EDGEFW_LONE_HIT_SHIFT) - 1;
 }
 
-/* The IPv4 multibit trie whose level 1 starts at cell l1: its leaf cell
- * for address a (EDGEFW_CLASS_NONE when a lookup fails), a lone prefix's
- * hit, or the cell of a skip node, at most five array lookups. */
-static __always_inline __u32 trie4_leaf(void *cells, __u32 l1, __u32 a)
+/* The IPv4 multibit trie whose level 1 starts at cell l1 (in generation
+ * gen's global level-1 tables): its leaf cell for address a
+ * (EDGEFW_CLASS_NONE when a lookup fails), a lone prefix's hit, or the
+ * cell of a skip node: a load and at most four array lookups (five for a
+ * level-1 cell holding a lone prefix). */
+static __always_inline __u32 trie4_leaf(void *cells, __u32 gen, __u32 l1, __u32 a)
 {
-	__u64 c = cell64(cells, l1 + (a >> 16));
+	__u64 c = l1_cell64(cells, gen, l1 + (a >> 16));
 
 	for (int shift = 12; shift >= 0; shift -= 4) {
 		/* Neither a class nor a skip node (nor a failed lookup). */
@@ -148,7 +167,7 @@ static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field
 	} else {
 		/* pkt_info's addresses are 4-byte aligned: one load. */
 		a = bpf_ntohl(*(const __u32 *)addr);
-		v = trie4_leaf(cc->cells, field * EDGEFW_A4_L1_SIZE, a);
+		v = trie4_leaf(cc->cells, cc->gen, field * EDGEFW_A4_L1_SIZE, a);
 		if (v != EDGEFW_CLASS_NONE && (v & EDGEFW_SKIP) == EDGEFW_SKIP)
 			v = skip_value4(cc->cells, v & EDGEFW_SKIP_INDEX, a);
 	}
@@ -301,8 +320,9 @@ static __always_inline __u64 a6_chunks(void *cells, __u64 c, const __u8 *a)
  * entries lie below. */
 static __always_inline __u32 a6_class(const struct classify_ctx *cc, __u32 field, const __u8 *a)
 {
-	__u64 c = cell64(cc->cells,
-			 EDGEFW_A6_L1_BASE + field * EDGEFW_A4_L1_SIZE + ((__u32)a[0] << 8 | a[1]));
+	__u64 c = l1_cell64(cc->cells, cc->gen,
+			    EDGEFW_A6_L1_BASE + field * EDGEFW_A4_L1_SIZE +
+				    ((__u32)a[0] << 8 | a[1]));
 	__u32 v;
 
 	c = a6_chunks(cc->cells, c, a);

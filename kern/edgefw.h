@@ -103,7 +103,8 @@ enum edgefw_reason {
  * array's 8-byte stride whatever the value size; the lower half is the
  * cell described below, the upper half only ever holds a lone prefix,
  * EDGEFW_LONE_*) holds
- * the IPv4 address tries and the dense chain tables, `classes` (struct
+ * the IPv4 address tries and the dense chain tables (but for their
+ * level-1 tables, in global data: EDGEFW_L1_CELLS below), `classes` (struct
  * edgefw_class_info) the chain classes. Their size is fixed per instance
  * (chosen when it is created), not per ruleset: the verifier inlines
  * lookups into an inner array only when all inner arrays have one size,
@@ -194,12 +195,35 @@ _Static_assert(EDGEFW_A4_WIDE >> 27 == 4, "kern/tree_walk.h takes the extra stri
  * shorter than the hashed ones, are in lpm6_tbl under a cell flagged
  * A6_LONGER, asked after the hashes miss. Most packets reach neither. */
 #define EDGEFW_A6_L1_BASE (2 * EDGEFW_A4_L1_SIZE)
+
+/* The four level-1 tables (IPv4 src, dst, IPv6 src, dst: cells
+ * [0, EDGEFW_L1_CELLS) of the compiler's numbering) are not in `cells`
+ * but in global data, one slot per generation (kern/maps.h, edgefw_l1;
+ * pinned as data_bss): every address field of every packet reads one
+ * first, and there it is a load at a constant address, not a lookup. The
+ * `cells` array holds cell i at index i - EDGEFW_L1_CELLS. The global
+ * tables hold the cells' lower halves only (32 bits: both generations
+ * take what one generation's 64-bit tables took in `cells`). A level-1
+ * cell with an upper half (a lone prefix folded into it, EDGEFW_LONE_*,
+ * EDGEFW_LONE6_*) is written as EDGEFW_L1_FULL and the index of a copy
+ * of the whole cell that the loader puts after the compiler's cells (a
+ * chain's own level-1 cell is never a wide chunk, so the pattern is free;
+ * kern/classifier.h l1_cell64). A trie a forest shares with the chain
+ * (gen_config.pair_l1) takes its field's IPv4 table: the loader puts the
+ * shared trie's level 1 there (it has no upper halves) and writes
+ * pair_l1 and the forest's root as field * EDGEFW_A4_L1_SIZE (the chain
+ * reads the shared trie only, so its own is unused; user/loader/l1.c). */
+#define EDGEFW_L1_CELLS (4 * EDGEFW_A4_L1_SIZE)
+#define EDGEFW_L1_FULL (EDGEFW_A4_CHUNK | EDGEFW_A4_WIDE)
+#define EDGEFW_L1_FULL_MASK (EDGEFW_SKIP | EDGEFW_A4_WIDE)
+_Static_assert((EDGEFW_L1_CELLS & (EDGEFW_L1_CELLS - 1)) == 0, "kern/maps.h masks the index");
 #define EDGEFW_A6_TRIE_BITS 48
 #define EDGEFW_A6_TRIE_LEVELS 9 /* level 1 (/16), then a nibble each */
 #define EDGEFW_A6_LONGER 0x40000000u
 #define EDGEFW_A6_HOST 0x20000000u
 #define EDGEFW_A6_VALUE 0x1fffffffu /* class id, or chunk index */
 #define EDGEFW_A6_NONE EDGEFW_A6_VALUE
+_Static_assert(EDGEFW_A6_VALUE < EDGEFW_A4_WIDE, "an IPv6 chunk cell leaves EDGEFW_L1_FULL free");
 
 /* A skip node of the chain's own IPv6 tries (not the forests') folded
  * into its cell, as EDGEFW_LONE_* does for IPv4, when its prefix is /32 or
@@ -500,8 +524,10 @@ struct edgefw_gen_config {
 	__u8 malformed_action;
 	__u8 ext_overflow_action;
 	__u8 encap_overflow_action; /* encapsulations past the parser's walk */
-	/* IPv4 src, dst (0: none): level 1 of a trie the chain shares with
-	 * the first forest over the same address (its tree_root has paired),
+	/* IPv4 src, dst (paired bit f: set): level 1 of a trie the chain
+	 * shares with the first forest over the same address (its tree_root
+	 * has paired; both name the field's global level-1 table, as
+	 * EDGEFW_L1_CELLS says, not the compiler's cell),
 	 * so a packet walks it once for both. Its leaves are the index of a
 	 * pair of cells in one cache line: the chain's class (an A4 cell
 	 * value), then the forest's subtree. The trie is the union of the

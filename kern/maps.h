@@ -146,6 +146,20 @@ struct edgefw_state active_state SEC(".data.active");
  * mapping before the switch. Other fixed tables may join the section:
  * the pinned map's size is the skeleton's (user/loader/globals.c). */
 __u32 edgefw_leaves[EDGEFW_GENERATIONS][EDGEFW_LEAF_SIZE] SEC(".bss");
+/* The chain's level-1 address tables per generation (edgefw.h,
+ * EDGEFW_L1_CELLS; the cells' lower halves), 2 MiB in `.bss`: libbpf makes it a one-entry mmapable
+ * array map (the skeleton's bss) without growing the object (NOBITS). The
+ * instance pins it as data_bss and every program reuses it, like
+ * active_state; the loader writes a generation's slot through a mapping
+ * before switching to it (user/loader/l1.c). */
+__u32 edgefw_l1[EDGEFW_GENERATIONS][EDGEFW_L1_CELLS] SEC(".bss");
+
+/* Level-1 cell idx of generation gen: a load, no lookup. The mask keeps
+ * the verifier's bounds (idx is below EDGEFW_L1_CELLS on every path). */
+static __always_inline __u32 edgefw_l1_cell(__u32 gen, __u32 idx)
+{
+	return edgefw_l1[gen & 1][idx & (EDGEFW_L1_CELLS - 1)];
+}
 
 /* A per-CPU array of counters, the shape of every statistics map (the
  * skeleton names the map as written here). */

@@ -120,7 +120,7 @@ tree_forest6(const struct pkt_info *pi, const struct edgefw_gen_config *cfg, __u
 	/* Key word trie_word (0-7): word & 3 of the source (0-3) or the
 	 * destination (4-7). */
 	root = tree_forest_root(
-		cells, tr->root,
+		cells, gen, tr->root,
 		tree_word(tr->trie_word & 4 ? pi->daddr : pi->saddr, tr->trie_word & 3));
 	if (root == EDGEFW_RULE_NONE)
 		return (int)best;

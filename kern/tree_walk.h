@@ -221,10 +221,12 @@ static __always_inline __u32 tree_scan6(void *leaves, __u32 start, __u32 count,
 	return best;
 }
 
-/* Cell idx, or EDGEFW_A4_NONE when the lookup fails. */
+/* Cell idx past the level-1 tables (edgefw.h, EDGEFW_L1_CELLS), or
+ * EDGEFW_A4_NONE when the lookup fails. */
 static __always_inline __u32 tree_cell(void *cells, __u32 idx)
 {
-	__u32 *c = bpf_map_lookup_elem(cells, &idx);
+	__u32 key = idx - EDGEFW_L1_CELLS;
+	__u32 *c = bpf_map_lookup_elem(cells, &key);
 
 	return c ? *c : EDGEFW_A4_NONE;
 }
@@ -247,31 +249,42 @@ static __always_inline __u32 tree_skip_value(void *cells, __u32 node, __u32 a)
 }
 
 /* A forest's subtree for the packet: its address word through the
- * 16-4-4-4-4 trie at level 1 cell l1 (at most five lookups, as for the
- * chain's IPv4 tries, or fewer and a skip node), where a wide chunk
- * (EDGEFW_A4_WIDE) takes 8 bits in one lookup: a node, a leaf
+ * 16-4-4-4-4 trie at level 1 cell l1 of generation gen (at most five
+ * reads, as for the chain's IPv4 tries, or fewer and a skip node), where a
+ * wide chunk (EDGEFW_A4_WIDE) takes 8 bits in one lookup: a node, a leaf
  * (EDGEFW_FOREST_LEAF), or EDGEFW_RULE_NONE. For a trie shared with the
- * chain, the index of a pair. rem counts the address bits not yet read;
- * the stride is 4 or 8 without a branch. */
-static __always_inline __u32 tree_forest_root(void *cells, __u32 l1, __u32 a)
+ * chain, the index of a pair; its level 1 is in global data (edgefw.h,
+ * EDGEFW_L1_CELLS), a load instead of a lookup. rem counts the address
+ * bits not yet read; the stride is 4 or 8 without a branch. */
+static __always_inline __u32 tree_forest_root(void *cells, __u32 gen, __u32 l1, __u32 a)
 {
-	__u32 idx = l1 + (a >> 16), *c;
-	__u32 v = EDGEFW_A4_NONE;
+	__u32 idx = l1 + (a >> 16), key, *c;
+	__u32 v;
 	int rem = 16;
 
-	for (int i = 0; i < EDGEFW_A4_LEVELS; i++) {
-		__u32 w;
-
-		c = bpf_map_lookup_elem(cells, &idx);
+	if (l1 < EDGEFW_L1_CELLS) {
+		v = edgefw_l1_cell(gen, idx);
+	} else {
+		key = idx - EDGEFW_L1_CELLS;
+		c = bpf_map_lookup_elem(cells, &key);
 		if (!c)
 			return EDGEFW_RULE_NONE;
 		v = *c;
+	}
+	for (int i = 1; i < EDGEFW_A4_LEVELS; i++) {
+		__u32 w;
+
 		/* Neither a class nor a skip node, or every bit read. */
 		if ((v & EDGEFW_SKIP) != EDGEFW_A4_CHUNK || rem <= 0)
 			break;
 		w = (v >> 27) & 4; /* 4 more bits for a wide chunk */
 		rem -= 4 + (int)w;
-		idx = (v & EDGEFW_A4_INDEX) + ((a >> (rem & 31)) & ((16u << w) - 1));
+		key = (v & EDGEFW_A4_INDEX) + ((a >> (rem & 31)) & ((16u << w) - 1)) -
+		      EDGEFW_L1_CELLS;
+		c = bpf_map_lookup_elem(cells, &key);
+		if (!c)
+			return EDGEFW_RULE_NONE;
+		v = *c;
 	}
 	if ((v & EDGEFW_SKIP) == EDGEFW_SKIP)
 		v = tree_skip_value(cells, v & EDGEFW_SKIP_INDEX, a);
@@ -290,7 +303,7 @@ __attribute__((noinline)) int tree_trie4(__u32 gen, __u32 l1, __u32 a)
 
 	if (!cells)
 		return (int)EDGEFW_RULE_NONE;
-	return (int)tree_forest_root(cells, l1, a);
+	return (int)tree_forest_root(cells, gen, l1, a);
 }
 
 /* A paired forest's subtree from the shared trie's leaf (the pair's second
@@ -298,7 +311,7 @@ __attribute__((noinline)) int tree_trie4(__u32 gen, __u32 l1, __u32 a)
  * chain. */
 static __always_inline __u32 tree_pair_root(void *cells, struct tree_key *k, __u32 word, __u32 leaf)
 {
-	__u32 idx = leaf + 1, *c;
+	__u32 idx = leaf + 1 - EDGEFW_L1_CELLS, *c;
 
 	k->pair[word == EDGEFW_TK_DST] = leaf == EDGEFW_RULE_NONE ? EDGEFW_A4_NONE : leaf;
 	if (leaf == EDGEFW_RULE_NONE)
@@ -429,7 +442,8 @@ static __always_inline __u32 tree_forest4_rule(const struct edgefw_tree_root *tr
 	__u32 root, start, count = 0;
 	void *leaves;
 
-	root = tree_forest_root(cells, tr->root, tr->trie_word == EDGEFW_TK_DST ? q->dst : q->src);
+	root = tree_forest_root(cells, gen, tr->root,
+				tr->trie_word == EDGEFW_TK_DST ? q->dst : q->src);
 	if (tr->paired)
 		root = tree_pair_root(cells, k, tr->trie_word, root);
 	if (root == EDGEFW_RULE_NONE)

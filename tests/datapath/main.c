@@ -2,7 +2,8 @@
 /*
  * dptest [--seed N] [--rulesets N] [--packets N] [--trees N] [--pcaps DIR]
  *        [--cb-packets N] [--cb-rulesets N] [--frames N] [--corpus DIR]
- *        [--only cases|faults|parser|dynamic|encap|conntrack|ctmove|large|pcap|diff|v6wide|ref|classbench]
+ *        [--only cases|faults|parser|dynamic|encap|conntrack|ctmove|large|pcap|diff|v6wide|l1reload|
+ *               ref|classbench]
  *
  * --trees N: the differential test compiles every Nth ruleset preferring
  * decision trees, with leaves of 1 to 3 boxes (default 2, half of them;
@@ -105,6 +106,8 @@ int main(int argc, char **argv)
 	}
 	if (!only || !strcmp(only, "diff") || !strcmp(only, "v6wide"))
 		dp_test_v6_wide(&dp);
+	if (!only || !strcmp(only, "diff") || !strcmp(only, "l1reload"))
+		dp_test_l1_reload(&dp);
 	if (!only || !strcmp(only, "ref"))
 		dp_test_refparse(&dp, seed, frames, corpus);
 	dp_teardown(&dp);

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "jsonout.h"
+#include "l1.h"
 
 struct table_sizes {
 	size_t v4_prefixes[EF_FIELD_COUNT];
@@ -128,7 +129,9 @@ static void print_json(const char *path, const struct ef_ruleset *rs, const stru
 			       json_object_new_uint64(t->v6_prefixes[EF_FIELD_SRC]));
 	json_object_object_add(tables, "ipv6_dst_prefixes",
 			       json_object_new_uint64(t->v6_prefixes[EF_FIELD_DST]));
-	json_object_object_add(tables, "cells", json_object_new_uint64(c->n_cells));
+	/* As an instance holds them: with the copies of level-1 cells (l1.h). */
+	json_object_object_add(tables, "cells",
+			       json_object_new_uint64(c->n_cells + ef_l1_extra(c)));
 	json_object_object_add(tables, "classes", json_object_new_uint64(c->n_classes));
 	json_object_object_add(tables, "dense_pairs", json_object_new_uint64(t->dense_pairs));
 	json_object_object_add(tables, "hashed_pairs", json_object_new_uint64(t->hashed_pairs));
@@ -176,7 +179,8 @@ static void print_text(const char *path, const struct ef_ruleset *rs, const stru
 					    : ", hashed pairs");
 	printf("\ntables per generation:\n");
 	printf("  IPv4 prefixes      src %zu, dst %zu (in %zu trie cells)\n",
-	       t->v4_prefixes[EF_FIELD_SRC], t->v4_prefixes[EF_FIELD_DST], c->n_cells);
+	       t->v4_prefixes[EF_FIELD_SRC], t->v4_prefixes[EF_FIELD_DST],
+	       c->n_cells + ef_l1_extra(c));
 	printf("  IPv6 prefixes      src %zu, dst %zu (LPM trie)\n", t->v6_prefixes[EF_FIELD_SRC],
 	       t->v6_prefixes[EF_FIELD_DST]);
 	printf("  chain              %zu classes, %zu dense pairs, %zu hashed pairs\n",

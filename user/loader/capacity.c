@@ -3,11 +3,13 @@
 
 #include "classify.h"
 #include "edgefw.h"
+#include "l1.h"
 #include "ruleset.h"
 
 /* Floors: what an empty ruleset already uses of cells (the first level of
- * each address field's tries), and small tables elsewhere. */
-#define CELLS_FLOOR (4u * EDGEFW_A4_L1_SIZE)
+ * each address field's tries, which are not in the cells map, and a round
+ * of the map), and small tables elsewhere. */
+#define CELLS_FLOOR (EDGEFW_L1_CELLS + ROUND_CELLS)
 #define SMALL_FLOOR 1024u
 #define ROUND_CELLS 4096u
 #define ROUND_SMALL 1024u
@@ -123,7 +125,8 @@ bool ef_capacity_fits(const struct ef_capacity *have, const struct ef_needs *n, 
 
 void ef_needs_of(const struct ef_ruleset *rs, const struct ef_compiled *c, struct ef_needs *n)
 {
-	*n = (struct ef_needs){ .cells = c->n_cells,
+	/* The level-1 cells with an upper half take a copy each (l1.h). */
+	*n = (struct ef_needs){ .cells = c->n_cells + ef_l1_extra(c),
 				.classes = c->n_classes,
 				.tnodes = c->n_tnodes,
 				.tleaves = c->n_tleaves,

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "l1.h"
 #include "slot_ops.h"
 #include "log.h"
 
@@ -60,7 +61,7 @@ int ef_mmap_write(int fd, size_t entries, size_t first, const __u32 *values, siz
 	return 0;
 }
 
-int ef_mmap_write_hi(int fd, size_t entries, const struct ef_cell_hi *hi, size_t n,
+int ef_mmap_write_hi(int fd, size_t entries, size_t base, const struct ef_cell_hi *hi, size_t n,
 		     const char *site)
 {
 	size_t len = entries * EDGEFW_CELL_SIZE;
@@ -73,8 +74,8 @@ int ef_mmap_write_hi(int fd, size_t entries, const struct ef_cell_hi *hi, size_t
 		return -errno;
 	/* Little-endian: the upper half is the element's second word. */
 	for (size_t i = 0; i < n; i++)
-		if (hi[i].idx < entries)
-			cells[(size_t)hi[i].idx * 2 + 1] = hi[i].hi;
+		if (hi[i].idx >= base && hi[i].idx - base < entries)
+			cells[(hi[i].idx - base) * 2 + 1] = hi[i].hi;
 	munmap(cells, len);
 	return 0;
 }
@@ -104,18 +105,26 @@ static int too_small(const char *what, size_t need, __u32 cap)
 	return -E2BIG;
 }
 
+/* The cells past the level-1 tables (edgefw.h, EDGEFW_L1_CELLS; l1.c
+ * writes those), cell i at index i - EDGEFW_L1_CELLS, then the copies of
+ * the level-1 cells with an upper half (EDGEFW_L1_FULL). */
 static int make_cells(const struct ef_compiled *c, __u32 cap)
 {
+	size_t entries = cap - EDGEFW_L1_CELLS, need = c->n_cells + ef_l1_extra(c);
 	int fd, ret;
 
-	if (c->n_cells > cap)
-		return too_small("table cells", c->n_cells, cap);
-	fd = create_array("efw_cells", EDGEFW_CELL_SIZE, cap, BPF_F_MMAPABLE);
+	if (need > cap)
+		return too_small("table cells", need, cap);
+	fd = create_array("efw_cells", EDGEFW_CELL_SIZE, entries, BPF_F_MMAPABLE);
 	if (fd < 0)
 		return fd;
-	ret = ef_mmap_write(fd, cap, 0, c->cells, c->n_cells, "cells_mmap");
+	ret = ef_mmap_write(fd, entries, 0, c->cells + EDGEFW_L1_CELLS,
+			    c->n_cells - EDGEFW_L1_CELLS, "cells_mmap");
 	if (!ret)
-		ret = ef_mmap_write_hi(fd, cap, c->cells_hi, c->n_cells_hi, "cells_mmap");
+		ret = ef_mmap_write_hi(fd, entries, EDGEFW_L1_CELLS, c->cells_hi, c->n_cells_hi,
+				       "cells_mmap");
+	if (!ret)
+		ret = ef_l1_write_extra(fd, entries, c);
 	if (ret) {
 		ef_log_err("cannot fill efw_cells: %s", strerror(-ret));
 		close(fd);

@@ -51,8 +51,9 @@ int ef_update_batch(int fd, const void *keys, const void *vals, size_t n, const 
 int ef_mmap_write(int fd, size_t entries, size_t first, const __u32 *values, size_t n,
 		  const char *site);
 /* Writes the upper halves hi[0..n) of an mmapable array of
- * EDGEFW_CELL_SIZE elements with entries elements. */
-int ef_mmap_write_hi(int fd, size_t entries, const struct ef_cell_hi *hi, size_t n,
+ * EDGEFW_CELL_SIZE elements with entries elements that holds cells
+ * [base, base + entries); the others are not its. */
+int ef_mmap_write_hi(int fd, size_t entries, size_t base, const struct ef_cell_hi *hi, size_t n,
 		     const char *site);
 
 #endif

@@ -220,7 +220,7 @@ static int grow_outer(struct ef_instance *inst, enum ef_grow_map m, __u32 old_ca
 static __u32 cap_of(const struct ef_capacity *c, enum ef_grow_map m)
 {
 	const __u32 v[EF_GROW_COUNT] = {
-		c->cells,
+		c->cells - EDGEFW_L1_CELLS, /* the level-1 tables are not in it */
 		c->classes,
 		c->tnodes,
 		c->tleaves,

@@ -64,7 +64,7 @@ __u32 ef_instance_ct_size(void)
 
 int ef_instance_set_capacity(__u32 cells, __u32 classes, __u32 tnodes, __u32 tleaves)
 {
-	if (cells < 2 * EDGEFW_A4_L1_SIZE || cells > EDGEFW_CELLS_MAX || classes < 1 ||
+	if (cells <= EDGEFW_L1_CELLS || cells > EDGEFW_CELLS_MAX || classes < 1 ||
 	    classes > EDGEFW_MAX_CLASSES || tnodes < 1 || tnodes > EDGEFW_TNODES_MAX ||
 	    tleaves < 1 || tleaves > EDGEFW_TLEAVES_MAX)
 		return -EINVAL;
@@ -178,8 +178,9 @@ static int set_sizes(struct edgefw_bpf *skel, const struct ef_capacity *cap, int
 {
 	int ret;
 
-	ret = set_template(skel->maps.cells_tbl, EDGEFW_CELL_SIZE, cap->cells, BPF_F_MMAPABLE,
-			   &tpl[0]);
+	/* The level-1 tables are not in `cells` (edgefw.h, EDGEFW_L1_CELLS). */
+	ret = set_template(skel->maps.cells_tbl, EDGEFW_CELL_SIZE, cap->cells - EDGEFW_L1_CELLS,
+			   BPF_F_MMAPABLE, &tpl[0]);
 	if (!ret)
 		ret = set_template(skel->maps.class_tbl, sizeof(struct edgefw_class_info),
 				   cap->classes, 0, &tpl[1]);

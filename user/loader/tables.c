@@ -28,6 +28,7 @@
 #include "gen_arrays.h"
 #include "gen_rules.h"
 #include "grow.h"
+#include "l1.h"
 #include "log.h"
 #include "purge.h"
 #include "slot_ops.h"
@@ -264,6 +265,8 @@ static int fill_shared(struct ef_instance *inst, __u32 gen, const struct ef_comp
 	if (!ret)
 		ret = fill_leaf(inst, gen, c);
 	if (!ret)
+		ret = ef_l1_write(inst, gen, c);
+	if (!ret)
 		ret = fill_ctx(inst, gen, c);
 	return ret;
 }
@@ -335,13 +338,15 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen, const struct ef
 		unsigned fam = c->trees[t].family == EF_AF_INET6;
 		struct edgefw_tree_root *r = &cfg.trees[fam][cfg.n_trees[fam]++];
 
-		r->root = c->trees[t].root;
+		/* A shared trie's level 1 is in global data (l1.h). */
+		r->root = c->trees[t].paired ? ef_l1_root(c, c->trees[t].root) : c->trees[t].root;
 		r->min_rule = c->trees[t].min_rule;
 		r->family = c->trees[t].family;
 		r->trie_word = c->trees[t].trie_word;
 		r->paired = c->trees[t].paired;
 	}
-	memcpy(cfg.pair_l1, c->pair_l1, sizeof(cfg.pair_l1));
+	for (int f = 0; f < 2; f++)
+		cfg.pair_l1[f] = c->pair_l1[f] ? ef_l1_root(c, c->pair_l1[f]) : 0;
 	cfg.paired = (c->pair_l1[0] ? 1 : 0) | (c->pair_l1[1] ? 2 : 0);
 	memcpy(cfg.hash6_len, c->hash6_len, sizeof(cfg.hash6_len));
 	cfg.chain_min_rule = c->chain_min_rule;
@@ -368,7 +373,7 @@ static int describe_gen(struct ef_instance *inst, __u32 gen, const struct verdic
 		.version = version,
 		.n_rules = (__u32)rs->n_rules,
 		.n_chain_rules = (__u32)c->n_chain_rules,
-		.n_cells = (__u32)c->n_cells,
+		.n_cells = (__u32)(c->n_cells + ef_l1_extra(c)), /* as ef_needs_of */
 		.n_classes = (__u32)c->n_classes,
 		.n_tnodes = (__u32)c->n_tnodes,
 		.n_tleaves = (__u32)c->n_tleaves,

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The chain's level-1 address tables in the instance's global data
+ * (kern/maps.h edgefw_l1, pinned as data_bss; edgefw.h EDGEFW_L1_CELLS,
+ * EDGEFW_L1_FULL): cells [0, EDGEFW_L1_CELLS) of the compiler's numbering,
+ * their lower halves, which the generation's `cells` map does not hold
+ * (but for copies of the cells with an upper half, after the compiler's). A trie a forest shares with the
+ * chain (gen_config.pair_l1) has its level 1 moved into its field's IPv4
+ * table, whose own trie the chain then never reads: the compiler's
+ * numbering and ef_compiled_lookup stay as they are, the config the
+ * kernel reads names the table's place instead (ef_l1_root).
+ */
+#ifndef EDGEFW_L1_H
+#define EDGEFW_L1_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "classify.h"
+#include "instance.h"
+
+/* Writes generation gen's level-1 tables for c through a mapping of
+ * data_bss; only while gen is not in force (no packet reads it: the last
+ * switch away from it waited for readers). 0 or a negative errno
+ * (logged). */
+int ef_l1_write(const struct ef_instance *inst, __u32 gen, const struct ef_compiled *c);
+
+/* The level-1 cells of c with an upper half (a lone prefix): each has a
+ * copy of the whole cell after c's cells in the generation's `cells`
+ * array, so the array needs c->n_cells + ef_l1_extra(c) cells. */
+size_t ef_l1_extra(const struct ef_compiled *c);
+
+/* Writes those copies into fd, the generation's mmapable `cells` array
+ * of entries elements (cell i at i - EDGEFW_L1_CELLS). 0, -E2BIG when
+ * they do not fit, or a negative errno. */
+int ef_l1_write_extra(int fd, size_t entries, const struct ef_compiled *c);
+
+/* Where the kernel finds the level 1 of the trie c's numbering puts at
+ * root (a forest's trie root or a pair_l1): the field's IPv4 table for a
+ * trie shared with the chain, else root itself. */
+__u32 ef_l1_root(const struct ef_compiled *c, __u32 root);
+
+#endif

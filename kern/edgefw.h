@@ -207,14 +207,16 @@ _Static_assert(EDGEFW_A4_WIDE >> 27 == 4, "kern/tree_walk.h takes the extra stri
  * cell with an upper half (a lone prefix folded into it, EDGEFW_LONE_*,
  * EDGEFW_LONE6_*) is written as EDGEFW_L1_FULL and the index of a copy
  * of the whole cell that the loader puts after the compiler's cells (a
- * chain's own level-1 cell is never a wide chunk, so the pattern is free;
+ * skip node's index leaves EDGEFW_A4_WIDE clear, so no cell has the
+ * pattern; a wide chunk, which the IPv6 tries and the forests' have, is
+ * EDGEFW_A4_CHUNK | EDGEFW_A4_WIDE without EDGEFW_SKIP's second bit;
  * kern/classifier.h l1_cell64). A trie a forest shares with the chain
  * (gen_config.pair_l1) takes its field's IPv4 table: the loader puts the
  * shared trie's level 1 there (it has no upper halves) and writes
  * pair_l1 and the forest's root as field * EDGEFW_A4_L1_SIZE (the chain
  * reads the shared trie only, so its own is unused; user/loader/l1.c). */
 #define EDGEFW_L1_CELLS (4 * EDGEFW_A4_L1_SIZE)
-#define EDGEFW_L1_FULL (EDGEFW_A4_CHUNK | EDGEFW_A4_WIDE)
+#define EDGEFW_L1_FULL (EDGEFW_SKIP | EDGEFW_A4_WIDE)
 #define EDGEFW_L1_FULL_MASK (EDGEFW_SKIP | EDGEFW_A4_WIDE)
 _Static_assert((EDGEFW_L1_CELLS & (EDGEFW_L1_CELLS - 1)) == 0, "kern/maps.h masks the index");
 #define EDGEFW_A6_TRIE_BITS 48
@@ -223,7 +225,8 @@ _Static_assert((EDGEFW_L1_CELLS & (EDGEFW_L1_CELLS - 1)) == 0, "kern/maps.h mask
 #define EDGEFW_A6_HOST 0x20000000u
 #define EDGEFW_A6_VALUE 0x1fffffffu /* class id, or chunk index */
 #define EDGEFW_A6_NONE EDGEFW_A6_VALUE
-_Static_assert(EDGEFW_A6_VALUE < EDGEFW_A4_WIDE, "an IPv6 chunk cell leaves EDGEFW_L1_FULL free");
+_Static_assert(EDGEFW_A6_VALUE < EDGEFW_A4_WIDE, "an IPv6 chunk cell leaves EDGEFW_A4_WIDE free");
+_Static_assert(!(EDGEFW_SKIP_INDEX & EDGEFW_A4_WIDE), "no skip cell is EDGEFW_L1_FULL");
 
 /* A skip node of the chain's own IPv6 tries (not the forests') folded
  * into its cell, as EDGEFW_LONE_* does for IPv4, when its prefix is /32 or

@@ -16,7 +16,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 21
+#define EDGEFW_LAYOUT_VERSION 22
 
 /* Rule counter slots (one per rule name) and the name stored for each:
  * the format's limit. An instance's per-rule tables hold the slots its
@@ -34,7 +34,8 @@
  * counted by edgefwd), never attached without counters. */
 #define EDGEFW_MAX_ATTACH 4096
 
-/* kern/ifslot.h: an attachment's counter slot, in ifslot_direct at
+/* kern/ifslot.h: an attachment's counter slot, in the direct table
+ * (edgefw_ifslots, global data) at
  * (ifindex % EDGEFW_IFSLOT_DIRECT) * EDGEFW_HOOK_COUNT + hook when that
  * entry is free, else in ifslot_hash. Entry 0 (no interface has index 0,
  * and an index that is a multiple of EDGEFW_IFSLOT_DIRECT always goes to
@@ -48,6 +49,15 @@
 struct edgefw_ifslot {
 	__u32 ifindex; /* 0: free */
 	__u32 slot;
+};
+
+/* The direct table's entries (kern/ifslot.h edgefw_ifslots, in .bss). */
+#define EDGEFW_IFSLOT_ENTRIES (EDGEFW_IFSLOT_DIRECT * EDGEFW_HOOK_COUNT)
+
+/* An entry as the one 8-byte word it is loaded and stored as. */
+union edgefw_ifslot_word {
+	__u64 word;
+	struct edgefw_ifslot e;
 };
 
 /* A class id the compiler never assigns: "no entry". */
@@ -1017,6 +1027,7 @@ _Static_assert(sizeof(struct edgefw_log_state) == 24, "log state layout");
 _Static_assert(sizeof(struct edgefw_attach_key) == 8, "attach key layout");
 _Static_assert(sizeof(struct edgefw_attach_val) == 28, "attach val layout");
 _Static_assert(sizeof(struct edgefw_ifslot) == 8, "ifslot layout");
+_Static_assert(sizeof(union edgefw_ifslot_word) == 8, "ifslot: one 8-byte word");
 #endif
 
 #endif /* EDGEFW_H */

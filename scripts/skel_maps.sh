@@ -4,15 +4,17 @@
 # the BPF object's skeleton: every map of the object but libbpf's internal
 # ones (.rodata, .data, .bss, .kconfig and their named variants), so the
 # list cannot drift from kern/ (a map added there is pinned, opened and
-# closed without a line changed in user/). The one exception is the
-# instance's global data, .data.active (data_active, kern/maps.h): shared
-# by every program of the instance, so pinned like a map.
+# closed without a line changed in user/). The exceptions are the
+# instance's global data, .data.active (data_active, kern/maps.h) and
+# .bss (the skeleton's bss, pinned as data_bss, kern/ifslot.h): shared by
+# every program of the instance, so pinned like maps.
 # Usage: scripts/skel_maps.sh build/kern/edgefw.skel.h >edgefw_maps.h
 set -eu
 skel=$1
 maps=$(sed -n '/^	struct {$/,/^	} maps;$/p' "$skel" |
 	sed -n 's/^		struct bpf_map \*\([a-z0-9_]*\);$/\1/p' |
-	awk '$0 == "data_active" || $0 !~ /^(rodata|data|bss|kconfig)(_.*)?$/') || true
+	awk '$0 == "bss" { print "data_bss"; next }
+		$0 == "data_active" || $0 !~ /^(rodata|data|bss|kconfig)(_.*)?$/') || true
 if [ -z "$maps" ]; then
 	echo "skel_maps.sh: no maps found in $skel" >&2
 	exit 1

@@ -354,10 +354,13 @@ int ef_instance_destroy(struct ef_instance *inst)
 }
 
 /* A pinned map's name in the object: the skeleton's, but for the global
- * data (kern/maps.h), which libbpf names after its section. */
+ * data (kern/maps.h, kern/ifslot.h), which libbpf names after its
+ * section. */
 static const char *object_map_name(const char *pinned)
 {
-	return strcmp(pinned, "data_active") ? pinned : ".data.active";
+	if (!strcmp(pinned, "data_active"))
+		return ".data.active";
+	return strcmp(pinned, "data_bss") ? pinned : ".bss";
 }
 
 int ef_instance_reuse_maps(const struct ef_instance *inst, struct bpf_object *obj)

@@ -239,6 +239,14 @@ static void unpin_all(const struct ef_instance *inst)
 #undef EF_MAP_UNPIN
 }
 
+/* A map's pin: its skeleton name, but for the global data's. */
+static const char *pin_name(const struct edgefw_bpf *skel, const struct bpf_map *map)
+{
+	if (map == skel->maps.data_active)
+		return "data_active";
+	return map == skel->maps.bss ? "data_bss" : bpf_map__name(map);
+}
+
 /* Pins every map of the loaded object, instance_info last: maps_open
  * treats a partial set as broken, and pinning it last marks the set
  * complete. */
@@ -254,12 +262,10 @@ static int pin_all(struct ef_instance *inst, struct edgefw_bpf *skel)
 		 * for the instance's global data (kern/maps.h), pinned under
 		 * its skeleton name. */
 		if (map == skel->maps.instance_info ||
-		    (bpf_map__is_internal(map) && map != skel->maps.data_active))
+		    (bpf_map__is_internal(map) && map != skel->maps.data_active &&
+		     map != skel->maps.bss))
 			continue;
-		ret = ef_pintree_path(inst->lock_fd,
-				      map == skel->maps.data_active ? "data_active"
-								    : bpf_map__name(map),
-				      path, sizeof(path));
+		ret = ef_pintree_path(inst->lock_fd, pin_name(skel, map), path, sizeof(path));
 		if (!ret)
 			ret = bpf_map__pin(map, path);
 		if (ret) {

@@ -1027,7 +1027,6 @@ _Static_assert(sizeof(struct edgefw_log_state) == 24, "log state layout");
 _Static_assert(sizeof(struct edgefw_attach_key) == 8, "attach key layout");
 _Static_assert(sizeof(struct edgefw_attach_val) == 28, "attach val layout");
 _Static_assert(sizeof(struct edgefw_ifslot) == 8, "ifslot layout");
-_Static_assert(sizeof(union edgefw_ifslot_word) == 8, "ifslot: one 8-byte word");
 #endif
 
 #endif /* EDGEFW_H */

@@ -166,6 +166,8 @@ static void slots_unmap(void *bss)
 	munmap(bss, sizeof(struct edgefw_bpf__bss));
 }
 
+_Static_assert(sizeof(union edgefw_ifslot_word) == 8, "an entry is one 8-byte word");
+
 /* One 8-byte store: a packet loads the entry as one word too
  * (ifslot_load), so it sees the old entry or the new one whole. */
 static void slot_store(union edgefw_ifslot_word *t, __u32 idx, __u32 ifindex, __u32 slot)

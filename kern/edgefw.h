@@ -649,7 +649,7 @@ struct edgefw_attach_key {
 struct edgefw_attach_val {
 	__u32 prog_id;
 	__u32 mode; /* XDP mode as libxdp names it, 0 for tc */
-	__u32 slot; /* row of iface_stats, also in ifslot_direct/ifslot_hash */
+	__u32 slot; /* row of iface_stats, also in edgefw_ifslots/ifslot_hash */
 	char ifname[16];
 };
 

@@ -34,7 +34,8 @@
  * counted by edgefwd), never attached without counters. */
 #define EDGEFW_MAX_ATTACH 4096
 
-/* kern/ifslot.h: an attachment's counter slot, in ifslot_direct at
+/* kern/ifslot.h: an attachment's counter slot, in the direct table
+ * (edgefw_ifslots, global data) at
  * (ifindex % EDGEFW_IFSLOT_DIRECT) * EDGEFW_HOOK_COUNT + hook when that
  * entry is free, else in ifslot_hash. Entry 0 (no interface has index 0,
  * and an index that is a multiple of EDGEFW_IFSLOT_DIRECT always goes to
@@ -48,6 +49,15 @@
 struct edgefw_ifslot {
 	__u32 ifindex; /* 0: free */
 	__u32 slot;
+};
+
+/* The direct table's entries (kern/ifslot.h edgefw_ifslots, in .bss). */
+#define EDGEFW_IFSLOT_ENTRIES (EDGEFW_IFSLOT_DIRECT * EDGEFW_HOOK_COUNT)
+
+/* An entry as the one 8-byte word it is loaded and stored as. */
+union edgefw_ifslot_word {
+	__u64 word;
+	struct edgefw_ifslot e;
 };
 
 /* A class id the compiler never assigns: "no entry". */
@@ -671,7 +681,7 @@ struct edgefw_attach_key {
 struct edgefw_attach_val {
 	__u32 prog_id;
 	__u32 mode; /* XDP mode as libxdp names it, 0 for tc */
-	__u32 slot; /* row of iface_stats, also in ifslot_direct/ifslot_hash */
+	__u32 slot; /* row of iface_stats, also in edgefw_ifslots/ifslot_hash */
 	char ifname[16];
 };
 

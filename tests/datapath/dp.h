@@ -105,6 +105,8 @@ void dp_test_cases(struct dp *dp);
 /* dynamic.c: dynamic sets and limits against the matcher (issue 16). */
 void dp_test_dynamic(struct dp *dp);
 void dp_test_stale_pins(void);
+/* ifslot.c: the attachment slots, direct and hashed (kern/ifslot.h). */
+void dp_test_ifslot(struct dp *dp);
 void dp_test_droplog(struct dp *dp);
 void dp_test_dynamic_query(struct dp *dp);
 void dp_test_faults(struct dp *dp);

@@ -2,8 +2,8 @@
 /*
  * dptest [--seed N] [--rulesets N] [--packets N] [--trees N] [--pcaps DIR]
  *        [--cb-packets N] [--cb-rulesets N] [--frames N] [--corpus DIR]
- *        [--only cases|faults|parser|dynamic|encap|conntrack|ctmove|large|pcap|diff|v6wide|l1reload|
- *               ref|classbench]
+ *        [--only cases|ifslot|faults|parser|dynamic|encap|conntrack|ctmove|large|pcap|diff|v6wide|
+ *               l1reload|ref|classbench]
  *
  * --trees N: the differential test compiles every Nth ruleset preferring
  * decision trees, with leaves of 1 to 3 boxes (default 2, half of them;
@@ -79,6 +79,8 @@ int main(int argc, char **argv)
 		dp_test_droplog(&dp);
 		dp_test_stale_pins();
 	}
+	if (!only || !strcmp(only, "ifslot"))
+		dp_test_ifslot(&dp);
 	if (!only || !strcmp(only, "dynamic")) {
 		dp_test_dynamic(&dp);
 		dp_test_dynamic_query(&dp);

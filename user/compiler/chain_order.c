@@ -133,7 +133,7 @@ static void random_addr(uint64_t *rs, uint8_t *a)
 }
 
 /* A packet uniform over the fields: TCP or UDP, any port, flags and
- * connection state, untagged, any interface and hook. */
+ * connection state, untagged, any hook of any named interface. */
 static void sample_uniform(const struct compiler *cp, uint64_t *rs, uint8_t fam, struct sample *p)
 {
 	p->fam = fam;
@@ -146,7 +146,10 @@ static void sample_uniform(const struct compiler *cp, uint64_t *rs, uint8_t fam,
 	p->dport = rnd_below(rs, 65536);
 	p->flags = p->proto == 6 ? rnd_below(rs, 256) : EDGEFW_NO_FLAGS;
 	p->vlan = EDGEFW_UNTAGGED;
-	p->ctx = rnd_below(rs, (uint32_t)cp->out->n_ctx);
+	/* The interfaces the tables are for, when named (build_ctx lists
+	 * them first, then the others' entries): traffic arrives there. */
+	p->ctx = rnd_below(rs, (uint32_t)(cp->n_ifnames ? cp->n_ifnames * EDGEFW_HOOK_COUNT
+							: cp->out->n_ctx));
 }
 
 /* An address inside one of fld's prefixes of the packet's family. */

@@ -149,12 +149,44 @@ static void test_conditions_stay_last(void **state)
 	free(yaml);
 }
 
+/* Hooks and connection states (the protocol field's index holds the
+ * state): every combination against the reference, in whatever order. */
+static void test_hooks_and_states_against_reference(void **state)
+{
+	struct compiled x;
+
+	(void)state;
+	compile(&x, "version: 1\nrules:\n"
+		    "  - {name: replies, hooks: [xdp, tc-ingress], state: [established, related], "
+		    "action: pass}\n"
+		    "  - {name: ssh, hooks: [xdp, tc-ingress], proto: tcp, dport: 22, state: new, "
+		    "action: pass}\n"
+		    "  - {name: out, hooks: tc-egress, proto: udp, dport: 5300, action: pass}\n");
+	for (uint32_t hook = 0; hook < EDGEFW_HOOK_COUNT; hook++)
+		for (uint8_t st = 0; st < EDGEFW_CT_STATES; st++)
+			for (int i = 0; i < 64; i++) {
+				static const uint16_t ports[] = { 22, 53, 5300, 41000 };
+				struct ef_packet p = { .family = EF_AF_INET,
+						       .has_ports = true,
+						       .hook = hook,
+						       .ct_state = st };
+
+				p.saddr[0] = p.daddr[0] = 10;
+				p.l4proto = i % 2 ? 6 : 17;
+				p.sport = ports[i / 2 % 4];
+				p.dport = ports[i / 8 % 4];
+				assert_int_equal(ef_compiled_lookup(&x.c, &p), ef_match(&x.rs, &p));
+			}
+	release(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_port_before_wide_addresses),
 		cmocka_unit_test(test_default_order_when_no_field_is_better),
 		cmocka_unit_test(test_conditions_stay_last),
+		cmocka_unit_test(test_hooks_and_states_against_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

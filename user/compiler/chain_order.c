@@ -148,8 +148,8 @@ static void sample_uniform(const struct compiler *cp, uint64_t *rs, uint8_t fam,
 	p->vlan = EDGEFW_UNTAGGED;
 	/* The interfaces the tables are for, when named (build_ctx lists
 	 * them first, then the others' entries): traffic arrives there. */
-	p->ctx = rnd_below(rs, (uint32_t)(cp->n_ifnames ? cp->n_ifnames * EDGEFW_HOOK_COUNT
-							: cp->out->n_ctx));
+	p->ctx = rnd_below(
+		rs, (uint32_t)(cp->n_ifnames ? cp->n_ifnames * EDGEFW_HOOK_COUNT : cp->out->n_ctx));
 }
 
 /* An address inside one of fld's prefixes of the packet's family. */

@@ -250,12 +250,26 @@ struct pick {
 	uint32_t (*cls)[EDGEFW_DIM_COUNT];
 };
 
+/* Whether the rules name prefixes of a family (a /0 alone, which rules
+ * without addresses put in both families' tables, does not count): the
+ * samples are of the families the rules are written for. */
+static bool family_listed(const struct ef_compiled *c, int fam)
+{
+	for (int f = 0; f < 2; f++) {
+		const struct ef_lpm_table *t = &c->lpm[f][fam];
+
+		for (size_t i = 0; i < t->n; i++)
+			if (t->v[i].prefix.len)
+				return true;
+	}
+	return false;
+}
+
 static int pick_sample(const struct compiler *cp, struct pick *pk)
 {
 	const struct ef_compiled *c = cp->out;
 	struct lpm_view lv[2][EF_FAM_COUNT] = { 0 };
-	bool v4 = c->lpm[0][EF_FAM_V4].n || c->lpm[1][EF_FAM_V4].n;
-	bool v6 = c->lpm[0][EF_FAM_V6].n || c->lpm[1][EF_FAM_V6].n;
+	bool v4 = family_listed(c, EF_FAM_V4), v6 = family_listed(c, EF_FAM_V6);
 	uint64_t rs = 0x0edf3e12ull;
 	int ret = 0;
 

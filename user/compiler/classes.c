@@ -546,20 +546,13 @@ static int build_leaf(struct compiler *cp, unsigned dim)
 	}
 }
 
-/* The chain's field order: addresses first (they separate the most), then
- * the L4 fields, then the rarely used ones. */
-static const uint8_t chain_order[EDGEFW_DIM_COUNT] = {
-	EDGEFW_DIM_SRC,   EDGEFW_DIM_DST,  EDGEFW_DIM_PROTO, EDGEFW_DIM_DPORT, EDGEFW_DIM_SPORT,
-	EDGEFW_DIM_FLAGS, EDGEFW_DIM_VLAN, EDGEFW_DIM_CTX,   EDGEFW_DIM_COND,
-};
-
 int cl_build_leaf_classes(struct compiler *cp)
 {
 	struct ef_compiled *out = cp->out;
 	int ret = 0;
 
 	for (unsigned o = 0; o < EDGEFW_DIM_COUNT && !ret; o++) {
-		unsigned dim = chain_order[o];
+		unsigned dim = cl_default_order[o];
 		bool used = false;
 
 		cp->leaf[dim].words = cp->words;
@@ -579,5 +572,10 @@ int cl_build_leaf_classes(struct compiler *cp)
 		ret = build_leaf(cp, dim);
 		out->n_leaf_classes[dim] = cp->leaf[dim].n;
 	}
+	/* The order the chain takes them in (chain_order.c). */
+	if (!ret && cp->pick)
+		ret = cl_pick_order(cp, cp->pick);
+	if (!ret && cp->order)
+		memcpy(out->dims, cp->order, out->n_dims);
 	return ret;
 }

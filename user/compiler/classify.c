@@ -60,21 +60,25 @@ static const struct cl_budget hard_budget = {
  * generation in the kernel's 8-byte elements, whatever the ruleset. */
 #define TRIE_WIDE_BUDGET ((size_t)1 << 21)
 
-/* Everything the chain put in out, so it can be built again. */
-static void chain_reset(struct ef_compiled *c)
+/* Forgets what the chain put in out (freeing it when owned), so it can be
+ * built again. */
+static void chain_clear(struct ef_compiled *c, bool owned)
 {
 	for (int f = 0; f < EF_FIELD_COUNT; f++)
 		for (int fam = 0; fam < EF_FAM_COUNT; fam++) {
-			free(c->lpm[f][fam].v);
+			if (owned)
+				free(c->lpm[f][fam].v);
 			c->lpm[f][fam].v = NULL;
 			c->lpm[f][fam].n = 0;
 		}
-	free(c->leaf);
-	free(c->ctx);
-	free(c->cells);
-	free(c->cells_hi);
-	free(c->chain);
-	free(c->classes);
+	if (owned) {
+		free(c->leaf);
+		free(c->ctx);
+		free(c->cells);
+		free(c->cells_hi);
+		free(c->chain);
+		free(c->classes);
+	}
 	c->leaf = NULL;
 	c->ctx = NULL;
 	c->cells = NULL;
@@ -88,21 +92,40 @@ static void chain_reset(struct ef_compiled *c)
 	memset(c->dims, 0, sizeof(c->dims));
 	memset(c->stages, 0, sizeof(c->stages));
 	memset(c->n_leaf_classes, 0, sizeof(c->n_leaf_classes));
+	memset(c->hash6_len, 0, sizeof(c->hash6_len));
 }
 
-/* The chain over the rules ids (n of them, in order). */
-static int chain_build(const struct ef_ruleset *rs, const uint32_t *ids, size_t n,
-		       const char *const *ifnames, size_t n_ifnames, struct cl_budget *budget,
-		       struct ef_compiled *out, struct ef_diag *d)
+static void chain_reset(struct ef_compiled *c)
 {
-	struct compiler cp = { .rs = rs,
-			       .rule_ids = ids,
-			       .n_rules = n,
+	chain_clear(c, true);
+}
+
+/* What chain_build builds the chain over: rules ids (n of them, in order),
+ * for the interfaces ifnames. */
+struct chain_input {
+	const struct ef_ruleset *rs;
+	const uint32_t *ids;
+	size_t n;
+	const char *const *ifnames;
+	size_t n_ifnames;
+};
+
+/* The chain in field order `order` (NULL: the default), putting the order
+ * cl_pick_order chooses in pick when not NULL. */
+static int chain_build_order(const struct chain_input *in, const uint8_t *order, uint8_t *pick,
+			     struct cl_budget *budget, struct ef_compiled *out, struct ef_diag *d)
+{
+	struct compiler cp = { .rs = in->rs,
+			       .rule_ids = in->ids,
+			       .n_rules = in->n,
 			       .out = out,
 			       .d = d,
 			       .budget = budget,
-			       .ifnames = ifnames,
-			       .n_ifnames = n_ifnames };
+			       .ifnames = in->ifnames,
+			       .n_ifnames = in->n_ifnames,
+			       .order = order,
+			       .pick = pick };
+	const size_t n = in->n;
 	int ret;
 
 	cp.words = n ? (n + 63) / 64 : 1;
@@ -113,7 +136,7 @@ static int chain_build(const struct ef_ruleset *rs, const uint32_t *ids, size_t 
 	if (!ret)
 		ret = cl_build_chain(&cp);
 	if (!ret)
-		ret = ef_build_addr4(out, rs->path, d);
+		ret = ef_build_addr4(out, in->rs->path, d);
 	if (!ret)
 		ret = cl_build_dense(&cp);
 	for (unsigned dim = 0; dim < EDGEFW_DIM_COUNT; dim++) {
@@ -121,6 +144,44 @@ static int chain_build(const struct ef_ruleset *rs, const uint32_t *ids, size_t 
 		free(cp.unconstrained[dim]);
 	}
 	return ret;
+}
+
+/* How much larger than the default order's tables the chosen order's may
+ * be: a quarter more cells and hashed pairs, plus 64k cells (256 KiB) and
+ * 1,024 pairs, so that a small chain may grow a stage. */
+static bool order_fits(const struct ef_compiled *chosen, const struct ef_compiled *dflt)
+{
+	return chosen->n_cells <= dflt->n_cells + dflt->n_cells / 4 + 65536 &&
+	       chosen->n_hashed <= dflt->n_hashed + dflt->n_hashed / 4 + 1024;
+}
+
+/* The chain in the default field order, then, when cl_pick_order chooses
+ * another, in that one under a fresh copy of the same budget; the chosen
+ * order is kept unless it does not build or its tables exceed the
+ * default's by more than order_fits allows. */
+static int chain_build(const struct chain_input *in, struct cl_budget *budget,
+		       struct ef_compiled *out, struct ef_diag *d)
+{
+	uint8_t pick[EDGEFW_DIM_COUNT];
+	struct cl_budget b = *budget;
+	struct ef_diag quiet = { 0 }; /* the default's build reported */
+	struct ef_compiled dflt;
+	int ret;
+
+	ret = chain_build_order(in, NULL, pick, budget, out, d);
+	if (ret || !memcmp(pick, out->dims, out->n_dims))
+		return ret;
+	dflt = *out;
+	chain_clear(out, false); /* dflt owns the default's tables */
+	ret = chain_build_order(in, pick, NULL, &b, out, &quiet);
+	ef_diag_free(&quiet);
+	if (ret || !order_fits(out, &dflt)) {
+		chain_reset(out);
+		*out = dflt;
+		return 0;
+	}
+	chain_clear(&dflt, true);
+	return 0;
 }
 
 /* Rules moving to the trees, their boxes per family, and why the others
@@ -426,9 +487,11 @@ static int split_build(const struct ef_ruleset *rs, const char *const *ifnames, 
 
 		p.wide_to_chain = !attempt;
 		ret = trees_for(rs, opts, spill, &p, out, d);
-		if (!ret)
-			ret = chain_build(rs, p.chain_ids, p.n_chain, ifnames, n_ifnames, &b, out,
-					  d);
+		if (!ret) {
+			struct chain_input in = { rs, p.chain_ids, p.n_chain, ifnames, n_ifnames };
+
+			ret = chain_build(&in, &b, out, d);
+		}
 		if (ret != -E2BIG || !b.hit || attempt) {
 			if (ret == -E2BIG && b.hit)
 				chain_refused(rs, &p, b.hit, d);
@@ -478,7 +541,9 @@ int ef_compile_with(const struct ef_ruleset *rs, const char *const *ifnames, siz
 	if (!ids || !out->held)
 		goto out;
 	if (!opts->prefer_trees) {
-		ret = chain_build(rs, ids, rs->n_rules, ifnames, n_ifnames, &soft, out, d);
+		struct chain_input in = { rs, ids, rs->n_rules, ifnames, n_ifnames };
+
+		ret = chain_build(&in, &soft, out, d);
 		if (!ret) {
 			out->n_chain_rules = rs->n_rules;
 			out->chain_min_rule = rs->n_rules ? 0 : EDGEFW_RULE_NONE;

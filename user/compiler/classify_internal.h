@@ -55,6 +55,11 @@ struct compiler {
 	size_t stage_end[EDGEFW_DIM_COUNT]; /* classes of stage i: up to this id */
 	const char *const *ifnames;
 	size_t n_ifnames;
+	/* The chain's field order (out->n_dims of them, the fields the rules
+	 * use), or NULL for cl_default_order's; and where to put the order
+	 * cl_pick_order chooses, or NULL. */
+	const uint8_t *order;
+	uint8_t *pick;
 };
 
 static inline const struct ef_rule *cl_rule(const struct compiler *cp, size_t r)
@@ -115,8 +120,18 @@ bool cl_constrains(const struct ef_rule *r, unsigned dim);
  * fragment state (0 none, 1 first, 2 later). */
 bool cl_frag_allows(uint8_t want, unsigned state);
 
+/* The chain's default field order: addresses first (they separate the
+ * most), then the L4 fields, then the rarely used ones; the dynamic
+ * conditions last. */
+extern const uint8_t cl_default_order[EDGEFW_DIM_COUNT];
+
+/* Chooses the chain's field order from the leaf classes (chain_order.c):
+ * order gets out->n_dims fields, the dynamic conditions still last. */
+int cl_pick_order(const struct compiler *cp, uint8_t *order);
+
 /* Fills cp->out's leaf tables for every field some rule of the view
- * constrains, in chain order, and records them in out->dims. */
+ * constrains and records them in out->dims, in cp->order (or the default
+ * order); puts the order cl_pick_order chooses in cp->pick. */
 int cl_build_leaf_classes(struct compiler *cp);
 
 /* The chain over the leaf classes, then its dense stages (after the

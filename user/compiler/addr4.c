@@ -453,14 +453,6 @@ uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field, const uint8_
 	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 }
 
-bool ef_chunk_leads_deeper(const struct ef_compiled *c, size_t chunk)
-{
-	for (size_t i = 0; i < EDGEFW_A4_CHUNK_SIZE; i++)
-		if (is_chunk(c->cells[chunk + i]))
-			return true;
-	return false;
-}
-
 /* Widens the chunks under cell, a chunk cell with rem address bits still
  * to read: where the chunk leads deeper and 8 bits are left, its 16 cells
  * and the chunks they point at become one wide chunk of 256 cells (the

@@ -38,6 +38,16 @@ static bool is_chunk(uint32_t v)
 	return (v & EDGEFW_SKIP) == EDGEFW_A4_CHUNK;
 }
 
+/* Also addr4.c's (IPv4 tries widen the same way); here, in the lower
+ * file, so that addr4.c -> addr6_wide.c is the only direction. */
+bool ef_chunk_leads_deeper(const struct ef_compiled *c, size_t chunk)
+{
+	for (size_t i = 0; i < EDGEFW_A4_CHUNK_SIZE; i++)
+		if (is_chunk(c->cells[chunk + i]))
+			return true;
+	return false;
+}
+
 /* Cell src, both halves, into cell dst. */
 static int copy_cell(struct wide6 *w, size_t dst, size_t src)
 {

@@ -121,9 +121,9 @@ enum edgefw_reason {
  * and a lookup that is a call costs about 10 ns. Hash and LPM tables hold
  * both generations, told apart by a tag in their keys.
  *
- * IPv4 addresses: a multibit trie with strides 16, 4, 4, 4, 4 in `cells`:
- * cell src/dst * 65536 + top 16 bits, then 16-cell chunks for each next 4
- * bits. A cell is a class, or (A4_CHUNK) the index of a chunk. At most five
+ * IPv4 addresses: a multibit trie with strides 16, 4, 4, 4, 4: level 1
+ * at cell src/dst * 65536 + top 16 bits (global data, EDGEFW_L1_CELLS
+ * below), then 16-cell chunks in `cells` for each next 4 bits. A cell is a class, or (A4_CHUNK) the index of a chunk. At most five
  * array lookups, whatever the number of prefixes. */
 #define EDGEFW_A4_L1_SIZE 65536u
 #define EDGEFW_A4_CHUNK_SIZE 16u

@@ -146,12 +146,11 @@ struct edgefw_state active_state SEC(".data.active");
  * mapping before the switch. Other fixed tables may join the section:
  * the pinned map's size is the skeleton's (user/loader/globals.c). */
 __u32 edgefw_leaves[EDGEFW_GENERATIONS][EDGEFW_LEAF_SIZE] SEC(".bss");
+
 /* The chain's level-1 address tables per generation (edgefw.h,
- * EDGEFW_L1_CELLS; the cells' lower halves), 2 MiB in `.bss`: libbpf makes it a one-entry mmapable
- * array map (the skeleton's bss) without growing the object (NOBITS). The
- * instance pins it as data_bss and every program reuses it, like
- * active_state; the loader writes a generation's slot through a mapping
- * before switching to it (user/loader/l1.c). */
+ * EDGEFW_L1_CELLS; the cells' lower halves), 2 MiB in the same `.bss`;
+ * the loader writes a generation's slot through a mapping before
+ * switching to it (user/loader/l1.c). */
 __u32 edgefw_l1[EDGEFW_GENERATIONS][EDGEFW_L1_CELLS] SEC(".bss");
 
 /* Level-1 cell idx of generation gen: a load, no lookup. The mask keeps

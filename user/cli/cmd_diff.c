@@ -19,6 +19,7 @@
 #include "diff.h"
 #include "diff_print.h"
 #include "jsonout.h"
+#include "l1.h"
 #include "log.h"
 
 /* OLD's warnings were given when it was loaded (or will be by `check`):
@@ -84,7 +85,7 @@ static void *compile_thread(void *arg)
 		return NULL;
 	*j->t = (struct ef_diff_tables){
 		.memory = ef_compiled_memory(&c),
-		.cells = c.n_cells,
+		.cells = c.n_cells + ef_l1_extra(&c), /* as the instance counts */
 		.classes = c.n_classes,
 		.chain_rules = c.n_chain_rules,
 		.tree_rules = c.n_tree_rules,

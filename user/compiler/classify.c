@@ -588,7 +588,10 @@ size_t ef_compiled_memory(const struct ef_compiled *c)
 
 	for (int f = 0; f < EF_FIELD_COUNT; f++)
 		bytes += c->lpm[f][EF_FAM_V6].n * (48 + sizeof(struct edgefw_lpm6_key) + 4);
-	bytes += c->n_cells * 8;               /* array elements take 8 bytes each */
+	/* Array elements take 8 bytes each; the level-1 tables are a
+	 * generation's row of 32-bit global data (edgefw.h, EDGEFW_L1_CELLS). */
+	bytes += (c->n_cells > EDGEFW_L1_CELLS ? c->n_cells - EDGEFW_L1_CELLS : 0) * 8;
+	bytes += (size_t)EDGEFW_L1_CELLS * 4;
 	bytes += (size_t)EDGEFW_LEAF_SIZE * 4; /* one row of global data, dense */
 	bytes += c->n_ctx * (48 + sizeof(struct edgefw_ctx_key) + 4);
 	bytes += c->n_hashed * (48 + sizeof(struct edgefw_chain_key) + 8);

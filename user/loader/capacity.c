@@ -6,10 +6,7 @@
 #include "l1.h"
 #include "ruleset.h"
 
-/* Floors: what an empty ruleset already uses of cells (the first level of
- * each address field's tries, which are not in the cells map, and a round
- * of the map), and small tables elsewhere. */
-#define CELLS_FLOOR (EDGEFW_L1_CELLS + ROUND_CELLS)
+/* Floors: a round of the cells map, small tables elsewhere. */
 #define SMALL_FLOOR 1024u
 #define ROUND_CELLS 4096u
 #define ROUND_SMALL 1024u
@@ -28,6 +25,15 @@ static __u32 room(size_t need, __u32 floor, __u32 round, __u32 max)
 	return want > max ? max : (__u32)want;
 }
 
+/* Cells count in the compiler's numbering, whose first EDGEFW_L1_CELLS
+ * (the level-1 tables) are global data, not in the cells map: headroom
+ * and growth apply to the map's part only, else a 10-rule ruleset's map
+ * would get an eighth of 2 MiB it never holds, and double it on growth. */
+static size_t cells_map_part(size_t cells)
+{
+	return cells > EDGEFW_L1_CELLS ? cells - EDGEFW_L1_CELLS : 0;
+}
+
 static __u32 ct_for(bool tracks, __u32 ct_size)
 {
 	if (!tracks || ct_size < EDGEFW_CT_MIN)
@@ -37,7 +43,8 @@ static __u32 ct_for(bool tracks, __u32 ct_size)
 
 void ef_capacity_for(const struct ef_needs *n, __u32 ct_size, struct ef_capacity *out)
 {
-	out->cells = room(n->cells, CELLS_FLOOR, ROUND_CELLS, EDGEFW_CELLS_MAX);
+	out->cells = EDGEFW_L1_CELLS + room(cells_map_part(n->cells), ROUND_CELLS, ROUND_CELLS,
+					    EDGEFW_CELLS_MAX - EDGEFW_L1_CELLS);
 	out->classes = room(n->classes, SMALL_FLOOR, ROUND_SMALL, EDGEFW_MAX_CLASSES);
 	out->tnodes = room(n->tnodes, SMALL_FLOOR, ROUND_SMALL, EDGEFW_TNODES_MAX);
 	out->tleaves = room(n->tleaves, SMALL_FLOOR, ROUND_SMALL, EDGEFW_TLEAVES_MAX);
@@ -65,7 +72,9 @@ void ef_capacity_grow(const struct ef_capacity *have, const struct ef_needs *n, 
 	struct ef_capacity fresh;
 
 	ef_capacity_for(n, ct_size, &fresh);
-	out->cells = grown(have->cells, n->cells, fresh.cells, EDGEFW_CELLS_MAX);
+	out->cells = EDGEFW_L1_CELLS +
+		     grown((__u32)cells_map_part(have->cells), cells_map_part(n->cells),
+			   (__u32)cells_map_part(fresh.cells), EDGEFW_CELLS_MAX - EDGEFW_L1_CELLS);
 	out->classes = grown(have->classes, n->classes, fresh.classes, EDGEFW_MAX_CLASSES);
 	out->tnodes = grown(have->tnodes, n->tnodes, fresh.tnodes, EDGEFW_TNODES_MAX);
 	out->tleaves = grown(have->tleaves, n->tleaves, fresh.tleaves, EDGEFW_TLEAVES_MAX);
@@ -95,7 +104,7 @@ size_t ef_capacity_bytes(const struct ef_capacity *c)
 	 * preallocation locks its buckets (16 bytes, a power of two of
 	 * them) up front; an LRU hash preallocates every element (~128 B
 	 * for an IPv6 flow, ~96 B for an IPv4 one: each family has ct). */
-	size_t bytes = (size_t)c->cells * 8 +
+	size_t bytes = cells_map_part(c->cells) * 8 +
 		       (size_t)c->classes * sizeof(struct edgefw_class_info) +
 		       (size_t)c->tnodes * sizeof(struct edgefw_tnode) +
 		       (size_t)c->tleaves * sizeof(struct edgefw_tleaf);

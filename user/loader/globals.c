@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "edgefw.h"
 #include "edgefw.skel.h"
@@ -99,4 +100,27 @@ int ef_globals_pin(const struct ef_instance *inst, struct bpf_object *obj)
 				   globals[i].pin, globals[i].section, strerror(-ret));
 	}
 	return ret;
+}
+
+int ef_bss_map(const struct ef_instance *inst, const char *what, struct edgefw_bpf__bss **out)
+{
+	int ret = ef_global_check(inst->maps.data_bss, "data_bss");
+	void *p;
+
+	if (ret)
+		return ret;
+	p = mmap(NULL, sizeof(**out), PROT_READ | PROT_WRITE, MAP_SHARED, inst->maps.data_bss, 0);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		ef_log_err("cannot map %s/data_bss to write %s: %s", inst->dir, what,
+			   strerror(-ret));
+		return ret;
+	}
+	*out = p;
+	return 0;
+}
+
+void ef_bss_unmap(struct edgefw_bpf__bss *bss)
+{
+	munmap(bss, sizeof(*bss));
 }

@@ -117,18 +117,11 @@ static __u32 direct_index(const struct edgefw_attach_key *key)
  * (logged). */
 static int slots_map(const struct ef_instance *inst, void **bss, union edgefw_ifslot_word **t)
 {
-	int ret = ef_global_check(inst->maps.data_bss, "data_bss");
-	void *p;
+	struct edgefw_bpf__bss *p;
+	int ret = ef_bss_map(inst, "the attachment slots", &p);
 
 	if (ret)
 		return ret;
-	p = mmap(NULL, sizeof(struct edgefw_bpf__bss), PROT_READ | PROT_WRITE, MAP_SHARED,
-		 inst->maps.data_bss, 0);
-	if (p == MAP_FAILED) {
-		ret = -errno;
-		ef_log_err("cannot map %s/data_bss: %s", inst->dir, strerror(-ret));
-		return ret;
-	}
 	*bss = p;
 	*t = (union edgefw_ifslot_word *)((char *)p +
 					  offsetof(struct edgefw_bpf__bss, edgefw_ifslots));
@@ -137,7 +130,7 @@ static int slots_map(const struct ef_instance *inst, void **bss, union edgefw_if
 
 static void slots_unmap(void *bss)
 {
-	munmap(bss, sizeof(struct edgefw_bpf__bss));
+	ef_bss_unmap(bss);
 }
 
 _Static_assert(sizeof(union edgefw_ifslot_word) == 8, "an entry is one 8-byte word");

@@ -13,9 +13,9 @@
 #include "edgefw.h"
 #include "edgefw.skel.h"
 #include "fault.h"
+#include "globals.h"
 #include "log.h"
 
-#define L1_OFFSET offsetof(struct edgefw_bpf__bss, edgefw_l1)
 #define L1_SLOT_BYTES ((size_t)EDGEFW_L1_CELLS * sizeof(__u32))
 _Static_assert(sizeof(((struct edgefw_bpf__bss *)0)->edgefw_l1) ==
 		       EDGEFW_GENERATIONS * L1_SLOT_BYTES,
@@ -93,44 +93,20 @@ int ef_l1_write_extra(int fd, size_t entries, const struct ef_compiled *c)
 	return 0;
 }
 
-/* The size of the map behind fd: at least the object's edgefw_l1. */
-static int map_size(int fd, size_t *len)
-{
-	struct bpf_map_info info = {};
-	__u32 info_len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
-		return -errno;
-	if (!(info.map_flags & BPF_F_MMAPABLE) || info.max_entries != 1 ||
-	    info.value_size < L1_OFFSET + EDGEFW_GENERATIONS * L1_SLOT_BYTES)
-		return -EPROTO;
-	*len = info.value_size;
-	return 0;
-}
-
 int ef_l1_write(const struct ef_instance *inst, __u32 gen, const struct ef_compiled *c)
 {
-	size_t len = 0;
-	void *p = MAP_FAILED;
+	struct edgefw_bpf__bss *bss;
 	int ret;
 
 	if (gen >= EDGEFW_GENERATIONS || c->n_cells < EDGEFW_L1_CELLS)
 		return -EINVAL;
-	ret = ef_fault("l1_mmap") ? -EIO : map_size(inst->maps.data_bss, &len);
-	if (!ret) {
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, inst->maps.data_bss, 0);
-		ret = p == MAP_FAILED ? -errno : 0;
-	}
-	if (!ret) {
-		fill_slot((__u32 *)((char *)p + L1_OFFSET) + (size_t)gen * EDGEFW_L1_CELLS, c);
-		munmap(p, len);
-	}
-	if (ret == -EPROTO)
-		ef_log_err(
-			"map %s/data_bss is not the level-1 tables this edgefw writes (mmapable, one value of at least %zu bytes): the instance was made by another edgefw; recreate it (detach it with that version, or remove %s, then attach again)",
-			inst->dir, L1_OFFSET + EDGEFW_GENERATIONS * L1_SLOT_BYTES, inst->dir);
-	else if (ret)
+	ret = ef_fault("l1_mmap") ? -EIO : ef_bss_map(inst, "the level-1 tables", &bss);
+	if (ret == -EIO)
 		ef_log_err("cannot write generation %u's level-1 tables into %s/data_bss: %s", gen,
-			   inst->dir, strerror(-ret));
-	return ret;
+			   inst->dir, strerror(EIO));
+	if (ret)
+		return ret;
+	fill_slot(bss->edgefw_l1[gen], c);
+	ef_bss_unmap(bss);
+	return 0;
 }

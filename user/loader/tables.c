@@ -29,6 +29,7 @@
 #include "gen_rules.h"
 #include "grow.h"
 #include "l1.h"
+#include "globals.h"
 #include "log.h"
 #include "purge.h"
 #include "slot_ops.h"
@@ -146,24 +147,19 @@ out:
  * store (active.c) orders these writes before it. */
 static int fill_leaf(struct ef_instance *inst, __u32 gen, const struct ef_compiled *c)
 {
-	const size_t len = sizeof(struct edgefw_bpf__bss);
-	struct edgefw_bpf__bss *bss = MAP_FAILED;
+	struct edgefw_bpf__bss *bss;
+	int ret;
 
 	if (gen >= EDGEFW_GENERATIONS)
 		return -EINVAL;
-	if (ef_fault("leaf_mmap"))
-		errno = EIO;
-	else
-		bss = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, inst->maps.data_bss, 0);
-	if (bss == MAP_FAILED) {
-		int err = -errno;
-
+	ret = ef_fault("leaf_mmap") ? -EIO : ef_bss_map(inst, "the leaves", &bss);
+	if (ret == -EIO)
 		ef_log_err("cannot map %s/data_bss to write the leaves: %s", inst->dir,
-			   strerror(-err));
-		return err;
-	}
+			   strerror(EIO));
+	if (ret)
+		return ret;
 	memcpy(bss->edgefw_leaves[gen], c->leaf, sizeof(bss->edgefw_leaves[gen]));
-	munmap(bss, len);
+	ef_bss_unmap(bss);
 	return 0;
 }
 

@@ -6,9 +6,10 @@
  * their lower halves, which the generation's `cells` map does not hold
  * (but for copies of the cells with an upper half, after the compiler's). A trie a forest shares with the
  * chain (gen_config.pair_l1) has its level 1 moved into its field's IPv4
- * table, whose own trie the chain then never reads: the compiler's
- * numbering and ef_compiled_lookup stay as they are, the config the
- * kernel reads names the table's place instead (ef_l1_root).
+ * table, whose own trie the chain then never reads; a forest's own trie
+ * takes a table of a field the chain does not use while one is free: the
+ * compiler's numbering and ef_compiled_lookup stay as they are, the config
+ * the kernel reads names the table's place instead (ef_l1_root).
  */
 #ifndef EDGEFW_L1_H
 #define EDGEFW_L1_H
@@ -37,7 +38,8 @@ int ef_l1_write_extra(int fd, size_t entries, const struct ef_compiled *c);
 
 /* Where the kernel finds the level 1 of the trie c's numbering puts at
  * root (a forest's trie root or a pair_l1): the field's IPv4 table for a
- * trie shared with the chain, else root itself. */
+ * trie shared with the chain, a table the chain does not read for a
+ * forest's own trie while one is free, else root itself. */
 __u32 ef_l1_root(const struct ef_compiled *c, __u32 root);
 
 #endif

@@ -334,8 +334,10 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen, const struct ef
 		unsigned fam = c->trees[t].family == EF_AF_INET6;
 		struct edgefw_tree_root *r = &cfg.trees[fam][cfg.n_trees[fam]++];
 
-		/* A shared trie's level 1 is in global data (l1.h). */
-		r->root = c->trees[t].paired ? ef_l1_root(c, c->trees[t].root) : c->trees[t].root;
+		/* A forest's level 1 may be in global data (l1.h); a tree's
+		 * root is a node, in another numbering. */
+		r->root = c->trees[t].trie_word != EF_TREE_NO_TRIE ? ef_l1_root(c, c->trees[t].root)
+								   : c->trees[t].root;
 		r->min_rule = c->trees[t].min_rule;
 		r->family = c->trees[t].family;
 		r->trie_word = c->trees[t].trie_word;

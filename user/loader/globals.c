@@ -12,6 +12,7 @@
 
 #include "edgefw.h"
 #include "edgefw.skel.h"
+#include "fault.h"
 #include "log.h"
 #include "pintree.h"
 
@@ -102,14 +103,19 @@ int ef_globals_pin(const struct ef_instance *inst, struct bpf_object *obj)
 	return ret;
 }
 
-int ef_bss_map(const struct ef_instance *inst, const char *what, struct edgefw_bpf__bss **out)
+int ef_bss_map(const struct ef_instance *inst, const char *what, const char *fault_site,
+	       struct edgefw_bpf__bss **out)
 {
 	int ret = ef_global_check(inst->maps.data_bss, "data_bss");
-	void *p;
+	void *p = MAP_FAILED;
 
 	if (ret)
 		return ret;
-	p = mmap(NULL, sizeof(**out), PROT_READ | PROT_WRITE, MAP_SHARED, inst->maps.data_bss, 0);
+	if (fault_site && ef_fault(fault_site))
+		errno = EIO;
+	else
+		p = mmap(NULL, sizeof(**out), PROT_READ | PROT_WRITE, MAP_SHARED,
+			 inst->maps.data_bss, 0);
 	if (p == MAP_FAILED) {
 		ret = -errno;
 		ef_log_err("cannot map %s/data_bss to write %s: %s", inst->dir, what,

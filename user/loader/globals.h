@@ -47,12 +47,14 @@ int ef_globals_pin(const struct ef_instance *inst, struct bpf_object *obj);
 
 /* data_bss (the object's .bss: the leaves, the level-1 tables, the
  * attachment slots) checked and mapped shared for writing, into *out; what
- * names the writer's table for the error. Every writer maps it alone and
+ * names the writer's table for the error; fault_site, when not NULL, is
+ * asked first (fault.h) and fails the mapping with EIO. Every writer maps it alone and
  * writes its own bytes. 0, -EPROTO or -errno (logged). The size check
  * cannot see variables reordered within an unchanged size: that is the
  * layout version's job (EDGEFW_LAYOUT_VERSION). */
 struct edgefw_bpf__bss;
-int ef_bss_map(const struct ef_instance *inst, const char *what, struct edgefw_bpf__bss **out);
+int ef_bss_map(const struct ef_instance *inst, const char *what, const char *fault_site,
+	       struct edgefw_bpf__bss **out);
 void ef_bss_unmap(struct edgefw_bpf__bss *bss);
 
 #endif

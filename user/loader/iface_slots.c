@@ -118,7 +118,7 @@ static __u32 direct_index(const struct edgefw_attach_key *key)
 static int slots_map(const struct ef_instance *inst, void **bss, union edgefw_ifslot_word **t)
 {
 	struct edgefw_bpf__bss *p;
-	int ret = ef_bss_map(inst, "the attachment slots", &p);
+	int ret = ef_bss_map(inst, "the attachment slots", NULL, &p);
 
 	if (ret)
 		return ret;

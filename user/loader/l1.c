@@ -150,10 +150,7 @@ int ef_l1_write(const struct ef_instance *inst, __u32 gen, const struct ef_compi
 
 	if (gen >= EDGEFW_GENERATIONS || c->n_cells < EDGEFW_L1_CELLS)
 		return -EINVAL;
-	ret = ef_fault("l1_mmap") ? -EIO : ef_bss_map(inst, "the level-1 tables", &bss);
-	if (ret == -EIO)
-		ef_log_err("cannot write generation %u's level-1 tables into %s/data_bss: %s", gen,
-			   inst->dir, strerror(EIO));
+	ret = ef_bss_map(inst, "the level-1 tables", "l1_mmap", &bss);
 	if (ret)
 		return ret;
 	fill_slot(bss->edgefw_l1[gen], c);

@@ -152,10 +152,7 @@ static int fill_leaf(struct ef_instance *inst, __u32 gen, const struct ef_compil
 
 	if (gen >= EDGEFW_GENERATIONS)
 		return -EINVAL;
-	ret = ef_fault("leaf_mmap") ? -EIO : ef_bss_map(inst, "the leaves", &bss);
-	if (ret == -EIO)
-		ef_log_err("cannot map %s/data_bss to write the leaves: %s", inst->dir,
-			   strerror(EIO));
+	ret = ef_bss_map(inst, "the leaves", "leaf_mmap", &bss);
 	if (ret)
 		return ret;
 	memcpy(bss->edgefw_leaves[gen], c->leaf, sizeof(bss->edgefw_leaves[gen]));

@@ -74,7 +74,12 @@ static __always_inline __u64 l1_cell64(void *cells, __u32 gen, __u32 idx)
 
 	if ((v & EDGEFW_L1_FULL_MASK) != EDGEFW_L1_FULL)
 		return v;
-	return cell64(cells, v & EDGEFW_A4_INDEX);
+	v &= EDGEFW_A4_INDEX;
+	/* The copy in the hot window (edgefw.h, EDGEFW_HOT_SLOTS), or in
+	 * `cells`, whose indices start past the level-1 tables. */
+	if (EDGEFW_BELOW_BITS(v, EDGEFW_HOT_SLOTS_BITS))
+		return edgefw_hot_cell64(gen, v);
+	return cell64(cells, v);
 }
 
 /* The lower half of cell c for IPv4 address a (host order), or the hit
@@ -438,6 +443,33 @@ static __always_inline __u32 dim_class(const struct classify_ctx *cc, __u8 dim)
 	}
 }
 
+/* Class cur's info: in the hot window (edgefw.h, EDGEFW_HOT_CLASSES),
+ * or in `classes`, or NULL. */
+static __always_inline struct edgefw_class_info *class_at(void *classes, __u32 gen, __u32 cur)
+{
+	if (EDGEFW_BELOW_BITS(cur, EDGEFW_HOT_CLASSES_BITS))
+		return &edgefw_hot_classes[gen & 1][cur & (EDGEFW_HOT_CLASSES - 1)];
+	return bpf_map_lookup_elem(classes, &cur);
+}
+
+/* Class cur's lowest possible rule (edgefw.h), or EDGEFW_RULE_NONE for
+ * a failed lookup: a value, so that the verifier's states meet again
+ * after the read whichever table it came from. */
+static __always_inline __u32 class_rule(void *classes, __u32 gen, __u32 cur)
+{
+	const struct edgefw_class_info *info = class_at(classes, gen, cur);
+
+	return info ? info->verdict.rule : EDGEFW_RULE_NONE;
+}
+
+/* Class cur's miss (a class, or EDGEFW_CLASS_NONE). */
+static __always_inline __u32 class_miss(void *classes, __u32 gen, __u32 cur)
+{
+	const struct edgefw_class_info *info = class_at(classes, gen, cur);
+
+	return info ? info->miss : EDGEFW_CLASS_NONE;
+}
+
 /* The chain's last class for the packet (its verdict names the first
  * matching rule of the chain), or NULL; also NULL as soon as the class so
  * far can match no rule below best (a rule the trees found): a class
@@ -457,16 +489,19 @@ static __always_inline struct edgefw_class_info *chain_class(const struct classi
 
 		if (i + (cc->conds >> 8) >= cfg->n_dims || cur == EDGEFW_CLASS_NONE)
 			break;
-		if (best != EDGEFW_RULE_NONE) {
-			info = bpf_map_lookup_elem(classes, &cur);
-			if (info && info->verdict.rule >= best)
-				return NULL;
-		}
+		if (best != EDGEFW_RULE_NONE && class_rule(classes, cc->gen, cur) >= best)
+			return NULL;
 		next = dim_class(cc, cfg->dims[i]);
 		if (next == EDGEFW_CLASS_NONE)
 			return NULL;
 		if (st->width) {
-			cur = cell(cc->cells, st->base + (cur - st->row0) * st->width + next);
+			__u32 idx = st->base + (cur - st->row0) * st->width + next;
+
+			/* A table in the hot window (edgefw.h, EDGEFW_HOT_SLOTS)
+			 * or in `cells`. */
+			cur = EDGEFW_BELOW_BITS(st->base, EDGEFW_HOT_SLOTS_BITS)
+				      ? edgefw_hot_slot(cc->gen, idx)
+				      : cell(cc->cells, idx);
 			continue;
 		}
 		{
@@ -481,12 +516,11 @@ static __always_inline struct edgefw_class_info *chain_class(const struct classi
 			cur = *found;
 			continue;
 		}
-		info = bpf_map_lookup_elem(classes, &cur);
-		cur = info ? info->miss : EDGEFW_CLASS_NONE;
+		cur = class_miss(classes, cc->gen, cur);
 	}
 	if (cur == EDGEFW_CLASS_NONE)
 		return NULL;
-	info = bpf_map_lookup_elem(classes, &cur);
+	info = class_at(classes, cc->gen, cur);
 	if (!info || !(info->verdict.flags & EDGEFW_VERDICT_F_MATCH))
 		return NULL;
 	return info;

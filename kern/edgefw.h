@@ -16,7 +16,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 22
+#define EDGEFW_LAYOUT_VERSION 23
 
 /* Rule counter slots (one per rule name) and the name stored for each:
  * the format's limit. An instance's per-rule tables hold the slots its
@@ -229,6 +229,29 @@ _Static_assert(EDGEFW_A4_WIDE >> 27 == 4, "kern/tree_walk.h takes the extra stri
 #define EDGEFW_L1_FULL (EDGEFW_SKIP | EDGEFW_A4_WIDE)
 #define EDGEFW_L1_FULL_MASK (EDGEFW_SKIP | EDGEFW_A4_WIDE)
 _Static_assert((EDGEFW_L1_CELLS & (EDGEFW_L1_CELLS - 1)) == 0, "kern/maps.h masks the index");
+/* The hot window: what every packet of a small chain reads past the
+ * level-1 tables, in global data too (kern/maps.h edgefw_hot,
+ * edgefw_hot_classes), where a read is a load at a constant address and
+ * not an array lookup (about ten instructions, the key through the
+ * stack). The loader (user/loader/hot.c) copies into each generation's
+ * slot the chain's dense stage tables, in stage order while they fit
+ * (a stage's base below EDGEFW_HOT_SLOTS is a slot of the window: a base
+ * in `cells` is past the level-1 tables, EDGEFW_L1_CELLS), then the
+ * copies of the level-1 cells with an upper half (EDGEFW_L1_FULL's index
+ * below EDGEFW_HOT_SLOTS: two slots, 8-byte aligned). Classes below
+ * EDGEFW_HOT_CLASSES are in the class window, every one of them: `classes`
+ * is looked up only for a class past it. The compiler's numbering and
+ * ef_compiled_lookup stay as they are; `cells` and `classes` still hold
+ * every cell and class (userspace reads them whole). 320 KiB per
+ * generation, for any ruleset: a 10-rule instance's memlock bound (8 MiB)
+ * leaves no room for more. */
+#define EDGEFW_HOT_SLOTS_BITS 16
+#define EDGEFW_HOT_CLASSES_BITS 12
+#define EDGEFW_HOT_SLOTS (1u << EDGEFW_HOT_SLOTS_BITS)     /* 32-bit slots per generation */
+#define EDGEFW_HOT_CLASSES (1u << EDGEFW_HOT_CLASSES_BITS) /* struct edgefw_class_info each */
+_Static_assert(EDGEFW_HOT_SLOTS <= EDGEFW_L1_CELLS, "a base in the window is below any in cells");
+_Static_assert((EDGEFW_HOT_SLOTS & (EDGEFW_HOT_SLOTS - 1)) == 0, "kern/maps.h masks the index");
+_Static_assert((EDGEFW_HOT_CLASSES & (EDGEFW_HOT_CLASSES - 1)) == 0, "kern/maps.h masks it");
 #define EDGEFW_A6_TRIE_BITS 48
 #define EDGEFW_A6_TRIE_LEVELS 9 /* level 1 (/16), then a nibble each */
 #define EDGEFW_A6_LONGER 0x40000000u

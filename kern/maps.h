@@ -160,6 +160,39 @@ static __always_inline __u32 edgefw_l1_cell(__u32 gen, __u32 idx)
 	return edgefw_l1[gen & 1][idx & (EDGEFW_L1_CELLS - 1)];
 }
 
+/* The hot window per generation (edgefw.h EDGEFW_HOT_SLOTS): the stage
+ * tables and level-1 copies the loader moved there (user/loader/hot.c),
+ * and the classes below EDGEFW_HOT_CLASSES, in the same `.bss`. */
+__u64 edgefw_hot[EDGEFW_GENERATIONS][EDGEFW_HOT_SLOTS / 2] SEC(".bss");
+struct edgefw_class_info edgefw_hot_classes[EDGEFW_GENERATIONS][EDGEFW_HOT_CLASSES] SEC(".bss");
+
+/* Whether x is below 1 << bits, tested on a copy the verifier cannot tie
+ * to x: a bound on x itself would split the verifier's states at every
+ * such test into two that never meet again (x below and above), and the
+ * chain's walk, which tests at each step, would be verified twice per
+ * step. The callers mask x where they index with it. */
+#define EDGEFW_BELOW_BITS(x, bits)                                                \
+	({                                                                        \
+		__u64 __past = (x);                                               \
+		asm volatile("%[p] >>= %[b]" : [p] "+r"(__past) : [b] "i"(bits)); \
+		__past == 0;                                                      \
+	})
+
+/* Slot idx of generation gen's window: a stage cell. The mask keeps the
+ * verifier's bounds; the loader puts a whole table below the bound. */
+static __always_inline __u32 edgefw_hot_slot(__u32 gen, __u32 idx)
+{
+	const __u32 *slots = (const __u32 *)edgefw_hot[gen & 1];
+
+	return slots[idx & (EDGEFW_HOT_SLOTS - 1)];
+}
+
+/* The whole cell at slots idx, idx + 1 (idx even): a level-1 copy. */
+static __always_inline __u64 edgefw_hot_cell64(__u32 gen, __u32 idx)
+{
+	return edgefw_hot[gen & 1][(idx >> 1) & (EDGEFW_HOT_SLOTS / 2 - 1)];
+}
+
 /* A per-CPU array of counters, the shape of every statistics map (the
  * skeleton names the map as written here). */
 #define EDGEFW_COUNTERS(name, entries)                   \

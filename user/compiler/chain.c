@@ -498,6 +498,7 @@ int cl_build_dense(struct compiler *cp)
 		st->base = (uint32_t)c->n_cells;
 		st->row0 = (uint32_t)row0;
 		st->width = (uint32_t)width;
+		c->stage_rows[i] = (uint32_t)rows;
 		for (size_t r = 0; r < rows; r++)
 			for (size_t k = 0; k < width; k++)
 				c->cells[st->base + r * width + k] = c->classes[row0 + r].miss;

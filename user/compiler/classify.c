@@ -91,6 +91,7 @@ static void chain_clear(struct ef_compiled *c, bool owned)
 	c->root_class = EDGEFW_CLASS_NONE;
 	memset(c->dims, 0, sizeof(c->dims));
 	memset(c->stages, 0, sizeof(c->stages));
+	memset(c->stage_rows, 0, sizeof(c->stage_rows));
 	memset(c->n_leaf_classes, 0, sizeof(c->n_leaf_classes));
 	memset(c->hash6_len, 0, sizeof(c->hash6_len));
 }

@@ -136,6 +136,9 @@ struct ef_compiled {
 	uint8_t n_dims;
 	uint32_t root_class;                          /* the class when n_dims is 0 */
 	struct edgefw_stage stages[EDGEFW_DIM_COUNT]; /* [0] unused */
+	/* A dense stage's rows (its table is rows * width cells from base);
+	 * the loader moves tables into the hot window (user/loader/hot.c). */
+	uint32_t stage_rows[EDGEFW_DIM_COUNT];
 	struct ef_chain_entry *chain;
 	size_t n_chain;
 	struct ef_class_entry *classes; /* indexed by chain class id */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "hot.h"
 #include "l1.h"
 #include "slot_ops.h"
 #include "log.h"
@@ -158,8 +159,9 @@ out:
 	return fd;
 }
 
-static int make_classes(const struct ef_compiled *c, const struct edgefw_verdict *verdicts,
-			__u32 cap)
+/* The classes array, and the first classes in the hot window (hot.h). */
+static int make_classes(const struct ef_instance *inst, __u32 gen, const struct ef_compiled *c,
+			const struct edgefw_verdict *verdicts, __u32 cap)
 {
 	struct edgefw_class_info *vals;
 	int fd;
@@ -183,7 +185,10 @@ static int make_classes(const struct ef_compiled *c, const struct edgefw_verdict
 			 * chain_class's early exit (kern/classifier.h). */
 			vals[i].verdict.rule = (__u16)c->classes[i].min_rule;
 	}
-	fd = make_filled("efw_classes", sizeof(*vals), vals, c->n_classes, cap, "classes_update");
+	fd = ef_hot_classes_write(inst, gen, vals, c->n_classes);
+	if (!fd)
+		fd = make_filled("efw_classes", sizeof(*vals), vals, c->n_classes, cap,
+				 "classes_update");
 	free(vals);
 	return fd;
 }
@@ -259,7 +264,7 @@ static void close_all(const struct gen_slots *s)
 			close(fds[i]);
 }
 
-static int make_all(struct ef_instance *inst, const struct ef_compiled *c,
+static int make_all(struct ef_instance *inst, __u32 gen, const struct ef_compiled *c,
 		    const struct edgefw_verdict *verdicts, struct gen_slots *s)
 {
 	struct edgefw_instance_info info;
@@ -274,7 +279,7 @@ static int make_all(struct ef_instance *inst, const struct ef_compiled *c,
 	s->cells = make_cells(c, info.cells_cap);
 	ret = s->cells < 0 ? s->cells : 0;
 	if (!ret) {
-		s->classes = make_classes(c, verdicts, info.classes_cap);
+		s->classes = make_classes(inst, gen, c, verdicts, info.classes_cap);
 		ret = s->classes < 0 ? s->classes : 0;
 	}
 	if (!ret)
@@ -286,7 +291,7 @@ int ef_gen_arrays_begin(struct ef_instance *inst, __u32 gen, const struct ef_com
 			const struct edgefw_verdict *verdicts, struct ef_gen_install *in)
 {
 	struct gen_slots s = { -1, -1, -1, -1 };
-	int ret = make_all(inst, c, verdicts, &s);
+	int ret = make_all(inst, gen, c, verdicts, &s);
 
 	memset(in, 0, sizeof(*in));
 	in->gen = gen;

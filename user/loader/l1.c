@@ -14,6 +14,7 @@
 #include "edgefw.skel.h"
 #include "fault.h"
 #include "globals.h"
+#include "hot.h"
 #include "log.h"
 
 #define L1_SLOT_BYTES ((size_t)EDGEFW_L1_CELLS * sizeof(__u32))
@@ -105,9 +106,10 @@ size_t ef_l1_extra(const struct ef_compiled *c)
 }
 
 /* Generation gen's tables in slot (the cells' lower halves), a cell with
- * an upper half pointing at its copy past c's cells (ef_l1_write_extra
- * writes them in the same order). */
-static void fill_slot(__u32 *slot, const struct ef_compiled *c)
+ * an upper half pointing at its copy: in the hot window while p has room
+ * (fill_hot_copies), else past c's cells (ef_l1_write_extra writes every
+ * copy there, in the same order). */
+static void fill_slot(__u32 *slot, const struct ef_compiled *c, const struct ef_hot_plan *p)
 {
 	size_t k = 0, src[4];
 
@@ -119,8 +121,26 @@ static void fill_slot(__u32 *slot, const struct ef_compiled *c)
 			slot[(size_t)t * EDGEFW_A4_L1_SIZE + i] = c->cells[from + i];
 	}
 	for (size_t i = 0; i < c->n_cells_hi; i++)
+		if (l1_hi(c, src, i)) {
+			__u32 at = k < p->l1_in_window ? p->l1_at + 2 * (__u32)k
+						       : (__u32)(c->n_cells + k);
+
+			slot[c->cells_hi[i].idx] = EDGEFW_L1_FULL | at;
+			k++;
+		}
+}
+
+/* The copies fill_slot points into the window: whole cells, two slots
+ * each from p->l1_at. */
+static void fill_hot_copies(__u64 *hot, const struct ef_compiled *c, const struct ef_hot_plan *p)
+{
+	size_t k = 0, src[4];
+
+	l1_sources(c, src);
+	for (size_t i = 0; i < c->n_cells_hi && k < p->l1_in_window; i++)
 		if (l1_hi(c, src, i))
-			slot[c->cells_hi[i].idx] = EDGEFW_L1_FULL | (__u32)(c->n_cells + k++);
+			hot[p->l1_at / 2 + k++] =
+				(__u64)c->cells_hi[i].hi << 32 | c->cells[c->cells_hi[i].idx];
 }
 
 int ef_l1_write_extra(int fd, size_t entries, const struct ef_compiled *c)
@@ -146,6 +166,7 @@ int ef_l1_write_extra(int fd, size_t entries, const struct ef_compiled *c)
 int ef_l1_write(const struct ef_instance *inst, __u32 gen, const struct ef_compiled *c)
 {
 	struct edgefw_bpf__bss *bss;
+	struct ef_hot_plan plan;
 	int ret;
 
 	if (gen >= EDGEFW_GENERATIONS || c->n_cells < EDGEFW_L1_CELLS)
@@ -153,7 +174,10 @@ int ef_l1_write(const struct ef_instance *inst, __u32 gen, const struct ef_compi
 	ret = ef_bss_map(inst, "the level-1 tables", "l1_mmap", &bss);
 	if (ret)
 		return ret;
-	fill_slot(bss->edgefw_l1[gen], c);
+	ef_hot_plan(c, ef_l1_extra(c), &plan);
+	fill_slot(bss->edgefw_l1[gen], c, &plan);
+	fill_hot_copies(bss->edgefw_hot[gen], c, &plan);
+	ef_hot_fill_stages(bss, gen, c, &plan);
 	ef_bss_unmap(bss);
 	return 0;
 }

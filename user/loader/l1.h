@@ -21,7 +21,8 @@
 #include "instance.h"
 
 /* Writes generation gen's level-1 tables for c through a mapping of
- * data_bss; only while gen is not in force (no packet reads it: the last
+ * data_bss, and the hot window's cells (hot.h: the stage tables, the
+ * copies of the level-1 cells with an upper half that fit); only while gen is not in force (no packet reads it: the last
  * switch away from it waited for readers). 0 or a negative errno
  * (logged). */
 int ef_l1_write(const struct ef_instance *inst, __u32 gen, const struct ef_compiled *c);

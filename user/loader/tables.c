@@ -28,6 +28,7 @@
 #include "gen_arrays.h"
 #include "gen_rules.h"
 #include "grow.h"
+#include "hot.h"
 #include "l1.h"
 #include "globals.h"
 #include "log.h"
@@ -311,6 +312,7 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen, const struct ef
 	/* Zeroed: the kernel reads the tree roots past n_trees as trie_word 0
 	 * (kern/tree_walk.h, tree_forests4_only). */
 	struct edgefw_gen_config cfg = {};
+	struct ef_hot_plan hot;
 
 	memcpy(cfg.default_action, rs->default_action, sizeof(cfg.default_action));
 	cfg.non_ip_action = rs->non_ip_action;
@@ -325,8 +327,12 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen, const struct ef
 	cfg.dyn = (rs->n_conds || rs->n_bans ? EDGEFW_DYN_READ : 0) |
 		  (c->held_hi > c->held_lo ? EDGEFW_DYN_HELD : 0);
 	memcpy(cfg.dims, c->dims, sizeof(cfg.dims));
-	/* The compiler's stages[0] is unused; the map's start at field 1. */
+	/* The compiler's stages[0] is unused; the map's start at field 1.
+	 * A table in the hot window has its slot there as its base (hot.h). */
 	memcpy(cfg.stages, c->stages + 1, sizeof(cfg.stages));
+	ef_hot_plan(c, ef_l1_extra(c), &hot);
+	for (unsigned i = 0; i < EDGEFW_DIM_COUNT - 1; i++)
+		cfg.stages[i].base = hot.base[i];
 	for (unsigned t = 0; t < c->n_trees; t++) {
 		unsigned fam = c->trees[t].family == EF_AF_INET6;
 		struct edgefw_tree_root *r = &cfg.trees[fam][cfg.n_trees[fam]++];

@@ -125,6 +125,9 @@ void dp_test_v6_forests(struct dp *dp);
 void dp_test_forest_skips(struct dp *dp);
 /* Reloads between rulesets whose level-1 address cells differ (l1reload.c). */
 void dp_test_l1_reload(struct dp *dp);
+/* Reloads between rulesets that fit the hot window and reach past it
+ * in each way (hotwin.c). */
+void dp_test_hot_window(struct dp *dp);
 void dp_test_conntrack(struct dp *dp);
 /* A flow's move between the tables against a lookup on another CPU
  * (ctmove.c). */

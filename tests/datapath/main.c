@@ -3,7 +3,7 @@
  * dptest [--seed N] [--rulesets N] [--packets N] [--trees N] [--pcaps DIR]
  *        [--cb-packets N] [--cb-rulesets N] [--frames N] [--corpus DIR]
  *        [--only cases|ifslot|faults|parser|dynamic|encap|conntrack|ctmove|large|pcap|diff|v6wide|
- *               l1reload|ref|classbench]
+ *               l1reload|hotwin|ref|classbench]
  *
  * --trees N: the differential test compiles every Nth ruleset preferring
  * decision trees, with leaves of 1 to 3 boxes (default 2, half of them;
@@ -110,6 +110,8 @@ int main(int argc, char **argv)
 		dp_test_v6_wide(&dp);
 	if (!only || !strcmp(only, "diff") || !strcmp(only, "l1reload"))
 		dp_test_l1_reload(&dp);
+	if (!only || !strcmp(only, "diff") || !strcmp(only, "hotwin"))
+		dp_test_hot_window(&dp);
 	if (!only || !strcmp(only, "ref"))
 		dp_test_refparse(&dp, seed, frames, corpus);
 	dp_teardown(&dp);

@@ -443,33 +443,6 @@ static __always_inline __u32 dim_class(const struct classify_ctx *cc, __u8 dim)
 	}
 }
 
-/* Class cur's info: in the hot window (edgefw.h, EDGEFW_HOT_CLASSES),
- * or in `classes`, or NULL. */
-static __always_inline struct edgefw_class_info *class_at(void *classes, __u32 gen, __u32 cur)
-{
-	if (EDGEFW_BELOW_BITS(cur, EDGEFW_HOT_CLASSES_BITS))
-		return &edgefw_hot_classes[gen & 1][cur & (EDGEFW_HOT_CLASSES - 1)];
-	return bpf_map_lookup_elem(classes, &cur);
-}
-
-/* Class cur's lowest possible rule (edgefw.h), or EDGEFW_RULE_NONE for
- * a failed lookup: a value, so that the verifier's states meet again
- * after the read whichever table it came from. */
-static __always_inline __u32 class_rule(void *classes, __u32 gen, __u32 cur)
-{
-	const struct edgefw_class_info *info = class_at(classes, gen, cur);
-
-	return info ? info->verdict.rule : EDGEFW_RULE_NONE;
-}
-
-/* Class cur's miss (a class, or EDGEFW_CLASS_NONE). */
-static __always_inline __u32 class_miss(void *classes, __u32 gen, __u32 cur)
-{
-	const struct edgefw_class_info *info = class_at(classes, gen, cur);
-
-	return info ? info->miss : EDGEFW_CLASS_NONE;
-}
-
 /* The chain's last class for the packet (its verdict names the first
  * matching rule of the chain), or NULL; also NULL as soon as the class so
  * far can match no rule below best (a rule the trees found): a class

@@ -193,6 +193,35 @@ static __always_inline __u64 edgefw_hot_cell64(__u32 gen, __u32 idx)
 	return edgefw_hot[gen & 1][(idx >> 1) & (EDGEFW_HOT_SLOTS / 2 - 1)];
 }
 
+/* Class cur's info: in the hot window (edgefw.h, EDGEFW_HOT_CLASSES),
+ * or in `classes`, or NULL. */
+static __always_inline struct edgefw_class_info *class_at(void *classes, __u32 gen, __u32 cur)
+{
+	if (EDGEFW_BELOW_BITS(cur, EDGEFW_HOT_CLASSES_BITS))
+		return &edgefw_hot_classes[gen & 1][cur & (EDGEFW_HOT_CLASSES - 1)];
+	return bpf_map_lookup_elem(classes, &cur);
+}
+
+/* Class cur's lowest possible rule (edgefw.h), or EDGEFW_RULE_NONE for
+ * a failed lookup (which a consistent generation never has; the walk
+ * then stops, as for a class past every rule): a value, so that the
+ * verifier's states meet again after the read whichever table it came
+ * from. */
+static __always_inline __u32 class_rule(void *classes, __u32 gen, __u32 cur)
+{
+	const struct edgefw_class_info *info = class_at(classes, gen, cur);
+
+	return info ? info->verdict.rule : EDGEFW_RULE_NONE;
+}
+
+/* Class cur's miss (a class, or EDGEFW_CLASS_NONE). */
+static __always_inline __u32 class_miss(void *classes, __u32 gen, __u32 cur)
+{
+	const struct edgefw_class_info *info = class_at(classes, gen, cur);
+
+	return info ? info->miss : EDGEFW_CLASS_NONE;
+}
+
 /* A per-CPU array of counters, the shape of every statistics map (the
  * skeleton names the map as written here). */
 #define EDGEFW_COUNTERS(name, entries)                   \

@@ -5,7 +5,7 @@
  * level-1 copies that fit after them and the first classes live in global
  * data, the rest where they were. Three rulesets, each past the window in
  * another way, loaded in turn so that every generation's window is written
- * over by every other kind:
+ * over by every other kind (each generation's, as they alternate):
  *
  *   S  40 rules over source, destination, protocol and port: every stage
  *      table, every level-1 copy and every class in the window;
@@ -21,13 +21,19 @@
  * against the reference matcher: a table read from the wrong place, or a
  * window left from the ruleset before, shows as a mismatch. The checks on
  * the plan make sure each ruleset still reaches past the window the way
- * it is meant to.
+ * it is meant to, and the window in force is compared with the plan and
+ * the compiled tables directly, whichever packets were sent.
  */
+#include <bpf/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "addr4.h"
 #include "diff.h"
+#include "edgefw.skel.h"
+#include "globals.h"
 #include "hot.h"
 #include "l1.h"
 #include "xorshift.h"
@@ -110,6 +116,52 @@ static void hw_next(void *ctx, unsigned i, struct pkt_spec *s)
 	s->tcp_flags = 0x02;
 }
 
+/* Whether the window of generation gen holds what the plan for c says:
+ * each stage table it moved, each level-1 copy a level-1 cell names
+ * there (the rulesets have no forest, so level-1 table cell i is c's cell
+ * i), and the first classes as the classes array holds them. */
+static bool hw_window_matches(struct dp *dp, __u32 gen, const struct ef_hot_plan *p, char *what,
+			      size_t n)
+{
+	const struct ef_compiled *c = &dp->c;
+	struct edgefw_bpf__bss *bss;
+	size_t bad = 0, copies = 0, classes = 0;
+	__u32 id;
+	int inner = -1;
+
+	if (ef_bss_map(&dp->inst, "the hot window", NULL, &bss))
+		return false;
+	for (unsigned i = 1; i < EDGEFW_DIM_COUNT; i++)
+		if (c->stages[i].width && p->base[i - 1] < EDGEFW_HOT_SLOTS)
+			bad += memcmp((const __u32 *)bss->edgefw_hot[gen] + p->base[i - 1],
+				      c->cells + c->stages[i].base,
+				      (size_t)c->stage_rows[i] * c->stages[i].width * 4) != 0;
+	for (size_t i = 0; i < EDGEFW_L1_CELLS; i++) {
+		__u32 v = bss->edgefw_l1[gen][i], at = v & EDGEFW_A4_INDEX;
+
+		if ((v & EDGEFW_L1_FULL_MASK) != EDGEFW_L1_FULL || at >= EDGEFW_HOT_SLOTS)
+			continue;
+		copies++;
+		bad += bss->edgefw_hot[gen][at / 2] !=
+		       ((__u64)ef_cell_hi(c, i) << 32 | c->cells[i]);
+	}
+	if (!bpf_map_lookup_elem(dp->inst.maps.class_tbl, &gen, &id))
+		inner = bpf_map_get_fd_by_id(id);
+	for (__u32 k = 0; inner >= 0 && k < c->n_classes && k < EDGEFW_HOT_CLASSES; k++) {
+		struct edgefw_class_info v;
+
+		classes++;
+		bad += bpf_map_lookup_elem(inner, &k, &v) ||
+		       memcmp(&v, &bss->edgefw_hot_classes[gen][k], sizeof(v));
+	}
+	if (inner >= 0)
+		close(inner);
+	ef_bss_unmap(bss);
+	snprintf(what, n, "%zu level-1 copies and %zu classes compared, %zu differ", copies,
+		 classes, bad);
+	return inner >= 0 && !bad && copies == p->l1_in_window;
+}
+
 /* Whether the plan for the compiled ruleset reaches past the window the
  * way set is meant to (the file's comment). */
 static bool hw_shape(const struct ef_compiled *c, unsigned set, char *what, size_t n)
@@ -129,15 +181,21 @@ static bool hw_shape(const struct ef_compiled *c, unsigned set, char *what, size
 		"%zu classes, %u stage tables in the window and %u in cells, %zu of %zu level-1 copies in the window",
 		c->n_classes, in, out, p.l1_in_window, l1);
 	if (set == HW_S)
-		return c->n_classes <= EDGEFW_HOT_CLASSES && in && !out && p.l1_in_window == l1;
+		return c->n_classes <= EDGEFW_HOT_CLASSES && in && !out && l1 &&
+		       p.l1_in_window == l1;
+	/* W: the first table (source x destination) past it, a later one in. */
 	if (set == HW_W)
-		return c->n_classes > EDGEFW_HOT_CLASSES && in && out;
+		return c->n_classes > EDGEFW_HOT_CLASSES && c->stages[1].width &&
+		       p.base[0] >= EDGEFW_HOT_SLOTS && in;
 	return p.l1_in_window < l1 && p.l1_in_window > 0;
 }
 
 void dp_test_hot_window(struct dp *dp)
 {
-	static const unsigned order[] = { HW_S, HW_W, HW_L, HW_S, HW_L, HW_W };
+	/* In pairs, so that each generation (they alternate) loads S, L, W,
+	 * S, W, L, S: every kind over every other. */
+	static const unsigned order[] = { HW_S, HW_S, HW_L, HW_L, HW_W, HW_W, HW_S,
+					  HW_S, HW_W, HW_W, HW_L, HW_L, HW_S, HW_S };
 	static const char *const names[HW_SETS] = { "S (all in the window)",
 						    "W (classes, a stage past it)",
 						    "L (level-1 copies past it)" };
@@ -150,6 +208,8 @@ void dp_test_hot_window(struct dp *dp)
 		unsigned s = order[k];
 		struct diff_opts o = { .label = names[s], .per_packet_winner = true };
 		struct diff_tally t = { 0 };
+		struct ef_ruleset_state st = { 0 };
+		struct ef_hot_plan plan;
 		int ret = yaml[s] ? dp_load_yaml(dp, yaml[s]) : -1;
 		bool ok;
 
@@ -158,6 +218,12 @@ void dp_test_hot_window(struct dp *dp)
 			break;
 		ok = hw_shape(&dp->c, s, what, sizeof(what));
 		tap(ok, "hot window reload %u: %s: %s", k + 1, names[s], what);
+		ok = ef_instance_read_state(&dp->inst, &st) == 0;
+		ef_hot_plan(&dp->c, ef_l1_extra(&dp->c), &plan);
+		ok = ok && hw_window_matches(dp, st.gen, &plan, what, sizeof(what));
+		tap(ok,
+		    "hot window reload %u: generation %u's window holds what the plan says (%s)",
+		    k + 1, st.gen, what);
 		ok = diff_run(dp, &dp->rs, HW_PACKETS, hw_next, &rng, &o, &t);
 		tap(ok && t.compiled_mismatches == 0,
 		    "hot window reload %u, %s: %u packets x 3 hooks, BPF verdicts, winners and counters equal the reference matcher's (%u mismatches, %u in the userspace lookup)",

@@ -594,6 +594,9 @@ size_t ef_compiled_memory(const struct ef_compiled *c)
 	bytes += (c->n_cells > EDGEFW_L1_CELLS ? c->n_cells - EDGEFW_L1_CELLS : 0) * 8;
 	bytes += (size_t)EDGEFW_L1_CELLS * 4;
 	bytes += (size_t)EDGEFW_LEAF_SIZE * 4; /* one row of global data, dense */
+	/* The hot window's row (edgefw.h, EDGEFW_HOT_SLOTS), fixed too. */
+	bytes += (size_t)EDGEFW_HOT_SLOTS * 4 +
+		 EDGEFW_HOT_CLASSES * sizeof(struct edgefw_class_info);
 	bytes += c->n_ctx * (48 + sizeof(struct edgefw_ctx_key) + 4);
 	bytes += c->n_hashed * (48 + sizeof(struct edgefw_chain_key) + 8);
 	bytes += c->n_classes * sizeof(struct edgefw_class_info);

@@ -7,6 +7,7 @@
 
 #include "edgefw.skel.h"
 #include "globals.h"
+#include "log.h"
 
 _Static_assert(sizeof(((struct edgefw_bpf__bss *)0)->edgefw_hot) ==
 		       (size_t)EDGEFW_GENERATIONS * EDGEFW_HOT_SLOTS * sizeof(__u32),
@@ -50,7 +51,7 @@ void ef_hot_fill_stages(struct edgefw_bpf__bss *bss, __u32 gen, const struct ef_
 		const struct edgefw_stage *st = &c->stages[i];
 		size_t need = (size_t)c->stage_rows[i] * st->width;
 
-		if (st->width && need && p->base[i - 1] != st->base)
+		if (st->width && need && p->base[i - 1] < EDGEFW_HOT_SLOTS)
 			memcpy(slots + p->base[i - 1], c->cells + st->base, need * sizeof(__u32));
 	}
 }
@@ -62,8 +63,11 @@ int ef_hot_classes_write(const struct ef_instance *inst, __u32 gen,
 	struct edgefw_bpf__bss *bss;
 	int ret;
 
-	if (gen >= EDGEFW_GENERATIONS)
+	if (gen >= EDGEFW_GENERATIONS) {
+		ef_log_err("cannot write the class window of generation %u: there are %u", gen,
+			   EDGEFW_GENERATIONS);
 		return -EINVAL;
+	}
 	ret = ef_bss_map(inst, "the class window", "hot_mmap", &bss);
 	if (ret)
 		return ret;

@@ -171,7 +171,7 @@ int ef_l1_write(const struct ef_instance *inst, __u32 gen, const struct ef_compi
 
 	if (gen >= EDGEFW_GENERATIONS || c->n_cells < EDGEFW_L1_CELLS)
 		return -EINVAL;
-	ret = ef_bss_map(inst, "the level-1 tables", "l1_mmap", &bss);
+	ret = ef_bss_map(inst, "the level-1 tables and the hot window", "l1_mmap", &bss);
 	if (ret)
 		return ret;
 	ef_hot_plan(c, ef_l1_extra(c), &plan);

@@ -4,12 +4,14 @@
  * (kern/maps.h edgefw_l1, pinned as data_bss; edgefw.h EDGEFW_L1_CELLS,
  * EDGEFW_L1_FULL): cells [0, EDGEFW_L1_CELLS) of the compiler's numbering,
  * their lower halves, which the generation's `cells` map does not hold
- * (but for copies of the cells with an upper half, after the compiler's). A trie a forest shares with the
- * chain (gen_config.pair_l1) has its level 1 moved into its field's IPv4
- * table, whose own trie the chain then never reads; a forest's own trie
- * takes a table of a field the chain does not use while one is free: the
- * compiler's numbering and ef_compiled_lookup stay as they are, the config
- * the kernel reads names the table's place instead (ef_l1_root).
+ * (but for copies of the cells with an upper half, after the compiler's,
+ * and in the hot window while it has room: hot.h). A trie a forest shares
+ * with the chain (gen_config.pair_l1) has its level 1 moved into its
+ * field's IPv4 table, whose own trie the chain then never reads; a
+ * forest's own trie takes a table of a field the chain does not use while
+ * one is free: the compiler's numbering and ef_compiled_lookup stay as
+ * they are, the config the kernel reads names the table's place instead
+ * (ef_l1_root).
  */
 #ifndef EDGEFW_L1_H
 #define EDGEFW_L1_H

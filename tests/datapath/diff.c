@@ -498,3 +498,21 @@ void dp_test_differential(struct dp *dp, uint64_t seed, unsigned rulesets, unsig
 	    treed, dp->trees_every);
 	memset(&dp->opts, 0, sizeof(dp->opts));
 }
+
+bool diff_run_tap(struct dp *dp, unsigned n, diff_next_fn next, void *ctx,
+		  const struct diff_opts *o, const char *what, ...)
+{
+	struct diff_tally t = { 0 };
+	char label[256];
+	va_list ap;
+	bool ok;
+
+	va_start(ap, what);
+	vsnprintf(label, sizeof(label), what, ap);
+	va_end(ap);
+	ok = diff_run(dp, &dp->rs, n, next, ctx, o, &t) && t.compiled_mismatches == 0;
+	tap(ok,
+	    "%s: %u packets x 3 hooks, BPF verdicts, winners and counters equal the reference matcher's (%u mismatches, %u in the userspace lookup)",
+	    label, n, t.mismatches, t.compiled_mismatches);
+	return ok;
+}

@@ -44,4 +44,12 @@ struct diff_opts {
 bool diff_run(struct dp *dp, const struct ef_ruleset *rs, unsigned n, diff_next_fn next, void *ctx,
 	      const struct diff_opts *o, struct diff_tally *t);
 
+/* diff_run of dp->rs on a fresh tally, reported as one TAP line: what
+ * (printf's format and arguments), then ": N packets x 3 hooks, BPF
+ * verdicts, winners and counters equal the reference matcher's (M
+ * mismatches, K in the userspace lookup)". Returns whether it passed. */
+bool diff_run_tap(struct dp *dp, unsigned n, diff_next_fn next, void *ctx,
+		  const struct diff_opts *o, const char *what, ...)
+	__attribute__((format(printf, 6, 7)));
+
 #endif

@@ -207,7 +207,6 @@ void dp_test_hot_window(struct dp *dp)
 	for (unsigned k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
 		unsigned s = order[k];
 		struct diff_opts o = { .label = names[s], .per_packet_winner = true };
-		struct diff_tally t = { 0 };
 		struct ef_ruleset_state st = { 0 };
 		struct ef_hot_plan plan;
 		int ret = yaml[s] ? dp_load_yaml(dp, yaml[s]) : -1;
@@ -224,10 +223,8 @@ void dp_test_hot_window(struct dp *dp)
 		tap(ok,
 		    "hot window reload %u: generation %u's window holds what the plan says (%s)",
 		    k + 1, st.gen, what);
-		ok = diff_run(dp, &dp->rs, HW_PACKETS, hw_next, &rng, &o, &t);
-		tap(ok && t.compiled_mismatches == 0,
-		    "hot window reload %u, %s: %u packets x 3 hooks, BPF verdicts, winners and counters equal the reference matcher's (%u mismatches, %u in the userspace lookup)",
-		    k + 1, names[s], HW_PACKETS, t.mismatches, t.compiled_mismatches);
+		diff_run_tap(dp, HW_PACKETS, hw_next, &rng, &o, "hot window reload %u, %s", k + 1,
+			     names[s]);
 	}
 	for (unsigned s = 0; s < HW_SETS; s++)
 		free(yaml[s]);

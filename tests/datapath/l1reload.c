@@ -180,8 +180,6 @@ void dp_test_l1_reload(struct dp *dp)
 	for (unsigned k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
 		unsigned s = order[k];
 		struct diff_opts o = { .label = names[s], .per_packet_winner = true };
-		struct diff_tally t = { 0 };
-		bool ok;
 		int ret;
 
 		dp->opts.prefer_trees = s == LR_P;
@@ -203,10 +201,8 @@ void dp_test_l1_reload(struct dp *dp)
 			    "level-1 reload %u: %zu level-1 cells differ from the ruleset before",
 			    k + 1, lr_l1_diff(prev, &dp->c));
 		memcpy(prev, dp->c.cells, EDGEFW_L1_CELLS * sizeof(*prev));
-		ok = diff_run(dp, &dp->rs, LR_PACKETS, lr_next, &x, &o, &t);
-		tap(ok && t.compiled_mismatches == 0,
-		    "level-1 reload %u, %s: %u packets x 3 hooks, BPF verdicts, winners and counters equal the reference matcher's (%u mismatches, %u in the userspace lookup)",
-		    k + 1, names[s], LR_PACKETS, t.mismatches, t.compiled_mismatches);
+		diff_run_tap(dp, LR_PACKETS, lr_next, &x, &o, "level-1 reload %u, %s", k + 1,
+			     names[s]);
 	}
 	for (unsigned s = 0; s < LR_SETS; s++)
 		free(yaml[s]);

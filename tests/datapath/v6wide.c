@@ -161,10 +161,8 @@ static void vw_walk(const struct ef_compiled *c, size_t cell, unsigned field, st
 static void vw_run(struct dp *dp, struct vw_ctx *x, const char *label)
 {
 	struct diff_opts o = { .label = label, .per_packet_winner = true };
-	struct diff_tally t = { 0 };
 	struct vw_count n = { 0 };
 	char *yaml = vw_yaml(x);
-	bool ok;
 	int ret;
 
 	ret = yaml ? dp_load_yaml(dp, yaml) : -1;
@@ -180,10 +178,7 @@ static void vw_run(struct dp *dp, struct vw_ctx *x, const char *label)
 	tap(n.wide[0] >= 2 && n.wide[1] >= 2 && n.folded > 0 && n.hashed > 0,
 	    "wide IPv6 chunks, %s: %u and %u wide chunks (src, dst), %u of their cells a folded skip node, %u flagged for the hashes or the LPM trie (want 2+, 2+, some, some)",
 	    label, n.wide[0], n.wide[1], n.folded, n.hashed);
-	ok = diff_run(dp, &dp->rs, VW_PACKETS, vw_next, x, &o, &t);
-	tap(ok && t.compiled_mismatches == 0,
-	    "wide IPv6 chunks, %s: %u packets x 3 hooks, BPF verdicts, winners and counters equal the reference matcher's (%u mismatches, %u in the userspace lookup)",
-	    label, VW_PACKETS, t.mismatches, t.compiled_mismatches);
+	diff_run_tap(dp, VW_PACKETS, vw_next, x, &o, "wide IPv6 chunks, %s", label);
 }
 
 void dp_test_v6_wide(struct dp *dp)

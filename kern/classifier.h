@@ -153,8 +153,8 @@ static __always_inline __u32 skip_value6(void *cells, __u32 node, const __u8 *a)
 }
 
 /* The chain's class of an IPv4 address. When the field's trie is shared
- * with a forest (edgefw.h, pair_l1), the leaf names a pair whose first cell
- * holds the class; the tree walk, which runs first, found that leaf. */
+ * with a forest (edgefw.h, pair_l1), the tree walk, which runs first, read
+ * the class from the pair's lower half (tree_walk.h, tree_pair_root). */
 static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field, const __u8 *addr)
 {
 	__u32 a, v;
@@ -164,11 +164,8 @@ static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field
 	if (cc->cfg->paired & (1u << (field & 1))) {
 		v = cc->tk ? cc->tk->pair[field & 1] : EDGEFW_CLASS_NONE;
 		/* The tree walk leaves it whenever the chain runs (tree_walk.h,
-		 * tree_pairs_fill): still none only after a failed lookup there,
-		 * which means no class, as a failed lookup does here. */
-		if (v == EDGEFW_CLASS_NONE || (v & EDGEFW_A4_VALUE) == EDGEFW_A4_NONE)
-			return EDGEFW_CLASS_NONE;
-		v = cell(cc->cells, v & EDGEFW_A4_VALUE);
+		 * tree_pairs_fill): EDGEFW_A4_NONE for no class, and after a
+		 * failed lookup there, which means no class, as it does here. */
 	} else {
 		/* pkt_info's addresses are 4-byte aligned: one load. */
 		a = bpf_ntohl(*(const __u32 *)addr);

@@ -16,7 +16,7 @@
 
 /* Bumped whenever a pinned map's key, value or meaning changes, so pins left
  * by another version are detected instead of reused. */
-#define EDGEFW_LAYOUT_VERSION 23
+#define EDGEFW_LAYOUT_VERSION 24
 
 /* Rule counter slots (one per rule name) and the name stored for each:
  * the format's limit. An instance's per-rule tables hold the slots its
@@ -565,10 +565,11 @@ struct edgefw_gen_config {
 	 * has paired; both name the field's global level-1 table, as
 	 * EDGEFW_L1_CELLS says, not the compiler's cell),
 	 * so a packet walks it once for both. Its leaves are the index of a
-	 * pair of cells in one cache line: the chain's class (an A4 cell
-	 * value), then the forest's subtree. The trie is the union of the
-	 * chain's and the forest's prefixes. The tree walk, which runs first,
-	 * leaves the pair in its per-CPU key (kern/tree_walk.h), walking the
+	 * pair, one cell: the chain's class (an A4 cell value) in the lower
+	 * half, the forest's subtree in the upper half (EDGEFW_A4_NONE for
+	 * none). The trie is the union of the chain's and the forest's
+	 * prefixes. The tree walk, which runs first, reads the pair and leaves
+	 * the chain's class in its per-CPU key (kern/tree_walk.h), walking the
 	 * trie for the chain when the forest was skipped and the chain runs. */
 	__u32 pair_l1[2];
 	/* IPv6 src, dst: the prefix lengths past /48 host6_tbl holds, longest

@@ -25,10 +25,11 @@ struct tree_key {
 	__u32 w[EDGEFW_TK_WORDS];
 	__u32 flags;
 	__u32 hook;
-	/* Per IPv4 address (src, dst): the leaf of the trie shared with the
-	 * chain (gen_config.pair_l1) as a paired forest found it, for the
-	 * chain to read instead of walking the trie again; EDGEFW_CLASS_NONE
-	 * while no forest walked it for this packet. */
+	/* Per IPv4 address (src, dst): the chain's class from the pair of
+	 * the trie shared with the chain (gen_config.pair_l1) as a paired
+	 * forest found it (EDGEFW_A4_NONE for none), for the chain to take
+	 * instead of walking the trie again; EDGEFW_CLASS_NONE while no forest
+	 * walked it for this packet. */
 	__u32 pair[2];
 };
 
@@ -296,30 +297,44 @@ static __always_inline __u32 tree_forest_root(void *cells, __u32 gen, __u32 l1, 
 /* tree_forest_root in generation gen's cells, a global function: the
  * verifier checks its branches (a skip node or not, at each level) once,
  * not once per tree and family of tree_classify's walk, which they would
- * multiply past the verifier's limit. */
-__attribute__((noinline)) int tree_trie4(__u32 gen, __u32 l1, __u32 a)
+ * multiply past the verifier's limit. With pair set (a trie shared with
+ * the chain), the pair's lower half instead, the chain's class
+ * (EDGEFW_A4_NONE for none; tree_pair_root reads both halves). */
+__attribute__((noinline)) int tree_trie4(__u32 gen, __u32 l1, __u32 a, __u32 pair)
 {
 	void *cells = bpf_map_lookup_elem(&cells_tbl, &gen);
+	__u32 v, key;
+	__u64 *c;
 
 	if (!cells)
 		return (int)EDGEFW_RULE_NONE;
-	return (int)tree_forest_root(cells, gen, l1, a);
+	v = tree_forest_root(cells, gen, l1, a);
+	if (!pair || v == EDGEFW_RULE_NONE)
+		return (int)v;
+	key = v - EDGEFW_L1_CELLS;
+	c = bpf_map_lookup_elem(cells, &key);
+	return c ? (int)((__u32)*c & EDGEFW_A4_VALUE) : (int)EDGEFW_RULE_NONE;
 }
 
-/* A paired forest's subtree from the shared trie's leaf (the pair's second
- * cell, in the cache line of the first), the leaf kept in the key for the
- * chain. */
+/* A paired forest's subtree from the shared trie's leaf, a pair: one cell
+ * (user/compiler/addr4_pair.c) whose upper half is the subtree and whose
+ * lower half the chain's class, which is left in the key for the chain
+ * (classifier.h, a4_class), EDGEFW_A4_NONE for none. */
 static __always_inline __u32 tree_pair_root(void *cells, struct tree_key *k, __u32 word, __u32 leaf)
 {
-	__u32 idx = leaf + 1 - EDGEFW_L1_CELLS, *c;
+	__u32 idx = leaf - EDGEFW_L1_CELLS, sub;
+	__u64 *c, v;
 
-	k->pair[word == EDGEFW_TK_DST] = leaf == EDGEFW_RULE_NONE ? EDGEFW_A4_NONE : leaf;
+	k->pair[word == EDGEFW_TK_DST] = EDGEFW_A4_NONE;
 	if (leaf == EDGEFW_RULE_NONE)
 		return leaf;
 	c = bpf_map_lookup_elem(cells, &idx);
-	if (!c || *c == EDGEFW_A4_NONE)
+	if (!c)
 		return EDGEFW_RULE_NONE;
-	return *c;
+	v = *c;
+	k->pair[word == EDGEFW_TK_DST] = (__u32)v & EDGEFW_A4_VALUE;
+	sub = v >> 32;
+	return sub == EDGEFW_A4_NONE ? EDGEFW_RULE_NONE : sub;
 }
 
 /* The pairs of the tries the chain shares with a forest (gen_config.
@@ -338,8 +353,8 @@ static __always_inline void tree_pairs_fill(const struct edgefw_gen_config *cfg,
 
 		if (!(cfg->paired & (1u << f)) || k->pair[f] != EDGEFW_CLASS_NONE)
 			continue;
-		v = (__u32)tree_trie4(gen, cfg->pair_l1[f],
-				      k->w[f ? EDGEFW_TK_DST : EDGEFW_TK_SRC]);
+		v = (__u32)tree_trie4(gen, cfg->pair_l1[f], k->w[f ? EDGEFW_TK_DST : EDGEFW_TK_SRC],
+				      1);
 		k->pair[f] = v == EDGEFW_RULE_NONE ? EDGEFW_A4_NONE : v;
 	}
 }
@@ -359,7 +374,7 @@ static __always_inline __u32 tree_classify(const struct edgefw_gen_config *cfg, 
 		if (tr->min_rule >= best)
 			continue;
 		if (tr->trie_word != EDGEFW_TREE_NO_TRIE) {
-			root = (__u32)tree_trie4(gen, root, k->w[tr->trie_word & 15]);
+			root = (__u32)tree_trie4(gen, root, k->w[tr->trie_word & 15], 0);
 			if (tr->paired)
 				root = tree_pair_root(cells, k, tr->trie_word, root);
 			if (root == EDGEFW_RULE_NONE)

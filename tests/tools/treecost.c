@@ -127,8 +127,7 @@ static uint32_t tree(const struct ef_compiled *c, const struct ef_tree_info *t, 
 			if (idx == EDGEFW_CLASS_NONE)
 				return best;
 			k->v[K_PAIR]++;
-			idx = c->cells[idx + 1] == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE
-								  : c->cells[idx + 1];
+			idx = ef_pair_subtree(c, idx);
 		}
 		if (idx == EDGEFW_CLASS_NONE)
 			return best;
@@ -181,13 +180,15 @@ static uint32_t field(const struct ef_compiled *c, unsigned dim, const uint32_t 
 	}
 	if (!c->pair_l1[f])
 		return trie_get(c, (size_t)f * EDGEFW_A4_L1_SIZE, key[f ? EDGEFW_TK_DST : 0], k);
-	v = pair[f] != UINT32_MAX ? pair[f]
-				  : trie_get(c, c->pair_l1[f], key[f ? EDGEFW_TK_DST : 0], k);
-	if (v == EDGEFW_CLASS_NONE)
-		return v;
-	k->v[K_FIELD]++;
-	v = c->cells[v] & EDGEFW_A4_VALUE;
-	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
+	/* The pair's lower half: read with its upper half by the forest's
+	 * walk, or by tree_pairs_fill's for a forest skipped (kern/tree_walk.h),
+	 * never by the chain. */
+	if (pair[f] != UINT32_MAX)
+		v = pair[f];
+	else if ((v = trie_get(c, c->pair_l1[f], key[f ? EDGEFW_TK_DST : 0], k)) !=
+		 EDGEFW_CLASS_NONE)
+		k->v[K_PAIR]++;
+	return v == EDGEFW_CLASS_NONE ? v : ef_pair_class(c, v);
 }
 
 /* The chain's reads: a field each, a stage each after the first, the class,

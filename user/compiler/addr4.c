@@ -441,16 +441,13 @@ uint32_t ef_addr4_class(const struct ef_compiled *c, uint8_t field, const uint8_
 {
 	uint32_t a = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 | (uint32_t)addr[2] << 8 |
 		     addr[3];
-	uint32_t pair, v;
+	uint32_t pair;
 
 	if (!c->pair_l1[field & 1])
 		return ef_trie4_get(c, (size_t)field * EDGEFW_A4_L1_SIZE, a);
-	/* A trie shared with a forest (addr4_pair.c): the pair's first cell. */
+	/* A trie shared with a forest (addr4_pair.c): the pair's lower half. */
 	pair = ef_trie4_get(c, c->pair_l1[field & 1], a);
-	if (pair == EDGEFW_CLASS_NONE)
-		return pair;
-	v = c->cells[pair] & EDGEFW_A4_VALUE;
-	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
+	return pair == EDGEFW_CLASS_NONE ? pair : ef_pair_class(c, pair);
 }
 
 /* Widens the chunks under cell, a chunk cell with rem address bits still

@@ -76,10 +76,16 @@ uint32_t ef_addr6_lone_value(const struct ef_compiled *c, size_t node, uint32_t 
 
 /* Appends the trie field (EF_FIELD_SRC/DST) of the chain shares with a
  * forest over the same address, whose table forest maps prefixes to
- * subtrees (addr4_pair.c): its leaves name pairs of cells (chain class,
- * subtree). *l1 is its first level-1 cell. 0 or -errno (with the reason
- * in d for -E2BIG). */
+ * subtrees (addr4_pair.c): its leaves name pairs, a cell each (the chain
+ * class in the lower half, the subtree in the upper half). *l1 is its
+ * first level-1 cell. 0 or -errno (with the reason in d for -E2BIG). */
 int ef_trie4_pair(struct ef_compiled *c, uint8_t field, const struct ef_lpm_table *forest,
 		  uint32_t *l1, const char *path, struct ef_diag *d);
+
+/* The halves of pair cell idx (addr4_pair.c), as the datapath reduces
+ * them: the chain class (lower half) and the forest's subtree (upper
+ * half), each EDGEFW_CLASS_NONE for none. */
+uint32_t ef_pair_class(const struct ef_compiled *c, size_t idx);
+uint32_t ef_pair_subtree(const struct ef_compiled *c, size_t idx);
 
 #endif

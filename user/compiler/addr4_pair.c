@@ -18,12 +18,18 @@
  * enclosing prefixes as the prefixes are walked in address order, and the
  * trie maps an address to its longest union prefix's pair.
  *
+ * A pair is one cell (kern/edgefw.h, EDGEFW_CELL_SIZE): A's value in the
+ * lower half, B's in the upper half (cells_hi.c), so the datapath reads
+ * both with one lookup (kern/tree_walk.h, tree_pair_root) and the chain
+ * reads none (kern/classifier.h, a4_class). Either half is EDGEFW_A4_NONE
+ * for none.
+ *
  * Example: A = {10.0.0.0/8 -> class 3}, B = {10.1.0.0/16 -> subtree 7}.
  * Pairs: 10/8 -> (3, none), 10.1/16 -> (3, 7). Address 10.1.2.3 finds
  * 10.1/16's pair, 10.2.0.1 finds 10/8's, 11.0.0.1 no pair (both none).
  *
- * Costs: one pair (8 bytes, aligned, so in one cache line) per union
- * prefix, and the trie of the union instead of two tries.
+ * Costs: one cell (8 bytes) per union prefix, and the trie of the union
+ * instead of two tries.
  */
 #include "addr4.h"
 
@@ -105,26 +111,27 @@ static int union_of(const struct ef_lpm_table *a, const struct ef_lpm_table *b, 
 	return 0;
 }
 
-/* Appends the pairs of the sorted union v (n of them) to c->cells, at an
- * even index; (*t)'s entries map each prefix to its pair. */
+/* Appends the pairs of the sorted union v (n of them) to c->cells, one
+ * cell each: A's value in the lower half, B's in the upper half (pushed
+ * onto c->cells_hi, which stays sorted: the pairs' cells are the last);
+ * (*t)'s entries map each prefix to its pair. */
 static int append_pairs(struct ef_compiled *c, const struct upfx *v, size_t n,
 			struct ef_lpm_table *t)
 {
-	size_t base = (c->n_cells + 1) & ~(size_t)1, depth = 0;
+	size_t base = c->n_cells, depth = 0, hi_cap = c->n_cells_hi;
 	const struct upfx *stack[33];
 	uint32_t sa[33], sb[33], *cells;
+	int ret = 0;
 
-	if (base + 2 * n > EDGEFW_CELLS_MAX)
+	if (base + n > EDGEFW_CELLS_MAX)
 		return -E2BIG;
-	cells = realloc(c->cells, (base + 2 * n + 1) * sizeof(*cells));
+	cells = realloc(c->cells, (base + n + 1) * sizeof(*cells));
 	t->v = malloc((n ? n : 1) * sizeof(*t->v));
 	if (cells)
 		c->cells = cells;
 	if (!cells || !t->v)
 		return -ENOMEM;
-	if (base > c->n_cells)
-		c->cells[c->n_cells] = EDGEFW_A4_NONE;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !ret; i++) {
 		uint32_t a, b;
 
 		while (depth && !upfx_contains(stack[depth - 1], &v[i]))
@@ -134,14 +141,16 @@ static int append_pairs(struct ef_compiled *c, const struct upfx *v, size_t n,
 		stack[depth] = &v[i];
 		sa[depth] = a;
 		sb[depth++] = b;
-		c->cells[base + 2 * i] = cell_of(a);
-		c->cells[base + 2 * i + 1] = cell_of(b);
+		c->cells[base + i] = cell_of(a);
+		/* An upper half of 0 is not kept: the loader writes 0 there. */
+		if (cell_of(b))
+			ret = ef_cells_hi_push(c, &hi_cap, base + i, cell_of(b));
 		t->v[i].prefix = *v[i].prefix;
-		t->v[i].class_id = (uint32_t)(base + 2 * i);
+		t->v[i].class_id = (uint32_t)(base + i);
 	}
 	t->n = n;
-	c->n_cells = base + 2 * n;
-	return 0;
+	c->n_cells = base + n;
+	return ret;
 }
 
 int ef_trie4_pair(struct ef_compiled *c, uint8_t field, const struct ef_lpm_table *forest,
@@ -164,4 +173,18 @@ int ef_trie4_pair(struct ef_compiled *c, uint8_t field, const struct ef_lpm_tabl
 	free(pairs.v);
 	free(v);
 	return ret;
+}
+
+uint32_t ef_pair_class(const struct ef_compiled *c, size_t idx)
+{
+	uint32_t v = c->cells[idx] & EDGEFW_A4_VALUE;
+
+	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
+}
+
+uint32_t ef_pair_subtree(const struct ef_compiled *c, size_t idx)
+{
+	uint32_t v = ef_cell_hi(c, idx);
+
+	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 }

@@ -323,8 +323,7 @@ uint32_t ef_tree_lookup(const struct ef_compiled *c, unsigned t,
 	if (info->trie_word != EF_TREE_NO_TRIE) {
 		idx = ef_trie4_get(c, info->root, key[info->trie_word & 15]);
 		if (idx != EDGEFW_CLASS_NONE && info->paired)
-			idx = c->cells[idx + 1] == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE
-								  : c->cells[idx + 1];
+			idx = ef_pair_subtree(c, idx);
 		if (idx == EDGEFW_CLASS_NONE)
 			return best;
 		if (idx & EDGEFW_FOREST_LEAF) {

@@ -162,10 +162,12 @@ static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field
 	/* The flag in the config's first line: the loader sets it exactly
 	 * when pair_l1 is set (user/loader/tables.c), so that is not read. */
 	if (cc->cfg->paired & (1u << (field & 1))) {
-		v = cc->tk ? cc->tk->pair[field & 1] : EDGEFW_CLASS_NONE;
 		/* The tree walk leaves it whenever the chain runs (tree_walk.h,
 		 * tree_pairs_fill): EDGEFW_A4_NONE for no class, and after a
-		 * failed lookup there, which means no class, as it does here. */
+		 * failed lookup there, which means no class, as it does here;
+		 * EDGEFW_CLASS_NONE is EDGEFW_A4_NONE once masked. */
+		v = cc->tk ? cc->tk->pair[field & 1] & EDGEFW_A4_VALUE : EDGEFW_A4_NONE;
+		return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 	} else {
 		/* pkt_info's addresses are 4-byte aligned: one load. */
 		a = bpf_ntohl(*(const __u32 *)addr);

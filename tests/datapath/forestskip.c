@@ -4,7 +4,7 @@
  * tree_walk.h, tree_skip_value): a forest's prefix alone on its branch is
  * one node under the highest cell only it lies under, not a chunk per 4
  * bits. An IPv4 forest's trie is shared with the chain (its hit and miss
- * are pairs of cells, user/compiler/addr4_pair.c); an IPv6 forest's is its
+ * are pairs, a cell each, user/compiler/addr4_pair.c); an IPv6 forest's is its
  * own, over the address's first 32 bits (its hit and miss are subtrees).
  * Rules: service rules (a prefix, a protocol and a port) by destination
  * or source, some alone in their /16, some inside an earlier, shorter one

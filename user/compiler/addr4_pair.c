@@ -14,7 +14,7 @@
  * decides both answers: the longest A prefix holding the address is the
  * longest A prefix holding P (a longer one would be a longer union prefix
  * holding the address), and likewise for B. Each union prefix therefore
- * gets a pair of cells (A's value, B's value), found with a stack of the
+ * gets a pair (A's value, B's value), found with a stack of the
  * enclosing prefixes as the prefixes are walked in address order, and the
  * trie maps an address to its longest union prefix's pair.
  *

@@ -456,7 +456,7 @@ static __always_inline struct edgefw_class_info *chain_class(const struct classi
 
 	cur = cfg->n_dims ? dim_class(cc, cfg->dims[0]) : cfg->root_class;
 	for (int i = 1; i < EDGEFW_DIM_COUNT; i++) {
-		const struct edgefw_stage *st = &cfg->stages[(i - 1) & 7];
+		const struct edgefw_gen_stage *st = &cfg->stages[(i - 1) & 7];
 		__u32 next, *found;
 
 		if (i + (cc->conds >> 8) >= cfg->n_dims || cur == EDGEFW_CLASS_NONE)
@@ -467,11 +467,11 @@ static __always_inline struct edgefw_class_info *chain_class(const struct classi
 		if (next == EDGEFW_CLASS_NONE)
 			return NULL;
 		if (st->width) {
-			__u32 idx = st->base + (cur - st->row0) * st->width + next;
+			__u32 idx = cur * st->width + st->off + next;
 
-			/* A table in the hot window (edgefw.h, EDGEFW_HOT_SLOTS)
-			 * or in `cells`. */
-			cur = EDGEFW_BELOW_BITS(st->base, EDGEFW_HOT_SLOTS_BITS)
+			/* A cell of the hot window (edgefw.h, EDGEFW_HOT_SLOTS)
+			 * or of `cells`: the index says which (edgefw_gen_stage). */
+			cur = EDGEFW_BELOW_BITS(idx, EDGEFW_HOT_SLOTS_BITS)
 				      ? edgefw_hot_slot(cc->gen, idx)
 				      : cell(cc->cells, idx);
 			continue;

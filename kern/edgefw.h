@@ -410,6 +410,18 @@ struct edgefw_stage {
 	__u32 width; /* 0: the stage's pairs are in chain_tbl */
 };
 
+/* A stage as gen_config holds it (layout 24), the loader's precomputation
+ * of struct edgefw_stage: the pair's cell is cur * width + off + next, off
+ * being base - row0 * width (32-bit wrap), so a step loads two words and
+ * does one multiply and two adds. A cell index below EDGEFW_HOT_SLOTS is
+ * a slot of the hot window, any other a cell of `cells` (which start past
+ * the level-1 tables, EDGEFW_L1_CELLS >= EDGEFW_HOT_SLOTS): the index
+ * itself says where to read, with no flag (kern/classifier.h chain_class). */
+struct edgefw_gen_stage {
+	__u32 off;
+	__u32 width; /* 0: the stage's pairs are in chain_tbl */
+};
+
 #define EDGEFW_MAX_CLASSES (1u << 22)
 
 /* What a matching rule decides. Rule indices and counter slots are below
@@ -553,7 +565,7 @@ struct edgefw_gen_config {
 	 * is below it skips the chain. */
 	__u32 chain_min_rule;
 	/* stages[i - 1] combines the class so far with chain field i. */
-	struct edgefw_stage stages[EDGEFW_DIM_COUNT - 1];
+	struct edgefw_gen_stage stages[EDGEFW_DIM_COUNT - 1];
 
 	__u32 root_class;   /* the class when no field is used */
 	__u8 non_ip_action; /* ARP, LLDP, IPv6 neighbour discovery */
@@ -1061,11 +1073,12 @@ _Static_assert(sizeof(struct edgefw_tleaf) == 56, "tree leaf layout");
 _Static_assert(sizeof(struct edgefw_tree_root) == 12, "tree root layout");
 _Static_assert(sizeof(struct edgefw_verdict) == 12, "verdict layout");
 _Static_assert(sizeof(struct edgefw_stage) == 12, "stage layout");
-_Static_assert(sizeof(struct edgefw_gen_config) == 24 + 12 * (EDGEFW_DIM_COUNT - 1) + 16 +
+_Static_assert(sizeof(struct edgefw_gen_stage) == 8, "gen stage layout");
+_Static_assert(sizeof(struct edgefw_gen_config) == 24 + 8 * (EDGEFW_DIM_COUNT - 1) + 16 +
 							   2 * EDGEFW_A6_HASH_LENS +
 							   12 * 2 * EDGEFW_FAMILY_TREES,
 	       "gen config layout");
-_Static_assert(__builtin_offsetof(struct edgefw_gen_config, stages) + 3 * 12 <= 64,
+_Static_assert(__builtin_offsetof(struct edgefw_gen_config, stages) + 3 * 8 <= 64,
 	       "gen config: a four-field chain's stages in the first cache line");
 _Static_assert(EDGEFW_DIM_COUNT == 9, "gen config padding assumes 9 fields");
 _Static_assert(sizeof(struct edgefw_active) == 8, "active layout");

@@ -328,11 +328,15 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen, const struct ef
 		  (c->held_hi > c->held_lo ? EDGEFW_DYN_HELD : 0);
 	memcpy(cfg.dims, c->dims, sizeof(cfg.dims));
 	/* The compiler's stages[0] is unused; the map's start at field 1.
-	 * A table in the hot window has its slot there as its base (hot.h). */
-	memcpy(cfg.stages, c->stages + 1, sizeof(cfg.stages));
+	 * A table in the hot window has its slot there as its base (hot.h);
+	 * the datapath reads cur * width + off + next (edgefw_gen_stage). */
 	ef_hot_plan(c, ef_l1_extra(c), &hot);
-	for (unsigned i = 0; i < EDGEFW_DIM_COUNT - 1; i++)
-		cfg.stages[i].base = hot.base[i];
+	for (unsigned i = 0; i < EDGEFW_DIM_COUNT - 1; i++) {
+		const struct edgefw_stage *st = &c->stages[i + 1];
+
+		cfg.stages[i].width = st->width;
+		cfg.stages[i].off = st->width ? hot.base[i] - st->row0 * st->width : 0;
+	}
 	for (unsigned t = 0; t < c->n_trees; t++) {
 		unsigned fam = c->trees[t].family == EF_AF_INET6;
 		struct edgefw_tree_root *r = &cfg.trees[fam][cfg.n_trees[fam]++];

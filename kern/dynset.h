@@ -187,8 +187,10 @@ __noinline __s64 edgefw_classify_conds(const struct pkt_info *pi,
 		tree_rule = tree_lowest(pi, cfg, (__u32)how, tree_rule);
 	/* The trees' rule through memory (out, whole-written when a rule
 	 * matches, unread when none does): the verifier reads back a value it
-	 * knows nothing of, so every path through the trees reaches the chain
-	 * in one state, and the chain is verified once, not once per path. */
+	 * knows nothing of, whatever bounds the trees' paths gave it, so they
+	 * do not keep the chain's states apart. (Measured: 762,935 XDP
+	 * instructions; without it, the flag below tested on an opaque copy
+	 * instead, 770,618.) */
 	*(volatile __u32 *)&out->redirect_ifindex = tree_rule;
 	tree_rule = *(volatile __u32 *)&out->redirect_ifindex;
 	v = classify(pi, cfg, gen, ifindex, (how >> 8) & 0xff, (how >> 16) & 0x1ff, tree_rule);

@@ -162,7 +162,8 @@ __noinline __u32 edgefw_dyn_conds(const struct pkt_info *pi, __u32 gen)
 #define EDGEFW_HOW_TREES (1u << 25)
 
 /* classify() with a condition vector, and in the first round the decision
- * trees before it (tree_lowest inlined: one call per packet, not two);
+ * trees before it (tree_lowest inlined: one call per packet, not two;
+ * an IPv6 lone forest is walked by dyn_decide, see there);
  * the winner's verdict into *out. cfg: the generation's gen_config, the
  * caller's (one lookup fewer per packet than looking it up again). how:
  * generation | hook << 8 | conds << 16 | EDGEFW_HOW_TREES | tree_rule << 32
@@ -189,7 +190,7 @@ __noinline __s64 edgefw_classify_conds(const struct pkt_info *pi,
 	 * matches, unread when none does): the verifier reads back a value it
 	 * knows nothing of, whatever bounds the trees' paths gave it, so they
 	 * do not keep the chain's states apart. (Measured: 762,935 XDP
-	 * instructions; without it, the flag below tested on an opaque copy
+	 * instructions; without it, the flag above tested on an opaque copy
 	 * instead, 770,618.) */
 	*(volatile __u32 *)&out->redirect_ifindex = tree_rule;
 	tree_rule = *(volatile __u32 *)&out->redirect_ifindex;

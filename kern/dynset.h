@@ -349,8 +349,10 @@ static __always_inline bool dyn_decide(const struct pkt_info *pi,
 	/* An IPv6 packet whose trees are one forest (tree_forest6.h): its
 	 * global function here, beside the chain's call, not inside it: its
 	 * frame on the chain's would pass the 512 bytes the frames may take
-	 * together. */
-	if (tree_forest6_only(pi, cfg)) {
+	 * together. A ruleset without IPv6 trees reads no more of their config
+	 * (the v6 10-rule row over xdp-filter: 4-5% above main's without
+	 * this test, -1 to +2% with it, interleaved runs of 6+4 and 4+4). */
+	if (cfg->n_trees[1] && tree_forest6_only(pi, cfg)) {
 		tree_rule = (__u32)tree_forest6(pi, cfg, how, EDGEFW_RULE_NONE);
 		how &= ~EDGEFW_HOW_TREES;
 	}

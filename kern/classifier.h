@@ -11,7 +11,8 @@
  * through dense tables in `cells` or the chain_tbl hash; the last class
  * names the chain's first matching rule (chain_class). The decision trees
  * (tree_walk.h) hold the rules the chain could not within its budget; they
- * are walked once per packet (tree_lowest, a call of its own). classify()
+ * are walked once per packet (tree_lowest, inlined ahead of the chain in
+ * its global function, kern/dynset.h edgefw_classify_conds). classify()
  * returns the lower of the two rules.
  *
  * Top-down: the address tries, the other fields, the chain, the trees'
@@ -509,48 +510,34 @@ static __always_inline struct edgefw_verdict *rule_verdict(__u32 gen, __u32 rule
 	return bpf_map_lookup_elem(&rule_tbl, &key);
 }
 
-/* The trees' part of classifying, a global function: the verifier checks
- * it once, whatever path through the chain led here, instead of once per
- * such path, and its key lives in its own frame, not in the caller's
- * (the combined stack of the calls must stay within 512 bytes). how: the
+/* The trees' part of classifying, inlined into the chain's global
+ * function (kern/dynset.h, edgefw_classify_conds) ahead of the chain, so
+ * that a packet of a ruleset with trees makes one call, not two. how: the
  * generation (bit 0) and the hook (bits 8-15). Returns the lowest rule
  * below best the family's trees hold for the packet, else best. */
-__attribute__((noinline)) int
-tree_lowest(const struct pkt_info *pi, const struct edgefw_gen_config *cfg, __u32 how, __u32 best)
+static __always_inline __u32 tree_lowest(const struct pkt_info *pi,
+					 const struct edgefw_gen_config *cfg, __u32 how, __u32 best)
 {
 	void *cells, *nodes, *leaves;
 	struct tree_key *k;
 	__u32 gen = how & 1, zero = 0;
 
-	if (!pi || !cfg)
-		return (int)best;
-	/* IPv4 forests only: their walks without the tree key's fill. Here,
-	 * not at the caller: a branch there doubles the caller's states past
-	 * the verifier's limit. */
+	/* IPv4 forests only: their walks without the tree key's fill. (The
+	 * IPv6 analogue, tree_forest6, is called beside this function, by
+	 * dyn_decide: its frame on this one's would pass 512 bytes.) */
 	if (tree_forests4_only(pi, cfg))
-		return (int)tree_forests(pi, cfg, how, best);
-	/* Its IPv6 analogue, which fills no key for a forest leaf; the family
-	 * first, so that IPv4 packets read none of the IPv6 trees' config. */
-	if (pi->family == 6 && tree_forest6_only(pi, cfg))
-		return tree_forest6(pi, cfg, how, best);
+		return tree_forests(pi, cfg, how, best);
 	/* The key first: its pairs must not be a previous packet's. */
 	k = bpf_map_lookup_elem(&tree_scratch, &zero);
 	if (!k)
-		return (int)best;
+		return best;
 	tree_key_fill(k, pi, (how >> 8) & 0xff);
 	cells = bpf_map_lookup_elem(&cells_tbl, &gen);
 	nodes = bpf_map_lookup_elem(&tnode_tbl, &gen);
 	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
 	if (!cells || !nodes || !leaves)
-		return (int)best;
-	return (int)tree_classify(cfg, gen, cells, nodes, leaves, k, pi->family == 6, best);
-}
-
-static __always_inline __u32 trees_walk(const struct pkt_info *pi,
-					const struct edgefw_gen_config *cfg, __u32 gen, __u32 hook,
-					__u32 best)
-{
-	return (__u32)tree_lowest(pi, cfg, (gen & 1) | (hook & 0xff) << 8, best);
+		return best;
+	return tree_classify(cfg, gen, cells, nodes, leaves, k, pi->family == 6, best);
 }
 
 /* Returns the verdict of the first matching rule, or NULL when no rule

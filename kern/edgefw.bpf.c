@@ -8,8 +8,9 @@
  *     (policies)            policy.h       no ruleset, bad headers, fragments
  *     edgefw_ct_classify_*  conntrack.h    the connection state
  *     dyn_decide()          dynset.h       dynamic sets and limits, around:
- *       tree_lowest()       classifier.h,  the decision trees, walked once
- *                           tree_walk.h
+ *     edgefw_classify_conds dynset.h       one call per round:
+ *       tree_lowest()       classifier.h,  the decision trees, walked in the
+ *                           tree_walk.h    first round only
  *       classify()          classifier.h   the chain (one class per field,
  *                                          combined field by field); the
  *                                          lower of its rule and the trees'

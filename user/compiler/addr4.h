@@ -82,7 +82,7 @@ uint32_t ef_addr6_lone_value(const struct ef_compiled *c, size_t node, uint32_t 
 int ef_trie4_pair(struct ef_compiled *c, uint8_t field, const struct ef_lpm_table *forest,
 		  uint32_t *l1, const char *path, struct ef_diag *d);
 
-/* The halves of pair cell idx (addr4_pair.c), as the datapath reduces
+/* The halves of pair cell idx (addr4_pair.c; cells_hi.c), as the datapath reduces
  * them: the chain class (lower half) and the forest's subtree (upper
  * half), each EDGEFW_CLASS_NONE for none. */
 uint32_t ef_pair_class(const struct ef_compiled *c, size_t idx);

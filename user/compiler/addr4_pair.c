@@ -174,17 +174,3 @@ int ef_trie4_pair(struct ef_compiled *c, uint8_t field, const struct ef_lpm_tabl
 	free(v);
 	return ret;
 }
-
-uint32_t ef_pair_class(const struct ef_compiled *c, size_t idx)
-{
-	uint32_t v = c->cells[idx] & EDGEFW_A4_VALUE;
-
-	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
-}
-
-uint32_t ef_pair_subtree(const struct ef_compiled *c, size_t idx)
-{
-	uint32_t v = ef_cell_hi(c, idx);
-
-	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
-}

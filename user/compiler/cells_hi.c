@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The cells' upper halves (kern/edgefw.h, EDGEFW_CELL_SIZE: a lone IPv4
- * prefix, EDGEFW_LONE_*, and a folded IPv6 skip node, EDGEFW_LONE6_*):
+ * prefix, EDGEFW_LONE_*, a folded IPv6 skip node, EDGEFW_LONE6_*, and a
+ * forest's subtree in a pair cell, addr4_pair.c):
  * few cells have one, so the compiler keeps them as (index, half) pairs
  * sorted by index, beside the lower halves, and the loader writes both.
- * Shared by addr4.c's and addr6_lone.c's folds and their mirrors.
+ * Shared by addr4.c's, addr4_pair.c's and addr6_lone.c's tables and their
+ * mirrors.
  */
 #include "addr4.h"
 
@@ -47,4 +49,19 @@ uint32_t ef_cell_hi_in(const struct ef_compiled *c, size_t n, size_t idx)
 uint32_t ef_cell_hi(const struct ef_compiled *c, size_t idx)
 {
 	return ef_cell_hi_in(c, c->n_cells_hi, idx);
+}
+
+/* A pair cell (addr4_pair.c) is a cell whose halves are two answers. */
+uint32_t ef_pair_class(const struct ef_compiled *c, size_t idx)
+{
+	uint32_t v = c->cells[idx] & EDGEFW_A4_VALUE;
+
+	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
+}
+
+uint32_t ef_pair_subtree(const struct ef_compiled *c, size_t idx)
+{
+	uint32_t v = ef_cell_hi(c, idx);
+
+	return v == EDGEFW_A4_NONE ? EDGEFW_CLASS_NONE : v;
 }

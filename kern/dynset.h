@@ -160,6 +160,8 @@ __noinline __u32 edgefw_dyn_conds(const struct pkt_info *pi, __u32 gen)
 
 /* edgefw_classify_conds' how: walk the trees first (the first round). */
 #define EDGEFW_HOW_TREES (1u << 25)
+_Static_assert(!(EDGEFW_HOW_TREES & (0x1ffu << 16 | 0xffu << 8 | 1)),
+	       "EDGEFW_HOW_TREES apart from how's generation, hook and conditions");
 
 /* classify() with a condition vector, and in the first round the decision
  * trees before it (tree_lowest inlined: one call per packet, not two;
@@ -181,7 +183,7 @@ __noinline __s64 edgefw_classify_conds(const struct pkt_info *pi,
 	__u32 gen = how & 1, tree_rule = (__u32)(how >> 32);
 
 	if (!pi || !cfg || !out)
-		return (__s64)EDGEFW_RULE_NONE << 32;
+		return (__s64)((__u64)EDGEFW_RULE_NONE << 32);
 	/* A ruleset without trees for the family skips them and their
 	 * scratch. */
 	if ((how & EDGEFW_HOW_TREES) && cfg->n_trees[pi->family == 6])
@@ -197,7 +199,7 @@ __noinline __s64 edgefw_classify_conds(const struct pkt_info *pi,
 	v = classify(pi, cfg, gen, ifindex, (how >> 8) & 0xff, (how >> 16) & 0x1ff, tree_rule);
 	if (v)
 		*out = *v;
-	return (__s64)tree_rule << 32 | !!v;
+	return (__s64)((__u64)tree_rule << 32 | !!v);
 }
 
 static __always_inline __u64 limit_word(const struct edgefw_limit_key *k, int i)

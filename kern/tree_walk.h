@@ -294,11 +294,16 @@ static __always_inline __u32 tree_forest_root(void *cells, __u32 gen, __u32 l1, 
 	return v == EDGEFW_A4_NONE ? EDGEFW_RULE_NONE : v;
 }
 
+/* tree_trie4's last argument: what to return for a trie shared with the
+ * chain (the leaf's pair, or the class in its lower half). */
+#define TREE_TRIE_LEAF 0u
+#define TREE_TRIE_PAIR_CLASS 1u
+
 /* tree_forest_root in generation gen's cells, a global function: the
  * verifier checks its branches (a skip node or not, at each level) once,
  * not once per tree and family of tree_classify's walk, which they would
- * multiply past the verifier's limit. With pair set (a trie shared with
- * the chain), the pair's lower half instead, the chain's class
+ * multiply past the verifier's limit. With TREE_TRIE_PAIR_CLASS (a trie
+ * shared with the chain), the pair's lower half instead, the chain's class
  * (EDGEFW_A4_NONE for none; tree_pair_root reads both halves). */
 __attribute__((noinline)) int tree_trie4(__u32 gen, __u32 l1, __u32 a, __u32 pair)
 {
@@ -356,7 +361,7 @@ static __always_inline void tree_pairs_fill(const struct edgefw_gen_config *cfg,
 		if (!(cfg->paired & (1u << f)) || k->pair[f] != EDGEFW_CLASS_NONE)
 			continue;
 		v = (__u32)tree_trie4(gen, cfg->pair_l1[f], k->w[f ? EDGEFW_TK_DST : EDGEFW_TK_SRC],
-				      1);
+				      TREE_TRIE_PAIR_CLASS);
 		k->pair[f] = v == EDGEFW_RULE_NONE ? EDGEFW_A4_NONE : v;
 	}
 }
@@ -376,7 +381,8 @@ static __always_inline __u32 tree_classify(const struct edgefw_gen_config *cfg, 
 		if (tr->min_rule >= best)
 			continue;
 		if (tr->trie_word != EDGEFW_TREE_NO_TRIE) {
-			root = (__u32)tree_trie4(gen, root, k->w[tr->trie_word & 15], 0);
+			root = (__u32)tree_trie4(gen, root, k->w[tr->trie_word & 15],
+						 TREE_TRIE_LEAF);
 			if (tr->paired)
 				root = tree_pair_root(cells, k, tr->trie_word, root);
 			if (root == EDGEFW_RULE_NONE)

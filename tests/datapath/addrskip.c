@@ -244,8 +244,10 @@ static unsigned as_folded6(const struct ef_compiled *c, size_t ch, size_t n)
  * node; IPv6's three a node, counted by node. */
 static unsigned as_folded(const struct as_ctx *x, const struct ef_compiled *c)
 {
+	/* Every IPv4 upper half is a folded node while no forest shares a
+	 * trie (a pair's cell has one too): a shape with trees counts none. */
 	if (x->sh->family == 4)
-		return (unsigned)c->n_cells_hi;
+		return c->n_trees ? 0 : (unsigned)c->n_cells_hi;
 	return 3 * as_folded6(c, EDGEFW_A6_L1_BASE, EF_FIELD_COUNT * EDGEFW_A4_L1_SIZE);
 }
 

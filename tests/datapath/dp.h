@@ -125,6 +125,9 @@ void dp_test_v6_forests(struct dp *dp);
 void dp_test_forest_skips(struct dp *dp);
 /* The chain's class from a pair is the packet's own (pairstale.c). */
 void dp_test_pair_stale(struct dp *dp);
+/* Limits beside paired forests: the trees' rule kept across rounds
+ * (treelimit.c). */
+void dp_test_tree_limit(struct dp *dp);
 /* Reloads between rulesets whose level-1 address cells differ (l1reload.c). */
 void dp_test_l1_reload(struct dp *dp);
 /* Reloads between rulesets that fit the hot window and reach past it

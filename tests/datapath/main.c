@@ -84,6 +84,7 @@ int main(int argc, char **argv)
 	if (!only || !strcmp(only, "dynamic")) {
 		dp_test_dynamic(&dp);
 		dp_test_dynamic_query(&dp);
+		dp_test_tree_limit(&dp);
 	}
 	if (!only || !strcmp(only, "faults"))
 		dp_test_faults(&dp);

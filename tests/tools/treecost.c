@@ -111,6 +111,11 @@ static uint32_t scan(const struct ef_compiled *c, uint32_t start, uint32_t n, co
 	return best;
 }
 
+/* A pair[] slot: no forest walked its trie yet (the chain walks it), or
+ * one did and no prefix held the address; else the pair's cell. */
+#define PAIR_UNWALKED UINT32_MAX
+#define PAIR_NO_PREFIX (UINT32_MAX - 1)
+
 /* One tree, as tree_classify walks it; pair[] as the key keeps it. */
 static uint32_t tree(const struct ef_compiled *c, const struct ef_tree_info *t, const uint32_t *key,
 		     uint32_t best, uint32_t *pair, struct cost *k)
@@ -123,7 +128,10 @@ static uint32_t tree(const struct ef_compiled *c, const struct ef_tree_info *t, 
 	if (t->trie_word != EF_TREE_NO_TRIE) {
 		idx = trie_get(c, t->root, key[t->trie_word & 15], k);
 		if (t->paired) {
-			pair[t->trie_word == EDGEFW_TK_DST] = idx;
+			/* No prefix holds the address: walked, nothing to
+			 * read (the kernel keeps EDGEFW_A4_NONE). */
+			pair[t->trie_word == EDGEFW_TK_DST] =
+				idx == EDGEFW_CLASS_NONE ? PAIR_NO_PREFIX : idx;
 			if (idx == EDGEFW_CLASS_NONE)
 				return best;
 			k->v[K_PAIR]++;
@@ -183,7 +191,9 @@ static uint32_t field(const struct ef_compiled *c, unsigned dim, const uint32_t 
 	/* The pair's lower half: read with its upper half by the forest's
 	 * walk, or by tree_pairs_fill's for a forest skipped (kern/tree_walk.h),
 	 * never by the chain. */
-	if (pair[f] != UINT32_MAX)
+	if (pair[f] == PAIR_NO_PREFIX)
+		return EDGEFW_CLASS_NONE;
+	if (pair[f] != PAIR_UNWALKED)
 		v = pair[f];
 	else if ((v = trie_get(c, c->pair_l1[f], key[f ? EDGEFW_TK_DST : 0], k)) !=
 		 EDGEFW_CLASS_NONE)
@@ -235,7 +245,7 @@ static void chain(const struct ef_compiled *c, const uint32_t *key, const uint32
 
 static void packet_cost(const struct ef_compiled *c, const struct cb_packet *p, struct cost *k)
 {
-	uint32_t key[EDGEFW_TK_WORDS] = { 0 }, pair[2] = { UINT32_MAX, UINT32_MAX };
+	uint32_t key[EDGEFW_TK_WORDS] = { 0 }, pair[2] = { PAIR_UNWALKED, PAIR_UNWALKED };
 	uint32_t best = EDGEFW_RULE_NONE;
 
 	key[EDGEFW_TK_SRC] = p->src;

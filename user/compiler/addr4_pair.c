@@ -113,11 +113,13 @@ static int union_of(const struct ef_lpm_table *a, const struct ef_lpm_table *b, 
 
 /* Appends the pairs of the sorted union v (n of them) to c->cells, one
  * cell each: A's value in the lower half, B's in the upper half (pushed
- * onto c->cells_hi, which stays sorted: the pairs' cells are the last);
+ * onto c->cells_hi, after every upper half so far: forest_tries sorts
+ * them again once every trie is built);
  * (*t)'s entries map each prefix to its pair. */
 static int append_pairs(struct ef_compiled *c, const struct upfx *v, size_t n,
 			struct ef_lpm_table *t)
 {
+	/* The count as the capacity: ef_cells_hi_push grows from any. */
 	size_t base = c->n_cells, depth = 0, hi_cap = c->n_cells_hi;
 	const struct upfx *stack[33];
 	uint32_t sa[33], sb[33], *cells;

@@ -413,6 +413,10 @@ static int forest_tries(const struct ef_ruleset *rs, struct ef_compiled *out, st
 	for (unsigned t = 0; t < out->n_trees && !ret; t++)
 		if (out->trees[t].trie_word != EF_TREE_NO_TRIE)
 			ret = ef_trie4_widen(out, out->trees[t].root, &wide_budget);
+	/* The pairs' upper halves were pushed after the chain's: ef_cell_hi
+	 * searches them sorted, whatever order the tables were built in. */
+	if (!ret)
+		ef_cells_hi_sort(out);
 	return ret;
 }
 

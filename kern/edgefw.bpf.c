@@ -8,10 +8,14 @@
  *     (policies)            policy.h       no ruleset, bad headers, fragments
  *     edgefw_ct_classify_*  conntrack.h    the connection state
  *     dyn_decide()          dynset.h       dynamic sets and limits, around:
- *     edgefw_classify_conds dynset.h       one call per round:
- *       tree_lowest()       classifier.h,  the decision trees, walked in the
- *                           tree_walk.h    first round only
- *       classify()          classifier.h   the chain (one class per field,
+ *       tree_forest6()      tree_forest6.h an IPv6 lone forest, its own call
+ *                                          (inside the next, the frames
+ *                                          would pass 512 bytes)
+ *       edgefw_classify_conds dynset.h     one call per round:
+ *         tree_lowest()     classifier.h,  the decision trees, inlined here,
+ *                           tree_walk.h    walked in the first round only
+ *                                          (later rounds get their rule)
+ *         classify()        classifier.h   the chain (one class per field,
  *                                          combined field by field); the
  *                                          lower of its rule and the trees'
  *     count(), log_packet() stats.h        counters, the drop log

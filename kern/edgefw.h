@@ -111,11 +111,12 @@ enum edgefw_reason {
  *
  * Per generation, two arrays hang off map-in-maps: `cells` (__u64, the
  * array's 8-byte stride whatever the value size; the lower half is the
- * cell described below, the upper half only ever holds a lone prefix,
- * EDGEFW_LONE_*) holds
- * the IPv4 address tries and the dense chain tables (but for their
- * level-1 tables, in global data: EDGEFW_L1_CELLS below), `classes` (struct
- * edgefw_class_info) the chain classes. Their size is fixed per instance
+ * cell described below, the upper half, in the few cells that have one,
+ * holds a lone IPv4 prefix, EDGEFW_LONE_*, a folded IPv6 skip node,
+ * EDGEFW_LONE6_*, or a paired forest's subtree in a pair cell,
+ * gen_config.pair_l1) holds the IPv4 address tries and the dense chain
+ * tables (but for their level-1 tables, in global data: EDGEFW_L1_CELLS
+ * below), `classes` (struct edgefw_class_info) the chain classes. Their size is fixed per instance
  * (chosen when it is created), not per ruleset: the verifier inlines
  * lookups into an inner array only when all inner arrays have one size,
  * and a lookup that is a call costs about 10 ns. Hash and LPM tables hold
@@ -235,8 +236,9 @@ _Static_assert((EDGEFW_L1_CELLS & (EDGEFW_L1_CELLS - 1)) == 0, "kern/maps.h mask
  * not an array lookup (about ten instructions, the key through the
  * stack). The loader (user/loader/hot.c) copies into each generation's
  * slot the chain's dense stage tables, in stage order while they fit
- * (a stage's base below EDGEFW_HOT_SLOTS is a slot of the window: a base
- * in `cells` is past the level-1 tables, EDGEFW_L1_CELLS), then the
+ * (a dense step's cell index, cur * width + off + next, below
+ * EDGEFW_HOT_SLOTS is a slot of the window: an index in `cells` is past
+ * the level-1 tables, EDGEFW_L1_CELLS), then the
  * copies of the level-1 cells with an upper half (EDGEFW_L1_FULL's index
  * below EDGEFW_HOT_SLOTS: two slots, 8-byte aligned). Classes below
  * EDGEFW_HOT_CLASSES are in the class window, every one of them: `classes`
@@ -394,9 +396,10 @@ struct edgefw_ctx_key {
 
 /* The chain: the classes of the used fields are combined left to right,
  * (class so far, next field's class) -> class so far. Stage i (combining
- * field dims[i]) is dense when gen_config.stages[i].width is set: the pair
- * is cell base + (cur - row0) * width + next. Otherwise it is looked up in
- * chain_tbl, and a missing pair takes classes[cur].miss. */
+ * field dims[i], i >= 1) is dense when gen_config.stages[i - 1].width is
+ * set: the pair is cell cur * width + off + next (struct edgefw_gen_stage
+ * below). Otherwise it is looked up in chain_tbl, and a missing pair
+ * takes classes[cur].miss. */
 struct edgefw_chain_key {
 	__u32 cur; /* with EDGEFW_CHAIN_GEN_BIT for generation 1 */
 	__u32 next;
@@ -404,6 +407,10 @@ struct edgefw_chain_key {
 
 #define EDGEFW_CHAIN_GEN_BIT 0x80000000u
 
+/* A stage as the compiler numbers it (userspace only, the compiler and
+ * the loader; the kernel reads struct edgefw_gen_stage): the pair is cell
+ * base + (cur - row0) * width + next, row0 the lowest class so far the
+ * stage's rows cover. */
 struct edgefw_stage {
 	__u32 base;
 	__u32 row0;

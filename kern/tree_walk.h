@@ -487,13 +487,14 @@ static __always_inline __u32 tree_forest4_rule(const struct edgefw_tree_root *tr
 
 /* tree_classify for a packet tree_forests4_only accepts (how and the
  * result as tree_lowest's; k the scratch key, its pairs reset by the
- * caller): every forest, in the trees' order. Inlined into tree_lowest, a
- * global function the verifier checks once, so its trie walks' branches
- * are still checked once (they replace tree_trie4's on this path) and the
- * packet saves a call; `cells` is looked up once for all the forests, the
- * leaves only for a leaf with entries, and the key's words are read from
- * pkt_info into registers instead of filled into the scratch key and
- * loaded back. */
+ * caller): every forest, in the trees' order. Inlined into tree_lowest,
+ * itself inlined into the chain's global function (kern/dynset.h,
+ * edgefw_classify_conds), which the verifier checks once, so its trie
+ * walks' branches are still checked once (they replace tree_trie4's on
+ * this path) and the packet makes no call for the trees; `cells` is
+ * looked up once for all the forests, the leaves only for a leaf with
+ * entries, and the key's words are read from pkt_info into registers
+ * instead of filled into the scratch key and loaded back. */
 static __always_inline __u32 tree_forest4(const struct pkt_info *pi,
 					  const struct edgefw_gen_config *cfg, struct tree_key *k,
 					  __u32 how, __u32 best)

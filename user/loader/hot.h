@@ -7,9 +7,10 @@
  * while they fit, and the first EDGEFW_HOT_CLASSES classes. The kernel
  * reads them with a load instead of an array lookup. Where each lands is
  * a function of the compiled ruleset alone (ef_hot_plan), so the config's
- * stage bases (tables.c), the level-1 cells' copy indices (l1.c) and the
- * window's contents agree; `cells` and `classes` keep every cell and
- * class as before, and the compiler's numbering does not change.
+ * stage offsets (tables.c, computed from these bases), the level-1 cells'
+ * copy indices (l1.c) and the window's contents agree; `cells` and
+ * `classes` keep every cell and class as before, and the compiler's
+ * numbering does not change.
  */
 #ifndef EDGEFW_HOT_H
 #define EDGEFW_HOT_H
@@ -22,8 +23,9 @@
 #include "instance.h"
 
 struct ef_hot_plan {
-	/* Each stage's base as the kernel reads it (gen_config.stages, from
-	 * field 1): its slot in the window, else its base in `cells`. */
+	/* Each stage's base (from field 1): its slot in the window, else its
+	 * base in `cells`. The kernel reads not this but gen_config.stages[]
+	 * .off, which tables.c derives from it (base - row0 * width). */
 	__u32 base[EDGEFW_DIM_COUNT - 1];
 	__u32 slots_used;    /* by the stage tables */
 	__u32 l1_at;         /* the first level-1 copy's slot (even) */

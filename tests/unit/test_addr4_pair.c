@@ -22,17 +22,10 @@
 #include "addr4.h"
 #include "classify.h"
 #include "ruleset.h"
+#include "shared_trie_rules.h"
 
 static const char rules[] =
-	"version: 1\nrules:\n"
-	"  - {name: i, interfaces: [eth*], src: 10.0.0.0/8, action: drop}\n"
-	"  - {name: a, src: 10.1.1.0/24, proto: tcp, dport: 22, action: pass}\n"
-	"  - {name: j, interfaces: [eth*], src: 10.1.1.128/25, dst: 192.0.2.0/24, action: pass}\n"
-	"  - {name: b, src: 10.1.2.0/24, proto: tcp, dport: 80, action: pass}\n"
-	"  - {name: c, src: 10.1.0.0/16, proto: udp, action: drop}\n"
-	"  - {name: k, interfaces: [lo], src: 10.1.2.7, action: drop}\n"
-	"  - {name: l, interfaces: [eth*], src: 10.1.0.0/16, action: drop}\n"
-	"  - {name: m, src: 10.7.0.0/16, proto: udp, dport: 53, action: pass}\n";
+	SHARED_TRIE_RULES "  - {name: m, src: 10.7.0.0/16, proto: udp, dport: 53, action: pass}\n";
 
 /* The forest's subtree for address a by its own table, as a pair's upper
  * half holds it (EDGEFW_A4_NONE for none). */

@@ -22,6 +22,7 @@
 #include "matcher.h"
 #include "ruleset.h"
 #include "tree.h"
+#include "shared_trie_rules.h"
 
 static uint64_t rng = 0x7265657321ull;
 
@@ -434,16 +435,7 @@ static void test_forest_shares_the_chains_trie(void **state)
 	struct ef_compiled c;
 
 	(void)state;
-	parse_rules(
-		&rs,
-		"version: 1\nrules:\n"
-		"  - {name: i, interfaces: [eth*], src: 10.0.0.0/8, action: drop}\n"
-		"  - {name: a, src: 10.1.1.0/24, proto: tcp, dport: 22, action: pass}\n"
-		"  - {name: j, interfaces: [eth*], src: 10.1.1.128/25, dst: 192.0.2.0/24, action: pass}\n"
-		"  - {name: b, src: 10.1.2.0/24, proto: tcp, dport: 80, action: pass}\n"
-		"  - {name: c, src: 10.1.0.0/16, proto: udp, action: drop}\n"
-		"  - {name: k, interfaces: [lo], src: 10.1.2.7, action: drop}\n"
-		"  - {name: l, interfaces: [eth*], src: 10.1.0.0/16, action: drop}\n");
+	parse_rules(&rs, SHARED_TRIE_RULES);
 	compile_opts(&rs, true, 4, &c);
 	assert_int_equal(c.n_trees, 1);
 	assert_int_equal(c.trees[0].trie_word, EDGEFW_TK_SRC);

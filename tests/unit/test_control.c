@@ -525,6 +525,42 @@ static int idle_client(const char *path)
 	return fd;
 }
 
+/* Forks a child that connects, says so on connected, waits for a byte on
+ * go, then sends req and reports the raw answer. */
+static struct child spawn_slow_request(const char *path, const char *req, int connected, int go)
+{
+	struct child c;
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	c.pid = fork();
+	assert_true(c.pid >= 0);
+	if (c.pid == 0) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		char buf[1024], byte = 0;
+		size_t got = 0;
+		ssize_t n;
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		close(p[0]);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			child_report(p[1], -errno, NULL);
+		if (write(connected, &byte, 1) != 1 || read(go, &byte, 1) != 1)
+			child_report(p[1], -EIO, NULL);
+		if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
+			child_report(p[1], -errno, NULL);
+		while (got < sizeof(buf) - 1 &&
+		       (n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) > 0)
+			got += (size_t)n;
+		buf[got] = '\0';
+		child_report(p[1], 0, buf);
+	}
+	close(p[1]);
+	c.rd = p[0];
+	return c;
+}
+
 /* 100 clients that connect and say nothing, more than the daemon serves
  * at once: a real request is still answered, the oldest idle ones are
  * evicted, and every idle one is closed by its deadline. */
@@ -571,6 +607,47 @@ static void test_idle_clients(void **state)
 	}
 	assert_int_equal(closed, 100);
 	assert_int_equal(s.calls, 1);
+	efd_control_close(ctl);
+}
+
+/* A client that connects, then is slow to send its request (a CLI
+ * descheduled on a busy machine), while another process floods the
+ * socket with idle connections, three times more than are served: the
+ * flood evicts its own connections, and the slow client is answered. */
+static void test_slow_client_in_flood(void **state)
+{
+	struct fixture *f = *state;
+	struct efd_control *ctl;
+	struct seen s = { 0 };
+	struct report r;
+	struct child c;
+	int idle[192], connected[2], go[2];
+	char byte = 0;
+
+	assert_int_equal(efd_control_open(f->path, &ctl), 0);
+	assert_int_equal(pipe(connected), 0);
+	assert_int_equal(pipe(go), 0);
+	c = spawn_slow_request(f->path, "{\"command\":\"reload\"}\n", connected[1], go[0]);
+	close(connected[1]);
+	close(go[0]);
+	assert_int_equal(read(connected[0], &byte, 1), 1);
+	efd_control_serve(ctl, handler, &s);
+	for (size_t i = 0; i < 192; i++) {
+		idle[i] = idle_client(f->path);
+		if (i % 16 == 15)
+			efd_control_serve(ctl, handler, &s);
+	}
+	efd_control_serve(ctl, handler, &s);
+	assert_int_equal(write(go[1], &byte, 1), 1);
+	serve_one(ctl, &s, c);
+	child_wait(c, &r);
+	assert_int_equal(r.ret, 0);
+	assert_non_null(strstr(r.text, "\"ok\":true"));
+	assert_int_equal(s.calls, 1);
+	for (size_t i = 0; i < 192; i++)
+		close(idle[i]);
+	close(connected[0]);
+	close(go[1]);
 	efd_control_close(ctl);
 }
 
@@ -785,6 +862,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stale_and_not_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_clients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_client_in_flood, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_response, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_non_root_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_logs_peer, setup, teardown),

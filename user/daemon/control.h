@@ -79,8 +79,9 @@ int efd_control_fd(const struct efd_control *c);
  * requests, dispatches the complete ones to fn, sends responses as far as
  * the sockets take them, and closes connections past their deadline (2 s
  * from connecting to having read the response). At most 64 connections
- * at once: a new one evicts the oldest that has not sent its request, or
- * is refused with an error when all are busy (control_conn.c). */
+ * at once: a new one evicts one that has not sent its request (the oldest
+ * of the process holding most of those), or is refused with an error when
+ * all are busy (control_conn.c). */
 void efd_control_serve(struct efd_control *c, efd_control_fn fn, void *arg);
 /* Opens the read-only commands to the members of group gid (name for
  * messages): the socket file becomes root:gid mode 0660. (gid_t)-1 closes

@@ -7,8 +7,9 @@
  * sends half a request, never reads its response or sends garbage costs
  * one slot until its deadline, never the daemon's attention: link events,
  * signals, timers and other clients are served meanwhile. Connections are
- * bounded (CTL_MAX_CONNS): a new one evicts the oldest still waiting for
- * its request, or is refused with an error when all are busy.
+ * bounded (CTL_MAX_CONNS): a new one evicts one still waiting for its
+ * request (the oldest of the process holding most), or is refused with an
+ * error when all are busy.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -307,29 +308,62 @@ static enum efd_access peer_access(const struct efd_control *c, int fd, const st
 	return EFD_ACCESS_NONE;
 }
 
-/* A free slot, evicting the oldest connection still waiting for its
- * request when none is; NULL when every connection is busy. */
-static struct ctl_conn *free_slot(struct efd_control *c)
+/* How many connections waiting for their request pid holds. */
+static size_t idle_held_by(const struct efd_control *c, pid_t pid)
 {
-	struct ctl_conn *oldest = NULL;
-	static const char bye[] =
-		"{\"ok\":false,\"exit\":2,\"message\":\"closed: too many connections to edgefwd's control socket and this one sent no request\"}\n";
+	size_t n = 0;
+
+	for (size_t i = 0; i < CTL_MAX_CONNS; i++)
+		n += c->conns[i].state == CONN_READ && c->conns[i].peer.pid == pid;
+	return n;
+}
+
+/* The connection to evict for a newcomer from pid: one still waiting for
+ * its request, of the process holding most such connections (the
+ * newcomer counted), the oldest of those. A client that floods the
+ * socket with idle connections evicts its own, never the one connection
+ * of a client that is slow to send its request (a CLI descheduled
+ * between connect and write on a busy machine). NULL when none waits. */
+static struct ctl_conn *eviction_victim(const struct efd_control *c, pid_t pid)
+{
+	struct ctl_conn *victim = NULL;
+	size_t most = 0;
 
 	for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
 		struct ctl_conn *k = &c->conns[i];
+		size_t held;
 
-		if (k->state == CONN_FREE)
-			return k;
-		if (k->state == CONN_READ && (!oldest || k->opened_ms < oldest->opened_ms))
-			oldest = k;
+		if (k->state != CONN_READ)
+			continue;
+		held = idle_held_by(c, k->peer.pid) + (k->peer.pid == pid);
+		if (held > most || (held == most && k->opened_ms < victim->opened_ms)) {
+			victim = k;
+			most = held;
+		}
 	}
-	if (!oldest)
+	return victim;
+}
+
+/* A free slot for a newcomer from pid, evicting a connection still
+ * waiting for its request (eviction_victim) when none is free; NULL
+ * when every connection is busy. */
+static struct ctl_conn *free_slot(struct efd_control *c, pid_t pid)
+{
+	struct ctl_conn *victim;
+	static const char bye[] =
+		"{\"ok\":false,\"exit\":2,\"message\":\"closed: too many connections to edgefwd's control socket and this one sent no request\"}\n";
+
+	for (size_t i = 0; i < CTL_MAX_CONNS; i++)
+		if (c->conns[i].state == CONN_FREE)
+			return &c->conns[i];
+	victim = eviction_victim(c, pid);
+	if (!victim)
 		return NULL;
-	if (send(oldest->fd, bye, sizeof(bye) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+	if (send(victim->fd, bye, sizeof(bye) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		(void)0; /* it is going anyway */
 	c->evicted++;
-	conn_close(c, oldest);
-	return oldest;
+	conn_close(c, victim);
+	return victim;
 }
 
 static void add_conn(struct efd_control *c, int fd, efd_control_fn fn, void *arg)
@@ -339,18 +373,19 @@ static void add_conn(struct efd_control *c, int fd, efd_control_fn fn, void *arg
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct ucred cred = { 0 };
 	socklen_t len = sizeof(cred);
-	struct ctl_conn *k = free_slot(c);
+	struct ctl_conn *k;
 
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+		ef_log_warn("cannot identify the peer of a control connection on %s: %s", c->path,
+			    strerror(errno));
+		close(fd);
+		return;
+	}
+	k = free_slot(c, cred.pid);
 	if (!k) {
 		c->refused++;
 		if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			(void)0;
-		close(fd);
-		return;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
-		ef_log_warn("cannot identify the peer of a control connection on %s: %s", c->path,
-			    strerror(errno));
 		close(fd);
 		return;
 	}

@@ -19,8 +19,9 @@ struct json_object;
 /* After the response, what the client still sends is read (so closing
  * does not reset the connection under its reply) for at most this long. */
 #define CTL_DRAIN_MS 200
-/* Connections served at once. A new one beyond that evicts the oldest
- * still waiting for its request (an idle client); when every one is busy
+/* Connections served at once. A new one beyond that evicts one still
+ * waiting for its request (an idle client: the oldest of the process
+ * holding most, so a flood evicts its own); when every one is busy
  * it is refused with an error. Bounds the daemon's descriptors. */
 #define CTL_MAX_CONNS 64
 #define CTL_BACKLOG 128

@@ -14,6 +14,10 @@
  * bucket is full the bit is cleared and the packet classified again, so
  * the next rules decide it. At most EDGEFW_MAX_CONDS such rounds.
  *
+ * A ruleset with neither conditions nor bans comes here only for an IPv6
+ * packet when it has IPv6 trees: otherwise decide() (policy.h) calls
+ * edgefw_classify_conds once itself.
+ *
  * Included by policy.h after classifier.h; the maps here are pinned with
  * the others (user/loader/instance.h) and are not per generation: sets and
  * buckets outlive reloads.

@@ -153,8 +153,11 @@ static struct child spawn_request(const char *path, const char *req_json, uid_t 
 	return spawn_request_as(path, req_json, uid, uid, 0, NULL, timeout_ms);
 }
 
-/* Forks a child that sends raw bytes and reports the raw answer. */
-static struct child spawn_raw(const char *path, const char *data, size_t len)
+/* Forks a child that connects, then (when connected is a descriptor)
+ * says so on connected and waits for a byte on go, sends raw bytes and
+ * reports the raw answer. */
+static struct child spawn_raw_paced(const char *path, const char *data, size_t len, int connected,
+				    int go)
 {
 	struct child c;
 	int p[2];
@@ -164,7 +167,7 @@ static struct child spawn_raw(const char *path, const char *data, size_t len)
 	assert_true(c.pid >= 0);
 	if (c.pid == 0) {
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		char buf[1024];
+		char buf[1024], byte = 0;
 		size_t got = 0;
 		ssize_t n;
 		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -173,7 +176,10 @@ static struct child spawn_raw(const char *path, const char *data, size_t len)
 		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
 			child_report(p[1], -errno, NULL);
-		/* Ignore EPIPE: an oversized request is cut short. */
+		if (connected >= 0 && (write(connected, &byte, 1) != 1 || read(go, &byte, 1) != 1))
+			child_report(p[1], -EIO, NULL);
+		/* Ignore EPIPE: an oversized request is cut short (and an
+		 * evicted connection's answer is read below). */
 		while (len) {
 			n = send(fd, data, len, MSG_NOSIGNAL);
 			if (n <= 0)
@@ -191,6 +197,12 @@ static struct child spawn_raw(const char *path, const char *data, size_t len)
 	close(p[1]);
 	c.rd = p[0];
 	return c;
+}
+
+/* Forks a child that sends raw bytes and reports the raw answer. */
+static struct child spawn_raw(const char *path, const char *data, size_t len)
+{
+	return spawn_raw_paced(path, data, len, -1, -1);
 }
 
 static void child_wait(struct child c, struct report *r)
@@ -525,42 +537,6 @@ static int idle_client(const char *path)
 	return fd;
 }
 
-/* Forks a child that connects, says so on connected, waits for a byte on
- * go, then sends req and reports the raw answer. */
-static struct child spawn_slow_request(const char *path, const char *req, int connected, int go)
-{
-	struct child c;
-	int p[2];
-
-	assert_int_equal(pipe(p), 0);
-	c.pid = fork();
-	assert_true(c.pid >= 0);
-	if (c.pid == 0) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		char buf[1024], byte = 0;
-		size_t got = 0;
-		ssize_t n;
-		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-		close(p[0]);
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-			child_report(p[1], -errno, NULL);
-		if (write(connected, &byte, 1) != 1 || read(go, &byte, 1) != 1)
-			child_report(p[1], -EIO, NULL);
-		if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
-			child_report(p[1], -errno, NULL);
-		while (got < sizeof(buf) - 1 &&
-		       (n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) > 0)
-			got += (size_t)n;
-		buf[got] = '\0';
-		child_report(p[1], 0, buf);
-	}
-	close(p[1]);
-	c.rd = p[0];
-	return c;
-}
-
 /* 100 clients that connect and say nothing, more than the daemon serves
  * at once: a real request is still answered, the oldest idle ones are
  * evicted, and every idle one is closed by its deadline. */
@@ -621,13 +597,14 @@ static void test_slow_client_in_flood(void **state)
 	struct seen s = { 0 };
 	struct report r;
 	struct child c;
+	static const char req[] = "{\"command\":\"reload\"}\n";
 	int idle[192], connected[2], go[2];
 	char byte = 0;
 
 	assert_int_equal(efd_control_open(f->path, &ctl), 0);
 	assert_int_equal(pipe(connected), 0);
 	assert_int_equal(pipe(go), 0);
-	c = spawn_slow_request(f->path, "{\"command\":\"reload\"}\n", connected[1], go[0]);
+	c = spawn_raw_paced(f->path, req, strlen(req), connected[1], go[0]);
 	close(connected[1]);
 	close(go[0]);
 	assert_int_equal(read(connected[0], &byte, 1), 1);

@@ -167,6 +167,12 @@ __noinline __u32 edgefw_dyn_conds(const struct pkt_info *pi, __u32 gen)
 _Static_assert(!(EDGEFW_HOW_TREES & (0x1ffu << 16 | 0xffu << 8 | 1)),
 	       "EDGEFW_HOW_TREES apart from how's generation, hook and conditions");
 
+/* how of a first round (the trees walked, no condition held yet). */
+static __always_inline __u32 classify_how_first(__u32 gen, __u32 hook)
+{
+	return (gen & 1) | (hook & 0xff) << 8 | EDGEFW_HOW_TREES;
+}
+
 /* classify() with a condition vector, and in the first round the decision
  * trees before it (tree_lowest inlined: one call per packet, not two;
  * an IPv6 lone forest is walked by dyn_decide, see there);
@@ -348,7 +354,7 @@ static __always_inline bool dyn_decide(const struct pkt_info *pi,
 	struct edgefw_dyn_config *dc = cfg->dyn ? bpf_map_lookup_elem(&dyn_config, &gen) : NULL;
 	/* The calls' how but for the conditions: the first round walks the
 	 * trees, the later ones pass their rule. */
-	__u32 how = (gen & 1) | (hook & 0xff) << 8 | EDGEFW_HOW_TREES;
+	__u32 how = classify_how_first(gen, hook);
 	__u32 conds = 0, tree_rule = EDGEFW_RULE_NONE;
 	bool found = false;
 

@@ -206,7 +206,7 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 		 * An IPv6 packet of a ruleset with IPv6 trees goes through
 		 * dyn_decide, which walks a lone forest beside the call. */
 		found = edgefw_classify_conds(&pi, cfg,
-					      (gen & 1) | (hook & 0xff) << 8 | EDGEFW_HOW_TREES |
+					      classify_how_first(gen, hook) |
 						      (__u64)EDGEFW_RULE_NONE << 32,
 					      ifindex, &verdict) &
 			1;

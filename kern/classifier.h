@@ -522,6 +522,10 @@ static __always_inline __u32 tree_lowest(const struct pkt_info *pi,
 	struct tree_key *k;
 	__u32 gen = how & 1, zero = 0;
 
+	/* A lone forest that holds no rule for the packet by its level-1
+	 * cell alone: nothing else read (tree_probe_empty). */
+	if (tree_probe_empty(pi, &cfg->trees[pi->family == 6][0], gen))
+		return best;
 	/* IPv4 forests only: their walks without the tree key's fill. (The
 	 * IPv6 analogue, tree_forest6, is called beside this function, by
 	 * dyn_decide: its frame on this one's would pass 512 bytes.) */

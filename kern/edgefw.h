@@ -537,7 +537,12 @@ struct edgefw_tree_root {
 	__u8 family; /* 4 or 6 */
 	__u8 trie_word;
 	__u8 paired; /* the trie is the chain's too: see pair_l1 below */
-	__u8 pad[1];
+	/* 1: the family's only tree, a forest whose level 1 is in global
+	 * data (root below EDGEFW_L1_CELLS) and whose pairs, if any, the
+	 * chain does not read: a packet whose level-1 cell there is
+	 * EDGEFW_A4_NONE has no rule in it, and its walk is skipped
+	 * (kern/tree_walk.h, tree_probe_empty; user/loader/l1.c). */
+	__u8 probe;
 };
 
 #define EDGEFW_TREE_NO_TRIE 0xff

@@ -115,6 +115,9 @@ tree_forest6(const struct pkt_info *pi, const struct edgefw_gen_config *cfg, __u
 	if (!pi || !cfg || cfg->trees[1][0].min_rule >= best)
 		return (int)best;
 	tr = &cfg->trees[1][0];
+	/* No rule for the packet by its level-1 cell alone: no lookup. */
+	if (tree_probe_empty(pi, tr, gen))
+		return (int)best;
 	cells = bpf_map_lookup_elem(&cells_tbl, &gen);
 	leaves = bpf_map_lookup_elem(&tleaf_tbl, &gen);
 	if (!cells || !leaves)

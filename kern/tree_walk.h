@@ -417,6 +417,20 @@ struct {
 	__type(value, struct tree_key);
 } tree_scratch SEC(".maps");
 
+/* True when the family's lone forest holds no rule for the packet by its
+ * level-1 cell alone (edgefw_tree_root.probe): one load from global data
+ * instead of the walk's key, lookups and branches. Most packets of a
+ * ruleset whose forest holds host routes, say, land in an empty /16 (the
+ * 100k + 10k scenarios: about 85% of random destinations). */
+static __always_inline bool tree_probe_empty(const struct pkt_info *pi,
+					     const struct edgefw_tree_root *tr, __u32 gen)
+{
+	__u32 w = tr->trie_word;
+	__u32 word = tree_word(w & 4 ? pi->daddr : pi->saddr, w & 3);
+
+	return tr->probe && edgefw_l1_cell(gen, tr->root + (word >> 16)) == EDGEFW_A4_NONE;
+}
+
 /* True when every tree of the packet's family is an IPv4 forest over an
  * address (shared with the chain or not): tree_forests walks them all in
  * one call. The 100k + 10k scenarios' 10k rules take this shape (one

@@ -123,6 +123,8 @@ void dp_test_v6_wide(struct dp *dp);
 void dp_test_v6_forests(struct dp *dp);
 /* Skip nodes in the forests' tries, IPv4 and IPv6 (forestskip.c). */
 void dp_test_forest_skips(struct dp *dp);
+/* The lone forest's level-1 probe (forestprobe.c). */
+void dp_test_forest_probe(struct dp *dp);
 /* The chain's class from a pair is the packet's own (pairstale.c). */
 void dp_test_pair_stale(struct dp *dp);
 /* Limits beside paired forests: the trees' rule kept across rounds

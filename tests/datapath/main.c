@@ -3,7 +3,7 @@
  * dptest [--seed N] [--rulesets N] [--packets N] [--trees N] [--pcaps DIR]
  *        [--cb-packets N] [--cb-rulesets N] [--frames N] [--corpus DIR]
  *        [--only cases|ifslot|faults|parser|dynamic|encap|conntrack|ctmove|large|pcap|diff|v6wide|
- *               l1reload|hotwin|pairstale|ref|classbench]
+ *               l1reload|hotwin|pairstale|forestprobe|ref|classbench]
  *
  * --trees N: the differential test compiles every Nth ruleset preferring
  * decision trees, with leaves of 1 to 3 boxes (default 2, half of them;
@@ -107,6 +107,8 @@ int main(int argc, char **argv)
 		dp_test_v6_forests(&dp);
 		dp_test_forest_skips(&dp);
 	}
+	if (!only || !strcmp(only, "diff") || !strcmp(only, "forestprobe"))
+		dp_test_forest_probe(&dp);
 	if (!only || !strcmp(only, "diff") || !strcmp(only, "pairstale"))
 		dp_test_pair_stale(&dp);
 	if (!only || !strcmp(only, "diff") || !strcmp(only, "v6wide"))

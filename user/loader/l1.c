@@ -86,6 +86,16 @@ __u32 ef_l1_root(const struct ef_compiled *c, __u32 root)
 	return root;
 }
 
+bool ef_l1_probe(const struct ef_compiled *c, const struct edgefw_tree_root *r)
+{
+	if (r->trie_word == EF_TREE_NO_TRIE || r->root >= EDGEFW_L1_CELLS)
+		return false;
+	/* A shared trie's empty cell leaves the chain no class to read
+	 * either, but the chain reads it from the walk's key, which the
+	 * probe skips. */
+	return !r->paired || !chain_reads(c, r->trie_word == EDGEFW_TK_DST);
+}
+
 /* Whether upper half i of c is a level-1 cell's that the tables keep:
  * not one of a chain's trie a shared trie's level 1 replaced. */
 static bool l1_hi(const struct ef_compiled *c, const size_t src[4], size_t i)

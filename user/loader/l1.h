@@ -16,6 +16,7 @@
 #ifndef EDGEFW_L1_H
 #define EDGEFW_L1_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -44,5 +45,11 @@ int ef_l1_write_extra(int fd, size_t entries, const struct ef_compiled *c);
  * trie shared with the chain, a table the chain does not read for a
  * forest's own trie while one is free, else root itself. */
 __u32 ef_l1_root(const struct ef_compiled *c, __u32 root);
+
+/* Whether a family's only tree, r as the kernel reads it (its root
+ * through ef_l1_root), may be probed at level 1 (edgefw.h,
+ * edgefw_tree_root.probe): a forest whose level 1 is in global data and
+ * whose pairs, if it shares its trie, the chain does not read. */
+bool ef_l1_probe(const struct ef_compiled *c, const struct edgefw_tree_root *r);
 
 #endif

@@ -350,6 +350,9 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen, const struct ef
 		r->trie_word = c->trees[t].trie_word;
 		r->paired = c->trees[t].paired;
 	}
+	for (int fam = 0; fam < 2; fam++)
+		cfg.trees[fam][0].probe =
+			cfg.n_trees[fam] == 1 && ef_l1_probe(c, &cfg.trees[fam][0]);
 	for (int f = 0; f < 2; f++)
 		cfg.pair_l1[f] = c->pair_l1[f] ? ef_l1_root(c, c->pair_l1[f]) : 0;
 	cfg.paired = (c->pair_l1[0] ? 1 : 0) | (c->pair_l1[1] ? 2 : 0);

@@ -425,10 +425,15 @@ struct {
 static __always_inline bool tree_probe_empty(const struct pkt_info *pi,
 					     const struct edgefw_tree_root *tr, __u32 gen)
 {
-	__u32 w = tr->trie_word;
-	__u32 word = tree_word(w & 4 ? pi->daddr : pi->saddr, w & 3);
+	__u32 w, word;
 
-	return tr->probe && edgefw_l1_cell(gen, tr->root + (word >> 16)) == EDGEFW_A4_NONE;
+	/* The flag alone first: a ruleset without it (two forests, say)
+	 * pays a load and a branch. */
+	if (!tr->probe)
+		return false;
+	w = tr->trie_word;
+	word = tree_word(w & 4 ? pi->daddr : pi->saddr, w & 3);
+	return edgefw_l1_cell(gen, tr->root + (word >> 16)) == EDGEFW_A4_NONE;
 }
 
 /* True when every tree of the packet's family is an IPv4 forest over an

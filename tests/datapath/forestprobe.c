@@ -32,8 +32,8 @@
 
 struct fp_case {
 	const char *label;
-	int family;        /* 4 or 6 */
-	bool chain_reads;  /* a chain rule by destination first */
+	int family;       /* 4 or 6 */
+	bool chain_reads; /* a chain rule by destination first */
 	bool want_probe;
 };
 
@@ -172,8 +172,8 @@ static void fp_run(struct dp *dp, struct fp_ctx *x)
 	x->empty = 0;
 	diff_run_tap(dp, FP_PACKETS, fp_next, x, &o, "forest probe, %s", fc->label);
 	tap(x->empty >= FP_PACKETS / 8,
-	    "forest probe, %s: %u of %u packets in an empty level-1 cell (want >= %u)",
-	    fc->label, x->empty, FP_PACKETS, FP_PACKETS / 8);
+	    "forest probe, %s: %u of %u packets in an empty level-1 cell (want >= %u)", fc->label,
+	    x->empty, FP_PACKETS, FP_PACKETS / 8);
 out:
 	dp->opts.prefer_trees = false;
 }

@@ -160,8 +160,9 @@ static __always_inline __u32 a4_class(const struct classify_ctx *cc, __u32 field
 {
 	__u32 a, v;
 
-	/* The flag in the config's first line: the loader sets it exactly
-	 * when pair_l1 is set (user/loader/tables.c), so that is not read. */
+	/* The flag in the config's first line: the loader sets it for a
+	 * field of the chain exactly when pair_l1 is set (user/loader/l1.c,
+	 * ef_l1_paired), so that is not read. */
 	if (cc->cfg->paired & (1u << (field & 1))) {
 		/* The tree walk leaves it whenever the chain runs (tree_walk.h,
 		 * tree_pairs_fill): EDGEFW_A4_NONE for no class, and after a

@@ -568,7 +568,7 @@ struct edgefw_gen_config {
 	__u8 frag_policy; /* 0 rules, 1 pass, 2 drop */
 	__u8 default_action[EDGEFW_HOOK_COUNT];
 	__u8 n_trees[2]; /* IPv4, IPv6 */
-	__u8 paired;     /* bit f: pair_l1[f] is set */
+	__u8 paired;     /* bit f: pair_l1[f] is set and the chain reads field f */
 	/* The hooks (bit 1 << EDGEFW_HOOK_*) where the first rule applies, when
 	 * ct_mode has EDGEFW_CT_MODE_FIRST bits (see there). */
 	__u8 ct_first_hooks;
@@ -584,7 +584,8 @@ struct edgefw_gen_config {
 	__u8 malformed_action;
 	__u8 ext_overflow_action;
 	__u8 encap_overflow_action; /* encapsulations past the parser's walk */
-	/* IPv4 src, dst (paired bit f: set): level 1 of a trie the chain
+	/* IPv4 src, dst (set where a forest shares the trie; paired bit f
+	 * only where the chain reads the field too): level 1 of a trie the chain
 	 * shares with the first forest over the same address (its tree_root
 	 * has paired; both name the field's global level-1 table, as
 	 * EDGEFW_L1_CELLS says, not the compiler's cell),

@@ -86,6 +86,16 @@ __u32 ef_l1_root(const struct ef_compiled *c, __u32 root)
 	return root;
 }
 
+__u8 ef_l1_paired(const struct ef_compiled *c)
+{
+	__u8 bits = 0;
+
+	for (__u32 f = 0; f < 2; f++)
+		if (c->pair_l1[f] && chain_reads(c, f))
+			bits |= (__u8)(1u << f);
+	return bits;
+}
+
 bool ef_l1_probe(const struct ef_compiled *c, const struct edgefw_tree_root *r)
 {
 	if (r->trie_word == EF_TREE_NO_TRIE || r->root >= EDGEFW_L1_CELLS)

@@ -46,6 +46,13 @@ int ef_l1_write_extra(int fd, size_t entries, const struct ef_compiled *c);
  * forest's own trie while one is free, else root itself. */
 __u32 ef_l1_root(const struct ef_compiled *c, __u32 root);
 
+/* gen_config.paired: bit f (0 source, 1 destination) when the chain
+ * shares field f's IPv4 trie with a forest (pair_l1[f]) and reads the
+ * field, so that it takes the field's class from the walk's key. A pair
+ * the chain does not read is not kept for it: no key lookup in the
+ * chain's call, no walk of the trie for a skipped forest. */
+__u8 ef_l1_paired(const struct ef_compiled *c);
+
 /* Whether a family's only tree, r as the kernel reads it (its root
  * through ef_l1_root), may be probed at level 1 (edgefw.h,
  * edgefw_tree_root.probe): a forest whose level 1 is in global data and

@@ -355,7 +355,7 @@ static int write_gen_config(struct ef_instance *inst, __u32 gen, const struct ef
 			cfg.n_trees[fam] == 1 && ef_l1_probe(c, &cfg.trees[fam][0]);
 	for (int f = 0; f < 2; f++)
 		cfg.pair_l1[f] = c->pair_l1[f] ? ef_l1_root(c, c->pair_l1[f]) : 0;
-	cfg.paired = (c->pair_l1[0] ? 1 : 0) | (c->pair_l1[1] ? 2 : 0);
+	cfg.paired = ef_l1_paired(c);
 	memcpy(cfg.hash6_len, c->hash6_len, sizeof(cfg.hash6_len));
 	cfg.chain_min_rule = c->chain_min_rule;
 	int err = ef_fault("gen_config_update")

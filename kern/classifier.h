@@ -132,12 +132,26 @@ static __always_inline __u32 skip_value4(void *cells, __u32 node, __u32 a)
 	return cell(cells, node + (diff ? EDGEFW_SKIP_MISS : EDGEFW_SKIP_HIT));
 }
 
+/* Cell idx, or EDGEFW_CLASS_NONE, through the caller's key: one stack
+ * slot for all of a function's reads (each cell() of an unrolled loop
+ * takes a slot of its own). */
+static __always_inline __u32 cell_via(void *cells, __u32 *key, __u32 idx)
+{
+	__u32 *v;
+
+	*key = idx - EDGEFW_L1_CELLS;
+	v = bpf_map_lookup_elem(cells, key);
+	return v ? *v : EDGEFW_CLASS_NONE;
+}
+
 /* The same for IPv6 address a (network order, 16 bytes): the words up to
  * the prefix's length (the node holds the prefix's words, so the ones
- * the path already compared are equal again). */
-static __always_inline __u32 skip_value6(void *cells, __u32 node, const __u8 *a)
+ * the path already compared are equal again). key: the caller's slot
+ * (cell_via): its frame is on the chain's, whose frames are at their 512
+ * bytes. */
+static __always_inline __u32 skip_value6(void *cells, __u32 *key, __u32 node, const __u8 *a)
 {
-	__u32 len = cell(cells, node + EDGEFW_SKIP_HDR) & 0xff, diff = 0;
+	__u32 len = cell_via(cells, key, node + EDGEFW_SKIP_HDR) & 0xff, diff = 0;
 
 	for (int w = 0; w < 4; w++) {
 		__u32 word, bits;
@@ -147,10 +161,10 @@ static __always_inline __u32 skip_value6(void *cells, __u32 node, const __u8 *a)
 		bits = len - 32 * w >= 32 ? 32 : len - 32 * w;
 		/* pkt_info's addresses are 4-byte aligned. */
 		word = bpf_ntohl(((const __u32 *)a)[w]);
-		diff |= (word ^ cell(cells, node + EDGEFW_SKIP_ADDR + w)) &
+		diff |= (word ^ cell_via(cells, key, node + EDGEFW_SKIP_ADDR + w)) &
 			(0xffffffffu << (32 - bits));
 	}
-	return cell(cells, node + (diff ? EDGEFW_SKIP_MISS : EDGEFW_SKIP_HIT));
+	return cell_via(cells, key, node + (diff ? EDGEFW_SKIP_MISS : EDGEFW_SKIP_HIT));
 }
 
 /* The chain's class of an IPv4 address. When the field's trie is shared
@@ -248,7 +262,7 @@ __noinline __u32 edgefw_a6_skip(const struct pkt_info *pi, __u32 gen, __u32 node
 	cells = bpf_map_lookup_elem(&cells_tbl, &key);
 	if (!cells)
 		return EDGEFW_CLASS_NONE;
-	return skip_value6(cells, node, field & 1 ? pi->daddr : pi->saddr);
+	return skip_value6(cells, &key, node, field & 1 ? pi->daddr : pi->saddr);
 }
 
 /* Word w's mask for a prefix of length len: the word's bits within it,

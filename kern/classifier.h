@@ -47,14 +47,25 @@ struct classify_ctx {
 };
 
 /* Cell idx past the level-1 tables (edgefw.h, EDGEFW_L1_CELLS: `cells`
- * starts after them), or EDGEFW_CLASS_NONE. An index below them wraps
- * past the array's end: a failed lookup. */
+ * starts after them), or EDGEFW_CLASS_NONE, through the caller's key: one
+ * stack slot for all of a function's reads (each read of an unrolled loop
+ * with a key of its own takes a slot of its own). An index below the
+ * level-1 tables wraps past the array's end: a failed lookup. */
+static __always_inline __u32 cell_via(void *cells, __u32 *key, __u32 idx)
+{
+	__u32 *v;
+
+	*key = idx - EDGEFW_L1_CELLS;
+	v = bpf_map_lookup_elem(cells, key);
+	return v ? *v : EDGEFW_CLASS_NONE;
+}
+
+/* The same with a key of its own. */
 static __always_inline __u32 cell(void *cells, __u32 idx)
 {
-	__u32 key = idx - EDGEFW_L1_CELLS;
-	__u32 *v = bpf_map_lookup_elem(cells, &key);
+	__u32 key;
 
-	return v ? *v : EDGEFW_CLASS_NONE;
+	return cell_via(cells, &key, idx);
 }
 
 /* Cell idx whole (edgefw.h, EDGEFW_CELL_SIZE), or EDGEFW_CLASS_NONE. */
@@ -130,18 +141,6 @@ static __always_inline __u32 skip_value4(void *cells, __u32 node, __u32 a)
 		(a ^ cell(cells, node + EDGEFW_SKIP_ADDR)) & (0xffffffffu << ((32 - len) & 31));
 
 	return cell(cells, node + (diff ? EDGEFW_SKIP_MISS : EDGEFW_SKIP_HIT));
-}
-
-/* Cell idx, or EDGEFW_CLASS_NONE, through the caller's key: one stack
- * slot for all of a function's reads (each cell() of an unrolled loop
- * takes a slot of its own). */
-static __always_inline __u32 cell_via(void *cells, __u32 *key, __u32 idx)
-{
-	__u32 *v;
-
-	*key = idx - EDGEFW_L1_CELLS;
-	v = bpf_map_lookup_elem(cells, key);
-	return v ? *v : EDGEFW_CLASS_NONE;
 }
 
 /* The same for IPv6 address a (network order, 16 bytes): the words up to

@@ -25,6 +25,9 @@ import sys
 XDP_RECEIVERS = ("xdp_drop", "parse_drop", "edgefw_xdp", "naive", "xdp_filter")
 FLOOR = "parse_drop"
 RING_LOSS_LIMIT = 0.01
+# A fixed-rate row whose generator offered less than this share of the
+# rate asked is marked: its figures are not at the rate the table says.
+RATE_HELD = 0.9
 FIGURES = ("napi_ns_per_packet", "cpu1_ns_per_packet", "bpf_ns_per_run", "rx_pps",
            "offered_pps", "ring_loss", "dropped_fraction", "cpu1_steal")
 
@@ -106,6 +109,8 @@ def aggregate(samples, threshold):
         row["spread"] = (max(ns) - min(ns)) / row["napi_ns_per_packet"] if len(ns) > 1 else None
         row["unstable"] = row["spread"] is not None and row["spread"] > threshold
         row["ring_overflowed"] = mode == "rate" and row["ring_loss"] > RING_LOSS_LIMIT
+        row["rate_not_held"] = (mode == "rate" and row["target_pps"] > 0 and
+                                row["offered_pps"] < RATE_HELD * row["target_pps"])
         row["partly_passed"] = row["dropped_fraction"] < 0.99
         rows.append(row)
     for row in rows:
@@ -148,6 +153,8 @@ def marks(row):
         m.append(f"moved {row['change_from_prev'] * 100:+.0f}% from previous run")
     if row["ring_overflowed"]:
         m.append("ring overflowed")
+    if row["rate_not_held"]:
+        m.append(f"offered {row['offered_pps'] / row['target_pps'] * 100:.0f}% of the rate")
     if row["partly_passed"]:
         m.append(f"dropped only {row['dropped_fraction'] * 100:.0f}%")
     return ", ".join(m)

@@ -21,8 +21,9 @@
  * "PROTO SRC DST SPORT DPORT" (what `classbench flows` prints; more columns
  * are ignored): addresses, protocol and ports each, TCP frames as SYNs.
  *
- * --pps R: at most R frames per second, on an absolute schedule, in small
- * bursts (a fixed offered load below the receiver's capacity).
+ * --pps R: at most R frames per second, on an absolute schedule (a fixed
+ * offered load below the receiver's capacity), in bursts of --batch frames
+ * (64): with live frames the program itself paces (kern/trafficgen.bpf.c).
  *
  * --mode packet, or --mode auto (the default) when the kernel refuses live
  * frames (EPERM on some 6.18 builds): the same frames, built here and sent
@@ -66,6 +67,10 @@
  * that the time bound is kept to within a call, long enough that the
  * syscall cost does not show. */
 #define REPEAT_PER_CALL (1u << 17)
+/* Paced, most runs send nothing (kern/trafficgen.bpf.c, frame_due): tens
+ * of ms per call as well, so that the gap between calls (a page pool's
+ * setup and teardown each) is about 1% of the time. */
+#define PACED_REPEAT_PER_CALL (1u << 21)
 
 static volatile sig_atomic_t stop;
 
@@ -297,13 +302,6 @@ static int run_packet(const struct gen_opts *o, const unsigned char *tmpl, struc
 	return ret;
 }
 
-/* Spins until the absolute time due (seconds, CLOCK_MONOTONIC). */
-static void wait_until(double due)
-{
-	while (!stop && now_s() < due)
-		;
-}
-
 /* Live frames: -EPERM/-EINVAL/-EOPNOTSUPP from the first call mean the
  * kernel refuses the mode (the caller may fall back), anything else is an
  * error. */
@@ -311,9 +309,8 @@ static int run_live(const struct gen_opts *o, unsigned char *tmpl, struct gen_re
 {
 	struct trafficgen_bpf *skel;
 	struct xdp_md ctx_in = {};
-	double t0, due, elapsed = 0;
-	/* Paced: bursts of one batch (at most 256 frames, the ring's size). */
-	uint32_t repeat = o->pps > 0 ? (uint32_t)o->batch : REPEAT_PER_CALL;
+	double t0, elapsed = 0;
+	uint32_t repeat = o->pps > 0 ? PACED_REPEAT_PER_CALL : REPEAT_PER_CALL;
 	bool first = true;
 	int ret, prog_fd;
 
@@ -327,6 +324,8 @@ static int run_live(const struct gen_opts *o, unsigned char *tmpl, struct gen_re
 	skel->rodata->prefix_step = (uint32_t)o->step;
 	skel->rodata->hosts = (uint32_t)o->hosts;
 	skel->rodata->n_flows = (uint32_t)o->n_flow;
+	skel->rodata->pace_ps = o->pps > 0 ? (uint64_t)(1e12 / o->pps + 0.5) : 0;
+	skel->rodata->pace_burst = (uint32_t)o->batch;
 	ret = trafficgen_bpf__load(skel);
 	if (ret) {
 		fprintf(stderr, "trafficgen: loading the BPF program: %s\n", strerror(-ret));
@@ -343,19 +342,12 @@ static int run_live(const struct gen_opts *o, unsigned char *tmpl, struct gen_re
 	ctx_in.data_end = FRAME_LEN;
 	ctx_in.ingress_ifindex = o->ifindex;
 	t0 = now_s();
-	due = t0;
 	while (!stop && elapsed < o->seconds) {
 		LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = tmpl, .data_size_in = FRAME_LEN,
 			    .ctx_in = &ctx_in, .ctx_size_in = sizeof(ctx_in),
 			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = (uint32_t)o->batch,
 			    .repeat = repeat);
 
-		if (o->pps > 0) {
-			wait_until(due);
-			due += repeat / o->pps;
-			if (now_s() - due > 0.001)
-				due = now_s();
-		}
 		ret = bpf_prog_test_run_opts(prog_fd, &topts);
 		/* A signal interrupts a run part way: that is the stop. */
 		if (ret && errno != EINTR) {

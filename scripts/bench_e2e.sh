@@ -5,7 +5,7 @@
 # edgefw and the alternatives, measured so that it repeats.
 #
 #   scripts/bench_e2e.sh [--quick | --smoke] [--seconds S] [--reps N]
-#                        [--json FILE] [--compare PREV.json]
+#                        [--same-cpu] [--json FILE] [--compare PREV.json]
 #
 #   generator ns (efw-client-ID)              receiver ns (efw-edge-ID)
 #   efwIDc  ------------------- veth -------------------  efwIDei 10.201.0.1/24
@@ -21,6 +21,14 @@
 # "receiver ns/packet". CPU 1's busy time from /proc/stat over the same
 # window is given too ("CPU 1 ns/packet"); it includes whatever else ran
 # there.
+#
+# --same-cpu: the generator on CPU 1 too. A frame is then in the
+# receiver's cache when its XDP runs (a NIC's DMA does not put it there),
+# so every receiver's cost and parse-only's are lower; but no frame moves
+# between vCPUs, whose cost a guest's host changes as it moves them: on an
+# AMD EPYC guest, saturation rows varied 6-76% between repetitions across
+# CPUs and 2-23% on one (kern/DESIGN.md, "Every packet a first one").
+# "CPU 1 ns/packet" then counts the generator as well.
 #
 # Two modes per scenario, each receiver measured in both:
 #   sat   the generator as fast as it can: the ring overflows; the frames
@@ -66,7 +74,7 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: scripts/bench_e2e.sh [--quick | --smoke] [--seconds S] [--reps N] [--json FILE] [--compare PREV.json]" >&2
+	echo "usage: scripts/bench_e2e.sh [--quick | --smoke] [--seconds S] [--reps N] [--same-cpu] [--json FILE] [--compare PREV.json]" >&2
 	exit 2
 }
 
@@ -75,6 +83,7 @@ SECONDS_PER_RUN=
 REPS=
 JSON_OUT=
 COMPARE=
+GEN_CPU=0
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--quick) SIZE=quick; shift ;;
@@ -83,6 +92,7 @@ while [[ $# -gt 0 ]]; do
 	--reps) [[ $# -ge 2 ]] || usage; REPS=$2; shift 2 ;;
 	--json) [[ $# -ge 2 ]] || usage; JSON_OUT=$2; shift 2 ;;
 	--compare) [[ $# -ge 2 ]] || usage; COMPARE=$2; shift 2 ;;
+	--same-cpu) GEN_CPU=1; shift ;;
 	*) usage ;;
 	esac
 done
@@ -286,7 +296,7 @@ measure() {
 	taskset -p 2 "$napi" >/dev/null
 	renice -n -20 -p "$napi" >/dev/null
 	id=$(xdp_prog_id)
-	efw_bg_in_ns "$GEN_NS" "$EFW_TMP/gen.out" taskset -c 0 "$TRAFFICGEN" \
+	efw_bg_in_ns "$GEN_NS" "$EFW_TMP/gen.out" taskset -c "$GEN_CPU" "$TRAFFICGEN" \
 		--dev "$GEN_IF" --dst-mac "$RX_MAC" --dst "$RX_ADDR" --src-base 0.0.0.0 \
 		--flows "$SC_FLOWS" --seconds 600 "${rate[@]}"
 	gen_pid=$EFW_BG_PID
@@ -351,7 +361,7 @@ meta=$(jq -n --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg kernel "$(uname -
 	--arg cpu "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
 	--argjson ncpu "$(nproc)" --argjson seconds "$SECONDS_PER_RUN" --argjson reps "$REPS" \
 	--arg size "$SIZE" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
-	--arg generator "$(jq -r '.generator_mode' "$SAMPLES" | sort -u | paste -sd, -)" \
+	--arg generator "$(jq -r '.generator_mode' "$SAMPLES" | sort -u | paste -sd, -) on CPU $GEN_CPU" \
 	'{date: $date, kernel: $kernel, cpu: $cpu, cpus: $ncpu, seconds: $seconds,
 	  reps: $reps, size: $size, loadavg: $load, generator: $generator, frame_bytes: 60}')
 skipped_json=$(printf '%s\n' "${SKIPPED[@]}" | jq -R . | jq -s 'map(select(length > 0))')

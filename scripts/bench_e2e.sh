@@ -25,9 +25,11 @@
 # --same-cpu: the generator on CPU 1 too. A frame is then in the
 # receiver's cache when its XDP runs (a NIC's DMA does not put it there),
 # so every receiver's cost and parse-only's are lower; but no frame moves
-# between vCPUs, whose cost a guest's host changes as it moves them: on an
-# AMD EPYC guest, saturation rows varied 6-76% between repetitions across
-# CPUs and 2-23% on one (kern/DESIGN.md, "Every packet a first one").
+# between vCPUs, whose cost a guest's host changes as it moves them. On an
+# AMD EPYC guest that was not enough for the benchmark to repeat: 29 of 32
+# rows unstable across CPUs, 21 and 20 of 32 on one, where the 1,000-prefix
+# rows of two runs agreed within 5% and the large tables' did not
+# (kern/DESIGN.md, "Every packet a first one").
 # "CPU 1 ns/packet" then counts the generator as well.
 #
 # Two modes per scenario, each receiver measured in both:

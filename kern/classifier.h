@@ -542,7 +542,7 @@ static __always_inline __u32 tree_lowest(const struct pkt_info *pi,
 		return best;
 	/* IPv4 forests only: their walks without the tree key's fill. (The
 	 * IPv6 analogue, tree_forest6, is called beside this function, by
-	 * dyn_decide: its frame on this one's would pass 512 bytes.) */
+	 * classify_first: its frame on this one's would pass 512 bytes.) */
 	if (tree_forests4_only(pi, cfg))
 		return tree_forests(pi, cfg, how, best);
 	/* The key first: its pairs must not be a previous packet's. */

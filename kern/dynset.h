@@ -173,6 +173,27 @@ static __always_inline __u32 classify_how_first(__u32 gen, __u32 hook)
 	return (gen & 1) | (hook & 0xff) << 8 | EDGEFW_HOW_TREES;
 }
 
+/* A first round's how with its trees' rule in the upper half (the
+ * argument edgefw_classify_conds takes). An IPv6 packet whose trees are
+ * one forest (tree_forest6.h) has it walked here, by its global function,
+ * beside the chain's call, not inside it: its frame on the chain's would
+ * pass the 512 bytes the frames may take together. Every other packet's
+ * trees are walked by the call (EDGEFW_HOW_TREES). A ruleset without IPv6
+ * trees reads no more of their config (the v6 10-rule row over
+ * xdp-filter: 4-5% above main's without this test, -1 to +2% with it,
+ * interleaved runs of 6+4 and 4+4). */
+static __always_inline __u64 classify_first(const struct pkt_info *pi,
+					    const struct edgefw_gen_config *cfg, __u32 gen,
+					    __u32 hook)
+{
+	__u32 how = classify_how_first(gen, hook);
+
+	if (cfg->n_trees[1] && tree_forest6_only(pi, cfg))
+		return (how & ~EDGEFW_HOW_TREES) |
+		       (__u64)(__u32)tree_forest6(pi, cfg, how, EDGEFW_RULE_NONE) << 32;
+	return how | (__u64)EDGEFW_RULE_NONE << 32;
+}
+
 /* classify() with a condition vector, and in the first round the decision
  * trees before it (tree_lowest inlined: one call per packet, not two;
  * an IPv6 lone forest is walked by dyn_decide, see there);
@@ -353,21 +374,13 @@ static __always_inline bool dyn_decide(const struct pkt_info *pi,
 	/* A ruleset without conditions or bans does not read dyn_config. */
 	struct edgefw_dyn_config *dc = cfg->dyn ? bpf_map_lookup_elem(&dyn_config, &gen) : NULL;
 	/* The calls' how but for the conditions: the first round walks the
-	 * trees, the later ones pass their rule. */
-	__u32 how = classify_how_first(gen, hook);
-	__u32 conds = 0, tree_rule = EDGEFW_RULE_NONE;
+	 * trees (or has walked a lone IPv6 forest), the later ones pass
+	 * their rule. */
+	__u64 first = classify_first(pi, cfg, gen, hook);
+	__u32 how = (__u32)first, tree_rule = (__u32)(first >> 32);
+	__u32 conds = 0;
 	bool found = false;
 
-	/* An IPv6 packet whose trees are one forest (tree_forest6.h): its
-	 * global function here, beside the chain's call, not inside it: its
-	 * frame on the chain's would pass the 512 bytes the frames may take
-	 * together. A ruleset without IPv6 trees reads no more of their config
-	 * (the v6 10-rule row over xdp-filter: 4-5% above main's without
-	 * this test, -1 to +2% with it, interleaved runs of 6+4 and 4+4). */
-	if (cfg->n_trees[1] && tree_forest6_only(pi, cfg)) {
-		tree_rule = (__u32)tree_forest6(pi, cfg, how, EDGEFW_RULE_NONE);
-		how &= ~EDGEFW_HOW_TREES;
-	}
 	if (dc) {
 		conds = dc->limit_conds;
 		if (dc->set_conds)

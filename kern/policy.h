@@ -198,16 +198,14 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 		found = v != NULL;
 		if (v)
 			verdict = *v;
-	} else if (!cfg->dyn && !(cfg->n_trees[1] && pi.family == 6)) {
+	} else if (!cfg->dyn) {
 		/* A ruleset without conditions or bans (most) is classified
-		 * in one round: the chain's call here, without dyn_decide's
-		 * rounds around it, which cost the 10-rule packet 6-7% of its
-		 * time through XDP (kern/DESIGN.md, "One round, one call").
-		 * An IPv6 packet of a ruleset with IPv6 trees goes through
-		 * dyn_decide, which walks a lone forest beside the call. */
-		found = edgefw_classify_conds(&pi, cfg,
-					      classify_how_first(gen, hook) |
-						      (__u64)EDGEFW_RULE_NONE << 32,
+		 * in one round: the chain's call here (a lone IPv6 forest's
+		 * beside it), without dyn_decide's rounds around it, which
+		 * cost the 10-rule packet 6-7% of its time through XDP and
+		 * the IPv6 100k + 10k packet about 2.5% (kern/DESIGN.md, "One
+		 * round, one call"). */
+		found = edgefw_classify_conds(&pi, cfg, classify_first(&pi, cfg, gen, hook),
 					      ifindex, &verdict) &
 			1;
 	} else {

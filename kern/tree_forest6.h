@@ -4,8 +4,8 @@
  * tree_walk.h's tree_forest4: when an IPv6 packet's family has one tree
  * and it is a forest over one word (0-3) of an address (the 100k + 10k
  * scenario's 10k IPv6 rules take this shape, over the second word),
- * dyn_decide (kern/dynset.h) calls this instead of walking the trees in
- * the chain's call: it walks the forest's trie and scans its leaf
+ * classify_first (kern/dynset.h) calls this instead of walking the trees
+ * in the chain's call: it walks the forest's trie and scans its leaf
  * without the scratch tree key:
  * the key's words are read from pkt_info, and an entry's second element
  * only when its first passes. The key is filled only for a subtree that

@@ -12,6 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "iface_slots.h"
+#include "instance.h"
+
 double bench_measure(int fd, const struct pkt *flows, size_t n, unsigned repeat)
 {
 	uint64_t total = 0;
@@ -71,4 +74,20 @@ void bench_instance_name(char *name, size_t size, const char *suffix)
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/edgefw/%s", name);
 	if (access(dir, F_OK) == 0)
 		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int bench_publish_loopback(struct ef_instance *inst)
+{
+	const struct edgefw_attach_key keys[] = {
+		{ .ifindex = 1, .hook = EDGEFW_HOOK_XDP },
+		{ .ifindex = 1, .hook = EDGEFW_HOOK_TC_INGRESS },
+	};
+	int ret = 0;
+
+	for (__u32 i = 0; i < sizeof(keys) / sizeof(keys[0]) && !ret; i++)
+		ret = ef_iface_slot_publish(inst, &keys[i], i);
+	if (ret)
+		fprintf(stderr, "microbench: cannot publish loopback's attachment rows: %s\n",
+			strerror(-ret));
+	return ret;
 }

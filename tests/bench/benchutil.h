@@ -39,4 +39,14 @@ int bench_cmp_double(const void *a, const void *b);
  * may even hold another layout version. */
 void bench_instance_name(char *name, size_t size, const char *suffix);
 
+struct ef_instance;
+
+/* A test run's packet arrives on loopback (ifindex 1), which nothing
+ * attaches to, so it would count in the spare row after the attachment
+ * table's miss (kern/ifslot.h), where a deployed instance's packets find
+ * their attachment's row at its direct entry. Publishes loopback as
+ * attached at XDP (slot 0) and tc ingress (slot 1), so that the benchmark
+ * times the deployed path. 0 or -errno. */
+int bench_publish_loopback(struct ef_instance *inst);
+
 #endif

@@ -550,6 +550,10 @@ int main(int argc, char **argv)
 		ret = 2;
 		goto out;
 	}
+	if (bench_publish_loopback(&inst)) {
+		ret = 2;
+		goto out;
+	}
 	{
 		struct prog progs[] = {
 			{ "xdp-drop (empty)", bpf_program__fd(base->progs.bench_xdp_drop),

@@ -203,7 +203,7 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 		 * in one round: the chain's call here (a lone IPv6 forest's
 		 * beside it), without dyn_decide's rounds around it, which
 		 * cost the 10-rule packet 6-7% of its time through XDP and
-		 * the IPv6 100k + 10k packet about 2.5% (kern/DESIGN.md, "One
+		 * the IPv6 100k + 10k packet about 2% (kern/DESIGN.md, "One
 		 * round, one call"). */
 		found = edgefw_classify_conds(&pi, cfg, classify_first(&pi, cfg, gen, hook),
 					      ifindex, &verdict) &

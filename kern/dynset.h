@@ -14,9 +14,9 @@
  * bucket is full the bit is cleared and the packet classified again, so
  * the next rules decide it. At most EDGEFW_MAX_CONDS such rounds.
  *
- * A ruleset with neither conditions nor bans comes here only for an IPv6
- * packet when it has IPv6 trees: otherwise decide() (policy.h) calls
- * edgefw_classify_conds once itself.
+ * A ruleset with neither conditions nor bans never comes here: decide()
+ * (policy.h) calls edgefw_classify_conds once itself, with
+ * classify_first's argument (a lone IPv6 forest walked beside the call).
  *
  * Included by policy.h after classifier.h; the maps here are pinned with
  * the others (user/loader/instance.h) and are not per generation: sets and
@@ -196,7 +196,7 @@ static __always_inline __u64 classify_first(const struct pkt_info *pi,
 
 /* classify() with a condition vector, and in the first round the decision
  * trees before it (tree_lowest inlined: one call per packet, not two;
- * an IPv6 lone forest is walked by dyn_decide, see there);
+ * an IPv6 lone forest is walked by classify_first, see there);
  * the winner's verdict into *out. cfg: the generation's gen_config, the
  * caller's (one lookup fewer per packet than looking it up again). how:
  * generation | hook << 8 | conds << 16 | EDGEFW_HOW_TREES | tree_rule << 32

@@ -7,8 +7,12 @@
  *     parse_packet()        parse.h        headers up to L4 into pkt_info
  *     (policies)            policy.h       no ruleset, bad headers, fragments
  *     edgefw_ct_classify_*  conntrack.h    the connection state
- *     dyn_decide()          dynset.h       dynamic sets and limits, around:
- *       tree_forest6()      tree_forest6.h an IPv6 lone forest, its own call
+ *     dyn_decide()          dynset.h       dynamic sets and limits: rounds
+ *                                          of the two below (a ruleset
+ *                                          without them: one round, called
+ *                                          by decide() itself)
+ *       classify_first()    dynset.h       the first round's argument:
+ *         tree_forest6()    tree_forest6.h an IPv6 lone forest, its own call
  *                                          (inside the next, the frames
  *                                          would pass 512 bytes)
  *       edgefw_classify_conds dynset.h     one call per round:

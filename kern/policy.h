@@ -202,9 +202,10 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 		/* A ruleset without conditions or bans (most) is classified
 		 * in one round: the chain's call here (a lone IPv6 forest's
 		 * beside it), without dyn_decide's rounds around it, which
-		 * cost the 10-rule packet 6-7% of its time through XDP and
-		 * the IPv6 100k + 10k packet about 2% (kern/DESIGN.md, "One
-		 * round, one call"). */
+		 * cost the 10-rule packet 6-7% of its time through XDP
+		 * (kern/DESIGN.md, "One round, one call") and the IPv6
+		 * 100k + 10k packet 0.6-2.7% (kern/DESIGN.md, "Four
+		 * measurements not merged, and one change that was"). */
 		found = edgefw_classify_conds(&pi, cfg, classify_first(&pi, cfg, gen, hook),
 					      ifindex, &verdict) &
 			1;

@@ -287,6 +287,8 @@ static int ten_open(struct ten *t)
 	ret = ef_instance_reuse_maps(&t->inst, t->skel->obj);
 	if (!ret)
 		ret = edgefw_bpf__load(t->skel);
+	if (!ret)
+		ret = bench_publish_loopback(&t->inst);
 	if (ret)
 		return ret;
 	t->xdp_fd = bpf_program__fd(t->skel->progs.edgefw_xdp);

@@ -22,4 +22,8 @@ struct naive_svc_key {
 
 #define NAIVE_NO_RULE 0xffffffffu
 
+/* Flows the cycling wrapper (bench.bpf.c, bench_cycle) holds. */
+#define CYCLE_FLOWS_MAX 4096
+#define CYCLE_HDR_BYTES 64
+
 #endif

@@ -53,6 +53,7 @@
 #include "classbench_bench.h"
 #include "classify.h"
 #include "ctbench.h"
+#include "cycle.h"
 #include "dispatcher.h"
 #include "dynbench.h"
 #include "edgefw.skel.h"
@@ -68,6 +69,10 @@
 #include "xdpfilter.h"
 
 #define N_FLOWS 4096
+
+/* Runs per flow of the table where every run is a new flow (cycle.c); 0
+ * leaves the table out (--no-cycle). */
+static unsigned cycle_per_flow = 50;
 
 struct result {
 	const char *prog;
@@ -230,6 +235,9 @@ static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
 			samples[p * reps + r] = bench_measure(progs[p].fd, flows, N_FLOWS, repeat);
 	for (size_t p = 0; p < n_progs; p++)
 		qsort(&samples[p * reps], reps, sizeof(*samples), bench_cmp_double);
+	if (cycle_per_flow)
+		cycle_scenario(base, sc->name, sc->family == EF_AF_INET ? 4 : 6, progs, n_progs,
+			       flows, N_FLOWS, reps, cycle_per_flow);
 	for (size_t p = 0; p < n_progs && n_results < 128; p++) {
 		double *s = &samples[p * reps];
 		struct result *res = &results[n_results++];
@@ -450,7 +458,8 @@ static int usage(const char *arg)
 		"       [--reload-only] [--reload-json FILE] [--lists DIR]\n"
 		"       [--classbench-dir DIR] [--classbench-json FILE] [--classbench-sets A,B]\n"
 		"       [--cb-budget SECONDS] [--classbench-only] [--no-classbench] [--shapes]\n"
-		"       [--conntrack] [--dynamic-only] [--dynamic-json FILE] [--scenarios A,B]\n");
+		"       [--conntrack] [--dynamic-only] [--dynamic-json FILE] [--scenarios A,B]\n"
+		"       [--cycle RUNS_PER_FLOW | --no-cycle]\n");
 	return help ? 0 : 2;
 }
 
@@ -511,6 +520,10 @@ int main(int argc, char **argv)
 			dyn_path = argv[++i];
 		else if (!strcmp(argv[i], "--scenarios") && i + 1 < argc)
 			only = argv[++i];
+		else if (!strcmp(argv[i], "--cycle") && i + 1 < argc)
+			cycle_per_flow = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--no-cycle"))
+			cycle_per_flow = 0;
 		else
 			return usage(argv[i]);
 	}
@@ -681,8 +694,10 @@ done:
 			fprintf(stderr, "microbench: cannot write %s: %s\n", json_path,
 				strerror(errno));
 	}
-	if (!cb_only)
+	if (!cb_only) {
 		print_results(json);
+		cycle_print(NULL);
+	}
 	if (json)
 		fclose(json);
 	json = NULL;

@@ -232,7 +232,29 @@ static __always_inline __u32 class_miss(void *classes, __u32 gen, __u32 cur)
 		__type(value, struct edgefw_counter);    \
 	} name SEC(".maps")
 
-EDGEFW_COUNTERS(rule_stats, EDGEFW_MAX_RULES);
+/* The rule counters: one element per possible CPU (the loader sets
+ * max_entries), each that CPU's row of every rule slot, a struct
+ * edgefw_counter per slot (the loader sets value_size: the slots x 16,
+ * rounded to a line so that no two CPUs share one, and rule_rows below to
+ * the slots; user/loader/rule_rows.h). A rule's count is then one line:
+ * a per-CPU array's lookup reads the slot's per-CPU pointer first, a
+ * second line, and for a flow whose rule is one of 10k both are cold
+ * (kern/DESIGN.md, "One line per rule count"). Mmapable: userspace sums
+ * the rows through a shared mapping. No BTF value type: its size is the
+ * instance's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 64);
+} rule_stats SEC(".maps");
+
+/* The slots in each rule_stats row, in a read-only section of its own so
+ * that the loader sets it alone (ef_rule_rows_bound): the verifier reads
+ * it as a constant, which bounds a row's index. 0 (nothing counted) where
+ * no loader set it. */
+const volatile __u32 rule_rows SEC(".rodata.rules") = 0;
 
 EDGEFW_COUNTERS(default_stats, EDGEFW_DEFAULT_STATS_SIZE);
 

@@ -215,7 +215,7 @@ static __always_inline struct fw_result decide(void *ctx, enum cursor_kind kind,
 	}
 	if (found) {
 		vflags = verdict.flags;
-		count(&rule_stats, verdict.counter_slot, bytes);
+		count_rule(verdict.counter_slot, bytes);
 		if (verdict.flags & EDGEFW_VERDICT_F_LOG)
 			log_packet(&pi, &verdict, &dyn, gen, bytes, ifindex, hook);
 		if (verdict.action == EDGEFW_ACT_REDIRECT) {

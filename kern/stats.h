@@ -25,6 +25,20 @@ static __always_inline void count(void *map, __u32 idx, __u64 bytes)
 	}
 }
 
+/* A rule's verdict, in this CPU's row of rule_stats (maps.h): one line.
+ * bpf_get_smp_processor_id() is inlined by the verifier (x86-64, arm64,
+ * riscv64). */
+static __always_inline void count_rule(__u32 slot, __u64 bytes)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct edgefw_counter *row = bpf_map_lookup_elem(&rule_stats, &cpu);
+
+	if (row && slot < rule_rows) {
+		row[slot].packets++;
+		row[slot].bytes += bytes;
+	}
+}
+
 /* Once per packet, with the decision the program finally returns, in the
  * row of the attachment (ifindex, hook): see kern/ifslot.h. */
 static __always_inline void count_iface(__u32 ifindex, __u32 hook, __u32 action, __u64 bytes)

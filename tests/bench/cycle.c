@@ -29,8 +29,8 @@ struct cycle_row {
 	const char *scenario;
 	int family;
 	double median, min, max;
-	double ratio;	 /* median / parse-only's median in the scenario */
-	double over_xf;	 /* median / xdp-filter's, for edgefw's row; 0 if none */
+	double ratio;   /* median / parse-only's median in the scenario */
+	double over_xf; /* median / xdp-filter's, for edgefw's row; 0 if none */
 };
 
 static struct cycle_row rows[64];
@@ -44,8 +44,7 @@ static void die(const char *what, int err)
 
 /* The wrapper's flow table: each flow's 64 bytes after the Ethernet header
  * (zero past its end), and a frame long enough for every flow. */
-static void load_flows(struct bench_bpf *base, const struct pkt *flows, size_t n,
-		       struct pkt *frame)
+static void load_flows(struct bench_bpf *base, const struct pkt *flows, size_t n, struct pkt *frame)
 {
 	int fd = bpf_map__fd(base->maps.cycle_flows);
 	size_t longest = 0;
@@ -156,8 +155,7 @@ static double measure(int wrapper, const struct pkt *frame, size_t n, unsigned p
 	double setup = call_ns(wrapper, frame, 2);
 
 	call_ns(wrapper, frame, (uint32_t)n);
-	return (call_ns(wrapper, frame, (uint32_t)(n * per_flow)) - setup) /
-	       (double)(n * per_flow);
+	return (call_ns(wrapper, frame, (uint32_t)(n * per_flow)) - setup) / (double)(n * per_flow);
 }
 
 static void keep_rows(const char *scenario, int family, const struct prog *progs,

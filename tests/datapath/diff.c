@@ -331,7 +331,7 @@ static enum dp_verdict verdict_of(const struct ef_decision *d)
 static uint64_t decision_count(struct dp *dp, const struct ef_decision *d, uint32_t hook)
 {
 	if (d->by == EF_BY_RULE)
-		return dp_counter(dp, dp->inst.maps.rule_stats, dp->slot_of[d->rule]).packets;
+		return dp_slot_counter(dp, dp->slot_of[d->rule]).packets;
 	if (d->by == EF_BY_DEFAULT)
 		return dp_default_counter(dp, hook).packets;
 	return dp_reason_counter(dp, EDGEFW_REASON_FRAGMENT).packets;
@@ -417,7 +417,7 @@ bool diff_run(struct dp *dp, const struct ef_ruleset *rs, unsigned n, diff_next_
 		exit(2);
 	}
 	for (size_t i = 0; i < rs->n_rules; i++)
-		base[i] = dp_counter(dp, dp->inst.maps.rule_stats, dp->slot_of[i]).packets;
+		base[i] = dp_slot_counter(dp, dp->slot_of[i]).packets;
 	for (unsigned i = 0; i < n; i++) {
 		struct pkt_spec s;
 		struct ef_packet ep;
@@ -432,8 +432,7 @@ bool diff_run(struct dp *dp, const struct ef_ruleset *rs, unsigned n, diff_next_
 	/* The rule that matched, not just the verdict: every counter moved
 	 * by exactly the reference matcher's count. */
 	for (size_t i = 0; i < rs->n_rules; i++) {
-		uint64_t got =
-			dp_counter(dp, dp->inst.maps.rule_stats, dp->slot_of[i]).packets - base[i];
+		uint64_t got = dp_slot_counter(dp, dp->slot_of[i]).packets - base[i];
 
 		if (got != hits[i]) {
 			mismatch(t, rs, NULL, -1, "%s rule %s: counted %llu, reference %llu",

@@ -17,6 +17,7 @@
 #include "dispatcher.h"
 #include "edgefw.skel.h"
 #include "counters.h"
+#include "rule_rows.h"
 #include "tables.h"
 
 static int tap_n, tap_failed;
@@ -273,13 +274,22 @@ struct edgefw_counter dp_counter(struct dp *dp, int map_fd, uint32_t idx)
 	return sum;
 }
 
+struct edgefw_counter dp_slot_counter(struct dp *dp, uint32_t slot)
+{
+	struct edgefw_counter sum = { 0 };
+
+	if (ef_rule_rows_slot(dp->inst.maps.rule_stats, slot, &sum))
+		sum = (struct edgefw_counter){ 0 };
+	return sum;
+}
+
 struct edgefw_counter dp_rule_counter(struct dp *dp, const char *name)
 {
 	struct edgefw_counter none = { 0 };
 
 	for (size_t i = 0; i < dp->rs.n_rules; i++)
 		if (!strcmp(dp->rs.rules[i].name, name))
-			return dp_counter(dp, dp->inst.maps.rule_stats, dp->slot_of[i]);
+			return dp_slot_counter(dp, dp->slot_of[i]);
 	return none;
 }
 
@@ -349,7 +359,7 @@ static int counted_read(struct dp *dp, const char *counted, uint32_t hook,
 	if (!strncmp(counted, "rule:", 5)) {
 		for (size_t i = 0; i < dp->rs.n_rules; i++)
 			if (!strcmp(dp->rs.rules[i].name, counted + 5)) {
-				*out = dp_counter(dp, dp->inst.maps.rule_stats, dp->slot_of[i]);
+				*out = dp_slot_counter(dp, dp->slot_of[i]);
 				return 0;
 			}
 		return -ENOENT;

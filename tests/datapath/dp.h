@@ -96,6 +96,8 @@ bool dp_check_hooks(struct dp *dp, const void *data, size_t len, enum dp_verdict
 		    const char *counted, char *why, size_t why_len);
 
 struct edgefw_counter dp_counter(struct dp *dp, int map_fd, uint32_t idx);
+/* Rule counter slot's count, summed over the CPUs' rows. */
+struct edgefw_counter dp_slot_counter(struct dp *dp, uint32_t slot);
 struct edgefw_counter dp_rule_counter(struct dp *dp, const char *name);
 struct edgefw_counter dp_default_counter(struct dp *dp, uint32_t hook);
 struct edgefw_counter dp_reason_counter(struct dp *dp, unsigned reason);

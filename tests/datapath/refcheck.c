@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "counters.h"
+#include "rule_rows.h"
 #include "refparse.h"
 
 const char *const dp_ref_rules =
@@ -98,7 +99,7 @@ static int read_all(struct dp_ref *r, struct edgefw_counter *out)
 	int ret = 0;
 
 	for (size_t i = 0; i < dp->rs.n_rules && !ret; i++)
-		ret = read_one(r, dp->inst.maps.rule_stats, dp->slot_of[i], buf, &out[i]);
+		ret = ef_rule_rows_slot(dp->inst.maps.rule_stats, dp->slot_of[i], &out[i]);
 	for (uint32_t h = 0; h < EDGEFW_HOOK_COUNT && !ret; h++)
 		out[idx_default(r, h)] = dp_default_counter(dp, h);
 	for (unsigned k = 0; k < EDGEFW_REASON_COUNT && !ret; k++)

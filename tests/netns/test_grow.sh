@@ -135,7 +135,8 @@ tap_is "no rule has a limit: limit_tbl holds 2 buckets" "$(limit_slots)" 2
 tap_check "its per-generation arrays are sized from the ruleset (cells capacity under 512k)" \
 	jq -e '.structures.cells.capacity < 524288 and .structures.classes.capacity <= 4096' <<<"$st"
 max_entries() { bpftool map show pinned "$PIN/$1" -j 2>/dev/null | jq -r '.max_entries // empty'; }
-tap_is "the per-rule tables hold 64 counter slots (rule_stats)" "$(max_entries rule_stats)" 64
+tap_is "the per-rule tables hold 64 counter slots (rule_carry)" "$(max_entries rule_carry)" 64
+tap_is "... rule_stats a row of them per CPU (64 x 16 bytes)" "$(bpftool map show pinned "$PIN/rule_stats" -j 2>/dev/null | jq -r .bytes_value)" 1024
 tap_is "... both generations' verdicts in rule_tbl" "$(max_entries rule_tbl)" 128
 tap_check "status shows the slots (10 of 64)" \
 	jq -e '.structures.rule_slots.used == 10 and .structures.rule_slots.capacity == 64' <<<"$st"
@@ -226,7 +227,7 @@ tap_check "it replaced the per-rule tables (rule_stats ${before[rule_stats]} -> 
 	test "$(map_id rule_stats)" != "${before[rule_stats]}" -a "$(map_id rule_carry)" != "${before[rule_carry]}"
 # 10 names in force + 10,002 new ones: 10,012 slots, an eighth more,
 # rounded to 64.
-tap_is "the per-rule tables hold 11,264 slots" "$(max_entries rule_stats)" 11264
+tap_is "the per-rule tables hold 11,264 slots" "$(max_entries rule_carry)" 11264
 tap_is "... and rule_meta both generations'" "$(max_entries rule_meta)" 22528
 tap_is "the first limit grew limit_tbl to its full table" "$(limit_slots)" 131072
 efw_sink_start "$S" "$EFW_SERVER4" 7003 || tap_fail "sink 7003"

@@ -69,7 +69,7 @@ counter() {
 	jq -r --arg n "$2" 'first(.rules[]? | select(.name == $n) | .packets) // "missing"' <<<"$1" 2>/dev/null ||
 		echo invalid-json
 }
-slots() { bpftool map show pinned "$PIN/rule_stats" -j 2>/dev/null | jq -r '.max_entries // empty'; }
+slots() { bpftool map show pinned "$PIN/rule_carry" -j 2>/dev/null | jq -r '.max_entries // empty'; }
 map_id() { bpftool map show pinned "$PIN/$1" -j 2>/dev/null | jq -r '.id // empty'; }
 tap_is "10 rules: 64 counter slots" "$(slots)" 64
 

@@ -46,17 +46,24 @@ def ncpus():
 
 
 class Counter:
+    """Slot 0 of rule_stats: one element per CPU, each the CPU's row of
+    every slot (kern/maps.h), so slot 0 is the first 8 bytes of each."""
+
     def __init__(self, inst):
         self.fd = obj_get("/sys/fs/bpf/edgefw/%s/rule_stats" % inst)
         self.n = ncpus()
         self.key = ctypes.c_uint32(0)
-        self.val = ctypes.create_string_buffer(16 * self.n)
+        self.val = ctypes.create_string_buffer(4 << 20)  # a row's largest
 
     def packets(self):
-        attr = struct.pack("IIQQQ", self.fd, 0, ctypes.addressof(self.key),
-                           ctypes.addressof(self.val), 0)
-        bpf(BPF_MAP_LOOKUP_ELEM, attr)
-        return sum(struct.unpack_from("Q", self.val, 16 * i)[0] for i in range(self.n))
+        total = 0
+        for cpu in range(self.n):
+            self.key.value = cpu
+            attr = struct.pack("IIQQQ", self.fd, 0, ctypes.addressof(self.key),
+                               ctypes.addressof(self.val), 0)
+            bpf(BPF_MAP_LOOKUP_ELEM, attr)
+            total += struct.unpack_from("Q", self.val, 0)[0]
+        return total
 
 
 def frame(src):

@@ -10,6 +10,7 @@
 #include "active.h"
 #include "growth.h"
 #include "log.h"
+#include "rule_rows.h"
 
 static const char *const reason_names[] = {
 	[EDGEFW_REASON_DEFAULT_PASS] = "default_pass",
@@ -128,9 +129,10 @@ static int read_ifaces(struct ef_instance *inst, struct edgefw_counter *buf, int
 int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct edgefw_counter *buf = NULL, sum;
+	struct edgefw_counter *buf = NULL, *rows = NULL, sum;
 	struct edgefw_rule_carry carry;
 	struct edgefw_rule_meta *meta = NULL;
+	__u32 slots = ef_instance_rule_slots(inst);
 	struct edgefw_gen_config cfg = {};
 	size_t cap = 0;
 	int ret = 0;
@@ -143,7 +145,8 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 		return -ENOMEM;
 
 	meta = calloc(EDGEFW_MAX_RULES, sizeof(*meta));
-	if (!meta) {
+	rows = calloc(EDGEFW_MAX_RULES, sizeof(*rows));
+	if (!meta || !rows) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -151,6 +154,9 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 	ret = ef_instance_read_state(inst, &st->state);
 	if (!ret)
 		ret = ef_instance_read_meta(inst, &st->state, meta);
+	/* Every slot's rows at once: one mapping, not one per rule. */
+	if (!ret)
+		ret = ef_rule_rows_read(inst->maps.rule_stats, rows, slots);
 	if (ret)
 		goto out;
 	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++) {
@@ -159,9 +165,9 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 
 		if (!m->name[0])
 			continue;
-		ret = read_sum(inst->maps.rule_stats, s, buf, ncpu, &sum);
-		/* What the slot counted in per-CPU tables a growth replaced. */
-		if (!ret && bpf_map_lookup_elem(inst->maps.rule_carry, &s, &carry))
+		sum = s < slots ? rows[s] : (struct edgefw_counter){ 0 };
+		/* What the slot counted in tables a growth replaced. */
+		if (bpf_map_lookup_elem(inst->maps.rule_carry, &s, &carry))
 			ret = -errno;
 		if (ret)
 			goto out;
@@ -203,6 +209,7 @@ out:
 		ef_stats_free(st);
 	}
 	free(meta);
+	free(rows);
 	free(buf);
 	return ret;
 }

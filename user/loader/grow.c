@@ -21,6 +21,7 @@
 #include "log.h"
 #include "pintree.h"
 #include "progs.h"
+#include "rule_rows.h"
 #include "slot_ops.h"
 #include "slots.h"
 #include "tc_attach.h"
@@ -117,6 +118,22 @@ static int read_atts(struct growth *gr)
 }
 
 /* hook's program against the instance's maps with the grown ones. */
+/* Where the rule slots grew, the programs' bound on a counter row's index
+ * is the new slot count (rule_carry holds one entry per slot; the object
+ * was opened with the old one). */
+static int bound_grown_rows(const struct growth *gr, struct bpf_object *obj)
+{
+	int carry = gr->maps.fd[EF_GROW_RULE_CARRY];
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (carry < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(carry, &info, &len))
+		return -errno;
+	return ef_rule_rows_bound(obj, info.max_entries);
+}
+
 static int load_prog(struct growth *gr, __u32 hook)
 {
 	struct bpf_prog_info info = {};
@@ -132,6 +149,8 @@ static int load_prog(struct growth *gr, __u32 hook)
 			ret = bpf_map__reuse_fd(
 				bpf_object__find_map_by_name(skel->obj, ef_grow_map_name(m)),
 				gr->maps.fd[m]);
+	if (!ret)
+		ret = bound_grown_rows(gr, skel->obj);
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), ef_prog_name(hook)));
 	if (!ret) {

@@ -12,6 +12,7 @@
 #include "edgefw.h"
 #include "gen_arrays.h"
 #include "log.h"
+#include "rule_rows.h"
 
 /* Entries copied per syscall. */
 #define COPY_BATCH 4096u
@@ -252,8 +253,13 @@ static int grow_one(struct ef_instance *inst, enum ef_grow_map m, const struct e
 	if (m <= EF_GROW_TLEAVES)
 		return grow_outer(inst, m, cap_of(have, m), cap_of(want, m), active, out);
 	ret = map_info(old, &info);
-	if (!ret)
+	/* The rule counters' rows per CPU grow in width, not in count. */
+	if (!ret && m == EF_GROW_RULE_STATS) {
+		*out = ef_rule_rows_create(cap_of(want, m));
+		ret = *out < 0 ? *out : 0;
+	} else if (!ret) {
 		ret = make_like(old, cap_of(want, m), -1, out);
+	}
 	/* The idle limit table holds no bucket a program reads: nothing to
 	 * carry (a full one never grows). The per-CPU counters start from
 	 * zero: what they held is carried once final (catch_up). */
@@ -357,7 +363,7 @@ static int carry_counters(struct ef_instance *inst, const struct ef_grown *g)
 	if (!ret)
 		ret = read_array(inst->maps.rule_carry, n, sizeof(*carry), (char *)carry);
 	if (!ret)
-		ret = add_counters(inst->maps.rule_stats, n, ncpu, rule);
+		ret = ef_rule_rows_read(inst->maps.rule_stats, rule, n);
 	if (!ret)
 		ret = add_counters(inst->maps.limit_stats, n, ncpu, over);
 	for (__u32 s = 0; !ret && s < n; s++) {

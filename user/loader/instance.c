@@ -22,6 +22,7 @@
 #include "instance_create.h"
 #include "log.h"
 #include "pintree.h"
+#include "rule_rows.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -374,7 +375,13 @@ int ef_instance_reuse_maps(const struct ef_instance *inst, struct bpf_object *ob
 	}
 	EF_PINNED_MAPS(EF_MAP_REUSE)
 #undef EF_MAP_REUSE
-	return 0;
+	/* The programs bound a rule counter row's index by the rows'
+	 * slots (kern/maps.h, rule_rows). */
+	ret = ef_rule_rows_bound(obj, ef_instance_rule_slots(inst));
+	if (ret)
+		ef_log_err("cannot set the rule counters' bound of %s: %s", inst->dir,
+			   strerror(-ret));
+	return ret;
 }
 
 int ef_instance_read_state(const struct ef_instance *inst, struct ef_ruleset_state *st)
@@ -438,7 +445,8 @@ __u32 ef_instance_rule_slots(const struct ef_instance *inst)
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 
-	if (bpf_obj_get_info_by_fd(inst->maps.rule_stats, &info, &len) ||
+	/* rule_carry has an entry per slot (rule_stats a row per CPU). */
+	if (bpf_obj_get_info_by_fd(inst->maps.rule_carry, &info, &len) ||
 	    info.max_entries > EDGEFW_MAX_RULES)
 		return 0;
 	return info.max_entries;

@@ -16,6 +16,7 @@
 #include "globals.h"
 #include "log.h"
 #include "pintree.h"
+#include "rule_rows.h"
 
 static __u32 create_ct; /* 0: ef_instance_ct_default() */
 
@@ -120,7 +121,7 @@ int ef_instance_capacity(const struct ef_instance *inst, struct ef_capacity *cap
 	    bpf_obj_get_info_by_fd(inst->maps.chain_tbl, &chain, &len) ||
 	    (len = sizeof(host6), bpf_obj_get_info_by_fd(inst->maps.host6_tbl, &host6, &len)) ||
 	    (len = sizeof(limit), bpf_obj_get_info_by_fd(inst->maps.limit_tbl, &limit, &len)) ||
-	    (len = sizeof(rules), bpf_obj_get_info_by_fd(inst->maps.rule_stats, &rules, &len))) {
+	    (len = sizeof(rules), bpf_obj_get_info_by_fd(inst->maps.rule_carry, &rules, &len))) {
 		int err = -errno;
 
 		ef_log_err("cannot read the capacity of %s: %s", inst->dir, strerror(-err));
@@ -160,14 +161,19 @@ static int set_template(struct bpf_map *outer, __u32 value_size, __u32 entries, 
  * rule_meta. */
 static int set_rule_sizes(struct edgefw_bpf *skel, __u32 rules)
 {
-	struct bpf_map *per_slot[] = { skel->maps.rule_stats, skel->maps.limit_stats,
-				       skel->maps.log_state, skel->maps.rule_carry };
+	struct bpf_map *per_slot[] = { skel->maps.limit_stats, skel->maps.log_state,
+				       skel->maps.rule_carry };
 	int ret = bpf_map__set_max_entries(skel->maps.rule_tbl, EDGEFW_GENERATIONS * rules);
 
 	if (!ret)
 		ret = bpf_map__set_max_entries(skel->maps.rule_meta, EDGEFW_GENERATIONS * rules);
 	for (size_t i = 0; i < sizeof(per_slot) / sizeof(per_slot[0]) && !ret; i++)
 		ret = bpf_map__set_max_entries(per_slot[i], rules);
+	/* The rule counters: a row of the slots per CPU (rule_rows.h). */
+	if (!ret)
+		ret = ef_rule_rows_size(skel->maps.rule_stats, rules);
+	if (!ret)
+		ret = ef_rule_rows_bound(skel->obj, rules);
 	return ret;
 }
 

@@ -11,9 +11,10 @@
 #include "edgefw.h"
 #include "fault.h"
 #include "log.h"
+#include "rule_rows.h"
 
-/* A new name's slot starts from zero: its counters in both per-CPU
- * tables and what a growth carried for the slot's last owner. */
+/* A new name's slot starts from zero: its counters (rule_stats' rows,
+ * limit_stats) and what a growth carried for the slot's last owner. */
 static int zero_counter(const struct ef_instance *inst, __u32 slot, int ncpu)
 {
 	struct edgefw_counter *zero = calloc((size_t)ncpu, sizeof(*zero));
@@ -23,10 +24,11 @@ static int zero_counter(const struct ef_instance *inst, __u32 slot, int ncpu)
 	if (!zero)
 		return -ENOMEM;
 	if (ef_fault("counter_zero") ||
-	    bpf_map_update_elem(inst->maps.rule_stats, &slot, zero, BPF_ANY) ||
 	    bpf_map_update_elem(inst->maps.limit_stats, &slot, zero, BPF_ANY) ||
 	    bpf_map_update_elem(inst->maps.rule_carry, &slot, &none, BPF_ANY))
 		ret = -errno;
+	if (!ret)
+		ret = ef_rule_rows_zero(inst->maps.rule_stats, slot);
 	free(zero);
 	return ret;
 }

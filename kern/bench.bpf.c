@@ -147,9 +147,10 @@ int bench_naive(struct xdp_md *ctx)
  * flow's headers into the frame (the 64 bytes after the Ethernet header,
  * enough for IPv6 and TCP) and tail-calls the program under test, so one
  * test run of cycle_n x k repetitions gives each flow k runs spread
- * across the cycle, each after every other flow's. Its own cost (a
- * per-CPU counter, a 64-byte copy read in sequence, the tail call) is the
- * same for every program it calls, and is measured with the empty one.
+ * across the cycle, each after every other flow's. Its own instructions
+ * (a per-CPU counter, a 64-byte copy read in sequence, the tail call) are
+ * the same for every program it calls, and are measured with the empty
+ * one; its flow table's lines share the caches with the program's.
  * Two copies: a tail call's target must agree with the caller on whether
  * it takes multi-buffer frames (edgefw's XDP program does, the baselines
  * and xdp-filter's do not).

@@ -28,11 +28,16 @@
  * by ClassBench's db_generator), at most 16.
  * --shapes: only the parse cost by frame shape (parsecost.c), under the
  * first scenario's ruleset.
+ * --cycle N, --cycle-flows N, --no-cycle: the per-packet scenarios' XDP
+ * programs again with every run a new flow (cycle.c): N runs per flow
+ * (50), the first N of the 4,096 flows, or not at all.
  *
  * The reload figures go to their own file (by default reload.json, or
  * reload-quick.json with --quick, next to --json's): results.json stays the
  * per-packet array scripts/bench_plot.sh reads. So do the ClassBench
- * scenarios' (classbench_bench.c; classbench.json or classbench-quick.json).
+ * scenarios' (classbench_bench.c; classbench.json or classbench-quick.json)
+ * and the rows where every run is a new flow (cycle.json,
+ * cycle-quick.json).
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -73,6 +78,10 @@
 /* Runs per flow of the table where every run is a new flow (cycle.c); 0
  * leaves the table out (--no-cycle). */
 static unsigned cycle_per_flow = 50;
+/* Flows in that table's cycle (--cycle-flows, at most N_FLOWS): fewer keep
+ * every line a flow reads in the caches, so that what is left over the
+ * warm figure is branches. */
+static unsigned cycle_flows = N_FLOWS;
 
 struct result {
 	const char *prog;
@@ -237,7 +246,7 @@ static void run_scenario(const struct scenario *sc, struct ef_instance *inst,
 		qsort(&samples[p * reps], reps, sizeof(*samples), bench_cmp_double);
 	if (cycle_per_flow)
 		cycle_scenario(base, sc->name, sc->family == EF_AF_INET ? 4 : 6, progs, n_progs,
-			       flows, N_FLOWS, reps, cycle_per_flow);
+			       flows, cycle_flows, reps, cycle_per_flow);
 	for (size_t p = 0; p < n_progs && n_results < 128; p++) {
 		double *s = &samples[p * reps];
 		struct result *res = &results[n_results++];
@@ -447,6 +456,17 @@ static void print_reloads(FILE *json, unsigned reps)
 
 /* An unknown argument (or --help) runs nothing: a typo must not start a
  * run of several minutes that ignores it. */
+/* name in json_path's directory, written into buf (PATH_MAX bytes). */
+static const char *beside(const char *json_path, const char *name, char *buf)
+{
+	char dir[PATH_MAX];
+
+	/* dirname may modify its argument. */
+	snprintf(dir, sizeof(dir), "%s", json_path);
+	snprintf(buf, PATH_MAX, "%s/%s", dirname(dir), name);
+	return buf;
+}
+
 static int usage(const char *arg)
 {
 	bool help = !strcmp(arg, "--help") || !strcmp(arg, "-h");
@@ -459,7 +479,7 @@ static int usage(const char *arg)
 		"       [--classbench-dir DIR] [--classbench-json FILE] [--classbench-sets A,B]\n"
 		"       [--cb-budget SECONDS] [--classbench-only] [--no-classbench] [--shapes]\n"
 		"       [--conntrack] [--dynamic-only] [--dynamic-json FILE] [--scenarios A,B]\n"
-		"       [--cycle RUNS_PER_FLOW | --no-cycle]\n");
+		"       [--cycle RUNS_PER_FLOW | --no-cycle] [--cycle-flows N]\n");
 	return help ? 0 : 2;
 }
 
@@ -468,7 +488,8 @@ int main(int argc, char **argv)
 	const char *json_path = NULL, *reload_path = NULL, *cb_path = NULL;
 	const char *lists = "../shared/data/lists";
 	const char *cb_dir = "../shared/data/classbench";
-	char reload_default[PATH_MAX], cb_default[PATH_MAX];
+	char reload_default[PATH_MAX], cb_default[PATH_MAX], cycle_default[PATH_MAX];
+	const char *cycle_path = NULL;
 	bool cb_only = false, no_cb = false;
 	bool reload_only = false; /* only the reload table */
 	double cb_budget = 600;
@@ -524,28 +545,24 @@ int main(int argc, char **argv)
 			cycle_per_flow = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--no-cycle"))
 			cycle_per_flow = 0;
+		else if (!strcmp(argv[i], "--cycle-flows") && i + 1 < argc)
+			cycle_flows = (unsigned)atoi(argv[++i]);
 		else
 			return usage(argv[i]);
 	}
 	if (reps < 1)
 		reps = 1;
-	if (!reload_path && json_path) {
-		char dir[PATH_MAX];
-
-		/* dirname may modify its argument. */
-		snprintf(dir, sizeof(dir), "%s", json_path);
-		snprintf(reload_default, sizeof(reload_default), "%s/%s", dirname(dir),
-			 quick ? "reload-quick.json" : "reload.json");
-		reload_path = reload_default;
-	}
-	if (!cb_path && json_path) {
-		char dir[PATH_MAX];
-
-		snprintf(dir, sizeof(dir), "%s", json_path);
-		snprintf(cb_default, sizeof(cb_default), "%s/%s", dirname(dir),
-			 quick ? "classbench-quick.json" : "classbench.json");
-		cb_path = cb_default;
-	}
+	if (cycle_flows < 1 || cycle_flows > N_FLOWS)
+		cycle_flows = N_FLOWS;
+	if (!reload_path && json_path)
+		reload_path = beside(json_path, quick ? "reload-quick.json" : "reload.json",
+				     reload_default);
+	if (!cb_path && json_path)
+		cb_path = beside(json_path, quick ? "classbench-quick.json" : "classbench.json",
+				 cb_default);
+	if (json_path)
+		cycle_path =
+			beside(json_path, quick ? "cycle-quick.json" : "cycle.json", cycle_default);
 
 	snprintf(firehol, sizeof(firehol), "%s/firehol_level1.netset", lists);
 
@@ -694,10 +711,19 @@ done:
 			fprintf(stderr, "microbench: cannot write %s: %s\n", json_path,
 				strerror(errno));
 	}
-	if (!cb_only) {
+	if (!cb_only)
 		print_results(json);
-		cycle_print(NULL);
+	if (json)
+		fclose(json);
+	json = NULL;
+	if (cycle_path && !cb_only) {
+		json = fopen(cycle_path, "w");
+		if (!json)
+			fprintf(stderr, "microbench: cannot write %s: %s\n", cycle_path,
+				strerror(errno));
 	}
+	if (!cb_only)
+		cycle_print(json);
 	if (json)
 		fclose(json);
 	json = NULL;

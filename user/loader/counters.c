@@ -126,6 +126,17 @@ static int read_ifaces(struct ef_instance *inst, struct edgefw_counter *buf, int
 	return ret;
 }
 
+/* One past the highest of the first slots slots that holds a name. */
+static __u32 named_slots(const struct edgefw_rule_meta *meta, __u32 slots)
+{
+	__u32 n = 0;
+
+	for (__u32 s = 0; s < slots && s < EDGEFW_MAX_RULES; s++)
+		if (meta[s].name[0])
+			n = s + 1;
+	return n;
+}
+
 int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -154,9 +165,11 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 	ret = ef_instance_read_state(inst, &st->state);
 	if (!ret)
 		ret = ef_instance_read_meta(inst, &st->state, meta);
-	/* Every slot's rows at once: one mapping, not one per rule. */
+	/* Every named slot's rows at once: one mapping, not one per rule. */
 	if (!ret)
-		ret = ef_rule_rows_read(inst->maps.rule_stats, rows, slots);
+		ret = slots ? ef_rule_rows_read(inst->maps.rule_stats, rows,
+						named_slots(meta, slots))
+			    : -EINVAL;
 	if (ret)
 		goto out;
 	for (__u32 s = 0; s < EDGEFW_MAX_RULES; s++) {
@@ -165,7 +178,7 @@ int ef_stats_read(struct ef_instance *inst, struct ef_stats *st)
 
 		if (!m->name[0])
 			continue;
-		sum = s < slots ? rows[s] : (struct edgefw_counter){ 0 };
+		sum = rows[s]; /* zero past the slots read */
 		/* What the slot counted in tables a growth replaced. */
 		if (bpf_map_lookup_elem(inst->maps.rule_carry, &s, &carry))
 			ret = -errno;

@@ -117,7 +117,6 @@ static int read_atts(struct growth *gr)
 	return ret;
 }
 
-/* hook's program against the instance's maps with the grown ones. */
 /* Where the rule slots grew, the programs' bound on a counter row's index
  * is the new slot count (rule_carry holds one entry per slot; the object
  * was opened with the old one). */
@@ -134,6 +133,7 @@ static int bound_grown_rows(const struct growth *gr, struct bpf_object *obj)
 	return ef_rule_rows_bound(obj, info.max_entries);
 }
 
+/* hook's program against the instance's maps with the grown ones. */
 static int load_prog(struct growth *gr, __u32 hook)
 {
 	struct bpf_prog_info info = {};

@@ -360,6 +360,7 @@ int ef_instance_destroy(struct ef_instance *inst)
 int ef_instance_reuse_maps(const struct ef_instance *inst, struct bpf_object *obj)
 {
 	struct bpf_map *map;
+	__u32 slots;
 	int ret;
 
 #define EF_MAP_REUSE(name)                                                                         \
@@ -376,8 +377,10 @@ int ef_instance_reuse_maps(const struct ef_instance *inst, struct bpf_object *ob
 	EF_PINNED_MAPS(EF_MAP_REUSE)
 #undef EF_MAP_REUSE
 	/* The programs bound a rule counter row's index by the rows'
-	 * slots (kern/maps.h, rule_rows). */
-	ret = ef_rule_rows_bound(obj, ef_instance_rule_slots(inst));
+	 * slots (kern/maps.h, rule_rows): 0 would load programs that count
+	 * no rule. */
+	slots = ef_instance_rule_slots(inst);
+	ret = slots ? ef_rule_rows_bound(obj, slots) : -EINVAL;
 	if (ret)
 		ef_log_err("cannot set the rule counters' bound of %s: %s", inst->dir,
 			   strerror(-ret));

@@ -106,8 +106,9 @@ struct ef_ruleset_state {
  * pair even while a reload switches. 0 or a negative errno (logged). */
 int ef_instance_read_state(const struct ef_instance *inst, struct ef_ruleset_state *st);
 
-/* The instance's rule counter slots (rule_stats' entries, capacity.h's
- * rules); 0 when they cannot be read. */
+/* The instance's rule counter slots (rule_carry's entries, capacity.h's
+ * rules; rule_stats holds a row of them per CPU); 0 when they cannot be
+ * read. */
 __u32 ef_instance_rule_slots(const struct ef_instance *inst);
 
 /* Reads the rule_meta entries of the ruleset st describes (from

@@ -91,13 +91,14 @@ static int sum_rows(int fd, __u32 first, __u32 n, struct edgefw_counter *out)
 	c = map_rows(fd, PROT_READ, &len, &rows, &ncpu);
 	if (!c)
 		return -errno;
-	for (__u32 i = 0; i < n; i++) {
-		__u32 s = first + i;
+	memset(out, 0, (size_t)n * sizeof(*out));
+	/* A CPU's row at a time: in address order. */
+	for (__u32 cpu = 0; cpu < ncpu; cpu++) {
+		const volatile struct edgefw_counter *row = &c[(size_t)cpu * rows];
 
-		out[i].packets = out[i].bytes = 0;
-		for (__u32 cpu = 0; cpu < ncpu && s < rows; cpu++) {
-			out[i].packets += c[(size_t)cpu * rows + s].packets;
-			out[i].bytes += c[(size_t)cpu * rows + s].bytes;
+		for (__u32 i = 0; i < n && first + i < rows; i++) {
+			out[i].packets += row[first + i].packets;
+			out[i].bytes += row[first + i].bytes;
 		}
 	}
 	munmap((void *)c, len);

@@ -456,6 +456,23 @@ static void print_reloads(FILE *json, unsigned reps)
 
 /* An unknown argument (or --help) runs nothing: a typo must not start a
  * run of several minutes that ignores it. */
+/* path opened for writing, or NULL when there is none or it cannot be
+ * written (said on stderr): the table is printed either way. */
+static FILE *json_open(const char *path)
+{
+	FILE *f = path ? fopen(path, "w") : NULL;
+
+	if (path && !f)
+		fprintf(stderr, "microbench: cannot write %s: %s\n", path, strerror(errno));
+	return f;
+}
+
+static void json_close(FILE *f)
+{
+	if (f)
+		fclose(f);
+}
+
 /* name in json_path's directory, written into buf (PATH_MAX bytes). */
 static const char *beside(const char *json_path, const char *name, char *buf)
 {
@@ -705,37 +722,18 @@ reloads:;
 			run_reload(&rset[i], &inst, reps);
 	}
 done:
-	if (json_path && !cb_only) {
-		json = fopen(json_path, "w");
-		if (!json)
-			fprintf(stderr, "microbench: cannot write %s: %s\n", json_path,
-				strerror(errno));
-	}
-	if (!cb_only)
+	if (!cb_only) {
+		json = json_open(json_path);
 		print_results(json);
-	if (json)
-		fclose(json);
-	json = NULL;
-	if (cycle_path && !cb_only) {
-		json = fopen(cycle_path, "w");
-		if (!json)
-			fprintf(stderr, "microbench: cannot write %s: %s\n", cycle_path,
-				strerror(errno));
-	}
-	if (!cb_only)
+		json_close(json);
+		json = json_open(cycle_path);
 		cycle_print(json);
-	if (json)
-		fclose(json);
-	json = NULL;
-	if (reload_path && !cb_only) {
-		json = fopen(reload_path, "w");
-		if (!json)
-			fprintf(stderr, "microbench: cannot write %s: %s\n", reload_path,
-				strerror(errno));
+		json_close(json);
 	}
+	json = json_open(cb_only ? NULL : reload_path);
 	print_reloads(json, reps);
-	if (json)
-		fclose(json);
+	json_close(json);
+	json = NULL;
 	ret = 0;
 	if (!no_cb && !shapes_only && !ct_only) {
 		struct cbb_env env = { .inst = &inst,
